@@ -1,0 +1,38 @@
+# The two set-up commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format typecheck system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start one node on config/default.toml with an embedded Redis.
+run: $(STAMP)
+	$(BIN)/switchboard serve --config config/default.toml
+
+## Install what the tests need (system packages too) and run them.
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+system-deps:
+	bash scripts/system-deps.sh
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+typecheck:
+	$(BIN)/mypy router forecasting scheduler i18n regions switchboard
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

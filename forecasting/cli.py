@@ -1,0 +1,9 @@
+"""`switchboard` subcommands of the forecasting package."""
+
+from __future__ import annotations
+
+from switchboard.cli import CommandRegistry
+
+
+def register(registry: CommandRegistry) -> None:
+    """Add this package's subcommands (none yet)."""

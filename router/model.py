@@ -1,0 +1,164 @@
+"""The contact center's own nouns as plain data: agents, contacts, queues, outcomes.
+
+Nothing here does I/O; the store turns Redis hashes into these and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    CHAT = "chat"
+
+
+class Presence(StrEnum):
+    """What the agent asked for; the routing state (reserved, busy, wrap-up) derives from load."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    NOT_READY = "not_ready"
+
+
+class AgentState(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+    NOT_READY = "not_ready"
+
+
+class ContactState(StrEnum):
+    QUEUED = "queued"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    COMPLETED = "completed"
+    ABANDONED = "abandoned"
+    FAILED = "failed"
+
+
+TERMINAL_STATES = frozenset({ContactState.COMPLETED, ContactState.ABANDONED, ContactState.FAILED})
+
+
+class Strategy(StrEnum):
+    LONGEST_IDLE = "longest_idle"
+    MOST_SKILLED = "most_skilled"
+    ROUND_ROBIN = "round_robin"
+    LEAST_OCCUPIED = "least_occupied"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    """How one queue routes: who may take its contacts, and when the rules widen."""
+
+    name: str
+    skill: str
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    priority: int = 1
+    answer_within_s: float = 20.0
+    service_level_target: float = 0.8
+    wrap_up_s: float = 10.0
+    ring_s: float = 15.0
+    min_proficiency: int = 1
+    fallback_languages: tuple[str, ...] = ("en",)
+    relax_language_after_s: float | None = 60.0
+    relax_region_after_s: float | None = 120.0
+    relax_proficiency_after_s: float | None = 180.0
+    relax_translation_after_s: float | None = None
+    max_wait_s: float | None = None
+    overflow_queue: str | None = None
+    # Seconds of waiting one point of contact priority is worth when ordering the queue.
+    priority_weight_s: float = 60.0
+    overflow_region_ewt_s: float | None = None
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    region: str
+    skills: dict[str, int]
+    languages: list[str]
+    capacity: dict[str, int] = field(default_factory=lambda: {"voice": 1, "chat": 3})
+    presence: Presence = Presence.OFFLINE
+    reason: str = ""
+    sip_uri: str = ""
+    load: dict[str, int] = field(default_factory=lambda: {"voice": 0, "chat": 0})
+    offers: int = 0
+    wrap_up_until_ms: int = 0
+    idle_since_ms: int = 0
+    node: str = ""
+
+    def state(self, now_ms: int) -> AgentState:
+        """The routing state a supervisor sees, derived from presence and load."""
+        if self.presence == Presence.OFFLINE:
+            return AgentState.OFFLINE
+        if sum(self.load.values()) > self.offers:
+            return AgentState.BUSY
+        if self.offers:
+            return AgentState.RESERVED
+        if self.wrap_up_until_ms > now_ms:
+            return AgentState.WRAP_UP
+        if self.presence == Presence.NOT_READY:
+            return AgentState.NOT_READY
+        return AgentState.AVAILABLE
+
+
+@dataclass
+class Contact:
+    contact_id: str
+    channel: Channel
+    queue: str
+    language: str
+    region: str
+    customer_id: str = ""
+    customer_tier: str = "standard"
+    priority: int = 0
+    skill: str = ""
+    state: ContactState = ContactState.QUEUED
+    outcome: str = ""
+    reason: str = ""
+    agent_id: str = ""
+    node: str = ""
+    explanation: list[str] = field(default_factory=list)
+    timestamps: dict[str, int] = field(default_factory=dict)
+    placement: str = ""
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A request to create a contact, as the HTTP API or the IVR hands it in."""
+
+    channel: Channel
+    queue: str
+    language: str
+    customer_id: str = ""
+    customer_tier: str = "standard"
+    priority: int = 0
+    region: str | None = None
+    node: str = ""
+    placement: str = ""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The router's decision: this agent is offered this contact."""
+
+    contact_id: str
+    agent_id: str
+    channel: Channel
+    queue: str
+    explanation: str

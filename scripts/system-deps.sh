@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian packages the tests drive (sipp, Kamailio, espeak-ng, sox, Chromium)
+# when they are missing. Needs root (or sudo); a no-op when everything is present.
+set -euo pipefail
+
+declare -A command_of=(
+  [sip-tester]=sipp
+  [kamailio]=kamailio
+  [espeak-ng]=espeak-ng
+  [sox]=sox
+  [chromium]=chromium
+)
+
+missing=()
+for package in "${!command_of[@]}"; do
+  command -v "${command_of[$package]}" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing system packages: ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Kamailio's package starts a system service on 5060; the node runs its own instance.
+if command -v systemctl >/dev/null 2>&1; then "${sudo_cmd[@]}" systemctl disable --now kamailio >/dev/null 2>&1 || true; fi

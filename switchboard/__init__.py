@@ -1,0 +1,1 @@
+"""Switchboard: the thin layer that wires the packages into a command and a node."""

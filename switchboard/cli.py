@@ -1,0 +1,81 @@
+"""The `switchboard` command: a thin shell over each package's `cli.register`.
+
+Each package owns its subcommands; this module only builds the parser, lets every
+package add to it, and turns user errors into one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from switchboard.errors import InputError
+
+Handler = Callable[[argparse.Namespace], int]
+
+# Packages whose `cli.register(registry)` adds subcommands, in help order.
+COMMAND_PACKAGES = (
+    "regions",
+    "router",
+    "telephony",
+    "i18n",
+    "forecasting",
+    "scheduler",
+)
+
+
+class CommandRegistry:
+    """Hands out sub-parsers so that two packages can share a group (`history import|export`)."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+        self._commands.required = True
+        self._groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+
+    def command(self, name: str, help: str) -> argparse.ArgumentParser:
+        """A top-level subcommand, e.g. `switchboard serve`."""
+        return self._commands.add_parser(name, help=help, description=help)
+
+    def subcommand(self, group: str, name: str, help: str) -> argparse.ArgumentParser:
+        """A subcommand inside a group, e.g. `switchboard history export`."""
+        if group not in self._groups:
+            group_parser = self._commands.add_parser(group, help=f"{group} commands")
+            actions = group_parser.add_subparsers(dest=f"{group}_command", metavar="SUBCOMMAND")
+            actions.required = True
+            self._groups[group] = actions
+        return self._groups[group].add_parser(name, help=help, description=help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Multi-region contact-center routing and telephony."
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    registry = CommandRegistry(parser)
+    for package in COMMAND_PACKAGES:
+        importlib.import_module(f"{package}.cli").register(registry)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except InputError as error:
+        print(f"switchboard: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

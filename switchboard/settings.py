@@ -1,0 +1,176 @@
+"""The node's configuration: the core sections of the TOML file, validated at start.
+
+Packages with sections of their own (`[sip]`, `[[ivr]]`, `[locales]`) read them from
+`Settings.reader` with the same `ConfigReader`, so every fault has the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from router.model import QueueConfig, Strategy
+from switchboard.configfile import ConfigReader
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    name: str
+    timezone: str
+    open: str = "00:00"
+    close: str = "24:00"
+    neighbours: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RedisConfig:
+    """`url` None means: start an embedded server keeping its data in `data_dir`."""
+
+    url: str | None = None
+    data_dir: str = "var/redis"
+    key_prefix: str = "sb"
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    offer_timeout_s: float = 15.0
+    tick_ms: int = 250
+    max_chats: int = 3
+    heartbeat_ttl_s: float = 5.0
+
+
+@dataclass
+class Settings:
+    path: Path
+    node_id: str
+    region: str
+    http_host: str
+    http_port: int
+    redis: RedisConfig
+    routing: RoutingConfig
+    regions: list[RegionConfig]
+    queues: list[QueueConfig]
+    reader: ConfigReader = field(repr=False)
+
+    def queue(self, name: str) -> QueueConfig | None:
+        return next((queue for queue in self.queues if queue.name == name), None)
+
+    def region_config(self, name: str) -> RegionConfig | None:
+        return next((region for region in self.regions if region.name == name), None)
+
+
+def load_settings(
+    path: Path,
+    *,
+    region: str | None = None,
+    node_id: str | None = None,
+    http_port: int | None = None,
+) -> Settings:
+    """Read and validate a configuration file; raises ConfigError listing every fault."""
+    reader = ConfigReader.open(path)
+    node = reader.section("node", required=True)
+    http = reader.section("http")
+    redis = reader.section("redis")
+    routing = reader.section("routing")
+
+    settings = Settings(
+        path=path,
+        node_id=node_id or node.string("id"),
+        region=region or node.string("region"),
+        http_host=http.string("host", "127.0.0.1"),
+        http_port=http_port if http_port is not None else http.integer("port", 8080, minimum=0),
+        redis=RedisConfig(
+            url=redis.string("url", None),
+            data_dir=redis.string("data_dir", "var/redis"),
+            key_prefix=redis.string("key_prefix", "sb"),
+        ),
+        routing=RoutingConfig(
+            offer_timeout_s=routing.number("offer_timeout_s", 15.0, minimum=1),
+            tick_ms=routing.integer("tick_ms", 250, minimum=10),
+            max_chats=routing.integer("max_chats", 3, minimum=1),
+            heartbeat_ttl_s=routing.number("heartbeat_ttl_s", 5.0, minimum=1),
+        ),
+        regions=[_region(section) for section in reader.sections("regions", required=True)],
+        queues=[_queue(section) for section in reader.sections("queues", required=True)],
+        reader=reader,
+    )
+    _check_references(settings, reader)
+    reader.faults.raise_if_any()
+    return settings
+
+
+def _clock(section: ConfigReader, key: str, default: str) -> str:
+    value = section.string(key, default)
+    if isinstance(value, str) and not _CLOCK.match(value):
+        section.fault(key, "a time of day HH:MM", value)
+    return value if isinstance(value, str) else default
+
+
+def _region(section: ConfigReader) -> RegionConfig:
+    timezone = section.string("timezone", "UTC")
+    try:
+        ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        section.fault("timezone", "an IANA time zone like Europe/Paris", timezone)
+    return RegionConfig(
+        name=section.string("name"),
+        timezone=timezone or "UTC",
+        open=_clock(section, "open", "00:00"),
+        close=_clock(section, "close", "24:00"),
+        neighbours=tuple(section.strings("neighbours", [])),
+    )
+
+
+def _optional_seconds(section: ConfigReader, key: str, default: float | None) -> float | None:
+    return section.number(key, default, minimum=0) if section.has(key) else default
+
+
+def _queue(section: ConfigReader) -> QueueConfig:
+    name = section.string("name")
+    strategy = section.string(
+        "strategy", Strategy.LONGEST_IDLE.value, choices=tuple(s.value for s in Strategy)
+    )
+    return QueueConfig(
+        name=name,
+        skill=section.string("skill", name),
+        strategy=Strategy(strategy or Strategy.LONGEST_IDLE.value),
+        priority=section.integer("priority", 1, minimum=0),
+        answer_within_s=section.number("answer_within_s", 20.0, minimum=0),
+        service_level_target=section.number("service_level_target", 0.8, minimum=0, maximum=1),
+        wrap_up_s=section.number("wrap_up_s", 10.0, minimum=0),
+        ring_s=section.number("ring_s", 15.0, minimum=1),
+        min_proficiency=section.integer("min_proficiency", 1, minimum=1),
+        fallback_languages=tuple(section.strings("fallback_languages", ["en"]) or ()),
+        relax_language_after_s=_optional_seconds(section, "relax_language_after_s", 60.0),
+        relax_region_after_s=_optional_seconds(section, "relax_region_after_s", 120.0),
+        relax_proficiency_after_s=_optional_seconds(section, "relax_proficiency_after_s", 180.0),
+        relax_translation_after_s=_optional_seconds(section, "relax_translation_after_s", None),
+        max_wait_s=_optional_seconds(section, "max_wait_s", None),
+        overflow_queue=section.string("overflow_queue", None),
+        priority_weight_s=section.number("priority_weight_s", 60.0, minimum=0),
+        overflow_region_ewt_s=_optional_seconds(section, "overflow_region_ewt_s", None),
+    )
+
+
+def _check_references(settings: Settings, reader: ConfigReader) -> None:
+    region_names = [region.name for region in settings.regions]
+    queue_names = [queue.name for queue in settings.queues]
+    if settings.region and settings.region not in region_names:
+        reader.fault("node.region", f"one of the [[regions]] ({', '.join(region_names)})", settings.region)
+    for index, queue in enumerate(settings.queues):
+        if queue.overflow_queue and queue.overflow_queue not in queue_names:
+            reader.fault(
+                f"queues[{index}].overflow_queue", "the name of another queue", queue.overflow_queue
+            )
+    for index, region in enumerate(settings.regions):
+        for neighbour in region.neighbours:
+            if neighbour not in region_names:
+                reader.fault(f"regions[{index}].neighbours", "names of [[regions]]", neighbour)
+    for kind, names in (("queues", queue_names), ("regions", region_names)):
+        duplicates = {name for name in names if names.count(name) > 1}
+        if duplicates:
+            reader.fault(kind, "unique names", sorted(duplicates))

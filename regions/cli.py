@@ -1,9 +1,28 @@
-"""`switchboard` subcommands of the regions package."""
+"""`switchboard serve`: run one node."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+from pathlib import Path
+
+from regions.node import Node
 from switchboard.cli import CommandRegistry
+from switchboard.settings import load_settings
 
 
 def register(registry: CommandRegistry) -> None:
-    """Add this package's subcommands (none yet)."""
+    parser = registry.command("serve", "Run one node (HTTP API, routing timers, heartbeats).")
+    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    parser.add_argument("--region", help="the node's region (default: [node].region)")
+    parser.add_argument("--node", help="the node's id (default: [node].id)")
+    parser.add_argument("--http-port", type=int, help="HTTP port (default: [http].port)")
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        args.config, region=args.region, node_id=args.node, http_port=args.http_port
+    )
+    asyncio.run(Node(settings).serve_forever())
+    return 0

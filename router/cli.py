@@ -1,9 +1,106 @@
-"""`switchboard` subcommands of the router package."""
+"""`switchboard agents import`, `users add`, `history export`: roster, users, history."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import csv
+import sys
+from pathlib import Path
+
+from router.auth import UserStore
+from router.history import interval_rows, parse_interval
+from router.model import Role
+from router.roster import read_roster
+from router.store import RoutingStore
 from switchboard.cli import CommandRegistry
+from switchboard.errors import InputError
+from switchboard.redisconn import redis_for_command
+from switchboard.settings import Settings, load_settings
+
+
+def _config_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
 
 
 def register(registry: CommandRegistry) -> None:
-    """Add this package's subcommands (none yet)."""
+    agents = registry.subcommand("agents", "import", "Load the agents CSV (the planners' roster).")
+    agents.add_argument("file", type=Path)
+    _config_flag(agents)
+    agents.set_defaults(handler=import_agents)
+
+    users = registry.subcommand("users", "add", "Create or update a user with a role and password.")
+    users.add_argument("--id", required=True)
+    users.add_argument("--role", required=True, choices=[role.value for role in Role])
+    users.add_argument("--password-stdin", action="store_true", required=True)
+    _config_flag(users)
+    users.set_defaults(handler=add_user)
+
+    history = registry.subcommand(
+        "history", "export", "Write finished contacts as the history CSV for forecasting."
+    )
+    history.add_argument("--out", type=Path, required=True)
+    history.add_argument("--interval", default="30m")
+    _config_flag(history)
+    history.set_defaults(handler=export_history)
+
+
+def import_agents(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except OSError as failure:
+        raise InputError(f"{args.file}: cannot read: {failure.strerror}") from None
+    agents = read_roster(
+        text, str(args.file), [r.name for r in settings.regions], settings.routing.max_chats
+    )
+
+    async def load() -> None:
+        async with redis_for_command(settings) as client:
+            store = RoutingStore(client, settings.redis.key_prefix)
+            await store.publish_regions([r.name for r in settings.regions])
+            for agent in agents:
+                await store.upsert_agent(agent)
+
+    asyncio.run(load())
+    print(f"imported {len(agents)} agents from {args.file}")
+    return 0
+
+
+def add_user(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise InputError("standard input: password: expected at least 8 characters")
+
+    async def save() -> None:
+        async with redis_for_command(settings) as client:
+            await UserStore(client, settings.redis.key_prefix).add(
+                args.id, Role(args.role), password
+            )
+
+    asyncio.run(save())
+    print(f"user {args.id} ({args.role}) saved")
+    return 0
+
+
+def export_history(args: argparse.Namespace) -> int:
+    settings: Settings = load_settings(args.config)
+    try:
+        interval_s = parse_interval(args.interval)
+    except ValueError as failure:
+        raise InputError(f"--interval: {failure}") from None
+
+    async def read() -> list[dict[str, str]]:
+        async with redis_for_command(settings) as client:
+            store = RoutingStore(client, settings.redis.key_prefix)
+            return [record async for record in store.records()]
+
+    rows = interval_rows(asyncio.run(read()), interval_s)
+    with args.out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["interval_start", "queue", "contacts", "aht_s"])
+        for start, queue, contacts, aht in rows:
+            writer.writerow([start, queue, contacts, "" if aht is None else aht])
+    print(f"wrote {len(rows)} intervals to {args.out}")
+    return 0

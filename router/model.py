@@ -132,6 +132,7 @@ class Contact:
     explanation: list[str] = field(default_factory=list)
     timestamps: dict[str, int] = field(default_factory=dict)
     placement: str = ""
+    callback_uri: str = ""
 
     @property
     def is_terminal(self) -> bool:

@@ -86,9 +86,9 @@ class ConfigReader:
             name,
             default,
             expected,
-            lambda v: isinstance(v, int)
-            and not isinstance(v, bool)
-            and (minimum is None or v >= minimum),
+            lambda v: (
+                isinstance(v, int) and not isinstance(v, bool) and (minimum is None or v >= minimum)
+            ),
         )
 
     def number(

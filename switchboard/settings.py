@@ -160,7 +160,9 @@ def _check_references(settings: Settings, reader: ConfigReader) -> None:
     region_names = [region.name for region in settings.regions]
     queue_names = [queue.name for queue in settings.queues]
     if settings.region and settings.region not in region_names:
-        reader.fault("node.region", f"one of the [[regions]] ({', '.join(region_names)})", settings.region)
+        reader.fault(
+            "node.region", f"one of the [[regions]] ({', '.join(region_names)})", settings.region
+        )
     for index, queue in enumerate(settings.queues):
         if queue.overflow_queue and queue.overflow_queue not in queue_names:
             reader.fault(

@@ -1,0 +1,78 @@
+"""Node membership: each node heartbeats a key with a TTL; an expired key is a dead node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    node_id: str
+    region: str
+    http: str
+    started_at: float
+    last_seen: float
+    load: dict[str, Any]
+
+    @property
+    def age_s(self) -> float:
+        return time.time() - self.last_seen
+
+
+class Membership:
+    def __init__(self, client: Any, prefix: str, ttl_s: float) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl_s = ttl_s
+
+    def _key(self, node_id: str) -> str:
+        return f"{self.prefix}:node:{node_id}"
+
+    async def beat(
+        self, node_id: str, region: str, http: str, started_at: float, load: dict[str, Any]
+    ) -> None:
+        payload = {
+            "node_id": node_id,
+            "region": region,
+            "http": http,
+            "started_at": started_at,
+            "last_seen": time.time(),
+            "load": load,
+        }
+        await self.client.set(self._key(node_id), json.dumps(payload), px=int(self.ttl_s * 1000))
+        await self.client.hset(f"{self.prefix}:nodes", node_id, json.dumps(payload))
+
+    async def nodes(self) -> list[tuple[NodeInfo, bool]]:
+        """Every node ever seen, with whether its heartbeat is alive."""
+        known = await self.client.hgetall(f"{self.prefix}:nodes")
+        result = []
+        for node_id, raw in sorted(known.items()):
+            alive = await self.client.exists(self._key(node_id)) == 1
+            data = json.loads(raw)
+            result.append((NodeInfo(**data), alive))
+        return result
+
+    async def leave(self, node_id: str) -> None:
+        await self.client.delete(self._key(node_id))
+        await self.client.hdel(f"{self.prefix}:nodes", node_id)
+
+    async def run(
+        self, node_id: str, region: str, http: str, load: Any, stop: asyncio.Event
+    ) -> None:
+        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal."""
+        started = time.time()
+        while not stop.is_set():
+            try:
+                await self.beat(node_id, region, http, started, await load())
+            except Exception as failure:
+                log.warning("heartbeat failed: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.ttl_s / 3)

@@ -1,0 +1,105 @@
+"""Chat messages between a customer and an agent, translated when they share no language."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+from router.model import Agent, Contact
+
+MESSAGE_TTL_S = 30 * 86400
+
+
+class TranslationResult(Protocol):
+    text: str
+    missing_pair: bool
+
+
+class TranslatorPort(Protocol):
+    """What chat needs from i18n: translate, or say the pair is missing (never raise)."""
+
+    def translate(self, text: str, source: str, target: str) -> TranslationResult: ...
+
+    def pairs(self) -> list[tuple[str, str]]: ...
+
+
+@dataclass
+class Message:
+    message_id: str
+    contact_id: str
+    sender: str  # "customer" or the agent's id
+    text: str
+    language: str
+    at_ms: int
+    translations: dict[str, str] = field(default_factory=dict)
+    missing_translation: list[str] = field(default_factory=list)
+
+    def shown_to(self, language: str) -> str:
+        """The text in the reader's language when a translation exists; the original otherwise."""
+        return self.translations.get(language, self.text)
+
+
+def reader_language(contact: Contact, agent: Agent | None, sender_is_agent: bool) -> str:
+    """The customer reads the contact's language; the agent reads it if they speak it."""
+    if sender_is_agent:
+        return contact.language
+    if agent is None or contact.language in agent.languages or not agent.languages:
+        return contact.language
+    return agent.languages[0]
+
+
+def writer_language(contact: Contact, agent: Agent | None, sender_is_agent: bool) -> str:
+    if not sender_is_agent or agent is None:
+        return contact.language
+    return contact.language if contact.language in agent.languages else agent.languages[0]
+
+
+class ChatLog:
+    """Messages of each chat contact in Redis, translated on the way in."""
+
+    def __init__(
+        self, client: aioredis.Redis, translator: TranslatorPort | None, prefix: str = "sb"
+    ) -> None:
+        self.client = client
+        self.translator = translator
+        self.prefix = prefix
+
+    def _key(self, contact_id: str) -> str:
+        return f"{self.prefix}:chat:{contact_id}"
+
+    async def post(self, contact: Contact, agent: Agent | None, sender: str, text: str) -> Message:
+        sender_is_agent = sender != "customer"
+        source = writer_language(contact, agent, sender_is_agent)
+        target = reader_language(contact, agent, sender_is_agent)
+        message = Message(
+            message_id=uuid.uuid4().hex,
+            contact_id=contact.contact_id,
+            sender=sender,
+            text=text,
+            language=source,
+            at_ms=int(time.time() * 1000),
+        )
+        if target != source:
+            if self.translator is None:
+                message.missing_translation.append(f"{source}>{target}")
+            else:
+                result = self.translator.translate(text, source, target)
+                if result.missing_pair:
+                    message.missing_translation.append(f"{source}>{target}")
+                else:
+                    message.translations[target] = result.text
+        key = self._key(contact.contact_id)
+        await self.client.rpush(key, json.dumps(asdict(message)))
+        await self.client.expire(key, MESSAGE_TTL_S)
+        return message
+
+    async def messages(self, contact_id: str) -> list[Message]:
+        return [
+            Message(**json.loads(raw))
+            for raw in await self.client.lrange(self._key(contact_id), 0, -1)
+        ]

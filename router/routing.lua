@@ -1,0 +1,584 @@
+--[[
+Switchboard routing: every decision is one call of this script, so it is atomic
+with respect to every other node racing on the same Redis.
+
+KEYS[1]  an anchor key "<prefix>:{rt}:anchor"; every key below shares its hash tag,
+         so the whole routing state lives in one Cluster slot.
+ARGV[1]  the command; ARGV[2] the time in ms (the caller's clock, so a replay can run
+         faster than real time); the rest depends on the command.
+
+Data:
+  agent:<id>       hash: region, presence, reason, skills (json {skill: proficiency}),
+                   languages (json list), cap_voice, cap_chat, load_voice, load_chat,
+                   offers, wrapup_until, idle_since, last_offer, sip_uri, node
+  avail:<channel>:<region>:<skill>:<language>
+                   zset of agents that can take one more contact of that channel,
+                   scored by idle_since (longest idle first)
+  queue:<name>     zset of waiting contacts, scored by arrival minus priority credit
+  qcfg:<name>      hash: the queue's routing configuration
+  contact:<id>     hash: the contact
+  offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
+  records          stream of finished contacts
+  stat:<queue>:<bucket>  hash of counters per 5-minute bucket
+]]
+
+local anchor = KEYS[1]
+local P = string.sub(anchor, 1, #anchor - #"anchor")
+local cmd = ARGV[1]
+local now = tonumber(ARGV[2])
+
+local BUCKET_MS = 300000
+local STAT_TTL_S = 3 * 86400
+local HEAD = 25      -- contacts looked at per queue when an agent frees up
+local SCAN = 64      -- agents looked at per index when a contact is routed
+local TERMINAL = {completed = true, abandoned = true, failed = true}
+
+local function num(v, default)
+  local n = tonumber(v)
+  if n == nil then return default end
+  return n
+end
+
+local function hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function publish(event)
+  redis.call('PUBLISH', P .. 'events', cjson.encode(event))
+end
+
+local function stat(queue, at, field, by)
+  local key = P .. 'stat:' .. queue .. ':' .. tostring(at - at % BUCKET_MS)
+  redis.call('HINCRBY', key, field, by or 1)
+  redis.call('EXPIRE', key, STAT_TTL_S)
+end
+
+-- Agents ---------------------------------------------------------------------------
+
+local function agent_indexes(id, a)
+  local keys = {}
+  local skills = cjson.decode(a.skills or '{}')
+  local languages = cjson.decode(a.languages or '[]')
+  for _, channel in ipairs({'voice', 'chat'}) do
+    for skill, _ in pairs(skills) do
+      for _, language in ipairs(languages) do
+        keys[#keys + 1] = P .. 'avail:' .. channel .. ':' .. a.region .. ':' .. skill .. ':' .. language
+      end
+    end
+  end
+  return keys
+end
+
+-- Can this agent take one more contact of this channel right now?
+local function has_room(a, channel)
+  if a.presence ~= 'available' or num(a.wrapup_until, 0) > now then return false end
+  local voice, chat = num(a.load_voice, 0), num(a.load_chat, 0)
+  if channel == 'voice' then
+    return voice + chat == 0 and num(a.cap_voice, 1) > 0
+  end
+  return voice == 0 and chat < num(a.cap_chat, 0)
+end
+
+local function reindex(id)
+  local key = P .. 'agent:' .. id
+  local a = hgetall(key)
+  if not a then return end
+  for _, index in ipairs(agent_indexes(id, a)) do
+    local channel = string.match(index, 'avail:(%a+):')
+    if has_room(a, channel) then
+      redis.call('ZADD', index, num(a.idle_since, 0), id)
+    else
+      redis.call('ZREM', index, id)
+    end
+  end
+end
+
+local function unindex(id, a)
+  for _, index in ipairs(agent_indexes(id, a)) do redis.call('ZREM', index, id) end
+end
+
+-- Queues and relaxation -------------------------------------------------------------
+
+local qcfg_cache = {}
+local function qcfg(name)
+  if qcfg_cache[name] == nil then
+    qcfg_cache[name] = hgetall(P .. 'qcfg:' .. name) or false
+  end
+  return qcfg_cache[name]
+end
+
+local function reached(q, field, waited)
+  local after = tonumber(q[field] or '')
+  return after ~= nil and waited >= after * 1000
+end
+
+-- The widest step a contact has reached after waiting `waited` ms in its queue.
+local function relaxation(c, q, waited)
+  local r = {step = 'exact', languages = {c.language}, regions = {c.region}, min_proficiency = num(q.min_proficiency, 1)}
+  local fallback = cjson.decode(q.fallback_languages or '[]')
+  if reached(q, 'relax_language_after_s', waited) then
+    r.step = 'language'
+    for _, language in ipairs(fallback) do
+      if language ~= c.language then r.languages[#r.languages + 1] = language end
+    end
+  end
+  if reached(q, 'relax_region_after_s', waited) then
+    r.step = 'region'
+    r.regions = {c.region}
+    for _, region in ipairs(redis.call('SMEMBERS', P .. 'regions')) do
+      if region ~= c.region then r.regions[#r.regions + 1] = region end
+    end
+  end
+  if reached(q, 'relax_proficiency_after_s', waited) then
+    r.step = 'proficiency'
+    r.min_proficiency = 1
+  end
+  if c.channel == 'chat' and reached(q, 'relax_translation_after_s', waited) then
+    r.step = 'translation'
+    local seen = {}
+    for _, language in ipairs(r.languages) do seen[language] = true end
+    for _, pair in ipairs(redis.call('SMEMBERS', P .. 'translation_pairs')) do
+      local source, target = string.match(pair, '^(.-)>(.-)$')
+      if source == c.language and not seen[target]
+          and redis.call('SISMEMBER', P .. 'translation_pairs', target .. '>' .. source) == 1 then
+        seen[target] = true
+        r.languages[#r.languages + 1] = target
+      end
+    end
+  end
+  return r
+end
+
+local function waited_ms(c)
+  return now - num(c.queue_entered_at, num(c.queued_at, now))
+end
+
+local function tier_of(c, a_region, language)
+  local tier = 0
+  if a_region ~= c.region then tier = tier + 1 end
+  if language ~= c.language then tier = tier + 2 end
+  return tier
+end
+
+local function strategy_score(strategy, a, proficiency)
+  if strategy == 'most_skilled' then
+    return -proficiency * 1e13 + num(a.idle_since, 0)
+  elseif strategy == 'round_robin' then
+    return num(a.last_offer, 0)
+  elseif strategy == 'least_occupied' then
+    local cap = num(a.cap_voice, 1) + num(a.cap_chat, 0)
+    local load = num(a.load_voice, 0) + num(a.load_chat, 0)
+    return (load / math.max(cap, 1)) * 1e13 + num(a.idle_since, 0)
+  end
+  return num(a.idle_since, 0)
+end
+
+-- Contact-driven choice: the best agent for contact `c` under relaxation `r`.
+local function best_agent(cid, c, q, r)
+  local best, best_tier, best_score = nil, nil, nil
+  local candidates = {}
+  local seen = {}
+  for _, region in ipairs(r.regions) do
+    for _, language in ipairs(r.languages) do
+      local index = P .. 'avail:' .. c.channel .. ':' .. region .. ':' .. c.skill .. ':' .. language
+      for _, id in ipairs(redis.call('ZRANGE', index, 0, SCAN - 1)) do
+        if not seen[id] and id ~= c.declined_by then
+          seen[id] = true
+          local a = hgetall(P .. 'agent:' .. id)
+          local skills = a and cjson.decode(a.skills or '{}') or {}
+          local proficiency = num(skills[c.skill], 0)
+          if a and proficiency >= r.min_proficiency and has_room(a, c.channel) then
+            local tier = tier_of(c, region, language)
+            local score = strategy_score(q.strategy, a, proficiency)
+            candidates[#candidates + 1] = id
+            if best == nil or tier < best_tier or (tier == best_tier and score < best_score) then
+              best, best_tier, best_score = id, tier, score
+            end
+          end
+        end
+      end
+    end
+  end
+  return best, candidates
+end
+
+local function explain(c, r, strategy, agent, candidates, how)
+  local shown = {}
+  for i = 1, math.min(#candidates, 5) do shown[i] = candidates[i] end
+  return string.format('%s: step=%s strategy=%s languages=%s regions=%s min_proficiency=%d -> %s among %d candidates [%s]',
+    how, r.step, strategy or 'longest_idle', table.concat(r.languages, '|'), table.concat(r.regions, '|'),
+    r.min_proficiency, agent, #candidates, table.concat(shown, ','))
+end
+
+local function add_explanation(ckey, line)
+  local previous = redis.call('HGET', ckey, 'explanation')
+  local lines = previous and cjson.decode(previous) or {}
+  lines[#lines + 1] = line
+  while #lines > 12 do table.remove(lines, 1) end
+  redis.call('HSET', ckey, 'explanation', cjson.encode(lines))
+end
+
+local function offer(cid, aid, line)
+  local ckey, akey = P .. 'contact:' .. cid, P .. 'agent:' .. aid
+  local c = hgetall(ckey)
+  local q = qcfg(c.queue) or {}
+  local ring_ms = num(q.ring_s, 15) * 1000
+  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now)
+  add_explanation(ckey, line)
+  redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
+  redis.call('HINCRBY', akey, 'load_' .. c.channel, 1)
+  redis.call('HINCRBY', akey, 'offers', 1)
+  redis.call('HSET', akey, 'last_offer', now)
+  reindex(aid)
+  local a = hgetall(akey)
+  publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
+    language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
+    node = c.node or '', agent_node = a.node or '', callback_uri = c.callback_uri or '',
+    ring_s = ring_ms / 1000, explanation = line})
+  return {cid, aid}
+end
+
+local function try_match_contact(cid)
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c or c.state ~= 'queued' then return nil end
+  local q = qcfg(c.queue)
+  if not q then return nil end
+  local r = relaxation(c, q, waited_ms(c))
+  redis.call('HSET', ckey, 'step', r.step)
+  local agent, candidates = best_agent(cid, c, q, r)
+  if agent == nil then return nil end
+  return offer(cid, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'))
+end
+
+-- Agent-driven choice: the contact this agent should take next, over all queues.
+local function best_contact_for(aid, a)
+  local skills = cjson.decode(a.skills or '{}')
+  local speaks = {}
+  for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
+  local best, best_key, best_r, best_q = nil, nil, nil, nil
+  for _, qname in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+    local q = qcfg(qname)
+    if q and skills[q.skill] ~= nil then
+      local proficiency = num(skills[q.skill], 0)
+      for _, cid in ipairs(redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)) do
+        local c = hgetall(P .. 'contact:' .. cid)
+        if c and c.state == 'queued' and c.declined_by ~= aid and has_room(a, c.channel) then
+          local r = relaxation(c, q, waited_ms(c))
+          local language_ok, region_ok = false, false
+          for _, language in ipairs(r.languages) do if speaks[language] then language_ok = true end end
+          for _, region in ipairs(r.regions) do if region == a.region then region_ok = true end end
+          if language_ok and region_ok and proficiency >= r.min_proficiency then
+            -- Higher queue priority first, then the longest effective wait.
+            local key = {-num(q.priority, 1), num(redis.call('ZSCORE', P .. 'queue:' .. qname, cid), now)}
+            if best == nil or key[1] < best_key[1] or (key[1] == best_key[1] and key[2] < best_key[2]) then
+              best, best_key, best_r, best_q = cid, key, r, q
+            end
+            break  -- the queue is ordered: the first eligible contact is this queue's best
+          end
+        end
+      end
+    end
+  end
+  return best, best_r, best_q
+end
+
+local function try_match_agent(aid)
+  local offers = {}
+  for _ = 1, 8 do
+    local a = hgetall(P .. 'agent:' .. aid)
+    if not a or a.presence ~= 'available' then break end
+    local cid, r, q = best_contact_for(aid, a)
+    if cid == nil then break end
+    local c = hgetall(P .. 'contact:' .. cid)
+    redis.call('HSET', P .. 'contact:' .. cid, 'step', r.step)
+    local line = explain(c, r, q.strategy, aid, {aid}, 'agent freed')
+    offers[#offers + 1] = offer(cid, aid, line)
+  end
+  return offers
+end
+
+-- Contacts ending ------------------------------------------------------------------
+
+local function record(cid)
+  local c = hgetall(P .. 'contact:' .. cid)
+  local fields = {}
+  for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
+      'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
+      'placement', 'arrived_at'}) do
+    fields[#fields + 1] = f
+    fields[#fields + 1] = c[f] or ''
+  end
+  redis.call('XADD', P .. 'records', 'MAXLEN', '~', 1000000, '*', unpack(fields))
+  redis.call('SREM', P .. 'live', cid)
+  if c.node and c.node ~= '' then redis.call('SREM', P .. 'live:' .. c.node, cid) end
+end
+
+-- Give back the agent's slot held by an offer or a connected contact.
+local function release_agent(aid, channel, was_offer)
+  local akey = P .. 'agent:' .. aid
+  if redis.call('EXISTS', akey) == 0 then return end
+  local load = redis.call('HINCRBY', akey, 'load_' .. channel, -1)
+  if load < 0 then redis.call('HSET', akey, 'load_' .. channel, 0) end
+  if was_offer then
+    local offers = redis.call('HINCRBY', akey, 'offers', -1)
+    if offers < 0 then redis.call('HSET', akey, 'offers', 0) end
+  end
+end
+
+local function finish(cid, c, state, reason)
+  local ckey = P .. 'contact:' .. cid
+  redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
+  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  redis.call('ZREM', P .. 'offers', cid)
+  record(cid)
+  publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
+    reason = reason or '', node = c.node or '', queue = c.queue})
+end
+
+local function requeue_at_head(cid, c)
+  redis.call('HSET', P .. 'contact:' .. cid, 'state', 'queued', 'agent_id', '')
+  redis.call('ZADD', P .. 'queue:' .. c.queue, num(c.order, now), cid)
+end
+
+-- Commands -------------------------------------------------------------------------
+
+local commands = {}
+
+-- ARGV: id, then field/value pairs of the new contact. Returns {state, agent or ''}.
+function commands.create(argv)
+  local cid = argv[3]
+  local ckey = P .. 'contact:' .. cid
+  if redis.call('EXISTS', ckey) == 1 then return {'exists', ''} end
+  local fields = {}
+  for i = 4, #argv do fields[#fields + 1] = argv[i] end
+  redis.call('HSET', ckey, unpack(fields))
+  local c = hgetall(ckey)
+  local q = qcfg(c.queue)
+  if not q then
+    redis.call('DEL', ckey)
+    return {'unknown_queue', ''}
+  end
+  local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
+  local order = now - credit
+  redis.call('HSET', ckey, 'state', 'queued', 'skill', q.skill, 'queued_at', now, 'queue_entered_at', now,
+    'order', order, 'step', 'exact')
+  redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
+  redis.call('SADD', P .. 'live', cid)
+  if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
+  stat(c.queue, now, 'offered')
+  local matched = try_match_contact(cid)
+  if matched then return {'offered', matched[2]} end
+  return {'queued', ''}
+end
+
+-- ARGV: contact, agent.
+function commands.accept(argv)
+  local cid, aid = argv[3], argv[4]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return {'unknown_contact'} end
+  if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
+  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)
+  redis.call('ZREM', P .. 'offers', cid)
+  local offers = redis.call('HINCRBY', P .. 'agent:' .. aid, 'offers', -1)
+  if offers < 0 then redis.call('HSET', P .. 'agent:' .. aid, 'offers', 0) end
+  local q = qcfg(c.queue) or {}
+  local wait = now - num(c.queued_at, now)
+  stat(c.queue, now, 'answered')
+  stat(c.queue, now, 'wait_ms', wait)
+  if wait <= num(q.answer_within_s, 20) * 1000 then stat(c.queue, now, 'answered_in_sl') end
+  publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
+  return {'connected'}
+end
+
+-- ARGV: contact, agent, reason ('no_answer' puts the agent not-ready: RONA).
+function commands.decline(argv)
+  local cid, aid, reason = argv[3], argv[4], argv[5]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return {'unknown_contact'} end
+  if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
+  redis.call('ZREM', P .. 'offers', cid)
+  release_agent(aid, c.channel, true)
+  local akey = P .. 'agent:' .. aid
+  if reason == 'no_answer' then
+    redis.call('HSET', akey, 'presence', 'not_ready', 'reason', 'no answer')
+    publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
+  end
+  reindex(aid)
+  redis.call('HSET', ckey, 'declined_by', aid)
+  add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
+  requeue_at_head(cid, c)
+  publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = reason, node = c.node or ''})
+  local matched = try_match_contact(cid)
+  local freed = {}
+  if reason ~= 'no_answer' then freed = try_match_agent(aid) end
+  return {'queued', matched and matched[2] or '', #freed}
+end
+
+-- ARGV: contact. Ends a connected contact; the agent goes to wrap-up.
+function commands.complete(argv)
+  local cid = argv[3]
+  local c = hgetall(P .. 'contact:' .. cid)
+  if not c then return {'unknown_contact'} end
+  if TERMINAL[c.state] then return {'already', c.state} end
+  if c.state ~= 'connected' then return {'not_connected', c.state} end
+  local aid = c.agent_id
+  local q = qcfg(c.queue) or {}
+  release_agent(aid, c.channel, false)
+  local until_ms = now + num(q.wrap_up_s, 0) * 1000
+  local akey = P .. 'agent:' .. aid
+  redis.call('HSET', akey, 'wrapup_until', until_ms, 'idle_since', until_ms)
+  redis.call('ZADD', P .. 'wrapups', until_ms, aid)
+  stat(c.queue, now, 'handled')
+  stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+  finish(cid, c, 'completed', argv[4] or '')
+  reindex(aid)
+  if until_ms <= now then try_match_agent(aid) end
+  return {'completed'}
+end
+
+-- ARGV: contact, reason. The customer left before being connected (a connected
+-- contact whose customer hangs up is completed instead).
+function commands.abandon(argv)
+  local cid, reason = argv[3], argv[4]
+  local c = hgetall(P .. 'contact:' .. cid)
+  if not c then return {'unknown_contact'} end
+  if TERMINAL[c.state] then return {'already', c.state} end
+  if c.state == 'connected' then return commands.complete({argv[1], argv[2], cid, reason}) end
+  local aid = c.agent_id
+  if c.state == 'offered' and aid and aid ~= '' then
+    release_agent(aid, c.channel, true)
+    reindex(aid)
+    publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = 'abandoned', node = c.node or ''})
+  end
+  local q = qcfg(c.queue) or {}
+  stat(c.queue, now, 'abandoned')
+  local wait = now - num(c.queued_at, now)
+  stat(c.queue, now, 'abandon_wait_ms', wait)
+  if wait <= num(q.answer_within_s, 20) * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
+  finish(cid, c, 'abandoned', reason)
+  if c.state == 'offered' and aid and aid ~= '' then try_match_agent(aid) end
+  return {'abandoned'}
+end
+
+-- ARGV: contact, reason. Anything not yet terminal ends as failed.
+function commands.fail(argv)
+  local cid, reason = argv[3], argv[4]
+  local c = hgetall(P .. 'contact:' .. cid)
+  if not c then return {'unknown_contact'} end
+  if TERMINAL[c.state] then return {'already', c.state} end
+  local aid = c.agent_id
+  if aid and aid ~= '' and (c.state == 'offered' or c.state == 'connected') then
+    release_agent(aid, c.channel, c.state == 'offered')
+    reindex(aid)
+  end
+  stat(c.queue, now, 'failed')
+  finish(cid, c, 'failed', reason)
+  return {'failed'}
+end
+
+-- ARGV: contact, target queue, reason. Keeps the contact's place by arrival time.
+function commands.move(argv)
+  local cid, target, reason = argv[3], argv[4], argv[5]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return {'unknown_contact'} end
+  local q = qcfg(target)
+  if not q then return {'unknown_queue'} end
+  if TERMINAL[c.state] then return {'already', c.state} end
+  if c.state == 'offered' or c.state == 'connected' then
+    release_agent(c.agent_id, c.channel, c.state == 'offered')
+    redis.call('ZREM', P .. 'offers', cid)
+    reindex(c.agent_id)
+  end
+  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
+    'agent_id', '', 'step', 'exact')
+  add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
+  redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
+  local matched = try_match_contact(cid)
+  return {'queued', matched and matched[2] or ''}
+end
+
+-- ARGV: agent, presence, reason.
+function commands.presence(argv)
+  local aid, presence, reason = argv[3], argv[4], argv[5]
+  local akey = P .. 'agent:' .. aid
+  local a = hgetall(akey)
+  if not a then return {'unknown_agent'} end
+  redis.call('HSET', akey, 'presence', presence, 'reason', reason or '')
+  if presence == 'available' and a.presence ~= 'available' then
+    redis.call('HSET', akey, 'idle_since', math.max(now, num(a.wrapup_until, 0)))
+  end
+  if presence == 'offline' then unindex(aid, a) else reindex(aid) end
+  publish({type = 'state', agent_id = aid, presence = presence, reason = reason or ''})
+  local offers = {}
+  if presence == 'available' then offers = try_match_agent(aid) end
+  return {presence, #offers}
+end
+
+-- ARGV: agent, then field/value pairs (region, skills, languages, capacities...).
+function commands.upsert_agent(argv)
+  local aid = argv[3]
+  local akey = P .. 'agent:' .. aid
+  local old = hgetall(akey)
+  if old then unindex(aid, old) end
+  local fields = {}
+  for i = 4, #argv do fields[#fields + 1] = argv[i] end
+  redis.call('HSET', akey, unpack(fields))
+  if not old then
+    redis.call('HSET', akey, 'presence', 'offline', 'load_voice', 0, 'load_chat', 0, 'offers', 0,
+      'idle_since', now, 'last_offer', 0, 'wrapup_until', 0)
+  end
+  redis.call('SADD', P .. 'agents', aid)
+  local a = hgetall(akey)
+  redis.call('SADD', P .. 'regions', a.region)
+  reindex(aid)
+  return {'ok'}
+end
+
+-- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits.
+function commands.tick(argv)
+  local rona, freed, relaxed, overflowed = 0, 0, 0, 0
+  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now, 'LIMIT', 0, 100)) do
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and c.state == 'offered' then
+      commands.decline({argv[1], argv[2], cid, c.agent_id, 'no_answer'})
+      rona = rona + 1
+    else
+      redis.call('ZREM', P .. 'offers', cid)
+    end
+  end
+  for _, aid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'wrapups', '-inf', now, 'LIMIT', 0, 200)) do
+    redis.call('ZREM', P .. 'wrapups', aid)
+    reindex(aid)
+    freed = freed + #try_match_agent(aid)
+  end
+  for _, qname in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+    local q = qcfg(qname)
+    for _, cid in ipairs(redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)) do
+      local c = hgetall(P .. 'contact:' .. cid)
+      if c and c.state == 'queued' then
+        local waited = waited_ms(c)
+        if q.overflow_queue and q.overflow_queue ~= '' and reached(q, 'max_wait_s', waited) then
+          commands.move({argv[1], argv[2], cid, q.overflow_queue, 'maximum wait reached'})
+          overflowed = overflowed + 1
+        elseif relaxation(c, q, waited).step ~= c.step then
+          if try_match_contact(cid) then relaxed = relaxed + 1 end
+        end
+      end
+    end
+  end
+  return {rona, freed, relaxed, overflowed}
+end
+
+local handler = commands[cmd]
+if handler == nil then return redis.error_reply('unknown routing command ' .. tostring(cmd)) end
+return handler(ARGV)

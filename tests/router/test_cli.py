@@ -1,0 +1,129 @@
+"""The roster, users and history commands, run as a person runs them."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from router.auth import verify_password
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_for(tmp_path: Path, redis_url: str) -> Path:
+    text = (ROOT / "config" / "default.toml").read_text()
+    text = text.replace('data_dir = "var/redis"', f'url = "{redis_url}"')
+    path = tmp_path / "node.toml"
+    path.write_text(text)
+    return path
+
+
+def switchboard(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
+    config = config_for(tmp_path, redis_url)
+    roster = tmp_path / "agents.csv"
+    roster.write_text(
+        "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+        "a1,default,UTC,booking:4;baggage:2,en;zh,20,40\n"
+        "a2,default,UTC,general,es,20,40\n"
+    )
+    result = switchboard("agents", "import", str(roster), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert client.hget("sb:{rt}:agent:a1", "skills") == '{"booking": 4, "baggage": 2}'
+    assert client.hget("sb:{rt}:agent:a2", "skills") == '{"general": 3}'
+
+    result = switchboard(
+        "users",
+        "add",
+        "--id",
+        "a1",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--config",
+        str(config),
+        stdin="long-enough-secret\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert verify_password("long-enough-secret", client.hget("sb:user:a1", "password"))
+    assert not verify_password("wrong", client.hget("sb:user:a1", "password"))
+
+
+def test_bad_roster_row_is_named_and_nothing_loaded(tmp_path: Path, redis_url: str) -> None:
+    config = config_for(tmp_path, redis_url)
+    roster = tmp_path / "agents.csv"
+    roster.write_text(
+        "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+        "a1,default,UTC,booking:4,en,20,40\n"
+        "a2,default,UTC,booking:9,en,20,40\n"
+    )
+    result = switchboard("agents", "import", str(roster), "--config", str(config))
+    assert result.returncode == 2
+    assert "row 3: field skills" in result.stderr and "Traceback" not in result.stderr
+    assert redis.Redis.from_url(redis_url).exists("sb:{rt}:agent:a1") == 0
+
+
+def test_bad_config_lists_every_fault(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[node]\nid = "n"\nregion = "nowhere"\n[[regions]]\nname = "eu"\ntimezone = "Mars/Base"\n'
+        '[[queues]]\nname = "q"\nstrategy = "fastest"\nring_s = "ten"\n'
+    )
+    result = switchboard("serve", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert any("regions[0].timezone: expected an IANA time zone" in line for line in lines)
+    assert any("queues[0].strategy: expected one of longest_idle" in line for line in lines)
+    assert any("queues[0].ring_s: expected a number >= 1, found 'ten'" in line for line in lines)
+    assert any("node.region: expected one of the [[regions]]" in line for line in lines)
+
+
+def test_history_export_counts_contacts_per_interval(tmp_path: Path, redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    base = 1_700_000_000_000 - 1_700_000_000_000 % 1_800_000
+    for offset_s, state, talk_s in (
+        (10, "completed", 100),
+        (20, "completed", 200),
+        (40, "abandoned", 0),
+    ):
+        queued = base + offset_s * 1000
+        client.xadd(
+            "sb:{rt}:records",
+            {
+                "contact_id": f"c{offset_s}",
+                "queue": "booking",
+                "state": state,
+                "queued_at": queued,
+                "answered_at": queued + 5000 if talk_s else "",
+                "ended_at": queued + 5000 + talk_s * 1000,
+            },
+        )
+    out = tmp_path / "history.csv"
+    result = switchboard(
+        "history", "export", "--out", str(out), "--config", str(config_for(tmp_path, redis_url))
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert rows == [
+        {
+            "interval_start": "2023-11-14T22:00:00+00:00",
+            "queue": "booking",
+            "contacts": "3",
+            "aht_s": "150.0",
+        }
+    ]

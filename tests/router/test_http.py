@@ -1,0 +1,158 @@
+"""The chat life cycle over the real HTTP app and WebSocket, on a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from regions.node import Node
+from router.auth import UserStore
+from router.model import Agent, Role
+from switchboard.settings import RedisConfig, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    settings = load_settings(ROOT / "config" / "default.toml")
+    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
+    node = Node(settings)
+    await node.start()
+    users = UserStore(node.client)
+    await users.add("ana", Role.AGENT, "ana-secret-1")
+    await users.add("sup", Role.SUPERVISOR, "sup-secret-1")
+    await node.store.upsert_agent(
+        Agent("ana", "default", {"booking": 4, "general": 3}, ["en", "es"], {"voice": 1, "chat": 3})
+    )
+    yield node
+    await node.stop()
+
+
+@pytest.fixture
+async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
+        yield session
+
+
+async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
+    response = await http.post(
+        "/api/v1/agents/login", json={"agent_id": user, "password": password}
+    )
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def next_event(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    for _ in range(20):
+        event = await asyncio.wait_for(socket.receive_json(), 5)
+        if event["type"] == kind:
+            return event
+    raise AssertionError(f"no {kind} event")
+
+
+async def test_chat_end_to_end(http: aiohttp.ClientSession) -> None:
+    ana = await login(http, "ana", "ana-secret-1")
+    async with http.ws_connect("/api/v1/agents/ana/events", headers=ana) as socket:
+        await asyncio.sleep(0.1)
+        response = await http.put(
+            "/api/v1/agents/ana/state", json={"state": "available"}, headers=ana
+        )
+        assert (await response.json())["state"] == "available"
+        created = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "es",
+                "customer": {"id": "c-1"},
+            },
+        )
+        assert created.status == 201
+        body = await created.json()
+        contact_id, customer = body["contact_id"], {"X-Customer-Token": body["customer_token"]}
+        offer = await next_event(socket, "offer")
+        assert offer["contact_id"] == contact_id and offer["channel"] == "chat"
+
+        accepted = await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
+        assert (await accepted.json())["state"] == "connected"
+        sent = await http.post(
+            f"/api/v1/contacts/{contact_id}/messages", json={"text": "hola"}, headers=customer
+        )
+        assert sent.status == 201
+        message = await next_event(socket, "message")
+        assert message["text"] == "hola" and message["sender"] == "customer"
+        reply = await http.post(
+            f"/api/v1/contacts/{contact_id}/messages", json={"text": "buenos días"}, headers=ana
+        )
+        assert reply.status == 201
+        done = await http.post(f"/api/v1/contacts/{contact_id}/complete", headers=ana)
+        assert (await done.json())["outcome"] == "completed"
+
+    contact = await (await http.get(f"/api/v1/contacts/{contact_id}", headers=ana)).json()
+    assert contact["outcome"] == "completed" and contact["agent_id"] == "ana"
+    assert {"queued_at", "offered_at", "answered_at", "ended_at"} <= set(contact["timestamps"])
+    assert contact["explanation"] and "step=exact" in contact["explanation"][0]
+    messages = await (
+        await http.get(f"/api/v1/contacts/{contact_id}/messages", headers=customer)
+    ).json()
+    assert [m["text"] for m in messages["messages"]] == ["hola", "buenos días"]
+
+
+async def test_agent_cannot_change_another_agents_state(http: aiohttp.ClientSession) -> None:
+    ana = await login(http, "ana", "ana-secret-1")
+    response = await http.put("/api/v1/agents/bob/state", json={"state": "available"}, headers=ana)
+    assert response.status == 403
+    sup = await login(http, "sup", "sup-secret-1")
+    response = await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=sup)
+    assert (await response.json())["state"] == "not_ready"
+    response = await http.put(
+        "/api/v1/agents/nobody/state", json={"state": "available"}, headers=sup
+    )
+    assert response.status == 404
+
+
+async def test_bad_request_names_the_field(http: aiohttp.ClientSession) -> None:
+    response = await http.post(
+        "/api/v1/contacts",
+        json={
+            "channel": "chat",
+            "queue": "booking",
+            "language": "en",
+            "customer": {"tier": "gold"},
+        },
+    )
+    assert response.status == 400
+    assert (await response.json())["field"] == "$.customer.id"
+    response = await http.post("/api/v1/contacts", data="not json")
+    assert response.status == 400
+    response = await http.get("/api/v1/contacts/does-not-exist")
+    assert response.status == 404
+
+
+async def test_unauthenticated_and_wrong_password(http: aiohttp.ClientSession) -> None:
+    assert (await http.get("/api/v1/agents")).status == 401
+    response = await http.post("/api/v1/agents/login", json={"agent_id": "ana", "password": "nope"})
+    assert response.status == 401
+
+
+async def test_health_metrics_openapi_queues(http: aiohttp.ClientSession) -> None:
+    assert (await http.get("/healthz")).status == 200
+    await http.post(
+        "/api/v1/contacts",
+        json={"channel": "chat", "queue": "baggage", "language": "en", "customer": {"id": "c-2"}},
+    )
+    metrics = await (await http.get("/metrics")).text()
+    assert 'switchboard_queue_waiting{node="node-1",queue="baggage"} 1.0' in metrics
+    spec = await (await http.get("/api/v1/openapi.json")).json()
+    assert "/api/v1/contacts" in spec["paths"]
+    queue = await (await http.get("/api/v1/queues/baggage")).json()
+    assert queue["waiting"] == 1 and queue["today"]["offered"] == 1
+    regions = await (await http.get("/api/v1/regions")).json()
+    assert regions["regions"][0]["region"] == "default"

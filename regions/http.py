@@ -8,17 +8,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from regions.membership import Membership
-from switchboard.settings import RegionConfig
+from regions.placement import is_open
 
 MEMBERSHIP = web.AppKey("membership", Membership)
 REGIONS = web.AppKey("regions", list)
 
 routes = web.RouteTableDef()
-
-
-def is_open(region: RegionConfig, at: dt.datetime) -> bool:
-    local = at.astimezone(ZoneInfo(region.timezone)).strftime("%H:%M")
-    return region.open <= local < region.close or (region.close == "24:00" and local >= region.open)
 
 
 @routes.get("/api/v1/regions")

@@ -60,9 +60,29 @@ class Membership:
             result.append((NodeInfo(**data), alive))
         return result
 
-    async def leave(self, node_id: str) -> None:
-        await self.client.delete(self._key(node_id))
+    async def claim_adoption(self, dead: NodeInfo, heir: str) -> bool:
+        """One heir per death of a node, even if two nodes disagree on who is alive."""
+        key = f"{self.prefix}:adopt:{dead.node_id}:{dead.started_at}"
+        return bool(await self.client.set(key, heir, nx=True, ex=3600))
+
+    async def is_alive(self, node_id: str) -> bool:
+        return bool(await self.client.exists(self._key(node_id)))
+
+    async def forget(self, node_id: str) -> None:
         await self.client.hdel(f"{self.prefix}:nodes", node_id)
+
+    async def record_adoption(self, adoption: dict[str, Any]) -> None:
+        await self.client.rpush(f"{self.prefix}:adoptions", json.dumps(adoption))
+        await self.client.ltrim(f"{self.prefix}:adoptions", -100, -1)
+
+    async def adoptions(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(raw) for raw in await self.client.lrange(f"{self.prefix}:adoptions", 0, -1)
+        ]
+
+    async def leave(self, node_id: str) -> None:
+        """Stop beating at once, so that the heir adopts without waiting for the TTL."""
+        await self.client.delete(self._key(node_id))
 
     async def run(
         self, node_id: str, region: str, http: str, load: Any, stop: asyncio.Event

@@ -13,6 +13,8 @@ from aiohttp import web
 
 from regions import http as regions_http
 from regions.membership import Membership
+from regions.service import Regions
+from router import http as router_http
 from router.auth import UserStore
 from router.chat import ChatLog, TranslatorPort
 from router.events import EventHub
@@ -24,6 +26,8 @@ from switchboard.redisconn import connect, embedded_dir
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
+
+FAILOVER_CHECK_S = 0.5
 
 
 class Node:
@@ -81,6 +85,11 @@ class Node:
         )
         app[regions_http.MEMBERSHIP] = self.membership
         app[regions_http.REGIONS] = settings.regions
+        self.regions = Regions(
+            self.router, self.membership, self.users, settings.regions, settings.node_id
+        )
+        app[router_http.PLACEMENT] = self.regions.place
+        await self.regions.recover_previous_run()
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
@@ -98,6 +107,7 @@ class Node:
                     settings.node_id, settings.region, http, self._load, self.stop_event
                 )
             ),
+            asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
         ]
         log.info("node %s (region %s) serving HTTP on %s", settings.node_id, settings.region, http)
 

@@ -86,7 +86,7 @@ class UserStore:
         """Close every session of a user (logout, or the node that held it died)."""
         key = f"{self.prefix}:tokens:{user_id}"
         tokens = await self.client.smembers(key)
-        if tokens:
-            await self.client.delete(*[f"{self.prefix}:token:{t}" for t in tokens])
+        for token in tokens:  # one key per call: tokens spread over Cluster slots
+            await self.client.delete(f"{self.prefix}:token:{token}")
         await self.client.delete(key)
         return len(tokens)

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -33,6 +34,9 @@ from switchboard.httputil import (
 log = logging.getLogger(__name__)
 
 ROUTER = web.AppKey("router", Router)
+# Chooses the region of a new chat: (queue, language, requested home) -> placement.
+Placer = Callable[[str, str, str | None], Awaitable[Any]]
+PLACEMENT = web.AppKey("placement", Placer)
 HUB = web.AppKey("hub", EventHub)
 CHAT = web.AppKey("chat", ChatLog)
 
@@ -247,9 +251,10 @@ async def create_contact(request: web.Request) -> web.Response:
     if not 0 <= priority <= 9:
         raise BadField("$.priority", "an integer from 0 to 9", priority)
     placer = request.app.get(PLACEMENT)
-    placement = ""
+    placement, open_regions = "", False
     if placer is not None:
-        region, placement = await placer(queue, language, region)
+        decision = await placer(queue, language, region)
+        region, placement, open_regions = decision.region, decision.reason, decision.open_regions
     new = NewContact(
         channel=Channel.CHAT,
         queue=queue,
@@ -259,6 +264,7 @@ async def create_contact(request: web.Request) -> web.Response:
         priority=priority,
         region=region,
         placement=placement,
+        open_regions=open_regions,
     )
     contact = await router.create_contact(new)
     customer_token = secrets.token_urlsafe(24)
@@ -417,6 +423,3 @@ async def get_queue(request: web.Request) -> web.Response:
     if name not in router.queues:
         raise not_found(f"no queue {name}")
     return web.json_response(figures_json(await router.queue_status(name, day_start_ms())))
-
-
-PLACEMENT = web.AppKey("placement", object)

@@ -79,7 +79,10 @@ class QueueConfig:
     overflow_queue: str | None = None
     # Seconds of waiting one point of contact priority is worth when ordering the queue.
     priority_weight_s: float = 60.0
+    # Above this predicted wait agents of every region may take the contact at once.
     overflow_region_ewt_s: float | None = None
+    # Above this predicted wait a new chat is placed in a region that predicts less.
+    placement_ewt_s: float | None = None
 
 
 @dataclass
@@ -152,6 +155,8 @@ class NewContact:
     region: str | None = None
     node: str = ""
     placement: str = ""
+    # Agents of every region may take it from the start (home region's EWT too long).
+    open_regions: bool = False
 
 
 @dataclass(frozen=True)

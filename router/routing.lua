@@ -126,8 +126,8 @@ local function relaxation(c, q, waited)
       if language ~= c.language then r.languages[#r.languages + 1] = language end
     end
   end
-  if reached(q, 'relax_region_after_s', waited) then
-    r.step = 'region'
+  if reached(q, 'relax_region_after_s', waited) or c.open_regions == '1' then
+    r.step = reached(q, 'relax_region_after_s', waited) and 'region' or 'region_ewt'
     r.regions = {c.region}
     for _, region in ipairs(redis.call('SMEMBERS', P .. 'regions')) do
       if region ~= c.region then r.regions[#r.regions + 1] = region end
@@ -542,6 +542,59 @@ function commands.upsert_agent(argv)
   redis.call('SADD', P .. 'regions', a.region)
   reindex(aid)
   return {'ok'}
+end
+
+-- ARGV: dead node, heir node. Chats and callbacks created on the dead node move to the
+-- heir; voice calls whose media died with it fail (node_lost). Chats held by agents
+-- whose session was on the dead node return to the head of their queue, and those
+-- agents go offline. Returns {adopted, failed, requeued, agent ids...}.
+function commands.adopt(argv)
+  local dead, heir = argv[3], argv[4]
+  local adopted, failed, requeued = 0, 0, 0
+  local lost_agents = {}
+  for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+    if redis.call('HGET', P .. 'agent:' .. aid, 'node') == dead then lost_agents[aid] = true end
+  end
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live')) do
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and not TERMINAL[c.state] then
+      if c.node == dead and c.channel == 'voice' and (c.callback_uri or '') == '' then
+        commands.fail({argv[1], argv[2], cid, 'node_lost'})
+        failed = failed + 1
+      else
+        if c.node == dead then
+          redis.call('HSET', P .. 'contact:' .. cid, 'node', heir)
+          redis.call('SMOVE', P .. 'live:' .. dead, P .. 'live:' .. heir, cid)
+          add_explanation(P .. 'contact:' .. cid, string.format('adopted by %s: node %s lost', heir, dead))
+          adopted = adopted + 1
+        end
+        if c.channel == 'chat' and lost_agents[c.agent_id or '']
+            and (c.state == 'offered' or c.state == 'connected') then
+          release_agent(c.agent_id, c.channel, c.state == 'offered')
+          redis.call('ZREM', P .. 'offers', cid)
+          add_explanation(P .. 'contact:' .. cid, string.format('agent %s lost with node %s; back to the head of %s',
+            c.agent_id, dead, c.queue))
+          requeue_at_head(cid, c)
+          requeued = requeued + 1
+        end
+      end
+    end
+  end
+  local result = {adopted, failed, requeued}
+  for aid, _ in pairs(lost_agents) do
+    local akey = P .. 'agent:' .. aid
+    local a = hgetall(akey)
+    unindex(aid, a)
+    redis.call('HSET', akey, 'presence', 'offline', 'reason', 'node lost', 'node', '', 'offers', 0,
+      'load_chat', 0)
+    publish({type = 'session_closed', agent_id = aid, reason = 'node lost'})
+    result[#result + 1] = aid
+  end
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live:' .. heir)) do
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and c.state == 'queued' then try_match_contact(cid) end
+  end
+  return result
 end
 
 -- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits.

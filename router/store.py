@@ -172,6 +172,7 @@ class RoutingStore:
             "priority": new.priority,
             "node": new.node,
             "placement": new.placement,
+            "open_regions": "1" if new.open_regions else "0",
             "arrived_at": now_ms() if at_ms is None else at_ms,
         }
         flat: list[object] = [item for pair in fields.items() for item in pair]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -25,6 +26,24 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_cluster_port(host: str = "127.0.0.1", attempts: int = 200) -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    for _ in range(attempts):
+        port = random.randint(20000, 55535)
+        if _bindable(host, port) and _bindable(host, port + 10000):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
 
 
 def _answers_ping(host: str, port: int) -> bool:
@@ -48,7 +67,7 @@ class EmbeddedRedis:
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.host = host
-        self.port = port or free_port(host)
+        self.port = port or (free_cluster_port(host) if cluster else free_port(host))
         self.cluster = cluster
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -137,3 +156,52 @@ def running_embedded_url(data_dir: Path, host: str = "127.0.0.1") -> str | None:
     except (FileNotFoundError, ValueError):
         return None
     return f"redis://{host}:{port}/0" if _answers_ping(host, port) else None
+
+
+class EmbeddedCluster:
+    """Three (or more) cluster-mode servers with the 16384 slots split between them.
+
+    Built with CLUSTER ADDSLOTSRANGE and CLUSTER MEET, so no redis-cli is needed.
+    """
+
+    SLOTS = 16384
+
+    def __init__(self, data_dir: Path, masters: int = 3, host: str = "127.0.0.1") -> None:
+        self.servers = [
+            EmbeddedRedis(data_dir / f"node{index}", host=host, cluster=True)
+            for index in range(masters)
+        ]
+        self.host = host
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://{self.host}:{self.servers[0].port}"
+
+    def start(self, timeout_s: float = 20.0) -> None:
+        import redis
+
+        for server in self.servers:
+            server.start()
+        share = self.SLOTS // len(self.servers)
+        clients = [redis.Redis(host=self.host, port=s.port) for s in self.servers]
+        for index, client in enumerate(clients):
+            first = index * share
+            last = self.SLOTS - 1 if index == len(clients) - 1 else first + share - 1
+            client.execute_command("CLUSTER", "ADDSLOTSRANGE", first, last)
+        for server in self.servers[1:]:
+            clients[0].execute_command("CLUSTER", "MEET", self.host, server.port)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            states = [c.execute_command("CLUSTER", "INFO").decode() for c in clients]
+            if all("cluster_state:ok" in state for state in states):
+                break
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError("the embedded cluster did not reach cluster_state:ok")
+        for client in clients:
+            client.close()
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()

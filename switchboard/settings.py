@@ -153,6 +153,7 @@ def _queue(section: ConfigReader) -> QueueConfig:
         overflow_queue=section.string("overflow_queue", None),
         priority_weight_s=section.number("priority_weight_s", 60.0, minimum=0),
         overflow_region_ewt_s=_optional_seconds(section, "overflow_region_ewt_s", None),
+        placement_ewt_s=_optional_seconds(section, "placement_ewt_s", None),
     )
 
 

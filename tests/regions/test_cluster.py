@@ -1,0 +1,95 @@
+"""The routing state on a real three-master Redis Cluster: the hash tag keeps it legal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from router.model import Agent, Channel, ContactState, NewContact, Presence
+from router.service import Router
+from router.store import RoutingStore
+from switchboard.embedded import EmbeddedCluster
+from switchboard.redisconn import connect
+from tests.router.conftest import QUEUES
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
+    cluster = EmbeddedCluster(tmp_path / "cluster")
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+async def test_routing_on_a_three_master_cluster(cluster: EmbeddedCluster) -> None:
+    client = connect(cluster.url)
+    try:
+        store = RoutingStore(client)
+        router = Router(store, QUEUES, node_id="n1", region="eu")
+        await router.publish_configuration(["eu", "asia"])
+        await store.upsert_agent(Agent("a1", "eu", {"booking": 4}, ["en"]))
+        await router.set_presence("a1", Presence.AVAILABLE)
+        contact = await router.create_contact(NewContact(Channel.CHAT, "booking", "en"))
+        assert contact.state == ContactState.OFFERED and contact.agent_id == "a1"
+        await router.accept(contact.contact_id, "a1")
+        done = await router.complete(contact.contact_id)
+        assert done.outcome == "completed"
+        assert [r["contact_id"] async for r in store.records()] == [contact.contact_id]
+        # The routing keys all hash to one slot; other keys spread over the masters.
+        slots = {
+            await client.cluster_keyslot(key) for key in (store.anchor, f"{store.tag}agent:a1")
+        }
+        assert len(slots) == 1
+        nodes = await client.cluster_nodes()
+        assert len([name for name, node in nodes.items() if "master" in node["flags"]]) == 3
+    finally:
+        await client.aclose()
+
+
+async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> None:
+    import asyncio
+    import dataclasses
+
+    import aiohttp
+
+    from regions.node import Node
+    from router.auth import UserStore
+    from router.model import Role
+    from switchboard.settings import RedisConfig, load_settings
+
+    root = Path(__file__).resolve().parents[2]
+    settings = load_settings(root / "config" / "default.toml")
+    node = Node(dataclasses.replace(settings, redis=RedisConfig(url=cluster.url), http_port=0))
+    await node.start()
+    try:
+        await UserStore(node.client).add("ana", Role.AGENT, "ana-secret-1")
+        await node.store.upsert_agent(Agent("ana", "default", {"booking": 4}, ["en"]))
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
+            login = await http.post(
+                "/api/v1/agents/login", json={"agent_id": "ana", "password": "ana-secret-1"}
+            )
+            headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+            async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:
+                await asyncio.sleep(0.2)
+                await http.put(
+                    "/api/v1/agents/ana/state", json={"state": "available"}, headers=headers
+                )
+                created = await http.post(
+                    "/api/v1/contacts",
+                    json={
+                        "channel": "chat",
+                        "queue": "booking",
+                        "language": "en",
+                        "customer": {"id": "c"},
+                    },
+                )
+                contact_id = (await created.json())["contact_id"]
+                for _ in range(10):
+                    event = await asyncio.wait_for(socket.receive_json(), 5)
+                    if event["type"] == "offer":
+                        break
+                assert event["type"] == "offer" and event["contact_id"] == contact_id
+    finally:
+        await node.stop()

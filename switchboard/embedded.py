@@ -205,3 +205,46 @@ class EmbeddedCluster:
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+
+
+class EmbeddedSentinel:
+    """One Sentinel (valkey-server --sentinel) watching `master` as service `name`."""
+
+    def __init__(self, data_dir: Path, master: EmbeddedRedis, name: str = "switchboard") -> None:
+        self.data_dir = data_dir.resolve()
+        self.master = master
+        self.name = name
+        self.port = free_port(master.host)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis+sentinel://{self.master.host}:{self.port}/{self.name}/0"
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "sentinel.conf"
+        config.write_text(
+            f"port {self.port}\nbind {self.master.host}\ndir {self.data_dir}\n"
+            f"sentinel monitor {self.name} {self.master.host} {self.master.port} 1\n"
+            f"sentinel down-after-milliseconds {self.name} 2000\n"
+        )
+        self.process = subprocess.Popen(
+            [str(get_binary_path()), str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if _answers_ping(self.master.host, self.port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the embedded sentinel did not answer")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None

@@ -93,3 +93,22 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
                 assert event["type"] == "offer" and event["contact_id"] == contact_id
     finally:
         await node.stop()
+
+
+async def test_routing_through_a_sentinel_url(private_redis, tmp_path: Path) -> None:
+    from switchboard.embedded import EmbeddedSentinel
+
+    sentinel = EmbeddedSentinel(tmp_path / "sentinel", private_redis)
+    sentinel.start()
+    client = connect(sentinel.url)
+    try:
+        router = Router(RoutingStore(client), QUEUES, node_id="n1", region="eu")
+        await router.publish_configuration(["eu"])
+        contact = await router.create_contact(NewContact(Channel.CHAT, "booking", "en"))
+        assert contact.state == ContactState.QUEUED
+        direct = connect(private_redis.url)
+        assert await direct.hget(f"sb:{{rt}}:contact:{contact.contact_id}", "state") == "queued"
+        await direct.aclose()
+    finally:
+        await client.aclose()
+        sentinel.stop()

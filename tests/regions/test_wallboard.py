@@ -1,0 +1,184 @@
+"""The wallboard feed over the real node HTTP app on the real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+import regions.node
+from regions import wallboard
+from regions.node import Node
+from router import survey
+from router.auth import UserStore
+from router.model import Agent, Role
+from router.privacy import AuditLog
+from switchboard.settings import RedisConfig, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def with_extra_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serve the wallboard and survey routes from a node until regions/node.py adds them."""
+    original = regions.node.build_app
+
+    def build_app(*args: Any, **kwargs: Any) -> Any:
+        app = original(*args, **kwargs)
+        paths = {resource.canonical for resource in app.router.resources()}
+        if "/wallboard" not in paths:
+            app.add_routes(wallboard.routes)
+        if "/api/v1/contacts/{contact_id}/rating" not in paths:
+            app.add_routes(survey.routes)
+        return app
+
+    monkeypatch.setattr(regions.node, "build_app", build_app)
+
+
+@pytest.fixture
+async def node(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Node]:
+    with_extra_routes(monkeypatch)
+    settings = load_settings(ROOT / "config" / "default.toml")
+    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
+    node = Node(settings)
+    await node.start()
+    users = UserStore(node.client)
+    await users.add("sup", Role.SUPERVISOR, "sup-secret-1")
+    await users.add("ana", Role.AGENT, "ana-secret-1")
+    await node.store.upsert_agent(Agent("ana", "default", {"booking": 4, "general": 3}, ["en"]))
+    yield node
+    await node.stop()
+
+
+@pytest.fixture
+async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
+        yield session
+
+
+async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
+    response = await http.post(
+        "/api/v1/agents/login", json={"agent_id": user, "password": password}
+    )
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def new_chat(http: aiohttp.ClientSession, queue: str = "booking") -> dict[str, Any]:
+    response = await http.post(
+        "/api/v1/contacts",
+        json={"channel": "chat", "queue": queue, "language": "en", "customer": {"id": "w-1"}},
+    )
+    assert response.status == 201
+    return dict(await response.json())
+
+
+async def next_snapshot(lines: aiohttp.StreamReader) -> dict[str, Any]:
+    """Read one server-sent `snapshot` event (bounded)."""
+    event = ""
+    for _ in range(1000):
+        line = (await asyncio.wait_for(lines.readline(), 10)).decode()
+        if line.startswith("event: "):
+            event = line[7:].strip()
+        elif line.startswith("data: ") and event == "snapshot":
+            return dict(json.loads(line[6:]))
+    raise AssertionError("no snapshot event")
+
+
+async def test_page_is_served_without_login(http: aiohttp.ClientSession) -> None:
+    response = await http.get("/wallboard")
+    assert response.status == 200
+    text = await response.text()
+    assert "/api/v1/agents/login" in text and "/api/v1/wallboard/events" in text
+
+
+async def test_feed_needs_a_supervisor(http: aiohttp.ClientSession) -> None:
+    assert (await http.get("/api/v1/wallboard")).status == 401
+    ana = await login(http, "ana", "ana-secret-1")
+    assert (await http.get("/api/v1/wallboard", headers=ana)).status == 403
+    assert (await http.get("/api/v1/wallboard/events", headers=ana)).status == 403
+
+
+async def test_snapshot_shows_waiting_agents_and_region_time(
+    http: aiohttp.ClientSession,
+) -> None:
+    sup = await login(http, "sup", "sup-secret-1")
+    await new_chat(http)
+    await new_chat(http)
+    body = await (await http.get("/api/v1/wallboard", headers=sup)).json()
+    booking = next(q for q in body["queues"] if q["queue"] == "booking")
+    assert booking["waiting"] == 2 and booking["waiting_by_region"] == {"default": 2}
+    assert booking["agents_by_state"] == {"offline": 1}
+    assert body["agents"]["by_region"] == {"default": {"offline": 1}}
+    region = body["regions"][0]
+    assert region["region"] == "default" and region["timezone"] == "UTC"
+    assert region["local_time"].endswith("+00:00") and region["healthy"] is True
+
+
+async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSession) -> None:
+    sup = await login(http, "sup", "sup-secret-1")
+    async with http.get("/api/v1/wallboard/events", headers=sup, params={"every": "30"}) as feed:
+        assert feed.headers["Content-Type"].startswith("text/event-stream")
+        first = await next_snapshot(feed.content)
+        waiting = {q["queue"]: q["waiting"] for q in first["queues"]}
+        assert waiting["general"] == 0
+        await new_chat(http, "general")
+        # The contact itself publishes no event; an agent state change does, and the
+        # stream must answer it well before its 30 s period.
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
+        second = await next_snapshot(feed.content)
+        assert {q["queue"]: q["waiting"] for q in second["queues"]}["general"] == 1
+    entries = await AuditLog(node.client).entries()
+    assert [(e.actor, e.action) for e in entries] == [("sup", "wallboard.view")]
+
+
+def queue_json(name: str, level: float | None, target: float = 0.8, **extra: Any) -> dict[str, Any]:
+    block = {"service_level": level, "answered": 10}
+    return {
+        "queue": name,
+        "service_level_target": target,
+        "answer_within_s": 20,
+        "waiting": 0,
+        "longest_wait_s": 0,
+        "today": block,
+        "last_30_min": block,
+        **extra,
+    }
+
+
+def test_alerts() -> None:
+    queues = [
+        queue_json("good", 0.9),
+        queue_json("bad", 0.5),
+        queue_json("idle", None),
+        queue_json("slow", 1.0, waiting=3, longest_wait_s=45),
+    ]
+    regions = [
+        {
+            "region": "eu",
+            "open": True,
+            "healthy": True,
+            "nodes": [
+                {"node_id": "eu-1", "healthy": True, "last_seen_s": 1},
+                {"node_id": "eu-2", "healthy": False, "last_seen_s": 12},
+            ],
+        },
+        {"region": "asia", "open": True, "healthy": False, "nodes": []},
+        {"region": "us", "open": False, "healthy": False, "nodes": []},
+    ]
+    found = wallboard.alerts(queues, regions)
+    kinds = [(a["kind"], a.get("queue") or a.get("region"), a["level"]) for a in found]
+    assert kinds == [
+        ("service_level", "bad", "critical"),
+        ("service_level", "bad", "warning"),
+        ("waiting_too_long", "slow", "warning"),
+        ("node_down", "eu", "critical"),
+        ("region_down", "asia", "critical"),
+    ]
+    assert found[0]["message"] == "bad: service level 50% last 30 min, target 80%"

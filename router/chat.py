@@ -6,9 +6,7 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
-
-import redis.asyncio as aioredis
+from typing import Any, Protocol
 
 from router.model import Agent, Contact
 
@@ -62,9 +60,7 @@ def writer_language(contact: Contact, agent: Agent | None, sender_is_agent: bool
 class ChatLog:
     """Messages of each chat contact in Redis, translated on the way in."""
 
-    def __init__(
-        self, client: aioredis.Redis, translator: TranslatorPort | None, prefix: str = "sb"
-    ) -> None:
+    def __init__(self, client: Any, translator: TranslatorPort | None, prefix: str = "sb") -> None:
         self.client = client
         self.translator = translator
         self.prefix = prefix

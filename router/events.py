@@ -15,15 +15,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
-
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 
 
 class EventHub:
-    def __init__(self, client: aioredis.Redis, channel: str) -> None:
+    def __init__(self, client: Any, channel: str) -> None:
         self.client = client
         self.channel = channel
         self._by_agent: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)

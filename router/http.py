@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 ROUTER = web.AppKey("router", Router)
 # Chooses the region of a new chat: (queue, language, requested home) -> placement.
 Placer = Callable[[str, str, str | None], Awaitable[Any]]
-PLACEMENT = web.AppKey("placement", Placer)
+PLACEMENT: web.AppKey[Placer] = web.AppKey("placement")
 HUB = web.AppKey("hub", EventHub)
 CHAT = web.AppKey("chat", ChatLog)
 

@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from router.model import (
     Agent,
     Channel,
@@ -44,7 +42,8 @@ class UnknownAgent(LookupError):
 class RoutingStore:
     """Adapter between plain router objects and the Redis keys the Lua script uses."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str = "sb") -> None:
+    def __init__(self, client: Any, prefix: str = "sb") -> None:
+        """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str."""
         self.client = client
         self.prefix = prefix
         self.tag = f"{prefix}:{{rt}}:"

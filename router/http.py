@@ -100,6 +100,7 @@ def figures_json(status: QueueStatus) -> dict[str, Any]:
         "longest_wait_s": round(status.longest_wait_s, 1),
         "ewt_s": round(status.ewt_s, 1),
         "serving_agents": status.serving_agents,
+        "occupancy": status.occupancy,
         "service_level_target": status.service_level_target,
         "answer_within_s": status.answer_within_s,
         "today": block(status.today),

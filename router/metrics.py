@@ -29,6 +29,7 @@ def render(statuses: Iterable[QueueStatus], agents: Iterable[Agent], now_ms: int
         ("switchboard_queue_waiting", lambda s: s.waiting),
         ("switchboard_queue_longest_wait_seconds", lambda s: s.longest_wait_s),
         ("switchboard_queue_ewt_seconds", lambda s: s.ewt_s),
+        ("switchboard_queue_occupancy", lambda s: s.occupancy),
         ("switchboard_queue_service_level_today", lambda s: s.today.service_level),
         ("switchboard_queue_service_level_30m", lambda s: s.last_30_min.service_level),
         ("switchboard_queue_abandonment_rate_today", lambda s: s.today.abandonment_rate),

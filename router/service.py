@@ -21,7 +21,7 @@ from router.model import (
     Presence,
     QueueConfig,
 )
-from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s
+from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s, occupancy
 from router.store import RoutingStore, UnknownAgent, UnknownContact, now_ms
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ class QueueStatus:
     longest_wait_s: float
     ewt_s: float
     serving_agents: int
+    occupancy: float | None
     today: QueueFigures
     last_30_min: QueueFigures
     service_level_target: float
@@ -216,14 +217,15 @@ class Router:
 
     async def serving_agents(self, queue: str) -> int:
         """Agents logged in and ready (or busy) with the queue's skill."""
+        return len(await self._serving(queue))
+
+    async def _serving(self, queue: str) -> list[AgentState]:
         skill = self.queues[queue].skill
         now = now_ms()
-        return sum(
-            1
-            for agent in await self.store.list_agents()
-            if skill in agent.skills
-            and agent.state(now) not in (AgentState.OFFLINE, AgentState.NOT_READY)
-        )
+        states = [
+            agent.state(now) for agent in await self.store.list_agents() if skill in agent.skills
+        ]
+        return [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
 
     async def aht_s(self, queue: str, at_ms: int | None = None) -> float:
         now = now_ms() if at_ms is None else at_ms
@@ -249,7 +251,9 @@ class Router:
                     if c is not None
                 ]
             )
-        serving = await self.serving_agents(name)
+        serving_states = await self._serving(name)
+        serving = len(serving_states)
+        busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving_states)
         aht = await self.aht_s(name, now)
         return QueueStatus(
             name=name,
@@ -257,6 +261,7 @@ class Router:
             longest_wait_s=longest,
             ewt_s=estimate_wait_s(len(waiting) + 1, serving, aht),
             serving_agents=serving,
+            occupancy=occupancy(busy, serving),
             today=add_buckets(await self.store.stat_buckets(name, day_start_ms, now)),
             last_30_min=add_buckets(await self.store.stat_buckets(name, now - 1_800_000, now)),
             service_level_target=queue.service_level_target,

@@ -82,6 +82,8 @@ async def test_chat_end_to_end(http: aiohttp.ClientSession) -> None:
 
         accepted = await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
         assert (await accepted.json())["state"] == "connected"
+        queue = await (await http.get("/api/v1/queues/booking")).json()
+        assert queue["occupancy"] == 1.0 and queue["today"]["answered"] == 1
         sent = await http.post(
             f"/api/v1/contacts/{contact_id}/messages", json={"text": "hola"}, headers=customer
         )

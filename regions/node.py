@@ -12,12 +12,15 @@ from typing import Any
 from aiohttp import web
 
 from regions import http as regions_http
+from regions import wallboard
 from regions.membership import Membership
 from regions.service import Regions
 from router import http as router_http
+from router import survey
 from router.auth import UserStore
 from router.chat import ChatLog, TranslatorPort
 from router.events import EventHub
+from router.privacy import read_privacy, run_retention
 from router.service import Router
 from router.store import RoutingStore, now_ms
 from switchboard.app import build_app
@@ -61,6 +64,8 @@ class Node:
 
     async def start(self) -> None:
         settings = self.settings
+        privacy = read_privacy(settings.reader)
+        settings.reader.faults.raise_if_any()
         self.client = connect(await self._redis_url())
         prefix = settings.redis.key_prefix
         self.store = RoutingStore(self.client, prefix)
@@ -81,7 +86,7 @@ class Node:
             self.chat,
             self.users,
             settings.node_id,
-            extra_routes=[regions_http.routes],
+            extra_routes=[regions_http.routes, wallboard.routes, survey.routes],
         )
         app[regions_http.MEMBERSHIP] = self.membership
         app[regions_http.REGIONS] = settings.regions
@@ -109,6 +114,12 @@ class Node:
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
         ]
+        if privacy.retention_days:
+            self.tasks.append(
+                asyncio.create_task(
+                    run_retention(self.client, prefix, privacy.retention_days, self.stop_event)
+                )
+            )
         log.info("node %s (region %s) serving HTTP on %s", settings.node_id, settings.region, http)
 
     async def _publish_configuration(self, attempts: int = 50) -> None:

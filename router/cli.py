@@ -8,6 +8,7 @@ import csv
 import sys
 from pathlib import Path
 
+from router import report_cli
 from router.auth import UserStore
 from router.history import interval_rows, parse_interval
 from router.model import Role
@@ -43,6 +44,8 @@ def register(registry: CommandRegistry) -> None:
     history.add_argument("--interval", default="30m")
     _config_flag(history)
     history.set_defaults(handler=export_history)
+
+    report_cli.register(registry)
 
 
 def import_agents(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from router.auth import Principal
 from router.chat import ChatLog
 from router.events import EventHub
 from router.model import Agent, Channel, Contact, NewContact, Presence, Role
+from router.privacy import AuditLog
 from router.service import QueueStatus, Router, RoutingError
 from router.store import UnknownAgent, UnknownContact, now_ms
 from switchboard.httputil import (
@@ -125,6 +126,14 @@ async def _agent_or_404(router: Router, agent_id: str) -> Agent:
         return await router.get_agent(agent_id)
     except UnknownAgent:
         raise not_found(f"no agent {agent_id}") from None
+
+
+async def _audit(request: web.Request, principal: Principal, action: str, contact_id: str) -> None:
+    """Staff reading a customer's contact or transcript leaves a trace (privacy)."""
+    store = request.app[ROUTER].store
+    await AuditLog(store.client, store.prefix).append(
+        principal.user_id, action, contact_id=contact_id
+    )
 
 
 def _conflict(failure: RoutingError) -> web.Response:
@@ -304,6 +313,8 @@ async def get_contact(request: web.Request) -> web.Response:
     principal, _ = await _reader(request, contact_id)
     if principal and not (principal.may_read_all or principal.user_id == contact.agent_id):
         raise forbidden("agents read only their own contacts")
+    if principal is not None:
+        await _audit(request, principal, "contact.read", contact_id)
     return web.json_response(contact_json(contact))
 
 
@@ -388,7 +399,9 @@ async def post_message(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     contact_id = request.match_info["contact_id"]
     await _contact_or_404(request.app[ROUTER], contact_id)
-    await _reader(request, contact_id)
+    principal, _ = await _reader(request, contact_id)
+    if principal is not None:
+        await _audit(request, principal, "chat.read", contact_id)
     messages = await request.app[CHAT].messages(contact_id)
     return web.json_response({"messages": [asdict(m) for m in messages]})
 

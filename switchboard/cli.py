@@ -67,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from router.privacy import install_log_masking
+
+    install_log_masking()
     handler: Handler = args.handler
     try:
         return handler(args)

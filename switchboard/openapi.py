@@ -92,6 +92,20 @@ _OPERATIONS: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
     ("get", "/api/v1/queues", "Every queue: waiting, EWT, service level", None, False),
     ("get", "/api/v1/queues/{queue}", "One queue", None, False),
     ("get", "/api/v1/regions", "Nodes per region with health and load", None, False),
+    (
+        "post",
+        "/api/v1/contacts/{contact_id}/rating",
+        "The customer rates a finished chat 1-5 (customer token)",
+        {
+            "type": "object",
+            "required": ["rating"],
+            "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
+        },
+        False,
+    ),
+    ("get", "/wallboard", "The supervisors' wallboard page (HTML)", None, False),
+    ("get", "/api/v1/wallboard", "Wallboard snapshot: queues, regions, agents, alerts", None, True),
+    ("get", "/api/v1/wallboard/events", "Server-sent events of wallboard snapshots", None, True),
 ]
 
 

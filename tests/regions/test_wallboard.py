@@ -120,6 +120,32 @@ async def test_snapshot_shows_waiting_agents_and_region_time(
     assert region["local_time"].endswith("+00:00") and region["healthy"] is True
 
 
+async def test_region_and_queue_figures_from_todays_records(
+    node: Node, http: aiohttp.ClientSession
+) -> None:
+    """One chat answered at once and one abandoned today: SL 1/1, abandonment 1/2."""
+    sup = await login(http, "sup", "sup-secret-1")
+    ana = await login(http, "ana", "ana-secret-1")
+    await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+    served = await new_chat(http, "general")
+    await http.post(f"/api/v1/contacts/{served['contact_id']}/accept", headers=ana)
+    await http.post(f"/api/v1/contacts/{served['contact_id']}/complete", headers=ana)
+    await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
+    left = await new_chat(http, "general")
+    await http.post(
+        f"/api/v1/contacts/{left['contact_id']}/abandon",
+        headers={"X-Customer-Token": left["customer_token"]},
+    )
+    await new_chat(http, "general")  # still waiting
+    body = await (await http.get("/api/v1/wallboard", headers=sup)).json()
+    rows = {(r["region"], r["queue"]): r for r in body["by_region_and_queue"]}
+    general = rows[("default", "general")]
+    assert (general["closed"], general["answered"], general["abandoned"]) == (2, 1, 1)
+    assert general["waiting"] == 1 and general["abandonment_rate"] == 0.5
+    assert general["service_level_today"] == 1.0 and general["service_level_30_min"] == 1.0
+    assert set(rows) == {("default", "general")}
+
+
 async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSession) -> None:
     sup = await login(http, "sup", "sup-secret-1")
     async with http.get("/api/v1/wallboard/events", headers=sup, params={"every": "30"}) as feed:
@@ -172,7 +198,12 @@ def test_alerts() -> None:
         {"region": "asia", "open": True, "healthy": False, "nodes": []},
         {"region": "us", "open": False, "healthy": False, "nodes": []},
     ]
-    found = wallboard.alerts(queues, regions)
+    adoptions = [
+        {"dead_node": "eu-3", "heir": "eu-1", "adopted": 4, "failed": 1, "at": 1000.0},
+        {"dead_node": "eu-1", "heir": "eu-1", "adopted": 2, "failed": 0, "at": 1000.0},
+        {"dead_node": "eu-4", "heir": "eu-1", "adopted": 0, "failed": 0, "at": 1.0},
+    ]
+    found = wallboard.alerts(queues, regions, adoptions, now_s=1120.0)
     kinds = [(a["kind"], a.get("queue") or a.get("region"), a["level"]) for a in found]
     assert kinds == [
         ("service_level", "bad", "critical"),
@@ -180,5 +211,9 @@ def test_alerts() -> None:
         ("waiting_too_long", "slow", "warning"),
         ("node_down", "eu", "critical"),
         ("region_down", "asia", "critical"),
+        ("node_down", None, "critical"),
     ]
+    assert found[-1]["message"] == (
+        "node eu-3 went down 2 min ago; eu-1 took over 4 contacts, 1 voice calls were lost"
+    )
     assert found[0]["message"] == "bad: service level 50% last 30 min, target 80%"

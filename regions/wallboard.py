@@ -1,0 +1,362 @@
+"""The supervisors' wallboard: the page at /wallboard and its live feed.
+
+`GET /wallboard` serves a static page (plain HTML and JS, no build step). The page logs
+in through the agents' login, then reads `GET /api/v1/wallboard/events`, a stream of
+server-sent events each carrying a whole snapshot: queues, regions, agents by state and
+alerts. `GET /api/v1/wallboard` is the same snapshot once, for polling and scripts.
+Both need a supervisor (or admin) token.
+
+A snapshot is pushed every few seconds and early after any routing event, so a new
+contact shows within a fraction of a second without flooding a busy center's screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from regions.http import MEMBERSHIP, REGIONS, is_open
+from router.auth import Principal
+from router.http import HUB, ROUTER, day_start_ms, figures_json
+from router.model import Role
+from router.privacy import AuditLog
+from router.report import ReportOptions, build_report
+from router.service import Router
+from router.store import RoutingStore, now_ms
+from switchboard.httputil import forbidden, require_principal
+
+PAGE = Path(__file__).parent / "static" / "wallboard.html"
+PUSH_EVERY_S = 2.0
+SETTLE_S = 0.15  # wait after a routing event so a burst gives one snapshot
+POLL_S = 0.5  # how often a waiting stream checks that its screen is still connected
+MAX_STREAM_S = 600.0  # the page reconnects; bounds a forgotten stream's life
+WAITING_SCAN = 500  # contacts per queue read to split the waiting count by region
+RECENT_DEATH_S = 900.0  # how long an adopted node's death stays on the board
+
+routes = web.RouteTableDef()
+
+
+async def require_supervisor(request: web.Request) -> Principal:
+    principal = await require_principal(request)
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise forbidden("the wallboard is for supervisors")
+    return principal
+
+
+# -- snapshot ------------------------------------------------------------------------------
+
+
+def alerts(
+    queues: Sequence[dict[str, Any]],
+    regions: Sequence[dict[str, Any]],
+    adoptions: Sequence[dict[str, Any]] = (),
+    now_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """What a supervisor must act on: service level under target, nodes or regions down.
+
+    A dead node is listed while its heartbeat is expired; once another node adopted its
+    work it leaves the membership, so the adoption keeps the alert up for a while.
+    """
+    found: list[dict[str, Any]] = []
+    for queue in queues:
+        target = queue["service_level_target"]
+        for period, label in (("last_30_min", "last 30 min"), ("today", "today")):
+            level = queue[period]["service_level"]
+            if level is not None and level < target:
+                found.append(
+                    {
+                        "level": "critical" if period == "last_30_min" else "warning",
+                        "kind": "service_level",
+                        "queue": queue["queue"],
+                        "message": f"{queue['queue']}: service level {level:.0%} {label}, "
+                        f"target {target:.0%}",
+                    }
+                )
+        if queue["waiting"] and queue["longest_wait_s"] > queue["answer_within_s"]:
+            found.append(
+                {
+                    "level": "warning",
+                    "kind": "waiting_too_long",
+                    "queue": queue["queue"],
+                    "message": f"{queue['queue']}: a contact has waited "
+                    f"{queue['longest_wait_s']:.0f} s (answer within "
+                    f"{queue['answer_within_s']:.0f} s)",
+                }
+            )
+    for region in regions:
+        for node in region["nodes"]:
+            if not node["healthy"]:
+                found.append(
+                    {
+                        "level": "critical",
+                        "kind": "node_down",
+                        "region": region["region"],
+                        "message": f"node {node['node_id']} in {region['region']} is down "
+                        f"(last heartbeat {node['last_seen_s']:.0f} s ago)",
+                    }
+                )
+        if region["open"] and not region["healthy"]:
+            found.append(
+                {
+                    "level": "critical",
+                    "kind": "region_down",
+                    "region": region["region"],
+                    "message": f"region {region['region']} is open but has no healthy node",
+                }
+            )
+    for adoption in adoptions:
+        age_s = now_s - float(adoption.get("at", 0))
+        if adoption.get("dead_node") == adoption.get("heir") or not 0 <= age_s <= RECENT_DEATH_S:
+            continue  # a restart adopting its own work, or old news
+        lost = int(adoption.get("failed", 0))
+        found.append(
+            {
+                "level": "critical",
+                "kind": "node_down",
+                "node": adoption.get("dead_node", ""),
+                "message": f"node {adoption.get('dead_node')} went down "
+                f"{_ago(age_s)}; {adoption.get('heir')} took over "
+                f"{adoption.get('adopted', 0)} contacts"
+                + (f", {lost} voice calls were lost" if lost else ""),
+            }
+        )
+    return found
+
+
+async def _waiting_by_region(router: Router, queue: str) -> dict[str, int]:
+    waiting = await router.store.waiting(queue)
+    pipe = router.store.client.pipeline(transaction=False)
+    for contact_id, _ in waiting[:WAITING_SCAN]:
+        pipe.hget(f"{router.store.tag}contact:{contact_id}", "region")
+    regions = await pipe.execute() if waiting else []
+    return dict(Counter(region or "?" for region in regions))
+
+
+def _ago(seconds: float) -> str:
+    return "just now" if seconds < 60 else f"{seconds / 60:.0f} min ago"
+
+
+async def _adoptions(request: web.Request) -> list[dict[str, Any]]:
+    read = getattr(request.app[MEMBERSHIP], "adoptions", None)
+    return list(await read()) if read is not None else []
+
+
+async def _regions(request: web.Request) -> list[dict[str, Any]]:
+    now = dt.datetime.now(dt.UTC)
+    nodes = await request.app[MEMBERSHIP].nodes()
+    body = []
+    for region in request.app[REGIONS]:
+        members = [
+            {
+                "node_id": info.node_id,
+                "healthy": alive,
+                "last_seen_s": round(info.age_s, 1),
+            }
+            for info, alive in nodes
+            if info.region == region.name
+        ]
+        zone = ZoneInfo(region.timezone)
+        body.append(
+            {
+                "region": region.name,
+                "timezone": region.timezone,
+                "local_time": now.astimezone(zone).isoformat(timespec="seconds"),
+                "utc_offset_min": int(
+                    (now.astimezone(zone).utcoffset() or dt.timedelta()).total_seconds() // 60
+                ),
+                "open": is_open(region, now),
+                "healthy": any(member["healthy"] for member in members),
+                "nodes": members,
+            }
+        )
+    return body
+
+
+class TodayRecords:
+    """Records of contacts that ended today, read from the stream incrementally.
+
+    One per routing store: each snapshot reads only what was appended since the last.
+    """
+
+    def __init__(self) -> None:
+        self.day_start = -1
+        self.cursor = "-"
+        self.records: list[dict[str, str]] = []
+
+    async def refresh(self, store: RoutingStore, day_start: int) -> list[dict[str, str]]:
+        if day_start != self.day_start:
+            self.day_start, self.cursor, self.records = day_start, f"{day_start}-0", []
+        for _ in range(1000):  # bounded: 5 million records a day
+            batch = await store.client.xrange(
+                f"{store.tag}records", min=self.cursor, max="+", count=5000
+            )
+            self.records += [fields for _, fields in batch]
+            if batch:
+                self.cursor = f"({batch[-1][0]}"
+            if len(batch) < 5000:
+                break
+        return self.records
+
+
+_TODAY: weakref.WeakKeyDictionary[RoutingStore, TodayRecords] = weakref.WeakKeyDictionary()
+
+
+def region_queue_figures(
+    records: Sequence[dict[str, str]],
+    waiting: dict[str, dict[str, int]],
+    answer_within_s: dict[str, float],
+    day_start: int,
+    now: int,
+) -> list[dict[str, Any]]:
+    """Per region and queue: today's and the last 30 minutes' figures from the records."""
+
+    def rows(start: int) -> dict[tuple[str, ...], Any]:
+        options = ReportOptions(
+            start_ms=start, end_ms=now + 1, by=("region", "queue"), answer_within_s=answer_within_s
+        )
+        report = build_report(records, options)
+        return {tuple(row.key.values()): row for row in report.rows}
+
+    today, recent = rows(day_start), rows(max(day_start, now - 1_800_000))
+    keys = set(today) | {(region, queue) for queue, split in waiting.items() for region in split}
+    body = []
+    for region, queue in sorted(keys):
+        day, last = today.get((region, queue)), recent.get((region, queue))
+        body.append(
+            {
+                "region": region,
+                "queue": queue,
+                "waiting": waiting.get(queue, {}).get(region, 0),
+                "closed": day.volume if day else 0,
+                "answered": day.answered if day else 0,
+                "abandoned": day.abandoned if day else 0,
+                "abandonment_rate": day.abandonment_rate if day else None,
+                "service_level_today": day.service_level if day else None,
+                "service_level_30_min": last.service_level if last else None,
+                "asa_s": day.asa_s if day else None,
+            }
+        )
+    return body
+
+
+async def snapshot(request: web.Request) -> dict[str, Any]:
+    router = request.app[ROUTER]
+    now = now_ms()
+    agents = await router.list_agents()
+    states = {agent.agent_id: agent.state(now).value for agent in agents}
+    by_region: dict[str, Counter[str]] = defaultdict(Counter)
+    for agent in agents:
+        by_region[agent.region][states[agent.agent_id]] += 1
+    start = day_start_ms()
+    queues = []
+    for name, config in router.queues.items():
+        status = figures_json(await router.queue_status(name, start))
+        status["waiting_by_region"] = await _waiting_by_region(router, name)
+        status["agents_by_state"] = dict(
+            Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
+        )
+        queues.append(status)
+    regions = await _regions(request)
+    today = _TODAY.setdefault(router.store, TodayRecords())
+    records = await today.refresh(router.store, start)
+    per_region = region_queue_figures(
+        records,
+        {queue["queue"]: queue["waiting_by_region"] for queue in queues},
+        {name: config.answer_within_s for name, config in router.queues.items()},
+        start,
+        now,
+    )
+    return {
+        "generated_at": dt.datetime.fromtimestamp(now / 1000, dt.UTC).isoformat(),
+        "queues": queues,
+        "regions": regions,
+        "by_region_and_queue": per_region,
+        "agents": {
+            "by_state": dict(Counter(states.values())),
+            "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
+        },
+        "alerts": alerts(queues, regions, await _adoptions(request), now / 1000),
+    }
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+@routes.get("/wallboard")
+async def page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+
+
+@routes.get("/api/v1/wallboard")
+async def wallboard_json(request: web.Request) -> web.Response:
+    await require_supervisor(request)
+    return web.json_response(await snapshot(request))
+
+
+def _connected(request: web.Request) -> bool:
+    """The screen is still there and the server is not shutting down.
+
+    aiohttp sets `_force_close` on a connection when the server shuts down; checking it
+    lets a node stop at once instead of waiting out its shutdown timeout.
+    """
+    transport = request.transport
+    closing = transport is None or transport.is_closing()
+    return not closing and not getattr(request.protocol, "_force_close", False)
+
+
+async def _next_push(
+    request: web.Request, events: asyncio.Queue[dict[str, Any]], due: float
+) -> None:
+    """Wait until a routing event (then settle) or the period's end, watching the client."""
+    loop = asyncio.get_running_loop()
+    while _connected(request) and loop.time() < due:
+        try:
+            await asyncio.wait_for(events.get(), min(POLL_S, max(due - loop.time(), 0.01)))
+        except TimeoutError:
+            continue
+        await asyncio.sleep(SETTLE_S)
+        while not events.empty():
+            events.get_nowait()
+        return
+
+
+@routes.get("/api/v1/wallboard/events")
+async def wallboard_events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: one `snapshot` event now, then on change or every few seconds."""
+    principal = await require_supervisor(request)
+    router = request.app[ROUTER]
+    await AuditLog(router.store.client, router.store.prefix).append(
+        principal.user_id, "wallboard.view", remote=request.remote or ""
+    )
+    every = PUSH_EVERY_S
+    with contextlib.suppress(ValueError):
+        every = min(max(float(request.query.get("every", every)), 0.5), 30.0)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MAX_STREAM_S
+    async with request.app[HUB].listen() as events:
+        try:
+            while loop.time() < deadline and _connected(request):
+                data = json.dumps(await snapshot(request), separators=(",", ":"))
+                await response.write(f"event: snapshot\ndata: {data}\n\n".encode())
+                await _next_push(request, events, loop.time() + every)
+        except ConnectionResetError:  # the screen went away
+            pass
+    return response

@@ -1,0 +1,306 @@
+"""`switchboard report` and `switchboard privacy retain|audit`: reports and privacy chores."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import getpass
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from router.history import parse_interval
+from router.privacy import RETAINED, AuditLog, apply_retention
+from router.report import (
+    DIMENSIONS,
+    Report,
+    ReportOptions,
+    Shift,
+    build_report,
+    contact_table,
+    report_table,
+)
+from router.survey import RatingStore
+from switchboard.cli import CommandRegistry
+from switchboard.errors import InputError
+from switchboard.redisconn import redis_for_command
+from switchboard.settings import Settings, load_settings
+
+
+def register(registry: CommandRegistry) -> None:
+    report = registry.command(
+        "report", "Service report from the contact records: CSV or HTML with plots."
+    )
+    report.add_argument("--from", dest="start", required=True, help="DATE or ISO time with offset")
+    report.add_argument("--to", dest="end", required=True, help="DATE (inclusive) or ISO time")
+    report.add_argument("--by", default="", help=f"comma list of {','.join(DIMENSIONS)}")
+    report.add_argument("--format", choices=("csv", "html"), default="csv")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--interval", default="30m", help="interval length for --by interval")
+    report.add_argument(
+        "--repeat-window", default="24h", help="a repeat contact within it counts against FCR"
+    )
+    report.add_argument("--tz", default="UTC", help="time zone of dates and intervals")
+    report.add_argument(
+        "--schedule", type=Path, help="schedule CSV (agent_id,start,end,activity) for occupancy"
+    )
+    report.add_argument(
+        "--contacts", action="store_true", help="one CSV line per contact instead of figures"
+    )
+    report.add_argument(
+        "--unmasked", action="store_true", help="with --contacts: customer ids in clear (audited)"
+    )
+    report.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    report.set_defaults(handler=run_report)
+
+    retain = registry.subcommand(
+        "privacy", "retain", "Delete contact content older than N days, keeping the counts."
+    )
+    retain.add_argument("--days", type=float, required=True)
+    retain.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    retain.set_defaults(handler=run_retention)
+
+    audit = registry.subcommand("privacy", "audit", "Print the audit log (who read what), JSON.")
+    audit.add_argument("--last", type=int, default=100)
+    audit.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    audit.set_defaults(handler=print_audit)
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_bound(text: str, zone: ZoneInfo, flag: str, end: bool = False) -> int:
+    """A DATE is a whole day in `zone` (inclusive for --to); a time needs its offset."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            if end:
+                day += dt.timedelta(days=1)
+            return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{flag}: expected a date like 2026-11-20 or a time like 2026-11-20T08:00:00+01:00, "
+            f"found {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise InputError(f"{flag}: expected a time with its UTC offset, found {text!r}")
+    return int(moment.timestamp() * 1000)
+
+
+def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions:
+    try:
+        zone = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"--tz: expected an IANA time zone like Europe/Madrid, found {args.tz!r}"
+        ) from None
+    by = tuple(name.strip() for name in args.by.split(",") if name.strip())
+    for name in by:
+        if name not in DIMENSIONS:
+            raise InputError(f"--by: expected some of {','.join(DIMENSIONS)}, found {name!r}")
+    try:
+        interval_s = parse_interval(args.interval)
+        window_s = parse_interval(args.repeat_window)
+    except ValueError as failure:
+        raise InputError(f"--interval/--repeat-window: {failure}") from None
+    if interval_s <= 0 or 86_400 % interval_s:
+        raise InputError(f"--interval: expected a divisor of a day, found {args.interval!r}")
+    start = parse_bound(args.start, zone, "--from")
+    end = parse_bound(args.end, zone, "--to", end=True)
+    if end <= start:
+        raise InputError(f"--to: expected a time after --from {args.start}, found {args.end!r}")
+    return ReportOptions(
+        start_ms=start,
+        end_ms=end,
+        by=by,
+        interval_s=interval_s,
+        repeat_window_s=window_s,
+        timezone=args.tz,
+        answer_within_s={queue.name: queue.answer_within_s for queue in settings.queues},
+    )
+
+
+def read_schedule(path: Path) -> list[Shift]:
+    """The scheduler's export (DESIGN: agent_id,start,end,activity) as staffed shifts."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as failure:
+        raise InputError(f"{path}: cannot read: {failure.strerror}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"agent_id", "start", "end", "activity"} - set(reader.fieldnames or [])
+    if missing:
+        raise InputError(f"{path}: row 1: header: missing column {sorted(missing)[0]}")
+    shifts = []
+    for number, row in enumerate(reader, start=2):
+        times = []
+        for name in ("start", "end"):
+            try:
+                moment = dt.datetime.fromisoformat(row[name])
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise InputError(
+                    f"{path}: row {number}: field {name}: expected ISO 8601 time with offset, "
+                    f"found {row[name]!r}"
+                )
+            times.append(int(moment.timestamp() * 1000))
+        shifts.append(Shift(row["agent_id"], times[0], times[1], row["activity"]))
+    return shifts
+
+
+# -- reading Redis -------------------------------------------------------------------------
+
+
+async def read_inputs(
+    client: Any, prefix: str, start_ms: int
+) -> tuple[list[dict[str, str]], dict[str, int], dict[str, int]]:
+    """Records (retained ones too) appended since `start_ms`, ratings, and the first agent
+    message of each chat.
+
+    A record's stream id is the server time it was appended, never before the contact
+    arrived, so ids before the period's start cannot hold its contacts. There is no upper
+    bound: a contact of the period may end late, and repeats are looked for after it.
+    """
+    tag = f"{prefix}:{{rt}}:"
+    records: list[dict[str, str]] = []
+    for stream in (f"{tag}{RETAINED}", f"{tag}records"):
+        cursor = f"{start_ms}-0"
+        while True:
+            batch = await client.xrange(stream, min=cursor, max="+", count=5000)
+            records += [fields for _, fields in batch]
+            if len(batch) < 5000:
+                break
+            cursor = f"({batch[-1][0]}"
+    ratings = await RatingStore(client, prefix).all()
+    chats = [
+        r["contact_id"] for r in records if r.get("channel") == "chat" and r.get("answered_at")
+    ]
+    first: dict[str, int] = {}
+    pipe = client.pipeline(transaction=False)
+    for contact_id in chats:
+        pipe.lrange(f"{prefix}:chat:{contact_id}", 0, 50)
+    for contact_id, messages in zip(chats, await pipe.execute() if chats else [], strict=True):
+        for raw in messages:
+            message = json.loads(raw)
+            if message.get("sender") not in (None, "", "customer") and "at_ms" in message:
+                first[contact_id] = int(message["at_ms"])
+                break
+    return records, ratings, first
+
+
+def run_report(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    options = parse_options(args, settings)
+    if args.unmasked and not args.contacts:
+        raise InputError("--unmasked: only with --contacts (figures carry no customer ids)")
+    if args.contacts and args.format != "csv":
+        raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
+    shifts = read_schedule(args.schedule) if args.schedule else None
+
+    async def read() -> tuple[list[dict[str, str]], dict[str, int], dict[str, int]]:
+        async with redis_for_command(settings) as client:
+            inputs = await read_inputs(client, settings.redis.key_prefix, options.start_ms)
+            await AuditLog(client, settings.redis.key_prefix).append(
+                getpass.getuser(),
+                "report.export",
+                start=args.start,
+                end=args.end,
+                by=args.by,
+                format=args.format,
+                out=str(args.out or "stdout"),
+                contacts=args.contacts,
+                unmasked=args.unmasked,
+            )
+            return inputs
+
+    records, ratings, first = asyncio.run(read())
+    if args.contacts:
+        lines = contact_table(records, options, ratings=ratings, masked=not args.unmasked)
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(lines)
+        _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
+        return 0
+    report = build_report(
+        records, options, ratings=ratings, first_agent_message_ms=first, shifts=shifts
+    )
+    text = render(report, records, ratings, first, shifts, args, settings)
+    _write(text, args.out, f"{len(report.rows) or 1} report rows")
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _write(text: str, out: Path | None, what: str) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as failure:
+        raise InputError(f"{out}: cannot write: {failure.strerror}") from None
+    print(f"wrote {what} to {out}", file=sys.stderr)
+
+
+def render(
+    report: Report,
+    records: list[dict[str, str]],
+    ratings: dict[str, int],
+    first: dict[str, int],
+    shifts: list[Shift] | None,
+    args: argparse.Namespace,
+    settings: Settings,
+) -> str:
+    if args.format == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(report_table(report))
+        return buffer.getvalue()
+    from router.report_html import render_html  # matplotlib only when HTML is asked for
+
+    by_interval = build_report(
+        records,
+        ReportOptions(**{**report.options.__dict__, "by": ("interval",)}),
+        ratings=ratings,
+        first_agent_message_ms=first,
+        shifts=shifts,
+    )
+    targets = [queue.service_level_target for queue in settings.queues]
+    target = min(targets) if targets else None
+    return render_html(report, by_interval, f"Service report {args.start} to {args.end}", target)
+
+
+# -- privacy ---------------------------------------------------------------------------------
+
+
+def run_retention(args: argparse.Namespace) -> int:
+    if args.days <= 0:
+        raise InputError(f"--days: expected a positive number of days, found {args.days}")
+    settings = load_settings(args.config)
+
+    async def retain() -> int:
+        async with redis_for_command(settings) as client:
+            count = await apply_retention(client, settings.redis.key_prefix, args.days)
+            await AuditLog(client, settings.redis.key_prefix).append(
+                getpass.getuser(), "privacy.retain", days=args.days, contacts=count
+            )
+            return count
+
+    print(f"scrubbed {asyncio.run(retain())} contacts older than {args.days:g} days")
+    return 0
+
+
+def print_audit(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+
+    async def read() -> list[Any]:
+        async with redis_for_command(settings) as client:
+            return await AuditLog(client, settings.redis.key_prefix).entries(args.last)
+
+    for entry in asyncio.run(read()):
+        print(json.dumps(entry.__dict__, sort_keys=True))
+    return 0

@@ -1,0 +1,181 @@
+"""Post-contact surveys: a 1-5 rating after a call (DTMF) or a chat (HTTP).
+
+A rating joins its contact: it is written on the contact hash (`rating`) and in the
+ratings hash the reports read (contact id -> score), since the contact's record was
+already appended to the records stream when the contact ended.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from router.http import ROUTER
+from switchboard.configfile import ConfigReader
+from switchboard.httputil import BadField, error, field, json_body, not_found
+
+SCORES = range(1, 6)
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    """Per queue: whether callers are offered the survey, and in which languages."""
+
+    queue: str
+    voice: bool = False
+    chat: bool = True
+    languages: tuple[str, ...] = ()  # empty: every language with a prompt catalog
+
+    def offered(self, channel: str, language: str) -> bool:
+        enabled = self.voice if channel == "voice" else self.chat
+        return enabled and (not self.languages or language in self.languages)
+
+
+def rating_from_dtmf(digits: str) -> int | None:
+    """The caller's key press as a score; anything but one digit 1-5 is no rating."""
+    digits = digits.strip().rstrip("#")
+    if len(digits) == 1 and digits.isdigit() and int(digits) in SCORES:
+        return int(digits)
+    return None
+
+
+@dataclass(frozen=True)
+class SurveyTurn:
+    """What the call does next: play these catalog prompts in the caller's language, then
+    wait `wait_digit_s` for one key, or (None) end the call. `rating` once there is one."""
+
+    prompts: tuple[str, ...]
+    wait_digit_s: float | None
+    rating: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.wait_digit_s is None
+
+
+class SurveySession:
+    """The post-call survey as a plain state machine, like the IVR: keys in, turns out.
+
+    Asked once after the agent leaves; a wrong key re-asks up to `max_tries`; silence
+    or too many wrong keys end it without a rating. Prompt keys: survey.question,
+    survey.invalid, survey.thanks, survey.goodbye (i18n catalogs hold their text).
+    """
+
+    def __init__(self, language: str, max_tries: int = 2, digit_timeout_s: float = 6.0) -> None:
+        self.language = language
+        self.max_tries = max_tries
+        self.digit_timeout_s = digit_timeout_s
+        self.tries = 0
+        self.rating: int | None = None
+        self.finished = False
+
+    def start(self) -> SurveyTurn:
+        return SurveyTurn(("survey.question",), self.digit_timeout_s)
+
+    def digit(self, digits: str) -> SurveyTurn:
+        if self.finished:
+            return SurveyTurn((), None, self.rating)
+        score = rating_from_dtmf(digits)
+        if score is not None:
+            self.rating, self.finished = score, True
+            return SurveyTurn(("survey.thanks",), None, score)
+        self.tries += 1
+        if self.tries >= self.max_tries:
+            return self._end()
+        return SurveyTurn(("survey.invalid", "survey.question"), self.digit_timeout_s)
+
+    def timeout(self) -> SurveyTurn:
+        return self._end() if not self.finished else SurveyTurn((), None, self.rating)
+
+    def _end(self) -> SurveyTurn:
+        self.finished = True
+        return SurveyTurn(("survey.goodbye",), None)
+
+
+def check_score(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value in SCORES:
+        return value
+    return None
+
+
+class RatingStore:
+    def __init__(self, client: Any, prefix: str = "sb") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.key = f"{prefix}:ratings"
+
+    async def add(self, contact_id: str, score: int, channel: str) -> bool:
+        """Record a contact's rating once; False when it was already rated."""
+        if score not in SCORES:
+            raise ValueError(f"a rating is 1 to 5, found {score}")
+        if not await self.client.hsetnx(self.key, contact_id, score):
+            return False
+        await self.client.hset(
+            f"{self.prefix}:{{rt}}:contact:{contact_id}",
+            mapping={"rating": score, "rated_at": int(time.time() * 1000)},
+        )
+        await self.client.hincrby(f"{self.prefix}:ratings:by_channel", channel, 1)
+        return True
+
+    async def all(self) -> dict[str, int]:
+        raw: Mapping[str, str] = await self.client.hgetall(self.key)
+        return {contact_id: int(score) for contact_id, score in raw.items()}
+
+
+# -- HTTP --------------------------------------------------------------------------------
+
+RATINGS = web.AppKey("ratings", RatingStore)
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/contacts/{contact_id}/rating")
+async def rate_contact(request: web.Request) -> web.Response:
+    """The customer rates a finished chat 1-5 with the customer token they were given."""
+    contact_id = request.match_info["contact_id"]
+    router = request.app[ROUTER]
+    client: Any = router.store.client
+    fields: dict[str, str] = await client.hgetall(f"{router.store.tag}contact:{contact_id}")
+    if not fields:
+        raise not_found(f"no contact {contact_id}")
+    token = request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
+    stored = fields.get("customer_token", "")
+    if not (token and stored and secrets.compare_digest(token, stored)):
+        return error(401, "unauthorized", "the customer token of this contact is required")
+    body = await json_body(request)
+    score = check_score(field(body, "score", int))
+    if score is None:
+        raise BadField("$.score", "an integer from 1 to 5", body.get("score"))
+    if fields.get("state") != "completed" or not fields.get("answered_at"):
+        return error(409, "conflict", f"contact {contact_id} is not a completed conversation")
+    store = request.app.get(RATINGS) or RatingStore(router.store.client, router.store.prefix)
+    if not await store.add(contact_id, score, fields.get("channel", "chat")):
+        return error(409, "conflict", f"contact {contact_id} is already rated")
+    return web.json_response({"contact_id": contact_id, "score": score}, status=201)
+
+
+def read_surveys(reader: ConfigReader, queues: Sequence[str]) -> dict[str, SurveyConfig]:
+    """`[[surveys]]` tables: `queue`, `voice`, `chat`, `languages`; faults go to the reader.
+
+    Queues without a table offer the chat rating only (a voice survey keeps the caller
+    on the line, so it is opt-in per queue).
+    """
+    configs = {name: SurveyConfig(name) for name in queues}
+    for section in reader.sections("surveys"):
+        queue = section.string("queue")
+        if queue is not None and queue not in queues:
+            section.fault("queue", f"one of {', '.join(queues)}", queue)
+            continue
+        if queue is None:
+            continue
+        configs[queue] = SurveyConfig(
+            queue=queue,
+            voice=section.boolean("voice", False),
+            chat=section.boolean("chat", True),
+            languages=tuple(section.strings("languages", [])),
+        )
+    return configs

@@ -98,8 +98,8 @@ _OPERATIONS: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
         "The customer rates a finished chat 1-5 (customer token)",
         {
             "type": "object",
-            "required": ["rating"],
-            "properties": {"rating": {"type": "integer", "minimum": 1, "maximum": 5}},
+            "required": ["score"],
+            "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}},
         },
         False,
     ),

@@ -1,9 +1,221 @@
-"""`switchboard` subcommands of the i18n package."""
+"""`switchboard` subcommands of the i18n package: prompt catalogs and translation models.
+
+switchboard prompts build [--out DIR] [--languages en es ...]
+switchboard prompts check [--languages ...] [--config config/locales.toml]
+switchboard prompts extract | compile [--languages ...]
+switchboard i18n install-model FILE.argosmodel [--packages-dir DIR]
+switchboard i18n models [--packages-dir DIR] [--json]
+switchboard i18n translate --from es --to en TEXT [--packages-dir DIR]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
+
 from switchboard.cli import CommandRegistry
+from switchboard.errors import InputError
+
+
+def _languages(args: argparse.Namespace) -> list[str]:
+    from i18n import catalogs
+    from i18n.locale import DEFAULT_CONFIG, enabled_languages
+
+    if args.languages:
+        return [code for item in args.languages for code in item.split(",") if code]
+    config = Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG
+    if config.is_file():
+        return list(enabled_languages(config))
+    return catalogs.catalog_languages()
+
+
+def _catalogs_dir(args: argparse.Namespace) -> Path:
+    from i18n import catalogs
+
+    return Path(args.catalogs) if getattr(args, "catalogs", None) else catalogs.LOCALES_DIR
+
+
+def _check_known(languages: list[str]) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    for code in languages:
+        try:
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            raise InputError(
+                f"--languages: expected language codes like es or pt, found {code!r}"
+            ) from None
+
+
+def prompts_build(args: argparse.Namespace) -> int:
+    from i18n import catalogs
+    from i18n.prompts import PromptCatalog, PromptRenderError, render_all
+
+    languages = _languages(args)
+    _check_known(languages)
+    locales_dir = _catalogs_dir(args)
+    missing = [code for code in languages if not catalogs.po_path(code, locales_dir).is_file()]
+    if missing:
+        raise InputError(f"--languages: no prompt catalog for {', '.join(missing)}")
+    catalogs.compile_catalogs(languages, locales_dir)
+    out = Path(args.out)
+    try:
+        catalog = PromptCatalog(locales_dir)
+        catalog.reload()
+        manifest = render_all(catalog, languages, out)
+    except PromptRenderError as error:
+        print(f"switchboard: error: {error}", file=sys.stderr)
+        return 1
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8"
+    )
+    files = sum(len(variants) for entries in manifest.values() for variants in entries.values())
+    print(f"{files} prompts in {len(languages)} languages rendered or cached in {out}")
+    return 0
+
+
+def prompts_check(args: argparse.Namespace) -> int:
+    from i18n import catalogs
+
+    languages = _languages(args)
+    problems = catalogs.check_catalogs(languages, _catalogs_dir(args))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problems in {len(languages)} languages", file=sys.stderr)
+        return 1
+    print(f"prompt catalogs complete: {len(languages)} languages")
+    return 0
+
+
+def prompts_extract(args: argparse.Namespace) -> int:
+    from i18n import catalogs
+
+    languages = (args.languages and _languages(args)) or catalogs.catalog_languages()
+    for path in catalogs.update_catalogs(languages):
+        print(path)
+    return 0
+
+
+def prompts_compile(args: argparse.Namespace) -> int:
+    from i18n import catalogs
+
+    languages = (args.languages and _languages(args)) or catalogs.catalog_languages()
+    for path in catalogs.compile_catalogs(languages):
+        print(path)
+    return 0
+
+
+def _packages_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.packages_dir) if args.packages_dir else None
+
+
+def install_model(args: argparse.Namespace) -> int:
+    from i18n.translation import install_model as install
+
+    model = install(Path(args.file), _packages_dir(args))
+    print(f"installed {model.source}→{model.target} (version {model.version}) in {model.path}")
+    return 0
+
+
+def models(args: argparse.Namespace) -> int:
+    from i18n.translation import Translator, installed_models
+
+    found = installed_models(_packages_dir(args))
+    translator = Translator(_packages_dir(args))
+    direct = {(m.source, m.target) for m in found}
+    pivots = [pair for pair in translator.pairs() if pair not in direct]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "packages_dir": str(translator.packages_dir),
+                    "models": [
+                        {
+                            "source": m.source,
+                            "target": m.target,
+                            "version": m.version,
+                            "sentence_splitter": m.sentence_splitter,
+                            "path": str(m.path),
+                        }
+                        for m in found
+                    ],
+                    "pivot_pairs": [list(pair) for pair in pivots],
+                }
+            )
+        )
+        return 0
+    if not found:
+        print(f"no translation models in {translator.packages_dir}")
+        return 0
+    for m in found:
+        print(f"{m.source}→{m.target}  version {m.version}  splitter {m.sentence_splitter}")
+    for source, target in pivots:
+        print(f"{source}→{target}  through a pivot language")
+    return 0
+
+
+def translate(args: argparse.Namespace) -> int:
+    from i18n.translation import Translator
+
+    result = Translator(_packages_dir(args)).translate(args.text, args.source, args.target)
+    if result.missing_pair:
+        print(f"switchboard: no model translates {result.source}→{result.target}", file=sys.stderr)
+        return 1
+    if result.error:
+        print(f"switchboard: translation failed: {result.error}", file=sys.stderr)
+        return 1
+    print(result.text)
+    return 0
 
 
 def register(registry: CommandRegistry) -> None:
-    """Add this package's subcommands (none yet)."""
+    """Add `prompts build|check|extract|compile` and `i18n install-model|models|translate`."""
+    languages_help = "language codes (default: enabled_languages of the locales config)"
+
+    build = registry.subcommand(
+        "prompts", "build", "compile the catalogs and render every prompt to 8 kHz WAV"
+    )
+    build.add_argument("--out", default="var/prompts", help="cache directory (var/prompts)")
+    build.add_argument("--languages", nargs="+", help=languages_help)
+    build.add_argument("--config", help="locales file (config/locales.toml)")
+    build.add_argument("--catalogs", help="catalogs directory (i18n/locales)")
+    build.set_defaults(handler=prompts_build)
+
+    check = registry.subcommand(
+        "prompts", "check", "fail when an enabled language lacks a prompt or is broken"
+    )
+    check.add_argument("--languages", nargs="+", help=languages_help)
+    check.add_argument("--config", help="locales file (config/locales.toml)")
+    check.add_argument("--catalogs", help="catalogs directory (i18n/locales)")
+    check.set_defaults(handler=prompts_check)
+
+    extract = registry.subcommand(
+        "prompts", "extract", "extract the template from messages.py and update each .po"
+    )
+    extract.add_argument("--languages", nargs="+", help="languages to update (default: all)")
+    extract.set_defaults(handler=prompts_extract, config=None)
+
+    compile_ = registry.subcommand("prompts", "compile", "compile each .po into its .mo")
+    compile_.add_argument("--languages", nargs="+", help="languages to compile (default: all)")
+    compile_.set_defaults(handler=prompts_compile, config=None)
+
+    packages_help = "models directory (default $ARGOS_PACKAGES_DIR or var/argos/packages)"
+    install = registry.subcommand("i18n", "install-model", "install an Argos .argosmodel file")
+    install.add_argument("file", metavar="FILE.argosmodel")
+    install.add_argument("--packages-dir", help=packages_help)
+    install.set_defaults(handler=install_model)
+
+    listing = registry.subcommand("i18n", "models", "list installed translation models")
+    listing.add_argument("--packages-dir", help=packages_help)
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.set_defaults(handler=models)
+
+    one = registry.subcommand("i18n", "translate", "translate one text with installed models")
+    one.add_argument("--from", dest="source", required=True)
+    one.add_argument("--to", dest="target", required=True)
+    one.add_argument("text")
+    one.add_argument("--packages-dir", help=packages_help)
+    one.set_defaults(handler=translate)

@@ -31,11 +31,17 @@ from switchboard.settings import Settings
 log = logging.getLogger(__name__)
 
 FAILOVER_CHECK_S = 0.5
+TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
 class Node:
     def __init__(self, settings: Settings, translator: TranslatorPort | None = None) -> None:
+        """`translator` defaults to the argostranslate models installed under var/argos."""
         self.settings = settings
+        if translator is None:
+            from i18n.translation import Translator
+
+            translator = Translator()
         self.translator = translator
         self.embedded: EmbeddedRedis | None = None
         self.stop_event = asyncio.Event()
@@ -77,8 +83,6 @@ class Node:
         await self.hub.start()
         self.users = UserStore(self.client, prefix)
         self.chat = ChatLog(self.client, self.translator, prefix)
-        if self.translator is not None:
-            await self.store.publish_translation_pairs(self.translator.pairs())
         self.membership = Membership(self.client, prefix, settings.routing.heartbeat_ttl_s)
         app = build_app(
             self.router,
@@ -113,6 +117,7 @@ class Node:
                 )
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
+            asyncio.create_task(self._publish_translation_pairs()),
         ]
         if privacy.retention_days:
             self.tasks.append(
@@ -133,6 +138,19 @@ class Node:
                     raise
                 log.warning("Redis not ready (%s); retrying", failure)
                 await asyncio.sleep(0.2)
+
+    async def _publish_translation_pairs(self) -> None:
+        """Tell the router which languages installed models link, now and after installs."""
+        if self.translator is None:
+            return
+        while not self.stop_event.is_set():
+            try:
+                pairs = await asyncio.to_thread(self.translator.pairs)
+                await self.store.publish_translation_pairs(pairs)
+            except Exception as failure:
+                log.warning("could not publish translation pairs: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), TRANSLATION_PAIRS_REFRESH_S)
 
     async def _load(self) -> dict[str, Any]:
         agents = await self.router.list_agents()

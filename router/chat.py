@@ -16,12 +16,13 @@ MESSAGE_TTL_S = 30 * 86400
 class TranslationResult(Protocol):
     text: str
     missing_pair: bool
+    error: str | None
 
 
 class TranslatorPort(Protocol):
-    """What chat needs from i18n: translate, or say the pair is missing (never raise)."""
+    """What chat needs from i18n: translate off the event loop, or say the pair is missing."""
 
-    def translate(self, text: str, source: str, target: str) -> TranslationResult: ...
+    async def translate_async(self, text: str, source: str, target: str) -> TranslationResult: ...
 
     def pairs(self) -> list[tuple[str, str]]: ...
 
@@ -84,8 +85,8 @@ class ChatLog:
             if self.translator is None:
                 message.missing_translation.append(f"{source}>{target}")
             else:
-                result = self.translator.translate(text, source, target)
-                if result.missing_pair:
+                result = await self.translator.translate_async(text, source, target)
+                if result.missing_pair or result.error:
                     message.missing_translation.append(f"{source}>{target}")
                 else:
                     message.translations[target] = result.text

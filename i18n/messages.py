@@ -1,0 +1,74 @@
+"""The IVR's prompts in English: the source that `pybabel extract` (babel.cfg) reads.
+
+Keys are what the IVR asks for; the English text is the gettext msgid that each
+language's catalog (i18n/locales/<lang>/LC_MESSAGES/prompts.po) translates. Placeholders
+use str.format names ({digit}, {position}, {minutes}). A plural entry lists the English
+singular and plural; each catalog has as many forms as its language's plural rule.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; returns it unchanged."""
+    return message
+
+
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a plural message for extraction (the count is named in PLURAL_COUNTS)."""
+    return (singular, plural)
+
+
+PROMPTS: dict[str, str | tuple[str, str]] = {
+    "welcome": N_("Welcome to Switchboard Airlines."),
+    "welcome_informal": N_("Hi, thanks for calling Switchboard Airlines!"),
+    # i18n: say the name of YOUR language, written in your language: "Para español, pulse {digit}."
+    "choose_language": N_("For English, press {digit}."),
+    "choose_reason": N_("Please choose the reason for your call."),
+    "reason_booking": N_("For bookings and changes, press {digit}."),
+    "reason_baggage": N_("For baggage, press {digit}."),
+    "reason_emergency": N_("For an emergency, press {digit}."),
+    "reason_general": N_("For anything else, press {digit}."),
+    "menu_repeat_hint": N_("To hear these options again, press star."),
+    "invalid_choice": N_("Sorry, that is not a valid choice."),
+    "closed": N_("We are closed now. Please call again during our opening hours."),
+    "queue_position": NP_(
+        "You are number {position} in line. The wait is about {minutes} minute.",
+        "You are number {position} in line. The wait is about {minutes} minutes.",
+    ),
+    "callback_offer": N_("To be called back instead of waiting, press {digit}."),
+    "callback_confirmed": N_("Thank you. We will call you back as soon as an agent is free."),
+    "connecting": N_("Connecting you to an agent now."),
+    "goodbye": N_("Goodbye."),
+    "survey_question": N_("How satisfied were you with this call? Press 1 to 5."),
+    "thank_you": N_("Thank you for your feedback."),
+}
+
+# The value that picks the plural form of each plural prompt.
+PLURAL_COUNTS: dict[str, str] = {"queue_position": "minutes"}
+
+# The names of the queues whose reason the IVR offers, in menu order.
+REASON_KEYS: dict[str, str] = {
+    "booking": "reason_booking",
+    "baggage": "reason_baggage",
+    "emergency": "reason_emergency",
+    "general": "reason_general",
+}
+
+# Other names the telephony package's IVR uses for the same prompts.
+ALIASES: dict[str, str] = {
+    "ivr.greeting": "welcome",
+    "ivr.language_option": "choose_language",
+    "ivr.invalid": "invalid_choice",
+    "ivr.closed": "closed",
+    "queue.position": "queue_position",
+    "queue.callback_offer": "callback_offer",
+    "queue.callback_confirmed": "callback_confirmed",
+}
+
+
+def resolve_key(key: str, values: dict[str, object]) -> str:
+    """The catalog key for a key or alias; `ivr.reason_option` picks reason_<reason>."""
+    if key == "ivr.reason_option" and str(values.get("reason")) in REASON_KEYS:
+        return REASON_KEYS[str(values["reason"])]
+    return ALIASES.get(key, key)

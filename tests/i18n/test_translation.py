@@ -1,0 +1,123 @@
+"""Translation through tiny Argos models built on the fly and installed with the real API."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from i18n.translation import Translator, check_model_file, install_model, installed_models
+from switchboard.errors import InputError
+from tests.i18n.tiny_model import WORDS, target_characters
+
+
+def test_installed_models_are_listed(packages_dir: Path):
+    pairs = {(m.source, m.target) for m in installed_models(packages_dir)}
+    assert pairs == {("es", "en"), ("en", "es"), ("en", "ja")}
+    assert {m.sentence_splitter for m in installed_models(packages_dir)} == {"minisbd"}
+
+
+def test_pairs_include_pivots(packages_dir: Path):
+    translator = Translator(packages_dir)
+    pairs = translator.pairs()
+    assert ("es", "ja") in pairs  # es→en→ja
+    assert ("ja", "en") not in pairs
+    assert translator.can_translate("es-MX", "ja")
+    assert translator.can_translate("ja", "ja")
+    assert not translator.can_translate("ja", "es")
+
+
+def test_translates_into_target_vocabulary_keeping_the_original(packages_dir: Path):
+    translator = Translator(packages_dir)
+    text = "hola mi maleta esta perdida. donde esta mi vuelo?"
+    result = translator.translate(text, "es", "en")
+    assert result.translated and not result.missing_pair
+    assert result.original == text and (result.source, result.target) == ("es", "en")
+    assert result.text and result.text != text
+    assert set(result.text) <= target_characters("en")
+
+
+def test_pivot_translation_reaches_japanese(packages_dir: Path):
+    result = Translator(packages_dir).translate("hola gracias", "es", "ja")
+    assert result.translated
+    assert set(result.text) <= target_characters("ja")
+
+
+def test_cache_hits_and_lru_eviction(packages_dir: Path):
+    translator = Translator(packages_dir, cache_size=2)
+    first = translator.translate("hello my bag", "en", "es")
+    again = translator.translate("hello my bag", "en", "es")
+    assert not first.cached and again.cached and again.text == first.text
+    assert (translator.hits, translator.misses) == (1, 1)
+    translator.translate("thank you", "en", "es")
+    translator.translate("please help", "en", "es")
+    assert not translator.translate("hello my bag", "en", "es").cached  # evicted
+
+
+def test_missing_pair_is_reported_never_raised(packages_dir: Path):
+    result = Translator(packages_dir).translate("merhaba", "tr", "en")
+    assert result.missing_pair and not result.translated
+    assert result.text == result.original == "merhaba"
+
+
+def test_same_language_and_empty_text_pass_through(packages_dir: Path):
+    translator = Translator(packages_dir)
+    assert translator.translate("hola", "es", "es-MX").text == "hola"
+    assert translator.translate("  ", "es", "en").text == "  "
+    assert translator.misses == 0
+
+
+def test_empty_directory_has_no_pairs(tmp_path: Path):
+    translator = Translator(tmp_path / "none")
+    assert translator.pairs() == []
+    assert translator.translate("hello", "en", "es").missing_pair
+
+
+async def test_translate_async(packages_dir: Path):
+    result = await Translator(packages_dir).translate_async("hello", "en", "es")
+    assert result.translated
+
+
+def test_install_reports_unusable_files(tmp_path: Path, model_files: dict):
+    with pytest.raises(InputError, match="no such file"):
+        install_model(tmp_path / "absent.argosmodel", tmp_path / "pk")
+    text = tmp_path / "notes.argosmodel"
+    text.write_text("hello", encoding="utf-8")
+    with pytest.raises(InputError, match="not an Argos model"):
+        install_model(text, tmp_path / "pk")
+
+    # A package without a sentence splitter would try to download one at run time.
+    source = model_files[("en", "es")]
+    stripped = tmp_path / "stripped.argosmodel"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(stripped, "w") as dst:
+        for item in src.infolist():
+            if "/minisbd/" not in item.filename:
+                dst.writestr(item, src.read(item.filename))
+    with pytest.raises(InputError, match="no sentence splitter"):
+        check_model_file(stripped)
+
+    broken = tmp_path / "broken.argosmodel"
+    with zipfile.ZipFile(broken, "w") as dst:
+        dst.writestr("translate-x/metadata.json", json.dumps({"from_code": "en"}))
+    with pytest.raises(InputError, match="field to_code"):
+        install_model(broken, tmp_path / "pk")
+    assert not (tmp_path / "pk").exists() or not any((tmp_path / "pk").iterdir())
+
+
+def test_two_translators_do_not_mix_directories(tmp_path: Path, model_files: dict):
+    only = tmp_path / "only-es-en"
+    install_model(model_files[("es", "en")], only)
+    assert Translator(only).pairs() == [("es", "en")]
+    assert WORDS["es"][0] not in Translator(only).translate("hola", "es", "en").text
+
+
+async def test_concurrent_translations_match_sequential(packages_dir: Path):
+    import asyncio
+
+    texts = [f"hello my bag {word}" for word in WORDS["en"]]
+    sequential = [Translator(packages_dir).translate(t, "en", "es").text for t in texts]
+    shared = Translator(packages_dir)
+    together = await asyncio.gather(*(shared.translate_async(t, "en", "es") for t in texts))
+    assert [r.text for r in together] == sequential

@@ -1,0 +1,111 @@
+"""A chat between a customer and an agent who share no language, translated both ways.
+
+The model is a tiny Argos Translate package built on the fly (no model can be
+downloaded here), installed through argostranslate's real installer; its
+translations are gibberish, so the test checks the plumbing: who reads what, the
+original kept, and the routing step that let this agent take the chat at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from regions.node import Node
+from router.auth import UserStore
+from router.model import Agent, Role
+from switchboard.settings import RedisConfig, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory: pytest.TempPathFactory):
+    pytest.importorskip("argostranslate")
+    from i18n import argos
+
+    argos.configure(tmp_path_factory.mktemp("argos-home"))
+    from i18n.translation import Translator, install_model
+    from tests.i18n.tiny_model import build_tiny_package
+
+    models = tmp_path_factory.mktemp("models")
+    packages = tmp_path_factory.mktemp("packages")
+    for source, target, seed in (("es", "en", 11), ("en", "es", 12)):
+        install_model(build_tiny_package(models, source, target, seed=seed), packages)
+    return Translator(packages)
+
+
+@pytest.fixture
+async def node(redis_url: str, translator) -> AsyncIterator[Node]:
+    settings = load_settings(ROOT / "config" / "default.toml")
+    queues = [
+        dataclasses.replace(q, relax_translation_after_s=0.0) if q.name == "baggage" else q
+        for q in settings.queues
+    ]
+    settings = dataclasses.replace(
+        settings, redis=RedisConfig(url=redis_url), http_port=0, queues=queues
+    )
+    node = Node(settings, translator=translator)
+    await node.start()
+    await UserStore(node.client).add("tom", Role.AGENT, "tom-secret-1")
+    await node.store.upsert_agent(Agent("tom", "default", {"baggage": 4}, ["en"]))
+    for _ in range(50):  # the pairs are published by a background task at start
+        if await node.client.scard("sb:{rt}:translation_pairs") == 2:
+            break
+        await asyncio.sleep(0.05)
+    yield node
+    await node.stop()
+
+
+async def test_chat_without_a_shared_language(node: Node, translator) -> None:
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
+        login = await http.post(
+            "/api/v1/agents/login", json={"agent_id": "tom", "password": "tom-secret-1"}
+        )
+        tom = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        await http.put("/api/v1/agents/tom/state", json={"state": "available"}, headers=tom)
+        created = await (
+            await http.post(
+                "/api/v1/contacts",
+                json={
+                    "channel": "chat",
+                    "queue": "baggage",
+                    "language": "es",
+                    "customer": {"id": "c"},
+                },
+            )
+        ).json()
+        # Tom speaks only English; the translation step let him take a Spanish chat.
+        assert created["state"] == "offered" and created["agent_id"] == "tom"
+        assert "step=translation" in created["explanation"][-1]
+        contact_id = created["contact_id"]
+        customer = {"X-Customer-Token": created["customer_token"]}
+        await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=tom)
+
+        question = await (
+            await http.post(
+                f"/api/v1/contacts/{contact_id}/messages",
+                json={"text": "hola mi maleta esta perdida"},
+                headers=customer,
+            )
+        ).json()
+        answer = await (
+            await http.post(
+                f"/api/v1/contacts/{contact_id}/messages",
+                json={"text": "where is my bag"},
+                headers=tom,
+            )
+        ).json()
+
+    assert question["language"] == "es" and question["text"] == "hola mi maleta esta perdida"
+    expected_en = translator.translate("hola mi maleta esta perdida", "es", "en").text
+    assert question["translations"] == {"en": expected_en} and expected_en != question["text"]
+    assert answer["language"] == "en" and answer["text"] == "where is my bag"
+    expected_es = translator.translate("where is my bag", "en", "es").text
+    assert answer["translations"] == {"es": expected_es}
+    assert question["missing_translation"] == answer["missing_translation"] == []

@@ -1,9 +1,206 @@
-"""`switchboard` subcommands of the forecasting package."""
+"""`switchboard` subcommands of the forecasting package.
+
+- `history import --format anonymous-bank FILE --interval 30m --out history.csv`
+- `forecast --history FILE --start ISO --horizon DURATION [--interval 30m] --out FILE
+  [--events FILE] [--region NAME] [--peaks p90|CAPACITY] [--peaks-out FILE]`
+- `forecast backtest --history FILE [--interval 30m] [--weeks 4] [--json] [--plot week.png]`
+
+`forecast` is a command and `forecast backtest` a mode of it: argparse cannot hold a
+command that is also a group, so the word `backtest` in place of the options selects it.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from forecasting import bank, files, service
 from switchboard.cli import CommandRegistry
+from switchboard.errors import InputError
 
 
 def register(registry: CommandRegistry) -> None:
-    """Add this package's subcommands (none yet)."""
+    """Add `history import` and `forecast` (with its `backtest` mode)."""
+    imp = registry.subcommand("history", "import", "Turn per-contact records into history CSV")
+    imp.add_argument("file", type=Path, help="records to import")
+    imp.add_argument(
+        "--format",
+        required=True,
+        choices=["anonymous-bank"],
+        help="record format (anonymous-bank: Technion call-center TSV)",
+    )
+    imp.add_argument("--interval", default="30m", help="interval width: 5m, 15m, 30m, 60m")
+    imp.add_argument(
+        "--timezone",
+        default=bank.DEFAULT_TIMEZONE,
+        help=f"IANA zone of the record times (default {bank.DEFAULT_TIMEZONE})",
+    )
+    imp.add_argument("--out", required=True, type=Path, help="history CSV to write")
+    imp.set_defaults(handler=_import)
+
+    fc = registry.command(
+        "forecast",
+        "Forecast contacts and AHT per interval (or `forecast backtest --history FILE`)",
+    )
+    fc.add_argument(
+        "mode",
+        nargs="?",
+        choices=["backtest"],
+        help="`backtest`: rolling-origin evaluation against two baselines",
+    )
+    fc.add_argument("--history", required=True, type=Path, help="history CSV")
+    fc.add_argument("--start", help="first interval, ISO 8601 with offset (forecast)")
+    fc.add_argument("--horizon", help="how far: 6h, 7d, 1w (forecast)")
+    fc.add_argument("--interval", help="interval width (default: the history's)")
+    fc.add_argument("--out", type=Path, help="forecast CSV to write (forecast)")
+    fc.add_argument("--events", type=Path, help="events CSV: start,end,region,queue,kind,factor")
+    fc.add_argument("--region", help="region of this history (selects events)")
+    fc.add_argument("--timezone", help="IANA zone for the offsets written (default: history's)")
+    fc.add_argument(
+        "--peaks",
+        nargs="?",
+        const="p90",
+        help="flag peaks: pNN (percentile of recent volume, default p90) or a "
+        "capacity in contacts per interval",
+    )
+    fc.add_argument("--peaks-out", type=Path, help="write flagged peaks to this CSV")
+    fc.add_argument(
+        "--alert-probability",
+        type=float,
+        help="flag a peak when P(contacts > threshold) reaches this (default: calibrated "
+        "to catch 90 %% of held-out peaks)",
+    )
+    fc.add_argument("--weeks", type=int, default=4, help="backtest: weeks of targets (default 4)")
+    fc.add_argument("--json", action="store_true", help="backtest: last line is JSON")
+    fc.add_argument("--plot", type=Path, help="backtest: PNG of actual vs forecast for a week")
+    fc.add_argument("--plot-week", help="backtest: first day of the plotted week (YYYY-MM-DD)")
+    fc.set_defaults(handler=_forecast)
+
+
+def _width(text: str | None, flag: str = "--interval") -> int | None:
+    if text is None:
+        return None
+    span = files.parse_duration(text, flag)
+    minutes = int(span.total_seconds() // 60)
+    if span.total_seconds() % 60 or 1440 % minutes:
+        raise InputError(
+            f"{flag}: expected a width that divides a day (5m, 15m, 30m, 60m), found {text!r}"
+        )
+    return minutes
+
+
+def _zone(name: str, flag: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"{flag}: expected an IANA time zone like Europe/Paris, found {name!r}"
+        ) from None
+
+
+def _import(args: argparse.Namespace) -> int:
+    width = _width(args.interval)
+    assert width is not None
+    rows = bank.read_calls(args.file, width, _zone(args.timezone, "--timezone"))
+    count = files.write_history(args.out, rows)
+    print(
+        f"{args.out}: {count} rows, {len({r.queue for r in rows})} queues, {width}-minute intervals"
+    )
+    return 0
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    if args.mode == "backtest":
+        return _backtest(args)
+    for flag in ("start", "horizon", "out"):
+        if getattr(args, flag) is None:
+            raise InputError(f"--{flag}: required for a forecast")
+    history = files.read_history(args.history)
+    start = files.parse_time(args.start, "--start")
+    horizon = files.parse_duration(args.horizon, "--horizon")
+    zone: tzinfo = _zone(args.timezone, "--timezone") if args.timezone else history.tz
+    local_start = start.astimezone(zone).replace(tzinfo=None)
+    events = files.read_events(args.events) if args.events else []
+    threshold, percentile = _peaks(args.peaks)
+    result = service.forecast(
+        history,
+        local_start,
+        horizon,
+        _width(args.interval),
+        events,
+        args.region,
+        threshold,
+        percentile,
+        str(args.events),
+        _probability(args.alert_probability),
+    )
+    count = files.write_forecast(args.out, result, zone)
+    print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
+    for kind, factor in sorted(result.uplift.items()):
+        print(f"event {kind}: factor {factor:.2f}")
+    if args.peaks is not None:
+        for peak in result.peaks:
+            hours = peak.lead.total_seconds() / 3600
+            print(
+                f"peak {files.aware(peak.interval_start, zone).isoformat()} {peak.queue}: "
+                f"forecast {peak.contacts:.1f}, P(> {peak.threshold:.0f}) = "
+                f"{peak.probability:.2f}, lead {hours:.1f} h"
+            )
+        print(
+            f"{len(result.peaks)} peak intervals "
+            f"(alert when P(exceed) >= {result.alert_probability:.2f})"
+        )
+        if args.peaks_out:
+            files.write_peaks(args.peaks_out, result, zone)
+    return 0
+
+
+def _probability(value: float | None) -> float | None:
+    if value is not None and not 0 < value <= 1:
+        raise InputError(f"--alert-probability: expected a number in (0, 1], found {value}")
+    return value
+
+
+def _peaks(text: str | None) -> tuple[float | None, float | None]:
+    if text is None:
+        return None, None
+    value = text.strip().lower()
+    try:
+        if value.startswith("p"):
+            percentile = float(value[1:])
+            if 0 < percentile < 100:
+                return None, percentile
+        else:
+            capacity = float(value)
+            if capacity > 0:
+                return capacity, None
+    except ValueError:
+        pass
+    raise InputError(f"--peaks: expected pNN (a percentile) or a capacity > 0, found {text!r}")
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from forecasting import backtest
+
+    history = files.read_history(args.history)
+    width = _width(args.interval)
+    if width is not None:
+        history = service.aggregate(history, width)
+    if args.weeks < 1:
+        raise InputError(f"--weeks: expected at least 1, found {args.weeks}")
+    report = backtest.run(history, weeks=args.weeks)
+    for line in backtest.describe(report):
+        print(line)
+    if args.plot:
+        from forecasting import plot
+
+        week = plot.plot_week(history, args.plot, args.plot_week)
+        print(f"{args.plot}: week of {week}")
+    if args.json:
+        print(json.dumps(report.summary(), sort_keys=True))
+    sys.stdout.flush()
+    return 0

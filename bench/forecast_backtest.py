@@ -1,0 +1,192 @@
+"""Forecasting bench: speed on a synthetic year of 5-minute history, accuracy by backtest.
+
+Run by hand: `.venv/bin/python bench/forecast_backtest.py [--bank FILE] [--skip-year-backtest]`.
+
+1. Speed: a synthetic year (365 days, 5-minute intervals, 4 queues) is written as a
+   history CSV; `switchboard forecast` forecasts one week ahead from it as a user runs it
+   (a new process, CSV in and out), timed end to end against the 5 s target. The baseline
+   in the same run is reading the same CSV alone (the floor any forecast pays).
+2. Accuracy: `forecast backtest` on the Anonymous Bank month (imported at 30 minutes) and
+   on the synthetic year (aggregated to 30 minutes): model WAPE next to the seasonal-naive
+   and four-week-mean baselines, intraday 4-6 h, coverage and peaks.
+
+Figures are printed as they come; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from anywhere: the packages live at the root
+    sys.path.insert(0, str(ROOT))
+
+from forecasting import backtest, bank, files, intervals, service, synthetic
+
+BANK = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_02.tsv"
+TARGET_S = 5.0
+
+
+def _switchboard() -> list[str]:
+    script = Path(sys.executable).with_name("switchboard")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from switchboard.cli import main; sys.exit(main())"]
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def speed(tmp: Path, runs: int) -> tuple[dict[str, object], synthetic.Synthetic]:
+    year = synthetic.generate(
+        days=365,
+        width_min=5,
+        queues=("booking", "baggage", "loyalty", "groups"),
+        daily=(3000.0, 1500.0, 800.0, 300.0),
+        seed=1,
+    )
+    path = tmp / "year-5min.csv"
+    files.write_history(path, year.rows)
+    history = files.read_history(path)
+    midnight = history.end.replace(hour=0, minute=0) + timedelta(days=1)
+    start = files.aware(midnight, history.tz).isoformat()
+    print(f"synthetic year: {len(year.rows)} rows, {history.days} days, 5-minute intervals")
+    totals: list[float] = []
+    reads: list[float] = []
+    cpus: list[float] = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        files.read_history(path)
+        reads.append(time.perf_counter() - began)
+        out = tmp / "forecast.csv"
+        began = time.perf_counter()
+        cpu_before = _children_cpu()
+        subprocess.run(
+            [
+                *_switchboard(),
+                "forecast",
+                "--history",
+                str(path),
+                "--start",
+                start,
+                "--horizon",
+                "7d",
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
+        totals.append(time.perf_counter() - began)
+        cpus.append(_children_cpu() - cpu_before)
+    best, read, cpu = min(totals), min(reads), min(cpus)
+    load = os.getloadavg()[0]
+    print(
+        f"forecast one week ahead, end to end (new process): best {best:.2f} s of {runs} "
+        f"(target {TARGET_S:.0f} s), CPU {cpu:.2f} s, load average {load:.1f} on "
+        f"{os.cpu_count()} CPUs; reading the CSV alone: {read:.2f} s; ratio {best / read:.2f}"
+    )
+    figures: dict[str, object] = {
+        "forecast_year_5min_s": round(best, 3),
+        "forecast_year_5min_cpu_s": round(cpu, 3),
+        "load_average": round(load, 2),
+        "read_csv_s": round(read, 3),
+        "forecast_over_read": round(best / read, 2),
+        "forecast_year_5min_within_target": best < TARGET_S,
+    }
+    return figures, year
+
+
+def oracle_peaks(year: synthetic.Synthetic, width: int = 30) -> dict[str, float]:
+    """Peak recall/precision when forecasting with the generator's true rate: the bound
+    count noise puts on any model, scored with the backtest's rule (last 4 weeks, 90th
+    percentile of the previous 4 weeks, queues under 5 contacts left out, alert at the
+    highest probability that still catches 90 % of peaks)."""
+    q_count, days, slots = year.counts.shape
+    k = width // year.width_min
+    counts = year.counts.reshape(q_count, days, slots // k, k).sum(axis=3)
+    rate = year.rate.reshape(q_count, days, slots // k, k).sum(axis=3)
+    probs, peaks = [], []
+    for day in range(days - 28, days):
+        for q in range(q_count):
+            opened = rate[q, day - 28 : day] > 0
+            threshold = float(np.percentile(counts[q, day - 28 : day][opened], 90))
+            if threshold < backtest.MIN_PEAK_THRESHOLD:
+                continue
+            mean = rate[q, day][rate[q, day] > 0]
+            probs.append(
+                intervals.exceed_probability(
+                    mean, np.full(mean.size, 0.0064), np.full(mean.size, threshold)
+                )
+            )
+            peaks.append(counts[q, day][rate[q, day] > 0] > threshold)
+    p, a = np.concatenate(probs), np.concatenate(peaks)
+    cut = next(c for c in np.arange(0.9, 0.0, -0.05) if (p[a] >= c).mean() >= 0.9)
+    alerts = p >= cut
+    recall = float((alerts & a).sum() / a.sum())
+    precision = float((alerts & a).sum() / alerts.sum())
+    print(f"oracle (true rate) peaks, week ahead: recall {recall:.3f} precision {precision:.3f}")
+    return {"oracle_peak_recall": round(recall, 4), "oracle_peak_precision": round(precision, 4)}
+
+
+def accuracy(history_path: Path, label: str, width: int | None = None) -> dict[str, object]:
+    history = files.read_history(history_path)
+    if width:
+        history = service.aggregate(history, width)
+    began = time.perf_counter()
+    report = backtest.run(history)
+    seconds = time.perf_counter() - began
+    print(f"--- backtest: {label} ({seconds:.1f} s)")
+    for line in backtest.describe(report):
+        print(line)
+    figures = report.summary()
+    better = min(float(figures["wape_seasonal_naive"]), float(figures["wape_four_week_mean"]))
+    summary: dict[str, object] = dict(figures)
+    summary["wape_over_better_baseline"] = round(float(figures["wape"]) / better, 4)
+    summary["seconds"] = round(seconds, 1)
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bank", type=Path, default=BANK, help="Anonymous Bank TSV")
+    parser.add_argument("--runs", type=int, default=3, help="timed forecast runs (best counts)")
+    parser.add_argument("--skip-year-backtest", action="store_true")
+    args = parser.parse_args()
+    result: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="switchboard-forecast-bench-") as name:
+        tmp = Path(name)
+        figures, year = speed(tmp, args.runs)
+        result.update(figures)
+        if args.bank.exists():
+            rows = bank.read_calls(args.bank, 30, ZoneInfo(bank.DEFAULT_TIMEZONE))
+            path = tmp / "bank-30min.csv"
+            files.write_history(path, rows)
+            result["anonymous_bank_30min"] = accuracy(path, "Anonymous Bank, 30 min")
+        else:
+            print(f"{args.bank}: not found, bank backtest skipped")
+        if not args.skip_year_backtest:
+            summary = accuracy(tmp / "year-5min.csv", "synthetic year, 30 min", 30)
+            summary.update(oracle_peaks(year))
+            result["synthetic_year_30min"] = summary
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

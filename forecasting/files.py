@@ -1,0 +1,438 @@
+"""CSV files of the contract: history in, events in, forecast and peaks out.
+
+Every fault in a file is one `InputError` naming the file, the row (the header is
+row 1, as a spreadsheet shows it) and the field, so that the CLI prints one line
+and exits 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+
+import numpy as np
+
+from forecasting.model import (
+    ALLOWED_WIDTHS,
+    MINUTES_PER_DAY,
+    Event,
+    FloatArray,
+    Forecast,
+    History,
+    HistoryRow,
+)
+from switchboard.errors import InputError
+
+HISTORY_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
+FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high")
+EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
+# A change of UTC offset is a daylight-saving switch only if the new offset then holds
+# for weeks; offsets that alternate faster mean rows from different time zones.
+_MIN_OFFSET_RUN = timedelta(days=28)
+_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
+
+
+def parse_time(text: str, where: str) -> datetime:
+    """An ISO 8601 time with a UTC offset; `where` is the "file: row N: field F" prefix."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{where}: expected ISO 8601 time with offset, found {text!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InputError(f"{where}: expected ISO 8601 time with offset, found {text!r}")
+    return moment
+
+
+def parse_duration(text: str, where: str) -> timedelta:
+    """`30m`, `1h`, `7d`, `1w` (or `PT30M`-style ISO 8601 for minutes/hours/days)."""
+    value = text.strip().lower()
+    match = _DURATION.match(value)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        minutes = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}[unit] * amount
+        if minutes > 0:
+            return timedelta(minutes=minutes)
+    iso = re.match(r"^p(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?)?$", value)
+    if iso and any(iso.groups()):
+        days, hours, minutes = (int(g or 0) for g in iso.groups())
+        span = timedelta(days=days, hours=hours, minutes=minutes)
+        if span > timedelta(0):
+            return span
+    raise InputError(f"{where}: expected a duration like 30m, 6h, 7d or 1w, found {text!r}")
+
+
+def parse_number(text: str, where: str, *, allow_empty: bool = False) -> float | None:
+    if allow_empty and (not text or text.isspace()):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{where}: expected a number, found {text!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"{where}: expected a finite number, found {text!r}")
+    if value < 0:
+        raise InputError(f"{where}: expected a number >= 0, found {text!r}")
+    return value
+
+
+def _rows(
+    path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, fields) of a CSV with a checked header."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            raise InputError(f"{path}: row 1: empty file, expected a header row") from None
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: row 1: not UTF-8 text") from None
+        _check_header(path, header, allowed, required)
+        number = 1
+        try:
+            for fields in reader:
+                number += 1
+                if len(fields) != len(header):
+                    if not fields or all(not f.strip() for f in fields):
+                        continue
+                    raise InputError(
+                        f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
+                    )
+                yield number, dict(zip(header, fields, strict=True))
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: row {number + 1}: not UTF-8 text") from None
+
+
+def _columns(
+    path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
+) -> tuple[list[int], dict[str, list[str]]]:
+    """Row numbers and columns of a CSV; plain files (no quotes) take a fast split path."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    if '"' in text:
+        numbers, records = [], []
+        for number, fields in _rows(path, allowed, required):
+            numbers.append(number)
+            records.append([fields.get(name, "") for name in allowed])
+        header = list(allowed)
+    else:
+        lines = text.splitlines()
+        if not lines:
+            raise InputError(f"{path}: row 1: empty file, expected a header row")
+        header = [name.strip() for name in lines[0].split(",")]
+        _check_header(path, header, allowed, required)
+        width = len(header)
+        body = lines[1:]
+        if body and all(c == width - 1 for c in map(str.count, body, [","] * len(body))):
+            # every line has the right number of fields: split the whole body at once
+            flat = ",".join(body).split(",")
+            numbers = list(range(2, len(body) + 2))
+            return numbers, {name: flat[i::width] for i, name in enumerate(header)}
+        numbers, records = [], []
+        for number, line in enumerate(body, start=2):
+            parts = line.split(",")
+            if len(parts) != width:
+                if not line.strip():
+                    continue
+                raise InputError(
+                    f"{path}: row {number}: expected {width} fields, found {len(parts)}"
+                )
+            numbers.append(number)
+            records.append(parts)
+    columns = list(zip(*records, strict=True)) if records else [() for _ in header]
+    return numbers, {name: list(col) for name, col in zip(header, columns, strict=True)}
+
+
+def _check_header(
+    path: Path, header: list[str], allowed: tuple[str, ...], required: tuple[str, ...]
+) -> None:
+    for name in header:
+        if name not in allowed:
+            raise InputError(
+                f"{path}: row 1: column {name!r}: unknown column (expected {','.join(allowed)})"
+            )
+    for name in required:
+        if name not in header:
+            raise InputError(f"{path}: row 1: column {name!r}: missing")
+    if len(set(header)) != len(header):
+        raise InputError(f"{path}: row 1: a column appears twice")
+
+
+def _numbers(
+    texts: list[str], numbers: list[int], field: str, path: Path | str, optional: bool = False
+) -> FloatArray:
+    """Parse a numeric column at numpy speed; on a fault, find and name the first bad row."""
+    empty = np.array([not t or t.isspace() for t in texts]) if optional else None
+    try:
+        values = np.array(
+            ["nan" if empty is not None and empty[i] else t for i, t in enumerate(texts)]
+            if optional
+            else texts,
+            dtype=object,
+        ).astype(float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if empty is not None:
+            bad &= ~empty
+    except ValueError:
+        bad = np.ones(len(texts), dtype=bool)
+    if bad.any():
+        for i in np.flatnonzero(bad):
+            parse_number(texts[i], f"{path}: row {numbers[i]}: field {field}", allow_empty=optional)
+    return values
+
+
+def read_history(path: Path) -> History:
+    numbers, cols = _columns(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3])
+    if not numbers:
+        raise InputError(f"{path}: no data rows")
+    contacts = _numbers(cols["contacts"], numbers, "contacts", path)
+    aht = (
+        _numbers(cols["aht_s"], numbers, "aht_s", path, optional=True)
+        if "aht_s" in cols
+        else np.full(len(numbers), np.nan)
+    )
+    return _history(path, numbers, cols["interval_start"], cols["queue"], contacts, aht)
+
+
+def build_history(rows: list[HistoryRow], path: Path | str) -> History:
+    """A `History` from rows already parsed (importers, tests)."""
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    numbers = [r.row or i + 2 for i, r in enumerate(rows)]
+    times = [r.interval_start.isoformat() for r in rows]
+    aht = np.array([np.nan if r.aht_s is None else r.aht_s for r in rows], dtype=float)
+    contacts = np.array([r.contacts for r in rows], dtype=float)
+    return _history(path, numbers, times, [r.queue for r in rows], contacts, aht)
+
+
+def _history(
+    path: Path | str,
+    numbers: list[int],
+    times: list[str],
+    queue_names: list[str],
+    contacts: FloatArray,
+    aht: FloatArray,
+) -> History:
+    index: dict[str, int] = {}
+    tidx = np.array([index.setdefault(t, len(index)) for t in times], dtype=np.int64)
+    first_at = np.full(len(index), len(times))
+    np.minimum.at(first_at, tidx, np.arange(len(times)))
+    first_row = [numbers[int(i)] for i in first_at]
+    parsed = [
+        parse_time(text, f"{path}: row {row}: field interval_start")
+        for text, row in zip(index, first_row, strict=True)
+    ]
+    names: dict[str, int] = {}
+    raw_q = np.array([names.setdefault(q, len(names)) for q in queue_names], dtype=np.int64)
+    for name, code in names.items():
+        if not name.strip():
+            row = numbers[int(np.flatnonzero(raw_q == code)[0])]
+            raise InputError(
+                f"{path}: row {row}: field queue: expected a queue name, found {name!r}"
+            )
+    stripped = [name.strip() for name in names]
+    queues = np.array(sorted(set(stripped)))
+    remap = np.array([int(np.searchsorted(queues, name)) for name in stripped], dtype=np.int64)
+    qidx = remap[raw_q]
+    epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
+    offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
+    _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
+    _check_offsets(path, epoch, offsets, first_row)
+    epoch0 = datetime(1970, 1, 1)
+    local = np.array([int((p.replace(tzinfo=None) - epoch0).total_seconds()) for p in parsed])
+    for k in np.flatnonzero(local % 60):
+        raise InputError(
+            f"{path}: row {first_row[int(k)]}: field interval_start: expected a start on "
+            f"a whole minute, found {parsed[int(k)].isoformat()}"
+        )
+    local_min = local // 60
+    width = _infer_width(path, local_min % MINUTES_PER_DAY, first_row, parsed)
+    first_min = int(local_min.min() // MINUTES_PER_DAY * MINUTES_PER_DAY)
+    rel = local_min[tidx] - first_min
+    day, slot = rel // MINUTES_PER_DAY, (rel % MINUTES_PER_DAY) // width
+    days = int(day.max()) + 1
+    slots = MINUTES_PER_DAY // width
+    grid = np.zeros((len(queues), days, slots))
+    np.add.at(grid, (qidx, day, slot), contacts)
+    has = ~np.isnan(aht) & (contacts > 0)
+    handled = np.zeros_like(grid)
+    weight = np.zeros_like(grid)
+    np.add.at(handled, (qidx[has], day[has], slot[has]), aht[has] * contacts[has])
+    np.add.at(weight, (qidx[has], day[has], slot[has]), contacts[has])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_aht = np.where(weight > 0, handled / np.maximum(weight, 1e-12), np.nan)
+    present = np.zeros((days, slots), dtype=bool)
+    present[day, slot] = True
+    newest = parsed[int(epoch.argmax())]
+    offset = newest.utcoffset() or timedelta(0)
+    first_day = epoch0 + timedelta(minutes=first_min)
+    end = epoch0 + timedelta(minutes=int(local_min.max()) + width)
+    return History(
+        [str(q) for q in queues], width, first_day, grid, mean_aht, present, end, timezone(offset)
+    )
+
+
+def _check_duplicates(
+    path: Path | str, numbers: list[int], keys: np.ndarray, queues: np.ndarray
+) -> None:
+    order = np.argsort(keys, kind="stable")
+    same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+    if same.size:
+        first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+        raise InputError(
+            f"{path}: row {numbers[second]}: field interval_start: duplicate interval for "
+            f"queue {str(queues[second])!r} (first at row {numbers[first]})"
+        )
+
+
+def _check_offsets(
+    path: Path | str, epoch: np.ndarray, offsets: np.ndarray, first_row: list[int]
+) -> None:
+    """Reject mixed time zones; allow daylight-saving switches (offset runs of weeks)."""
+    order = np.argsort(epoch, kind="stable")
+    seq = offsets[order]
+    change = np.flatnonzero(seq[1:] != seq[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [seq.size - 1]])
+    run_min = _MIN_OFFSET_RUN.total_seconds()
+    for k in range(1, len(starts) - 1):
+        if epoch[order[ends[k]]] - epoch[order[starts[k]]] < run_min:
+            row = first_row[int(order[starts[k]])]
+            raise InputError(
+                f"{path}: row {row}: field interval_start: mixed time zones (offset "
+                f"{_offset_text(timedelta(seconds=int(seq[starts[k]])))} among rows with "
+                "other offsets)"
+            )
+    distinct = np.unique(offsets)
+    if distinct.size > 2 or (distinct.size == 2 and distinct[1] - distinct[0] > 3600):
+        row = first_row[int(order[starts[1]])]
+        shown = ", ".join(_offset_text(timedelta(seconds=int(o))) for o in distinct)
+        raise InputError(
+            f"{path}: row {row}: field interval_start: mixed time zones (offsets {shown})"
+        )
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    if offset is None:
+        return "none"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _infer_width(
+    path: Path | str, minute_of_day: np.ndarray, first_row: list[int], parsed: list[datetime]
+) -> int:
+    """The interval width of the history: the coarsest allowed grid all starts lie on."""
+    common = int(np.gcd.reduce(np.concatenate([minute_of_day, [MINUTES_PER_DAY]])))
+    for width in sorted(ALLOWED_WIDTHS, reverse=True):
+        if common % width == 0:
+            return width
+    for j in np.flatnonzero(minute_of_day % 5):
+        raise InputError(
+            f"{path}: row {first_row[j]}: field interval_start: expected a start on a "
+            f"5-minute grid, found {parsed[j].isoformat()}"
+        )
+    raise InputError(f"{path}: interval starts lie on no 5, 15, 30 or 60 minute grid")
+
+
+def write_history(path: Path, rows: Iterable[HistoryRow], with_aht: bool = True) -> int:
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(HISTORY_COLUMNS if with_aht else HISTORY_COLUMNS[:3])
+        for row in rows:
+            fields = [row.interval_start.isoformat(), row.queue, _num(row.contacts)]
+            if with_aht:
+                fields.append("" if row.aht_s is None else f"{row.aht_s:.1f}")
+            writer.writerow(fields)
+            count += 1
+    return count
+
+
+def read_events(path: Path) -> list[Event]:
+    """The planner's events CSV: `start,end,region,queue,kind,factor` (region, queue, factor
+    may be empty: every region, every queue, estimate the factor from history)."""
+    events: list[Event] = []
+    for number, fields in _rows(path, EVENT_COLUMNS, ("start", "end", "kind")):
+        where = f"{path}: row {number}: field"
+        start = parse_time(fields["start"], f"{where} start")
+        end = parse_time(fields["end"], f"{where} end")
+        if end <= start:
+            raise InputError(f"{where} end: expected a time after start, found {fields['end']!r}")
+        kind = fields["kind"].strip()
+        if not kind:
+            raise InputError(f"{where} kind: expected an event kind, found ''")
+        factor = parse_number(fields.get("factor", ""), f"{where} factor", allow_empty=True)
+        if factor is not None and factor <= 0:
+            raise InputError(f"{where} factor: expected a number > 0, found {fields['factor']!r}")
+        events.append(
+            Event(
+                start=start.astimezone(start.tzinfo).replace(tzinfo=None),
+                end=end.astimezone(start.tzinfo).replace(tzinfo=None),
+                kind=kind,
+                region=fields.get("region", "").strip() or None,
+                queue=fields.get("queue", "").strip() or None,
+                factor=factor,
+                row=number,
+            )
+        )
+    return events
+
+
+def aware(local: datetime, zone: tzinfo) -> datetime:
+    """Attach the zone to a wall-clock time (fixed offsets and IANA zones alike)."""
+    return local.replace(tzinfo=zone)
+
+
+def write_forecast(path: Path, forecast: Forecast, zone: tzinfo) -> int:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(FORECAST_COLUMNS)
+        for row in forecast.rows:
+            writer.writerow(
+                [
+                    aware(row.interval_start, zone).isoformat(),
+                    row.queue,
+                    f"{row.contacts:.2f}",
+                    f"{row.aht_s:.1f}",
+                    _num(row.low),
+                    _num(row.high),
+                ]
+            )
+    return len(forecast.rows)
+
+
+def write_peaks(path: Path, forecast: Forecast, zone: tzinfo) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(
+            ["interval_start", "queue", "contacts", "threshold", "probability", "lead_h"]
+        )
+        for peak in forecast.peaks:
+            writer.writerow(
+                [
+                    aware(peak.interval_start, zone).isoformat(),
+                    peak.queue,
+                    f"{peak.contacts:.2f}",
+                    f"{peak.threshold:.2f}",
+                    f"{peak.probability:.3f}",
+                    f"{peak.lead.total_seconds() / 3600:.2f}",
+                ]
+            )
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"

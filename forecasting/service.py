@@ -1,0 +1,380 @@
+"""Use cases: import history, forecast (with intraday update, events, peaks).
+
+Everything here takes and returns plain data (`History`, `Event`, `Forecast`); the CSV
+files are read and written by `files`, the numerics live in `estimator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from forecasting import estimator, intervals
+from forecasting.model import (
+    MINUTES_PER_DAY,
+    BoolArray,
+    Event,
+    FloatArray,
+    Forecast,
+    ForecastRow,
+    History,
+    Peak,
+)
+from switchboard.errors import InputError
+
+MIN_FIT_DAYS = 7
+MAX_FIT_DAYS = 364  # 52 weeks
+PEAK_PERCENTILE = 90.0
+MIN_PEAK_THRESHOLD = 5.0  # contacts per interval; below it a percentile threshold is noise
+
+
+def aggregate(history: History, width_min: int) -> History:
+    """The same history on a coarser grid (sums of contacts, contact-weighted AHT)."""
+    if width_min == history.width_min:
+        return history
+    if width_min % history.width_min or MINUTES_PER_DAY % width_min:
+        raise InputError(
+            f"--interval {width_min}m: expected a multiple of the history's "
+            f"{history.width_min}-minute intervals that divides a day"
+        )
+    k = width_min // history.width_min
+    q, d, s = history.contacts.shape
+    contacts = history.contacts.reshape(q, d, s // k, k)
+    aht = history.aht_s.reshape(q, d, s // k, k)
+    has = ~np.isnan(aht)
+    weight = np.where(has, contacts, 0.0)
+    handled = np.where(has, aht * contacts, 0.0).sum(axis=3)
+    wsum = weight.sum(axis=3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        new_aht = np.where(wsum > 0, handled / np.maximum(wsum, 1e-12), np.nan)
+    present = np.asarray(history.present.reshape(d, s // k, k).any(axis=2), dtype=bool)
+    return History(
+        history.queues,
+        width_min,
+        history.first_day,
+        contacts.sum(axis=3),
+        new_aht,
+        present,
+        history.end,
+        history.tz,
+    )
+
+
+def weekdays_of(history: History, first: int, count: int) -> np.ndarray:
+    base = history.first_day.weekday()
+    return (base + np.arange(first, first + count)) % 7
+
+
+def applies(event: Event, queue: str, region: str | None) -> bool:
+    if event.queue is not None and event.queue != queue:
+        return False
+    return not (event.region is not None and region is not None and event.region != region)
+
+
+@dataclass
+class Projection:
+    """Mean contacts from day `first` on (index into the history's days), per queue."""
+
+    first: int
+    mean: FloatArray  # [Q, n, S]
+    phi: FloatArray  # [Q, n, S] dispersion per interval
+    aht: FloatArray  # [Q, n, S]
+    open: BoolArray  # [n, S]
+    fit: estimator.Fit
+    thresholds: FloatArray  # [Q] peak thresholds (percentile of recent volumes)
+    day_factor: FloatArray  # [Q] intraday update of the partial day (1 = none)
+
+
+def fit_days_of(history: History) -> tuple[int, bool]:
+    """(days to fit on, whether the last day is a partial "today" to update intraday)."""
+    weekdays = weekdays_of(history, 0, history.days)
+    open_mask = estimator.open_slots(history.present, weekdays)
+    end_day, end_slot = history.end_index()
+    if end_slot == 0:
+        return end_day, False
+    w = (history.first_day.weekday() + end_day) % 7
+    if open_mask[w, end_slot:].any():
+        return end_day, True
+    return end_day + 1, False
+
+
+def complete_days(history: History, tail_share: float = 0.05) -> int:
+    """Days of history with actuals for the whole day: a last day that ends early counts
+    as complete when the intervals after its end usually carry under `tail_share` of
+    that weekday's volume (a file's last row is rarely the last second of the data)."""
+    end_day, end_slot = history.end_index()
+    if end_slot == 0:
+        return min(end_day, history.days)
+    weekdays = weekdays_of(history, 0, history.days)
+    same = np.flatnonzero(weekdays[:end_day] == weekdays[end_day])
+    if same.size:
+        usual = history.contacts[:, same].sum(axis=(0, 1))
+        if usual[end_slot:].sum() < tail_share * max(usual.sum(), 1e-12):
+            return min(end_day + 1, history.days)
+    return end_day
+
+
+def calibrated_fit(
+    history: History, fit_days: int, use: BoolArray | None = None, target_recall: float = 0.9
+) -> tuple[estimator.Fit, FloatArray]:
+    if fit_days < MIN_FIT_DAYS:
+        raise InputError(
+            f"history: expected at least {MIN_FIT_DAYS} days before the forecast, "
+            f"found {max(fit_days, 0)}"
+        )
+    # older days weigh next to nothing (half-lives of weeks): a year is plenty
+    first = max(0, fit_days - MAX_FIT_DAYS)
+    weekdays = weekdays_of(history, first, fit_days - first)
+    contacts = history.contacts[:, first:fit_days]
+    present = history.present[first:fit_days]
+    open_mask = estimator.open_slots(present, weekdays)
+    if use is None:
+        use = np.ones(history.contacts.shape[:2], dtype=bool)
+    thresholds = estimator.peak_thresholds(contacts, present, PEAK_PERCENTILE)
+    fitted = estimator.calibrate(
+        contacts,
+        history.aht_s[:, first:fit_days],
+        weekdays,
+        open_mask,
+        use[:, first:fit_days],
+        history.width_min,
+        thresholds,
+        target_recall,
+    )
+    return fitted, thresholds
+
+
+def project(
+    history: History,
+    last_day: int,
+    fit_cache: dict[int, tuple[estimator.Fit, FloatArray]] | None = None,
+    use: BoolArray | None = None,
+) -> Projection:
+    """Forecast every interval from the first unfitted day through `last_day` (inclusive),
+    updating a partial last day of history with today's actuals so far."""
+    fit_days, partial = fit_days_of(history)
+    if fit_cache is not None and fit_days in fit_cache:
+        fitted, thresholds = fit_cache[fit_days]
+    else:
+        fitted, thresholds = calibrated_fit(history, fit_days, use)
+        if fit_cache is not None:
+            fit_cache[fit_days] = (fitted, thresholds)
+    count = max(1, last_day - fit_days + 1)
+    weekdays = weekdays_of(history, fit_days, count)
+    mean = fitted.predict(weekdays)
+    aht = fitted.predict_aht(weekdays)
+    opened = fitted.open[weekdays]
+    q_count = mean.shape[0]
+    assert fitted.phi is not None and fitted.day_var is not None
+    phi = np.broadcast_to(fitted.phi[:, None, None], mean.shape).copy()
+    factor = np.ones(q_count)
+    if partial and fit_days < history.days:
+        _, end_slot = history.end_index()
+        seen = history.contacts[:, fit_days, :end_slot]
+        expected = (mean[:, 0, :end_slot] * opened[0, :end_slot]).sum(axis=1)
+        actual = (seen * opened[0, :end_slot]).sum(axis=1)
+        alpha = 1.0 / fitted.day_var
+        factor = (alpha + actual) / (alpha + expected)
+        mean[:, 0, end_slot:] *= factor[:, None]
+        within = np.maximum(fitted.phi - fitted.day_var, 0.3 * fitted.phi)
+        posterior = fitted.day_var * alpha / (alpha + expected)
+        phi[:, 0, end_slot:] = (within + posterior)[:, None]
+    return Projection(fit_days, mean, phi, aht, opened, fitted, thresholds, factor)
+
+
+def _event_mask(
+    history: History, events: Sequence[Event], region: str | None, days: int
+) -> BoolArray:
+    use = np.ones((len(history.queues), days), dtype=bool)
+    for event in events:
+        first = max(0, (event.start - history.first_day).days)
+        last = min(days - 1, ((event.end - timedelta(minutes=1)) - history.first_day).days)
+        for q, queue in enumerate(history.queues):
+            if applies(event, queue, region) and first <= last:
+                use[q, first : last + 1] = False
+    return use
+
+
+def _slot_mask(history: History, event: Event, first_day: int, count: int) -> BoolArray:
+    """[count, S]: slots of days first_day.. that overlap the event."""
+    width = history.width_min
+    origin = history.day_start(first_day)
+    begin = (event.start - origin).total_seconds() / 60
+    finish = (event.end - origin).total_seconds() / 60
+    starts = (
+        np.arange(count)[:, None] * MINUTES_PER_DAY
+        + np.arange(history.slots_per_day)[None, :] * width
+    )
+    return (starts < finish) & (starts + width > begin)
+
+
+def estimate_uplift(
+    history: History,
+    events: Sequence[Event],
+    region: str | None,
+    fit_days: int,
+    fitted: estimator.Fit,
+) -> dict[str, float]:
+    """Per kind, actual / expected contacts over the past events of that kind in history."""
+    actual: dict[str, float] = {}
+    expected: dict[str, float] = {}
+    weekdays = weekdays_of(history, 0, fit_days)
+    base = fitted.predict(weekdays)
+    totals = history.contacts[:, :fit_days].sum(axis=2)
+    predicted_totals = base.sum(axis=2)
+    use = _event_mask(history, events, region, fit_days)
+    for event in events:
+        if event.end > history.day_start(fit_days) or event.start < history.first_day:
+            continue
+        mask = _slot_mask(history, event, 0, fit_days)
+        for q, queue in enumerate(history.queues):
+            if not applies(event, queue, region):
+                continue
+            day = (event.start - history.first_day).days
+            near = use[q] & (np.abs(np.arange(fit_days) - day) <= 14) & (predicted_totals[q] > 0)
+            local = (
+                float(np.median(totals[q, near] / predicted_totals[q, near])) if near.any() else 1.0
+            )
+            actual[event.kind] = actual.get(event.kind, 0.0) + float(
+                history.contacts[q, :fit_days][mask].sum()
+            )
+            expected[event.kind] = (
+                expected.get(event.kind, 0.0) + float(base[q][mask].sum()) * local
+            )
+    return {k: actual[k] / expected[k] for k in actual if expected[k] > 0}
+
+
+def forecast(
+    history: History,
+    start: datetime,
+    horizon: timedelta,
+    width_min: int | None = None,
+    events: Sequence[Event] = (),
+    region: str | None = None,
+    peak_threshold: float | None = None,
+    peak_percentile: float | None = None,
+    events_path: str = "events",
+    alert_probability: float | None = None,
+) -> Forecast:
+    """Contacts, AHT and 80 % bounds per open interval of [start, start + horizon)."""
+    history = aggregate(history, width_min or history.width_min)
+    width = history.width_min
+    minute = start.hour * 60 + start.minute
+    if minute % width or start.second or start.microsecond:
+        raise InputError(f"--start: expected a time on the {width}-minute grid, found {start}")
+    end = start + horizon
+    last_day = ((end - timedelta(minutes=1)) - history.first_day).days
+    fit_days, _ = fit_days_of(history)
+    use = _event_mask(history, events, region, fit_days) if events else None
+    projection = project(history, last_day, use=use)
+    uplift = estimate_uplift(history, events, region, fit_days, projection.fit) if events else {}
+    applied = _apply_events(history, projection, events, region, uplift, events_path)
+    thresholds = projection.thresholds
+    if peak_threshold is not None:
+        thresholds = np.full(len(history.queues), peak_threshold)
+    else:
+        if peak_percentile is not None and peak_percentile != PEAK_PERCENTILE:
+            thresholds = estimator.peak_thresholds(
+                history.contacts[:, :fit_days], history.present[:fit_days], peak_percentile
+            )
+        # a percentile of a queue that sees a handful of contacts per interval is noise,
+        # not a peak: such queues get no percentile alerts (a capacity still applies)
+        thresholds = np.where(thresholds < MIN_PEAK_THRESHOLD, np.inf, thresholds)
+    cut = projection.fit.alert_probability if alert_probability is None else alert_probability
+    rows, peaks = _rows(
+        history,
+        projection,
+        start,
+        end,
+        thresholds,
+        peak_threshold is not None or peak_percentile is not None,
+        cut,
+    )
+    return Forecast(rows, width, history.end, applied, peaks, cut)
+
+
+def _apply_events(
+    history: History,
+    projection: Projection,
+    events: Sequence[Event],
+    region: str | None,
+    uplift: dict[str, float],
+    events_path: str,
+) -> dict[str, float]:
+    applied: dict[str, float] = {}
+    count = projection.mean.shape[1]
+    for event in events:
+        if event.end <= history.day_start(projection.first):
+            continue
+        factor = uplift.get(event.kind, event.factor)
+        if factor is None:
+            raise InputError(
+                f"{events_path}: row {event.row}: field factor: no past '{event.kind}' event "
+                f"in history to estimate the uplift from; expected a factor"
+            )
+        mask = _slot_mask(history, event, projection.first, count)
+        for q, queue in enumerate(history.queues):
+            if applies(event, queue, region):
+                projection.mean[q][mask] *= factor
+        applied[event.kind] = factor
+    return applied
+
+
+def _rows(
+    history: History,
+    projection: Projection,
+    start: datetime,
+    end: datetime,
+    thresholds: FloatArray,
+    want_peaks: bool,
+    cut: float,
+) -> tuple[list[ForecastRow], list[Peak]]:
+    width = history.width_min
+    n = projection.mean.shape[1]
+    day_slots = [
+        (d, s) for d in range(n) for s in range(history.slots_per_day) if projection.open[d, s]
+    ]
+    times = [
+        history.day_start(projection.first + d) + timedelta(minutes=s * width) for d, s in day_slots
+    ]
+    keep = [i for i, t in enumerate(times) if start <= t < end]
+    rows: list[ForecastRow] = []
+    peaks: list[Peak] = []
+    if not keep:
+        return rows, peaks
+    d_idx = np.array([day_slots[i][0] for i in keep])
+    s_idx = np.array([day_slots[i][1] for i in keep])
+    for q, queue in enumerate(history.queues):
+        mu = projection.mean[q, d_idx, s_idx]
+        phi = projection.phi[q, d_idx, s_idx]
+        assert projection.fit.nominal is not None
+        low, high = intervals.bounds(mu, phi, projection.fit.nominal[q])
+        aht = projection.aht[q, d_idx, s_idx]
+        prob = (
+            intervals.exceed_probability(mu, phi, np.full(mu.size, thresholds[q]))
+            if want_peaks and np.isfinite(thresholds[q])
+            else np.zeros(mu.size)
+        )
+        for j, i in enumerate(keep):
+            rows.append(
+                ForecastRow(
+                    times[i], queue, float(mu[j]), float(aht[j]), float(low[j]), float(high[j])
+                )
+            )
+            if want_peaks and prob[j] >= cut and prob[j] > 0:
+                peaks.append(
+                    Peak(
+                        times[i],
+                        queue,
+                        float(mu[j]),
+                        float(thresholds[q]),
+                        times[i] - history.end,
+                        float(prob[j]),
+                    )
+                )
+    rows.sort(key=lambda r: (r.interval_start, r.queue))
+    peaks.sort(key=lambda p: (p.interval_start, p.queue))
+    return rows, peaks

@@ -1,0 +1,232 @@
+"""The `switchboard` subcommands of the package, run in-process through the real parser."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from forecasting import files, synthetic
+from switchboard.cli import main
+
+from .test_bank import HEADER, ROWS
+
+
+@pytest.fixture(autouse=True)
+def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build the real parser with this package's commands only, so that a half-built
+    command of another package cannot fail these tests."""
+    monkeypatch.setattr("switchboard.cli.COMMAND_PACKAGES", ("forecasting",))
+
+
+JSON_KEYS = {
+    "wape",
+    "wape_seasonal_naive",
+    "wape_four_week_mean",
+    "wape_intraday_4_6h",
+    "wape_week_ahead_same_intervals",
+    "coverage_80",
+    "peak_recall",
+    "peak_precision",
+}
+
+
+def test_history_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    calls = tmp_path / "calls.tsv"
+    calls.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "history.csv"
+    code = main(
+        [
+            "history",
+            "import",
+            "--format",
+            "anonymous-bank",
+            str(calls),
+            "--interval",
+            "60m",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "interval_start,queue,contacts,aht_s"
+    assert "1999-02-01T07:00:00+02:00,PS,3,85.5" in lines
+    assert "3 rows, 2 queues, 60-minute intervals" in capsys.readouterr().out
+
+
+def test_forecast_writes_the_contract(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "forecast.csv"
+    peaks = tmp_path / "peaks.csv"
+    code = main(
+        [
+            "forecast",
+            "--history",
+            str(history_csv),
+            "--start",
+            "2025-03-03T00:00:00+01:00",
+            "--horizon",
+            "2d",
+            "--interval",
+            "60m",
+            "--out",
+            str(out),
+            "--peaks",
+            "40",
+            "--peaks-out",
+            str(peaks),
+        ]
+    )
+    assert code == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["interval_start", "queue", "contacts", "aht_s", "low", "high"]
+    assert rows[0]["interval_start"].endswith("+01:00")
+    assert {r["queue"] for r in rows} == {"baggage", "booking"}
+    assert all(float(r["low"]) <= float(r["high"]) for r in rows)
+    printed = capsys.readouterr().out
+    assert "peak 2025-03-03T" in printed and "lead" in printed
+    assert peaks.read_text().startswith(
+        "interval_start,queue,contacts,threshold,probability,lead_h"
+    )
+
+
+def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    noisy = synthetic.generate(days=35, width_min=60, day_sd=0.15, seed=5)
+    path = tmp_path / "history.csv"
+    files.write_history(path, noisy.rows)
+    png = tmp_path / "week.png"
+    code = main(
+        [
+            "forecast",
+            "backtest",
+            "--history",
+            str(path),
+            "--weeks",
+            "2",
+            "--json",
+            "--plot",
+            str(png),
+        ]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    report = json.loads(lines[-1])
+    assert set(report) >= JSON_KEYS
+    assert report["wape"] < report["wape_seasonal_naive"]
+    assert report["wape"] < report["wape_four_week_mean"]
+    assert report["wape_intraday_4_6h"] < report["wape_week_ahead_same_intervals"]
+    assert 0.65 <= report["coverage_80"] <= 0.92
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert any(line.startswith("baselines") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "interval_start,queue,contacts\n2025-03-03 8am,q,1\n",
+            "row 2: field interval_start: expected ISO 8601 time with offset",
+        ),
+        (
+            "interval_start,queue,contacts\n2025-03-03T08:00:00Z,q,-1\n",
+            "row 2: field contacts: expected a number >= 0",
+        ),
+        ("interval_start,queue,contacts,weather\n", "row 1: column 'weather': unknown column"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    code = main(
+        [
+            "forecast",
+            "--history",
+            str(path),
+            "--start",
+            "2025-03-03T00:00:00Z",
+            "--horizon",
+            "1d",
+            "--out",
+            str(tmp_path / "f.csv"),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_flags_are_input_errors(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["forecast", "--history", str(history_csv), "--out", str(tmp_path / "f.csv")]
+    assert main([*base, "--start", "tomorrow", "--horizon", "1d"]) == 2
+    assert "--start: expected ISO 8601" in capsys.readouterr().err
+    assert (
+        main([*base, "--start", "2025-03-03T00:00:00+01:00", "--horizon", "1d", "--peaks", "lots"])
+        == 2
+    )
+    assert "--peaks: expected pNN" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                *base,
+                "--start",
+                "2025-03-03T00:00:00+01:00",
+                "--horizon",
+                "1d",
+                "--peaks",
+                "--alert-probability",
+                "1.5",
+            ]
+        )
+        == 2
+    )
+    assert "--alert-probability: expected a number in (0, 1]" in capsys.readouterr().err
+    assert main([*base, "--horizon", "1d"]) == 2
+    assert "--start: required" in capsys.readouterr().err
+
+
+def test_forecast_with_events_file(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "start,end,region,queue,kind,factor\n"
+        "2025-03-03T10:00:00+01:00,2025-03-03T12:00:00+01:00,north,booking,storm,2\n"
+        "2025-03-03T10:00:00+01:00,2025-03-03T12:00:00+01:00,south,,strike,5\n",
+        encoding="utf-8",
+    )
+    plain, stormy = tmp_path / "plain.csv", tmp_path / "stormy.csv"
+    base = [
+        "forecast",
+        "--history",
+        str(history_csv),
+        "--start",
+        "2025-03-03T00:00:00+01:00",
+        "--horizon",
+        "1d",
+    ]
+    assert main([*base, "--out", str(plain)]) == 0
+    assert main([*base, "--out", str(stormy), "--events", str(events), "--region", "north"]) == 0
+    assert "event storm: factor 2.00" in capsys.readouterr().out
+
+    def at(path: Path, queue: str, hour: int) -> float:
+        with path.open() as handle:
+            return sum(
+                float(r["contacts"])
+                for r in csv.DictReader(handle)
+                if r["queue"] == queue and int(r["interval_start"][11:13]) == hour
+            )
+
+    assert at(stormy, "booking", 10) == pytest.approx(2 * at(plain, "booking", 10), rel=0.01)
+    # the strike is in another region: nothing changes for baggage
+    assert at(stormy, "baggage", 10) == pytest.approx(at(plain, "baggage", 10), rel=0.01)

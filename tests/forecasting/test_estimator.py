@@ -1,0 +1,69 @@
+"""The model on synthetic data whose truth is known."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting import estimator, files, service, synthetic
+
+
+def _fit(center: synthetic.Synthetic, days: int) -> estimator.Fit:
+    history = files.build_history(center.rows, "synthetic")
+    fitted, _ = service.calibrated_fit(history, days)
+    return fitted
+
+
+def test_forecast_is_closer_to_the_truth_than_the_baselines(center: synthetic.Synthetic) -> None:
+    days = 49
+    fitted = _fit(center, days)
+    weekdays = (center.first_day.weekday() + np.arange(days, days + 7)) % 7
+    mean = fitted.predict(weekdays)
+    order = [list(("booking", "baggage")).index(q) for q in ("baggage", "booking")]
+    truth = center.rate[order, days : days + 7]
+    naive = center.counts[order, days - 7 : days]
+    four = center.counts[order, days - 28 : days].reshape(2, 4, 7, -1).mean(axis=1)
+    error = np.abs(mean - truth).sum()
+    assert error < np.abs(naive - truth).sum()
+    assert error < np.abs(four - truth).sum()
+
+
+def test_closed_intervals_carry_no_volume(center: synthetic.Synthetic) -> None:
+    fitted = _fit(center, 49)
+    closed = center.rate[:, :7].sum(axis=0) == 0  # the generator's closed hours
+    weekdays = (center.first_day.weekday() + np.arange(7)) % 7
+    mean = fitted.predict(weekdays)
+    assert np.all(mean[:, closed] == 0)
+    assert np.all(~fitted.open[weekdays][closed])
+
+
+def test_weekday_factors_follow_the_week(center: synthetic.Synthetic) -> None:
+    fitted = _fit(center, 49)
+    # the generator: Monday busiest, Sunday quietest
+    assert np.all(fitted.weekday_factor[:, 0] > fitted.weekday_factor[:, 6] * 2)
+    assert np.allclose(fitted.weekday_factor.mean(axis=1), 1.0)
+
+
+def test_a_freak_interval_does_not_bend_the_shape(center: synthetic.Synthetic) -> None:
+    history = files.build_history(center.rows, "synthetic")
+    spiked = history.contacts.copy()
+    spiked[0, 42, 26] += 400  # one interval, ten times its usual volume
+    weekdays = service.weekdays_of(history, 0, 49)
+    open_mask = estimator.open_slots(history.present[:49], weekdays)
+    use = np.ones((2, 49), dtype=bool)
+    params = [estimator.Params(), estimator.Params()]
+    clean = estimator.fit(
+        history.contacts[:, :49], history.aht_s[:, :49], weekdays, open_mask, use, 30, params
+    )
+    dirty = estimator.fit(
+        spiked[:, :49], history.aht_s[:, :49], weekdays, open_mask, use, 30, params
+    )
+    w = int(weekdays[42])
+    assert dirty.shape[0, w, 26] < clean.shape[0, w, 26] * 1.3
+
+
+def test_aht_follows_the_day(center: synthetic.Synthetic) -> None:
+    fitted = _fit(center, 49)
+    morning, evening = fitted.aht[1, 0, 16], fitted.aht[1, 0, 36]  # booking, 08:00 and 18:00
+    # generator: 240 + 40 sin(2π(h-9)/24): about 230 at 08:00 and 268 at 18:00
+    assert 200 < morning < 250
+    assert 245 < evening < 295

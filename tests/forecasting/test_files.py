@@ -1,0 +1,170 @@
+"""History, events and forecast CSV files: contract columns and one-line errors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forecasting import files
+from forecasting.model import HistoryRow
+from switchboard.errors import InputError
+
+HEADER = "interval_start,queue,contacts,aht_s\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "history.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_history_onto_the_local_grid(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        HEADER
+        + "2025-03-03T08:00:00+01:00,booking,4,200\n"
+        + "2025-03-03T08:30:00+01:00,booking,2,\n"
+        + "2025-03-03T08:30:00+01:00,baggage,1,100\n"
+        + "2025-03-04T09:00:00+01:00,booking,3,300\n",
+    )
+    history = files.read_history(path)
+    assert history.queues == ["baggage", "booking"]
+    assert history.width_min == 30
+    assert history.days == 2
+    assert history.first_day == datetime(2025, 3, 3)
+    assert history.contacts[1, 0, 16] == 4
+    assert history.contacts[0, 0, 17] == 1
+    assert history.contacts[1, 1, 18] == 3
+    assert history.aht_s[1, 0, 16] == 200
+    assert np.isnan(history.aht_s[1, 0, 17])
+    assert history.present[0, 16] and history.present[0, 17] and not history.present[0, 15]
+    assert history.end == datetime(2025, 3, 4, 9, 30)
+    assert history.tz.utcoffset(None) == timedelta(hours=1)
+
+
+def test_width_follows_the_grid(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "interval_start,queue,contacts\n"
+        "2025-03-03T08:00:00Z,q,1\n2025-03-03T08:15:00Z,q,1\n2025-03-03T09:45:00Z,q,2\n",
+    )
+    assert files.read_history(path).width_min == 15
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("2025-13-01T08:00:00+01:00,q,1,", "row 3: field interval_start: expected ISO 8601"),
+        ("2025-03-03T09:00:00,q,1,", "row 3: field interval_start: expected ISO 8601"),
+        ("2025-03-03T09:00:00+01:00,q,-2,", "row 3: field contacts: expected a number >= 0"),
+        ("2025-03-03T09:00:00+01:00,q,many,", "row 3: field contacts: expected a number"),
+        ("2025-03-03T09:00:00+01:00,q,2,-5", "row 3: field aht_s: expected a number >= 0"),
+        ("2025-03-03T09:00:00+01:00,,2,", "row 3: field queue: expected a queue name"),
+        ("2025-03-03T08:00:00+01:00,q,2,", "row 3: field interval_start: duplicate interval"),
+        ("2025-03-03T09:07:00+01:00,q,2,", "row 3: field interval_start: expected a start on"),
+        ("2025-03-03T09:00:00+01:00,q,2", "row 3: expected 4 fields, found 3"),
+    ],
+)
+def test_bad_rows_name_row_and_field(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, HEADER + "2025-03-03T08:00:00+01:00,q,1,\n" + line + "\n")
+    with pytest.raises(InputError) as error:
+        files.read_history(path)
+    text = str(error.value)
+    assert message in text
+    assert text.startswith(str(path))
+    assert "\n" not in text
+
+
+def test_unknown_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "interval_start,queue,contacts,colour\n")
+    with pytest.raises(InputError, match=r"row 1: column 'colour': unknown column"):
+        files.read_history(path)
+
+
+def test_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "interval_start,contacts\n2025-03-03T08:00:00Z,1\n")
+    with pytest.raises(InputError, match=r"row 1: column 'queue': missing"):
+        files.read_history(path)
+
+
+def test_mixed_time_zones_are_rejected(tmp_path: Path) -> None:
+    lines = [f"2025-03-{d:02d}T08:00:00+01:00,q,1," for d in range(3, 10)]
+    lines.insert(3, "2025-03-05T13:00:00+05:00,q,1,")
+    path = write(tmp_path, HEADER + "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"row 5: field interval_start: mixed time zones"):
+        files.read_history(path)
+
+
+def test_a_daylight_saving_switch_is_not_mixed(tmp_path: Path) -> None:
+    winter = [f"2025-03-{d:02d}T08:00:00+01:00,q,1," for d in range(1, 30)]
+    summer = [f"2025-04-{d:02d}T08:00:00+02:00,q,1," for d in range(1, 30)]
+    path = write(tmp_path, HEADER + "\n".join(winter + summer) + "\n")
+    history = files.read_history(path)
+    assert history.contacts.sum() == 58
+    assert history.width_min == 60
+    assert history.contacts[0, :, 8].sum() == 58  # 08:00 wall clock on both sides
+
+
+def test_quoted_csv_takes_the_csv_module_path(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + '"2025-03-03T08:00:00+01:00","q ""x""",3,\n')
+    history = files.read_history(path)
+    assert history.queues == ['q "x"']
+
+
+def test_history_round_trip(tmp_path: Path) -> None:
+    zone = timezone(timedelta(hours=2))
+    rows = [
+        HistoryRow(datetime(1999, 2, 1, 8, 0, tzinfo=zone), "PS", 5.0, 120.5),
+        HistoryRow(datetime(1999, 2, 1, 8, 30, tzinfo=zone), "PS", 2.0, None),
+    ]
+    path = tmp_path / "h.csv"
+    files.write_history(path, rows)
+    text = path.read_text().splitlines()
+    assert text[0] == "interval_start,queue,contacts,aht_s"
+    assert text[1] == "1999-02-01T08:00:00+02:00,PS,5,120.5"
+    assert text[2] == "1999-02-01T08:30:00+02:00,PS,2,"
+    assert files.read_history(path).contacts.sum() == 7
+
+
+def test_events_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "start,end,region,queue,kind,factor\n"
+        "2025-03-03T08:00:00+01:00,2025-03-03T12:00:00+01:00,north,booking,storm,1.5\n"
+        "2025-03-04T08:00:00+01:00,2025-03-04T12:00:00+01:00,,,cancellations,\n",
+        "events.csv",
+    )
+    first, second = files.read_events(path)
+    assert (first.kind, first.region, first.queue, first.factor) == (
+        "storm",
+        "north",
+        "booking",
+        1.5,
+    )
+    assert first.start == datetime(2025, 3, 3, 8)
+    assert (second.region, second.queue, second.factor) == (None, None, None)
+
+
+def test_event_ending_before_it_starts(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "start,end,kind\n2025-03-03T08:00:00+01:00,2025-03-03T07:00:00+01:00,storm\n",
+        "events.csv",
+    )
+    with pytest.raises(InputError, match=r"events.csv: row 2: field end: expected a time after"):
+        files.read_events(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"), [("30m", 30), ("1h", 60), ("7d", 10080), ("1w", 10080), ("PT15M", 15)]
+)
+def test_durations(text: str, minutes: int) -> None:
+    assert files.parse_duration(text, "--horizon") == timedelta(minutes=minutes)
+
+
+def test_bad_duration() -> None:
+    with pytest.raises(InputError, match="--horizon: expected a duration"):
+        files.parse_duration("soon", "--horizon")

@@ -17,6 +17,9 @@ def register(registry: CommandRegistry) -> None:
     parser.add_argument("--region", help="the node's region (default: [node].region)")
     parser.add_argument("--node", help="the node's id (default: [node].id)")
     parser.add_argument("--http-port", type=int, help="HTTP port (default: [http].port)")
+    parser.add_argument(
+        "--no-voice", action="store_true", help="do not start the SIP front door and workers"
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -24,5 +27,5 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings(
         args.config, region=args.region, node_id=args.node, http_port=args.http_port
     )
-    asyncio.run(Node(settings).serve_forever())
+    asyncio.run(Node(settings, voice=not args.no_voice).serve_forever())
     return 0

@@ -35,9 +35,18 @@ TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
 class Node:
-    def __init__(self, settings: Settings, translator: TranslatorPort | None = None) -> None:
-        """`translator` defaults to the argostranslate models installed under var/argos."""
+    def __init__(
+        self,
+        settings: Settings,
+        translator: TranslatorPort | None = None,
+        *,
+        voice: bool = True,
+    ) -> None:
+        """`translator` defaults to the argostranslate models installed under var/argos;
+        `voice` starts the SIP front door when the file has a `[sip]` section."""
         self.settings = settings
+        self.voice_enabled = voice and settings.reader.has("sip")
+        self.voice: Any = None
         if translator is None:
             from i18n.translation import Translator
 
@@ -94,6 +103,11 @@ class Node:
         )
         app[regions_http.MEMBERSHIP] = self.membership
         app[regions_http.REGIONS] = settings.regions
+        if self.voice_enabled:
+            from telephony.service import VoiceFrontDoor
+
+            self.voice = VoiceFrontDoor(settings, self.router, self.hub)
+            await self.voice.start()
         self.regions = Regions(
             self.router, self.membership, self.users, settings.regions, settings.node_id
         )
@@ -163,6 +177,8 @@ class Node:
 
     async def stop(self) -> None:
         self.stop_event.set()
+        if self.voice is not None:
+            await self.voice.stop()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -8,9 +8,11 @@ ARGV[1]  the command; ARGV[2] the time in ms (the caller's clock, so a replay ca
          faster than real time); the rest depends on the command.
 
 Data:
-  agent:<id>       hash: region, presence, reason, skills (json {skill: proficiency}),
+  agent:<id>       hash: region, presence, reason, skills (json {skill: proficiency}) and
+                   p:<skill> (the same proficiencies, one field each),
                    languages (json list), cap_voice, cap_chat, load_voice, load_chat,
-                   offers, wrapup_until, idle_since, last_offer, sip_uri, node
+                   offers, wrapup_until, idle_since, last_offer, sip_uri, node,
+                   ix_voice / ix_chat (the score it is indexed with, '' when not)
   avail:<channel>:<region>:<skill>:<language>
                    zset of agents that can take one more contact of that channel,
                    scored by idle_since (longest idle first)
@@ -18,6 +20,7 @@ Data:
   qcfg:<name>      hash: the queue's routing configuration
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
+  due              zset contact -> when its rules next change (relaxation, maximum wait)
   records          stream of finished contacts
   stat:<queue>:<bucket>  hash of counters per 5-minute bucket
 ]]
@@ -53,24 +56,34 @@ end
 
 local function stat(queue, at, field, by)
   local key = P .. 'stat:' .. queue .. ':' .. tostring(at - at % BUCKET_MS)
-  redis.call('HINCRBY', key, field, by or 1)
-  redis.call('EXPIRE', key, STAT_TTL_S)
+  -- A bucket's first counter gives it its time to live; later ones need not.
+  if redis.call('HINCRBY', key, field, by or 1) == (by or 1) then redis.call('EXPIRE', key, STAT_TTL_S) end
 end
 
 -- Agents ---------------------------------------------------------------------------
 
-local function agent_indexes(id, a)
-  local keys = {}
+-- The "<region>:<skill>:<language>" suffixes of an agent's avail indexes, kept on the
+-- agent (ixk) at upsert so that reindexing decodes no JSON.
+local function index_suffixes(a)
+  local suffixes = {}
   local skills = cjson.decode(a.skills or '{}')
-  local languages = cjson.decode(a.languages or '[]')
-  for _, channel in ipairs({'voice', 'chat'}) do
-    for skill, _ in pairs(skills) do
-      for _, language in ipairs(languages) do
-        keys[#keys + 1] = P .. 'avail:' .. channel .. ':' .. a.region .. ':' .. skill .. ':' .. language
-      end
+  for skill, _ in pairs(skills) do
+    for _, language in ipairs(cjson.decode(a.languages or '[]')) do
+      suffixes[#suffixes + 1] = a.region .. ':' .. skill .. ':' .. language
     end
   end
-  return keys
+  return table.concat(suffixes, ' ')
+end
+
+local function set_indexed(id, channel, suffixes, score)
+  for suffix in string.gmatch(suffixes or '', '%S+') do
+    local index = P .. 'avail:' .. channel .. ':' .. suffix
+    if score ~= '' then
+      redis.call('ZADD', index, score, id)
+    else
+      redis.call('ZREM', index, id)
+    end
+  end
 end
 
 -- Can this agent take one more contact of this channel right now?
@@ -83,22 +96,32 @@ local function has_room(a, channel)
   return voice == 0 and chat < num(a.cap_chat, 0)
 end
 
+-- Keep the agent in the `avail` indexes of a channel exactly while it has room there.
+-- The score it was indexed with is remembered on the agent (ix_<channel>), so an offer
+-- that leaves a chat agent with room touches no index at all.
+local ROOM_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
+  'idle_since', 'ix_voice', 'ix_chat', 'ixk'}
+
 local function reindex(id)
   local key = P .. 'agent:' .. id
-  local a = hgetall(key)
-  if not a then return end
-  for _, index in ipairs(agent_indexes(id, a)) do
-    local channel = string.match(index, 'avail:(%a+):')
-    if has_room(a, channel) then
-      redis.call('ZADD', index, num(a.idle_since, 0), id)
-    else
-      redis.call('ZREM', index, id)
+  local values = redis.call('HMGET', key, unpack(ROOM_FIELDS))
+  if values[1] == false then return end
+  local a = {}
+  for i, name in ipairs(ROOM_FIELDS) do a[name] = values[i] or nil end
+  for _, channel in ipairs({'voice', 'chat'}) do
+    local want = has_room(a, channel) and tostring(num(a.idle_since, 0)) or ''
+    if (a['ix_' .. channel] or '') ~= want then
+      set_indexed(id, channel, a.ixk, want)
+      redis.call('HSET', key, 'ix_' .. channel, want)
     end
   end
 end
 
 local function unindex(id, a)
-  for _, index in ipairs(agent_indexes(id, a)) do redis.call('ZREM', index, id) end
+  local suffixes = a.ixk or index_suffixes(a)
+  set_indexed(id, 'voice', suffixes, '')
+  set_indexed(id, 'chat', suffixes, '')
+  redis.call('HSET', P .. 'agent:' .. id, 'ix_voice', '', 'ix_chat', '')
 end
 
 -- Queues and relaxation -------------------------------------------------------------
@@ -157,6 +180,31 @@ local function waited_ms(c)
   return now - num(c.queue_entered_at, num(c.queued_at, now))
 end
 
+local DUE_FIELDS = {'relax_language_after_s', 'relax_region_after_s', 'relax_proficiency_after_s',
+  'relax_translation_after_s', 'max_wait_s'}
+
+-- When the rules of a waiting contact next change (a relaxation step, the maximum wait):
+-- the tick looks only at contacts that are due, not at every waiting contact.
+local function schedule_due(cid, entered, q)
+  local next_at = nil
+  for _, name in ipairs(DUE_FIELDS) do
+    local after = tonumber(q[name] or '')
+    if after ~= nil then
+      local at = entered + after * 1000
+      if at > now and (next_at == nil or at < next_at) then next_at = at end
+    end
+  end
+  if next_at then
+    redis.call('ZADD', P .. 'due', next_at, cid)
+  else
+    redis.call('ZREM', P .. 'due', cid)
+  end
+end
+
+local function entered_at(c)
+  return num(c.queue_entered_at, num(c.queued_at, now))
+end
+
 local function tier_of(c, a_region, language)
   local tier = 0
   if a_region ~= c.region then tier = tier + 1 end
@@ -177,20 +225,32 @@ local function strategy_score(strategy, a, proficiency)
   return num(a.idle_since, 0)
 end
 
--- Contact-driven choice: the best agent for contact `c` under relaxation `r`.
+local CANDIDATE_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
+  'idle_since', 'last_offer'}
+
+local function candidate(id, skill)
+  local values = redis.call('HMGET', P .. 'agent:' .. id, 'p:' .. skill, unpack(CANDIDATE_FIELDS))
+  if values[2] == false then return nil, 0 end
+  local a = {}
+  for i, name in ipairs(CANDIDATE_FIELDS) do a[name] = values[i + 1] or nil end
+  return a, num(values[1], 0)
+end
+
+-- Contact-driven choice: the best agent for contact `c` under relaxation `r`. The indexes
+-- are ordered by idle time, so for longest idle the first eligible agent of each index is
+-- that index's best and the scan stops there.
 local function best_agent(cid, c, q, r)
   local best, best_tier, best_score = nil, nil, nil
   local candidates = {}
   local seen = {}
+  local first_only = (q.strategy or 'longest_idle') == 'longest_idle'
   for _, region in ipairs(r.regions) do
     for _, language in ipairs(r.languages) do
       local index = P .. 'avail:' .. c.channel .. ':' .. region .. ':' .. c.skill .. ':' .. language
       for _, id in ipairs(redis.call('ZRANGE', index, 0, SCAN - 1)) do
         if not seen[id] and id ~= c.declined_by then
           seen[id] = true
-          local a = hgetall(P .. 'agent:' .. id)
-          local skills = a and cjson.decode(a.skills or '{}') or {}
-          local proficiency = num(skills[c.skill], 0)
+          local a, proficiency = candidate(id, c.skill)
           if a and proficiency >= r.min_proficiency and has_room(a, c.channel) then
             local tier = tier_of(c, region, language)
             local score = strategy_score(q.strategy, a, proficiency)
@@ -198,6 +258,7 @@ local function best_agent(cid, c, q, r)
             if best == nil or tier < best_tier or (tier == best_tier and score < best_score) then
               best, best_tier, best_score = id, tier, score
             end
+            if first_only then break end
           end
         end
       end
@@ -222,9 +283,10 @@ local function add_explanation(ckey, line)
   redis.call('HSET', ckey, 'explanation', cjson.encode(lines))
 end
 
-local function offer(cid, aid, line)
+-- `c` is the contact as the caller already read it (nil: read it here).
+local function offer(cid, aid, line, c)
   local ckey, akey = P .. 'contact:' .. cid, P .. 'agent:' .. aid
-  local c = hgetall(ckey)
+  c = c or hgetall(ckey)
   local q = qcfg(c.queue) or {}
   local ring_ms = num(q.ring_s, 15) * 1000
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
@@ -234,18 +296,19 @@ local function offer(cid, aid, line)
   redis.call('HINCRBY', akey, 'load_' .. c.channel, 1)
   redis.call('HINCRBY', akey, 'offers', 1)
   redis.call('HSET', akey, 'last_offer', now)
+  redis.call('ZREM', P .. 'due', cid)
   reindex(aid)
-  local a = hgetall(akey)
+  local sip_uri, agent_node = unpack(redis.call('HMGET', akey, 'sip_uri', 'node'))
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
-    language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
-    node = c.node or '', agent_node = a.node or '', callback_uri = c.callback_uri or '',
+    language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = sip_uri or '',
+    node = c.node or '', agent_node = agent_node or '', callback_uri = c.callback_uri or '',
     ring_s = ring_ms / 1000, explanation = line})
   return {cid, aid}
 end
 
-local function try_match_contact(cid)
+local function try_match_contact(cid, c)
   local ckey = P .. 'contact:' .. cid
-  local c = hgetall(ckey)
+  c = c or hgetall(ckey)
   if not c or c.state ~= 'queued' then return nil end
   local q = qcfg(c.queue)
   if not q then return nil end
@@ -253,7 +316,7 @@ local function try_match_contact(cid)
   redis.call('HSET', ckey, 'step', r.step)
   local agent, candidates = best_agent(cid, c, q, r)
   if agent == nil then return nil end
-  return offer(cid, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'))
+  return offer(cid, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), c)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
@@ -263,10 +326,11 @@ local function best_contact_for(aid, a)
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
   local best, best_key, best_r, best_q = nil, nil, nil, nil
   for _, qname in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-    local q = qcfg(qname)
+    local head = redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)
+    local q = #head > 0 and qcfg(qname)
     if q and skills[q.skill] ~= nil then
       local proficiency = num(skills[q.skill], 0)
-      for _, cid in ipairs(redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)) do
+      for _, cid in ipairs(head) do
         local c = hgetall(P .. 'contact:' .. cid)
         if c and c.state == 'queued' and c.declined_by ~= aid and has_room(a, c.channel) then
           local r = relaxation(c, q, waited_ms(c))
@@ -292,7 +356,7 @@ local function try_match_agent(aid)
   local offers = {}
   for _ = 1, 8 do
     local a = hgetall(P .. 'agent:' .. aid)
-    if not a or a.presence ~= 'available' then break end
+    if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
     local cid, r, q = best_contact_for(aid, a)
     if cid == nil then break end
     local c = hgetall(P .. 'contact:' .. cid)
@@ -310,7 +374,7 @@ local function record(cid)
   local fields = {}
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
-      'placement', 'arrived_at'}) do
+      'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri'}) do
     fields[#fields + 1] = f
     fields[#fields + 1] = c[f] or ''
   end
@@ -336,6 +400,7 @@ local function finish(cid, c, state, reason)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'offers', cid)
+  redis.call('ZREM', P .. 'due', cid)
   record(cid)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
     reason = reason or '', node = c.node or '', queue = c.queue})
@@ -344,6 +409,8 @@ end
 local function requeue_at_head(cid, c)
   redis.call('HSET', P .. 'contact:' .. cid, 'state', 'queued', 'agent_id', '')
   redis.call('ZADD', P .. 'queue:' .. c.queue, num(c.order, now), cid)
+  local q = qcfg(c.queue)
+  if q then schedule_due(cid, entered_at(c), q) end
 end
 
 -- Commands -------------------------------------------------------------------------
@@ -355,25 +422,26 @@ function commands.create(argv)
   local cid = argv[3]
   local ckey = P .. 'contact:' .. cid
   if redis.call('EXISTS', ckey) == 1 then return {'exists', ''} end
-  local fields = {}
-  for i = 4, #argv do fields[#fields + 1] = argv[i] end
-  redis.call('HSET', ckey, unpack(fields))
-  local c = hgetall(ckey)
+  local c = {}
+  for i = 4, #argv, 2 do c[argv[i]] = argv[i + 1] end
   local q = qcfg(c.queue)
-  if not q then
-    redis.call('DEL', ckey)
-    return {'unknown_queue', ''}
-  end
+  if not q then return {'unknown_queue', ''} end
   local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
   local order = now - credit
-  redis.call('HSET', ckey, 'state', 'queued', 'skill', q.skill, 'queued_at', now, 'queue_entered_at', now,
-    'order', order, 'step', 'exact')
+  c.state, c.skill, c.queued_at, c.queue_entered_at, c.order, c.step = 'queued', q.skill, now, now, order, 'exact'
+  local fields = {}
+  for name, value in pairs(c) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+  end
+  redis.call('HSET', ckey, unpack(fields))
   redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   stat(c.queue, now, 'offered')
-  local matched = try_match_contact(cid)
+  local matched = try_match_contact(cid, c)
   if matched then return {'offered', matched[2]} end
+  schedule_due(cid, now, q)
   return {'queued', ''}
 end
 
@@ -504,6 +572,7 @@ function commands.move(argv)
   add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   local matched = try_match_contact(cid)
+  if not matched then schedule_due(cid, now, q) end
   return {'queued', matched and matched[2] or ''}
 end
 
@@ -533,6 +602,15 @@ function commands.upsert_agent(argv)
   local fields = {}
   for i = 4, #argv do fields[#fields + 1] = argv[i] end
   redis.call('HSET', akey, unpack(fields))
+  -- Proficiency per skill as its own field (p:<skill>), read without decoding JSON.
+  for skill, _ in pairs(old and cjson.decode(old.skills or '{}') or {}) do
+    redis.call('HDEL', akey, 'p:' .. skill)
+  end
+  local a = hgetall(akey)
+  for skill, level in pairs(cjson.decode(a.skills or '{}')) do
+    redis.call('HSET', akey, 'p:' .. skill, level)
+  end
+  redis.call('HSET', akey, 'ixk', index_suffixes(a), 'ix_voice', '', 'ix_chat', '')
   if not old then
     redis.call('HSET', akey, 'presence', 'offline', 'load_voice', 0, 'load_chat', 0, 'offers', 0,
       'idle_since', now, 'last_offer', 0, 'wrapup_until', 0)
@@ -614,18 +692,18 @@ function commands.tick(argv)
     reindex(aid)
     freed = freed + #try_match_agent(aid)
   end
-  for _, qname in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-    local q = qcfg(qname)
-    for _, cid in ipairs(redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)) do
-      local c = hgetall(P .. 'contact:' .. cid)
-      if c and c.state == 'queued' then
-        local waited = waited_ms(c)
-        if q.overflow_queue and q.overflow_queue ~= '' and reached(q, 'max_wait_s', waited) then
-          commands.move({argv[1], argv[2], cid, q.overflow_queue, 'maximum wait reached'})
-          overflowed = overflowed + 1
-        elseif relaxation(c, q, waited).step ~= c.step then
-          if try_match_contact(cid) then relaxed = relaxed + 1 end
-        end
+  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, 200)) do
+    redis.call('ZREM', P .. 'due', cid)
+    local c = hgetall(P .. 'contact:' .. cid)
+    local q = c and c.state == 'queued' and qcfg(c.queue)
+    if q then
+      if q.overflow_queue and q.overflow_queue ~= '' and reached(q, 'max_wait_s', waited_ms(c)) then
+        commands.move({argv[1], argv[2], cid, q.overflow_queue, 'maximum wait reached'})
+        overflowed = overflowed + 1
+      elseif try_match_contact(cid) then
+        relaxed = relaxed + 1
+      else
+        schedule_due(cid, entered_at(c), q)
       end
     end
   end

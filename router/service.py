@@ -150,6 +150,21 @@ class Router:
         await self.store.set_contact_fields(contact_id, callback_uri=callback_uri)
         return await self.get_contact(contact_id)
 
+    async def note_timestamps(
+        self,
+        contact_id: str,
+        call_arrived_at: int | None = None,
+        ivr_done_at: int | None = None,
+    ) -> None:
+        """Times only telephony sees (INVITE arrival, end of the IVR), in ms since the epoch."""
+        fields = {
+            name: int(value)
+            for name, value in (("call_arrived_at", call_arrived_at), ("ivr_done_at", ivr_done_at))
+            if value
+        }
+        if fields:
+            await self.store.set_contact_fields(contact_id, **fields)
+
     async def position(self, contact_id: str) -> QueuePosition:
         contact = await self.get_contact(contact_id)
         position = await self.store.queue_position(contact.queue, contact_id) or 0

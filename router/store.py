@@ -268,7 +268,15 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
     )
 
 
-_TIMESTAMPS = ("arrived_at", "queued_at", "offered_at", "answered_at", "ended_at")
+_TIMESTAMPS = (
+    "call_arrived_at",
+    "ivr_done_at",
+    "arrived_at",
+    "queued_at",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+)
 
 
 def _contact(fields: dict[str, str]) -> Contact:

@@ -1,9 +1,75 @@
-"""`switchboard` subcommands of the telephony package."""
+"""`switchboard voice check|prompts`: validate the voice configuration, pre-render prompts.
+
+switchboard voice check [--config FILE]    faults of [sip]/[[ivr]], capacity, flows
+switchboard voice prompts [--config FILE]  render every fixed IVR prompt to the cache
+"""
 
 from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
 
 from switchboard.cli import CommandRegistry
 
 
+def _config_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
+
+
+def check(args: argparse.Namespace) -> int:
+    from switchboard.settings import load_settings
+    from telephony.service import read_voice_config
+
+    settings = load_settings(args.config)
+    sip, flows = read_voice_config(settings)
+    kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
+    workers = sip.workers if kamailio else 1
+    door = "Kamailio dispatcher" if kamailio else "none (one worker on the SIP port)"
+    print(f"{args.config}: SIP udp:{sip.host}:{sip.port}, front door: {door}")
+    print(
+        f"  {workers} worker(s) x {sip.callers_per_worker} callers "
+        f"({sip.calls_per_worker} calls each, one kept per caller for the agent leg)"
+        f" = capacity {workers * sip.callers_per_worker} concurrent calls"
+    )
+    for flow in flows:
+        reasons = ", ".join(
+            f"{r.digit}={r.queue}{' (emergency)' if r.emergency else ''}" for r in flow.reasons
+        )
+        print(
+            f"  number {flow.number}: languages {'/'.join(flow.languages)}; {reasons}; "
+            f"default {flow.default_queue}; hours {flow.hours.open}-{flow.hours.close} "
+            f"{flow.hours.timezone}"
+        )
+    if not flows:
+        print("  no [[ivr]] flow: every call is refused with 404")
+    return 0
+
+
+def prompts(args: argparse.Namespace) -> int:
+    from switchboard.settings import load_settings
+    from telephony.prompts import PromptRenderer, make_music, static_prompts
+    from telephony.service import read_voice_config
+
+    settings = load_settings(args.config)
+    sip, flows = read_voice_config(settings)
+    cache = Path(sip.prompt_cache_dir)
+    renderer = PromptRenderer(cache, sip.voice_rate)
+    paths = {renderer.path(prompt) for prompt in static_prompts(flows)}
+    if not sip.music:
+        paths.add(make_music(cache / "music.wav"))
+    print(f"{len(paths)} prompt files ready in {cache}")
+    return 0
+
+
 def register(registry: CommandRegistry) -> None:
-    """Add this package's subcommands (none yet)."""
+    parser = registry.subcommand(
+        "voice", "check", "Validate [sip] and [[ivr]] and print the voice capacity."
+    )
+    _config_flag(parser)
+    parser.set_defaults(handler=check)
+    parser = registry.subcommand(
+        "voice", "prompts", "Render every fixed IVR prompt (8 kHz WAV) into the cache."
+    )
+    _config_flag(parser)
+    parser.set_defaults(handler=prompts)

@@ -61,7 +61,9 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
 
     root = Path(__file__).resolve().parents[2]
     settings = load_settings(root / "config" / "default.toml")
-    node = Node(dataclasses.replace(settings, redis=RedisConfig(url=cluster.url), http_port=0))
+    node = Node(
+        dataclasses.replace(settings, redis=RedisConfig(url=cluster.url), http_port=0), voice=False
+    )
     await node.start()
     try:
         await UserStore(node.client).add("ana", Role.AGENT, "ana-secret-1")

@@ -45,7 +45,7 @@ async def node(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     with_extra_routes(monkeypatch)
     settings = load_settings(ROOT / "config" / "default.toml")
     settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings)
+    node = Node(settings, voice=False)
     await node.start()
     users = UserStore(node.client)
     await users.add("sup", Role.SUPERVISOR, "sup-secret-1")

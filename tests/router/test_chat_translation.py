@@ -50,7 +50,7 @@ async def node(redis_url: str, translator) -> AsyncIterator[Node]:
     settings = dataclasses.replace(
         settings, redis=RedisConfig(url=redis_url), http_port=0, queues=queues
     )
-    node = Node(settings, translator=translator)
+    node = Node(settings, translator=translator, voice=False)
     await node.start()
     await UserStore(node.client).add("tom", Role.AGENT, "tom-secret-1")
     await node.store.upsert_agent(Agent("tom", "default", {"baggage": 4}, ["en"]))

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def node(redis_url: str) -> AsyncIterator[Node]:
     settings = load_settings(ROOT / "config" / "default.toml")
     settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings)
+    node = Node(settings, voice=False)
     await node.start()
     users = UserStore(node.client)
     await users.add("ana", Role.AGENT, "ana-secret-1")

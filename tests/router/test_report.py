@@ -465,7 +465,7 @@ async def node(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     with_extra_routes(monkeypatch)
     settings = load_settings(ROOT / "config" / "default.toml")
     settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings)
+    node = Node(settings, voice=False)
     await node.start()
     await UserStore(node.client).add("ana", Role.AGENT, "ana-secret-1")
     await node.store.upsert_agent(Agent("ana", "default", {"general": 3}, ["en"]))

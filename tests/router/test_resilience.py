@@ -69,7 +69,7 @@ async def test_redis_outage_gives_503_then_recovers_without_loss(
 ) -> None:
     settings = load_settings(ROOT / "config" / "default.toml")
     settings = dataclasses.replace(settings, redis=RedisConfig(url=private_redis.url), http_port=0)
-    node = Node(settings)
+    node = Node(settings, voice=False)
     await node.start()
     chat = {"channel": "chat", "queue": "booking", "language": "en", "customer": {"id": "c"}}
     try:

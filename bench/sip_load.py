@@ -1,0 +1,430 @@
+"""SIP load on one node: calls per second stepped up, then concurrent calls held.
+
+Starts everything on this box: an embedded Redis, a Router, the voice front door
+(Kamailio + N worker processes), and drives it with sipp:
+  1. calls per second (answer, 1 s of prompt, hang-up), stepped up until the first
+     failure; `max_cps_zero_failures` is the last step with none;
+  2. `--concurrent` calls held for `--hold-s` seconds with RTP both ways (sipp streams
+     G.711 to the node, the node plays prompts and music back);
+  3. in the same run, the same CPS stepping against one bare pjsua2 auto-answer
+     process (`bare_cps`), the per-process ceiling the pool multiplies.
+Prints figures as it goes; the last line is one JSON object.
+
+    .venv/bin/python bench/sip_load.py --workers 40 --step-s 10 --hold-s 60 --concurrent 80
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="{name}">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+3314000[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:bench@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=bench 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      [routes]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+3314000[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:bench@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  {media}
+  <pause milliseconds="{hold_ms}"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      [routes]
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:+3314000[call_number]@[local_ip]:[local_port]>;tag=[pid]T[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:bench@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+"""
+
+CONFIG = """
+[node]
+id = "bench"
+region = "default"
+
+[[regions]]
+name = "default"
+timezone = "UTC"
+
+[[queues]]
+name = "general"
+skill = "general"
+
+[sip]
+host = "127.0.0.1"
+port = {port}
+front_door = "kamailio"
+workers = {workers}
+worker_port_base = {worker_port_base}
+rtp_port_base = 30000
+rtp_ports_per_worker = 20
+prompt_cache_dir = "{cache}"
+
+[[ivr]]
+number = "*"
+region = "default"
+languages = ["en"]
+default_queue = "general"
+digit_timeout_s = 3
+max_tries = 2
+announce_every_s = 20
+
+[[ivr.reasons]]
+digit = "1"
+name = "general"
+queue = "general"
+"""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pids: list[int]) -> float:
+    total_kb = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return round(total_kb / 1024, 1)
+
+
+def pss_mb(pids: list[int]) -> float:
+    """Proportional set size: shared pages (pjsua2, Python) split between processes."""
+    total_kb = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+    return round(total_kb / 1024, 1)
+
+
+def children_of(parent: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == parent:
+                    found.append(int(entry.name))
+    return found
+
+
+def write_scenario(directory: Path, name: str, hold_ms: int, media: bool) -> Path:
+    stream = ""
+    if media:
+        raw = directory / "speech.ulaw"
+        if not raw.exists():
+            subprocess.run(
+                [
+                    *("sox", "-n", "-r", "8000", "-c", "1", "-t", "ul", str(raw)),
+                    *("synth", "2", "sine", "300-900", "vol", "0.3"),
+                ],
+                check=True,
+            )
+        stream = f'<nop><action><exec rtp_stream="{raw},-1,0"/></action></nop>'
+    path = directory / f"{name}.xml"
+    path.write_text(SCENARIO.format(name=name, hold_ms=hold_ms, media=stream))
+    return path
+
+
+def run_sipp(
+    target: str, scenario: Path, rate: float, calls: int, workdir: Path, limit: int | None = None
+) -> dict[str, int]:
+    """One sipp run; returns successful and failed call counts from its statistics."""
+    stamp = time.monotonic_ns()
+    stat = workdir / f"stat-{stamp}.csv"
+    errors = workdir / f"errors-{stamp}.log"
+    command = [
+        "sipp",
+        target,
+        "-sf",
+        str(scenario),
+        "-s",
+        "1000",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_port()),
+        "-mp",
+        str(free_port() // 2 * 2),
+        "-r",
+        str(rate),
+        "-m",
+        str(calls),
+        "-nostdin",
+        "-recv_timeout",
+        "15000",
+        "-timeout",
+        str(int(calls / max(rate, 0.1)) + 120) + "s",
+        "-trace_stat",
+        "-stf",
+        str(stat),
+        "-fd",
+        "1",
+        "-trace_err",
+        "-error_file",
+        str(errors),
+    ]
+    if limit is not None:
+        command += ["-l", str(limit)]
+    subprocess.run(command, cwd=workdir, capture_output=True, check=False)
+    success = failed = 0
+    if stat.exists():
+        lines = stat.read_text().splitlines()
+        if len(lines) >= 2:
+            header = lines[0].split(";")
+            last = lines[-1].split(";")
+            row = dict(zip(header, last, strict=False))
+            success = int(row.get("SuccessfulCall(C)", 0) or 0)
+            failed = int(row.get("FailedCall(C)", 0) or 0)
+    failed += max(0, calls - success - failed)  # never finished counts as failed
+    result = {"success": success, "failed": failed}
+    if failed and errors.exists():
+        text = errors.read_text(errors="replace")
+        result["errors_503"] = text.count("SIP/2.0 503")
+        result["errors_timeout"] = text.lower().count("timeout")
+    return result
+
+
+def step_cps(
+    target: str, scenario: Path, rates: list[int], step_s: float, workdir: Path, label: str
+) -> tuple[int, int]:
+    """Highest rate with zero failures, and the failures seen at the first failing step."""
+    best = 0
+    for rate in rates:
+        calls = max(1, int(rate * step_s))
+        result = run_sipp(target, scenario, rate, calls, workdir)
+        print(f"{label}: {rate:4d} calls/s x {step_s:.0f}s -> {result}", flush=True)
+        if result["failed"]:
+            return best, result["failed"]
+        best = rate
+        time.sleep(1.5)  # let the last calls end before the next step
+    return best, 0
+
+
+def bare_endpoint(port: int) -> None:
+    """`--bare PORT`: one pjsua2 endpoint answering everything, nothing else."""
+    from telephony.endpoint import EndpointConfig, PjEngine
+
+    async def main() -> None:
+        engine = PjEngine(
+            EndpointConfig(
+                sip_port=port,
+                rtp_port=50000,
+                max_inbound=4,
+                reserve_per_inbound=0,
+                auto_answer=True,
+            ),
+            lambda event: None,
+        )
+        await engine.start()
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        await engine.stop()
+
+    asyncio.run(main())
+
+
+async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    import redis.asyncio as aioredis
+
+    from router.events import EventHub
+    from router.service import Router
+    from router.store import RoutingStore
+    from switchboard.embedded import EmbeddedRedis
+    from switchboard.settings import load_settings
+    from telephony.service import VoiceFrontDoor
+
+    server = EmbeddedRedis(workdir / "redis")
+    server.start()
+    client = aioredis.Redis.from_url(server.url, decode_responses=True)
+    port = free_port()
+    base = 20000 + (os.getpid() % 50) * 200
+    config = workdir / "bench.toml"
+    config.write_text(
+        CONFIG.format(
+            port=port,
+            workers=args.workers,
+            worker_port_base=base,
+            cache=workdir / "prompts",
+        )
+    )
+    settings = load_settings(config)
+    router = Router(RoutingStore(client), settings.queues, node_id="bench")
+    await router.publish_configuration(["default"])
+    hub = EventHub(client, router.store.events_channel)
+    await hub.start()
+    voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / "voice")
+    started = time.monotonic()
+    await voice.start()
+    print(f"node: {args.workers} workers up in {time.monotonic() - started:.1f}s", flush=True)
+    await asyncio.sleep(args.settle_s)  # measure the steady state, not the start-up burst
+    target = f"127.0.0.1:{port}"
+    loop = asyncio.get_running_loop()
+    try:
+        short = write_scenario(workdir, "short", 1000, media=False)
+        rates = [int(r) for r in args.rates.split(",")]
+        max_cps, cps_failures = await loop.run_in_executor(
+            None, step_cps, target, short, rates, args.step_s, workdir, "node"
+        )
+        await asyncio.sleep(3)
+        assert voice.pool is not None
+        pids = voice.pool.pids
+        door = voice.front_door
+        if door is not None and door.process is not None:
+            pids += [door.process.pid, *children_of(door.process.pid)]
+        concurrent = min(args.concurrent, voice.capacity)
+        held = write_scenario(workdir, "held", int(args.hold_s * 1000), media=True)
+        rss_box: dict[str, float] = {}
+
+        def sample_rss() -> None:
+            time.sleep(concurrent / args.ramp_cps + args.hold_s / 2)
+            rss_box["rss"] = rss_mb([os.getpid(), *pids])
+            rss_box["pss"] = pss_mb([os.getpid(), *pids])
+
+        sampler = loop.run_in_executor(None, sample_rss)
+        hold = await loop.run_in_executor(
+            None, run_sipp, target, held, args.ramp_cps, concurrent, workdir, concurrent
+        )
+        await sampler
+        print(f"node: {concurrent} calls held {args.hold_s:.0f}s -> {hold}", flush=True)
+        return {
+            "max_cps_zero_failures": max_cps,
+            "cps_failures_at_first_failing_step": cps_failures,
+            "concurrent_held": hold["success"],
+            "failures": hold["failed"],
+            "workers": args.workers,
+            "capacity": voice.capacity,
+            "rss_mb": rss_box.get("rss", 0.0),
+            "pss_mb": rss_box.get("pss", 0.0),
+        }
+    finally:
+        await voice.stop()
+        await hub.stop()
+        await client.aclose()
+        server.stop()
+
+
+def bare_run(args: argparse.Namespace, workdir: Path) -> int:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--bare", str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while "ready" not in (process.stdout.readline() or "ready"):
+            pass
+        short = write_scenario(workdir, "short", 1000, media=False)
+        rates = [int(r) for r in args.bare_rates.split(",")]
+        best, _ = step_cps(f"127.0.0.1:{port}", short, rates, args.step_s, workdir, "bare")
+        return best
+    finally:
+        with contextlib.suppress(Exception):
+            assert process.stdin is not None
+            process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=40)
+    parser.add_argument("--rates", default="10,20,40,60,80,100,125,150,175,200")
+    parser.add_argument("--bare-rates", default="1,2,3,4,5")
+    parser.add_argument("--step-s", type=float, default=10.0)
+    parser.add_argument("--concurrent", type=int, default=80)
+    parser.add_argument("--hold-s", type=float, default=60.0)
+    parser.add_argument("--ramp-cps", type=float, default=40.0)
+    parser.add_argument("--settle-s", type=float, default=10.0)
+    parser.add_argument("--bare", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        bare_endpoint(args.bare)
+        return 0
+    for tool in ("sipp", "kamailio", "sox", "espeak-ng"):
+        if shutil.which(tool) is None:
+            print(f"sip_load: {tool} is missing (make system-deps)", file=sys.stderr)
+            return 2
+    with tempfile.TemporaryDirectory(prefix="sip-load-") as tmp:
+        workdir = Path(tmp)
+        result = asyncio.run(node_run(args, workdir))
+        result["bare_cps"] = bare_run(args, workdir)
+    bare = result["bare_cps"]
+    result["cps_per_bare_process"] = (
+        round(result["max_cps_zero_failures"] / bare, 1) if bare else None
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Reading the `[sip]` and `[[ivr]]` sections with the shared ConfigReader.
+
+Every fault is collected (file, key, expected, found) and raised once, like the core
+settings; queue and region names are checked against the core configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from switchboard.configfile import ConfigReader
+from telephony.model import Hours, IvrFlow, Reason, SipConfig
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_DIGIT = re.compile(r"^[0-9*#]$")
+
+
+def read_sip(reader: ConfigReader) -> SipConfig:
+    section = reader.section("sip")
+    default = SipConfig()
+    config = SipConfig(
+        host=section.string("host", default.host),
+        port=section.integer("port", default.port, minimum=1),
+        front_door=section.string("front_door", default.front_door, choices=("kamailio", "none")),
+        kamailio=section.string("kamailio", default.kamailio),
+        workers=section.integer("workers", default.workers, minimum=1),
+        calls_per_worker=section.integer("calls_per_worker", default.calls_per_worker, minimum=2),
+        worker_port_base=section.integer("worker_port_base", default.worker_port_base, minimum=1),
+        rtp_port_base=section.integer("rtp_port_base", default.rtp_port_base, minimum=1024),
+        rtp_ports_per_worker=section.integer(
+            "rtp_ports_per_worker", default.rtp_ports_per_worker, minimum=8
+        ),
+        retry_after_s=section.integer("retry_after_s", default.retry_after_s, minimum=1),
+        poll_ms=section.integer("poll_ms", default.poll_ms, minimum=1),
+        restart_delay_s=section.number("restart_delay_s", default.restart_delay_s, minimum=0),
+        prompt_cache_dir=section.string("prompt_cache_dir", default.prompt_cache_dir),
+        music=section.string("music", default.music),
+        voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
+    )
+    return config
+
+
+def read_flows(
+    reader: ConfigReader,
+    *,
+    queues: Iterable[str],
+    regions: dict[str, Hours],
+) -> list[IvrFlow]:
+    """The `[[ivr]]` flows; each region's hours come from `[[regions]]` unless overridden."""
+    queue_names = set(queues)
+    flows = []
+    numbers: list[str] = []
+    for section in reader.sections("ivr"):
+        number = section.string("number")
+        numbers.append(number)
+        region = section.string("region", next(iter(regions), "default"))
+        if region not in regions:
+            section.fault("region", f"one of the [[regions]] ({', '.join(regions)})", region)
+        base = regions.get(region, Hours())
+        hours = Hours(
+            timezone=base.timezone,
+            open=_clock(section, "open", base.open),
+            close=_clock(section, "close", base.close),
+        )
+        languages = tuple(section.strings("languages", ["en"]) or ("en",))
+        default_language = section.string("default_language", languages[0])
+        if default_language not in languages:
+            section.fault("default_language", "one of the flow's languages", default_language)
+        default_queue = section.string("default_queue")
+        if default_queue is not None and default_queue not in queue_names:
+            section.fault("default_queue", "a queue name from [[queues]]", default_queue)
+        reasons = []
+        for item in section.sections("reasons", required=True):
+            digit = item.string("digit")
+            if isinstance(digit, str) and not _DIGIT.match(digit):
+                item.fault("digit", "one DTMF key (0-9, * or #)", digit)
+            queue = item.string("queue")
+            if queue is not None and queue not in queue_names:
+                item.fault("queue", "a queue name from [[queues]]", queue)
+            reasons.append(
+                Reason(
+                    digit=digit or "",
+                    name=item.string("name", queue or ""),
+                    queue=queue or "",
+                    skill=item.string("skill", ""),
+                    priority=item.integer("priority", 0, minimum=0),
+                    emergency=item.boolean("emergency", False),
+                )
+            )
+        digits = [reason.digit for reason in reasons]
+        if len(set(digits)) != len(digits):
+            section.fault("reasons", "a different digit for each reason", digits)
+        callback_digit = section.string("callback_digit", "1")
+        flows.append(
+            IvrFlow(
+                number=number or "",
+                region=region or "",
+                languages=languages,
+                reasons=tuple(reasons),
+                default_queue=default_queue or "",
+                default_language=default_language or languages[0],
+                digit_timeout_s=section.number("digit_timeout_s", 5.0, minimum=0.5),
+                max_tries=section.integer("max_tries", 3, minimum=1),
+                hours=hours,
+                announce_every_s=section.number("announce_every_s", 30.0, minimum=1),
+                callback_digit=callback_digit or "1",
+                callback=section.boolean("callback", True),
+            )
+        )
+    duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+    if duplicates:
+        reader.fault("ivr", "one flow per number", duplicates)
+    return flows
+
+
+def _clock(section: ConfigReader, key: str, default: str) -> str:
+    value = section.string(key, default)
+    if isinstance(value, str) and not _CLOCK.match(value):
+        section.fault(key, "a time of day HH:MM", value)
+        return default
+    return value if isinstance(value, str) else default

@@ -1,0 +1,130 @@
+"""Plain data of the voice side: SIP settings, IVR flows and the IVR's actions (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    """The `[sip]` section: the front door, the worker pool and the waiting experience."""
+
+    host: str = "127.0.0.1"
+    port: int = 5060
+    # "kamailio": Kamailio's dispatcher on `port` spreads calls over `workers` processes;
+    # "none": one worker listens on `port` itself (capacity: one worker's callers).
+    front_door: str = "kamailio"
+    kamailio: str = "kamailio"
+    workers: int = 4
+    # pjsua2-python 2.15 is built with 4 calls per process; a caller also needs a slot
+    # for its agent leg, so a worker admits calls_per_worker // 2 callers.
+    calls_per_worker: int = 4
+    worker_port_base: int = 5100
+    rtp_port_base: int = 20000
+    rtp_ports_per_worker: int = 40
+    retry_after_s: int = 5
+    poll_ms: int = 100
+    restart_delay_s: float = 1.0
+    prompt_cache_dir: str = "var/prompts"
+    music: str = ""
+    voice_rate: int = 160
+
+    @property
+    def callers_per_worker(self) -> int:
+        return max(1, self.calls_per_worker // 2)
+
+    @property
+    def capacity(self) -> int:
+        """Concurrent callers the node admits."""
+        workers = self.workers if self.front_door == "kamailio" else 1
+        return workers * self.callers_per_worker
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Opening hours in a region's local time; close "24:00" means midnight."""
+
+    timezone: str = "UTC"
+    open: str = "00:00"
+    close: str = "24:00"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason-menu entry: press `digit` for `name`, routed to `queue`."""
+
+    digit: str
+    name: str
+    queue: str
+    skill: str = ""
+    priority: int = 0
+    # Emergency reasons are offered and routed even when the center is closed.
+    emergency: bool = False
+
+
+@dataclass(frozen=True)
+class IvrFlow:
+    """The IVR for one dialled number (`number = "*"` catches every other number)."""
+
+    number: str
+    region: str
+    languages: tuple[str, ...]
+    reasons: tuple[Reason, ...]
+    default_queue: str
+    default_language: str = "en"
+    digit_timeout_s: float = 5.0
+    max_tries: int = 3
+    hours: Hours = field(default_factory=Hours)
+    announce_every_s: float = 30.0
+    callback_digit: str = "1"
+    callback: bool = True
+
+
+# IVR actions: what the state machine asks its driver to do, in order.
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One catalog prompt (`key`) in `language`, with values for its placeholders."""
+
+    key: str
+    language: str
+    values: tuple[tuple[str, str | int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play these prompts one after the other; `collect` means a digit may interrupt."""
+
+    prompts: tuple[Prompt, ...]
+    collect: bool = False
+
+
+@dataclass(frozen=True)
+class WaitDigit:
+    """After the last Play ends, wait this long for a digit, then call `timeout()`."""
+
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class Route:
+    """The IVR is done: create a contact in `queue`."""
+
+    queue: str
+    skill: str
+    language: str
+    priority: int
+    reason: str
+    emergency: bool = False
+    defaulted: bool = False
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """Play nothing more and end the call (after any Play before it finishes)."""
+
+    reason: str
+
+
+Action = Play | WaitDigit | Route | Hangup

@@ -1,0 +1,169 @@
+"""JSON lines between the node and its worker processes.
+
+A worker does not open Redis: it asks the node, which owns the one `Router` and the
+one subscription to routing events, and therefore knows which contacts each worker
+holds (so a dead worker's calls can be recorded as `failed`/`worker_lost`).
+
+worker -> node: `{"rpc": n, "op": "accept", "args": {...}}`, `{"report": {...}}`
+node -> worker: `{"reply": n, "result": ...}` or `{"reply": n, "error": "..."}`,
+`{"router_event": {...}}`, `{"stop": true}`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import os
+from typing import Any
+
+from router.model import Channel, Contact, ContactState, NewContact
+
+OPS = frozenset(
+    {
+        "create_contact",
+        "get_contact",
+        "accept",
+        "decline",
+        "complete",
+        "abandon",
+        "fail",
+        "position",
+        "request_callback",
+        "transfer",
+    }
+)
+
+
+class RemoteError(RuntimeError):
+    """The node's Router refused a request (the message is the node's error)."""
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses (Contact, QueuePosition...) as JSON-ready dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def contact_from(data: dict[str, Any]) -> Contact:
+    known = {f.name for f in dataclasses.fields(Contact)}
+    fields = {k: v for k, v in data.items() if k in known}
+    fields["channel"] = Channel(fields["channel"])
+    fields["state"] = ContactState(fields["state"])
+    return Contact(**fields)
+
+
+def new_contact_from(data: dict[str, Any]) -> NewContact:
+    known = {f.name for f in dataclasses.fields(NewContact)}
+    fields = {k: v for k, v in data.items() if k in known}
+    fields["channel"] = Channel(fields["channel"])
+    return NewContact(**fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    position: int
+    ewt_s: float
+
+
+class PipeRouting:
+    """The worker's `RoutingPort`: every call is a request to the node over the pipe."""
+
+    def __init__(self, out_fd: int) -> None:
+        self._out_fd = out_fd
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            written = os.write(self._out_fd, data)
+            data = data[written:]
+
+    def report(self, event: dict[str, Any]) -> None:
+        self.send({"report": event})
+
+    def on_reply(self, message: dict[str, Any]) -> None:
+        future = self._waiting.pop(int(message["reply"]), None)
+        if future is None or future.done():
+            return
+        if "error" in message:
+            future.set_exception(RemoteError(str(message["error"])))
+        else:
+            future.set_result(message.get("result"))
+
+    def fail_all(self, why: str) -> None:
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(RemoteError(why))
+        self._waiting.clear()
+
+    async def _call(self, op: str, **args: Any) -> Any:
+        request_id = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        self.send({"rpc": request_id, "op": op, "args": args})
+        return await future
+
+    async def create_contact(self, new: NewContact) -> Contact:
+        return contact_from(await self._call("create_contact", new=to_plain(new)))
+
+    async def get_contact(self, contact_id: str) -> Contact:
+        return contact_from(await self._call("get_contact", contact_id=contact_id))
+
+    async def accept(self, contact_id: str, agent_id: str) -> Contact:
+        return contact_from(await self._call("accept", contact_id=contact_id, agent_id=agent_id))
+
+    async def decline(self, contact_id: str, agent_id: str, reason: str = "no_answer") -> Any:
+        return await self._call("decline", contact_id=contact_id, agent_id=agent_id, reason=reason)
+
+    async def complete(self, contact_id: str, agent_id: str | None = None) -> Any:
+        return await self._call("complete", contact_id=contact_id, agent_id=agent_id)
+
+    async def abandon(self, contact_id: str, reason: str = "caller_hangup") -> Any:
+        return await self._call("abandon", contact_id=contact_id, reason=reason)
+
+    async def fail(self, contact_id: str, reason: str) -> Any:
+        return await self._call("fail", contact_id=contact_id, reason=reason)
+
+    async def position(self, contact_id: str) -> Position:
+        result = await self._call("position", contact_id=contact_id)
+        return Position(int(result["position"]), float(result["ewt_s"]))
+
+    async def request_callback(self, contact_id: str, callback_uri: str) -> Any:
+        return await self._call(
+            "request_callback", contact_id=contact_id, callback_uri=callback_uri
+        )
+
+    async def transfer(
+        self,
+        contact_id: str,
+        agent_id: str,
+        to_queue: str | None = None,
+        to_agent: str | None = None,
+    ) -> Any:
+        return await self._call(
+            "transfer",
+            contact_id=contact_id,
+            agent_id=agent_id,
+            to_queue=to_queue,
+            to_agent=to_agent,
+        )
+
+
+async def serve_request(routing: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """Run one worker request against the node's router; the reply to send back."""
+    request_id = message.get("rpc")
+    op = str(message.get("op", ""))
+    if op not in OPS:
+        return {"reply": request_id, "error": f"unknown operation {op!r}"}
+    args = dict(message.get("args") or {})
+    if op == "create_contact":
+        args["new"] = new_contact_from(args["new"])
+    try:
+        result = await getattr(routing, op)(**args)
+    except Exception as error:
+        return {"reply": request_id, "error": f"{type(error).__name__}: {error}"}
+    return {"reply": request_id, "result": to_plain(result)}

@@ -1,0 +1,207 @@
+"""Prompt texts and their 8 kHz WAV files, cached by content.
+
+Texts come from the i18n prompt catalog when it knows the key; the few texts below
+are the fallback so a worker can always speak. Rendering goes through
+`i18n.prompts.render_prompt` when it exists, else straight to espeak-ng + sox: one
+function (`render`) so that switching is a one-line change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import wave
+from pathlib import Path
+
+from telephony.model import IvrFlow, Prompt
+
+log = logging.getLogger(__name__)
+
+# Keys the IVR uses; `{...}` are filled from Prompt.values.
+FALLBACK_TEXTS: dict[str, dict[str, str]] = {
+    "ivr.greeting": {
+        "en": "Welcome.",
+        "fr": "Bienvenue.",
+        "de": "Willkommen.",
+        "es": "Bienvenido.",
+    },
+    "ivr.language_option": {
+        "en": "For English, press {digit}.",
+        "fr": "Pour le français, appuyez sur {digit}.",
+        "de": "Für Deutsch, drücken Sie {digit}.",
+        "es": "Para español, pulse {digit}.",
+    },
+    "ivr.reason_option": {
+        "en": "For {reason}, press {digit}.",
+        "fr": "Pour {reason}, appuyez sur {digit}.",
+        "de": "Für {reason}, drücken Sie {digit}.",
+        "es": "Para {reason}, pulse {digit}.",
+    },
+    "ivr.invalid": {
+        "en": "Sorry, I did not get that.",
+        "fr": "Désolé, je n'ai pas compris.",
+        "de": "Entschuldigung, das habe ich nicht verstanden.",
+        "es": "Lo siento, no le he entendido.",
+    },
+    "ivr.closed": {
+        "en": "We are closed. Please call again during opening hours.",
+        "fr": "Nous sommes fermés. Merci de rappeler pendant nos heures d'ouverture.",
+        "de": "Wir haben geschlossen. Bitte rufen Sie während der Öffnungszeiten an.",
+        "es": "Estamos cerrados. Llame de nuevo en horario de apertura.",
+    },
+    "ivr.queued": {
+        "en": "Please hold, an agent will be with you shortly.",
+        "fr": "Merci de patienter, un conseiller va vous répondre.",
+        "de": "Bitte warten Sie, ein Mitarbeiter ist gleich für Sie da.",
+        "es": "Por favor espere, un agente le atenderá en breve.",
+    },
+    "queue.position": {
+        "en": "You are number {position} in the queue. Estimated wait: {minutes} minutes.",
+        "fr": "Vous êtes numéro {position} dans la file. Attente estimée : {minutes} minutes.",
+        "de": "Sie sind Nummer {position} in der Warteschlange. Wartezeit: {minutes} Minuten.",
+        "es": "Usted es el número {position} en la cola. Espera estimada: {minutes} minutos.",
+    },
+    "queue.callback_offer": {
+        "en": "To be called back instead, press {digit}.",
+        "fr": "Pour être rappelé, appuyez sur {digit}.",
+        "de": "Für einen Rückruf drücken Sie {digit}.",
+        "es": "Para que le llamemos, pulse {digit}.",
+    },
+    "queue.callback_confirmed": {
+        "en": "Thank you. We will call you back. Goodbye.",
+        "fr": "Merci. Nous vous rappellerons. Au revoir.",
+        "de": "Danke. Wir rufen Sie zurück. Auf Wiederhören.",
+        "es": "Gracias. Le llamaremos. Adiós.",
+    },
+}
+
+_ESPEAK_VOICE = {"en": "en-us", "fr": "fr-fr", "de": "de", "es": "es", "zh": "cmn", "ja": "ja"}
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """The prompt's sentence in its language (catalog first, then the fallback, then English)."""
+    values = dict(prompt.values)
+    try:
+        from i18n.prompts import PromptCatalog  # the i18n package's catalogs
+
+        return str(PromptCatalog().text(prompt.key, prompt.language, **values))
+    except Exception:  # catalog missing, or key unknown there: use ours
+        pass
+    texts = FALLBACK_TEXTS.get(prompt.key, {})
+    template = texts.get(prompt.language) or texts.get("en") or prompt.key
+    return template.format(**values)
+
+
+def render(text: str, language: str, cache_dir: Path, rate: int = 160) -> Path:
+    """An 8 kHz mono 16-bit WAV saying `text`, rendered once and cached by content."""
+    try:
+        from i18n.prompts import render_prompt
+
+        return Path(render_prompt(text, language, cache_dir))
+    except ImportError:
+        pass
+    return render_espeak(text, language, cache_dir, rate)
+
+
+def render_espeak(text: str, language: str, cache_dir: Path, rate: int = 160) -> Path:
+    """espeak-ng speaks at 22.05 kHz; sox resamples to the 8 kHz the bridge runs at."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(f"{language}\0{rate}\0{text}".encode()).hexdigest()[:24]
+    target = cache_dir / f"{language}-{digest}.wav"
+    if target.exists():
+        return target
+    raw = target.with_suffix(f".{os.getpid()}.tmp.wav")
+    voice = _ESPEAK_VOICE.get(language, language)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(raw), text],
+        check=True,
+        capture_output=True,
+    )
+    partial = target.with_suffix(f".{os.getpid()}.part.wav")
+    subprocess.run(
+        ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(partial)],
+        check=True,
+        capture_output=True,
+    )
+    raw.unlink(missing_ok=True)
+    partial.replace(target)
+    return target
+
+
+def make_music(path: Path) -> Path:
+    """A gentle 8 kHz loop (two alternating tones) when no music file is configured."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part.wav")
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(partial),
+            "synth",
+            "0.6",
+            "sine",
+            "440",
+            "vol",
+            "0.1",
+            ":",
+            "synth",
+            "0.6",
+            "sine",
+            "554",
+            "vol",
+            "0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    partial.replace(path)
+    return path
+
+
+def duration_s(path: Path) -> float:
+    with wave.open(str(path), "rb") as handle:
+        return handle.getnframes() / float(handle.getframerate())
+
+
+class PromptRenderer:
+    """Turns IVR prompts into cached WAV paths; memoises so a call costs a dict lookup."""
+
+    def __init__(self, cache_dir: Path, rate: int = 160) -> None:
+        self.cache_dir = cache_dir
+        self.rate = rate
+        self._paths: dict[Prompt, Path] = {}
+
+    def path(self, prompt: Prompt) -> Path:
+        found = self._paths.get(prompt)
+        if found is None:
+            found = render(prompt_text(prompt), prompt.language, self.cache_dir, self.rate)
+            self._paths[prompt] = found
+        return found
+
+
+def static_prompts(flows: list[IvrFlow]) -> list[Prompt]:
+    """Every prompt of the flows that does not depend on the caller (position, EWT do)."""
+    prompts = []
+    for flow in flows:
+        for index, language in enumerate(flow.languages, start=1):
+            prompts.append(Prompt("ivr.language_option", language, (("digit", str(index)),)))
+            for key in ("ivr.greeting", "ivr.invalid", "ivr.closed", "ivr.queued"):
+                prompts.append(Prompt(key, language))
+            for reason in flow.reasons:
+                values = (("digit", reason.digit), ("reason", reason.name))
+                prompts.append(Prompt("ivr.reason_option", language, values))
+            if flow.callback:
+                digit = (("digit", flow.callback_digit),)
+                prompts.append(Prompt("queue.callback_offer", language, digit))
+                prompts.append(Prompt("queue.callback_confirmed", language))
+    return prompts

@@ -1,0 +1,126 @@
+"""A telephony worker process: one pjsua2 endpoint, its calls, and a pipe to the node.
+
+Started by the pool as `python -m telephony.worker --config FILE --index I --sip-port P
+--rtp-port R`. The process keeps its original stdout for the JSON-lines protocol
+(telephony.pipe) and points fd 1 at stderr, so pjlib's own prints can never corrupt
+the protocol. It stops on `{"stop": true}`, on EOF of stdin (node gone) or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from switchboard.settings import load_settings
+from telephony.calls import VoiceCalls
+from telephony.config import read_flows, read_sip
+from telephony.endpoint import EndpointConfig, PjEngine
+from telephony.model import Hours
+from telephony.pipe import PipeRouting
+from telephony.prompts import PromptRenderer, make_music
+
+log = logging.getLogger("telephony.worker")
+
+
+async def run(args: argparse.Namespace, out_fd: int) -> int:
+    settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
+    sip = read_sip(settings.reader)
+    hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
+    flows = read_flows(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
+    settings.reader.faults.raise_if_any()
+    routing = PipeRouting(out_fd)
+    cache = Path(sip.prompt_cache_dir)
+    music = Path(sip.music) if sip.music else make_music(cache / "music.wav")
+    endpoint = EndpointConfig(
+        sip_host=sip.host,
+        sip_port=args.sip_port,
+        rtp_port=args.rtp_port,
+        rtp_port_range=sip.rtp_ports_per_worker,
+        max_calls=sip.calls_per_worker,
+        max_inbound=sip.callers_per_worker,
+        poll_ms=sip.poll_ms,
+        retry_after_s=sip.retry_after_s,
+        user=f"worker{args.index}",
+        numbers=None if any(f.number == "*" for f in flows) else tuple(f.number for f in flows),
+    )
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(endpoint, on_event),
+        routing=routing,
+        flows=flows,
+        prompts=PromptRenderer(cache, sip.voice_rate),
+        node_id=settings.node_id,
+        music=music,
+        queues={queue.name for queue in settings.queues},
+        report=routing.report,
+    )
+    await calls.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    reader = asyncio.StreamReader(limit=1 << 20)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async def listen() -> None:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "reply" in message:
+                routing.on_reply(message)
+            elif "router_event" in message:
+                task = loop.create_task(calls.handle_router_event(message["router_event"]))
+                task.add_done_callback(_log_failure)
+            elif message.get("stop"):
+                break
+        stop.set()
+
+    listener = loop.create_task(listen())
+    routing.send({"ready": True, "pid": os.getpid(), "port": args.sip_port})
+    await stop.wait()
+    listener.cancel()
+    routing.fail_all("worker stopping")
+    await calls.stop()
+    return 0
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("router event failed", exc_info=task.exception())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="telephony.worker")
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--node", default=None)
+    parser.add_argument("--region", default=None)
+    parser.add_argument("--index", type=int, default=0)
+    parser.add_argument("--sip-port", type=int, required=True)
+    parser.add_argument("--rtp-port", type=int, required=True)
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s worker{args.index}: %(message)s",
+    )
+    # Keep the real stdout for the protocol; anything printed to fd 1 goes to stderr.
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run(args, out_fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

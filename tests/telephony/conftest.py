@@ -1,0 +1,255 @@
+"""Fixtures for real SIP on loopback: free ports, scripted phones, a Router on real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from router.model import Agent, Presence, QueueConfig
+from router.service import Router
+from router.store import RoutingStore
+from telephony.model import Hours, IvrFlow, Reason
+
+HERE = Path(__file__).resolve().parent
+PARTY = HERE / "sip_party.py"
+_port_block = itertools.count(0)
+
+
+def free_udp_port() -> int:
+    """A UDP port nothing listens on now (bind to 0, read, release)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rtp_block() -> int:
+    """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet."""
+    base = 30000 + (os.getpid() % 50) * 600
+    return base + (next(_port_block) % 15) * 40
+
+
+QUEUES = [
+    QueueConfig(name="booking", skill="booking", ring_s=5, wrap_up_s=0),
+    QueueConfig(name="baggage", skill="baggage", ring_s=5, wrap_up_s=0),
+    QueueConfig(name="general", skill="general", ring_s=5, wrap_up_s=0),
+    QueueConfig(name="emergency", skill="emergency", priority=9, ring_s=5, wrap_up_s=0),
+]
+
+
+def flow(**changes: Any) -> IvrFlow:
+    base: dict[str, Any] = {
+        "number": "*",
+        "region": "default",
+        "languages": ("en", "fr"),
+        "reasons": (
+            Reason("1", "booking", "booking"),
+            Reason("2", "baggage", "baggage"),
+            Reason("9", "emergency", "emergency", priority=9, emergency=True),
+        ),
+        "default_queue": "general",
+        "digit_timeout_s": 2.0,
+        "max_tries": 2,
+        "hours": Hours(),
+        "announce_every_s": 30.0,
+    }
+    base.update(changes)
+    return IvrFlow(**base)
+
+
+class Party:
+    """A sip_party.py subprocess: send commands, await its JSON events."""
+
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    @property
+    def uri(self) -> str:
+        return f"sip:agent@127.0.0.1:{self.port}"
+
+    @classmethod
+    async def start(cls, *args: str) -> Party:
+        port = free_udp_port()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(PARTY),
+            "--port",
+            str(port),
+            "--rtp-port",
+            str(rtp_block()),
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        party = cls(process, port)
+        await party.wait_for("ready", timeout=20)
+        return party
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while True:
+            line = await self.process.stdout.readline()
+            if not line:
+                break
+            text = line.decode(errors="replace").strip()
+            if text.startswith("{"):
+                self.events.append(json.loads(text))
+                self._changed.set()
+
+    def send(self, **command: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+
+    async def wait_for(
+        self,
+        kind: str,
+        timeout: float = 15,
+        where: Callable[[dict[str, Any]], bool] = lambda e: True,
+    ) -> dict[str, Any]:
+        async def find() -> dict[str, Any]:
+            while True:
+                for event in self.events:
+                    if event["type"] == kind and where(event):
+                        return event
+                self._changed.clear()
+                await self._changed.wait()
+
+        return await asyncio.wait_for(find(), timeout)
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(Exception):
+                self.send(cmd="quit")
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self._reader.cancel()
+
+
+@pytest.fixture
+async def parties() -> AsyncIterator[Callable[..., Any]]:
+    started: list[Party] = []
+
+    async def start(*args: str) -> Party:
+        party = await Party.start(*args)
+        started.append(party)
+        return party
+
+    yield start
+    for party in started:
+        await party.close()
+
+
+@pytest.fixture
+async def router(redis_url: str) -> AsyncIterator[Router]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    router = Router(RoutingStore(client), QUEUES, node_id="node-t", region="default")
+    await router.publish_configuration(["default"])
+    yield router
+    await client.aclose()
+
+
+async def add_agent(router: Router, agent_id: str, sip_uri: str, skills: dict[str, int]) -> None:
+    await router.upsert_agent(
+        Agent(agent_id=agent_id, region="default", skills=skills, languages=["en", "fr"])
+    )
+    await router.login(agent_id, sip_uri=sip_uri, channels={"voice": 1})
+    await router.set_presence(agent_id, Presence.AVAILABLE)
+
+
+@pytest.fixture(scope="session")
+def prompt_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("prompts")
+
+
+async def until(check: Callable[[], Any], timeout: float = 15, step: float = 0.05) -> Any:
+    """Poll an (async or plain) check until it returns something truthy; bounded."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(step)
+
+
+@pytest.fixture
+async def node_events(router: Router) -> AsyncIterator[Callable[[Any], None]]:
+    """Feed the router's events for node-t to a handler (what the node does for telephony)."""
+    from router.events import EventHub
+
+    hub = EventHub(router.store.client, router.store.events_channel)
+    await hub.start()
+    tasks: list[asyncio.Task[None]] = []
+
+    def attach(handler: Any) -> None:
+        async def pump() -> None:
+            async with hub.listen(node="node-t") as queue:
+                while True:
+                    await handler(await queue.get())
+
+        tasks.append(asyncio.get_running_loop().create_task(pump()))
+
+    await asyncio.wait_for(hub.connected.wait(), 5)
+    stop = asyncio.Event()
+    # The node runs the router's timers (ring timeouts, wrap-up, re-matching); so do we.
+    timers = asyncio.get_running_loop().create_task(router.run_timers(0.25, stop))
+    yield attach
+    stop.set()
+    await timers
+    for task in tasks:
+        task.cancel()
+    await hub.stop()
+
+
+@pytest.fixture(scope="session")
+def tone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One second of 1 kHz at 8 kHz: the agent's 'voice' in the bridging test."""
+    import subprocess
+
+    path = tmp_path_factory.mktemp("tone") / "tone.wav"
+    subprocess.run(
+        ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path), "synth", "1", "sine", "1000"],
+        check=True,
+    )
+    return path
+
+
+def tone_share(path: Path, frequency: float, last_s: float = 1.0, first: bool = False) -> float:
+    """Share of the signal's energy near `frequency` in the last (or first) seconds of a WAV."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "rb") as handle:
+        rate = handle.getframerate()
+        frames = handle.readframes(handle.getnframes())
+    samples = np.frombuffer(frames, dtype="<i2").astype(np.float64)
+    count = int(rate * last_s)
+    tail = samples[:count] if first else samples[-count:]
+    if tail.size == 0 or not np.any(tail):
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(tail * np.hanning(tail.size))) ** 2
+    freqs = np.fft.rfftfreq(tail.size, 1 / rate)
+    band = (freqs > frequency - 40) & (freqs < frequency + 40)
+    return float(spectrum[band].sum() / spectrum.sum())

@@ -1,0 +1,268 @@
+"""One worker in the test process on real SIP: IVR by DTMF, offer, bridge, outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.service import Router
+from telephony.calls import VoiceCalls
+from telephony.endpoint import EndpointConfig, PjEngine
+from telephony.prompts import PromptRenderer, make_music
+
+from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, tone_share, until
+
+
+@pytest.fixture
+async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
+    port = free_udp_port()
+    config = EndpointConfig(sip_port=port, rtp_port=rtp_block(), max_inbound=2)
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(config, on_event),
+        routing=router,
+        flows=[flow()],
+        prompts=PromptRenderer(prompt_cache),
+        node_id="node-t",
+        music=make_music(prompt_cache / "music.wav"),
+        queues={queue.name for queue in QUEUES},
+    )
+    await calls.start()
+    yield calls
+    await calls.stop()
+
+
+def target(calls: VoiceCalls, number: str = "1000") -> str:
+    return f"sip:{number}@127.0.0.1:{calls.engine.config.sip_port}"
+
+
+async def test_dtmf_menus_create_a_voice_contact_in_the_chosen_language_and_queue(
+    worker: VoiceCalls, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    caller = await parties("--record", str(tmp_path / "caller.wav"))
+    caller.send(cmd="call", uri=target(worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="2")  # language 2: French
+    await until(lambda: any(c.ivr and c.ivr.language == "fr" for c in worker.calls.values()))
+    caller.send(cmd="dtmf", digits="2")  # reason 2: baggage
+    call = await until(lambda: next(iter(worker.by_contact.values()), None))
+    contact = await router.get_contact(call.contact_id)
+    assert (contact.queue, contact.language, contact.channel.value) == ("baggage", "fr", "voice")
+    caller.send(cmd="hangup")
+    await until(lambda: not worker.by_contact)
+    contact = await router.get_contact(call.contact_id)
+    assert contact.state.value == "abandoned"
+    await caller.close()
+    # Prompts and music only: the tone detector of the bridging test must not fire here.
+    assert tone_share(tmp_path / "caller.wav", 1000.0, last_s=3) < 0.1
+
+
+async def test_offer_calls_the_agent_bridges_both_ways_and_hangup_completes(
+    worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+    tone_wav: Path,
+    tmp_path: Path,
+) -> None:
+    node_events(worker.handle_router_event)
+    agent = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "alice", agent.uri, {"booking": 3})
+    recording = tmp_path / "caller.wav"
+    caller = await parties("--record", str(recording))
+    caller.send(cmd="call", uri=target(worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="11")  # English, booking
+    await agent.wait_for("answered", timeout=20)
+    call = await until(
+        lambda: next((c for c in worker.by_contact.values() if c.state == "talking"), None)
+    )
+    await asyncio.sleep(2.0)  # let the agent's tone reach the caller's recording
+    caller.send(cmd="hangup")
+    await agent.wait_for("hangup")
+    contact = await until(lambda: _terminal(router, call.contact_id))
+    assert contact.state.value == "completed"
+    assert contact.agent_id == "alice"
+    await caller.close()  # the recorder writes its WAV header when the phone stops
+    assert tone_share(recording, 1000.0) > 0.5
+
+
+async def _terminal(router: Router, contact_id: str) -> Any:
+    contact = await router.get_contact(contact_id)
+    return contact if contact.is_terminal else None
+
+
+async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
+    worker: VoiceCalls, router: Router, tmp_path: Path
+) -> None:
+    opened: list[str] = []
+    worker.report = lambda event: (
+        opened.append(event["contact_id"]) if event["type"] == "contact_open" else None
+    )
+    process = await asyncio.create_subprocess_exec(
+        "sipp",
+        f"127.0.0.1:{worker.engine.config.sip_port}",
+        "-sf",
+        str(Path(__file__).parent / "sipp" / "ivr_dtmf.xml"),
+        "-s",
+        "2000",
+        "-m",
+        "1",
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_udp_port()),
+        "-mp",
+        str(rtp_block()),
+        "-timeout",
+        "30s",
+        "-nostdin",
+        "-trace_err",
+        "-error_file",
+        str(tmp_path / "sipp-errors.log"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert await asyncio.wait_for(process.wait(), 40) == 0
+    assert len(opened) == 1
+    contact = await until(lambda: _terminal(router, opened[0]))
+    assert (contact.queue, contact.language, contact.state.value) == ("baggage", "en", "abandoned")
+    assert contact.customer_id == "+15551230000"
+
+
+@pytest.fixture
+async def patient_worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
+    """A worker whose callers hear their position every 1.5 s."""
+    config = EndpointConfig(sip_port=free_udp_port(), rtp_port=rtp_block(), max_inbound=2)
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(config, on_event),
+        routing=router,
+        flows=[flow(languages=("en",), announce_every_s=1.5)],
+        prompts=PromptRenderer(prompt_cache),
+        node_id="node-t",
+        music=make_music(prompt_cache / "music.wav"),
+        queues={queue.name for queue in QUEUES},
+    )
+    await calls.start()
+    yield calls
+    await calls.stop()
+
+
+async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridges(
+    patient_worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+    tone_wav: Path,
+    tmp_path: Path,
+) -> None:
+    node_events(patient_worker.handle_router_event)
+    customer = await parties("--answer", "--record", str(tmp_path / "customer-{leg}.wav"))
+    customer.send(cmd="call", uri=target(patient_worker))
+    await customer.wait_for("media")
+    customer.send(cmd="dtmf", digits="1")  # booking (one language: no language menu)
+    call = await until(lambda: next(iter(patient_worker.by_contact.values()), None))
+    where = await router.position(call.contact_id)
+    assert where.position == 1
+    await asyncio.sleep(2.5)  # past the first position announcement
+    customer.send(cmd="dtmf", digits="1")  # "press 1 for a callback"
+    await customer.wait_for("hangup", timeout=20)
+    contact = await router.get_contact(call.contact_id)
+    assert contact.state.value == "queued" and contact.callback_uri.startswith("sip:party@")
+
+    agent = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    await agent.wait_for("answered", timeout=20)
+    called_back = await customer.wait_for("incoming", timeout=20)  # the node dials back
+    recording = tmp_path / f"customer-{called_back['leg']}.wav"
+    await customer.wait_for("answered", where=lambda e: e.get("code") is None, timeout=20)
+    await asyncio.sleep(2.0)
+    agent.send(cmd="hangup")
+    contact = await until(lambda: _terminal(router, call.contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
+    await customer.close()
+    assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent
+
+
+async def test_agent_blind_transfer_by_refer_to_a_queue_reaches_the_next_agent(
+    worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+    tmp_path: Path,
+) -> None:
+    node_events(worker.handle_router_event)
+    first = await parties("--answer")
+    await add_agent(router, "dave", first.uri, {"booking": 2})
+    caller = await parties("--record", str(tmp_path / "caller.wav"))
+    caller.send(cmd="call", uri=target(worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="11")
+    await first.wait_for("answered", timeout=20)
+    call = await until(
+        lambda: next((c for c in worker.by_contact.values() if c.state == "talking"), None)
+    )
+    second = await parties("--answer")
+    await add_agent(router, "erin", second.uri, {"baggage": 2})
+    first.send(cmd="transfer", target="sip:baggage@127.0.0.1")
+    await first.wait_for("hangup", timeout=20)
+    await second.wait_for("answered", timeout=20)
+    await until(lambda: call.state == "talking" and call.agent_id == "erin")
+    caller.send(cmd="hangup")
+    contact = await until(lambda: _terminal(router, call.contact_id))
+    assert (contact.state.value, contact.queue, contact.agent_id) == (
+        "completed",
+        "baggage",
+        "erin",
+    )
+
+
+async def test_unanswered_offer_is_revoked_the_agent_leg_dropped_and_the_caller_kept(
+    worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+    tmp_path: Path,
+) -> None:
+    node_events(worker.handle_router_event)
+    sleepy = await parties()  # rings, never answers
+    await add_agent(router, "frank", sleepy.uri, {"booking": 2})
+    caller = await parties("--record", str(tmp_path / "caller.wav"))
+    caller.send(cmd="call", uri=target(worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="11")
+    await sleepy.wait_for("incoming", timeout=20)
+    # ring_s = 5 in the test queues: the router revokes, the worker cancels the agent leg.
+    await sleepy.wait_for("hangup", timeout=20)
+    call = next(iter(worker.by_contact.values()))
+    contact = await router.get_contact(call.contact_id)
+    agent = await router.get_agent("frank")
+    assert contact.state.value == "queued" and agent.presence.value == "not_ready"
+    assert call.state == "queued" and not caller.process.returncode
+    assert not any(e["type"] == "hangup" for e in caller.events)
+
+
+async def test_a_number_without_a_flow_is_refused_404_before_any_answer(
+    prompt_cache: Path, router: Router, parties: Callable[..., Any]
+) -> None:
+    config = EndpointConfig(sip_port=free_udp_port(), rtp_port=rtp_block(), numbers=("800",))
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(config, on_event),
+        routing=router,
+        flows=[flow(number="800")],
+        prompts=PromptRenderer(prompt_cache),
+        node_id="node-t",
+    )
+    await calls.start()
+    try:
+        caller = await parties()
+        caller.send(cmd="call", uri=target(calls, "999"))
+        refused = await caller.wait_for("hangup")
+        assert refused["code"] == 404 and not calls.by_contact
+        assert not any(e["type"] == "answered" for e in caller.events)
+    finally:
+        await calls.stop()

@@ -1,0 +1,98 @@
+"""The IVR state machine alone: menus, retries, default route, hours, emergency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telephony.ivr import IvrSession, flow_for, is_open
+from telephony.model import Hangup, Hours, Play, Route, WaitDigit
+
+from .conftest import flow
+
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+NIGHT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+OFFICE = Hours(timezone="Europe/Paris", open="08:00", close="20:00")
+
+
+def keys(actions: list[object]) -> list[str]:
+    return [p.key for a in actions if isinstance(a, Play) for p in a.prompts]
+
+
+def test_greeting_in_the_guessed_language_then_language_menu_in_each_language() -> None:
+    session = IvrSession(flow(), ["fr", "en"], NOON)
+    actions = session.start()
+    play = actions[0]
+    assert isinstance(play, Play) and play.collect
+    assert [(p.key, p.language) for p in play.prompts] == [
+        ("ivr.greeting", "fr"),
+        ("ivr.language_option", "en"),
+        ("ivr.language_option", "fr"),
+    ]
+    assert isinstance(actions[1], WaitDigit)
+
+
+def test_language_then_reason_routes_to_the_reasons_queue() -> None:
+    session = IvrSession(flow(), [], NOON)
+    session.start()
+    menu = session.digit("2")
+    assert {p.language for a in menu if isinstance(a, Play) for p in a.prompts} == {"fr"}
+    (route,) = session.digit("2")
+    assert route == Route("baggage", "", "fr", 0, "baggage")
+
+
+def test_invalid_digit_and_timeout_reprompt_then_default_route_after_max_tries() -> None:
+    session = IvrSession(flow(max_tries=3), [], NOON)
+    session.start()
+    session.digit("1")
+    first = session.digit("7")
+    assert keys(first)[0] == "ivr.invalid"
+    second = session.timeout()
+    assert keys(second)[0] == "ivr.invalid"
+    (route,) = session.timeout()
+    assert isinstance(route, Route) and route.queue == "general" and route.defaulted
+
+
+def test_unanswered_language_menu_keeps_the_guessed_language() -> None:
+    session = IvrSession(flow(max_tries=1), ["fr"], NOON)
+    session.start()
+    actions = session.timeout()
+    assert session.language == "fr"
+    assert "ivr.reason_option" in keys(actions)
+
+
+def test_closed_center_offers_only_the_emergency_reason_and_routes_it() -> None:
+    session = IvrSession(flow(hours=OFFICE, languages=("en",)), [], NIGHT)
+    actions = session.start()
+    assert keys(actions) == ["ivr.greeting", "ivr.closed", "ivr.reason_option"]
+    assert session.digit("1") != [Route("booking", "", "en", 0, "booking")]
+    (route,) = session.digit("9")
+    assert isinstance(route, Route) and route.queue == "emergency" and route.emergency
+
+
+def test_closed_center_without_emergency_says_closed_and_hangs_up() -> None:
+    closed_flow = flow(hours=OFFICE, reasons=flow().reasons[:2])
+    actions = IvrSession(closed_flow, [], NIGHT).start()
+    assert keys(actions) == ["ivr.greeting", "ivr.closed"]
+    assert actions[-1] == Hangup("closed")
+
+
+def test_closed_and_no_digit_hangs_up_instead_of_the_default_queue() -> None:
+    session = IvrSession(flow(hours=OFFICE, languages=("en",), max_tries=1), [], NIGHT)
+    session.start()
+    assert session.timeout()[-1] == Hangup("closed")
+
+
+def test_opening_hours_use_the_regions_time_zone_and_may_cross_midnight() -> None:
+    # 07:30 UTC is 08:30 in Paris (winter time).
+    assert is_open(OFFICE, datetime(2026, 1, 5, 7, 30, tzinfo=UTC))
+    assert not is_open(OFFICE, datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
+    overnight = Hours("UTC", "22:00", "06:00")
+    assert is_open(overnight, NIGHT) and not is_open(overnight, NOON)
+    assert is_open(Hours(), NIGHT)
+
+
+def test_flow_for_prefers_the_dialled_number_over_the_catch_all() -> None:
+    flows = [flow(number="*"), flow(number="800", default_queue="booking")]
+    assert flow_for(flows, "800").default_queue == "booking"
+    assert flow_for(flows, "123").number == "*"
+    assert flow_for(flows[1:], "123") is None

@@ -1,0 +1,204 @@
+"""The node's voice front door end to end: Kamailio, worker processes, real Router."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.events import EventHub
+from router.service import Router
+from switchboard.settings import load_settings
+from telephony.service import VoiceFrontDoor
+
+from .conftest import add_agent, free_udp_port, until
+
+CONFIG = """
+[node]
+id = "node-t"
+region = "default"
+
+[[regions]]
+name = "default"
+timezone = "UTC"
+
+[[queues]]
+name = "booking"
+skill = "booking"
+ring_s = 5
+wrap_up_s = 0
+
+[[queues]]
+name = "general"
+skill = "general"
+ring_s = 5
+wrap_up_s = 0
+
+[sip]
+host = "127.0.0.1"
+port = {port}
+front_door = "{front_door}"
+workers = {workers}
+worker_port_base = {worker_port_base}
+rtp_port_base = {rtp_port_base}
+rtp_ports_per_worker = 20
+restart_delay_s = 0.2
+prompt_cache_dir = "{cache}"
+
+[[ivr]]
+number = "*"
+region = "default"
+languages = ["en"]
+default_queue = "general"
+digit_timeout_s = 3
+max_tries = 2
+
+[[ivr.reasons]]
+digit = "1"
+name = "booking"
+queue = "booking"
+"""
+
+
+def _free_block(count: int) -> int:
+    """A base port with `count` consecutive free UDP ports after it."""
+    for _ in range(50):
+        base = free_udp_port()
+        if base + count < 65000 and all(_is_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError("no free port block")
+
+
+def _is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.fixture
+def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
+    async def make(workers: int, front_door: str = "kamailio") -> VoiceFrontDoor:
+        config = tmp_path / "node.toml"
+        config.write_text(
+            CONFIG.format(
+                port=free_udp_port(),
+                front_door=front_door,
+                workers=workers,
+                worker_port_base=_free_block(workers),
+                rtp_port_base=40000 + (os.getpid() % 100) * 200,
+                cache=prompt_cache,
+            )
+        )
+        settings = load_settings(config)
+        hub = EventHub(router.store.client, router.store.events_channel)
+        await hub.start()
+        voice = VoiceFrontDoor(settings, router, hub, workdir=tmp_path / "voice")
+        made.append((voice, hub))
+        await voice.start()
+        await asyncio.wait_for(hub.connected.wait(), 5)
+        return voice
+
+    made: list[tuple[VoiceFrontDoor, EventHub]] = []
+    yield make
+    # Teardown runs in the test's loop through the async fixture below.
+    pending.extend(made)
+
+
+pending: list[tuple[VoiceFrontDoor, EventHub]] = []
+
+
+@pytest.fixture(autouse=True)
+async def _stop_front_doors() -> AsyncIterator[None]:
+    yield
+    while pending:
+        voice, hub = pending.pop()
+        await voice.stop()
+        await hub.stop()
+
+
+def node_uri(voice: VoiceFrontDoor) -> str:
+    return f"sip:1000@127.0.0.1:{voice.sip.port}"
+
+
+async def test_call_through_kamailio_reaches_an_agent_and_completes(
+    make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    voice = await make_front_door(workers=2)
+    assert voice.front_door is not None and voice.capacity == 4
+    agent = await parties("--answer")
+    await add_agent(router, "bob", agent.uri, {"booking": 2})
+    caller = await parties("--record", str(tmp_path / "c.wav"))
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits="1")
+    await agent.wait_for("answered", timeout=20)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    await asyncio.sleep(0.5)
+    agent.send(cmd="hangup")  # the agent ends the call: the caller's leg is hung up too
+    await caller.wait_for("hangup", timeout=15)
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+
+
+async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
+    make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    voice = await make_front_door(workers=1)
+    assert voice.pool is not None
+    callers = [await parties("--record", str(tmp_path / f"c{i}.wav")) for i in range(3)]
+    for caller in callers[:2]:
+        caller.send(cmd="call", uri=node_uri(voice))
+        await caller.wait_for("media", timeout=20)
+        caller.send(cmd="dtmf", digits="1")
+    await until(lambda: len(voice.pool.owner) == 2)
+    callers[2].send(cmd="call", uri=node_uri(voice))
+    refused = await callers[2].wait_for("hangup", timeout=20)
+    assert refused["code"] == 503
+
+    worker = voice.pool.workers[0]
+    old_pid = worker.pid
+    contact_ids = list(worker.contacts)
+    assert old_pid is not None
+    os.kill(old_pid, signal.SIGKILL)
+    for contact_id in contact_ids:
+        contact = await until(lambda cid=contact_id: _terminal(router, cid))
+        assert (contact.state.value, contact.reason) == ("failed", "worker_lost")
+    await until(lambda: worker.pid != old_pid and worker.ready.is_set(), timeout=30)
+    # Their audio gone, the two callers hang up; the BYEs free their slots in the dispatcher.
+    for caller in callers[:2]:
+        caller.send(cmd="hangup")
+        await caller.wait_for("hangup", timeout=15)
+    # The restarted worker takes calls again (Kamailio's probe puts it back in rotation).
+    fresh = await parties("--record", str(tmp_path / "fresh.wav"))
+    fresh.send(cmd="call", uri=node_uri(voice))
+    await fresh.wait_for("media", timeout=30)
+
+
+async def _terminal(router: Router, contact_id: str) -> Any:
+    contact = await router.get_contact(contact_id)
+    return contact if contact.is_terminal else None
+
+
+async def test_without_front_door_one_worker_answers_on_the_sip_port(
+    make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    voice = await make_front_door(workers=3, front_door="none")
+    assert voice.front_door is None and voice.capacity == 2
+    assert voice.pool is not None and [w.sip_port for w in voice.pool.workers] == [voice.sip.port]
+    caller = await parties("--record", str(tmp_path / "c.wav"))
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits="1")
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    assert (await router.get_contact(contact_id)).queue == "booking"

@@ -36,12 +36,12 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regions.harness import LocalCluster  # noqa: E402
-from router.auth import UserStore  # noqa: E402
-from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role  # noqa: E402
-from router.service import Router  # noqa: E402
-from router.store import RoutingStore  # noqa: E402
-from switchboard.embedded import EmbeddedRedis  # noqa: E402
+from regions.harness import LocalCluster
+from router.auth import UserStore
+from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
+from router.service import Router
+from router.store import RoutingStore
+from switchboard.embedded import EmbeddedRedis
 
 MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-east")]
 
@@ -196,7 +196,9 @@ async def overflow_day(
             await store.upsert_agent(agent, at_ms=0)
             await router.set_presence(agent.agent_id, Presence.AVAILABLE, at_ms=0)
     rng = random.Random(seed)
-    events: list[Event] = [Event(at, "arrive", region=region) for at, region in arrivals(rng, hours, 0.012)]
+    events: list[Event] = [
+        Event(at, "arrive", region=region) for at, region in arrivals(rng, hours, 0.012)
+    ]
     heapq.heapify(events)
     tick_ms = 2000
     for at in range(0, int(hours * 3600 * 1000), tick_ms):
@@ -209,9 +211,13 @@ async def overflow_day(
     async def take_offers(now: int) -> None:
         """Agents answer at once; talk time exponential, mean 180 s."""
         for contact_id in await client.zrange(f"{store.tag}offers", 0, -1):
-            contact = await router.accept(contact_id, (await store.get_contact(contact_id)).agent_id, at_ms=now)
+            contact = await router.accept(
+                contact_id, (await store.get_contact(contact_id)).agent_id, at_ms=now
+            )
             answered[home[contact_id]].append((now - arrived[contact_id]) / 1000)
-            heapq.heappush(events, Event(now + int(rng.expovariate(1 / 180) * 1000), "end", contact.contact_id))
+            heapq.heappush(
+                events, Event(now + int(rng.expovariate(1 / 180) * 1000), "end", contact.contact_id)
+            )
 
     while events:
         event = heapq.heappop(events)
@@ -262,7 +268,9 @@ def main() -> None:
             for overflow in (True, False):
                 started = time.monotonic()
                 day = asyncio.run(
-                    overflow_day(server.url, overflow, args.seed, args.hours, args.agents_per_region)
+                    overflow_day(
+                        server.url, overflow, args.seed, args.hours, args.agents_per_region
+                    )
                 )
                 days[overflow] = day
                 label = "with overflow" if overflow else "without overflow"

@@ -1,0 +1,591 @@
+"""Routing decisions per second and decision latency on a real (embedded) Redis.
+
+2,000 agents in 3 regions, 20 queues, 8 languages; each agent has 2-3 skills
+(proficiency 1-5) and 1-3 languages. Contacts are offered at stepped rates
+(open loop: a pacer starts each decision at its scheduled time and latency counts
+from that time, so a client falling behind shows up as latency), then flat out
+(closed loop, --workers concurrent asyncio workers, best of --flat-rounds rounds,
+since the box may be shared). Load comes from --processes
+processes, each with its own Redis client. A decision is one
+`Router.create_contact` that comes back offered (the Lua decision plus reading the
+contact back, as the HTTP API does); right after it the agent is released (accept +
+complete in one pipeline, wrap-up 0) so that agents stay available.
+
+The ceiling is measured in the same run: a bare sequential EVALSHA of a trivial
+`return 1` script from the same kind of client to the same server, before and after
+the steps (the higher of the two counts). Server time per decision comes from
+INFO commandstats, client CPU from the worker processes' CPU clocks.
+
+    .venv/bin/python bench/routing.py
+    .venv/bin/python bench/routing.py --rates 250,500,1000 --step-s 5 --processes 1
+    .venv/bin/python bench/routing.py --script my-routing.lua   # measure a candidate script
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from _common import percentile, print_json_line, redis_url
+
+from router.model import Agent, Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
+from router.service import Router
+from router.store import SCRIPT, RoutingStore, now_ms
+
+REGIONS = ("emea", "amer", "apac")
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "ja", "zh")
+STRATEGIES = tuple(Strategy)
+PREFIX = "bench"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a contact asks for; drawn from a real agent so that someone can take it."""
+
+    queue: str
+    language: str
+    region: str
+
+
+@dataclass
+class Step:
+    """What one load step produced, summed over processes."""
+
+    name: str
+    offered_per_s: float | None
+    decisions: int = 0
+    unmatched: int = 0
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def decisions_per_s(self) -> float:
+        return self.decisions / self.elapsed_s if self.elapsed_s else 0.0
+
+    def merge(self, other: Step) -> None:
+        self.decisions += other.decisions
+        self.unmatched += other.unmatched
+        self.elapsed_s = max(self.elapsed_s, other.elapsed_s)
+        self.cpu_s += other.cpu_s
+        self.latencies_ms.extend(other.latencies_ms)
+
+    def line(self) -> str:
+        offered = "flat out" if self.offered_per_s is None else f"{self.offered_per_s:>6.0f}/s"
+        return (
+            f"{offered:>9}  {self.decisions_per_s:8.0f}/s  "
+            f"p50 {percentile(self.latencies_ms, 50):7.2f} ms  "
+            f"p99 {percentile(self.latencies_ms, 99):7.2f} ms  "
+            f"max {max(self.latencies_ms, default=0):8.2f} ms  unmatched {self.unmatched}"
+        )
+
+
+def make_world(
+    agents: int, queues: int, seed: int
+) -> tuple[list[QueueConfig], list[Agent], list[Profile]]:
+    """The same world for the same seed, so every process can rebuild it."""
+    rng = random.Random(seed)
+    configs = [
+        QueueConfig(
+            name=f"q{i:02d}",
+            skill=f"s{i:02d}",
+            strategy=STRATEGIES[i % len(STRATEGIES)],
+            wrap_up_s=0.0,
+            ring_s=60.0,
+            min_proficiency=1,
+        )
+        for i in range(queues)
+    ]
+    people: list[Agent] = []
+    for i in range(agents):
+        skills = rng.sample([c.skill for c in configs], rng.randint(2, 3))
+        people.append(
+            Agent(
+                agent_id=f"a{i:04d}",
+                region=REGIONS[i % len(REGIONS)],
+                skills={skill: rng.randint(1, 5) for skill in skills},
+                languages=rng.sample(LANGUAGES, rng.randint(1, 3)),
+                capacity={"voice": 1, "chat": 3},
+            )
+        )
+    queue_of = {config.skill: config.name for config in configs}
+    profiles = []
+    for _ in range(10_000):
+        agent = rng.choice(people)
+        profiles.append(
+            Profile(
+                queue_of[rng.choice(sorted(agent.skills))],
+                rng.choice(agent.languages),
+                agent.region,
+            )
+        )
+    return configs, people, profiles
+
+
+def make_router(client: aioredis.Redis, configs: list[QueueConfig], script: str) -> Router:
+    store = RoutingStore(client, prefix=PREFIX)
+    if script != SCRIPT:
+        # Measuring a candidate script: the store runs it instead of router/routing.lua.
+        store._script = client.register_script(script)
+    return Router(store, configs, node_id="bench", region=REGIONS[0])
+
+
+class Load:
+    """One process's share of the load, on its own client."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        configs: list[QueueConfig],
+        script: str,
+        profiles: list[Profile],
+        read_back: bool,
+    ) -> None:
+        self.client = client
+        self.read_back = read_back
+        self.router = make_router(client, configs, script)
+        self.profiles = profiles
+        self.release_script = client.register_script(script)  # accept + complete, batched
+        self.next_profile = 0
+
+    def profile(self) -> Profile:
+        self.next_profile = (self.next_profile + 1) % len(self.profiles)
+        return self.profiles[self.next_profile]
+
+    async def decide(self, step: Step, scheduled: float) -> None:
+        """One decision; the agent is released at once so that the pool stays available."""
+        profile = self.profile()
+        new = NewContact(
+            channel=Channel.VOICE,
+            queue=profile.queue,
+            language=profile.language,
+            region=profile.region,
+        )
+        if self.read_back:  # what the HTTP API does: decide, then read the contact back
+            contact = await self.router.create_contact(new)
+            contact_id, agent_id = contact.contact_id, contact.agent_id
+            offered = contact.state == ContactState.OFFERED
+        else:  # the bare decision: one script call
+            contact_id = uuid.uuid4().hex
+            reply = await self.router.store.create_contact(contact_id, new, profile.region)
+            offered, agent_id = reply[0] == "offered", reply[1]
+        done = time.perf_counter()
+        anchor = self.router.store.anchor
+        if offered:
+            step.decisions += 1
+            step.latencies_ms.append((done - scheduled) * 1000)
+            pipe = self.client.pipeline(transaction=False)
+            stamp = now_ms()
+            accept: list[str | int] = ["accept", stamp, contact_id, agent_id]
+            complete: list[str | int] = ["complete", stamp, contact_id, ""]
+            await self.release_script(keys=[anchor], args=accept, client=pipe)
+            await self.release_script(keys=[anchor], args=complete, client=pipe)
+            await pipe.execute()
+        else:  # nobody free with that skill, language and region right now
+            step.unmatched += 1
+            await self.router.store.run("abandon", contact_id, "bench")
+
+    async def paced(self, rate: float, duration_s: float, start_at: float, limit: int) -> Step:
+        """Open loop: decision i starts at start + i / rate; latency counts from that time."""
+        step = Step(f"{rate:g}/s", rate)
+        total = int(rate * duration_s)
+        gate = asyncio.Semaphore(limit)
+        tasks: set[asyncio.Task[None]] = set()
+        failures: list[BaseException] = []
+
+        async def one(scheduled: float) -> None:
+            try:
+                await self.decide(step, scheduled)
+            except Exception as error:  # reported after the step, never swallowed
+                failures.append(error)
+            finally:
+                gate.release()
+
+        started = time.perf_counter() + max(0.0, start_at - time.time())
+        await asyncio.sleep(max(0.0, started - time.perf_counter()))
+        cpu = time.process_time()
+        for i in range(total):
+            scheduled = started + i / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await gate.acquire()
+            task = asyncio.create_task(one(scheduled))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        while tasks:
+            await asyncio.gather(*list(tasks))
+        step.elapsed_s = time.perf_counter() - started
+        step.cpu_s = time.process_time() - cpu
+        if failures:
+            raise RuntimeError(f"{len(failures)} decisions failed, first: {failures[0]!r}")
+        return step
+
+    async def flat_out(self, workers: int, duration_s: float, start_at: float) -> Step:
+        """Closed loop: `workers` tasks each decide again as soon as the last one is done."""
+        step = Step("flat out", None)
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        started = time.perf_counter()
+        deadline = started + duration_s
+        cpu = time.process_time()
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await self.decide(step, time.perf_counter())
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        step.elapsed_s = time.perf_counter() - started
+        step.cpu_s = time.process_time() - cpu
+        return step
+
+
+def run_share(job: dict[str, Any]) -> Step:
+    """Entry point of a load process: rebuild the world, offer this process's share."""
+    return asyncio.run(_run_share(job))
+
+
+async def _run_share(job: dict[str, Any]) -> Step:
+    configs, _, profiles = make_world(job["agents"], job["queues"], job["seed"])
+    shift = job["index"] * len(profiles) // max(job["processes"], 1)
+    profiles = profiles[shift:] + profiles[:shift]
+    client = aioredis.Redis.from_url(
+        job["url"], decode_responses=True, max_connections=job["connections"]
+    )
+    try:
+        load = Load(client, configs, job["script"], profiles, job["decision"] == "router")
+        if job["kind"] == "paced":
+            return await load.paced(job["rate"], job["duration_s"], job["start_at"], job["limit"])
+        return await load.flat_out(job["workers"], job["duration_s"], job["start_at"])
+    finally:
+        await client.aclose()
+
+
+async def setup(client: aioredis.Redis, args: argparse.Namespace) -> None:
+    configs, people, _ = make_world(args.agents, args.queues, args.seed)
+    router = make_router(client, configs, args.script_text)
+    store = router.store
+    await router.publish_configuration(list(REGIONS))
+    for batch in range(0, len(people), 100):
+        chunk = people[batch : batch + 100]
+        await asyncio.gather(*(store.upsert_agent(agent) for agent in chunk))
+        await asyncio.gather(*(store.set_presence(a.agent_id, Presence.AVAILABLE) for a in chunk))
+
+
+async def evalsha_rate(url: str, duration_s: float) -> float:
+    """The ceiling: sequential round trips of a trivial script from one client."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        trivial = client.register_script("return 1")
+        await trivial()
+        count = 0
+        started = time.perf_counter()
+        while time.perf_counter() < started + duration_s:
+            for _ in range(100):
+                await trivial()
+            count += 100
+        return count / (time.perf_counter() - started)
+    finally:
+        await client.aclose()
+
+
+async def command_costs(url: str, args: argparse.Namespace, count: int = 300) -> dict[str, float]:
+    """Server time and Redis calls per script command, one decision at a time (no contention)."""
+    configs, _, profiles = make_world(args.agents, args.queues, args.seed + 1)
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    router = make_router(client, configs, args.script_text)
+    store = router.store
+
+    async def snapshot() -> tuple[int, int, int, int]:
+        stats = await server_usec(url)
+        evalsha = stats.get("evalsha", (0, 0))
+        inner = sum(
+            calls
+            for name, (calls, _) in stats.items()
+            if name not in ("evalsha", "info", "cpu:main")
+        )
+        return evalsha[1], evalsha[0], inner, stats["cpu:main"][1]
+
+    costs: dict[str, float] = {}
+    try:
+        made: list[tuple[str, str]] = []
+        marks = [await snapshot()]
+        for i in range(count):
+            p = profiles[i]
+            new = NewContact(Channel.VOICE, p.queue, p.language, region=p.region)
+            reply = await store.create_contact(f"probe-{i}", new, p.region)
+            made.append((f"probe-{i}", str(reply[1])))
+        marks.append(await snapshot())
+        for contact_id, agent_id in made:
+            if agent_id:
+                await store.run("accept", contact_id, agent_id)
+        marks.append(await snapshot())
+        for contact_id, agent_id in made:
+            await store.run("complete" if agent_id else "abandon", contact_id, "")
+        marks.append(await snapshot())
+    finally:
+        await client.aclose()
+    for name, (a, b) in zip(
+        ("create", "accept", "complete"), itertools.pairwise(marks), strict=True
+    ):
+        calls = max(b[1] - a[1], 1)
+        costs[f"{name}_us"] = round((b[0] - a[0]) / calls, 1)
+        costs[f"{name}_redis_calls"] = round((b[2] - a[2]) / calls, 1)
+        costs[f"{name}_cpu_us"] = round((b[3] - a[3]) / calls, 1)
+    return costs
+
+
+async def server_usec(url: str) -> dict[str, tuple[int, int]]:
+    """Calls and microseconds per command from INFO commandstats, and under `cpu:main`
+    the CPU microseconds of the server's main thread, which a busy neighbour does not
+    inflate the way it inflates wall-clock timings."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        stats = await client.info("commandstats")
+        cpu = await client.info("cpu")
+    finally:
+        await client.aclose()
+    figures = {
+        name.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+        for name, v in stats.items()
+        if isinstance(v, dict)
+    }
+    main = ("used_cpu_user_main_thread", "used_cpu_sys_main_thread")
+    if not all(key in cpu for key in main):
+        main = ("used_cpu_user", "used_cpu_sys")
+    figures["cpu:main"] = (0, int(sum(float(cpu[key]) for key in main) * 1e6))
+    return figures
+
+
+def offer_load(
+    pool: ProcessPoolExecutor, args: argparse.Namespace, url: str, kind: str, amount: float
+) -> Step:
+    """Split one step over the processes; they start together one second from now."""
+    start_at = time.time() + 1.0
+    jobs = [
+        {
+            "url": url,
+            "agents": args.agents,
+            "queues": args.queues,
+            "seed": args.seed,
+            "script": args.script_text,
+            "decision": args.decision,
+            "index": index,
+            "processes": args.processes,
+            "kind": kind,
+            "rate": amount / args.processes,
+            "workers": max(1, int(amount) // args.processes),
+            "duration_s": args.step_s if kind == "paced" else args.flat_s,
+            "start_at": start_at,
+            "limit": args.max_in_flight,
+            "connections": (args.max_in_flight if kind == "paced" else int(amount)) + 8,
+        }
+        for index in range(args.processes)
+    ]
+    total = Step(
+        f"{amount:g}/s" if kind == "paced" else "flat out", amount if kind == "paced" else None
+    )
+    for share in pool.map(run_share, jobs):
+        total.merge(share)
+    return total
+
+
+async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor) -> dict[str, Any]:
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        await setup(client, args)
+    finally:
+        await client.aclose()
+    loop = asyncio.get_running_loop()
+    print(
+        f"{args.agents} agents in {len(REGIONS)} regions, {args.queues} queues, "
+        f"{len(LANGUAGES)} languages; load from {args.processes} process(es), "
+        f"{args.workers} workers flat out; decision = {args.decision}; "
+        f"script {args.script or 'router/routing.lua'}"
+    )
+    args.flat_s, flat_s = 1.0, args.flat_s  # warm-up: processes, connections, script cache
+    await loop.run_in_executor(None, offer_load, pool, args, url, "flat", args.workers)
+    args.flat_s = flat_s
+    evalsha_before = await evalsha_rate(url, args.evalsha_s)
+    print(f"bare EVALSHA 'return 1', sequential, one client: {evalsha_before:8.0f}/s")
+    steps: list[Step] = []
+    for rate in args.rates:
+        steps.append(await loop.run_in_executor(None, offer_load, pool, args, url, "paced", rate))
+        print(steps[-1].line(), flush=True)
+    # Flat out: the best of a few rounds, since this box is shared and a neighbour's
+    # burst can halve one round; each round keeps its own server-time profile.
+    rounds: list[tuple[Step, dict[str, tuple[int, int]], dict[str, tuple[int, int]]]] = []
+    for _ in range(args.flat_rounds):
+        before = await server_usec(url)
+        flat = await loop.run_in_executor(None, offer_load, pool, args, url, "flat", args.workers)
+        rounds.append((flat, before, await server_usec(url)))
+        print(flat.line(), flush=True)
+    flat, before, after = max(rounds, key=lambda r: r[0].decisions_per_s)
+    steps.append(flat)
+    evalsha_after = await evalsha_rate(url, args.evalsha_s)
+    print(f"bare EVALSHA 'return 1', sequential, one client: {evalsha_after:8.0f}/s (after)")
+
+    evalsha = max(evalsha_before, evalsha_after)
+    costs = await command_costs(url, args)
+    print(
+        "one decision at a time, per script call: server time / server CPU (Redis calls "
+        "inside): "
+        + ", ".join(
+            f"{name} {costs[name + '_us']:.0f} / {costs[name + '_cpu_us']:.0f} us "
+            f"({costs[name + '_redis_calls']:.0f})"
+            for name in ("create", "accept", "complete")
+        )
+    )
+    profile = where_time_goes(flat, before, after, args.processes)
+    for line in profile["lines"]:
+        print(line)
+    at_1000 = next((s for s in steps if s.offered_per_s == 1000), steps[0])
+    ratio = flat.decisions_per_s / evalsha if evalsha else 0.0
+    p99 = percentile(at_1000.latencies_ms, 99)
+    print(
+        f"flat out / EVALSHA ceiling = {ratio:.2f} (target >= 0.5: "
+        f"{'met' if ratio >= 0.5 else 'MISSED'}); p99 at {at_1000.name} = {p99:.2f} ms "
+        f"(target < 10 ms: {'met' if p99 < 10 else 'MISSED'})"
+    )
+    return {
+        "decisions_per_s": round(flat.decisions_per_s, 1),
+        "evalsha_per_s": round(evalsha, 1),
+        "p50_ms": round(percentile(at_1000.latencies_ms, 50), 3),
+        "p99_ms": round(p99, 3),
+        "ratio": round(ratio, 3),
+        "steps": {
+            s.name: {
+                "decisions_per_s": round(s.decisions_per_s, 1),
+                "p50_ms": round(percentile(s.latencies_ms, 50), 3),
+                "p99_ms": round(percentile(s.latencies_ms, 99), 3),
+                "unmatched": s.unmatched,
+            }
+            for s in steps
+        },
+        "server_us_per_decision": profile["server_us"],
+        "lua_us_per_decision": profile["lua_us"],
+        "client_cpu_us_per_decision": profile["client_us"],
+        "server_cpu_us_per_decision": profile["server_cpu_us"],
+        **costs,
+        "processes": args.processes,
+        "decision": args.decision,
+        "script": str(args.script or "router/routing.lua"),
+    }
+
+
+def where_time_goes(
+    flat: Step,
+    before: dict[str, tuple[int, int]],
+    after: dict[str, tuple[int, int]],
+    processes: int,
+) -> dict[str, Any]:
+    """Split the flat-out time per decision into server time (scripts, reads) and client CPU."""
+    decisions = max(flat.decisions, 1)
+
+    def spent(name: str) -> tuple[int, int]:
+        now, then = after.get(name, (0, 0)), before.get(name, (0, 0))
+        return now[0] - then[0], now[1] - then[1]
+
+    # Valkey counts a script's inner commands both on their own lines and inside EVALSHA.
+    evalsha_calls, evalsha_us = spent("evalsha")
+    inner_us = sum(spent(name)[1] for name in after if name not in ("evalsha", "info", "cpu:main"))
+    hgetall_calls, hgetall_us = spent("hgetall")
+    lines = [
+        "where the time goes, per flat-out decision (create + read back + release):",
+        f"  server: {evalsha_calls / decisions:.2f} script calls, {evalsha_us / decisions:7.1f} us "
+        f"in scripts, of which {inner_us / decisions:6.1f} us in the Redis commands they make "
+        f"(HGETALL alone: {hgetall_calls / decisions:.1f} calls, {hgetall_us / decisions:.1f} us), "
+        "the rest in Lua itself",
+    ]
+    server_us = evalsha_us / decisions
+    wall_us = flat.elapsed_s * 1e6 / decisions
+    client_us = flat.cpu_s * 1e6 / decisions
+    lines.append(
+        f"  server scripts {server_us:7.1f} us, client (Python) CPU {client_us:7.1f} us, "
+        f"wall {wall_us:7.1f} us per decision; server busy {server_us / wall_us:.0%} of wall, "
+        f"client CPU {client_us / wall_us / processes:.0%} of {processes} process(es)"
+    )
+    lua_us = max(0.0, server_us - inner_us / decisions)
+    cpu_us = spent("cpu:main")[1] / decisions
+    lines.append(
+        f"  CPU per decision: server main thread {cpu_us:7.1f} us, client {client_us:7.1f} us; "
+        f"with a core each, the server would bound this at {1e6 / max(cpu_us, 1):,.0f}/s and "
+        f"{processes} client process(es) at {processes * 1e6 / max(client_us, 1):,.0f}/s"
+    )
+    return {
+        "server_cpu_us": round(cpu_us, 1),
+        "lines": lines,
+        "server_us": round(server_us, 1),
+        "lua_us": round(lua_us, 1),
+        "client_us": round(client_us, 1),
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--queues", type=int, default=20)
+    parser.add_argument("--rates", default="250,500,1000,2000", help="offered decisions/s steps")
+    parser.add_argument("--step-s", type=float, default=4.0, help="seconds per paced step")
+    parser.add_argument("--flat-s", type=float, default=4.0, help="seconds per flat-out round")
+    parser.add_argument("--flat-rounds", type=int, default=3, help="flat-out rounds; best counts")
+    parser.add_argument("--workers", type=int, default=32, help="concurrent workers flat out")
+    parser.add_argument("--processes", type=int, default=1, help="load processes")
+    parser.add_argument("--max-in-flight", type=int, default=64, help="per process, paced steps")
+    parser.add_argument("--evalsha-s", type=float, default=2.0, help="seconds of bare EVALSHA")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--decision",
+        choices=("router", "store"),
+        default="router",
+        help="router: Router.create_contact (script + read back); store: the script call alone",
+    )
+    parser.add_argument("--script", type=Path, help="a candidate routing script to measure")
+    parser.add_argument("--redis-url", help="a Redis to use instead (it is flushed!)")
+    args = parser.parse_args(argv)
+    try:
+        args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+    except ValueError:
+        parser.error(f"--rates: expected numbers separated by commas, found {args.rates!r}")
+    if min(args.agents, args.workers, args.processes, args.flat_rounds) < 1 or args.queues < 3:
+        parser.error(
+            "--agents, --workers, --processes and --flat-rounds must be at least 1, "
+            "--queues at least 3"
+        )
+    if args.script is not None and not args.script.is_file():
+        parser.error(f"--script: no such file {args.script}")
+    args.script_text = args.script.read_text() if args.script else SCRIPT
+    return args
+
+
+async def flush(url: str) -> None:
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with redis_url(args.redis_url) as url, ProcessPoolExecutor(args.processes) as pool:
+        pool.submit(int).result()  # fork the load processes now, before any event loop runs
+        if args.redis_url:
+            asyncio.run(flush(url))
+        figures = asyncio.run(measure(args, url, pool))
+    print_json_line(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Reading and writing the CSV files of the contract (DESIGN.md, "Files").
+
+Every reader fails on the first bad cell with one line naming file, row and field,
+as `InputError`, so the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
+from scheduler.units import parse_instant
+from switchboard.errors import InputError
+
+T = TypeVar("T")
+
+FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
+REQUIREMENT_COLUMNS = ("interval_start", "queue", "required")
+AGENT_COLUMNS = ("agent_id", "region", "timezone", "skills", "languages", "min_hours", "max_hours")
+SCHEDULE_COLUMNS = ("agent_id", "start", "end", "activity")
+COVERAGE_COLUMNS = ("interval_start", "queue", "required", "scheduled")
+
+
+class _Row:
+    """One CSV row with typed accessors whose errors name file, row and field."""
+
+    def __init__(self, path: Path, number: int, values: dict[str, str]) -> None:
+        self.path, self.line, self.values = path, number, values
+
+    def fail(self, name: str, expected: str, found: str) -> InputError:
+        return InputError(
+            f"{self.path}: row {self.line}: field {name}: expected {expected}, found {found!r}"
+        )
+
+    def text(self, name: str, allow_empty: bool = False) -> str:
+        value = (self.values.get(name) or "").strip()
+        if not value and not allow_empty:
+            raise self.fail(name, "a value", value)
+        return value
+
+    def instant(self, name: str) -> datetime:
+        value = self.text(name)
+        try:
+            return parse_instant(value)
+        except ValueError:
+            raise self.fail(name, "ISO 8601 time with offset", value) from None
+
+    def number(self, name: str, minimum: float = 0.0) -> float:
+        value = self.text(name)
+        try:
+            result = float(value)
+        except ValueError:
+            raise self.fail(name, "a number", value) from None
+        if not math.isfinite(result) or result < minimum:
+            raise self.fail(name, f"a number >= {minimum:g}", value)
+        return result
+
+
+def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
+    """Rows of a CSV file after checking its header; row numbers count the header as row 1."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [name for name in columns if name not in header]
+        if missing:
+            raise InputError(
+                f"{path}: row 1: header: expected columns {','.join(columns)}, "
+                f"missing {','.join(missing)}"
+            )
+        try:
+            for number, values in enumerate(reader, start=2):
+                if not any((value or "").strip() for value in values.values()):
+                    continue
+                yield _Row(path, number, values)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def _read(path: Path, columns: Iterable[str], build: Callable[[_Row], T]) -> list[T]:
+    return [build(row) for row in _rows(path, columns)]
+
+
+def read_forecast(path: Path) -> list[ForecastRow]:
+    return _read(
+        path,
+        FORECAST_COLUMNS,
+        lambda row: ForecastRow(
+            interval_start=row.instant("interval_start"),
+            queue=row.text("queue"),
+            contacts=row.number("contacts"),
+            aht_s=row.number("aht_s"),
+        ),
+    )
+
+
+def read_requirements(path: Path) -> list[Requirement]:
+    return _read(
+        path,
+        REQUIREMENT_COLUMNS,
+        lambda row: Requirement(
+            interval_start=row.instant("interval_start"),
+            queue=row.text("queue"),
+            required=row.number("required"),
+        ),
+    )
+
+
+def _split(value: str) -> frozenset[str]:
+    """`booking:4;baggage` → {booking, baggage}: proficiency does not matter for scheduling."""
+    return frozenset(
+        part.split(":", 1)[0].strip() for part in value.split(";") if part.split(":", 1)[0].strip()
+    )
+
+
+def _agent(row: _Row) -> Agent:
+    zone = row.text("timezone")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise row.fail("timezone", "an IANA time zone like Europe/Berlin", zone) from None
+    min_hours = row.number("min_hours")
+    max_hours = row.number("max_hours")
+    if max_hours < min_hours:
+        raise row.fail("max_hours", f"at least min_hours ({min_hours:g})", row.text("max_hours"))
+    skills = _split(row.text("skills"))
+    return Agent(
+        agent_id=row.text("agent_id"),
+        region=row.text("region"),
+        timezone=zone,
+        skills=skills,
+        languages=_split(row.text("languages", allow_empty=True)),
+        min_hours=min_hours,
+        max_hours=max_hours,
+    )
+
+
+def read_agents(path: Path) -> list[Agent]:
+    agents = _read(path, AGENT_COLUMNS, _agent)
+    seen: set[str] = set()
+    for number, agent in enumerate(agents, start=2):
+        if agent.agent_id in seen:
+            raise InputError(
+                f"{path}: row {number}: field agent_id: expected a unique id, "
+                f"found {agent.agent_id!r} again"
+            )
+        seen.add(agent.agent_id)
+    return agents
+
+
+def _segment(row: _Row) -> Segment:
+    start, end = row.instant("start"), row.instant("end")
+    if end <= start:
+        raise row.fail("end", "a time after start", row.text("end"))
+    return Segment(row.text("agent_id"), start, end, row.text("activity"))
+
+
+def read_schedule(path: Path) -> list[Segment]:
+    return _read(path, SCHEDULE_COLUMNS, _segment)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def _write(path: Path, columns: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def write_requirements(path: Path, rows: Iterable[Requirement]) -> None:
+    _write(
+        path,
+        REQUIREMENT_COLUMNS,
+        ((_iso(r.interval_start), r.queue, _number(r.required)) for r in rows),
+    )
+
+
+def write_agents(path: Path, agents: Iterable[Agent]) -> None:
+    _write(
+        path,
+        AGENT_COLUMNS,
+        (
+            (
+                a.agent_id,
+                a.region,
+                a.timezone,
+                ";".join(sorted(a.skills)),
+                ";".join(sorted(a.languages)),
+                _number(a.min_hours),
+                _number(a.max_hours),
+            )
+            for a in agents
+        ),
+    )
+
+
+def write_schedule(path: Path, segments: Iterable[Segment]) -> None:
+    _write(
+        path,
+        SCHEDULE_COLUMNS,
+        ((s.agent_id, _iso(s.start), _iso(s.end), s.activity) for s in segments),
+    )
+
+
+def write_coverage(path: Path, rows: Iterable[CoverageRow]) -> None:
+    _write(
+        path,
+        COVERAGE_COLUMNS,
+        ((_iso(r.interval_start), r.queue, _number(r.required), r.scheduled) for r in rows),
+    )

@@ -1,0 +1,139 @@
+"""Exports for people: an iCalendar file per agent and an HTML coverage report.
+
+The .ics files follow RFC 5545 (one VEVENT per shift, breaks listed in the
+description) so agents can subscribe in any calendar. The report draws required vs
+scheduled per queue with matplotlib as inline SVG: one self-contained file.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scheduler.model import BREAK_ACTIVITIES, CoverageRow, Segment, SolveReport
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 lines are at most 75 octets; longer ones continue after CRLF and a space."""
+    out, current = [], ""
+    for char in line:
+        if len((current + char).encode()) > 75:
+            out.append(current)
+            current = " "
+        current += char
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def agent_calendar(agent_id: str, segments: list[Segment], created: datetime) -> str:
+    """One VCALENDAR with a VEVENT per shift (contiguous segments) of one agent."""
+    rows = sorted((s for s in segments if s.agent_id == agent_id), key=lambda s: s.start)
+    shifts: list[list[Segment]] = []
+    for segment in rows:
+        if shifts and segment.start <= shifts[-1][-1].end:
+            shifts[-1].append(segment)
+        else:
+            shifts.append([segment])
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Switchboard//Scheduler//EN",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:{_escape(f'Shifts of {agent_id}')}",
+    ]
+    for shift in shifts:
+        queues = sorted({s.activity for s in shift if s.activity not in BREAK_ACTIVITIES})
+        details = [
+            f"{s.start.astimezone(UTC):%H:%M}-{s.end.astimezone(UTC):%H:%M} UTC {s.activity}"
+            for s in shift
+        ]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{agent_id}-{_stamp(shift[0].start)}@switchboard",
+            f"DTSTAMP:{_stamp(created)}",
+            f"DTSTART:{_stamp(shift[0].start)}",
+            f"DTEND:{_stamp(shift[-1].end)}",
+            f"SUMMARY:{_escape('Shift: ' + ', '.join(queues))}",
+            f"DESCRIPTION:{_escape(chr(10).join(details))}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def write_calendars(directory: Path, segments: list[Segment], created: datetime) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for agent_id in sorted({s.agent_id for s in segments}):
+        path = directory / f"{agent_id}.ics"
+        path.write_text(agent_calendar(agent_id, segments, created), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _plot(queue: str, rows: list[CoverageRow]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    rows = sorted(rows, key=lambda r: r.interval_start)
+    times: Any = [r.interval_start for r in rows]
+    figure, axes = pyplot.subplots(figsize=(11, 2.8))
+    axes.step(times, [r.required for r in rows], where="post", label="required", color="#c0392b")
+    axes.step(times, [r.scheduled for r in rows], where="post", label="scheduled", color="#2471a3")
+    axes.set_title(f"{queue}: agents per interval (UTC)")
+    axes.legend(loc="upper right")
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    pyplot.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def report_html(coverage: list[CoverageRow], report: SolveReport, problems: list[str]) -> str:
+    """A self-contained page: solve figures, what cannot be met, a plot and totals per queue."""
+    by_queue: dict[str, list[CoverageRow]] = defaultdict(list)
+    for row in coverage:
+        by_queue[row.queue].append(row)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Schedule report</title>",
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>",
+        "<h1>Schedule report</h1>",
+        f"<p>Solver: {html.escape(report.status)}, objective {report.objective:g}, "
+        f"bound {report.bound:g}, gap {report.gap:.2%}, {report.wall_s:.1f} s.</p>",
+    ]
+    if problems:
+        parts.append("<h2>Cannot be met</h2><ul>")
+        parts += [f"<li>{html.escape(line)}</li>" for line in problems]
+        parts.append("</ul>")
+    parts.append(
+        "<h2>Totals</h2><table><tr><th>queue</th><th>understaffed agent-intervals</th>"
+        "<th>overstaffed agent-intervals</th></tr>"
+    )
+    for queue, rows in sorted(by_queue.items()):
+        under = sum(max(0.0, r.required - r.scheduled) for r in rows)
+        over = sum(max(0.0, r.scheduled - r.required) for r in rows)
+        parts.append(
+            f"<tr><td>{html.escape(queue)}</td><td>{under:.1f}</td><td>{over:.1f}</td></tr>"
+        )
+    parts.append("</table>")
+    for queue, rows in sorted(by_queue.items()):
+        parts.append(f"<h2>{html.escape(queue)}</h2>{_plot(queue, rows)}")
+    parts.append("</body></html>")
+    return "\n".join(parts)

@@ -1,0 +1,106 @@
+"""CSV and rules readers: good files load, bad ones fail in one line naming the fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scheduler.csvfiles import read_agents, read_forecast, read_requirements, read_schedule
+from scheduler.rules import check_grid, load_rules
+from switchboard.errors import ConfigError, InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_agents_skills_drop_proficiency(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "agents.csv",
+        "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+        "A1,emea,Europe/Berlin,booking:4;baggage:2,de;en,20,40\n",
+    )
+    [agent] = read_agents(path)
+    assert agent.skills == {"booking", "baggage"}
+    assert agent.languages == {"de", "en"}
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("A1,emea,Mars/Base,sales,en,0,40", "row 2: field timezone: expected an IANA time zone"),
+        ("A1,emea,UTC,sales,en,zero,40", "row 2: field min_hours: expected a number"),
+        ("A1,emea,UTC,sales,en,40,20", "row 2: field max_hours: expected at least min_hours"),
+        ("A1,emea,UTC,,en,0,40", "row 2: field skills: expected a value"),
+    ],
+)
+def test_bad_agent_rows(tmp_path: Path, row: str, message: str) -> None:
+    path = write(
+        tmp_path / "agents.csv",
+        f"agent_id,region,timezone,skills,languages,min_hours,max_hours\n{row}\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_agents(path)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_requirement_time_needs_an_offset(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "req.csv",
+        "interval_start,queue,required\n"
+        "2024-03-04T08:00:00+00:00,sales,2\n"
+        "2024-03-04T08:30:00,sales,2\n",
+    )
+    with pytest.raises(InputError, match="row 3: field interval_start: expected ISO 8601"):
+        read_requirements(path)
+
+
+def test_missing_columns_and_files(tmp_path: Path) -> None:
+    path = write(tmp_path / "forecast.csv", "interval_start,queue\n")
+    with pytest.raises(InputError, match="missing contacts,aht_s"):
+        read_forecast(path)
+    with pytest.raises(InputError, match="no such file"):
+        read_schedule(tmp_path / "absent.csv")
+
+
+def test_schedule_end_after_start(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "schedule.csv",
+        "agent_id,start,end,activity\n"
+        "A1,2024-03-04T09:00:00+00:00,2024-03-04T08:00:00+00:00,sales\n",
+    )
+    with pytest.raises(InputError, match="row 2: field end: expected a time after start"):
+        read_schedule(path)
+
+
+def test_example_rules_load() -> None:
+    rules = load_rules(ROOT / "config" / "rules-example.toml")
+    assert rules.queue_rule("billing_de").language == "de"
+    assert rules.breaks[0].activity == "lunch" and not rules.breaks[0].paid
+    assert rules.wishes("A001").prefer == "early"
+
+
+def test_bad_rules_list_every_fault(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "rules.toml",
+        '[shifts]\nlengths = ["8 hours"]\nmax_consecutive_days = 0\n[[breaks]]\nactivity = "nap"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    text = str(caught.value)
+    assert "shifts.lengths" in text
+    assert "shifts.max_consecutive_days: expected an integer >= 1, found 0" in text
+    assert "breaks[0].activity: expected one of break, lunch" in text
+
+
+def test_lengths_must_fit_the_interval(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    path = write(tmp_path / "rules.toml", '[shifts]\nlengths = ["8h15m"]\n')
+    with pytest.raises(ConfigError, match="multiple of the 0:30:00 interval"):
+        check_grid(load_rules(path), timedelta(minutes=30), str(path))

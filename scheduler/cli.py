@@ -8,16 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from scheduler import csvfiles, exports
-from scheduler.assign import coverage
 from scheduler.checker import check
 from scheduler.model import Requirement, Rules, Segment
 from scheduler.patterns import Horizon
 from scheduler.rules import check_grid, load_rules
-from scheduler.service import infer_interval, make_requirements, make_schedule
-from scheduler.solver import SolveOptions
 from scheduler.units import parse_duration
 from switchboard.cli import CommandRegistry
 from switchboard.errors import InputError
+
+# OR-Tools (and pandas behind it) load in about half a second: the modules that need
+# it are imported inside the handlers, so that `switchboard serve` and every other
+# command do not pay for it.
 
 
 def _duration(flag: str, text: str | None) -> timedelta | None:
@@ -40,6 +41,8 @@ def _fraction(flag: str, value: float, low: float, high: float, open_high: bool 
 
 
 def _staffing(args: argparse.Namespace) -> int:
+    from scheduler.service import make_requirements
+
     forecast = csvfiles.read_forecast(Path(args.forecast))
     if args.shrinkage != 0:
         _fraction("--shrinkage", args.shrinkage, 0, 1, open_high=True)
@@ -71,6 +74,9 @@ def _progress(wall: float, objective: float, bound: float) -> None:
 
 
 def _schedule(args: argparse.Namespace) -> int:
+    from scheduler.service import infer_interval, make_schedule
+    from scheduler.solver import SolveOptions
+
     missing = [
         flag
         for flag, value in (
@@ -165,6 +171,9 @@ def _check(args: argparse.Namespace) -> int:
 
 def _coverage_summary(segments: list[Segment], requirements: list[Requirement]) -> None:
     """Under- and overstaffing per queue of a checked schedule (information, not violations)."""
+    from scheduler.assign import coverage
+    from scheduler.service import infer_interval
+
     if not requirements:
         return
     first = min(r.interval_start for r in requirements).astimezone(UTC)

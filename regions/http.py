@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -16,8 +17,8 @@ REGIONS = web.AppKey("regions", list)
 routes = web.RouteTableDef()
 
 
-@routes.get("/api/v1/regions")
-async def list_regions(request: web.Request) -> web.Response:
+async def regions_overview(request: web.Request) -> list[dict[str, Any]]:
+    """Each region: local time and UTC offset, business hours, open, healthy, its nodes."""
     now = dt.datetime.now(dt.UTC)
     nodes = await request.app[MEMBERSHIP].nodes()
     body = []
@@ -33,17 +34,22 @@ async def list_regions(request: web.Request) -> web.Response:
             for info, alive in nodes
             if info.region == region.name
         ]
+        local = now.astimezone(ZoneInfo(region.timezone))
         body.append(
             {
                 "region": region.name,
                 "timezone": region.timezone,
-                "local_time": now.astimezone(ZoneInfo(region.timezone)).isoformat(
-                    timespec="seconds"
-                ),
+                "local_time": local.isoformat(timespec="seconds"),
+                "utc_offset_min": int((local.utcoffset() or dt.timedelta()).total_seconds() // 60),
                 "business_hours": {"open": region.open, "close": region.close},
                 "open": is_open(region, now),
                 "healthy": any(member["healthy"] for member in members),
                 "nodes": members,
             }
         )
-    return web.json_response({"regions": body})
+    return body
+
+
+@routes.get("/api/v1/regions")
+async def list_regions(request: web.Request) -> web.Response:
+    return web.json_response({"regions": await regions_overview(request)})

@@ -21,11 +21,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from regions.http import MEMBERSHIP, REGIONS, is_open
+from regions.http import MEMBERSHIP, regions_overview
 from router.auth import Principal
 from router.http import HUB, ROUTER, day_start_ms, figures_json
 from router.model import Role
@@ -151,37 +150,6 @@ async def _adoptions(request: web.Request) -> list[dict[str, Any]]:
     return list(await read()) if read is not None else []
 
 
-async def _regions(request: web.Request) -> list[dict[str, Any]]:
-    now = dt.datetime.now(dt.UTC)
-    nodes = await request.app[MEMBERSHIP].nodes()
-    body = []
-    for region in request.app[REGIONS]:
-        members = [
-            {
-                "node_id": info.node_id,
-                "healthy": alive,
-                "last_seen_s": round(info.age_s, 1),
-            }
-            for info, alive in nodes
-            if info.region == region.name
-        ]
-        zone = ZoneInfo(region.timezone)
-        body.append(
-            {
-                "region": region.name,
-                "timezone": region.timezone,
-                "local_time": now.astimezone(zone).isoformat(timespec="seconds"),
-                "utc_offset_min": int(
-                    (now.astimezone(zone).utcoffset() or dt.timedelta()).total_seconds() // 60
-                ),
-                "open": is_open(region, now),
-                "healthy": any(member["healthy"] for member in members),
-                "nodes": members,
-            }
-        )
-    return body
-
-
 class TodayRecords:
     """Records of contacts that ended today, read from the stream incrementally.
 
@@ -266,7 +234,7 @@ async def snapshot(request: web.Request) -> dict[str, Any]:
             Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
         )
         queues.append(status)
-    regions = await _regions(request)
+    regions = await regions_overview(request)
     today = _TODAY.setdefault(router.store, TodayRecords())
     records = await today.refresh(router.store, start)
     per_region = region_queue_figures(

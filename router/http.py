@@ -18,8 +18,8 @@ from router.chat import ChatLog
 from router.events import EventHub
 from router.model import Agent, Channel, Contact, NewContact, Presence, Role
 from router.privacy import AuditLog
-from router.service import QueueStatus, Router, RoutingError
-from router.store import UnknownAgent, UnknownContact, now_ms
+from router.service import QueueStatus, Router
+from router.store import now_ms
 from switchboard.httputil import (
     USERS,
     BadField,
@@ -114,30 +114,12 @@ def day_start_ms() -> int:
     return int(today.timestamp() * 1000)
 
 
-async def _contact_or_404(router: Router, contact_id: str) -> Contact:
-    try:
-        return await router.get_contact(contact_id)
-    except UnknownContact:
-        raise not_found(f"no contact {contact_id}") from None
-
-
-async def _agent_or_404(router: Router, agent_id: str) -> Agent:
-    try:
-        return await router.get_agent(agent_id)
-    except UnknownAgent:
-        raise not_found(f"no agent {agent_id}") from None
-
-
 async def _audit(request: web.Request, principal: Principal, action: str, contact_id: str) -> None:
     """Staff reading a customer's contact or transcript leaves a trace (privacy)."""
     store = request.app[ROUTER].store
     await AuditLog(store.client, store.prefix).append(
         principal.user_id, action, contact_id=contact_id
     )
-
-
-def _conflict(failure: RoutingError) -> web.Response:
-    return error(409, "conflict", str(failure))
 
 
 # -- agents -------------------------------------------------------------------------
@@ -163,7 +145,7 @@ async def login(request: web.Request) -> web.Response:
     token = await request.app[USERS].issue_token(principal)
     response: dict[str, Any] = {"token": token, "role": principal.role.value}
     if principal.role == Role.AGENT or sip_uri or channels:
-        agent = await _agent_or_404(request.app[ROUTER], agent_id)
+        agent = await request.app[ROUTER].get_agent(agent_id)
         agent = await request.app[ROUTER].login(agent_id, sip_uri, channels)
         response["agent"] = agent_json(agent)
     return web.json_response(response)
@@ -179,7 +161,7 @@ async def set_state(request: web.Request) -> web.Response:
     state = field(body, "state", str, choices=tuple(p.value for p in Presence))
     reason = field(body, "reason", str, required=False, default="")
     router = request.app[ROUTER]
-    await _agent_or_404(router, agent_id)
+    await router.get_agent(agent_id)
     agent = await router.set_presence(agent_id, Presence(state), reason)
     return web.json_response(agent_json(agent))
 
@@ -199,7 +181,7 @@ async def get_agent(request: web.Request) -> web.Response:
     agent_id = request.match_info["agent_id"]
     if not (principal.may_read_all or principal.user_id == agent_id):
         raise forbidden("agents see only themselves")
-    return web.json_response(agent_json(await _agent_or_404(request.app[ROUTER], agent_id)))
+    return web.json_response(agent_json(await request.app[ROUTER].get_agent(agent_id)))
 
 
 @routes.get("/api/v1/agents/{agent_id}/events")
@@ -309,7 +291,7 @@ async def _reader(request: web.Request, contact_id: str) -> tuple[Principal | No
 @routes.get("/api/v1/contacts/{contact_id}")
 async def get_contact(request: web.Request) -> web.Response:
     contact_id = request.match_info["contact_id"]
-    contact = await _contact_or_404(request.app[ROUTER], contact_id)
+    contact = await request.app[ROUTER].get_contact(contact_id)
     principal, _ = await _reader(request, contact_id)
     if principal and not (principal.may_read_all or principal.user_id == contact.agent_id):
         raise forbidden("agents read only their own contacts")
@@ -321,7 +303,7 @@ async def get_contact(request: web.Request) -> web.Response:
 async def _agent_action(request: web.Request) -> tuple[Router, Contact, str]:
     principal = await require_principal(request)
     router = request.app[ROUTER]
-    contact = await _contact_or_404(router, request.match_info["contact_id"])
+    contact = await router.get_contact(request.match_info["contact_id"])
     if not contact.agent_id or not principal.may_act_for(contact.agent_id):
         raise forbidden("only the agent the contact is offered to may do that")
     return router, contact, contact.agent_id
@@ -330,31 +312,21 @@ async def _agent_action(request: web.Request) -> tuple[Router, Contact, str]:
 @routes.post("/api/v1/contacts/{contact_id}/accept")
 async def accept(request: web.Request) -> web.Response:
     router, contact, agent_id = await _agent_action(request)
-    try:
-        contact = await router.accept(contact.contact_id, agent_id)
-    except RoutingError as failure:
-        return _conflict(failure)
-    return web.json_response(contact_json(contact))
+    return web.json_response(contact_json(await router.accept(contact.contact_id, agent_id)))
 
 
 @routes.post("/api/v1/contacts/{contact_id}/decline")
 async def decline(request: web.Request) -> web.Response:
     router, contact, agent_id = await _agent_action(request)
-    try:
-        contact = await router.decline(contact.contact_id, agent_id, "declined")
-    except RoutingError as failure:
-        return _conflict(failure)
-    return web.json_response(contact_json(contact))
+    return web.json_response(
+        contact_json(await router.decline(contact.contact_id, agent_id, "declined"))
+    )
 
 
 @routes.post("/api/v1/contacts/{contact_id}/complete")
 async def complete(request: web.Request) -> web.Response:
     router, contact, agent_id = await _agent_action(request)
-    try:
-        contact = await router.complete(contact.contact_id, agent_id)
-    except RoutingError as failure:
-        return _conflict(failure)
-    return web.json_response(contact_json(contact))
+    return web.json_response(contact_json(await router.complete(contact.contact_id, agent_id)))
 
 
 @routes.post("/api/v1/contacts/{contact_id}/abandon")
@@ -362,20 +334,16 @@ async def abandon(request: web.Request) -> web.Response:
     """The customer closes the chat before (or while) being served."""
     contact_id = request.match_info["contact_id"]
     router = request.app[ROUTER]
-    await _contact_or_404(router, contact_id)
+    await router.get_contact(contact_id)
     await _reader(request, contact_id)
-    try:
-        contact = await router.abandon(contact_id, "customer_left")
-    except RoutingError as failure:
-        return _conflict(failure)
-    return web.json_response(contact_json(contact))
+    return web.json_response(contact_json(await router.abandon(contact_id, "customer_left")))
 
 
 @routes.post("/api/v1/contacts/{contact_id}/messages")
 async def post_message(request: web.Request) -> web.Response:
     contact_id = request.match_info["contact_id"]
     router = request.app[ROUTER]
-    contact = await _contact_or_404(router, contact_id)
+    contact = await router.get_contact(contact_id)
     principal, is_customer = await _reader(request, contact_id)
     body = await json_body(request)
     text = field(body, "text", str)
@@ -398,7 +366,7 @@ async def post_message(request: web.Request) -> web.Response:
 @routes.get("/api/v1/contacts/{contact_id}/messages")
 async def list_messages(request: web.Request) -> web.Response:
     contact_id = request.match_info["contact_id"]
-    await _contact_or_404(request.app[ROUTER], contact_id)
+    await request.app[ROUTER].get_contact(contact_id)
     principal, _ = await _reader(request, contact_id)
     if principal is not None:
         await _audit(request, principal, "chat.read", contact_id)
@@ -410,7 +378,7 @@ async def list_messages(request: web.Request) -> web.Response:
 async def contact_events(request: web.Request) -> web.WebSocketResponse:
     """The customer's side of a chat: messages and the contact's end."""
     contact_id = request.match_info["contact_id"]
-    await _contact_or_404(request.app[ROUTER], contact_id)
+    await request.app[ROUTER].get_contact(contact_id)
     await _reader(request, contact_id)
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)

@@ -14,7 +14,12 @@ from router.metrics import render
 from router.service import Router
 from router.store import now_ms
 from switchboard import openapi
-from switchboard.httputil import USERS, error, redis_outage_middleware
+from switchboard.httputil import (
+    USERS,
+    domain_error_middleware,
+    error,
+    redis_outage_middleware,
+)
 
 NODE_ID = web.AppKey("node_id", str)
 
@@ -49,7 +54,7 @@ def build_app(
     node_id: str,
     extra_routes: list[Any] | None = None,
 ) -> web.Application:
-    app = web.Application(middlewares=[redis_outage_middleware])
+    app = web.Application(middlewares=[redis_outage_middleware, domain_error_middleware])
     app[router_http.ROUTER] = router
     app[router_http.HUB] = hub
     app[router_http.CHAT] = chat

@@ -10,6 +10,8 @@ import redis.exceptions
 from aiohttp import web
 
 from router.auth import Principal, UserStore
+from router.service import RoutingError
+from router.store import UnknownAgent, UnknownContact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -120,6 +122,17 @@ def not_found(message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(
         text=_json({"error": "not_found", "message": message}), content_type="application/json"
     )
+
+
+@web.middleware
+async def domain_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Unknown ids answer 404; a request the contact's state does not allow answers 409."""
+    try:
+        return await handler(request)
+    except (UnknownContact, UnknownAgent) as failure:
+        return error(404, "not_found", f"no such {type(failure).__name__[7:].lower()}: {failure}")
+    except RoutingError as failure:
+        return error(409, "conflict", str(failure))
 
 
 @web.middleware

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import aiohttp
 
-from regions.node import Node
 from router.model import Agent, Presence
-from switchboard.settings import RedisConfig, load_settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.nodes import ROOT, new_chat, running_node
 
 
 async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path: Path) -> None:
@@ -28,28 +24,16 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
     )
     config = tmp_path / "regions.toml"
     config.write_text(text)
-    settings = load_settings(config, region="asia-east", node_id="asia-1")
-    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings)
-    await node.start()
-    try:
-        await node.store.upsert_agent(Agent("li", "asia-east", {"booking": 4}, ["en", "fr"]))
+    async with running_node(
+        redis_url,
+        config,
+        region="asia-east",
+        node_id="asia-1",
+        agents=[Agent("li", "asia-east", {"booking": 4}, ["en", "fr"])],
+    ) as node:
         await node.router.set_presence("li", Presence.AVAILABLE)
         await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
         async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
-            response = await http.post(
-                "/api/v1/contacts",
-                json={
-                    "channel": "chat",
-                    "queue": "booking",
-                    "language": "fr",
-                    "customer": {"id": "c"},
-                    "region": "europe-west",
-                },
-            )
-            body = await response.json()
-        assert response.status == 201
-        assert body["region"] == "asia-east" and body["agent_id"] == "li"
-        assert "home region europe-west closed" in body["placement"]
-    finally:
-        await node.stop()
+            body = await new_chat(http, language="fr", customer="c", region="europe-west")
+    assert body["region"] == "asia-east" and body["agent_id"] == "li"
+    assert "home region europe-west closed" in body["placement"]

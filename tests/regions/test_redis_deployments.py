@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
-from router.model import Agent, Channel, ContactState, NewContact, Presence
+from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedCluster
 from switchboard.redisconn import connect
+from tests.nodes import login, new_chat, running_node
 from tests.router.conftest import QUEUES
 
 
@@ -49,52 +52,24 @@ async def test_routing_on_a_three_master_cluster(cluster: EmbeddedCluster) -> No
 
 
 async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> None:
-    import asyncio
-    import dataclasses
-
-    import aiohttp
-
-    from regions.node import Node
-    from router.auth import UserStore
-    from router.model import Role
-    from switchboard.settings import RedisConfig, load_settings
-
-    root = Path(__file__).resolve().parents[2]
-    settings = load_settings(root / "config" / "default.toml")
-    node = Node(
-        dataclasses.replace(settings, redis=RedisConfig(url=cluster.url), http_port=0), voice=False
-    )
-    await node.start()
-    try:
-        await UserStore(node.client).add("ana", Role.AGENT, "ana-secret-1")
-        await node.store.upsert_agent(Agent("ana", "default", {"booking": 4}, ["en"]))
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
-            login = await http.post(
-                "/api/v1/agents/login", json={"agent_id": "ana", "password": "ana-secret-1"}
-            )
-            headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
-            async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:
-                await asyncio.sleep(0.2)
-                await http.put(
-                    "/api/v1/agents/ana/state", json={"state": "available"}, headers=headers
-                )
-                created = await http.post(
-                    "/api/v1/contacts",
-                    json={
-                        "channel": "chat",
-                        "queue": "booking",
-                        "language": "en",
-                        "customer": {"id": "c"},
-                    },
-                )
-                contact_id = (await created.json())["contact_id"]
-                for _ in range(10):
-                    event = await asyncio.wait_for(socket.receive_json(), 5)
-                    if event["type"] == "offer":
-                        break
-                assert event["type"] == "offer" and event["contact_id"] == contact_id
-    finally:
-        await node.stop()
+    async with (
+        running_node(
+            cluster.url,
+            users=[("ana", Role.AGENT, "ana-secret-1")],
+            agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+        ) as node,
+        aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http,
+    ):
+        headers = await login(http, "ana", "ana-secret-1")
+        async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:
+            await asyncio.sleep(0.2)
+            await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=headers)
+            contact_id = (await new_chat(http))["contact_id"]
+            for _ in range(10):
+                event = await asyncio.wait_for(socket.receive_json(), 5)
+                if event["type"] == "offer":
+                    break
+            assert event["type"] == "offer" and event["contact_id"] == contact_id
 
 
 async def test_routing_through_a_sentinel_url(private_redis, tmp_path: Path) -> None:

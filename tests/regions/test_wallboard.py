@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,70 +11,29 @@ from typing import Any
 import aiohttp
 import pytest
 
-import regions.node
 from regions import wallboard
 from regions.node import Node
-from router import survey
-from router.auth import UserStore
 from router.model import Agent, Role
 from router.privacy import AuditLog
-from switchboard.settings import RedisConfig, load_settings
+from tests.nodes import login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def with_extra_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Serve the wallboard and survey routes from a node until regions/node.py adds them."""
-    original = regions.node.build_app
-
-    def build_app(*args: Any, **kwargs: Any) -> Any:
-        app = original(*args, **kwargs)
-        paths = {resource.canonical for resource in app.router.resources()}
-        if "/wallboard" not in paths:
-            app.add_routes(wallboard.routes)
-        if "/api/v1/contacts/{contact_id}/rating" not in paths:
-            app.add_routes(survey.routes)
-        return app
-
-    monkeypatch.setattr(regions.node, "build_app", build_app)
-
-
 @pytest.fixture
-async def node(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Node]:
-    with_extra_routes(monkeypatch)
-    settings = load_settings(ROOT / "config" / "default.toml")
-    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings, voice=False)
-    await node.start()
-    users = UserStore(node.client)
-    await users.add("sup", Role.SUPERVISOR, "sup-secret-1")
-    await users.add("ana", Role.AGENT, "ana-secret-1")
-    await node.store.upsert_agent(Agent("ana", "default", {"booking": 4, "general": 3}, ["en"]))
-    yield node
-    await node.stop()
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    async with running_node(
+        redis_url,
+        users=[("sup", Role.SUPERVISOR, "sup-secret-1"), ("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4, "general": 3}, ["en"])],
+    ) as node:
+        yield node
 
 
 @pytest.fixture
 async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
         yield session
-
-
-async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
-    response = await http.post(
-        "/api/v1/agents/login", json={"agent_id": user, "password": password}
-    )
-    assert response.status == 200, await response.text()
-    return {"Authorization": f"Bearer {(await response.json())['token']}"}
-
-
-async def new_chat(http: aiohttp.ClientSession, queue: str = "booking") -> dict[str, Any]:
-    response = await http.post(
-        "/api/v1/contacts",
-        json={"channel": "chat", "queue": queue, "language": "en", "customer": {"id": "w-1"}},
-    )
-    assert response.status == 201
-    return dict(await response.json())
 
 
 async def next_snapshot(lines: aiohttp.StreamReader) -> dict[str, Any]:
@@ -108,8 +66,8 @@ async def test_snapshot_shows_waiting_agents_and_region_time(
     http: aiohttp.ClientSession,
 ) -> None:
     sup = await login(http, "sup", "sup-secret-1")
-    await new_chat(http)
-    await new_chat(http)
+    await new_chat(http, customer="w-1")
+    await new_chat(http, customer="w-1")
     body = await (await http.get("/api/v1/wallboard", headers=sup)).json()
     booking = next(q for q in body["queues"] if q["queue"] == "booking")
     assert booking["waiting"] == 2 and booking["waiting_by_region"] == {"default": 2}
@@ -127,16 +85,16 @@ async def test_region_and_queue_figures_from_todays_records(
     sup = await login(http, "sup", "sup-secret-1")
     ana = await login(http, "ana", "ana-secret-1")
     await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
-    served = await new_chat(http, "general")
+    served = await new_chat(http, queue="general", customer="w-1")
     await http.post(f"/api/v1/contacts/{served['contact_id']}/accept", headers=ana)
     await http.post(f"/api/v1/contacts/{served['contact_id']}/complete", headers=ana)
     await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
-    left = await new_chat(http, "general")
+    left = await new_chat(http, queue="general", customer="w-1")
     await http.post(
         f"/api/v1/contacts/{left['contact_id']}/abandon",
         headers={"X-Customer-Token": left["customer_token"]},
     )
-    await new_chat(http, "general")  # still waiting
+    await new_chat(http, queue="general", customer="w-1")  # still waiting
     body = await (await http.get("/api/v1/wallboard", headers=sup)).json()
     rows = {(r["region"], r["queue"]): r for r in body["by_region_and_queue"]}
     general = rows[("default", "general")]
@@ -153,7 +111,7 @@ async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSessi
         first = await next_snapshot(feed.content)
         waiting = {q["queue"]: q["waiting"] for q in first["queues"]}
         assert waiting["general"] == 0
-        await new_chat(http, "general")
+        await new_chat(http, queue="general", customer="w-1")
         # The contact itself publishes no event; an agent state change does, and the
         # stream must answer it well before its 30 s period.
         ana = await login(http, "ana", "ana-secret-1")

@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from regions.node import Node
-from router.auth import UserStore
 from router.model import Agent, Role
-from switchboard.settings import RedisConfig, load_settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from switchboard.settings import load_settings
+from tests.nodes import ROOT, login, new_chat, running_node
 
 
 @pytest.fixture(scope="module")
@@ -42,44 +39,29 @@ def translator(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 async def node(redis_url: str, translator) -> AsyncIterator[Node]:
-    settings = load_settings(ROOT / "config" / "default.toml")
     queues = [
         dataclasses.replace(q, relax_translation_after_s=0.0) if q.name == "baggage" else q
-        for q in settings.queues
+        for q in load_settings(ROOT / "config" / "default.toml").queues
     ]
-    settings = dataclasses.replace(
-        settings, redis=RedisConfig(url=redis_url), http_port=0, queues=queues
-    )
-    node = Node(settings, translator=translator, voice=False)
-    await node.start()
-    await UserStore(node.client).add("tom", Role.AGENT, "tom-secret-1")
-    await node.store.upsert_agent(Agent("tom", "default", {"baggage": 4}, ["en"]))
-    for _ in range(50):  # the pairs are published by a background task at start
-        if await node.client.scard("sb:{rt}:translation_pairs") == 2:
-            break
-        await asyncio.sleep(0.05)
-    yield node
-    await node.stop()
+    async with running_node(
+        redis_url,
+        translator=translator,
+        queues=queues,
+        users=[("tom", Role.AGENT, "tom-secret-1")],
+        agents=[Agent("tom", "default", {"baggage": 4}, ["en"])],
+    ) as node:
+        for _ in range(50):  # the pairs are published by a background task at start
+            if await node.client.scard("sb:{rt}:translation_pairs") == 2:
+                break
+            await asyncio.sleep(0.05)
+        yield node
 
 
 async def test_chat_without_a_shared_language(node: Node, translator) -> None:
     async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
-        login = await http.post(
-            "/api/v1/agents/login", json={"agent_id": "tom", "password": "tom-secret-1"}
-        )
-        tom = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        tom = await login(http, "tom", "tom-secret-1")
         await http.put("/api/v1/agents/tom/state", json={"state": "available"}, headers=tom)
-        created = await (
-            await http.post(
-                "/api/v1/contacts",
-                json={
-                    "channel": "chat",
-                    "queue": "baggage",
-                    "language": "es",
-                    "customer": {"id": "c"},
-                },
-            )
-        ).json()
+        created = await new_chat(http, queue="baggage", language="es")
         # Tom speaks only English; the translation step let him take a Spanish chat.
         assert created["state"] == "offered" and created["agent_id"] == "tom"
         assert "step=translation" in created["explanation"][-1]

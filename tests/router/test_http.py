@@ -3,50 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from regions.node import Node
-from router.auth import UserStore
 from router.model import Agent, Role
-from switchboard.settings import RedisConfig, load_settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.nodes import login, new_chat, running_node
 
 
 @pytest.fixture
 async def node(redis_url: str) -> AsyncIterator[Node]:
-    settings = load_settings(ROOT / "config" / "default.toml")
-    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings, voice=False)
-    await node.start()
-    users = UserStore(node.client)
-    await users.add("ana", Role.AGENT, "ana-secret-1")
-    await users.add("sup", Role.SUPERVISOR, "sup-secret-1")
-    await node.store.upsert_agent(
-        Agent("ana", "default", {"booking": 4, "general": 3}, ["en", "es"], {"voice": 1, "chat": 3})
-    )
-    yield node
-    await node.stop()
+    async with running_node(
+        redis_url,
+        users=[("ana", Role.AGENT, "ana-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")],
+        agents=[
+            Agent(
+                "ana",
+                "default",
+                {"booking": 4, "general": 3},
+                ["en", "es"],
+                {"voice": 1, "chat": 3},
+            )
+        ],
+    ) as node:
+        yield node
 
 
 @pytest.fixture
 async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
         yield session
-
-
-async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
-    response = await http.post(
-        "/api/v1/agents/login", json={"agent_id": user, "password": password}
-    )
-    assert response.status == 200, await response.text()
-    return {"Authorization": f"Bearer {(await response.json())['token']}"}
 
 
 async def next_event(socket: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
@@ -146,10 +135,7 @@ async def test_unauthenticated_and_wrong_password(http: aiohttp.ClientSession) -
 
 async def test_health_metrics_openapi_queues(http: aiohttp.ClientSession) -> None:
     assert (await http.get("/healthz")).status == 200
-    await http.post(
-        "/api/v1/contacts",
-        json={"channel": "chat", "queue": "baggage", "language": "en", "customer": {"id": "c-2"}},
-    )
+    await new_chat(http, queue="baggage", customer="c-2")
     metrics = await (await http.get("/metrics")).text()
     assert 'switchboard_queue_waiting{node="node-1",queue="baggage"} 1.0' in metrics
     spec = await (await http.get("/api/v1/openapi.json")).json()

@@ -38,7 +38,6 @@ import redis.asyncio as aioredis
 
 from regions.node import Node
 from router import report_cli
-from router.auth import UserStore
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
 from router.privacy import (
     AuditLog,
@@ -61,7 +60,7 @@ from router.survey import (
 )
 from switchboard import cli
 from switchboard.configfile import ConfigReader
-from switchboard.settings import RedisConfig, load_settings
+from tests.nodes import login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = int(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
@@ -459,38 +458,20 @@ async def test_retention_keeps_counts(redis_client: aioredis.Redis) -> None:
 
 
 @pytest.fixture
-async def node(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Node]:
-    from tests.regions.test_wallboard import with_extra_routes
-
-    with_extra_routes(monkeypatch)
-    settings = load_settings(ROOT / "config" / "default.toml")
-    settings = dataclasses.replace(settings, redis=RedisConfig(url=redis_url), http_port=0)
-    node = Node(settings, voice=False)
-    await node.start()
-    await UserStore(node.client).add("ana", Role.AGENT, "ana-secret-1")
-    await node.store.upsert_agent(Agent("ana", "default", {"general": 3}, ["en"]))
-    yield node
-    await node.stop()
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    async with running_node(
+        redis_url,
+        users=[("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"general": 3}, ["en"])],
+    ) as node:
+        yield node
 
 
 async def test_chat_rating_over_http(node: Node) -> None:
     async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
-        login = await http.post(
-            "/api/v1/agents/login", json={"agent_id": "ana", "password": "ana-secret-1"}
-        )
-        ana = {"Authorization": f"Bearer {(await login.json())['token']}"}
+        ana = await login(http, "ana", "ana-secret-1")
         await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
-        created = await (
-            await http.post(
-                "/api/v1/contacts",
-                json={
-                    "channel": "chat",
-                    "queue": "general",
-                    "language": "en",
-                    "customer": {"id": "c-9"},
-                },
-            )
-        ).json()
+        created = await new_chat(http, queue="general", customer="c-9")
         contact_id = created["contact_id"]
         customer = {"X-Customer-Token": created["customer_token"]}
         rate = f"/api/v1/contacts/{contact_id}/rating"

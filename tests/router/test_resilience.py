@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import aiohttp
 import redis.asyncio as aioredis
 
-from regions.node import Node
 from router.model import Agent, Channel, ContactState, NewContact, Presence
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedRedis
-from switchboard.settings import RedisConfig, load_settings
+from tests.nodes import running_node
 from tests.router.conftest import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,35 +65,31 @@ async def test_two_matchers_racing_never_double_offer(redis_url: str) -> None:
 async def test_redis_outage_gives_503_then_recovers_without_loss(
     private_redis: EmbeddedRedis,
 ) -> None:
-    settings = load_settings(ROOT / "config" / "default.toml")
-    settings = dataclasses.replace(settings, redis=RedisConfig(url=private_redis.url), http_port=0)
-    node = Node(settings, voice=False)
-    await node.start()
     chat = {"channel": "chat", "queue": "booking", "language": "en", "customer": {"id": "c"}}
-    try:
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
-            accepted = await (await http.post("/api/v1/contacts", json=chat)).json()
-            await asyncio.sleep(1.2)  # AOF is fsynced every second
-            private_redis.kill()
-            refused = await http.post("/api/v1/contacts", json=chat)
-            assert refused.status == 503 and refused.headers["Retry-After"]
-            assert (await http.get("/healthz")).status == 503
-            private_redis.start()
-            status = 0
-            for _ in range(50):  # bounded: the client reconnects by itself
-                status = (await http.get("/healthz")).status
-                if status == 200:
-                    break
-                await asyncio.sleep(0.2)
-            assert status == 200
-            contact = await (
-                await http.get(
-                    f"/api/v1/contacts/{accepted['contact_id']}",
-                    headers={"X-Customer-Token": accepted["customer_token"]},
-                )
-            ).json()
-            assert contact["state"] == "queued"
-            again = await http.post("/api/v1/contacts", json=chat)
-            assert again.status == 201
-    finally:
-        await node.stop()
+    async with (
+        running_node(private_redis.url) as node,
+        aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http,
+    ):
+        accepted = await (await http.post("/api/v1/contacts", json=chat)).json()
+        await asyncio.sleep(1.2)  # AOF is fsynced every second
+        private_redis.kill()
+        refused = await http.post("/api/v1/contacts", json=chat)
+        assert refused.status == 503 and refused.headers["Retry-After"]
+        assert (await http.get("/healthz")).status == 503
+        private_redis.start()
+        status = 0
+        for _ in range(50):  # bounded: the client reconnects by itself
+            status = (await http.get("/healthz")).status
+            if status == 200:
+                break
+            await asyncio.sleep(0.2)
+        assert status == 200
+        contact = await (
+            await http.get(
+                f"/api/v1/contacts/{accepted['contact_id']}",
+                headers={"X-Customer-Token": accepted["customer_token"]},
+            )
+        ).json()
+        assert contact["state"] == "queued"
+        again = await http.post("/api/v1/contacts", json=chat)
+        assert again.status == 201

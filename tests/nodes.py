@@ -1,0 +1,79 @@
+"""A node started in-process on the test Redis, and the HTTP steps the suites share."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from regions.node import Node
+from router.auth import UserStore
+from router.chat import TranslatorPort
+from router.model import Agent, Role
+from switchboard.settings import RedisConfig, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.asynccontextmanager
+async def running_node(
+    redis_url: str,
+    config: Path = ROOT / "config" / "default.toml",
+    *,
+    region: str | None = None,
+    node_id: str | None = None,
+    translator: TranslatorPort | None = None,
+    users: Iterable[tuple[str, Role, str]] = (),
+    agents: Iterable[Agent] = (),
+    **changes: Any,
+) -> AsyncIterator[Node]:
+    """A node without voice on a free HTTP port; `changes` replace fields of its settings."""
+    settings = load_settings(config, region=region, node_id=node_id)
+    settings = dataclasses.replace(
+        settings, redis=RedisConfig(url=redis_url), http_port=0, **changes
+    )
+    node = Node(settings, translator=translator, voice=False)
+    await node.start()
+    try:
+        for user_id, role, password in users:
+            await UserStore(node.client).add(user_id, role, password)
+        for agent in agents:
+            await node.store.upsert_agent(agent)
+        yield node
+    finally:
+        await node.stop()
+
+
+async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
+    """Log in and return the Authorization header."""
+    response = await http.post(
+        "/api/v1/agents/login", json={"agent_id": user, "password": password}
+    )
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def new_chat(
+    http: aiohttp.ClientSession,
+    queue: str = "booking",
+    language: str = "en",
+    customer: str = "c-1",
+    **extra: Any,
+) -> dict[str, Any]:
+    """Start a chat as a customer; returns the created contact with its customer token."""
+    response = await http.post(
+        "/api/v1/contacts",
+        json={
+            "channel": "chat",
+            "queue": queue,
+            "language": language,
+            "customer": {"id": customer},
+            **extra,
+        },
+    )
+    assert response.status == 201, await response.text()
+    return dict(await response.json())

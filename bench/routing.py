@@ -178,8 +178,8 @@ class Load:
             offered = contact.state == ContactState.OFFERED
         else:  # the bare decision: one script call
             contact_id = uuid.uuid4().hex
-            reply = await self.router.store.create_contact(contact_id, new, profile.region)
-            offered, agent_id = reply[0] == "offered", reply[1]
+            made = await self.router.store.create_contact(contact_id, new, profile.region)
+            offered, agent_id = made.state == ContactState.OFFERED, made.agent_id
         done = time.perf_counter()
         anchor = self.router.store.anchor
         if offered:
@@ -323,8 +323,8 @@ async def command_costs(url: str, args: argparse.Namespace, count: int = 300) ->
         for i in range(count):
             p = profiles[i]
             new = NewContact(Channel.VOICE, p.queue, p.language, region=p.region)
-            reply = await store.create_contact(f"probe-{i}", new, p.region)
-            made.append((f"probe-{i}", str(reply[1])))
+            contact = await store.create_contact(f"probe-{i}", new, p.region)
+            made.append((f"probe-{i}", contact.agent_id))
         marks.append(await snapshot())
         for contact_id, agent_id in made:
             if agent_id:

@@ -417,7 +417,8 @@ end
 
 local commands = {}
 
--- ARGV: id, then field/value pairs of the new contact. Returns {state, agent or ''}.
+-- ARGV: id, then field/value pairs of the new contact.
+-- Returns {state, agent or '', the contact's fields and values...}.
 function commands.create(argv)
   local cid = argv[3]
   local ckey = P .. 'contact:' .. cid
@@ -440,9 +441,10 @@ function commands.create(argv)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   stat(c.queue, now, 'offered')
   local matched = try_match_contact(cid, c)
-  if matched then return {'offered', matched[2]} end
-  schedule_due(cid, now, q)
-  return {'queued', ''}
+  if not matched then schedule_due(cid, now, q) end
+  -- The contact as it now stands, so that the caller needs no second round trip.
+  return {matched and 'offered' or 'queued', matched and matched[2] or '',
+    unpack(redis.call('HGETALL', ckey))}
 end
 
 -- ARGV: contact, agent.

@@ -22,7 +22,7 @@ from router.model import (
     QueueConfig,
 )
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s, occupancy
-from router.store import RoutingStore, UnknownAgent, UnknownContact, now_ms
+from router.store import RoutingStore, UnknownAgent, UnknownContact, UnknownQueue, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,10 @@ class Router:
         region = new.region or self.region
         node = new.node or self.node_id
         request = NewContact(**{**new.__dict__, "node": node})
-        result = await self.store.create_contact(contact_id, request, region, at_ms=at_ms)
-        if result[0] == "unknown_queue":
-            raise RoutingError(f"queue {new.queue!r} is not published on this Redis")
-        return await self.get_contact(contact_id)
+        try:
+            return await self.store.create_contact(contact_id, request, region, at_ms=at_ms)
+        except UnknownQueue:
+            raise RoutingError(f"queue {new.queue!r} is not published on this Redis") from None
 
     async def get_contact(self, contact_id: str) -> Contact:
         contact = await self.store.get_contact(contact_id)

@@ -39,6 +39,10 @@ class UnknownAgent(LookupError):
     pass
 
 
+class UnknownQueue(LookupError):
+    """The queue is not published on this Redis (no node configured it)."""
+
+
 class RoutingStore:
     """Adapter between plain router objects and the Redis keys the Lua script uses."""
 
@@ -159,7 +163,8 @@ class RoutingStore:
 
     async def create_contact(
         self, contact_id: str, new: NewContact, region: str, at_ms: int | None = None
-    ) -> list[str]:
+    ) -> Contact:
+        """Create, and route at once if an agent is free; raises UnknownQueue."""
         fields: dict[str, object] = {
             "contact_id": contact_id,
             "channel": new.channel.value,
@@ -175,7 +180,10 @@ class RoutingStore:
             "arrived_at": now_ms() if at_ms is None else at_ms,
         }
         flat: list[object] = [item for pair in fields.items() for item in pair]
-        return [str(part) for part in await self.run("create", contact_id, *flat, at_ms=at_ms)]
+        result = [str(part) for part in await self.run("create", contact_id, *flat, at_ms=at_ms)]
+        if result[0] in ("unknown_queue", "exists"):
+            raise UnknownQueue(new.queue) if result[0] == "unknown_queue" else KeyError(contact_id)
+        return _contact(dict(zip(result[2::2], result[3::2], strict=True)))
 
     async def get_contact(self, contact_id: str) -> Contact | None:
         fields = await self.client.hgetall(self._contact_key(contact_id))

@@ -14,9 +14,14 @@ MESSAGE_TTL_S = 30 * 86400
 
 
 class TranslationResult(Protocol):
-    text: str
-    missing_pair: bool
-    error: str | None
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def missing_pair(self) -> bool: ...
+
+    @property
+    def error(self) -> str | None: ...
 
 
 class TranslatorPort(Protocol):

@@ -32,7 +32,7 @@ format:
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 typecheck:
-	$(BIN)/mypy router forecasting scheduler i18n regions switchboard
+	$(BIN)/mypy router forecasting scheduler i18n regions telephony switchboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

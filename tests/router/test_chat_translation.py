@@ -23,7 +23,6 @@ from tests.nodes import ROOT, login, new_chat, running_node
 
 @pytest.fixture(scope="module")
 def translator(tmp_path_factory: pytest.TempPathFactory):
-    pytest.importorskip("argostranslate")
     from i18n import argos
 
     argos.configure(tmp_path_factory.mktemp("argos-home"))

@@ -1,9 +1,10 @@
-"""The voice use cases of one worker: IVR, waiting, offers, bridging, hang-up outcomes.
+"""The voice use cases of one worker: IVR, waiting, offers, bridging, hang-up outcomes,
+and the post-call survey.
 
 `VoiceCalls` reacts to two event streams: the endpoint's (incoming call, digit,
 answer, hang-up...) and the router's (`offer`, `offer_revoked` for contacts this
 worker created). It owns no pj object; it commands the `PjEngine` by leg number and
-talks to routing through `RoutingPort` only.
+talks to routing through `RoutingPort` only (survey ratings through `RatingPort`).
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from router.model import Channel, NewContact
+from router.survey import SurveyConfig, SurveySession, SurveyTurn
 from telephony.endpoint import Event, PjEngine, uri_user
 from telephony.ivr import IvrSession, flow_for
 from telephony.model import Hangup, IvrFlow, Play, Prompt, Route, WaitDigit
 from telephony.prompts import PromptRenderer, static_prompts
-from telephony.routing import RoutingPort
+from telephony.routing import RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,9 @@ class Call:
     dialled: str
     flow: IvrFlow | None
     timestamps: dict[str, int] = field(default_factory=dict)
-    state: str = "ivr"  # ivr, queued, offered, talking, ended
+    state: str = "ivr"  # ivr, queued, offered, talking, survey, ended
     contact_id: str = ""
+    queue: str = ""
     language: str = "en"
     media: asyncio.Event = field(default_factory=asyncio.Event)
     digits: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
@@ -68,6 +71,7 @@ class Call:
     callback: bool = False  # this call is the customer leg of a callback
     customer_answered: bool = True  # False until a called-back customer picks up
     ivr: IvrSession | None = None
+    survey: SurveySession | None = None
 
 
 class VoiceCalls:
@@ -84,6 +88,8 @@ class VoiceCalls:
         music: Path | None = None,
         queues: set[str] | None = None,
         report: Callable[[dict[str, Any]], None] | None = None,
+        surveys: Mapping[str, SurveyConfig] | None = None,
+        ratings: RatingPort | None = None,
     ) -> None:
         self.engine = engine_factory(self._on_engine_event)
         self.routing = routing
@@ -93,6 +99,9 @@ class VoiceCalls:
         self.music = music
         self.queues = queues or set()
         self.report = report or (lambda event: None)
+        # Post-call survey per queue (`[[surveys]]` with voice = true); none without a store.
+        self.surveys = dict(surveys or {}) if ratings is not None else {}
+        self.ratings = ratings
         self.calls: dict[int, Call] = {}  # caller leg -> call
         self.by_contact: dict[str, Call] = {}
         self.agent_legs: dict[int, Call] = {}
@@ -116,7 +125,7 @@ class VoiceCalls:
 
     def _prerender(self) -> None:
         """Render the fixed prompts of every flow now, so the first caller does not wait."""
-        for prompt in static_prompts(self.flows):
+        for prompt in static_prompts(self.flows, self.surveys.values()):
             self.prompts.path(prompt)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -283,6 +292,7 @@ class VoiceCalls:
             new = dataclasses.replace(new, skill=route.skill)  # type: ignore[call-arg]
         contact = await self.routing.create_contact(new)
         call.contact_id = contact.contact_id
+        call.queue = contact.queue
         call.timestamps["queued"] = now_ms()
         call.state = "queued"
         self.by_contact[call.contact_id] = call
@@ -407,6 +417,14 @@ class VoiceCalls:
             await self.engine.hangup(leg, 200)
             return
         call.agent_answered = True
+        if call.agent_leg is None and call.state == "queued" and not call.callback:
+            # The agent hung up while the router accepted (a decline then finds the contact
+            # connected): the conversation is over before it began; end it as a hang-up.
+            if call.task is not None:
+                call.task.cancel()
+            call.state = "talking"
+            await self._agent_left(call)
+            return
         call.state = "talking"
         call.timestamps["answered"] = now_ms()
         if call.callback:
@@ -424,9 +442,7 @@ class VoiceCalls:
             return
         call.agent_leg = None
         if call.state == "talking":
-            await self._finish(call, "agent_hangup")
-            with contextlib.suppress(Exception):
-                await self.engine.hangup(call.leg, 200)
+            await self._agent_left(call)
             return
         if call.state == "offered":
             call.state = "queued"
@@ -440,11 +456,31 @@ class VoiceCalls:
             else:
                 self._ensure_waiting(call)
 
+    async def _agent_left(self, call: Call) -> None:
+        """The agent hung up a connected call: complete it, then survey or end the call."""
+        self._drain(call)  # keys pressed from now on answer the survey
+        completed = False
+        try:
+            await self._finish(call, "agent_hangup")
+            completed = True
+        finally:
+            if completed and self._survey_offered(call):
+                call.state = "survey"
+                call.task = self._spawn(self._survey(call))
+            else:
+                with contextlib.suppress(Exception):
+                    await self.engine.hangup(call.leg, 200)
+
     async def _caller_gone(self, call: Call, event: Event) -> None:
         if call.task is not None and not call.callback:
             call.task.cancel()
         state, call.state = call.state, "ended"
-        call.timestamps["ended"] = now_ms()
+        call.timestamps.setdefault("ended", now_ms())
+        if state == "survey":
+            # The contact was completed when the agent left; leaving the survey rates nothing.
+            if call.task is not None:
+                call.task.cancel()
+            return
         if state in ("queued", "offered"):
             if call.agent_leg is not None:
                 with contextlib.suppress(Exception):
@@ -471,6 +507,59 @@ class VoiceCalls:
         call.timestamps.setdefault("ended", now_ms())
         await self.routing.complete(call.contact_id, call.agent_id)
         self._closed(call, "completed")
+
+    # ------------------------------------------------------------------ post-call survey
+    def _survey_offered(self, call: Call) -> bool:
+        """After the agent hung up: is this caller, still on the line, asked to rate?"""
+        survey = self.surveys.get(call.queue)
+        return (
+            survey is not None
+            and survey.offered("voice", call.language)
+            and call.leg in self.calls
+            and call.customer_answered
+            and bool(call.contact_id)
+        )
+
+    async def _survey(self, call: Call) -> None:
+        """Question, one key 1-5 (re-asked after a wrong key), thanks, hang-up.
+
+        The contact is already `completed`; the rating joins it through the rating store.
+        Silence or a hang-up leaves it unrated. Timeout and tries follow the call's flow.
+        """
+        timeout_s = call.flow.digit_timeout_s if call.flow is not None else 6.0
+        session = SurveySession(call.language, digit_timeout_s=timeout_s)
+        call.survey = session
+        turn = session.start()
+        try:
+            while True:
+                digit = await self._play(call, self._survey_prompts(call, turn), not turn.done)
+                if turn.done:
+                    break
+                if digit is None:
+                    digit = await self._next_digit(call, turn.wait_digit_s or timeout_s)
+                turn = session.digit(digit) if digit else session.timeout()
+                if turn.rating is not None:
+                    await self._store_rating(call, turn.rating)
+        finally:
+            if call.state == "survey":
+                call.state = "ended"
+                with contextlib.suppress(Exception):
+                    await self.engine.hangup(call.leg, 200)
+
+    @staticmethod
+    def _survey_prompts(call: Call, turn: SurveyTurn) -> tuple[Prompt, ...]:
+        return tuple(Prompt(key, call.language) for key in turn.prompts)
+
+    async def _store_rating(self, call: Call, score: int) -> None:
+        assert self.ratings is not None
+        try:
+            stored = await self.ratings.add(call.contact_id, score, Channel.VOICE.value)
+        except Exception as error:  # the caller still hears thanks; the node logs why
+            log.warning("rating %d of %s not stored: %s", score, call.contact_id, error)
+            return
+        self.report(
+            {"type": "rating", "contact_id": call.contact_id, "score": score, "stored": stored}
+        )
 
     def _closed(self, call: Call, outcome: str) -> None:
         self.by_contact.pop(call.contact_id, None)
@@ -504,6 +593,7 @@ class VoiceCalls:
             state="queued",
             contact_id=contact_id,
             language=contact.language,
+            queue=contact.queue,
             callback=True,
             customer_answered=False,
         )
@@ -545,6 +635,8 @@ class VoiceCalls:
                 if old_leg is not None:
                     self.agent_legs[old_leg] = call
             return
+        if to_queue is not None:
+            call.queue = to_queue  # the survey (if any) is the last queue's
         if old_leg is not None:
             with contextlib.suppress(Exception):
                 await self.engine.hangup(old_leg, 200)

@@ -1,6 +1,6 @@
 """`switchboard voice check|prompts`: validate the voice configuration, pre-render prompts.
 
-switchboard voice check [--config FILE]    faults of [sip]/[[ivr]], capacity, flows
+switchboard voice check [--config FILE]    faults of [sip]/[[ivr]]/[[surveys]], capacity, flows
 switchboard voice prompts [--config FILE]  render every fixed IVR prompt to the cache
 """
 
@@ -19,10 +19,11 @@ def _config_flag(parser: argparse.ArgumentParser) -> None:
 
 def check(args: argparse.Namespace) -> int:
     from switchboard.settings import load_settings
-    from telephony.service import read_voice_config
+    from telephony.service import read_survey_config, read_voice_config
 
     settings = load_settings(args.config)
     sip, flows = read_voice_config(settings)
+    surveys = read_survey_config(settings)
     kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
     workers = sip.workers if kamailio else 1
     door = "Kamailio dispatcher" if kamailio else "none (one worker on the SIP port)"
@@ -43,19 +44,25 @@ def check(args: argparse.Namespace) -> int:
         )
     if not flows:
         print("  no [[ivr]] flow: every call is refused with 404")
+    for survey in surveys.values():
+        languages = "/".join(survey.languages) or "every language"
+        print(
+            f"  post-call DTMF survey (1-5) after agent hang-up: queue {survey.queue}, {languages}"
+        )
     return 0
 
 
 def prompts(args: argparse.Namespace) -> int:
     from switchboard.settings import load_settings
     from telephony.prompts import PromptRenderer, make_music, static_prompts
-    from telephony.service import read_voice_config
+    from telephony.service import read_survey_config, read_voice_config
 
     settings = load_settings(args.config)
     sip, flows = read_voice_config(settings)
+    surveys = read_survey_config(settings).values()
     cache = Path(sip.prompt_cache_dir)
     renderer = PromptRenderer(cache, sip.voice_rate)
-    paths = {renderer.path(prompt) for prompt in static_prompts(flows)}
+    paths = {renderer.path(prompt) for prompt in static_prompts(flows, surveys)}
     if not sip.music:
         paths.add(make_music(cache / "music.wav"))
     print(f"{len(paths)} prompt files ready in {cache}")
@@ -64,7 +71,7 @@ def prompts(args: argparse.Namespace) -> int:
 
 def register(registry: CommandRegistry) -> None:
     parser = registry.subcommand(
-        "voice", "check", "Validate [sip] and [[ivr]] and print the voice capacity."
+        "voice", "check", "Validate [sip], [[ivr]], [[surveys]]; print the voice capacity."
     )
     _config_flag(parser)
     parser.set_defaults(handler=check)

@@ -1,7 +1,9 @@
-"""Reading the `[sip]` and `[[ivr]]` sections with the shared ConfigReader.
+"""Reading the `[sip]`, `[[ivr]]` and `[[surveys]]` sections with the shared ConfigReader.
 
 Every fault is collected (file, key, expected, found) and raised once, like the core
 settings; queue and region names are checked against the core configuration.
+`[[surveys]]` belongs to the router (`router.survey.read_surveys`); telephony keeps the
+queues whose callers hear the post-call DTMF survey.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from router.survey import SurveyConfig, read_surveys
 from switchboard.configfile import ConfigReader
 from telephony.model import Hours, IvrFlow, Reason, SipConfig
 
@@ -120,3 +123,9 @@ def _clock(section: ConfigReader, key: str, default: str) -> str:
         section.fault(key, "a time of day HH:MM", value)
         return default
     return value if isinstance(value, str) else default
+
+
+def read_voice_surveys(reader: ConfigReader, *, queues: Iterable[str]) -> dict[str, SurveyConfig]:
+    """Queue -> survey, for the queues whose `[[surveys]]` table has `voice = true`."""
+    surveys = read_surveys(reader, list(queues))
+    return {queue: survey for queue, survey in surveys.items() if survey.voice}

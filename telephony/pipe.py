@@ -32,6 +32,7 @@ OPS = frozenset(
         "position",
         "request_callback",
         "transfer",
+        "rate",  # a post-call survey rating: served by the node's RatingStore
     }
 )
 
@@ -152,9 +153,26 @@ class PipeRouting:
             to_agent=to_agent,
         )
 
+    async def rate(self, contact_id: str, score: int, channel: str) -> bool:
+        result = await self._call("rate", contact_id=contact_id, score=score, channel=channel)
+        return bool(result)
 
-async def serve_request(routing: Any, message: dict[str, Any]) -> dict[str, Any]:
-    """Run one worker request against the node's router; the reply to send back."""
+
+class PipeRatings:
+    """The worker's `RatingPort`: a survey rating is stored by the node (`rate`)."""
+
+    def __init__(self, routing: PipeRouting) -> None:
+        self.routing = routing
+
+    async def add(self, contact_id: str, score: int, channel: str) -> bool:
+        return bool(await self.routing.rate(contact_id, score, channel))
+
+
+async def serve_request(
+    routing: Any, message: dict[str, Any], ratings: Any = None
+) -> dict[str, Any]:
+    """Run one worker request against the node's router (a rating: against `ratings`,
+    a `RatingStore`); the reply to send back."""
     request_id = message.get("rpc")
     op = str(message.get("op", ""))
     if op not in OPS:
@@ -162,8 +180,13 @@ async def serve_request(routing: Any, message: dict[str, Any]) -> dict[str, Any]
     args = dict(message.get("args") or {})
     if op == "create_contact":
         args["new"] = new_contact_from(args["new"])
+    target, method = routing, op
+    if op == "rate":
+        if ratings is None:
+            return {"reply": request_id, "error": "this node stores no survey ratings"}
+        target, method = ratings, "add"
     try:
-        result = await getattr(routing, op)(**args)
+        result = await getattr(target, method)(**args)
     except Exception as error:
         return {"reply": request_id, "error": f"{type(error).__name__}: {error}"}
     return {"reply": request_id, "result": to_plain(result)}

@@ -19,7 +19,7 @@ from typing import Any
 
 from telephony.model import SipConfig
 from telephony.pipe import serve_request
-from telephony.routing import RoutingPort
+from telephony.routing import RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,14 @@ class WorkerPool:
         python: str = sys.executable,
         log_level: str = "WARNING",
         max_inflight: int = 32,
+        ratings: RatingPort | None = None,
     ) -> None:
         self.config_path = config_path
         self.node_id = node_id
         self.region = region
         self.sip = sip
         self.routing = routing
+        self.ratings = ratings  # where workers' post-call survey ratings are stored
         self.python = python
         self.log_level = log_level
         self.workers = [
@@ -181,7 +183,7 @@ class WorkerPool:
 
     async def _answer(self, worker: WorkerHandle, message: dict[str, Any]) -> None:
         async with self._inflight:  # bound the node's concurrent Redis requests
-            reply = await serve_request(self.routing, message)
+            reply = await serve_request(self.routing, message, self.ratings)
         result = reply.get("result")
         if message.get("op") == "create_contact" and isinstance(result, dict):
             # Own the contact before the worker hears back, so an early offer finds it.

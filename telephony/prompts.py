@@ -13,8 +13,10 @@ import logging
 import os
 import subprocess
 import wave
+from collections.abc import Iterable
 from pathlib import Path
 
+from router.survey import SurveyConfig
 from telephony.model import IvrFlow, Prompt
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,40 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
         "de": "Danke. Wir rufen Sie zurück. Auf Wiederhören.",
         "es": "Gracias. Le llamaremos. Adiós.",
     },
+    "survey.question": {
+        "en": "How satisfied were you with this call? Press 1 to 5.",
+        "fr": "Êtes-vous satisfait de cet appel ? Tapez de 1 à 5.",
+        "de": "Wie zufrieden waren Sie mit diesem Anruf? Drücken Sie 1 bis 5.",
+        "es": "¿Qué tan satisfecho quedó con esta llamada? Pulse de 1 a 5.",
+    },
+    "survey.invalid": {
+        "en": "Sorry, that is not a valid choice.",
+        "fr": "Désolé, ce choix n'est pas valide.",
+        "de": "Entschuldigung, diese Auswahl ist ungültig.",
+        "es": "Lo siento, esa opción no es válida.",
+    },
+    "survey.thanks": {
+        "en": "Thank you for your feedback.",
+        "fr": "Merci pour votre avis.",
+        "de": "Vielen Dank für Ihre Bewertung.",
+        "es": "Gracias por su opinión.",
+    },
+    "survey.goodbye": {
+        "en": "Goodbye.",
+        "fr": "Au revoir.",
+        "de": "Auf Wiederhören.",
+        "es": "Adiós.",
+    },
 }
+
+# The post-call survey's prompt keys (router.survey.SurveySession) in the i18n catalog.
+CATALOG_KEYS: dict[str, str] = {
+    "survey.question": "survey_question",
+    "survey.invalid": "invalid_choice",
+    "survey.thanks": "thank_you",
+    "survey.goodbye": "goodbye",
+}
+SURVEY_KEYS = tuple(CATALOG_KEYS)
 
 _ESPEAK_VOICE = {"en": "en-us", "fr": "fr-fr", "de": "de", "es": "es", "zh": "cmn", "ja": "ja"}
 
@@ -86,7 +121,8 @@ def prompt_text(prompt: Prompt) -> str:
     try:
         from i18n.prompts import PromptCatalog  # the i18n package's catalogs
 
-        return str(PromptCatalog().text(prompt.key, prompt.language, **values))
+        key = CATALOG_KEYS.get(prompt.key, prompt.key)
+        return str(PromptCatalog().text(key, prompt.language, **values))
     except Exception:  # catalog missing, or key unknown there: use ours
         pass
     texts = FALLBACK_TEXTS.get(prompt.key, {})
@@ -189,11 +225,15 @@ class PromptRenderer:
         return found
 
 
-def static_prompts(flows: list[IvrFlow]) -> list[Prompt]:
-    """Every prompt of the flows that does not depend on the caller (position, EWT do)."""
-    prompts = []
+def static_prompts(flows: list[IvrFlow], surveys: Iterable[SurveyConfig] = ()) -> list[Prompt]:
+    """Every prompt of the flows that does not depend on the caller (position, EWT do),
+    and the post-call survey's in each flow language some voice survey is offered in."""
+    prompts: list[Prompt] = []
+    surveys = list(surveys)
     for flow in flows:
         for index, language in enumerate(flow.languages, start=1):
+            if any(survey.offered("voice", language) for survey in surveys):
+                prompts.extend(Prompt(key, language) for key in SURVEY_KEYS)
             prompts.append(Prompt("ivr.language_option", language, (("digit", str(index)),)))
             for key in ("ivr.greeting", "ivr.invalid", "ivr.closed", "ivr.queued"):
                 prompts.append(Prompt(key, language))

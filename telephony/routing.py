@@ -2,7 +2,9 @@
 
 Worker code depends on `RoutingPort` only: the node passes its `router.service.Router`
 (which satisfies it structurally), a worker process passes the pipe client in
-`telephony.pipe`, and unit tests may pass a fake.
+`telephony.pipe`, and unit tests may pass a fake. Post-call survey ratings go through
+`RatingPort`: `router.survey.RatingStore` on the node, `telephony.pipe.PipeRatings` in a
+worker process.
 """
 
 from __future__ import annotations
@@ -39,3 +41,9 @@ class RoutingPort(Protocol):
         to_queue: str | None = None,
         to_agent: str | None = None,
     ) -> Any: ...
+
+
+class RatingPort(Protocol):
+    async def add(self, contact_id: str, score: int, channel: str) -> bool:
+        """Record a contact's 1-5 rating once; False when it was already rated."""
+        ...

@@ -15,13 +15,14 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from router.survey import RatingStore, SurveyConfig
 from switchboard.settings import Settings
-from telephony.config import read_flows, read_sip
+from telephony.config import read_flows, read_sip, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor
 from telephony.model import Hours, IvrFlow, SipConfig
 from telephony.pool import WorkerPool
 from telephony.prompts import PromptRenderer, make_music, static_prompts
-from telephony.routing import RoutingPort
+from telephony.routing import RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,22 @@ def read_voice_config(settings: Settings) -> tuple[SipConfig, list[IvrFlow]]:
     return sip, flows
 
 
+def read_survey_config(settings: Settings) -> dict[str, SurveyConfig]:
+    """Queue -> post-call voice survey (`[[surveys]]`, voice = true); raises ConfigError."""
+    surveys = read_voice_surveys(settings.reader, queues=[q.name for q in settings.queues])
+    settings.reader.faults.raise_if_any()
+    return surveys
+
+
+def rating_store_of(router: Any) -> RatingPort | None:
+    """The router's own rating store (the one reports read), when it has a Redis store."""
+    store = getattr(router, "store", None)
+    client = getattr(store, "client", None)
+    if client is None:
+        return None
+    return RatingStore(client, getattr(store, "prefix", "sb"))
+
+
 class VoiceFrontDoor:
     def __init__(
         self,
@@ -51,6 +68,7 @@ class VoiceFrontDoor:
         workdir: Path = Path("var/telephony"),
         python: str = sys.executable,
         log_level: str = "WARNING",
+        ratings: RatingPort | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
@@ -59,6 +77,9 @@ class VoiceFrontDoor:
         self.python = python
         self.log_level = log_level
         self.sip, self.flows = read_voice_config(settings)
+        self.surveys = read_survey_config(settings)
+        # Workers send survey ratings over their pipe; the node stores them here.
+        self.ratings = ratings if ratings is not None else rating_store_of(router)
         self.pool: WorkerPool | None = None
         self.front_door: FrontDoor | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -93,6 +114,7 @@ class VoiceFrontDoor:
             sip_ports=ports,
             python=self.python,
             log_level=self.log_level,
+            ratings=self.ratings,
         )
         # Render prompts and music once here, rather than racing in every worker.
         await asyncio.get_running_loop().run_in_executor(None, self._prerender)
@@ -126,7 +148,7 @@ class VoiceFrontDoor:
         if not self.sip.music:
             make_music(cache / "music.wav")
         renderer = PromptRenderer(cache, self.sip.voice_rate)
-        for prompt in static_prompts(self.flows):
+        for prompt in static_prompts(self.flows, self.surveys.values()):
             renderer.path(prompt)
 
     async def _pump_events(self) -> None:

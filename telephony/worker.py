@@ -20,10 +20,10 @@ from pathlib import Path
 
 from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
-from telephony.config import read_flows, read_sip
+from telephony.config import read_flows, read_sip, read_voice_surveys
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours
-from telephony.pipe import PipeRouting
+from telephony.pipe import PipeRatings, PipeRouting
 from telephony.prompts import PromptRenderer, make_music
 
 log = logging.getLogger("telephony.worker")
@@ -33,7 +33,9 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
     sip = read_sip(settings.reader)
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
-    flows = read_flows(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
+    queues = [q.name for q in settings.queues]
+    flows = read_flows(settings.reader, queues=queues, regions=hours)
+    surveys = read_voice_surveys(settings.reader, queues=queues)
     settings.reader.faults.raise_if_any()
     routing = PipeRouting(out_fd)
     cache = Path(sip.prompt_cache_dir)
@@ -59,6 +61,8 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         music=music,
         queues={queue.name for queue in settings.queues},
         report=routing.report,
+        surveys=surveys,
+        ratings=PipeRatings(routing),  # the node stores ratings with the router's RatingStore
     )
     await calls.start()
     stop = asyncio.Event()

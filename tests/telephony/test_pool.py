@@ -144,7 +144,11 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     await agent.wait_for("answered", timeout=20)
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-    await asyncio.sleep(0.5)
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected)  # hanging up before the accept lands would be a decline
     agent.send(cmd="hangup")  # the agent ends the call: the caller's leg is hung up too
     await caller.wait_for("hangup", timeout=15)
     contact = await until(lambda: _terminal(router, contact_id))

@@ -54,11 +54,8 @@ class Regions:
         now = now_ms()
         agents = await self.router.list_agents()
         nodes = await self.membership.nodes()
-        waiting_by_region: dict[str, int] = {}
-        for contact_id, _ in await self.router.store.waiting(queue):
-            contact = await self.router.store.get_contact(contact_id)
-            if contact is not None and contact.language == language:
-                waiting_by_region[contact.region] = waiting_by_region.get(contact.region, 0) + 1
+        counts = await self.router.store.waiting_counts(queue, "region", "language")
+        waiting_by_region = {region: n for (region, lang), n in counts.items() if lang == language}
         aht = await self.router.aht_s(queue)
         wall = dt.datetime.now(dt.UTC)
         views = []

@@ -133,12 +133,8 @@ def alerts(
 
 
 async def _waiting_by_region(router: Router, queue: str) -> dict[str, int]:
-    waiting = await router.store.waiting(queue)
-    pipe = router.store.client.pipeline(transaction=False)
-    for contact_id, _ in waiting[:WAITING_SCAN]:
-        pipe.hget(f"{router.store.tag}contact:{contact_id}", "region")
-    regions = await pipe.execute() if waiting else []
-    return dict(Counter(region or "?" for region in regions))
+    counts = await router.store.waiting_counts(queue, "region", limit=WAITING_SCAN)
+    return {region: n for (region,), n in counts.items()}
 
 
 def _ago(seconds: float) -> str:
@@ -228,7 +224,7 @@ async def snapshot(request: web.Request) -> dict[str, Any]:
     start = day_start_ms()
     queues = []
     for name, config in router.queues.items():
-        status = figures_json(await router.queue_status(name, start))
+        status = figures_json(await router.queue_status(name, start, agents))
         status["waiting_by_region"] = await _waiting_by_region(router, name)
         status["agents_by_state"] = dict(
             Counter(states[a.agent_id] for a in agents if config.skill in a.skills)

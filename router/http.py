@@ -394,7 +394,7 @@ async def contact_events(request: web.Request) -> web.WebSocketResponse:
 async def list_queues(request: web.Request) -> web.Response:
     router = request.app[ROUTER]
     start = day_start_ms()
-    statuses = [await router.queue_status(name, start) for name in router.queues]
+    statuses = await router.queue_statuses(start)
     return web.json_response({"queues": [figures_json(status) for status in statuses]})
 
 

@@ -395,6 +395,17 @@ local function release_agent(aid, channel, was_offer)
   end
 end
 
+-- A contact that is offered or connected holds a slot of its agent: give it back and
+-- stop the ring timer. Returns the agent's id, or nil when the contact held nothing.
+local function release_hold(cid, c)
+  local aid = c.agent_id
+  if not aid or aid == '' or (c.state ~= 'offered' and c.state ~= 'connected') then return nil end
+  release_agent(aid, c.channel, c.state == 'offered')
+  redis.call('ZREM', P .. 'offers', cid)
+  reindex(aid)
+  return aid
+end
+
 local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
@@ -522,10 +533,8 @@ function commands.abandon(argv)
   if not c then return {'unknown_contact'} end
   if TERMINAL[c.state] then return {'already', c.state} end
   if c.state == 'connected' then return commands.complete({argv[1], argv[2], cid, reason}) end
-  local aid = c.agent_id
-  if c.state == 'offered' and aid and aid ~= '' then
-    release_agent(aid, c.channel, true)
-    reindex(aid)
+  local aid = release_hold(cid, c)
+  if aid then
     publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = 'abandoned', node = c.node or ''})
   end
   local q = qcfg(c.queue) or {}
@@ -534,7 +543,7 @@ function commands.abandon(argv)
   stat(c.queue, now, 'abandon_wait_ms', wait)
   if wait <= num(q.answer_within_s, 20) * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
   finish(cid, c, 'abandoned', reason)
-  if c.state == 'offered' and aid and aid ~= '' then try_match_agent(aid) end
+  if aid then try_match_agent(aid) end
   return {'abandoned'}
 end
 
@@ -544,11 +553,7 @@ function commands.fail(argv)
   local c = hgetall(P .. 'contact:' .. cid)
   if not c then return {'unknown_contact'} end
   if TERMINAL[c.state] then return {'already', c.state} end
-  local aid = c.agent_id
-  if aid and aid ~= '' and (c.state == 'offered' or c.state == 'connected') then
-    release_agent(aid, c.channel, c.state == 'offered')
-    reindex(aid)
-  end
+  release_hold(cid, c)
   stat(c.queue, now, 'failed')
   finish(cid, c, 'failed', reason)
   return {'failed'}
@@ -563,11 +568,7 @@ function commands.move(argv)
   local q = qcfg(target)
   if not q then return {'unknown_queue'} end
   if TERMINAL[c.state] then return {'already', c.state} end
-  if c.state == 'offered' or c.state == 'connected' then
-    release_agent(c.agent_id, c.channel, c.state == 'offered')
-    redis.call('ZREM', P .. 'offers', cid)
-    reindex(c.agent_id)
-  end
+  release_hold(cid, c)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
     'agent_id', '', 'step', 'exact')
@@ -650,8 +651,7 @@ function commands.adopt(argv)
         end
         if c.channel == 'chat' and lost_agents[c.agent_id or '']
             and (c.state == 'offered' or c.state == 'connected') then
-          release_agent(c.agent_id, c.channel, c.state == 'offered')
-          redis.call('ZREM', P .. 'offers', cid)
+          release_hold(cid, c)
           add_explanation(P .. 'contact:' .. cid, string.format('agent %s lost with node %s; back to the head of %s',
             c.agent_id, dead, c.queue))
           requeue_at_head(cid, c)

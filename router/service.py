@@ -234,12 +234,13 @@ class Router:
         """Agents logged in and ready (or busy) with the queue's skill."""
         return len(await self._serving(queue))
 
-    async def _serving(self, queue: str) -> list[AgentState]:
+    async def _serving(self, queue: str, agents: list[Agent] | None = None) -> list[AgentState]:
+        """Routing states of the agents logged in with the queue's skill (not not-ready)."""
         skill = self.queues[queue].skill
         now = now_ms()
-        states = [
-            agent.state(now) for agent in await self.store.list_agents() if skill in agent.skills
-        ]
+        if agents is None:
+            agents = await self.store.list_agents()
+        states = [agent.state(now) for agent in agents if skill in agent.skills]
         return [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
 
     async def aht_s(self, queue: str, at_ms: int | None = None) -> float:
@@ -249,24 +250,24 @@ class Router:
             return figures.average_handle_time_s
         return DEFAULT_AHT_S
 
-    async def queue_status(self, name: str, day_start_ms: int) -> QueueStatus:
+    async def queue_statuses(self, day_start_ms: int) -> list[QueueStatus]:
+        """Every queue's status, reading the agents once for all of them."""
+        agents = await self.store.list_agents()
+        return [await self.queue_status(name, day_start_ms, agents) for name in self.queues]
+
+    async def queue_status(
+        self, name: str, day_start_ms: int, agents: list[Agent] | None = None
+    ) -> QueueStatus:
         queue = self.queues[name]
         now = now_ms()
         waiting = await self.store.waiting(name)
-        longest = 0.0
-        if waiting:
-            head = await self.store.get_contact(waiting[0][0])
-            if head is not None:
-                longest = (now - head.timestamps.get("queued_at", now)) / 1000
-            longest = max(
-                [longest]
-                + [
-                    (now - c.timestamps.get("queued_at", now)) / 1000
-                    for c in [await self.store.get_contact(cid) for cid, _ in waiting[:50]]
-                    if c is not None
-                ]
-            )
-        serving_states = await self._serving(name)
+        # Priority reorders the queue, so the longest wait is looked for near the head.
+        heads = [await self.store.get_contact(contact_id) for contact_id, _ in waiting[:50]]
+        longest = max(
+            [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads if c is not None],
+            default=0.0,
+        )
+        serving_states = await self._serving(name, agents)
         serving = len(serving_states)
         busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving_states)
         aht = await self.aht_s(name, now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,21 @@ class RoutingStore:
                 f"{self.tag}queue:{queue}", 0, -1, withscores=True
             )
         ]
+
+    async def waiting_counts(
+        self, queue: str, *fields: str, limit: int | None = None
+    ) -> Counter[tuple[str, ...]]:
+        """Waiting contacts counted by the values of some of their fields (one pipeline)."""
+        members = await self.client.zrange(
+            f"{self.tag}queue:{queue}", 0, -1 if limit is None else limit - 1
+        )
+        if not members:
+            return Counter()
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in members:
+            pipe.hmget(self._contact_key(contact_id), list(fields))
+        rows = await pipe.execute()
+        return Counter(tuple(value or "?" for value in row) for row in rows)
 
     async def queue_depth(self, queue: str) -> int:
         return int(await self.client.zcard(f"{self.tag}queue:{queue}"))

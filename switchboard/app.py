@@ -37,7 +37,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     router = request.app[router_http.ROUTER]
     start = router_http.day_start_ms()
-    statuses = [await router.queue_status(name, start) for name in router.queues]
+    statuses = await router.queue_statuses(start)
     text = render(statuses, await router.list_agents(), now_ms(), request.app[NODE_ID])
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 

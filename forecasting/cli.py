@@ -152,7 +152,8 @@ def _forecast(args: argparse.Namespace) -> int:
             )
         print(
             f"{len(result.peaks)} peak intervals "
-            f"(alert when P(exceed) >= {result.alert_probability:.2f})"
+            f"(alert when P(exceed) >= {result.alert_probability_today:.2f} for the rest "
+            f"of today, >= {result.alert_probability:.2f} for later days)"
         )
         if args.peaks_out:
             files.write_peaks(args.peaks_out, result, zone)

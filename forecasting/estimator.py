@@ -18,7 +18,8 @@ Arrays are `[queue, day, slot]` on the local grid. The model (docs/forecasting.m
 
 `calibrate` picks the two smoothing constants on the last held-out week(s) and, from
 the same held-out forecasts, the dispersion φ of the prediction interval, the day-level
-variance used by intraday updates, and the alert probability of peaks.
+variance used by intraday updates, and the alert probabilities of peaks (one for forecasts
+made days ahead, one for the rest of today after an intraday update).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from forecasting import intervals
-from forecasting.model import BoolArray, FloatArray
+from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray
 
 IntArray = np.ndarray
 
@@ -50,6 +51,10 @@ AHT_PRIOR_CONTACTS = 30.0
 CAP_SIGMAS = 4.0
 CAP_ROUNDS = 2
 POOL_BIAS_WINDOW_MIN = 120.0
+MIN_PEAK_THRESHOLD = 5.0  # contacts per interval; below it a percentile threshold is noise
+MIN_CALIBRATION_PEAKS = 5  # fewer held-out peaks: keep the default alert probability
+DEFAULT_ALERT_PROBABILITY = 0.3
+MIN_ALERT_PROBABILITY = 0.01
 
 
 @dataclass
@@ -65,7 +70,8 @@ class Fit:
     phi: FloatArray | None = None  # [Q] dispersion of the prediction interval
     day_var: FloatArray | None = None  # [Q] relative variance of a day's total
     nominal: FloatArray | None = None  # [Q] level asked of the bounds (0.8 unless tiny)
-    alert_probability: float = 0.3
+    alert_probability: float = 0.3  # peaks of later days (forecasts made days ahead)
+    alert_probability_today: float = 0.3  # peaks of the rest of a partial day (intraday)
 
     def predict(self, weekdays: IntArray) -> FloatArray:
         """Mean contacts [Q, len(weekdays), S] for days with these weekdays."""
@@ -423,7 +429,11 @@ def calibrate(
     final.phi, final.nominal = _calibrate_interval(best_holdout)
     final.day_var = _day_variance(best_holdout)
     final.alert_probability = _alert_probability(
-        best_holdout, final.phi, peak_thresholds, target_recall
+        *_week_ahead_exceedance(best_holdout, final.phi, peak_thresholds), target_recall
+    )
+    final.alert_probability_today = _alert_probability(
+        *_intraday_exceedance(best_holdout, final.phi, final.day_var, peak_thresholds),
+        target_recall,
     )
     return final
 
@@ -478,29 +488,84 @@ def _day_variance(h: Holdout) -> FloatArray:
     return np.clip(out, 0.001, 0.5)
 
 
-def _alert_probability(
-    h: Holdout, phi: FloatArray, thresholds: FloatArray, target_recall: float
-) -> float:
-    """The highest exceedance probability at which alerts still catch `target_recall`
-    of the held-out peaks (a planner's policy: rather a false alarm than a missed peak)."""
-    probs, peaks = [], []
+def intraday_update(
+    expected: FloatArray, actual: FloatArray, phi: FloatArray, day_var: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Today's factor and the dispersion of today's remaining intervals, per queue, from the
+    contacts seen so far (`actual`) against their forecast (`expected`): the posterior mean
+    of a Gamma(α, α) day factor, α = 1/σ²_day, under Poisson counts. The day-level part of φ
+    is replaced by its posterior variance."""
+    alpha = 1.0 / day_var
+    factor = (alpha + actual) / (alpha + expected)
+    within = np.maximum(phi - day_var, 0.3 * phi)
+    return factor, within + day_var * alpha / (alpha + expected)
+
+
+INTRADAY_STEP_MIN = 120
+INTRADAY_LEAD_MIN = (240, 360)
+
+
+def _week_ahead_exceedance(
+    h: Holdout, phi: FloatArray, thresholds: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """P(exceed) and whether it was exceeded, for the held-out weeks' open intervals of the
+    queues with a usable threshold (as forecast a week ahead)."""
+    probs, peaks = [np.zeros(0)], [np.zeros(0, dtype=bool)]
     for q in range(h.actual.shape[0]):
-        if thresholds[q] < 5:
+        if thresholds[q] < MIN_PEAK_THRESHOLD:
             continue
         a = h.actual[q][h.open]
         m = h.mean[q][h.open]
         probs.append(intervals.exceed_probability(m, np.full(m.size, phi[q]), thresholds[q]))
         peaks.append(a > thresholds[q])
-    if not probs:
-        return 0.3
-    p = np.concatenate(probs)
-    is_peak = np.concatenate(peaks)
-    if is_peak.sum() < 5:
-        return 0.3
-    for cut in np.arange(0.9, 0.04, -0.05):
-        if (p[is_peak] >= cut).mean() >= target_recall:
-            return float(cut)
-    return 0.05
+    return np.concatenate(probs), np.concatenate(peaks)
+
+
+def _intraday_exceedance(
+    h: Holdout, phi: FloatArray, day_var: FloatArray, thresholds: FloatArray
+) -> tuple[FloatArray, BoolArray]:
+    """As `_week_ahead_exceedance`, but for intervals 4–6 h after origins every 2 h of each
+    held-out day, with the day's forecast updated from its actuals before the origin
+    (`intraday_update`): intraday forecasts are sharper, so the same probability cut would
+    catch more peaks (and raise more alerts) than it did a week ahead."""
+    _, days, slots = h.actual.shape
+    width = MINUTES_PER_DAY // slots
+    ok = thresholds >= MIN_PEAK_THRESHOLD
+    probs, peaks = [np.zeros(0)], [np.zeros(0, dtype=bool)]
+    if not ok.any():
+        return probs[0], peaks[0]
+    for d in range(days):
+        opened = h.open[d]
+        for origin in range(0, slots, max(1, INTRADAY_STEP_MIN // width)):
+            t0 = origin + INTRADAY_LEAD_MIN[0] // width
+            t1 = min(slots, origin + INTRADAY_LEAD_MIN[1] // width)
+            target = np.flatnonzero(opened[t0:t1]) + t0
+            if target.size == 0:
+                continue
+            expected = (h.mean[:, d, :origin] * opened[:origin]).sum(axis=1)
+            seen = (h.actual[:, d, :origin] * opened[:origin]).sum(axis=1)
+            factor, phi_rest = intraday_update(expected, seen, phi, day_var)
+            mean = h.mean[:, d, target] * factor[:, None]
+            for q in np.flatnonzero(ok):
+                probs.append(
+                    intervals.exceed_probability(
+                        mean[q], np.full(target.size, phi_rest[q]), thresholds[q]
+                    )
+                )
+                peaks.append(h.actual[q, d, target] > thresholds[q])
+    return np.concatenate(probs), np.concatenate(peaks)
+
+
+def _alert_probability(prob: FloatArray, is_peak: BoolArray, target_recall: float) -> float:
+    """The highest exceedance probability at which alerts still catch `target_recall` of the
+    held-out peaks (a planner's policy: rather a false alarm than a missed peak): the
+    probability of the peak ranked ⌈target_recall × peaks⌉-th. Raising the cut above it
+    trades recall for precision; the backtest shows where that curve lies."""
+    caught = np.sort(prob[is_peak])[::-1]
+    if caught.size < MIN_CALIBRATION_PEAKS:
+        return DEFAULT_ALERT_PROBABILITY
+    rank = int(np.ceil(target_recall * caught.size)) - 1
+    return float(max(caught[rank], MIN_ALERT_PROBABILITY))
 
 
 def peak_thresholds(contacts: FloatArray, present: BoolArray, percentile: float) -> FloatArray:

@@ -129,7 +129,8 @@ class Peak:
     """An interval likely to exceed the threshold, known `lead` ahead of it.
 
     `probability` is the model's P(contacts > threshold); an alert is raised when it
-    reaches the alert probability calibrated on held-out weeks (see estimator)."""
+    reaches the alert probability calibrated on held-out weeks (see estimator): one for
+    the rest of today after an intraday update, one for later days."""
 
     interval_start: datetime  # local
     queue: str
@@ -148,4 +149,5 @@ class Forecast:
     origin: datetime
     uplift: dict[str, float] = field(default_factory=dict)
     peaks: list[Peak] = field(default_factory=list)
-    alert_probability: float = 0.3  # P(exceed) at which a peak is flagged
+    alert_probability: float = 0.3  # P(exceed) at which a peak of a later day is flagged
+    alert_probability_today: float = 0.3  # the same for the rest of a partial day

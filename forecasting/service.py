@@ -28,7 +28,7 @@ from switchboard.errors import InputError
 MIN_FIT_DAYS = 7
 MAX_FIT_DAYS = 364  # 52 weeks
 PEAK_PERCENTILE = 90.0
-MIN_PEAK_THRESHOLD = 5.0  # contacts per interval; below it a percentile threshold is noise
+MIN_PEAK_THRESHOLD = estimator.MIN_PEAK_THRESHOLD
 
 
 def aggregate(history: History, width_min: int) -> History:
@@ -86,6 +86,7 @@ class Projection:
     fit: estimator.Fit
     thresholds: FloatArray  # [Q] peak thresholds (percentile of recent volumes)
     day_factor: FloatArray  # [Q] intraday update of the partial day (1 = none)
+    cut: FloatArray  # [n, S] alert probability: today's after an intraday update, else later days'
 
 
 def fit_days_of(history: History) -> tuple[int, bool]:
@@ -171,18 +172,17 @@ def project(
     assert fitted.phi is not None and fitted.day_var is not None
     phi = np.broadcast_to(fitted.phi[:, None, None], mean.shape).copy()
     factor = np.ones(q_count)
+    cut = np.full(opened.shape, fitted.alert_probability)
     if partial and fit_days < history.days:
         _, end_slot = history.end_index()
         seen = history.contacts[:, fit_days, :end_slot]
         expected = (mean[:, 0, :end_slot] * opened[0, :end_slot]).sum(axis=1)
         actual = (seen * opened[0, :end_slot]).sum(axis=1)
-        alpha = 1.0 / fitted.day_var
-        factor = (alpha + actual) / (alpha + expected)
+        factor, phi_rest = estimator.intraday_update(expected, actual, fitted.phi, fitted.day_var)
         mean[:, 0, end_slot:] *= factor[:, None]
-        within = np.maximum(fitted.phi - fitted.day_var, 0.3 * fitted.phi)
-        posterior = fitted.day_var * alpha / (alpha + expected)
-        phi[:, 0, end_slot:] = (within + posterior)[:, None]
-    return Projection(fit_days, mean, phi, aht, opened, fitted, thresholds, factor)
+        phi[:, 0, end_slot:] = phi_rest[:, None]
+        cut[0, end_slot:] = fitted.alert_probability_today
+    return Projection(fit_days, mean, phi, aht, opened, fitted, thresholds, factor, cut)
 
 
 def _event_mask(
@@ -283,7 +283,8 @@ def forecast(
         # a percentile of a queue that sees a handful of contacts per interval is noise,
         # not a peak: such queues get no percentile alerts (a capacity still applies)
         thresholds = np.where(thresholds < MIN_PEAK_THRESHOLD, np.inf, thresholds)
-    cut = projection.fit.alert_probability if alert_probability is None else alert_probability
+    if alert_probability is not None:
+        projection.cut[:] = alert_probability
     rows, peaks = _rows(
         history,
         projection,
@@ -291,9 +292,17 @@ def forecast(
         end,
         thresholds,
         peak_threshold is not None or peak_percentile is not None,
-        cut,
     )
-    return Forecast(rows, width, history.end, applied, peaks, cut)
+    fit = projection.fit
+    return Forecast(
+        rows,
+        width,
+        history.end,
+        applied,
+        peaks,
+        fit.alert_probability if alert_probability is None else alert_probability,
+        fit.alert_probability_today if alert_probability is None else alert_probability,
+    )
 
 
 def _apply_events(
@@ -330,7 +339,6 @@ def _rows(
     end: datetime,
     thresholds: FloatArray,
     want_peaks: bool,
-    cut: float,
 ) -> tuple[list[ForecastRow], list[Peak]]:
     width = history.width_min
     n = projection.mean.shape[1]
@@ -358,13 +366,14 @@ def _rows(
             if want_peaks and np.isfinite(thresholds[q])
             else np.zeros(mu.size)
         )
+        cut = projection.cut[d_idx, s_idx]
         for j, i in enumerate(keep):
             rows.append(
                 ForecastRow(
                     times[i], queue, float(mu[j]), float(aht[j]), float(low[j]), float(high[j])
                 )
             )
-            if want_peaks and prob[j] >= cut and prob[j] > 0:
+            if want_peaks and prob[j] >= cut[j] and prob[j] > 0:
                 peaks.append(
                     Peak(
                         times[i],

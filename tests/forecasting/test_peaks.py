@@ -1,0 +1,58 @@
+"""Peak alerts: the calibrated cut, the intraday cut for today's rest, the count-noise bound."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from forecasting import backtest, estimator, files, service, synthetic
+
+
+def test_the_cut_is_the_probability_of_the_peak_that_completes_the_target_recall() -> None:
+    prob = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.6, 0.6])
+    is_peak = np.array([True] * 10 + [False, False])
+    cut = estimator._alert_probability(prob, is_peak, 0.9)
+    assert cut == 0.1  # the 9th of 10 peaks by probability
+    assert (prob[is_peak] >= cut).mean() >= 0.9
+    assert (prob[is_peak] >= cut + 1e-9).mean() < 0.9  # any higher cut misses the target
+    # too few held-out peaks to learn from: the default
+    few = estimator._alert_probability(prob, np.arange(12) < 3, 0.9)
+    assert few == estimator.DEFAULT_ALERT_PROBABILITY
+
+
+def test_intraday_update_follows_a_busy_morning_and_narrows() -> None:
+    phi, day_var = np.array([0.05, 0.05]), np.array([0.02, 0.02])
+    factor, rest = estimator.intraday_update(
+        np.array([400.0, 400.0]), np.array([520.0, 400.0]), phi, day_var
+    )
+    assert 1.2 < factor[0] < 1.3  # 30 % busier so far, shrunk a little towards 1
+    assert factor[1] == 1.0
+    assert np.all(rest < phi)  # most of the day-level uncertainty is gone
+
+
+def test_a_partial_day_uses_the_intraday_cut_later_days_the_week_ahead_one(
+    center: synthetic.Synthetic,
+) -> None:
+    history = files.build_history(center.rows, "history.csv")
+    noon = history.cut(history.day_start(50) + timedelta(hours=12))
+    projection = service.project(noon, 52)
+    fit = projection.fit
+    _, end_slot = noon.end_index()
+    assert np.all(projection.cut[0, end_slot:] == fit.alert_probability_today)
+    assert np.all(projection.cut[1:] == fit.alert_probability)
+    # the intraday forecast is sharper, so the cut that keeps 90 % recall is higher
+    assert fit.alert_probability_today > fit.alert_probability
+
+
+def test_noise_bound_rises_with_volume() -> None:
+    rng = np.random.default_rng(5)
+    shape = rng.uniform(0.5, 1.5, 2000)
+    bounds = []
+    for volume in (8.0, 80.0, 8000.0):
+        mean = volume * shape
+        threshold = np.full(mean.size, np.percentile(rng.poisson(mean), 90))
+        bounds.append(backtest.noise_bound(mean, np.full(mean.size, 0.0), threshold, draws=10))
+    assert bounds[0] < bounds[1] < bounds[2]
+    assert bounds[2] > 0.9  # large counts: peaks are nearly certain from the rate alone
+    assert bounds[0] < 0.3  # a handful of contacts: count noise decides

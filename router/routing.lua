@@ -18,6 +18,7 @@ Data:
                    scored by idle_since (longest idle first)
   queue:<name>     zset of waiting contacts, scored by arrival minus priority credit
   qcfg:<name>      hash: the queue's routing configuration
+  queue_skills     hash: queue name -> its skill (which queues a freed agent looks at)
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
   due              zset contact -> when its rules next change (relaxation, maximum wait)
@@ -34,6 +35,7 @@ local BUCKET_MS = 300000
 local STAT_TTL_S = 3 * 86400
 local HEAD = 25      -- contacts looked at per queue when an agent frees up
 local SCAN = 64      -- agents looked at per index when a contact is routed
+local MAX_PROFICIENCY = 5
 local TERMINAL = {completed = true, abandoned = true, failed = true}
 
 local function num(v, default)
@@ -102,19 +104,37 @@ end
 local ROOM_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
   'idle_since', 'ix_voice', 'ix_chat', 'ixk'}
 
-local function reindex(id)
-  local key = P .. 'agent:' .. id
-  local values = redis.call('HMGET', key, unpack(ROOM_FIELDS))
-  if values[1] == false then return end
-  local a = {}
-  for i, name in ipairs(ROOM_FIELDS) do a[name] = values[i] or nil end
-  for _, channel in ipairs({'voice', 'chat'}) do
+local CHANNELS = {'voice', 'chat'}
+
+-- Moves agent `a` (its fields with any pending changes applied) in or out of the
+-- indexes, and appends the ix_<channel> fields to store to `changes`, so that the
+-- caller writes the agent with one HSET.
+local function index_changes(id, a, changes)
+  for _, channel in ipairs(CHANNELS) do
     local want = has_room(a, channel) and tostring(num(a.idle_since, 0)) or ''
     if (a['ix_' .. channel] or '') ~= want then
       set_indexed(id, channel, a.ixk, want)
-      redis.call('HSET', key, 'ix_' .. channel, want)
+      changes[#changes + 1] = 'ix_' .. channel
+      changes[#changes + 1] = want
     end
   end
+  return changes
+end
+
+-- The agent's fields named in `names` (nil when the agent does not exist).
+local function agent_fields(id, names)
+  local values = redis.call('HMGET', P .. 'agent:' .. id, unpack(names))
+  if values[1] == false then return nil end
+  local a = {}
+  for i, name in ipairs(names) do a[name] = values[i] or nil end
+  return a
+end
+
+local function reindex(id)
+  local a = agent_fields(id, ROOM_FIELDS)
+  if a == nil then return end
+  local changes = index_changes(id, a, {})
+  if #changes > 0 then redis.call('HSET', P .. 'agent:' .. id, unpack(changes)) end
 end
 
 local function unindex(id, a)
@@ -239,28 +259,47 @@ end
 -- Contact-driven choice: the best agent for contact `c` under relaxation `r`. The indexes
 -- are ordered by idle time, so for longest idle the first eligible agent of each index is
 -- that index's best and the scan stops there.
+-- True when the first eligible agent of an index (ordered by idle time) is that
+-- index's best: longest idle, and least occupied for voice, where every agent with
+-- room has no load at all.
+local function index_order_decides(strategy, channel)
+  return strategy == 'longest_idle' or (strategy == 'least_occupied' and channel == 'voice')
+end
+
 local function best_agent(cid, c, q, r)
   local best, best_tier, best_score = nil, nil, nil
   local candidates = {}
   local seen = {}
-  local first_only = (q.strategy or 'longest_idle') == 'longest_idle'
+  local strategy = q.strategy or 'longest_idle'
+  local first_only = index_order_decides(strategy, c.channel)
+  local window = first_only and 8 or SCAN
   for _, region in ipairs(r.regions) do
     for _, language in ipairs(r.languages) do
       local index = P .. 'avail:' .. c.channel .. ':' .. region .. ':' .. c.skill .. ':' .. language
-      for _, id in ipairs(redis.call('ZRANGE', index, 0, SCAN - 1)) do
-        if not seen[id] and id ~= c.declined_by then
-          seen[id] = true
-          local a, proficiency = candidate(id, c.skill)
-          if a and proficiency >= r.min_proficiency and has_room(a, c.channel) then
-            local tier = tier_of(c, region, language)
-            local score = strategy_score(q.strategy, a, proficiency)
-            candidates[#candidates + 1] = id
-            if best == nil or tier < best_tier or (tier == best_tier and score < best_score) then
-              best, best_tier, best_score = id, tier, score
+      local start, stop = 0, false
+      while not stop and start < SCAN do
+        local ids = redis.call('ZRANGE', index, start, start + window - 1)
+        for _, id in ipairs(ids) do
+          if not seen[id] and id ~= c.declined_by then
+            seen[id] = true
+            local a, proficiency = candidate(id, c.skill)
+            if a and proficiency >= r.min_proficiency and has_room(a, c.channel) then
+              local tier = tier_of(c, region, language)
+              local score = strategy_score(strategy, a, proficiency)
+              candidates[#candidates + 1] = id
+              if best == nil or tier < best_tier or (tier == best_tier and score < best_score) then
+                best, best_tier, best_score = id, tier, score
+              end
+              -- Most skilled: nobody later in this index beats the top proficiency.
+              if first_only or (strategy == 'most_skilled' and proficiency >= MAX_PROFICIENCY) then
+                stop = true
+                break
+              end
             end
-            if first_only then break end
           end
         end
+        if #ids < window then stop = true end
+        start = start + window
       end
     end
   end
@@ -275,34 +314,65 @@ local function explain(c, r, strategy, agent, candidates, how)
     r.min_proficiency, agent, #candidates, table.concat(shown, ','))
 end
 
-local function add_explanation(ckey, line)
-  local previous = redis.call('HGET', ckey, 'explanation')
-  local lines = previous and cjson.decode(previous) or {}
+-- The explanation field with `line` appended (the last 12 lines are kept).
+local function with_line(previous, line)
+  local lines = (previous and previous ~= '') and cjson.decode(previous) or {}
   lines[#lines + 1] = line
   while #lines > 12 do table.remove(lines, 1) end
-  redis.call('HSET', ckey, 'explanation', cjson.encode(lines))
+  return cjson.encode(lines)
 end
 
--- `c` is the contact as the caller already read it (nil: read it here).
-local function offer(cid, aid, line, c)
-  local ckey, akey = P .. 'contact:' .. cid, P .. 'agent:' .. aid
-  c = c or hgetall(ckey)
-  local q = qcfg(c.queue) or {}
-  local ring_ms = num(q.ring_s, 15) * 1000
-  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
-  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now)
-  add_explanation(ckey, line)
+local function add_explanation(ckey, line)
+  redis.call('HSET', ckey, 'explanation', with_line(redis.call('HGET', ckey, 'explanation'), line))
+end
+
+-- The agent fields a change of load reads: room, indexes, and where to ring it.
+local AGENT_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
+  'idle_since', 'ix_voice', 'ix_chat', 'ixk', 'offers', 'sip_uri', 'node'}
+
+-- Changes agent `aid` by `delta` slots of `channel` and `offer_delta` offers, sets the
+-- fields in `set`, and keeps its indexes in step: one HMGET and one HSET. Returns the
+-- agent as it now stands (nil when it does not exist).
+local function change_agent(aid, channel, delta, offer_delta, set)
+  local a = agent_fields(aid, AGENT_FIELDS)
+  if a == nil then return nil end
+  local load_field = 'load_' .. channel
+  a[load_field] = math.max(0, num(a[load_field], 0) + delta)
+  local changes = {load_field, a[load_field]}
+  if offer_delta ~= 0 then
+    a.offers = math.max(0, num(a.offers, 0) + offer_delta)
+    changes[#changes + 1] = 'offers'
+    changes[#changes + 1] = a.offers
+  end
+  for name, value in pairs(set or {}) do
+    a[name] = value
+    changes[#changes + 1] = name
+    changes[#changes + 1] = value
+  end
+  index_changes(aid, a, changes)
+  redis.call('HSET', P .. 'agent:' .. aid, unpack(changes))
+  return a
+end
+
+-- The agent's side of an offer: a slot taken, the ring timer started, the event out.
+local function hold_agent(cid, c, aid, line, ring_ms)
+  local a = change_agent(aid, c.channel, 1, 1, {last_offer = now}) or {}
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
-  redis.call('HINCRBY', akey, 'load_' .. c.channel, 1)
-  redis.call('HINCRBY', akey, 'offers', 1)
-  redis.call('HSET', akey, 'last_offer', now)
-  redis.call('ZREM', P .. 'due', cid)
-  reindex(aid)
-  local sip_uri, agent_node = unpack(redis.call('HMGET', akey, 'sip_uri', 'node'))
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
-    language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = sip_uri or '',
-    node = c.node or '', agent_node = agent_node or '', callback_uri = c.callback_uri or '',
+    language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
+    node = c.node or '', agent_node = a.node or '', callback_uri = c.callback_uri or '',
     ring_s = ring_ms / 1000, explanation = line})
+end
+
+-- Offers waiting contact `c` (as the caller read it in this call) to agent `aid`.
+local function offer(cid, c, aid, line, step)
+  local ckey = P .. 'contact:' .. cid
+  local q = qcfg(c.queue) or {}
+  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  redis.call('ZREM', P .. 'due', cid)
+  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now, 'step', step,
+    'explanation', with_line(c.explanation, line))
+  hold_agent(cid, c, aid, line, num(q.ring_s, 15) * 1000)
   return {cid, aid}
 end
 
@@ -313,23 +383,26 @@ local function try_match_contact(cid, c)
   local q = qcfg(c.queue)
   if not q then return nil end
   local r = relaxation(c, q, waited_ms(c))
-  redis.call('HSET', ckey, 'step', r.step)
   local agent, candidates = best_agent(cid, c, q, r)
-  if agent == nil then return nil end
-  return offer(cid, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), c)
+  if agent == nil then
+    if c.step ~= r.step then redis.call('HSET', ckey, 'step', r.step) end
+    return nil
+  end
+  return offer(cid, c, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), r.step)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
 local function best_contact_for(aid, a)
-  local skills = cjson.decode(a.skills or '{}')
   local speaks = {}
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
-  local best, best_key, best_r, best_q = nil, nil, nil, nil
-  for _, qname in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-    local head = redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1)
+  local best, best_key, best_r, best_q, best_c = nil, nil, nil, nil, nil
+  local queue_skills = redis.call('HGETALL', P .. 'queue_skills')
+  for i = 1, #queue_skills, 2 do
+    local qname, skill = queue_skills[i], queue_skills[i + 1]
+    local head = a['p:' .. skill] ~= nil and redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1) or {}
     local q = #head > 0 and qcfg(qname)
-    if q and skills[q.skill] ~= nil then
-      local proficiency = num(skills[q.skill], 0)
+    if q then
+      local proficiency = num(a['p:' .. skill], 0)
       for _, cid in ipairs(head) do
         local c = hgetall(P .. 'contact:' .. cid)
         if c and c.state == 'queued' and c.declined_by ~= aid and has_room(a, c.channel) then
@@ -341,7 +414,7 @@ local function best_contact_for(aid, a)
             -- Higher queue priority first, then the longest effective wait.
             local key = {-num(q.priority, 1), num(redis.call('ZSCORE', P .. 'queue:' .. qname, cid), now)}
             if best == nil or key[1] < best_key[1] or (key[1] == best_key[1] and key[2] < best_key[2]) then
-              best, best_key, best_r, best_q = cid, key, r, q
+              best, best_key, best_r, best_q, best_c = cid, key, r, q, c
             end
             break  -- the queue is ordered: the first eligible contact is this queue's best
           end
@@ -349,7 +422,7 @@ local function best_contact_for(aid, a)
       end
     end
   end
-  return best, best_r, best_q
+  return best, best_r, best_q, best_c
 end
 
 local function try_match_agent(aid)
@@ -357,20 +430,18 @@ local function try_match_agent(aid)
   for _ = 1, 8 do
     local a = hgetall(P .. 'agent:' .. aid)
     if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
-    local cid, r, q = best_contact_for(aid, a)
+    local cid, r, q, c = best_contact_for(aid, a)
     if cid == nil then break end
-    local c = hgetall(P .. 'contact:' .. cid)
-    redis.call('HSET', P .. 'contact:' .. cid, 'step', r.step)
     local line = explain(c, r, q.strategy, aid, {aid}, 'agent freed')
-    offers[#offers + 1] = offer(cid, aid, line)
+    offers[#offers + 1] = offer(cid, c, aid, line, r.step)
   end
   return offers
 end
 
 -- Contacts ending ------------------------------------------------------------------
 
-local function record(cid)
-  local c = hgetall(P .. 'contact:' .. cid)
+-- `c` is the finished contact, as just written.
+local function record(cid, c)
   local fields = {}
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
@@ -383,26 +454,13 @@ local function record(cid)
   if c.node and c.node ~= '' then redis.call('SREM', P .. 'live:' .. c.node, cid) end
 end
 
--- Give back the agent's slot held by an offer or a connected contact.
-local function release_agent(aid, channel, was_offer)
-  local akey = P .. 'agent:' .. aid
-  if redis.call('EXISTS', akey) == 0 then return end
-  local load = redis.call('HINCRBY', akey, 'load_' .. channel, -1)
-  if load < 0 then redis.call('HSET', akey, 'load_' .. channel, 0) end
-  if was_offer then
-    local offers = redis.call('HINCRBY', akey, 'offers', -1)
-    if offers < 0 then redis.call('HSET', akey, 'offers', 0) end
-  end
-end
-
 -- A contact that is offered or connected holds a slot of its agent: give it back and
 -- stop the ring timer. Returns the agent's id, or nil when the contact held nothing.
 local function release_hold(cid, c)
   local aid = c.agent_id
   if not aid or aid == '' or (c.state ~= 'offered' and c.state ~= 'connected') then return nil end
-  release_agent(aid, c.channel, c.state == 'offered')
+  change_agent(aid, c.channel, -1, c.state == 'offered' and -1 or 0)
   redis.call('ZREM', P .. 'offers', cid)
-  reindex(aid)
   return aid
 end
 
@@ -410,9 +468,12 @@ local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
-  redis.call('ZREM', P .. 'offers', cid)
-  redis.call('ZREM', P .. 'due', cid)
-  record(cid)
+  if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
+    redis.call('ZREM', P .. 'offers', cid)
+    redis.call('ZREM', P .. 'due', cid)
+  end
+  c.state, c.reason, c.ended_at = state, reason or '', now
+  record(cid, c)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
     reason = reason or '', node = c.node or '', queue = c.queue})
 end
@@ -440,22 +501,35 @@ function commands.create(argv)
   if not q then return {'unknown_queue', ''} end
   local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
   local order = now - credit
-  c.state, c.skill, c.queued_at, c.queue_entered_at, c.order, c.step = 'queued', q.skill, now, now, order, 'exact'
+  c.state, c.skill, c.queued_at, c.queue_entered_at, c.order = 'queued', q.skill, now, now, order
+  -- Routed before it is stored, so that an offered contact is written once.
+  local r = relaxation(c, q, 0)
+  c.step = r.step
+  local agent, candidates = best_agent(cid, c, q, r)
+  local line = nil
+  if agent then
+    line = explain(c, r, q.strategy, agent, candidates, 'contact routed')
+    c.state, c.agent_id, c.offered_at, c.explanation = 'offered', agent, now, with_line(nil, line)
+  end
   local fields = {}
   for name, value in pairs(c) do
     fields[#fields + 1] = name
     fields[#fields + 1] = value
   end
   redis.call('HSET', ckey, unpack(fields))
-  redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   stat(c.queue, now, 'offered')
-  local matched = try_match_contact(cid, c)
-  if not matched then schedule_due(cid, now, q) end
+  if agent then
+    hold_agent(cid, c, agent, line, num(q.ring_s, 15) * 1000)
+  else
+    redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
+    schedule_due(cid, now, q)
+  end
   -- The contact as it now stands, so that the caller needs no second round trip.
-  return {matched and 'offered' or 'queued', matched and matched[2] or '',
-    unpack(redis.call('HGETALL', ckey))}
+  local result = {c.state, agent or ''}
+  for _, value in ipairs(fields) do result[#result + 1] = value end
+  return result
 end
 
 -- ARGV: contact, agent.
@@ -486,13 +560,11 @@ function commands.decline(argv)
   if not c then return {'unknown_contact'} end
   if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
   redis.call('ZREM', P .. 'offers', cid)
-  release_agent(aid, c.channel, true)
-  local akey = P .. 'agent:' .. aid
-  if reason == 'no_answer' then
-    redis.call('HSET', akey, 'presence', 'not_ready', 'reason', 'no answer')
+  local rona = reason == 'no_answer'
+  change_agent(aid, c.channel, -1, -1, rona and {presence = 'not_ready', reason = 'no answer'} or nil)
+  if rona then
     publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
   end
-  reindex(aid)
   redis.call('HSET', ckey, 'declined_by', aid)
   add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
   requeue_at_head(cid, c)
@@ -512,15 +584,13 @@ function commands.complete(argv)
   if c.state ~= 'connected' then return {'not_connected', c.state} end
   local aid = c.agent_id
   local q = qcfg(c.queue) or {}
-  release_agent(aid, c.channel, false)
   local until_ms = now + num(q.wrap_up_s, 0) * 1000
-  local akey = P .. 'agent:' .. aid
-  redis.call('HSET', akey, 'wrapup_until', until_ms, 'idle_since', until_ms)
-  redis.call('ZADD', P .. 'wrapups', until_ms, aid)
+  change_agent(aid, c.channel, -1, 0, {wrapup_until = until_ms, idle_since = until_ms})
+  -- The tick ends a wrap-up that lasts; one of no length ends here.
+  if until_ms > now then redis.call('ZADD', P .. 'wrapups', until_ms, aid) end
   stat(c.queue, now, 'handled')
   stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
   finish(cid, c, 'completed', argv[4] or '')
-  reindex(aid)
   if until_ms <= now then try_match_agent(aid) end
   return {'completed'}
 end

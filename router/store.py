@@ -93,6 +93,7 @@ class RoutingStore:
             pipe.delete(f"{self.tag}qcfg:{queue.name}")
             pipe.hset(f"{self.tag}qcfg:{queue.name}", mapping=fields)
             pipe.sadd(f"{self.tag}queues", queue.name)
+            pipe.hset(f"{self.tag}queue_skills", queue.name, queue.skill)
         await pipe.execute()
 
     async def publish_regions(self, regions: Sequence[str]) -> None:

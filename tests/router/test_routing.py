@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from router.model import Channel, ContactState, NewContact, Presence
+from router.model import Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
-from tests.router.conftest import make_agent
+from tests.router.conftest import QUEUES, make_agent
 
 T0 = 1_700_000_000_000
 
@@ -122,6 +122,28 @@ async def test_most_skilled_strategy_prefers_proficiency(router: Router) -> None
     await ready(router, make_agent("expert", booking=5), T0 + 5000)
     contact = await router.create_contact(chat(queue="expert"), at_ms=T0 + 6000)
     assert contact.agent_id == "expert"
+
+
+async def test_most_skilled_takes_the_longest_idle_of_the_most_proficient(router: Router) -> None:
+    await ready(router, make_agent("idle4", booking=4), T0)
+    await ready(router, make_agent("late5", booking=5), T0 + 3000)
+    await ready(router, make_agent("early5", booking=5), T0 + 1000)
+    contact = await router.create_contact(chat(queue="expert"), at_ms=T0 + 6000)
+    assert contact.agent_id == "early5"
+
+
+async def test_least_occupied_chat_goes_to_the_lighter_load(router: Router) -> None:
+    support = QueueConfig(name="support", skill="support", strategy=Strategy.LEAST_OCCUPIED)
+    spread = Router(router.store, [*QUEUES, support], node_id="n1", region="eu")
+    await spread.publish_configuration(["eu"])
+    await ready(spread, make_agent("first", support=3), T0)
+    await ready(spread, make_agent("second", support=3), T0 + 1000)
+    chosen = []
+    for i in range(3):
+        contact = await spread.create_contact(chat(queue="support"), at_ms=T0 + 5000 + i)
+        chosen.append(contact.agent_id)
+    # Equal loads fall back to the longest idle; a loaded agent waits its turn.
+    assert chosen == ["first", "second", "first"]
 
 
 async def test_round_robin_spreads_offers(router: Router) -> None:

@@ -289,18 +289,27 @@ def bare_endpoint(port: int) -> None:
 
 
 async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    from switchboard.embedded import EmbeddedRedis
+
+    server = EmbeddedRedis(workdir / "redis")
+    server.start()
+    try:
+        return await node_measure(args, workdir, server.url)
+    finally:
+        server.stop()
+
+
+async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) -> dict[str, Any]:
+    """Router, event hub and voice front door on `redis_url`; stopped whatever happens."""
     import redis.asyncio as aioredis
 
     from router.events import EventHub
     from router.service import Router
     from router.store import RoutingStore
-    from switchboard.embedded import EmbeddedRedis
     from switchboard.settings import load_settings
     from telephony.service import VoiceFrontDoor
 
-    server = EmbeddedRedis(workdir / "redis")
-    server.start()
-    client = aioredis.Redis.from_url(server.url, decode_responses=True)
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     port = free_port()
     base = 20000 + (os.getpid() % 50) * 200
     config = workdir / "bench.toml"
@@ -318,13 +327,13 @@ async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     hub = EventHub(client, router.store.events_channel)
     await hub.start()
     voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / "voice")
-    started = time.monotonic()
-    await voice.start()
-    print(f"node: {args.workers} workers up in {time.monotonic() - started:.1f}s", flush=True)
-    await asyncio.sleep(args.settle_s)  # measure the steady state, not the start-up burst
     target = f"127.0.0.1:{port}"
     loop = asyncio.get_running_loop()
     try:
+        started = time.monotonic()
+        await voice.start()
+        print(f"node: {args.workers} workers up in {time.monotonic() - started:.1f}s", flush=True)
+        await asyncio.sleep(args.settle_s)  # measure the steady state, not the start-up burst
         short = write_scenario(workdir, "short", 1000, media=False)
         rates = [int(r) for r in args.rates.split(",")]
         max_cps, cps_failures = await loop.run_in_executor(
@@ -365,7 +374,6 @@ async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         await voice.stop()
         await hub.stop()
         await client.aclose()
-        server.stop()
 
 
 def bare_run(args: argparse.Namespace, workdir: Path) -> int:

@@ -16,7 +16,7 @@ from regions import wallboard
 from regions.membership import Membership
 from regions.service import Regions
 from router import http as router_http
-from router import survey
+from router import survey_http
 from router.auth import UserStore
 from router.chat import ChatLog, TranslatorPort
 from router.events import EventHub
@@ -99,7 +99,7 @@ class Node:
             self.chat,
             self.users,
             settings.node_id,
-            extra_routes=[regions_http.routes, wallboard.routes, survey.routes],
+            extra_routes=[regions_http.routes, wallboard.routes, survey_http.routes],
         )
         app[regions_http.MEMBERSHIP] = self.membership
         app[regions_http.REGIONS] = settings.regions

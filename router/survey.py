@@ -7,17 +7,12 @@ already appended to the records stream when the contact ended.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
-
-from router.http import ROUTER
 from switchboard.configfile import ConfigReader
-from switchboard.httputil import BadField, error, field, json_body, not_found
 
 SCORES = range(1, 6)
 
@@ -125,37 +120,6 @@ class RatingStore:
     async def all(self) -> dict[str, int]:
         raw: Mapping[str, str] = await self.client.hgetall(self.key)
         return {contact_id: int(score) for contact_id, score in raw.items()}
-
-
-# -- HTTP --------------------------------------------------------------------------------
-
-RATINGS = web.AppKey("ratings", RatingStore)
-routes = web.RouteTableDef()
-
-
-@routes.post("/api/v1/contacts/{contact_id}/rating")
-async def rate_contact(request: web.Request) -> web.Response:
-    """The customer rates a finished chat 1-5 with the customer token they were given."""
-    contact_id = request.match_info["contact_id"]
-    router = request.app[ROUTER]
-    client: Any = router.store.client
-    fields: dict[str, str] = await client.hgetall(f"{router.store.tag}contact:{contact_id}")
-    if not fields:
-        raise not_found(f"no contact {contact_id}")
-    token = request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
-    stored = fields.get("customer_token", "")
-    if not (token and stored and secrets.compare_digest(token, stored)):
-        return error(401, "unauthorized", "the customer token of this contact is required")
-    body = await json_body(request)
-    score = check_score(field(body, "score", int))
-    if score is None:
-        raise BadField("$.score", "an integer from 1 to 5", body.get("score"))
-    if fields.get("state") != "completed" or not fields.get("answered_at"):
-        return error(409, "conflict", f"contact {contact_id} is not a completed conversation")
-    store = request.app.get(RATINGS) or RatingStore(router.store.client, router.store.prefix)
-    if not await store.add(contact_id, score, fields.get("channel", "chat")):
-        return error(409, "conflict", f"contact {contact_id} is already rated")
-    return web.json_response({"contact_id": contact_id, "score": score}, status=201)
 
 
 def read_surveys(reader: ConfigReader, queues: Sequence[str]) -> dict[str, SurveyConfig]:

@@ -361,7 +361,8 @@ class PjEngine:
         ep_cfg.medConfig.sndClockRate = 8000
         ep_cfg.medConfig.sndAutoCloseTime = -1
         ep_cfg.medConfig.noVad = True
-        ep_cfg.medConfig.threadCnt = 1
+        ep_cfg.medConfig.threadCnt = 0
+        ep_cfg.medConfig.hasIoqueue = False
         ep.libInit(ep_cfg)
         transport = pj.TransportConfig()
         transport.port = cfg.sip_port

@@ -22,6 +22,8 @@ from telephony.pipe import serve_request
 from telephony.routing import RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
+START_WAIT_S = 30.0
+START_WAIT_PER_WORKER_S = 1.0
 
 
 @dataclass
@@ -87,9 +89,14 @@ class WorkerPool:
         self._inflight = asyncio.Semaphore(max_inflight)
         self._stopping = False
 
-    async def start(self, timeout_s: float = 60.0) -> None:
+    async def start(self, timeout_s: float | None = None) -> None:
+        """Waits until every worker is ready. Each needs about half a second of CPU to
+        start, so on a small, busy box a large pool starts nearly in series: the default
+        wait grows with the pool."""
         for worker in self.workers:
             self._tasks.append(asyncio.get_running_loop().create_task(self._supervise(worker)))
+        if timeout_s is None:
+            timeout_s = START_WAIT_S + START_WAIT_PER_WORKER_S * len(self.workers)
         await asyncio.wait_for(
             asyncio.gather(*(worker.ready.wait() for worker in self.workers)), timeout_s
         )

@@ -31,6 +31,7 @@ from scheduler.patterns import (
     weekly_bounds,
     weeks,
 )
+from scheduler.relaxation import lower_bound, shift_cost
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class SolveOptions:
     log_search: bool = False  # CP-SAT's own log on stdout, for tuning
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters
     hint: bool = True  # start from the greedy schedule (heuristic.py)
+    relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
 
 
 @dataclass
@@ -61,16 +63,20 @@ class Plan:
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
-    """Logs every improving solution with the bound at that moment."""
+    """Logs every improving solution with the best bound known at that moment."""
 
-    def __init__(self, sink: Callable[[float, float, float], None] | None) -> None:
+    def __init__(
+        self, sink: Callable[[float, float, float], None] | None, started: float, floor: float
+    ) -> None:
         super().__init__()
         self.sink = sink
-        self.started = time.monotonic()
+        self.started = started
+        self.floor = floor  # the relaxation's bound, proven before the search
         self.trace: list[tuple[float, float, float]] = []
 
     def on_solution_callback(self) -> None:
-        point = (time.monotonic() - self.started, self.objective_value, self.best_objective_bound)
+        bound = max(self.best_objective_bound, self.floor)
+        point = (time.monotonic() - self.started, self.objective_value, bound)
         self.trace.append(point)
         if self.sink is not None:
             self.sink(*point)
@@ -164,7 +170,6 @@ def _solve(
         if servable[agent.agent_id]:
             by_group[servable[agent.agent_id]].append(agent.agent_id)
     groups = [(tuple(ids), group_queues) for group_queues, ids in by_group.items()]
-    cheapest = min(rules.cost_per_hour.values(), default=1.0) or 1.0
 
     # ---- Variables --------------------------------------------------------------------
     # shift[a, d, k] = 1 when agent a works pattern k on local day d.
@@ -372,9 +377,7 @@ def _solve(
                     missed.append(shift[a, d, k])
                     penalties.append((shift[a, d, k], weights.preference))
                 # Cost of paid time, relative to the cheapest region, per interval.
-                per_interval = rules.cost_per_hour.get(agent.region, cheapest) / cheapest
-                intervals = p.paid_minutes * 60 / horizon.interval.total_seconds()
-                cost = round(weights.cost * 10 * per_interval * intervals)
+                cost = shift_cost(agent.region, p.paid_minutes, rules, horizon)
                 penalties.append((shift[a, d, k], cost))
         weekend_counts.append(sum(weekend))
         night_counts.append(sum(night))
@@ -411,9 +414,28 @@ def _solve(
     if not diagnose:
         model.minimize(sum(expr * weight for expr, weight in penalties if weight))
 
+    # ---- Bound: the aggregate LP relaxation, proven before the search -----------------
+    started = time.monotonic()
+    floor = math.nan
+    if options.relaxation and not diagnose:
+        proven = lower_bound(
+            agents,
+            patterns,
+            servable,
+            needs,
+            queues,
+            rules,
+            horizon,
+            options.time_limit_s / 4,
+            soft_min_hours=options.best_effort,
+        )
+        floor = proven.value
+        log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
+
     # ---- Solve ------------------------------------------------------------------------
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = options.time_limit_s
+    spent = time.monotonic() - started
+    solver.parameters.max_time_in_seconds = max(1.0, options.time_limit_s - spent)
     solver.parameters.num_workers = 1 if diagnose else max(1, options.workers)
     solver.parameters.random_seed = options.seed
     solver.parameters.log_search_progress = options.log_search
@@ -421,8 +443,7 @@ def _solve(
     solver.parameters.cp_model_probing_level = 0
     for name, value in options.parameters.items():
         setattr(solver.parameters, name, value)
-    progress = _Progress(options.on_progress)
-    started = time.monotonic()
+    progress = _Progress(options.on_progress, started, -math.inf if math.isnan(floor) else floor)
     status = solver.solve(model, progress)
     wall = time.monotonic() - started
     name = solver.status_name(status)
@@ -434,12 +455,18 @@ def _solve(
                 names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names
             )
         report = SolveReport(name, math.nan, math.nan, math.nan, wall, progress.trace)
+        report.relaxation_bound = floor
         return Plan({}, groups, {}, report, infeasible=sorted(blamed))
 
-    objective, bound = solver.objective_value, solver.best_objective_bound
+    objective = solver.objective_value
+    bound = (
+        solver.best_objective_bound
+        if math.isnan(floor)
+        else max(solver.best_objective_bound, floor)
+    )
     gap = abs(objective - bound) / max(1.0, abs(objective))
     report = SolveReport(
-        name, objective, bound, gap, wall, progress.trace, solver.deterministic_time
+        name, objective, bound, gap, wall, progress.trace, solver.deterministic_time, floor
     )
     chosen: dict[str, list[tuple[Pattern, tuple[int, ...]]]] = defaultdict(list)
     for (a, d, k), var in shift.items():

@@ -1,0 +1,79 @@
+"""The aggregate LP relaxation gives a valid, useful lower bound (real solves)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from scheduler.model import Agent, Rules
+from scheduler.patterns import Horizon, agent_patterns
+from scheduler.relaxation import lower_bound
+from scheduler.service import whole_needs
+from scheduler.solver import SolveOptions, solve
+
+from .conftest import HALF_HOUR, START, agent, requirements, rules
+
+
+def _both(
+    team: list[Agent], profile: dict, plan_rules: Rules, days: int
+) -> tuple[float, float, str]:
+    """(relaxation bound, objective of CP-SAT's best schedule, CP-SAT status) of one instance."""
+    horizon = Horizon.from_date(START, days, HALF_HOUR)
+    rows = requirements(profile, days)
+    needs = whole_needs(rows, horizon)
+    queues = sorted({r.queue for r in rows})
+    patterns = {a.agent_id: agent_patterns(a, plan_rules, horizon) for a in team}
+    servable = {a.agent_id: tuple(q for q in queues if plan_rules.can_serve(a, q)) for a in team}
+    bound = lower_bound(team, patterns, servable, needs, queues, plan_rules, horizon, 30)
+    options = SolveOptions(time_limit_s=10, workers=2, seed=1, relaxation=False)
+    plan = solve(team, needs, queues, plan_rules, horizon, options)
+    assert plan.report.status in ("OPTIMAL", "FEASIBLE")
+    return bound.value, plan.report.objective, plan.report.status
+
+
+@pytest.mark.parametrize(
+    ("profile", "days"),
+    [
+        ({"sales_de": (8, 15, 1), "sales_en": (8, 20, 1)}, 3),
+        ({"sales_de": (6, 18, 2), "sales_en": (12, 22, 3)}, 2),
+    ],
+)
+def test_bound_never_exceeds_a_schedule(team: list[Agent], profile: dict, days: int) -> None:
+    # Any schedule's objective is at least the optimum, so at least a valid bound.
+    bound, objective, _status = _both(team, profile, rules(), days)
+    assert 0 < bound <= objective
+    assert bound >= 0.5 * objective  # a bound near zero would be valid but useless
+
+
+def test_weekly_minimum_hours_raise_the_bound() -> None:
+    # Three agents who must work 24 h each in a full week, for little demand: the
+    # bound must include the cost and overstaffing that the minimum hours force.
+    crew = [agent(f"B{n}", "sales", "en", hours=(24, 40)) for n in range(3)]
+    profile = {"sales_en": (9, 13, 1)}
+    bound, objective, _status = _both(crew, profile, rules(), 7)
+    free = [agent(f"B{n}", "sales", "en") for n in range(3)]
+    horizon = Horizon.from_date(START, 7, HALF_HOUR)
+    rows = requirements(profile, 7)
+    patterns = {a.agent_id: agent_patterns(a, rules(), horizon) for a in free}
+    unforced = lower_bound(
+        free,
+        patterns,
+        {a.agent_id: ("sales_en",) for a in free},
+        whole_needs(rows, horizon),
+        ["sales_en"],
+        rules(),
+        horizon,
+        30,
+    )
+    assert bound <= objective
+    assert bound > unforced.value
+    # 72 paid hours force at least 144 - 56 = 88 overstaffed intervals at 100 each.
+    assert bound >= 88 * 100
+
+
+def test_single_agent_bound_is_tight() -> None:
+    solo = [agent("B1", "sales", "en")]
+    bound, optimum, status = _both(solo, {"sales_en": (9, 15, 1)}, rules(max_on_break=None), 1)
+    assert status == "OPTIMAL"
+    assert math.isclose(bound, optimum, rel_tol=1e-5)

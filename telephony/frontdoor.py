@@ -3,6 +3,7 @@
 We generate Kamailio's configuration from the pool (one destination per worker,
 `maxload` = callers per worker) and run it as a child process. The choices, all
 measured (docs/telephony.md): algorithm 10 (call load) rather than round robin,
+retransmitted INVITEs absorbed by their transaction before a worker is chosen,
 `record_route()` so BYEs pass here and `ds_load_update()` frees the slot, OPTIONS
 probing so a dead worker leaves the rotation, and a 503 with Retry-After when
 every worker is full. `ds_load_unset()` is only called once no destination is left:
@@ -19,6 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+# Destinations kept per call for failover. Each is an xavp in shared memory for the
+# life of the transaction; keeping the whole pool (150+ workers) per call ran
+# Kamailio out of shared memory under load, and every failure then leaked a
+# call-load slot until the dispatcher's 30 s expiry.
+FAILOVER_DESTINATIONS = 4
+# Shared memory: the base, plus room per worker for its pings and call-load entries.
+SHM_BASE_MB = 64
+SHM_PER_WORKER_MB = 1
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -74,6 +84,7 @@ listen=udp:{host}:{port}
 mpath="{modules}"
 
 loadmodule "tm.so"
+loadmodule "tmx.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
 loadmodule "pv.so"
@@ -136,8 +147,15 @@ request_route {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
     }}
+    # A retransmitted INVITE belongs to its transaction: absorb it before choosing a
+    # worker, so that it never books a call-load slot of its own.
+    if (t_precheck_trans()) {{
+        t_check_trans();
+        exit;
+    }}
+    t_check_trans();
     record_route();
-    if (!ds_select_dst("1", "10")) {{
+    if (!ds_select_dst("1", "10", "{FAILOVER_DESTINATIONS}")) {{
         append_to_reply("Retry-After: {retry_after_s}\\r\\n");
         sl_send_reply("503", "Service Unavailable");
         exit;
@@ -253,7 +271,7 @@ class FrontDoor:
             "-Y",
             str(runtime),
             "-m",
-            "64",
+            str(SHM_BASE_MB + SHM_PER_WORKER_MB * len(self.destinations)),
             "-M",
             "8",
             stdout=self.log_file,

@@ -10,8 +10,7 @@ HEAVY = ("aiohttp", "redis", "numpy", "ortools", "argostranslate")
 
 def test_worker_imports_no_http_redis_or_numerics() -> None:
     probe = (
-        "import sys, telephony.worker; "
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+        f"import sys, telephony.worker; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60

@@ -282,7 +282,10 @@ def main() -> int:
     parser.add_argument("--load", type=float, default=0.65, help="demand / agent capacity")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--log", action="store_true", help="CP-SAT search log")
-    parser.add_argument("--no-hint", action="store_true", help="no greedy starting schedule")
+    parser.add_argument("--no-hint", action="store_true", help="no starting schedule")
+    parser.add_argument(
+        "--no-roster", action="store_true", help="start from the greedy, not the rostered LP"
+    )
     parser.add_argument("--lengths", default="8h,6h", help="allowed shift lengths (8h,6h)")
     parser.add_argument("--start-every", default="1h", help="shift start granularity (1h)")
     parser.add_argument(
@@ -325,6 +328,7 @@ def main() -> int:
             on_progress=progress,
             log_search=args.log,
             hint=not args.no_hint,
+            roster=not args.no_roster,
             parameters=dict(_parameter(text) for text in args.param),
         ),
     )
@@ -340,6 +344,7 @@ def main() -> int:
     figures: dict[str, object] = {
         "agents": len(agents),
         "status": result.report.status,
+        "start": result.report.start,
         "solve_s": round(result.report.wall_s, 1),
         "total_s": round(elapsed, 1),
         "gap": round(result.report.gap, 4),

@@ -37,13 +37,16 @@ def greedy(
     rules: Rules,
     horizon: Horizon,
     worth: float = 0.75,
+    break_load: dict[tuple[str, int], int] | None = None,
 ) -> dict[str, dict[int, Choice]]:
     """agent → local day → (pattern index, break starts); days not listed are off.
 
     `worth` is the share of a shift's working intervals that must meet unmet demand
-    for the shift to be added beyond the agent's minimum hours.
+    for the shift to be added beyond the agent's minimum hours; `break_load` counts
+    agents of other schedules already on break, per (region, interval).
     """
     state = _State({key: float(value) for key, value in needs.items()})
+    state.on_break.update(break_load or {})
     staff = [a for a in agents if servable[a.agent_id]]
     for agent in staff:
         state.plan[agent.agent_id] = {}

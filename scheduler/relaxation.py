@@ -39,10 +39,20 @@ SAFETY = 1e-6
 
 
 @dataclass
+class Guide:
+    """The LP optimum in head counts, what `roster.py` turns into a schedule."""
+
+    shifts: dict[tuple[Cell, Key], float]  # (cell, shift) → agents working it
+    working: dict[tuple[Cell, int], float]  # (cell, interval) → on shift and not on a break
+    split: dict[tuple[tuple[str, ...], int, str], float]  # (group's queues, interval, queue)
+
+
+@dataclass
 class Bound:
     value: float  # nan when the LP was not solved to optimality
     status: str
     wall_s: float
+    guide: Guide | None = None  # the LP optimum, when solved
 
 
 def shift_cost(region: str, paid_minutes: int, rules: Rules, horizon: Horizon) -> int:
@@ -96,10 +106,12 @@ def lower_bound(
     for (cell, key), p in shape.items():
         by_cell[cell].append((key, p))
     heads: dict[tuple[tuple[str, ...], int], list[tuple[mb.Variable, int]]] = defaultdict(list)
+    cell_heads: dict[tuple[Cell, int], list[tuple[mb.Variable, int]]] = defaultdict(list)
     on_break: dict[tuple[str, int], list[mb.Variable]] = defaultdict(list)
     for (cell, key), p in shape.items():
         for i in range(p.start, p.end):
             heads[cell[0], i].append((count[cell, key], 1))
+            cell_heads[cell, i].append((count[cell, key], 1))
         for r, starts in enumerate(p.break_starts):
             if not starts:
                 continue
@@ -109,6 +121,7 @@ def lower_bound(
             for i, var in zip(starts, taken, strict=True):
                 for j in range(i, i + span):
                     heads[cell[0], j].append((var, -1))
+                    cell_heads[cell, j].append((var, -1))
                     on_break[cell[1], j].append(var)
     if rules.max_on_break is not None:
         for resting in on_break.values():
@@ -149,8 +162,10 @@ def lower_bound(
 
     # Coverage: each group's working heads split over its queues, against the needs.
     coverage: dict[tuple[str, int], list[mb.Variable]] = defaultdict(list)
+    split: dict[tuple[tuple[str, ...], int, str], mb.Variable] = {}
     for (group, i), terms in heads.items():
         parts = [model.new_num_var(0, len(agents), "") for _ in group]
+        split.update({(group, i, q): var for q, var in zip(group, parts, strict=True)})
         model.add(
             mb.LinearExpr.sum(parts)
             == mb.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
@@ -190,4 +205,9 @@ def lower_bound(
         log.info("relaxation not solved: %s after %.1f s", status.name, wall)
         return Bound(float("nan"), status.name, wall)
     value = solver.objective_value
-    return Bound(value - abs(value) * SAFETY, status.name, wall)
+    guide = Guide(
+        {key: solver.value(var) for key, var in count.items()},
+        {key: sum(solver.value(v) * c for v, c in terms) for key, terms in cell_heads.items()},
+        {key: solver.value(var) for key, var in split.items()},
+    )
+    return Bound(value - abs(value) * SAFETY, status.name, wall, guide)

@@ -1,12 +1,12 @@
-"""The CP-SAT shift-scheduling model, laid out like OR-Tools' shift_scheduling_sat.py.
+"""Solving a schedule: bound, starting schedule, CP-SAT search, plan.
 
-Sections, in order: data, variables, hard constraints, soft constraints with weighted
-penalties, objective, solve. Multi-skill without double counting: agents with the
-same set of servable queues form a group, and in each interval the group's working
-agents (on shift and not on break or lunch) are split over those queues by integer
-variables whose sum equals the working head count. Any split of a group is realisable
-by individual agents because they are interchangeable for coverage, so `assign.py`
-later gives each agent exactly one activity per interval.
+Stages, in order (docs/scheduling.md explains why each is there):
+1. the CP-SAT model of the whole team (`cpmodel.py`);
+2. a proven lower bound and the LP optimum it comes from (`relaxation.py`);
+3. a starting schedule: the LP optimum rostered onto agents cell by cell
+   (`roster.py`), or the greedy schedule (`heuristic.py`) when there is no LP optimum
+   or the roster fails;
+4. CP-SAT on the whole model, hinted with that schedule, for the time left.
 """
 
 from __future__ import annotations
@@ -14,28 +14,23 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ortools.sat.python import cp_model
 
-from scheduler.heuristic import greedy
+from scheduler import cpmodel
+from scheduler.heuristic import Choice, greedy
 from scheduler.model import Agent, Rules, SolveReport
-from scheduler.patterns import (
-    Horizon,
-    Pattern,
-    agent_patterns,
-    max_working_days,
-    weekly_bounds,
-    weeks,
-)
-from scheduler.relaxation import lower_bound, shift_cost
+from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.relaxation import Guide, lower_bound
+from scheduler.roster import roster
 
 log = logging.getLogger(__name__)
 
-LinearTerms = list[tuple[cp_model.IntVar, int]]
+# Share of the time limit by which the roster must be done (relaxation included):
+# the rest is CP-SAT's, which needs about 10 s on 300 agents to load the model.
+ROSTER_SHARE = 0.6
 
 
 @dataclass
@@ -47,8 +42,9 @@ class SolveOptions:
     on_progress: Callable[[float, float, float], None] | None = None  # wall, objective, bound
     log_search: bool = False  # CP-SAT's own log on stdout, for tuning
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters
-    hint: bool = True  # start from the greedy schedule (heuristic.py)
+    hint: bool = True  # start CP-SAT from a schedule (roster, else greedy)
     relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
+    roster: bool = True  # start from the LP optimum rostered onto agents (roster.py)
 
 
 @dataclass
@@ -60,6 +56,7 @@ class Plan:
     split: dict[tuple[int, int], dict[str, int]]  # (group, interval) → queue → head count
     report: SolveReport
     infeasible: list[str] = field(default_factory=list)  # agents whose hours cannot be met
+    start: str = ""  # where the search started: "roster", "greedy" or "" (no hint)
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
@@ -80,53 +77,6 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self.trace.append(point)
         if self.sink is not None:
             self.sink(*point)
-
-
-def _spread(model: cp_model.CpModel, counts: list[Any], top: int) -> Any:
-    """max - min of per-agent counts, the fairness measure."""
-    high = model.new_int_var(0, top, "")
-    low = model.new_int_var(0, top, "")
-    model.add_max_equality(high, counts)
-    model.add_min_equality(low, counts)
-    return high - low
-
-
-def _hint_split(
-    hint: dict[str, dict[int, tuple[int, tuple[int, ...]]]],
-    patterns: dict[str, dict[int, list[Pattern]]],
-    groups: list[tuple[tuple[str, ...], tuple[str, ...]]],
-    split: dict[tuple[int, int, str], cp_model.IntVar],
-    needs: dict[tuple[str, int], int],
-    rules: Rules,
-    horizon: Horizon,
-    model: cp_model.CpModel,
-) -> dict[tuple[str, int], int]:
-    """Hints for the split variables from the greedy shifts; returns coverage per queue."""
-    working: dict[str, set[int]] = {}
-    for a, days in hint.items():
-        intervals: set[int] = set()
-        for d, (k, starts) in days.items():
-            pattern = patterns[a][d][k]
-            intervals.update(range(pattern.start, pattern.end))
-            for first, rule in zip(starts, rules.breaks, strict=True):
-                if first >= 0:
-                    intervals.difference_update(
-                        range(first, first + int(rule.length / horizon.interval))
-                    )
-        working[a] = intervals
-    covered: dict[tuple[str, int], int] = defaultdict(int)
-    for g, (ids, group_queues) in enumerate(groups):
-        counts: dict[tuple[int, str], int] = defaultdict(int)
-        for i in range(horizon.size):
-            for a in ids:
-                if i in working.get(a, ()):
-                    q = max(group_queues, key=lambda q: needs.get((q, i), 0) - covered[q, i])
-                    counts[i, q] += 1
-                    covered[q, i] += 1
-        for (gg, i, q), var in split.items():
-            if gg == g:
-                model.add_hint(var, counts.get((i, q), 0))
-    return covered
 
 
 def solve(
@@ -150,6 +100,48 @@ def solve(
     return plan
 
 
+def _start(
+    built: cpmodel.Built,
+    agents: list[Agent],
+    needs: dict[tuple[str, int], int],
+    queues: list[str],
+    rules: Rules,
+    horizon: Horizon,
+    options: SolveOptions,
+    guide: Guide | None,
+    deadline: float,
+) -> str:
+    """Hint the model with the rostered LP optimum, else the greedy schedule; says which."""
+    servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
+    schedule: dict[str, dict[int, Choice]] | None = None
+    split: dict[tuple[int, int, str], int] = {}
+    if guide is not None and options.roster:
+        found = roster(
+            agents,
+            built.patterns,
+            servable,
+            needs,
+            rules,
+            horizon,
+            guide,
+            deadline - time.monotonic(),
+            options.workers,
+            options.seed,
+            options.best_effort,
+        )
+        if found is not None:
+            index = {group_queues: g for g, (_ids, group_queues) in enumerate(built.groups)}
+            schedule = found.schedule
+            split = {(index[qs], i, q): n for (qs, i, q), n in found.split.items()}
+    if schedule is None:
+        schedule = greedy(agents, built.patterns, servable, needs, rules, horizon)
+        split = cpmodel.greedy_split(built, schedule, needs, rules, horizon)
+        cpmodel.add_hint(built, schedule, split, needs)
+        return "greedy"
+    cpmodel.add_hint(built, schedule, split, needs)
+    return "roster"
+
+
 def _solve(
     agents: list[Agent],
     needs: dict[tuple[str, int], int],
@@ -159,265 +151,23 @@ def _solve(
     options: SolveOptions,
     diagnose: bool,
 ) -> Plan:
-    model = cp_model.CpModel()
-    weights = rules.weights
-
-    # ---- Data -------------------------------------------------------------------------
+    started = time.monotonic()
     patterns = {agent.agent_id: agent_patterns(agent, rules, horizon) for agent in agents}
-    servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
-    by_group: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    for agent in agents:
-        if servable[agent.agent_id]:
-            by_group[servable[agent.agent_id]].append(agent.agent_id)
-    groups = [(tuple(ids), group_queues) for group_queues, ids in by_group.items()]
-
-    # ---- Variables --------------------------------------------------------------------
-    # shift[a, d, k] = 1 when agent a works pattern k on local day d.
-    shift: dict[tuple[str, int, int], cp_model.IntVar] = {}
-    # brk[a, d, r, i] = 1 when agent a's break/lunch r of day d starts at interval i.
-    brk: dict[tuple[str, int, int, int], cp_model.IntVar] = {}
-    patterns_day: dict[int, int] = {}  # variable index → local day, to spot overlaps
-    for agent in agents:
-        a = agent.agent_id
-        if not servable[a]:
-            continue
-        for d, day_patterns in patterns[a].items():
-            for k, _pattern in enumerate(day_patterns):
-                shift[a, d, k] = model.new_bool_var(f"shift_{a}_{d}_{k}")
-                patterns_day[shift[a, d, k].index] = d
-            for r in range(len(rules.breaks)):
-                for i in sorted({i for p in day_patterns for i in p.break_starts[r]}):
-                    brk[a, d, r, i] = model.new_bool_var(f"brk_{a}_{d}_{r}_{i}")
-
-    # on_shift[a][i] and on_break[a][i] as linear terms over the booleans above.
-    on_shift: dict[str, dict[int, LinearTerms]] = {a.agent_id: defaultdict(list) for a in agents}
-    on_break: dict[str, dict[int, LinearTerms]] = {a.agent_id: defaultdict(list) for a in agents}
-    for (a, d, k), var in shift.items():
-        pattern = patterns[a][d][k]
-        for i in range(pattern.start, pattern.end):
-            on_shift[a][i].append((var, 1))
-    for (a, _d, r, i), var in brk.items():
-        for j in range(i, i + int(rules.breaks[r].length / horizon.interval)):
-            on_break[a][j].append((var, 1))
-
-    # split[g, i, q]: working agents of group g on queue q in interval i.
-    split: dict[tuple[int, int, str], cp_model.IntVar] = {}
-    for g, (ids, group_queues) in enumerate(groups):
-        reachable = sorted({i for a in ids for i in on_shift[a]})
-        for i in range(reachable[0], reachable[-1] + 1) if reachable else ():
-            for q in group_queues:
-                split[g, i, q] = model.new_int_var(0, len(ids), f"split_{g}_{i}_{q}")
-
-    def total(terms: LinearTerms) -> cp_model.LinearExpr:
-        return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
-
-    # ---- Hard constraints -------------------------------------------------------------
-    min_hours_literals: dict[str, cp_model.IntVar] = {}
-    penalties: list[tuple[cp_model.LinearExpr, int]] = []
-    rest = int(rules.min_rest / horizon.interval)
-    for agent in agents:
-        a = agent.agent_id
-        if not servable[a]:
-            continue
-        days = patterns[a]
-        works = {d: sum(shift[a, d, k] for k in range(len(days[d]))) for d in days}
-        # At most one shift per local day.
-        for d in days:
-            if days[d]:
-                model.add_at_most_one(shift[a, d, k] for k in range(len(days[d])))
-        # Shifts of different days never overlap.
-        for terms in on_shift[a].values():
-            if len(terms) > 1 and len({patterns_day[var.index] for var, _ in terms}) > 1:
-                model.add(total(terms) <= 1)
-        # Minimum rest: for every threshold t, a shift of day d ending at t or later and a
-        # shift of day d+1 starting before t + rest exclude each other (one clique each).
-        for d in days:
-            for threshold in sorted({p.end for p in days[d]}):
-                late = [shift[a, d, k] for k, p in enumerate(days[d]) if p.end >= threshold]
-                for later in range(d + 1, max(days) + 1):
-                    early = [
-                        shift[a, later, m]
-                        for m, p in enumerate(days[later])
-                        if p.start < threshold + rest
-                    ]
-                    if not early:
-                        break
-                    model.add_at_most_one(late + early)
-        # Maximum consecutive working days.
-        span = rules.max_consecutive_days
-        order = sorted(days)
-        for first in range(len(order) - span):
-            model.add(sum(works[d] for d in order[first : first + span + 1]) <= span)
-        # Days off and paid hours per calendar week from the horizon start.
-        for number, week in enumerate(weeks(horizon.days)):
-            model.add(sum(works[d] for d in week.days) <= max_working_days(rules, week))
-            low, high = weekly_bounds(agent, rules, week)
-            minutes = sum(
-                shift[a, d, k] * p.paid_minutes for d in week.days for k, p in enumerate(days[d])
-            )
-            model.add(minutes <= high)
-            if low <= 0:
-                continue
-            if options.best_effort:
-                short = model.new_int_var(0, low, f"short_{a}_{number}")
-                model.add(minutes + short >= low)
-                penalties.append((short, weights.under))
-            else:
-                if a not in min_hours_literals:
-                    min_hours_literals[a] = model.new_bool_var(f"min_hours_{a}")
-                model.add(minutes >= low).only_enforce_if(min_hours_literals[a])
-        # Breaks: each shift long enough has exactly one of each, inside its window
-        # (windows lie inside the shift, so a break never leaves it).
-        for d in days:
-            for r in range(len(rules.breaks)):
-                starts = sorted({i for p in days[d] for i in p.break_starts[r]})
-                needing = [shift[a, d, k] for k, p in enumerate(days[d]) if p.break_starts[r]]
-                model.add(sum(brk[a, d, r, i] for i in starts) == sum(needing))
-                for i in starts:
-                    allowed = [
-                        shift[a, d, k] for k, p in enumerate(days[d]) if i in p.break_starts[r]
-                    ]
-                    if len(allowed) < len(needing):
-                        model.add(brk[a, d, r, i] <= sum(allowed))
-        # Two breaks of one shift never overlap.
-        if len(rules.breaks) > 1:
-            for terms in on_break[a].values():
-                if len(terms) > 1:
-                    model.add(total(terms) <= 1)
+    built = cpmodel.build(agents, patterns, needs, queues, rules, horizon, options.best_effort)
+    model = built.model
     # Minimum hours hold; the literals exist so that a diagnosis can ask which clash.
     if diagnose:
-        model.add_assumptions(list(min_hours_literals.values()))
+        model.clear_objective()
+        model.add_assumptions(list(built.min_hours.values()))
     else:
-        for literal in min_hours_literals.values():
+        for literal in built.min_hours.values():
             model.add(literal == 1)
 
-    # At most `max_on_break` agents of one region on break or lunch at once.
-    if rules.max_on_break is not None:
-        regions: dict[str, list[str]] = defaultdict(list)
-        for agent in agents:
-            regions[agent.region].append(agent.agent_id)
-        for region_ids in regions.values():
-            for i in range(horizon.size):
-                terms = [t for a in region_ids for t in on_break[a].get(i, [])]
-                if len(terms) > rules.max_on_break:
-                    model.add(total(terms) <= rules.max_on_break)
-
-    # Exactly one activity per working agent: the group's split adds up to its head count.
-    # Written as differences between neighbouring intervals (head count changes when a
-    # shift or a break starts or ends), so each shift appears in two rows, not in one
-    # row per interval it covers: the same model, a much sparser LP.
-    coverage: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
-    for g, (ids, group_queues) in enumerate(groups):
-        members = set(ids)
-        change: dict[int, LinearTerms] = defaultdict(list)
-        for (a, d, k), var in shift.items():
-            if a in members:
-                pattern = patterns[a][d][k]
-                change[pattern.start].append((var, 1))
-                change[pattern.end].append((var, -1))
-        for (a, _d, r, i), var in brk.items():
-            if a in members:
-                change[i].append((var, -1))
-                change[i + int(rules.breaks[r].length / horizon.interval)].append((var, 1))
-        reachable = sorted({i for a in ids for i in on_shift[a]})
-        previous = None
-        for i in range(reachable[0], reachable[-1] + 2) if reachable else ():
-            heads = (
-                sum(split[g, i, q] for q in group_queues) if (g, i, group_queues[0]) in split else 0
-            )
-            before = sum(split[g, previous, q] for q in group_queues) if previous is not None else 0
-            model.add(heads - before == total(change.get(i, [])))
-            previous = i if (g, i, group_queues[0]) in split else None
-            for q in group_queues:
-                if (g, i, q) in split:
-                    coverage[q, i].append(split[g, i, q])
-
-    # ---- Soft constraints -------------------------------------------------------------
-    # Understaffing (by queue priority) and overstaffing per queue and interval.
-    slack: dict[tuple[str, int], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
-    for q in queues:
-        priority = rules.queue_rule(q).priority
-        for i in range(horizon.size):
-            need = needs.get((q, i), 0)
-            have = sum(coverage.get((q, i), []))
-            if not coverage.get((q, i)):
-                if need:
-                    penalties.append((cp_model.LinearExpr.constant(need), weights.under * priority))
-                continue
-            under = model.new_int_var(0, need, f"under_{q}_{i}")
-            over = model.new_int_var(0, len(agents), f"over_{q}_{i}")
-            slack[q, i] = (under, over)
-            model.add(have + under - over == need)
-            penalties.append((under, weights.under * priority))
-            penalties.append((over, weights.over))
-
-    # Requested days off and early/late preferences.
-    weekend_counts: list[Any] = []
-    night_counts: list[Any] = []
-    missed_counts: list[Any] = []
-    for agent in agents:
-        a = agent.agent_id
-        if not servable[a]:
-            continue
-        wishes = rules.wishes(a)
-        days = patterns[a]
-        weekend, night, missed = [], [], []
-        for d in days:
-            local_day = horizon.local_date(d)
-            for k, p in enumerate(days[d]):
-                if local_day in wishes.requested_days_off:
-                    penalties.append((shift[a, d, k], weights.requested_day_off))
-                if local_day.weekday() >= 5:
-                    weekend.append(shift[a, d, k])
-                if p.night:
-                    night.append(shift[a, d, k])
-                if (wishes.prefer == "early" and not p.early) or (
-                    wishes.prefer == "late" and not p.late
-                ):
-                    missed.append(shift[a, d, k])
-                    penalties.append((shift[a, d, k], weights.preference))
-                # Cost of paid time, relative to the cheapest region, per interval.
-                cost = shift_cost(agent.region, p.paid_minutes, rules, horizon)
-                penalties.append((shift[a, d, k], cost))
-        weekend_counts.append(sum(weekend))
-        night_counts.append(sum(night))
-        if wishes.prefer:
-            missed_counts.append(sum(missed))
-
-    # Fairness: spread of weekends and nights over agents, worst missed preferences.
-    top = len(horizon.agent_days)
-    if any(not isinstance(c, int) for c in weekend_counts):
-        penalties.append((_spread(model, weekend_counts, top), weights.fairness))
-    if any(not isinstance(c, int) for c in night_counts):
-        penalties.append((_spread(model, night_counts, top), weights.fairness))
-    if any(not isinstance(c, int) for c in missed_counts):
-        worst = model.new_int_var(0, top, "worst_missed_preferences")
-        model.add_max_equality(worst, missed_counts)
-        penalties.append((worst, weights.fairness))
-
-    # ---- Hint: a greedy schedule to start from -----------------------------------------
-    hint = greedy(agents, patterns, servable, needs, rules, horizon) if options.hint else {}
-    for (a, d, k), var in shift.items() if hint else ():
-        model.add_hint(var, hint.get(a, {}).get(d, (-1, ()))[0] == k)
-    for (a, d, r, i), var in brk.items() if hint else ():
-        choice = hint.get(a, {}).get(d)
-        model.add_hint(var, choice is not None and choice[1][r] == i)
-    covered = (
-        _hint_split(hint, patterns, groups, split, needs, rules, horizon, model) if hint else {}
-    )
-    for (q, i), (under, over) in slack.items() if hint else ():
-        hinted, wanted = covered.get((q, i), 0), needs.get((q, i), 0)
-        model.add_hint(under, max(0, wanted - hinted))
-        model.add_hint(over, max(0, hinted - wanted))
-
-    # ---- Objective --------------------------------------------------------------------
-    if not diagnose:
-        model.minimize(sum(expr * weight for expr, weight in penalties if weight))
-
-    # ---- Bound: the aggregate LP relaxation, proven before the search -----------------
-    started = time.monotonic()
-    floor = math.nan
+    # Bound: the aggregate LP relaxation, proven before the search; its optimum guides
+    # the starting schedule.
+    floor, guide = math.nan, None
     if options.relaxation and not diagnose:
+        servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
         proven = lower_bound(
             agents,
             patterns,
@@ -429,10 +179,15 @@ def _solve(
             options.time_limit_s / 4,
             soft_min_hours=options.best_effort,
         )
-        floor = proven.value
+        floor, guide = proven.value, proven.guide
         log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
+    start = ""
+    if options.hint and not diagnose:
+        deadline = started + options.time_limit_s * ROSTER_SHARE
+        start = _start(built, agents, needs, queues, rules, horizon, options, guide, deadline)
+        log.info("start: %s after %.1f s", start, time.monotonic() - started)
 
-    # ---- Solve ------------------------------------------------------------------------
+    # CP-SAT on the whole model for the time left.
     solver = cp_model.CpSolver()
     spent = time.monotonic() - started
     solver.parameters.max_time_in_seconds = max(1.0, options.time_limit_s - spent)
@@ -450,13 +205,14 @@ def _solve(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         blamed = []
         if diagnose and status == cp_model.INFEASIBLE:
-            names = {var.index: a for a, var in min_hours_literals.items()}
+            names = {var.index: a for a, var in built.min_hours.items()}
             blamed = sorted(
                 names[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in names
             )
         report = SolveReport(name, math.nan, math.nan, math.nan, wall, progress.trace)
         report.relaxation_bound = floor
-        return Plan({}, groups, {}, report, infeasible=sorted(blamed))
+        report.start = start
+        return Plan({}, built.groups, {}, report, infeasible=sorted(blamed), start=start)
 
     objective = solver.objective_value
     bound = (
@@ -466,23 +222,14 @@ def _solve(
     )
     gap = abs(objective - bound) / max(1.0, abs(objective))
     report = SolveReport(
-        name, objective, bound, gap, wall, progress.trace, solver.deterministic_time, floor
+        name, objective, bound, gap, wall, progress.trace, solver.deterministic_time, floor, start
     )
-    chosen: dict[str, list[tuple[Pattern, tuple[int, ...]]]] = defaultdict(list)
-    for (a, d, k), var in shift.items():
-        if solver.boolean_value(var):
-            pattern = patterns[a][d][k]
-            taken = tuple(
-                next(
-                    (i for i in pattern.break_starts[r] if solver.boolean_value(brk[a, d, r, i])),
-                    -1,
-                )
-                for r in range(len(rules.breaks))
-            )
-            chosen[a].append((pattern, taken))
-    head_counts: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
-    for (g, i, q), var in split.items():
-        value = solver.value(var)
-        if value:
-            head_counts[g, i][q] = value
-    return Plan(dict(chosen), groups, dict(head_counts), report)
+    chosen, split = cpmodel.read(built, solver, rules)
+    shifts = {
+        a: [(patterns[a][d][k], starts) for d, (k, starts) in sorted(days.items())]
+        for a, days in chosen.items()
+    }
+    head_counts: dict[tuple[int, int], dict[str, int]] = {}
+    for (g, i, q), value in split.items():
+        head_counts.setdefault((g, i), {})[q] = value
+    return Plan(shifts, built.groups, head_counts, report, start=start)

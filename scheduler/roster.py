@@ -1,0 +1,255 @@
+"""From the relaxation's head counts to a schedule every agent can work, cell by cell.
+
+The LP optimum (`relaxation.py`) says how many agents of each cell (same servable
+queues, region, time zone) work in each interval, in fractions and with the
+per-agent rules only summed over the cell. Rounding every cell on its own would add
+up the rounding errors of some thirty cells on the shared queues. Instead the cells
+are rostered one after the other, each by the full CP-SAT model (`cpmodel.py`) for
+its own few agents: its needs are what the cells rostered so far and the LP's share
+of the cells still to come leave uncovered, its break cap is what the rostered cells
+leave free. Every per-agent rule holds because it is the same model. The first
+pass offers each agent only the shifts the LP uses in its cell (CP-SAT is slow on a
+cell with all its shifts and no start); a second pass
+solves each cell again with all the others fixed (fix-and-optimise), hinted with its
+current roster, so it only moves when it finds a better one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler import cpmodel
+from scheduler.heuristic import Choice, greedy
+from scheduler.model import Agent, Rules
+from scheduler.patterns import Horizon, Pattern
+from scheduler.relaxation import Cell, Guide, cells_of
+
+log = logging.getLogger(__name__)
+
+Coverage = dict[tuple[str, int], float]  # (queue, interval) → heads
+
+
+@dataclass
+class Roster:
+    """A complete schedule and, per group of servable queues, its split over the queues."""
+
+    schedule: dict[str, dict[int, Choice]]  # agent → local day → (pattern index, break starts)
+    split: dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval, queue)
+
+
+@dataclass
+class _Part:
+    """One cell's current roster and what it adds to coverage and to the break load."""
+
+    schedule: dict[str, dict[int, Choice]]
+    split: dict[tuple[int, str], int]  # (interval, queue) → heads
+    resting: dict[int, int]  # interval → agents of the cell on a break
+
+
+def share_of(guide: Guide, cells: dict[Cell, list[str]]) -> dict[Cell, Coverage]:
+    """Each cell's part of the LP coverage: its group's split in proportion to its heads."""
+    group_heads: dict[tuple[tuple[str, ...], int], float] = defaultdict(float)
+    for (cell, i), heads in guide.working.items():
+        group_heads[cell[0], i] += heads
+    shares: dict[Cell, Coverage] = {cell: defaultdict(float) for cell in cells}
+    for (cell, i), heads in guide.working.items():
+        whole = group_heads[cell[0], i]
+        if heads <= 1e-9 or whole <= 1e-9 or cell not in shares:
+            continue
+        for q in cell[0]:
+            shares[cell][q, i] += guide.split.get((cell[0], i, q), 0.0) * heads / whole
+    return shares
+
+
+def roster(
+    agents: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
+    servable: dict[str, tuple[str, ...]],
+    needs: dict[tuple[str, int], int],
+    rules: Rules,
+    horizon: Horizon,
+    guide: Guide,
+    time_limit_s: float,
+    workers: int = 2,
+    seed: int = 0,
+    best_effort: bool = False,
+) -> Roster | None:
+    """Cells in turn, least flexible first, then again with the rest fixed; None if one fails.
+
+    The time is shared evenly over the cell solves left; the second pass runs only
+    as far as the time allows.
+    """
+    deadline = time.monotonic() + time_limit_s
+    by_id = {agent.agent_id: agent for agent in agents}
+    cells = cells_of(agents, servable)
+    order = sorted(cells, key=lambda c: (len(c[0]), -len(cells[c]), c))
+    expected: Coverage = defaultdict(float)  # LP coverage of the cells not rostered yet
+    shares = share_of(guide, cells)
+    for share in shares.values():
+        for key, heads in share.items():
+            expected[key] += heads
+    fixed: dict[tuple[str, int], int] = defaultdict(int)  # coverage of the rostered cells
+    resting: dict[tuple[str, int], int] = defaultdict(int)  # their breaks, per region
+    parts: dict[Cell, _Part] = {}
+    solves = [(1, cell) for cell in order] + [(2, cell) for cell in order]
+    for done, (_round, cell) in enumerate(solves):
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            break
+        old = parts.get(cell)
+        if old is None:
+            for key, heads in shares[cell].items():
+                expected[key] -= heads
+        else:
+            _apply(old, cell, fixed, resting, -1)
+        residual = {
+            (q, i): wanted
+            for (q, i), need in needs.items()
+            if q in cell[0]
+            and (wanted := round(need - fixed.get((q, i), 0) - expected.get((q, i), 0.0))) > 0
+        }
+        team = [by_id[a] for a in cells[cell]]
+        # First pass: only the shifts the LP uses in this cell, a much smaller search.
+        used = {key for (c, key), n in guide.shifts.items() if c == cell and n > 1e-6}
+        allowed = patterns if old is not None else _restricted(patterns, cells[cell], used)
+        part = _solve_cell(
+            team,
+            allowed,
+            residual,
+            list(cell[0]),
+            rules,
+            horizon,
+            {key: n for key, n in resting.items() if key[0] == cell[1]},
+            old,
+            left / (len(solves) - done),
+            workers,
+            seed,
+            best_effort,
+        )
+        if part is not None and allowed is not patterns:
+            part.schedule = _reindex(part.schedule, allowed, patterns)
+        if part is None and allowed is not patterns:
+            part = _solve_cell(
+                team,
+                patterns,
+                residual,
+                list(cell[0]),
+                rules,
+                horizon,
+                {key: n for key, n in resting.items() if key[0] == cell[1]},
+                None,
+                max(0.5, (deadline - time.monotonic()) / (len(solves) - done)),
+                workers,
+                seed,
+                best_effort,
+            )
+        if part is None:
+            part = old
+        if part is None:
+            log.info("roster: no schedule for cell %s", cell)
+            return None
+        parts[cell] = part
+        _apply(part, cell, fixed, resting, 1)
+    if len(parts) < len(cells):
+        return None
+    schedule: dict[str, dict[int, Choice]] = {}
+    split: dict[tuple[tuple[str, ...], int, str], int] = defaultdict(int)
+    for cell, part in parts.items():
+        schedule.update(part.schedule)
+        for (i, q), heads in part.split.items():
+            split[cell[0], i, q] += heads
+    return Roster(schedule, dict(split))
+
+
+def _restricted(
+    patterns: dict[str, dict[int, list[Pattern]]], ids: list[str], used: set[tuple[int, int, int]]
+) -> dict[str, dict[int, list[Pattern]]]:
+    """The agents' candidate shifts cut down to the (day, start, end) keys in `used`."""
+    return {
+        a: {d: [p for p in day if (d, p.start, p.end) in used] for d, day in patterns[a].items()}
+        for a in ids
+    }
+
+
+def _reindex(
+    schedule: dict[str, dict[int, Choice]],
+    allowed: dict[str, dict[int, list[Pattern]]],
+    patterns: dict[str, dict[int, list[Pattern]]],
+) -> dict[str, dict[int, Choice]]:
+    """Pattern indexes of a schedule found on cut-down candidates, in the full lists."""
+    return {
+        a: {d: (patterns[a][d].index(allowed[a][d][k]), starts) for d, (k, starts) in days.items()}
+        for a, days in schedule.items()
+    }
+
+
+def _apply(
+    part: _Part,
+    cell: Cell,
+    fixed: dict[tuple[str, int], int],
+    resting: dict[tuple[str, int], int],
+    sign: int,
+) -> None:
+    for (i, q), heads in part.split.items():
+        fixed[q, i] += sign * heads
+    for i, count in part.resting.items():
+        resting[cell[1], i] += sign * count
+
+
+def _solve_cell(
+    team: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
+    residual: dict[tuple[str, int], int],
+    queues: list[str],
+    rules: Rules,
+    horizon: Horizon,
+    break_load: dict[tuple[str, int], int],
+    old: _Part | None,
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+    best_effort: bool,
+) -> _Part | None:
+    """The cell's best roster found in the time, or None when none is found."""
+    built = cpmodel.build(team, patterns, residual, queues, rules, horizon, best_effort, break_load)
+    for literal in built.min_hours.values():
+        built.model.add(literal == 1)
+    if old is not None:
+        split = {(0, i, q): heads for (i, q), heads in old.split.items()}
+        cpmodel.add_hint(built, old.schedule, split, residual)
+    else:
+        servable = {agent.agent_id: tuple(queues) for agent in team}
+        start = greedy(team, patterns, servable, residual, rules, horizon, break_load=break_load)
+        split = cpmodel.greedy_split(built, start, residual, rules, horizon)
+        cpmodel.add_hint(built, start, split, residual)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(built.model)
+    log.debug(
+        "cell of %d agents: %s, objective %.0f in %.2f s",
+        len(team),
+        solver.status_name(status),
+        solver.objective_value,
+        solver.wall_time,
+    )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    schedule, split_found = cpmodel.read(built, solver, rules)
+    busy = cpmodel.working(built, schedule, rules, horizon)
+    resting: dict[int, int] = defaultdict(int)
+    for a, days in schedule.items():
+        for d, (k, _starts) in days.items():
+            pattern = patterns[a][d][k]
+            for i in range(pattern.start, pattern.end):
+                if i not in busy[a]:
+                    resting[i] += 1
+    return _Part(
+        schedule, {(i, q): heads for (_g, i, q), heads in split_found.items()}, dict(resting)
+    )

@@ -10,6 +10,8 @@ import pytest
 
 from scheduler import csvfiles
 from scheduler.model import Agent, BreakRule, QueueRule, Requirement, Rules
+from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.service import whole_needs
 
 START = date(2024, 3, 4)  # a Monday
 HALF_HOUR = timedelta(minutes=30)
@@ -139,3 +141,27 @@ def files(tmp_path: Path, team: list[Agent]) -> Files:
     csvfiles.write_agents(paths.agents, team)
     paths.rules.write_text(RULES_TOML, encoding="utf-8")
     return paths
+
+
+@dataclass
+class Instance:
+    """A planning problem as the solver stages take it, from a demand profile."""
+
+    horizon: Horizon
+    needs: dict[tuple[str, int], int]
+    queues: list[str]
+    patterns: dict[str, dict[int, list[Pattern]]]
+    servable: dict[str, tuple[str, ...]]
+
+
+def instance(team: list[Agent], profile: dict, days: int, plan_rules: Rules) -> Instance:
+    horizon = Horizon.from_date(START, days, HALF_HOUR)
+    rows = requirements(profile, days)
+    queues = sorted({r.queue for r in rows})
+    return Instance(
+        horizon,
+        whole_needs(rows, horizon),
+        queues,
+        {a.agent_id: agent_patterns(a, plan_rules, horizon) for a in team},
+        {a.agent_id: tuple(q for q in queues if plan_rules.can_serve(a, q)) for a in team},
+    )

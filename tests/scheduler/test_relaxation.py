@@ -12,20 +12,16 @@ from scheduler.relaxation import lower_bound
 from scheduler.service import whole_needs
 from scheduler.solver import SolveOptions, solve
 
-from .conftest import HALF_HOUR, START, agent, requirements, rules
+from .conftest import HALF_HOUR, START, agent, instance, requirements, rules
 
 
 def _both(
     team: list[Agent], profile: dict, plan_rules: Rules, days: int
 ) -> tuple[float, float, str]:
     """(relaxation bound, objective of CP-SAT's best schedule, CP-SAT status) of one instance."""
-    horizon = Horizon.from_date(START, days, HALF_HOUR)
-    rows = requirements(profile, days)
-    needs = whole_needs(rows, horizon)
-    queues = sorted({r.queue for r in rows})
-    patterns = {a.agent_id: agent_patterns(a, plan_rules, horizon) for a in team}
-    servable = {a.agent_id: tuple(q for q in queues if plan_rules.can_serve(a, q)) for a in team}
-    bound = lower_bound(team, patterns, servable, needs, queues, plan_rules, horizon, 30)
+    inst = instance(team, profile, days, plan_rules)
+    horizon, needs, queues = inst.horizon, inst.needs, inst.queues
+    bound = lower_bound(team, inst.patterns, inst.servable, needs, queues, plan_rules, horizon, 30)
     # One worker and a deterministic-time limit: the schedule found does not depend on
     # how busy the machine is (the wall limit is only a backstop).
     options = SolveOptions(

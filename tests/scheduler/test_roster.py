@@ -9,25 +9,18 @@ import pytest
 from scheduler import assign
 from scheduler.checker import check
 from scheduler.model import Agent, Rules, SolveReport
-from scheduler.patterns import Horizon, agent_patterns
 from scheduler.relaxation import Guide, cells_of, lower_bound
 from scheduler.roster import Roster, roster, share_of
-from scheduler.service import whole_needs
 from scheduler.solver import Plan, SolveOptions, solve
 
-from .conftest import HALF_HOUR, START, agent, requirements, rules
+from .conftest import HALF_HOUR, START, agent, instance, rules
 
 PROFILE = {"sales_de": (6, 15, 1), "sales_en": (8, 20, 2)}
 
 
 def _instance(team: list[Agent], days: int, plan_rules: Rules) -> tuple:
-    horizon = Horizon.from_date(START, days, HALF_HOUR)
-    rows = requirements(PROFILE, days)
-    needs = whole_needs(rows, horizon)
-    queues = sorted({r.queue for r in rows})
-    patterns = {a.agent_id: agent_patterns(a, plan_rules, horizon) for a in team}
-    servable = {a.agent_id: tuple(q for q in queues if plan_rules.can_serve(a, q)) for a in team}
-    return horizon, needs, queues, patterns, servable
+    inst = instance(team, PROFILE, days, plan_rules)
+    return inst.horizon, inst.needs, inst.queues, inst.patterns, inst.servable
 
 
 def _covered(found: Roster) -> dict[tuple[str, int], int]:

@@ -104,7 +104,7 @@ def _start(
     built: cpmodel.Built,
     agents: list[Agent],
     needs: dict[tuple[str, int], int],
-    queues: list[str],
+    servable: dict[str, tuple[str, ...]],
     rules: Rules,
     horizon: Horizon,
     options: SolveOptions,
@@ -112,7 +112,6 @@ def _start(
     deadline: float,
 ) -> str:
     """Hint the model with the rostered LP optimum, else the greedy schedule; says which."""
-    servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
     schedule: dict[str, dict[int, Choice]] | None = None
     split: dict[tuple[int, int, str], int] = {}
     if guide is not None and options.roster:
@@ -133,13 +132,13 @@ def _start(
             index = {group_queues: g for g, (_ids, group_queues) in enumerate(built.groups)}
             schedule = found.schedule
             split = {(index[qs], i, q): n for (qs, i, q), n in found.split.items()}
+    start = "roster"
     if schedule is None:
         schedule = greedy(agents, built.patterns, servable, needs, rules, horizon)
         split = cpmodel.greedy_split(built, schedule, needs, rules, horizon)
-        cpmodel.add_hint(built, schedule, split, needs)
-        return "greedy"
+        start = "greedy"
     cpmodel.add_hint(built, schedule, split, needs)
-    return "roster"
+    return start
 
 
 def _solve(
@@ -166,8 +165,8 @@ def _solve(
     # Bound: the aggregate LP relaxation, proven before the search; its optimum guides
     # the starting schedule.
     floor, guide = math.nan, None
+    servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
     if options.relaxation and not diagnose:
-        servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
         proven = lower_bound(
             agents,
             patterns,
@@ -184,7 +183,7 @@ def _solve(
     start = ""
     if options.hint and not diagnose:
         deadline = started + options.time_limit_s * ROSTER_SHARE
-        start = _start(built, agents, needs, queues, rules, horizon, options, guide, deadline)
+        start = _start(built, agents, needs, servable, rules, horizon, options, guide, deadline)
         log.info("start: %s after %.1f s", start, time.monotonic() - started)
 
     # CP-SAT on the whole model for the time left.

@@ -48,6 +48,11 @@ async def running_node(
         await node.stop()
 
 
+def http_session(node: Node) -> aiohttp.ClientSession:
+    """A client of the node's HTTP API, for `async with`."""
+    return aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}")
+
+
 async def login(http: aiohttp.ClientSession, user: str, password: str) -> dict[str, str]:
     """Log in and return the Authorization header."""
     response = await http.post(

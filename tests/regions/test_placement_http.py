@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import aiohttp
-
 from router.model import Agent, Presence
-from tests.nodes import ROOT, new_chat, running_node
+from tests.nodes import ROOT, http_session, new_chat, running_node
 
 
 async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path: Path) -> None:
@@ -33,7 +31,7 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
     ) as node:
         await node.router.set_presence("li", Presence.AVAILABLE)
         await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
+        async with http_session(node) as http:
             body = await new_chat(http, language="fr", customer="c", region="europe-west")
     assert body["region"] == "asia-east" and body["agent_id"] == "li"
     assert "home region europe-west closed" in body["placement"]

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
@@ -14,7 +13,7 @@ from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedCluster
 from switchboard.redisconn import connect
-from tests.nodes import login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, running_node
 from tests.router.conftest import QUEUES
 
 
@@ -58,7 +57,7 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
             users=[("ana", Role.AGENT, "ana-secret-1")],
             agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
         ) as node,
-        aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http,
+        http_session(node) as http,
     ):
         headers = await login(http, "ana", "ana-secret-1")
         async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:

@@ -15,7 +15,7 @@ from regions import wallboard
 from regions.node import Node
 from router.model import Agent, Role
 from router.privacy import AuditLog
-from tests.nodes import login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ async def node(redis_url: str) -> AsyncIterator[Node]:
 
 @pytest.fixture
 async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
+    async with http_session(node) as session:
         yield session
 
 

@@ -12,13 +12,12 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 
 from regions.node import Node
 from router.model import Agent, Role
 from switchboard.settings import load_settings
-from tests.nodes import ROOT, login, new_chat, running_node
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +56,7 @@ async def node(redis_url: str, translator) -> AsyncIterator[Node]:
 
 
 async def test_chat_without_a_shared_language(node: Node, translator) -> None:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
+    async with http_session(node) as http:
         tom = await login(http, "tom", "tom-secret-1")
         await http.put("/api/v1/agents/tom/state", json={"state": "available"}, headers=tom)
         created = await new_chat(http, queue="baggage", language="es")

@@ -11,7 +11,7 @@ import pytest
 
 from regions.node import Node
 from router.model import Agent, Role
-from tests.nodes import login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, running_node
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ async def node(redis_url: str) -> AsyncIterator[Node]:
 
 @pytest.fixture
 async def http(node: Node) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as session:
+    async with http_session(node) as session:
         yield session
 
 

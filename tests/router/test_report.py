@@ -21,7 +21,6 @@ with a 30 min window FCR is 3/3. Ratings c1 = 5, c3 = 2: CSAT 1/2, mean 3.5.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import dataclasses
@@ -32,12 +31,10 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
 from regions.node import Node
-from router import report_cli
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
 from router.privacy import (
     AuditLog,
@@ -60,7 +57,7 @@ from router.survey import (
 )
 from switchboard import cli
 from switchboard.configfile import ConfigReader
-from tests.nodes import login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = int(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
@@ -290,40 +287,16 @@ async def test_report_command_bad_input(
     assert status == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("switchboard: error: --from: expected a date") and "\n" not in error
-    status = await _run_cli(
-        [
-            "report",
-            "--from",
-            "2026-11-20",
-            "--to",
-            "2026-11-20",
-            "--by",
-            "skill",
-            "--config",
-            str(config),
-        ]
-    )
+    day = ["report", "--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
+    status = await _run_cli([*day, "--by", "skill"])
     assert status == 2
     assert "--by: expected some of region,queue" in capsys.readouterr().err
-    day = ["report", "--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
     status = await _run_cli([*day, "--unmasked"])
     assert status == 2
     assert "--unmasked: only with --contacts" in capsys.readouterr().err
     schedule = tmp_path / "schedule.csv"
     schedule.write_text("agent_id,start,end,activity\nana,2026-11-20 09:00,2026-11-20T10:00Z,x\n")
-    status = await _run_cli(
-        [
-            "report",
-            "--from",
-            "2026-11-20",
-            "--to",
-            "2026-11-20",
-            "--config",
-            str(config),
-            "--schedule",
-            str(schedule),
-        ]
-    )
+    status = await _run_cli([*day, "--schedule", str(schedule)])
     assert status == 2
     assert f"{schedule}: row 2: field start: expected ISO 8601" in capsys.readouterr().err
 
@@ -331,20 +304,6 @@ async def test_report_command_bad_input(
 async def _run_cli(argv: list[str]) -> int:
     """The real `switchboard` entry point, off the event loop (it runs its own)."""
     return await asyncio.to_thread(cli.main, argv)
-
-
-@pytest.fixture(autouse=True)
-def report_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`switchboard` with only this module's commands: router/cli.py does not call
-    report_cli.register yet, and other packages' commands are not under test here."""
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = argparse.ArgumentParser(prog="switchboard")
-        parser.add_argument("--log-level", default="WARNING")
-        report_cli.register(cli.CommandRegistry(parser))
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
 
 
 # -- surveys, privacy ------------------------------------------------------------------------
@@ -468,7 +427,7 @@ async def node(redis_url: str) -> AsyncIterator[Node]:
 
 
 async def test_chat_rating_over_http(node: Node) -> None:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http:
+    async with http_session(node) as http:
         ana = await login(http, "ana", "ana-secret-1")
         await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
         created = await new_chat(http, queue="general", customer="c-9")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import aiohttp
 import redis.asyncio as aioredis
 
 from router.model import Agent, Channel, ContactState, NewContact, Presence
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedRedis
-from tests.nodes import running_node
+from tests.nodes import http_session, running_node
 from tests.router.conftest import QUEUES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +67,7 @@ async def test_redis_outage_gives_503_then_recovers_without_loss(
     chat = {"channel": "chat", "queue": "booking", "language": "en", "customer": {"id": "c"}}
     async with (
         running_node(private_redis.url) as node,
-        aiohttp.ClientSession(f"http://127.0.0.1:{node.http_port}") as http,
+        http_session(node) as http,
     ):
         accepted = await (await http.post("/api/v1/contacts", json=chat)).json()
         await asyncio.sleep(1.2)  # AOF is fsynced every second

@@ -9,7 +9,9 @@ since the box may be shared). Load comes from --processes
 processes, each with its own Redis client. A decision is one
 `Router.create_contact` that comes back offered (the Lua decision plus reading the
 contact back, as the HTTP API does); right after it the agent is released (accept +
-complete in one pipeline, wrap-up 0) so that agents stay available.
+complete, wrap-up 0) so that agents stay available. Releases stand in for agents
+clicking on other nodes: they go out in batches, one pipeline per batch, whatever
+piled up while the last batch was on the wire, and a decision does not wait for them.
 
 The ceiling is measured in the same run: a bare sequential EVALSHA of a trivial
 `return 1` script from the same kind of client to the same server, before and after
@@ -39,14 +41,17 @@ from typing import Any
 import redis.asyncio as aioredis
 from _common import percentile, print_json_line, redis_url
 
+from router.library import SOURCE
 from router.model import Agent, Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
-from router.store import SCRIPT, RoutingStore, now_ms
+from router.store import RoutingStore
 
 REGIONS = ("emea", "amer", "apac")
 LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "ja", "zh")
 STRATEGIES = tuple(Strategy)
 PREFIX = "bench"
+# INFO commandstats lines that are not commands a routing call makes inside.
+NOT_INNER = frozenset({"fcall", "evalsha", "function|load", "info", "cpu:main"})
 
 
 @dataclass(frozen=True)
@@ -134,11 +139,42 @@ def make_world(
 
 
 def make_router(client: aioredis.Redis, configs: list[QueueConfig], script: str) -> Router:
-    store = RoutingStore(client, prefix=PREFIX)
-    if script != SCRIPT:
-        # Measuring a candidate script: the store runs it instead of router/routing.lua.
-        store._script = client.register_script(script)
+    store = RoutingStore(client, prefix=PREFIX, source=script)
     return Router(store, configs, node_id="bench", region=REGIONS[0])
+
+
+class Releaser:
+    """Accepts and completes offered contacts in batches, off the decisions' path."""
+
+    def __init__(self, store: RoutingStore) -> None:
+        self.store = store
+        self.pending: list[tuple[str, str]] = []
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def release(self, contact_id: str, agent_id: str) -> None:
+        self.pending.append((contact_id, agent_id))
+        self.wake.set()
+        if self.task is None:
+            self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            self.wake.clear()
+            pipe = self.store.client.pipeline(transaction=False)
+            for contact_id, agent_id in batch:
+                self.store.queue(pipe, "accept", contact_id, agent_id)
+                self.store.queue(pipe, "complete", contact_id, "")
+            for reply in await pipe.execute():
+                if reply[0] not in ("connected", "completed"):
+                    raise RuntimeError(f"release failed: {reply}")
+        self.task = None
+
+    async def drain(self) -> None:
+        """Wait until every offered contact so far has been released."""
+        while self.task is not None:
+            await self.task
 
 
 class Load:
@@ -156,7 +192,7 @@ class Load:
         self.read_back = read_back
         self.router = make_router(client, configs, script)
         self.profiles = profiles
-        self.release_script = client.register_script(script)  # accept + complete, batched
+        self.releaser = Releaser(self.router.store)
         self.next_profile = 0
 
     def profile(self) -> Profile:
@@ -176,22 +212,15 @@ class Load:
             contact = await self.router.create_contact(new)
             contact_id, agent_id = contact.contact_id, contact.agent_id
             offered = contact.state == ContactState.OFFERED
-        else:  # the bare decision: one script call
+        else:  # the bare decision: one routing call
             contact_id = uuid.uuid4().hex
             made = await self.router.store.create_contact(contact_id, new, profile.region)
             offered, agent_id = made.state == ContactState.OFFERED, made.agent_id
         done = time.perf_counter()
-        anchor = self.router.store.anchor
         if offered:
             step.decisions += 1
             step.latencies_ms.append((done - scheduled) * 1000)
-            pipe = self.client.pipeline(transaction=False)
-            stamp = now_ms()
-            accept: list[str | int] = ["accept", stamp, contact_id, agent_id]
-            complete: list[str | int] = ["complete", stamp, contact_id, ""]
-            await self.release_script(keys=[anchor], args=accept, client=pipe)
-            await self.release_script(keys=[anchor], args=complete, client=pipe)
-            await pipe.execute()
+            self.releaser.release(contact_id, agent_id)
         else:  # nobody free with that skill, language and region right now
             step.unmatched += 1
             await self.router.store.run("abandon", contact_id, "bench")
@@ -226,6 +255,7 @@ class Load:
             task.add_done_callback(tasks.discard)
         while tasks:
             await asyncio.gather(*list(tasks))
+        await self.releaser.drain()
         step.elapsed_s = time.perf_counter() - started
         step.cpu_s = time.process_time() - cpu
         if failures:
@@ -245,6 +275,7 @@ class Load:
                 await self.decide(step, time.perf_counter())
 
         await asyncio.gather(*(worker() for _ in range(workers)))
+        await self.releaser.drain()
         step.elapsed_s = time.perf_counter() - started
         step.cpu_s = time.process_time() - cpu
         return step
@@ -308,13 +339,9 @@ async def command_costs(url: str, args: argparse.Namespace, count: int = 300) ->
 
     async def snapshot() -> tuple[int, int, int, int]:
         stats = await server_usec(url)
-        evalsha = stats.get("evalsha", (0, 0))
-        inner = sum(
-            calls
-            for name, (calls, _) in stats.items()
-            if name not in ("evalsha", "info", "cpu:main")
-        )
-        return evalsha[1], evalsha[0], inner, stats["cpu:main"][1]
+        fcall = stats.get("fcall", (0, 0))
+        inner = sum(calls for name, (calls, _) in stats.items() if name not in NOT_INNER)
+        return fcall[1], fcall[0], inner, stats["cpu:main"][1]
 
     costs: dict[str, float] = {}
     try:
@@ -438,7 +465,7 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
     evalsha = max(evalsha_before, evalsha_after)
     costs = await command_costs(url, args)
     print(
-        "one decision at a time, per script call: server time / server CPU (Redis calls "
+        "one decision at a time, per routing call: server time / server CPU (Redis calls "
         "inside): "
         + ", ".join(
             f"{name} {costs[name + '_us']:.0f} / {costs[name + '_cpu_us']:.0f} us "
@@ -489,29 +516,29 @@ def where_time_goes(
     after: dict[str, tuple[int, int]],
     processes: int,
 ) -> dict[str, Any]:
-    """Split the flat-out time per decision into server time (scripts, reads) and client CPU."""
+    """Split the flat-out time per decision into server time (routing calls) and client CPU."""
     decisions = max(flat.decisions, 1)
 
     def spent(name: str) -> tuple[int, int]:
         now, then = after.get(name, (0, 0)), before.get(name, (0, 0))
         return now[0] - then[0], now[1] - then[1]
 
-    # Valkey counts a script's inner commands both on their own lines and inside EVALSHA.
-    evalsha_calls, evalsha_us = spent("evalsha")
-    inner_us = sum(spent(name)[1] for name in after if name not in ("evalsha", "info", "cpu:main"))
+    # Valkey counts a function's inner commands both on their own lines and inside FCALL.
+    fcall_calls, fcall_us = spent("fcall")
+    inner_us = sum(spent(name)[1] for name in after if name not in NOT_INNER)
     hgetall_calls, hgetall_us = spent("hgetall")
     lines = [
         "where the time goes, per flat-out decision (create + read back + release):",
-        f"  server: {evalsha_calls / decisions:.2f} script calls, {evalsha_us / decisions:7.1f} us "
-        f"in scripts, of which {inner_us / decisions:6.1f} us in the Redis commands they make "
+        f"  server: {fcall_calls / decisions:.2f} routing calls, {fcall_us / decisions:7.1f} us "
+        f"in them, of which {inner_us / decisions:6.1f} us in the Redis commands they make "
         f"(HGETALL alone: {hgetall_calls / decisions:.1f} calls, {hgetall_us / decisions:.1f} us), "
         "the rest in Lua itself",
     ]
-    server_us = evalsha_us / decisions
+    server_us = fcall_us / decisions
     wall_us = flat.elapsed_s * 1e6 / decisions
     client_us = flat.cpu_s * 1e6 / decisions
     lines.append(
-        f"  server scripts {server_us:7.1f} us, client (Python) CPU {client_us:7.1f} us, "
+        f"  server routing {server_us:7.1f} us, client (Python) CPU {client_us:7.1f} us, "
         f"wall {wall_us:7.1f} us per decision; server busy {server_us / wall_us:.0%} of wall, "
         f"client CPU {client_us / wall_us / processes:.0%} of {processes} process(es)"
     )
@@ -548,7 +575,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--decision",
         choices=("router", "store"),
         default="router",
-        help="router: Router.create_contact (script + read back); store: the script call alone",
+        help="router: Router.create_contact (FCALL + read back); store: the FCALL alone",
     )
     parser.add_argument("--script", type=Path, help="a candidate routing script to measure")
     parser.add_argument("--redis-url", help="a Redis to use instead (it is flushed!)")
@@ -564,7 +591,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         )
     if args.script is not None and not args.script.is_file():
         parser.error(f"--script: no such file {args.script}")
-    args.script_text = args.script.read_text() if args.script else SCRIPT
+    args.script_text = args.script.read_text() if args.script else SOURCE
     return args
 
 

@@ -1,10 +1,16 @@
 --[[
-Switchboard routing: every decision is one call of this script, so it is atomic
-with respect to every other node racing on the same Redis.
+Switchboard routing: every decision is one call of this library's function, so it is
+atomic with respect to every other node racing on the same Redis.
 
-KEYS[1]  an anchor key "<prefix>:{rt}:anchor"; every key below shares its hash tag,
+A Redis Functions library (FUNCTION LOAD once per server, FCALL per decision): unlike
+EVALSHA, which runs the whole chunk again on every call (~20 us here), the functions
+below are defined once. router/library.py puts the `#!lua name=...` line and
+FUNCTION_NAME in front of this file; both carry a digest of it, so nodes running
+different versions never replace each other's library.
+
+keys[1]  an anchor key "<prefix>:{rt}:anchor"; every key below shares its hash tag,
          so the whole routing state lives in one Cluster slot.
-ARGV[1]  the command; ARGV[2] the time in ms (the caller's clock, so a replay can run
+args[1]  the command; args[2] the time in ms (the caller's clock, so a replay can run
          faster than real time); the rest depends on the command.
 
 Data:
@@ -12,13 +18,16 @@ Data:
                    p:<skill> (the same proficiencies, one field each),
                    languages (json list), cap_voice, cap_chat, load_voice, load_chat,
                    offers, wrapup_until, idle_since, last_offer, sip_uri, node,
-                   ix_voice / ix_chat (the score it is indexed with, '' when not)
-  avail:<channel>:<region>:<skill>:<language>
-                   zset of agents that can take one more contact of that channel,
-                   scored by idle_since (longest idle first)
+                   ix ('<score>:<channels with room, v and/or c>' as indexed, '' when not)
+  avail:<region>:<skill>:<language>
+                   zset of agents that can take one more contact of some channel,
+                   scored by idle_since (longest idle first); a scan checks the
+                   channel (one index for both: a chat offer to an idle agent, and
+                   a voice offer, each move the agent once, not per channel)
   queue:<name>     zset of waiting contacts, scored by arrival minus priority credit
   qcfg:<name>      hash: the queue's routing configuration
   queue_skills     hash: queue name -> its skill (which queues a freed agent looks at)
+  config_version   a token publish_queues renews whenever it rewrites qcfg and queue_skills
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
   due              zset contact -> when its rules next change (relaxation, maximum wait)
@@ -26,10 +35,8 @@ Data:
   stat:<queue>:<bucket>  hash of counters per 5-minute bucket
 ]]
 
-local anchor = KEYS[1]
-local P = string.sub(anchor, 1, #anchor - #"anchor")
-local cmd = ARGV[1]
-local now = tonumber(ARGV[2])
+-- The key prefix and the clock of the call in progress, set by route() on every call.
+local P, now
 
 local BUCKET_MS = 300000
 local STAT_TTL_S = 3 * 86400
@@ -77,9 +84,9 @@ local function index_suffixes(a)
   return table.concat(suffixes, ' ')
 end
 
-local function set_indexed(id, channel, suffixes, score)
+local function set_indexed(id, suffixes, score)
   for suffix in string.gmatch(suffixes or '', '%S+') do
-    local index = P .. 'avail:' .. channel .. ':' .. suffix
+    local index = P .. 'avail:' .. suffix
     if score ~= '' then
       redis.call('ZADD', index, score, id)
     else
@@ -98,27 +105,34 @@ local function has_room(a, channel)
   return voice == 0 and chat < num(a.cap_chat, 0)
 end
 
--- Keep the agent in the `avail` indexes of a channel exactly while it has room there.
--- The score it was indexed with is remembered on the agent (ix_<channel>), so an offer
--- that leaves a chat agent with room touches no index at all.
+-- Keep the agent in its `avail` indexes exactly while it has room for some channel.
+-- The agent remembers (ix) the score it is indexed with and which channels it has room
+-- for, so a scan reads one field to know whether it fits, and an offer that leaves an
+-- agent with room touches no index at all.
 local ROOM_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'ix_voice', 'ix_chat', 'ixk'}
-
-local CHANNELS = {'voice', 'chat'}
+  'idle_since', 'ix', 'ixk'}
 
 -- Moves agent `a` (its fields with any pending changes applied) in or out of the
--- indexes, and appends the ix_<channel> fields to store to `changes`, so that the
--- caller writes the agent with one HSET.
+-- indexes, and appends the ix field to store to `changes`, so that the caller writes
+-- the agent with one HSET.
 local function index_changes(id, a, changes)
-  for _, channel in ipairs(CHANNELS) do
-    local want = has_room(a, channel) and tostring(num(a.idle_since, 0)) or ''
-    if (a['ix_' .. channel] or '') ~= want then
-      set_indexed(id, channel, a.ixk, want)
-      changes[#changes + 1] = 'ix_' .. channel
-      changes[#changes + 1] = want
-    end
+  local voice, chat = has_room(a, 'voice'), has_room(a, 'chat')
+  local score = (voice or chat) and tostring(num(a.idle_since, 0)) or ''
+  local want = score == '' and '' or (score .. ':' .. (voice and 'v' or '') .. (chat and 'c' or ''))
+  local have = a.ix or ''
+  if have ~= want then
+    if string.match(have, '^[^:]*') ~= score then set_indexed(id, a.ixk, score) end
+    changes[#changes + 1] = 'ix'
+    changes[#changes + 1] = want
   end
   return changes
+end
+
+local CHANNEL_MARK = {voice = 'v', chat = 'c'}
+
+-- Did the agent, as last indexed (its ix), have room for `channel`?
+local function indexed_for(ix, channel)
+  return string.find(string.match(ix or '', ':(%a*)$') or '', CHANNEL_MARK[channel], 1, true) ~= nil
 end
 
 -- The agent's fields named in `names` (nil when the agent does not exist).
@@ -138,20 +152,45 @@ local function reindex(id)
 end
 
 local function unindex(id, a)
-  local suffixes = a.ixk or index_suffixes(a)
-  set_indexed(id, 'voice', suffixes, '')
-  set_indexed(id, 'chat', suffixes, '')
-  redis.call('HSET', P .. 'agent:' .. id, 'ix_voice', '', 'ix_chat', '')
+  set_indexed(id, a.ixk or index_suffixes(a), '')
+  redis.call('HSET', P .. 'agent:' .. id, 'ix', '')
 end
 
 -- Queues and relaxation -------------------------------------------------------------
 
-local qcfg_cache = {}
-local function qcfg(name)
-  if qcfg_cache[name] == nil then
-    qcfg_cache[name] = hgetall(P .. 'qcfg:' .. name) or false
+-- Queue configuration is read once and kept between calls (a library's state lives as
+-- long as the server's), per key prefix: a call trusts it while config_version is the
+-- token it was read under. Nobody may change the tables it hands out.
+local config_by_prefix = {}
+local config  -- this call's entry of config_by_prefix; set by route()
+
+local function current_config()
+  local version = redis.call('GET', P .. 'config_version') or ''
+  local entry = config_by_prefix[P]
+  if entry == nil or entry.version ~= version then
+    entry = {version = version, qcfg = {}}
+    config_by_prefix[P] = entry
   end
-  return qcfg_cache[name]
+  return entry
+end
+
+local function qcfg(name)
+  if config.qcfg[name] == nil then
+    config.qcfg[name] = hgetall(P .. 'qcfg:' .. name) or false
+  end
+  return config.qcfg[name]
+end
+
+-- {queue, skill, queue, skill, ...} and the keys of those queues' waiting lists.
+local function queue_skills()
+  if config.queue_skills == nil then
+    config.queue_skills = redis.call('HGETALL', P .. 'queue_skills')
+    config.queue_keys = {}
+    for i = 1, #config.queue_skills, 2 do
+      config.queue_keys[#config.queue_keys + 1] = P .. 'queue:' .. config.queue_skills[i]
+    end
+  end
+  return config.queue_skills, config.queue_keys
 end
 
 local function reached(q, field, waited)
@@ -245,20 +284,29 @@ local function strategy_score(strategy, a, proficiency)
   return num(a.idle_since, 0)
 end
 
-local CANDIDATE_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'last_offer'}
+-- What a scan reads of a candidate under each strategy, besides its proficiency: ix
+-- (which channels it had room for when last indexed) and what ranks it. No more:
+-- index_changes runs on every change of load, presence or wrap-up, so ix is current;
+-- the winner is read in full and checked before it is held all the same.
+local SCAN_FIELDS = {
+  longest_idle = {'ix', 'idle_since'},
+  most_skilled = {'ix', 'idle_since'},
+  round_robin = {'ix', 'last_offer'},
+  least_occupied = {'ix', 'idle_since', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat'},
+}
 
-local function candidate(id, skill)
-  local values = redis.call('HMGET', P .. 'agent:' .. id, 'p:' .. skill, unpack(CANDIDATE_FIELDS))
-  if values[2] == false then return nil, 0 end
+-- The agent fields a change of load reads: room, indexes, and where to ring it.
+local AGENT_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
+  'idle_since', 'ix', 'ixk', 'offers', 'sip_uri', 'node'}
+
+-- The candidate's ranking fields and its proficiency in `skill` (0 when it has none).
+local function candidate(id, skill, fields)
+  local values = redis.call('HMGET', P .. 'agent:' .. id, 'p:' .. skill, unpack(fields))
   local a = {}
-  for i, name in ipairs(CANDIDATE_FIELDS) do a[name] = values[i + 1] or nil end
+  for i, name in ipairs(fields) do a[name] = values[i + 1] or nil end
   return a, num(values[1], 0)
 end
 
--- Contact-driven choice: the best agent for contact `c` under relaxation `r`. The indexes
--- are ordered by idle time, so for longest idle the first eligible agent of each index is
--- that index's best and the scan stops there.
 -- True when the first eligible agent of an index (ordered by idle time) is that
 -- index's best: longest idle, and least occupied for voice, where every agent with
 -- room has no load at all.
@@ -266,24 +314,32 @@ local function index_order_decides(strategy, channel)
   return strategy == 'longest_idle' or (strategy == 'least_occupied' and channel == 'voice')
 end
 
-local function best_agent(cid, c, q, r)
+-- Contact-driven choice: the best agent in the indexes for contact `c` under
+-- relaxation `r`, and the candidates it was chosen among.
+local function scan_indexes(c, q, r)
   local best, best_tier, best_score = nil, nil, nil
   local candidates = {}
   local seen = {}
   local strategy = q.strategy or 'longest_idle'
+  local fields = SCAN_FIELDS[strategy] or SCAN_FIELDS.longest_idle
   local first_only = index_order_decides(strategy, c.channel)
   local window = first_only and 8 or SCAN
   for _, region in ipairs(r.regions) do
     for _, language in ipairs(r.languages) do
-      local index = P .. 'avail:' .. c.channel .. ':' .. region .. ':' .. c.skill .. ':' .. language
+      local index = P .. 'avail:' .. region .. ':' .. c.skill .. ':' .. language
       local start, stop = 0, false
       while not stop and start < SCAN do
         local ids = redis.call('ZRANGE', index, start, start + window - 1)
+        local dropped = 0
         for _, id in ipairs(ids) do
           if not seen[id] and id ~= c.declined_by then
             seen[id] = true
-            local a, proficiency = candidate(id, c.skill)
-            if a and proficiency >= r.min_proficiency and has_room(a, c.channel) then
+            local a, proficiency = candidate(id, c.skill, fields)
+            local fits = indexed_for(a.ix, c.channel)
+            if (a.ix or '') == '' then
+              reindex(id)  -- in an index but not indexed: an index out of step
+              dropped = dropped + 1
+            elseif fits and proficiency >= r.min_proficiency and proficiency > 0 then
               local tier = tier_of(c, region, language)
               local score = strategy_score(strategy, a, proficiency)
               candidates[#candidates + 1] = id
@@ -299,11 +355,25 @@ local function best_agent(cid, c, q, r)
           end
         end
         if #ids < window then stop = true end
-        start = start + window
+        start = start + window - dropped
       end
     end
   end
   return best, candidates
+end
+
+-- The chosen agent, its AGENT_FIELDS (checked: it has room) and the candidates. An
+-- agent found without room would mean a stale index: it is put right and the scan
+-- runs again.
+local function best_agent(c, q, r)
+  for _ = 1, 3 do
+    local best, candidates = scan_indexes(c, q, r)
+    if best == nil then return nil, nil, candidates end
+    local a = agent_fields(best, AGENT_FIELDS)
+    if a and has_room(a, c.channel) then return best, a, candidates end
+    reindex(best)
+  end
+  return nil, nil, {}
 end
 
 local function explain(c, r, strategy, agent, candidates, how)
@@ -326,15 +396,12 @@ local function add_explanation(ckey, line)
   redis.call('HSET', ckey, 'explanation', with_line(redis.call('HGET', ckey, 'explanation'), line))
 end
 
--- The agent fields a change of load reads: room, indexes, and where to ring it.
-local AGENT_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'ix_voice', 'ix_chat', 'ixk', 'offers', 'sip_uri', 'node'}
-
 -- Changes agent `aid` by `delta` slots of `channel` and `offer_delta` offers, sets the
--- fields in `set`, and keeps its indexes in step: one HMGET and one HSET. Returns the
--- agent as it now stands (nil when it does not exist).
-local function change_agent(aid, channel, delta, offer_delta, set)
-  local a = agent_fields(aid, AGENT_FIELDS)
+-- fields in `set`, and keeps its indexes in step: one HMGET (none when the caller has
+-- just read the agent's AGENT_FIELDS as `a`) and one HSET. Returns the agent as it now
+-- stands (nil when it does not exist).
+local function change_agent(aid, channel, delta, offer_delta, set, a)
+  a = a or agent_fields(aid, AGENT_FIELDS)
   if a == nil then return nil end
   local load_field = 'load_' .. channel
   a[load_field] = math.max(0, num(a[load_field], 0) + delta)
@@ -355,8 +422,8 @@ local function change_agent(aid, channel, delta, offer_delta, set)
 end
 
 -- The agent's side of an offer: a slot taken, the ring timer started, the event out.
-local function hold_agent(cid, c, aid, line, ring_ms)
-  local a = change_agent(aid, c.channel, 1, 1, {last_offer = now}) or {}
+local function hold_agent(cid, c, aid, line, ring_ms, a)
+  a = change_agent(aid, c.channel, 1, 1, {last_offer = now}, a) or {}
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
     language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
@@ -365,14 +432,14 @@ local function hold_agent(cid, c, aid, line, ring_ms)
 end
 
 -- Offers waiting contact `c` (as the caller read it in this call) to agent `aid`.
-local function offer(cid, c, aid, line, step)
+local function offer(cid, c, aid, line, step, a)
   local ckey = P .. 'contact:' .. cid
   local q = qcfg(c.queue) or {}
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'due', cid)
   redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now, 'step', step,
     'explanation', with_line(c.explanation, line))
-  hold_agent(cid, c, aid, line, num(q.ring_s, 15) * 1000)
+  hold_agent(cid, c, aid, line, num(q.ring_s, 15) * 1000, a)
   return {cid, aid}
 end
 
@@ -383,12 +450,12 @@ local function try_match_contact(cid, c)
   local q = qcfg(c.queue)
   if not q then return nil end
   local r = relaxation(c, q, waited_ms(c))
-  local agent, candidates = best_agent(cid, c, q, r)
+  local agent, a, candidates = best_agent(c, q, r)
   if agent == nil then
     if c.step ~= r.step then redis.call('HSET', ckey, 'step', r.step) end
     return nil
   end
-  return offer(cid, c, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), r.step)
+  return offer(cid, c, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), r.step, a)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
@@ -396,9 +463,9 @@ local function best_contact_for(aid, a)
   local speaks = {}
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
   local best, best_key, best_r, best_q, best_c = nil, nil, nil, nil, nil
-  local queue_skills = redis.call('HGETALL', P .. 'queue_skills')
-  for i = 1, #queue_skills, 2 do
-    local qname, skill = queue_skills[i], queue_skills[i + 1]
+  local served = queue_skills()
+  for i = 1, #served, 2 do
+    local qname, skill = served[i], served[i + 1]
     local head = a['p:' .. skill] ~= nil and redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1) or {}
     local q = #head > 0 and qcfg(qname)
     if q then
@@ -427,6 +494,9 @@ end
 
 local function try_match_agent(aid)
   local offers = {}
+  local _, queue_keys = queue_skills()
+  -- Nobody waiting in any queue (an empty list does not exist): nothing to look at.
+  if #queue_keys == 0 or redis.call('EXISTS', unpack(queue_keys)) == 0 then return offers end
   for _ = 1, 8 do
     local a = hgetall(P .. 'agent:' .. aid)
     if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
@@ -467,7 +537,7 @@ end
 local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
-  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  if c.state == 'queued' then redis.call('ZREM', P .. 'queue:' .. c.queue, cid) end
   if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
     redis.call('ZREM', P .. 'offers', cid)
     redis.call('ZREM', P .. 'due', cid)
@@ -489,14 +559,14 @@ end
 
 local commands = {}
 
--- ARGV: id, then field/value pairs of the new contact.
+-- args: id, the new contact's fields as one JSON object of strings (one argument
+-- instead of two dozen: cheaper to send, parse and unpack on both sides).
 -- Returns {state, agent or '', the contact's fields and values...}.
 function commands.create(argv)
   local cid = argv[3]
   local ckey = P .. 'contact:' .. cid
   if redis.call('EXISTS', ckey) == 1 then return {'exists', ''} end
-  local c = {}
-  for i = 4, #argv, 2 do c[argv[i]] = argv[i + 1] end
+  local c = cjson.decode(argv[4])
   local q = qcfg(c.queue)
   if not q then return {'unknown_queue', ''} end
   local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
@@ -505,7 +575,7 @@ function commands.create(argv)
   -- Routed before it is stored, so that an offered contact is written once.
   local r = relaxation(c, q, 0)
   c.step = r.step
-  local agent, candidates = best_agent(cid, c, q, r)
+  local agent, held, candidates = best_agent(c, q, r)
   local line = nil
   if agent then
     line = explain(c, r, q.strategy, agent, candidates, 'contact routed')
@@ -521,7 +591,7 @@ function commands.create(argv)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   stat(c.queue, now, 'offered')
   if agent then
-    hold_agent(cid, c, agent, line, num(q.ring_s, 15) * 1000)
+    hold_agent(cid, c, agent, line, num(q.ring_s, 15) * 1000, held)
   else
     redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
     schedule_due(cid, now, q)
@@ -532,7 +602,7 @@ function commands.create(argv)
   return result
 end
 
--- ARGV: contact, agent.
+-- args: contact, agent.
 function commands.accept(argv)
   local cid, aid = argv[3], argv[4]
   local ckey = P .. 'contact:' .. cid
@@ -552,7 +622,7 @@ function commands.accept(argv)
   return {'connected'}
 end
 
--- ARGV: contact, agent, reason ('no_answer' puts the agent not-ready: RONA).
+-- args: contact, agent, reason ('no_answer' puts the agent not-ready: RONA).
 function commands.decline(argv)
   local cid, aid, reason = argv[3], argv[4], argv[5]
   local ckey = P .. 'contact:' .. cid
@@ -575,7 +645,7 @@ function commands.decline(argv)
   return {'queued', matched and matched[2] or '', #freed}
 end
 
--- ARGV: contact. Ends a connected contact; the agent goes to wrap-up.
+-- args: contact. Ends a connected contact; the agent goes to wrap-up.
 function commands.complete(argv)
   local cid = argv[3]
   local c = hgetall(P .. 'contact:' .. cid)
@@ -595,7 +665,7 @@ function commands.complete(argv)
   return {'completed'}
 end
 
--- ARGV: contact, reason. The customer left before being connected (a connected
+-- args: contact, reason. The customer left before being connected (a connected
 -- contact whose customer hangs up is completed instead).
 function commands.abandon(argv)
   local cid, reason = argv[3], argv[4]
@@ -617,7 +687,7 @@ function commands.abandon(argv)
   return {'abandoned'}
 end
 
--- ARGV: contact, reason. Anything not yet terminal ends as failed.
+-- args: contact, reason. Anything not yet terminal ends as failed.
 function commands.fail(argv)
   local cid, reason = argv[3], argv[4]
   local c = hgetall(P .. 'contact:' .. cid)
@@ -629,7 +699,7 @@ function commands.fail(argv)
   return {'failed'}
 end
 
--- ARGV: contact, target queue, reason. Keeps the contact's place by arrival time.
+-- args: contact, target queue, reason. Keeps the contact's place by arrival time.
 function commands.move(argv)
   local cid, target, reason = argv[3], argv[4], argv[5]
   local ckey = P .. 'contact:' .. cid
@@ -649,7 +719,7 @@ function commands.move(argv)
   return {'queued', matched and matched[2] or ''}
 end
 
--- ARGV: agent, presence, reason.
+-- args: agent, presence, reason.
 function commands.presence(argv)
   local aid, presence, reason = argv[3], argv[4], argv[5]
   local akey = P .. 'agent:' .. aid
@@ -666,7 +736,7 @@ function commands.presence(argv)
   return {presence, #offers}
 end
 
--- ARGV: agent, then field/value pairs (region, skills, languages, capacities...).
+-- args: agent, then field/value pairs (region, skills, languages, capacities...).
 function commands.upsert_agent(argv)
   local aid = argv[3]
   local akey = P .. 'agent:' .. aid
@@ -683,7 +753,7 @@ function commands.upsert_agent(argv)
   for skill, level in pairs(cjson.decode(a.skills or '{}')) do
     redis.call('HSET', akey, 'p:' .. skill, level)
   end
-  redis.call('HSET', akey, 'ixk', index_suffixes(a), 'ix_voice', '', 'ix_chat', '')
+  redis.call('HSET', akey, 'ixk', index_suffixes(a), 'ix', '')
   if not old then
     redis.call('HSET', akey, 'presence', 'offline', 'load_voice', 0, 'load_chat', 0, 'offers', 0,
       'idle_since', now, 'last_offer', 0, 'wrapup_until', 0)
@@ -695,7 +765,7 @@ function commands.upsert_agent(argv)
   return {'ok'}
 end
 
--- ARGV: dead node, heir node. Chats and callbacks created on the dead node move to the
+-- args: dead node, heir node. Chats and callbacks created on the dead node move to the
 -- heir; voice calls whose media died with it fail (node_lost). Chats held by agents
 -- whose session was on the dead node return to the head of their queue, and those
 -- agents go offline. Returns {adopted, failed, requeued, agent ids...}.
@@ -782,6 +852,14 @@ function commands.tick(argv)
   return {rona, freed, relaxed, overflowed}
 end
 
-local handler = commands[cmd]
-if handler == nil then return redis.error_reply('unknown routing command ' .. tostring(cmd)) end
-return handler(ARGV)
+local function route(keys, args)
+  local anchor = keys[1]
+  P = string.sub(anchor, 1, #anchor - #'anchor')
+  now = tonumber(args[2])
+  config = current_config()
+  local handler = commands[args[1]]
+  if handler == nil then return redis.error_reply('unknown routing command ' .. tostring(args[1])) end
+  return handler(args)
+end
+
+redis.register_function(FUNCTION_NAME, route)

@@ -1,4 +1,4 @@
-"""The routing state on Redis: one Lua script runs every decision atomically.
+"""The routing state on Redis: one Lua function runs every decision atomically.
 
 All routing keys share the hash tag `{rt}` so that a decision, which reads agents
 of every region and the queue in one step, is legal on Redis Cluster (one slot).
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
+from router.library import SOURCE, RoutingLibrary
 from router.model import (
     Agent,
     Channel,
@@ -24,8 +25,6 @@ from router.model import (
     Presence,
     QueueConfig,
 )
-
-SCRIPT = (Path(__file__).parent / "routing.lua").read_text()
 
 
 def now_ms() -> int:
@@ -47,25 +46,33 @@ class UnknownQueue(LookupError):
 class RoutingStore:
     """Adapter between plain router objects and the Redis keys the Lua script uses."""
 
-    def __init__(self, client: Any, prefix: str = "sb") -> None:
-        """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str."""
+    def __init__(self, client: Any, prefix: str = "sb", source: str = SOURCE) -> None:
+        """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str;
+        `source` the routing Lua (a bench may measure a candidate)."""
         self.client = client
         self.prefix = prefix
         self.tag = f"{prefix}:{{rt}}:"
         self.anchor = f"{self.tag}anchor"
-        self._script = client.register_script(SCRIPT)
+        self.library = RoutingLibrary(source)
 
-    # -- the script ---------------------------------------------------------------
+    # -- the routing function -----------------------------------------------------
 
     async def run(self, command: str, *args: object, at_ms: int | None = None) -> Any:
         """One routing decision; `at_ms` lets a replay drive the clock."""
         stamp = now_ms() if at_ms is None else at_ms
-        return await self._script(keys=[self.anchor], args=[command, stamp, *args])
+        return await self.library.call(self.client, [self.anchor], [command, stamp, *args])
+
+    def queue(self, pipe: Any, command: str, *args: object, at_ms: int | None = None) -> None:
+        """Adds one routing call to a pipeline; `run` must have loaded the library."""
+        stamp = now_ms() if at_ms is None else at_ms
+        self.library.queue(pipe, [self.anchor], [command, stamp, *args])
 
     # -- configuration ------------------------------------------------------------
 
     async def publish_queues(self, queues: Sequence[QueueConfig]) -> None:
         """Write each queue's routing rules where the script reads them."""
+        # A new config_version, written last, tells the routing function that what it
+        # keeps between calls (read before, or half-way through, this rewrite) is stale.
         pipe = self.client.pipeline(transaction=False)
         for queue in queues:
             fields: dict[str, Any] = {
@@ -94,6 +101,7 @@ class RoutingStore:
             pipe.hset(f"{self.tag}qcfg:{queue.name}", mapping=fields)
             pipe.sadd(f"{self.tag}queues", queue.name)
             pipe.hset(f"{self.tag}queue_skills", queue.name, queue.skill)
+        pipe.set(f"{self.tag}config_version", uuid.uuid4().hex)
         await pipe.execute()
 
     async def publish_regions(self, regions: Sequence[str]) -> None:
@@ -167,7 +175,7 @@ class RoutingStore:
         self, contact_id: str, new: NewContact, region: str, at_ms: int | None = None
     ) -> Contact:
         """Create, and route at once if an agent is free; raises UnknownQueue."""
-        fields: dict[str, object] = {
+        fields = {
             "contact_id": contact_id,
             "channel": new.channel.value,
             "queue": new.queue,
@@ -175,14 +183,14 @@ class RoutingStore:
             "region": region,
             "customer_id": new.customer_id,
             "customer_tier": new.customer_tier,
-            "priority": new.priority,
+            "priority": str(new.priority),
             "node": new.node,
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
-            "arrived_at": now_ms() if at_ms is None else at_ms,
+            "arrived_at": str(now_ms() if at_ms is None else at_ms),
         }
-        flat: list[object] = [item for pair in fields.items() for item in pair]
-        result = [str(part) for part in await self.run("create", contact_id, *flat, at_ms=at_ms)]
+        reply = await self.run("create", contact_id, json.dumps(fields), at_ms=at_ms)
+        result = [str(part) for part in reply]
         if result[0] in ("unknown_queue", "exists"):
             raise UnknownQueue(new.queue) if result[0] == "unknown_queue" else KeyError(contact_id)
         return _contact(dict(zip(result[2::2], result[3::2], strict=True)))

@@ -169,3 +169,17 @@ async def test_priority_moves_contact_ahead(router: Router) -> None:
     urgent = await router.create_contact(chat(priority=2), at_ms=T0 + 30_000)
     assert await router.store.queue_position("booking", urgent.contact_id) == 1
     assert await router.store.queue_position("booking", plain.contact_id) == 2
+
+
+async def test_an_index_that_lost_step_never_puts_an_agent_over_capacity(router: Router) -> None:
+    """Scans trust index membership for room; the winner is checked in full. An agent
+    whose load was written behind the script's back is skipped and its indexes put right."""
+    await ready(router, make_agent("a1"), T0 + 1000)  # the longest idle: first in line
+    await ready(router, make_agent("a2"), T0 + 2000)
+    agent_key = router.store._agent_key("a1")
+    await router.store.client.hset(agent_key, mapping={"load_chat": 3})
+    contact = await router.create_contact(chat(), at_ms=T0 + 5000)
+    assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
+    assert (await router.get_agent("a1")).load["chat"] == 3
+    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    assert "a1" not in indexed

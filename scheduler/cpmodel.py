@@ -356,6 +356,8 @@ def add_hint(
 ) -> None:
     """A complete hint: shifts and breaks from `schedule`, the given split, the slack it leaves."""
     model = built.model
+    for literal in built.min_hours.values():
+        model.add_hint(literal, 1)
     for (a, d, k), var in built.shift.items():
         model.add_hint(var, schedule.get(a, {}).get(d, (-1, ()))[0] == k)
     for (a, d, r, i), var in built.brk.items():

@@ -9,7 +9,9 @@ interchangeable for coverage and for the break cap, so the relaxation only count
 how many of a cell work each shift and how many take each break start. Every
 per-agent rule becomes its sum over the cell: one shift per agent and day, days
 per week, weekly paid hours, consecutive days, and rest ("ending late on day d plus
-starting early on day d+1 is at most the head count"). Summing valid constraints
+starting early on day d+1 is at most the head count"), and per week the shifts of
+each paid length add up to whole agents' mixes of lengths (`week_mixes`: no agent
+reaches 24 h with fewer than four bench shifts, whatever the sums allow). Summing
 keeps every real schedule feasible; the terms left out of the objective (fairness,
 wishes, requested days off) are never negative; the coverage, overstaffing and cost
 terms are the full model's. So the LP optimum is at most the optimum of the full
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from ortools.linear_solver.python import model_builder as mb
 
 from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, max_working_days, weekly_bounds, weeks
+from scheduler.patterns import Horizon, Pattern, Week, max_working_days, weekly_bounds, weeks
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ Cell = tuple[tuple[str, ...], str, str]  # (servable queues, region, time zone)
 # The LP optimum is rounded down by this share before it is used as a bound, to
 # absorb the solver's floating-point tolerances (about 1e-9 relative).
 SAFETY = 1e-6
+
+# Mixes of shift lengths per agent and week beyond which the mix constraint is left out.
+MAX_MIXES = 5000
 
 
 @dataclass
@@ -70,6 +75,73 @@ def cells_of(agents: list[Agent], servable: dict[str, tuple[str, ...]]) -> dict[
         if servable[agent.agent_id]:
             cells[servable[agent.agent_id], agent.region, agent.timezone].append(agent.agent_id)
     return dict(cells)
+
+
+def week_mixes(
+    minutes: list[int], days: int, low: int, high: int, limit: int = MAX_MIXES
+) -> list[tuple[int, ...]] | None:
+    """Every count of shifts per paid length one agent may work in a week, or None if too many.
+
+    A mix has at most `days` shifts and paid minutes within [low, high].
+    """
+    found: list[tuple[int, ...]] = []
+
+    def extend(prefix: tuple[int, ...], shifts: int, paid: int) -> bool:
+        if len(prefix) == len(minutes):
+            if low <= paid <= high:
+                found.append(prefix)
+            return len(found) <= limit
+        m = minutes[len(prefix)]
+        for n in range(days - shifts + 1):
+            if paid + n * m > high:
+                break
+            if not extend((*prefix, n), shifts + n, paid + n * m):
+                return False
+        return True
+
+    return found if extend((), 0, 0) else None
+
+
+def _add_week_mixes(
+    model: mb.Model,
+    count: dict[tuple[Cell, Key], mb.Variable],
+    cell: Cell,
+    shifts: list[tuple[Key, Pattern]],
+    week: Week,
+    rules: Rules,
+    bounds: list[tuple[int, int]],
+    soft_min_hours: bool,
+) -> None:
+    """Each agent works one mix of shift lengths a week: the cell's shifts are a sum of mixes.
+
+    The weekly sums alone let the LP give every agent 3.7 shifts of 7.5 h when no one
+    agent can reach 24 h with fewer than four; counting agents per mix (shifts per
+    paid length, within the days and hours allowed) closes that. Every schedule maps
+    to it (count each agent's mix), so the bound stays valid.
+    """
+    inside = [(count[cell, k], p.paid_minutes) for k, p in shifts if k[0] in week.days]
+    minutes = sorted({m for _v, m in inside})
+    if not minutes:
+        return
+    days = max_working_days(rules, week)
+    agents_of: dict[tuple[int, int], int] = defaultdict(int)
+    for low, high in bounds:
+        agents_of[0 if soft_min_hours else low, high] += 1
+    used: dict[int, list[mb.LinearExpr]] = defaultdict(list)
+    for (low, high), size in agents_of.items():
+        mixes = week_mixes(minutes, days, low, high)
+        if mixes is None:
+            return
+        if not mixes:
+            continue  # the weekly bounds alone make the LP infeasible, as they should
+        taken = [model.new_num_var(0, size, "") for _ in mixes]
+        model.add(mb.LinearExpr.sum(taken) == size)
+        for t, m in enumerate(minutes):
+            terms = [(var, mix[t]) for var, mix in zip(taken, mixes, strict=True) if mix[t]]
+            used[m].append(mb.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]))
+    for m in minutes:
+        worked = mb.LinearExpr.sum([v for v, paid in inside if paid == m])
+        model.add(worked == mb.LinearExpr.sum(used[m]))
 
 
 def lower_bound(
@@ -151,6 +223,7 @@ def lower_bound(
             model.add(minutes <= sum(high for _low, high in bounds))
             if not soft_min_hours:
                 model.add(minutes >= sum(low for low, _high in bounds))
+            _add_week_mixes(model, count, cell, shifts, week, rules, bounds, soft_min_hours)
         for d in days:
             for threshold in sorted({k[2] for k, _ in shifts if k[0] == d}):
                 late = [count[cell, k] for k, _ in shifts if k[0] == d and k[2] >= threshold]

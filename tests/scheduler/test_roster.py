@@ -10,7 +10,7 @@ from scheduler import assign
 from scheduler.checker import check
 from scheduler.model import Agent, Rules, SolveReport
 from scheduler.relaxation import Guide, cells_of, lower_bound
-from scheduler.roster import Roster, roster, share_of
+from scheduler.roster import FIRST_PASS_SLACK_H, Roster, capped, roster, share_of
 from scheduler.solver import Plan, SolveOptions, solve
 
 from .conftest import HALF_HOUR, START, agent, instance, rules
@@ -114,3 +114,25 @@ def test_solver_starts_from_the_roster_and_falls_back_to_the_greedy(crew: list[A
     assert rostered.report.objective >= rostered.report.bound
     no_lp = SolveOptions(time_limit_s=10, workers=2, seed=1, relaxation=False)
     assert solve(crew, needs, queues, plan_rules, horizon, no_lp).start == "greedy"
+
+
+def test_first_pass_caps_hours_at_the_lp_average_never_below_the_minimum() -> None:
+    # One cell of two agents whose LP works 24 paid hours between them in the week:
+    # 12 h each on average, so at most 16 h in the first pass, but never below a minimum.
+    cell = (("sales_en",), "emea", "Europe/Berlin")
+    crew = [agent("B1", "sales", "en"), agent("B2", "sales", "en", hours=(20, 40))]
+    plan_rules = rules()
+    inst = instance(crew, {"sales_en": (8, 20, 1)}, 7, plan_rules)
+    day_one = inst.patterns["B1"][1]
+    eight = next(p for p in day_one if p.end - p.start == 16)  # 7.5 h paid
+    six = next(p for p in day_one if p.end - p.start == 12)  # 5.5 h paid
+    shifts = {
+        (cell, (1, eight.start, eight.end)): 2.0,  # 15 h
+        (cell, (1, six.start, six.end)): 1.0,  # 5.5 h
+        (cell, (1, six.start + 2, six.end + 2)): 0.6363636363636364,  # 3.5 h
+    }
+    guide = Guide(shifts, {}, {})
+    team = capped(crew, cell, guide, inst.patterns, plan_rules, inst.horizon)
+    assert team[0].max_hours == pytest.approx(12 + FIRST_PASS_SLACK_H)
+    assert team[1].max_hours == 20  # its weekly minimum
+    assert [a.min_hours for a in team] == [0, 20]

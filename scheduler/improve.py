@@ -1,0 +1,391 @@
+"""Large-neighbourhood search: a few agents re-solved by CP-SAT, everyone else fixed.
+
+The roster (`roster.py`) leaves surplus hours where its cell-by-cell rounding did
+not fit together, and CP-SAT on the whole 300-agent model moves slowly from it (it
+spends ten seconds loading the model and its LP worker follows the hint). Here the
+whole model is never solved: a neighbourhood of agents is cut out of the schedule,
+the others' coverage and breaks become fixed data (`needs` what they leave
+uncovered, `break_load` what they take of the break cap), and the same CP-SAT model
+(`cpmodel.build`) for just those agents is solved for a second or two, hinted with
+their current shifts. A neighbourhood is drawn around an overstaffed queue and
+interval: agents who work there and others who serve that queue nearest in time,
+so a surplus hour can move to where a colleague's hour can be freed. The result is
+kept when the full objective (computed here exactly as `cpmodel.build` defines it)
+is no worse.
+Every hard rule holds because every change comes out of the same model.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from scheduler import cpmodel
+from scheduler.heuristic import Choice
+from scheduler.model import Agent, Rules
+from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
+from scheduler.relaxation import shift_cost
+
+log = logging.getLogger(__name__)
+
+Split = dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval, queue) → heads
+
+# Agents per neighbourhood at the start, and its bounds as it adapts.
+START_SIZE, MIN_SIZE, MAX_SIZE = 8, 4, 60
+# Seconds CP-SAT gets per neighbourhood.
+SOLVE_S = 1.5
+
+
+@dataclass
+class Problem:
+    """The planning data every neighbourhood solve shares."""
+
+    agents: list[Agent]
+    patterns: dict[str, dict[int, list[Pattern]]]
+    servable: dict[str, tuple[str, ...]]
+    needs: dict[tuple[str, int], int]
+    queues: list[str]
+    rules: Rules
+    horizon: Horizon
+    best_effort: bool = False
+
+
+@dataclass
+class Incumbent:
+    """The best schedule so far, its split over queues and its objective."""
+
+    schedule: dict[str, dict[int, Choice]]  # agent → local day → (pattern index, break starts)
+    split: Split
+    objective: int
+
+
+def objective(problem: Problem, schedule: dict[str, dict[int, Choice]], split: Split) -> int:
+    """The objective `cpmodel.build` gives this schedule and split (its slack at best)."""
+    rules, horizon, weights = problem.rules, problem.horizon, problem.rules.weights
+    covered: dict[tuple[str, int], int] = defaultdict(int)
+    for (_group, i, q), heads in split.items():
+        covered[q, i] += heads
+    total = 0
+    for q in problem.queues:
+        priority = rules.queue_rule(q).priority
+        for i in range(horizon.size):
+            need, have = problem.needs.get((q, i), 0), covered.get((q, i), 0)
+            total += max(0, need - have) * weights.under * priority
+            total += max(0, have - need) * weights.over
+    weekend, night, missed = [], [], []
+    for agent in problem.agents:
+        a = agent.agent_id
+        if not problem.servable[a]:
+            continue
+        wishes = rules.wishes(a)
+        days = problem.patterns[a]
+        chosen = {d: days[d][k] for d, (k, _starts) in schedule.get(a, {}).items()}
+        weekends = nights = misses = 0
+        for d, p in chosen.items():
+            local_day = horizon.local_date(d)
+            if local_day in wishes.requested_days_off:
+                total += weights.requested_day_off
+            weekends += local_day.weekday() >= 5
+            nights += p.night
+            if (wishes.prefer == "early" and not p.early) or (
+                wishes.prefer == "late" and not p.late
+            ):
+                misses += 1
+                total += weights.preference
+            total += shift_cost(agent.region, p.paid_minutes, rules, horizon)
+        weekend.append(weekends)
+        night.append(nights)
+        if wishes.prefer:
+            missed.append(misses)
+        if problem.best_effort:
+            for week in weeks(horizon.days):
+                low, _high = weekly_bounds(agent, rules, week)
+                paid = sum(p.paid_minutes for d, p in chosen.items() if d in week.days)
+                total += max(0, low - paid) * weights.under
+    spreads = [max(counts) - min(counts) for counts in (weekend, night) if counts]
+    return total + weights.fairness * (sum(spreads) + max(missed, default=0))
+
+
+@dataclass
+class Outcome:
+    """The best schedule found and what the search did."""
+
+    best: Incumbent
+    rounds: int = 0  # neighbourhoods solved
+    deterministic_s: float = 0.0  # CP-SAT's machine-independent work, summed
+
+
+def improve(
+    problem: Problem,
+    start: Incumbent,
+    deadline: float,
+    workers: int = 2,
+    seed: int = 0,
+    on_improvement: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Neighbourhood after neighbourhood until `deadline` (time.monotonic()).
+
+    The neighbourhood grows when CP-SAT proves its sub-model optimal and shrinks when
+    it runs out of time without an improvement; once it holds every agent and is
+    proved optimal there is nothing left to search.
+    """
+    rng = random.Random(seed)
+    staff = sum(1 for a in problem.agents if problem.servable[a.agent_id])
+    outcome = Outcome(start)
+    size = START_SIZE
+    while (left := deadline - time.monotonic()) > 0.3:
+        best = outcome.best
+        team = _neighbourhood(problem, best, size, rng)
+        if not team:
+            break
+        outcome.rounds += 1
+        found, proved, work = _resolve(
+            problem, best, team, min(SOLVE_S, left - 0.2), workers, seed + outcome.rounds
+        )
+        outcome.deterministic_s += work
+        improved = found is not None and found.objective < best.objective
+        log.debug(
+            "neighbourhood of %d: %s, %s -> %s",
+            len(team),
+            "optimal" if proved else "feasible",
+            best.objective,
+            found.objective if found is not None else None,
+        )
+        if found is not None and found.objective <= best.objective:
+            outcome.best = found  # equal too: a sideways move varies the next neighbourhoods
+        if improved and on_improvement is not None:
+            on_improvement(outcome.best.objective)
+        if proved and len(team) >= staff:
+            break
+        if proved:
+            size = min(MAX_SIZE, size + 4)
+        elif not improved:
+            size = max(MIN_SIZE, size - 2)
+    log.info(
+        "improve: %d neighbourhoods, objective %d -> %d",
+        outcome.rounds,
+        start.objective,
+        outcome.best.objective,
+    )
+    return outcome
+
+
+def _working(problem: Problem, schedule: dict[str, dict[int, Choice]]) -> dict[str, set[int]]:
+    """agent → intervals on shift and not on a break."""
+    width = problem.horizon.interval
+    found: dict[str, set[int]] = {}
+    for a, days in schedule.items():
+        intervals: set[int] = set()
+        for d, (k, starts) in days.items():
+            pattern = problem.patterns[a][d][k]
+            intervals.update(range(pattern.start, pattern.end))
+            for first, rule in zip(starts, problem.rules.breaks, strict=True):
+                if first >= 0:
+                    intervals.difference_update(range(first, first + int(rule.length / width)))
+        found[a] = intervals
+    return found
+
+
+def _resting(problem: Problem, a: str, days: dict[int, Choice]) -> list[int]:
+    """Intervals agent `a` spends on a break."""
+    width = problem.horizon.interval
+    return [
+        i
+        for _d, (_k, starts) in days.items()
+        for first, rule in zip(starts, problem.rules.breaks, strict=True)
+        if first >= 0
+        for i in range(first, first + int(rule.length / width))
+    ]
+
+
+def _neighbourhood(problem: Problem, best: Incumbent, size: int, rng: random.Random) -> list[str]:
+    """Agents around an overstaffed (queue, interval), drawn in proportion to the surplus.
+
+    Half are agents working then who could serve that queue, the rest serve it and
+    work nearest in time, who can take over a freed hour; with no surplus anywhere,
+    agents serving a random queue.
+    """
+    staff = [a.agent_id for a in problem.agents if problem.servable[a.agent_id]]
+    if not staff:
+        return []
+    covered: dict[tuple[str, int], int] = defaultdict(int)
+    for (_group, i, q), heads in best.split.items():
+        covered[q, i] += heads
+    surplus = [
+        ((q, i), have - problem.needs.get((q, i), 0))
+        for (q, i), have in covered.items()
+        if have > problem.needs.get((q, i), 0)
+    ]
+    if surplus:
+        q, i = rng.choices([key for key, _ in surplus], [n for _, n in surplus])[0]
+    else:
+        q, i = rng.choice(problem.queues), -1
+    serving = [a for a in staff if q in problem.servable[a]]
+    working = _working(problem, {a: best.schedule.get(a, {}) for a in serving})
+    there = [a for a in serving if i in working[a]]
+    rng.shuffle(there)
+    team = there[: size // 2]
+    chosen = set(team)
+    others = [a for a in serving if a not in chosen]
+    rng.shuffle(others)
+    others.sort(key=lambda a: min((abs(j - i) for j in working[a]), default=problem.horizon.size))
+    return team + others[: size - len(team)]
+
+
+def _counts(problem: Problem, a: str, days: dict[int, Choice]) -> tuple[int, int, int]:
+    """(weekend shifts, night shifts, missed early/late wishes) of one agent's schedule."""
+    wishes = problem.rules.wishes(a)
+    chosen = [(d, problem.patterns[a][d][k]) for d, (k, _starts) in days.items()]
+    return (
+        sum(problem.horizon.local_date(d).weekday() >= 5 for d, _p in chosen),
+        sum(p.night for _d, p in chosen),
+        sum(
+            (wishes.prefer == "early" and not p.early) or (wishes.prefer == "late" and not p.late)
+            for _d, p in chosen
+        ),
+    )
+
+
+def _keep_fairness(
+    problem: Problem,
+    built: cpmodel.Built,
+    schedule: dict[str, dict[int, Choice]],
+    team_ids: list[str],
+) -> None:
+    """The team's weekend and night counts stay within everyone's current range, missed
+    wishes at most the current worst: the fairness terms cannot grow, so the sub-model's
+    objective (built without them) moves exactly as the whole objective does or better.
+    """
+    counts = {
+        a: _counts(problem, a, schedule.get(a, {})) for a in problem.servable if problem.servable[a]
+    }
+    if not counts:
+        return
+    low = [min(c[n] for c in counts.values()) for n in range(2)]
+    high = [max(c[n] for c in counts.values()) for n in range(2)]
+    preferring = [c[2] for a, c in counts.items() if problem.rules.wishes(a).prefer]
+    worst = max(preferring, default=0)
+    for a in team_ids:
+        wishes = problem.rules.wishes(a)
+        weekend, night, missed = [], [], []
+        for (b, d, k), var in built.shift.items():
+            if b != a:
+                continue
+            p = problem.patterns[a][d][k]
+            if problem.horizon.local_date(d).weekday() >= 5:
+                weekend.append(var)
+            if p.night:
+                night.append(var)
+            if (wishes.prefer == "early" and not p.early) or (
+                wishes.prefer == "late" and not p.late
+            ):
+                missed.append(var)
+        for n, literals in enumerate((weekend, night)):
+            if literals:
+                built.model.add_linear_constraint(sum(literals), low[n], high[n])
+        if wishes.prefer and missed:
+            built.model.add(sum(missed) <= worst)
+
+
+def _resolve(
+    problem: Problem,
+    best: Incumbent,
+    team_ids: list[str],
+    time_limit_s: float,
+    workers: int,
+    seed: int,
+) -> tuple[Incumbent | None, bool, float]:
+    """The team re-solved with everyone else fixed.
+
+    Returns the new incumbent (None when CP-SAT found nothing), whether CP-SAT proved
+    it optimal for the team, and CP-SAT's deterministic time.
+    """
+    rules, horizon = problem.rules, problem.horizon
+    team = set(team_ids)
+    by_id = {agent.agent_id: agent for agent in problem.agents}
+    working = _working(problem, {a: best.schedule.get(a, {}) for a in team})
+    # The team's part of each group's split: taken from the queues with the most surplus,
+    # so that the others keep the queues that need them most.
+    covered: dict[tuple[str, int], int] = defaultdict(int)
+    for (_group, i, q), heads in best.split.items():
+        covered[q, i] += heads
+    members: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for a in team_ids:
+        members[problem.servable[a]].append(a)
+    mine: Split = {}
+    for group, ids in members.items():
+        for i in sorted({i for a in ids for i in working[a]}):
+            heads = sum(1 for a in ids if i in working[a])
+            left = {q: best.split.get((group, i, q), 0) for q in group}
+            for _ in range(heads):
+                q = max(
+                    (q for q in group if left[q] > 0),
+                    key=lambda q: covered[q, i] - problem.needs.get((q, i), 0),
+                )
+                left[q] -= 1
+                covered[q, i] -= 1
+                mine[group, i, q] = mine.get((group, i, q), 0) + 1
+    # In the problem's order, so that the sub-model's groups are the same tuples.
+    queues = [q for q in problem.queues if any(q in problem.servable[a] for a in team_ids)]
+    needs = {
+        (q, i): wanted
+        for (q, i), need in problem.needs.items()
+        if q in queues and (wanted := need - covered.get((q, i), 0)) > 0
+    }
+    break_load: dict[tuple[str, int], int] = defaultdict(int)
+    for a, days in best.schedule.items():
+        if a not in team:
+            for i in _resting(problem, a, days):
+                break_load[by_id[a].region, i] += 1
+
+    agents = [by_id[a] for a in team_ids]
+    current = {a: best.schedule.get(a, {}) for a in team_ids}
+    built = cpmodel.build(
+        agents,
+        problem.patterns,
+        needs,
+        queues,
+        rules,
+        horizon,
+        problem.best_effort,
+        break_load,
+        fairness=False,
+    )
+    for literal in built.min_hours.values():
+        built.model.add(literal == 1)
+    _keep_fairness(problem, built, best.schedule, team_ids)
+    index = {group: g for g, (_ids, group) in enumerate(built.groups)}
+    cpmodel.add_hint(
+        built,
+        current,
+        {(index[group], i, q): n for (group, i, q), n in mine.items()},
+        needs,
+    )
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(built.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False, solver.deterministic_time
+    chosen, split_found = cpmodel.read(built, solver, rules)
+    schedule = {a: days for a, days in best.schedule.items() if a not in team}
+    schedule.update({a: chosen.get(a, {}) for a in team_ids})
+    split = dict(best.split)
+    for key, heads in mine.items():
+        split[key] -= heads
+    for (g, i, q), heads in split_found.items():
+        key = (built.groups[g][1], i, q)
+        split[key] = split.get(key, 0) + heads
+    split = {key: heads for key, heads in split.items() if heads}
+    return (
+        Incumbent(schedule, split, objective(problem, schedule, split)),
+        status == cp_model.OPTIMAL,
+        solver.deterministic_time,
+    )

@@ -1,0 +1,133 @@
+"""The roster improved a few agents at a time (real HiGHS and CP-SAT solves)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import pytest
+from ortools.sat.python import cp_model
+
+from scheduler import assign, cpmodel
+from scheduler.checker import check
+from scheduler.improve import Incumbent, Problem, improve, objective
+from scheduler.model import Agent, AgentWishes, SolveReport
+from scheduler.relaxation import lower_bound, week_mixes
+from scheduler.roster import roster
+from scheduler.solver import Plan
+
+from .conftest import START, agent, instance, rules
+
+PROFILE = {"sales_de": (6, 15, 1), "sales_en": (8, 20, 2)}
+DAYS = 7
+
+
+@pytest.fixture
+def problem(team: list[Agent]) -> Problem:
+    """Ten agents, two with weekly minimum hours, one who prefers early shifts."""
+    crew = [
+        *team,
+        agent("B5", "sales", "de;en", hours=(24, 40)),
+        agent("B6", "sales", "de;en", hours=(24, 40)),
+        agent("B7", "sales", "en"),
+        agent("N3", "sales", "en", "America/New_York", "amer"),
+    ]
+    plan_rules = rules(agents={"B2": AgentWishes(prefer="early")})
+    inst = instance(crew, PROFILE, DAYS, plan_rules)
+    return Problem(
+        crew, inst.patterns, inst.servable, inst.needs, inst.queues, plan_rules, inst.horizon
+    )
+
+
+def _rostered(problem: Problem) -> Incumbent:
+    args = (problem.agents, problem.patterns, problem.servable, problem.needs)
+    proven = lower_bound(*args, problem.queues, problem.rules, problem.horizon, 30)
+    assert proven.guide is not None
+    found = roster(*args, problem.rules, problem.horizon, proven.guide, 10, 1, 1)
+    assert found is not None
+    return Incumbent(found.schedule, found.split, objective(problem, found.schedule, found.split))
+
+
+def _plan(problem: Problem, best: Incumbent) -> Plan:
+    groups = sorted({problem.servable[a.agent_id] for a in problem.agents})
+    members = [
+        tuple(a.agent_id for a in problem.agents if problem.servable[a.agent_id] == g)
+        for g in groups
+    ]
+    split: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for (group_queues, i, q), heads in best.split.items():
+        split[groups.index(group_queues), i][q] = heads
+    shifts = {
+        a: [(problem.patterns[a][d][k], starts) for d, (k, starts) in sorted(days.items())]
+        for a, days in best.schedule.items()
+    }
+    report = SolveReport("FEASIBLE", 0, 0, 0, 0)
+    return Plan(shifts, list(zip(members, groups, strict=True)), dict(split), report)
+
+
+def test_objective_is_the_cp_sat_models(problem: Problem) -> None:
+    # The whole model with every decision fixed to the roster: CP-SAT's objective is
+    # the one `objective` computes without it.
+    start = _rostered(problem)
+    built = cpmodel.build(
+        problem.agents,
+        problem.patterns,
+        problem.needs,
+        problem.queues,
+        problem.rules,
+        problem.horizon,
+    )
+    index = {group: g for g, (_ids, group) in enumerate(built.groups)}
+    split = {(index[group], i, q): heads for (group, i, q), heads in start.split.items()}
+    cpmodel.add_hint(built, start.schedule, split, problem.needs)
+    for (a, d, k), var in built.shift.items():
+        built.model.add(var == int(start.schedule.get(a, {}).get(d, (-1, ()))[0] == k))
+    for (a, d, r, i), var in built.brk.items():
+        choice = start.schedule.get(a, {}).get(d)
+        built.model.add(var == int(choice is not None and choice[1][r] == i))
+    for key, var in built.split.items():
+        built.model.add(var == split.get(key, 0))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.solve(built.model) == cp_model.OPTIMAL
+    assert solver.objective_value == start.objective
+
+
+def test_improved_schedule_is_no_worse_and_obeys_every_rule(problem: Problem) -> None:
+    start = _rostered(problem)
+    seen: list[int] = []
+    outcome = improve(
+        problem, start, time.monotonic() + 8, workers=2, seed=1, on_improvement=seen.append
+    )
+    best = outcome.best
+    assert outcome.rounds >= 1
+    assert best.objective <= start.objective
+    assert seen == sorted(seen, reverse=True) and all(value < start.objective for value in seen)
+    # The objective it reports is the objective of the schedule it returns.
+    assert objective(problem, best.schedule, best.split) == best.objective
+    segments = assign.segments(_plan(problem, best), problem.rules, problem.horizon)
+    assert check(segments, problem.agents, problem.rules, set(problem.queues), START, DAYS) == []
+    # The split only places agents who work: per interval as many heads as on a queue.
+    counted: dict[tuple[str, int], int] = defaultdict(int)
+    for segment in segments:
+        if segment.activity in problem.queues:
+            first = problem.horizon.index(segment.start)
+            last = int((segment.end - problem.horizon.start) / problem.horizon.interval)
+            assert first is not None
+            for i in range(first, last):
+                counted[segment.activity, i] += 1
+    covered: dict[tuple[str, int], int] = defaultdict(int)
+    for (_group, i, q), heads in best.split.items():
+        covered[q, i] += heads
+    assert dict(counted) == {key: n for key, n in covered.items() if n}
+
+
+def test_week_mixes_are_the_shift_counts_one_agent_may_work() -> None:
+    # 7.5 h and 5.5 h paid shifts, at most five a week, 24 to 40 hours.
+    mixes = week_mixes([330, 450], 5, 24 * 60, 40 * 60)
+    assert mixes is not None
+    assert (3, 1) in mixes  # 3 x 5.5 h + 7.5 h = 24 h exactly
+    assert (0, 3) not in mixes  # 22.5 h: too few
+    assert (0, 4) in mixes and (0, 5) in mixes  # 30 h, 37.5 h
+    assert all(sum(mix) <= 5 and 1440 <= 330 * mix[0] + 450 * mix[1] <= 2400 for mix in mixes)
+    assert week_mixes([330, 450], 5, 0, 2400, limit=3) is None  # too many to list

@@ -337,7 +337,9 @@ local function scan_indexes(c, q, r)
             local a, proficiency = candidate(id, c.skill, fields)
             local fits = indexed_for(a.ix, c.channel)
             if (a.ix or '') == '' then
-              reindex(id)  -- in an index but not indexed: an index out of step
+              -- In an index but not indexed (or gone): an index out of step.
+              redis.call('ZREM', index, id)
+              reindex(id)
               dropped = dropped + 1
             elseif fits and proficiency >= r.min_proficiency and proficiency > 0 then
               local tier = tier_of(c, region, language)

@@ -183,3 +183,13 @@ async def test_an_index_that_lost_step_never_puts_an_agent_over_capacity(router:
     assert (await router.get_agent("a1")).load["chat"] == 3
     indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
     assert "a1" not in indexed
+
+
+async def test_an_agent_gone_from_under_its_index_entry_is_dropped(router: Router) -> None:
+    await ready(router, make_agent("a1"), T0 + 1000)
+    await ready(router, make_agent("a2"), T0 + 2000)
+    await router.store.client.delete(router.store._agent_key("a1"))
+    contact = await router.create_contact(chat(), at_ms=T0 + 5000)
+    assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
+    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    assert indexed == ["a2"]  # a1 dropped; a2, with two chats of room left, stays

@@ -44,7 +44,7 @@ class UnknownQueue(LookupError):
 
 
 class RoutingStore:
-    """Adapter between plain router objects and the Redis keys the Lua script uses."""
+    """Adapter between plain router objects and the Redis keys the routing function uses."""
 
     def __init__(self, client: Any, prefix: str = "sb", source: str = SOURCE) -> None:
         """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str;
@@ -70,7 +70,7 @@ class RoutingStore:
     # -- configuration ------------------------------------------------------------
 
     async def publish_queues(self, queues: Sequence[QueueConfig]) -> None:
-        """Write each queue's routing rules where the script reads them."""
+        """Write each queue's routing rules where the routing function reads them."""
         # A new config_version, written last, tells the routing function that what it
         # keeps between calls (read before, or half-way through, this rewrite) is stale.
         pipe = self.client.pipeline(transaction=False)

@@ -135,13 +135,19 @@ local function indexed_for(ix, channel)
   return string.find(string.match(ix or '', ':(%a*)$') or '', CHANNEL_MARK[channel], 1, true) ~= nil
 end
 
+-- The fields named in `names` of hash `key` (nil when the first one is missing, which
+-- callers name so that it is there whenever the hash is).
+local function fields_of(key, names)
+  local values = redis.call('HMGET', key, unpack(names))
+  if values[1] == false then return nil end
+  local t = {}
+  for i, name in ipairs(names) do t[name] = values[i] or nil end
+  return t
+end
+
 -- The agent's fields named in `names` (nil when the agent does not exist).
 local function agent_fields(id, names)
-  local values = redis.call('HMGET', P .. 'agent:' .. id, unpack(names))
-  if values[1] == false then return nil end
-  local a = {}
-  for i, name in ipairs(names) do a[name] = values[i] or nil end
-  return a
+  return fields_of(P .. 'agent:' .. id, names)
 end
 
 local function reindex(id)
@@ -604,11 +610,14 @@ function commands.create(argv)
   return result
 end
 
+-- What accepting reads of the contact ('state' is on every contact).
+local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel'}
+
 -- args: contact, agent.
 function commands.accept(argv)
   local cid, aid = argv[3], argv[4]
   local ckey = P .. 'contact:' .. cid
-  local c = hgetall(ckey)
+  local c = fields_of(ckey, ACCEPT_FIELDS)
   if not c then return {'unknown_contact'} end
   if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
   redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)

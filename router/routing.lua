@@ -30,6 +30,7 @@ Data:
   config_version   a token publish_queues renews whenever it rewrites qcfg and queue_skills
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
+  offered          zset agent -> when it was last offered a contact (round robin's order)
   due              zset contact -> when its rules next change (relaxation, maximum wait)
   records          stream of finished contacts
   stat:<queue>:<bucket>  hash of counters per 5-minute bucket
@@ -313,6 +314,20 @@ local function candidate(id, skill, fields)
   return a, num(values[1], 0)
 end
 
+-- `ids` (in idle order) by when each was last offered a contact, earliest first; ties
+-- keep idle order. Round robin then stops at the first eligible agent, as longest idle
+-- does, instead of reading every agent of the index.
+local function in_offer_order(ids)
+  if #ids == 0 then return ids end
+  local times = redis.call('ZMSCORE', P .. 'offered', unpack(ids))
+  local order = {}
+  for i, id in ipairs(ids) do order[i] = {id = id, at = tonumber(times[i]) or 0, i = i} end
+  table.sort(order, function(x, y) return x.at < y.at or (x.at == y.at and x.i < y.i) end)
+  local sorted = {}
+  for i, entry in ipairs(order) do sorted[i] = entry.id end
+  return sorted
+end
+
 -- True when the first eligible agent of an index (ordered by idle time) is that
 -- index's best: longest idle, and least occupied for voice, where every agent with
 -- room has no load at all.
@@ -329,6 +344,7 @@ local function scan_indexes(c, q, r)
   local strategy = q.strategy or 'longest_idle'
   local fields = SCAN_FIELDS[strategy] or SCAN_FIELDS.longest_idle
   local first_only = index_order_decides(strategy, c.channel)
+  local by_offer = strategy == 'round_robin'
   local window = first_only and 8 or SCAN
   for _, region in ipairs(r.regions) do
     for _, language in ipairs(r.languages) do
@@ -336,6 +352,7 @@ local function scan_indexes(c, q, r)
       local start, stop = 0, false
       while not stop and start < SCAN do
         local ids = redis.call('ZRANGE', index, start, start + window - 1)
+        if by_offer then ids = in_offer_order(ids) end
         local dropped = 0
         for _, id in ipairs(ids) do
           if not seen[id] and id ~= c.declined_by then
@@ -355,7 +372,7 @@ local function scan_indexes(c, q, r)
                 best, best_tier, best_score = id, tier, score
               end
               -- Most skilled: nobody later in this index beats the top proficiency.
-              if first_only or (strategy == 'most_skilled' and proficiency >= MAX_PROFICIENCY) then
+              if first_only or by_offer or (strategy == 'most_skilled' and proficiency >= MAX_PROFICIENCY) then
                 stop = true
                 break
               end
@@ -432,6 +449,7 @@ end
 -- The agent's side of an offer: a slot taken, the ring timer started, the event out.
 local function hold_agent(cid, c, aid, line, ring_ms, a)
   a = change_agent(aid, c.channel, 1, 1, {last_offer = now}, a) or {}
+  redis.call('ZADD', P .. 'offered', now, aid)
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
     language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',

@@ -9,20 +9,23 @@ uncovered, `break_load` what they take of the break cap), and the same CP-SAT mo
 (`cpmodel.build`) for just those agents is solved for a second or two, hinted with
 their current shifts. A neighbourhood is drawn around an overstaffed queue and
 interval: agents who work there and others who serve that queue nearest in time,
-so a surplus hour can move to where a colleague's hour can be freed. The result is
-kept when the full objective (computed here exactly as `cpmodel.build` defines it)
-is no worse.
+so a surplus hour can move to where a colleague's hour can be freed; or, as a time
+window, three times as many agents free only on the days around that interval, their
+other shifts pinned. Each round takes the kind that gained more per second lately.
+The result is kept when the full objective (computed here exactly as `cpmodel.build`
+defines it) is no worse.
 Every hard rule holds because every change comes out of the same model.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -40,6 +43,12 @@ Split = dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval
 START_SIZE, MIN_SIZE, MAX_SIZE = 8, 4, 60
 # Seconds CP-SAT gets per neighbourhood.
 SOLVE_S = 1.5
+# Two kinds of neighbourhood: free all week, or a time window of WINDOW_FACTOR times as
+# many agents, free only on the local days that touch WINDOW intervals either side of
+# the surplus. Each round takes the kind with the higher recent gain per second (an
+# average with weight RECENT on the last round), every EXPLORE-th round the other one.
+WINDOW_FACTOR, WINDOW = 3, 12
+RECENT, EXPLORE = 0.3, 4
 
 
 @dataclass
@@ -138,21 +147,39 @@ def improve(
     rng = random.Random(seed)
     staff = sum(1 for a in problem.agents if problem.servable[a.agent_id])
     outcome = Outcome(start)
-    size = START_SIZE
+    size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
+    rate = [math.inf, math.inf]  # recent gain per second: whole week, window
     while (left := deadline - time.monotonic()) > 0.3:
         best = outcome.best
-        team = _neighbourhood(problem, best, size, rng)
+        windowed = rate[1] > rate[0]
+        if outcome.rounds % EXPLORE == EXPLORE - 1:
+            windowed = not windowed
+        began = time.monotonic()
+        team, i = _neighbourhood(problem, best, wide if windowed else size, rng)
         if not team:
             break
+        window = (i - WINDOW, i + WINDOW + 1) if windowed and i >= 0 else None
         outcome.rounds += 1
         found, proved, work = _resolve(
-            problem, best, team, min(SOLVE_S, left - 0.2), workers, seed + outcome.rounds
+            problem,
+            best,
+            team,
+            min(SOLVE_S, left - 0.2),
+            workers,
+            seed + outcome.rounds,
+            window,
         )
         outcome.deterministic_s += work
         improved = found is not None and found.objective < best.objective
+        gain = (best.objective - found.objective if improved and found else 0) / max(
+            0.01, time.monotonic() - began
+        )
+        kind = int(windowed)
+        rate[kind] = gain if math.isinf(rate[kind]) else (1 - RECENT) * rate[kind] + RECENT * gain
         log.debug(
-            "neighbourhood of %d: %s, %s -> %s",
+            "neighbourhood of %d%s: %s, %s -> %s",
             len(team),
+            " (window)" if window else "",
             "optimal" if proved else "feasible",
             best.objective,
             found.objective if found is not None else None,
@@ -161,12 +188,12 @@ def improve(
             outcome.best = found  # equal too: a sideways move varies the next neighbourhoods
         if improved and on_improvement is not None:
             on_improvement(outcome.best.objective)
-        if proved and len(team) >= staff:
+        if proved and len(team) >= staff and window is None:
             break
-        if proved:
-            size = min(MAX_SIZE, size + 4)
-        elif not improved:
-            size = max(MIN_SIZE, size - 2)
+        if windowed:
+            wide = _resized(wide, proved, improved)
+        else:
+            size = _resized(size, proved, improved)
     log.info(
         "improve: %d neighbourhoods, objective %d -> %d",
         outcome.rounds,
@@ -174,6 +201,13 @@ def improve(
         outcome.best.objective,
     )
     return outcome
+
+
+def _resized(size: int, proved: bool, improved: bool) -> int:
+    """Grown when CP-SAT proved the neighbourhood optimal, shrunk when it gained nothing."""
+    if proved:
+        return min(MAX_SIZE, size + 4)
+    return size if improved else max(MIN_SIZE, size - 2)
 
 
 def _working(problem: Problem, schedule: dict[str, dict[int, Choice]]) -> dict[str, set[int]]:
@@ -204,7 +238,9 @@ def _resting(problem: Problem, a: str, days: dict[int, Choice]) -> list[int]:
     ]
 
 
-def _neighbourhood(problem: Problem, best: Incumbent, size: int, rng: random.Random) -> list[str]:
+def _neighbourhood(
+    problem: Problem, best: Incumbent, size: int, rng: random.Random
+) -> tuple[list[str], int]:
     """Agents around an overstaffed (queue, interval), drawn in proportion to the surplus.
 
     Half are agents working then who could serve that queue, the rest serve it and
@@ -213,7 +249,7 @@ def _neighbourhood(problem: Problem, best: Incumbent, size: int, rng: random.Ran
     """
     staff = [a.agent_id for a in problem.agents if problem.servable[a.agent_id]]
     if not staff:
-        return []
+        return [], -1
     covered: dict[tuple[str, int], int] = defaultdict(int)
     for (_group, i, q), heads in best.split.items():
         covered[q, i] += heads
@@ -235,7 +271,7 @@ def _neighbourhood(problem: Problem, best: Incumbent, size: int, rng: random.Ran
     others = [a for a in serving if a not in chosen]
     rng.shuffle(others)
     others.sort(key=lambda a: min((abs(j - i) for j in working[a]), default=problem.horizon.size))
-    return team + others[: size - len(team)]
+    return team + others[: size - len(team)], i
 
 
 def _counts(problem: Problem, a: str, days: dict[int, Choice]) -> tuple[int, int, int]:
@@ -277,7 +313,7 @@ def _keep_fairness(
         for (b, d, k), var in built.shift.items():
             if b != a:
                 continue
-            p = problem.patterns[a][d][k]
+            p = built.patterns[a][d][k]
             if problem.horizon.local_date(d).weekday() >= 5:
                 weekend.append(var)
             if p.night:
@@ -293,6 +329,34 @@ def _keep_fairness(
             built.model.add(sum(missed) <= worst)
 
 
+def _pinned(
+    problem: Problem, current: dict[str, dict[int, Choice]], window: tuple[int, int] | None
+) -> tuple[dict[str, dict[int, list[Pattern]]], dict[tuple[str, int], int]]:
+    """The team's shifts to choose from: all of them on the days that touch `window` (or
+    every day without one); elsewhere only the current shift with its breaks, or none.
+
+    Returns those patterns and (agent, day) → the pinned shift's index in the problem's.
+    """
+    if window is None:
+        return problem.patterns, {}
+    low, high = window
+    patterns: dict[str, dict[int, list[Pattern]]] = {}
+    pinned: dict[tuple[str, int], int] = {}
+    for a, days in current.items():
+        patterns[a] = {}
+        for d, options in problem.patterns[a].items():
+            if any(p.start < high and p.end > low for p in options):
+                patterns[a][d] = options
+            elif d in days:
+                k, starts = days[d]
+                kept = tuple((s,) if s >= 0 else () for s in starts)
+                patterns[a][d] = [replace(options[k], break_starts=kept)]
+                pinned[a, d] = k
+            else:
+                patterns[a][d] = []
+    return patterns, pinned
+
+
 def _resolve(
     problem: Problem,
     best: Incumbent,
@@ -300,8 +364,10 @@ def _resolve(
     time_limit_s: float,
     workers: int,
     seed: int,
+    window: tuple[int, int] | None = None,
 ) -> tuple[Incumbent | None, bool, float]:
-    """The team re-solved with everyone else fixed.
+    """The team re-solved with everyone else fixed (with a `window` of intervals: the
+    team too, on the local days that do not touch it).
 
     Returns the new incumbent (None when CP-SAT found nothing), whether CP-SAT proved
     it optimal for the team, and CP-SAT's deterministic time.
@@ -346,9 +412,10 @@ def _resolve(
 
     agents = [by_id[a] for a in team_ids]
     current = {a: best.schedule.get(a, {}) for a in team_ids}
+    patterns, pinned = _pinned(problem, current, window)
     built = cpmodel.build(
         agents,
-        problem.patterns,
+        patterns,
         needs,
         queues,
         rules,
@@ -359,11 +426,16 @@ def _resolve(
     )
     for literal in built.min_hours.values():
         built.model.add(literal == 1)
+    for a, d in pinned:
+        built.model.add(built.shift[a, d, 0] == 1)
     _keep_fairness(problem, built, best.schedule, team_ids)
     index = {group: g for g, (_ids, group) in enumerate(built.groups)}
     cpmodel.add_hint(
         built,
-        current,
+        {
+            a: {d: (0, c[1]) if (a, d) in pinned else c for d, c in days.items()}
+            for a, days in current.items()
+        },
         {(index[group], i, q): n for (group, i, q), n in mine.items()},
         needs,
     )
@@ -375,6 +447,9 @@ def _resolve(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False, solver.deterministic_time
     chosen, split_found = cpmodel.read(built, solver, rules)
+    for a, days in chosen.items():
+        for d, (k, starts) in days.items():
+            days[d] = (pinned.get((a, d), k), starts)
     schedule = {a: days for a, days in best.schedule.items() if a not in team}
     schedule.update({a: chosen.get(a, {}) for a in team_ids})
     split = dict(best.split)

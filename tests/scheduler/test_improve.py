@@ -131,3 +131,26 @@ def test_week_mixes_are_the_shift_counts_one_agent_may_work() -> None:
     assert (0, 4) in mixes and (0, 5) in mixes  # 30 h, 37.5 h
     assert all(sum(mix) <= 5 and 1440 <= 330 * mix[0] + 450 * mix[1] <= 2400 for mix in mixes)
     assert week_mixes([330, 450], 5, 0, 2400, limit=3) is None  # too many to list
+
+
+def test_window_frees_only_the_days_that_touch_it(problem: Problem) -> None:
+    from scheduler.improve import _resolve
+
+    start = _rostered(problem)
+    team = [a.agent_id for a in problem.agents if problem.servable[a.agent_id]]
+    window = (60, 84)  # intervals 60-83: day 1, 06:00-18:00 UTC
+    found, _proved, _work = _resolve(problem, start, team, 5, 1, 1, window)
+    assert found is not None
+    assert found.objective <= start.objective
+    assert objective(problem, found.schedule, found.split) == found.objective
+    free = pinned = 0
+    for a in team:
+        for d, options in problem.patterns[a].items():
+            if any(p.start < window[1] and p.end > window[0] for p in options):
+                free += 1
+            else:
+                pinned += 1
+                assert found.schedule.get(a, {}).get(d) == start.schedule.get(a, {}).get(d)
+    assert free and pinned
+    segments = assign.segments(_plan(problem, found), problem.rules, problem.horizon)
+    assert check(segments, problem.agents, problem.rules, set(problem.queues), START, DAYS) == []

@@ -309,14 +309,18 @@ def build(
 
 
 def working(
-    built: Built, schedule: dict[str, dict[int, Choice]], rules: Rules, horizon: Horizon
+    patterns: dict[str, dict[int, list[Pattern]]],
+    schedule: dict[str, dict[int, Choice]],
+    rules: Rules,
+    horizon: Horizon,
 ) -> dict[str, set[int]]:
-    """agent → intervals on shift and not on a break, for a schedule in `Choice` form."""
+    """agent → intervals on shift and not on a break, for a schedule in `Choice` form
+    (`patterns`: each agent's allowed shifts per local day, which `Choice` indexes)."""
     found: dict[str, set[int]] = {}
     for a, days in schedule.items():
         intervals: set[int] = set()
         for d, (k, starts) in days.items():
-            pattern = built.patterns[a][d][k]
+            pattern = patterns[a][d][k]
             intervals.update(range(pattern.start, pattern.end))
             for first, rule in zip(starts, rules.breaks, strict=True):
                 if first >= 0:
@@ -335,7 +339,7 @@ def greedy_split(
     horizon: Horizon,
 ) -> dict[tuple[int, int, str], int]:
     """(group, interval, queue) → heads: each working agent on their most missing queue."""
-    busy = working(built, schedule, rules, horizon)
+    busy = working(built.patterns, schedule, rules, horizon)
     covered: dict[tuple[str, int], int] = defaultdict(int)
     counts: dict[tuple[int, int, str], int] = defaultdict(int)
     for g, (ids, group_queues) in enumerate(built.groups):

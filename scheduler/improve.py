@@ -212,18 +212,7 @@ def _resized(size: int, proved: bool, improved: bool) -> int:
 
 def _working(problem: Problem, schedule: dict[str, dict[int, Choice]]) -> dict[str, set[int]]:
     """agent → intervals on shift and not on a break."""
-    width = problem.horizon.interval
-    found: dict[str, set[int]] = {}
-    for a, days in schedule.items():
-        intervals: set[int] = set()
-        for d, (k, starts) in days.items():
-            pattern = problem.patterns[a][d][k]
-            intervals.update(range(pattern.start, pattern.end))
-            for first, rule in zip(starts, problem.rules.breaks, strict=True):
-                if first >= 0:
-                    intervals.difference_update(range(first, first + int(rule.length / width)))
-        found[a] = intervals
-    return found
+    return cpmodel.working(problem.patterns, schedule, problem.rules, problem.horizon)
 
 
 def _resting(problem: Problem, a: str, days: dict[int, Choice]) -> list[int]:

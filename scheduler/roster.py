@@ -288,7 +288,7 @@ def _solve_cell(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     schedule, split_found = cpmodel.read(built, solver, rules)
-    busy = cpmodel.working(built, schedule, rules, horizon)
+    busy = cpmodel.working(built.patterns, schedule, rules, horizon)
     resting: dict[int, int] = defaultdict(int)
     for a, days in schedule.items():
         for d, (k, _starts) in days.items():

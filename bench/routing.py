@@ -149,27 +149,27 @@ class Releaser:
     def __init__(self, store: RoutingStore) -> None:
         self.store = store
         self.pending: list[tuple[str, str]] = []
-        self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
     def release(self, contact_id: str, agent_id: str) -> None:
         self.pending.append((contact_id, agent_id))
-        self.wake.set()
         if self.task is None:
             self.task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
-        while self.pending:
-            batch, self.pending = self.pending, []
-            self.wake.clear()
-            pipe = self.store.client.pipeline(transaction=False)
-            for contact_id, agent_id in batch:
-                self.store.queue(pipe, "accept", contact_id, agent_id)
-                self.store.queue(pipe, "complete", contact_id, "")
-            for reply in await pipe.execute():
-                if reply[0] not in ("connected", "completed"):
-                    raise RuntimeError(f"release failed: {reply}")
-        self.task = None
+        """One pipeline per batch: whatever piled up while the last one was on the wire."""
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                pipe = self.store.client.pipeline(transaction=False)
+                for contact_id, agent_id in batch:
+                    self.store.queue(pipe, "accept", contact_id, agent_id)
+                    self.store.queue(pipe, "complete", contact_id, "")
+                for reply in await pipe.execute():
+                    if reply[0] not in ("connected", "completed"):
+                        raise RuntimeError(f"release failed: {reply}")
+        finally:
+            self.task = None
 
     async def drain(self) -> None:
         """Wait until every offered contact so far has been released."""
@@ -188,7 +188,6 @@ class Load:
         profiles: list[Profile],
         read_back: bool,
     ) -> None:
-        self.client = client
         self.read_back = read_back
         self.router = make_router(client, configs, script)
         self.profiles = profiles

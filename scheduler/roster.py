@@ -18,6 +18,7 @@ when it finds a better one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import defaultdict
@@ -127,37 +128,25 @@ def roster(
         # and no more hours than the LP's average in the cell and a little slack.
         used = {key for (c, key), n in guide.shifts.items() if c == cell and n > 1e-6}
         allowed = patterns if old is not None else _restricted(patterns, cells[cell], used)
-        part = _solve_cell(
-            team if old is not None else capped(team, cell, guide, patterns, rules, horizon),
-            allowed,
-            residual,
-            list(cell[0]),
-            rules,
-            horizon,
-            {key: n for key, n in resting.items() if key[0] == cell[1]},
-            old,
-            left / (len(solves) - done),
-            workers,
-            seed,
-            best_effort,
+        solve_cell = functools.partial(
+            _solve_cell,
+            residual=residual,
+            queues=list(cell[0]),
+            rules=rules,
+            horizon=horizon,
+            break_load={key: n for key, n in resting.items() if key[0] == cell[1]},
+            old=old,
+            workers=workers,
+            seed=seed,
+            best_effort=best_effort,
         )
+        crew = team if old is not None else capped(team, cell, guide, patterns, rules, horizon)
+        part = solve_cell(crew, allowed, time_limit_s=left / (len(solves) - done))
         if part is not None and allowed is not patterns:
             part.schedule = _reindex(part.schedule, allowed, patterns)
-        if part is None and allowed is not patterns:
-            part = _solve_cell(
-                team,
-                patterns,
-                residual,
-                list(cell[0]),
-                rules,
-                horizon,
-                {key: n for key, n in resting.items() if key[0] == cell[1]},
-                None,
-                max(0.5, (deadline - time.monotonic()) / (len(solves) - done)),
-                workers,
-                seed,
-                best_effort,
-            )
+        if part is None and allowed is not patterns:  # the first pass failed on the LP's shifts
+            seconds = max(0.5, (deadline - time.monotonic()) / (len(solves) - done))
+            part = solve_cell(team, patterns, time_limit_s=seconds)
         if part is None:
             part = old
         if part is None:

@@ -42,9 +42,10 @@ from scheduler.model import (
     Requirement,
     Rules,
 )
-from scheduler.patterns import start_times
-from scheduler.service import make_requirements, make_schedule
+from scheduler.patterns import Horizon, agent_patterns, start_times
+from scheduler.service import make_requirements, make_schedule, whole_needs
 from scheduler.solver import SolveOptions
+from scheduler.tours import tour_bound
 from scheduler.units import parse_duration
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -262,6 +263,33 @@ def single_queue(
     }
 
 
+def tour_figures(
+    agents: list[Agent], rules: Rules, requirements: list[Requirement], limit: float
+) -> dict[str, object]:
+    """The column-generation bound over whole weekly tours, for comparison with the
+    aggregate relaxation's (docs/scheduling.md: how tight is the bound)."""
+    horizon = Horizon.from_date(START, DAYS, INTERVAL)
+    queues = sorted(QUEUES)
+    patterns = {a.agent_id: agent_patterns(a, rules, horizon) for a in agents}
+    servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
+    needs = whole_needs(requirements, horizon)
+    found = tour_bound(agents, patterns, servable, needs, queues, rules, horizon, limit)
+    if found is None:
+        return {"tour_bound": None}
+    print(
+        f"tour bound {found.value:,.0f} (LP {found.lp_value:,.0f}, {found.rounds} rounds, "
+        f"{found.tours} tours, converged {found.converged}) in {found.wall_s:.0f} s",
+        file=sys.stderr,
+    )
+    return {
+        "tour_bound": round(found.value, 1),
+        "tour_lp": round(found.lp_value, 1),
+        "tour_converged": found.converged,
+        "tour_rounds": found.rounds,
+        "tour_s": round(found.wall_s, 1),
+    }
+
+
 def _parameter(text: str) -> tuple[str, object]:
     name, _, value = text.partition("=")
     for kind in (int, float):
@@ -288,6 +316,13 @@ def main() -> int:
     )
     parser.add_argument("--lengths", default="8h,6h", help="allowed shift lengths (8h,6h)")
     parser.add_argument("--start-every", default="1h", help="shift start granularity (1h)")
+    parser.add_argument(
+        "--tour-bound",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also run the tour column generation for up to SECONDS (scheduler/tours.py)",
+    )
     parser.add_argument(
         "--param", action="append", default=[], help="extra CP-SAT parameter NAME=VALUE"
     )
@@ -360,6 +395,8 @@ def main() -> int:
         "deterministic_s": round(result.report.deterministic_s, 1),
         "problems": len(result.problems),
     }
+    if args.tour_bound:
+        figures.update(tour_figures(agents, rules, requirements, args.tour_bound))
     if not args.skip_single:
         figures.update(single_queue(profile, aht, args.workers, args.time_limit, args.seed))
         print(

@@ -62,16 +62,14 @@ def placements(pattern: Pattern, rules: Rules, horizon: Horizon) -> list[Placeme
 
 @dataclass
 class _Columns:
-    """Columns collected before the model is handed to HiGHS."""
+    """The master's columns (all with lower bound 0), kept to extend the solver's model."""
 
     cost: list[float] = field(default_factory=list)
-    lower: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
     entries: list[list[tuple[int, float]]] = field(default_factory=list)
 
     def add(self, cost: float, upper: float, entries: list[tuple[int, float]]) -> int:
         self.cost.append(cost)
-        self.lower.append(0.0)
         self.upper.append(upper)
         self.entries.append(entries)
         return len(self.cost) - 1
@@ -89,8 +87,6 @@ class TourMaster:
         horizon: Horizon,
     ) -> None:
         self.cells = cells
-        self.rules = rules
-        self.horizon = horizon
         self.row_lower: list[float] = []
         self.row_upper: list[float] = []
         columns = _Columns()

@@ -12,6 +12,9 @@ interval: agents who work there and others who serve that queue nearest in time,
 so a surplus hour can move to where a colleague's hour can be freed; or, as a time
 window, three times as many agents free only on the days around that interval, their
 other shifts pinned. Each round takes the kind that gained more per second lately.
+Between them, every `SWEEP_EVERY_S` seconds, a sweep moves single agents to their
+cheapest week with everyone else fixed (`respond.py`): those moves take a
+dynamic program a millisecond each, and the neighbourhoods leave many of them.
 The result is kept when the full objective (computed here exactly as `cpmodel.build`
 defines it) is no worse.
 Every hard rule holds because every change comes out of the same model.
@@ -34,6 +37,7 @@ from scheduler.heuristic import Choice
 from scheduler.model import Agent, Rules
 from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
 from scheduler.relaxation import shift_cost
+from scheduler.respond import Responder
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +53,9 @@ SOLVE_S = 1.5
 # average with weight RECENT on the last round), every EXPLORE-th round the other one.
 WINDOW_FACTOR, WINDOW = 3, 12
 RECENT, EXPLORE = 0.3, 4
+# Seconds of neighbourhoods between two sweeps of single-agent moves (`respond.py`):
+# the neighbourhoods leave moves of one agent that a sweep finds in about a second.
+SWEEP_EVERY_S = 10.0
 
 
 @dataclass
@@ -149,7 +156,24 @@ def improve(
     outcome = Outcome(start)
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
-    while (left := deadline - time.monotonic()) > 0.3:
+    responder = Responder(problem)
+    sweep_s, last_sweep = 0.0, -math.inf
+
+    def sweep() -> None:
+        nonlocal sweep_s, last_sweep
+        began = time.monotonic()
+        found = _swept(problem, responder, outcome.best, rng)
+        if found.objective < outcome.best.objective:
+            outcome.best = found
+            if on_improvement is not None:
+                on_improvement(found.objective)
+        sweep_s = max(sweep_s, time.monotonic() - began)
+        last_sweep = time.monotonic()
+
+    while (left := deadline - time.monotonic()) > 0.3 + sweep_s:
+        if responder.usable and time.monotonic() - last_sweep >= SWEEP_EVERY_S:
+            sweep()
+            continue
         best = outcome.best
         windowed = rate[1] > rate[0]
         if outcome.rounds % EXPLORE == EXPLORE - 1:
@@ -194,6 +218,8 @@ def improve(
             wide = _resized(wide, proved, improved)
         else:
             size = _resized(size, proved, improved)
+    if responder.usable and deadline - time.monotonic() > sweep_s:
+        sweep()
     log.info(
         "improve: %d neighbourhoods, objective %d -> %d",
         outcome.rounds,
@@ -201,6 +227,20 @@ def improve(
         outcome.best.objective,
     )
     return outcome
+
+
+def _swept(
+    problem: Problem, responder: Responder, best: Incumbent, rng: random.Random
+) -> Incumbent:
+    """`best` after one sweep of single-agent moves in random order, if it gained."""
+    order = sorted(responder.pricers)
+    rng.shuffle(order)
+    schedule, split, gain = responder.sweep(best.schedule, best.split, order)
+    if gain <= 0:
+        return best
+    value = objective(problem, schedule, split)
+    log.debug("sweep: %d -> %d (estimated gain %d)", best.objective, value, gain)
+    return Incumbent(schedule, split, value) if value < best.objective else best
 
 
 def _resized(size: int, proved: bool, improved: bool) -> int:

@@ -15,7 +15,8 @@ tours so far (`master.py`), each cell's cheapest tours under the LP's prices
 is a proven lower bound (the Lagrangian bound); when no tour has a negative reduced
 cost it equals the LP value, the reformulation's optimum.
 
-The scheduler does not run this: on the bench it takes minutes (GLOP needs thousands
+The scheduler does not run the column generation (its cells and pricers serve the
+single-agent sweeps of `respond.py`): on the bench it takes minutes (GLOP needs thousands
 of pivots per round on this degenerate LP) and it ended at the aggregate bound's
 value. `bench/schedule.py --tour-bound` measures it; docs/scheduling.md has figures.
 """

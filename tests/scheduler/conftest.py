@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from scheduler import csvfiles
-from scheduler.model import Agent, BreakRule, QueueRule, Requirement, Rules
+from scheduler.improve import Problem
+from scheduler.model import Agent, AgentWishes, BreakRule, QueueRule, Requirement, Rules
 from scheduler.patterns import Horizon, Pattern, agent_patterns
 from scheduler.service import whole_needs
 
@@ -164,4 +165,25 @@ def instance(team: list[Agent], profile: dict, days: int, plan_rules: Rules) -> 
         queues,
         {a.agent_id: agent_patterns(a, plan_rules, horizon) for a in team},
         {a.agent_id: tuple(q for q in queues if plan_rules.can_serve(a, q)) for a in team},
+    )
+
+
+PROFILE = {"sales_de": (6, 15, 1), "sales_en": (8, 20, 2)}
+DAYS = 7
+
+
+@pytest.fixture
+def problem(team: list[Agent]) -> Problem:
+    """Ten agents, two with weekly minimum hours, one who prefers early shifts."""
+    crew = [
+        *team,
+        agent("B5", "sales", "de;en", hours=(24, 40)),
+        agent("B6", "sales", "de;en", hours=(24, 40)),
+        agent("B7", "sales", "en"),
+        agent("N3", "sales", "en", "America/New_York", "amer"),
+    ]
+    plan_rules = rules(agents={"B2": AgentWishes(prefer="early")})
+    inst = instance(crew, PROFILE, DAYS, plan_rules)
+    return Problem(
+        crew, inst.patterns, inst.servable, inst.needs, inst.queues, plan_rules, inst.horizon
     )

@@ -5,38 +5,17 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-import pytest
 from ortools.sat.python import cp_model
 
 from scheduler import assign, cpmodel
 from scheduler.checker import check
 from scheduler.improve import Incumbent, Problem, improve, objective
-from scheduler.model import Agent, AgentWishes, SolveReport
+from scheduler.model import SolveReport
 from scheduler.relaxation import lower_bound, week_mixes
 from scheduler.roster import roster
 from scheduler.solver import Plan
 
-from .conftest import START, agent, instance, rules
-
-PROFILE = {"sales_de": (6, 15, 1), "sales_en": (8, 20, 2)}
-DAYS = 7
-
-
-@pytest.fixture
-def problem(team: list[Agent]) -> Problem:
-    """Ten agents, two with weekly minimum hours, one who prefers early shifts."""
-    crew = [
-        *team,
-        agent("B5", "sales", "de;en", hours=(24, 40)),
-        agent("B6", "sales", "de;en", hours=(24, 40)),
-        agent("B7", "sales", "en"),
-        agent("N3", "sales", "en", "America/New_York", "amer"),
-    ]
-    plan_rules = rules(agents={"B2": AgentWishes(prefer="early")})
-    inst = instance(crew, PROFILE, DAYS, plan_rules)
-    return Problem(
-        crew, inst.patterns, inst.servable, inst.needs, inst.queues, plan_rules, inst.horizon
-    )
+from .conftest import DAYS, START
 
 
 def _rostered(problem: Problem) -> Incumbent:

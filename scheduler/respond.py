@@ -67,6 +67,7 @@ class Responder:
         except NotPriceable:
             self.pricers = {}
         rules = problem.rules
+        self.groups = sorted({problem.servable[a] for a in self.agents})
         self.spans = [int(rule.length / problem.horizon.interval) for rule in rules.breaks]
         self.priority = {q: rules.queue_rule(q).priority for q in problem.queues}
 
@@ -123,9 +124,9 @@ class Responder:
                 schedule[a] = week
                 self._join(a, week, split, covered)
             else:
-                for key in taken:
-                    split[key] += 1
-                    covered[key[2], key[1]] += 1
+                for key, change in reversed(taken):
+                    split[key] -= change
+                    covered[key[2], key[1]] -= change
             for i in self._breaks(schedule.get(a, {})):
                 resting[agent.region, i] += 1
         return schedule, {k: v for k, v in split.items() if v}, round(gained)
@@ -149,20 +150,52 @@ class Responder:
         days: dict[int, Choice],
         split: Split,
         covered: dict[tuple[str, int], int],
-    ) -> list[tuple[tuple[str, ...], int, str]]:
-        """The agent's heads out of the split, each from the queue with most to spare."""
+    ) -> list[tuple[tuple[tuple[str, ...], int, str], int]]:
+        """The agent's heads out of the split; returns the changes made, to undo them.
+
+        Each head leaves the queue with most to spare. When none of theirs has any, a
+        colleague of another group who works a queue with a surplus and can serve this
+        one moves over first (one step of re-splitting), so the agent's hour is priced
+        as the surplus it is rather than as a hole it would leave.
+        """
         group = self.problem.servable[a]
         needs = self.problem.needs
-        taken = []
+        changes: list[tuple[tuple[tuple[str, ...], int, str], int]] = []
+
+        def move(key: tuple[tuple[str, ...], int, str], change: int) -> None:
+            split[key] = split.get(key, 0) + change
+            covered[key[2], key[1]] += change
+            changes.append((key, change))
+
         for i in self._working(a, days):
             serving = [q for q in group if split.get((group, i, q), 0) > 0]
             if not serving:
                 continue  # the split counts fewer heads than work: nothing of theirs to take
             q = max(serving, key=lambda q: covered[q, i] - needs.get((q, i), 0))
-            split[group, i, q] -= 1
-            covered[q, i] -= 1
-            taken.append((group, i, q))
-        return taken
+            if covered[q, i] <= needs.get((q, i), 0):
+                relief = self._relief(serving, i, split, covered)
+                if relief is not None:
+                    other, spare, q = relief
+                    move((other, i, spare), -1)
+                    move((other, i, q), 1)
+            move((group, i, q), -1)
+        return changes
+
+    def _relief(
+        self, serving: list[str], i: int, split: Split, covered: dict[tuple[str, int], int]
+    ) -> tuple[tuple[str, ...], str, str] | None:
+        """(group, queue with a surplus, queue of `serving`) for a head that can move over."""
+        needs = self.problem.needs
+        for other in self.groups:
+            for spare in other:
+                if split.get((other, i, spare), 0) <= 0:
+                    continue
+                if covered[spare, i] <= needs.get((spare, i), 0):
+                    continue
+                for q in serving:
+                    if q in other and q != spare:
+                        return other, spare, q
+        return None
 
     def _join(
         self,

@@ -63,7 +63,9 @@ async def test_sigkilled_node_is_adopted_without_loss(
     settings = load_settings(ROOT / "config" / "regions-3.toml")
     router = Router(RoutingStore(client), settings.queues, node_id="harness", region="europe-west")
     created: list[str] = []
-    with LocalCluster(private_redis.url, tmp_path, heartbeat_ttl_s=2.0) as cluster:
+    with LocalCluster(
+        private_redis.url, tmp_path, heartbeat_ttl_s=2.0, always_open=True
+    ) as cluster:
         cluster.start(MEMBERS)
         async with aiohttp.ClientSession() as http:
             tokens = {}

@@ -104,7 +104,7 @@ class Responder:
                 continue
             agent = self.agents[a]
             current = schedule.get(a, {})
-            taken = self._leave(a, current, split, covered)
+            changes = self._leave(a, current, split, covered)
             for i in self._breaks(current):
                 resting[agent.region, i] -= 1
             price = self._prices(a, covered)
@@ -124,7 +124,7 @@ class Responder:
                 schedule[a] = week
                 self._join(a, week, split, covered)
             else:
-                for key, change in reversed(taken):
+                for key, change in reversed(changes):  # back as they were
                     split[key] -= change
                     covered[key[2], key[1]] -= change
             for i in self._breaks(schedule.get(a, {})):

@@ -23,7 +23,14 @@ from ortools.sat.python import cp_model
 
 from scheduler.heuristic import Choice
 from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, max_working_days, weekly_bounds, weeks
+from scheduler.patterns import (
+    Horizon,
+    Pattern,
+    max_working_days,
+    misses,
+    weekly_bounds,
+    weeks,
+)
 from scheduler.relaxation import shift_cost
 
 LinearTerms = list[tuple[cp_model.IntVar, int]]
@@ -277,9 +284,7 @@ def build(
                     weekend.append(shift[a, d, k])
                 if p.night:
                     night.append(shift[a, d, k])
-                if (wishes.prefer == "early" and not p.early) or (
-                    wishes.prefer == "late" and not p.late
-                ):
+                if misses(wishes.prefer, p):
                     missed.append(shift[a, d, k])
                     penalties.append((shift[a, d, k], weights.preference))
                 # Cost of paid time, relative to the cheapest region, per interval.

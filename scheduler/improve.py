@@ -34,14 +34,13 @@ from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
 from scheduler.heuristic import Choice
-from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
+from scheduler.patterns import Pattern, misses, weekly_bounds, weeks
+from scheduler.problem import Problem, Split, fairness_range
 from scheduler.relaxation import shift_cost
 from scheduler.respond import Responder
 
 log = logging.getLogger(__name__)
 
-Split = dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval, queue) → heads
 
 # Agents per neighbourhood at the start, and its bounds as it adapts.
 START_SIZE, MIN_SIZE, MAX_SIZE = 8, 4, 60
@@ -56,20 +55,6 @@ RECENT, EXPLORE = 0.3, 4
 # Seconds of neighbourhoods between two sweeps of single-agent moves (`respond.py`):
 # the neighbourhoods leave moves of one agent that a sweep finds in about a second.
 SWEEP_EVERY_S = 10.0
-
-
-@dataclass
-class Problem:
-    """The planning data every neighbourhood solve shares."""
-
-    agents: list[Agent]
-    patterns: dict[str, dict[int, list[Pattern]]]
-    servable: dict[str, tuple[str, ...]]
-    needs: dict[tuple[str, int], int]
-    queues: list[str]
-    rules: Rules
-    horizon: Horizon
-    best_effort: bool = False
 
 
 @dataclass
@@ -102,23 +87,21 @@ def objective(problem: Problem, schedule: dict[str, dict[int, Choice]], split: S
         wishes = rules.wishes(a)
         days = problem.patterns[a]
         chosen = {d: days[d][k] for d, (k, _starts) in schedule.get(a, {}).items()}
-        weekends = nights = misses = 0
+        weekends = nights = missed_wishes = 0
         for d, p in chosen.items():
             local_day = horizon.local_date(d)
             if local_day in wishes.requested_days_off:
                 total += weights.requested_day_off
             weekends += local_day.weekday() >= 5
             nights += p.night
-            if (wishes.prefer == "early" and not p.early) or (
-                wishes.prefer == "late" and not p.late
-            ):
-                misses += 1
+            if misses(wishes.prefer, p):
+                missed_wishes += 1
                 total += weights.preference
             total += shift_cost(agent.region, p.paid_minutes, rules, horizon)
         weekend.append(weekends)
         night.append(nights)
         if wishes.prefer:
-            missed.append(misses)
+            missed.append(missed_wishes)
         if problem.best_effort:
             for week in weeks(horizon.days):
                 low, _high = weekly_bounds(agent, rules, week)
@@ -303,20 +286,6 @@ def _neighbourhood(
     return team + others[: size - len(team)], i
 
 
-def _counts(problem: Problem, a: str, days: dict[int, Choice]) -> tuple[int, int, int]:
-    """(weekend shifts, night shifts, missed early/late wishes) of one agent's schedule."""
-    wishes = problem.rules.wishes(a)
-    chosen = [(d, problem.patterns[a][d][k]) for d, (k, _starts) in days.items()]
-    return (
-        sum(problem.horizon.local_date(d).weekday() >= 5 for d, _p in chosen),
-        sum(p.night for _d, p in chosen),
-        sum(
-            (wishes.prefer == "early" and not p.early) or (wishes.prefer == "late" and not p.late)
-            for _d, p in chosen
-        ),
-    )
-
-
 def _keep_fairness(
     problem: Problem,
     built: cpmodel.Built,
@@ -327,15 +296,8 @@ def _keep_fairness(
     wishes at most the current worst: the fairness terms cannot grow, so the sub-model's
     objective (built without them) moves exactly as the whole objective does or better.
     """
-    counts = {
-        a: _counts(problem, a, schedule.get(a, {})) for a in problem.servable if problem.servable[a]
-    }
-    if not counts:
-        return
-    low = [min(c[n] for c in counts.values()) for n in range(2)]
-    high = [max(c[n] for c in counts.values()) for n in range(2)]
-    preferring = [c[2] for a, c in counts.items() if problem.rules.wishes(a).prefer]
-    worst = max(preferring, default=0)
+    low, high = fairness_range(problem, schedule)
+    worst = high[2]
     for a in team_ids:
         wishes = problem.rules.wishes(a)
         weekend, night, missed = [], [], []
@@ -347,9 +309,7 @@ def _keep_fairness(
                 weekend.append(var)
             if p.night:
                 night.append(var)
-            if (wishes.prefer == "early" and not p.early) or (
-                wishes.prefer == "late" and not p.late
-            ):
+            if misses(wishes.prefer, p):
                 missed.append(var)
         for n, literals in enumerate((weekend, night)):
             if literals:

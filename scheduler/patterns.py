@@ -71,6 +71,11 @@ class Pattern:
     break_starts: tuple[tuple[int, ...], ...]  # per rule: allowed first intervals, () = none
 
 
+def misses(prefer: str | None, pattern: Pattern) -> bool:
+    """The shift goes against an early or late wish."""
+    return (prefer == "early" and not pattern.early) or (prefer == "late" and not pattern.late)
+
+
 def _in_night(moment: time, rules: Rules) -> bool:
     if rules.night_start <= rules.night_end:
         return rules.night_start <= moment < rules.night_end

@@ -19,33 +19,20 @@ bench it took 10 860 off what the neighbourhood search had left after 120 s
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scheduler import cpmodel
 from scheduler.heuristic import Choice
 from scheduler.model import Agent
-from scheduler.patterns import Pattern
+from scheduler.patterns import Pattern, misses
 from scheduler.pricing import NotPriceable, TourPricer
+from scheduler.problem import Problem, Split, fairness_counts, fairness_range
 from scheduler.relaxation import shift_cost
 from scheduler.tours import pricer_for, tour_cells
 
-if TYPE_CHECKING:
-    from scheduler.improve import Problem, Split
-
 # Gains below this are rounding noise, not moves.
 EPSILON = 1e-6
-
-
-@dataclass
-class _Counts:
-    """What the fairness terms see of one agent's week."""
-
-    weekends: int
-    nights: int
-    missed: int
 
 
 class Responder:
@@ -95,9 +82,7 @@ class Responder:
             if a in self.agents:
                 for i in self._breaks(days):
                     resting[self.agents[a].region, i] += 1
-        counts = [self._counts(a, schedule.get(a, {})) for a in self.agents]
-        low = _Counts(*(min(values) for values in zip(*map(_fields, counts), strict=True)))
-        high = _Counts(*(max(values) for values in zip(*map(_fields, counts), strict=True)))
+        low, high = fairness_range(self.problem, schedule)
         gained = 0.0
         for a in order:
             if a not in self.pricers:
@@ -112,13 +97,13 @@ class Responder:
             now = self._week_cost(agent, current, price)
             found = self.pricers[a].cheapest(costs)
             week = {d: (k, placed[d][k]) for d, k in found[0][1]} if found else current
-            fair = self._counts(a, week)
+            weekends, nights, missed = fairness_counts(self.problem, a, week)
             if (
                 found
                 and found[0][0] < now - EPSILON
-                and low.weekends <= fair.weekends <= high.weekends
-                and low.nights <= fair.nights <= high.nights
-                and fair.missed <= high.missed
+                and low[0] <= weekends <= high[0]
+                and low[1] <= nights <= high[1]
+                and missed <= high[2]
             ):
                 gained += now - found[0][0]
                 schedule[a] = week
@@ -227,7 +212,7 @@ class Responder:
         rules, horizon = self.problem.rules, self.problem.horizon
         wishes = rules.wishes(agent.agent_id)
         cost = float(shift_cost(agent.region, p.paid_minutes, rules, horizon))
-        if _misses(wishes.prefer, p):
+        if misses(wishes.prefer, p):
             cost += rules.weights.preference
         if horizon.local_date(d) in wishes.requested_days_off:
             cost += rules.weights.requested_day_off
@@ -285,22 +270,3 @@ class Responder:
                 if first >= 0:
                     total -= price[first : first + span].sum()
         return total
-
-    def _counts(self, a: str, days: dict[int, Choice]) -> _Counts:
-        horizon = self.problem.horizon
-        prefer = self.problem.rules.wishes(a).prefer
-        shifts = self.problem.patterns[a]
-        chosen = [(d, shifts[d][k]) for d, (k, _s) in days.items()]
-        return _Counts(
-            sum(horizon.local_date(d).weekday() >= 5 for d, _p in chosen),
-            sum(p.night for _d, p in chosen),
-            sum(_misses(prefer, p) for _d, p in chosen) if prefer else 0,
-        )
-
-
-def _fields(counts: _Counts) -> tuple[int, int, int]:
-    return counts.weekends, counts.nights, counts.missed
-
-
-def _misses(prefer: str | None, p: Pattern) -> bool:
-    return (prefer == "early" and not p.early) or (prefer == "late" and not p.late)

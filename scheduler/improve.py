@@ -12,9 +12,11 @@ interval: agents who work there and others who serve that queue nearest in time,
 so a surplus hour can move to where a colleague's hour can be freed; or, as a time
 window, three times as many agents free only on the days around that interval, their
 other shifts pinned. Each round takes the kind that gained more per second lately.
-Between them, every `SWEEP_EVERY_S` seconds, a sweep moves single agents to their
-cheapest week with everyone else fixed (`respond.py`): those moves take a
-dynamic program a millisecond each, and the neighbourhoods leave many of them.
+At the start and every `ANNEAL_EVERY_S` seconds of neighbourhoods, a descent of
+sweeps moves single agents to their cheapest week with everyone else fixed
+(`respond.py`, a dynamic program of a millisecond per agent), with understaffing
+priced low at first and then higher (`anneal`): the neighbourhoods leave many such
+moves, and the low prices let hours move that a hole would otherwise pin down.
 The result is kept when the full objective (computed here exactly as `cpmodel.build`
 defines it) is no worse.
 Every hard rule holds because every change comes out of the same model.
@@ -52,9 +54,14 @@ SOLVE_S = 1.5
 # average with weight RECENT on the last round), every EXPLORE-th round the other one.
 WINDOW_FACTOR, WINDOW = 3, 12
 RECENT, EXPLORE = 0.3, 4
-# Seconds of neighbourhoods between two sweeps of single-agent moves (`respond.py`):
-# the neighbourhoods leave moves of one agent that a sweep finds in about a second.
-SWEEP_EVERY_S = 10.0
+# Seconds of neighbourhoods between two descents of single-agent sweeps (`respond.py`):
+# the neighbourhoods leave moves of one agent that the sweeps find in seconds.
+ANNEAL_EVERY_S = 15.0
+# A descent sweeps at the objective's weights, then with understaffing priced at each of
+# these weights per unit of queue priority in turn, then at its own weight again; at
+# each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
+UNDER_LADDER = (0.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
+SWEEPS_PER_WEIGHT = 6
 
 
 @dataclass
@@ -140,22 +147,16 @@ def improve(
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
     responder = Responder(problem)
-    sweep_s, last_sweep = 0.0, -math.inf
+    last_descent = -math.inf
 
-    def sweep() -> None:
-        nonlocal sweep_s, last_sweep
-        began = time.monotonic()
-        found = _swept(problem, responder, outcome.best, rng)
-        if found.objective < outcome.best.objective:
-            outcome.best = found
-            if on_improvement is not None:
-                on_improvement(found.objective)
-        sweep_s = max(sweep_s, time.monotonic() - began)
-        last_sweep = time.monotonic()
-
-    while (left := deadline - time.monotonic()) > 0.3 + sweep_s:
-        if responder.usable and time.monotonic() - last_sweep >= SWEEP_EVERY_S:
-            sweep()
+    while (left := deadline - time.monotonic()) > 0.3:
+        if responder.usable and time.monotonic() - last_descent >= ANNEAL_EVERY_S:
+            descended = anneal(problem, responder, outcome.best, rng, deadline - 0.3)
+            if descended.objective < outcome.best.objective:
+                outcome.best = descended
+                if on_improvement is not None:
+                    on_improvement(descended.objective)
+            last_descent = time.monotonic()
             continue
         best = outcome.best
         windowed = rate[1] > rate[0]
@@ -201,8 +202,6 @@ def improve(
             wide = _resized(wide, proved, improved)
         else:
             size = _resized(size, proved, improved)
-    if responder.usable and deadline - time.monotonic() > sweep_s:
-        sweep()
     log.info(
         "improve: %d neighbourhoods, objective %d -> %d",
         outcome.rounds,
@@ -212,18 +211,40 @@ def improve(
     return outcome
 
 
-def _swept(
-    problem: Problem, responder: Responder, best: Incumbent, rng: random.Random
+def anneal(
+    problem: Problem,
+    responder: Responder,
+    start: Incumbent,
+    rng: random.Random,
+    deadline: float,
+    ladder: tuple[float, ...] = UNDER_LADDER,
 ) -> Incumbent:
-    """`best` after one sweep of single-agent moves in random order, if it gained."""
-    order = sorted(responder.pricers)
-    rng.shuffle(order)
-    schedule, split, gain = responder.sweep(best.schedule, best.split, order)
-    if gain <= 0:
-        return best
-    value = objective(problem, schedule, split)
-    log.debug("sweep: %d -> %d (estimated gain %d)", best.objective, value, gain)
-    return Incumbent(schedule, split, value) if value < best.objective else best
+    """The best schedule met while sweeping at the objective's weights, then with
+    understaffing priced low and higher rung by rung back up to its own weight.
+
+    At the objective's own weight a hole costs more than any agent's week, so a sweep
+    never opens one, and an agent above their weekly minimum keeps the hour a colleague
+    could have taken over. Priced low, agents move to where heads are needed most and
+    leave holes behind; as the price rises, the holes are filled again by whoever fills
+    them cheapest. Each schedule is judged by the exact objective, so the result is
+    never worse than the sweeps at the objective's weights alone.
+    """
+    best = current = start
+    own = float(problem.rules.weights.under)
+    for under in (own, *ladder, own):
+        for _ in range(SWEEPS_PER_WEIGHT):
+            if time.monotonic() >= deadline:
+                return best
+            order = sorted(responder.pricers)
+            rng.shuffle(order)
+            schedule, split, gain = responder.sweep(current.schedule, current.split, order, under)
+            if gain <= 0:
+                break
+            current = Incumbent(schedule, split, objective(problem, schedule, split))
+            if current.objective < best.objective:
+                best = current
+    log.debug("descent: %d -> %d", start.objective, best.objective)
+    return best
 
 
 def _resized(size: int, proved: bool, improved: bool) -> int:

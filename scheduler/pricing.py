@@ -10,7 +10,10 @@ search runs over whole numpy arrays of states instead of one state at a time.
 State after a day: (the shift worked that day or none, working days in a row so far,
 shifts of each paid length so far this week). Minimum rest is checked against the
 previous day's shift only; `TourPricer` refuses rules where a shift two or more days
-earlier could still be too close (never with rest under a day).
+earlier could still be too close (never with rest under a day). The shifts of the day
+before that leave enough rest before a shift are those ending early enough, a prefix
+of them sorted by end, so the best state to come from is a running minimum over that
+order; which state it was is looked up only along the cheapest tours.
 """
 
 from __future__ import annotations
@@ -81,13 +84,32 @@ class TourPricer:
             valid = forward >= 0
             self.prev[kind][forward[valid]] = np.nonzero(valid)[0]
         # allowed[j][y, k]: shift k of day order[j] may follow state y of the day before
-        # (y = 0 off, y = 1 + shift index).
-        self.allowed = []
+        # (y = 0 off, y = 1 + shift index); by_end[j]: the day before's shifts by end;
+        # reach[j][k]: how many of them, in that order, shift k may follow.
+        self.allowed, self.by_end, self.reach = [], [], []
         for j, d in enumerate(self.order):
             before = self.days[self.order[j - 1]] if j else []
             rows = [np.ones(len(days[d]), dtype=bool)]
             rows += [np.array([p.start >= q.end + rest for p in days[d]]) for q in before]
             self.allowed.append(np.array(rows).reshape(len(rows), len(days[d])))
+            ends = np.array([q.end + rest for q in before], dtype=int)
+            by_end = np.argsort(ends, kind="stable")
+            self.by_end.append(by_end)
+            starts = np.array([p.start for p in days[d]], dtype=int)
+            self.reach.append(np.searchsorted(ends[by_end], starts, side="right"))
+        # moves[j]: per paid length, (its shifts of day order[j], the states a shift of it
+        # comes from, the states it leads to), as index grids.
+        self.moves = []
+        for d in self.order:
+            moves = []
+            for kind, forward in enumerate(self.next_):
+                shifts = np.nonzero(self.kind[d] == kind)[0] if days[d] else np.array([], int)
+                sources = np.nonzero(forward >= 0)[0]
+                if len(shifts) and len(sources):
+                    read = np.ix_(shifts, np.arange(self.runs), sources)
+                    write = np.ix_(1 + shifts, np.arange(1, self.runs + 1), forward[sources])
+                    moves.append((shifts, read, write))
+            self.moves.append(moves)
 
     def _check_rest(self, rest: int) -> None:
         for j, d in enumerate(self.order):
@@ -101,14 +123,15 @@ class TourPricer:
         cheapest first, each ending in a different state (last shift, run, mix of lengths)."""
         value = np.full((1, self.runs + 1, self.size), INFINITY)
         value[0, 0, 0] = 0.0
-        trail: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+        trail: list[tuple[np.ndarray, np.ndarray | None]] = []
         last = self.order[-1]
         for j, d in enumerate(self.order):
-            value, came_off, came_on = self._step(value, j, weights[d])
+            before = value
+            value = self._step(value, j, weights[d])
             reset = None
             if d in self.week_end:
                 value, reset = self._close_week(value, self.week_end[d], keep_mix=d == last)
-            trail.append((came_off, came_on, reset))
+            trail.append((before, reset))
         flat = value.ravel()
         ends = np.argsort(flat, kind="stable")[:count]
         return [
@@ -117,28 +140,22 @@ class TourPricer:
             if np.isfinite(flat[e])
         ]
 
-    def _step(
-        self, value: np.ndarray, j: int, weight: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _step(self, value: np.ndarray, j: int, weight: np.ndarray) -> np.ndarray:
         d = self.order[j]
         count = len(self.days[d])
         runs = self.runs
         after = np.full((1 + count, runs + 1, self.size), INFINITY)
-        flat = value.reshape(-1, self.size)
-        came_off = np.argmin(flat, axis=0)
-        after[0, 0] = flat[came_off, np.arange(self.size)]
-        allowed = self.allowed[j]
-        masked = np.where(allowed[:, :, None, None], value[:, None, :, :], INFINITY)
-        came_on = np.argmin(masked, axis=0)  # (shift, run, counts) → state of the day before
-        base = np.take_along_axis(masked, came_on[None], axis=0)[0]
-        for kind, forward in enumerate(self.next_):
-            shifts = np.nonzero(self.kind[d] == kind)[0] if count else np.array([], dtype=int)
-            sources = np.nonzero(forward >= 0)[0]
-            if not len(shifts) or not len(sources):
-                continue
-            gain = base[np.ix_(shifts, np.arange(runs), sources)] + weight[shifts][:, None, None]
-            after[np.ix_(1 + shifts, np.arange(1, runs + 1), forward[sources])] = gain
-        return after, came_off, came_on
+        after[0, 0] = value.reshape(-1, self.size).min(axis=0)
+        # base[k]: the best state of the day before that shift k may follow.
+        base = np.broadcast_to(value[0], (count, runs + 1, self.size)).copy()
+        reach = self.reach[j]
+        if len(value) > 1 and reach.any():
+            running = np.minimum.accumulate(value[1:][self.by_end[j]], axis=0)
+            follows = reach > 0
+            base[follows] = np.minimum(base[follows], running[reach[follows] - 1])
+        for shifts, read, write in self.moves[j]:
+            after[write] = base[read] + weight[shifts][:, None, None]
+        return after
 
     def _close_week(
         self, value: np.ndarray, week: WeekLimits, keep_mix: bool
@@ -159,23 +176,24 @@ class TourPricer:
         return closed, reset
 
     def _walk_back(
-        self,
-        trail: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]],
-        state: tuple[np.intp, ...],
+        self, trail: list[tuple[np.ndarray, np.ndarray | None]], state: tuple[np.intp, ...]
     ) -> Tour:
+        """The tour ending in `state`: each day's state of the day before found again as
+        the cheapest one it may come from (the first, on ties, as the step took it)."""
         y, run, counts = (int(s) for s in state)
         chosen = []
         for j in range(len(self.order) - 1, -1, -1):
-            came_off, came_on, reset = trail[j]
+            before, reset = trail[j]
             if reset is not None:
                 counts = int(reset[y, run])
             if y == 0:
-                y, run = divmod(int(came_off[counts]), self.runs + 1)
+                y, run = divmod(int(np.argmin(before[:, :, counts])), self.runs + 1)
                 continue
             d = self.order[j]
             k = y - 1
             chosen.append((d, k))
             counts = int(self.prev[int(self.kind[d][k])][counts])
             run -= 1
-            y = int(came_on[k, run, counts])
+            options = np.where(self.allowed[j][:, k], before[:, run, counts], INFINITY)
+            y = int(np.argmin(options))
         return tuple(reversed(chosen))

@@ -1,25 +1,32 @@
-"""Single-agent sweeps (respond.py): every move keeps the rules and lowers the objective."""
+"""Single-agent sweeps (respond.py) and their descents (improve.anneal): every move keeps
+the rules, and what is kept lowers the objective."""
 
 from __future__ import annotations
 
 import random
+import time
 
 from scheduler import assign, cpmodel
 from scheduler.checker import check
-from scheduler.improve import Incumbent, Problem, objective
+from scheduler.improve import Incumbent, Problem, anneal, objective
 from scheduler.respond import Responder
 
 from .conftest import DAYS, START
 from .test_improve import _plan, _rostered
 
 
-def _swept(problem: Problem, start: Incumbent) -> tuple[Incumbent, int]:
+def _swept(problem: Problem, start: Incumbent, under: float | None = None) -> tuple[Incumbent, int]:
     responder = Responder(problem)
     assert responder.usable
     order = sorted(responder.pricers)
     random.Random(3).shuffle(order)
-    schedule, split, gain = responder.sweep(start.schedule, start.split, order)
+    schedule, split, gain = responder.sweep(start.schedule, start.split, order, under)
     return Incumbent(schedule, split, objective(problem, schedule, split)), gain
+
+
+def _paid(problem: Problem, best: Incumbent, a: str) -> int:
+    days = best.schedule.get(a, {}).items()
+    return sum(problem.patterns[a][d][k].paid_minutes for d, (k, _starts) in days)
 
 
 def _rule_breaks(problem: Problem, best: Incumbent) -> list:
@@ -61,3 +68,32 @@ def test_a_needless_shift_is_moved_away(problem: Problem) -> None:
     assert swept.objective <= planted.objective - gain
     assert swept.schedule["B7"] != days
     assert _rule_breaks(problem, swept) == []
+
+
+def test_understaffing_priced_at_zero_lets_hours_above_the_minimum_go(problem: Problem) -> None:
+    # B5 and B6 must work 24 h a week; the roster gives them more. At the objective's
+    # weights their extra hours cover demand nobody else covers, so they stay; priced
+    # at zero, the holes they would leave cost nothing and both drop to their minimum.
+    start = _rostered(problem)
+    assert _paid(problem, start, "B5") > 24 * 60 and _paid(problem, start, "B6") > 24 * 60
+    kept, _gain = _swept(problem, start)
+    assert _paid(problem, kept, "B5") > 24 * 60 or _paid(problem, kept, "B6") > 24 * 60
+
+    freed, _gain = _swept(problem, start, under=0.0)
+
+    assert _paid(problem, freed, "B5") == _paid(problem, freed, "B6") == 24 * 60
+    assert all(_paid(problem, freed, a) <= _paid(problem, start, a) for a in problem.servable)
+    assert freed.objective > start.objective  # holes left: priced at zero, not at its weight
+    assert _rule_breaks(problem, freed) == []
+
+
+def test_a_descent_keeps_the_rules_and_ends_no_worse_than_plain_sweeps(problem: Problem) -> None:
+    start = _rostered(problem)
+    responder = Responder(problem)
+    deadline = time.monotonic() + 60
+    plain = anneal(problem, responder, start, random.Random(5), deadline, ladder=())
+    descended = anneal(problem, responder, start, random.Random(5), deadline)
+
+    assert descended.objective <= plain.objective < start.objective
+    assert descended.objective == objective(problem, descended.schedule, descended.split)
+    assert _rule_breaks(problem, descended) == []

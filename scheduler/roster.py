@@ -42,6 +42,9 @@ Coverage = dict[tuple[str, int], float]  # (queue, interval) → heads
 # average about 24 h), roster and improvement together with a flat cap: none
 # 421 455, 28 h 395 002, 26 h 404 513, 24 h 423 103.
 FIRST_PASS_SLACK_H = 4.0
+# Seconds at most per cell in the first pass: its solves are small (the LP's shifts
+# only) and what they leave, the second pass or the improvement (`improve.py`) takes.
+FIRST_PASS_S = 1.0
 
 
 @dataclass
@@ -91,8 +94,8 @@ def roster(
 ) -> Roster | None:
     """Cells in turn, least flexible first, then again with the rest fixed; None if one fails.
 
-    The time is shared evenly over the cell solves left; the second pass runs only
-    as far as the time allows.
+    The time is shared evenly over the cells left in the pass, at most `FIRST_PASS_S`
+    a cell in the first; the second pass runs only with the time the first leaves.
     """
     deadline = time.monotonic() + time_limit_s
     by_id = {agent.agent_id: agent for agent in agents}
@@ -141,11 +144,13 @@ def roster(
             best_effort=best_effort,
         )
         crew = team if old is not None else capped(team, cell, guide, patterns, rules, horizon)
-        part = solve_cell(crew, allowed, time_limit_s=left / (len(solves) - done))
+        cells_left = len(order) - done % len(order)
+        seconds = left / cells_left if old is not None else min(FIRST_PASS_S, left / cells_left)
+        part = solve_cell(crew, allowed, time_limit_s=seconds)
         if part is not None and allowed is not patterns:
             part.schedule = _reindex(part.schedule, allowed, patterns)
         if part is None and allowed is not patterns:  # the first pass failed on the LP's shifts
-            seconds = max(0.5, (deadline - time.monotonic()) / (len(solves) - done))
+            seconds = max(0.5, (deadline - time.monotonic()) / cells_left)
             part = solve_cell(team, patterns, time_limit_s=seconds)
         if part is None:
             part = old

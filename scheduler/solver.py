@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Share of the time limit by which the roster must be done (relaxation included);
 # the rest goes to improving it (`improve.py`).
-ROSTER_SHARE = 0.35
+ROSTER_SHARE = 0.2
 # Seconds kept at the end of the time limit for turning the schedule into a plan.
 FINISH_S = 0.5
 

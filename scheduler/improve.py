@@ -62,6 +62,9 @@ ANNEAL_EVERY_S = 15.0
 # each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
 UNDER_LADDER = (0.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)
 SWEEPS_PER_WEIGHT = 6
+# Every descent after the first starts at one of the first LATER_STARTS weights, drawn
+# at random: from the same schedule the same ladder mostly ends where it ended before.
+LATER_STARTS = 5
 
 
 @dataclass
@@ -151,7 +154,10 @@ def improve(
 
     while (left := deadline - time.monotonic()) > 0.3:
         if responder.usable and time.monotonic() - last_descent >= ANNEAL_EVERY_S:
-            descended = anneal(problem, responder, outcome.best, rng, deadline - 0.3)
+            ladder: tuple[float, ...] = UNDER_LADDER
+            if not math.isinf(last_descent):
+                ladder = ladder[rng.randrange(LATER_STARTS) :]
+            descended = anneal(problem, responder, outcome.best, rng, deadline - 0.3, ladder)
             if descended.objective < outcome.best.objective:
                 outcome.best = descended
                 if on_improvement is not None:

@@ -1,4 +1,5 @@
-"""Large-neighbourhood search: a few agents re-solved by CP-SAT, everyone else fixed.
+"""The improvement: neighbourhoods of a few agents re-solved by CP-SAT, everyone else
+fixed, between descents of single-agent sweeps.
 
 The roster (`roster.py`) leaves surplus hours where its cell-by-cell rounding did
 not fit together, and CP-SAT on the whole 300-agent model moves slowly from it (it

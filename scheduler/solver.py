@@ -3,8 +3,8 @@
 Stages, in order (docs/scheduling.md explains why each is there):
 1. a proven lower bound and the LP optimum it comes from (`relaxation.py`);
 2. the LP optimum rostered onto agents cell by cell (`roster.py`), then improved by
-   re-solving a few agents at a time with CP-SAT, the others fixed (`improve.py`),
-   for the time left;
+   descents of single-agent sweeps and by re-solving a few agents at a time with
+   CP-SAT, the others fixed (`improve.py`), for the time left;
 3. without an LP optimum, or when the roster fails: the CP-SAT model of the whole
    team (`cpmodel.py`), hinted with the greedy schedule (`heuristic.py`), for the
    time left.

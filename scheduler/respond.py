@@ -1,20 +1,21 @@
 """One agent at a time: their cheapest week with everyone else fixed (a fast local search).
 
-Between CP-SAT neighbourhoods (`improve.py`) every agent is revisited in turn. With
-everyone else's shifts, breaks and split fixed, each interval gets the price of one
-more working head of this agent: the understaffing it removes on their most needed
-queue, or else the overstaffing it adds. A candidate shift costs its paid time, its
-wish penalties and the prices of its intervals minus those of its breaks, each break
-placed where it saves most and the region's break cap allows; the cheapest
-rule-abiding week under those costs comes from the tour pricing (`pricing.py`). The
-agent takes it when it is cheaper than their current week, and the objective falls
-by at least the difference (a split chosen afresh could only do better than the
-fixed one). Fairness cannot grow: a week that takes the agent's weekend or night
-count outside everyone's range at the start of the sweep, or their missed wishes
-above the worst, is not taken. Prices, shift costs and break placements are whole
-numpy arrays per agent and day, so a sweep of 300 agents costs about half a second;
-on the bench it took 10 860 off what the neighbourhood search had left after 120 s
-(378 055), which CP-SAT's neighbourhoods had not found.
+In a sweep (the descents of `improve.py` run them) every agent is revisited in turn.
+With everyone else's shifts, breaks and split fixed, each interval gets the price of
+one more working head of this agent: the understaffing it removes on their most
+needed queue, or on a queue a colleague of another group can move to when this agent
+takes the colleague's queue, or else the overstaffing it adds. A candidate shift
+costs its paid time, its wish penalties and the prices of its intervals minus those
+of its breaks, each break placed where it saves most and the region's break cap
+allows; the cheapest rule-abiding week under those costs comes from the tour pricing
+(`pricing.py`). The agent takes it when it is cheaper than their current week, and
+the objective falls by at least the difference (a split chosen afresh could only do
+better than the fixed one). Fairness cannot grow: a week that takes the agent's
+weekend or night count outside everyone's range at the start of the sweep, or their
+missed wishes above the worst, is not taken. Prices, shift costs and break
+placements are whole numpy arrays per agent and day, so a sweep of 300 agents costs
+about half a second; on the bench one sweep took 10 860 off what the neighbourhood
+search had left after 120 s (378 055), which CP-SAT's neighbourhoods had not found.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ EPSILON = 1e-6
 Coverage = dict[str, np.ndarray]  # queue → heads on it per interval
 Resting = dict[str, np.ndarray]  # region → agents on a break per interval
 SplitChange = tuple[tuple[tuple[str, ...], int, str], int]  # (split key, heads added)
+
+
+@dataclass
+class Tally:
+    """The split being swept, with what the prices read of it as arrays."""
+
+    split: Split
+    covered: Coverage  # queue → heads on it per interval
+    placed: dict[tuple[tuple[str, ...], str], np.ndarray]  # (group, queue) → heads per interval
+
+    def add(self, key: tuple[tuple[str, ...], int, str], change: int) -> None:
+        group, i, q = key
+        self.split[key] = self.split.get(key, 0) + change
+        self.covered[q][i] += change
+        self.placed[group, q][i] += change
 
 
 @dataclass(frozen=True)
@@ -100,8 +116,7 @@ class Responder:
         """
         under = self.problem.rules.weights.under if under is None else under
         schedule = {a: dict(days) for a, days in schedule.items()}
-        split = dict(split)
-        covered = self.coverage(split)
+        tally = self.tally(split)
         resting = self.resting(schedule)
         low, high = fairness_range(self.problem, schedule)
         gained = 0.0
@@ -110,9 +125,9 @@ class Responder:
                 continue
             agent = self.agents[a]
             current = schedule.get(a, {})
-            changes = self.leave(a, current, split, covered)
+            changes = self.leave(a, current, tally)
             self._rest(agent, current, resting, -1)
-            price = self.prices(a, covered, under)
+            price = self.prices(a, tally, under)
             now = self.week_cost(a, current, price)
             week, cost = self.cheapest_week(a, price, resting)
             weekends, nights, missed = fairness_counts(self.problem, a, week)
@@ -124,18 +139,24 @@ class Responder:
             ):
                 gained += now - cost
                 schedule[a] = week
-                self.join(a, week, split, covered, under)
+                self.join(a, week, tally, under)
             else:
-                self.undo(changes, split, covered)
+                for key, change in reversed(changes):
+                    tally.add(key, -change)
             self._rest(agent, schedule.get(a, {}), resting, 1)
-        return schedule, {k: v for k, v in split.items() if v}, round(gained)
+        return schedule, {k: v for k, v in tally.split.items() if v}, round(gained)
 
-    def coverage(self, split: Split) -> Coverage:
-        """Heads per queue and interval that `split` puts on each queue."""
-        covered = {q: np.zeros_like(need) for q, need in self.need.items()}
-        for (_group, i, q), heads in split.items():
-            covered[q][i] += heads
-        return covered
+    def tally(self, split: Split) -> Tally:
+        """A copy of `split` with the head counts per queue and per group and queue."""
+        size = self.problem.horizon.size
+        tally = Tally(
+            {},
+            {q: np.zeros(size, dtype=int) for q in self.need},
+            {(g, q): np.zeros(size, dtype=int) for g in self.groups for q in g},
+        )
+        for key, heads in split.items():
+            tally.add(key, heads)
+        return tally
 
     def resting(self, schedule: dict[str, dict[int, Choice]]) -> Resting:
         """Agents on a break per region and interval."""
@@ -168,9 +189,7 @@ class Responder:
                 if first >= 0:
                     resting[agent.region][first : first + span] += sign
 
-    def leave(
-        self, a: str, days: dict[int, Choice], split: Split, covered: Coverage
-    ) -> list[SplitChange]:
+    def leave(self, a: str, days: dict[int, Choice], tally: Tally) -> list[SplitChange]:
         """The agent's heads out of the split; returns the changes made, to undo them.
 
         Each head leaves the queue with most to spare. When none of theirs has any, a
@@ -179,20 +198,20 @@ class Responder:
         as the surplus it is rather than as a hole it would leave.
         """
         group = self.problem.servable[a]
+        covered = tally.covered
         changes: list[SplitChange] = []
 
         def move(key: tuple[tuple[str, ...], int, str], change: int) -> None:
-            split[key] = split.get(key, 0) + change
-            covered[key[2]][key[1]] += change
+            tally.add(key, change)
             changes.append((key, change))
 
         for i in self._working(a, days):
-            serving = [q for q in group if split.get((group, i, q), 0) > 0]
+            serving = [q for q in group if tally.split.get((group, i, q), 0) > 0]
             if not serving:
                 continue  # the split counts fewer heads than work: nothing of theirs to take
             q = max(serving, key=lambda q: covered[q][i] - self.need[q][i])
             if covered[q][i] <= self.need[q][i]:
-                relief = self._relief(serving, i, split, covered)
+                relief = self._relief(serving, i, tally)
                 if relief is not None:
                     other, spare, q = relief
                     move((other, i, spare), -1)
@@ -200,38 +219,60 @@ class Responder:
             move((group, i, q), -1)
         return changes
 
-    @staticmethod
-    def undo(changes: list[SplitChange], split: Split, covered: Coverage) -> None:
-        """`leave`'s changes taken back, last first."""
-        for key, change in reversed(changes):
-            split[key] -= change
-            covered[key[2]][key[1]] -= change
-
     def _relief(
-        self, serving: list[str], i: int, split: Split, covered: Coverage
+        self, serving: list[str], i: int, tally: Tally
     ) -> tuple[tuple[str, ...], str, str] | None:
         """(group, queue with a surplus, queue of `serving`) for a head that can move over."""
         for other in self.groups:
             for spare in other:
-                if split.get((other, i, spare), 0) <= 0:
+                if tally.split.get((other, i, spare), 0) <= 0:
                     continue
-                if covered[spare][i] <= self.need[spare][i]:
+                if tally.covered[spare][i] <= self.need[spare][i]:
                     continue
                 for q in serving:
                     if q in other and q != spare:
                         return other, spare, q
         return None
 
-    def join(
-        self, a: str, days: dict[int, Choice], split: Split, covered: Coverage, under: float
-    ) -> None:
-        """The agent's heads into the split, each on the queue where it is worth most."""
+    def join(self, a: str, days: dict[int, Choice], tally: Tally, under: float) -> None:
+        """The agent's heads into the split, each where it is worth most: on a queue of
+        theirs, or on one a colleague leaves for a queue short of heads."""
         group = self.problem.servable[a]
-        by_queue = self._queue_prices(group, covered, under)
+        own = self._queue_prices(group, tally.covered, under)
+        hops, moves = self._hops(group, tally, under)
         for i in self._working(a, days):
-            q = group[int(np.argmin(by_queue[:, i]))]
-            split[group, i, q] = split.get((group, i, q), 0) + 1
-            covered[q][i] += 1
+            n = int(np.argmin(own[:, i]))
+            m = int(np.argmin(hops[:, i])) if moves else -1
+            if m < 0 or own[n, i] <= hops[m, i]:
+                tally.add((group, i, group[n]), 1)
+                continue
+            other, q, short = moves[m]
+            tally.add((other, i, q), -1)
+            tally.add((other, i, short), 1)
+            tally.add((group, i, q), 1)
+
+    def _hops(
+        self, group: tuple[str, ...], tally: Tally, under: float
+    ) -> tuple[np.ndarray, list[tuple[tuple[str, ...], str, str]]]:
+        """Per move (a colleague of another group leaves queue q of this group for a
+        queue short of heads that they serve, and this agent takes q) and interval:
+        what one more head of this group changes that way (infinite: no such move)."""
+        moves, rows = [], []
+        for other in self.groups:
+            if other == group:
+                continue
+            for q in other:
+                if q not in group:
+                    continue
+                there = tally.placed[other, q] > 0
+                for short in other:
+                    if short == q:
+                        continue
+                    wanted = there & (tally.covered[short] < self.need[short])
+                    if wanted.any():
+                        moves.append((other, q, short))
+                        rows.append(np.where(wanted, -under * self.priority[short], np.inf))
+        return np.array(rows, dtype=float).reshape(len(rows), self.problem.horizon.size), moves
 
     def _queue_prices(self, group: tuple[str, ...], covered: Coverage, under: float) -> np.ndarray:
         """Per queue of the group and interval: what one more head there changes."""
@@ -241,9 +282,12 @@ class Responder:
             dtype=float,
         )
 
-    def prices(self, a: str, covered: Coverage, under: float) -> np.ndarray:
+    def prices(self, a: str, tally: Tally, under: float) -> np.ndarray:
         """Per interval: what one more working head of this agent changes."""
-        return self._queue_prices(self.problem.servable[a], covered, under).min(axis=0)
+        group = self.problem.servable[a]
+        own = self._queue_prices(group, tally.covered, under).min(axis=0)
+        hops, moves = self._hops(group, tally, under)
+        return np.minimum(own, hops.min(axis=0)) if moves else own
 
     def _tables(self, agent: Agent) -> dict[int, DayShifts]:
         """The agent's candidate shifts per day as arrays (what does not depend on prices)."""

@@ -31,11 +31,10 @@ def _greedy(problem: Problem) -> Incumbent:
         problem.horizon,
     )
     responder = Responder(problem)
-    split: dict = {}
-    covered = responder.coverage(split)
+    tally = responder.tally({})
     for a in sorted(responder.pricers):
-        responder.join(a, schedule.get(a, {}), split, covered, problem.rules.weights.under)
-    return Incumbent(schedule, split, objective(problem, schedule, split))
+        responder.join(a, schedule.get(a, {}), tally, problem.rules.weights.under)
+    return Incumbent(schedule, tally.split, objective(problem, schedule, tally.split))
 
 
 def _settled(problem: Problem) -> Incumbent:
@@ -130,3 +129,31 @@ def test_a_descent_keeps_the_rules_and_ends_no_worse_than_plain_sweeps(problem: 
     assert descended.objective <= plain.objective < start.objective
     assert descended.objective == objective(problem, descended.schedule, descended.split)
     assert _rule_breaks(problem, descended) == []
+
+
+def test_a_head_fills_a_queue_it_cannot_serve_when_a_colleague_moves_there(
+    problem: Problem,
+) -> None:
+    # At 06:30 UTC sales_de needs one agent and sales_en none. A German and English
+    # speaker works sales_en then: B4 (English only) is worth a sales_de head there,
+    # because the colleague can move over when B4 takes sales_en.
+    responder = Responder(problem)
+    both, english = problem.servable["B1"], problem.servable["B4"]
+    assert both == ("sales_de", "sales_en") and english == ("sales_en",)
+    i = 13
+    assert problem.needs[("sales_de", i)] == 1 and problem.needs.get(("sales_en", i), 0) == 0
+    tally = responder.tally({(both, i, "sales_en"): 1})
+    weights = problem.rules.weights
+
+    price = responder.prices("B4", tally, weights.under)
+
+    assert price[i] == -weights.under * problem.rules.queue_rule("sales_de").priority
+    assert price[i + 1] == weights.over  # nobody there to move over
+    shifts = problem.patterns["B4"][0]
+    k = next(k for k, p in enumerate(shifts) if p.start <= i < p.end and i + 4 < p.end)
+    lunch = max(shifts[k].break_starts[0])
+    assert lunch > i
+    responder.join("B4", {0: (k, (lunch,))}, tally, weights.under)
+    assert tally.split[both, i, "sales_de"] == 1 and tally.split[both, i, "sales_en"] == 0
+    assert tally.split[english, i, "sales_en"] == 1
+    assert tally.covered["sales_de"][i] == 1 and tally.covered["sales_en"][i] == 1

@@ -50,6 +50,7 @@ class Tally:
     placed: dict[tuple[tuple[str, ...], str], np.ndarray]  # (group, queue) → heads per interval
 
     def add(self, key: tuple[tuple[str, ...], int, str], change: int) -> None:
+        """One entry of the split changed, and the arrays with it."""
         group, i, q = key
         self.split[key] = self.split.get(key, 0) + change
         self.covered[q][i] += change

@@ -38,8 +38,7 @@ from ortools.sat.python import cp_model
 from scheduler import cpmodel
 from scheduler.heuristic import Choice
 from scheduler.patterns import Pattern, misses, weekly_bounds, weeks
-from scheduler.problem import Problem, Split, fairness_range
-from scheduler.relaxation import shift_cost
+from scheduler.problem import Problem, Split, fairness_counts, fairness_range, shift_charge
 from scheduler.respond import Responder
 
 log = logging.getLogger(__name__)
@@ -95,23 +94,13 @@ def objective(problem: Problem, schedule: dict[str, dict[int, Choice]], split: S
         a = agent.agent_id
         if not problem.servable[a]:
             continue
-        wishes = rules.wishes(a)
-        days = problem.patterns[a]
-        chosen = {d: days[d][k] for d, (k, _starts) in schedule.get(a, {}).items()}
-        weekends = nights = missed_wishes = 0
-        for d, p in chosen.items():
-            local_day = horizon.local_date(d)
-            if local_day in wishes.requested_days_off:
-                total += weights.requested_day_off
-            weekends += local_day.weekday() >= 5
-            nights += p.night
-            if misses(wishes.prefer, p):
-                missed_wishes += 1
-                total += weights.preference
-            total += shift_cost(agent.region, p.paid_minutes, rules, horizon)
+        days = schedule.get(a, {})
+        chosen = {d: problem.patterns[a][d][k] for d, (k, _starts) in days.items()}
+        total += sum(shift_charge(problem, agent, d, p) for d, p in chosen.items())
+        weekends, nights, missed_wishes = fairness_counts(problem, a, days)
         weekend.append(weekends)
         night.append(nights)
-        if wishes.prefer:
+        if rules.wishes(a).prefer:
             missed.append(missed_wishes)
         if problem.best_effort:
             for week in weeks(horizon.days):

@@ -1,4 +1,5 @@
-"""The planning data every improvement step shares, and what its fairness terms count.
+"""The planning data every improvement step shares, what one shift costs by itself
+and what the fairness terms count.
 
 The neighbourhood search (`improve.py`) and the single-agent sweeps (`respond.py`)
 both keep the fairness terms from growing the same way: each agent's weekend and
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from scheduler.heuristic import Choice
 from scheduler.model import Agent, Rules
 from scheduler.patterns import Horizon, Pattern, misses
+from scheduler.relaxation import shift_cost
 
 Split = dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval, queue) → heads
 Counts = tuple[int, int, int]  # weekend shifts, night shifts, missed early/late wishes
@@ -30,6 +32,19 @@ class Problem:
     rules: Rules
     horizon: Horizon
     best_effort: bool = False
+
+
+def shift_charge(problem: Problem, agent: Agent, d: int, p: Pattern) -> int:
+    """What one shift adds to the objective by itself: its paid time, a requested day
+    off it takes and an early/late wish it goes against."""
+    rules = problem.rules
+    wishes = rules.wishes(agent.agent_id)
+    day_off = problem.horizon.local_date(d) in wishes.requested_days_off
+    return (
+        shift_cost(agent.region, p.paid_minutes, rules, problem.horizon)
+        + rules.weights.requested_day_off * day_off
+        + rules.weights.preference * misses(wishes.prefer, p)
+    )
 
 
 def fairness_counts(problem: Problem, a: str, days: dict[int, Choice]) -> Counts:

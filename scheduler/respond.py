@@ -27,10 +27,8 @@ import numpy as np
 from scheduler import cpmodel
 from scheduler.heuristic import Choice
 from scheduler.model import Agent
-from scheduler.patterns import misses
 from scheduler.pricing import NotPriceable, TourPricer
-from scheduler.problem import Problem, Split, fairness_counts, fairness_range
-from scheduler.relaxation import shift_cost
+from scheduler.problem import Problem, Split, fairness_counts, fairness_range, shift_charge
 from scheduler.tours import pricer_for, tour_cells
 
 # Gains below this are rounding noise, not moves.
@@ -292,17 +290,9 @@ class Responder:
 
     def _tables(self, agent: Agent) -> dict[int, DayShifts]:
         """The agent's candidate shifts per day as arrays (what does not depend on prices)."""
-        rules, horizon = self.problem.rules, self.problem.horizon
-        wishes = rules.wishes(agent.agent_id)
         tables = {}
         for d, shifts in self.problem.patterns[agent.agent_id].items():
-            day_off = horizon.local_date(d) in wishes.requested_days_off
-            fixed = [
-                shift_cost(agent.region, p.paid_minutes, rules, horizon)
-                + rules.weights.preference * misses(wishes.prefer, p)
-                + rules.weights.requested_day_off * day_off
-                for p in shifts
-            ]
+            fixed = [shift_charge(self.problem, agent, d, p) for p in shifts]
             breaks = []
             for r in range(len(self.spans)):
                 widest = max((len(p.break_starts[r]) for p in shifts), default=0)

@@ -23,9 +23,10 @@ from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
 from scheduler.heuristic import greedy
-from scheduler.improve import Incumbent, Problem, improve, objective
+from scheduler.improve import Incumbent, improve, objective
 from scheduler.model import Agent, Rules, SolveReport
 from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.problem import Problem
 from scheduler.relaxation import SAFETY, lower_bound
 from scheduler.roster import Roster, roster
 

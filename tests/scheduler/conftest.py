@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from scheduler import csvfiles
-from scheduler.improve import Problem
 from scheduler.model import Agent, AgentWishes, BreakRule, QueueRule, Requirement, Rules
 from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.problem import Problem
 from scheduler.service import whole_needs
 
 START = date(2024, 3, 4)  # a Monday

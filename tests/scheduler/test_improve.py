@@ -9,8 +9,9 @@ from ortools.sat.python import cp_model
 
 from scheduler import assign, cpmodel
 from scheduler.checker import check
-from scheduler.improve import Incumbent, Problem, improve, objective
+from scheduler.improve import Incumbent, improve, objective
 from scheduler.model import SolveReport
+from scheduler.problem import Problem
 from scheduler.relaxation import lower_bound, week_mixes
 from scheduler.roster import roster
 from scheduler.solver import Plan

@@ -13,7 +13,8 @@ import random
 from scheduler import assign, cpmodel
 from scheduler.checker import check
 from scheduler.heuristic import greedy
-from scheduler.improve import Incumbent, Problem, anneal, objective
+from scheduler.improve import Incumbent, anneal, objective
+from scheduler.problem import Problem
 from scheduler.respond import Responder
 
 from .conftest import DAYS, START

@@ -13,9 +13,7 @@ from scheduler.relaxation import Guide, cells_of, lower_bound
 from scheduler.roster import FIRST_PASS_SLACK_H, Roster, capped, roster, share_of
 from scheduler.solver import Plan, SolveOptions, solve
 
-from .conftest import HALF_HOUR, START, agent, instance, rules
-
-PROFILE = {"sales_de": (6, 15, 1), "sales_en": (8, 20, 2)}
+from .conftest import HALF_HOUR, PROFILE, START, agent, instance, rules
 
 
 def _instance(team: list[Agent], days: int, plan_rules: Rules) -> tuple:

@@ -105,15 +105,23 @@ class Responder:
         split: Split,
         order: list[str],
         under: float | None = None,
+        jitter: float = 0.0,
+        seed: int = 0,
     ) -> tuple[dict[str, dict[int, Choice]], Split, int]:
         """Each agent of `order` in turn moved to their cheapest week; returns the new
         schedule, split and the estimated gain (a lower bound on the objective's fall).
 
         `under` prices a missing head (per unit of queue priority) instead of the
         objective's understaffing weight: lower, holes are left more readily, and the
-        gain is measured in those prices (see `improve.anneal`).
+        gain is measured in those prices (see `improve.anneal`). `jitter` adds noise
+        drawn uniformly from ±jitter (seeded by `seed`) to every interval's price, so
+        that of weeks equally good for the objective one is taken at random: an agent
+        moves off a needed hour onto a hole, and the hole they leave drifts on from
+        agent to agent until someone with a surplus hour closes it. The gain is then
+        measured in the noisy prices.
         """
         under = self.problem.rules.weights.under if under is None else under
+        noise = np.random.default_rng(seed)
         schedule = {a: dict(days) for a, days in schedule.items()}
         tally = self.tally(split)
         resting = self.resting(schedule)
@@ -127,6 +135,8 @@ class Responder:
             changes = self.leave(a, current, tally)
             self._rest(agent, current, resting, -1)
             price = self.prices(a, tally, under)
+            if jitter:
+                price = price + noise.uniform(-jitter, jitter, len(price))
             now = self.week_cost(a, current, price)
             week, cost = self.cheapest_week(a, price, resting)
             weekends, nights, missed = fairness_counts(self.problem, a, week)

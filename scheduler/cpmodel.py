@@ -344,10 +344,23 @@ def greedy_split(
     horizon: Horizon,
 ) -> dict[tuple[int, int, str], int]:
     """(group, interval, queue) → heads: each working agent on their most missing queue."""
-    busy = working(built.patterns, schedule, rules, horizon)
+    return split_greedily(built.patterns, built.groups, schedule, needs, rules, horizon)
+
+
+def split_greedily(
+    patterns: dict[str, dict[int, list[Pattern]]],
+    groups: list[Group],
+    schedule: dict[str, dict[int, Choice]],
+    needs: dict[tuple[str, int], int],
+    rules: Rules,
+    horizon: Horizon,
+) -> dict[tuple[int, int, str], int]:
+    """(index in `groups`, interval, queue) → heads: each working agent on their most
+    missing queue."""
+    busy = working(patterns, schedule, rules, horizon)
     covered: dict[tuple[str, int], int] = defaultdict(int)
     counts: dict[tuple[int, int, str], int] = defaultdict(int)
-    for g, (ids, group_queues) in enumerate(built.groups):
+    for g, (ids, group_queues) in enumerate(groups):
         for i in range(horizon.size):
             for a in ids:
                 if i in busy.get(a, ()):

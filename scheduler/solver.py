@@ -5,9 +5,10 @@ Stages, in order (docs/scheduling.md explains why each is there):
 2. the LP optimum rostered onto agents cell by cell (`roster.py`), then improved by
    descents of single-agent sweeps and by re-solving a few agents at a time with
    CP-SAT, the others fixed (`improve.py`), for the time left;
-3. without an LP optimum, or when the roster fails: the CP-SAT model of the whole
-   team (`cpmodel.py`), hinted with the greedy schedule (`heuristic.py`), for the
-   time left.
+3. without an LP optimum, or when the roster fails (a cell without a roster whose
+   greedy schedule misses a weekly minimum): the CP-SAT model of the whole team
+   (`cpmodel.py`), hinted with the greedy schedule (`heuristic.py`), for the time
+   left.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import pytest
 from scheduler import assign
 from scheduler.checker import check
 from scheduler.model import Agent, Rules, SolveReport
+from scheduler.patterns import Horizon
 from scheduler.relaxation import Guide, cells_of, lower_bound
 from scheduler.roster import FIRST_PASS_SLACK_H, Roster, capped, roster, share_of
 from scheduler.solver import Plan, SolveOptions, solve
@@ -40,15 +41,15 @@ def crew(team: list[Agent]) -> list[Agent]:
     ]
 
 
-def test_roster_obeys_every_rule_and_meets_the_demand(crew: list[Agent]) -> None:
-    plan_rules = rules()
-    days = 7
-    horizon, needs, queues, patterns, servable = _instance(crew, days, plan_rules)
-    proven = lower_bound(crew, patterns, servable, needs, queues, plan_rules, horizon, 30)
-    assert proven.guide is not None
-    found = roster(crew, patterns, servable, needs, plan_rules, horizon, proven.guide, 20, 1, 1)
-    assert found is not None
-    # The roster's schedule, through the same path as a solver plan, passes the checker.
+def _segments(
+    found: Roster,
+    crew: list[Agent],
+    patterns: dict,
+    servable: dict,
+    plan_rules: Rules,
+    horizon: Horizon,
+) -> list:
+    """The roster's schedule through the same path as a solver plan."""
     groups = sorted({servable[a.agent_id] for a in crew})
     members = [tuple(a.agent_id for a in crew if servable[a.agent_id] == g) for g in groups]
     split: dict[tuple[int, int], dict[str, int]] = defaultdict(dict)
@@ -63,7 +64,18 @@ def test_roster_obeys_every_rule_and_meets_the_demand(crew: list[Agent]) -> None
         dict(split),
         SolveReport("FEASIBLE", 0, 0, 0, 0),
     )
-    segments = assign.segments(plan, plan_rules, horizon)
+    return assign.segments(plan, plan_rules, horizon)
+
+
+def test_roster_obeys_every_rule_and_meets_the_demand(crew: list[Agent]) -> None:
+    plan_rules = rules()
+    days = 7
+    horizon, needs, queues, patterns, servable = _instance(crew, days, plan_rules)
+    proven = lower_bound(crew, patterns, servable, needs, queues, plan_rules, horizon, 30)
+    assert proven.guide is not None
+    found = roster(crew, patterns, servable, needs, plan_rules, horizon, proven.guide, 20, 1, 1)
+    assert found is not None
+    segments = _segments(found, crew, patterns, servable, plan_rules, horizon)
     assert check(segments, crew, plan_rules, set(queues), START, days) == []
     # Ten agents can meet this demand (the LP optimum has no shortfall); cell by cell
     # rounding may leave an interval short, never more than one here.
@@ -79,6 +91,27 @@ def test_roster_obeys_every_rule_and_meets_the_demand(crew: list[Agent]) -> None
             for i in range(first, last):
                 counted[segment.activity, i] += 1
     assert dict(counted) == {key: n for key, n in covered.items() if n}
+
+
+def test_cells_left_without_time_get_the_greedy_schedule(crew: list[Agent]) -> None:
+    # No time at all: no cell is solved by CP-SAT, each gets the greedy schedule for
+    # what the cells before it leave; every rule holds, weekly minimums included.
+    plan_rules = rules()
+    days = 7
+    horizon, needs, queues, patterns, servable = _instance(crew, days, plan_rules)
+    proven = lower_bound(crew, patterns, servable, needs, queues, plan_rules, horizon, 30)
+    assert proven.guide is not None
+
+    found = roster(crew, patterns, servable, needs, plan_rules, horizon, proven.guide, 0, 1, 1)
+
+    assert found is not None
+    segments = _segments(found, crew, patterns, servable, plan_rules, horizon)
+    assert check(segments, crew, plan_rules, set(queues), START, days) == []
+    for a in ("B5", "B6"):
+        days_worked = found.schedule[a].items()
+        assert sum(patterns[a][d][k].paid_minutes for d, (k, _s) in days_worked) >= 24 * 60
+    covered = _covered(found)
+    assert sum(covered.values()) > 0 and all(n >= 0 for n in covered.values())
 
 
 def test_cells_share_their_groups_lp_coverage_by_head_count() -> None:

@@ -59,6 +59,16 @@ class Roster:
     split: dict[tuple[tuple[str, ...], int, str], int]  # (group's queues, interval, queue)
 
 
+@dataclass(frozen=True)
+class _Remaining:
+    """What is left for one cell: the needs that the cells rostered so far and the LP's
+    share of those to come leave uncovered, and the break load of the rostered ones."""
+
+    residual: dict[tuple[str, int], int]  # (queue, interval) → heads still wanted
+    queues: list[str]  # the cell's queues
+    break_load: dict[tuple[str, int], int]  # (region, interval) → others on a break
+
+
 @dataclass
 class _Part:
     """One cell's current roster and what it adds to coverage and to the break load."""
@@ -132,7 +142,11 @@ def roster(
             and (wanted := round(need - fixed.get((q, i), 0) - expected.get((q, i), 0.0))) > 0
         }
         team = [by_id[a] for a in cells[cell]]
-        break_load = {key: n for key, n in resting.items() if key[0] == cell[1]}
+        remaining = _Remaining(
+            residual,
+            list(cell[0]),
+            {key: n for key, n in resting.items() if key[0] == cell[1]},
+        )
         part: _Part | None = None  # out of time: the greedy schedule below
         if left > 0.05:
             # First pass: only the shifts the LP uses in this cell, a much smaller search,
@@ -141,11 +155,9 @@ def roster(
             allowed = patterns if old is not None else _restricted(patterns, cells[cell], used)
             solve_cell = functools.partial(
                 _solve_cell,
-                residual=residual,
-                queues=list(cell[0]),
+                remaining=remaining,
                 rules=rules,
                 horizon=horizon,
-                break_load=break_load,
                 old=old,
                 workers=workers,
                 seed=seed,
@@ -161,9 +173,7 @@ def roster(
                 seconds = max(0.5, (deadline - time.monotonic()) / cells_left)
                 part = solve_cell(team, patterns, time_limit_s=seconds)
         if part is None:
-            part = old or _greedy_part(
-                team, patterns, residual, list(cell[0]), rules, horizon, break_load, best_effort
-            )
+            part = old or _greedy_part(team, patterns, remaining, rules, horizon, best_effort)
         if part is None:
             log.info("roster: no schedule for cell %s", cell)
             return None
@@ -252,11 +262,9 @@ def _apply(
 def _solve_cell(
     team: list[Agent],
     patterns: dict[str, dict[int, list[Pattern]]],
-    residual: dict[tuple[str, int], int],
-    queues: list[str],
+    remaining: _Remaining,
     rules: Rules,
     horizon: Horizon,
-    break_load: dict[tuple[str, int], int],
     old: _Part | None,
     time_limit_s: float,
     workers: int,
@@ -264,6 +272,8 @@ def _solve_cell(
     best_effort: bool,
 ) -> _Part | None:
     """The cell's best roster found in the time, or None when none is found."""
+    residual = remaining.residual
+    queues, break_load = remaining.queues, remaining.break_load
     built = cpmodel.build(team, patterns, residual, queues, rules, horizon, best_effort, break_load)
     for literal in built.min_hours.values():
         built.model.add(literal == 1)
@@ -271,8 +281,7 @@ def _solve_cell(
         split = {(0, i, q): heads for (i, q), heads in old.split.items()}
         cpmodel.add_hint(built, old.schedule, split, residual)
     else:
-        servable = {agent.agent_id: tuple(queues) for agent in team}
-        start = greedy(team, patterns, servable, residual, rules, horizon, break_load=break_load)
+        start = _greedy_schedule(team, patterns, remaining, rules, horizon)
         split = cpmodel.greedy_split(built, start, residual, rules, horizon)
         cpmodel.add_hint(built, start, split, residual)
     solver = cp_model.CpSolver()
@@ -296,17 +305,14 @@ def _solve_cell(
 def _greedy_part(
     team: list[Agent],
     patterns: dict[str, dict[int, list[Pattern]]],
-    residual: dict[tuple[str, int], int],
-    queues: list[str],
+    remaining: _Remaining,
     rules: Rules,
     horizon: Horizon,
-    break_load: dict[tuple[str, int], int],
     best_effort: bool,
 ) -> _Part | None:
     """The cell's greedy schedule for what is left to cover, or None when it misses some
     agent's weekly minimum (then only CP-SAT on the whole model can tell why)."""
-    servable = {agent.agent_id: tuple(queues) for agent in team}
-    schedule = greedy(team, patterns, servable, residual, rules, horizon, break_load=break_load)
+    schedule = _greedy_schedule(team, patterns, remaining, rules, horizon)
     for agent in team if not best_effort else ():
         days = schedule.get(agent.agent_id, {})
         for week in weeks(horizon.days):
@@ -318,9 +324,22 @@ def _greedy_part(
             )
             if paid < low:
                 return None
-    group = [(tuple(servable), tuple(queues))]
-    split = cpmodel.split_greedily(patterns, group, schedule, residual, rules, horizon)
+    group = [(tuple(agent.agent_id for agent in team), tuple(remaining.queues))]
+    split = cpmodel.split_greedily(patterns, group, schedule, remaining.residual, rules, horizon)
     return _part(patterns, schedule, split, rules, horizon)
+
+
+def _greedy_schedule(
+    team: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
+    remaining: _Remaining,
+    rules: Rules,
+    horizon: Horizon,
+) -> dict[str, dict[int, Choice]]:
+    """The greedy schedule of one cell (every agent serves all its queues)."""
+    servable = {agent.agent_id: tuple(remaining.queues) for agent in team}
+    wanted, break_load = remaining.residual, remaining.break_load
+    return greedy(team, patterns, servable, wanted, rules, horizon, break_load=break_load)
 
 
 def _part(

@@ -22,6 +22,14 @@ def _instance(team: list[Agent], days: int, plan_rules: Rules) -> tuple:
     return inst.horizon, inst.needs, inst.queues, inst.patterns, inst.servable
 
 
+def _guided(team: list[Agent], days: int, plan_rules: Rules) -> tuple:
+    """The instance and its LP optimum (the roster's guide)."""
+    horizon, needs, queues, patterns, servable = _instance(team, days, plan_rules)
+    proven = lower_bound(team, patterns, servable, needs, queues, plan_rules, horizon, 30)
+    assert proven.guide is not None
+    return horizon, needs, queues, patterns, servable, proven.guide
+
+
 def _covered(found: Roster) -> dict[tuple[str, int], int]:
     covered: dict[tuple[str, int], int] = defaultdict(int)
     for (_group, i, q), heads in found.split.items():
@@ -70,10 +78,8 @@ def _segments(
 def test_roster_obeys_every_rule_and_meets_the_demand(crew: list[Agent]) -> None:
     plan_rules = rules()
     days = 7
-    horizon, needs, queues, patterns, servable = _instance(crew, days, plan_rules)
-    proven = lower_bound(crew, patterns, servable, needs, queues, plan_rules, horizon, 30)
-    assert proven.guide is not None
-    found = roster(crew, patterns, servable, needs, plan_rules, horizon, proven.guide, 20, 1, 1)
+    horizon, needs, queues, patterns, servable, guide = _guided(crew, days, plan_rules)
+    found = roster(crew, patterns, servable, needs, plan_rules, horizon, guide, 20, 1, 1)
     assert found is not None
     segments = _segments(found, crew, patterns, servable, plan_rules, horizon)
     assert check(segments, crew, plan_rules, set(queues), START, days) == []
@@ -98,11 +104,9 @@ def test_cells_left_without_time_get_the_greedy_schedule(crew: list[Agent]) -> N
     # what the cells before it leave; every rule holds, weekly minimums included.
     plan_rules = rules()
     days = 7
-    horizon, needs, queues, patterns, servable = _instance(crew, days, plan_rules)
-    proven = lower_bound(crew, patterns, servable, needs, queues, plan_rules, horizon, 30)
-    assert proven.guide is not None
+    horizon, needs, queues, patterns, servable, guide = _guided(crew, days, plan_rules)
 
-    found = roster(crew, patterns, servable, needs, plan_rules, horizon, proven.guide, 0, 1, 1)
+    found = roster(crew, patterns, servable, needs, plan_rules, horizon, guide, 0, 1, 1)
 
     assert found is not None
     segments = _segments(found, crew, patterns, servable, plan_rules, horizon)

@@ -313,20 +313,30 @@ def _greedy_part(
     """The cell's greedy schedule for what is left to cover, or None when it misses some
     agent's weekly minimum (then only CP-SAT on the whole model can tell why)."""
     schedule = _greedy_schedule(team, patterns, remaining, rules, horizon)
-    for agent in team if not best_effort else ():
-        days = schedule.get(agent.agent_id, {})
-        for week in weeks(horizon.days):
-            low, _high = weekly_bounds(agent, rules, week)
-            paid = sum(
-                patterns[agent.agent_id][d][k].paid_minutes
-                for d, (k, _starts) in days.items()
-                if d in week.days
-            )
-            if paid < low:
-                return None
+    if not best_effort and any(
+        _below_minimum(agent, schedule.get(agent.agent_id, {}), patterns, rules, horizon)
+        for agent in team
+    ):
+        return None
     group = [(tuple(agent.agent_id for agent in team), tuple(remaining.queues))]
     split = cpmodel.split_greedily(patterns, group, schedule, remaining.residual, rules, horizon)
     return _part(patterns, schedule, split, rules, horizon)
+
+
+def _below_minimum(
+    agent: Agent,
+    days: dict[int, Choice],
+    patterns: dict[str, dict[int, list[Pattern]]],
+    rules: Rules,
+    horizon: Horizon,
+) -> bool:
+    """Whether the agent works less than their minimum in some week."""
+    for week in weeks(horizon.days):
+        low, _high = weekly_bounds(agent, rules, week)
+        chosen = [patterns[agent.agent_id][d][k] for d, (k, _s) in days.items() if d in week.days]
+        if sum(p.paid_minutes for p in chosen) < low:
+            return True
+    return False
 
 
 def _greedy_schedule(

@@ -56,6 +56,21 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Offers:
+    """What one more head of a group is worth per interval, read off the tally once for
+    both pricing the agent's week and placing its heads when the agent joins."""
+
+    own: np.ndarray  # per queue of the group and interval
+    hops: np.ndarray  # per colleague's move (see `Responder._hops`) and interval
+    moves: list[tuple[tuple[str, ...], str, str]]  # (colleague's group, queue, short queue)
+
+    def price(self) -> np.ndarray:
+        """Per interval: the best of them."""
+        best = self.own.min(axis=0)
+        return np.minimum(best, self.hops.min(axis=0)) if self.moves else best
+
+
+@dataclass(frozen=True)
 class DayShifts:
     """One agent's candidate shifts of one local day, as arrays over the candidates."""
 
@@ -134,7 +149,8 @@ class Responder:
             current = schedule.get(a, {})
             changes = self.leave(a, current, tally)
             self._rest(agent, current, resting, -1)
-            price = self.prices(a, tally, under)
+            offers = self.offers(self.problem.servable[a], tally, under)
+            price = offers.price()
             if jitter:
                 price = price + noise.uniform(-jitter, jitter, len(price))
             now = self.week_cost(a, current, price)
@@ -148,7 +164,7 @@ class Responder:
             ):
                 gained += now - cost
                 schedule[a] = week
-                self.join(a, week, tally, under)
+                self.place(a, week, tally, offers)
             else:
                 for key, change in reversed(changes):
                     tally.add(key, -change)
@@ -246,9 +262,12 @@ class Responder:
     def join(self, a: str, days: dict[int, Choice], tally: Tally, under: float) -> None:
         """The agent's heads into the split, each where it is worth most: on a queue of
         theirs, or on one a colleague leaves for a queue short of heads."""
+        self.place(a, days, tally, self.offers(self.problem.servable[a], tally, under))
+
+    def place(self, a: str, days: dict[int, Choice], tally: Tally, offers: Offers) -> None:
+        """`join` with the offers already read off this tally."""
         group = self.problem.servable[a]
-        own = self._queue_prices(group, tally.covered, under)
-        hops, moves = self._hops(group, tally, under)
+        own, hops, moves = offers.own, offers.hops, offers.moves
         for i in self._working(a, days):
             n = int(np.argmin(own[:, i]))
             m = int(np.argmin(hops[:, i])) if moves else -1
@@ -293,10 +312,12 @@ class Responder:
 
     def prices(self, a: str, tally: Tally, under: float) -> np.ndarray:
         """Per interval: what one more working head of this agent changes."""
-        group = self.problem.servable[a]
-        own = self._queue_prices(group, tally.covered, under).min(axis=0)
+        return self.offers(self.problem.servable[a], tally, under).price()
+
+    def offers(self, group: tuple[str, ...], tally: Tally, under: float) -> Offers:
+        """One more head of this group, on each of its queues or through each move."""
         hops, moves = self._hops(group, tally, under)
-        return np.minimum(own, hops.min(axis=0)) if moves else own
+        return Offers(self._queue_prices(group, tally.covered, under), hops, moves)
 
     def _tables(self, agent: Agent) -> dict[int, DayShifts]:
         """The agent's candidate shifts per day as arrays (what does not depend on prices)."""

@@ -7,7 +7,9 @@ Requirements come from Erlang C (80 % in 20 s). The solved schedule is verified 
 the independent checker. A second, single-queue instance is also solved by the
 fixed-pattern model of the open anchor (pyworkforce: an integer count per daily
 shift pattern, covering requirements at minimum cost, no breaks, no weekly rules)
-and the two are printed side by side.
+and the two are printed side by side. With --planted the schedule's own coverage
+becomes the requirements of a second solve, so that a schedule fitting them exactly
+is known and the search's shortfall can be told apart from the bound's.
 
 Run by hand:  .venv/bin/python bench/schedule.py [--time-limit 120] [--workers 2]
 The last line is a JSON object.

@@ -15,7 +15,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, Week, max_working_days, weekly_bounds, weeks
+from scheduler.patterns import (
+    Horizon,
+    Pattern,
+    Week,
+    max_working_days,
+    paid_in_week,
+    weekly_bounds,
+    weeks,
+)
 
 Choice = tuple[int, tuple[int, ...]]  # pattern index of the day, break starts per rule
 
@@ -72,10 +80,9 @@ def greedy(
 
 
 def _paid(state: _State, agent: Agent, patterns: dict, week: Week) -> int:
-    chosen = state.plan[agent.agent_id]
-    return sum(
-        patterns[agent.agent_id][d][chosen[d][0]].paid_minutes for d in week.days if d in chosen
-    )
+    days = patterns[agent.agent_id]
+    chosen = {d: days[d][k] for d, (k, _starts) in state.plan[agent.agent_id].items()}
+    return paid_in_week(chosen, week)
 
 
 def _add_best(

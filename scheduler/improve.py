@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
 from scheduler.heuristic import Choice
-from scheduler.patterns import Pattern, misses, weekly_bounds, weeks
+from scheduler.patterns import Pattern, misses, paid_in_week, weekly_bounds, weeks
 from scheduler.problem import Problem, Split, fairness_counts, fairness_range, shift_charge
 from scheduler.respond import Responder
 
@@ -114,8 +114,7 @@ def objective(problem: Problem, schedule: dict[str, dict[int, Choice]], split: S
         if problem.best_effort:
             for week in weeks(horizon.days):
                 low, _high = weekly_bounds(agent, rules, week)
-                paid = sum(p.paid_minutes for d, p in chosen.items() if d in week.days)
-                total += max(0, low - paid) * weights.under
+                total += max(0, low - paid_in_week(chosen, week)) * weights.under
     spreads = [max(counts) - min(counts) for counts in (weekend, night) if counts]
     return total + weights.fairness * (sum(spreads) + max(missed, default=0))
 

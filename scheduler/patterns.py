@@ -204,6 +204,11 @@ def weekly_bounds(agent: Agent, rules: Rules, week: Week) -> tuple[int, int]:
     return int(low * 60), math.ceil(high * 60 - 1e-6)
 
 
+def paid_in_week(chosen: dict[int, Pattern], week: Week) -> int:
+    """Paid minutes of an agent's shifts (local day → shift) that fall in the week."""
+    return sum(p.paid_minutes for d, p in chosen.items() if d in week.days)
+
+
 def max_working_days(rules: Rules, week: Week) -> int:
     """Days an agent may work in a week given the days-off rule (pro rata when partial)."""
     return week.calendar_days - (rules.days_off_per_week * week.calendar_days) // 7

@@ -310,10 +310,6 @@ class Responder:
             dtype=float,
         )
 
-    def prices(self, a: str, tally: Tally, under: float) -> np.ndarray:
-        """Per interval: what one more working head of this agent changes."""
-        return self.offers(self.problem.servable[a], tally, under).price()
-
     def offers(self, group: tuple[str, ...], tally: Tally, under: float) -> Offers:
         """One more head of this group, on each of its queues or through each move."""
         hops, moves = self._hops(group, tally, under)

@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from scheduler import cpmodel
 from scheduler.heuristic import Choice, greedy
 from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
+from scheduler.patterns import Horizon, Pattern, paid_in_week, weekly_bounds, weeks
 from scheduler.relaxation import Cell, Guide, cells_of
 
 log = logging.getLogger(__name__)
@@ -331,12 +331,11 @@ def _below_minimum(
     horizon: Horizon,
 ) -> bool:
     """Whether the agent works less than their minimum in some week."""
-    for week in weeks(horizon.days):
-        low, _high = weekly_bounds(agent, rules, week)
-        chosen = [patterns[agent.agent_id][d][k] for d, (k, _s) in days.items() if d in week.days]
-        if sum(p.paid_minutes for p in chosen) < low:
-            return True
-    return False
+    chosen = {d: patterns[agent.agent_id][d][k] for d, (k, _starts) in days.items()}
+    return any(
+        paid_in_week(chosen, week) < weekly_bounds(agent, rules, week)[0]
+        for week in weeks(horizon.days)
+    )
 
 
 def _greedy_schedule(

@@ -172,7 +172,7 @@ def test_a_head_fills_a_queue_it_cannot_serve_when_a_colleague_moves_there(
     tally = responder.tally({(both, i, "sales_en"): 1})
     weights = problem.rules.weights
 
-    price = responder.prices("B4", tally, weights.under)
+    price = responder.offers(english, tally, weights.under).price()
 
     assert price[i] == -weights.under * problem.rules.queue_rule("sales_de").priority
     assert price[i + 1] == weights.over  # nobody there to move over

@@ -337,17 +337,6 @@ def working(
 
 
 def greedy_split(
-    built: Built,
-    schedule: dict[str, dict[int, Choice]],
-    needs: dict[tuple[str, int], int],
-    rules: Rules,
-    horizon: Horizon,
-) -> dict[tuple[int, int, str], int]:
-    """(group, interval, queue) → heads: each working agent on their most missing queue."""
-    return split_greedily(built.patterns, built.groups, schedule, needs, rules, horizon)
-
-
-def split_greedily(
     patterns: dict[str, dict[int, list[Pattern]]],
     groups: list[Group],
     schedule: dict[str, dict[int, Choice]],

@@ -282,7 +282,7 @@ def _solve_cell(
         cpmodel.add_hint(built, old.schedule, split, residual)
     else:
         start = _greedy_schedule(team, patterns, remaining, rules, horizon)
-        split = cpmodel.greedy_split(built, start, residual, rules, horizon)
+        split = cpmodel.greedy_split(built.patterns, built.groups, start, residual, rules, horizon)
         cpmodel.add_hint(built, start, split, residual)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
@@ -319,7 +319,7 @@ def _greedy_part(
     ):
         return None
     group = [(tuple(agent.agent_id for agent in team), tuple(remaining.queues))]
-    split = cpmodel.split_greedily(patterns, group, schedule, remaining.residual, rules, horizon)
+    split = cpmodel.greedy_split(patterns, group, schedule, remaining.residual, rules, horizon)
     return _part(patterns, schedule, split, rules, horizon)
 
 

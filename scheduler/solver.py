@@ -251,7 +251,7 @@ def _solve(
     start = ""
     if options.hint and not diagnose:
         schedule = greedy(agents, built.patterns, servable, needs, rules, horizon)
-        split = cpmodel.greedy_split(built, schedule, needs, rules, horizon)
+        split = cpmodel.greedy_split(built.patterns, built.groups, schedule, needs, rules, horizon)
         cpmodel.add_hint(built, schedule, split, needs)
         start = "greedy"
 

@@ -36,12 +36,12 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regions.harness import LocalCluster
 from router.auth import UserStore
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedRedis
+from tests.harness import LocalCluster
 
 MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-east")]
 

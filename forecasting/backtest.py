@@ -216,7 +216,7 @@ def run(
     days = service.complete_days(history)
     first_target = max(days - 7 * weeks, min_train_days)
     if first_target + 7 > days:
-        from switchboard.errors import InputError
+        from switchboard.common.errors import InputError
 
         raise InputError(
             f"history: a backtest needs at least {min_train_days + 7} full days, found {days}"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forecasting import bank, files, service
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 
 def register(registry: CommandRegistry) -> None:

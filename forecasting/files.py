@@ -25,7 +25,7 @@ from forecasting.model import (
     History,
     HistoryRow,
 )
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 HISTORY_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high")

@@ -23,7 +23,7 @@ from forecasting.model import (
     History,
     Peak,
 )
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 MIN_FIT_DAYS = 7
 MAX_FIT_DAYS = 364  # 52 weeks

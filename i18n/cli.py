@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 
 def _languages(args: argparse.Namespace) -> list[str]:

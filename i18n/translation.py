@@ -20,7 +20,7 @@ from typing import Any
 from i18n import argos
 from i18n.language import primary
 from i18n.model import InstalledModel, Translation
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 log = logging.getLogger(__name__)
 

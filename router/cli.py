@@ -8,14 +8,14 @@ import csv
 import sys
 from pathlib import Path
 
-from router import report_cli
 from router.auth import UserStore
-from router.history import interval_rows, parse_interval
 from router.model import Role
+from router.reports import cli as report_cli
+from router.reports.history import interval_rows, parse_interval
 from router.roster import read_roster
 from router.store import RoutingStore
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 from switchboard.redisconn import redis_for_command
 from switchboard.settings import Settings, load_settings
 

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 
 from router.model import Agent
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")
 DEFAULT_PROFICIENCY = 3

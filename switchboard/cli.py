@@ -12,18 +12,18 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 Handler = Callable[[argparse.Namespace], int]
 
-# Packages whose `cli.register(registry)` adds subcommands, in help order.
-COMMAND_PACKAGES = (
-    "regions",
-    "router",
-    "telephony",
-    "i18n",
-    "forecasting",
-    "scheduler",
+# Modules whose `register(registry)` adds subcommands, in help order.
+COMMAND_MODULES = (
+    "switchboard.serve",
+    "router.cli",
+    "telephony.cli",
+    "i18n.cli",
+    "forecasting.cli",
+    "scheduler.cli",
 )
 
 
@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     registry = CommandRegistry(parser)
-    for package in COMMAND_PACKAGES:
-        importlib.import_module(f"{package}.cli").register(registry)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(registry)
     return parser
 
 
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=args.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from router.privacy import install_log_masking
+    from router.reports.privacy import install_log_masking
 
     install_log_masking()
     handler: Handler = args.handler

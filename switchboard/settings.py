@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.model import QueueConfig, Strategy
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 

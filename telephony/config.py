@@ -2,7 +2,7 @@
 
 Every fault is collected (file, key, expected, found) and raised once, like the core
 settings; queue and region names are checked against the core configuration.
-`[[surveys]]` belongs to the router (`router.survey.read_surveys`); telephony keeps the
+`[[surveys]]` belongs to the router (`router.reports.survey.read_surveys`); telephony keeps the
 queues whose callers hear the post-call DTMF survey.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from router.survey import SurveyConfig, read_surveys
-from switchboard.configfile import ConfigReader
+from router.reports.survey import SurveyConfig, read_surveys
+from switchboard.common.configfile import ConfigReader
 from telephony.model import Hours, IvrFlow, Reason, SipConfig
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")

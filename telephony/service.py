@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from router.survey import RatingStore, SurveyConfig
+from router.reports.survey import RatingStore, SurveyConfig
 from switchboard.settings import Settings
 from telephony.config import read_flows, read_sip, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor

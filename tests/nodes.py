@@ -10,10 +10,10 @@ from typing import Any
 
 import aiohttp
 
-from regions.node import Node
 from router.auth import UserStore
 from router.chat import TranslatorPort
 from router.model import Agent, Role
+from switchboard.node import Node
 from switchboard.settings import RedisConfig, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

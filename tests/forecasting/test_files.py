@@ -10,7 +10,7 @@ import pytest
 
 from forecasting import files
 from forecasting.model import HistoryRow
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 HEADER = "interval_start,queue,contacts,aht_s\n"
 

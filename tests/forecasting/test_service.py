@@ -10,7 +10,7 @@ import pytest
 
 from forecasting import files, service, synthetic
 from forecasting.model import Event, History
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from i18n.translation import Translator, check_model_file, install_model, installed_models
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 from tests.i18n.tiny_model import WORDS, target_characters
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
-from regions.harness import LocalCluster
 from router.auth import UserStore
 from router.model import Agent, Channel, NewContact, Role
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.embedded import EmbeddedRedis
 from switchboard.settings import load_settings
+from tests.harness import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-east")]

@@ -11,10 +11,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from regions import wallboard
-from regions.node import Node
 from router.model import Agent, Role
-from router.privacy import AuditLog
+from router.reports.privacy import AuditLog
+from switchboard.node import Node
+from switchboard.web import wallboard
 from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]

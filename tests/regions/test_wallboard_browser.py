@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import BrowserContext, async_playwright, expect
 
 from regions.membership import Membership
-from regions.node import Node
+from switchboard.node import Node
 from tests.regions.test_wallboard import http, new_chat, node  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]

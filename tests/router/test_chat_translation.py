@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from regions.node import Node
 from router.model import Agent, Role
+from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
 

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from regions.node import Node
 from router.model import Agent, Role
+from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat, running_node
 
 

@@ -34,9 +34,8 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from regions.node import Node
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
-from router.privacy import (
+from router.reports.privacy import (
     AuditLog,
     MaskingFilter,
     PrivacyConfig,
@@ -45,18 +44,19 @@ from router.privacy import (
     mask_phone_numbers,
     read_privacy,
 )
-from router.report import ReportOptions, Shift, build_report, report_table
-from router.service import Router
-from router.store import RoutingStore
-from router.survey import (
+from router.reports.report import ReportOptions, Shift, build_report, report_table
+from router.reports.survey import (
     RatingStore,
     SurveySession,
     SurveyTurn,
     rating_from_dtmf,
     read_surveys,
 )
+from router.service import Router
+from router.store import RoutingStore
 from switchboard import cli
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
+from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -403,7 +403,7 @@ async def test_retention_keeps_counts(redis_client: aioredis.Redis) -> None:
     assert not await redis_client.exists("sb:chat:k0", "sb:chat:k1", f"{tag}contact:k0")
     assert await redis_client.exists("sb:chat:k2", f"{tag}contact:k2") == 2
 
-    from router.report_cli import read_inputs
+    from router.reports.cli import read_inputs
 
     records, _, _ = await read_inputs(redis_client, "sb", T0 - 86_400_000)
     report = build_report(

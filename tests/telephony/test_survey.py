@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
-from router.report import ReportOptions, build_report
+from router.reports.report import ReportOptions, build_report
+from router.reports.survey import RatingStore, SurveyConfig
 from router.service import Router
-from router.survey import RatingStore, SurveyConfig
-from switchboard.configfile import ConfigReader
-from switchboard.errors import ConfigError
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 from switchboard.settings import load_settings
 from telephony.calls import Call, VoiceCalls
 from telephony.config import read_voice_surveys

@@ -6,15 +6,15 @@ from typing import Any
 
 from aiohttp import web
 
-from router import http as router_http
 from router.auth import UserStore
 from router.chat import ChatLog
 from router.events import EventHub
 from router.metrics import render
 from router.service import Router
 from router.store import now_ms
-from switchboard import openapi
-from switchboard.httputil import (
+from switchboard.http import contacts as router_http
+from switchboard.http import openapi
+from switchboard.http.base import (
     USERS,
     domain_error_middleware,
     error,

@@ -24,15 +24,15 @@ from typing import Any
 
 from aiohttp import web
 
-from regions.http import MEMBERSHIP, regions_overview
 from router.auth import Principal
-from router.http import HUB, ROUTER, day_start_ms, figures_json
 from router.model import Role
-from router.privacy import AuditLog
-from router.report import ReportOptions, build_report
+from router.reports.privacy import AuditLog
+from router.reports.report import ReportOptions, build_report
 from router.service import Router
 from router.store import RoutingStore, now_ms
-from switchboard.httputil import forbidden, require_principal
+from switchboard.http.base import forbidden, require_principal
+from switchboard.http.contacts import HUB, ROUTER, day_start_ms, figures_json
+from switchboard.http.regions import MEMBERSHIP, regions_overview
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
 PUSH_EVERY_S = 2.0

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from router.report import Report, ReportRow, format_value, report_table
+from router.reports.report import Report, ReportRow, format_value, report_table
 
 PERCENT_COLUMNS = {"abandonment_rate", "service_level", "fcr", "occupancy", "csat"}
 

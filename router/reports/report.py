@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from router.privacy import mask_identifier
+from router.reports.privacy import mask_identifier
 
 DIMENSIONS = ("region", "queue", "channel", "agent", "interval")
 DEFAULT_ANSWER_WITHIN_S = 20.0

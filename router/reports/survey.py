@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
 
 SCORES = range(1, 6)
 

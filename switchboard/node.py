@@ -11,22 +11,22 @@ from typing import Any
 
 from aiohttp import web
 
-from regions import http as regions_http
-from regions import wallboard
 from regions.membership import Membership
 from regions.service import Regions
-from router import http as router_http
-from router import survey_http
 from router.auth import UserStore
 from router.chat import ChatLog, TranslatorPort
 from router.events import EventHub
-from router.privacy import read_privacy, run_retention
+from router.reports.privacy import read_privacy, run_retention
 from router.service import Router
 from router.store import RoutingStore, now_ms
-from switchboard.app import build_app
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
+from switchboard.http import contacts as router_http
+from switchboard.http import ratings as survey_http
+from switchboard.http import regions as regions_http
+from switchboard.http.app import build_app
 from switchboard.redisconn import connect, embedded_dir
 from switchboard.settings import Settings
+from switchboard.web import wallboard
 
 log = logging.getLogger(__name__)
 

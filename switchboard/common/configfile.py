@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-from switchboard.errors import ConfigError
+from switchboard.common.errors import ConfigError
 
 T = TypeVar("T")
 _MISSING: Any = object()

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from router.history import parse_interval
-from router.privacy import RETAINED, AuditLog, apply_retention
-from router.report import (
+from router.reports.history import parse_interval
+from router.reports.privacy import RETAINED, AuditLog, apply_retention
+from router.reports.report import (
     DIMENSIONS,
     Report,
     ReportOptions,
@@ -25,9 +25,9 @@ from router.report import (
     contact_table,
     report_table,
 )
-from router.survey import RatingStore
+from router.reports.survey import RatingStore
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 from switchboard.redisconn import redis_for_command
 from switchboard.settings import Settings, load_settings
 
@@ -260,7 +260,7 @@ def render(
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(report_table(report))
         return buffer.getvalue()
-    from router.report_html import render_html  # matplotlib only when HTML is asked for
+    from router.reports.html import render_html  # matplotlib only when HTML is asked for
 
     by_interval = build_report(
         records,

@@ -17,10 +17,10 @@ from router.auth import Principal
 from router.chat import ChatLog
 from router.events import EventHub
 from router.model import Agent, Channel, Contact, NewContact, Presence, Role
-from router.privacy import AuditLog
+from router.reports.privacy import AuditLog
 from router.service import QueueStatus, Router
 from router.store import now_ms
-from switchboard.httputil import (
+from switchboard.http.base import (
     USERS,
     BadField,
     error,

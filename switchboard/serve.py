@@ -6,8 +6,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from regions.node import Node
 from switchboard.cli import CommandRegistry
+from switchboard.node import Node
 from switchboard.settings import load_settings
 
 

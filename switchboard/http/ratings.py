@@ -1,6 +1,6 @@
 """HTTP for ratings: a customer rates a finished chat with the token they were given.
 
-Kept apart from `router.survey` so that the telephony workers, which run the voice
+Kept apart from `router.reports.survey` so that the telephony workers, which run the voice
 survey, need neither aiohttp nor the router's HTTP app.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from router.http import ROUTER
-from router.survey import RatingStore, check_score
-from switchboard.httputil import BadField, error, field, json_body, not_found
+from router.reports.survey import RatingStore, check_score
+from switchboard.http.base import BadField, error, field, json_body, not_found
+from switchboard.http.contacts import ROUTER
 
 RATINGS = web.AppKey("ratings", RatingStore)
 routes = web.RouteTableDef()

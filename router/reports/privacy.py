@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
 
 log = logging.getLogger(__name__)
 

@@ -41,10 +41,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from _common import percentile, print_json_line, redis_url
 
-from router.library import SOURCE
 from router.model import Agent, Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
-from router.store import RoutingStore
+from router.store import SOURCE, RoutingStore
 
 REGIONS = ("emea", "amer", "apac")
 LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "ja", "zh")

@@ -327,7 +327,7 @@ async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) 
     settings = load_settings(config)
     router = Router(RoutingStore(client), settings.queues, node_id="bench")
     await router.publish_configuration(["default"])
-    hub = EventHub(client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
     voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / "voice")
     target = f"127.0.0.1:{port}"

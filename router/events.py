@@ -9,21 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 
 
+class EventSource(Protocol):
+    """What the hub needs of the routing store: its event channel, to publish and follow."""
+
+    async def publish_event(self, event: Event) -> None: ...
+
+    def subscription(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]: ...
+
+
 class EventHub:
-    def __init__(self, client: Any, channel: str) -> None:
-        self.client = client
-        self.channel = channel
+    def __init__(self, source: EventSource) -> None:
+        self.source = source
+        self._by_user: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_agent: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_node: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_contact: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
@@ -44,31 +51,29 @@ class EventHub:
         """Subscribe, deliver, and on any Redis failure resubscribe with a back-off."""
         delay = 0.2
         while True:
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self.channel)
-                self.connected.set()
-                delay = 0.2
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self.deliver(json.loads(message["data"]))
+                async with self.source.subscription() as events:
+                    self.connected.set()
+                    delay = 0.2
+                    async for event in events:
+                        self.deliver(event)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # Redis gone: resubscribe, never take the node down
                 self.connected.clear()
                 log.warning("event subscription lost (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
 
     async def publish(self, event: Event) -> None:
-        """Events that do not come from a routing decision (chat messages)."""
-        await self.client.publish(self.channel, json.dumps(event))
+        """Events that do not come from a routing decision (chat messages, sessions)."""
+        await self.source.publish_event(event)
 
     def deliver(self, event: Event) -> None:
         targets = set(self._everything)
+        user_id = event.get("user_id")
+        if user_id:
+            targets |= self._by_user.get(user_id, set())
         agent_id = event.get("agent_id")
         if agent_id:
             targets |= self._by_agent.get(agent_id, set())
@@ -88,19 +93,25 @@ class EventHub:
         agent_id: str | None = None,
         node: str | None = None,
         contact_id: str | None = None,
+        user_id: str | None = None,
     ) -> AsyncIterator[asyncio.Queue[Event]]:
-        """A queue receiving the events of one agent, node or contact (none given: all)."""
+        """A queue receiving the events of the agent, node, contact and user (their
+        sessions ending) given, or of everything when none is."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
-        if agent_id:
-            registry = self._by_agent[agent_id]
-        elif node:
-            registry = self._by_node[node]
-        elif contact_id:
-            registry = self._by_contact[contact_id]
-        else:
-            registry = self._everything
-        registry.add(queue)
+        registries = [
+            registry[key]
+            for registry, key in (
+                (self._by_user, user_id),
+                (self._by_agent, agent_id),
+                (self._by_node, node),
+                (self._by_contact, contact_id),
+            )
+            if key
+        ] or [self._everything]
+        for registry in registries:
+            registry.add(queue)
         try:
             yield queue
         finally:
-            registry.discard(queue)
+            for registry in registries:
+                registry.discard(queue)

@@ -152,19 +152,10 @@ class NewContact:
     customer_id: str = ""
     customer_tier: str = "standard"
     priority: int = 0
+    # A skill of its own (an IVR reason's); empty: the queue's skill.
+    skill: str = ""
     region: str | None = None
     node: str = ""
     placement: str = ""
     # Agents of every region may take it from the start (home region's EWT too long).
     open_regions: bool = False
-
-
-@dataclass(frozen=True)
-class Offer:
-    """The router's decision: this agent is offered this contact."""
-
-    contact_id: str
-    agent_id: str
-    channel: Channel
-    queue: str
-    explanation: str

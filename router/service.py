@@ -1,18 +1,22 @@
 """Routing use cases: create, offer, accept, decline, complete, abandon, statistics.
 
-The `Router` is what the HTTP API, the IVR and the regional node call; it speaks in
-model objects and leaves every decision to one atomic script call in the store.
+The `Router` is what the system calls (the IVR, the regional node, timers, the
+people-facing services in `router.contacts` and `router.sessions`); it speaks in
+model objects, leaves every decision to one atomic call of the routing function, and
+checks no credentials: who may ask for what is decided before it is called.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
     Agent,
     AgentState,
@@ -22,21 +26,29 @@ from router.model import (
     QueueConfig,
 )
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s, occupancy
-from router.store import RoutingStore, UnknownAgent, UnknownContact, UnknownQueue, now_ms
+from router.store import RoutingStore
+from switchboard.common.clock import now_ms
 
 log = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
 
 
-class RoutingError(ValueError):
-    """A request the contact's current state does not allow (409 over HTTP)."""
-
-
 @dataclass(frozen=True)
 class QueuePosition:
     position: int
     ewt_s: float
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What adopting a dead node's work did: contacts moved, voice calls lost, chats
+    requeued, and the agents whose sessions died with the node."""
+
+    adopted: int
+    failed: int
+    requeued: int
+    agents: list[str]
 
 
 @dataclass(frozen=True)
@@ -73,15 +85,19 @@ class Router:
 
     # -- contacts -----------------------------------------------------------------
 
-    async def create_contact(self, new: NewContact, at_ms: int | None = None) -> Contact:
+    async def create_contact(
+        self, new: NewContact, at_ms: int | None = None, *, customer_token: str = ""
+    ) -> Contact:
+        """Create a contact and route it at once (one call of the routing function)."""
         if new.queue not in self.queues:
             raise RoutingError(f"unknown queue {new.queue!r}")
         contact_id = uuid.uuid4().hex
         region = new.region or self.region
-        node = new.node or self.node_id
-        request = NewContact(**{**new.__dict__, "node": node})
+        request = replace(new, node=new.node or self.node_id)
         try:
-            return await self.store.create_contact(contact_id, request, region, at_ms=at_ms)
+            return await self.store.create_contact(
+                contact_id, request, region, customer_token=customer_token, at_ms=at_ms
+            )
         except UnknownQueue:
             raise RoutingError(f"queue {new.queue!r} is not published on this Redis") from None
 
@@ -92,38 +108,39 @@ class Router:
         return contact
 
     async def accept(self, contact_id: str, agent_id: str, at_ms: int | None = None) -> Contact:
-        result = await self.store.run("accept", contact_id, agent_id, at_ms=at_ms)
-        self._check(result, contact_id, "accept")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("accept", contact_id, agent_id, at_ms=at_ms)
+        return reply.check(contact_id, "accept").contact()
 
     async def decline(
         self, contact_id: str, agent_id: str, reason: str = "declined", at_ms: int | None = None
     ) -> Contact:
-        result = await self.store.run("decline", contact_id, agent_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "decline")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("decline", contact_id, agent_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "decline").contact()
 
     async def complete(
         self, contact_id: str, agent_id: str | None = None, at_ms: int | None = None
     ) -> Contact:
-        contact = await self.get_contact(contact_id)
-        if agent_id is not None and contact.agent_id != agent_id:
-            raise RoutingError(f"contact {contact_id} is not connected to agent {agent_id}")
-        result = await self.store.run("complete", contact_id, "", at_ms=at_ms)
-        self._check(result, contact_id, "complete")
-        return await self.get_contact(contact_id)
+        """End a connected contact; with `agent_id`, only if that agent holds it."""
+        reply = await self.store.run("complete", contact_id, agent_id or "", "", at_ms=at_ms)
+        return reply.check(contact_id, "complete").contact()
 
     async def abandon(
         self, contact_id: str, reason: str = "customer_left", at_ms: int | None = None
     ) -> Contact:
-        result = await self.store.run("abandon", contact_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "abandon")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("abandon", contact_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "abandon").contact()
 
     async def fail(self, contact_id: str, reason: str, at_ms: int | None = None) -> Contact:
-        result = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "fail")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "fail").contact()
+
+    async def move(self, contact_id: str, queue: str, reason: str, *, held_by: str = "") -> Contact:
+        """Move a contact to another queue keeping its place by arrival time; with
+        `held_by`, only if that agent holds it."""
+        if queue not in self.queues:
+            raise RoutingError(f"unknown queue {queue!r}")
+        reply = await self.store.run("move", contact_id, queue, reason, held_by)
+        return reply.check(contact_id, "move").contact()
 
     async def transfer(
         self,
@@ -134,16 +151,11 @@ class Router:
     ) -> Contact:
         """Blind transfer to a queue, keeping the contact's place by arrival time."""
         contact = await self.get_contact(contact_id)
-        if contact.agent_id != agent_id:
-            raise RoutingError(f"contact {contact_id} is not with agent {agent_id}")
         target = to_queue or contact.queue
-        if target not in self.queues:
-            raise RoutingError(f"unknown queue {target!r}")
-        result = await self.store.run("move", contact_id, target, f"transfer by {agent_id}")
-        self._check(result, contact_id, "transfer")
+        moved = await self.move(contact_id, target, f"transfer by {agent_id}", held_by=agent_id)
         if to_agent:
             await self.store.set_contact_fields(contact_id, preferred_agent=to_agent)
-        return await self.get_contact(contact_id)
+        return moved
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Contact:
         """The caller hangs up but keeps the place; the node calls back when an agent is free."""
@@ -166,6 +178,7 @@ class Router:
             await self.store.set_contact_fields(contact_id, **fields)
 
     async def position(self, contact_id: str) -> QueuePosition:
+        """Where a waiting contact stands and how long it should still wait."""
         contact = await self.get_contact(contact_id)
         position = await self.store.queue_position(contact.queue, contact_id) or 0
         serving = await self.serving_agents(contact.queue)
@@ -173,19 +186,16 @@ class Router:
             position, estimate_wait_s(position, serving, await self.aht_s(contact.queue))
         )
 
-    @staticmethod
-    def _check(result: list[object], contact_id: str, action: str) -> None:
-        status = str(result[0])
-        if status == "unknown_contact":
-            raise UnknownContact(contact_id)
-        if status in ("not_offered", "not_connected", "already", "unknown_queue"):
-            state = str(result[1]) if len(result) > 1 else ""
-            raise RoutingError(f"cannot {action} contact {contact_id}: it is {state or status}")
-
     # -- agents -------------------------------------------------------------------
 
     async def upsert_agent(self, agent: Agent) -> None:
         await self.store.upsert_agent(agent)
+
+    async def import_agents(self, agents: Sequence[Agent], regions: Sequence[str]) -> None:
+        """The planners' roster: every agent created or updated, state kept."""
+        await self.store.publish_regions(regions)
+        for agent in agents:
+            await self.store.upsert_agent(agent)
 
     async def get_agent(self, agent_id: str) -> Agent:
         agent = await self.store.get_agent(agent_id)
@@ -212,11 +222,22 @@ class Router:
     async def list_agents(self) -> list[Agent]:
         return await self.store.list_agents()
 
+    async def adopt(self, dead_node: str, heir: str) -> Adopted:
+        """Take over a dead node's contacts (see `adopt` in routing.lua)."""
+        reply = await self.store.run("adopt", dead_node, heir)
+        return Adopted(
+            adopted=reply.number("adopted"),
+            failed=reply.number("failed"),
+            requeued=reply.number("requeued"),
+            agents=[str(agent) for agent in json.loads(reply.fields.get("agents") or "[]")],
+        )
+
     # -- timers -------------------------------------------------------------------
 
     async def tick(self, at_ms: int | None = None) -> list[int]:
         """Ring timeouts, wrap-up ends, relaxation steps and maximum waits, once."""
-        return [int(n) for n in await self.store.run("tick", at_ms=at_ms)]
+        reply = await self.store.run("tick", at_ms=at_ms)
+        return [reply.number(name) for name in ("rona", "freed", "relaxed", "overflowed")]
 
     async def run_timers(self, interval_s: float, stop: asyncio.Event) -> None:
         """Tick until stopped; a Redis error is logged and retried, never fatal."""
@@ -262,10 +283,9 @@ class Router:
         now = now_ms()
         waiting = await self.store.waiting(name)
         # Priority reorders the queue, so the longest wait is looked for near the head.
-        heads = [await self.store.get_contact(contact_id) for contact_id, _ in waiting[:50]]
+        heads = await self.store.waiting_contacts(name, 50)
         longest = max(
-            [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads if c is not None],
-            default=0.0,
+            [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads], default=0.0
         )
         serving_states = await self._serving(name, agents)
         serving = len(serving_states)

@@ -1,4 +1,10 @@
-"""A regional node: the composition that starts Redis (or connects), routing, HTTP, timers."""
+"""A node: the composition root that starts Redis (or connects), the services, HTTP, timers.
+
+Start-up is all or nothing: the whole configuration file is checked first (every
+section, unknown keys too, every fault in one report) before anything is started or
+written; if a later step fails, what was started is stopped again, so a failed start
+leaves no process behind.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +17,38 @@ from typing import Any
 
 from aiohttp import web
 
-from regions.membership import Membership
 from regions.service import Regions
-from router.auth import UserStore
+from regions.store import MembershipStore
+from router.agents import Agents
 from router.chat import ChatLog, TranslatorPort
+from router.contacts import Contacts
 from router.events import EventHub
-from router.reports.privacy import read_privacy, run_retention
-from router.service import Router
-from router.store import RoutingStore, now_ms
+from router.reports.privacy import PrivacyConfig, read_privacy
+from switchboard.common.clock import now_ms
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
-from switchboard.http import contacts as router_http
-from switchboard.http import ratings as survey_http
-from switchboard.http import regions as regions_http
-from switchboard.http.app import build_app
+from switchboard.http.app import AccessLogger, build_app
 from switchboard.redisconn import connect, embedded_dir
+from switchboard.services import Services
 from switchboard.settings import Settings
-from switchboard.web import wallboard
 
 log = logging.getLogger(__name__)
 
 FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
+
+
+def check_configuration(settings: Settings, *, voice: bool) -> PrivacyConfig:
+    """Read every section the node uses and report every fault at once (ConfigError)."""
+    privacy = read_privacy(settings.reader)
+    if settings.reader.has("sip") or settings.reader.has("ivr") or voice:
+        from telephony.service import read_survey_config, read_voice_config
+
+        if settings.reader.has("sip"):
+            read_voice_config(settings)
+        read_survey_config(settings)
+    settings.reader.check_unknown_keys()
+    settings.reader.faults.raise_if_any()
+    return privacy
 
 
 class Node:
@@ -42,9 +59,11 @@ class Node:
         *,
         voice: bool = True,
     ) -> None:
-        """`translator` defaults to the argostranslate models installed under var/argos;
-        `voice` starts the SIP front door when the file has a `[sip]` section."""
+        """`translator` defaults to the models installed under var/argos; `voice` starts
+        the SIP front door when the file has a `[sip]` section. Raises ConfigError with
+        every fault of the file before anything starts."""
         self.settings = settings
+        self.privacy = check_configuration(settings, voice=voice)
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -53,6 +72,8 @@ class Node:
             translator = Translator()
         self.translator = translator
         self.embedded: EmbeddedRedis | None = None
+        self.client: Any = None
+        self.hub: EventHub | None = None
         self.stop_event = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
         self.runner: web.AppRunner | None = None
@@ -78,42 +99,48 @@ class Node:
         return self.embedded.url
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
-        privacy = read_privacy(settings.reader)
-        settings.reader.faults.raise_if_any()
         self.client = connect(await self._redis_url())
-        prefix = settings.redis.key_prefix
-        self.store = RoutingStore(self.client, prefix)
-        self.router = Router(
-            self.store, settings.queues, node_id=settings.node_id, region=settings.region
-        )
+        services = Services.build(self.client, settings)
+        self.store, self.router = services.store, services.router
+        self.sessions, self.reports = services.sessions, services.reports
         await self._publish_configuration()
-        self.hub = EventHub(self.client, self.store.events_channel)
+        self.hub = EventHub(self.store)
         await self.hub.start()
-        self.users = UserStore(self.client, prefix)
-        self.chat = ChatLog(self.client, self.translator, prefix)
-        self.membership = Membership(self.client, prefix, settings.routing.heartbeat_ttl_s)
-        app = build_app(
-            self.router,
-            self.hub,
-            self.chat,
-            self.users,
-            settings.node_id,
-            extra_routes=[regions_http.routes, wallboard.routes, survey_http.routes],
+        self.chat = ChatLog(self.store, self.translator)
+        self.membership = MembershipStore(
+            self.client, settings.redis.key_prefix, settings.routing.heartbeat_ttl_s
         )
-        app[regions_http.MEMBERSHIP] = self.membership
-        app[regions_http.REGIONS] = settings.regions
+        self.regions = Regions(
+            self.router, self.membership, self.sessions, settings.regions, settings.node_id
+        )
+        self.contacts = Contacts(self.router, self.chat, self.reports, self.hub, self.regions.place)
+        self.agents = Agents(self.router, self.sessions, self.reports)
+        app = build_app(
+            router=self.router,
+            contacts=self.contacts,
+            agents=self.agents,
+            sessions=self.sessions,
+            reports=self.reports,
+            regions=self.regions,
+            hub=self.hub,
+            node_id=settings.node_id,
+            scrape_token=settings.metrics_token,
+        )
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
 
-            self.voice = VoiceFrontDoor(settings, self.router, self.hub)
+            self.voice = VoiceFrontDoor(settings, self.router, self.hub, ratings=self.reports)
             await self.voice.start()
-        self.regions = Regions(
-            self.router, self.membership, self.users, settings.regions, settings.node_id
-        )
-        app[router_http.PLACEMENT] = self.regions.place
         await self.regions.recover_previous_run()
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log_class=AccessLogger)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
         await site.start()
@@ -126,17 +153,15 @@ class Node:
                 self.router.run_timers(settings.routing.tick_ms / 1000, self.stop_event)
             ),
             asyncio.create_task(
-                self.membership.run(
-                    settings.node_id, settings.region, http, self._load, self.stop_event
-                )
+                self.regions.heartbeat(settings.region, http, self._load, self.stop_event)
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
             asyncio.create_task(self._publish_translation_pairs()),
         ]
-        if privacy.retention_days:
+        if self.privacy.retention_days:
             self.tasks.append(
                 asyncio.create_task(
-                    run_retention(self.client, prefix, privacy.retention_days, self.stop_event)
+                    self.reports.run_retention(self.privacy.retention_days, self.stop_event)
                 )
             )
         log.info("node %s (region %s) serving HTTP on %s", settings.node_id, settings.region, http)
@@ -147,7 +172,7 @@ class Node:
             try:
                 await self.router.publish_configuration([r.name for r in self.settings.regions])
                 return
-            except Exception as failure:
+            except Exception as failure:  # loading or not yet reachable: retry
                 if attempt == attempts - 1:
                     raise
                 log.warning("Redis not ready (%s); retrying", failure)
@@ -161,7 +186,7 @@ class Node:
             try:
                 pairs = await asyncio.to_thread(self.translator.pairs)
                 await self.store.publish_translation_pairs(pairs)
-            except Exception as failure:
+            except Exception as failure:  # a broken model or Redis down: retry later
                 log.warning("could not publish translation pairs: %s", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), TRANSLATION_PAIRS_REFRESH_S)
@@ -172,10 +197,11 @@ class Node:
         states = Counter(
             agent.state(now).value for agent in agents if agent.node == self.settings.node_id
         )
-        depth = {name: await self.store.queue_depth(name) for name in self.router.queues}
+        depth = await self.store.queue_depths(list(self.router.queues))
         return {"agents_by_state": dict(states), "queue_depth": depth}
 
     async def stop(self) -> None:
+        """Stop whatever was started, in reverse order; safe after a failed start."""
         self.stop_event.set()
         if self.voice is not None:
             await self.voice.stop()
@@ -185,10 +211,12 @@ class Node:
                 await task
         if self.runner is not None:
             await self.runner.cleanup()
-        await self.hub.stop()
-        with contextlib.suppress(Exception):
-            await self.membership.leave(self.settings.node_id)
-        await self.client.aclose()
+        if self.hub is not None:
+            await self.hub.stop()
+            with contextlib.suppress(Exception):
+                await self.regions.leave()
+        if self.client is not None:
+            await self.client.aclose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import getpass
 import io
 import json
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from router.reports.history import parse_interval
-from router.reports.privacy import RETAINED, AuditLog, apply_retention
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -25,10 +25,11 @@ from router.reports.report import (
     contact_table,
     report_table,
 )
-from router.reports.survey import RatingStore
+from router.reports.service import ReportInputs, Reports
 from switchboard.cli import CommandRegistry
+from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
-from switchboard.redisconn import redis_for_command
+from switchboard.services import services_for_command
 from switchboard.settings import Settings, load_settings
 
 
@@ -105,8 +106,8 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
         if name not in DIMENSIONS:
             raise InputError(f"--by: expected some of {','.join(DIMENSIONS)}, found {name!r}")
     try:
-        interval_s = parse_interval(args.interval)
-        window_s = parse_interval(args.repeat_window)
+        interval_s = duration_s(args.interval)
+        window_s = duration_s(args.repeat_window)
     except ValueError as failure:
         raise InputError(f"--interval/--repeat-window: {failure}") from None
     if interval_s <= 0 or 86_400 % interval_s:
@@ -154,44 +155,10 @@ def read_schedule(path: Path) -> list[Shift]:
     return shifts
 
 
-# -- reading Redis -------------------------------------------------------------------------
-
-
-async def read_inputs(
-    client: Any, prefix: str, start_ms: int
-) -> tuple[list[dict[str, str]], dict[str, int], dict[str, int]]:
-    """Records (retained ones too) appended since `start_ms`, ratings, and the first agent
-    message of each chat.
-
-    A record's stream id is the server time it was appended, never before the contact
-    arrived, so ids before the period's start cannot hold its contacts. There is no upper
-    bound: a contact of the period may end late, and repeats are looked for after it.
-    """
-    tag = f"{prefix}:{{rt}}:"
-    records: list[dict[str, str]] = []
-    for stream in (f"{tag}{RETAINED}", f"{tag}records"):
-        cursor = f"{start_ms}-0"
-        while True:
-            batch = await client.xrange(stream, min=cursor, max="+", count=5000)
-            records += [fields for _, fields in batch]
-            if len(batch) < 5000:
-                break
-            cursor = f"({batch[-1][0]}"
-    ratings = await RatingStore(client, prefix).all()
-    chats = [
-        r["contact_id"] for r in records if r.get("channel") == "chat" and r.get("answered_at")
-    ]
-    first: dict[str, int] = {}
-    pipe = client.pipeline(transaction=False)
-    for contact_id in chats:
-        pipe.lrange(f"{prefix}:chat:{contact_id}", 0, 50)
-    for contact_id, messages in zip(chats, await pipe.execute() if chats else [], strict=True):
-        for raw in messages:
-            message = json.loads(raw)
-            if message.get("sender") not in (None, "", "customer") and "at_ms" in message:
-                first[contact_id] = int(message["at_ms"])
-                break
-    return records, ratings, first
+@contextlib.asynccontextmanager
+async def reports_for_command(settings: Settings) -> AsyncIterator[Reports]:
+    async with services_for_command(settings) as services:
+        yield services.reports
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -203,10 +170,10 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
     shifts = read_schedule(args.schedule) if args.schedule else None
 
-    async def read() -> tuple[list[dict[str, str]], dict[str, int], dict[str, int]]:
-        async with redis_for_command(settings) as client:
-            inputs = await read_inputs(client, settings.redis.key_prefix, options.start_ms)
-            await AuditLog(client, settings.redis.key_prefix).append(
+    async def read() -> ReportInputs:
+        async with reports_for_command(settings) as reports:
+            inputs = await reports.inputs(options.start_ms)
+            await reports.audit(
                 getpass.getuser(),
                 "report.export",
                 start=args.start,
@@ -219,7 +186,8 @@ def run_report(args: argparse.Namespace) -> int:
             )
             return inputs
 
-    records, ratings, first = asyncio.run(read())
+    inputs = asyncio.run(read())
+    records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
     if args.contacts:
         lines = contact_table(records, options, ratings=ratings, masked=not args.unmasked)
         buffer = io.StringIO()
@@ -283,11 +251,9 @@ def run_retention(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
 
     async def retain() -> int:
-        async with redis_for_command(settings) as client:
-            count = await apply_retention(client, settings.redis.key_prefix, args.days)
-            await AuditLog(client, settings.redis.key_prefix).append(
-                getpass.getuser(), "privacy.retain", days=args.days, contacts=count
-            )
+        async with reports_for_command(settings) as reports:
+            count = await reports.apply_retention(args.days)
+            await reports.audit(getpass.getuser(), "privacy.retain", days=args.days, contacts=count)
             return count
 
     print(f"scrubbed {asyncio.run(retain())} contacts older than {args.days:g} days")
@@ -298,8 +264,8 @@ def print_audit(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
 
     async def read() -> list[Any]:
-        async with redis_for_command(settings) as client:
-            return await AuditLog(client, settings.redis.key_prefix).entries(args.last)
+        async with reports_for_command(settings) as reports:
+            return await reports.audit_log(args.last)
 
     for entry in asyncio.run(read()):
         print(json.dumps(entry.__dict__, sort_keys=True))

@@ -32,15 +32,3 @@ def interval_rows(
         times = handle.get((start_ms, queue))
         rows.append((start, queue, count, round(sum(times) / len(times), 1) if times else None))
     return rows
-
-
-def parse_interval(text: str) -> int:
-    """'30m', '1h', '300s' or '15' (minutes) into seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    value = text.strip().lower()
-    try:
-        if value and value[-1] in units:
-            return int(value[:-1]) * units[value[-1]]
-        return int(value) * 60
-    except ValueError:
-        raise ValueError(f"expected an interval like 30m, 1h or 300s, found {text!r}") from None

@@ -1,16 +1,14 @@
 """Post-contact surveys: a 1-5 rating after a call (DTMF) or a chat (HTTP).
 
-A rating joins its contact: it is written on the contact hash (`rating`) and in the
-ratings hash the reports read (contact id -> score), since the contact's record was
-already appended to the records stream when the contact ended.
+A rating joins its contact through `router.reports.service.Reports.rate`: the
+contact's record was already appended when the contact ended, so ratings are kept
+beside the records and joined when a report is read.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from switchboard.common.configfile import ConfigReader
 
@@ -96,30 +94,6 @@ def check_score(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value in SCORES:
         return value
     return None
-
-
-class RatingStore:
-    def __init__(self, client: Any, prefix: str = "sb") -> None:
-        self.client = client
-        self.prefix = prefix
-        self.key = f"{prefix}:ratings"
-
-    async def add(self, contact_id: str, score: int, channel: str) -> bool:
-        """Record a contact's rating once; False when it was already rated."""
-        if score not in SCORES:
-            raise ValueError(f"a rating is 1 to 5, found {score}")
-        if not await self.client.hsetnx(self.key, contact_id, score):
-            return False
-        await self.client.hset(
-            f"{self.prefix}:{{rt}}:contact:{contact_id}",
-            mapping={"rating": score, "rated_at": int(time.time() * 1000)},
-        )
-        await self.client.hincrby(f"{self.prefix}:ratings:by_channel", channel, 1)
-        return True
-
-    async def all(self) -> dict[str, int]:
-        raw: Mapping[str, str] = await self.client.hgetall(self.key)
-        return {contact_id: int(score) for contact_id, score in raw.items()}
 
 
 def read_surveys(reader: ConfigReader, queues: Sequence[str]) -> dict[str, SurveyConfig]:

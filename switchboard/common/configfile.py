@@ -7,6 +7,7 @@ so an operator fixes the whole file in one pass instead of one error per start.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,10 +25,14 @@ class Faults:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: list[str] = []
+        self.asked: set[str] = set()  # dotted keys some reader looked for
 
     def add(self, key: str, expected: str, found: object) -> None:
         shown = "nothing" if found is _MISSING else repr(found)
         self.lines.append(f"{self.path}: {key}: expected {expected}, found {shown}")
+
+    def unknown(self, key: str, suggestion: str) -> None:
+        self.lines.append(f"{self.path}: {key}: unknown key{suggestion}")
 
     def raise_if_any(self) -> None:
         if self.lines:
@@ -58,9 +63,11 @@ class ConfigReader:
         return f"{self.prefix}{name}"
 
     def has(self, name: str) -> bool:
+        self.faults.asked.add(self.key(name))
         return name in self.table
 
     def _read(self, name: str, default: Any, expected: str, check: Callable[[Any], bool]) -> Any:
+        self.faults.asked.add(self.key(name))
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             if default is _MISSING:
@@ -80,14 +87,23 @@ class ConfigReader:
             lambda v: isinstance(v, str) and (not choices or v in choices),
         )
 
-    def integer(self, name: str, default: Any = _MISSING, minimum: int | None = None) -> Any:
-        expected = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    def integer(
+        self,
+        name: str,
+        default: Any = _MISSING,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> Any:
+        expected = "an integer" + _bounds(minimum, maximum)
         return self._read(
             name,
             default,
             expected,
             lambda v: (
-                isinstance(v, int) and not isinstance(v, bool) and (minimum is None or v >= minimum)
+                isinstance(v, int)
+                and not isinstance(v, bool)
+                and (minimum is None or v >= minimum)
+                and (maximum is None or v <= maximum)
             ),
         )
 
@@ -98,12 +114,7 @@ class ConfigReader:
         minimum: float | None = None,
         maximum: float | None = None,
     ) -> Any:
-        bounds = []
-        if minimum is not None:
-            bounds.append(f">= {minimum}")
-        if maximum is not None:
-            bounds.append(f"<= {maximum}")
-        expected = "a number" + (f" {' and '.join(bounds)}" if bounds else "")
+        expected = "a number" + _bounds(minimum, maximum)
 
         def check(v: Any) -> bool:
             return (
@@ -129,6 +140,7 @@ class ConfigReader:
 
     def section(self, name: str, required: bool = False) -> ConfigReader:
         """A sub-table; missing and optional gives an empty reader."""
+        self.faults.asked.add(self.key(name))
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             if required:
@@ -141,6 +153,7 @@ class ConfigReader:
 
     def sections(self, name: str, required: bool = False) -> Iterator[ConfigReader]:
         """The tables of an array of tables (`[[queues]]`), each keyed `queues[i].`."""
+        self.faults.asked.add(self.key(name))
         value = self.table.get(name, _MISSING)
         if value is _MISSING:
             if required:
@@ -155,3 +168,34 @@ class ConfigReader:
     def fault(self, name: str, expected: str, found: object) -> None:
         """Record a fault found by a check the typed readers cannot express."""
         self.faults.add(self.key(name), expected, found)
+
+    def check_unknown_keys(self) -> None:
+        """Record a fault for every key of this table no reader asked for, suggesting the
+        nearest key that was asked for ("did you mean"). Call once every section's reader
+        has run, so that a typo such as `max_chat` is not silently ignored."""
+        for key, value in self.table.items():
+            full = self.key(key)
+            if full not in self.faults.asked:
+                self.faults.unknown(full, _suggestion(full, self.faults.asked))
+            elif isinstance(value, dict):
+                ConfigReader(value, self.faults, f"{full}.").check_unknown_keys()
+            elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
+                for index, item in enumerate(value):
+                    ConfigReader(item, self.faults, f"{full}[{index}].").check_unknown_keys()
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    bounds = []
+    if minimum is not None:
+        bounds.append(f">= {minimum}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum}")
+    return f" {' and '.join(bounds)}" if bounds else ""
+
+
+def _suggestion(full: str, asked: set[str]) -> str:
+    """' (did you mean routing.max_chats?)' when an asked key of the same table is close."""
+    table, _, name = full.rpartition(".")
+    siblings = {key.rpartition(".")[2]: key for key in asked if key.rpartition(".")[0] == table}
+    close = difflib.get_close_matches(name, list(siblings), n=1, cutoff=0.6)
+    return f" (did you mean {siblings[close[0]]}?)" if close else ""

@@ -33,6 +33,11 @@ def parse_duration(text: str, *, positive: bool = False) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def duration_s(text: str) -> int:
+    """A positive duration in whole seconds, as interval and window flags take it."""
+    return int(parse_duration(text, positive=True).total_seconds())
+
+
 def _compact(value: str) -> float | None:
     parts = _PART.findall(value.replace(" ", ""))
     if not parts or "".join(n + u for n, u in parts) != value.replace(" ", ""):

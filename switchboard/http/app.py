@@ -1,69 +1,87 @@
-"""The node's aiohttp application: every package's routes plus health, metrics, OpenAPI."""
+"""The node's aiohttp application: every declared operation, the middlewares, the access log."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
-from router.auth import UserStore
-from router.chat import ChatLog
+from regions.service import Regions
+from router.agents import Agents
+from router.contacts import Contacts
 from router.events import EventHub
-from router.metrics import render
+from router.reports.service import Reports
 from router.service import Router
-from router.store import now_ms
-from switchboard.http import contacts as router_http
-from switchboard.http import openapi
+from router.sessions import Sessions
+from switchboard.http import admin as admin_api
+from switchboard.http import agents as agents_api
+from switchboard.http import contacts as contacts_api
+from switchboard.http import health as health_api
+from switchboard.http import regions as regions_api
+from switchboard.http.api import API
 from switchboard.http.base import (
-    USERS,
-    domain_error_middleware,
-    error,
-    redis_outage_middleware,
+    AGENTS,
+    CONTACTS,
+    HUB,
+    NODE_ID,
+    REGIONS,
+    REPORTS,
+    ROUTER,
+    SCRAPE_TOKEN,
+    SESSIONS,
+    json_errors,
+    redis_outage,
 )
+from switchboard.web import wallboard as wallboard_page
 
-NODE_ID = web.AppKey("node_id", str)
+# Importing a feature module declares its operations on API.
+FEATURES = (admin_api, agents_api, contacts_api, health_api, regions_api, wallboard_page)
+
+MAX_BODY_BYTES = 256 * 1024
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
 
 
-async def healthz(request: web.Request) -> web.Response:
-    try:
-        await request.app[router_http.ROUTER].store.client.ping()
-    except Exception as failure:
-        return error(
-            503, "unavailable", f"state store unreachable: {failure}", **{"Retry-After": "2"}
+def redact(path_qs: str) -> str:
+    """A request target with its token query values hidden."""
+    return _SECRET_QUERY.sub(r"\1[redacted]", path_qs)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request, tokens in query strings replaced by [redacted]."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote,
+            request.method,
+            redact(request.path_qs),
+            response.status,
+            time * 1000,
         )
-    return web.json_response({"status": "ok", "node": request.app[NODE_ID]})
-
-
-async def metrics(request: web.Request) -> web.Response:
-    router = request.app[router_http.ROUTER]
-    start = router_http.day_start_ms()
-    statuses = await router.queue_statuses(start)
-    text = render(statuses, await router.list_agents(), now_ms(), request.app[NODE_ID])
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    return web.json_response(openapi.document())
 
 
 def build_app(
+    *,
     router: Router,
+    contacts: Contacts,
+    agents: Agents,
+    sessions: Sessions,
+    reports: Reports,
+    regions: Regions,
     hub: EventHub,
-    chat: ChatLog,
-    users: UserStore,
     node_id: str,
-    extra_routes: list[Any] | None = None,
+    scrape_token: str = "",
 ) -> web.Application:
-    app = web.Application(middlewares=[redis_outage_middleware, domain_error_middleware])
-    app[router_http.ROUTER] = router
-    app[router_http.HUB] = hub
-    app[router_http.CHAT] = chat
-    app[USERS] = users
+    app = web.Application(middlewares=[redis_outage, json_errors], client_max_size=MAX_BODY_BYTES)
+    app[ROUTER] = router
+    app[CONTACTS] = contacts
+    app[AGENTS] = agents
+    app[SESSIONS] = sessions
+    app[REPORTS] = reports
+    app[REGIONS] = regions
+    app[HUB] = hub
     app[NODE_ID] = node_id
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/api/v1/openapi.json", openapi_json)
-    app.add_routes(router_http.routes)
-    for routes in extra_routes or []:
-        app.add_routes(routes)
+    app[SCRAPE_TOKEN] = scrape_token
+    app.add_routes(API.routes)
     return app

@@ -1,142 +1,136 @@
-"""What every HTTP handler shares: JSON errors, field validation, auth, Redis outages."""
+"""What every HTTP handler shares: the services, one JSON error shape, credentials, outages.
+
+Every 4xx and 5xx answer is a JSON object `{"error": code, "message": ...}`, with the
+JSON path of the bad field (`"field"`), what was expected and what was found when a
+request body or query is at fault; aiohttp's own answers (404 for an unknown route, 405,
+413) are turned into the same shape by `json_errors`.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import redis.exceptions
 from aiohttp import web
 
-from router.auth import Principal, UserStore
-from router.service import RoutingError
-from router.store import UnknownAgent, UnknownContact
+from regions.service import Regions
+from router.agents import Agents
+from router.contacts import Contacts
+from router.errors import (
+    BadCredentials,
+    Forbidden,
+    InvalidInput,
+    RoutingError,
+    TooManyAttempts,
+    Unauthenticated,
+    UnknownAgent,
+    UnknownContact,
+    UnknownQueue,
+)
+from router.events import EventHub
+from router.reports.service import Reports
+from router.service import Router
+from router.sessions import Sessions
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-USERS = web.AppKey("users", UserStore)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ROUTER = web.AppKey("router", Router)
+CONTACTS = web.AppKey("contacts", Contacts)
+AGENTS = web.AppKey("agents", Agents)
+SESSIONS = web.AppKey("sessions", Sessions)
+REPORTS = web.AppKey("reports", Reports)
+HUB = web.AppKey("hub", EventHub)
+REGIONS = web.AppKey("regions", Regions)
+NODE_ID = web.AppKey("node_id", str)
+SCRAPE_TOKEN = web.AppKey("scrape_token", str)
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=str)
 
 
 class BadField(web.HTTPBadRequest):
-    """400 naming the JSON path of the bad field."""
+    """400 naming the JSON path of the bad field, what was expected and what came."""
 
     def __init__(self, path: str, expected: str, found: object = None) -> None:
         super().__init__(
             text=_json(
-                {"error": "bad_request", "field": path, "expected": expected, "found": found}
+                {
+                    "error": "bad_request",
+                    "message": f"{path}: expected {expected}",
+                    "field": path,
+                    "expected": expected,
+                    "found": found,
+                }
             ),
             content_type="application/json",
         )
-
-
-def _json(data: Any) -> str:
-    import json
-
-    return json.dumps(data, default=str)
 
 
 def error(status: int, code: str, message: str, **headers: str) -> web.Response:
     return web.json_response({"error": code, "message": message}, status=status, headers=headers)
 
 
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise BadField("$", "a JSON object", "invalid JSON") from None
-    if not isinstance(body, dict):
-        raise BadField("$", "a JSON object", type(body).__name__)
-    return body
-
-
-def field(
-    body: dict[str, Any],
-    name: str,
-    kind: type[T] | tuple[type, ...],
-    *,
-    path: str = "$",
-    required: bool = True,
-    default: Any = None,
-    choices: tuple[str, ...] = (),
-) -> Any:
-    """Read one field or raise 400 with its JSON path, what was expected and what came."""
-    where = f"{path}.{name}"
-    if name not in body or body[name] is None:
-        if required:
-            raise BadField(where, _kind_name(kind), None)
-        return default
-    value = body[name]
-    if isinstance(value, bool) and kind in (int, float, (int, float)):
-        raise BadField(where, _kind_name(kind), value)
-    if not isinstance(value, kind):
-        raise BadField(where, _kind_name(kind), value)
-    if choices and value not in choices:
-        raise BadField(where, f"one of {', '.join(choices)}", value)
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        dict: "an object",
-        list: "a list",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-PRINCIPAL_KEY = "principal"
-
-
-async def principal_of(request: web.Request) -> Principal | None:
+def bearer_token(request: web.Request) -> str:
+    """The staff token: `Authorization: Bearer`, or `?token=` where a browser cannot set
+    headers (WebSocket, EventSource). Query tokens never reach the access log."""
     header = request.headers.get("Authorization", "")
-    token = header[7:] if header.startswith("Bearer ") else request.query.get("token", "")
-    if not token:
-        return None
-    return await request.app[USERS].principal(token)
+    if header.startswith("Bearer "):
+        return header[7:].strip()
+    return request.query.get("token", "")
 
 
-async def require_principal(request: web.Request) -> Principal:
-    principal = await principal_of(request)
-    if principal is None:
-        raise web.HTTPUnauthorized(
-            text=_json({"error": "unauthorized", "message": "a valid bearer token is required"}),
-            content_type="application/json",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return principal
+def customer_token(request: web.Request) -> str:
+    return request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
 
 
-def forbidden(message: str) -> web.HTTPForbidden:
-    return web.HTTPForbidden(
-        text=_json({"error": "forbidden", "message": message}), content_type="application/json"
-    )
-
-
-def not_found(message: str) -> web.HTTPNotFound:
-    return web.HTTPNotFound(
-        text=_json({"error": "not_found", "message": message}), content_type="application/json"
-    )
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
 
 
 @web.middleware
-async def domain_error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Unknown ids answer 404; a request the contact's state does not allow answers 409."""
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Domain refusals become statuses here, once; every error answer is JSON."""
     try:
         return await handler(request)
-    except (UnknownContact, UnknownAgent) as failure:
-        return error(404, "not_found", f"no such {type(failure).__name__[7:].lower()}: {failure}")
+    except (UnknownContact, UnknownAgent, UnknownQueue) as failure:
+        kind = type(failure).__name__[7:].lower()
+        return error(404, "not_found", f"no such {kind}: {failure}")
+    except (Unauthenticated, BadCredentials) as failure:
+        return error(401, "unauthorized", str(failure), **{"WWW-Authenticate": "Bearer"})
+    except Forbidden as failure:
+        return error(403, "forbidden", str(failure))
+    except TooManyAttempts as failure:
+        retry = str(max(1, round(failure.retry_after_s)))
+        return error(429, "too_many_requests", str(failure), **{"Retry-After": retry})
+    except InvalidInput as failure:
+        raise BadField(failure.field, failure.expected, failure.found) from None
     except RoutingError as failure:
         return error(409, "conflict", str(failure))
+    except web.HTTPException as failure:
+        if failure.content_type == "application/json" or failure.status < 400:
+            raise
+        code = _CODES.get(failure.status, "error")
+        headers = {k: v for k, v in failure.headers.items() if k in ("Allow", "Retry-After")}
+        return error(failure.status, code, failure.reason or code, **headers)
 
 
 @web.middleware
-async def redis_outage_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def redis_outage(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Redis unreachable: answer 503 with Retry-After; the node itself stays up."""
     try:
         return await handler(request)

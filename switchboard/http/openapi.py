@@ -1,144 +1,144 @@
-"""The OpenAPI document served at /api/v1/openapi.json, built from a compact table."""
+"""The OpenAPI 3.1 document, generated from the declared operations and their schemas.
+
+Bodies and query strings come from the pydantic models the handlers validate with
+(`model_json_schema`), so the document cannot drift from what is enforced. OpenAPI has
+no WebSocket; those operations are GETs answering 101, marked `x-websocket: true`.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-_STR = {"type": "string"}
-_INT = {"type": "integer"}
+from pydantic.json_schema import models_json_schema
 
-# (method, path, summary, request body schema or None, auth required)
-_OPERATIONS: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
-    ("get", "/healthz", "200 when the node can serve (Redis reachable)", None, False),
-    ("get", "/metrics", "Prometheus text: queue depth, EWT, service level, agents", None, False),
-    (
-        "post",
-        "/api/v1/agents/login",
-        "Log in; returns a bearer token",
-        {
-            "type": "object",
-            "required": ["agent_id", "password"],
-            "properties": {
-                "agent_id": _STR,
-                "password": _STR,
-                "sip_uri": _STR,
-                "channels": {
-                    "type": "object",
-                    "properties": {"voice": _INT, "chat": _INT},
-                },
-            },
-        },
-        False,
-    ),
-    (
-        "put",
-        "/api/v1/agents/{agent_id}/state",
-        "Set an agent's state (its own, or any for supervisors)",
-        {
-            "type": "object",
-            "required": ["state"],
-            "properties": {
-                "state": {"enum": ["available", "not_ready", "offline"]},
-                "reason": _STR,
-            },
-        },
-        True,
-    ),
-    ("get", "/api/v1/agents", "Agents with state, load, skills", None, True),
-    ("get", "/api/v1/agents/{agent_id}", "One agent", None, True),
-    ("get", "/api/v1/agents/{agent_id}/events", "WebSocket of the agent's events", None, True),
-    (
-        "post",
-        "/api/v1/contacts",
-        "Create a chat contact; returns contact_id and a customer_token",
-        {
-            "type": "object",
-            "required": ["channel", "queue", "language", "customer"],
-            "properties": {
-                "channel": {"enum": ["chat"]},
-                "queue": _STR,
-                "language": _STR,
-                "customer": {
-                    "type": "object",
-                    "required": ["id"],
-                    "properties": {"id": _STR, "tier": _STR},
-                },
-                "region": _STR,
-                "priority": {"type": "integer", "minimum": 0, "maximum": 9},
-            },
-        },
-        False,
-    ),
-    (
-        "get",
-        "/api/v1/contacts/{contact_id}",
-        "A contact with state, outcome, explanation",
-        None,
-        False,
-    ),
-    ("post", "/api/v1/contacts/{contact_id}/accept", "The offered agent accepts", None, True),
-    ("post", "/api/v1/contacts/{contact_id}/decline", "The offered agent declines", None, True),
-    ("post", "/api/v1/contacts/{contact_id}/complete", "The agent completes", None, True),
-    ("post", "/api/v1/contacts/{contact_id}/abandon", "The customer leaves", None, False),
-    (
-        "post",
-        "/api/v1/contacts/{contact_id}/messages",
-        "A chat message, translated for the reader when needed",
-        {"type": "object", "required": ["text"], "properties": {"text": _STR}},
-        False,
-    ),
-    ("get", "/api/v1/contacts/{contact_id}/messages", "The chat's messages", None, False),
-    ("get", "/api/v1/contacts/{contact_id}/events", "WebSocket for the customer", None, False),
-    ("get", "/api/v1/queues", "Every queue: waiting, EWT, service level", None, False),
-    ("get", "/api/v1/queues/{queue}", "One queue", None, False),
-    ("get", "/api/v1/regions", "Nodes per region with health and load", None, False),
-    (
-        "post",
-        "/api/v1/contacts/{contact_id}/rating",
-        "The customer rates a finished chat 1-5 (customer token)",
-        {
-            "type": "object",
-            "required": ["score"],
-            "properties": {"score": {"type": "integer", "minimum": 1, "maximum": 5}},
-        },
-        False,
-    ),
-    ("get", "/wallboard", "The supervisors' wallboard page (HTML)", None, False),
-    ("get", "/api/v1/wallboard", "Wallboard snapshot: queues, regions, agents, alerts", None, True),
-    ("get", "/api/v1/wallboard/events", "Server-sent events of wallboard snapshots", None, True),
-]
+from switchboard.http.api import Auth, Operation
+
+_REF = "#/components/schemas/{model}"
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"type": "string", "description": "JSON path of the bad field"},
+        "expected": {"type": "string"},
+        "found": {},
+    },
+}
+# Answers every operation may give, besides its own.
+_COMMON = {
+    400: "Bad request: names the field, what was expected and what was found",
+    405: "Method not allowed",
+    413: "Body too large",
+    503: "State store unreachable; Retry-After given",
+}
+_SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
+    Auth.STAFF: [{"bearer": []}],
+    Auth.PARTY: [{"bearer": []}, {"customerToken": []}, {"customerTokenQuery": []}],
+    Auth.SCRAPE: [{"bearer": []}],
+}
 
 
-def document() -> dict[str, Any]:
+def document(operations: Sequence[Operation]) -> dict[str, Any]:
+    models = {op.body for op in operations if op.body} | {op.query for op in operations if op.query}
+    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    refs: dict[Any, Any] = {}
+    if models:
+        keyed, definitions = models_json_schema(
+            [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+            ref_template=_REF,
+        )
+        schemas.update(definitions.get("$defs", {}))
+        refs = {model: schema for (model, _), schema in keyed.items()}
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, summary, body, auth in _OPERATIONS:
-        operation: dict[str, Any] = {
-            "summary": summary,
-            "responses": {
-                "200": {"description": "OK"},
-                "400": {"description": "Bad request: names the JSON path of the bad field"},
-                "404": {"description": "Unknown id"},
-                "503": {"description": "State store unreachable; Retry-After given"},
-            },
-        }
-        parameters = [
-            {"name": part[1:-1], "in": "path", "required": True, "schema": _STR}
-            for part in path.split("/")
-            if part.startswith("{")
-        ]
-        if parameters:
-            operation["parameters"] = parameters
-        if body is not None:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": body}},
-            }
-        if auth:
-            operation["security"] = [{"bearer": []}]
-        paths.setdefault(path, {})[method] = operation
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(
+            operation, refs, schemas
+        )
     return {
         "openapi": "3.1.0",
         "info": {"title": "Switchboard", "version": "1"},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "customerToken": {"type": "apiKey", "in": "header", "name": "X-Customer-Token"},
+                "customerTokenQuery": {"type": "apiKey", "in": "query", "name": "customer_token"},
+            },
+        },
         "paths": paths,
     }
+
+
+def _operation(
+    operation: Operation, refs: dict[Any, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "summary": operation.summary,
+        "operationId": _operation_id(operation),
+        "responses": _responses(operation),
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{(\w+)\}", operation.path)
+    ]
+    if operation.query is not None:
+        schema = schemas.get(operation.query.__name__, {})
+        required = set(schema.get("required", []))
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    if operation.websocket or operation.auth in (Auth.STAFF, Auth.SCRAPE):
+        parameters.append(
+            {
+                "name": "token",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the bearer token, where a browser cannot send headers",
+            }
+        )
+    if parameters:
+        answer["parameters"] = parameters
+    if operation.body is not None:
+        answer["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[operation.body]}},
+        }
+    if operation.auth in _SECURITY:
+        answer["security"] = _SECURITY[operation.auth]
+    if operation.websocket:
+        answer["x-websocket"] = True
+    return answer
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, description in {**_COMMON, **operation.responses}.items():
+        entry: dict[str, Any] = {"description": description or _DEFAULT.get(status, "")}
+        if status >= 400:
+            entry["content"] = {"application/json": {"schema": _ERROR}}
+        elif status == 200 and operation.stream:
+            entry["content"] = {operation.stream: {"schema": {"type": "string"}}}
+        elif status in (200, 201):
+            entry["content"] = {operation.content: {"schema": {}}}
+        responses[str(status)] = entry
+    return responses
+
+
+_DEFAULT = {
+    401: "No valid credentials",
+    403: "The caller's relationship with this contact, agent or queue does not allow it",
+    404: "Unknown id",
+    409: "The contact's state does not allow it",
+    429: "Too many failed logins; Retry-After given",
+}
+
+
+def _operation_id(operation: Operation) -> str:
+    words = re.sub(r"[{}]", "", operation.path).strip("/").replace("/", "_").replace("-", "_")
+    return f"{operation.method.lower()}_{words or 'root'}"

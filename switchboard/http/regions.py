@@ -1,55 +1,50 @@
-"""GET /api/v1/regions: nodes per region with health, load and the region's local time."""
+"""Regions and queues over HTTP: nodes per region with health, queues with live figures."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
 
-from regions.membership import Membership
-from regions.placement import is_open
-
-MEMBERSHIP = web.AppKey("membership", Membership)
-REGIONS = web.AppKey("regions", list)
-
-routes = web.RouteTableDef()
-
-
-async def regions_overview(request: web.Request) -> list[dict[str, Any]]:
-    """Each region: local time and UTC offset, business hours, open, healthy, its nodes."""
-    now = dt.datetime.now(dt.UTC)
-    nodes = await request.app[MEMBERSHIP].nodes()
-    body = []
-    for region in request.app[REGIONS]:
-        members = [
-            {
-                "node_id": info.node_id,
-                "healthy": alive,
-                "last_seen_s": round(info.age_s, 1),
-                "http": info.http,
-                "load": info.load,
-            }
-            for info, alive in nodes
-            if info.region == region.name
-        ]
-        local = now.astimezone(ZoneInfo(region.timezone))
-        body.append(
-            {
-                "region": region.name,
-                "timezone": region.timezone,
-                "local_time": local.isoformat(timespec="seconds"),
-                "utc_offset_min": int((local.utcoffset() or dt.timedelta()).total_seconds() // 60),
-                "business_hours": {"open": region.open, "close": region.close},
-                "open": is_open(region, now),
-                "healthy": any(member["healthy"] for member in members),
-                "nodes": members,
-            }
-        )
-    return body
+from router.access import Principal
+from router.errors import UnknownQueue
+from switchboard.common.clock import utc_day_start_ms
+from switchboard.http.api import API, Auth
+from switchboard.http.base import REGIONS, ROUTER
+from switchboard.http.views import queue_json
 
 
-@routes.get("/api/v1/regions")
-async def list_regions(request: web.Request) -> web.Response:
-    return web.json_response({"regions": await regions_overview(request)})
+@API.route(
+    "GET",
+    "/api/v1/regions",
+    "Nodes per region with health, load and the region's local time and hours",
+    auth=Auth.STAFF,
+    responses={200: "regions", 401: ""},
+)
+async def list_regions(request: web.Request, principal: Principal) -> web.Response:
+    return web.json_response({"regions": await request.app[REGIONS].overview()})
+
+
+@API.route(
+    "GET",
+    "/api/v1/queues",
+    "Every queue: waiting, longest wait, EWT, service level today and in the last 30 min",
+    auth=Auth.STAFF,
+    responses={200: "queues", 401: ""},
+)
+async def list_queues(request: web.Request, principal: Principal) -> web.Response:
+    statuses = await request.app[ROUTER].queue_statuses(utc_day_start_ms())
+    return web.json_response({"queues": [queue_json(status) for status in statuses]})
+
+
+@API.route(
+    "GET",
+    "/api/v1/queues/{queue}",
+    "One queue's live figures",
+    auth=Auth.STAFF,
+    responses={200: "the queue", 401: "", 404: ""},
+)
+async def get_queue(request: web.Request, principal: Principal) -> web.Response:
+    router = request.app[ROUTER]
+    name = request.match_info["queue"]
+    if name not in router.queues:
+        raise UnknownQueue(name)
+    return web.json_response(queue_json(await router.queue_status(name, utc_day_start_ms())))

@@ -13,10 +13,7 @@ contact shows within a fraction of a second without flooding a busy center's scr
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dt
 import json
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,15 +21,15 @@ from typing import Any
 
 from aiohttp import web
 
-from router.auth import Principal
+from router.access import Principal, require_role
 from router.model import Role
-from router.reports.privacy import AuditLog
 from router.reports.report import ReportOptions, build_report
-from router.service import Router
-from router.store import RoutingStore, now_ms
-from switchboard.http.base import forbidden, require_principal
-from switchboard.http.contacts import HUB, ROUTER, day_start_ms, figures_json
-from switchboard.http.regions import MEMBERSHIP, regions_overview
+from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
+from switchboard.http.api import API, Auth
+from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, bearer_token
+from switchboard.http.schemas import SnapshotStream
+from switchboard.http.streams import ends_session
+from switchboard.http.views import queue_json
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
 PUSH_EVERY_S = 2.0
@@ -42,14 +39,9 @@ MAX_STREAM_S = 600.0  # the page reconnects; bounds a forgotten stream's life
 WAITING_SCAN = 500  # contacts per queue read to split the waiting count by region
 RECENT_DEATH_S = 900.0  # how long an adopted node's death stays on the board
 
-routes = web.RouteTableDef()
 
-
-async def require_supervisor(request: web.Request) -> Principal:
-    principal = await require_principal(request)
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise forbidden("the wallboard is for supervisors")
-    return principal
+def require_supervisor(principal: Principal) -> None:
+    require_role(principal, Role.SUPERVISOR, Role.ADMIN)
 
 
 # -- snapshot ------------------------------------------------------------------------------
@@ -132,47 +124,8 @@ def alerts(
     return found
 
 
-async def _waiting_by_region(router: Router, queue: str) -> dict[str, int]:
-    counts = await router.store.waiting_counts(queue, "region", limit=WAITING_SCAN)
-    return {region: n for (region,), n in counts.items()}
-
-
 def _ago(seconds: float) -> str:
     return "just now" if seconds < 60 else f"{seconds / 60:.0f} min ago"
-
-
-async def _adoptions(request: web.Request) -> list[dict[str, Any]]:
-    read = getattr(request.app[MEMBERSHIP], "adoptions", None)
-    return list(await read()) if read is not None else []
-
-
-class TodayRecords:
-    """Records of contacts that ended today, read from the stream incrementally.
-
-    One per routing store: each snapshot reads only what was appended since the last.
-    """
-
-    def __init__(self) -> None:
-        self.day_start = -1
-        self.cursor = "-"
-        self.records: list[dict[str, str]] = []
-
-    async def refresh(self, store: RoutingStore, day_start: int) -> list[dict[str, str]]:
-        if day_start != self.day_start:
-            self.day_start, self.cursor, self.records = day_start, f"{day_start}-0", []
-        for _ in range(1000):  # bounded: 5 million records a day
-            batch = await store.client.xrange(
-                f"{store.tag}records", min=self.cursor, max="+", count=5000
-            )
-            self.records += [fields for _, fields in batch]
-            if batch:
-                self.cursor = f"({batch[-1][0]}"
-            if len(batch) < 5000:
-                break
-        return self.records
-
-
-_TODAY: weakref.WeakKeyDictionary[RoutingStore, TodayRecords] = weakref.WeakKeyDictionary()
 
 
 def region_queue_figures(
@@ -213,26 +166,35 @@ def region_queue_figures(
     return body
 
 
-async def snapshot(request: web.Request) -> dict[str, Any]:
+async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
+    """Queues, regions, agents and alerts as one supervisor sees them: their queues and
+    regions only, when their scope names some."""
     router = request.app[ROUTER]
     now = now_ms()
-    agents = await router.list_agents()
+    queue_skills = {name: queue.skill for name, queue in router.queues.items()}
+    agents = [a for a in await router.list_agents() if principal.covers_agent(a, queue_skills)]
     states = {agent.agent_id: agent.state(now).value for agent in agents}
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     for agent in agents:
         by_region[agent.region][states[agent.agent_id]] += 1
-    start = day_start_ms()
+    start = utc_day_start_ms(now)
     queues = []
     for name, config in router.queues.items():
-        status = figures_json(await router.queue_status(name, start, agents))
-        status["waiting_by_region"] = await _waiting_by_region(router, name)
+        if principal.queues and name not in principal.queues:
+            continue
+        status = queue_json(await router.queue_status(name, start, agents))
+        counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
+        status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
         status["agents_by_state"] = dict(
             Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
         )
         queues.append(status)
-    regions = await regions_overview(request)
-    today = _TODAY.setdefault(router.store, TodayRecords())
-    records = await today.refresh(router.store, start)
+    regions = [
+        region
+        for region in await request.app[REGIONS].overview()
+        if not principal.regions or region["region"] in principal.regions
+    ]
+    records = await request.app[REPORTS].records_today(start)
     per_region = region_queue_figures(
         records,
         {queue["queue"]: queue["waiting_by_region"] for queue in queues},
@@ -240,8 +202,9 @@ async def snapshot(request: web.Request) -> dict[str, Any]:
         start,
         now,
     )
+    adoptions = await request.app[REGIONS].adoptions()
     return {
-        "generated_at": dt.datetime.fromtimestamp(now / 1000, dt.UTC).isoformat(),
+        "generated_at": iso_utc(now),
         "queues": queues,
         "regions": regions,
         "by_region_and_queue": per_region,
@@ -249,22 +212,29 @@ async def snapshot(request: web.Request) -> dict[str, Any]:
             "by_state": dict(Counter(states.values())),
             "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
         },
-        "alerts": alerts(queues, regions, await _adoptions(request), now / 1000),
+        "alerts": alerts(queues, regions, adoptions, now / 1000),
     }
 
 
 # -- routes --------------------------------------------------------------------------------
 
 
-@routes.get("/wallboard")
+@API.route("GET", "/wallboard", "The supervisors' wallboard page", content="text/html")
 async def page(request: web.Request) -> web.FileResponse:
+    """The wallboard page (HTML); it signs in through the agents' login."""
     return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 
 
-@routes.get("/api/v1/wallboard")
-async def wallboard_json(request: web.Request) -> web.Response:
-    await require_supervisor(request)
-    return web.json_response(await snapshot(request))
+@API.route(
+    "GET",
+    "/api/v1/wallboard",
+    "Wallboard snapshot: queues, regions, agents, alerts (supervisors, their scope)",
+    auth=Auth.STAFF,
+    responses={200: "the snapshot", 401: "", 403: ""},
+)
+async def wallboard_json(request: web.Request, principal: Principal) -> web.Response:
+    require_supervisor(principal)
+    return web.json_response(await snapshot(request, principal))
 
 
 def _connected(request: web.Request) -> bool:
@@ -279,32 +249,43 @@ def _connected(request: web.Request) -> bool:
 
 
 async def _next_push(
-    request: web.Request, events: asyncio.Queue[dict[str, Any]], due: float
-) -> None:
-    """Wait until a routing event (then settle) or the period's end, watching the client."""
+    request: web.Request, events: asyncio.Queue[dict[str, Any]], due: float, principal: Principal
+) -> bool:
+    """Wait until a routing event (then settle) or the period's end, watching the client;
+    False when the viewer's session ended."""
     loop = asyncio.get_running_loop()
+    token = bearer_token(request)
     while _connected(request) and loop.time() < due:
         try:
-            await asyncio.wait_for(events.get(), min(POLL_S, max(due - loop.time(), 0.01)))
+            event = await asyncio.wait_for(events.get(), min(POLL_S, max(due - loop.time(), 0.01)))
         except TimeoutError:
             continue
+        if ends_session(event, principal, token):
+            return False
         await asyncio.sleep(SETTLE_S)
         while not events.empty():
-            events.get_nowait()
-        return
+            if ends_session(events.get_nowait(), principal, token):
+                return False
+        return True
+    return True
 
 
-@routes.get("/api/v1/wallboard/events")
-async def wallboard_events(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: one `snapshot` event now, then on change or every few seconds."""
-    principal = await require_supervisor(request)
-    router = request.app[ROUTER]
-    await AuditLog(router.store.client, router.store.prefix).append(
+@API.route(
+    "GET",
+    "/api/v1/wallboard/events",
+    "Server-sent events: a `snapshot` now, then on change or every `every` seconds",
+    auth=Auth.STAFF,
+    query=SnapshotStream,
+    stream="text/event-stream",
+    responses={200: "event stream", 401: "", 403: ""},
+)
+async def wallboard_events(
+    request: web.Request, principal: Principal, query: SnapshotStream
+) -> web.StreamResponse:
+    require_supervisor(principal)
+    await request.app[REPORTS].audit(
         principal.user_id, "wallboard.view", remote=request.remote or ""
     )
-    every = PUSH_EVERY_S
-    with contextlib.suppress(ValueError):
-        every = min(max(float(request.query.get("every", every)), 0.5), 30.0)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream",
@@ -318,9 +299,10 @@ async def wallboard_events(request: web.Request) -> web.StreamResponse:
     async with request.app[HUB].listen() as events:
         try:
             while loop.time() < deadline and _connected(request):
-                data = json.dumps(await snapshot(request), separators=(",", ":"))
+                data = json.dumps(await snapshot(request, principal), separators=(",", ":"))
                 await response.write(f"event: snapshot\ndata: {data}\n\n".encode())
-                await _next_push(request, events, loop.time() + every)
+                if not await _next_push(request, events, loop.time() + query.every, principal):
+                    break
         except ConnectionResetError:  # the screen went away
             pass
     return response

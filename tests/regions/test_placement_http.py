@@ -33,5 +33,6 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
         await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
         async with http_session(node) as http:
             body = await new_chat(http, language="fr", customer="c", region="europe-west")
+        contact = await node.router.get_contact(body["contact_id"])
     assert body["region"] == "asia-east" and body["agent_id"] == "li"
-    assert "home region europe-west closed" in body["placement"]
+    assert "home region europe-west closed" in contact.placement

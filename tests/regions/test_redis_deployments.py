@@ -41,7 +41,7 @@ async def test_routing_on_a_three_master_cluster(cluster: EmbeddedCluster) -> No
         assert [r["contact_id"] async for r in store.records()] == [contact.contact_id]
         # The routing keys all hash to one slot; other keys spread over the masters.
         slots = {
-            await client.cluster_keyslot(key) for key in (store.anchor, f"{store.tag}agent:a1")
+            await client.cluster_keyslot(key) for key in (store.keys.anchor, store.keys.agent("a1"))
         }
         assert len(slots) == 1
         nodes = await client.cluster_nodes()

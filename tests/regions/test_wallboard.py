@@ -12,7 +12,6 @@ import aiohttp
 import pytest
 
 from router.model import Agent, Role
-from router.reports.privacy import AuditLog
 from switchboard.node import Node
 from switchboard.web import wallboard
 from tests.nodes import http_session, login, new_chat, running_node
@@ -118,7 +117,7 @@ async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSessi
         await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
         second = await next_snapshot(feed.content)
         assert {q["queue"]: q["waiting"] for q in second["queues"]}["general"] == 1
-    entries = await AuditLog(node.client).entries()
+    entries = await node.reports.audit_log()
     assert [(e.actor, e.action) for e in entries] == [("sup", "wallboard.view")]
 
 

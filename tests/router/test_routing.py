@@ -176,20 +176,20 @@ async def test_an_index_that_lost_step_never_puts_an_agent_over_capacity(router:
     whose load was written behind the script's back is skipped and its indexes put right."""
     await ready(router, make_agent("a1"), T0 + 1000)  # the longest idle: first in line
     await ready(router, make_agent("a2"), T0 + 2000)
-    agent_key = router.store._agent_key("a1")
+    agent_key = router.store.keys.agent("a1")
     await router.store.client.hset(agent_key, mapping={"load_chat": 3})
     contact = await router.create_contact(chat(), at_ms=T0 + 5000)
     assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
     assert (await router.get_agent("a1")).load["chat"] == 3
-    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    indexed = await router.store.client.zrange(f"{router.store.keys.tag}avail:eu:booking:en", 0, -1)
     assert "a1" not in indexed
 
 
 async def test_an_agent_gone_from_under_its_index_entry_is_dropped(router: Router) -> None:
     await ready(router, make_agent("a1"), T0 + 1000)
     await ready(router, make_agent("a2"), T0 + 2000)
-    await router.store.client.delete(router.store._agent_key("a1"))
+    await router.store.client.delete(router.store.keys.agent("a1"))
     contact = await router.create_contact(chat(), at_ms=T0 + 5000)
     assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
-    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    indexed = await router.store.client.zrange(f"{router.store.keys.tag}avail:eu:booking:en", 0, -1)
     assert indexed == ["a2"]  # a1 dropped; a2, with two chats of room left, stays

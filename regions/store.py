@@ -1,16 +1,12 @@
-"""Node membership: each node heartbeats a key with a TTL; an expired key is a dead node."""
+"""Node membership on Redis: each node heartbeats a key with a TTL; an expired key is a
+dead node. Every key of the regions package lives here."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class NodeInfo:
         return time.time() - self.last_seen
 
 
-class Membership:
+class MembershipStore:
     def __init__(self, client: Any, prefix: str, ttl_s: float) -> None:
         self.client = client
         self.prefix = prefix
@@ -51,14 +47,18 @@ class Membership:
         await self.client.hset(f"{self.prefix}:nodes", node_id, json.dumps(payload))
 
     async def nodes(self) -> list[tuple[NodeInfo, bool]]:
-        """Every node ever seen, with whether its heartbeat is alive."""
-        known = await self.client.hgetall(f"{self.prefix}:nodes")
-        result = []
-        for node_id, raw in sorted(known.items()):
-            alive = await self.client.exists(self._key(node_id)) == 1
-            data = json.loads(raw)
-            result.append((NodeInfo(**data), alive))
-        return result
+        """Every node ever seen, with whether its heartbeat is alive (two round trips)."""
+        known = sorted((await self.client.hgetall(f"{self.prefix}:nodes")).items())
+        if not known:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for node_id, _ in known:
+            pipe.exists(self._key(node_id))
+        alive = await pipe.execute()
+        return [
+            (NodeInfo(**json.loads(raw)), bool(up))
+            for (_, raw), up in zip(known, alive, strict=True)
+        ]
 
     async def claim_adoption(self, dead: NodeInfo, heir: str) -> bool:
         """One heir per death of a node, even if two nodes disagree on who is alive."""
@@ -83,16 +83,3 @@ class Membership:
     async def leave(self, node_id: str) -> None:
         """Stop beating at once, so that the heir adopts without waiting for the TTL."""
         await self.client.delete(self._key(node_id))
-
-    async def run(
-        self, node_id: str, region: str, http: str, load: Any, stop: asyncio.Event
-    ) -> None:
-        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal."""
-        started = time.time()
-        while not stop.is_set():
-            try:
-                await self.beat(node_id, region, http, started, await load())
-            except Exception as failure:
-                log.warning("heartbeat failed: %s", failure)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.ttl_s / 3)

@@ -1,0 +1,124 @@
+"""Request bodies and query strings of the HTTP API, as pydantic models.
+
+They validate every field (valid Unicode, lengths, allowed characters for ids and SIP
+URIs, languages babel knows) and are what the OpenAPI document shows. Domain rules
+that need state (is this queue configured, may this actor do that) stay in the
+service layer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+from babel import Locale, UnknownLocaleError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from router.model import Presence
+
+
+def _valid_unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _known_language(value: str) -> str:
+    try:
+        Locale.parse(value.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise ValueError("a language tag babel knows, like es or pt-BR") from None
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("a finite number")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_valid_unicode)]
+# Ids of users, agents, customers, queues: printable, no spaces, short.
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
+    AfterValidator(_valid_unicode),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Language = Annotated[
+    str,
+    StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"),
+    AfterValidator(_known_language),
+]
+SipUri = Annotated[
+    str,
+    StringConstraints(max_length=256, pattern=r'^sips?:[^\s<>"\x00-\x1f\x7f]+$'),
+    AfterValidator(_valid_unicode),
+]
+Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_unicode)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused, so a typo is an error and not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Channels(Strict):
+    voice: int | None = Field(default=None, ge=0, le=10)
+    chat: int | None = Field(default=None, ge=0, le=10)
+
+
+class Login(Strict):
+    agent_id: Id
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    sip_uri: SipUri | None = None
+    channels: Channels | None = None
+
+
+class StateChange(Strict):
+    state: Presence
+    reason: Reason = ""
+
+
+class ChatCustomer(Strict):
+    id: Id
+    tier: Name | None = None
+
+
+class NewChat(Strict):
+    channel: Literal["chat"]
+    queue: Name
+    language: Language
+    customer: ChatCustomer
+    region: Name | None = None
+    priority: int | None = Field(default=None, ge=0, le=9)
+
+
+class NewMessage(Strict):
+    text: Annotated[Text, StringConstraints(min_length=1, max_length=4000)]
+
+
+class Rating(Strict):
+    score: int = Field(ge=1, le=5)
+
+
+class Transfer(Strict):
+    queue: Name | None = None
+    agent: Id | None = None
+
+
+class Move(Strict):
+    queue: Name
+
+
+class SnapshotStream(BaseModel):
+    """Query of the wallboard's event stream (other query keys, e.g. token, pass)."""
+
+    every: Annotated[float, AfterValidator(_finite)] = Field(default=2.0, ge=0.5, le=30.0)
+
+
+class AuditQuery(BaseModel):
+    last: int = Field(default=100, ge=1, le=10_000)

@@ -1,0 +1,84 @@
+"""Model objects as the JSON the API answers: what each reader may see of them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from router.chat import Message
+from router.model import Agent, Contact
+from router.service import QueueStatus
+from router.stats import QueueFigures
+from switchboard.common.clock import iso_utc, now_ms
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    return {
+        "agent_id": agent.agent_id,
+        "region": agent.region,
+        "state": agent.state(now_ms()).value,
+        "presence": agent.presence.value,
+        "reason": agent.reason,
+        "skills": agent.skills,
+        "languages": agent.languages,
+        "capacity": agent.capacity,
+        "load": agent.load,
+        "sip_uri": agent.sip_uri,
+        "node": agent.node,
+    }
+
+
+def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, Any]:
+    """The contact; its customer does not see how it was routed nor who else was there."""
+    body: dict[str, Any] = {
+        "contact_id": contact.contact_id,
+        "channel": contact.channel.value,
+        "state": contact.state.value,
+        "outcome": contact.outcome or None,
+        "reason": contact.reason or None,
+        "agent_id": contact.agent_id or None,
+        "region": contact.region,
+        "queue": contact.queue,
+        "language": contact.language,
+        "priority": contact.priority,
+        "customer": {"id": contact.customer_id, "tier": contact.customer_tier},
+        "placement": contact.placement or None,
+        "explanation": contact.explanation,
+        "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
+    }
+    if for_customer:
+        for hidden in ("explanation", "placement", "priority", "reason"):
+            body.pop(hidden)
+    return body
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return asdict(message)
+
+
+def _figures(figures: QueueFigures) -> dict[str, Any]:
+    return {
+        "offered": figures.offered,
+        "answered": figures.answered,
+        "abandoned": figures.abandoned,
+        "service_level": figures.service_level,
+        "service_level_with_abandons": figures.service_level_with_abandons,
+        "abandonment_rate": figures.abandonment_rate,
+        "average_speed_of_answer_s": figures.average_speed_of_answer_s,
+        "average_handle_time_s": figures.average_handle_time_s,
+    }
+
+
+def queue_json(status: QueueStatus) -> dict[str, Any]:
+    return {
+        "queue": status.name,
+        "waiting": status.waiting,
+        "longest_wait_s": round(status.longest_wait_s, 1),
+        "ewt_s": round(status.ewt_s, 1),
+        "serving_agents": status.serving_agents,
+        "occupancy": status.occupancy,
+        "service_level_target": status.service_level_target,
+        "answer_within_s": status.answer_within_s,
+        "today": _figures(status.today),
+        "last_30_min": _figures(status.last_30_min),
+    }

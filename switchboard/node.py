@@ -25,6 +25,7 @@ from router.contacts import Contacts
 from router.events import EventHub
 from router.reports.privacy import PrivacyConfig, read_privacy
 from switchboard.common.clock import now_ms
+from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.redisconn import connect, embedded_dir
@@ -37,14 +38,17 @@ FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings, *, voice: bool) -> PrivacyConfig:
+def check_configuration(settings: Settings) -> PrivacyConfig:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
-    if settings.reader.has("sip") or settings.reader.has("ivr") or voice:
-        from telephony.service import read_survey_config, read_voice_config
+    from telephony.service import read_survey_config, read_voice_config
 
-        if settings.reader.has("sip"):
+    # The voice readers raise their own faults; they are all in the file's list anyway,
+    # which is raised once, with the unknown keys, below.
+    with contextlib.suppress(ConfigError):
+        if settings.reader.has("sip") or settings.reader.has("ivr"):
             read_voice_config(settings)
+    with contextlib.suppress(ConfigError):
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
@@ -63,7 +67,7 @@ class Node:
         the SIP front door when the file has a `[sip]` section. Raises ConfigError with
         every fault of the file before anything starts."""
         self.settings = settings
-        self.privacy = check_configuration(settings, voice=voice)
+        self.privacy = check_configuration(settings)
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from pathlib import Path
 
 from switchboard.cli import CommandRegistry
@@ -25,7 +26,18 @@ def register(registry: CommandRegistry) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings(
-        args.config, region=args.region, node_id=args.node, http_port=args.http_port
+        args.config,
+        region=args.region,
+        node_id=args.node,
+        http_port=args.http_port,
+        defer_faults=True,
     )
-    asyncio.run(Node(settings, voice=not args.no_voice).serve_forever())
+    node = Node(settings, voice=not args.no_voice)  # checks the whole file first
+    try:
+        asyncio.run(node.serve_forever())
+    except OSError as failure:  # a port taken, a directory not writable: say which, exit 1
+        print(
+            f"switchboard: error: cannot start node {settings.node_id}: {failure}", file=sys.stderr
+        )
+        return 1
     return 0

@@ -60,8 +60,11 @@ def load_settings(
     region: str | None = None,
     node_id: str | None = None,
     http_port: int | None = None,
+    defer_faults: bool = False,
 ) -> Settings:
-    """Read and validate a configuration file; raises ConfigError listing every fault."""
+    """Read and validate a configuration file; raises ConfigError listing every fault.
+    With `defer_faults`, the faults stay in `settings.reader.faults` for a caller that
+    reads more sections of the same file first (a node reports them all at once)."""
     reader = ConfigReader.open(path)
     node = reader.section("node", required=True)
     http = reader.section("http")
@@ -96,7 +99,8 @@ def load_settings(
         metrics_token=_metrics_token(http),
     )
     _check_references(settings, reader)
-    reader.faults.raise_if_any()
+    if not defer_faults:
+        reader.faults.raise_if_any()
     return settings
 
 

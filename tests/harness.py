@@ -67,6 +67,9 @@ class LocalCluster:
     # Every region open round the clock: a test about something else must not depend
     # on the hour it runs at (regions-3 closes Europe at 22:00 Paris time).
     always_open: bool = False
+    # TOML appended to the configuration (a test's own [auth] or [http] keys).
+    extra_toml: str = ""
+    log_level: str = "INFO"
     nodes: list[NodeProcess] = field(default_factory=list)
 
     def config(self) -> Path:
@@ -79,7 +82,7 @@ class LocalCluster:
             "[routing]\n", f"[routing]\nheartbeat_ttl_s = {self.heartbeat_ttl_s}\n", 1
         )
         path = self.workdir / "cluster.toml"
-        path.write_text(text)
+        path.write_text(text + self.extra_toml)
         return path
 
     def start(self, members: list[tuple[str, str]], timeout_s: float = 30.0) -> None:
@@ -92,6 +95,8 @@ class LocalCluster:
                         sys.executable,
                         "-m",
                         "switchboard.cli",
+                        "--log-level",
+                        self.log_level,
                         "serve",
                         "--config",
                         str(config),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -43,8 +44,9 @@ _SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
 
 
 def redact(path_qs: str) -> str:
-    """A request target with its token query values hidden."""
-    return _SECRET_QUERY.sub(r"\1[redacted]", path_qs)
+    """A request target with its token query values hidden, then percent-decoded so that
+    the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
+    return unquote(_SECRET_QUERY.sub(r"\1[redacted]", path_qs))
 
 
 class AccessLogger(AbstractAccessLogger):

@@ -134,12 +134,12 @@ async def redis_outage(request: web.Request, handler: Handler) -> web.StreamResp
     """Redis unreachable: answer 503 with Retry-After; the node itself stays up."""
     try:
         return await handler(request)
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as failure:
-        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, failure)
-        return error(
-            503, "unavailable", "the state store is unreachable; retry", **{"Retry-After": "2"}
-        )
     except redis.exceptions.BusyLoadingError:
         return error(
             503, "unavailable", "the state store is loading; retry", **{"Retry-After": "2"}
+        )
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as failure:
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, failure)
+        return error(
+            503, "unavailable", "the state store is unreachable; retry", **{"Retry-After": "2"}
         )

@@ -116,9 +116,23 @@ def _operation(
     return answer
 
 
+def _implied(operation: Operation) -> dict[int, str]:
+    """Answers that follow from the operation's shape: who may call it, whether it names
+    a resource in its path, whether it changes state."""
+    implied: dict[int, str] = {}
+    if operation.auth != Auth.PUBLIC:
+        implied[401] = ""
+        implied[403] = ""
+    if "{" in operation.path:
+        implied[404] = ""
+        if operation.method in ("POST", "PUT"):
+            implied[409] = ""
+    return implied
+
+
 def _responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    for status, description in {**_COMMON, **operation.responses}.items():
+    for status, description in {**_COMMON, **_implied(operation), **operation.responses}.items():
         entry: dict[str, Any] = {"description": description or _DEFAULT.get(status, "")}
         if status >= 400:
             entry["content"] = {"application/json": {"schema": _ERROR}}

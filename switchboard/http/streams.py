@@ -62,7 +62,10 @@ async def pump(
                 if ends_session(event, principal, token):
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
                     return
-                await socket.send_json(event)
+                try:
+                    await socket.send_json(event)
+                except ConnectionResetError:  # the client went away mid-send
+                    return
             if principal is not None and loop.time() >= recheck_at:
                 recheck_at = loop.time() + RECHECK_S
                 if await request.app[SESSIONS].principal(token) is None:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,10 @@ class EventSource(Protocol):
 
 
 class EventHub:
-    def __init__(self, source: EventSource) -> None:
+    def __init__(self, source: EventSource, observe: Callable[[Event], None] | None = None) -> None:
+        """`observe` sees every event once, as it arrives (the node's metrics)."""
         self.source = source
+        self.observe = observe
         self._by_user: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_agent: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_node: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
@@ -70,6 +72,8 @@ class EventHub:
         await self.source.publish_event(event)
 
     def deliver(self, event: Event) -> None:
+        if self.observe is not None:
+            self.observe(event)
         targets = set(self._everything)
         user_id = event.get("user_id")
         if user_id:

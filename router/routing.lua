@@ -580,7 +580,7 @@ local function finish(cid, c, state, reason)
   c.state, c.reason, c.ended_at = state, reason or '', now
   record(cid, c)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
-    reason = reason or '', node = c.node or '', queue = c.queue})
+    reason = reason or '', node = c.node or '', queue = c.queue, channel = c.channel})
 end
 
 local function requeue_at_head(cid, c)

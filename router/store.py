@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,12 +162,20 @@ STAT_BUCKET_MS = 300_000
 class RoutingStore:
     """Adapter between plain router objects and the Redis keys the routing function uses."""
 
-    def __init__(self, client: Any, prefix: str = "sb", source: str = SOURCE) -> None:
+    def __init__(
+        self,
+        client: Any,
+        prefix: str = "sb",
+        source: str = SOURCE,
+        observe: Callable[[str, float, str], None] | None = None,
+    ) -> None:
         """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str;
-        `source` the routing Lua (a bench may measure a candidate)."""
+        `source` the routing Lua (a bench may measure a candidate); `observe` is told
+        each routing call's command, latency and status (the node's metrics)."""
         self.client = client
         self.keys = Keys(prefix)
         self.library = RoutingLibrary(source)
+        self.observe = observe
 
     @property
     def prefix(self) -> str:
@@ -177,8 +186,12 @@ class RoutingStore:
     async def run(self, command: str, *args: object, at_ms: int | None = None) -> Reply:
         """One routing decision; `at_ms` lets a replay drive the clock."""
         stamp = now_ms() if at_ms is None else at_ms
+        started = time.perf_counter()
         raw = await self.library.call(self.client, [self.keys.anchor], [command, stamp, *args])
-        return Reply.decode(raw)
+        reply = Reply.decode(raw)
+        if self.observe is not None:
+            self.observe(command, time.perf_counter() - started, reply.status)
+        return reply
 
     def queue(self, pipe: Any, command: str, *args: object, at_ms: int | None = None) -> None:
         """Adds one routing call to a pipeline; `run` must have loaded the library."""

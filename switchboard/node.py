@@ -115,8 +115,9 @@ class Node:
         services = Services.build(self.client, settings)
         self.store, self.router = services.store, services.router
         self.sessions, self.reports = services.sessions, services.reports
+        self.metrics = services.metrics
         await self._publish_configuration()
-        self.hub = EventHub(self.store)
+        self.hub = EventHub(self.store, observe=self.metrics.observe_event)
         await self.hub.start()
         self.chat = ChatLog(self.store, self.translator)
         self.membership = MembershipStore(
@@ -135,6 +136,7 @@ class Node:
             reports=self.reports,
             regions=self.regions,
             hub=self.hub,
+            metrics=self.metrics,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
         )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from router.metrics import Metrics
 from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.service import Router
@@ -28,13 +29,15 @@ class Services:
     router: Router
     sessions: Sessions
     reports: Reports
+    metrics: Metrics
 
     @classmethod
     def build(cls, client: Any, settings: Settings) -> Services:
-        store = RoutingStore(client, settings.redis.key_prefix)
+        metrics = Metrics(settings.node_id)
+        store = RoutingStore(client, settings.redis.key_prefix, observe=metrics.observe_call)
         router = Router(store, settings.queues, node_id=settings.node_id, region=settings.region)
         sessions = Sessions(UserStore(client, settings.redis.key_prefix), store, settings.auth)
-        return cls(store, router, sessions, Reports(RecordStore(store)))
+        return cls(store, router, sessions, Reports(RecordStore(store)), metrics)
 
 
 @contextlib.asynccontextmanager

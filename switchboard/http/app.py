@@ -12,6 +12,7 @@ from regions.service import Regions
 from router.agents import Agents
 from router.contacts import Contacts
 from router.events import EventHub
+from router.metrics import Metrics
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
@@ -25,6 +26,7 @@ from switchboard.http.base import (
     AGENTS,
     CONTACTS,
     HUB,
+    METRICS,
     NODE_ID,
     REGIONS,
     REPORTS,
@@ -32,6 +34,7 @@ from switchboard.http.base import (
     SCRAPE_TOKEN,
     SESSIONS,
     json_errors,
+    measured,
     redis_outage,
 )
 from switchboard.web import wallboard as wallboard_page
@@ -72,10 +75,14 @@ def build_app(
     reports: Reports,
     regions: Regions,
     hub: EventHub,
+    metrics: Metrics,
     node_id: str,
     scrape_token: str = "",
 ) -> web.Application:
-    app = web.Application(middlewares=[redis_outage, json_errors], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[measured, redis_outage, json_errors], client_max_size=MAX_BODY_BYTES
+    )
+    app[METRICS] = metrics
     app[ROUTER] = router
     app[CONTACTS] = contacts
     app[AGENTS] = agents

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from router.errors import (
     UnknownQueue,
 )
 from router.events import EventHub
+from router.metrics import Metrics
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
@@ -48,6 +50,7 @@ HUB = web.AppKey("hub", EventHub)
 REGIONS = web.AppKey("regions", Regions)
 NODE_ID = web.AppKey("node_id", str)
 SCRAPE_TOKEN = web.AppKey("scrape_token", str)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def _json(data: Any) -> str:
@@ -130,6 +133,26 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 @web.middleware
+async def measured(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request by route (the route's pattern, not its ids)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as answer:
+        status = answer.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics = request.app[METRICS]
+        metrics.http_requests.labels(request.method, route, str(status)).inc()
+        metrics.http_seconds.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+@web.middleware
 async def redis_outage(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Redis unreachable: answer 503 with Retry-After; the node itself stays up."""
     try:
@@ -140,6 +163,7 @@ async def redis_outage(request: web.Request, handler: Handler) -> web.StreamResp
         )
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as failure:
         log.warning("%s %s: Redis unavailable: %s", request.method, request.path, failure)
+        request.app[METRICS].redis_errors.labels("http").inc()
         return error(
             503, "unavailable", "the state store is unreachable; retry", **{"Retry-After": "2"}
         )

@@ -5,15 +5,23 @@ from __future__ import annotations
 import secrets
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from router.access import Principal
 from router.errors import Forbidden, Unauthenticated
-from router.metrics import render
 from router.model import Role
 from switchboard.common.clock import now_ms, utc_day_start_ms
 from switchboard.http import openapi
 from switchboard.http.api import API, Auth, optional_principal
-from switchboard.http.base import HUB, NODE_ID, ROUTER, SCRAPE_TOKEN, bearer_token, error
+from switchboard.http.base import (
+    HUB,
+    METRICS,
+    NODE_ID,
+    ROUTER,
+    SCRAPE_TOKEN,
+    bearer_token,
+    error,
+)
 
 
 @API.route("GET", "/healthz", "200 while the process serves HTTP (liveness)")
@@ -65,10 +73,10 @@ async def require_scraper(request: web.Request) -> None:
 )
 async def metrics(request: web.Request) -> web.Response:
     await require_scraper(request)
-    router = request.app[ROUTER]
+    router, metrics = request.app[ROUTER], request.app[METRICS]
     statuses = await router.queue_statuses(utc_day_start_ms())
-    text = render(statuses, await router.list_agents(), now_ms(), request.app[NODE_ID])
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+    metrics.queues.update(statuses, await router.list_agents(), now_ms())
+    return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @API.route("GET", "/api/v1/openapi.json", "This document")

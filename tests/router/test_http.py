@@ -150,3 +150,40 @@ async def test_health_metrics_openapi_queues(http: aiohttp.ClientSession) -> Non
     assert queue["waiting"] == 1 and queue["today"]["offered"] == 1
     regions = await (await http.get("/api/v1/regions", headers=sup)).json()
     assert regions["regions"][0]["region"] == "default"
+
+
+async def test_metrics_parse_and_count_a_chat(node: Node, http: aiohttp.ClientSession) -> None:
+    """After one chat, /metrics (read with prometheus_client's own parser) counts it: the
+    routing calls and their latency, the offer by step, the contact by outcome, the HTTP
+    requests by route, next to the queue gauges and the process metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    ana = await login(http, "ana", "ana-secret-1")
+    await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+    created = await new_chat(http, queue="booking", customer="m-1")
+    contact_id = created["contact_id"]
+    await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
+    await http.post(f"/api/v1/contacts/{contact_id}/complete", headers=ana)
+    await asyncio.sleep(0.2)  # the events of the offer and the end reach the hub
+    sup = await login(http, "sup", "sup-secret-1")
+    text = await (await http.get("/metrics", headers=sup)).text()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("switchboard_routing_calls_total", command="create", outcome="offered") == 1
+    assert value("switchboard_routing_calls_total", command="complete", outcome="completed") == 1
+    assert value("switchboard_routing_call_seconds_count", command="accept") == 1
+    assert value("switchboard_offers_total", queue="booking", step="exact") == 1
+    ended = {"queue": "booking", "channel": "chat", "outcome": "completed"}
+    assert value("switchboard_contacts_ended_total", **ended) == 1
+    route = {"method": "POST", "route": "/api/v1/contacts", "status": "201"}
+    assert value("switchboard_http_requests_total", **route) == 1
+    assert value("switchboard_queue_answered_today", queue="booking", node="node-1") == 1
+    assert value("switchboard_agents", region="default", state="wrap_up") == 1
+    assert value("process_resident_memory_bytes") > 0

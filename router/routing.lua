@@ -859,6 +859,25 @@ function commands.upsert_agent(argv)
   return reply('ok')
 end
 
+-- args: agent. Removes an agent who holds no contact (an agent with load or offers is
+-- refused: its contacts must end or move first).
+function commands.remove_agent(argv)
+  local aid = argv[3]
+  local akey = P .. 'agent:' .. aid
+  local a = hgetall(akey)
+  if not a then return reply('unknown_agent') end
+  if num(a.load_voice, 0) + num(a.load_chat, 0) + num(a.offers, 0) > 0 then
+    return reply('busy', {state = 'holding contacts'})
+  end
+  unindex(aid, a)
+  redis.call('DEL', akey)
+  redis.call('SREM', P .. 'agents', aid)
+  redis.call('ZREM', P .. 'offered', aid)
+  redis.call('ZREM', P .. 'wrapups', aid)
+  publish({type = 'state', agent_id = aid, presence = 'offline', reason = 'removed'})
+  return reply('removed')
+end
+
 -- args: dead node, heir node. Chats and callbacks created on the dead node move to the
 -- heir; voice calls whose media died with it fail (node_lost). Chats held by agents
 -- whose session was on the dead node return to the head of their queue, and those

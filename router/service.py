@@ -80,8 +80,38 @@ class Router:
         self.region = region
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
-        await self.store.publish_queues(list(self.queues.values()))
+        """Write this node's configured queues where every node and the routing function
+        read them (a queue an admin changed over HTTP keeps the admin's version), then
+        take up every queue the deployment has."""
+        stored = await self.store.queue_definitions()
+        mine = [q for q in self.queues.values() if stored.get(q.name, (q, "file"))[1] != "admin"]
+        await self.store.save_queue_definitions(mine, "file")
+        await self.store.publish_queues(mine)
         await self.store.publish_regions([*regions, self.region])
+        await self.reload_queues()
+
+    async def reload_queues(self) -> None:
+        """The queues as the deployment now defines them (after an admin's change)."""
+        stored = await self.store.queue_definitions()
+        if stored:
+            self.queues = {name: config for name, (config, _) in sorted(stored.items())}
+
+    async def define_queue(self, queue: QueueConfig) -> None:
+        """Create or change a queue for every node (an admin's change, kept as such)."""
+        await self.store.save_queue_definitions([queue], "admin")
+        await self.store.publish_queues([queue])
+        self.queues[queue.name] = queue
+
+    async def remove_queue(self, name: str) -> None:
+        """Remove a queue nobody waits in (RoutingError otherwise)."""
+        if name not in self.queues:
+            raise UnknownQueue(name)
+        if (await self.store.queue_depths([name]))[name]:
+            raise RoutingError(f"queue {name} has waiting contacts; move them first")
+        if any(q.overflow_queue == name for q in self.queues.values() if q.name != name):
+            raise RoutingError(f"queue {name} is another queue's overflow queue")
+        await self.store.remove_queue(name)
+        self.queues.pop(name, None)
 
     # -- contacts -----------------------------------------------------------------
 
@@ -190,6 +220,11 @@ class Router:
 
     async def upsert_agent(self, agent: Agent) -> None:
         await self.store.upsert_agent(agent)
+
+    async def remove_agent(self, agent_id: str) -> None:
+        """Remove an agent who holds no contact (RoutingError otherwise)."""
+        await self.store.set_presence(agent_id, Presence.OFFLINE, "removed")
+        await self.store.remove_agent(agent_id)
 
     async def import_agents(self, agents: Sequence[Agent], regions: Sequence[str]) -> None:
         """The planners' roster: every agent created or updated, state kept."""

@@ -17,7 +17,8 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from router.model import (
     NewContact,
     Presence,
     QueueConfig,
+    Strategy,
 )
 from switchboard.common.clock import now_ms
 
@@ -100,6 +102,7 @@ class Keys:
         self.config_version = f"{self.tag}config_version"
         self.queues = f"{self.tag}queues"
         self.queue_skills = f"{self.tag}queue_skills"
+        self.queue_definitions = f"{self.tag}queue_defs"
 
     def contact(self, contact_id: str) -> str:
         return f"{self.tag}contact:{contact_id}"
@@ -149,7 +152,14 @@ class Reply:
             raise UnknownAgent(subject)
         if self.status == "unknown_queue":
             raise UnknownQueue(subject)
-        if self.status in ("not_offered", "not_connected", "already", "not_yours", "exists"):
+        if self.status in (
+            "not_offered",
+            "not_connected",
+            "already",
+            "not_yours",
+            "exists",
+            "busy",
+        ):
             state = self.fields.get("state") or self.status
             raise RoutingError(f"cannot {action} contact {subject}: it is {state}")
         return self
@@ -228,6 +238,37 @@ class RoutingStore:
         pipe.set(self.keys.config_version, uuid.uuid4().hex)
         await pipe.execute()
 
+    async def save_queue_definitions(self, queues: Sequence[QueueConfig], source: str) -> None:
+        """Keep each queue's whole configuration, and where it came from ('file' or
+        'admin'), so that every node can load the queues an admin changed."""
+        if queues:
+            await self.client.hset(
+                self.keys.queue_definitions,
+                mapping={
+                    queue.name: json.dumps({**_queue_fields(queue), "source": source})
+                    for queue in queues
+                },
+            )
+
+    async def queue_definitions(self) -> dict[str, tuple[QueueConfig, str]]:
+        """Every kept queue configuration with its source."""
+        raw = await self.client.hgetall(self.keys.queue_definitions)
+        definitions = {}
+        for name, text in raw.items():
+            fields = json.loads(text)
+            source = fields.pop("source", "file")
+            definitions[name] = (_queue_config(fields), source)
+        return definitions
+
+    async def remove_queue(self, name: str) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hdel(self.keys.queue_definitions, name)
+        pipe.delete(self.keys.queue_config(name))
+        pipe.srem(self.keys.queues, name)
+        pipe.hdel(self.keys.queue_skills, name)
+        pipe.set(self.keys.config_version, uuid.uuid4().hex)
+        await pipe.execute()
+
     async def publish_regions(self, regions: Sequence[str]) -> None:
         if regions:
             await self.client.sadd(self.keys.regions, *regions)
@@ -277,6 +318,13 @@ class RoutingStore:
         """Returns how many offers the change produced; raises UnknownAgent."""
         reply = await self.run("presence", agent_id, presence.value, reason, at_ms=at_ms)
         return reply.check(agent_id, "change").number("offers")
+
+    async def remove_agent(self, agent_id: str) -> None:
+        """Raises UnknownAgent, or RoutingError while the agent holds contacts."""
+        reply = await self.run("remove_agent", agent_id)
+        if reply.status == "busy":
+            raise RoutingError(f"agent {agent_id} holds contacts; end or move them first")
+        reply.check(agent_id, "remove")
 
     async def get_agent(self, agent_id: str) -> Agent | None:
         fields = await self.client.hgetall(self.keys.agent(agent_id))
@@ -461,6 +509,21 @@ class RoutingStore:
             yield events()
         finally:
             await pubsub.aclose()
+
+
+def _queue_fields(queue: QueueConfig) -> dict[str, Any]:
+    fields = asdict(queue)
+    fields["strategy"] = queue.strategy.value
+    fields["fallback_languages"] = list(queue.fallback_languages)
+    return fields
+
+
+def _queue_config(fields: dict[str, Any]) -> QueueConfig:
+    known = {f.name for f in dataclass_fields(QueueConfig)}
+    values = {k: v for k, v in fields.items() if k in known}
+    values["strategy"] = Strategy(values.get("strategy", Strategy.LONGEST_IDLE.value))
+    values["fallback_languages"] = tuple(values.get("fallback_languages", ()))
+    return QueueConfig(**values)
 
 
 def _int(value: str | None) -> int:

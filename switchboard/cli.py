@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from switchboard.common.errors import InputError
+from switchboard.logs import FORMATS, configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -53,7 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Multi-region contact-center routing and telephony."
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="default INFO",
+    )
+    parser.add_argument(
+        "--log-format", default="text", choices=FORMATS, help="text (default) or json lines"
+    )
     registry = CommandRegistry(parser)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(registry)
@@ -63,13 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from router.reports.privacy import install_log_masking
-
-    install_log_masking()
+    configure_logging(args.log_level, args.log_format)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from regions.service import Regions
 from regions.store import MembershipStore
+from router.admin import Administration
 from router.agents import Agents
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
@@ -128,6 +129,7 @@ class Node:
         )
         self.contacts = Contacts(self.router, self.chat, self.reports, self.hub, self.regions.place)
         self.agents = Agents(self.router, self.sessions, self.reports)
+        self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
         app = build_app(
             router=self.router,
             contacts=self.contacts,
@@ -137,6 +139,7 @@ class Node:
             regions=self.regions,
             hub=self.hub,
             metrics=self.metrics,
+            admin=self.admin,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
         )
@@ -163,6 +166,7 @@ class Node:
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
             asyncio.create_task(self._publish_translation_pairs()),
+            asyncio.create_task(self._follow_configuration()),
         ]
         if self.privacy.retention_days:
             self.tasks.append(
@@ -196,6 +200,18 @@ class Node:
                 log.warning("could not publish translation pairs: %s", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), TRANSLATION_PAIRS_REFRESH_S)
+
+    async def _follow_configuration(self) -> None:
+        """Take up an admin's change of the queues, made on any node, at once."""
+        assert self.hub is not None
+        async with self.hub.listen() as events:
+            while not self.stop_event.is_set():
+                event = await events.get()
+                if event.get("type") == "config_changed" and event.get("what") == "queues":
+                    try:
+                        await self.router.reload_queues()
+                    except Exception as failure:  # Redis down: the next change retries
+                        log.warning("could not reload the queues: %s", failure)
 
     async def _load(self) -> dict[str, Any]:
         agents = await self.router.list_agents()

@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from regions.service import Regions
+from router.admin import Administration
 from router.agents import Agents
 from router.contacts import Contacts
 from router.events import EventHub
@@ -23,6 +24,7 @@ from switchboard.http import health as health_api
 from switchboard.http import regions as regions_api
 from switchboard.http.api import API
 from switchboard.http.base import (
+    ADMIN,
     AGENTS,
     CONTACTS,
     HUB,
@@ -76,6 +78,7 @@ def build_app(
     regions: Regions,
     hub: EventHub,
     metrics: Metrics,
+    admin: Administration,
     node_id: str,
     scrape_token: str = "",
 ) -> web.Application:
@@ -83,6 +86,7 @@ def build_app(
         middlewares=[measured, redis_outage, json_errors], client_max_size=MAX_BODY_BYTES
     )
     app[METRICS] = metrics
+    app[ADMIN] = admin
     app[ROUTER] = router
     app[CONTACTS] = contacts
     app[AGENTS] = agents

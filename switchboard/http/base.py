@@ -18,6 +18,7 @@ import redis.exceptions
 from aiohttp import web
 
 from regions.service import Regions
+from router.admin import Administration
 from router.agents import Agents
 from router.contacts import Contacts
 from router.errors import (
@@ -51,6 +52,7 @@ REGIONS = web.AppKey("regions", Regions)
 NODE_ID = web.AppKey("node_id", str)
 SCRAPE_TOKEN = web.AppKey("scrape_token", str)
 METRICS = web.AppKey("metrics", Metrics)
+ADMIN = web.AppKey("admin", Administration)
 
 
 def _json(data: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from router.model import Presence
+from router.model import Presence, Role, Strategy
 
 
 def _valid_unicode(value: str) -> str:
@@ -122,3 +122,43 @@ class SnapshotStream(BaseModel):
 
 class AuditQuery(BaseModel):
     last: int = Field(default=100, ge=1, le=10_000)
+
+
+Seconds = Annotated[float, AfterValidator(_finite), Field(ge=0, le=86_400)]
+
+
+class QueueDefinition(Strict):
+    """A queue as an admin defines it (the fields of `[[queues]]` but its name)."""
+
+    skill: Name | None = None
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    priority: int = Field(default=1, ge=0, le=100)
+    answer_within_s: Seconds = 20.0
+    service_level_target: float = Field(default=0.8, ge=0, le=1)
+    wrap_up_s: Seconds = 10.0
+    ring_s: float = Field(default=15.0, ge=1, le=600)
+    min_proficiency: int = Field(default=1, ge=1, le=5)
+    fallback_languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=30)
+    relax_language_after_s: Seconds | None = 60.0
+    relax_region_after_s: Seconds | None = 120.0
+    relax_proficiency_after_s: Seconds | None = 180.0
+    relax_translation_after_s: Seconds | None = None
+    max_wait_s: Seconds | None = None
+    overflow_queue: Name | None = None
+    priority_weight_s: Seconds = 60.0
+    overflow_region_ewt_s: Seconds | None = None
+    placement_ewt_s: Seconds | None = None
+
+
+class AgentDefinition(Strict):
+    region: Name
+    skills: dict[Name, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
+    languages: list[Language] = Field(min_length=1, max_length=30)
+    capacity: Channels | None = None
+
+
+class UserDefinition(Strict):
+    role: Role
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+    queues: list[Name] = Field(default_factory=list, max_length=200)
+    regions: list[Name] = Field(default_factory=list, max_length=50)

@@ -151,3 +151,6 @@ class Forecast:
     peaks: list[Peak] = field(default_factory=list)
     alert_probability: float = 0.3  # P(exceed) at which a peak of a later day is flagged
     alert_probability_today: float = 0.3  # the same for the rest of a partial day
+    notes: list[str] = field(default_factory=list)  # holidays inferred or not forecast
+    closed_days: list[datetime] = field(default_factory=list)  # local midnights
+    choice: dict[str, object] = field(default_factory=dict)  # model choice per queue

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class Report:
     holidays: str = ""
     closed_days: int = 0
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         a, f = self.week.cat("actual"), self.week.cat("forecast")
         ia, ifc = self.intraday.cat("actual"), self.intraday.cat("forecast")
         low, high = self.week.cat("low"), self.week.cat("high")

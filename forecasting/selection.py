@@ -31,7 +31,7 @@ from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray
 IntArray = np.ndarray
 
 MAX_ORIGINS = 12
-MIN_TRAIN_DAYS = 14
+MIN_TRAIN_DAYS = 7
 WEEKDAY_GRID = (4.0, 12.0)
 SMOOTH_GRID = (0.0, 10.0, 20.0, 40.0, 80.0)
 # (level half-life in days, Theta drift, weight of that recent level against the long-run)
@@ -200,17 +200,18 @@ def _choose_model(
     params = [
         _params(settings[rules.one_standard_error(by_day[:, :, q], order)]) for q in range(q_count)
     ]
-    parts = []
-    for origin in origins:
-        target = np.arange(origin, min(origin + 7, data.shape[1]))
-        wd = weekdays[target]
-        mean = np.zeros((q_count, target.size, data.shape[2]))
-        for q, p in enumerate(params):
+
+    def forecast(origin: int, chosen: list[Params]) -> FloatArray:
+        size = min(origin + 7, data.shape[1]) - origin
+        mean = np.zeros((q_count, size, data.shape[2]))
+        for q, p in enumerate(chosen):
             hw = p.weekday_half_life_weeks
             daily = levels[origin, hw][p.level_half_life_days, p.theta, p.recent_weight]
             mean[q] = daily[q][:, None] * shapes_of[origin, hw, p.smooth_min][q]
-        parts.append(mean)
-    return params, np.concatenate(parts, axis=1)
+        return mean
+
+    chosen = np.concatenate([forecast(origin, params) for origin in origins], axis=1)
+    return params, chosen
 
 
 def _simplicity(setting: Setting) -> tuple[bool, bool, float, float, float]:

@@ -415,12 +415,14 @@ def _intraday_exceedance(
 
 def _alert_probability(prob: FloatArray, is_peak: BoolArray, target_recall: float) -> float:
     """The highest exceedance probability at which alerts still catch `target_recall` of the
-    held-out peaks (a planner's policy: rather a false alarm than a missed peak): the
-    probability of the peak ranked ⌈target_recall × peaks⌉-th."""
+    held-out peaks (a planner's policy: rather a false alarm than a missed peak), aiming one
+    binomial standard error above the target so that recall on new days stays at or above
+    it: the probability of the peak ranked ⌈(target + se) × peaks⌉-th."""
     caught = np.sort(prob[is_peak])[::-1]
     if caught.size < MIN_CALIBRATION_PEAKS:
         return DEFAULT_ALERT_PROBABILITY
-    rank = int(np.ceil(target_recall * caught.size)) - 1
+    aim = min(1.0, target_recall + np.sqrt(target_recall * (1 - target_recall) / caught.size))
+    rank = int(np.ceil(aim * caught.size)) - 1
     return float(max(caught[rank], MIN_ALERT_PROBABILITY))
 
 

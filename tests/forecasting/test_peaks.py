@@ -5,19 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
 from forecasting import backtest, files, intraday, selection, service, synthetic
 
 
 def test_the_cut_is_the_probability_of_the_peak_that_completes_the_target_recall() -> None:
-    prob = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.6, 0.6])
-    is_peak = np.array([True] * 10 + [False, False])
+    peaks = np.linspace(1.0, 0.01, 100)  # held-out peaks' P(exceed), highest first
+    prob = np.concatenate([peaks, [0.5, 0.5]])
+    is_peak = np.arange(102) < 100
     cut = selection._alert_probability(prob, is_peak, 0.9)
-    assert cut == 0.1  # the 9th of 10 peaks by probability
-    assert (prob[is_peak] >= cut).mean() >= 0.9
-    assert (prob[is_peak] >= cut + 1e-9).mean() < 0.9  # any higher cut misses the target
+    # aims one binomial standard error above 90 %: sqrt(0.9 * 0.1 / 100) = 0.03
+    assert cut == pytest.approx(peaks[92])  # the 93rd of 100 peaks by probability
+    assert (prob[is_peak] >= cut).mean() == pytest.approx(0.93)
+    assert (prob[is_peak] >= cut + 1e-9).mean() < 0.93  # any higher cut misses the aim
     # too few held-out peaks to learn from: the default
-    few = selection._alert_probability(prob, np.arange(12) < 3, 0.9)
+    few = selection._alert_probability(prob, np.arange(102) < 3, 0.9)
     assert few == selection.DEFAULT_ALERT_PROBABILITY
 
 

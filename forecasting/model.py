@@ -129,7 +129,7 @@ class Peak:
     """An interval likely to exceed the threshold, known `lead` ahead of it.
 
     `probability` is the model's P(contacts > threshold); an alert is raised when it
-    reaches the alert probability calibrated on held-out weeks (see estimator): one for
+    reaches the alert probability calibrated on held-out weeks (see selection): one for
     the rest of today after an intraday update, one for later days."""
 
     interval_start: datetime  # local

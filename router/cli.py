@@ -94,10 +94,7 @@ def add_user(args: argparse.Namespace) -> int:
 
 def export_history(args: argparse.Namespace) -> int:
     settings: Settings = load_settings(args.config)
-    try:
-        interval_s = duration_s(args.interval)
-    except ValueError as failure:
-        raise InputError(f"--interval: {failure}") from None
+    interval_s = duration_s(args.interval, "--interval")
 
     async def read() -> list[dict[str, str]]:
         async with services_for_command(settings) as services:

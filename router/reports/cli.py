@@ -105,11 +105,8 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
     for name in by:
         if name not in DIMENSIONS:
             raise InputError(f"--by: expected some of {','.join(DIMENSIONS)}, found {name!r}")
-    try:
-        interval_s = duration_s(args.interval)
-        window_s = duration_s(args.repeat_window)
-    except ValueError as failure:
-        raise InputError(f"--interval/--repeat-window: {failure}") from None
+    interval_s = duration_s(args.interval, "--interval")
+    window_s = duration_s(args.repeat_window, "--repeat-window")
     if interval_s <= 0 or 86_400 % interval_s:
         raise InputError(f"--interval: expected a divisor of a day, found {args.interval!r}")
     start = parse_bound(args.start, zone, "--from")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from switchboard.common.errors import InputError
+
 _UNIT_S = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "min": 60, "s": 1}
 _ORDER = ("w", "d", "h", "m", "s")
 _PART = re.compile(r"(\d+(?:\.\d+)?)(min|[wdhms])")
@@ -33,9 +35,17 @@ def parse_duration(text: str, *, positive: bool = False) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def duration_s(text: str) -> int:
+def duration_arg(text: str, where: str, *, positive: bool = True) -> timedelta:
+    """A duration given as a flag or file field: InputError naming `where` otherwise."""
+    try:
+        return parse_duration(text, positive=positive)
+    except ValueError as failure:
+        raise InputError(f"{where}: {failure}") from None
+
+
+def duration_s(text: str, where: str) -> int:
     """A positive duration in whole seconds, as interval and window flags take it."""
-    return int(parse_duration(text, positive=True).total_seconds())
+    return int(duration_arg(text, where).total_seconds())
 
 
 def _compact(value: str) -> float | None:

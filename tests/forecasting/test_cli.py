@@ -96,7 +96,7 @@ def test_forecast_writes_the_contract(
 
 
 def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    noisy = synthetic.generate(days=35, width_min=60, day_sd=0.15, seed=5)
+    noisy = synthetic.generate(days=49, width_min=60, day_sd=0.04, seed=5)
     path = tmp_path / "history.csv"
     files.write_history(path, noisy.rows)
     png = tmp_path / "week.png"

@@ -1,4 +1,9 @@
-"""Translation through tiny Argos models built on the fly and installed with the real API."""
+"""Translation through tiny Argos models built on the fly and installed with the real API.
+
+These translators use Argos alone (`ARGOS_ONLY`), so that the Apertium pairs a machine
+may have installed do not change what the tests see; tests/i18n/test_apertium.py covers
+Apertium and the choice between the two.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from i18n.translation import Translator, check_model_file, install_model, installed_models
+from i18n.translation import check_model_file, install_model, installed_models
 from switchboard.errors import InputError
 from tests.i18n.tiny_model import WORDS, target_characters
+from tests.i18n.translators import argos_translator as Translator
 
 
 def test_installed_models_are_listed(packages_dir: Path):
@@ -95,8 +101,16 @@ def test_install_reports_unusable_files(tmp_path: Path, model_files: dict):
         for item in src.infolist():
             if "/minisbd/" not in item.filename:
                 dst.writestr(item, src.read(item.filename))
-    with pytest.raises(InputError, match="no sentence splitter"):
+    with pytest.raises(InputError, match=r"no MiniSBD sentence splitter \(minisbd/\*\.onnx\):"):
         check_model_file(stripped)
+    # One with stanza's splitter only needs stanza and torch, which are not installed.
+    stanza = tmp_path / "stanza.argosmodel"
+    with zipfile.ZipFile(stripped) as src, zipfile.ZipFile(stanza, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("translate-en_es/stanza/en/tokenize/combined.pt", b"")
+    with pytest.raises(InputError, match=r"it has stanza/, which needs torch"):
+        install_model(stanza, tmp_path / "pk")
 
     broken = tmp_path / "broken.argosmodel"
     with zipfile.ZipFile(broken, "w") as dst:

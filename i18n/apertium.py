@@ -15,6 +15,7 @@ give the codes the rest of Switchboard uses (`es`, `en`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -118,10 +119,8 @@ def _stop_running(holder: list[subprocess.Popen[bytes] | None]) -> None:
                 process.stdin.close()
             process.wait(timeout=2)
         except (OSError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait()
     if process.stdout:
         process.stdout.close()
@@ -136,7 +135,8 @@ class ApertiumPipeline:
         self._lock = threading.Lock()
         # The running process, in a list the finalizer shares (it must not hold `self`).
         self._process: list[subprocess.Popen[bytes] | None] = [None]
-        self._stderr = tempfile.TemporaryFile()
+        # The programs' messages, read when the pipeline fails; kept as long as the pipeline.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         weakref.finalize(self, _stop_running, self._process)
         self.starts = 0
 

@@ -41,7 +41,7 @@ class TranslationSettings:
 
 
 def read_translation_settings(path: Path) -> TranslationSettings:
-    """The `[translation]` section of a file (defaults when it has none); ConfigError lists faults."""
+    """The `[translation]` section of a file (defaults without one); ConfigError lists faults."""
     reader = ConfigReader.open(path)
     section = reader.section("translation")
     engines = tuple(section.strings("engines", list(ENGINES)) or ())

@@ -118,7 +118,8 @@ def test_argos_first_apertium_where_argos_has_no_model(tmp_path: Path, model_fil
         assert translator.direct()[("en", "es")] == "apertium"
         back = translator.translate("I need help with my account.", "en", "es")
         assert back.engine == "apertium" and back.text == "Necesito ayuda con mi cuenta."
-        assert translator.translate("hola mi maleta", "es", "en").engine == "argos"
+        mine = translator.translate("hola mi maleta", "es", "en")
+        assert (mine.engine, mine.text) == ("argos", "hello my bag")
     finally:
         translator.close()
 
@@ -135,7 +136,8 @@ def test_a_pair_pinned_to_apertium(tmp_path: Path, model_files: dict):
         # es→ja: Apertium to English, then the Argos en→ja model.
         assert translator.route("es", "ja") == [("es", "en", "apertium"), ("en", "ja", "argos")]
         pivot = translator.translate("Necesito ayuda.", "es", "ja")
-        assert pivot.translated and pivot.engine == "apertium+argos"
+        # "I need help." from Apertium; the tiny en→ja model knows "help" and copies the rest.
+        assert (pivot.engine, pivot.text) == ("apertium+argos", "I need たすけて.")
     finally:
         translator.close()
 

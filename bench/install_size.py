@@ -3,7 +3,9 @@
     .venv/bin/python bench/install_size.py [--dev] [--skip-venv] [--skip-download]
 
 venv       a fresh venv in a temporary directory, `pip install .` (the runtime
-           dependencies; `--dev` adds the dev extras), measured with its files' sizes.
+           dependencies; `--dev` adds the dev extras), measured with its files' sizes;
+           per distribution too, and the share only translation needs (argos-translate-lt
+           and what it alone pulls in).
            This install uses the machine's pip configuration (local wheel caches), which
            changes where files come from, not which files.
 download   what a new user's `pip install .` fetches from a plain index: the resolution
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -54,18 +57,80 @@ def fresh_venv(where: Path, python: str) -> Path:
     return where / "bin" / "python"
 
 
-def venv_size(python: str, dev: bool) -> tuple[float, int]:
-    """(MB on disk, packages) of a fresh venv with the project installed."""
+# Run inside the new venv: each distribution's installed bytes and its requirements.
+_SIZES = """
+import json
+from importlib import metadata
+from packaging.requirements import Requirement
+out = {}
+for dist in metadata.distributions():
+    files = [f.locate() for f in dist.files or []]
+    size = sum(p.stat().st_size for p in files if p.is_file())
+    needs = []
+    for text in dist.requires or []:
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            needs.append(req.name)
+    out[dist.metadata["Name"]] = {"bytes": size, "needs": needs}
+print(json.dumps(out))
+"""
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _closure(roots: list[str], needs: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = [_key(r) for r in roots]
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in needs:
+            seen.add(name)
+            todo.extend(_key(n) for n in needs[name])
+    return seen
+
+
+def _source_copy(dest: Path) -> Path:
+    """The project's files without build leftovers: pip builds a local tree in place."""
+    skip = shutil.ignore_patterns(
+        ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", ".*_cache"
+    )
+    shutil.copytree(ROOT, dest, ignore=skip)
+    return dest
+
+
+def venv_size(python: str, dev: bool) -> dict[str, object]:
+    """Size of a fresh venv with the project installed, by distribution too."""
     with tempfile.TemporaryDirectory(prefix="switchboard-size-") as tmp:
         venv = Path(tmp) / "venv"
-        pip = [str(fresh_venv(venv, python)), "-m", "pip"]
-        target = f"{ROOT}[dev]" if dev else str(ROOT)
+        venv_python = str(fresh_venv(venv, python))
+        pip = [venv_python, "-m", "pip"]
+        source = _source_copy(Path(tmp) / "src")
         subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "install", "--quiet", target], check=True)
-        listed = subprocess.run(
-            [*pip, "list", "--format", "json"], check=True, capture_output=True, text=True
+        subprocess.run(
+            [*pip, "install", "--quiet", f"{source}[dev]" if dev else str(source)], check=True
         )
-        return tree_mb(venv), len(json.loads(listed.stdout))
+        sizes = json.loads(
+            subprocess.run(
+                [venv_python, "-c", _SIZES], check=True, capture_output=True, text=True
+            ).stdout
+        )
+        total = tree_mb(venv)
+    by_name = {_key(name): info for name, info in sizes.items()}
+    needs = {name: info["needs"] for name, info in by_name.items()}
+    top = by_name["switchboard"]["needs"]
+    translation = _closure(["argos-translate-lt"], needs)
+    others = _closure([n for n in top if _key(n) != "argos-translate-lt"], needs)
+    only_translation = translation - others
+    largest = sorted(by_name.items(), key=lambda item: -item[1]["bytes"])[:12]
+    return {
+        "venv_mb": round(total),
+        "venv_packages": len(by_name),
+        "translation_only_mb": round(sum(by_name[n]["bytes"] for n in only_translation) / MB),
+        "translation_only_packages": sorted(only_translation),
+        "largest_packages_mb": {name: round(info["bytes"] / MB) for name, info in largest},
+    }
 
 
 def plain_download(python: str) -> tuple[float, list[tuple[str, float]]]:
@@ -104,11 +169,14 @@ def main() -> int:
 
     figures: dict[str, object] = {}
     if not args.skip_venv:
-        size, packages = venv_size(args.python, args.dev)
+        venv = venv_size(args.python, args.dev)
         what = "with dev extras" if args.dev else "runtime"
-        print(f"fresh venv ({what}): {size:.0f} MB, {packages} packages")
-        figures.update(venv_mb=round(size), venv_packages=packages, venv_dev=args.dev)
-        figures["venv_target_met"] = size <= VENV_TARGET_MB
+        print(f"fresh venv ({what}): {venv['venv_mb']} MB, {venv['venv_packages']} packages")
+        print(f"  of which only translation needs: {venv['translation_only_mb']} MB")
+        for name, size in venv["largest_packages_mb"].items():  # type: ignore[attr-defined]
+            print(f"  {size:5d} MB  {name}")
+        figures.update(venv, venv_dev=args.dev)
+        figures["venv_target_met"] = venv["venv_mb"] <= VENV_TARGET_MB  # type: ignore[operator]
     if not args.skip_download:
         total, files = plain_download(args.python)
         print(f"plain index download: {total:.0f} MB in {len(files)} files; largest:")

@@ -156,22 +156,30 @@ class ApertiumPipeline:
         return process
 
     def _exchange(self, process: subprocess.Popen[bytes], data: bytes) -> bytes:
+        """Send one message and read its translation up to the NUL, both at once: a long
+        message must not fill the output pipe while its end is still being written."""
         assert process.stdin is not None and process.stdout is not None
-        process.stdin.write(data + b"\0")
-        process.stdin.flush()
+        pending = data + b"\0"
+        fd_in, fd_out = process.stdin.fileno(), process.stdout.fileno()
         deadline = time.monotonic() + self.timeout_s
         chunks: list[bytes] = []
-        fd = process.stdout.fileno()
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError(f"apertium {self.mode.name}: no answer in {self.timeout_s} s")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise RuntimeError(f"apertium {self.mode.name} ended: {self._last_error()}")
-            chunks.append(chunk)
-            if chunk.endswith(b"\0"):
-                return b"".join(chunks)[:-1]
+            writers = [fd_in] if pending else []
+            readable, writable, _ = select.select([fd_out], writers, [], max(left, 0))
+            if left <= 0 or not (readable or writable):
+                raise TimeoutError(f"apertium {self.mode.name}: stalled for {self.timeout_s} s")
+            deadline = time.monotonic() + self.timeout_s  # a stall is a lack of progress
+            if writable:  # PIPE_BUF bytes never block once select says writable
+                written = os.write(fd_in, pending[: select.PIPE_BUF])
+                pending = pending[written:]
+            if readable:
+                chunk = os.read(fd_out, 65536)
+                if not chunk:
+                    raise RuntimeError(f"apertium {self.mode.name} ended: {self._last_error()}")
+                chunks.append(chunk)
+                if chunk.endswith(b"\0"):
+                    return b"".join(chunks)[:-1]
 
     def _last_error(self) -> str:
         self._stderr.seek(0)

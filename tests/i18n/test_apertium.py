@@ -81,6 +81,14 @@ def test_one_pipeline_serves_every_message_and_ends_on_close():
         os.killpg(pid, 0)
 
 
+def test_a_long_message_does_not_block_the_pipeline(engine):
+    """600 KB: writing it all before reading hung forever (every pipe of the chain full);
+    writing and reading interleave, and only a stall, not a long text, times out."""
+    text = "Necesito ayuda con mi cuenta. " * 20_000
+    translated = engine.translate(text, "es", "en")
+    assert translated.count("I need help with my account.") == 20_000
+
+
 def test_a_dead_pipeline_is_started_again():
     mode = next(m for m in installed_modes() if m.name == "eng-spa")
     pipeline = ApertiumPipeline(mode)

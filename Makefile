@@ -10,7 +10,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Packages a venv made before argos-translate-lt may hold: `argostranslate` owns the same
+# module (installing over it, or removing it after, breaks that module) and brought torch
+# and stanza (1.5 GB). Such a venv is made anew rather than patched.
+REPLACED := argostranslate torch stanza
+
 $(STAMP): pyproject.toml | $(BIN)/python
+	@if $(BIN)/pip show --quiet $(REPLACED) >/dev/null 2>&1; then \
+	  echo "$(VENV) holds one of $(REPLACED) (replaced by argos-translate-lt): making it anew"; \
+	  rm -rf $(VENV) && $(MAKE) --no-print-directory $(BIN)/python; \
+	fi
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -159,3 +159,6 @@ class NewContact:
     placement: str = ""
     # Agents of every region may take it from the start (home region's EWT too long).
     open_regions: bool = False
+    # Offered to this agent only, for this long, before anyone else (a case's owner).
+    preferred_agent: str = ""
+    prefer_s: float = 0.0

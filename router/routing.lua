@@ -212,6 +212,22 @@ local function reached(q, field, waited)
   return after ~= nil and waited >= after * 1000
 end
 
+-- A contact may wait for one agent first (a transfer to a named agent, a case's owner):
+-- until prefer_until only that agent may take it; then anyone the rules allow.
+local function preferred_of(c)
+  local preferred = c.preferred_agent or ''
+  if preferred ~= '' and num(c.prefer_until, 0) > now and c.declined_by ~= preferred then
+    return preferred
+  end
+  return nil
+end
+
+local function clear_preference(cid, c)
+  if (c.preferred_agent or '') ~= '' then
+    redis.call('SREM', P .. 'preferred:' .. c.preferred_agent, cid)
+  end
+end
+
 -- The widest step a contact has reached after waiting `waited` ms in its queue.
 local function relaxation(c, q, waited)
   local r = {step = 'exact', languages = {c.language}, regions = {c.region}, min_proficiency = qnum(q, 'min_proficiency')}
@@ -246,6 +262,7 @@ local function relaxation(c, q, waited)
       end
     end
   end
+  if preferred_of(c) then r.step = 'preferred' end
   return r
 end
 
@@ -258,8 +275,10 @@ local DUE_FIELDS = {'relax_language_after_s', 'relax_region_after_s', 'relax_pro
 
 -- When the rules of a waiting contact next change (a relaxation step, the maximum wait):
 -- the tick looks only at contacts that are due, not at every waiting contact.
-local function schedule_due(cid, entered, q)
+local function schedule_due(cid, entered, q, c)
   local next_at = nil
+  local until_ms = c and preferred_of(c) and num(c.prefer_until, 0)
+  if until_ms then next_at = until_ms end
   for _, name in ipairs(DUE_FIELDS) do
     local after = tonumber(q[name] or '')
     if after ~= nil then
@@ -398,6 +417,12 @@ end
 -- agent found without room would mean a stale index: it is put right and the scan
 -- runs again.
 local function best_agent(c, q, r)
+  local preferred = preferred_of(c)
+  if preferred then
+    local a = agent_fields(preferred, AGENT_FIELDS)
+    if a and has_room(a, c.channel) then return preferred, a, {preferred} end
+    return nil, nil, {}
+  end
   for _ = 1, 3 do
     local best, candidates = scan_indexes(c, q, r)
     if best == nil then return nil, nil, candidates end
@@ -470,6 +495,7 @@ local function offer(cid, c, aid, line, step, a)
   local q = qcfg(c.queue) or {}
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'due', cid)
+  clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now, 'step', step,
     'explanation', with_line(c.explanation, line))
   hold_agent(cid, c, aid, line, qnum(q, 'ring_s') * 1000, a)
@@ -492,7 +518,27 @@ local function try_match_contact(cid, c)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
+-- A queued contact waiting for this agent (preferred), if any and the agent has room.
+local function preferred_contact_for(aid, a)
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'preferred:' .. aid)) do
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and c.state == 'queued' and preferred_of(c) == aid then
+      local q = qcfg(c.queue)
+      if q and has_room(a, c.channel) then
+        local r = relaxation(c, q, waited_ms(c))
+        r.step = 'preferred'
+        return cid, r, q, c
+      end
+    else
+      redis.call('SREM', P .. 'preferred:' .. aid, cid)
+    end
+  end
+  return nil
+end
+
 local function best_contact_for(aid, a)
+  local cid, pr, pq, pc = preferred_contact_for(aid, a)
+  if cid then return cid, pr, pq, pc end
   local speaks = {}
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
   local best, best_key, best_r, best_q, best_c = nil, nil, nil, nil, nil
@@ -506,8 +552,9 @@ local function best_contact_for(aid, a)
         local c = hgetall(P .. 'contact:' .. cid)
         -- The contact's own skill (an IVR reason's) when it has one, else the queue's.
         local proficiency = num(a['p:' .. ((c and c.skill ~= '' and c.skill) or skill)], 0)
+        local waits_for = c and preferred_of(c)
         if c and c.state == 'queued' and c.declined_by ~= aid and proficiency > 0
-            and has_room(a, c.channel) then
+            and (waits_for == nil or waits_for == aid) and has_room(a, c.channel) then
           local r = relaxation(c, q, waited_ms(c))
           local language_ok, region_ok = false, false
           for _, language in ipairs(r.languages) do if speaks[language] then language_ok = true end end
@@ -531,7 +578,9 @@ local function try_match_agent(aid)
   local offers = {}
   local _, queue_keys = queue_skills()
   -- Nobody waiting in any queue (an empty list does not exist): nothing to look at.
-  if #queue_keys == 0 or redis.call('EXISTS', unpack(queue_keys)) == 0 then return offers end
+  if #queue_keys == 0 or redis.call('EXISTS', P .. 'preferred:' .. aid, unpack(queue_keys)) == 0 then
+    return offers
+  end
   for _ = 1, 8 do
     local a = hgetall(P .. 'agent:' .. aid)
     if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
@@ -571,6 +620,7 @@ end
 
 local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
+  clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   if c.state == 'queued' then redis.call('ZREM', P .. 'queue:' .. c.queue, cid) end
   if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
@@ -587,7 +637,7 @@ local function requeue_at_head(cid, c)
   redis.call('HSET', P .. 'contact:' .. cid, 'state', 'queued', 'agent_id', '')
   redis.call('ZADD', P .. 'queue:' .. c.queue, num(c.order, now), cid)
   local q = qcfg(c.queue)
-  if q then schedule_due(cid, entered_at(c), q) end
+  if q then schedule_due(cid, entered_at(c), q, c) end
 end
 
 -- Outcomes shared by several commands -------------------------------------------
@@ -650,15 +700,20 @@ end
 
 -- Moves a contact to queue `target` (configuration `q`), keeping its place by arrival
 -- time, and offers it at once when an agent there fits.
-local function move_contact(cid, c, target, q, reason)
+local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   local ckey = P .. 'contact:' .. cid
   release_hold(cid, c)
+  clear_preference(cid, c)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
-    'agent_id', '', 'step', 'exact')
+    'agent_id', '', 'step', 'exact', 'preferred_agent', preferred or '', 'prefer_until', prefer_until or 0)
+  if (preferred or '') ~= '' then
+    redis.call('SADD', P .. 'preferred:' .. preferred, cid)
+    reason = string.format('%s; %s first until the ring time ends', reason, preferred)
+  end
   add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
-  if not try_match_contact(cid) then schedule_due(cid, now, q) end
+  if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
 end
 
 -- Replies ----------------------------------------------------------------------------
@@ -718,12 +773,13 @@ function commands.create(argv)
   redis.call('HSET', ckey, unpack(fields))
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
+  if not agent and preferred_of(c) then redis.call('SADD', P .. 'preferred:' .. c.preferred_agent, cid) end
   stat(c.queue, now, 'offered')
   if agent then
     hold_agent(cid, c, agent, line, qnum(q, 'ring_s') * 1000, held)
   else
     redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
-    schedule_due(cid, now, q)
+    schedule_due(cid, now, q, c)
   end
   return reply(c.state, c)
 end
@@ -800,16 +856,18 @@ function commands.fail(argv)
 end
 
 -- args: contact, target queue, reason, agent ('' for anyone: only the agent holding
--- the contact may move it then).
+-- the contact may move it then), and optionally an agent to offer it to first and
+-- until when (a transfer to a named agent).
 function commands.move(argv)
   local cid, target, reason, aid = argv[3], argv[4], argv[5], argv[6] or ''
+  local preferred, prefer_until = argv[7] or '', tonumber(argv[8] or '0') or 0
   local c = hgetall(P .. 'contact:' .. cid)
   if not c then return reply('unknown_contact') end
   local q = qcfg(target)
   if not q then return reply('unknown_queue') end
   if TERMINAL[c.state] then return reply('already', {state = c.state}) end
   if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
-  move_contact(cid, c, target, q, reason)
+  move_contact(cid, c, target, q, reason, preferred, prefer_until)
   return contact_reply('moved', cid)
 end
 
@@ -960,7 +1018,7 @@ function commands.tick(argv)
       elseif try_match_contact(cid) then
         relaxed = relaxed + 1
       else
-        schedule_due(cid, entered_at(c), q)
+        schedule_due(cid, entered_at(c), q, c)
       end
     end
   end

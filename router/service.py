@@ -164,12 +164,28 @@ class Router:
         reply = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
         return reply.check(contact_id, "fail").contact()
 
-    async def move(self, contact_id: str, queue: str, reason: str, *, held_by: str = "") -> Contact:
+    async def move(
+        self,
+        contact_id: str,
+        queue: str,
+        reason: str,
+        *,
+        held_by: str = "",
+        first_to: str = "",
+        at_ms: int | None = None,
+    ) -> Contact:
         """Move a contact to another queue keeping its place by arrival time; with
-        `held_by`, only if that agent holds it."""
+        `held_by`, only if that agent holds it; with `first_to`, offered to that agent
+        alone for the target queue's ring time before anyone else."""
         if queue not in self.queues:
             raise RoutingError(f"unknown queue {queue!r}")
-        reply = await self.store.run("move", contact_id, queue, reason, held_by)
+        until = 0
+        if first_to:
+            start = now_ms() if at_ms is None else at_ms
+            until = start + int(self.queues[queue].ring_s * 1000)
+        reply = await self.store.run(
+            "move", contact_id, queue, reason, held_by, first_to, until, at_ms=at_ms
+        )
         return reply.check(contact_id, "move").contact()
 
     async def transfer(
@@ -179,13 +195,12 @@ class Router:
         to_queue: str | None = None,
         to_agent: str | None = None,
     ) -> Contact:
-        """Blind transfer to a queue, keeping the contact's place by arrival time."""
-        contact = await self.get_contact(contact_id)
-        target = to_queue or contact.queue
-        moved = await self.move(contact_id, target, f"transfer by {agent_id}", held_by=agent_id)
-        if to_agent:
-            await self.store.set_contact_fields(contact_id, preferred_agent=to_agent)
-        return moved
+        """Blind transfer to a queue, or to a named agent first (then the queue, once the
+        queue's ring time has passed), keeping the contact's place by arrival time."""
+        target = to_queue or (await self.get_contact(contact_id)).queue
+        return await self.move(
+            contact_id, target, f"transfer by {agent_id}", held_by=agent_id, first_to=to_agent or ""
+        )
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Contact:
         """The caller hangs up but keeps the place; the node calls back when an agent is free."""

@@ -367,6 +367,10 @@ class RoutingStore:
         }
         if customer_token:
             fields["customer_token"] = customer_token
+        if new.preferred_agent and new.prefer_s > 0:
+            start = now_ms() if at_ms is None else at_ms
+            fields["preferred_agent"] = new.preferred_agent
+            fields["prefer_until"] = str(start + int(new.prefer_s * 1000))
         reply = await self.run("create", contact_id, json.dumps(fields), at_ms=at_ms)
         return reply.check(new.queue, "create").contact()
 

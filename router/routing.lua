@@ -785,7 +785,20 @@ function commands.create(argv)
 end
 
 -- What accepting reads of the contact ('state' is on every contact).
-local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel'}
+local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'ewt'}
+
+-- The waits first announced to a queued caller ('at:<ms> <method>:<ms> ...', written by
+-- router/waits.py) against the wait that followed: the queue announces the method with
+-- the lowest error.
+local function score_announced(c)
+  local at = tonumber(string.match(c.ewt or '', '^at:(%d+)'))
+  if not at then return end
+  local waited = now - at
+  for name, ms in string.gmatch(c.ewt, '(%a+):(%d+)') do
+    if name ~= 'at' then stat(c.queue, now, 'ewt_err_' .. name, math.abs(tonumber(ms) - waited)) end
+  end
+  stat(c.queue, now, 'ewt_scored')
+end
 
 -- args: contact, agent.
 function commands.accept(argv)
@@ -803,6 +816,8 @@ function commands.accept(argv)
   stat(c.queue, now, 'answered')
   stat(c.queue, now, 'wait_ms', wait)
   if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'answered_in_sl') end
+  redis.call('HSET', P .. 'waits:' .. c.queue, 'last_wait_ms', wait, 'last_at', now)
+  score_announced(c)
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
   return contact_reply('connected', cid)
 end

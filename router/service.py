@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
@@ -25,19 +25,29 @@ from router.model import (
     Presence,
     QueueConfig,
 )
-from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s, occupancy
-from router.store import RoutingStore
+from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, occupancy
+from router.store import RoutingStore, WaitHistory
+from router.waits import WaitInputs, choose, encode, predict_all, scores
 from switchboard.common.clock import now_ms
 
 log = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
+# Announced waits: the method a queue announces is chosen from the errors of the last
+# day, looked at again every few minutes (router/waits.py).
+SCORING_WINDOW_MS = 24 * HOUR_MS
+CHOICE_FRESH_MS = 300_000
 
 
 @dataclass(frozen=True)
 class QueuePosition:
+    """Where a waiting contact stands, the wait announced to it (`ewt_s`, by the queue's
+    chosen `method`) and every method's estimate."""
+
     position: int
     ewt_s: float
+    method: str = ""
+    estimates: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class Router:
         self.queues = {queue.name: queue for queue in queues}
         self.node_id = node_id
         self.region = region
+        self._methods: dict[str, tuple[int, str]] = {}  # queue -> (chosen at ms, method)
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
         """Write this node's configured queues where every node and the routing function
@@ -222,14 +233,20 @@ class Router:
         if fields:
             await self.store.set_contact_fields(contact_id, **fields)
 
-    async def position(self, contact_id: str) -> QueuePosition:
-        """Where a waiting contact stands and how long it should still wait."""
+    async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
+        """Where a waiting contact stands and how long it should still wait, by the method
+        its queue announces; the first estimates a contact is given are kept on it, to be
+        scored when it is answered."""
+        now = now_ms() if at_ms is None else at_ms
         contact = await self.get_contact(contact_id)
-        position = await self.store.queue_position(contact.queue, contact_id) or 0
-        serving = await self.serving_agents(contact.queue)
-        return QueuePosition(
-            position, estimate_wait_s(position, serving, await self.aht_s(contact.queue))
-        )
+        history = await self.store.wait_history(contact.queue, contact_id)
+        if history.position is None:  # offered, connected or ended: nothing to wait for
+            return QueuePosition(0, 0.0)
+        inputs = await self.wait_inputs(contact.queue, history.position, history, now)
+        estimates = predict_all(inputs)
+        method = await self.ewt_method(contact.queue, now)
+        await self.store.note_announced(contact_id, encode(now, estimates))
+        return QueuePosition(history.position, estimates[method], method, estimates)
 
     # -- agents -------------------------------------------------------------------
 
@@ -301,25 +318,58 @@ class Router:
 
     # -- statistics ---------------------------------------------------------------
 
-    async def serving_agents(self, queue: str) -> int:
+    async def serving_agents(self, queue: str, at_ms: int | None = None) -> int:
         """Agents logged in and ready (or busy) with the queue's skill."""
-        return len(await self._serving(queue))
+        return len(await self._serving(queue, at_ms=at_ms))
 
-    async def _serving(self, queue: str, agents: list[Agent] | None = None) -> list[AgentState]:
+    async def _serving(
+        self, queue: str, agents: list[Agent] | None = None, at_ms: int | None = None
+    ) -> list[AgentState]:
         """Routing states of the agents logged in with the queue's skill (not not-ready)."""
         skill = self.queues[queue].skill
-        now = now_ms()
+        now = now_ms() if at_ms is None else at_ms
         if agents is None:
             agents = await self.store.list_agents()
         states = [agent.state(now) for agent in agents if skill in agent.skills]
         return [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
 
     async def aht_s(self, queue: str, at_ms: int | None = None) -> float:
+        return _handle_s(await self.last_hour(queue, at_ms))
+
+    async def last_hour(self, queue: str, at_ms: int | None = None) -> QueueFigures:
         now = now_ms() if at_ms is None else at_ms
-        figures = add_buckets(await self.store.stat_buckets(queue, now - HOUR_MS, now))
-        if figures.handled >= 5 and figures.average_handle_time_s:
-            return figures.average_handle_time_s
-        return DEFAULT_AHT_S
+        return add_buckets(await self.store.stat_buckets(queue, now - HOUR_MS, now))
+
+    async def wait_inputs(
+        self,
+        queue: str,
+        position: int,
+        history: WaitHistory,
+        now: int,
+        agents: list[Agent] | None = None,
+    ) -> WaitInputs:
+        """What the wait predictors need for a contact at `position` of `queue`."""
+        hour = await self.last_hour(queue, now)
+        head = history.head_queued_at_ms
+        last = history.last_wait_ms
+        return WaitInputs(
+            position=position,
+            serving_agents=len(await self._serving(queue, agents, now)),
+            handle_s=_handle_s(hour),
+            abandon_rate_per_s=hour.abandon_rate_per_s or 0.0,
+            head_wait_s=None if head is None else max(0.0, (now - head) / 1000),
+            last_wait_s=None if last is None else last / 1000,
+        )
+
+    async def ewt_method(self, queue: str, at_ms: int | None = None) -> str:
+        """The method the queue announces: the lowest error over the last day."""
+        now = now_ms() if at_ms is None else at_ms
+        chosen_at, method = self._methods.get(queue, (0, ""))
+        if not method or not 0 <= now - chosen_at < CHOICE_FRESH_MS:
+            buckets = await self.store.stat_buckets(queue, now - SCORING_WINDOW_MS, now)
+            method = choose(scores(buckets))
+            self._methods[queue] = (now, method)
+        return method
 
     async def queue_statuses(self, day_start_ms: int) -> list[QueueStatus]:
         """Every queue's status, reading the agents once for all of them."""
@@ -340,12 +390,14 @@ class Router:
         serving_states = await self._serving(name, agents)
         serving = len(serving_states)
         busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving_states)
-        aht = await self.aht_s(name, now)
+        history = await self.store.wait_history(name, "")
+        inputs = await self.wait_inputs(name, len(waiting) + 1, history, now, agents)
+        ewt = predict_all(inputs)[await self.ewt_method(name, now)]
         return QueueStatus(
             name=name,
             waiting=len(waiting),
             longest_wait_s=longest,
-            ewt_s=estimate_wait_s(len(waiting) + 1, serving, aht),
+            ewt_s=ewt,
             serving_agents=serving,
             occupancy=occupancy(busy, serving),
             today=add_buckets(await self.store.stat_buckets(name, day_start_ms, now)),
@@ -353,3 +405,10 @@ class Router:
             service_level_target=queue.service_level_target,
             answer_within_s=queue.answer_within_s,
         )
+
+
+def _handle_s(hour: QueueFigures) -> float:
+    """Average handle time over the hour, or the default below 5 handled contacts."""
+    if hour.handled >= 5 and hour.average_handle_time_s:
+        return hour.average_handle_time_s
+    return DEFAULT_AHT_S

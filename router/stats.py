@@ -1,10 +1,7 @@
-"""Queue statistics from counters: service level, abandonment, EWT. Pure functions.
+"""Queue statistics from counters: service level, abandonment, handle time. Pure functions.
 
-EWT method (measured in bench/replay.py): a caller at position k waits until k
-agents serving the queue have finished; with N such agents each finishing once
-per average handle time (AHT), agents free up at N / AHT, so EWT = k * AHT / N.
-AHT is the queue's average over the last hour, or the configured default when
-the hour has too few contacts.
+The waits announced to callers are `router.waits`; `estimate_wait_s` is the plain
+k * AHT / N that region placement compares between regions.
 """
 
 from __future__ import annotations
@@ -26,6 +23,7 @@ class QueueFigures:
     handled: int
     wait_ms: int
     handle_ms: int
+    abandon_wait_ms: int = 0
 
     @property
     def service_level(self) -> float | None:
@@ -51,6 +49,13 @@ class QueueFigures:
     def average_handle_time_s(self) -> float | None:
         return self.handle_ms / self.handled / 1000 if self.handled else None
 
+    @property
+    def abandon_rate_per_s(self) -> float | None:
+        """Abandonments per second spent waiting (θ of exponential patience, its maximum
+        likelihood estimate: abandons over the total time callers waited)."""
+        waited_s = (self.wait_ms + self.abandon_wait_ms) / 1000
+        return self.abandoned / waited_s if waited_s > 0 else None
+
 
 def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
     total: dict[str, int] = {}
@@ -67,11 +72,12 @@ def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
         handled=total.get("handled", 0),
         wait_ms=total.get("wait_ms", 0),
         handle_ms=total.get("handle_ms", 0),
+        abandon_wait_ms=total.get("abandon_wait_ms", 0),
     )
 
 
 def estimate_wait_s(position: int, serving_agents: int, aht_s: float) -> float:
-    """Expected wait of the caller at `position` (1 = next) in seconds."""
+    """Expected wait of the caller at `position` (1 = next) in seconds, without abandonment."""
     if position <= 0:
         return 0.0
     return position * aht_s / max(serving_agents, 1)

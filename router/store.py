@@ -86,6 +86,17 @@ _QUEUE_OPTIONAL = (
 )
 
 
+@dataclass(frozen=True)
+class WaitHistory:
+    """A queued contact's position (None: not queued), when the head of its queue started
+    waiting, and the wait of the queue's last answered contact (None: none yet)."""
+
+    position: int | None
+    head_queued_at_ms: int | None
+    last_wait_ms: int | None
+    last_answered_at_ms: int | None
+
+
 class Keys:
     """The name of every routing key under one prefix (`[redis] key_prefix`)."""
 
@@ -115,6 +126,11 @@ class Keys:
 
     def queue_config(self, name: str) -> str:
         return f"{self.tag}qcfg:{name}"
+
+    def queue_waits(self, name: str) -> str:
+        """The wait of the last contact of the queue to be answered (`last_wait_ms`,
+        `last_at`), written by the routing function at every accept."""
+        return f"{self.tag}waits:{name}"
 
     def live(self, node: str | None = None) -> str:
         return f"{self.tag}live" if node is None else f"{self.tag}live:{node}"
@@ -263,7 +279,7 @@ class RoutingStore:
     async def remove_queue(self, name: str) -> None:
         pipe = self.client.pipeline(transaction=False)
         pipe.hdel(self.keys.queue_definitions, name)
-        pipe.delete(self.keys.queue_config(name))
+        pipe.delete(self.keys.queue_config(name), self.keys.queue_waits(name))
         pipe.srem(self.keys.queues, name)
         pipe.hdel(self.keys.queue_skills, name)
         pipe.set(self.keys.config_version, uuid.uuid4().hex)
@@ -390,6 +406,30 @@ class RoutingStore:
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
         rank = await self.client.zrank(self.keys.queue(queue), contact_id)
         return None if rank is None else int(rank) + 1
+
+    async def wait_history(self, queue: str, contact_id: str) -> WaitHistory:
+        """What the wait predictors read besides the statistics: the contact's position,
+        when the head of the queue started waiting, the last answered contact's wait."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zrank(self.keys.queue(queue), contact_id)
+        pipe.zrange(self.keys.queue(queue), 0, 0)
+        pipe.hmget(self.keys.queue_waits(queue), ["last_wait_ms", "last_at"])
+        rank, head, (last_wait, last_at) = await pipe.execute()
+        head_since = None
+        if head:
+            queued_at = await self.client.hget(self.keys.contact(head[0]), "queued_at")
+            head_since = _int(queued_at) if queued_at else None
+        return WaitHistory(
+            position=None if rank is None else int(rank) + 1,
+            head_queued_at_ms=head_since,
+            last_wait_ms=_int(last_wait) if last_wait is not None else None,
+            last_answered_at_ms=_int(last_at) if last_at is not None else None,
+        )
+
+    async def note_announced(self, contact_id: str, announced: str) -> None:
+        """Keep the first waits announced to a contact, which the routing function
+        scores when the contact is answered (`router.waits.encode`)."""
+        await self.client.hsetnx(self.keys.contact(contact_id), "ewt", announced)
 
     async def waiting(self, queue: str) -> list[tuple[str, float]]:
         """Contact ids in queue order with their order score."""

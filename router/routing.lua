@@ -785,7 +785,7 @@ function commands.create(argv)
 end
 
 -- What accepting reads of the contact ('state' is on every contact).
-local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'ewt'}
+local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'offered_at', 'ewt'}
 
 -- The waits first announced to a queued caller ('at:<ms> <method>:<ms> ...', written by
 -- router/waits.py) against the wait that followed: the queue announces the method with
@@ -816,7 +816,15 @@ function commands.accept(argv)
   stat(c.queue, now, 'answered')
   stat(c.queue, now, 'wait_ms', wait)
   if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'answered_in_sl') end
-  redis.call('HSET', P .. 'waits:' .. c.queue, 'last_wait_ms', wait, 'last_at', now)
+  local waits = P .. 'waits:' .. c.queue
+  if num(c.offered_at, 0) > num(c.queued_at, 0) then
+    -- It waited in the queue: the time since the queue last moved (or since it came)
+    -- is one gap between departures, which measures how fast the line really moves.
+    local moved = math.max(num(redis.call('HGET', waits, 'last_at'), 0), num(c.queued_at, now))
+    stat(c.queue, now, 'departures')
+    stat(c.queue, now, 'departure_gap_ms', now - moved)
+  end
+  redis.call('HSET', waits, 'last_wait_ms', wait, 'last_at', now)
   score_announced(c)
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
   return contact_reply('connected', cid)

@@ -37,6 +37,8 @@ HOUR_MS = 3_600_000
 # day, looked at again every few minutes (router/waits.py).
 SCORING_WINDOW_MS = 24 * HOUR_MS
 CHOICE_FRESH_MS = 300_000
+# How far back the departures that measure how fast a queue moves are counted.
+DEPARTURES_MS = 2 * HOUR_MS
 
 
 @dataclass(frozen=True)
@@ -350,6 +352,7 @@ class Router:
     ) -> WaitInputs:
         """What the wait predictors need for a contact at `position` of `queue`."""
         hour = await self.last_hour(queue, now)
+        moves = add_buckets(await self.store.stat_buckets(queue, now - DEPARTURES_MS, now))
         head = history.head_queued_at_ms
         last = history.last_wait_ms
         return WaitInputs(
@@ -359,6 +362,8 @@ class Router:
             abandon_rate_per_s=hour.abandon_rate_per_s or 0.0,
             head_wait_s=None if head is None else max(0.0, (now - head) / 1000),
             last_wait_s=None if last is None else last / 1000,
+            departures=moves.departures,
+            departure_gap_s=moves.departure_gap_ms / 1000,
         )
 
     async def ewt_method(self, queue: str, at_ms: int | None = None) -> str:

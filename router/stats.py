@@ -24,6 +24,8 @@ class QueueFigures:
     wait_ms: int
     handle_ms: int
     abandon_wait_ms: int = 0
+    departures: int = 0  # answered after waiting in the queue
+    departure_gap_ms: int = 0  # time the queue took to move for each of them
 
     @property
     def service_level(self) -> float | None:
@@ -73,6 +75,8 @@ def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
         wait_ms=total.get("wait_ms", 0),
         handle_ms=total.get("handle_ms", 0),
         abandon_wait_ms=total.get("abandon_wait_ms", 0),
+        departures=total.get("departures", 0),
+        departure_gap_ms=total.get("departure_gap_ms", 0),
     )
 
 

@@ -269,14 +269,17 @@ def patience_of(
 
 
 class ServiceTimes:
-    """How long a caller talks with a given agent.
+    """How long a caller talks: its recorded time (or, for a caller who abandoned, that
+    of a served call of its type drawn at random), or with `by_agent` that time scaled
+    by the agent's speed.
 
     Agents differ in speed: an agent's factor for a call type is its geometric mean
     service time over the month divided by the type's, shrunk towards 1 with `prior`
-    pseudo-calls. A caller's time with agent A is its recorded time (or, for a caller
-    who abandoned, a served call of its type drawn at random) times A's factor over the
-    recorded server's, so a faster agent shortens the call, and an assignment like the
-    record's leaves it as it was.
+    pseudo-calls. With `by_agent`, a caller's time with agent A is the recorded time
+    times A's factor over the recorded server's: a faster agent shortens the call. The
+    replay of the record leaves times as recorded (which agent took which caller is
+    where a replay differs most from the record, and speeds would carry that into the
+    times); strategy what-ifs, whose point is who takes whom, use the agents' speeds.
     """
 
     def __init__(self, month: Iterable[Call], prior: float = 20.0) -> None:
@@ -311,8 +314,10 @@ class ServiceTimes:
         """The agent's factor for the type (1 for an agent the month never saw)."""
         return self.factor.get((agent, kind), 1.0)
 
-    def seconds(self, call: Call, agent: str) -> int:
+    def seconds(self, call: Call, agent: str, by_agent: bool) -> int:
         recorded, server = self.reference[call.call_id]
+        if not by_agent:
+            return recorded
         ratio = self.speed(agent, call.queue) / self.speed(server, call.queue)
         return max(1, round(recorded * ratio))
 
@@ -383,7 +388,9 @@ class AgentDay:
     idle: list[Interval]  # seen, not busy, and no caller it could take waiting
 
 
-def agent_days(day_calls: Sequence[Call], wrap_up_s: float, holes: bool = True) -> dict[str, AgentDay]:
+def agent_days(
+    day_calls: Sequence[Call], wrap_up_s: float, holes: bool = True
+) -> dict[str, AgentDay]:
     """Busy and idle intervals of every agent seen serving that day (`holes=False`: idle
     whenever seen and not busy, the upper bound)."""
     waits: dict[str, list[Interval]] = defaultdict(list)

@@ -69,7 +69,7 @@ from _bank import (
     skills_of,
     staffing_plan,
 )
-from _common import percentile, print_json_line, private_redis
+from _common import print_json_line, private_redis
 
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
@@ -147,6 +147,7 @@ class Replay:
     roster: Roster
     patience: dict[str, float]
     service: ServiceTimes
+    by_agent: bool
     epoch_ms: int
     wrap_up_s: float
     events: list[tuple[int, int, int, str]] = field(default_factory=list)
@@ -240,7 +241,7 @@ class Replay:
             waiting.waited_s = (at_ms - waiting.arrived_ms) / 1000
             self.roster.busy.add(agent)
             self.holding[agent] = contact_id
-            end = at_ms + self.service.seconds(waiting.call, agent) * 1000
+            end = at_ms + self.service.seconds(waiting.call, agent, self.by_agent) * 1000
             self.push(end, COMPLETE, contact_id)
             if self.wrap_up_s > 0:
                 self.push(end + int(self.wrap_up_s * 1000), TICK, "")
@@ -270,19 +271,35 @@ class Replay:
 
 @dataclass(frozen=True)
 class WhatIf:
-    """A change to the day as recorded: agents added (or removed), another strategy."""
+    """A change to the day as recorded: agents added (or removed), another strategy;
+    `agent_speed`: calls last as long as the agent's speed makes them."""
 
     agents: int = 0
     strategy: Strategy = Strategy.LONGEST_IDLE
+    agent_speed: bool = False
 
     @property
     def label(self) -> str:
         parts = []
         if self.agents:
             parts.append(f"agents {self.agents:+d}")
-        if self.strategy != Strategy.LONGEST_IDLE:
-            parts.append(f"strategy {self.strategy.value}")
+        if self.strategy != Strategy.LONGEST_IDLE or self.agent_speed:
+            parts.append(self.strategy.value)
+        if self.agent_speed:
+            parts.append("speeds")
         return ", ".join(parts) or "as recorded"
+
+    def comparisons(self) -> list[WhatIf]:
+        """What to replay besides the record: a strategy is compared with longest idle,
+        both with agent speeds (the point of a strategy is who takes whom)."""
+        if self == WhatIf():
+            return []
+        if self.strategy == Strategy.LONGEST_IDLE:
+            return [self]
+        return [
+            WhatIf(self.agents, Strategy.LONGEST_IDLE, agent_speed=True),
+            WhatIf(self.agents, self.strategy, agent_speed=True),
+        ]
 
 
 @dataclass
@@ -310,9 +327,7 @@ class Outcome:
     chosen: dict[str, str]  # queue -> the method it announced at the end of the day
 
 
-def build_day(
-    code: str, month: list[Call], args: argparse.Namespace, service: ServiceTimes
-) -> Day:
+def build_day(code: str, month: list[Call], args: argparse.Namespace, service: ServiceTimes) -> Day:
     rng = random.Random(f"{args.seed}:{code}")
     calls = sorted((c for c in month if c.day == code), key=lambda c: (c.arrival_s, c.call_id))
     seen = args.staffing == "seen"
@@ -322,7 +337,9 @@ def build_day(
         alpha = availability(calls, days)
     patience = patience_of(calls, PatienceCurve(month), args.censored, rng)
     service.draw(calls, rng)
-    return Day(code, calls, days, alpha, staffing_plan(days, alpha), patience, service, args.wrap_up_s)
+    return Day(
+        code, calls, days, alpha, staffing_plan(days, alpha), patience, service, args.wrap_up_s
+    )
 
 
 def queues(wrap_up_s: float, strategy: Strategy) -> list[QueueConfig]:
@@ -395,6 +412,7 @@ async def replay_day(
         Roster(skills, extra, what_if.agents),
         day.patience,
         day.service,
+        what_if.agent_speed,
         epoch_ms,
         day.wrap_up_s,
     )
@@ -493,7 +511,9 @@ def hourly_table(contacts: Iterable[Waiting], calls: Iterable[Call]) -> list[str
     return lines
 
 
-def print_day(day: Day, figures: dict[str, Any], outcome: Outcome, what_if: dict[str, Any] | None) -> None:
+def print_day(
+    day: Day, figures: dict[str, Any], outcome: Outcome, what_if: list[dict[str, Any]]
+) -> None:
     staffed_h = on_duty_seconds(day.plan) / 3600
     talk_h = sum(c.service_s for c in day.calls if c.answered) / 3600
     print(
@@ -508,18 +528,16 @@ def print_day(day: Day, figures: dict[str, Any], outcome: Outcome, what_if: dict
         ("mean wait of answered (s)", "mean_wait_s", "{:.1f}"),
         ("abandonment", "abandonment", "{:.3f}"),
     ]
+    widths = [len(other["label"]) + 3 for other in what_if]
     header = f"  {'figure':<34}{'recorded':>10}{'replay':>10}"
-    if what_if:
-        header += f"{what_if['label']:>22}"
+    header += "".join(f"{o['label']:>{w}}" for o, w in zip(what_if, widths, strict=True))
     print(header)
     for name, key, form in rows:
-        line = f"  {name:<34}{form.format(figures['recorded_' + key]):>10}{form.format(figures[key]):>10}"
-        if what_if:
-            line += f"{form.format(what_if[key]):>22}"
+        line = f"  {name:<34}{form.format(figures['recorded_' + key]):>10}"
+        line += f"{form.format(figures[key]):>10}"
+        line += "".join(f"{form.format(o[key]):>{w}}" for o, w in zip(what_if, widths, strict=True))
         print(line)
-    print(
-        f"  within 5 points, 10 s and 3 points of the record: {'yes' if fits(figures) else 'NO'}"
-    )
+    print(f"  within 5 points, 10 s and 3 points of the record: {'yes' if fits(figures) else 'NO'}")
     methods = ", ".join(f"{name} {figures[name + '_mae_s']:.1f} s" for name in METHODS)
     print(
         f"  announced wait vs actual, {figures['announced_callers']} answered callers who "
@@ -567,16 +585,19 @@ async def replay_all(args: argparse.Namespace) -> dict[str, Any]:
             day = build_day(code, month, args, service)
             outcome = await replay_day(client, day, WhatIf())
             figures = day_figures(day, outcome)
-            changed = None
-            if what_if != WhatIf():
-                other = await replay_day(client, day, what_if)
-                changed = {
-                    "label": what_if.label,
-                    "service_level": round(other.figures.service_level, 4),
-                    "mean_wait_s": round(other.figures.mean_wait_s, 2),
-                    "abandonment": round(other.figures.abandonment, 4),
-                }
-                figures["what_if"] = {k: v for k, v in changed.items() if k != "label"}
+            changed: list[dict[str, Any]] = []
+            for other_if in what_if.comparisons():
+                other = await replay_day(client, day, other_if)
+                changed.append(
+                    {
+                        "label": other_if.label,
+                        "service_level": round(other.figures.service_level, 4),
+                        "mean_wait_s": round(other.figures.mean_wait_s, 2),
+                        "abandonment": round(other.figures.abandonment, 4),
+                    }
+                )
+            if changed:
+                figures["what_if"] = changed
             print_day(day, figures, outcome, changed)
             if args.hourly:
                 for line in hourly_table(outcome.contacts, day.calls):
@@ -632,7 +653,9 @@ def agents_change(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a signed whole number like +2, found {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a signed whole number like +2, found {text!r}"
+        ) from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

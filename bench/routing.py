@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import random
 import sys
@@ -73,6 +74,14 @@ class Step:
     elapsed_s: float = 0.0
     cpu_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    # What can stop a load process: its garbage collector and its event loop, and the
+    # biggest batch of releases it sent at once (the server runs a pipeline in one go).
+    gc_max_ms: float = 0.0
+    gc_full: int = 0
+    loop_lag_max_ms: float = 0.0
+    release_batch_max: int = 0
+    # The server's own latency events (LATENCY LATEST: event -> worst ms) in the step.
+    server_events: dict[str, int] = field(default_factory=dict)
 
     @property
     def decisions_per_s(self) -> float:
@@ -84,6 +93,62 @@ class Step:
         self.elapsed_s = max(self.elapsed_s, other.elapsed_s)
         self.cpu_s += other.cpu_s
         self.latencies_ms.extend(other.latencies_ms)
+        self.gc_max_ms = max(self.gc_max_ms, other.gc_max_ms)
+        self.gc_full += other.gc_full
+        self.loop_lag_max_ms = max(self.loop_lag_max_ms, other.loop_lag_max_ms)
+        self.release_batch_max = max(self.release_batch_max, other.release_batch_max)
+
+    def stalls(self) -> str:
+        """Where the worst decisions may have waited."""
+        slow = sum(1 for latency in self.latencies_ms if latency > 10)
+        events = ", ".join(f"{k} {v} ms" for k, v in sorted(self.server_events.items())) or "none"
+        return (
+            f"           {slow} decisions over 10 ms; load process: gc worst "
+            f"{self.gc_max_ms:.1f} ms ({self.gc_full} full), event loop late by up to "
+            f"{self.loop_lag_max_ms:.1f} ms, release batches up to {self.release_batch_max}; "
+            f"server latency events: {events}"
+        )
+
+
+class StallWatch:
+    """Garbage collection pauses and event-loop lateness of this process during a step."""
+
+    PERIOD_S = 0.005
+
+    def __init__(self) -> None:
+        self.gc_max_ms = 0.0
+        self.gc_full = 0
+        self.loop_lag_max_ms = 0.0
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+            return
+        self.gc_max_ms = max(self.gc_max_ms, (time.perf_counter() - self._gc_started) * 1000)
+        self.gc_full += info["generation"] == 2
+
+    async def _watch(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(self.PERIOD_S)
+            late = (time.perf_counter() - asked - self.PERIOD_S) * 1000
+            self.loop_lag_max_ms = max(self.loop_lag_max_ms, late)
+
+    def __enter__(self) -> StallWatch:
+        gc.callbacks.append(self._gc)
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        gc.callbacks.remove(self._gc)
+        if self._task is not None:
+            self._task.cancel()
+
+    def into(self, step: Step) -> None:
+        step.gc_max_ms, step.gc_full = self.gc_max_ms, self.gc_full
+        step.loop_lag_max_ms = self.loop_lag_max_ms
 
     def line(self) -> str:
         offered = "flat out" if self.offered_per_s is None else f"{self.offered_per_s:>6.0f}/s"
@@ -149,6 +214,7 @@ class Releaser:
         self.store = store
         self.pending: list[tuple[str, str]] = []
         self.task: asyncio.Task[None] | None = None
+        self.batch_max = 0
 
     def release(self, contact_id: str, agent_id: str) -> None:
         self.pending.append((contact_id, agent_id))
@@ -160,6 +226,7 @@ class Releaser:
         try:
             while self.pending:
                 batch, self.pending = self.pending, []
+                self.batch_max = max(self.batch_max, len(batch))
                 pipe = self.store.client.pipeline(transaction=False)
                 for contact_id, agent_id in batch:
                     self.store.queue(pipe, "accept", contact_id, agent_id)
@@ -242,18 +309,22 @@ class Load:
         started = time.perf_counter() + max(0.0, start_at - time.time())
         await asyncio.sleep(max(0.0, started - time.perf_counter()))
         cpu = time.process_time()
-        for i in range(total):
-            scheduled = started + i / rate
-            delay = scheduled - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await gate.acquire()
-            task = asyncio.create_task(one(scheduled))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        while tasks:
-            await asyncio.gather(*list(tasks))
-        await self.releaser.drain()
+        self.releaser.batch_max = 0
+        with StallWatch() as watch:
+            for i in range(total):
+                scheduled = started + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await gate.acquire()
+                task = asyncio.create_task(one(scheduled))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            while tasks:
+                await asyncio.gather(*list(tasks))
+            await self.releaser.drain()
+        watch.into(step)
+        step.release_batch_max = self.releaser.batch_max
         step.elapsed_s = time.perf_counter() - started
         step.cpu_s = time.process_time() - cpu
         if failures:
@@ -370,6 +441,21 @@ async def command_costs(url: str, args: argparse.Namespace, count: int = 300) ->
     return costs
 
 
+async def server_latency(url: str, reset: bool = False) -> dict[str, int]:
+    """The server's latency monitor (events over 1 ms): the worst ms of each kind of
+    event since the last reset (`reset`: start afresh)."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        if reset:
+            await client.config_set("latency-monitor-threshold", 1)
+            await client.execute_command("LATENCY", "RESET")
+            return {}
+        latest = await client.execute_command("LATENCY", "LATEST")
+    finally:
+        await client.aclose()
+    return {str(event[0]): int(event[3]) for event in latest}
+
+
 async def server_usec(url: str) -> dict[str, tuple[int, int]]:
     """Calls and microseconds per command from INFO commandstats, and under `cpu:main`
     the CPU microseconds of the server's main thread, which a busy neighbour does not
@@ -445,8 +531,11 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
     print(f"bare EVALSHA 'return 1', sequential, one client: {evalsha_before:8.0f}/s")
     steps: list[Step] = []
     for rate in args.rates:
+        await server_latency(url, reset=True)
         steps.append(await loop.run_in_executor(None, offer_load, pool, args, url, "paced", rate))
+        steps[-1].server_events = await server_latency(url)
         print(steps[-1].line(), flush=True)
+        print(steps[-1].stalls(), flush=True)
     # Flat out: the best of a few rounds, since this box is shared and a neighbour's
     # burst can halve one round; each round keeps its own server-time profile.
     rounds: list[tuple[Step, dict[str, tuple[int, int]], dict[str, tuple[int, int]]]] = []
@@ -500,7 +589,18 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
                 "decisions_per_s": round(s.decisions_per_s, 1),
                 "p50_ms": round(percentile(s.latencies_ms, 50), 3),
                 "p99_ms": round(percentile(s.latencies_ms, 99), 3),
+                "max_ms": round(max(s.latencies_ms, default=0.0), 3),
                 "unmatched": s.unmatched,
+                **(
+                    {
+                        "gc_max_ms": round(s.gc_max_ms, 1),
+                        "loop_lag_max_ms": round(s.loop_lag_max_ms, 1),
+                        "release_batch_max": s.release_batch_max,
+                        "server_events_ms": s.server_events,
+                    }
+                    if s.offered_per_s is not None
+                    else {}
+                ),
             }
             for s in steps
         },

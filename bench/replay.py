@@ -53,6 +53,7 @@ from _bank import (
     Call,
     Figures,
     PatienceCurve,
+    Roster,
     ServiceTimes,
     Staffing,
     agent_days,
@@ -100,42 +101,6 @@ class Waiting:
     announced_s: float | None = None  # the EWT the caller heard on arrival
     method: str = ""
     estimates: dict[str, float] = field(default_factory=dict)
-
-
-class Roster:
-    """Who is on duty: as many agents as the plan says, preferring the ones the record
-    shows present. Only idle agents log off; when all are busy, the next to finish does."""
-
-    def __init__(self, agents: Iterable[str], extra: Iterable[str], change: int) -> None:
-        self.agents = sorted(agents)
-        self.extra = frozenset(extra)
-        self.change = change
-        self.on: set[str] = set()
-        self.busy: set[str] = set()
-        self.free_since: dict[str, int] = dict.fromkeys(self.agents, 0)
-        self.target = 0
-        self.present: frozenset[str] = frozenset()
-
-    def plan(self, staffing: Staffing) -> None:
-        staffed = staffing.on_duty > 0
-        self.target = max(0, staffing.on_duty + self.change) if staffed else 0
-        self.present = staffing.present | (self.extra if staffed else frozenset())
-
-    def leavers(self) -> list[str]:
-        """Idle agents to log off: those the record does not show first, then the most
-        recently freed."""
-        idle = sorted(
-            self.on - self.busy,
-            key=lambda a: (a in self.present, -self.free_since[a], a),
-        )
-        return idle[: max(0, len(self.on) - self.target)]
-
-    def joiners(self) -> list[str]:
-        """Agents to log on: those the record shows present first, longest free first."""
-        wanted = max(0, self.target - len(self.on))
-        off = [a for a in self.agents if a not in self.on and a not in self.busy]
-        off.sort(key=lambda a: (a not in self.present, self.free_since[a], a))
-        return off[:wanted]
 
 
 @dataclass

@@ -29,6 +29,8 @@ import argparse
 import asyncio
 import gc
 import itertools
+import json
+import multiprocessing
 import random
 import sys
 import time
@@ -36,6 +38,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,15 @@ class Step:
         self.loop_lag_max_ms = max(self.loop_lag_max_ms, other.loop_lag_max_ms)
         self.release_batch_max = max(self.release_batch_max, other.release_batch_max)
 
+    def line(self) -> str:
+        offered = "flat out" if self.offered_per_s is None else f"{self.offered_per_s:>6.0f}/s"
+        return (
+            f"{offered:>9}  {self.decisions_per_s:8.0f}/s  "
+            f"p50 {percentile(self.latencies_ms, 50):7.2f} ms  "
+            f"p99 {percentile(self.latencies_ms, 99):7.2f} ms  "
+            f"max {max(self.latencies_ms, default=0):8.2f} ms  unmatched {self.unmatched}"
+        )
+
     def stalls(self) -> str:
         """Where the worst decisions may have waited."""
         slow = sum(1 for latency in self.latencies_ms if latency > 10)
@@ -150,15 +162,6 @@ class StallWatch:
         step.gc_max_ms, step.gc_full = self.gc_max_ms, self.gc_full
         step.loop_lag_max_ms = self.loop_lag_max_ms
 
-    def line(self) -> str:
-        offered = "flat out" if self.offered_per_s is None else f"{self.offered_per_s:>6.0f}/s"
-        return (
-            f"{offered:>9}  {self.decisions_per_s:8.0f}/s  "
-            f"p50 {percentile(self.latencies_ms, 50):7.2f} ms  "
-            f"p99 {percentile(self.latencies_ms, 99):7.2f} ms  "
-            f"max {max(self.latencies_ms, default=0):8.2f} ms  unmatched {self.unmatched}"
-        )
-
 
 def make_world(
     agents: int, queues: int, seed: int
@@ -208,39 +211,118 @@ def make_router(client: aioredis.Redis, configs: list[QueueConfig], script: str)
 
 
 class Releaser:
-    """Accepts and completes offered contacts in batches, off the decisions' path."""
+    """The agents, on other nodes: each accepts and completes the contact offered to it as
+    the offer event comes (wrap-up 0, so the agent is free again at once).
 
-    def __init__(self, store: RoutingStore) -> None:
+    It runs in a process of its own, as other nodes would, so that a decision never
+    waits behind release work in the same event loop, and it sends at most `BATCH`
+    releases per pipeline: the server runs a pipeline's commands back to back, and a
+    long one holds up every decision that arrives meanwhile.
+    """
+
+    BATCH = 8
+
+    def __init__(self, store: RoutingStore, control: Connection) -> None:
         self.store = store
-        self.pending: list[tuple[str, str]] = []
-        self.task: asyncio.Task[None] | None = None
+        self.control = control
         self.batch_max = 0
+        self.released = 0
+        self.cpu_mark = time.process_time()
 
-    def release(self, contact_id: str, agent_id: str) -> None:
-        self.pending.append((contact_id, agent_id))
-        if self.task is None:
-            self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        """One pipeline per batch: whatever piled up while the last one was on the wire."""
+    async def run(self) -> None:
+        pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self.store.keys.events)
+        await pubsub.get_message(timeout=5.0)  # the subscribe confirmation
+        self.control.send("ready")
+        offers: list[tuple[str, str]] = []
         try:
-            while self.pending:
-                batch, self.pending = self.pending, []
-                self.batch_max = max(self.batch_max, len(batch))
-                pipe = self.store.client.pipeline(transaction=False)
-                for contact_id, agent_id in batch:
-                    self.store.queue(pipe, "accept", contact_id, agent_id)
-                    self.store.queue(pipe, "complete", contact_id, "")
-                for reply in await pipe.execute():
-                    if reply[0] not in ("connected", "completed"):
-                        raise RuntimeError(f"release failed: {reply}")
+            while True:
+                message = await pubsub.get_message(timeout=0.0 if offers else 0.02)
+                if message is not None:
+                    event = json.loads(message["data"])
+                    if event.get("type") == "offer" and event.get("node") == "bench":
+                        offers.append((event["contact_id"], event["agent_id"]))
+                    if len(offers) < self.BATCH:
+                        continue
+                if offers:
+                    await self.release(offers)
+                    offers = []
+                if self.control.poll() and not self.answer(self.control.recv()):
+                    return
         finally:
-            self.task = None
+            await pubsub.aclose()
 
-    async def drain(self) -> None:
-        """Wait until every offered contact so far has been released."""
-        while self.task is not None:
-            await self.task
+    async def release(self, offers: list[tuple[str, str]]) -> None:
+        self.batch_max = max(self.batch_max, len(offers))
+        pipe = self.store.client.pipeline(transaction=False)
+        for contact_id, agent_id in offers:
+            self.store.queue(pipe, "accept", contact_id, agent_id)
+            self.store.queue(pipe, "complete", contact_id, "")
+        replies = await pipe.execute()
+        for (contact_id, _), accepted, completed in zip(
+            offers, replies[::2], replies[1::2], strict=True
+        ):
+            # A contact the bench found queued and abandoned may have been offered by a
+            # freed agent in between: that offer ended with it, there is nothing to free.
+            if accepted[0] == "not_offered" and completed[0] in ("not_connected", "already"):
+                continue
+            if (accepted[0], completed[0]) != ("connected", "completed"):
+                raise RuntimeError(f"release of {contact_id} failed: {accepted}, {completed}")
+            self.released += 1
+
+    def answer(self, order: str) -> bool:
+        """'mark' starts a step, 'report' ends it (batch max, CPU s, releases); 'stop'."""
+        if order == "mark":
+            self.batch_max, self.released, self.cpu_mark = 0, 0, time.process_time()
+        elif order == "report":
+            self.control.send((self.batch_max, time.process_time() - self.cpu_mark, self.released))
+        return order != "stop"
+
+
+class Releasing:
+    """The releasing process, seen from the bench: started before any event loop runs."""
+
+    def __init__(self, url: str, script: str) -> None:
+        self.control, child = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=run_releaser, args=(url, script, child), daemon=True
+        )
+        self.process.start()
+        if not self.control.poll(30) or self.control.recv() != "ready":
+            self.stop()
+            raise RuntimeError("the releasing process did not start")
+
+    def mark(self) -> None:
+        self.control.send("mark")
+
+    def report(self) -> tuple[int, float, int]:
+        """Since the mark: the biggest batch, the CPU seconds used, the releases made."""
+        self.control.send("report")
+        if not self.control.poll(30):
+            raise RuntimeError("the releasing process stopped answering")
+        batch_max, cpu_s, released = self.control.recv()
+        return int(batch_max), float(cpu_s), int(released)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.control.send("stop")
+            self.process.join(10)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def run_releaser(url: str, script: str, control: Connection) -> None:
+    """Entry point of the releasing process."""
+
+    async def main() -> None:
+        client = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            await Releaser(RoutingStore(client, prefix=PREFIX, source=script), control).run()
+        finally:
+            await client.aclose()
+
+    asyncio.run(main())
 
 
 class Load:
@@ -257,7 +339,6 @@ class Load:
         self.read_back = read_back
         self.router = make_router(client, configs, script)
         self.profiles = profiles
-        self.releaser = Releaser(self.router.store)
         self.next_profile = 0
 
     def profile(self) -> Profile:
@@ -265,27 +346,26 @@ class Load:
         return self.profiles[self.next_profile]
 
     async def decide(self, step: Step, scheduled: float) -> None:
-        """One decision; the agent is released at once so that the pool stays available."""
+        """One decision; the releasing process frees the agent as soon as it is offered."""
         profile = self.profile()
         new = NewContact(
             channel=Channel.VOICE,
             queue=profile.queue,
             language=profile.language,
             region=profile.region,
+            node="bench",  # the releasing process frees the agents of this node's contacts
         )
         if self.read_back:  # what the HTTP API does: decide, then read the contact back
             contact = await self.router.create_contact(new)
-            contact_id, agent_id = contact.contact_id, contact.agent_id
-            offered = contact.state == ContactState.OFFERED
+            contact_id, offered = contact.contact_id, contact.state == ContactState.OFFERED
         else:  # the bare decision: one routing call
             contact_id = uuid.uuid4().hex
             made = await self.router.store.create_contact(contact_id, new, profile.region)
-            offered, agent_id = made.state == ContactState.OFFERED, made.agent_id
+            offered = made.state == ContactState.OFFERED
         done = time.perf_counter()
         if offered:
             step.decisions += 1
             step.latencies_ms.append((done - scheduled) * 1000)
-            self.releaser.release(contact_id, agent_id)
         else:  # nobody free with that skill, language and region right now
             step.unmatched += 1
             await self.router.store.run("abandon", contact_id, "bench")
@@ -309,7 +389,6 @@ class Load:
         started = time.perf_counter() + max(0.0, start_at - time.time())
         await asyncio.sleep(max(0.0, started - time.perf_counter()))
         cpu = time.process_time()
-        self.releaser.batch_max = 0
         with StallWatch() as watch:
             for i in range(total):
                 scheduled = started + i / rate
@@ -322,9 +401,7 @@ class Load:
                 task.add_done_callback(tasks.discard)
             while tasks:
                 await asyncio.gather(*list(tasks))
-            await self.releaser.drain()
         watch.into(step)
-        step.release_batch_max = self.releaser.batch_max
         step.elapsed_s = time.perf_counter() - started
         step.cpu_s = time.process_time() - cpu
         if failures:
@@ -344,7 +421,6 @@ class Load:
                 await self.decide(step, time.perf_counter())
 
         await asyncio.gather(*(worker() for _ in range(workers)))
-        await self.releaser.drain()
         step.elapsed_s = time.perf_counter() - started
         step.cpu_s = time.process_time() - cpu
         return step
@@ -364,6 +440,10 @@ async def _run_share(job: dict[str, Any]) -> Step:
     )
     try:
         load = Load(client, configs, job["script"], profiles, job["decision"] == "router")
+        # What is built so far lives as long as the process: out of the collector's
+        # sight, a full collection no longer walks it (one took 40-80 ms mid-step).
+        gc.collect()
+        gc.freeze()
         if job["kind"] == "paced":
             return await load.paced(job["rate"], job["duration_s"], job["start_at"], job["limit"])
         return await load.flat_out(job["workers"], job["duration_s"], job["start_at"])
@@ -511,12 +591,9 @@ def offer_load(
     return total
 
 
-async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor) -> dict[str, Any]:
-    client = aioredis.Redis.from_url(url, decode_responses=True)
-    try:
-        await setup(client, args)
-    finally:
-        await client.aclose()
+async def measure(
+    args: argparse.Namespace, url: str, pool: ProcessPoolExecutor, releasing: Releasing
+) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     print(
         f"{args.agents} agents in {len(REGIONS)} regions, {args.queues} queues, "
@@ -532,16 +609,22 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
     steps: list[Step] = []
     for rate in args.rates:
         await server_latency(url, reset=True)
-        steps.append(await loop.run_in_executor(None, offer_load, pool, args, url, "paced", rate))
-        steps[-1].server_events = await server_latency(url)
-        print(steps[-1].line(), flush=True)
-        print(steps[-1].stalls(), flush=True)
+        releasing.mark()
+        step = await loop.run_in_executor(None, offer_load, pool, args, url, "paced", rate)
+        step.release_batch_max, _, _ = releasing.report()
+        step.server_events = await server_latency(url)
+        steps.append(step)
+        print(step.line(), flush=True)
+        print(step.stalls(), flush=True)
     # Flat out: the best of a few rounds, since this box is shared and a neighbour's
     # burst can halve one round; each round keeps its own server-time profile.
     rounds: list[tuple[Step, dict[str, tuple[int, int]], dict[str, tuple[int, int]]]] = []
     for _ in range(args.flat_rounds):
         before = await server_usec(url)
+        releasing.mark()
         flat = await loop.run_in_executor(None, offer_load, pool, args, url, "flat", args.workers)
+        flat.release_batch_max, release_cpu_s, _ = releasing.report()
+        flat.cpu_s += release_cpu_s  # the agents' side of each decision is client work too
         rounds.append((flat, before, await server_usec(url)))
         print(flat.line(), flush=True)
     flat, before, after = max(rounds, key=lambda r: r[0].decisions_per_s)
@@ -550,6 +633,7 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
     print(f"bare EVALSHA 'return 1', sequential, one client: {evalsha_after:8.0f}/s (after)")
 
     evalsha = max(evalsha_before, evalsha_after)
+    releasing.stop()  # the probe below releases its own contacts, one at a time
     costs = await command_costs(url, args)
     trips = await round_trips(url)
     print(
@@ -779,23 +863,29 @@ async def round_trips(url: str, contacts: int = 50) -> dict[str, float]:
     return figures
 
 
-async def flush(url: str) -> None:
-    client = aioredis.Redis.from_url(url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     with redis_url(args.redis_url) as url, ProcessPoolExecutor(args.processes) as pool:
         pool.submit(int).result()  # fork the load processes now, before any event loop runs
-        if args.redis_url:
-            asyncio.run(flush(url))
-        figures = asyncio.run(measure(args, url, pool))
+        asyncio.run(prepare(args, url))
+        releasing = Releasing(url, args.script_text)
+        try:
+            figures = asyncio.run(measure(args, url, pool, releasing))
+        finally:
+            releasing.stop()
     print_json_line(figures)
     return 0
+
+
+async def prepare(args: argparse.Namespace, url: str) -> None:
+    """A flushed server with the world on it and the routing library loaded."""
+    client = aioredis.Redis.from_url(url, decode_responses=True)
+    try:
+        if args.redis_url:
+            await client.flushdb()
+        await setup(client, args)
+    finally:
+        await client.aclose()
 
 
 if __name__ == "__main__":

@@ -128,8 +128,12 @@ class Replay:
     async def run(self) -> None:
         for index, staffing in enumerate(self.plan):
             self.push(self.epoch_ms + staffing.at_s * 1000, STAFF, str(index))
+        # The record has whole seconds. Each caller arrives within its second at a
+        # millisecond of its own (its rank in the day, modulo 1000), so that two callers
+        # never tie in the queue's order, where contact ids (random) would decide.
         for index, call in enumerate(self.calls):
-            self.push(self.epoch_ms + call.arrival_s * 1000, ARRIVE, str(index))
+            at_ms = self.epoch_ms + call.arrival_s * 1000 + index % 1000
+            self.push(at_ms, ARRIVE, str(index))
         while self.events:
             at_ms, kind, _, payload = heapq.heappop(self.events)
             if kind == STAFF:

@@ -31,6 +31,7 @@ import gc
 import itertools
 import json
 import multiprocessing
+import os
 import random
 import sys
 import time
@@ -54,7 +55,7 @@ LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "ja", "zh")
 STRATEGIES = tuple(Strategy)
 PREFIX = "bench"
 # INFO commandstats lines that are not commands a routing call makes inside.
-NOT_INNER = frozenset({"fcall", "evalsha", "function|load", "info", "cpu:main"})
+NOT_INNER = frozenset({"fcall", "evalsha", "function|load", "info", "cpu:main", "cpu:all"})
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Step:
     release_batch_max: int = 0
     # The server's own latency events (LATENCY LATEST: event -> worst ms) in the step.
     server_events: dict[str, int] = field(default_factory=dict)
+    # Cores the box's other processes kept busy during the step (the box is shared).
+    neighbours_cores: float | None = None
 
     @property
     def decisions_per_s(self) -> float:
@@ -118,7 +121,12 @@ class Step:
             f"           {slow} decisions over 10 ms; load process: gc worst "
             f"{self.gc_max_ms:.1f} ms ({self.gc_full} full), event loop late by up to "
             f"{self.loop_lag_max_ms:.1f} ms, release batches up to {self.release_batch_max}; "
-            f"server latency events: {events}"
+            f"server latency events: {events}; "
+            + (
+                f"other processes used {self.neighbours_cores:.1f} of {os.cpu_count()} cores"
+                if self.neighbours_cores is not None
+                else ""
+            )
         )
 
 
@@ -521,6 +529,16 @@ async def command_costs(url: str, args: argparse.Namespace, count: int = 300) ->
     return costs
 
 
+def busy_cpu_s() -> float | None:
+    """CPU seconds every process of the box has used (Linux /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 async def server_latency(url: str, reset: bool = False) -> dict[str, int]:
     """The server's latency monitor (events over 1 ms): the worst ms of each kind of
     event since the last reset (`reset`: start afresh)."""
@@ -555,6 +573,8 @@ async def server_usec(url: str) -> dict[str, tuple[int, int]]:
     if not all(key in cpu for key in main):
         main = ("used_cpu_user", "used_cpu_sys")
     figures["cpu:main"] = (0, int(sum(float(cpu[key]) for key in main) * 1e6))
+    every = ("used_cpu_user", "used_cpu_sys")  # every thread: AOF fsync, lazy free too
+    figures["cpu:all"] = (0, int(sum(float(cpu[key]) for key in every) * 1e6))
     return figures
 
 
@@ -610,9 +630,15 @@ async def measure(
     for rate in args.rates:
         await server_latency(url, reset=True)
         releasing.mark()
+        box, server = busy_cpu_s(), (await server_usec(url))["cpu:all"][1] / 1e6
+        started = time.perf_counter()
         step = await loop.run_in_executor(None, offer_load, pool, args, url, "paced", rate)
-        step.release_batch_max, _, _ = releasing.report()
+        step.release_batch_max, release_cpu_s, _ = releasing.report()
         step.server_events = await server_latency(url)
+        if box is not None:
+            server = (await server_usec(url))["cpu:all"][1] / 1e6 - server
+            others = busy_cpu_s() - box - server - step.cpu_s - release_cpu_s  # type: ignore[operator]
+            step.neighbours_cores = max(0.0, others / (time.perf_counter() - started))
         steps.append(step)
         print(step.line(), flush=True)
         print(step.stalls(), flush=True)
@@ -681,6 +707,9 @@ async def measure(
                         "loop_lag_max_ms": round(s.loop_lag_max_ms, 1),
                         "release_batch_max": s.release_batch_max,
                         "server_events_ms": s.server_events,
+                        "neighbours_cores": None
+                        if s.neighbours_cores is None
+                        else round(s.neighbours_cores, 2),
                     }
                     if s.offered_per_s is not None
                     else {}

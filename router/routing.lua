@@ -1013,9 +1013,18 @@ function commands.adopt(argv)
 end
 
 -- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits.
+-- A tick does at most TICK_BATCH of each kind of timer and says whether more are due:
+-- Redis runs nothing else meanwhile, so a backlog is worked off in short calls (the
+-- node calls again at once) rather than one call that holds up every decision.
+local TICK_BATCH = 32
+
 function commands.tick(argv)
   local rona, freed, relaxed, overflowed = 0, 0, 0, 0
-  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now, 'LIMIT', 0, 100)) do
+  local offers_due = redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now, 'LIMIT', 0, TICK_BATCH)
+  local wrapups_due = redis.call('ZRANGEBYSCORE', P .. 'wrapups', '-inf', now, 'LIMIT', 0, TICK_BATCH)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, TICK_BATCH)
+  local more = (#offers_due == TICK_BATCH or #wrapups_due == TICK_BATCH or #due == TICK_BATCH) and 1 or 0
+  for _, cid in ipairs(offers_due) do
     local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'offered' then
       end_offer(cid, c, c.agent_id, 'no_answer')
@@ -1024,12 +1033,12 @@ function commands.tick(argv)
       redis.call('ZREM', P .. 'offers', cid)
     end
   end
-  for _, aid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'wrapups', '-inf', now, 'LIMIT', 0, 200)) do
+  for _, aid in ipairs(wrapups_due) do
     redis.call('ZREM', P .. 'wrapups', aid)
     reindex(aid)
     freed = freed + #try_match_agent(aid)
   end
-  for _, cid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, 200)) do
+  for _, cid in ipairs(due) do
     redis.call('ZREM', P .. 'due', cid)
     local c = hgetall(P .. 'contact:' .. cid)
     local q = c and c.state == 'queued' and qcfg(c.queue)
@@ -1045,7 +1054,8 @@ function commands.tick(argv)
       end
     end
   end
-  return reply('ticked', {rona = rona, freed = freed, relaxed = relaxed, overflowed = overflowed})
+  return reply('ticked', {rona = rona, freed = freed, relaxed = relaxed, overflowed = overflowed,
+    more = more})
 end
 
 local function route(keys, args)

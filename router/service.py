@@ -37,6 +37,9 @@ HOUR_MS = 3_600_000
 # day, looked at again every few minutes (router/waits.py).
 SCORING_WINDOW_MS = 24 * HOUR_MS
 CHOICE_FRESH_MS = 300_000
+# Routing calls of one tick at most (each does a few dozen timers): the rest waits for
+# the next tick.
+MAX_TICK_CALLS = 64
 # How far back the departures that measure how fast a queue moves are counted.
 DEPARTURES_MS = 2 * HOUR_MS
 
@@ -304,9 +307,17 @@ class Router:
     # -- timers -------------------------------------------------------------------
 
     async def tick(self, at_ms: int | None = None) -> list[int]:
-        """Ring timeouts, wrap-up ends, relaxation steps and maximum waits, once."""
-        reply = await self.store.run("tick", at_ms=at_ms)
-        return [reply.number(name) for name in ("rona", "freed", "relaxed", "overflowed")]
+        """Ring timeouts, wrap-up ends, relaxation steps and maximum waits that are due,
+        in short routing calls (a few dozen timers each) so that a backlog never holds
+        Redis for long; returns how many of each."""
+        counts = [0, 0, 0, 0]
+        for _ in range(MAX_TICK_CALLS):
+            reply = await self.store.run("tick", at_ms=at_ms)
+            for index, name in enumerate(("rona", "freed", "relaxed", "overflowed")):
+                counts[index] += reply.number(name)
+            if not reply.number("more"):
+                break
+        return counts
 
     async def run_timers(self, interval_s: float, stop: asyncio.Event) -> None:
         """Tick until stopped; a Redis error is logged and retried, never fatal."""

@@ -246,12 +246,13 @@ class Releaser:
         try:
             while True:
                 message = await pubsub.get_message(timeout=0.0 if offers else 0.02)
-                if message is not None and '"type":"offer"' in message["data"]:
-                    event = json.loads(message["data"])  # only offers: a fourth of the events
-                    if event.get("node") == "bench":
-                        offers.append((event["contact_id"], event["agent_id"]))
+                if message is not None:
+                    if '"type":"offer"' in message["data"]:  # a fourth of the events
+                        event = json.loads(message["data"])
+                        if event.get("node") == "bench":
+                            offers.append((event["contact_id"], event["agent_id"]))
                     if len(offers) < self.BATCH:
-                        continue
+                        continue  # read on while events come
                 if offers:
                     await self.release(offers)
                     offers = []

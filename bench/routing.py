@@ -241,6 +241,8 @@ class Releaser:
         pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(self.store.keys.events)
         await pubsub.get_message(timeout=5.0)  # the subscribe confirmation
+        gc.collect()
+        gc.freeze()  # as in the load processes: full collections walk only what comes next
         self.control.send("ready")
         offers: list[tuple[str, str]] = []
         try:

@@ -229,6 +229,7 @@ class Releaser:
     """
 
     BATCH = 8
+    IN_FLIGHT = 4  # pipelines on the wire at once, so releases keep up with decisions
 
     def __init__(self, store: RoutingStore, control: Connection) -> None:
         self.store = store
@@ -236,6 +237,8 @@ class Releaser:
         self.batch_max = 0
         self.released = 0
         self.cpu_mark = time.process_time()
+        self.sending: set[asyncio.Task[None]] = set()
+        self.failure: BaseException | None = None
 
     async def run(self) -> None:
         pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
@@ -247,7 +250,8 @@ class Releaser:
         offers: list[tuple[str, str]] = []
         try:
             while True:
-                message = await pubsub.get_message(timeout=0.0 if offers else 0.02)
+                wait_s = 0.0 if offers else 0.02
+                message = await pubsub.get_message(timeout=wait_s)
                 if message is not None:
                     if '"type":"offer"' in message["data"]:  # a fourth of the events
                         event = json.loads(message["data"])
@@ -256,14 +260,28 @@ class Releaser:
                     if len(offers) < self.BATCH:
                         continue  # read on while events come
                 if offers:
-                    await self.release(offers)
+                    while len(self.sending) >= self.IN_FLIGHT:
+                        await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+                    task = asyncio.create_task(self.release(offers))
+                    self.sending.add(task)
+                    task.add_done_callback(self.sending.discard)
                     offers = []
+                if self.failure is not None:
+                    raise self.failure
                 if self.control.poll() and not self.answer(self.control.recv()):
                     return
         finally:
+            if self.sending:
+                await asyncio.wait(self.sending)
             await pubsub.aclose()
 
     async def release(self, offers: list[tuple[str, str]]) -> None:
+        try:
+            await self._release(offers)
+        except Exception as error:  # raised in the main loop, never swallowed
+            self.failure = error
+
+    async def _release(self, offers: list[tuple[str, str]]) -> None:
         self.batch_max = max(self.batch_max, len(offers))
         pipe = self.store.client.pipeline(transaction=False)
         for contact_id, agent_id in offers:

@@ -296,7 +296,13 @@ class Outcome:
     chosen: dict[str, str]  # queue -> the method it announced at the end of the day
 
 
-def build_day(code: str, month: list[Call], args: argparse.Namespace, service: ServiceTimes) -> Day:
+def build_day(
+    code: str,
+    month: list[Call],
+    args: argparse.Namespace,
+    service: ServiceTimes,
+    patience_curve: PatienceCurve,
+) -> Day:
     rng = random.Random(f"{args.seed}:{code}")
     calls = sorted((c for c in month if c.day == code), key=lambda c: (c.arrival_s, c.call_id))
     seen = args.staffing == "seen"
@@ -304,7 +310,7 @@ def build_day(code: str, month: list[Call], args: argparse.Namespace, service: S
     alpha = {"record": None, "busy": 0.0, "seen": 1.0}[args.staffing]
     if alpha is None:
         alpha = availability(calls, days)
-    patience = patience_of(calls, PatienceCurve(month), args.censored, rng)
+    patience = patience_of(calls, patience_curve, args.censored, rng)
     service.draw(calls, rng)
     return Day(
         code, calls, days, alpha, staffing_plan(days, alpha), patience, service, args.wrap_up_s
@@ -346,9 +352,7 @@ def roster_agents(day: Day, what_if: WhatIf) -> tuple[dict[str, set[str]], list[
     return skills, extra
 
 
-async def replay_day(
-    client: aioredis.Redis, day: Day, what_if: WhatIf, on_duty_of: Any = None
-) -> Outcome:
+async def replay_day(client: aioredis.Redis, day: Day, what_if: WhatIf) -> Outcome:
     await client.flushdb()
     store = RoutingStore(client, prefix="replay")
     router = Router(store, queues(day.wrap_up_s, what_if.strategy), node_id="replay", region="il")
@@ -544,6 +548,7 @@ async def replay_all(args: argparse.Namespace) -> dict[str, Any]:
         args.wrap_up_s = implied_wrap_up_s(month)
     what_if = WhatIf(args.agents, Strategy(args.strategy))
     service = ServiceTimes(month)
+    patience_curve = PatienceCurve(month)
     per_day: dict[str, dict[str, Any]] = {}
     print(
         f"staffing {args.staffing}, censored patience {args.censored}, wrap-up "
@@ -551,7 +556,7 @@ async def replay_all(args: argparse.Namespace) -> dict[str, Any]:
     )
     async with private_redis(args.redis_url) as client:
         for code in [main_day, *others]:
-            day = build_day(code, month, args, service)
+            day = build_day(code, month, args, service, patience_curve)
             outcome = await replay_day(client, day, WhatIf())
             figures = day_figures(day, outcome)
             changed: list[dict[str, Any]] = []

@@ -125,6 +125,12 @@ class Keys:
     def chat(self, contact_id: str) -> str:
         return f"{self.prefix}:chat:{contact_id}"
 
+    def customer(self, customer_id: str) -> str:
+        return f"{self.tag}customer:{customer_id}"
+
+    def wrap_up_pending(self, agent_id: str) -> str:
+        return f"{self.tag}wrapup_pending:{agent_id}"
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -363,6 +369,7 @@ class RoutingStore:
             "node": new.node,
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
+            "verified": "1" if new.verified else "0",
             "arrived_at": str(now_ms() if at_ms is None else at_ms),
         }
         if customer_token:
@@ -386,6 +393,22 @@ class RoutingStore:
         await self.client.hset(
             self.keys.contact(contact_id), mapping={k: str(v) for k, v in fields.items()}
         )
+
+    async def customer_contacts(self, customer_id: str, limit: int = 50) -> list[Contact]:
+        """The customer's latest contacts, newest first (one pipeline)."""
+        ids = await self.client.zrevrange(self.keys.customer(customer_id), 0, limit - 1)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in ids:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row]
+
+    async def pending_wrap_ups(self, agent_id: str) -> set[str]:
+        return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
+
+    async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
+        await self.client.srem(self.keys.wrap_up_pending(agent_id), contact_id)
 
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
         rank = await self.client.zrank(self.keys.queue(queue), contact_id)
@@ -552,6 +575,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         wrap_up_until_ms=_int(fields.get("wrapup_until")),
         idle_since_ms=_int(fields.get("idle_since")),
         node=fields.get("node", ""),
+        presence_since_ms=_int(fields.get("presence_since")),
     )
 
 
@@ -587,4 +611,6 @@ def _contact(fields: dict[str, str]) -> Contact:
         timestamps={key: _int(fields[key]) for key in _TIMESTAMPS if fields.get(key)},
         placement=fields.get("placement", ""),
         callback_uri=fields.get("callback_uri", ""),
+        rating=_int(fields.get("rating")) or None,
+        verified=fields.get("verified") == "1",
     )

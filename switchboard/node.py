@@ -23,6 +23,7 @@ from router.admin import Administration
 from router.agents import Agents
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
+from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.reports.privacy import PrivacyConfig, read_privacy
 from switchboard.common.clock import now_ms
@@ -39,9 +40,10 @@ FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings) -> PrivacyConfig:
+def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig]:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
+    desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
     from telephony.service import read_survey_config, read_voice_config
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
@@ -53,7 +55,7 @@ def check_configuration(settings: Settings) -> PrivacyConfig:
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
-    return privacy
+    return privacy, desk
 
 
 class Node:
@@ -63,12 +65,15 @@ class Node:
         translator: TranslatorPort | None = None,
         *,
         voice: bool = True,
+        desk: DeskConfig | None = None,
     ) -> None:
         """`translator` defaults to the models installed under var/argos; `voice` starts
-        the SIP front door when the file has a `[sip]` section. Raises ConfigError with
-        every fault of the file before anything starts."""
+        the SIP front door when the file has a `[sip]` section; `desk` replaces the
+        file's desktop and chat settings (tests). Raises ConfigError with every fault of
+        the file before anything starts."""
         self.settings = settings
-        self.privacy = check_configuration(settings)
+        self.privacy, configured_desk = check_configuration(settings)
+        self.desk = desk or configured_desk
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -127,8 +132,10 @@ class Node:
         self.regions = Regions(
             self.router, self.membership, self.sessions, settings.regions, settings.node_id
         )
-        self.contacts = Contacts(self.router, self.chat, self.reports, self.hub, self.regions.place)
-        self.agents = Agents(self.router, self.sessions, self.reports)
+        self.contacts = Contacts(
+            self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
+        )
+        self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
         app = build_app(
             router=self.router,
@@ -140,6 +147,7 @@ class Node:
             hub=self.hub,
             metrics=self.metrics,
             admin=self.admin,
+            desk=self.desk,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
         )

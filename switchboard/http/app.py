@@ -12,6 +12,7 @@ from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
 from router.contacts import Contacts
+from router.desk import DeskConfig
 from router.events import EventHub
 from router.metrics import Metrics
 from router.reports.service import Reports
@@ -19,7 +20,9 @@ from router.service import Router
 from router.sessions import Sessions
 from switchboard.http import admin as admin_api
 from switchboard.http import agents as agents_api
+from switchboard.http import chat as chat_api
 from switchboard.http import contacts as contacts_api
+from switchboard.http import desk as desk_api
 from switchboard.http import health as health_api
 from switchboard.http import regions as regions_api
 from switchboard.http.api import API
@@ -27,6 +30,7 @@ from switchboard.http.base import (
     ADMIN,
     AGENTS,
     CONTACTS,
+    DESK,
     HUB,
     METRICS,
     NODE_ID,
@@ -39,10 +43,20 @@ from switchboard.http.base import (
     measured,
     redis_outage,
 )
+from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
 from switchboard.web import wallboard as wallboard_page
 
 # Importing a feature module declares its operations on API.
-FEATURES = (admin_api, agents_api, contacts_api, health_api, regions_api, wallboard_page)
+FEATURES = (
+    admin_api,
+    agents_api,
+    chat_api,
+    contacts_api,
+    desk_api,
+    health_api,
+    regions_api,
+    wallboard_page,
+)
 
 MAX_BODY_BYTES = 256 * 1024
 _SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
@@ -79,14 +93,18 @@ def build_app(
     hub: EventHub,
     metrics: Metrics,
     admin: Administration,
+    desk: DeskConfig,
     node_id: str,
     scrape_token: str = "",
 ) -> web.Application:
     app = web.Application(
-        middlewares=[measured, redis_outage, json_errors], client_max_size=MAX_BODY_BYTES
+        middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[METRICS] = metrics
     app[ADMIN] = admin
+    app[DESK] = desk
+    app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
     app[ROUTER] = router
     app[CONTACTS] = contacts
     app[AGENTS] = agents

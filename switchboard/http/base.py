@@ -21,6 +21,7 @@ from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
 from router.contacts import Contacts
+from router.desk import DeskConfig
 from router.errors import (
     BadCredentials,
     Forbidden,
@@ -53,6 +54,7 @@ NODE_ID = web.AppKey("node_id", str)
 SCRAPE_TOKEN = web.AppKey("scrape_token", str)
 METRICS = web.AppKey("metrics", Metrics)
 ADMIN = web.AppKey("admin", Administration)
+DESK = web.AppKey("desk", DeskConfig)
 
 
 def _json(data: Any) -> str:

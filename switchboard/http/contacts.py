@@ -19,7 +19,8 @@ _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: 
 @API.route(
     "POST",
     "/api/v1/contacts",
-    "A customer starts a chat; answers the contact and a customer_token for it",
+    "A customer starts a chat; answers the contact and a customer_token for it. Who the "
+    "customer is (tier, home region) comes only from a site's signed `identity`",
     body=NewChat,
     responses={201: "the contact with its customer_token"},
 )
@@ -33,10 +34,9 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
     chat = ChatRequest(
         queue=body.queue,
         language=body.language,
-        customer_id=body.customer.id,
-        customer_tier=body.customer.tier or "standard",
-        priority=body.priority or 0,
-        region=body.region,
+        identity_token=body.identity or "",
+        site=body.site or "",
+        origin=request.headers.get("Origin", ""),
     )
     contact, token = await request.app[CONTACTS].start_chat(chat)
     answer = {"contact_id": contact.contact_id, "customer_token": token}

@@ -97,7 +97,7 @@ async def contact_in(node: Node, state: str) -> tuple[str, str]:
         "ana", Presence.NOT_READY if state == "queued" else Presence.AVAILABLE
     )
     await node.router.set_presence("bob", Presence.NOT_READY)
-    contact, token = await node.contacts.start_chat(ChatRequest("booking", "en", "cust-1"))
+    contact, token = await node.contacts.start_chat(ChatRequest("booking", "en"))
     if state != "queued":
         assert contact.state == ContactState.OFFERED and contact.agent_id == "ana"
     if state in ("connected", "completed"):
@@ -116,7 +116,7 @@ async def credentials(
     if actor == "customer":
         return {"X-Customer-Token": token}
     if actor == "other customer":
-        _, other = await node.contacts.start_chat(ChatRequest("general", "en", "cust-2"))
+        _, other = await node.contacts.start_chat(ChatRequest("general", "en"))
         return {"X-Customer-Token": other}
     if actor == "scraper":
         return {"Authorization": f"Bearer {SCRAPE_TOKEN}"}

@@ -191,6 +191,37 @@ class Contacts:
         )
         return message
 
+    async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:
+        """Typing and read receipts, passed to the other side of a chat."""
+        if kind not in ("typing", "read"):
+            raise InvalidInput("$.type", "typing or read", kind)
+        contact = await self.get(
+            actor, contact_id, Act.WRITE if kind == "typing" else Act.TRANSCRIPT
+        )
+        by = "customer" if isinstance(actor, Customer) else actor.user_id
+        event = {"type": kind, "contact_id": contact_id, "agent_id": contact.agent_id, "by": by}
+        if message_id:
+            event["message_id"] = message_id[:64]
+        await self.events.publish(event)
+
+    async def customer_here(self, customer: Customer, for_s: float) -> None:
+        """The customer's chat window is open (on some node) for the next `for_s`."""
+        await self.router.store.mark_customer_present(customer.contact_id, for_s)
+
+    async def customer_went(self, customer: Customer) -> None:
+        """A chat window closed; another one, open elsewhere, says so again within 5 s."""
+        await self.router.store.forget_customer_present(customer.contact_id)
+
+    async def leave_if_gone(self, customer: Customer) -> Contact | None:
+        """After the grace period: a customer whose window has not come back (on any
+        node) has left; their chat ends as abandoned, or completed when connected."""
+        if await self.router.store.customer_present(customer.contact_id):
+            return None
+        contact = await self.router.get_contact(customer.contact_id)
+        if contact.is_terminal:
+            return None
+        return await self.router.abandon(customer.contact_id, "customer_left")
+
     async def abandon(self, actor: Actor, contact_id: str) -> Contact:
         """The customer leaves (a connected chat ends as completed, see routing.lua)."""
         await self.get(actor, contact_id, Act.ABANDON)

@@ -131,6 +131,9 @@ class Keys:
     def wrap_up_pending(self, agent_id: str) -> str:
         return f"{self.tag}wrapup_pending:{agent_id}"
 
+    def customer_present(self, contact_id: str) -> str:
+        return f"{self.tag}customer_present:{contact_id}"
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -409,6 +412,15 @@ class RoutingStore:
 
     async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
         await self.client.srem(self.keys.wrap_up_pending(agent_id), contact_id)
+
+    async def mark_customer_present(self, contact_id: str, for_s: float) -> None:
+        await self.client.set(self.keys.customer_present(contact_id), "1", px=int(for_s * 1000))
+
+    async def forget_customer_present(self, contact_id: str) -> None:
+        await self.client.delete(self.keys.customer_present(contact_id))
+
+    async def customer_present(self, contact_id: str) -> bool:
+        return bool(await self.client.exists(self.keys.customer_present(contact_id)))
 
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
         rank = await self.client.zrank(self.keys.queue(queue), contact_id)

@@ -29,6 +29,7 @@ from switchboard.http.api import API
 from switchboard.http.base import (
     ADMIN,
     AGENTS,
+    BACKGROUND,
     CONTACTS,
     DESK,
     HUB,
@@ -39,6 +40,7 @@ from switchboard.http.base import (
     ROUTER,
     SCRAPE_TOKEN,
     SESSIONS,
+    cancel_background,
     json_errors,
     measured,
     redis_outage,
@@ -105,6 +107,8 @@ def build_app(
     app[ADMIN] = admin
     app[DESK] = desk
     app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
+    app[BACKGROUND] = set()
+    app.on_cleanup.append(cancel_background)
     app[ROUTER] = router
     app[CONTACTS] = contacts
     app[AGENTS] = agents

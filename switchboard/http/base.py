@@ -57,6 +57,31 @@ ADMIN = web.AppKey("admin", Administration)
 DESK = web.AppKey("desk", DeskConfig)
 
 
+BACKGROUND: web.AppKey[set[Any]] = web.AppKey("background")
+
+
+def spawn(app: web.Application, work: Any) -> None:
+    """Run `work` (a coroutine) beyond the request that started it; the app cancels
+    what is left when it shuts down."""
+    import asyncio
+
+    tasks: set[Any] = app[BACKGROUND]
+    task = asyncio.create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def cancel_background(app: web.Application) -> None:
+    import asyncio
+    import contextlib
+
+    tasks: set[Any] = app[BACKGROUND]
+    for task in list(tasks):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
 def _json(data: Any) -> str:
     return json.dumps(data, default=str)
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiohttp import web
 
 from router.access import Actor, Customer, Principal
 from router.contacts import ChatRequest
 from router.errors import InvalidInput, RoutingError
+from router.model import ContactState
 from switchboard.http.api import API, Auth
-from switchboard.http.base import CONTACTS, HUB, REGIONS, ROUTER
+from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
 from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
-from switchboard.http.streams import pump
+from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import contact_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
@@ -178,14 +182,63 @@ async def list_messages(request: web.Request, actor: Actor) -> web.Response:
     responses={101: "switching to WebSocket", **_PARTY, 404: ""},
 )
 async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketResponse:
-    contact = await request.app[CONTACTS].watch(actor, request.match_info["contact_id"])
+    """Besides the contact's events: the client may send `{"type": "typing"}` and
+    `{"type": "read", "message_id": ...}`; a waiting customer gets `position` events; a
+    customer who goes away and does not come back within the grace period has left."""
+    contacts, router = request.app[CONTACTS], request.app[ROUTER]
+    contact = await contacts.watch(actor, request.match_info["contact_id"])
+    cid = contact.contact_id
+    customer = actor if isinstance(actor, Customer) else None
+    grace_s = request.app[DESK].abandon_grace_s
+
+    async def on_message(data: dict[str, Any]) -> None:
+        await contacts.signal(
+            actor, cid, str(data.get("type", "")), str(data.get("message_id", ""))
+        )
+
+    async def periodic() -> dict[str, Any] | None:
+        if customer is not None:
+            await contacts.customer_here(customer, PRESENT_FOR_S)
+        current = await router.get_contact(cid)
+        if current.state != ContactState.QUEUED:
+            return None
+        place = await router.position(cid)
+        return {
+            "type": "position",
+            "contact_id": cid,
+            "position": place.position,
+            "ewt_s": round(place.ewt_s),
+        }
+
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     principal = actor if isinstance(actor, Principal) else None
     user = principal.user_id if principal else None
-    async with request.app[HUB].listen(contact_id=contact.contact_id, user_id=user) as events:
-        await pump(socket, events, request, principal)
+    try:
+        async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
+            await pump(
+                socket,
+                events,
+                request,
+                principal,
+                on_message=on_message,
+                periodic=periodic,
+                transform=not_own_signal(user or "customer"),
+            )
+    finally:
+        if customer is not None:
+            spawn(request.app, _leave_after(contacts, customer, grace_s))
     return socket
+
+
+# How long one report of a customer's open window lasts; the window reports every 5 s.
+PRESENT_FOR_S = 15.0
+
+
+async def _leave_after(contacts: Any, customer: Customer, grace_s: float) -> None:
+    await contacts.customer_went(customer)
+    await asyncio.sleep(grace_s)
+    await contacts.leave_if_gone(customer)
 
 
 @API.route(

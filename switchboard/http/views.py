@@ -7,6 +7,7 @@ from typing import Any
 
 from router.chat import Message
 from router.model import Agent, Contact
+from router.reports.privacy import mask_identifier
 from router.service import QueueStatus
 from router.stats import QueueFigures
 from switchboard.common.clock import iso_utc, now_ms
@@ -25,7 +26,16 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "load": agent.load,
         "sip_uri": agent.sip_uri,
         "node": agent.node,
+        "state_since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
     }
+
+
+def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[str, Any]:
+    """An event as an agent's desktop gets it: a caller's number masked unless the
+    center shows them in clear (`[desk] show_caller_number`)."""
+    if event.get("channel") == "voice" and event.get("customer_id") and not show_caller_number:
+        return {**event, "customer_id": mask_identifier(str(event["customer_id"]))}
+    return event
 
 
 def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, Any]:

@@ -223,3 +223,52 @@ async def test_pages_and_options_for_the_chat_window(node: Node) -> None:
         strings = await (await http.get("/api/v1/i18n/pages", params={"lang": "es"})).json()
     assert options["language"] == "es" and "booking" in options["queues"]
     assert strings["language"] in ("es", "en") and strings["direction"] == "ltr"
+
+
+async def test_the_chat_window_hears_its_place_typing_and_leaves_after_a_grace(
+    redis_url: str,
+) -> None:
+    quick = DeskConfig(sites=(SITE,), abandon_grace_s=1.0, public_requests_per_minute=600)
+    users = [("ana", Role.AGENT, "ana-secret-1")]
+    agents = [Agent("ana", "default", {"booking": 4}, ["en"])]
+    async with (
+        running_node(redis_url, users=users, agents=agents, desk=quick) as node,
+        http_session(node) as http,
+    ):
+        waiting = await new_chat(http, queue="booking")
+        customer = {"X-Customer-Token": waiting["customer_token"]}
+        cid = waiting["contact_id"]
+        window = await http.ws_connect(f"/api/v1/contacts/{cid}/events", headers=customer)
+        place = await asyncio.wait_for(window.receive_json(), 10)
+        assert place["type"] == "position" and place["position"] == 1
+        # The page reloads: the window goes and comes back within the grace period.
+        await window.close()
+        window = await http.ws_connect(f"/api/v1/contacts/{cid}/events", headers=customer)
+        await asyncio.sleep(1.5)
+        assert (await node.router.get_contact(cid)).state.value == "queued"
+
+        ana = await login(http, "ana", "ana-secret-1")
+        desk = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        await http.post(f"/api/v1/contacts/{cid}/accept", headers=ana)
+        await window.send_json({"type": "typing"})
+        for _ in range(10):  # bounded: skip the offer and state events
+            event = await asyncio.wait_for(desk.receive_json(), 5)
+            if event["type"] == "typing":
+                break
+        assert event == {"type": "typing", "contact_id": cid, "agent_id": "ana", "by": "customer"}
+        await desk.send_json({"type": "typing", "contact_id": cid})
+        for _ in range(10):
+            event = await asyncio.wait_for(window.receive_json(), 5)
+            if event["type"] == "typing":
+                break
+        assert event["by"] == "ana"
+        # The customer closes the page for good: after the grace the chat has ended.
+        await window.close()
+        for _ in range(40):
+            if (await node.router.get_contact(cid)).is_terminal:
+                break
+            await asyncio.sleep(0.1)
+        ended = await node.router.get_contact(cid)
+        assert (ended.outcome, ended.reason) == ("completed", "customer_left")
+        await desk.close()

@@ -211,6 +211,23 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
         "agents": {
             "by_state": dict(Counter(states.values())),
             "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
+            # Each agent with state and since when, for the supervisor's actions.
+            "list": [
+                {
+                    "agent_id": agent.agent_id,
+                    "region": agent.region,
+                    "state": states[agent.agent_id],
+                    "reason": agent.reason,
+                    "since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+                    "queues": [
+                        name
+                        for name, config in router.queues.items()
+                        if config.skill in agent.skills
+                    ],
+                    "load": agent.load,
+                }
+                for agent in agents
+            ],
         },
         "alerts": alerts(queues, regions, adoptions, now / 1000),
     }

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -533,21 +532,34 @@ class RoutingStore:
         """Events that do not come from a routing decision (chat messages, sessions)."""
         await self.client.publish(self.keys.events, json.dumps(event))
 
-    @asynccontextmanager
-    async def subscription(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """The routing events as they are published, while the context is open."""
+    async def subscribe(self) -> EventSubscription:
+        """A subscription to the routing events; close it when done."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.keys.events)
-
-            async def events() -> AsyncIterator[dict[str, Any]]:
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        yield json.loads(message["data"])
-
-            yield events()
-        finally:
+        except BaseException:
             await pubsub.aclose()
+            raise
+        return EventSubscription(pubsub)
+
+
+class EventSubscription:
+    """One node's subscription to the routing events, read one event at a time (plain
+    awaits, no generator left suspended, so cancelling a reader never blocks the close)."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    async def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next event, or None when none came within `timeout_s`."""
+        message = await self.pubsub.get_message(timeout=timeout_s)
+        if message is None or message.get("type") != "message":
+            return None
+        event: dict[str, Any] = json.loads(message["data"])
+        return event
+
+    async def close(self) -> None:
+        await self.pubsub.aclose()
 
 
 def _queue_fields(queue: QueueConfig) -> dict[str, Any]:

@@ -82,6 +82,10 @@ async def pump(
 
     reader = asyncio.create_task(read_client())
     try:
+        # The subscription is in place: from now on no event is missed (clients may wait
+        # for this before acting).
+        if not await _send(socket, {"type": "ready"}):
+            return
         while not socket.closed and not reader.done():
             if periodic is not None and loop.time() >= next_tick:
                 next_tick = loop.time() + every_s

@@ -239,6 +239,7 @@ async def test_the_chat_window_hears_its_place_typing_and_leaves_after_a_grace(
         customer = {"X-Customer-Token": waiting["customer_token"]}
         cid = waiting["contact_id"]
         window = await http.ws_connect(f"/api/v1/contacts/{cid}/events", headers=customer)
+        assert (await asyncio.wait_for(window.receive_json(), 10))["type"] == "ready"
         place = await asyncio.wait_for(window.receive_json(), 10)
         assert place["type"] == "position" and place["position"] == 1
         # The page reloads: the window goes and comes back within the grace period.

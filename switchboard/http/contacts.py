@@ -15,7 +15,7 @@ from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
 from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import contact_json, message_json
+from switchboard.http.views import contact_json, customer_event_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
 
@@ -214,6 +214,14 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
     await socket.prepare(request)
     principal = actor if isinstance(actor, Principal) else None
     user = principal.user_id if principal else None
+    own = not_own_signal(user or "customer")
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        if mine is None or principal is not None:
+            return mine
+        return customer_event_json(mine)
+
     try:
         async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
             await pump(
@@ -223,7 +231,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
                 principal,
                 on_message=on_message,
                 periodic=periodic,
-                transform=not_own_signal(user or "customer"),
+                transform=shown,
             )
     finally:
         if customer is not None:

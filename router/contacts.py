@@ -161,7 +161,13 @@ class Contacts:
         return next((s for s in self.desk.sites if request.origin in s.origins), None)
 
     async def transcript(self, actor: Actor, contact_id: str) -> list[Message]:
-        await self.get(actor, contact_id, Act.TRANSCRIPT)
+        """The chat's messages; for the agent holding it, the customer's earlier ones
+        translated into their language."""
+        contact = await self.get(actor, contact_id, Act.TRANSCRIPT)
+        holder = isinstance(actor, Principal) and actor.user_id == contact.agent_id
+        if holder and contact.channel == Channel.CHAT and contact.state == ContactState.CONNECTED:
+            agent = await self.router.get_agent(contact.agent_id)
+            return await self.chat.messages_for(contact, agent)
         return await self.chat.messages(contact_id)
 
     async def watch(self, actor: Actor, contact_id: str) -> Contact:

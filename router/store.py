@@ -502,6 +502,10 @@ class RoutingStore:
         pipe.expire(key, MESSAGE_TTL_S)
         await pipe.execute()
 
+    async def replace_message(self, contact_id: str, index: int, message: dict[str, Any]) -> None:
+        """A message at its place in the chat (messages are only ever appended)."""
+        await self.client.lset(self.keys.chat(contact_id), index, json.dumps(message))
+
     async def messages(self, contact_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         end = -1 if limit is None else limit - 1
         return [

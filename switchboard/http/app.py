@@ -46,6 +46,7 @@ from switchboard.http.base import (
     redis_outage,
 )
 from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
+from switchboard.web import pages as pages_web
 from switchboard.web import wallboard as wallboard_page
 
 # Importing a feature module declares its operations on API.
@@ -56,6 +57,7 @@ FEATURES = (
     contacts_api,
     desk_api,
     health_api,
+    pages_web,
     regions_api,
     wallboard_page,
 )

@@ -16,7 +16,7 @@ from router import access
 from router.access import Act, Actor, Customer, Principal
 from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
 from router.desk import ChatSite, DeskConfig
-from router.errors import InvalidInput, RoutingError, Unauthenticated
+from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
 from router.identity import anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
@@ -306,6 +306,21 @@ class Contacts:
             home_region=contact.region,
             contacts=rows,
         )
+
+    async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> list[Contact]:
+        """A queue's live contacts for its supervisors: the waiting ones in queue order,
+        then those offered or being served (their region in the supervisor's scope).
+        Audited: it shows contacts the reader is no party to."""
+        access.require_may_oversee_queue(actor, queue)
+        if queue not in self.router.queues:
+            raise UnknownQueue(queue)
+        store = self.router.store
+        found = await store.waiting_contacts(queue, limit) + await store.served_contacts(
+            queue, limit
+        )
+        shown = [contact for contact in found if access.allowed(actor, Act.READ, contact)]
+        await self.reports.audit(actor.user_id, "queue.contacts", queue=queue, count=len(shown))
+        return shown
 
     async def move(self, actor: Actor, contact_id: str, queue: str) -> Contact:
         """A supervisor moves a contact to another queue (it keeps its place in line)."""

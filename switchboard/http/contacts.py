@@ -11,6 +11,7 @@ from router.access import Actor, Customer, Principal
 from router.contacts import ChatRequest
 from router.errors import InvalidInput, RoutingError
 from router.model import ContactState
+from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
 from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
@@ -145,6 +146,32 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
         principal, request.match_info["contact_id"], body.queue
     )
     return web.json_response(contact_json(contact))
+
+
+@API.route(
+    "GET",
+    "/api/v1/queues/{queue}/contacts",
+    "A queue's live contacts for its supervisors: waiting in order, then offered or being "
+    "served (audited)",
+    auth=Auth.STAFF,
+    responses={200: "contacts", 401: "", 403: "", 404: ""},
+)
+async def queue_contacts(request: web.Request, principal: Principal) -> web.Response:
+    queue = request.match_info["queue"]
+    found = await request.app[CONTACTS].in_queue(principal, queue)
+    now = now_ms()
+    return web.json_response(
+        {
+            "queue": queue,
+            "contacts": [
+                {
+                    **contact_json(contact),
+                    "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
+                }
+                for contact in found
+            ],
+        }
+    )
 
 
 @API.route(

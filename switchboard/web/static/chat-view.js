@@ -20,7 +20,7 @@ export class ChatView {
       "data-sender": message.sender }, el("span", { class: "text" }, text), meta);
     if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
     const known = this.items.get(message.message_id);
-    stickToBottom($("messages"), () => {
+    stickToBottom($("messages-box"), () => {
       if (known) known.replaceWith(item);
       else this.insertInOrder(item, message.at_ms);
     });
@@ -38,7 +38,7 @@ export class ChatView {
   }
 
   notice(text) {
-    stickToBottom($("messages"), () => $("messages").append(el("li", { class: "notice", "data-at": Date.now() }, text)));
+    stickToBottom($("messages-box"), () => $("messages").append(el("li", { class: "notice", "data-at": Date.now() }, text)));
   }
 
   // The agent read up to `messageId`: every message of the customer's before it is read.

@@ -19,8 +19,9 @@ export class ChatPanel {
     const speaks = (me.languages || []).includes(contact.language);
     // What the agent reads and writes in (router/chat.py reader/writer_language).
     this.language = speaks || !(me.languages || []).length ? contact.language : me.languages[0];
-    this.list = el("ol", { class: "messages", role: "log", "aria-live": "polite", tabindex: "0",
-      "aria-label": t("Messages") });
+    this.list = el("ol", { class: "messages" });
+    this.box = el("div", { class: "messages-box", role: "log", "aria-live": "polite", tabindex: "0",
+      "aria-label": t("Messages") }, this.list);
     this.typingLine = el("p", { class: "typing", "aria-live": "polite" });
     this.text = el("textarea", { id: `reply-${contact.contact_id}`, class: "reply", rows: 3,
       oninput: () => this.sendTyping(),
@@ -44,7 +45,7 @@ export class ChatPanel {
       el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language) })),
       this.language !== contact.language
         ? el("span", {}, t("Translated into {language} for you", { language: languageName(this.language) })) : null),
-    this.list, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
+    this.box, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
     this.refresh();
   }
 
@@ -90,7 +91,7 @@ export class ChatPanel {
     item.append(meta);
     if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
     const known = this.items.get(message.message_id);
-    stickToBottom(this.list, () => {
+    stickToBottom(this.box, () => {
       if (known) known.replaceWith(item);
       else this.list.append(item);
     });
@@ -174,7 +175,7 @@ export class ChatPanel {
     this.composer.hidden = true;
     this.transfer.root.hidden = true;
     this.typingLine.textContent = "";
-    stickToBottom(this.list, () => this.list.append(el("li", { class: "notice" },
+    stickToBottom(this.box, () => this.list.append(el("li", { class: "notice" },
       state === "completed" ? t("The chat has ended.") : t("The customer left the chat."))));
     this.wrapUp.show();
   }

@@ -51,8 +51,8 @@ def page_messages(static: Path = STATIC) -> dict[str, list[str]]:
     for page in PAGES:
         parser = _Attributes()
         parser.feed((static / page).read_text(encoding="utf-8"))
-        for line, text in parser.found:
-            found[text].append(f"{page}:{line}")
+        for line, attribute in parser.found:
+            found[attribute].append(f"{page}:{line}")
     return dict(found)
 
 

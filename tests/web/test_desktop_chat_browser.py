@@ -63,9 +63,10 @@ async def node(redis_url: str, translator: Translator) -> AsyncIterator[Node]:
         agents=[Agent("tom", "default", {"baggage": 4}, ["en"])],
     ) as node:
         for _ in range(100):  # the pairs are published by a background task at start
-            pairs = {p if isinstance(p, str) else p.decode() for p in await node.client.smembers(
-                "sb:{rt}:translation_pairs"
-            )}
+            pairs = {
+                p if isinstance(p, str) else p.decode()
+                for p in await node.client.smembers("sb:{rt}:translation_pairs")
+            }
             if {"es>en", "en>es"} <= pairs:
                 break
             await asyncio.sleep(0.05)
@@ -85,7 +86,9 @@ async def test_spanish_customer_and_english_agent(
     node: Node, browser: Browser, redis_url: str, tmp_path: Path
 ) -> None:
     base = f"http://127.0.0.1:{node.http_port}"
-    customer_side = await browser.new_context(locale="es-ES", viewport={"width": 420, "height": 760})
+    customer_side = await browser.new_context(
+        locale="es-ES", viewport={"width": 420, "height": 760}
+    )
     agent_side = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
     customer, agent = await customer_side.new_page(), await agent_side.new_page()
 
@@ -187,9 +190,27 @@ def report(redis_url: str, tmp_path: Path) -> dict[str, dict[str, str]]:
     now = dt.datetime.now(dt.UTC).date()
     today, yesterday = now.isoformat(), (now - dt.timedelta(days=1)).isoformat()
     done = subprocess.run(
-        [sys.executable, "-m", "switchboard.cli", "report", "--from", yesterday, "--to", today,
-         "--by", "queue", "--config", str(config), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "switchboard.cli",
+            "report",
+            "--from",
+            yesterday,
+            "--to",
+            today,
+            "--by",
+            "queue",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return {row["queue"]: row for row in csv.DictReader(io.StringIO(out.read_text()))}

@@ -63,12 +63,12 @@ FEATURES = (
 )
 
 MAX_BODY_BYTES = 256 * 1024
-_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token|identity)=)[^&]*")
 
 
 def redact(path_qs: str) -> str:
-    """A request target with its token query values hidden, then percent-decoded so that
-    the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
+    """A request target with its tokens and signed identity hidden, then percent-decoded
+    so that the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
     return unquote(_SECRET_QUERY.sub(r"\1[redacted]", path_qs))
 
 

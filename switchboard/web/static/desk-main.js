@@ -27,6 +27,8 @@ const desk = {
 const offers = new Offers(desk);
 const conversations = new Conversations(desk);
 desk.open = (contact) => conversations.open(contact);
+// The caller's number as the offer showed it (masked unless the center shows numbers).
+desk.caller = (contactId) => (offers.seen.get(contactId) || {}).customer_id || "";
 
 async function main() {
   await loadText(wantedLanguage());

@@ -11,11 +11,13 @@ export class Offers {
   constructor(desk) {
     this.desk = desk;
     this.cards = new Map();  // contact_id -> { card, offer, until }
+    this.seen = new Map();  // contact_id -> the last offer (a call's masked number)
     setInterval(() => this.tick(), 1000);
   }
 
   add(offer) {
     this.remove(offer.contact_id);
+    this.seen.set(offer.contact_id, offer);
     const voice = offer.channel === "voice";
     const timer = el("progress", { max: offer.ring_s, value: offer.ring_s, "aria-hidden": "true" });
     const left = el("span", { class: "ring-left" });

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from router.desk import read_desk
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -122,15 +121,7 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
         repeat_window_s=window_s,
         timezone=args.tz,
         answer_within_s={queue.name: queue.answer_within_s for queue in settings.queues},
-        wrap_up_codes=configured_codes(settings),
     )
-
-
-def configured_codes(settings: Settings) -> tuple[str, ...]:
-    """Every queue's wrap-up codes (`[[dispositions]]`), each once, in the file's order."""
-    desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
-    codes = (code for dispositions in desk.dispositions.values() for code in dispositions.codes)
-    return tuple(dict.fromkeys(codes))
 
 
 def read_schedule(path: Path) -> list[Shift]:
@@ -195,24 +186,13 @@ def run_report(args: argparse.Namespace) -> int:
     inputs = asyncio.run(read())
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
     if args.contacts:
-        lines = contact_table(
-            records,
-            options,
-            ratings=ratings,
-            masked=not args.unmasked,
-            wrap_ups=inputs.wrap_ups,
-        )
+        lines = contact_table(records, options, ratings=ratings, masked=not args.unmasked)
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(lines)
         _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
         return 0
     report = build_report(
-        records,
-        options,
-        ratings=ratings,
-        first_agent_message_ms=first,
-        shifts=shifts,
-        wrap_ups=inputs.wrap_ups,
+        records, options, ratings=ratings, first_agent_message_ms=first, shifts=shifts
     )
     text = render(report, records, ratings, first, shifts, args, settings)
     _write(text, args.out, f"{len(report.rows) or 1} report rows")

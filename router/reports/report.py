@@ -15,16 +15,14 @@ report and the day's wallboard agree:
 - FCR: of the completed contacts of known customers, the share with no repeat contact
   from the same customer arriving within the window after the contact ended;
 - occupancy: handle time over staffed time from a schedule (agent_id,start,end,activity);
-- CSAT: share of 1-5 ratings that are 4 or 5 (top-two-box), with the mean rating;
-- wrap-up codes: one column per code (`code:<name>`), the contacts agents wrapped up
-  with it; the configured codes always, any other code found as well.
+- CSAT: share of 1-5 ratings that are 4 or 5 (top-two-box), with the mean rating.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -55,8 +53,6 @@ class ReportOptions:
     repeat_window_s: int = 86_400
     timezone: str = "UTC"
     answer_within_s: Mapping[str, float] = field(default_factory=dict)
-    # Wrap-up codes that get a column even when nobody used them (the queues' lists).
-    wrap_up_codes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -76,8 +72,6 @@ class ReportRow:
     repeated: int = 0
     staffed_ms: int = 0
     ratings: list[int] = field(default_factory=list)
-    codes: Counter[str] = field(default_factory=Counter)
-    code_columns: tuple[str, ...] = ()  # the report's codes, the same for every row
 
     @property
     def service_level(self) -> float | None:
@@ -137,7 +131,6 @@ class ReportRow:
             "ratings": len(self.ratings),
             "csat": self.csat,
             "average_rating": self.average_rating,
-            **{f"code:{code}": self.codes[code] for code in self.code_columns},
         }
 
 
@@ -164,7 +157,6 @@ def build_report(
     ratings: Mapping[str, int] | None = None,
     first_agent_message_ms: Mapping[str, int] | None = None,
     shifts: Sequence[Shift] | None = None,
-    wrap_ups: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Report:
     """Figures per group of `options.by` plus a total row.
 
@@ -173,7 +165,6 @@ def build_report(
     """
     ratings = ratings or {}
     first_replies = first_agent_message_ms or {}
-    codes = {cid: str(w.get("code") or "") for cid, w in (wrap_ups or {}).items()}
     unknown = [name for name in options.by if name not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown grouping {unknown[0]!r}; expected some of {DIMENSIONS}")
@@ -195,18 +186,12 @@ def build_report(
         key = _key(record, options, zone, arrived)
         row = groups.setdefault(tuple(key.values()), ReportRow(key=key))
         repeated = _has_repeat(record, arrivals_by_customer, window_ms)
-        code = codes.get(record.get("contact_id", ""), "")
         for target in (row, total):
             _add(target, record, options, ratings, first_replies, repeated)
-            if code:
-                target.codes[code] += 1
         if record.get("channel") == "chat" and record.get("answered_at"):
             chats += 1
             chats_with_transcript += record.get("contact_id", "") in first_replies
     rows = [groups[key] for key in sorted(groups)]
-    columns = (*options.wrap_up_codes, *sorted(set(total.codes) - set(options.wrap_up_codes)))
-    for target in (*rows, total):
-        target.code_columns = columns
     notes = []
     if shifts is not None:
         _add_staffed_time(rows, total, shifts, options, zone)
@@ -369,7 +354,6 @@ CONTACT_COLUMNS = (
     "handle_s",
     "repeated",
     "rating",
-    "wrap_up_code",
 )
 
 
@@ -379,11 +363,9 @@ def contact_table(
     *,
     ratings: Mapping[str, int] | None = None,
     masked: bool = True,
-    wrap_ups: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[list[str]]:
     """One line per contact of the period; customer ids masked unless asked otherwise."""
     ratings = ratings or {}
-    wrap_ups = wrap_ups or {}
     ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals: dict[str, list[int]] = defaultdict(list)
     for record in ordered:
@@ -413,7 +395,6 @@ def contact_table(
                 format_value((ended - answered) / 1000) if answered and ended else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",
-                str(wrap_ups.get(contact_id, {}).get("code") or ""),
             ]
         )
     return lines

@@ -197,20 +197,6 @@ async def test_occupancy_from_schedule(day: tuple[Router, dict[str, str]]) -> No
     assert rows["(none)"].volume == 1 and rows["(none)"].occupancy is None
 
 
-async def test_a_column_per_wrap_up_code(day: tuple[Router, dict[str, str]]) -> None:
-    router, ids = day
-    records = await records_of(router)
-    wrap_ups = {ids["c1"]: {"code": "changed"}, ids["c3"]: {"code": "refund", "note": "x"}}
-    configured = dataclasses.replace(options(("channel",)), wrap_up_codes=("changed", "info"))
-    report = build_report(records, configured, wrap_ups=wrap_ups)
-    # The configured codes in their order, then any other code found.
-    assert report.columns[-3:] == ["code:changed", "code:info", "code:refund"]
-    figures = report.total.figures()
-    assert (figures["code:changed"], figures["code:info"], figures["code:refund"]) == (1, 0, 1)
-    table = report_table(report)
-    assert all(len(line) == len(table[0]) for line in table)
-
-
 def test_unknown_grouping_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown grouping 'skill'"):
         build_report([], options(("skill",)))

@@ -186,15 +186,22 @@ def run_report(args: argparse.Namespace) -> int:
     inputs = asyncio.run(read())
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
     if args.contacts:
-        lines = contact_table(records, options, ratings=ratings, masked=not args.unmasked)
+        lines = contact_table(
+            records, options, ratings=ratings, masked=not args.unmasked, wrap_ups=inputs.wrap_ups
+        )
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(lines)
         _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
         return 0
     report = build_report(
-        records, options, ratings=ratings, first_agent_message_ms=first, shifts=shifts
+        records,
+        options,
+        ratings=ratings,
+        first_agent_message_ms=first,
+        shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
     )
-    text = render(report, records, ratings, first, shifts, args, settings)
+    text = render(report, inputs, shifts, args, settings)
     _write(text, args.out, f"{len(report.rows) or 1} report rows")
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -214,9 +221,7 @@ def _write(text: str, out: Path | None, what: str) -> None:
 
 def render(
     report: Report,
-    records: list[dict[str, str]],
-    ratings: dict[str, int],
-    first: dict[str, int],
+    inputs: ReportInputs,
     shifts: list[Shift] | None,
     args: argparse.Namespace,
     settings: Settings,
@@ -228,11 +233,12 @@ def render(
     from router.reports.html import render_html  # matplotlib only when HTML is asked for
 
     by_interval = build_report(
-        records,
+        inputs.records,
         ReportOptions(**{**report.options.__dict__, "by": ("interval",)}),
-        ratings=ratings,
-        first_agent_message_ms=first,
+        ratings=inputs.ratings,
+        first_agent_message_ms=inputs.first_agent_message_ms,
         shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
     )
     targets = [queue.service_level_target for queue in settings.queues]
     target = min(targets) if targets else None

@@ -176,14 +176,13 @@ async def test_spanish_customer_and_english_agent(
     # The day's report counts the code and the rating.
     rows = report(redis_url, tmp_path)
     total = rows["all"]
-    assert total["code:bag_located"] == "1" and total["code:claim_opened"] == "0"
+    assert total["wrap_up_bag_located"] == "1"
     assert total["ratings"] == "1" and total["average_rating"] == "4"
 
 
 def report(redis_url: str, tmp_path: Path) -> dict[str, dict[str, str]]:
     config_text = (ROOT / "config" / "default.toml").read_text()
     config_text = config_text.replace('data_dir = "var/redis"', f'url = "{redis_url}"')
-    config_text += '\n[[dispositions]]\nqueue = "baggage"\ncodes = ["bag_located", "claim_opened", "info_only"]\nrequired = true\n'
     config = tmp_path / "node.toml"
     config.write_text(config_text)
     out = tmp_path / "report.csv"

@@ -1,6 +1,7 @@
 """The desktop's other paths in Chromium: an offer that rings out (RONA) stays on
-screen and the agent is not ready; the customer typing shows; a chat is transferred to
-a named colleague, who gets it first."""
+screen and the agent is not ready; the customer typing shows; a reload keeps the
+session and its conversations; a chat is transferred to a named colleague, who gets it
+first; a call shows with its masked number, IVR choices and talk time."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ async def test_rona_typing_and_transfer_to_a_colleague(node: Node, browser: Brow
         await window.send_json({"type": "typing"})
         await expect(page.locator(".conversation .typing")).to_have_text("The customer is typing…")
         await window.close()
+
+        # A reload keeps the session and the open conversation.
+        await page.reload()
+        await expect(page.locator(f".conversation[data-contact='{cid}']")).to_have_count(1)
+        await expect(page.locator("#state")).to_have_text("Busy")
 
         bob = await login(http, "bob", "bob-secret-1")
         await http.put("/api/v1/agents/bob/state", json={"state": "not_ready"}, headers=bob)

@@ -38,13 +38,14 @@ async function main() {
   $("start").hidden = false;
 }
 
-// The chat kept in this browser, if it is still going (or ended and not yet rated).
+// The chat kept in this browser, if it is still going or ended and awaits its rating
+// (the chat is forgotten once rated).
 async function resume(saved) {
   const answer = await request("GET", `/api/v1/contacts/${saved.contact_id}`, { customerToken: saved.customer_token });
   if (!answer.ok) return false;
   const contact = answer.body;
   const answered = contact.timestamps && contact.timestamps.answered_at;
-  if (TERMINAL.includes(contact.state) && (saved.rated || !answered || contact.state !== "completed")) return false;
+  if (TERMINAL.includes(contact.state) && !(contact.state === "completed" && answered)) return false;
   Object.assign(chat, { id: saved.contact_id, token: saved.customer_token, language: saved.language || chat.language });
   openConversation(contact);
   return true;
@@ -198,8 +199,7 @@ function ended(contact) {
   chat.view.ended();
   $("composer").hidden = true;
   const answered = contact.timestamps && contact.timestamps.answered_at;
-  const saved = savedChat(site);
-  if (contact.state === "completed" && answered && !(saved && saved.rated)) showRating();
+  if (contact.state === "completed" && answered) showRating();
   else { forgetChat(site); $("new-chat").hidden = false; }
 }
 

@@ -1,5 +1,5 @@
 // The chat this browser is in, kept in localStorage so that a reload or a dropped
-// network picks up the same chat: its id, the customer token, whether it was rated.
+// network picks up the same chat: its id, the customer token, the language.
 
 const key = (site) => `switchboard-chat:${site || ""}`;
 

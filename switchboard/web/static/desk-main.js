@@ -177,13 +177,13 @@ $("sign-out").addEventListener("click", async () => {
 
 function signedOut(message) {
   if (desk.socket) desk.socket.close();
+  offers.clear();
+  conversations.clear();
   sessionStorage.removeItem(KEY);
   desk.token = null;
   $("workspace").hidden = true;
   $("sign-in-form").hidden = false;
   $("sign-in-error").textContent = message;
-  offers.clear();
-  conversations.clear();
 }
 
 main();

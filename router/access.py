@@ -190,6 +190,14 @@ def visible_agents(
     ]
 
 
+def require_may_oversee_queue(principal: Principal, queue: str) -> None:
+    """A queue's contacts are listed for its supervisors (and admins) only."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN) or (
+        principal.queues and queue not in principal.queues
+    ):
+        raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         wanted = " or ".join(role.value for role in roles)

@@ -16,7 +16,7 @@ from router import access
 from router.access import Act, Actor, Customer, Principal
 from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
 from router.desk import ChatSite, DeskConfig
-from router.errors import InvalidInput, RoutingError, Unauthenticated
+from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
 from router.identity import anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
@@ -161,7 +161,13 @@ class Contacts:
         return next((s for s in self.desk.sites if request.origin in s.origins), None)
 
     async def transcript(self, actor: Actor, contact_id: str) -> list[Message]:
-        await self.get(actor, contact_id, Act.TRANSCRIPT)
+        """The chat's messages; for the agent holding it, the customer's earlier ones
+        translated into their language."""
+        contact = await self.get(actor, contact_id, Act.TRANSCRIPT)
+        holder = isinstance(actor, Principal) and actor.user_id == contact.agent_id
+        if holder and contact.channel == Channel.CHAT and contact.state == ContactState.CONNECTED:
+            agent = await self.router.get_agent(contact.agent_id)
+            return await self.chat.messages_for(contact, agent)
         return await self.chat.messages(contact_id)
 
     async def watch(self, actor: Actor, contact_id: str) -> Contact:
@@ -300,6 +306,21 @@ class Contacts:
             home_region=contact.region,
             contacts=rows,
         )
+
+    async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> list[Contact]:
+        """A queue's live contacts for its supervisors: the waiting ones in queue order,
+        then those offered or being served (their region in the supervisor's scope).
+        Audited: it shows contacts the reader is no party to."""
+        access.require_may_oversee_queue(actor, queue)
+        if queue not in self.router.queues:
+            raise UnknownQueue(queue)
+        store = self.router.store
+        found = await store.waiting_contacts(queue, limit) + await store.served_contacts(
+            queue, limit
+        )
+        shown = [contact for contact in found if access.allowed(actor, Act.READ, contact)]
+        await self.reports.audit(actor.user_id, "queue.contacts", queue=queue, count=len(shown))
+        return shown
 
     async def move(self, actor: Actor, contact_id: str, queue: str) -> Contact:
         """A supervisor moves a contact to another queue (it keeps its place in line)."""

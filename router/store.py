@@ -444,6 +444,25 @@ class RoutingStore:
             pipe.hgetall(self.keys.contact(contact_id))
         return [_contact(row) for row in await pipe.execute() if row]
 
+    async def served_contacts(self, queue: str, limit: int) -> list[Contact]:
+        """Up to `limit` contacts of a queue that are offered to or held by an agent
+        (read from the live set: two pipelines, whatever the queue's length)."""
+        members = list(await self.client.smembers(self.keys.live()))
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in members:
+            pipe.hmget(self.keys.contact(contact_id), ["queue", "state"])
+        served = [
+            contact_id
+            for contact_id, (name, state) in zip(members, await pipe.execute(), strict=True)
+            if name == queue and state in ("offered", "connected")
+        ][:limit]
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in served:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row] if served else []
+
     async def waiting_counts(
         self, queue: str, *fields: str, limit: int | None = None
     ) -> Counter[tuple[str, ...]]:
@@ -500,6 +519,10 @@ class RoutingStore:
         pipe.rpush(key, json.dumps(message))
         pipe.expire(key, MESSAGE_TTL_S)
         await pipe.execute()
+
+    async def replace_message(self, contact_id: str, index: int, message: dict[str, Any]) -> None:
+        """A message at its place in the chat (messages are only ever appended)."""
+        await self.client.lset(self.keys.chat(contact_id), index, json.dumps(message))
 
     async def messages(self, contact_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         end = -1 if limit is None else limit - 1

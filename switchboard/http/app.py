@@ -46,6 +46,7 @@ from switchboard.http.base import (
     redis_outage,
 )
 from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
+from switchboard.web import pages as pages_web
 from switchboard.web import wallboard as wallboard_page
 
 # Importing a feature module declares its operations on API.
@@ -56,17 +57,18 @@ FEATURES = (
     contacts_api,
     desk_api,
     health_api,
+    pages_web,
     regions_api,
     wallboard_page,
 )
 
 MAX_BODY_BYTES = 256 * 1024
-_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token|identity)=)[^&]*")
 
 
 def redact(path_qs: str) -> str:
-    """A request target with its token query values hidden, then percent-decoded so that
-    the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
+    """A request target with its tokens and signed identity hidden, then percent-decoded
+    so that the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
     return unquote(_SECRET_QUERY.sub(r"\1[redacted]", path_qs))
 
 

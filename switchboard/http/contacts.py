@@ -11,11 +11,12 @@ from router.access import Actor, Customer, Principal
 from router.contacts import ChatRequest
 from router.errors import InvalidInput, RoutingError
 from router.model import ContactState
+from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
 from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import contact_json, message_json
+from switchboard.http.views import contact_json, customer_event_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
 
@@ -148,6 +149,32 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
 
 
 @API.route(
+    "GET",
+    "/api/v1/queues/{queue}/contacts",
+    "A queue's live contacts for its supervisors: waiting in order, then offered or being "
+    "served (audited)",
+    auth=Auth.STAFF,
+    responses={200: "contacts", 401: "", 403: "", 404: ""},
+)
+async def queue_contacts(request: web.Request, principal: Principal) -> web.Response:
+    queue = request.match_info["queue"]
+    found = await request.app[CONTACTS].in_queue(principal, queue)
+    now = now_ms()
+    return web.json_response(
+        {
+            "queue": queue,
+            "contacts": [
+                {
+                    **contact_json(contact),
+                    "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
+                }
+                for contact in found
+            ],
+        }
+    )
+
+
+@API.route(
     "POST",
     "/api/v1/contacts/{contact_id}/messages",
     "A chat message from the customer or the connected agent, translated for the reader",
@@ -214,6 +241,14 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
     await socket.prepare(request)
     principal = actor if isinstance(actor, Principal) else None
     user = principal.user_id if principal else None
+    own = not_own_signal(user or "customer")
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        if mine is None or principal is not None:
+            return mine
+        return customer_event_json(mine)
+
     try:
         async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
             await pump(
@@ -223,7 +258,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
                 principal,
                 on_message=on_message,
                 periodic=periodic,
-                transform=not_own_signal(user or "customer"),
+                transform=shown,
             )
     finally:
         if customer is not None:

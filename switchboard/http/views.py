@@ -27,6 +27,10 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "sip_uri": agent.sip_uri,
         "node": agent.node,
         "state_since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+        # Until when the agent is in wrap-up (the desktop's countdown), while they are.
+        "wrap_up_until": (
+            iso_utc(agent.wrap_up_until_ms) if agent.wrap_up_until_ms > now_ms() else None
+        ),
     }
 
 
@@ -36,6 +40,27 @@ def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[st
     if event.get("channel") == "voice" and event.get("customer_id") and not show_caller_number:
         return {**event, "customer_id": mask_identifier(str(event["customer_id"]))}
     return event
+
+
+# What a customer's chat window hears of its contact: never the routing (an offer names
+# the agent chosen, the candidates and the explanation) nor the agent's other contacts.
+_CUSTOMER_EVENTS = {
+    "message": None,  # the message as stored, both sides see it
+    "typing": ("type", "contact_id", "by"),
+    "read": ("type", "contact_id", "by", "message_id"),
+    "position": None,
+    "contact_connected": ("type", "contact_id", "agent_id"),
+    "contact_closed": ("type", "contact_id", "state"),
+}
+
+
+def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The event as the customer may see it, or None when it is not for them."""
+    kind = str(event.get("type", ""))
+    if kind not in _CUSTOMER_EVENTS:
+        return None
+    keep = _CUSTOMER_EVENTS[kind]
+    return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
 
 
 def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from aiohttp import web
 from router.access import Actor, Customer, Principal
 from router.contacts import ChatRequest
 from router.errors import InvalidInput, RoutingError
-from router.model import ContactState
+from router.model import Contact, ContactState
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
@@ -57,7 +57,7 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
 )
 async def get_contact(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].get(actor, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact, for_customer=isinstance(actor, Customer)))
+    return web.json_response(_shown(request, contact, actor))
 
 
 async def _act(request: web.Request, principal: Principal, action: str) -> web.Response:
@@ -68,7 +68,7 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.R
         "complete": contacts.complete,
     }
     contact = await use_case[action](principal, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
 
 
 @API.route(
@@ -113,7 +113,7 @@ async def complete(request: web.Request, principal: Principal) -> web.Response:
 )
 async def abandon(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].abandon(actor, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact, for_customer=isinstance(actor, Customer)))
+    return web.json_response(_shown(request, contact, actor))
 
 
 @API.route(
@@ -130,7 +130,7 @@ async def transfer(request: web.Request, principal: Principal, body: Transfer) -
     contact = await request.app[CONTACTS].transfer(
         principal, request.match_info["contact_id"], body.queue, body.agent
     )
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
 
 
 @API.route(
@@ -145,7 +145,7 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
     contact = await request.app[CONTACTS].move(
         principal, request.match_info["contact_id"], body.queue
     )
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
 
 
 @API.route(
@@ -165,7 +165,7 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
             "queue": queue,
             "contacts": [
                 {
-                    **contact_json(contact),
+                    **_shown(request, contact),
                     "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
                 }
                 for contact in found
@@ -289,3 +289,11 @@ async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response
     if not await request.app[CONTACTS].rate(actor, contact_id, body.score):
         raise RoutingError(f"contact {contact_id} is already rated")
     return web.json_response({"contact_id": contact_id, "score": body.score}, status=201)
+
+
+def _shown(request: web.Request, contact: Contact, actor: Actor | None = None) -> dict[str, Any]:
+    return contact_json(
+        contact,
+        for_customer=isinstance(actor, Customer),
+        show_numbers=request.app[DESK].show_caller_number,
+    )

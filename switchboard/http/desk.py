@@ -7,6 +7,7 @@ from aiohttp import web
 
 from router.access import Principal
 from router.contacts import CustomerHistory
+from router.reports.privacy import mask_phone_numbers
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, ROUTER
@@ -88,13 +89,14 @@ async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> w
 )
 async def customer(request: web.Request, principal: Principal) -> web.Response:
     history = await request.app[CONTACTS].history(principal, request.match_info["contact_id"])
-    return web.json_response(history_json(history))
+    return web.json_response(history_json(history, request.app[DESK].show_caller_number))
 
 
-def history_json(history: CustomerHistory) -> dict[str, object]:
+def history_json(history: CustomerHistory, show_numbers: bool) -> dict[str, object]:
+    """The 360° panel; a caller's number stays masked unless the center shows numbers."""
     return {
         "customer": {
-            "id": history.customer_id,
+            "id": history.customer_id if show_numbers else mask_phone_numbers(history.customer_id),
             "verified": history.verified,
             "tier": history.tier,
             "language": history.language,
@@ -102,7 +104,7 @@ def history_json(history: CustomerHistory) -> dict[str, object]:
         },
         "contacts": [
             {
-                **contact_json(past.contact),
+                **contact_json(past.contact, show_numbers=show_numbers),
                 "rating": past.contact.rating,
                 "wrap_up": {k: v for k, v in past.wrap_up.items() if k in ("code", "note")},
                 "repeat": past.repeat,

@@ -7,7 +7,7 @@ from typing import Any
 
 from router.chat import Message
 from router.model import Agent, Contact
-from router.reports.privacy import mask_identifier
+from router.reports.privacy import mask_identifier, mask_phone_numbers
 from router.service import QueueStatus
 from router.stats import QueueFigures
 from switchboard.common.clock import iso_utc, now_ms
@@ -63,8 +63,15 @@ def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
     return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
 
 
-def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, Any]:
-    """The contact; its customer does not see how it was routed nor who else was there."""
+def contact_json(
+    contact: Contact, *, for_customer: bool = False, show_numbers: bool = False
+) -> dict[str, Any]:
+    """The contact; its customer does not see how it was routed nor who else was there,
+    and staff see a customer id that is a phone number (a caller's) masked unless the
+    center shows numbers in clear (`[desk] show_caller_number`)."""
+    customer_id = contact.customer_id
+    if not for_customer and not show_numbers:
+        customer_id = mask_phone_numbers(customer_id)
     body: dict[str, Any] = {
         "contact_id": contact.contact_id,
         "channel": contact.channel.value,
@@ -76,7 +83,7 @@ def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, A
         "queue": contact.queue,
         "language": contact.language,
         "priority": contact.priority,
-        "customer": {"id": contact.customer_id, "tier": contact.customer_tier},
+        "customer": {"id": customer_id, "tier": contact.customer_tier},
         "placement": contact.placement or None,
         "explanation": contact.explanation,
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},

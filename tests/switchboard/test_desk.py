@@ -273,3 +273,26 @@ async def test_the_chat_window_hears_its_place_typing_and_leaves_after_a_grace(
         ended = await node.router.get_contact(cid)
         assert (ended.outcome, ended.reason) == ("completed", "customer_left")
         await desk.close()
+
+
+@pytest.mark.parametrize("shown", [False, True])
+async def test_a_callers_number_is_masked_for_staff_unless_shown(
+    redis_url: str, shown: bool
+) -> None:
+    desk = DeskConfig(show_caller_number=shown)
+    users = [("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with running_node(redis_url, users=users, desk=desk) as node, http_session(node) as http:
+        call = await node.router.create_contact(
+            NewContact(Channel.VOICE, "booking", "en", customer_id="+34612345678")
+        )
+        sup = await login(http, "sup", "sup-secret-1")
+        seen = await (await http.get(f"/api/v1/contacts/{call.contact_id}", headers=sup)).json()
+        history = await (
+            await http.get(f"/api/v1/contacts/{call.contact_id}/customer", headers=sup)
+        ).json()
+    expected = "+34612345678" if shown else "•" * 10 + "78"
+    assert seen["customer"]["id"] == expected
+    assert (
+        history["customer"]["id"] == expected
+        and history["contacts"][0]["customer"]["id"] == expected
+    )

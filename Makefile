@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	  echo "$(VENV) holds one of $(REPLACED) (replaced by argos-translate-lt): making it anew"; \
 	  rm -rf $(VENV) && $(MAKE) --no-print-directory $(BIN)/python; \
 	fi
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,argos]'
 	touch $(STAMP)
 
 ## Start one node on config/default.toml with an embedded Redis.

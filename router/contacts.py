@@ -42,6 +42,12 @@ class EventPublisher(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
 
 
+class MessageObserver(Protocol):
+    """Sees every chat message once it is stored (cases: SLA timers, emotion words)."""
+
+    async def message_posted(self, contact: Contact, message: Message) -> None: ...
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     """A customer starting a chat. Tier, priority and region come only from a verified
@@ -69,6 +75,7 @@ class Contacts:
         self.reports = reports
         self.events = events
         self.placer = placer
+        self.observer: MessageObserver | None = None
 
     # -- who is asking ----------------------------------------------------------------
 
@@ -146,6 +153,8 @@ class Contacts:
         await self.events.publish(
             {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
         )
+        if self.observer is not None:
+            await self.observer.message_posted(contact, message)
         return message
 
     async def abandon(self, actor: Actor, contact_id: str) -> Contact:

@@ -21,10 +21,12 @@ from regions.service import Regions
 from regions.store import MembershipStore
 from router.admin import Administration
 from router.agents import Agents
+from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
 from router.events import EventHub
 from router.reports.privacy import PrivacyConfig, read_privacy
+from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
@@ -39,9 +41,10 @@ FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings) -> PrivacyConfig:
+def check_configuration(settings: Settings) -> tuple[PrivacyConfig, CaseSettings]:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
+    cases = casework.read_settings(settings)
     from telephony.service import read_survey_config, read_voice_config
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
@@ -53,7 +56,7 @@ def check_configuration(settings: Settings) -> PrivacyConfig:
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
-    return privacy
+    return privacy, cases
 
 
 class Node:
@@ -68,7 +71,7 @@ class Node:
         the SIP front door when the file has a `[sip]` section. Raises ConfigError with
         every fault of the file before anything starts."""
         self.settings = settings
-        self.privacy = check_configuration(settings)
+        self.privacy, self.case_settings = check_configuration(settings)
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -130,6 +133,16 @@ class Node:
         self.contacts = Contacts(self.router, self.chat, self.reports, self.hub, self.regions.place)
         self.agents = Agents(self.router, self.sessions, self.reports)
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
+        self.casework = casework.Casework.build(
+            self.client,
+            settings,
+            self.case_settings,
+            self.router,
+            self.contacts,
+            self.hub,
+            self.reports,
+        )
+        self.cases = self.casework.cases
         app = build_app(
             router=self.router,
             contacts=self.contacts,
@@ -142,6 +155,8 @@ class Node:
             admin=self.admin,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
+            cases=self.cases,
+            webhooks=self.casework.webhooks,
         )
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
@@ -167,6 +182,7 @@ class Node:
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
+            *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),
         ]
         if self.privacy.retention_days:
             self.tasks.append(

@@ -11,6 +11,8 @@ from aiohttp.abc import AbstractAccessLogger
 from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
+from router.cases.service import Cases
+from router.cases.webhooks import WebhookDelivery
 from router.contacts import Contacts
 from router.events import EventHub
 from router.metrics import Metrics
@@ -19,6 +21,7 @@ from router.service import Router
 from router.sessions import Sessions
 from switchboard.http import admin as admin_api
 from switchboard.http import agents as agents_api
+from switchboard.http import cases as cases_api
 from switchboard.http import contacts as contacts_api
 from switchboard.http import health as health_api
 from switchboard.http import regions as regions_api
@@ -42,7 +45,15 @@ from switchboard.http.base import (
 from switchboard.web import wallboard as wallboard_page
 
 # Importing a feature module declares its operations on API.
-FEATURES = (admin_api, agents_api, contacts_api, health_api, regions_api, wallboard_page)
+FEATURES = (
+    admin_api,
+    agents_api,
+    cases_api,
+    contacts_api,
+    health_api,
+    regions_api,
+    wallboard_page,
+)
 
 MAX_BODY_BYTES = 256 * 1024
 _SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token)=)[^&]*")
@@ -81,6 +92,8 @@ def build_app(
     admin: Administration,
     node_id: str,
     scrape_token: str = "",
+    cases: Cases | None = None,
+    webhooks: WebhookDelivery | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, redis_outage, json_errors], client_max_size=MAX_BODY_BYTES
@@ -96,5 +109,9 @@ def build_app(
     app[HUB] = hub
     app[NODE_ID] = node_id
     app[SCRAPE_TOKEN] = scrape_token
+    if cases is not None:
+        app[cases_api.CASES] = cases
+    if webhooks is not None:
+        app[cases_api.WEBHOOKS] = webhooks
     app.add_routes(API.routes)
     return app

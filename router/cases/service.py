@@ -1,0 +1,995 @@
+"""Case use cases: open, link, change, time against SLA policies, escalate, follow up.
+
+`Cases` is called by people (through HTTP, with their actor: access is asked of
+`router.access`), by the routing core (a contact created: `before_create`/
+`after_create`; a chat message: `message_posted`; a routing event), and by the node's
+timer task (`tick`). Every change of a case is one optimistic commit (`CaseStore`):
+the case, its history, its report records, its webhook events and its next timer alarm
+change together or not at all, so a breach escalates exactly once however many nodes
+tick. What a change does to routing (priority, queue) and the live notifications follow
+the commit.
+
+Time is the injected `clock` (ms), or an explicit `at_ms`, so tests and the bench drive
+days of SLA time in seconds, as the Router does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from router import access
+from router.access import Actor, CaseAct, CaseScope, Customer, Principal
+from router.cases.model import (
+    Case,
+    CaseRule,
+    CaseSettings,
+    CaseSource,
+    CaseStatus,
+    HistoryEntry,
+    Note,
+    RuleTrigger,
+    SlaPolicy,
+)
+from router.cases.sla import Alarm, BusinessClock, Timer, TimerKind, TimerState
+from router.cases.store import CaseStore, Write
+from router.errors import InvalidInput, RoutingError, UnknownCase
+from router.model import Channel, Contact, ContactState, NewContact, Role
+from router.service import Router
+from switchboard.common.clock import iso_utc, now_ms
+
+log = logging.getLogger(__name__)
+
+COMMIT_ATTEMPTS = 50
+LEASE_MS = 30_000  # a claimed timer is retried by another node after this
+LIST_SCAN = 5_000  # cases read at most to answer one filtered list
+SYSTEM = "system"
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: dict[str, Any]) -> None: ...
+
+
+class Auditor(Protocol):
+    async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    """A case opened by a person or a system (the API)."""
+
+    customer_id: str
+    subject: str
+    queue: str
+    region: str | None = None
+    customer_tier: str = "standard"
+    priority: int = 0
+    owner: str = ""
+    contact_id: str = ""
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    subject: str | None = None
+    priority: int | None = None
+    owner: str | None = None
+    queue: str | None = None
+    status: CaseStatus | None = None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: CaseStatus | None = None
+    queue: str | None = None
+    region: str | None = None
+    owner: str | None = None
+    customer_id: str | None = None
+    limit: int = 100
+
+
+@dataclass
+class _Decision:
+    """What a decision about a case writes (`store`) and does after the commit."""
+
+    store: Write = field(default_factory=Write)
+    notify: list[dict[str, Any]] = field(default_factory=list)  # live events (hub)
+    reroute: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
+    # ^ (case_id, new priority, queue to move to, reason) for the case's waiting contacts
+
+
+@dataclass(frozen=True)
+class TimerStatus:
+    """A timer as the case and contact show it."""
+
+    kind: str
+    state: str
+    target_s: float
+    spent_s: float  # business seconds counted so far
+    remaining_s: float
+    due_ms: int | None  # when it breaches if nothing changes (None: paused or stopped)
+    warned: bool
+    breached_ms: int
+    started_ms: int
+    stopped_ms: int
+
+
+@dataclass(frozen=True)
+class TickResult:
+    warnings: int = 0
+    breaches: int = 0
+    closed: int = 0
+
+
+class Cases:
+    def __init__(
+        self,
+        store: CaseStore,
+        router: Router,
+        settings: CaseSettings,
+        events: EventPublisher,
+        *,
+        audit: Auditor | None = None,
+        clock: Callable[[], int] = now_ms,
+        node_id: str = "",
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.settings = settings
+        self.events = events
+        self.auditor = audit
+        self.clock = clock
+        self.node_id = node_id
+        # Told of each emotion trigger's contact (router.cases.reactions) for rules.
+        self.reactions: Any = None
+
+    def _now(self, at_ms: int | None) -> int:
+        return self.clock() if at_ms is None else at_ms
+
+    # -- committing a decision ------------------------------------------------------------
+
+    async def _change(
+        self,
+        case_id: str,
+        decide: Callable[[Case, _Decision], bool],
+        at_ms: int,
+    ) -> tuple[Case, bool]:
+        """Read, decide, commit; again when another node committed first. `decide`
+        changes the case in place and says whether it changed anything."""
+        for _ in range(COMMIT_ATTEMPTS):
+            before = await self.store.get(case_id)
+            if before is None:
+                raise UnknownCase(case_id)
+            case = copy.deepcopy(before)
+            decision = _Decision()
+            if not decide(case, decision):
+                return case, False
+            case.updated_ms = at_ms
+            decision.store.due_ms = self._next_due(case)
+            decision.store.breached = _alerting(case)
+            if await self.store.commit(case, before, decision.store):
+                await self._after(decision, at_ms)
+                return case, True
+        raise RoutingError(f"case {case_id} is changing too fast; try again")
+
+    async def _create(self, case: Case, decision: _Decision, at_ms: int) -> Case:
+        decision.store.due_ms = self._next_due(case)
+        if not await self.store.commit(case, None, decision.store):
+            raise RoutingError(f"case {case.case_id} exists already")
+        await self._after(decision, at_ms)
+        return case
+
+    async def _after(self, decision: _Decision, at_ms: int) -> None:
+        """Live events and routing changes, once the decision is stored."""
+        for event in decision.notify:
+            await self.events.publish(event)
+        for case_id, priority, queue, reason in decision.reroute:
+            await self._reroute(case_id, priority, queue, reason, at_ms)
+
+    async def _reroute(
+        self, case_id: str, priority: int | None, queue: str | None, reason: str, at_ms: int
+    ) -> None:
+        case = await self.store.get(case_id)
+        for contact_id in case.contacts if case else []:
+            try:
+                contact = await self.router.get_contact(contact_id)
+                if contact.state not in (ContactState.QUEUED, ContactState.OFFERED):
+                    continue
+                if priority is not None and priority > contact.priority:
+                    await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
+                if queue and queue != contact.queue and contact.state == ContactState.QUEUED:
+                    await self.router.move(contact_id, queue, reason, at_ms=at_ms)
+            except RoutingError as failure:  # ended meanwhile: nothing to reroute
+                log.info("case %s: contact %s not rerouted: %s", case_id, contact_id, failure)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    def _policy(self, case: Case) -> SlaPolicy | None:
+        return self.settings.policy(case.policy) if case.policy else None
+
+    def _clock(self, case: Case) -> BusinessClock:
+        return self.settings.clock(case.region, self._policy(case))
+
+    def _next_due(self, case: Case) -> int | None:
+        """The case's next alarm: a timer's warning or breach, or the follow-up's end."""
+        policy = self._policy(case)
+        candidates = []
+        if policy is not None:
+            clock = self._clock(case)
+            for timer in case.timers.values():
+                alarm = timer.next_alarm(clock, policy.warn_at)
+                if alarm is not None:
+                    candidates.append(alarm[1])
+        if case.status == CaseStatus.SOLVED and case.close_due_ms:
+            candidates.append(case.close_due_ms)
+        return min(candidates) if candidates else None
+
+    def timer_status(self, case: Case, at_ms: int | None = None) -> list[TimerStatus]:
+        at = self._now(at_ms)
+        clock = self._clock(case)
+        found = []
+        for kind, timer in sorted(case.timers.items()):
+            spent = timer.spent_at(clock, at)
+            found.append(
+                TimerStatus(
+                    kind=kind.value,
+                    state=timer.state.value,
+                    target_s=timer.target_s,
+                    spent_s=round(spent, 3),
+                    remaining_s=round(timer.target_s - spent, 3),
+                    due_ms=None if timer.breached else timer.reaches_ms(clock, timer.target_s),
+                    warned=timer.warned,
+                    breached_ms=timer.breached_ms,
+                    started_ms=timer.started_ms,
+                    stopped_ms=timer.stopped_ms,
+                )
+            )
+        return found
+
+    def _start(self, case: Case, kind: TimerKind, at_ms: int) -> None:
+        policy = self._policy(case)
+        target = policy.target_s(kind) if policy else None
+        if target:
+            case.timers[kind] = Timer.start(kind, target, at_ms)
+
+    def _stop(self, case: Case, kind: TimerKind, at_ms: int, decision: _Decision) -> None:
+        """End a timer and record how it went (met or breached) for the reports."""
+        timer = case.timers.get(kind)
+        if timer is None or timer.state == TimerState.STOPPED:
+            return
+        timer.stop(self._clock(case), at_ms)
+        decision.store.records.append(
+            {
+                "kind": "timer",
+                "case_id": case.case_id,
+                "queue": case.queue,
+                "region": case.region,
+                "policy": case.policy,
+                "tier": case.customer_tier,
+                "timer": kind.value,
+                "outcome": "breached" if timer.breached else "met",
+                "business_s": f"{timer.spent_s:.3f}",
+                "wall_s": f"{(at_ms - timer.started_ms) / 1000:.3f}",
+                "target_s": f"{timer.target_s:g}",
+                "at_ms": str(at_ms),
+            }
+        )
+
+    def _pause_all(self, case: Case, at_ms: int) -> None:
+        clock = self._clock(case)
+        for timer in case.timers.values():
+            timer.pause(clock, at_ms)
+
+    def _resume_all(self, case: Case, at_ms: int) -> None:
+        for timer in case.timers.values():
+            timer.resume(at_ms)
+
+    async def tick(self, at_ms: int | None = None) -> TickResult:
+        """Raise every alarm due by now, once: warnings, breaches (escalated), and the
+        closing of solved cases nobody confirmed."""
+        at = self._now(at_ms)
+        warnings = breaches = closed = 0
+        for case_id in await self.store.claim_due(at, LEASE_MS):
+            counts = {"warning": 0, "breach": 0, "closed": 0}
+
+            def decide(case: Case, d: _Decision, counts: dict[str, int] = counts) -> bool:
+                return self._alarms(case, d, at, counts)
+
+            try:
+                await self._change(case_id, decide, at)
+            except RoutingError as failure:
+                log.warning("SLA timers of case %s: %s", case_id, failure)
+                continue
+            warnings += counts["warning"]
+            breaches += counts["breach"]
+            closed += counts["closed"]
+        return TickResult(warnings, breaches, closed)
+
+    def _alarms(self, case: Case, d: _Decision, at: int, counts: dict[str, int]) -> bool:
+        counts.update(warning=0, breach=0, closed=0)  # a retried commit decides again
+        policy = self._policy(case)
+        if policy is not None and case.is_live:
+            clock = self._clock(case)
+            for kind, timer in case.timers.items():
+                for alarm in timer.due_alarms(clock, policy.warn_at, at):
+                    if alarm == Alarm.WARNING:
+                        counts["warning"] += 1
+                        self._warn(case, kind, timer, d, at)
+                    else:
+                        counts["breach"] += 1
+                        self._breach(case, kind, timer, policy, d, at)
+        if case.status == CaseStatus.SOLVED and case.close_due_ms and case.close_due_ms <= at:
+            counts["closed"] += 1
+            self._set_status(case, CaseStatus.CLOSED, SYSTEM, d, at, "no reply to the follow-up")
+        return True  # the next alarm is written in any case
+
+    def _warn(self, case: Case, kind: TimerKind, timer: Timer, d: _Decision, at: int) -> None:
+        detail = {"timer": kind.value, "policy": case.policy, "target_s": timer.target_s}
+        d.store.history.append(HistoryEntry(at, SYSTEM, "sla_warning", detail))
+        d.store.outbox.append(_event("sla.warning", at, {**summary(case), **detail}))
+        d.notify.append(
+            {"type": "sla_warning", **_routing_fields(case), **detail, "at": iso_utc(at)}
+        )
+
+    def _breach(
+        self,
+        case: Case,
+        kind: TimerKind,
+        timer: Timer,
+        policy: SlaPolicy,
+        d: _Decision,
+        at: int,
+    ) -> None:
+        """A target passed: record it, escalate as the policy says, tell the supervisors."""
+        escalation = policy.escalation
+        detail: dict[str, Any] = {
+            "timer": kind.value,
+            "policy": policy.name,
+            "target_s": timer.target_s,
+            "breached_at": iso_utc(timer.breached_ms),
+        }
+        old_priority, old_queue = case.priority, case.queue
+        if escalation.raise_priority:
+            case.priority = min(9, case.priority + escalation.raise_priority)
+        if escalation.move_to:
+            case.queue = escalation.move_to
+        moved_to = case.queue if case.queue != old_queue else None
+        detail.update(priority=case.priority, queue=old_queue, moved_to=moved_to)
+        d.store.history.append(HistoryEntry(at, SYSTEM, "sla_breached", detail))
+        base = {"case_id": case.case_id, "queue": old_queue, "region": case.region}
+        d.store.records.append(
+            {**base, "kind": "breach", "policy": policy.name, "timer": kind.value, "at_ms": str(at)}
+        )
+        d.store.records.append(
+            {**base, "kind": "escalation", "cause": f"sla.{kind.value}", "at_ms": str(at)}
+        )
+        d.store.outbox.append(_event("sla.breached", at, {**summary(case), **detail}))
+        if escalation.notify:
+            d.notify.append(
+                {
+                    "type": "sla_breached",
+                    **_routing_fields(case),
+                    **detail,  # the queue where it breached: its supervisors are told
+                    "at": iso_utc(at),
+                    "message": f"case {case.case_id}: {kind.value.replace('_', ' ')} target of "
+                    f"{policy.name} passed ({old_queue}, {case.region})",
+                }
+            )
+        if case.priority != old_priority or case.queue != old_queue:
+            reason = f"SLA {kind.value.replace('_', ' ')} of case {case.case_id} breached"
+            raised = case.priority if case.priority != old_priority else None
+            moved = case.queue if case.queue != old_queue else None
+            d.reroute.append((case.case_id, raised, moved, reason))
+
+    async def run_timers(self, stop: asyncio.Event) -> None:
+        """Tick until stopped; a Redis error is logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception as failure:  # Redis down: keep the node alive, retry next tick
+                log.warning("case timers failed: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.tick_s)
+
+    # -- opening a case ------------------------------------------------------------------------
+
+    def _new_case(
+        self,
+        request: CaseRequest,
+        region: str,
+        source: CaseSource,
+        created_by: str,
+        at: int,
+        *,
+        answered: bool,
+    ) -> tuple[Case, _Decision]:
+        policy = self.settings.policy_for(request.queue, request.customer_tier)
+        case = Case(
+            case_id=self.store.new_id(),
+            customer_id=request.customer_id,
+            customer_tier=request.customer_tier,
+            subject=request.subject,
+            queue=request.queue,
+            region=region,
+            priority=request.priority,
+            owner=request.owner,
+            policy=policy.name if policy else "",
+            source=source,
+            created_by=created_by,
+            created_ms=at,
+            updated_ms=at,
+            answered=answered,
+        )
+        if not answered:
+            self._start(case, TimerKind.FIRST_RESPONSE, at)
+        self._start(case, TimerKind.RESOLUTION, at)
+        d = _Decision()
+        detail = {"source": source.value, "policy": case.policy, "queue": case.queue}
+        d.store.history.append(HistoryEntry(at, created_by, "created", detail))
+        d.store.records.append(
+            {
+                "kind": "case",
+                "case_id": case.case_id,
+                "queue": case.queue,
+                "region": case.region,
+                "policy": case.policy,
+                "source": source.value,
+                "at_ms": str(at),
+            }
+        )
+        d.store.outbox.append(_event("case.created", at, summary(case)))
+        d.notify.append({"type": "case_created", **_routing_fields(case), "at": iso_utc(at)})
+        return case, d
+
+    def _link_into(self, case: Case, contact: Contact, actor: str, d: _Decision, at: int) -> bool:
+        """Link a contact to the case; the customer coming back reopens it."""
+        if contact.contact_id in case.contacts:
+            return False
+        case.contacts.append(contact.contact_id)
+        d.store.linked.append(contact.contact_id)
+        detail = {
+            "contact_id": contact.contact_id,
+            "channel": contact.channel.value,
+            "region": contact.region,
+        }
+        d.store.history.append(HistoryEntry(at, actor, "linked", detail))
+        d.store.outbox.append(_event("case.contact_linked", at, {**summary(case), **detail}))
+        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
+            self._set_status(case, CaseStatus.OPEN, actor, d, at, "the customer came back")
+        if contact.state == ContactState.CONNECTED and contact.agent_id:
+            self._answered(case, contact.agent_id, d, at)
+        return True
+
+    async def create(
+        self, actor: Principal, request: CaseRequest, at_ms: int | None = None
+    ) -> Case:
+        """A case opened by staff or the API; from a contact, it is linked to it and its
+        customer, queue and region are the contact's unless given."""
+        at = self._now(at_ms)
+        contact = None
+        if request.contact_id:
+            contact = await self.router.get_contact(request.contact_id)
+            access.require(actor, access.Act.READ, contact)
+            if await self.store.case_of_contact(contact.contact_id):
+                raise RoutingError(f"contact {contact.contact_id} belongs to a case already")
+            request = replace(
+                request,
+                customer_id=request.customer_id or contact.customer_id,
+                customer_tier=contact.customer_tier,
+            )
+        if not request.customer_id:
+            raise InvalidInput("$.customer.id", "the customer the case is for", None)
+        if request.queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
+        owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
+        request = replace(request, owner=owner)
+        region = request.region or (contact.region if contact else self.router.region)
+        holders = frozenset({contact.agent_id} if contact and contact.agent_id else ())
+        scope = CaseScope("new", request.queue, region, owner, frozenset(), holders)
+        access.require_for_case(actor, CaseAct.CREATE, scope)
+        source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
+        answered = bool(contact and contact.state == ContactState.CONNECTED)
+        case, d = self._new_case(request, region, source, actor.user_id, at, answered=answered)
+        if contact is not None:
+            self._link_into(case, contact, actor.user_id, d, at)
+        return await self._create(case, d, at)
+
+    async def _open_by_rule(self, rule: CaseRule, contact: Contact, at: int) -> Case | None:
+        """A rule opens a case for the contact's customer, unless one is live already
+        (a short lock per customer keeps two nodes from opening two)."""
+        holder = self.store.new_id()
+        name = f"customer:{contact.customer_id}"
+        for _ in range(20):
+            if await self.store.lock(name, holder, 5_000):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            return None
+        try:
+            if await self.live_case(contact.customer_id) is not None:
+                return None
+            request = CaseRequest(
+                customer_id=contact.customer_id,
+                subject=rule.subject or f"{rule.name}: {contact.queue}",
+                queue=contact.queue,
+                region=contact.region,
+                customer_tier=contact.customer_tier,
+                priority=contact.priority,
+            )
+            actor = f"rule:{rule.name}"
+            answered = contact.state == ContactState.CONNECTED
+            case, d = self._new_case(
+                request, contact.region, CaseSource.RULE, actor, at, answered=answered
+            )
+            self._link_into(case, contact, actor, d, at)
+            return await self._create(case, d, at)
+        finally:
+            await self.store.unlock(name, holder)
+
+    async def live_case(self, customer_id: str) -> Case | None:
+        """The customer's newest case that is not closed."""
+        ids = await self.store.customer_case_ids(customer_id, 10)
+        for case in await self.store.get_many(ids):
+            if case.is_live:
+                return case
+        return None
+
+    # -- the routing core's hooks ------------------------------------------------------------
+
+    async def before_create(self, new: NewContact, at_ms: int | None) -> NewContact:
+        """A returning customer with a live case waits first for the case's owner (when
+        signed in), and keeps the case's priority."""
+        if not new.customer_id:
+            return new
+        case = await self.live_case(new.customer_id)
+        if case is None:
+            return new
+        if case.priority > new.priority:
+            new = replace(new, priority=case.priority)
+        if case.owner and not new.preferred_agent and self.settings.prefer_owner_s > 0:
+            owner = await self.router.store.get_agent(case.owner)
+            if owner is not None and owner.presence.value != "offline":
+                new = replace(
+                    new, preferred_agent=case.owner, prefer_s=self.settings.prefer_owner_s
+                )
+        return new
+
+    async def after_create(self, contact: Contact, at_ms: int | None) -> None:
+        """Link the new contact to its customer's live case, or let the rules open one."""
+        at = self._now(at_ms)
+        await self.store.enqueue([_event("contact.created", at, contact_summary(contact))])
+        if not contact.customer_id:
+            return
+        case = await self.live_case(contact.customer_id)
+        if case is not None:
+            await self._change(
+                case.case_id, lambda c, d: self._link_into(c, contact, SYSTEM, d, at), at
+            )
+            return
+        for rule in self.settings.rules:
+            if not rule.applies(contact.queue, contact.channel.value, contact.customer_tier):
+                continue
+            if rule.on == RuleTrigger.CONTACT:
+                await self._open_by_rule(rule, contact, at)
+                return
+            if rule.on == RuleTrigger.REPEAT_CONTACT:
+                seen = await self.store.count_arrivals(
+                    contact.customer_id, contact.contact_id, at, int(rule.within_s * 1000)
+                )
+                if seen >= rule.count:
+                    await self._open_by_rule(rule, contact, at)
+                    return
+
+    async def emotion_triggered(self, contact: Contact, at_ms: int) -> None:
+        """An emotion trigger on a contact without a case: the emotion rules may open one."""
+        if not contact.customer_id or await self.store.case_of_contact(contact.contact_id):
+            return
+        for rule in self.settings.rules:
+            if rule.on == RuleTrigger.EMOTION and rule.applies(
+                contact.queue, contact.channel.value, contact.customer_tier
+            ):
+                await self._open_by_rule(rule, contact, at_ms)
+                return
+
+    async def message_posted(self, contact: Contact, message: Any) -> None:
+        """A chat message: the customer's may owe a next response (and reopens a case
+        waiting on them); an agent's is a response."""
+        at = self.clock()
+        case_id = await self.store.case_of_contact(contact.contact_id)
+        if case_id is not None:
+            if message.sender == "customer":
+                await self._change(case_id, lambda c, d: self._customer_wrote(c, d, at), at)
+            else:
+                sender = str(message.sender)
+                await self._change(case_id, lambda c, d: self._answered(c, sender, d, at), at)
+        if message.sender == "customer" and self.reactions is not None:
+            await self.reactions.read(contact, str(message.text), at)
+
+    async def routing_event(self, event: dict[str, Any]) -> None:
+        """Routing events of contacts this node created (each node handles its own, so
+        each event is handled once): an answered call is a response, an accepted contact
+        gives an unowned case its owner, an ended contact is told to the webhooks."""
+        if event.get("node") != self.node_id or not event.get("contact_id"):
+            return
+        kind, contact_id = event.get("type"), str(event["contact_id"])
+        at = self.clock()
+        if kind == "contact_connected":
+            case_id = await self.store.case_of_contact(contact_id)
+            agent = str(event.get("agent_id") or "")
+            if case_id and agent:
+                voice = event.get("channel") == Channel.VOICE.value
+                await self._change(
+                    case_id, lambda c, d: self._connected(c, agent, voice, d, at), at
+                )
+        elif kind == "contact_closed":
+            await self.store.unflag([contact_id])
+            data = {
+                "contact_id": contact_id,
+                "state": event.get("state"),
+                "reason": event.get("reason"),
+                "queue": event.get("queue"),
+                "channel": event.get("channel"),
+                "agent_id": event.get("agent_id") or None,
+                "case_id": await self.store.case_of_contact(contact_id),
+            }
+            await self.store.enqueue([_event("contact.ended", at, data)])
+
+    def _connected(self, case: Case, agent: str, voice: bool, d: _Decision, at: int) -> bool:
+        changed = False
+        if not case.owner:
+            case.owner = agent
+            d.store.history.append(HistoryEntry(at, SYSTEM, "owner", {"owner": agent}))
+            changed = True
+        if voice:
+            changed = self._answered(case, agent, d, at) or changed
+        return changed
+
+    def _answered(self, case: Case, agent: str, d: _Decision, at: int) -> bool:
+        """An agent responded: the first response and any owed next response are met."""
+        if not case.is_live:
+            return False
+        changed = not case.answered or case.awaiting_reply
+        case.answered = True
+        case.awaiting_reply = False
+        for kind in (TimerKind.FIRST_RESPONSE, TimerKind.NEXT_RESPONSE):
+            timer = case.timers.get(kind)
+            if timer is not None and timer.state != TimerState.STOPPED:
+                self._stop(case, kind, at, d)
+                changed = True
+        if not case.owner:
+            case.owner = agent
+            d.store.history.append(HistoryEntry(at, SYSTEM, "owner", {"owner": agent}))
+            changed = True
+        return changed
+
+    def _customer_wrote(self, case: Case, d: _Decision, at: int) -> bool:
+        changed = False
+        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
+            self._set_status(case, CaseStatus.OPEN, "customer", d, at, "the customer replied")
+            changed = True
+        if case.is_live and case.answered and not case.awaiting_reply:
+            case.awaiting_reply = True
+            self._start(case, TimerKind.NEXT_RESPONSE, at)
+            changed = True
+        return changed
+
+    # -- people's use cases ---------------------------------------------------------------------
+
+    async def _scope(self, case: Case, actor: Actor) -> CaseScope:
+        """The case's access scope; who holds its contacts is read only when it matters
+        (an agent who does not own it)."""
+        holders: frozenset[str] = frozenset()
+        if (
+            isinstance(actor, Principal)
+            and actor.role == Role.AGENT
+            and actor.user_id != case.owner
+        ):
+            found = set()
+            for contact_id in case.contacts:
+                contact = await self.router.store.get_contact(contact_id)
+                if contact and contact.state in (ContactState.OFFERED, ContactState.CONNECTED):
+                    found.add(contact.agent_id)
+            holders = frozenset(found)
+        return CaseScope(
+            case.case_id, case.queue, case.region, case.owner, frozenset(case.contacts), holders
+        )
+
+    async def _allowed(self, actor: Actor, act: CaseAct, case: Case) -> None:
+        scope = await self._scope(case, actor)
+        access.require_for_case(actor, act, scope)
+        if self.auditor is not None and access.audited_case(actor, act, scope):
+            assert isinstance(actor, Principal)
+            await self.auditor.audit(actor.user_id, f"case.{act.value}", case_id=case.case_id)
+
+    async def get(self, actor: Actor, case_id: str) -> Case:
+        case = await self.store.get(case_id)
+        if case is None:
+            raise UnknownCase(case_id)
+        await self._allowed(actor, CaseAct.READ, case)
+        return case
+
+    async def history(self, actor: Actor, case_id: str) -> list[HistoryEntry]:
+        await self.get(actor, case_id)
+        return await self.store.history(case_id)
+
+    async def find(self, principal: Principal, wanted: CaseFilter) -> list[Case]:
+        """The cases the principal may see (supervisors: their queues and regions; agents:
+        their own), newest first, filtered."""
+        access.require_may_see_cases(principal)
+        if wanted.customer_id:
+            ids = await self.store.customer_case_ids(wanted.customer_id, LIST_SCAN)
+        else:
+            status = wanted.status.value if wanted.status else None
+            ids = await self.store.case_ids(status, LIST_SCAN)
+        found = []
+        for start in range(0, len(ids), 200):
+            for case in await self.store.get_many(ids[start : start + 200]):
+                if not _matches(case, wanted):
+                    continue
+                scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
+                if access.allowed_for_case(principal, CaseAct.READ, scope):
+                    found.append(case)
+                    if len(found) >= wanted.limit:
+                        return found
+        return found
+
+    async def change(
+        self, actor: Principal, case_id: str, change: CaseChange, at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        case = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        if change.queue is not None and change.queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", change.queue)
+        if change.owner:
+            await self.router.get_agent(change.owner)
+        if change.status is not None and not case.is_live and change.status != CaseStatus.CLOSED:
+            raise RoutingError(f"case {case_id} is closed")
+
+        def decide(c: Case, d: _Decision) -> bool:
+            changed = False
+            for name in ("subject", "priority", "owner", "queue"):
+                value = getattr(change, name)
+                if value is not None and value != getattr(c, name):
+                    old = getattr(c, name)
+                    setattr(c, name, value)
+                    detail = {name: value, "was": old}
+                    d.store.history.append(HistoryEntry(at, actor.user_id, name, detail))
+                    changed = True
+            if change.priority is not None and changed:
+                d.reroute.append(
+                    (c.case_id, c.priority, None, f"case priority set by {actor.user_id}")
+                )
+            if change.status is not None and change.status != c.status:
+                self._set_status(c, change.status, actor.user_id, d, at, "")
+                changed = True
+            if changed:
+                d.store.outbox.append(_event("case.updated", at, summary(c)))
+                d.notify.append({"type": "case_updated", **_routing_fields(c), "at": iso_utc(at)})
+            return changed
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def get_for(self, actor: Actor, case_id: str, act: CaseAct) -> Case:
+        case = await self.store.get(case_id)
+        if case is None:
+            raise UnknownCase(case_id)
+        await self._allowed(actor, act, case)
+        return case
+
+    def _set_status(
+        self, case: Case, status: CaseStatus, actor: str, d: _Decision, at: int, why: str
+    ) -> None:
+        """Move the case to `status` with what each status means for its timers."""
+        old = case.status
+        if old == status:
+            return
+        case.status = status
+        if status == CaseStatus.PENDING_CUSTOMER:
+            self._pause_all(case, at)
+        elif status == CaseStatus.OPEN:
+            self._resume_all(case, at)
+            case.close_due_ms = 0
+        elif status == CaseStatus.SOLVED:
+            self._stop(case, TimerKind.FIRST_RESPONSE, at, d)
+            self._stop(case, TimerKind.NEXT_RESPONSE, at, d)
+            case.awaiting_reply = False
+            self._pause_all(case, at)  # resolution waits for the confirmation
+            case.solved_ms = at
+            case.close_due_ms = at + int(self.settings.close_after_s * 1000)
+            for contact_id in case.contacts:
+                followup = {"type": "case_followup", "contact_id": contact_id}
+                d.notify.append({**followup, "case_id": case.case_id, "at": iso_utc(at)})
+        elif status == CaseStatus.CLOSED:
+            for kind in list(case.timers):
+                self._stop(case, kind, at, d)
+            case.closed_ms = at
+            case.close_due_ms = 0
+            d.store.records.append(
+                {
+                    "kind": "closed",
+                    "case_id": case.case_id,
+                    "queue": case.queue,
+                    "region": case.region,
+                    "policy": case.policy,
+                    "at_ms": str(at),
+                }
+            )
+        reopened = old in (CaseStatus.SOLVED, CaseStatus.CLOSED) and status == CaseStatus.OPEN
+        detail = {"from": old.value, "to": status.value, **({"why": why} if why else {})}
+        action = "reopened" if reopened else "status"
+        d.store.history.append(HistoryEntry(at, actor, action, detail))
+        d.store.outbox.append(_event("case.status_changed", at, {**summary(case), **detail}))
+        d.notify.append({"type": "case_updated", **_routing_fields(case), "at": iso_utc(at)})
+
+    async def add_note(
+        self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+
+        def decide(c: Case, d: _Decision) -> bool:
+            c.notes.append(Note(at, actor.user_id, text))
+            d.store.history.append(HistoryEntry(at, actor.user_id, "note", {"chars": len(text)}))
+            d.store.outbox.append(
+                _event("case.note_added", at, {**summary(c), "author": actor.user_id, "text": text})
+            )
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def add_wrap_up(
+        self, actor: Principal, case_id: str, codes: Sequence[str], at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+
+        def decide(c: Case, d: _Decision) -> bool:
+            new = [code for code in codes if code not in c.wrap_up_codes]
+            if not new:
+                return False
+            c.wrap_up_codes += new
+            d.store.history.append(HistoryEntry(at, actor.user_id, "wrap_up", {"codes": new}))
+            d.store.outbox.append(_event("case.updated", at, summary(c)))
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def link(
+        self, actor: Principal, case_id: str, contact_id: str, at_ms: int | None = None
+    ) -> Case:
+        """Staff link a contact to a case (both must be theirs to act on)."""
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        other = await self.store.case_of_contact(contact_id)
+        if other and other != case_id:
+            raise RoutingError(f"contact {contact_id} belongs to case {other}")
+        case, _ = await self._change(
+            case_id, lambda c, d: self._link_into(c, contact, actor.user_id, d, at), at
+        )
+        return case
+
+    async def of_contact(self, actor: Principal, contact_id: str) -> Case | None:
+        """The case a contact belongs to (None: none), if the actor may read both."""
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        case_id = await self.store.case_of_contact(contact_id)
+        if case_id is None:
+            return None
+        case = await self.store.get(case_id)
+        if case is None:
+            return None
+        scope = await self._scope(case, actor)
+        if contact.agent_id == actor.user_id:  # the contact's agent serves its case now
+            scope = replace(scope, holders=scope.holders | {actor.user_id})
+        access.require_for_case(actor, CaseAct.READ, scope)
+        return case
+
+    async def triggers(self, actor: Principal, contact_id: str) -> list[dict[str, Any]]:
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        return await self.store.triggers(contact_id)
+
+    async def confirm(
+        self, customer: Customer, contact_id: str, solved: bool, at_ms: int | None = None
+    ) -> Case:
+        """The customer answers the follow-up: solved closes the case, not solved reopens."""
+        at = self._now(at_ms)
+        case_id = await self.store.case_of_contact(contact_id)
+        if case_id is None:
+            raise RoutingError(f"contact {contact_id} belongs to no case")
+        case = await self.get_for(customer, case_id, CaseAct.CONFIRM)
+        if case.status != CaseStatus.SOLVED:
+            raise RoutingError(
+                f"case {case_id} is {case.status.value}, not waiting to be confirmed"
+            )
+
+        def decide(c: Case, d: _Decision) -> bool:
+            if c.status != CaseStatus.SOLVED:
+                return False
+            target = CaseStatus.CLOSED if solved else CaseStatus.OPEN
+            why = "confirmed solved by the customer" if solved else "the customer says not solved"
+            self._set_status(c, target, "customer", d, at, why)
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def breached_live(self, limit: int = 200) -> list[Case]:
+        """Live cases with a passed target nobody answered yet (wallboard alerts)."""
+        return await self.store.get_many(await self.store.breached_ids(limit))
+
+    async def records(self, start_ms: int) -> list[dict[str, str]]:
+        """The report records (timers ended, breaches, escalations, cases) since a time."""
+        return await self.store.records_since(start_ms)
+
+
+def _alerting(case: Case) -> bool:
+    return case.is_live and any(
+        timer.breached and timer.state != TimerState.STOPPED for timer in case.timers.values()
+    )
+
+
+def _matches(case: Case, wanted: CaseFilter) -> bool:
+    return (
+        (wanted.status is None or case.status == wanted.status)
+        and (wanted.queue is None or case.queue == wanted.queue)
+        and (wanted.region is None or case.region == wanted.region)
+        and (wanted.owner is None or case.owner == wanted.owner)
+        and (wanted.customer_id is None or case.customer_id == wanted.customer_id)
+    )
+
+
+def summary(case: Case) -> dict[str, Any]:
+    """A case as webhooks see it: no notes, no history."""
+    return {
+        "case_id": case.case_id,
+        "customer_id": case.customer_id,
+        "customer_tier": case.customer_tier,
+        "subject": case.subject,
+        "queue": case.queue,
+        "region": case.region,
+        "status": case.status.value,
+        "priority": case.priority,
+        "owner": case.owner or None,
+        "policy": case.policy or None,
+        "contacts": list(case.contacts),
+    }
+
+
+def contact_summary(contact: Contact) -> dict[str, Any]:
+    return {
+        "contact_id": contact.contact_id,
+        "channel": contact.channel.value,
+        "queue": contact.queue,
+        "region": contact.region,
+        "language": contact.language,
+        "customer_id": contact.customer_id or None,
+        "state": contact.state.value,
+        "agent_id": contact.agent_id or None,
+    }
+
+
+def _routing_fields(case: Case) -> dict[str, Any]:
+    """How a live event finds its listeners: the owner's desktop (agent_id) and the
+    supervisors of the queue and region (their case stream filters on these)."""
+    return {
+        "case_id": case.case_id,
+        "queue": case.queue,
+        "region": case.region,
+        "status": case.status.value,
+        "priority": case.priority,
+        "agent_id": case.owner,
+    }
+
+
+def _event(kind: str, at_ms: int, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "at": iso_utc(at_ms), "data": data}

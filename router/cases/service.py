@@ -750,26 +750,24 @@ class Cases:
             raise RoutingError(f"case {case_id} is closed")
 
         def decide(c: Case, d: _Decision) -> bool:
-            changed = False
+            fields = []
             for name in ("subject", "priority", "owner", "queue"):
                 value = getattr(change, name)
                 if value is not None and value != getattr(c, name):
-                    old = getattr(c, name)
+                    detail = {name: value, "was": getattr(c, name)}
                     setattr(c, name, value)
-                    detail = {name: value, "was": old}
                     d.store.history.append(HistoryEntry(at, actor.user_id, name, detail))
-                    changed = True
-            if change.priority is not None and changed:
-                d.reroute.append(
-                    (c.case_id, c.priority, None, f"case priority set by {actor.user_id}")
-                )
+                    fields.append(name)
+            if "priority" in fields:
+                reason = f"case priority set by {actor.user_id}"
+                d.reroute.append((c.case_id, c.priority, None, reason))
+            if fields:
+                d.store.outbox.append(_event("case.updated", at, {**summary(c), "changed": fields}))
+                d.notify.append({"type": "case_updated", **_routing_fields(c), "at": iso_utc(at)})
             if change.status is not None and change.status != c.status:
                 self._set_status(c, change.status, actor.user_id, d, at, "")
-                changed = True
-            if changed:
-                d.store.outbox.append(_event("case.updated", at, summary(c)))
-                d.notify.append({"type": "case_updated", **_routing_fields(c), "at": iso_utc(at)})
-            return changed
+                fields.append("status")
+            return bool(fields)
 
         case, _ = await self._change(case_id, decide, at)
         return case
@@ -879,6 +877,7 @@ class Cases:
 
     async def of_contact(self, actor: Principal, contact_id: str) -> Case | None:
         """The case a contact belongs to (None: none), if the actor may read both."""
+        access.require_may_see_cases(actor)
         contact = await self.router.get_contact(contact_id)
         access.require(actor, access.Act.READ, contact)
         case_id = await self.store.case_of_contact(contact_id)
@@ -894,6 +893,9 @@ class Cases:
         return case
 
     async def triggers(self, actor: Principal, contact_id: str) -> list[dict[str, Any]]:
+        """The emotion triggers recorded on a contact (words of its customer: not for
+        planners)."""
+        access.require_may_see_cases(actor)
         contact = await self.router.get_contact(contact_id)
         access.require(actor, access.Act.READ, contact)
         return await self.store.triggers(contact_id)

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
@@ -37,11 +37,12 @@ HOUR_MS = 3_600_000
 
 class ContactIntake(Protocol):
     """Sees every contact created through the router (chats, calls, callbacks): may adjust
-    the request before routing (a case's owner first) and follow up after (link it)."""
+    the request before routing (a case's owner first) and follow up after (link it), with
+    what it found before (`prepared`) handed back to it."""
 
-    async def before_create(self, new: NewContact, at_ms: int | None) -> NewContact: ...
+    async def before_create(self, new: NewContact, at_ms: int | None) -> tuple[NewContact, Any]: ...
 
-    async def after_create(self, contact: Contact, at_ms: int | None) -> None: ...
+    async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,9 @@ class Router:
             raise RoutingError(f"unknown queue {new.queue!r}")
         contact_id = uuid.uuid4().hex
         region = new.region or self.region
+        prepared = None
         if self.intake is not None:
-            new = await self.intake.before_create(new, at_ms)
+            new, prepared = await self.intake.before_create(new, at_ms)
         request = replace(new, node=new.node or self.node_id)
         try:
             contact = await self.store.create_contact(
@@ -144,7 +146,7 @@ class Router:
         except UnknownQueue:
             raise RoutingError(f"queue {new.queue!r} is not published on this Redis") from None
         if self.intake is not None:
-            await self.intake.after_create(contact, at_ms)
+            await self.intake.after_create(contact, at_ms, prepared)
         return contact
 
     async def get_contact(self, contact_id: str) -> Contact:

@@ -106,7 +106,7 @@ class EmotionReactions:
                 **{k: trigger[k] for k in ("cause", "words", "score", "actions", "at")},
             }
         )
-        await self.store.enqueue(
+        await self.cases.enqueue(
             [
                 {
                     "type": "contact.emotion",

@@ -39,7 +39,7 @@ from router.cases.model import (
 from router.cases.sla import Alarm, BusinessClock, Timer, TimerKind, TimerState
 from router.cases.store import CaseStore, Write
 from router.errors import InvalidInput, RoutingError, UnknownCase
-from router.model import Channel, Contact, ContactState, NewContact, Role
+from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
 
@@ -157,11 +157,13 @@ class Cases:
         case_id: str,
         decide: Callable[[Case, _Decision], bool],
         at_ms: int,
+        known: Case | None = None,
     ) -> tuple[Case, bool]:
         """Read, decide, commit; again when another node committed first. `decide`
-        changes the case in place and says whether it changed anything."""
+        changes the case in place and says whether it changed anything; `known` is the
+        case as just read, tried first."""
         for _ in range(COMMIT_ATTEMPTS):
-            before = await self.store.get(case_id)
+            before, known = known or await self.store.get(case_id), None
             if before is None:
                 raise UnknownCase(case_id)
             case = copy.deepcopy(before)
@@ -171,17 +173,36 @@ class Cases:
             case.updated_ms = at_ms
             decision.store.due_ms = self._next_due(case)
             decision.store.breached = _alerting(case)
+            self._keep_outbox(decision)
             if await self.store.commit(case, before, decision.store):
                 await self._after(decision, at_ms)
                 return case, True
         raise RoutingError(f"case {case_id} is changing too fast; try again")
 
-    async def _create(self, case: Case, decision: _Decision, at_ms: int) -> Case:
+    async def _create(
+        self, case: Case, decision: _Decision, at_ms: int, *, only_case: bool = False
+    ) -> Case | None:
+        """Store a new case; with `only_case`, not when its customer has a live case
+        already (None then)."""
         decision.store.due_ms = self._next_due(case)
-        if not await self.store.commit(case, None, decision.store):
+        self._keep_outbox(decision)
+        if not await self.store.commit(case, None, decision.store, only_case_of_customer=only_case):
+            if only_case:
+                return None
             raise RoutingError(f"case {case.case_id} exists already")
         await self._after(decision, at_ms)
         return case
+
+    def _keep_outbox(self, decision: _Decision) -> None:
+        """Webhook events are written only where webhooks are configured (a webhook
+        starts with the events after it is first served)."""
+        if not self.settings.webhooks:
+            decision.store.outbox.clear()
+
+    async def enqueue(self, events: Sequence[dict[str, Any]]) -> None:
+        """Webhook events that change no case (contacts, emotion triggers)."""
+        if self.settings.webhooks:
+            await self.store.enqueue(events)
 
     async def _after(self, decision: _Decision, at_ms: int) -> None:
         """Live events and routing changes, once the decision is stored."""
@@ -496,79 +517,80 @@ class Cases:
         case, d = self._new_case(request, region, source, actor.user_id, at, answered=answered)
         if contact is not None:
             self._link_into(case, contact, actor.user_id, d, at)
-        return await self._create(case, d, at)
+        created = await self._create(case, d, at)
+        assert created is not None
+        return created
 
     async def _open_by_rule(self, rule: CaseRule, contact: Contact, at: int) -> Case | None:
-        """A rule opens a case for the contact's customer, unless one is live already
-        (a short lock per customer keeps two nodes from opening two)."""
-        holder = self.store.new_id()
-        name = f"customer:{contact.customer_id}"
-        for _ in range(20):
-            if await self.store.lock(name, holder, 5_000):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            return None
-        try:
-            if await self.live_case(contact.customer_id) is not None:
-                return None
-            request = CaseRequest(
-                customer_id=contact.customer_id,
-                subject=rule.subject or f"{rule.name}: {contact.queue}",
-                queue=contact.queue,
-                region=contact.region,
-                customer_tier=contact.customer_tier,
-                priority=contact.priority,
-            )
-            actor = f"rule:{rule.name}"
-            answered = contact.state == ContactState.CONNECTED
-            case, d = self._new_case(
-                request, contact.region, CaseSource.RULE, actor, at, answered=answered
-            )
-            self._link_into(case, contact, actor, d, at)
-            return await self._create(case, d, at)
-        finally:
-            await self.store.unlock(name, holder)
+        """A rule opens a case for the contact's customer, unless one is live already;
+        the commit checks that too, so two nodes never open two. If another case won,
+        the contact is linked to it."""
+        request = CaseRequest(
+            customer_id=contact.customer_id,
+            subject=rule.subject or f"{rule.name}: {contact.queue}",
+            queue=contact.queue,
+            region=contact.region,
+            customer_tier=contact.customer_tier,
+            priority=contact.priority,
+        )
+        actor = f"rule:{rule.name}"
+        answered = contact.state == ContactState.CONNECTED
+        case, d = self._new_case(
+            request, contact.region, CaseSource.RULE, actor, at, answered=answered
+        )
+        self._link_into(case, contact, actor, d, at)
+        created = await self._create(case, d, at, only_case=True)
+        if created is None:
+            await self._link_to_live(contact, None, at)
+        return created
 
     async def live_case(self, customer_id: str) -> Case | None:
-        """The customer's newest case that is not closed."""
-        ids = await self.store.customer_case_ids(customer_id, 10)
-        for case in await self.store.get_many(ids):
-            if case.is_live:
-                return case
-        return None
+        """The customer's live case (not closed), the one most recently opened or changed."""
+        return await self.store.live_case(customer_id)
+
+    async def _link_to_live(self, contact: Contact, case: Case | None, at: int) -> bool:
+        """Link the contact to its customer's live case (`case`, as read before, or read
+        now); False when there is none."""
+        case = case or await self.live_case(contact.customer_id)
+        if case is None:
+            return False
+
+        def link(c: Case, d: _Decision) -> bool:
+            return self._link_into(c, contact, SYSTEM, d, at)
+
+        await self._change(case.case_id, link, at, known=case)
+        return True
 
     # -- the routing core's hooks ------------------------------------------------------------
 
-    async def before_create(self, new: NewContact, at_ms: int | None) -> NewContact:
+    async def before_create(
+        self, new: NewContact, at_ms: int | None
+    ) -> tuple[NewContact, Case | None]:
         """A returning customer with a live case waits first for the case's owner (when
-        signed in), and keeps the case's priority."""
+        signed in), and keeps the case's priority. The case found is handed to
+        `after_create`, which links the contact to it."""
         if not new.customer_id:
-            return new
+            return new, None
         case = await self.live_case(new.customer_id)
         if case is None:
-            return new
+            return new, None
         if case.priority > new.priority:
             new = replace(new, priority=case.priority)
         if case.owner and not new.preferred_agent and self.settings.prefer_owner_s > 0:
             owner = await self.router.store.get_agent(case.owner)
-            if owner is not None and owner.presence.value != "offline":
+            if owner is not None and owner.presence != Presence.OFFLINE:
                 new = replace(
                     new, preferred_agent=case.owner, prefer_s=self.settings.prefer_owner_s
                 )
-        return new
+        return new, case
 
-    async def after_create(self, contact: Contact, at_ms: int | None) -> None:
+    async def after_create(
+        self, contact: Contact, at_ms: int | None, prepared: Case | None = None
+    ) -> None:
         """Link the new contact to its customer's live case, or let the rules open one."""
         at = self._now(at_ms)
-        await self.store.enqueue([_event("contact.created", at, contact_summary(contact))])
-        if not contact.customer_id:
-            return
-        case = await self.live_case(contact.customer_id)
-        if case is not None:
-            await self._change(
-                case.case_id, lambda c, d: self._link_into(c, contact, SYSTEM, d, at), at
-            )
+        await self.enqueue([_event("contact.created", at, contact_summary(contact))])
+        if not contact.customer_id or await self._link_to_live(contact, prepared, at):
             return
         for rule in self.settings.rules:
             if not rule.applies(contact.queue, contact.channel.value, contact.customer_tier):
@@ -636,7 +658,7 @@ class Cases:
                 "agent_id": event.get("agent_id") or None,
                 "case_id": await self.store.case_of_contact(contact_id),
             }
-            await self.store.enqueue([_event("contact.ended", at, data)])
+            await self.enqueue([_event("contact.ended", at, data)])
 
     def _connected(self, case: Case, agent: str, voice: bool, d: _Decision, at: int) -> bool:
         changed = False

@@ -20,11 +20,30 @@ from router.cases.sla import Timer, TimerKind
 
 # Applies a list of commands if the case's version is the expected one ('' : the case
 # must not exist yet). Every key the commands name shares the case's hash tag.
+# With a customer in ARGV[3] (a case a rule opens), refused too while that customer has
+# a live case (KEYS[2]: customer -> live case), so that two nodes never open two.
+# HDELIF deletes a hash field only while it holds the given value.
 _COMMIT = """
 local current = redis.call('HGET', KEYS[1], 'version') or ''
 if current ~= ARGV[1] then return 0 end
-for _, command in ipairs(cjson.decode(ARGV[2])) do redis.call(unpack(command)) end
+if ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[2], ARGV[3]) == 1 then return 0 end
+for _, command in ipairs(cjson.decode(ARGV[2])) do
+  if command[1] == 'HDELIF' then
+    if redis.call('HGET', command[2], command[3]) == command[4] then
+      redis.call('HDEL', command[2], command[3])
+    end
+  else
+    redis.call(unpack(command))
+  end
+end
 return 1
+"""
+
+# The customer's live case in one round trip (nothing when there is none).
+_LIVE = """
+local case_id = redis.call('HGET', KEYS[1], ARGV[1])
+if not case_id then return {} end
+return redis.call('HGETALL', ARGV[2] .. case_id)
 """
 
 # Advances a webhook's cursor only for the node holding its lease.
@@ -60,6 +79,7 @@ class CaseKeys:
         self.contact_case = f"{self.tag}contact_case"
         self.flagged = f"{self.tag}flagged"
         self.breached = f"{self.tag}breached"
+        self.live = f"{self.tag}live"
 
     def case(self, case_id: str) -> str:
         return f"{self.tag}case:{case_id}"
@@ -75,9 +95,6 @@ class CaseKeys:
 
     def arrivals(self, customer_id: str) -> str:
         return f"{self.tag}arrivals:{customer_id}"
-
-    def lock(self, name: str) -> str:
-        return f"{self.tag}lock:{name}"
 
     def triggers(self, contact_id: str) -> str:
         return f"{self.tag}triggers:{contact_id}"
@@ -117,6 +134,7 @@ class CaseStore:
         self._commit = client.register_script(_COMMIT)
         self._claim = client.register_script(_CLAIM)
         self._advance = client.register_script(_ADVANCE)
+        self._live = client.register_script(_LIVE)
 
     # -- cases --------------------------------------------------------------------------
 
@@ -132,9 +150,12 @@ class CaseStore:
             pipe.hgetall(self.keys.case(case_id))
         return [_case(fields) for fields in await pipe.execute() if fields]
 
-    async def commit(self, case: Case, before: Case | None, write: Write) -> bool:
+    async def commit(
+        self, case: Case, before: Case | None, write: Write, *, only_case_of_customer: bool = False
+    ) -> bool:
         """Store `case` as changed from `before` (None: a new case) with everything the
-        decision wrote, if nobody changed it meanwhile; False otherwise."""
+        decision wrote, if nobody changed it meanwhile; False otherwise. With
+        `only_case_of_customer`, False too when its customer has a live case already."""
         keys = self.keys
         key = keys.case(case.case_id)
         expected = "" if before is None else str(before.version)
@@ -151,6 +172,10 @@ class CaseStore:
             commands.append(
                 ["ZADD", keys.status(case.status.value), str(case.created_ms), case.case_id]
             )
+        if case.is_live:
+            commands.append(["HSET", keys.live, case.customer_id, case.case_id])
+        else:
+            commands.append(["HDELIF", keys.live, case.customer_id, case.case_id])
         for contact_id in write.linked:
             commands.append(["HSET", keys.contact_case, contact_id, case.case_id])
         for entry in write.history:
@@ -158,11 +183,22 @@ class CaseStore:
         if write.history:
             commands.append(["LTRIM", keys.history(case.case_id), str(-HISTORY_MAX), "-1"])
         for record in write.records:
-            commands.append(["XADD", keys.records, "MAXLEN", "~", str(RECORDS_MAX), "*",
-                             *_flat(record)])  # fmt: skip
+            commands.append(
+                ["XADD", keys.records, "MAXLEN", "~", str(RECORDS_MAX), "*", *_flat(record)]
+            )
         for event in write.outbox:
-            commands.append(["XADD", keys.outbox, "MAXLEN", "~", str(OUTBOX_MAX), "*",
-                             "event", json.dumps(event)])  # fmt: skip
+            commands.append(
+                [
+                    "XADD",
+                    keys.outbox,
+                    "MAXLEN",
+                    "~",
+                    str(OUTBOX_MAX),
+                    "*",
+                    "event",
+                    json.dumps(event),
+                ]
+            )
         if write.breached:
             commands.append(["ZADD", keys.breached, str(case.updated_ms), case.case_id])
         else:
@@ -171,10 +207,20 @@ class CaseStore:
             commands.append(["ZREM", keys.due, case.case_id])
         else:
             commands.append(["ZADD", keys.due, str(write.due_ms), case.case_id])
-        done = await self._commit(keys=[key], args=[expected, json.dumps(commands)])
+        guard = case.customer_id if only_case_of_customer else ""
+        done = await self._commit(
+            keys=[key, keys.live], args=[expected, json.dumps(commands), guard]
+        )
         if not done:
             case.version -= 1
         return bool(done)
+
+    async def live_case(self, customer_id: str) -> Case | None:
+        """The customer's live case: the one most recently opened or changed that is not
+        closed (one round trip)."""
+        row = await self._live(keys=[self.keys.live], args=[customer_id, self.keys.case("")])
+        fields = dict(zip(row[::2], row[1::2], strict=True))
+        return _case(fields) if fields else None
 
     async def history(self, case_id: str) -> list[HistoryEntry]:
         rows = await self.client.lrange(self.keys.history(case_id), 0, -1)
@@ -207,15 +253,6 @@ class CaseStore:
             return {}
         values = await self.client.hmget(self.keys.contact_case, list(contact_ids))
         return {cid: str(v) for cid, v in zip(contact_ids, values, strict=True) if v}
-
-    async def lock(self, name: str, holder: str, ttl_ms: int) -> bool:
-        """A short exclusive lock (a customer's case being opened by a rule)."""
-        return bool(await self.client.set(self.keys.lock(name), holder, nx=True, px=ttl_ms))
-
-    async def unlock(self, name: str, holder: str) -> None:
-        key = self.keys.lock(name)
-        if await self.client.get(key) == holder:
-            await self.client.delete(key)
 
     # -- timers ---------------------------------------------------------------------------
 

@@ -50,8 +50,15 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, *, now_s: float,
-           tolerance_s: float = 300.0) -> bool:  # fmt: skip
+def verify(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    now_s: float,
+    tolerance_s: float = 300.0,
+) -> bool:
     """What a receiver checks: the signature, and a timestamp close to its clock (replays)."""
     try:
         fresh = abs(now_s - float(timestamp)) <= tolerance_s
@@ -217,11 +224,15 @@ class WebhookDelivery:
         found = []
         for hook in self.webhooks:
             cursor = await self.store.cursor(hook.name)
-            pending = [
-                entry
-                for entry in await self.store.outbox_after(cursor or "", 10_000)
-                if wanted(hook.events, str(entry.event.get("type", "")))
-            ] if cursor is not None else []  # fmt: skip
+            pending = (
+                [
+                    entry
+                    for entry in await self.store.outbox_after(cursor or "", 10_000)
+                    if wanted(hook.events, str(entry.event.get("type", "")))
+                ]
+                if cursor is not None
+                else []
+            )
             found.append(
                 {
                     "name": hook.name,

@@ -354,6 +354,7 @@ CONTACT_COLUMNS = (
     "handle_s",
     "repeated",
     "rating",
+    "case_id",
 )
 
 
@@ -363,9 +364,12 @@ def contact_table(
     *,
     ratings: Mapping[str, int] | None = None,
     masked: bool = True,
+    cases: Mapping[str, str] | None = None,
 ) -> list[list[str]]:
-    """One line per contact of the period; customer ids masked unless asked otherwise."""
+    """One line per contact of the period, with its case when it has one (`cases`:
+    contact -> case); customer ids masked unless asked otherwise."""
     ratings = ratings or {}
+    cases = cases or {}
     ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals: dict[str, list[int]] = defaultdict(list)
     for record in ordered:
@@ -395,6 +399,7 @@ def contact_table(
                 format_value((ended - answered) / 1000) if answered and ended else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",
+                cases.get(contact_id, ""),
             ]
         )
     return lines

@@ -96,12 +96,14 @@ async def test_a_first_response_target_passing_in_business_hours_escalates_exact
         assert [h["action"] for h in after["history"]].count("sla_breached") == 1
 
         wallboard = await (await http.get("/api/v1/wallboard", headers=admin)).json()
-        assert any(a["kind"] == "sla_breach" and a["case_id"] == case["case_id"]
-                   for a in wallboard["alerts"])  # fmt: skip
+        assert any(
+            a["kind"] == "sla_breach" and a["case_id"] == case["case_id"]
+            for a in wallboard["alerts"]
+        )
         report = await (
             await http.get(
                 "/api/v1/reports/sla", params={"from": "2025-03-01T00:00:00Z"}, headers=admin
-            )  # fmt: skip
+            )
         ).json()
         standard = next(p for p in report["policies"] if p["policy"] == "standard")
         assert standard["breaches"] == 1 and standard["first_response_breaches"] == 1
@@ -128,8 +130,11 @@ async def test_the_timer_pauses_while_the_case_waits_on_the_customer(case_node: 
         # The customer writes: the case is open again and the timer counts from now.
         clock.set(paris_ms(2025, 3, 3, 15))
         token = {"X-Customer-Token": chat["customer_token"]}
-        sent = await http.post(f"/api/v1/contacts/{chat['contact_id']}/messages",
-                               json={"text": "here is my booking reference"}, headers=token)  # fmt: skip
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "here is my booking reference"},
+            headers=token,
+        )
         assert sent.status == 201
         resumed = await case_of(http, case["case_id"], admin)
         assert resumed["status"] == "open"
@@ -199,8 +204,11 @@ async def test_a_follow_up_closes_on_confirmation_and_a_reply_reopens(case_node:
 
         # A reply reopens it.
         clock.set(MONDAY_10 + 60_000)
-        sent = await http.post(f"/api/v1/contacts/{chat['contact_id']}/messages",
-                               json={"text": "it still does not work"}, headers=token)  # fmt: skip
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "it still does not work"},
+            headers=token,
+        )
         assert sent.status == 201
         reopened = await case_of(http, case["case_id"], admin)
         assert reopened["status"] == "open" and reopened["close_due_at"] is None
@@ -274,9 +282,11 @@ async def test_an_upset_customer_already_with_a_person_is_flagged_not_moved(
         chat = await new_chat(http, customer="c-3")
         assert chat["state"] == "offered"
         await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=agent)
-        sent = await http.post(f"/api/v1/contacts/{chat['contact_id']}/messages",
-                               json={"text": "This is unacceptable!"},
-                               headers={"X-Customer-Token": chat["customer_token"]})  # fmt: skip
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "This is unacceptable!"},
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
         assert sent.status == 201
         flags = await events_for(desktop, 1.5, "contact_flagged")
         assert [f["words"] for f in flags] == [["unacceptable"]]
@@ -309,8 +319,9 @@ async def test_a_returning_customer_is_offered_first_to_the_cases_owner(case_nod
             await http.get(f"/api/v1/contacts/{back['contact_id']}", headers=admin)
         ).json()
         assert "step=preferred" in contact["explanation"][-1]
-        linked = await (await http.get(f"/api/v1/contacts/{back['contact_id']}/case",
-                                       headers=admin)).json()  # fmt: skip
+        linked = await (
+            await http.get(f"/api/v1/contacts/{back['contact_id']}/case", headers=admin)
+        ).json()
         assert linked["case"]["owner"] == "ana" and back["contact_id"] in linked["case"]["contacts"]
         history = (await case_of(http, linked["case"]["case_id"], admin))["history"]
         assert [h["action"] for h in history][:2] == ["created", "linked"]

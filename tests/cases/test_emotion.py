@@ -135,8 +135,13 @@ def test_the_chat_language_and_the_always_read_ones(emotions: Emotions) -> None:
 def test_normalize_and_tokens() -> None:
     assert normalize("Ｃafé ＫＡＴＡカナ İstanbul أحمد") == "cafe kataかな istanbul احمد"
     assert [word for word, _, _ in tokens("l'avion, c'est-à-dire")] == [
-        "l", "avion", "c", "est", "à", "dire",
-    ]  # fmt: skip
+        "l",
+        "avion",
+        "c",
+        "est",
+        "à",
+        "dire",
+    ]
 
 
 def test_a_broken_list_names_its_file_and_key(tmp_path: Path) -> None:

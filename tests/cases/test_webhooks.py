@@ -84,68 +84,78 @@ async def test_each_event_once_in_order_signed_and_retried_after_a_500(
     redis_url: str, tmp_path: Path, receiver: tuple[Receiver, str]
 ) -> None:
     crm, url = receiver
-    async with started(redis_url, webhook_config(tmp_path, url)) as node:
-        async with http_session(node) as http:
-            admin = await staff(http, "adm")
-            chat = await new_chat(http, customer="c-1")  # contact.created
-            opened = await http.post(
-                "/api/v1/cases",
-                json={"subject": "Lost bag", "contact_id": chat["contact_id"]},
-                headers=admin,
-            )  # case.created, case.contact_linked
-            case_id = (await opened.json())["case_id"]
-            case_url = f"/api/v1/cases/{case_id}"
-            await http.post(f"{case_url}/notes", json={"text": "called the airport"}, headers=admin)
-            await http.patch(case_url, json={"priority": 4}, headers=admin)  # case.updated: refused
-            await http.patch(case_url, json={"status": "solved"}, headers=admin)
-            expected = [
-                "contact.created",
-                "case.created",
-                "case.contact_linked",
-                "case.note_added",
-                "case.status_changed",
-            ]
-            for _ in range(100):  # bounded: deliveries, a retry after 0.2 s
-                if len(crm.accepted) >= len(expected):
-                    break
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(0.5)  # nothing more should come
-            assert [event["type"] for event in crm.accepted] == expected
-            ids = [event["id"] for event in crm.accepted]
-            assert len(set(ids)) == len(ids) and ids == sorted(ids, key=_stream_order)
-            for event_id, headers, body in crm.calls:
-                assert headers["X-Switchboard-Delivery"] == event_id
-                assert verify(SECRET, headers["X-Switchboard-Timestamp"], body,
-                              headers["X-Switchboard-Signature"], now_s=time.time())  # fmt: skip
-                assert not verify("another-secret-entirely", headers["X-Switchboard-Timestamp"],
-                                  body, headers["X-Switchboard-Signature"], now_s=time.time())  # fmt: skip
-            retried = [event_id for event_id, _, _ in crm.calls if event_id in crm.failed]
-            assert len(crm.failed) == 1 and len(retried) == 2  # the 500, then the retry
-            assert crm.accepted[2]["data"]["contact_id"] == chat["contact_id"]
-            assert crm.accepted[3]["data"]["text"] == "called the airport"
+    async with (
+        started(redis_url, webhook_config(tmp_path, url)) as node,
+        http_session(node) as http,
+    ):
+        admin = await staff(http, "adm")
+        chat = await new_chat(http, customer="c-1")  # contact.created
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Lost bag", "contact_id": chat["contact_id"]},
+            headers=admin,
+        )  # case.created, case.contact_linked
+        case_id = (await opened.json())["case_id"]
+        case_url = f"/api/v1/cases/{case_id}"
+        await http.post(f"{case_url}/notes", json={"text": "called the airport"}, headers=admin)
+        await http.patch(case_url, json={"priority": 4}, headers=admin)  # case.updated: refused
+        await http.patch(case_url, json={"status": "solved"}, headers=admin)
+        expected = [
+            "contact.created",
+            "case.created",
+            "case.contact_linked",
+            "case.note_added",
+            "case.status_changed",
+        ]
+        for _ in range(100):  # bounded: deliveries, a retry after 0.2 s
+            if len(crm.accepted) >= len(expected):
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # nothing more should come
+        assert [event["type"] for event in crm.accepted] == expected
+        ids = [event["id"] for event in crm.accepted]
+        assert len(set(ids)) == len(ids) and ids == sorted(ids, key=_stream_order)
+        for event_id, headers, body in crm.calls:
+            assert headers["X-Switchboard-Delivery"] == event_id
+            assert verify(
+                SECRET,
+                headers["X-Switchboard-Timestamp"],
+                body,
+                headers["X-Switchboard-Signature"],
+                now_s=time.time(),
+            )
+            assert not verify(
+                "another-secret-entirely",
+                headers["X-Switchboard-Timestamp"],
+                body,
+                headers["X-Switchboard-Signature"],
+                now_s=time.time(),
+            )
+        retried = [event_id for event_id, _, _ in crm.calls if event_id in crm.failed]
+        assert len(crm.failed) == 1 and len(retried) == 2  # the 500, then the retry
+        assert crm.accepted[2]["data"]["contact_id"] == chat["contact_id"]
+        assert crm.accepted[3]["data"]["text"] == "called the airport"
 
-            # The refused event is in the dead-letter list, visible to admins only.
-            letters = await http.get("/api/v1/webhooks/crm/dead-letters", headers=admin)
-            dead = (await letters.json())["dead_letters"]
-            assert [(d["event"]["type"], d["status"], d["attempts"]) for d in dead] == [
-                ("case.updated", 400, 1)
-            ]
-            supervisor = await staff(http, "sup")
-            assert (await http.get("/api/v1/webhooks", headers=supervisor)).status == 403
-            status = (await (await http.get("/api/v1/webhooks", headers=admin)).json())["webhooks"]
-            assert status == [
-                {
-                    "name": "crm",
-                    "url": url,
-                    "events": ["case.*", "sla.*", "contact.created"],
-                    "cursor": status[0]["cursor"],
-                    "pending": 0,
-                    "dead_letters": 1,
-                }
-            ]
-            assert (
-                await http.get("/api/v1/webhooks/nope/dead-letters", headers=admin)
-            ).status == 404
+        # The refused event is in the dead-letter list, visible to admins only.
+        letters = await http.get("/api/v1/webhooks/crm/dead-letters", headers=admin)
+        dead = (await letters.json())["dead_letters"]
+        assert [(d["event"]["type"], d["status"], d["attempts"]) for d in dead] == [
+            ("case.updated", 400, 1)
+        ]
+        supervisor = await staff(http, "sup")
+        assert (await http.get("/api/v1/webhooks", headers=supervisor)).status == 403
+        status = (await (await http.get("/api/v1/webhooks", headers=admin)).json())["webhooks"]
+        assert status == [
+            {
+                "name": "crm",
+                "url": url,
+                "events": ["case.*", "sla.*", "contact.created"],
+                "cursor": status[0]["cursor"],
+                "pending": 0,
+                "dead_letters": 1,
+            }
+        ]
+        assert (await http.get("/api/v1/webhooks/nope/dead-letters", headers=admin)).status == 404
 
 
 async def test_an_unreachable_receiver_is_retried_with_back_off_then_dead_lettered(

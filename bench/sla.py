@@ -416,28 +416,28 @@ async def routing_cost(client: aioredis.Redis, args: argparse.Namespace) -> dict
     hub = Hub()
     cases = Cases(CaseStore(client, "timed"), timed, case_settings(fast=True), hub, node_id="bench")
     timed.intake = cases
-    stop = asyncio.Event()
 
-    async def timers() -> None:
+    async def timers(stop: asyncio.Event) -> None:
         while not stop.is_set():
             await cases.tick()
             await asyncio.sleep(0.05)
 
-    ticking = asyncio.create_task(timers())
     without, with_sla = [], []
     counters = {"plain": itertools.count(), "timed": itertools.count()}
-    try:
-        for _ in range(args.rounds):
-            without.append(
-                await decisions_per_s(plain, args.round_s, args.workers, counters["plain"], rng)
-            )
+    for _ in range(args.rounds):
+        without.append(
+            await decisions_per_s(plain, args.round_s, args.workers, counters["plain"], rng)
+        )
+        stop = asyncio.Event()
+        ticking = asyncio.create_task(timers(stop))  # the timers tick in the cases' rounds only
+        try:
             with_sla.append(
                 await decisions_per_s(timed, args.round_s, args.workers, counters["timed"], rng)
             )
-            print(f"round: {without[-1]:.0f} decisions/s without cases, {with_sla[-1]:.0f} with")
-    finally:
-        stop.set()
-        await ticking
+        finally:
+            stop.set()
+            await ticking
+        print(f"round: {without[-1]:.0f} decisions/s without cases, {with_sla[-1]:.0f} with")
     breaches = hub.counts.get("sla_breached", 0)
     print(f"while measuring: {breaches} SLA breaches escalated in the background")
     best_without, best_with = max(without), max(with_sla)

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from router.access import (
     Actor,
@@ -89,7 +89,9 @@ class FollowUpAnswer(Strict):
     solved: bool
 
 
-class CaseQuery(Strict):
+class CaseQuery(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
     status: CaseStatus | None = None
     queue: Name | None = None
     region: Name | None = None
@@ -98,12 +100,16 @@ class CaseQuery(Strict):
     limit: int = Field(default=100, ge=1, le=1000)
 
 
-class ReportPeriod(Strict):
+class ReportPeriod(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
     start: AwareDatetime = Field(alias="from")
     end: AwareDatetime | None = Field(default=None, alias="to")
 
 
-class DeadLetterQuery(Strict):
+class DeadLetterQuery(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
     last: int = Field(default=100, ge=1, le=10_000)
 
 
@@ -432,7 +438,7 @@ async def sla_figures(
     request: web.Request, principal: Principal, query: ReportPeriod
 ) -> web.Response:
     require_role(principal, Role.SUPERVISOR, Role.PLANNER, Role.ADMIN)
-    start = int(query.start.timestamp() * 1000)
+    start = max(0, int(query.start.timestamp() * 1000))
     end_at = query.end or dt.datetime.now(dt.UTC)
     end = int(end_at.timestamp() * 1000)
     if end <= start:

@@ -12,7 +12,7 @@ import aiohttp
 
 from router.access import Principal
 from router.cases.service import CaseRequest
-from router.model import Presence, Role
+from router.model import Channel, ContactState, NewContact, Presence, Role
 from switchboard.node import Node
 from tests.cases.conftest import Clock, case_config, events_for, paris_ms, staff, started
 from tests.nodes import http_session, new_chat
@@ -325,3 +325,35 @@ async def test_a_returning_customer_is_offered_first_to_the_cases_owner(case_nod
         assert linked["case"]["owner"] == "ana" and back["contact_id"] in linked["case"]["contacts"]
         history = (await case_of(http, linked["case"]["case_id"], admin))["history"]
         assert [h["action"] for h in history][:2] == ["created", "linked"]
+
+
+async def test_a_call_from_the_customer_is_linked_and_answering_it_is_the_first_response(
+    case_node: Node,
+) -> None:
+    """The IVR creates calls through Router.create_contact: the same hook links them."""
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Refund", "customer": {"id": "c-4"}, "queue": "booking"},
+            headers=admin,
+        )
+        case_id = (await opened.json())["case_id"]
+        await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        call = await case_node.router.create_contact(
+            NewContact(Channel.VOICE, "booking", "en", customer_id="c-4")
+        )
+        assert call.state == ContactState.OFFERED and call.agent_id == "ana"
+        clock.set(MONDAY_10 + 600_000)
+        await case_node.router.accept(call.contact_id, "ana")
+        case: dict[str, Any] = {}
+        for _ in range(50):  # the node follows the routing event: bounded wait
+            case = await case_of(http, case_id, admin)
+            if timer(case, "first_response")["state"] == "stopped":
+                break
+            await asyncio.sleep(0.05)
+        assert case["contacts"] == [call.contact_id] and case["owner"] == "ana"
+        first = timer(case, "first_response")
+        assert first["state"] == "stopped" and first["spent_s"] == 600 and not first["breached_at"]

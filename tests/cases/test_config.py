@@ -9,12 +9,12 @@ import pytest
 from router.cases.model import RuleTrigger
 from switchboard.common.errors import ConfigError
 from switchboard.node import check_configuration
-from switchboard.settings import load_settings
+from switchboard.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def settings_with(tmp_path: Path, extra: str, base: str = "default.toml"):  # type: ignore[no-untyped-def]
+def settings_with(tmp_path: Path, extra: str, base: str = "default.toml") -> Settings:
     text = (ROOT / "config" / base).read_text() + "\n" + extra
     text = text.replace('lists = "config/emotion"', f'lists = "{ROOT / "config" / "emotion"}"')
     path = tmp_path / "node.toml"

@@ -621,13 +621,17 @@ class Cases:
         """A chat message: the customer's may owe a next response (and reopens a case
         waiting on them); an agent's is a response."""
         at = self.clock()
-        case_id = await self.store.case_of_contact(contact.contact_id)
-        if case_id is not None:
+        case = await self.store.case_for_contact(contact.contact_id)
+        if case is not None:
             if message.sender == "customer":
-                await self._change(case_id, lambda c, d: self._customer_wrote(c, d, at), at)
+                await self._change(
+                    case.case_id, lambda c, d: self._customer_wrote(c, d, at), at, known=case
+                )
             else:
                 sender = str(message.sender)
-                await self._change(case_id, lambda c, d: self._answered(c, sender, d, at), at)
+                await self._change(
+                    case.case_id, lambda c, d: self._answered(c, sender, d, at), at, known=case
+                )
         if message.sender == "customer" and self.reactions is not None:
             await self.reactions.read(contact, str(message.text), at)
 

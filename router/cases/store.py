@@ -39,8 +39,9 @@ end
 return 1
 """
 
-# The customer's live case in one round trip (nothing when there is none).
-_LIVE = """
+# The case an index names (the customer's live case, a contact's case) in one round
+# trip; nothing when there is none.
+_INDEXED = """
 local case_id = redis.call('HGET', KEYS[1], ARGV[1])
 if not case_id then return {} end
 return redis.call('HGETALL', ARGV[2] .. case_id)
@@ -134,7 +135,7 @@ class CaseStore:
         self._commit = client.register_script(_COMMIT)
         self._claim = client.register_script(_CLAIM)
         self._advance = client.register_script(_ADVANCE)
-        self._live = client.register_script(_LIVE)
+        self._indexed = client.register_script(_INDEXED)
 
     # -- cases --------------------------------------------------------------------------
 
@@ -218,7 +219,14 @@ class CaseStore:
     async def live_case(self, customer_id: str) -> Case | None:
         """The customer's live case: the one most recently opened or changed that is not
         closed (one round trip)."""
-        row = await self._live(keys=[self.keys.live], args=[customer_id, self.keys.case("")])
+        return await self._by_index(self.keys.live, customer_id)
+
+    async def case_for_contact(self, contact_id: str) -> Case | None:
+        """The case a contact is linked to (one round trip)."""
+        return await self._by_index(self.keys.contact_case, contact_id)
+
+    async def _by_index(self, index: str, field: str) -> Case | None:
+        row = await self._indexed(keys=[index], args=[field, self.keys.case("")])
         fields = dict(zip(row[::2], row[1::2], strict=True))
         return _case(fields) if fields else None
 

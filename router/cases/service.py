@@ -21,7 +21,7 @@ import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from router import access
 from router.access import Actor, CaseAct, CaseScope, Customer, Principal
@@ -42,6 +42,9 @@ from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
+
+if TYPE_CHECKING:
+    from router.cases.reactions import EmotionReactions
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +147,8 @@ class Cases:
         self.auditor = audit
         self.clock = clock
         self.node_id = node_id
-        # Told of each emotion trigger's contact (router.cases.reactions) for rules.
-        self.reactions: Any = None
+        # Reads customers' chat messages for emotion words (when [emotion] is configured).
+        self.reactions: EmotionReactions | None = None
 
     def _now(self, at_ms: int | None) -> int:
         return self.clock() if at_ms is None else at_ms
@@ -322,7 +325,10 @@ class Cases:
 
             try:
                 await self._change(case_id, decide, at)
-            except RoutingError as failure:
+            except UnknownCase:
+                await self.store.forget_due(case_id)  # gone: nothing left to time
+                continue
+            except RoutingError as failure:  # changing too fast: the lease brings it back
                 log.warning("SLA timers of case %s: %s", case_id, failure)
                 continue
             warnings += counts["warning"]
@@ -653,6 +659,8 @@ class Cases:
                 )
         elif kind == "contact_closed":
             await self.store.unflag([contact_id])
+            if not self.settings.webhooks:
+                return
             data = {
                 "contact_id": contact_id,
                 "state": event.get("state"),

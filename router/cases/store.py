@@ -269,6 +269,9 @@ class CaseStore:
         rows = await self._claim(keys=[self.keys.due], args=[at_ms, lease_ms, limit])
         return [str(case_id) for case_id in rows]
 
+    async def forget_due(self, case_id: str) -> None:
+        await self.client.zrem(self.keys.due, case_id)
+
     async def next_due_ms(self) -> int | None:
         rows = await self.client.zrange(self.keys.due, 0, 0, withscores=True)
         return int(rows[0][1]) if rows else None

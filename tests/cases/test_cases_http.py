@@ -357,3 +357,70 @@ async def test_a_call_from_the_customer_is_linked_and_answering_it_is_the_first_
         assert case["contacts"] == [call.contact_id] and case["owner"] == "ana"
         first = timer(case, "first_response")
         assert first["state"] == "stopped" and first["spent_s"] == 600 and not first["breached_at"]
+
+
+async def test_cases_are_listed_and_filtered_by_what_each_may_see(case_node: Node) -> None:
+    async with http_session(case_node) as http:
+        admin, ana, bob = (
+            await staff(http, "adm"),
+            await staff(http, "ana"),
+            await staff(http, "bob"),
+        )
+        supervisor, other = await staff(http, "sup"), await staff(http, "sup2")
+        made = []
+        for customer, queue, owner in (
+            ("c-1", "booking", "ana"),
+            ("c-2", "general", "ana"),
+            ("c-3", "booking", "bob"),
+        ):
+            response = await http.post(
+                "/api/v1/cases",
+                json={
+                    "subject": "Refund",
+                    "customer": {"id": customer},
+                    "queue": queue,
+                    "owner": owner,
+                },
+                headers=admin,
+            )
+            assert response.status == 201, await response.text()
+            made.append((await response.json())["case_id"])
+
+        async def listed(headers: dict[str, str], **query: str) -> list[str]:
+            response = await http.get("/api/v1/cases", params=query, headers=headers)
+            assert response.status == 200, await response.text()
+            return [case["case_id"] for case in (await response.json())["cases"]]
+
+        assert await listed(admin) == made[::-1]  # newest first
+        assert await listed(ana) == [made[1], made[0]] and await listed(bob) == [made[2]]
+        assert await listed(supervisor) == [made[2], made[0]]
+        assert await listed(other) == [made[1]]
+        assert await listed(admin, queue="booking", owner="ana") == [made[0]]
+        assert await listed(admin, customer="c-3") == [made[2]]
+        assert await listed(admin, status="closed") == []
+        bad = await http.get("/api/v1/cases", params={"status": "lost"}, headers=admin)
+        assert bad.status == 400 and (await bad.json())["field"] == "query.status"
+
+        url = f"/api/v1/cases/{made[0]}"
+        note = await http.post(f"{url}/notes", json={"text": "called the airport"}, headers=ana)
+        assert note.status == 201
+        codes = await http.post(
+            f"{url}/wrap-up", json={"codes": ["refund", "lost_bag"]}, headers=ana
+        )
+        assert (await codes.json())["wrap_up_codes"] == ["refund", "lost_bag"]
+        assert (await http.get(url, headers=bob)).status == 403
+        case = await case_of(http, made[0], supervisor)  # not theirs: audited
+        assert [n["text"] for n in case["notes"]] == ["called the airport"]
+        assert [(h["actor"], h["action"]) for h in case["history"]] == [
+            ("adm", "created"),
+            ("ana", "note"),
+            ("ana", "wrap_up"),
+        ]
+        audit = await (await http.get("/api/v1/audit", headers=admin)).json()
+        assert any(e["actor"] == "sup" and e["action"] == "case.read" for e in audit["entries"])
+        assert (await http.get("/api/v1/cases/ffff", headers=admin)).status == 404
+        assert (await http.get("/api/v1/cases/not-an-id", headers=admin)).status == 404
+        closed = await http.patch(url, json={"status": "closed"}, headers=ana)
+        assert (await closed.json())["status"] == "closed"
+        reopen = await http.patch(url, json={"status": "open"}, headers=admin)
+        assert reopen.status == 409

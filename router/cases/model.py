@@ -88,6 +88,20 @@ class Case:
 
 
 @dataclass(frozen=True)
+class CaseRequest:
+    """A case opened by a person or a system (the API)."""
+
+    customer_id: str
+    subject: str
+    queue: str
+    region: str | None = None
+    customer_tier: str = "standard"
+    priority: int = 0
+    owner: str = ""
+    contact_id: str = ""
+
+
+@dataclass(frozen=True)
 class Escalation:
     """What a breach of a policy's target does."""
 

@@ -7,7 +7,7 @@ timer task (`tick`). Every change of a case is one optimistic commit (`CaseStore
 the case, its history, its report records, its webhook events and its next timer alarm
 change together or not at all, so a breach escalates exactly once however many nodes
 tick. What a change does to routing (priority, queue) and the live notifications follow
-the commit.
+the commit. What each step does to the case is decided in `router.cases.lifecycle`.
 
 Time is the injected `clock` (ms), or an explicit `at_ms`, so tests and the bench drive
 days of SLA time in seconds, as the Router does.
@@ -20,13 +20,25 @@ import contextlib
 import copy
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from router import access
 from router.access import Actor, CaseAct, CaseScope, Customer, Principal
+from router.cases.lifecycle import (
+    SYSTEM,
+    Decision,
+    Lifecycle,
+    TimerStatus,
+    alerting,
+    contact_summary,
+    routing_fields,
+    summary,
+    webhook_event,
+)
 from router.cases.model import (
     Case,
+    CaseRequest,
     CaseRule,
     CaseSettings,
     CaseSource,
@@ -34,10 +46,8 @@ from router.cases.model import (
     HistoryEntry,
     Note,
     RuleTrigger,
-    SlaPolicy,
 )
-from router.cases.sla import Alarm, BusinessClock, Timer, TimerKind, TimerState
-from router.cases.store import CaseStore, Write
+from router.cases.store import CaseStore
 from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
 from router.service import Router
@@ -51,7 +61,6 @@ log = logging.getLogger(__name__)
 COMMIT_ATTEMPTS = 50
 LEASE_MS = 30_000  # a claimed timer is retried by another node after this
 LIST_SCAN = 5_000  # cases read at most to answer one filtered list
-SYSTEM = "system"
 
 
 class EventPublisher(Protocol):
@@ -60,20 +69,6 @@ class EventPublisher(Protocol):
 
 class Auditor(Protocol):
     async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
-
-
-@dataclass(frozen=True)
-class CaseRequest:
-    """A case opened by a person or a system (the API)."""
-
-    customer_id: str
-    subject: str
-    queue: str
-    region: str | None = None
-    customer_tier: str = "standard"
-    priority: int = 0
-    owner: str = ""
-    contact_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,32 +88,6 @@ class CaseFilter:
     owner: str | None = None
     customer_id: str | None = None
     limit: int = 100
-
-
-@dataclass
-class _Decision:
-    """What a decision about a case writes (`store`) and does after the commit."""
-
-    store: Write = field(default_factory=Write)
-    notify: list[dict[str, Any]] = field(default_factory=list)  # live events (hub)
-    reroute: list[tuple[str, int | None, str | None, str]] = field(default_factory=list)
-    # ^ (case_id, new priority, queue to move to, reason) for the case's waiting contacts
-
-
-@dataclass(frozen=True)
-class TimerStatus:
-    """A timer as the case and contact show it."""
-
-    kind: str
-    state: str
-    target_s: float
-    spent_s: float  # business seconds counted so far
-    remaining_s: float
-    due_ms: int | None  # when it breaches if nothing changes (None: paused or stopped)
-    warned: bool
-    breached_ms: int
-    started_ms: int
-    stopped_ms: int
 
 
 @dataclass(frozen=True)
@@ -147,18 +116,23 @@ class Cases:
         self.auditor = audit
         self.clock = clock
         self.node_id = node_id
+        self.life = Lifecycle(settings)
         # Reads customers' chat messages for emotion words (when [emotion] is configured).
         self.reactions: EmotionReactions | None = None
 
     def _now(self, at_ms: int | None) -> int:
         return self.clock() if at_ms is None else at_ms
 
+    def timer_status(self, case: Case, at_ms: int | None = None) -> list[TimerStatus]:
+        """The case's timers as they stand now (or at `at_ms`)."""
+        return self.life.timer_status(case, self._now(at_ms))
+
     # -- committing a decision ------------------------------------------------------------
 
     async def _change(
         self,
         case_id: str,
-        decide: Callable[[Case, _Decision], bool],
+        decide: Callable[[Case, Decision], bool],
         at_ms: int,
         known: Case | None = None,
     ) -> tuple[Case, bool]:
@@ -170,12 +144,12 @@ class Cases:
             if before is None:
                 raise UnknownCase(case_id)
             case = copy.deepcopy(before)
-            decision = _Decision()
+            decision = Decision()
             if not decide(case, decision):
                 return case, False
             case.updated_ms = at_ms
-            decision.store.due_ms = self._next_due(case)
-            decision.store.breached = _alerting(case)
+            decision.store.due_ms = self.life.next_due(case)
+            decision.store.breached = alerting(case)
             self._keep_outbox(decision)
             if await self.store.commit(case, before, decision.store):
                 await self._after(decision, at_ms)
@@ -183,11 +157,11 @@ class Cases:
         raise RoutingError(f"case {case_id} is changing too fast; try again")
 
     async def _create(
-        self, case: Case, decision: _Decision, at_ms: int, *, only_case: bool = False
+        self, case: Case, decision: Decision, at_ms: int, *, only_case: bool = False
     ) -> Case | None:
         """Store a new case; with `only_case`, not when its customer has a live case
         already (None then)."""
-        decision.store.due_ms = self._next_due(case)
+        decision.store.due_ms = self.life.next_due(case)
         self._keep_outbox(decision)
         if not await self.store.commit(case, None, decision.store, only_case_of_customer=only_case):
             if only_case:
@@ -196,7 +170,7 @@ class Cases:
         await self._after(decision, at_ms)
         return case
 
-    def _keep_outbox(self, decision: _Decision) -> None:
+    def _keep_outbox(self, decision: Decision) -> None:
         """Webhook events are written only where webhooks are configured (a webhook
         starts with the events after it is first served)."""
         if not self.settings.webhooks:
@@ -207,7 +181,7 @@ class Cases:
         if self.settings.webhooks:
             await self.store.enqueue(events)
 
-    async def _after(self, decision: _Decision, at_ms: int) -> None:
+    async def _after(self, decision: Decision, at_ms: int) -> None:
         """Live events and routing changes, once the decision is stored."""
         for event in decision.notify:
             await self.events.publish(event)
@@ -232,86 +206,6 @@ class Cases:
 
     # -- timers -------------------------------------------------------------------------------
 
-    def _policy(self, case: Case) -> SlaPolicy | None:
-        return self.settings.policy(case.policy) if case.policy else None
-
-    def _clock(self, case: Case) -> BusinessClock:
-        return self.settings.clock(case.region, self._policy(case))
-
-    def _next_due(self, case: Case) -> int | None:
-        """The case's next alarm: a timer's warning or breach, or the follow-up's end."""
-        policy = self._policy(case)
-        candidates = []
-        if policy is not None:
-            clock = self._clock(case)
-            for timer in case.timers.values():
-                alarm = timer.next_alarm(clock, policy.warn_at)
-                if alarm is not None:
-                    candidates.append(alarm[1])
-        if case.status == CaseStatus.SOLVED and case.close_due_ms:
-            candidates.append(case.close_due_ms)
-        return min(candidates) if candidates else None
-
-    def timer_status(self, case: Case, at_ms: int | None = None) -> list[TimerStatus]:
-        at = self._now(at_ms)
-        clock = self._clock(case)
-        found = []
-        for kind, timer in sorted(case.timers.items()):
-            spent = timer.spent_at(clock, at)
-            found.append(
-                TimerStatus(
-                    kind=kind.value,
-                    state=timer.state.value,
-                    target_s=timer.target_s,
-                    spent_s=round(spent, 3),
-                    remaining_s=round(timer.target_s - spent, 3),
-                    due_ms=None if timer.breached else timer.reaches_ms(clock, timer.target_s),
-                    warned=timer.warned,
-                    breached_ms=timer.breached_ms,
-                    started_ms=timer.started_ms,
-                    stopped_ms=timer.stopped_ms,
-                )
-            )
-        return found
-
-    def _start(self, case: Case, kind: TimerKind, at_ms: int) -> None:
-        policy = self._policy(case)
-        target = policy.target_s(kind) if policy else None
-        if target:
-            case.timers[kind] = Timer.start(kind, target, at_ms)
-
-    def _stop(self, case: Case, kind: TimerKind, at_ms: int, decision: _Decision) -> None:
-        """End a timer and record how it went (met or breached) for the reports."""
-        timer = case.timers.get(kind)
-        if timer is None or timer.state == TimerState.STOPPED:
-            return
-        timer.stop(self._clock(case), at_ms)
-        decision.store.records.append(
-            {
-                "kind": "timer",
-                "case_id": case.case_id,
-                "queue": case.queue,
-                "region": case.region,
-                "policy": case.policy,
-                "tier": case.customer_tier,
-                "timer": kind.value,
-                "outcome": "breached" if timer.breached else "met",
-                "business_s": f"{timer.spent_s:.3f}",
-                "wall_s": f"{(at_ms - timer.started_ms) / 1000:.3f}",
-                "target_s": f"{timer.target_s:g}",
-                "at_ms": str(at_ms),
-            }
-        )
-
-    def _pause_all(self, case: Case, at_ms: int) -> None:
-        clock = self._clock(case)
-        for timer in case.timers.values():
-            timer.pause(clock, at_ms)
-
-    def _resume_all(self, case: Case, at_ms: int) -> None:
-        for timer in case.timers.values():
-            timer.resume(at_ms)
-
     async def tick(self, at_ms: int | None = None) -> TickResult:
         """Raise every alarm due by now, once: warnings, breaches (escalated), and the
         closing of solved cases nobody confirmed."""
@@ -320,8 +214,8 @@ class Cases:
         for case_id in await self.store.claim_due(at, LEASE_MS):
             counts = {"warning": 0, "breach": 0, "closed": 0}
 
-            def decide(case: Case, d: _Decision, counts: dict[str, int] = counts) -> bool:
-                return self._alarms(case, d, at, counts)
+            def decide(case: Case, d: Decision, counts: dict[str, int] = counts) -> bool:
+                return self.life.alarms(case, d, at, counts)
 
             try:
                 await self._change(case_id, decide, at)
@@ -336,82 +230,6 @@ class Cases:
             closed += counts["closed"]
         return TickResult(warnings, breaches, closed)
 
-    def _alarms(self, case: Case, d: _Decision, at: int, counts: dict[str, int]) -> bool:
-        counts.update(warning=0, breach=0, closed=0)  # a retried commit decides again
-        policy = self._policy(case)
-        if policy is not None and case.is_live:
-            clock = self._clock(case)
-            for kind, timer in case.timers.items():
-                for alarm in timer.due_alarms(clock, policy.warn_at, at):
-                    if alarm == Alarm.WARNING:
-                        counts["warning"] += 1
-                        self._warn(case, kind, timer, d, at)
-                    else:
-                        counts["breach"] += 1
-                        self._breach(case, kind, timer, policy, d, at)
-        if case.status == CaseStatus.SOLVED and case.close_due_ms and case.close_due_ms <= at:
-            counts["closed"] += 1
-            self._set_status(case, CaseStatus.CLOSED, SYSTEM, d, at, "no reply to the follow-up")
-        return True  # the next alarm is written in any case
-
-    def _warn(self, case: Case, kind: TimerKind, timer: Timer, d: _Decision, at: int) -> None:
-        detail = {"timer": kind.value, "policy": case.policy, "target_s": timer.target_s}
-        d.store.history.append(HistoryEntry(at, SYSTEM, "sla_warning", detail))
-        d.store.outbox.append(_event("sla.warning", at, {**summary(case), **detail}))
-        d.notify.append(
-            {"type": "sla_warning", **_routing_fields(case), **detail, "at": iso_utc(at)}
-        )
-
-    def _breach(
-        self,
-        case: Case,
-        kind: TimerKind,
-        timer: Timer,
-        policy: SlaPolicy,
-        d: _Decision,
-        at: int,
-    ) -> None:
-        """A target passed: record it, escalate as the policy says, tell the supervisors."""
-        escalation = policy.escalation
-        detail: dict[str, Any] = {
-            "timer": kind.value,
-            "policy": policy.name,
-            "target_s": timer.target_s,
-            "breached_at": iso_utc(timer.breached_ms),
-        }
-        old_priority, old_queue = case.priority, case.queue
-        if escalation.raise_priority:
-            case.priority = min(9, case.priority + escalation.raise_priority)
-        if escalation.move_to:
-            case.queue = escalation.move_to
-        moved_to = case.queue if case.queue != old_queue else None
-        detail.update(priority=case.priority, queue=old_queue, moved_to=moved_to)
-        d.store.history.append(HistoryEntry(at, SYSTEM, "sla_breached", detail))
-        base = {"case_id": case.case_id, "queue": old_queue, "region": case.region}
-        d.store.records.append(
-            {**base, "kind": "breach", "policy": policy.name, "timer": kind.value, "at_ms": str(at)}
-        )
-        d.store.records.append(
-            {**base, "kind": "escalation", "cause": f"sla.{kind.value}", "at_ms": str(at)}
-        )
-        d.store.outbox.append(_event("sla.breached", at, {**summary(case), **detail}))
-        if escalation.notify:
-            d.notify.append(
-                {
-                    "type": "sla_breached",
-                    **_routing_fields(case),
-                    **detail,  # the queue where it breached: its supervisors are told
-                    "at": iso_utc(at),
-                    "message": f"case {case.case_id}: {kind.value.replace('_', ' ')} target of "
-                    f"{policy.name} passed ({old_queue}, {case.region})",
-                }
-            )
-        if case.priority != old_priority or case.queue != old_queue:
-            reason = f"SLA {kind.value.replace('_', ' ')} of case {case.case_id} breached"
-            raised = case.priority if case.priority != old_priority else None
-            moved = case.queue if case.queue != old_queue else None
-            d.reroute.append((case.case_id, raised, moved, reason))
-
     async def run_timers(self, stop: asyncio.Event) -> None:
         """Tick until stopped; a Redis error is logged and retried, never fatal."""
         while not stop.is_set():
@@ -423,73 +241,6 @@ class Cases:
                 await asyncio.wait_for(stop.wait(), self.settings.tick_s)
 
     # -- opening a case ------------------------------------------------------------------------
-
-    def _new_case(
-        self,
-        request: CaseRequest,
-        region: str,
-        source: CaseSource,
-        created_by: str,
-        at: int,
-        *,
-        answered: bool,
-    ) -> tuple[Case, _Decision]:
-        policy = self.settings.policy_for(request.queue, request.customer_tier)
-        case = Case(
-            case_id=self.store.new_id(),
-            customer_id=request.customer_id,
-            customer_tier=request.customer_tier,
-            subject=request.subject,
-            queue=request.queue,
-            region=region,
-            priority=request.priority,
-            owner=request.owner,
-            policy=policy.name if policy else "",
-            source=source,
-            created_by=created_by,
-            created_ms=at,
-            updated_ms=at,
-            answered=answered,
-        )
-        if not answered:
-            self._start(case, TimerKind.FIRST_RESPONSE, at)
-        self._start(case, TimerKind.RESOLUTION, at)
-        d = _Decision()
-        detail = {"source": source.value, "policy": case.policy, "queue": case.queue}
-        d.store.history.append(HistoryEntry(at, created_by, "created", detail))
-        d.store.records.append(
-            {
-                "kind": "case",
-                "case_id": case.case_id,
-                "queue": case.queue,
-                "region": case.region,
-                "policy": case.policy,
-                "source": source.value,
-                "at_ms": str(at),
-            }
-        )
-        d.store.outbox.append(_event("case.created", at, summary(case)))
-        d.notify.append({"type": "case_created", **_routing_fields(case), "at": iso_utc(at)})
-        return case, d
-
-    def _link_into(self, case: Case, contact: Contact, actor: str, d: _Decision, at: int) -> bool:
-        """Link a contact to the case; the customer coming back reopens it."""
-        if contact.contact_id in case.contacts:
-            return False
-        case.contacts.append(contact.contact_id)
-        d.store.linked.append(contact.contact_id)
-        detail = {
-            "contact_id": contact.contact_id,
-            "channel": contact.channel.value,
-            "region": contact.region,
-        }
-        d.store.history.append(HistoryEntry(at, actor, "linked", detail))
-        d.store.outbox.append(_event("case.contact_linked", at, {**summary(case), **detail}))
-        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
-            self._set_status(case, CaseStatus.OPEN, actor, d, at, "the customer came back")
-        if contact.state == ContactState.CONNECTED and contact.agent_id:
-            self._answered(case, contact.agent_id, d, at)
-        return True
 
     async def create(
         self, actor: Principal, request: CaseRequest, at_ms: int | None = None
@@ -520,9 +271,11 @@ class Cases:
         access.require_for_case(actor, CaseAct.CREATE, scope)
         source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
         answered = bool(contact and contact.state == ContactState.CONNECTED)
-        case, d = self._new_case(request, region, source, actor.user_id, at, answered=answered)
+        case, d = self.life.open(
+            self.store.new_id(), request, region, source, actor.user_id, at, answered=answered
+        )
         if contact is not None:
-            self._link_into(case, contact, actor.user_id, d, at)
+            self.life.link(case, contact, actor.user_id, d, at)
         created = await self._create(case, d, at)
         assert created is not None
         return created
@@ -541,10 +294,16 @@ class Cases:
         )
         actor = f"rule:{rule.name}"
         answered = contact.state == ContactState.CONNECTED
-        case, d = self._new_case(
-            request, contact.region, CaseSource.RULE, actor, at, answered=answered
+        case, d = self.life.open(
+            self.store.new_id(),
+            request,
+            contact.region,
+            CaseSource.RULE,
+            actor,
+            at,
+            answered=answered,
         )
-        self._link_into(case, contact, actor, d, at)
+        self.life.link(case, contact, actor, d, at)
         created = await self._create(case, d, at, only_case=True)
         if created is None:
             await self._link_to_live(contact, None, at)
@@ -561,8 +320,8 @@ class Cases:
         if case is None:
             return False
 
-        def link(c: Case, d: _Decision) -> bool:
-            return self._link_into(c, contact, SYSTEM, d, at)
+        def link(c: Case, d: Decision) -> bool:
+            return self.life.link(c, contact, SYSTEM, d, at)
 
         await self._change(case.case_id, link, at, known=case)
         return True
@@ -595,7 +354,7 @@ class Cases:
     ) -> None:
         """Link the new contact to its customer's live case, or let the rules open one."""
         at = self._now(at_ms)
-        await self.enqueue([_event("contact.created", at, contact_summary(contact))])
+        await self.enqueue([webhook_event("contact.created", at, contact_summary(contact))])
         if not contact.customer_id or await self._link_to_live(contact, prepared, at):
             return
         for rule in self.settings.rules:
@@ -631,12 +390,12 @@ class Cases:
         if case is not None:
             if message.sender == "customer":
                 await self._change(
-                    case.case_id, lambda c, d: self._customer_wrote(c, d, at), at, known=case
+                    case.case_id, lambda c, d: self.life.customer_wrote(c, d, at), at, known=case
                 )
             else:
                 sender = str(message.sender)
                 await self._change(
-                    case.case_id, lambda c, d: self._answered(c, sender, d, at), at, known=case
+                    case.case_id, lambda c, d: self.life.answered(c, sender, d, at), at, known=case
                 )
         if message.sender == "customer" and self.reactions is not None:
             await self.reactions.read(contact, str(message.text), at)
@@ -655,7 +414,7 @@ class Cases:
             if case_id and agent:
                 voice = event.get("channel") == Channel.VOICE.value
                 await self._change(
-                    case_id, lambda c, d: self._connected(c, agent, voice, d, at), at
+                    case_id, lambda c, d: self.life.connected(c, agent, voice, d, at), at
                 )
         elif kind == "contact_closed":
             await self.store.unflag([contact_id])
@@ -670,46 +429,7 @@ class Cases:
                 "agent_id": event.get("agent_id") or None,
                 "case_id": await self.store.case_of_contact(contact_id),
             }
-            await self.enqueue([_event("contact.ended", at, data)])
-
-    def _connected(self, case: Case, agent: str, voice: bool, d: _Decision, at: int) -> bool:
-        changed = False
-        if not case.owner:
-            case.owner = agent
-            d.store.history.append(HistoryEntry(at, SYSTEM, "owner", {"owner": agent}))
-            changed = True
-        if voice:
-            changed = self._answered(case, agent, d, at) or changed
-        return changed
-
-    def _answered(self, case: Case, agent: str, d: _Decision, at: int) -> bool:
-        """An agent responded: the first response and any owed next response are met."""
-        if not case.is_live:
-            return False
-        changed = not case.answered or case.awaiting_reply
-        case.answered = True
-        case.awaiting_reply = False
-        for kind in (TimerKind.FIRST_RESPONSE, TimerKind.NEXT_RESPONSE):
-            timer = case.timers.get(kind)
-            if timer is not None and timer.state != TimerState.STOPPED:
-                self._stop(case, kind, at, d)
-                changed = True
-        if not case.owner:
-            case.owner = agent
-            d.store.history.append(HistoryEntry(at, SYSTEM, "owner", {"owner": agent}))
-            changed = True
-        return changed
-
-    def _customer_wrote(self, case: Case, d: _Decision, at: int) -> bool:
-        changed = False
-        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
-            self._set_status(case, CaseStatus.OPEN, "customer", d, at, "the customer replied")
-            changed = True
-        if case.is_live and case.answered and not case.awaiting_reply:
-            case.awaiting_reply = True
-            self._start(case, TimerKind.NEXT_RESPONSE, at)
-            changed = True
-        return changed
+            await self.enqueue([webhook_event("contact.ended", at, data)])
 
     # -- people's use cases ---------------------------------------------------------------------
 
@@ -783,7 +503,7 @@ class Cases:
         if change.status is not None and not case.is_live and change.status != CaseStatus.CLOSED:
             raise RoutingError(f"case {case_id} is closed")
 
-        def decide(c: Case, d: _Decision) -> bool:
+        def decide(c: Case, d: Decision) -> bool:
             fields = []
             for name in ("subject", "priority", "owner", "queue"):
                 value = getattr(change, name)
@@ -796,10 +516,12 @@ class Cases:
                 reason = f"case priority set by {actor.user_id}"
                 d.reroute.append((c.case_id, c.priority, None, reason))
             if fields:
-                d.store.outbox.append(_event("case.updated", at, {**summary(c), "changed": fields}))
-                d.notify.append({"type": "case_updated", **_routing_fields(c), "at": iso_utc(at)})
+                d.store.outbox.append(
+                    webhook_event("case.updated", at, {**summary(c), "changed": fields})
+                )
+                d.notify.append({"type": "case_updated", **routing_fields(c), "at": iso_utc(at)})
             if change.status is not None and change.status != c.status:
-                self._set_status(c, change.status, actor.user_id, d, at, "")
+                self.life.set_status(c, change.status, actor.user_id, d, at, "")
                 fields.append("status")
             return bool(fields)
 
@@ -813,62 +535,19 @@ class Cases:
         await self._allowed(actor, act, case)
         return case
 
-    def _set_status(
-        self, case: Case, status: CaseStatus, actor: str, d: _Decision, at: int, why: str
-    ) -> None:
-        """Move the case to `status` with what each status means for its timers."""
-        old = case.status
-        if old == status:
-            return
-        case.status = status
-        if status == CaseStatus.PENDING_CUSTOMER:
-            self._pause_all(case, at)
-        elif status == CaseStatus.OPEN:
-            self._resume_all(case, at)
-            case.close_due_ms = 0
-        elif status == CaseStatus.SOLVED:
-            self._stop(case, TimerKind.FIRST_RESPONSE, at, d)
-            self._stop(case, TimerKind.NEXT_RESPONSE, at, d)
-            case.awaiting_reply = False
-            self._pause_all(case, at)  # resolution waits for the confirmation
-            case.solved_ms = at
-            case.close_due_ms = at + int(self.settings.close_after_s * 1000)
-            for contact_id in case.contacts:
-                followup = {"type": "case_followup", "contact_id": contact_id}
-                d.notify.append({**followup, "case_id": case.case_id, "at": iso_utc(at)})
-        elif status == CaseStatus.CLOSED:
-            for kind in list(case.timers):
-                self._stop(case, kind, at, d)
-            case.closed_ms = at
-            case.close_due_ms = 0
-            d.store.records.append(
-                {
-                    "kind": "closed",
-                    "case_id": case.case_id,
-                    "queue": case.queue,
-                    "region": case.region,
-                    "policy": case.policy,
-                    "at_ms": str(at),
-                }
-            )
-        reopened = old in (CaseStatus.SOLVED, CaseStatus.CLOSED) and status == CaseStatus.OPEN
-        detail = {"from": old.value, "to": status.value, **({"why": why} if why else {})}
-        action = "reopened" if reopened else "status"
-        d.store.history.append(HistoryEntry(at, actor, action, detail))
-        d.store.outbox.append(_event("case.status_changed", at, {**summary(case), **detail}))
-        d.notify.append({"type": "case_updated", **_routing_fields(case), "at": iso_utc(at)})
-
     async def add_note(
         self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
     ) -> Case:
         at = self._now(at_ms)
         await self.get_for(actor, case_id, CaseAct.CHANGE)
 
-        def decide(c: Case, d: _Decision) -> bool:
+        def decide(c: Case, d: Decision) -> bool:
             c.notes.append(Note(at, actor.user_id, text))
             d.store.history.append(HistoryEntry(at, actor.user_id, "note", {"chars": len(text)}))
             d.store.outbox.append(
-                _event("case.note_added", at, {**summary(c), "author": actor.user_id, "text": text})
+                webhook_event(
+                    "case.note_added", at, {**summary(c), "author": actor.user_id, "text": text}
+                )
             )
             return True
 
@@ -881,13 +560,13 @@ class Cases:
         at = self._now(at_ms)
         await self.get_for(actor, case_id, CaseAct.CHANGE)
 
-        def decide(c: Case, d: _Decision) -> bool:
+        def decide(c: Case, d: Decision) -> bool:
             new = [code for code in codes if code not in c.wrap_up_codes]
             if not new:
                 return False
             c.wrap_up_codes += new
             d.store.history.append(HistoryEntry(at, actor.user_id, "wrap_up", {"codes": new}))
-            d.store.outbox.append(_event("case.updated", at, summary(c)))
+            d.store.outbox.append(webhook_event("case.updated", at, summary(c)))
             return True
 
         case, _ = await self._change(case_id, decide, at)
@@ -905,7 +584,7 @@ class Cases:
         if other and other != case_id:
             raise RoutingError(f"contact {contact_id} belongs to case {other}")
         case, _ = await self._change(
-            case_id, lambda c, d: self._link_into(c, contact, actor.user_id, d, at), at
+            case_id, lambda c, d: self.life.link(c, contact, actor.user_id, d, at), at
         )
         return case
 
@@ -948,12 +627,12 @@ class Cases:
                 f"case {case_id} is {case.status.value}, not waiting to be confirmed"
             )
 
-        def decide(c: Case, d: _Decision) -> bool:
+        def decide(c: Case, d: Decision) -> bool:
             if c.status != CaseStatus.SOLVED:
                 return False
             target = CaseStatus.CLOSED if solved else CaseStatus.OPEN
             why = "confirmed solved by the customer" if solved else "the customer says not solved"
-            self._set_status(c, target, "customer", d, at, why)
+            self.life.set_status(c, target, "customer", d, at, why)
             return True
 
         case, _ = await self._change(case_id, decide, at)
@@ -968,12 +647,6 @@ class Cases:
         return await self.store.records_since(start_ms)
 
 
-def _alerting(case: Case) -> bool:
-    return case.is_live and any(
-        timer.breached and timer.state != TimerState.STOPPED for timer in case.timers.values()
-    )
-
-
 def _matches(case: Case, wanted: CaseFilter) -> bool:
     return (
         (wanted.status is None or case.status == wanted.status)
@@ -982,50 +655,3 @@ def _matches(case: Case, wanted: CaseFilter) -> bool:
         and (wanted.owner is None or case.owner == wanted.owner)
         and (wanted.customer_id is None or case.customer_id == wanted.customer_id)
     )
-
-
-def summary(case: Case) -> dict[str, Any]:
-    """A case as webhooks see it: no notes, no history."""
-    return {
-        "case_id": case.case_id,
-        "customer_id": case.customer_id,
-        "customer_tier": case.customer_tier,
-        "subject": case.subject,
-        "queue": case.queue,
-        "region": case.region,
-        "status": case.status.value,
-        "priority": case.priority,
-        "owner": case.owner or None,
-        "policy": case.policy or None,
-        "contacts": list(case.contacts),
-    }
-
-
-def contact_summary(contact: Contact) -> dict[str, Any]:
-    return {
-        "contact_id": contact.contact_id,
-        "channel": contact.channel.value,
-        "queue": contact.queue,
-        "region": contact.region,
-        "language": contact.language,
-        "customer_id": contact.customer_id or None,
-        "state": contact.state.value,
-        "agent_id": contact.agent_id or None,
-    }
-
-
-def _routing_fields(case: Case) -> dict[str, Any]:
-    """How a live event finds its listeners: the owner's desktop (agent_id) and the
-    supervisors of the queue and region (their case stream filters on these)."""
-    return {
-        "case_id": case.case_id,
-        "queue": case.queue,
-        "region": case.region,
-        "status": case.status.value,
-        "priority": case.priority,
-        "agent_id": case.owner,
-    }
-
-
-def _event(kind: str, at_ms: int, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": kind, "at": iso_utc(at_ms), "data": data}

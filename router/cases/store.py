@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from router.cases.lifecycle import Write
 from router.cases.model import Case, CaseSource, CaseStatus, HistoryEntry, Note
 from router.cases.sla import Timer, TimerKind
 
@@ -108,18 +109,6 @@ class CaseKeys:
 
     def dead(self, webhook: str) -> str:
         return f"{self.tag}webhook:{webhook}:dead"
-
-
-@dataclass
-class Write:
-    """What one decision about a case writes besides the case itself."""
-
-    history: list[HistoryEntry] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)  # webhook events
-    records: list[dict[str, str]] = field(default_factory=list)  # report records
-    due_ms: int | None = None  # the case's next timer alarm (None: none)
-    breached: bool = False  # a target passed and nobody has answered yet (wallboard)
-    linked: list[str] = field(default_factory=list)  # contacts newly linked
 
 
 @dataclass(frozen=True)

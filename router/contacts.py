@@ -45,6 +45,12 @@ class EventPublisher(Protocol):
     async def publish(self, event: dict[str, Any]) -> None: ...
 
 
+class MessageObserver(Protocol):
+    """Sees every chat message once it is stored (cases: SLA timers, emotion words)."""
+
+    async def message_posted(self, contact: Contact, message: Message) -> None: ...
+
+
 @dataclass(frozen=True)
 class ChatRequest:
     """A customer starting a chat. Who they are (and so tier, priority, home region)
@@ -92,6 +98,7 @@ class Contacts:
         self.events = events
         self.placer = placer
         self.desk = desk or DeskConfig()
+        self.observer: MessageObserver | None = None
 
     # -- who is asking ----------------------------------------------------------------
 
@@ -195,6 +202,8 @@ class Contacts:
         await self.events.publish(
             {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
         )
+        if self.observer is not None:
+            await self.observer.message_posted(contact, message)
         return message
 
     async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:

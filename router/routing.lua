@@ -882,6 +882,23 @@ function commands.move(argv)
   return contact_reply('moved', cid)
 end
 
+-- args: contact, priority, reason. A waiting contact moves up (or down) its queue by the
+-- credit the change of priority is worth; the contact keeps its place by arrival otherwise.
+function commands.reprioritize(argv)
+  local cid, priority, reason = argv[3], num(argv[4], 0), argv[5] or ''
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  local old = num(c.priority, 0)
+  local q = qcfg(c.queue)
+  local order = num(c.order, now) - (priority - old) * (q and qnum(q, 'priority_weight_s') or 0) * 1000
+  redis.call('HSET', ckey, 'priority', priority, 'order', order)
+  if c.state == 'queued' then redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid) end
+  add_explanation(ckey, string.format('priority %d -> %d: %s', old, priority, reason))
+  return contact_reply('reprioritized', cid)
+end
+
 -- args: agent, presence, reason.
 function commands.presence(argv)
   local aid, presence, reason = argv[3], argv[4], argv[5]

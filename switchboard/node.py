@@ -21,11 +21,13 @@ from regions.service import Regions
 from regions.store import MembershipStore
 from router.admin import Administration
 from router.agents import Agents
+from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.reports.privacy import PrivacyConfig, read_privacy
+from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
@@ -40,10 +42,11 @@ FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig]:
+def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, CaseSettings]:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
     desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
+    cases = casework.read_settings(settings)
     from telephony.service import read_survey_config, read_voice_config
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
@@ -55,7 +58,7 @@ def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig]:
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
-    return privacy, desk
+    return privacy, desk, cases
 
 
 class Node:
@@ -72,7 +75,7 @@ class Node:
         file's desktop and chat settings (tests). Raises ConfigError with every fault of
         the file before anything starts."""
         self.settings = settings
-        self.privacy, configured_desk = check_configuration(settings)
+        self.privacy, configured_desk, self.case_settings = check_configuration(settings)
         self.desk = desk or configured_desk
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
@@ -137,6 +140,16 @@ class Node:
         )
         self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
+        self.casework = casework.Casework.build(
+            self.client,
+            settings,
+            self.case_settings,
+            self.router,
+            self.contacts,
+            self.hub,
+            self.reports,
+        )
+        self.cases = self.casework.cases
         app = build_app(
             router=self.router,
             contacts=self.contacts,
@@ -150,6 +163,8 @@ class Node:
             desk=self.desk,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
+            cases=self.cases,
+            webhooks=self.casework.webhooks,
         )
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
@@ -175,6 +190,7 @@ class Node:
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
+            *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),
         ]
         if self.privacy.retention_days:
             self.tasks.append(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from router.cases.store import CaseStore
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -26,6 +27,7 @@ from router.reports.report import (
     report_table,
 )
 from router.reports.service import ReportInputs, Reports
+from router.reports.sla import sla_report, sla_tables
 from switchboard.cli import CommandRegistry
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
@@ -55,6 +57,12 @@ def register(registry: CommandRegistry) -> None:
     )
     report.add_argument(
         "--unmasked", action="store_true", help="with --contacts: customer ids in clear (audited)"
+    )
+    report.add_argument(
+        "--sla",
+        choices=("queue", "policy", "cause"),
+        help="SLA figures from the cases instead: FRT and next-response time per queue, "
+        "attainment and breaches per policy, or escalations by cause (CSV)",
     )
     report.add_argument("--config", type=Path, default=Path("config/default.toml"))
     report.set_defaults(handler=run_report)
@@ -167,9 +175,18 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
     shifts = read_schedule(args.schedule) if args.schedule else None
 
+    cases: dict[str, str] = {}
+    case_records: list[dict[str, str]] = []
+
     async def read() -> ReportInputs:
         async with reports_for_command(settings) as reports:
             inputs = await reports.inputs(options.start_ms)
+            store = CaseStore(reports.store.client, settings.redis.key_prefix)
+            if args.sla:
+                case_records.extend(await store.records_since(options.start_ms))
+            if args.contacts:
+                ids = [record.get("contact_id", "") for record in inputs.records]
+                cases.update(await store.cases_of_contacts([i for i in ids if i]))
             await reports.audit(
                 getpass.getuser(),
                 "report.export",
@@ -185,9 +202,20 @@ def run_report(args: argparse.Namespace) -> int:
 
     inputs = asyncio.run(read())
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
+    if args.sla:
+        table = sla_tables(sla_report(case_records, options.start_ms, options.end_ms))[args.sla]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(table)
+        _write(buffer.getvalue(), args.out, f"{len(table) - 1} SLA rows by {args.sla}")
+        return 0
     if args.contacts:
         lines = contact_table(
-            records, options, ratings=ratings, masked=not args.unmasked, wrap_ups=inputs.wrap_ups
+            records,
+            options,
+            ratings=ratings,
+            masked=not args.unmasked,
+            wrap_ups=inputs.wrap_ups,
+            cases=cases,
         )
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(lines)

@@ -369,6 +369,7 @@ CONTACT_COLUMNS = (
     "rating",
     "wrap_up_code",
     "wrap_up_note",
+    "case_id",
 )
 
 
@@ -379,11 +380,14 @@ def contact_table(
     ratings: Mapping[str, int] | None = None,
     masked: bool = True,
     wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
+    cases: Mapping[str, str] | None = None,
 ) -> list[list[str]]:
-    """One line per contact of the period; customer ids and wrap-up notes masked unless
-    asked otherwise."""
+    """One line per contact of the period, with its wrap-up and its case when it has one
+    (`cases`: contact -> case); customer ids and wrap-up notes masked unless asked
+    otherwise."""
     ratings = ratings or {}
     wrap_ups = wrap_ups or {}
+    cases = cases or {}
     ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals: dict[str, list[int]] = defaultdict(list)
     for record in ordered:
@@ -415,6 +419,7 @@ def contact_table(
                 str(ratings[contact_id]) if contact_id in ratings else "",
                 str(wrap_ups.get(contact_id, {}).get("code") or ""),
                 _note(str(wrap_ups.get(contact_id, {}).get("note") or ""), masked),
+                cases.get(contact_id, ""),
             ]
         )
     return lines

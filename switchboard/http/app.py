@@ -11,6 +11,8 @@ from aiohttp.abc import AbstractAccessLogger
 from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
+from router.cases.service import Cases
+from router.cases.webhooks import WebhookDelivery
 from router.contacts import Contacts
 from router.desk import DeskConfig
 from router.events import EventHub
@@ -20,6 +22,7 @@ from router.service import Router
 from router.sessions import Sessions
 from switchboard.http import admin as admin_api
 from switchboard.http import agents as agents_api
+from switchboard.http import cases as cases_api
 from switchboard.http import chat as chat_api
 from switchboard.http import contacts as contacts_api
 from switchboard.http import desk as desk_api
@@ -53,6 +56,7 @@ from switchboard.web import wallboard as wallboard_page
 FEATURES = (
     admin_api,
     agents_api,
+    cases_api,
     chat_api,
     contacts_api,
     desk_api,
@@ -100,6 +104,8 @@ def build_app(
     desk: DeskConfig,
     node_id: str,
     scrape_token: str = "",
+    cases: Cases | None = None,
+    webhooks: WebhookDelivery | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
@@ -120,5 +126,9 @@ def build_app(
     app[HUB] = hub
     app[NODE_ID] = node_id
     app[SCRAPE_TOKEN] = scrape_token
+    if cases is not None:
+        app[cases_api.CASES] = cases
+    if webhooks is not None:
+        app[cases_api.WEBHOOKS] = webhooks
     app.add_routes(API.routes)
     return app

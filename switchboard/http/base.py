@@ -30,6 +30,7 @@ from router.errors import (
     TooManyAttempts,
     Unauthenticated,
     UnknownAgent,
+    UnknownCase,
     UnknownContact,
     UnknownQueue,
 )
@@ -139,7 +140,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Domain refusals become statuses here, once; every error answer is JSON."""
     try:
         return await handler(request)
-    except (UnknownContact, UnknownAgent, UnknownQueue) as failure:
+    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase) as failure:
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
     except (Unauthenticated, BadCredentials) as failure:

@@ -51,6 +51,7 @@ _CUSTOMER_EVENTS = {
     "position": None,
     "contact_connected": ("type", "contact_id", "agent_id"),
     "contact_closed": ("type", "contact_id", "state"),
+    "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
 }
 
 

@@ -27,6 +27,7 @@ from router.reports.report import ReportOptions, build_report
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, bearer_token
+from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import SnapshotStream
 from switchboard.http.streams import ends_session
 from switchboard.http.views import queue_json
@@ -229,7 +230,8 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
                 for agent in agents
             ],
         },
-        "alerts": alerts(queues, regions, adoptions, now / 1000),
+        "alerts": alerts(queues, regions, adoptions, now / 1000)
+        + await case_alerts(request, principal),
     }
 
 

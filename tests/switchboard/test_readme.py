@@ -62,6 +62,7 @@ def route_of(path: str) -> str:
     path = path.rstrip(".,)")
     for example, parameter in (
         ("CONTACT_ID", "{contact_id}"),
+        ("CASE_ID", "{case}"),
         ("/ana/", "/{agent_id}/"),
         ("{id}", "{contact_id}"),
     ):

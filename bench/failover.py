@@ -50,7 +50,7 @@ MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-e
 
 
 async def failover_run(workdir: Path, chats_per_node: int) -> dict[str, float]:
-    with EmbeddedRedis(workdir / "redis") as server:
+    with EmbeddedRedis(workdir / "redis", die_with_parent=True) as server:
         client = aioredis.Redis.from_url(server.url, decode_responses=True)
         store = RoutingStore(client)
         users = Sessions(UserStore(client), RoutingStore(client), SessionPolicy(scrypt_log2_n=12))
@@ -264,7 +264,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         failover = asyncio.run(failover_run(Path(tmp), args.chats_per_node))
         print(f"failover: {failover}")
-        with EmbeddedRedis(Path(tmp) / "sim") as server:
+        with EmbeddedRedis(Path(tmp) / "sim", die_with_parent=True) as server:
             days = {}
             for overflow in (True, False):
                 started = time.monotonic()

@@ -13,6 +13,8 @@ download   what a new user's `pip install .` fetches from a plain index: the res
            (PIP_CONFIG_FILE=/dev/null, PIP_* variables dropped; on this machine
            /etc/xdg/pip caps torch and adds local wheel directories), then those very
            files fetched with `pip download --no-deps` and their sizes added up.
+           Measured twice: `pip install .` (Apertium's translation needs nothing from pip)
+           and `pip install '.[argos]'` (the neural engine, 253 MB of its own).
 Targets (issue 20): venv <= 500 MB, download <= 300 MB. The last line is JSON.
 """
 
@@ -100,8 +102,8 @@ def _source_copy(dest: Path) -> Path:
     return dest
 
 
-def venv_size(python: str, dev: bool) -> dict[str, object]:
-    """Size of a fresh venv with the project installed, by distribution too."""
+def venv_size(python: str, extras: str) -> dict[str, object]:
+    """Size of a fresh venv with the project (and `extras`) installed, by distribution."""
     with tempfile.TemporaryDirectory(prefix="switchboard-size-") as tmp:
         venv = Path(tmp) / "venv"
         venv_python = str(fresh_venv(venv, python))
@@ -109,7 +111,8 @@ def venv_size(python: str, dev: bool) -> dict[str, object]:
         source = _source_copy(Path(tmp) / "src")
         subprocess.run([*pip, "install", "--quiet", "--upgrade", "pip"], check=True)
         subprocess.run(
-            [*pip, "install", "--quiet", f"{source}[dev]" if dev else str(source)], check=True
+            [*pip, "install", "--quiet", f"{source}[{extras}]" if extras else str(source)],
+            check=True,
         )
         sizes = json.loads(
             subprocess.run(
@@ -120,7 +123,9 @@ def venv_size(python: str, dev: bool) -> dict[str, object]:
     by_name = {_key(name): info for name, info in sizes.items()}
     needs = {name: info["needs"] for name, info in by_name.items()}
     top = by_name["switchboard"]["needs"]
-    translation = _closure(["argos-translate-lt"], needs)
+    translation = (
+        _closure(["argos-translate-lt"], needs) if "argos-translate-lt" in by_name else set()
+    )
     others = _closure([n for n in top if _key(n) != "argos-translate-lt"], needs)
     only_translation = translation - others
     largest = sorted(by_name.items(), key=lambda item: -item[1]["bytes"])[:12]
@@ -134,13 +139,14 @@ def venv_size(python: str, dev: bool) -> dict[str, object]:
 
 
 def plain_download(python: str) -> tuple[float, list[tuple[str, float]]]:
-    """(MB in total, [(file, MB)] largest first) of what a plain `pip install .` fetches."""
+    """(MB in total, [(file, MB)] largest first) of what a plain `pip install '.[argos]'`
+    fetches (the heavier of the two installs)."""
     env = plain_pip_env()
     with tempfile.TemporaryDirectory(prefix="switchboard-download-") as tmp:
         report = Path(tmp) / "report.json"
         pip = [str(fresh_venv(Path(tmp) / "venv", python)), "-m", "pip"]
         dry_run = ["install", "--quiet", "--dry-run", "--ignore-installed", "--report"]
-        subprocess.run([*pip, *dry_run, str(report), str(ROOT)], check=True, env=env)
+        subprocess.run([*pip, *dry_run, str(report), f"{ROOT}[argos]"], check=True, env=env)
         urls = [
             item["download_info"]["url"]
             for item in json.loads(report.read_text(encoding="utf-8"))["install"]
@@ -169,14 +175,21 @@ def main() -> int:
 
     figures: dict[str, object] = {}
     if not args.skip_venv:
-        venv = venv_size(args.python, args.dev)
+        venv = venv_size(args.python, "dev" if args.dev else "")
         what = "with dev extras" if args.dev else "runtime"
         print(f"fresh venv ({what}): {venv['venv_mb']} MB, {venv['venv_packages']} packages")
-        print(f"  of which only translation needs: {venv['translation_only_mb']} MB")
         for name, size in venv["largest_packages_mb"].items():  # type: ignore[attr-defined]
             print(f"  {size:5d} MB  {name}")
         figures.update(venv, venv_dev=args.dev)
         figures["venv_target_met"] = venv["venv_mb"] <= VENV_TARGET_MB  # type: ignore[operator]
+        argos = venv_size(args.python, "dev,argos" if args.dev else "argos")
+        print(
+            f"  with the Argos engine ('.[argos]'): {argos['venv_mb']} MB, of which only it "
+            f"needs {argos['translation_only_mb']} MB"
+        )
+        figures["venv_with_argos_mb"] = argos["venv_mb"]
+        figures["translation_only_mb"] = argos["translation_only_mb"]
+        figures["translation_only_packages"] = argos["translation_only_packages"]
     if not args.skip_download:
         total, files = plain_download(args.python)
         print(f"plain index download: {total:.0f} MB in {len(files)} files; largest:")

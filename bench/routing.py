@@ -900,7 +900,7 @@ async def round_trips(url: str, contacts: int = 50) -> dict[str, float]:
             created = completed = 0
             for _ in range(contacts):
                 before = client.round_trips
-                contact, _ = await service.start_chat(ChatRequest("q", "en", "c"))
+                contact, _ = await service.start_chat(ChatRequest("q", "en"))
                 created += client.round_trips - before
                 await router.accept(contact.contact_id, "a")
                 before = client.round_trips

@@ -294,7 +294,7 @@ def bare_endpoint(port: int) -> None:
 async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from switchboard.embedded import EmbeddedRedis
 
-    server = EmbeddedRedis(workdir / "redis")
+    server = EmbeddedRedis(workdir / "redis", die_with_parent=True)
     server.start()
     try:
         return await node_measure(args, workdir, server.url)

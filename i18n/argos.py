@@ -48,6 +48,17 @@ def configure(base: Path | None = None) -> None:
     os.environ.setdefault("ARGOS_DEVICE_TYPE", "cpu")
 
 
+def available() -> bool:
+    """Whether the `argostranslate` module is installed (`pip install 'switchboard[argos]'`,
+    which `make run` and `make test` do); without it Argos models are not used."""
+    import importlib.util
+
+    return importlib.util.find_spec("argostranslate") is not None
+
+
+MISSING = "the Argos engine is not installed: pip install 'switchboard[argos]' (argos-translate-lt)"
+
+
 def imported() -> bool:
     return "argostranslate.settings" in sys.modules
 

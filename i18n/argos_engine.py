@@ -105,6 +105,8 @@ def check_model_file(path: Path) -> dict[str, Any]:
 def install_model(path: Path, packages_dir: Path | None = None) -> InstalledModel:
     """Check a .argosmodel file and install it with argostranslate's own installer."""
     metadata = check_model_file(path)
+    if not argos.available():
+        raise InputError(f"{path}: {argos.MISSING}")
     target_dir = packages_dir or argos.default_packages_dir()
     target_dir.mkdir(parents=True, exist_ok=True)
     with argos.installing_into(target_dir) as package:
@@ -132,7 +134,10 @@ class ArgosEngine:
         self._listed_stamp: int | None = None
 
     def models(self) -> dict[tuple[str, str], InstalledModel]:
-        """Usable models (with a MiniSBD splitter), listed again when the directory changes."""
+        """Usable models (with a MiniSBD splitter), listed again when the directory changes;
+        none when the Argos engine is not installed."""
+        if not argos.available():
+            return {}
         try:
             stamp = self.packages_dir.stat().st_mtime_ns
         except OSError:

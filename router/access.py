@@ -13,6 +13,11 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
 - a **planner** reads figures and contact metadata, never a transcript, and acts on
   nothing;
 - an **admin** may do everything a supervisor may, everywhere, and reads the audit log.
+
+Cases (`router.cases`) follow the same relationships: an agent acts on the cases they own
+or whose contact they hold, a supervisor on the cases of their queues and regions, an
+admin on all; a planner reads nothing personal (case figures only); a customer only
+confirms the follow-up of a case their contact belongs to.
 """
 
 from __future__ import annotations
@@ -190,10 +195,68 @@ def visible_agents(
     ]
 
 
+def require_may_oversee_queue(principal: Principal, queue: str) -> None:
+    """A queue's contacts are listed for its supervisors (and admins) only."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN) or (
+        principal.queues and queue not in principal.queues
+    ):
+        raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         wanted = " or ".join(role.value for role in roles)
         raise Forbidden(f"{describe(principal)} is not {wanted}")
+
+
+class CaseAct(StrEnum):
+    """What an actor does with a case."""
+
+    READ = "read"  # the case, its contacts, notes, timers and history
+    CREATE = "create"
+    CHANGE = "change"  # subject, priority, status, owner, queue, notes, wrap-up, links
+    CONFIRM = "confirm"  # the customer answers the follow-up
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """What access to a case depends on: where it is, who owns it, its contacts and the
+    agents holding one of them now."""
+
+    case_id: str
+    queue: str
+    region: str
+    owner: str = ""
+    contacts: frozenset[str] = frozenset()
+    holders: frozenset[str] = frozenset()
+
+
+def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
+    if isinstance(actor, Customer):
+        return act == CaseAct.CONFIRM and actor.contact_id in case.contacts
+    if act == CaseAct.CONFIRM or actor.role == Role.PLANNER:
+        return False
+    if actor.role == Role.AGENT:
+        return actor.user_id == case.owner or actor.user_id in case.holders
+    return actor.covers(case.queue, case.region)
+
+
+def require_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> None:
+    if not allowed_for_case(actor, act, case):
+        raise Forbidden(f"{describe(actor)} may not {act.value} case {case.case_id}")
+
+
+def audited_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
+    """Staff reading or changing a case they neither own nor serve leave a trace."""
+    if isinstance(actor, Customer) or act == CaseAct.CONFIRM:
+        return False
+    return actor.user_id != case.owner and actor.user_id not in case.holders
+
+
+def require_may_see_cases(principal: Principal) -> None:
+    """Case lists and events carry customers' data: planners see none of them."""
+    if principal.role == Role.PLANNER:
+        raise Forbidden(f"{describe(principal)} may not read cases")
 
 
 def describe(actor: Actor) -> str:

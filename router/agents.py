@@ -10,10 +10,15 @@ from dataclasses import dataclass
 
 from router import access
 from router.access import AgentAct, Principal
+from router.desk import DeskConfig
+from router.errors import InvalidInput, RoutingError
 from router.model import Agent, Presence, Role
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
+
+# Reasons the system itself gives (login, RONA); an agent may set them back too.
+SYSTEM_REASONS = ("logged in", "no answer")
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,17 @@ class Session:
 
 
 class Agents:
-    def __init__(self, router: Router, sessions: Sessions, reports: Reports) -> None:
+    def __init__(
+        self,
+        router: Router,
+        sessions: Sessions,
+        reports: Reports,
+        desk: DeskConfig | None = None,
+    ) -> None:
         self.router = router
         self.sessions = sessions
         self.reports = reports
+        self.desk = desk or DeskConfig()
 
     @property
     def _queue_skills(self) -> dict[str, str]:
@@ -79,12 +91,27 @@ class Agents:
     async def set_state(
         self, actor: Principal, agent_id: str, presence: Presence, reason: str = ""
     ) -> Agent:
-        await self.get(actor, agent_id, AgentAct.SET_STATE)
+        agent = await self.get(actor, agent_id, AgentAct.SET_STATE)
+        allowed = (*self.desk.not_ready_reasons, *SYSTEM_REASONS)
+        if presence == Presence.NOT_READY and reason and reason not in allowed:
+            choices = ", ".join(self.desk.not_ready_reasons)
+            raise InvalidInput("$.reason", f"one of {choices}", reason)
+        if presence == Presence.AVAILABLE and actor.user_id == agent_id:
+            await self._check_wrapped_up(agent.agent_id)
         if actor.user_id != agent_id:
             await self.reports.audit(
                 actor.user_id, "agent.set_state", agent_id=agent_id, state=presence.value
             )
         return await self.router.set_presence(agent_id, presence, reason)
+
+    async def _check_wrapped_up(self, agent_id: str) -> None:
+        """An agent owes a wrap-up code for a contact of a queue that requires one."""
+        for contact_id in sorted(await self.router.store.pending_wrap_ups(agent_id)):
+            contact = await self.router.store.get_contact(contact_id)
+            if contact is not None and self.desk.disposition(contact.queue).required:
+                raise RoutingError(
+                    f"wrap up contact {contact_id} ({contact.queue}) with a code first"
+                )
 
     async def log_out(self, actor: Principal, agent_id: str) -> Agent:
         """A supervisor signs an agent out: every session ends, the agent goes offline."""

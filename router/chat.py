@@ -79,16 +79,33 @@ class ChatLog:
             at_ms=now_ms(),
         )
         if target != source:
-            if self.translator is None:
-                message.missing_translation.append(f"{source}>{target}")
-            else:
-                result = await self.translator.translate_async(text, source, target)
-                if result.missing_pair or result.error:
-                    message.missing_translation.append(f"{source}>{target}")
-                else:
-                    message.translations[target] = result.text
+            await self._translate(message, target)
         await self.store.append_message(contact.contact_id, asdict(message))
         return message
 
+    async def _translate(self, message: Message, target: str) -> None:
+        """Add the translation into `target`, or note that the pair is missing."""
+        if self.translator is not None:
+            result = await self.translator.translate_async(message.text, message.language, target)
+            if not (result.missing_pair or result.error):
+                message.translations[target] = result.text
+                return
+        message.missing_translation.append(f"{message.language}>{target}")
+
     async def messages(self, contact_id: str) -> list[Message]:
         return [Message(**fields) for fields in await self.store.messages(contact_id)]
+
+    async def messages_for(self, contact: Contact, agent: Agent | None) -> list[Message]:
+        """The messages, with the customer's written before `agent` took the chat (while
+        it waited, nobody's language was known) translated for them now and kept."""
+        messages = await self.messages(contact.contact_id)
+        target = reader_language(contact, agent, sender_is_agent=False)
+        for index, message in enumerate(messages):
+            needs = message.sender == "customer" and message.language != target
+            if not needs or target in message.translations:
+                continue
+            if f"{message.language}>{target}" in message.missing_translation:
+                continue
+            await self._translate(message, target)
+            await self.store.replace_message(contact.contact_id, index, asdict(message))
+        return messages

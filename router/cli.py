@@ -11,6 +11,8 @@ from pathlib import Path
 from router.model import Role
 from router.reports import cli as report_cli
 from router.reports.history import interval_rows
+from router.reports.report import ReportOptions, contact_table
+from router.reports.service import ReportInputs
 from router.roster import read_roster
 from switchboard.cli import CommandRegistry
 from switchboard.common.durations import duration_s
@@ -47,6 +49,11 @@ def register(registry: CommandRegistry) -> None:
     )
     history.add_argument("--out", type=Path, required=True)
     history.add_argument("--interval", default="30m")
+    history.add_argument(
+        "--contacts",
+        action="store_true",
+        help="one line per contact (with its wrap-up code and, masked, note) instead of intervals",
+    )
     _config_flag(history)
     history.set_defaults(handler=export_history)
 
@@ -96,11 +103,21 @@ def export_history(args: argparse.Namespace) -> int:
     settings: Settings = load_settings(args.config)
     interval_s = duration_s(args.interval, "--interval")
 
-    async def read() -> list[dict[str, str]]:
+    async def read() -> ReportInputs:
         async with services_for_command(settings) as services:
-            return (await services.reports.inputs(0)).records
+            return await services.reports.inputs(0)
 
-    rows = interval_rows(asyncio.run(read()), interval_s)
+    inputs = asyncio.run(read())
+    if args.contacts:
+        options = ReportOptions(start_ms=0, end_ms=2**62)
+        lines = contact_table(
+            inputs.records, options, ratings=inputs.ratings, wrap_ups=inputs.wrap_ups
+        )
+        with args.out.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(lines)
+        print(f"wrote {len(lines) - 1} contacts to {args.out}")
+        return 0
+    rows = interval_rows(inputs.records, interval_s)
     with args.out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["interval_start", "queue", "contacts", "aht_s"])

@@ -11,6 +11,10 @@ class UnknownAgent(LookupError):
     """No agent with this id (404)."""
 
 
+class UnknownCase(LookupError):
+    """No case with this id (404)."""
+
+
 class UnknownQueue(LookupError):
     """The queue is not published on this Redis (no node configured it)."""
 

@@ -16,7 +16,15 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
+STOP_WAIT_S = 1.0
+
 Event = dict[str, Any]
+
+
+class Subscription(Protocol):
+    async def next(self, timeout_s: float) -> Event | None: ...
+
+    async def close(self) -> None: ...
 
 
 class EventSource(Protocol):
@@ -24,7 +32,7 @@ class EventSource(Protocol):
 
     async def publish_event(self, event: Event) -> None: ...
 
-    def subscription(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]: ...
+    async def subscribe(self) -> Subscription: ...
 
 
 class EventHub:
@@ -38,27 +46,46 @@ class EventHub:
         self._by_contact: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._everything: set[asyncio.Queue[Event]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self._stopping = False
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        """Cancel the reader; if the Redis client swallowed the cancellation (a read in
+        the middle of reconnecting), close its connection so that the read ends."""
+        self._stopping = True
+        if self._task is None:
+            return
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
+        if not done and self._subscription is not None:
+            log.info("event subscription did not stop at once; closing its connection")
+            with contextlib.suppress(Exception):
+                await self._subscription.close()
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
+        if done:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
     async def _run(self) -> None:
         """Subscribe, deliver, and on any Redis failure resubscribe with a back-off."""
         delay = 0.2
-        while True:
+        while not self._stopping:
             try:
-                async with self.source.subscription() as events:
+                subscription = self._subscription = await self.source.subscribe()
+                try:
                     self.connected.set()
                     delay = 0.2
-                    async for event in events:
-                        self.deliver(event)
+                    while not self._stopping:
+                        event = await subscription.next(timeout_s=1.0)
+                        if event is not None:
+                            self.deliver(event)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(subscription.close())
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis gone: resubscribe, never take the node down

@@ -100,6 +100,7 @@ class Agent:
     wrap_up_until_ms: int = 0
     idle_since_ms: int = 0
     node: str = ""
+    presence_since_ms: int = 0
 
     def state(self, now_ms: int) -> AgentState:
         """The routing state a supervisor sees, derived from presence and load."""
@@ -136,6 +137,9 @@ class Contact:
     timestamps: dict[str, int] = field(default_factory=dict)
     placement: str = ""
     callback_uri: str = ""
+    rating: int | None = None
+    # The customer id was vouched for (a site's signed identity, or the caller's number).
+    verified: bool = False
 
     @property
     def is_terminal(self) -> bool:
@@ -162,3 +166,4 @@ class NewContact:
     # Offered to this agent only, for this long, before anyone else (a case's owner).
     preferred_agent: str = ""
     prefer_s: float = 0.0
+    verified: bool = False

@@ -1,6 +1,6 @@
 """The planner's agents CSV read into router agents, so operations and planning share one roster.
 
-Format (DESIGN.md): agent_id,region,timezone,skills,languages,min_hours,max_hours;
+The agents CSV (see the README): agent_id,region,timezone,skills,languages,min_hours,max_hours;
 skills like `booking:4;baggage:2` (proficiency 1-5, default 3), languages `en;zh`.
 """
 

@@ -485,6 +485,7 @@ local function hold_agent(cid, c, aid, line, ring_ms, a)
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
     language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
+    tier = c.customer_tier or 'standard', priority = num(c.priority, 0), queued_at = num(c.queued_at, now),
     node = c.node or '', agent_node = a.node or '', callback_uri = c.callback_uri or '',
     ring_s = ring_ms / 1000, explanation = line})
 end
@@ -672,6 +673,10 @@ local function complete_contact(cid, c, reason)
   if until_ms > now then redis.call('ZADD', P .. 'wrapups', until_ms, aid) end
   stat(c.queue, now, 'handled')
   stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+  -- Waits for the agent's wrap-up (a code, a note) until given or a day has passed.
+  local pending = P .. 'wrapup_pending:' .. aid
+  redis.call('SADD', pending, cid)
+  redis.call('EXPIRE', pending, 86400)
   finish(cid, c, 'completed', reason)
   if until_ms <= now then try_match_agent(aid) end
 end
@@ -774,6 +779,12 @@ function commands.create(argv)
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   if not agent and preferred_of(c) then redis.call('SADD', P .. 'preferred:' .. c.preferred_agent, cid) end
+  -- The customer's contacts, newest last (the agent desktop's customer history).
+  if (c.customer_id or '') ~= '' then
+    local history = P .. 'customer:' .. c.customer_id
+    redis.call('ZADD', history, now, cid)
+    redis.call('ZREMRANGEBYRANK', history, 0, -201)
+  end
   stat(c.queue, now, 'offered')
   if agent then
     hold_agent(cid, c, agent, line, qnum(q, 'ring_s') * 1000, held)
@@ -894,6 +905,23 @@ function commands.move(argv)
   return contact_reply('moved', cid)
 end
 
+-- args: contact, priority, reason. A waiting contact moves up (or down) its queue by the
+-- credit the change of priority is worth; the contact keeps its place by arrival otherwise.
+function commands.reprioritize(argv)
+  local cid, priority, reason = argv[3], num(argv[4], 0), argv[5] or ''
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  local old = num(c.priority, 0)
+  local q = qcfg(c.queue)
+  local order = num(c.order, now) - (priority - old) * (q and qnum(q, 'priority_weight_s') or 0) * 1000
+  redis.call('HSET', ckey, 'priority', priority, 'order', order)
+  if c.state == 'queued' then redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid) end
+  add_explanation(ckey, string.format('priority %d -> %d: %s', old, priority, reason))
+  return contact_reply('reprioritized', cid)
+end
+
 -- args: agent, presence, reason.
 function commands.presence(argv)
   local aid, presence, reason = argv[3], argv[4], argv[5]
@@ -901,6 +929,7 @@ function commands.presence(argv)
   local a = hgetall(akey)
   if not a then return reply('unknown_agent') end
   redis.call('HSET', akey, 'presence', presence, 'reason', reason or '')
+  if presence ~= a.presence then redis.call('HSET', akey, 'presence_since', now) end
   if presence == 'available' and a.presence ~= 'available' then
     redis.call('HSET', akey, 'idle_since', math.max(now, num(a.wrapup_until, 0)))
   end

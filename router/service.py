@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
@@ -42,6 +43,16 @@ CHOICE_FRESH_MS = 300_000
 MAX_TICK_CALLS = 64
 # How far back the departures that measure how fast a queue moves are counted.
 DEPARTURES_MS = 2 * HOUR_MS
+
+
+class ContactIntake(Protocol):
+    """Sees every contact created through the router (chats, calls, callbacks): may adjust
+    the request before routing (a case's owner first) and follow up after (link it), with
+    what it found before (`prepared`) handed back to it."""
+
+    async def before_create(self, new: NewContact, at_ms: int | None) -> tuple[NewContact, Any]: ...
+
+    async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,7 @@ class Router:
         self.node_id = node_id
         self.region = region
         self._methods: dict[str, tuple[int, str]] = {}  # queue -> (chosen at ms, method)
+        self.intake: ContactIntake | None = None
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
         """Write this node's configured queues where every node and the routing function
@@ -139,13 +151,19 @@ class Router:
             raise RoutingError(f"unknown queue {new.queue!r}")
         contact_id = uuid.uuid4().hex
         region = new.region or self.region
+        prepared = None
+        if self.intake is not None:
+            new, prepared = await self.intake.before_create(new, at_ms)
         request = replace(new, node=new.node or self.node_id)
         try:
-            return await self.store.create_contact(
+            contact = await self.store.create_contact(
                 contact_id, request, region, customer_token=customer_token, at_ms=at_ms
             )
         except UnknownQueue:
             raise RoutingError(f"queue {new.queue!r} is not published on this Redis") from None
+        if self.intake is not None:
+            await self.intake.after_create(contact, at_ms, prepared)
+        return contact
 
     async def get_contact(self, contact_id: str) -> Contact:
         contact = await self.store.get_contact(contact_id)
@@ -203,6 +221,15 @@ class Router:
             "move", contact_id, queue, reason, held_by, first_to, until, at_ms=at_ms
         )
         return reply.check(contact_id, "move").contact()
+
+    async def set_priority(
+        self, contact_id: str, priority: int, reason: str, at_ms: int | None = None
+    ) -> Contact:
+        """Change a contact's priority (0-9); a waiting contact moves up or down its queue
+        by the credit the difference is worth, and the change is explained."""
+        priority = max(0, min(9, priority))
+        reply = await self.store.run("reprioritize", contact_id, priority, reason, at_ms=at_ms)
+        return reply.check(contact_id, "reprioritize").contact()
 
     async def transfer(
         self,

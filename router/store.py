@@ -16,7 +16,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
@@ -140,6 +139,15 @@ class Keys:
 
     def chat(self, contact_id: str) -> str:
         return f"{self.prefix}:chat:{contact_id}"
+
+    def customer(self, customer_id: str) -> str:
+        return f"{self.tag}customer:{customer_id}"
+
+    def wrap_up_pending(self, agent_id: str) -> str:
+        return f"{self.tag}wrapup_pending:{agent_id}"
+
+    def customer_present(self, contact_id: str) -> str:
+        return f"{self.tag}customer_present:{contact_id}"
 
 
 @dataclass(frozen=True)
@@ -379,6 +387,7 @@ class RoutingStore:
             "node": new.node,
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
+            "verified": "1" if new.verified else "0",
             "arrived_at": str(now_ms() if at_ms is None else at_ms),
         }
         if customer_token:
@@ -402,6 +411,31 @@ class RoutingStore:
         await self.client.hset(
             self.keys.contact(contact_id), mapping={k: str(v) for k, v in fields.items()}
         )
+
+    async def customer_contacts(self, customer_id: str, limit: int = 50) -> list[Contact]:
+        """The customer's latest contacts, newest first (one pipeline)."""
+        ids = await self.client.zrevrange(self.keys.customer(customer_id), 0, limit - 1)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in ids:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row]
+
+    async def pending_wrap_ups(self, agent_id: str) -> set[str]:
+        return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
+
+    async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
+        await self.client.srem(self.keys.wrap_up_pending(agent_id), contact_id)
+
+    async def mark_customer_present(self, contact_id: str, for_s: float) -> None:
+        await self.client.set(self.keys.customer_present(contact_id), "1", px=int(for_s * 1000))
+
+    async def forget_customer_present(self, contact_id: str) -> None:
+        await self.client.delete(self.keys.customer_present(contact_id))
+
+    async def customer_present(self, contact_id: str) -> bool:
+        return bool(await self.client.exists(self.keys.customer_present(contact_id)))
 
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
         rank = await self.client.zrank(self.keys.queue(queue), contact_id)
@@ -449,6 +483,25 @@ class RoutingStore:
         for contact_id in members:
             pipe.hgetall(self.keys.contact(contact_id))
         return [_contact(row) for row in await pipe.execute() if row]
+
+    async def served_contacts(self, queue: str, limit: int) -> list[Contact]:
+        """Up to `limit` contacts of a queue that are offered to or held by an agent
+        (read from the live set: two pipelines, whatever the queue's length)."""
+        members = list(await self.client.smembers(self.keys.live()))
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in members:
+            pipe.hmget(self.keys.contact(contact_id), ["queue", "state"])
+        served = [
+            contact_id
+            for contact_id, (name, state) in zip(members, await pipe.execute(), strict=True)
+            if name == queue and state in ("offered", "connected")
+        ][:limit]
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in served:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row] if served else []
 
     async def waiting_counts(
         self, queue: str, *fields: str, limit: int | None = None
@@ -507,6 +560,10 @@ class RoutingStore:
         pipe.expire(key, MESSAGE_TTL_S)
         await pipe.execute()
 
+    async def replace_message(self, contact_id: str, index: int, message: dict[str, Any]) -> None:
+        """A message at its place in the chat (messages are only ever appended)."""
+        await self.client.lset(self.keys.chat(contact_id), index, json.dumps(message))
+
     async def messages(self, contact_id: str, limit: int | None = None) -> list[dict[str, Any]]:
         end = -1 if limit is None else limit - 1
         return [
@@ -538,21 +595,34 @@ class RoutingStore:
         """Events that do not come from a routing decision (chat messages, sessions)."""
         await self.client.publish(self.keys.events, json.dumps(event))
 
-    @asynccontextmanager
-    async def subscription(self) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        """The routing events as they are published, while the context is open."""
+    async def subscribe(self) -> EventSubscription:
+        """A subscription to the routing events; close it when done."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.keys.events)
-
-            async def events() -> AsyncIterator[dict[str, Any]]:
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        yield json.loads(message["data"])
-
-            yield events()
-        finally:
+        except BaseException:
             await pubsub.aclose()
+            raise
+        return EventSubscription(pubsub)
+
+
+class EventSubscription:
+    """One node's subscription to the routing events, read one event at a time (plain
+    awaits, no generator left suspended, so cancelling a reader never blocks the close)."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    async def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next event, or None when none came within `timeout_s`."""
+        message = await self.pubsub.get_message(timeout=timeout_s)
+        if message is None or message.get("type") != "message":
+            return None
+        event: dict[str, Any] = json.loads(message["data"])
+        return event
+
+    async def close(self) -> None:
+        await self.pubsub.aclose()
 
 
 def _queue_fields(queue: QueueConfig) -> dict[str, Any]:
@@ -592,6 +662,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         wrap_up_until_ms=_int(fields.get("wrapup_until")),
         idle_since_ms=_int(fields.get("idle_since")),
         node=fields.get("node", ""),
+        presence_since_ms=_int(fields.get("presence_since")),
     )
 
 
@@ -627,4 +698,6 @@ def _contact(fields: dict[str, str]) -> Contact:
         timestamps={key: _int(fields[key]) for key in _TIMESTAMPS if fields.get(key)},
         placement=fields.get("placement", ""),
         callback_uri=fields.get("callback_uri", ""),
+        rating=_int(fields.get("rating")) or None,
+        verified=fields.get("verified") == "1",
     )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests drive (sipp, Kamailio, espeak-ng, sox, Chromium,
-# Apertium with its English-Spanish pair) when they are missing. Needs root (or sudo); a
-# no-op when everything is present.
+# Apertium with its English-Spanish pair, npm for axe-core) when they are missing.
+# Needs root (or sudo); a no-op when everything is present.
 set -euo pipefail
 
 declare -A command_of=(
@@ -11,6 +11,7 @@ declare -A command_of=(
   [sox]=sox
   [chromium]=chromium
   [apertium]=apertium
+  [npm]=npm
 )
 # Packages without a command of their own, told by a file they install.
 declare -A file_of=(

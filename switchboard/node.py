@@ -22,10 +22,13 @@ from regions.service import Regions
 from regions.store import MembershipStore
 from router.admin import Administration
 from router.agents import Agents
+from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
+from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.reports.privacy import PrivacyConfig, read_privacy
+from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
@@ -40,9 +43,11 @@ FAILOVER_CHECK_S = 0.5
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings) -> PrivacyConfig:
+def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, CaseSettings]:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
+    desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
+    cases = casework.read_settings(settings)
     from telephony.service import read_survey_config, read_voice_config
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
@@ -54,7 +59,7 @@ def check_configuration(settings: Settings) -> PrivacyConfig:
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
-    return privacy
+    return privacy, desk, cases
 
 
 class Node:
@@ -64,12 +69,15 @@ class Node:
         translator: TranslatorPort | None = None,
         *,
         voice: bool = True,
+        desk: DeskConfig | None = None,
     ) -> None:
         """`translator` defaults to the models installed under var/argos; `voice` starts
-        the SIP front door when the file has a `[sip]` section. Raises ConfigError with
-        every fault of the file before anything starts."""
+        the SIP front door when the file has a `[sip]` section; `desk` replaces the
+        file's desktop and chat settings (tests). Raises ConfigError with every fault of
+        the file before anything starts."""
         self.settings = settings
-        self.privacy = check_configuration(settings)
+        self.privacy, configured_desk, self.case_settings = check_configuration(settings)
+        self.desk = desk or configured_desk
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -128,9 +136,21 @@ class Node:
         self.regions = Regions(
             self.router, self.membership, self.sessions, settings.regions, settings.node_id
         )
-        self.contacts = Contacts(self.router, self.chat, self.reports, self.hub, self.regions.place)
-        self.agents = Agents(self.router, self.sessions, self.reports)
+        self.contacts = Contacts(
+            self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
+        )
+        self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
+        self.casework = casework.Casework.build(
+            self.client,
+            settings,
+            self.case_settings,
+            self.router,
+            self.contacts,
+            self.hub,
+            self.reports,
+        )
+        self.cases = self.casework.cases
         app = build_app(
             router=self.router,
             contacts=self.contacts,
@@ -141,8 +161,11 @@ class Node:
             hub=self.hub,
             metrics=self.metrics,
             admin=self.admin,
+            desk=self.desk,
             node_id=settings.node_id,
             scrape_token=settings.metrics_token,
+            cases=self.cases,
+            webhooks=self.casework.webhooks,
         )
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
@@ -168,6 +191,7 @@ class Node:
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
+            *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),
         ]
         if self.privacy.retention_days:
             self.tasks.append(

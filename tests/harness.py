@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from switchboard.embedded import free_port
+from switchboard.embedded import end_with_parent, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +110,7 @@ class LocalCluster:
                     cwd=ROOT,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    preexec_fn=end_with_parent,  # an interrupted run leaves no node behind
                 )
             self.nodes.append(node)
         deadline = time.monotonic() + timeout_s

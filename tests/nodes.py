@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from router.chat import TranslatorPort
+from router.desk import DeskConfig
 from router.model import Agent, Role
 from router.sessions import SessionPolicy
 from switchboard.node import Node
@@ -29,6 +30,7 @@ async def running_node(
     region: str | None = None,
     node_id: str | None = None,
     translator: TranslatorPort | None = None,
+    desk: DeskConfig | None = None,
     users: Iterable[tuple[str, Role, str]] = (),
     agents: Iterable[Agent] = (),
     **changes: Any,
@@ -39,7 +41,7 @@ async def running_node(
     settings = dataclasses.replace(
         settings, redis=RedisConfig(url=redis_url), http_port=0, **changes
     )
-    node = Node(settings, translator=translator, voice=False)
+    node = Node(settings, translator=translator, voice=False, desk=desk)
     await node.start()
     try:
         for user_id, role, password in users:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from router.cases.store import CaseStore
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -26,6 +27,7 @@ from router.reports.report import (
     report_table,
 )
 from router.reports.service import ReportInputs, Reports
+from router.reports.sla import sla_report, sla_tables
 from switchboard.cli import CommandRegistry
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
@@ -55,6 +57,12 @@ def register(registry: CommandRegistry) -> None:
     )
     report.add_argument(
         "--unmasked", action="store_true", help="with --contacts: customer ids in clear (audited)"
+    )
+    report.add_argument(
+        "--sla",
+        choices=("queue", "policy", "cause"),
+        help="SLA figures from the cases instead: FRT and next-response time per queue, "
+        "attainment and breaches per policy, or escalations by cause (CSV)",
     )
     report.add_argument("--config", type=Path, default=Path("config/default.toml"))
     report.set_defaults(handler=run_report)
@@ -167,9 +175,18 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
     shifts = read_schedule(args.schedule) if args.schedule else None
 
+    cases: dict[str, str] = {}
+    case_records: list[dict[str, str]] = []
+
     async def read() -> ReportInputs:
         async with reports_for_command(settings) as reports:
             inputs = await reports.inputs(options.start_ms)
+            store = CaseStore(reports.store.client, settings.redis.key_prefix)
+            if args.sla:
+                case_records.extend(await store.records_since(options.start_ms))
+            if args.contacts:
+                ids = [record.get("contact_id", "") for record in inputs.records]
+                cases.update(await store.cases_of_contacts([i for i in ids if i]))
             await reports.audit(
                 getpass.getuser(),
                 "report.export",
@@ -185,16 +202,34 @@ def run_report(args: argparse.Namespace) -> int:
 
     inputs = asyncio.run(read())
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
+    if args.sla:
+        table = sla_tables(sla_report(case_records, options.start_ms, options.end_ms))[args.sla]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(table)
+        _write(buffer.getvalue(), args.out, f"{len(table) - 1} SLA rows by {args.sla}")
+        return 0
     if args.contacts:
-        lines = contact_table(records, options, ratings=ratings, masked=not args.unmasked)
+        lines = contact_table(
+            records,
+            options,
+            ratings=ratings,
+            masked=not args.unmasked,
+            wrap_ups=inputs.wrap_ups,
+            cases=cases,
+        )
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(lines)
         _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
         return 0
     report = build_report(
-        records, options, ratings=ratings, first_agent_message_ms=first, shifts=shifts
+        records,
+        options,
+        ratings=ratings,
+        first_agent_message_ms=first,
+        shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
     )
-    text = render(report, records, ratings, first, shifts, args, settings)
+    text = render(report, inputs, shifts, args, settings)
     _write(text, args.out, f"{len(report.rows) or 1} report rows")
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -214,9 +249,7 @@ def _write(text: str, out: Path | None, what: str) -> None:
 
 def render(
     report: Report,
-    records: list[dict[str, str]],
-    ratings: dict[str, int],
-    first: dict[str, int],
+    inputs: ReportInputs,
     shifts: list[Shift] | None,
     args: argparse.Namespace,
     settings: Settings,
@@ -228,11 +261,12 @@ def render(
     from router.reports.html import render_html  # matplotlib only when HTML is asked for
 
     by_interval = build_report(
-        records,
+        inputs.records,
         ReportOptions(**{**report.options.__dict__, "by": ("interval",)}),
-        ratings=ratings,
-        first_agent_message_ms=first,
+        ratings=inputs.ratings,
+        first_agent_message_ms=inputs.first_agent_message_ms,
         shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
     )
     targets = [queue.service_level_target for queue in settings.queues]
     target = min(targets) if targets else None

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from router.reports.privacy import mask_identifier
+from router.reports.privacy import mask_chat_text, mask_identifier
 
 DIMENSIONS = ("region", "queue", "channel", "agent", "interval")
 DEFAULT_ANSWER_WITHIN_S = 20.0
@@ -72,6 +73,7 @@ class ReportRow:
     repeated: int = 0
     staffed_ms: int = 0
     ratings: list[int] = field(default_factory=list)
+    wrap_up_codes: Counter[str] = field(default_factory=Counter)
 
     @property
     def service_level(self) -> float | None:
@@ -113,8 +115,8 @@ class ReportRow:
     def average_rating(self) -> float | None:
         return sum(self.ratings) / len(self.ratings) if self.ratings else None
 
-    def figures(self) -> dict[str, int | float | None]:
-        """The columns of the report, in order."""
+    def figures(self, codes: Sequence[str] = ()) -> dict[str, int | float | None]:
+        """The columns of the report, in order; one per wrap-up code in `codes`."""
         return {
             "volume": self.volume,
             "answered": self.answered,
@@ -131,6 +133,7 @@ class ReportRow:
             "ratings": len(self.ratings),
             "csat": self.csat,
             "average_rating": self.average_rating,
+            **{f"wrap_up_{code}": self.wrap_up_codes[code] for code in codes},
         }
 
 
@@ -142,8 +145,13 @@ class Report:
     notes: list[str]
 
     @property
+    def codes(self) -> list[str]:
+        """The wrap-up codes agents gave in the period, each a column."""
+        return sorted(self.total.wrap_up_codes)
+
+    @property
     def columns(self) -> list[str]:
-        return [*self.options.by, *self.total.figures()]
+        return [*self.options.by, *self.total.figures(self.codes)]
 
 
 def arrival_ms(record: Mapping[str, str]) -> int:
@@ -157,6 +165,7 @@ def build_report(
     ratings: Mapping[str, int] | None = None,
     first_agent_message_ms: Mapping[str, int] | None = None,
     shifts: Sequence[Shift] | None = None,
+    wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Report:
     """Figures per group of `options.by` plus a total row.
 
@@ -164,6 +173,7 @@ def build_report(
     after it are read only to find repeats of contacts inside the period.
     """
     ratings = ratings or {}
+    wrap_ups = wrap_ups or {}
     first_replies = first_agent_message_ms or {}
     unknown = [name for name in options.by if name not in DIMENSIONS]
     if unknown:
@@ -186,8 +196,11 @@ def build_report(
         key = _key(record, options, zone, arrived)
         row = groups.setdefault(tuple(key.values()), ReportRow(key=key))
         repeated = _has_repeat(record, arrivals_by_customer, window_ms)
+        code = str(wrap_ups.get(record.get("contact_id", ""), {}).get("code") or "")
         for target in (row, total):
             _add(target, record, options, ratings, first_replies, repeated)
+            if code:
+                target.wrap_up_codes[code] += 1
         if record.get("channel") == "chat" and record.get("answered_at"):
             chats += 1
             chats_with_transcript += record.get("contact_id", "") in first_replies
@@ -336,7 +349,7 @@ def report_table(report: Report) -> list[list[str]]:
     """Header, one line per group, then the total line."""
     lines = [report.columns]
     for row in [*report.rows, report.total] if report.options.by else [report.total]:
-        values = [format_value(v) for v in row.figures().values()]
+        values = [format_value(v) for v in row.figures(report.codes).values()]
         lines.append([*row.key.values(), *values])
     return lines
 
@@ -354,6 +367,9 @@ CONTACT_COLUMNS = (
     "handle_s",
     "repeated",
     "rating",
+    "wrap_up_code",
+    "wrap_up_note",
+    "case_id",
 )
 
 
@@ -363,9 +379,15 @@ def contact_table(
     *,
     ratings: Mapping[str, int] | None = None,
     masked: bool = True,
+    wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
+    cases: Mapping[str, str] | None = None,
 ) -> list[list[str]]:
-    """One line per contact of the period; customer ids masked unless asked otherwise."""
+    """One line per contact of the period, with its wrap-up and its case when it has one
+    (`cases`: contact -> case); customer ids and wrap-up notes masked unless asked
+    otherwise."""
     ratings = ratings or {}
+    wrap_ups = wrap_ups or {}
+    cases = cases or {}
     ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals: dict[str, list[int]] = defaultdict(list)
     for record in ordered:
@@ -395,6 +417,14 @@ def contact_table(
                 format_value((ended - answered) / 1000) if answered and ended else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",
+                str(wrap_ups.get(contact_id, {}).get("code") or ""),
+                _note(str(wrap_ups.get(contact_id, {}).get("note") or ""), masked),
+                cases.get(contact_id, ""),
             ]
         )
     return lines
+
+
+def _note(note: str, masked: bool) -> str:
+    """A wrap-up note is free text about a person: its length only, unless unmasked."""
+    return mask_chat_text(note) if masked and note else note

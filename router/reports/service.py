@@ -132,6 +132,12 @@ class Reports:
             raise ValueError(f"a rating is 1 to 5, found {score}")
         return await self.store.add_rating(contact_id, score, channel)
 
+    async def wrap_up(self, contact_id: str, wrap_up: dict[str, Any]) -> None:
+        await self.store.set_wrap_up(contact_id, wrap_up)
+
+    async def wrap_ups(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return await self.store.wrap_ups(contact_ids)
+
     async def add(self, contact_id: str, score: int, channel: str) -> bool:
         """`RatingPort` for the voice survey (telephony.routing)."""
         return await self.rate(contact_id, score, channel)

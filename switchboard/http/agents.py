@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from router.access import Principal
 from router.agents import SignIn
 from router.model import Presence
 from switchboard.http.api import API, Auth
-from switchboard.http.base import AGENTS, HUB, bearer_token
+from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token
 from switchboard.http.schemas import Login, StateChange
-from switchboard.http.streams import pump
-from switchboard.http.views import agent_json
+from switchboard.http.streams import not_own_signal, pump
+from switchboard.http.views import agent_event_json, agent_json
 
 
 @API.route(
@@ -106,8 +108,32 @@ async def get_agent(request: web.Request, principal: Principal) -> web.Response:
 )
 async def agent_events(request: web.Request, principal: Principal) -> web.WebSocketResponse:
     agent = await request.app[AGENTS].events(principal, request.match_info["agent_id"])
+    contacts, show_numbers = request.app[CONTACTS], request.app[DESK].show_caller_number
+
+    async def on_message(data: dict[str, Any]) -> None:
+        """`{"type": "typing"|"read", "contact_id": ..., "message_id"?: ...}`"""
+        await contacts.signal(
+            principal,
+            str(data.get("contact_id", "")),
+            str(data.get("type", "")),
+            str(data.get("message_id", "")),
+        )
+
+    own = not_own_signal(principal.user_id)
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        return None if mine is None else agent_event_json(mine, show_numbers)
+
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
-        await pump(socket, q, request, principal)
+        await pump(
+            socket,
+            q,
+            request,
+            principal,
+            on_message=on_message,
+            transform=shown,
+        )
     return socket

@@ -180,7 +180,10 @@ def validate(model: type[BaseModel], data: Any, root: str) -> Any:
             f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
         )
         found = error.get("input")
-        raise BadField(path, error["msg"], found if _small(found) else None) from None
+        expected = (
+            "no such field (a known one)" if error["type"] == "extra_forbidden" else error["msg"]
+        )
+        raise BadField(path, expected, found if _small(found) else None) from None
 
 
 def _small(value: Any) -> bool:

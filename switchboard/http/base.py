@@ -21,6 +21,7 @@ from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
 from router.contacts import Contacts
+from router.desk import DeskConfig
 from router.errors import (
     BadCredentials,
     Forbidden,
@@ -29,6 +30,7 @@ from router.errors import (
     TooManyAttempts,
     Unauthenticated,
     UnknownAgent,
+    UnknownCase,
     UnknownContact,
     UnknownQueue,
 )
@@ -53,6 +55,32 @@ NODE_ID = web.AppKey("node_id", str)
 SCRAPE_TOKEN = web.AppKey("scrape_token", str)
 METRICS = web.AppKey("metrics", Metrics)
 ADMIN = web.AppKey("admin", Administration)
+DESK = web.AppKey("desk", DeskConfig)
+
+
+BACKGROUND: web.AppKey[set[Any]] = web.AppKey("background")
+
+
+def spawn(app: web.Application, work: Any) -> None:
+    """Run `work` (a coroutine) beyond the request that started it; the app cancels
+    what is left when it shuts down."""
+    import asyncio
+
+    tasks: set[Any] = app[BACKGROUND]
+    task = asyncio.create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def cancel_background(app: web.Application) -> None:
+    import asyncio
+    import contextlib
+
+    tasks: set[Any] = app[BACKGROUND]
+    for task in list(tasks):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def _json(data: Any) -> str:
@@ -112,7 +140,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Domain refusals become statuses here, once; every error answer is JSON."""
     try:
         return await handler(request)
-    except (UnknownContact, UnknownAgent, UnknownQueue) as failure:
+    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase) as failure:
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
     except (Unauthenticated, BadCredentials) as failure:

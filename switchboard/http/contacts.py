@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiohttp import web
 
 from router.access import Actor, Customer, Principal
 from router.contacts import ChatRequest
 from router.errors import InvalidInput, RoutingError
+from router.model import Contact, ContactState
+from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.base import CONTACTS, HUB, REGIONS, ROUTER
+from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
 from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
-from switchboard.http.streams import pump
-from switchboard.http.views import contact_json, message_json
+from switchboard.http.streams import not_own_signal, pump
+from switchboard.http.views import contact_json, customer_event_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
 
@@ -19,7 +24,8 @@ _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: 
 @API.route(
     "POST",
     "/api/v1/contacts",
-    "A customer starts a chat; answers the contact and a customer_token for it",
+    "A customer starts a chat; answers the contact and a customer_token for it. Who the "
+    "customer is (tier, home region) comes only from a site's signed `identity`",
     body=NewChat,
     responses={201: "the contact with its customer_token"},
 )
@@ -33,10 +39,9 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
     chat = ChatRequest(
         queue=body.queue,
         language=body.language,
-        customer_id=body.customer.id,
-        customer_tier=body.customer.tier or "standard",
-        priority=body.priority or 0,
-        region=body.region,
+        identity_token=body.identity or "",
+        site=body.site or "",
+        origin=request.headers.get("Origin", ""),
     )
     contact, token = await request.app[CONTACTS].start_chat(chat)
     answer = {"contact_id": contact.contact_id, "customer_token": token}
@@ -52,7 +57,7 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
 )
 async def get_contact(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].get(actor, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact, for_customer=isinstance(actor, Customer)))
+    return web.json_response(_shown(request, contact, actor))
 
 
 async def _act(request: web.Request, principal: Principal, action: str) -> web.Response:
@@ -63,7 +68,7 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.R
         "complete": contacts.complete,
     }
     contact = await use_case[action](principal, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
 
 
 @API.route(
@@ -108,7 +113,7 @@ async def complete(request: web.Request, principal: Principal) -> web.Response:
 )
 async def abandon(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].abandon(actor, request.match_info["contact_id"])
-    return web.json_response(contact_json(contact, for_customer=isinstance(actor, Customer)))
+    return web.json_response(_shown(request, contact, actor))
 
 
 @API.route(
@@ -125,7 +130,7 @@ async def transfer(request: web.Request, principal: Principal, body: Transfer) -
     contact = await request.app[CONTACTS].transfer(
         principal, request.match_info["contact_id"], body.queue, body.agent
     )
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
 
 
 @API.route(
@@ -140,7 +145,33 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
     contact = await request.app[CONTACTS].move(
         principal, request.match_info["contact_id"], body.queue
     )
-    return web.json_response(contact_json(contact))
+    return web.json_response(_shown(request, contact))
+
+
+@API.route(
+    "GET",
+    "/api/v1/queues/{queue}/contacts",
+    "A queue's live contacts for its supervisors: waiting in order, then offered or being "
+    "served (audited)",
+    auth=Auth.STAFF,
+    responses={200: "contacts", 401: "", 403: "", 404: ""},
+)
+async def queue_contacts(request: web.Request, principal: Principal) -> web.Response:
+    queue = request.match_info["queue"]
+    found = await request.app[CONTACTS].in_queue(principal, queue)
+    now = now_ms()
+    return web.json_response(
+        {
+            "queue": queue,
+            "contacts": [
+                {
+                    **_shown(request, contact),
+                    "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
+                }
+                for contact in found
+            ],
+        }
+    )
 
 
 @API.route(
@@ -178,14 +209,71 @@ async def list_messages(request: web.Request, actor: Actor) -> web.Response:
     responses={101: "switching to WebSocket", **_PARTY, 404: ""},
 )
 async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketResponse:
-    contact = await request.app[CONTACTS].watch(actor, request.match_info["contact_id"])
+    """Besides the contact's events: the client may send `{"type": "typing"}` and
+    `{"type": "read", "message_id": ...}`; a waiting customer gets `position` events; a
+    customer who goes away and does not come back within the grace period has left."""
+    contacts, router = request.app[CONTACTS], request.app[ROUTER]
+    contact = await contacts.watch(actor, request.match_info["contact_id"])
+    cid = contact.contact_id
+    customer = actor if isinstance(actor, Customer) else None
+    grace_s = request.app[DESK].abandon_grace_s
+
+    async def on_message(data: dict[str, Any]) -> None:
+        await contacts.signal(
+            actor, cid, str(data.get("type", "")), str(data.get("message_id", ""))
+        )
+
+    async def periodic() -> dict[str, Any] | None:
+        if customer is not None:
+            await contacts.customer_here(customer, PRESENT_FOR_S)
+        current = await router.get_contact(cid)
+        if current.state != ContactState.QUEUED:
+            return None
+        place = await router.position(cid)
+        return {
+            "type": "position",
+            "contact_id": cid,
+            "position": place.position,
+            "ewt_s": round(place.ewt_s),
+        }
+
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
     principal = actor if isinstance(actor, Principal) else None
     user = principal.user_id if principal else None
-    async with request.app[HUB].listen(contact_id=contact.contact_id, user_id=user) as events:
-        await pump(socket, events, request, principal)
+    own = not_own_signal(user or "customer")
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        if mine is None or principal is not None:
+            return mine
+        return customer_event_json(mine)
+
+    try:
+        async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
+            await pump(
+                socket,
+                events,
+                request,
+                principal,
+                on_message=on_message,
+                periodic=periodic,
+                transform=shown,
+            )
+    finally:
+        if customer is not None:
+            spawn(request.app, _leave_after(contacts, customer, grace_s))
     return socket
+
+
+# How long one report of a customer's open window lasts; the window reports every 5 s.
+PRESENT_FOR_S = 15.0
+
+
+async def _leave_after(contacts: Any, customer: Customer, grace_s: float) -> None:
+    await contacts.customer_went(customer)
+    await asyncio.sleep(grace_s)
+    await contacts.leave_if_gone(customer)
 
 
 @API.route(
@@ -201,3 +289,11 @@ async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response
     if not await request.app[CONTACTS].rate(actor, contact_id, body.score):
         raise RoutingError(f"contact {contact_id} is already rated")
     return web.json_response({"contact_id": contact_id, "score": body.score}, status=201)
+
+
+def _shown(request: web.Request, contact: Contact, actor: Actor | None = None) -> dict[str, Any]:
+    return contact_json(
+        contact,
+        for_customer=isinstance(actor, Customer),
+        show_numbers=request.app[DESK].show_caller_number,
+    )

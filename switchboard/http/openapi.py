@@ -33,6 +33,7 @@ _COMMON = {
     400: "Bad request: names the field, what was expected and what was found",
     405: "Method not allowed",
     413: "Body too large",
+    429: "Too many requests (failed logins, or a client over its budget); Retry-After given",
     503: "State store unreachable; Retry-After given",
 }
 _SECURITY: dict[Auth, list[dict[str, list[str]]]] = {

@@ -84,7 +84,10 @@ class StateChange(Strict):
 
 
 class ChatCustomer(Strict):
-    id: Id
+    """Kept for the documented contract; without a signed identity these are only the
+    customer's own claims and are not used (the chat is anonymous)."""
+
+    id: Id | None = None
     tier: Name | None = None
 
 
@@ -92,9 +95,25 @@ class NewChat(Strict):
     channel: Literal["chat"]
     queue: Name
     language: Language
-    customer: ChatCustomer
+    # The embedding site's signed identity of its customer (router/identity.py).
+    identity: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    site: Name | None = None
+    customer: ChatCustomer | None = None
     region: Name | None = None
     priority: int | None = Field(default=None, ge=0, le=9)
+
+
+class WrapUp(Strict):
+    code: Annotated[str, StringConstraints(max_length=64)] = ""
+    note: Annotated[Text, StringConstraints(max_length=2000)] = ""
+
+
+class PagesQuery(BaseModel):
+    lang: Language = "en"
+
+
+class ChatOptionsQuery(BaseModel):
+    site: Name | None = None
 
 
 class NewMessage(Strict):

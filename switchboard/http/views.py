@@ -7,6 +7,7 @@ from typing import Any
 
 from router.chat import Message
 from router.model import Agent, Contact
+from router.reports.privacy import mask_identifier, mask_phone_numbers
 from router.service import QueueStatus
 from router.stats import QueueFigures
 from switchboard.common.clock import iso_utc, now_ms
@@ -25,11 +26,53 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "load": agent.load,
         "sip_uri": agent.sip_uri,
         "node": agent.node,
+        "state_since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+        # Until when the agent is in wrap-up (the desktop's countdown), while they are.
+        "wrap_up_until": (
+            iso_utc(agent.wrap_up_until_ms) if agent.wrap_up_until_ms > now_ms() else None
+        ),
     }
 
 
-def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, Any]:
-    """The contact; its customer does not see how it was routed nor who else was there."""
+def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[str, Any]:
+    """An event as an agent's desktop gets it: a caller's number masked unless the
+    center shows them in clear (`[desk] show_caller_number`)."""
+    if event.get("channel") == "voice" and event.get("customer_id") and not show_caller_number:
+        return {**event, "customer_id": mask_identifier(str(event["customer_id"]))}
+    return event
+
+
+# What a customer's chat window hears of its contact: never the routing (an offer names
+# the agent chosen, the candidates and the explanation) nor the agent's other contacts.
+_CUSTOMER_EVENTS = {
+    "message": None,  # the message as stored, both sides see it
+    "typing": ("type", "contact_id", "by"),
+    "read": ("type", "contact_id", "by", "message_id"),
+    "position": None,
+    "contact_connected": ("type", "contact_id", "agent_id"),
+    "contact_closed": ("type", "contact_id", "state"),
+    "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
+}
+
+
+def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The event as the customer may see it, or None when it is not for them."""
+    kind = str(event.get("type", ""))
+    if kind not in _CUSTOMER_EVENTS:
+        return None
+    keep = _CUSTOMER_EVENTS[kind]
+    return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
+
+
+def contact_json(
+    contact: Contact, *, for_customer: bool = False, show_numbers: bool = False
+) -> dict[str, Any]:
+    """The contact; its customer does not see how it was routed nor who else was there,
+    and staff see a customer id that is a phone number (a caller's) masked unless the
+    center shows numbers in clear (`[desk] show_caller_number`)."""
+    customer_id = contact.customer_id
+    if not for_customer and not show_numbers:
+        customer_id = mask_phone_numbers(customer_id)
     body: dict[str, Any] = {
         "contact_id": contact.contact_id,
         "channel": contact.channel.value,
@@ -41,7 +84,7 @@ def contact_json(contact: Contact, *, for_customer: bool = False) -> dict[str, A
         "queue": contact.queue,
         "language": contact.language,
         "priority": contact.priority,
-        "customer": {"id": contact.customer_id, "tier": contact.customer_tier},
+        "customer": {"id": customer_id, "tier": contact.customer_tier},
         "placement": contact.placement or None,
         "explanation": contact.explanation,
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},

@@ -27,6 +27,7 @@ from router.reports.report import ReportOptions, build_report
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, bearer_token
+from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import SnapshotStream
 from switchboard.http.streams import ends_session
 from switchboard.http.views import queue_json
@@ -211,8 +212,26 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
         "agents": {
             "by_state": dict(Counter(states.values())),
             "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
+            # Each agent with state and since when, for the supervisor's actions.
+            "list": [
+                {
+                    "agent_id": agent.agent_id,
+                    "region": agent.region,
+                    "state": states[agent.agent_id],
+                    "reason": agent.reason,
+                    "since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+                    "queues": [
+                        name
+                        for name, config in router.queues.items()
+                        if config.skill in agent.skills
+                    ],
+                    "load": agent.load,
+                }
+                for agent in agents
+            ],
         },
-        "alerts": alerts(queues, regions, adoptions, now / 1000),
+        "alerts": alerts(queues, regions, adoptions, now / 1000)
+        + await case_alerts(request, principal),
     }
 
 

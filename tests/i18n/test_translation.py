@@ -160,3 +160,18 @@ def test_an_installed_model_without_minisbd_is_listed_but_not_used(
     translator = Translator(old)
     assert translator.pairs() == []
     assert translator.translate("hola", "es", "en").missing_pair
+
+
+def test_without_the_argos_extra_no_pair_is_claimed_and_install_says_why(
+    packages_dir: Path, model_files: dict, monkeypatch: pytest.MonkeyPatch
+):
+    """The Argos engine is optional (`switchboard[argos]`): missing, its installed models
+    are not offered as pairs, and installing one names the extra to install."""
+    import i18n.argos
+
+    assert Translator(packages_dir).pairs()
+    monkeypatch.setattr(i18n.argos, "available", lambda: False)
+    assert Translator(packages_dir).pairs() == []
+    any_model = next(iter(model_files.values()))
+    with pytest.raises(InputError, match=r"switchboard\[argos\]"):
+        install_model(any_model, packages_dir)

@@ -61,7 +61,7 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
     ):
         headers = await login(http, "ana", "ana-secret-1")
         async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:
-            await asyncio.sleep(0.2)
+            assert (await asyncio.wait_for(socket.receive_json(), 5))["type"] == "ready"
             await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=headers)
             contact_id = (await new_chat(http))["contact_id"]
             for _ in range(10):

@@ -117,7 +117,7 @@ async def test_bad_request_names_the_field(http: aiohttp.ClientSession) -> None:
             "channel": "chat",
             "queue": "booking",
             "language": "en",
-            "customer": {"tier": "gold"},
+            "customer": {"id": 5, "tier": "gold"},
         },
     )
     assert response.status == 400

@@ -224,6 +224,10 @@ async def test_report_command_csv_and_html(
     assert await ratings.rate(ids["c1"], 5, "chat")
     assert await ratings.rate(ids["c3"], 2, "voice")
     assert not await ratings.rate(ids["c3"], 4, "voice")  # rated once
+    await ratings.wrap_up(
+        ids["c1"], {"code": "changed", "note": "rebooked to Lyon", "agent_id": "ana"}
+    )
+    await ratings.wrap_up(ids["c3"], {"code": "info_only", "note": "", "agent_id": "ana"})
     config = config_for(redis_url, tmp_path)
     out = tmp_path / "report.csv"
     common = ["--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
@@ -235,6 +239,9 @@ async def test_report_command_csv_and_html(
     assert rows["all"]["aht_s"] == "200" and rows["all"]["fcr"] == "0.6667"
     assert rows["all"]["csat"] == "0.5" and rows["voice"]["average_rating"] == "2"
     assert rows["chat"]["abandoned"] == "1" and rows["chat"]["first_response_s"] == ""
+    # One column per wrap-up code agents gave.
+    assert (rows["chat"]["wrap_up_changed"], rows["voice"]["wrap_up_changed"]) == ("1", "0")
+    assert rows["all"]["wrap_up_info_only"] == "1"
 
     page = tmp_path / "report.html"
     status = await _run_cli(
@@ -250,8 +257,15 @@ async def test_report_command_csv_and_html(
     assert [line["customer_id"] for line in lines] == ["••••-1", "••••-2", "••••-1", "••••-3"]
     assert [line["repeated"] for line in lines] == ["yes", "", "", ""]
     assert [line["rating"] for line in lines] == ["5", "", "2", ""]
+    assert [line["wrap_up_code"] for line in lines] == ["changed", "", "info_only", ""]
+    assert lines[0]["wrap_up_note"] == "[chat text, 16 characters]"  # masked
     assert [line["wait_s"] for line in lines] == ["10", "30", "5", ""]
     assert lines[0]["arrived"] == "2026-11-20T09:00:00+00:00"
+    exported = tmp_path / "history-contacts.csv"
+    command = ["history", "export", "--contacts", "--out", str(exported), "--config", str(config)]
+    assert await _run_cli(command) == 0
+    history = list(csv.DictReader(io.StringIO(exported.read_text())))
+    assert [line["wrap_up_code"] for line in history] == ["changed", "", "info_only", "", ""]
     clear = ["--contacts", "--unmasked", "--out", str(listing)]
     assert await _run_cli(["report", *common, *clear]) == 0
     assert "cust-1" in listing.read_text()

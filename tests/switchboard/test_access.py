@@ -16,6 +16,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from router.access import Principal
+from router.cases.model import CaseStatus
+from router.cases.service import CaseChange, CaseRequest
 from router.contacts import ChatRequest
 from router.model import Agent, ContactState, Presence, Role
 from switchboard.embedded import EmbeddedRedis
@@ -23,7 +26,7 @@ from switchboard.node import Node
 from tests.nodes import ROOT, http_session, running_node
 
 TABLE = ROOT / "docs" / "security.md"
-ROW = re.compile(r"^\| (GET|POST|PUT|WS) \| (\S+) \| (\S+) \| ([a-z ]+) \| (\d{3}) \|$")
+ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|WS) \| (\S+) \| (\S+) \| ([a-z ]+) \| (\d{3}) \|$")
 SCRAPE_TOKEN = "scrape-token-for-tests"
 PASSWORD = "a-long-password"
 USERS: dict[str, tuple[str, Role, dict[str, tuple[str, ...]]]] = {
@@ -40,7 +43,13 @@ BODIES: dict[str, dict[str, Any]] = {
     "move": {"queue": "general"},
     "rating": {"score": 5},
     "state": {"state": "not_ready"},
+    "case": {"subject": "Refund"},
+    "{case}": {"priority": 3},
+    "notes": {"text": "called the airport"},
+    "confirm": {"solved": True},
 }
+# Rows whose contact has a case: ana holds the chat and owns the case opened on it.
+CASE_STATES = ("case", "solved")
 
 
 def table() -> list[tuple[str, str, str, str, int]]:
@@ -97,7 +106,7 @@ async def contact_in(node: Node, state: str) -> tuple[str, str]:
         "ana", Presence.NOT_READY if state == "queued" else Presence.AVAILABLE
     )
     await node.router.set_presence("bob", Presence.NOT_READY)
-    contact, token = await node.contacts.start_chat(ChatRequest("booking", "en", "cust-1"))
+    contact, token = await node.contacts.start_chat(ChatRequest("booking", "en"))
     if state != "queued":
         assert contact.state == ContactState.OFFERED and contact.agent_id == "ana"
     if state in ("connected", "completed"):
@@ -108,6 +117,26 @@ async def contact_in(node: Node, state: str) -> tuple[str, str]:
     return contact.contact_id, token
 
 
+async def case_in(node: Node, state: str) -> tuple[str, str, str]:
+    """A connected chat of ana's with a case she opened on it (solved, for `solved`)."""
+    contact_id, token = await contact_in(node, "connected")
+    ana, admin = Principal("ana", Role.AGENT), Principal("adm", Role.ADMIN)
+    case = await node.cases.create(ana, CaseRequest("", "Refund", "booking", contact_id=contact_id))
+    if state == "solved":
+        await node.cases.change(admin, case.case_id, CaseChange(status=CaseStatus.SOLVED))
+    return contact_id, token, case.case_id
+
+
+async def close_cases(node: Node) -> None:
+    """Close what a row opened, so that the next row's chat starts with no case."""
+    admin = Principal("adm", Role.ADMIN)
+    for customer in ("cust-1", "cust-2"):
+        ids = await node.cases.store.customer_case_ids(customer, 100)
+        for case in await node.cases.store.get_many(ids):
+            if case.is_live:
+                await node.cases.change(admin, case.case_id, CaseChange(status=CaseStatus.CLOSED))
+
+
 async def credentials(
     node: Node, http: aiohttp.ClientSession, actor: str, token: str
 ) -> dict[str, str]:
@@ -116,7 +145,7 @@ async def credentials(
     if actor == "customer":
         return {"X-Customer-Token": token}
     if actor == "other customer":
-        _, other = await node.contacts.start_chat(ChatRequest("general", "en", "cust-2"))
+        _, other = await node.contacts.start_chat(ChatRequest("general", "en"))
         return {"X-Customer-Token": other}
     if actor == "scraper":
         return {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
@@ -128,7 +157,9 @@ async def credentials(
     return {"Authorization": f"Bearer {(await response.json())['token']}"}
 
 
-async def call(http: aiohttp.ClientSession, method: str, path: str, headers: dict[str, str]) -> int:
+async def call(
+    http: aiohttp.ClientSession, method: str, route: str, path: str, headers: dict[str, str]
+) -> int:
     if method == "WS":
         try:
             socket = await http.ws_connect(path, headers=headers)
@@ -136,7 +167,7 @@ async def call(http: aiohttp.ClientSession, method: str, path: str, headers: dic
             return refused.status
         await socket.close()
         return 101
-    body = BODIES.get(path.rstrip("/").rsplit("/", 1)[-1])
+    body = BODIES.get(route.rstrip("/").rsplit("/", 1)[-1])
     response = await http.request(method, path, json=body, headers=headers)
     return response.status
 
@@ -148,13 +179,21 @@ async def call(http: aiohttp.ClientSession, method: str, path: str, headers: dic
 async def test_route_by_actor(
     node: Node, method: str, route: str, state: str, actor: str, status: int
 ) -> None:
-    contact_id, token = await contact_in(node, state) if state != "-" else ("", "")
+    case_id = ""
+    if state in CASE_STATES:
+        contact_id, token, case_id = await case_in(node, state)
+    else:
+        contact_id, token = await contact_in(node, state) if state != "-" else ("", "")
     before = await node.router.get_contact(contact_id) if contact_id else None
+    case_before = await node.cases.store.get(case_id) if case_id else None
     await node.router.set_presence("ana", Presence.NOT_READY)
-    path = route.replace("{id}", contact_id).replace("{agent}", "ana")
+    path = route.replace("{id}", contact_id).replace("{agent}", "ana").replace("{case}", case_id)
     async with http_session(node) as http:
         headers = await credentials(node, http, actor, token)
-        assert await call(http, method, path, headers) == status
+        assert await call(http, method, route, path, headers) == status
+    if case_before is not None and status >= 400:  # a refused call changed nothing
+        assert (await node.cases.store.get(case_id)) == case_before
+    await close_cases(node)
     if before is None:
         return
     after = await node.router.get_contact(contact_id)

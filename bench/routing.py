@@ -76,7 +76,8 @@ class Step:
     decisions: int = 0
     unmatched: int = 0
     elapsed_s: float = 0.0
-    cpu_s: float = 0.0
+    cpu_s: float = 0.0  # flat out: the releasing process's CPU included
+    release_cpu_s: float = 0.0  # flat out: the releasing process's share of cpu_s
     latencies_ms: list[float] = field(default_factory=list)
     # What can stop a load process: its garbage collector and its event loop, and the
     # biggest batch of releases it sent at once (the server runs a pipeline in one go).
@@ -672,6 +673,7 @@ async def measure(
         flat = await loop.run_in_executor(None, offer_load, pool, args, url, "flat", args.workers)
         flat.release_batch_max, release_cpu_s, _ = releasing.report()
         flat.cpu_s += release_cpu_s  # the agents' side of each decision is client work too
+        flat.release_cpu_s = release_cpu_s
         rounds.append((flat, before, await server_usec(url)))
         print(flat.line(), flush=True)
     flat, before, after = max(rounds, key=lambda r: r[0].decisions_per_s)
@@ -741,6 +743,7 @@ async def measure(
         "server_us_per_decision": profile["server_us"],
         "lua_us_per_decision": profile["lua_us"],
         "client_cpu_us_per_decision": profile["client_us"],
+        "release_cpu_us_per_decision": profile["release_us"],
         "server_cpu_us_per_decision": profile["server_cpu_us"],
         **costs,
         **trips,
@@ -777,6 +780,7 @@ def where_time_goes(
     server_us = fcall_us / decisions
     wall_us = flat.elapsed_s * 1e6 / decisions
     client_us = flat.cpu_s * 1e6 / decisions
+    release_us = flat.release_cpu_s * 1e6 / decisions
     lines.append(
         f"  server routing {server_us:7.1f} us, client (Python) CPU {client_us:7.1f} us, "
         f"wall {wall_us:7.1f} us per decision; server busy {server_us / wall_us:.0%} of wall, "
@@ -785,7 +789,8 @@ def where_time_goes(
     lua_us = max(0.0, server_us - inner_us / decisions)
     cpu_us = spent("cpu:main")[1] / decisions
     lines.append(
-        f"  CPU per decision: server main thread {cpu_us:7.1f} us, client {client_us:7.1f} us; "
+        f"  CPU per decision: server main thread {cpu_us:7.1f} us, client {client_us:7.1f} us "
+        f"(releasing {release_us:.1f} us); "
         f"with a core each, the server would bound this at {1e6 / max(cpu_us, 1):,.0f}/s and "
         f"{processes} client process(es) at {processes * 1e6 / max(client_us, 1):,.0f}/s"
     )
@@ -795,6 +800,7 @@ def where_time_goes(
         "server_us": round(server_us, 1),
         "lua_us": round(lua_us, 1),
         "client_us": round(client_us, 1),
+        "release_us": round(release_us, 1),
     }
 
 

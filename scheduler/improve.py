@@ -59,6 +59,9 @@ RECENT, EXPLORE = 0.3, 4
 # Seconds of neighbourhoods between two descents of single-agent sweeps (`respond.py`):
 # the neighbourhoods leave moves of one agent that the sweeps find in seconds.
 ANNEAL_EVERY_S = 15.0
+# Seconds at most per descent: on large teams a whole ladder takes minutes, and several
+# shorter descents, each from the best schedule so far, end lower.
+DESCENT_S = 15.0
 # A descent sweeps at the objective's weights, then with understaffing priced at each of
 # these weights per unit of queue priority in turn, then at its own weight again; at
 # each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
@@ -135,8 +138,10 @@ def improve(
     workers: int = 2,
     seed: int = 0,
     on_improvement: Callable[[int], None] | None = None,
+    responder: Responder | None = None,
 ) -> Outcome:
-    """Neighbourhood after neighbourhood until `deadline` (time.monotonic()).
+    """Neighbourhood after neighbourhood until `deadline` (time.monotonic()), descents
+    of single-agent sweeps between them (`responder`: the sweeps, when already built).
 
     The neighbourhood grows when CP-SAT proves its sub-model optimal and shrinks when
     it runs out of time without an improvement; once it holds every agent and is
@@ -147,7 +152,7 @@ def improve(
     outcome = Outcome(start)
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
-    responder = Responder(problem)
+    responder = responder or Responder(problem)
     last_descent = -math.inf
 
     while (left := deadline - time.monotonic()) > 0.3:
@@ -155,9 +160,8 @@ def improve(
             ladder: tuple[float, ...] = UNDER_LADDER
             if not math.isinf(last_descent):
                 ladder = ladder[rng.randrange(LATER_STARTS) :]
-            descended = anneal(
-                problem, responder, outcome.best, rng, deadline - 0.3, ladder, PRICE_JITTER
-            )
+            until = min(deadline - 0.3, time.monotonic() + DESCENT_S)
+            descended = anneal(problem, responder, outcome.best, rng, until, ladder, PRICE_JITTER)
             if descended.objective < outcome.best.objective:
                 outcome.best = descended
                 if on_improvement is not None:
@@ -246,7 +250,13 @@ def anneal(
             order = sorted(responder.pricers)
             rng.shuffle(order)
             schedule, split, gain = responder.sweep(
-                current.schedule, current.split, order, under, jitter, rng.getrandbits(32)
+                current.schedule,
+                current.split,
+                order,
+                under,
+                jitter,
+                rng.getrandbits(32),
+                deadline=deadline,
             )
             if gain <= 0:
                 break

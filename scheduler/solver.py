@@ -1,41 +1,54 @@
-"""Solving a schedule: bound, starting schedule, CP-SAT search, plan.
+"""Solving a schedule: first schedule, bound, starting schedule, search, plan.
 
 Stages, in order (docs/scheduling.md explains why each is there):
-1. a proven lower bound and the LP optimum it comes from (`relaxation.py`);
-2. the LP optimum rostered onto agents cell by cell (`roster.py`), then improved by
-   descents of single-agent sweeps and by re-solving a few agents at a time with
-   CP-SAT, the others fixed (`improve.py`), for the time left;
-3. without an LP optimum, or when the roster fails (a cell without a roster whose
-   greedy schedule misses a weekly minimum): the CP-SAT model of the whole team
-   (`cpmodel.py`), hinted with the greedy schedule (`heuristic.py`), for the time
-   left.
+1. a first schedule in seconds: agent after agent, each their cheapest rule-abiding
+   week for what the others leave uncovered (`respond.py`), handed to
+   `SolveOptions.on_first` so that it can be written at once;
+2. a proven lower bound and, on single intervals, the LP optimum it comes from
+   (`relaxation.py`; on grids finer than 30 minutes coverage summed per hour);
+3. with the LP optimum, that optimum rostered onto agents cell by cell
+   (`roster.py`); the better of the two starts is improved by descents of
+   single-agent sweeps and by re-solving a few agents at a time with CP-SAT, the
+   others fixed (`improve.py`), for the time left;
+4. when the rules are beyond the sweeps (`Responder.usable`) and there is no
+   roster: the CP-SAT model of the whole team (`cpmodel.py`), hinted with the greedy
+   schedule (`heuristic.py`), for the time left.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
 from scheduler.heuristic import greedy
-from scheduler.improve import Incumbent, improve, objective
+from scheduler.improve import Incumbent, Outcome, improve, objective
 from scheduler.model import Agent, Rules, SolveReport
-from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.patterns import Horizon, Pattern, team_patterns
 from scheduler.problem import Problem
 from scheduler.relaxation import SAFETY, lower_bound
-from scheduler.roster import Roster, roster
+from scheduler.respond import Responder
+from scheduler.roster import roster
 
 log = logging.getLogger(__name__)
 
 # Share of the time limit by which the roster must be done (relaxation included);
 # the rest goes to improving it (`improve.py`).
 ROSTER_SHARE = 0.2
+# Share of the time limit the relaxation may take.
+BOUND_SHARE = 0.25
+# Grids finer than this sum the relaxation's coverage over buckets of this length
+# (relaxation.py): on a 15-minute grid the LP of single intervals takes minutes.
+FINEST_BOUND_GRID = timedelta(minutes=30)
+BOUND_BUCKET = timedelta(hours=1)
 # Seconds kept at the end of the time limit for turning the schedule into a plan.
 FINISH_S = 0.5
 
@@ -52,6 +65,7 @@ class SolveOptions:
     hint: bool = True  # start CP-SAT from a schedule (roster, else greedy)
     relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
     roster: bool = True  # start from the LP optimum rostered onto agents (roster.py)
+    on_first: Callable[[Plan], None] | None = None  # the first complete schedule, at once
 
 
 @dataclass
@@ -63,7 +77,7 @@ class Plan:
     split: dict[tuple[int, int], dict[str, int]]  # (group, interval) → queue → head count
     report: SolveReport
     infeasible: list[str] = field(default_factory=list)  # agents whose hours cannot be met
-    start: str = ""  # where the search started: "roster", "greedy" or "" (no hint)
+    start: str = ""  # where the search started: "construct", "roster", "greedy" or ""
 
 
 class _Trace:
@@ -102,65 +116,29 @@ def solve(
     rules: Rules,
     horizon: Horizon,
     options: SolveOptions,
+    patterns: dict[str, dict[int, list[Pattern]]] | None = None,
 ) -> Plan:
-    """Build and solve the model; `needs` maps (queue, interval) to whole agents required.
+    """Build and solve the model; `needs` maps (queue, interval) to whole agents required
+    (`patterns`: each agent's candidate shifts, when already computed).
 
     When the rules cannot all hold, a second solve with the minimum-hours constraints
     as assumptions names the agents whose hours take part in the conflict (assumptions
     force CP-SAT into one thread, so only this diagnosis uses them).
     """
-    plan = _solve(agents, needs, queues, rules, horizon, options, diagnose=False)
+    if patterns is None:
+        patterns = team_patterns(agents, rules, horizon)
+    plan = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=False)
     if plan.report.status == "INFEASIBLE" and not options.best_effort:
-        blame = _solve(agents, needs, queues, rules, horizon, options, diagnose=True)
+        blame = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=True)
         plan.infeasible = blame.infeasible
     return plan
 
 
-def _improved(
-    agents: list[Agent],
-    patterns: dict[str, dict[int, list[Pattern]]],
-    needs: dict[tuple[str, int], int],
-    queues: list[str],
-    servable: dict[str, tuple[str, ...]],
-    rules: Rules,
-    horizon: Horizon,
-    options: SolveOptions,
-    found: Roster,
-    started: float,
-    floor: float,
-) -> Plan:
-    """The roster improved neighbourhood by neighbourhood until the time limit, as a plan."""
-    problem = Problem(
-        agents, patterns, servable, needs, queues, rules, horizon, options.best_effort
-    )
-    start = Incumbent(found.schedule, found.split, objective(problem, found.schedule, found.split))
-    trace = _Trace(options.on_progress, started, floor)
-    trace.record(start.objective)
-    outcome = improve(
-        problem,
-        start,
-        started + options.time_limit_s - FINISH_S,
-        options.workers,
-        options.seed,
-        trace.record,
-    )
-    best = outcome.best
-    wall = time.monotonic() - started
-    gap = abs(best.objective - floor) / max(1.0, abs(best.objective))
-    status = "OPTIMAL" if best.objective <= floor * (1 + 2 * SAFETY) else "FEASIBLE"
-    report = SolveReport(
-        status,
-        float(best.objective),
-        floor,
-        gap,
-        wall,
-        trace.trace,
-        outcome.deterministic_s,
-        floor,
-        "roster",
-    )
+def _plan(problem: Problem, best: Incumbent, report: SolveReport, start: str) -> Plan:
+    """An incumbent of the search (schedule and split by group's queues) as a plan."""
+    servable = problem.servable
     by_group: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    for agent in agents:
+    for agent in problem.agents:
         if servable[agent.agent_id]:
             by_group[servable[agent.agent_id]].append(agent.agent_id)
     groups = [(tuple(ids), group_queues) for group_queues, ids in by_group.items()]
@@ -168,15 +146,123 @@ def _improved(
     head_counts: dict[tuple[int, int], dict[str, int]] = {}
     for (group_queues, i, q), heads in best.split.items():
         head_counts.setdefault((index[group_queues], i), {})[q] = heads
+    patterns = problem.patterns
     shifts = {
         a: [(patterns[a][d][k], starts) for d, (k, starts) in sorted(days.items())]
         for a, days in best.schedule.items()
     }
-    return Plan(shifts, groups, head_counts, report, start="roster")
+    return Plan(shifts, groups, head_counts, report, start=start)
+
+
+def _bucket(horizon: Horizon) -> int:
+    """Intervals per bucket of the relaxation's coverage (1: single intervals)."""
+    if horizon.interval >= FINEST_BOUND_GRID:
+        return 1
+    return max(1, int(BOUND_BUCKET / horizon.interval))
+
+
+def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Plan | None, float]:
+    """Stages 1 to 3 (module doc) and the bound; no plan when the sweeps cannot express
+    the rules (or leave an agent below their minimum) and no roster came out, for
+    CP-SAT on the whole model to take over."""
+    trace = _Trace(options.on_progress, started, -math.inf)
+    responder = Responder(problem)
+    candidates: list[tuple[Incumbent, str]] = []
+    if responder.usable:
+        order = sorted(responder.pricers)
+        random.Random(options.seed).shuffle(order)
+        schedule, split = responder.construct(order)
+        if all(schedule.get(a) or not responder.owed(a) for a in responder.pricers):
+            first = Incumbent(schedule, split, objective(problem, schedule, split))
+            candidates.append((first, "construct"))
+            trace.record(first.objective)
+            log.info("first schedule %d after %.1f s", first.objective, time.monotonic() - started)
+            if options.on_first is not None:
+                report = _report(trace, first, "construct")
+                options.on_first(_plan(problem, first, report, "construct"))
+
+    floor, guide = math.nan, None
+    if options.relaxation:
+        proven = lower_bound(
+            problem.agents,
+            problem.patterns,
+            problem.servable,
+            problem.needs,
+            problem.queues,
+            problem.rules,
+            problem.horizon,
+            options.time_limit_s * BOUND_SHARE,
+            soft_min_hours=options.best_effort,
+            bucket=_bucket(problem.horizon),
+        )
+        floor, guide = proven.value, proven.guide
+        log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
+        if not math.isnan(floor):
+            trace.floor = floor
+            if candidates:
+                trace.record(min(c.objective for c, _how in candidates))
+
+    if guide is not None and options.roster:
+        found = roster(
+            problem.agents,
+            problem.patterns,
+            problem.servable,
+            problem.needs,
+            problem.rules,
+            problem.horizon,
+            guide,
+            started + options.time_limit_s * ROSTER_SHARE - time.monotonic(),
+            options.workers,
+            options.seed,
+            options.best_effort,
+        )
+        log.info("roster %s after %.1f s", found is not None, time.monotonic() - started)
+        if found is not None:
+            rostered = Incumbent(
+                found.schedule, found.split, objective(problem, found.schedule, found.split)
+            )
+            candidates.append((rostered, "roster"))
+            if rostered.objective < min(c.objective for c, _how in candidates):
+                trace.record(rostered.objective)
+    if not candidates:
+        return None, floor
+
+    start, how = min(candidates, key=lambda c: c[0].objective)
+    outcome = improve(
+        problem,
+        start,
+        started + options.time_limit_s - FINISH_S,
+        options.workers,
+        options.seed,
+        trace.record,
+        responder,
+    )
+    return _plan(problem, outcome.best, _report(trace, outcome.best, how, outcome), how), floor
+
+
+def _report(
+    trace: _Trace, best: Incumbent, how: str, outcome: Outcome | None = None
+) -> SolveReport:
+    """What the search says about its best schedule so far."""
+    floor = trace.floor if math.isfinite(trace.floor) else math.nan
+    gap = abs(best.objective - floor) / max(1.0, abs(best.objective))
+    optimal = not math.isnan(floor) and best.objective <= floor * (1 + 2 * SAFETY)
+    return SolveReport(
+        "OPTIMAL" if optimal else "FEASIBLE",
+        float(best.objective),
+        floor,
+        gap,
+        time.monotonic() - trace.started,
+        trace.trace,
+        outcome.deterministic_s if outcome is not None else 0.0,
+        floor,
+        how,
+    )
 
 
 def _solve(
     agents: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
     needs: dict[tuple[str, int], int],
     queues: list[str],
     rules: Rules,
@@ -185,58 +271,15 @@ def _solve(
     diagnose: bool,
 ) -> Plan:
     started = time.monotonic()
-    patterns = {agent.agent_id: agent_patterns(agent, rules, horizon) for agent in agents}
     servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
-
-    # Bound: the aggregate LP relaxation, proven before the search; its optimum guides
-    # the starting schedule.
-    floor, guide = math.nan, None
-    if options.relaxation and not diagnose:
-        proven = lower_bound(
-            agents,
-            patterns,
-            servable,
-            needs,
-            queues,
-            rules,
-            horizon,
-            options.time_limit_s / 4,
-            soft_min_hours=options.best_effort,
-        )
-        floor, guide = proven.value, proven.guide
-        log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
-
-    # The LP optimum rostered, then improved a few agents at a time until the limit.
-    if guide is not None and options.hint and options.roster:
-        deadline = started + options.time_limit_s * ROSTER_SHARE
-        found = roster(
-            agents,
-            patterns,
-            servable,
-            needs,
-            rules,
-            horizon,
-            guide,
-            deadline - time.monotonic(),
-            options.workers,
-            options.seed,
-            options.best_effort,
-        )
-        log.info("roster %s after %.1f s", found is not None, time.monotonic() - started)
-        if found is not None:
-            return _improved(
-                agents,
-                patterns,
-                needs,
-                queues,
-                servable,
-                rules,
-                horizon,
-                options,
-                found,
-                started,
-                floor,
-            )
+    problem = Problem(
+        agents, patterns, servable, needs, queues, rules, horizon, options.best_effort
+    )
+    floor = math.nan
+    if options.hint and not diagnose:
+        plan, floor = _search(problem, options, started)
+        if plan is not None:
+            return plan
 
     # Otherwise CP-SAT on the whole model, hinted with the greedy schedule.
     built = cpmodel.build(agents, patterns, needs, queues, rules, horizon, options.best_effort)
@@ -282,15 +325,15 @@ def _solve(
         report.start = start
         return Plan({}, built.groups, {}, report, infeasible=sorted(blamed), start=start)
 
-    objective = solver.objective_value
+    value = solver.objective_value
     bound = (
         solver.best_objective_bound
         if math.isnan(floor)
         else max(solver.best_objective_bound, floor)
     )
-    gap = abs(objective - bound) / max(1.0, abs(objective))
+    gap = abs(value - bound) / max(1.0, abs(value))
     report = SolveReport(
-        name, objective, bound, gap, wall, trace.trace, solver.deterministic_time, floor, start
+        name, value, bound, gap, wall, trace.trace, solver.deterministic_time, floor, start
     )
     chosen, split = cpmodel.read(built, solver, rules)
     shifts = {

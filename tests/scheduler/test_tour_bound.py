@@ -5,7 +5,7 @@ from __future__ import annotations
 from scheduler.model import Agent
 from scheduler.relaxation import lower_bound
 from scheduler.solver import SolveOptions, solve
-from scheduler.tours import tour_bound
+from bench.research.tours import tour_bound
 
 from .conftest import agent, instance, rules
 

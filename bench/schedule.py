@@ -528,9 +528,8 @@ def main() -> int:
     parser.add_argument("--load", type=float, default=0.65, help="demand / agent capacity")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--log", action="store_true", help="CP-SAT search log")
-    parser.add_argument("--no-hint", action="store_true", help="no starting schedule")
     parser.add_argument(
-        "--no-roster", action="store_true", help="start from the greedy, not the rostered LP"
+        "--no-hint", action="store_true", help="CP-SAT on the whole model alone, no search"
     )
     parser.add_argument("--lengths", default="8h,6h", help="allowed shift lengths (8h,6h)")
     parser.add_argument("--start-every", default="1h", help="shift start granularity (1h)")
@@ -590,7 +589,6 @@ def main() -> int:
         on_progress=progress,
         log_search=args.log,
         hint=not args.no_hint,
-        roster=not args.no_roster,
         parameters=dict(_parameter(text) for text in args.param),
     )
     started = time.monotonic()

@@ -56,12 +56,10 @@ SOLVE_S = 1.5
 # average with weight RECENT on the last round), every EXPLORE-th round the other one.
 WINDOW_FACTOR, WINDOW = 3, 12
 RECENT, EXPLORE = 0.3, 4
-# Seconds of neighbourhoods between two descents of single-agent sweeps (`respond.py`):
-# the neighbourhoods leave moves of one agent that the sweeps find in seconds.
+# Seconds of neighbourhoods after a descent of single-agent sweeps (`respond.py`) that
+# gained nothing; then descents again (the neighbourhoods leave moves of one agent that
+# the sweeps find in seconds).
 ANNEAL_EVERY_S = 15.0
-# Seconds at most per descent: on large teams a whole ladder takes minutes, and several
-# shorter descents, each from the best schedule so far, end lower.
-DESCENT_S = 15.0
 # A descent sweeps at the objective's weights, then with understaffing priced at each of
 # these weights per unit of queue priority in turn, then at its own weight again; at
 # each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
@@ -128,6 +126,7 @@ class Outcome:
 
     best: Incumbent
     rounds: int = 0  # neighbourhoods solved
+    descents: int = 0  # descents of single-agent sweeps
     deterministic_s: float = 0.0  # CP-SAT's machine-independent work, summed
 
 
@@ -139,9 +138,13 @@ def improve(
     seed: int = 0,
     on_improvement: Callable[[int], None] | None = None,
     responder: Responder | None = None,
+    on_round: Callable[[], None] | None = None,
 ) -> Outcome:
-    """Neighbourhood after neighbourhood until `deadline` (time.monotonic()), descents
-    of single-agent sweeps between them (`responder`: the sweeps, when already built).
+    """Descents of single-agent sweeps while they gain (`responder`: the sweeps, when
+    already built), neighbourhoods re-solved by CP-SAT for `ANNEAL_EVERY_S` whenever a
+    descent gains nothing (or all the time when the sweeps cannot express the rules),
+    until `deadline` (time.monotonic()); `on_round` is called after each descent and
+    neighbourhood.
 
     The neighbourhood grows when CP-SAT proves its sub-model optimal and shrinks when
     it runs out of time without an improvement; once it holds every agent and is
@@ -153,20 +156,23 @@ def improve(
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
     responder = responder or Responder(problem)
-    last_descent = -math.inf
+    neighbourhoods_until = -math.inf
 
     while (left := deadline - time.monotonic()) > 0.3:
-        if responder.usable and time.monotonic() - last_descent >= ANNEAL_EVERY_S:
-            ladder: tuple[float, ...] = UNDER_LADDER
-            if not math.isinf(last_descent):
-                ladder = ladder[rng.randrange(LATER_STARTS) :]
-            until = min(deadline - 0.3, time.monotonic() + DESCENT_S)
+        if on_round is not None:
+            on_round()
+        if responder.usable and time.monotonic() >= neighbourhoods_until:
+            first = outcome.descents == 0
+            ladder = UNDER_LADDER if first else UNDER_LADDER[rng.randrange(LATER_STARTS) :]
+            outcome.descents += 1
+            until = deadline - 0.3  # its rungs share the time left (see `anneal`)
             descended = anneal(problem, responder, outcome.best, rng, until, ladder, PRICE_JITTER)
             if descended.objective < outcome.best.objective:
                 outcome.best = descended
                 if on_improvement is not None:
                     on_improvement(descended.objective)
-            last_descent = time.monotonic()
+            else:  # the descents stall: moves of several agents at once for a while
+                neighbourhoods_until = time.monotonic() + ANNEAL_EVERY_S
             continue
         best = outcome.best
         windowed = rate[1] > rate[0]
@@ -213,7 +219,8 @@ def improve(
         else:
             size = _resized(size, proved, improved)
     log.info(
-        "improve: %d neighbourhoods, objective %d -> %d",
+        "improve: %d descents, %d neighbourhoods, objective %d -> %d",
+        outcome.descents,
         outcome.rounds,
         start.objective,
         outcome.best.objective,
@@ -240,13 +247,22 @@ def anneal(
     them cheapest. Each schedule is judged by the exact objective, so the result is
     never worse than the sweeps at the objective's weights alone (without `jitter`;
     with it, every sweep prices with that much noise, see `Responder.sweep`).
+
+    The first weight sweeps until it gains nothing; each rung after it gets an even
+    share of the time left before `deadline`, so that on a large team, where a sweep takes
+    seconds, a descent still climbs back to the objective's weight and closes the
+    holes the low prices opened.
     """
     best = current = start
     own = float(problem.rules.weights.under)
-    for under in (own, *ladder, own):
+    weights = (own, *ladder, own)
+    rung_end = deadline
+    for n, under in enumerate(weights):
+        if n >= 1:  # the time left, shared evenly over the rungs left
+            rung_end = time.monotonic() + (deadline - time.monotonic()) / (len(weights) - n)
         for _ in range(SWEEPS_PER_WEIGHT):
-            if time.monotonic() >= deadline:
-                return best
+            if time.monotonic() >= rung_end:
+                break
             order = sorted(responder.pricers)
             rng.shuffle(order)
             schedule, split, gain = responder.sweep(
@@ -256,7 +272,7 @@ def anneal(
                 under,
                 jitter,
                 rng.getrandbits(32),
-                deadline=deadline,
+                deadline=rung_end,
             )
             if gain <= 0:
                 break

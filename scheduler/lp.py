@@ -23,7 +23,6 @@ Terms = Iterable[tuple[int, float]]  # (column, coefficient)
 class Solution:
     status: str  # "OPTIMAL" when solved, else the solver's status name
     objective: float
-    values: np.ndarray  # per column
 
 
 class LinearProgram:
@@ -47,9 +46,9 @@ class LinearProgram:
             merged[column] += coefficient
         self.rows.append((lower, upper, merged))
 
-    def solve(self, time_limit_s: float, vertex: bool = True) -> Solution:
-        """The optimum; `vertex`: a basic solution (crossover after the interior point
-        method, which on these LPs takes as long again), else the interior one."""
+    def solve(self, time_limit_s: float) -> Solution:
+        """The optimum's value by the interior point method, without crossover to a
+        vertex (on these LPs that takes as long again, and only the value is read)."""
         model = mb.Model()
         helper = model.helper
         count = len(self.bounds)
@@ -72,15 +71,13 @@ class LinearProgram:
         if not solver.solver_is_supported():
             solver = mb.Solver("glop")
         else:
-            # Interior point then crossover: on these degenerate covering LPs the simplex
-            # alone takes minutes, the interior point method seconds.
-            crossover = "on" if vertex else "off"
+            # On these degenerate covering LPs the simplex takes minutes, the interior
+            # point method seconds.
             solver.set_solver_specific_parameters(
-                f"solver=ipm\nrun_crossover={crossover}\noutput_flag=false"
+                "solver=ipm\nrun_crossover=off\noutput_flag=false"
             )
         solver.set_time_limit_in_seconds(max(0.5, time_limit_s))
         status = solver.solve(model)
         if status != mb.SolveStatus.OPTIMAL:
-            return Solution(status.name, math.nan, np.zeros(count))
-        values = np.array(solver.values(variables), dtype=float)
-        return Solution("OPTIMAL", solver.objective_value, values)
+            return Solution(status.name, math.nan)
+        return Solution("OPTIMAL", solver.objective_value)

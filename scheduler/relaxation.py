@@ -40,8 +40,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from scheduler import breaks
 from scheduler.lp import LinearProgram
 from scheduler.model import Agent, Rules
@@ -62,20 +60,10 @@ MAX_MIXES = 5000
 
 
 @dataclass
-class Guide:
-    """The LP optimum in head counts, what `roster.py` turns into a schedule."""
-
-    shifts: dict[tuple[Cell, Key], float]  # (cell, shift) → agents working it
-    working: dict[tuple[Cell, int], float]  # (cell, interval) → on shift and not on a break
-    split: dict[tuple[tuple[str, ...], int, str], float]  # (group's queues, interval, queue)
-
-
-@dataclass
 class Bound:
     value: float  # nan when the LP was not solved to optimality
     status: str
     wall_s: float
-    guide: Guide | None = None  # the LP optimum, when solved on single intervals
 
 
 def shift_cost(region: str, paid_minutes: int, rules: Rules, horizon: Horizon) -> int:
@@ -153,8 +141,6 @@ class _Relaxation:
     )
     # (region, bucket) → agent-intervals on a break there.
     resting: dict[tuple[str, int], list[Column]] = field(default_factory=lambda: defaultdict(list))
-    # Per cell, what its working heads are read from: (column, interval, +1 or -1).
-    steps: dict[Cell, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     split: dict[tuple[tuple[str, ...], int, str], int] = field(default_factory=dict)
 
     def chain(self, changes: dict[int, list[Column]], points: Iterable[int]) -> dict[int, int]:
@@ -185,7 +171,6 @@ class _Relaxation:
             self.profile[cell[0], b].append((column, float(sign * inside)))
             if sign < 0:
                 self.resting[cell[1], b].append((column, float(inside)))
-        self.steps[cell] += [(column, start, sign), (column, end, -sign)]
 
 
 def lower_bound(
@@ -201,7 +186,7 @@ def lower_bound(
     bucket: int = 1,
 ) -> Bound:
     """The relaxation's LP optimum (see module doc); with `soft_min_hours` no weekly minimum,
-    coverage summed over `bucket` intervals (the guide only when `bucket` is 1)."""
+    coverage summed over `bucket` intervals."""
     started = time.monotonic()
     build = _Relaxation(LinearProgram(), rules, horizon, bucket)
     by_id = {agent.agent_id: agent for agent in agents}
@@ -218,15 +203,13 @@ def lower_bound(
         for resting in build.resting.values():
             build.lp.row(resting, upper=rules.max_on_break * bucket)
     _add_coverage(build, needs, queues, len(agents))
-    # Only the roster reads the optimum itself (its guide), and only on single intervals.
-    solution = build.lp.solve(time_limit_s - (time.monotonic() - started), vertex=bucket == 1)
+    solution = build.lp.solve(time_limit_s - (time.monotonic() - started))
     wall = time.monotonic() - started
     if solution.status != "OPTIMAL":
         log.info("relaxation not solved: %s after %.1f s", solution.status, wall)
         return Bound(math.nan, solution.status, wall)
     value = solution.objective
-    guide = _guide(build, solution.values) if bucket == 1 else None
-    return Bound(value - abs(value) * SAFETY, solution.status, wall, guide)
+    return Bound(value - abs(value) * SAFETY, solution.status, wall)
 
 
 def _cell_shifts(
@@ -473,20 +456,3 @@ def _add_coverage(
             under = lp.column(need, weights.under * priority)
             over = lp.column(staff * bucket, weights.over)
             lp.row([*coverage[q, b], (under, 1.0), (over, -1.0)], need, need)
-
-
-def _guide(build: _Relaxation, values: np.ndarray) -> Guide:
-    """The LP optimum as head counts per cell: its shifts, working heads and split."""
-    size = build.horizon.size
-    working: dict[tuple[Cell, int], float] = {}
-    for cell, steps in build.steps.items():
-        heads = np.zeros(size + 1)
-        for column, i, sign in steps:
-            heads[min(i, size)] += sign * values[column]
-        running = np.cumsum(heads)[:size]
-        working.update({(cell, i): float(v) for i, v in enumerate(running) if abs(v) > 1e-9})
-    return Guide(
-        {key: float(values[c]) for key, c in build.count.items()},
-        working,
-        {key: float(values[c]) for key, c in build.split.items()},
-    )

@@ -1,18 +1,18 @@
-"""Solving a schedule: first schedule, bound, starting schedule, search, plan.
+"""Solving a schedule: first schedule, search, bound, plan.
 
-Stages, in order (docs/scheduling.md explains why each is there):
+Stages (docs/scheduling.md explains why each is there):
 1. a first schedule in seconds: agent after agent, each their cheapest rule-abiding
    week for what the others leave uncovered (`respond.py`), handed to
    `SolveOptions.on_first` so that it can be written at once;
-2. a proven lower bound and, on single intervals, the LP optimum it comes from
-   (`relaxation.py`; on grids finer than 30 minutes coverage summed per hour);
-3. with the LP optimum, that optimum rostered onto agents cell by cell
-   (`roster.py`); the better of the two starts is improved by descents of
-   single-agent sweeps and by re-solving a few agents at a time with CP-SAT, the
-   others fixed (`improve.py`), for the time left;
-4. when the rules are beyond the sweeps (`Responder.usable`) and there is no
-   roster: the CP-SAT model of the whole team (`cpmodel.py`), hinted with the greedy
-   schedule (`heuristic.py`), for the time left.
+2. that schedule improved for the time left: descents of single-agent sweeps, and
+   a few agents at a time re-solved by CP-SAT with the others fixed when the
+   descents stall (`improve.py`);
+3. meanwhile a proven lower bound (`relaxation.py`; on grids finer than 30 minutes
+   coverage summed per hour), in a process of its own on the second core
+   (`bound.py`), or before the search with one worker;
+4. when the rules are beyond the sweeps (`Responder.usable`, e.g. minimum hours
+   made soft by --best-effort): the CP-SAT model of the whole team (`cpmodel.py`),
+   hinted with the greedy schedule (`heuristic.py`), for the time left.
 """
 
 from __future__ import annotations
@@ -29,21 +29,19 @@ from datetime import timedelta
 from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
+from scheduler.bound import BoundInput, BoundProcess
 from scheduler.heuristic import greedy
 from scheduler.improve import Incumbent, Outcome, improve, objective
 from scheduler.model import Agent, Rules, SolveReport
 from scheduler.patterns import Horizon, Pattern, team_patterns
 from scheduler.problem import Problem
-from scheduler.relaxation import SAFETY, lower_bound
+from scheduler.relaxation import SAFETY, Bound
 from scheduler.respond import Responder
-from scheduler.roster import roster
 
 log = logging.getLogger(__name__)
 
-# Share of the time limit by which the roster must be done (relaxation included);
-# the rest goes to improving it (`improve.py`).
-ROSTER_SHARE = 0.2
-# Share of the time limit the relaxation may take.
+# Share of the time limit the relaxation may take when it runs before the search (one
+# worker); beside it, it may take all of it.
 BOUND_SHARE = 0.25
 # Grids finer than this sum the relaxation's coverage over buckets of this length
 # (relaxation.py): on a 15-minute grid the LP of single intervals takes minutes.
@@ -62,9 +60,8 @@ class SolveOptions:
     on_progress: Callable[[float, float, float], None] | None = None  # wall, objective, bound
     log_search: bool = False  # CP-SAT's own log on stdout, for tuning
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters
-    hint: bool = True  # start CP-SAT from a schedule (roster, else greedy)
+    hint: bool = True  # search from a first schedule (else CP-SAT on the whole model alone)
     relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
-    roster: bool = True  # start from the LP optimum rostered onto agents (roster.py)
     on_first: Callable[[Plan], None] | None = None  # the first complete schedule, at once
 
 
@@ -77,7 +74,7 @@ class Plan:
     split: dict[tuple[int, int], dict[str, int]]  # (group, interval) → queue → head count
     report: SolveReport
     infeasible: list[str] = field(default_factory=list)  # agents whose hours cannot be met
-    start: str = ""  # where the search started: "construct", "roster", "greedy" or ""
+    start: str = ""  # where the search started: "construct", "greedy" or "" (none)
 
 
 class _Trace:
@@ -163,27 +160,56 @@ def _bucket(horizon: Horizon) -> int:
 
 def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Plan | None, float]:
     """Stages 1 to 3 (module doc) and the bound; no plan when the sweeps cannot express
-    the rules (or leave an agent below their minimum) and no roster came out, for
-    CP-SAT on the whole model to take over."""
+    the rules (or leave an agent below their minimum), for CP-SAT on the whole model."""
     trace = _Trace(options.on_progress, started, -math.inf)
-    responder = Responder(problem)
-    candidates: list[tuple[Incumbent, str]] = []
-    if responder.usable:
+    bound = _Bound(problem, options, trace)
+    # Before CP-SAT on the whole model, the bound gets the share it would have alone.
+    fallback = started + options.time_limit_s * BOUND_SHARE
+    try:
+        responder = Responder(problem)
+        if not responder.usable:
+            bound.settle(until=fallback)
+            return None, bound.value
         order = sorted(responder.pricers)
         random.Random(options.seed).shuffle(order)
         schedule, split = responder.construct(order)
-        if all(schedule.get(a) or not responder.owed(a) for a in responder.pricers):
-            first = Incumbent(schedule, split, objective(problem, schedule, split))
-            candidates.append((first, "construct"))
-            trace.record(first.objective)
-            log.info("first schedule %d after %.1f s", first.objective, time.monotonic() - started)
-            if options.on_first is not None:
-                report = _report(trace, first, "construct")
-                options.on_first(_plan(problem, first, report, "construct"))
+        if not all(schedule.get(a) or not responder.owed(a) for a in responder.pricers):
+            bound.settle(until=fallback)
+            return None, bound.value  # someone's weekly minimum out of reach: CP-SAT says why
+        first = Incumbent(schedule, split, objective(problem, schedule, split))
+        trace.record(first.objective)
+        log.info("first schedule %d after %.1f s", first.objective, time.monotonic() - started)
+        if options.on_first is not None:
+            options.on_first(_plan(problem, first, _report(trace, first, "construct"), "construct"))
+        bound.start()  # after the first schedule, so as not to slow it down
+        if bound.beside is None:  # one worker: the bound first, on the one core
+            bound.settle(until=math.inf)
+        outcome = improve(
+            problem,
+            first,
+            started + options.time_limit_s - FINISH_S,
+            options.workers,
+            options.seed,
+            trace.record,
+            responder,
+            on_round=bound.settle,
+        )
+        bound.settle()
+        report = _report(trace, outcome.best, "construct", outcome)
+        return _plan(problem, outcome.best, report, "construct"), bound.value
+    finally:
+        bound.stop()
 
-    floor, guide = math.nan, None
-    if options.relaxation:
-        proven = lower_bound(
+
+class _Bound:
+    """The relaxation's bound for one solve: beside the search in its own process when
+    there are two workers or more, else solved in place when asked to `settle`."""
+
+    def __init__(self, problem: Problem, options: SolveOptions, trace: _Trace) -> None:
+        self.trace = trace
+        self.value = math.nan
+        self.done = not options.relaxation
+        self.given = BoundInput(
             problem.agents,
             problem.patterns,
             problem.servable,
@@ -191,53 +217,46 @@ def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Pl
             problem.queues,
             problem.rules,
             problem.horizon,
-            options.time_limit_s * BOUND_SHARE,
-            soft_min_hours=options.best_effort,
-            bucket=_bucket(problem.horizon),
-        )
-        floor, guide = proven.value, proven.guide
-        log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
-        if not math.isnan(floor):
-            trace.floor = floor
-            if candidates:
-                trace.record(min(c.objective for c, _how in candidates))
-
-    if guide is not None and options.roster:
-        found = roster(
-            problem.agents,
-            problem.patterns,
-            problem.servable,
-            problem.needs,
-            problem.rules,
-            problem.horizon,
-            guide,
-            started + options.time_limit_s * ROSTER_SHARE - time.monotonic(),
-            options.workers,
-            options.seed,
+            options.time_limit_s * (BOUND_SHARE if options.workers < 2 else 1.0),
             options.best_effort,
+            _bucket(problem.horizon),
         )
-        log.info("roster %s after %.1f s", found is not None, time.monotonic() - started)
-        if found is not None:
-            rostered = Incumbent(
-                found.schedule, found.split, objective(problem, found.schedule, found.split)
-            )
-            candidates.append((rostered, "roster"))
-            if rostered.objective < min(c.objective for c, _how in candidates):
-                trace.record(rostered.objective)
-    if not candidates:
-        return None, floor
+        self.alone = options.workers < 2
+        self.beside: BoundProcess | None = None
 
-    start, how = min(candidates, key=lambda c: c[0].objective)
-    outcome = improve(
-        problem,
-        start,
-        started + options.time_limit_s - FINISH_S,
-        options.workers,
-        options.seed,
-        trace.record,
-        responder,
-    )
-    return _plan(problem, outcome.best, _report(trace, outcome.best, how, outcome), how), floor
+    def start(self) -> None:
+        """Start solving beside the search (with two workers or more)."""
+        if not self.done and not self.alone and self.beside is None:
+            self.beside = BoundProcess(self.given)
+
+    def settle(self, until: float = -math.inf) -> None:
+        """Take the bound when it is there; solve it in place, or wait for it up to `until`
+        (time.monotonic()), when asked to wait."""
+        if self.done:
+            return
+        if self.beside is None:
+            if not self.alone:
+                self.start()  # asked before it was started: the fallback needs it now
+                return self.settle(until)
+            proven: Bound | None = self.given.solve() if until > time.monotonic() else None
+        else:
+            proven = self.beside.poll()
+            while proven is None and time.monotonic() < until:
+                time.sleep(0.05)
+                proven = self.beside.poll()
+        if proven is None:
+            return
+        self.done = True
+        log.info("relaxation bound %.0f (%s) in %.1f s", proven.value, proven.status, proven.wall_s)
+        if not math.isnan(proven.value):
+            self.value = proven.value
+            self.trace.floor = proven.value
+            if self.trace.trace:
+                self.trace.record(self.trace.trace[-1][1])  # the bound, printed with the best
+
+    def stop(self) -> None:
+        if self.beside is not None:
+            self.beside.stop()
 
 
 def _report(

@@ -1,28 +1,26 @@
-"""The improvement: neighbourhoods of a few agents re-solved by CP-SAT, everyone else
-fixed, between descents of single-agent sweeps.
+"""The search: descents of single-agent sweeps, and neighbourhoods of a few agents
+re-solved by CP-SAT, everyone else fixed, when the descents stall.
 
-The roster (`roster.py`) leaves surplus hours where its cell-by-cell rounding did
-not fit together, and CP-SAT on the whole 300-agent model moves slowly from it (it
-spends ten seconds loading the model and its LP worker follows the hint). Here the
-whole model is never solved: a neighbourhood of agents is cut out of the schedule,
-the others' coverage and breaks become fixed data (`needs` what they leave
-uncovered, `break_load` what they take of the break cap), and the same CP-SAT model
-(`cpmodel.build`) for just those agents is solved for a second or two, hinted with
-their current shifts. A neighbourhood is drawn around an overstaffed queue and
-interval: agents who work there and others who serve that queue nearest in time,
-so a surplus hour can move to where a colleague's hour can be freed; or, as a time
+A descent (`anneal`) sweeps every agent to their cheapest week with everyone else
+fixed (`respond.py`), first at the objective's weights, then with understaffing
+priced low and rising rung by rung: the low prices let hours go that a hole would
+otherwise pin down, the rising ones fill the holes with whoever fills them cheapest.
+The prices carry a little noise, so that a hole, which no single move can close
+without opening another, drifts from agent to agent until it meets a spare hour.
+Descents run back to back while they gain. When one gains nothing, moves of several
+agents at once take over for `ANNEAL_EVERY_S`: a neighbourhood of agents is cut out
+of the schedule, the others' coverage and breaks become fixed data (`needs` what
+they leave uncovered, `break_load` what they take of the break cap), and the CP-SAT
+model (`cpmodel.build`) for just those agents is solved for a second or two, hinted
+with their current shifts. A neighbourhood is drawn around an overstaffed queue and
+interval: agents who work there and others who serve that queue nearest in time, so
+a surplus hour can move to where a colleague's hour can be freed; or, as a time
 window, three times as many agents free only on the days around that interval, their
 other shifts pinned. Each round takes the kind that gained more per second lately.
-At the start and every `ANNEAL_EVERY_S` seconds of neighbourhoods, a descent of
-sweeps moves single agents to their cheapest week with everyone else fixed
-(`respond.py`, a dynamic program of a millisecond per agent), with understaffing
-priced low at first and then higher (`anneal`): the neighbourhoods leave many such
-moves, and the low prices let hours move that a hole would otherwise pin down.
-Their prices carry a little noise, so that a hole, which no single move can close
-without opening another, drifts from agent to agent until it meets a spare hour.
-The result is kept when the full objective (computed here exactly as `cpmodel.build`
-defines it) is no worse.
-Every hard rule holds because every change comes out of the same model.
+Every schedule met is judged by the full objective (computed here exactly as
+`cpmodel.build` defines it) and kept when it is no worse. Every hard rule holds
+because every change comes out of the same rules (the sweeps' dynamic program, or
+the model).
 """
 
 from __future__ import annotations
@@ -72,7 +70,7 @@ LATER_STARTS = 5
 # over-staffing weight is 100, an hour of paid time 20-35): without it, moving a hole
 # from one agent to another is no gain, so no sweep starts the chain of such moves
 # that ends where someone has an hour to spare (`Responder.sweep`). On the bench,
-# 60 s of descents from the same roster: no noise 321 906; ±10 307 077, ±20 306 192
+# 60 s of descents from the same start: no noise 321 906; ±10 307 077, ±20 306 192
 # and 308 156, ±40 307 540, ±80 312 133.
 PRICE_JITTER = 20.0
 

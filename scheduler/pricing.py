@@ -7,13 +7,16 @@ the weekly bounds. The single-agent sweeps (`respond.py`) ask for the tour whose
 shifts have the lowest total cost, once per agent and sweep, so the search runs over
 whole numpy arrays of states instead of one state at a time.
 
-State after a day: (the shift worked that day or none, working days in a row so far,
-shifts of each paid length so far this week). Minimum rest is checked against the
+State after a day: (when the day's shift ended, or off; working days in a row so
+far; shifts of each paid length so far this week). Minimum rest only asks when the
+shift before ended, and a day has fewer ends than shifts. Rest is checked against the
 previous day's shift only; `TourPricer` refuses rules where a shift two or more days
-earlier could still be too close (never with rest under a day). The shifts of the day
-before that leave enough rest before a shift are those ending early enough, a prefix
-of them sorted by end, so the best state to come from is a running minimum over that
-order; which state it was is looked up only along the cheapest tours.
+earlier could still be too close (never with rest under a day). The ends of the day
+before that leave enough rest before a shift are a prefix of them in order, so the
+best state to come from is a running minimum; every (shift, state) move of a day is
+one flat gather and a minimum per state reached, over the mixes the week can have
+reached by then; which state a tour came from is looked up only along the tours
+returned.
 """
 
 from __future__ import annotations

@@ -4,14 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck system-deps bench clean
+.PHONY: run test lint format typecheck system-deps web-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Packages a venv made before argos-translate-lt may hold: `argostranslate` owns the same
+# module (installing over it, or removing it after, breaks that module) and brought torch
+# and stanza (1.5 GB). Such a venv is made anew rather than patched.
+REPLACED := argostranslate torch stanza
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@if $(BIN)/pip show --quiet $(REPLACED) >/dev/null 2>&1; then \
+	  echo "$(VENV) holds one of $(REPLACED) (replaced by argos-translate-lt): making it anew"; \
+	  rm -rf $(VENV) && $(MAKE) --no-print-directory $(BIN)/python; \
+	fi
+	$(BIN)/pip install --quiet -e '.[dev,argos]'
 	touch $(STAMP)
 
 ## Start one node on config/default.toml with an embedded Redis.
@@ -19,11 +28,15 @@ run: $(STAMP)
 	$(BIN)/switchboard serve --config config/default.toml
 
 ## Install what the tests need (system packages too) and run them.
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps web-deps
 	$(BIN)/python -m pytest
 
 system-deps:
 	bash scripts/system-deps.sh
+
+# axe-core for the pages' accessibility check (npm, pinned, into build/npm).
+web-deps: system-deps
+	bash scripts/web-deps.sh
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

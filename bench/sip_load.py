@@ -294,7 +294,7 @@ def bare_endpoint(port: int) -> None:
 async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from switchboard.embedded import EmbeddedRedis
 
-    server = EmbeddedRedis(workdir / "redis")
+    server = EmbeddedRedis(workdir / "redis", die_with_parent=True)
     server.start()
     try:
         return await node_measure(args, workdir, server.url)
@@ -327,7 +327,7 @@ async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) 
     settings = load_settings(config)
     router = Router(RoutingStore(client), settings.queues, node_id="bench")
     await router.publish_configuration(["default"])
-    hub = EventHub(client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
     voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / "voice")
     target = f"127.0.0.1:{port}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from router.model import Channel, NewContact
-from router.survey import SurveyConfig, SurveySession, SurveyTurn
+from router.reports.survey import SurveyConfig, SurveySession, SurveyTurn
 from telephony.endpoint import Event, PjEngine, uri_user
 from telephony.ivr import IvrSession, flow_for
 from telephony.model import Hangup, IvrFlow, Play, Prompt, Route, WaitDigit

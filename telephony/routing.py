@@ -3,7 +3,7 @@
 Worker code depends on `RoutingPort` only: the node passes its `router.service.Router`
 (which satisfies it structurally), a worker process passes the pipe client in
 `telephony.pipe`, and unit tests may pass a fake. Post-call survey ratings go through
-`RatingPort`: `router.survey.RatingStore` on the node, `telephony.pipe.PipeRatings` in a
+`RatingPort`: `router.reports.survey.RatingStore` on the node, `telephony.pipe.PipeRatings` in a
 worker process.
 """
 

@@ -15,8 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from router.survey import RatingStore, SurveyConfig
-from switchboard.settings import Settings
+from router.reports.survey import SurveyConfig
+from telephony.config import NodeSettings as Settings
 from telephony.config import read_flows, read_sip, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor
 from telephony.model import Hours, IvrFlow, SipConfig
@@ -49,15 +49,6 @@ def read_survey_config(settings: Settings) -> dict[str, SurveyConfig]:
     return surveys
 
 
-def rating_store_of(router: Any) -> RatingPort | None:
-    """The router's own rating store (the one reports read), when it has a Redis store."""
-    store = getattr(router, "store", None)
-    client = getattr(store, "client", None)
-    if client is None:
-        return None
-    return RatingStore(client, getattr(store, "prefix", "sb"))
-
-
 class VoiceFrontDoor:
     def __init__(
         self,
@@ -79,7 +70,7 @@ class VoiceFrontDoor:
         self.sip, self.flows = read_voice_config(settings)
         self.surveys = read_survey_config(settings)
         # Workers send survey ratings over their pipe; the node stores them here.
-        self.ratings = ratings if ratings is not None else rating_store_of(router)
+        self.ratings = ratings
         self.pool: WorkerPool | None = None
         self.front_door: FrontDoor | None = None
         self._pump: asyncio.Task[None] | None = None

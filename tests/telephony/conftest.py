@@ -198,7 +198,7 @@ async def node_events(router: Router) -> AsyncIterator[Callable[[Any], None]]:
     """Feed the router's events for node-t to a handler (what the node does for telephony)."""
     from router.events import EventHub
 
-    hub = EventHub(router.store.client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
     tasks: list[asyncio.Task[None]] = []
 

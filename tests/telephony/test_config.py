@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.configfile import ConfigReader
-from switchboard.errors import ConfigError
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 from telephony.config import read_flows, read_sip
 from telephony.frontdoor import Destination, dispatcher_list
 from telephony.model import Hours

@@ -58,6 +58,9 @@ RECENT, EXPLORE = 0.3, 4
 # gained nothing; then descents again (the neighbourhoods leave moves of one agent that
 # the sweeps find in seconds).
 ANNEAL_EVERY_S = 15.0
+# With a budget of steps instead of a deadline (`improve`'s `steps`): neighbourhoods
+# after a stalled descent, and CP-SAT's deterministic time for each of them.
+ROUNDS_AFTER_STALL = 4
 # A descent sweeps at the objective's weights, then with understaffing priced at each of
 # these weights per unit of queue priority in turn, then at its own weight again; at
 # each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
@@ -137,12 +140,19 @@ def improve(
     on_improvement: Callable[[int], None] | None = None,
     responder: Responder | None = None,
     on_round: Callable[[], None] | None = None,
+    steps: int | None = None,
 ) -> Outcome:
     """Descents of single-agent sweeps while they gain (`responder`: the sweeps, when
     already built), neighbourhoods re-solved by CP-SAT for `ANNEAL_EVERY_S` whenever a
     descent gains nothing (or all the time when the sweeps cannot express the rules),
     until `deadline` (time.monotonic()); `on_round` is called after each descent and
     neighbourhood.
+
+    With `steps`, the clock plays no part (`deadline` is ignored): the search is that
+    many descents and neighbourhoods, `ROUNDS_AFTER_STALL` neighbourhoods after a
+    stalled descent, each solved by one CP-SAT worker for `SOLVE_S` of its
+    deterministic time, so that a seed gives the same schedule on any machine at any
+    load (tests).
 
     The neighbourhood grows when CP-SAT proves its sub-model optimal and shrinks when
     it runs out of time without an improvement; once it holds every agent and is
@@ -154,12 +164,25 @@ def improve(
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
     responder = responder or Responder(problem)
-    neighbourhoods_until = -math.inf
+    neighbourhoods_until = -math.inf  # on the clock
+    neighbourhoods_left = 0  # counted, with `steps`
+    if steps is not None:
+        deadline, workers = math.inf, 1
 
-    while (left := deadline - time.monotonic()) > 0.3:
+    def going() -> bool:
+        if steps is not None:
+            return outcome.descents + outcome.rounds < steps
+        return deadline - time.monotonic() > 0.3
+
+    def descend_now() -> bool:
+        if steps is not None:
+            return neighbourhoods_left <= 0
+        return time.monotonic() >= neighbourhoods_until
+
+    while going():
         if on_round is not None:
             on_round()
-        if responder.usable and time.monotonic() >= neighbourhoods_until:
+        if responder.usable and descend_now():
             first = outcome.descents == 0
             ladder = UNDER_LADDER if first else UNDER_LADDER[rng.randrange(LATER_STARTS) :]
             outcome.descents += 1
@@ -171,7 +194,9 @@ def improve(
                     on_improvement(descended.objective)
             else:  # the descents stall: moves of several agents at once for a while
                 neighbourhoods_until = time.monotonic() + ANNEAL_EVERY_S
+                neighbourhoods_left = ROUNDS_AFTER_STALL
             continue
+        neighbourhoods_left -= 1
         best = outcome.best
         windowed = rate[1] > rate[0]
         if outcome.rounds % EXPLORE == EXPLORE - 1:
@@ -186,16 +211,15 @@ def improve(
             problem,
             best,
             team,
-            min(SOLVE_S, left - 0.2),
+            None if steps is not None else min(SOLVE_S, deadline - time.monotonic() - 0.2),
             workers,
             seed + outcome.rounds,
             window,
         )
         outcome.deterministic_s += work
         improved = found is not None and found.objective < best.objective
-        gain = (best.objective - found.objective if improved and found else 0) / max(
-            0.01, time.monotonic() - began
-        )
+        spent = work if steps is not None else time.monotonic() - began
+        gain = (best.objective - found.objective if improved and found else 0) / max(0.01, spent)
         kind = int(windowed)
         rate[kind] = gain if math.isinf(rate[kind]) else (1 - RECENT) * rate[kind] + RECENT * gain
         log.debug(
@@ -405,13 +429,14 @@ def _resolve(
     problem: Problem,
     best: Incumbent,
     team_ids: list[str],
-    time_limit_s: float,
+    time_limit_s: float | None,
     workers: int,
     seed: int,
     window: tuple[int, int] | None = None,
 ) -> tuple[Incumbent | None, bool, float]:
     """The team re-solved with everyone else fixed (with a `window` of intervals: the
-    team too, on the local days that do not touch it).
+    team too, on the local days that do not touch it), for `time_limit_s` seconds or,
+    without one, `SOLVE_S` of CP-SAT's deterministic time.
 
     Returns the new incumbent (None when CP-SAT found nothing), whether CP-SAT proved
     it optimal for the team, and CP-SAT's deterministic time.
@@ -484,7 +509,10 @@ def _resolve(
         needs,
     )
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    if time_limit_s is None:
+        solver.parameters.max_deterministic_time = SOLVE_S
+    else:
+        solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     status = solver.solve(built.model)

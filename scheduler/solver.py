@@ -63,6 +63,9 @@ class SolveOptions:
     hint: bool = True  # search from a first schedule (else CP-SAT on the whole model alone)
     relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
     on_first: Callable[[Plan], None] | None = None  # the first complete schedule, at once
+    # The search from the first schedule as this many steps instead of to the time limit:
+    # the same schedule on any machine (`improve`'s `steps`; tests).
+    steps: int | None = None
 
 
 @dataclass
@@ -193,6 +196,7 @@ def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Pl
             trace.record,
             responder,
             on_round=bound.settle,
+            steps=options.steps,
         )
         bound.settle()
         report = _report(trace, outcome.best, "construct", outcome)

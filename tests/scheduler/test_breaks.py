@@ -19,7 +19,7 @@ from scheduler.relaxation import lower_bound
 from scheduler.service import make_schedule, whole_needs
 from scheduler.solver import SolveOptions
 
-from .conftest import START, agent
+from .conftest import START, STEPS, agent
 
 QUARTER = timedelta(minutes=15)
 BREAK = BreakRule("break", QUARTER, timedelta(hours=1.5), timedelta(hours=2.5), paid=True)
@@ -27,7 +27,7 @@ LUNCH = BreakRule(
     "lunch", 2 * QUARTER, timedelta(hours=3), timedelta(hours=4.5), timedelta(hours=8), False
 )
 AFTERNOON = BreakRule("break", QUARTER, timedelta(hours=6), timedelta(hours=7), timedelta(hours=8))
-OPTIONS = SolveOptions(time_limit_s=8, workers=2, seed=1)
+OPTIONS = SolveOptions(time_limit_s=8, workers=2, seed=1, steps=STEPS)
 
 
 def quarter_rules(*rules: BreakRule, **changes: object) -> Rules:
@@ -222,3 +222,19 @@ def test_the_bound_summed_per_hour_stays_below_the_exact_one_and_a_schedule() ->
     assert 0 < hourly.value <= exact.value * (1 + 1e-6)
     assert exact.value <= result.report.objective
     assert result.report.bound == pytest.approx(hourly.value)  # the solver sums per hour
+
+
+def test_a_shift_from_the_first_interval_without_the_lunch_of_longer_shifts() -> None:
+    # 06:00 in Dhaka is 00:00 UTC, the horizon's first interval: a 6 h shift from there
+    # takes the break but not the lunch of 8 h shifts, and its first quarters are work.
+    plan_rules = quarter_rules(BREAK, LUNCH, shift_lengths=(timedelta(hours=6),))
+    team = [agent(f"D{n}", "sales", "en", zone="Asia/Dhaka", region="apac") for n in range(4)]
+    dawn = {hour: 1 for hour in range(0, 6)}
+    rows = quarter_requirements(2, dawn)
+    result = make_schedule(rows, team, plan_rules, START, 2, OPTIONS)
+    assert result.problems == []
+    assert check(result.segments, team, plan_rules, {"sales_en"}, START, 2) == []
+    assert not any(s.activity == "lunch" for s in result.segments)
+    first = min(result.segments, key=lambda s: s.start)
+    assert first.activity == "sales_en" and first.start == datetime.combine(START, time(0), UTC)
+    assert sum(max(0, r.required - r.scheduled) for r in result.coverage) == 0

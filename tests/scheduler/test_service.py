@@ -11,9 +11,9 @@ from scheduler.model import AgentWishes, Rules, ScheduleResult
 from scheduler.service import make_schedule
 from scheduler.solver import SolveOptions
 
-from .conftest import START, agent, requirements, rules
+from .conftest import START, STEPS, agent, requirements, rules
 
-OPTIONS = SolveOptions(time_limit_s=10, workers=2, seed=1)
+OPTIONS = SolveOptions(time_limit_s=10, workers=2, seed=1, steps=STEPS)
 
 
 def _solve(team, rows, plan_rules: Rules, days: int = 3, **options) -> ScheduleResult:

@@ -186,7 +186,8 @@ def _check(args: argparse.Namespace) -> int:
     for violation in violations:
         print(violation)
     if args.requirements:
-        _coverage_summary(segments, csvfiles.read_requirements(Path(args.requirements)))
+        requirements = csvfiles.read_requirements(Path(args.requirements))
+        _coverage_summary(segments, requirements, start, args.days)
     print(
         f"{len(violations)} violation(s) in {len(segments)} segments of "
         f"{len({s.agent_id for s in segments})} agents",
@@ -195,20 +196,22 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
-def _coverage_summary(segments: list[Segment], requirements: list[Requirement]) -> None:
-    """Under- and overstaffing per queue of a checked schedule (information, not violations)."""
+def _coverage_summary(
+    segments: list[Segment], requirements: list[Requirement], start: date | None, days: int | None
+) -> None:
+    """Under- and overstaffing per queue of a checked schedule (information, not violations),
+    over the solve's horizon when `start` and `days` give it (requirements outside it were
+    not asked of the schedule), else over the days the requirements span."""
     from scheduler.assign import coverage
     from scheduler.service import infer_interval
 
     if not requirements:
         return
-    first = min(r.interval_start for r in requirements).astimezone(UTC)
-    last = max(r.interval_start for r in requirements).astimezone(UTC)
-    horizon = Horizon.from_date(
-        first.date(),
-        (last.date() - first.date()).days + 1,
-        infer_interval(r.interval_start for r in requirements),
-    )
+    if start is None or days is None:
+        first = min(r.interval_start for r in requirements).astimezone(UTC)
+        last = max(r.interval_start for r in requirements).astimezone(UTC)
+        start, days = first.date(), (last.date() - first.date()).days + 1
+    horizon = Horizon.from_date(start, days, infer_interval(r.interval_start for r in requirements))
     rows = coverage(segments, requirements, horizon)
     for queue in sorted({row.queue for row in rows}):
         under = sum(max(0.0, r.required - r.scheduled) for r in rows if r.queue == queue)

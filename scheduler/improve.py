@@ -187,7 +187,9 @@ def improve(
             ladder = UNDER_LADDER if first else UNDER_LADDER[rng.randrange(LATER_STARTS) :]
             outcome.descents += 1
             until = deadline - 0.3  # its rungs share the time left (see `anneal`)
-            descended = anneal(problem, responder, outcome.best, rng, until, ladder, PRICE_JITTER)
+            descended = anneal(
+                problem, responder, outcome.best, rng, until, ladder, PRICE_JITTER, on_round
+            )
             if descended.objective < outcome.best.objective:
                 outcome.best = descended
                 if on_improvement is not None:
@@ -258,6 +260,7 @@ def anneal(
     deadline: float,
     ladder: tuple[float, ...] = UNDER_LADDER,
     jitter: float = 0.0,
+    on_sweep: Callable[[], None] | None = None,
 ) -> Incumbent:
     """The best schedule met while sweeping at the objective's weights, then with
     understaffing priced low and higher rung by rung back up to its own weight.
@@ -273,7 +276,8 @@ def anneal(
     The first weight sweeps until it gains nothing; each rung after it gets an even
     share of the time left before `deadline`, so that on a large team, where a sweep takes
     seconds, a descent still climbs back to the objective's weight and closes the
-    holes the low prices opened.
+    holes the low prices opened. `on_sweep` is called after each sweep (on a large team
+    a descent can take the whole time limit: the bound is printed meanwhile).
     """
     best = current = start
     own = float(problem.rules.weights.under)
@@ -296,6 +300,8 @@ def anneal(
                 rng.getrandbits(32),
                 deadline=rung_end,
             )
+            if on_sweep is not None:
+                on_sweep()
             if gain <= 0:
                 break
             current = Incumbent(schedule, split, objective(problem, schedule, split))

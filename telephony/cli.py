@@ -27,7 +27,16 @@ def check(args: argparse.Namespace) -> int:
     kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
     workers = sip.workers if kamailio else 1
     door = "Kamailio dispatcher" if kamailio else "none (one worker on the SIP port)"
+    from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls
+
+    built = built_max_calls()
+    build = (
+        "the PyPI wheel (make pjsua2 builds the 256-call one)"
+        if built <= UPSTREAM_MAX_CALLS
+        else "scripts/build-pjsua2.sh"
+    )
     print(f"{args.config}: SIP udp:{sip.host}:{sip.port}, front door: {door}")
+    print(f"  pjsua2 build: {built} calls per process ({build})")
     print(
         f"  {workers} worker(s) x {sip.callers_per_worker} callers "
         f"({sip.calls_per_worker} calls each, one kept per caller for the agent leg)"

@@ -27,13 +27,11 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         port=section.integer("port", default.port, minimum=1),
         front_door=section.string("front_door", default.front_door, choices=("kamailio", "none")),
         kamailio=section.string("kamailio", default.kamailio),
-        workers=section.integer("workers", default.workers, minimum=1),
-        calls_per_worker=section.integer("calls_per_worker", default.calls_per_worker, minimum=2),
+        workers=section.integer("workers", default.workers, minimum=0),
+        calls_per_worker=_automatic(section, "calls_per_worker", 2, "the pjsua2 build's limit"),
         worker_port_base=section.integer("worker_port_base", default.worker_port_base, minimum=1),
         rtp_port_base=section.integer("rtp_port_base", default.rtp_port_base, minimum=1024),
-        rtp_ports_per_worker=section.integer(
-            "rtp_ports_per_worker", default.rtp_ports_per_worker, minimum=8
-        ),
+        rtp_ports_per_worker=_automatic(section, "rtp_ports_per_worker", 8, "two per call"),
         retry_after_s=section.integer("retry_after_s", default.retry_after_s, minimum=1),
         poll_ms=section.integer("poll_ms", default.poll_ms, minimum=1),
         restart_delay_s=section.number("restart_delay_s", default.restart_delay_s, minimum=0),
@@ -42,6 +40,17 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
     )
     return config
+
+
+def _automatic(section: ConfigReader, key: str, least: int, automatic: str) -> int:
+    """A figure where 0 means "work it out" (see telephony.capacity) and else >= least."""
+    value = section.integer(key, 0, minimum=0)
+    if not isinstance(value, int):
+        return 0
+    if 0 < value < least:
+        section.fault(key, f"0 ({automatic}) or an integer >= {least}", value)
+        return 0
+    return value
 
 
 def read_flows(

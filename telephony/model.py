@@ -15,13 +15,16 @@ class SipConfig:
     # "none": one worker listens on `port` itself (capacity: one worker's callers).
     front_door: str = "kamailio"
     kamailio: str = "kamailio"
-    workers: int = 4
-    # pjsua2-python 2.15 is built with 4 calls per process; a caller also needs a slot
-    # for its agent leg, so a worker admits calls_per_worker // 2 callers.
-    calls_per_worker: int = 4
+    # 0 = one worker per core (telephony.capacity.sized fills it in).
+    workers: int = 0
+    # 0 = the installed pjsua2 build's limit (256 from scripts/build-pjsua2.sh, 4 from
+    # PyPI). A caller also needs a slot for its agent leg, so a worker admits
+    # calls_per_worker // 2 callers.
+    calls_per_worker: int = 0
     worker_port_base: int = 5100
     rtp_port_base: int = 20000
-    rtp_ports_per_worker: int = 40
+    # 0 = two per call (RTP and RTCP) and a few spare.
+    rtp_ports_per_worker: int = 0
     retry_after_s: int = 5
     poll_ms: int = 100
     restart_delay_s: float = 1.0

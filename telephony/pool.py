@@ -140,6 +140,10 @@ class WorkerPool:
             str(worker.sip_port),
             "--rtp-port",
             str(worker.rtp_port),
+            "--calls",
+            str(self.sip.calls_per_worker),
+            "--rtp-ports",
+            str(self.sip.rtp_ports_per_worker),
             "--log-level",
             self.log_level,
         ]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from router.survey import RatingStore, SurveyConfig
 from switchboard.settings import Settings
+from telephony.capacity import sized_for_this_machine
 from telephony.config import read_flows, read_sip, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor
 from telephony.model import Hours, IvrFlow, SipConfig
@@ -34,12 +35,13 @@ class EventSource(Protocol):
 
 
 def read_voice_config(settings: Settings) -> tuple[SipConfig, list[IvrFlow]]:
-    """`[sip]` and `[[ivr]]` of the node's file; raises ConfigError listing every fault."""
+    """`[sip]` (its automatic figures sized for this machine and pjsua2 build) and
+    `[[ivr]]` of the node's file; raises ConfigError listing every fault."""
     sip = read_sip(settings.reader)
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
     flows = read_flows(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
     settings.reader.faults.raise_if_any()
-    return sip, flows
+    return sized_for_this_machine(sip), flows
 
 
 def read_survey_config(settings: Settings) -> dict[str, SurveyConfig]:

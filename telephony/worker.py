@@ -1,9 +1,9 @@
 """A telephony worker process: one pjsua2 endpoint, its calls, and a pipe to the node.
 
 Started by the pool as `python -m telephony.worker --config FILE --index I --sip-port P
---rtp-port R`. The process keeps its original stdout for the JSON-lines protocol
-(telephony.pipe) and points fd 1 at stderr, so pjlib's own prints can never corrupt
-the protocol. It stops on `{"stop": true}`, on EOF of stdin (node gone) or SIGTERM.
+--rtp-port R --calls C --rtp-ports N`. The process keeps its original stdout for the
+JSON-lines protocol (telephony.pipe) and points fd 1 at stderr, so pjlib's own prints can
+never corrupt the protocol. It stops on `{"stop": true}`, on EOF of stdin (node gone) or SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from switchboard.settings import load_settings
@@ -31,12 +33,18 @@ log = logging.getLogger("telephony.worker")
 
 async def run(args: argparse.Namespace, out_fd: int) -> int:
     settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
-    sip = read_sip(settings.reader)
+    # The node sized the pool (calls per worker from the pjsua2 build); use its figures.
+    sip = replace(
+        read_sip(settings.reader),
+        calls_per_worker=args.calls,
+        rtp_ports_per_worker=args.rtp_ports,
+    )
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
     queues = [q.name for q in settings.queues]
     flows = read_flows(settings.reader, queues=queues, regions=hours)
     surveys = read_voice_surveys(settings.reader, queues=queues)
     settings.reader.faults.raise_if_any()
+    _allow_descriptors(4 * sip.calls_per_worker + 64)  # two RTP sockets per call, and SIP
     routing = PipeRouting(out_fd)
     cache = Path(sip.prompt_cache_dir)
     music = Path(sip.music) if sip.music else make_music(cache / "music.wav")
@@ -99,6 +107,14 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     return 0
 
 
+def _allow_descriptors(count: int) -> None:
+    """Raise the soft limit of open files to `count` when the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < count:
+        wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("router event failed", exc_info=task.exception())
@@ -112,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=int, default=0)
     parser.add_argument("--sip-port", type=int, required=True)
     parser.add_argument("--rtp-port", type=int, required=True)
+    parser.add_argument("--calls", type=int, required=True, help="calls per worker")
+    parser.add_argument("--rtp-ports", type=int, required=True, help="RTP ports of this worker")
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     logging.basicConfig(

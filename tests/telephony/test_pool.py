@@ -14,6 +14,7 @@ import pytest
 from router.events import EventHub
 from router.service import Router
 from switchboard.settings import load_settings
+from telephony.capacity import built_max_calls
 from telephony.service import VoiceFrontDoor
 
 from .conftest import add_agent, free_udp_port, until
@@ -44,6 +45,7 @@ host = "127.0.0.1"
 port = {port}
 front_door = "{front_door}"
 workers = {workers}
+calls_per_worker = {calls}
 worker_port_base = {worker_port_base}
 rtp_port_base = {rtp_port_base}
 rtp_ports_per_worker = 20
@@ -87,13 +89,14 @@ def _is_free(port: int) -> bool:
 
 @pytest.fixture
 def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
-    async def make(workers: int, front_door: str = "kamailio") -> VoiceFrontDoor:
+    async def make(workers: int, front_door: str = "kamailio", calls: int = 4) -> VoiceFrontDoor:
         config = tmp_path / "node.toml"
         config.write_text(
             CONFIG.format(
                 port=free_udp_port(),
                 front_door=front_door,
                 workers=workers,
+                calls=calls,
                 worker_port_base=_free_block(workers),
                 rtp_port_base=40000 + (os.getpid() % 100) * 200,
                 cache=prompt_cache,
@@ -133,8 +136,11 @@ def node_uri(voice: VoiceFrontDoor) -> str:
 async def test_call_through_kamailio_reaches_an_agent_and_completes(
     make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
 ) -> None:
-    voice = await make_front_door(workers=2)
-    assert voice.front_door is not None and voice.capacity == 4
+    voice = await make_front_door(workers=2, calls=0)  # 0: as many as the pjsua2 build holds
+    callers = built_max_calls() // 2
+    assert voice.front_door is not None and voice.capacity == 2 * callers
+    listed = (voice.front_door.workdir / "dispatcher.list").read_text()
+    assert listed.count(f"maxload={callers}") == 2
     agent = await parties("--answer")
     await add_agent(router, "bob", agent.uri, {"booking": 2})
     caller = await parties("--record", str(tmp_path / "c.wav"))

@@ -495,9 +495,9 @@ local function best_contact_for(aid, a)
     local head = a['p:' .. skill] ~= nil and redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1) or {}
     local q = #head > 0 and qcfg(qname)
     if q then
-      local proficiency = num(a['p:' .. skill], 0)
       for _, cid in ipairs(head) do
         local c = hgetall(P .. 'contact:' .. cid)
+        local proficiency = c and num(a['p:' .. ((c.skill ~= nil and c.skill ~= '') and c.skill or skill)], 0) or 0
         if c and c.state == 'queued' and c.declined_by ~= aid and has_room(a, c.channel) then
           local r = relaxation(c, q, waited_ms(c))
           local language_ok, region_ok = false, false
@@ -597,7 +597,9 @@ function commands.create(argv)
   if not q then return {'unknown_queue', ''} end
   local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
   local order = now - credit
-  c.state, c.skill, c.queued_at, c.queue_entered_at, c.order = 'queued', q.skill, now, now, order
+  -- An IVR reason may route by a skill of its own; else the queue's.
+  if c.skill == nil or c.skill == '' then c.skill = q.skill end
+  c.state, c.queued_at, c.queue_entered_at, c.order = 'queued', now, now, order
   -- Routed before it is stored, so that an offered contact is written once.
   local r = relaxation(c, q, 0)
   c.step = r.step

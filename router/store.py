@@ -187,6 +187,7 @@ class RoutingStore:
             "node": new.node,
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
+            "skill": new.skill,
             "arrived_at": str(now_ms() if at_ms is None else at_ms),
         }
         reply = await self.run("create", contact_id, json.dumps(fields), at_ms=at_ms)
@@ -333,4 +334,6 @@ def _contact(fields: dict[str, str]) -> Contact:
         timestamps={key: _int(fields[key]) for key in _TIMESTAMPS if fields.get(key)},
         placement=fields.get("placement", ""),
         callback_uri=fields.get("callback_uri", ""),
+        transfers=list(json.loads(fields.get("transfers") or "[]")),
+        recordings=list(json.loads(fields.get("recordings") or "[]")),
     )

@@ -10,13 +10,40 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from router.privacy import read_privacy
 from router.survey import SurveyConfig, read_surveys
 from switchboard.configfile import ConfigReader
-from telephony.model import Hours, IvrFlow, Reason, SipConfig
+from telephony.model import Hours, IvrFlow, Reason, RecordingConfig, SipConfig
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _DIGIT = re.compile(r"^[0-9*#]$")
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """Everything a node and its workers read for voice."""
+
+    sip: SipConfig
+    flows: list[IvrFlow]
+    surveys: dict[str, SurveyConfig]
+    recording: RecordingConfig
+
+
+def read_voice(
+    reader: ConfigReader, *, queues: Iterable[str], regions: dict[str, Hours]
+) -> VoiceConfig:
+    """`[sip]`, `[[ivr]]`, the voice `[[surveys]]` and `[recording]`; faults are collected
+    in the reader (the caller raises them, every one at once)."""
+    queue_names = list(queues)
+    retention = read_privacy(reader).retention_days or 0.0
+    return VoiceConfig(
+        sip=read_sip(reader),
+        flows=read_flows(reader, queues=queue_names, regions=regions),
+        surveys=read_voice_surveys(reader, queues=queue_names),
+        recording=read_recording(reader, queues=queue_names, retention_days=retention),
+    )
 
 
 def read_sip(reader: ConfigReader) -> SipConfig:
@@ -38,8 +65,37 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         prompt_cache_dir=section.string("prompt_cache_dir", default.prompt_cache_dir),
         music=section.string("music", default.music),
         voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
+        outside_uri=_outside_uri(section),
     )
     return config
+
+
+def _outside_uri(section: ConfigReader) -> str:
+    value = section.string("outside_uri", "")
+    if isinstance(value, str) and value and ("{number}" not in value or ":" not in value):
+        section.fault("outside_uri", 'a SIP URI with {number}, like "sip:{number}@trunk"', value)
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def read_recording(
+    reader: ConfigReader, *, queues: Iterable[str], retention_days: float = 0.0
+) -> RecordingConfig:
+    """`[recording]`; its retention defaults to `[privacy] retention_days` (passed in)."""
+    section = reader.section("recording")
+    default = RecordingConfig()
+    known = set(queues)
+    recorded = tuple(section.strings("queues", []) or ())
+    for queue in recorded:
+        if queue not in known:
+            section.fault("queues", "queue names from [[queues]]", queue)
+    return RecordingConfig(
+        directory=section.string("directory", default.directory),
+        queues=tuple(q for q in recorded if q in known),
+        consent=section.boolean("consent", default.consent),
+        retention_days=section.number("retention_days", retention_days, minimum=0),
+        min_free_mb=section.integer("min_free_mb", default.min_free_mb, minimum=0),
+    )
 
 
 def _automatic(section: ConfigReader, key: str, least: int, automatic: str) -> int:

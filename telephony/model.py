@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class SipConfig:
     prompt_cache_dir: str = "var/prompts"
     music: str = ""
     voice_rate: int = 160
+    # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
+    # empty: a transfer to a number is refused.
+    outside_uri: str = ""
 
     @property
     def callers_per_worker(self) -> int:
@@ -41,6 +45,21 @@ class SipConfig:
         """Concurrent callers the node admits."""
         workers = self.workers if self.front_door == "kamailio" else 1
         return workers * self.callers_per_worker
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """The `[recording]` section: which calls are recorded, where, and for how long."""
+
+    directory: str = "var/recordings"
+    # Every call of these queues is recorded from the moment an agent answers.
+    queues: tuple[str, ...] = ()
+    # Before recording, the caller hears that the call is recorded, in their language.
+    consent: bool = True
+    # Recordings older than this are deleted (0 = kept); defaults to [privacy] retention_days.
+    retention_days: float = 0.0
+    # A recording is not started with less free space than this on its disk.
+    min_free_mb: int = 100
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,14 @@ class IvrFlow:
     announce_every_s: float = 30.0
     callback_digit: str = "1"
     callback: bool = True
+
+
+class MonitorMode(StrEnum):
+    """How a supervisor joins a live call."""
+
+    LISTEN = "listen"  # hears both sides
+    WHISPER = "whisper"  # hears both, heard by the agent only
+    BARGE = "barge"  # hears both, heard by both
 
 
 # IVR actions: what the state machine asks its driver to do, in order.

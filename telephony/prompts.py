@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from router.survey import SurveyConfig
-from telephony.model import IvrFlow, Prompt
+from telephony.model import IvrFlow, Prompt, RecordingConfig
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,12 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
         "fr": "Merci pour votre avis.",
         "de": "Vielen Dank für Ihre Bewertung.",
         "es": "Gracias por su opinión.",
+    },
+    "recording.consent": {
+        "en": "This call is recorded for quality and training.",
+        "fr": "Cet appel est enregistré à des fins de qualité et de formation.",
+        "de": "Dieses Gespräch wird zu Qualitäts- und Schulungszwecken aufgezeichnet.",
+        "es": "Esta llamada se graba con fines de calidad y formación.",
     },
     "survey.goodbye": {
         "en": "Goodbye.",
@@ -225,13 +231,20 @@ class PromptRenderer:
         return found
 
 
-def static_prompts(flows: list[IvrFlow], surveys: Iterable[SurveyConfig] = ()) -> list[Prompt]:
+def static_prompts(
+    flows: list[IvrFlow],
+    surveys: Iterable[SurveyConfig] = (),
+    recording: RecordingConfig | None = None,
+) -> list[Prompt]:
     """Every prompt of the flows that does not depend on the caller (position, EWT do),
-    and the post-call survey's in each flow language some voice survey is offered in."""
+    the post-call survey's in each flow language some voice survey is offered in, and the
+    recording consent in every flow language when calls may be recorded with consent."""
     prompts: list[Prompt] = []
     surveys = list(surveys)
     for flow in flows:
         for index, language in enumerate(flow.languages, start=1):
+            if recording is not None and recording.consent:
+                prompts.append(Prompt("recording.consent", language))
             if any(survey.offered("voice", language) for survey in surveys):
                 prompts.extend(Prompt(key, language) for key in SURVEY_KEYS)
             prompts.append(Prompt("ivr.language_option", language, (("digit", str(index)),)))

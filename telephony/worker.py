@@ -17,33 +17,36 @@ import os
 import resource
 import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
-from telephony.config import read_flows, read_sip, read_voice_surveys
+from telephony.config import read_voice
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours
-from telephony.pipe import PipeRatings, PipeRouting
+from telephony.pipe import PipeRatings, PipeRouting, serve_command
 from telephony.prompts import PromptRenderer, make_music
 
 log = logging.getLogger("telephony.worker")
 
 
+def now_ms() -> int:
+    """The worker's clock: wall time in ms, as the router stamps its records."""
+    return time.time_ns() // 1_000_000
+
+
 async def run(args: argparse.Namespace, out_fd: int) -> int:
     settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
-    # The node sized the pool (calls per worker from the pjsua2 build); use its figures.
-    sip = replace(
-        read_sip(settings.reader),
-        calls_per_worker=args.calls,
-        rtp_ports_per_worker=args.rtp_ports,
-    )
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
     queues = [q.name for q in settings.queues]
-    flows = read_flows(settings.reader, queues=queues, regions=hours)
-    surveys = read_voice_surveys(settings.reader, queues=queues)
+    config = read_voice(settings.reader, queues=queues, regions=hours)
     settings.reader.faults.raise_if_any()
+    # The node sized the pool (calls per worker from the pjsua2 build); use its figures.
+    sip = replace(config.sip, calls_per_worker=args.calls, rtp_ports_per_worker=args.rtp_ports)
+    flows = config.flows
     _allow_descriptors(4 * sip.calls_per_worker + 64)  # two RTP sockets per call, and SIP
     routing = PipeRouting(out_fd)
     cache = Path(sip.prompt_cache_dir)
@@ -57,7 +60,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         max_inbound=sip.callers_per_worker,
         poll_ms=sip.poll_ms,
         retry_after_s=sip.retry_after_s,
-        user=f"worker{args.index}",
+        user=f"switchboard-w{args.index}",
         numbers=None if any(f.number == "*" for f in flows) else tuple(f.number for f in flows),
     )
     calls = VoiceCalls(
@@ -66,11 +69,15 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         flows=flows,
         prompts=PromptRenderer(cache, sip.voice_rate),
         node_id=settings.node_id,
+        clock=now_ms,
         music=music,
-        queues={queue.name for queue in settings.queues},
+        queues=queues,
         report=routing.report,
-        surveys=surveys,
+        surveys=config.surveys,
         ratings=PipeRatings(routing),  # the node stores ratings with the router's RatingStore
+        recording=config.recording,
+        own_addresses=[f"{sip.host}:{sip.port}"],  # a REFER to the node names a queue or agent
+        outside_uri=sip.outside_uri,
     )
     await calls.start()
     stop = asyncio.Event()
@@ -80,6 +87,9 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
+    async def answer(message: dict[str, Any]) -> None:
+        routing.send(await serve_command(calls, message))
+
     async def listen() -> None:
         while True:
             line = await reader.readline()
@@ -88,12 +98,15 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
             try:
                 message = json.loads(line)
             except ValueError:
+                log.warning("unreadable line from the node: %r", line[:200])
                 continue
             if "reply" in message:
                 routing.on_reply(message)
             elif "router_event" in message:
                 task = loop.create_task(calls.handle_router_event(message["router_event"]))
                 task.add_done_callback(_log_failure)
+            elif "command" in message:
+                loop.create_task(answer(message)).add_done_callback(_log_failure)
             elif message.get("stop"):
                 break
         stop.set()
@@ -115,7 +128,7 @@ def _allow_descriptors(count: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("router event failed", exc_info=task.exception())
 

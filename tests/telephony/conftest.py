@@ -19,6 +19,8 @@ import redis.asyncio as aioredis
 from router.model import Agent, Presence, QueueConfig
 from router.service import Router
 from router.store import RoutingStore
+from telephony.capacity import built_max_calls
+from telephony.endpoint import EndpointConfig
 from telephony.model import Hours, IvrFlow, Reason
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,19 @@ def rtp_block() -> int:
     """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet."""
     base = 30000 + (os.getpid() % 50) * 600
     return base + (next(_port_block) % 15) * 40
+
+
+def worker_endpoint(**changes: Any) -> EndpointConfig:
+    """A worker's endpoint for tests: free ports, RTP within its own block, a few calls."""
+    base: dict[str, Any] = {
+        "sip_port": free_udp_port(),
+        "rtp_port": rtp_block(),
+        "rtp_port_range": 40,
+        "max_calls": min(16, built_max_calls()),
+        "max_inbound": 2,
+    }
+    base.update(changes)
+    return EndpointConfig(**base)
 
 
 QUEUES = [

@@ -2,9 +2,10 @@
 
 Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE]`. It prints one
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
-`dtmf`, `hangup`...) and reads one JSON command per line on stdin:
-`{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1"}`, `{"cmd": "record",
-"path": ...}`, `{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "quit"}`.
+`dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
+`{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
+`{"cmd": "record", "path": ...}`, `{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`,
+`{"cmd": "quit"}`.
 With `--answer` it answers every incoming call and, with `--tone`, plays that file in a
 loop to the caller, as an agent's softphone would carry the agent's voice.
 """
@@ -54,7 +55,7 @@ async def main() -> int:
             if args.tone:
                 await engine.loop_file(leg, args.tone)
             if args.record:
-                await engine.record(leg, args.record.replace("{leg}", str(leg)))
+                await engine.record(args.record.replace("{leg}", str(leg)), leg)
         except Exception as error:  # report, never crash the phone
             say({"type": "error", "error": str(error)})
 
@@ -84,6 +85,7 @@ async def main() -> int:
             max_inbound=4,
             reserve_per_inbound=0,
             auto_answer=False,
+            answer_loops=False,
             user="party",
         ),
         on_event,
@@ -106,9 +108,11 @@ async def main() -> int:
                 legs.append(leg)
                 say({"type": "calling", "leg": leg})
             elif name == "dtmf":
-                await engine.dial_dtmf(legs[-1], command["digits"])
+                await engine.dial_dtmf(
+                    legs[-1], command["digits"], command.get("method", "rfc2833")
+                )
             elif name == "record":
-                await engine.record(legs[-1], command["path"])
+                await engine.record(command["path"], legs[-1])
                 say({"type": "recording"})
             elif name == "hangup":
                 for leg in list(legs):

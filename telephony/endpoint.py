@@ -181,6 +181,7 @@ class _Leg(pj.Call):
                     "type": "transfer_status",
                     "leg": self.leg_id,
                     "code": int(prm.statusCode),
+                    "reason": str(prm.reason),
                     "final": bool(prm.finalNotify),
                 }
             )

@@ -52,7 +52,8 @@ class AgentLeg:
 
     agent_id: str
     leg: int | None = None
-    answered: bool = False
+    picked_up: bool = False  # the phone answered; the router's accept may be in flight
+    answered: bool = False  # the router accepted: agent and caller talk
     revoked: bool = False
 
 

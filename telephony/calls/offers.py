@@ -62,6 +62,7 @@ class OfferController:
         if agent is None or agent.leg != leg or agent.revoked or call.state == CallState.ENDED:
             await voice.hangup(leg)
             return
+        agent.picked_up = True
         try:
             await voice.routing.accept(call.contact_id, agent.agent_id)
         except ROUTING_REFUSALS as error:

@@ -55,6 +55,9 @@ class TransferController:
         self.own_addresses = own_addresses
         # Where numbers are dialled out ("sip:{number}@trunk"); empty: no outside numbers.
         self.outside_uri = outside_uri
+        # A REFER's call -> the transferor's leg, kept (unheard) until that call is
+        # answered or fails, so that the transferor's phone hears the outcome (NOTIFY).
+        self._transferors: dict[int, int] = {}
 
     # ------------------------------------------------------------------ where to
     async def destination(self, target: str) -> Destination:
@@ -103,11 +106,16 @@ class TransferController:
             log.warning("REFER of %s to %s refused: %s", call.contact_id, target, error)
             await voice.hangup(child)
             return
+        agent_leg = call.agent_leg
+        assert agent_leg is not None
+        self._transferors[child] = agent_leg
         if destination.uri:
             await self._to_outside(call, destination, "refer", child)
         else:
             voice.table.add(child, call, Role.LOOP)
-            await self._to_router(call, destination, "refer")
+            if not await self._to_router(call, destination, "refer"):
+                self._transferors.pop(child, None)
+                await voice.hangup(child)
 
     async def blind(self, call: Call, target: str) -> None:
         """A blind transfer from the desktop."""
@@ -120,8 +128,13 @@ class TransferController:
             raise TransferRefused(f"the router refused the transfer to {destination.label}")
 
     async def loop_answered(self, leg: int) -> None:
-        """The REFER's call came back to the node and was answered: its job is done."""
+        """The REFER's call came back to the node and was answered (the transferor heard
+        "200"): it and the transferor's leg have done their job."""
         await self.voice.hangup(leg)
+        await self.voice.hangup(self._transferors.pop(leg, None))
+
+    async def loop_gone(self, leg: int) -> None:
+        await self.voice.hangup(self._transferors.pop(leg, None))
 
     async def _to_router(self, call: Call, destination: Destination, by: str) -> bool:
         voice = self.voice
@@ -149,7 +162,10 @@ class TransferController:
         await self._note(call, "blind", by, old.agent_id, destination.label)
         if destination.queue:
             call.queue = destination.queue  # the survey (if any) is the last queue's
-        await voice.hangup(old.leg)
+        if old.leg is not None and old.leg in self._transferors.values():
+            await self._unbridge(call.leg, old.leg)  # hung up once its REFER has an outcome
+        else:
+            await voice.hangup(old.leg)
         voice.waiting.resume(call)
         return True
 
@@ -170,7 +186,10 @@ class TransferController:
         voice.table.add(child, call, Role.OUTSIDE)
         if agent.leg is not None:
             voice.table.pop(agent.leg)
-            await voice.hangup(agent.leg)
+            if by == "refer":
+                await self._unbridge(call.leg, agent.leg)  # hung up once the outside answers
+            else:
+                await voice.hangup(agent.leg)
             agent.leg = None
         await voice.waiting.hold(call)
         await self._note(call, "blind", by, agent.agent_id, destination.uri)
@@ -178,6 +197,7 @@ class TransferController:
     async def outside_answered(self, call: Call, leg: int) -> None:
         """The outside party answered: bridge, and the contact is done for the center."""
         voice = self.voice
+        await voice.hangup(self._transferors.pop(leg, None))
         if call.outside_leg != leg or call.state != CallState.HELD:
             await voice.hangup(leg)
             return
@@ -190,6 +210,7 @@ class TransferController:
 
     async def outside_gone(self, call: Call, leg: int) -> None:
         voice = self.voice
+        await voice.hangup(self._transferors.pop(leg, None))
         if call.outside_leg != leg:
             return
         call.outside_leg = None

@@ -193,6 +193,8 @@ class VoiceCalls:
                 voice.spawn(voice.transfer.outside_gone(call, leg))
             elif role == Role.MONITOR:
                 voice.spawn(voice.monitor.gone(call, leg))
+            elif role == Role.LOOP:
+                voice.spawn(voice.transfer.loop_gone(leg))
 
     # ------------------------------------------------------------------ router events
     async def handle_router_event(self, event: dict[str, Any]) -> None:
@@ -217,6 +219,7 @@ class VoiceCalls:
         call = voice.table.by_contact.get(str(args.get("contact_id", "")))
         if call is None or call.state == CallState.ENDED:
             raise UnknownCall(f"no live call for contact {args.get('contact_id')!r} here")
+        await self._settled(call)
         if op == "transfer":
             if args.get("warm"):
                 await voice.transfer.consult(call, str(args["target"]))
@@ -243,6 +246,22 @@ class VoiceCalls:
             return {"monitor": int(args["monitor"])}
         raise ValueError(f"unknown command {op!r}")
 
+    @staticmethod
+    async def _settled(call: Call) -> None:
+        """A command may come as the agent picks up, before the router's accept is back
+        (the desktop saw the contact connected): wait for that, briefly."""
+        deadline = asyncio.get_running_loop().time() + SETTLE_S
+        while (
+            call.state == CallState.OFFERED
+            and call.agent is not None
+            and call.agent.picked_up
+            and asyncio.get_running_loop().time() < deadline
+        ):
+            await asyncio.sleep(0.02)
+
+
+# How long a command waits for an accept in flight.
+SETTLE_S = 3.0
 
 # What the node may ask a worker about one of its calls (telephony.pipe carries them).
 COMMANDS = frozenset(

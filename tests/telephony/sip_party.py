@@ -4,8 +4,8 @@ Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE]`. It 
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
-`{"cmd": "record", "path": ...}`, `{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`,
-`{"cmd": "quit"}`.
+`{"cmd": "record", "path": ...}` (what the last call brings, until `{"cmd": "stop_record"}`),
+`{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "quit"}`.
 With `--answer` it answers every incoming call and, with `--tone`, plays that file in a
 loop to the caller, as an agent's softphone would carry the agent's voice.
 """
@@ -42,6 +42,7 @@ async def main() -> int:
 
     loop = asyncio.get_running_loop()
     legs: list[int] = []
+    recorders: list[int] = []
     tasks: set[asyncio.Task[None]] = set()
     engine: PjEngine
 
@@ -112,8 +113,12 @@ async def main() -> int:
                     legs[-1], command["digits"], command.get("method", "rfc2833")
                 )
             elif name == "record":
-                await engine.record(command["path"], legs[-1])
-                say({"type": "recording"})
+                recorders.append(await engine.record(command["path"], legs[-1]))
+                say({"type": "recording", "path": command["path"]})
+            elif name == "stop_record":
+                while recorders:
+                    await engine.stop_record(recorders.pop())
+                say({"type": "recorded"})
             elif name == "hangup":
                 for leg in list(legs):
                     await engine.hangup(leg, 200)

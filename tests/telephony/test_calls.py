@@ -201,39 +201,6 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent
 
 
-async def test_agent_blind_transfer_by_refer_to_a_queue_reaches_the_next_agent(
-    worker: VoiceCalls,
-    router: Router,
-    parties: Callable[..., Any],
-    node_events: Callable[[Any], None],
-    tmp_path: Path,
-) -> None:
-    node_events(worker.handle_router_event)
-    first = await parties("--answer")
-    await add_agent(router, "dave", first.uri, {"booking": 2})
-    caller = await parties("--record", str(tmp_path / "caller.wav"))
-    caller.send(cmd="call", uri=target(worker))
-    await caller.wait_for("media")
-    caller.send(cmd="dtmf", digits="11")
-    await first.wait_for("answered", timeout=20)
-    call = await until(
-        lambda: next((c for c in worker.by_contact.values() if c.state == "talking"), None)
-    )
-    second = await parties("--answer")
-    await add_agent(router, "erin", second.uri, {"baggage": 2})
-    first.send(cmd="transfer", target=f"sip:baggage@127.0.0.1:{worker.engine.config.sip_port}")
-    await first.wait_for("hangup", timeout=20)
-    await second.wait_for("answered", timeout=20)
-    await until(lambda: call.state == "talking" and call.agent_id == "erin")
-    caller.send(cmd="hangup")
-    contact = await until(lambda: _terminal(router, call.contact_id))
-    assert (contact.state.value, contact.queue, contact.agent_id) == (
-        "completed",
-        "baggage",
-        "erin",
-    )
-
-
 async def test_unanswered_offer_is_revoked_the_agent_leg_dropped_and_the_caller_kept(
     worker: VoiceCalls,
     router: Router,

@@ -23,11 +23,35 @@ log = logging.getLogger(__name__)
 
 # Keys the IVR uses; `{...}` are filled from Prompt.values.
 FALLBACK_TEXTS: dict[str, dict[str, str]] = {
-    "ivr.greeting": {
+    "welcome": {
         "en": "Welcome.",
         "fr": "Bienvenue.",
         "de": "Willkommen.",
         "es": "Bienvenido.",
+    },
+    "welcome_informal": {
+        "en": "Hi, thanks for calling!",
+        "fr": "Salut, merci de ton appel !",
+        "de": "Hallo, danke für deinen Anruf!",
+        "es": "¡Hola, gracias por llamar!",
+    },
+    "choose_reason": {
+        "en": "Please choose the reason for your call.",
+        "fr": "Veuillez choisir le motif de votre appel.",
+        "de": "Bitte wählen Sie den Grund Ihres Anrufs.",
+        "es": "Por favor, elija el motivo de su llamada.",
+    },
+    "menu_repeat_hint": {
+        "en": "To hear these options again, press star.",
+        "fr": "Pour réécouter ces options, appuyez sur étoile.",
+        "de": "Um diese Optionen erneut zu hören, drücken Sie die Sterntaste.",
+        "es": "Para volver a escuchar estas opciones, pulse asterisco.",
+    },
+    "ivr.opens_at": {
+        "en": "We open again at {time}.",
+        "fr": "Nous rouvrons à {time}.",
+        "de": "Wir sind ab {time} wieder für Sie da.",
+        "es": "Volvemos a abrir a las {time}.",
     },
     "ivr.language_option": {
         "en": "For English, press {digit}.",
@@ -248,7 +272,15 @@ def static_prompts(
             if any(survey.offered("voice", language) for survey in surveys):
                 prompts.extend(Prompt(key, language) for key in SURVEY_KEYS)
             prompts.append(Prompt("ivr.language_option", language, (("digit", str(index)),)))
-            for key in ("ivr.greeting", "ivr.invalid", "ivr.closed", "ivr.queued"):
+            for key in (
+                "welcome",
+                "welcome_informal",
+                "choose_reason",
+                "menu_repeat_hint",
+                "ivr.invalid",
+                "ivr.closed",
+                "ivr.queued",
+            ):
                 prompts.append(Prompt(key, language))
             for reason in flow.reasons:
                 values = (("digit", reason.digit), ("reason", reason.name))

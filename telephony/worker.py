@@ -29,6 +29,7 @@ from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours
 from telephony.pipe import PipeRatings, PipeRouting, serve_command
 from telephony.prompts import PromptRenderer, make_music
+from telephony.style import locale_style
 
 log = logging.getLogger("telephony.worker")
 
@@ -78,6 +79,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         recording=config.recording,
         own_addresses=[f"{sip.host}:{sip.port}"],  # a REFER to the node names a queue or agent
         outside_uri=sip.outside_uri,
+        styles=locale_style,  # greeting, menus, numbers and times by the caller's locale
     )
     await calls.start()
     stop = asyncio.Event()

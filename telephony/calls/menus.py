@@ -37,7 +37,13 @@ class IvrController:
         guessed = await asyncio.get_running_loop().run_in_executor(
             None, guess_languages, call.caller, list(call.flow.languages)
         )
-        session = IvrSession(call.flow, guessed, datetime.now(UTC))
+        region = call.flow.region
+        session = IvrSession(
+            call.flow,
+            guessed,
+            datetime.now(UTC),
+            styles=lambda language: self.voice.styles(region, language),
+        )
         call.ivr = session
         call.language = session.language
         actions = session.start()

@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from telephony.calls.call import Call, CallTable
 from telephony.calls.prompter import Prompter
 from telephony.endpoint import EngineError, PjEngine
+from telephony.ivr import IvrStyle
 from telephony.routing import RoutingPort
+from telephony.style import no_style
 
 if TYPE_CHECKING:
     from telephony.calls.callback import CallbackController
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]  # milliseconds since the epoch
 Report = Callable[[dict[str, Any]], None]
+StyleOf = Callable[[str, str], IvrStyle]  # (region, language) -> how the IVR speaks
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Voice:
     report: Report
     node_id: str
     queues: frozenset[str]
+    styles: StyleOf = no_style
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # The controllers, set once by VoiceCalls.
     ivr: IvrController = field(init=False)

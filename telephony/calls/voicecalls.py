@@ -23,13 +23,14 @@ from telephony.calls.prompter import Prompter
 from telephony.calls.recording import RecordingController
 from telephony.calls.survey import SurveyController
 from telephony.calls.transfer import TransferController
-from telephony.calls.voice import Clock, Report, Voice
+from telephony.calls.voice import Clock, Report, StyleOf, Voice
 from telephony.calls.waiting import WaitingController
 from telephony.endpoint import Event, PjEngine
 from telephony.ivr import flow_for
 from telephony.model import IvrFlow, MonitorMode, RecordingConfig
 from telephony.prompts import PromptRenderer, static_prompts
 from telephony.routing import RatingPort, RoutingPort
+from telephony.style import no_style
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class VoiceCalls:
         recording: RecordingConfig | None = None,
         own_addresses: Iterable[str] = (),
         outside_uri: str = "",
+        styles: StyleOf = no_style,
     ) -> None:
         engine = engine_factory(self._on_engine_event)
         self.flows = flows
@@ -71,6 +73,7 @@ class VoiceCalls:
             report=report or (lambda event: None),
             node_id=node_id,
             queues=frozenset(queues),
+            styles=styles,
         )
         voice = self.voice
         voice.ivr = IvrController(voice)

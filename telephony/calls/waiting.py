@@ -108,13 +108,12 @@ class WaitingController:
             return None
         if call.state != CallState.QUEUED:
             return None
+        # Whole minutes, at least one (as i18n's spoken durations round); the position
+        # is said as the caller's locale writes numbers.
         minutes = max(1, round(float(where.ewt_s) / 60))
+        position = self.voice.styles(call.region, call.language).number(int(where.position))
         prompts = [
-            Prompt(
-                "queue.position",
-                call.language,
-                (("position", int(where.position)), ("minutes", minutes)),
-            )
+            Prompt("queue.position", call.language, (("position", position), ("minutes", minutes)))
         ]
         if call.flow.callback:
             prompts.append(

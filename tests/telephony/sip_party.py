@@ -1,6 +1,6 @@
 """A scripted SIP phone for tests: a caller or an agent softphone in its own process.
 
-Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE]`. It prints one
+Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE] [--user NUMBER]`. It prints one
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
@@ -33,6 +33,7 @@ async def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rtp-port", type=int, required=True)
     parser.add_argument("--answer", action="store_true")
+    parser.add_argument("--user", default="party", help="the From user (a caller's number)")
     parser.add_argument("--answer-delay", type=float, default=0.0)
     parser.add_argument("--tone", default="")
     parser.add_argument(
@@ -87,7 +88,7 @@ async def main() -> int:
             reserve_per_inbound=0,
             auto_answer=False,
             answer_loops=False,
-            user="party",
+            user=args.user,
         ),
         on_event,
     )

@@ -53,8 +53,10 @@ class WorkerHandle:
         process = self.process
         if process is None or process.stdin is None or process.returncode is not None:
             return
-        with contextlib.suppress(Exception):
+        try:
             process.stdin.write((json.dumps(message) + "\n").encode())
+        except (OSError, RuntimeError) as error:  # the worker is going: its supervisor sees
+            log.info("worker %d did not take a message: %s", self.index, error)
 
 
 class WorkerPool:

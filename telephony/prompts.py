@@ -247,6 +247,10 @@ class PromptRenderer:
         self.rate = rate
         self._paths: dict[Prompt, Path] = {}
 
+    def known(self, prompt: Prompt) -> Path | None:
+        """The file of a prompt rendered before (a dict lookup), else None."""
+        return self._paths.get(prompt)
+
     def path(self, prompt: Prompt) -> Path:
         found = self._paths.get(prompt)
         if found is None:

@@ -35,7 +35,11 @@ class Prompter:
         if not prompts:
             return None
         loop = asyncio.get_running_loop()
-        paths = await loop.run_in_executor(None, self.paths, prompts)
+        known = [self.prompts.known(prompt) for prompt in prompts]
+        if all(path is not None for path in known):
+            paths = [path for path in known if path is not None]
+        else:  # a prompt never said before (a position, a wait): rendered off the loop
+            paths = await loop.run_in_executor(None, self.paths, prompts)
         call.heard.extend(paths)
         if collect and not call.digits.empty():
             return call.digits.get_nowait()

@@ -16,7 +16,7 @@ from typing import Any
 from router.survey import SurveyConfig
 from telephony.calls.call import Call, CallState, CallTable, Role
 from telephony.calls.callback import CallbackController
-from telephony.calls.menus import IvrController
+from telephony.calls.menus import IvrController, guess_languages
 from telephony.calls.monitor import MonitorController
 from telephony.calls.offers import OfferController
 from telephony.calls.prompter import Prompter
@@ -124,9 +124,13 @@ class VoiceCalls:
         await self.engine.stop()
 
     def _prerender(self) -> None:
-        """Render the fixed prompts of every flow now, so the first caller does not wait."""
-        for prompt in static_prompts(self.flows, self.voice.survey.surveys.values()):
-            self.voice.prompter.prompts.path(prompt)
+        """Render the fixed prompts of every flow now, and load the phone number metadata,
+        so that the first caller does not wait."""
+        voice = self.voice
+        surveys = voice.survey.surveys.values()
+        for prompt in static_prompts(self.flows, surveys, voice.recording.config):
+            voice.prompter.prompts.path(prompt)
+        guess_languages("+14155550100", ["en", "fr"])
 
     # ------------------------------------------------------------------ engine events
     def _on_engine_event(self, event: Event) -> None:

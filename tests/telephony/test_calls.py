@@ -13,7 +13,7 @@ from router.service import Router
 from router.store import now_ms
 from telephony.calls import VoiceCalls
 from telephony.endpoint import PjEngine
-from telephony.model import Reason
+from telephony.model import Prompt, Reason
 from telephony.prompts import PromptRenderer, make_music
 
 from .conftest import (
@@ -181,7 +181,10 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     call = await until(lambda: next(iter(patient_worker.by_contact.values()), None))
     where = await router.position(call.contact_id)
     assert where.position == 1
-    await asyncio.sleep(2.5)  # past the first position announcement
+    offer = patient_worker.voice.prompter.prompts.path(
+        Prompt("queue.callback_offer", "en", (("digit", "1"),))
+    )
+    await until(lambda: offer in call.heard)  # the first announcement offers the callback
     customer.send(cmd="dtmf", digits="1")  # "press 1 for a callback"
     await customer.wait_for("hangup", timeout=20)
     contact = await router.get_contact(call.contact_id)

@@ -10,7 +10,7 @@ import pytest
 from switchboard.configfile import ConfigReader
 from switchboard.errors import ConfigError
 from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls, sized
-from telephony.config import read_flows, read_sip
+from telephony.config import read_flows, read_sip, read_voice
 from telephony.frontdoor import Destination, dispatcher_list
 from telephony.model import Hours, SipConfig
 
@@ -20,9 +20,10 @@ QUEUES = ["booking", "baggage", "emergency", "general"]
 
 def test_the_shipped_example_reads_without_fault() -> None:
     reader = ConfigReader.open(REPO / "config" / "default.toml")
-    sip = read_sip(reader)
-    flows = read_flows(reader, queues=QUEUES, regions={"default": Hours()})
+    voice = read_voice(reader, queues=QUEUES, regions={"default": Hours()})
     reader.faults.raise_if_any()
+    sip, flows = voice.sip, voice.flows
+    assert voice.recording.directory == "var/recordings" and voice.recording.consent
     # Workers, calls and RTP ports are worked out from the machine and the pjsua2 build.
     assert sip.front_door == "kamailio"
     assert (sip.workers, sip.calls_per_worker, sip.rtp_ports_per_worker) == (0, 0, 0)
@@ -90,6 +91,20 @@ def test_the_installed_build_exports_its_limit_or_is_the_upstream_four() -> None
 
     limit = built_max_calls()
     assert limit == getattr(pjsua2, "PJSUA_MAX_CALLS", UPSTREAM_MAX_CALLS) and limit >= 4
+
+
+def test_recording_reads_its_queues_and_takes_the_privacy_retention(tmp_path: Path) -> None:
+    path = tmp_path / "rec.toml"
+    path.write_text(
+        '[recording]\nqueues = ["booking", "nowhere"]\nconsent = false\n'
+        "[privacy]\nretention_days = 90\n"
+    )
+    reader = ConfigReader.open(path)
+    voice = read_voice(reader, queues=QUEUES, regions={"default": Hours()})
+    assert voice.recording.queues == ("booking",) and not voice.recording.consent
+    assert voice.recording.retention_days == 90
+    with pytest.raises(ConfigError, match=r"recording.queues: expected queue names"):
+        reader.faults.raise_if_any()
 
 
 def test_dispatcher_list_caps_each_worker_at_its_callers() -> None:

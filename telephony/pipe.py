@@ -8,7 +8,7 @@ worker -> node: `{"rpc": n, "op": "accept", "args": {...}}`, `{"report": {...}}`
 `{"answer": n, "result": ...}` or `{"answer": n, "error": "..."}`
 node -> worker: `{"reply": n, "result": ...}` or `{"reply": n, "error": "..."}`,
 `{"router_event": {...}}`, `{"command": n, "op": "transfer", "args": {...}}` (a desktop's
-or supervisor's request about one call: `telephony.calls.COMMANDS`), `{"stop": true}`
+or supervisor's request about one call: COMMANDS), `{"stop": true}`
 """
 
 from __future__ import annotations
@@ -39,6 +39,20 @@ OPS = frozenset(
         "note_recording",
         "note_timestamps",
         "rate",  # a post-call survey rating: served by the node's RatingStore
+    }
+)
+
+
+# What the node may ask the worker holding a call (VoiceCalls.handle_command).
+COMMANDS = frozenset(
+    {
+        "transfer",
+        "complete_transfer",
+        "cancel_transfer",
+        "record",
+        "monitor",
+        "monitor_mode",
+        "monitor_stop",
     }
 )
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from telephony.model import SipConfig
-from telephony.pipe import serve_request
+from telephony.pipe import COMMANDS, serve_request
 from telephony.routing import AuditPort, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
@@ -257,6 +257,8 @@ class WorkerPool:
     async def command(self, contact_id: str, op: str, **args: Any) -> Any:
         """Ask the worker holding `contact_id`'s call to do something with it (a transfer,
         a recording, a supervisor joining); its answer, or CommandRefused with the reason."""
+        if op not in COMMANDS:
+            raise CommandRefused(f"unknown command {op!r}")
         worker = self.owner.get(contact_id)
         if worker is None:
             raise CommandRefused(f"no call of this node holds contact {contact_id}")

@@ -3,6 +3,6 @@ call's life (IVR, waiting, offers, callback, transfer, survey, recording, monito
 composed by `VoiceCalls`."""
 
 from telephony.calls.call import Call, CallState, Role
-from telephony.calls.voicecalls import COMMANDS, UnknownCall, VoiceCalls
+from telephony.calls.voicecalls import UnknownCall, VoiceCalls
 
-__all__ = ["COMMANDS", "Call", "CallState", "Role", "UnknownCall", "VoiceCalls"]
+__all__ = ["Call", "CallState", "Role", "UnknownCall", "VoiceCalls"]

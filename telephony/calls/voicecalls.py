@@ -221,7 +221,8 @@ class VoiceCalls:
 
     # ------------------------------------------------------------------ node commands
     async def handle_command(self, op: str, args: dict[str, Any]) -> Any:
-        """A supervisor's or agent's request for a call of this worker (see COMMANDS)."""
+        """A supervisor's or agent's request for a call of this worker
+        (`telephony.pipe.COMMANDS`)."""
         voice = self.voice
         call = voice.table.by_contact.get(str(args.get("contact_id", "")))
         if call is None or call.state == CallState.ENDED:
@@ -269,16 +270,3 @@ class VoiceCalls:
 
 # How long a command waits for an accept in flight.
 SETTLE_S = 3.0
-
-# What the node may ask a worker about one of its calls (telephony.pipe carries them).
-COMMANDS = frozenset(
-    {
-        "transfer",
-        "complete_transfer",
-        "cancel_transfer",
-        "record",
-        "monitor",
-        "monitor_mode",
-        "monitor_stop",
-    }
-)

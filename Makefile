@@ -5,14 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PJSUA2 := $(VENV)/.pjsua2
 
-.PHONY: run test lint format typecheck system-deps bench clean pjsua2
+.PHONY: run test lint format typecheck system-deps web-deps bench clean pjsua2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Packages a venv made before argos-translate-lt may hold: `argostranslate` owns the same
+# module (installing over it, or removing it after, breaks that module) and brought torch
+# and stanza (1.5 GB). Such a venv is made anew rather than patched.
+REPLACED := argostranslate torch stanza
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@if $(BIN)/pip show --quiet $(REPLACED) >/dev/null 2>&1; then \
+	  echo "$(VENV) holds one of $(REPLACED) (replaced by argos-translate-lt): making it anew"; \
+	  rm -rf $(VENV) && $(MAKE) --no-print-directory $(BIN)/python; \
+	fi
+	$(BIN)/pip install --quiet -e '.[dev,argos]'
 	touch $(STAMP)
 
 # pjsua2 with 256 calls per process, built once and cached (else the 4-call PyPI wheel).
@@ -25,7 +34,7 @@ run: $(STAMP) $(PJSUA2)
 	$(BIN)/switchboard serve --config config/default.toml
 
 ## Install what the tests need (system packages too) and run them.
-test: $(STAMP) system-deps $(PJSUA2)
+test: $(STAMP) system-deps web-deps $(PJSUA2)
 	$(BIN)/python -m pytest
 
 ## Rebuild or reinstall the 256-call pjsua2 (SWITCHBOARD_PJSUA2_REBUILD=1 forces a build).
@@ -35,6 +44,10 @@ pjsua2: $(STAMP)
 
 system-deps:
 	bash scripts/system-deps.sh
+
+# axe-core for the pages' accessibility check (npm, pinned, into build/npm).
+web-deps: system-deps
+	bash scripts/web-deps.sh
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

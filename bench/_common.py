@@ -31,7 +31,7 @@ def redis_url(url: str | None = None) -> Iterator[str]:
         yield url
         return
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
-        server = EmbeddedRedis(Path(tmp) / "valkey")
+        server = EmbeddedRedis(Path(tmp) / "valkey", die_with_parent=True)
         server.start()
         try:
             yield server.url

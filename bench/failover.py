@@ -36,12 +36,13 @@ import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from regions.harness import LocalCluster
-from router.auth import UserStore
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
 from router.service import Router
+from router.sessions import SessionPolicy, Sessions
 from router.store import RoutingStore
+from router.users_store import UserStore
 from switchboard.embedded import EmbeddedRedis
+from tests.harness import LocalCluster
 
 MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-east")]
 
@@ -49,17 +50,17 @@ MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-e
 
 
 async def failover_run(workdir: Path, chats_per_node: int) -> dict[str, float]:
-    with EmbeddedRedis(workdir / "redis") as server:
+    with EmbeddedRedis(workdir / "redis", die_with_parent=True) as server:
         client = aioredis.Redis.from_url(server.url, decode_responses=True)
         store = RoutingStore(client)
-        users = UserStore(client)
+        users = Sessions(UserStore(client), RoutingStore(client), SessionPolicy(scrypt_log2_n=12))
         for node_id, region in MEMBERS:
             for n in range(3):
                 agent_id = f"{node_id}-a{n}"
                 await store.upsert_agent(
                     Agent(agent_id, region, {"booking": 4}, ["en"], {"voice": 1, "chat": 3})
                 )
-                await users.add(agent_id, Role.AGENT, "bench-secret")
+                await users.save_user(agent_id, Role.AGENT, "bench-secret")
         created: list[str] = []
         with LocalCluster(server.url, workdir, heartbeat_ttl_s=2.0) as cluster:
             cluster.start(MEMBERS)
@@ -120,7 +121,7 @@ async def failover_run(workdir: Path, chats_per_node: int) -> dict[str, float]:
 
 async def account(store: RoutingStore, created: list[str]) -> tuple[int, int]:
     records = Counter([record["contact_id"] async for record in store.records()])
-    offered = set(await store.client.zrange(f"{store.tag}offers", 0, -1))
+    offered = set(await store.client.zrange(f"{store.keys.tag}offers", 0, -1))
     lost = duplicated = 0
     for contact_id in created:
         contact = await store.get_contact(contact_id)
@@ -210,7 +211,7 @@ async def overflow_day(
 
     async def take_offers(now: int) -> None:
         """Agents answer at once; talk time exponential, mean 180 s."""
-        for contact_id in await client.zrange(f"{store.tag}offers", 0, -1):
+        for contact_id in await client.zrange(f"{store.keys.tag}offers", 0, -1):
             contact = await router.accept(
                 contact_id, (await store.get_contact(contact_id)).agent_id, at_ms=now
             )
@@ -263,7 +264,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         failover = asyncio.run(failover_run(Path(tmp), args.chats_per_node))
         print(f"failover: {failover}")
-        with EmbeddedRedis(Path(tmp) / "sim") as server:
+        with EmbeddedRedis(Path(tmp) / "sim", die_with_parent=True) as server:
             days = {}
             for overflow in (True, False):
                 started = time.monotonic()

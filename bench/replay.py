@@ -575,7 +575,7 @@ async def simulate(args: argparse.Namespace) -> dict[str, Any]:
             agent = Agent(agent_id, "il", agent_skills, languages, capacity={"voice": 1, "chat": 0})
             await store.upsert_agent(agent, at_ms=epoch_ms)
         pubsub = client.pubsub()
-        await pubsub.subscribe(store.events_channel)
+        await pubsub.subscribe(store.keys.events)
         await pubsub.get_message(timeout=5.0)  # the subscribe confirmation
         replay = Replay(
             router, pubsub, day_calls, shifts, skills, patience, service, epoch_ms, args.wrap_up_s

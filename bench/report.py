@@ -4,7 +4,7 @@ Each call becomes a contact record (queue = call type, agent = server, customer 
 for first-contact resolution), the records are written to a private Redis stream the
 way the routing script writes them, then the report is read and computed as
 `switchboard report` does. Baseline in the same run: the history export's aggregation
-(`router.history.interval_rows`) over the same records, the cheapest pass over them.
+(`router.reports.history.interval_rows`) over the same records, the cheapest pass over them.
 
     .venv/bin/python bench/report.py [--data FILE] [--html FILE]
 
@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 from _common import ROOT, print_json_line, private_redis
 
-from router.history import interval_rows
-from router.report import ReportOptions, build_report
-from router.report_cli import read_inputs
-from router.report_html import render_html
+from router.reports.cli import read_inputs
+from router.reports.history import interval_rows
+from router.reports.html import render_html
+from router.reports.report import ReportOptions, build_report
 
 DATA = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 ZONE = ZoneInfo("Asia/Jerusalem")

@@ -41,10 +41,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from _common import percentile, print_json_line, redis_url
 
-from router.library import SOURCE
 from router.model import Agent, Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
-from router.store import RoutingStore
+from router.store import SOURCE, RoutingStore
 
 REGIONS = ("emea", "amer", "apac")
 LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "ja", "zh")
@@ -463,6 +462,13 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
 
     evalsha = max(evalsha_before, evalsha_after)
     costs = await command_costs(url, args)
+    trips = await round_trips(url)
+    print(
+        "Redis round trips per use case (service layer): chat created "
+        f"{trips['create_round_trips']:.2f} (3 regions with placement "
+        f"{trips['create_round_trips_3_regions']:.2f}), "
+        f"completed {trips['complete_round_trips']:.2f}"
+    )
     print(
         "one decision at a time, per routing call: server time / server CPU (Redis calls "
         "inside): "
@@ -503,6 +509,7 @@ async def measure(args: argparse.Namespace, url: str, pool: ProcessPoolExecutor)
         "client_cpu_us_per_decision": profile["client_us"],
         "server_cpu_us_per_decision": profile["server_cpu_us"],
         **costs,
+        **trips,
         "processes": args.processes,
         "decision": args.decision,
         "script": str(args.script or "router/routing.lua"),
@@ -592,6 +599,84 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--script: no such file {args.script}")
     args.script_text = args.script.read_text() if args.script else SOURCE
     return args
+
+
+class CountingRedis(aioredis.Redis):  # type: ignore[misc]
+    """A client that counts round trips: each command, or each pipeline, is one."""
+
+    round_trips = 0
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.round_trips += 1
+        return await super().execute_command(*args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        pipe = super().pipeline(transaction, shard_hint)
+        send = pipe.execute
+
+        async def execute(raise_on_error: bool = True) -> Any:
+            self.round_trips += 1
+            return await send(raise_on_error)
+
+        pipe.execute = execute
+        return pipe
+
+
+async def round_trips(url: str, contacts: int = 50) -> dict[str, float]:
+    """Redis round trips of the people-facing use cases, through the service layer as the
+    HTTP API calls them: a customer starting a chat (one region, and three regions with
+    placement), and the agent completing it."""
+    from regions.model import RegionConfig
+    from regions.service import Regions
+    from regions.store import MembershipStore
+    from router.access import Principal
+    from router.chat import ChatLog
+    from router.contacts import ChatRequest, Contacts
+    from router.events import EventHub
+    from router.model import Role
+    from router.reports.service import Reports
+    from router.reports.store import RecordStore
+    from router.sessions import Sessions
+    from router.users_store import UserStore
+
+    client = CountingRedis.from_url(url, decode_responses=True)
+    figures: dict[str, float] = {}
+    try:
+        for label, names in (("", ["r1"]), ("_3_regions", ["r1", "r2", "r3"])):
+            await client.flushdb()
+            store = RoutingStore(client, prefix="rt")
+            queue = QueueConfig("q", "q", wrap_up_s=0)
+            router = Router(store, [queue], node_id="n1", region="r1")
+            await router.publish_configuration(names)
+            regions = [RegionConfig(name, "UTC") for name in names]
+            placement = Regions(
+                router,
+                MembershipStore(client, "rt", 5.0),
+                Sessions(UserStore(client, "rt"), store),
+                regions,
+                "n1",
+            )
+            reports = Reports(RecordStore(store))
+            service = Contacts(
+                router, ChatLog(store, None), reports, EventHub(store), placement.place
+            )
+            await router.upsert_agent(Agent("a", "r1", {"q": 3}, ["en"], {"voice": 1, "chat": 1}))
+            await router.set_presence("a", Presence.AVAILABLE)
+            agent = Principal("a", Role.AGENT)
+            created = completed = 0
+            for _ in range(contacts):
+                before = client.round_trips
+                contact, _ = await service.start_chat(ChatRequest("q", "en"))
+                created += client.round_trips - before
+                await router.accept(contact.contact_id, "a")
+                before = client.round_trips
+                await service.complete(agent, contact.contact_id)
+                completed += client.round_trips - before
+            figures[f"create_round_trips{label}"] = created / contacts
+            figures[f"complete_round_trips{label}"] = completed / contacts
+    finally:
+        await client.aclose()
+    return figures
 
 
 async def flush(url: str) -> None:

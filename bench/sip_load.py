@@ -307,7 +307,7 @@ async def node_run(
 ) -> dict[str, Any]:
     from switchboard.embedded import EmbeddedRedis
 
-    server = EmbeddedRedis(workdir / f"redis-{label}")
+    server = EmbeddedRedis(workdir / f"redis-{label}", die_with_parent=True)
     server.start()
     try:
         return await node_measure(
@@ -352,7 +352,7 @@ async def node_measure(
     settings = load_settings(config)
     router = Router(RoutingStore(client), settings.queues, node_id="bench")
     await router.publish_configuration(["default"])
-    hub = EventHub(client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
     voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / f"voice-{label}", python=python)
     target = f"127.0.0.1:{port}"

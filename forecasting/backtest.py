@@ -1,40 +1,46 @@
-"""Rolling-origin backtest of the model against two seasonal baselines, in one run.
+"""Rolling-origin backtest of the forecaster against two seasonal baselines, in one run.
 
 Week ahead: an origin at every local midnight whose following 7 days lie in the last
 `weeks` weeks of history and which has at least `min_train_days` days before it; each
-origin forecasts the 7 days after it. The baselines are computed for the same target
-intervals: the same interval one week earlier (seasonal naive) and the mean of the same
-interval on the last four same weekdays (fewer when history is shorter).
+origin forecasts the 7 days after it from the history before it only (the model choice,
+the holiday calendar and every calibration are redone at each origin). The baselines are
+computed for the same target intervals as a planner would without us: the same interval
+one week earlier (seasonal naive) and the mean of the same interval on the last four same
+weekdays (fewer when history is shorter).
 
 Intraday: origins every `intraday_step_h` hours on each day of the target window; the
-history is cut at the origin (today's actuals so far) and the model forecasts the
-intervals 4–6 h after it. The same intervals are scored for the forecast made one week
+history is cut at the origin (today's actuals so far) and the intervals 0–2, 2–4 and 4–6 h
+after it are forecast. The 4–6 h ones are scored against the forecast made one week
 before the origin, which is what a planner had when the week's schedule was drawn.
 
 Peaks: per queue, the threshold is the 90th percentile of the queue's interval volumes
 over the 4 weeks before the origin (queues whose threshold is below 5 contacts are left
 out: there "top decile" is noise). An interval is a peak when its actual exceeds the
-threshold; it is alerted when the model gives it an exceedance probability of at least
-the alert probability calibrated on held-out weeks (the intraday one for the intervals
-after an intraday update). Next to it, `noise_bound`: what an oracle that knows every
-rate would reach, i.e. how much of the miss is count noise rather than the model.
+threshold; it is alerted when the forecast's exceedance probability reaches the alert
+probability calibrated on held-out weeks. Recall is given per lead (how far ahead a peak
+was flagged), and next to the precision the noise bound: the precision, at the same
+recall, of an oracle that knows every interval's rate.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
-from forecasting import estimator, intervals, service
+from forecasting import intervals, service
 from forecasting.model import FloatArray, History
+from switchboard.common.calendar import HolidayCalendar
+from switchboard.common.errors import InputError
 
 MIN_PEAK_THRESHOLD = service.MIN_PEAK_THRESHOLD
 # Coverage is scored where an 80 % interval can mean something: below one expected contact
 # a count is mostly 0 and the narrowest interval, [0, 0], already covers far more than 80 %.
 MIN_INTERVAL_MEAN = 1.0
 NOISE_BOUND_DRAWS = 50
+LEADS_H = ((0, 2), (2, 4), (4, 6))  # intraday lead buckets; (4, 6) is the scored one
 
 
 @dataclass
@@ -54,9 +60,17 @@ class Scores:
     peak_phi: list[FloatArray] = field(default_factory=list)
     peak_threshold: list[FloatArray] = field(default_factory=list)
 
-    def cat(self, name: str) -> FloatArray:
+    def cat(self, name: str) -> np.ndarray:
         parts = getattr(self, name)
         return np.concatenate(parts) if parts else np.zeros(0)
+
+    def recall(self) -> float:
+        peaks, alerts = self.cat("peak_actual").astype(bool), self.cat("peak_alert").astype(bool)
+        return _ratio(float((peaks & alerts).sum()), float(peaks.sum()))
+
+    def precision(self) -> float:
+        peaks, alerts = self.cat("peak_actual").astype(bool), self.cat("peak_alert").astype(bool)
+        return _ratio(float((peaks & alerts).sum()), float(alerts.sum()))
 
 
 def wape(actual: FloatArray, forecast: FloatArray) -> float:
@@ -79,56 +93,58 @@ def bias(actual: FloatArray, forecast: FloatArray) -> float:
 @dataclass
 class Report:
     week: Scores
-    intraday: Scores
+    intraday: Scores  # 4-6 h ahead
+    by_lead: dict[str, Scores]  # intraday peaks per lead bucket
     origins: int
     intraday_origins: int
     first_target: str
     width_min: int
+    holidays: str = ""
+    closed_days: int = 0
 
-    def summary(self) -> dict[str, float | int | str]:
+    def summary(self) -> dict[str, Any]:
         a, f = self.week.cat("actual"), self.week.cat("forecast")
         ia, ifc = self.intraday.cat("actual"), self.intraday.cat("forecast")
         low, high = self.week.cat("low"), self.week.cat("high")
-        pa = (
-            np.concatenate(self.intraday.peak_actual)
-            if self.intraday.peak_actual
-            else np.zeros(0, bool)
+        naive = wape(a, self.week.cat("naive"))
+        four = wape(a, self.week.cat("four_week"))
+        ours = wape(a, f)
+        recall = self.intraday.recall()
+        precision = self.intraday.precision()
+        bound = noise_bound(
+            self.intraday.cat("peak_mean"),
+            self.intraday.cat("peak_phi"),
+            self.intraday.cat("peak_threshold"),
+            recall if np.isfinite(recall) else 0.9,
         )
-        pf = (
-            np.concatenate(self.intraday.peak_alert)
-            if self.intraday.peak_alert
-            else np.zeros(0, bool)
-        )
-        wa = np.concatenate(self.week.peak_actual) if self.week.peak_actual else np.zeros(0, bool)
-        wf = np.concatenate(self.week.peak_alert) if self.week.peak_alert else np.zeros(0, bool)
         return {
-            "wape": round(wape(a, f), 4),
-            "wape_seasonal_naive": round(wape(a, self.week.cat("naive")), 4),
-            "wape_four_week_mean": round(wape(a, self.week.cat("four_week")), 4),
+            "wape": round(ours, 4),
+            "wape_seasonal_naive": round(naive, 4),
+            "wape_four_week_mean": round(four, 4),
+            "ratio_to_best_baseline": round(ours / min(naive, four), 4),
             "mape": round(mape(a, f), 4),
             "bias": round(bias(a, f), 4),
             "coverage_80": round(_coverage(a, low, high, f >= MIN_INTERVAL_MEAN), 4),
             "coverage_80_all": round(_coverage(a, low, high, np.ones(a.size, dtype=bool)), 4),
             "wape_intraday_4_6h": round(wape(ia, ifc), 4),
             "wape_week_ahead_same_intervals": round(wape(ia, self.intraday.cat("before")), 4),
-            "peak_recall": round(_ratio((pa & pf).sum(), pa.sum()), 4),
-            "peak_precision": round(_ratio((pa & pf).sum(), pf.sum()), 4),
-            "peak_recall_week_ahead": round(_ratio((wa & wf).sum(), wa.sum()), 4),
-            "peak_precision_week_ahead": round(_ratio((wa & wf).sum(), wf.sum()), 4),
-            "peak_precision_noise_bound": round(
-                noise_bound(
-                    self.intraday.cat("peak_mean"),
-                    self.intraday.cat("peak_phi"),
-                    self.intraday.cat("peak_threshold"),
-                ),
-                4,
-            ),
-            "peaks": int(pa.sum()),
+            "peak_recall": round(recall, 4),
+            "peak_precision": round(precision, 4),
+            "peak_precision_noise_bound": round(bound, 4),
+            "peak_precision_over_bound": round(_ratio(precision, bound), 4),
+            "peak_recall_week_ahead": round(self.week.recall(), 4),
+            "peak_precision_week_ahead": round(self.week.precision(), 4),
+            "peak_recall_by_lead": {
+                name: round(scores.recall(), 4) for name, scores in self.by_lead.items()
+            },
+            "peaks": int(self.intraday.cat("peak_actual").astype(bool).sum()),
             "origins": self.origins,
             "intraday_origins": self.intraday_origins,
             "intervals": int(a.size),
             "interval_min": self.width_min,
             "first_target_day": self.first_target,
+            "holidays": self.holidays,
+            "closed_days_forecast": self.closed_days,
         }
 
 
@@ -160,7 +176,7 @@ def _baselines(history: History, day: int, count: int) -> tuple[FloatArray, Floa
 
 def _peaks(
     scores: Scores,
-    projection: service.Projection,
+    thresholds: FloatArray,
     actual: FloatArray,
     mean: FloatArray,
     phi: FloatArray,
@@ -168,7 +184,7 @@ def _peaks(
     cut: FloatArray,
 ) -> None:
     """Score peaks of these intervals: actual above the queue's threshold vs alerted."""
-    thr = projection.thresholds[queue_index]
+    thr = thresholds[queue_index]
     keep = thr >= MIN_PEAK_THRESHOLD
     prob = intervals.exceed_probability(mean[keep], phi[keep], thr[keep])
     scores.peak_actual.append(actual[keep] > thr[keep])
@@ -205,30 +221,41 @@ def noise_bound(
         prob = intervals.exceed_probability(rate, np.zeros(rate.size), threshold)
         order = np.argsort(-prob, kind="stable")
         caught = np.cumsum(peak[order])
-        alerts = int(np.searchsorted(caught, np.ceil(recall * peak.sum()))) + 1
+        need = max(1.0, np.ceil(recall * peak.sum()))
+        alerts = int(np.searchsorted(caught, need)) + 1
         out.append(caught[alerts - 1] / alerts)
     return float(np.mean(out)) if out else float("nan")
 
 
 def run(
-    history: History, weeks: int = 4, min_train_days: int = 14, intraday_step_h: int = 2
+    history: History,
+    weeks: int = 4,
+    min_train_days: int = 14,
+    intraday_step_h: int = 2,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
 ) -> Report:
     days = service.complete_days(history)
     first_target = max(days - 7 * weeks, min_train_days)
     if first_target + 7 > days:
-        from switchboard.errors import InputError
-
         raise InputError(
             f"history: a backtest needs at least {min_train_days + 7} full days, found {days}"
         )
     history = history.cut(history.day_start(days))
-    cache: dict[int, tuple[estimator.Fit, FloatArray]] = {}
+    cache: dict[int, service.Fitted] = {}
+
+    def project(moment_day: int, hour: int, last_day: int) -> service.Projection:
+        moment = history.day_start(moment_day) + timedelta(hours=hour)
+        return service.project(history.cut(moment), last_day, cache, None, holidays, infer_holidays)
+
     week = Scores()
     origins = 0
     q_count = len(history.queues)
+    calendar, closed = "", 0
     for origin in range(first_target, days - 6):
-        cut = history.cut(history.day_start(origin))
-        proj = service.project(cut, origin + 6, cache)
+        proj = project(origin, 0, origin + 6)
+        calendar = proj.days.calendar.spec if proj.days.calendar else ""
+        closed += sum(1 for k, f in proj.days.factor.items() if f == 0.0 and k == 0)
         actual = history.contacts[:, origin : origin + 7]
         naive, four = _baselines(history, origin, 7)
         keep = proj.open[None] | (actual > 0)
@@ -243,40 +270,53 @@ def run(
         week.naive.append(naive[keep])
         week.four_week.append(four[keep])
         alert_cut = np.broadcast_to(proj.cut[None], actual.shape)[keep]
-        _peaks(week, proj, actual[keep], mean, phi, qi, alert_cut)
+        _peaks(week, proj.thresholds, actual[keep], mean, phi, qi, alert_cut)
         origins += 1
     intraday = Scores()
+    by_lead = {f"{lo}_{hi}h": Scores() for lo, hi in LEADS_H}
     intraday_origins = 0
     width = history.width_min
-    span = (4 * 60 // width, 6 * 60 // width)
+    slots = history.slots_per_day
     for day in range(first_target + 7, days):
         for hour in range(0, 24, intraday_step_h):
-            o_min = day * 1440 + hour * 60
-            t0, t1 = o_min // width + span[0], o_min // width + span[1]
-            if t1 > days * (1440 // width):
-                continue
-            moment = history.day_start(day) + timedelta(hours=hour)
-            now = service.project(history.cut(moment), (t1 - 1) * width // 1440, cache)
-            before = service.project(
-                history.cut(moment - timedelta(days=7)), (t1 - 1) * width // 1440, cache
-            )
-            a, f, phi, ok, qi, alert_cut = _window(history, now, t0, t1)
-            b = _window(history, before, t0, t1)[1]
-            keep = ok
-            if not keep.any():
-                continue
-            intraday.actual.append(a[keep])
-            intraday.forecast.append(f[keep])
-            intraday.before.append(b[keep])
-            _peaks(intraday, now, a[keep], f[keep], phi[keep], qi[keep], alert_cut[keep])
-            intraday_origins += 1
+            o = (day * 1440 + hour * 60) // width  # absolute slot of the origin
+            last = min(days * slots, o + LEADS_H[-1][1] * 60 // width)
+            now = project(day, hour, (last - 1) // slots)
+            for lo, hi in LEADS_H:
+                t0, t1 = o + lo * 60 // width, o + hi * 60 // width
+                if t1 > days * slots:
+                    continue
+                a, f, phi, ok, qi, alert_cut = _window(history, now, t0, t1)
+                if not ok.any():
+                    continue
+                _peaks(
+                    by_lead[f"{lo}_{hi}h"],
+                    now.thresholds,
+                    a[ok],
+                    f[ok],
+                    phi[ok],
+                    qi[ok],
+                    alert_cut[ok],
+                )
+                if (lo, hi) != LEADS_H[-1]:
+                    continue
+                before = project(day - 7, hour, (t1 - 1) // slots)
+                b = _window(history, before, t0, t1)[1]
+                intraday.actual.append(a[ok])
+                intraday.forecast.append(f[ok])
+                intraday.before.append(b[ok])
+                _peaks(intraday, now.thresholds, a[ok], f[ok], phi[ok], qi[ok], alert_cut[ok])
+                intraday_origins += 1
     return Report(
         week,
         intraday,
+        by_lead,
         origins,
         intraday_origins,
         history.day_start(first_target).date().isoformat(),
         width,
+        calendar,
+        closed,
     )
 
 
@@ -284,36 +324,44 @@ def _window(
     history: History, proj: service.Projection, t0: int, t1: int
 ) -> tuple[FloatArray, FloatArray, FloatArray, np.ndarray, np.ndarray, FloatArray]:
     """Actual, forecast, dispersion, mask, queue index and alert cut for absolute slots
-    [t0, t1)."""
+    [t0, t1); slots before the projection's first day (a closed day the fit skipped) or
+    after its last are forecast closed."""
     s = history.slots_per_day
     q_count = len(history.queues)
-    flat_actual = history.contacts.reshape(q_count, -1)[:, t0:t1]
-    start = proj.first * s
-    mean = proj.mean.reshape(q_count, -1)[:, t0 - start : t1 - start]
-    phi = proj.phi.reshape(q_count, -1)[:, t0 - start : t1 - start]
-    opened = proj.open.reshape(-1)[t0 - start : t1 - start]
-    cut = np.broadcast_to(proj.cut.reshape(-1)[None, t0 - start : t1 - start], flat_actual.shape)
-    ok = opened[None, :] | (flat_actual > 0)
-    qi = np.broadcast_to(np.arange(q_count)[:, None], flat_actual.shape)
-    return flat_actual.ravel(), mean.ravel(), phi.ravel(), ok.ravel(), qi.ravel(), cut.ravel()
+    actual = history.contacts.reshape(q_count, -1)[:, t0:t1]
+    index = np.arange(t0, t1) - proj.first * s
+    inside = (index >= 0) & (index < proj.mean.shape[1] * s)
+    at = np.clip(index, 0, proj.mean.shape[1] * s - 1)
+    mean = np.where(inside[None], proj.mean.reshape(q_count, -1)[:, at], 0.0)
+    phi = proj.phi.reshape(q_count, -1)[:, at]
+    opened = inside & proj.open.reshape(-1)[at]
+    cut = np.broadcast_to(proj.cut.reshape(-1)[at][None], actual.shape)
+    ok = opened[None, :] | (actual > 0)
+    qi = np.broadcast_to(np.arange(q_count)[:, None], actual.shape)
+    return actual.ravel(), mean.ravel(), phi.ravel(), ok.ravel(), qi.ravel(), cut.ravel()
 
 
 def describe(report: Report) -> list[str]:
     s = report.summary()
-    better = min(float(s["wape_seasonal_naive"]), float(s["wape_four_week_mean"]))
+    leads = s["peak_recall_by_lead"]
+    assert isinstance(leads, dict)
     return [
         f"backtest: {s['origins']} week-ahead origins from {s['first_target_day']}, "
-        f"{s['intraday_origins']} intraday origins, {s['interval_min']}-minute intervals",
+        f"{s['intraday_origins']} intraday origins, {s['interval_min']}-minute intervals"
+        + (f", holidays {s['holidays']}" if s["holidays"] else ""),
         f"week ahead   WAPE {s['wape']:.3f}  MAPE {s['mape']:.3f}  bias {s['bias']:+.3f}  "
         f"80% coverage {s['coverage_80']:.3f} (all intervals {s['coverage_80_all']:.3f})",
         f"baselines    seasonal naive WAPE {s['wape_seasonal_naive']:.3f}  "
         f"four-week mean WAPE {s['wape_four_week_mean']:.3f}  "
-        f"(model/better = {float(s['wape']) / better:.3f}, target <= 0.9)",
+        f"(ours/better = {s['ratio_to_best_baseline']:.3f}, target <= 0.9)",
         f"intraday     4-6 h ahead WAPE {s['wape_intraday_4_6h']:.3f}  vs week-ahead on the "
         f"same intervals {s['wape_week_ahead_same_intervals']:.3f}",
         f"peaks        4-6 h ahead recall {s['peak_recall']:.3f} precision "
-        f"{s['peak_precision']:.3f} ({s['peaks']} peaks); week ahead recall "
-        f"{s['peak_recall_week_ahead']:.3f} precision {s['peak_precision_week_ahead']:.3f}",
-        f"             count-noise bound: an oracle knowing every rate reaches precision "
-        f"{s['peak_precision_noise_bound']:.3f} at recall 0.9 (target 0.7)",
+        f"{s['peak_precision']:.3f} ({s['peaks']} peaks); noise bound at that recall "
+        f"{s['peak_precision_noise_bound']:.3f} (ours/bound "
+        f"{s['peak_precision_over_bound']:.2f}, target >= 0.8)",
+        "             recall by lead: "
+        + ", ".join(f"{k.replace('_', '-')} {v:.3f}" for k, v in leads.items())
+        + f", week ahead {s['peak_recall_week_ahead']:.3f} (precision "
+        f"{s['peak_precision_week_ahead']:.3f})",
     ]

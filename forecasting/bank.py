@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from forecasting.model import HistoryRow
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 REQUIRED = ("type", "date", "vru_entry", "outcome", "ser_time")
 DEFAULT_TIMEZONE = "Asia/Jerusalem"

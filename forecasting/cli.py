@@ -2,8 +2,10 @@
 
 - `history import --format anonymous-bank FILE --interval 30m --out history.csv`
 - `forecast --history FILE --start ISO --horizon DURATION [--interval 30m] --out FILE
-  [--events FILE] [--region NAME] [--peaks p90|CAPACITY] [--peaks-out FILE]`
-- `forecast backtest --history FILE [--interval 30m] [--weeks 4] [--json] [--plot week.png]`
+  [--events FILE] [--region NAME] [--holidays CC[-SUBDIV]|none] [--config FILE]
+  [--peaks p90|CAPACITY] [--peaks-out FILE]`
+- `forecast backtest --history FILE [--history FILE ...] [--interval 30m] [--weeks 4]
+  [--holidays ...] [--json] [--plot week.png]`
 
 `forecast` is a command and `forecast backtest` a mode of it: argparse cannot hold a
 command that is also a group, so the word `backtest` in place of the options selects it.
@@ -20,7 +22,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forecasting import bank, files, service
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.calendar import HolidayCalendar
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.durations import duration_arg
+from switchboard.common.errors import InputError
+
+NO_HOLIDAYS = "none"
 
 
 def register(registry: CommandRegistry) -> None:
@@ -52,13 +59,28 @@ def register(registry: CommandRegistry) -> None:
         choices=["backtest"],
         help="`backtest`: rolling-origin evaluation against two baselines",
     )
-    fc.add_argument("--history", required=True, type=Path, help="history CSV")
+    fc.add_argument(
+        "--history",
+        required=True,
+        type=Path,
+        action="append",
+        help="history CSV (backtest: may be repeated, one report per history)",
+    )
     fc.add_argument("--start", help="first interval, ISO 8601 with offset (forecast)")
     fc.add_argument("--horizon", help="how far: 6h, 7d, 1w (forecast)")
     fc.add_argument("--interval", help="interval width (default: the history's)")
     fc.add_argument("--out", type=Path, help="forecast CSV to write (forecast)")
     fc.add_argument("--events", type=Path, help="events CSV: start,end,region,queue,kind,factor")
-    fc.add_argument("--region", help="region of this history (selects events)")
+    fc.add_argument("--region", help="region of this history (selects events, holidays)")
+    fc.add_argument(
+        "--holidays",
+        help="public holidays: a country (US) or country-subdivision (US-NY); 'none' turns "
+        "them off (default: the region's `holidays` in --config, else inferred from the "
+        "weekdays history shows closed)",
+    )
+    fc.add_argument(
+        "--config", type=Path, help="node config: the --region's `holidays` key is used"
+    )
     fc.add_argument("--timezone", help="IANA zone for the offsets written (default: history's)")
     fc.add_argument(
         "--peaks",
@@ -84,7 +106,7 @@ def register(registry: CommandRegistry) -> None:
 def _width(text: str | None, flag: str = "--interval") -> int | None:
     if text is None:
         return None
-    span = files.parse_duration(text, flag)
+    span = duration_arg(text, flag)
     minutes = int(span.total_seconds() // 60)
     if span.total_seconds() % 60 or 1440 % minutes:
         raise InputError(
@@ -113,15 +135,46 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _holidays(args: argparse.Namespace) -> tuple[HolidayCalendar | None, bool]:
+    """(calendar, infer from history when None) from --holidays, else the config."""
+    spec: str | None = args.holidays
+    where = "--holidays"
+    if spec is None and args.config is not None:
+        if not args.region:
+            raise InputError("--config: expected --region too (the region's holidays are used)")
+        spec, where = _region_holidays(args.config, args.region)
+    if spec is None:
+        return None, True
+    if spec.strip().lower() == NO_HOLIDAYS:
+        return None, False
+    try:
+        return HolidayCalendar.parse(spec), False
+    except InputError as error:
+        raise InputError(f"{where}: {error}") from None
+
+
+def _region_holidays(path: Path, region: str) -> tuple[str | None, str]:
+    reader = ConfigReader.open(path)
+    for index, section in enumerate(reader.sections("regions")):
+        if section.string("name", "") == region:
+            value = section.string("holidays", None)
+            reader.faults.raise_if_any()
+            return value, f"{path}: regions[{index}].holidays"
+    raise InputError(f"--region: no [[regions]] named {region!r} in {path}")
+
+
 def _forecast(args: argparse.Namespace) -> int:
     if args.mode == "backtest":
         return _backtest(args)
     for flag in ("start", "horizon", "out"):
         if getattr(args, flag) is None:
             raise InputError(f"--{flag}: required for a forecast")
-    history = files.read_history(args.history)
+    if len(args.history) > 1:
+        raise InputError("--history: a forecast reads one history (several only for backtest)")
+    calendar, infer = _holidays(args)
+    history = files.read_history(args.history[0])
     start = files.parse_time(args.start, "--start")
-    horizon = files.parse_duration(args.horizon, "--horizon")
+    horizon = duration_arg(args.horizon, "--horizon")
     zone: tzinfo = _zone(args.timezone, "--timezone") if args.timezone else history.tz
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events) if args.events else []
@@ -137,9 +190,22 @@ def _forecast(args: argparse.Namespace) -> int:
         percentile,
         str(args.events),
         _probability(args.alert_probability),
+        calendar,
+        infer,
     )
     count = files.write_forecast(args.out, result, zone)
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
+    for note in result.notes:
+        print(note)
+    for day in result.closed_days:
+        print(f"closed {day.date().isoformat()} (holiday, as the center was on past holidays)")
+    weights = result.choice.get("weights")
+    if isinstance(weights, list):
+        for queue, (model, four, naive) in zip(history.queues, weights, strict=True):
+            print(
+                f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
+                f"{naive:.1f} seasonal naive"
+            )
     for kind, factor in sorted(result.uplift.items()):
         print(f"event {kind}: factor {factor:.2f}")
     if args.peaks is not None:
@@ -187,21 +253,38 @@ def _peaks(text: str | None) -> tuple[float | None, float | None]:
 def _backtest(args: argparse.Namespace) -> int:
     from forecasting import backtest
 
-    history = files.read_history(args.history)
-    width = _width(args.interval)
-    if width is not None:
-        history = service.aggregate(history, width)
     if args.weeks < 1:
         raise InputError(f"--weeks: expected at least 1, found {args.weeks}")
-    report = backtest.run(history, weeks=args.weeks)
-    for line in backtest.describe(report):
-        print(line)
-    if args.plot:
-        from forecasting import plot
+    if args.plot and len(args.history) > 1:
+        raise InputError("--plot: expected one --history")
+    calendar, infer = _holidays(args)
+    width = _width(args.interval)
+    summaries: dict[str, dict[str, object]] = {}
+    for path in args.history:
+        history = files.read_history(path)
+        if width is not None:
+            history = service.aggregate(history, width)
+        report = backtest.run(history, weeks=args.weeks, holidays=calendar, infer_holidays=infer)
+        if len(args.history) > 1:
+            print(f"--- {path}")
+        for line in backtest.describe(report):
+            print(line)
+        summaries[str(path)] = report.summary()
+        if args.plot:
+            from forecasting import plot
 
-        week = plot.plot_week(history, args.plot, args.plot_week)
-        print(f"{args.plot}: week of {week}")
+            week = plot.plot_week(history, args.plot, args.plot_week)
+            print(f"{args.plot}: week of {week}")
     if args.json:
-        print(json.dumps(report.summary(), sort_keys=True))
+        if len(summaries) == 1:
+            print(json.dumps(next(iter(summaries.values())), sort_keys=True))
+        else:
+            worst = max(float(str(s["ratio_to_best_baseline"])) for s in summaries.values())
+            print(
+                json.dumps(
+                    {"histories": summaries, "worst_ratio_to_best_baseline": worst},
+                    sort_keys=True,
+                )
+            )
     sys.stdout.flush()
     return 0

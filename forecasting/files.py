@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -25,7 +24,7 @@ from forecasting.model import (
     History,
     HistoryRow,
 )
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 HISTORY_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high")
@@ -33,7 +32,6 @@ EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
 # A change of UTC offset is a daylight-saving switch only if the new offset then holds
 # for weeks; offsets that alternate faster mean rows from different time zones.
 _MIN_OFFSET_RUN = timedelta(days=28)
-_DURATION = re.compile(r"^(\d+)\s*(m|min|h|d|w)$")
 
 
 def parse_time(text: str, where: str) -> datetime:
@@ -45,24 +43,6 @@ def parse_time(text: str, where: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InputError(f"{where}: expected ISO 8601 time with offset, found {text!r}")
     return moment
-
-
-def parse_duration(text: str, where: str) -> timedelta:
-    """`30m`, `1h`, `7d`, `1w` (or `PT30M`-style ISO 8601 for minutes/hours/days)."""
-    value = text.strip().lower()
-    match = _DURATION.match(value)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        minutes = {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}[unit] * amount
-        if minutes > 0:
-            return timedelta(minutes=minutes)
-    iso = re.match(r"^p(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?)?$", value)
-    if iso and any(iso.groups()):
-        days, hours, minutes = (int(g or 0) for g in iso.groups())
-        span = timedelta(days=days, hours=hours, minutes=minutes)
-        if span > timedelta(0):
-            return span
-    raise InputError(f"{where}: expected a duration like 30m, 6h, 7d or 1w, found {text!r}")
 
 
 def parse_number(text: str, where: str, *, allow_empty: bool = False) -> float | None:

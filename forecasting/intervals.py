@@ -3,7 +3,7 @@
 Contacts in an interval are counts: Poisson noise plus a share of variation the
 model cannot know (weather, a news item, a day busier than usual). A negative
 binomial with mean μ and variance μ + φμ² carries both; φ is calibrated per queue on
-a held-out week (see `estimator.calibrate`). Counts up to `_EXACT_LIMIT` use the
+the held-out weeks (see `selection.calibrate`). Counts up to `_EXACT_LIMIT` use the
 exact distribution, larger ones a normal approximation (the error is negligible there).
 """
 
@@ -50,7 +50,7 @@ def bounds(
     mu: FloatArray, phi: FloatArray, coverage: float | FloatArray = 0.8
 ) -> tuple[FloatArray, FloatArray]:
     """(low, high) such that P(low <= y <= high) is about `coverage` for each mean
-    (`coverage` may differ per element: see `estimator._calibrate_interval`)."""
+    (`coverage` may differ per element: see `selection._calibrate_interval`)."""
     mu = np.asarray(mu, dtype=float).ravel()
     phi = np.broadcast_to(np.asarray(phi, dtype=float), mu.shape).ravel()
     cov = np.broadcast_to(np.asarray(coverage, dtype=float), mu.shape).ravel()

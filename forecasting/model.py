@@ -129,7 +129,7 @@ class Peak:
     """An interval likely to exceed the threshold, known `lead` ahead of it.
 
     `probability` is the model's P(contacts > threshold); an alert is raised when it
-    reaches the alert probability calibrated on held-out weeks (see estimator): one for
+    reaches the alert probability calibrated on held-out weeks (see selection): one for
     the rest of today after an intraday update, one for later days."""
 
     interval_start: datetime  # local
@@ -151,3 +151,6 @@ class Forecast:
     peaks: list[Peak] = field(default_factory=list)
     alert_probability: float = 0.3  # P(exceed) at which a peak of a later day is flagged
     alert_probability_today: float = 0.3  # the same for the rest of a partial day
+    notes: list[str] = field(default_factory=list)  # holidays inferred or not forecast
+    closed_days: list[datetime] = field(default_factory=list)  # local midnights
+    choice: dict[str, object] = field(default_factory=dict)  # model choice per queue

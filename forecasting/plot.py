@@ -9,7 +9,7 @@ import numpy as np
 
 from forecasting import intervals, service
 from forecasting.model import History
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 
 def plot_week(history: History, path: Path, first_day: str | None = None) -> str:

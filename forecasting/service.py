@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from forecasting import estimator, intervals
+from forecasting import closures, estimator, intervals, intraday, selection
 from forecasting.model import (
     MINUTES_PER_DAY,
     BoolArray,
@@ -23,12 +23,14 @@ from forecasting.model import (
     History,
     Peak,
 )
-from switchboard.errors import InputError
+from switchboard.common.calendar import HolidayCalendar
+from switchboard.common.errors import InputError
 
 MIN_FIT_DAYS = 7
 MAX_FIT_DAYS = 364  # 52 weeks
 PEAK_PERCENTILE = 90.0
-MIN_PEAK_THRESHOLD = estimator.MIN_PEAK_THRESHOLD
+MIN_PEAK_THRESHOLD = selection.MIN_PEAK_THRESHOLD
+CLOSED_KIND = "closed"  # an event of this kind closes the intervals it covers
 
 
 def aggregate(history: History, width_min: int) -> History:
@@ -87,6 +89,7 @@ class Projection:
     thresholds: FloatArray  # [Q] peak thresholds (percentile of recent volumes)
     day_factor: FloatArray  # [Q] intraday update of the partial day (1 = none)
     cut: FloatArray  # [n, S] alert probability: today's after an intraday update, else later days'
+    days: closures.DayPlan  # holidays and days after closures among the forecast days
 
 
 def fit_days_of(history: History) -> tuple[int, bool]:
@@ -118,9 +121,27 @@ def complete_days(history: History, tail_share: float = 0.05) -> int:
     return end_day
 
 
+@dataclass
+class Fitted:
+    """A calibrated fit on the complete days before a forecast, and the calendar used."""
+
+    fit: estimator.Fit
+    thresholds: FloatArray  # [Q] peak thresholds (percentile of recent volumes)
+    calendar: HolidayCalendar | None
+    normally_open: BoolArray  # [7] weekdays with open slots
+    notes: list[str]
+
+
 def calibrated_fit(
-    history: History, fit_days: int, use: BoolArray | None = None, target_recall: float = 0.9
-) -> tuple[estimator.Fit, FloatArray]:
+    history: History,
+    fit_days: int,
+    use: BoolArray | None = None,
+    target_recall: float = 0.9,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
+) -> Fitted:
+    """Fit and calibrate on days [0, fit_days): holidays (given, else inferred from the
+    closed weekdays of history) and the days after closures are left out of the fit."""
     if fit_days < MIN_FIT_DAYS:
         raise InputError(
             f"history: expected at least {MIN_FIT_DAYS} days before the forecast, "
@@ -132,10 +153,17 @@ def calibrated_fit(
     contacts = history.contacts[:, first:fit_days]
     present = history.present[first:fit_days]
     open_mask = estimator.open_slots(present, weekdays)
+    normally_open = closures.open_weekdays(open_mask)
+    calendar, notes = holidays, []
+    if calendar is None and infer_holidays:
+        calendar, note = closures.infer_calendar(history, fit_days, normally_open)
+        notes = [note] if note else []
+    ordinary = closures.history_mask(history, fit_days, calendar, normally_open)
     if use is None:
         use = np.ones(history.contacts.shape[:2], dtype=bool)
-    thresholds = estimator.peak_thresholds(contacts, present, PEAK_PERCENTILE)
-    fitted = estimator.calibrate(
+    use = use[:, :fit_days] & ordinary[None, :]
+    thresholds = selection.peak_thresholds(contacts, present, PEAK_PERCENTILE)
+    fitted = selection.calibrate(
         contacts,
         history.aht_s[:, first:fit_days],
         weekdays,
@@ -145,44 +173,66 @@ def calibrated_fit(
         thresholds,
         target_recall,
     )
-    return fitted, thresholds
+    return Fitted(fitted, thresholds, calendar, normally_open, notes)
 
 
 def project(
     history: History,
     last_day: int,
-    fit_cache: dict[int, tuple[estimator.Fit, FloatArray]] | None = None,
+    fit_cache: dict[int, Fitted] | None = None,
     use: BoolArray | None = None,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
 ) -> Projection:
-    """Forecast every interval from the first unfitted day through `last_day` (inclusive),
-    updating a partial last day of history with today's actuals so far."""
+    """Forecast every interval from the first unfitted day through `last_day` (inclusive):
+    holidays and days after closures as history showed them, and a partial last day of
+    history updated with today's actuals so far."""
     fit_days, partial = fit_days_of(history)
     if fit_cache is not None and fit_days in fit_cache:
-        fitted, thresholds = fit_cache[fit_days]
+        fitted = fit_cache[fit_days]
     else:
-        fitted, thresholds = calibrated_fit(history, fit_days, use)
+        fitted = calibrated_fit(history, fit_days, use, 0.9, holidays, infer_holidays)
         if fit_cache is not None:
-            fit_cache[fit_days] = (fitted, thresholds)
+            fit_cache[fit_days] = fitted
+    fit = fitted.fit
     count = max(1, last_day - fit_days + 1)
     weekdays = weekdays_of(history, fit_days, count)
-    mean = fitted.predict(weekdays)
-    aht = fitted.predict_aht(weekdays)
-    opened = fitted.open[weekdays]
+    mean = fit.predict(weekdays)
+    aht = fit.predict_aht(weekdays)
+    opened = fit.open[weekdays].copy()
     q_count = mean.shape[0]
-    assert fitted.phi is not None and fitted.day_var is not None
-    phi = np.broadcast_to(fitted.phi[:, None, None], mean.shape).copy()
-    factor = np.ones(q_count)
-    cut = np.full(opened.shape, fitted.alert_probability)
+    assert fit.phi is not None and fit.day_var is not None and fit.intraday_gain is not None
+    phi = np.broadcast_to(fit.phi[:, None, None], mean.shape).copy()
+    days = closures.plan(history, fit_days, count, fitted.calendar, fitted.normally_open)
+    seen_today = partial and fit_days < history.days and history.contacts[:, fit_days].sum() > 0
+    for k, factor in days.factor.items():
+        if k == 0 and seen_today and factor == 0.0:
+            continue  # contacts today: the center is open after all
+        mean[:, k] *= factor
+        if factor == 0.0:
+            opened[k] = False
+    day_factor = np.ones(q_count)
+    cut = np.full(opened.shape, fit.alert_probability)
     if partial and fit_days < history.days:
         _, end_slot = history.end_index()
-        seen = history.contacts[:, fit_days, :end_slot]
-        expected = (mean[:, 0, :end_slot] * opened[0, :end_slot]).sum(axis=1)
-        actual = (seen * opened[0, :end_slot]).sum(axis=1)
-        factor, phi_rest = estimator.intraday_update(expected, actual, fitted.phi, fitted.day_var)
-        mean[:, 0, end_slot:] *= factor[:, None]
-        phi[:, 0, end_slot:] = phi_rest[:, None]
-        cut[0, end_slot:] = fitted.alert_probability_today
-    return Projection(fit_days, mean, phi, aht, opened, fitted, thresholds, factor, cut)
+        before = mean[:, 0, end_slot:].sum(axis=1)
+        mean[:, 0], phi[:, 0] = intraday.update(
+            mean[:, 0],
+            history.contacts[:, fit_days],
+            opened[0],
+            end_slot,
+            fit.phi,
+            fit.day_var,
+            fit.intraday_gain,
+            history.width_min,
+        )
+        day_factor = np.where(
+            before > 0, mean[:, 0, end_slot:].sum(axis=1) / np.maximum(before, 1e-12), 1.0
+        )
+        cut[0, end_slot:] = fit.alert_probability_today
+    return Projection(
+        fit_days, mean, phi, aht, opened, fit, fitted.thresholds, day_factor, cut, days
+    )
 
 
 def _event_mask(
@@ -222,11 +272,13 @@ def estimate_uplift(
     actual: dict[str, float] = {}
     expected: dict[str, float] = {}
     weekdays = weekdays_of(history, 0, fit_days)
-    base = fitted.predict(weekdays)
+    base = fitted.predict_model(weekdays)
     totals = history.contacts[:, :fit_days].sum(axis=2)
     predicted_totals = base.sum(axis=2)
     use = _event_mask(history, events, region, fit_days)
     for event in events:
+        if event.kind == CLOSED_KIND:
+            continue
         if event.end > history.day_start(fit_days) or event.start < history.first_day:
             continue
         mask = _slot_mask(history, event, 0, fit_days)
@@ -258,6 +310,8 @@ def forecast(
     peak_percentile: float | None = None,
     events_path: str = "events",
     alert_probability: float | None = None,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
 ) -> Forecast:
     """Contacts, AHT and 80 % bounds per open interval of [start, start + horizon)."""
     history = aggregate(history, width_min or history.width_min)
@@ -269,7 +323,8 @@ def forecast(
     last_day = ((end - timedelta(minutes=1)) - history.first_day).days
     fit_days, _ = fit_days_of(history)
     use = _event_mask(history, events, region, fit_days) if events else None
-    projection = project(history, last_day, use=use)
+    cache: dict[int, Fitted] = {}
+    projection = project(history, last_day, cache, use, holidays, infer_holidays)
     uplift = estimate_uplift(history, events, region, fit_days, projection.fit) if events else {}
     applied = _apply_events(history, projection, events, region, uplift, events_path)
     thresholds = projection.thresholds
@@ -277,7 +332,7 @@ def forecast(
         thresholds = np.full(len(history.queues), peak_threshold)
     else:
         if peak_percentile is not None and peak_percentile != PEAK_PERCENTILE:
-            thresholds = estimator.peak_thresholds(
+            thresholds = selection.peak_thresholds(
                 history.contacts[:, :fit_days], history.present[:fit_days], peak_percentile
             )
         # a percentile of a queue that sees a handful of contacts per interval is noise,
@@ -302,7 +357,19 @@ def forecast(
         peaks,
         fit.alert_probability if alert_probability is None else alert_probability,
         fit.alert_probability_today if alert_probability is None else alert_probability,
+        [*cache[fit_days].notes, *projection.days.notes],
+        _closed_days(history, projection),
+        fit.choice,
     )
+
+
+def _closed_days(history: History, projection: Projection) -> list[datetime]:
+    """Starts of the forecast days closed by holidays."""
+    return [
+        history.day_start(projection.first + k)
+        for k, factor in sorted(projection.days.factor.items())
+        if factor == 0.0
+    ]
 
 
 def _apply_events(
@@ -318,13 +385,21 @@ def _apply_events(
     for event in events:
         if event.end <= history.day_start(projection.first):
             continue
+        mask = _slot_mask(history, event, projection.first, count)
+        if event.kind == CLOSED_KIND:
+            for q, queue in enumerate(history.queues):
+                if applies(event, queue, region):
+                    projection.mean[q][mask] = 0.0
+            if event.queue is None:
+                projection.open[mask] = False
+            applied[event.kind] = 0.0
+            continue
         factor = uplift.get(event.kind, event.factor)
         if factor is None:
             raise InputError(
                 f"{events_path}: row {event.row}: field factor: no past '{event.kind}' event "
                 f"in history to estimate the uplift from; expected a factor"
             )
-        mask = _slot_mask(history, event, projection.first, count)
         for q, queue in enumerate(history.queues):
             if applies(event, queue, region):
                 projection.mean[q][mask] *= factor

@@ -8,7 +8,7 @@ The truth (`rate`) is returned too, so tests can check the model against it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class Synthetic:
     counts: FloatArray  # [Q, D, S]
     first_day: datetime  # local midnight, aware
     width_min: int
+    intensity: FloatArray | None = None  # [Q, D, S] the Poisson mean after all noise
 
 
 def generate(
@@ -68,3 +69,194 @@ def generate(
                     aht = float(aht_curve[s] * (1.0 + 0.1 * q) + rng.normal(0.0, 15.0))
                     rows.append(HistoryRow(moment, name, float(counts[q, d, s]), round(aht, 1)))
     return Synthetic(rows, rate, counts, start, width_min)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A long synthetic history: what a real center's year looks like to a forecaster.
+
+    The daily volume of a queue is `daily × weekday factor × trend × level × day noise`:
+    growth per year, a yearly cycle, step changes (a queue gains or loses a product), a
+    wandering level (log AR(1) with daily persistence `level_persistence` and stationary
+    sd `level_sd`: weeks that run a few per cent over or under), independent day noise,
+    and within the day a smooth two-humped shape with its own noise (AR(1) across
+    intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
+    by `holiday_factor`) and the next open day carries `after_holiday` extra volume."""
+
+    name: str
+    days: int = 365
+    width_min: int = 5
+    first_day: date = date(2024, 1, 1)
+    zone: str = "Europe/Berlin"
+    queues: tuple[str, ...] = ("retail", "cards")
+    daily: tuple[float, ...] = (15000.0, 3000.0)
+    open_hours: tuple[float, float] = (7.0, 21.0)
+    open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    weekday_factor: tuple[float, ...] = (1.12, 1.02, 0.98, 0.97, 0.91, 0.5, 0.35)
+    holidays: str | None = None
+    holiday_factor: float = 0.0  # 0: closed on public holidays
+    after_holiday: float = 0.12
+    growth_per_year: float = 0.0
+    yearly_amplitude: float = 0.0
+    steps: tuple[tuple[int, float], ...] = ()  # (day, factor from that day on), all queues
+    level_sd: float = 0.04
+    level_persistence: float = 0.97
+    day_sd: float = 0.03
+    slot_sd: float = 0.03
+    slot_persistence: float = 0.8
+    with_aht: bool = False
+
+
+# Long histories for the bench and the robustness checks (none is the real data set).
+SCENARIOS: dict[str, Scenario] = {
+    # a bank's center: weekdays 07:00-21:00, high volume, a wandering level, US holidays
+    "bank_weekdays_7m": Scenario(
+        "bank_weekdays_7m",
+        days=238,
+        first_day=date(2025, 3, 3),
+        zone="America/New_York",
+        holidays="US",
+    ),
+    # an airline's service: every day, 18 months of growth and a yearly cycle, open on
+    # German holidays at 45 % of a normal day
+    "airline_growth_18m": Scenario(
+        "airline_growth_18m",
+        days=546,
+        first_day=date(2024, 1, 1),
+        zone="Europe/Berlin",
+        queues=("booking", "baggage", "loyalty"),
+        daily=(3000.0, 1200.0, 400.0),
+        open_hours=(6.0, 23.0),
+        open_weekdays=(0, 1, 2, 3, 4, 5, 6),
+        holidays="DE",
+        holiday_factor=0.45,
+        after_holiday=0.05,
+        growth_per_year=0.3,
+        yearly_amplitude=0.08,
+        level_sd=0.03,
+    ),
+    # a retailer: Monday to Saturday, steps (a product moved in, a channel moved out),
+    # French holidays closed, modest volume
+    "retail_steps_12m": Scenario(
+        "retail_steps_12m",
+        days=364,
+        first_day=date(2024, 9, 2),
+        zone="Europe/Paris",
+        queues=("orders", "returns"),
+        daily=(1400.0, 500.0),
+        open_hours=(8.0, 20.0),
+        open_weekdays=(0, 1, 2, 3, 4, 5),
+        holidays="FR",
+        steps=((150, 0.75), (290, 1.2)),
+        level_sd=0.05,
+        day_sd=0.05,
+    ),
+    # a small utility's center: 6 months, small queues (count noise dominates),
+    # British holidays closed, a strongly wandering level
+    "utility_small_6m": Scenario(
+        "utility_small_6m",
+        days=182,
+        first_day=date(2025, 1, 6),
+        zone="Europe/London",
+        queues=("billing", "outage", "moves"),
+        daily=(700.0, 250.0, 90.0),
+        open_hours=(8.0, 18.0),
+        holidays="GB",
+        level_sd=0.08,
+        level_persistence=0.98,
+        day_sd=0.06,
+        slot_sd=0.05,
+    ),
+}
+
+
+def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
+    """Rows, the expected rate (before day and interval noise) and the counts of a scenario."""
+    from zoneinfo import ZoneInfo
+
+    from switchboard.common.calendar import HolidayCalendar
+
+    rng = np.random.default_rng(seed)
+    zone = ZoneInfo(scenario.zone)
+    width = scenario.width_min
+    slots = 1440 // width
+    q_count, days = len(scenario.queues), scenario.days
+    hours = (np.arange(slots) + 0.5) * width / 60.0
+    begin, finish = scenario.open_hours
+    opened = (hours >= begin) & (hours < finish)
+    dates = [scenario.first_day + timedelta(days=d) for d in range(days)]
+    weekday = np.array([d.weekday() for d in dates])
+    calendar = HolidayCalendar.parse(scenario.holidays) if scenario.holidays else None
+    holiday = np.array([calendar is not None and calendar.is_holiday(d) for d in dates])
+    open_day = np.isin(weekday, scenario.open_weekdays) & ~(
+        holiday & (scenario.holiday_factor == 0)
+    )
+    after = np.zeros(days, dtype=bool)
+    for closed in np.flatnonzero(holiday):
+        nxt = int(closed) + 1
+        while nxt < days and not open_day[nxt]:
+            nxt += 1
+        if nxt < days and not holiday[nxt]:
+            after[nxt] = True
+    t = np.arange(days) / 365.0
+    trend = (1.0 + scenario.growth_per_year) ** t * (
+        1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))
+    )
+    for day, factor in scenario.steps:
+        trend[day:] *= factor
+    rate = np.zeros((q_count, days, slots))
+    intensity = np.zeros_like(rate)
+    innovation = scenario.level_sd * np.sqrt(1.0 - scenario.level_persistence**2)
+    for q, volume in enumerate(scenario.daily):
+        log_level = np.zeros(days)
+        log_level[0] = rng.normal(0.0, scenario.level_sd)
+        for d in range(1, days):
+            log_level[d] = scenario.level_persistence * log_level[d - 1] + rng.normal(
+                0.0, innovation
+            )
+        peak1 = begin + 0.3 * (finish - begin) + 0.3 * q
+        peak2 = begin + 0.6 * (finish - begin)
+        for d in range(days):
+            if not open_day[d]:
+                continue
+            w = int(weekday[d])
+            monday = 0.25 if w == 0 else 0.0
+            shape = (1.0 + monday) * np.exp(-0.5 * ((hours - peak1) / 1.7) ** 2) + 0.75 * np.exp(
+                -0.5 * ((hours - peak2) / 2.3) ** 2
+            )
+            if w >= 5:
+                shape = np.exp(-0.5 * ((hours - (begin + finish) / 2) / 3.0) ** 2)
+            shape = (shape + 0.05) * opened
+            shape /= shape.sum()
+            factor = scenario.weekday_factor[w] * trend[d]
+            if holiday[d]:
+                factor *= scenario.holiday_factor
+            if after[d]:
+                factor *= 1.0 + scenario.after_holiday
+            rate[q, d] = volume * factor * shape
+            noise = np.zeros(slots)
+            step_sd = scenario.slot_sd * np.sqrt(1.0 - scenario.slot_persistence**2)
+            for k in range(1, slots):
+                noise[k] = scenario.slot_persistence * noise[k - 1] + rng.normal(0.0, step_sd)
+            day_noise = rng.normal(0.0, scenario.day_sd)
+            intensity[q, d] = rate[q, d] * np.exp(log_level[d] + day_noise + noise)
+    counts = rng.poisson(intensity).astype(float)
+    rows: list[HistoryRow] = []
+    for d in range(days):
+        midnight = datetime(dates[d].year, dates[d].month, dates[d].day)
+        for slot in np.flatnonzero(opened) if open_day[d] else []:
+            moment = (midnight + timedelta(minutes=int(slot) * width)).replace(tzinfo=zone)
+            stamp = datetime.fromisoformat(moment.isoformat())  # fixed offset, as in a file
+            for q, name in enumerate(scenario.queues):
+                if counts[q, d, slot] > 0:
+                    aht = round(240.0 + 30.0 * q + rng.normal(0.0, 15.0), 1)
+                    rows.append(
+                        HistoryRow(
+                            stamp,
+                            name,
+                            float(counts[q, d, slot]),
+                            aht if scenario.with_aht else None,
+                        )
+                    )
+    first = datetime(dates[0].year, dates[0].month, dates[0].day, tzinfo=zone)
+    return Synthetic(rows, rate, counts, first, width, intensity)

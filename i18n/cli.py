@@ -4,8 +4,8 @@ switchboard prompts build [--out DIR] [--languages en es ...]
 switchboard prompts check [--languages ...] [--config config/locales.toml]
 switchboard prompts extract | compile [--languages ...]
 switchboard i18n install-model FILE.argosmodel [--packages-dir DIR]
-switchboard i18n models [--packages-dir DIR] [--json]
-switchboard i18n translate --from es --to en TEXT [--packages-dir DIR]
+switchboard i18n models [--packages-dir DIR] [--config FILE] [--json]
+switchboard i18n translate --from es --to en TEXT [--packages-dir DIR] [--config FILE]
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 
 def _languages(args: argparse.Namespace) -> list[str]:
@@ -108,61 +109,93 @@ def prompts_compile(args: argparse.Namespace) -> int:
     return 0
 
 
-def _packages_dir(args: argparse.Namespace) -> Path | None:
-    return Path(args.packages_dir) if args.packages_dir else None
+def _translator(args: argparse.Namespace) -> Any:
+    from i18n.translation import Translator
+    from i18n.translation_settings import translation_settings
+
+    settings = translation_settings(Path(args.config)) if args.config else None
+    packages_dir = Path(args.packages_dir) if args.packages_dir else None
+    return Translator(packages_dir, settings=settings)
 
 
 def install_model(args: argparse.Namespace) -> int:
     from i18n.translation import install_model as install
 
-    model = install(Path(args.file), _packages_dir(args))
+    packages_dir = Path(args.packages_dir) if args.packages_dir else None
+    model = install(Path(args.file), packages_dir)
     print(f"installed {model.source}→{model.target} (version {model.version}) in {model.path}")
     return 0
 
 
 def models(args: argparse.Namespace) -> int:
-    from i18n.translation import Translator, installed_models
+    """Both engines' pairs, and which engine serves each pair the translator offers."""
+    from i18n.apertium import ApertiumEngine, installed_modes
+    from i18n.argos_engine import MINISBD, installed_models
 
-    found = installed_models(_packages_dir(args))
-    translator = Translator(_packages_dir(args))
-    direct = {(m.source, m.target) for m in found}
-    pivots = [pair for pair in translator.pairs() if pair not in direct]
+    translator = _translator(args)
+    settings = translator.settings
+    argos_models = installed_models(translator.packages_dir) if translator.packages_dir else []
+    apertium = translator.engines.get("apertium")
+    apertium_dir = apertium.data_dir if isinstance(apertium, ApertiumEngine) else None
+    modes = installed_modes(apertium_dir) if apertium_dir else []
+    direct = translator.direct()
+    served = [(pair, direct.get(pair)) for pair in translator.pairs()]
     if args.json:
-        print(
-            json.dumps(
+        listing = {
+            "engines": list(settings.engines),
+            "packages_dir": str(translator.packages_dir),
+            "models": [
                 {
-                    "packages_dir": str(translator.packages_dir),
-                    "models": [
-                        {
-                            "source": m.source,
-                            "target": m.target,
-                            "version": m.version,
-                            "sentence_splitter": m.sentence_splitter,
-                            "path": str(m.path),
-                        }
-                        for m in found
-                    ],
-                    "pivot_pairs": [list(pair) for pair in pivots],
+                    "source": m.source,
+                    "target": m.target,
+                    "version": m.version,
+                    "sentence_splitter": m.sentence_splitter,
+                    "usable": m.sentence_splitter == MINISBD,
+                    "path": str(m.path),
                 }
-            )
-        )
+                for m in argos_models
+            ],
+            "apertium_dir": str(apertium_dir) if apertium_dir else None,
+            "apertium": [
+                {"source": m.source, "target": m.target, "mode": m.name, "package": m.package}
+                for m in modes
+            ],
+            "pairs": [
+                {"source": s, "target": t, "engine": engine or "pivot"} for (s, t), engine in served
+            ],
+            "pivot_pairs": [list(pair) for pair, engine in served if engine is None],
+        }
+        print(json.dumps(listing))
         return 0
-    if not found:
-        print(f"no translation models in {translator.packages_dir}")
-        return 0
-    for m in found:
-        print(f"{m.source}→{m.target}  version {m.version}  splitter {m.sentence_splitter}")
-    for source, target in pivots:
-        print(f"{source}→{target}  through a pivot language")
+    if "argos" in translator.engines:
+        print(f"argos models in {translator.packages_dir}:")
+    for m in argos_models:
+        unusable = "" if m.sentence_splitter == MINISBD else "  (not used: no minisbd/)"
+        splitter = f"splitter {m.sentence_splitter}{unusable}"
+        print(f"  {m.source}→{m.target}  version {m.version}  {splitter}")
+    if apertium_dir:
+        print(f"apertium pairs in {apertium_dir}:")
+        for mode in modes:
+            variant = "  (variant: used when the plain mode is missing)" if mode.variant else ""
+            print(f"  {mode.source}→{mode.target}  mode {mode.name}  ({mode.package}){variant}")
+    print(f"pairs translated (engine order {', '.join(settings.engines)}):")
+    if not served:
+        print("  none: install an Argos model or an apertium-xxx-yyy package (docs/i18n.md)")
+    for (source, target), engine in served:
+        pinned = "  (pinned)" if settings.pairs.get((source, target)) == engine else ""
+        how = engine or "through a pivot language"
+        print(f"  {source}→{target}  {how}{pinned}")
     return 0
 
 
 def translate(args: argparse.Namespace) -> int:
-    from i18n.translation import Translator
-
-    result = Translator(_packages_dir(args)).translate(args.text, args.source, args.target)
+    translator = _translator(args)
+    try:
+        result = translator.translate(args.text, args.source, args.target)
+    finally:
+        translator.close()
     if result.missing_pair:
-        print(f"switchboard: no model translates {result.source}→{result.target}", file=sys.stderr)
+        print(f"switchboard: no engine translates {result.source}→{result.target}", file=sys.stderr)
         return 1
     if result.error:
         print(f"switchboard: translation failed: {result.error}", file=sys.stderr)
@@ -202,20 +235,25 @@ def register(registry: CommandRegistry) -> None:
     compile_.add_argument("--languages", nargs="+", help="languages to compile (default: all)")
     compile_.set_defaults(handler=prompts_compile, config=None)
 
-    packages_help = "models directory (default $ARGOS_PACKAGES_DIR or var/argos/packages)"
+    packages_help = "Argos models directory (default $ARGOS_PACKAGES_DIR or var/argos/packages)"
+    config_help = "i18n configuration with a [translation] section (config/locales.toml)"
     install = registry.subcommand("i18n", "install-model", "install an Argos .argosmodel file")
     install.add_argument("file", metavar="FILE.argosmodel")
     install.add_argument("--packages-dir", help=packages_help)
     install.set_defaults(handler=install_model)
 
-    listing = registry.subcommand("i18n", "models", "list installed translation models")
+    listing = registry.subcommand(
+        "i18n", "models", "list Argos models, Apertium pairs and the engine of each pair"
+    )
     listing.add_argument("--packages-dir", help=packages_help)
+    listing.add_argument("--config", help=config_help)
     listing.add_argument("--json", action="store_true", help="print one JSON object")
     listing.set_defaults(handler=models)
 
-    one = registry.subcommand("i18n", "translate", "translate one text with installed models")
+    one = registry.subcommand("i18n", "translate", "translate one text (Argos or Apertium)")
     one.add_argument("--from", dest="source", required=True)
     one.add_argument("--to", dest="target", required=True)
     one.add_argument("text")
     one.add_argument("--packages-dir", help=packages_help)
+    one.add_argument("--config", help=config_help)
     one.set_defaults(handler=translate)

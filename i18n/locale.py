@@ -19,7 +19,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency, format_decimal
 
 from i18n.model import Formality, LocaleSettings, Verbosity
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "locales.toml"
 

@@ -38,8 +38,9 @@ class LocaleSettings:
 class Translation:
     """A message in the reader's language, with the author's words kept beside it.
 
-    `missing_pair` is True when no installed model (direct or through a pivot language)
-    translates source to target; `text` is then the original, untouched.
+    `missing_pair` is True when no engine (directly or through a pivot language)
+    translates source to target; `text` is then the original, untouched. `engine` names
+    the engine that translated (`argos`, `apertium`, or both joined by `+` for a pivot).
     """
 
     text: str
@@ -49,6 +50,7 @@ class Translation:
     missing_pair: bool = False
     cached: bool = False
     error: str | None = None
+    engine: str = ""
 
     @property
     def translated(self) -> bool:

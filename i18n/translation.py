@@ -1,166 +1,115 @@
-"""Live chat translation through installed Argos Translate models.
+"""Live chat translation: the port the router uses, over two engines.
 
-A `Translator` reads the models of one packages directory (its own, never a global
-list, so two translators in one process do not mix models), translates directly or
-through one pivot language, keeps an LRU cache of recent translations, and never raises:
-a missing pair comes back as `Translation(missing_pair=True)` with the original text.
+Engines: Argos Translate models (neural, one .argosmodel per direction, i18n/argos_engine.py)
+and Apertium (rule-based, Debian's apertium-xxx-yyy packages, i18n/apertium.py). A pair is
+translated by the engine the configuration pins to it, else by the first engine in the
+configured order that has it (Argos, then Apertium), else through one pivot language over
+those direct pairs (es→en by one engine, en→ja by another).
+
+A `Translator` keeps an LRU cache of recent translations and never raises: a missing pair
+comes back as `Translation(missing_pair=True)` with the original text, an engine failure
+with `error` set.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
-import zipfile
 from collections import OrderedDict
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
-from i18n import argos
+from i18n.apertium import ApertiumEngine
+from i18n.argos_engine import ArgosEngine, check_model_file, install_model, installed_models
 from i18n.language import primary
-from i18n.model import InstalledModel, Translation
-from switchboard.errors import InputError
+from i18n.model import Translation
+from i18n.translation_settings import TranslationSettings, translation_settings
+
+__all__ = [
+    "Engine",
+    "Translator",
+    "check_model_file",
+    "install_model",
+    "installed_models",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 2048
+Pair = tuple[str, str]
+Hop = tuple[str, str, str]  # source, target, engine
 
 
-def _splitter(package_dir: Path) -> str | None:
-    if any((package_dir / "minisbd").glob("*.onnx")):
-        return "minisbd"
-    if (package_dir / "stanza").is_dir():
-        return "stanza"
-    if (package_dir / "spacy").is_dir():
-        return "spacy"
-    return None
+class Engine(Protocol):
+    """What a translation engine offers the Translator."""
+
+    name: str
+
+    def pairs(self) -> set[Pair]: ...
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        """The translation; raises when the engine fails."""
+        ...
+
+    def close(self) -> None: ...
 
 
-def installed_models(packages_dir: Path | None = None) -> list[InstalledModel]:
-    """The translation models of a packages directory (no argostranslate import needed)."""
-    root = packages_dir or argos.default_packages_dir()
-    models: list[InstalledModel] = []
-    if not root.is_dir():
-        return models
-    for package_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        try:
-            metadata = json.loads((package_dir / "metadata.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if metadata.get("type", "translate") != "translate":
-            continue
-        models.append(
-            InstalledModel(
-                source=str(metadata.get("from_code")),
-                target=str(metadata.get("to_code")),
-                version=str(metadata.get("package_version", "")),
-                path=package_dir,
-                sentence_splitter=_splitter(package_dir) or "none",
-            )
-        )
-    return models
-
-
-def check_model_file(path: Path) -> dict[str, Any]:
-    """The metadata of a .argosmodel, or InputError saying what makes it unusable offline."""
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    if not zipfile.is_zipfile(path):
-        raise InputError(f"{path}: not an Argos model (expected a zip archive)")
-    with zipfile.ZipFile(path) as archive:
-        names = [PurePosixPath(n) for n in archive.namelist()]
-        tops = {n.parts[0] for n in names if n.parts}
-        if len(tops) != 1:
-            raise InputError(f"{path}: expected one top folder in the archive, found {len(tops)}")
-        top = tops.pop()
-        inside = {str(PurePosixPath(*n.parts[1:])) for n in names if len(n.parts) > 1}
-        if "metadata.json" not in inside:
-            raise InputError(f"{path}: {top}/metadata.json missing")
-        try:
-            metadata = json.loads(archive.read(f"{top}/metadata.json"))
-        except ValueError as error:
-            raise InputError(f"{path}: {top}/metadata.json: not valid JSON ({error})") from None
-    if not isinstance(metadata, dict):
-        raise InputError(f"{path}: metadata.json: expected an object")
-    for field in ("from_code", "to_code"):
-        if not isinstance(metadata.get(field), str) or not metadata[field]:
-            raise InputError(f"{path}: metadata.json: field {field}: expected a language code")
-    if not any(n.startswith("model/") for n in inside):
-        raise InputError(f"{path}: {top}/model/ (the CTranslate2 model) missing")
-    if "sentencepiece.model" not in inside and "bpe.model" not in inside:
-        raise InputError(f"{path}: {top}/sentencepiece.model (or bpe.model) missing")
-    has_splitter = any(
-        (n.startswith("minisbd/") and n.endswith(".onnx")) or n.startswith("stanza/")
-        for n in inside
-    )
-    if not has_splitter:
-        raise InputError(
-            f"{path}: no sentence splitter (minisbd/*.onnx or stanza/): argostranslate would "
-            "try to download one at run time, which fails offline"
-        )
-    return metadata
-
-
-def install_model(path: Path, packages_dir: Path | None = None) -> InstalledModel:
-    """Check a .argosmodel file and install it with argostranslate's own installer."""
-    metadata = check_model_file(path)
-    target_dir = packages_dir or argos.default_packages_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with argos.installing_into(target_dir) as package:
-        package.install_from_path(path)
-    for model in installed_models(target_dir):
-        if (model.source, model.target) == (metadata["from_code"], metadata["to_code"]):
-            log.info("installed %s→%s into %s", model.source, model.target, target_dir)
-            return model
-    raise InputError(
-        f"{path}: installed, but no model {metadata['from_code']}→"
-        f"{metadata['to_code']} found in {target_dir}"
-    )
+def build_engines(settings: TranslationSettings, packages_dir: Path | None) -> dict[str, Engine]:
+    """The engines the settings use: those in the order and those a pair is pinned to."""
+    wanted = set(settings.engines) | set(settings.pairs.values())
+    engines: dict[str, Engine] = {}
+    if "argos" in wanted:
+        engines["argos"] = ArgosEngine(packages_dir or settings.argos_packages_dir)
+    if "apertium" in wanted:
+        engines["apertium"] = ApertiumEngine(settings.apertium_dir)
+    return engines
 
 
 class Translator:
-    """Translates chat messages with the models of one packages directory."""
+    """Translates chat messages with the engines of its settings (config/locales.toml)."""
 
-    def __init__(self, packages_dir: Path | None = None, cache_size: int = DEFAULT_CACHE_SIZE):
-        self.packages_dir = packages_dir or argos.default_packages_dir()
+    def __init__(
+        self,
+        packages_dir: Path | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        *,
+        settings: TranslationSettings | None = None,
+    ) -> None:
+        """`packages_dir` overrides the settings' Argos models directory."""
+        self.settings = settings or translation_settings()
+        self.engines = build_engines(self.settings, packages_dir)
+        argos_engine = self.engines.get("argos")
+        self.packages_dir = (
+            argos_engine.packages_dir if isinstance(argos_engine, ArgosEngine) else packages_dir
+        )
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], tuple[str, str]] = OrderedDict()
         self._lock = threading.Lock()
-        self._model_lock = threading.Lock()
-        self._direct: dict[tuple[str, str], Any] = {}
-        self._listing: dict[tuple[str, str], InstalledModel] = {}
-        self._listed_stamp: int | None = None
         self.hits = 0
         self.misses = 0
 
     # -- which pairs exist ---------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Forget loaded models and cached translations; the next call reads the directory."""
-        with self._lock:
-            self._listed_stamp = None
-            self._direct.clear()
-            self._cache.clear()
+    def engine_pairs(self) -> dict[str, set[Pair]]:
+        """Each engine's direct pairs."""
+        return {name: engine.pairs() for name, engine in self.engines.items()}
 
-    def _models(self) -> dict[tuple[str, str], InstalledModel]:
-        """Installed models, listed again only when the directory changed (an install)."""
-        try:
-            stamp = self.packages_dir.stat().st_mtime_ns
-        except OSError:
-            stamp = -1
-        if stamp != self._listed_stamp:
-            self._listing = {(m.source, m.target): m for m in installed_models(self.packages_dir)}
-            self._direct = {}
-            self._listed_stamp = stamp
-        return self._listing
+    def direct(self) -> dict[Pair, str]:
+        """(source, target) → the engine that translates it directly."""
+        offered = self.engine_pairs()
+        chosen: dict[Pair, str] = {}
+        for name in self.settings.engines:
+            for pair in sorted(offered.get(name, ())):
+                chosen.setdefault(pair, name)
+        for pair, name in self.settings.pairs.items():
+            if pair in offered.get(name, ()):
+                chosen[pair] = name
+        return chosen
 
-    def direct_pairs(self) -> list[tuple[str, str]]:
-        return sorted(self._models())
-
-    def pairs(self) -> list[tuple[str, str]]:
+    def pairs(self) -> list[Pair]:
         """Every (source, target) it can translate: direct, or through one pivot language."""
-        direct = set(self._models())
+        direct = set(self.direct())
         found = set(direct)
         for a, b in direct:
             for c, d in direct:
@@ -172,29 +121,20 @@ class Translator:
         source, target = primary(source), primary(target)
         return source == target or (source, target) in set(self.pairs())
 
-    # -- translating ---------------------------------------------------------------------
-
-    def _route(self, source: str, target: str) -> list[tuple[str, str]] | None:
-        direct = set(self._models())
+    def route(self, source: str, target: str) -> list[Hop] | None:
+        """The hops of a translation: one direct, or two through a pivot; None when none."""
+        direct = self.direct()
         if (source, target) in direct:
-            return [(source, target)]
+            return [(source, target, direct[(source, target)])]
         for a, pivot in sorted(direct):
             if a == source and (pivot, target) in direct:
-                return [(source, pivot), (pivot, target)]
+                return [
+                    (source, pivot, direct[(a, pivot)]),
+                    (pivot, target, direct[(pivot, target)]),
+                ]
         return None
 
-    def _translation_for(self, pair: tuple[str, str]) -> Any:
-        """argostranslate's PackageTranslation for one installed package (loaded once)."""
-        if pair not in self._direct:
-            package, translate, _ = argos.modules()
-            model = self._models()[pair]
-            pkg = package.Package(model.path)
-            self._direct[pair] = translate.PackageTranslation(
-                translate.Language(pkg.from_code, pkg.from_name),
-                translate.Language(pkg.to_code, pkg.to_name),
-                pkg,
-            )
-        return self._direct[pair]
+    # -- translating ---------------------------------------------------------------------
 
     def translate(self, text: str, source: str, target: str) -> Translation:
         """`text` in `target`, with the original kept; never raises."""
@@ -207,27 +147,38 @@ class Translator:
             if cached is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-                return Translation(cached, src, dst, text, cached=True)
+                return Translation(cached[0], src, dst, text, cached=True, engine=cached[1])
             self.misses += 1
-            route = self._route(src, dst)
-        if route is None:
+        hops = self.route(src, dst)
+        if hops is None:
             return Translation(text, src, dst, text, missing_pair=True)
-        # One model call at a time (argostranslate loads lazily and is not thread-safe);
-        # cache hits above never wait for it.
-        with self._model_lock:
-            try:
-                result = text
-                for pair in route:
-                    result = self._translation_for(pair).translate(result)
-            except Exception as error:  # a broken model must not end a chat
-                log.exception("translation %s→%s failed", src, dst)
-                return Translation(text, src, dst, text, error=f"{type(error).__name__}: {error}")
+        engine_names = "+".join(dict.fromkeys(name for _, _, name in hops))
+        # Each engine serialises its own model calls; cache hits above never wait for them.
+        try:
+            result = text
+            for hop_source, hop_target, name in hops:
+                result = self.engines[name].translate(result, hop_source, hop_target)
+        except Exception as error:  # a broken model or pipeline must not end a chat
+            log.exception("translation %s→%s (%s) failed", src, dst, engine_names)
+            return Translation(
+                text, src, dst, text, error=f"{type(error).__name__}: {error}", engine=engine_names
+            )
         with self._lock:
-            self._cache[key] = result
+            self._cache[key] = (result, engine_names)
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return Translation(result, src, dst, text)
+        return Translation(result, src, dst, text, engine=engine_names)
 
     async def translate_async(self, text: str, source: str, target: str) -> Translation:
         """`translate` off the event loop (a model call takes milliseconds to seconds)."""
         return await asyncio.to_thread(self.translate, text, source, target)
+
+    def reload(self) -> None:
+        """Forget cached translations (engines notice installs by themselves)."""
+        with self._lock:
+            self._cache.clear()
+
+    def close(self) -> None:
+        """End the engines' processes (Apertium pipelines); they also end with this process."""
+        for engine in self.engines.values():
+            engine.close()

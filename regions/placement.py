@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
-
-from switchboard.settings import RegionConfig
-
-
-def is_open(region: RegionConfig, at: dt.datetime) -> bool:
-    """Inside the region's business hours, in its own time zone."""
-    local = at.astimezone(ZoneInfo(region.timezone)).strftime("%H:%M")
-    return region.open <= local < region.close
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Regional use cases: where a new chat waits, and adopting the work of a dead node."""
+"""Regional use cases: heartbeats, where a new chat waits, the regions' overview, and
+adopting the work of a dead node."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ import datetime as dt
 import logging
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from regions.membership import Membership
-from regions.placement import Placement, RegionView, choose_heir, is_open, place
-from router.auth import UserStore
+from regions.model import RegionConfig
+from regions.placement import Placement, RegionView, choose_heir, place
+from regions.store import MembershipStore
 from router.model import AgentState
 from router.service import Router
+from router.sessions import Sessions
 from router.stats import estimate_wait_s
-from router.store import now_ms
-from switchboard.settings import RegionConfig
+from switchboard.common.clock import now_ms
 
 log = logging.getLogger(__name__)
+
+# Placement reads every agent and node; a new chat may use what was read this long ago.
+VIEWS_FRESH_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,19 +43,50 @@ class Regions:
     def __init__(
         self,
         router: Router,
-        membership: Membership,
-        users: UserStore,
+        membership: MembershipStore,
+        sessions: Sessions,
         regions: list[RegionConfig],
         node_id: str,
     ) -> None:
         self.router = router
         self.membership = membership
-        self.users = users
+        self.sessions = sessions
         self.regions = regions
         self.node_id = node_id
+        self._views: dict[tuple[str, str], tuple[float, list[RegionView]]] = {}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(region.name for region in self.regions)
+
+    # -- heartbeats ------------------------------------------------------------------------
+
+    async def heartbeat(
+        self,
+        region: str,
+        http: str,
+        load: Callable[[], Awaitable[dict[str, Any]]],
+        stop: asyncio.Event,
+    ) -> None:
+        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal."""
+        started = time.time()
+        while not stop.is_set():
+            try:
+                await self.membership.beat(self.node_id, region, http, started, await load())
+            except Exception as failure:  # Redis down: the next beat may pass
+                log.warning("heartbeat failed: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.membership.ttl_s / 3)
+
+    async def leave(self) -> None:
+        """Stop beating at once, so that the heir adopts without waiting for the TTL."""
+        await self.membership.leave(self.node_id)
+
+    # -- placement -------------------------------------------------------------------------
 
     async def views(self, queue: str, language: str) -> list[RegionView]:
-        """Each region's business hours, health, and predicted wait for this queue and language."""
+        """Each region's business hours, health, and predicted wait for this queue and
+        language."""
         skill = self.router.queues[queue].skill
         now = now_ms()
         agents = await self.router.list_agents()
@@ -72,7 +109,7 @@ class Regions:
             views.append(
                 RegionView(
                     name=region.name,
-                    open=is_open(region, wall),
+                    open=region.hours.is_open(wall),
                     healthy=any(alive and info.region == region.name for info, alive in nodes),
                     can_serve=serving > 0,
                     predicted_wait_s=estimate_wait_s(waiting + 1, serving, aht)
@@ -83,11 +120,61 @@ class Regions:
         return views
 
     async def place(self, queue: str, language: str, home: str | None) -> Placement:
+        """The region a new chat waits in (see `placement.place`). With one region there
+        is nothing to choose; otherwise the regions' views are read at most once a second
+        per queue and language, so a burst of chats does not read every agent each."""
         config = self.router.queues[queue]
-        views = await self.views(queue, language)
-        return place(
-            home or self.router.region, views, config.placement_ewt_s, config.overflow_region_ewt_s
-        )
+        home = home or self.router.region
+        if len(self.regions) < 2:
+            return Placement(home, f"home region {home}")
+        key = (queue, language)
+        loop = asyncio.get_running_loop()
+        read_at, views = self._views.get(key, (-math.inf, []))
+        if loop.time() - read_at > VIEWS_FRESH_S:
+            views = await self.views(queue, language)
+            self._views[key] = (loop.time(), views)
+        return place(home, views, config.placement_ewt_s, config.overflow_region_ewt_s)
+
+    # -- overview --------------------------------------------------------------------------
+
+    async def overview(self) -> list[dict[str, Any]]:
+        """Each region: local time and UTC offset, business hours, open, healthy, its nodes."""
+        now = dt.datetime.now(dt.UTC)
+        nodes = await self.membership.nodes()
+        body = []
+        for region in self.regions:
+            members = [
+                {
+                    "node_id": info.node_id,
+                    "healthy": alive,
+                    "last_seen_s": round(info.age_s, 1),
+                    "http": info.http,
+                    "load": info.load,
+                }
+                for info, alive in nodes
+                if info.region == region.name
+            ]
+            local = region.hours.local(now)
+            body.append(
+                {
+                    "region": region.name,
+                    "timezone": region.timezone,
+                    "local_time": local.isoformat(timespec="seconds"),
+                    "utc_offset_min": int(
+                        (local.utcoffset() or dt.timedelta()).total_seconds() // 60
+                    ),
+                    "business_hours": {"open": region.open, "close": region.close},
+                    "open": region.hours.is_open(now),
+                    "healthy": any(member["healthy"] for member in members),
+                    "nodes": members,
+                }
+            )
+        return body
+
+    async def adoptions(self) -> list[dict[str, Any]]:
+        return await self.membership.adoptions()
+
+    # -- failover --------------------------------------------------------------------------
 
     async def adopt_dead_nodes(self) -> list[Adoption]:
         """Adopt the work of every node whose heartbeat expired, if this node is its heir."""
@@ -114,20 +201,19 @@ class Regions:
         return await self._adopt(self.node_id, 0.0)
 
     async def _adopt(self, dead: str, detected_after_s: float) -> Adoption:
-        result = await self.router.store.run("adopt", dead, self.node_id)
-        agents = [str(agent) for agent in result[3:]]
-        for agent_id in agents:
-            await self.users.revoke_all(agent_id)
+        adopted = await self.router.adopt(dead, self.node_id)
+        for agent_id in adopted.agents:
+            await self.sessions.revoke_all(agent_id, "node lost")
         adoption = Adoption(
             dead_node=dead,
             heir=self.node_id,
-            adopted=int(result[0]),
-            failed=int(result[1]),
-            requeued=int(result[2]),
-            agents=agents,
+            adopted=adopted.adopted,
+            failed=adopted.failed,
+            requeued=adopted.requeued,
+            agents=adopted.agents,
             detected_after_s=round(detected_after_s, 2),
         )
-        await self.membership.record_adoption({**adoption.__dict__, "at": time.time()})
+        await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
         if adoption.adopted or adoption.failed or adoption.agents:
             log.warning("adopted the work of node %s: %s", dead, adoption)
         return adoption
@@ -136,7 +222,7 @@ class Regions:
         while not stop.is_set():
             try:
                 await self.adopt_dead_nodes()
-            except Exception as failure:
+            except Exception as failure:  # Redis down: check again next time
                 log.warning("failover check failed: %s", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from router.model import Agent, Contact
+from router.store import RoutingStore
+from switchboard.common.clock import now_ms
 
-MESSAGE_TTL_S = 30 * 86400
+MAX_MESSAGE_CHARS = 4000
 
 
 class TranslationResult(Protocol):
@@ -43,10 +43,6 @@ class Message:
     translations: dict[str, str] = field(default_factory=dict)
     missing_translation: list[str] = field(default_factory=list)
 
-    def shown_to(self, language: str) -> str:
-        """The text in the reader's language when a translation exists; the original otherwise."""
-        return self.translations.get(language, self.text)
-
 
 def reader_language(contact: Contact, agent: Agent | None, sender_is_agent: bool) -> str:
     """The customer reads the contact's language; the agent reads it if they speak it."""
@@ -64,15 +60,11 @@ def writer_language(contact: Contact, agent: Agent | None, sender_is_agent: bool
 
 
 class ChatLog:
-    """Messages of each chat contact in Redis, translated on the way in."""
+    """Messages of each chat contact, translated on the way in, kept by the routing store."""
 
-    def __init__(self, client: Any, translator: TranslatorPort | None, prefix: str = "sb") -> None:
-        self.client = client
+    def __init__(self, store: RoutingStore, translator: TranslatorPort | None) -> None:
+        self.store = store
         self.translator = translator
-        self.prefix = prefix
-
-    def _key(self, contact_id: str) -> str:
-        return f"{self.prefix}:chat:{contact_id}"
 
     async def post(self, contact: Contact, agent: Agent | None, sender: str, text: str) -> Message:
         sender_is_agent = sender != "customer"
@@ -84,24 +76,36 @@ class ChatLog:
             sender=sender,
             text=text,
             language=source,
-            at_ms=int(time.time() * 1000),
+            at_ms=now_ms(),
         )
         if target != source:
-            if self.translator is None:
-                message.missing_translation.append(f"{source}>{target}")
-            else:
-                result = await self.translator.translate_async(text, source, target)
-                if result.missing_pair or result.error:
-                    message.missing_translation.append(f"{source}>{target}")
-                else:
-                    message.translations[target] = result.text
-        key = self._key(contact.contact_id)
-        await self.client.rpush(key, json.dumps(asdict(message)))
-        await self.client.expire(key, MESSAGE_TTL_S)
+            await self._translate(message, target)
+        await self.store.append_message(contact.contact_id, asdict(message))
         return message
 
+    async def _translate(self, message: Message, target: str) -> None:
+        """Add the translation into `target`, or note that the pair is missing."""
+        if self.translator is not None:
+            result = await self.translator.translate_async(message.text, message.language, target)
+            if not (result.missing_pair or result.error):
+                message.translations[target] = result.text
+                return
+        message.missing_translation.append(f"{message.language}>{target}")
+
     async def messages(self, contact_id: str) -> list[Message]:
-        return [
-            Message(**json.loads(raw))
-            for raw in await self.client.lrange(self._key(contact_id), 0, -1)
-        ]
+        return [Message(**fields) for fields in await self.store.messages(contact_id)]
+
+    async def messages_for(self, contact: Contact, agent: Agent | None) -> list[Message]:
+        """The messages, with the customer's written before `agent` took the chat (while
+        it waited, nobody's language was known) translated for them now and kept."""
+        messages = await self.messages(contact.contact_id)
+        target = reader_language(contact, agent, sender_is_agent=False)
+        for index, message in enumerate(messages):
+            needs = message.sender == "customer" and message.language != target
+            if not needs or target in message.translations:
+                continue
+            if f"{message.language}>{target}" in message.missing_translation:
+                continue
+            await self._translate(message, target)
+            await self.store.replace_message(contact.contact_id, index, asdict(message))
+        return messages

@@ -8,15 +8,16 @@ import csv
 import sys
 from pathlib import Path
 
-from router import report_cli
-from router.auth import UserStore
-from router.history import interval_rows, parse_interval
 from router.model import Role
+from router.reports import cli as report_cli
+from router.reports.history import interval_rows
+from router.reports.report import ReportOptions, contact_table
+from router.reports.service import ReportInputs
 from router.roster import read_roster
-from router.store import RoutingStore
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
-from switchboard.redisconn import redis_for_command
+from switchboard.common.durations import duration_s
+from switchboard.common.errors import InputError
+from switchboard.services import services_for_command
 from switchboard.settings import Settings, load_settings
 
 
@@ -34,6 +35,12 @@ def register(registry: CommandRegistry) -> None:
     users.add_argument("--id", required=True)
     users.add_argument("--role", required=True, choices=[role.value for role in Role])
     users.add_argument("--password-stdin", action="store_true", required=True)
+    users.add_argument(
+        "--queues", default="", help="supervisors: comma list of the queues they oversee (all)"
+    )
+    users.add_argument(
+        "--regions", default="", help="supervisors: comma list of the regions they oversee (all)"
+    )
     _config_flag(users)
     users.set_defaults(handler=add_user)
 
@@ -42,6 +49,11 @@ def register(registry: CommandRegistry) -> None:
     )
     history.add_argument("--out", type=Path, required=True)
     history.add_argument("--interval", default="30m")
+    history.add_argument(
+        "--contacts",
+        action="store_true",
+        help="one line per contact (with its wrap-up code and, masked, note) instead of intervals",
+    )
     _config_flag(history)
     history.set_defaults(handler=export_history)
 
@@ -59,11 +71,8 @@ def import_agents(args: argparse.Namespace) -> int:
     )
 
     async def load() -> None:
-        async with redis_for_command(settings) as client:
-            store = RoutingStore(client, settings.redis.key_prefix)
-            await store.publish_regions([r.name for r in settings.regions])
-            for agent in agents:
-                await store.upsert_agent(agent)
+        async with services_for_command(settings) as services:
+            await services.router.import_agents(agents, [r.name for r in settings.regions])
 
     asyncio.run(load())
     print(f"imported {len(agents)} agents from {args.file}")
@@ -75,31 +84,40 @@ def add_user(args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
         raise InputError("standard input: password: expected at least 8 characters")
+    queues = _names(args.queues, [q.name for q in settings.queues], "--queues")
+    regions = _names(args.regions, [r.name for r in settings.regions], "--regions")
 
-    async def save() -> None:
-        async with redis_for_command(settings) as client:
-            await UserStore(client, settings.redis.key_prefix).add(
-                args.id, Role(args.role), password
+    async def save() -> bool:
+        async with services_for_command(settings) as services:
+            return await services.sessions.save_user(
+                args.id, Role(args.role), password, queues=queues, regions=regions
             )
 
-    asyncio.run(save())
-    print(f"user {args.id} ({args.role}) saved")
+    existed = asyncio.run(save())
+    ended = "; its sessions were ended" if existed else ""
+    print(f"user {args.id} ({args.role}) saved{ended}")
     return 0
 
 
 def export_history(args: argparse.Namespace) -> int:
     settings: Settings = load_settings(args.config)
-    try:
-        interval_s = parse_interval(args.interval)
-    except ValueError as failure:
-        raise InputError(f"--interval: {failure}") from None
+    interval_s = duration_s(args.interval, "--interval")
 
-    async def read() -> list[dict[str, str]]:
-        async with redis_for_command(settings) as client:
-            store = RoutingStore(client, settings.redis.key_prefix)
-            return [record async for record in store.records()]
+    async def read() -> ReportInputs:
+        async with services_for_command(settings) as services:
+            return await services.reports.inputs(0)
 
-    rows = interval_rows(asyncio.run(read()), interval_s)
+    inputs = asyncio.run(read())
+    if args.contacts:
+        options = ReportOptions(start_ms=0, end_ms=2**62)
+        lines = contact_table(
+            inputs.records, options, ratings=inputs.ratings, wrap_ups=inputs.wrap_ups
+        )
+        with args.out.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(lines)
+        print(f"wrote {len(lines) - 1} contacts to {args.out}")
+        return 0
+    rows = interval_rows(inputs.records, interval_s)
     with args.out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["interval_start", "queue", "contacts", "aht_s"])
@@ -107,3 +125,11 @@ def export_history(args: argparse.Namespace) -> int:
             writer.writerow([start, queue, contacts, "" if aht is None else aht])
     print(f"wrote {len(rows)} intervals to {args.out}")
     return 0
+
+
+def _names(text: str, known: list[str], flag: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name not in known:
+            raise InputError(f"{flag}: expected some of {', '.join(known)}, found {name!r}")
+    return names

@@ -9,66 +9,102 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+STOP_WAIT_S = 1.0
 
 Event = dict[str, Any]
 
 
+class Subscription(Protocol):
+    async def next(self, timeout_s: float) -> Event | None: ...
+
+    async def close(self) -> None: ...
+
+
+class EventSource(Protocol):
+    """What the hub needs of the routing store: its event channel, to publish and follow."""
+
+    async def publish_event(self, event: Event) -> None: ...
+
+    async def subscribe(self) -> Subscription: ...
+
+
 class EventHub:
-    def __init__(self, client: Any, channel: str) -> None:
-        self.client = client
-        self.channel = channel
+    def __init__(self, source: EventSource, observe: Callable[[Event], None] | None = None) -> None:
+        """`observe` sees every event once, as it arrives (the node's metrics)."""
+        self.source = source
+        self.observe = observe
+        self._by_user: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_agent: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_node: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._by_contact: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
         self._everything: set[asyncio.Queue[Event]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._subscription: Subscription | None = None
+        self._stopping = False
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+        """Cancel the reader; if the Redis client swallowed the cancellation (a read in
+        the middle of reconnecting), close its connection so that the read ends."""
+        self._stopping = True
+        if self._task is None:
+            return
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
+        if not done and self._subscription is not None:
+            log.info("event subscription did not stop at once; closing its connection")
+            with contextlib.suppress(Exception):
+                await self._subscription.close()
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
+        if done:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
     async def _run(self) -> None:
         """Subscribe, deliver, and on any Redis failure resubscribe with a back-off."""
         delay = 0.2
-        while True:
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        while not self._stopping:
             try:
-                await pubsub.subscribe(self.channel)
-                self.connected.set()
-                delay = 0.2
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
-                        self.deliver(json.loads(message["data"]))
+                subscription = self._subscription = await self.source.subscribe()
+                try:
+                    self.connected.set()
+                    delay = 0.2
+                    while not self._stopping:
+                        event = await subscription.next(timeout_s=1.0)
+                        if event is not None:
+                            self.deliver(event)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(subscription.close())
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # Redis gone: resubscribe, never take the node down
                 self.connected.clear()
                 log.warning("event subscription lost (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
 
     async def publish(self, event: Event) -> None:
-        """Events that do not come from a routing decision (chat messages)."""
-        await self.client.publish(self.channel, json.dumps(event))
+        """Events that do not come from a routing decision (chat messages, sessions)."""
+        await self.source.publish_event(event)
 
     def deliver(self, event: Event) -> None:
+        if self.observe is not None:
+            self.observe(event)
         targets = set(self._everything)
+        user_id = event.get("user_id")
+        if user_id:
+            targets |= self._by_user.get(user_id, set())
         agent_id = event.get("agent_id")
         if agent_id:
             targets |= self._by_agent.get(agent_id, set())
@@ -88,19 +124,25 @@ class EventHub:
         agent_id: str | None = None,
         node: str | None = None,
         contact_id: str | None = None,
+        user_id: str | None = None,
     ) -> AsyncIterator[asyncio.Queue[Event]]:
-        """A queue receiving the events of one agent, node or contact (none given: all)."""
+        """A queue receiving the events of the agent, node, contact and user (their
+        sessions ending) given, or of everything when none is."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
-        if agent_id:
-            registry = self._by_agent[agent_id]
-        elif node:
-            registry = self._by_node[node]
-        elif contact_id:
-            registry = self._by_contact[contact_id]
-        else:
-            registry = self._everything
-        registry.add(queue)
+        registries = [
+            registry[key]
+            for registry, key in (
+                (self._by_user, user_id),
+                (self._by_agent, agent_id),
+                (self._by_node, node),
+                (self._by_contact, contact_id),
+            )
+            if key
+        ] or [self._everything]
+        for registry in registries:
+            registry.add(queue)
         try:
             yield queue
         finally:
-            registry.discard(queue)
+            for registry in registries:
+                registry.discard(queue)

@@ -1,51 +1,197 @@
-"""Prometheus text exposition of queue and agent figures (plain data in, text out)."""
+"""The node's Prometheus metrics, with `prometheus_client`: one registry per node.
+
+Counters and histograms are updated where things happen (a routing call, an HTTP
+request, a contact ending, a SIP call, a translation); the gauges of queues and agents
+are read from the routing state when Prometheus scrapes (`QueueCollector`). A registry
+per node, not the library's global one, so that several nodes in one process (tests,
+benches) never count into each other.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import (
+    CollectorRegistry,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client import Counter as CounterMetric
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from router.model import Agent
 from router.service import QueueStatus
 
-
-def _line(name: str, labels: dict[str, str], value: float | None) -> str:
-    rendered = ",".join(f'{key}="{_escape(val)}"' for key, val in sorted(labels.items()))
-    shown = "NaN" if value is None else repr(float(value))
-    return f"{name}{{{rendered}}} {shown}"
+# Decisions take a few milliseconds; a stall shows in the buckets past 20 ms.
+DECISION_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
+REQUEST_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class Metrics:
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        r = self.registry
+        self.decisions = CounterMetric(
+            "switchboard_routing_calls",
+            "Calls of the routing function by command and outcome (status).",
+            ["command", "outcome"],
+            registry=r,
+        )
+        self.decision_seconds = Histogram(
+            "switchboard_routing_call_seconds",
+            "Latency of one routing call, from this node, by command.",
+            ["command"],
+            buckets=DECISION_BUCKETS,
+            registry=r,
+        )
+        self.offers = CounterMetric(
+            "switchboard_offers",
+            "Offers of this node's contacts by queue and relaxation step.",
+            ["queue", "step"],
+            registry=r,
+        )
+        self.contacts = CounterMetric(
+            "switchboard_contacts_ended",
+            "This node's contacts by final outcome.",
+            ["queue", "channel", "outcome"],
+            registry=r,
+        )
+        self.http_requests = CounterMetric(
+            "switchboard_http_requests",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.http_seconds = Histogram(
+            "switchboard_http_request_seconds",
+            "HTTP request latency by route.",
+            ["method", "route"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.redis_errors = CounterMetric(
+            "switchboard_redis_errors",
+            "Failures to reach the state store, by where they happened.",
+            ["where"],
+            registry=r,
+        )
+        self.sip_calls = CounterMetric(
+            "switchboard_sip_calls",
+            "SIP calls of this node by outcome (completed, abandoned, failed, worker_lost...).",
+            ["outcome"],
+            registry=r,
+        )
+        self.worker_restarts = CounterMetric(
+            "switchboard_worker_restarts",
+            "SIP worker processes restarted after they died.",
+            registry=r,
+        )
+        self.queues = QueueCollector(node)
+        r.register(self.queues)
+        self.translation_seconds = Histogram(
+            "switchboard_translation_seconds",
+            "Chat message translation latency by engine.",
+            ["engine"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+
+    def observe_call(self, command: str, seconds: float, outcome: str) -> None:
+        self.decisions.labels(command, outcome).inc()
+        self.decision_seconds.labels(command).observe(seconds)
+
+    def sip_call(self, outcome: str) -> None:
+        """A SIP call of this node ended (telephony's worker pool reports each)."""
+        self.sip_calls.labels(outcome or "unknown").inc()
+
+    def worker_restarted(self) -> None:
+        self.worker_restarts.inc()
+
+    def observe_event(self, event: dict[str, Any]) -> None:
+        """Count offers and endings of this node's contacts (every node sees every event)."""
+        if event.get("node") != self.node:
+            return
+        kind = event.get("type")
+        if kind == "offer":
+            self.offers.labels(
+                event.get("queue", ""), _step(str(event.get("explanation", "")))
+            ).inc()
+        elif kind == "contact_closed":
+            self.contacts.labels(
+                event.get("queue", ""), event.get("channel", ""), event.get("state", "")
+            ).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
 
 
-def render(statuses: Iterable[QueueStatus], agents: Iterable[Agent], now_ms: int, node: str) -> str:
-    lines = [
-        "# HELP switchboard_queue_waiting Contacts waiting in the queue.",
-        "# TYPE switchboard_queue_waiting gauge",
-    ]
-    statuses = list(statuses)
-    series = [
-        ("switchboard_queue_waiting", lambda s: s.waiting),
-        ("switchboard_queue_longest_wait_seconds", lambda s: s.longest_wait_s),
-        ("switchboard_queue_ewt_seconds", lambda s: s.ewt_s),
-        ("switchboard_queue_occupancy", lambda s: s.occupancy),
-        ("switchboard_queue_service_level_today", lambda s: s.today.service_level),
-        ("switchboard_queue_service_level_30m", lambda s: s.last_30_min.service_level),
-        ("switchboard_queue_abandonment_rate_today", lambda s: s.today.abandonment_rate),
-        ("switchboard_queue_offered_today", lambda s: s.today.offered),
-        ("switchboard_queue_answered_today", lambda s: s.today.answered),
-        ("switchboard_queue_abandoned_today", lambda s: s.today.abandoned),
-    ]
-    for index, (name, value) in enumerate(series):
-        if index:
-            lines.append(f"# TYPE {name} gauge")
-        lines.extend(_line(name, {"queue": s.name, "node": node}, value(s)) for s in statuses)
-    by_state = Counter((agent.region, agent.state(now_ms).value) for agent in agents)
-    lines.append("# HELP switchboard_agents Agents by region and routing state.")
-    lines.append("# TYPE switchboard_agents gauge")
-    lines.extend(
-        _line("switchboard_agents", {"region": region, "state": state}, count)
-        for (region, state), count in sorted(by_state.items())
-    )
-    return "\n".join(lines) + "\n"
+def _step(explanation: str) -> str:
+    for part in explanation.split():
+        if part.startswith("step="):
+            return part[5:]
+    return "unknown"
+
+
+QueueValue = Callable[[QueueStatus], float | None]
+QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
+    ("switchboard_queue_waiting", "Contacts waiting in the queue.", lambda s: s.waiting),
+    ("switchboard_queue_longest_wait_seconds", "Longest wait now.", lambda s: s.longest_wait_s),
+    ("switchboard_queue_ewt_seconds", "Estimated wait of a new contact.", lambda s: s.ewt_s),
+    ("switchboard_queue_occupancy", "Busy over serving agents.", lambda s: s.occupancy),
+    (
+        "switchboard_queue_service_level_today",
+        "Service level today.",
+        lambda s: s.today.service_level,
+    ),
+    (
+        "switchboard_queue_service_level_30m",
+        "Service level in the last 30 minutes.",
+        lambda s: s.last_30_min.service_level,
+    ),
+    (
+        "switchboard_queue_abandonment_rate_today",
+        "Abandoned over offered, today.",
+        lambda s: s.today.abandonment_rate,
+    ),
+    ("switchboard_queue_offered_today", "Contacts offered today.", lambda s: s.today.offered),
+    ("switchboard_queue_answered_today", "Contacts answered today.", lambda s: s.today.answered),
+    ("switchboard_queue_abandoned_today", "Contacts abandoned today.", lambda s: s.today.abandoned),
+)
+
+
+class QueueCollector(Collector):
+    """Gauges of queues and agents, from the last snapshot the scrape handler read."""
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.statuses: list[QueueStatus] = []
+        self.agents: list[Agent] = []
+        self.now_ms = 0
+
+    def update(self, statuses: Iterable[QueueStatus], agents: Iterable[Agent], now_ms: int) -> None:
+        self.statuses, self.agents, self.now_ms = list(statuses), list(agents), now_ms
+
+    def collect(self) -> Iterator[Metric]:
+        for name, documentation, value in QUEUE_GAUGES:
+            family = GaugeMetricFamily(name, documentation, labels=["queue", "node"])
+            for status in self.statuses:
+                measured = value(status)
+                family.add_metric(
+                    [status.name, self.node], float("nan") if measured is None else float(measured)
+                )
+            yield family
+        by_state = Counter((agent.region, agent.state(self.now_ms).value) for agent in self.agents)
+        agents = GaugeMetricFamily(
+            "switchboard_agents", "Agents by region and routing state.", labels=["region", "state"]
+        )
+        for (region, state), count in sorted(by_state.items()):
+            agents.add_metric([region, state], count)
+        yield agents

@@ -100,6 +100,7 @@ class Agent:
     wrap_up_until_ms: int = 0
     idle_since_ms: int = 0
     node: str = ""
+    presence_since_ms: int = 0
 
     def state(self, now_ms: int) -> AgentState:
         """The routing state a supervisor sees, derived from presence and load."""
@@ -140,6 +141,9 @@ class Contact:
     # started_ms, ended_ms, reason), as telephony notes them.
     transfers: list[dict[str, object]] = field(default_factory=list)
     recordings: list[dict[str, object]] = field(default_factory=list)
+    rating: int | None = None
+    # The customer id was vouched for (a site's signed identity, or the caller's number).
+    verified: bool = False
 
     @property
     def is_terminal(self) -> bool:
@@ -166,21 +170,14 @@ class NewContact:
     customer_id: str = ""
     customer_tier: str = "standard"
     priority: int = 0
+    # A skill of its own (an IVR reason's); empty: the queue's skill.
+    skill: str = ""
     region: str | None = None
     node: str = ""
     placement: str = ""
     # Agents of every region may take it from the start (home region's EWT too long).
     open_regions: bool = False
-    # The skill it is routed by (an IVR reason's); empty: the queue's.
-    skill: str = ""
-
-
-@dataclass(frozen=True)
-class Offer:
-    """The router's decision: this agent is offered this contact."""
-
-    contact_id: str
-    agent_id: str
-    channel: Channel
-    queue: str
-    explanation: str
+    # Offered to this agent only, for this long, before anyone else (a case's owner).
+    preferred_agent: str = ""
+    prefer_s: float = 0.0
+    verified: bool = False

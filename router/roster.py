@@ -1,6 +1,6 @@
 """The planner's agents CSV read into router agents, so operations and planning share one roster.
 
-Format (DESIGN.md): agent_id,region,timezone,skills,languages,min_hours,max_hours;
+The agents CSV (see the README): agent_id,region,timezone,skills,languages,min_hours,max_hours;
 skills like `booking:4;baggage:2` (proficiency 1-5, default 3), languages `en;zh`.
 """
 
@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 
 from router.model import Agent
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")
 DEFAULT_PROFICIENCY = 3

@@ -52,6 +52,13 @@ local function num(v, default)
   return n
 end
 
+-- A queue setting: publish_queues writes every field of every queue (router/store.py),
+-- so there are no defaults to keep here; a queue removed from the configuration
+-- while its contacts still end reads as 0.
+local function qnum(q, field)
+  return tonumber(q[field]) or 0
+end
+
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
   if #flat == 0 then return nil end
@@ -205,9 +212,25 @@ local function reached(q, field, waited)
   return after ~= nil and waited >= after * 1000
 end
 
+-- A contact may wait for one agent first (a transfer to a named agent, a case's owner):
+-- until prefer_until only that agent may take it; then anyone the rules allow.
+local function preferred_of(c)
+  local preferred = c.preferred_agent or ''
+  if preferred ~= '' and num(c.prefer_until, 0) > now and c.declined_by ~= preferred then
+    return preferred
+  end
+  return nil
+end
+
+local function clear_preference(cid, c)
+  if (c.preferred_agent or '') ~= '' then
+    redis.call('SREM', P .. 'preferred:' .. c.preferred_agent, cid)
+  end
+end
+
 -- The widest step a contact has reached after waiting `waited` ms in its queue.
 local function relaxation(c, q, waited)
-  local r = {step = 'exact', languages = {c.language}, regions = {c.region}, min_proficiency = num(q.min_proficiency, 1)}
+  local r = {step = 'exact', languages = {c.language}, regions = {c.region}, min_proficiency = qnum(q, 'min_proficiency')}
   local fallback = cjson.decode(q.fallback_languages or '[]')
   if reached(q, 'relax_language_after_s', waited) then
     r.step = 'language'
@@ -239,6 +262,7 @@ local function relaxation(c, q, waited)
       end
     end
   end
+  if preferred_of(c) then r.step = 'preferred' end
   return r
 end
 
@@ -251,8 +275,10 @@ local DUE_FIELDS = {'relax_language_after_s', 'relax_region_after_s', 'relax_pro
 
 -- When the rules of a waiting contact next change (a relaxation step, the maximum wait):
 -- the tick looks only at contacts that are due, not at every waiting contact.
-local function schedule_due(cid, entered, q)
+local function schedule_due(cid, entered, q, c)
   local next_at = nil
+  local until_ms = c and preferred_of(c) and num(c.prefer_until, 0)
+  if until_ms then next_at = until_ms end
   for _, name in ipairs(DUE_FIELDS) do
     local after = tonumber(q[name] or '')
     if after ~= nil then
@@ -391,6 +417,12 @@ end
 -- agent found without room would mean a stale index: it is put right and the scan
 -- runs again.
 local function best_agent(c, q, r)
+  local preferred = preferred_of(c)
+  if preferred then
+    local a = agent_fields(preferred, AGENT_FIELDS)
+    if a and has_room(a, c.channel) then return preferred, a, {preferred} end
+    return nil, nil, {}
+  end
   for _ = 1, 3 do
     local best, candidates = scan_indexes(c, q, r)
     if best == nil then return nil, nil, candidates end
@@ -453,6 +485,7 @@ local function hold_agent(cid, c, aid, line, ring_ms, a)
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
     language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
+    tier = c.customer_tier or 'standard', priority = num(c.priority, 0), queued_at = num(c.queued_at, now),
     node = c.node or '', agent_node = a.node or '', callback_uri = c.callback_uri or '',
     ring_s = ring_ms / 1000, explanation = line})
 end
@@ -463,9 +496,10 @@ local function offer(cid, c, aid, line, step, a)
   local q = qcfg(c.queue) or {}
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'due', cid)
+  clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now, 'step', step,
     'explanation', with_line(c.explanation, line))
-  hold_agent(cid, c, aid, line, num(q.ring_s, 15) * 1000, a)
+  hold_agent(cid, c, aid, line, qnum(q, 'ring_s') * 1000, a)
   return {cid, aid}
 end
 
@@ -485,7 +519,27 @@ local function try_match_contact(cid, c)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
+-- A queued contact waiting for this agent (preferred), if any and the agent has room.
+local function preferred_contact_for(aid, a)
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'preferred:' .. aid)) do
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and c.state == 'queued' and preferred_of(c) == aid then
+      local q = qcfg(c.queue)
+      if q and has_room(a, c.channel) then
+        local r = relaxation(c, q, waited_ms(c))
+        r.step = 'preferred'
+        return cid, r, q, c
+      end
+    else
+      redis.call('SREM', P .. 'preferred:' .. aid, cid)
+    end
+  end
+  return nil
+end
+
 local function best_contact_for(aid, a)
+  local cid, pr, pq, pc = preferred_contact_for(aid, a)
+  if cid then return cid, pr, pq, pc end
   local speaks = {}
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
   local best, best_key, best_r, best_q, best_c = nil, nil, nil, nil, nil
@@ -497,15 +551,18 @@ local function best_contact_for(aid, a)
     if q then
       for _, cid in ipairs(head) do
         local c = hgetall(P .. 'contact:' .. cid)
-        local proficiency = c and num(a['p:' .. ((c.skill ~= nil and c.skill ~= '') and c.skill or skill)], 0) or 0
-        if c and c.state == 'queued' and c.declined_by ~= aid and has_room(a, c.channel) then
+        -- The contact's own skill (an IVR reason's) when it has one, else the queue's.
+        local proficiency = num(a['p:' .. ((c and c.skill ~= '' and c.skill) or skill)], 0)
+        local waits_for = c and preferred_of(c)
+        if c and c.state == 'queued' and c.declined_by ~= aid and proficiency > 0
+            and (waits_for == nil or waits_for == aid) and has_room(a, c.channel) then
           local r = relaxation(c, q, waited_ms(c))
           local language_ok, region_ok = false, false
           for _, language in ipairs(r.languages) do if speaks[language] then language_ok = true end end
           for _, region in ipairs(r.regions) do if region == a.region then region_ok = true end end
           if language_ok and region_ok and proficiency >= r.min_proficiency then
             -- Higher queue priority first, then the longest effective wait.
-            local key = {-num(q.priority, 1), num(redis.call('ZSCORE', P .. 'queue:' .. qname, cid), now)}
+            local key = {-qnum(q, 'priority'), num(redis.call('ZSCORE', P .. 'queue:' .. qname, cid), now)}
             if best == nil or key[1] < best_key[1] or (key[1] == best_key[1] and key[2] < best_key[2]) then
               best, best_key, best_r, best_q, best_c = cid, key, r, q, c
             end
@@ -522,7 +579,9 @@ local function try_match_agent(aid)
   local offers = {}
   local _, queue_keys = queue_skills()
   -- Nobody waiting in any queue (an empty list does not exist): nothing to look at.
-  if #queue_keys == 0 or redis.call('EXISTS', unpack(queue_keys)) == 0 then return offers end
+  if #queue_keys == 0 or redis.call('EXISTS', P .. 'preferred:' .. aid, unpack(queue_keys)) == 0 then
+    return offers
+  end
   for _ = 1, 8 do
     local a = hgetall(P .. 'agent:' .. aid)
     if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
@@ -562,6 +621,7 @@ end
 
 local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
+  clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   if c.state == 'queued' then redis.call('ZREM', P .. 'queue:' .. c.queue, cid) end
   if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
@@ -571,14 +631,116 @@ local function finish(cid, c, state, reason)
   c.state, c.reason, c.ended_at = state, reason or '', now
   record(cid, c)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
-    reason = reason or '', node = c.node or '', queue = c.queue})
+    reason = reason or '', node = c.node or '', queue = c.queue, channel = c.channel})
 end
 
 local function requeue_at_head(cid, c)
   redis.call('HSET', P .. 'contact:' .. cid, 'state', 'queued', 'agent_id', '')
   redis.call('ZADD', P .. 'queue:' .. c.queue, num(c.order, now), cid)
   local q = qcfg(c.queue)
-  if q then schedule_due(cid, entered_at(c), q) end
+  if q then schedule_due(cid, entered_at(c), q, c) end
+end
+
+-- Outcomes shared by several commands -------------------------------------------
+
+-- Ends an offer: the agent's slot back, the contact back at the head of its queue (and
+-- offered again at once when someone else fits). 'no_answer' puts the agent not-ready
+-- (RONA). Returns the agent the contact went to next, or nil.
+local function end_offer(cid, c, aid, reason)
+  local ckey = P .. 'contact:' .. cid
+  redis.call('ZREM', P .. 'offers', cid)
+  local rona = reason == 'no_answer'
+  change_agent(aid, c.channel, -1, -1, rona and {presence = 'not_ready', reason = 'no answer'} or nil)
+  if rona then
+    publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
+  end
+  redis.call('HSET', ckey, 'declined_by', aid)
+  add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
+  requeue_at_head(cid, c)
+  publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = reason, node = c.node or ''})
+  local matched = try_match_contact(cid)
+  if not rona then try_match_agent(aid) end
+  return matched and matched[2] or nil
+end
+
+-- Ends a connected contact as completed; its agent goes to wrap-up.
+local function complete_contact(cid, c, reason)
+  local aid = c.agent_id
+  local q = qcfg(c.queue) or {}
+  local until_ms = now + qnum(q, 'wrap_up_s') * 1000
+  change_agent(aid, c.channel, -1, 0, {wrapup_until = until_ms, idle_since = until_ms})
+  -- The tick ends a wrap-up that lasts; one of no length ends here.
+  if until_ms > now then redis.call('ZADD', P .. 'wrapups', until_ms, aid) end
+  stat(c.queue, now, 'handled')
+  stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+  -- Waits for the agent's wrap-up (a code, a note) until given or a day has passed.
+  local pending = P .. 'wrapup_pending:' .. aid
+  redis.call('SADD', pending, cid)
+  redis.call('EXPIRE', pending, 86400)
+  finish(cid, c, 'completed', reason)
+  if until_ms <= now then try_match_agent(aid) end
+end
+
+-- Ends a contact that was never connected as abandoned (the customer left).
+local function abandon_contact(cid, c, reason)
+  local aid = release_hold(cid, c)
+  if aid then
+    publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = 'abandoned', node = c.node or ''})
+  end
+  local q = qcfg(c.queue) or {}
+  stat(c.queue, now, 'abandoned')
+  local wait = now - num(c.queued_at, now)
+  stat(c.queue, now, 'abandon_wait_ms', wait)
+  if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
+  finish(cid, c, 'abandoned', reason)
+  if aid then try_match_agent(aid) end
+end
+
+-- Ends anything not yet terminal as failed.
+local function fail_contact(cid, c, reason)
+  release_hold(cid, c)
+  stat(c.queue, now, 'failed')
+  finish(cid, c, 'failed', reason)
+end
+
+-- Moves a contact to queue `target` (configuration `q`), keeping its place by arrival
+-- time, and offers it at once when an agent there fits.
+local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
+  local ckey = P .. 'contact:' .. cid
+  release_hold(cid, c)
+  clear_preference(cid, c)
+  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+  redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
+    'agent_id', '', 'step', 'exact', 'preferred_agent', preferred or '', 'prefer_until', prefer_until or 0)
+  if (preferred or '') ~= '' then
+    redis.call('SADD', P .. 'preferred:' .. preferred, cid)
+    reason = string.format('%s; %s first until the ring time ends', reason, preferred)
+  end
+  add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
+  redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
+  if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
+end
+
+-- Replies ----------------------------------------------------------------------------
+-- Every command answers one shape: {status, field, value, field, value, ...}; the
+-- status is the outcome ('connected', 'queued'...) or a refusal ('unknown_contact',
+-- 'not_offered'...), the fields whatever the caller needs next (router/store.py
+-- decodes them in one place).
+
+local function reply(status, fields)
+  local flat = {status}
+  for name, value in pairs(fields or {}) do
+    flat[#flat + 1] = name
+    flat[#flat + 1] = tostring(value)
+  end
+  return flat
+end
+
+-- The contact as it now stands, so that the caller needs no second round trip.
+local function contact_reply(status, cid)
+  local flat = redis.call('HGETALL', P .. 'contact:' .. cid)
+  table.insert(flat, 1, status)
+  return flat
 end
 
 -- Commands -------------------------------------------------------------------------
@@ -587,18 +749,17 @@ local commands = {}
 
 -- args: id, the new contact's fields as one JSON object of strings (one argument
 -- instead of two dozen: cheaper to send, parse and unpack on both sides).
--- Returns {state, agent or '', the contact's fields and values...}.
 function commands.create(argv)
   local cid = argv[3]
   local ckey = P .. 'contact:' .. cid
-  if redis.call('EXISTS', ckey) == 1 then return {'exists', ''} end
+  if redis.call('EXISTS', ckey) == 1 then return reply('exists') end
   local c = cjson.decode(argv[4])
   local q = qcfg(c.queue)
-  if not q then return {'unknown_queue', ''} end
-  local credit = num(c.priority, 0) * num(q.priority_weight_s, 60) * 1000
+  if not q then return reply('unknown_queue') end
+  local credit = num(c.priority, 0) * qnum(q, 'priority_weight_s') * 1000
   local order = now - credit
-  -- An IVR reason may route by a skill of its own; else the queue's.
-  if c.skill == nil or c.skill == '' then c.skill = q.skill end
+  -- A contact may ask for a skill of its own (the IVR reason's), else the queue's.
+  if (c.skill or '') == '' then c.skill = q.skill end
   c.state, c.queued_at, c.queue_entered_at, c.order = 'queued', now, now, order
   -- Routed before it is stored, so that an offered contact is written once.
   local r = relaxation(c, q, 0)
@@ -617,17 +778,21 @@ function commands.create(argv)
   redis.call('HSET', ckey, unpack(fields))
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
+  if not agent and preferred_of(c) then redis.call('SADD', P .. 'preferred:' .. c.preferred_agent, cid) end
+  -- The customer's contacts, newest last (the agent desktop's customer history).
+  if (c.customer_id or '') ~= '' then
+    local history = P .. 'customer:' .. c.customer_id
+    redis.call('ZADD', history, now, cid)
+    redis.call('ZREMRANGEBYRANK', history, 0, -201)
+  end
   stat(c.queue, now, 'offered')
   if agent then
-    hold_agent(cid, c, agent, line, num(q.ring_s, 15) * 1000, held)
+    hold_agent(cid, c, agent, line, qnum(q, 'ring_s') * 1000, held)
   else
     redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
-    schedule_due(cid, now, q)
+    schedule_due(cid, now, q, c)
   end
-  -- The contact as it now stands, so that the caller needs no second round trip.
-  local result = {c.state, agent or ''}
-  for _, value in ipairs(fields) do result[#result + 1] = value end
-  return result
+  return reply(c.state, c)
 end
 
 -- What accepting reads of the contact ('state' is on every contact).
@@ -638,8 +803,8 @@ function commands.accept(argv)
   local cid, aid = argv[3], argv[4]
   local ckey = P .. 'contact:' .. cid
   local c = fields_of(ckey, ACCEPT_FIELDS)
-  if not c then return {'unknown_contact'} end
-  if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
+  if not c then return reply('unknown_contact') end
+  if c.state ~= 'offered' or c.agent_id ~= aid then return reply('not_offered', {state = c.state}) end
   redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)
   redis.call('ZREM', P .. 'offers', cid)
   local offers = redis.call('HINCRBY', P .. 'agent:' .. aid, 'offers', -1)
@@ -648,52 +813,32 @@ function commands.accept(argv)
   local wait = now - num(c.queued_at, now)
   stat(c.queue, now, 'answered')
   stat(c.queue, now, 'wait_ms', wait)
-  if wait <= num(q.answer_within_s, 20) * 1000 then stat(c.queue, now, 'answered_in_sl') end
+  if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'answered_in_sl') end
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
-  return {'connected'}
+  return contact_reply('connected', cid)
 end
 
 -- args: contact, agent, reason ('no_answer' puts the agent not-ready: RONA).
 function commands.decline(argv)
   local cid, aid, reason = argv[3], argv[4], argv[5]
-  local ckey = P .. 'contact:' .. cid
-  local c = hgetall(ckey)
-  if not c then return {'unknown_contact'} end
-  if c.state ~= 'offered' or c.agent_id ~= aid then return {'not_offered', c.state} end
-  redis.call('ZREM', P .. 'offers', cid)
-  local rona = reason == 'no_answer'
-  change_agent(aid, c.channel, -1, -1, rona and {presence = 'not_ready', reason = 'no answer'} or nil)
-  if rona then
-    publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
-  end
-  redis.call('HSET', ckey, 'declined_by', aid)
-  add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
-  requeue_at_head(cid, c)
-  publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = reason, node = c.node or ''})
-  local matched = try_match_contact(cid)
-  local freed = {}
-  if reason ~= 'no_answer' then freed = try_match_agent(aid) end
-  return {'queued', matched and matched[2] or '', #freed}
+  local c = hgetall(P .. 'contact:' .. cid)
+  if not c then return reply('unknown_contact') end
+  if c.state ~= 'offered' or c.agent_id ~= aid then return reply('not_offered', {state = c.state}) end
+  end_offer(cid, c, aid, reason)
+  return contact_reply('declined', cid)
 end
 
--- args: contact. Ends a connected contact; the agent goes to wrap-up.
+-- args: contact, agent ('' for anyone), reason. Ends a connected contact; the agent
+-- goes to wrap-up.
 function commands.complete(argv)
-  local cid = argv[3]
+  local cid, aid = argv[3], argv[4]
   local c = hgetall(P .. 'contact:' .. cid)
-  if not c then return {'unknown_contact'} end
-  if TERMINAL[c.state] then return {'already', c.state} end
-  if c.state ~= 'connected' then return {'not_connected', c.state} end
-  local aid = c.agent_id
-  local q = qcfg(c.queue) or {}
-  local until_ms = now + num(q.wrap_up_s, 0) * 1000
-  change_agent(aid, c.channel, -1, 0, {wrapup_until = until_ms, idle_since = until_ms})
-  -- The tick ends a wrap-up that lasts; one of no length ends here.
-  if until_ms > now then redis.call('ZADD', P .. 'wrapups', until_ms, aid) end
-  stat(c.queue, now, 'handled')
-  stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
-  finish(cid, c, 'completed', argv[4] or '')
-  if until_ms <= now then try_match_agent(aid) end
-  return {'completed'}
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  if c.state ~= 'connected' then return reply('not_connected', {state = c.state}) end
+  if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
+  complete_contact(cid, c, argv[5] or '')
+  return contact_reply('completed', cid)
 end
 
 -- args: contact, reason. The customer left before being connected (a connected
@@ -701,53 +846,57 @@ end
 function commands.abandon(argv)
   local cid, reason = argv[3], argv[4]
   local c = hgetall(P .. 'contact:' .. cid)
-  if not c then return {'unknown_contact'} end
-  if TERMINAL[c.state] then return {'already', c.state} end
-  if c.state == 'connected' then return commands.complete({argv[1], argv[2], cid, reason}) end
-  local aid = release_hold(cid, c)
-  if aid then
-    publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = 'abandoned', node = c.node or ''})
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  if c.state == 'connected' then
+    complete_contact(cid, c, reason)
+  else
+    abandon_contact(cid, c, reason)
   end
-  local q = qcfg(c.queue) or {}
-  stat(c.queue, now, 'abandoned')
-  local wait = now - num(c.queued_at, now)
-  stat(c.queue, now, 'abandon_wait_ms', wait)
-  if wait <= num(q.answer_within_s, 20) * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
-  finish(cid, c, 'abandoned', reason)
-  if aid then try_match_agent(aid) end
-  return {'abandoned'}
+  return contact_reply(c.state, cid)
 end
 
 -- args: contact, reason. Anything not yet terminal ends as failed.
 function commands.fail(argv)
   local cid, reason = argv[3], argv[4]
   local c = hgetall(P .. 'contact:' .. cid)
-  if not c then return {'unknown_contact'} end
-  if TERMINAL[c.state] then return {'already', c.state} end
-  release_hold(cid, c)
-  stat(c.queue, now, 'failed')
-  finish(cid, c, 'failed', reason)
-  return {'failed'}
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  fail_contact(cid, c, reason)
+  return contact_reply('failed', cid)
 end
 
--- args: contact, target queue, reason. Keeps the contact's place by arrival time.
+-- args: contact, target queue, reason, agent ('' for anyone: only the agent holding
+-- the contact may move it then), and optionally an agent to offer it to first and
+-- until when (a transfer to a named agent).
 function commands.move(argv)
-  local cid, target, reason = argv[3], argv[4], argv[5]
+  local cid, target, reason, aid = argv[3], argv[4], argv[5], argv[6] or ''
+  local preferred, prefer_until = argv[7] or '', tonumber(argv[8] or '0') or 0
+  local c = hgetall(P .. 'contact:' .. cid)
+  if not c then return reply('unknown_contact') end
+  local q = qcfg(target)
+  if not q then return reply('unknown_queue') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
+  move_contact(cid, c, target, q, reason, preferred, prefer_until)
+  return contact_reply('moved', cid)
+end
+
+-- args: contact, priority, reason. A waiting contact moves up (or down) its queue by the
+-- credit the change of priority is worth; the contact keeps its place by arrival otherwise.
+function commands.reprioritize(argv)
+  local cid, priority, reason = argv[3], num(argv[4], 0), argv[5] or ''
   local ckey = P .. 'contact:' .. cid
   local c = hgetall(ckey)
-  if not c then return {'unknown_contact'} end
-  local q = qcfg(target)
-  if not q then return {'unknown_queue'} end
-  if TERMINAL[c.state] then return {'already', c.state} end
-  release_hold(cid, c)
-  redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
-  redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
-    'agent_id', '', 'step', 'exact')
-  add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
-  redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
-  local matched = try_match_contact(cid)
-  if not matched then schedule_due(cid, now, q) end
-  return {'queued', matched and matched[2] or ''}
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  local old = num(c.priority, 0)
+  local q = qcfg(c.queue)
+  local order = num(c.order, now) - (priority - old) * (q and qnum(q, 'priority_weight_s') or 0) * 1000
+  redis.call('HSET', ckey, 'priority', priority, 'order', order)
+  if c.state == 'queued' then redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid) end
+  add_explanation(ckey, string.format('priority %d -> %d: %s', old, priority, reason))
+  return contact_reply('reprioritized', cid)
 end
 
 -- args: agent, presence, reason.
@@ -755,8 +904,9 @@ function commands.presence(argv)
   local aid, presence, reason = argv[3], argv[4], argv[5]
   local akey = P .. 'agent:' .. aid
   local a = hgetall(akey)
-  if not a then return {'unknown_agent'} end
+  if not a then return reply('unknown_agent') end
   redis.call('HSET', akey, 'presence', presence, 'reason', reason or '')
+  if presence ~= a.presence then redis.call('HSET', akey, 'presence_since', now) end
   if presence == 'available' and a.presence ~= 'available' then
     redis.call('HSET', akey, 'idle_since', math.max(now, num(a.wrapup_until, 0)))
   end
@@ -764,7 +914,7 @@ function commands.presence(argv)
   publish({type = 'state', agent_id = aid, presence = presence, reason = reason or ''})
   local offers = {}
   if presence == 'available' then offers = try_match_agent(aid) end
-  return {presence, #offers}
+  return reply(presence, {offers = #offers})
 end
 
 -- args: agent, then field/value pairs (region, skills, languages, capacities...).
@@ -793,7 +943,26 @@ function commands.upsert_agent(argv)
   local a = hgetall(akey)
   redis.call('SADD', P .. 'regions', a.region)
   reindex(aid)
-  return {'ok'}
+  return reply('ok')
+end
+
+-- args: agent. Removes an agent who holds no contact (an agent with load or offers is
+-- refused: its contacts must end or move first).
+function commands.remove_agent(argv)
+  local aid = argv[3]
+  local akey = P .. 'agent:' .. aid
+  local a = hgetall(akey)
+  if not a then return reply('unknown_agent') end
+  if num(a.load_voice, 0) + num(a.load_chat, 0) + num(a.offers, 0) > 0 then
+    return reply('busy', {state = 'holding contacts'})
+  end
+  unindex(aid, a)
+  redis.call('DEL', akey)
+  redis.call('SREM', P .. 'agents', aid)
+  redis.call('ZREM', P .. 'offered', aid)
+  redis.call('ZREM', P .. 'wrapups', aid)
+  publish({type = 'state', agent_id = aid, presence = 'offline', reason = 'removed'})
+  return reply('removed')
 end
 
 -- args: dead node, heir node. Chats and callbacks created on the dead node move to the
@@ -811,7 +980,7 @@ function commands.adopt(argv)
     local c = hgetall(P .. 'contact:' .. cid)
     if c and not TERMINAL[c.state] then
       if c.node == dead and c.channel == 'voice' and (c.callback_uri or '') == '' then
-        commands.fail({argv[1], argv[2], cid, 'node_lost'})
+        fail_contact(cid, c, 'node_lost')
         failed = failed + 1
       else
         if c.node == dead then
@@ -831,7 +1000,7 @@ function commands.adopt(argv)
       end
     end
   end
-  local result = {adopted, failed, requeued}
+  local agents = {}
   for aid, _ in pairs(lost_agents) do
     local akey = P .. 'agent:' .. aid
     local a = hgetall(akey)
@@ -839,13 +1008,14 @@ function commands.adopt(argv)
     redis.call('HSET', akey, 'presence', 'offline', 'reason', 'node lost', 'node', '', 'offers', 0,
       'load_chat', 0)
     publish({type = 'session_closed', agent_id = aid, reason = 'node lost'})
-    result[#result + 1] = aid
+    agents[#agents + 1] = aid
   end
   for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live:' .. heir)) do
     local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'queued' then try_match_contact(cid) end
   end
-  return result
+  return reply('adopted', {adopted = adopted, failed = failed, requeued = requeued,
+    agents = cjson.encode(agents)})
 end
 
 -- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits.
@@ -854,7 +1024,7 @@ function commands.tick(argv)
   for _, cid in ipairs(redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now, 'LIMIT', 0, 100)) do
     local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'offered' then
-      commands.decline({argv[1], argv[2], cid, c.agent_id, 'no_answer'})
+      end_offer(cid, c, c.agent_id, 'no_answer')
       rona = rona + 1
     else
       redis.call('ZREM', P .. 'offers', cid)
@@ -871,16 +1041,17 @@ function commands.tick(argv)
     local q = c and c.state == 'queued' and qcfg(c.queue)
     if q then
       if q.overflow_queue and q.overflow_queue ~= '' and reached(q, 'max_wait_s', waited_ms(c)) then
-        commands.move({argv[1], argv[2], cid, q.overflow_queue, 'maximum wait reached'})
+        local target = qcfg(q.overflow_queue)
+        if target then move_contact(cid, c, q.overflow_queue, target, 'maximum wait reached') end
         overflowed = overflowed + 1
       elseif try_match_contact(cid) then
         relaxed = relaxed + 1
       else
-        schedule_due(cid, entered_at(c), q)
+        schedule_due(cid, entered_at(c), q, c)
       end
     end
   end
-  return {rona, freed, relaxed, overflowed}
+  return reply('ticked', {rona = rona, freed = freed, relaxed = relaxed, overflowed = overflowed})
 end
 
 local function route(keys, args)

@@ -1,7 +1,9 @@
 """Routing use cases: create, offer, accept, decline, complete, abandon, statistics.
 
-The `Router` is what the HTTP API, the IVR and the regional node call; it speaks in
-model objects and leaves every decision to one atomic script call in the store.
+The `Router` is what the system calls (the IVR, the regional node, timers, the
+people-facing services in `router.contacts` and `router.sessions`); it speaks in
+model objects, leaves every decision to one atomic call of the routing function, and
+checks no credentials: who may ask for what is decided before it is called.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
+from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
     Agent,
     AgentState,
@@ -23,21 +27,39 @@ from router.model import (
     QueueConfig,
 )
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, estimate_wait_s, occupancy
-from router.store import RoutingStore, UnknownAgent, UnknownContact, UnknownQueue, now_ms
+from router.store import RoutingStore
+from switchboard.common.clock import now_ms
 
 log = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
 
 
-class RoutingError(ValueError):
-    """A request the contact's current state does not allow (409 over HTTP)."""
+class ContactIntake(Protocol):
+    """Sees every contact created through the router (chats, calls, callbacks): may adjust
+    the request before routing (a case's owner first) and follow up after (link it), with
+    what it found before (`prepared`) handed back to it."""
+
+    async def before_create(self, new: NewContact, at_ms: int | None) -> tuple[NewContact, Any]: ...
+
+    async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None: ...
 
 
 @dataclass(frozen=True)
 class QueuePosition:
     position: int
     ewt_s: float
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """What adopting a dead node's work did: contacts moved, voice calls lost, chats
+    requeued, and the agents whose sessions died with the node."""
+
+    adopted: int
+    failed: int
+    requeued: int
+    agents: list[str]
 
 
 @dataclass(frozen=True)
@@ -67,24 +89,65 @@ class Router:
         self.queues = {queue.name: queue for queue in queues}
         self.node_id = node_id
         self.region = region
+        self.intake: ContactIntake | None = None
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
-        await self.store.publish_queues(list(self.queues.values()))
+        """Write this node's configured queues where every node and the routing function
+        read them (a queue an admin changed over HTTP keeps the admin's version), then
+        take up every queue the deployment has."""
+        stored = await self.store.queue_definitions()
+        mine = [q for q in self.queues.values() if stored.get(q.name, (q, "file"))[1] != "admin"]
+        await self.store.save_queue_definitions(mine, "file")
+        await self.store.publish_queues(mine)
         await self.store.publish_regions([*regions, self.region])
+        await self.reload_queues()
+
+    async def reload_queues(self) -> None:
+        """The queues as the deployment now defines them (after an admin's change)."""
+        stored = await self.store.queue_definitions()
+        if stored:
+            self.queues = {name: config for name, (config, _) in sorted(stored.items())}
+
+    async def define_queue(self, queue: QueueConfig) -> None:
+        """Create or change a queue for every node (an admin's change, kept as such)."""
+        await self.store.save_queue_definitions([queue], "admin")
+        await self.store.publish_queues([queue])
+        self.queues[queue.name] = queue
+
+    async def remove_queue(self, name: str) -> None:
+        """Remove a queue nobody waits in (RoutingError otherwise)."""
+        if name not in self.queues:
+            raise UnknownQueue(name)
+        if (await self.store.queue_depths([name]))[name]:
+            raise RoutingError(f"queue {name} has waiting contacts; move them first")
+        if any(q.overflow_queue == name for q in self.queues.values() if q.name != name):
+            raise RoutingError(f"queue {name} is another queue's overflow queue")
+        await self.store.remove_queue(name)
+        self.queues.pop(name, None)
 
     # -- contacts -----------------------------------------------------------------
 
-    async def create_contact(self, new: NewContact, at_ms: int | None = None) -> Contact:
+    async def create_contact(
+        self, new: NewContact, at_ms: int | None = None, *, customer_token: str = ""
+    ) -> Contact:
+        """Create a contact and route it at once (one call of the routing function)."""
         if new.queue not in self.queues:
             raise RoutingError(f"unknown queue {new.queue!r}")
         contact_id = uuid.uuid4().hex
         region = new.region or self.region
-        node = new.node or self.node_id
-        request = NewContact(**{**new.__dict__, "node": node})
+        prepared = None
+        if self.intake is not None:
+            new, prepared = await self.intake.before_create(new, at_ms)
+        request = replace(new, node=new.node or self.node_id)
         try:
-            return await self.store.create_contact(contact_id, request, region, at_ms=at_ms)
+            contact = await self.store.create_contact(
+                contact_id, request, region, customer_token=customer_token, at_ms=at_ms
+            )
         except UnknownQueue:
             raise RoutingError(f"queue {new.queue!r} is not published on this Redis") from None
+        if self.intake is not None:
+            await self.intake.after_create(contact, at_ms, prepared)
+        return contact
 
     async def get_contact(self, contact_id: str) -> Contact:
         contact = await self.store.get_contact(contact_id)
@@ -93,38 +156,64 @@ class Router:
         return contact
 
     async def accept(self, contact_id: str, agent_id: str, at_ms: int | None = None) -> Contact:
-        result = await self.store.run("accept", contact_id, agent_id, at_ms=at_ms)
-        self._check(result, contact_id, "accept")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("accept", contact_id, agent_id, at_ms=at_ms)
+        return reply.check(contact_id, "accept").contact()
 
     async def decline(
         self, contact_id: str, agent_id: str, reason: str = "declined", at_ms: int | None = None
     ) -> Contact:
-        result = await self.store.run("decline", contact_id, agent_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "decline")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("decline", contact_id, agent_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "decline").contact()
 
     async def complete(
         self, contact_id: str, agent_id: str | None = None, at_ms: int | None = None
     ) -> Contact:
-        contact = await self.get_contact(contact_id)
-        if agent_id is not None and contact.agent_id != agent_id:
-            raise RoutingError(f"contact {contact_id} is not connected to agent {agent_id}")
-        result = await self.store.run("complete", contact_id, "", at_ms=at_ms)
-        self._check(result, contact_id, "complete")
-        return await self.get_contact(contact_id)
+        """End a connected contact; with `agent_id`, only if that agent holds it."""
+        reply = await self.store.run("complete", contact_id, agent_id or "", "", at_ms=at_ms)
+        return reply.check(contact_id, "complete").contact()
 
     async def abandon(
         self, contact_id: str, reason: str = "customer_left", at_ms: int | None = None
     ) -> Contact:
-        result = await self.store.run("abandon", contact_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "abandon")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("abandon", contact_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "abandon").contact()
 
     async def fail(self, contact_id: str, reason: str, at_ms: int | None = None) -> Contact:
-        result = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
-        self._check(result, contact_id, "fail")
-        return await self.get_contact(contact_id)
+        reply = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
+        return reply.check(contact_id, "fail").contact()
+
+    async def move(
+        self,
+        contact_id: str,
+        queue: str,
+        reason: str,
+        *,
+        held_by: str = "",
+        first_to: str = "",
+        at_ms: int | None = None,
+    ) -> Contact:
+        """Move a contact to another queue keeping its place by arrival time; with
+        `held_by`, only if that agent holds it; with `first_to`, offered to that agent
+        alone for the target queue's ring time before anyone else."""
+        if queue not in self.queues:
+            raise RoutingError(f"unknown queue {queue!r}")
+        until = 0
+        if first_to:
+            start = now_ms() if at_ms is None else at_ms
+            until = start + int(self.queues[queue].ring_s * 1000)
+        reply = await self.store.run(
+            "move", contact_id, queue, reason, held_by, first_to, until, at_ms=at_ms
+        )
+        return reply.check(contact_id, "move").contact()
+
+    async def set_priority(
+        self, contact_id: str, priority: int, reason: str, at_ms: int | None = None
+    ) -> Contact:
+        """Change a contact's priority (0-9); a waiting contact moves up or down its queue
+        by the credit the difference is worth, and the change is explained."""
+        priority = max(0, min(9, priority))
+        reply = await self.store.run("reprioritize", contact_id, priority, reason, at_ms=at_ms)
+        return reply.check(contact_id, "reprioritize").contact()
 
     async def transfer(
         self,
@@ -133,18 +222,12 @@ class Router:
         to_queue: str | None = None,
         to_agent: str | None = None,
     ) -> Contact:
-        """Blind transfer to a queue, keeping the contact's place by arrival time."""
-        contact = await self.get_contact(contact_id)
-        if contact.agent_id != agent_id:
-            raise RoutingError(f"contact {contact_id} is not with agent {agent_id}")
-        target = to_queue or contact.queue
-        if target not in self.queues:
-            raise RoutingError(f"unknown queue {target!r}")
-        result = await self.store.run("move", contact_id, target, f"transfer by {agent_id}")
-        self._check(result, contact_id, "transfer")
-        if to_agent:
-            await self.store.set_contact_fields(contact_id, preferred_agent=to_agent)
-        return await self.get_contact(contact_id)
+        """Blind transfer to a queue, or to a named agent first (then the queue, once the
+        queue's ring time has passed), keeping the contact's place by arrival time."""
+        target = to_queue or (await self.get_contact(contact_id)).queue
+        return await self.move(
+            contact_id, target, f"transfer by {agent_id}", held_by=agent_id, first_to=to_agent or ""
+        )
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Contact:
         """The caller hangs up but keeps the place; the node calls back when an agent is free."""
@@ -181,6 +264,7 @@ class Router:
         )
 
     async def position(self, contact_id: str) -> QueuePosition:
+        """Where a waiting contact stands and how long it should still wait."""
         contact = await self.get_contact(contact_id)
         position = await self.store.queue_position(contact.queue, contact_id) or 0
         serving = await self.serving_agents(contact.queue)
@@ -188,19 +272,21 @@ class Router:
             position, estimate_wait_s(position, serving, await self.aht_s(contact.queue))
         )
 
-    @staticmethod
-    def _check(result: list[object], contact_id: str, action: str) -> None:
-        status = str(result[0])
-        if status == "unknown_contact":
-            raise UnknownContact(contact_id)
-        if status in ("not_offered", "not_connected", "already", "unknown_queue"):
-            state = str(result[1]) if len(result) > 1 else ""
-            raise RoutingError(f"cannot {action} contact {contact_id}: it is {state or status}")
-
     # -- agents -------------------------------------------------------------------
 
     async def upsert_agent(self, agent: Agent) -> None:
         await self.store.upsert_agent(agent)
+
+    async def remove_agent(self, agent_id: str) -> None:
+        """Remove an agent who holds no contact (RoutingError otherwise)."""
+        await self.store.set_presence(agent_id, Presence.OFFLINE, "removed")
+        await self.store.remove_agent(agent_id)
+
+    async def import_agents(self, agents: Sequence[Agent], regions: Sequence[str]) -> None:
+        """The planners' roster: every agent created or updated, state kept."""
+        await self.store.publish_regions(regions)
+        for agent in agents:
+            await self.store.upsert_agent(agent)
 
     async def get_agent(self, agent_id: str) -> Agent:
         agent = await self.store.get_agent(agent_id)
@@ -227,11 +313,22 @@ class Router:
     async def list_agents(self) -> list[Agent]:
         return await self.store.list_agents()
 
+    async def adopt(self, dead_node: str, heir: str) -> Adopted:
+        """Take over a dead node's contacts (see `adopt` in routing.lua)."""
+        reply = await self.store.run("adopt", dead_node, heir)
+        return Adopted(
+            adopted=reply.number("adopted"),
+            failed=reply.number("failed"),
+            requeued=reply.number("requeued"),
+            agents=[str(agent) for agent in json.loads(reply.fields.get("agents") or "[]")],
+        )
+
     # -- timers -------------------------------------------------------------------
 
     async def tick(self, at_ms: int | None = None) -> list[int]:
         """Ring timeouts, wrap-up ends, relaxation steps and maximum waits, once."""
-        return [int(n) for n in await self.store.run("tick", at_ms=at_ms)]
+        reply = await self.store.run("tick", at_ms=at_ms)
+        return [reply.number(name) for name in ("rona", "freed", "relaxed", "overflowed")]
 
     async def run_timers(self, interval_s: float, stop: asyncio.Event) -> None:
         """Tick until stopped; a Redis error is logged and retried, never fatal."""
@@ -277,10 +374,9 @@ class Router:
         now = now_ms()
         waiting = await self.store.waiting(name)
         # Priority reorders the queue, so the longest wait is looked for near the head.
-        heads = [await self.store.get_contact(contact_id) for contact_id, _ in waiting[:50]]
+        heads = await self.store.waiting_contacts(name, 50)
         longest = max(
-            [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads if c is not None],
-            default=0.0,
+            [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads], default=0.0
         )
         serving_states = await self._serving(name, agents)
         serving = len(serving_states)

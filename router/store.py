@@ -1,21 +1,29 @@
-"""The routing state on Redis: one Lua function runs every decision atomically.
+"""The routing state on Redis: every key the routing core uses, and every call to Redis.
 
-All routing keys share the hash tag `{rt}` so that a decision, which reads agents
-of every region and the queue in one step, is legal on Redis Cluster (one slot).
-Users, tokens and node heartbeats live outside the tag; they are never touched
-by a decision.
+All routing keys share the hash tag `{rt}` so that a decision, which reads agents of
+every region and the queue in one step, is legal on Redis Cluster (one slot). Chat
+transcripts live outside the tag (they are large and never read by a decision).
+
+Decisions run in one Lua function (`routing.lua`); each answers one shape, a status
+and field/value pairs, decoded here by `Reply`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from dataclasses import fields as dataclass_fields
+from pathlib import Path
 from typing import Any
 
-from router.library import SOURCE, RoutingLibrary
+from redis.exceptions import ResponseError
+
+from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
     Agent,
     Channel,
@@ -24,48 +32,192 @@ from router.model import (
     NewContact,
     Presence,
     QueueConfig,
+    Strategy,
+)
+from switchboard.common.clock import now_ms
+
+SOURCE = (Path(__file__).parent / "routing.lua").read_text()
+
+
+class RoutingLibrary:
+    """Loads the library where it is missing and calls its function."""
+
+    def __init__(self, source: str = SOURCE) -> None:
+        digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+        self.function = f"sb_route_{digest}"
+        self.code = (
+            f"#!lua name=sb_routing_{digest}\nlocal FUNCTION_NAME = '{self.function}'\n{source}"
+        )
+
+    async def call(self, client: Any, keys: list[str], args: list[Any]) -> Any:
+        """FCALL; a server that lacks the library (new, flushed, restarted without
+        persistence) gets it loaded and the call is made again, once."""
+        try:
+            return await client.fcall(self.function, len(keys), *keys, *args)
+        except ResponseError as error:
+            if "function not found" not in str(error).lower():
+                raise
+        await self.load(client)
+        return await client.fcall(self.function, len(keys), *keys, *args)
+
+    def queue(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
+        """Adds a call to a pipeline (the library must be loaded already)."""
+        pipe.fcall(self.function, len(keys), *keys, *args)
+
+    async def load(self, client: Any) -> None:
+        """FUNCTION LOAD (on every primary of a Cluster); another node's concurrent
+        load of the same version is as good as ours."""
+        try:
+            await client.function_load(self.code)
+        except ResponseError as error:
+            if "already exists" not in str(error).lower():
+                raise
+
+
+# Fields of a queue's configuration the routing function reads (`qcfg:<name>`).
+_QUEUE_NUMBERS = ("priority", "answer_within_s", "wrap_up_s", "ring_s", "min_proficiency")
+_QUEUE_OPTIONAL = (
+    "relax_language_after_s",
+    "relax_region_after_s",
+    "relax_proficiency_after_s",
+    "relax_translation_after_s",
+    "max_wait_s",
 )
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
+class Keys:
+    """The name of every routing key under one prefix (`[redis] key_prefix`)."""
+
+    def __init__(self, prefix: str = "sb") -> None:
+        self.prefix = prefix
+        self.tag = f"{prefix}:{{rt}}:"
+        self.anchor = f"{self.tag}anchor"
+        self.records = f"{self.tag}records"
+        self.retained = f"{self.tag}records:retained"
+        self.events = f"{self.tag}events"
+        self.regions = f"{self.tag}regions"
+        self.agents = f"{self.tag}agents"
+        self.translation_pairs = f"{self.tag}translation_pairs"
+        self.config_version = f"{self.tag}config_version"
+        self.queues = f"{self.tag}queues"
+        self.queue_skills = f"{self.tag}queue_skills"
+        self.queue_definitions = f"{self.tag}queue_defs"
+
+    def contact(self, contact_id: str) -> str:
+        return f"{self.tag}contact:{contact_id}"
+
+    def agent(self, agent_id: str) -> str:
+        return f"{self.tag}agent:{agent_id}"
+
+    def queue(self, name: str) -> str:
+        return f"{self.tag}queue:{name}"
+
+    def queue_config(self, name: str) -> str:
+        return f"{self.tag}qcfg:{name}"
+
+    def live(self, node: str | None = None) -> str:
+        return f"{self.tag}live" if node is None else f"{self.tag}live:{node}"
+
+    def stat(self, queue: str, bucket_ms: int) -> str:
+        return f"{self.tag}stat:{queue}:{bucket_ms}"
+
+    def chat(self, contact_id: str) -> str:
+        return f"{self.prefix}:chat:{contact_id}"
+
+    def customer(self, customer_id: str) -> str:
+        return f"{self.tag}customer:{customer_id}"
+
+    def wrap_up_pending(self, agent_id: str) -> str:
+        return f"{self.tag}wrapup_pending:{agent_id}"
+
+    def customer_present(self, contact_id: str) -> str:
+        return f"{self.tag}customer_present:{contact_id}"
 
 
-class UnknownContact(LookupError):
-    pass
+@dataclass(frozen=True)
+class Reply:
+    """One answer of the routing function: a status and the fields that go with it."""
+
+    status: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def decode(cls, raw: Sequence[Any]) -> Reply:
+        values = [str(part) for part in raw]
+        return cls(values[0], dict(zip(values[1::2], values[2::2], strict=True)))
+
+    def number(self, name: str) -> int:
+        return _int(self.fields.get(name))
+
+    def contact(self) -> Contact:
+        return _contact(self.fields)
+
+    def check(self, subject: str, action: str) -> Reply:
+        """The reply itself, or the refusal it carries as an exception."""
+        if self.status == "unknown_contact":
+            raise UnknownContact(subject)
+        if self.status == "unknown_agent":
+            raise UnknownAgent(subject)
+        if self.status == "unknown_queue":
+            raise UnknownQueue(subject)
+        if self.status in (
+            "not_offered",
+            "not_connected",
+            "already",
+            "not_yours",
+            "exists",
+            "busy",
+        ):
+            state = self.fields.get("state") or self.status
+            raise RoutingError(f"cannot {action} contact {subject}: it is {state}")
+        return self
 
 
-class UnknownAgent(LookupError):
-    pass
-
-
-class UnknownQueue(LookupError):
-    """The queue is not published on this Redis (no node configured it)."""
+MESSAGE_TTL_S = 30 * 86400
+STAT_BUCKET_MS = 300_000
 
 
 class RoutingStore:
     """Adapter between plain router objects and the Redis keys the routing function uses."""
 
-    def __init__(self, client: Any, prefix: str = "sb", source: str = SOURCE) -> None:
+    def __init__(
+        self,
+        client: Any,
+        prefix: str = "sb",
+        source: str = SOURCE,
+        observe: Callable[[str, float, str], None] | None = None,
+    ) -> None:
         """`client` is a redis.asyncio client (plain, Sentinel or Cluster) decoding to str;
-        `source` the routing Lua (a bench may measure a candidate)."""
+        `source` the routing Lua (a bench may measure a candidate); `observe` is told
+        each routing call's command, latency and status (the node's metrics)."""
         self.client = client
-        self.prefix = prefix
-        self.tag = f"{prefix}:{{rt}}:"
-        self.anchor = f"{self.tag}anchor"
+        self.keys = Keys(prefix)
         self.library = RoutingLibrary(source)
+        self.observe = observe
+
+    @property
+    def prefix(self) -> str:
+        return self.keys.prefix
 
     # -- the routing function -----------------------------------------------------
 
-    async def run(self, command: str, *args: object, at_ms: int | None = None) -> Any:
+    async def run(self, command: str, *args: object, at_ms: int | None = None) -> Reply:
         """One routing decision; `at_ms` lets a replay drive the clock."""
         stamp = now_ms() if at_ms is None else at_ms
-        return await self.library.call(self.client, [self.anchor], [command, stamp, *args])
+        started = time.perf_counter()
+        raw = await self.library.call(self.client, [self.keys.anchor], [command, stamp, *args])
+        reply = Reply.decode(raw)
+        if self.observe is not None:
+            self.observe(command, time.perf_counter() - started, reply.status)
+        return reply
 
     def queue(self, pipe: Any, command: str, *args: object, at_ms: int | None = None) -> None:
         """Adds one routing call to a pipeline; `run` must have loaded the library."""
         stamp = now_ms() if at_ms is None else at_ms
-        self.library.queue(pipe, [self.anchor], [command, stamp, *args])
+        self.library.queue(pipe, [self.keys.anchor], [command, stamp, *args])
+
+    async def ping(self) -> None:
+        await self.client.ping()
 
     # -- configuration ------------------------------------------------------------
 
@@ -79,41 +231,61 @@ class RoutingStore:
                 "name": queue.name,
                 "skill": queue.skill,
                 "strategy": queue.strategy.value,
-                "priority": queue.priority,
-                "answer_within_s": queue.answer_within_s,
-                "wrap_up_s": queue.wrap_up_s,
-                "ring_s": queue.ring_s,
-                "min_proficiency": queue.min_proficiency,
                 "fallback_languages": json.dumps(list(queue.fallback_languages)),
                 "priority_weight_s": queue.priority_weight_s,
                 "overflow_queue": queue.overflow_queue or "",
             }
-            for key in (
-                "relax_language_after_s",
-                "relax_region_after_s",
-                "relax_proficiency_after_s",
-                "relax_translation_after_s",
-                "max_wait_s",
-            ):
-                value = getattr(queue, key)
-                fields[key] = "" if value is None else value
-            pipe.delete(f"{self.tag}qcfg:{queue.name}")
-            pipe.hset(f"{self.tag}qcfg:{queue.name}", mapping=fields)
-            pipe.sadd(f"{self.tag}queues", queue.name)
-            pipe.hset(f"{self.tag}queue_skills", queue.name, queue.skill)
-        pipe.set(f"{self.tag}config_version", uuid.uuid4().hex)
+            fields.update({name: getattr(queue, name) for name in _QUEUE_NUMBERS})
+            for name in _QUEUE_OPTIONAL:
+                value = getattr(queue, name)
+                fields[name] = "" if value is None else value
+            pipe.delete(self.keys.queue_config(queue.name))
+            pipe.hset(self.keys.queue_config(queue.name), mapping=fields)
+            pipe.sadd(self.keys.queues, queue.name)
+            pipe.hset(self.keys.queue_skills, queue.name, queue.skill)
+        pipe.set(self.keys.config_version, uuid.uuid4().hex)
+        await pipe.execute()
+
+    async def save_queue_definitions(self, queues: Sequence[QueueConfig], source: str) -> None:
+        """Keep each queue's whole configuration, and where it came from ('file' or
+        'admin'), so that every node can load the queues an admin changed."""
+        if queues:
+            await self.client.hset(
+                self.keys.queue_definitions,
+                mapping={
+                    queue.name: json.dumps({**_queue_fields(queue), "source": source})
+                    for queue in queues
+                },
+            )
+
+    async def queue_definitions(self) -> dict[str, tuple[QueueConfig, str]]:
+        """Every kept queue configuration with its source."""
+        raw = await self.client.hgetall(self.keys.queue_definitions)
+        definitions = {}
+        for name, text in raw.items():
+            fields = json.loads(text)
+            source = fields.pop("source", "file")
+            definitions[name] = (_queue_config(fields), source)
+        return definitions
+
+    async def remove_queue(self, name: str) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hdel(self.keys.queue_definitions, name)
+        pipe.delete(self.keys.queue_config(name))
+        pipe.srem(self.keys.queues, name)
+        pipe.hdel(self.keys.queue_skills, name)
+        pipe.set(self.keys.config_version, uuid.uuid4().hex)
         await pipe.execute()
 
     async def publish_regions(self, regions: Sequence[str]) -> None:
         if regions:
-            await self.client.sadd(f"{self.tag}regions", *regions)
+            await self.client.sadd(self.keys.regions, *regions)
 
     async def publish_translation_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
-        key = f"{self.tag}translation_pairs"
         pipe = self.client.pipeline(transaction=True)
-        pipe.delete(key)
+        pipe.delete(self.keys.translation_pairs)
         if pairs:
-            pipe.sadd(key, *[f"{source}>{target}" for source, target in pairs])
+            pipe.sadd(self.keys.translation_pairs, *[f"{s}>{t}" for s, t in pairs])
         await pipe.execute()
 
     # -- agents -------------------------------------------------------------------
@@ -139,7 +311,7 @@ class RoutingStore:
         self, agent_id: str, sip_uri: str, node: str, capacity: dict[str, int]
     ) -> None:
         await self.client.hset(
-            self._agent_key(agent_id),
+            self.keys.agent(agent_id),
             mapping={
                 "sip_uri": sip_uri,
                 "node": node,
@@ -151,28 +323,39 @@ class RoutingStore:
     async def set_presence(
         self, agent_id: str, presence: Presence, reason: str = "", at_ms: int | None = None
     ) -> int:
-        """Returns how many offers the change produced."""
-        result = await self.run("presence", agent_id, presence.value, reason, at_ms=at_ms)
-        if result[0] == "unknown_agent":
-            raise UnknownAgent(agent_id)
-        return int(result[1])
+        """Returns how many offers the change produced; raises UnknownAgent."""
+        reply = await self.run("presence", agent_id, presence.value, reason, at_ms=at_ms)
+        return reply.check(agent_id, "change").number("offers")
+
+    async def remove_agent(self, agent_id: str) -> None:
+        """Raises UnknownAgent, or RoutingError while the agent holds contacts."""
+        reply = await self.run("remove_agent", agent_id)
+        if reply.status == "busy":
+            raise RoutingError(f"agent {agent_id} holds contacts; end or move them first")
+        reply.check(agent_id, "remove")
 
     async def get_agent(self, agent_id: str) -> Agent | None:
-        fields = await self.client.hgetall(self._agent_key(agent_id))
+        fields = await self.client.hgetall(self.keys.agent(agent_id))
         return _agent(agent_id, fields) if fields else None
 
     async def list_agents(self) -> list[Agent]:
-        ids = sorted(await self.client.smembers(f"{self.tag}agents"))
+        ids = sorted(await self.client.smembers(self.keys.agents))
         pipe = self.client.pipeline(transaction=False)
         for agent_id in ids:
-            pipe.hgetall(self._agent_key(agent_id))
+            pipe.hgetall(self.keys.agent(agent_id))
         rows = await pipe.execute()
         return [_agent(agent_id, row) for agent_id, row in zip(ids, rows, strict=True) if row]
 
     # -- contacts -----------------------------------------------------------------
 
     async def create_contact(
-        self, contact_id: str, new: NewContact, region: str, at_ms: int | None = None
+        self,
+        contact_id: str,
+        new: NewContact,
+        region: str,
+        *,
+        customer_token: str = "",
+        at_ms: int | None = None,
     ) -> Contact:
         """Create, and route at once if an agent is free; raises UnknownQueue."""
         fields = {
@@ -184,29 +367,62 @@ class RoutingStore:
             "customer_id": new.customer_id,
             "customer_tier": new.customer_tier,
             "priority": str(new.priority),
+            "skill": new.skill,
             "node": new.node,
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
-            "skill": new.skill,
+            "verified": "1" if new.verified else "0",
             "arrived_at": str(now_ms() if at_ms is None else at_ms),
         }
+        if customer_token:
+            fields["customer_token"] = customer_token
+        if new.preferred_agent and new.prefer_s > 0:
+            start = now_ms() if at_ms is None else at_ms
+            fields["preferred_agent"] = new.preferred_agent
+            fields["prefer_until"] = str(start + int(new.prefer_s * 1000))
         reply = await self.run("create", contact_id, json.dumps(fields), at_ms=at_ms)
-        result = [str(part) for part in reply]
-        if result[0] in ("unknown_queue", "exists"):
-            raise UnknownQueue(new.queue) if result[0] == "unknown_queue" else KeyError(contact_id)
-        return _contact(dict(zip(result[2::2], result[3::2], strict=True)))
+        return reply.check(new.queue, "create").contact()
 
     async def get_contact(self, contact_id: str) -> Contact | None:
-        fields = await self.client.hgetall(self._contact_key(contact_id))
+        fields = await self.client.hgetall(self.keys.contact(contact_id))
         return _contact(fields) if fields else None
+
+    async def customer_token(self, contact_id: str) -> str:
+        """The token the contact's customer was given ('' when none, or no contact)."""
+        return str(await self.client.hget(self.keys.contact(contact_id), "customer_token") or "")
 
     async def set_contact_fields(self, contact_id: str, **fields: object) -> None:
         await self.client.hset(
-            self._contact_key(contact_id), mapping={k: str(v) for k, v in fields.items()}
+            self.keys.contact(contact_id), mapping={k: str(v) for k, v in fields.items()}
         )
 
+    async def customer_contacts(self, customer_id: str, limit: int = 50) -> list[Contact]:
+        """The customer's latest contacts, newest first (one pipeline)."""
+        ids = await self.client.zrevrange(self.keys.customer(customer_id), 0, limit - 1)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in ids:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row]
+
+    async def pending_wrap_ups(self, agent_id: str) -> set[str]:
+        return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
+
+    async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
+        await self.client.srem(self.keys.wrap_up_pending(agent_id), contact_id)
+
+    async def mark_customer_present(self, contact_id: str, for_s: float) -> None:
+        await self.client.set(self.keys.customer_present(contact_id), "1", px=int(for_s * 1000))
+
+    async def forget_customer_present(self, contact_id: str) -> None:
+        await self.client.delete(self.keys.customer_present(contact_id))
+
+    async def customer_present(self, contact_id: str) -> bool:
+        return bool(await self.client.exists(self.keys.customer_present(contact_id)))
+
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
-        rank = await self.client.zrank(f"{self.tag}queue:{queue}", contact_id)
+        rank = await self.client.zrank(self.keys.queue(queue), contact_id)
         return None if rank is None else int(rank) + 1
 
     async def waiting(self, queue: str) -> list[tuple[str, float]]:
@@ -214,67 +430,174 @@ class RoutingStore:
         return [
             (member, float(score))
             for member, score in await self.client.zrange(
-                f"{self.tag}queue:{queue}", 0, -1, withscores=True
+                self.keys.queue(queue), 0, -1, withscores=True
             )
         ]
+
+    async def waiting_contacts(self, queue: str, limit: int) -> list[Contact]:
+        """The first `limit` waiting contacts of a queue, in queue order (one pipeline)."""
+        members = await self.client.zrange(self.keys.queue(queue), 0, limit - 1)
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in members:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row]
+
+    async def served_contacts(self, queue: str, limit: int) -> list[Contact]:
+        """Up to `limit` contacts of a queue that are offered to or held by an agent
+        (read from the live set: two pipelines, whatever the queue's length)."""
+        members = list(await self.client.smembers(self.keys.live()))
+        if not members:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in members:
+            pipe.hmget(self.keys.contact(contact_id), ["queue", "state"])
+        served = [
+            contact_id
+            for contact_id, (name, state) in zip(members, await pipe.execute(), strict=True)
+            if name == queue and state in ("offered", "connected")
+        ][:limit]
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in served:
+            pipe.hgetall(self.keys.contact(contact_id))
+        return [_contact(row) for row in await pipe.execute() if row] if served else []
 
     async def waiting_counts(
         self, queue: str, *fields: str, limit: int | None = None
     ) -> Counter[tuple[str, ...]]:
         """Waiting contacts counted by the values of some of their fields (one pipeline)."""
         members = await self.client.zrange(
-            f"{self.tag}queue:{queue}", 0, -1 if limit is None else limit - 1
+            self.keys.queue(queue), 0, -1 if limit is None else limit - 1
         )
         if not members:
             return Counter()
         pipe = self.client.pipeline(transaction=False)
         for contact_id in members:
-            pipe.hmget(self._contact_key(contact_id), list(fields))
+            pipe.hmget(self.keys.contact(contact_id), list(fields))
         rows = await pipe.execute()
         return Counter(tuple(value or "?" for value in row) for row in rows)
 
-    async def queue_depth(self, queue: str) -> int:
-        return int(await self.client.zcard(f"{self.tag}queue:{queue}"))
+    async def queue_depths(self, queues: Sequence[str]) -> dict[str, int]:
+        pipe = self.client.pipeline(transaction=False)
+        for name in queues:
+            pipe.zcard(self.keys.queue(name))
+        return {name: int(n) for name, n in zip(queues, await pipe.execute(), strict=True)}
 
     async def live_contacts(self, node: str | None = None) -> set[str]:
-        key = f"{self.tag}live" if node is None else f"{self.tag}live:{node}"
-        return set(await self.client.smembers(key))
+        return set(await self.client.smembers(self.keys.live(node)))
 
     async def stat_buckets(self, queue: str, since_ms: int, until_ms: int) -> list[dict[str, int]]:
         """The 5-minute counter buckets of a queue between two times."""
-        bucket = 300_000
-        start = since_ms - since_ms % bucket
-        keys = [f"{self.tag}stat:{queue}:{at}" for at in range(start, until_ms + 1, bucket)]
+        start = since_ms - since_ms % STAT_BUCKET_MS
         pipe = self.client.pipeline(transaction=False)
-        for key in keys:
-            pipe.hgetall(key)
+        for at in range(start, until_ms + 1, STAT_BUCKET_MS):
+            pipe.hgetall(self.keys.stat(queue, at))
         return [{k: int(v) for k, v in row.items()} for row in await pipe.execute()]
 
     async def records(
-        self, since_id: str = "-", count: int = 10_000
+        self, since_id: str = "-", count: int = 10_000, *, retained: bool = False
     ) -> AsyncIterator[dict[str, str]]:
-        """Finished contacts from the records stream, oldest first."""
+        """Finished contacts from the records stream, oldest first, each with its
+        `record_id`; the stream of records whose content retention removed with
+        `retained`."""
+        stream = self.keys.retained if retained else self.keys.records
         start = since_id
         while True:
-            batch = await self.client.xrange(f"{self.tag}records", min=start, count=count)
+            batch = await self.client.xrange(stream, min=start, count=count)
             for entry_id, fields in batch:
                 yield {"record_id": entry_id, **fields}
             if len(batch) < count:
                 return
-            last = batch[-1][0]
-            start = f"({last}"
+            start = f"({batch[-1][0]}"
+
+    # -- chat transcripts -----------------------------------------------------------
+
+    async def append_message(self, contact_id: str, message: dict[str, Any]) -> None:
+        key = self.keys.chat(contact_id)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(key, json.dumps(message))
+        pipe.expire(key, MESSAGE_TTL_S)
+        await pipe.execute()
+
+    async def replace_message(self, contact_id: str, index: int, message: dict[str, Any]) -> None:
+        """A message at its place in the chat (messages are only ever appended)."""
+        await self.client.lset(self.keys.chat(contact_id), index, json.dumps(message))
+
+    async def messages(self, contact_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        end = -1 if limit is None else limit - 1
+        return [
+            json.loads(raw) for raw in await self.client.lrange(self.keys.chat(contact_id), 0, end)
+        ]
+
+    async def first_messages(
+        self, contact_ids: Sequence[str], limit: int
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The first `limit` messages of each chat, in one pipeline."""
+        if not contact_ids:
+            return {}
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in contact_ids:
+            pipe.lrange(self.keys.chat(contact_id), 0, limit - 1)
+        rows = await pipe.execute()
+        return {
+            cid: [json.loads(raw) for raw in row]
+            for cid, row in zip(contact_ids, rows, strict=True)
+        }
+
+    async def delete_transcripts(self, contact_ids: Sequence[str]) -> None:
+        if contact_ids:
+            await self.client.delete(*[self.keys.chat(cid) for cid in contact_ids])
 
     # -- events -------------------------------------------------------------------
 
-    @property
-    def events_channel(self) -> str:
-        return f"{self.tag}events"
+    async def publish_event(self, event: dict[str, Any]) -> None:
+        """Events that do not come from a routing decision (chat messages, sessions)."""
+        await self.client.publish(self.keys.events, json.dumps(event))
 
-    def _agent_key(self, agent_id: str) -> str:
-        return f"{self.tag}agent:{agent_id}"
+    async def subscribe(self) -> EventSubscription:
+        """A subscription to the routing events; close it when done."""
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.keys.events)
+        except BaseException:
+            await pubsub.aclose()
+            raise
+        return EventSubscription(pubsub)
 
-    def _contact_key(self, contact_id: str) -> str:
-        return f"{self.tag}contact:{contact_id}"
+
+class EventSubscription:
+    """One node's subscription to the routing events, read one event at a time (plain
+    awaits, no generator left suspended, so cancelling a reader never blocks the close)."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+
+    async def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next event, or None when none came within `timeout_s`."""
+        message = await self.pubsub.get_message(timeout=timeout_s)
+        if message is None or message.get("type") != "message":
+            return None
+        event: dict[str, Any] = json.loads(message["data"])
+        return event
+
+    async def close(self) -> None:
+        await self.pubsub.aclose()
+
+
+def _queue_fields(queue: QueueConfig) -> dict[str, Any]:
+    fields = asdict(queue)
+    fields["strategy"] = queue.strategy.value
+    fields["fallback_languages"] = list(queue.fallback_languages)
+    return fields
+
+
+def _queue_config(fields: dict[str, Any]) -> QueueConfig:
+    known = {f.name for f in dataclass_fields(QueueConfig)}
+    values = {k: v for k, v in fields.items() if k in known}
+    values["strategy"] = Strategy(values.get("strategy", Strategy.LONGEST_IDLE.value))
+    values["fallback_languages"] = tuple(values.get("fallback_languages", ()))
+    return QueueConfig(**values)
 
 
 def _int(value: str | None) -> int:
@@ -299,6 +622,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         wrap_up_until_ms=_int(fields.get("wrapup_until")),
         idle_since_ms=_int(fields.get("idle_since")),
         node=fields.get("node", ""),
+        presence_since_ms=_int(fields.get("presence_since")),
     )
 
 
@@ -336,4 +660,6 @@ def _contact(fields: dict[str, str]) -> Contact:
         callback_uri=fields.get("callback_uri", ""),
         transfers=list(json.loads(fields.get("transfers") or "[]")),
         recordings=list(json.loads(fields.get("recordings") or "[]")),
+        rating=_int(fields.get("rating")) or None,
+        verified=fields.get("verified") == "1",
     )

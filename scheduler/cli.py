@@ -14,7 +14,7 @@ from scheduler.patterns import Horizon
 from scheduler.rules import check_grid, load_rules
 from scheduler.units import parse_duration
 from switchboard.cli import CommandRegistry
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 # OR-Tools (and pandas behind it) load in about half a second: the modules that need
 # it are imported inside the handlers, so that `switchboard serve` and every other

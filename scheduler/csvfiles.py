@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
 from scheduler.units import parse_instant
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 T = TypeVar("T")
 

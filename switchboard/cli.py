@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
+from switchboard.logs import FORMATS, configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
 
-# Packages whose `cli.register(registry)` adds subcommands, in help order.
-COMMAND_PACKAGES = (
-    "regions",
-    "router",
-    "telephony",
-    "i18n",
-    "forecasting",
-    "scheduler",
+# Modules whose `register(registry)` adds subcommands, in help order.
+COMMAND_MODULES = (
+    "switchboard.serve",
+    "router.cli",
+    "telephony.cli",
+    "i18n.cli",
+    "forecasting.cli",
+    "scheduler.cli",
 )
 
 
@@ -53,23 +53,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Multi-region contact-center routing and telephony."
     )
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="default INFO",
+    )
+    parser.add_argument(
+        "--log-format", default="text", choices=FORMATS, help="text (default) or json lines"
+    )
     registry = CommandRegistry(parser)
-    for package in COMMAND_PACKAGES:
-        importlib.import_module(f"{package}.cli").register(registry)
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(registry)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from router.privacy import install_log_masking
-
-    install_log_masking()
+    configure_logging(args.log_level, args.log_format)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -55,6 +55,15 @@ def _answers_ping(host: str, port: int) -> bool:
         return False
 
 
+def end_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies (prctl PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class EmbeddedRedis:
     """One valkey-server process with AOF persistence in `data_dir`."""
 
@@ -64,8 +73,14 @@ class EmbeddedRedis:
         port: int | None = None,
         host: str = "127.0.0.1",
         cluster: bool = False,
+        die_with_parent: bool = False,
     ) -> None:
+        """`die_with_parent`: the server ends when the process that started it dies, even
+        by SIGKILL (Linux's parent-death signal) — for test fixtures, which must leave
+        nothing behind when a run is interrupted. Start such a server from the main
+        thread: the signal follows the thread that started it."""
         self.data_dir = data_dir.resolve()
+        self.die_with_parent = die_with_parent
         self.host = host
         self.port = port or (free_cluster_port(host) if cluster else free_port(host))
         self.cluster = cluster
@@ -103,7 +118,11 @@ class EmbeddedRedis:
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=end_with_parent if self.die_with_parent else None,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -6,24 +6,15 @@ Packages with sections of their own (`[sip]`, `[[ivr]]`, `[locales]`) read them 
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from regions.model import RegionConfig
 from router.model import QueueConfig, Strategy
-from switchboard.configfile import ConfigReader
-
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class RegionConfig:
-    name: str
-    timezone: str
-    open: str = "00:00"
-    close: str = "24:00"
-    neighbours: tuple[str, ...] = ()
+from router.sessions import SessionPolicy
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
 
 
 @dataclass(frozen=True)
@@ -55,12 +46,12 @@ class Settings:
     regions: list[RegionConfig]
     queues: list[QueueConfig]
     reader: ConfigReader = field(repr=False)
+    auth: SessionPolicy = field(default_factory=SessionPolicy)
+    # Prometheus' bearer token for /metrics ('' : supervisors' and admins' tokens only).
+    metrics_token: str = field(default="", repr=False)
 
     def queue(self, name: str) -> QueueConfig | None:
         return next((queue for queue in self.queues if queue.name == name), None)
-
-    def region_config(self, name: str) -> RegionConfig | None:
-        return next((region for region in self.regions if region.name == name), None)
 
 
 def load_settings(
@@ -69,20 +60,27 @@ def load_settings(
     region: str | None = None,
     node_id: str | None = None,
     http_port: int | None = None,
+    defer_faults: bool = False,
 ) -> Settings:
-    """Read and validate a configuration file; raises ConfigError listing every fault."""
+    """Read and validate a configuration file; raises ConfigError listing every fault.
+    With `defer_faults`, the faults stay in `settings.reader.faults` for a caller that
+    reads more sections of the same file first (a node reports them all at once)."""
     reader = ConfigReader.open(path)
     node = reader.section("node", required=True)
     http = reader.section("http")
     redis = reader.section("redis")
     routing = reader.section("routing")
+    auth = reader.section("auth")
 
+    # Read even when a flag overrides them, so that each key is checked and known.
+    configured_id, configured_region = node.string("id"), node.string("region")
+    configured_port = http.integer("port", 8080, minimum=0)
     settings = Settings(
         path=path,
-        node_id=node_id or node.string("id"),
-        region=region or node.string("region"),
+        node_id=node_id or configured_id,
+        region=region or configured_region,
         http_host=http.string("host", "127.0.0.1"),
-        http_port=http_port if http_port is not None else http.integer("port", 8080, minimum=0),
+        http_port=http_port if http_port is not None else configured_port,
         redis=RedisConfig(
             url=redis.string("url", None),
             data_dir=redis.string("data_dir", "var/redis"),
@@ -97,24 +95,30 @@ def load_settings(
         regions=[_region(section) for section in reader.sections("regions", required=True)],
         queues=[_queue(section) for section in reader.sections("queues", required=True)],
         reader=reader,
+        auth=_auth(auth),
+        metrics_token=_metrics_token(http),
     )
     _check_references(settings, reader)
-    reader.faults.raise_if_any()
+    if not defer_faults:
+        reader.faults.raise_if_any()
     return settings
 
 
 def _clock(section: ConfigReader, key: str, default: str) -> str:
     value = section.string(key, default)
-    if isinstance(value, str) and not _CLOCK.match(value):
-        section.fault(key, "a time of day HH:MM", value)
-    return value if isinstance(value, str) else default
+    try:
+        parse_clock(value)
+    except ValueError:
+        section.fault(key, CLOCK_EXPECTED, value)
+        return default
+    return value
 
 
 def _region(section: ConfigReader) -> RegionConfig:
     timezone = section.string("timezone", "UTC")
     try:
-        ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+        check_timezone(timezone or "UTC")
+    except ValueError:
         section.fault("timezone", "an IANA time zone like Europe/Paris", timezone)
     return RegionConfig(
         name=section.string("name"),
@@ -122,6 +126,39 @@ def _region(section: ConfigReader) -> RegionConfig:
         open=_clock(section, "open", "00:00"),
         close=_clock(section, "close", "24:00"),
         neighbours=tuple(section.strings("neighbours", [])),
+    )
+
+
+def _metrics_token(section: ConfigReader) -> str:
+    """`[http] metrics_token_file` (the token in a file, as Prometheus reads it) or the
+    environment variable SWITCHBOARD_METRICS_TOKEN."""
+    path = section.string("metrics_token_file", None)
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as failure:
+            section.fault("metrics_token_file", "a readable file", f"{path} ({failure.strerror})")
+    return os.environ.get("SWITCHBOARD_METRICS_TOKEN", "")
+
+
+def _auth(section: ConfigReader) -> SessionPolicy:
+    """`[auth]`: how long sessions last and how logins are checked and throttled."""
+    default = SessionPolicy()
+    idle = (
+        section.number("idle_timeout_s", None, minimum=60)
+        if section.has("idle_timeout_s")
+        else None
+    )
+    return SessionPolicy(
+        token_ttl_s=section.number("token_ttl_s", default.token_ttl_s, minimum=60),
+        idle_timeout_s=idle,
+        max_failures=section.integer("max_failures", default.max_failures, minimum=1),
+        failure_window_s=section.number("failure_window_s", default.failure_window_s, minimum=1),
+        lockout_base_s=section.number("lockout_base_s", default.lockout_base_s, minimum=0.1),
+        lockout_max_s=section.number("lockout_max_s", default.lockout_max_s, minimum=1),
+        scrypt_log2_n=section.integer(
+            "scrypt_log2_n", default.scrypt_log2_n, minimum=10, maximum=20
+        ),
     )
 
 

@@ -2,20 +2,62 @@
 
 Every fault is collected (file, key, expected, found) and raised once, like the core
 settings; queue and region names are checked against the core configuration.
-`[[surveys]]` belongs to the router (`router.survey.read_surveys`); telephony keeps the
+`[[surveys]]` belongs to the router (`router.reports.survey.read_surveys`); telephony keeps the
 queues whose callers hear the post-call DTMF survey.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
-from router.privacy import read_privacy
-from router.survey import SurveyConfig, read_surveys
-from switchboard.configfile import ConfigReader
+from router.model import QueueConfig
+from router.reports.privacy import read_privacy
+from router.reports.survey import SurveyConfig, read_surveys
+from switchboard.common.configfile import ConfigReader
 from telephony.model import Hours, IvrFlow, Reason, RecordingConfig, SipConfig
+
+
+class RegionHours(Protocol):
+    """A region as voice sees it: its name and opening hours (`regions.model.RegionConfig`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def open(self) -> str: ...
+
+    @property
+    def close(self) -> str: ...
+
+
+class NodeSettings(Protocol):
+    """What voice needs of the node's settings (`switchboard.settings.Settings`)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def node_id(self) -> str: ...
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def reader(self) -> ConfigReader: ...
+
+    @property
+    def queues(self) -> Sequence[QueueConfig]: ...
+
+    @property
+    def regions(self) -> Sequence[RegionHours]: ...
+
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _DIGIT = re.compile(r"^[0-9*#]$")

@@ -38,7 +38,7 @@ OPS = frozenset(
         "note_transfer",
         "note_recording",
         "note_timestamps",
-        "rate",  # a post-call survey rating: served by the node's RatingStore
+        "rate",  # a post-call survey rating: kept by the node's Reports
     }
 )
 
@@ -218,7 +218,7 @@ async def serve_request(
     routing: Any, message: dict[str, Any], ratings: Any = None
 ) -> dict[str, Any]:
     """Run one worker request against the node's router (a rating: against `ratings`,
-    a `RatingStore`); the reply to send back."""
+    `Reports`); the reply to send back."""
     request_id = message.get("rpc")
     op = str(message.get("op", ""))
     if op not in OPS:

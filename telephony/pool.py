@@ -20,7 +20,7 @@ from typing import Any
 
 from telephony.model import SipConfig
 from telephony.pipe import COMMANDS, serve_request
-from telephony.routing import AuditPort, RatingPort, RoutingPort
+from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 START_WAIT_S = 30.0
@@ -73,9 +73,11 @@ class WorkerPool:
         sip_ports: list[int],
         python: str = sys.executable,
         log_level: str = "WARNING",
+        log_format: str = "text",
         max_inflight: int = 32,
         ratings: RatingPort | None = None,
         audit: AuditPort | None = None,
+        metrics: CallMetrics | None = None,
     ) -> None:
         self.config_path = config_path
         self.node_id = node_id
@@ -84,9 +86,11 @@ class WorkerPool:
         self.routing = routing
         self.ratings = ratings  # where workers' post-call survey ratings are stored
         self.audit = audit  # where supervisors' monitoring is audited
+        self.metrics = metrics  # the node's call outcomes and worker restarts
         self._command_ids = itertools.count(1)
         self.python = python
         self.log_level = log_level
+        self.log_format = log_format
         self.workers = [
             WorkerHandle(
                 index=i,
@@ -159,6 +163,8 @@ class WorkerPool:
             str(self.sip.rtp_ports_per_worker),
             "--log-level",
             self.log_level,
+            "--log-format",
+            self.log_format,
         ]
         return await asyncio.create_subprocess_exec(
             *command,
@@ -183,6 +189,8 @@ class WorkerPool:
                 worker.process.pid,
                 code,
             )
+            if self.metrics is not None:
+                self.metrics.worker_restarted()
             await asyncio.sleep(self.sip.restart_delay_s)
 
     async def _serve(self, worker: WorkerHandle) -> None:
@@ -238,12 +246,14 @@ class WorkerPool:
                     )
                 )
         elif kind == "contact_closed":
+            if self.metrics is not None:
+                self.metrics.sip_call(str(report.get("outcome", "")))
             worker.contacts.discard(contact_id)
             if self.owner.get(contact_id) is worker:
                 del self.owner[contact_id]
         elif kind == "audit" and self.audit is not None:
             detail = {k: v for k, v in report.items() if k not in ("type", "actor", "action")}
-            self._note(self.audit.append(str(report["actor"]), str(report["action"]), **detail))
+            self._note(self.audit.audit(str(report["actor"]), str(report["action"]), **detail))
         elif kind == "recording_failed":
             log.warning("worker %d could not record %s", worker.index, contact_id)
 
@@ -295,6 +305,8 @@ class WorkerPool:
             try:
                 await self.routing.fail(contact_id, reason)
                 worker.lost_calls += 1
+                if self.metrics is not None:
+                    self.metrics.sip_call(reason)
             except Exception as error:  # already ended, or Redis down: say so, go on
                 log.warning("could not record %s as %s: %s", contact_id, reason, error)
 

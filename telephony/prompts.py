@@ -16,7 +16,7 @@ import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from router.survey import SurveyConfig
+from router.reports.survey import SurveyConfig
 from telephony.model import IvrFlow, Prompt, RecordingConfig
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# The post-call survey's prompt keys (router.survey.SurveySession) in the i18n catalog.
+# The post-call survey's prompt keys (router.reports.survey.SurveySession) in the i18n catalog.
 CATALOG_KEYS: dict[str, str] = {
     "survey.question": "survey_question",
     "survey.invalid": "invalid_choice",

@@ -3,9 +3,8 @@
 Worker code depends on these only: the node passes its `router.service.Router` (which
 satisfies `RoutingPort` structurally), a worker process passes the pipe client in
 `telephony.pipe`, and unit tests may pass a fake. Post-call survey ratings go through
-`RatingPort` (`router.survey.RatingStore` on the node, `telephony.pipe.PipeRatings` in a
-worker process); supervisors' monitoring is audited through `AuditPort`
-(`router.privacy.AuditLog`).
+`RatingPort` and supervisors' monitoring is audited through `AuditPort`: on the node both
+are `router.reports.service.Reports`, in a worker process the pipe clients in `telephony.pipe`.
 """
 
 from __future__ import annotations
@@ -78,6 +77,16 @@ class RatingPort(Protocol):
 
 
 class AuditPort(Protocol):
-    async def append(self, actor: str, action: str, **detail: Any) -> None:
+    async def audit(self, actor: str, action: str, **detail: Any) -> None:
         """One audit entry: who (a supervisor's id) did what, on which contact."""
         ...
+
+
+class CallMetrics(Protocol):
+    """Where the node counts its SIP calls (`router.metrics.Metrics`)."""
+
+    def sip_call(self, outcome: str) -> None:
+        """One call of this node ended with `outcome` (completed, abandoned, worker_lost...)."""
+        ...
+
+    def worker_restarted(self) -> None: ...

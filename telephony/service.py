@@ -19,17 +19,16 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
-from router.privacy import AuditLog
-from router.survey import RatingStore
-from switchboard.settings import Settings
+from router.reports.survey import SurveyConfig
 from telephony.capacity import sized_for_this_machine
-from telephony.config import VoiceConfig, read_voice
+from telephony.config import NodeSettings as Settings
+from telephony.config import VoiceConfig, read_voice, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor
 from telephony.model import Hours, MonitorMode
 from telephony.pool import CommandRefused, WorkerPool
 from telephony.prompts import PromptRenderer, make_music, static_prompts
 from telephony.recordings import purge, recording_path
-from telephony.routing import AuditPort, RatingPort, RoutingPort
+from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +58,11 @@ def read_voice_settings(settings: Settings) -> VoiceConfig:
     )
 
 
-def _redis_of(router: Any) -> tuple[Any, str] | None:
-    # Until the composition root passes `ratings` and `audit` (issue 18), they are built
-    # on the router's own Redis client, as the reports and the audit log read them.
-    store = getattr(router, "store", None)
-    client = getattr(store, "client", None)
-    return None if client is None else (client, getattr(store, "prefix", "sb"))
+def read_survey_config(settings: Settings) -> dict[str, SurveyConfig]:
+    """Queue -> post-call voice survey (`[[surveys]]`, voice = true); raises ConfigError."""
+    surveys = read_voice_surveys(settings.reader, queues=[q.name for q in settings.queues])
+    settings.reader.faults.raise_if_any()
+    return surveys
 
 
 class VoiceFrontDoor:
@@ -77,8 +75,10 @@ class VoiceFrontDoor:
         workdir: Path = Path("var/telephony"),
         python: str = sys.executable,
         log_level: str = "WARNING",
+        log_format: str = "text",
         ratings: RatingPort | None = None,
         audit: AuditPort | None = None,
+        metrics: CallMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
@@ -86,14 +86,16 @@ class VoiceFrontDoor:
         self.workdir = workdir
         self.python = python
         self.log_level = log_level
+        self.log_format = log_format
+        self.metrics = metrics
         self.config = read_voice_settings(settings)
         self.sip = self.config.sip
         self.flows = self.config.flows
         self.surveys = self.config.surveys
-        redis = _redis_of(router)
-        # Workers send survey ratings and monitoring audits over their pipe; stored here.
-        self.ratings = ratings or (RatingStore(*redis) if redis else None)
-        self.audit = audit or (AuditLog(*redis) if redis else None)
+        # Workers send survey ratings and monitoring audits over their pipe; the node
+        # keeps them where it passes (its Reports).
+        self.ratings = ratings
+        self.audit = audit
         self.pool: WorkerPool | None = None
         self.front_door: FrontDoor | None = None
         self._pump: asyncio.Task[None] | None = None
@@ -129,8 +131,10 @@ class VoiceFrontDoor:
             sip_ports=ports,
             python=self.python,
             log_level=self.log_level,
+            log_format=self.log_format,
             ratings=self.ratings,
             audit=self.audit,
+            metrics=self.metrics,
         )
         # Render prompts and music once here, rather than racing in every worker.
         await asyncio.get_running_loop().run_in_executor(None, self._prerender)

@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from switchboard.logs import FORMATS, configure_logging
 from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
 from telephony.config import read_voice
@@ -75,7 +76,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         queues=queues,
         report=routing.report,
         surveys=config.surveys,
-        ratings=PipeRatings(routing),  # the node stores ratings with the router's RatingStore
+        ratings=PipeRatings(routing),  # the node keeps ratings in its Reports
         recording=config.recording,
         own_addresses=[f"{sip.host}:{sip.port}"],  # a REFER to the node names a queue or agent
         outside_uri=sip.outside_uri,
@@ -146,11 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, required=True, help="calls per worker")
     parser.add_argument("--rtp-ports", type=int, required=True, help="RTP ports of this worker")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-format", choices=FORMATS, default="text")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s worker{args.index}: %(message)s",
-    )
+    # As the node logs: the same format, phone numbers and SIP users masked.
+    configure_logging(args.log_level, args.log_format)
     # Keep the real stdout for the protocol; anything printed to fd 1 goes to stderr.
     out_fd = os.dup(1)
     os.dup2(2, 1)

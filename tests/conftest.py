@@ -14,7 +14,7 @@ from switchboard.embedded import EmbeddedRedis
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
     """One valkey-server for the session; tests that stop it must start it again."""
-    server = EmbeddedRedis(tmp_path_factory.mktemp("valkey"))
+    server = EmbeddedRedis(tmp_path_factory.mktemp("valkey"), die_with_parent=True)
     server.start()
     yield server
     server.stop()
@@ -43,7 +43,7 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     """A server of the test's own, for tests that stop, kill or restart Redis."""
-    server = EmbeddedRedis(tmp_path / "valkey")
+    server = EmbeddedRedis(tmp_path / "valkey", die_with_parent=True)
     server.start()
     yield server
     server.stop()

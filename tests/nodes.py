@@ -10,13 +10,16 @@ from typing import Any
 
 import aiohttp
 
-from regions.node import Node
-from router.auth import UserStore
 from router.chat import TranslatorPort
+from router.desk import DeskConfig
 from router.model import Agent, Role
+from router.sessions import SessionPolicy
+from switchboard.node import Node
 from switchboard.settings import RedisConfig, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
+# Password hashes at a low cost: the login path is the same, at 2^12 instead of 2^17.
+TEST_AUTH = SessionPolicy(scrypt_log2_n=12)
 
 
 @contextlib.asynccontextmanager
@@ -27,20 +30,22 @@ async def running_node(
     region: str | None = None,
     node_id: str | None = None,
     translator: TranslatorPort | None = None,
+    desk: DeskConfig | None = None,
     users: Iterable[tuple[str, Role, str]] = (),
     agents: Iterable[Agent] = (),
     **changes: Any,
 ) -> AsyncIterator[Node]:
     """A node without voice on a free HTTP port; `changes` replace fields of its settings."""
     settings = load_settings(config, region=region, node_id=node_id)
+    changes.setdefault("auth", TEST_AUTH)
     settings = dataclasses.replace(
         settings, redis=RedisConfig(url=redis_url), http_port=0, **changes
     )
-    node = Node(settings, translator=translator, voice=False)
+    node = Node(settings, translator=translator, voice=False, desk=desk)
     await node.start()
     try:
         for user_id, role, password in users:
-            await UserStore(node.client).add(user_id, role, password)
+            await node.sessions.save_user(user_id, role, password)
         for agent in agents:
             await node.store.upsert_agent(agent)
         yield node

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from router.survey import SurveySession
+from router.reports.survey import SurveySession
 from telephony.ivr import IvrSession
 from telephony.model import IvrFlow, MonitorMode
 

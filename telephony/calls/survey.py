@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from router.model import Channel
-from router.survey import SurveyConfig, SurveySession, SurveyTurn
+from router.reports.survey import SurveyConfig, SurveySession, SurveyTurn
 from telephony.calls.call import Call, CallState, Role
 from telephony.calls.voice import Voice
 from telephony.model import Prompt

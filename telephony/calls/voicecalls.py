@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from router.survey import SurveyConfig
+from router.reports.survey import SurveyConfig
 from telephony.calls.call import Call, CallState, CallTable, Role
 from telephony.calls.callback import CallbackController
 from telephony.calls.menus import IvrController, guess_languages

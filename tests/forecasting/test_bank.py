@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from forecasting import bank, files
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 HEADER = (
     "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time\t"

@@ -18,7 +18,7 @@ from .test_bank import HEADER, ROWS
 def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build the real parser with this package's commands only, so that a half-built
     command of another package cannot fail these tests."""
-    monkeypatch.setattr("switchboard.cli.COMMAND_PACKAGES", ("forecasting",))
+    monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
 
 
 JSON_KEYS = {
@@ -96,7 +96,7 @@ def test_forecast_writes_the_contract(
 
 
 def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    noisy = synthetic.generate(days=35, width_min=60, day_sd=0.15, seed=5)
+    noisy = synthetic.generate(days=49, width_min=60, day_sd=0.04, seed=5)
     path = tmp_path / "history.csv"
     files.write_history(path, noisy.rows)
     png = tmp_path / "week.png"

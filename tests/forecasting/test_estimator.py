@@ -9,8 +9,7 @@ from forecasting import estimator, files, service, synthetic
 
 def _fit(center: synthetic.Synthetic, days: int) -> estimator.Fit:
     history = files.build_history(center.rows, "synthetic")
-    fitted, _ = service.calibrated_fit(history, days)
-    return fitted
+    return service.calibrated_fit(history, days).fit
 
 
 def test_forecast_is_closer_to_the_truth_than_the_baselines(center: synthetic.Synthetic) -> None:

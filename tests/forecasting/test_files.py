@@ -10,7 +10,7 @@ import pytest
 
 from forecasting import files
 from forecasting.model import HistoryRow
-from switchboard.errors import InputError
+from switchboard.common.errors import InputError
 
 HEADER = "interval_start,queue,contacts,aht_s\n"
 
@@ -156,15 +156,3 @@ def test_event_ending_before_it_starts(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"events.csv: row 2: field end: expected a time after"):
         files.read_events(path)
-
-
-@pytest.mark.parametrize(
-    ("text", "minutes"), [("30m", 30), ("1h", 60), ("7d", 10080), ("1w", 10080), ("PT15M", 15)]
-)
-def test_durations(text: str, minutes: int) -> None:
-    assert files.parse_duration(text, "--horizon") == timedelta(minutes=minutes)
-
-
-def test_bad_duration() -> None:
-    with pytest.raises(InputError, match="--horizon: expected a duration"):
-        files.parse_duration("soon", "--horizon")

@@ -5,30 +5,43 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
-from forecasting import backtest, estimator, files, service, synthetic
+from forecasting import backtest, files, intraday, selection, service, synthetic
 
 
 def test_the_cut_is_the_probability_of_the_peak_that_completes_the_target_recall() -> None:
-    prob = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.6, 0.6])
-    is_peak = np.array([True] * 10 + [False, False])
-    cut = estimator._alert_probability(prob, is_peak, 0.9)
-    assert cut == 0.1  # the 9th of 10 peaks by probability
-    assert (prob[is_peak] >= cut).mean() >= 0.9
-    assert (prob[is_peak] >= cut + 1e-9).mean() < 0.9  # any higher cut misses the target
+    peaks = np.linspace(1.0, 0.01, 100)  # held-out peaks' P(exceed), highest first
+    prob = np.concatenate([peaks, [0.5, 0.5]])
+    is_peak = np.arange(102) < 100
+    cut = selection._alert_probability(prob, is_peak, 0.9)
+    # aims one binomial standard error above 90 %: sqrt(0.9 * 0.1 / 100) = 0.03
+    assert cut == pytest.approx(peaks[92])  # the 93rd of 100 peaks by probability
+    assert (prob[is_peak] >= cut).mean() == pytest.approx(0.93)
+    assert (prob[is_peak] >= cut + 1e-9).mean() < 0.93  # any higher cut misses the aim
     # too few held-out peaks to learn from: the default
-    few = estimator._alert_probability(prob, np.arange(12) < 3, 0.9)
-    assert few == estimator.DEFAULT_ALERT_PROBABILITY
+    few = selection._alert_probability(prob, np.arange(102) < 3, 0.9)
+    assert few == selection.DEFAULT_ALERT_PROBABILITY
 
 
 def test_intraday_update_follows_a_busy_morning_and_narrows() -> None:
     phi, day_var = np.array([0.05, 0.05]), np.array([0.02, 0.02])
-    factor, rest = estimator.intraday_update(
-        np.array([400.0, 400.0]), np.array([520.0, 400.0]), phi, day_var
-    )
-    assert 1.2 < factor[0] < 1.3  # 30 % busier so far, shrunk a little towards 1
-    assert factor[1] == 1.0
-    assert np.all(rest < phi)  # most of the day-level uncertainty is gone
+    mean = np.full((2, 20), 40.0)
+    actual = mean.copy()
+    actual[0, :10] *= 1.3  # queue 0: 30 % busier so far; queue 1 as forecast
+    opened = np.ones(20, dtype=bool)
+    full = np.ones((2, len(intraday.LEAD_BUCKETS_MIN)))
+    updated, rest = intraday.update(mean, actual, opened, 10, phi, day_var, full, 30)
+    factor = updated[:, 10:] / mean[:, 10:]
+    assert np.all((factor[0] > 1.2) & (factor[0] < 1.3))  # shrunk a little towards 1
+    assert np.all(factor[1] == 1.0)
+    assert np.all(updated[:, :10] == mean[:, :10])  # the past is not re-forecast
+    assert np.all(rest[:, 10:] < phi[:, None])  # most of the day-level uncertainty is gone
+    # a gain of 0 (the backtest found the morning worth nothing) keeps the forecast
+    none = np.zeros_like(full)
+    kept, same = intraday.update(mean, actual, opened, 10, phi, day_var, none, 30)
+    assert np.array_equal(kept, mean)
+    assert np.allclose(same, phi[:, None])
 
 
 def test_a_partial_day_uses_the_intraday_cut_later_days_the_week_ahead_one(

@@ -61,11 +61,22 @@ def test_install_model_and_list(tmp_path: Path, model_files: dict, capsys):
     assert main(["i18n", "models", "--packages-dir", str(packages), "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert [(m["source"], m["target"]) for m in listing["models"]] == [("en", "es")]
+    # Both engines' pairs; en→es served by the Argos model, es→en by Apertium.
+    assert {"source": "es", "target": "en", "mode": "spa-eng", "package": "apertium-eng-spa"} in (
+        listing["apertium"]
+    )
+    served = {(p["source"], p["target"]): p["engine"] for p in listing["pairs"]}
+    assert served[("en", "es")] == "argos" and served[("es", "en")] == "apertium"
     assert main(["i18n", "models", "--packages-dir", str(packages)]) == 0
-    assert "en→es" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "en→es  version 0.1  splitter minisbd" in text
+    assert "es→en  mode spa-eng  (apertium-eng-spa)" in text and "es→en  apertium" in text
     args = ["i18n", "translate", "--from", "en", "--to", "es", "hello my bag"]
     assert main([*args, "--packages-dir", str(packages)]) == 0
-    assert capsys.readouterr().out.strip()
+    assert capsys.readouterr().out == "hola mi maleta\n"
+    args = ["i18n", "translate", "--from", "es", "--to", "en", "Necesito ayuda con mi cuenta."]
+    assert main([*args, "--packages-dir", str(packages)]) == 0
+    assert capsys.readouterr().out == "I need help with my account.\n"
     args = ["i18n", "translate", "--from", "en", "--to", "de", "hello"]
     assert main([*args, "--packages-dir", str(packages)]) == 1
 
@@ -77,3 +88,15 @@ def test_install_model_bad_file_is_exit_2(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("switchboard: error: ") and "bogus.argosmodel" in err
     assert err.count("\n") == 1
+
+
+def test_config_turns_an_engine_off(tmp_path: Path, capsys):
+    config = tmp_path / "locales.toml"
+    config.write_text('[translation]\nengines = ["argos"]\n', encoding="utf-8")
+    packages = ["--packages-dir", str(tmp_path / "none"), "--config", str(config)]
+    assert main(["i18n", "models", *packages]) == 0
+    out = capsys.readouterr().out
+    assert "apertium pairs" not in out and "none: install an Argos model" in out
+    args = ["i18n", "translate", "--from", "es", "--to", "en", "Hola", *packages]
+    assert main(args) == 1
+    assert "no engine translates es→en" in capsys.readouterr().err

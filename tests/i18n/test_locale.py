@@ -7,7 +7,7 @@ import pytest
 
 from i18n.locale import DEFAULT_CONFIG, enabled_languages, profile_for
 from i18n.model import Formality, Verbosity
-from switchboard.errors import ConfigError
+from switchboard.common.errors import ConfigError
 
 MOMENT = datetime(2026, 3, 2, 13, 30, tzinfo=UTC)
 

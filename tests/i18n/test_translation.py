@@ -1,4 +1,9 @@
-"""Translation through tiny Argos models built on the fly and installed with the real API."""
+"""Translation through tiny Argos models built on the fly and installed with the real API.
+
+These translators use Argos alone (`ARGOS_ONLY`), so that the Apertium pairs a machine
+may have installed do not change what the tests see; tests/i18n/test_apertium.py covers
+Apertium and the choice between the two.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from i18n.translation import Translator, check_model_file, install_model, installed_models
-from switchboard.errors import InputError
-from tests.i18n.tiny_model import WORDS, target_characters
+from i18n.translation import check_model_file, install_model, installed_models
+from switchboard.common.errors import InputError
+from tests.i18n.tiny_model import WORDS
+from tests.i18n.translators import argos_translator as Translator
 
 
 def test_installed_models_are_listed(packages_dir: Path):
@@ -29,30 +35,33 @@ def test_pairs_include_pivots(packages_dir: Path):
     assert not translator.can_translate("ja", "es")
 
 
-def test_translates_into_target_vocabulary_keeping_the_original(packages_dir: Path):
+def test_translates_word_for_word_keeping_the_original(packages_dir: Path):
     translator = Translator(packages_dir)
-    text = "hola mi maleta esta perdida. donde esta mi vuelo?"
+    text = "hola mi maleta está perdida. dónde está mi vuelo?"
     result = translator.translate(text, "es", "en")
-    assert result.translated and not result.missing_pair
+    assert result.translated and not result.missing_pair and result.engine == "argos"
     assert result.original == text and (result.source, result.target) == ("es", "en")
-    assert result.text and result.text != text
-    assert set(result.text) <= target_characters("en")
+    # Two sentences (MiniSBD), each through SentencePiece and CTranslate2, joined again.
+    assert result.text == "hello my bag is lost. where is my flight?"
+    # Words outside the model's vocabulary are copied, as names should be.
+    assert translator.translate("gracias Ana, hoy!", "es", "en").text == "thanks Ana, today!"
 
 
 def test_pivot_translation_reaches_japanese(packages_dir: Path):
-    result = Translator(packages_dir).translate("hola gracias", "es", "ja")
-    assert result.translated
-    assert set(result.text) <= target_characters("ja")
+    translator = Translator(packages_dir)
+    assert translator.route("es", "ja") == [("es", "en", "argos"), ("en", "ja", "argos")]
+    result = translator.translate("hola gracias", "es", "ja")
+    assert result.translated and result.text == "こんにちは ありがとう"
 
 
 def test_cache_hits_and_lru_eviction(packages_dir: Path):
     translator = Translator(packages_dir, cache_size=2)
     first = translator.translate("hello my bag", "en", "es")
     again = translator.translate("hello my bag", "en", "es")
-    assert not first.cached and again.cached and again.text == first.text
+    assert not first.cached and again.cached and again.text == first.text == "hola mi maleta"
     assert (translator.hits, translator.misses) == (1, 1)
-    translator.translate("thank you", "en", "es")
-    translator.translate("please help", "en", "es")
+    translator.translate("thanks", "en", "es")
+    translator.translate("help", "en", "es")
     assert not translator.translate("hello my bag", "en", "es").cached  # evicted
 
 
@@ -76,8 +85,10 @@ def test_empty_directory_has_no_pairs(tmp_path: Path):
 
 
 async def test_translate_async(packages_dir: Path):
-    result = await Translator(packages_dir).translate_async("hello", "en", "es")
-    assert result.translated
+    result = await Translator(packages_dir).translate_async(
+        "hello, where is my flight?", "en", "es"
+    )
+    assert result.translated and result.text == "hola, dónde está mi vuelo?"
 
 
 def test_install_reports_unusable_files(tmp_path: Path, model_files: dict):
@@ -95,8 +106,16 @@ def test_install_reports_unusable_files(tmp_path: Path, model_files: dict):
         for item in src.infolist():
             if "/minisbd/" not in item.filename:
                 dst.writestr(item, src.read(item.filename))
-    with pytest.raises(InputError, match="no sentence splitter"):
+    with pytest.raises(InputError, match=r"no MiniSBD sentence splitter \(minisbd/\*\.onnx\):"):
         check_model_file(stripped)
+    # One with stanza's splitter only needs stanza and torch, which are not installed.
+    stanza = tmp_path / "stanza.argosmodel"
+    with zipfile.ZipFile(stripped) as src, zipfile.ZipFile(stanza, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item.filename))
+        dst.writestr("translate-en_es/stanza/en/tokenize/combined.pt", b"")
+    with pytest.raises(InputError, match=r"it has stanza/, which needs torch"):
+        install_model(stanza, tmp_path / "pk")
 
     broken = tmp_path / "broken.argosmodel"
     with zipfile.ZipFile(broken, "w") as dst:
@@ -110,7 +129,8 @@ def test_two_translators_do_not_mix_directories(tmp_path: Path, model_files: dic
     only = tmp_path / "only-es-en"
     install_model(model_files[("es", "en")], only)
     assert Translator(only).pairs() == [("es", "en")]
-    assert WORDS["es"][0] not in Translator(only).translate("hola", "es", "en").text
+    assert Translator(only).translate("hola", "es", "en").text == "hello"
+    assert Translator(only).translate("hello", "en", "es").missing_pair
 
 
 async def test_concurrent_translations_match_sequential(packages_dir: Path):
@@ -118,6 +138,40 @@ async def test_concurrent_translations_match_sequential(packages_dir: Path):
 
     texts = [f"hello my bag {word}" for word in WORDS["en"]]
     sequential = [Translator(packages_dir).translate(t, "en", "es").text for t in texts]
+    assert sequential == [f"hola mi maleta {word}" for word in WORDS["es"]]
     shared = Translator(packages_dir)
     together = await asyncio.gather(*(shared.translate_async(t, "en", "es") for t in texts))
     assert [r.text for r in together] == sequential
+
+
+def test_an_installed_model_without_minisbd_is_listed_but_not_used(
+    tmp_path: Path, packages_dir: Path
+):
+    """A package installed by argostranslate 1.11 may carry stanza/ only: never used."""
+    import shutil
+
+    old = tmp_path / "packages"
+    shutil.copytree(
+        next(m.path for m in installed_models(packages_dir) if m.source == "es"), old / "es_en"
+    )
+    shutil.rmtree(old / "es_en" / "minisbd")
+    (old / "es_en" / "stanza").mkdir()
+    assert [(m.source, m.sentence_splitter) for m in installed_models(old)] == [("es", "stanza")]
+    translator = Translator(old)
+    assert translator.pairs() == []
+    assert translator.translate("hola", "es", "en").missing_pair
+
+
+def test_without_the_argos_extra_no_pair_is_claimed_and_install_says_why(
+    packages_dir: Path, model_files: dict, monkeypatch: pytest.MonkeyPatch
+):
+    """The Argos engine is optional (`switchboard[argos]`): missing, its installed models
+    are not offered as pairs, and installing one names the extra to install."""
+    import i18n.argos
+
+    assert Translator(packages_dir).pairs()
+    monkeypatch.setattr(i18n.argos, "available", lambda: False)
+    assert Translator(packages_dir).pairs() == []
+    any_model = next(iter(model_files.values()))
+    with pytest.raises(InputError, match=r"switchboard\[argos\]"):
+        install_model(any_model, packages_dir)

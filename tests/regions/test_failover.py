@@ -11,21 +11,22 @@ from pathlib import Path
 import aiohttp
 import redis.asyncio as aioredis
 
-from regions.harness import LocalCluster
-from router.auth import UserStore
 from router.model import Agent, Channel, NewContact, Role
 from router.service import Router
+from router.sessions import SessionPolicy, Sessions
 from router.store import RoutingStore
+from router.users_store import UserStore
 from switchboard.embedded import EmbeddedRedis
 from switchboard.settings import load_settings
+from tests.harness import LocalCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = [("asia-1", "asia-east"), ("eu-1", "europe-west"), ("us-1", "america-east")]
 
 
 async def seed(client: aioredis.Redis) -> None:
-    users = UserStore(client)
     store = RoutingStore(client)
+    users = Sessions(UserStore(client), store, SessionPolicy(scrypt_log2_n=12))
     for index, (node_id, region) in enumerate(MEMBERS):
         for n in range(2):
             agent_id = f"{node_id}-agent{n}"
@@ -38,7 +39,7 @@ async def seed(client: aioredis.Redis) -> None:
                     {"voice": 1, "chat": 2},
                 )
             )
-            await users.add(agent_id, Role.AGENT, "agent-secret")
+            await users.save_user(agent_id, Role.AGENT, "agent-secret")
         del index
 
 

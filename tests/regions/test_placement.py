@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from regions.placement import RegionView, choose_heir, is_open, place
-from switchboard.settings import RegionConfig
+from regions.model import RegionConfig
+from regions.placement import RegionView, choose_heir, place
 
 
 def view(
@@ -54,5 +54,14 @@ def test_heir_same_region_first_then_neighbours() -> None:
 
 def test_business_hours_in_the_regions_time_zone() -> None:
     paris = RegionConfig("eu", "Europe/Paris", "07:00", "22:00")
-    assert is_open(paris, dt.datetime(2026, 1, 5, 6, 30, tzinfo=dt.UTC))  # 07:30 in Paris
-    assert not is_open(paris, dt.datetime(2026, 1, 5, 21, 30, tzinfo=dt.UTC))  # 22:30
+    assert paris.hours.is_open(dt.datetime(2026, 1, 5, 6, 30, tzinfo=dt.UTC))  # 07:30 in Paris
+    assert not paris.hours.is_open(dt.datetime(2026, 1, 5, 21, 30, tzinfo=dt.UTC))  # 22:30
+
+
+def test_a_region_open_overnight_is_open_for_chat_placement_at_night() -> None:
+    """The same hours mean the same for chat placement as for the IVR: 22:00-06:00 is
+    open at 23:30 and 02:00 local, closed at noon (string comparison said never)."""
+    night = RegionConfig("apac-night", "Asia/Tokyo", "22:00", "06:00")
+    assert night.hours.is_open(dt.datetime(2026, 1, 5, 14, 30, tzinfo=dt.UTC))  # 23:30 Tokyo
+    assert night.hours.is_open(dt.datetime(2026, 1, 5, 17, 0, tzinfo=dt.UTC))  # 02:00
+    assert not night.hours.is_open(dt.datetime(2026, 1, 5, 3, 0, tzinfo=dt.UTC))  # 12:00

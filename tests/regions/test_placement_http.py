@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from router.desk import ChatSite, DeskConfig
+from router.identity import sign
 from router.model import Agent, Presence
 from tests.nodes import ROOT, http_session, new_chat, running_node
+
+SITE = ChatSite("airline", ("https://www.airline.example",), "site-secret")
 
 
 async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path: Path) -> None:
@@ -28,10 +32,14 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
         region="asia-east",
         node_id="asia-1",
         agents=[Agent("li", "asia-east", {"booking": 4}, ["en", "fr"])],
+        desk=DeskConfig(sites=(SITE,)),
     ) as node:
         await node.router.set_presence("li", Presence.AVAILABLE)
         await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
         async with http_session(node) as http:
-            body = await new_chat(http, language="fr", customer="c", region="europe-west")
+            # Only a signed identity says where the customer's home is.
+            identity = sign(SITE.secret, {"sub": "c", "region": "europe-west", "exp": 2**31})
+            body = await new_chat(http, language="fr", identity=identity, site="airline")
+        contact = await node.router.get_contact(body["contact_id"])
     assert body["region"] == "asia-east" and body["agent_id"] == "li"
-    assert "home region europe-west closed" in body["placement"]
+    assert "home region europe-west closed" in contact.placement

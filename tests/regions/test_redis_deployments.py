@@ -41,7 +41,7 @@ async def test_routing_on_a_three_master_cluster(cluster: EmbeddedCluster) -> No
         assert [r["contact_id"] async for r in store.records()] == [contact.contact_id]
         # The routing keys all hash to one slot; other keys spread over the masters.
         slots = {
-            await client.cluster_keyslot(key) for key in (store.anchor, f"{store.tag}agent:a1")
+            await client.cluster_keyslot(key) for key in (store.keys.anchor, store.keys.agent("a1"))
         }
         assert len(slots) == 1
         nodes = await client.cluster_nodes()
@@ -61,7 +61,7 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
     ):
         headers = await login(http, "ana", "ana-secret-1")
         async with http.ws_connect("/api/v1/agents/ana/events", headers=headers) as socket:
-            await asyncio.sleep(0.2)
+            assert (await asyncio.wait_for(socket.receive_json(), 5))["type"] == "ready"
             await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=headers)
             contact_id = (await new_chat(http))["contact_id"]
             for _ in range(10):

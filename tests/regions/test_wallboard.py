@@ -11,10 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from regions import wallboard
-from regions.node import Node
 from router.model import Agent, Role
-from router.privacy import AuditLog
+from switchboard.node import Node
+from switchboard.web import wallboard
 from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +117,7 @@ async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSessi
         await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
         second = await next_snapshot(feed.content)
         assert {q["queue"]: q["waiting"] for q in second["queues"]}["general"] == 1
-    entries = await AuditLog(node.client).entries()
+    entries = await node.reports.audit_log()
     assert [(e.actor, e.action) for e in entries] == [("sup", "wallboard.view")]
 
 

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from playwright.async_api import BrowserContext, async_playwright, expect
 
-from regions.membership import Membership
-from regions.node import Node
+from regions.store import MembershipStore
+from switchboard.node import Node
 from tests.regions.test_wallboard import http, new_chat, node  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ async def test_supervisor_sees_waiting_count_change(
     tmp_path: Path,
 ) -> None:
     # A node of the region that stopped heartbeating: its key expires, its entry stays.
-    dead = Membership(node.client, "sb", ttl_s=0.2)
+    dead = MembershipStore(node.client, "sb", ttl_s=0.2)
     await dead.beat("default-2", "default", "http://127.0.0.1:9", 0.0, {})
     await asyncio.sleep(0.4)
 

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from regions.node import Node
 from router.model import Agent, Role
+from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
@@ -62,8 +62,11 @@ async def test_chat_without_a_shared_language(node: Node, translator) -> None:
         created = await new_chat(http, queue="baggage", language="es")
         # Tom speaks only English; the translation step let him take a Spanish chat.
         assert created["state"] == "offered" and created["agent_id"] == "tom"
-        assert "step=translation" in created["explanation"][-1]
         contact_id = created["contact_id"]
+        # The explanation is for staff; the customer's view leaves it out.
+        assert "explanation" not in created
+        seen_by_tom = await (await http.get(f"/api/v1/contacts/{contact_id}", headers=tom)).json()
+        assert "step=translation" in seen_by_tom["explanation"][-1]
         customer = {"X-Customer-Token": created["customer_token"]}
         await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=tom)
 

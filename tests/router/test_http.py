@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from regions.node import Node
 from router.model import Agent, Role
+from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat, running_node
 
 
@@ -71,7 +71,8 @@ async def test_chat_end_to_end(http: aiohttp.ClientSession) -> None:
 
         accepted = await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
         assert (await accepted.json())["state"] == "connected"
-        queue = await (await http.get("/api/v1/queues/booking")).json()
+        sup = await login(http, "sup", "sup-secret-1")
+        queue = await (await http.get("/api/v1/queues/booking", headers=sup)).json()
         assert queue["occupancy"] == 1.0 and queue["today"]["answered"] == 1
         sent = await http.post(
             f"/api/v1/contacts/{contact_id}/messages", json={"text": "hola"}, headers=customer
@@ -116,14 +117,18 @@ async def test_bad_request_names_the_field(http: aiohttp.ClientSession) -> None:
             "channel": "chat",
             "queue": "booking",
             "language": "en",
-            "customer": {"tier": "gold"},
+            "customer": {"id": 5, "tier": "gold"},
         },
     )
     assert response.status == 400
     assert (await response.json())["field"] == "$.customer.id"
     response = await http.post("/api/v1/contacts", data="not json")
     assert response.status == 400
+    # Without credentials an unknown contact and a known one answer alike.
     response = await http.get("/api/v1/contacts/does-not-exist")
+    assert response.status == 401
+    sup = await login(http, "sup", "sup-secret-1")
+    response = await http.get("/api/v1/contacts/does-not-exist", headers=sup)
     assert response.status == 404
 
 
@@ -135,12 +140,50 @@ async def test_unauthenticated_and_wrong_password(http: aiohttp.ClientSession) -
 
 async def test_health_metrics_openapi_queues(http: aiohttp.ClientSession) -> None:
     assert (await http.get("/healthz")).status == 200
+    assert (await http.get("/readyz")).status == 200
     await new_chat(http, queue="baggage", customer="c-2")
-    metrics = await (await http.get("/metrics")).text()
+    assert (await http.get("/metrics")).status == 401
+    sup = await login(http, "sup", "sup-secret-1")
+    metrics = await (await http.get("/metrics", headers=sup)).text()
     assert 'switchboard_queue_waiting{node="node-1",queue="baggage"} 1.0' in metrics
-    spec = await (await http.get("/api/v1/openapi.json")).json()
-    assert "/api/v1/contacts" in spec["paths"]
-    queue = await (await http.get("/api/v1/queues/baggage")).json()
+    queue = await (await http.get("/api/v1/queues/baggage", headers=sup)).json()
     assert queue["waiting"] == 1 and queue["today"]["offered"] == 1
-    regions = await (await http.get("/api/v1/regions")).json()
+    regions = await (await http.get("/api/v1/regions", headers=sup)).json()
     assert regions["regions"][0]["region"] == "default"
+
+
+async def test_metrics_parse_and_count_a_chat(node: Node, http: aiohttp.ClientSession) -> None:
+    """After one chat, /metrics (read with prometheus_client's own parser) counts it: the
+    routing calls and their latency, the offer by step, the contact by outcome, the HTTP
+    requests by route, next to the queue gauges and the process metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    ana = await login(http, "ana", "ana-secret-1")
+    await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+    created = await new_chat(http, queue="booking", customer="m-1")
+    contact_id = created["contact_id"]
+    await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
+    await http.post(f"/api/v1/contacts/{contact_id}/complete", headers=ana)
+    await asyncio.sleep(0.2)  # the events of the offer and the end reach the hub
+    sup = await login(http, "sup", "sup-secret-1")
+    text = await (await http.get("/metrics", headers=sup)).text()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+    def value(name: str, **labels: str) -> float:
+        return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    assert value("switchboard_routing_calls_total", command="create", outcome="offered") == 1
+    assert value("switchboard_routing_calls_total", command="complete", outcome="completed") == 1
+    assert value("switchboard_routing_call_seconds_count", command="accept") == 1
+    assert value("switchboard_offers_total", queue="booking", step="exact") == 1
+    ended = {"queue": "booking", "channel": "chat", "outcome": "completed"}
+    assert value("switchboard_contacts_ended_total", **ended) == 1
+    route = {"method": "POST", "route": "/api/v1/contacts", "status": "201"}
+    assert value("switchboard_http_requests_total", **route) == 1
+    assert value("switchboard_queue_answered_today", queue="booking", node="node-1") == 1
+    assert value("switchboard_agents", region="default", state="wrap_up") == 1
+    assert value("process_resident_memory_bytes") > 0

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import redis.asyncio as aioredis
 
-from router.library import SOURCE, RoutingLibrary
 from router.model import ContactState, Presence, Strategy
 from router.service import Router
+from router.store import SOURCE, Reply, RoutingLibrary
 from tests.router.conftest import QUEUES, make_agent
 from tests.router.test_routing import T0, chat
 
@@ -35,7 +35,8 @@ async def test_two_versions_share_one_server(redis_client: aioredis.Redis) -> No
     await theirs.load(redis_client)
     assert len(await library_names(redis_client)) == 2
     for library in (ours, theirs):  # each answers with its own code: nothing is due yet
-        assert await library.call(redis_client, ["sb:{rt}:anchor"], ["tick", T0]) == [0, 0, 0, 0]
+        reply = Reply.decode(await library.call(redis_client, ["sb:{rt}:anchor"], ["tick", T0]))
+        assert reply.status == "ticked" and set(reply.fields.values()) == {"0"}
 
 
 async def library_names(client: aioredis.Redis) -> list[str]:

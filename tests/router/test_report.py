@@ -34,29 +34,28 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from regions.node import Node
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig, Role
-from router.privacy import (
-    AuditLog,
+from router.reports.privacy import (
     MaskingFilter,
     PrivacyConfig,
-    apply_retention,
     mask_chat_text,
     mask_phone_numbers,
     read_privacy,
 )
-from router.report import ReportOptions, Shift, build_report, report_table
-from router.service import Router
-from router.store import RoutingStore
-from router.survey import (
-    RatingStore,
+from router.reports.report import ReportOptions, Shift, build_report, report_table
+from router.reports.service import Reports
+from router.reports.store import RecordStore
+from router.reports.survey import (
     SurveySession,
     SurveyTurn,
     rating_from_dtmf,
     read_surveys,
 )
+from router.service import Router
+from router.store import RoutingStore
 from switchboard import cli
-from switchboard.configfile import ConfigReader
+from switchboard.common.configfile import ConfigReader
+from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat, running_node
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,6 +117,10 @@ async def day(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
 
 async def records_of(router: Router) -> list[dict[str, str]]:
     return [record async for record in router.store.records()]
+
+
+def reports_on(client: aioredis.Redis) -> Reports:
+    return Reports(RecordStore(RoutingStore(client)))
 
 
 def options(by: tuple[str, ...] = (), window_s: int = 86_400) -> ReportOptions:
@@ -217,10 +220,14 @@ async def test_report_command_csv_and_html(
     tmp_path: Path,
 ) -> None:
     _router, ids = day
-    ratings = RatingStore(redis_client)
-    assert await ratings.add(ids["c1"], 5, "chat")
-    assert await ratings.add(ids["c3"], 2, "voice")
-    assert not await ratings.add(ids["c3"], 4, "voice")  # rated once
+    ratings = reports_on(redis_client)
+    assert await ratings.rate(ids["c1"], 5, "chat")
+    assert await ratings.rate(ids["c3"], 2, "voice")
+    assert not await ratings.rate(ids["c3"], 4, "voice")  # rated once
+    await ratings.wrap_up(
+        ids["c1"], {"code": "changed", "note": "rebooked to Lyon", "agent_id": "ana"}
+    )
+    await ratings.wrap_up(ids["c3"], {"code": "info_only", "note": "", "agent_id": "ana"})
     config = config_for(redis_url, tmp_path)
     out = tmp_path / "report.csv"
     common = ["--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
@@ -232,6 +239,9 @@ async def test_report_command_csv_and_html(
     assert rows["all"]["aht_s"] == "200" and rows["all"]["fcr"] == "0.6667"
     assert rows["all"]["csat"] == "0.5" and rows["voice"]["average_rating"] == "2"
     assert rows["chat"]["abandoned"] == "1" and rows["chat"]["first_response_s"] == ""
+    # One column per wrap-up code agents gave.
+    assert (rows["chat"]["wrap_up_changed"], rows["voice"]["wrap_up_changed"]) == ("1", "0")
+    assert rows["all"]["wrap_up_info_only"] == "1"
 
     page = tmp_path / "report.html"
     status = await _run_cli(
@@ -247,13 +257,20 @@ async def test_report_command_csv_and_html(
     assert [line["customer_id"] for line in lines] == ["••••-1", "••••-2", "••••-1", "••••-3"]
     assert [line["repeated"] for line in lines] == ["yes", "", "", ""]
     assert [line["rating"] for line in lines] == ["5", "", "2", ""]
+    assert [line["wrap_up_code"] for line in lines] == ["changed", "", "info_only", ""]
+    assert lines[0]["wrap_up_note"] == "[chat text, 16 characters]"  # masked
     assert [line["wait_s"] for line in lines] == ["10", "30", "5", ""]
     assert lines[0]["arrived"] == "2026-11-20T09:00:00+00:00"
+    exported = tmp_path / "history-contacts.csv"
+    command = ["history", "export", "--contacts", "--out", str(exported), "--config", str(config)]
+    assert await _run_cli(command) == 0
+    history = list(csv.DictReader(io.StringIO(exported.read_text())))
+    assert [line["wrap_up_code"] for line in history] == ["changed", "", "info_only", "", ""]
     clear = ["--contacts", "--unmasked", "--out", str(listing)]
     assert await _run_cli(["report", *common, *clear]) == 0
     assert "cust-1" in listing.read_text()
 
-    entries = await AuditLog(redis_client).entries()
+    entries = await reports_on(redis_client).audit_log()
     assert [entry.action for entry in entries] == ["report.export"] * 4
     assert entries[1].detail["format"] == "html"
     assert [entry.detail["unmasked"] for entry in entries] == [False, False, False, True]
@@ -395,7 +412,7 @@ async def test_retention_keeps_counts(redis_client: aioredis.Redis) -> None:
         )
         await redis_client.hset(f"{tag}contact:k{index}", mapping={"customer_token": "x"})
         await redis_client.rpush(f"sb:chat:k{index}", '{"text": "hola"}')
-    assert await apply_retention(redis_client, "sb", days=30, now_ms=now) == 2
+    assert await reports_on(redis_client).apply_retention(days=30, at_ms=now) == 2
     assert await redis_client.xlen(f"{tag}records") == 1
     retained = await redis_client.xrange(f"{tag}records:retained")
     assert [fields["contact_id"] for _, fields in retained] == ["k0", "k1"]
@@ -403,11 +420,9 @@ async def test_retention_keeps_counts(redis_client: aioredis.Redis) -> None:
     assert not await redis_client.exists("sb:chat:k0", "sb:chat:k1", f"{tag}contact:k0")
     assert await redis_client.exists("sb:chat:k2", f"{tag}contact:k2") == 2
 
-    from router.report_cli import read_inputs
-
-    records, _, _ = await read_inputs(redis_client, "sb", T0 - 86_400_000)
+    inputs = await reports_on(redis_client).inputs(T0 - 86_400_000)
     report = build_report(
-        records,
+        inputs.records,
         ReportOptions(start_ms=T0 - 86_400_000, end_ms=now, answer_within_s={"general": 20}),
     )
     assert report.total.volume == 3 and report.total.asa_s == 10.0
@@ -445,5 +460,5 @@ async def test_chat_rating_over_http(node: Node) -> None:
         assert rated.status == 201
         again = await http.post(rate, json={"score": 1}, headers=customer)
         assert again.status == 409
-    assert await RatingStore(node.client).all() == {contact_id: 4}
+    assert await node.reports.store.ratings() == {contact_id: 4}
     assert (await node.client.hget(f"sb:{{rt}}:contact:{contact_id}", "rating")) == "4"

@@ -56,7 +56,7 @@ async def test_two_matchers_racing_never_double_offer(redis_url: str) -> None:
     for agent in await routers[0].list_agents():
         assert agent.load["chat"] == per_agent.get(agent.agent_id, 0)
     # Each offered contact appears in no queue; each waiting one in exactly one place.
-    assert await routers[0].store.queue_depth("booking") == 10
+    assert (await routers[0].store.queue_depths(["booking"]))["booking"] == 10
     for client in clients:
         await client.aclose()
 
@@ -74,11 +74,12 @@ async def test_redis_outage_gives_503_then_recovers_without_loss(
         private_redis.kill()
         refused = await http.post("/api/v1/contacts", json=chat)
         assert refused.status == 503 and refused.headers["Retry-After"]
-        assert (await http.get("/healthz")).status == 503
+        assert (await http.get("/readyz")).status == 503
+        assert (await http.get("/healthz")).status == 200  # alive, not ready
         private_redis.start()
         status = 0
         for _ in range(50):  # bounded: the client reconnects by itself
-            status = (await http.get("/healthz")).status
+            status = (await http.get("/readyz")).status
             if status == 200:
                 break
             await asyncio.sleep(0.2)

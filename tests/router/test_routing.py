@@ -176,20 +176,81 @@ async def test_an_index_that_lost_step_never_puts_an_agent_over_capacity(router:
     whose load was written behind the script's back is skipped and its indexes put right."""
     await ready(router, make_agent("a1"), T0 + 1000)  # the longest idle: first in line
     await ready(router, make_agent("a2"), T0 + 2000)
-    agent_key = router.store._agent_key("a1")
+    agent_key = router.store.keys.agent("a1")
     await router.store.client.hset(agent_key, mapping={"load_chat": 3})
     contact = await router.create_contact(chat(), at_ms=T0 + 5000)
     assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
     assert (await router.get_agent("a1")).load["chat"] == 3
-    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    indexed = await router.store.client.zrange(f"{router.store.keys.tag}avail:eu:booking:en", 0, -1)
     assert "a1" not in indexed
 
 
 async def test_an_agent_gone_from_under_its_index_entry_is_dropped(router: Router) -> None:
     await ready(router, make_agent("a1"), T0 + 1000)
     await ready(router, make_agent("a2"), T0 + 2000)
-    await router.store.client.delete(router.store._agent_key("a1"))
+    await router.store.client.delete(router.store.keys.agent("a1"))
     contact = await router.create_contact(chat(), at_ms=T0 + 5000)
     assert contact.state == ContactState.OFFERED and contact.agent_id == "a2"
-    indexed = await router.store.client.zrange(f"{router.store.tag}avail:eu:booking:en", 0, -1)
+    indexed = await router.store.client.zrange(f"{router.store.keys.tag}avail:eu:booking:en", 0, -1)
     assert indexed == ["a2"]  # a1 dropped; a2, with two chats of room left, stays
+
+
+async def test_a_transfer_to_a_named_agent_waits_for_that_agent_first(router: Router) -> None:
+    """The target agent alone may take it for the queue's ring time (5 s), even while
+    another agent is free; the target freeing up gets it; else the queue does after."""
+    await ready(router, make_agent("holder"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 100)
+    await router.accept(contact.contact_id, "holder", at_ms=T0 + 200)
+    await router.store.upsert_agent(make_agent("target"), at_ms=T0)  # logged out: busy elsewhere
+    await ready(router, make_agent("free"), T0)
+    moved = await router.move(
+        contact.contact_id,
+        "booking",
+        "transfer by holder",
+        held_by="holder",
+        first_to="target",
+        at_ms=T0 + 1000,
+    )
+    assert moved.state == ContactState.QUEUED and moved.agent_id == ""
+    await router.tick(at_ms=T0 + 3000)
+    assert (await router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+    await router.set_presence("target", Presence.AVAILABLE, at_ms=T0 + 4000)
+    offered = await router.get_contact(contact.contact_id)
+    assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "target")
+    assert "step=preferred" in offered.explanation[-1]
+
+
+async def test_the_named_agent_first_then_the_queue_after_the_ring_time(router: Router) -> None:
+    await ready(router, make_agent("holder"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 100)
+    await router.accept(contact.contact_id, "holder", at_ms=T0 + 200)
+    await router.store.upsert_agent(make_agent("target"), at_ms=T0)
+    await ready(router, make_agent("free"), T0)
+    await router.move(
+        contact.contact_id,
+        "booking",
+        "transfer",
+        held_by="holder",
+        first_to="target",
+        at_ms=T0 + 1000,
+    )
+    await router.tick(at_ms=T0 + 5_999)
+    assert (await router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+    await router.tick(at_ms=T0 + 6_001)  # ring_s = 5 after the transfer
+    offered = await router.get_contact(contact.contact_id)
+    assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "free")
+
+
+async def test_a_new_contact_goes_to_its_preferred_agent_and_a_decline_frees_it(
+    router: Router,
+) -> None:
+    """A case's owner is offered the customer's new contact first; declining hands it to
+    the queue at once instead of offering it to the owner again."""
+    await ready(router, make_agent("owner"), T0 + 500)
+    await ready(router, make_agent("other"), T0)  # idle longer: first in line otherwise
+    contact = await router.create_contact(
+        chat(preferred_agent="owner", prefer_s=60), at_ms=T0 + 1000
+    )
+    assert (contact.state, contact.agent_id) == (ContactState.OFFERED, "owner")
+    declined = await router.decline(contact.contact_id, "owner", "declined", at_ms=T0 + 2000)
+    assert (declined.state, declined.agent_id) == (ContactState.OFFERED, "other")

@@ -8,7 +8,7 @@ import pytest
 
 from scheduler.csvfiles import read_agents, read_forecast, read_requirements, read_schedule
 from scheduler.rules import check_grid, load_rules
-from switchboard.errors import ConfigError, InputError
+from switchboard.common.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 

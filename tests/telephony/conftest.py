@@ -213,7 +213,7 @@ async def node_events(router: Router) -> AsyncIterator[Callable[[Any], None]]:
     """Feed the router's events for node-t to a handler (what the node does for telephony)."""
     from router.events import EventHub
 
-    hub = EventHub(router.store.client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
     tasks: list[asyncio.Task[None]] = []
 
@@ -335,6 +335,8 @@ async def node(
     """Start a node's voice front door (one worker process on the node's SIP port) on the
     test's Router; `await node(extra=TOML, outside_uri=...)`. Stopped after the test."""
     from router.events import EventHub
+    from router.reports.service import Reports
+    from router.reports.store import RecordStore
     from switchboard.settings import load_settings
     from telephony.service import VoiceFrontDoor
 
@@ -351,9 +353,17 @@ async def node(
             )
             + extra
         )
-        hub = EventHub(router.store.client, router.store.events_channel)
+        hub = EventHub(router.store)
         await hub.start()
-        voice = VoiceFrontDoor(load_settings(config), router, hub, workdir=tmp_path / "voice")
+        reports = Reports(RecordStore(router.store))  # the node's ratings and audit log
+        voice = VoiceFrontDoor(
+            load_settings(config),
+            router,
+            hub,
+            workdir=tmp_path / "voice",
+            ratings=reports,
+            audit=reports,
+        )
         started.append((voice, hub))
         await voice.start()
         await asyncio.wait_for(hub.connected.wait(), 5)

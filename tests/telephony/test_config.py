@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.configfile import ConfigReader
-from switchboard.errors import ConfigError
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls, sized
 from telephony.config import read_flows, read_sip, read_voice
 from telephony.frontdoor import Destination, dispatcher_list

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from router.privacy import AuditLog
+from router.reports.service import Reports
+from router.reports.store import RecordStore
 from router.service import Router
 
 from .conftest import add_agent, call_agent, recorded, tone_share, until
@@ -82,10 +83,10 @@ async def test_a_supervisor_moves_from_listening_to_whispering_and_each_step_is_
     await voice.end_monitor(contact_id, monitor)
     await supervisor.wait_for("hangup", timeout=15)
 
-    audit = AuditLog(router.store.client, router.store.prefix)
+    audit = Reports(RecordStore(router.store))
 
     async def entries() -> Any:
-        found = [e for e in await audit.entries() if e.detail.get("contact_id") == contact_id]
+        found = [e for e in await audit.audit_log() if e.detail.get("contact_id") == contact_id]
         return found if len(found) == 3 else None
 
     started, changed, ended = await until(entries)

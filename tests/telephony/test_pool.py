@@ -103,7 +103,7 @@ def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Calla
             )
         )
         settings = load_settings(config)
-        hub = EventHub(router.store.client, router.store.events_channel)
+        hub = EventHub(router.store)
         await hub.start()
         voice = VoiceFrontDoor(settings, router, hub, workdir=tmp_path / "voice")
         made.append((voice, hub))

@@ -1,7 +1,7 @@
 """The post-call DTMF survey on real SIP: after the agent hangs up, the caller rates 1-5.
 
 One worker in the test process (as in test_calls.py), pjsua2 phones in subprocesses, the
-real Router and the router's RatingStore on the shared Redis. The contact is completed
+real Router and the reports' ratings on the shared Redis. The contact is completed
 once, when the agent hangs up; the survey happens after, and only its rating is added.
 """
 
@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
-from router.report import ReportOptions, build_report
+from router.reports.report import ReportOptions, build_report
+from router.reports.service import Reports
+from router.reports.store import RecordStore
+from router.reports.survey import SurveyConfig
 from router.service import Router
-from router.store import now_ms
-from router.survey import RatingStore, SurveyConfig
-from switchboard.configfile import ConfigReader
-from switchboard.errors import ConfigError
+from switchboard.common.clock import now_ms
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 from switchboard.settings import load_settings
 from telephony.calls import Call, VoiceCalls
 from telephony.config import read_voice_surveys
@@ -37,8 +39,8 @@ from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, until, 
 from .test_pool import CONFIG
 
 
-def ratings_of(router: Router) -> RatingStore:
-    return RatingStore(router.store.client, router.store.prefix)
+def ratings_of(router: Router) -> Reports:
+    return Reports(RecordStore(router.store))
 
 
 @pytest.fixture
@@ -121,15 +123,15 @@ async def test_caller_rates_after_the_agent_hangs_up_in_their_language_and_csat_
     heard = call.heard[call.heard.index(asked) :]  # the files played to the caller, in French
     assert heard[:4] == [asked, invalid, asked, thanks]
 
-    assert await ratings_of(router).all() == {call.contact_id: 4}
-    key = f"{router.store.tag}contact:{call.contact_id}"
+    assert await ratings_of(router).store.ratings() == {call.contact_id: 4}
+    key = f"{router.store.keys.tag}contact:{call.contact_id}"
     assert await router.store.client.hget(key, "rating") == "4"
     await completed_once(router, call.contact_id)
 
     records = await records_of(router, call.contact_id)
     now = int(time.time() * 1000)
     period = ReportOptions(start_ms=now - 3_600_000, end_ms=now + 60_000, by=("channel",))
-    report = build_report(records, period, ratings=await ratings_of(router).all())
+    report = build_report(records, period, ratings=await ratings_of(router).store.ratings())
     assert (report.total.csat, report.total.average_rating) == (1.0, 4.0)
 
 
@@ -152,7 +154,7 @@ async def test_no_key_or_a_hang_up_during_the_survey_leaves_no_rating(
     assert call.survey is not None and call.survey.rating is None
     if not caller_leaves:
         assert ended["code"] == 200  # goodbye after silence, then the node hung up
-    assert await ratings_of(router).all() == {}
+    assert await ratings_of(router).store.ratings() == {}
     await completed_once(router, call.contact_id)
 
 
@@ -168,7 +170,7 @@ async def test_caller_hanging_up_first_gets_no_survey(
     await agent.wait_for("hangup")  # the node ends the agent leg as before
     await until(lambda: call.state == "ended" and call.leg not in worker.calls)
     assert call.survey is None
-    assert await ratings_of(router).all() == {}
+    assert await ratings_of(router).store.ratings() == {}
     await completed_once(router, call.contact_id)
 
 
@@ -183,7 +185,7 @@ async def test_a_queue_without_a_voice_survey_ends_the_call_with_the_agent(
     agent.send(cmd="hangup")
     await caller.wait_for("hangup", timeout=20)
     assert call.survey is None and call.state == "ended"
-    assert await ratings_of(router).all() == {}
+    assert await ratings_of(router).store.ratings() == {}
     await completed_once(router, call.contact_id)
 
 
@@ -193,7 +195,7 @@ async def test_a_queue_without_a_voice_survey_ends_the_call_with_the_agent(
 async def test_a_worker_process_rating_is_stored_by_the_node(
     router: Router, parties: Callable[..., Any], tmp_path: Path, prompt_cache: Path
 ) -> None:
-    """The node reads [[surveys]], its worker process asks, the node's RatingStore keeps."""
+    """The node reads [[surveys]], its worker process asks, the node's reports keep."""
     config = tmp_path / "node.toml"
     config.write_text(
         CONFIG.format(
@@ -207,9 +209,11 @@ async def test_a_worker_process_rating_is_stored_by_the_node(
         )
         + '\n[[surveys]]\nqueue = "booking"\nvoice = true\n'
     )
-    hub = EventHub(router.store.client, router.store.events_channel)
+    hub = EventHub(router.store)
     await hub.start()
-    voice = VoiceFrontDoor(load_settings(config), router, hub, workdir=tmp_path / "voice")
+    voice = VoiceFrontDoor(
+        load_settings(config), router, hub, workdir=tmp_path / "voice", ratings=ratings_of(router)
+    )
     try:
         assert list(voice.surveys) == ["booking"]
         await voice.start()
@@ -229,7 +233,7 @@ async def test_a_worker_process_rating_is_stored_by_the_node(
         await until(lambda: _in_state(router, contact_id, "completed"))
         caller.send(cmd="dtmf", digits="5")
         await caller.wait_for("hangup", timeout=20)
-        assert await ratings_of(router).all() == {contact_id: 5}
+        assert await ratings_of(router).store.ratings() == {contact_id: 5}
         await completed_once(router, contact_id)
     finally:
         await voice.stop()
@@ -258,7 +262,7 @@ async def test_a_worker_rating_travels_the_pipe_to_the_routers_rating_store(
 
         assert await rate(5) is True
         assert await rate(2) is False  # rated once
-        assert await store.all() == {"c-77": 5}
+        assert await store.store.ratings() == {"c-77": 5}
         without = await serve_request(router, {"rpc": 9, "op": "rate", "args": {}})
         assert "no survey ratings" in without["error"]
     finally:

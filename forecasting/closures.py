@@ -1,0 +1,204 @@
+"""Holidays and closed days: which days ahead are closed or unusual, learned from history.
+
+The calendar is the region's (`--holidays US`, or `holidays = "US"` in the region's
+config) or, when none is given, inferred from history: the country whose public holidays
+best explain the normally-open weekdays on which the center had no contacts at all. A
+country is taken only on evidence: at least `MIN_EVIDENCE` such closed days are its
+holidays, and it has more of them closed than open (never a guess from one day). Then:
+
+- **History.** Holidays and the first open day after a closure are left out of the fit
+  (they are not ordinary days).
+- **A holiday ahead** behaves as the same holiday did last time it is in history; a holiday
+  not seen before as most past holidays did: closed when the center was closed on most of
+  them, otherwise scaled by their mean ratio to an ordinary day of that weekday. With no
+  past holiday in history it is forecast as an ordinary day (and said so).
+- **The first open day after a closure** gets the mean uplift of such days in history
+  (at least `MIN_EVIDENCE` of them), shrunk towards 1 by n / (n + 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+
+from forecasting.model import BoolArray, FloatArray, History
+from switchboard.common import calendar as calendars
+from switchboard.common.calendar import HolidayCalendar
+
+MIN_EVIDENCE = 2
+NEIGHBOUR_DAYS = 28  # an ordinary day of the same weekday within four weeks is the reference
+CLOSED_RATIO = 0.05  # a day under 5 % of an ordinary day counts as closed
+
+
+@dataclass
+class DayPlan:
+    """What closures make of the forecast days: per day index, a factor (0 = closed)."""
+
+    factor: dict[int, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    calendar: HolidayCalendar | None = None
+
+
+def open_weekdays(open_mask: BoolArray) -> BoolArray:
+    """[7]: weekdays with any open slot."""
+    return np.asarray(open_mask.any(axis=1), dtype=bool)
+
+
+def _dates(history: History, first: int, count: int) -> list[date]:
+    return [history.day_start(first + k).date() for k in range(count)]
+
+
+def closed_days(history: History, days: int, normally_open: BoolArray) -> BoolArray:
+    """[days]: normally-open weekdays without a single row (a missing interval is closed)."""
+    weekday = np.array([history.weekday(d) for d in range(days)])
+    return normally_open[weekday] & ~history.present[:days].any(axis=1)
+
+
+def infer_calendar(
+    history: History, days: int, normally_open: BoolArray
+) -> tuple[HolidayCalendar | None, str]:
+    """The country whose holidays best explain the closed normally-open days, or None.
+
+    Score = closed holidays − open holidays on normally-open weekdays; it must be at least
+    1 with `MIN_EVIDENCE` closed holidays. Ties go to a country with a time zone at the
+    history's UTC offset (the US, not its outlying islands, for a clock at -04:00), then
+    to fewer holidays in the span (the more specific explanation), then alphabetically."""
+    closed = closed_days(history, days, normally_open)
+    if closed.sum() < MIN_EVIDENCE:
+        return None, ""
+    dates = _dates(history, 0, days)
+    weekday = np.array([d.weekday() for d in dates])
+    candidates = [k for k in range(days) if normally_open[weekday[k]]]
+    closed_set = {dates[k] for k in np.flatnonzero(closed)}
+    end = history.day_start(days - 1)
+    offset = history.tz.utcoffset(end) or timedelta(0)
+    local = calendars.countries_at_offset(offset, end - offset)
+    best: tuple[int, int, int, str] | None = None
+    found: list[date] = []
+    for code in calendars.countries():
+        calendar = HolidayCalendar(code)
+        holidays = [dates[k] for k in candidates if calendar.is_holiday(dates[k])]
+        hits = [d for d in holidays if d in closed_set]
+        if len(hits) < MIN_EVIDENCE or len(hits) <= len(holidays) - len(hits):
+            continue
+        key = (len(hits) - (len(holidays) - len(hits)), int(code in local), -len(holidays), code)
+        if best is None or key[:3] > best[:3]:
+            best, found = key, hits
+    if best is None:
+        return None, ""
+    calendar = HolidayCalendar(best[3])
+    names = ", ".join(f"{d.isoformat()} {calendar.name(d)}" for d in found)
+    return calendar, (
+        f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays that are its "
+        f"holidays ({names}); give --holidays to set it"
+    )
+
+
+def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:
+    """The median total of ordinary days of the same weekday within `NEIGHBOUR_DAYS`."""
+    near = (
+        ordinary
+        & (weekday == weekday[day])
+        & (np.abs(np.arange(totals.size) - day) <= NEIGHBOUR_DAYS)
+    )
+    return float(np.median(totals[near])) if near.any() else float("nan")
+
+
+def history_mask(
+    history: History, days: int, calendar: HolidayCalendar | None, normally_open: BoolArray
+) -> BoolArray:
+    """[days]: False for holidays and first open days after a closure (not ordinary)."""
+    dates = _dates(history, 0, days)
+    unusual = np.array([calendar is not None and calendar.is_holiday(d) for d in dates])
+    closed = closed_days(history, days, normally_open) | unusual
+    return ~(unusual | _after_closure(closed, history, days, normally_open))
+
+
+def _after_closure(
+    closed: BoolArray, history: History, days: int, normally_open: BoolArray
+) -> BoolArray:
+    """[days]: the first normally-open, not closed day after a closed normally-open day."""
+    weekday = np.array([history.weekday(d) for d in range(days)])
+    after = np.zeros(days, dtype=bool)
+    for d in np.flatnonzero(closed):
+        nxt = d + 1
+        while nxt < days and (not normally_open[weekday[nxt]] or closed[nxt]):
+            nxt += 1
+        if nxt < days:
+            after[nxt] = True
+    return after
+
+
+def plan(
+    history: History,
+    fit_days: int,
+    count: int,
+    calendar: HolidayCalendar | None,
+    normally_open: BoolArray,
+) -> DayPlan:
+    """Factors for the `count` days from `fit_days` on (0 = closed), from how holidays and
+    days after closures behaved in the `fit_days` days of history."""
+    result = DayPlan(calendar=calendar)
+    totals = history.contacts[:, :fit_days].sum(axis=(0, 2))
+    weekday = np.array([history.weekday(d) for d in range(fit_days + count)])
+    past_dates = _dates(history, 0, fit_days)
+    past_holiday = np.array([calendar is not None and calendar.is_holiday(d) for d in past_dates])
+    past_closed = closed_days(history, fit_days, normally_open) | past_holiday
+    after = _after_closure(past_closed, history, fit_days, normally_open)
+    ordinary = normally_open[weekday[:fit_days]] & ~past_closed & ~after & (totals > 0)
+
+    def ratio(day: int) -> float:
+        ref = _reference(totals, ordinary, weekday[:fit_days], day)
+        return totals[day] / ref if ref > 0 else float("nan")
+
+    outcomes: dict[str, float] = {}  # name -> ratio of its latest occurrence
+    seen: list[float] = []
+    if calendar is not None:
+        for d in np.flatnonzero(past_holiday & normally_open[weekday[:fit_days]]):
+            r = ratio(int(d))
+            if np.isnan(r):
+                continue
+            r = 0.0 if r < CLOSED_RATIO else r
+            outcomes[calendar.name(past_dates[d]) or ""] = r
+            seen.append(r)
+    uplift = [ratio(int(d)) for d in np.flatnonzero(after)]
+    uplift = [u for u in uplift if np.isfinite(u) and u > CLOSED_RATIO]
+    after_factor = 1.0
+    if len(uplift) >= MIN_EVIDENCE:
+        n = len(uplift)
+        after_factor = 1.0 + (float(np.mean(uplift)) - 1.0) * n / (n + 1)
+    closed_before = bool(past_closed[fit_days - 1]) if fit_days else False
+    for k in range(count):
+        day = fit_days + k
+        moment = history.day_start(day).date()
+        if not normally_open[weekday[day]]:
+            continue
+        name = calendar.name(moment) if calendar is not None else None
+        if name is not None:
+            factor = _holiday_factor(name, outcomes, seen)
+            if factor is None:
+                result.notes.append(
+                    f"holiday {moment.isoformat()} {name}: no past holiday in history, "
+                    "forecast as an ordinary day (add it to the events CSV to change that)"
+                )
+            else:
+                result.factor[k] = factor
+                closed_before = factor == 0.0
+                continue
+        if closed_before and after_factor != 1.0:
+            result.factor[k] = after_factor
+        closed_before = False
+    return result
+
+
+def _holiday_factor(name: str, outcomes: dict[str, float], seen: list[float]) -> float | None:
+    if name in outcomes:
+        return outcomes[name]
+    if not seen:
+        return None
+    closed = sum(1 for r in seen if r == 0.0)
+    if closed * 2 >= len(seen):
+        return 0.0
+    return float(np.mean([r for r in seen if r > 0.0]))

@@ -1,0 +1,32 @@
+"""The choice rule every calibration uses: the simplest candidate the data cannot tell
+apart from the best one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting.model import BoolArray, FloatArray
+
+
+def one_standard_error(
+    error: FloatArray, order: list[int], allowed: BoolArray | None = None
+) -> int:
+    """The one-standard-error rule (Hastie, Tibshirani & Friedman, The Elements of
+    Statistical Learning, 7.10): among candidates whose summed error is within one standard
+    error of the best one's, the first in `order` (simplest first) that is `allowed`.
+
+    `error` is [candidates, units], a unit being a held-out day; the standard error is that
+    of the summed per-unit difference to the best candidate. With many held-out days this
+    is the best candidate; with few it keeps the simple one unless the data insist."""
+    total = error.sum(axis=1)
+    best = int(np.argmin(total))
+    units = error.shape[1]
+    if units < 2:
+        return best
+    diff = error - error[best]
+    se = diff.std(axis=1, ddof=1) * np.sqrt(units)
+    within = total <= total[best] + se
+    if allowed is not None:
+        within &= allowed
+    within[best] = True
+    return next(k for k in order if within[k])

@@ -1,0 +1,276 @@
+"""Who may see and do what: decided by the actor's relationship with the contact or agent.
+
+This module is the one place where access is decided. The people-facing services
+(`router.contacts`, `router.sessions`) ask it before every use case; HTTP handlers
+never decide access themselves. The rules, as a table (docs/security.md prints it):
+
+- a **customer** (holding the token their chat was given) reads, watches and writes in
+  their own contact, may leave it while waiting, and rates it once it is done;
+- an **agent** acts on the contacts offered to or held by them (and the customer
+  history of those contacts; transferring and recording the call they hold), on their
+  own state and events, nothing else;
+- a **supervisor** reads, watches and steers the contacts and agents of their queues and
+  regions (all of them when their scope is empty), listens to, whispers on or barges into
+  their live calls and plays their recordings back; reading content is audited;
+- a **planner** reads figures and contact metadata, never a transcript, and acts on
+  nothing;
+- an **admin** may do everything a supervisor may, everywhere, and reads the audit log.
+
+Cases (`router.cases`) follow the same relationships: an agent acts on the cases they own
+or whose contact they hold, a supervisor on the cases of their queues and regions, an
+admin on all; a planner reads nothing personal (case figures only); a customer only
+confirms the follow-up of a case their contact belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from router.errors import Forbidden
+from router.model import Agent, Contact, ContactState, Role
+
+
+class Act(StrEnum):
+    """What an actor does with a contact."""
+
+    READ = "read"  # the contact's metadata (state, queue, times)
+    TRANSCRIPT = "transcript"  # the chat's messages
+    WATCH = "watch"  # live events of the contact (WebSocket)
+    WRITE = "write"  # post a chat message
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    COMPLETE = "complete"
+    ABANDON = "abandon"
+    TRANSFER = "transfer"  # the holding agent hands it to a queue or an agent
+    MOVE = "move"  # a supervisor moves it to another queue
+    WRAP_UP = "wrap_up"
+    RATE = "rate"
+    HISTORY = "history"  # the customer's earlier contacts (360° panel)
+    RECORD = "record"  # the agent on a voice call starts recording it
+    MONITOR = "monitor"  # a supervisor listens to, whispers on or barges into a live call
+    PLAYBACK = "playback"  # a supervisor plays a call's recording back
+
+
+class AgentAct(StrEnum):
+    """What an actor does with an agent."""
+
+    READ = "read"
+    SET_STATE = "set_state"
+    EVENTS = "events"
+    LOG_OUT = "log_out"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in member of staff; a supervisor's scope lists queues and regions (empty:
+    every queue, every region)."""
+
+    user_id: str
+    role: Role
+    queues: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+
+    def covers(self, queue: str, region: str) -> bool:
+        """Within this principal's scope (supervisors; everyone else: everything)."""
+        return (not self.queues or queue in self.queues) and (
+            not self.regions or region in self.regions
+        )
+
+    def covers_agent(self, agent: Agent, queue_skills: dict[str, str]) -> bool:
+        """An agent is in a supervisor's scope when in one of the regions and skilled for
+        one of the queues."""
+        if self.regions and agent.region not in self.regions:
+            return False
+        if not self.queues:
+            return True
+        return any(queue_skills.get(queue, queue) in agent.skills for queue in self.queues)
+
+
+@dataclass(frozen=True)
+class Customer:
+    """The customer of one contact, known by the token that contact was given."""
+
+    contact_id: str
+
+
+Actor = Principal | Customer
+
+# What each role may do with a contact it is related to. Agents: contacts offered to or
+# held by them; supervisors: contacts of their scope; customers: their own.
+_CUSTOMER = {Act.READ, Act.TRANSCRIPT, Act.WATCH, Act.WRITE, Act.ABANDON, Act.RATE}
+_AGENT = {
+    Act.READ,
+    Act.TRANSCRIPT,
+    Act.WATCH,
+    Act.WRITE,
+    Act.ACCEPT,
+    Act.DECLINE,
+    Act.COMPLETE,
+    Act.TRANSFER,
+    Act.WRAP_UP,
+    Act.HISTORY,
+    Act.RECORD,
+}
+_SUPERVISOR = {
+    Act.READ,
+    Act.TRANSCRIPT,
+    Act.WATCH,
+    Act.COMPLETE,
+    Act.MOVE,
+    Act.HISTORY,
+    Act.MONITOR,
+    Act.PLAYBACK,
+}
+_PLANNER = {Act.READ}
+_BY_ROLE = {
+    Role.AGENT: _AGENT,
+    Role.SUPERVISOR: _SUPERVISOR,
+    Role.ADMIN: _SUPERVISOR,
+    Role.PLANNER: _PLANNER,
+}
+# Reading content as someone other than its parties leaves a trace. (A monitor's start,
+# change and end are audited by the worker that carries them out, with the mode.)
+AUDITED = frozenset(
+    {Act.READ, Act.TRANSCRIPT, Act.WATCH, Act.HISTORY, Act.MOVE, Act.COMPLETE, Act.PLAYBACK}
+)
+
+
+def related(actor: Actor, contact: Contact) -> bool:
+    """Whether the actor has any relationship with the contact at all."""
+    if isinstance(actor, Customer):
+        return actor.contact_id == contact.contact_id
+    if actor.role == Role.AGENT:
+        return bool(contact.agent_id) and contact.agent_id == actor.user_id
+    return actor.covers(contact.queue, contact.region)
+
+
+def allowed(actor: Actor, act: Act, contact: Contact) -> bool:
+    if not related(actor, contact):
+        return False
+    if isinstance(actor, Customer):
+        return act in _CUSTOMER and not (act == Act.WRITE and contact.is_terminal)
+    if act == Act.WRITE and contact.state != ContactState.CONNECTED:
+        return False
+    return act in _BY_ROLE[actor.role]
+
+
+def require(actor: Actor, act: Act, contact: Contact) -> None:
+    if not allowed(actor, act, contact):
+        raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
+
+
+def audited(actor: Actor, act: Act, contact: Contact) -> bool:
+    """Staff reading or steering a contact that is not theirs is written to the audit log."""
+    if isinstance(actor, Customer) or act not in AUDITED:
+        return False
+    return actor.role != Role.AGENT or act == Act.HISTORY
+
+
+def allowed_for_agent(
+    principal: Principal, act: AgentAct, agent: Agent, queue_skills: dict[str, str]
+) -> bool:
+    if principal.user_id == agent.agent_id:
+        return True
+    if principal.role == Role.ADMIN:
+        return True
+    if principal.role == Role.SUPERVISOR:
+        return act != AgentAct.EVENTS and principal.covers_agent(agent, queue_skills)
+    if principal.role == Role.PLANNER:
+        return act == AgentAct.READ
+    return False
+
+
+def require_may_seek_agent(principal: Principal, agent_id: str) -> None:
+    """An agent may look up no agent but themselves: refused before the lookup, so that
+    agents cannot tell which ids exist."""
+    if principal.role == Role.AGENT and principal.user_id != agent_id:
+        raise Forbidden(f"{describe(principal)} may act only on themselves")
+
+
+def require_for_agent(
+    principal: Principal, act: AgentAct, agent: Agent, queue_skills: dict[str, str]
+) -> None:
+    if not allowed_for_agent(principal, act, agent, queue_skills):
+        raise Forbidden(f"{describe(principal)} may not {act.value} agent {agent.agent_id}")
+
+
+def visible_agents(
+    principal: Principal, agents: Iterable[Agent], queue_skills: dict[str, str]
+) -> list[Agent]:
+    return [
+        agent
+        for agent in agents
+        if allowed_for_agent(principal, AgentAct.READ, agent, queue_skills)
+    ]
+
+
+def require_may_oversee_queue(principal: Principal, queue: str) -> None:
+    """A queue's contacts are listed for its supervisors (and admins) only."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN) or (
+        principal.queues and queue not in principal.queues
+    ):
+        raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        wanted = " or ".join(role.value for role in roles)
+        raise Forbidden(f"{describe(principal)} is not {wanted}")
+
+
+class CaseAct(StrEnum):
+    """What an actor does with a case."""
+
+    READ = "read"  # the case, its contacts, notes, timers and history
+    CREATE = "create"
+    CHANGE = "change"  # subject, priority, status, owner, queue, notes, wrap-up, links
+    CONFIRM = "confirm"  # the customer answers the follow-up
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """What access to a case depends on: where it is, who owns it, its contacts and the
+    agents holding one of them now."""
+
+    case_id: str
+    queue: str
+    region: str
+    owner: str = ""
+    contacts: frozenset[str] = frozenset()
+    holders: frozenset[str] = frozenset()
+
+
+def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
+    if isinstance(actor, Customer):
+        return act == CaseAct.CONFIRM and actor.contact_id in case.contacts
+    if act == CaseAct.CONFIRM or actor.role == Role.PLANNER:
+        return False
+    if actor.role == Role.AGENT:
+        return actor.user_id == case.owner or actor.user_id in case.holders
+    return actor.covers(case.queue, case.region)
+
+
+def require_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> None:
+    if not allowed_for_case(actor, act, case):
+        raise Forbidden(f"{describe(actor)} may not {act.value} case {case.case_id}")
+
+
+def audited_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
+    """Staff reading or changing a case they neither own nor serve leave a trace."""
+    if isinstance(actor, Customer) or act == CaseAct.CONFIRM:
+        return False
+    return actor.user_id != case.owner and actor.user_id not in case.holders
+
+
+def require_may_see_cases(principal: Principal) -> None:
+    """Case lists and events carry customers' data: planners see none of them."""
+    if principal.role == Role.PLANNER:
+        raise Forbidden(f"{describe(principal)} may not read cases")
+
+
+def describe(actor: Actor) -> str:
+    if isinstance(actor, Customer):
+        return "the customer"
+    return f"{actor.role.value} {actor.user_id}"

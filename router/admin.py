@@ -1,0 +1,85 @@
+"""Administration over the API: queues, agents and users changed while every node runs.
+
+Every change is an admin's, audited, and announced with a `config_changed` event so
+that each node takes it up at once (queues) or the sessions it affects end (users and
+agents removed or changed). The routing function reads queue rules from Redis on the
+next decision after `config_version` changes, so no node restarts.
+"""
+
+from __future__ import annotations
+
+from router import access
+from router.access import Principal
+from router.contacts import EventPublisher
+from router.errors import InvalidInput
+from router.model import Agent, QueueConfig, Role
+from router.reports.service import Reports
+from router.service import Router
+from router.sessions import Sessions
+
+
+class Administration:
+    def __init__(
+        self, router: Router, sessions: Sessions, reports: Reports, events: EventPublisher
+    ) -> None:
+        self.router = router
+        self.sessions = sessions
+        self.reports = reports
+        self.events = events
+
+    async def _changed(self, actor: Principal, action: str, what: str, **detail: object) -> None:
+        await self.reports.audit(actor.user_id, action, **detail)
+        await self.events.publish({"type": "config_changed", "what": what})
+
+    async def put_queue(self, actor: Principal, queue: QueueConfig) -> QueueConfig:
+        access.require_role(actor, Role.ADMIN)
+        if queue.overflow_queue and queue.overflow_queue not in {*self.router.queues, queue.name}:
+            raise InvalidInput(
+                "$.overflow_queue", "the name of another queue", queue.overflow_queue
+            )
+        await self.router.define_queue(queue)
+        await self._changed(actor, "admin.queue.put", "queues", queue=queue.name)
+        return queue
+
+    async def remove_queue(self, actor: Principal, name: str) -> None:
+        access.require_role(actor, Role.ADMIN)
+        await self.router.remove_queue(name)
+        await self._changed(actor, "admin.queue.remove", "queues", queue=name)
+
+    async def put_agent(self, actor: Principal, agent: Agent, regions: tuple[str, ...]) -> Agent:
+        access.require_role(actor, Role.ADMIN)
+        if agent.region not in regions:
+            raise InvalidInput("$.region", f"one of {', '.join(regions)}", agent.region)
+        await self.router.upsert_agent(agent)
+        await self._changed(actor, "admin.agent.put", "agents", agent_id=agent.agent_id)
+        return await self.router.get_agent(agent.agent_id)
+
+    async def remove_agent(self, actor: Principal, agent_id: str) -> None:
+        access.require_role(actor, Role.ADMIN)
+        await self.router.remove_agent(agent_id)
+        await self.sessions.revoke_all(agent_id, "agent removed")
+        await self._changed(actor, "admin.agent.remove", "agents", agent_id=agent_id)
+
+    async def put_user(
+        self,
+        actor: Principal,
+        user_id: str,
+        role: Role,
+        password: str,
+        *,
+        queues: tuple[str, ...] = (),
+        regions: tuple[str, ...] = (),
+    ) -> bool:
+        """Create or change a user (its sessions end when it existed); True if it existed."""
+        access.require_role(actor, Role.ADMIN)
+        existed = await self.sessions.save_user(
+            user_id, role, password, queues=queues, regions=regions
+        )
+        await self._changed(actor, "admin.user.put", "users", user_id=user_id, role=role.value)
+        return existed
+
+    async def remove_user(self, actor: Principal, user_id: str) -> bool:
+        access.require_role(actor, Role.ADMIN)
+        removed = await self.sessions.remove_user(user_id)
+        await self._changed(actor, "admin.user.remove", "users", user_id=user_id)
+        return removed

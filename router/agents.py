@@ -1,0 +1,125 @@
+"""What people do with agents: sign in and out, change state, see who is there.
+
+An agent acts on themselves; a supervisor on the agents of their queues and regions
+(audited); a planner only reads. `router.access` decides, this module only asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from router import access
+from router.access import AgentAct, Principal
+from router.desk import DeskConfig
+from router.errors import InvalidInput, RoutingError
+from router.model import Agent, Presence, Role
+from router.reports.service import Reports
+from router.service import Router
+from router.sessions import Sessions
+
+# Reasons the system itself gives (login, RONA); an agent may set them back too.
+SYSTEM_REASONS = ("logged in", "no answer")
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A login: credentials, and for agents the softphone and chat capacity."""
+
+    user_id: str
+    password: str
+    client: str = ""
+    sip_uri: str = ""
+    channels: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    token: str
+    principal: Principal
+    agent: Agent | None
+
+
+class Agents:
+    def __init__(
+        self,
+        router: Router,
+        sessions: Sessions,
+        reports: Reports,
+        desk: DeskConfig | None = None,
+    ) -> None:
+        self.router = router
+        self.sessions = sessions
+        self.reports = reports
+        self.desk = desk or DeskConfig()
+
+    @property
+    def _queue_skills(self) -> dict[str, str]:
+        return {name: queue.skill for name, queue in self.router.queues.items()}
+
+    async def sign_in(self, request: SignIn) -> Session:
+        """A token; an agent's login also records its softphone and capacity and, when
+        it was offline, makes it not-ready ("logged in")."""
+        token, principal = await self.sessions.login(
+            request.user_id, request.password, request.client
+        )
+        agent = None
+        if principal.role == Role.AGENT or request.sip_uri or request.channels:
+            agent = await self.router.login(principal.user_id, request.sip_uri, request.channels)
+        return Session(token, principal, agent)
+
+    async def sign_out(self, token: str) -> Principal | None:
+        """End this session; an agent with no other session open goes offline."""
+        principal = await self.sessions.logout(token)
+        if (
+            principal is not None
+            and principal.role == Role.AGENT
+            and not await self.sessions.users.token_count(principal.user_id)
+        ):
+            await self.router.set_presence(principal.user_id, Presence.OFFLINE, "logged out")
+        return principal
+
+    async def get(self, actor: Principal, agent_id: str, act: AgentAct = AgentAct.READ) -> Agent:
+        access.require_may_seek_agent(actor, agent_id)
+        agent = await self.router.get_agent(agent_id)
+        access.require_for_agent(actor, act, agent, self._queue_skills)
+        return agent
+
+    async def visible(self, actor: Principal) -> list[Agent]:
+        agents = await self.router.list_agents()
+        return access.visible_agents(actor, agents, self._queue_skills)
+
+    async def set_state(
+        self, actor: Principal, agent_id: str, presence: Presence, reason: str = ""
+    ) -> Agent:
+        agent = await self.get(actor, agent_id, AgentAct.SET_STATE)
+        allowed = (*self.desk.not_ready_reasons, *SYSTEM_REASONS)
+        if presence == Presence.NOT_READY and reason and reason not in allowed:
+            choices = ", ".join(self.desk.not_ready_reasons)
+            raise InvalidInput("$.reason", f"one of {choices}", reason)
+        if presence == Presence.AVAILABLE and actor.user_id == agent_id:
+            await self._check_wrapped_up(agent.agent_id)
+        if actor.user_id != agent_id:
+            await self.reports.audit(
+                actor.user_id, "agent.set_state", agent_id=agent_id, state=presence.value
+            )
+        return await self.router.set_presence(agent_id, presence, reason)
+
+    async def _check_wrapped_up(self, agent_id: str) -> None:
+        """An agent owes a wrap-up code for a contact of a queue that requires one."""
+        for contact_id in sorted(await self.router.store.pending_wrap_ups(agent_id)):
+            contact = await self.router.store.get_contact(contact_id)
+            if contact is not None and self.desk.disposition(contact.queue).required:
+                raise RoutingError(
+                    f"wrap up contact {contact_id} ({contact.queue}) with a code first"
+                )
+
+    async def log_out(self, actor: Principal, agent_id: str) -> Agent:
+        """A supervisor signs an agent out: every session ends, the agent goes offline."""
+        await self.get(actor, agent_id, AgentAct.LOG_OUT)
+        await self.reports.audit(actor.user_id, "agent.log_out", agent_id=agent_id)
+        await self.sessions.revoke_all(agent_id, f"logged out by {actor.user_id}")
+        return await self.router.set_presence(agent_id, Presence.OFFLINE, "logged out")
+
+    async def events(self, actor: Principal, agent_id: str) -> Agent:
+        """May the actor follow this agent's events (offers, messages)? Only the agent."""
+        return await self.get(actor, agent_id, AgentAct.EVENTS)

@@ -1,0 +1,1 @@
+"""Cases, SLA timers, emotion escalation and outgoing webhooks (issue 23)."""

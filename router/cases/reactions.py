@@ -1,0 +1,147 @@
+"""What an emotion trigger does to a chat, at once.
+
+A customer message whose words match an escalation phrase of its language, or whose
+sentiment score is at or below the threshold, triggers the configured action: flag the
+chat (desktop and wallboard), raise its priority once, and when the customer is not yet
+with a person (the chat waits in a queue) move it to the human queue with a senior
+skill. Every trigger is recorded on the contact with the words that fired it; what was
+done is written in the contact's explanation (the routing function's reason line).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from router.cases.emotion import Emotions, Reading
+from router.cases.model import EmotionSettings
+from router.cases.store import CaseStore
+from router.errors import RoutingError
+from router.model import Contact, ContactState
+from router.service import Router
+from switchboard.common.clock import iso_utc
+
+if TYPE_CHECKING:
+    from router.cases.service import Cases, EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+def fired_by(reading: Reading, threshold: float) -> tuple[str, list[Any]] | None:
+    """(cause, hits) when the reading triggers: escalation phrases first, else a score at
+    or below the threshold with the words that lowered it."""
+    if reading.escalations:
+        return "emotion.keyword", list(reading.escalations)
+    if reading.score <= threshold:
+        lowering = [hit for hit in reading.hits if (hit.kind == "positive") == hit.negated]
+        return "emotion.sentiment", lowering
+    return None
+
+
+class EmotionReactions:
+    def __init__(
+        self,
+        emotions: Emotions,
+        settings: EmotionSettings,
+        router: Router,
+        store: CaseStore,
+        events: EventPublisher,
+        cases: Cases,
+    ) -> None:
+        self.emotions = emotions
+        self.settings = settings
+        self.router = router
+        self.store = store
+        self.events = events
+        self.cases = cases
+
+    async def read(self, contact: Contact, text: str, at_ms: int) -> dict[str, Any] | None:
+        """Read a customer's message; act and record when it triggers. Returns the
+        trigger as recorded (None: nothing fired)."""
+        reading = self.emotions.read(text, contact.language)
+        fired = fired_by(reading, self.settings.threshold)
+        if fired is None:
+            return None
+        cause, hits = fired
+        words = [hit.words for hit in hits]
+        languages = sorted({hit.language for hit in hits}) or [contact.language]
+        kind = cause.split(".", 1)[1]
+        quoted = ", ".join(f"'{word}'" for word in words) or "no single word"
+        reason = f"emotion {kind} {quoted} ({'/'.join(languages)}; score {reading.score:.2f})"
+        earlier = await self.store.triggers(contact.contact_id)
+        actions = await self._act(contact.contact_id, reason, already=bool(earlier), at_ms=at_ms)
+        current = await self._current(contact)
+        trigger = {
+            "at": iso_utc(at_ms),
+            "cause": cause,
+            "words": words,
+            "phrases": [hit.phrase for hit in hits],
+            "languages": languages,
+            "score": round(reading.score, 3),
+            "actions": actions,
+        }
+        await self.store.add_trigger(
+            contact.contact_id, trigger, at_ms if self.settings.flag else None
+        )
+        if actions:
+            await self.store.add_records(
+                [
+                    {
+                        "kind": "escalation",
+                        "cause": cause,
+                        "contact_id": contact.contact_id,
+                        "queue": contact.queue,
+                        "region": contact.region,
+                        "at_ms": str(at_ms),
+                    }
+                ]
+            )
+        await self.events.publish(
+            {
+                "type": "contact_flagged",
+                "contact": contact.contact_id,
+                "agent_id": current.agent_id,
+                "queue": current.queue,
+                "region": current.region,
+                **{k: trigger[k] for k in ("cause", "words", "score", "actions", "at")},
+            }
+        )
+        await self.cases.enqueue(
+            [
+                {
+                    "type": "contact.emotion",
+                    "at": trigger["at"],
+                    "data": {"contact_id": contact.contact_id, "queue": current.queue, **trigger},
+                }
+            ]
+        )
+        await self.cases.emotion_triggered(current, at_ms)
+        return trigger
+
+    async def _current(self, contact: Contact) -> Contact:
+        try:
+            return await self.router.get_contact(contact.contact_id)
+        except RoutingError:
+            return contact
+
+    async def _act(self, contact_id: str, reason: str, *, already: bool, at_ms: int) -> list[str]:
+        """Raise the priority (the first time) and move a waiting chat to the senior
+        queue; what was done, in words."""
+        done: list[str] = []
+        settings = self.settings
+        try:
+            contact = await self.router.get_contact(contact_id)
+            if contact.is_terminal:
+                return done
+            if settings.raise_priority and not already:
+                priority = min(9, contact.priority + settings.raise_priority)
+                if priority != contact.priority:
+                    await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
+                    done.append(f"priority {contact.priority} -> {priority}")
+            target = settings.move_to
+            if target and contact.state == ContactState.QUEUED and contact.queue != target:
+                await self.router.move(contact_id, target, reason, at_ms=at_ms)
+                done.append(f"moved from {contact.queue} to {target}")
+        except RoutingError as failure:  # it ended or was taken meanwhile
+            log.info("emotion trigger on %s: %s", contact_id, failure)
+        return done

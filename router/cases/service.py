@@ -1,0 +1,657 @@
+"""Case use cases: open, link, change, time against SLA policies, escalate, follow up.
+
+`Cases` is called by people (through HTTP, with their actor: access is asked of
+`router.access`), by the routing core (a contact created: `before_create`/
+`after_create`; a chat message: `message_posted`; a routing event), and by the node's
+timer task (`tick`). Every change of a case is one optimistic commit (`CaseStore`):
+the case, its history, its report records, its webhook events and its next timer alarm
+change together or not at all, so a breach escalates exactly once however many nodes
+tick. What a change does to routing (priority, queue) and the live notifications follow
+the commit. What each step does to the case is decided in `router.cases.lifecycle`.
+
+Time is the injected `clock` (ms), or an explicit `at_ms`, so tests and the bench drive
+days of SLA time in seconds, as the Router does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
+
+from router import access
+from router.access import Actor, CaseAct, CaseScope, Customer, Principal
+from router.cases.lifecycle import (
+    SYSTEM,
+    Decision,
+    Lifecycle,
+    TimerStatus,
+    alerting,
+    contact_summary,
+    routing_fields,
+    summary,
+    webhook_event,
+)
+from router.cases.model import (
+    Case,
+    CaseRequest,
+    CaseRule,
+    CaseSettings,
+    CaseSource,
+    CaseStatus,
+    HistoryEntry,
+    Note,
+    RuleTrigger,
+)
+from router.cases.store import CaseStore
+from router.errors import InvalidInput, RoutingError, UnknownCase
+from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
+from router.service import Router
+from switchboard.common.clock import iso_utc, now_ms
+
+if TYPE_CHECKING:
+    from router.cases.reactions import EmotionReactions
+
+log = logging.getLogger(__name__)
+
+COMMIT_ATTEMPTS = 50
+LEASE_MS = 30_000  # a claimed timer is retried by another node after this
+LIST_SCAN = 5_000  # cases read at most to answer one filtered list
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: dict[str, Any]) -> None: ...
+
+
+class Auditor(Protocol):
+    async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    subject: str | None = None
+    priority: int | None = None
+    owner: str | None = None
+    queue: str | None = None
+    status: CaseStatus | None = None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: CaseStatus | None = None
+    queue: str | None = None
+    region: str | None = None
+    owner: str | None = None
+    customer_id: str | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class TickResult:
+    warnings: int = 0
+    breaches: int = 0
+    closed: int = 0
+
+
+class Cases:
+    def __init__(
+        self,
+        store: CaseStore,
+        router: Router,
+        settings: CaseSettings,
+        events: EventPublisher,
+        *,
+        audit: Auditor | None = None,
+        clock: Callable[[], int] = now_ms,
+        node_id: str = "",
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.settings = settings
+        self.events = events
+        self.auditor = audit
+        self.clock = clock
+        self.node_id = node_id
+        self.life = Lifecycle(settings)
+        # Reads customers' chat messages for emotion words (when [emotion] is configured).
+        self.reactions: EmotionReactions | None = None
+
+    def _now(self, at_ms: int | None) -> int:
+        return self.clock() if at_ms is None else at_ms
+
+    def timer_status(self, case: Case, at_ms: int | None = None) -> list[TimerStatus]:
+        """The case's timers as they stand now (or at `at_ms`)."""
+        return self.life.timer_status(case, self._now(at_ms))
+
+    # -- committing a decision ------------------------------------------------------------
+
+    async def _change(
+        self,
+        case_id: str,
+        decide: Callable[[Case, Decision], bool],
+        at_ms: int,
+        known: Case | None = None,
+    ) -> tuple[Case, bool]:
+        """Read, decide, commit; again when another node committed first. `decide`
+        changes the case in place and says whether it changed anything; `known` is the
+        case as just read, tried first."""
+        for _ in range(COMMIT_ATTEMPTS):
+            before, known = known or await self.store.get(case_id), None
+            if before is None:
+                raise UnknownCase(case_id)
+            case = copy.deepcopy(before)
+            decision = Decision()
+            if not decide(case, decision):
+                return case, False
+            case.updated_ms = at_ms
+            decision.store.due_ms = self.life.next_due(case)
+            decision.store.breached = alerting(case)
+            self._keep_outbox(decision)
+            if await self.store.commit(case, before, decision.store):
+                await self._after(decision, at_ms)
+                return case, True
+        raise RoutingError(f"case {case_id} is changing too fast; try again")
+
+    async def _create(
+        self, case: Case, decision: Decision, at_ms: int, *, only_case: bool = False
+    ) -> Case | None:
+        """Store a new case; with `only_case`, not when its customer has a live case
+        already (None then)."""
+        decision.store.due_ms = self.life.next_due(case)
+        self._keep_outbox(decision)
+        if not await self.store.commit(case, None, decision.store, only_case_of_customer=only_case):
+            if only_case:
+                return None
+            raise RoutingError(f"case {case.case_id} exists already")
+        await self._after(decision, at_ms)
+        return case
+
+    def _keep_outbox(self, decision: Decision) -> None:
+        """Webhook events are written only where webhooks are configured (a webhook
+        starts with the events after it is first served)."""
+        if not self.settings.webhooks:
+            decision.store.outbox.clear()
+
+    async def enqueue(self, events: Sequence[dict[str, Any]]) -> None:
+        """Webhook events that change no case (contacts, emotion triggers)."""
+        if self.settings.webhooks:
+            await self.store.enqueue(events)
+
+    async def _after(self, decision: Decision, at_ms: int) -> None:
+        """Live events and routing changes, once the decision is stored."""
+        for event in decision.notify:
+            await self.events.publish(event)
+        for case_id, priority, queue, reason in decision.reroute:
+            await self._reroute(case_id, priority, queue, reason, at_ms)
+
+    async def _reroute(
+        self, case_id: str, priority: int | None, queue: str | None, reason: str, at_ms: int
+    ) -> None:
+        case = await self.store.get(case_id)
+        for contact_id in case.contacts if case else []:
+            try:
+                contact = await self.router.get_contact(contact_id)
+                if contact.state not in (ContactState.QUEUED, ContactState.OFFERED):
+                    continue
+                if priority is not None and priority > contact.priority:
+                    await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
+                if queue and queue != contact.queue and contact.state == ContactState.QUEUED:
+                    await self.router.move(contact_id, queue, reason, at_ms=at_ms)
+            except RoutingError as failure:  # ended meanwhile: nothing to reroute
+                log.info("case %s: contact %s not rerouted: %s", case_id, contact_id, failure)
+
+    # -- timers -------------------------------------------------------------------------------
+
+    async def tick(self, at_ms: int | None = None) -> TickResult:
+        """Raise every alarm due by now, once: warnings, breaches (escalated), and the
+        closing of solved cases nobody confirmed."""
+        at = self._now(at_ms)
+        warnings = breaches = closed = 0
+        for case_id in await self.store.claim_due(at, LEASE_MS):
+            counts = {"warning": 0, "breach": 0, "closed": 0}
+
+            def decide(case: Case, d: Decision, counts: dict[str, int] = counts) -> bool:
+                return self.life.alarms(case, d, at, counts)
+
+            try:
+                await self._change(case_id, decide, at)
+            except UnknownCase:
+                await self.store.forget_due(case_id)  # gone: nothing left to time
+                continue
+            except RoutingError as failure:  # changing too fast: the lease brings it back
+                log.warning("SLA timers of case %s: %s", case_id, failure)
+                continue
+            warnings += counts["warning"]
+            breaches += counts["breach"]
+            closed += counts["closed"]
+        return TickResult(warnings, breaches, closed)
+
+    async def run_timers(self, stop: asyncio.Event) -> None:
+        """Tick until stopped; a Redis error is logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception as failure:  # Redis down: keep the node alive, retry next tick
+                log.warning("case timers failed: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.settings.tick_s)
+
+    # -- opening a case ------------------------------------------------------------------------
+
+    async def create(
+        self, actor: Principal, request: CaseRequest, at_ms: int | None = None
+    ) -> Case:
+        """A case opened by staff or the API; from a contact, it is linked to it and its
+        customer, queue and region are the contact's unless given."""
+        at = self._now(at_ms)
+        contact = None
+        if request.contact_id:
+            contact = await self.router.get_contact(request.contact_id)
+            access.require(actor, access.Act.READ, contact)
+            if await self.store.case_of_contact(contact.contact_id):
+                raise RoutingError(f"contact {contact.contact_id} belongs to a case already")
+            request = replace(
+                request,
+                customer_id=request.customer_id or contact.customer_id,
+                customer_tier=contact.customer_tier,
+            )
+        if not request.customer_id:
+            raise InvalidInput("$.customer.id", "the customer the case is for", None)
+        if request.queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
+        owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
+        request = replace(request, owner=owner)
+        region = request.region or (contact.region if contact else self.router.region)
+        holders = frozenset({contact.agent_id} if contact and contact.agent_id else ())
+        scope = CaseScope("new", request.queue, region, owner, frozenset(), holders)
+        access.require_for_case(actor, CaseAct.CREATE, scope)
+        source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
+        answered = bool(contact and contact.state == ContactState.CONNECTED)
+        case, d = self.life.open(
+            self.store.new_id(), request, region, source, actor.user_id, at, answered=answered
+        )
+        if contact is not None:
+            self.life.link(case, contact, actor.user_id, d, at)
+        created = await self._create(case, d, at)
+        assert created is not None
+        return created
+
+    async def _open_by_rule(self, rule: CaseRule, contact: Contact, at: int) -> Case | None:
+        """A rule opens a case for the contact's customer, unless one is live already;
+        the commit checks that too, so two nodes never open two. If another case won,
+        the contact is linked to it."""
+        request = CaseRequest(
+            customer_id=contact.customer_id,
+            subject=rule.subject or f"{rule.name}: {contact.queue}",
+            queue=contact.queue,
+            region=contact.region,
+            customer_tier=contact.customer_tier,
+            priority=contact.priority,
+        )
+        actor = f"rule:{rule.name}"
+        answered = contact.state == ContactState.CONNECTED
+        case, d = self.life.open(
+            self.store.new_id(),
+            request,
+            contact.region,
+            CaseSource.RULE,
+            actor,
+            at,
+            answered=answered,
+        )
+        self.life.link(case, contact, actor, d, at)
+        created = await self._create(case, d, at, only_case=True)
+        if created is None:
+            await self._link_to_live(contact, None, at)
+        return created
+
+    async def live_case(self, customer_id: str) -> Case | None:
+        """The customer's live case (not closed), the one most recently opened or changed."""
+        return await self.store.live_case(customer_id)
+
+    async def _link_to_live(self, contact: Contact, case: Case | None, at: int) -> bool:
+        """Link the contact to its customer's live case (`case`, as read before, or read
+        now); False when there is none."""
+        case = case or await self.live_case(contact.customer_id)
+        if case is None:
+            return False
+
+        def link(c: Case, d: Decision) -> bool:
+            return self.life.link(c, contact, SYSTEM, d, at)
+
+        await self._change(case.case_id, link, at, known=case)
+        return True
+
+    # -- the routing core's hooks ------------------------------------------------------------
+
+    async def before_create(
+        self, new: NewContact, at_ms: int | None
+    ) -> tuple[NewContact, Case | None]:
+        """A returning customer with a live case waits first for the case's owner (when
+        signed in), and keeps the case's priority. The case found is handed to
+        `after_create`, which links the contact to it."""
+        if not new.customer_id:
+            return new, None
+        case = await self.live_case(new.customer_id)
+        if case is None:
+            return new, None
+        if case.priority > new.priority:
+            new = replace(new, priority=case.priority)
+        if case.owner and not new.preferred_agent and self.settings.prefer_owner_s > 0:
+            owner = await self.router.store.get_agent(case.owner)
+            if owner is not None and owner.presence != Presence.OFFLINE:
+                new = replace(
+                    new, preferred_agent=case.owner, prefer_s=self.settings.prefer_owner_s
+                )
+        return new, case
+
+    async def after_create(
+        self, contact: Contact, at_ms: int | None, prepared: Case | None = None
+    ) -> None:
+        """Link the new contact to its customer's live case, or let the rules open one."""
+        at = self._now(at_ms)
+        await self.enqueue([webhook_event("contact.created", at, contact_summary(contact))])
+        if not contact.customer_id or await self._link_to_live(contact, prepared, at):
+            return
+        for rule in self.settings.rules:
+            if not rule.applies(contact.queue, contact.channel.value, contact.customer_tier):
+                continue
+            if rule.on == RuleTrigger.CONTACT:
+                await self._open_by_rule(rule, contact, at)
+                return
+            if rule.on == RuleTrigger.REPEAT_CONTACT:
+                seen = await self.store.count_arrivals(
+                    contact.customer_id, contact.contact_id, at, int(rule.within_s * 1000)
+                )
+                if seen >= rule.count:
+                    await self._open_by_rule(rule, contact, at)
+                    return
+
+    async def emotion_triggered(self, contact: Contact, at_ms: int) -> None:
+        """An emotion trigger on a contact without a case: the emotion rules may open one."""
+        if not contact.customer_id or await self.store.case_of_contact(contact.contact_id):
+            return
+        for rule in self.settings.rules:
+            if rule.on == RuleTrigger.EMOTION and rule.applies(
+                contact.queue, contact.channel.value, contact.customer_tier
+            ):
+                await self._open_by_rule(rule, contact, at_ms)
+                return
+
+    async def message_posted(self, contact: Contact, message: Any) -> None:
+        """A chat message: the customer's may owe a next response (and reopens a case
+        waiting on them); an agent's is a response."""
+        at = self.clock()
+        case = await self.store.case_for_contact(contact.contact_id)
+        if case is not None:
+            if message.sender == "customer":
+                await self._change(
+                    case.case_id, lambda c, d: self.life.customer_wrote(c, d, at), at, known=case
+                )
+            else:
+                sender = str(message.sender)
+                await self._change(
+                    case.case_id, lambda c, d: self.life.answered(c, sender, d, at), at, known=case
+                )
+        if message.sender == "customer" and self.reactions is not None:
+            await self.reactions.read(contact, str(message.text), at)
+
+    async def routing_event(self, event: dict[str, Any]) -> None:
+        """Routing events of contacts this node created (each node handles its own, so
+        each event is handled once): an answered call is a response, an accepted contact
+        gives an unowned case its owner, an ended contact is told to the webhooks."""
+        if event.get("node") != self.node_id or not event.get("contact_id"):
+            return
+        kind, contact_id = event.get("type"), str(event["contact_id"])
+        at = self.clock()
+        if kind == "contact_connected":
+            case_id = await self.store.case_of_contact(contact_id)
+            agent = str(event.get("agent_id") or "")
+            if case_id and agent:
+                voice = event.get("channel") == Channel.VOICE.value
+                await self._change(
+                    case_id, lambda c, d: self.life.connected(c, agent, voice, d, at), at
+                )
+        elif kind == "contact_closed":
+            await self.store.unflag([contact_id])
+            if not self.settings.webhooks:
+                return
+            data = {
+                "contact_id": contact_id,
+                "state": event.get("state"),
+                "reason": event.get("reason"),
+                "queue": event.get("queue"),
+                "channel": event.get("channel"),
+                "agent_id": event.get("agent_id") or None,
+                "case_id": await self.store.case_of_contact(contact_id),
+            }
+            await self.enqueue([webhook_event("contact.ended", at, data)])
+
+    # -- people's use cases ---------------------------------------------------------------------
+
+    async def _scope(self, case: Case, actor: Actor) -> CaseScope:
+        """The case's access scope; who holds its contacts is read only when it matters
+        (an agent who does not own it)."""
+        holders: frozenset[str] = frozenset()
+        if (
+            isinstance(actor, Principal)
+            and actor.role == Role.AGENT
+            and actor.user_id != case.owner
+        ):
+            found = set()
+            for contact_id in case.contacts:
+                contact = await self.router.store.get_contact(contact_id)
+                if contact and contact.state in (ContactState.OFFERED, ContactState.CONNECTED):
+                    found.add(contact.agent_id)
+            holders = frozenset(found)
+        return CaseScope(
+            case.case_id, case.queue, case.region, case.owner, frozenset(case.contacts), holders
+        )
+
+    async def _allowed(self, actor: Actor, act: CaseAct, case: Case) -> None:
+        scope = await self._scope(case, actor)
+        access.require_for_case(actor, act, scope)
+        if self.auditor is not None and access.audited_case(actor, act, scope):
+            assert isinstance(actor, Principal)
+            await self.auditor.audit(actor.user_id, f"case.{act.value}", case_id=case.case_id)
+
+    async def get(self, actor: Actor, case_id: str) -> Case:
+        case = await self.store.get(case_id)
+        if case is None:
+            raise UnknownCase(case_id)
+        await self._allowed(actor, CaseAct.READ, case)
+        return case
+
+    async def history(self, actor: Actor, case_id: str) -> list[HistoryEntry]:
+        await self.get(actor, case_id)
+        return await self.store.history(case_id)
+
+    async def find(self, principal: Principal, wanted: CaseFilter) -> list[Case]:
+        """The cases the principal may see (supervisors: their queues and regions; agents:
+        their own), newest first, filtered."""
+        access.require_may_see_cases(principal)
+        if wanted.customer_id:
+            ids = await self.store.customer_case_ids(wanted.customer_id, LIST_SCAN)
+        else:
+            status = wanted.status.value if wanted.status else None
+            ids = await self.store.case_ids(status, LIST_SCAN)
+        found = []
+        for start in range(0, len(ids), 200):
+            for case in await self.store.get_many(ids[start : start + 200]):
+                if not _matches(case, wanted):
+                    continue
+                scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
+                if access.allowed_for_case(principal, CaseAct.READ, scope):
+                    found.append(case)
+                    if len(found) >= wanted.limit:
+                        return found
+        return found
+
+    async def change(
+        self, actor: Principal, case_id: str, change: CaseChange, at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        case = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        if change.queue is not None and change.queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", change.queue)
+        if change.owner:
+            await self.router.get_agent(change.owner)
+        if change.status is not None and not case.is_live and change.status != CaseStatus.CLOSED:
+            raise RoutingError(f"case {case_id} is closed")
+
+        def decide(c: Case, d: Decision) -> bool:
+            fields = []
+            for name in ("subject", "priority", "owner", "queue"):
+                value = getattr(change, name)
+                if value is not None and value != getattr(c, name):
+                    detail = {name: value, "was": getattr(c, name)}
+                    setattr(c, name, value)
+                    d.store.history.append(HistoryEntry(at, actor.user_id, name, detail))
+                    fields.append(name)
+            if "priority" in fields:
+                reason = f"case priority set by {actor.user_id}"
+                d.reroute.append((c.case_id, c.priority, None, reason))
+            if fields:
+                d.store.outbox.append(
+                    webhook_event("case.updated", at, {**summary(c), "changed": fields})
+                )
+                d.notify.append({"type": "case_updated", **routing_fields(c), "at": iso_utc(at)})
+            if change.status is not None and change.status != c.status:
+                self.life.set_status(c, change.status, actor.user_id, d, at, "")
+                fields.append("status")
+            return bool(fields)
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def get_for(self, actor: Actor, case_id: str, act: CaseAct) -> Case:
+        case = await self.store.get(case_id)
+        if case is None:
+            raise UnknownCase(case_id)
+        await self._allowed(actor, act, case)
+        return case
+
+    async def add_note(
+        self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+
+        def decide(c: Case, d: Decision) -> bool:
+            c.notes.append(Note(at, actor.user_id, text))
+            d.store.history.append(HistoryEntry(at, actor.user_id, "note", {"chars": len(text)}))
+            d.store.outbox.append(
+                webhook_event(
+                    "case.note_added", at, {**summary(c), "author": actor.user_id, "text": text}
+                )
+            )
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def add_wrap_up(
+        self, actor: Principal, case_id: str, codes: Sequence[str], at_ms: int | None = None
+    ) -> Case:
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+
+        def decide(c: Case, d: Decision) -> bool:
+            new = [code for code in codes if code not in c.wrap_up_codes]
+            if not new:
+                return False
+            c.wrap_up_codes += new
+            d.store.history.append(HistoryEntry(at, actor.user_id, "wrap_up", {"codes": new}))
+            d.store.outbox.append(webhook_event("case.updated", at, summary(c)))
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def link(
+        self, actor: Principal, case_id: str, contact_id: str, at_ms: int | None = None
+    ) -> Case:
+        """Staff link a contact to a case (both must be theirs to act on)."""
+        at = self._now(at_ms)
+        await self.get_for(actor, case_id, CaseAct.CHANGE)
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        other = await self.store.case_of_contact(contact_id)
+        if other and other != case_id:
+            raise RoutingError(f"contact {contact_id} belongs to case {other}")
+        case, _ = await self._change(
+            case_id, lambda c, d: self.life.link(c, contact, actor.user_id, d, at), at
+        )
+        return case
+
+    async def of_contact(self, actor: Principal, contact_id: str) -> Case | None:
+        """The case a contact belongs to (None: none), if the actor may read both."""
+        access.require_may_see_cases(actor)
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        case_id = await self.store.case_of_contact(contact_id)
+        if case_id is None:
+            return None
+        case = await self.store.get(case_id)
+        if case is None:
+            return None
+        scope = await self._scope(case, actor)
+        if contact.agent_id == actor.user_id:  # the contact's agent serves its case now
+            scope = replace(scope, holders=scope.holders | {actor.user_id})
+        access.require_for_case(actor, CaseAct.READ, scope)
+        return case
+
+    async def triggers(self, actor: Principal, contact_id: str) -> list[dict[str, Any]]:
+        """The emotion triggers recorded on a contact (words of its customer: not for
+        planners)."""
+        access.require_may_see_cases(actor)
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, access.Act.READ, contact)
+        return await self.store.triggers(contact_id)
+
+    async def confirm(
+        self, customer: Customer, contact_id: str, solved: bool, at_ms: int | None = None
+    ) -> Case:
+        """The customer answers the follow-up: solved closes the case, not solved reopens."""
+        at = self._now(at_ms)
+        case_id = await self.store.case_of_contact(contact_id)
+        if case_id is None:
+            raise RoutingError(f"contact {contact_id} belongs to no case")
+        case = await self.get_for(customer, case_id, CaseAct.CONFIRM)
+        if case.status != CaseStatus.SOLVED:
+            raise RoutingError(
+                f"case {case_id} is {case.status.value}, not waiting to be confirmed"
+            )
+
+        def decide(c: Case, d: Decision) -> bool:
+            if c.status != CaseStatus.SOLVED:
+                return False
+            target = CaseStatus.CLOSED if solved else CaseStatus.OPEN
+            why = "confirmed solved by the customer" if solved else "the customer says not solved"
+            self.life.set_status(c, target, "customer", d, at, why)
+            return True
+
+        case, _ = await self._change(case_id, decide, at)
+        return case
+
+    async def breached_live(self, limit: int = 200) -> list[Case]:
+        """Live cases with a passed target nobody answered yet (wallboard alerts)."""
+        return await self.store.get_many(await self.store.breached_ids(limit))
+
+    async def records(self, start_ms: int) -> list[dict[str, str]]:
+        """The report records (timers ended, breaches, escalations, cases) since a time."""
+        return await self.store.records_since(start_ms)
+
+
+def _matches(case: Case, wanted: CaseFilter) -> bool:
+    return (
+        (wanted.status is None or case.status == wanted.status)
+        and (wanted.queue is None or case.queue == wanted.queue)
+        and (wanted.region is None or case.region == wanted.region)
+        and (wanted.owner is None or case.owner == wanted.owner)
+        and (wanted.customer_id is None or case.customer_id == wanted.customer_id)
+    )

@@ -1,0 +1,338 @@
+"""What people do with contacts: the customer in their chat, the agent, the supervisor.
+
+Every use case here takes the actor first and asks `router.access` whether that actor's
+relationship with the contact allows it; reads of content by staff who are not a
+party to the contact are audited. The routing decisions themselves are `Router`'s.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from router import access
+from router.access import Act, Actor, Customer, Principal
+from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
+from router.desk import ChatSite, DeskConfig
+from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
+from router.identity import anonymous
+from router.identity import verify as verify_identity
+from router.model import Channel, Contact, ContactState, NewContact, Role
+from router.reports.service import Reports
+from router.service import Router
+
+
+class PlacementDecision(Protocol):
+    """Where a new chat waits and why (`regions.placement.Placement`)."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def open_regions(self) -> bool: ...
+
+
+# Chooses the region of a new chat: (queue, language, requested home) -> placement.
+Placer = Callable[[str, str, str | None], Awaitable[PlacementDecision]]
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: dict[str, Any]) -> None: ...
+
+
+class MessageObserver(Protocol):
+    """Sees every chat message once it is stored (cases: SLA timers, emotion words)."""
+
+    async def message_posted(self, contact: Contact, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A customer starting a chat. Who they are (and so tier, priority, home region)
+    comes from a site's signed identity or not at all (router/identity.py)."""
+
+    queue: str
+    language: str
+    identity_token: str = ""  # the embedding site's signed identity, if any
+    site: str = ""  # the site by name, else the one serving `origin`
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class PastContact:
+    """One of a customer's contacts as the 360° panel shows it."""
+
+    contact: Contact
+    wrap_up: dict[str, Any]
+    repeat: bool  # a new contact within the repeat window after this customer's last one
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    customer_id: str
+    verified: bool
+    tier: str
+    language: str
+    home_region: str
+    contacts: list[PastContact]
+
+
+class Contacts:
+    def __init__(
+        self,
+        router: Router,
+        chat: ChatLog,
+        reports: Reports,
+        events: EventPublisher,
+        placer: Placer | None = None,
+        desk: DeskConfig | None = None,
+    ) -> None:
+        self.router = router
+        self.chat = chat
+        self.reports = reports
+        self.events = events
+        self.placer = placer
+        self.desk = desk or DeskConfig()
+        self.observer: MessageObserver | None = None
+
+    # -- who is asking ----------------------------------------------------------------
+
+    async def customer(self, contact_id: str, token: str) -> Customer:
+        """The customer of `contact_id`, proven by the token the chat was given. A wrong
+        token and an unknown contact are refused alike, so ids cannot be probed."""
+        stored = await self.router.store.customer_token(contact_id) if token else ""
+        if not (token and stored and secrets.compare_digest(token, stored)):
+            raise Unauthenticated("a bearer token or this contact's customer token is required")
+        return Customer(contact_id)
+
+    async def get(self, actor: Actor, contact_id: str, act: Act = Act.READ) -> Contact:
+        """The contact, when the actor may `act` on it; audited for staff reading content
+        that is not theirs."""
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, act, contact)
+        if access.audited(actor, act, contact):
+            assert isinstance(actor, Principal)
+            await self.reports.audit(actor.user_id, f"contact.{act.value}", contact_id=contact_id)
+        return contact
+
+    # -- the customer's chat ------------------------------------------------------------
+
+    async def start_chat(self, request: ChatRequest) -> tuple[Contact, str]:
+        """Create a chat contact (placed in a region, routed at once) and the token with
+        which its customer reads, writes and rates it. A verified customer's tier gives
+        the configured priority boost and their home region is where the chat starts."""
+        site = self._site(request)
+        if site is not None and site.queues and request.queue not in site.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(site.queues)}", request.queue)
+        identity = anonymous()
+        if request.identity_token:
+            if site is None:
+                raise InvalidInput("$.site", "the configured site that signed the identity", None)
+            identity = verify_identity(request.identity_token, site)
+        home = identity.region if identity.verified else None
+        region, placement, open_regions = home, "", False
+        if self.placer is not None:
+            decision = await self.placer(request.queue, request.language, home)
+            region, placement, open_regions = (
+                decision.region,
+                decision.reason,
+                decision.open_regions,
+            )
+        new = NewContact(
+            channel=Channel.CHAT,
+            queue=request.queue,
+            language=request.language,
+            customer_id=identity.customer_id,
+            customer_tier=identity.tier if identity.verified else "standard",
+            priority=self.desk.tier_priority.get(identity.tier, 0) if identity.verified else 0,
+            region=region,
+            placement=placement,
+            open_regions=open_regions,
+            verified=identity.verified,
+        )
+        token = secrets.token_urlsafe(24)
+        return await self.router.create_contact(new, customer_token=token), token
+
+    def _site(self, request: ChatRequest) -> ChatSite | None:
+        if request.site:
+            site = self.desk.site(request.site)
+            if site is None:
+                names = ", ".join(s.name for s in self.desk.sites) or "none configured"
+                raise InvalidInput("$.site", f"one of {names}", request.site)
+            return site
+        return next((s for s in self.desk.sites if request.origin in s.origins), None)
+
+    async def transcript(self, actor: Actor, contact_id: str) -> list[Message]:
+        """The chat's messages; for the agent holding it, the customer's earlier ones
+        translated into their language."""
+        contact = await self.get(actor, contact_id, Act.TRANSCRIPT)
+        holder = isinstance(actor, Principal) and actor.user_id == contact.agent_id
+        if holder and contact.channel == Channel.CHAT and contact.state == ContactState.CONNECTED:
+            agent = await self.router.get_agent(contact.agent_id)
+            return await self.chat.messages_for(contact, agent)
+        return await self.chat.messages(contact_id)
+
+    async def watch(self, actor: Actor, contact_id: str) -> Contact:
+        """May the actor follow the contact live (its WebSocket)?"""
+        return await self.get(actor, contact_id, Act.WATCH)
+
+    async def post(self, actor: Actor, contact_id: str, text: str) -> Message:
+        """A chat message from the customer (while waiting or connected) or the connected
+        agent, translated for the other side and sent to both."""
+        contact = await self.router.get_contact(contact_id)
+        if contact.channel != Channel.CHAT:
+            raise RoutingError(f"contact {contact_id} is a {contact.channel.value} contact")
+        if contact.is_terminal:
+            raise RoutingError(f"contact {contact_id} is {contact.state.value}")
+        access.require(actor, Act.WRITE, contact)
+        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+            raise InvalidInput("$.text", f"1 to {MAX_MESSAGE_CHARS} characters", len(text))
+        agent = (
+            await self.router.get_agent(contact.agent_id)
+            if contact.agent_id and contact.state == ContactState.CONNECTED
+            else None
+        )
+        sender = "customer" if isinstance(actor, Customer) else actor.user_id
+        message = await self.chat.post(contact, agent, sender, text)
+        await self.events.publish(
+            {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
+        )
+        if self.observer is not None:
+            await self.observer.message_posted(contact, message)
+        return message
+
+    async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:
+        """Typing and read receipts, passed to the other side of a chat."""
+        if kind not in ("typing", "read"):
+            raise InvalidInput("$.type", "typing or read", kind)
+        contact = await self.get(
+            actor, contact_id, Act.WRITE if kind == "typing" else Act.TRANSCRIPT
+        )
+        by = "customer" if isinstance(actor, Customer) else actor.user_id
+        event = {"type": kind, "contact_id": contact_id, "agent_id": contact.agent_id, "by": by}
+        if message_id:
+            event["message_id"] = message_id[:64]
+        await self.events.publish(event)
+
+    async def customer_here(self, customer: Customer, for_s: float) -> None:
+        """The customer's chat window is open (on some node) for the next `for_s`."""
+        await self.router.store.mark_customer_present(customer.contact_id, for_s)
+
+    async def customer_went(self, customer: Customer) -> None:
+        """A chat window closed; another one, open elsewhere, says so again within 5 s."""
+        await self.router.store.forget_customer_present(customer.contact_id)
+
+    async def leave_if_gone(self, customer: Customer) -> Contact | None:
+        """After the grace period: a customer whose window has not come back (on any
+        node) has left; their chat ends as abandoned, or completed when connected."""
+        if await self.router.store.customer_present(customer.contact_id):
+            return None
+        contact = await self.router.get_contact(customer.contact_id)
+        if contact.is_terminal:
+            return None
+        return await self.router.abandon(customer.contact_id, "customer_left")
+
+    async def abandon(self, actor: Actor, contact_id: str) -> Contact:
+        """The customer leaves (a connected chat ends as completed, see routing.lua)."""
+        await self.get(actor, contact_id, Act.ABANDON)
+        return await self.router.abandon(contact_id, "customer_left")
+
+    async def rate(self, actor: Actor, contact_id: str, score: int) -> bool:
+        """The customer's 1-5 rating of a finished conversation; False if already rated."""
+        contact = await self.get(actor, contact_id, Act.RATE)
+        if contact.state != ContactState.COMPLETED or "answered_at" not in contact.timestamps:
+            raise RoutingError(f"contact {contact_id} is not a completed conversation")
+        return await self.reports.rate(contact_id, score, contact.channel.value)
+
+    # -- the agent ------------------------------------------------------------------------
+
+    async def accept(self, actor: Actor, contact_id: str) -> Contact:
+        contact = await self.get(actor, contact_id, Act.ACCEPT)
+        return await self.router.accept(contact_id, contact.agent_id)
+
+    async def decline(self, actor: Actor, contact_id: str) -> Contact:
+        contact = await self.get(actor, contact_id, Act.DECLINE)
+        return await self.router.decline(contact_id, contact.agent_id, "declined")
+
+    async def complete(self, actor: Actor, contact_id: str) -> Contact:
+        """The holding agent ends the conversation; a supervisor may end one of theirs."""
+        contact = await self.get(actor, contact_id, Act.COMPLETE)
+        by_supervisor = isinstance(actor, Principal) and actor.role != Role.AGENT
+        return await self.router.complete(contact_id, None if by_supervisor else contact.agent_id)
+
+    async def transfer(
+        self, actor: Actor, contact_id: str, to_queue: str | None, to_agent: str | None
+    ) -> Contact:
+        """The holding agent hands the contact to a queue or a named agent."""
+        contact = await self.get(actor, contact_id, Act.TRANSFER)
+        return await self.router.transfer(contact_id, contact.agent_id, to_queue, to_agent)
+
+    async def wrap_up(self, actor: Actor, contact_id: str, code: str, note: str) -> dict[str, Any]:
+        """The agent's wrap-up of a finished contact: a code from the queue's list (when
+        it has one) and a free note; kept with the contact's record."""
+        contact = await self.get(actor, contact_id, Act.WRAP_UP)
+        if not contact.is_terminal:
+            raise RoutingError(
+                f"contact {contact_id} is {contact.state.value}: wrap up after it ends"
+            )
+        codes = self.desk.disposition(contact.queue).codes
+        if codes and code not in codes:
+            raise InvalidInput("$.code", f"one of {', '.join(codes)}", code)
+        wrap_up = {"code": code, "note": note, "agent_id": contact.agent_id}
+        await self.reports.wrap_up(contact_id, wrap_up)
+        await self.router.store.clear_pending_wrap_up(contact.agent_id, contact_id)
+        return wrap_up
+
+    async def history(self, actor: Actor, contact_id: str) -> CustomerHistory:
+        """The customer of this contact, and their contacts on every channel, newest
+        first; a contact within the repeat window after the one before it is marked."""
+        contact = await self.get(actor, contact_id, Act.HISTORY)
+        anonymous_chat = contact.customer_id.startswith("anon-")
+        past = (
+            [contact]
+            if anonymous_chat
+            else await self.router.store.customer_contacts(contact.customer_id)
+        )
+        wrap_ups = await self.reports.wrap_ups([c.contact_id for c in past])
+        window_ms = self.desk.repeat_window_s * 1000
+        rows = []
+        for index, item in enumerate(past):
+            earlier = past[index + 1] if index + 1 < len(past) else None
+            arrived = item.timestamps.get("arrived_at") or item.timestamps.get("queued_at", 0)
+            ended = earlier.timestamps.get("ended_at") if earlier else None
+            repeat = bool(ended) and 0 <= arrived - (ended or 0) <= window_ms
+            rows.append(PastContact(item, wrap_ups.get(item.contact_id, {}), repeat))
+        return CustomerHistory(
+            customer_id=contact.customer_id,
+            verified=contact.verified,
+            tier=contact.customer_tier,
+            language=contact.language,
+            home_region=contact.region,
+            contacts=rows,
+        )
+
+    async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> list[Contact]:
+        """A queue's live contacts for its supervisors: the waiting ones in queue order,
+        then those offered or being served (their region in the supervisor's scope).
+        Audited: it shows contacts the reader is no party to."""
+        access.require_may_oversee_queue(actor, queue)
+        if queue not in self.router.queues:
+            raise UnknownQueue(queue)
+        store = self.router.store
+        found = await store.waiting_contacts(queue, limit) + await store.served_contacts(
+            queue, limit
+        )
+        shown = [contact for contact in found if access.allowed(actor, Act.READ, contact)]
+        await self.reports.audit(actor.user_id, "queue.contacts", queue=queue, count=len(shown))
+        return shown
+
+    async def move(self, actor: Actor, contact_id: str, queue: str) -> Contact:
+        """A supervisor moves a contact to another queue (it keeps its place in line)."""
+        await self.get(actor, contact_id, Act.MOVE)
+        assert isinstance(actor, Principal)
+        return await self.router.move(contact_id, queue, f"moved by {actor.user_id}")

@@ -1,0 +1,149 @@
+"""What the agent desktop and the customer chat are configured with.
+
+`[desk]`: the not-ready reasons agents choose from, the window in which a customer's
+new contact counts as a repeat (first-contact resolution), and whether agents see
+callers' numbers in clear. `[[dispositions]]`: each queue's wrap-up codes and whether
+one is required before the agent is available again. `[[canned]]`: replies per queue
+and language. `[chat]` and `[[chat.sites]]`: the customers' side (see router/identity.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from switchboard.common.configfile import ConfigReader
+from switchboard.common.durations import parse_duration
+
+DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "after-call work")
+
+
+@dataclass(frozen=True)
+class Dispositions:
+    """A queue's wrap-up codes; with `required`, an agent gives one before taking more."""
+
+    codes: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class CannedReply:
+    queue: str
+    language: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChatSite:
+    """A web site that embeds the chat: the origins it is served from (CORS) and the
+    secret with which it signs who its customers are."""
+
+    name: str
+    origins: tuple[str, ...]
+    secret: str
+    queues: tuple[str, ...] = ()  # offered in its chat window (empty: every queue)
+
+
+@dataclass(frozen=True)
+class DeskConfig:
+    not_ready_reasons: tuple[str, ...] = DEFAULT_REASONS
+    repeat_window_s: float = 24 * 3600
+    show_caller_number: bool = False
+    dispositions: dict[str, Dispositions] = field(default_factory=dict)
+    canned: tuple[CannedReply, ...] = ()
+    # The customers' side.
+    tier_priority: dict[str, int] = field(default_factory=dict)
+    abandon_grace_s: float = 60.0
+    public_requests_per_minute: int = 300
+    sites: tuple[ChatSite, ...] = ()
+
+    def disposition(self, queue: str) -> Dispositions:
+        return self.dispositions.get(queue, Dispositions())
+
+    def site(self, name: str) -> ChatSite | None:
+        return next((site for site in self.sites if site.name == name), None)
+
+    @property
+    def origins(self) -> frozenset[str]:
+        return frozenset(origin for site in self.sites for origin in site.origins)
+
+
+def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
+    """`[desk]`, `[[dispositions]]`, `[[canned]]`, `[chat]`; faults go to the reader."""
+    desk = reader.section("desk")
+    window = desk.string("repeat_window", "24h")
+    try:
+        repeat_window_s = parse_duration(window, positive=True).total_seconds()
+    except ValueError as failure:
+        desk.fault("repeat_window", str(failure), window)
+        repeat_window_s = 24 * 3600
+    dispositions = {}
+    for section in reader.sections("dispositions"):
+        queue = section.string("queue")
+        if queue is not None and queue not in queues:
+            section.fault("queue", f"one of {', '.join(queues)}", queue)
+        codes = tuple(section.strings("codes", []))
+        required = section.boolean("required", False)
+        if required and not codes:
+            section.fault("codes", "at least one code when required = true", [])
+        if isinstance(queue, str):
+            dispositions[queue] = Dispositions(codes, required)
+    canned = []
+    for section in reader.sections("canned"):
+        queue = section.string("queue")
+        if queue is not None and queue not in queues:
+            section.fault("queue", f"one of {', '.join(queues)}", queue)
+        canned.append(
+            CannedReply(
+                queue=queue or "",
+                language=section.string("language", "en"),
+                title=section.string("title"),
+                text=section.string("text"),
+            )
+        )
+    chat = reader.section("chat")
+    tiers = chat.section("tier_priority")
+    tier_priority = {name: tiers.integer(name, 0, minimum=0, maximum=9) for name in tiers.table}
+    return DeskConfig(
+        not_ready_reasons=tuple(desk.strings("not_ready_reasons", list(DEFAULT_REASONS))),
+        repeat_window_s=repeat_window_s,
+        show_caller_number=desk.boolean("show_caller_number", False),
+        dispositions=dispositions,
+        canned=tuple(canned),
+        tier_priority=tier_priority,
+        abandon_grace_s=chat.number("abandon_grace_s", 60.0, minimum=0),
+        public_requests_per_minute=chat.integer("public_requests_per_minute", 300, minimum=1),
+        sites=tuple(_site(section, queues) for section in chat.sections("sites")),
+    )
+
+
+def _site(section: ConfigReader, queues: Sequence[str]) -> ChatSite:
+    """A site's secret comes from an environment variable or a file, never the config."""
+    import os
+    from pathlib import Path
+
+    secret = ""
+    env = section.string("secret_env", None)
+    path = section.string("secret_file", None)
+    if env:
+        secret = os.environ.get(env, "")
+        if not secret:
+            section.fault("secret_env", "an environment variable holding the secret", env)
+    elif path:
+        try:
+            secret = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as failure:
+            section.fault("secret_file", "a readable file", f"{path} ({failure.strerror})")
+    else:
+        section.fault("secret_env", "secret_env or secret_file", None)
+    site_queues = tuple(section.strings("queues", []))
+    for queue in site_queues:
+        if queue not in queues:
+            section.fault("queues", f"some of {', '.join(queues)}", queue)
+    return ChatSite(
+        name=section.string("name"),
+        origins=tuple(section.strings("origins", [])),
+        secret=secret,
+        queues=site_queues,
+    )

@@ -1,0 +1,1 @@
+"""Contact records and what is read from them: reports, surveys, privacy, history."""

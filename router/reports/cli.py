@@ -1,0 +1,303 @@
+"""`switchboard report` and `switchboard privacy retain|audit`: reports and privacy chores."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import datetime as dt
+import getpass
+import io
+import json
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from router.cases.store import CaseStore
+from router.reports.report import (
+    DIMENSIONS,
+    Report,
+    ReportOptions,
+    Shift,
+    build_report,
+    contact_table,
+    report_table,
+)
+from router.reports.service import ReportInputs, Reports
+from router.reports.sla import sla_report, sla_tables
+from switchboard.cli import CommandRegistry
+from switchboard.common.durations import duration_s
+from switchboard.common.errors import InputError
+from switchboard.services import services_for_command
+from switchboard.settings import Settings, load_settings
+
+
+def register(registry: CommandRegistry) -> None:
+    report = registry.command(
+        "report", "Service report from the contact records: CSV or HTML with plots."
+    )
+    report.add_argument("--from", dest="start", required=True, help="DATE or ISO time with offset")
+    report.add_argument("--to", dest="end", required=True, help="DATE (inclusive) or ISO time")
+    report.add_argument("--by", default="", help=f"comma list of {','.join(DIMENSIONS)}")
+    report.add_argument("--format", choices=("csv", "html"), default="csv")
+    report.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    report.add_argument("--interval", default="30m", help="interval length for --by interval")
+    report.add_argument(
+        "--repeat-window", default="24h", help="a repeat contact within it counts against FCR"
+    )
+    report.add_argument("--tz", default="UTC", help="time zone of dates and intervals")
+    report.add_argument(
+        "--schedule", type=Path, help="schedule CSV (agent_id,start,end,activity) for occupancy"
+    )
+    report.add_argument(
+        "--contacts", action="store_true", help="one CSV line per contact instead of figures"
+    )
+    report.add_argument(
+        "--unmasked", action="store_true", help="with --contacts: customer ids in clear (audited)"
+    )
+    report.add_argument(
+        "--sla",
+        choices=("queue", "policy", "cause"),
+        help="SLA figures from the cases instead: FRT and next-response time per queue, "
+        "attainment and breaches per policy, or escalations by cause (CSV)",
+    )
+    report.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    report.set_defaults(handler=run_report)
+
+    retain = registry.subcommand(
+        "privacy", "retain", "Delete contact content older than N days, keeping the counts."
+    )
+    retain.add_argument("--days", type=float, required=True)
+    retain.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    retain.set_defaults(handler=run_retention)
+
+    audit = registry.subcommand("privacy", "audit", "Print the audit log (who read what), JSON.")
+    audit.add_argument("--last", type=int, default=100)
+    audit.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    audit.set_defaults(handler=print_audit)
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_bound(text: str, zone: ZoneInfo, flag: str, end: bool = False) -> int:
+    """A DATE is a whole day in `zone` (inclusive for --to); a time needs its offset."""
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            if end:
+                day += dt.timedelta(days=1)
+            return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{flag}: expected a date like 2026-11-20 or a time like 2026-11-20T08:00:00+01:00, "
+            f"found {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        raise InputError(f"{flag}: expected a time with its UTC offset, found {text!r}")
+    return int(moment.timestamp() * 1000)
+
+
+def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions:
+    try:
+        zone = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(
+            f"--tz: expected an IANA time zone like Europe/Madrid, found {args.tz!r}"
+        ) from None
+    by = tuple(name.strip() for name in args.by.split(",") if name.strip())
+    for name in by:
+        if name not in DIMENSIONS:
+            raise InputError(f"--by: expected some of {','.join(DIMENSIONS)}, found {name!r}")
+    interval_s = duration_s(args.interval, "--interval")
+    window_s = duration_s(args.repeat_window, "--repeat-window")
+    if interval_s <= 0 or 86_400 % interval_s:
+        raise InputError(f"--interval: expected a divisor of a day, found {args.interval!r}")
+    start = parse_bound(args.start, zone, "--from")
+    end = parse_bound(args.end, zone, "--to", end=True)
+    if end <= start:
+        raise InputError(f"--to: expected a time after --from {args.start}, found {args.end!r}")
+    return ReportOptions(
+        start_ms=start,
+        end_ms=end,
+        by=by,
+        interval_s=interval_s,
+        repeat_window_s=window_s,
+        timezone=args.tz,
+        answer_within_s={queue.name: queue.answer_within_s for queue in settings.queues},
+    )
+
+
+def read_schedule(path: Path) -> list[Shift]:
+    """The scheduler's export (DESIGN: agent_id,start,end,activity) as staffed shifts."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as failure:
+        raise InputError(f"{path}: cannot read: {failure.strerror}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"agent_id", "start", "end", "activity"} - set(reader.fieldnames or [])
+    if missing:
+        raise InputError(f"{path}: row 1: header: missing column {sorted(missing)[0]}")
+    shifts = []
+    for number, row in enumerate(reader, start=2):
+        times = []
+        for name in ("start", "end"):
+            try:
+                moment = dt.datetime.fromisoformat(row[name])
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                raise InputError(
+                    f"{path}: row {number}: field {name}: expected ISO 8601 time with offset, "
+                    f"found {row[name]!r}"
+                )
+            times.append(int(moment.timestamp() * 1000))
+        shifts.append(Shift(row["agent_id"], times[0], times[1], row["activity"]))
+    return shifts
+
+
+@contextlib.asynccontextmanager
+async def reports_for_command(settings: Settings) -> AsyncIterator[Reports]:
+    async with services_for_command(settings) as services:
+        yield services.reports
+
+
+def run_report(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    options = parse_options(args, settings)
+    if args.unmasked and not args.contacts:
+        raise InputError("--unmasked: only with --contacts (figures carry no customer ids)")
+    if args.contacts and args.format != "csv":
+        raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
+    shifts = read_schedule(args.schedule) if args.schedule else None
+
+    cases: dict[str, str] = {}
+    case_records: list[dict[str, str]] = []
+
+    async def read() -> ReportInputs:
+        async with reports_for_command(settings) as reports:
+            inputs = await reports.inputs(options.start_ms)
+            store = CaseStore(reports.store.client, settings.redis.key_prefix)
+            if args.sla:
+                case_records.extend(await store.records_since(options.start_ms))
+            if args.contacts:
+                ids = [record.get("contact_id", "") for record in inputs.records]
+                cases.update(await store.cases_of_contacts([i for i in ids if i]))
+            await reports.audit(
+                getpass.getuser(),
+                "report.export",
+                start=args.start,
+                end=args.end,
+                by=args.by,
+                format=args.format,
+                out=str(args.out or "stdout"),
+                contacts=args.contacts,
+                unmasked=args.unmasked,
+            )
+            return inputs
+
+    inputs = asyncio.run(read())
+    records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
+    if args.sla:
+        table = sla_tables(sla_report(case_records, options.start_ms, options.end_ms))[args.sla]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(table)
+        _write(buffer.getvalue(), args.out, f"{len(table) - 1} SLA rows by {args.sla}")
+        return 0
+    if args.contacts:
+        lines = contact_table(
+            records,
+            options,
+            ratings=ratings,
+            masked=not args.unmasked,
+            wrap_ups=inputs.wrap_ups,
+            cases=cases,
+        )
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(lines)
+        _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
+        return 0
+    report = build_report(
+        records,
+        options,
+        ratings=ratings,
+        first_agent_message_ms=first,
+        shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
+    )
+    text = render(report, inputs, shifts, args, settings)
+    _write(text, args.out, f"{len(report.rows) or 1} report rows")
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _write(text: str, out: Path | None, what: str) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as failure:
+        raise InputError(f"{out}: cannot write: {failure.strerror}") from None
+    print(f"wrote {what} to {out}", file=sys.stderr)
+
+
+def render(
+    report: Report,
+    inputs: ReportInputs,
+    shifts: list[Shift] | None,
+    args: argparse.Namespace,
+    settings: Settings,
+) -> str:
+    if args.format == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(report_table(report))
+        return buffer.getvalue()
+    from router.reports.html import render_html  # matplotlib only when HTML is asked for
+
+    by_interval = build_report(
+        inputs.records,
+        ReportOptions(**{**report.options.__dict__, "by": ("interval",)}),
+        ratings=inputs.ratings,
+        first_agent_message_ms=inputs.first_agent_message_ms,
+        shifts=shifts,
+        wrap_ups=inputs.wrap_ups,
+    )
+    targets = [queue.service_level_target for queue in settings.queues]
+    target = min(targets) if targets else None
+    return render_html(report, by_interval, f"Service report {args.start} to {args.end}", target)
+
+
+# -- privacy ---------------------------------------------------------------------------------
+
+
+def run_retention(args: argparse.Namespace) -> int:
+    if args.days <= 0:
+        raise InputError(f"--days: expected a positive number of days, found {args.days}")
+    settings = load_settings(args.config)
+
+    async def retain() -> int:
+        async with reports_for_command(settings) as reports:
+            count = await reports.apply_retention(args.days)
+            await reports.audit(getpass.getuser(), "privacy.retain", days=args.days, contacts=count)
+            return count
+
+    print(f"scrubbed {asyncio.run(retain())} contacts older than {args.days:g} days")
+    return 0
+
+
+def print_audit(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+
+    async def read() -> list[Any]:
+        async with reports_for_command(settings) as reports:
+            return await reports.audit_log(args.last)
+
+    for entry in asyncio.run(read()):
+        print(json.dumps(entry.__dict__, sort_keys=True))
+    return 0

@@ -1,0 +1,430 @@
+"""Service report figures from contact records: pure, records in and figures out.
+
+A record is the dict the routing script appends to the records stream when a contact
+ends (all values strings, times in ms since the epoch). The figures follow the
+definitions supervisors already see on the wallboard (router/stats.py), so that a day's
+report and the day's wallboard agree:
+
+- volume: contacts that arrived in the period (arrival = queued_at, else arrived_at);
+- answered: contacts an agent accepted (answered_at set); abandoned and failed by state;
+- service level: answered within the queue's answer_within_s over answered;
+- ASA: mean of answered_at - queued_at over answered contacts;
+- first response time (chats): first agent message - queued_at, when transcripts exist;
+- AHT: mean connected time (ended_at - answered_at) of completed contacts (wrap-up is
+  not recorded, so it is not included);
+- FCR: of the completed contacts of known customers, the share with no repeat contact
+  from the same customer arriving within the window after the contact ended;
+- occupancy: handle time over staffed time from a schedule (agent_id,start,end,activity);
+- CSAT: share of 1-5 ratings that are 4 or 5 (top-two-box), with the mean rating.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from router.reports.privacy import mask_chat_text, mask_identifier
+
+DIMENSIONS = ("region", "queue", "channel", "agent", "interval")
+DEFAULT_ANSWER_WITHIN_S = 20.0
+NOT_BREAKS = ("break", "lunch")
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One staffed segment of an agent (a schedule row whose activity is not a break)."""
+
+    agent_id: str
+    start_ms: int
+    end_ms: int
+    activity: str
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    start_ms: int
+    end_ms: int
+    by: tuple[str, ...] = ()
+    interval_s: int = 1800
+    repeat_window_s: int = 86_400
+    timezone: str = "UTC"
+    answer_within_s: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ReportRow:
+    key: dict[str, str]
+    volume: int = 0
+    answered: int = 0
+    answered_in_sl: int = 0
+    abandoned: int = 0
+    failed: int = 0
+    wait_ms: int = 0
+    handled: int = 0
+    handle_ms: int = 0
+    first_responses: int = 0
+    first_response_ms: int = 0
+    fcr_base: int = 0
+    repeated: int = 0
+    staffed_ms: int = 0
+    ratings: list[int] = field(default_factory=list)
+    wrap_up_codes: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def service_level(self) -> float | None:
+        return self.answered_in_sl / self.answered if self.answered else None
+
+    @property
+    def abandonment_rate(self) -> float | None:
+        ended = self.answered + self.abandoned
+        return self.abandoned / ended if ended else None
+
+    @property
+    def asa_s(self) -> float | None:
+        return self.wait_ms / self.answered / 1000 if self.answered else None
+
+    @property
+    def first_response_s(self) -> float | None:
+        return (
+            self.first_response_ms / self.first_responses / 1000 if self.first_responses else None
+        )
+
+    @property
+    def aht_s(self) -> float | None:
+        return self.handle_ms / self.handled / 1000 if self.handled else None
+
+    @property
+    def fcr(self) -> float | None:
+        return (self.fcr_base - self.repeated) / self.fcr_base if self.fcr_base else None
+
+    @property
+    def occupancy(self) -> float | None:
+        return self.handle_ms / self.staffed_ms if self.staffed_ms else None
+
+    @property
+    def csat(self) -> float | None:
+        good = sum(1 for score in self.ratings if score >= 4)
+        return good / len(self.ratings) if self.ratings else None
+
+    @property
+    def average_rating(self) -> float | None:
+        return sum(self.ratings) / len(self.ratings) if self.ratings else None
+
+    def figures(self, codes: Sequence[str] = ()) -> dict[str, int | float | None]:
+        """The columns of the report, in order; one per wrap-up code in `codes`."""
+        return {
+            "volume": self.volume,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "failed": self.failed,
+            "abandonment_rate": self.abandonment_rate,
+            "service_level": self.service_level,
+            "asa_s": self.asa_s,
+            "first_response_s": self.first_response_s,
+            "aht_s": self.aht_s,
+            "fcr": self.fcr,
+            "repeat_contacts": self.repeated,
+            "occupancy": self.occupancy,
+            "ratings": len(self.ratings),
+            "csat": self.csat,
+            "average_rating": self.average_rating,
+            **{f"wrap_up_{code}": self.wrap_up_codes[code] for code in codes},
+        }
+
+
+@dataclass
+class Report:
+    options: ReportOptions
+    rows: list[ReportRow]
+    total: ReportRow
+    notes: list[str]
+
+    @property
+    def codes(self) -> list[str]:
+        """The wrap-up codes agents gave in the period, each a column."""
+        return sorted(self.total.wrap_up_codes)
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.options.by, *self.total.figures(self.codes)]
+
+
+def arrival_ms(record: Mapping[str, str]) -> int:
+    return _ms(record.get("queued_at")) or _ms(record.get("arrived_at"))
+
+
+def build_report(
+    records: Iterable[Mapping[str, str]],
+    options: ReportOptions,
+    *,
+    ratings: Mapping[str, int] | None = None,
+    first_agent_message_ms: Mapping[str, int] | None = None,
+    shifts: Sequence[Shift] | None = None,
+    wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Report:
+    """Figures per group of `options.by` plus a total row.
+
+    `records` may reach past the period's end: contacts arriving up to the repeat window
+    after it are read only to find repeats of contacts inside the period.
+    """
+    ratings = ratings or {}
+    wrap_ups = wrap_ups or {}
+    first_replies = first_agent_message_ms or {}
+    unknown = [name for name in options.by if name not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown grouping {unknown[0]!r}; expected some of {DIMENSIONS}")
+    all_records = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
+    arrivals_by_customer: dict[str, list[int]] = defaultdict(list)
+    for record in all_records:
+        customer = record.get("customer_id", "")
+        if customer:
+            arrivals_by_customer[customer].append(arrival_ms(record))
+    zone = ZoneInfo(options.timezone)
+    groups: dict[tuple[str, ...], ReportRow] = {}
+    total = ReportRow(key={name: "all" for name in options.by})
+    window_ms = options.repeat_window_s * 1000
+    chats = chats_with_transcript = 0
+    for record in all_records:
+        arrived = arrival_ms(record)
+        if not options.start_ms <= arrived < options.end_ms:
+            continue
+        key = _key(record, options, zone, arrived)
+        row = groups.setdefault(tuple(key.values()), ReportRow(key=key))
+        repeated = _has_repeat(record, arrivals_by_customer, window_ms)
+        code = str(wrap_ups.get(record.get("contact_id", ""), {}).get("code") or "")
+        for target in (row, total):
+            _add(target, record, options, ratings, first_replies, repeated)
+            if code:
+                target.wrap_up_codes[code] += 1
+        if record.get("channel") == "chat" and record.get("answered_at"):
+            chats += 1
+            chats_with_transcript += record.get("contact_id", "") in first_replies
+    rows = [groups[key] for key in sorted(groups)]
+    notes = []
+    if shifts is not None:
+        _add_staffed_time(rows, total, shifts, options, zone)
+        if not set(options.by) <= {"agent", "queue", "interval"}:
+            notes.append("occupancy per row needs grouping by agent, queue or interval only")
+    else:
+        notes.append("occupancy omitted: no schedule given (--schedule FILE) to know staffed time")
+    if chats and not chats_with_transcript:
+        notes.append("first response time omitted: no chat transcripts with an agent message")
+    if not ratings:
+        notes.append("CSAT omitted: no survey ratings in the period")
+    notes.append(
+        "AHT is connected time (answer to end); wrap-up time is not recorded and not included"
+    )
+    return Report(options, rows, total, notes)
+
+
+def _ms(value: str | None) -> int:
+    try:
+        return int(float(value or 0))
+    except ValueError:
+        return 0
+
+
+def _key(
+    record: Mapping[str, str], options: ReportOptions, zone: ZoneInfo, arrived: int
+) -> dict[str, str]:
+    key = {}
+    for name in options.by:
+        if name == "interval":
+            key[name] = interval_label(arrived, options.interval_s, zone)
+        elif name == "agent":
+            key[name] = record.get("agent_id") or "(none)"
+        else:
+            key[name] = record.get(name) or "(none)"
+    return key
+
+
+def interval_label(at_ms: int, interval_s: int, zone: ZoneInfo) -> str:
+    """Start of the interval holding `at_ms`, in the report's zone, ISO 8601 with offset."""
+    local = dt.datetime.fromtimestamp(at_ms / 1000, zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    seconds = int((local - midnight).total_seconds())
+    start = midnight + dt.timedelta(seconds=seconds - seconds % interval_s)
+    return start.isoformat()
+
+
+def _has_repeat(
+    record: Mapping[str, str], arrivals: Mapping[str, list[int]], window_ms: int
+) -> bool:
+    """Another contact of the same customer arrives after this one ended, within the window.
+
+    `arrivals` lists each customer's arrival times in ascending order.
+    """
+    customer = record.get("customer_id", "")
+    ended = _ms(record.get("ended_at"))
+    if not customer or not ended:
+        return False
+    later = arrivals.get(customer, [])
+    index = bisect.bisect_right(later, ended)
+    return index < len(later) and later[index] <= ended + window_ms
+
+
+def _add(
+    row: ReportRow,
+    record: Mapping[str, str],
+    options: ReportOptions,
+    ratings: Mapping[str, int],
+    first_replies: Mapping[str, int],
+    repeated: bool,
+) -> None:
+    row.volume += 1
+    state = record.get("state", "")
+    queued = arrival_ms(record)
+    answered = _ms(record.get("answered_at"))
+    ended = _ms(record.get("ended_at"))
+    contact_id = record.get("contact_id", "")
+    if state == "abandoned":
+        row.abandoned += 1
+    elif state == "failed":
+        row.failed += 1
+    if answered:
+        row.answered += 1
+        wait = max(answered - queued, 0)
+        row.wait_ms += wait
+        limit = options.answer_within_s.get(record.get("queue", ""), DEFAULT_ANSWER_WITHIN_S)
+        row.answered_in_sl += wait <= limit * 1000
+    if state == "completed" and answered and ended:
+        row.handled += 1
+        row.handle_ms += ended - answered
+        if record.get("customer_id"):
+            row.fcr_base += 1
+            row.repeated += repeated
+    if contact_id in first_replies and record.get("channel") == "chat":
+        row.first_responses += 1
+        row.first_response_ms += max(first_replies[contact_id] - queued, 0)
+    if contact_id in ratings:
+        row.ratings.append(int(ratings[contact_id]))
+
+
+def _add_staffed_time(
+    rows: list[ReportRow],
+    total: ReportRow,
+    shifts: Sequence[Shift],
+    options: ReportOptions,
+    zone: ZoneInfo,
+) -> None:
+    """Staffed time of the shifts that match each row (by agent, queue and interval)."""
+    per_row = set(options.by) <= {"agent", "queue", "interval"}
+    step_ms = options.interval_s * 1000
+    for shift in shifts:
+        if shift.activity in NOT_BREAKS:
+            continue
+        start = max(shift.start_ms, options.start_ms)
+        end = min(shift.end_ms, options.end_ms)
+        if end <= start:
+            continue
+        total.staffed_ms += end - start
+        for row in rows if per_row else []:
+            if "agent" in row.key and row.key["agent"] != shift.agent_id:
+                continue
+            if "queue" in row.key and row.key["queue"] != shift.activity:
+                continue
+            if "interval" in row.key:
+                begin = int(dt.datetime.fromisoformat(row.key["interval"]).timestamp() * 1000)
+                overlap = min(end, begin + step_ms) - max(start, begin)
+                row.staffed_ms += max(overlap, 0)
+            else:
+                row.staffed_ms += end - start
+
+
+def format_value(value: int | float | None) -> str:
+    """CSV cell: empty for no value, numbers with at most four decimals."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def report_table(report: Report) -> list[list[str]]:
+    """Header, one line per group, then the total line."""
+    lines = [report.columns]
+    for row in [*report.rows, report.total] if report.options.by else [report.total]:
+        values = [format_value(v) for v in row.figures(report.codes).values()]
+        lines.append([*row.key.values(), *values])
+    return lines
+
+
+CONTACT_COLUMNS = (
+    "contact_id",
+    "channel",
+    "queue",
+    "region",
+    "agent_id",
+    "customer_id",
+    "state",
+    "arrived",
+    "wait_s",
+    "handle_s",
+    "repeated",
+    "rating",
+    "wrap_up_code",
+    "wrap_up_note",
+    "case_id",
+)
+
+
+def contact_table(
+    records: Iterable[Mapping[str, str]],
+    options: ReportOptions,
+    *,
+    ratings: Mapping[str, int] | None = None,
+    masked: bool = True,
+    wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
+    cases: Mapping[str, str] | None = None,
+) -> list[list[str]]:
+    """One line per contact of the period, with its wrap-up and its case when it has one
+    (`cases`: contact -> case); customer ids and wrap-up notes masked unless asked
+    otherwise."""
+    ratings = ratings or {}
+    wrap_ups = wrap_ups or {}
+    cases = cases or {}
+    ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
+    arrivals: dict[str, list[int]] = defaultdict(list)
+    for record in ordered:
+        if record.get("customer_id"):
+            arrivals[record["customer_id"]].append(arrival_ms(record))
+    zone = ZoneInfo(options.timezone)
+    window_ms = options.repeat_window_s * 1000
+    lines = [list(CONTACT_COLUMNS)]
+    for record in ordered:
+        arrived = arrival_ms(record)
+        if not options.start_ms <= arrived < options.end_ms:
+            continue
+        answered, ended = _ms(record.get("answered_at")), _ms(record.get("ended_at"))
+        customer = record.get("customer_id", "")
+        contact_id = record.get("contact_id", "")
+        lines.append(
+            [
+                contact_id,
+                record.get("channel", ""),
+                record.get("queue", ""),
+                record.get("region", ""),
+                record.get("agent_id", ""),
+                mask_identifier(customer) if masked else customer,
+                record.get("state", ""),
+                dt.datetime.fromtimestamp(arrived / 1000, zone).isoformat(),
+                format_value((answered - arrived) / 1000) if answered else "",
+                format_value((ended - answered) / 1000) if answered and ended else "",
+                "yes" if _has_repeat(record, arrivals, window_ms) else "",
+                str(ratings[contact_id]) if contact_id in ratings else "",
+                str(wrap_ups.get(contact_id, {}).get("code") or ""),
+                _note(str(wrap_ups.get(contact_id, {}).get("note") or ""), masked),
+                cases.get(contact_id, ""),
+            ]
+        )
+    return lines
+
+
+def _note(note: str, masked: bool) -> str:
+    """A wrap-up note is free text about a person: its length only, unless unmasked."""
+    return mask_chat_text(note) if masked and note else note

@@ -1,0 +1,182 @@
+"""Sessions of staff: login with throttling, bearer tokens that end, revocation everywhere.
+
+A token is a random string whose record in Redis says who it belongs to; it ends at
+its time to live, after an idle period when one is configured, at logout, and whenever
+the user's password or role changes or the user is removed. Revoking publishes a
+`session_closed` event so that every node closes that user's open WebSockets and
+event streams at once.
+
+Password checks run in a thread pool (scrypt at the configured cost takes tens to
+hundreds of milliseconds), unknown users cost the same as known ones, and repeated
+failures per account and per client address are refused for a growing while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from router.access import Principal
+from router.auth import DEFAULT_LOG2_N, DummyHash, hash_password, needs_rehash, verify_password
+from router.errors import BadCredentials, TooManyAttempts
+from router.model import Role
+from router.users_store import UserRecord, UserStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """`[auth]`: token life, idle timeout, login throttling and the password hash cost."""
+
+    token_ttl_s: float = 12 * 3600
+    idle_timeout_s: float | None = None
+    max_failures: int = 5  # failures allowed before logins are refused for a while
+    failure_window_s: float = 900.0
+    lockout_base_s: float = 2.0  # doubles with every failure past max_failures
+    lockout_max_s: float = 900.0
+    scrypt_log2_n: int = DEFAULT_LOG2_N
+
+
+class Sessions:
+    def __init__(self, users: UserStore, events: Any, policy: SessionPolicy | None = None) -> None:
+        """`events` publishes cross-node events (the routing store's `publish_event`)."""
+        self.users = users
+        self.events = events
+        self.policy = policy or SessionPolicy()
+        self._dummy = DummyHash(self.policy.scrypt_log2_n)
+        # Each check holds 128·N·r bytes for its duration: at most two at a time.
+        self._hashing = asyncio.Semaphore(2)
+
+    async def _in_pool(self, work: Any, *args: Any) -> Any:
+        """Password work in a thread, off the event loop, bounded in memory."""
+        async with self._hashing:
+            return await asyncio.to_thread(work, *args)
+
+    # -- accounts --------------------------------------------------------------------
+
+    async def save_user(
+        self,
+        user_id: str,
+        role: Role,
+        password: str,
+        *,
+        queues: tuple[str, ...] = (),
+        regions: tuple[str, ...] = (),
+    ) -> bool:
+        """Create or update a user; a change of an existing one ends its sessions.
+        Returns whether the user existed."""
+        password_hash = await asyncio.to_thread(hash_password, password, self.policy.scrypt_log2_n)
+        existed = await self.users.get(user_id) is not None
+        await self.users.put(UserRecord(user_id, role.value, password_hash, queues, regions))
+        if existed:
+            await self.revoke_all(user_id, "account changed")
+        return existed
+
+    async def remove_user(self, user_id: str) -> bool:
+        await self.revoke_all(user_id, "account removed")
+        return await self.users.delete(user_id)
+
+    # -- login -----------------------------------------------------------------------
+
+    async def login(self, user_id: str, password: str, client: str = "") -> tuple[str, Principal]:
+        """A new token for the user; TooManyAttempts while throttled, BadCredentials for an
+        unknown user or a wrong password (the same to the caller)."""
+        await self._check_throttle(user_id, client)
+        user = await self.users.get(user_id)
+        stored = (
+            user.password_hash
+            if user is not None
+            else await self._in_pool(lambda: self._dummy.value)
+        )
+        ok = await self._in_pool(verify_password, password, stored)
+        if user is None or not ok or not _known_role(user.role):
+            await self._count_failure(user_id, client)
+            raise BadCredentials("unknown user or wrong password")
+        await self.users.clear_failures("user", user_id)
+        if needs_rehash(user.password_hash, self.policy.scrypt_log2_n):
+            upgraded = await self._in_pool(hash_password, password, self.policy.scrypt_log2_n)
+            await self.users.set_password_hash(user_id, upgraded)
+        token = secrets.token_urlsafe(32)
+        await self.users.add_token(token, user, self.policy.token_ttl_s, self.policy.idle_timeout_s)
+        return token, _principal(user.user_id, user.role, user.queues, user.regions)
+
+    async def _check_throttle(self, user_id: str, client: str) -> None:
+        kinds = {"user": user_id, **({"address": client} if client else {})}
+        counts = await self.users.failures(kinds)
+        wait = 0.0
+        for count, ttl_s in counts.values():
+            over = count - self.policy.max_failures
+            if over >= 0:
+                lockout = min(self.policy.lockout_base_s * 2**over, self.policy.lockout_max_s)
+                # The count's age tells how long ago the last failure was.
+                since_last = self.policy.failure_window_s - ttl_s
+                wait = max(wait, lockout - since_last)
+        if wait > 0:
+            raise TooManyAttempts(wait)
+
+    async def _count_failure(self, user_id: str, client: str) -> None:
+        await self.users.add_failure("user", user_id, self.policy.failure_window_s)
+        if client:
+            await self.users.add_failure("address", client, self.policy.failure_window_s)
+
+    # -- tokens ----------------------------------------------------------------------
+
+    async def principal(self, token: str) -> Principal | None:
+        """Who holds `token`, or None when it is unknown, expired or revoked."""
+        if not token or len(token) > 128:
+            return None
+        record = await self.users.get_token(token)
+        if record is None or not _known_role(record.role):
+            return None
+        if self.policy.idle_timeout_s:
+            await self.users.touch_token(token, self.policy.idle_timeout_s)
+        return _principal(record.user_id, record.role, record.queues, record.regions)
+
+    async def logout(self, token: str) -> Principal | None:
+        principal = await self.principal(token)
+        if principal is None:
+            return None
+        await self.users.delete_token(principal.user_id, token)
+        await self.events.publish_event(
+            {
+                "type": "session_closed",
+                "user_id": principal.user_id,
+                "token_ids": [token_id(token)],
+                "reason": "logged out",
+            }
+        )
+        return principal
+
+    async def revoke_all(self, user_id: str, reason: str) -> int:
+        """End every session of a user on every node; returns how many tokens ended."""
+        tokens = await self.users.delete_tokens(user_id)
+        await self.events.publish_event(
+            {
+                "type": "session_closed",
+                "user_id": user_id,
+                "agent_id": user_id,
+                "token_ids": [token_id(t) for t in tokens],
+                "reason": reason,
+            }
+        )
+        return len(tokens)
+
+
+def token_id(token: str) -> str:
+    """A short, non-secret name of a token, for events and logs."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _known_role(role: str) -> bool:
+    return role in {r.value for r in Role}
+
+
+def _principal(
+    user_id: str, role: str, queues: tuple[str, ...], regions: tuple[str, ...]
+) -> Principal:
+    return Principal(user_id, Role(role), frozenset(queues), frozenset(regions))

@@ -1,0 +1,162 @@
+"""Users, their bearer tokens and failed logins on Redis: every key of sessions lives here.
+
+Users and tokens sit outside the routing hash tag: no decision reads them, and on a
+Cluster they spread over slots (so each token is deleted with its own call).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user_id: str
+    role: str
+    password_hash: str
+    queues: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    user_id: str
+    role: str
+    queues: tuple[str, ...]
+    regions: tuple[str, ...]
+    expires_at: float
+
+
+class UserStore:
+    def __init__(self, client: Any, prefix: str = "sb") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def _user(self, user_id: str) -> str:
+        return f"{self.prefix}:user:{user_id}"
+
+    def _token(self, token: str) -> str:
+        return f"{self.prefix}:token:{token}"
+
+    def _tokens(self, user_id: str) -> str:
+        return f"{self.prefix}:tokens:{user_id}"
+
+    def _failures(self, kind: str, key: str) -> str:
+        return f"{self.prefix}:login_failures:{kind}:{key}"
+
+    # -- users ----------------------------------------------------------------------
+
+    async def get(self, user_id: str) -> UserRecord | None:
+        fields = await self.client.hgetall(self._user(user_id))
+        if not fields:
+            return None
+        return UserRecord(
+            user_id=user_id,
+            role=fields.get("role", ""),
+            password_hash=fields.get("password", ""),
+            queues=tuple(json.loads(fields.get("queues") or "[]")),
+            regions=tuple(json.loads(fields.get("regions") or "[]")),
+        )
+
+    async def put(self, user: UserRecord) -> None:
+        await self.client.hset(
+            self._user(user.user_id),
+            mapping={
+                "role": user.role,
+                "password": user.password_hash,
+                "queues": json.dumps(list(user.queues)),
+                "regions": json.dumps(list(user.regions)),
+            },
+        )
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await self.client.hset(self._user(user_id), "password", password_hash)
+
+    async def delete(self, user_id: str) -> bool:
+        return bool(await self.client.delete(self._user(user_id)))
+
+    # -- tokens ---------------------------------------------------------------------
+
+    async def add_token(
+        self, token: str, user: UserRecord, ttl_s: float, idle_s: float | None
+    ) -> None:
+        """Store a token for `ttl_s` (or `idle_s` until next used, when shorter) and list
+        it under its user, dropping the user's expired ones from that list."""
+        now = time.time()
+        expires_at = now + ttl_s
+        record = {
+            "user_id": user.user_id,
+            "role": user.role,
+            "queues": list(user.queues),
+            "regions": list(user.regions),
+            "expires_at": expires_at,
+        }
+        life = min(ttl_s, idle_s) if idle_s else ttl_s
+        await self.client.set(self._token(token), json.dumps(record), px=int(life * 1000))
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zremrangebyscore(self._tokens(user.user_id), "-inf", now)
+        pipe.zadd(self._tokens(user.user_id), {token: expires_at})
+        pipe.expire(self._tokens(user.user_id), int(ttl_s) + 1)
+        await pipe.execute()
+
+    async def get_token(self, token: str) -> TokenRecord | None:
+        raw = await self.client.get(self._token(token))
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return TokenRecord(
+            user_id=data["user_id"],
+            role=data["role"],
+            queues=tuple(data.get("queues", ())),
+            regions=tuple(data.get("regions", ())),
+            expires_at=float(data.get("expires_at", 0)),
+        )
+
+    async def touch_token(self, token: str, seconds: float) -> None:
+        """Extend an idle-limited token by `seconds` from now."""
+        await self.client.pexpire(self._token(token), int(seconds * 1000))
+
+    async def delete_token(self, user_id: str, token: str) -> None:
+        await self.client.delete(self._token(token))
+        await self.client.zrem(self._tokens(user_id), token)
+
+    async def delete_tokens(self, user_id: str) -> list[str]:
+        """Delete every token of a user; returns them."""
+        tokens = list(await self.client.zrange(self._tokens(user_id), 0, -1))
+        for token in tokens:  # one key per call: tokens spread over Cluster slots
+            await self.client.delete(self._token(token))
+        await self.client.delete(self._tokens(user_id))
+        return tokens
+
+    async def token_count(self, user_id: str) -> int:
+        return int(await self.client.zcard(self._tokens(user_id)))
+
+    # -- failed logins --------------------------------------------------------------
+
+    async def add_failure(self, kind: str, key: str, window_s: float) -> int:
+        """Count one more failed login for an account or an address within a window."""
+        name = self._failures(kind, key)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.incr(name)
+        pipe.expire(name, int(window_s))
+        count, _ = await pipe.execute()
+        return int(count)
+
+    async def failures(self, kinds: dict[str, str]) -> dict[str, tuple[int, float]]:
+        """Per kind: failures counted and seconds until the count is forgotten."""
+        pipe = self.client.pipeline(transaction=False)
+        for kind, key in kinds.items():
+            pipe.get(self._failures(kind, key))
+            pipe.pttl(self._failures(kind, key))
+        values = await pipe.execute()
+        result = {}
+        for index, kind in enumerate(kinds):
+            count, ttl_ms = values[2 * index], values[2 * index + 1]
+            result[kind] = (int(count or 0), max(int(ttl_ms or 0), 0) / 1000)
+        return result
+
+    async def clear_failures(self, kind: str, key: str) -> None:
+        await self.client.delete(self._failures(kind, key))

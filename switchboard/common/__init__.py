@@ -1,0 +1,1 @@
+"""Shared vocabulary every package may import: no project imports of its own."""

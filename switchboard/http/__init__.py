@@ -1,0 +1,1 @@
+"""The HTTP API: aiohttp routes that translate requests to the service layer and back."""

@@ -1,0 +1,136 @@
+"""Administration over HTTP (admins): queues, agents and users changed on every node
+without a restart, and the audit log of who read, exported or steered what."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from aiohttp import web
+
+from router.access import Principal, require_role
+from router.errors import UnknownAgent
+from router.model import Agent, QueueConfig, Role
+from switchboard.http.api import API, Auth
+from switchboard.http.base import ADMIN, REGIONS, REPORTS
+from switchboard.http.schemas import AgentDefinition, AuditQuery, QueueDefinition, UserDefinition
+from switchboard.http.views import agent_json
+
+
+@API.route(
+    "GET",
+    "/api/v1/audit",
+    "The audit log, newest last (admins)",
+    auth=Auth.STAFF,
+    query=AuditQuery,
+    responses={200: "entries", 401: "", 403: ""},
+)
+async def audit_log(request: web.Request, principal: Principal, query: AuditQuery) -> web.Response:
+    require_role(principal, Role.ADMIN)
+    entries = await request.app[REPORTS].audit_log(query.last)
+    return web.json_response({"entries": [asdict(entry) for entry in entries]})
+
+
+_ADMIN = {200: "done", 401: "", 403: "not an admin"}
+
+
+@API.route(
+    "PUT",
+    "/api/v1/admin/queues/{queue}",
+    "Create or change a queue on every node (admins; audited)",
+    auth=Auth.STAFF,
+    body=QueueDefinition,
+    responses=_ADMIN,
+)
+async def put_queue(
+    request: web.Request, principal: Principal, body: QueueDefinition
+) -> web.Response:
+    name = request.match_info["queue"]
+    fields = body.model_dump()
+    fields["skill"] = fields["skill"] or name
+    fields["fallback_languages"] = tuple(fields["fallback_languages"])
+    queue = await request.app[ADMIN].put_queue(principal, QueueConfig(name=name, **fields))
+    return web.json_response({"queue": queue.name, "skill": queue.skill})
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/admin/queues/{queue}",
+    "Remove a queue nobody waits in (admins; audited)",
+    auth=Auth.STAFF,
+    responses=_ADMIN,
+)
+async def delete_queue(request: web.Request, principal: Principal) -> web.Response:
+    name = request.match_info["queue"]
+    await request.app[ADMIN].remove_queue(principal, name)
+    return web.json_response({"queue": name, "removed": True})
+
+
+@API.route(
+    "PUT",
+    "/api/v1/admin/agents/{agent}",
+    "Create or change an agent: region, skills with proficiency, languages, capacity",
+    auth=Auth.STAFF,
+    body=AgentDefinition,
+    responses=_ADMIN,
+)
+async def put_agent(
+    request: web.Request, principal: Principal, body: AgentDefinition
+) -> web.Response:
+    capacity = {"voice": 1, "chat": 3}
+    if body.capacity is not None:
+        capacity.update(body.capacity.model_dump(exclude_none=True))
+    agent = Agent(
+        request.match_info["agent"], body.region, dict(body.skills), list(body.languages), capacity
+    )
+    saved = await request.app[ADMIN].put_agent(principal, agent, request.app[REGIONS].names)
+    return web.json_response(agent_json(saved))
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/admin/agents/{agent}",
+    "Remove an agent who holds no contact; its sessions end (admins; audited)",
+    auth=Auth.STAFF,
+    responses=_ADMIN,
+)
+async def delete_agent(request: web.Request, principal: Principal) -> web.Response:
+    agent_id = request.match_info["agent"]
+    await request.app[ADMIN].remove_agent(principal, agent_id)
+    return web.json_response({"agent_id": agent_id, "removed": True})
+
+
+@API.route(
+    "PUT",
+    "/api/v1/admin/users/{user}",
+    "Create or change a user (role, password, supervisor scope); its sessions end",
+    auth=Auth.STAFF,
+    body=UserDefinition,
+    responses=_ADMIN,
+)
+async def put_user(
+    request: web.Request, principal: Principal, body: UserDefinition
+) -> web.Response:
+    user_id = request.match_info["user"]
+    existed = await request.app[ADMIN].put_user(
+        principal,
+        user_id,
+        body.role,
+        body.password,
+        queues=tuple(body.queues),
+        regions=tuple(body.regions),
+    )
+    return web.json_response({"user_id": user_id, "role": body.role.value, "existed": existed})
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/admin/users/{user}",
+    "Remove a user; its sessions end (admins; audited)",
+    auth=Auth.STAFF,
+    responses=_ADMIN,
+)
+async def delete_user(request: web.Request, principal: Principal) -> web.Response:
+    user_id = request.match_info["user"]
+    if not await request.app[ADMIN].remove_user(principal, user_id):
+        raise UnknownAgent(user_id)
+    return web.json_response({"user_id": user_id, "removed": True})

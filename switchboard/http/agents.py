@@ -1,0 +1,139 @@
+"""Agents over HTTP: login and logout, state, who is there, and each agent's events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from router.access import Principal
+from router.agents import SignIn
+from router.model import Presence
+from switchboard.http.api import API, Auth
+from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token
+from switchboard.http.schemas import Login, StateChange
+from switchboard.http.streams import not_own_signal, pump
+from switchboard.http.views import agent_event_json, agent_json
+
+
+@API.route(
+    "POST",
+    "/api/v1/agents/login",
+    "Log in (any role); an agent also gives its softphone and chat capacity",
+    body=Login,
+    responses={200: "token, role and (agents) the agent", 401: "", 429: ""},
+)
+async def login(request: web.Request, body: Login) -> web.Response:
+    channels = body.channels.model_dump(exclude_none=True) if body.channels else None
+    session = await request.app[AGENTS].sign_in(
+        SignIn(body.agent_id, body.password, request.remote or "", body.sip_uri or "", channels)
+    )
+    answer: dict[str, object] = {"token": session.token, "role": session.principal.role.value}
+    if session.agent is not None:
+        answer["agent"] = agent_json(session.agent)
+    return web.json_response(answer)
+
+
+@API.route(
+    "POST",
+    "/api/v1/agents/logout",
+    "End this session (an agent with no other session goes offline)",
+    auth=Auth.STAFF,
+    responses={200: "the session ended", 401: ""},
+)
+async def logout(request: web.Request, principal: Principal) -> web.Response:
+    await request.app[AGENTS].sign_out(bearer_token(request))
+    return web.json_response({"user_id": principal.user_id, "logged_out": True})
+
+
+@API.route(
+    "PUT",
+    "/api/v1/agents/{agent_id}/state",
+    "Set an agent's state: its own, or (supervisors) one of their agents",
+    auth=Auth.STAFF,
+    body=StateChange,
+    responses={200: "the agent", 401: "", 403: "", 404: ""},
+)
+async def set_state(request: web.Request, principal: Principal, body: StateChange) -> web.Response:
+    agent = await request.app[AGENTS].set_state(
+        principal, request.match_info["agent_id"], Presence(body.state), body.reason
+    )
+    return web.json_response(agent_json(agent))
+
+
+@API.route(
+    "POST",
+    "/api/v1/agents/{agent_id}/logout",
+    "A supervisor signs an agent out: every session ends, the agent goes offline (audited)",
+    auth=Auth.STAFF,
+    responses={200: "the agent", 401: "", 403: "", 404: ""},
+)
+async def log_agent_out(request: web.Request, principal: Principal) -> web.Response:
+    agent = await request.app[AGENTS].log_out(principal, request.match_info["agent_id"])
+    return web.json_response(agent_json(agent))
+
+
+@API.route(
+    "GET",
+    "/api/v1/agents",
+    "The agents the caller may see, with state, load and skills",
+    auth=Auth.STAFF,
+    responses={200: "agents", 401: ""},
+)
+async def list_agents(request: web.Request, principal: Principal) -> web.Response:
+    agents = await request.app[AGENTS].visible(principal)
+    return web.json_response({"agents": [agent_json(agent) for agent in agents]})
+
+
+@API.route(
+    "GET",
+    "/api/v1/agents/{agent_id}",
+    "One agent",
+    auth=Auth.STAFF,
+    responses={200: "the agent", 401: "", 403: "", 404: ""},
+)
+async def get_agent(request: web.Request, principal: Principal) -> web.Response:
+    agent = await request.app[AGENTS].get(principal, request.match_info["agent_id"])
+    return web.json_response(agent_json(agent))
+
+
+@API.route(
+    "GET",
+    "/api/v1/agents/{agent_id}/events",
+    "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
+    "contact_closed; closed (4001) when the session ends",
+    auth=Auth.STAFF,
+    websocket=True,
+    responses={101: "switching to WebSocket", 401: "", 403: ""},
+)
+async def agent_events(request: web.Request, principal: Principal) -> web.WebSocketResponse:
+    agent = await request.app[AGENTS].events(principal, request.match_info["agent_id"])
+    contacts, show_numbers = request.app[CONTACTS], request.app[DESK].show_caller_number
+
+    async def on_message(data: dict[str, Any]) -> None:
+        """`{"type": "typing"|"read", "contact_id": ..., "message_id"?: ...}`"""
+        await contacts.signal(
+            principal,
+            str(data.get("contact_id", "")),
+            str(data.get("type", "")),
+            str(data.get("message_id", "")),
+        )
+
+    own = not_own_signal(principal.user_id)
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        return None if mine is None else agent_event_json(mine, show_numbers)
+
+    socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
+    async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
+        await pump(
+            socket,
+            q,
+            request,
+            principal,
+            on_message=on_message,
+            transform=shown,
+        )
+    return socket

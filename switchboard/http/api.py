@@ -1,0 +1,193 @@
+"""Routes declared once: path, who may call, request schemas; the OpenAPI document follows.
+
+Each feature module declares its operations on the shared `API` with `API.route(...)`.
+The declaration registers the aiohttp handler, validates the JSON body and the query
+string with pydantic models (a bad one answers 400 naming the field path), resolves the
+caller (`Auth`) before the handler runs, and is what `openapi.document()` describes, so
+a route cannot exist without its documentation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from router.access import Actor, Principal
+from router.errors import Unauthenticated
+from switchboard.http.base import CONTACTS, SESSIONS, BadField, bearer_token, customer_token
+
+MAX_JSON_DEPTH = 16
+
+Handler = Callable[..., Awaitable[web.StreamResponse]]
+
+
+class Auth(StrEnum):
+    """Who may call an operation, checked before its handler runs."""
+
+    PUBLIC = "public"  # anyone (health, login, starting a chat, pages)
+    STAFF = "staff"  # a bearer token: the handler gets `principal`
+    PARTY = "party"  # a bearer token or the contact's customer token: `actor`
+    SCRAPE = "scrape"  # the metrics scrape token, or a supervisor's or admin's bearer token
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    auth: Auth
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    responses: dict[int, str] = field(default_factory=dict)
+    websocket: bool = False
+    stream: str | None = None  # media type of a streamed answer (text/event-stream)
+    content: str = "application/json"  # media type of the answer
+
+
+class Api:
+    """The table of operations, shared by every feature module."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+        self.routes = web.RouteTableDef()
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        summary: str,
+        *,
+        auth: Auth = Auth.PUBLIC,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        responses: dict[int, str] | None = None,
+        websocket: bool = False,
+        stream: str | None = None,
+        content: str = "application/json",
+    ) -> Callable[[Handler], Handler]:
+        operation = Operation(
+            method.upper(),
+            path,
+            summary,
+            auth,
+            body,
+            query,
+            responses or {200: "OK"},
+            websocket,
+            stream,
+            content,
+        )
+        self.operations.append(operation)
+
+        def register(handler: Handler) -> Handler:
+            async def endpoint(request: web.Request) -> web.StreamResponse:
+                kwargs: dict[str, Any] = {}
+                if operation.auth == Auth.STAFF:
+                    kwargs["principal"] = await require_principal(request)
+                elif operation.auth == Auth.PARTY:
+                    kwargs["actor"] = await require_actor(request)
+                if operation.query is not None:
+                    kwargs["query"] = validate(operation.query, dict(request.query), "query")
+                if operation.body is not None:
+                    kwargs["body"] = validate(operation.body, await json_body(request), "$")
+                return await handler(request, **kwargs)
+
+            endpoint.__name__ = handler.__name__
+            endpoint.__doc__ = handler.__doc__
+            self.routes.route(operation.method, path)(endpoint)
+            return handler
+
+        return register
+
+
+API = Api()
+
+
+# -- the caller ----------------------------------------------------------------------------
+
+
+async def optional_principal(request: web.Request) -> Principal | None:
+    token = bearer_token(request)
+    return await request.app[SESSIONS].principal(token) if token else None
+
+
+async def require_principal(request: web.Request) -> Principal:
+    principal = await optional_principal(request)
+    if principal is None:
+        raise Unauthenticated("a valid bearer token is required")
+    return principal
+
+
+async def require_actor(request: web.Request) -> Actor:
+    """Staff with a bearer token, else the customer of the contact in the path."""
+    principal = await optional_principal(request)
+    if principal is not None:
+        return principal
+    return await request.app[CONTACTS].customer(
+        request.match_info["contact_id"], customer_token(request)
+    )
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+async def json_body(request: web.Request) -> Any:
+    """The body as JSON; 400 naming the problem when it is not JSON, too deep or not UTF-8."""
+    try:
+        text = await request.text()
+    except UnicodeDecodeError:
+        raise BadField("$", "a UTF-8 JSON body", "undecodable bytes") from None
+    if not text.strip():
+        raise BadField("$", "a JSON object", "an empty body")
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise BadField("$", f"JSON nested at most {MAX_JSON_DEPTH} deep", "deeper nesting")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadField("$", "a JSON object", "invalid JSON") from None
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest outside strings, without parsing (so no recursion)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def validate(model: type[BaseModel], data: Any, root: str) -> Any:
+    """`data` as `model`, or 400 naming the first bad field's path."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as failure:
+        error = failure.errors(include_url=False)[0]
+        path = root + "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+        )
+        found = error.get("input")
+        expected = (
+            "no such field (a known one)" if error["type"] == "extra_forbidden" else error["msg"]
+        )
+        raise BadField(path, expected, found if _small(found) else None) from None
+
+
+def _small(value: Any) -> bool:
+    """Echo scalars back, but not large or nested input."""
+    if isinstance(value, str):
+        return len(value) <= 200 and value.isprintable()
+    return isinstance(value, int | float | bool) or value is None

@@ -1,0 +1,140 @@
+"""The node's aiohttp application: every declared operation, the middlewares, the access log."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from regions.service import Regions
+from router.admin import Administration
+from router.agents import Agents
+from router.calls import LiveCalls
+from router.cases.service import Cases
+from router.cases.webhooks import WebhookDelivery
+from router.contacts import Contacts
+from router.desk import DeskConfig
+from router.events import EventHub
+from router.metrics import Metrics
+from router.reports.service import Reports
+from router.service import Router
+from router.sessions import Sessions
+from switchboard.http import admin as admin_api
+from switchboard.http import agents as agents_api
+from switchboard.http import calls as calls_api
+from switchboard.http import cases as cases_api
+from switchboard.http import chat as chat_api
+from switchboard.http import contacts as contacts_api
+from switchboard.http import desk as desk_api
+from switchboard.http import health as health_api
+from switchboard.http import regions as regions_api
+from switchboard.http.api import API
+from switchboard.http.base import (
+    ADMIN,
+    AGENTS,
+    BACKGROUND,
+    CALLS,
+    CONTACTS,
+    DESK,
+    HUB,
+    METRICS,
+    NODE_ID,
+    REGIONS,
+    REPORTS,
+    ROUTER,
+    SCRAPE_TOKEN,
+    SESSIONS,
+    cancel_background,
+    json_errors,
+    measured,
+    redis_outage,
+)
+from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
+from switchboard.web import pages as pages_web
+from switchboard.web import wallboard as wallboard_page
+
+# Importing a feature module declares its operations on API.
+FEATURES = (
+    admin_api,
+    agents_api,
+    calls_api,
+    cases_api,
+    chat_api,
+    contacts_api,
+    desk_api,
+    health_api,
+    pages_web,
+    regions_api,
+    wallboard_page,
+)
+
+MAX_BODY_BYTES = 256 * 1024
+_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token|identity)=)[^&]*")
+
+
+def redact(path_qs: str) -> str:
+    """A request target with its tokens and signed identity hidden, then percent-decoded
+    so that the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
+    return unquote(_SECRET_QUERY.sub(r"\1[redacted]", path_qs))
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request, tokens in query strings replaced by [redacted]."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %.1fms',
+            request.remote,
+            request.method,
+            redact(request.path_qs),
+            response.status,
+            time * 1000,
+        )
+
+
+def build_app(
+    *,
+    router: Router,
+    contacts: Contacts,
+    agents: Agents,
+    sessions: Sessions,
+    reports: Reports,
+    regions: Regions,
+    hub: EventHub,
+    metrics: Metrics,
+    admin: Administration,
+    desk: DeskConfig,
+    node_id: str,
+    scrape_token: str = "",
+    cases: Cases | None = None,
+    webhooks: WebhookDelivery | None = None,
+    calls: LiveCalls | None = None,
+) -> web.Application:
+    app = web.Application(
+        middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[METRICS] = metrics
+    app[ADMIN] = admin
+    app[DESK] = desk
+    app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
+    app[BACKGROUND] = set()
+    app.on_cleanup.append(cancel_background)
+    app[ROUTER] = router
+    app[CONTACTS] = contacts
+    app[CALLS] = calls or LiveCalls(contacts)
+    app[AGENTS] = agents
+    app[SESSIONS] = sessions
+    app[REPORTS] = reports
+    app[REGIONS] = regions
+    app[HUB] = hub
+    app[NODE_ID] = node_id
+    app[SCRAPE_TOKEN] = scrape_token
+    if cases is not None:
+        app[cases_api.CASES] = cases
+    if webhooks is not None:
+        app[cases_api.WEBHOOKS] = webhooks
+    app.add_routes(API.routes)
+    return app

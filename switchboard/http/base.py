@@ -1,0 +1,202 @@
+"""What every HTTP handler shares: the services, one JSON error shape, credentials, outages.
+
+Every 4xx and 5xx answer is a JSON object `{"error": code, "message": ...}`, with the
+JSON path of the bad field (`"field"`), what was expected and what was found when a
+request body or query is at fault; aiohttp's own answers (404 for an unknown route, 405,
+413) are turned into the same shape by `json_errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.exceptions
+from aiohttp import web
+
+from regions.service import Regions
+from router.admin import Administration
+from router.agents import Agents
+from router.calls import LiveCalls
+from router.contacts import Contacts
+from router.desk import DeskConfig
+from router.errors import (
+    BadCredentials,
+    Forbidden,
+    InvalidInput,
+    RoutingError,
+    TooManyAttempts,
+    Unauthenticated,
+    UnknownAgent,
+    UnknownCase,
+    UnknownContact,
+    UnknownQueue,
+    UnknownRecording,
+)
+from router.events import EventHub
+from router.metrics import Metrics
+from router.reports.service import Reports
+from router.service import Router
+from router.sessions import Sessions
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ROUTER = web.AppKey("router", Router)
+CONTACTS = web.AppKey("contacts", Contacts)
+CALLS = web.AppKey("calls", LiveCalls)
+AGENTS = web.AppKey("agents", Agents)
+SESSIONS = web.AppKey("sessions", Sessions)
+REPORTS = web.AppKey("reports", Reports)
+HUB = web.AppKey("hub", EventHub)
+REGIONS = web.AppKey("regions", Regions)
+NODE_ID = web.AppKey("node_id", str)
+SCRAPE_TOKEN = web.AppKey("scrape_token", str)
+METRICS = web.AppKey("metrics", Metrics)
+ADMIN = web.AppKey("admin", Administration)
+DESK = web.AppKey("desk", DeskConfig)
+
+
+BACKGROUND: web.AppKey[set[Any]] = web.AppKey("background")
+
+
+def spawn(app: web.Application, work: Any) -> None:
+    """Run `work` (a coroutine) beyond the request that started it; the app cancels
+    what is left when it shuts down."""
+    import asyncio
+
+    tasks: set[Any] = app[BACKGROUND]
+    task = asyncio.create_task(work)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+async def cancel_background(app: web.Application) -> None:
+    import asyncio
+    import contextlib
+
+    tasks: set[Any] = app[BACKGROUND]
+    for task in list(tasks):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=str)
+
+
+class BadField(web.HTTPBadRequest):
+    """400 naming the JSON path of the bad field, what was expected and what came."""
+
+    def __init__(self, path: str, expected: str, found: object = None) -> None:
+        super().__init__(
+            text=_json(
+                {
+                    "error": "bad_request",
+                    "message": f"{path}: expected {expected}",
+                    "field": path,
+                    "expected": expected,
+                    "found": found,
+                }
+            ),
+            content_type="application/json",
+        )
+
+
+def error(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+def bearer_token(request: web.Request) -> str:
+    """The staff token: `Authorization: Bearer`, or `?token=` where a browser cannot set
+    headers (WebSocket, EventSource). Query tokens never reach the access log."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:].strip()
+    return request.query.get("token", "")
+
+
+def customer_token(request: web.Request) -> str:
+    return request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
+
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Domain refusals become statuses here, once; every error answer is JSON."""
+    try:
+        return await handler(request)
+    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase, UnknownRecording) as failure:
+        kind = type(failure).__name__[7:].lower()
+        return error(404, "not_found", f"no such {kind}: {failure}")
+    except (Unauthenticated, BadCredentials) as failure:
+        return error(401, "unauthorized", str(failure), **{"WWW-Authenticate": "Bearer"})
+    except Forbidden as failure:
+        return error(403, "forbidden", str(failure))
+    except TooManyAttempts as failure:
+        retry = str(max(1, round(failure.retry_after_s)))
+        return error(429, "too_many_requests", str(failure), **{"Retry-After": retry})
+    except InvalidInput as failure:
+        raise BadField(failure.field, failure.expected, failure.found) from None
+    except RoutingError as failure:
+        return error(409, "conflict", str(failure))
+    except web.HTTPException as failure:
+        if failure.content_type == "application/json" or failure.status < 400:
+            raise
+        code = _CODES.get(failure.status, "error")
+        headers = {k: v for k, v in failure.headers.items() if k in ("Allow", "Retry-After")}
+        return error(failure.status, code, failure.reason or code, **headers)
+
+
+@web.middleware
+async def measured(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count and time every request by route (the route's pattern, not its ids)."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as answer:
+        status = answer.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        metrics = request.app[METRICS]
+        metrics.http_requests.labels(request.method, route, str(status)).inc()
+        metrics.http_seconds.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def redis_outage(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Redis unreachable: answer 503 with Retry-After; the node itself stays up."""
+    try:
+        return await handler(request)
+    except redis.exceptions.BusyLoadingError:
+        return error(
+            503, "unavailable", "the state store is loading; retry", **{"Retry-After": "2"}
+        )
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as failure:
+        log.warning("%s %s: Redis unavailable: %s", request.method, request.path, failure)
+        request.app[METRICS].redis_errors.labels("http").inc()
+        return error(
+            503, "unavailable", "the state store is unreachable; retry", **{"Retry-After": "2"}
+        )

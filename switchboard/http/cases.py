@@ -1,0 +1,550 @@
+"""Cases over HTTP: open, list, read, change; a contact's case and emotion triggers; the
+customer's follow-up answer; a live stream of case, SLA and emotion events for staff; the
+SLA report; webhooks' backlog and dead letters for admins."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+
+from router.access import (
+    Actor,
+    CaseAct,
+    CaseScope,
+    Customer,
+    Principal,
+    allowed_for_case,
+    require_may_see_cases,
+    require_role,
+)
+from router.cases.model import Case, CaseStatus
+from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases
+from router.cases.webhooks import WebhookDelivery
+from router.errors import Forbidden, InvalidInput, UnknownCase
+from router.model import Role
+from router.reports.sla import sla_report
+from switchboard.common.clock import iso_utc
+from switchboard.http.api import API, Auth
+from switchboard.http.base import HUB, REGIONS, ROUTER
+from switchboard.http.schemas import Id, Name, Strict, Text
+from switchboard.http.streams import pump
+
+CASES = web.AppKey("cases", Cases)
+WEBHOOKS = web.AppKey("webhooks", WebhookDelivery)
+
+CaseId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+Subject = Annotated[Text, StringConstraints(min_length=1, max_length=300)]
+# The live events a case stream carries.
+STREAMED = frozenset(
+    {"case_created", "case_updated", "sla_warning", "sla_breached", "contact_flagged"}
+)
+
+
+# -- request bodies and queries ------------------------------------------------------------
+
+
+class CaseCustomer(Strict):
+    id: Id
+    tier: Name | None = None
+
+
+class NewCase(Strict):
+    subject: Subject
+    customer: CaseCustomer | None = None
+    queue: Name | None = None
+    region: Name | None = None
+    priority: int = Field(default=0, ge=0, le=9)
+    owner: Id | None = None
+    contact_id: Id | None = None
+
+
+class CaseFromContact(Strict):
+    subject: Subject
+    queue: Name | None = None
+    priority: int = Field(default=0, ge=0, le=9)
+
+
+class CaseUpdate(Strict):
+    subject: Subject | None = None
+    priority: int | None = Field(default=None, ge=0, le=9)
+    owner: Id | None = None
+    queue: Name | None = None
+    status: CaseStatus | None = None
+
+
+class CaseNote(Strict):
+    text: Annotated[Text, StringConstraints(min_length=1, max_length=4000)]
+
+
+class WrapUp(Strict):
+    codes: list[Name] = Field(min_length=1, max_length=20)
+
+
+class LinkContact(Strict):
+    contact_id: Id
+
+
+class FollowUpAnswer(Strict):
+    solved: bool
+
+
+class CaseQuery(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
+    status: CaseStatus | None = None
+    queue: Name | None = None
+    region: Name | None = None
+    owner: Id | None = None
+    customer: Id | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class ReportPeriod(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
+    start: AwareDatetime = Field(alias="from")
+    end: AwareDatetime | None = Field(default=None, alias="to")
+
+
+class DeadLetterQuery(BaseModel):
+    """A query string (other keys, e.g. token, pass)."""
+
+    last: int = Field(default=100, ge=1, le=10_000)
+
+
+# -- views ---------------------------------------------------------------------------------
+
+
+def case_json(case: Case, cases: Cases, *, full: bool = True) -> dict[str, Any]:
+    """A case with its timers as they stand now; `full` adds notes and wrap-up codes."""
+    body: dict[str, Any] = {
+        "case_id": case.case_id,
+        "customer": {"id": case.customer_id, "tier": case.customer_tier},
+        "subject": case.subject,
+        "queue": case.queue,
+        "region": case.region,
+        "status": case.status.value,
+        "priority": case.priority,
+        "owner": case.owner or None,
+        "policy": case.policy or None,
+        "source": case.source.value,
+        "created_by": case.created_by,
+        "created_at": iso_utc(case.created_ms),
+        "updated_at": iso_utc(case.updated_ms),
+        "contacts": list(case.contacts),
+        "timers": [_timer_json(timer) for timer in cases.timer_status(case)],
+        "close_due_at": iso_utc(case.close_due_ms) if case.close_due_ms else None,
+    }
+    if full:
+        body["notes"] = [asdict(note) for note in case.notes]
+        body["wrap_up_codes"] = list(case.wrap_up_codes)
+    return body
+
+
+def _timer_json(timer: Any) -> dict[str, Any]:
+    return {
+        "kind": timer.kind,
+        "state": timer.state,
+        "target_s": timer.target_s,
+        "spent_s": timer.spent_s,
+        "remaining_s": timer.remaining_s,
+        "due_at": iso_utc(timer.due_ms) if timer.due_ms else None,
+        "warned": timer.warned,
+        "breached_at": iso_utc(timer.breached_ms) if timer.breached_ms else None,
+        "started_at": iso_utc(timer.started_ms),
+        "stopped_at": iso_utc(timer.stopped_ms) if timer.stopped_ms else None,
+    }
+
+
+_STAFF = {401: "", 403: ""}
+
+
+# -- cases ---------------------------------------------------------------------------------
+
+
+@API.route(
+    "POST",
+    "/api/v1/cases",
+    "Open a case (staff, the API); with contact_id, from that contact, linked to it",
+    auth=Auth.STAFF,
+    body=NewCase,
+    responses={201: "the case", **_STAFF, 404: "unknown contact", 409: "contact has a case"},
+)
+async def create_case(request: web.Request, principal: Principal, body: NewCase) -> web.Response:
+    cases = request.app[CASES]
+    if body.contact_id is None and body.customer is None:
+        raise InvalidInput("$.customer", "the customer, or the contact_id the case is from", None)
+    queue = body.queue
+    if queue is None:
+        if body.contact_id is None:
+            raise InvalidInput("$.queue", "the queue of the case", None)
+        queue = (await request.app[ROUTER].get_contact(body.contact_id)).queue
+    case = await cases.create(
+        principal,
+        CaseRequest(
+            customer_id=body.customer.id if body.customer else "",
+            customer_tier=(body.customer.tier if body.customer else None) or "standard",
+            subject=body.subject,
+            queue=queue,
+            region=_region(request, body.region),
+            priority=body.priority,
+            owner=body.owner or "",
+            contact_id=body.contact_id or "",
+        ),
+    )
+    return web.json_response(case_json(case, cases), status=201)
+
+
+def _region(request: web.Request, region: str | None) -> str | None:
+    names = request.app[REGIONS].names
+    if region is not None and region not in names:
+        raise InvalidInput("$.region", f"one of {', '.join(names)}", region)
+    return region
+
+
+@API.route(
+    "GET",
+    "/api/v1/cases",
+    "Cases the caller may see, newest first, filtered (supervisors: their queues and "
+    "regions; agents: their own; never planners)",
+    auth=Auth.STAFF,
+    query=CaseQuery,
+    responses={200: "cases", **_STAFF},
+)
+async def list_cases(request: web.Request, principal: Principal, query: CaseQuery) -> web.Response:
+    cases = request.app[CASES]
+    wanted = CaseFilter(
+        status=query.status,
+        queue=query.queue,
+        region=query.region,
+        owner=query.owner,
+        customer_id=query.customer,
+        limit=query.limit,
+    )
+    found = await cases.find(principal, wanted)
+    return web.json_response({"cases": [case_json(case, cases, full=False) for case in found]})
+
+
+@API.route(
+    "GET",
+    "/api/v1/cases/events",
+    "WebSocket of case, SLA and emotion events of the cases the caller may see",
+    auth=Auth.STAFF,
+    websocket=True,
+    responses={101: "switching to WebSocket", **_STAFF},
+)
+async def case_events(request: web.Request, principal: Principal) -> web.WebSocketResponse:
+    require_may_see_cases(principal)
+    socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
+    async with request.app[HUB].listen() as events:
+        visible: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def relay() -> None:
+            while True:
+                event = await events.get()
+                if event.get("type") == "session_closed" or _visible(principal, event):
+                    visible.put_nowait(event)
+
+        relaying = asyncio.create_task(relay())
+        try:
+            await pump(socket, visible, request, principal)
+        finally:
+            relaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relaying
+    return socket
+
+
+def _visible(principal: Principal, event: dict[str, Any]) -> bool:
+    """A case or emotion event the principal would be allowed to read the case of."""
+    if event.get("type") not in STREAMED:
+        return False
+    scope = CaseScope(
+        str(event.get("case_id") or event.get("contact") or ""),
+        str(event.get("queue") or ""),
+        str(event.get("region") or ""),
+        owner=str(event.get("agent_id") or ""),
+    )
+    return allowed_for_case(principal, CaseAct.READ, scope)
+
+
+@API.route(
+    "GET",
+    "/api/v1/cases/{case}",
+    "A case: customer, status, priority, owner, contacts, notes, timers and its history",
+    auth=Auth.STAFF,
+    responses={200: "the case", **_STAFF, 404: ""},
+)
+async def get_case(request: web.Request, principal: Principal) -> web.Response:
+    cases = request.app[CASES]
+    case_id = _case_id(request)
+    case = await cases.get(principal, case_id)
+    history = await cases.store.history(case_id)
+    return web.json_response({**case_json(case, cases), "history": [asdict(h) for h in history]})
+
+
+def _case_id(request: web.Request) -> str:
+    case_id = request.match_info["case"]
+    if len(case_id) > 64 or not all(c in "0123456789abcdef" for c in case_id):
+        raise UnknownCase(case_id[:64])
+    return case_id
+
+
+@API.route(
+    "PATCH",
+    "/api/v1/cases/{case}",
+    "Change a case: subject, priority, owner, queue, status (open, pending_customer, "
+    "solved, closed)",
+    auth=Auth.STAFF,
+    body=CaseUpdate,
+    responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
+)
+async def change_case(request: web.Request, principal: Principal, body: CaseUpdate) -> web.Response:
+    cases = request.app[CASES]
+    change = CaseChange(
+        subject=body.subject,
+        priority=body.priority,
+        owner=body.owner,
+        queue=body.queue,
+        status=body.status,
+    )
+    case = await cases.change(principal, _case_id(request), change)
+    return web.json_response(case_json(case, cases))
+
+
+@API.route(
+    "POST",
+    "/api/v1/cases/{case}/notes",
+    "Add a note to a case",
+    auth=Auth.STAFF,
+    body=CaseNote,
+    responses={201: "the case", **_STAFF, 404: ""},
+)
+async def add_note(request: web.Request, principal: Principal, body: CaseNote) -> web.Response:
+    cases = request.app[CASES]
+    case = await cases.add_note(principal, _case_id(request), body.text)
+    return web.json_response(case_json(case, cases), status=201)
+
+
+@API.route(
+    "POST",
+    "/api/v1/cases/{case}/wrap-up",
+    "Add wrap-up codes to a case",
+    auth=Auth.STAFF,
+    body=WrapUp,
+    responses={200: "the case", **_STAFF, 404: ""},
+)
+async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> web.Response:
+    cases = request.app[CASES]
+    case = await cases.add_wrap_up(principal, _case_id(request), body.codes)
+    return web.json_response(case_json(case, cases))
+
+
+@API.route(
+    "POST",
+    "/api/v1/cases/{case}/contacts",
+    "Link a contact to a case (any channel, any region)",
+    auth=Auth.STAFF,
+    body=LinkContact,
+    responses={200: "the case", **_STAFF, 404: "", 409: "the contact has another case"},
+)
+async def link_contact(
+    request: web.Request, principal: Principal, body: LinkContact
+) -> web.Response:
+    cases = request.app[CASES]
+    case = await cases.link(principal, _case_id(request), body.contact_id)
+    return web.json_response(case_json(case, cases))
+
+
+# -- a contact's case ----------------------------------------------------------------------
+
+
+@API.route(
+    "GET",
+    "/api/v1/contacts/{contact_id}/case",
+    "The contact's case with its SLA timers (null: none), and the emotion triggers "
+    "recorded on the contact with the words that fired them",
+    auth=Auth.STAFF,
+    responses={200: "case and triggers", **_STAFF, 404: ""},
+)
+async def contact_case(request: web.Request, principal: Principal) -> web.Response:
+    cases = request.app[CASES]
+    contact_id = request.match_info["contact_id"]
+    case = await cases.of_contact(principal, contact_id)
+    triggers = await cases.triggers(principal, contact_id)
+    return web.json_response(
+        {"case": case_json(case, cases) if case else None, "triggers": triggers}
+    )
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/case",
+    "Open a case from a contact (its agent, or a supervisor of its queue); the contact is "
+    "linked to it",
+    auth=Auth.STAFF,
+    body=CaseFromContact,
+    responses={201: "the case", **_STAFF, 404: "", 409: "the contact has a case"},
+)
+async def case_from_contact(
+    request: web.Request, principal: Principal, body: CaseFromContact
+) -> web.Response:
+    cases = request.app[CASES]
+    contact = await request.app[ROUTER].get_contact(request.match_info["contact_id"])
+    case = await cases.create(
+        principal,
+        CaseRequest(
+            customer_id=contact.customer_id,
+            subject=body.subject,
+            queue=body.queue or contact.queue,
+            priority=body.priority,
+            contact_id=contact.contact_id,
+        ),
+    )
+    return web.json_response(case_json(case, cases), status=201)
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/case/confirm",
+    "The customer answers the follow-up of a solved case: solved closes it, not solved "
+    "reopens it (customer token)",
+    auth=Auth.PARTY,
+    body=FollowUpAnswer,
+    responses={200: "the case's status", 401: "", 403: "", 404: "", 409: "not solved"},
+)
+async def confirm(request: web.Request, actor: Actor, body: FollowUpAnswer) -> web.Response:
+    if not isinstance(actor, Customer):
+        raise Forbidden("only the customer answers the follow-up (customer token)")
+    case = await request.app[CASES].confirm(actor, request.match_info["contact_id"], body.solved)
+    return web.json_response({"case_id": case.case_id, "status": case.status.value})
+
+
+# -- reports and webhooks --------------------------------------------------------------------
+
+
+@API.route(
+    "GET",
+    "/api/v1/reports/sla",
+    "SLA figures of a period: FRT and next-response time per queue, attainment and breaches "
+    "per policy, escalations by cause (supervisors: their queues; planners; admins)",
+    auth=Auth.STAFF,
+    query=ReportPeriod,
+    responses={200: "the figures", **_STAFF},
+)
+async def sla_figures(
+    request: web.Request, principal: Principal, query: ReportPeriod
+) -> web.Response:
+    require_role(principal, Role.SUPERVISOR, Role.PLANNER, Role.ADMIN)
+    start = max(0, int(query.start.timestamp() * 1000))
+    end_at = query.end or dt.datetime.now(dt.UTC)
+    end = int(end_at.timestamp() * 1000)
+    if end <= start:
+        raise InvalidInput(
+            "$.to", "a time after from", query.end.isoformat() if query.end else None
+        )
+    records = [
+        record
+        for record in await request.app[CASES].records(start)
+        if principal.covers(record.get("queue", ""), record.get("region", ""))
+    ]
+    report = sla_report(records, start, end)
+    return web.json_response(
+        {
+            "from": iso_utc(start),
+            "to": iso_utc(end),
+            "queues": [{"queue": row.queue, **row.figures()} for row in report.queues],
+            "policies": [{"policy": row.policy, **row.figures()} for row in report.policies],
+            "escalations": report.causes,
+        }
+    )
+
+
+@API.route(
+    "GET",
+    "/api/v1/webhooks",
+    "Outgoing webhooks: events waiting and dead letters of each (admins)",
+    auth=Auth.STAFF,
+    responses={200: "webhooks", **_STAFF},
+)
+async def list_webhooks(request: web.Request, principal: Principal) -> web.Response:
+    require_role(principal, Role.ADMIN)
+    return web.json_response({"webhooks": await request.app[WEBHOOKS].status()})
+
+
+@API.route(
+    "GET",
+    "/api/v1/webhooks/{webhook}/dead-letters",
+    "Events a webhook could not deliver, newest first, with the last answer (admins)",
+    auth=Auth.STAFF,
+    query=DeadLetterQuery,
+    responses={200: "dead letters", **_STAFF, 404: "no such webhook"},
+)
+async def dead_letters(
+    request: web.Request, principal: Principal, query: DeadLetterQuery
+) -> web.Response:
+    require_role(principal, Role.ADMIN)
+    name = request.match_info["webhook"]
+    delivery = request.app[WEBHOOKS]
+    if name not in delivery.names():
+        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
+    letters = await delivery.store.dead_letters(name, query.last)
+    return web.json_response({"webhook": name, "dead_letters": letters})
+
+
+# -- the wallboard's alerts ------------------------------------------------------------------
+
+FLAGGED_SHOWN = 100
+
+
+async def case_alerts(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
+    """Alerts for the wallboard: cases whose SLA target passed unanswered, and chats whose
+    customer's words triggered an emotion escalation, in the viewer's scope."""
+    cases = request.app.get(CASES)
+    if cases is None:
+        return []
+    found = []
+    for case in await cases.breached_live():
+        if not principal.covers(case.queue, case.region):
+            continue
+        late = [t.kind.replace("_", " ") for t in cases.timer_status(case) if t.breached_ms]
+        found.append(
+            {
+                "level": "critical",
+                "kind": "sla_breach",
+                "queue": case.queue,
+                "case_id": case.case_id,
+                "message": f"{case.queue}: case {case.case_id[:8]} passed its "
+                f"{' and '.join(late)} target ({case.region}, priority {case.priority})",
+            }
+        )
+    router = request.app[ROUTER]
+    ended = []
+    for contact_id, _ in await cases.store.flagged(FLAGGED_SHOWN):
+        contact = await router.store.get_contact(contact_id)
+        if contact is None or contact.is_terminal:
+            ended.append(contact_id)
+            continue
+        if not principal.covers(contact.queue, contact.region):
+            continue
+        triggers = await cases.store.triggers(contact_id)
+        words = ", ".join(dict.fromkeys(w for t in triggers for w in t.get("words", [])))
+        found.append(
+            {
+                "level": "warning",
+                "kind": "emotion",
+                "queue": contact.queue,
+                "contact_id": contact_id,
+                "message": f"{contact.queue}: upset customer in chat {contact_id[:8]} "
+                f"({contact.state.value}; {words or 'low sentiment'})",
+            }
+        )
+    await cases.store.unflag(ended)
+    return found

@@ -1,0 +1,51 @@
+"""What the customer's chat window reads before it starts: the queues it may offer, the
+language to speak, and the text of the pages."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from i18n.catalogs import catalog_languages
+from i18n.language import negotiate_chat_language
+from i18n.pages import page_strings
+from switchboard.http.api import API
+from switchboard.http.base import DESK, ROUTER
+from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
+
+
+@API.route(
+    "GET",
+    "/api/v1/chat/options",
+    "The chat window's choices: queues offered (the site's, or all), the languages, and "
+    "the one negotiated from Accept-Language",
+    query=ChatOptionsQuery,
+    responses={200: "options"},
+)
+async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Response:
+    desk = request.app[DESK]
+    site = desk.site(query.site) if query.site else None
+    queues = (
+        list(site.queues) if site is not None and site.queues else list(request.app[ROUTER].queues)
+    )
+    languages = catalog_languages()
+    language = negotiate_chat_language(request.headers.get("Accept-Language"), languages)
+    return web.json_response({"queues": queues, "languages": languages, "language": language})
+
+
+@API.route(
+    "GET",
+    "/api/v1/i18n/pages",
+    "The pages' text in a language (gettext catalogs), its direction and locale tag",
+    query=PagesQuery,
+    responses={200: "strings"},
+)
+async def pages(request: web.Request, query: PagesQuery) -> web.Response:
+    found = page_strings(query.lang)
+    return web.json_response(
+        {
+            "language": found.language,
+            "direction": found.direction,
+            "locale": found.locale,
+            "strings": found.strings,
+        }
+    )

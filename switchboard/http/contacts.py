@@ -1,0 +1,284 @@
+"""Contacts over HTTP: customers start and follow chats, agents and supervisors act on them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from router.access import Actor, Customer, Principal
+from router.contacts import ChatRequest
+from router.errors import InvalidInput, RoutingError
+from router.model import Contact, ContactState
+from switchboard.common.clock import now_ms
+from switchboard.http.api import API, Auth
+from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
+from switchboard.http.schemas import Move, NewChat, NewMessage, Rating
+from switchboard.http.streams import not_own_signal, pump
+from switchboard.http.views import contact_json, customer_event_json, message_json
+
+_PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts",
+    "A customer starts a chat; answers the contact and a customer_token for it. Who the "
+    "customer is (tier, home region) comes only from a site's signed `identity`",
+    body=NewChat,
+    responses={201: "the contact with its customer_token"},
+)
+async def create_contact(request: web.Request, body: NewChat) -> web.Response:
+    router = request.app[ROUTER]
+    if body.queue not in router.queues:
+        raise InvalidInput("$.queue", f"one of {', '.join(router.queues)}", body.queue)
+    regions = request.app[REGIONS].names
+    if body.region is not None and body.region not in regions:
+        raise InvalidInput("$.region", f"one of {', '.join(regions)}", body.region)
+    chat = ChatRequest(
+        queue=body.queue,
+        language=body.language,
+        identity_token=body.identity or "",
+        site=body.site or "",
+        origin=request.headers.get("Origin", ""),
+    )
+    contact, token = await request.app[CONTACTS].start_chat(chat)
+    answer = {"contact_id": contact.contact_id, "customer_token": token}
+    return web.json_response({**answer, **contact_json(contact, for_customer=True)}, status=201)
+
+
+@API.route(
+    "GET",
+    "/api/v1/contacts/{contact_id}",
+    "The contact: state, outcome, agent, times (and, for staff, how it was routed)",
+    auth=Auth.PARTY,
+    responses={200: "the contact", **_PARTY, 404: ""},
+)
+async def get_contact(request: web.Request, actor: Actor) -> web.Response:
+    contact = await request.app[CONTACTS].get(actor, request.match_info["contact_id"])
+    return web.json_response(contact_view(request, contact, actor))
+
+
+async def _act(request: web.Request, principal: Principal, action: str) -> web.Response:
+    contacts = request.app[CONTACTS]
+    use_case = {
+        "accept": contacts.accept,
+        "decline": contacts.decline,
+        "complete": contacts.complete,
+    }
+    contact = await use_case[action](principal, request.match_info["contact_id"])
+    return web.json_response(contact_view(request, contact))
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/accept",
+    "The agent the contact is offered to accepts it",
+    auth=Auth.STAFF,
+    responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not offered to this agent"},
+)
+async def accept(request: web.Request, principal: Principal) -> web.Response:
+    return await _act(request, principal, "accept")
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/decline",
+    "The agent the contact is offered to declines it (it goes back to the head of its queue)",
+    auth=Auth.STAFF,
+    responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not offered to this agent"},
+)
+async def decline(request: web.Request, principal: Principal) -> web.Response:
+    return await _act(request, principal, "decline")
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/complete",
+    "The agent ends the conversation (a supervisor may end one of their queues')",
+    auth=Auth.STAFF,
+    responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not connected"},
+)
+async def complete(request: web.Request, principal: Principal) -> web.Response:
+    return await _act(request, principal, "complete")
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/abandon",
+    "The customer leaves the chat (before or while being served)",
+    auth=Auth.PARTY,
+    responses={200: "the contact", **_PARTY, 404: "", 409: "already ended"},
+)
+async def abandon(request: web.Request, actor: Actor) -> web.Response:
+    contact = await request.app[CONTACTS].abandon(actor, request.match_info["contact_id"])
+    return web.json_response(contact_view(request, contact, actor))
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/move",
+    "A supervisor moves a contact to another queue, keeping its place (audited)",
+    auth=Auth.STAFF,
+    body=Move,
+    responses={200: "the contact", 401: "", 403: "", 404: "", 409: ""},
+)
+async def move(request: web.Request, principal: Principal, body: Move) -> web.Response:
+    contact = await request.app[CONTACTS].move(
+        principal, request.match_info["contact_id"], body.queue
+    )
+    return web.json_response(contact_view(request, contact))
+
+
+@API.route(
+    "GET",
+    "/api/v1/queues/{queue}/contacts",
+    "A queue's live contacts for its supervisors: waiting in order, then offered or being "
+    "served (audited)",
+    auth=Auth.STAFF,
+    responses={200: "contacts", 401: "", 403: "", 404: ""},
+)
+async def queue_contacts(request: web.Request, principal: Principal) -> web.Response:
+    queue = request.match_info["queue"]
+    found = await request.app[CONTACTS].in_queue(principal, queue)
+    now = now_ms()
+    return web.json_response(
+        {
+            "queue": queue,
+            "contacts": [
+                {
+                    **contact_view(request, contact),
+                    "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
+                }
+                for contact in found
+            ],
+        }
+    )
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/messages",
+    "A chat message from the customer or the connected agent, translated for the reader",
+    auth=Auth.PARTY,
+    body=NewMessage,
+    responses={201: "the message", **_PARTY, 404: "", 409: "the chat has ended"},
+)
+async def post_message(request: web.Request, actor: Actor, body: NewMessage) -> web.Response:
+    message = await request.app[CONTACTS].post(actor, request.match_info["contact_id"], body.text)
+    return web.json_response(message_json(message), status=201)
+
+
+@API.route(
+    "GET",
+    "/api/v1/contacts/{contact_id}/messages",
+    "The chat's messages (parties; supervisors of its queue, audited; never planners)",
+    auth=Auth.PARTY,
+    responses={200: "messages", **_PARTY, 404: ""},
+)
+async def list_messages(request: web.Request, actor: Actor) -> web.Response:
+    messages = await request.app[CONTACTS].transcript(actor, request.match_info["contact_id"])
+    return web.json_response({"messages": [message_json(m) for m in messages]})
+
+
+@API.route(
+    "GET",
+    "/api/v1/contacts/{contact_id}/events",
+    "WebSocket of the contact's messages and its end (its customer, its agent, its "
+    "supervisors: audited)",
+    auth=Auth.PARTY,
+    websocket=True,
+    responses={101: "switching to WebSocket", **_PARTY, 404: ""},
+)
+async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketResponse:
+    """Besides the contact's events: the client may send `{"type": "typing"}` and
+    `{"type": "read", "message_id": ...}`; a waiting customer gets `position` events; a
+    customer who goes away and does not come back within the grace period has left."""
+    contacts, router = request.app[CONTACTS], request.app[ROUTER]
+    contact = await contacts.watch(actor, request.match_info["contact_id"])
+    cid = contact.contact_id
+    customer = actor if isinstance(actor, Customer) else None
+    grace_s = request.app[DESK].abandon_grace_s
+
+    async def on_message(data: dict[str, Any]) -> None:
+        await contacts.signal(
+            actor, cid, str(data.get("type", "")), str(data.get("message_id", ""))
+        )
+
+    async def periodic() -> dict[str, Any] | None:
+        if customer is not None:
+            await contacts.customer_here(customer, PRESENT_FOR_S)
+        current = await router.get_contact(cid)
+        if current.state != ContactState.QUEUED:
+            return None
+        place = await router.position(cid)
+        return {
+            "type": "position",
+            "contact_id": cid,
+            "position": place.position,
+            "ewt_s": round(place.ewt_s),
+        }
+
+    socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
+    principal = actor if isinstance(actor, Principal) else None
+    user = principal.user_id if principal else None
+    own = not_own_signal(user or "customer")
+
+    def shown(event: dict[str, Any]) -> dict[str, Any] | None:
+        mine = own(event)
+        if mine is None or principal is not None:
+            return mine
+        return customer_event_json(mine)
+
+    try:
+        async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
+            await pump(
+                socket,
+                events,
+                request,
+                principal,
+                on_message=on_message,
+                periodic=periodic,
+                transform=shown,
+            )
+    finally:
+        if customer is not None:
+            spawn(request.app, _leave_after(contacts, customer, grace_s))
+    return socket
+
+
+# How long one report of a customer's open window lasts; the window reports every 5 s.
+PRESENT_FOR_S = 15.0
+
+
+async def _leave_after(contacts: Any, customer: Customer, grace_s: float) -> None:
+    await contacts.customer_went(customer)
+    await asyncio.sleep(grace_s)
+    await contacts.leave_if_gone(customer)
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/rating",
+    "The customer rates a finished conversation 1-5 (customer token)",
+    auth=Auth.PARTY,
+    body=Rating,
+    responses={201: "the rating", **_PARTY, 404: "", 409: "not finished, or already rated"},
+)
+async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response:
+    contact_id = request.match_info["contact_id"]
+    if not await request.app[CONTACTS].rate(actor, contact_id, body.score):
+        raise RoutingError(f"contact {contact_id} is already rated")
+    return web.json_response({"contact_id": contact_id, "score": body.score}, status=201)
+
+
+def contact_view(
+    request: web.Request, contact: Contact, actor: Actor | None = None
+) -> dict[str, Any]:
+    return contact_json(
+        contact,
+        for_customer=isinstance(actor, Customer),
+        show_numbers=request.app[DESK].show_caller_number,
+    )

@@ -1,0 +1,159 @@
+"""The OpenAPI 3.1 document, generated from the declared operations and their schemas.
+
+Bodies and query strings come from the pydantic models the handlers validate with
+(`model_json_schema`), so the document cannot drift from what is enforced. OpenAPI has
+no WebSocket; those operations are GETs answering 101, marked `x-websocket: true`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from switchboard.http.api import Auth, Operation
+
+_REF = "#/components/schemas/{model}"
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "field": {"type": "string", "description": "JSON path of the bad field"},
+        "expected": {"type": "string"},
+        "found": {},
+    },
+}
+# Answers every operation may give, besides its own.
+_COMMON = {
+    400: "Bad request: names the field, what was expected and what was found",
+    405: "Method not allowed",
+    413: "Body too large",
+    429: "Too many requests (failed logins, or a client over its budget); Retry-After given",
+    503: "State store unreachable; Retry-After given",
+}
+_SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
+    Auth.STAFF: [{"bearer": []}],
+    Auth.PARTY: [{"bearer": []}, {"customerToken": []}, {"customerTokenQuery": []}],
+    Auth.SCRAPE: [{"bearer": []}],
+}
+
+
+def document(operations: Sequence[Operation]) -> dict[str, Any]:
+    models = {op.body for op in operations if op.body} | {op.query for op in operations if op.query}
+    schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
+    refs: dict[Any, Any] = {}
+    if models:
+        keyed, definitions = models_json_schema(
+            [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+            ref_template=_REF,
+        )
+        schemas.update(definitions.get("$defs", {}))
+        refs = {model: schema for (model, _), schema in keyed.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(
+            operation, refs, schemas
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchboard", "version": "1"},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "customerToken": {"type": "apiKey", "in": "header", "name": "X-Customer-Token"},
+                "customerTokenQuery": {"type": "apiKey", "in": "query", "name": "customer_token"},
+            },
+        },
+        "paths": paths,
+    }
+
+
+def _operation(
+    operation: Operation, refs: dict[Any, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "summary": operation.summary,
+        "operationId": _operation_id(operation),
+        "responses": _responses(operation),
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{(\w+)\}", operation.path)
+    ]
+    if operation.query is not None:
+        schema = schemas.get(operation.query.__name__, {})
+        required = set(schema.get("required", []))
+        parameters += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    if operation.websocket or operation.auth in (Auth.STAFF, Auth.SCRAPE):
+        parameters.append(
+            {
+                "name": "token",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "the bearer token, where a browser cannot send headers",
+            }
+        )
+    if parameters:
+        answer["parameters"] = parameters
+    if operation.body is not None:
+        answer["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[operation.body]}},
+        }
+    if operation.auth in _SECURITY:
+        answer["security"] = _SECURITY[operation.auth]
+    if operation.websocket:
+        answer["x-websocket"] = True
+    return answer
+
+
+def _implied(operation: Operation) -> dict[int, str]:
+    """Answers that follow from the operation's shape: who may call it, whether it names
+    a resource in its path, whether it changes state."""
+    implied: dict[int, str] = {}
+    if operation.auth != Auth.PUBLIC:
+        implied[401] = ""
+        implied[403] = ""
+    if "{" in operation.path:
+        implied[404] = ""
+        if operation.method in ("POST", "PUT"):
+            implied[409] = ""
+    return implied
+
+
+def _responses(operation: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, description in {**_COMMON, **_implied(operation), **operation.responses}.items():
+        entry: dict[str, Any] = {"description": description or _DEFAULT.get(status, "")}
+        if status >= 400:
+            entry["content"] = {"application/json": {"schema": _ERROR}}
+        elif status == 200 and operation.stream:
+            entry["content"] = {operation.stream: {"schema": {"type": "string"}}}
+        elif status in (200, 201):
+            entry["content"] = {operation.content: {"schema": {}}}
+        responses[str(status)] = entry
+    return responses
+
+
+_DEFAULT = {
+    401: "No valid credentials",
+    403: "The caller's relationship with this contact, agent or queue does not allow it",
+    404: "Unknown id",
+    409: "The contact's state does not allow it",
+    429: "Too many failed logins; Retry-After given",
+}
+
+
+def _operation_id(operation: Operation) -> str:
+    words = re.sub(r"[{}]", "", operation.path).strip("/").replace("/", "_").replace("-", "_")
+    return f"{operation.method.lower()}_{words or 'root'}"

@@ -1,0 +1,144 @@
+"""Long-lived answers (WebSockets, server-sent events) that end with the session.
+
+A stream is opened for a principal or a customer; it closes when its client goes, when
+the server stops, and, for staff, as soon as their session ends on any node (logout,
+password or role change, removal: the `session_closed` event) or their token expires.
+A stream may also read what its client sends (typing, read receipts) and send a
+periodic event of its own (a waiting customer's position).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from router.access import Principal
+from router.sessions import token_id
+from switchboard.http.base import SESSIONS, bearer_token
+
+log = logging.getLogger(__name__)
+
+RECHECK_S = 30.0  # how often an open stream checks that its token is still valid
+SESSION_ENDED = 4001  # WebSocket close code: the session ended
+MAX_CLIENT_MESSAGE = 4096
+
+Event = dict[str, Any]
+OnMessage = Callable[[Event], Awaitable[None]]
+Periodic = Callable[[], Awaitable[Event | None]]
+
+
+def not_own_signal(reader: str) -> Callable[[Event], Event | None]:
+    """Drop the reader's own typing and read receipts: they are for the other side."""
+
+    def transform(event: Event) -> Event | None:
+        if event.get("type") in ("typing", "read") and event.get("by") == reader:
+            return None
+        return event
+
+    return transform
+
+
+def ends_session(event: Event, principal: Principal | None, token: str) -> bool:
+    """Whether `event` ends the session of this stream."""
+    if principal is None or event.get("type") != "session_closed":
+        return False
+    if event.get("user_id", event.get("agent_id")) != principal.user_id:
+        return False
+    ended = event.get("token_ids") or []
+    return not ended or token_id(token) in ended
+
+
+async def pump(
+    socket: web.WebSocketResponse,
+    events: asyncio.Queue[Event],
+    request: web.Request,
+    principal: Principal | None,
+    *,
+    on_message: OnMessage | None = None,
+    periodic: Periodic | None = None,
+    every_s: float = 5.0,
+    transform: Callable[[Event], Event | None] = lambda event: event,
+) -> None:
+    """Send events (through `transform`, which may drop one by answering None) until the
+    client goes away or the session ends; hand the client's JSON messages to
+    `on_message`; every `every_s` send what `periodic` answers, if anything."""
+    token = bearer_token(request)
+    loop = asyncio.get_running_loop()
+    recheck_at = loop.time() + RECHECK_S
+    next_tick = loop.time()
+
+    async def read_client() -> None:
+        async for message in socket:
+            if message.type in (WSMsgType.ERROR, WSMsgType.CLOSE):
+                return
+            if message.type == WSMsgType.TEXT and on_message is not None:
+                await _hand_over(message.data, on_message)
+
+    reader = asyncio.create_task(read_client())
+    try:
+        # The subscription is in place: from now on no event is missed (clients may wait
+        # for this before acting).
+        if not await _send(socket, {"type": "ready"}):
+            return
+        while not socket.closed and not reader.done():
+            if periodic is not None and loop.time() >= next_tick:
+                next_tick = loop.time() + every_s
+                tick = await periodic()
+                if tick is not None and not await _send(socket, tick):
+                    return
+            wait_s = RECHECK_S if periodic is None else max(next_tick - loop.time(), 0.01)
+            getter = asyncio.create_task(events.get())
+            done, _ = await asyncio.wait(
+                {getter, reader}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            if getter not in done:
+                getter.cancel()
+            else:
+                event = getter.result()
+                if ends_session(event, principal, token):
+                    await socket.close(code=SESSION_ENDED, message=b"session ended")
+                    return
+                shown = transform(event)
+                if shown is not None and not await _send(socket, shown):
+                    return
+            if principal is not None and loop.time() >= recheck_at:
+                recheck_at = loop.time() + RECHECK_S
+                if await request.app[SESSIONS].principal(token) is None:
+                    await socket.close(code=SESSION_ENDED, message=b"session ended")
+                    return
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        if not socket.closed:
+            await socket.close(code=WSCloseCode.GOING_AWAY)
+
+
+async def _send(socket: web.WebSocketResponse, event: Event) -> bool:
+    try:
+        await socket.send_json(event)
+    except ConnectionResetError:  # the client went away mid-send
+        return False
+    return True
+
+
+async def _hand_over(text: str, on_message: OnMessage) -> None:
+    """A client's message, if it is a small JSON object; anything else is ignored (a
+    client cannot break its own stream, nor anyone else's)."""
+    if len(text) > MAX_CLIENT_MESSAGE:
+        return
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(data, dict):
+        try:
+            await on_message(data)
+        except (PermissionError, LookupError, ValueError) as failure:  # refused: nothing ends
+            log.info("client message refused: %s", failure)

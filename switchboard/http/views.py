@@ -1,0 +1,127 @@
+"""Model objects as the JSON the API answers: what each reader may see of them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from router.chat import Message
+from router.model import Agent, Contact
+from router.reports.privacy import mask_identifier, mask_phone_numbers
+from router.service import QueueStatus
+from router.stats import QueueFigures
+from switchboard.common.clock import iso_utc, now_ms
+
+
+def agent_json(agent: Agent) -> dict[str, Any]:
+    return {
+        "agent_id": agent.agent_id,
+        "region": agent.region,
+        "state": agent.state(now_ms()).value,
+        "presence": agent.presence.value,
+        "reason": agent.reason,
+        "skills": agent.skills,
+        "languages": agent.languages,
+        "capacity": agent.capacity,
+        "load": agent.load,
+        "sip_uri": agent.sip_uri,
+        "node": agent.node,
+        "state_since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+        # Until when the agent is in wrap-up (the desktop's countdown), while they are.
+        "wrap_up_until": (
+            iso_utc(agent.wrap_up_until_ms) if agent.wrap_up_until_ms > now_ms() else None
+        ),
+    }
+
+
+def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[str, Any]:
+    """An event as an agent's desktop gets it: a caller's number masked unless the
+    center shows them in clear (`[desk] show_caller_number`)."""
+    if event.get("channel") == "voice" and event.get("customer_id") and not show_caller_number:
+        return {**event, "customer_id": mask_identifier(str(event["customer_id"]))}
+    return event
+
+
+# What a customer's chat window hears of its contact: never the routing (an offer names
+# the agent chosen, the candidates and the explanation) nor the agent's other contacts.
+_CUSTOMER_EVENTS = {
+    "message": None,  # the message as stored, both sides see it
+    "typing": ("type", "contact_id", "by"),
+    "read": ("type", "contact_id", "by", "message_id"),
+    "position": None,
+    "contact_connected": ("type", "contact_id", "agent_id"),
+    "contact_closed": ("type", "contact_id", "state"),
+    "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
+}
+
+
+def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The event as the customer may see it, or None when it is not for them."""
+    kind = str(event.get("type", ""))
+    if kind not in _CUSTOMER_EVENTS:
+        return None
+    keep = _CUSTOMER_EVENTS[kind]
+    return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
+
+
+def contact_json(
+    contact: Contact, *, for_customer: bool = False, show_numbers: bool = False
+) -> dict[str, Any]:
+    """The contact; its customer does not see how it was routed nor who else was there,
+    and staff see a customer id that is a phone number (a caller's) masked unless the
+    center shows numbers in clear (`[desk] show_caller_number`)."""
+    customer_id = contact.customer_id
+    if not for_customer and not show_numbers:
+        customer_id = mask_phone_numbers(customer_id)
+    body: dict[str, Any] = {
+        "contact_id": contact.contact_id,
+        "channel": contact.channel.value,
+        "state": contact.state.value,
+        "outcome": contact.outcome or None,
+        "reason": contact.reason or None,
+        "agent_id": contact.agent_id or None,
+        "region": contact.region,
+        "queue": contact.queue,
+        "language": contact.language,
+        "priority": contact.priority,
+        "customer": {"id": customer_id, "tier": contact.customer_tier},
+        "placement": contact.placement or None,
+        "explanation": contact.explanation,
+        "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
+    }
+    if for_customer:
+        for hidden in ("explanation", "placement", "priority", "reason"):
+            body.pop(hidden)
+    return body
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return asdict(message)
+
+
+def _figures(figures: QueueFigures) -> dict[str, Any]:
+    return {
+        "offered": figures.offered,
+        "answered": figures.answered,
+        "abandoned": figures.abandoned,
+        "service_level": figures.service_level,
+        "service_level_with_abandons": figures.service_level_with_abandons,
+        "abandonment_rate": figures.abandonment_rate,
+        "average_speed_of_answer_s": figures.average_speed_of_answer_s,
+        "average_handle_time_s": figures.average_handle_time_s,
+    }
+
+
+def queue_json(status: QueueStatus) -> dict[str, Any]:
+    return {
+        "queue": status.name,
+        "waiting": status.waiting,
+        "longest_wait_s": round(status.longest_wait_s, 1),
+        "ewt_s": round(status.ewt_s, 1),
+        "serving_agents": status.serving_agents,
+        "occupancy": status.occupancy,
+        "service_level_target": status.service_level_target,
+        "answer_within_s": status.answer_within_s,
+        "today": _figures(status.today),
+        "last_30_min": _figures(status.last_30_min),
+    }

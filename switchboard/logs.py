@@ -1,0 +1,42 @@
+"""Logging of every process (the node, one-off commands, SIP workers): level, format
+(plain text or one JSON object per line) and the masking filter, set up once."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from router.reports.privacy import install_log_masking
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+FORMATS = ("text", "json")
+_configured = {"format": "text"}
+
+
+def configured_format() -> str:
+    """The format `configure_logging` last set (SIP workers log the same way)."""
+    return _configured["format"]
+
+
+def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """Log to standard error at `level`, as text or JSON lines, with phone numbers, SIP
+    users and chat text masked in every record."""
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    install_log_masking(root)
+    _configured["format"] = log_format

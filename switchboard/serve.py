@@ -1,0 +1,43 @@
+"""`switchboard serve`: run one node."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from switchboard.cli import CommandRegistry
+from switchboard.node import Node
+from switchboard.settings import load_settings
+
+
+def register(registry: CommandRegistry) -> None:
+    parser = registry.command("serve", "Run one node (HTTP API, routing timers, heartbeats).")
+    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    parser.add_argument("--region", help="the node's region (default: [node].region)")
+    parser.add_argument("--node", help="the node's id (default: [node].id)")
+    parser.add_argument("--http-port", type=int, help="HTTP port (default: [http].port)")
+    parser.add_argument(
+        "--no-voice", action="store_true", help="do not start the SIP front door and workers"
+    )
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        args.config,
+        region=args.region,
+        node_id=args.node,
+        http_port=args.http_port,
+        defer_faults=True,
+    )
+    node = Node(settings, voice=not args.no_voice)  # checks the whole file first
+    try:
+        asyncio.run(node.serve_forever())
+    except OSError as failure:  # a port taken, a directory not writable: say which, exit 1
+        print(
+            f"switchboard: error: cannot start node {settings.node_id}: {failure}", file=sys.stderr
+        )
+        return 1
+    return 0

@@ -1,0 +1,56 @@
+"""The agent desktop (/agent), the customer chat window (/chat) and their scripts.
+
+The pages are static files (plain HTML and JS, no build step) that use the HTTP API
+like any other client. Their scripts are served from /pages/<file>.js, one small file
+per job (static/*.js). The chat window may be framed only by the configured chat
+sites' origins (`frame-ancestors`), the desktop by nobody (clickjacking).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from switchboard.http.api import API
+from switchboard.http.base import DESK, error
+
+STATIC = Path(__file__).parent / "static"
+NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+
+
+def scripts() -> dict[str, Path]:
+    """The scripts the pages may load, by file name (nothing outside static/)."""
+    return {path.name: path for path in STATIC.glob("*.js")}
+
+
+@API.route("GET", "/agent", "The agent desktop page", content="text/html")
+async def agent_page(request: web.Request) -> web.FileResponse:
+    """The desktop (HTML); it signs in through the agents' login."""
+    headers = {**NO_CACHE, "Content-Security-Policy": "frame-ancestors 'none'"}
+    return web.FileResponse(STATIC / "agent.html", headers=headers)
+
+
+@API.route("GET", "/chat", "The customer chat window (embeddable)", content="text/html")
+async def chat_page(request: web.Request) -> web.FileResponse:
+    """The chat window; pages of the configured sites may frame it."""
+    origins = " ".join(sorted(request.app[DESK].origins))
+    ancestors = f"frame-ancestors 'self' {origins}".strip()
+    headers = {**NO_CACHE, "Content-Security-Policy": ancestors}
+    return web.FileResponse(STATIC / "chat.html", headers=headers)
+
+
+@API.route(
+    "GET",
+    "/pages/{script}",
+    "A script of the pages (plain JavaScript, no build step); /pages/embed.js frames the chat",
+    content="text/javascript",
+    responses={200: "the script", 404: ""},
+)
+async def page_script(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["script"]
+    path = scripts().get(name)
+    if path is None:
+        return error(404, "not_found", f"no such script: {name}")
+    headers = {**NO_CACHE, "Content-Type": "text/javascript; charset=utf-8"}
+    return web.FileResponse(path, headers=headers)

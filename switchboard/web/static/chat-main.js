@@ -1,0 +1,233 @@
+// The customer chat window: choose a topic, write, wait (place in line, estimated
+// wait), talk with the agent in one's own language, rate. A reload or a network drop
+// picks up the same chat (the token is kept in localStorage). Bad input is explained
+// on the page and the typed text stays where it was.
+
+import { problem, request, socketUrl } from "./api.js";
+import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
+import { ChatView } from "./chat-view.js";
+import { $, el, options } from "./dom.js";
+import { loadText, number, t, wantedLanguage } from "./i18n.js";
+import { LiveSocket } from "./socket.js";
+
+const MAX_CHARS = 4000;  // as the API (router/chat.py MAX_MESSAGE_CHARS)
+const TERMINAL = ["completed", "abandoned", "failed"];
+
+// site, identity, lang and queue from the query string; identity also from the
+// fragment (#identity=...), which never reaches a server log.
+const query = new URLSearchParams(location.search);
+const fragment = new URLSearchParams(location.hash.slice(1));
+const site = query.get("site") || "";
+const identity = fragment.get("identity") || query.get("identity") || "";
+
+const chat = { id: null, token: null, language: "en", contact: null, socket: null, view: null };
+let lastTyping = 0;
+
+async function main() {
+  const answer = await request("GET", `/api/v1/chat/options${site ? `?site=${encodeURIComponent(site)}` : ""}`);
+  const choices = answer.ok ? answer.body : { queues: [], language: "en" };
+  chat.language = query.get("lang") || choices.language || wantedLanguage();
+  await loadText(chat.language);
+  if (!answer.ok) $("status").textContent = problem(answer);
+  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, q])],
+    query.get("queue") || "");
+  chat.queues = choices.queues;
+  const saved = savedChat(site);
+  if (saved && await resume(saved)) return;
+  forgetChat(site);
+  $("start").hidden = false;
+}
+
+// The chat kept in this browser, if it is still going or ended and awaits its rating
+// (the chat is forgotten once rated).
+async function resume(saved) {
+  const answer = await request("GET", `/api/v1/contacts/${saved.contact_id}`, { customerToken: saved.customer_token });
+  if (!answer.ok) return false;
+  const contact = answer.body;
+  const answered = contact.timestamps && contact.timestamps.answered_at;
+  if (TERMINAL.includes(contact.state) && !(contact.state === "completed" && answered)) return false;
+  Object.assign(chat, { id: saved.contact_id, token: saved.customer_token, language: saved.language || chat.language });
+  openConversation(contact);
+  return true;
+}
+
+function fail(where, text) {
+  $(where).textContent = text;
+}
+
+// What is wrong with a message before it is sent, or null.
+function checkText(text) {
+  if (!text.trim()) return t("Please write a message first.");
+  if (text.length > MAX_CHARS) {
+    return t("Your message is too long: {count} characters, at most {max}. Please shorten it.",
+      { count: number(text.length), max: number(MAX_CHARS) });
+  }
+  return null;
+}
+
+$("start").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  fail("start-error", "");
+  const queue = $("queue").value;
+  const text = $("first-message").value;
+  if (!chat.queues.includes(queue)) return fail("start-error", t("Please choose a topic from the list."));
+  const wrong = checkText(text);
+  if (wrong) { $("first-message").focus(); return fail("start-error", wrong); }
+  $("start-chat").disabled = true;
+  const body = { channel: "chat", queue, language: chat.language };
+  if (site) body.site = site;
+  if (identity) body.identity = identity;
+  const answer = await request("POST", "/api/v1/contacts", { body });
+  $("start-chat").disabled = false;
+  if (!answer.ok) return fail("start-error", startProblem(answer));
+  Object.assign(chat, { id: answer.body.contact_id, token: answer.body.customer_token });
+  saveChat(site, { contact_id: chat.id, customer_token: chat.token, language: chat.language });
+  openConversation(answer.body);
+  $("message").value = text;
+  await send();
+  $("first-message").value = "";
+});
+
+function startProblem(answer) {
+  const field = answer.body && answer.body.field;
+  if (answer.status === 400 && field === "$.queue") return t("Please choose a topic from the list.");
+  if (answer.status === 400 && field === "$.identity") {
+    return t("We could not confirm who you are. Please sign in again on the site, then start the chat.");
+  }
+  return problem(answer);
+}
+
+function openConversation(contact) {
+  chat.contact = contact;
+  chat.view = new ChatView(chat.language);
+  $("start").hidden = true;
+  $("conversation").hidden = false;
+  showState(contact);
+  if (TERMINAL.includes(contact.state)) { refresh(); return ended(contact); }
+  chat.socket = new LiveSocket(
+    socketUrl(`/api/v1/contacts/${chat.id}/events`, { customer_token: chat.token }), {
+      onEvent,
+      onOpen: refresh,
+      onState: (state) => { if (state === "reconnecting") $("status").textContent = t("Connection lost. Reconnecting…"); },
+    });
+  $("message").focus();
+}
+
+function showState(contact) {
+  if (contact.state === "connected") chat.view.connected(contact.agent_id);
+  else if (!TERMINAL.includes(contact.state)) chat.view.waiting(null);
+}
+
+// After (re)connecting: the contact as it is now and every message, merged by id.
+async function refresh() {
+  const auth = { customerToken: chat.token };
+  const [contact, messages] = await Promise.all([
+    request("GET", `/api/v1/contacts/${chat.id}`, auth),
+    request("GET", `/api/v1/contacts/${chat.id}/messages`, auth),
+  ]);
+  if (messages.ok) for (const message of messages.body.messages) chat.view.show(message);
+  if (contact.ok) {
+    chat.contact = contact.body;
+    if (TERMINAL.includes(contact.body.state)) ended(contact.body);
+    else showState(contact.body);
+  }
+  acknowledge();
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "message": chat.view.show(event); acknowledge(); break;
+    case "position": chat.view.waiting(event.position, event.ewt_s); break;
+    case "contact_connected":
+      chat.contact.agent_id = event.agent_id;
+      chat.view.connected(event.agent_id);
+      chat.view.notice(t("{agent} joined the chat.", { agent: event.agent_id }));
+      break;
+    case "typing": if (event.by !== "customer") chat.view.typing(event.by); break;
+    case "read": if (event.by !== "customer" && event.message_id) chat.view.read(event.message_id); break;
+    case "contact_closed": refresh(); break;
+    default: break;
+  }
+}
+
+// Tell the agent the customer has seen their latest message.
+function acknowledge() {
+  const last = chat.view && chat.view.lastFromAgent();
+  if (last && last !== chat.acknowledged && document.visibilityState === "visible" && chat.socket) {
+    chat.acknowledged = last;
+    chat.socket.send({ type: "read", message_id: last });
+  }
+}
+document.addEventListener("visibilitychange", acknowledge);
+
+async function send() {
+  fail("send-error", "");
+  const text = $("message").value;
+  const wrong = checkText(text);
+  if (wrong) { $("message").focus(); return fail("send-error", wrong); }
+  $("send").disabled = true;
+  const answer = await request("POST", `/api/v1/contacts/${chat.id}/messages`,
+    { body: { text }, customerToken: chat.token });
+  $("send").disabled = false;
+  if (!answer.ok) {
+    const ended = answer.status === 409;
+    return fail("send-error", ended ? t("The chat has ended; your message was not sent.") : problem(answer));
+  }
+  $("message").value = "";  // only once the server has it
+  chat.view.show(answer.body);
+}
+
+$("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
+$("message").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+});
+$("message").addEventListener("input", () => {
+  if (Date.now() - lastTyping > 2000 && chat.socket) {
+    lastTyping = Date.now();
+    chat.socket.send({ type: "typing" });
+  }
+});
+
+$("leave").addEventListener("click", async () => {
+  const answer = await request("POST", `/api/v1/contacts/${chat.id}/abandon`, { customerToken: chat.token });
+  if (!answer.ok && answer.status !== 409) return fail("send-error", problem(answer));
+  refresh();
+});
+
+function ended(contact) {
+  if (chat.socket) { chat.socket.close(); chat.socket = null; }
+  chat.view.ended();
+  $("composer").hidden = true;
+  const answered = contact.timestamps && contact.timestamps.answered_at;
+  if (contact.state === "completed" && answered) showRating();
+  else { forgetChat(site); $("new-chat").hidden = false; }
+}
+
+function showRating() {
+  if (!$("rating").hidden) return;
+  $("stars").replaceChildren(...[1, 2, 3, 4, 5].map((score) => el("label", {},
+    el("input", { type: "radio", name: "score", value: score, class: "visually-hidden" }),
+    el("span", { "aria-hidden": "true" }, "★".repeat(score)),
+    el("span", { class: "visually-hidden" }, t("{score} of 5", { score })))));
+  $("rating").hidden = false;
+}
+
+$("rating").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const chosen = $("rating").querySelector("input[name=score]:checked");
+  if (!chosen) return fail("rating-error", t("Please choose from 1 to 5."));
+  const answer = await request("POST", `/api/v1/contacts/${chat.id}/rating`,
+    { body: { score: Number(chosen.value) }, customerToken: chat.token });
+  if (!answer.ok && answer.status !== 409) return fail("rating-error", problem(answer));
+  forgetChat(site);
+  $("rating").hidden = true;
+  $("thanks").hidden = false;
+  $("new-chat").hidden = false;
+});
+
+$("new-chat").addEventListener("click", () => {
+  forgetChat(site);
+  location.reload();
+});
+
+main();

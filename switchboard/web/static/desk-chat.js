@@ -1,0 +1,182 @@
+// One chat on the desktop: the customer's messages in the agent's language (the
+// original one click away), the agent's own with their delivery state, typing, canned
+// replies of the queue in the agent's language, transfer, end, then the wrap-up.
+
+import { problem } from "./api.js";
+import { TransferControl } from "./desk-transfer.js";
+import { WrapUpForm } from "./desk-wrapup.js";
+import { el, options, stickToBottom } from "./dom.js";
+import { languageName, number, t, time } from "./i18n.js";
+
+const MAX_CHARS = 4000;
+
+export class ChatPanel {
+  constructor(desk, contact, { unread, done }) {
+    Object.assign(this, { desk, contact, unread, done });
+    this.items = new Map();
+    this.lastTyping = 0;
+    const me = desk.agent;
+    const speaks = (me.languages || []).includes(contact.language);
+    // What the agent reads and writes in (router/chat.py reader/writer_language).
+    this.language = speaks || !(me.languages || []).length ? contact.language : me.languages[0];
+    this.list = el("ol", { class: "messages" });
+    this.box = el("div", { class: "messages-box", role: "log", "aria-live": "polite", tabindex: "0",
+      "aria-label": t("Messages") }, this.list);
+    this.typingLine = el("p", { class: "typing", "aria-live": "polite" });
+    this.text = el("textarea", { id: `reply-${contact.contact_id}`, class: "reply", rows: 3,
+      oninput: () => this.sendTyping(),
+      onkeydown: (event) => {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
+      } });
+    this.error = el("p", { class: "error", role: "alert" });
+    this.composer = el("form", { class: "composer", novalidate: true,
+      onsubmit: (event) => { event.preventDefault(); this.send(); } },
+    this.cannedPicker(),
+    el("label", { for: this.text.id }, t("Reply")), this.text, this.error,
+    el("div", { class: "row" },
+      el("button", { type: "submit", class: "send" }, t("Send")),
+      el("button", { type: "button", class: "danger end-chat", onclick: () => this.end() }, t("End chat"))));
+    this.transfer = new TransferControl(desk, contact, () => done());
+    this.wrapUp = new WrapUpForm(desk, contact, () => done());
+    this.root = el("section", { class: "conversation", id: `panel-${contact.contact_id}`,
+      "data-contact": contact.contact_id },
+    el("div", { class: "facts dim" },
+      el("span", {}, t("Chat in {queue}", { queue: contact.queue })),
+      el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language) })),
+      this.language !== contact.language
+        ? el("span", {}, t("Translated into {language} for you", { language: languageName(this.language) })) : null),
+    this.box, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
+    this.refresh();
+  }
+
+  cannedPicker() {
+    const queue = (this.desk.config.queues || {})[this.contact.queue] || {};
+    const replies = (queue.canned || []).filter((reply) => reply.language === this.language);
+    if (!replies.length) return null;
+    const id = `canned-${this.contact.contact_id}`;
+    const select = el("select", { id, class: "canned" });
+    options(select, [["", t("Canned replies…")], ...replies.map((reply, i) => [String(i), reply.title])]);
+    select.addEventListener("change", () => {
+      const reply = replies[Number(select.value)];
+      if (reply) { this.text.value = reply.text; this.text.focus(); }
+      select.value = "";
+    });
+    return el("div", { class: "row" }, el("label", { for: id }, t("Canned reply")), select);
+  }
+
+  async refresh() {
+    const answer = await this.desk.call("GET", `/api/v1/contacts/${this.contact.contact_id}/messages`);
+    if (answer.ok) for (const message of answer.body.messages) this.show(message, false);
+    this.acknowledge();
+  }
+
+  show(message, fresh = true) {
+    const mine = message.sender !== "customer";
+    const translations = message.translations || {};
+    const shown = mine ? message.text : translations[this.language] || message.text;
+    const other = mine ? translations[this.contact.language] : message.text;
+    const meta = el("span", { class: "meta" }, time(message.at_ms));
+    const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
+      "data-sender": message.sender }, el("span", { class: "text" }, shown));
+    if (other && other !== shown) {
+      const original = el("span", { class: "original", hidden: true, lang: mine ? this.contact.language : message.language },
+        other);
+      const label = mine ? t("What the customer reads") : t("Original ({language})", { language: languageName(message.language) });
+      item.append(el("button", { type: "button", class: "linklike toggle-original", "aria-expanded": "false",
+        onclick: (event) => {
+          original.hidden = !original.hidden;
+          event.target.setAttribute("aria-expanded", String(!original.hidden));
+        } }, label), original);
+    }
+    item.append(meta);
+    if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
+    const known = this.items.get(message.message_id);
+    stickToBottom(this.box, () => {
+      if (known) known.replaceWith(item);
+      else this.list.append(item);
+    });
+    item.dataset.at = message.at_ms;
+    if (known && known.dataset.read) this.markRead(item);
+    this.items.set(message.message_id, item);
+    if (!known && !mine && fresh) {
+      this.typingLine.textContent = "";
+      this.unread();
+    }
+  }
+
+  message(event) { this.show(event); this.acknowledge(); }
+
+  visible() { this.acknowledge(); }
+
+  // The customer has been shown their latest message: tell them it was read.
+  acknowledge() {
+    if (this.root.hidden || document.visibilityState !== "visible") return;
+    const theirs = [...this.items.values()].filter((item) => item.dataset.sender === "customer");
+    const last = theirs.length ? theirs[theirs.length - 1].dataset.id : null;
+    if (last && last !== this.acknowledged) {
+      this.acknowledged = last;
+      this.desk.socket.send({ type: "read", contact_id: this.contact.contact_id, message_id: last });
+    }
+  }
+
+  typing(event) {
+    if (event.by !== "customer") return;
+    clearTimeout(this.typingTimer);
+    this.typingLine.textContent = t("The customer is typing…");
+    this.typingTimer = setTimeout(() => { this.typingLine.textContent = ""; }, 5000);
+  }
+
+  read(event) {
+    if (event.by !== "customer") return;
+    const upTo = this.items.get(event.message_id);
+    for (const item of this.items.values()) {
+      if (item.dataset.sender === "customer") continue;
+      if (upTo && Number(item.dataset.at) > Number(upTo.dataset.at)) continue;
+      this.markRead(item);
+    }
+  }
+
+  markRead(item) {
+    item.dataset.read = "1";
+    const delivery = item.querySelector(".delivery");
+    if (delivery) delivery.textContent = t("Read");
+  }
+
+  sendTyping() {
+    if (Date.now() - this.lastTyping < 2000) return;
+    this.lastTyping = Date.now();
+    this.desk.socket.send({ type: "typing", contact_id: this.contact.contact_id });
+  }
+
+  async send() {
+    this.error.textContent = "";
+    const text = this.text.value;
+    if (!text.trim()) { this.error.textContent = t("Please write a message first."); return; }
+    if (text.length > MAX_CHARS) {
+      this.error.textContent = t("Your message is too long: {count} characters, at most {max}. Please shorten it.",
+        { count: number(text.length), max: number(MAX_CHARS) });
+      return;
+    }
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`, { text });
+    if (!answer.ok) { this.error.textContent = problem(answer); return; }
+    this.text.value = "";
+    this.show(answer.body);
+  }
+
+  async end() {
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/complete`);
+    if (!answer.ok && answer.status !== 409) this.error.textContent = problem(answer);
+  }
+
+  // The chat is over: no more replies; the wrap-up takes their place.
+  ended(state) {
+    if (this.isOver) return;
+    this.isOver = true;
+    this.composer.hidden = true;
+    this.transfer.root.hidden = true;
+    this.typingLine.textContent = "";
+    stickToBottom(this.box, () => this.list.append(el("li", { class: "notice" },
+      state === "completed" ? t("The chat has ended.") : t("The customer left the chat."))));
+    this.wrapUp.show();
+  }
+}

@@ -1,0 +1,47 @@
+// Why a contact was offered to this agent, in words, from the routing decision's line:
+// "contact routed: step=exact strategy=longest_idle languages=es regions=default
+//  min_proficiency=1 -> ana among 3 candidates [ana,...]"
+
+import { languageName, t } from "./i18n.js";
+
+function fields(line) {
+  const found = {};
+  for (const [, key, value] of line.matchAll(/(\w+)=(\S+)/g)) found[key] = value;
+  const among = line.match(/among (\d+) candidates/);
+  found.candidates = among ? Number(among[1]) : 1;
+  found.freed = line.startsWith("agent freed");
+  return found;
+}
+
+function stepText(step, f) {
+  const languages = (f.languages || "").split("|").filter(Boolean).map(languageName).join(", ");
+  const regions = (f.regions || "").split("|").filter(Boolean).join(", ");
+  switch (step) {
+    case "exact": return t("An exact match: you speak {languages} and work in {regions}.", { languages, regions });
+    case "language": return t("No agent of the customer's language was free, so other languages were allowed ({languages}).", { languages });
+    case "region": return t("The customer waited long, so other regions were allowed ({regions}).", { regions });
+    case "region_ewt": return t("The predicted wait in the customer's region was long, so other regions were allowed.");
+    case "proficiency": return t("The customer waited long, so a lower skill level was allowed (at least {level}).", { level: f.min_proficiency });
+    case "translation": return t("Nobody free speaks the customer's language: messages are translated for you.");
+    case "preferred": return t("It was transferred to you by name.");
+    default: return "";
+  }
+}
+
+function strategyText(strategy, count) {
+  switch (strategy) {
+    case "longest_idle": return t("You had been free the longest of {count} agents who fit.", { count });
+    case "most_skilled": return t("You are the most skilled of {count} agents who fit.", { count });
+    case "round_robin": return t("It was your turn among {count} agents who fit.", { count });
+    case "least_occupied": return t("You were the least busy of {count} agents who fit.", { count });
+    default: return "";
+  }
+}
+
+export function explain(line) {
+  if (!line) return "";
+  const f = fields(line);
+  const parts = [stepText(f.step, f)];
+  parts.push(f.freed ? t("You became free while it was waiting.") : strategyText(f.strategy, f.candidates));
+  return parts.filter(Boolean).join(" ");
+}

@@ -1,0 +1,189 @@
+// The agent desktop: sign in (channels, chat capacity, softphone), state with a reason,
+// the wrap-up countdown, log out; the agent's events (offers, messages, closures) are
+// handed to the parts that show them. Token and open conversations survive a reload
+// (sessionStorage).
+
+import { problem, request, socketUrl } from "./api.js";
+import { Conversations } from "./desk-conversations.js";
+import { Offers } from "./desk-offers.js";
+import { $, options } from "./dom.js";
+import { N_, duration, loadText, t, wantedLanguage } from "./i18n.js";
+import { LiveSocket } from "./socket.js";
+
+const KEY = "switchboard-desk";
+const STATE_NAMES = {
+  available: N_("Available"), not_ready: N_("Not ready"), wrap_up: N_("Wrap-up"), busy: N_("Busy"),
+  reserved: N_("Ringing"), offline: N_("Offline"),
+};
+// The shipped not-ready reasons ([desk] not_ready_reasons) and the one RONA gives.
+N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work"); N_("no answer");
+
+const desk = {
+  token: null, agent: null, config: null, socket: null, wrapUpUntil: 0,
+  call: (method, path, body) => request(method, path, { body, token: desk.token }),
+  notify: (text) => { $("notice").textContent = text; },
+  refreshAgent: () => refreshAgent(),
+};
+const offers = new Offers(desk);
+const conversations = new Conversations(desk);
+desk.open = (contact) => conversations.open(contact);
+// The caller's number as the offer showed it (masked unless the center shows numbers).
+desk.caller = (contactId) => (offers.seen.get(contactId) || {}).customer_id || "";
+
+async function main() {
+  await loadText(wantedLanguage());
+  const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
+  if (saved && saved.token) {
+    desk.token = saved.token;
+    const answer = await desk.call("GET", `/api/v1/agents/${encodeURIComponent(saved.agent_id)}`);
+    if (answer.ok) return start(answer.body, saved.contacts || []);
+    sessionStorage.removeItem(KEY);
+  }
+  $("sign-in-form").hidden = false;
+}
+
+$("sign-in-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("sign-in-error").textContent = "";
+  const capacity = Number($("chat-capacity").value);
+  if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10) {
+    $("sign-in-error").textContent = t("Chats at once: a whole number from 0 to 10.");
+    return;
+  }
+  const body = {
+    agent_id: $("agent-id").value.trim(),
+    password: $("password").value,
+    channels: { chat: capacity, voice: $("take-calls").checked ? 1 : 0 },
+  };
+  const sip = $("sip-uri").value.trim();
+  if (sip) body.sip_uri = sip;
+  if (!body.agent_id || !body.password) {
+    $("sign-in-error").textContent = t("Please give your agent ID and password.");
+    return;
+  }
+  $("sign-in").disabled = true;
+  const answer = await request("POST", "/api/v1/agents/login", { body });
+  $("sign-in").disabled = false;
+  if (!answer.ok) {
+    const field = answer.body.field;
+    $("sign-in-error").textContent = field === "$.sip_uri"
+      ? t("The SIP URI looks wrong: it starts with sip: like sip:ana@192.0.2.10.")
+      : answer.status === 401 ? t("Wrong agent ID or password.") : problem(answer);
+    return;
+  }
+  if (answer.body.role !== "agent" || !answer.body.agent) {
+    $("sign-in-error").textContent = t("The desktop is for agents.");
+    return;
+  }
+  desk.token = answer.body.token;
+  $("password").value = "";
+  start(answer.body.agent, []);
+});
+
+async function start(agent, openContacts) {
+  desk.agent = agent;
+  remember(openContacts);
+  $("sign-in-form").hidden = true;
+  $("workspace").hidden = false;
+  $("who").textContent = agent.agent_id;
+  const config = await desk.call("GET", "/api/v1/desk");
+  desk.config = config.ok ? config.body : { not_ready_reasons: [], queues: {} };
+  options($("not-ready-reason"), desk.config.not_ready_reasons.map((r) => [r, t(r)]));
+  showState(agent);
+  desk.socket = new LiveSocket(
+    socketUrl(`/api/v1/agents/${encodeURIComponent(agent.agent_id)}/events`, { token: desk.token }), {
+      onEvent,
+      onOpen: () => { refreshAgent(); conversations.refreshAll(); },
+      onState: (state) => {
+        $("connection").textContent = state === "open" ? "" : t("Connection lost. Reconnecting…");
+      },
+      onEnd: () => signedOut(t("Your session has ended. Please sign in again.")),
+    });
+  for (const contactId of openContacts) conversations.restore(contactId);
+}
+
+// The conversations open on this desk, kept for a reload.
+function remember(contacts) {
+  sessionStorage.setItem(KEY, JSON.stringify({
+    token: desk.token, agent_id: desk.agent.agent_id, contacts: contacts || conversations.ids(),
+  }));
+}
+desk.remember = () => remember();
+
+function onEvent(event) {
+  switch (event.type) {
+    case "offer": offers.add(event); break;
+    case "offer_revoked": offers.revoke(event); break;
+    case "contact_connected": offers.remove(event.contact_id); conversations.connected(event); break;
+    case "message": conversations.message(event); break;
+    case "typing": conversations.typing(event); break;
+    case "read": conversations.read(event); break;
+    case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
+    case "state": break;
+    default: return;
+  }
+  if (["offer", "offer_revoked", "contact_connected", "contact_closed", "state"].includes(event.type)) {
+    refreshAgent();
+  }
+}
+
+async function refreshAgent() {
+  const answer = await desk.call("GET", `/api/v1/agents/${encodeURIComponent(desk.agent.agent_id)}`);
+  if (answer.ok) { desk.agent = answer.body; showState(answer.body); }
+}
+
+function showState(agent) {
+  const state = agent.state;
+  $("state").dataset.state = state;
+  $("state").textContent = t(STATE_NAMES[state] || state);
+  desk.wrapUpUntil = agent.wrap_up_until ? Date.parse(agent.wrap_up_until) : 0;
+  const reason = agent.reason ? t(agent.reason) : "";
+  $("state-detail").textContent = state === "not_ready" && reason ? `(${reason})` : "";
+  const load = agent.load || {};
+  if (state === "busy" || state === "reserved") {
+    $("state-detail").textContent = t("{chats} chats, {calls} calls", { chats: load.chat || 0, calls: load.voice || 0 });
+  }
+  tick();
+}
+
+// The wrap-up countdown, once a second.
+function tick() {
+  if ($("state").dataset.state !== "wrap_up" || !desk.wrapUpUntil) return;
+  const left = (desk.wrapUpUntil - Date.now()) / 1000;
+  if (left <= 0) { desk.wrapUpUntil = 0; refreshAgent(); return; }
+  $("state-detail").textContent = t("{time} left", { time: duration(left) });
+}
+setInterval(tick, 1000);
+
+async function setState(state, reason) {
+  desk.notify("");
+  const answer = await desk.call("PUT", `/api/v1/agents/${encodeURIComponent(desk.agent.agent_id)}/state`,
+    { state, reason: reason || "" });
+  if (!answer.ok) {
+    desk.notify(answer.status === 409 ? t("Finish the wrap-up first: {detail}", { detail: answer.body.message || "" })
+      : problem(answer));
+    return;
+  }
+  desk.agent = answer.body;
+  showState(answer.body);
+}
+
+$("go-available").addEventListener("click", () => setState("available"));
+$("go-not-ready").addEventListener("click", () => setState("not_ready", $("not-ready-reason").value));
+$("sign-out").addEventListener("click", async () => {
+  await desk.call("POST", "/api/v1/agents/logout");
+  signedOut("");
+});
+
+function signedOut(message) {
+  if (desk.socket) desk.socket.close();
+  offers.clear();
+  conversations.clear();
+  sessionStorage.removeItem(KEY);
+  desk.token = null;
+  $("workspace").hidden = true;
+  $("sign-in-form").hidden = false;
+  $("sign-in-error").textContent = message;
+}
+
+main();

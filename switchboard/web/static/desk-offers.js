@@ -1,0 +1,104 @@
+// Ringing offers, one card each: channel, queue, language, wait so far, the customer's
+// tier, why it came here, the ring timer; accept or decline. An offer that rang out
+// (RONA) stays on screen as such.
+
+import { problem } from "./api.js";
+import { explain } from "./desk-explain.js";
+import { $, el } from "./dom.js";
+import { duration, languageName, t } from "./i18n.js";
+
+export class Offers {
+  constructor(desk) {
+    this.desk = desk;
+    this.cards = new Map();  // contact_id -> { card, offer, until }
+    this.seen = new Map();  // contact_id -> the last offer (a call's masked number)
+    setInterval(() => this.tick(), 1000);
+  }
+
+  add(offer) {
+    this.remove(offer.contact_id);
+    this.seen.set(offer.contact_id, offer);
+    const voice = offer.channel === "voice";
+    const timer = el("progress", { max: offer.ring_s, value: offer.ring_s, "aria-hidden": "true" });
+    const left = el("span", { class: "ring-left" });
+    const waited = el("dd", { class: "waited" });
+    const card = el("article", { class: "panel offer", "data-contact": offer.contact_id,
+      "aria-label": t("Offer: {channel} in {queue}", { channel: channelName(offer.channel), queue: offer.queue }) },
+    el("h3", {}, voice ? t("Incoming call") : t("Incoming chat"), " · ", offer.queue),
+    el("dl", {},
+      el("dt", {}, t("Language")), el("dd", {}, languageName(offer.language)),
+      el("dt", {}, t("Waiting")), waited,
+      el("dt", {}, t("Customer tier")), el("dd", { class: "tier" }, t(offer.tier || "standard")),
+      voice && offer.customer_id ? [el("dt", {}, t("Caller")), el("dd", {}, offer.customer_id)] : null),
+    el("p", { class: "why" }, el("strong", {}, t("Why you:")), " ", explain(offer.explanation)),
+    timer, el("p", { class: "dim" }, left),
+    el("div", { class: "row" },
+      voice
+        ? el("span", {}, t("Answer on your softphone."))
+        : el("button", { type: "button", class: "accept", onclick: () => this.accept(offer) }, t("Accept")),
+      el("button", { type: "button", class: "secondary decline", onclick: () => this.decline(offer) }, t("Decline"))),
+    el("p", { class: "error", role: "alert" }));
+    $("offers").append(card);
+    this.cards.set(offer.contact_id, { card, offer, until: Date.now() + offer.ring_s * 1000, timer, left, waited });
+    this.tick();
+  }
+
+  tick() {
+    for (const entry of this.cards.values()) {
+      if (!entry.until) continue;
+      const left = Math.max(0, (entry.until - Date.now()) / 1000);
+      entry.timer.value = left;
+      entry.left.textContent = t("Ringing: {seconds} s left", { seconds: Math.ceil(left) });
+      entry.waited.textContent = duration((Date.now() - entry.offer.queued_at) / 1000);
+    }
+  }
+
+  async accept(offer) {
+    const entry = this.cards.get(offer.contact_id);
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${offer.contact_id}/accept`);
+    if (!answer.ok) {
+      if (entry) entry.card.querySelector(".error").textContent = problem(answer);
+      return;
+    }
+    this.remove(offer.contact_id);
+    this.desk.open(answer.body);
+  }
+
+  async decline(offer) {
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${offer.contact_id}/decline`);
+    if (!answer.ok && answer.status !== 409) {
+      const entry = this.cards.get(offer.contact_id);
+      if (entry) entry.card.querySelector(".error").textContent = problem(answer);
+      return;
+    }
+    this.remove(offer.contact_id);
+  }
+
+  // The offer ended without an answer: RONA stays on screen until dismissed.
+  revoke(event) {
+    const entry = this.cards.get(event.contact_id);
+    if (!entry) return;
+    if (event.reason !== "no_answer") { this.remove(event.contact_id); return; }
+    entry.until = 0;
+    entry.card.classList.add("missed");
+    entry.card.replaceChildren(
+      el("h3", {}, t("Missed offer (ring no answer)")),
+      el("p", {}, t("The {queue} contact rang out and went back to its queue. You are now not ready.",
+        { queue: entry.offer.queue })),
+      el("button", { type: "button", class: "secondary", onclick: () => this.remove(event.contact_id) }, t("Dismiss")));
+  }
+
+  remove(contactId) {
+    const entry = this.cards.get(contactId);
+    if (entry) entry.card.remove();
+    this.cards.delete(contactId);
+  }
+
+  clear() {
+    for (const id of [...this.cards.keys()]) this.remove(id);
+  }
+}
+
+export function channelName(channel) {
+  return channel === "voice" ? t("call") : t("chat");
+}

@@ -1,0 +1,50 @@
+// Blind transfer of a chat or a call to a queue or a named colleague (who gets it first,
+// then its queue after the ring time).
+
+import { problem } from "./api.js";
+import { el } from "./dom.js";
+import { N_, t } from "./i18n.js";
+
+// Agents' states as the directory names them.
+N_("available"); N_("not_ready"); N_("wrap_up"); N_("busy"); N_("reserved"); N_("offline");
+
+export class TransferControl {
+  constructor(desk, contact, transferred) {
+    Object.assign(this, { desk, contact, transferred });
+    const id = `transfer-${contact.contact_id}`;
+    this.select = el("select", { id, class: "transfer-target", onfocus: () => this.load() },
+      el("option", { value: "" }, t("Choose…")));
+    this.error = el("p", { class: "error", role: "alert" });
+    this.root = el("form", { class: "row transfer", novalidate: true,
+      onsubmit: (event) => { event.preventDefault(); this.send(); } },
+    el("label", { for: id }, t("Transfer to")), this.select,
+    el("button", { type: "submit", class: "secondary" }, t("Transfer")), this.error);
+    this.load();
+  }
+
+  async load() {
+    if (this.loaded) return;
+    const answer = await this.desk.call("GET", "/api/v1/directory");
+    if (!answer.ok) return;
+    this.loaded = true;
+    const me = this.desk.agent.agent_id;
+    const queues = el("optgroup", { label: t("Queues") },
+      ...answer.body.queues.map((queue) => el("option", { value: `queue:${queue}` }, queue)));
+    const agents = el("optgroup", { label: t("Colleagues") },
+      ...answer.body.agents.filter((agent) => agent.agent_id !== me).map((agent) =>
+        el("option", { value: `agent:${agent.agent_id}` },
+          `${agent.agent_id} (${agent.region}, ${t(agent.state)})`)));
+    this.select.replaceChildren(el("option", { value: "" }, t("Choose…")), queues, agents);
+  }
+
+  async send() {
+    this.error.textContent = "";
+    const [kind, name] = this.select.value.split(/:(.*)/s);
+    if (!name) { this.error.textContent = t("Choose a queue or a colleague first."); return; }
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/transfer`,
+      kind === "queue" ? { queue: name } : { agent: name });
+    if (!answer.ok) { this.error.textContent = problem(answer); return; }
+    this.desk.notify("");
+    this.transferred();
+  }
+}

@@ -1,0 +1,47 @@
+// A call on the agent's softphone, as the desktop shows it: the caller's number (masked
+// unless the center shows numbers), the IVR's choices (language, queue), the wait and
+// the talk time; blind transfer from here, hang-up on the softphone; then the wrap-up.
+
+import { TransferControl } from "./desk-transfer.js";
+import { WrapUpForm } from "./desk-wrapup.js";
+import { el } from "./dom.js";
+import { duration, languageName, t } from "./i18n.js";
+
+export class VoicePanel {
+  constructor(desk, contact, { done }) {
+    Object.assign(this, { desk, contact, done });
+    const times = contact.timestamps || {};
+    this.queued = Date.parse(times.queued_at || times.arrived_at || "") || Date.now();
+    this.answered = Date.parse(times.answered_at || "") || Date.now();
+    this.talk = el("dd", { class: "talk-time" });
+    this.transfer = new TransferControl(desk, contact, () => done());
+    this.wrapUp = new WrapUpForm(desk, contact, () => done());
+    this.status = el("p", { class: "dim" }, t("Hang up on your softphone."));
+    this.root = el("section", { class: "conversation voice", id: `panel-${contact.contact_id}`,
+      "data-contact": contact.contact_id },
+    el("dl", { class: "facts" },
+      el("dt", {}, t("Caller")), el("dd", { class: "caller" }, desk.caller(contact.contact_id) || t("unknown")),
+      el("dt", {}, t("Language chosen")), el("dd", {}, languageName(contact.language)),
+      el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
+      el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),
+      el("dt", {}, t("Talk time")), this.talk),
+    this.status, this.transfer.root, this.wrapUp.root);
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.tick();
+  }
+
+  tick() {
+    this.talk.textContent = duration((Date.now() - this.answered) / 1000);
+  }
+
+  visible() {}
+
+  ended() {
+    if (this.isOver) return;
+    this.isOver = true;
+    clearInterval(this.timer);
+    this.transfer.root.hidden = true;
+    this.status.textContent = t("The call has ended.");
+    this.wrapUp.show();
+  }
+}

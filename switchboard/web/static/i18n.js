@@ -1,0 +1,90 @@
+// Page text from the gettext catalogs (GET /api/v1/i18n/pages): the English text is the
+// key; dates, numbers and durations are written with the browser's Intl in the
+// catalog's locale; the document takes the language's direction (rtl for ar, he).
+
+let strings = {};
+let locale = "en";
+
+// The language the page is asked for (?lang=) or the browser's first.
+export function wantedLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  return asked || (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+}
+
+export async function loadText(language) {
+  try {
+    const response = await fetch(`/api/v1/i18n/pages?lang=${encodeURIComponent(language)}`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const body = await response.json();
+    strings = body.strings || {};
+    locale = body.locale || "en";
+    document.documentElement.lang = body.language;
+    document.documentElement.dir = body.direction;
+  } catch (_) {
+    strings = {};  // the English text is in the page already
+  }
+  translatePage(document);
+}
+
+// t("You are number {position} in line.", { position: 3 })
+export function t(message, values = {}) {
+  const text = strings[message] || message;
+  return text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+}
+
+// Elements carry their English text in data-i18n (text), data-i18n-label (aria-label),
+// data-i18n-placeholder and data-i18n-title.
+const ATTRIBUTES = [
+  ["i18n-label", "i18nLabel", "aria-label"],
+  ["i18n-placeholder", "i18nPlaceholder", "placeholder"],
+  ["i18n-title", "i18nTitle", "title"],
+];
+
+export function translatePage(root) {
+  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const [data, key, attribute] of ATTRIBUTES) {
+    for (const node of root.querySelectorAll(`[data-${data}]`)) {
+      node.setAttribute(attribute, t(node.dataset[key]));
+    }
+  }
+}
+
+// "es" -> "Spanish" in the page's language.
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames([locale], { type: "language" }).of(code) || code;
+  } catch (_) {
+    return code;
+  }
+}
+
+// Marks English text for the catalogs where it is translated later, with t(text).
+export const N_ = (message) => message;
+
+export function number(value, options = {}) {
+  return new Intl.NumberFormat(locale, options).format(value);
+}
+
+export function shortDate(value) {
+  return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(value));
+}
+
+export function time(value) {
+  return new Intl.DateTimeFormat(locale, { timeStyle: "short" }).format(new Date(value));
+}
+
+// 75 -> "1:15" (minutes and seconds, digits of the locale).
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n) => number(n, { minimumIntegerDigits: 2 });
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${number(h)}:${two(m)}:${two(s % 60)}` : `${number(m)}:${two(s % 60)}`;
+}
+
+// About how long, for estimated waits: "about 3 minutes" in the page's language.
+export function roughly(seconds) {
+  if (seconds < 60) return t("less than a minute");
+  const minutes = Math.round(seconds / 60);
+  return t("about {minutes} min", { minutes: number(minutes) });
+}

@@ -1,0 +1,144 @@
+// The supervisor's actions on the wallboard: the agents of a queue with their state and
+// time in state, set one not ready (with a reason) or sign them out; the queue's live
+// contacts, move a waiting one to another queue, read a chat live. Every action is the
+// HTTP API's (and audited there); this file only shows and asks.
+
+import { problem, request, socketUrl } from "./api.js";
+import { $, el, options } from "./dom.js";
+import { duration } from "./i18n.js";
+import { LiveSocket } from "./socket.js";
+
+const token = () => sessionStorage.getItem("wallboard-token");
+const call = (method, path, body) => request(method, path, { body, token: token() });
+let snapshot = null;
+let waitingSeen = null;
+let reading = null;  // { contactId, socket }
+
+function say(text) { $("sv-message").textContent = text; }
+
+async function loadReasons() {
+  const answer = await call("GET", "/api/v1/desk");
+  if (answer.ok) options($("sv-reason"), answer.body.not_ready_reasons);
+}
+
+function onSnapshot(next) {
+  const first = snapshot === null;
+  snapshot = next;
+  const chosen = $("sv-queue").value;
+  const names = next.queues.map((q) => q.queue);
+  if (first || names.join() !== [...$("sv-queue").options].map((o) => o.value).join()) {
+    options($("sv-queue"), names, chosen || names[0]);
+  }
+  if (first) loadReasons();
+  renderAgents();
+  const queue = next.queues.find((q) => q.queue === $("sv-queue").value);
+  if (queue && queue.waiting !== waitingSeen) { waitingSeen = queue.waiting; loadContacts(); }
+}
+
+function renderAgents() {
+  if (!snapshot) return;
+  const queue = $("sv-queue").value;
+  const agents = snapshot.agents.list.filter((agent) => agent.queues.includes(queue));
+  $("agents-table").tBodies[0].replaceChildren(...agents.map((agent) => {
+    const load = Object.entries(agent.load || {}).filter(([, n]) => n).map(([c, n]) => `${c} ${n}`).join(", ");
+    const online = agent.state !== "offline";
+    return el("tr", { "data-agent": agent.agent_id },
+      el("td", {}, agent.agent_id), el("td", {}, agent.region),
+      el("td", { class: "state" }, agent.state.replace("_", "-") + (agent.reason ? ` (${agent.reason})` : "")),
+      el("td", { class: "since", "data-since": agent.since || "" }, since(agent.since)),
+      el("td", {}, load || "–"),
+      el("td", {},
+        online && agent.state !== "not_ready"
+          ? el("button", { type: "button", class: "not-ready", onclick: () => notReady(agent.agent_id) }, "Set not ready")
+          : null,
+        online ? [" ", el("button", { type: "button", class: "log-out", onclick: () => logOut(agent.agent_id) }, "Log out")] : null));
+  }));
+}
+
+function since(iso) {
+  return iso ? duration((Date.now() - Date.parse(iso)) / 1000) : "–";
+}
+
+setInterval(() => {
+  for (const cell of document.querySelectorAll("#agents-table td.since")) cell.textContent = since(cell.dataset.since);
+  for (const cell of document.querySelectorAll("#contacts-table td.waited")) {
+    cell.textContent = cell.dataset.from ? duration((Date.now() - Number(cell.dataset.from)) / 1000) : "–";
+  }
+}, 1000);
+
+async function notReady(agentId) {
+  const reason = $("sv-reason").value;
+  const answer = await call("PUT", `/api/v1/agents/${encodeURIComponent(agentId)}/state`, { state: "not_ready", reason });
+  say(answer.ok ? `${agentId} is now not ready (${reason})` : problem(answer));
+}
+
+async function logOut(agentId) {
+  const answer = await call("POST", `/api/v1/agents/${encodeURIComponent(agentId)}/logout`);
+  say(answer.ok ? `${agentId} was signed out` : problem(answer));
+}
+
+async function loadContacts() {
+  const queue = $("sv-queue").value;
+  if (!queue) return;
+  const answer = await call("GET", `/api/v1/queues/${encodeURIComponent(queue)}/contacts`);
+  if (!answer.ok) { say(problem(answer)); return; }
+  const others = snapshot ? snapshot.queues.map((q) => q.queue).filter((name) => name !== queue) : [];
+  $("contacts-table").tBodies[0].replaceChildren(...answer.body.contacts.map((contact) => {
+    const from = Date.parse((contact.timestamps || {}).queued_at || "") || 0;
+    const target = el("select", { class: "move-to", "aria-label": `Queue to move ${contact.contact_id} to` });
+    options(target, others);
+    return el("tr", { "data-contact": contact.contact_id },
+      el("td", {}, contact.contact_id.slice(0, 8)), el("td", {}, contact.channel),
+      el("td", { class: "state" }, contact.state), el("td", { class: "waited", "data-from": from || "" }, "–"),
+      el("td", {}, contact.language), el("td", {}, contact.agent_id || "–"),
+      el("td", {},
+        contact.state === "queued" && others.length
+          ? [target, " ", el("button", { type: "button", class: "move", onclick: () => move(contact.contact_id, target.value) }, "Move")]
+          : null,
+        contact.channel === "chat"
+          ? [" ", el("button", { type: "button", class: "read", onclick: () => read(contact.contact_id) }, "Read chat")]
+          : null));
+  }));
+}
+
+async function move(contactId, queue) {
+  const answer = await call("POST", `/api/v1/contacts/${contactId}/move`, { queue });
+  say(answer.ok ? `moved to ${queue}` : problem(answer));
+  loadContacts();
+}
+
+// A chat read live: what was said so far, then each message as it comes.
+async function read(contactId) {
+  if (reading) reading.socket.close();
+  const list = $("transcript-messages");
+  list.replaceChildren();
+  $("transcript").hidden = false;
+  $("transcript-title").textContent = `Live chat ${contactId.slice(0, 8)}`;
+  const seen = new Set();
+  const show = (message) => {
+    if (seen.has(message.message_id)) return;
+    seen.add(message.message_id);
+    const translated = Object.values(message.translations || {})[0];
+    list.append(el("li", {}, el("span", { class: "who" }, message.sender), message.text,
+      translated ? el("span", { class: "who" }, ` (${translated})`) : null));
+  };
+  const answer = await call("GET", `/api/v1/contacts/${contactId}/messages`);
+  if (!answer.ok) { say(problem(answer)); return; }
+  answer.body.messages.forEach(show);
+  reading = {
+    contactId,
+    socket: new LiveSocket(socketUrl(`/api/v1/contacts/${contactId}/events`, { token: token() }), {
+      onEvent: (event) => { if (event.type === "message") show(event); },
+    }),
+  };
+}
+
+$("transcript-close").addEventListener("click", () => {
+  if (reading) reading.socket.close();
+  reading = null;
+  $("transcript").hidden = true;
+});
+$("sv-queue").addEventListener("change", () => { renderAgents(); loadContacts(); });
+$("sv-refresh").addEventListener("click", loadContacts);
+document.addEventListener("wallboard:snapshot", (event) => onSnapshot(event.detail));
+if (window.lastSnapshot) onSnapshot(window.lastSnapshot);

@@ -1,0 +1,327 @@
+"""The supervisors' wallboard: the page at /wallboard and its live feed.
+
+`GET /wallboard` serves a static page (plain HTML and JS, no build step). The page logs
+in through the agents' login, then reads `GET /api/v1/wallboard/events`, a stream of
+server-sent events each carrying a whole snapshot: queues, regions, agents by state and
+alerts. `GET /api/v1/wallboard` is the same snapshot once, for polling and scripts.
+Both need a supervisor (or admin) token.
+
+A snapshot is pushed every few seconds and early after any routing event, so a new
+contact shows within a fraction of a second without flooding a busy center's screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from router.access import Principal, require_role
+from router.model import Role
+from router.reports.report import ReportOptions, build_report
+from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
+from switchboard.http.api import API, Auth
+from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, bearer_token
+from switchboard.http.cases import case_alerts
+from switchboard.http.schemas import SnapshotStream
+from switchboard.http.streams import ends_session
+from switchboard.http.views import queue_json
+
+PAGE = Path(__file__).parent / "static" / "wallboard.html"
+PUSH_EVERY_S = 2.0
+SETTLE_S = 0.15  # wait after a routing event so a burst gives one snapshot
+POLL_S = 0.5  # how often a waiting stream checks that its screen is still connected
+MAX_STREAM_S = 600.0  # the page reconnects; bounds a forgotten stream's life
+WAITING_SCAN = 500  # contacts per queue read to split the waiting count by region
+RECENT_DEATH_S = 900.0  # how long an adopted node's death stays on the board
+
+
+def require_supervisor(principal: Principal) -> None:
+    require_role(principal, Role.SUPERVISOR, Role.ADMIN)
+
+
+# -- snapshot ------------------------------------------------------------------------------
+
+
+def alerts(
+    queues: Sequence[dict[str, Any]],
+    regions: Sequence[dict[str, Any]],
+    adoptions: Sequence[dict[str, Any]] = (),
+    now_s: float = 0.0,
+) -> list[dict[str, Any]]:
+    """What a supervisor must act on: service level under target, nodes or regions down.
+
+    A dead node is listed while its heartbeat is expired; once another node adopted its
+    work it leaves the membership, so the adoption keeps the alert up for a while.
+    """
+    found: list[dict[str, Any]] = []
+    for queue in queues:
+        target = queue["service_level_target"]
+        for period, label in (("last_30_min", "last 30 min"), ("today", "today")):
+            level = queue[period]["service_level"]
+            if level is not None and level < target:
+                found.append(
+                    {
+                        "level": "critical" if period == "last_30_min" else "warning",
+                        "kind": "service_level",
+                        "queue": queue["queue"],
+                        "message": f"{queue['queue']}: service level {level:.0%} {label}, "
+                        f"target {target:.0%}",
+                    }
+                )
+        if queue["waiting"] and queue["longest_wait_s"] > queue["answer_within_s"]:
+            found.append(
+                {
+                    "level": "warning",
+                    "kind": "waiting_too_long",
+                    "queue": queue["queue"],
+                    "message": f"{queue['queue']}: a contact has waited "
+                    f"{queue['longest_wait_s']:.0f} s (answer within "
+                    f"{queue['answer_within_s']:.0f} s)",
+                }
+            )
+    for region in regions:
+        for node in region["nodes"]:
+            if not node["healthy"]:
+                found.append(
+                    {
+                        "level": "critical",
+                        "kind": "node_down",
+                        "region": region["region"],
+                        "message": f"node {node['node_id']} in {region['region']} is down "
+                        f"(last heartbeat {node['last_seen_s']:.0f} s ago)",
+                    }
+                )
+        if region["open"] and not region["healthy"]:
+            found.append(
+                {
+                    "level": "critical",
+                    "kind": "region_down",
+                    "region": region["region"],
+                    "message": f"region {region['region']} is open but has no healthy node",
+                }
+            )
+    for adoption in adoptions:
+        age_s = now_s - float(adoption.get("at", 0))
+        if adoption.get("dead_node") == adoption.get("heir") or not 0 <= age_s <= RECENT_DEATH_S:
+            continue  # a restart adopting its own work, or old news
+        lost = int(adoption.get("failed", 0))
+        found.append(
+            {
+                "level": "critical",
+                "kind": "node_down",
+                "node": adoption.get("dead_node", ""),
+                "message": f"node {adoption.get('dead_node')} went down "
+                f"{_ago(age_s)}; {adoption.get('heir')} took over "
+                f"{adoption.get('adopted', 0)} contacts"
+                + (f", {lost} voice calls were lost" if lost else ""),
+            }
+        )
+    return found
+
+
+def _ago(seconds: float) -> str:
+    return "just now" if seconds < 60 else f"{seconds / 60:.0f} min ago"
+
+
+def region_queue_figures(
+    records: Sequence[dict[str, str]],
+    waiting: dict[str, dict[str, int]],
+    answer_within_s: dict[str, float],
+    day_start: int,
+    now: int,
+) -> list[dict[str, Any]]:
+    """Per region and queue: today's and the last 30 minutes' figures from the records."""
+
+    def rows(start: int) -> dict[tuple[str, ...], Any]:
+        options = ReportOptions(
+            start_ms=start, end_ms=now + 1, by=("region", "queue"), answer_within_s=answer_within_s
+        )
+        report = build_report(records, options)
+        return {tuple(row.key.values()): row for row in report.rows}
+
+    today, recent = rows(day_start), rows(max(day_start, now - 1_800_000))
+    keys = set(today) | {(region, queue) for queue, split in waiting.items() for region in split}
+    body = []
+    for region, queue in sorted(keys):
+        day, last = today.get((region, queue)), recent.get((region, queue))
+        body.append(
+            {
+                "region": region,
+                "queue": queue,
+                "waiting": waiting.get(queue, {}).get(region, 0),
+                "closed": day.volume if day else 0,
+                "answered": day.answered if day else 0,
+                "abandoned": day.abandoned if day else 0,
+                "abandonment_rate": day.abandonment_rate if day else None,
+                "service_level_today": day.service_level if day else None,
+                "service_level_30_min": last.service_level if last else None,
+                "asa_s": day.asa_s if day else None,
+            }
+        )
+    return body
+
+
+async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
+    """Queues, regions, agents and alerts as one supervisor sees them: their queues and
+    regions only, when their scope names some."""
+    router = request.app[ROUTER]
+    now = now_ms()
+    queue_skills = {name: queue.skill for name, queue in router.queues.items()}
+    agents = [a for a in await router.list_agents() if principal.covers_agent(a, queue_skills)]
+    states = {agent.agent_id: agent.state(now).value for agent in agents}
+    by_region: dict[str, Counter[str]] = defaultdict(Counter)
+    for agent in agents:
+        by_region[agent.region][states[agent.agent_id]] += 1
+    start = utc_day_start_ms(now)
+    queues = []
+    for name, config in router.queues.items():
+        if principal.queues and name not in principal.queues:
+            continue
+        status = queue_json(await router.queue_status(name, start, agents))
+        counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
+        status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
+        status["agents_by_state"] = dict(
+            Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
+        )
+        queues.append(status)
+    regions = [
+        region
+        for region in await request.app[REGIONS].overview()
+        if not principal.regions or region["region"] in principal.regions
+    ]
+    records = await request.app[REPORTS].records_today(start)
+    per_region = region_queue_figures(
+        records,
+        {queue["queue"]: queue["waiting_by_region"] for queue in queues},
+        {name: config.answer_within_s for name, config in router.queues.items()},
+        start,
+        now,
+    )
+    adoptions = await request.app[REGIONS].adoptions()
+    return {
+        "generated_at": iso_utc(now),
+        "queues": queues,
+        "regions": regions,
+        "by_region_and_queue": per_region,
+        "agents": {
+            "by_state": dict(Counter(states.values())),
+            "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
+            # Each agent with state and since when, for the supervisor's actions.
+            "list": [
+                {
+                    "agent_id": agent.agent_id,
+                    "region": agent.region,
+                    "state": states[agent.agent_id],
+                    "reason": agent.reason,
+                    "since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+                    "queues": [
+                        name
+                        for name, config in router.queues.items()
+                        if config.skill in agent.skills
+                    ],
+                    "load": agent.load,
+                }
+                for agent in agents
+            ],
+        },
+        "alerts": alerts(queues, regions, adoptions, now / 1000)
+        + await case_alerts(request, principal),
+    }
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+@API.route("GET", "/wallboard", "The supervisors' wallboard page", content="text/html")
+async def page(request: web.Request) -> web.FileResponse:
+    """The wallboard page (HTML); it signs in through the agents' login."""
+    return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+
+
+@API.route(
+    "GET",
+    "/api/v1/wallboard",
+    "Wallboard snapshot: queues, regions, agents, alerts (supervisors, their scope)",
+    auth=Auth.STAFF,
+    responses={200: "the snapshot", 401: "", 403: ""},
+)
+async def wallboard_json(request: web.Request, principal: Principal) -> web.Response:
+    require_supervisor(principal)
+    return web.json_response(await snapshot(request, principal))
+
+
+def _connected(request: web.Request) -> bool:
+    """The screen is still there and the server is not shutting down.
+
+    aiohttp sets `_force_close` on a connection when the server shuts down; checking it
+    lets a node stop at once instead of waiting out its shutdown timeout.
+    """
+    transport = request.transport
+    closing = transport is None or transport.is_closing()
+    return not closing and not getattr(request.protocol, "_force_close", False)
+
+
+async def _next_push(
+    request: web.Request, events: asyncio.Queue[dict[str, Any]], due: float, principal: Principal
+) -> bool:
+    """Wait until a routing event (then settle) or the period's end, watching the client;
+    False when the viewer's session ended."""
+    loop = asyncio.get_running_loop()
+    token = bearer_token(request)
+    while _connected(request) and loop.time() < due:
+        try:
+            event = await asyncio.wait_for(events.get(), min(POLL_S, max(due - loop.time(), 0.01)))
+        except TimeoutError:
+            continue
+        if ends_session(event, principal, token):
+            return False
+        await asyncio.sleep(SETTLE_S)
+        while not events.empty():
+            if ends_session(events.get_nowait(), principal, token):
+                return False
+        return True
+    return True
+
+
+@API.route(
+    "GET",
+    "/api/v1/wallboard/events",
+    "Server-sent events: a `snapshot` now, then on change or every `every` seconds",
+    auth=Auth.STAFF,
+    query=SnapshotStream,
+    stream="text/event-stream",
+    responses={200: "event stream", 401: "", 403: ""},
+)
+async def wallboard_events(
+    request: web.Request, principal: Principal, query: SnapshotStream
+) -> web.StreamResponse:
+    require_supervisor(principal)
+    await request.app[REPORTS].audit(
+        principal.user_id, "wallboard.view", remote=request.remote or ""
+    )
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + MAX_STREAM_S
+    async with request.app[HUB].listen() as events:
+        try:
+            while loop.time() < deadline and _connected(request):
+                data = json.dumps(await snapshot(request, principal), separators=(",", ":"))
+                await response.write(f"event: snapshot\ndata: {data}\n\n".encode())
+                if not await _next_push(request, events, loop.time() + query.every, principal):
+                    break
+        except ConnectionResetError:  # the screen went away
+            pass
+    return response

@@ -1,0 +1,437 @@
+"""Cases against the real Redis and HTTP app, with a clock the test drives: SLA timers in
+business hours (holidays, pauses) that escalate once, follow-ups that close and reopen,
+emotion words that move a waiting chat to the senior queue, and the case's owner first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from router.access import Principal
+from router.cases.service import CaseRequest
+from router.desk import ChatSite, DeskConfig
+from router.identity import sign
+from router.model import Channel, ContactState, NewContact, Presence, Role
+from switchboard.node import Node
+from tests.cases.conftest import Clock, case_config, events_for, paris_ms, staff, started
+from tests.nodes import http_session, new_chat
+
+MONDAY_10 = paris_ms(2025, 3, 3, 10)
+
+
+async def open_case(
+    node: Node, http: aiohttp.ClientSession, headers: dict[str, str], customer: str = "c-1"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A waiting chat and a case opened on it by the admin; (chat, case)."""
+    chat = await new_chat(http, customer=customer)
+    assert chat["state"] == "queued"
+    response = await http.post(
+        "/api/v1/cases",
+        json={"subject": "Lost bag", "contact_id": chat["contact_id"]},
+        headers=headers,
+    )
+    assert response.status == 201, await response.text()
+    return chat, await response.json()
+
+
+async def case_of(
+    http: aiohttp.ClientSession, case_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    response = await http.get(f"/api/v1/cases/{case_id}", headers=headers)
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+def timer(case: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(t for t in case["timers"] if t["kind"] == kind)
+
+
+async def breaches_after_tick(node: Node, case_id: str) -> int:
+    """Tick (the node's own timer task may tick too), then count the case's breaches."""
+    await node.cases.tick()
+    return [h.action for h in await node.cases.store.history(case_id)].count("sla_breached")
+
+
+async def test_a_first_response_target_passing_in_business_hours_escalates_exactly_once(
+    case_node: Node,
+) -> None:
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin, supervisor = await staff(http, "adm"), await staff(http, "sup")
+        other = await staff(http, "sup2")
+        socket = await http.ws_connect("/api/v1/cases/events", headers=supervisor)
+        elsewhere = await http.ws_connect("/api/v1/cases/events", headers=other)
+        chat, case = await open_case(case_node, http, admin)
+        assert timer(case, "first_response")["due_at"] == "2025-03-03T13:00:00+00:00"  # 14:00 Paris
+
+        clock.set(paris_ms(2025, 3, 3, 11, 59))
+        await case_node.cases.tick()
+        clock.set(paris_ms(2025, 3, 3, 12, 1))  # half of the target: a warning
+        await case_node.cases.tick()
+        warnings = await events_for(socket, 1.0, "sla_warning")
+        assert [w["timer"] for w in warnings] == ["first_response"]
+
+        clock.set(paris_ms(2025, 3, 3, 14, 1))
+        ticks = await asyncio.gather(*(case_node.cases.tick() for _ in range(4)))
+        assert sum(result.breaches for result in ticks) <= 1  # the node's timer task ticks too
+        clock.set(paris_ms(2025, 3, 4, 9, 30))
+        assert await breaches_after_tick(case_node, case["case_id"]) == 1
+        breached = await events_for(socket, 2.5, "sla_breached")
+        assert len(breached) == 1, breached
+        assert breached[0]["case_id"] == case["case_id"] and breached[0]["queue"] == "booking"
+        assert breached[0]["timer"] == "first_response" and breached[0]["moved_to"] == "general"
+        assert not await events_for(elsewhere, 0.2, "sla_breached")  # another queue's supervisor
+
+        # The escalation: priority raised and the waiting chat moved, with the reason.
+        contact = await (
+            await http.get(f"/api/v1/contacts/{chat['contact_id']}", headers=admin)
+        ).json()
+        assert contact["queue"] == "general" and contact["priority"] == 2
+        assert any("SLA first response of case" in line for line in contact["explanation"])
+        after = await case_of(http, case["case_id"], admin)
+        assert after["priority"] == 2 and after["queue"] == "general"
+        assert timer(after, "first_response")["breached_at"] == "2025-03-03T13:00:00+00:00"
+        assert [h["action"] for h in after["history"]].count("sla_breached") == 1
+
+        wallboard = await (await http.get("/api/v1/wallboard", headers=admin)).json()
+        assert any(
+            a["kind"] == "sla_breach" and a["case_id"] == case["case_id"]
+            for a in wallboard["alerts"]
+        )
+        report = await (
+            await http.get(
+                "/api/v1/reports/sla", params={"from": "2025-03-01T00:00:00Z"}, headers=admin
+            )
+        ).json()
+        standard = next(p for p in report["policies"] if p["policy"] == "standard")
+        assert standard["breaches"] == 1 and standard["first_response_breaches"] == 1
+        assert report["escalations"] == {"sla.first_response": 1}
+        await socket.close()
+        await elsewhere.close()
+
+
+async def test_the_timer_pauses_while_the_case_waits_on_the_customer(case_node: Node) -> None:
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        chat, case = await open_case(case_node, http, admin)
+        url = f"/api/v1/cases/{case['case_id']}"
+        clock.set(paris_ms(2025, 3, 3, 11))
+        paused = await (
+            await http.patch(url, json={"status": "pending_customer"}, headers=admin)
+        ).json()
+        assert timer(paused, "first_response")["state"] == "paused"
+        assert timer(paused, "first_response")["due_at"] is None
+        clock.set(paris_ms(2025, 3, 3, 14, 30))  # past the unpaused due time: no breach
+        assert await breaches_after_tick(case_node, case["case_id"]) == 0
+        # The customer writes: the case is open again and the timer counts from now.
+        clock.set(paris_ms(2025, 3, 3, 15))
+        token = {"X-Customer-Token": chat["customer_token"]}
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "here is my booking reference"},
+            headers=token,
+        )
+        assert sent.status == 201
+        resumed = await case_of(http, case["case_id"], admin)
+        assert resumed["status"] == "open"
+        first = timer(resumed, "first_response")
+        assert first["spent_s"] == 3600 and first["due_at"] == "2025-03-03T17:00:00+00:00"  # 18:00
+        clock.set(paris_ms(2025, 3, 3, 17, 59))
+        assert await breaches_after_tick(case_node, case["case_id"]) == 0
+        clock.set(paris_ms(2025, 3, 4, 9, 1))  # 18:00-09:00 is closed: it breached at 18:00
+        assert await breaches_after_tick(case_node, case["case_id"]) == 1
+        late = timer(await case_of(http, case["case_id"], admin), "first_response")
+        assert late["breached_at"] == "2025-03-03T17:00:00+00:00"
+
+
+async def test_a_holiday_in_the_regions_calendar_does_not_count(case_node: Node) -> None:
+    # Wednesday 2025-04-30 16:00; Thursday 1 May is a French public holiday.
+    clock = Clock(paris_ms(2025, 4, 30, 16))
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        _, case = await open_case(case_node, http, admin)
+        assert timer(case, "first_response")["due_at"] == "2025-05-02T09:00:00+00:00"  # Fri 11:00
+        clock.set(paris_ms(2025, 5, 1, 17))  # would be 2 h past the target on a working day
+        assert await breaches_after_tick(case_node, case["case_id"]) == 0
+        assert (
+            timer(await case_of(http, case["case_id"], admin), "first_response")["spent_s"] == 7200
+        )
+        clock.set(paris_ms(2025, 5, 2, 10, 59))
+        assert await breaches_after_tick(case_node, case["case_id"]) == 0
+        clock.set(paris_ms(2025, 5, 2, 11, 1))
+        assert await breaches_after_tick(case_node, case["case_id"]) == 1
+
+
+async def test_without_the_holiday_the_same_case_is_due_on_thursday(
+    redis_url: str, tmp_path: Path
+) -> None:
+    async with started(redis_url, case_config(tmp_path, holidays="DE-BE")) as node:
+        node.cases.clock = Clock(paris_ms(2025, 4, 30, 16))  # 1 May is a holiday in Berlin too
+        async with http_session(node) as http:
+            _, case = await open_case(node, http, await staff(http, "adm"))
+            assert timer(case, "first_response")["due_at"] == "2025-05-02T09:00:00+00:00"
+    text = case_config(tmp_path).read_text().replace('holidays = "FR"\n', "")
+    (tmp_path / "plain.toml").write_text(text)
+    async with started(redis_url, tmp_path / "plain.toml") as node:
+        node.cases.clock = Clock(paris_ms(2025, 4, 30, 16))
+        async with http_session(node) as http:
+            _, case = await open_case(node, http, await staff(http, "adm"), customer="c-2")
+            assert timer(case, "first_response")["due_at"] == "2025-05-01T09:00:00+00:00"
+
+
+async def test_a_follow_up_closes_on_confirmation_and_a_reply_reopens(case_node: Node) -> None:
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        chat, case = await open_case(case_node, http, admin)
+        token = {"X-Customer-Token": chat["customer_token"]}
+        customer_socket = await http.ws_connect(
+            f"/api/v1/contacts/{chat['contact_id']}/events", headers=token
+        )
+        url = f"/api/v1/cases/{case['case_id']}"
+        solved = await (await http.patch(url, json={"status": "solved"}, headers=admin)).json()
+        assert (
+            solved["status"] == "solved" and solved["close_due_at"] == "2025-03-06T09:00:00+00:00"
+        )
+        followups = await events_for(customer_socket, 1.0, "case_followup")
+        assert [f["case_id"] for f in followups] == [case["case_id"]]
+
+        # A reply reopens it.
+        clock.set(MONDAY_10 + 60_000)
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "it still does not work"},
+            headers=token,
+        )
+        assert sent.status == 201
+        reopened = await case_of(http, case["case_id"], admin)
+        assert reopened["status"] == "open" and reopened["close_due_at"] is None
+        assert reopened["history"][-1]["action"] == "reopened"
+        assert timer(reopened, "resolution")["state"] == "running"
+
+        # Solved again, the customer confirms: closed.
+        await http.patch(url, json={"status": "solved"}, headers=admin)
+        confirm = f"/api/v1/contacts/{chat['contact_id']}/case/confirm"
+        assert (await http.post(confirm, json={"solved": True}, headers=admin)).status == 403
+        answer = await http.post(confirm, json={"solved": True}, headers=token)
+        assert answer.status == 200 and (await answer.json())["status"] == "closed"
+        closed = await case_of(http, case["case_id"], admin)
+        assert all(t["state"] == "stopped" for t in closed["timers"])
+        assert (await http.post(confirm, json={"solved": True}, headers=token)).status == 409
+        await customer_socket.close()
+
+        # Nobody answers a follow-up: the case closes after close_after.
+        _, other = await open_case(case_node, http, admin, customer="c-2")
+        other_url = f"/api/v1/cases/{other['case_id']}"
+        await http.patch(other_url, json={"status": "solved"}, headers=admin)
+        clock.set(MONDAY_10 + 71 * 3_600_000)
+        await case_node.cases.tick()
+        assert (await case_of(http, other["case_id"], admin))["status"] == "solved"
+        clock.set(MONDAY_10 + 60_000 + 72 * 3_600_000)  # solved at MONDAY_10 + 1 min
+        await case_node.cases.tick()
+        late = await case_of(http, other["case_id"], admin)
+        assert late["status"] == "closed"
+        assert late["history"][-1]["detail"]["why"] == "no reply to the follow-up"
+
+
+async def test_an_emotion_phrase_moves_a_waiting_chat_to_the_senior_queue(case_node: Node) -> None:
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        for language, text, words in (
+            ("zh", "你们的服务太差了，我非常失望！", ["太差了", "失望"]),
+            ("es", "Llevo una hora esperando y estoy muy DECEPCIONADA", ["decepcionada"]),
+        ):
+            chat = await new_chat(http, language=language, customer=f"upset-{language}")
+            token = {"X-Customer-Token": chat["customer_token"]}
+            messages = f"/api/v1/contacts/{chat['contact_id']}/messages"
+            calm = await http.post(messages, json={"text": "hola / 你好"}, headers=token)
+            assert calm.status == 201
+            contact_url = f"/api/v1/contacts/{chat['contact_id']}"
+            assert (await (await http.get(contact_url, headers=admin)).json())["queue"] == "booking"
+            assert (await http.post(messages, json={"text": text}, headers=token)).status == 201
+            contact = await (await http.get(contact_url, headers=admin)).json()
+            assert contact["queue"] == "senior" and contact["state"] == "queued", contact
+            assert contact["priority"] == 2
+            why = [line for line in contact["explanation"] if line.startswith("moved from booking")]
+            assert len(why) == 1 and all(f"'{word}'" in why[0] for word in words), why
+            assert f"({language}" in why[0]
+            found = await (await http.get(f"{contact_url}/case", headers=admin)).json()
+            assert [t["words"] for t in found["triggers"]] == [words]
+            assert found["triggers"][0]["actions"] == [
+                "priority 0 -> 2",
+                "moved from booking to senior",
+            ]
+            assert found["case"]["subject"] == "Upset customer"  # the emotion rule opened one
+        wallboard = await (await http.get("/api/v1/wallboard", headers=admin)).json()
+        assert sum(a["kind"] == "emotion" for a in wallboard["alerts"]) == 2
+
+
+async def test_an_upset_customer_already_with_a_person_is_flagged_not_moved(
+    case_node: Node,
+) -> None:
+    async with http_session(case_node) as http:
+        agent = await staff(http, "ana")
+        await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        desktop = await http.ws_connect("/api/v1/agents/ana/events", headers=agent)
+        chat = await new_chat(http, customer="c-3")
+        assert chat["state"] == "offered"
+        await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=agent)
+        sent = await http.post(
+            f"/api/v1/contacts/{chat['contact_id']}/messages",
+            json={"text": "This is unacceptable!"},
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+        assert sent.status == 201
+        flags = await events_for(desktop, 1.5, "contact_flagged")
+        assert [f["words"] for f in flags] == [["unacceptable"]]
+        contact = await (
+            await http.get(f"/api/v1/contacts/{chat['contact_id']}", headers=agent)
+        ).json()
+        assert contact["queue"] == "booking" and contact["state"] == "connected"
+        assert flags[0]["actions"] == ["priority 0 -> 2"]
+        await desktop.close()
+
+
+async def test_a_returning_customer_is_offered_first_to_the_cases_owner(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Only a customer the site vouches for is known again (a signed identity)."""
+    site = ChatSite("airline", ("https://www.airline.example",), "a-site-secret")
+    known = {"identity": sign(site.secret, {"sub": "c-9", "exp": time.time() + 600})}
+    async with (
+        started(redis_url, case_config(tmp_path), desk=DeskConfig(sites=(site,))) as case_node,
+        http_session(case_node) as http,
+    ):
+        router = case_node.router
+        await router.set_presence("bob", Presence.AVAILABLE)  # idle longest: bob would win
+        await router.set_presence("ana", Presence.AVAILABLE)
+        first = await new_chat(http, site="airline", **known)
+        assert first["agent_id"] == "bob"
+        await router.accept(first["contact_id"], "bob")
+        await case_node.cases.create(
+            Principal("ana", Role.AGENT), CaseRequest("c-9", "Refund", "booking", owner="ana")
+        )
+        await router.complete(first["contact_id"], "bob")
+        await router.set_presence("ana", Presence.NOT_READY)
+        await router.set_presence("ana", Presence.AVAILABLE)  # bob idle longer again
+        back = await new_chat(http, site="airline", **known)
+        assert back["agent_id"] == "ana", back
+        admin = await staff(http, "adm")
+        contact = await (
+            await http.get(f"/api/v1/contacts/{back['contact_id']}", headers=admin)
+        ).json()
+        assert "step=preferred" in contact["explanation"][-1]
+        linked = await (
+            await http.get(f"/api/v1/contacts/{back['contact_id']}/case", headers=admin)
+        ).json()
+        assert linked["case"]["owner"] == "ana" and back["contact_id"] in linked["case"]["contacts"]
+        history = (await case_of(http, linked["case"]["case_id"], admin))["history"]
+        assert [h["action"] for h in history][:2] == ["created", "linked"]
+
+
+async def test_a_call_from_the_customer_is_linked_and_answering_it_is_the_first_response(
+    case_node: Node,
+) -> None:
+    """The IVR creates calls through Router.create_contact: the same hook links them."""
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Refund", "customer": {"id": "c-4"}, "queue": "booking"},
+            headers=admin,
+        )
+        case_id = (await opened.json())["case_id"]
+        await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        call = await case_node.router.create_contact(
+            NewContact(Channel.VOICE, "booking", "en", customer_id="c-4")
+        )
+        assert call.state == ContactState.OFFERED and call.agent_id == "ana"
+        clock.set(MONDAY_10 + 600_000)
+        await case_node.router.accept(call.contact_id, "ana")
+        case: dict[str, Any] = {}
+        for _ in range(50):  # the node follows the routing event: bounded wait
+            case = await case_of(http, case_id, admin)
+            if timer(case, "first_response")["state"] == "stopped":
+                break
+            await asyncio.sleep(0.05)
+        assert case["contacts"] == [call.contact_id] and case["owner"] == "ana"
+        first = timer(case, "first_response")
+        assert first["state"] == "stopped" and first["spent_s"] == 600 and not first["breached_at"]
+
+
+async def test_cases_are_listed_and_filtered_by_what_each_may_see(case_node: Node) -> None:
+    async with http_session(case_node) as http:
+        admin, ana, bob = (
+            await staff(http, "adm"),
+            await staff(http, "ana"),
+            await staff(http, "bob"),
+        )
+        supervisor, other = await staff(http, "sup"), await staff(http, "sup2")
+        made = []
+        for customer, queue, owner in (
+            ("c-1", "booking", "ana"),
+            ("c-2", "general", "ana"),
+            ("c-3", "booking", "bob"),
+        ):
+            response = await http.post(
+                "/api/v1/cases",
+                json={
+                    "subject": "Refund",
+                    "customer": {"id": customer},
+                    "queue": queue,
+                    "owner": owner,
+                },
+                headers=admin,
+            )
+            assert response.status == 201, await response.text()
+            made.append((await response.json())["case_id"])
+
+        async def listed(headers: dict[str, str], **query: str) -> list[str]:
+            response = await http.get("/api/v1/cases", params=query, headers=headers)
+            assert response.status == 200, await response.text()
+            return [case["case_id"] for case in (await response.json())["cases"]]
+
+        assert await listed(admin) == made[::-1]  # newest first
+        assert await listed(ana) == [made[1], made[0]] and await listed(bob) == [made[2]]
+        assert await listed(supervisor) == [made[2], made[0]]
+        assert await listed(other) == [made[1]]
+        assert await listed(admin, queue="booking", owner="ana") == [made[0]]
+        assert await listed(admin, customer="c-3") == [made[2]]
+        assert await listed(admin, status="closed") == []
+        bad = await http.get("/api/v1/cases", params={"status": "lost"}, headers=admin)
+        assert bad.status == 400 and (await bad.json())["field"] == "query.status"
+
+        url = f"/api/v1/cases/{made[0]}"
+        note = await http.post(f"{url}/notes", json={"text": "called the airport"}, headers=ana)
+        assert note.status == 201
+        codes = await http.post(
+            f"{url}/wrap-up", json={"codes": ["refund", "lost_bag"]}, headers=ana
+        )
+        assert (await codes.json())["wrap_up_codes"] == ["refund", "lost_bag"]
+        assert (await http.get(url, headers=bob)).status == 403
+        case = await case_of(http, made[0], supervisor)  # not theirs: audited
+        assert [n["text"] for n in case["notes"]] == ["called the airport"]
+        assert [(h["actor"], h["action"]) for h in case["history"]] == [
+            ("adm", "created"),
+            ("ana", "note"),
+            ("ana", "wrap_up"),
+        ]
+        audit = await (await http.get("/api/v1/audit", headers=admin)).json()
+        assert any(e["actor"] == "sup" and e["action"] == "case.read" for e in audit["entries"])
+        assert (await http.get("/api/v1/cases/ffff", headers=admin)).status == 404
+        assert (await http.get("/api/v1/cases/not-an-id", headers=admin)).status == 404
+        closed = await http.patch(url, json={"status": "closed"}, headers=ana)
+        assert (await closed.json())["status"] == "closed"
+        reopen = await http.patch(url, json={"status": "open"}, headers=admin)
+        assert reopen.status == 409

@@ -1,0 +1,157 @@
+"""Emotion words: the shipped lists of the twenty prompt languages, matching that ignores
+case, accents, width and kana, scripts without spaces, negation, and the score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router.cases.config import read_lexicons
+from router.cases.emotion import Emotions, Lexicon, MatchMode, normalize, score, tokens
+from router.cases.reactions import fired_by
+from switchboard.common.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+LISTS = ROOT / "config" / "emotion"
+PROMPT_LANGUAGES = sorted(
+    path.name for path in (ROOT / "i18n" / "locales").iterdir() if path.is_dir()
+)
+
+
+@pytest.fixture(scope="module")
+def emotions() -> Emotions:
+    return Emotions(read_lexicons(LISTS, None), always=["en"])
+
+
+def test_every_prompt_language_ships_a_list() -> None:
+    assert len(PROMPT_LANGUAGES) == 20
+    lexicons = {lexicon.language: lexicon for lexicon in read_lexicons(LISTS, None)}
+    assert sorted(lexicons) == PROMPT_LANGUAGES
+    for language, lexicon in lexicons.items():
+        assert len(lexicon.escalate) >= 10, language
+        assert lexicon.negative and lexicon.positive, language
+    unspaced = {code for code, lexicon in lexicons.items() if lexicon.mode == MatchMode.CHARACTERS}
+    assert unspaced == {"ja", "th", "zh"}
+
+
+def test_each_escalation_phrase_finds_itself_in_a_sentence(emotions: Emotions) -> None:
+    """Every shipped phrase, written inside a sentence as the list has it, fires."""
+    for lexicon in read_lexicons(LISTS, None):
+        spaced = lexicon.mode == MatchMode.WORDS
+        for phrase in lexicon.escalate:
+            word = phrase.replace("*", "a" if spaced else "")
+            text = f"... {word} !" if spaced else f"。{word}。"
+            reading = emotions.read(text, lexicon.language)
+            assert reading.escalations, (lexicon.language, phrase)
+
+
+@pytest.mark.parametrize(
+    "language,text,words",
+    [
+        ("zh", "你们的服务太差了，我非常失望！", ["太差了", "失望"]),
+        ("zh", "我要投訴你們", ["投訴"]),  # traditional characters
+        ("ja", "本当にガッカリしました", ["がっかり"]),  # katakana matches the hiragana entry
+        ("ja", "ﾑｶﾂｸ", ["むかつく"]),  # half-width katakana
+        ("th", "ฉันไม่พอใจมาก", ["ไม่พอใจ"]),
+        ("es", "Estoy muy DECEPCIONADA con el servicio", ["decepcionada"]),
+        (
+            "es",
+            "Es inaceptable, quiero hablar con un supervisor",
+            ["inaceptable", "hablar con un supervisor"],
+        ),
+        ("fr", "Je suis tres decue", ["decue"]),  # typed without accents
+        ("de", "ICH BIN WÜTEND", ["wutend"]),
+        ("tr", "ÇOK KIZGINIM", ["kizginim"]),  # dotless ı and capital İ alike
+        ("ar", "والغاضب جدا", ["والغاضب"]),  # a clitic glued to the word
+        ("he", "אני מאוכזב מאוד", ["מאוכזב"]),
+        ("hi", "मैं बहुत नाराज हूँ", ["नाराज"]),  # without the nukta
+        ("ko", "정말 실망했어요", ["실망했어요"]),
+        ("vi", "toi rat that vong", ["that vong"]),  # without tone marks
+        ("ru", "Я очень разочарована", ["разочарована"]),
+        ("pl", "Jestem wsciekly", ["wsciekly"]),
+        (
+            "en",
+            "This is RIDICULOUS, I want to speak to a manager",
+            ["ridiculous", "speak to a manager"],
+        ),
+    ],
+)
+def test_a_phrase_fires_whatever_the_case_accents_width_or_script(
+    emotions: Emotions, language: str, text: str, words: list[str]
+) -> None:
+    assert [hit.words for hit in emotions.read(text, language).escalations] == words
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "I'm not angry, just asking about my booking"),
+        ("es", "No estoy enfadado"),
+        ("fr", "je ne suis pas du tout en colère"),
+        ("zh", "我不生气，只是问一下"),
+        ("ja", "怒っていないです"),
+        ("ko", "화나지 않아요"),
+        ("tr", "kızgın değilim"),
+        ("hi", "मैं नाराज़ नहीं हूँ"),
+        ("vi", "thời gian giao hàng là bao lâu"),  # "giận" folded would be "gian": not listed alone
+        ("de", "Ich bin zufrieden, danke"),
+    ],
+)
+def test_negated_or_harmless_messages_do_not_fire(
+    emotions: Emotions, language: str, text: str
+) -> None:
+    reading = emotions.read(text, language)
+    assert not reading.escalations and reading.score >= 0, reading
+
+
+def test_overlapping_matches_keep_the_longest(emotions: Emotions) -> None:
+    reading = emotions.read("我很不满意", "zh")
+    assert [(hit.words, hit.kind) for hit in reading.hits] == [("不满", "escalate")]
+    positive = emotions.read("พอใจมากค่ะ", "th")
+    assert [(hit.words, hit.kind) for hit in positive.hits] == [("พอใจ", "positive")]
+    assert positive.score > 0
+
+
+def test_the_score_sums_the_words_and_an_exclamation_adds_weight(emotions: Emotions) -> None:
+    calm = emotions.read("the flight was delayed and my bag is lost", "en")
+    loud = emotions.read("the flight was delayed and my bag is lost!!!", "en")
+    assert -1 < loud.score < calm.score < 0
+    assert emotions.read("thanks, great help", "en").score > 0
+    assert emotions.read("that was not good", "en").score < 0  # a negated positive lowers it
+    assert score([]) == 0
+    fired = fired_by(emotions.read("terrible, awful, broken and lost!!!", "en"), -0.6)
+    assert fired is not None and fired[0] == "emotion.sentiment"
+    assert fired_by(calm, -0.6) is None
+
+
+def test_the_chat_language_and_the_always_read_ones(emotions: Emotions) -> None:
+    assert emotions.read("I am so angry", "es-MX").escalations  # English read everywhere
+    only_own = Emotions(read_lexicons(LISTS, ["es"]))
+    assert not only_own.read("I am so angry", "es").escalations
+    assert only_own.read("Estoy enojada", "es-MX").escalations  # the primary subtag
+
+
+def test_normalize_and_tokens() -> None:
+    assert normalize("Ｃafé ＫＡＴＡカナ İstanbul أحمد") == "cafe kataかな istanbul احمد"
+    assert [word for word, _, _ in tokens("l'avion, c'est-à-dire")] == [
+        "l",
+        "avion",
+        "c",
+        "est",
+        "à",
+        "dire",
+    ]
+
+
+def test_a_broken_list_names_its_file_and_key(tmp_path: Path) -> None:
+    (tmp_path / "es.toml").write_text('language = "es"\nescalate = "enfadado"\nmatch = "letters"\n')
+    (tmp_path / "xx.toml").write_text("not toml [")
+    with pytest.raises(ConfigError) as failure:
+        read_lexicons(tmp_path, None)
+    lines = str(failure.value).splitlines()
+    assert any("es.toml: escalate: expected a list of strings" in line for line in lines)
+    assert any("es.toml: match: expected one of words, characters" in line for line in lines)
+    assert any("xx.toml: not valid TOML" in line for line in lines)
+    lexicon = Lexicon("xx", escalate=("  ",))
+    assert not Emotions([lexicon]).read("anything", "xx").hits

@@ -1,0 +1,89 @@
+"""Model choice by rolling-origin backtest, and the intraday update that never hurts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from forecasting import files, intraday, service, synthetic
+from forecasting.model import History, HistoryRow
+
+ZONE = timezone(timedelta(hours=1))
+MONDAY = datetime(2025, 1, 6, tzinfo=ZONE)
+
+
+def _history(counts: np.ndarray, width_min: int = 30) -> History:
+    """A one-queue history from counts [days, slots] (zero counts are closed intervals)."""
+    rows = [
+        HistoryRow(MONDAY + timedelta(days=d, minutes=s * width_min), "q", float(counts[d, s]))
+        for d in range(counts.shape[0])
+        for s in range(counts.shape[1])
+        if counts[d, s] > 0
+    ]
+    return files.build_history(rows, "constructed")
+
+
+def test_the_baseline_is_chosen_where_it_is_best() -> None:
+    # A working day whose busy hour comes half an hour later every week, no noise: last
+    # week's same day (seasonal naive) is the best guess; averaging four weeks or many
+    # (the four-week mean, the structural model) smears the peak.
+    hours = (np.arange(48) + 0.5) / 2
+    counts = np.zeros((70, 48))
+    for d in range(70):
+        if d % 7 < 5:
+            peak = 9.0 + 0.5 * (d // 7)
+            counts[d] = np.round(20 + 200 * np.exp(-0.5 * ((hours - peak) / 0.75) ** 2))
+            counts[d, (hours < 7) | (hours > 21)] = 0
+    history = _history(counts)
+    start = history.day_start(70)
+    result = service.forecast(history, start, timedelta(days=7), infer_holidays=False)
+    assert result.choice["weights"] == [[0.0, 0.0, 1.0]]  # model, four-week mean, naive
+    monday = [r.contacts for r in result.rows if r.interval_start.date() == start.date()]
+    assert np.allclose(monday, counts[63][counts[63] > 0])  # last Monday, copied
+
+
+def test_the_model_is_chosen_where_it_is_best(center: synthetic.Synthetic) -> None:
+    history = files.build_history(center.rows, "synthetic")
+    fitted = service.calibrated_fit(history, 56).fit
+    assert fitted.weights is not None
+    assert np.all(fitted.weights[:, 0] >= 0.5)  # a noisy center: the model carries the mix
+    holdout = fitted.choice["holdout_wape"]
+    assert isinstance(holdout, dict)
+    for queue in range(2):  # never worse on its own backtest than the better baseline
+        better = min(holdout["four_week_mean"][queue], holdout["seasonal_naive"][queue])
+        assert holdout["mix"][queue] <= better
+
+
+def test_the_intraday_update_falls_back_when_the_morning_tells_nothing() -> None:
+    # every hour's volume varies on its own (no day-level effect): contacts so far say
+    # nothing about later hours, so the backtest gives the update no gain
+    rng = np.random.default_rng(3)
+    base = synthetic.generate(
+        days=57, width_min=30, queues=("q",), daily=(2000.0,), day_sd=0.001, seed=3
+    )
+    hourly = rng.uniform(0.5, 1.5, size=(57, 24)).repeat(2, axis=1)
+    counts = rng.poisson(base.rate[0] * hourly).astype(float)
+    counts[56, :24] *= 2  # and today's morning runs twice as busy as usual
+    history = _history(counts)
+    today = history.day_start(56)
+    morning = service.project(history.cut(today), 56)
+    noon = service.project(history.cut(today + timedelta(hours=12)), 56)
+    assert morning.fit is not noon.fit and morning.first == noon.first == 56
+    assert noon.fit.intraday_gain is not None
+    assert np.all(noon.fit.intraday_gain == 0.0)
+    assert np.allclose(noon.mean[0, 0, 24:], morning.mean[0, 0, 24:])  # the afternoon as it was
+    lead = [lo // 30 for lo in intraday.SCORED_LEAD_MIN]
+    assert noon.day_factor[0] == 1.0 and lead == [8, 12]
+
+
+def test_the_intraday_update_follows_a_day_level_that_carries(
+    center: synthetic.Synthetic,
+) -> None:
+    # the synthetic center's days run busier or quieter as a whole: the backtest finds
+    # the morning worth following 4-6 h later
+    history = files.build_history(center.rows, "synthetic")
+    fitted = service.calibrated_fit(history, 56).fit
+    assert fitted.intraday_gain is not None
+    scored = intraday.LEAD_BUCKETS_MIN.index(intraday.SCORED_LEAD_MIN[0])
+    assert np.all(fitted.intraday_gain[:, scored] > 0.0)

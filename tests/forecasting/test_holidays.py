@@ -1,0 +1,104 @@
+"""Holidays and closed days: given, or inferred from the weekdays history shows closed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from forecasting import files, service, synthetic
+from forecasting.model import Forecast, History
+from switchboard.common.calendar import HolidayCalendar
+
+
+def _center(**changes: object) -> History:
+    """A bank's weekday center (closed on US holidays) at 30 minutes."""
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30, **changes)
+    return files.build_history(synthetic.generate_scenario(scenario, seed=4).rows, "history.csv")
+
+
+@pytest.fixture(scope="module")
+def bank() -> History:
+    # 2025-03-03 .. 2025-10-10: Memorial Day, Juneteenth, Independence Day and Labor Day
+    # closed; the forecast week starts on Columbus Day
+    return _center(days=222)
+
+
+def _days(result: Forecast) -> dict[date, float]:
+    totals: dict[date, float] = {}
+    for row in result.rows:
+        totals[row.interval_start.date()] = (
+            totals.get(row.interval_start.date(), 0.0) + row.contacts
+        )
+    return totals
+
+
+def test_a_holiday_is_forecast_closed_when_history_shows_holidays_closed(bank: History) -> None:
+    monday = datetime(2025, 10, 13)
+    result = service.forecast(bank, monday, timedelta(days=5))
+    days = _days(result)
+    assert date(2025, 10, 13) not in days  # Columbus Day: no rows, the center is closed
+    assert set(days) == {date(2025, 10, d) for d in (14, 15, 16, 17)}
+    assert result.closed_days == [monday]
+    assert any(
+        note.startswith("holidays: US inferred from 4 closed weekdays") for note in result.notes
+    )
+    # the day after a closure carries the backlog, as it did after past holidays
+    assert days[date(2025, 10, 14)] > 1.04 * days[date(2025, 10, 15)]
+
+
+def test_a_given_calendar_closes_the_same_day_and_none_closes_nothing(bank: History) -> None:
+    monday = datetime(2025, 10, 13)
+    given = service.forecast(
+        bank, monday, timedelta(days=1), holidays=HolidayCalendar.parse("US"), infer_holidays=False
+    )
+    assert given.rows == [] and given.closed_days == [monday]
+    plain = service.forecast(bank, monday, timedelta(days=1), infer_holidays=False)
+    assert len(plain.rows) == 2 * 28  # two queues, 07:00-21:00
+    assert plain.notes == []
+
+
+def test_one_closed_holiday_is_no_evidence() -> None:
+    # 2025-07-07 .. 2025-09-05: Labor Day is the only holiday, one closed weekday
+    history = _center(first_day=date(2025, 7, 7), days=61)
+    result = service.forecast(history, datetime(2025, 9, 8), timedelta(days=1))
+    assert result.notes == [] and result.closed_days == []
+    assert len(result.rows) == 2 * 28
+
+
+def test_a_center_open_on_holidays_keeps_their_share() -> None:
+    scenario = replace(
+        synthetic.SCENARIOS["airline_growth_18m"],
+        width_min=60,
+        days=276,
+        level_sd=0.01,
+        day_sd=0.02,
+    )  # 2024-01-01 .. 2024-10-02, German holidays at 45 % of a day; 2024-10-03 is one
+    history = files.build_history(synthetic.generate_scenario(scenario, seed=2).rows, "h.csv")
+    unity = datetime(2024, 10, 3)
+    inferred = service.forecast(history, unity, timedelta(days=2))
+    assert inferred.notes == []  # never closed: nothing to infer a calendar from
+    given = service.forecast(
+        history,
+        unity,
+        timedelta(days=2),
+        holidays=HolidayCalendar.parse("DE"),
+        infer_holidays=False,
+    )
+    days, plain = _days(given), _days(inferred)
+    assert days[date(2024, 10, 3)] == pytest.approx(0.45 * plain[date(2024, 10, 3)], rel=0.15)
+    assert days[date(2024, 10, 4)] == pytest.approx(plain[date(2024, 10, 4)], rel=0.1)
+    assert np.isfinite(days[date(2024, 10, 3)])
+
+
+def test_a_planner_closes_a_day_with_the_events_csv(bank: History, tmp_path: object) -> None:
+    from forecasting.model import Event
+
+    tuesday = datetime(2025, 10, 14)
+    closing = Event(tuesday + timedelta(hours=14), tuesday + timedelta(days=1), "closed", row=2)
+    result = service.forecast(bank, tuesday, timedelta(days=1), events=[closing])
+    hours = sorted({row.interval_start.hour for row in result.rows})
+    assert hours == list(range(7, 14))  # a special day: open in the morning only
+    assert result.uplift == {"closed": 0.0}

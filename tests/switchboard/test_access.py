@@ -1,0 +1,227 @@
+"""Every row of docs/security.md's route × actor table, against a running node.
+
+For each row a contact is made in the row's state, the route is called as the row's
+actor, and the status must be the table's. A refused call must leave the contact as it
+was; an allowed one that acts on it must have done so (its outcome is checked).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from router.access import Principal
+from router.cases.model import CaseStatus
+from router.cases.service import CaseChange, CaseRequest
+from router.contacts import ChatRequest
+from router.model import Agent, ContactState, Presence, Role
+from switchboard.embedded import EmbeddedRedis
+from switchboard.node import Node
+from tests.nodes import ROOT, http_session, running_node
+
+TABLE = ROOT / "docs" / "security.md"
+ROW = re.compile(
+    r"^\| (GET|POST|PUT|PATCH|DELETE|WS) \| (\S+) \| (\S+) \| ([a-z ]+) \| (\d{3}) \|$"
+)
+SCRAPE_TOKEN = "scrape-token-for-tests"
+PASSWORD = "a-long-password"
+USERS: dict[str, tuple[str, Role, dict[str, tuple[str, ...]]]] = {
+    "agent": ("ana", Role.AGENT, {}),
+    "other agent": ("bob", Role.AGENT, {}),
+    "supervisor": ("sup", Role.SUPERVISOR, {"queues": ("booking",)}),
+    "other supervisor": ("sup2", Role.SUPERVISOR, {"queues": ("general",)}),
+    "planner": ("pia", Role.PLANNER, {}),
+    "admin": ("adm", Role.ADMIN, {}),
+}
+BODIES: dict[str, dict[str, Any]] = {
+    "messages": {"text": "hello"},
+    "transfer": {"queue": "general"},
+    "move": {"queue": "general"},
+    "rating": {"score": 5},
+    "state": {"state": "not_ready"},
+    "case": {"subject": "Refund"},
+    "{case}": {"priority": 3},
+    "notes": {"text": "called the airport"},
+    "confirm": {"solved": True},
+    "monitor": {"mode": "listen", "phone": "sip:sup@127.0.0.1:9"},
+}
+# Rows whose contact has a case: ana holds the chat and owns the case opened on it.
+CASE_STATES = ("case", "solved")
+
+
+def table() -> list[tuple[str, str, str, str, int]]:
+    rows = []
+    for line in TABLE.read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line)
+        if match:
+            method, route, state, actor, status = match.groups()
+            rows.append((method, route, state, actor, int(status)))
+    return rows
+
+
+def test_the_table_covers_every_route_of_contacts_and_agents() -> None:
+    routes = {route for _, route, _, _, _ in table()}
+    assert len(table()) > 80
+    for suffix in ("messages", "accept", "decline", "complete", "abandon", "transfer", "move"):
+        assert f"/api/v1/contacts/{{id}}/{suffix}" in routes
+    assert {"/api/v1/audit", "/metrics", "/api/v1/agents/{agent}/events"} <= routes
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def node(redis_server: EmbeddedRedis) -> AsyncIterator[Node]:
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    settings_queues = _no_wrap_up()
+    async with running_node(
+        redis_server.url,
+        agents=[
+            Agent("ana", "default", {"booking": 4}, ["en"]),
+            Agent("bob", "default", {"booking": 3}, ["en"]),
+        ],
+        queues=settings_queues,
+        metrics_token=SCRAPE_TOKEN,
+    ) as node:
+        for user_id, role, scope in USERS.values():
+            await node.sessions.save_user(user_id, role, PASSWORD, **scope)
+        yield node
+
+
+def _no_wrap_up() -> list[Any]:
+    from switchboard.settings import load_settings
+
+    settings = load_settings(ROOT / "config" / "default.toml")
+    return [dataclasses.replace(queue, wrap_up_s=0) for queue in settings.queues]
+
+
+async def contact_in(node: Node, state: str) -> tuple[str, str]:
+    """A chat to queue booking in `state` ('queued'...'completed') and its customer token;
+    ana is the agent it is offered to or held by."""
+    await node.router.set_presence(
+        "ana", Presence.NOT_READY if state == "queued" else Presence.AVAILABLE
+    )
+    await node.router.set_presence("bob", Presence.NOT_READY)
+    contact, token = await node.contacts.start_chat(ChatRequest("booking", "en"))
+    if state != "queued":
+        assert contact.state == ContactState.OFFERED and contact.agent_id == "ana"
+    if state in ("connected", "completed"):
+        await node.router.accept(contact.contact_id, "ana")
+    if state == "completed":
+        await node.router.complete(contact.contact_id, "ana")
+    await node.router.set_presence("ana", Presence.NOT_READY)
+    return contact.contact_id, token
+
+
+async def case_in(node: Node, state: str) -> tuple[str, str, str]:
+    """A connected chat of ana's with a case she opened on it (solved, for `solved`)."""
+    contact_id, token = await contact_in(node, "connected")
+    ana, admin = Principal("ana", Role.AGENT), Principal("adm", Role.ADMIN)
+    case = await node.cases.create(ana, CaseRequest("", "Refund", "booking", contact_id=contact_id))
+    if state == "solved":
+        await node.cases.change(admin, case.case_id, CaseChange(status=CaseStatus.SOLVED))
+    return contact_id, token, case.case_id
+
+
+async def close_cases(node: Node) -> None:
+    """Close what a row opened, so that the next row's chat starts with no case."""
+    admin = Principal("adm", Role.ADMIN)
+    for customer in ("cust-1", "cust-2"):
+        ids = await node.cases.store.customer_case_ids(customer, 100)
+        for case in await node.cases.store.get_many(ids):
+            if case.is_live:
+                await node.cases.change(admin, case.case_id, CaseChange(status=CaseStatus.CLOSED))
+
+
+async def credentials(
+    node: Node, http: aiohttp.ClientSession, actor: str, token: str
+) -> dict[str, str]:
+    if actor == "anonymous":
+        return {}
+    if actor == "customer":
+        return {"X-Customer-Token": token}
+    if actor == "other customer":
+        _, other = await node.contacts.start_chat(ChatRequest("general", "en"))
+        return {"X-Customer-Token": other}
+    if actor == "scraper":
+        return {"Authorization": f"Bearer {SCRAPE_TOKEN}"}
+    user_id = USERS[actor][0]
+    response = await http.post(
+        "/api/v1/agents/login", json={"agent_id": user_id, "password": PASSWORD}
+    )
+    assert response.status == 200, await response.text()
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def call(
+    http: aiohttp.ClientSession, method: str, route: str, path: str, headers: dict[str, str]
+) -> int:
+    if method == "WS":
+        try:
+            socket = await http.ws_connect(path, headers=headers)
+        except aiohttp.WSServerHandshakeError as refused:
+            return refused.status
+        await socket.close()
+        return 101
+    body = BODIES.get(route.rstrip("/").rsplit("/", 1)[-1])
+    response = await http.request(method, path, json=body, headers=headers)
+    return response.status
+
+
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.parametrize(
+    "method,route,state,actor,status", table(), ids=[" ".join(map(str, row)) for row in table()]
+)
+async def test_route_by_actor(
+    node: Node, method: str, route: str, state: str, actor: str, status: int
+) -> None:
+    case_id = ""
+    if state in CASE_STATES:
+        contact_id, token, case_id = await case_in(node, state)
+    else:
+        contact_id, token = await contact_in(node, state) if state != "-" else ("", "")
+    before = await node.router.get_contact(contact_id) if contact_id else None
+    case_before = await node.cases.store.get(case_id) if case_id else None
+    await node.router.set_presence("ana", Presence.NOT_READY)
+    path = route.replace("{id}", contact_id).replace("{agent}", "ana").replace("{case}", case_id)
+    async with http_session(node) as http:
+        headers = await credentials(node, http, actor, token)
+        assert await call(http, method, route, path, headers) == status
+    if case_before is not None and status >= 400:  # a refused call changed nothing
+        assert (await node.cases.store.get(case_id)) == case_before
+    await close_cases(node)
+    if before is None:
+        return
+    after = await node.router.get_contact(contact_id)
+    if status >= 400:
+        assert (after.state, after.queue, after.agent_id) == (
+            before.state,
+            before.queue,
+            before.agent_id,
+        )
+    else:
+        check_outcome(route, before, after, await node.reports.store.ratings())
+    if not after.is_terminal:
+        await node.router.fail(contact_id, "test over")
+
+
+def check_outcome(route: str, before: Any, after: Any, ratings: dict[str, int]) -> None:
+    """What an allowed call did to the contact."""
+    action = route.rsplit("/", 1)[-1]
+    expected = {
+        "accept": lambda: after.state == ContactState.CONNECTED,
+        "decline": lambda: after.state == ContactState.QUEUED and after.agent_id == "",
+        "complete": lambda: after.state == ContactState.COMPLETED,
+        "abandon": lambda: after.state == ContactState.ABANDONED,
+        "transfer": lambda: after.queue == "general",
+        "move": lambda: after.queue == "general",
+        "rating": lambda: ratings.get(after.contact_id) == 5,
+    }
+    assert expected.get(action, lambda: after.state == before.state)(), (action, after)

@@ -1,0 +1,89 @@
+"""Administration over HTTP: a queue defined on one node serves chats on another at once;
+agents and users are created, changed and removed with their sessions ended; all of it
+admins only, and audited."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from router.model import Role
+from tests.nodes import http_session, login, new_chat, running_node
+
+
+async def test_admin_changes_reach_every_node_without_a_restart(redis_url: str) -> None:
+    admins = [("adm", Role.ADMIN, "admin-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with (
+        running_node(redis_url, node_id="n1", users=admins) as one,
+        running_node(redis_url, node_id="n2") as two,
+        http_session(one) as http_one,
+        http_session(two) as http_two,
+    ):
+        adm = await login(http_one, "adm", "admin-secret-1")
+        sup = await login(http_one, "sup", "sup-secret-1")
+        queue = {"strategy": "most_skilled", "wrap_up_s": 0, "fallback_languages": ["en"]}
+        refused = await http_one.put("/api/v1/admin/queues/refunds", json=queue, headers=sup)
+        assert refused.status == 403
+        bad = await http_one.put(
+            "/api/v1/admin/queues/refunds", json={**queue, "ring_s": 0}, headers=adm
+        )
+        assert bad.status == 400 and (await bad.json())["field"] == "$.ring_s"
+        made = await http_one.put("/api/v1/admin/queues/refunds", json=queue, headers=adm)
+        assert made.status == 200 and (await made.json())["skill"] == "refunds"
+
+        agent = {"region": "default", "skills": {"refunds": 4}, "languages": ["en", "de"]}
+        created = await http_one.put("/api/v1/admin/agents/rita", json=agent, headers=adm)
+        assert created.status == 200 and (await created.json())["skills"] == {"refunds": 4}
+        user = {"role": "agent", "password": "rita-secret-1"}
+        assert (
+            await http_one.put("/api/v1/admin/users/rita", json=user, headers=adm)
+        ).status == 200
+
+        # The other node knows the new queue at once and routes its chat to rita.
+        for _ in range(50):  # bounded: the change event crosses Redis
+            if "refunds" in two.router.queues:
+                break
+            await asyncio.sleep(0.05)
+        rita = await login(http_two, "rita", "rita-secret-1")
+        await http_two.put("/api/v1/agents/rita/state", json={"state": "available"}, headers=rita)
+        chat = await new_chat(http_two, queue="refunds", language="de", customer="r-1")
+        assert chat["state"] == "offered" and chat["agent_id"] == "rita"
+
+        # Rita holds a chat: she cannot be removed until it ends.
+        busy = await http_one.delete("/api/v1/admin/agents/rita", headers=adm)
+        assert busy.status == 409
+        await two.router.fail(chat["contact_id"], "test over")
+        socket = await http_two.ws_connect("/api/v1/agents/rita/events", headers=rita)
+        assert (await http_one.delete("/api/v1/admin/agents/rita", headers=adm)).status == 200
+        kinds = []
+        while aiohttp.WSMsgType.CLOSE not in kinds and len(kinds) < 10:
+            kinds.append((await asyncio.wait_for(socket.receive(), 5)).type)
+        assert kinds[-1] == aiohttp.WSMsgType.CLOSE  # after the "removed" state events
+        assert (await http_two.get("/api/v1/agents/rita", headers=adm)).status == 404
+        assert (await http_one.delete("/api/v1/admin/queues/refunds", headers=adm)).status == 200
+        for _ in range(50):
+            if "refunds" not in two.router.queues:
+                break
+            await asyncio.sleep(0.05)
+        assert "refunds" not in two.router.queues
+
+    entries = [(e.actor, e.action) for e in await one.reports.audit_log()]
+    assert entries == [
+        ("adm", "admin.queue.put"),
+        ("adm", "admin.agent.put"),
+        ("adm", "admin.user.put"),
+        ("adm", "admin.agent.remove"),
+        ("adm", "admin.queue.remove"),
+    ]
+
+
+async def test_a_node_restarted_with_its_file_keeps_the_admins_queue(redis_url: str) -> None:
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        changed = {"ring_s": 42, "wrap_up_s": 3}
+        answer = await http.put("/api/v1/admin/queues/booking", json=changed, headers=adm)
+        assert answer.status == 200
+    async with running_node(redis_url) as again:
+        assert again.router.queues["booking"].ring_s == 42.0

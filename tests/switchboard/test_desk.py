@@ -1,0 +1,298 @@
+"""The desktop's and the chat window's API on a running node: who the customer is (a
+signed identity or nobody), the tier's priority, wrap-up codes, the customer's history,
+cross-origin access and the public request budget."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from router.desk import ChatSite, DeskConfig, Dispositions
+from router.identity import sign
+from router.model import Agent, Channel, NewContact, Role
+from switchboard.node import Node
+from tests.nodes import http_session, login, new_chat, running_node
+
+SITE = ChatSite("airline", ("https://www.airline.example",), "a-site-secret")
+DESK = DeskConfig(
+    dispositions={"booking": Dispositions(("new_booking", "changed", "info_only"), required=True)},
+    tier_priority={"gold": 3},
+    sites=(SITE,),
+    public_requests_per_minute=600,
+)
+
+
+def identity(customer: str, **extra: object) -> str:
+    return sign(SITE.secret, {"sub": customer, "exp": time.time() + 600, **extra})
+
+
+@pytest.fixture
+async def node(redis_url: str):
+    async with running_node(
+        redis_url,
+        users=[("ana", Role.AGENT, "ana-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4, "general": 3}, ["en"])],
+        desk=DESK,
+    ) as node:
+        yield node
+
+
+async def test_an_unsigned_chat_is_anonymous_and_gets_no_privilege(node: Node) -> None:
+    async with http_session(node) as http:
+        answer = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "en",
+                "customer": {"id": "vip-42", "tier": "platinum"},
+                "priority": 9,
+                "region": "default",
+            },
+        )
+        assert answer.status == 201
+        body = await answer.json()
+        contact = await node.router.get_contact(body["contact_id"])
+    assert contact.customer_id.startswith("anon-") and not contact.verified
+    assert (contact.customer_tier, contact.priority) == ("standard", 0)
+
+
+async def test_a_signed_gold_customer_is_known_and_goes_ahead(node: Node) -> None:
+    async with http_session(node) as http:
+        plain = await new_chat(http, queue="booking")
+        gold = await new_chat(
+            http, queue="booking", identity=identity("c-7", tier="gold"), site="airline"
+        )
+        by_origin = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "en",
+                "identity": identity("c-8"),
+            },
+            headers={"Origin": "https://www.airline.example"},
+        )
+        assert by_origin.status == 201
+    contact = await node.router.get_contact(gold["contact_id"])
+    assert (contact.customer_id, contact.customer_tier, contact.priority, contact.verified) == (
+        "c-7",
+        "gold",
+        3,
+        True,
+    )
+    waiting = [cid for cid, _ in await node.router.store.waiting("booking")]
+    assert waiting.index(gold["contact_id"]) < waiting.index(plain["contact_id"])
+
+
+@pytest.mark.parametrize(
+    "token,expected",
+    [
+        (sign("not-the-secret", {"sub": "c", "exp": 2**31}), "a bad signature"),
+        (sign(SITE.secret, {"sub": "c", "exp": 1}), "expired"),
+        ("not-a-token", None),
+    ],
+)
+async def test_a_forged_or_expired_identity_is_refused(
+    node: Node, token: str, expected: str | None
+) -> None:
+    async with http_session(node) as http:
+        answer = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "en",
+                "identity": token,
+                "site": "airline",
+            },
+        )
+        assert answer.status == 400
+        body = await answer.json()
+    assert body["field"] == "$.identity" and body["found"] == expected
+    assert await node.router.store.waiting("booking") == []  # nothing was created
+
+
+async def test_a_required_wrap_up_code_comes_before_the_next_contact(node: Node) -> None:
+    async with http_session(node) as http:
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        chat = await new_chat(http, queue="booking", identity=identity("c-1"), site="airline")
+        cid = chat["contact_id"]
+        await http.post(f"/api/v1/contacts/{cid}/accept", headers=ana)
+        early = await http.post(
+            f"/api/v1/contacts/{cid}/wrapup", json={"code": "changed"}, headers=ana
+        )
+        assert early.status == 409  # still connected
+        await http.post(f"/api/v1/contacts/{cid}/complete", headers=ana)
+        refused = await http.put(
+            "/api/v1/agents/ana/state", json={"state": "available"}, headers=ana
+        )
+        assert refused.status == 409 and cid in (await refused.json())["message"]
+        wrong = await http.post(
+            f"/api/v1/contacts/{cid}/wrapup", json={"code": "sold"}, headers=ana
+        )
+        assert wrong.status == 400 and (await wrong.json())["field"] == "$.code"
+        done = await http.post(
+            f"/api/v1/contacts/{cid}/wrapup",
+            json={"code": "changed", "note": "moved to the 18:05"},
+            headers=ana,
+        )
+        assert done.status == 200
+        back = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        assert back.status == 200
+        bad_reason = await http.put(
+            "/api/v1/agents/ana/state", json={"state": "not_ready", "reason": "nap"}, headers=ana
+        )
+        assert bad_reason.status == 400
+    inputs = await node.reports.inputs(0)
+    assert inputs.wrap_ups[cid] == {
+        "code": "changed",
+        "note": "moved to the 18:05",
+        "agent_id": "ana",
+    }
+
+
+async def test_the_customer_history_lists_every_channel_and_marks_repeats(node: Node) -> None:
+    router = node.router
+    voice = await router.create_contact(
+        NewContact(Channel.VOICE, "general", "en", customer_id="c-9")
+    )
+    await router.fail(voice.contact_id, "caller_hangup")
+    async with http_session(node) as http:
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        chat = await new_chat(http, queue="booking", identity=identity("c-9"), site="airline")
+        other = await new_chat(http, queue="baggage", identity=identity("c-10"), site="airline")
+        cid = chat["contact_id"]
+        seen = await (await http.get(f"/api/v1/contacts/{cid}/customer", headers=ana)).json()
+        not_hers = await http.get(f"/api/v1/contacts/{other['contact_id']}/customer", headers=ana)
+        assert not_hers.status == 403  # offered to nobody yet: no relationship
+        sup = await login(http, "sup", "sup-secret-1")
+        assert (await http.get(f"/api/v1/contacts/{cid}/customer", headers=sup)).status == 200
+    assert seen["customer"]["id"] == "c-9" and seen["customer"]["verified"] is True
+    assert [(c["channel"], c["queue"]) for c in seen["contacts"]] == [
+        ("chat", "booking"),
+        ("voice", "general"),
+    ]
+    assert [c["repeat"] for c in seen["contacts"]] == [True, False]
+    audit = [(e.actor, e.action) for e in await node.reports.audit_log()]
+    # The history shows contacts the reader was no party to: every read is audited.
+    assert ("sup", "contact.history") in audit and ("ana", "contact.history") in audit
+
+
+async def test_cross_origin_for_the_sites_and_a_budget_per_address(redis_url: str) -> None:
+    tight = DeskConfig(sites=(SITE,), public_requests_per_minute=5)
+    async with running_node(redis_url, desk=tight) as node, http_session(node) as http:
+        preflight = await http.options(
+            "/api/v1/contacts",
+            headers={
+                "Origin": "https://www.airline.example",
+                "Access-Control-Request-Method": "POST",
+            },
+        )
+        assert preflight.status == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.airline.example"
+        stranger = await http.get(
+            "/api/v1/chat/options", headers={"Origin": "https://evil.example"}
+        )
+        assert "Access-Control-Allow-Origin" not in stranger.headers
+        codes = []
+        for _ in range(8):
+            answer = await http.post(
+                "/api/v1/contacts", json={"channel": "chat", "queue": "booking", "language": "en"}
+            )
+            codes.append(answer.status)
+        assert codes.count(429) >= 2 and set(codes) <= {201, 429}
+        # Staff are not counted against the public budget.
+        await asyncio.sleep(0)
+        assert (await http.get("/healthz")).status == 200
+
+
+async def test_pages_and_options_for_the_chat_window(node: Node) -> None:
+    async with http_session(node) as http:
+        options = await (
+            await http.get(
+                "/api/v1/chat/options",
+                params={"site": "airline"},
+                headers={"Accept-Language": "es-ES,en;q=0.5"},
+            )
+        ).json()
+        strings = await (await http.get("/api/v1/i18n/pages", params={"lang": "es"})).json()
+    assert options["language"] == "es" and "booking" in options["queues"]
+    assert strings["language"] in ("es", "en") and strings["direction"] == "ltr"
+
+
+async def test_the_chat_window_hears_its_place_typing_and_leaves_after_a_grace(
+    redis_url: str,
+) -> None:
+    quick = DeskConfig(sites=(SITE,), abandon_grace_s=1.0, public_requests_per_minute=600)
+    users = [("ana", Role.AGENT, "ana-secret-1")]
+    agents = [Agent("ana", "default", {"booking": 4}, ["en"])]
+    async with (
+        running_node(redis_url, users=users, agents=agents, desk=quick) as node,
+        http_session(node) as http,
+    ):
+        waiting = await new_chat(http, queue="booking")
+        customer = {"X-Customer-Token": waiting["customer_token"]}
+        cid = waiting["contact_id"]
+        window = await http.ws_connect(f"/api/v1/contacts/{cid}/events", headers=customer)
+        assert (await asyncio.wait_for(window.receive_json(), 10))["type"] == "ready"
+        place = await asyncio.wait_for(window.receive_json(), 10)
+        assert place["type"] == "position" and place["position"] == 1
+        # The page reloads: the window goes and comes back within the grace period.
+        await window.close()
+        window = await http.ws_connect(f"/api/v1/contacts/{cid}/events", headers=customer)
+        await asyncio.sleep(1.5)
+        assert (await node.router.get_contact(cid)).state.value == "queued"
+
+        ana = await login(http, "ana", "ana-secret-1")
+        desk = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        await http.post(f"/api/v1/contacts/{cid}/accept", headers=ana)
+        await window.send_json({"type": "typing"})
+        for _ in range(10):  # bounded: skip the offer and state events
+            event = await asyncio.wait_for(desk.receive_json(), 5)
+            if event["type"] == "typing":
+                break
+        assert event == {"type": "typing", "contact_id": cid, "agent_id": "ana", "by": "customer"}
+        await desk.send_json({"type": "typing", "contact_id": cid})
+        for _ in range(10):
+            event = await asyncio.wait_for(window.receive_json(), 5)
+            if event["type"] == "typing":
+                break
+        assert event["by"] == "ana"
+        # The customer closes the page for good: after the grace the chat has ended.
+        await window.close()
+        for _ in range(40):
+            if (await node.router.get_contact(cid)).is_terminal:
+                break
+            await asyncio.sleep(0.1)
+        ended = await node.router.get_contact(cid)
+        assert (ended.outcome, ended.reason) == ("completed", "customer_left")
+        await desk.close()
+
+
+@pytest.mark.parametrize("shown", [False, True])
+async def test_a_callers_number_is_masked_for_staff_unless_shown(
+    redis_url: str, shown: bool
+) -> None:
+    desk = DeskConfig(show_caller_number=shown)
+    users = [("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with running_node(redis_url, users=users, desk=desk) as node, http_session(node) as http:
+        call = await node.router.create_contact(
+            NewContact(Channel.VOICE, "booking", "en", customer_id="+34612345678")
+        )
+        sup = await login(http, "sup", "sup-secret-1")
+        seen = await (await http.get(f"/api/v1/contacts/{call.contact_id}", headers=sup)).json()
+        history = await (
+            await http.get(f"/api/v1/contacts/{call.contact_id}/customer", headers=sup)
+        ).json()
+    expected = "+34612345678" if shown else "•" * 10 + "78"
+    assert seen["customer"]["id"] == expected
+    assert (
+        history["customer"]["id"] == expected
+        and history["contacts"][0]["customer"]["id"] == expected
+    )

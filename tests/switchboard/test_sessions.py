@@ -1,0 +1,168 @@
+"""Sessions that end: logout, revocation on account changes (on every node, open
+WebSockets closed), idle timeouts, and login throttling, on a real Redis and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import aiohttp
+import pytest
+
+import router.sessions as sessions_module
+from router.errors import BadCredentials
+from router.model import Agent, Role
+from router.sessions import SessionPolicy, Sessions
+from router.store import RoutingStore
+from router.users_store import UserStore
+from tests.nodes import TEST_AUTH, http_session, login, running_node
+
+ANA = Agent("ana", "default", {"booking": 4}, ["en"])
+
+
+async def until_closed(socket: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    """The close frame, past the events before it (bounded)."""
+    for _ in range(10):
+        message = await asyncio.wait_for(socket.receive(), 5)
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            return message
+    raise AssertionError("the socket stayed open")
+
+
+async def status(http: aiohttp.ClientSession, headers: dict[str, str]) -> int:
+    return (await http.get("/api/v1/agents/ana", headers=headers)).status
+
+
+async def test_logout_ends_the_token_and_takes_the_agent_offline(redis_url: str) -> None:
+    async with running_node(
+        redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA]
+    ) as node:
+        async with http_session(node) as http:
+            ana = await login(http, "ana", "ana-secret-1")
+            assert await status(http, ana) == 200
+            assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+            assert await status(http, ana) == 401
+        assert (await node.router.get_agent("ana")).presence.value == "offline"
+        assert await node.sessions.users.token_count("ana") == 0
+
+
+async def test_a_password_change_closes_the_agents_websocket_on_another_node(
+    redis_url: str,
+) -> None:
+    async with (
+        running_node(
+            redis_url, node_id="n1", users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA]
+        ) as one,
+        running_node(redis_url, node_id="n2") as two,
+        http_session(two) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        socket = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        # The change is made through the other node's services (as `users add` does).
+        await one.sessions.save_user("ana", Role.AGENT, "a-new-secret-2")
+        message = await until_closed(socket)
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4001
+        assert await status(http, ana) == 401
+        assert await status(http, await login(http, "ana", "a-new-secret-2")) == 200
+
+
+async def test_a_demoted_supervisor_loses_the_wallboard_at_once(redis_url: str) -> None:
+    sue_agent = Agent("sue", "default", {"booking": 4}, ["en"])
+    users = [("sue", Role.SUPERVISOR, "sue-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[sue_agent]) as node,
+        http_session(node) as http,
+    ):
+        sue = await login(http, "sue", "sue-secret-1")
+        assert (await http.get("/api/v1/wallboard", headers=sue)).status == 200
+        await node.sessions.save_user("sue", Role.AGENT, "sue-secret-1")
+        assert (await http.get("/api/v1/wallboard", headers=sue)).status == 401
+        again = await login(http, "sue", "sue-secret-1")
+        assert (await http.get("/api/v1/wallboard", headers=again)).status == 403
+
+
+async def test_a_supervisor_signs_an_agent_out(redis_url: str) -> None:
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with running_node(redis_url, users=users, agents=[ANA]) as node:
+        async with http_session(node) as http:
+            ana = await login(http, "ana", "ana-secret-1")
+            await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+            socket = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+            sup = await login(http, "sup", "sup-secret-1")
+            response = await http.post("/api/v1/agents/ana/logout", headers=sup)
+            assert response.status == 200 and (await response.json())["state"] == "offline"
+            message = await until_closed(socket)
+            assert message.type == aiohttp.WSMsgType.CLOSE
+            assert await status(http, ana) == 401
+        entries = await node.reports.audit_log()
+        assert [(e.actor, e.action, e.detail) for e in entries] == [
+            ("sup", "agent.log_out", {"agent_id": "ana"})
+        ]
+
+
+async def test_an_idle_token_ends(redis_url: str) -> None:
+    idle = dataclasses.replace(TEST_AUTH, idle_timeout_s=1.0)
+    async with (
+        running_node(
+            redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA], auth=idle
+        ) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        for _ in range(3):  # in use: kept alive past the idle time
+            await asyncio.sleep(0.5)
+            assert await status(http, ana) == 200
+        await asyncio.sleep(1.5)
+        assert await status(http, ana) == 401
+
+
+async def test_token_records_expire(redis_url: str, redis_client) -> None:
+    async with running_node(
+        redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA]
+    ) as node:
+        async with http_session(node) as http:
+            await login(http, "ana", "ana-secret-1")
+        ttl = await redis_client.ttl("sb:tokens:ana")
+        assert 0 < ttl <= node.settings.auth.token_ttl_s + 1
+        token_keys = [key async for key in redis_client.scan_iter("sb:token:*")]
+        assert len(token_keys) == 1 and await redis_client.ttl(token_keys[0]) > 0
+
+
+async def test_repeated_failures_are_throttled_then_forgiven(redis_url: str) -> None:
+    quick = dataclasses.replace(TEST_AUTH, max_failures=3, lockout_base_s=1.0)
+    async with running_node(
+        redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA], auth=quick
+    ) as node:
+        async with http_session(node) as http:
+            wrong = {"agent_id": "ana", "password": "wrong-password"}
+            codes = [(await http.post("/api/v1/agents/login", json=wrong)).status for _ in range(3)]
+            assert codes == [401, 401, 401]
+            refused = await http.post(
+                "/api/v1/agents/login", json={"agent_id": "ana", "password": "ana-secret-1"}
+            )
+            assert refused.status == 429 and int(refused.headers["Retry-After"]) >= 1
+            assert (await refused.json())["error"] == "too_many_requests"
+            await asyncio.sleep(1.2)
+            await login(http, "ana", "ana-secret-1")  # the right password, after the wait
+        assert node.settings.auth.max_failures == 3
+
+
+async def test_an_unknown_user_costs_a_real_password_check(
+    redis_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pure logic with a spy: the login of a user who does not exist still verifies the
+    password, against a hash of the configured cost, so its timing tells nothing."""
+    checked: list[str] = []
+    real = sessions_module.verify_password
+
+    def spy(password: str, stored: str) -> bool:
+        checked.append(stored)
+        return real(password, stored)
+
+    monkeypatch.setattr(sessions_module, "verify_password", spy)
+    sessions = Sessions(
+        UserStore(redis_client), RoutingStore(redis_client), SessionPolicy(scrypt_log2_n=12)
+    )
+    with pytest.raises(BadCredentials):
+        await sessions.login("nobody", "some-password")
+    assert len(checked) == 1 and checked[0].startswith(f"scrypt${2**12}$")

@@ -1,0 +1,68 @@
+"""Start-up is all or nothing: every fault of the file in one report before anything runs,
+and a start that fails half-way leaves no process behind."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.nodes import ROOT
+
+
+def serve(config: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard.cli", "serve", "--config", str(config), *extra],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def valkeys_for(data_dir: Path) -> list[str]:
+    """valkey-server processes serving `data_dir` (found by their command line)."""
+    found = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [line for line in found.splitlines() if "valkey" in line and str(data_dir) in line]
+
+
+def test_every_fault_of_the_file_is_reported_at_once_and_nothing_starts(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "default.toml").read_text()
+    text = text.replace("[routing]\n", "[routing]\nmax_chat = 3\n", 1)  # a typo of max_chats
+    text = text.replace('strategy = "most_skilled"', 'strategy = "best"', 1)  # a core fault
+    text = text.replace('data_dir = "var/redis"', f'data_dir = "{tmp_path / "redis"}"')
+    text += '\n[privacy]\nretention_days = -4\n\n[sip]\nworkers = "many"\n'
+    text = text.replace("\n[sip]\n", "\n[sip_old]\n", 1)  # the shipped [sip] stays, renamed
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    result = serve(config, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(
+        "routing.max_chat: unknown key (did you mean routing.max_chats?)" in line for line in lines
+    )
+    assert any("privacy.retention_days: expected a number >= 1" in line for line in lines)
+    assert any("sip.workers: expected an integer" in line for line in lines)
+    assert any("sip_old: unknown key" in line for line in lines)
+    assert any("queues[1].strategy: expected one of" in line for line in lines)
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "redis").exists() and not valkeys_for(tmp_path)
+
+
+def test_a_start_that_fails_after_starting_redis_stops_it_again(tmp_path: Path) -> None:
+    text = (ROOT / "config" / "regions-3.toml").read_text()
+    text = text.replace('data_dir = "var/redis"', f'data_dir = "{tmp_path / "redis"}"')
+    config = tmp_path / "node.toml"
+    config.write_text(text)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = serve(
+            config, tmp_path, "--region", "asia-east", "--node", "a1", "--http-port", str(port)
+        )
+    assert result.returncode == 1 and "cannot start node a1" in result.stderr, result.stderr
+    assert (tmp_path / "redis").exists()  # the embedded server did start
+    assert not valkeys_for(tmp_path)  # and was stopped

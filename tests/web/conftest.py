@@ -1,0 +1,71 @@
+"""Pages in a real browser: Debian's Chromium (/usr/bin/chromium) driven by Playwright,
+never a downloaded browser; axe-core from the npm package `make test` installs
+(scripts/web-deps.sh)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium per test; each person in it gets a context of their own."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=FLAGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def screenshot(page: Page, tmp_path: Path, name: str) -> None:
+    """A full-page screenshot, kept in artifacts/ (not committed)."""
+    shot = tmp_path / name
+    await page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.copy(shot, ARTIFACTS / name)
+
+
+async def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations of the page as it is now."""
+    assert AXE.exists(), f"{AXE} missing: run `make test` or `bash scripts/web-deps.sh`"
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("async () => JSON.stringify(await axe.run(document))")
+    found = json.loads(result)["violations"]
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]

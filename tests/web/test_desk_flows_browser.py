@@ -1,0 +1,134 @@
+"""The desktop's other paths in Chromium: an offer that rings out (RONA) stays on
+screen and the agent is not ready; the customer typing shows; a reload keeps the
+session and its conversations; a chat is transferred to a named colleague, who gets it
+first; a call shows with its masked number, IVR choices and talk time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from router.model import Agent, Channel, ContactState, NewContact, Role
+from switchboard.node import Node
+from switchboard.settings import load_settings
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
+from tests.web.conftest import needs_chromium
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    queues = [
+        dataclasses.replace(q, ring_s=2.0, wrap_up_s=0.0) if q.name == "booking" else q
+        for q in load_settings(ROOT / "config" / "default.toml").queues
+    ]
+    async with running_node(
+        redis_url,
+        queues=queues,
+        users=[("ana", Role.AGENT, "ana-secret-1"), ("bob", Role.AGENT, "bob-secret-1")],
+        agents=[
+            Agent("ana", "default", {"booking": 4}, ["en"]),
+            Agent("bob", "default", {"booking": 4}, ["en"]),
+        ],
+    ) as node:
+        yield node
+
+
+async def test_rona_typing_and_transfer_to_a_colleague(node: Node, browser: Browser) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
+    await page.fill("#agent-id", "ana")
+    await page.fill("#password", "ana-secret-1")
+    await page.click("#sign-in")
+    await page.click("#go-available")
+    await expect(page.locator("#state")).to_have_text("Available")
+    async with http_session(node) as http:
+        chat = await new_chat(http, queue="booking")
+        cid = chat["contact_id"]
+        card = page.locator(f".offer[data-contact='{cid}']")
+        await expect(card.locator(".ring-left")).to_contain_text("s left", timeout=10_000)
+        # Nobody answers: the offer rings out and says so; Ana is not ready.
+        await expect(card).to_contain_text("Missed offer", timeout=10_000)
+        await expect(page.locator("#state")).to_have_text("Not ready")
+        await expect(page.locator("#state-detail")).to_contain_text("no answer")
+        await card.get_by_role("button", name="Dismiss").click()
+        await expect(card).to_have_count(0)
+
+        # It went back to the head of its queue, not to Ana again; the customer leaves.
+        assert (await node.router.get_contact(cid)).state == ContactState.QUEUED
+        await http.post(
+            f"/api/v1/contacts/{cid}/abandon",
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+
+        await page.click("#go-available")
+        await expect(page.locator("#state")).to_have_text("Available")
+        chat = await new_chat(http, queue="booking")
+        cid = chat["contact_id"]
+        await page.locator(f".offer[data-contact='{cid}'] .accept").click(timeout=10_000)
+        window = await http.ws_connect(
+            f"/api/v1/contacts/{cid}/events",
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+        await window.send_json({"type": "typing"})
+        await expect(page.locator(".conversation .typing")).to_have_text("The customer is typing…")
+        await window.close()
+
+        # A reload keeps the session and the open conversation.
+        await page.reload()
+        await expect(page.locator(f".conversation[data-contact='{cid}']")).to_have_count(1)
+        await expect(page.locator("#state")).to_have_text("Busy")
+
+        bob = await login(http, "bob", "bob-secret-1")
+        await http.put("/api/v1/agents/bob/state", json={"state": "not_ready"}, headers=bob)
+        transfer = page.locator(".conversation form.transfer")
+        await transfer.locator("select").focus()
+        await expect(transfer.locator("option[value='agent:bob']")).to_have_count(1)
+        await transfer.locator("select").select_option("agent:bob")
+        await transfer.get_by_role("button", name="Transfer").click()
+        await expect(page.locator(".conversation")).to_have_count(0)
+        await http.put("/api/v1/agents/bob/state", json={"state": "available"}, headers=bob)
+        for _ in range(50):  # bounded: the named colleague is offered it first
+            contact = await node.router.get_contact(cid)
+            if contact.state == ContactState.OFFERED:
+                break
+            await asyncio.sleep(0.1)
+        assert (contact.state, contact.agent_id) == (ContactState.OFFERED, "bob")
+    await page.context.close()
+
+
+async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
+    await page.fill("#agent-id", "ana")
+    await page.fill("#password", "ana-secret-1")
+    await page.fill("#sip-uri", "sip:ana@127.0.0.1:5099")
+    await page.check("#take-calls")
+    await page.click("#sign-in")
+    await page.click("#go-available")
+    await expect(page.locator("#state")).to_have_text("Available")
+    call = await node.router.create_contact(
+        NewContact(Channel.VOICE, "booking", "en", customer_id="+34600123456", verified=True)
+    )
+    card = page.locator(f".offer[data-contact='{call.contact_id}']")
+    await expect(card).to_contain_text("Incoming call", timeout=10_000)
+    await expect(card).to_contain_text("Answer on your softphone.")
+    await expect(card).not_to_contain_text("600123456")  # the number is masked
+    await node.router.accept(call.contact_id, "ana")  # what answering on the softphone does
+    panel = page.locator(f".conversation.voice[data-contact='{call.contact_id}']")
+    await expect(panel.locator(".caller")).to_contain_text("56")
+    await expect(panel.locator(".caller")).not_to_contain_text("600123")
+    await expect(panel).to_contain_text("English")
+    await expect(panel.locator(".talk-time")).not_to_have_text("0:00", timeout=5_000)
+    await expect(page.locator(f"#customer tr[data-contact='{call.contact_id}']")).to_have_count(1)
+    await node.router.complete(call.contact_id, "ana")
+    await expect(panel).to_contain_text("The call has ended.")
+    await expect(panel.locator("form.wrap-up")).to_be_visible()
+    await panel.locator("button.save-wrap-up").click()
+    await expect(panel).to_have_count(0)
+    await page.context.close()

@@ -1,0 +1,81 @@
+"""The wallboard's supervisor actions in Chromium: the agents of a queue with their
+state, set one not ready, read a waiting chat, move it to another queue, sign the agent
+out; each through the HTTP API, audited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from router.model import Agent, Role
+from switchboard.node import Node
+from tests.nodes import http_session, login, new_chat, running_node
+from tests.web.conftest import needs_chromium
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    async with running_node(
+        redis_url,
+        users=[("sup", Role.SUPERVISOR, "sup-secret-1"), ("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+    ) as node:
+        yield node
+
+
+async def test_supervisor_steers_agents_and_contacts(node: Node, browser: Browser) -> None:
+    async with http_session(node) as http:
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        await page.goto(f"http://127.0.0.1:{node.http_port}/wallboard")
+        await page.fill("#user", "sup")
+        await page.fill("#password", "sup-secret-1")
+        await page.click("#sign-in")
+        await page.select_option("#sv-queue", "booking")
+        row = page.locator("#agents-table tr[data-agent=ana]")
+        await expect(row.locator(".state")).to_have_text("available", timeout=15_000)
+        await expect(row.locator(".since")).not_to_have_text("–")
+
+        await page.select_option("#sv-reason", "meeting")
+        await row.locator("button.not-ready").click()
+        await expect(row.locator(".state")).to_have_text("not-ready (meeting)", timeout=15_000)
+
+        # A chat waits (nobody is available); the supervisor reads it and moves it.
+        chat = await new_chat(http, queue="booking")
+        cid = chat["contact_id"]
+        await http.post(
+            f"/api/v1/contacts/{cid}/messages",
+            json={"text": "I need to change my flight"},
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+        contact_row = page.locator(f"#contacts-table tr[data-contact='{cid}']")
+        await expect(contact_row.locator(".state")).to_have_text("queued", timeout=15_000)
+        await contact_row.locator("button.read").click()
+        await expect(page.locator("#transcript-messages")).to_contain_text(
+            "I need to change my flight"
+        )
+        await http.post(
+            f"/api/v1/contacts/{cid}/messages",
+            json={"text": "It is urgent"},
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+        await expect(page.locator("#transcript-messages")).to_contain_text("It is urgent")
+        await contact_row.locator("select.move-to").select_option("general")
+        await contact_row.locator("button.move").click()
+        await expect(page.locator("#sv-message")).to_have_text("moved to general")
+        assert (await node.router.get_contact(cid)).queue == "general"
+        await expect(contact_row).to_have_count(0)
+
+        await row.locator("button.log-out").click()
+        await expect(row.locator(".state")).to_have_text("offline (logged out)", timeout=15_000)
+        await page.context.close()
+
+    audit = [(entry.actor, entry.action) for entry in await node.reports.audit_log()]
+    for action in ("queue.contacts", "contact.transcript", "contact.move", "agent.log_out"):
+        assert ("sup", action) in audit, action

@@ -3,9 +3,11 @@ listens in, whispers or barges, and plays its recording back.
 
 Access is `router.access`'s (through `Contacts.get`, which also audits a playback); the
 call itself is carried out by the node's voice front door (`telephony.service.
-VoiceFrontDoor`, behind `VoicePort`), on the worker process holding the call. A call is
-steered from the node whose worker holds it; on another node the request is refused (409).
-A chat contact's transfer stays `Contacts.transfer`.
+VoiceFrontDoor`, behind `VoicePort`), on the worker process holding the call. Warm
+transfers, numbers, recording and monitoring are steered through the node whose worker
+holds the call; on another node they are refused (409).
+A chat's transfer, and a blind one to a queue or an agent of a call another node holds,
+is `Contacts.transfer` (the router offers it anew; the node holding the call acts on it).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class VoicePort(Protocol):
     """The node's voice front door. Its refusals are RuntimeErrors (no worker of this node
     holds the call, or the call's state does not allow it); an unknown recording a
     LookupError."""
+
+    def holds(self, contact_id: str) -> bool: ...
 
     async def transfer(self, contact_id: str, target: str, *, warm: bool = False) -> str: ...
 
@@ -84,10 +88,14 @@ class LiveCalls:
         if len(chosen) != 1:
             raise InvalidInput("$", "exactly one of queue, agent or number", len(chosen))
         contact = await self.contacts.get(actor, contact_id, Act.TRANSFER)
-        if contact.channel != Channel.VOICE:
-            if target.number or target.warm:
-                field = "$.number" if target.number else "$.warm"
-                raise InvalidInput(field, "a voice call (a chat moves to a queue or an agent)")
+        is_call = contact.channel == Channel.VOICE
+        if not is_call and (target.number or target.warm):
+            field = "$.number" if target.number else "$.warm"
+            raise InvalidInput(field, "a voice call (a chat moves to a queue or an agent)")
+        here = is_call and self.voice is not None and self.voice.holds(contact_id)
+        if not here and not target.number and not target.warm:
+            # A chat, or a call another node holds: the router offers the contact anew
+            # and the node holding the call rings the new agent.
             moved = await self.contacts.transfer(actor, contact_id, target.queue, target.agent)
             return CallState(moved)
         router = self.contacts.router

@@ -210,6 +210,10 @@ class VoiceFrontDoor:
             raise CommandRefused("voice is not running on this node")
         return await self.pool.command(contact_id, op, **args)
 
+    def holds(self, contact_id: str) -> bool:
+        """Whether a worker of this node holds the contact's call."""
+        return self.pool is not None and contact_id in self.pool.owner
+
     async def transfer(self, contact_id: str, target: str, *, warm: bool = False) -> str:
         """Blind or warm transfer of a connected call from the agent's desktop. `target`
         is `queue:NAME`, `agent:ID` (that agent first, then the queue), `tel:NUMBER` (via

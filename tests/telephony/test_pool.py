@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
+from router.metrics import Metrics
 from router.service import Router
 from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
@@ -105,7 +106,9 @@ def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Calla
         settings = load_settings(config)
         hub = EventHub(router.store)
         await hub.start()
-        voice = VoiceFrontDoor(settings, router, hub, workdir=tmp_path / "voice")
+        voice = VoiceFrontDoor(
+            settings, router, hub, workdir=tmp_path / "voice", metrics=Metrics("node-t")
+        )
         made.append((voice, hub))
         await voice.start()
         await asyncio.wait_for(hub.connected.wait(), 5)
@@ -159,6 +162,8 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     await caller.wait_for("hangup", timeout=15)
     contact = await until(lambda: _terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+    # The node's metrics count the call's outcome (the worker reports it over its pipe).
+    await until(lambda: sip_calls(voice, "completed") == 1)
 
 
 async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
@@ -185,6 +190,8 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
         contact = await until(lambda cid=contact_id: _terminal(router, cid))
         assert (contact.state.value, contact.reason) == ("failed", "worker_lost")
     await until(lambda: worker.pid != old_pid and worker.ready.is_set(), timeout=30)
+    assert sip_calls(voice, "worker_lost") == 2
+    assert voice.metrics.registry.get_sample_value("switchboard_worker_restarts_total") == 1
     # Their audio gone, the two callers hang up; the BYEs free their slots in the dispatcher.
     for caller in callers[:2]:
         caller.send(cmd="hangup")
@@ -193,6 +200,13 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
     fresh = await parties("--record", str(tmp_path / "fresh.wav"))
     fresh.send(cmd="call", uri=node_uri(voice))
     await fresh.wait_for("media", timeout=30)
+
+
+def sip_calls(voice: VoiceFrontDoor, outcome: str) -> float:
+    value = voice.metrics.registry.get_sample_value(
+        "switchboard_sip_calls_total", {"outcome": outcome}
+    )
+    return value or 0.0
 
 
 async def _terminal(router: Router, contact_id: str) -> Any:

@@ -113,7 +113,9 @@ async def test_supervisor_joins_a_call_from_the_contacts_list(node: Node, browse
     await expect(page.locator("#sv-message")).to_have_text("voice is not running on this node")
     assert ("PUT", '{"mode":"whisper","phone":"sip:sup@127.0.0.1:9"}') in requests
     await row.locator("button.leave").click()
-    await expect(page.locator("#sv-message")).to_have_text("voice is not running on this node")
+    await expect(page.locator("#sv-message")).to_have_text(
+        f"sup is not on the call of contact {contact.contact_id}"
+    )
     assert requests[-1][0] == "DELETE"
     await page.context.close()
     assert (await node.router.get_contact(contact.contact_id)).state.value == "connected"

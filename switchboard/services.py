@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from router.cases.store import CaseStore
 from router.metrics import Metrics
 from router.reports.service import Reports
 from router.reports.store import RecordStore
@@ -37,7 +38,9 @@ class Services:
         store = RoutingStore(client, settings.redis.key_prefix, observe=metrics.observe_call)
         router = Router(store, settings.queues, node_id=settings.node_id, region=settings.region)
         sessions = Sessions(UserStore(client, settings.redis.key_prefix), store, settings.auth)
-        return cls(store, router, sessions, Reports(RecordStore(store)), metrics)
+        cases = CaseStore(client, settings.redis.key_prefix)
+        reports = Reports(RecordStore(store), scrubbers=(cases,))
+        return cls(store, router, sessions, reports, metrics)
 
 
 @contextlib.asynccontextmanager

@@ -91,6 +91,7 @@ loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
+loadmodule "sanity.so"
 loadmodule "xlog.so"
 loadmodule "dispatcher.so"
 loadmodule "ctl.so"
@@ -111,6 +112,11 @@ modparam("dispatcher", "ds_ping_reply_codes", "class=2;class=4")
 modparam("dispatcher", "ds_ping_from", "sip:frontdoor@{host}")
 
 request_route {{
+    # Malformed requests (a Content-Length the body does not have, bad CSeq, Via or
+    # URI...) get their 4xx here and never reach a worker (RFC 3261 section 18.3).
+    if (!sanity_check("17895", "7")) {{
+        exit;
+    }}
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;

@@ -64,6 +64,33 @@ for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], retry_at, member) en
 return due
 """
 
+# Retention: cases that closed before ARGV[1] (KEYS[1]: closed cases by when they
+# closed), at most ARGV[3] of them, lose their customer, subject, notes and the subject's
+# text in their history, and leave KEYS[1]; counts, times and timers stay. ARGV[2]: the
+# keys' common prefix (every key shares the `{cs}` tag).
+_SCRUB = """
+local tag, limit = ARGV[2], tonumber(ARGV[3])
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, limit)
+for _, id in ipairs(due) do
+  local key = tag .. 'case:' .. id
+  local customer = redis.call('HGET', key, 'customer_id') or ''
+  redis.call('ZREM', tag .. 'customer:' .. customer, id)
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HSET', key, 'customer_id', '', 'subject', '', 'notes', '[]')
+  end
+  local history = tag .. 'case:' .. id .. ':history'
+  for i, row in ipairs(redis.call('LRANGE', history, 0, -1)) do
+    local entry = cjson.decode(row)
+    if entry.action == 'subject' then
+      entry.detail = {}
+      redis.call('LSET', history, i - 1, cjson.encode(entry))
+    end
+  end
+  redis.call('ZREM', KEYS[1], id)
+end
+return #due
+"""
+
 RECORDS_MAX = 1_000_000
 OUTBOX_MAX = 1_000_000
 DEAD_MAX = 10_000
@@ -82,6 +109,7 @@ class CaseKeys:
         self.flagged = f"{self.tag}flagged"
         self.breached = f"{self.tag}breached"
         self.live = f"{self.tag}live"
+        self.closed_at = f"{self.tag}closed_at"  # closed cases by when: retention
 
     def case(self, case_id: str) -> str:
         return f"{self.tag}case:{case_id}"
@@ -125,6 +153,7 @@ class CaseStore:
         self._claim = client.register_script(_CLAIM)
         self._advance = client.register_script(_ADVANCE)
         self._indexed = client.register_script(_INDEXED)
+        self._scrub = client.register_script(_SCRUB)
 
     # -- cases --------------------------------------------------------------------------
 
@@ -162,6 +191,8 @@ class CaseStore:
             commands.append(
                 ["ZADD", keys.status(case.status.value), str(case.created_ms), case.case_id]
             )
+        if case.status == CaseStatus.CLOSED and (before is None or before.status != case.status):
+            commands.append(["ZADD", keys.closed_at, str(case.closed_ms), case.case_id])
         if case.is_live:
             commands.append(["HSET", keys.live, case.customer_id, case.case_id])
         else:
@@ -307,6 +338,20 @@ class CaseStore:
     async def unflag(self, contact_ids: Sequence[str]) -> None:
         if contact_ids:
             await self.client.zrem(self.keys.flagged, *contact_ids)
+
+    # -- retention ------------------------------------------------------------------------
+
+    async def scrub_before(self, cutoff_ms: int, batch: int = 500) -> int:
+        """Scrub the personal content of cases closed before `cutoff_ms`, and webhook
+        events older than that; how many cases were scrubbed."""
+        keys, scrubbed = self.keys, 0
+        while True:
+            done = int(await self._scrub(keys=[keys.closed_at], args=[cutoff_ms, keys.tag, batch]))
+            scrubbed += done
+            if done < batch:
+                break
+        await self.client.xtrim(keys.outbox, minid=f"{cutoff_ms}-0")
+        return scrubbed
 
     # -- report records -------------------------------------------------------------------
 

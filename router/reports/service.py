@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from router.reports.store import AuditEntry, RecordStore
 from switchboard.common.clock import DAY_MS, now_ms
@@ -31,6 +31,13 @@ class ReportInputs:
     wrap_ups: dict[str, dict[str, Any]]
 
 
+class ContentScrubber(Protocol):
+    """Another package's personal content that retention scrubs with the contacts'
+    (cases: subjects, notes, the customer's index)."""
+
+    async def scrub_before(self, cutoff_ms: int) -> int: ...
+
+
 @dataclass
 class _TodayRecords:
     day_start: int = -1
@@ -39,8 +46,9 @@ class _TodayRecords:
 
 
 class Reports:
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, store: RecordStore, scrubbers: tuple[ContentScrubber, ...] = ()) -> None:
         self.store = store
+        self.scrubbers = scrubbers
         self._today = _TodayRecords()
 
     async def records_today(self, day_start_ms: int) -> list[dict[str, str]]:
@@ -79,10 +87,13 @@ class Reports:
         """Delete contact content older than `days`, keeping every record's counts and times.
 
         Records move to the retained stream with customer ids blanked; chat transcripts,
-        wrap-up notes, contact hashes and customer tokens go. Returns how many contacts
-        were scrubbed.
+        wrap-up notes, contact hashes and customer tokens go, and so does what the
+        scrubbers hold of that age (closed cases' subjects and notes). Returns how many
+        contacts were scrubbed.
         """
         cutoff = (now_ms() if at_ms is None else at_ms) - int(days * DAY_MS)
+        for scrubber in self.scrubbers:
+            await scrubber.scrub_before(cutoff)
         scrubbed = 0
         while True:
             ids = await self.store.retain(cutoff, batch)

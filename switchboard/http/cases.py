@@ -140,6 +140,8 @@ def case_json(case: Case, cases: Cases, *, full: bool = True) -> dict[str, Any]:
         "contacts": list(case.contacts),
         "timers": [_timer_json(timer) for timer in cases.timer_status(case)],
         "close_due_at": iso_utc(case.close_due_ms) if case.close_due_ms else None,
+        "solved_at": iso_utc(case.solved_ms) if case.solved_ms else None,
+        "closed_at": iso_utc(case.closed_ms) if case.closed_ms else None,
     }
     if full:
         body["notes"] = [asdict(note) for note in case.notes]

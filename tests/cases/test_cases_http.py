@@ -435,3 +435,31 @@ async def test_cases_are_listed_and_filtered_by_what_each_may_see(case_node: Nod
         assert (await closed.json())["status"] == "closed"
         reopen = await http.patch(url, json={"status": "open"}, headers=admin)
         assert reopen.status == 409
+
+
+async def test_retention_scrubs_closed_cases_and_keeps_their_counts(case_node: Node) -> None:
+    """`[privacy] retention_days` and `privacy retain` reach cases: a case closed before
+    the cut-off loses its customer, subject and notes; a live one keeps them."""
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        _, old = await open_case(case_node, http, admin)
+        url = f"/api/v1/cases/{old['case_id']}"
+        await http.patch(url, json={"subject": "Lost bag at CDG, passport inside"}, headers=admin)
+        await http.post(f"{url}/notes", json={"text": "passport no. X123"}, headers=admin)
+        closed = await http.patch(url, json={"status": "closed"}, headers=admin)
+        assert (await closed.json())["status"] == "closed"
+        _, live = await open_case(case_node, http, admin)
+
+        later = MONDAY_10 + 31 * 86_400_000
+        await case_node.reports.apply_retention(days=30, at_ms=later)
+
+        scrubbed = await case_of(http, old["case_id"], admin)
+        assert (scrubbed["subject"], scrubbed["notes"]) == ("", [])
+        assert scrubbed["status"] == "closed" and scrubbed["closed_at"]
+        changes = [h for h in scrubbed["history"] if h["action"] == "subject"]
+        assert changes and all(h["detail"] == {} for h in changes)
+        kept = await case_of(http, live["case_id"], admin)
+        assert kept["subject"] == "Lost bag" and kept["status"] == "open"
+        assert await case_node.casework.cases.store.customer_case_ids(old["customer"]["id"]) == []

@@ -8,16 +8,12 @@ original kept, and the routing step that let this agent take the chat at all.
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 
-from router.model import Agent, Role
 from switchboard.node import Node
-from switchboard.settings import load_settings
-from tests.nodes import ROOT, http_session, login, new_chat, running_node
+from tests.translated_chat import node_with_tom, spanish_chat_with_tom
 
 
 @pytest.fixture(scope="module")
@@ -37,54 +33,16 @@ def translator(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 async def node(redis_url: str, translator) -> AsyncIterator[Node]:
-    queues = [
-        dataclasses.replace(q, relax_translation_after_s=0.0) if q.name == "baggage" else q
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
-    async with running_node(
-        redis_url,
-        translator=translator,
-        queues=queues,
-        users=[("tom", Role.AGENT, "tom-secret-1")],
-        agents=[Agent("tom", "default", {"baggage": 4}, ["en"])],
-    ) as node:
-        for _ in range(50):  # the pairs are published by a background task at start
-            if await node.client.scard("sb:{rt}:translation_pairs") == 2:
-                break
-            await asyncio.sleep(0.05)
+    async with node_with_tom(redis_url, translator) as node:
         yield node
 
 
 async def test_chat_without_a_shared_language(node: Node, translator) -> None:
-    async with http_session(node) as http:
-        tom = await login(http, "tom", "tom-secret-1")
-        await http.put("/api/v1/agents/tom/state", json={"state": "available"}, headers=tom)
-        created = await new_chat(http, queue="baggage", language="es")
-        # Tom speaks only English; the translation step let him take a Spanish chat.
-        assert created["state"] == "offered" and created["agent_id"] == "tom"
-        contact_id = created["contact_id"]
-        # The explanation is for staff; the customer's view leaves it out.
-        assert "explanation" not in created
-        seen_by_tom = await (await http.get(f"/api/v1/contacts/{contact_id}", headers=tom)).json()
-        assert "step=translation" in seen_by_tom["explanation"][-1]
-        customer = {"X-Customer-Token": created["customer_token"]}
-        await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=tom)
-
-        question = await (
-            await http.post(
-                f"/api/v1/contacts/{contact_id}/messages",
-                json={"text": "hola mi maleta esta perdida"},
-                headers=customer,
-            )
-        ).json()
-        answer = await (
-            await http.post(
-                f"/api/v1/contacts/{contact_id}/messages",
-                json={"text": "where is my bag"},
-                headers=tom,
-            )
-        ).json()
-
+    created, question, answer = await spanish_chat_with_tom(
+        node, "hola mi maleta esta perdida", "where is my bag"
+    )
+    # The explanation is for staff; the customer's view leaves it out.
+    assert "explanation" not in created
     assert question["language"] == "es" and question["text"] == "hola mi maleta esta perdida"
     expected_en = translator.translate("hola mi maleta esta perdida", "es", "en").text
     assert question["translations"] == {"en": expected_en} and expected_en != question["text"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -226,3 +227,32 @@ async def test_without_front_door_one_worker_answers_on_the_sip_port(
     caller.send(cmd="dtmf", digits="1")
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
     assert (await router.get_contact(contact_id)).queue == "booking"
+
+
+async def test_a_malformed_request_gets_400_at_the_front_door(
+    make_front_door: Callable[..., Any],
+) -> None:
+    """A Content-Length longer than the datagram's body is refused (RFC 3261 section
+    18.3) before any worker sees it; the front door keeps answering."""
+    voice = await make_front_door(workers=1)
+    call = "sanity-1"
+    invite = (
+        f"INVITE {node_uri(voice)} SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-sanity\r\n"
+        f"From: <sip:fuzz@127.0.0.1>;tag=f1\r\nTo: <{node_uri(voice)}>\r\nCall-ID: {call}\r\n"
+        "CSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+        "Content-Length: 99999\r\n\r\nv=0\r\n"
+    )
+    options = invite.replace("INVITE", "OPTIONS").replace("99999", "0").split("\r\n\r\n")[0]
+    answers = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(5)
+        port = sock.getsockname()[1]
+        for request in (invite, options + "\r\n\r\n"):
+            sock.sendto(
+                request.replace("{port}", str(port)).encode(), ("127.0.0.1", voice.sip.port)
+            )
+            answers.append(sock.recv(65536).decode(errors="replace").split("\r\n")[0])
+    assert answers[0].startswith("SIP/2.0 400"), answers
+    assert answers[1] == "SIP/2.0 200 OK"

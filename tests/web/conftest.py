@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
+from router.model import Agent, Role
+from switchboard.node import Node
+from tests.nodes import running_node
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
@@ -28,6 +32,17 @@ FLAGS = [
 ]
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
+
+
+@pytest.fixture
+async def node(redis_url: str) -> AsyncIterator[Node]:
+    """A node with a supervisor (sup) and an agent (ana, booking, English)."""
+    async with running_node(
+        redis_url,
+        users=[("sup", Role.SUPERVISOR, "sup-secret-1"), ("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+    ) as node:
+        yield node
 
 
 @pytest.fixture

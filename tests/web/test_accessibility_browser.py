@@ -4,27 +4,13 @@ open, and the wallboard with the supervisor's actions."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from playwright.async_api import Browser, expect
 
-from router.model import Agent, Role
 from switchboard.node import Node
-from tests.nodes import http_session, new_chat, running_node
+from tests.nodes import http_session, new_chat
 from tests.web.conftest import needs_chromium, serious_violations
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-async def node(redis_url: str) -> AsyncIterator[Node]:
-    async with running_node(
-        redis_url,
-        users=[("sup", Role.SUPERVISOR, "sup-secret-1"), ("ana", Role.AGENT, "ana-secret-1")],
-        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
-    ) as node:
-        yield node
 
 
 async def test_chat_window_ltr_and_rtl(node: Node, browser: Browser) -> None:

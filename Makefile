@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PJSUA2 := $(VENV)/.pjsua2
 
-.PHONY: run test lint format typecheck system-deps web-deps bench clean
+.PHONY: run test lint format typecheck system-deps web-deps bench clean pjsua2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,13 +24,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,argos]'
 	touch $(STAMP)
 
+# pjsua2 with 256 calls per process, built once and cached (else the 4-call PyPI wheel).
+$(PJSUA2): $(STAMP) scripts/build-pjsua2.sh
+	bash scripts/build-pjsua2.sh $(BIN)/python
+	touch $(PJSUA2)
+
 ## Start one node on config/default.toml with an embedded Redis.
-run: $(STAMP)
+run: $(STAMP) $(PJSUA2)
 	$(BIN)/switchboard serve --config config/default.toml
 
 ## Install what the tests need (system packages too) and run them.
-test: $(STAMP) system-deps web-deps
+test: $(STAMP) system-deps web-deps $(PJSUA2)
 	$(BIN)/python -m pytest
+
+## Rebuild or reinstall the 256-call pjsua2 (SWITCHBOARD_PJSUA2_REBUILD=1 forces a build).
+pjsua2: $(STAMP)
+	bash scripts/build-pjsua2.sh $(BIN)/python
+	touch $(PJSUA2)
 
 system-deps:
 	bash scripts/system-deps.sh

@@ -1,4 +1,5 @@
-"""Scheduling bench: 300 agents, 7 days, 30-minute intervals, 6 queues in 3 regions.
+"""Scheduling bench: 300 agents, 7 days, 30-minute intervals, 6 queues in 3 regions;
+with --fit, planted instances of several sizes on a 15- or 30-minute grid.
 
 Demand follows the Anonymous Bank's real arrival profile (February 1999, see
 ../shared/data/README.md or --data), by weekday and half hour, in each region's
@@ -11,7 +12,17 @@ and the two are printed side by side. With --planted the schedule's own coverage
 becomes the requirements of a second solve, so that a schedule fitting them exactly
 is known and the search's shortfall can be told apart from the bound's.
 
+With --fit (bench/planted.py) the instance is drawn instead: every agent gets a random
+week that keeps every rule of the class (15-minute grid, 6/8/9 h shifts, a paid
+15-minute break and an unpaid lunch with windows; or --grid 30, the 30-minute class),
+and the requirements are exactly its coverage, so a schedule with no shortfall and no
+surplus is known to exist. The files are written as a planner would write them
+(agents CSV, requirements CSV, rules TOML), `switchboard schedule` solves them as a
+separate process, `switchboard schedule check` verifies the result, and under- and
+overstaffing are reported against the requirements (the known fit has 0 and 0).
+
 Run by hand:  .venv/bin/python bench/schedule.py [--time-limit 120] [--workers 2]
+              .venv/bin/python bench/schedule.py --fit --agents 240 [--grid 15]
 The last line is a JSON object.
 """
 
@@ -22,7 +33,10 @@ import csv
 import json
 import math
 import random
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -33,7 +47,12 @@ from ortools.sat.python import cp_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import planted as planting
+from bench.research.tours import tour_bound
+from scheduler.assign import coverage
 from scheduler.checker import check
+from scheduler.csvfiles import read_schedule
+from scheduler.improve import objective
 from scheduler.model import (
     Agent,
     AgentWishes,
@@ -45,10 +64,11 @@ from scheduler.model import (
     Rules,
     ScheduleResult,
 )
-from scheduler.patterns import Horizon, agent_patterns, start_times
+from scheduler.patterns import Horizon, agent_patterns, start_times, team_patterns
+from scheduler.problem import Problem
+from scheduler.rules import load_rules
 from scheduler.service import make_requirements, make_schedule, whole_needs
 from scheduler.solver import SolveOptions
-from scheduler.tours import tour_bound
 from scheduler.units import parse_duration
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -330,6 +350,164 @@ def tour_figures(
     }
 
 
+def _switchboard(*arguments: str) -> list[str]:
+    """The command line of `switchboard` in this environment."""
+    script = Path(sys.executable).with_name("switchboard")
+    if script.exists():
+        return [str(script), *arguments]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from switchboard.cli import main; sys.exit(main())",
+        *arguments,
+    ]
+
+
+PROGRESS = re.compile(r"best objective ([\d,]+)\s+bound ([\d,]+|-)")
+FINAL = re.compile(r"solver (\w+): objective ([^,]+), bound ([^,]+), gap ([^,]+)%")
+
+
+def fit_objective(instance: planting.Instance, rules: Rules) -> float:
+    """The scheduler's objective of the planted schedule (no shortfall, no surplus)."""
+    horizon = Horizon.from_date(instance.start, instance.days, instance.fit.grid)
+    patterns = team_patterns(instance.agents, rules, horizon)
+    queues = instance.queues
+    servable = {
+        a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in instance.agents
+    }
+    needs = whole_needs(instance.requirements, horizon)
+    problem = Problem(instance.agents, patterns, servable, needs, queues, rules, horizon)
+    schedule: dict[str, dict[int, tuple[int, tuple[int, ...]]]] = defaultdict(dict)
+    for a, shifts in instance.weeks.items():
+        for begin, end, starts in shifts:
+            d, k = next(
+                (d, k)
+                for d, day in patterns[a].items()
+                for k, p in enumerate(day)
+                if (p.start, p.end) == (begin, end)
+            )
+            schedule[a][d] = (k, starts)
+    split: dict[tuple[tuple[str, ...], int, str], int] = defaultdict(int)
+    for segment in instance.planted:
+        if segment.activity in queues:
+            first = horizon.index(segment.start)
+            assert first is not None
+            for i in range(first, first + int((segment.end - segment.start) / horizon.interval)):
+                split[servable[segment.agent_id], i, segment.activity] += 1
+    return float(objective(problem, dict(schedule), dict(split)))
+
+
+def fit_bench(args: argparse.Namespace) -> dict[str, object]:
+    """A planted instance solved by `switchboard schedule` and checked by `schedule check`."""
+    fit = (
+        planting.half_hour_class()
+        if args.grid == 30
+        else planting.quarter_hour_class(args.second_break)
+    )
+    instance = planting.plant(args.agents, fit, args.seed)
+    with tempfile.TemporaryDirectory(prefix="switchboard-fit-") as scratch:
+        folder = Path(args.keep) if args.keep else Path(scratch)
+        paths = planting.write(instance, folder)
+        known = fit_objective(instance, load_rules(paths["rules"]))
+        schedule = folder / "schedule.csv"
+        common = ["--agents", str(paths["agents"]), "--rules", str(paths["rules"])]
+        window = ["--start", instance.start.isoformat(), "--days", str(instance.days)]
+        planted_check = subprocess.run(
+            _switchboard(
+                "schedule",
+                "check",
+                "--schedule",
+                str(paths["planted"]),
+                *common,
+                "--requirements",
+                str(paths["requirements"]),
+                *window,
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        command = _switchboard(
+            "schedule",
+            "--requirements",
+            str(paths["requirements"]),
+            *common,
+            *window,
+            "--out",
+            str(schedule),
+            "--time-limit",
+            f"{args.time_limit:g}",
+            "--workers",
+            str(args.workers),
+            "--seed",
+            str(args.seed),
+        )
+        began = time.monotonic()
+        process = subprocess.Popen(
+            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        first_feasible, written, final = math.nan, math.nan, None
+        assert process.stderr is not None
+        for line in process.stderr:
+            now = time.monotonic() - began
+            print(f"  [{now:6.1f} s] {line.rstrip()}", file=sys.stderr)
+            if PROGRESS.search(line) and math.isnan(first_feasible):
+                first_feasible = now
+            if line.startswith("first schedule written") and math.isnan(written):
+                written = now
+            if (match := FINAL.search(line)) is not None:
+                final = match
+        process.wait()
+        run_s = time.monotonic() - began
+        checked = subprocess.run(
+            _switchboard(
+                "schedule",
+                "check",
+                "--schedule",
+                str(schedule),
+                *common,
+                "--requirements",
+                str(paths["requirements"]),
+                *window,
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        segments = read_schedule(schedule) if schedule.exists() else []
+    horizon = Horizon.from_date(instance.start, instance.days, fit.grid)
+    rows = coverage(segments, instance.requirements, horizon)
+    required = sum(r.required for r in rows)
+    under = sum(max(0.0, r.required - r.scheduled) for r in rows)
+    over = sum(max(0.0, r.scheduled - r.required) for r in rows)
+    violations = [line for line in checked.stdout.splitlines() if line.strip()]
+    for line in violations[:10]:
+        print(f"  violation: {line}", file=sys.stderr)
+    bound = float(final.group(3)) if final else math.nan
+    return {
+        "agents": len(instance.agents),
+        "grid_min": int(fit.grid.total_seconds() // 60),
+        "breaks": len(fit.breaks),
+        "shifts_planted": instance.shifts,
+        "required_total": required,
+        "first_feasible_s": round(first_feasible, 1),
+        "first_written_s": round(written, 1),
+        "run_s": round(run_s, 1),
+        "status": final.group(1) if final else "none",
+        "objective": float(final.group(2)) if final else math.nan,
+        "fit_objective": known,
+        "bound": bound,
+        "gap": round(float(final.group(4)) / 100, 4) if final else math.nan,
+        "under": under,
+        "over": over,
+        "under_pct": round(100 * under / required, 3),
+        "over_pct": round(100 * over / required, 3),
+        "violations": len(violations) if checked.returncode in (0, 1) else -1,
+        "planted_violations": planted_check.returncode,
+        "exit_status": process.returncode,
+    }
+
+
 def _parameter(text: str) -> tuple[str, object]:
     name, _, value = text.partition("=")
     for kind in (int, float):
@@ -350,9 +528,8 @@ def main() -> int:
     parser.add_argument("--load", type=float, default=0.65, help="demand / agent capacity")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--log", action="store_true", help="CP-SAT search log")
-    parser.add_argument("--no-hint", action="store_true", help="no starting schedule")
     parser.add_argument(
-        "--no-roster", action="store_true", help="start from the greedy, not the rostered LP"
+        "--no-hint", action="store_true", help="CP-SAT on the whole model alone, no search"
     )
     parser.add_argument("--lengths", default="8h,6h", help="allowed shift lengths (8h,6h)")
     parser.add_argument("--start-every", default="1h", help="shift start granularity (1h)")
@@ -371,7 +548,18 @@ def main() -> int:
     parser.add_argument(
         "--param", action="append", default=[], help="extra CP-SAT parameter NAME=VALUE"
     )
+    parser.add_argument(
+        "--fit",
+        action="store_true",
+        help="a planted instance with a known exact fit (bench/planted.py)",
+    )
+    parser.add_argument("--grid", type=int, choices=(15, 30), default=15, help="--fit: minutes")
+    parser.add_argument("--second-break", action="store_true", help="--fit: a second paid break")
+    parser.add_argument("--keep", help="--fit: write the instance and the schedule to this folder")
     args = parser.parse_args()
+    if args.fit:
+        print(json.dumps(fit_bench(args)))
+        return 0
 
     global SHIFT_LENGTHS, START_EVERY
     SHIFT_LENGTHS = tuple(parse_duration(text) for text in args.lengths.split(","))
@@ -401,7 +589,6 @@ def main() -> int:
         on_progress=progress,
         log_search=args.log,
         hint=not args.no_hint,
-        roster=not args.no_roster,
         parameters=dict(_parameter(text) for text in args.param),
     )
     started = time.monotonic()

@@ -1,19 +1,24 @@
-"""SIP load on one node: calls per second stepped up, then concurrent calls held.
+"""SIP load on one node: calls per second stepped up, then concurrent calls held, with
+the 256-call pjsua2 build and, in the same run, the 4-call PyPI wheel for comparison.
 
 Starts everything on this box: an embedded Redis, a Router, the voice front door
 (Kamailio + N worker processes), and drives it with sipp:
-  1. calls per second (answer, 1 s of prompt, hang-up), stepped up until the first
-     failure; `max_cps_zero_failures` is the last step with none;
-  2. `--concurrent` calls held for `--hold-s` seconds with RTP both ways (sipp streams
-     G.711 to the node, the node plays prompts and music back);
-  3. in the same run, the same CPS stepping against one bare pjsua2 auto-answer
-     process (`bare_cps`), the per-process ceiling the pool multiplies.
+  1. `--concurrent` calls (capped at capacity) held for `--hold-s` seconds with RTP
+     both ways (sipp streams G.711 to the node, the node plays prompts and music back);
+     RSS (node + workers + Kamailio) sampled half-way;
+  2. calls per second (answer, 1 s of prompt, hang-up), stepped up until the first
+     failure; `max_cps_zero_failures` is the last step with none; RSS again after;
+  3. the same two phases with the PyPI `pjsua2-python` wheel (4 calls per process),
+     installed in a temporary virtual environment whose Python the workers run
+     (`--pypi-workers`, `--pypi-rates`; `--pypi-workers 0` skips it);
+  4. the same CPS stepping against one bare pjsua2 auto-answer process (`bare_cps`).
 Prints figures as it goes; the last line is one JSON object.
 
-    .venv/bin/python bench/sip_load.py --workers 40 --step-s 10 --hold-s 60 --concurrent 80
-    # the issue's targets (150 calls/s for 60 s, 300 held 60 s), as run for docs/telephony.md:
-    .venv/bin/python bench/sip_load.py --workers 160 --rates 100,150,175 --step-s 60 \
-        --concurrent 300 --hold-s 60 --bare-rates 2,3,4
+    .venv/bin/python bench/sip_load.py --step-s 10 --hold-s 20 --concurrent 100 --pypi-workers 20
+    # the issue's targets (300 calls/s for 60 s, 300 held 60 s, RSS <= 1 GB), as run for
+    # docs/telephony.md:
+    .venv/bin/python bench/sip_load.py --rates 100,200,300 --step-s 60 --concurrent 300 \
+        --hold-s 60 --pypi-workers 150 --pypi-rates 100,150,175 --bare-rates 50,100
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -117,8 +123,8 @@ port = {port}
 front_door = "kamailio"
 workers = {workers}
 worker_port_base = {worker_port_base}
-rtp_port_base = 30000
-rtp_ports_per_worker = 20
+calls_per_worker = {calls}
+rtp_port_base = 20000
 prompt_cache_dir = "{cache}"
 
 [[ivr]]
@@ -269,15 +275,20 @@ def step_cps(
 
 
 def bare_endpoint(port: int) -> None:
-    """`--bare PORT`: one pjsua2 endpoint answering everything, nothing else."""
+    """`--bare PORT`: one pjsua2 endpoint answering everything (up to its build's limit)."""
+    from telephony.capacity import built_max_calls
     from telephony.endpoint import EndpointConfig, PjEngine
+
+    calls = built_max_calls()
 
     async def main() -> None:
         engine = PjEngine(
             EndpointConfig(
                 sip_port=port,
                 rtp_port=50000,
-                max_inbound=4,
+                rtp_port_range=2 * calls + 8,
+                max_calls=calls,
+                max_inbound=calls,
                 reserve_per_inbound=0,
                 auto_answer=True,
             ),
@@ -291,18 +302,31 @@ def bare_endpoint(port: int) -> None:
     asyncio.run(main())
 
 
-async def node_run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+async def node_run(
+    args: argparse.Namespace, workdir: Path, *, label: str, python: str, calls: int, workers: int
+) -> dict[str, Any]:
     from switchboard.embedded import EmbeddedRedis
 
-    server = EmbeddedRedis(workdir / "redis", die_with_parent=True)
+    server = EmbeddedRedis(workdir / f"redis-{label}", die_with_parent=True)
     server.start()
     try:
-        return await node_measure(args, workdir, server.url)
+        return await node_measure(
+            args, workdir, server.url, label=label, python=python, calls=calls, workers=workers
+        )
     finally:
         server.stop()
 
 
-async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) -> dict[str, Any]:
+async def node_measure(
+    args: argparse.Namespace,
+    workdir: Path,
+    redis_url: str,
+    *,
+    label: str,
+    python: str,
+    calls: int,
+    workers: int,
+) -> dict[str, Any]:
     """Router, event hub and voice front door on `redis_url`; stopped whatever happens."""
     import redis.asyncio as aioredis
 
@@ -315,11 +339,12 @@ async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) 
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     port = free_port()
     base = 20000 + (os.getpid() % 50) * 200
-    config = workdir / "bench.toml"
+    config = workdir / f"bench-{label}.toml"
     config.write_text(
         CONFIG.format(
             port=port,
-            workers=args.workers,
+            workers=workers,
+            calls=calls,
             worker_port_base=base,
             cache=workdir / "prompts",
         )
@@ -329,54 +354,107 @@ async def node_measure(args: argparse.Namespace, workdir: Path, redis_url: str) 
     await router.publish_configuration(["default"])
     hub = EventHub(router.store)
     await hub.start()
-    voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / "voice")
+    voice = VoiceFrontDoor(settings, router, hub, workdir=workdir / f"voice-{label}", python=python)
     target = f"127.0.0.1:{port}"
     loop = asyncio.get_running_loop()
     try:
         started = time.monotonic()
         await voice.start()
-        print(f"node: {args.workers} workers up in {time.monotonic() - started:.1f}s", flush=True)
-        await asyncio.sleep(args.settle_s)  # measure the steady state, not the start-up burst
-        short = write_scenario(workdir, "short", 1000, media=False)
-        rates = [int(r) for r in args.rates.split(",")]
-        max_cps, cps_failures = await loop.run_in_executor(
-            None, step_cps, target, short, rates, args.step_s, workdir, "node"
+        print(
+            f"{label}: {workers} workers x {voice.sip.calls_per_worker} calls up in "
+            f"{time.monotonic() - started:.1f}s, capacity {voice.capacity} callers",
+            flush=True,
         )
-        await asyncio.sleep(3)
+        await asyncio.sleep(args.settle_s)  # measure the steady state, not the start-up burst
         assert voice.pool is not None
         pids = voice.pool.pids
         door = voice.front_door
         if door is not None and door.process is not None:
             pids += [door.process.pid, *children_of(door.process.pid)]
+        kamailio = pids[len(voice.pool.pids) :]
+        everything = [os.getpid(), *pids]
+        # The held calls first: a worker keeps the memory of its busiest moment (about
+        # 0.7 MB per call it held at once), so the CPS steps' peak would otherwise be
+        # counted against the held calls; it is reported after them (rss_mb_after_cps).
         concurrent = min(args.concurrent, voice.capacity)
         held = write_scenario(workdir, "held", int(args.hold_s * 1000), media=True)
         rss_box: dict[str, float] = {}
 
         def sample_rss() -> None:
             time.sleep(concurrent / args.ramp_cps + args.hold_s / 2)
-            rss_box["rss"] = rss_mb([os.getpid(), *pids])
-            rss_box["pss"] = pss_mb([os.getpid(), *pids])
+            rss_box["rss"] = rss_mb(everything)
+            rss_box["pss"] = pss_mb(everything)
+            parts = {
+                "node": rss_mb([os.getpid()]),
+                "workers": rss_mb(voice.pool.pids if voice.pool else []),
+                "kamailio": rss_mb(kamailio),
+            }
+            print(f"{label}: RSS MB while holding: {parts}", flush=True)
 
         sampler = loop.run_in_executor(None, sample_rss)
         hold = await loop.run_in_executor(
             None, run_sipp, target, held, args.ramp_cps, concurrent, workdir, concurrent
         )
         await sampler
-        print(f"node: {concurrent} calls held {args.hold_s:.0f}s -> {hold}", flush=True)
+        print(f"{label}: {concurrent} calls held {args.hold_s:.0f}s -> {hold}", flush=True)
+        await asyncio.sleep(3)
+        short = write_scenario(workdir, "short", 1000, media=False)
+        rates = [int(r) for r in (args.rates if label == "dense" else args.pypi_rates).split(",")]
+        max_cps, cps_failures = await loop.run_in_executor(
+            None, step_cps, target, short, rates, args.step_s, workdir, label
+        )
+        after_cps = rss_mb(everything)
+        print(f"{label}: RSS MB after the CPS steps: {after_cps}", flush=True)
+        rss = rss_box.get("rss", 0.0)
         return {
             "max_cps_zero_failures": max_cps,
             "cps_failures_at_first_failing_step": cps_failures,
             "concurrent_held": hold["success"],
             "failures": hold["failed"],
-            "workers": args.workers,
+            "workers": workers,
+            "calls_per_worker": voice.sip.calls_per_worker,
             "capacity": voice.capacity,
-            "rss_mb": rss_box.get("rss", 0.0),
+            "rss_mb": rss,
             "pss_mb": rss_box.get("pss", 0.0),
+            "rss_mb_per_call": round(rss / hold["success"], 2) if hold["success"] else None,
+            "rss_mb_after_cps": after_cps,
         }
     finally:
         await voice.stop()
         await hub.stop()
         await client.aclose()
+
+
+def pypi_python(workdir: Path) -> tuple[str, int]:
+    """A virtual environment with the PyPI wheel (pinned in pyproject.toml) in front of this
+    one's packages: its Python runs the comparison's workers. Returns (python, its limit)."""
+    import re
+    import sysconfig
+
+    pin = re.search(r'"(pjsua2-python==[^"]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pin is not None, "pyproject.toml pins no pjsua2-python"
+    venv = workdir / "pypi-venv"
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    site_dir = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site_dir, pin[1]],
+        check=True,
+    )
+    # This environment's packages (and the editable project) after the PyPI pjsua2.
+    ours = sysconfig.get_paths()["purelib"]
+    Path(site_dir, "switchboard-bench.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    probe = "from telephony.capacity import built_max_calls; print(built_max_calls())"
+    limit = subprocess.run(
+        [python, "-c", probe], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    return python, int(limit)
 
 
 def bare_run(args: argparse.Namespace, workdir: Path) -> int:
@@ -408,11 +486,15 @@ def bare_run(args: argparse.Namespace, workdir: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workers", type=int, default=40)
-    parser.add_argument("--rates", default="10,20,40,60,80,100,125,150,175,200")
-    parser.add_argument("--bare-rates", default="1,2,3,4,5")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="0: enough for the load, at least one per core"
+    )
+    parser.add_argument("--rates", default="50,100,200,300")
+    parser.add_argument("--pypi-workers", type=int, default=40, help="0 skips the comparison")
+    parser.add_argument("--pypi-rates", default="25,50,100")
+    parser.add_argument("--bare-rates", default="25,50,100")
     parser.add_argument("--step-s", type=float, default=10.0)
-    parser.add_argument("--concurrent", type=int, default=80)
+    parser.add_argument("--concurrent", type=int, default=300)
     parser.add_argument("--hold-s", type=float, default=60.0)
     parser.add_argument("--ramp-cps", type=float, default=40.0)
     parser.add_argument("--settle-s", type=float, default=10.0)
@@ -425,10 +507,32 @@ def main() -> int:
         if shutil.which(tool) is None:
             print(f"sip_load: {tool} is missing (make system-deps)", file=sys.stderr)
             return 2
+    from telephony.capacity import built_max_calls
+
+    calls = built_max_calls()
+    callers = max(1, calls // 2)
+    # Enough callers for the held calls and for the CPS steps' 1-second calls, which last
+    # about 1.5 s from INVITE to BYE's answer under load.
+    peak = max(args.concurrent, 1.5 * max(int(r) for r in args.rates.split(",")))
+    workers = args.workers or max(os.cpu_count() or 1, math.ceil(peak / callers))
     with tempfile.TemporaryDirectory(prefix="sip-load-") as tmp:
         workdir = Path(tmp)
-        result = asyncio.run(node_run(args, workdir))
-        result["bare_cps"] = bare_run(args, workdir)
+        result = asyncio.run(
+            node_run(args, workdir, label="dense", python=sys.executable, calls=0, workers=workers)
+        )
+        if args.pypi_workers:
+            python, limit = pypi_python(workdir)
+            result["pypi"] = asyncio.run(
+                node_run(
+                    args,
+                    workdir,
+                    label="pypi",
+                    python=python,
+                    calls=limit,
+                    workers=args.pypi_workers,
+                )
+            )
+        result["bare_cps"] = bare_run(args, workdir) if args.bare_rates else None
     bare = result["bare_cps"]
     result["cps_per_bare_process"] = (
         round(result["max_cps_zero_failures"] / bare, 1) if bare else None

@@ -8,10 +8,11 @@ computed for the same target intervals as a planner would without us: the same i
 one week earlier (seasonal naive) and the mean of the same interval on the last four same
 weekdays (fewer when history is shorter).
 
-Intraday: origins every `intraday_step_h` hours on each day of the target window; the
-history is cut at the origin (today's actuals so far) and the intervals 0–2, 2–4 and 4–6 h
-after it are forecast. The 4–6 h ones are scored against the forecast made one week
-before the origin, which is what a planner had when the week's schedule was drawn.
+Intraday: origins every `intraday_step_h` hours on each day from the first week-ahead
+target on; the history is cut at the origin (today's actuals so far) and the intervals
+0–2, 2–4 and 4–6 h after it are forecast. Their peaks are scored on every such day; their
+WAPE 4–6 h ahead only where a week-ahead forecast was made one week before the origin
+(what a planner had when the week's schedule was drawn), and against it.
 
 Peaks: per queue, the threshold is the 90th percentile of the queue's interval volumes
 over the 4 weeks before the origin (queues whose threshold is below 5 contacts are left
@@ -19,7 +20,7 @@ out: there "top decile" is noise). An interval is a peak when its actual exceeds
 threshold; it is alerted when the forecast's exceedance probability reaches the alert
 probability calibrated on held-out weeks. Recall is given per lead (how far ahead a peak
 was flagged), and next to the precision the noise bound: the precision, at the same
-recall, of an oracle that knows every interval's rate.
+recall and on the same peaks, of an oracle that knows every interval's rate.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ MIN_PEAK_THRESHOLD = service.MIN_PEAK_THRESHOLD
 MIN_INTERVAL_MEAN = 1.0
 NOISE_BOUND_DRAWS = 50
 LEADS_H = ((0, 2), (2, 4), (4, 6))  # intraday lead buckets; (4, 6) is the scored one
+SCORED_LEAD = "4_6h"
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Scores:
     four_week: list[FloatArray] = field(default_factory=list)
     before: list[FloatArray] = field(default_factory=list)
     peak_actual: list[np.ndarray] = field(default_factory=list)
+    peak_count: list[FloatArray] = field(default_factory=list)  # actual counts of those intervals
     peak_alert: list[np.ndarray] = field(default_factory=list)
     peak_mean: list[FloatArray] = field(default_factory=list)  # of the peak-scored intervals
     peak_phi: list[FloatArray] = field(default_factory=list)
@@ -93,8 +96,8 @@ def bias(actual: FloatArray, forecast: FloatArray) -> float:
 @dataclass
 class Report:
     week: Scores
-    intraday: Scores  # 4-6 h ahead
-    by_lead: dict[str, Scores]  # intraday peaks per lead bucket
+    intraday: Scores  # 4-6 h ahead, beside the week-ahead forecast of the same intervals
+    by_lead: dict[str, Scores]  # intraday peaks per lead bucket, from the first target day
     origins: int
     intraday_origins: int
     first_target: str
@@ -109,13 +112,15 @@ class Report:
         naive = wape(a, self.week.cat("naive"))
         four = wape(a, self.week.cat("four_week"))
         ours = wape(a, f)
-        recall = self.intraday.recall()
-        precision = self.intraday.precision()
+        peaks = self.by_lead[SCORED_LEAD]
+        recall = peaks.recall()
+        precision = peaks.precision()
         bound = noise_bound(
-            self.intraday.cat("peak_mean"),
-            self.intraday.cat("peak_phi"),
-            self.intraday.cat("peak_threshold"),
+            peaks.cat("peak_mean"),
+            peaks.cat("peak_phi"),
+            peaks.cat("peak_threshold"),
             recall if np.isfinite(recall) else 0.9,
+            actual=peaks.cat("peak_count"),
         )
         return {
             "wape": round(ours, 4),
@@ -137,7 +142,7 @@ class Report:
             "peak_recall_by_lead": {
                 name: round(scores.recall(), 4) for name, scores in self.by_lead.items()
             },
-            "peaks": int(self.intraday.cat("peak_actual").astype(bool).sum()),
+            "peaks": int(peaks.cat("peak_actual").astype(bool).sum()),
             "origins": self.origins,
             "intraday_origins": self.intraday_origins,
             "intervals": int(a.size),
@@ -188,6 +193,7 @@ def _peaks(
     keep = thr >= MIN_PEAK_THRESHOLD
     prob = intervals.exceed_probability(mean[keep], phi[keep], thr[keep])
     scores.peak_actual.append(actual[keep] > thr[keep])
+    scores.peak_count.append(actual[keep])
     scores.peak_alert.append(prob >= cut[keep])
     scores.peak_mean.append(mean[keep])
     scores.peak_phi.append(phi[keep])
@@ -201,21 +207,34 @@ def noise_bound(
     recall: float = 0.9,
     draws: int = NOISE_BOUND_DRAWS,
     seed: int = 0,
+    actual: FloatArray | None = None,
 ) -> float:
-    """Peak precision at `recall` of an oracle that knows every interval's rate, in a world
-    that is exactly as the model describes it: rates drawn from the model's predictive
-    Gamma (mean μ, relative variance φ), counts Poisson around them. The oracle ranks by its
-    exact P(count > threshold) and picks its cut with hindsight, so no forecaster can beat
-    it on average: what remains is count noise, set by the volume per interval. Averaged
-    over `draws` seeded draws."""
+    """Peak precision at `recall` of an oracle that knows every interval's rate. Rates are
+    the model's predictive Gamma (mean μ, relative variance φ) and counts Poisson around
+    them. The oracle ranks by its exact P(count > threshold) and picks its cut with
+    hindsight, so no forecaster can beat it on average: what remains is count noise, set
+    by the volume per interval. Averaged over `draws` seeded draws.
+
+    With `actual` counts (the backtest), the oracle is scored on the peaks that happened,
+    as ours are: each rate is drawn from its posterior given the actual count (Gamma prior
+    times Poisson likelihood), so the bound sees the real number of peaks. Without them,
+    counts are drawn too; the two agree when the model's μ and φ are right, and differ
+    when its tails are not: a forecast biased up would otherwise face more peaks in the
+    simulated world than in the real one, and a higher bound."""
     if mean.size == 0:
         return float("nan")
     rng = np.random.default_rng(seed)
     shape = 1.0 / np.maximum(phi, 1e-9)
+    spread = phi > 1e-9
     out = []
     for _ in range(draws):
-        rate = np.where(phi > 1e-9, rng.gamma(shape, mean / shape), mean)
-        peak = rng.poisson(rate) > threshold
+        if actual is None:
+            rate = np.where(spread, rng.gamma(shape, mean / shape), mean)
+            peak = rng.poisson(rate) > threshold
+        else:
+            posterior = rng.gamma(shape + actual, mean / (shape + mean + 1e-12))
+            rate = np.where(spread, posterior, mean)
+            peak = actual > threshold
         if not peak.any():
             continue
         prob = intervals.exceed_probability(rate, np.zeros(rate.size), threshold)
@@ -277,7 +296,7 @@ def run(
     intraday_origins = 0
     width = history.width_min
     slots = history.slots_per_day
-    for day in range(first_target + 7, days):
+    for day in range(first_target, days):
         for hour in range(0, 24, intraday_step_h):
             o = (day * 1440 + hour * 60) // width  # absolute slot of the origin
             last = min(days * slots, o + LEADS_H[-1][1] * 60 // width)
@@ -298,14 +317,13 @@ def run(
                     qi[ok],
                     alert_cut[ok],
                 )
-                if (lo, hi) != LEADS_H[-1]:
-                    continue
+                if (lo, hi) != LEADS_H[-1] or day < first_target + 7:
+                    continue  # scored against the week-ahead forecast: needs one a week back
                 before = project(day - 7, hour, (t1 - 1) // slots)
                 b = _window(history, before, t0, t1)[1]
                 intraday.actual.append(a[ok])
                 intraday.forecast.append(f[ok])
                 intraday.before.append(b[ok])
-                _peaks(intraday, now.thresholds, a[ok], f[ok], phi[ok], qi[ok], alert_cut[ok])
                 intraday_origins += 1
     return Report(
         week,

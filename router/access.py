@@ -7,9 +7,11 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
 - a **customer** (holding the token their chat was given) reads, watches and writes in
   their own contact, may leave it while waiting, and rates it once it is done;
 - an **agent** acts on the contacts offered to or held by them (and the customer
-  history of those contacts), on their own state and events, nothing else;
+  history of those contacts; transferring and recording the call they hold), on their
+  own state and events, nothing else;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
-  regions (all of them when their scope is empty); reading content is audited;
+  regions (all of them when their scope is empty), listens to, whispers on or barges into
+  their live calls and plays their recordings back; reading content is audited;
 - a **planner** reads figures and contact metadata, never a transcript, and acts on
   nothing;
 - an **admin** may do everything a supervisor may, everywhere, and reads the audit log.
@@ -46,6 +48,9 @@ class Act(StrEnum):
     WRAP_UP = "wrap_up"
     RATE = "rate"
     HISTORY = "history"  # the customer's earlier contacts (360° panel)
+    RECORD = "record"  # the agent on a voice call starts recording it
+    MONITOR = "monitor"  # a supervisor listens to, whispers on or barges into a live call
+    PLAYBACK = "playback"  # a supervisor plays a call's recording back
 
 
 class AgentAct(StrEnum):
@@ -106,6 +111,7 @@ _AGENT = {
     Act.TRANSFER,
     Act.WRAP_UP,
     Act.HISTORY,
+    Act.RECORD,
 }
 _SUPERVISOR = {
     Act.READ,
@@ -114,6 +120,8 @@ _SUPERVISOR = {
     Act.COMPLETE,
     Act.MOVE,
     Act.HISTORY,
+    Act.MONITOR,
+    Act.PLAYBACK,
 }
 _PLANNER = {Act.READ}
 _BY_ROLE = {
@@ -122,8 +130,11 @@ _BY_ROLE = {
     Role.ADMIN: _SUPERVISOR,
     Role.PLANNER: _PLANNER,
 }
-# Reading content as someone other than its parties leaves a trace.
-AUDITED = frozenset({Act.READ, Act.TRANSCRIPT, Act.WATCH, Act.HISTORY, Act.MOVE, Act.COMPLETE})
+# Reading content as someone other than its parties leaves a trace. (A monitor's start,
+# change and end are audited by the worker that carries them out, with the mode.)
+AUDITED = frozenset(
+    {Act.READ, Act.TRANSCRIPT, Act.WATCH, Act.HISTORY, Act.MOVE, Act.COMPLETE, Act.PLAYBACK}
+)
 
 
 def related(actor: Actor, contact: Contact) -> bool:

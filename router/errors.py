@@ -15,6 +15,10 @@ class UnknownCase(LookupError):
     """No case with this id (404)."""
 
 
+class UnknownRecording(LookupError):
+    """The contact has no recording kept on this node (404)."""
+
+
 class UnknownQueue(LookupError):
     """The queue is not published on this Redis (no node configured it)."""
 

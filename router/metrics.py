@@ -85,7 +85,7 @@ class Metrics:
         )
         self.sip_calls = CounterMetric(
             "switchboard_sip_calls",
-            "Incoming SIP calls by outcome (routed, rejected, failed...).",
+            "SIP calls of this node by outcome (completed, abandoned, failed, worker_lost...).",
             ["outcome"],
             registry=r,
         )
@@ -107,6 +107,13 @@ class Metrics:
     def observe_call(self, command: str, seconds: float, outcome: str) -> None:
         self.decisions.labels(command, outcome).inc()
         self.decision_seconds.labels(command).observe(seconds)
+
+    def sip_call(self, outcome: str) -> None:
+        """A SIP call of this node ended (telephony's worker pool reports each)."""
+        self.sip_calls.labels(outcome or "unknown").inc()
+
+    def worker_restarted(self) -> None:
+        self.worker_restarts.inc()
 
     def observe_event(self, event: dict[str, Any]) -> None:
         """Count offers and endings of this node's contacts (every node sees every event)."""

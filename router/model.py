@@ -137,6 +137,10 @@ class Contact:
     timestamps: dict[str, int] = field(default_factory=dict)
     placement: str = ""
     callback_uri: str = ""
+    # Voice: each transfer (at_ms, mode, by, from_agent, to...) and each recording (file,
+    # started_ms, ended_ms, reason), as telephony notes them.
+    transfers: list[dict[str, object]] = field(default_factory=list)
+    recordings: list[dict[str, object]] = field(default_factory=list)
     rating: int | None = None
     # The customer id was vouched for (a site's signed identity, or the caller's number).
     verified: bool = False
@@ -144,6 +148,16 @@ class Contact:
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    @property
+    def agent_chain(self) -> list[str]:
+        """The agents the contact went through, first to last (each transfer's agent, then
+        the one it is with now)."""
+        chain: list[str] = []
+        for agent in [*(str(t.get("from_agent", "")) for t in self.transfers), self.agent_id]:
+            if agent and (not chain or chain[-1] != agent):
+                chain.append(agent)
+        return chain
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,20 @@ class Router:
         if fields:
             await self.store.set_contact_fields(contact_id, **fields)
 
+    async def note_transfer(self, contact_id: str, transfer: dict[str, object]) -> None:
+        """One voice transfer on the contact's record (telephony's worker calls it)."""
+        contact = await self.get_contact(contact_id)
+        await self.store.set_contact_fields(
+            contact_id, transfers=json.dumps([*contact.transfers, transfer])
+        )
+
+    async def note_recording(self, contact_id: str, recording: dict[str, object]) -> None:
+        """One call recording on the contact's record (telephony's worker calls it)."""
+        contact = await self.get_contact(contact_id)
+        await self.store.set_contact_fields(
+            contact_id, recordings=json.dumps([*contact.recordings, recording])
+        )
+
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method
         its queue announces; the first estimates a contact is given are kept on it, to be

@@ -698,6 +698,8 @@ def _contact(fields: dict[str, str]) -> Contact:
         timestamps={key: _int(fields[key]) for key in _TIMESTAMPS if fields.get(key)},
         placement=fields.get("placement", ""),
         callback_uri=fields.get("callback_uri", ""),
+        transfers=list(json.loads(fields.get("transfers") or "[]")),
+        recordings=list(json.loads(fields.get("recordings") or "[]")),
         rating=_int(fields.get("rating")) or None,
         verified=fields.get("verified") == "1",
     )

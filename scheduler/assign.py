@@ -23,6 +23,8 @@ def _activities(plan: Plan, rules: Rules, horizon: Horizon) -> dict[str, dict[in
             for i in range(pattern.start, pattern.end):
                 activity[agent_id][i] = ""
             for rule, first in zip(rules.breaks, break_starts, strict=True):
+                if first < 0:  # a rule this shift does not take (shorter than its min_shift)
+                    continue
                 for i in range(first, first + int(rule.length / horizon.interval)):
                     activity[agent_id][i] = rule.activity
     for g, (ids, _queues) in enumerate(plan.groups):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.model import BREAK_ACTIVITIES, Agent, Rules, Segment, Violation
+from scheduler.model import BREAK_ACTIVITIES, Agent, BreakRule, Rules, Segment, Violation
 from scheduler.patterns import max_working_days, weekly_bounds, weeks
 
 
@@ -187,52 +187,87 @@ def _check_agent(
 
 
 def _paid_minutes(shift: _Shift, rules: Rules) -> int:
-    unpaid = {rule.activity for rule in rules.breaks if not rule.paid}
-    return int(
-        sum(
-            (s.end - s.start).total_seconds() // 60
-            for s in shift.segments
-            if s.activity not in unpaid
-        )
-    )
+    """The shift's length less its breaks taken under an unpaid rule."""
+    length = int((shift.end - shift.start).total_seconds() // 60)
+    _problems, unpaid = _breaks(shift, rules)
+    return length - unpaid
 
 
 def _check_breaks(shift: _Shift, rules: Rules) -> list[tuple[str, str]]:
-    problems = []
+    problems, _unpaid = _breaks(shift, rules)
+    return problems
+
+
+def _breaks(shift: _Shift, rules: Rules) -> tuple[list[tuple[str, str]], int]:
+    """The shift's break problems and its unpaid minutes.
+
+    Each rule the shift is long enough for needs one segment of its activity; with
+    several rules of one activity (a morning and an afternoon break), the segments are
+    matched to the rules in the way that breaks fewest of them (length and window),
+    and a segment is unpaid when its rule is.
+    """
+    problems: list[tuple[str, str]] = []
+    unpaid = 0
     length = shift.end - shift.start
-    for rule in rules.breaks:
-        taken = [s for s in shift.segments if s.activity == rule.activity]
-        needed = length >= rule.min_shift
-        if needed and len(taken) != 1:
-            problems.append(("break", f"has {len(taken)} {rule.activity} segments, needs 1"))
+    for activity in dict.fromkeys(rule.activity for rule in rules.breaks):
+        of_kind = [rule for rule in rules.breaks if rule.activity == activity]
+        needed = [rule for rule in of_kind if length >= rule.min_shift]
+        taken = [s for s in shift.segments if s.activity == activity]
+        if len(taken) != len(needed):
+            if needed:
+                problems.append(
+                    ("break", f"has {len(taken)} {activity} segments, needs {len(needed)}")
+                )
+            else:
+                shortest = min(rule.min_shift for rule in of_kind)
+                problems.append(("break", f"has a {activity} but is shorter than {shortest}"))
+            if all(not rule.paid for rule in of_kind):
+                unpaid += sum(_minutes(s) for s in taken)
             continue
-        if not needed and taken:
-            problems.append(
-                ("break", f"has a {rule.activity} but is shorter than {rule.min_shift}")
+        best: list[tuple[str, str]] | None = None
+        for order in itertools.permutations(taken):
+            found = [
+                problem
+                for rule, segment in zip(needed, order, strict=True)
+                for problem in _break_problems(shift, rule, segment)
+            ]
+            if best is None or len(found) < len(best):
+                best, matched = found, order
+        problems += best or []
+        if taken:
+            unpaid += sum(
+                _minutes(s) for rule, s in zip(needed, matched, strict=True) if not rule.paid
             )
-            continue
-        for segment in taken:
-            offset = segment.start - shift.start
-            if segment.end - segment.start != rule.length:
-                problems.append(
-                    (
-                        "break",
-                        f"{rule.activity} lasts {segment.end - segment.start}, "
-                        f"should be {rule.length}",
-                    )
-                )
-            if not rule.earliest_after_start <= offset <= rule.latest_after_start:
-                problems.append(
-                    (
-                        "break_window",
-                        f"{rule.activity} starts {offset} after the shift start, "
-                        f"allowed {rule.earliest_after_start} to {rule.latest_after_start}",
-                    )
-                )
     known = {rule.activity for rule in rules.breaks}
     for segment in shift.segments:
         if segment.activity in BREAK_ACTIVITIES and segment.activity not in known:
             problems.append(("break", f"{segment.activity} is not allowed by the rules"))
+    return problems, unpaid
+
+
+def _minutes(segment: Segment) -> int:
+    return int((segment.end - segment.start).total_seconds() // 60)
+
+
+def _break_problems(shift: _Shift, rule: BreakRule, segment: Segment) -> list[tuple[str, str]]:
+    """What is wrong with one break segment taken under one rule."""
+    problems = []
+    offset = segment.start - shift.start
+    if segment.end - segment.start != rule.length:
+        problems.append(
+            (
+                "break",
+                f"{rule.activity} lasts {segment.end - segment.start}, should be {rule.length}",
+            )
+        )
+    if not rule.earliest_after_start <= offset <= rule.latest_after_start:
+        problems.append(
+            (
+                "break_window",
+                f"{rule.activity} starts {offset} after the shift start, "
+                f"allowed {rule.earliest_after_start} to {rule.latest_after_start}",
+            )
+        )
     return problems
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from scheduler import csvfiles, exports
 from scheduler.checker import check
-from scheduler.model import Requirement, Rules, Segment
+from scheduler.model import Requirement, Rules, ScheduleResult, Segment
 from scheduler.patterns import Horizon
 from scheduler.rules import check_grid, load_rules
 from scheduler.units import parse_duration
@@ -66,11 +69,21 @@ def _rules(path: str | None) -> Rules:
 
 
 def _progress(wall: float, objective: float, bound: float) -> None:
+    if not math.isfinite(bound):  # the first schedule comes before the bound
+        print(f"  {wall:7.1f} s  best objective {objective:,.0f}  bound -", file=sys.stderr)
+        return
     gap = abs(objective - bound) / max(1.0, abs(objective))
     print(
         f"  {wall:7.1f} s  best objective {objective:,.0f}  bound {bound:,.0f}  gap {gap:.2%}",
         file=sys.stderr,
     )
+
+
+def _write_schedule(path: Path, segments: list[Segment]) -> None:
+    """Replace the schedule file in one step, so that a reader never sees half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    csvfiles.write_schedule(partial, segments)
+    os.replace(partial, path)
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -113,10 +126,23 @@ def _schedule(args: argparse.Namespace) -> int:
         f"limit {args.time_limit:g} s",
         file=sys.stderr,
     )
-    result = make_schedule(requirements, agents, rules, start, args.days, options, interval)
+    began = time.monotonic()
+    out = Path(args.out)
+
+    def first(found: ScheduleResult) -> None:
+        _write_schedule(out, found.segments)
+        print(
+            f"first schedule written to {out} after {time.monotonic() - began:.1f} s "
+            "(replaced by the final one)",
+            file=sys.stderr,
+        )
+
+    result = make_schedule(
+        requirements, agents, rules, start, args.days, options, interval, on_first=first
+    )
     report = result.report
     print(
-        f"solver {report.status}: objective {report.objective:g}, bound {report.bound:g}, "
+        f"solver {report.status}: objective {report.objective:.0f}, bound {report.bound:.1f}, "
         f"gap {report.gap:.2%}, {report.wall_s:.1f} s",
         file=sys.stderr,
     )
@@ -126,7 +152,7 @@ def _schedule(args: argparse.Namespace) -> int:
         print("no schedule written; --best-effort writes the best schedule anyway", file=sys.stderr)
         return 2
     if result.segments or not result.problems:
-        csvfiles.write_schedule(Path(args.out), result.segments)
+        _write_schedule(out, result.segments)
         if args.coverage:
             csvfiles.write_coverage(Path(args.coverage), result.coverage)
         if args.ics_dir:
@@ -160,7 +186,8 @@ def _check(args: argparse.Namespace) -> int:
     for violation in violations:
         print(violation)
     if args.requirements:
-        _coverage_summary(segments, csvfiles.read_requirements(Path(args.requirements)))
+        requirements = csvfiles.read_requirements(Path(args.requirements))
+        _coverage_summary(segments, requirements, start, args.days)
     print(
         f"{len(violations)} violation(s) in {len(segments)} segments of "
         f"{len({s.agent_id for s in segments})} agents",
@@ -169,20 +196,22 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if violations else 0
 
 
-def _coverage_summary(segments: list[Segment], requirements: list[Requirement]) -> None:
-    """Under- and overstaffing per queue of a checked schedule (information, not violations)."""
+def _coverage_summary(
+    segments: list[Segment], requirements: list[Requirement], start: date | None, days: int | None
+) -> None:
+    """Under- and overstaffing per queue of a checked schedule (information, not violations),
+    over the solve's horizon when `start` and `days` give it (requirements outside it were
+    not asked of the schedule), else over the days the requirements span."""
     from scheduler.assign import coverage
     from scheduler.service import infer_interval
 
     if not requirements:
         return
-    first = min(r.interval_start for r in requirements).astimezone(UTC)
-    last = max(r.interval_start for r in requirements).astimezone(UTC)
-    horizon = Horizon.from_date(
-        first.date(),
-        (last.date() - first.date()).days + 1,
-        infer_interval(r.interval_start for r in requirements),
-    )
+    if start is None or days is None:
+        first = min(r.interval_start for r in requirements).astimezone(UTC)
+        last = max(r.interval_start for r in requirements).astimezone(UTC)
+        start, days = first.date(), (last.date() - first.date()).days + 1
+    horizon = Horizon.from_date(start, days, infer_interval(r.interval_start for r in requirements))
     rows = coverage(segments, requirements, horizon)
     for queue in sorted({row.queue for row in rows}):
         under = sum(max(0.0, r.required - r.scheduled) for r in rows if r.queue == queue)

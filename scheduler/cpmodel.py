@@ -8,9 +8,11 @@ whose sum equals the working head count. Any split of a group is realisable by
 individual agents because they are interchangeable for coverage, so `assign.py`
 later gives each agent exactly one activity per interval.
 
-The same builder serves the whole team (`solver.py`) and one cell of it with the
-rest of the schedule fixed (`roster.py`): then `needs` are what the others leave
-uncovered and `break_load` the breaks they already take in each region.
+Each hard rule and each soft rule is a small function; a soft rule returns its
+penalties, (expression, weight) pairs that the objective adds up. The same builder
+serves the whole team (`solver.py`) and a few agents of it with the rest of the
+schedule fixed (`improve.py`): then `needs` are what the others leave uncovered and
+`break_load` the breaks they already take in each region.
 """
 
 from __future__ import annotations
@@ -51,6 +53,38 @@ class Built:
     min_hours: dict[str, cp_model.IntVar] = field(default_factory=dict)  # agent → literal
 
 
+Penalties = list[tuple[Any, int]]  # (expression, weight in the objective)
+
+
+@dataclass
+class _Model:
+    """The model being built: its variables and what the constraints read of them."""
+
+    model: cp_model.CpModel
+    agents: list[Agent]  # those who serve some queue
+    patterns: dict[str, dict[int, list[Pattern]]]
+    rules: Rules
+    horizon: Horizon
+    groups: list[Group]
+    # shift[a, d, k] = 1 when agent a works pattern k on local day d.
+    shift: dict[tuple[str, int, int], cp_model.IntVar] = field(default_factory=dict)
+    # brk[a, d, r, i] = 1 when agent a's break/lunch r of day d starts at interval i.
+    brk: dict[tuple[str, int, int, int], cp_model.IntVar] = field(default_factory=dict)
+    # on_shift[a][i] and on_break[a][i] as linear terms over the booleans above.
+    on_shift: dict[str, dict[int, LinearTerms]] = field(default_factory=dict)
+    on_break: dict[str, dict[int, LinearTerms]] = field(default_factory=dict)
+    # split[g, i, q]: working agents of group g on queue q in interval i.
+    split: dict[tuple[int, int, str], cp_model.IntVar] = field(default_factory=dict)
+
+    def span(self, r: int) -> int:
+        """Intervals of break rule r."""
+        return int(self.rules.breaks[r].length / self.horizon.interval)
+
+
+def _total(terms: LinearTerms) -> cp_model.LinearExpr:
+    return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
+
+
 def _spread(model: cp_model.CpModel, counts: list[Any], top: int) -> Any:
     """max - min of per-agent counts, the fairness measure."""
     high = model.new_int_var(0, top, "")
@@ -76,9 +110,6 @@ def build(
     `break_load` (region, interval) → agents outside `agents` already on break, which
     lowers the break cap for these agents.
     """
-    model = cp_model.CpModel()
-    weights = rules.weights
-
     # ---- Data -------------------------------------------------------------------------
     servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
     by_group: dict[tuple[str, ...], list[str]] = defaultdict(list)
@@ -86,231 +117,298 @@ def build(
         if servable[agent.agent_id]:
             by_group[servable[agent.agent_id]].append(agent.agent_id)
     groups = [(tuple(ids), group_queues) for group_queues, ids in by_group.items()]
+    staff = [agent for agent in agents if servable[agent.agent_id]]
+    m = _Model(cp_model.CpModel(), staff, patterns, rules, horizon, groups)
 
     # ---- Variables --------------------------------------------------------------------
-    # shift[a, d, k] = 1 when agent a works pattern k on local day d.
-    shift: dict[tuple[str, int, int], cp_model.IntVar] = {}
-    # brk[a, d, r, i] = 1 when agent a's break/lunch r of day d starts at interval i.
-    brk: dict[tuple[str, int, int, int], cp_model.IntVar] = {}
-    patterns_day: dict[int, int] = {}  # variable index → local day, to spot overlaps
-    for agent in agents:
-        a = agent.agent_id
-        if not servable[a]:
-            continue
-        for d, day_patterns in patterns[a].items():
-            for k, _pattern in enumerate(day_patterns):
-                shift[a, d, k] = model.new_bool_var(f"shift_{a}_{d}_{k}")
-                patterns_day[shift[a, d, k].index] = d
-            for r in range(len(rules.breaks)):
-                for i in sorted({i for p in day_patterns for i in p.break_starts[r]}):
-                    brk[a, d, r, i] = model.new_bool_var(f"brk_{a}_{d}_{r}_{i}")
-
-    # on_shift[a][i] and on_break[a][i] as linear terms over the booleans above.
-    on_shift: dict[str, dict[int, LinearTerms]] = {a.agent_id: defaultdict(list) for a in agents}
-    on_break: dict[str, dict[int, LinearTerms]] = {a.agent_id: defaultdict(list) for a in agents}
-    for (a, d, k), var in shift.items():
-        pattern = patterns[a][d][k]
-        for i in range(pattern.start, pattern.end):
-            on_shift[a][i].append((var, 1))
-    for (a, _d, r, i), var in brk.items():
-        for j in range(i, i + int(rules.breaks[r].length / horizon.interval)):
-            on_break[a][j].append((var, 1))
-
-    # split[g, i, q]: working agents of group g on queue q in interval i.
-    split: dict[tuple[int, int, str], cp_model.IntVar] = {}
-    for g, (ids, group_queues) in enumerate(groups):
-        reachable = sorted({i for a in ids for i in on_shift[a]})
-        for i in range(reachable[0], reachable[-1] + 1) if reachable else ():
-            for q in group_queues:
-                split[g, i, q] = model.new_int_var(0, len(ids), f"split_{g}_{i}_{q}")
-
-    def total(terms: LinearTerms) -> cp_model.LinearExpr:
-        return cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms])
+    _add_variables(m)
 
     # ---- Hard constraints -------------------------------------------------------------
-    min_hours: dict[str, cp_model.IntVar] = {}
-    penalties: list[tuple[cp_model.LinearExpr, int]] = []
-    rest = int(rules.min_rest / horizon.interval)
-    for agent in agents:
+    for agent in staff:
+        _one_shift_a_day(m, agent.agent_id)
+        _rest(m, agent.agent_id)
+        _consecutive_days(m, agent.agent_id)
+        _breaks_inside_shifts(m, agent.agent_id)
+    min_hours, short = _weekly_days_and_hours(m, best_effort)
+    _break_cap(m, break_load or {})
+    coverage = _one_activity_per_head(m)
+
+    # ---- Soft constraints with penalties ----------------------------------------------
+    slack, staffing = _staffing_penalties(m, coverage, needs, queues, len(agents))
+    penalties = short + staffing + _shift_penalties(m)
+    if fairness:
+        penalties += _fairness_penalties(m)
+
+    # ---- Objective --------------------------------------------------------------------
+    m.model.minimize(sum(expr * weight for expr, weight in penalties if weight))
+    return Built(m.model, patterns, groups, m.shift, m.brk, m.split, slack, min_hours)
+
+
+def _add_variables(m: _Model) -> None:
+    model = m.model
+    for agent in m.agents:
         a = agent.agent_id
-        if not servable[a]:
-            continue
-        days = patterns[a]
-        works = {d: sum(shift[a, d, k] for k in range(len(days[d]))) for d in days}
-        # At most one shift per local day.
-        for d in days:
-            if days[d]:
-                model.add_at_most_one(shift[a, d, k] for k in range(len(days[d])))
-        # Shifts of different days never overlap.
-        for terms in on_shift[a].values():
-            if len(terms) > 1 and len({patterns_day[var.index] for var, _ in terms}) > 1:
-                model.add(total(terms) <= 1)
-        # Minimum rest: for every threshold t, a shift of day d ending at t or later and a
-        # shift of day d+1 starting before t + rest exclude each other (one clique each).
-        for d in days:
-            for threshold in sorted({p.end for p in days[d]}):
-                late = [shift[a, d, k] for k, p in enumerate(days[d]) if p.end >= threshold]
-                for later in range(d + 1, max(days) + 1):
-                    early = [
-                        shift[a, later, m]
-                        for m, p in enumerate(days[later])
-                        if p.start < threshold + rest
-                    ]
-                    if not early:
-                        break
-                    model.add_at_most_one(late + early)
-        # Maximum consecutive working days.
-        span = rules.max_consecutive_days
-        order = sorted(days)
-        for first in range(len(order) - span):
-            model.add(sum(works[d] for d in order[first : first + span + 1]) <= span)
-        # Days off and paid hours per calendar week from the horizon start.
-        for number, week in enumerate(weeks(horizon.days)):
-            model.add(sum(works[d] for d in week.days) <= max_working_days(rules, week))
-            low, high = weekly_bounds(agent, rules, week)
+        for d, day_patterns in m.patterns[a].items():
+            for k, _pattern in enumerate(day_patterns):
+                m.shift[a, d, k] = model.new_bool_var(f"shift_{a}_{d}_{k}")
+            for r in range(len(m.rules.breaks)):
+                for i in sorted({i for p in day_patterns for i in p.break_starts[r]}):
+                    m.brk[a, d, r, i] = model.new_bool_var(f"brk_{a}_{d}_{r}_{i}")
+        m.on_shift[a] = defaultdict(list)
+        m.on_break[a] = defaultdict(list)
+    for (a, d, k), var in m.shift.items():
+        pattern = m.patterns[a][d][k]
+        for i in range(pattern.start, pattern.end):
+            m.on_shift[a][i].append((var, 1))
+    for (a, _d, r, i), var in m.brk.items():
+        for j in range(i, i + m.span(r)):
+            m.on_break[a][j].append((var, 1))
+    for g, (ids, group_queues) in enumerate(m.groups):
+        reachable = sorted({i for a in ids for i in m.on_shift[a]})
+        for i in range(reachable[0], reachable[-1] + 1) if reachable else ():
+            for q in group_queues:
+                m.split[g, i, q] = model.new_int_var(0, len(ids), f"split_{g}_{i}_{q}")
+
+
+def _works(m: _Model, a: str, d: int) -> Any:
+    return sum(m.shift[a, d, k] for k in range(len(m.patterns[a][d])))
+
+
+def _one_shift_a_day(m: _Model, a: str) -> None:
+    """At most one shift per local day; shifts of different days never overlap."""
+    days = m.patterns[a]
+    day_of = {m.shift[a, d, k].index: d for d in days for k in range(len(days[d]))}
+    for d in days:
+        if days[d]:
+            m.model.add_at_most_one(m.shift[a, d, k] for k in range(len(days[d])))
+    for terms in m.on_shift[a].values():
+        if len(terms) > 1 and len({day_of[var.index] for var, _ in terms}) > 1:
+            m.model.add(_total(terms) <= 1)
+
+
+def _rest(m: _Model, a: str) -> None:
+    """For every threshold t, a shift of day d ending at t or later and a shift of a later
+    day starting before t + rest exclude each other (one clique each)."""
+    days = m.patterns[a]
+    rest = int(m.rules.min_rest / m.horizon.interval)
+    for d in days:
+        for threshold in sorted({p.end for p in days[d]}):
+            late = [m.shift[a, d, k] for k, p in enumerate(days[d]) if p.end >= threshold]
+            for later in range(d + 1, max(days) + 1):
+                early = [
+                    m.shift[a, later, n]
+                    for n, p in enumerate(days[later])
+                    if p.start < threshold + rest
+                ]
+                if not early:
+                    break
+                m.model.add_at_most_one(late + early)
+
+
+def _consecutive_days(m: _Model, a: str) -> None:
+    span = m.rules.max_consecutive_days
+    order = sorted(m.patterns[a])
+    for first in range(len(order) - span):
+        m.model.add(sum(_works(m, a, d) for d in order[first : first + span + 1]) <= span)
+
+
+def _weekly_days_and_hours(
+    m: _Model, best_effort: bool
+) -> tuple[dict[str, cp_model.IntVar], Penalties]:
+    """Days off and paid hours per calendar week from the horizon start. Minimum hours
+    hold through one literal per agent (so that a diagnosis can ask which clash), or with
+    `best_effort` are soft: returns those literals and the shortfall's penalties."""
+    min_hours: dict[str, cp_model.IntVar] = {}
+    penalties: Penalties = []
+    for agent in m.agents:
+        a, days = agent.agent_id, m.patterns[agent.agent_id]
+        for number, week in enumerate(weeks(m.horizon.days)):
+            m.model.add(sum(_works(m, a, d) for d in week.days) <= max_working_days(m.rules, week))
+            low, high = weekly_bounds(agent, m.rules, week)
             minutes = sum(
-                shift[a, d, k] * p.paid_minutes for d in week.days for k, p in enumerate(days[d])
+                m.shift[a, d, k] * p.paid_minutes for d in week.days for k, p in enumerate(days[d])
             )
-            model.add(minutes <= high)
+            m.model.add(minutes <= high)
             if low <= 0:
                 continue
             if best_effort:
-                short = model.new_int_var(0, low, f"short_{a}_{number}")
-                model.add(minutes + short >= low)
-                penalties.append((short, weights.under))
+                short = m.model.new_int_var(0, low, f"short_{a}_{number}")
+                m.model.add(minutes + short >= low)
+                penalties.append((short, m.rules.weights.under))
             else:
                 if a not in min_hours:
-                    min_hours[a] = model.new_bool_var(f"min_hours_{a}")
-                model.add(minutes >= low).only_enforce_if(min_hours[a])
-        # Breaks: each shift long enough has exactly one of each, inside its window
-        # (windows lie inside the shift, so a break never leaves it).
-        for d in days:
-            for r in range(len(rules.breaks)):
-                starts = sorted({i for p in days[d] for i in p.break_starts[r]})
-                needing = [shift[a, d, k] for k, p in enumerate(days[d]) if p.break_starts[r]]
-                model.add(sum(brk[a, d, r, i] for i in starts) == sum(needing))
-                for i in starts:
-                    allowed = [
-                        shift[a, d, k] for k, p in enumerate(days[d]) if i in p.break_starts[r]
-                    ]
-                    if len(allowed) < len(needing):
-                        model.add(brk[a, d, r, i] <= sum(allowed))
-        # Two breaks of one shift never overlap.
-        if len(rules.breaks) > 1:
-            for terms in on_break[a].values():
-                if len(terms) > 1:
-                    model.add(total(terms) <= 1)
+                    min_hours[a] = m.model.new_bool_var(f"min_hours_{a}")
+                m.model.add(minutes >= low).only_enforce_if(min_hours[a])
+    return min_hours, penalties
 
-    # At most `max_on_break` agents of one region on break or lunch at once (those
-    # outside this model, `break_load`, count too).
-    if rules.max_on_break is not None:
-        load = break_load or {}
-        regions: dict[str, list[str]] = defaultdict(list)
-        for agent in agents:
-            regions[agent.region].append(agent.agent_id)
-        for region, region_ids in regions.items():
-            for i in range(horizon.size):
-                terms = [t for a in region_ids for t in on_break[a].get(i, [])]
-                room = max(0, rules.max_on_break - load.get((region, i), 0))
-                if len(terms) > room:
-                    model.add(total(terms) <= room)
 
-    # Exactly one activity per working agent: the group's split adds up to its head count.
-    # Written as differences between neighbouring intervals (head count changes when a
-    # shift or a break starts or ends), so each shift appears in two rows, not in one
-    # row per interval it covers: the same model, a much sparser LP.
+def _breaks_inside_shifts(m: _Model, a: str) -> None:
+    """Each shift long enough has exactly one break of each rule, inside its window
+    (windows lie inside the shift, so a break never leaves it); two breaks of one shift
+    never overlap, and two of the same activity never touch (their segments would merge)."""
+    days, rules = m.patterns[a], m.rules
+    for d in days:
+        for r in range(len(rules.breaks)):
+            starts = sorted({i for p in days[d] for i in p.break_starts[r]})
+            needing = [m.shift[a, d, k] for k, p in enumerate(days[d]) if p.break_starts[r]]
+            m.model.add(sum(m.brk[a, d, r, i] for i in starts) == sum(needing))
+            for i in starts:
+                allowed = [
+                    m.shift[a, d, k] for k, p in enumerate(days[d]) if i in p.break_starts[r]
+                ]
+                if len(allowed) < len(needing):
+                    m.model.add(m.brk[a, d, r, i] <= sum(allowed))
+        for r, o in _same_activity_pairs(rules):
+            for i in sorted({i for p in days[d] for i in p.break_starts[r]}):
+                for j in (i + m.span(r), i - m.span(o)):
+                    if (a, d, o, j) in m.brk:
+                        m.model.add_at_most_one(m.brk[a, d, r, i], m.brk[a, d, o, j])
+    if len(rules.breaks) > 1:
+        for terms in m.on_break[a].values():
+            if len(terms) > 1:
+                m.model.add(_total(terms) <= 1)
+
+
+def _same_activity_pairs(rules: Rules) -> list[tuple[int, int]]:
+    """Pairs of break rules (r < o) of the same activity."""
+    return [
+        (r, o)
+        for r, rule in enumerate(rules.breaks)
+        for o in range(r + 1, len(rules.breaks))
+        if rules.breaks[o].activity == rule.activity
+    ]
+
+
+def _break_cap(m: _Model, break_load: dict[tuple[str, int], int]) -> None:
+    """At most `max_on_break` agents of one region on break or lunch at once (those
+    outside this model, `break_load`, count too)."""
+    cap = m.rules.max_on_break
+    if cap is None:
+        return
+    regions: dict[str, list[str]] = defaultdict(list)
+    for agent in m.agents:
+        regions[agent.region].append(agent.agent_id)
+    for region, region_ids in regions.items():
+        for i in range(m.horizon.size):
+            terms = [t for a in region_ids for t in m.on_break[a].get(i, [])]
+            room = max(0, cap - break_load.get((region, i), 0))
+            if len(terms) > room:
+                m.model.add(_total(terms) <= room)
+
+
+def _one_activity_per_head(m: _Model) -> dict[tuple[str, int], list[cp_model.IntVar]]:
+    """Exactly one activity per working agent: the group's split adds up to its head
+    count. Written as differences between neighbouring intervals (head count changes when
+    a shift or a break starts or ends), so each shift appears in two rows, not in one row
+    per interval it covers: the same model, a much sparser LP. Returns the split's terms
+    per (queue, interval)."""
     coverage: dict[tuple[str, int], list[cp_model.IntVar]] = defaultdict(list)
-    for g, (ids, group_queues) in enumerate(groups):
+    split = m.split
+    for g, (ids, group_queues) in enumerate(m.groups):
         members = set(ids)
         change: dict[int, LinearTerms] = defaultdict(list)
-        for (a, d, k), var in shift.items():
+        for (a, d, k), var in m.shift.items():
             if a in members:
-                pattern = patterns[a][d][k]
+                pattern = m.patterns[a][d][k]
                 change[pattern.start].append((var, 1))
                 change[pattern.end].append((var, -1))
-        for (a, _d, r, i), var in brk.items():
+        for (a, _d, r, i), var in m.brk.items():
             if a in members:
                 change[i].append((var, -1))
-                change[i + int(rules.breaks[r].length / horizon.interval)].append((var, 1))
-        reachable = sorted({i for a in ids for i in on_shift[a]})
+                change[i + m.span(r)].append((var, 1))
+        reachable = sorted({i for a in ids for i in m.on_shift[a]})
         previous = None
         for i in range(reachable[0], reachable[-1] + 2) if reachable else ():
             heads = (
                 sum(split[g, i, q] for q in group_queues) if (g, i, group_queues[0]) in split else 0
             )
             before = sum(split[g, previous, q] for q in group_queues) if previous is not None else 0
-            model.add(heads - before == total(change.get(i, [])))
+            m.model.add(heads - before == _total(change.get(i, [])))
             previous = i if (g, i, group_queues[0]) in split else None
             for q in group_queues:
                 if (g, i, q) in split:
                     coverage[q, i].append(split[g, i, q])
+    return coverage
 
-    # ---- Soft constraints -------------------------------------------------------------
-    # Understaffing (by queue priority) and overstaffing per queue and interval.
+
+def _staffing_penalties(
+    m: _Model,
+    coverage: dict[tuple[str, int], list[cp_model.IntVar]],
+    needs: dict[tuple[str, int], int],
+    queues: list[str],
+    staff: int,
+) -> tuple[dict[tuple[str, int], tuple[cp_model.IntVar, cp_model.IntVar]], Penalties]:
+    """Understaffing (by queue priority) and overstaffing per queue and interval: the
+    slack variables and their penalties."""
+    weights = m.rules.weights
     slack: dict[tuple[str, int], tuple[cp_model.IntVar, cp_model.IntVar]] = {}
+    penalties: Penalties = []
     for q in queues:
-        priority = rules.queue_rule(q).priority
-        for i in range(horizon.size):
+        priority = m.rules.queue_rule(q).priority
+        for i in range(m.horizon.size):
             need = needs.get((q, i), 0)
-            have = sum(coverage.get((q, i), []))
             if not coverage.get((q, i)):
                 if need:
                     penalties.append((cp_model.LinearExpr.constant(need), weights.under * priority))
                 continue
-            under = model.new_int_var(0, need, f"under_{q}_{i}")
-            over = model.new_int_var(0, len(agents), f"over_{q}_{i}")
+            under = m.model.new_int_var(0, need, f"under_{q}_{i}")
+            over = m.model.new_int_var(0, staff, f"over_{q}_{i}")
             slack[q, i] = (under, over)
-            model.add(have + under - over == need)
-            penalties.append((under, weights.under * priority))
-            penalties.append((over, weights.over))
+            m.model.add(sum(coverage[q, i]) + under - over == need)
+            penalties += [(under, weights.under * priority), (over, weights.over)]
+    return slack, penalties
 
-    # Requested days off and early/late preferences.
+
+def _shift_penalties(m: _Model) -> Penalties:
+    """What each shift costs by itself: a requested day off it takes, an early/late wish
+    it goes against, and its paid time relative to the cheapest region."""
+    weights = m.rules.weights
+    penalties: Penalties = []
+    for agent in m.agents:
+        a, wishes = agent.agent_id, m.rules.wishes(agent.agent_id)
+        for d, day in m.patterns[a].items():
+            day_off = m.horizon.local_date(d) in wishes.requested_days_off
+            for k, p in enumerate(day):
+                if day_off:
+                    penalties.append((m.shift[a, d, k], weights.requested_day_off))
+                if misses(wishes.prefer, p):
+                    penalties.append((m.shift[a, d, k], weights.preference))
+                cost = shift_cost(agent.region, p.paid_minutes, m.rules, m.horizon)
+                penalties.append((m.shift[a, d, k], cost))
+    return penalties
+
+
+def _fairness_penalties(m: _Model) -> Penalties:
+    """Spread of weekend and night shifts over agents, worst number of missed wishes."""
     weekend_counts: list[Any] = []
     night_counts: list[Any] = []
     missed_counts: list[Any] = []
-    for agent in agents:
-        a = agent.agent_id
-        if not servable[a]:
-            continue
-        wishes = rules.wishes(a)
-        days = patterns[a]
+    for agent in m.agents:
+        a, prefer = agent.agent_id, m.rules.wishes(agent.agent_id).prefer
         weekend, night, missed = [], [], []
-        for d in days:
-            local_day = horizon.local_date(d)
-            for k, p in enumerate(days[d]):
-                if local_day in wishes.requested_days_off:
-                    penalties.append((shift[a, d, k], weights.requested_day_off))
-                if local_day.weekday() >= 5:
-                    weekend.append(shift[a, d, k])
+        for d, day in m.patterns[a].items():
+            for k, p in enumerate(day):
+                if m.horizon.local_date(d).weekday() >= 5:
+                    weekend.append(m.shift[a, d, k])
                 if p.night:
-                    night.append(shift[a, d, k])
-                if misses(wishes.prefer, p):
-                    missed.append(shift[a, d, k])
-                    penalties.append((shift[a, d, k], weights.preference))
-                # Cost of paid time, relative to the cheapest region, per interval.
-                cost = shift_cost(agent.region, p.paid_minutes, rules, horizon)
-                penalties.append((shift[a, d, k], cost))
+                    night.append(m.shift[a, d, k])
+                if misses(prefer, p):
+                    missed.append(m.shift[a, d, k])
         weekend_counts.append(sum(weekend))
         night_counts.append(sum(night))
-        if wishes.prefer:
+        if prefer:
             missed_counts.append(sum(missed))
-
-    # Fairness: spread of weekends and nights over agents, worst missed preferences.
-    top = len(horizon.agent_days)
-    if not fairness:
-        weekend_counts, night_counts, missed_counts = [], [], []
-    if any(not isinstance(c, int) for c in weekend_counts):
-        penalties.append((_spread(model, weekend_counts, top), weights.fairness))
-    if any(not isinstance(c, int) for c in night_counts):
-        penalties.append((_spread(model, night_counts, top), weights.fairness))
+    weight = m.rules.weights.fairness
+    top = len(m.horizon.agent_days)
+    penalties: Penalties = []
+    for counts in (weekend_counts, night_counts):
+        if any(not isinstance(c, int) for c in counts):
+            penalties.append((_spread(m.model, counts, top), weight))
     if any(not isinstance(c, int) for c in missed_counts):
-        worst = model.new_int_var(0, top, "worst_missed_preferences")
-        model.add_max_equality(worst, missed_counts)
-        penalties.append((worst, weights.fairness))
-
-    # ---- Objective --------------------------------------------------------------------
-    model.minimize(sum(expr * weight for expr, weight in penalties if weight))
-    return Built(model, patterns, groups, shift, brk, split, slack, min_hours)
+        worst = m.model.new_int_var(0, top, "worst_missed_preferences")
+        m.model.add_max_equality(worst, missed_counts)
+        penalties.append((worst, weight))
+    return penalties
 
 
 def working(

@@ -29,19 +29,22 @@ def unmeetable_requirements(
     limit: int = 5,
 ) -> list[str]:
     """Queue intervals needing more agents than could possibly be there with the skill."""
-    reachable: dict[str, set[int]] = {
-        agent.agent_id: {
-            i
-            for day in patterns[agent.agent_id].values()
-            for p in day
-            for i in range(p.start, p.end)
-        }
-        for agent in agents
-    }
+    # Agents sharing a table of shifts share its reach: count them per table.
+    reach: dict[int, set[int]] = {}
+    skilled: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    queues = {q for q, _i in needs}
+    for agent in agents:
+        table = patterns[agent.agent_id]
+        if id(table) not in reach:
+            reach[id(table)] = {
+                i for day in table.values() for p in day for i in range(p.start, p.end)
+            }
+        for queue in queues:
+            if rules.can_serve(agent, queue):
+                skilled[queue][id(table)] += 1
     shortfalls: dict[str, list[str]] = defaultdict(list)
     for (queue, i), need in sorted(needs.items(), key=lambda item: (item[0][1], item[0][0])):
-        skilled = [a for a in agents if rules.can_serve(a, queue)]
-        available = sum(1 for a in skilled if i in reachable[a.agent_id])
+        available = sum(n for t, n in skilled[queue].items() if i in reach[t])
         if need > available:
             rule = rules.queue_rule(queue)
             what = "that skill" if rule.language is None else f"{rule.skill} and {rule.language}"

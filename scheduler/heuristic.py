@@ -156,15 +156,19 @@ def _place(
 ) -> None:
     starts = []
     away: set[int] = set()
+    kinds: dict[str, set[int]] = defaultdict(set)  # activity → intervals taken by it
     for r, rule in enumerate(rules.breaks):
         span = int(rule.length / horizon.interval)
         if not pattern.break_starts[r]:
             starts.append(-1)
             continue
+        # Clear of the shift's other breaks, and not touching one of the same activity
+        # (the two segments would merge into one).
         free = [
             i
             for i in pattern.break_starts[r]
             if not away.intersection(range(i, i + span))
+            and not kinds[rule.activity].intersection((i - 1, i + span))
             and (
                 rules.max_on_break is None
                 or all(
@@ -182,6 +186,7 @@ def _place(
         for j in range(first, first + span):
             state.on_break[agent.region, j] += 1
             away.add(j)
+            kinds[rule.activity].add(j)
         starts.append(first)
     state.plan[agent.agent_id][day] = (index, tuple(starts))
     for i in range(pattern.start, pattern.end):

@@ -1,28 +1,26 @@
-"""The improvement: neighbourhoods of a few agents re-solved by CP-SAT, everyone else
-fixed, between descents of single-agent sweeps.
+"""The search: descents of single-agent sweeps, and neighbourhoods of a few agents
+re-solved by CP-SAT, everyone else fixed, when the descents stall.
 
-The roster (`roster.py`) leaves surplus hours where its cell-by-cell rounding did
-not fit together, and CP-SAT on the whole 300-agent model moves slowly from it (it
-spends ten seconds loading the model and its LP worker follows the hint). Here the
-whole model is never solved: a neighbourhood of agents is cut out of the schedule,
-the others' coverage and breaks become fixed data (`needs` what they leave
-uncovered, `break_load` what they take of the break cap), and the same CP-SAT model
-(`cpmodel.build`) for just those agents is solved for a second or two, hinted with
-their current shifts. A neighbourhood is drawn around an overstaffed queue and
-interval: agents who work there and others who serve that queue nearest in time,
-so a surplus hour can move to where a colleague's hour can be freed; or, as a time
+A descent (`anneal`) sweeps every agent to their cheapest week with everyone else
+fixed (`respond.py`), first at the objective's weights, then with understaffing
+priced low and rising rung by rung: the low prices let hours go that a hole would
+otherwise pin down, the rising ones fill the holes with whoever fills them cheapest.
+The prices carry a little noise, so that a hole, which no single move can close
+without opening another, drifts from agent to agent until it meets a spare hour.
+Descents run back to back while they gain. When one gains nothing, moves of several
+agents at once take over for `ANNEAL_EVERY_S`: a neighbourhood of agents is cut out
+of the schedule, the others' coverage and breaks become fixed data (`needs` what
+they leave uncovered, `break_load` what they take of the break cap), and the CP-SAT
+model (`cpmodel.build`) for just those agents is solved for a second or two, hinted
+with their current shifts. A neighbourhood is drawn around an overstaffed queue and
+interval: agents who work there and others who serve that queue nearest in time, so
+a surplus hour can move to where a colleague's hour can be freed; or, as a time
 window, three times as many agents free only on the days around that interval, their
 other shifts pinned. Each round takes the kind that gained more per second lately.
-At the start and every `ANNEAL_EVERY_S` seconds of neighbourhoods, a descent of
-sweeps moves single agents to their cheapest week with everyone else fixed
-(`respond.py`, a dynamic program of a millisecond per agent), with understaffing
-priced low at first and then higher (`anneal`): the neighbourhoods leave many such
-moves, and the low prices let hours move that a hole would otherwise pin down.
-Their prices carry a little noise, so that a hole, which no single move can close
-without opening another, drifts from agent to agent until it meets a spare hour.
-The result is kept when the full objective (computed here exactly as `cpmodel.build`
-defines it) is no worse.
-Every hard rule holds because every change comes out of the same model.
+Every schedule met is judged by the full objective (computed here exactly as
+`cpmodel.build` defines it) and kept when it is no worse. Every hard rule holds
+because every change comes out of the same rules (the sweeps' dynamic program, or
+the model).
 """
 
 from __future__ import annotations
@@ -56,9 +54,13 @@ SOLVE_S = 1.5
 # average with weight RECENT on the last round), every EXPLORE-th round the other one.
 WINDOW_FACTOR, WINDOW = 3, 12
 RECENT, EXPLORE = 0.3, 4
-# Seconds of neighbourhoods between two descents of single-agent sweeps (`respond.py`):
-# the neighbourhoods leave moves of one agent that the sweeps find in seconds.
+# Seconds of neighbourhoods after a descent of single-agent sweeps (`respond.py`) that
+# gained nothing; then descents again (the neighbourhoods leave moves of one agent that
+# the sweeps find in seconds).
 ANNEAL_EVERY_S = 15.0
+# With a budget of steps instead of a deadline (`improve`'s `steps`): neighbourhoods
+# after a stalled descent, and CP-SAT's deterministic time for each of them.
+ROUNDS_AFTER_STALL = 4
 # A descent sweeps at the objective's weights, then with understaffing priced at each of
 # these weights per unit of queue priority in turn, then at its own weight again; at
 # each weight until a sweep gains nothing or SWEEPS_PER_WEIGHT sweeps are done.
@@ -71,7 +73,7 @@ LATER_STARTS = 5
 # over-staffing weight is 100, an hour of paid time 20-35): without it, moving a hole
 # from one agent to another is no gain, so no sweep starts the chain of such moves
 # that ends where someone has an hour to spare (`Responder.sweep`). On the bench,
-# 60 s of descents from the same roster: no noise 321 906; ±10 307 077, ±20 306 192
+# 60 s of descents from the same start: no noise 321 906; ±10 307 077, ±20 306 192
 # and 308 156, ±40 307 540, ±80 312 133.
 PRICE_JITTER = 20.0
 
@@ -125,6 +127,7 @@ class Outcome:
 
     best: Incumbent
     rounds: int = 0  # neighbourhoods solved
+    descents: int = 0  # descents of single-agent sweeps
     deterministic_s: float = 0.0  # CP-SAT's machine-independent work, summed
 
 
@@ -135,8 +138,21 @@ def improve(
     workers: int = 2,
     seed: int = 0,
     on_improvement: Callable[[int], None] | None = None,
+    responder: Responder | None = None,
+    on_round: Callable[[], None] | None = None,
+    steps: int | None = None,
 ) -> Outcome:
-    """Neighbourhood after neighbourhood until `deadline` (time.monotonic()).
+    """Descents of single-agent sweeps while they gain (`responder`: the sweeps, when
+    already built), neighbourhoods re-solved by CP-SAT for `ANNEAL_EVERY_S` whenever a
+    descent gains nothing (or all the time when the sweeps cannot express the rules),
+    until `deadline` (time.monotonic()); `on_round` is called after each descent and
+    neighbourhood.
+
+    With `steps`, the clock plays no part (`deadline` is ignored): the search is that
+    many descents and neighbourhoods, `ROUNDS_AFTER_STALL` neighbourhoods after a
+    stalled descent, each solved by one CP-SAT worker for `SOLVE_S` of its
+    deterministic time, so that a seed gives the same schedule on any machine at any
+    load (tests).
 
     The neighbourhood grows when CP-SAT proves its sub-model optimal and shrinks when
     it runs out of time without an improvement; once it holds every agent and is
@@ -147,23 +163,42 @@ def improve(
     outcome = Outcome(start)
     size, wide = START_SIZE, START_SIZE * WINDOW_FACTOR
     rate = [math.inf, math.inf]  # recent gain per second: whole week, window
-    responder = Responder(problem)
-    last_descent = -math.inf
+    responder = responder or Responder(problem)
+    neighbourhoods_until = -math.inf  # on the clock
+    neighbourhoods_left = 0  # counted, with `steps`
+    if steps is not None:
+        deadline, workers = math.inf, 1
 
-    while (left := deadline - time.monotonic()) > 0.3:
-        if responder.usable and time.monotonic() - last_descent >= ANNEAL_EVERY_S:
-            ladder: tuple[float, ...] = UNDER_LADDER
-            if not math.isinf(last_descent):
-                ladder = ladder[rng.randrange(LATER_STARTS) :]
+    def going() -> bool:
+        if steps is not None:
+            return outcome.descents + outcome.rounds < steps
+        return deadline - time.monotonic() > 0.3
+
+    def descend_now() -> bool:
+        if steps is not None:
+            return neighbourhoods_left <= 0
+        return time.monotonic() >= neighbourhoods_until
+
+    while going():
+        if on_round is not None:
+            on_round()
+        if responder.usable and descend_now():
+            first = outcome.descents == 0
+            ladder = UNDER_LADDER if first else UNDER_LADDER[rng.randrange(LATER_STARTS) :]
+            outcome.descents += 1
+            until = deadline - 0.3  # its rungs share the time left (see `anneal`)
             descended = anneal(
-                problem, responder, outcome.best, rng, deadline - 0.3, ladder, PRICE_JITTER
+                problem, responder, outcome.best, rng, until, ladder, PRICE_JITTER, on_round
             )
             if descended.objective < outcome.best.objective:
                 outcome.best = descended
                 if on_improvement is not None:
                     on_improvement(descended.objective)
-            last_descent = time.monotonic()
+            else:  # the descents stall: moves of several agents at once for a while
+                neighbourhoods_until = time.monotonic() + ANNEAL_EVERY_S
+                neighbourhoods_left = ROUNDS_AFTER_STALL
             continue
+        neighbourhoods_left -= 1
         best = outcome.best
         windowed = rate[1] > rate[0]
         if outcome.rounds % EXPLORE == EXPLORE - 1:
@@ -178,16 +213,15 @@ def improve(
             problem,
             best,
             team,
-            min(SOLVE_S, left - 0.2),
+            None if steps is not None else min(SOLVE_S, deadline - time.monotonic() - 0.2),
             workers,
             seed + outcome.rounds,
             window,
         )
         outcome.deterministic_s += work
         improved = found is not None and found.objective < best.objective
-        gain = (best.objective - found.objective if improved and found else 0) / max(
-            0.01, time.monotonic() - began
-        )
+        spent = work if steps is not None else time.monotonic() - began
+        gain = (best.objective - found.objective if improved and found else 0) / max(0.01, spent)
         kind = int(windowed)
         rate[kind] = gain if math.isinf(rate[kind]) else (1 - RECENT) * rate[kind] + RECENT * gain
         log.debug(
@@ -209,7 +243,8 @@ def improve(
         else:
             size = _resized(size, proved, improved)
     log.info(
-        "improve: %d neighbourhoods, objective %d -> %d",
+        "improve: %d descents, %d neighbourhoods, objective %d -> %d",
+        outcome.descents,
         outcome.rounds,
         start.objective,
         outcome.best.objective,
@@ -225,6 +260,7 @@ def anneal(
     deadline: float,
     ladder: tuple[float, ...] = UNDER_LADDER,
     jitter: float = 0.0,
+    on_sweep: Callable[[], None] | None = None,
 ) -> Incumbent:
     """The best schedule met while sweeping at the objective's weights, then with
     understaffing priced low and higher rung by rung back up to its own weight.
@@ -236,18 +272,36 @@ def anneal(
     them cheapest. Each schedule is judged by the exact objective, so the result is
     never worse than the sweeps at the objective's weights alone (without `jitter`;
     with it, every sweep prices with that much noise, see `Responder.sweep`).
+
+    The first weight sweeps until it gains nothing; each rung after it gets an even
+    share of the time left before `deadline`, so that on a large team, where a sweep takes
+    seconds, a descent still climbs back to the objective's weight and closes the
+    holes the low prices opened. `on_sweep` is called after each sweep (on a large team
+    a descent can take the whole time limit: the bound is printed meanwhile).
     """
     best = current = start
     own = float(problem.rules.weights.under)
-    for under in (own, *ladder, own):
+    weights = (own, *ladder, own)
+    rung_end = deadline
+    for n, under in enumerate(weights):
+        if n >= 1:  # the time left, shared evenly over the rungs left
+            rung_end = time.monotonic() + (deadline - time.monotonic()) / (len(weights) - n)
         for _ in range(SWEEPS_PER_WEIGHT):
-            if time.monotonic() >= deadline:
-                return best
+            if time.monotonic() >= rung_end:
+                break
             order = sorted(responder.pricers)
             rng.shuffle(order)
             schedule, split, gain = responder.sweep(
-                current.schedule, current.split, order, under, jitter, rng.getrandbits(32)
+                current.schedule,
+                current.split,
+                order,
+                under,
+                jitter,
+                rng.getrandbits(32),
+                deadline=rung_end,
             )
+            if on_sweep is not None:
+                on_sweep()
             if gain <= 0:
                 break
             current = Incumbent(schedule, split, objective(problem, schedule, split))
@@ -381,13 +435,14 @@ def _resolve(
     problem: Problem,
     best: Incumbent,
     team_ids: list[str],
-    time_limit_s: float,
+    time_limit_s: float | None,
     workers: int,
     seed: int,
     window: tuple[int, int] | None = None,
 ) -> tuple[Incumbent | None, bool, float]:
     """The team re-solved with everyone else fixed (with a `window` of intervals: the
-    team too, on the local days that do not touch it).
+    team too, on the local days that do not touch it), for `time_limit_s` seconds or,
+    without one, `SOLVE_S` of CP-SAT's deterministic time.
 
     Returns the new incumbent (None when CP-SAT found nothing), whether CP-SAT proved
     it optimal for the team, and CP-SAT's deterministic time.
@@ -460,7 +515,10 @@ def _resolve(
         needs,
     )
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    if time_limit_s is None:
+        solver.parameters.max_deterministic_time = SOLVE_S
+    else:
+        solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     status = solver.solve(built.model)

@@ -171,7 +171,7 @@ class SolveReport:
     progress: list[tuple[float, float, float]] = field(default_factory=list)
     deterministic_s: float = 0.0  # CP-SAT's machine-independent work measure
     relaxation_bound: float = float("nan")  # the aggregate LP's bound (relaxation.py)
-    start: str = ""  # the hint CP-SAT started from: "roster", "greedy" or "" (none)
+    start: str = ""  # the search's start: "construct", "greedy" (CP-SAT's hint) or "" (none)
 
 
 @dataclass

@@ -82,12 +82,45 @@ def _in_night(moment: time, rules: Rules) -> bool:
     return moment >= rules.night_start or moment < rules.night_end
 
 
+def _touches_night(local_start: datetime, intervals: int, width: timedelta, rules: Rules) -> bool:
+    """Some interval of the shift starts inside the night window, in local time."""
+    zone = local_start.tzinfo
+    first = local_start.astimezone(UTC)
+    last = (first + (intervals - 1) * width).astimezone(zone)
+    if last.utcoffset() != local_start.utcoffset():  # a clock change inside the shift
+        return any(
+            _in_night((first + n * width).astimezone(zone).time(), rules) for n in range(intervals)
+        )
+    step = int(width.total_seconds() // 60)
+    begin = local_start.hour * 60 + local_start.minute
+    return any(
+        _in_night(time(minute // 60 % 24, minute % 60), rules)
+        for minute in range(begin, begin + intervals * step, step)
+    )
+
+
 def start_times(rules: Rules) -> list[time]:
     """Local clock times a shift may start at, from earliest to latest by the granularity."""
     step = int(rules.start_granularity.total_seconds() // 60)
     first = rules.earliest_start.hour * 60 + rules.earliest_start.minute
     last = rules.latest_start.hour * 60 + rules.latest_start.minute
     return [time(minute // 60, minute % 60) for minute in range(first, last + 1, step)]
+
+
+def team_patterns(
+    agents: list[Agent], rules: Rules, horizon: Horizon
+) -> dict[str, dict[int, list[Pattern]]]:
+    """`agent_patterns` of every agent; agents in the same time zone with the same
+    availability share one (read-only) table, so a thousand agents cost a few tables."""
+    tables: dict[tuple[object, ...], dict[int, list[Pattern]]] = {}
+    found = {}
+    for agent in agents:
+        wishes = rules.wishes(agent.agent_id)
+        key = (agent.timezone, wishes.available_from, wishes.available_until, wishes.unavailable)
+        if key not in tables:
+            tables[key] = agent_patterns(agent, rules, horizon)
+        found[agent.agent_id] = tables[key]
+    return found
 
 
 def agent_patterns(agent: Agent, rules: Rules, horizon: Horizon) -> dict[int, list[Pattern]]:
@@ -135,10 +168,7 @@ def _pattern(
 ) -> Pattern | None:
     """The shift, or None when a break it must contain does not fit its window."""
     width = horizon.interval
-    zone = local_start.tzinfo
-    night = any(
-        _in_night(horizon.at(index).astimezone(zone).time(), rules) for index in range(start, end)
-    )
+    night = _touches_night(local_start, end - start, width, rules)
     starts: list[tuple[int, ...]] = []
     unpaid = timedelta(0)
     for rule in rules.breaks:

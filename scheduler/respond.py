@@ -12,47 +12,56 @@ allows; the cheapest rule-abiding week under those costs comes from the tour pri
 the objective falls by at least the difference (a split chosen afresh could only do
 better than the fixed one). Fairness cannot grow: a week that takes the agent's
 weekend or night count outside everyone's range at the start of the sweep, or their
-missed wishes above the worst, is not taken. Prices, shift costs and break
-placements are whole numpy arrays per agent and day, so a sweep of 300 agents costs
-about half a second; on the bench one sweep took 10 860 off what the neighbourhood
-search had left after 120 s (378 055), which CP-SAT's neighbourhoods had not found.
+missed wishes above the worst, is not taken. From an empty schedule the same sweep
+builds the first schedule (`construct`): each agent takes their cheapest week for
+what the ones before leave uncovered. Prices, shift costs and break placements are
+whole numpy arrays per agent (all candidate shifts of the week in one table), so a
+sweep of 300 agents on a 30-minute grid costs about half a second, of 1 000 on a
+15-minute grid a few seconds.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler import cpmodel
 from scheduler.heuristic import Choice
 from scheduler.model import Agent
-from scheduler.pricing import NotPriceable, TourPricer
+from scheduler.pricing import NotPriceable, TourPricer, agent_pricers
 from scheduler.problem import Problem, Split, fairness_counts, fairness_range, shift_charge
-from scheduler.tours import pricer_for, tour_cells
 
 # Gains below this are rounding noise, not moves.
 EPSILON = 1e-6
 
 Coverage = dict[str, np.ndarray]  # queue → heads on it per interval
 Resting = dict[str, np.ndarray]  # region → agents on a break per interval
-SplitChange = tuple[tuple[tuple[str, ...], int, str], int]  # (split key, heads added)
+# (group, queue, intervals, heads added at each): a change of the split, to undo it.
+SplitChange = tuple[tuple[str, ...], str, np.ndarray, int]
 
 
 @dataclass
 class Tally:
-    """The split being swept, with what the prices read of it as arrays."""
+    """The split being swept, as arrays: per group and queue, and per queue."""
 
-    split: Split
     covered: Coverage  # queue → heads on it per interval
     placed: dict[tuple[tuple[str, ...], str], np.ndarray]  # (group, queue) → heads per interval
 
-    def add(self, key: tuple[tuple[str, ...], int, str], change: int) -> None:
-        """One entry of the split changed, and the arrays with it."""
-        group, i, q = key
-        self.split[key] = self.split.get(key, 0) + change
-        self.covered[q][i] += change
-        self.placed[group, q][i] += change
+    def add(self, group: tuple[str, ...], q: str, intervals: np.ndarray, change: int) -> None:
+        """Heads of a group on a queue changed at these (distinct) intervals."""
+        self.covered[q][intervals] += change
+        self.placed[group, q][intervals] += change
+
+    @property
+    def split(self) -> Split:
+        """(group, interval, queue) → heads, the non-zero entries."""
+        return {
+            (group, int(i), q): int(heads[i])
+            for (group, q), heads in self.placed.items()
+            for i in np.flatnonzero(heads)
+        }
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,49 @@ class Offers:
 
 @dataclass(frozen=True)
 class DayShifts:
-    """One agent's candidate shifts of one local day, as arrays over the candidates."""
+    """One agent's candidate shifts of one local day (or all days, one after the other,
+    `WeekShifts`), as arrays over the candidates."""
 
     start: np.ndarray  # first interval
     end: np.ndarray  # one past the last
     fixed: np.ndarray  # paid time and wish penalties
     breaks: tuple[np.ndarray, ...]  # per break rule: allowed first intervals, -1 padded
+
+
+@dataclass(frozen=True)
+class WeekShifts:
+    """Every day's `DayShifts` in one table, so that pricing them is one pass of array
+    operations instead of one per day; `days[n]` takes rows `bounds[n]:bounds[n + 1]`."""
+
+    all: DayShifts
+    days: list[int]
+    bounds: list[int]
+
+    @classmethod
+    def of(cls, tables: dict[int, DayShifts]) -> WeekShifts:
+        days = sorted(tables)
+        bounds = [0]
+        for d in days:
+            bounds.append(bounds[-1] + len(tables[d].start))
+        breaks = []
+        for r in range(len(tables[days[0]].breaks) if days else 0):
+            widest = max(tables[d].breaks[r].shape[1] for d in days)
+            rows = [
+                np.pad(
+                    tables[d].breaks[r],
+                    ((0, 0), (0, widest - tables[d].breaks[r].shape[1])),
+                    constant_values=-1,
+                )
+                for d in days
+            ]
+            breaks.append(np.concatenate(rows))
+        joined = DayShifts(
+            np.concatenate([tables[d].start for d in days]),
+            np.concatenate([tables[d].end for d in days]),
+            np.concatenate([tables[d].fixed for d in days]),
+            tuple(breaks),
+        )
+        return cls(joined, days, bounds)
 
 
 class Responder:
@@ -89,24 +135,44 @@ class Responder:
         self.agents = {a.agent_id: a for a in agents}
         self.pricers: dict[str, TourPricer] = {}
         try:
-            for cell in tour_cells(
-                agents, problem.patterns, problem.servable, problem.rules, problem.horizon
-            ):
-                pricer = pricer_for(
-                    cell, self.agents[cell.agents[0]], problem.rules, problem.horizon
-                )
-                self.pricers.update(dict.fromkeys(cell.agents, pricer))
+            self.pricers = agent_pricers(agents, problem.patterns, problem.rules, problem.horizon)
         except NotPriceable:
             self.pricers = {}
         rules, size = problem.rules, problem.horizon.size
         self.groups = sorted({problem.servable[a] for a in self.agents})
         self.spans = [int(rule.length / problem.horizon.interval) for rule in rules.breaks]
+        # Between two breaks of one activity at least one interval more: touching, their
+        # segments would merge into one.
+        self.gaps = [
+            [int(rule.activity == other.activity) for other in rules.breaks]
+            for rule in rules.breaks
+        ]
         self.priority = {q: rules.queue_rule(q).priority for q in problem.queues}
+        # Per group: every (colleague's group, queue it could leave, queue of the group it
+        # could take, that queue's place in the group), in the order `_reliefs` tries them.
+        self.moves_to = {
+            group: [
+                (other, surplus, q, m)
+                for other in self.groups
+                for surplus in other
+                for m, q in enumerate(group)
+                if q != surplus and q in other
+            ]
+            for group in self.groups
+        }
         self.need = {q: np.zeros(size, dtype=int) for q in problem.queues}
         for (q, i), need in problem.needs.items():
             if q in self.need and 0 <= i < size:
                 self.need[q][i] = need
-        self.tables = {a: self._tables(agent) for a, agent in self.agents.items()}
+        shared: dict[tuple[object, ...], tuple[dict[int, DayShifts], WeekShifts]] = {}
+        self.tables: dict[str, dict[int, DayShifts]] = {}
+        self.weeks: dict[str, WeekShifts] = {}
+        for a, agent in self.agents.items():  # one table per shared shifts, region and wishes
+            key = (id(problem.patterns[a]), agent.region, rules.wishes(a))
+            if key not in shared:
+                tables = self._tables(agent)
+                shared[key] = (tables, WeekShifts.of(tables))
+            self.tables[a], self.weeks[a] = shared[key]
 
     @property
     def usable(self) -> bool:
@@ -122,6 +188,8 @@ class Responder:
         under: float | None = None,
         jitter: float = 0.0,
         seed: int = 0,
+        build: bool = False,
+        deadline: float = math.inf,
     ) -> tuple[dict[str, dict[int, Choice]], Split, int]:
         """Each agent of `order` in turn moved to their cheapest week; returns the new
         schedule, split and the estimated gain (a lower bound on the objective's fall).
@@ -133,7 +201,10 @@ class Responder:
         that of weeks equally good for the objective one is taken at random: an agent
         moves off a needed hour onto a hole, and the hole they leave drifts on from
         agent to agent until someone with a surplus hour closes it. The gain is then
-        measured in the noisy prices.
+        measured in the noisy prices. With `build` every agent takes their cheapest
+        week whatever their current one costs, with no fairness range to keep: from an
+        empty schedule, a first schedule agent after agent (`construct`). At `deadline`
+        (time.monotonic()) the sweep stops, the agents not reached keeping their weeks.
         """
         under = self.problem.rules.weights.under if under is None else under
         noise = np.random.default_rng(seed)
@@ -145,6 +216,8 @@ class Responder:
         for a in order:
             if a not in self.pricers:
                 continue
+            if time.monotonic() >= deadline:
+                break
             agent = self.agents[a]
             current = schedule.get(a, {})
             changes = self.leave(a, current, tally)
@@ -156,31 +229,39 @@ class Responder:
             now = self.week_cost(a, current, price)
             week, cost = self.cheapest_week(a, price, resting)
             weekends, nights, missed = fairness_counts(self.problem, a, week)
-            if (
-                cost < now - EPSILON
-                and low[0] <= weekends <= high[0]
-                and low[1] <= nights <= high[1]
-                and missed <= high[2]
-            ):
+            fair = (
+                low[0] <= weekends <= high[0] and low[1] <= nights <= high[1] and missed <= high[2]
+            )
+            if (build and np.isfinite(cost)) or (cost < now - EPSILON and fair):
                 gained += now - cost
                 schedule[a] = week
                 self.place(a, week, tally, offers)
             else:
-                for key, change in reversed(changes):
-                    tally.add(key, -change)
+                for group, q, intervals, change in reversed(changes):
+                    tally.add(group, q, intervals, -change)
             self._rest(agent, schedule.get(a, {}), resting, 1)
-        return schedule, {k: v for k, v in tally.split.items() if v}, round(gained)
+        return schedule, tally.split, round(gained)
+
+    def construct(self, order: list[str]) -> tuple[dict[str, dict[int, Choice]], Split]:
+        """A first schedule: agent after agent in `order`, each their cheapest week for
+        what the ones before leave uncovered (understaffing at its weight, so each
+        fills holes where it can at the least surplus and paid time)."""
+        schedule, split, _gain = self.sweep({}, {}, order, build=True)
+        return schedule, split
+
+    def owed(self, a: str) -> bool:
+        """Whether the agent owes minimum hours in some week (an empty week breaks a rule)."""
+        return any(limit.min_minutes > 0 for limit in self.pricers[a].weeks)
 
     def tally(self, split: Split) -> Tally:
-        """A copy of `split` with the head counts per queue and per group and queue."""
+        """`split` as arrays: heads per queue, and per group and queue."""
         size = self.problem.horizon.size
         tally = Tally(
-            {},
             {q: np.zeros(size, dtype=int) for q in self.need},
             {(g, q): np.zeros(size, dtype=int) for g in self.groups for q in g},
         )
-        for key, heads in split.items():
-            tally.add(key, heads)
+        for (group, i, q), heads in split.items():
+            tally.add(group, q, np.array([i]), heads)
         return tally
 
     def resting(self, schedule: dict[str, dict[int, Choice]]) -> Resting:
@@ -204,9 +285,18 @@ class Responder:
         cost, tour = found[0]
         return {d: (k, tuple(int(s) for s in placed[d][k])) for d, k in tour}, cost
 
-    def _working(self, a: str, days: dict[int, Choice]) -> list[int]:
-        p = self.problem
-        return sorted(cpmodel.working(p.patterns, {a: days}, p.rules, p.horizon)[a])
+    def _working(self, a: str, days: dict[int, Choice]) -> np.ndarray:
+        """The intervals the agent works (on shift and not on a break), in order."""
+        table = self.tables[a]
+        found = []
+        for d, (k, starts) in sorted(days.items()):
+            shift = np.arange(table[d].start[k], table[d].end[k])
+            away = np.zeros(len(shift), dtype=bool)
+            for first, span in zip(starts, self.spans, strict=True):
+                if first >= 0:
+                    away[first - shift[0] : first - shift[0] + span] = True
+            found.append(shift[~away])
+        return np.concatenate(found) if found else np.zeros(0, dtype=int)
 
     def _rest(self, agent: Agent, days: dict[int, Choice], resting: Resting, sign: int) -> None:
         for _d, (_k, starts) in days.items():
@@ -220,44 +310,53 @@ class Responder:
         Each head leaves the queue with most to spare. When none of theirs has any, a
         colleague of another group who works a queue with a surplus and can serve this
         one moves over first (one step of re-splitting), so the agent's hour is priced
-        as the surplus it is rather than as a hole it would leave.
+        as the surplus it is rather than as a hole it would leave. Intervals do not
+        touch each other's counts, so all of them are taken at once.
         """
         group = self.problem.servable[a]
-        covered = tally.covered
+        intervals = self._working(a, days)
         changes: list[SplitChange] = []
 
-        def move(key: tuple[tuple[str, ...], int, str], change: int) -> None:
-            tally.add(key, change)
-            changes.append((key, change))
+        def move(group: tuple[str, ...], q: str, where: np.ndarray, change: int) -> None:
+            if len(where):
+                tally.add(group, q, where, change)
+                changes.append((group, q, where, change))
 
-        for i in self._working(a, days):
-            serving = [q for q in group if tally.split.get((group, i, q), 0) > 0]
-            if not serving:
-                continue  # the split counts fewer heads than work: nothing of theirs to take
-            q = max(serving, key=lambda q: covered[q][i] - self.need[q][i])
-            if covered[q][i] <= self.need[q][i]:
-                relief = self._relief(serving, i, tally)
-                if relief is not None:
-                    other, spare, q = relief
-                    move((other, i, spare), -1)
-                    move((other, i, q), 1)
-            move((group, i, q), -1)
+        placed = np.array([tally.placed[group, q][intervals] for q in group])
+        spare = np.array([tally.covered[q][intervals] - self.need[q][intervals] for q in group])
+        spare = np.where(placed > 0, spare, np.iinfo(int).min)
+        pick = np.argmax(spare, axis=0)
+        held = placed.max(axis=0, initial=0) > 0  # else the split counts fewer heads than work
+        short = held & (spare[pick, np.arange(len(intervals))] <= 0)
+        for other, surplus, q, where in self._reliefs(
+            group, intervals[short], placed[:, short], tally
+        ):
+            move(other, surplus, where, -1)  # no surplus on any of theirs: a colleague moves
+            move(other, q, where, 1)
+            pick[np.isin(intervals, where)] = group.index(q)
+        for m, q in enumerate(group):
+            move(group, q, intervals[held & (pick == m)], -1)
         return changes
 
-    def _relief(
-        self, serving: list[str], i: int, tally: Tally
-    ) -> tuple[tuple[str, ...], str, str] | None:
-        """(group, queue with a surplus, queue of `serving`) for a head that can move over."""
-        for other in self.groups:
-            for spare in other:
-                if tally.split.get((other, i, spare), 0) <= 0:
-                    continue
-                if tally.covered[spare][i] <= self.need[spare][i]:
-                    continue
-                for q in serving:
-                    if q in other and q != spare:
-                        return other, spare, q
-        return None
+    def _reliefs(
+        self, group: tuple[str, ...], where: np.ndarray, placed: np.ndarray, tally: Tally
+    ) -> list[tuple[tuple[str, ...], str, str, np.ndarray]]:
+        """(colleague's group, queue with a surplus it leaves, queue of `group` it takes,
+        intervals): at each of `where`, the first such move (in the order of the groups)
+        onto a queue this agent's group holds heads on there (`placed`, per queue)."""
+        found: list[tuple[tuple[str, ...], str, str, np.ndarray]] = []
+        open_ = np.ones(len(where), dtype=bool)
+        if not len(where):
+            return found
+        for other, surplus, q, m in self.moves_to[group]:
+            taken = open_ & (placed[m] > 0) & (tally.placed[other, surplus][where] > 0)
+            taken &= tally.covered[surplus][where] > self.need[surplus][where]
+            if taken.any():
+                found.append((other, surplus, q, where[taken]))
+                open_ &= ~taken
+                if not open_.any():
+                    break
+        return found
 
     def join(self, a: str, days: dict[int, Choice], tally: Tally, under: float) -> None:
         """The agent's heads into the split, each where it is worth most: on a queue of
@@ -268,16 +367,23 @@ class Responder:
         """`join` with the offers already read off this tally."""
         group = self.problem.servable[a]
         own, hops, moves = offers.own, offers.hops, offers.moves
-        for i in self._working(a, days):
-            n = int(np.argmin(own[:, i]))
-            m = int(np.argmin(hops[:, i])) if moves else -1
-            if m < 0 or own[n, i] <= hops[m, i]:
-                tally.add((group, i, group[n]), 1)
-                continue
-            other, q, short = moves[m]
-            tally.add((other, i, q), -1)
-            tally.add((other, i, short), 1)
-            tally.add((group, i, q), 1)
+        intervals = self._working(a, days)
+        mine = np.argmin(own[:, intervals], axis=0)
+        best_own = own[mine, intervals]
+        if moves:
+            hop = np.argmin(hops[:, intervals], axis=0)
+            hopping = hops[hop, intervals] < best_own
+        else:
+            hop = np.zeros(len(intervals), dtype=int)
+            hopping = np.zeros(len(intervals), dtype=bool)
+        for n, q in enumerate(group):
+            tally.add(group, q, intervals[~hopping & (mine == n)], 1)
+        for m, (other, q, short) in enumerate(moves):
+            where = intervals[hopping & (hop == m)]
+            if len(where):
+                tally.add(other, q, where, -1)
+                tally.add(other, short, where, 1)
+                tally.add(group, q, where, 1)
 
     def _hops(
         self, group: tuple[str, ...], tally: Tally, under: float
@@ -346,38 +452,42 @@ class Responder:
         full = resting[self.agents[a].region] >= cap if cap is not None else None
         priced = np.concatenate(([0.0], np.cumsum(price)))
         blocked = np.concatenate(([0], np.cumsum(full))) if full is not None else None
-        costs: dict[int, np.ndarray] = {}
-        placed: dict[int, np.ndarray] = {}
-        for d, table in self.tables[a].items():
-            cost = table.fixed + priced[table.end] - priced[table.start]
-            rows = np.arange(len(cost))
-            chosen: list[tuple[np.ndarray, int]] = []
-            for allowed, span in zip(table.breaks, self.spans, strict=True):
-                if not allowed.shape[1]:
-                    chosen.append((np.full(len(cost), -1), span))
-                    continue
-                valid = allowed >= 0
-                first = np.where(valid, allowed, 0)
-                free = valid
-                if blocked is not None:
-                    free = free & (blocked[first + span] == blocked[first])
-                for other, other_span in chosen:
-                    before = other[:, None]
-                    clash = (before >= 0) & (first < before + other_span) & (before < first + span)
-                    free = free & ~clash
-                saving = np.where(free, priced[first + span] - priced[first], -np.inf)
-                pick = np.argmax(saving, axis=1)
-                wanted, fits = valid.any(axis=1), free.any(axis=1)
-                cost = np.where(wanted & fits, cost - saving[rows, pick], cost)
-                cost = np.where(wanted & ~fits, np.inf, cost)
-                starts = np.where(wanted, first[rows, pick], -1)
-                chosen.append((starts, span))
-            costs[d] = cost
-            placed[d] = (
-                np.stack([s for s, _ in chosen], axis=1)
-                if chosen
-                else np.zeros((len(cost), 0), dtype=int)
-            )
+        week = self.weeks[a]
+        table = week.all
+        cost = table.fixed + priced[table.end] - priced[table.start]
+        rows = np.arange(len(cost))
+        chosen: list[tuple[np.ndarray, int]] = []
+        for r, (allowed, span) in enumerate(zip(table.breaks, self.spans, strict=True)):
+            if not allowed.shape[1]:
+                chosen.append((np.full(len(cost), -1), span))
+                continue
+            valid = allowed >= 0
+            first = np.where(valid, allowed, 0)
+            free = valid
+            if blocked is not None:
+                free = free & (blocked[first + span] == blocked[first])
+            for o, (other, other_span) in enumerate(chosen):
+                before, gap = other[:, None], self.gaps[r][o]
+                clash = (
+                    (before >= 0)
+                    & (first < before + other_span + gap)
+                    & (before < first + span + gap)
+                )
+                free = free & ~clash
+            saving = np.where(free, priced[first + span] - priced[first], -np.inf)
+            pick = np.argmax(saving, axis=1)
+            wanted, fits = valid.any(axis=1), free.any(axis=1)
+            cost = np.where(wanted & fits, cost - saving[rows, pick], cost)
+            cost = np.where(wanted & ~fits, np.inf, cost)
+            chosen.append((np.where(wanted, first[rows, pick], -1), span))
+        starts = (
+            np.stack([s for s, _ in chosen], axis=1)
+            if chosen
+            else np.zeros((len(cost), 0), dtype=int)
+        )
+        bounds = week.bounds
+        costs = {d: cost[bounds[n] : bounds[n + 1]] for n, d in enumerate(week.days)}
+        placed = {d: starts[bounds[n] : bounds[n + 1]] for n, d in enumerate(week.days)}
         return costs, placed
 
     def week_cost(self, a: str, days: dict[int, Choice], price: np.ndarray) -> float:

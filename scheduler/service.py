@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from scheduler import assign, feasibility
 from scheduler.model import Agent, ForecastRow, Requirement, Rules, ScheduleResult
-from scheduler.patterns import Horizon, agent_patterns
-from scheduler.solver import SolveOptions, solve
+from scheduler.patterns import Horizon, team_patterns
+from scheduler.solver import Plan, SolveOptions, solve
 from scheduler.staffing import agents_needed
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
@@ -77,17 +78,32 @@ def make_schedule(
     days: int,
     options: SolveOptions,
     interval: timedelta | None = None,
+    on_first: Callable[[ScheduleResult], None] | None = None,
 ) -> ScheduleResult:
-    """Solve, turn the plan into segments and coverage; `problems` says what cannot be met."""
+    """Solve, turn the plan into segments and coverage; `problems` says what cannot be met.
+
+    `on_first` gets the first complete schedule as soon as there is one (before the bound
+    and the search), when nothing stands against writing it (no problems, or best effort).
+    """
     width = interval or infer_interval(r.interval_start for r in requirements)
     horizon = Horizon.from_date(start, days, width)
     queues = sorted({r.queue for r in requirements})
     needs = whole_needs(requirements, horizon)
-    patterns = {agent.agent_id: agent_patterns(agent, rules, horizon) for agent in agents}
+    patterns = team_patterns(agents, rules, horizon)
     problems = feasibility.unmeetable_requirements(agents, patterns, needs, rules, horizon)
     problems += feasibility.unreachable_hours(agents, patterns, rules, horizon)
     problems += feasibility.idle_agents(agents, queues, rules, horizon)
-    plan = solve(agents, needs, queues, rules, horizon, options)
+    in_horizon = [r for r in requirements if horizon.index(r.interval_start) is not None]
+
+    def result(plan: Plan) -> ScheduleResult:
+        schedule = assign.segments(plan, rules, horizon)
+        return ScheduleResult(
+            schedule, assign.coverage(schedule, in_horizon, horizon), plan.report, problems
+        )
+
+    if on_first is not None and (not problems or options.best_effort):
+        options = replace(options, on_first=lambda plan: on_first(result(plan)))
+    plan = solve(agents, needs, queues, rules, horizon, options, patterns)
     problems += [
         f"agent {agent_id}: minimum weekly hours cannot be met together with the other rules"
         for agent_id in plan.infeasible
@@ -100,8 +116,4 @@ def make_schedule(
                 f"{plan.report.status}); allow more time with --time-limit"
             )
         return ScheduleResult([], [], plan.report, problems)
-    schedule = assign.segments(plan, rules, horizon)
-    in_horizon = [r for r in requirements if horizon.index(r.interval_start) is not None]
-    return ScheduleResult(
-        schedule, assign.coverage(schedule, in_horizon, horizon), plan.report, problems
-    )
+    return result(plan)

@@ -1,41 +1,52 @@
-"""Solving a schedule: bound, starting schedule, CP-SAT search, plan.
+"""Solving a schedule: first schedule, search, bound, plan.
 
-Stages, in order (docs/scheduling.md explains why each is there):
-1. a proven lower bound and the LP optimum it comes from (`relaxation.py`);
-2. the LP optimum rostered onto agents cell by cell (`roster.py`), then improved by
-   descents of single-agent sweeps and by re-solving a few agents at a time with
-   CP-SAT, the others fixed (`improve.py`), for the time left;
-3. without an LP optimum, or when the roster fails (a cell without a roster whose
-   greedy schedule misses a weekly minimum): the CP-SAT model of the whole team
-   (`cpmodel.py`), hinted with the greedy schedule (`heuristic.py`), for the time
-   left.
+Stages (docs/scheduling.md explains why each is there):
+1. a first schedule in seconds: agent after agent, each their cheapest rule-abiding
+   week for what the others leave uncovered (`respond.py`), handed to
+   `SolveOptions.on_first` so that it can be written at once;
+2. that schedule improved for the time left: descents of single-agent sweeps, and
+   a few agents at a time re-solved by CP-SAT with the others fixed when the
+   descents stall (`improve.py`);
+3. meanwhile a proven lower bound (`relaxation.py`; on grids finer than 30 minutes
+   coverage summed per hour), in a process of its own on the second core
+   (`bound.py`), or before the search with one worker;
+4. when the rules are beyond the sweeps (`Responder.usable`, e.g. minimum hours
+   made soft by --best-effort): the CP-SAT model of the whole team (`cpmodel.py`),
+   hinted with the greedy schedule (`heuristic.py`), for the time left.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ortools.sat.python import cp_model
 
 from scheduler import cpmodel
+from scheduler.bound import BoundInput, BoundProcess
 from scheduler.heuristic import greedy
-from scheduler.improve import Incumbent, improve, objective
+from scheduler.improve import Incumbent, Outcome, improve, objective
 from scheduler.model import Agent, Rules, SolveReport
-from scheduler.patterns import Horizon, Pattern, agent_patterns
+from scheduler.patterns import Horizon, Pattern, team_patterns
 from scheduler.problem import Problem
-from scheduler.relaxation import SAFETY, lower_bound
-from scheduler.roster import Roster, roster
+from scheduler.relaxation import SAFETY, Bound
+from scheduler.respond import Responder
 
 log = logging.getLogger(__name__)
 
-# Share of the time limit by which the roster must be done (relaxation included);
-# the rest goes to improving it (`improve.py`).
-ROSTER_SHARE = 0.2
+# Share of the time limit the relaxation may take when it runs before the search (one
+# worker); beside it, it may take all of it.
+BOUND_SHARE = 0.25
+# Grids finer than this sum the relaxation's coverage over buckets of this length
+# (relaxation.py): on a 15-minute grid the LP of single intervals takes minutes.
+FINEST_BOUND_GRID = timedelta(minutes=30)
+BOUND_BUCKET = timedelta(hours=1)
 # Seconds kept at the end of the time limit for turning the schedule into a plan.
 FINISH_S = 0.5
 
@@ -49,9 +60,12 @@ class SolveOptions:
     on_progress: Callable[[float, float, float], None] | None = None  # wall, objective, bound
     log_search: bool = False  # CP-SAT's own log on stdout, for tuning
     parameters: dict[str, object] = field(default_factory=dict)  # extra CP-SAT parameters
-    hint: bool = True  # start CP-SAT from a schedule (roster, else greedy)
+    hint: bool = True  # search from a first schedule (else CP-SAT on the whole model alone)
     relaxation: bool = True  # prove a lower bound with the aggregate LP (relaxation.py)
-    roster: bool = True  # start from the LP optimum rostered onto agents (roster.py)
+    on_first: Callable[[Plan], None] | None = None  # the first complete schedule, at once
+    # The search from the first schedule as this many steps instead of to the time limit:
+    # the same schedule on any machine (`improve`'s `steps`; tests).
+    steps: int | None = None
 
 
 @dataclass
@@ -63,7 +77,7 @@ class Plan:
     split: dict[tuple[int, int], dict[str, int]]  # (group, interval) → queue → head count
     report: SolveReport
     infeasible: list[str] = field(default_factory=list)  # agents whose hours cannot be met
-    start: str = ""  # where the search started: "roster", "greedy" or "" (no hint)
+    start: str = ""  # where the search started: "construct", "greedy" or "" (none)
 
 
 class _Trace:
@@ -102,65 +116,29 @@ def solve(
     rules: Rules,
     horizon: Horizon,
     options: SolveOptions,
+    patterns: dict[str, dict[int, list[Pattern]]] | None = None,
 ) -> Plan:
-    """Build and solve the model; `needs` maps (queue, interval) to whole agents required.
+    """Build and solve the model; `needs` maps (queue, interval) to whole agents required
+    (`patterns`: each agent's candidate shifts, when already computed).
 
     When the rules cannot all hold, a second solve with the minimum-hours constraints
     as assumptions names the agents whose hours take part in the conflict (assumptions
     force CP-SAT into one thread, so only this diagnosis uses them).
     """
-    plan = _solve(agents, needs, queues, rules, horizon, options, diagnose=False)
+    if patterns is None:
+        patterns = team_patterns(agents, rules, horizon)
+    plan = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=False)
     if plan.report.status == "INFEASIBLE" and not options.best_effort:
-        blame = _solve(agents, needs, queues, rules, horizon, options, diagnose=True)
+        blame = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=True)
         plan.infeasible = blame.infeasible
     return plan
 
 
-def _improved(
-    agents: list[Agent],
-    patterns: dict[str, dict[int, list[Pattern]]],
-    needs: dict[tuple[str, int], int],
-    queues: list[str],
-    servable: dict[str, tuple[str, ...]],
-    rules: Rules,
-    horizon: Horizon,
-    options: SolveOptions,
-    found: Roster,
-    started: float,
-    floor: float,
-) -> Plan:
-    """The roster improved neighbourhood by neighbourhood until the time limit, as a plan."""
-    problem = Problem(
-        agents, patterns, servable, needs, queues, rules, horizon, options.best_effort
-    )
-    start = Incumbent(found.schedule, found.split, objective(problem, found.schedule, found.split))
-    trace = _Trace(options.on_progress, started, floor)
-    trace.record(start.objective)
-    outcome = improve(
-        problem,
-        start,
-        started + options.time_limit_s - FINISH_S,
-        options.workers,
-        options.seed,
-        trace.record,
-    )
-    best = outcome.best
-    wall = time.monotonic() - started
-    gap = abs(best.objective - floor) / max(1.0, abs(best.objective))
-    status = "OPTIMAL" if best.objective <= floor * (1 + 2 * SAFETY) else "FEASIBLE"
-    report = SolveReport(
-        status,
-        float(best.objective),
-        floor,
-        gap,
-        wall,
-        trace.trace,
-        outcome.deterministic_s,
-        floor,
-        "roster",
-    )
+def _plan(problem: Problem, best: Incumbent, report: SolveReport, start: str) -> Plan:
+    """An incumbent of the search (schedule and split by group's queues) as a plan."""
+    servable = problem.servable
     by_group: dict[tuple[str, ...], list[str]] = defaultdict(list)
-    for agent in agents:
+    for agent in problem.agents:
         if servable[agent.agent_id]:
             by_group[servable[agent.agent_id]].append(agent.agent_id)
     groups = [(tuple(ids), group_queues) for group_queues, ids in by_group.items()]
@@ -168,15 +146,146 @@ def _improved(
     head_counts: dict[tuple[int, int], dict[str, int]] = {}
     for (group_queues, i, q), heads in best.split.items():
         head_counts.setdefault((index[group_queues], i), {})[q] = heads
+    patterns = problem.patterns
     shifts = {
         a: [(patterns[a][d][k], starts) for d, (k, starts) in sorted(days.items())]
         for a, days in best.schedule.items()
     }
-    return Plan(shifts, groups, head_counts, report, start="roster")
+    return Plan(shifts, groups, head_counts, report, start=start)
+
+
+def _bucket(horizon: Horizon) -> int:
+    """Intervals per bucket of the relaxation's coverage (1: single intervals)."""
+    if horizon.interval >= FINEST_BOUND_GRID:
+        return 1
+    return max(1, int(BOUND_BUCKET / horizon.interval))
+
+
+def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Plan | None, float]:
+    """Stages 1 to 3 (module doc) and the bound; no plan when the sweeps cannot express
+    the rules (or leave an agent below their minimum), for CP-SAT on the whole model."""
+    trace = _Trace(options.on_progress, started, -math.inf)
+    bound = _Bound(problem, options, trace)
+    # Before CP-SAT on the whole model, the bound gets the share it would have alone.
+    fallback = started + options.time_limit_s * BOUND_SHARE
+    try:
+        responder = Responder(problem)
+        if not responder.usable:
+            bound.settle(until=fallback)
+            return None, bound.value
+        order = sorted(responder.pricers)
+        random.Random(options.seed).shuffle(order)
+        schedule, split = responder.construct(order)
+        if not all(schedule.get(a) or not responder.owed(a) for a in responder.pricers):
+            bound.settle(until=fallback)
+            return None, bound.value  # someone's weekly minimum out of reach: CP-SAT says why
+        first = Incumbent(schedule, split, objective(problem, schedule, split))
+        trace.record(first.objective)
+        log.info("first schedule %d after %.1f s", first.objective, time.monotonic() - started)
+        if options.on_first is not None:
+            options.on_first(_plan(problem, first, _report(trace, first, "construct"), "construct"))
+        bound.start()  # after the first schedule, so as not to slow it down
+        if bound.beside is None:  # one worker: the bound first, on the one core
+            bound.settle(until=math.inf)
+        outcome = improve(
+            problem,
+            first,
+            started + options.time_limit_s - FINISH_S,
+            options.workers,
+            options.seed,
+            trace.record,
+            responder,
+            on_round=bound.settle,
+            steps=options.steps,
+        )
+        bound.settle()
+        report = _report(trace, outcome.best, "construct", outcome)
+        return _plan(problem, outcome.best, report, "construct"), bound.value
+    finally:
+        bound.stop()
+
+
+class _Bound:
+    """The relaxation's bound for one solve: beside the search in its own process when
+    there are two workers or more, else solved in place when asked to `settle`."""
+
+    def __init__(self, problem: Problem, options: SolveOptions, trace: _Trace) -> None:
+        self.trace = trace
+        self.value = math.nan
+        self.done = not options.relaxation
+        self.given = BoundInput(
+            problem.agents,
+            problem.patterns,
+            problem.servable,
+            problem.needs,
+            problem.queues,
+            problem.rules,
+            problem.horizon,
+            options.time_limit_s * (BOUND_SHARE if options.workers < 2 else 1.0),
+            options.best_effort,
+            _bucket(problem.horizon),
+        )
+        self.alone = options.workers < 2
+        self.beside: BoundProcess | None = None
+
+    def start(self) -> None:
+        """Start solving beside the search (with two workers or more)."""
+        if not self.done and not self.alone and self.beside is None:
+            self.beside = BoundProcess(self.given)
+
+    def settle(self, until: float = -math.inf) -> None:
+        """Take the bound when it is there; solve it in place, or wait for it up to `until`
+        (time.monotonic()), when asked to wait."""
+        if self.done:
+            return
+        if self.beside is None:
+            if not self.alone:
+                self.start()  # asked before it was started: the fallback needs it now
+                return self.settle(until)
+            proven: Bound | None = self.given.solve() if until > time.monotonic() else None
+        else:
+            proven = self.beside.poll()
+            while proven is None and time.monotonic() < until:
+                time.sleep(0.05)
+                proven = self.beside.poll()
+        if proven is None:
+            return
+        self.done = True
+        log.info("relaxation bound %.0f (%s) in %.1f s", proven.value, proven.status, proven.wall_s)
+        if not math.isnan(proven.value):
+            self.value = proven.value
+            self.trace.floor = proven.value
+            if self.trace.trace:
+                self.trace.record(self.trace.trace[-1][1])  # the bound, printed with the best
+
+    def stop(self) -> None:
+        if self.beside is not None:
+            self.beside.stop()
+
+
+def _report(
+    trace: _Trace, best: Incumbent, how: str, outcome: Outcome | None = None
+) -> SolveReport:
+    """What the search says about its best schedule so far."""
+    floor = trace.floor if math.isfinite(trace.floor) else math.nan
+    gap = abs(best.objective - floor) / max(1.0, abs(best.objective))
+    optimal = not math.isnan(floor) and best.objective <= floor * (1 + 2 * SAFETY)
+    return SolveReport(
+        "OPTIMAL" if optimal else "FEASIBLE",
+        float(best.objective),
+        floor,
+        gap,
+        time.monotonic() - trace.started,
+        trace.trace,
+        outcome.deterministic_s if outcome is not None else 0.0,
+        floor,
+        how,
+    )
 
 
 def _solve(
     agents: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
     needs: dict[tuple[str, int], int],
     queues: list[str],
     rules: Rules,
@@ -185,58 +294,15 @@ def _solve(
     diagnose: bool,
 ) -> Plan:
     started = time.monotonic()
-    patterns = {agent.agent_id: agent_patterns(agent, rules, horizon) for agent in agents}
     servable = {a.agent_id: tuple(q for q in queues if rules.can_serve(a, q)) for a in agents}
-
-    # Bound: the aggregate LP relaxation, proven before the search; its optimum guides
-    # the starting schedule.
-    floor, guide = math.nan, None
-    if options.relaxation and not diagnose:
-        proven = lower_bound(
-            agents,
-            patterns,
-            servable,
-            needs,
-            queues,
-            rules,
-            horizon,
-            options.time_limit_s / 4,
-            soft_min_hours=options.best_effort,
-        )
-        floor, guide = proven.value, proven.guide
-        log.info("relaxation bound %.0f (%s) in %.1f s", floor, proven.status, proven.wall_s)
-
-    # The LP optimum rostered, then improved a few agents at a time until the limit.
-    if guide is not None and options.hint and options.roster:
-        deadline = started + options.time_limit_s * ROSTER_SHARE
-        found = roster(
-            agents,
-            patterns,
-            servable,
-            needs,
-            rules,
-            horizon,
-            guide,
-            deadline - time.monotonic(),
-            options.workers,
-            options.seed,
-            options.best_effort,
-        )
-        log.info("roster %s after %.1f s", found is not None, time.monotonic() - started)
-        if found is not None:
-            return _improved(
-                agents,
-                patterns,
-                needs,
-                queues,
-                servable,
-                rules,
-                horizon,
-                options,
-                found,
-                started,
-                floor,
-            )
+    problem = Problem(
+        agents, patterns, servable, needs, queues, rules, horizon, options.best_effort
+    )
+    floor = math.nan
+    if options.hint and not diagnose:
+        plan, floor = _search(problem, options, started)
+        if plan is not None:
+            return plan
 
     # Otherwise CP-SAT on the whole model, hinted with the greedy schedule.
     built = cpmodel.build(agents, patterns, needs, queues, rules, horizon, options.best_effort)
@@ -282,15 +348,15 @@ def _solve(
         report.start = start
         return Plan({}, built.groups, {}, report, infeasible=sorted(blamed), start=start)
 
-    objective = solver.objective_value
+    value = solver.objective_value
     bound = (
         solver.best_objective_bound
         if math.isnan(floor)
         else max(solver.best_objective_bound, floor)
     )
-    gap = abs(objective - bound) / max(1.0, abs(objective))
+    gap = abs(value - bound) / max(1.0, abs(value))
     report = SolveReport(
-        name, objective, bound, gap, wall, trace.trace, solver.deterministic_time, floor, start
+        name, value, bound, gap, wall, trace.trace, solver.deterministic_time, floor, start
     )
     chosen, split = cpmodel.read(built, solver, rules)
     shifts = {

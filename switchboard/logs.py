@@ -12,6 +12,12 @@ from router.reports.privacy import install_log_masking
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
+_configured = {"format": "text"}
+
+
+def configured_format() -> str:
+    """The format `configure_logging` last set (SIP workers log the same way)."""
+    return _configured["format"]
 
 
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
@@ -33,3 +39,4 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     install_log_masking(root)
+    _configured["format"] = log_format

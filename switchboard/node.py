@@ -22,6 +22,7 @@ from regions.service import Regions
 from regions.store import MembershipStore
 from router.admin import Administration
 from router.agents import Agents
+from router.calls import LiveCalls
 from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
@@ -33,6 +34,7 @@ from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
+from switchboard.logs import configured_format
 from switchboard.redisconn import connect, embedded_dir
 from switchboard.services import Services
 from switchboard.settings import Settings
@@ -48,13 +50,13 @@ def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, 
     privacy = read_privacy(settings.reader)
     desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
     cases = casework.read_settings(settings)
-    from telephony.service import read_survey_config, read_voice_config
+    from telephony.service import read_survey_config, read_voice_settings
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
     # which is raised once, with the unknown keys, below.
     with contextlib.suppress(ConfigError):
         if settings.reader.has("sip") or settings.reader.has("ivr"):
-            read_voice_config(settings)
+            read_voice_settings(settings)
     with contextlib.suppress(ConfigError):
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
@@ -140,6 +142,7 @@ class Node:
             self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
         )
         self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
+        self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
         self.casework = casework.Casework.build(
             self.client,
@@ -166,12 +169,22 @@ class Node:
             scrape_token=settings.metrics_token,
             cases=self.cases,
             webhooks=self.casework.webhooks,
+            calls=self.calls,
         )
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
 
-            self.voice = VoiceFrontDoor(settings, self.router, self.hub, ratings=self.reports)
+            self.voice = VoiceFrontDoor(
+                settings,
+                self.router,
+                self.hub,
+                log_format=configured_format(),
+                ratings=self.reports,
+                audit=self.reports,
+                metrics=self.metrics,
+            )
             await self.voice.start()
+            self.calls.voice = self.voice
         await self.regions.recover_previous_run()
         self.runner = web.AppRunner(app, access_log_class=AccessLogger)
         await self.runner.setup()

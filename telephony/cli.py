@@ -19,15 +19,24 @@ def _config_flag(parser: argparse.ArgumentParser) -> None:
 
 def check(args: argparse.Namespace) -> int:
     from switchboard.settings import load_settings
-    from telephony.service import read_survey_config, read_voice_config
+    from telephony.service import read_voice_settings
 
     settings = load_settings(args.config)
-    sip, flows = read_voice_config(settings)
-    surveys = read_survey_config(settings)
+    config = read_voice_settings(settings)
+    sip, flows, surveys = config.sip, config.flows, config.surveys
     kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
     workers = sip.workers if kamailio else 1
     door = "Kamailio dispatcher" if kamailio else "none (one worker on the SIP port)"
+    from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls
+
+    built = built_max_calls()
+    build = (
+        "the PyPI wheel (make pjsua2 builds the 256-call one)"
+        if built <= UPSTREAM_MAX_CALLS
+        else "scripts/build-pjsua2.sh"
+    )
     print(f"{args.config}: SIP udp:{sip.host}:{sip.port}, front door: {door}")
+    print(f"  pjsua2 build: {built} calls per process ({build})")
     print(
         f"  {workers} worker(s) x {sip.callers_per_worker} callers "
         f"({sip.calls_per_worker} calls each, one kept per caller for the agent leg)"
@@ -49,20 +58,32 @@ def check(args: argparse.Namespace) -> int:
         print(
             f"  post-call DTMF survey (1-5) after agent hang-up: queue {survey.queue}, {languages}"
         )
+    recording = config.recording
+    if recording.queues:
+        print(
+            f"  recorded: every call of {', '.join(recording.queues)}"
+            f"{' (caller told first)' if recording.consent else ''}, into {recording.directory}"
+            + (
+                f", deleted after {recording.retention_days:g} days"
+                if recording.retention_days
+                else ", kept"
+            )
+        )
     return 0
 
 
 def prompts(args: argparse.Namespace) -> int:
     from switchboard.settings import load_settings
     from telephony.prompts import PromptRenderer, make_music, static_prompts
-    from telephony.service import read_survey_config, read_voice_config
+    from telephony.service import read_voice_settings
 
     settings = load_settings(args.config)
-    sip, flows = read_voice_config(settings)
-    surveys = read_survey_config(settings).values()
+    config = read_voice_settings(settings)
+    sip = config.sip
     cache = Path(sip.prompt_cache_dir)
     renderer = PromptRenderer(cache, sip.voice_rate)
-    paths = {renderer.path(prompt) for prompt in static_prompts(flows, surveys)}
+    prompts = static_prompts(config.flows, config.surveys.values(), config.recording)
+    paths = {renderer.path(prompt) for prompt in prompts}
     if not sip.music:
         paths.add(make_music(cache / "music.wav"))
     print(f"{len(paths)} prompt files ready in {cache}")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from router.model import QueueConfig
+from router.reports.privacy import read_privacy
 from router.reports.survey import SurveyConfig, read_surveys
 from switchboard.common.configfile import ConfigReader
-from telephony.model import Hours, IvrFlow, Reason, SipConfig
+from telephony.model import Hours, IvrFlow, Reason, RecordingConfig, SipConfig
 
 
 class RegionHours(Protocol):
@@ -61,6 +63,31 @@ _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _DIGIT = re.compile(r"^[0-9*#]$")
 
 
+@dataclass(frozen=True)
+class VoiceConfig:
+    """Everything a node and its workers read for voice."""
+
+    sip: SipConfig
+    flows: list[IvrFlow]
+    surveys: dict[str, SurveyConfig]
+    recording: RecordingConfig
+
+
+def read_voice(
+    reader: ConfigReader, *, queues: Iterable[str], regions: dict[str, Hours]
+) -> VoiceConfig:
+    """`[sip]`, `[[ivr]]`, the voice `[[surveys]]` and `[recording]`; faults are collected
+    in the reader (the caller raises them, every one at once)."""
+    queue_names = list(queues)
+    retention = read_privacy(reader).retention_days or 0.0
+    return VoiceConfig(
+        sip=read_sip(reader),
+        flows=read_flows(reader, queues=queue_names, regions=regions),
+        surveys=read_voice_surveys(reader, queues=queue_names),
+        recording=read_recording(reader, queues=queue_names, retention_days=retention),
+    )
+
+
 def read_sip(reader: ConfigReader) -> SipConfig:
     section = reader.section("sip")
     default = SipConfig()
@@ -69,21 +96,59 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         port=section.integer("port", default.port, minimum=1),
         front_door=section.string("front_door", default.front_door, choices=("kamailio", "none")),
         kamailio=section.string("kamailio", default.kamailio),
-        workers=section.integer("workers", default.workers, minimum=1),
-        calls_per_worker=section.integer("calls_per_worker", default.calls_per_worker, minimum=2),
+        workers=section.integer("workers", default.workers, minimum=0),
+        calls_per_worker=_automatic(section, "calls_per_worker", 2, "the pjsua2 build's limit"),
         worker_port_base=section.integer("worker_port_base", default.worker_port_base, minimum=1),
         rtp_port_base=section.integer("rtp_port_base", default.rtp_port_base, minimum=1024),
-        rtp_ports_per_worker=section.integer(
-            "rtp_ports_per_worker", default.rtp_ports_per_worker, minimum=8
-        ),
+        rtp_ports_per_worker=_automatic(section, "rtp_ports_per_worker", 8, "two per call"),
         retry_after_s=section.integer("retry_after_s", default.retry_after_s, minimum=1),
         poll_ms=section.integer("poll_ms", default.poll_ms, minimum=1),
         restart_delay_s=section.number("restart_delay_s", default.restart_delay_s, minimum=0),
         prompt_cache_dir=section.string("prompt_cache_dir", default.prompt_cache_dir),
         music=section.string("music", default.music),
         voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
+        outside_uri=_outside_uri(section),
     )
     return config
+
+
+def _outside_uri(section: ConfigReader) -> str:
+    value = section.string("outside_uri", "")
+    if isinstance(value, str) and value and ("{number}" not in value or ":" not in value):
+        section.fault("outside_uri", 'a SIP URI with {number}, like "sip:{number}@trunk"', value)
+        return ""
+    return value if isinstance(value, str) else ""
+
+
+def read_recording(
+    reader: ConfigReader, *, queues: Iterable[str], retention_days: float = 0.0
+) -> RecordingConfig:
+    """`[recording]`; its retention defaults to `[privacy] retention_days` (passed in)."""
+    section = reader.section("recording")
+    default = RecordingConfig()
+    known = set(queues)
+    recorded = tuple(section.strings("queues", []) or ())
+    for queue in recorded:
+        if queue not in known:
+            section.fault("queues", "queue names from [[queues]]", queue)
+    return RecordingConfig(
+        directory=section.string("directory", default.directory),
+        queues=tuple(q for q in recorded if q in known),
+        consent=section.boolean("consent", default.consent),
+        retention_days=section.number("retention_days", retention_days, minimum=0),
+        min_free_mb=section.integer("min_free_mb", default.min_free_mb, minimum=0),
+    )
+
+
+def _automatic(section: ConfigReader, key: str, least: int, automatic: str) -> int:
+    """A figure where 0 means "work it out" (see telephony.capacity) and else >= least."""
+    value = section.integer(key, 0, minimum=0)
+    if not isinstance(value, int):
+        return 0
+    if 0 < value < least:
+        section.fault(key, f"0 ({automatic}) or an integer >= {least}", value)
+        return 0
+    return value
 
 
 def read_flows(

@@ -5,7 +5,9 @@ pjsua2 aborts the process when it is called from a thread it does not know, and 
 callbacks. So every pj object is created, used and destroyed in the single "pj
 thread" started here; asyncio code talks to it through `PjEngine.run` (a command
 queue drained between `libHandleEvents` polls) and hears back through plain dict
-events posted with `loop.call_soon_threadsafe`. Legs, players and recorders are
+events, handed to the event loop in one batch per poll (one `call_soon_threadsafe`
+for all that a poll produced: at 300 calls/s a wake-up per event cost more CPU than the
+events themselves, measured). Legs, players and recorders are
 named by integers of our own, never by pj objects or pjsua call ids (those are
 reused). See docs/telephony.md for the measured facts behind each setting.
 """
@@ -13,6 +15,7 @@ reused). See docs/telephony.md for the measured facts behind each setting.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -31,12 +34,31 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 _USER_PART = re.compile(r"sips?:([^@;>]+)@")
+_HOST_PORT = re.compile(r"sips?:(?:[^@;>]+@)?([^:;>]+)(?::(\d+))?")
+# The account names of Switchboard's own endpoints (`switchboard`, `switchboard-w3`). An
+# INVITE from one of them is the loop a REFER to one of our own names makes (see
+# `_Leg.onCallTransferRequest`): it is answered at once and never reaches the IVR.
+OWN_USER = re.compile(r"switchboard(-w\d+)?")
+# How long a loop call is kept at most before it is hung up from this side.
+LOOP_CALL_S = 5.0
+
+
+class EngineError(RuntimeError):
+    """pjsua2 refused a command (the message says why); the other calls go on."""
 
 
 def uri_user(uri: str) -> str:
     """The user part of a SIP URI (`"A" <sip:+331@h>` -> `+331`); empty when it has none."""
     match = _USER_PART.search(uri)
     return match.group(1) if match else ""
+
+
+def uri_address(uri: str) -> str:
+    """`host:port` of a SIP URI, the port 5060 when it has none (`sip:q@h` -> `h:5060`)."""
+    match = _HOST_PORT.search(uri)
+    if match is None:
+        return ""
+    return f"{match.group(1)}:{match.group(2) or 5060}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +80,11 @@ class EndpointConfig:
     poll_ms: int = 100
     retry_after_s: int = 5
     log_level: int = 0
+    # The account's user part; Switchboard's own endpoints match OWN_USER.
     user: str = "switchboard"
+    # Answer at once the calls from our own endpoints (a REFER's loop, see OWN_USER);
+    # False for a phone that only stands in for a person (tests).
+    answer_loops: bool = True
 
 
 def _describe(error: Exception) -> str:
@@ -131,14 +157,39 @@ class _Leg(pj.Call):
             log.exception("onDtmfDigit failed")
 
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
+        """A REFER: accepted with 202. pjsua then always places a call to the Refer-To URI
+        (and reports its progress to the transferor in NOTIFYs); that call becomes our
+        leg `child`. The asyncio side decides what it is: the outside party itself, or,
+        for one of our own names (a queue, an agent), a loop back to the node that is
+        answered at once and hung up, while the router carries out the transfer."""
         try:
-            # We carry out the transfer ourselves (the router decides who takes the call):
-            # refuse pjsua's own new INVITE and report the target instead.
             target = str(prm.dstUri)
-            prm.statusCode = 603
-            self.engine._emit({"type": "refer", "leg": self.leg_id, "target": target})
+            child = self.engine._new_leg()
+            if child is None:
+                prm.statusCode = 480  # no call slot left for the transfer
+                return
+            prm.newCall = child
+            prm.statusCode = 202
+            self.engine._emit(
+                {"type": "refer", "leg": self.leg_id, "target": target, "child": child.leg_id}
+            )
         except Exception:
             log.exception("onCallTransferRequest failed")
+
+    def onCallTransferStatus(self, prm: pj.OnCallTransferStatusParam) -> None:
+        """The transferor's side: the NOTIFYs about the call the REFER asked for."""
+        try:
+            self.engine._emit(
+                {
+                    "type": "transfer_status",
+                    "leg": self.leg_id,
+                    "code": int(prm.statusCode),
+                    "reason": str(prm.reason),
+                    "final": bool(prm.finalNotify),
+                }
+            )
+        except Exception:
+            log.exception("onCallTransferStatus failed")
 
 
 class _Player(pj.AudioMediaPlayer):
@@ -170,7 +221,12 @@ class _Account(pj.Account):
 
 
 class PjEngine:
-    """One pjsua2 endpoint in its own thread, commanded from asyncio."""
+    """One pjsua2 endpoint in its own thread, commanded from asyncio.
+
+    Audio is a set of links between ports (legs, recorders), each (source, sink) one
+    `startTransmit` on the conference bridge; a leg's links are applied again whenever
+    its media (re)starts, so a link may be asked for before the media is up.
+    """
 
     def __init__(
         self,
@@ -196,11 +252,19 @@ class PjEngine:
         self._account: _Account | None = None
         self._legs: dict[int, _Leg] = {}
         self._players: dict[int, _Player] = {}
+        self._leg_players: dict[int, set[int]] = collections.defaultdict(set)
         self._recorders: dict[int, pj.AudioMediaRecorder] = {}
         self._music: pj.AudioMediaPlayer | None = None
         self._music_path = ""
-        self._links: set[tuple[int, int]] = set()  # (source leg, sink leg) audio flows
+        # (source port, sink port) audio flows, and each port's flows (a hang-up drops
+        # its own without scanning every call's).
+        self._links: set[tuple[int, int]] = set()
+        self._port_links: dict[int, set[tuple[int, int]]] = collections.defaultdict(set)
+        # What the pj thread has for the event loop, delivered once per poll.
+        self._outbox: collections.deque[Callable[[], None]] = collections.deque()
+        self._pj_thread_id = 0
         self._music_legs: set[int] = set()
+        self._timers: list[tuple[float, Callable[[], None]]] = []
         self.inbound_count = 0
         self.leg_count = 0
 
@@ -230,7 +294,8 @@ class PjEngine:
             self._wake_socket = None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run `fn(*args)` in the pj thread and return its result (or raise its error)."""
+        """Run `fn(*args)` in the pj thread and return its result; pjsua2's refusals are
+        raised as EngineError."""
         assert self._loop is not None
         future: asyncio.Future[Any] = self._loop.create_future()
         self._commands.put((fn, args, future))
@@ -246,10 +311,11 @@ class PjEngine:
         if self._wake_pending or self._wake_socket is None:
             return
         self._wake_pending = True
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a full socket buffer: the poll ends anyway
             self._wake_socket.sendto(b"\r\n\r\n", (self.config.sip_host, self.config.sip_port))
 
-    # Commands (each runs in the pj thread through `run`).
+    # Commands (each runs in the pj thread through `run`). A command on a leg that has
+    # already gone does nothing: a hang-up races every other command.
     async def answer(self, leg: int, code: int = 200) -> None:
         await self.run(self._answer, leg, code)
 
@@ -272,19 +338,36 @@ class PjEngine:
     async def set_music_file(self, path: str) -> None:
         await self.run(self._set_music_file, path)
 
+    async def link(self, source: int, sink: int) -> None:
+        """Audio one way, from a leg to a leg or recorder."""
+        await self.run(self._link, source, sink, True)
+
+    async def unlink(self, source: int, sink: int) -> None:
+        await self.run(self._link, source, sink, False)
+
     async def bridge(self, a: int, b: int) -> None:
         """Audio both ways between two legs (music stops for both)."""
         await self.run(self._bridge, a, b)
 
-    async def record(self, leg: int, path: str) -> int:
-        return int(await self.run(self._record, leg, path))
+    async def unbridge(self, a: int, b: int) -> None:
+        await self.run(self._unbridge, a, b)
+
+    async def record(self, path: str, *sources: int) -> int:
+        """A WAV file (8 kHz, 16-bit mono) of what the sources send, mixed; raises
+        EngineError when the file cannot be created."""
+        return int(await self.run(self._record, path, sources))
+
+    async def stop_record(self, recorder: int) -> None:
+        """Close a recording (pjmedia writes the WAV header as it closes)."""
+        await self.run(self._stop_record, recorder)
 
     async def loop_file(self, leg: int, path: str) -> int:
         """Play a WAV in a loop to a leg (a softphone's tone in tests)."""
         return int(await self.run(self._loop_file, leg, path))
 
-    async def dial_dtmf(self, leg: int, digits: str) -> None:
-        await self.run(self._dial_dtmf, leg, digits)
+    async def dial_dtmf(self, leg: int, digits: str, method: str = "rfc2833") -> None:
+        """Send digits, as RFC 2833 events or as SIP INFO requests."""
+        await self.run(self._dial_dtmf, leg, digits, method)
 
     async def transfer(self, leg: int, target: str) -> None:
         """Send REFER (blind transfer) on a leg."""
@@ -292,12 +375,30 @@ class PjEngine:
 
     # ------------------------------------------------------------------ pj thread
     def _emit(self, event: Event) -> None:
+        self._post(lambda: self._on_event(event))
+
+    def _post(self, fn: Callable[[], None]) -> None:
+        """Hand `fn` to the event loop: batched when in the pj thread (flushed after the
+        poll), at once from another thread (a player's end comes from the media clock)."""
+        if threading.get_ident() == self._pj_thread_id:
+            self._outbox.append(fn)
+            return
+        self._call_soon([fn])
+
+    def _flush(self) -> None:
+        if self._outbox:
+            batch = list(self._outbox)
+            self._outbox.clear()
+            self._call_soon(batch)
+
+    def _call_soon(self, batch: list[Callable[[], None]]) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._on_event, event)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(_deliver, batch)
 
     def _main(self) -> None:
+        self._pj_thread_id = threading.get_ident()
         try:
             self._create()
         except BaseException as error:
@@ -315,7 +416,10 @@ class PjEngine:
             except Exception:
                 log.exception("libHandleEvents failed")
             self._drain()
+            self._run_timers()
+            self._flush()
         self._shutdown()
+        self._flush()
 
     def _drain(self) -> None:
         self._wake_pending = False
@@ -327,9 +431,24 @@ class PjEngine:
             try:
                 result = fn(*args)
             except Exception as error:
-                self._settle(future, None, RuntimeError(_describe(error)))
+                self._settle(future, None, EngineError(_describe(error)))
             else:
                 self._settle(future, result, None)
+
+    def _later(self, delay_s: float, fn: Callable[[], None]) -> None:
+        self._timers.append((time.monotonic() + delay_s, fn))
+
+    def _run_timers(self) -> None:
+        if not self._timers:
+            return
+        now = time.monotonic()
+        due = [fn for at, fn in self._timers if at <= now]
+        self._timers = [(at, fn) for at, fn in self._timers if at > now]
+        for fn in due:
+            try:
+                fn()
+            except Exception:
+                log.exception("timer failed")
 
     def _settle(self, future: Any, result: Any, error: BaseException | None) -> None:
         def settle() -> None:
@@ -340,10 +459,7 @@ class PjEngine:
             else:
                 future.set_result(result)
 
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle)
+        self._post(settle)
 
     def _create(self) -> None:
         cfg = self.config
@@ -401,17 +517,23 @@ class PjEngine:
         self._fail_pending()
 
     def _destroy(self) -> None:
+        # Every pj object goes before libDestroy: one destroyed later aborts the process.
+        self._timers.clear()
         self._legs.clear()
         self._players.clear()
         self._recorders.clear()
         self._music = None
         if self._account is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self._account.shutdown()
+            except Exception:
+                log.exception("account shutdown failed")
         self._account = None
         if self._ep is not None:
-            with contextlib.suppress(Exception):
+            try:
                 self._ep.libDestroy()
+            except Exception:
+                log.exception("libDestroy failed")
         self._ep = None
 
     def _fail_pending(self) -> None:
@@ -420,12 +542,26 @@ class PjEngine:
                 _, _, future = self._commands.get_nowait()
             except queue.Empty:
                 return
-            self._settle(future, None, RuntimeError("endpoint stopped"))
+            self._settle(future, None, EngineError("endpoint stopped"))
+
+    def _new_leg(self, inbound: bool = False, call_id: int = pj.PJSUA_INVALID_ID) -> _Leg | None:
+        """A leg in our table, counted against max_calls; None when no slot is left."""
+        if self.leg_count >= self.config.max_calls:
+            return None
+        leg = _Leg(self, next(self._ids), inbound, call_id)
+        self._legs[leg.leg_id] = leg
+        self.leg_count += 1
+        leg.counted = True  # type: ignore[attr-defined]
+        return leg
 
     def _incoming(self, call_id: int) -> None:
         cfg = self.config
         leg = _Leg(self, next(self._ids), True, call_id)
         info = leg.getInfo()
+        own = OWN_USER.fullmatch(uri_user(str(info.remoteUri)))
+        if own and cfg.answer_loops and not self._stopping.is_set():
+            self._answer_loop(leg)
+            return
         # A caller is admitted only while a slot stays free for its agent leg.
         needed = 1 + cfg.reserve_per_inbound
         full = self.inbound_count >= cfg.max_inbound or self.leg_count + needed > cfg.max_calls
@@ -464,6 +600,17 @@ class PjEngine:
             prm.statusCode = 200
             leg.answer(prm)
 
+    def _answer_loop(self, leg: _Leg) -> None:
+        """The call a REFER to one of our own names makes comes back to the node: answer
+        it (so the transferor hears "200") and let the transferee hang it up; it never
+        reaches the IVR, and is hung up here if still up after LOOP_CALL_S."""
+        self._legs[leg.leg_id] = leg
+        prm = pj.CallOpParam()
+        prm.statusCode = 200
+        leg.answer(prm)
+        leg_id = leg.leg_id  # the timer must not keep the pj object alive past libDestroy
+        self._later(LOOP_CALL_S, lambda: self._hangup(leg_id, 200))
+
     def _forget_leg(self, leg: _Leg) -> None:
         self._legs.pop(leg.leg_id, None)
         if getattr(leg, "counted", False):
@@ -472,8 +619,8 @@ class PjEngine:
             if leg.inbound:
                 self.inbound_count -= 1
         self._music_legs.discard(leg.leg_id)
-        self._links = {link for link in self._links if leg.leg_id not in link}
-        for player_id in [p for p, player in self._players.items() if player.leg_id == leg.leg_id]:
+        self._drop_links(leg.leg_id)
+        for player_id in self._leg_players.pop(leg.leg_id, set()):
             self._players.pop(player_id, None)
 
     def _leg(self, leg_id: int) -> _Leg:
@@ -491,51 +638,89 @@ class PjEngine:
         leg = self._legs.get(leg_id)
         if leg is None:
             return
+        if leg.getId() == pj.PJSUA_INVALID_ID:
+            # A transfer's call that pjsua never placed: nothing to hang up, only forget.
+            self._forget_leg(leg)
+            return
         prm = pj.CallOpParam()
         prm.statusCode = code
-        with contextlib.suppress(Exception):
+        try:
             leg.hangup(prm)
+        except Exception as error:  # already disconnecting: its DISCONNECTED event follows
+            log.debug("hangup of leg %d: %s", leg_id, _describe(error))
 
     def _make_call(self, uri: str, headers: dict[str, str]) -> int:
-        if self.leg_count >= self.config.max_calls:
-            raise RuntimeError("no call slot left in this worker")
-        leg = _Leg(self, next(self._ids), False, pj.PJSUA_INVALID_ID)
+        leg = self._new_leg()
+        if leg is None:
+            raise EngineError("no call slot left in this worker")
         prm = pj.CallOpParam(True)
         for name, value in headers.items():
             header = pj.SipHeader()
             header.hName = name
             header.hValue = value
             prm.txOption.headers.append(header)
-        leg.makeCall(uri, prm)
-        self._legs[leg.leg_id] = leg
-        self.leg_count += 1
-        leg.counted = True  # type: ignore[attr-defined]
+        try:
+            leg.makeCall(uri, prm)
+        except Exception:
+            self._forget_leg(leg)
+            raise
         return leg.leg_id
+
+    def _audio(self, port: int) -> pj.AudioMedia | None:
+        """The conference port of a leg (None before its media is up) or a recorder."""
+        leg = self._legs.get(port)
+        if leg is not None:
+            return leg.audio
+        return self._recorders.get(port)
 
     def _reconnect(self, leg: _Leg) -> None:
         """Re-apply the audio flows of a leg after its media (re)starts."""
         if leg.audio is None:
             return
-        for source, sink in self._links:
-            if leg.leg_id in (source, sink):
-                self._transmit(source, sink, True)
+        for source, sink in self._port_links.get(leg.leg_id, ()):
+            self._transmit(source, sink, True)
         if leg.leg_id in self._music_legs and self._music is not None:
             self._music.startTransmit(leg.audio)
 
     def _transmit(self, source: int, sink: int, on: bool) -> None:
-        a, b = self._legs.get(source), self._legs.get(sink)
-        if a is None or b is None or a.audio is None or b.audio is None:
+        a, b = self._audio(source), self._audio(sink)
+        if a is None or b is None:
             return
         if on:
-            a.audio.startTransmit(b.audio)
+            a.startTransmit(b)
         else:
-            a.audio.stopTransmit(b.audio)
+            a.stopTransmit(b)
+
+    def _link(self, source: int, sink: int, on: bool) -> None:
+        link = (source, sink)
+        if on:
+            self._links.add(link)
+            self._port_links[source].add(link)
+            self._port_links[sink].add(link)
+        else:
+            self._forget_link(link)
+        self._transmit(source, sink, on)
+
+    def _forget_link(self, link: tuple[int, int]) -> None:
+        self._links.discard(link)
+        for port in link:
+            links = self._port_links.get(port)
+            if links is not None:
+                links.discard(link)
+                if not links:
+                    del self._port_links[port]
+
+    def _drop_links(self, port: int) -> None:
+        for link in list(self._port_links.get(port, ())):
+            self._forget_link(link)
 
     def _set_music_file(self, path: str) -> None:
         self._music_path = path
 
     def _set_music(self, leg_id: int, on: bool) -> None:
-        leg = self._leg(leg_id)
+        leg = self._legs.get(leg_id)
+        if leg is None:
+            return
         if on:
             if self._music is None:
                 if not self._music_path:
@@ -561,6 +746,7 @@ class PjEngine:
                 names.append(path)
             player.createPlaylist(names, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
         self._players[player.player_id] = player
+        self._leg_players[leg_id].add(player.player_id)
         if self._music is not None and leg.audio is not None and leg_id in self._music_legs:
             self._music.stopTransmit(leg.audio)
         if leg.audio is not None:
@@ -571,44 +757,66 @@ class PjEngine:
         player = self._players.pop(player_id, None)
         if player is None:
             return
+        self._leg_players.get(player.leg_id, set()).discard(player_id)
         leg = self._legs.get(player.leg_id)
         if leg is not None and leg.audio is not None:
-            with contextlib.suppress(Exception):
-                player.stopTransmit(leg.audio)
+            player.stopTransmit(leg.audio)
             if leg.leg_id in self._music_legs and self._music is not None:
                 self._music.startTransmit(leg.audio)
 
     def _bridge(self, a: int, b: int) -> None:
         for leg_id in (a, b):
             self._set_music(leg_id, False)
-        self._links.add((a, b))
-        self._links.add((b, a))
-        self._transmit(a, b, True)
-        self._transmit(b, a, True)
+        self._link(a, b, True)
+        self._link(b, a, True)
 
-    def _record(self, leg_id: int, path: str) -> int:
-        leg = self._leg(leg_id)
+    def _unbridge(self, a: int, b: int) -> None:
+        self._link(a, b, False)
+        self._link(b, a, False)
+
+    def _record(self, path: str, sources: tuple[int, ...]) -> int:
         recorder = pj.AudioMediaRecorder()
         recorder.createRecorder(path)
-        if leg.audio is None:
-            raise RuntimeError("leg has no active media yet")
-        leg.audio.startTransmit(recorder)
         recorder_id = next(self._ids)
         self._recorders[recorder_id] = recorder
+        for source in sources:
+            self._link(source, recorder_id, True)
         return recorder_id
+
+    def _stop_record(self, recorder_id: int) -> None:
+        for source, sink in list(self._port_links.get(recorder_id, ())):
+            self._link(source, sink, False)
+        self._recorders.pop(recorder_id, None)  # the last reference: the file is closed
 
     def _loop_file(self, leg_id: int, path: str) -> int:
         leg = self._leg(leg_id)
         player = _Player(self, next(self._ids), leg_id)
         player.createPlayer(path, 0)
         if leg.audio is None:
-            raise RuntimeError("leg has no active media yet")
+            raise EngineError("leg has no active media yet")
         player.startTransmit(leg.audio)
         self._players[player.player_id] = player
+        self._leg_players[leg_id].add(player.player_id)
         return player.player_id
 
-    def _dial_dtmf(self, leg_id: int, digits: str) -> None:
-        self._leg(leg_id).dialDtmf(digits)
+    def _dial_dtmf(self, leg_id: int, digits: str, method: str) -> None:
+        leg = self._leg(leg_id)
+        if method == "rfc2833":
+            leg.dialDtmf(digits)
+            return
+        prm = pj.CallSendDtmfParam()
+        prm.method = pj.PJSUA_DTMF_METHOD_SIP_INFO
+        prm.digits = digits
+        leg.sendDtmf(prm)
 
     def _transfer(self, leg_id: int, target: str) -> None:
         self._leg(leg_id).xfer(target, pj.CallOpParam(True))
+
+
+def _deliver(batch: list[Callable[[], None]]) -> None:
+    """Run, in the event loop, what one poll of the pj thread produced (in order)."""
+    for fn in batch:
+        try:
+            fn()
+        except Exception:
+            log.exception("event handler failed")

@@ -13,11 +13,11 @@ calling it before `ds_next_dst()` breaks failover.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,7 @@ class FrontDoor:
         self.binary = binary
         self.retry_after_s = retry_after_s
         self.process: asyncio.subprocess.Process | None = None
+        self.log_file: BinaryIO | None = None
 
     def available(self) -> bool:
         return shutil.which(self.binary) is not None
@@ -302,5 +303,6 @@ class FrontDoor:
             except TimeoutError:
                 process.kill()
                 await process.wait()
-        with contextlib.suppress(Exception):
+        if self.log_file is not None:
             self.log_file.close()
+            self.log_file = None

@@ -4,15 +4,41 @@ No audio and no SIP here: the worker plays the `Play` actions, starts the timer 
 `WaitDigit` once the prompts have been played, and feeds back `digit()` and
 `timeout()`. That keeps every menu rule (re-prompt, default route after N tries,
 business hours, emergency around the clock) testable without a call.
+
+How the menus speak follows the caller's locale profile (`IvrStyle`, from i18n's
+profiles in config/locales.toml): formality picks the greeting, verbosity a fuller menu
+(an introduction, and "press star to hear these options again") or the shortest one, and
+numbers and times are said the local way.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from telephony.model import Action, Hangup, Hours, IvrFlow, Play, Prompt, Reason, Route, WaitDigit
+
+REPEAT = "*"  # repeats the current menu (the fuller menus say so)
+
+
+def _hh_mm(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+@dataclass(frozen=True)
+class IvrStyle:
+    """How the IVR speaks one language in one region."""
+
+    greeting: str = "welcome"  # the catalog key: "welcome" (formal) or "welcome_informal"
+    verbose: bool = False  # fuller menus: an introduction and the repeat hint
+    number: Callable[[int], str] = field(default=str, compare=False)  # 1234 -> "1.234" (de)
+    clock: Callable[[datetime], str] = field(default=_hh_mm, compare=False)  # "8:00 AM"
+
+
+Styles = Callable[[str], IvrStyle]  # language -> its style in the flow's region
 
 
 class Step(StrEnum):
@@ -35,6 +61,19 @@ def is_open(hours: Hours, now: datetime) -> bool:
     return local >= start or local < end  # open across midnight
 
 
+def next_opening(hours: Hours, now: datetime) -> datetime:
+    """When the hours next open after `now` (aware), in the hours' time zone."""
+    zone = ZoneInfo(hours.timezone)
+    local = now.astimezone(zone)
+    opens = _clock(hours.open)
+    for days in range(8):
+        day = (local + timedelta(days=days)).date()
+        candidate = datetime.combine(day, opens, tzinfo=zone)
+        if candidate > local:
+            return candidate
+    return local
+
+
 def flow_for(flows: list[IvrFlow], dialled: str) -> IvrFlow | None:
     """The flow of the dialled number, else the catch-all `*` flow."""
     for flow in flows:
@@ -46,8 +85,16 @@ def flow_for(flows: list[IvrFlow], dialled: str) -> IvrFlow | None:
 class IvrSession:
     """One caller's way through the menus of one flow."""
 
-    def __init__(self, flow: IvrFlow, guessed: list[str], now: datetime) -> None:
+    def __init__(
+        self,
+        flow: IvrFlow,
+        guessed: list[str],
+        now: datetime,
+        styles: Styles = lambda language: IvrStyle(),
+    ) -> None:
         self.flow = flow
+        self.styles = styles
+        self.now = now
         supported = [lang for lang in guessed if lang in flow.languages]
         self.language = supported[0] if supported else flow.default_language
         self.open = is_open(flow.hours, now)
@@ -59,10 +106,14 @@ class IvrSession:
         self.outcome: Route | Hangup | None = None
 
     # -- inputs
+    @property
+    def style(self) -> IvrStyle:
+        return self.styles(self.language)
+
     def start(self) -> list[Action]:
-        greeting = Prompt("ivr.greeting", self.language)
+        greeting = Prompt(self.style.greeting, self.language)
         if not self.open and not self.reasons:
-            return self._finish(Hangup("closed"), (greeting, Prompt("ivr.closed", self.language)))
+            return self._finish(Hangup("closed"), (greeting, *self._closed()))
         if len(self.flow.languages) > 1:
             self.step = Step.LANGUAGE
             return self._menu((greeting, *self._language_menu()))
@@ -82,6 +133,8 @@ class IvrSession:
             reason = next((r for r in self.reasons if r.digit == digit), None)
             if reason is not None:
                 return self._finish(self._route(reason), ())
+            if digit == REPEAT and not any(r.digit == REPEAT for r in self.reasons):
+                return self._menu(self._reason_menu())  # asked for: not a wrong try
             return self._retry()
         return []
 
@@ -98,7 +151,9 @@ class IvrSession:
         )
 
     def _reason_menu(self) -> tuple[Prompt, ...]:
-        return tuple(
+        """The options; a verbose style opens with "please choose the reason for your call"
+        and ends with how to hear them again, a brief one says the options alone."""
+        options = tuple(
             Prompt(
                 "ivr.reason_option",
                 self.language,
@@ -106,10 +161,23 @@ class IvrSession:
             )
             for reason in self.reasons
         )
+        if not self.style.verbose:
+            return options
+        intro, hint = (
+            Prompt("choose_reason", self.language),
+            Prompt("menu_repeat_hint", self.language),
+        )
+        return (intro, *options, hint)
+
+    def _closed(self) -> tuple[Prompt, ...]:
+        """ "We are closed", and when we open again, said as the caller's locale says it."""
+        opens = next_opening(self.flow.hours, self.now)
+        at = (("time", self.style.clock(opens)),)
+        return (Prompt("ivr.closed", self.language), Prompt("ivr.opens_at", self.language, at))
 
     def _reason_menu_first(self, before: tuple[Prompt, ...]) -> list[Action]:
         if not self.open:
-            before = (*before, Prompt("ivr.closed", self.language))
+            before = (*before, *self._closed())
         return self._menu((*before, *self._reason_menu()))
 
     def _menu(self, prompts: tuple[Prompt, ...]) -> list[Action]:
@@ -129,7 +197,7 @@ class IvrSession:
             self.tries = 0
             return self._reason_menu_first(())
         if not self.open:
-            return self._finish(Hangup("closed"), (Prompt("ivr.closed", self.language),))
+            return self._finish(Hangup("closed"), self._closed())
         default = Route(
             queue=self.flow.default_queue,
             skill="",

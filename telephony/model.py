@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -15,19 +16,25 @@ class SipConfig:
     # "none": one worker listens on `port` itself (capacity: one worker's callers).
     front_door: str = "kamailio"
     kamailio: str = "kamailio"
-    workers: int = 4
-    # pjsua2-python 2.15 is built with 4 calls per process; a caller also needs a slot
-    # for its agent leg, so a worker admits calls_per_worker // 2 callers.
-    calls_per_worker: int = 4
+    # 0 = one worker per core (telephony.capacity.sized fills it in).
+    workers: int = 0
+    # 0 = the installed pjsua2 build's limit (256 from scripts/build-pjsua2.sh, 4 from
+    # PyPI). A caller also needs a slot for its agent leg, so a worker admits
+    # calls_per_worker // 2 callers.
+    calls_per_worker: int = 0
     worker_port_base: int = 5100
     rtp_port_base: int = 20000
-    rtp_ports_per_worker: int = 40
+    # 0 = two per call (RTP and RTCP) and a few spare.
+    rtp_ports_per_worker: int = 0
     retry_after_s: int = 5
     poll_ms: int = 100
     restart_delay_s: float = 1.0
     prompt_cache_dir: str = "var/prompts"
     music: str = ""
     voice_rate: int = 160
+    # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
+    # empty: a transfer to a number is refused.
+    outside_uri: str = ""
 
     @property
     def callers_per_worker(self) -> int:
@@ -38,6 +45,21 @@ class SipConfig:
         """Concurrent callers the node admits."""
         workers = self.workers if self.front_door == "kamailio" else 1
         return workers * self.callers_per_worker
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """The `[recording]` section: which calls are recorded, where, and for how long."""
+
+    directory: str = "var/recordings"
+    # Every call of these queues is recorded from the moment an agent answers.
+    queues: tuple[str, ...] = ()
+    # Before recording, the caller hears that the call is recorded, in their language.
+    consent: bool = True
+    # Recordings older than this are deleted (0 = kept); defaults to [privacy] retention_days.
+    retention_days: float = 0.0
+    # A recording is not started with less free space than this on its disk.
+    min_free_mb: int = 100
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,14 @@ class IvrFlow:
     announce_every_s: float = 30.0
     callback_digit: str = "1"
     callback: bool = True
+
+
+class MonitorMode(StrEnum):
+    """How a supervisor joins a live call."""
+
+    LISTEN = "listen"  # hears both sides
+    WHISPER = "whisper"  # hears both, heard by the agent only
+    BARGE = "barge"  # hears both, heard by both
 
 
 # IVR actions: what the state machine asks its driver to do, in order.

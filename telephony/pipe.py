@@ -4,9 +4,11 @@ A worker does not open Redis: it asks the node, which owns the one `Router` and 
 one subscription to routing events, and therefore knows which contacts each worker
 holds (so a dead worker's calls can be recorded as `failed`/`worker_lost`).
 
-worker -> node: `{"rpc": n, "op": "accept", "args": {...}}`, `{"report": {...}}`
+worker -> node: `{"rpc": n, "op": "accept", "args": {...}}`, `{"report": {...}}`,
+`{"answer": n, "result": ...}` or `{"answer": n, "error": "..."}`
 node -> worker: `{"reply": n, "result": ...}` or `{"reply": n, "error": "..."}`,
-`{"router_event": {...}}`, `{"stop": true}`
+`{"router_event": {...}}`, `{"command": n, "op": "transfer", "args": {...}}` (a desktop's
+or supervisor's request about one call: COMMANDS), `{"stop": true}`
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import json
 import os
 from typing import Any
 
-from router.model import Channel, Contact, ContactState, NewContact
+from router.model import Agent, Channel, Contact, ContactState, NewContact, Presence
 
 OPS = frozenset(
     {
         "create_contact",
         "get_contact",
+        "get_agent",
         "accept",
         "decline",
         "complete",
@@ -32,7 +35,24 @@ OPS = frozenset(
         "position",
         "request_callback",
         "transfer",
-        "rate",  # a post-call survey rating: served by the node's RatingStore
+        "note_transfer",
+        "note_recording",
+        "note_timestamps",
+        "rate",  # a post-call survey rating: kept by the node's Reports
+    }
+)
+
+
+# What the node may ask the worker holding a call (VoiceCalls.handle_command).
+COMMANDS = frozenset(
+    {
+        "transfer",
+        "complete_transfer",
+        "cancel_transfer",
+        "record",
+        "monitor",
+        "monitor_mode",
+        "monitor_stop",
     }
 )
 
@@ -54,6 +74,13 @@ def contact_from(data: dict[str, Any]) -> Contact:
     fields["channel"] = Channel(fields["channel"])
     fields["state"] = ContactState(fields["state"])
     return Contact(**fields)
+
+
+def agent_from(data: dict[str, Any]) -> Agent:
+    known = {f.name for f in dataclasses.fields(Agent)}
+    fields = {k: v for k, v in data.items() if k in known}
+    fields["presence"] = Presence(fields["presence"])
+    return Agent(**fields)
 
 
 def new_contact_from(data: dict[str, Any]) -> NewContact:
@@ -114,6 +141,9 @@ class PipeRouting:
     async def get_contact(self, contact_id: str) -> Contact:
         return contact_from(await self._call("get_contact", contact_id=contact_id))
 
+    async def get_agent(self, agent_id: str) -> Agent:
+        return agent_from(await self._call("get_agent", agent_id=agent_id))
+
     async def accept(self, contact_id: str, agent_id: str) -> Contact:
         return contact_from(await self._call("accept", contact_id=contact_id, agent_id=agent_id))
 
@@ -153,6 +183,22 @@ class PipeRouting:
             to_agent=to_agent,
         )
 
+    async def note_transfer(self, contact_id: str, transfer: dict[str, Any]) -> Any:
+        return await self._call("note_transfer", contact_id=contact_id, transfer=transfer)
+
+    async def note_recording(self, contact_id: str, recording: dict[str, Any]) -> Any:
+        return await self._call("note_recording", contact_id=contact_id, recording=recording)
+
+    async def note_timestamps(
+        self, contact_id: str, call_arrived_at: int | None = None, ivr_done_at: int | None = None
+    ) -> Any:
+        return await self._call(
+            "note_timestamps",
+            contact_id=contact_id,
+            call_arrived_at=call_arrived_at,
+            ivr_done_at=ivr_done_at,
+        )
+
     async def rate(self, contact_id: str, score: int, channel: str) -> bool:
         result = await self._call("rate", contact_id=contact_id, score=score, channel=channel)
         return bool(result)
@@ -172,7 +218,7 @@ async def serve_request(
     routing: Any, message: dict[str, Any], ratings: Any = None
 ) -> dict[str, Any]:
     """Run one worker request against the node's router (a rating: against `ratings`,
-    a `RatingStore`); the reply to send back."""
+    `Reports`); the reply to send back."""
     request_id = message.get("rpc")
     op = str(message.get("op", ""))
     if op not in OPS:
@@ -190,3 +236,14 @@ async def serve_request(
     except Exception as error:
         return {"reply": request_id, "error": f"{type(error).__name__}: {error}"}
     return {"reply": request_id, "result": to_plain(result)}
+
+
+async def serve_command(calls: Any, message: dict[str, Any]) -> dict[str, Any]:
+    """Run one node command against the worker's `VoiceCalls`; the answer to send back.
+    A refusal (wrong state, unknown target or call) is an answer with its reason."""
+    command_id = message.get("command")
+    try:
+        result = await calls.handle_command(str(message.get("op", "")), dict(message["args"]))
+    except (ValueError, LookupError, RuntimeError) as error:
+        return {"answer": command_id, "error": f"{type(error).__name__}: {error}"}
+    return {"answer": command_id, "result": result}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import sys
@@ -18,12 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from telephony.model import SipConfig
-from telephony.pipe import serve_request
-from telephony.routing import RatingPort, RoutingPort
+from telephony.pipe import COMMANDS, serve_request
+from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 START_WAIT_S = 30.0
 START_WAIT_PER_WORKER_S = 1.0
+# A command waits at most this long for its worker (a consent prompt takes a few seconds).
+COMMAND_WAIT_S = 20.0
+
+
+class CommandRefused(RuntimeError):
+    """The worker holding the call refused a command, or no worker holds it."""
 
 
 @dataclass
@@ -36,6 +43,7 @@ class WorkerHandle:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     lost_calls: int = 0
+    commands: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
 
     @property
     def pid(self) -> int | None:
@@ -45,8 +53,10 @@ class WorkerHandle:
         process = self.process
         if process is None or process.stdin is None or process.returncode is not None:
             return
-        with contextlib.suppress(Exception):
+        try:
             process.stdin.write((json.dumps(message) + "\n").encode())
+        except (OSError, RuntimeError) as error:  # the worker is going: its supervisor sees
+            log.info("worker %d did not take a message: %s", self.index, error)
 
 
 class WorkerPool:
@@ -63,8 +73,11 @@ class WorkerPool:
         sip_ports: list[int],
         python: str = sys.executable,
         log_level: str = "WARNING",
+        log_format: str = "text",
         max_inflight: int = 32,
         ratings: RatingPort | None = None,
+        audit: AuditPort | None = None,
+        metrics: CallMetrics | None = None,
     ) -> None:
         self.config_path = config_path
         self.node_id = node_id
@@ -72,8 +85,12 @@ class WorkerPool:
         self.sip = sip
         self.routing = routing
         self.ratings = ratings  # where workers' post-call survey ratings are stored
+        self.audit = audit  # where supervisors' monitoring is audited
+        self.metrics = metrics  # the node's call outcomes and worker restarts
+        self._command_ids = itertools.count(1)
         self.python = python
         self.log_level = log_level
+        self.log_format = log_format
         self.workers = [
             WorkerHandle(
                 index=i,
@@ -140,8 +157,14 @@ class WorkerPool:
             str(worker.sip_port),
             "--rtp-port",
             str(worker.rtp_port),
+            "--calls",
+            str(self.sip.calls_per_worker),
+            "--rtp-ports",
+            str(self.sip.rtp_ports_per_worker),
             "--log-level",
             self.log_level,
+            "--log-format",
+            self.log_format,
         ]
         return await asyncio.create_subprocess_exec(
             *command,
@@ -166,6 +189,8 @@ class WorkerPool:
                 worker.process.pid,
                 code,
             )
+            if self.metrics is not None:
+                self.metrics.worker_restarted()
             await asyncio.sleep(self.sip.restart_delay_s)
 
     async def _serve(self, worker: WorkerHandle) -> None:
@@ -185,6 +210,8 @@ class WorkerPool:
                 task.add_done_callback(self._notes.discard)
             elif "report" in message:
                 self._on_report(worker, message["report"])
+            elif "answer" in message:
+                self._on_answer(worker, message)
             elif message.get("ready"):
                 worker.ready.set()
 
@@ -205,34 +232,81 @@ class WorkerPool:
 
     def _on_report(self, worker: WorkerHandle, report: dict[str, Any]) -> None:
         contact_id = str(report.get("contact_id", ""))
-        if report.get("type") == "contact_open":
+        kind = report.get("type")
+        if kind == "contact_open":
             self._own(worker, contact_id)
             times = report.get("timestamps") or {}
-            note = getattr(self.routing, "note_timestamps", None)
-            if callable(note) and times:
+            if times:
                 # INVITE arrival and end of IVR, which the router cannot see itself.
-                task = asyncio.get_running_loop().create_task(
-                    note(
+                self._note(
+                    self.routing.note_timestamps(
                         contact_id,
                         call_arrived_at=times.get("arrived"),
                         ivr_done_at=times.get("ivr_done"),
                     )
                 )
-                self._notes.add(task)
-                task.add_done_callback(self._notes.discard)
-        elif report.get("type") == "contact_closed":
+        elif kind == "contact_closed":
+            if self.metrics is not None:
+                self.metrics.sip_call(str(report.get("outcome", "")))
             worker.contacts.discard(contact_id)
             if self.owner.get(contact_id) is worker:
                 del self.owner[contact_id]
+        elif kind == "audit" and self.audit is not None:
+            detail = {k: v for k, v in report.items() if k not in ("type", "actor", "action")}
+            self._note(self.audit.audit(str(report["actor"]), str(report["action"]), **detail))
+        elif kind == "recording_failed":
+            log.warning("worker %d could not record %s", worker.index, contact_id)
+
+    def _note(self, coro: Any) -> None:
+        """Run a bookkeeping request without holding up the worker's pipe."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+        task.add_done_callback(_log_failure)
+
+    async def command(self, contact_id: str, op: str, **args: Any) -> Any:
+        """Ask the worker holding `contact_id`'s call to do something with it (a transfer,
+        a recording, a supervisor joining); its answer, or CommandRefused with the reason."""
+        if op not in COMMANDS:
+            raise CommandRefused(f"unknown command {op!r}")
+        worker = self.owner.get(contact_id)
+        if worker is None:
+            raise CommandRefused(f"no call of this node holds contact {contact_id}")
+        command_id = next(self._command_ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        worker.commands[command_id] = future
+        worker.send({"command": command_id, "op": op, "args": {"contact_id": contact_id, **args}})
+        try:
+            return await asyncio.wait_for(future, COMMAND_WAIT_S)
+        except TimeoutError:
+            raise CommandRefused(f"worker {worker.index} did not answer {op}") from None
+        finally:
+            worker.commands.pop(command_id, None)
+
+    @staticmethod
+    def _on_answer(worker: WorkerHandle, message: dict[str, Any]) -> None:
+        future = worker.commands.get(int(message["answer"]))
+        if future is None or future.done():
+            return
+        if "error" in message:
+            future.set_exception(CommandRefused(str(message["error"])))
+        else:
+            future.set_result(message.get("result"))
 
     async def _lost(self, worker: WorkerHandle, reason: str) -> None:
         """Record every call the worker held as failed (worker_lost, or node_stopped)."""
+        for future in worker.commands.values():
+            if not future.done():
+                future.set_exception(CommandRefused(f"worker {worker.index} is gone"))
+        worker.commands.clear()
         lost, worker.contacts = worker.contacts, set()
         for contact_id in lost:
             self.owner.pop(contact_id, None)
             try:
                 await self.routing.fail(contact_id, reason)
                 worker.lost_calls += 1
+                if self.metrics is not None:
+                    self.metrics.sip_call(reason)
             except Exception as error:  # already ended, or Redis down: say so, go on
                 log.warning("could not record %s as %s: %s", contact_id, reason, error)
 
@@ -260,3 +334,8 @@ class WorkerPool:
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self.workers if w.pid is not None]
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("bookkeeping request failed: %s", task.exception())

@@ -17,17 +17,41 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from router.reports.survey import SurveyConfig
-from telephony.model import IvrFlow, Prompt
+from telephony.model import IvrFlow, Prompt, RecordingConfig
 
 log = logging.getLogger(__name__)
 
 # Keys the IVR uses; `{...}` are filled from Prompt.values.
 FALLBACK_TEXTS: dict[str, dict[str, str]] = {
-    "ivr.greeting": {
+    "welcome": {
         "en": "Welcome.",
         "fr": "Bienvenue.",
         "de": "Willkommen.",
         "es": "Bienvenido.",
+    },
+    "welcome_informal": {
+        "en": "Hi, thanks for calling!",
+        "fr": "Salut, merci de ton appel !",
+        "de": "Hallo, danke für deinen Anruf!",
+        "es": "¡Hola, gracias por llamar!",
+    },
+    "choose_reason": {
+        "en": "Please choose the reason for your call.",
+        "fr": "Veuillez choisir le motif de votre appel.",
+        "de": "Bitte wählen Sie den Grund Ihres Anrufs.",
+        "es": "Por favor, elija el motivo de su llamada.",
+    },
+    "menu_repeat_hint": {
+        "en": "To hear these options again, press star.",
+        "fr": "Pour réécouter ces options, appuyez sur étoile.",
+        "de": "Um diese Optionen erneut zu hören, drücken Sie die Sterntaste.",
+        "es": "Para volver a escuchar estas opciones, pulse asterisco.",
+    },
+    "ivr.opens_at": {
+        "en": "We open again at {time}.",
+        "fr": "Nous rouvrons à {time}.",
+        "de": "Wir sind ab {time} wieder für Sie da.",
+        "es": "Volvemos a abrir a las {time}.",
     },
     "ivr.language_option": {
         "en": "For English, press {digit}.",
@@ -94,6 +118,12 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
         "fr": "Merci pour votre avis.",
         "de": "Vielen Dank für Ihre Bewertung.",
         "es": "Gracias por su opinión.",
+    },
+    "recording.consent": {
+        "en": "This call is recorded for quality and training.",
+        "fr": "Cet appel est enregistré à des fins de qualité et de formation.",
+        "de": "Dieses Gespräch wird zu Qualitäts- und Schulungszwecken aufgezeichnet.",
+        "es": "Esta llamada se graba con fines de calidad y formación.",
     },
     "survey.goodbye": {
         "en": "Goodbye.",
@@ -217,6 +247,10 @@ class PromptRenderer:
         self.rate = rate
         self._paths: dict[Prompt, Path] = {}
 
+    def known(self, prompt: Prompt) -> Path | None:
+        """The file of a prompt rendered before (a dict lookup), else None."""
+        return self._paths.get(prompt)
+
     def path(self, prompt: Prompt) -> Path:
         found = self._paths.get(prompt)
         if found is None:
@@ -225,17 +259,32 @@ class PromptRenderer:
         return found
 
 
-def static_prompts(flows: list[IvrFlow], surveys: Iterable[SurveyConfig] = ()) -> list[Prompt]:
+def static_prompts(
+    flows: list[IvrFlow],
+    surveys: Iterable[SurveyConfig] = (),
+    recording: RecordingConfig | None = None,
+) -> list[Prompt]:
     """Every prompt of the flows that does not depend on the caller (position, EWT do),
-    and the post-call survey's in each flow language some voice survey is offered in."""
+    the post-call survey's in each flow language some voice survey is offered in, and the
+    recording consent in every flow language when calls may be recorded with consent."""
     prompts: list[Prompt] = []
     surveys = list(surveys)
     for flow in flows:
         for index, language in enumerate(flow.languages, start=1):
+            if recording is not None and recording.consent:
+                prompts.append(Prompt("recording.consent", language))
             if any(survey.offered("voice", language) for survey in surveys):
                 prompts.extend(Prompt(key, language) for key in SURVEY_KEYS)
             prompts.append(Prompt("ivr.language_option", language, (("digit", str(index)),)))
-            for key in ("ivr.greeting", "ivr.invalid", "ivr.closed", "ivr.queued"):
+            for key in (
+                "welcome",
+                "welcome_informal",
+                "choose_reason",
+                "menu_repeat_hint",
+                "ivr.invalid",
+                "ivr.closed",
+                "ivr.queued",
+            ):
                 prompts.append(Prompt(key, language))
             for reason in flow.reasons:
                 values = (("digit", reason.digit), ("reason", reason.name))

@@ -1,23 +1,34 @@
-"""What telephony needs from the routing core, as a Protocol.
+"""What telephony needs from the routing core, as Protocols.
 
-Worker code depends on `RoutingPort` only: the node passes its `router.service.Router`
-(which satisfies it structurally), a worker process passes the pipe client in
+Worker code depends on these only: the node passes its `router.service.Router` (which
+satisfies `RoutingPort` structurally), a worker process passes the pipe client in
 `telephony.pipe`, and unit tests may pass a fake. Post-call survey ratings go through
-`RatingPort`: `router.reports.survey.RatingStore` on the node, `telephony.pipe.PipeRatings` in a
-worker process.
+`RatingPort` and supervisors' monitoring is audited through `AuditPort`: on the node both
+are `router.reports.service.Reports`, in a worker process the pipe clients in `telephony.pipe`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from router.model import Contact, NewContact
+from router.model import Agent, Contact, NewContact
+
+# What a RoutingPort call raises when the router refuses (its RoutingError is a
+# ValueError, an unknown contact, agent or queue a LookupError) or, in a worker process,
+# when the node answers with an error (telephony.pipe.RemoteError, a RuntimeError).
+ROUTING_REFUSALS: tuple[type[Exception], ...] = (ValueError, LookupError, RuntimeError)
 
 
 class RoutingPort(Protocol):
-    async def create_contact(self, new: NewContact) -> Contact: ...
+    async def create_contact(self, new: NewContact) -> Contact:
+        """`new.skill`, when set, is the skill the contact is routed by (an IVR reason's)."""
+        ...
 
     async def get_contact(self, contact_id: str) -> Contact: ...
+
+    async def get_agent(self, agent_id: str) -> Agent:
+        """Raises LookupError for an unknown agent (a REFER target may be a number)."""
+        ...
 
     async def accept(self, contact_id: str, agent_id: str) -> Contact: ...
 
@@ -40,10 +51,42 @@ class RoutingPort(Protocol):
         agent_id: str,
         to_queue: str | None = None,
         to_agent: str | None = None,
-    ) -> Any: ...
+    ) -> Any:
+        """Back to a queue; with `to_agent`, that agent is offered it first and the queue
+        after the ring time (the router's rule)."""
+
+    async def note_transfer(self, contact_id: str, transfer: dict[str, Any]) -> Any:
+        """Add one transfer to the contact's record: `at_ms`, `mode` (blind or warm),
+        `by` (refer or desktop), `from_agent`, `to` (`queue:…`, `agent:…` or a SIP URI),
+        and for a warm one `consulted_ms` and `outcome` (completed or returned)."""
+
+    async def note_recording(self, contact_id: str, recording: dict[str, Any]) -> Any:
+        """Add one recording to the contact's record: `file` (a name in the node's
+        recordings directory), `started_ms`, `ended_ms`, `reason` (queue or agent)."""
+
+    async def note_timestamps(
+        self, contact_id: str, call_arrived_at: int | None = None, ivr_done_at: int | None = None
+    ) -> Any:
+        """Times only telephony sees (INVITE arrival, end of the IVR), ms since the epoch."""
 
 
 class RatingPort(Protocol):
     async def add(self, contact_id: str, score: int, channel: str) -> bool:
         """Record a contact's 1-5 rating once; False when it was already rated."""
         ...
+
+
+class AuditPort(Protocol):
+    async def audit(self, actor: str, action: str, **detail: Any) -> None:
+        """One audit entry: who (a supervisor's id) did what, on which contact."""
+        ...
+
+
+class CallMetrics(Protocol):
+    """Where the node counts its SIP calls (`router.metrics.Metrics`)."""
+
+    def sip_call(self, outcome: str) -> None:
+        """One call of this node ended with `outcome` (completed, abandoned, worker_lost...)."""
+        ...
+
+    def worker_restarted(self) -> None: ...

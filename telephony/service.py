@@ -1,7 +1,11 @@
-"""The voice front door of a node: worker pool, Kamailio, and routing events, wired.
+"""The voice front door of a node: worker pool, Kamailio, routing events, and the entry
+points supervisors and agents reach a live call through.
 
 The node (`switchboard serve`) builds one `VoiceFrontDoor` with its settings, its
-`Router` and its event hub, then awaits `start()` and, at shutdown, `stop()`.
+`Router` and its event hub, then awaits `start()` and, at shutdown, `stop()`. The HTTP
+layer calls `transfer`, `complete_transfer`, `cancel_transfer`, `record`, `monitor`,
+`change_monitor`, `end_monitor` and `recording_file`; each is carried out by the worker
+holding the call and raises `CommandRefused` with the reason when it cannot be done.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from router.reports.survey import SurveyConfig
+from telephony.capacity import sized_for_this_machine
 from telephony.config import NodeSettings as Settings
-from telephony.config import read_flows, read_sip, read_voice_surveys
+from telephony.config import VoiceConfig, read_voice, read_voice_surveys
 from telephony.frontdoor import Destination, FrontDoor
-from telephony.model import Hours, IvrFlow, SipConfig
-from telephony.pool import WorkerPool
+from telephony.model import Hours, MonitorMode
+from telephony.pool import CommandRefused, WorkerPool
 from telephony.prompts import PromptRenderer, make_music, static_prompts
-from telephony.routing import RatingPort, RoutingPort
+from telephony.recordings import purge, recording_path
+from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
+
+# How often the node deletes recordings past their retention.
+PURGE_EVERY_S = 3600.0
+
+__all__ = ["CommandRefused", "VoiceFrontDoor", "read_voice_settings"]
 
 
 class EventSource(Protocol):
@@ -33,13 +44,18 @@ class EventSource(Protocol):
     def listen(self, *, node: str | None = None) -> AbstractAsyncContextManager[Any]: ...
 
 
-def read_voice_config(settings: Settings) -> tuple[SipConfig, list[IvrFlow]]:
-    """`[sip]` and `[[ivr]]` of the node's file; raises ConfigError listing every fault."""
-    sip = read_sip(settings.reader)
+def read_voice_settings(settings: Settings) -> VoiceConfig:
+    """The node's voice configuration, `[sip]` sized for this machine and pjsua2 build;
+    raises ConfigError listing every fault."""
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
-    flows = read_flows(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
+    config = read_voice(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
     settings.reader.faults.raise_if_any()
-    return sip, flows
+    return VoiceConfig(
+        sip=sized_for_this_machine(config.sip),
+        flows=config.flows,
+        surveys=config.surveys,
+        recording=config.recording,
+    )
 
 
 def read_survey_config(settings: Settings) -> dict[str, SurveyConfig]:
@@ -59,7 +75,10 @@ class VoiceFrontDoor:
         workdir: Path = Path("var/telephony"),
         python: str = sys.executable,
         log_level: str = "WARNING",
+        log_format: str = "text",
         ratings: RatingPort | None = None,
+        audit: AuditPort | None = None,
+        metrics: CallMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
@@ -67,13 +86,20 @@ class VoiceFrontDoor:
         self.workdir = workdir
         self.python = python
         self.log_level = log_level
-        self.sip, self.flows = read_voice_config(settings)
-        self.surveys = read_survey_config(settings)
-        # Workers send survey ratings over their pipe; the node stores them here.
+        self.log_format = log_format
+        self.metrics = metrics
+        self.config = read_voice_settings(settings)
+        self.sip = self.config.sip
+        self.flows = self.config.flows
+        self.surveys = self.config.surveys
+        # Workers send survey ratings and monitoring audits over their pipe; the node
+        # keeps them where it passes (its Reports).
         self.ratings = ratings
+        self.audit = audit
         self.pool: WorkerPool | None = None
         self.front_door: FrontDoor | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._purge: asyncio.Task[None] | None = None
         self.capacity = 0
 
     async def start(self) -> None:
@@ -105,11 +131,16 @@ class VoiceFrontDoor:
             sip_ports=ports,
             python=self.python,
             log_level=self.log_level,
+            log_format=self.log_format,
             ratings=self.ratings,
+            audit=self.audit,
+            metrics=self.metrics,
         )
         # Render prompts and music once here, rather than racing in every worker.
         await asyncio.get_running_loop().run_in_executor(None, self._prerender)
         self._pump = asyncio.get_running_loop().create_task(self._pump_events())
+        if self.config.recording.retention_days > 0:
+            self._purge = asyncio.get_running_loop().create_task(self._purge_recordings())
         await self.pool.start()
         if use_kamailio:
             self.front_door = FrontDoor(
@@ -126,10 +157,11 @@ class VoiceFrontDoor:
             await self.front_door.start()
         self.capacity = len(ports) * sip.callers_per_worker
         log.info(
-            "voice: SIP on udp:%s:%d, %d worker(s), capacity %d concurrent calls%s",
+            "voice: SIP on udp:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
             sip.host,
             sip.port,
             len(ports),
+            sip.calls_per_worker,
             self.capacity,
             "" if use_kamailio else " (no front door)",
         )
@@ -139,7 +171,7 @@ class VoiceFrontDoor:
         if not self.sip.music:
             make_music(cache / "music.wav")
         renderer = PromptRenderer(cache, self.sip.voice_rate)
-        for prompt in static_prompts(self.flows, self.surveys.values()):
+        for prompt in static_prompts(self.flows, self.surveys.values(), self.config.recording):
             renderer.path(prompt)
 
     async def _pump_events(self) -> None:
@@ -152,12 +184,77 @@ class VoiceFrontDoor:
                     except Exception:
                         log.exception("routing event %s not delivered", event.get("type"))
 
+    async def _purge_recordings(self) -> None:
+        recording = self.config.recording
+        loop = asyncio.get_running_loop()
+        while True:
+            await loop.run_in_executor(
+                None, purge, Path(recording.directory), recording.retention_days
+            )
+            await asyncio.sleep(PURGE_EVERY_S)
+
     async def stop(self) -> None:
         if self.front_door is not None:
             await self.front_door.stop()
         if self.pool is not None:
             await self.pool.stop()
-        if self._pump is not None:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+        for task in (self._pump, self._purge):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # ------------------------------------------------------------------ live calls
+    async def _command(self, contact_id: str, op: str, **args: Any) -> Any:
+        if self.pool is None:
+            raise CommandRefused("voice is not running on this node")
+        return await self.pool.command(contact_id, op, **args)
+
+    def holds(self, contact_id: str) -> bool:
+        """Whether a worker of this node holds the contact's call."""
+        return self.pool is not None and contact_id in self.pool.owner
+
+    async def transfer(self, contact_id: str, target: str, *, warm: bool = False) -> str:
+        """Blind or warm transfer of a connected call from the agent's desktop. `target`
+        is `queue:NAME`, `agent:ID` (that agent first, then the queue), `tel:NUMBER` (via
+        `[sip] outside_uri`) or a SIP URI. Warm: the caller is held with music while the
+        agent talks to the target; then `complete_transfer` or `cancel_transfer`.
+        Returns the call's state."""
+        result = await self._command(contact_id, "transfer", target=target, warm=warm)
+        return str(result["state"])
+
+    async def complete_transfer(self, contact_id: str) -> str:
+        return str((await self._command(contact_id, "complete_transfer"))["state"])
+
+    async def cancel_transfer(self, contact_id: str) -> str:
+        """Back to the agent: the consulted party is hung up."""
+        return str((await self._command(contact_id, "cancel_transfer"))["state"])
+
+    async def record(self, contact_id: str) -> str:
+        """The agent records this call from now on (after the consent prompt where
+        configured); returns the file name that the contact's record will list."""
+        return str((await self._command(contact_id, "record"))["file"])
+
+    async def monitor(
+        self, contact_id: str, supervisor: str, supervisor_uri: str, mode: str = "listen"
+    ) -> int:
+        """Ring the supervisor's phone and join it to the call (`listen`, `whisper` or
+        `barge`); start and end are audited. Returns the monitor's id."""
+        mode = MonitorMode(mode).value
+        result = await self._command(
+            contact_id, "monitor", supervisor=supervisor, uri=supervisor_uri, mode=mode
+        )
+        return int(result["monitor"])
+
+    async def change_monitor(self, contact_id: str, monitor: int, mode: str) -> None:
+        await self._command(
+            contact_id, "monitor_mode", monitor=monitor, mode=MonitorMode(mode).value
+        )
+
+    async def end_monitor(self, contact_id: str, monitor: int) -> None:
+        await self._command(contact_id, "monitor_stop", monitor=monitor)
+
+    def recording_file(self, name: str) -> Path:
+        """A recording listed on a contact, for playback (the caller audits who plays it);
+        raises telephony.recordings.UnknownRecording."""
+        return recording_path(Path(self.config.recording.directory), name)

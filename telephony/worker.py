@@ -1,9 +1,9 @@
 """A telephony worker process: one pjsua2 endpoint, its calls, and a pipe to the node.
 
 Started by the pool as `python -m telephony.worker --config FILE --index I --sip-port P
---rtp-port R`. The process keeps its original stdout for the JSON-lines protocol
-(telephony.pipe) and points fd 1 at stderr, so pjlib's own prints can never corrupt
-the protocol. It stops on `{"stop": true}`, on EOF of stdin (node gone) or SIGTERM.
+--rtp-port R --calls C --rtp-ports N`. The process keeps its original stdout for the
+JSON-lines protocol (telephony.pipe) and points fd 1 at stderr, so pjlib's own prints can
+never corrupt the protocol. It stops on `{"stop": true}`, on EOF of stdin (node gone) or SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,29 +14,42 @@ import contextlib
 import json
 import logging
 import os
+import resource
 import signal
 import sys
+import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from switchboard.logs import FORMATS, configure_logging
 from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
-from telephony.config import read_flows, read_sip, read_voice_surveys
+from telephony.config import read_voice
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours
-from telephony.pipe import PipeRatings, PipeRouting
+from telephony.pipe import PipeRatings, PipeRouting, serve_command
 from telephony.prompts import PromptRenderer, make_music
+from telephony.style import locale_style
 
 log = logging.getLogger("telephony.worker")
 
 
+def now_ms() -> int:
+    """The worker's clock: wall time in ms, as the router stamps its records."""
+    return time.time_ns() // 1_000_000
+
+
 async def run(args: argparse.Namespace, out_fd: int) -> int:
     settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
-    sip = read_sip(settings.reader)
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
     queues = [q.name for q in settings.queues]
-    flows = read_flows(settings.reader, queues=queues, regions=hours)
-    surveys = read_voice_surveys(settings.reader, queues=queues)
+    config = read_voice(settings.reader, queues=queues, regions=hours)
     settings.reader.faults.raise_if_any()
+    # The node sized the pool (calls per worker from the pjsua2 build); use its figures.
+    sip = replace(config.sip, calls_per_worker=args.calls, rtp_ports_per_worker=args.rtp_ports)
+    flows = config.flows
+    _allow_descriptors(4 * sip.calls_per_worker + 64)  # two RTP sockets per call, and SIP
     routing = PipeRouting(out_fd)
     cache = Path(sip.prompt_cache_dir)
     music = Path(sip.music) if sip.music else make_music(cache / "music.wav")
@@ -49,7 +62,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         max_inbound=sip.callers_per_worker,
         poll_ms=sip.poll_ms,
         retry_after_s=sip.retry_after_s,
-        user=f"worker{args.index}",
+        user=f"switchboard-w{args.index}",
         numbers=None if any(f.number == "*" for f in flows) else tuple(f.number for f in flows),
     )
     calls = VoiceCalls(
@@ -58,11 +71,16 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         flows=flows,
         prompts=PromptRenderer(cache, sip.voice_rate),
         node_id=settings.node_id,
+        clock=now_ms,
         music=music,
-        queues={queue.name for queue in settings.queues},
+        queues=queues,
         report=routing.report,
-        surveys=surveys,
-        ratings=PipeRatings(routing),  # the node stores ratings with the router's RatingStore
+        surveys=config.surveys,
+        ratings=PipeRatings(routing),  # the node keeps ratings in its Reports
+        recording=config.recording,
+        own_addresses=[f"{sip.host}:{sip.port}"],  # a REFER to the node names a queue or agent
+        outside_uri=sip.outside_uri,
+        styles=locale_style,  # greeting, menus, numbers and times by the caller's locale
     )
     await calls.start()
     stop = asyncio.Event()
@@ -72,6 +90,9 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
+    async def answer(message: dict[str, Any]) -> None:
+        routing.send(await serve_command(calls, message))
+
     async def listen() -> None:
         while True:
             line = await reader.readline()
@@ -80,12 +101,15 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
             try:
                 message = json.loads(line)
             except ValueError:
+                log.warning("unreadable line from the node: %r", line[:200])
                 continue
             if "reply" in message:
                 routing.on_reply(message)
             elif "router_event" in message:
                 task = loop.create_task(calls.handle_router_event(message["router_event"]))
                 task.add_done_callback(_log_failure)
+            elif "command" in message:
+                loop.create_task(answer(message)).add_done_callback(_log_failure)
             elif message.get("stop"):
                 break
         stop.set()
@@ -99,7 +123,15 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     return 0
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _allow_descriptors(count: int) -> None:
+    """Raise the soft limit of open files to `count` when the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < count:
+        wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def _log_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("router event failed", exc_info=task.exception())
 
@@ -112,12 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=int, default=0)
     parser.add_argument("--sip-port", type=int, required=True)
     parser.add_argument("--rtp-port", type=int, required=True)
+    parser.add_argument("--calls", type=int, required=True, help="calls per worker")
+    parser.add_argument("--rtp-ports", type=int, required=True, help="RTP ports of this worker")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-format", choices=FORMATS, default="text")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s worker{args.index}: %(message)s",
-    )
+    # As the node logs: the same format, phone numbers and SIP users masked.
+    configure_logging(args.log_level, args.log_format)
     # Keep the real stdout for the protocol; anything printed to fd 1 goes to stderr.
     out_fd = os.dup(1)
     os.dup2(2, 1)

@@ -11,6 +11,7 @@ from aiohttp.abc import AbstractAccessLogger
 from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
+from router.calls import LiveCalls
 from router.cases.service import Cases
 from router.cases.webhooks import WebhookDelivery
 from router.contacts import Contacts
@@ -22,6 +23,7 @@ from router.service import Router
 from router.sessions import Sessions
 from switchboard.http import admin as admin_api
 from switchboard.http import agents as agents_api
+from switchboard.http import calls as calls_api
 from switchboard.http import cases as cases_api
 from switchboard.http import chat as chat_api
 from switchboard.http import contacts as contacts_api
@@ -33,6 +35,7 @@ from switchboard.http.base import (
     ADMIN,
     AGENTS,
     BACKGROUND,
+    CALLS,
     CONTACTS,
     DESK,
     HUB,
@@ -56,6 +59,7 @@ from switchboard.web import wallboard as wallboard_page
 FEATURES = (
     admin_api,
     agents_api,
+    calls_api,
     cases_api,
     chat_api,
     contacts_api,
@@ -106,6 +110,7 @@ def build_app(
     scrape_token: str = "",
     cases: Cases | None = None,
     webhooks: WebhookDelivery | None = None,
+    calls: LiveCalls | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
@@ -119,6 +124,7 @@ def build_app(
     app.on_cleanup.append(cancel_background)
     app[ROUTER] = router
     app[CONTACTS] = contacts
+    app[CALLS] = calls or LiveCalls(contacts)
     app[AGENTS] = agents
     app[SESSIONS] = sessions
     app[REPORTS] = reports

@@ -20,6 +20,7 @@ from aiohttp import web
 from regions.service import Regions
 from router.admin import Administration
 from router.agents import Agents
+from router.calls import LiveCalls
 from router.contacts import Contacts
 from router.desk import DeskConfig
 from router.errors import (
@@ -33,6 +34,7 @@ from router.errors import (
     UnknownCase,
     UnknownContact,
     UnknownQueue,
+    UnknownRecording,
 )
 from router.events import EventHub
 from router.metrics import Metrics
@@ -46,6 +48,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 ROUTER = web.AppKey("router", Router)
 CONTACTS = web.AppKey("contacts", Contacts)
+CALLS = web.AppKey("calls", LiveCalls)
 AGENTS = web.AppKey("agents", Agents)
 SESSIONS = web.AppKey("sessions", Sessions)
 REPORTS = web.AppKey("reports", Reports)
@@ -140,7 +143,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Domain refusals become statuses here, once; every error answer is JSON."""
     try:
         return await handler(request)
-    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase) as failure:
+    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase, UnknownRecording) as failure:
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
     except (Unauthenticated, BadCredentials) as failure:

@@ -14,7 +14,7 @@ from router.model import Contact, ContactState
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, spawn
-from switchboard.http.schemas import Move, NewChat, NewMessage, Rating, Transfer
+from switchboard.http.schemas import Move, NewChat, NewMessage, Rating
 from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import contact_json, customer_event_json, message_json
 
@@ -57,7 +57,7 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
 )
 async def get_contact(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].get(actor, request.match_info["contact_id"])
-    return web.json_response(_shown(request, contact, actor))
+    return web.json_response(contact_view(request, contact, actor))
 
 
 async def _act(request: web.Request, principal: Principal, action: str) -> web.Response:
@@ -68,7 +68,7 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.R
         "complete": contacts.complete,
     }
     contact = await use_case[action](principal, request.match_info["contact_id"])
-    return web.json_response(_shown(request, contact))
+    return web.json_response(contact_view(request, contact))
 
 
 @API.route(
@@ -113,24 +113,7 @@ async def complete(request: web.Request, principal: Principal) -> web.Response:
 )
 async def abandon(request: web.Request, actor: Actor) -> web.Response:
     contact = await request.app[CONTACTS].abandon(actor, request.match_info["contact_id"])
-    return web.json_response(_shown(request, contact, actor))
-
-
-@API.route(
-    "POST",
-    "/api/v1/contacts/{contact_id}/transfer",
-    "The agent holding the contact hands it to a queue or a named agent",
-    auth=Auth.STAFF,
-    body=Transfer,
-    responses={200: "the contact", 401: "", 403: "", 404: "", 409: ""},
-)
-async def transfer(request: web.Request, principal: Principal, body: Transfer) -> web.Response:
-    if not body.queue and not body.agent:
-        raise InvalidInput("$", "a queue or an agent to transfer to", None)
-    contact = await request.app[CONTACTS].transfer(
-        principal, request.match_info["contact_id"], body.queue, body.agent
-    )
-    return web.json_response(_shown(request, contact))
+    return web.json_response(contact_view(request, contact, actor))
 
 
 @API.route(
@@ -145,7 +128,7 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
     contact = await request.app[CONTACTS].move(
         principal, request.match_info["contact_id"], body.queue
     )
-    return web.json_response(_shown(request, contact))
+    return web.json_response(contact_view(request, contact))
 
 
 @API.route(
@@ -165,7 +148,7 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
             "queue": queue,
             "contacts": [
                 {
-                    **_shown(request, contact),
+                    **contact_view(request, contact),
                     "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
                 }
                 for contact in found
@@ -291,7 +274,9 @@ async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response
     return web.json_response({"contact_id": contact_id, "score": body.score}, status=201)
 
 
-def _shown(request: web.Request, contact: Contact, actor: Actor | None = None) -> dict[str, Any]:
+def contact_view(
+    request: web.Request, contact: Contact, actor: Actor | None = None
+) -> dict[str, Any]:
     return contact_json(
         contact,
         for_customer=isinstance(actor, Customer),

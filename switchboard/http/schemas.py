@@ -58,6 +58,8 @@ SipUri = Annotated[
     AfterValidator(_valid_unicode),
 ]
 Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_unicode)]
+# An outside number a call is transferred to: digits, an optional leading +.
+PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")]
 
 
 class Strict(BaseModel):
@@ -125,8 +127,19 @@ class Rating(Strict):
 
 
 class Transfer(Strict):
+    """Exactly one of queue, agent, number (a number and `warm`: voice calls only)."""
+
     queue: Name | None = None
     agent: Id | None = None
+    number: PhoneNumber | None = None
+    warm: bool = False
+
+
+class Monitor(Strict):
+    """A supervisor joins a live call: their softphone is rung at `phone`."""
+
+    mode: Literal["listen", "whisper", "barge"] = "listen"
+    phone: SipUri
 
 
 class Move(Strict):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from forecasting import backtest, files, intraday, selection, service, synthetic
+from forecasting.model import FloatArray
 
 
 def test_the_cut_is_the_probability_of_the_peak_that_completes_the_target_recall() -> None:
@@ -69,3 +70,30 @@ def test_noise_bound_rises_with_volume() -> None:
     assert bounds[0] < bounds[1] < bounds[2]
     assert bounds[2] > 0.9  # large counts: peaks are nearly certain from the rate alone
     assert bounds[0] < 0.3  # a handful of contacts: count noise decides
+
+
+def _world(rng: np.random.Generator, phi: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Forecast means, a threshold, and counts drawn as the model describes them."""
+    mean = 6.0 * rng.uniform(0.5, 1.5, 4000)
+    rate = rng.gamma(1.0 / phi, mean * phi)
+    counts = rng.poisson(rate).astype(float)
+    return mean, np.full(mean.size, np.percentile(counts, 90)), counts
+
+
+def test_noise_bound_on_the_actual_peaks_agrees_when_the_model_is_right() -> None:
+    mean, threshold, counts = _world(np.random.default_rng(7), 0.2)
+    phi = np.full(mean.size, 0.2)
+    simulated = backtest.noise_bound(mean, phi, threshold, draws=20)
+    conditioned = backtest.noise_bound(mean, phi, threshold, draws=20, actual=counts)
+    assert abs(conditioned - simulated) < 0.05
+
+
+def test_noise_bound_on_the_actual_peaks_is_not_raised_by_a_forecast_biased_up() -> None:
+    mean, threshold, counts = _world(np.random.default_rng(8), 0.2)
+    phi = np.full(mean.size, 0.2)
+    right = backtest.noise_bound(mean, phi, threshold, draws=20, actual=counts)
+    high = 1.3 * mean  # the simulated world of this forecast has more peaks than happened
+    simulated = backtest.noise_bound(high, phi, threshold, draws=20)
+    conditioned = backtest.noise_bound(high, phi, threshold, draws=20, actual=counts)
+    assert simulated > right + 0.05
+    assert abs(conditioned - right) < abs(simulated - right)

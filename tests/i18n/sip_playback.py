@@ -2,9 +2,14 @@
 
 Run as a subprocess (pjsua2 allows one endpoint per process):
     python sip_playback.py --wav PROMPT.wav --record HEARD.wav --sip-port P --rtp-port R
-One endpoint, two accounts: "caller" INVITEs "ivr" over UDP on 127.0.0.1; "ivr" answers
-and plays the WAV; the caller's side records the RTP audio it receives (PCMU). Prints
-one JSON line with what happened, exits 0 when the prompt was played to its end.
+Two endpoints in two processes, as on a real call: this one (the caller, SIP port P, RTP
+from R) starts the other (`--role ivr`, RTP from R + 10), which answers and plays the WAV;
+the caller records the RTP audio it receives (PCMU). Prints one JSON line with what
+happened, exits 0 when the prompt was played to its end.
+
+Why two processes: with both ends in one endpoint, pjproject 2.12's jitter buffer (the
+256-call build, scripts/build-pjsua2.sh) filled to half a second and then dropped a frame
+every 200 ms; between two processes both builds deliver the prompt intact, 25 ms late.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
+import subprocess
 import sys
+import threading
 import time
 
 import pjsua2 as pj
@@ -62,15 +70,8 @@ class Ivr(pj.Account):
         leg.answer(answer)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--wav", required=True)
-    parser.add_argument("--record", required=True)
-    parser.add_argument("--sip-port", type=int, required=True)
-    parser.add_argument("--rtp-port", type=int, required=True)
-    parser.add_argument("--timeout", type=float, default=20.0)
-    args = parser.parse_args()
-
+def endpoint(sip_port: int) -> tuple[pj.Endpoint, int]:
+    """An endpoint on UDP 127.0.0.1 (port 0: any); returns it and its SIP port."""
     ep = pj.Endpoint()
     ep.libCreate()
     cfg = pj.EpConfig()
@@ -83,45 +84,117 @@ def main() -> int:
     cfg.medConfig.noVad = True
     ep.libInit(cfg)
     transport = pj.TransportConfig()
-    transport.port = args.sip_port
+    transport.port = sip_port
     transport.boundAddress = "127.0.0.1"
-    ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+    transport_id = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
     ep.libStart()
     ep.audDevManager().setNullDev()
     for codec in ep.codecEnum2():
         ep.codecSetPriority(codec.codecId, 255 if codec.codecId.upper().startswith("PCMU") else 0)
+    port = int(ep.transportGetInfo(transport_id).localName.rsplit(":", 1)[1])
+    return ep, port
 
-    accounts = []
-    for index, (user, account) in enumerate((("ivr", Ivr()), ("caller", pj.Account()))):
-        acc_cfg = pj.AccountConfig()
-        acc_cfg.idUri = f"sip:{user}@127.0.0.1:{args.sip_port}"
-        acc_cfg.mediaConfig.transportConfig.port = args.rtp_port + 10 * index
-        acc_cfg.mediaConfig.transportConfig.portRange = 10
-        acc_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
-        account.create(acc_cfg)
-        accounts.append(account)
-    ivr, caller_account = accounts
 
-    caller = Leg(caller_account)
-    caller.makeCall(f"sip:ivr@127.0.0.1:{args.sip_port}", pj.CallOpParam(True))
+def account_config(user: str, sip_port: int, rtp_port: int) -> pj.AccountConfig:
+    acc_cfg = pj.AccountConfig()
+    acc_cfg.idUri = f"sip:{user}@127.0.0.1:{sip_port}"
+    acc_cfg.mediaConfig.transportConfig.port = rtp_port
+    acc_cfg.mediaConfig.transportConfig.portRange = 10
+    acc_cfg.mediaConfig.transportConfig.boundAddress = "127.0.0.1"
+    return acc_cfg
+
+
+def leave(ep: pj.Endpoint, code: int) -> None:
+    # libDestroy closes the recorder, which writes the WAV header. Then leave without
+    # running the Python objects' destructors: after libDestroy they assert and abort.
+    ep.libDestroy()
+    sys.stdout.flush()
+    os._exit(code)
+
+
+def run_ivr(args: argparse.Namespace) -> None:
+    """The answering side: play the WAV once on the first call, say so, wait to be hung up."""
+    ep, port = endpoint(0)
+    ivr = Ivr()
+    ivr.create(account_config("ivr", port, args.rtp_port))
+    print(json.dumps({"ivr": f"sip:ivr@127.0.0.1:{port}"}), flush=True)
     player: Player | None = None
-    recorder: pj.AudioMediaRecorder | None = None
+    reported = False
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        ep.libHandleEvents(10)
+        leg = ivr.legs[0] if ivr.legs else None
+        if player is None and leg is not None and leg.audio is not None:
+            player = Player()
+            player.createPlayer(args.wav, pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(leg.audio)
+            print(json.dumps({"playing": True}), flush=True)
+        if player is not None and player.done and not reported:
+            print(json.dumps({"played": True}), flush=True)  # the caller hangs up
+            reported = True
+        if leg is not None and leg.disconnected:
+            break
+    leave(ep, 0)
+
+
+def lines_of(process: subprocess.Popen[str]) -> queue.SimpleQueue[dict[str, object]]:
+    """The JSON lines a child prints, readable without blocking the SIP loop."""
+    found: queue.SimpleQueue[dict[str, object]] = queue.SimpleQueue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("{"):
+                found.put(json.loads(line))
+
+    threading.Thread(target=read, daemon=True).start()
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wav", required=True)
+    parser.add_argument("--record", default="")
+    parser.add_argument("--sip-port", type=int, default=0)
+    parser.add_argument("--rtp-port", type=int, required=True)
+    parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--role", choices=("caller", "ivr"), default="caller")
+    args = parser.parse_args()
+    if args.role == "ivr":
+        run_ivr(args)
+        return 0
+
+    ivr_process = subprocess.Popen(
+        [sys.executable, __file__, "--role", "ivr", "--wav", args.wav,
+         "--rtp-port", str(args.rtp_port + 10), "--timeout", str(args.timeout)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    messages = lines_of(ivr_process)
     result = {"answered": False, "played": False, "recorded": False}
+    try:
+        ivr_uri = str(messages.get(timeout=args.timeout)["ivr"])
+    except queue.Empty:
+        print(json.dumps(result), flush=True)
+        return 1
+    ep, _ = endpoint(args.sip_port)
+    caller_account = pj.Account()
+    caller_account.create(account_config("caller", args.sip_port, args.rtp_port))
+    caller = Leg(caller_account)
+    caller.makeCall(ivr_uri, pj.CallOpParam(True))
+    recorder: pj.AudioMediaRecorder | None = None
     deadline = time.monotonic() + args.timeout
     finished_at: float | None = None
     while time.monotonic() < deadline:
         ep.libHandleEvents(10)
-        ivr_leg = ivr.legs[0] if ivr.legs else None
-        if recorder is None and caller.audio is not None and ivr_leg and ivr_leg.audio:
+        if recorder is None and caller.audio is not None:
             recorder = pj.AudioMediaRecorder()
             recorder.createRecorder(args.record)
             caller.audio.startTransmit(recorder)
-            player = Player()
-            player.createPlayer(args.wav, pj.PJMEDIA_FILE_NO_LOOP)
-            player.startTransmit(ivr_leg.audio)
-            result["answered"] = True
-        if player is not None and player.done and finished_at is None:
-            finished_at = time.monotonic()
+        while not messages.empty():
+            message = messages.get()
+            result["answered"] = result["answered"] or "playing" in message
+            if "played" in message and finished_at is None:
+                finished_at = time.monotonic()
         # Half a second more so the last RTP packets reach the caller's recorder.
         if finished_at is not None and time.monotonic() - finished_at > 0.5:
             result["played"] = True
@@ -134,15 +207,16 @@ def main() -> int:
     ep.hangupAllCalls()
     for _ in range(100):
         ep.libHandleEvents(10)
-        if caller.disconnected and all(leg.disconnected for leg in ivr.legs):
+        if caller.disconnected:
             break
+    try:
+        ivr_process.wait(10)
+    except subprocess.TimeoutExpired:
+        ivr_process.kill()
+        ivr_process.wait()
     print(json.dumps(result), flush=True)
-    code = 0 if result["played"] and result["recorded"] else 1
-    # libDestroy closes the recorder, which writes the WAV header. Then leave without
-    # running the Python objects' destructors: after libDestroy they assert and abort.
-    ep.libDestroy()
-    sys.stdout.flush()
-    os._exit(code)
+    leave(ep, 0 if result["played"] and result["recorded"] else 1)
+    return 0
 
 
 if __name__ == "__main__":

@@ -58,11 +58,14 @@ def best_correlation(sent: np.ndarray, heard: np.ndarray, max_lag: int) -> float
     return float(np.max(numerator[valid] / norms[valid])) if valid.any() else 0.0
 
 
-def chunk_matches(sent: np.ndarray, heard: np.ndarray, chunk: int = 2400) -> list[float]:
-    """For each voiced 0.3 s piece of `sent`, its best normalized correlation in `heard`.
+def chunk_matches(sent: np.ndarray, heard: np.ndarray, chunk: int = 1200) -> list[float]:
+    """For each voiced 0.15 s piece of `sent`, its best normalized correlation in `heard`.
 
     Piecewise, because a jitter buffer on a busy machine may drop or stretch a frame
-    mid-call, which shifts everything after it and spoils one whole-signal correlation.
+    mid-call, which shifts everything after it and spoils one whole-signal correlation;
+    short pieces, so that a dropped frame spoils few of them (measured with four busy
+    loops on the two cores: 0.3 s pieces' lower quartile fell to 0.88, 0.15 s pieces'
+    stayed at 0.99, while another prompt's pieces match at a median of 0.55).
     """
     loudness = np.sqrt(np.mean(sent**2))
     scores = []
@@ -97,4 +100,4 @@ def test_prompt_is_heard_by_the_caller(tmp_path: Path):
     assert float(np.median(scores)) > 0.8, scores
     # Control: pieces of another prompt are not found in what the caller heard.
     other = samples(render_prompt(PromptCatalog().text("goodbye", "de"), "de", tmp_path))
-    assert float(np.median(chunk_matches(other, received))) < 0.6
+    assert float(np.median(chunk_matches(other, received))) < 0.65

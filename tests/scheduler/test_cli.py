@@ -160,3 +160,25 @@ def test_unmeetable_requirement_exits_2(
 def test_schedule_without_inputs_is_a_user_error(capsys: pytest.CaptureFixture) -> None:
     assert main(["schedule", "--days", "3"]) == 2
     assert "missing --requirements, --agents, --start, --out" in capsys.readouterr().err
+
+
+def test_check_counts_coverage_over_the_solves_days(
+    files: Files, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # Requirements beyond --days were not asked of the schedule: not counted as under.
+    needed = tmp_path / "requirements.csv"
+    needed.write_text(
+        "interval_start,queue,required\n"
+        "2024-03-04T09:00:00+00:00,sales_de,1\n"
+        "2024-03-04T09:30:00+00:00,sales_de,1\n"
+        "2024-03-05T09:00:00+00:00,sales_de,3\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / "schedule.csv"
+    empty.write_text("agent_id,start,end,activity\n", encoding="utf-8")
+    base = ["schedule", "check", "--schedule", str(empty), "--agents", str(files.agents)]
+    base += ["--requirements", str(needed), "--start", "2024-03-04"]
+    main([*base, "--days", "1"])
+    assert "sales_de: under 2, over 0" in capsys.readouterr().err
+    main([*base, "--days", "2"])
+    assert "sales_de: under 5, over 0" in capsys.readouterr().err

@@ -79,10 +79,22 @@ def test_schedule_end_after_start(tmp_path: Path) -> None:
 
 
 def test_example_rules_load() -> None:
-    rules = load_rules(ROOT / "config" / "rules-example.toml")
+    from datetime import timedelta
+
+    path = ROOT / "config" / "rules-example.toml"
+    rules = load_rules(path)
     assert rules.queue_rule("billing_de").language == "de"
-    assert rules.breaks[0].activity == "lunch" and not rules.breaks[0].paid
     assert rules.wishes("A001").prefer == "early"
+    # A paid break in every shift, an unpaid lunch and a second paid break from 8 h on.
+    kinds = [(b.activity, b.paid, b.min_shift, b.earliest_after_start) for b in rules.breaks]
+    assert kinds == [
+        ("break", True, timedelta(0), timedelta(hours=1, minutes=30)),
+        ("lunch", False, timedelta(hours=8), timedelta(hours=3)),
+        ("break", True, timedelta(hours=8), timedelta(hours=6)),
+    ]
+    check_grid(rules, timedelta(minutes=15), str(path))  # a quarter-hour file fits
+    with pytest.raises(ConfigError, match=r"breaks\[0\]\.length"):
+        check_grid(rules, timedelta(minutes=30), str(path))
 
 
 def test_bad_rules_list_every_fault(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def _both(
         workers=1,
         seed=1,
         relaxation=False,
+        hint=False,  # CP-SAT on the whole model, which proves small instances optimal
         parameters={"max_deterministic_time": 10.0},
     )
     plan = solve(team, needs, queues, plan_rules, horizon, options)

@@ -26,7 +26,9 @@ from switchboard.node import Node
 from tests.nodes import ROOT, http_session, running_node
 
 TABLE = ROOT / "docs" / "security.md"
-ROW = re.compile(r"^\| (GET|POST|PUT|PATCH|WS) \| (\S+) \| (\S+) \| ([a-z ]+) \| (\d{3}) \|$")
+ROW = re.compile(
+    r"^\| (GET|POST|PUT|PATCH|DELETE|WS) \| (\S+) \| (\S+) \| ([a-z ]+) \| (\d{3}) \|$"
+)
 SCRAPE_TOKEN = "scrape-token-for-tests"
 PASSWORD = "a-long-password"
 USERS: dict[str, tuple[str, Role, dict[str, tuple[str, ...]]]] = {
@@ -47,6 +49,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "{case}": {"priority": 3},
     "notes": {"text": "called the airport"},
     "confirm": {"solved": True},
+    "monitor": {"mode": "listen", "phone": "sip:sup@127.0.0.1:9"},
 }
 # Rows whose contact has a case: ana holds the chat and owns the case opened on it.
 CASE_STATES = ("case", "solved")

@@ -19,6 +19,8 @@ import redis.asyncio as aioredis
 from router.model import Agent, Presence, QueueConfig
 from router.service import Router
 from router.store import RoutingStore
+from telephony.capacity import built_max_calls
+from telephony.endpoint import EndpointConfig
 from telephony.model import Hours, IvrFlow, Reason
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,19 @@ def rtp_block() -> int:
     """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet."""
     base = 30000 + (os.getpid() % 50) * 600
     return base + (next(_port_block) % 15) * 40
+
+
+def worker_endpoint(**changes: Any) -> EndpointConfig:
+    """A worker's endpoint for tests: free ports, RTP within its own block, a few calls."""
+    base: dict[str, Any] = {
+        "sip_port": free_udp_port(),
+        "rtp_port": rtp_block(),
+        "rtp_port_range": 40,
+        "max_calls": min(16, built_max_calls()),
+        "max_inbound": 2,
+    }
+    base.update(changes)
+    return EndpointConfig(**base)
 
 
 QUEUES = [
@@ -253,3 +268,173 @@ def tone_share(path: Path, frequency: float, last_s: float = 1.0, first: bool = 
     freqs = np.fft.rfftfreq(tail.size, 1 / rate)
     band = (freqs > frequency - 40) & (freqs < frequency + 40)
     return float(spectrum[band].sum() / spectrum.sum())
+
+
+NODE_CONFIG = """
+[node]
+id = "node-t"
+region = "default"
+
+[[regions]]
+name = "default"
+timezone = "UTC"
+
+[[queues]]
+name = "booking"
+skill = "booking"
+ring_s = 5
+wrap_up_s = 0
+
+[[queues]]
+name = "baggage"
+skill = "baggage"
+ring_s = 5
+wrap_up_s = 0
+
+[[queues]]
+name = "general"
+skill = "general"
+ring_s = 5
+wrap_up_s = 0
+
+[sip]
+host = "127.0.0.1"
+port = {port}
+front_door = "none"
+workers = 1
+rtp_port_base = {rtp_port_base}
+rtp_ports_per_worker = 40
+restart_delay_s = 0.2
+prompt_cache_dir = "{cache}"
+outside_uri = "{outside_uri}"
+
+[[ivr]]
+number = "*"
+region = "default"
+languages = ["en"]
+default_queue = "general"
+digit_timeout_s = 3
+max_tries = 2
+
+[[ivr.reasons]]
+digit = "1"
+name = "booking"
+queue = "booking"
+
+[[ivr.reasons]]
+digit = "2"
+name = "baggage"
+queue = "baggage"
+"""
+
+
+@pytest.fixture
+async def node(
+    router: Router, tmp_path: Path, prompt_cache: Path
+) -> AsyncIterator[Callable[..., Any]]:
+    """Start a node's voice front door (one worker process on the node's SIP port) on the
+    test's Router; `await node(extra=TOML, outside_uri=...)`. Stopped after the test."""
+    from router.events import EventHub
+    from router.reports.service import Reports
+    from router.reports.store import RecordStore
+    from switchboard.settings import load_settings
+    from telephony.service import VoiceFrontDoor
+
+    started: list[tuple[Any, Any]] = []
+
+    async def start(extra: str = "", outside_uri: str = "") -> VoiceFrontDoor:
+        config = tmp_path / f"node{len(started)}.toml"
+        config.write_text(
+            NODE_CONFIG.format(
+                port=free_udp_port(),
+                rtp_port_base=rtp_block(),
+                cache=prompt_cache,
+                outside_uri=outside_uri,
+            )
+            + extra
+        )
+        hub = EventHub(router.store)
+        await hub.start()
+        reports = Reports(RecordStore(router.store))  # the node's ratings and audit log
+        voice = VoiceFrontDoor(
+            load_settings(config),
+            router,
+            hub,
+            workdir=tmp_path / "voice",
+            ratings=reports,
+            audit=reports,
+        )
+        started.append((voice, hub))
+        await voice.start()
+        await asyncio.wait_for(hub.connected.wait(), 5)
+        return voice
+
+    yield start
+    for voice, hub in reversed(started):
+        await voice.stop()
+        await hub.stop()
+
+
+def node_uri(voice: Any, number: str = "1000") -> str:
+    return f"sip:{number}@127.0.0.1:{voice.sip.port}"
+
+
+async def call_agent(
+    voice: Any, router: Router, caller: Party, agent: Party, digits: str = "1"
+) -> str:
+    """The caller dials the node and picks a reason; the agent's phone answers; returns
+    the contact id once the router has it connected."""
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits=digits)
+    await agent.wait_for("answered", timeout=20)
+    contact_id: str = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected)
+    return contact_id
+
+
+def tone(tmp_path_factory: pytest.TempPathFactory, frequency: int) -> Path:
+    import subprocess
+
+    path = tmp_path_factory.mktemp("tone") / f"tone{frequency}.wav"
+    subprocess.run(
+        [
+            *("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(path)),
+            *("synth", "1", "sine", str(frequency)),
+        ],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def caller_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The caller's 'voice': 600 Hz."""
+    return tone(tmp_path_factory, 600)
+
+
+@pytest.fixture(scope="session")
+def colleague_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second agent's or an outside party's 'voice': 1500 Hz."""
+    return tone(tmp_path_factory, 1500)
+
+
+@pytest.fixture(scope="session")
+def supervisor_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A supervisor's 'voice': 2200 Hz."""
+    return tone(tmp_path_factory, 2200)
+
+
+async def recorded(party: Party, path: Path, seconds: float = 2.0) -> Path:
+    """What the party hears for a while on its last call, as a WAV."""
+    party.send(cmd="record", path=str(path))
+    await party.wait_for("recording", where=lambda e: e.get("path") == str(path))
+    await asyncio.sleep(seconds)
+    count = sum(1 for e in party.events if e["type"] == "recorded")
+    party.send(cmd="stop_record")
+    await until(lambda: sum(1 for e in party.events if e["type"] == "recorded") > count)
+    return path

@@ -1,10 +1,11 @@
 """A scripted SIP phone for tests: a caller or an agent softphone in its own process.
 
-Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE]`. It prints one
+Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE] [--user NUMBER]`. It prints one
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
-`dtmf`, `hangup`...) and reads one JSON command per line on stdin:
-`{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1"}`, `{"cmd": "record",
-"path": ...}`, `{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "quit"}`.
+`dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
+`{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
+`{"cmd": "record", "path": ...}` (what the last call brings, until `{"cmd": "stop_record"}`),
+`{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "quit"}`.
 With `--answer` it answers every incoming call and, with `--tone`, plays that file in a
 loop to the caller, as an agent's softphone would carry the agent's voice.
 """
@@ -32,6 +33,7 @@ async def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--rtp-port", type=int, required=True)
     parser.add_argument("--answer", action="store_true")
+    parser.add_argument("--user", default="party", help="the From user (a caller's number)")
     parser.add_argument("--answer-delay", type=float, default=0.0)
     parser.add_argument("--tone", default="")
     parser.add_argument(
@@ -41,6 +43,7 @@ async def main() -> int:
 
     loop = asyncio.get_running_loop()
     legs: list[int] = []
+    recorders: list[int] = []
     tasks: set[asyncio.Task[None]] = set()
     engine: PjEngine
 
@@ -54,7 +57,7 @@ async def main() -> int:
             if args.tone:
                 await engine.loop_file(leg, args.tone)
             if args.record:
-                await engine.record(leg, args.record.replace("{leg}", str(leg)))
+                await engine.record(args.record.replace("{leg}", str(leg)), leg)
         except Exception as error:  # report, never crash the phone
             say({"type": "error", "error": str(error)})
 
@@ -84,7 +87,8 @@ async def main() -> int:
             max_inbound=4,
             reserve_per_inbound=0,
             auto_answer=False,
-            user="party",
+            answer_loops=False,
+            user=args.user,
         ),
         on_event,
     )
@@ -106,10 +110,16 @@ async def main() -> int:
                 legs.append(leg)
                 say({"type": "calling", "leg": leg})
             elif name == "dtmf":
-                await engine.dial_dtmf(legs[-1], command["digits"])
+                await engine.dial_dtmf(
+                    legs[-1], command["digits"], command.get("method", "rfc2833")
+                )
             elif name == "record":
-                await engine.record(legs[-1], command["path"])
-                say({"type": "recording"})
+                recorders.append(await engine.record(command["path"], legs[-1]))
+                say({"type": "recording", "path": command["path"]})
+            elif name == "stop_record":
+                while recorders:
+                    await engine.stop_record(recorders.pop())
+                say({"type": "recorded"})
             elif name == "hangup":
                 for leg in list(legs):
                     await engine.hangup(leg, 200)

@@ -10,23 +10,35 @@ from typing import Any
 import pytest
 
 from router.service import Router
+from router.store import now_ms
 from telephony.calls import VoiceCalls
-from telephony.endpoint import EndpointConfig, PjEngine
+from telephony.endpoint import PjEngine
+from telephony.model import Prompt, Reason
 from telephony.prompts import PromptRenderer, make_music
 
-from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, tone_share, until
+from .conftest import (
+    QUEUES,
+    add_agent,
+    flow,
+    free_udp_port,
+    rtp_block,
+    tone_share,
+    until,
+    worker_endpoint,
+)
 
 
 @pytest.fixture
 async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     port = free_udp_port()
-    config = EndpointConfig(sip_port=port, rtp_port=rtp_block(), max_inbound=2)
+    config = worker_endpoint(sip_port=port)
     calls = VoiceCalls(
         engine_factory=lambda on_event: PjEngine(config, on_event),
         routing=router,
         flows=[flow()],
         prompts=PromptRenderer(prompt_cache),
         node_id="node-t",
+        clock=now_ms,
         music=make_music(prompt_cache / "music.wav"),
         queues={queue.name for queue in QUEUES},
     )
@@ -137,13 +149,14 @@ async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
 @pytest.fixture
 async def patient_worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """A worker whose callers hear their position every 1.5 s."""
-    config = EndpointConfig(sip_port=free_udp_port(), rtp_port=rtp_block(), max_inbound=2)
+    config = worker_endpoint()
     calls = VoiceCalls(
         engine_factory=lambda on_event: PjEngine(config, on_event),
         routing=router,
         flows=[flow(languages=("en",), announce_every_s=1.5)],
         prompts=PromptRenderer(prompt_cache),
         node_id="node-t",
+        clock=now_ms,
         music=make_music(prompt_cache / "music.wav"),
         queues={queue.name for queue in QUEUES},
     )
@@ -168,7 +181,10 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     call = await until(lambda: next(iter(patient_worker.by_contact.values()), None))
     where = await router.position(call.contact_id)
     assert where.position == 1
-    await asyncio.sleep(2.5)  # past the first position announcement
+    offer = patient_worker.voice.prompter.prompts.path(
+        Prompt("queue.callback_offer", "en", (("digit", "1"),))
+    )
+    await until(lambda: offer in call.heard)  # the first announcement offers the callback
     customer.send(cmd="dtmf", digits="1")  # "press 1 for a callback"
     await customer.wait_for("hangup", timeout=20)
     contact = await router.get_contact(call.contact_id)
@@ -186,39 +202,6 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     assert (contact.state.value, contact.agent_id) == ("completed", "carol")
     await customer.close()
     assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent
-
-
-async def test_agent_blind_transfer_by_refer_to_a_queue_reaches_the_next_agent(
-    worker: VoiceCalls,
-    router: Router,
-    parties: Callable[..., Any],
-    node_events: Callable[[Any], None],
-    tmp_path: Path,
-) -> None:
-    node_events(worker.handle_router_event)
-    first = await parties("--answer")
-    await add_agent(router, "dave", first.uri, {"booking": 2})
-    caller = await parties("--record", str(tmp_path / "caller.wav"))
-    caller.send(cmd="call", uri=target(worker))
-    await caller.wait_for("media")
-    caller.send(cmd="dtmf", digits="11")
-    await first.wait_for("answered", timeout=20)
-    call = await until(
-        lambda: next((c for c in worker.by_contact.values() if c.state == "talking"), None)
-    )
-    second = await parties("--answer")
-    await add_agent(router, "erin", second.uri, {"baggage": 2})
-    first.send(cmd="transfer", target="sip:baggage@127.0.0.1")
-    await first.wait_for("hangup", timeout=20)
-    await second.wait_for("answered", timeout=20)
-    await until(lambda: call.state == "talking" and call.agent_id == "erin")
-    caller.send(cmd="hangup")
-    contact = await until(lambda: _terminal(router, call.contact_id))
-    assert (contact.state.value, contact.queue, contact.agent_id) == (
-        "completed",
-        "baggage",
-        "erin",
-    )
 
 
 async def test_unanswered_offer_is_revoked_the_agent_leg_dropped_and_the_caller_kept(
@@ -249,13 +232,14 @@ async def test_unanswered_offer_is_revoked_the_agent_leg_dropped_and_the_caller_
 async def test_a_number_without_a_flow_is_refused_404_before_any_answer(
     prompt_cache: Path, router: Router, parties: Callable[..., Any]
 ) -> None:
-    config = EndpointConfig(sip_port=free_udp_port(), rtp_port=rtp_block(), numbers=("800",))
+    config = worker_endpoint(numbers=("800",))
     calls = VoiceCalls(
         engine_factory=lambda on_event: PjEngine(config, on_event),
         routing=router,
         flows=[flow(number="800")],
         prompts=PromptRenderer(prompt_cache),
         node_id="node-t",
+        clock=now_ms,
     )
     await calls.start()
     try:
@@ -266,3 +250,45 @@ async def test_a_number_without_a_flow_is_refused_404_before_any_answer(
         assert not any(e["type"] == "answered" for e in caller.events)
     finally:
         await calls.stop()
+
+
+@pytest.fixture
+async def skill_worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
+    """One language; reason 1 is the booking queue, routed by the skill "vip"."""
+    reasons = (Reason("1", "booking", "booking", skill="vip"),)
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(worker_endpoint(), on_event),
+        routing=router,
+        flows=[flow(languages=("en",), reasons=reasons)],
+        prompts=PromptRenderer(prompt_cache),
+        node_id="node-t",
+        clock=now_ms,
+        music=make_music(prompt_cache / "music.wav"),
+        queues={queue.name for queue in QUEUES},
+    )
+    await calls.start()
+    yield calls
+    await calls.stop()
+
+
+async def test_the_ivr_reasons_skill_reaches_the_contact_and_routes_it(
+    skill_worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+) -> None:
+    """Issue 18's bug: `[[ivr.reasons]] skill` was read and then dropped on the way."""
+    node_events(skill_worker.handle_router_event)
+    booker = await parties("--answer")  # the queue's own skill only: must not get the call
+    await add_agent(router, "bob", booker.uri, {"booking": 5})
+    vip = await parties("--answer")
+    await add_agent(router, "vera", vip.uri, {"vip": 3})
+    caller = await parties()
+    caller.send(cmd="call", uri=target(skill_worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="1")
+    await vip.wait_for("answered", timeout=20)
+    call = next(iter(skill_worker.by_contact.values()))
+    contact = await router.get_contact(call.contact_id)
+    assert (contact.queue, contact.skill, contact.agent_id) == ("booking", "vip", "vera")
+    assert not any(e["type"] == "incoming" for e in booker.events)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
-from telephony.config import read_flows, read_sip
+from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls, sized
+from telephony.config import read_flows, read_sip, read_voice
 from telephony.frontdoor import Destination, dispatcher_list
-from telephony.model import Hours
+from telephony.model import Hours, SipConfig
 
 REPO = Path(__file__).resolve().parents[2]
 QUEUES = ["booking", "baggage", "emergency", "general"]
@@ -18,11 +20,13 @@ QUEUES = ["booking", "baggage", "emergency", "general"]
 
 def test_the_shipped_example_reads_without_fault() -> None:
     reader = ConfigReader.open(REPO / "config" / "default.toml")
-    sip = read_sip(reader)
-    flows = read_flows(reader, queues=QUEUES, regions={"default": Hours()})
+    voice = read_voice(reader, queues=QUEUES, regions={"default": Hours()})
     reader.faults.raise_if_any()
-    assert sip.front_door == "kamailio" and sip.callers_per_worker == 2
-    assert sip.capacity == sip.workers * 2
+    sip, flows = voice.sip, voice.flows
+    assert voice.recording.directory == "var/recordings" and voice.recording.consent
+    # Workers, calls and RTP ports are worked out from the machine and the pjsua2 build.
+    assert sip.front_door == "kamailio"
+    assert (sip.workers, sip.calls_per_worker, sip.rtp_ports_per_worker) == (0, 0, 0)
     (flow,) = flows
     assert [r.digit for r in flow.reasons] == ["1", "2", "9"]
     assert [r.emergency for r in flow.reasons] == [False, False, True]
@@ -35,6 +39,7 @@ def test_every_fault_is_reported_with_file_key_expected_and_found(tmp_path: Path
 [sip]
 front_door = "asterisk"
 calls_per_worker = 1
+rtp_ports_per_worker = 3
 
 [[ivr]]
 number = "1"
@@ -57,12 +62,49 @@ queue = "booking"
     for key in (
         "sip.front_door",
         "sip.calls_per_worker",
+        "sip.rtp_ports_per_worker",
         "ivr[0].region",
         "ivr[0].default_queue",
         "ivr[0].open",
         "ivr[0].reasons[0].digit",
     ):
         assert any(f": {key}: expected" in line for line in lines), key
+
+
+def test_automatic_figures_follow_the_build_and_the_cores() -> None:
+    dense = sized(SipConfig(), max_calls=256, cores=2)
+    assert (dense.workers, dense.calls_per_worker, dense.callers_per_worker) == (2, 256, 128)
+    assert dense.rtp_ports_per_worker >= 2 * 256 and dense.capacity == 256
+    pypi = sized(SipConfig(), max_calls=4, cores=8)
+    assert (pypi.workers, pypi.callers_per_worker, pypi.capacity) == (8, 2, 16)
+
+
+def test_a_setting_above_the_build_is_lowered_to_it_and_a_lower_one_kept() -> None:
+    asked = SipConfig(workers=3, calls_per_worker=512, rtp_ports_per_worker=40)
+    assert sized(asked, max_calls=256, cores=2).calls_per_worker == 256
+    kept = sized(replace(asked, calls_per_worker=4), max_calls=256, cores=2)
+    assert (kept.workers, kept.calls_per_worker, kept.rtp_ports_per_worker) == (3, 4, 40)
+
+
+def test_the_installed_build_exports_its_limit_or_is_the_upstream_four() -> None:
+    import pjsua2
+
+    limit = built_max_calls()
+    assert limit == getattr(pjsua2, "PJSUA_MAX_CALLS", UPSTREAM_MAX_CALLS) and limit >= 4
+
+
+def test_recording_reads_its_queues_and_takes_the_privacy_retention(tmp_path: Path) -> None:
+    path = tmp_path / "rec.toml"
+    path.write_text(
+        '[recording]\nqueues = ["booking", "nowhere"]\nconsent = false\n'
+        "[privacy]\nretention_days = 90\n"
+    )
+    reader = ConfigReader.open(path)
+    voice = read_voice(reader, queues=QUEUES, regions={"default": Hours()})
+    assert voice.recording.queues == ("booking",) and not voice.recording.consent
+    assert voice.recording.retention_days == 90
+    with pytest.raises(ConfigError, match=r"recording.queues: expected queue names"):
+        reader.faults.raise_if_any()
 
 
 def test_dispatcher_list_caps_each_worker_at_its_callers() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from telephony.ivr import IvrSession, flow_for, is_open
-from telephony.model import Hangup, Hours, Play, Route, WaitDigit
+import pytest
+
+from telephony.ivr import IvrSession, IvrStyle, flow_for, is_open, next_opening
+from telephony.model import Hangup, Hours, Play, Prompt, Route, WaitDigit
+from telephony.style import locale_style
 
 from .conftest import flow
 
@@ -24,7 +27,7 @@ def test_greeting_in_the_guessed_language_then_language_menu_in_each_language() 
     play = actions[0]
     assert isinstance(play, Play) and play.collect
     assert [(p.key, p.language) for p in play.prompts] == [
-        ("ivr.greeting", "fr"),
+        ("welcome", "fr"),
         ("ivr.language_option", "en"),
         ("ivr.language_option", "fr"),
     ]
@@ -63,7 +66,7 @@ def test_unanswered_language_menu_keeps_the_guessed_language() -> None:
 def test_closed_center_offers_only_the_emergency_reason_and_routes_it() -> None:
     session = IvrSession(flow(hours=OFFICE, languages=("en",)), [], NIGHT)
     actions = session.start()
-    assert keys(actions) == ["ivr.greeting", "ivr.closed", "ivr.reason_option"]
+    assert keys(actions) == ["welcome", "ivr.closed", "ivr.opens_at", "ivr.reason_option"]
     assert session.digit("1") != [Route("booking", "", "en", 0, "booking")]
     (route,) = session.digit("9")
     assert isinstance(route, Route) and route.queue == "emergency" and route.emergency
@@ -72,7 +75,7 @@ def test_closed_center_offers_only_the_emergency_reason_and_routes_it() -> None:
 def test_closed_center_without_emergency_says_closed_and_hangs_up() -> None:
     closed_flow = flow(hours=OFFICE, reasons=flow().reasons[:2])
     actions = IvrSession(closed_flow, [], NIGHT).start()
-    assert keys(actions) == ["ivr.greeting", "ivr.closed"]
+    assert keys(actions) == ["welcome", "ivr.closed", "ivr.opens_at"]
     assert actions[-1] == Hangup("closed")
 
 
@@ -96,3 +99,71 @@ def test_flow_for_prefers_the_dialled_number_over_the_catch_all() -> None:
     assert flow_for(flows, "800").default_queue == "booking"
     assert flow_for(flows, "123").number == "*"
     assert flow_for(flows[1:], "123") is None
+
+
+# -- the caller's locale profile: greeting, menus, numbers and times ------------------------
+
+VERBOSE = IvrStyle(greeting="welcome_informal", verbose=True)
+
+
+def prompts_of(actions: list[object]) -> list[Prompt]:
+    return [p for a in actions if isinstance(a, Play) for p in a.prompts]
+
+
+def test_a_verbose_style_explains_the_menu_and_star_repeats_it_without_a_try() -> None:
+    session = IvrSession(flow(languages=("es",), max_tries=1), ["es"], NOON, lambda _: VERBOSE)
+    menu = session.start()
+    assert keys(menu) == [
+        "welcome_informal",
+        "choose_reason",
+        "ivr.reason_option",
+        "ivr.reason_option",
+        "ivr.reason_option",
+        "menu_repeat_hint",
+    ]
+    again = session.digit("*")  # with max_tries = 1 a wrong key would route to the default
+    assert keys(again) == keys(menu)[1:]
+    (route,) = session.digit("2")
+    assert isinstance(route, Route) and route.queue == "baggage"
+
+
+def test_a_brief_style_says_the_options_alone() -> None:
+    session = IvrSession(flow(languages=("de",)), ["de"], NOON, lambda _: IvrStyle())
+    assert keys(session.start()) == ["welcome", *["ivr.reason_option"] * 3]
+
+
+def test_the_style_follows_the_language_chosen_in_the_menu() -> None:
+    styles = {"en": IvrStyle(), "fr": VERBOSE}
+    session = IvrSession(flow(), ["en"], NOON, styles.__getitem__)
+    assert keys(session.start())[0] == "welcome"
+    assert keys(session.digit("2"))[0] == "choose_reason"  # French: the fuller menu
+
+
+def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
+    # 23:30 UTC on a Monday is 00:30 in Paris: it opens at 08:00 that morning.
+    assert next_opening(OFFICE, NIGHT).isoformat() == "2026-03-03T08:00:00+01:00"
+    for region, language, said in (
+        ("america-east", "en", "8:00 AM"),
+        ("europe-west", "de", "08:00"),
+    ):
+        style = locale_style(region, language)
+        session = IvrSession(
+            flow(hours=OFFICE, languages=(language,)), [], NIGHT, lambda _, s=style: s
+        )
+        opens = next(p for p in prompts_of(session.start()) if p.key == "ivr.opens_at")
+        assert dict(opens.values)["time"] == said
+
+
+@pytest.mark.parametrize(
+    ("region", "language", "greeting", "verbose", "number"),
+    [
+        ("america-east", "es", "welcome_informal", True, "1,234"),  # config/locales.toml
+        ("europe-west", "de", "welcome", False, "1.234"),
+        ("asia-east", "ja", "welcome", True, "1,234"),
+    ],
+)
+def test_locale_profiles_choose_the_style(
+    region: str, language: str, greeting: str, verbose: bool, number: str
+) -> None:
+    style = locale_style(region, language)
+    assert (style.greeting, style.verbose, style.number(1234)) == (greeting, verbose, number)

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
+from router.metrics import Metrics
 from router.service import Router
 from switchboard.settings import load_settings
+from telephony.capacity import built_max_calls
 from telephony.service import VoiceFrontDoor
 
 from .conftest import add_agent, free_udp_port, until
@@ -45,6 +47,7 @@ host = "127.0.0.1"
 port = {port}
 front_door = "{front_door}"
 workers = {workers}
+calls_per_worker = {calls}
 worker_port_base = {worker_port_base}
 rtp_port_base = {rtp_port_base}
 rtp_ports_per_worker = 20
@@ -88,13 +91,14 @@ def _is_free(port: int) -> bool:
 
 @pytest.fixture
 def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
-    async def make(workers: int, front_door: str = "kamailio") -> VoiceFrontDoor:
+    async def make(workers: int, front_door: str = "kamailio", calls: int = 4) -> VoiceFrontDoor:
         config = tmp_path / "node.toml"
         config.write_text(
             CONFIG.format(
                 port=free_udp_port(),
                 front_door=front_door,
                 workers=workers,
+                calls=calls,
                 worker_port_base=_free_block(workers),
                 rtp_port_base=40000 + (os.getpid() % 100) * 200,
                 cache=prompt_cache,
@@ -103,7 +107,9 @@ def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Calla
         settings = load_settings(config)
         hub = EventHub(router.store)
         await hub.start()
-        voice = VoiceFrontDoor(settings, router, hub, workdir=tmp_path / "voice")
+        voice = VoiceFrontDoor(
+            settings, router, hub, workdir=tmp_path / "voice", metrics=Metrics("node-t")
+        )
         made.append((voice, hub))
         await voice.start()
         await asyncio.wait_for(hub.connected.wait(), 5)
@@ -134,8 +140,11 @@ def node_uri(voice: VoiceFrontDoor) -> str:
 async def test_call_through_kamailio_reaches_an_agent_and_completes(
     make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
 ) -> None:
-    voice = await make_front_door(workers=2)
-    assert voice.front_door is not None and voice.capacity == 4
+    voice = await make_front_door(workers=2, calls=0)  # 0: as many as the pjsua2 build holds
+    callers = built_max_calls() // 2
+    assert voice.front_door is not None and voice.capacity == 2 * callers
+    listed = (voice.front_door.workdir / "dispatcher.list").read_text()
+    assert listed.count(f"maxload={callers}") == 2
     agent = await parties("--answer")
     await add_agent(router, "bob", agent.uri, {"booking": 2})
     caller = await parties("--record", str(tmp_path / "c.wav"))
@@ -154,6 +163,8 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     await caller.wait_for("hangup", timeout=15)
     contact = await until(lambda: _terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+    # The node's metrics count the call's outcome (the worker reports it over its pipe).
+    await until(lambda: sip_calls(voice, "completed") == 1)
 
 
 async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
@@ -180,6 +191,8 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
         contact = await until(lambda cid=contact_id: _terminal(router, cid))
         assert (contact.state.value, contact.reason) == ("failed", "worker_lost")
     await until(lambda: worker.pid != old_pid and worker.ready.is_set(), timeout=30)
+    assert sip_calls(voice, "worker_lost") == 2
+    assert voice.metrics.registry.get_sample_value("switchboard_worker_restarts_total") == 1
     # Their audio gone, the two callers hang up; the BYEs free their slots in the dispatcher.
     for caller in callers[:2]:
         caller.send(cmd="hangup")
@@ -188,6 +201,13 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
     fresh = await parties("--record", str(tmp_path / "fresh.wav"))
     fresh.send(cmd="call", uri=node_uri(voice))
     await fresh.wait_for("media", timeout=30)
+
+
+def sip_calls(voice: VoiceFrontDoor, outcome: str) -> float:
+    value = voice.metrics.registry.get_sample_value(
+        "switchboard_sip_calls_total", {"outcome": outcome}
+    )
+    return value or 0.0
 
 
 async def _terminal(router: Router, contact_id: str) -> Any:

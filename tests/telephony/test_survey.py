@@ -23,18 +23,19 @@ from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.reports.survey import SurveyConfig
 from router.service import Router
+from switchboard.common.clock import now_ms
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
 from switchboard.settings import load_settings
 from telephony.calls import Call, VoiceCalls
 from telephony.config import read_voice_surveys
-from telephony.endpoint import EndpointConfig, PjEngine
+from telephony.endpoint import PjEngine
 from telephony.model import Prompt
 from telephony.pipe import PipeRatings, PipeRouting, serve_request
 from telephony.prompts import PromptRenderer, make_music, prompt_text, static_prompts
 from telephony.service import VoiceFrontDoor
 
-from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, until
+from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, until, worker_endpoint
 from .test_pool import CONFIG
 
 
@@ -45,13 +46,14 @@ def ratings_of(router: Router) -> Reports:
 @pytest.fixture
 async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """Callers of `baggage` are asked to rate; `booking` has no voice survey."""
-    config = EndpointConfig(sip_port=free_udp_port(), rtp_port=rtp_block(), max_inbound=2)
+    config = worker_endpoint()
     calls = VoiceCalls(
         engine_factory=lambda on_event: PjEngine(config, on_event),
         routing=router,
         flows=[flow(digit_timeout_s=2.0)],
         prompts=PromptRenderer(prompt_cache),
         node_id="node-t",
+        clock=now_ms,
         music=make_music(prompt_cache / "music.wav"),
         queues={queue.name for queue in QUEUES},
         surveys={"baggage": SurveyConfig("baggage", voice=True)},
@@ -113,8 +115,13 @@ async def test_caller_rates_after_the_agent_hangs_up_in_their_language_and_csat_
     ended = await caller.wait_for("hangup", timeout=20)  # thanks, then the node hangs up
     assert ended["code"] == 200 and call.state == "ended"
     assert call.survey.rating == 4
-    assert Prompt("survey.question", "fr") in worker.prompts._paths  # asked in French
-    assert Prompt("survey.thanks", "fr") in worker.prompts._paths
+    renderer = worker.voice.prompter.prompts
+    asked, invalid, thanks = (
+        renderer.path(Prompt(key, "fr"))
+        for key in ("survey.question", "survey.invalid", "survey.thanks")
+    )
+    heard = call.heard[call.heard.index(asked) :]  # the files played to the caller, in French
+    assert heard[:4] == [asked, invalid, asked, thanks]
 
     assert await ratings_of(router).store.ratings() == {call.contact_id: 4}
     key = f"{router.store.keys.tag}contact:{call.contact_id}"
@@ -195,6 +202,7 @@ async def test_a_worker_process_rating_is_stored_by_the_node(
             port=free_udp_port(),
             front_door="none",
             workers=1,
+            calls=4,
             worker_port_base=free_udp_port(),
             rtp_port_base=rtp_block(),
             cache=prompt_cache,

@@ -126,6 +126,26 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
     await expect(panel).to_contain_text("English")
     await expect(panel.locator(".talk-time")).not_to_have_text("0:00", timeout=5_000)
     await expect(page.locator(f"#customer tr[data-contact='{call.contact_id}']")).to_have_count(1)
+    # Recording and a consulted transfer ask the API (this node has no voice, so its
+    # refusal shows; tests/telephony/test_http_calls.py does them on a real call).
+    sent: list[tuple[str, str, str | None]] = []
+    page.on("request", lambda r: sent.append((r.method, r.url, r.post_data)))
+    await panel.locator("button.record").click()
+    await expect(panel).to_contain_text("voice is not running on this node")
+    assert ("POST", f"/api/v1/contacts/{call.contact_id}/recording") in {
+        (method, url.split(str(node.http_port), 1)[1]) for method, url, _ in sent
+    }
+    transfer = panel.locator("form.transfer")
+    await transfer.locator("select").focus()
+    await expect(transfer.locator("option[value='agent:bob']")).to_have_count(1)
+    await transfer.locator("select").select_option("agent:bob")
+    await transfer.locator("input.consult").check()
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(panel.locator(".transfer-control .error")).to_have_text(
+        "voice is not running on this node"
+    )
+    assert sent[-1][2] == '{"agent":"bob","warm":true}'
+    assert (await node.router.get_contact(call.contact_id)).agent_id == "ana"
     await node.router.complete(call.contact_id, "ana")
     await expect(panel).to_contain_text("The call has ended.")
     await expect(panel.locator("form.wrap-up")).to_be_visible()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from playwright.async_api import Browser, expect
 
+from router.model import Channel, NewContact, Presence
 from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat
 from tests.web.conftest import needs_chromium
@@ -65,3 +66,43 @@ async def test_supervisor_steers_agents_and_contacts(node: Node, browser: Browse
     audit = [(entry.actor, entry.action) for entry in await node.reports.audit_log()]
     for action in ("queue.contacts", "contact.transcript", "contact.move", "agent.log_out"):
         assert ("sup", action) in audit, action
+
+
+async def test_supervisor_joins_a_call_from_the_contacts_list(node: Node, browser: Browser) -> None:
+    """The Join and Leave buttons of a call in progress ask the API with the chosen mode
+    and the supervisor's softphone; this node has no voice, so the API's refusal shows
+    (the call itself is joined in tests/telephony/test_http_calls.py)."""
+    await node.router.login("ana", sip_uri="sip:ana@127.0.0.1:9", channels={"voice": 1})
+    await node.router.set_presence("ana", Presence.AVAILABLE)
+    contact = await node.router.create_contact(
+        NewContact(channel=Channel.VOICE, queue="booking", language="en")
+    )
+    assert contact.agent_id == "ana"
+    await node.router.accept(contact.contact_id, "ana")
+
+    page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    await page.goto(f"http://127.0.0.1:{node.http_port}/wallboard")
+    await page.fill("#user", "sup")
+    await page.fill("#password", "sup-secret-1")
+    await page.click("#sign-in")
+    await page.select_option("#sv-queue", "booking")
+    row = page.locator(f"#contacts-table tr[data-contact='{contact.contact_id}']")
+    await expect(row.locator(".state")).to_have_text("connected", timeout=15_000)
+    await row.locator("button.join").click()
+    await expect(page.locator("#sv-message")).to_have_text(
+        "Enter your softphone's SIP address first"
+    )
+    await page.fill("#sv-phone", "sip:sup@127.0.0.1:9")
+    await page.select_option("#sv-mode", "whisper")
+    requests = []
+    page.on("request", lambda request: requests.append((request.method, request.post_data)))
+    await row.locator("button.join").click()
+    await expect(page.locator("#sv-message")).to_have_text("voice is not running on this node")
+    assert ("PUT", '{"mode":"whisper","phone":"sip:sup@127.0.0.1:9"}') in requests
+    await row.locator("button.leave").click()
+    await expect(page.locator("#sv-message")).to_have_text(
+        f"sup is not on the call of contact {contact.contact_id}"
+    )
+    assert requests[-1][0] == "DELETE"
+    await page.context.close()
+    assert (await node.router.get_contact(contact.contact_id)).state.value == "connected"

@@ -1,5 +1,7 @@
-// Blind transfer of a chat or a call to a queue or a named colleague (who gets it first,
-// then its queue after the ring time).
+// Transfer of a chat or a call to a queue or a named colleague (who gets it first, then
+// its queue after the ring time). A call may be transferred warm: the agent consults the
+// colleague first while the caller hears music, then hands the caller over or takes
+// them back.
 
 import { problem } from "./api.js";
 import { el } from "./dom.js";
@@ -9,16 +11,23 @@ import { N_, t } from "./i18n.js";
 N_("available"); N_("not_ready"); N_("wrap_up"); N_("busy"); N_("reserved"); N_("offline");
 
 export class TransferControl {
-  constructor(desk, contact, transferred) {
+  constructor(desk, contact, transferred, { warm = false } = {}) {
     Object.assign(this, { desk, contact, transferred });
     const id = `transfer-${contact.contact_id}`;
     this.select = el("select", { id, class: "transfer-target", onfocus: () => this.load() },
       el("option", { value: "" }, t("Choose…")));
     this.error = el("p", { class: "error", role: "alert" });
-    this.root = el("form", { class: "row transfer", novalidate: true,
+    this.consult = warm ? el("input", { type: "checkbox", id: `consult-${contact.contact_id}`, class: "consult" }) : null;
+    this.consulting = el("div", { class: "row consulting", hidden: true },
+      el("p", { class: "status" }),
+      el("button", { type: "button", class: "hand-over", onclick: () => this.finish("finish") }, t("Hand over")),
+      el("button", { type: "button", class: "secondary take-back", onclick: () => this.finish("return") }, t("Take back")));
+    this.form = el("form", { class: "row transfer", novalidate: true,
       onsubmit: (event) => { event.preventDefault(); this.send(); } },
     el("label", { for: id }, t("Transfer to")), this.select,
-    el("button", { type: "submit", class: "secondary" }, t("Transfer")), this.error);
+    this.consult ? [this.consult, el("label", { for: this.consult.id }, t("Consult first"))] : null,
+    el("button", { type: "submit", class: "secondary" }, t("Transfer")));
+    this.root = el("div", { class: "transfer-control" }, this.form, this.consulting, this.error);
     this.load();
   }
 
@@ -41,10 +50,28 @@ export class TransferControl {
     this.error.textContent = "";
     const [kind, name] = this.select.value.split(/:(.*)/s);
     if (!name) { this.error.textContent = t("Choose a queue or a colleague first."); return; }
+    const warm = Boolean(this.consult && this.consult.checked);
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/transfer`,
-      kind === "queue" ? { queue: name } : { agent: name });
+      { ...(kind === "queue" ? { queue: name } : { agent: name }), ...(warm ? { warm } : {}) });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }
+    if (warm) {
+      this.form.hidden = true;
+      this.consulting.hidden = false;
+      this.consulting.querySelector(".status").textContent =
+        t("You are talking to {target}; the caller hears music.", { target: name });
+      return;
+    }
     this.desk.notify("");
     this.transferred();
+  }
+
+  // A consulted transfer ends: "finish" hands the caller over, "return" takes them back.
+  async finish(how) {
+    this.error.textContent = "";
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/transfer/${how}`);
+    if (!answer.ok) { this.error.textContent = problem(answer); return; }
+    this.consulting.hidden = true;
+    this.form.hidden = false;
+    if (how === "finish") { this.desk.notify(""); this.transferred(); }
   }
 }

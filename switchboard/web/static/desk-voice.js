@@ -1,7 +1,9 @@
 // A call on the agent's softphone, as the desktop shows it: the caller's number (masked
 // unless the center shows numbers), the IVR's choices (language, queue), the wait and
-// the talk time; blind transfer from here, hang-up on the softphone; then the wrap-up.
+// the talk time; recording and (blind or consulted) transfer from here, hang-up on the
+// softphone; then the wrap-up.
 
+import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el } from "./dom.js";
@@ -14,7 +16,10 @@ export class VoicePanel {
     this.queued = Date.parse(times.queued_at || times.arrived_at || "") || Date.now();
     this.answered = Date.parse(times.answered_at || "") || Date.now();
     this.talk = el("dd", { class: "talk-time" });
-    this.transfer = new TransferControl(desk, contact, () => done());
+    this.transfer = new TransferControl(desk, contact, () => done(), { warm: true });
+    this.recording = el("p", { class: "error", role: "alert" });
+    this.recordButton = el("button", { type: "button", class: "secondary record",
+      onclick: () => this.record() }, t("Record the call"));
     this.wrapUp = new WrapUpForm(desk, contact, () => done());
     this.status = el("p", { class: "dim" }, t("Hang up on your softphone."));
     this.root = el("section", { class: "conversation voice", id: `panel-${contact.contact_id}`,
@@ -25,13 +30,23 @@ export class VoicePanel {
       el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
       el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),
       el("dt", {}, t("Talk time")), this.talk),
-    this.status, this.transfer.root, this.wrapUp.root);
+    this.status, el("div", { class: "row" }, this.recordButton, this.recording),
+    this.transfer.root, this.wrapUp.root);
     this.timer = setInterval(() => this.tick(), 1000);
     this.tick();
   }
 
   tick() {
     this.talk.textContent = duration((Date.now() - this.answered) / 1000);
+  }
+
+  async record() {
+    this.recording.textContent = "";
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/recording`);
+    if (!answer.ok) { this.recording.textContent = problem(answer); return; }
+    this.recordButton.hidden = true;
+    this.recording.className = "status";
+    this.recording.textContent = t("This call is being recorded.");
   }
 
   visible() {}
@@ -41,6 +56,7 @@ export class VoicePanel {
     this.isOver = true;
     clearInterval(this.timer);
     this.transfer.root.hidden = true;
+    this.recordButton.hidden = true;
     this.status.textContent = t("The call has ended.");
     this.wrapUp.show();
   }

@@ -1,7 +1,8 @@
 // The supervisor's actions on the wallboard: the agents of a queue with their state and
 // time in state, set one not ready (with a reason) or sign them out; the queue's live
-// contacts, move a waiting one to another queue, read a chat live. Every action is the
-// HTTP API's (and audited there); this file only shows and asks.
+// contacts, move a waiting one to another queue, read a chat live, join a call in
+// progress on the supervisor's softphone (listen, whisper, barge) and leave it. Every
+// action is the HTTP API's (and audited there); this file only shows and asks.
 
 import { problem, request, socketUrl } from "./api.js";
 import { $, el, options } from "./dom.js";
@@ -97,8 +98,28 @@ async function loadContacts() {
           : null,
         contact.channel === "chat"
           ? [" ", el("button", { type: "button", class: "read", onclick: () => read(contact.contact_id) }, "Read chat")]
+          : null,
+        contact.channel === "voice" && contact.state === "connected"
+          ? [" ", el("button", { type: "button", class: "join", onclick: () => join(contact.contact_id) }, "Join call"),
+            " ", el("button", { type: "button", class: "leave", onclick: () => leave(contact.contact_id) }, "Leave call")]
           : null));
   }));
+}
+
+// The supervisor's softphone rings and joins the call in the chosen mode; joining again
+// with another mode changes it.
+async function join(contactId) {
+  const phone = $("sv-phone").value.trim();
+  if (!phone) { say("Enter your softphone's SIP address first"); $("sv-phone").focus(); return; }
+  sessionStorage.setItem("wallboard-phone", phone);
+  const mode = $("sv-mode").value;
+  const answer = await call("PUT", `/api/v1/contacts/${contactId}/monitor`, { mode, phone });
+  say(answer.ok ? `joining ${contactId.slice(0, 8)} to ${mode}: your softphone rings` : problem(answer));
+}
+
+async function leave(contactId) {
+  const answer = await call("DELETE", `/api/v1/contacts/${contactId}/monitor`);
+  say(answer.ok ? `left the call ${contactId.slice(0, 8)}` : problem(answer));
 }
 
 async function move(contactId, queue) {
@@ -140,5 +161,6 @@ $("transcript-close").addEventListener("click", () => {
 });
 $("sv-queue").addEventListener("change", () => { renderAgents(); loadContacts(); });
 $("sv-refresh").addEventListener("click", loadContacts);
+$("sv-phone").value = sessionStorage.getItem("wallboard-phone") || "";
 document.addEventListener("wallboard:snapshot", (event) => onSnapshot(event.detail));
 if (window.lastSnapshot) onSnapshot(window.lastSnapshot);

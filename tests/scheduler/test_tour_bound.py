@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bench.research.tours import tour_bound
 from scheduler.model import Agent
 from scheduler.relaxation import lower_bound
 from scheduler.solver import SolveOptions, solve
-from scheduler.tours import tour_bound
 
 from .conftest import agent, instance, rules
 

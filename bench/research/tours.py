@@ -15,10 +15,12 @@ tours so far (`master.py`), each cell's cheapest tours under the LP's prices
 is a proven lower bound (the Lagrangian bound); when no tour has a negative reduced
 cost it equals the LP value, the reformulation's optimum.
 
-The scheduler does not run the column generation (its cells and pricers serve the
-single-agent sweeps of `respond.py`): on the bench it takes minutes (GLOP needs thousands
-of pivots per round on this degenerate LP) and it ended at the aggregate bound's
-value. `bench/schedule.py --tour-bound` measures it; docs/scheduling.md has figures.
+Research code, not part of the scheduler (the package never imports it): on the
+bench the column generation takes minutes (GLOP needs thousands of pivots per round
+on this degenerate LP) and it ended at the aggregate bound's value.
+`bench/schedule.py --tour-bound` measures it; docs/scheduling-experiments.md has
+figures. The tour pricing itself (`scheduler/pricing.py`) serves the scheduler's
+single-agent sweeps.
 """
 
 from __future__ import annotations
@@ -30,10 +32,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scheduler.master import MasterCell, TourMaster
+from bench.research.master import MasterCell, TourMaster
 from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern, max_working_days, weekly_bounds, weeks
-from scheduler.pricing import NotPriceable, TourPricer, WeekLimits
+from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
+from scheduler.pricing import NotPriceable, TourPricer, week_limits
 from scheduler.relaxation import SAFETY
 
 log = logging.getLogger(__name__)
@@ -82,12 +84,10 @@ def tour_cells(
 
 def pricer_for(cell: MasterCell, agent: Agent, rules: Rules, horizon: Horizon) -> TourPricer:
     """The cell's tour pricing, with the rules of one of its agents (all share them)."""
-    limits = []
-    for week in weeks(horizon.days):
-        low, high = weekly_bounds(agent, rules, week)
-        limits.append(WeekLimits(frozenset(week.days), max_working_days(rules, week), low, high))
     rest = int(rules.min_rest / horizon.interval)
-    return TourPricer(cell.days, rest, rules.max_consecutive_days, limits)
+    return TourPricer(
+        cell.days, rest, rules.max_consecutive_days, week_limits(agent, rules, horizon)
+    )
 
 
 def tour_bound(

@@ -1,5 +1,7 @@
 """The master problem over weekly tours: how many agents of each cell work each tour.
 
+Research, run from the bench only (`tours.py` beside it).
+
 A cell is a set of agents who are interchangeable for everything hard: same servable
 queues, region, candidate shifts and weekly bounds. The master chooses, per cell, a
 number of agents for each tour generated so far (`tours.py`), and per shift worked a

@@ -1,0 +1,152 @@
+"""One caller's call as a worker tracks it: an explicit state and the legs around it.
+
+A call has one caller leg (the customer's, also after a callback dials them), at most
+one agent leg, and may have a consult leg (warm transfer), an outside leg (transfer to
+a number outside the center), monitors (supervisors listening) and a recorder. The
+`CallTable` finds a call from any of its legs, with the leg's role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from router.reports.survey import SurveySession
+from telephony.ivr import IvrSession
+from telephony.model import IvrFlow, MonitorMode
+
+
+class CallState(StrEnum):
+    """Where the caller is; each state has one controller that moves it on."""
+
+    IVR = "ivr"  # in the menus (controllers.menus)
+    QUEUED = "queued"  # waiting: music and announcements (waiting)
+    OFFERED = "offered"  # waiting while an agent's phone rings (offers)
+    TALKING = "talking"  # bridged to an agent (offers; recording, monitor on top)
+    HELD = "held"  # on hold with music while the agent consults a colleague (transfer)
+    EXTERNAL = "external"  # handed to a number outside the center; the contact is closed
+    SURVEY = "survey"  # the agent left; the caller rates the call (survey)
+    CALLBACK = "callback"  # the caller left for a callback; the contact waits on
+    ENDED = "ended"
+
+
+WAITING = frozenset({CallState.QUEUED, CallState.OFFERED})
+
+
+class Role(StrEnum):
+    """What a leg is to its call."""
+
+    CALLER = "caller"
+    AGENT = "agent"
+    CONSULT = "consult"  # the colleague or number an agent consults before transferring
+    OUTSIDE = "outside"  # a blind transfer's outside party
+    LOOP = "loop"  # a REFER to one of our names: the call pjsua places to it, hung up
+    MONITOR = "monitor"  # a supervisor listening, whispering or barging in
+
+
+@dataclass
+class AgentLeg:
+    """The agent the router offered the call to, and the leg ringing or talking to them."""
+
+    agent_id: str
+    leg: int | None = None
+    picked_up: bool = False  # the phone answered; the router's accept may be in flight
+    answered: bool = False  # the router accepted: agent and caller talk
+    revoked: bool = False
+
+
+@dataclass
+class Consult:
+    """A warm transfer in progress: the agent talks to `target`; the caller is held."""
+
+    target: str  # the SIP URI dialled
+    agent_id: str  # the colleague's id; empty for a number outside the center
+    queue: str  # the queue the contact is handed to (the colleague's, or the same)
+    started_ms: int
+    leg: int | None = None
+    answered: bool = False
+
+
+@dataclass
+class Monitor:
+    supervisor: str
+    uri: str
+    mode: MonitorMode
+    leg: int
+    answered: bool = False
+    started_ms: int = 0
+
+
+@dataclass
+class Call:
+    """A caller's call, from INVITE to hang-up."""
+
+    leg: int
+    caller: str  # the caller's number (user part of From)
+    contact_uri: str  # where to reach the caller again (callback)
+    dialled: str
+    flow: IvrFlow | None
+    state: CallState = CallState.IVR
+    contact_id: str = ""
+    queue: str = ""
+    language: str = "en"
+    region: str = ""
+    timestamps: dict[str, int] = field(default_factory=dict)
+    media: asyncio.Event = field(default_factory=asyncio.Event)
+    digits: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    script: asyncio.Task[None] | None = None  # what the caller hears now (IVR, wait, survey)
+    agent: AgentLeg | None = None
+    callback: bool = False  # the customer leg of a callback (the agent is called first)
+    customer_answered: bool = True  # False until a called-back customer picks up
+    ivr: IvrSession | None = None
+    survey: SurveySession | None = None
+    consult: Consult | None = None
+    outside_leg: int | None = None
+    recorder: int | None = None
+    recording: str = ""  # the file name of the call's recording
+    monitors: dict[int, Monitor] = field(default_factory=dict)
+    heard: list[Path] = field(default_factory=list)  # prompt files played, in order
+
+    @property
+    def agent_id(self) -> str:
+        return self.agent.agent_id if self.agent is not None else ""
+
+    @property
+    def agent_leg(self) -> int | None:
+        return self.agent.leg if self.agent is not None else None
+
+    @property
+    def talking_leg(self) -> int | None:
+        """The leg the caller talks to now: the agent, or an outside party."""
+        if self.state == CallState.EXTERNAL:
+            return self.outside_leg
+        return self.agent_leg if self.agent is not None and self.agent.answered else None
+
+
+class CallTable:
+    """Every live leg of a worker -> (its call, its role); calls by contact id."""
+
+    def __init__(self) -> None:
+        self._legs: dict[int, tuple[Call, Role]] = {}
+        self.by_contact: dict[str, Call] = {}
+
+    def add(self, leg: int, call: Call, role: Role) -> None:
+        self._legs[leg] = (call, role)
+
+    def get(self, leg: int) -> tuple[Call, Role] | None:
+        return self._legs.get(leg)
+
+    def pop(self, leg: int) -> tuple[Call, Role] | None:
+        return self._legs.pop(leg, None)
+
+    def callers(self) -> dict[int, Call]:
+        return {leg: call for leg, (call, role) in self._legs.items() if role == Role.CALLER}
+
+    def own(self, call: Call) -> None:
+        self.by_contact[call.contact_id] = call
+
+    def release(self, call: Call) -> None:
+        if self.by_contact.get(call.contact_id) is call:
+            del self.by_contact[call.contact_id]

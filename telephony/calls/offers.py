@@ -1,0 +1,190 @@
+"""Offers and the conversation: ring the agent the router chose, bridge on answer, and
+turn every hang-up into the contact's one outcome (completed, abandoned or failed)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telephony.calls.call import WAITING, AgentLeg, Call, CallState, Role
+from telephony.calls.voice import Voice
+from telephony.endpoint import EngineError
+from telephony.routing import ROUTING_REFUSALS
+
+log = logging.getLogger(__name__)
+
+# SIP answers of an agent's phone that mean "rejected" rather than "not answered".
+REJECTED = frozenset({486, 600, 603})
+
+
+class OfferController:
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+
+    async def on_offer(self, call: Call, event: dict[str, Any]) -> None:
+        """The router offers the caller to an agent: ring the agent's phone."""
+        transfer = self.voice.transfer
+        if transfer.takes_offer(call, event):
+            await transfer.join_consulted(call, event)
+            return
+        if call.state != CallState.QUEUED:
+            return
+        if call.consult is not None:
+            await transfer.release_consult(call)
+        call.state = CallState.OFFERED
+        call.agent = AgentLeg(str(event["agent_id"]))
+        call.timestamps["offered"] = self.voice.clock()
+        await self.ring(call, str(event["sip_uri"]))
+
+    async def ring(self, call: Call, uri: str) -> None:
+        assert call.agent is not None
+        try:
+            leg = await self.voice.engine.call(uri)
+        except EngineError as error:
+            log.warning("calling agent %s at %s failed: %s", call.agent_id, uri, error)
+            call.state = CallState.QUEUED
+            await self._decline(call, "unreachable")
+            return
+        call.agent.leg = leg
+        self.voice.table.add(leg, call, Role.AGENT)
+
+    async def revoke(self, call: Call, agent_id: str) -> None:
+        """The router took the offer back (ring timeout): stop the agent's phone ringing."""
+        agent = call.agent
+        if agent is None or agent.agent_id != agent_id or agent.answered:
+            return
+        agent.revoked = True
+        await self.voice.hangup(agent.leg, 487)
+
+    async def agent_answered(self, call: Call, leg: int) -> None:
+        voice = self.voice
+        agent = call.agent
+        if agent is None or agent.leg != leg or agent.revoked or call.state == CallState.ENDED:
+            await voice.hangup(leg)
+            return
+        agent.picked_up = True
+        try:
+            await voice.routing.accept(call.contact_id, agent.agent_id)
+        except ROUTING_REFUSALS as error:
+            log.info("accept of %s refused (%s): dropping the agent leg", call.contact_id, error)
+            agent.revoked = True
+            await voice.hangup(leg)
+            return
+        agent.answered = True
+        if agent.leg is None and call.state == CallState.QUEUED and not call.callback:
+            # The agent hung up while the router accepted (a decline then finds the contact
+            # connected): the conversation is over before it began; end it as a hang-up.
+            self._stop_script(call)
+            call.state = CallState.TALKING
+            await self.agent_left(call)
+            return
+        call.state = CallState.TALKING
+        call.timestamps["answered"] = voice.clock()
+        if call.callback:
+            await voice.callback.dial_customer(call)
+            return
+        self._stop_script(call)  # no announcement over the agent's voice
+        await self.connect(call)
+
+    async def connect(self, call: Call) -> None:
+        """Caller and agent hear each other; recording and monitors follow the agent."""
+        if call.agent_leg is None:
+            return
+        try:
+            await self.voice.engine.bridge(call.leg, call.agent_leg)
+        except EngineError as error:
+            log.warning("bridging %s failed: %s", call.contact_id, error)
+            return
+        await self.voice.recording.follow(call)
+        await self.voice.monitor.follow(call)
+
+    async def agent_gone(self, call: Call, leg: int, code: int) -> None:
+        agent = call.agent
+        if agent is None or agent.leg != leg:
+            return
+        agent.leg = None
+        if call.state == CallState.TALKING:
+            await self.agent_left(call)
+        elif call.state == CallState.HELD:
+            await self.voice.transfer.agent_left(call)
+        elif call.state == CallState.OFFERED:
+            call.state = CallState.QUEUED
+            if not agent.revoked:
+                await self._decline(call, "rejected" if code in REJECTED else "no_answer")
+            if call.callback:
+                self.voice.table.release(call)
+            else:
+                self.voice.waiting.resume(call)
+
+    async def _decline(self, call: Call, reason: str) -> None:
+        try:
+            await self.voice.routing.decline(call.contact_id, call.agent_id, reason=reason)
+        except ROUTING_REFUSALS as error:  # revoked or moved on meanwhile
+            log.info("decline of %s by %s: %s", call.contact_id, call.agent_id, error)
+
+    async def agent_left(self, call: Call) -> None:
+        """The agent hung up a connected call: complete it, then survey or end the call."""
+        voice = self.voice
+        voice.prompter.drain(call)  # keys pressed from now on answer the survey
+        if await self.finish(call) and voice.survey.offered(call):
+            call.state = CallState.SURVEY
+            call.script = voice.spawn(voice.survey.run(call))
+        else:
+            await voice.hangup(call.leg)
+
+    async def caller_gone(self, call: Call) -> None:
+        """The caller hung up: the outcome depends on where they were."""
+        voice = self.voice
+        if not call.callback:
+            self._stop_script(call)
+        state, call.state = call.state, CallState.ENDED
+        call.timestamps.setdefault("ended", voice.clock())
+        if state == CallState.SURVEY:
+            # The contact was completed when the agent left; leaving the survey rates nothing.
+            self._stop_script(call)
+            return
+        await voice.monitor.end_all(call)
+        if state == CallState.EXTERNAL:
+            await voice.hangup(call.outside_leg)  # the contact was closed at the transfer
+        elif state in WAITING:
+            await voice.hangup(call.agent_leg, 487)
+            await self._outcome(call, "abandoned", voice.routing.abandon, "caller_hangup")
+        elif state == CallState.TALKING and not call.customer_answered:
+            # A called-back customer who did not pick up: the agent is released.
+            await voice.hangup(call.agent_leg)
+            await self._outcome(call, "failed", voice.routing.fail, "callback_unanswered")
+        elif state in (CallState.TALKING, CallState.HELD):
+            await voice.transfer.drop(call)
+            await self.finish(call)
+            await voice.hangup(call.agent_leg)
+
+    async def _outcome(self, call: Call, outcome: str, record: Any, reason: str) -> None:
+        try:
+            await record(call.contact_id, reason=reason)
+        except ROUTING_REFUSALS as error:  # already ended elsewhere (a node taking over)
+            log.warning("%s of %s not recorded: %s", outcome, call.contact_id, error)
+        self.voice.closed(call, outcome)
+
+    async def finish(self, call: Call) -> bool:
+        """Complete the contact (its agent goes to wrap-up); False when it is not ours or
+        the router refused."""
+        voice = self.voice
+        if voice.table.by_contact.get(call.contact_id) is not call:
+            return False
+        await voice.recording.stop(call)
+        if call.state != CallState.SURVEY:
+            call.state = CallState.ENDED
+        call.timestamps.setdefault("ended", voice.clock())
+        try:
+            await voice.routing.complete(call.contact_id, call.agent_id)
+        except ROUTING_REFUSALS as error:
+            log.warning("completion of %s not recorded: %s", call.contact_id, error)
+            voice.closed(call, "completed")
+            return False
+        voice.closed(call, "completed")
+        return True
+
+    @staticmethod
+    def _stop_script(call: Call) -> None:
+        if call.script is not None:
+            call.script.cancel()

@@ -1,0 +1,124 @@
+"""Waiting in queue: the contact is made, then music, and every `announce_every_s` the
+caller's position, the estimated wait and the callback offer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from router.model import Channel, NewContact
+from telephony.calls.call import WAITING, Call, CallState
+from telephony.calls.voice import Voice
+from telephony.endpoint import EngineError
+from telephony.model import Prompt, Route
+from telephony.routing import ROUTING_REFUSALS
+
+log = logging.getLogger(__name__)
+
+
+class WaitingController:
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+        self._early: dict[str, dict[str, Any]] = {}
+
+    async def enqueue(self, call: Call, route: Route) -> None:
+        """The IVR is done: create the contact (routed by the reason's skill when it has
+        one), then wait. Raises the router's refusal when the contact cannot be made."""
+        voice = self.voice
+        assert call.flow is not None
+        call.timestamps["ivr_done"] = voice.clock()
+        new = NewContact(
+            channel=Channel.VOICE,
+            queue=route.queue,
+            language=route.language,
+            customer_id=call.caller,
+            priority=route.priority,
+            region=call.flow.region,
+            node=voice.node_id,
+            skill=route.skill,
+        )
+        contact = await voice.routing.create_contact(new)
+        call.contact_id = contact.contact_id
+        call.queue = contact.queue
+        call.region = contact.region
+        call.timestamps["queued"] = voice.clock()
+        call.state = CallState.QUEUED
+        voice.table.own(call)
+        voice.report(
+            {
+                "type": "contact_open",
+                "contact_id": call.contact_id,
+                "leg": call.leg,
+                "timestamps": dict(call.timestamps),
+            }
+        )
+        early = self._early.pop(call.contact_id, None)
+        if early is not None:
+            voice.spawn(voice.offers.on_offer(call, early))
+        await voice.prompter.play(call, (Prompt("ivr.queued", call.language),))
+        await voice.recording.announce(call)
+        await self.wait(call)
+
+    def hold_early_offer(self, contact_id: str, event: dict[str, Any]) -> None:
+        """The router may offer before `create_contact` has returned to us: keep it."""
+        self._early[contact_id] = event
+        while len(self._early) > 64:
+            self._early.pop(next(iter(self._early)))
+
+    async def wait(self, call: Call) -> None:
+        """Music, and every N seconds the position, EWT and the callback offer."""
+        assert call.flow is not None
+        flow = call.flow
+        prompter = self.voice.prompter
+        while call.state in WAITING:
+            await self._music(call, True)
+            digit = await prompter.next_digit(call, flow.announce_every_s)
+            if call.state not in WAITING:
+                return
+            if digit is None:
+                digit = await self._announce(call)
+            wants_callback = flow.callback and digit == flow.callback_digit
+            if wants_callback and call.state == CallState.QUEUED:
+                await self.voice.callback.take(call)
+                return
+
+    def resume(self, call: Call) -> None:
+        """Music and announcements again for a caller back in queue (after RONA, transfer)."""
+        if call.callback or call.state not in WAITING:
+            return
+        if call.script is None or call.script.done():
+            call.script = self.voice.spawn(self.wait(call))
+
+    async def hold(self, call: Call) -> None:
+        """Music only (a warm transfer's hold): no announcements, no callback offer."""
+        await self._music(call, True)
+
+    async def _music(self, call: Call, on: bool) -> None:
+        try:
+            await self.voice.engine.music(call.leg, on)
+        except EngineError as error:  # the caller went meanwhile
+            log.debug("music for leg %d: %s", call.leg, error)
+
+    async def _announce(self, call: Call) -> str | None:
+        assert call.flow is not None
+        try:
+            where = await self.voice.routing.position(call.contact_id)
+        except ROUTING_REFUSALS as error:
+            log.warning("position of %s unknown: %s", call.contact_id, error)
+            return None
+        if call.state != CallState.QUEUED:
+            return None
+        # Whole minutes, at least one (as i18n's spoken durations round); the position
+        # is said as the caller's locale writes numbers.
+        minutes = max(1, round(float(where.ewt_s) / 60))
+        position = self.voice.styles(call.region, call.language).number(int(where.position))
+        prompts = [
+            Prompt("queue.position", call.language, (("position", position), ("minutes", minutes)))
+        ]
+        if call.flow.callback:
+            prompts.append(
+                Prompt(
+                    "queue.callback_offer", call.language, (("digit", call.flow.callback_digit),)
+                )
+            )
+        return await self.voice.prompter.play(call, tuple(prompts), collect=True)

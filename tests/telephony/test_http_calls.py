@@ -1,0 +1,218 @@
+"""Live calls steered over the node's HTTP API, with real SIP: a node with voice (one
+worker process), pjsua2 phones in subprocesses, staff logged in with passwords.
+
+A supervisor of the call's queue barges in from HTTP: their phone rings, hears both
+sides and is heard by both; leaving hangs it up; each step is in the audit log. The agent
+records the call from HTTP and the supervisor plays the file back (audited); another
+queue's supervisor and the agent are refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import wave
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.model import Agent, Presence, Role
+from switchboard.node import Node
+from switchboard.settings import RedisConfig, load_settings
+from tests.nodes import TEST_AUTH, http_session, login
+
+from .conftest import (
+    NODE_CONFIG,
+    call_agent,
+    free_udp_port,
+    recorded,
+    rtp_block,
+    tone_share,
+    until,
+)
+
+CALLER, AGENT, SUPERVISOR = 600.0, 1000.0, 2200.0
+HEARS = 0.15
+PASSWORD = "a-long-password"
+
+
+@pytest.fixture
+async def voice_node(redis_url: str, tmp_path: Path, prompt_cache: Path) -> AsyncIterator[Node]:
+    config = tmp_path / "node.toml"
+    config.write_text(
+        NODE_CONFIG.format(
+            port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+        )
+        + f'\n[recording]\ndirectory = "{tmp_path / "recordings"}"\n'
+    )
+    settings = dataclasses.replace(
+        load_settings(config), redis=RedisConfig(url=redis_url), http_port=0, auth=TEST_AUTH
+    )
+    node = Node(settings, voice=True)
+    await node.start()
+    try:
+        await node.sessions.save_user("sue", Role.SUPERVISOR, PASSWORD, queues=("booking",))
+        await node.sessions.save_user("gus", Role.SUPERVISOR, PASSWORD, queues=("general",))
+        yield node
+    finally:
+        await node.stop()
+
+
+async def sign_in(
+    node: Node, http: Any, agent_id: str, phone: Any, skills: dict[str, int]
+) -> dict[str, str]:
+    """The agent logs in over HTTP with their softphone, as the desktop does; available."""
+    await node.router.upsert_agent(
+        Agent(agent_id=agent_id, region="default", skills=skills, languages=["en"])
+    )
+    await node.sessions.save_user(agent_id, Role.AGENT, PASSWORD)
+    response = await http.post(
+        "/api/v1/agents/login",
+        json={
+            "agent_id": agent_id,
+            "password": PASSWORD,
+            "sip_uri": phone.uri,
+            "channels": {"voice": 1},
+        },
+    )
+    assert response.status == 200, await response.text()
+    await node.router.set_presence(agent_id, Presence.AVAILABLE)
+    return {"Authorization": f"Bearer {(await response.json())['token']}"}
+
+
+async def test_a_supervisor_barges_in_from_http_and_plays_the_agents_recording_back(
+    voice_node: Node,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    caller_tone: Path,
+    supervisor_tone: Path,
+    tmp_path: Path,
+) -> None:
+    node = voice_node
+    agent = await parties("--answer", "--tone", str(tone_wav))
+    caller = await parties("--tone", str(caller_tone))
+    supervisor = await parties("--answer", "--tone", str(supervisor_tone))
+
+    async with http_session(node) as http:
+        ana = await sign_in(node, http, "ana", agent, {"booking": 2})
+        contact_id = await call_agent(node.voice, node.router, caller, agent)
+        path = f"/api/v1/contacts/{contact_id}"
+        sue = await login(http, "sue", PASSWORD)
+        gus = await login(http, "gus", PASSWORD)
+        join = {"mode": "barge", "phone": supervisor.uri}
+
+        refused = await http.put(f"{path}/monitor", json=join, headers=gus)  # another queue
+        assert refused.status == 403
+        refused = await http.put(f"{path}/monitor", json=join, headers=ana)  # agents may not
+        assert refused.status == 403
+        refused = await http.post(f"{path}/recording", headers=sue)  # the agent records
+        assert refused.status == 403
+
+        started = await http.post(f"{path}/recording", headers=ana)
+        assert started.status == 201, await started.text()
+        assert (await started.json())["file"] == f"{contact_id}.wav"
+
+        joined = await http.put(f"{path}/monitor", json=join, headers=sue)
+        assert joined.status == 200, await joined.text()
+        await supervisor.wait_for("answered", timeout=20)
+        heard = await recorded(supervisor, tmp_path / "supervisor.wav")
+        assert tone_share(heard, CALLER, last_s=1.5) > HEARS
+        assert tone_share(heard, AGENT, last_s=1.5) > HEARS
+        at_caller = await recorded(caller, tmp_path / "caller.wav")
+        assert tone_share(at_caller, SUPERVISOR, last_s=1.5) > HEARS  # barge: both hear
+
+        left = await http.delete(f"{path}/monitor", headers=sue)
+        assert left.status == 200, await left.text()
+        await supervisor.wait_for("hangup", timeout=15)
+        again = await http.delete(f"{path}/monitor", headers=sue)
+        assert again.status == 409  # no longer on the call
+
+        agent.send(cmd="hangup")
+        await caller.wait_for("hangup", timeout=20)
+
+        async def listed() -> bool:
+            return bool((await node.router.get_contact(contact_id)).recordings)
+
+        await until(listed)
+        assert (await http.get(f"{path}/recording", headers=ana)).status == 403
+        assert (await http.get(f"{path}/recording", headers=gus)).status == 403
+        played = await http.get(f"{path}/recording", headers=sue)
+        assert played.status == 200, await played.text()
+        assert played.content_type == "audio/wav"
+        with wave.open(io.BytesIO(await played.read())) as wav:
+            assert wav.getframerate() == 8000 and wav.getnframes() > 8000
+
+    contact = await node.router.get_contact(contact_id)
+    assert contact.state.value == "completed"
+    entries = [
+        e for e in await node.reports.audit_log() if e.detail.get("contact_id") == contact_id
+    ]
+    actions = [(e.actor, e.action) for e in entries]  # oldest first
+    assert ("sue", "monitor_started") in actions and ("sue", "monitor_ended") in actions
+    assert ("sue", "contact.playback") in actions
+    assert actions.index(("sue", "monitor_started")) < actions.index(("sue", "monitor_ended"))
+    started_entry = next(e for e in entries if e.action == "monitor_started")
+    assert started_entry.detail["mode"] == "barge" and started_entry.detail["agent_id"] == "ana"
+
+
+async def test_the_agent_consults_a_colleague_over_http_returns_then_hands_the_caller_over(
+    voice_node: Node,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    colleague_tone: Path,
+    tmp_path: Path,
+) -> None:
+    node = voice_node
+    ana_phone = await parties("--answer", "--tone", str(tone_wav))
+    gina_phone = await parties("--answer", "--tone", str(colleague_tone))
+    caller = await parties()
+
+    async with http_session(node) as http:
+        ana = await sign_in(node, http, "ana", ana_phone, {"booking": 2})
+        gina = await sign_in(node, http, "gina", gina_phone, {"booking": 2})
+        await node.router.set_presence("gina", Presence.NOT_READY)  # the caller goes to ana
+        contact_id = await call_agent(node.voice, node.router, caller, ana_phone)
+        await node.router.set_presence("gina", Presence.AVAILABLE)
+        path = f"/api/v1/contacts/{contact_id}"
+        consult = {"agent": "gina", "warm": True}
+        refused = await http.post(f"{path}/transfer", json=consult, headers=gina)
+        assert refused.status == 403  # not her call
+        wrong = await http.post(f"{path}/transfer", json={"agent": "gina", "queue": "general"})
+        assert wrong.status == 401
+        both = await http.post(
+            f"{path}/transfer", json={"agent": "gina", "queue": "general"}, headers=ana
+        )
+        assert both.status == 400 and (await both.json())["field"] == "$"
+
+        held = await http.post(f"{path}/transfer", json=consult, headers=ana)
+        assert held.status == 200, await held.text()
+        assert (await held.json())["call_state"] == "held"
+        await gina_phone.wait_for("answered", timeout=20)
+        back = await http.post(f"{path}/transfer/return", headers=ana)
+        assert (back.status, (await back.json())["call_state"]) == (200, "talking")
+        await gina_phone.wait_for("hangup", timeout=15)
+        again = await recorded(caller, tmp_path / "back.wav")
+        assert tone_share(again, AGENT, last_s=1.5) > HEARS  # ana again
+
+        held = await http.post(f"{path}/transfer", json=consult, headers=ana)
+        assert held.status == 200, await held.text()
+        await until(lambda: sum(e["type"] == "answered" for e in gina_phone.events) == 2)
+        await node.router.set_presence("ana", Presence.NOT_READY)
+        done = await http.post(f"{path}/transfer/finish", headers=ana)
+        assert done.status == 200, await done.text()
+        await ana_phone.wait_for("hangup", timeout=15)
+        joined = await recorded(caller, tmp_path / "joined.wav")
+        assert tone_share(joined, 1500.0, last_s=1.5) > HEARS  # gina now
+
+    caller.send(cmd="hangup")
+
+    async def ended() -> Any:
+        contact = await node.router.get_contact(contact_id)
+        return contact if contact.is_terminal else None
+
+    contact = await until(ended)
+    assert (contact.state.value, contact.agent_id) == ("completed", "gina")
+    assert [t["outcome"] for t in contact.transfers] == ["returned", "completed"]
+    assert contact.agent_chain == ["ana", "gina"]

@@ -11,18 +11,29 @@ from urllib.parse import urlparse
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# A pooled connection that went stale while Redis restarted fails its next command with
+# a ConnectionError: that command is sent again, twice at most, on a fresh connection,
+# so a recovered Redis answers every request instead of one per stale connection. Only
+# connection errors are retried: a command that timed out may have run, and is not.
 CLIENT_OPTIONS: dict[str, Any] = {
     "decode_responses": True,
     "socket_timeout": 3.0,
     "socket_connect_timeout": 2.0,
     "health_check_interval": 10,
+    "retry": Retry(
+        ExponentialBackoff(cap=0.5, base=0.05), retries=2, supported_errors=(RedisConnectionError,)
+    ),
+    "retry_on_error": [RedisConnectionError],
 }
 
 

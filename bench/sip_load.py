@@ -380,16 +380,18 @@ async def node_measure(
         held = write_scenario(workdir, "held", int(args.hold_s * 1000), media=True)
         rss_box: dict[str, float] = {}
 
-        def sample_rss() -> None:
-            time.sleep(concurrent / args.ramp_cps + args.hold_s / 2)
-            rss_box["rss"] = rss_mb(everything)
-            rss_box["pss"] = pss_mb(everything)
-            parts = {
+        def rss_parts() -> dict[str, float]:
+            return {
                 "node": rss_mb([os.getpid()]),
                 "workers": rss_mb(voice.pool.pids if voice.pool else []),
                 "kamailio": rss_mb(kamailio),
             }
-            print(f"{label}: RSS MB while holding: {parts}", flush=True)
+
+        def sample_rss() -> None:
+            time.sleep(concurrent / args.ramp_cps + args.hold_s / 2)
+            rss_box["rss"] = rss_mb(everything)
+            rss_box["pss"] = pss_mb(everything)
+            print(f"{label}: RSS MB while holding: {rss_parts()}", flush=True)
 
         sampler = loop.run_in_executor(None, sample_rss)
         hold = await loop.run_in_executor(
@@ -404,7 +406,7 @@ async def node_measure(
             None, step_cps, target, short, rates, args.step_s, workdir, label
         )
         after_cps = rss_mb(everything)
-        print(f"{label}: RSS MB after the CPS steps: {after_cps}", flush=True)
+        print(f"{label}: RSS MB after the CPS steps: {after_cps} {rss_parts()}", flush=True)
         rss = rss_box.get("rss", 0.0)
         return {
             "max_cps_zero_failures": max_cps,

@@ -74,7 +74,9 @@ async def new_chat(
     customer: str = "c-1",
     **extra: Any,
 ) -> dict[str, Any]:
-    """Start a chat as a customer; returns the created contact with its customer token."""
+    """Start a chat as a customer; returns the created contact with its customer token.
+    `customer` is only what the window claims: the node ignores it (the chat stays
+    anonymous) unless `identity` and `site` in `extra` sign who the customer is."""
     response = await http.post(
         "/api/v1/contacts",
         json={

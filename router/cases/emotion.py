@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -306,22 +306,3 @@ def score(hits: Iterable[Hit], exclamations: int = 0) -> float:
     if total:
         total += math.copysign(EXCLAMATION * min(exclamations, 3), total)
     return total / math.sqrt(total * total + ALPHA)
-
-
-def lexicon_from(language: str, table: Mapping[str, object]) -> Lexicon:
-    """A lexicon from already-validated values (see `router.cases.config`)."""
-
-    def words(name: str) -> tuple[str, ...]:
-        value = table.get(name) or ()
-        return tuple(str(item) for item in value) if isinstance(value, list | tuple) else ()
-
-    return Lexicon(
-        language=language,
-        mode=MatchMode(str(table.get("match", MatchMode.WORDS.value))),
-        escalate=words("escalate"),
-        negative=words("negative"),
-        positive=words("positive"),
-        negators=words("negators"),
-        negators_after=words("negators_after"),
-        clitics=words("clitics"),
-    )

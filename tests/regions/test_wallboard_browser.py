@@ -7,7 +7,6 @@ browser. The screenshot is kept in the test's tmp dir and copied to artifacts/.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,20 +17,9 @@ from playwright.async_api import BrowserContext, async_playwright, expect
 from regions.store import MembershipStore
 from switchboard.node import Node
 from tests.regions.test_wallboard import http, new_chat, node  # noqa: F401 (fixtures)
+from tests.web.conftest import CHROMIUM, FLAGS, needs_chromium, screenshot
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -81,8 +69,6 @@ async def test_supervisor_sees_waiting_count_change(
     # Down, then adopted by the running node: either way the board says so.
     await expect(alert).to_contain_text("node default-2")
 
-    artifacts = ROOT / "artifacts"
-    artifacts.mkdir(exist_ok=True)
     for name, size in (("wallboard.png", (1280, 800)), ("wallboard-wall.png", (1920, 1080))):
         await page.set_viewport_size({"width": size[0], "height": size[1]})
         # Usable at both sizes: nothing runs off the side of the screen.
@@ -90,10 +76,7 @@ async def test_supervisor_sees_waiting_count_change(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{name}: {overflow} px wider than the window"
-        shot = tmp_path / name
-        await page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000
-        shutil.copy(shot, artifacts / name)
+        await screenshot(page, tmp_path, name)
 
 
 async def test_agent_is_turned_away(

@@ -72,9 +72,11 @@ local function publish(event)
 end
 
 local function stat(queue, at, field, by)
+  by = by or 1
+  if by == 0 then return end  -- a sum that would not move (a wait of 0 ms)
   local key = P .. 'stat:' .. queue .. ':' .. tostring(at - at % BUCKET_MS)
   -- A bucket's first counter gives it its time to live; later ones need not.
-  if redis.call('HINCRBY', key, field, by or 1) == (by or 1) then redis.call('EXPIRE', key, STAT_TTL_S) end
+  if redis.call('HINCRBY', key, field, by) == by then redis.call('EXPIRE', key, STAT_TTL_S) end
 end
 
 -- Agents ---------------------------------------------------------------------------
@@ -736,7 +738,9 @@ local function reply(status, fields)
   return flat
 end
 
--- The contact as it now stands, so that the caller needs no second round trip.
+-- The contact as it now stands, so that the caller needs no second round trip. (A
+-- command that read the whole contact and mirrored every change into it answers with
+-- reply(status, c) instead: no second HGETALL.)
 local function contact_reply(status, cid)
   local flat = redis.call('HGETALL', P .. 'contact:' .. cid)
   table.insert(flat, 1, status)
@@ -861,7 +865,7 @@ function commands.complete(argv)
   if c.state ~= 'connected' then return reply('not_connected', {state = c.state}) end
   if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
   complete_contact(cid, c, argv[5] or '')
-  return contact_reply('completed', cid)
+  return reply('completed', c)
 end
 
 -- args: contact, reason. The customer left before being connected (a connected
@@ -876,7 +880,7 @@ function commands.abandon(argv)
   else
     abandon_contact(cid, c, reason)
   end
-  return contact_reply(c.state, cid)
+  return reply(c.state, c)
 end
 
 -- args: contact, reason. Anything not yet terminal ends as failed.
@@ -886,7 +890,7 @@ function commands.fail(argv)
   if not c then return reply('unknown_contact') end
   if TERMINAL[c.state] then return reply('already', {state = c.state}) end
   fail_contact(cid, c, reason)
-  return contact_reply('failed', cid)
+  return reply('failed', c)
 end
 
 -- args: contact, target queue, reason, agent ('' for anyone: only the agent holding

@@ -91,6 +91,14 @@ class CaseFilter:
 
 
 @dataclass(frozen=True)
+class LiveCase:
+    """The customer's live case as looked up before their contact was created: `None`
+    when they had none (so that linking need not look again)."""
+
+    case: Case | None
+
+
+@dataclass(frozen=True)
 class TickResult:
     warnings: int = 0
     breaches: int = 0
@@ -313,10 +321,11 @@ class Cases:
         """The customer's live case (not closed), the one most recently opened or changed."""
         return await self.store.live_case(customer_id)
 
-    async def _link_to_live(self, contact: Contact, case: Case | None, at: int) -> bool:
-        """Link the contact to its customer's live case (`case`, as read before, or read
-        now); False when there is none."""
-        case = case or await self.live_case(contact.customer_id)
+    async def _link_to_live(self, contact: Contact, found: LiveCase | None, at: int) -> bool:
+        """Link the contact to its customer's live case (as `found` before the contact
+        was created, or read now); False when there is none. A case opened by another
+        node in between is found by the commit of the rule that would open one."""
+        case = found.case if found is not None else await self.live_case(contact.customer_id)
         if case is None:
             return False
 
@@ -330,15 +339,15 @@ class Cases:
 
     async def before_create(
         self, new: NewContact, at_ms: int | None
-    ) -> tuple[NewContact, Case | None]:
+    ) -> tuple[NewContact, LiveCase | None]:
         """A returning customer with a live case waits first for the case's owner (when
-        signed in), and keeps the case's priority. The case found is handed to
-        `after_create`, which links the contact to it."""
+        signed in), and keeps the case's priority. What was found (a case or none) is
+        handed to `after_create`, which links the contact to it without looking again."""
         if not new.customer_id:
             return new, None
         case = await self.live_case(new.customer_id)
         if case is None:
-            return new, None
+            return new, LiveCase(None)
         if case.priority > new.priority:
             new = replace(new, priority=case.priority)
         if case.owner and not new.preferred_agent and self.settings.prefer_owner_s > 0:
@@ -347,10 +356,10 @@ class Cases:
                 new = replace(
                     new, preferred_agent=case.owner, prefer_s=self.settings.prefer_owner_s
                 )
-        return new, case
+        return new, LiveCase(case)
 
     async def after_create(
-        self, contact: Contact, at_ms: int | None, prepared: Case | None = None
+        self, contact: Contact, at_ms: int | None, prepared: LiveCase | None = None
     ) -> None:
         """Link the new contact to its customer's live case, or let the rules open one."""
         at = self._now(at_ms)

@@ -145,6 +145,25 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
         "voice is not running on this node"
     )
     assert sent[-1][2] == '{"agent":"bob","warm":true}'
+    # An outside number: typed once chosen; a number that is not one is refused by the
+    # API with the field named, a good one reaches the call (refused here: no voice).
+    await transfer.locator("input.consult").uncheck()
+    number = transfer.locator("input.transfer-number")
+    await expect(number).to_be_hidden()
+    await transfer.locator("select").select_option("number:")
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(panel.locator(".transfer-control .error")).to_have_text(
+        "Type the outside number first."
+    )
+    await number.fill("call me maybe")
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(panel.locator(".transfer-control .error")).to_contain_text("number")
+    await number.fill("+44 20 7946 0000")
+    await transfer.get_by_role("button", name="Transfer").click()
+    await expect(panel.locator(".transfer-control .error")).to_have_text(
+        "voice is not running on this node"
+    )
+    assert sent[-1][2] == '{"number":"+442079460000"}'
     assert (await node.router.get_contact(call.contact_id)).agent_id == "ana"
     await node.router.complete(call.contact_id, "ana")
     await expect(panel).to_contain_text("The call has ended.")

@@ -1,7 +1,7 @@
 // Transfer of a chat or a call to a queue or a named colleague (who gets it first, then
-// its queue after the ring time). A call may be transferred warm: the agent consults the
-// colleague first while the caller hears music, then hands the caller over or takes
-// them back.
+// its queue after the ring time); a call also to an outside number. A call may be
+// transferred warm: the agent consults the colleague first while the caller hears
+// music, then hands the caller over or takes them back.
 
 import { problem } from "./api.js";
 import { el } from "./dom.js";
@@ -18,13 +18,19 @@ export class TransferControl {
       el("option", { value: "" }, t("Choose…")));
     this.error = el("p", { class: "error", role: "alert" });
     this.consult = warm ? el("input", { type: "checkbox", id: `consult-${contact.contact_id}`, class: "consult" }) : null;
+    // Calls only: the number typed when "Outside number" is chosen.
+    this.number = warm ? el("input", { type: "tel", class: "transfer-number", hidden: true,
+      autocomplete: "off", placeholder: "+44 20 7946 0000", "aria-label": t("Outside number") }) : null;
+    this.select.addEventListener("change", () => {
+      if (this.number) this.number.hidden = this.select.value !== "number:";
+    });
     this.consulting = el("div", { class: "row consulting", hidden: true },
       el("p", { class: "status" }),
       el("button", { type: "button", class: "hand-over", onclick: () => this.finish("finish") }, t("Hand over")),
       el("button", { type: "button", class: "secondary take-back", onclick: () => this.finish("return") }, t("Take back")));
     this.form = el("form", { class: "row transfer", novalidate: true,
       onsubmit: (event) => { event.preventDefault(); this.send(); } },
-    el("label", { for: id }, t("Transfer to")), this.select,
+    el("label", { for: id }, t("Transfer to")), this.select, this.number,
     this.consult ? [this.consult, el("label", { for: this.consult.id }, t("Consult first"))] : null,
     el("button", { type: "submit", class: "secondary" }, t("Transfer")));
     this.root = el("div", { class: "transfer-control" }, this.form, this.consulting, this.error);
@@ -43,16 +49,26 @@ export class TransferControl {
       ...answer.body.agents.filter((agent) => agent.agent_id !== me).map((agent) =>
         el("option", { value: `agent:${agent.agent_id}` },
           `${agent.agent_id} (${agent.region}, ${t(agent.state)})`)));
-    this.select.replaceChildren(el("option", { value: "" }, t("Choose…")), queues, agents);
+    const outside = this.number ? el("optgroup", { label: t("Outside") },
+      el("option", { value: "number:" }, t("Outside number…"))) : null;
+    this.select.replaceChildren(el("option", { value: "" }, t("Choose…")), queues, agents,
+      ...(outside ? [outside] : []));
   }
 
   async send() {
     this.error.textContent = "";
-    const [kind, name] = this.select.value.split(/:(.*)/s);
-    if (!name) { this.error.textContent = t("Choose a queue or a colleague first."); return; }
+    const [kind, chosen] = this.select.value.split(/:(.*)/s);
+    // A number as people write it: spaces, dots, dashes and brackets are only layout.
+    const name = kind === "number" ? this.number.value.replace(/[\s().-]/g, "") : chosen;
+    if (!name) {
+      this.error.textContent = kind === "number"
+        ? t("Type the outside number first.") : t("Choose a queue or a colleague first.");
+      return;
+    }
     const warm = Boolean(this.consult && this.consult.checked);
+    const target = { queue: { queue: name }, agent: { agent: name }, number: { number: name } }[kind];
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/transfer`,
-      { ...(kind === "queue" ? { queue: name } : { agent: name }), ...(warm ? { warm } : {}) });
+      { ...target, ...(warm ? { warm } : {}) });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }
     if (warm) {
       this.form.hidden = true;

@@ -88,11 +88,28 @@ def contact_json(
         "placement": contact.placement or None,
         "explanation": contact.explanation,
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
+        "recordings": [_recording_json(entry) for entry in contact.recordings],
     }
     if for_customer:
-        for hidden in ("explanation", "placement", "priority", "reason"):
+        for hidden in ("explanation", "placement", "priority", "reason", "recordings"):
             body.pop(hidden)
     return body
+
+
+def _recording_json(entry: dict[str, object]) -> dict[str, Any]:
+    """A call recording on the record: its file (played back through the contact's
+    recording route), when it ran and why (the queue's rule or the agent's click)."""
+
+    def at(key: str) -> str | None:
+        value = entry.get(key)
+        return iso_utc(value) if isinstance(value, int) and value > 0 else None
+
+    return {
+        "file": entry.get("file"),
+        "started_at": at("started_ms"),
+        "ended_at": at("ended_ms"),
+        "reason": entry.get("reason"),
+    }
 
 
 def message_json(message: Message) -> dict[str, Any]:

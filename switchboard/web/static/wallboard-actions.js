@@ -1,8 +1,9 @@
 // The supervisor's actions on the wallboard: the agents of a queue with their state and
 // time in state, set one not ready (with a reason) or sign them out; the queue's live
 // contacts, move a waiting one to another queue, read a chat live, join a call in
-// progress on the supervisor's softphone (listen, whisper, barge) and leave it. Every
-// action is the HTTP API's (and audited there); this file only shows and asks.
+// progress on the supervisor's softphone (listen, whisper, barge) and leave it; look up
+// any contact of their queues by id and play its call recording back. Every action is
+// the HTTP API's (and audited there); this file only shows and asks.
 
 import { problem, request, socketUrl } from "./api.js";
 import { $, el, options } from "./dom.js";
@@ -154,6 +155,54 @@ async function read(contactId) {
   };
 }
 
+// A contact by id (of one of the supervisor's queues): how it went, why it was routed
+// where it was, and its recording when the call was recorded on this node.
+async function lookUp(contactId) {
+  $("sv-found").hidden = true;
+  $("sv-audio").hidden = true;
+  $("sv-audio").removeAttribute("src");
+  const answer = await call("GET", `/api/v1/contacts/${encodeURIComponent(contactId)}`);
+  if (!answer.ok) { say(problem(answer)); return; }
+  const contact = answer.body;
+  const outcome = contact.outcome ? `${contact.outcome}${contact.reason ? ` (${contact.reason})` : ""}` : contact.state;
+  $("sv-found-summary").textContent = `${contact.channel} in ${contact.queue}, ${outcome}` +
+    (contact.agent_id ? `, agent ${contact.agent_id}` : "") +
+    ((contact.recordings || []).length ? `, ${contact.recordings.length} recording(s)` : ", not recorded");
+  $("sv-found-explanation").replaceChildren(...(contact.explanation || []).map((line) => el("li", {}, line)));
+  $("sv-play").hidden = !(contact.recordings || []).length;
+  $("sv-play").dataset.contact = contact.contact_id;
+  $("sv-found").hidden = false;
+  say("");
+}
+
+// The recording comes through the API with the session's token (an audio element cannot
+// send one), then plays from memory; the node audits the playback.
+async function play(contactId) {
+  let response;
+  try {
+    response = await fetch(`/api/v1/contacts/${encodeURIComponent(contactId)}/recording`,
+      { headers: { Authorization: `Bearer ${token()}` } });
+  } catch (_) {
+    say(problem({ status: 0 }));
+    return;
+  }
+  if (!response.ok) {
+    say(problem({ status: response.status, body: await response.json().catch(() => ({})) }));
+    return;
+  }
+  const audio = $("sv-audio");
+  if (audio.src) URL.revokeObjectURL(audio.src);
+  audio.src = URL.createObjectURL(await response.blob());
+  audio.hidden = false;
+  audio.play().catch(() => {});  // a browser that blocks autoplay still shows the controls
+  say(`playing the recording of ${contactId.slice(0, 8)}`);
+}
+
+$("sv-lookup").addEventListener("submit", (event) => {
+  event.preventDefault();
+  lookUp($("sv-contact").value.trim());
+});
+$("sv-play").addEventListener("click", () => play($("sv-play").dataset.contact));
 $("transcript-close").addEventListener("click", () => {
   if (reading) reading.socket.close();
   reading = null;

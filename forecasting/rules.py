@@ -1,5 +1,7 @@
-"""The choice rule every calibration uses: the simplest candidate the data cannot tell
-apart from the best one."""
+"""The choice rules of the calibrations: the least held-out error (the structural model's
+settings, all equally complex), and the simplest candidate the data cannot tell apart from
+the best one (the mix with the baselines, the intraday gains: where "simple" is a safe
+default the data must argue against)."""
 
 from __future__ import annotations
 
@@ -30,3 +32,10 @@ def one_standard_error(
         within &= allowed
     within[best] = True
     return next(k for k in order if within[k])
+
+
+def least_error(error: FloatArray, order: list[int]) -> int:
+    """The candidate with the least summed error over the units (held-out days) of
+    `error` [candidates, units]; exact ties go to the first in `order`."""
+    total = error.sum(axis=1)
+    return min(order, key=lambda k: float(total[k]))

@@ -7,12 +7,13 @@ queue:
 
 1. **The structural model's settings** (`estimator`): every combination of level
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
-   error over the open intervals of normal days) and the best is kept.
+   error over the open intervals of normal days) and the least error is kept.
 2. **The combination.** The model, the four-week mean and seasonal naive (both taken over
    the last normal days of the weekday, so a holiday is not copied forward) are mixed with
-   weights on a 0.1 grid of the simplex; the mix with the least absolute error wins, ties
-   going to more weight on the model. The baselines alone are on the grid, so what ships is
-   never worse on this backtest than the better baseline.
+   weights on a 0.1 grid of the simplex; among mixes no worse than the better baseline
+   alone, the one-standard-error rule picks the one with most weight on the model. The
+   baselines alone are on the grid, so what ships is never worse on this backtest than
+   the better baseline.
 3. **Prediction interval** (φ), **day-level variance**, **intraday gains** (`intraday`) and
    **peak alert probabilities** from the same held-out forecasts of the chosen mix.
 """
@@ -162,8 +163,10 @@ def _choose_model(
     width_min: int,
     origins: list[int],
 ) -> tuple[list[Params], FloatArray]:
-    """Per queue, the settings chosen by the one-standard-error rule on the held-out days,
-    and that model's held-out forecasts [Q, n, S]. Each (origin, weekday half-life) is
+    """Per queue, the settings with the least absolute error on the held-out days (ties to
+    the simplest), and that model's held-out forecasts [Q, n, S]. Not the
+    one-standard-error rule: its "simplest" here would be the longest memory, a stale level
+    where the level wanders (experiment log, issue 22). Each (origin, weekday half-life) is
     prepared once; level, Theta and smoothing settings only rescale what it holds."""
     q_count = data.shape[0]
     settings = _settings()
@@ -197,9 +200,7 @@ def _choose_model(
         error.append(part)
     by_day = np.concatenate(error, axis=1)  # [settings, days, Q]
     order = sorted(range(len(settings)), key=lambda k: _simplicity(settings[k]))
-    params = [
-        _params(settings[rules.one_standard_error(by_day[:, :, q], order)]) for q in range(q_count)
-    ]
+    params = [_params(settings[rules.least_error(by_day[:, :, q], order)]) for q in range(q_count)]
 
     def forecast(origin: int, chosen: list[Params]) -> FloatArray:
         size = min(origin + 7, data.shape[1]) - origin
@@ -215,8 +216,9 @@ def _choose_model(
 
 
 def _simplicity(setting: Setting) -> tuple[bool, bool, float, float, float]:
-    """Sort key, simplest first: plain SES before mixed levels and Theta's drift, then the
-    longest memories and the most smoothing."""
+    """Sort key (it breaks exact ties, e.g. of a queue without contacts), simplest first:
+    plain SES before mixed levels and Theta's drift, then the longest memories and the
+    most smoothing."""
     hw, (half_life, theta, weight), sm = setting
     return (theta, weight < 1.0, -half_life, -hw, -sm)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from forecasting import files, intraday, service, synthetic
+from forecasting import files, intraday, selection, service, synthetic
 from forecasting.model import History, HistoryRow
 
 ZONE = timezone(timedelta(hours=1))
@@ -87,3 +87,17 @@ def test_the_intraday_update_follows_a_day_level_that_carries(
     assert fitted.intraday_gain is not None
     scored = intraday.LEAD_BUCKETS_MIN.index(intraday.SCORED_LEAD_MIN[0])
     assert np.all(fitted.intraday_gain[:, scored] > 0.0)
+
+
+def test_the_model_choice_follows_a_level_that_stepped_down() -> None:
+    # a center whose volume fell by 40 % three weeks ago and stayed there: the longest
+    # level memory (the "simplest" setting) would keep forecasting the old level
+    base = synthetic.generate(days=84, queues=("q",), daily=(1500.0,), day_sd=0.05, seed=4)
+    counts = base.counts[0].copy()
+    counts[63:] = np.round(counts[63:] * 0.6)
+    history = _history(counts)
+    fitted = service.calibrated_fit(history, 84).fit
+    assert fitted.params[0].level_half_life_days < max(p[0] for p in selection.LEVEL_RULES)
+    forecast = fitted.predict(np.array([0, 1, 2, 3, 4]))[0].sum(axis=1)
+    recent = counts[77:82].sum(axis=1)  # last week's Monday to Friday
+    assert np.all(np.abs(forecast / recent - 1.0) < 0.15)

@@ -30,6 +30,9 @@ JSON_KEYS = {
     "coverage_80",
     "peak_recall",
     "peak_precision",
+    "peak_precision_noise_bound",
+    "peak_precision_hindsight_at_0_9",
+    "peak_precision_noise_bound_at_0_9",
 }
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from forecasting import backtest, files, intraday, selection, service, synthetic
+from forecasting import backtest, files, intervals, intraday, selection, service, synthetic
 from forecasting.model import FloatArray
 
 
@@ -97,3 +97,28 @@ def test_noise_bound_on_the_actual_peaks_is_not_raised_by_a_forecast_biased_up()
     conditioned = backtest.noise_bound(high, phi, threshold, draws=20, actual=counts)
     assert simulated > right + 0.05
     assert abs(conditioned - right) < abs(simulated - right)
+
+
+def test_precision_at_recall_takes_the_fewest_top_alerts_that_reach_the_recall() -> None:
+    score = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    peak = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0, 1], dtype=bool)
+    # 4 peaks: recall 0.5 needs 2 of them, caught by the top 3; 0.75 needs the top 6
+    assert backtest.precision_at_recall(score, peak, 0.5) == pytest.approx(2 / 3)
+    assert backtest.precision_at_recall(score, peak, 0.75) == pytest.approx(3 / 6)
+    assert backtest.precision_at_recall(score, peak, 1.0) == pytest.approx(4 / 10)
+    # a ranking that puts every peak first is perfect at any recall
+    assert backtest.precision_at_recall(peak.astype(float), peak, 0.9) == 1.0
+    assert np.isnan(backtest.precision_at_recall(score, np.zeros(10, dtype=bool), 0.9))
+
+
+def test_the_ranking_in_hindsight_is_no_better_than_the_bound_when_the_model_is_right() -> None:
+    # a forecast that knows the rate's distribution (mean and φ right) ranks intervals by
+    # its mean; the oracle knows each rate, so it reaches at least that precision
+    mean, threshold, counts = _world(np.random.default_rng(9), 0.2)
+    phi = np.full(mean.size, 0.2)
+    peak = counts > threshold
+    ours = backtest.precision_at_recall(
+        intervals.exceed_probability(mean, phi, threshold), peak, 0.9
+    )
+    bound = backtest.noise_bound(mean, phi, threshold, 0.9, draws=20, actual=counts)
+    assert ours < bound

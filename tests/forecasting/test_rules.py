@@ -1,0 +1,36 @@
+"""The choice rules of the calibrations, on constructed held-out errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecasting import rules
+
+
+def _errors() -> np.ndarray:
+    # [candidates, held-out days]: candidate 1 is best overall but noisy day to day;
+    # candidate 0 (the simplest) is a little worse, within one standard error
+    return np.array(
+        [
+            [10.0, 10.0, 10.0, 10.0],
+            [4.0, 16.0, 5.0, 13.0],
+            [12.0, 12.0, 12.0, 12.0],
+        ]
+    )
+
+
+def test_least_error_takes_the_best_candidate() -> None:
+    assert rules.least_error(_errors(), [0, 1, 2]) == 1
+    assert rules.least_error(_errors(), [2, 0, 1]) == 1
+
+
+def test_least_error_breaks_exact_ties_by_the_order() -> None:
+    tied = np.zeros((3, 5))  # a queue without contacts: every setting scores 0
+    assert rules.least_error(tied, [2, 0, 1]) == 2
+
+
+def test_one_standard_error_keeps_the_simple_candidate_the_data_cannot_reject() -> None:
+    assert rules.one_standard_error(_errors(), [0, 1, 2]) == 0
+    # unless it is not allowed (the mix rule's "no worse than the better baseline")
+    allowed = np.array([False, True, True])
+    assert rules.one_standard_error(_errors(), [0, 1, 2], allowed) == 1

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,6 +19,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.settings import Settings
@@ -41,12 +43,16 @@ CLIENT_OPTIONS: dict[str, Any] = {
 
 
 class PackedConnection(Connection):
-    """A connection that packs commands with hiredis' C packer.
+    """A connection that packs commands with hiredis' C packer and times its writes
+    without a task per command.
 
-    redis-py's synchronous client does so whenever hiredis is installed; its asyncio
-    client packs in Python, about a tenth of a routing call's client CPU here
-    (bench/README.md). Same bytes on the wire, same DataError for a value Redis cannot
-    take."""
+    redis-py's synchronous client packs with hiredis whenever it is installed; its asyncio
+    client packs in Python (~40 us a command here). And with a `socket_timeout` it sends
+    each command under `asyncio.wait_for`, which in Python 3.11 wraps the write in a Task
+    of its own; here a write the socket took whole needs no waiting, and one it did not
+    is drained under `asyncio.timeout` (a timer, no task). Same bytes on the wire, same
+    errors (DataError for a value Redis cannot take, TimeoutError and
+    ConnectionError from a write, the connection dropped after a failed write)."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         if isinstance(args[0], str):  # 'CONFIG GET' is two words of the protocol
@@ -59,6 +65,34 @@ class PackedConnection(Connection):
 
     def pack_commands(self, commands: Any) -> list[bytes]:
         return [b"".join(self.pack_command(*command)[0] for command in commands)]
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()
+        if isinstance(command, str):
+            command = command.encode()
+        if isinstance(command, bytes):
+            command = [command]
+        writer = self._writer
+        assert writer is not None  # connected above
+        try:
+            writer.writelines(command)
+            if writer.transport.get_write_buffer_size():  # the socket did not take it all
+                async with asyncio.timeout(self.socket_timeout):
+                    await writer.drain()
+        except TimeoutError:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as error:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {error}") from error
+        except BaseException:  # a write cut short leaves the connection unusable
+            await self.disconnect(nowait=True)
+            raise
 
 
 def connect(url: str, **overrides: Any) -> Any:

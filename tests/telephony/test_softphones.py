@@ -5,6 +5,7 @@ pool, pjsua2 softphones on loopback, a real Router on Redis."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,15 +14,27 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
-from router.model import Presence
+from router.model import Agent, Presence, Role
 from router.service import Router
 from router.users_store import UserRecord, UserStore
-from switchboard.settings import load_settings
+from switchboard.node import Node
+from switchboard.settings import RedisConfig, load_settings
 from telephony.service import VoiceFrontDoor
 from telephony.softphones import SipAccount
+from tests.nodes import TEST_AUTH, http_session, login
 
-from .conftest import Party, add_agent, free_udp_port, until
+from .conftest import (
+    NODE_CONFIG,
+    Party,
+    add_agent,
+    call_agent,
+    free_udp_port,
+    rtp_block,
+    until,
+)
 from .test_pool import CONFIG, _free_block, _terminal, node_uri
+
+PASSWORD = "a-long-password"
 
 pytestmark = pytest.mark.skipif(
     not Path("/usr/sbin/kamailio").exists() and os.system("command -v kamailio >/dev/null"),
@@ -195,3 +208,119 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     phone.send(cmd="hangup")
     contact = await until(lambda: _terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+
+
+@pytest.fixture
+async def kamailio_node(
+    redis_url: str, tmp_path: Path, prompt_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Node]:
+    """A whole node (HTTP, Redis, Kamailio, one worker), in its own directory."""
+    monkeypatch.chdir(tmp_path)  # the node's var/telephony (Kamailio, the SIP secret)
+    config = tmp_path / "node.toml"
+    text = NODE_CONFIG.format(
+        port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+    )
+    config.write_text(
+        text.replace(
+            'front_door = "none"',
+            f'front_door = "kamailio"\nworker_port_base = {_free_block(1)}',
+        )
+    )
+    settings = dataclasses.replace(
+        load_settings(config), redis=RedisConfig(url=redis_url), http_port=0, auth=TEST_AUTH
+    )
+    node = Node(settings, voice=True)
+    await node.start()
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+async def test_staff_sign_in_read_their_account_register_and_are_called_there(
+    kamailio_node: Node, parties: Callable[..., Any]
+) -> None:
+    node = kamailio_node
+    voice = node.voice
+    for agent_id in ("ana", "bob"):
+        await node.router.upsert_agent(
+            Agent(agent_id=agent_id, region="default", skills={"booking": 2}, languages=["en"])
+        )
+    for user, role in (("ana", Role.AGENT), ("bob", Role.AGENT), ("sue", Role.SUPERVISOR)):
+        await node.sessions.save_user(user, role, PASSWORD)
+    async with http_session(node) as http:
+        # Signing in without a SIP URI: calls reach the account's registered contact.
+        response = await http.post(
+            "/api/v1/agents/login",
+            json={"agent_id": "ana", "password": PASSWORD, "channels": {"voice": 1}},
+        )
+        assert response.status == 200, await response.text()
+        signed_in = await response.json()
+        server = f"127.0.0.1:{voice.sip.port}"
+        assert signed_in["agent"]["sip_uri"] == f"sip:ana@{server}"
+        ana = {"Authorization": f"Bearer {signed_in['token']}"}
+        bob = await login(http, "bob", PASSWORD)
+
+        own = await http.get("/api/v1/agents/ana/sip-account", headers=ana)
+        assert own.status == 200 and own.headers["Cache-Control"] == "no-store"
+        account = SipAccount(**{k: v for k, v in (await own.json()).items() if k != "uri"})
+        assert (account.user, account.domain, account.server, account.transport) == (
+            "ana",
+            "127.0.0.1",
+            server,
+            "udp",
+        )
+        assert (await http.get("/api/v1/agents/ana/sip-account", headers=bob)).status == 403
+        # No clear-text SIP password in Redis: only the salt it is derived from.
+        keys = [key async for key in node.client.scan_iter("*")]
+        for key in keys:
+            if await node.client.type(key) == "hash":
+                assert account.password not in str(await node.client.hgetall(key))
+
+        phone = await softphone(parties, account, None, "--answer")
+        assert (await registered(phone))["code"] == 200
+        await node.router.set_presence("ana", Presence.AVAILABLE)
+        caller = await parties()
+        contact_id = await call_agent(voice, node.router, caller, phone)
+
+        # A supervisor joins from their own registered softphone.
+        sue = await login(http, "sue", PASSWORD)
+        sues = await http.get("/api/v1/agents/sue/sip-account", headers=sue)
+        sue_account = SipAccount(**{k: v for k, v in (await sues.json()).items() if k != "uri"})
+        sue_phone = await softphone(parties, sue_account, None, "--answer")
+        assert (await registered(sue_phone))["code"] == 200
+        joined = await http.put(
+            f"/api/v1/contacts/{contact_id}/monitor",
+            json={"mode": "listen", "phone": sue_account.uri},
+            headers=sue,
+        )
+        assert joined.status == 200, await joined.text()
+        await sue_phone.wait_for("answered", timeout=20)
+
+        caller.send(cmd="hangup")
+        await phone.wait_for("hangup", timeout=15)
+        contact = await until(lambda: _terminal(node.router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+
+        # Signing out ends the registration; the softphone cannot register again.
+        assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+        await until(lambda: _absent(voice, "ana"))
+        retry = await softphone(parties, account)
+        assert (await registered(retry))["code"] == 403
+
+    # An admin revokes the supervisor's account: the old password no longer registers.
+    assert await node.sessions.reset_sip_account("sue")
+    await until(lambda: _absent(voice, "sue"))
+    stale = await softphone(parties, sue_account)
+    assert (await registered(stale))["code"] == 401
+    assert voice.softphones is not None
+    fresh = await voice.softphones.account("sue")
+    assert fresh.password != sue_account.password
+    renewed = await softphone(parties, fresh)
+    assert (await registered(renewed))["code"] == 200
+
+
+async def _absent(voice: VoiceFrontDoor, user: str) -> bool:
+    return f"AoR': '{user}'" not in await contacts(voice) and f'"{user}"' not in await contacts(
+        voice
+    )

@@ -23,13 +23,16 @@ from telephony.service import VoiceFrontDoor
 from telephony.softphones import SipAccount
 from tests.nodes import TEST_AUTH, http_session, login
 
+from . import baresip_phone as baresip
 from .conftest import (
     NODE_CONFIG,
     Party,
     add_agent,
     call_agent,
     free_udp_port,
+    recorded,
     rtp_block,
+    tone_share,
     until,
 )
 from .test_pool import CONFIG, _free_block, _terminal, node_uri
@@ -324,3 +327,46 @@ async def _absent(voice: VoiceFrontDoor, user: str) -> bool:
     return f"AoR': '{user}'" not in await contacts(voice) and f'"{user}"' not in await contacts(
         voice
     )
+
+
+@pytest.mark.skipif(not baresip.available(), reason="baresip (Debian baresip-core) is missing")
+async def test_baresip_registers_and_answers_an_offered_call(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The same through a second, independent SIP stack: baresip's digest auth, its
+    registration and its automatic answer."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    wrong = await baresip.BaresipPhone.start(ana, tmp_path / "wrong", password="not-it")
+    try:
+        await wrong.wait_for("401 Unauthorized")
+        assert "ana" not in await contacts(voice)
+    finally:
+        await wrong.close()
+    phone = await baresip.BaresipPhone.start(ana, tmp_path / "ana")
+    try:
+        await phone.wait_for("200 OK")
+        await until(lambda: _registered_at(voice, phone.port))
+        await add_agent(router, "ana", ana.uri, {"booking": 2})
+        caller = await parties()
+        caller.send(cmd="call", uri=node_uri(voice))
+        await caller.wait_for("media", timeout=20)
+        caller.send(cmd="dtmf", digits="1")
+        assert voice.pool is not None
+        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+        async def connected() -> bool:
+            return (await router.get_contact(contact_id)).state.value == "connected"
+
+        await until(connected, timeout=20)
+        heard = await recorded(caller, tmp_path / "caller.wav")
+        assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+        caller.send(cmd="hangup")
+        contact = await until(lambda: _terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+    finally:
+        await phone.close()
+
+
+async def _registered_at(voice: VoiceFrontDoor, port: int) -> bool:
+    return f"127.0.0.1:{port}" in await contacts(voice)

@@ -159,6 +159,7 @@ class VoiceFrontDoor:
                 workdir=self.workdir / "kamailio",
                 binary=sip.kamailio,
                 retry_after_s=sip.retry_after_s,
+                realm=sip.domain or sip.host,  # the softphones' digest realm
             )
             await self.front_door.start()
             if self.users is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import socket
 from pathlib import Path
 
 from telephony.softphones import SipAccount
@@ -17,6 +18,28 @@ from telephony.softphones import SipAccount
 from .conftest import free_udp_port, rtp_block
 
 MODULES = Path("/usr/lib/baresip/modules")
+
+
+def sip_port() -> int:
+    """baresip 1.0 listens on UDP and TCP at its port and TLS at the next one (none can
+    be turned off): a port with all three free."""
+    for _ in range(50):
+        port = free_udp_port()
+        if port < 65000 and all(
+            _free(kind, p)
+            for kind, p in ((socket.SOCK_STREAM, port), (socket.SOCK_STREAM, port + 1))
+        ):
+            return port
+    raise RuntimeError("no free port for baresip")
+
+
+def _free(kind: socket.SocketKind, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def available() -> bool:
@@ -34,7 +57,7 @@ class BaresipPhone:
     @classmethod
     async def start(cls, account: SipAccount, directory: Path, password: str = "") -> BaresipPhone:
         directory.mkdir(parents=True, exist_ok=True)
-        port = free_udp_port()
+        port = sip_port()
         rtp = rtp_block()
         (directory / "config").write_text(
             "\n".join(

@@ -86,7 +86,9 @@ class Agents:
         )
         agent = None
         sip_uri = request.sip_uri
-        registered = await self._allow_softphone(principal.user_id)
+        registered = None
+        if access.has_sip_account(principal):
+            registered = await self._allow_softphone(principal.user_id)
         if not sip_uri and principal.role == Role.AGENT and registered is not None:
             sip_uri = registered  # called at the contact their softphone registers
         if principal.role == Role.AGENT or sip_uri or request.channels:

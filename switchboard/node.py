@@ -252,32 +252,36 @@ class Node:
             if agent.presence != Presence.OFFLINE:
                 try:
                     await softphones.refresh(agent.agent_id)
-                except (RuntimeError, OSError) as failure:
+                except Exception as failure:  # the node starts anyway; sign-in redoes it
                     log.warning("SIP account of %s not restored: %s", agent.agent_id, failure)
 
     async def _follow_configuration(self) -> None:
-        """Take up an admin's change of the queues, made on any node, at once."""
+        """Take up an admin's change of the queues, and sign-outs and SIP password resets
+        for the registrar, made on any node, at once."""
         assert self.hub is not None
         async with self.hub.listen() as events:
             while not self.stop_event.is_set():
                 event = await events.get()
                 if event.get("type") in ("sip_account_reset", "session_closed"):
-                    await self._reset_softphone(str(event.get("user_id", "")))
+                    await self._refresh_softphone(
+                        str(event.get("user_id", "")), reset=event["type"] == "sip_account_reset"
+                    )
                 if event.get("type") == "config_changed" and event.get("what") == "queues":
                     try:
                         await self.router.reload_queues()
                     except Exception as failure:  # Redis down: the next change retries
                         log.warning("could not reload the queues: %s", failure)
 
-    async def _reset_softphone(self, user_id: str) -> None:
-        """`users sip-reset`, a sign-out, a removed or changed user (on any node): the
-        registrar here drops the old HA1 and contacts, and keeps a user still signed in."""
+    async def _refresh_softphone(self, user_id: str, *, reset: bool) -> None:
+        """A sign-out, a removed or changed user, or `users sip-reset` (on any node): the
+        registrar here forgets a user no longer signed in; a reset drops the old
+        password's registrations too."""
         softphones = self.voice.softphones if self.voice is not None else None
         if softphones is not None and user_id:
             try:
-                await softphones.refresh(user_id)
-            except (RuntimeError, OSError) as failure:
-                log.warning("SIP account of %s not reset here: %s", user_id, failure)
+                await softphones.refresh(user_id, reset=reset)
+            except Exception as failure:  # Kamailio or Redis away: the next sign-in redoes it
+                log.warning("SIP account of %s not refreshed here: %s", user_id, failure)
 
     async def _load(self) -> dict[str, Any]:
         agents = await self.router.list_agents()

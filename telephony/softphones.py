@@ -186,10 +186,16 @@ class Softphones:
         if SIP_USER.fullmatch(user_id):
             await self.registrar.forget(user_id)
 
-    async def refresh(self, user_id: str) -> None:
-        """After a reset or a sign-out elsewhere: the old HA1 and contacts go; a user
-        still signed in is allowed again with the current password."""
-        await self.forget(user_id)
-        with contextlib.suppress(NoSipAccount):
+    async def refresh(self, user_id: str, *, reset: bool = False) -> None:
+        """After a sign-out elsewhere (or a changed or removed user): a user still signed
+        in keeps registering, with the current password; one who is not is forgotten,
+        registrations and all. `reset` (a new password): the old registrations go first."""
+        if reset:
+            await self.forget(user_id)
+        try:
             if await self.users.token_count(user_id):
                 await self.allow(user_id)
+                return
+        except NoSipAccount:
+            pass
+        await self.forget(user_id)

@@ -307,6 +307,12 @@ async def test_staff_sign_in_read_their_account_register_and_are_called_there(
         contact = await until(lambda: _terminal(node.router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
 
+        # Signing out of a second session keeps the phone registered (one still open).
+        second = await login(http, "ana", PASSWORD)
+        assert (await http.post("/api/v1/agents/logout", headers=second)).status == 200
+        await asyncio.sleep(1.0)  # every node has taken the sign-out's event by then
+        assert f"127.0.0.1:{phone.port}" in await contacts(voice)
+
         # Signing out ends the registration; the softphone cannot register again.
         assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
         await until(lambda: _absent(voice, "ana"))

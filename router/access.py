@@ -9,6 +9,8 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
 - an **agent** acts on the contacts offered to or held by them (and the customer
   history of those contacts; transferring and recording the call they hold), on their
   own state and events, nothing else;
+- agents, supervisors and admins read their own SIP account (their softphone's
+  password) and nobody else's; planners have none;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
   regions (all of them when their scope is empty), listens to, whispers on or barges into
   their live calls and plays their recordings back; reading content is audited;
@@ -204,6 +206,19 @@ def visible_agents(
         for agent in agents
         if allowed_for_agent(principal, AgentAct.READ, agent, queue_skills)
     ]
+
+
+def has_sip_account(principal: Principal) -> bool:
+    """Those who take or join calls have a softphone account: agents, supervisors, admins."""
+    return principal.role in (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
+def require_own_sip_account(principal: Principal, user_id: str) -> None:
+    """A SIP account (its password) is read by its owner only: no role reads another's."""
+    if principal.user_id != user_id:
+        raise Forbidden(f"{describe(principal)} may read only their own SIP account")
+    if not has_sip_account(principal):
+        raise Forbidden(f"{describe(principal)} takes no calls: no SIP account")
 
 
 def require_may_oversee_queue(principal: Principal, queue: str) -> None:

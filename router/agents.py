@@ -6,7 +6,9 @@ An agent acts on themselves; a supervisor on the agents of their queues and regi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from router import access
 from router.access import AgentAct, Principal
@@ -16,6 +18,8 @@ from router.model import Agent, Presence, Role
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
+
+log = logging.getLogger(__name__)
 
 # Reasons the system itself gives (login, RONA); an agent may set them back too.
 SYSTEM_REASONS = ("logged in", "no answer")
@@ -30,6 +34,22 @@ class SignIn:
     client: str = ""
     sip_uri: str = ""
     channels: dict[str, int] | None = None
+
+
+class SoftphonePort(Protocol):
+    """The node's softphone accounts (telephony.softphones.Softphones): LookupError for a
+    user who can have none; the registrar's failures are RuntimeErrors."""
+
+    async def allow(self, user_id: str) -> SipAccountView: ...
+
+    async def forget(self, user_id: str) -> None: ...
+
+
+class SipAccountView(Protocol):
+    @property
+    def uri(self) -> str: ...
+
+    def as_json(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,8 @@ class Agents:
         self.sessions = sessions
         self.reports = reports
         self.desk = desk or DeskConfig()
+        # Set by the node once its front door runs a registrar (front_door = "kamailio").
+        self.softphones: SoftphonePort | None = None
 
     @property
     def _queue_skills(self) -> dict[str, str]:
@@ -63,9 +85,51 @@ class Agents:
             request.user_id, request.password, request.client
         )
         agent = None
-        if principal.role == Role.AGENT or request.sip_uri or request.channels:
-            agent = await self.router.login(principal.user_id, request.sip_uri, request.channels)
+        sip_uri = request.sip_uri
+        registered = None
+        if access.has_sip_account(principal):
+            registered = await self._allow_softphone(principal.user_id)
+        if not sip_uri and principal.role == Role.AGENT and registered is not None:
+            sip_uri = registered  # called at the contact their softphone registers
+        if principal.role == Role.AGENT or sip_uri or request.channels:
+            agent = await self.router.login(principal.user_id, sip_uri, request.channels)
         return Session(token, principal, agent)
+
+    async def _allow_softphone(self, user_id: str) -> str | None:
+        """Let the user's softphone register here; its account's URI, or None (no
+        registrar on this node, or it failed: signing in goes on without)."""
+        if self.softphones is None:
+            return None
+        try:
+            return (await self.softphones.allow(user_id)).uri
+        except (LookupError, RuntimeError, OSError) as failure:
+            log.warning("no SIP account for %s: %s", user_id, failure)
+            return None
+
+    async def _forget_softphone(self, user_id: str) -> None:
+        if self.softphones is None:
+            return
+        try:
+            await self.softphones.forget(user_id)
+        except (RuntimeError, OSError) as failure:
+            log.warning("could not drop the SIP account of %s: %s", user_id, failure)
+
+    async def sip_account(self, actor: Principal, user_id: str) -> dict[str, str]:
+        """The actor's own SIP account (server, user, domain, password) for their
+        softphone; 409 when this node has no registrar."""
+        access.require_own_sip_account(actor, user_id)
+        if self.softphones is None:
+            raise RoutingError(
+                "this node has no SIP registrar ([sip] front_door is not kamailio): "
+                "sign in with your softphone's SIP URI instead"
+            )
+        try:
+            account = await self.softphones.allow(user_id)
+        except LookupError as failure:
+            raise RoutingError(str(failure)) from None
+        except (RuntimeError, OSError) as failure:
+            raise RoutingError(f"the SIP registrar did not answer: {failure}") from None
+        return account.as_json()
 
     async def sign_out(self, token: str) -> Principal | None:
         """End this session; an agent with no other session open goes offline."""
@@ -76,6 +140,8 @@ class Agents:
             and not await self.sessions.users.token_count(principal.user_id)
         ):
             await self.router.set_presence(principal.user_id, Presence.OFFLINE, "logged out")
+        if principal is not None and not await self.sessions.users.token_count(principal.user_id):
+            await self._forget_softphone(principal.user_id)
         return principal
 
     async def get(self, actor: Principal, agent_id: str, act: AgentAct = AgentAct.READ) -> Agent:
@@ -118,6 +184,7 @@ class Agents:
         await self.get(actor, agent_id, AgentAct.LOG_OUT)
         await self.reports.audit(actor.user_id, "agent.log_out", agent_id=agent_id)
         await self.sessions.revoke_all(agent_id, f"logged out by {actor.user_id}")
+        await self._forget_softphone(agent_id)  # no more registering until signed in again
         return await self.router.set_presence(agent_id, Presence.OFFLINE, "logged out")
 
     async def events(self, actor: Principal, agent_id: str) -> Agent:

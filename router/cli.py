@@ -44,6 +44,13 @@ def register(registry: CommandRegistry) -> None:
     _config_flag(users)
     users.set_defaults(handler=add_user)
 
+    reset = registry.subcommand(
+        "users", "sip-reset", "Give a user a new SIP password, revoking their softphone's."
+    )
+    reset.add_argument("--id", required=True)
+    _config_flag(reset)
+    reset.set_defaults(handler=reset_sip_account)
+
     history = registry.subcommand(
         "history", "export", "Write finished contacts as the history CSV for forecasting."
     )
@@ -96,6 +103,19 @@ def add_user(args: argparse.Namespace) -> int:
     existed = asyncio.run(save())
     ended = "; its sessions were ended" if existed else ""
     print(f"user {args.id} ({args.role}) saved{ended}")
+    return 0
+
+
+def reset_sip_account(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+
+    async def reset() -> bool:
+        async with services_for_command(settings) as services:
+            return await services.sessions.reset_sip_account(args.id)
+
+    if not asyncio.run(reset()):
+        raise InputError(f"--id: no user {args.id!r}")
+    print(f"user {args.id}: new SIP password; their softphone must take it from the desktop")
     return 0
 
 

@@ -81,6 +81,14 @@ class Sessions:
         await self.revoke_all(user_id, "account removed")
         return await self.users.delete(user_id)
 
+    async def reset_sip_account(self, user_id: str) -> bool:
+        """A new SIP password for the user (the old one stops working on every node, and
+        their softphone's registrations are dropped); False for an unknown user."""
+        if not await self.users.reset_sip_salt(user_id):
+            return False
+        await self.events.publish_event({"type": "sip_account_reset", "user_id": user_id})
+        return True
+
     # -- login -----------------------------------------------------------------------
 
     async def login(self, user_id: str, password: str, client: str = "") -> tuple[str, Principal]:

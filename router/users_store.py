@@ -7,6 +7,7 @@ Cluster they spread over slots (so each token is deleted with its own call).
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,24 @@ class UserStore:
 
     async def delete(self, user_id: str) -> bool:
         return bool(await self.client.delete(self._user(user_id)))
+
+    async def sip_salt(self, user_id: str) -> str | None:
+        """The user's SIP salt (made the first time); None for an unknown user. With the
+        node's secret it derives the SIP password (telephony.softphones), never stored."""
+        key = self._user(user_id)
+        if not await self.client.exists(key):
+            return None
+        await self.client.hsetnx(key, "sip_salt", secrets.token_hex(16))
+        salt = await self.client.hget(key, "sip_salt")
+        return None if salt is None else str(salt)
+
+    async def reset_sip_salt(self, user_id: str) -> bool:
+        """A new salt: the user's SIP password changes (revoking the old). False: no user."""
+        key = self._user(user_id)
+        if not await self.client.exists(key):
+            return False
+        await self.client.hset(key, "sip_salt", secrets.token_hex(16))
+        return True
 
     # -- tokens ---------------------------------------------------------------------
 

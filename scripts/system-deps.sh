@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests drive (sipp, Kamailio, espeak-ng, sox, Chromium,
-# Apertium with its English-Spanish pair, npm for axe-core) when they are missing.
+# Apertium with its English-Spanish pair, npm for axe-core, baresip as a second SIP stack
+# for the softphone tests) when they are missing.
 # Needs root (or sudo); a no-op when everything is present.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ declare -A command_of=(
   [chromium]=chromium
   [apertium]=apertium
   [npm]=npm
+  [baresip-core]=baresip
 )
 # Packages without a command of their own, told by a file they install.
 declare -A file_of=(

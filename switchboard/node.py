@@ -28,6 +28,7 @@ from router.chat import ChatLog, TranslatorPort
 from router.contacts import Contacts
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
+from router.model import Presence
 from router.reports.privacy import PrivacyConfig, read_privacy
 from switchboard import casework
 from switchboard.common.clock import now_ms
@@ -182,9 +183,12 @@ class Node:
                 ratings=self.reports,
                 audit=self.reports,
                 metrics=self.metrics,
+                users=self.sessions.users,
             )
             await self.voice.start()
             self.calls.voice = self.voice
+            self.agents.softphones = self.voice.softphones
+            await self._allow_signed_in_softphones()
         await self.regions.recover_previous_run()
         self.runner = web.AppRunner(app, access_log_class=AccessLogger)
         await self.runner.setup()
@@ -239,17 +243,45 @@ class Node:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), TRANSLATION_PAIRS_REFRESH_S)
 
+    async def _allow_signed_in_softphones(self) -> None:
+        """After a restart the registrar is empty: agents still signed in register again."""
+        softphones = self.voice.softphones if self.voice is not None else None
+        if softphones is None:
+            return
+        for agent in await self.router.list_agents():
+            if agent.presence != Presence.OFFLINE:
+                try:
+                    await softphones.refresh(agent.agent_id)
+                except Exception as failure:  # the node starts anyway; sign-in redoes it
+                    log.warning("SIP account of %s not restored: %s", agent.agent_id, failure)
+
     async def _follow_configuration(self) -> None:
-        """Take up an admin's change of the queues, made on any node, at once."""
+        """Take up an admin's change of the queues, and sign-outs and SIP password resets
+        for the registrar, made on any node, at once."""
         assert self.hub is not None
         async with self.hub.listen() as events:
             while not self.stop_event.is_set():
                 event = await events.get()
+                if event.get("type") in ("sip_account_reset", "session_closed"):
+                    await self._refresh_softphone(
+                        str(event.get("user_id", "")), reset=event["type"] == "sip_account_reset"
+                    )
                 if event.get("type") == "config_changed" and event.get("what") == "queues":
                     try:
                         await self.router.reload_queues()
                     except Exception as failure:  # Redis down: the next change retries
                         log.warning("could not reload the queues: %s", failure)
+
+    async def _refresh_softphone(self, user_id: str, *, reset: bool) -> None:
+        """A sign-out, a removed or changed user, or `users sip-reset` (on any node): the
+        registrar here forgets a user no longer signed in; a reset drops the old
+        password's registrations too."""
+        softphones = self.voice.softphones if self.voice is not None else None
+        if softphones is not None and user_id:
+            try:
+                await softphones.refresh(user_id, reset=reset)
+            except Exception as failure:  # Kamailio or Redis away: the next sign-in redoes it
+                log.warning("SIP account of %s not refreshed here: %s", user_id, failure)
 
     async def _load(self) -> dict[str, Any]:
         agents = await self.router.list_agents()

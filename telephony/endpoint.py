@@ -85,6 +85,15 @@ class EndpointConfig:
     # Answer at once the calls from our own endpoints (a REFER's loop, see OWN_USER);
     # False for a phone that only stands in for a person (tests).
     answer_loops: bool = True
+    # Headers on every call this endpoint places (a worker marks its calls to people, so
+    # that the front door looks up a registered softphone; see telephony/frontdoor.py).
+    dial_headers: tuple[tuple[str, str], ...] = ()
+    # A softphone's account (tests stand in for staff with it): REGISTER at `registrar`
+    # ("sip:host:port") as `user`@`domain` with digest `password`; event `registration`.
+    registrar: str = ""
+    domain: str = ""
+    password: str = ""
+    register_s: int = 300
 
 
 def _describe(error: Exception) -> str:
@@ -212,6 +221,20 @@ class _Account(pj.Account):
     def __init__(self, engine: PjEngine) -> None:
         super().__init__()
         self.engine = engine
+
+    def onRegState(self, prm: pj.OnRegStateParam) -> None:
+        try:
+            info = self.getInfo()
+            self.engine._emit(
+                {
+                    "type": "registration",
+                    "code": int(prm.code),
+                    "reason": str(prm.reason),
+                    "active": bool(info.regIsActive),
+                }
+            )
+        except Exception:
+            log.exception("onRegState failed")
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         try:
@@ -496,6 +519,14 @@ class PjEngine:
             ep.codecSetPriority(codec.codecId, priority)
         acc_cfg = pj.AccountConfig()
         acc_cfg.idUri = f"sip:{cfg.user}@{cfg.sip_host}:{cfg.sip_port}"
+        if cfg.registrar:
+            acc_cfg.idUri = f"sip:{cfg.user}@{cfg.domain or cfg.sip_host}"
+            acc_cfg.regConfig.registrarUri = cfg.registrar
+            acc_cfg.regConfig.timeoutSec = cfg.register_s
+            acc_cfg.regConfig.retryIntervalSec = 0  # a refusal stays one (tests see it)
+            acc_cfg.sipConfig.authCreds.append(
+                pj.AuthCredInfo("digest", "*", cfg.user, 0, cfg.password)
+            )
         acc_cfg.mediaConfig.transportConfig.port = cfg.rtp_port
         acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
         acc_cfg.mediaConfig.transportConfig.boundAddress = cfg.sip_host
@@ -654,7 +685,7 @@ class PjEngine:
         if leg is None:
             raise EngineError("no call slot left in this worker")
         prm = pj.CallOpParam(True)
-        for name, value in headers.items():
+        for name, value in (*self.config.dial_headers, *headers.items()):
             header = pj.SipHeader()
             header.hName = name
             header.hValue = value

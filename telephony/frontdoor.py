@@ -8,6 +8,13 @@ retransmitted INVITEs absorbed by their transaction before a worker is chosen,
 probing so a dead worker leaves the rotation, and a 503 with Retry-After when
 every worker is full. `ds_load_unset()` is only called once no destination is left:
 calling it before `ds_next_dst()` breaks failover.
+
+It is also the registrar of the staff's softphones (telephony/softphones.py): REGISTER
+is challenged (digest, qop=auth) and checked against the HA1 the node put into the
+`sipauth` htable over JSON-RPC; the contact is kept in memory (usrloc db_mode 0). A
+worker calling a person (its INVITE carries `X-Switchboard-Dial`) at the account of a
+known user is relayed to the contact that user's softphone registered (`lookup`), or
+answered 480 "Softphone not registered"; every other INVITE goes to the workers.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from telephony.softphones import HTABLE
+
 log = logging.getLogger(__name__)
 
 # Destinations kept per call for failover. Each is an xavp in shared memory for the
@@ -29,6 +38,9 @@ FAILOVER_DESTINATIONS = 4
 # Shared memory: the base, plus room per worker for its pings and call-load entries.
 SHM_BASE_MB = 64
 SHM_PER_WORKER_MB = 1
+
+# What a worker's INVITE to a person carries; Kamailio trusts it only from a worker.
+DIAL_HEADER = "X-Switchboard-Dial"
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -70,6 +82,8 @@ def kamailio_cfg(
     modules: str,
     retry_after_s: int,
     control: Path,
+    rpc: Path,
+    realm: str,
     children: int = 2,
 ) -> str:
     return f"""#!KAMAILIO
@@ -95,8 +109,23 @@ loadmodule "sanity.so"
 loadmodule "xlog.so"
 loadmodule "dispatcher.so"
 loadmodule "ctl.so"
+loadmodule "jsonrpcs.so"
+loadmodule "kex.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "htable.so"
+loadmodule "nathelper.so"
 
 modparam("ctl", "binrpc", "unix:{control}")
+modparam("jsonrpcs", "transport", 4)
+modparam("jsonrpcs", "dgram_socket", "{rpc}")
+modparam("htable", "htable", "{HTABLE}=>size=10;")
+modparam("usrloc", "db_mode", 0)
+modparam("usrloc", "use_domain", 0)
+modparam("registrar", "max_expires", 3600)
+modparam("registrar", "received_avp", "$avp(RECEIVED)")
+modparam("nathelper", "received_avp", "$avp(RECEIVED)")
 modparam("tm", "fr_timer", 2000)
 modparam("tm", "fr_inv_timer", 60000)
 modparam("dispatcher", "list_file", "{list_file}")
@@ -149,6 +178,9 @@ request_route {{
         sl_send_reply("200", "OK");
         exit;
     }}
+    if (is_method("REGISTER")) {{
+        route(REGISTRAR);
+    }}
     if (!is_method("INVITE")) {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
@@ -161,6 +193,9 @@ request_route {{
     }}
     t_check_trans();
     record_route();
+    if (is_present_hf("{DIAL_HEADER}") && ds_is_from_list("1")) {{
+        route(SOFTPHONE);
+    }}
     if (!ds_select_dst("1", "10", "{FAILOVER_DESTINATIONS}")) {{
         append_to_reply("Retry-After: {retry_after_s}\\r\\n");
         sl_send_reply("503", "Service Unavailable");
@@ -168,6 +203,49 @@ request_route {{
     }}
     t_on_failure("NEXT_WORKER");
     t_on_reply("INVITE_REPLY");
+    if (!t_relay()) {{
+        sl_reply_error();
+    }}
+    exit;
+}}
+
+# A softphone registers as `<user>@<realm>` with the password of its account: challenged
+# first, refused (403) for a user without an account here, challenged again (never
+# saved) for a wrong password. Behind NAT the source address is kept as `received`.
+route[REGISTRAR] {{
+    if (!is_present_hf("Authorization")) {{
+        auth_challenge("{realm}", "1");
+        exit;
+    }}
+    if ($sht({HTABLE}=>$au) == $null) {{
+        sl_send_reply("403", "No SIP account for this user");
+        exit;
+    }}
+    if (!pv_auth_check("{realm}", "$sht({HTABLE}=>$au)", "1", "1")) {{
+        auth_challenge("{realm}", "1");
+        exit;
+    }}
+    consume_credentials();
+    if (nat_uac_test("19")) {{
+        fix_nated_register();
+    }}
+    if (!save("location")) {{
+        sl_reply_error();
+    }}
+    exit;
+}}
+
+# A worker rings a person (an agent's offer, a colleague, a supervisor joining): a user
+# with an account here is reached at their softphone's registered contact.
+route[SOFTPHONE] {{
+    if ($sht({HTABLE}=>$rU) == $null) {{
+        return;
+    }}
+    remove_hf("{DIAL_HEADER}");
+    if (!lookup("location")) {{
+        sl_send_reply("480", "Softphone not registered");
+        exit;
+    }}
     if (!t_relay()) {{
         sl_reply_error();
     }}
@@ -217,7 +295,9 @@ class FrontDoor:
         workdir: Path,
         binary: str = "kamailio",
         retry_after_s: int = 5,
+        realm: str = "",
     ) -> None:
+        self.realm = realm or host
         self.host = host
         self.port = port
         self.destinations = destinations
@@ -243,6 +323,8 @@ class FrontDoor:
                 modules=module_dir(),
                 retry_after_s=self.retry_after_s,
                 control=self.control.resolve(),
+                rpc=self.rpc.resolve(),
+                realm=self.realm,
             )
         )
         return cfg
@@ -251,6 +333,11 @@ class FrontDoor:
     def control(self) -> Path:
         """Kamailio's control socket: `kamcmd -s unix:PATH dispatcher.list` shows the pool."""
         return self.workdir / "kamailio.ctl"
+
+    @property
+    def rpc(self) -> Path:
+        """Kamailio's JSON-RPC datagram socket (the softphones' HA1s go in through it)."""
+        return self.workdir / "kamailio-rpc.sock"
 
     async def start(self) -> None:
         cfg = self.write()

@@ -35,6 +35,11 @@ class SipConfig:
     # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
     # empty: a transfer to a number is refused.
     outside_uri: str = ""
+    # The SIP domain (and digest realm) of the softphones' accounts; empty: `host`.
+    domain: str = ""
+    # The node's secret SIP passwords are derived from (telephony.softphones); empty:
+    # `sip-secret` in the node's telephony work directory, made on first start.
+    secret_file: str = ""
 
     @property
     def callers_per_worker(self) -> int:

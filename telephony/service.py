@@ -29,6 +29,7 @@ from telephony.pool import CommandRefused, WorkerPool
 from telephony.prompts import PromptRenderer, make_music, static_prompts
 from telephony.recordings import purge, recording_path
 from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
+from telephony.softphones import KamailioRegistrar, Softphones, UserSalts, load_secret
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,13 @@ class VoiceFrontDoor:
         ratings: RatingPort | None = None,
         audit: AuditPort | None = None,
         metrics: CallMetrics | None = None,
+        users: UserSalts | None = None,
     ) -> None:
+        """`users` (the node's UserStore) gives staff SIP accounts on the front door's
+        registrar (`softphones`); without it, or without Kamailio, there are none."""
         self.settings = settings
+        self.users = users
+        self.softphones: Softphones | None = None
         self.router = router
         self.events = events
         self.workdir = workdir
@@ -153,8 +159,17 @@ class VoiceFrontDoor:
                 workdir=self.workdir / "kamailio",
                 binary=sip.kamailio,
                 retry_after_s=sip.retry_after_s,
+                realm=sip.domain or sip.host,  # the softphones' digest realm
             )
             await self.front_door.start()
+            if self.users is not None:
+                secret = Path(sip.secret_file or self.workdir / "sip-secret")
+                self.softphones = Softphones(
+                    load_secret(secret),
+                    sip,
+                    self.users,
+                    KamailioRegistrar(self.front_door.rpc),
+                )
         self.capacity = len(ports) * sip.callers_per_worker
         log.info(
             "voice: SIP on udp:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
@@ -194,6 +209,7 @@ class VoiceFrontDoor:
             await asyncio.sleep(PURGE_EVERY_S)
 
     async def stop(self) -> None:
+        self.softphones = None
         if self.front_door is not None:
             await self.front_door.stop()
         if self.pool is not None:

@@ -27,6 +27,7 @@ from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
 from telephony.config import read_voice
 from telephony.endpoint import EndpointConfig, PjEngine
+from telephony.frontdoor import DIAL_HEADER
 from telephony.model import Hours
 from telephony.pipe import PipeRatings, PipeRouting, serve_command
 from telephony.prompts import PromptRenderer, make_music
@@ -63,6 +64,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         poll_ms=sip.poll_ms,
         retry_after_s=sip.retry_after_s,
         user=f"switchboard-w{args.index}",
+        dial_headers=((DIAL_HEADER, "person"),),
         numbers=None if any(f.number == "*" for f in flows) else tuple(f.number for f in flows),
     )
     calls = VoiceCalls(

@@ -99,6 +99,19 @@ async def get_agent(request: web.Request, principal: Principal) -> web.Response:
 
 @API.route(
     "GET",
+    "/api/v1/agents/{agent_id}/sip-account",
+    "Your own softphone's SIP account: server (host:port), transport, user, domain, "
+    "password, and the URI calls reach it at",
+    auth=Auth.STAFF,
+    responses={200: "the account", 401: "", 403: "", 409: "no SIP registrar on this node"},
+)
+async def sip_account(request: web.Request, principal: Principal) -> web.Response:
+    account = await request.app[AGENTS].sip_account(principal, request.match_info["agent_id"])
+    return web.json_response(account, headers={"Cache-Control": "no-store"})
+
+
+@API.route(
+    "GET",
     "/api/v1/agents/{agent_id}/events",
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
     "contact_closed; closed (4001) when the session ends",

@@ -145,6 +145,13 @@ class VoiceCalls:
             entry = self.voice.table.get(event.get("leg", -1))
             if entry is not None:
                 self._leg_event(kind, event, *entry)
+            elif not event.get("deferred"):
+                # A phone that answers at once (a softphone's auto-answer) can have its
+                # answer here before the coroutine that placed the call has resumed and
+                # put the leg in the table (its wake-up is queued behind this batch):
+                # look again once that has run. Still unknown then: not ours, dropped.
+                event["deferred"] = True
+                asyncio.get_running_loop().call_soon(self._on_engine_event, event)
 
     def _incoming(self, event: Event) -> None:
         voice = self.voice

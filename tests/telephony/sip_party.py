@@ -1,6 +1,8 @@
 """A scripted SIP phone for tests: a caller or an agent softphone in its own process.
 
-Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE] [--user NUMBER]`. It prints one
+Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE] [--user NUMBER]`
+(a softphone with an account: `--user ana --registrar sip:HOST:PORT --domain D --password
+PW`, event `registration` with the registrar's answer). It prints one
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
@@ -36,6 +38,9 @@ async def main() -> int:
     parser.add_argument("--user", default="party", help="the From user (a caller's number)")
     parser.add_argument("--answer-delay", type=float, default=0.0)
     parser.add_argument("--tone", default="")
+    parser.add_argument("--registrar", default="", help="register there (sip:host:port)")
+    parser.add_argument("--domain", default="", help="the account's domain")
+    parser.add_argument("--password", default="", help="the account's digest password")
     parser.add_argument(
         "--record", default="", help="record each call's audio here ({leg} = the leg number)"
     )
@@ -89,6 +94,9 @@ async def main() -> int:
             auto_answer=False,
             answer_loops=False,
             user=args.user,
+            registrar=args.registrar,
+            domain=args.domain,
+            password=args.password,
         ),
         on_event,
     )

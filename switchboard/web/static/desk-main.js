@@ -6,6 +6,7 @@
 import { problem, request, socketUrl } from "./api.js";
 import { Conversations } from "./desk-conversations.js";
 import { Offers } from "./desk-offers.js";
+import { hideSoftphone, showSoftphone } from "./desk-softphone.js";
 import { $, options } from "./dom.js";
 import { N_, duration, loadText, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
@@ -90,6 +91,7 @@ async function start(agent, openContacts) {
   desk.config = config.ok ? config.body : { not_ready_reasons: [], queues: {} };
   options($("not-ready-reason"), desk.config.not_ready_reasons.map((r) => [r, t(r)]));
   showState(agent);
+  showSoftphone(desk);
   desk.socket = new LiveSocket(
     socketUrl(`/api/v1/agents/${encodeURIComponent(agent.agent_id)}/events`, { token: desk.token }), {
       onEvent,
@@ -179,6 +181,7 @@ function signedOut(message) {
   if (desk.socket) desk.socket.close();
   offers.clear();
   conversations.clear();
+  hideSoftphone();
   sessionStorage.removeItem(KEY);
   desk.token = null;
   $("workspace").hidden = true;

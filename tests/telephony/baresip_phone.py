@@ -1,0 +1,131 @@
+"""baresip as a softphone for tests: a second, independent SIP stack registering with an
+account and answering calls by itself (`answermode=auto`), with sine/file audio only.
+
+`BaresipPhone.start(account, tmp_dir)` writes a config and an accounts file into its own
+directory and runs `baresip -f DIR`; its log lines are kept, and `wait_for(text)` waits
+for one that holds `text`. `close()` ends it (by its PID)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+from pathlib import Path
+
+from telephony.softphones import SipAccount
+
+from .conftest import free_udp_port, rtp_block
+
+MODULES = Path("/usr/lib/baresip/modules")
+
+
+def sip_port() -> int:
+    """baresip 1.0 listens on UDP and TCP at its port and TLS at the next one (none can
+    be turned off): a port with all three free."""
+    for _ in range(50):
+        port = free_udp_port()
+        if port < 65000 and all(
+            _free(kind, p)
+            for kind, p in ((socket.SOCK_STREAM, port), (socket.SOCK_STREAM, port + 1))
+        ):
+            return port
+    raise RuntimeError("no free port for baresip")
+
+
+def _free(kind: socket.SocketKind, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def available() -> bool:
+    return shutil.which("baresip") is not None and (MODULES / "g711.so").exists()
+
+
+class BaresipPhone:
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+        self.process = process
+        self.port = port
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    @classmethod
+    async def start(cls, account: SipAccount, directory: Path, password: str = "") -> BaresipPhone:
+        directory.mkdir(parents=True, exist_ok=True)
+        port = sip_port()
+        rtp = rtp_block()
+        (directory / "config").write_text(
+            "\n".join(
+                [
+                    "poll_method epoll",
+                    f"sip_listen 127.0.0.1:{port}",
+                    f"rtp_ports {rtp}-{rtp + 39}",
+                    # A tone as the agent's voice (ausine works in 48 kHz stereo only); no
+                    # player: baresip 1.0 has no null one, and a call goes on without.
+                    "audio_source ausine,1000",
+                    "ausrc_srate 48000",
+                    "ausrc_channels 2",
+                    f"module_path {MODULES}",
+                    "module g711.so",
+                    "module ausine.so",
+                    "module aufile.so",
+                    "module_app account.so",
+                    "module_app menu.so",
+                    "",
+                ]
+            )
+        )
+        (directory / "accounts").write_text(
+            f"<sip:{account.user}@{account.server}>;auth_pass={password or account.password}"
+            ";answermode=auto;regint=300\n"
+        )
+        (directory / "contacts").write_text("")
+        process = await asyncio.create_subprocess_exec(
+            "baresip",
+            "-f",
+            str(directory),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        return cls(process, port)
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while True:
+            line = await self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line.decode(errors="replace").rstrip())
+            self._changed.set()
+
+    async def wait_for(self, text: str, timeout: float = 15) -> str:
+        async def find() -> str:
+            while True:
+                for line in self.lines:
+                    if text in line:
+                        return line
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(find(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"baresip never said {text!r}: {self.lines[-20:]}") from None
+
+    async def close(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 5)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader

@@ -1,0 +1,380 @@
+"""Softphones with an account: REGISTER with digest auth at the node's Kamailio, and the
+router's offers reaching the contact they registered. Real SIP: Kamailio, the worker
+pool, pjsua2 softphones on loopback, a real Router on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import shutil
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.events import EventHub
+from router.model import Agent, Presence, Role
+from router.service import Router
+from router.users_store import UserRecord, UserStore
+from switchboard.node import Node
+from switchboard.settings import RedisConfig, load_settings
+from telephony.service import VoiceFrontDoor
+from telephony.softphones import SipAccount
+from tests.nodes import TEST_AUTH, http_session, login
+
+from . import baresip_phone as baresip
+from .conftest import (
+    NODE_CONFIG,
+    Party,
+    add_agent,
+    call_agent,
+    free_udp_port,
+    recorded,
+    rtp_block,
+    tone_share,
+    until,
+)
+from .test_pool import CONFIG, _free_block, _terminal, node_uri
+
+PASSWORD = "a-long-password"
+DOMAIN = "switchboard.test"  # the accounts' domain and digest realm, not the host
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("kamailio") is None,
+    reason="Kamailio is not installed (make test installs it: scripts/system-deps.sh)",
+)
+
+
+@pytest.fixture
+async def front_door(
+    router: Router, tmp_path: Path, prompt_cache: Path
+) -> AsyncIterator[VoiceFrontDoor]:
+    """A node's voice front door with Kamailio, one worker and the node's users; its
+    accounts' domain is not its host."""
+    config = tmp_path / "node.toml"
+    config.write_text(
+        CONFIG.format(
+            port=free_udp_port(),
+            front_door="kamailio",
+            workers=1,
+            calls=4,
+            worker_port_base=_free_block(1),
+            rtp_port_base=rtp_block(),  # the worker's RTP apart from the phones' blocks
+            cache=prompt_cache,
+        ).replace("[sip]\n", f'[sip]\ndomain = "{DOMAIN}"\n')
+    )
+    hub = EventHub(router.store)
+    await hub.start()
+    users = UserStore(router.store.client)
+    voice = VoiceFrontDoor(load_settings(config), router, hub, workdir=tmp_path / "v", users=users)
+    try:
+        await voice.start()
+        await asyncio.wait_for(hub.connected.wait(), 5)
+        yield voice
+    finally:
+        await voice.stop()
+        await hub.stop()
+
+
+async def staff(voice: VoiceFrontDoor, user_id: str) -> SipAccount:
+    """A user of the node, allowed to register (what signing in does)."""
+    assert voice.softphones is not None
+    users = voice.softphones.users
+    assert isinstance(users, UserStore)
+    await users.put(UserRecord(user_id, "agent", "scrypt$unused"))
+    return await voice.softphones.allow(user_id)
+
+
+async def softphone(
+    parties: Callable[..., Any], account: SipAccount, password: str | None = None, *extra: str
+) -> Party:
+    party: Party = await parties(
+        "--user",
+        account.user,
+        "--registrar",
+        f"sip:{account.server}",
+        "--domain",
+        account.domain,
+        "--password",
+        account.password if password is None else password,
+        *extra,
+    )
+    return party
+
+
+async def registered(party: Party) -> dict[str, Any]:
+    """The registrar's final answer (a 401 challenge is answered by pjsua itself)."""
+    event: dict[str, Any] = await party.wait_for(
+        "registration", timeout=15, where=lambda e: e["code"] != 401 or not e["active"]
+    )
+    return event
+
+
+async def contacts(voice: VoiceFrontDoor) -> str:
+    assert voice.front_door is not None and voice.softphones is not None
+    registrar = voice.softphones.registrar
+    return str(await registrar.call("ul.dump"))  # type: ignore[attr-defined]
+
+
+async def test_a_softphone_registers_only_with_its_password(
+    front_door: VoiceFrontDoor, parties: Callable[..., Any]
+) -> None:
+    voice = front_door
+    ana = await staff(voice, "ana")
+    assert ana.uri == f"sip:ana@127.0.0.1:{voice.sip.port}" and ana.domain == DOMAIN
+    assert len(ana.password) == 24
+
+    wrong = await softphone(parties, ana, "not-the-password")
+    refused = await registered(wrong)
+    assert refused["code"] == 401 and not refused["active"]
+    assert "ana" not in await contacts(voice)
+
+    phone = await softphone(parties, ana)
+    accepted = await registered(phone)
+    assert accepted["code"] == 200 and accepted["active"]
+    assert f"127.0.0.1:{phone.port}" in await contacts(voice)
+
+    # A user the registrar has no account for is refused, whatever the password.
+    stranger = SipAccount("zed", ana.domain, ana.server, "udp", ana.password)
+    unknown = await registered(await softphone(parties, stranger))
+    assert unknown["code"] == 403 and not unknown["active"]
+
+    # Revoked: the contact is gone at once and registering again fails.
+    assert voice.softphones is not None
+    await voice.softphones.forget("ana")
+    assert "ana" not in await contacts(voice)
+    again = await softphone(parties, ana)
+    assert (await registered(again))["code"] == 403
+
+
+async def test_an_offer_rings_the_registered_softphone_and_the_call_completes(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    voice = front_door
+    ana = await staff(voice, "ana")
+    phone = await softphone(parties, ana, None, "--answer")
+    assert (await registered(phone))["code"] == 200
+    await add_agent(router, "ana", ana.uri, {"booking": 2})
+
+    caller = await parties()
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits="1")
+    incoming = await phone.wait_for("incoming", timeout=20)
+    assert incoming["to_user"] == "ana"
+    await phone.wait_for("answered", timeout=20)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected)
+    caller.send(cmd="hangup")
+    await phone.wait_for("hangup", timeout=15)  # the BYE reaches the softphone through Kamailio
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+
+
+async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the_next_agent(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    voice = front_door
+    ana = await staff(voice, "ana")  # an account, but no softphone registered
+    await add_agent(router, "ana", ana.uri, {"booking": 2})
+
+    caller = await parties()
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits="1")
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def ana_rona() -> bool:
+        agent = await router.get_agent("ana")
+        return agent.presence == Presence.NOT_READY and agent.reason == "no answer"
+
+    await until(ana_rona)  # Kamailio's 480 is the worker's no-answer: RONA
+    contact = await router.get_contact(contact_id)
+    assert contact.state.value == "queued" and not contact.agent_id
+
+    bob = await staff(voice, "bob")
+    phone = await softphone(parties, bob, None, "--answer")
+    assert (await registered(phone))["code"] == 200
+    await add_agent(router, "bob", bob.uri, {"booking": 1})
+    await phone.wait_for("answered", timeout=20)
+
+    async def with_bob() -> bool:
+        found = await router.get_contact(contact_id)
+        return found.state.value == "connected" and found.agent_id == "bob"
+
+    await until(with_bob)
+    phone.send(cmd="hangup")
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+
+
+@pytest.fixture
+async def kamailio_node(
+    redis_url: str, tmp_path: Path, prompt_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Node]:
+    """A whole node (HTTP, Redis, Kamailio, one worker), in its own directory."""
+    monkeypatch.chdir(tmp_path)  # the node's var/telephony (Kamailio, the SIP secret)
+    config = tmp_path / "node.toml"
+    text = NODE_CONFIG.format(
+        port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+    )
+    config.write_text(
+        text.replace(
+            'front_door = "none"',
+            f'front_door = "kamailio"\nworker_port_base = {_free_block(1)}',
+        )
+    )
+    settings = dataclasses.replace(
+        load_settings(config), redis=RedisConfig(url=redis_url), http_port=0, auth=TEST_AUTH
+    )
+    node = Node(settings, voice=True)
+    await node.start()
+    try:
+        yield node
+    finally:
+        await node.stop()
+
+
+async def test_staff_sign_in_read_their_account_register_and_are_called_there(
+    kamailio_node: Node, parties: Callable[..., Any]
+) -> None:
+    node = kamailio_node
+    voice = node.voice
+    for agent_id in ("ana", "bob"):
+        await node.router.upsert_agent(
+            Agent(agent_id=agent_id, region="default", skills={"booking": 2}, languages=["en"])
+        )
+    for user, role in (("ana", Role.AGENT), ("bob", Role.AGENT), ("sue", Role.SUPERVISOR)):
+        await node.sessions.save_user(user, role, PASSWORD)
+    async with http_session(node) as http:
+        # Signing in without a SIP URI: calls reach the account's registered contact.
+        response = await http.post(
+            "/api/v1/agents/login",
+            json={"agent_id": "ana", "password": PASSWORD, "channels": {"voice": 1}},
+        )
+        assert response.status == 200, await response.text()
+        signed_in = await response.json()
+        server = f"127.0.0.1:{voice.sip.port}"
+        assert signed_in["agent"]["sip_uri"] == f"sip:ana@{server}"
+        ana = {"Authorization": f"Bearer {signed_in['token']}"}
+        bob = await login(http, "bob", PASSWORD)
+
+        own = await http.get("/api/v1/agents/ana/sip-account", headers=ana)
+        assert own.status == 200 and own.headers["Cache-Control"] == "no-store"
+        account = SipAccount(**{k: v for k, v in (await own.json()).items() if k != "uri"})
+        assert (account.user, account.domain, account.server, account.transport) == (
+            "ana",
+            "127.0.0.1",
+            server,
+            "udp",
+        )
+        assert (await http.get("/api/v1/agents/ana/sip-account", headers=bob)).status == 403
+        # No clear-text SIP password in Redis: only the salt it is derived from.
+        keys = [key async for key in node.client.scan_iter("*")]
+        for key in keys:
+            if await node.client.type(key) == "hash":
+                assert account.password not in str(await node.client.hgetall(key))
+
+        phone = await softphone(parties, account, None, "--answer")
+        assert (await registered(phone))["code"] == 200
+        await node.router.set_presence("ana", Presence.AVAILABLE)
+        caller = await parties()
+        contact_id = await call_agent(voice, node.router, caller, phone)
+
+        # A supervisor joins from their own registered softphone.
+        sue = await login(http, "sue", PASSWORD)
+        sues = await http.get("/api/v1/agents/sue/sip-account", headers=sue)
+        sue_account = SipAccount(**{k: v for k, v in (await sues.json()).items() if k != "uri"})
+        sue_phone = await softphone(parties, sue_account, None, "--answer")
+        assert (await registered(sue_phone))["code"] == 200
+        joined = await http.put(
+            f"/api/v1/contacts/{contact_id}/monitor",
+            json={"mode": "listen", "phone": sue_account.uri},
+            headers=sue,
+        )
+        assert joined.status == 200, await joined.text()
+        await sue_phone.wait_for("answered", timeout=20)
+
+        caller.send(cmd="hangup")
+        await phone.wait_for("hangup", timeout=15)
+        contact = await until(lambda: _terminal(node.router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+
+        # Signing out of a second session keeps the phone registered (one still open).
+        second = await login(http, "ana", PASSWORD)
+        assert (await http.post("/api/v1/agents/logout", headers=second)).status == 200
+        await asyncio.sleep(1.0)  # every node has taken the sign-out's event by then
+        assert f"127.0.0.1:{phone.port}" in await contacts(voice)
+
+        # Signing out ends the registration; the softphone cannot register again.
+        assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+        await until(lambda: _absent(voice, "ana"))
+        retry = await softphone(parties, account)
+        assert (await registered(retry))["code"] == 403
+
+    # An admin revokes the supervisor's account: the old password no longer registers.
+    assert await node.sessions.reset_sip_account("sue")
+    await until(lambda: _absent(voice, "sue"))
+    stale = await softphone(parties, sue_account)
+    assert (await registered(stale))["code"] == 401
+    assert voice.softphones is not None
+    fresh = await voice.softphones.account("sue")
+    assert fresh.password != sue_account.password
+    renewed = await softphone(parties, fresh)
+    assert (await registered(renewed))["code"] == 200
+
+
+async def _absent(voice: VoiceFrontDoor, user: str) -> bool:
+    return f"AoR': '{user}'" not in await contacts(voice) and f'"{user}"' not in await contacts(
+        voice
+    )
+
+
+@pytest.mark.skipif(not baresip.available(), reason="baresip (Debian baresip-core) is missing")
+async def test_baresip_registers_and_answers_an_offered_call(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """The same through a second, independent SIP stack: baresip's digest auth, its
+    registration and its automatic answer."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    wrong = await baresip.BaresipPhone.start(ana, tmp_path / "wrong", password="not-it")
+    try:
+        await wrong.wait_for("401 Unauthorized")
+        assert "ana" not in await contacts(voice)
+    finally:
+        await wrong.close()
+    phone = await baresip.BaresipPhone.start(ana, tmp_path / "ana")
+    try:
+        await phone.wait_for("200 OK")
+        await until(lambda: _registered_at(voice, phone.port))
+        await add_agent(router, "ana", ana.uri, {"booking": 2})
+        caller = await parties()
+        caller.send(cmd="call", uri=node_uri(voice))
+        await caller.wait_for("media", timeout=20)
+        caller.send(cmd="dtmf", digits="1")
+        assert voice.pool is not None
+        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+        async def connected() -> bool:
+            return (await router.get_contact(contact_id)).state.value == "connected"
+
+        await until(connected, timeout=20)
+        heard = await recorded(caller, tmp_path / "caller.wav")
+        assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+        caller.send(cmd="hangup")
+        contact = await until(lambda: _terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+    finally:
+        await phone.close()
+
+
+async def _registered_at(voice: VoiceFrontDoor, port: int) -> bool:
+    return f"127.0.0.1:{port}" in await contacts(voice)

@@ -117,6 +117,15 @@ async def contacts(voice: VoiceFrontDoor) -> str:
     return str(await registrar.call("ul.dump"))  # type: ignore[attr-defined]
 
 
+async def caller_in_queue(voice: VoiceFrontDoor, parties: Callable[..., Any]) -> Any:
+    """A caller dials the node and picks the booking queue (1) in the IVR."""
+    caller = await parties()
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits="1")
+    return caller
+
+
 async def test_a_softphone_registers_only_with_its_password(
     front_door: VoiceFrontDoor, parties: Callable[..., Any]
 ) -> None:
@@ -157,10 +166,7 @@ async def test_an_offer_rings_the_registered_softphone_and_the_call_completes(
     assert (await registered(phone))["code"] == 200
     await add_agent(router, "ana", ana.uri, {"booking": 2})
 
-    caller = await parties()
-    caller.send(cmd="call", uri=node_uri(voice))
-    await caller.wait_for("media", timeout=20)
-    caller.send(cmd="dtmf", digits="1")
+    caller = await caller_in_queue(voice, parties)
     incoming = await phone.wait_for("incoming", timeout=20)
     assert incoming["to_user"] == "ana"
     await phone.wait_for("answered", timeout=20)
@@ -184,10 +190,7 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     ana = await staff(voice, "ana")  # an account, but no softphone registered
     await add_agent(router, "ana", ana.uri, {"booking": 2})
 
-    caller = await parties()
-    caller.send(cmd="call", uri=node_uri(voice))
-    await caller.wait_for("media", timeout=20)
-    caller.send(cmd="dtmf", digits="1")
+    await caller_in_queue(voice, parties)
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
@@ -356,10 +359,7 @@ async def test_baresip_registers_and_answers_an_offered_call(
         await phone.wait_for("200 OK")
         await until(lambda: _registered_at(voice, phone.port))
         await add_agent(router, "ana", ana.uri, {"booking": 2})
-        caller = await parties()
-        caller.send(cmd="call", uri=node_uri(voice))
-        await caller.wait_for("media", timeout=20)
-        caller.send(cmd="dtmf", digits="1")
+        caller = await caller_in_queue(voice, parties)
         assert voice.pool is not None
         contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from switchboard.cli import CommandRegistry
-from switchboard.node import Node
 from switchboard.settings import load_settings
 
 
@@ -25,6 +24,11 @@ def register(registry: CommandRegistry) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Imported here: the node pulls in the whole server (aiohttp, telephony, every
+    # package), about a second that `switchboard forecast` and the other commands,
+    # which build the same argument parser, need not pay.
+    from switchboard.node import Node
+
     settings = load_settings(
         args.config,
         region=args.region,

@@ -256,7 +256,8 @@ class EventStream:
     async def read(self, wait_s: float) -> list[str]:
         """The payloads of the messages that came within `wait_s` (none: an empty list)."""
         try:
-            chunk = await asyncio.wait_for(self.reader.read(1 << 16), wait_s)
+            async with asyncio.timeout(wait_s):  # a timer; wait_for would make a Task a read
+                chunk = await self.reader.read(1 << 16)
         except TimeoutError:
             return []
         if not chunk:

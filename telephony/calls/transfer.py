@@ -140,24 +140,12 @@ class TransferController:
         voice = self.voice
         old = call.agent
         assert old is not None
-        # Back to waiting before the router hears of it: its next offer may come at once.
-        call.state = CallState.QUEUED
-        call.agent = None
-        if old.leg is not None:
-            voice.table.pop(old.leg)
         try:
-            await voice.routing.transfer(
-                call.contact_id,
-                old.agent_id,
-                to_queue=destination.queue or None,
-                to_agent=destination.agent or None,
+            await self._back_to_router(
+                call, destination.queue or None, destination.agent or None, CallState.TALKING
             )
         except ROUTING_REFUSALS as error:
             log.warning("transfer of %s to %s refused: %s", call.contact_id, destination, error)
-            if call.state == CallState.QUEUED:
-                call.state, call.agent = CallState.TALKING, old
-                if old.leg is not None:
-                    voice.table.add(old.leg, call, Role.AGENT)
             return False
         await self._note(call, "blind", by, old.agent_id, destination.label)
         if destination.queue:
@@ -168,6 +156,31 @@ class TransferController:
             await voice.hangup(old.leg)
         voice.waiting.resume(call)
         return True
+
+    async def _back_to_router(
+        self, call: Call, to_queue: str | None, to_agent: str | None, was: CallState
+    ) -> None:
+        """The agent's leg leaves the call and the router takes the contact (to a queue or
+        a named agent). The call waits again before the router hears of it: its next offer
+        may come at once. A refusal is raised with the call as it `was`, agent and all,
+        unless it ended meanwhile."""
+        voice = self.voice
+        old = call.agent
+        assert old is not None
+        call.state = CallState.QUEUED
+        call.agent = None
+        if old.leg is not None:
+            voice.table.pop(old.leg)
+        try:
+            await voice.routing.transfer(
+                call.contact_id, old.agent_id, to_queue=to_queue, to_agent=to_agent
+            )
+        except ROUTING_REFUSALS:
+            if call.state == CallState.QUEUED:
+                call.state, call.agent = was, old
+                if old.leg is not None:
+                    voice.table.add(old.leg, call, Role.AGENT)
+            raise
 
     async def _to_outside(
         self, call: Call, destination: Destination, by: str, child: int | None
@@ -286,18 +299,9 @@ class TransferController:
         if consult.agent_id:
             # Through the router, so the colleague's load and the records stay true: the
             # contact is offered to the colleague first, whose consult leg then takes it.
-            call.state = CallState.QUEUED
-            call.agent = None
-            if old.leg is not None:
-                voice.table.pop(old.leg)
             try:
-                await voice.routing.transfer(
-                    call.contact_id, old.agent_id, to_queue=consult.queue, to_agent=consult.agent_id
-                )
+                await self._back_to_router(call, consult.queue, consult.agent_id, CallState.HELD)
             except ROUTING_REFUSALS as error:
-                call.state, call.agent = CallState.HELD, old
-                if old.leg is not None:
-                    voice.table.add(old.leg, call, Role.AGENT)
                 raise TransferRefused(f"the router refused: {error}") from error
             await self._note(call, "warm", "desktop", old.agent_id, consult.target, consult)
             await voice.hangup(old.leg)

@@ -19,9 +19,12 @@ import redis.asyncio as aioredis
 from router.model import Agent, Presence, QueueConfig
 from router.service import Router
 from router.store import RoutingStore
+from switchboard.common.clock import now_ms
+from telephony.calls import VoiceCalls
 from telephony.capacity import built_max_calls
-from telephony.endpoint import EndpointConfig
+from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours, IvrFlow, Reason
+from telephony.prompts import PromptRenderer, make_music
 
 HERE = Path(__file__).resolve().parent
 PARTY = HERE / "sip_party.py"
@@ -60,6 +63,36 @@ QUEUES = [
     QueueConfig(name="general", skill="general", ring_s=5, wrap_up_s=0),
     QueueConfig(name="emergency", skill="emergency", priority=9, ring_s=5, wrap_up_s=0),
 ]
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    router: Router,
+    prompt_cache: Path,
+    *,
+    endpoint: EndpointConfig | None = None,
+    flows: list[IvrFlow] | None = None,
+    **options: Any,
+) -> AsyncIterator[VoiceCalls]:
+    """A worker's calls as the tests run them (in this process, routing straight to
+    `router`): the test queues, prompts and hold music; `options` are VoiceCalls'."""
+    config = endpoint or worker_endpoint()
+    calls = VoiceCalls(
+        engine_factory=lambda on_event: PjEngine(config, on_event),
+        routing=router,
+        flows=flows or [flow()],
+        prompts=PromptRenderer(prompt_cache),
+        node_id="node-t",
+        clock=now_ms,
+        music=make_music(prompt_cache / "music.wav"),
+        queues={queue.name for queue in QUEUES},
+        **options,
+    )
+    await calls.start()
+    try:
+        yield calls
+    finally:
+        await calls.stop()
 
 
 def flow(**changes: Any) -> IvrFlow:

@@ -14,14 +14,14 @@ from router.store import now_ms
 from telephony.calls import VoiceCalls
 from telephony.endpoint import PjEngine
 from telephony.model import Prompt, Reason
-from telephony.prompts import PromptRenderer, make_music
+from telephony.prompts import PromptRenderer
 
 from .conftest import (
-    QUEUES,
     add_agent,
     flow,
     free_udp_port,
     rtp_block,
+    running_worker,
     tone_share,
     until,
     worker_endpoint,
@@ -30,21 +30,8 @@ from .conftest import (
 
 @pytest.fixture
 async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
-    port = free_udp_port()
-    config = worker_endpoint(sip_port=port)
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(config, on_event),
-        routing=router,
-        flows=[flow()],
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    async with running_worker(router, prompt_cache) as calls:
+        yield calls
 
 
 def target(calls: VoiceCalls, number: str = "1000") -> str:
@@ -149,20 +136,9 @@ async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
 @pytest.fixture
 async def patient_worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """A worker whose callers hear their position every 1.5 s."""
-    config = worker_endpoint()
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(config, on_event),
-        routing=router,
-        flows=[flow(languages=("en",), announce_every_s=1.5)],
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    flows = [flow(languages=("en",), announce_every_s=1.5)]
+    async with running_worker(router, prompt_cache, flows=flows) as calls:
+        yield calls
 
 
 async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridges(
@@ -256,19 +232,9 @@ async def test_a_number_without_a_flow_is_refused_404_before_any_answer(
 async def skill_worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """One language; reason 1 is the booking queue, routed by the skill "vip"."""
     reasons = (Reason("1", "booking", "booking", skill="vip"),)
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(worker_endpoint(), on_event),
-        routing=router,
-        flows=[flow(languages=("en",), reasons=reasons)],
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    flows = [flow(languages=("en",), reasons=reasons)]
+    async with running_worker(router, prompt_cache, flows=flows) as calls:
+        yield calls
 
 
 async def test_the_ivr_reasons_skill_reaches_the_contact_and_routes_it(

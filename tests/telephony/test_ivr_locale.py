@@ -11,36 +11,22 @@ from typing import Any
 import pytest
 
 from router.service import Router
-from router.store import now_ms
 from telephony.calls import VoiceCalls
-from telephony.endpoint import PjEngine
 from telephony.model import Prompt
-from telephony.prompts import PromptRenderer, make_music
 from telephony.style import locale_style
 
-from .conftest import QUEUES, flow, until, worker_endpoint
+from .conftest import flow, running_worker, until
 
 
 @pytest.fixture
 async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """Number 100 for the Americas (verbose for Spanish), 200 for Europe (brief)."""
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(worker_endpoint(), on_event),
-        routing=router,
-        flows=[
-            flow(number="100", region="america-east", languages=("en", "es")),
-            flow(number="200", region="europe-west", languages=("de", "en")),
-        ],
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
-        styles=locale_style,
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    flows = [
+        flow(number="100", region="america-east", languages=("en", "es")),
+        flow(number="200", region="europe-west", languages=("de", "en")),
+    ]
+    async with running_worker(router, prompt_cache, flows=flows, styles=locale_style) as calls:
+        yield calls
 
 
 def dial(worker: VoiceCalls, number: str) -> str:

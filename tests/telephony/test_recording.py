@@ -16,13 +16,16 @@ from typing import Any
 import pytest
 
 from router.service import Router
-from router.store import now_ms
 from telephony.calls import VoiceCalls
-from telephony.endpoint import PjEngine
 from telephony.model import Prompt, RecordingConfig
-from telephony.prompts import PromptRenderer, make_music
 
-from .conftest import QUEUES, add_agent, call_agent, flow, tone_share, until, worker_endpoint
+from .conftest import (
+    add_agent,
+    call_agent,
+    running_worker,
+    tone_share,
+    until,
+)
 
 
 def recording_section(directory: Path, **settings: Any) -> str:
@@ -140,20 +143,9 @@ async def test_recordings_past_their_retention_are_deleted_by_the_node(
 async def consent_worker(
     router: Router, prompt_cache: Path, tmp_path: Path
 ) -> AsyncIterator[VoiceCalls]:
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(worker_endpoint(), on_event),
-        routing=router,
-        flows=[flow()],  # English and French
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
-        recording=RecordingConfig(directory=str(tmp_path / "rec"), queues=("baggage",)),
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    recording = RecordingConfig(directory=str(tmp_path / "rec"), queues=("baggage",))
+    async with running_worker(router, prompt_cache, recording=recording) as calls:
+        yield calls  # the flow speaks English and French
 
 
 async def test_a_recorded_queue_tells_the_caller_first_in_the_callers_language(

@@ -23,19 +23,24 @@ from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.reports.survey import SurveyConfig
 from router.service import Router
-from switchboard.common.clock import now_ms
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
 from switchboard.settings import load_settings
 from telephony.calls import Call, VoiceCalls
 from telephony.config import read_voice_surveys
-from telephony.endpoint import PjEngine
 from telephony.model import Prompt
 from telephony.pipe import PipeRatings, PipeRouting, serve_request
-from telephony.prompts import PromptRenderer, make_music, prompt_text, static_prompts
+from telephony.prompts import prompt_text, static_prompts
 from telephony.service import VoiceFrontDoor
 
-from .conftest import QUEUES, add_agent, flow, free_udp_port, rtp_block, until, worker_endpoint
+from .conftest import (
+    add_agent,
+    flow,
+    free_udp_port,
+    rtp_block,
+    running_worker,
+    until,
+)
 from .test_pool import CONFIG
 
 
@@ -46,22 +51,14 @@ def ratings_of(router: Router) -> Reports:
 @pytest.fixture
 async def worker(router: Router, prompt_cache: Path) -> AsyncIterator[VoiceCalls]:
     """Callers of `baggage` are asked to rate; `booking` has no voice survey."""
-    config = worker_endpoint()
-    calls = VoiceCalls(
-        engine_factory=lambda on_event: PjEngine(config, on_event),
-        routing=router,
+    async with running_worker(
+        router,
+        prompt_cache,
         flows=[flow(digit_timeout_s=2.0)],
-        prompts=PromptRenderer(prompt_cache),
-        node_id="node-t",
-        clock=now_ms,
-        music=make_music(prompt_cache / "music.wav"),
-        queues={queue.name for queue in QUEUES},
         surveys={"baggage": SurveyConfig("baggage", voice=True)},
         ratings=ratings_of(router),
-    )
-    await calls.start()
-    yield calls
-    await calls.stop()
+    ) as calls:
+        yield calls
 
 
 def target(calls: VoiceCalls) -> str:

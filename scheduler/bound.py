@@ -14,37 +14,30 @@ import multiprocessing
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from scheduler.model import Agent, Rules
-from scheduler.patterns import Horizon, Pattern
+from scheduler.problem import Problem
 from scheduler.relaxation import Bound, lower_bound
 
 
 @dataclass(frozen=True)
 class BoundInput:
-    """Everything `relaxation.lower_bound` reads."""
+    """What `relaxation.lower_bound` reads: the problem, its time and its bucket."""
 
-    agents: list[Agent]
-    patterns: dict[str, dict[int, list[Pattern]]]
-    servable: dict[str, tuple[str, ...]]
-    needs: dict[tuple[str, int], int]
-    queues: list[str]
-    rules: Rules
-    horizon: Horizon
+    problem: Problem
     time_limit_s: float
-    soft_min_hours: bool
     bucket: int
 
     def solve(self) -> Bound:
+        problem = self.problem
         return lower_bound(
-            self.agents,
-            self.patterns,
-            self.servable,
-            self.needs,
-            self.queues,
-            self.rules,
-            self.horizon,
+            problem.agents,
+            problem.patterns,
+            problem.servable,
+            problem.needs,
+            problem.queues,
+            problem.rules,
+            problem.horizon,
             self.time_limit_s,
-            self.soft_min_hours,
+            problem.best_effort,
             self.bucket,
         )
 

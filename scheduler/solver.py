@@ -214,15 +214,8 @@ class _Bound:
         self.value = math.nan
         self.done = not options.relaxation
         self.given = BoundInput(
-            problem.agents,
-            problem.patterns,
-            problem.servable,
-            problem.needs,
-            problem.queues,
-            problem.rules,
-            problem.horizon,
+            problem,
             options.time_limit_s * (BOUND_SHARE if options.workers < 2 else 1.0),
-            options.best_effort,
             _bucket(problem.horizon),
         )
         self.alone = options.workers < 2

@@ -34,6 +34,7 @@ from router.model import (
     QueueConfig,
     Strategy,
 )
+from switchboard.common.batching import CallBatcher
 from switchboard.common.clock import now_ms
 
 SOURCE = (Path(__file__).parent / "routing.lua").read_text()
@@ -49,16 +50,21 @@ class RoutingLibrary:
             f"#!lua name=sb_routing_{digest}\nlocal FUNCTION_NAME = '{self.function}'\n{source}"
         )
 
-    async def call(self, client: Any, keys: list[str], args: list[Any]) -> Any:
-        """FCALL; a server that lacks the library (new, flushed, restarted without
-        persistence) gets it loaded and the call is made again, once."""
+    async def call(
+        self, client: Any, keys: list[str], args: list[Any], batcher: CallBatcher | None = None
+    ) -> Any:
+        """FCALL (through `batcher` when given); a server that lacks the library (new,
+        flushed, restarted without persistence) gets it loaded and the call is made
+        again, once."""
+        send = client.execute_command if batcher is None else batcher.execute
+        command = ("FCALL", self.function, len(keys), *keys, *args)
         try:
-            return await client.fcall(self.function, len(keys), *keys, *args)
+            return await send(*command)
         except ResponseError as error:
             if "function not found" not in str(error).lower():
                 raise
         await self.load(client)
-        return await client.fcall(self.function, len(keys), *keys, *args)
+        return await send(*command)
 
     def queue(self, pipe: Any, keys: list[str], args: list[Any]) -> None:
         """Adds a call to a pipeline (the library must be loaded already)."""
@@ -209,6 +215,7 @@ class RoutingStore:
         self.client = client
         self.keys = Keys(prefix)
         self.library = RoutingLibrary(source)
+        self.calls = CallBatcher(client)  # concurrent routing calls share a write
         self.observe = observe
 
     @property
@@ -221,7 +228,9 @@ class RoutingStore:
         """One routing decision; `at_ms` lets a replay drive the clock."""
         stamp = now_ms() if at_ms is None else at_ms
         started = time.perf_counter()
-        raw = await self.library.call(self.client, [self.keys.anchor], [command, stamp, *args])
+        raw = await self.library.call(
+            self.client, [self.keys.anchor], [command, stamp, *args], self.calls
+        )
         reply = Reply.decode(raw)
         if self.observe is not None:
             self.observe(command, time.perf_counter() - started, reply.status)

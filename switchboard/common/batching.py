@@ -1,0 +1,79 @@
+"""Redis calls issued in the same turn of the event loop go out together.
+
+Under load many coroutines of a node call the routing function in the same turn (HTTP
+requests, SIP calls, timers). Sent one by one, each call takes a pooled connection, a
+write and a read on the node and on the server: on a small box that socket work is a
+large share of a routing call's CPU on both sides (docs/routing.md, "Measured").
+`CallBatcher` collects the calls made during one turn and sends them as one pipeline
+(one connection, one write; the server reads them at once and answers in one write).
+Each caller gets its own reply or its own error, as if it had called alone; a call made
+alone goes out alone, as it did without the batcher.
+
+redis-py's pipeline does the sending, so plain Redis, Sentinel and Cluster clients
+batch alike, with the client's own timeouts and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+Pending = tuple[tuple[Any, ...], "asyncio.Future[Any]"]
+_ALONE = object()  # a lone call's answer from the flush: send it yourself, no task needed
+
+
+class CallBatcher:
+    """`execute(*command)` as `client.execute_command` would, batched per loop turn."""
+
+    def __init__(self, client: Any, max_batch: int = 128) -> None:
+        self.client = client
+        self.max_batch = max_batch
+        self._pending: list[Pending] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def execute(self, *command: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)  # after every coroutine ready in this turn has run
+        self._pending.append((command, future))
+        answer = await future
+        if answer is _ALONE:
+            return await self.client.execute_command(*command)
+        return answer
+
+    def _flush(self) -> None:
+        batch = [(command, future) for command, future in self._pending if not future.done()]
+        self._pending = []  # a call given up before it went out is never sent
+        if len(batch) <= 1:
+            for _, future in batch:
+                future.set_result(_ALONE)
+            return
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(batch), self.max_batch):
+            task = loop.create_task(self._send(batch[start : start + self.max_batch]))
+            self._sending.add(task)  # held until done: a task nobody refers to may vanish
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[Pending]) -> None:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for command, _ in batch:
+                pipe.execute_command(*command)
+            results = await pipe.execute(raise_on_error=False)
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as error:  # the connection failed: every caller of the batch hears it
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():  # its caller gave up (cancelled, timed out)
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)

@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import itertools
-import json
 import multiprocessing
 import os
 import random
@@ -44,7 +42,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import hiredis
 import redis.asyncio as aioredis
 from _common import percentile, print_json_line, redis_url
 
@@ -222,61 +219,6 @@ def make_router(client: aioredis.Redis, configs: list[QueueConfig], script: str)
     return Router(store, configs, node_id="bench", region=REGIONS[0])
 
 
-class EventStream:
-    """The routing events as the releasing process reads them: one subscribed connection
-    whose replies hiredis parses in C, a whole socket read at a time.
-
-    redis-py's `PubSub.get_message` costs ~50 us of Python per message, and at 1,000
-    decisions/s (four events each) the releasing process spent more CPU reading events
-    than the server spent deciding, on a box of two cores where every process competes
-    with the server. The server's side is unchanged: it still delivers every event to a
-    subscriber, as it does to each node.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-        self.parser = hiredis.Reader(encoding="utf-8")
-        self.subscribed = False
-
-    @classmethod
-    async def open(cls, client: aioredis.Redis, channel: str) -> EventStream:
-        where = client.connection_pool.connection_kwargs
-        reader, writer = await asyncio.open_connection(where["host"], where["port"])
-        stream = cls(reader, writer)
-        writer.write(hiredis.pack_command(("SUBSCRIBE", channel)))
-        await writer.drain()
-        deadline = time.monotonic() + 5.0
-        while not stream.subscribed and time.monotonic() < deadline:
-            await stream.read(wait_s=0.5)
-        if not stream.subscribed:
-            await stream.close()
-            raise RuntimeError(f"no confirmation of the subscription to {channel}")
-        return stream
-
-    async def read(self, wait_s: float) -> list[str]:
-        """The payloads of the messages that came within `wait_s` (none: an empty list)."""
-        try:
-            async with asyncio.timeout(wait_s):  # a timer; wait_for would make a Task a read
-                chunk = await self.reader.read(1 << 16)
-        except TimeoutError:
-            return []
-        if not chunk:
-            raise ConnectionError("the event subscription was closed by the server")
-        self.parser.feed(chunk)
-        payloads = []
-        while (reply := self.parser.gets()) is not False:
-            if reply[0] == "message":
-                payloads.append(reply[2])
-            elif reply[0] == "subscribe":
-                self.subscribed = True
-        return payloads
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(OSError):
-            await self.writer.wait_closed()
-
-
 class Releaser:
     """The agents, on other nodes: each accepts and completes the contact offered to it as
     the offer event comes (wrap-up 0, so the agent is free again at once).
@@ -300,18 +242,18 @@ class Releaser:
         self.failure: BaseException | None = None
 
     async def run(self) -> None:
-        events = await EventStream.open(self.store.client, self.store.keys.events)
+        events = await self.store.subscribe()  # as a node follows them
         gc.collect()
         gc.freeze()  # as in the load processes: full collections walk only what comes next
         self.control.send("ready")
         offers: list[tuple[str, str]] = []
         try:
             while True:
-                for data in await events.read(wait_s=0.02):
-                    if '"type":"offer"' in data:  # a fourth of the events
-                        event = json.loads(data)
-                        if event.get("node") == "bench":
-                            offers.append((event["contact_id"], event["agent_id"]))
+                event = await events.next(timeout_s=0.02)
+                while event is not None:  # then whatever else came in the same read
+                    if event["type"] == "offer" and event.get("node") == "bench":
+                        offers.append((event["contact_id"], event["agent_id"]))
+                    event = await events.next(timeout_s=0)
                 while offers:
                     while len(self.sending) >= self.IN_FLIGHT:
                         await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)

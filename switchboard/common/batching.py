@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.exceptions import DataError
+
 Pending = tuple[tuple[Any, ...], "asyncio.Future[Any]"]
 _ALONE = object()  # a lone call's answer from the flush: send it yourself, no task needed
 
@@ -61,6 +63,9 @@ class CallBatcher:
             for command, _ in batch:
                 pipe.execute_command(*command)
             results = await pipe.execute(raise_on_error=False)
+        except DataError:  # a value Redis cannot take, found while packing: nothing went out
+            await asyncio.gather(*(self._send_alone(command, future) for command, future in batch))
+            return
         except asyncio.CancelledError:
             for _, future in batch:
                 future.cancel()
@@ -76,4 +81,15 @@ class CallBatcher:
             if isinstance(result, Exception):
                 future.set_exception(result)
             else:
+                future.set_result(result)
+
+    async def _send_alone(self, command: tuple[Any, ...], future: asyncio.Future[Any]) -> None:
+        """One call of a batch that could not be packed, so that only the faulty one fails."""
+        try:
+            result = await self.client.execute_command(*command)
+        except Exception as error:
+            if not future.done():
+                future.set_exception(error)
+        else:
+            if not future.done():
                 future.set_result(result)

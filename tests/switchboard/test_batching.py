@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import DataError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchboard.common.batching import CallBatcher
@@ -71,6 +71,19 @@ async def test_an_error_reply_goes_to_its_caller_only(client: aioredis.Redis) ->
     )
     assert results[0] == 1 and results[2] == 2
     assert isinstance(results[1], ResponseError)
+
+
+async def test_a_value_redis_cannot_take_fails_its_call_only(client: aioredis.Redis) -> None:
+    batcher = CallBatcher(client)
+    results = await asyncio.gather(
+        batcher.execute("INCR", "counter"),
+        batcher.execute("SET", "text", None),  # no Redis value: found while packing
+        batcher.execute("INCR", "counter"),
+        return_exceptions=True,
+    )
+    assert results[0] in (1, 2) and results[2] in (1, 2) and results[0] != results[2]
+    assert isinstance(results[1], DataError)
+    assert await client.get("text") is None
 
 
 async def test_a_lone_call_is_sent_as_it_would_be_without_the_batcher(

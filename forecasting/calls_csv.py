@@ -10,9 +10,9 @@ the header into the required names); a UTF-8 byte-order mark is allowed.
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from forecasting.calls import Call, Imported, Intervals
@@ -22,6 +22,7 @@ from switchboard.common.errors import InputError
 REQUIRED = ("arrived_at", "queue")
 OPTIONAL = ("handle_s", "outcome")
 DELIMITERS = ",;\t|"
+BOM = b"\xef\xbb\xbf"
 
 
 def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
@@ -36,22 +37,22 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
 
 def _calls(path: Path) -> Iterator[Call]:
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open("rb")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     with handle:
+        lines = _decoded(handle)
         try:
-            first = handle.readline()
+            first = next(lines, "")
         except UnicodeDecodeError:
             raise InputError(f"{path}: row 1: not UTF-8 text") from None
         if not first.strip():
             raise InputError(f"{path}: row 1: empty, expected a header row")
         delimiter, header = _header(path, first)
         col = {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
-        reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+        reader = csv.reader(lines, delimiter=delimiter)
         number = 1
         try:
-            next(reader)
             for fields in reader:
                 number += 1
                 if all(not f.strip() for f in fields):
@@ -65,6 +66,12 @@ def _calls(path: Path) -> Iterator[Call]:
             raise InputError(f"{path}: row {number + 1}: not UTF-8 text") from None
         except csv.Error as error:
             raise InputError(f"{path}: row {number + 1}: {error}") from None
+
+
+def _decoded(handle: BinaryIO) -> Iterator[str]:
+    """Lines decoded one at a time, so that a decoding fault names its row."""
+    for number, raw in enumerate(handle):
+        yield (raw.removeprefix(BOM) if number == 0 else raw).decode("utf-8")
 
 
 def _header(path: Path, line: str) -> tuple[str, list[str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
@@ -29,13 +30,36 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
     """Calls of `path` in history rows of `width_min` minutes on the wall clock of `zone`
     (each arrival's own offset when None)."""
     intervals = Intervals(width_min, zone)
-    intervals.add_all(_calls(path))
+    offsets: dict[timedelta, int] = {}  # offset -> first row with it
+    for number, call in _calls(path):
+        offsets.setdefault(call.arrived.utcoffset() or timedelta(0), number)
+        intervals.add(call)
     if not intervals.calls:
         raise InputError(f"{path}: no data rows")
+    if zone is None:
+        _check_one_zone(path, offsets)
     return intervals.result()
 
 
-def _calls(path: Path) -> Iterator[Call]:
+def _check_one_zone(path: Path, offsets: dict[timedelta, int]) -> None:
+    """Without --timezone the offsets are the centre's clock: one zone, at most a
+    daylight-saving hour apart, else the history would mix clocks."""
+    distinct = sorted(offsets)
+    if len(distinct) > 2 or (len(distinct) == 2 and distinct[1] - distinct[0] > timedelta(hours=1)):
+        row = sorted(offsets.values())[1]
+        shown = ", ".join(_offset(o) for o in distinct)
+        raise InputError(
+            f"{path}: row {row}: field arrived_at: offsets of several time zones ({shown}); "
+            "give --timezone Area/City, the centre's zone"
+        )
+
+
+def _offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _calls(path: Path) -> Iterator[tuple[int, Call]]:
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -61,7 +85,7 @@ def _calls(path: Path) -> Iterator[Call]:
                     raise InputError(
                         f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
                     )
-                yield _call(fields, col, f"{path}: row {number}: field")
+                yield number, _call(fields, col, f"{path}: row {number}: field")
         except UnicodeDecodeError:
             raise InputError(f"{path}: row {number + 1}: not UTF-8 text") from None
         except csv.Error as error:

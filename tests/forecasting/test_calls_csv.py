@@ -99,6 +99,10 @@ ROWS = [
             "row 1: column 'queue': appears twice",
         ),
         (["arrived_at,queue"], "no data rows"),
+        (
+            [*ROWS, "2026-03-02T13:45:00+05:30,sales,60,answered"],
+            "row 4: field arrived_at: offsets of several time zones (+01:00, +05:30)",
+        ),
     ],
 )
 def test_faults_name_file_row_and_field(

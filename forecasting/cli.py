@@ -55,6 +55,7 @@ def register(registry: CommandRegistry) -> None:
     imp.add_argument("--interval", default="30m", help="interval width: 5m, 15m, 30m, 60m")
     imp.add_argument(
         "--timezone",
+        metavar="AREA/CITY",
         help="IANA zone of the centre, whose wall clock the intervals follow (default: "
         f"anonymous-bank {bank.DEFAULT_TIMEZONE}; asterisk-queue-log {asterisk.DEFAULT_TIMEZONE}; "
         "calls-csv the offset each arrived_at carries)",

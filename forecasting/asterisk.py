@@ -57,7 +57,7 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
     skipped: Counter[str] = Counter()
     not_calls: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
-    untimed_transfers = 0
+    untimed: Counter[str] = Counter()  # event -> outcomes of talk without a calltime
     unfinished = 0
     for line in queue_log.read_lines(path):
         key = (line.callid, line.queue)
@@ -75,7 +75,7 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
                 continue
             talk = line.seconds("calltime") if line.event in TALKED else None
             if line.event in TALKED and talk is None:
-                untimed_transfers += 1
+                untimed[line.event] += 1
             intervals.add(Call(arrived, line.queue, talk))
         elif line.event in NOT_CALLS:
             not_calls[line.event] += 1
@@ -89,16 +89,15 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
         skipped[f"agent and queue events, not calls ({names})"] = sum(not_calls.values())
     for event, count in unknown.items():
         skipped[f"unknown event {event!r}"] = count
-    notes = []
+    notes = [
+        f"{count} {event} lines without a talk time (calltime; pre-1.4 TRANSFER has none): "
+        "counted as contacts, no handle time"
+        for event, count in sorted(untimed.items())
+    ]
     if unfinished:
         notes.append(
             f"{unfinished} calls without an outcome (still queued when the file ends, or "
             "lines missing): counted as contacts, no handle time"
-        )
-    if untimed_transfers:
-        notes.append(
-            f"{untimed_transfers} transfers without a talk time (pre-1.4 TRANSFER lines): "
-            "counted as contacts, no handle time"
         )
     if not intervals.calls:
         raise InputError(f"{path}: no calls (no ENTERQUEUE line; not a queue_log file?)")

@@ -76,7 +76,7 @@ def test_counts_and_aht_per_interval_across_a_dst_switch(
     assert f"skipped {planted.not_calls} lines: agent and queue events" in printed
     assert f"skipped {planted.unknown['DID']} lines: unknown event 'DID'" in printed
     assert f"{planted.unfinished} calls without an outcome" in printed
-    assert f"{planted.old_transfers} transfers without a talk time" in printed
+    assert f"{planted.old_transfers} TRANSFER lines without a talk time" in printed
 
 
 def test_utc_is_the_default_zone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

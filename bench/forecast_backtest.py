@@ -189,7 +189,7 @@ def main() -> int:
         figures, year = speed(tmp, args.runs)
         result.update(figures)
         if args.bank.exists():
-            rows = bank.read_calls(args.bank, width, ZoneInfo(bank.DEFAULT_TIMEZONE))
+            rows = bank.read(args.bank, width, ZoneInfo(bank.DEFAULT_TIMEZONE)).rows
             path = tmp / f"bank-{width}min.csv"
             files.write_history(path, rows)
             key = f"anonymous_bank_{width}min"

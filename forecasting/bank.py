@@ -1,20 +1,20 @@
 """Importer for the "Anonymous Bank" call records (Technion SEE lab, one row per call).
 
 Each call is counted in the interval of its arrival (`date` + `vru_entry`, local time
-of the bank); the queue is the call `type`. AHT is the mean `ser_time` of the calls
-that reached an agent (`outcome` AGENT with a service time), so abandoned calls count
-as contacts but do not pull handle time down.
+of the bank); the queue is the call `type`. A call that reached an agent (`outcome`
+AGENT) is handled with its `ser_time`; the counting and averaging is `calls.Intervals`.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from forecasting.model import HistoryRow
+from forecasting.calls import Call, Imported, Intervals
+from forecasting.files import parse_number
 from switchboard.common.errors import InputError
 
 REQUIRED = ("type", "date", "vru_entry", "outcome", "ser_time")
@@ -32,10 +32,18 @@ def _clock(text: str, where: str) -> timedelta:
     return timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
-def read_calls(path: Path, width_min: int, zone: ZoneInfo) -> list[HistoryRow]:
-    """Aggregate the calls of `path` into history rows of `width_min` minutes."""
-    counts: dict[tuple[datetime, str], int] = defaultdict(int)
-    service: dict[tuple[datetime, str], list[float]] = defaultdict(list)
+def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
+    """Aggregate the calls of `path` into history rows of `width_min` minutes; the record
+    times are the wall clock of `zone` (default the bank's)."""
+    zone = zone or ZoneInfo(DEFAULT_TIMEZONE)
+    intervals = Intervals(width_min, zone)
+    intervals.add_all(_calls(path, zone))
+    if not intervals.calls:
+        raise InputError(f"{path}: no calls")
+    return intervals.result()
+
+
+def _calls(path: Path, zone: ZoneInfo) -> Iterator[Call]:
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as error:
@@ -63,29 +71,9 @@ def read_calls(path: Path, width_min: int, zone: ZoneInfo) -> list[HistoryRow]:
             except ValueError:
                 raise InputError(f"{where} date: expected YYMMDD, found {date_text!r}") from None
             arrival = day + _clock(fields[col["vru_entry"]], f"{where} vru_entry")
-            minute = (arrival.hour * 60 + arrival.minute) // width_min * width_min
-            start = arrival.replace(hour=minute // 60, minute=minute % 60, second=0)
             queue = fields[col["type"]].strip()
             if not queue:
                 raise InputError(f"{where} type: expected a call type, found ''")
-            key = (start, queue)
-            counts[key] += 1
-            ser_text = fields[col["ser_time"]].strip()
-            try:
-                ser_time = float(ser_text)
-            except ValueError:
-                raise InputError(
-                    f"{where} ser_time: expected seconds, found {ser_text!r}"
-                ) from None
-            if ser_time < 0:
-                raise InputError(f"{where} ser_time: expected seconds >= 0, found {ser_text!r}")
-            if fields[col["outcome"]].strip() == "AGENT" and ser_time > 0:
-                service[key].append(ser_time)
-    rows = []
-    for (start, queue), count in sorted(counts.items()):
-        times = service.get((start, queue))
-        aht = sum(times) / len(times) if times else None
-        rows.append(HistoryRow(start.replace(tzinfo=zone), queue, float(count), aht))
-    if not rows:
-        raise InputError(f"{path}: no calls")
-    return rows
+            ser_time = parse_number(fields[col["ser_time"]].strip(), f"{where} ser_time")
+            served = fields[col["outcome"]].strip() == "AGENT"
+            yield Call(arrival.replace(tzinfo=zone), queue, ser_time if served else None)

@@ -1,6 +1,7 @@
 """`switchboard` subcommands of the forecasting package.
 
-- `history import --format anonymous-bank FILE --interval 30m --out history.csv`
+- `history import --format anonymous-bank|asterisk-queue-log|calls-csv FILE --interval 30m
+  [--timezone Area/City] --out history.csv`
 - `forecast --history FILE --start ISO --horizon DURATION [--interval 30m] --out FILE
   [--events FILE] [--region NAME] [--holidays CC[-SUBDIV]|none] [--config FILE]
   [--peaks p90|CAPACITY] [--peaks-out FILE]`
@@ -16,11 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forecasting import bank, files, service
+from forecasting import asterisk, bank, calls_csv, files, service
+from forecasting.calls import Imported
 from switchboard.cli import CommandRegistry
 from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.configfile import ConfigReader
@@ -28,6 +31,14 @@ from switchboard.common.durations import duration_arg
 from switchboard.common.errors import InputError
 
 NO_HOLIDAYS = "none"
+
+Importer = Callable[[Path, int, ZoneInfo | None], Imported]
+# --format -> (reader, what it reads)
+FORMATS: dict[str, tuple[Importer, str]] = {
+    "anonymous-bank": (bank.read, "Technion call-center TSV"),
+    "asterisk-queue-log": (asterisk.read, "Asterisk queue_log file"),
+    "calls-csv": (calls_csv.read, "one row per call: arrived_at,queue[,handle_s,outcome]"),
+}
 
 
 def register(registry: CommandRegistry) -> None:
@@ -37,14 +48,17 @@ def register(registry: CommandRegistry) -> None:
     imp.add_argument(
         "--format",
         required=True,
-        choices=["anonymous-bank"],
-        help="record format (anonymous-bank: Technion call-center TSV)",
+        choices=list(FORMATS),
+        help="record format: "
+        + "; ".join(f"{name}: {what}" for name, (_, what) in FORMATS.items()),
     )
     imp.add_argument("--interval", default="30m", help="interval width: 5m, 15m, 30m, 60m")
     imp.add_argument(
         "--timezone",
-        default=bank.DEFAULT_TIMEZONE,
-        help=f"IANA zone of the record times (default {bank.DEFAULT_TIMEZONE})",
+        metavar="AREA/CITY",
+        help="IANA zone of the centre, whose wall clock the intervals follow (default: "
+        f"anonymous-bank {bank.DEFAULT_TIMEZONE}; asterisk-queue-log {asterisk.DEFAULT_TIMEZONE}; "
+        "calls-csv the offset each arrived_at carries)",
     )
     imp.add_argument("--out", required=True, type=Path, help="history CSV to write")
     imp.set_defaults(handler=_import)
@@ -127,11 +141,19 @@ def _zone(name: str, flag: str) -> ZoneInfo:
 def _import(args: argparse.Namespace) -> int:
     width = _width(args.interval)
     assert width is not None
-    rows = bank.read_calls(args.file, width, _zone(args.timezone, "--timezone"))
-    count = files.write_history(args.out, rows)
+    zone = _zone(args.timezone, "--timezone") if args.timezone else None
+    reader, _ = FORMATS[args.format]
+    result = reader(args.file, width, zone)
+    count = files.write_history(args.out, result.rows)
     print(
-        f"{args.out}: {count} rows, {len({r.queue for r in rows})} queues, {width}-minute intervals"
+        f"{args.out}: {count} rows, {len({r.queue for r in result.rows})} queues, "
+        f"{width}-minute intervals"
     )
+    print(f"{args.file}: {result.calls} calls, {result.handled} handled with a handle time")
+    for reason, lines in sorted(result.skipped.items()):
+        print(f"skipped {lines} lines: {reason}")
+    for note in result.notes:
+        print(note)
     return 0
 
 

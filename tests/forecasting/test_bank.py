@@ -31,7 +31,7 @@ def write(tmp_path: Path, rows: list[str]) -> Path:
 
 
 def test_calls_become_interval_counts(tmp_path: Path) -> None:
-    rows = bank.read_calls(write(tmp_path, ROWS), 30, ZoneInfo("Asia/Jerusalem"))
+    rows = bank.read(write(tmp_path, ROWS), 30, ZoneInfo("Asia/Jerusalem")).rows
     table = {(r.interval_start.isoformat(), r.queue): (r.contacts, r.aht_s) for r in rows}
     assert table == {
         ("1999-02-01T07:00:00+02:00", "PS"): (1.0, 166.0),
@@ -45,19 +45,19 @@ def test_calls_become_interval_counts(tmp_path: Path) -> None:
 def test_bad_call_record(tmp_path: Path) -> None:
     broken = ROWS[0].replace("990201", "992301")
     with pytest.raises(InputError, match=r"calls.tsv: row 3: field date: expected YYMMDD"):
-        bank.read_calls(write(tmp_path, [ROWS[1], broken]), 30, ZoneInfo("Asia/Jerusalem"))
+        bank.read(write(tmp_path, [ROWS[1], broken]), 30, ZoneInfo("Asia/Jerusalem"))
 
 
 def test_not_a_bank_file(tmp_path: Path) -> None:
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n1\t2\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 1: column 'type': missing"):
-        bank.read_calls(path, 30, ZoneInfo("Asia/Jerusalem"))
+        bank.read(path, 30, ZoneInfo("Asia/Jerusalem"))
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="shared data file not present")
 def test_the_published_month(tmp_path: Path) -> None:
-    rows = bank.read_calls(REAL, 60, ZoneInfo("Asia/Jerusalem"))
+    rows = bank.read(REAL, 60, ZoneInfo("Asia/Jerusalem")).rows
     assert sum(r.contacts for r in rows) == 33344
     out = tmp_path / "history.csv"
     files.write_history(out, rows)

@@ -45,7 +45,9 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
 
 def _calls(path: Path, zone: ZoneInfo) -> Iterator[Call]:
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        # Agent names and line ids may hold bytes of any encoding (other months, other
+        # exports); no field read here depends on them. A byte-order mark is dropped.
+        handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     with handle:

@@ -48,6 +48,18 @@ def test_bad_call_record(tmp_path: Path) -> None:
         bank.read(write(tmp_path, [ROWS[1], broken]), 30, ZoneInfo("Asia/Jerusalem"))
 
 
+def test_any_bytes_in_fields_not_read_and_a_byte_order_mark(tmp_path: Path) -> None:
+    """Other exports of the same records: CRLF lines, a BOM, a Latin-1 agent name."""
+    path = tmp_path / "calls.tsv"
+    text = HEADER + "\n".join(ROWS) + "\n"
+    latin = text.replace("DORIT", "D\u00d6RIT").replace("\n", "\r\n")
+    path.write_bytes(b"\xef\xbb\xbf" + latin.encode("latin-1"))
+    (tmp_path / "plain").mkdir()
+    plain = write(tmp_path / "plain", ROWS)
+    zone = ZoneInfo("Asia/Jerusalem")
+    assert bank.read(path, 30, zone).rows == bank.read(plain, 30, zone).rows
+
+
 def test_not_a_bank_file(tmp_path: Path) -> None:
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n1\t2\n", encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -42,8 +44,12 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A server of the test's own, for tests that stop, kill or restart Redis."""
+    """A server of the test's own, for tests that pause (SIGSTOP), kill or restart Redis."""
     server = EmbeddedRedis(tmp_path / "valkey", die_with_parent=True)
     server.start()
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            os.kill(server.process.pid, signal.SIGCONT)  # a paused server must hear its stop
+        server.stop()

@@ -9,8 +9,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -74,44 +72,31 @@ async def test_a_routing_decision_s_events_reach_the_hub(redis_client: aioredis.
         await hub.stop()
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A server of this test's own, which it may stop, continue and cut off."""
-    server = EmbeddedRedis(tmp_path / "valkey", die_with_parent=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        assert server.process is not None
-        os.kill(server.process.pid, signal.SIGCONT)
-        server.stop()
-
-
 async def test_a_server_that_stops_answering_ends_the_subscription(
-    own_server: EmbeddedRedis,
+    private_redis: EmbeddedRedis,
 ) -> None:
-    client = connect(own_server.url)
+    client = connect(private_redis.url)
     store = RoutingStore(client, prefix="evq")
     subscription = await store.subscribe()
     subscription.QUIET_S = 0.3
-    assert own_server.process is not None
+    assert private_redis.process is not None
     try:
         assert await subscription.next(timeout_s=0.4) is None  # quiet: a ping goes out
-        os.kill(own_server.process.pid, signal.SIGSTOP)
+        os.kill(private_redis.process.pid, signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(RedisConnectionError):
             for _ in range(20):  # bounded: two quiet periods at most
                 await subscription.next(timeout_s=0.2)
         assert time.monotonic() - started < 3
     finally:
-        os.kill(own_server.process.pid, signal.SIGCONT)
+        os.kill(private_redis.process.pid, signal.SIGCONT)
         await subscription.close()
         await client.aclose()
 
 
-async def test_a_quiet_but_live_server_keeps_the_subscription(own_server: EmbeddedRedis) -> None:
+async def test_a_quiet_but_live_server_keeps_the_subscription(private_redis: EmbeddedRedis) -> None:
     """The check above can fail: a server that answers the ping keeps it open."""
-    client = connect(own_server.url)
+    client = connect(private_redis.url)
     subscription = await RoutingStore(client, prefix="evl").subscribe()
     subscription.QUIET_S = 0.2
     try:
@@ -123,9 +108,9 @@ async def test_a_quiet_but_live_server_keeps_the_subscription(own_server: Embedd
 
 
 async def test_the_hub_subscribes_again_after_the_server_cut_it_off(
-    own_server: EmbeddedRedis,
+    private_redis: EmbeddedRedis,
 ) -> None:
-    client = connect(own_server.url)
+    client = connect(private_redis.url)
     store = RoutingStore(client, prefix="evk")
     hub = EventHub(store)
     await hub.start()

@@ -7,8 +7,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -108,37 +107,24 @@ async def test_a_call_given_up_before_it_went_out_is_never_sent(client: aioredis
     assert await client.get("counter") == "2"
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A server of this test's own, which it may stop and continue."""
-    server = EmbeddedRedis(tmp_path / "valkey", die_with_parent=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        assert server.process is not None
-        os.kill(server.process.pid, signal.SIGCONT)
-        server.stop()
-
-
 async def test_a_server_that_stops_answering_fails_the_batch_and_the_next_one_works(
-    own_server: EmbeddedRedis,
+    private_redis: EmbeddedRedis,
 ) -> None:
-    client = connect(own_server.url, socket_timeout=0.5, retry_on_error=[])
+    client = connect(private_redis.url, socket_timeout=0.5, retry_on_error=[])
     batcher = CallBatcher(client)
-    assert own_server.process is not None
+    assert private_redis.process is not None
     try:
         await client.ping()
-        os.kill(own_server.process.pid, signal.SIGSTOP)
+        os.kill(private_redis.process.pid, signal.SIGSTOP)
         started = time.monotonic()
         results = await asyncio.gather(
             *(batcher.execute("INCR", "counter") for _ in range(5)), return_exceptions=True
         )
         assert all(isinstance(r, RedisTimeoutError | RedisConnectionError) for r in results)
         assert time.monotonic() - started < 5  # bounded by the socket timeout, not hung
-        os.kill(own_server.process.pid, signal.SIGCONT)
+        os.kill(private_redis.process.pid, signal.SIGCONT)
         replies = await asyncio.gather(*(batcher.execute("INCR", "other") for _ in range(5)))
         assert sorted(replies) == [1, 2, 3, 4, 5]
     finally:
-        os.kill(own_server.process.pid, signal.SIGCONT)
+        os.kill(private_redis.process.pid, signal.SIGCONT)
         await client.aclose()

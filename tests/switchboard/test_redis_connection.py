@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio.connection import Connection
@@ -51,34 +49,23 @@ async def test_a_plain_url_packs_with_hiredis(redis_url: str) -> None:
         await client.aclose()
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
-    """A server of this test's own, which it may stop and continue."""
-    server = EmbeddedRedis(tmp_path / "valkey", die_with_parent=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        assert server.process is not None
-        os.kill(server.process.pid, signal.SIGCONT)
-        server.stop()
-
-
-async def test_a_server_that_stops_reading_times_a_command_out(own_server: EmbeddedRedis) -> None:
+async def test_a_server_that_stops_reading_times_a_command_out(
+    private_redis: EmbeddedRedis,
+) -> None:
     """A write the socket cannot take whole waits at most `socket_timeout`; so does the
     read of a command the server never answers; the client then works again."""
-    assert own_server.process is not None
-    client = connect(own_server.url, socket_timeout=0.5)
+    assert private_redis.process is not None
+    client = connect(private_redis.url, socket_timeout=0.5)
     try:
         await client.ping()
-        os.kill(own_server.process.pid, signal.SIGSTOP)
+        os.kill(private_redis.process.pid, signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(RedisTimeoutError, match="writing"):
             await client.set("big", b"x" * (64 << 20))  # far more than the socket buffers
         with pytest.raises(RedisTimeoutError, match=r"[Rr]eading"):
             await client.get("small")
         assert time.monotonic() - started < 5
-        os.kill(own_server.process.pid, signal.SIGCONT)
+        os.kill(private_redis.process.pid, signal.SIGCONT)
         await client.set("small", "after")
         assert await client.get("small") == "after"
     finally:

@@ -67,6 +67,9 @@ class EndpointConfig:
 
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
+    # SIP over TCP on `sip_port` too: for the one worker that is the node's SIP port itself
+    # (no front door), and for test phones; workers behind Kamailio take UDP only.
+    tcp: bool = False
     rtp_port: int = 20000
     rtp_port_range: int = 100
     max_calls: int = 4
@@ -511,6 +514,8 @@ class PjEngine:
         transport.boundAddress = cfg.sip_host
         transport.publicAddress = cfg.sip_host
         ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        if cfg.tcp:
+            ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, transport)
         ep.libStart()
         ep.audDevManager().setNullDev()
         for codec in ep.codecEnum2():

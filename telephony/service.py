@@ -160,6 +160,7 @@ class VoiceFrontDoor:
                 binary=sip.kamailio,
                 retry_after_s=sip.retry_after_s,
                 realm=sip.domain or sip.host,  # the softphones' digest realm
+                tcp=sip.tcp,
             )
             await self.front_door.start()
             if self.users is not None:

@@ -29,7 +29,7 @@ from .conftest import (
     Party,
     add_agent,
     call_agent,
-    free_udp_port,
+    free_sip_port,
     recorded,
     rtp_block,
     tone_share,
@@ -55,7 +55,7 @@ async def front_door(
     config = tmp_path / "node.toml"
     config.write_text(
         CONFIG.format(
-            port=free_udp_port(),
+            port=free_sip_port(),
             front_door="kamailio",
             workers=1,
             calls=4,
@@ -226,7 +226,7 @@ async def kamailio_node(
     monkeypatch.chdir(tmp_path)  # the node's var/telephony (Kamailio, the SIP secret)
     config = tmp_path / "node.toml"
     text = NODE_CONFIG.format(
-        port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+        port=free_sip_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
     )
     config.write_text(
         text.replace(

@@ -97,6 +97,9 @@ class EndpointConfig:
     domain: str = ""
     password: str = ""
     register_s: int = 300
+    # A Contact for every request and answer instead of pjsua's own: tests stand in with
+    # it for a phone behind NAT naming an address nobody can reach.
+    contact: str = ""
 
 
 def _describe(error: Exception) -> str:
@@ -532,6 +535,8 @@ class PjEngine:
             acc_cfg.sipConfig.authCreds.append(
                 pj.AuthCredInfo("digest", "*", cfg.user, 0, cfg.password)
             )
+        if cfg.contact:
+            acc_cfg.sipConfig.contactForced = cfg.contact
         acc_cfg.mediaConfig.transportConfig.port = cfg.rtp_port
         acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
         acc_cfg.mediaConfig.transportConfig.boundAddress = cfg.sip_host

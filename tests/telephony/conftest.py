@@ -175,7 +175,7 @@ class Party:
 
     @classmethod
     async def start(cls, *args: str) -> Party:
-        port = free_udp_port()
+        port = free_sip_port()  # `--tcp` listens on TCP at the same port
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(PARTY),

@@ -173,7 +173,8 @@ class VoiceFrontDoor:
                 )
         self.capacity = len(ports) * sip.callers_per_worker
         log.info(
-            "voice: SIP on udp:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
+            "voice: SIP on %s:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
+            "udp+tcp" if sip.tcp else "udp",
             sip.host,
             sip.port,
             len(ports),

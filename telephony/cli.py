@@ -35,7 +35,8 @@ def check(args: argparse.Namespace) -> int:
         if built <= UPSTREAM_MAX_CALLS
         else "scripts/build-pjsua2.sh"
     )
-    print(f"{args.config}: SIP udp:{sip.host}:{sip.port}, front door: {door}")
+    transports = "udp+tcp" if sip.tcp else "udp"
+    print(f"{args.config}: SIP {transports}:{sip.host}:{sip.port}, front door: {door}")
     print(f"  pjsua2 build: {built} calls per process ({build})")
     print(
         f"  {workers} worker(s) x {sip.callers_per_worker} callers "

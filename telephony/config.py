@@ -94,6 +94,7 @@ def read_sip(reader: ConfigReader) -> SipConfig:
     config = SipConfig(
         host=section.string("host", default.host),
         port=section.integer("port", default.port, minimum=1),
+        tcp=section.boolean("tcp", default.tcp),
         front_door=section.string("front_door", default.front_door, choices=("kamailio", "none")),
         kamailio=section.string("kamailio", default.kamailio),
         workers=section.integer("workers", default.workers, minimum=0),

@@ -67,6 +67,9 @@ class EndpointConfig:
 
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
+    # SIP over TCP on `sip_port` too: for the one worker that is the node's SIP port itself
+    # (no front door), and for test phones; workers behind Kamailio take UDP only.
+    tcp: bool = False
     rtp_port: int = 20000
     rtp_port_range: int = 100
     max_calls: int = 4
@@ -94,6 +97,9 @@ class EndpointConfig:
     domain: str = ""
     password: str = ""
     register_s: int = 300
+    # A Contact for every request and answer instead of pjsua's own: tests stand in with
+    # it for a phone behind NAT naming an address nobody can reach.
+    contact: str = ""
 
 
 def _describe(error: Exception) -> str:
@@ -511,6 +517,8 @@ class PjEngine:
         transport.boundAddress = cfg.sip_host
         transport.publicAddress = cfg.sip_host
         ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+        if cfg.tcp:
+            ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, transport)
         ep.libStart()
         ep.audDevManager().setNullDev()
         for codec in ep.codecEnum2():
@@ -527,6 +535,8 @@ class PjEngine:
             acc_cfg.sipConfig.authCreds.append(
                 pj.AuthCredInfo("digest", "*", cfg.user, 0, cfg.password)
             )
+        if cfg.contact:
+            acc_cfg.sipConfig.contactForced = cfg.contact
         acc_cfg.mediaConfig.transportConfig.port = cfg.rtp_port
         acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
         acc_cfg.mediaConfig.transportConfig.boundAddress = cfg.sip_host

@@ -15,6 +15,14 @@ is challenged (digest, qop=auth) and checked against the HA1 the node put into t
 worker calling a person (its INVITE carries `X-Switchboard-Dial`) at the account of a
 known user is relayed to the contact that user's softphone registered (`lookup`), or
 answered 480 "Softphone not registered"; every other INVITE goes to the workers.
+
+It takes SIP over TCP as well as UDP on the same port (`[sip] tcp`); the workers stay on
+UDP and Kamailio bridges the two (`record_route()` puts one Record-Route per socket when
+the transports differ). A TCP peer is reached again over the connection it opened: its
+REGISTER keeps the connection's address (`fix_nated_register`), its INVITE's Contact
+gets an `;alias=` of it (`set_contact_alias`), which `handle_ruri_alias()` turns back
+into the destination of the requests sent to it within the call; and an idle
+connection lives a little longer than the longest registration.
 """
 
 from __future__ import annotations
@@ -41,6 +49,20 @@ SHM_PER_WORKER_MB = 1
 
 # What a worker's INVITE to a person carries; Kamailio trusts it only from a worker.
 DIAL_HEADER = "X-Switchboard-Dial"
+
+# The longest registration a softphone gets (seconds); an idle TCP connection outlives it
+# a little, so that a registered phone's connection is still there to be called over.
+MAX_EXPIRES_S = 3600
+TCP_LIFETIME_S = MAX_EXPIRES_S + 5
+# The workers take SIP over UDP only, and pjsip drops a datagram above its packet limit
+# (PJSIP_MAX_PKT_LEN, 4000 bytes in both builds) without a word. A request that would not
+# fit once Kamailio has added its Via and Record-Routes (a few hundred bytes) is answered
+# 513 here, rather than timing out at a worker and taking the worker out of rotation.
+WORKER_PACKET_LIMIT = 4000
+HEADROOM = 600
+MAX_REQUEST_BYTES = WORKER_PACKET_LIMIT - HEADROOM
+# The branch flag of a contact registered from behind NAT or over TCP (kept by usrloc).
+NAT_BRANCH_FLAG = 6
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -84,6 +106,7 @@ def kamailio_cfg(
     control: Path,
     rpc: Path,
     realm: str,
+    tcp: bool = True,
     children: int = 2,
 ) -> str:
     return f"""#!KAMAILIO
@@ -92,9 +115,8 @@ debug=1
 log_stderror=yes
 fork=yes
 children={children}
-disable_tcp=yes
 auto_aliases=no
-listen=udp:{host}:{port}
+{_listen(host, port, tcp)}
 mpath="{modules}"
 
 loadmodule "tm.so"
@@ -123,9 +145,13 @@ modparam("jsonrpcs", "dgram_socket", "{rpc}")
 modparam("htable", "htable", "{HTABLE}=>size=10;")
 modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "use_domain", 0)
-modparam("registrar", "max_expires", 3600)
+modparam("usrloc", "nat_bflag", {NAT_BRANCH_FLAG})
+modparam("registrar", "max_expires", {MAX_EXPIRES_S})
 modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+# One Record-Route per socket when a call crosses from TCP to UDP (the default, said
+# here because the TCP callers and softphones depend on it).
+modparam("rr", "enable_double_rr", 1)
 modparam("tm", "fr_timer", 2000)
 modparam("tm", "fr_inv_timer", 60000)
 modparam("dispatcher", "list_file", "{list_file}")
@@ -150,10 +176,18 @@ request_route {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
+    if ($ml > {MAX_REQUEST_BYTES}) {{
+        sl_send_reply("513", "Message Too Large");
+        exit;
+    }}
     if (has_totag()) {{
         if (loose_route()) {{
             if (is_method("BYE")) {{
                 ds_load_update();
+            }}
+            # Towards a peer on TCP (or behind NAT): the connection its Contact's alias names.
+            if (!isdsturiset()) {{
+                handle_ruri_alias();
             }}
             t_relay();
             exit;
@@ -192,6 +226,11 @@ request_route {{
         exit;
     }}
     t_check_trans();
+    # A caller on TCP (or behind NAT): the requests of the call sent to it (a worker's
+    # BYE) go back over the connection (or the address) its INVITE came from.
+    if ((proto != UDP || nat_uac_test("19")) && is_first_hop()) {{
+        set_contact_alias();
+    }}
     record_route();
     if (is_present_hf("{DIAL_HEADER}") && ds_is_from_list("1")) {{
         route(SOFTPHONE);
@@ -226,8 +265,11 @@ route[REGISTRAR] {{
         exit;
     }}
     consume_credentials();
-    if (nat_uac_test("19")) {{
+    # Behind NAT or on TCP, the contact is reached at the address (on TCP: over the
+    # connection) the REGISTER came from, not at the address its Contact names.
+    if (proto != UDP || nat_uac_test("19")) {{
         fix_nated_register();
+        setbflag({NAT_BRANCH_FLAG});
     }}
     if (!save("location")) {{
         sl_reply_error();
@@ -246,10 +288,19 @@ route[SOFTPHONE] {{
         sl_send_reply("480", "Softphone not registered");
         exit;
     }}
+    t_on_reply("SOFTPHONE_REPLY");
     if (!t_relay()) {{
         sl_reply_error();
     }}
     exit;
+}}
+
+# The answer of a softphone registered over TCP (or from behind NAT): the worker's
+# requests within the call (ACK, BYE) are sent back over the same connection.
+onreply_route[SOFTPHONE_REPLY] {{
+    if (isbflagset({NAT_BRANCH_FLAG}) && status =~ "[12][0-9][0-9]") {{
+        set_contact_alias();
+    }}
 }}
 
 onreply_route[INVITE_REPLY] {{
@@ -283,6 +334,20 @@ failure_route[NEXT_WORKER] {{
 """
 
 
+def _listen(host: str, port: int, tcp: bool) -> str:
+    """The sockets: UDP, and TCP on the same port unless turned off. An idle TCP
+    connection is closed after TCP_LIFETIME_S (Kamailio's default is 120 s)."""
+    if not tcp:
+        return f"disable_tcp=yes\nlisten=udp:{host}:{port}"
+    return "\n".join(
+        (
+            f"listen=udp:{host}:{port}",
+            f"listen=tcp:{host}:{port}",
+            f"tcp_connection_lifetime={TCP_LIFETIME_S}",
+        )
+    )
+
+
 class FrontDoor:
     """Writes the configuration into `workdir` and runs Kamailio in the foreground."""
 
@@ -296,8 +361,10 @@ class FrontDoor:
         binary: str = "kamailio",
         retry_after_s: int = 5,
         realm: str = "",
+        tcp: bool = True,
     ) -> None:
         self.realm = realm or host
+        self.tcp = tcp
         self.host = host
         self.port = port
         self.destinations = destinations
@@ -325,6 +392,7 @@ class FrontDoor:
                 control=self.control.resolve(),
                 rpc=self.rpc.resolve(),
                 realm=self.realm,
+                tcp=self.tcp,
             )
         )
         return cfg
@@ -375,7 +443,8 @@ class FrontDoor:
         if self.process.returncode is not None:
             raise RuntimeError(f"kamailio exited at start; see {self.workdir / 'kamailio.log'}")
         log.info(
-            "front door: Kamailio on udp:%s:%d over %d workers",
+            "front door: Kamailio on %s:%s:%d over %d workers",
+            "udp+tcp" if self.tcp else "udp",
             self.host,
             self.port,
             len(self.destinations),

@@ -12,6 +12,9 @@ class SipConfig:
 
     host: str = "127.0.0.1"
     port: int = 5060
+    # SIP over TCP on `port` as well as UDP (RFC 3261 section 18: a server must take TCP;
+    # a client sends a request of more than ~1300 bytes over it).
+    tcp: bool = True
     # "kamailio": Kamailio's dispatcher on `port` spreads calls over `workers` processes;
     # "none": one worker listens on `port` itself (capacity: one worker's callers).
     front_door: str = "kamailio"

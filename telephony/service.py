@@ -160,6 +160,7 @@ class VoiceFrontDoor:
                 binary=sip.kamailio,
                 retry_after_s=sip.retry_after_s,
                 realm=sip.domain or sip.host,  # the softphones' digest realm
+                tcp=sip.tcp,
             )
             await self.front_door.start()
             if self.users is not None:
@@ -172,7 +173,8 @@ class VoiceFrontDoor:
                 )
         self.capacity = len(ports) * sip.callers_per_worker
         log.info(
-            "voice: SIP on udp:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
+            "voice: SIP on %s:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
+            "udp+tcp" if sip.tcp else "udp",
             sip.host,
             sip.port,
             len(ports),

@@ -57,6 +57,8 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     endpoint = EndpointConfig(
         sip_host=sip.host,
         sip_port=args.sip_port,
+        # Without a front door this worker is the node's SIP port, and takes TCP there too.
+        tcp=sip.tcp and args.sip_port == sip.port,
         rtp_port=args.rtp_port,
         rtp_port_range=sip.rtp_ports_per_worker,
         max_calls=sip.calls_per_worker,

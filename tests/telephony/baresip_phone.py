@@ -15,7 +15,7 @@ from pathlib import Path
 
 from telephony.softphones import SipAccount
 
-from .conftest import free_udp_port, rtp_block
+from .conftest import free_udp_port, port_free, rtp_block
 
 MODULES = Path("/usr/lib/baresip/modules")
 
@@ -25,21 +25,9 @@ def sip_port() -> int:
     be turned off): a port with all three free."""
     for _ in range(50):
         port = free_udp_port()
-        if port < 65000 and all(
-            _free(kind, p)
-            for kind, p in ((socket.SOCK_STREAM, port), (socket.SOCK_STREAM, port + 1))
-        ):
+        if port < 65000 and all(port_free(socket.SOCK_STREAM, p) for p in (port, port + 1)):
             return port
     raise RuntimeError("no free port for baresip")
-
-
-def _free(kind: socket.SocketKind, port: int) -> bool:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def available() -> bool:
@@ -55,7 +43,11 @@ class BaresipPhone:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, account: SipAccount, directory: Path, password: str = "") -> BaresipPhone:
+    async def start(
+        cls, account: SipAccount, directory: Path, password: str = "", transport: str = "udp"
+    ) -> BaresipPhone:
+        """Register `account` over `transport` ("udp" or "tcp": the account's
+        `;transport=` parameter, which baresip uses for every request it sends)."""
         directory.mkdir(parents=True, exist_ok=True)
         port = sip_port()
         rtp = rtp_block()
@@ -81,7 +73,8 @@ class BaresipPhone:
             )
         )
         (directory / "accounts").write_text(
-            f"<sip:{account.user}@{account.server}>;auth_pass={password or account.password}"
+            f"<sip:{account.user}@{account.server};transport={transport}>"
+            f";auth_pass={password or account.password}"
             ";answermode=auto;regint=300\n"
         )
         (directory / "contacts").write_text("")

@@ -38,6 +38,50 @@ def free_udp_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_free(kind: socket.SocketKind, port: int) -> bool:
+    """Whether a socket of `kind` (SOCK_DGRAM, SOCK_STREAM) can bind 127.0.0.1:port now."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_sip_port() -> int:
+    """A port free for UDP and TCP both: Kamailio listens on the two at once."""
+    for _ in range(50):
+        port = free_udp_port()
+        if port_free(socket.SOCK_STREAM, port):
+            return port
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
+async def run_sipp(
+    port: int, scenario: str, tmp_path: Path, *, transport: str = "u1", timeout: float = 40
+) -> int:
+    """One call of a scenario from `sipp/` to 127.0.0.1:port over `transport` (sipp's
+    `-t`: u1 UDP, t1 TCP); its exit code (0: the call went as scripted). Killed by its PID
+    if it outlives `timeout`; its errors are in tmp_path/sipp-errors.log."""
+    process = await asyncio.create_subprocess_exec(
+        "sipp",
+        f"127.0.0.1:{port}",
+        *("-sf", str(HERE / "sipp" / scenario), "-s", "2000", "-m", "1", "-t", transport),
+        *("-i", "127.0.0.1", "-p", str(free_sip_port()), "-mp", str(rtp_block())),
+        *("-timeout", f"{int(timeout) - 5}s", "-nostdin", "-trace_err"),
+        *("-error_file", str(tmp_path / "sipp-errors.log")),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        return await asyncio.wait_for(process.wait(), timeout)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
 def rtp_block() -> int:
     """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet."""
     base = 30000 + (os.getpid() % 50) * 600
@@ -131,7 +175,7 @@ class Party:
 
     @classmethod
     async def start(cls, *args: str) -> Party:
-        port = free_udp_port()
+        port = free_sip_port()  # `--tcp` listens on TCP at the same port
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(PARTY),
@@ -379,7 +423,7 @@ async def node(
         config = tmp_path / f"node{len(started)}.toml"
         config.write_text(
             NODE_CONFIG.format(
-                port=free_udp_port(),
+                port=free_sip_port(),
                 rtp_port_base=rtp_block(),
                 cache=prompt_cache,
                 outside_uri=outside_uri,

@@ -2,7 +2,9 @@
 
 Run as `python sip_party.py --port P --rtp-port R [--answer] [--tone FILE] [--user NUMBER]`
 (a softphone with an account: `--user ana --registrar sip:HOST:PORT --domain D --password
-PW`, event `registration` with the registrar's answer). It prints one
+PW`, event `registration` with the registrar's answer; `--tcp`: a TCP transport on the
+same port too, and the registration over it; `--contact URI`: that Contact on every
+request and answer, as a phone behind NAT names an address nobody reaches). It prints one
 JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `media`,
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
@@ -39,6 +41,8 @@ async def main() -> int:
     parser.add_argument("--answer-delay", type=float, default=0.0)
     parser.add_argument("--tone", default="")
     parser.add_argument("--registrar", default="", help="register there (sip:host:port)")
+    parser.add_argument("--tcp", action="store_true", help="listen on TCP, register over it")
+    parser.add_argument("--contact", default="", help="this Contact instead of pjsua's own")
     parser.add_argument("--domain", default="", help="the account's domain")
     parser.add_argument("--password", default="", help="the account's digest password")
     parser.add_argument(
@@ -94,7 +98,9 @@ async def main() -> int:
             auto_answer=False,
             answer_loops=False,
             user=args.user,
-            registrar=args.registrar,
+            tcp=args.tcp,
+            contact=args.contact,
+            registrar=f"{args.registrar};transport=tcp" if args.tcp else args.registrar,
             domain=args.domain,
             password=args.password,
         ),

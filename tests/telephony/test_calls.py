@@ -19,8 +19,7 @@ from telephony.prompts import PromptRenderer
 from .conftest import (
     add_agent,
     flow,
-    free_udp_port,
-    rtp_block,
+    run_sipp,
     running_worker,
     tone_share,
     until,
@@ -101,32 +100,8 @@ async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
     worker.report = lambda event: (
         opened.append(event["contact_id"]) if event["type"] == "contact_open" else None
     )
-    process = await asyncio.create_subprocess_exec(
-        "sipp",
-        f"127.0.0.1:{worker.engine.config.sip_port}",
-        "-sf",
-        str(Path(__file__).parent / "sipp" / "ivr_dtmf.xml"),
-        "-s",
-        "2000",
-        "-m",
-        "1",
-        "-i",
-        "127.0.0.1",
-        "-p",
-        str(free_udp_port()),
-        "-mp",
-        str(rtp_block()),
-        "-timeout",
-        "30s",
-        "-nostdin",
-        "-trace_err",
-        "-error_file",
-        str(tmp_path / "sipp-errors.log"),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    assert await asyncio.wait_for(process.wait(), 40) == 0
+    port = worker.engine.config.sip_port
+    assert await run_sipp(port, "ivr_dtmf.xml", tmp_path) == 0
     assert len(opened) == 1
     contact = await until(lambda: _terminal(router, opened[0]))
     assert (contact.queue, contact.language, contact.state.value) == ("baggage", "en", "abandoned")

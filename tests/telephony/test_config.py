@@ -25,7 +25,7 @@ def test_the_shipped_example_reads_without_fault() -> None:
     sip, flows = voice.sip, voice.flows
     assert voice.recording.directory == "var/recordings" and voice.recording.consent
     # Workers, calls and RTP ports are worked out from the machine and the pjsua2 build.
-    assert sip.front_door == "kamailio"
+    assert sip.front_door == "kamailio" and sip.tcp  # TCP beside UDP unless turned off
     assert (sip.workers, sip.calls_per_worker, sip.rtp_ports_per_worker) == (0, 0, 0)
     (flow,) = flows
     assert [r.digit for r in flow.reasons] == ["1", "2", "9"]
@@ -38,6 +38,7 @@ def test_every_fault_is_reported_with_file_key_expected_and_found(tmp_path: Path
         """
 [sip]
 front_door = "asterisk"
+tcp = "yes"
 calls_per_worker = 1
 rtp_ports_per_worker = 3
 
@@ -61,6 +62,7 @@ queue = "booking"
     assert all(line.startswith(f"{path}: ") for line in lines)
     for key in (
         "sip.front_door",
+        "sip.tcp",
         "sip.calls_per_worker",
         "sip.rtp_ports_per_worker",
         "ivr[0].region",
@@ -110,3 +112,13 @@ def test_recording_reads_its_queues_and_takes_the_privacy_retention(tmp_path: Pa
 def test_dispatcher_list_caps_each_worker_at_its_callers() -> None:
     text = dispatcher_list([Destination("w0", "127.0.0.1", 5100, 2)])
     assert "1 sip:127.0.0.1:5100 0 0 duid=w0;maxload=2" in text
+
+
+def test_tcp_is_a_switch_and_a_mistyped_key_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "sip.toml"
+    path.write_text("[sip]\ntcp = false\ntcp_port = 5061\n")
+    reader = ConfigReader.open(path)
+    assert not read_sip(reader).tcp
+    reader.check_unknown_keys()
+    with pytest.raises(ConfigError, match=r"sip\.tcp_port: unknown key"):
+        reader.faults.raise_if_any()

@@ -28,7 +28,7 @@ from tests.web.conftest import CHROMIUM, FLAGS
 from .conftest import (
     NODE_CONFIG,
     call_agent,
-    free_udp_port,
+    free_sip_port,
     recorded,
     rtp_block,
     tone_share,
@@ -45,7 +45,7 @@ async def voice_node(redis_url: str, tmp_path: Path, prompt_cache: Path) -> Asyn
     config = tmp_path / "node.toml"
     config.write_text(
         NODE_CONFIG.format(
-            port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+            port=free_sip_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
         )
         + f'\n[recording]\ndirectory = "{tmp_path / "recordings"}"\n'
     )

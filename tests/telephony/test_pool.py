@@ -19,7 +19,7 @@ from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
 from telephony.service import VoiceFrontDoor
 
-from .conftest import add_agent, free_udp_port, until
+from .conftest import add_agent, free_sip_port, free_udp_port, run_sipp, until
 
 CONFIG = """
 [node]
@@ -91,11 +91,14 @@ def _is_free(port: int) -> bool:
 
 @pytest.fixture
 def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
-    async def make(workers: int, front_door: str = "kamailio", calls: int = 4) -> VoiceFrontDoor:
-        config = tmp_path / "node.toml"
+    async def make(
+        workers: int, front_door: str = "kamailio", calls: int = 4, sip: str = ""
+    ) -> VoiceFrontDoor:
+        """`sip`: more lines for the [sip] section (`tcp = false`)."""
+        config = tmp_path / f"node{len(made)}.toml"
         config.write_text(
-            CONFIG.format(
-                port=free_udp_port(),
+            CONFIG.replace("[sip]\n", f"[sip]\n{sip}\n").format(
+                port=free_sip_port(),
                 front_door=front_door,
                 workers=workers,
                 calls=calls,
@@ -108,7 +111,7 @@ def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Calla
         hub = EventHub(router.store)
         await hub.start()
         voice = VoiceFrontDoor(
-            settings, router, hub, workdir=tmp_path / "voice", metrics=Metrics("node-t")
+            settings, router, hub, workdir=tmp_path / f"voice{len(made)}", metrics=Metrics("node-t")
         )
         made.append((voice, hub))
         await voice.start()
@@ -256,3 +259,96 @@ async def test_a_malformed_request_gets_400_at_the_front_door(
             answers.append(sock.recv(65536).decode(errors="replace").split("\r\n")[0])
     assert answers[0].startswith("SIP/2.0 400"), answers
     assert answers[1] == "SIP/2.0 200 OK"
+
+
+def _invite_bytes(scenario: str) -> int:
+    """The size of a scenario's INVITE, its SDP included (sipp's keywords as written)."""
+    text = (Path(__file__).parent / "sipp" / scenario).read_text()
+    start = text.index("<![CDATA[") + len("<![CDATA[")
+    lines = [line.strip() for line in text[start : text.index("]]>", start)].strip().splitlines()]
+    return len("\r\n".join(lines).encode())
+
+
+async def test_a_tcp_caller_with_a_large_invite_reaches_an_agent_over_udp_workers(
+    make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """RFC 3261 section 18.1.1: an INVITE over 1300 bytes comes over TCP. Kamailio takes
+    it on TCP, hands it to a worker over UDP, and the agent's hang-up reaches the caller
+    as a BYE over the caller's own connection (its Contact names a dead port)."""
+    scenario = "ivr_agent_hangs_up.xml"
+    assert _invite_bytes(scenario) > 1300
+    voice = await make_front_door(workers=1)
+    assert voice.pool is not None
+    agent = await parties("--answer")
+    await add_agent(router, "bob", agent.uri, {"booking": 2})
+    caller = asyncio.get_running_loop().create_task(
+        run_sipp(voice.sip.port, scenario, tmp_path, transport="t1")
+    )
+    await agent.wait_for("answered", timeout=30)
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected)
+    contact = await router.get_contact(contact_id)
+    assert (contact.queue, contact.customer_id) == ("booking", "+15551230000")
+    agent.send(cmd="hangup")
+    assert await caller == 0, (tmp_path / "sipp-errors.log").read_text(errors="replace")
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "bob")
+
+
+def _sip_over_tcp(port: int, request: str) -> str:
+    """One request on a fresh TCP connection; the status line of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        local = sock.getsockname()[1]
+        sock.sendall(request.replace("{port}", str(local)).encode())
+        return sock.recv(65536).decode(errors="replace").split("\r\n")[0]
+
+
+def _request(method: str, uri: str, body: str = "") -> str:
+    return (
+        f"{method} {uri} SIP/2.0\r\n"
+        f"Via: SIP/2.0/TCP 127.0.0.1:{{port}};branch=z9hG4bK-{method.lower()}\r\n"
+        f"From: <sip:fuzz@127.0.0.1>;tag=f1\r\nTo: <{uri}>\r\nCall-ID: tcp-{method}\r\n"
+        f"CSeq: 1 {method}\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n{body}"
+    )
+
+
+async def test_a_request_too_large_for_the_workers_udp_gets_513_and_tcp_can_be_off(
+    make_front_door: Callable[..., Any],
+) -> None:
+    """Over TCP a request may be larger than a worker takes over UDP: Kamailio answers
+    513 rather than letting it time out at a worker. `tcp = false`: no TCP listener."""
+    voice = await make_front_door(workers=1)
+    port, uri = voice.sip.port, node_uri(voice)
+    big = "v=0\r\n" + "a=x-padding:" + "z" * 5000 + "\r\n"
+    assert await asyncio.to_thread(_sip_over_tcp, port, _request("INVITE", uri, big)) == (
+        "SIP/2.0 513 Message Too Large"
+    )
+    assert await asyncio.to_thread(_sip_over_tcp, port, _request("OPTIONS", uri)) == (
+        "SIP/2.0 200 OK"
+    )
+
+    udp_only = await make_front_door(workers=1, sip="tcp = false")
+    assert udp_only.front_door is not None
+    cfg = (udp_only.front_door.workdir / "kamailio.cfg").read_text()
+    assert "disable_tcp=yes" in cfg and "listen=tcp:" not in cfg
+    with pytest.raises(ConnectionRefusedError):
+        _sip_over_tcp(udp_only.sip.port, _request("OPTIONS", node_uri(udp_only)))
+
+
+async def test_without_front_door_the_worker_takes_a_tcp_caller_itself(
+    make_front_door: Callable[..., Any], router: Router, tmp_path: Path
+) -> None:
+    voice = await make_front_door(workers=1, front_door="none")
+    assert voice.pool is not None
+    caller = asyncio.get_running_loop().create_task(
+        run_sipp(voice.sip.port, "ivr_dtmf.xml", tmp_path, transport="t1")
+    )
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None), timeout=20)
+    assert await caller == 0, (tmp_path / "sipp-errors.log").read_text(errors="replace")
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.queue, contact.state.value) == ("booking", "abandoned")

@@ -29,7 +29,7 @@ from .conftest import (
     Party,
     add_agent,
     call_agent,
-    free_udp_port,
+    free_sip_port,
     recorded,
     rtp_block,
     tone_share,
@@ -55,7 +55,7 @@ async def front_door(
     config = tmp_path / "node.toml"
     config.write_text(
         CONFIG.format(
-            port=free_udp_port(),
+            port=free_sip_port(),
             front_door="kamailio",
             workers=1,
             calls=4,
@@ -226,7 +226,7 @@ async def kamailio_node(
     monkeypatch.chdir(tmp_path)  # the node's var/telephony (Kamailio, the SIP secret)
     config = tmp_path / "node.toml"
     text = NODE_CONFIG.format(
-        port=free_udp_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
+        port=free_sip_port(), rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri=""
     )
     config.write_text(
         text.replace(
@@ -378,3 +378,82 @@ async def test_baresip_registers_and_answers_an_offered_call(
 
 async def _registered_at(voice: VoiceFrontDoor, port: int) -> bool:
     return f"127.0.0.1:{port}" in await contacts(voice)
+
+
+@pytest.mark.skipif(not baresip.available(), reason="baresip (Debian baresip-core) is missing")
+async def test_a_softphone_registered_over_tcp_is_called_over_its_connection(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """baresip registers over TCP (`;transport=tcp`); the registrar keeps the address the
+    connection came from, so the offer's INVITE, the re-INVITE and the BYE when the caller
+    hangs up all go to the phone over that one connection (the worker sends them to
+    Kamailio over UDP); Kamailio never opens another one to the phone's Contact."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    phone = await baresip.BaresipPhone.start(ana, tmp_path / "ana", transport="tcp")
+    try:
+        await phone.wait_for("{0/TCP/v4} 200 OK")
+        await until(lambda: _registered_at(voice, phone.port))
+        (registration,) = await _tcp_connections(voice)
+        # Kept: the connection's own address, not the Contact's (baresip's listening port).
+        received = f"sip:127.0.0.1:{registration['src_port']};transport=tcp"
+        assert registration["src_port"] != phone.port and received in await contacts(voice)
+
+        await add_agent(router, "ana", ana.uri, {"booking": 2})
+        caller = await caller_in_queue(voice, parties)
+        assert voice.pool is not None
+        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+        async def connected() -> bool:
+            return (await router.get_contact(contact_id)).state.value == "connected"
+
+        await until(connected, timeout=20)
+        heard = await recorded(caller, tmp_path / "caller.wav")
+        assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+        caller.send(cmd="hangup")
+        await phone.wait_for("terminated")  # the worker's BYE reached baresip
+        contact = await until(lambda: _terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+        assert [c["id"] for c in await _tcp_connections(voice)] == [registration["id"]]
+    finally:
+        await phone.close()
+
+
+async def test_a_pjsua2_softphone_on_tcp_is_reached_over_its_connection_not_its_contact(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    """A pjsua2 phone on TCP whose Contact names an address nobody can connect to, as a
+    phone behind NAT does: the offer, its ACK and the BYE must still take the connection
+    the REGISTER came on (the registrar's `received`, then the alias Kamailio puts on the
+    answer's Contact), never a new one."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    unreachable = "<sip:ana@127.0.0.1:9;transport=tcp>"  # the discard port: nobody there
+    phone = await softphone(parties, ana, None, "--answer", "--tcp", "--contact", unreachable)
+    assert (await registered(phone))["code"] == 200
+    (registration,) = await _tcp_connections(voice)
+    assert registration["src_port"] != phone.port
+    assert "sip:ana@127.0.0.1:9;transport=tcp" in await contacts(voice)
+    await add_agent(router, "ana", ana.uri, {"booking": 2})
+
+    caller = await caller_in_queue(voice, parties)
+    await phone.wait_for("answered", timeout=20)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected)
+    caller.send(cmd="hangup")
+    await phone.wait_for("hangup", timeout=15)
+    contact = await until(lambda: _terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+    assert [c["id"] for c in await _tcp_connections(voice)] == [registration["id"]]
+
+
+async def _tcp_connections(voice: VoiceFrontDoor) -> list[dict[str, Any]]:
+    """Kamailio's open TCP connections (`core.tcp_list`): id, src_ip/src_port (the peer)."""
+    assert voice.softphones is not None
+    registrar = voice.softphones.registrar
+    return list(await registrar.call("core.tcp_list") or [])  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from telephony.service import VoiceFrontDoor
 from .conftest import (
     add_agent,
     flow,
+    free_sip_port,
     free_udp_port,
     rtp_block,
     running_worker,
@@ -196,7 +197,7 @@ async def test_a_worker_process_rating_is_stored_by_the_node(
     config = tmp_path / "node.toml"
     config.write_text(
         CONFIG.format(
-            port=free_udp_port(),
+            port=free_sip_port(),
             front_door="none",
             workers=1,
             calls=4,

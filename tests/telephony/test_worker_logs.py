@@ -8,14 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from .conftest import NODE_CONFIG, free_udp_port, rtp_block
+from .conftest import NODE_CONFIG, free_sip_port, rtp_block
 
 
 async def test_a_worker_logs_json_lines_with_phone_numbers_masked(
     tmp_path: Path, prompt_cache: Path
 ) -> None:
     config = tmp_path / "node.toml"
-    port = free_udp_port()
+    port = free_sip_port()  # the worker is the node's SIP port: UDP and TCP
     config.write_text(
         NODE_CONFIG.format(port=port, rtp_port_base=rtp_block(), cache=prompt_cache, outside_uri="")
     )

@@ -4,13 +4,10 @@ Under load many coroutines of a node call the routing function in the same turn 
 requests, SIP calls, timers). Sent one by one, each call takes a pooled connection, a
 write and a read on the node and on the server: on a small box that socket work is a
 large share of a routing call's CPU on both sides (docs/routing.md, "Measured").
-`CallBatcher` sends the first call of a turn at once (the server works on it while the
-turn's other coroutines run) and collects the calls made during the rest of the turn,
-which go out at its end as one pipeline (one connection, one write; the server reads
-them at once and answers in one write). Each caller gets its own reply or its own
-error, as if it had called alone; a call made alone goes out alone. (Holding every
-call to the end of its turn, or holding calls while earlier ones are on the wire,
-measured worse: the server waited for the node, or calls for each other.)
+`CallBatcher` collects the calls made during one turn and sends them as one pipeline
+(one connection, one write; the server reads them at once and answers in one write).
+Each caller gets its own reply or its own error, as if it had called alone; a call made
+alone goes out alone, as it did without the batcher.
 
 redis-py's pipeline does the sending, so plain Redis, Sentinel and Cluster clients
 batch alike, with the client's own timeouts and retries.
@@ -33,19 +30,14 @@ class CallBatcher:
     def __init__(self, client: Any, max_batch: int = 128) -> None:
         self.client = client
         self.max_batch = max_batch
-        self._turn_open = False
         self._pending: list[Pending] = []
         self._sending: set[asyncio.Task[None]] = set()
 
     async def execute(self, *command: Any) -> Any:
         loop = asyncio.get_running_loop()
-        if not self._turn_open:
-            # The turn's first call goes at once, so that the server works on it while
-            # the turn's other coroutines run; the calls they make wait for the turn's end.
-            self._turn_open = True
-            loop.call_soon(self._flush)
-            return await self.client.execute_command(*command)
         future: asyncio.Future[Any] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)  # after every coroutine ready in this turn has run
         self._pending.append((command, future))
         answer = await future
         if answer is _ALONE:
@@ -53,7 +45,6 @@ class CallBatcher:
         return answer
 
     def _flush(self) -> None:
-        self._turn_open = False
         batch = [(command, future) for command, future in self._pending if not future.done()]
         self._pending = []  # a call given up before it went out is never sent
         if len(batch) <= 1:

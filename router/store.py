@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections import Counter, deque
@@ -39,6 +40,8 @@ from router.model import (
 )
 from switchboard.common.batching import CallBatcher
 from switchboard.common.clock import now_ms
+
+log = logging.getLogger(__name__)
 
 SOURCE = (Path(__file__).parent / "routing.lua").read_text()
 
@@ -663,7 +666,19 @@ class EventSubscription:
         self._parser.feed(chunk)
         while (reply := self._parser.gets()) is not False:
             if isinstance(reply, list) and reply and reply[0] == b"message":
-                self._ready.append(json.loads(reply[2]))
+                self._take(reply[2])
+
+    def _take(self, payload: bytes) -> None:
+        """An event for the hub; anything else published on the channel is logged and
+        dropped, so that it costs no other event."""
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            event = None
+        if isinstance(event, dict):
+            self._ready.append(event)
+        else:
+            log.warning("ignored a message on the event channel that is no event: %.80r", payload)
 
     async def _keep_alive(self) -> None:
         now = time.monotonic()

@@ -40,8 +40,11 @@ async def test_every_event_of_a_burst_arrives_in_order(redis_client: aioredis.Re
         for event in sent:
             pipe.publish(store.keys.events, json.dumps(event))
         await pipe.execute()  # 300 events in one write: many arrive in one socket read
-        received = [await next_event(subscription) for _ in sent]
-        assert received == sent
+        await redis_client.publish(store.keys.events, "not json")  # no event: dropped,
+        await redis_client.publish(store.keys.events, "[1, 2]")  # and costs no other one
+        await redis_client.publish(store.keys.events, json.dumps({"type": "last"}))
+        received = [await next_event(subscription) for _ in [*sent, "last"]]
+        assert received == [*sent, {"type": "last"}]
         assert await subscription.next(timeout_s=0.1) is None
     finally:
         await subscription.close()

@@ -21,6 +21,12 @@ def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
 
 
+def import_log(path: Path, out: Path, *extra: str) -> int:
+    """`switchboard history import --format asterisk-queue-log`: its exit status."""
+    args = ["--format", "asterisk-queue-log", str(path), *extra, "--out", str(out)]
+    return main(["history", "import", *args])
+
+
 def run_import(path: Path, fmt: str, *extra: str, interval: str = "30m") -> Path:
     out = path.with_name(path.stem + "-history.csv")
     args = ["--format", fmt, str(path), "--interval", interval, *extra, "--out", str(out)]
@@ -153,17 +159,7 @@ def test_faults_name_file_row_and_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], row: int, line: str, message: str
 ) -> None:
     path = write_log(tmp_path, [*GOOD[: row - 1], line])
-    code = main(
-        [
-            "history",
-            "import",
-            "--format",
-            "asterisk-queue-log",
-            str(path),
-            "--out",
-            str(tmp_path / "h.csv"),
-        ]
-    )
+    code = import_log(path, tmp_path / "h.csv")
     err = capsys.readouterr().err
     assert code == 2
     assert f"{path}: row {row}: {message}" in err
@@ -175,36 +171,14 @@ def test_a_file_without_calls_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_log(tmp_path, ["1772442000|NONE|NONE|NONE|QUEUESTART|"])
-    code = main(
-        [
-            "history",
-            "import",
-            "--format",
-            "asterisk-queue-log",
-            str(path),
-            "--out",
-            str(tmp_path / "h.csv"),
-        ]
-    )
+    code = import_log(path, tmp_path / "h.csv")
     assert code == 2
     assert "no calls (no ENTERQUEUE line" in capsys.readouterr().err
 
 
 def test_an_unknown_zone_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_log(tmp_path, GOOD)
-    code = main(
-        [
-            "history",
-            "import",
-            "--format",
-            "asterisk-queue-log",
-            str(path),
-            "--timezone",
-            "Mars/Olympus",
-            "--out",
-            str(tmp_path / "h.csv"),
-        ]
-    )
+    code = import_log(path, tmp_path / "h.csv", "--timezone", "Mars/Olympus")
     assert code == 2
     assert "--timezone: expected an IANA time zone" in capsys.readouterr().err
 

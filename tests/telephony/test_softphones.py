@@ -358,22 +358,35 @@ async def test_baresip_registers_and_answers_an_offered_call(
     try:
         await phone.wait_for("200 OK")
         await until(lambda: _registered_at(voice, phone.port))
-        await add_agent(router, "ana", ana.uri, {"booking": 2})
-        caller = await caller_in_queue(voice, parties)
-        assert voice.pool is not None
-        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-        async def connected() -> bool:
-            return (await router.get_contact(contact_id)).state.value == "connected"
-
-        await until(connected, timeout=20)
-        heard = await recorded(caller, tmp_path / "caller.wav")
-        assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+        caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
         caller.send(cmd="hangup")
         contact = await until(lambda: _terminal(router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
     finally:
         await phone.close()
+
+
+async def _baresip_answers(
+    voice: VoiceFrontDoor,
+    router: Router,
+    parties: Callable[..., Any],
+    tmp_path: Path,
+    uri: str,
+) -> tuple[Any, str]:
+    """A caller queued for ana (at `uri`, a baresip phone that answers with a 1 kHz
+    tone) is connected to her and hears her: the caller and the contact's id."""
+    await add_agent(router, "ana", uri, {"booking": 2})
+    caller = await caller_in_queue(voice, parties)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def connected() -> bool:
+        return (await router.get_contact(contact_id)).state.value == "connected"
+
+    await until(connected, timeout=20)
+    heard = await recorded(caller, tmp_path / "caller.wav")
+    assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+    return caller, contact_id
 
 
 async def _registered_at(voice: VoiceFrontDoor, port: int) -> bool:
@@ -399,17 +412,7 @@ async def test_a_softphone_registered_over_tcp_is_called_over_its_connection(
         received = f"sip:127.0.0.1:{registration['src_port']};transport=tcp"
         assert registration["src_port"] != phone.port and received in await contacts(voice)
 
-        await add_agent(router, "ana", ana.uri, {"booking": 2})
-        caller = await caller_in_queue(voice, parties)
-        assert voice.pool is not None
-        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-        async def connected() -> bool:
-            return (await router.get_contact(contact_id)).state.value == "connected"
-
-        await until(connected, timeout=20)
-        heard = await recorded(caller, tmp_path / "caller.wav")
-        assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
+        caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
         caller.send(cmd="hangup")
         await phone.wait_for("terminated")  # the worker's BYE reached baresip
         contact = await until(lambda: _terminal(router, contact_id))

@@ -71,6 +71,9 @@ async def test_rona_typing_and_transfer_to_a_colleague(node: Node, browser: Brow
         chat = await new_chat(http, queue="booking")
         cid = chat["contact_id"]
         await page.locator(f".offer[data-contact='{cid}'] .accept").click(timeout=10_000)
+        # The conversation is open on the desk before the customer types (a typing
+        # signal for a conversation not yet open is not shown; the next one is).
+        await expect(page.locator(f".conversation[data-contact='{cid}']")).to_have_count(1)
         window = await http.ws_connect(
             f"/api/v1/contacts/{cid}/events",
             headers={"X-Customer-Token": chat["customer_token"]},

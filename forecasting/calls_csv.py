@@ -17,7 +17,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from forecasting.calls import Call, Imported, Intervals
-from forecasting.files import parse_number, parse_time
+from forecasting.files import offset_text, parse_number, parse_time
 from switchboard.common.errors import InputError
 
 REQUIRED = ("arrived_at", "queue")
@@ -47,16 +47,11 @@ def _check_one_zone(path: Path, offsets: dict[timedelta, int]) -> None:
     distinct = sorted(offsets)
     if len(distinct) > 2 or (len(distinct) == 2 and distinct[1] - distinct[0] > timedelta(hours=1)):
         row = sorted(offsets.values())[1]
-        shown = ", ".join(_offset(o) for o in distinct)
+        shown = ", ".join(offset_text(o) for o in distinct)
         raise InputError(
             f"{path}: row {row}: field arrived_at: offsets of several time zones ({shown}); "
             "give --timezone Area/City, the centre's zone"
         )
-
-
-def _offset(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds() // 60)
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _calls(path: Path) -> Iterator[tuple[int, Call]]:

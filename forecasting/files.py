@@ -292,19 +292,20 @@ def _check_offsets(
             row = first_row[int(order[starts[k]])]
             raise InputError(
                 f"{path}: row {row}: field interval_start: mixed time zones (offset "
-                f"{_offset_text(timedelta(seconds=int(seq[starts[k]])))} among rows with "
+                f"{offset_text(timedelta(seconds=int(seq[starts[k]])))} among rows with "
                 "other offsets)"
             )
     distinct = np.unique(offsets)
     if distinct.size > 2 or (distinct.size == 2 and distinct[1] - distinct[0] > 3600):
         row = first_row[int(order[starts[1]])]
-        shown = ", ".join(_offset_text(timedelta(seconds=int(o))) for o in distinct)
+        shown = ", ".join(offset_text(timedelta(seconds=int(o))) for o in distinct)
         raise InputError(
             f"{path}: row {row}: field interval_start: mixed time zones (offsets {shown})"
         )
 
 
-def _offset_text(offset: timedelta | None) -> str:
+def offset_text(offset: timedelta | None) -> str:
+    """A UTC offset as ISO 8601 writes it (+05:30, -03:00); 'none' for no offset."""
     if offset is None:
         return "none"
     minutes = int(offset.total_seconds() // 60)

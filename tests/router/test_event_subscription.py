@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import time
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -17,17 +18,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from router.events import EventHub
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig
 from router.service import Router
-from router.store import RoutingStore
+from router.store import EventSubscription, RoutingStore
 from switchboard.embedded import EmbeddedRedis
 from switchboard.redisconn import connect
 
 
-async def next_event(subscription: object, within_s: float = 5.0) -> dict[str, object]:
+async def next_event(subscription: EventSubscription, within_s: float = 5.0) -> dict[str, Any]:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        event = await subscription.next(timeout_s=0.2)  # type: ignore[attr-defined]
+        event = await subscription.next(timeout_s=0.2)
         if event is not None:
-            return event  # type: ignore[no-any-return]
+            return event
     raise AssertionError("no event came")
 
 
@@ -66,7 +67,7 @@ async def test_a_routing_decision_s_events_reach_the_hub(redis_client: aioredis.
             await router.upsert_agent(Agent("a1", "emea", {"s": 3}, ["en"]))
             await router.set_presence("a1", Presence.AVAILABLE)
             contact = await router.create_contact(NewContact(Channel.CHAT, "q", "en"))
-            seen = []
+            seen: list[dict[str, Any]] = []
             while not any(e.get("type") == "offer" for e in seen):
                 seen.append(await asyncio.wait_for(events.get(), 5))
             offer = next(e for e in seen if e["type"] == "offer")

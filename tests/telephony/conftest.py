@@ -465,12 +465,18 @@ async def call_agent(
     await caller.wait_for("media", timeout=20)
     caller.send(cmd="dtmf", digits=digits)
     await agent.wait_for("answered", timeout=20)
+    return await connected_contact(voice, router)
+
+
+async def connected_contact(voice: Any, router: Router, timeout: float = 15) -> str:
+    """The id of the contact the node's pool holds, once the router has it connected
+    (hanging up before the accept lands would be a decline)."""
     contact_id: str = await until(lambda: next(iter(voice.pool.owner), None))
 
     async def connected() -> bool:
         return (await router.get_contact(contact_id)).state.value == "connected"
 
-    await until(connected)
+    await until(connected, timeout=timeout)
     return contact_id
 
 

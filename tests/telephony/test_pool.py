@@ -19,7 +19,16 @@ from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
 from telephony.service import VoiceFrontDoor
 
-from .conftest import add_agent, free_sip_port, free_udp_port, run_sipp, until
+from .conftest import (
+    add_agent,
+    call_agent,
+    connected_contact,
+    free_sip_port,
+    free_udp_port,
+    node_uri,
+    run_sipp,
+    until,
+)
 
 CONFIG = """
 [node]
@@ -136,10 +145,6 @@ async def _stop_front_doors() -> AsyncIterator[None]:
         await hub.stop()
 
 
-def node_uri(voice: VoiceFrontDoor) -> str:
-    return f"sip:1000@127.0.0.1:{voice.sip.port}"
-
-
 async def test_call_through_kamailio_reaches_an_agent_and_completes(
     make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -151,17 +156,7 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     agent = await parties("--answer")
     await add_agent(router, "bob", agent.uri, {"booking": 2})
     caller = await parties("--record", str(tmp_path / "c.wav"))
-    caller.send(cmd="call", uri=node_uri(voice))
-    await caller.wait_for("media", timeout=20)
-    caller.send(cmd="dtmf", digits="1")
-    await agent.wait_for("answered", timeout=20)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-    async def connected() -> bool:
-        return (await router.get_contact(contact_id)).state.value == "connected"
-
-    await until(connected)  # hanging up before the accept lands would be a decline
+    contact_id = await call_agent(voice, router, caller, agent)
     agent.send(cmd="hangup")  # the agent ends the call: the caller's leg is hung up too
     await caller.wait_for("hangup", timeout=15)
     contact = await until(lambda: _terminal(router, contact_id))
@@ -285,12 +280,7 @@ async def test_a_tcp_caller_with_a_large_invite_reaches_an_agent_over_udp_worker
         run_sipp(voice.sip.port, scenario, tmp_path, transport="t1")
     )
     await agent.wait_for("answered", timeout=30)
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-    async def connected() -> bool:
-        return (await router.get_contact(contact_id)).state.value == "connected"
-
-    await until(connected)
+    contact_id = await connected_contact(voice, router)
     contact = await router.get_contact(contact_id)
     assert (contact.queue, contact.customer_id) == ("booking", "+15551230000")
     agent.send(cmd="hangup")

@@ -29,13 +29,15 @@ from .conftest import (
     Party,
     add_agent,
     call_agent,
+    connected_contact,
     free_sip_port,
+    node_uri,
     recorded,
     rtp_block,
     tone_share,
     until,
 )
-from .test_pool import CONFIG, _free_block, _terminal, node_uri
+from .test_pool import CONFIG, _free_block, _terminal
 
 PASSWORD = "a-long-password"
 DOMAIN = "switchboard.test"  # the accounts' domain and digest realm, not the host
@@ -170,13 +172,7 @@ async def test_an_offer_rings_the_registered_softphone_and_the_call_completes(
     incoming = await phone.wait_for("incoming", timeout=20)
     assert incoming["to_user"] == "ana"
     await phone.wait_for("answered", timeout=20)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-    async def connected() -> bool:
-        return (await router.get_contact(contact_id)).state.value == "connected"
-
-    await until(connected)
+    contact_id = await connected_contact(voice, router)
     caller.send(cmd="hangup")
     await phone.wait_for("hangup", timeout=15)  # the BYE reaches the softphone through Kamailio
     contact = await until(lambda: _terminal(router, contact_id))
@@ -377,13 +373,7 @@ async def _baresip_answers(
     tone) is connected to her and hears her: the caller and the contact's id."""
     await add_agent(router, "ana", uri, {"booking": 2})
     caller = await caller_in_queue(voice, parties)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-    async def connected() -> bool:
-        return (await router.get_contact(contact_id)).state.value == "connected"
-
-    await until(connected, timeout=20)
+    contact_id = await connected_contact(voice, router, timeout=20)
     heard = await recorded(caller, tmp_path / "caller.wav")
     assert tone_share(heard, 1000.0) > 0.15  # baresip's tone, bridged to the caller
     return caller, contact_id
@@ -441,13 +431,7 @@ async def test_a_pjsua2_softphone_on_tcp_is_reached_over_its_connection_not_its_
 
     caller = await caller_in_queue(voice, parties)
     await phone.wait_for("answered", timeout=20)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
-
-    async def connected() -> bool:
-        return (await router.get_contact(contact_id)).state.value == "connected"
-
-    await until(connected)
+    contact_id = await connected_contact(voice, router)
     caller.send(cmd="hangup")
     await phone.wait_for("hangup", timeout=15)
     contact = await until(lambda: _terminal(router, contact_id))

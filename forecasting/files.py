@@ -64,7 +64,7 @@ def _rows(
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, fields) of a CSV with a checked header."""
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     with handle:
@@ -96,7 +96,7 @@ def _columns(
 ) -> tuple[list[int], dict[str, list[str]]]:
     """Row numbers and columns of a CSV; plain files (no quotes) take a fast split path."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     except UnicodeDecodeError:

@@ -70,7 +70,7 @@ def register(registry: CommandRegistry) -> None:
 def import_agents(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     try:
-        text = args.file.read_text(encoding="utf-8")
+        text = args.file.read_text(encoding="utf-8-sig")
     except OSError as failure:
         raise InputError(f"{args.file}: cannot read: {failure.strerror}") from None
     agents = read_roster(

@@ -65,7 +65,7 @@ class _Row:
 def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
     """Rows of a CSV file after checking its header; row numbers count the header as row 1."""
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     with handle:

@@ -135,7 +135,7 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
 def read_schedule(path: Path) -> list[Shift]:
     """The scheduler's export (DESIGN: agent_id,start,end,activity) as staffed shifts."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as failure:
         raise InputError(f"{path}: cannot read: {failure.strerror}") from None
     reader = csv.DictReader(io.StringIO(text))

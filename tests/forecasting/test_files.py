@@ -114,6 +114,24 @@ def test_quoted_csv_takes_the_csv_module_path(tmp_path: Path) -> None:
     assert history.queues == ['q "x"']
 
 
+@pytest.mark.parametrize("queue", ["booking", '"booking"'])
+def test_a_spreadsheet_export_reads_as_its_plain_twin(tmp_path: Path, queue: str) -> None:
+    """Excel's "CSV UTF-8" starts with a byte-order mark and ends lines with CRLF; the
+    header is then read as written (both the fast path and the quoted one)."""
+    body = f"interval_start,queue,contacts\r\n2025-03-03T08:00:00Z,{queue},4\r\n"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    history = files.read_history(path)
+    assert history.queues == ["booking"] and history.contacts.sum() == 4
+    events = tmp_path / "events.csv"
+    events.write_bytes(
+        b"\xef\xbb\xbfstart,end,region,queue,kind,factor\r\n"
+        b"2025-03-10T08:00:00Z,2025-03-10T12:00:00Z,,booking,campaign,1.5\r\n"
+    )
+    [event] = files.read_events(events)
+    assert event.queue == "booking" and event.factor == 1.5
+
+
 def test_history_round_trip(tmp_path: Path) -> None:
     zone = timezone(timedelta(hours=2))
     rows = [

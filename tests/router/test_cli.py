@@ -36,10 +36,11 @@ def switchboard(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]
 def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     config = config_for(tmp_path, redis_url)
     roster = tmp_path / "agents.csv"
-    roster.write_text(
+    roster.write_text(  # as a spreadsheet saves it: a byte-order mark first
         "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
         "a1,default,UTC,booking:4;baggage:2,en;zh,20,40\n"
-        "a2,default,UTC,general,es,20,40\n"
+        "a2,default,UTC,general,es,20,40\n",
+        encoding="utf-8-sig",
     )
     result = switchboard("agents", "import", str(roster), "--config", str(config))
     assert result.returncode == 0, result.stderr

@@ -312,7 +312,10 @@ async def test_report_command_bad_input(
     assert status == 2
     assert "--unmasked: only with --contacts" in capsys.readouterr().err
     schedule = tmp_path / "schedule.csv"
-    schedule.write_text("agent_id,start,end,activity\nana,2026-11-20 09:00,2026-11-20T10:00Z,x\n")
+    schedule.write_text(  # saved by a spreadsheet (a byte-order mark): its header still reads
+        "agent_id,start,end,activity\nana,2026-11-20 09:00,2026-11-20T10:00Z,x\n",
+        encoding="utf-8-sig",
+    )
     status = await _run_cli([*day, "--schedule", str(schedule)])
     assert status == 2
     assert f"{schedule}: row 2: field start: expected ISO 8601" in capsys.readouterr().err

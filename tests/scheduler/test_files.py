@@ -29,6 +29,16 @@ def test_agents_skills_drop_proficiency(tmp_path: Path) -> None:
     assert agent.languages == {"de", "en"}
 
 
+def test_a_spreadsheet_export_with_a_byte_order_mark(tmp_path: Path) -> None:
+    path = tmp_path / "agents.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfagent_id,region,timezone,skills,languages,min_hours,max_hours\r\n"
+        b"A1,emea,Europe/Berlin,booking:4,de,20,40\r\n"
+    )
+    [agent] = read_agents(path)
+    assert agent.agent_id == "A1" and agent.skills == {"booking"}
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

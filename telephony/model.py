@@ -38,6 +38,12 @@ class SipConfig:
     # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
     # empty: a transfer to a number is refused.
     outside_uri: str = ""
+
+    @property
+    def transports(self) -> tuple[str, ...]:
+        """What a softphone may register over: TCP only where Kamailio takes it."""
+        return ("udp", "tcp") if self.tcp and self.front_door == "kamailio" else ("udp",)
+
     # The SIP domain (and digest realm) of the softphones' accounts; empty: `host`.
     domain: str = ""
     # The node's secret SIP passwords are derived from (telephony.softphones); empty:

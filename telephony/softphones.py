@@ -58,8 +58,9 @@ class SipAccount:
     user: str
     domain: str
     server: str  # host:port of the node's front door
-    transport: str
+    transport: str  # the one to configure when a phone takes one (UDP: every phone has it)
     password: str
+    transports: tuple[str, ...] = ("udp",)  # every one the front door takes
 
     @property
     def uri(self) -> str:
@@ -174,6 +175,7 @@ class Softphones:
             server=f"{self.sip.host}:{self.sip.port}",
             transport="udp",
             password=sip_password(self.secret, user_id, salt),
+            transports=self.sip.transports,
         )
 
     async def allow(self, user_id: str) -> SipAccount:

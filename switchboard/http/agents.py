@@ -100,8 +100,8 @@ async def get_agent(request: web.Request, principal: Principal) -> web.Response:
 @API.route(
     "GET",
     "/api/v1/agents/{agent_id}/sip-account",
-    "Your own softphone's SIP account: server (host:port), transport, user, domain, "
-    "password, and the URI calls reach it at",
+    "Your own softphone's SIP account: server (host:port), transport (and every one the "
+    "node takes: transports), user, domain, password, and the URI calls reach it at",
     auth=Auth.STAFF,
     responses={200: "the account", 401: "", 403: "", 409: "no SIP registrar on this node"},
 )

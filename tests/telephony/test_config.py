@@ -122,3 +122,17 @@ def test_tcp_is_a_switch_and_a_mistyped_key_is_named(tmp_path: Path) -> None:
     reader.check_unknown_keys()
     with pytest.raises(ConfigError, match=r"sip\.tcp_port: unknown key"):
         reader.faults.raise_if_any()
+
+
+@pytest.mark.parametrize(
+    ("sip", "transports"),
+    [
+        (SipConfig(), ("udp", "tcp")),
+        (SipConfig(tcp=False), ("udp",)),
+        (SipConfig(front_door="none"), ("udp",)),  # a worker on the port: UDP only
+    ],
+)
+def test_a_softphone_is_told_the_transports_the_front_door_takes(
+    sip: SipConfig, transports: tuple[str, ...]
+) -> None:
+    assert sip.transports == transports

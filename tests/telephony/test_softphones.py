@@ -274,6 +274,7 @@ async def test_staff_sign_in_read_their_account_register_and_are_called_there(
             server,
             "udp",
         )
+        assert list(account.transports) == ["udp", "tcp"]  # the front door takes both
         assert (await http.get("/api/v1/agents/ana/sip-account", headers=bob)).status == 403
         # No clear-text SIP password in Redis: only the salt it is derived from.
         keys = [key async for key in node.client.scan_iter("*")]

@@ -71,7 +71,7 @@ async def test_the_desktop_shows_the_account_the_registrar_accepts(
         await panel.locator("summary").click()
         await expect(page.locator("#sip-server")).to_have_text(f"127.0.0.1:{sip.port}")
         await expect(page.locator("#sip-user")).to_have_text("ana")
-        await expect(page.locator("#sip-transport")).to_have_text("UDP")
+        await expect(page.locator("#sip-transport")).to_have_text("UDP / TCP")
         account = await softphones.account("ana")
         await expect(page.locator("#sip-password")).to_have_text(account.password)
         # Signing in allowed that very password at the registrar.

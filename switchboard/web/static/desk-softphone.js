@@ -11,7 +11,7 @@ export async function showSoftphone(desk) {
   if (!answer.ok) return;
   const account = answer.body;
   $("sip-server").textContent = account.server;
-  $("sip-transport").textContent = account.transport.toUpperCase();
+  $("sip-transport").textContent = account.transports.map((t) => t.toUpperCase()).join(" / ");
   $("sip-user").textContent = account.user;
   $("sip-domain").textContent = account.domain;
   $("sip-password").textContent = account.password;

@@ -122,6 +122,7 @@ class _Leg(pj.Call):
         self.inbound = inbound
         self.audio: pj.AudioMedia | None = None
         self.sinks: set[int] = set()
+        self.held_by_peer = False  # the other end put this leg on hold (its phone's Hold)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -147,21 +148,34 @@ class _Leg(pj.Call):
             log.exception("onCallState failed")
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        """Audio started or restarted (a re-INVITE), or the peer held or resumed the call:
+        events `media` (the first time), `held` and `resumed`."""
         try:
             info = self.getInfo()
             for media in info.media:
-                if (
-                    media.type == pj.PJMEDIA_TYPE_AUDIO
-                    and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-                ):
+                if media.type != pj.PJMEDIA_TYPE_AUDIO:
+                    continue
+                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                     first = self.audio is None
                     self.audio = self.getAudioMedia(media.index)
                     self.engine._reconnect(self)
                     if first:
                         self.engine._emit({"type": "media", "leg": self.leg_id})
+                    self._held(False)
+                    return
+                if media.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
+                    # The re-INVITE gave the stream a new conference port (receiving only).
+                    self.audio = self.getAudioMedia(media.index)
+                    self.engine._reconnect(self)
+                    self._held(True)
                     return
         except Exception:
             log.exception("onCallMediaState failed")
+
+    def _held(self, held: bool) -> None:
+        if held != self.held_by_peer:
+            self.held_by_peer = held
+            self.engine._emit({"type": "held" if held else "resumed", "leg": self.leg_id})
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         try:
@@ -401,6 +415,11 @@ class PjEngine:
     async def transfer(self, leg: int, target: str) -> None:
         """Send REFER (blind transfer) on a leg."""
         await self.run(self._transfer, leg, target)
+
+    async def hold(self, leg: int, on: bool) -> None:
+        """Put a leg on hold (a re-INVITE offering sendonly), or take it off hold, as a
+        phone's Hold key does; the other end sees `held` and `resumed`."""
+        await self.run(self._hold, leg, on)
 
     # ------------------------------------------------------------------ pj thread
     def _emit(self, event: Event) -> None:
@@ -715,13 +734,16 @@ class PjEngine:
         return self._recorders.get(port)
 
     def _reconnect(self, leg: _Leg) -> None:
-        """Re-apply the audio flows of a leg after its media (re)starts."""
+        """Re-apply the audio flows of a leg after its media (re)starts: a re-INVITE (a
+        hold, a resume, a codec change) may give its stream a new conference port."""
         if leg.audio is None:
             return
         for source, sink in self._port_links.get(leg.leg_id, ()):
             self._transmit(source, sink, True)
         if leg.leg_id in self._music_legs and self._music is not None:
             self._music.startTransmit(leg.audio)
+        for player_id in self._leg_players.get(leg.leg_id, ()):
+            self._players[player_id].startTransmit(leg.audio)
 
     def _transmit(self, source: int, sink: int, on: bool) -> None:
         a, b = self._audio(source), self._audio(sink)
@@ -852,6 +874,15 @@ class PjEngine:
 
     def _transfer(self, leg_id: int, target: str) -> None:
         self._leg(leg_id).xfer(target, pj.CallOpParam(True))
+
+    def _hold(self, leg_id: int, on: bool) -> None:
+        leg = self._leg(leg_id)
+        prm = pj.CallOpParam(True)
+        if on:
+            leg.setHold(prm)
+            return
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        leg.reinvite(prm)
 
 
 def _deliver(batch: list[Callable[[], None]]) -> None:

@@ -98,6 +98,23 @@ class OfferController:
         await self.voice.recording.follow(call)
         await self.voice.monitor.follow(call)
 
+    async def agent_holds(self, call: Call, leg: int, held: bool) -> None:
+        """The agent's phone put the caller on hold (its Hold key): the caller hears the
+        center's music, not whatever the phone sends, until the phone resumes."""
+        if call.state != CallState.TALKING or call.agent_leg != leg:
+            return
+        engine = self.voice.engine
+        try:
+            if held:
+                await engine.unlink(leg, call.leg)
+                await engine.music(call.leg, True)
+            else:
+                await engine.bridge(call.leg, leg)  # the music stops, both hear each other
+        except EngineError as error:  # a leg went meanwhile
+            log.debug("hold of %s: %s", call.contact_id, error)
+            return
+        log.info("%s %s by agent %s", call.contact_id, "held" if held else "resumed", call.agent_id)
+
     async def agent_gone(self, call: Call, leg: int, code: int) -> None:
         agent = call.agent
         if agent is None or agent.leg != leg:

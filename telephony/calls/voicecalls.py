@@ -182,6 +182,8 @@ class VoiceCalls:
             call.media.set()
         elif kind == "dtmf" and role == Role.CALLER:
             call.digits.put_nowait(event["digit"])
+        elif kind in ("held", "resumed") and role == Role.AGENT:
+            voice.spawn(voice.offers.agent_holds(call, leg, kind == "held"))
         elif kind == "answered":
             answered = {
                 Role.AGENT: voice.offers.agent_answered,

@@ -512,6 +512,14 @@ def supervisor_tone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tone(tmp_path_factory, 2200)
 
 
+MUSIC = (440.0, 554.0)  # the generated hold music's two tones (prompts.make_music)
+
+
+def music_share(path: Path) -> float:
+    """Share of the last 1.5 s of a WAV that is the hold music."""
+    return sum(tone_share(path, frequency, last_s=1.5) for frequency in MUSIC)
+
+
 async def recorded(party: Party, path: Path, seconds: float = 2.0) -> Path:
     """What the party hears for a while on its last call, as a WAV."""
     party.send(cmd="record", path=str(path))

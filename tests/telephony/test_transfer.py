@@ -14,13 +14,7 @@ import pytest
 from router.model import Presence
 from router.service import Router
 
-from .conftest import add_agent, call_agent, node_uri, recorded, tone_share, until
-
-MUSIC = (440.0, 554.0)  # the generated hold music's two tones
-
-
-def music_share(path: Path) -> float:
-    return sum(tone_share(path, frequency, last_s=1.5) for frequency in MUSIC)
+from .conftest import add_agent, call_agent, music_share, node_uri, recorded, tone_share, until
 
 
 async def terminal(router: Router, contact_id: str) -> Any:

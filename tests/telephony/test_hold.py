@@ -1,0 +1,56 @@
+"""The agent's softphone holds the caller (its Hold key, a re-INVITE through the node's
+front door): the caller hears the center's music and not the phone, then the agent again
+on resume; the contact ends as any other."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from router.service import Router
+
+from .conftest import add_agent, call_agent, music_share, recorded, tone_share, until
+
+REINVITE_S = 1.0  # the re-INVITE and the worker's answer to it, with room to spare
+
+
+async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    caller_tone: Path,
+    tmp_path: Path,
+) -> None:
+    voice = await node()
+    dave = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "dave", dave.uri, {"booking": 2})
+    caller = await parties("--tone", str(caller_tone))
+    contact_id = await call_agent(voice, router, caller, dave)
+    talking = await recorded(caller, tmp_path / "talking.wav")
+    assert tone_share(talking, 1000.0, last_s=1.5) > 0.5  # dave's voice
+
+    dave.send(cmd="hold")
+    await asyncio.sleep(REINVITE_S)
+    held = await recorded(caller, tmp_path / "held.wav")
+    assert music_share(held) > 0.5  # the center's music
+    assert tone_share(held, 1000.0, last_s=1.5) < 0.1  # and nothing of dave's phone
+
+    dave.send(cmd="resume")
+    await asyncio.sleep(REINVITE_S)
+    resumed = await recorded(caller, tmp_path / "resumed.wav")
+    assert tone_share(resumed, 1000.0, last_s=1.5) > 0.5
+    assert music_share(resumed) < 0.1
+    heard = await recorded(dave, tmp_path / "dave.wav")
+    assert tone_share(heard, 600.0, last_s=1.5) > 0.5  # both ways again
+
+    caller.send(cmd="hangup")
+
+    async def ended() -> Any:
+        contact = await router.get_contact(contact_id)
+        return contact if contact.is_terminal else None
+
+    contact = await until(ended)
+    assert (contact.state.value, contact.agent_id) == ("completed", "dave")

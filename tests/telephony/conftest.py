@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from router.model import Agent, Presence, QueueConfig
+from router.model import Agent, Contact, Presence, QueueConfig
 from router.service import Router
 from router.store import RoutingStore
 from switchboard.common.clock import now_ms
@@ -269,6 +269,12 @@ async def add_agent(router: Router, agent_id: str, sip_uri: str, skills: dict[st
 @pytest.fixture(scope="session")
 def prompt_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("prompts")
+
+
+async def terminal(router: Router, contact_id: str) -> Contact | None:
+    """The contact once it has its one recorded outcome, else None (a check for `until`)."""
+    contact = await router.get_contact(contact_id)
+    return contact if contact.is_terminal else None
 
 
 async def until(check: Callable[[], Any], timeout: float = 15, step: float = 0.05) -> Any:

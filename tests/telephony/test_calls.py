@@ -21,6 +21,7 @@ from .conftest import (
     flow,
     run_sipp,
     running_worker,
+    terminal,
     tone_share,
     until,
     worker_endpoint,
@@ -81,16 +82,11 @@ async def test_offer_calls_the_agent_bridges_both_ways_and_hangup_completes(
     await asyncio.sleep(2.0)  # let the agent's tone reach the caller's recording
     caller.send(cmd="hangup")
     await agent.wait_for("hangup")
-    contact = await until(lambda: _terminal(router, call.contact_id))
+    contact = await until(lambda: terminal(router, call.contact_id))
     assert contact.state.value == "completed"
     assert contact.agent_id == "alice"
     await caller.close()  # the recorder writes its WAV header when the phone stops
     assert tone_share(recording, 1000.0) > 0.5
-
-
-async def _terminal(router: Router, contact_id: str) -> Any:
-    contact = await router.get_contact(contact_id)
-    return contact if contact.is_terminal else None
 
 
 async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
@@ -103,7 +99,7 @@ async def test_sipp_caller_with_rfc2833_dtmf_reaches_the_chosen_queue(
     port = worker.engine.config.sip_port
     assert await run_sipp(port, "ivr_dtmf.xml", tmp_path) == 0
     assert len(opened) == 1
-    contact = await until(lambda: _terminal(router, opened[0]))
+    contact = await until(lambda: terminal(router, opened[0]))
     assert (contact.queue, contact.language, contact.state.value) == ("baggage", "en", "abandoned")
     assert contact.customer_id == "+15551230000"
 
@@ -149,7 +145,7 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     await customer.wait_for("answered", where=lambda e: e.get("code") is None, timeout=20)
     await asyncio.sleep(2.0)
     agent.send(cmd="hangup")
-    contact = await until(lambda: _terminal(router, call.contact_id))
+    contact = await until(lambda: terminal(router, call.contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "carol")
     await customer.close()
     assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent

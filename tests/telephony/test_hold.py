@@ -11,7 +11,7 @@ from typing import Any
 
 from router.service import Router
 
-from .conftest import add_agent, call_agent, music_share, recorded, tone_share, until
+from .conftest import add_agent, call_agent, music_share, recorded, terminal, tone_share, until
 
 REINVITE_S = 1.0  # the re-INVITE and the worker's answer to it, with room to spare
 
@@ -47,10 +47,5 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     assert tone_share(heard, 600.0, last_s=1.5) > 0.5  # both ways again
 
     caller.send(cmd="hangup")
-
-    async def ended() -> Any:
-        contact = await router.get_contact(contact_id)
-        return contact if contact.is_terminal else None
-
-    contact = await until(ended)
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "dave")

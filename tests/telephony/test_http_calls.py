@@ -31,6 +31,7 @@ from .conftest import (
     free_sip_port,
     recorded,
     rtp_block,
+    terminal,
     tone_share,
     until,
 )
@@ -244,11 +245,7 @@ async def test_the_agent_consults_a_colleague_over_http_returns_then_hands_the_c
 
     caller.send(cmd="hangup")
 
-    async def ended() -> Any:
-        contact = await node.router.get_contact(contact_id)
-        return contact if contact.is_terminal else None
-
-    contact = await until(ended)
+    contact = await until(lambda: terminal(node.router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "gina")
     assert [t["outcome"] for t in contact.transfers] == ["returned", "completed"]
     assert contact.agent_chain == ["ana", "gina"]

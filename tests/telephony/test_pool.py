@@ -27,6 +27,7 @@ from .conftest import (
     free_udp_port,
     node_uri,
     run_sipp,
+    terminal,
     until,
 )
 
@@ -159,7 +160,7 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     contact_id = await call_agent(voice, router, caller, agent)
     agent.send(cmd="hangup")  # the agent ends the call: the caller's leg is hung up too
     await caller.wait_for("hangup", timeout=15)
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
     # The node's metrics count the call's outcome (the worker reports it over its pipe).
     await until(lambda: sip_calls(voice, "completed") == 1)
@@ -186,7 +187,7 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
     assert old_pid is not None
     os.kill(old_pid, signal.SIGKILL)
     for contact_id in contact_ids:
-        contact = await until(lambda cid=contact_id: _terminal(router, cid))
+        contact = await until(lambda cid=contact_id: terminal(router, cid))
         assert (contact.state.value, contact.reason) == ("failed", "worker_lost")
     await until(lambda: worker.pid != old_pid and worker.ready.is_set(), timeout=30)
     assert sip_calls(voice, "worker_lost") == 2
@@ -206,11 +207,6 @@ def sip_calls(voice: VoiceFrontDoor, outcome: str) -> float:
         "switchboard_sip_calls_total", {"outcome": outcome}
     )
     return value or 0.0
-
-
-async def _terminal(router: Router, contact_id: str) -> Any:
-    contact = await router.get_contact(contact_id)
-    return contact if contact.is_terminal else None
 
 
 async def test_without_front_door_one_worker_answers_on_the_sip_port(
@@ -285,7 +281,7 @@ async def test_a_tcp_caller_with_a_large_invite_reaches_an_agent_over_udp_worker
     assert (contact.queue, contact.customer_id) == ("booking", "+15551230000")
     agent.send(cmd="hangup")
     assert await caller == 0, (tmp_path / "sipp-errors.log").read_text(errors="replace")
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
 
 
@@ -340,5 +336,5 @@ async def test_without_front_door_the_worker_takes_a_tcp_caller_itself(
     )
     contact_id = await until(lambda: next(iter(voice.pool.owner), None), timeout=20)
     assert await caller == 0, (tmp_path / "sipp-errors.log").read_text(errors="replace")
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.queue, contact.state.value) == ("booking", "abandoned")

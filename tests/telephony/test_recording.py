@@ -23,6 +23,7 @@ from .conftest import (
     add_agent,
     call_agent,
     running_worker,
+    terminal,
     tone_share,
     until,
 )
@@ -110,18 +111,13 @@ async def test_an_agent_records_one_call_and_a_call_without_room_goes_on_unrecor
     with pytest.raises(CommandRefused, match="could not be started"):
         await full.record(contact_id)
     caller.send(cmd="hangup")
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.recordings) == ("completed", [])
     assert not (tmp_path / "full").exists() or not any((tmp_path / "full").iterdir())
 
 
 async def _connected(router: Router, contact_id: str) -> bool:
     return (await router.get_contact(contact_id)).state.value == "connected"
-
-
-async def _terminal(router: Router, contact_id: str) -> Any:
-    contact = await router.get_contact(contact_id)
-    return contact if contact.is_terminal else None
 
 
 async def test_recordings_past_their_retention_are_deleted_by_the_node(

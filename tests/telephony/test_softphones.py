@@ -34,10 +34,11 @@ from .conftest import (
     node_uri,
     recorded,
     rtp_block,
+    terminal,
     tone_share,
     until,
 )
-from .test_pool import CONFIG, _free_block, _terminal
+from .test_pool import CONFIG, _free_block
 
 PASSWORD = "a-long-password"
 DOMAIN = "switchboard.test"  # the accounts' domain and digest realm, not the host
@@ -175,7 +176,7 @@ async def test_an_offer_rings_the_registered_softphone_and_the_call_completes(
     contact_id = await connected_contact(voice, router)
     caller.send(cmd="hangup")
     await phone.wait_for("hangup", timeout=15)  # the BYE reaches the softphone through Kamailio
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "ana")
 
 
@@ -210,7 +211,7 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
 
     await until(with_bob)
     phone.send(cmd="hangup")
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
 
 
@@ -304,7 +305,7 @@ async def test_staff_sign_in_read_their_account_register_and_are_called_there(
 
         caller.send(cmd="hangup")
         await phone.wait_for("hangup", timeout=15)
-        contact = await until(lambda: _terminal(node.router, contact_id))
+        contact = await until(lambda: terminal(node.router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
 
         # Signing out of a second session keeps the phone registered (one still open).
@@ -357,7 +358,7 @@ async def test_baresip_registers_and_answers_an_offered_call(
         await until(lambda: _registered_at(voice, phone.port))
         caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
         caller.send(cmd="hangup")
-        contact = await until(lambda: _terminal(router, contact_id))
+        contact = await until(lambda: terminal(router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
     finally:
         await phone.close()
@@ -406,7 +407,7 @@ async def test_a_softphone_registered_over_tcp_is_called_over_its_connection(
         caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
         caller.send(cmd="hangup")
         await phone.wait_for("terminated")  # the worker's BYE reached baresip
-        contact = await until(lambda: _terminal(router, contact_id))
+        contact = await until(lambda: terminal(router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
         assert [c["id"] for c in await _tcp_connections(voice)] == [registration["id"]]
     finally:
@@ -435,7 +436,7 @@ async def test_a_pjsua2_softphone_on_tcp_is_reached_over_its_connection_not_its_
     contact_id = await connected_contact(voice, router)
     caller.send(cmd="hangup")
     await phone.wait_for("hangup", timeout=15)
-    contact = await until(lambda: _terminal(router, contact_id))
+    contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "ana")
     assert [c["id"] for c in await _tcp_connections(voice)] == [registration["id"]]
 

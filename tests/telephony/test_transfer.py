@@ -14,12 +14,16 @@ import pytest
 from router.model import Presence
 from router.service import Router
 
-from .conftest import add_agent, call_agent, music_share, node_uri, recorded, tone_share, until
-
-
-async def terminal(router: Router, contact_id: str) -> Any:
-    contact = await router.get_contact(contact_id)
-    return contact if contact.is_terminal else None
+from .conftest import (
+    add_agent,
+    call_agent,
+    music_share,
+    node_uri,
+    recorded,
+    terminal,
+    tone_share,
+    until,
+)
 
 
 async def test_refer_to_a_queue_is_accepted_and_the_next_agent_takes_the_caller(

@@ -416,6 +416,12 @@ class PjEngine:
         """Send REFER (blind transfer) on a leg."""
         await self.run(self._transfer, leg, target)
 
+    async def hold_music(self, listener: int, held: int, on: bool) -> None:
+        """While leg `held` holds the call, `listener` hears the music instead of it; off:
+        the two are bridged again. One command, so a quick hold and resume end as the
+        last of them says."""
+        await self.run(self._hold_music, listener, held, on)
+
     async def hold(self, leg: int, on: bool) -> None:
         """Put a leg on hold (a re-INVITE offering sendonly), or take it off hold, as a
         phone's Hold key does; the other end sees `held` and `resumed`."""
@@ -874,6 +880,13 @@ class PjEngine:
 
     def _transfer(self, leg_id: int, target: str) -> None:
         self._leg(leg_id).xfer(target, pj.CallOpParam(True))
+
+    def _hold_music(self, listener: int, held: int, on: bool) -> None:
+        if on:
+            self._link(held, listener, False)
+            self._set_music(listener, True)
+        else:
+            self._bridge(listener, held)
 
     def _hold(self, leg_id: int, on: bool) -> None:
         leg = self._leg(leg_id)

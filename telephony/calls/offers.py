@@ -103,13 +103,8 @@ class OfferController:
         center's music, not whatever the phone sends, until the phone resumes."""
         if call.state != CallState.TALKING or call.agent_leg != leg:
             return
-        engine = self.voice.engine
         try:
-            if held:
-                await engine.unlink(leg, call.leg)
-                await engine.music(call.leg, True)
-            else:
-                await engine.bridge(call.leg, leg)  # the music stops, both hear each other
+            await self.voice.engine.hold_music(call.leg, leg, held)
         except EngineError as error:  # a leg went meanwhile
             log.debug("hold of %s: %s", call.contact_id, error)
             return

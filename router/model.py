@@ -137,10 +137,12 @@ class Contact:
     timestamps: dict[str, int] = field(default_factory=dict)
     placement: str = ""
     callback_uri: str = ""
-    # Voice: each transfer (at_ms, mode, by, from_agent, to...) and each recording (file,
-    # started_ms, ended_ms, reason), as telephony notes them.
+    # Voice: each transfer (at_ms, mode, by, from_agent, to...), each recording (file,
+    # started_ms, ended_ms, reason) and each hold by the agent's phone (at_ms, held_ms,
+    # agent), as telephony notes them.
     transfers: list[dict[str, object]] = field(default_factory=list)
     recordings: list[dict[str, object]] = field(default_factory=list)
+    holds: list[dict[str, object]] = field(default_factory=list)
     rating: int | None = None
     # The customer id was vouched for (a site's signed identity, or the caller's number).
     verified: bool = False

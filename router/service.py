@@ -279,6 +279,11 @@ class Router:
             contact_id, recordings=json.dumps([*contact.recordings, recording])
         )
 
+    async def note_hold(self, contact_id: str, hold: dict[str, object]) -> None:
+        """One hold by the agent's phone on the contact's record (telephony's worker)."""
+        contact = await self.get_contact(contact_id)
+        await self.store.set_contact_fields(contact_id, holds=json.dumps([*contact.holds, hold]))
+
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method
         its queue announces; the first estimates a contact is given are kept on it, to be

@@ -770,6 +770,7 @@ def _contact(fields: dict[str, str]) -> Contact:
         callback_uri=fields.get("callback_uri", ""),
         transfers=list(json.loads(fields.get("transfers") or "[]")),
         recordings=list(json.loads(fields.get("recordings") or "[]")),
+        holds=list(json.loads(fields.get("holds") or "[]")),
         rating=_int(fields.get("rating")) or None,
         verified=fields.get("verified") == "1",
     )

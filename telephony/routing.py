@@ -64,6 +64,10 @@ class RoutingPort(Protocol):
         """Add one recording to the contact's record: `file` (a name in the node's
         recordings directory), `started_ms`, `ended_ms`, `reason` (queue or agent)."""
 
+    async def note_hold(self, contact_id: str, hold: dict[str, Any]) -> Any:
+        """Add one hold by the agent's phone to the contact's record: `at_ms`, `held_ms`,
+        `agent`."""
+
     async def note_timestamps(
         self, contact_id: str, call_arrived_at: int | None = None, ivr_done_at: int | None = None
     ) -> Any:

@@ -89,11 +89,22 @@ def contact_json(
         "explanation": contact.explanation,
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
         "recordings": [_recording_json(entry) for entry in contact.recordings],
+        "holds": [_hold_json(entry) for entry in contact.holds],
     }
     if for_customer:
-        for hidden in ("explanation", "placement", "priority", "reason", "recordings"):
+        for hidden in ("explanation", "placement", "priority", "reason", "recordings", "holds"):
             body.pop(hidden)
     return body
+
+
+def _hold_json(entry: dict[str, object]) -> dict[str, Any]:
+    """A hold by the agent's phone: when it began, how long the caller heard music, who."""
+    at, held_ms = entry.get("at_ms"), entry.get("held_ms")
+    return {
+        "at": iso_utc(at) if isinstance(at, int) else None,
+        "held_s": held_ms / 1000 if isinstance(held_ms, int) else None,
+        "agent_id": entry.get("agent"),
+    }
 
 
 def _recording_json(entry: dict[str, object]) -> dict[str, Any]:

@@ -109,6 +109,21 @@ class OfferController:
             log.debug("hold of %s: %s", call.contact_id, error)
             return
         log.info("%s %s by agent %s", call.contact_id, "held" if held else "resumed", call.agent_id)
+        if held:
+            call.held_since = call.held_since or self.voice.clock()
+        else:
+            await self._note_hold(call)
+
+    async def _note_hold(self, call: Call) -> None:
+        """A hold that ended (resumed, or the call ended on hold) on the contact's record."""
+        if call.held_since is None:
+            return
+        started, call.held_since = call.held_since, None
+        hold = {"at_ms": started, "held_ms": self.voice.clock() - started, "agent": call.agent_id}
+        try:
+            await self.voice.routing.note_hold(call.contact_id, hold)
+        except ROUTING_REFUSALS as error:
+            log.warning("hold of %s not noted: %s", call.contact_id, error)
 
     async def agent_gone(self, call: Call, leg: int, code: int) -> None:
         agent = call.agent
@@ -184,6 +199,7 @@ class OfferController:
         if voice.table.by_contact.get(call.contact_id) is not call:
             return False
         await voice.recording.stop(call)
+        await self._note_hold(call)
         if call.state != CallState.SURVEY:
             call.state = CallState.ENDED
         call.timestamps.setdefault("ended", voice.clock())

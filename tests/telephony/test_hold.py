@@ -1,6 +1,6 @@
 """The agent's softphone holds the caller (its Hold key, a re-INVITE through the node's
 front door): the caller hears the center's music and not the phone, then the agent again
-on resume; the contact ends as any other."""
+on resume; the hold is on the contact's record, and the contact ends as any other."""
 
 from __future__ import annotations
 
@@ -49,3 +49,7 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     caller.send(cmd="hangup")
     contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "dave")
+    [hold] = contact.holds  # on the record: who held, and how long the caller heard music
+    assert hold["agent"] == "dave"
+    assert REINVITE_S + 2.0 <= hold["held_ms"] / 1000 < 15
+    assert contact.timestamps["answered_at"] < hold["at_ms"] < contact.timestamps["ended_at"]

@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
 from router.model import (
@@ -267,22 +267,23 @@ class Router:
 
     async def note_transfer(self, contact_id: str, transfer: dict[str, object]) -> None:
         """One voice transfer on the contact's record (telephony's worker calls it)."""
-        contact = await self.get_contact(contact_id)
-        await self.store.set_contact_fields(
-            contact_id, transfers=json.dumps([*contact.transfers, transfer])
-        )
+        await self._note(contact_id, "transfers", transfer)
 
     async def note_recording(self, contact_id: str, recording: dict[str, object]) -> None:
         """One call recording on the contact's record (telephony's worker calls it)."""
-        contact = await self.get_contact(contact_id)
-        await self.store.set_contact_fields(
-            contact_id, recordings=json.dumps([*contact.recordings, recording])
-        )
+        await self._note(contact_id, "recordings", recording)
 
     async def note_hold(self, contact_id: str, hold: dict[str, object]) -> None:
         """One hold by the agent's phone on the contact's record (telephony's worker)."""
+        await self._note(contact_id, "holds", hold)
+
+    async def _note(
+        self, contact_id: str, field: Literal["transfers", "recordings", "holds"], entry: object
+    ) -> None:
+        """`entry` appended to one of the lists telephony keeps on a voice contact."""
         contact = await self.get_contact(contact_id)
-        await self.store.set_contact_fields(contact_id, holds=json.dumps([*contact.holds, hold]))
+        entries = [*getattr(contact, field), entry]
+        await self.store.set_contact_fields(contact_id, **{field: json.dumps(entries)})
 
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method

@@ -602,7 +602,7 @@ local function record(cid, c)
   local fields = {}
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
-      'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri'}) do
+      'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri', 'holds'}) do
     fields[#fields + 1] = f
     fields[#fields + 1] = c[f] or ''
   end

@@ -11,7 +11,9 @@ report and the day's wallboard agree:
 - ASA: mean of answered_at - queued_at over answered contacts;
 - first response time (chats): first agent message - queued_at, when transcripts exist;
 - AHT: mean connected time (ended_at - answered_at) of completed contacts (wrap-up is
-  not recorded, so it is not included);
+  not recorded, so it is not included; hold is, as it is part of the connected time);
+- hold: contacts the agent's phone held (held) and hold time per completed contact
+  (hold_s; the holds telephony notes on a voice contact);
 - FCR: of the completed contacts of known customers, the share with no repeat contact
   from the same customer arriving within the window after the contact ended;
 - occupancy: handle time over staffed time from a schedule (agent_id,start,end,activity);
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +70,8 @@ class ReportRow:
     wait_ms: int = 0
     handled: int = 0
     handle_ms: int = 0
+    held: int = 0
+    hold_ms: int = 0
     first_responses: int = 0
     first_response_ms: int = 0
     fcr_base: int = 0
@@ -99,6 +104,10 @@ class ReportRow:
         return self.handle_ms / self.handled / 1000 if self.handled else None
 
     @property
+    def hold_s(self) -> float | None:
+        return self.hold_ms / self.handled / 1000 if self.handled else None
+
+    @property
     def fcr(self) -> float | None:
         return (self.fcr_base - self.repeated) / self.fcr_base if self.fcr_base else None
 
@@ -127,6 +136,8 @@ class ReportRow:
             "asa_s": self.asa_s,
             "first_response_s": self.first_response_s,
             "aht_s": self.aht_s,
+            "held": self.held,
+            "hold_s": self.hold_s,
             "fcr": self.fcr,
             "repeat_contacts": self.repeated,
             "occupancy": self.occupancy,
@@ -295,6 +306,9 @@ def _add(
     if state == "completed" and answered and ended:
         row.handled += 1
         row.handle_ms += ended - answered
+        hold = hold_ms(record)
+        row.hold_ms += hold
+        row.held += hold > 0
         if record.get("customer_id"):
             row.fcr_base += 1
             row.repeated += repeated
@@ -365,6 +379,7 @@ CONTACT_COLUMNS = (
     "arrived",
     "wait_s",
     "handle_s",
+    "hold_s",
     "repeated",
     "rating",
     "wrap_up_code",
@@ -415,6 +430,7 @@ def contact_table(
                 dt.datetime.fromtimestamp(arrived / 1000, zone).isoformat(),
                 format_value((answered - arrived) / 1000) if answered else "",
                 format_value((ended - answered) / 1000) if answered and ended else "",
+                format_value(hold_ms(record) / 1000) if hold_ms(record) else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",
                 str(wrap_ups.get(contact_id, {}).get("code") or ""),
@@ -423,6 +439,16 @@ def contact_table(
             ]
         )
     return lines
+
+
+def hold_ms(record: Mapping[str, str]) -> int:
+    """The time the agent's phone held the contact (its `holds`, as telephony noted them);
+    0 without holds or with a list that does not parse."""
+    try:
+        holds = json.loads(record.get("holds") or "[]")
+        return sum(int(hold.get("held_ms", 0)) for hold in holds if isinstance(hold, dict))
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 def _note(note: str, masked: bool) -> str:

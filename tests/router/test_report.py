@@ -14,7 +14,8 @@ The day, 2026-11-20 (UTC), queue `general` (answer within 20 s), agent ana:
 | c5      | voice   | cust-2   | 11-22 10:00 (next-but-one day, outside period and window) |
 
 By hand: volume 4, answered 3, abandoned 1, abandonment 1/4; waits 10, 30, 5 s, so
-service level 2/3 and ASA 15 s; handle 120, 300, 180 s, so AHT 200 s; c3 repeats c1
+service level 2/3 and ASA 15 s; handle 120, 300, 180 s, so AHT 200 s; ana's phone held
+c2 for 45 s, so one contact held and 15 s of hold per handled contact (22.5 s on voice); c3 repeats c1
 57 min 50 s after c1 ended, so with a 24 h window FCR is 2/3 (c5 is 48 h after c2),
 with a 30 min window FCR is 3/3. Ratings c1 = 5, c3 = 2: CSAT 1/2, mean 3.5.
 """
@@ -86,6 +87,8 @@ async def play_day(router: Router) -> dict[str, str]:
     c2 = await arrive("c2", Channel.VOICE, "cust-2", T0 + 10 * MIN)
     await router.set_presence("ana", Presence.AVAILABLE, at_ms=T0 + 10 * MIN + 28 * S)
     await router.accept(c2, "ana", at_ms=T0 + 10 * MIN + 30 * S)
+    # ana's phone held the caller for 45 s (telephony notes it before the completion)
+    await router.note_hold(c2, {"at_ms": T0 + 11 * MIN, "held_ms": 45 * S, "agent": "ana"})
     await router.complete(c2, at_ms=T0 + 15 * MIN + 30 * S)
 
     c3 = await arrive("c3", Channel.VOICE, "cust-1", T0 + 60 * MIN)
@@ -146,6 +149,7 @@ async def test_day_totals_match_hand_computed(day: tuple[Router, dict[str, str]]
     assert total.service_level == pytest.approx(2 / 3)
     assert total.asa_s == pytest.approx(15.0)
     assert total.aht_s == pytest.approx(200.0)
+    assert (total.held, total.hold_s) == (1, pytest.approx(15.0))  # 45 s over 3 handled
     assert total.first_response_s == pytest.approx(25.0)
     assert total.fcr == pytest.approx(2 / 3) and total.repeated == 1
     assert total.csat == pytest.approx(0.5) and total.average_rating == pytest.approx(3.5)
@@ -237,6 +241,7 @@ async def test_report_command_csv_and_html(
     # default.toml's general queue answers within 60 s: every wait is in time there.
     assert rows["all"]["volume"] == "4" and rows["all"]["service_level"] == "1"
     assert rows["all"]["aht_s"] == "200" and rows["all"]["fcr"] == "0.6667"
+    assert (rows["voice"]["held"], rows["voice"]["hold_s"]) == ("1", "22.5")
     assert rows["all"]["csat"] == "0.5" and rows["voice"]["average_rating"] == "2"
     assert rows["chat"]["abandoned"] == "1" and rows["chat"]["first_response_s"] == ""
     # One column per wrap-up code agents gave.
@@ -260,6 +265,7 @@ async def test_report_command_csv_and_html(
     assert [line["wrap_up_code"] for line in lines] == ["changed", "", "info_only", ""]
     assert lines[0]["wrap_up_note"] == "[chat text, 16 characters]"  # masked
     assert [line["wait_s"] for line in lines] == ["10", "30", "5", ""]
+    assert [line["hold_s"] for line in lines] == ["", "45", "", ""]
     assert lines[0]["arrived"] == "2026-11-20T09:00:00+00:00"
     exported = tmp_path / "history-contacts.csv"
     command = ["history", "export", "--contacts", "--out", str(exported), "--config", str(config)]

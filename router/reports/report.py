@@ -418,6 +418,7 @@ def contact_table(
         answered, ended = _ms(record.get("answered_at")), _ms(record.get("ended_at"))
         customer = record.get("customer_id", "")
         contact_id = record.get("contact_id", "")
+        held = hold_ms(record)
         lines.append(
             [
                 contact_id,
@@ -430,7 +431,7 @@ def contact_table(
                 dt.datetime.fromtimestamp(arrived / 1000, zone).isoformat(),
                 format_value((answered - arrived) / 1000) if answered else "",
                 format_value((ended - answered) / 1000) if answered and ended else "",
-                format_value(hold_ms(record) / 1000) if hold_ms(record) else "",
+                format_value(held / 1000) if held else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",
                 str(wrap_ups.get(contact_id, {}).get("code") or ""),

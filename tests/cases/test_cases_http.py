@@ -16,6 +16,7 @@ from router.cases.service import CaseRequest
 from router.desk import ChatSite, DeskConfig
 from router.identity import sign
 from router.model import Channel, ContactState, NewContact, Presence, Role
+from router.store import now_ms
 from switchboard.node import Node
 from tests.cases.conftest import Clock, case_config, events_for, paris_ms, staff, started
 from tests.nodes import http_session, new_chat
@@ -312,8 +313,10 @@ async def test_a_returning_customer_is_offered_first_to_the_cases_owner(
         http_session(case_node) as http,
     ):
         router = case_node.router
-        await router.set_presence("bob", Presence.AVAILABLE)  # idle longest: bob would win
-        await router.set_presence("ana", Presence.AVAILABLE)
+        # bob idle longest, so he would win: a second apart (the same millisecond is a tie,
+        # which goes to ana's name: a fast box lost this race)
+        await router.set_presence("bob", Presence.AVAILABLE, at_ms=now_ms() - 2000)
+        await router.set_presence("ana", Presence.AVAILABLE, at_ms=now_ms() - 1000)
         first = await new_chat(http, site="airline", **known)
         assert first["agent_id"] == "bob"
         await router.accept(first["contact_id"], "bob")

@@ -35,7 +35,7 @@ def check(args: argparse.Namespace) -> int:
         if built <= UPSTREAM_MAX_CALLS
         else "scripts/build-pjsua2.sh"
     )
-    transports = "udp+tcp" if sip.tcp else "udp"
+    transports = "+".join(sip.transports)
     print(f"{args.config}: SIP {transports}:{sip.host}:{sip.port}, front door: {door}")
     print(f"  pjsua2 build: {built} calls per process ({build})")
     print(

@@ -41,8 +41,8 @@ class SipConfig:
 
     @property
     def transports(self) -> tuple[str, ...]:
-        """What a softphone may register over: TCP only where Kamailio takes it."""
-        return ("udp", "tcp") if self.tcp and self.front_door == "kamailio" else ("udp",)
+        """What the node's SIP port takes (Kamailio, or the one worker without it)."""
+        return ("udp", "tcp") if self.tcp else ("udp",)
 
     # The SIP domain (and digest realm) of the softphones' accounts; empty: `host`.
     domain: str = ""

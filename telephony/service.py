@@ -174,7 +174,7 @@ class VoiceFrontDoor:
         self.capacity = len(ports) * sip.callers_per_worker
         log.info(
             "voice: SIP on %s:%s:%d, %d worker(s) x %d calls, capacity %d concurrent calls%s",
-            "udp+tcp" if sip.tcp else "udp",
+            "+".join(sip.transports),
             sip.host,
             sip.port,
             len(ports),

@@ -306,7 +306,7 @@ def _add(
     if state == "completed" and answered and ended:
         row.handled += 1
         row.handle_ms += ended - answered
-        hold = hold_ms(record)
+        hold = record_hold_ms(record)
         row.hold_ms += hold
         row.held += hold > 0
         if record.get("customer_id"):
@@ -418,7 +418,7 @@ def contact_table(
         answered, ended = _ms(record.get("answered_at")), _ms(record.get("ended_at"))
         customer = record.get("customer_id", "")
         contact_id = record.get("contact_id", "")
-        held = hold_ms(record)
+        held = record_hold_ms(record)
         lines.append(
             [
                 contact_id,
@@ -442,7 +442,7 @@ def contact_table(
     return lines
 
 
-def hold_ms(record: Mapping[str, str]) -> int:
+def record_hold_ms(record: Mapping[str, str]) -> int:
     """The time the agent's phone held the contact (its `holds`, as telephony noted them);
     0 without holds or with a list that does not parse."""
     try:

@@ -129,10 +129,10 @@ def test_tcp_is_a_switch_and_a_mistyped_key_is_named(tmp_path: Path) -> None:
     [
         (SipConfig(), ("udp", "tcp")),
         (SipConfig(tcp=False), ("udp",)),
-        (SipConfig(front_door="none"), ("udp",)),  # a worker on the port: UDP only
+        (SipConfig(front_door="none"), ("udp", "tcp")),  # the one worker on the port takes both
     ],
 )
-def test_a_softphone_is_told_the_transports_the_front_door_takes(
+def test_the_transports_are_what_the_nodes_sip_port_takes(
     sip: SipConfig, transports: tuple[str, ...]
 ) -> None:
     assert sip.transports == transports

@@ -319,6 +319,7 @@ def forecast(
     minute = start.hour * 60 + start.minute
     if minute % width or start.second or start.microsecond:
         raise InputError(f"--start: expected a time on the {width}-minute grid, found {start}")
+    history, as_of = as_of_start(history, start)
     end = start + horizon
     last_day = ((end - timedelta(minutes=1)) - history.first_day).days
     fit_days, _ = fit_days_of(history)
@@ -357,10 +358,29 @@ def forecast(
         peaks,
         fit.alert_probability if alert_probability is None else alert_probability,
         fit.alert_probability_today if alert_probability is None else alert_probability,
-        [*cache[fit_days].notes, *projection.days.notes],
+        [*as_of, *cache[fit_days].notes, *projection.days.notes],
         _closed_days(history, projection),
         fit.choice,
     )
+
+
+def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
+    """The history as known at `start`, and a note when rows after it were left out.
+
+    A forecast is made as of its start: rows at or after it are what it forecasts, not
+    what it may learn from (a planner re-running last Monday's forecast from this week's
+    export; a forecast from 11:00 with the morning's actuals, the rest of the day unused)."""
+    if start >= history.end:
+        return history, []
+    if start <= history.first_day:
+        raise InputError(
+            f"--start: {start} is at or before the history's first day "
+            f"({history.first_day.date()}): nothing to learn from"
+        )
+    return history.cut(start), [
+        f"history after {start} not used: the forecast is made as of --start "
+        f"(history ends {history.end})"
+    ]
 
 
 def _closed_days(history: History, projection: Projection) -> list[datetime]:

@@ -56,6 +56,20 @@ def test_too_short_history_is_refused(history: History) -> None:
         service.forecast(short, short.end, timedelta(days=1))
 
 
+def test_a_start_inside_history_forecasts_as_of_that_start(history: History) -> None:
+    """Rows at or after --start are what is forecast, never what the forecast learns from:
+    the result is the one the history cut at --start gives, and it says so."""
+    for start in (history.day_start(42), history.day_start(44) + timedelta(hours=11)):
+        whole = service.forecast(history, start, timedelta(days=2))
+        known = service.forecast(history.cut(start), start, timedelta(days=2))
+        assert [r.contacts for r in whole.rows] == [r.contacts for r in known.rows]
+        assert whole.rows and start <= whole.rows[0].interval_start < start + timedelta(hours=8)
+        assert any(f"history after {start} not used" in note for note in whole.notes)
+        assert not any("not used" in note for note in known.notes)
+    with pytest.raises(InputError, match=r"--start: .* at or before the history's first day"):
+        service.forecast(history, history.first_day, timedelta(days=1))
+
+
 def test_intraday_update_follows_todays_actuals(history: History) -> None:
     day = 50
     busy = replace(history, contacts=history.contacts.copy())

@@ -11,7 +11,8 @@ counts, a wandering level) in variants and seeds; for each, the last four Monday
 
 The targets: ours <= 0.9 x the better baseline; intraday below the week-ahead forecast.
 Variants: `nohol` (no holidays), `hol` (US holidays closed), `fast` (a level that wanders
-faster, more day noise). Not used to choose anything in the code: it tells how the
+faster, more day noise), `paydays` (no holidays; pay, benefit and statement days of the
+month, `bank_paydays_7m`). Not used to choose anything in the code: it tells how the
 forecaster fares on centers it was not tuned to (docs/forecasting-experiments.md).
 
     .venv/bin/python bench/forecast_heldout.py
@@ -37,6 +38,7 @@ BANK = synthetic.SCENARIOS["bank_weekdays_7m"]
 VARIANTS = {
     "nohol": dataclasses.replace(BANK, holidays=None),
     "hol": BANK,
+    "paydays": dataclasses.replace(synthetic.SCENARIOS["bank_paydays_7m"], holidays=None),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

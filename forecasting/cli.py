@@ -222,11 +222,15 @@ def _forecast(args: argparse.Namespace) -> int:
     for day in result.closed_days:
         print(f"closed {day.date().isoformat()} (holiday, as the center was on past holidays)")
     weights = result.choice.get("weights")
-    if isinstance(weights, list):
-        for queue, (model, four, naive) in zip(history.queues, weights, strict=True):
+    month = result.choice.get("month")
+    if isinstance(weights, list) and isinstance(month, list):
+        for queue, (model, four, naive), monthly in zip(
+            history.queues, weights, month, strict=True
+        ):
             print(
                 f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
                 f"{naive:.1f} seasonal naive"
+                + (" (model with the month's pattern)" if monthly else "")
             )
     for kind, factor in sorted(result.uplift.items()):
         print(f"event {kind}: factor {factor:.2f}")

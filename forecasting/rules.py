@@ -1,7 +1,7 @@
 """The choice rules of the calibrations: the least held-out error (the structural model's
-settings, all equally complex), and the simplest candidate the data cannot tell apart from
+settings, all equally complex), the simplest candidate the data cannot tell apart from
 the best one (the mix with the baselines, the intraday gains: where "simple" is a safe
-default the data must argue against)."""
+default the data must argue against), and whether an extra effect clearly pays."""
 
 from __future__ import annotations
 
@@ -39,3 +39,15 @@ def least_error(error: FloatArray, order: list[int]) -> int:
     `error` [candidates, units]; exact ties go to the first in `order`."""
     total = error.sum(axis=1)
     return min(order, key=lambda k: float(total[k]))
+
+
+def clearly_better(candidate: FloatArray, incumbent: FloatArray, sigmas: float = 1.0) -> bool:
+    """Whether `candidate`'s summed error over the units (held-out days) is below the
+    `incumbent`'s by more than `sigmas` standard errors of the summed per-unit difference:
+    the test an extra effect passes before it is added (at one σ, an effect that does not
+    help passes about one time in six, and what it learned from noise is small)."""
+    diff = np.asarray(candidate, dtype=float) - np.asarray(incumbent, dtype=float)
+    if diff.size < 2:
+        return False
+    se = float(diff.std(ddof=1)) * np.sqrt(diff.size)
+    return bool(diff.sum() < -sigmas * se)

@@ -7,7 +7,10 @@ queue:
 
 1. **The structural model's settings** (`estimator`): every combination of level
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
-   error over the open intervals of normal days) and the least error is kept.
+   error over the open intervals of normal days) and the least error is kept. Then the
+   same setting with the intra-month pattern (`monthly`), where history is long enough:
+   kept only if it beats the setting without by a standard error of the per-day
+   differences (an extra effect must earn its place).
 2. **The combination.** The model, the four-week mean and seasonal naive (both taken over
    the last normal days of the weekday, so a holiday is not copied forward) are mixed with
    weights on a 0.1 grid of the simplex; among mixes no worse than the better baseline
@@ -21,7 +24,8 @@ queue:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -107,8 +111,11 @@ def calibrate(
     width_min: int,
     peak_thresholds: FloatArray,
     target_recall: float = 0.9,
+    where: FloatArray | None = None,
 ) -> Fit:
-    """Choose, combine and calibrate on rolling origins; fit the chosen model on all days."""
+    """Choose, combine and calibrate on rolling origins; fit the chosen model on all days.
+    `where` [D] places the days in their months (`monthly.positions`): without it the
+    intra-month pattern is not tried."""
     weekdays = np.asarray(weekdays, dtype=int)
     q_count, days, _ = contacts.shape
     good = estimator.good_days(contacts.sum(axis=2), weekdays, use)
@@ -119,13 +126,16 @@ def calibrate(
     weights = np.tile(np.array([1.0, 0.0, 0.0]), (q_count, 1))
     choice: dict[str, object] = {"origins": len(origins)}
     if origins:
-        params, model = _choose_model(data, contacts, weekdays, open_mask, good, width_min, origins)
+        params, model = _choose_model(
+            data, contacts, weekdays, open_mask, good, width_min, origins, where
+        )
         holdout = _holdout(contacts, weekdays, open_mask, good, origins, model)
         weights, scores = _choose_weights(holdout)
+        choice["month"] = [p.month for p in params]
         holdout.mean = np.einsum("qc,cqns->qns", weights, holdout.candidates)
         choice.update(scores)
     final = estimator.fit_capped(
-        data, contacts, aht, weekdays, open_mask, good, width_min, params, True
+        data, contacts, aht, weekdays, open_mask, good, width_min, params, True, where
     )
     final.weights = weights
     final.choice = choice
@@ -162,6 +172,7 @@ def _choose_model(
     good: BoolArray,
     width_min: int,
     origins: list[int],
+    where: FloatArray | None = None,
 ) -> tuple[list[Params], FloatArray]:
     """Per queue, the settings with the least absolute error on the held-out days (ties to
     the simplest), and that model's held-out forecasts [Q, n, S]. Not the
@@ -172,6 +183,7 @@ def _choose_model(
     settings = _settings()
     index = {setting: k for k, setting in enumerate(settings)}
     levels: dict[tuple[int, float], dict[tuple[float, bool, float], FloatArray]] = {}
+    prepared: dict[tuple[int, float], estimator.Prepared] = {}
     error: list[FloatArray] = []  # per origin: [settings, days, Q]
     shapes_of: dict[tuple[int, float, float], FloatArray] = {}
     for origin in origins:
@@ -182,8 +194,15 @@ def _choose_model(
         part = np.zeros((len(settings), target.size, q_count))
         for hw in WEEKDAY_GRID:
             prep = estimator.prepare(
-                data[:, :origin], weekdays[:origin], open_mask, good[:, :origin], width_min, hw
+                data[:, :origin],
+                weekdays[:origin],
+                open_mask,
+                good[:, :origin],
+                width_min,
+                hw,
+                None if where is None else where[:origin],
             )
+            prepared[origin, hw] = prep
             shapes = []
             for sm in SMOOTH_GRID:
                 shapes_of[origin, hw, sm] = estimator.smoothed_shape(prep, sm, width_min)[:, wd]
@@ -203,16 +222,50 @@ def _choose_model(
     params = [_params(settings[rules.least_error(by_day[:, :, q], order)]) for q in range(q_count)]
 
     def forecast(origin: int, chosen: list[Params]) -> FloatArray:
-        size = min(origin + 7, data.shape[1]) - origin
-        mean = np.zeros((q_count, size, data.shape[2]))
+        target = np.arange(origin, min(origin + 7, data.shape[1]))
+        mean = np.zeros((q_count, target.size, data.shape[2]))
         for q, p in enumerate(chosen):
             hw = p.weekday_half_life_weeks
-            daily = levels[origin, hw][p.level_half_life_days, p.theta, p.recent_weight]
+            rule = (p.level_half_life_days, p.theta, p.recent_weight)
+            if p.month and where is not None:
+                prep = prepared[origin, hw]
+                daily = _daily(prep, rule, weekdays[target], target - origin, where[target])
+            else:
+                daily = levels[origin, hw][rule]
             mean[q] = daily[q][:, None] * shapes_of[origin, hw, p.smooth_min][q]
         return mean
 
+    if where is not None and any(prepared[origins[-1], hw].month for hw in WEEKDAY_GRID):
+        params = _choose_month(params, forecast, contacts, weekdays, open_mask, good, origins)
     chosen = np.concatenate([forecast(origin, params) for origin in origins], axis=1)
     return params, chosen
+
+
+def _choose_month(
+    params: list[Params],
+    forecast: Callable[[int, list[Params]], FloatArray],
+    contacts: FloatArray,
+    weekdays: IntArray,
+    open_mask: BoolArray,
+    good: BoolArray,
+    origins: list[int],
+) -> list[Params]:
+    """Per queue, its chosen setting with the intra-month pattern if that clearly beats the
+    setting without (`rules.clearly_better`: by a standard error of the per-day
+    differences)."""
+    with_month = [replace(p, month=True) for p in params]
+    plain, month = [], []
+    for origin in origins:
+        target = np.arange(origin, min(origin + 7, contacts.shape[1]))
+        actual = contacts[:, target]
+        scored = _scored(open_mask, weekdays[target], good[:, target])
+        plain.append((np.abs(actual - forecast(origin, params)) * scored).sum(axis=2))
+        month.append((np.abs(actual - forecast(origin, with_month)) * scored).sum(axis=2))
+    without, within = np.concatenate(plain, axis=1), np.concatenate(month, axis=1)
+    return [
+        with_month[q] if rules.clearly_better(within[q], without[q]) else p
+        for q, p in enumerate(params)
+    ]
 
 
 def _simplicity(setting: Setting) -> tuple[bool, bool, float, float, float]:
@@ -235,13 +288,21 @@ def _params(setting: Setting) -> Params:
 
 
 def _daily(
-    prep: estimator.Prepared, rule: tuple[float, bool, float], wd: IntArray, leads: IntArray
+    prep: estimator.Prepared,
+    rule: tuple[float, bool, float],
+    wd: IntArray,
+    leads: IntArray,
+    where: FloatArray | None = None,
 ) -> FloatArray:
-    """[Q, n] daily totals of the model for target days with weekdays `wd`."""
+    """[Q, n] daily totals of the model for target days with weekdays `wd`; with their
+    positions in the month (`where` [n]) and a learned pattern, the intra-month factor."""
     half_life, theta, weight = rule
-    level, drift = estimator.level_of(prep, half_life, theta, weight)
-    daily = np.maximum(level[:, None] + drift[:, None] * leads[None], 0.0)
-    return daily * prep.factor[:, wd]
+    profile = prep.month if where is not None else None
+    level, drift = estimator.level_of(prep, half_life, theta, weight, profile is not None)
+    daily = np.maximum(level[:, None] + drift[:, None] * leads[None], 0.0) * prep.factor[:, wd]
+    if profile is not None and where is not None:
+        daily = daily * profile.at(where)
+    return daily
 
 
 def _holdout(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from forecasting import closures, estimator, intervals, intraday, selection
+from forecasting import closures, estimator, intervals, intraday, monthly, selection
 from forecasting.model import (
     MINUTES_PER_DAY,
     BoolArray,
@@ -68,6 +68,11 @@ def aggregate(history: History, width_min: int) -> History:
 def weekdays_of(history: History, first: int, count: int) -> np.ndarray:
     base = history.first_day.weekday()
     return (base + np.arange(first, first + count)) % 7
+
+
+def month_positions(history: History, first: int, count: int) -> FloatArray:
+    """[count] where days [first, first + count) lie in their months (`monthly`)."""
+    return monthly.positions(history.day_start(first).date(), count)
 
 
 def applies(event: Event, queue: str, region: str | None) -> bool:
@@ -172,6 +177,7 @@ def calibrated_fit(
         history.width_min,
         thresholds,
         target_recall,
+        month_positions(history, first, fit_days - first),
     )
     return Fitted(fitted, thresholds, calendar, normally_open, notes)
 
@@ -197,7 +203,7 @@ def project(
     fit = fitted.fit
     count = max(1, last_day - fit_days + 1)
     weekdays = weekdays_of(history, fit_days, count)
-    mean = fit.predict(weekdays)
+    mean = fit.predict(weekdays, month_positions(history, fit_days, count))
     aht = fit.predict_aht(weekdays)
     opened = fit.open[weekdays].copy()
     q_count = mean.shape[0]
@@ -272,7 +278,7 @@ def estimate_uplift(
     actual: dict[str, float] = {}
     expected: dict[str, float] = {}
     weekdays = weekdays_of(history, 0, fit_days)
-    base = fitted.predict_model(weekdays)
+    base = fitted.predict_model(weekdays, where=month_positions(history, 0, fit_days))
     totals = history.contacts[:, :fit_days].sum(axis=2)
     predicted_totals = base.sum(axis=2)
     use = _event_mask(history, events, region, fit_days)

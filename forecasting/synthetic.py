@@ -81,7 +81,8 @@ class Scenario:
     sd `level_sd`: weeks that run a few per cent over or under), independent day noise,
     and within the day a smooth two-humped shape with its own noise (AR(1) across
     intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
-    by `holiday_factor`) and the next open day carries `after_holiday` extra volume."""
+    by `holiday_factor`) and the next open day carries `after_holiday` extra volume;
+    `month_days` add volume on days of the month (the next open day when closed)."""
 
     name: str
     days: int = 365
@@ -99,6 +100,9 @@ class Scenario:
     growth_per_year: float = 0.0
     yearly_amplitude: float = 0.0
     steps: tuple[tuple[int, float], ...] = ()  # (day, factor from that day on), all queues
+    # (day of the month, extra share): pay and benefit days; on a closed day the extra
+    # volume comes on the next open day
+    month_days: tuple[tuple[int, float], ...] = ()
     level_sd: float = 0.04
     level_persistence: float = 0.97
     day_sd: float = 0.03
@@ -116,6 +120,16 @@ SCENARIOS: dict[str, Scenario] = {
         first_day=date(2025, 3, 3),
         zone="America/New_York",
         holidays="US",
+    ),
+    # the same bank with the month's rhythm of a retail bank: pay days on the 1st and the
+    # 15th, benefits on the 3rd, statements at the month's end
+    "bank_paydays_7m": Scenario(
+        "bank_paydays_7m",
+        days=238,
+        first_day=date(2025, 3, 3),
+        zone="America/New_York",
+        holidays="US",
+        month_days=((1, 0.12), (2, 0.05), (3, 0.10), (15, 0.08), (16, 0.04), (30, 0.05)),
     ),
     # an airline's service: every day, 18 months of growth and a yearly cycle, open on
     # German holidays at 45 % of a normal day
@@ -170,6 +184,22 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def _month_extra(
+    month_days: tuple[tuple[int, float], ...], dates: list[date], open_day: np.ndarray
+) -> FloatArray:
+    """[D] extra share of each day from the month's pay and benefit days."""
+    extra = np.zeros(len(dates))
+    for d, day in enumerate(dates):
+        for dom, share in month_days:
+            if day.day == dom:
+                target = d
+                while target < len(dates) and not open_day[target]:
+                    target += 1
+                if target < len(dates):
+                    extra[target] += share
+    return extra
+
+
 def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     """Rows, the expected rate (before day and interval noise) and the counts of a scenario."""
     from zoneinfo import ZoneInfo
@@ -198,6 +228,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             nxt += 1
         if nxt < days and not holiday[nxt]:
             after[nxt] = True
+    month_extra = _month_extra(scenario.month_days, dates, open_day)
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
         1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))
@@ -233,6 +264,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 factor *= scenario.holiday_factor
             if after[d]:
                 factor *= 1.0 + scenario.after_holiday
+            factor *= 1.0 + month_extra[d]
             rate[q, d] = volume * factor * shape
             noise = np.zeros(slots)
             step_sd = scenario.slot_sd * np.sqrt(1.0 - scenario.slot_persistence**2)

@@ -34,3 +34,13 @@ def test_one_standard_error_keeps_the_simple_candidate_the_data_cannot_reject() 
     # unless it is not allowed (the mix rule's "no worse than the better baseline")
     allowed = np.array([False, True, True])
     assert rules.one_standard_error(_errors(), [0, 1, 2], allowed) == 1
+
+
+def test_an_extra_effect_must_beat_the_noise_of_its_gain() -> None:
+    steady = np.array([10.0, 12.0, 9.0, 11.0, 10.0, 12.0])
+    assert rules.clearly_better(steady - 1.0, steady)  # a day less error every day
+    mixed = steady + np.array([-3.0, 2.5, -3.0, 2.5, -3.0, 2.5])  # less in sum, not clearly
+    assert mixed.sum() < steady.sum()
+    assert not rules.clearly_better(mixed, steady)
+    assert not rules.clearly_better(steady + 1.0, steady)
+    assert not rules.clearly_better(steady[:1] - 5.0, steady[:1])  # one day tells nothing

@@ -222,15 +222,16 @@ def _forecast(args: argparse.Namespace) -> int:
     for day in result.closed_days:
         print(f"closed {day.date().isoformat()} (holiday, as the center was on past holidays)")
     weights = result.choice.get("weights")
-    month = result.choice.get("month")
-    if isinstance(weights, list) and isinstance(month, list):
-        for queue, (model, four, naive), monthly in zip(
-            history.queues, weights, month, strict=True
+    adopted = result.choice.get("cycles")
+    if isinstance(weights, list) and isinstance(adopted, list):
+        for queue, (model, four, naive), names in zip(
+            history.queues, weights, adopted, strict=True
         ):
+            plural = "s" if len(names) > 1 else ""
+            rhythm = f" (model with the {' and '.join(names)} cycle{plural})" if names else ""
             print(
                 f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
-                f"{naive:.1f} seasonal naive"
-                + (" (model with the month's pattern)" if monthly else "")
+                f"{naive:.1f} seasonal naive{rhythm}"
             )
     for kind, factor in sorted(result.uplift.items()):
         print(f"event {kind}: factor {factor:.2f}")

@@ -14,9 +14,10 @@ Arrays are `[queue, day, slot]` on the local grid. For a queue on day d, slot s:
 - **Intraday shape** (share of the day per slot) per weekday, pooled slot by slot with
   the queue's other weekdays and with the center's shape by inverse-variance weights,
   then smoothed across neighbouring slots (Gaussian, `smooth_min`).
-- **Intra-month factor** (`monthly`, where history is long enough and the backtest finds
-  it helps): pay, benefit and billing days; the level is then smoothed over totals with
-  it divided out, and the forecast day multiplied by it.
+- **Cycle factors** (`cycles`: the month's and the fortnight's rhythm, where history is
+  long enough and the backtest finds them helping): pay, benefit and billing days, the pay
+  week; the level is then smoothed over totals with them divided out, and the forecast
+  day multiplied by them.
 - **Freak intervals** far beyond Poisson noise are capped before fitting.
 - **AHT** per slot: contact-weighted mean by slot of day, smoothed, shrunk to the
   queue's mean where contacts are few, scaled by a weekday ratio.
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecasting import monthly
+from forecasting import cycles
 from forecasting.model import BoolArray, FloatArray
 
 IntArray = np.ndarray
@@ -49,7 +50,7 @@ class Params:
     weekday_half_life_weeks: float = 8.0
     theta: bool = False
     recent_weight: float = 1.0  # below 1: mixed with the long-run level (`LONG_LEVEL_DAYS`)
-    month: bool = False  # the intra-month pattern (`monthly`) applies
+    cycles: tuple[str, ...] = ()  # the calendar cycles (`cycles.CYCLES` names) that apply
 
 
 AHT_PRIOR_CONTACTS = 30.0
@@ -83,24 +84,28 @@ class Fit:
     alert_probability: float = 0.3  # peaks of later days (forecasts made days ahead)
     alert_probability_today: float = 0.3  # peaks of the rest of a partial day (intraday)
     choice: dict[str, object] = field(default_factory=dict)  # what selection found
-    month: monthly.Profile | None = None  # zero for the queues that do not use it
+    cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # 0: not adopted
 
     def predict_model(
-        self, weekdays: IntArray, leads: IntArray | None = None, where: FloatArray | None = None
+        self,
+        weekdays: IntArray,
+        leads: IntArray | None = None,
+        where: cycles.Positions | None = None,
     ) -> FloatArray:
         """Mean contacts [Q, n, S] of the structural model alone, for days with these
         weekdays `leads` days after the end of the fitted history (0: the next day), at
-        positions `where` in their months (`monthly.positions`; None: no month factor)."""
+        positions `where` in the calendar cycles (`cycles.positions`; None: no cycle)."""
         w = np.asarray(weekdays, dtype=int)
         ahead = np.zeros(w.size) if leads is None else np.asarray(leads, dtype=float)
         drift = np.zeros_like(self.level) if self.drift is None else self.drift
         level = np.maximum(self.level[:, None] + drift[:, None] * ahead[None, :], 0.0)
         daily = level * self.weekday_factor[:, w]
-        if self.month is not None and where is not None:
-            daily = daily * self.month.at(np.asarray(where, dtype=float))
+        for name, profile in self.cycle_profiles.items():
+            if where is not None:
+                daily = daily * profile.at(where[name])
         return daily[:, :, None] * self.shape[:, w, :]
 
-    def predict(self, weekdays: IntArray, where: FloatArray | None = None) -> FloatArray:
+    def predict(self, weekdays: IntArray, where: cycles.Positions | None = None) -> FloatArray:
         """Mean contacts [Q, n, S] for the n days right after the fitted history: the
         model and the baselines combined with the calibrated weights."""
         w = np.asarray(weekdays, dtype=int)
@@ -281,14 +286,16 @@ class Prepared:
     shape: FloatArray  # [Q, 7, S] pooled, not yet smoothed
     open: BoolArray  # [7, S]
     u: FloatArray  # [Q, D] weights of the weekday factors and shapes
-    month: monthly.Profile | None = None  # the intra-month pattern, where learned
-    month_factor: FloatArray | None = None  # [Q, D] its factor on each day of history
+    cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # those learned
+    cycle_factor: dict[str, FloatArray] = field(default_factory=dict)  # [Q, D] per cycle
 
-    def totals(self, month: bool) -> FloatArray:
-        """[Q, D] the deseasonalised totals, with the intra-month factor divided out."""
-        if month and self.month_factor is not None:
-            return self.z / self.month_factor
-        return self.z
+    def totals(self, names: tuple[str, ...] = ()) -> FloatArray:
+        """[Q, D] the deseasonalised totals, with the factors of cycles `names` divided out."""
+        z = self.z
+        for name in names:
+            if name in self.cycle_factor:
+                z = z / self.cycle_factor[name]
+        return z
 
 
 def prepare(
@@ -298,10 +305,10 @@ def prepare(
     good: BoolArray,
     width_min: int,
     weekday_half_life_weeks: float,
-    where: FloatArray | None = None,
+    where: cycles.Positions | None = None,
 ) -> Prepared:
     """The half-life-independent part of a fit on days [0, D) of `contacts`; with the days'
-    positions in their months (`where` [D]) the intra-month pattern too."""
+    positions in the calendar cycles (`where`) the cycles' profiles too."""
     _, days, _ = contacts.shape
     totals = contacts.sum(axis=2)
     age_days = (days - 1 - np.arange(days)).astype(float)
@@ -329,9 +336,13 @@ def prepare(
     center_week = by_week.sum(axis=0)
     center = center_week / np.maximum(center_week.sum(axis=1, keepdims=True), 1e-12)
     shape = _pool_shapes(own, counts, center, counts.sum(axis=0), open_mask, width_min)
-    month = monthly.estimate(z, usable, where) if where is not None else None
-    month_factor = month.at(where) if month is not None and where is not None else None
-    return Prepared(factor, z, usable, shape, open_mask, u, month, month_factor)
+    prepared = Prepared(factor, z, usable, shape, open_mask, u)
+    for cycle in cycles.CYCLES:
+        profile = None if where is None else cycles.estimate(cycle, z, usable, where[cycle.name])
+        if profile is not None and where is not None:
+            prepared.cycle_profiles[cycle.name] = profile
+            prepared.cycle_factor[cycle.name] = profile.at(where[cycle.name])
+    return prepared
 
 
 def smoothed_shape(prepared: Prepared, smooth_min: float, width_min: int) -> FloatArray:
@@ -354,13 +365,13 @@ def level_of(
     half_life_days: float,
     theta: bool,
     recent_weight: float = 1.0,
-    month: bool = False,
+    cycle_names: tuple[str, ...] = (),
 ) -> tuple[FloatArray, FloatArray]:
     """(level, drift per day ahead) [Q]: SES of the deseasonalised totals (mixed with the
     long-run level when `recent_weight` < 1: a level that wanders and comes back), and with
     `theta` half the least-squares slope of the last `THETA_WINDOW_DAYS`, lag-corrected.
-    With `month` the totals have the intra-month factor divided out first."""
-    z = prepared.totals(month)
+    The totals have the factors of `cycle_names` divided out first."""
+    z = prepared.totals(cycle_names)
     q_count, days = z.shape
     age = (days - 1 - np.arange(days)).astype(float)
     level = _ses(prepared, z, half_life_days)
@@ -391,7 +402,7 @@ def finish(
         sm: smoothed_shape(prepared, sm, width_min) for sm in {p.smooth_min for p in params}
     }
     for q, p in enumerate(params):
-        lv, dr = level_of(prepared, p.level_half_life_days, p.theta, p.recent_weight, p.month)
+        lv, dr = level_of(prepared, p.level_half_life_days, p.theta, p.recent_weight, p.cycles)
         level[q], drift[q] = lv[q], dr[q]
         shape[q] = smoothed[p.smooth_min][q]
     return level, drift, shape
@@ -450,33 +461,36 @@ def fit_capped(
     width_min: int,
     params: list[Params],
     with_aht: bool = True,
-    where: FloatArray | None = None,
+    where: cycles.Positions | None = None,
 ) -> Fit:
     """As `fit`, on contacts already capped (`data`); baselines read the raw `contacts`.
     Queues may differ in their weekday half-life: each group is prepared once. `where`
-    [D] places the days in their months, for the queues whose `Params.month` is set."""
+    places the days in the calendar cycles, for the queues whose `Params.cycles` name any."""
     q_count, _, slots = data.shape
     level, drift = np.zeros(q_count), np.zeros(q_count)
     factor = np.ones((q_count, 7))
     shape = np.zeros((q_count, 7, slots))
     u = np.zeros(good.shape)
-    month = np.zeros((q_count, monthly.GRID.size))
-    use_month = where if any(p.month for p in params) else None
+    adopted = {c.name: np.zeros((q_count, c.grid.size)) for c in cycles.CYCLES}
+    use_cycles = where if any(p.cycles for p in params) else None
     for half_life in sorted({p.weekday_half_life_weeks for p in params}):
-        prepared = prepare(data, weekdays, open_mask, good, width_min, half_life, use_month)
+        prepared = prepare(data, weekdays, open_mask, good, width_min, half_life, use_cycles)
         lv, dr, sh = finish(prepared, params, width_min)
         for q, p in enumerate(params):
             if p.weekday_half_life_weeks == half_life:
                 level[q], drift[q], shape[q] = lv[q], dr[q], sh[q]
                 factor[q], u[q] = prepared.factor[q], prepared.u[q]
-                if p.month and prepared.month is not None:
-                    month[q] = prepared.month.log_factor[q]
+                for name in p.cycles:
+                    if name in prepared.cycle_profiles:
+                        adopted[name][q] = prepared.cycle_profiles[name].log_factor[q]
     aht_fit = (
         _fit_aht(data, aht, weekdays, u, width_min) if with_aht else np.zeros((q_count, 7, slots))
     )
     recent = recent_days(contacts, good, weekdays)
     fitted = Fit(level, factor, shape, open_mask, aht_fit, params, drift, recent)
-    fitted.month = monthly.Profile(month) if month.any() else None
+    fitted.cycle_profiles = {
+        c.name: cycles.Profile(c, adopted[c.name]) for c in cycles.CYCLES if adopted[c.name].any()
+    }
     return fitted
 
 

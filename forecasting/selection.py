@@ -8,9 +8,10 @@ queue:
 1. **The structural model's settings** (`estimator`): every combination of level
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
    error over the open intervals of normal days) and the least error is kept. Then the
-   same setting with the intra-month pattern (`monthly`), where history is long enough:
-   kept only if it beats the setting without by a standard error of the per-day
-   differences (an extra effect must earn its place).
+   setting with each calendar cycle in turn (`cycles`: the month's rhythm, then the
+   fortnight's), where history is long enough: a cycle is kept only if it beats the
+   setting without it by a standard error of the per-day differences (an extra effect
+   must earn its place).
 2. **The combination.** The model, the four-week mean and seasonal naive (both taken over
    the last normal days of the weekday, so a holiday is not copied forward) are mixed with
    weights on a 0.1 grid of the simplex; among mixes no worse than the better baseline
@@ -29,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from forecasting import estimator, intervals, intraday, rules
+from forecasting import cycles, estimator, intervals, intraday, rules
 from forecasting.estimator import Fit, Params
 from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray
 
@@ -111,11 +112,11 @@ def calibrate(
     width_min: int,
     peak_thresholds: FloatArray,
     target_recall: float = 0.9,
-    where: FloatArray | None = None,
+    where: cycles.Positions | None = None,
 ) -> Fit:
     """Choose, combine and calibrate on rolling origins; fit the chosen model on all days.
-    `where` [D] places the days in their months (`monthly.positions`): without it the
-    intra-month pattern is not tried."""
+    `where` places the days in the calendar cycles (`cycles.positions`): without it no
+    cycle is tried."""
     weekdays = np.asarray(weekdays, dtype=int)
     q_count, days, _ = contacts.shape
     good = estimator.good_days(contacts.sum(axis=2), weekdays, use)
@@ -131,7 +132,7 @@ def calibrate(
         )
         holdout = _holdout(contacts, weekdays, open_mask, good, origins, model)
         weights, scores = _choose_weights(holdout)
-        choice["month"] = [p.month for p in params]
+        choice["cycles"] = [list(p.cycles) for p in params]
         holdout.mean = np.einsum("qc,cqns->qns", weights, holdout.candidates)
         choice.update(scores)
     final = estimator.fit_capped(
@@ -172,7 +173,7 @@ def _choose_model(
     good: BoolArray,
     width_min: int,
     origins: list[int],
-    where: FloatArray | None = None,
+    where: cycles.Positions | None = None,
 ) -> tuple[list[Params], FloatArray]:
     """Per queue, the settings with the least absolute error on the held-out days (ties to
     the simplest), and that model's held-out forecasts [Q, n, S]. Not the
@@ -200,7 +201,7 @@ def _choose_model(
                 good[:, :origin],
                 width_min,
                 hw,
-                None if where is None else where[:origin],
+                None if where is None else {name: at[:origin] for name, at in where.items()},
             )
             prepared[origin, hw] = prep
             shapes = []
@@ -227,21 +228,27 @@ def _choose_model(
         for q, p in enumerate(chosen):
             hw = p.weekday_half_life_weeks
             rule = (p.level_half_life_days, p.theta, p.recent_weight)
-            if p.month and where is not None:
+            if p.cycles and where is not None:
+                at = {name: values[target] for name, values in where.items()}
                 prep = prepared[origin, hw]
-                daily = _daily(prep, rule, weekdays[target], target - origin, where[target])
+                daily = _daily(prep, rule, weekdays[target], target - origin, at, p.cycles)
             else:
                 daily = levels[origin, hw][rule]
             mean[q] = daily[q][:, None] * shapes_of[origin, hw, p.smooth_min][q]
         return mean
 
-    if where is not None and any(prepared[origins[-1], hw].month for hw in WEEKDAY_GRID):
-        params = _choose_month(params, forecast, contacts, weekdays, open_mask, good, origins)
+    learned = {name for hw in WEEKDAY_GRID for name in prepared[origins[-1], hw].cycle_profiles}
+    for cycle in cycles.CYCLES:
+        if cycle.name in learned:
+            params = _choose_cycle(
+                cycle.name, params, forecast, contacts, weekdays, open_mask, good, origins
+            )
     chosen = np.concatenate([forecast(origin, params) for origin in origins], axis=1)
     return params, chosen
 
 
-def _choose_month(
+def _choose_cycle(
+    name: str,
     params: list[Params],
     forecast: Callable[[int, list[Params]], FloatArray],
     contacts: FloatArray,
@@ -250,20 +257,20 @@ def _choose_month(
     good: BoolArray,
     origins: list[int],
 ) -> list[Params]:
-    """Per queue, its chosen setting with the intra-month pattern if that clearly beats the
-    setting without (`rules.clearly_better`: by a standard error of the per-day
+    """Per queue, its setting with the calendar cycle `name` added if that clearly beats
+    the setting without (`rules.clearly_better`: by a standard error of the per-day
     differences)."""
-    with_month = [replace(p, month=True) for p in params]
-    plain, month = [], []
+    extended = [replace(p, cycles=(*p.cycles, name)) for p in params]
+    before, after = [], []
     for origin in origins:
         target = np.arange(origin, min(origin + 7, contacts.shape[1]))
         actual = contacts[:, target]
         scored = _scored(open_mask, weekdays[target], good[:, target])
-        plain.append((np.abs(actual - forecast(origin, params)) * scored).sum(axis=2))
-        month.append((np.abs(actual - forecast(origin, with_month)) * scored).sum(axis=2))
-    without, within = np.concatenate(plain, axis=1), np.concatenate(month, axis=1)
+        before.append((np.abs(actual - forecast(origin, params)) * scored).sum(axis=2))
+        after.append((np.abs(actual - forecast(origin, extended)) * scored).sum(axis=2))
+    without, within = np.concatenate(before, axis=1), np.concatenate(after, axis=1)
     return [
-        with_month[q] if rules.clearly_better(within[q], without[q]) else p
+        extended[q] if rules.clearly_better(within[q], without[q]) else p
         for q, p in enumerate(params)
     ]
 
@@ -292,16 +299,18 @@ def _daily(
     rule: tuple[float, bool, float],
     wd: IntArray,
     leads: IntArray,
-    where: FloatArray | None = None,
+    where: cycles.Positions | None = None,
+    cycle_names: tuple[str, ...] = (),
 ) -> FloatArray:
     """[Q, n] daily totals of the model for target days with weekdays `wd`; with their
-    positions in the month (`where` [n]) and a learned pattern, the intra-month factor."""
+    positions in the calendar cycles (`where`), the factors of `cycle_names` learned."""
     half_life, theta, weight = rule
-    profile = prep.month if where is not None else None
-    level, drift = estimator.level_of(prep, half_life, theta, weight, profile is not None)
+    learned = tuple(n for n in cycle_names if n in prep.cycle_profiles and where is not None)
+    level, drift = estimator.level_of(prep, half_life, theta, weight, learned)
     daily = np.maximum(level[:, None] + drift[:, None] * leads[None], 0.0) * prep.factor[:, wd]
-    if profile is not None and where is not None:
-        daily = daily * profile.at(where)
+    for name in learned:
+        assert where is not None
+        daily = daily * prep.cycle_profiles[name].at(where[name])
     return daily
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from forecasting import closures, estimator, intervals, intraday, monthly, selection
+from forecasting import closures, cycles, estimator, intervals, intraday, selection
 from forecasting.model import (
     MINUTES_PER_DAY,
     BoolArray,
@@ -70,9 +70,9 @@ def weekdays_of(history: History, first: int, count: int) -> np.ndarray:
     return (base + np.arange(first, first + count)) % 7
 
 
-def month_positions(history: History, first: int, count: int) -> FloatArray:
-    """[count] where days [first, first + count) lie in their months (`monthly`)."""
-    return monthly.positions(history.day_start(first).date(), count)
+def cycle_positions(history: History, first: int, count: int) -> cycles.Positions:
+    """Where days [first, first + count) lie in the calendar cycles (`cycles`)."""
+    return cycles.positions(history.day_start(first).date(), count)
 
 
 def applies(event: Event, queue: str, region: str | None) -> bool:
@@ -177,7 +177,7 @@ def calibrated_fit(
         history.width_min,
         thresholds,
         target_recall,
-        month_positions(history, first, fit_days - first),
+        cycle_positions(history, first, fit_days - first),
     )
     return Fitted(fitted, thresholds, calendar, normally_open, notes)
 
@@ -203,7 +203,7 @@ def project(
     fit = fitted.fit
     count = max(1, last_day - fit_days + 1)
     weekdays = weekdays_of(history, fit_days, count)
-    mean = fit.predict(weekdays, month_positions(history, fit_days, count))
+    mean = fit.predict(weekdays, cycle_positions(history, fit_days, count))
     aht = fit.predict_aht(weekdays)
     opened = fit.open[weekdays].copy()
     q_count = mean.shape[0]
@@ -278,7 +278,7 @@ def estimate_uplift(
     actual: dict[str, float] = {}
     expected: dict[str, float] = {}
     weekdays = weekdays_of(history, 0, fit_days)
-    base = fitted.predict_model(weekdays, where=month_positions(history, 0, fit_days))
+    base = fitted.predict_model(weekdays, where=cycle_positions(history, 0, fit_days))
     totals = history.contacts[:, :fit_days].sum(axis=2)
     predicted_totals = base.sum(axis=2)
     use = _event_mask(history, events, region, fit_days)

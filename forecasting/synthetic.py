@@ -82,7 +82,8 @@ class Scenario:
     and within the day a smooth two-humped shape with its own noise (AR(1) across
     intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
     by `holiday_factor`) and the next open day carries `after_holiday` extra volume;
-    `month_days` add volume on days of the month (the next open day when closed)."""
+    `month_days` add volume on days of the month (the next open day when closed),
+    `fortnight_days` on days of a two-week cycle (bi-weekly pay)."""
 
     name: str
     days: int = 365
@@ -103,6 +104,8 @@ class Scenario:
     # (day of the month, extra share): pay and benefit days; on a closed day the extra
     # volume comes on the next open day
     month_days: tuple[tuple[int, float], ...] = ()
+    # (day of the fortnight, extra share; day 0 a Monday, `fortnight_day`): bi-weekly pay
+    fortnight_days: tuple[tuple[int, float], ...] = ()
     level_sd: float = 0.04
     level_persistence: float = 0.97
     day_sd: float = 0.03
@@ -130,6 +133,15 @@ SCENARIOS: dict[str, Scenario] = {
         zone="America/New_York",
         holidays="US",
         month_days=((1, 0.12), (2, 0.05), (3, 0.10), (15, 0.08), (16, 0.04), (30, 0.05)),
+    ),
+    # the same bank paid every other week: the pay week runs 5-8 % above the other
+    "bank_biweekly_7m": Scenario(
+        "bank_biweekly_7m",
+        days=238,
+        first_day=date(2025, 3, 3),
+        zone="America/New_York",
+        holidays="US",
+        fortnight_days=((0, 0.06), (1, 0.05), (2, 0.05), (3, 0.06), (4, 0.08)),
     ),
     # an airline's service: every day, 18 months of growth and a yearly cycle, open on
     # German holidays at 45 % of a normal day
@@ -184,6 +196,11 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+def fortnight_day(day: date) -> int:
+    """0-13: the day's place in the two-week cycle from Monday 1 January 2001."""
+    return (day - date(2001, 1, 1)).days % 14
+
+
 def _month_extra(
     month_days: tuple[tuple[int, float], ...], dates: list[date], open_day: np.ndarray
 ) -> FloatArray:
@@ -229,6 +246,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
         if nxt < days and not holiday[nxt]:
             after[nxt] = True
     month_extra = _month_extra(scenario.month_days, dates, open_day)
+    fortnight = dict(scenario.fortnight_days)
+    month_extra += np.array([fortnight.get(fortnight_day(d), 0.0) for d in dates])
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
         1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))

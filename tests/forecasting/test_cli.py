@@ -233,3 +233,29 @@ def test_forecast_with_events_file(
     assert at(stormy, "booking", 10) == pytest.approx(2 * at(plain, "booking", 10), rel=0.01)
     # the strike is in another region: nothing changes for baggage
     assert at(stormy, "baggage", 10) == pytest.approx(at(plain, "baggage", 10), rel=0.01)
+
+
+def test_forecast_says_which_cycles_the_model_took_and_from_when(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The held-out check's command line on a whole export: the forecast is made as of
+    --start, says so, and names the calendar cycle each queue's model took."""
+    scenario = synthetic.SCENARIOS["bank_biweekly_7m"]
+    history = tmp_path / "history.csv"
+    files.write_history(history, synthetic.generate_scenario(scenario, seed=3).rows, False)
+    out = tmp_path / "forecast.csv"
+    start = "2025-10-06T00:00:00-04:00"
+    args = ["forecast", "--history", str(history), "--start", start, "--horizon", "5d"]
+    assert main([*args, "--interval", "30m", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "history after 2025-10-06 00:00:00 not used" in printed
+    choices = [line for line in printed.splitlines() if line.startswith("model choice")]
+    assert len(choices) == 2 and all("fortnight" in line for line in choices)
+    with out.open() as handle:
+        assert {row["interval_start"][:10] for row in csv.DictReader(handle)} == {
+            "2025-10-06",
+            "2025-10-07",
+            "2025-10-08",
+            "2025-10-09",
+            "2025-10-10",
+        }

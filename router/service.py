@@ -29,7 +29,7 @@ from router.model import (
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, occupancy
 from router.store import RoutingStore, WaitHistory
 from router.waits import WaitInputs, choose, encode, predict_all, scores
-from switchboard.common.clock import now_ms
+from switchboard.common.clock import iso_utc, now_ms
 
 log = logging.getLogger(__name__)
 
@@ -273,9 +273,29 @@ class Router:
         """One call recording on the contact's record (telephony's worker calls it)."""
         await self._note(contact_id, "recordings", recording)
 
+    async def note_hold_started(self, contact_id: str, at_ms: int) -> None:
+        """The agent's phone holds the caller (telephony's worker): the contact shows it
+        until the hold ends, and the agent's desktop hears it."""
+        await self.store.set_contact_fields(contact_id, on_hold_since=int(at_ms))
+        await self._hold_changed(contact_id, int(at_ms))
+
     async def note_hold(self, contact_id: str, hold: dict[str, object]) -> None:
-        """One hold by the agent's phone on the contact's record (telephony's worker)."""
+        """One hold by the agent's phone that ended (resumed, or the call ended on hold)
+        on the contact's record (telephony's worker)."""
         await self._note(contact_id, "holds", hold)
+        await self.store.set_contact_fields(contact_id, on_hold_since=0)
+        await self._hold_changed(contact_id, 0)
+
+    async def _hold_changed(self, contact_id: str, since_ms: int) -> None:
+        contact = await self.get_contact(contact_id)
+        await self.store.publish_event(
+            {
+                "type": "hold",
+                "contact_id": contact_id,
+                "agent_id": contact.agent_id,
+                "on_hold_since": iso_utc(since_ms) if since_ms else None,
+            }
+        )
 
     async def _note(
         self, contact_id: str, field: Literal["transfers", "recordings", "holds"], entry: object

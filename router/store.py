@@ -771,6 +771,7 @@ def _contact(fields: dict[str, str]) -> Contact:
         transfers=list(json.loads(fields.get("transfers") or "[]")),
         recordings=list(json.loads(fields.get("recordings") or "[]")),
         holds=list(json.loads(fields.get("holds") or "[]")),
+        on_hold_since=_int(fields.get("on_hold_since")),
         rating=_int(fields.get("rating")) or None,
         verified=fields.get("verified") == "1",
     )

@@ -37,6 +37,7 @@ OPS = frozenset(
         "transfer",
         "note_transfer",
         "note_recording",
+        "note_hold_started",
         "note_hold",
         "note_timestamps",
         "rate",  # a post-call survey rating: kept by the node's Reports
@@ -189,6 +190,9 @@ class PipeRouting:
 
     async def note_recording(self, contact_id: str, recording: dict[str, Any]) -> Any:
         return await self._call("note_recording", contact_id=contact_id, recording=recording)
+
+    async def note_hold_started(self, contact_id: str, at_ms: int) -> Any:
+        return await self._call("note_hold_started", contact_id=contact_id, at_ms=at_ms)
 
     async def note_hold(self, contact_id: str, hold: dict[str, Any]) -> Any:
         return await self._call("note_hold", contact_id=contact_id, hold=hold)

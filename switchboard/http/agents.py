@@ -114,7 +114,8 @@ async def sip_account(request: web.Request, principal: Principal) -> web.Respons
     "GET",
     "/api/v1/agents/{agent_id}/events",
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
-    "contact_closed; closed (4001) when the session ends",
+    "contact_closed, hold (the agent's phone holds or resumes a call: on_hold_since); "
+    "closed (4001) when the session ends",
     auth=Auth.STAFF,
     websocket=True,
     responses={101: "switching to WebSocket", 401: "", 403: ""},

@@ -64,6 +64,18 @@ def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
     return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
 
 
+# What of a contact its customer does not see: how it was routed and what the agent did.
+_STAFF_ONLY = (
+    "explanation",
+    "placement",
+    "priority",
+    "reason",
+    "recordings",
+    "holds",
+    "on_hold_since",
+)
+
+
 def contact_json(
     contact: Contact, *, for_customer: bool = False, show_numbers: bool = False
 ) -> dict[str, Any]:
@@ -90,10 +102,11 @@ def contact_json(
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
         "recordings": [_recording_json(entry) for entry in contact.recordings],
         "holds": [_hold_json(entry) for entry in contact.holds],
+        "on_hold_since": iso_utc(contact.on_hold_since) if contact.on_hold_since else None,
     }
     if for_customer:
-        for hidden in ("explanation", "placement", "priority", "reason", "recordings", "holds"):
-            body.pop(hidden)
+        for name in _STAFF_ONLY:
+            body.pop(name)
     return body
 
 

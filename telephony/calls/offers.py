@@ -109,10 +109,14 @@ class OfferController:
             log.debug("hold of %s: %s", call.contact_id, error)
             return
         log.info("%s %s by agent %s", call.contact_id, "held" if held else "resumed", call.agent_id)
-        if held:
-            call.held_since = call.held_since or self.voice.clock()
-        else:
+        if not held:
             await self._note_hold(call)
+        elif call.held_since is None:
+            call.held_since = self.voice.clock()
+            try:
+                await self.voice.routing.note_hold_started(call.contact_id, call.held_since)
+            except ROUTING_REFUSALS as error:
+                log.warning("hold of %s not shown: %s", call.contact_id, error)
 
     async def _note_hold(self, call: Call) -> None:
         """A hold that ended (resumed, or the call ended on hold) on the contact's record."""

@@ -1,4 +1,5 @@
-"""The contact as staff and as its customer see it: the holds of the agent's phone."""
+"""The contact as staff and as its customer see it: the holds of the agent's phone, past
+and under way."""
 
 from __future__ import annotations
 
@@ -21,3 +22,20 @@ def test_staff_see_each_hold_and_the_customer_does_not() -> None:
         {"at": "2023-11-14T22:13:20+00:00", "held_s": 42.5, "agent_id": "dave"}
     ]
     assert "holds" not in contact_json(contact, for_customer=True)
+
+
+def test_staff_see_a_hold_under_way_and_the_customer_does_not() -> None:
+    contact = Contact(
+        contact_id="c1",
+        channel=Channel.VOICE,
+        queue="booking",
+        language="en",
+        region="emea",
+        state=ContactState.CONNECTED,
+        agent_id="dave",
+        on_hold_since=1_700_000_000_000,
+    )
+    assert contact_json(contact)["on_hold_since"] == "2023-11-14T22:13:20+00:00"
+    assert "on_hold_since" not in contact_json(contact, for_customer=True)
+    resumed = Contact(**{**vars(contact), "on_hold_since": 0})
+    assert contact_json(resumed)["on_hold_since"] is None

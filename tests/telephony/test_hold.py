@@ -37,12 +37,15 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     held = await recorded(caller, tmp_path / "held.wav")
     assert music_share(held) > 0.5  # the center's music
     assert tone_share(held, 1000.0, last_s=1.5) < 0.1  # and nothing of dave's phone
+    on_hold = (await router.get_contact(contact_id)).on_hold_since
+    assert on_hold > (await router.get_contact(contact_id)).timestamps["answered_at"]
 
     dave.send(cmd="resume")
     await asyncio.sleep(REINVITE_S)
     resumed = await recorded(caller, tmp_path / "resumed.wav")
     assert tone_share(resumed, 1000.0, last_s=1.5) > 0.5
     assert music_share(resumed) < 0.1
+    assert (await router.get_contact(contact_id)).on_hold_since == 0  # the desk's "On hold" ends
     heard = await recorded(dave, tmp_path / "dave.wav")
     assert tone_share(heard, 600.0, last_s=1.5) > 0.5  # both ways again
 
@@ -53,3 +56,4 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     assert hold["agent"] == "dave"
     assert REINVITE_S + 2.0 <= hold["held_ms"] / 1000 < 15
     assert contact.timestamps["answered_at"] < hold["at_ms"] < contact.timestamps["ended_at"]
+    assert hold["at_ms"] == on_hold

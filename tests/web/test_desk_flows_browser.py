@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from router.model import Agent, Channel, ContactState, NewContact, Role
+from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
@@ -129,6 +130,13 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
     await expect(panel).to_contain_text("English")
     await expect(panel.locator(".talk-time")).not_to_have_text("0:00", timeout=5_000)
     await expect(page.locator(f"#customer tr[data-contact='{call.contact_id}']")).to_have_count(1)
+    # The softphone's Hold key (what telephony tells the router), then its resume.
+    on_hold = panel.locator(".on-hold")
+    await expect(on_hold).to_be_hidden()
+    await node.router.note_hold_started(call.contact_id, now_ms() - 65_000)
+    await expect(on_hold).to_contain_text("On hold for 1:0")
+    await node.router.note_hold(call.contact_id, {"at_ms": now_ms(), "held_ms": 1, "agent": "ana"})
+    await expect(on_hold).to_be_hidden()
     # Recording and a consulted transfer ask the API (this node has no voice, so its
     # refusal shows; tests/telephony/test_http_calls.py does them on a real call).
     sent: list[tuple[str, str, str | None]] = []

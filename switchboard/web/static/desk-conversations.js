@@ -107,6 +107,7 @@ export class Conversations {
   message(event) { this.open_.get(event.contact_id)?.panel.message?.(event); }
   typing(event) { this.open_.get(event.contact_id)?.panel.typing?.(event); }
   read(event) { this.open_.get(event.contact_id)?.panel.read?.(event); }
+  hold(event) { this.open_.get(event.contact_id)?.panel.held?.(event.on_hold_since); }
 
   closed(event) {
     const entry = this.open_.get(event.contact_id);

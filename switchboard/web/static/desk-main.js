@@ -120,6 +120,7 @@ function onEvent(event) {
     case "message": conversations.message(event); break;
     case "typing": conversations.typing(event); break;
     case "read": conversations.read(event); break;
+    case "hold": conversations.hold(event); break;
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
     case "state": break;
     default: return;

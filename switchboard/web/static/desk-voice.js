@@ -1,6 +1,7 @@
 // A call on the agent's softphone, as the desktop shows it: the caller's number (masked
 // unless the center shows numbers), the IVR's choices (language, queue), the wait and
-// the talk time; recording and (blind or consulted) transfer from here, hang-up on the
+// the talk time, and how long the softphone has held the caller while it does;
+// recording and (blind or consulted) transfer from here, hold and hang-up on the
 // softphone; then the wrap-up.
 
 import { problem } from "./api.js";
@@ -22,6 +23,8 @@ export class VoicePanel {
       onclick: () => this.record() }, t("Record the call"));
     this.wrapUp = new WrapUpForm(desk, contact, () => done());
     this.status = el("p", { class: "dim" }, t("Hang up on your softphone."));
+    this.onHold = el("p", { class: "status on-hold", role: "status" });
+    this.held(contact.on_hold_since);
     this.root = el("section", { class: "conversation voice", id: `panel-${contact.contact_id}`,
       "data-contact": contact.contact_id },
     el("dl", { class: "facts" },
@@ -30,7 +33,7 @@ export class VoicePanel {
       el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
       el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),
       el("dt", {}, t("Talk time")), this.talk),
-    this.status, el("div", { class: "row" }, this.recordButton, this.recording),
+    this.onHold, this.status, el("div", { class: "row" }, this.recordButton, this.recording),
     this.transfer.root, this.wrapUp.root);
     this.timer = setInterval(() => this.tick(), 1000);
     this.tick();
@@ -38,6 +41,18 @@ export class VoicePanel {
 
   tick() {
     this.talk.textContent = duration((Date.now() - this.answered) / 1000);
+    this.onHold.hidden = !this.heldSince;
+    if (this.heldSince) {
+      this.onHold.textContent = t("On hold for {time}: the caller hears music.", {
+        time: duration((Date.now() - this.heldSince) / 1000),
+      });
+    }
+  }
+
+  // The softphone held the caller since `since` (ISO time), or resumed (null).
+  held(since) {
+    this.heldSince = since ? Date.parse(since) : null;
+    if (this.timer) this.tick();
   }
 
   async record() {
@@ -49,12 +64,19 @@ export class VoicePanel {
     this.recording.textContent = t("This call is being recorded.");
   }
 
+  // After a reconnect: the hold may have changed while the events were not heard.
+  async refresh() {
+    const answer = await this.desk.call("GET", `/api/v1/contacts/${this.contact.contact_id}`);
+    if (answer.ok && !this.isOver) this.held(answer.body.on_hold_since);
+  }
+
   visible() {}
 
   ended() {
     if (this.isOver) return;
     this.isOver = true;
     clearInterval(this.timer);
+    this.held(null);
     this.transfer.root.hidden = true;
     this.recordButton.hidden = true;
     this.status.textContent = t("The call has ended.");

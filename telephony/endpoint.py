@@ -123,6 +123,7 @@ class _Leg(pj.Call):
         self.audio: pj.AudioMedia | None = None
         self.sinks: set[int] = set()
         self.held_by_peer = False  # the other end put this leg on hold (its phone's Hold)
+        self.holding_inactive = False  # this end holds the leg with a=inactive
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -149,13 +150,16 @@ class _Leg(pj.Call):
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         """Audio started or restarted (a re-INVITE), or the peer held or resumed the call:
-        events `media` (the first time), `held` and `resumed`."""
+        events `media` (the first time), `held` and `resumed`. A peer holds by offering
+        sendonly (pjsua's Hold key: the media is REMOTE_HOLD here) or inactive (the media
+        stays ACTIVE with no direction)."""
         try:
             info = self.getInfo()
             for media in info.media:
                 if media.type != pj.PJMEDIA_TYPE_AUDIO:
                     continue
-                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                inactive = media.dir == pj.PJMEDIA_DIR_NONE and not self.holding_inactive
+                if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE and not inactive:
                     first = self.audio is None
                     self.audio = self.getAudioMedia(media.index)
                     self.engine._reconnect(self)
@@ -163,8 +167,8 @@ class _Leg(pj.Call):
                         self.engine._emit({"type": "media", "leg": self.leg_id})
                     self._held(False)
                     return
-                if media.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD:
-                    # The re-INVITE gave the stream a new conference port (receiving only).
+                if media.status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD or inactive:
+                    # The re-INVITE gave the stream a new conference port.
                     self.audio = self.getAudioMedia(media.index)
                     self.engine._reconnect(self)
                     self._held(True)
@@ -422,10 +426,11 @@ class PjEngine:
         last of them says."""
         await self.run(self._hold_music, listener, held, on)
 
-    async def hold(self, leg: int, on: bool) -> None:
-        """Put a leg on hold (a re-INVITE offering sendonly), or take it off hold, as a
-        phone's Hold key does; the other end sees `held` and `resumed`."""
-        await self.run(self._hold, leg, on)
+    async def hold(self, leg: int, on: bool, inactive: bool = False) -> None:
+        """Put a leg on hold (a re-INVITE offering sendonly, or with `inactive` no media
+        either way, as some phones do), or take it off hold, as a phone's Hold key does;
+        the other end sees `held` and `resumed`."""
+        await self.run(self._hold, leg, on, inactive)
 
     # ------------------------------------------------------------------ pj thread
     def _emit(self, event: Event) -> None:
@@ -888,13 +893,19 @@ class PjEngine:
         else:
             self._bridge(listener, held)
 
-    def _hold(self, leg_id: int, on: bool) -> None:
+    def _hold(self, leg_id: int, on: bool, inactive: bool) -> None:
         leg = self._leg(leg_id)
         prm = pj.CallOpParam(True)
-        if on:
+        if on and not inactive:
             leg.setHold(prm)
             return
-        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        leg.holding_inactive = on and inactive
+        if on:
+            prm.opt.flag = pj.PJSUA_CALL_SET_MEDIA_DIR
+            prm.opt.mediaDir = pj.IntVector([pj.PJMEDIA_DIR_NONE])
+        else:
+            prm.opt.flag = pj.PJSUA_CALL_UNHOLD | pj.PJSUA_CALL_SET_MEDIA_DIR
+            prm.opt.mediaDir = pj.IntVector([pj.PJMEDIA_DIR_ENCODING_DECODING])
         leg.reinvite(prm)
 
 

@@ -9,8 +9,9 @@ JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `med
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
 `{"cmd": "record", "path": ...}` (what the last call brings, until `{"cmd": "stop_record"}`),
-`{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "hold"}` and
-`{"cmd": "resume"}` (the phone's Hold key, on the last call), `{"cmd": "quit"}`.
+`{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "hold"}` (sendonly, as
+pjsua's Hold key) or `{"cmd": "hold-inactive"}` (a=inactive, as some phones hold) and
+`{"cmd": "resume"}` (on the last call), `{"cmd": "quit"}`.
 With `--answer` it answers every incoming call and, with `--tone`, plays that file in a
 loop to the caller, as an agent's softphone would carry the agent's voice.
 """
@@ -140,8 +141,8 @@ async def main() -> int:
                     await engine.hangup(leg, 200)
             elif name == "transfer":
                 await engine.transfer(legs[-1], command["target"])
-            elif name in ("hold", "resume"):
-                await engine.hold(legs[-1], name == "hold")
+            elif name in ("hold", "hold-inactive", "resume"):
+                await engine.hold(legs[-1], name != "resume", name == "hold-inactive")
         except Exception as error:
             say({"type": "error", "error": str(error)})
     await engine.stop()

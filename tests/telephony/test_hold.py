@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from router.service import Router
 
 from .conftest import add_agent, call_agent, music_share, recorded, terminal, tone_share, until
@@ -16,7 +18,9 @@ from .conftest import add_agent, call_agent, music_share, recorded, terminal, to
 REINVITE_S = 1.0  # the re-INVITE and the worker's answer to it, with room to spare
 
 
+@pytest.mark.parametrize("hold", ["hold", "hold-inactive"])
 async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
+    hold: str,
     node: Callable[..., Any],
     router: Router,
     parties: Callable[..., Any],
@@ -32,7 +36,7 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     talking = await recorded(caller, tmp_path / "talking.wav")
     assert tone_share(talking, 1000.0, last_s=1.5) > 0.5  # dave's voice
 
-    dave.send(cmd="hold")
+    dave.send(cmd=hold)  # a phone holds offering sendonly (pjsua's) or inactive (others)
     await asyncio.sleep(REINVITE_S)
     held = await recorded(caller, tmp_path / "held.wav")
     assert music_share(held) > 0.5  # the center's music
@@ -52,8 +56,8 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     caller.send(cmd="hangup")
     contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "dave")
-    [hold] = contact.holds  # on the record: who held, and how long the caller heard music
-    assert hold["agent"] == "dave"
-    assert REINVITE_S + 2.0 <= hold["held_ms"] / 1000 < 15
-    assert contact.timestamps["answered_at"] < hold["at_ms"] < contact.timestamps["ended_at"]
-    assert hold["at_ms"] == on_hold
+    [noted] = contact.holds  # on the record: who held, and how long the caller heard music
+    assert noted["agent"] == "dave"
+    assert REINVITE_S + 2.0 <= noted["held_ms"] / 1000 < 15
+    assert contact.timestamps["answered_at"] < noted["at_ms"] < contact.timestamps["ended_at"]
+    assert noted["at_ms"] == on_hold

@@ -51,6 +51,7 @@ class Act(StrEnum):
     RATE = "rate"
     HISTORY = "history"  # the customer's earlier contacts (360° panel)
     RECORD = "record"  # the agent on a voice call starts recording it
+    HOLD = "hold"  # the agent on a voice call holds the caller (music) or resumes
     MONITOR = "monitor"  # a supervisor listens to, whispers on or barges into a live call
     PLAYBACK = "playback"  # a supervisor plays a call's recording back
 
@@ -114,6 +115,7 @@ _AGENT = {
     Act.WRAP_UP,
     Act.HISTORY,
     Act.RECORD,
+    Act.HOLD,
 }
 _SUPERVISOR = {
     Act.READ,

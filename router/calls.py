@@ -1,4 +1,4 @@
-"""What people do with a live voice call: the agent transfers and records it, a supervisor
+"""What people do with a live voice call: the agent transfers, holds and records it, a supervisor
 listens in, whispers or barges, and plays its recording back.
 
 Access is `router.access`'s (through `Contacts.get`, which also audits a playback); the
@@ -40,6 +40,8 @@ class VoicePort(Protocol):
     async def cancel_transfer(self, contact_id: str) -> str: ...
 
     async def record(self, contact_id: str) -> str: ...
+
+    async def hold(self, contact_id: str, on: bool) -> bool: ...
 
     async def monitor(
         self, contact_id: str, supervisor: str, supervisor_uri: str, mode: str = "listen"
@@ -126,6 +128,14 @@ class LiveCalls:
         contact = await self._voice_contact(actor, contact_id, Act.TRANSFER)
         state = await self._voice_call(lambda voice: voice.cancel_transfer(contact_id))
         return CallState(await self.contacts.router.get_contact(contact.contact_id), state)
+
+    async def hold(self, actor: Actor, contact_id: str, on: bool) -> CallState:
+        """The agent holds the caller from the desktop (the caller hears music, the agent's
+        phone stays up and no longer hears the caller), or takes them off hold."""
+        await self._voice_contact(actor, contact_id, Act.HOLD)
+        await self._voice_call(lambda voice: voice.hold(contact_id, on))
+        contact = await self.contacts.router.get_contact(contact_id)
+        return CallState(contact, "held" if contact.on_hold_since else "talking")
 
     async def record(self, actor: Actor, contact_id: str) -> str:
         """The agent records the call from now on (after the consent prompt where

@@ -420,11 +420,12 @@ class PjEngine:
         """Send REFER (blind transfer) on a leg."""
         await self.run(self._transfer, leg, target)
 
-    async def hold_music(self, listener: int, held: int, on: bool) -> None:
-        """While leg `held` holds the call, `listener` hears the music instead of it; off:
-        the two are bridged again. One command, so a quick hold and resume end as the
-        last of them says."""
-        await self.run(self._hold_music, listener, held, on)
+    async def hold_music(self, listener: int, held: int, on: bool, private: bool = False) -> None:
+        """While leg `held` holds the call, `listener` hears the music instead of it (with
+        `private`, `held` no longer hears `listener` either: a hold from the desktop, the
+        phone still up); off: the two are bridged again. One command, so a quick hold and
+        resume end as the last of them says."""
+        await self.run(self._hold_music, listener, held, on, private)
 
     async def hold(self, leg: int, on: bool, inactive: bool = False) -> None:
         """Put a leg on hold (a re-INVITE offering sendonly, or with `inactive` no media
@@ -886,9 +887,11 @@ class PjEngine:
     def _transfer(self, leg_id: int, target: str) -> None:
         self._leg(leg_id).xfer(target, pj.CallOpParam(True))
 
-    def _hold_music(self, listener: int, held: int, on: bool) -> None:
+    def _hold_music(self, listener: int, held: int, on: bool, private: bool) -> None:
         if on:
             self._link(held, listener, False)
+            if private:
+                self._link(listener, held, False)
             self._set_music(listener, True)
         else:
             self._bridge(listener, held)

@@ -48,6 +48,7 @@ OPS = frozenset(
 # What the node may ask the worker holding a call (VoiceCalls.handle_command).
 COMMANDS = frozenset(
     {
+        "hold",
         "transfer",
         "complete_transfer",
         "cancel_transfer",

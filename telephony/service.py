@@ -248,6 +248,11 @@ class VoiceFrontDoor:
         """Back to the agent: the consulted party is hung up."""
         return str((await self._command(contact_id, "cancel_transfer"))["state"])
 
+    async def hold(self, contact_id: str, on: bool) -> bool:
+        """The agent holds the caller from the desktop (music; the phone stays up and no
+        longer hears the caller), or resumes; whether the call is on hold now."""
+        return bool((await self._command(contact_id, "hold", on=on))["on_hold"])
+
     async def record(self, contact_id: str) -> str:
         """The agent records this call from now on (after the consent prompt where
         configured); returns the file name that the contact's record will list."""

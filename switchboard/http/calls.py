@@ -1,5 +1,5 @@
-"""Live calls over HTTP: the agent transfers and records, supervisors listen in and play
-recordings back. Access and the call itself are `router.calls.LiveCalls`'s."""
+"""Live calls over HTTP: the agent transfers, holds and records, supervisors listen in and
+play recordings back. Access and the call itself are `router.calls.LiveCalls`'s."""
 
 from __future__ import annotations
 
@@ -74,6 +74,32 @@ async def record(request: web.Request, principal: Principal) -> web.Response:
     contact_id = request.match_info["contact_id"]
     name = await request.app[CALLS].record(principal, contact_id)
     return web.json_response({"contact_id": contact_id, "file": name}, status=201)
+
+
+@API.route(
+    "PUT",
+    "/api/v1/contacts/{contact_id}/hold",
+    "The agent on the call holds the caller from the desktop: the caller hears the "
+    "center's music, the agent's phone stays up and no longer hears the caller; the "
+    "contact shows `on_hold_since` and the hold goes on its record when it ends",
+    auth=Auth.STAFF,
+    responses={200: "the contact and the call's state (held)", **_REFUSED},
+)
+async def hold(request: web.Request, principal: Principal) -> web.Response:
+    state = await request.app[CALLS].hold(principal, request.match_info["contact_id"], True)
+    return _answer(request, state)
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/contacts/{contact_id}/hold",
+    "The agent takes the caller off hold: the two talk again",
+    auth=Auth.STAFF,
+    responses={200: "the contact and the call's state (talking)", **_REFUSED},
+)
+async def resume(request: web.Request, principal: Principal) -> web.Response:
+    state = await request.app[CALLS].hold(principal, request.match_info["contact_id"], False)
+    return _answer(request, state)
 
 
 @API.route(

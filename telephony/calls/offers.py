@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 REJECTED = frozenset({486, 600, 603})
 
 
+class HoldRefused(ValueError):
+    """The call cannot be held (or resumed) now; the message says why."""
+
+
 class OfferController:
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
@@ -104,10 +108,25 @@ class OfferController:
         if call.state != CallState.TALKING or call.agent_leg != leg:
             return
         try:
-            await self.voice.engine.hold_music(call.leg, leg, held)
+            await self._hold(call, held, private=True)
         except EngineError as error:  # a leg went meanwhile
             log.debug("hold of %s: %s", call.contact_id, error)
-            return
+
+    async def desk_holds(self, call: Call, held: bool) -> None:
+        """The agent holds the caller from the desktop (or resumes): the caller hears the
+        center's music and the agent's phone, still up, no longer hears the caller."""
+        if call.state != CallState.TALKING or call.agent_leg is None:
+            raise HoldRefused(f"the call is {call.state}, not talking")
+        try:
+            await self._hold(call, held, private=True)
+        except EngineError as error:
+            raise HoldRefused(f"the call cannot be held: {error}") from error
+
+    async def _hold(self, call: Call, held: bool, private: bool) -> None:
+        """Music to the caller instead of the agent (or the two bridged again), and the
+        hold shown on the contact, then on its record when it ends."""
+        assert call.agent_leg is not None
+        await self.voice.engine.hold_music(call.leg, call.agent_leg, held, private)
         log.info("%s %s by agent %s", call.contact_id, "held" if held else "resumed", call.agent_id)
         if not held:
             await self._note_hold(call)

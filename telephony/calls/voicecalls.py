@@ -251,6 +251,9 @@ class VoiceCalls:
             return {"state": call.state.value}
         if op == "record":
             return {"file": await voice.recording.start_by_agent(call)}
+        if op == "hold":
+            await voice.offers.desk_holds(call, bool(args.get("on")))
+            return {"on_hold": call.held_since is not None}
         if op == "monitor":
             mode = MonitorMode(str(args.get("mode", "listen")))
             leg = await voice.monitor.start(call, str(args["supervisor"]), str(args["uri"]), mode)

@@ -4,7 +4,7 @@ worker process), pjsua2 phones in subprocesses, staff logged in with passwords.
 A supervisor of the call's queue barges in from HTTP: their phone rings, hears both
 sides and is heard by both; leaving hangs it up; each step is in the audit log. The agent
 records the call from HTTP and the supervisor plays the file back (audited); another
-queue's supervisor and the agent are refused.
+queue's supervisor and the agent are refused. The agent holds the caller from HTTP.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .conftest import (
     NODE_CONFIG,
     call_agent,
     free_sip_port,
+    music_share,
     recorded,
     rtp_block,
     terminal,
@@ -161,6 +162,52 @@ async def test_a_supervisor_barges_in_from_http_and_plays_the_agents_recording_b
     assert actions.index(("sue", "monitor_started")) < actions.index(("sue", "monitor_ended"))
     started_entry = next(e for e in entries if e.action == "monitor_started")
     assert started_entry.detail["mode"] == "barge" and started_entry.detail["agent_id"] == "ana"
+
+
+async def test_the_agent_holds_the_caller_from_the_desktop(
+    voice_node: Node,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    caller_tone: Path,
+    tmp_path: Path,
+) -> None:
+    """PUT …/hold: the caller hears the music, the agent's phone (still up) no longer hears
+    the caller, the contact shows the hold; DELETE: the two talk again; the contact ends
+    completed with the hold on its record. Only the agent on the call may hold it."""
+    node = voice_node
+    agent = await parties("--answer", "--tone", str(tone_wav))
+    caller = await parties("--tone", str(caller_tone))
+    async with http_session(node) as http:
+        ana = await sign_in(node, http, "ana", agent, {"booking": 2})
+        contact_id = await call_agent(node.voice, node.router, caller, agent)
+        path = f"/api/v1/contacts/{contact_id}/hold"
+        sue = await login(http, "sue", PASSWORD)
+        assert (await http.put(path, headers=sue)).status == 403  # the agent holds
+
+        held = await http.put(path, headers=ana)
+        assert held.status == 200, await held.text()
+        body = await held.json()
+        assert body["call_state"] == "held" and body["on_hold_since"]
+        at_caller = await recorded(caller, tmp_path / "caller-held.wav")
+        assert music_share(at_caller) > 0.5
+        assert tone_share(at_caller, AGENT, last_s=1.5) < 0.1
+        at_agent = await recorded(agent, tmp_path / "agent-held.wav")
+        assert tone_share(at_agent, CALLER, last_s=1.5) < 0.1  # the caller is not overheard
+
+        resumed = await http.delete(path, headers=ana)
+        assert resumed.status == 200, await resumed.text()
+        assert (await resumed.json())["call_state"] == "talking"
+        at_caller = await recorded(caller, tmp_path / "caller-resumed.wav")
+        assert tone_share(at_caller, AGENT, last_s=1.5) > HEARS
+        assert music_share(at_caller) < 0.1
+        at_agent = await recorded(agent, tmp_path / "agent-resumed.wav")
+        assert tone_share(at_agent, CALLER, last_s=1.5) > HEARS
+
+        caller.send(cmd="hangup")
+        contact = await until(lambda: terminal(node.router, contact_id))
+    assert (contact.state.value, contact.agent_id, contact.on_hold_since) == ("completed", "ana", 0)
+    [hold] = contact.holds
+    assert hold["agent"] == "ana" and 1.5 <= hold["held_ms"] / 1000 < 20
 
 
 async def play_on_the_wallboard(node: Node, contact_id: str, seconds: float) -> None:

@@ -131,21 +131,26 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
     await expect(panel.locator(".talk-time")).not_to_have_text("0:00", timeout=5_000)
     await expect(page.locator(f"#customer tr[data-contact='{call.contact_id}']")).to_have_count(1)
     # The softphone's Hold key (what telephony tells the router), then its resume.
-    on_hold = panel.locator(".on-hold")
+    on_hold, hold = panel.locator(".on-hold"), panel.locator("button.hold")
     await expect(on_hold).to_be_hidden()
+    await expect(hold).to_have_text("Put on hold")
     await node.router.note_hold_started(call.contact_id, now_ms() - 65_000)
     await expect(on_hold).to_contain_text("On hold for 1:0")
+    await expect(hold).to_have_text("Take off hold")
     await node.router.note_hold(call.contact_id, {"at_ms": now_ms(), "held_ms": 1, "agent": "ana"})
     await expect(on_hold).to_be_hidden()
+    await expect(hold).to_have_text("Put on hold")
     # Recording and a consulted transfer ask the API (this node has no voice, so its
     # refusal shows; tests/telephony/test_http_calls.py does them on a real call).
     sent: list[tuple[str, str, str | None]] = []
     page.on("request", lambda r: sent.append((r.method, r.url, r.post_data)))
     await panel.locator("button.record").click()
     await expect(panel).to_contain_text("voice is not running on this node")
-    assert ("POST", f"/api/v1/contacts/{call.contact_id}/recording") in {
-        (method, url.split(str(node.http_port), 1)[1]) for method, url, _ in sent
-    }
+    await hold.click()  # the desktop's own hold asks the API
+    await expect(panel.locator(".hold-error")).to_have_text("voice is not running on this node")
+    asked = {(method, url.split(str(node.http_port), 1)[1]) for method, url, _ in sent}
+    assert ("POST", f"/api/v1/contacts/{call.contact_id}/recording") in asked
+    assert ("PUT", f"/api/v1/contacts/{call.contact_id}/hold") in asked
     transfer = panel.locator("form.transfer")
     await transfer.locator("select").focus()
     await expect(transfer.locator("option[value='agent:bob']")).to_have_count(1)

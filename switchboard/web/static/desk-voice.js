@@ -1,8 +1,8 @@
 // A call on the agent's softphone, as the desktop shows it: the caller's number (masked
 // unless the center shows numbers), the IVR's choices (language, queue), the wait and
-// the talk time, and how long the softphone has held the caller while it does;
-// recording and (blind or consulted) transfer from here, hold and hang-up on the
-// softphone; then the wrap-up.
+// the talk time, and how long the caller has been on hold while they are; hold (here or
+// on the softphone), recording and (blind or consulted) transfer from here, hang-up on
+// the softphone; then the wrap-up.
 
 import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
@@ -24,6 +24,9 @@ export class VoicePanel {
     this.wrapUp = new WrapUpForm(desk, contact, () => done());
     this.status = el("p", { class: "dim" }, t("Hang up on your softphone."));
     this.onHold = el("p", { class: "status on-hold", role: "status" });
+    this.holdButton = el("button", { type: "button", class: "secondary hold",
+      onclick: () => this.toggleHold() });
+    this.holdError = el("p", { class: "error hold-error", role: "alert" });
     this.held(contact.on_hold_since);
     this.root = el("section", { class: "conversation voice", id: `panel-${contact.contact_id}`,
       "data-contact": contact.contact_id },
@@ -33,7 +36,9 @@ export class VoicePanel {
       el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
       el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),
       el("dt", {}, t("Talk time")), this.talk),
-    this.onHold, this.status, el("div", { class: "row" }, this.recordButton, this.recording),
+    this.onHold, this.status,
+    el("div", { class: "row" }, this.holdButton, this.holdError),
+    el("div", { class: "row" }, this.recordButton, this.recording),
     this.transfer.root, this.wrapUp.root);
     this.timer = setInterval(() => this.tick(), 1000);
     this.tick();
@@ -49,10 +54,19 @@ export class VoicePanel {
     }
   }
 
-  // The softphone held the caller since `since` (ISO time), or resumed (null).
+  // The caller is on hold since `since` (ISO time; from here or the softphone), or not.
   held(since) {
     this.heldSince = since ? Date.parse(since) : null;
+    this.holdButton.textContent = this.heldSince ? t("Take off hold") : t("Put on hold");
     if (this.timer) this.tick();
+  }
+
+  async toggleHold() {
+    this.holdError.textContent = "";
+    const answer = await this.desk.call(this.heldSince ? "DELETE" : "PUT",
+      `/api/v1/contacts/${this.contact.contact_id}/hold`);
+    if (!answer.ok) { this.holdError.textContent = problem(answer); return; }
+    this.held(answer.body.on_hold_since);
   }
 
   async record() {
@@ -77,6 +91,7 @@ export class VoicePanel {
     this.isOver = true;
     clearInterval(this.timer);
     this.held(null);
+    this.holdButton.hidden = true;
     this.transfer.root.hidden = true;
     this.recordButton.hidden = true;
     this.status.textContent = t("The call has ended.");

@@ -7,6 +7,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, expect
 
 from router.model import Channel, NewContact, Presence
+from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat
 from tests.web.conftest import needs_chromium
@@ -79,6 +80,7 @@ async def test_supervisor_joins_a_call_from_the_contacts_list(node: Node, browse
     )
     assert contact.agent_id == "ana"
     await node.router.accept(contact.contact_id, "ana")
+    await node.router.note_hold_started(contact.contact_id, now_ms())  # ana's Hold key
 
     page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
     await page.goto(f"http://127.0.0.1:{node.http_port}/wallboard")
@@ -87,7 +89,7 @@ async def test_supervisor_joins_a_call_from_the_contacts_list(node: Node, browse
     await page.click("#sign-in")
     await page.select_option("#sv-queue", "booking")
     row = page.locator(f"#contacts-table tr[data-contact='{contact.contact_id}']")
-    await expect(row.locator(".state")).to_have_text("connected", timeout=15_000)
+    await expect(row.locator(".state")).to_have_text("connected, on hold", timeout=15_000)
     await row.locator("button.join").click()
     await expect(page.locator("#sv-message")).to_have_text(
         "Enter your softphone's SIP address first"

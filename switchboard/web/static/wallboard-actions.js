@@ -1,8 +1,9 @@
 // The supervisor's actions on the wallboard: the agents of a queue with their state and
 // time in state, set one not ready (with a reason) or sign them out; the queue's live
-// contacts, move a waiting one to another queue, read a chat live, join a call in
-// progress on the supervisor's softphone (listen, whisper, barge) and leave it; look up
-// any contact of their queues by id and play its call recording back. Every action is
+// contacts (a call on hold says so), move a waiting one to another queue, read a chat
+// live, join a call in progress on the supervisor's softphone (listen, whisper, barge)
+// and leave it; look up any contact of their queues by id and play its call recording
+// back. Every action is
 // the HTTP API's (and audited there); this file only shows and asks.
 
 import { problem, request, socketUrl } from "./api.js";
@@ -91,7 +92,8 @@ async function loadContacts() {
     options(target, others);
     return el("tr", { "data-contact": contact.contact_id },
       el("td", {}, contact.contact_id.slice(0, 8)), el("td", {}, contact.channel),
-      el("td", { class: "state" }, contact.state), el("td", { class: "waited", "data-from": from || "" }, "–"),
+      el("td", { class: "state" }, contact.on_hold_since ? `${contact.state}, on hold` : contact.state),
+      el("td", { class: "waited", "data-from": from || "" }, "–"),
       el("td", {}, contact.language), el("td", {}, contact.agent_id || "–"),
       el("td", {},
         contact.state === "queued" && others.length

@@ -7,7 +7,7 @@ The truth (`rate`) is returned too, so tests can check the model against it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -114,33 +114,29 @@ class Scenario:
     with_aht: bool = False
 
 
+# A bank's center: weekdays 07:00-21:00, high volume, a wandering level, US holidays.
+_BANK = Scenario(
+    "bank_weekdays_7m",
+    days=238,
+    first_day=date(2025, 3, 3),
+    zone="America/New_York",
+    holidays="US",
+)
+
 # Long histories for the bench and the robustness checks (none is the real data set).
 SCENARIOS: dict[str, Scenario] = {
-    # a bank's center: weekdays 07:00-21:00, high volume, a wandering level, US holidays
-    "bank_weekdays_7m": Scenario(
-        "bank_weekdays_7m",
-        days=238,
-        first_day=date(2025, 3, 3),
-        zone="America/New_York",
-        holidays="US",
-    ),
+    "bank_weekdays_7m": _BANK,
     # the same bank with the month's rhythm of a retail bank: pay days on the 1st and the
     # 15th, benefits on the 3rd, statements at the month's end
-    "bank_paydays_7m": Scenario(
-        "bank_paydays_7m",
-        days=238,
-        first_day=date(2025, 3, 3),
-        zone="America/New_York",
-        holidays="US",
+    "bank_paydays_7m": replace(
+        _BANK,
+        name="bank_paydays_7m",
         month_days=((1, 0.12), (2, 0.05), (3, 0.10), (15, 0.08), (16, 0.04), (30, 0.05)),
     ),
     # the same bank paid every other week: the pay week runs 5-8 % above the other
-    "bank_biweekly_7m": Scenario(
-        "bank_biweekly_7m",
-        days=238,
-        first_day=date(2025, 3, 3),
-        zone="America/New_York",
-        holidays="US",
+    "bank_biweekly_7m": replace(
+        _BANK,
+        name="bank_biweekly_7m",
         fortnight_days=((0, 0.06), (1, 0.05), (2, 0.05), (3, 0.06), (4, 0.08)),
     ),
     # an airline's service: every day, 18 months of growth and a yearly cycle, open on

@@ -3,19 +3,26 @@ and under way."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from router.model import Channel, Contact, ContactState
 from switchboard.http.views import contact_json
 
+CALL = Contact(
+    contact_id="c1",
+    channel=Channel.VOICE,
+    queue="booking",
+    language="en",
+    region="emea",
+    state=ContactState.CONNECTED,
+    agent_id="dave",
+)
+
 
 def test_staff_see_each_hold_and_the_customer_does_not() -> None:
-    contact = Contact(
-        contact_id="c1",
-        channel=Channel.VOICE,
-        queue="booking",
-        language="en",
-        region="emea",
+    contact = replace(
+        CALL,
         state=ContactState.COMPLETED,
-        agent_id="dave",
         holds=[{"at_ms": 1_700_000_000_000, "held_ms": 42_500, "agent": "dave"}],
     )
     assert contact_json(contact)["holds"] == [
@@ -25,17 +32,7 @@ def test_staff_see_each_hold_and_the_customer_does_not() -> None:
 
 
 def test_staff_see_a_hold_under_way_and_the_customer_does_not() -> None:
-    contact = Contact(
-        contact_id="c1",
-        channel=Channel.VOICE,
-        queue="booking",
-        language="en",
-        region="emea",
-        state=ContactState.CONNECTED,
-        agent_id="dave",
-        on_hold_since=1_700_000_000_000,
-    )
+    contact = replace(CALL, on_hold_since=1_700_000_000_000)
     assert contact_json(contact)["on_hold_since"] == "2023-11-14T22:13:20+00:00"
     assert "on_hold_since" not in contact_json(contact, for_customer=True)
-    resumed = Contact(**{**vars(contact), "on_hold_since": 0})
-    assert contact_json(resumed)["on_hold_since"] is None
+    assert contact_json(CALL)["on_hold_since"] is None

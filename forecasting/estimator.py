@@ -100,8 +100,8 @@ class Fit:
         drift = np.zeros_like(self.level) if self.drift is None else self.drift
         level = np.maximum(self.level[:, None] + drift[:, None] * ahead[None, :], 0.0)
         daily = level * self.weekday_factor[:, w]
-        for name, profile in self.cycle_profiles.items():
-            if where is not None:
+        if where is not None:
+            for name, profile in self.cycle_profiles.items():
                 daily = daily * profile.at(where[name])
         return daily[:, :, None] * self.shape[:, w, :]
 

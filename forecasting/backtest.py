@@ -106,6 +106,7 @@ class Report:
     width_min: int
     holidays: str = ""
     closed_days: int = 0
+    cycles: dict[str, list[str]] = field(default_factory=dict)  # per queue, the last origin's
 
     def summary(self) -> dict[str, Any]:
         a, f = self.week.cat("actual"), self.week.cat("forecast")
@@ -158,6 +159,7 @@ class Report:
             "first_target_day": self.first_target,
             "holidays": self.holidays,
             "closed_days_forecast": self.closed_days,
+            "cycles": self.cycles,
         }
 
 
@@ -288,9 +290,13 @@ def run(
     origins = 0
     q_count = len(history.queues)
     calendar, closed = "", 0
+    adopted: dict[str, list[str]] = {}
     for origin in range(first_target, days - 6):
         proj = project(origin, 0, origin + 6)
         calendar = proj.days.calendar.spec if proj.days.calendar else ""
+        chosen = proj.fit.choice.get("cycles")
+        if isinstance(chosen, list):
+            adopted = dict(zip(history.queues, chosen, strict=True))
         closed += sum(1 for k, f in proj.days.factor.items() if f == 0.0 and k == 0)
         actual = history.contacts[:, origin : origin + 7]
         naive, four = _baselines(history, origin, 7)
@@ -352,6 +358,7 @@ def run(
         width,
         calendar,
         closed,
+        adopted,
     )
 
 
@@ -376,6 +383,12 @@ def _window(
     return actual.ravel(), mean.ravel(), phi.ravel(), ok.ravel(), qi.ravel(), cut.ravel()
 
 
+def _cycles_said(adopted: dict[str, list[str]]) -> str:
+    """ ", cycles retail: fortnight" for the queues whose model took a calendar cycle."""
+    said = [f"{queue}: {' and '.join(names)}" for queue, names in adopted.items() if names]
+    return f", cycles {'; '.join(said)}" if said else ""
+
+
 def describe(report: Report) -> list[str]:
     s = report.summary()
     leads = s["peak_recall_by_lead"]
@@ -383,7 +396,8 @@ def describe(report: Report) -> list[str]:
     return [
         f"backtest: {s['origins']} week-ahead origins from {s['first_target_day']}, "
         f"{s['intraday_origins']} intraday origins, {s['interval_min']}-minute intervals"
-        + (f", holidays {s['holidays']}" if s["holidays"] else ""),
+        + (f", holidays {s['holidays']}" if s["holidays"] else "")
+        + _cycles_said(s["cycles"]),
         f"week ahead   WAPE {s['wape']:.3f}  MAPE {s['mape']:.3f}  bias {s['bias']:+.3f}  "
         f"80% coverage {s['coverage_80']:.3f} (all intervals {s['coverage_80_all']:.3f})",
         f"baselines    seasonal naive WAPE {s['wape_seasonal_naive']:.3f}  "

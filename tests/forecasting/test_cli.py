@@ -124,6 +124,7 @@ def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert report["wape"] < report["wape_four_week_mean"]
     assert report["wape_intraday_4_6h"] < report["wape_week_ahead_same_intervals"]
     assert 0.65 <= report["coverage_80"] <= 0.92
+    assert report["cycles"] == {"booking": [], "baggage": []}  # seven weeks: too short
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any(line.startswith("baselines") for line in lines)
 

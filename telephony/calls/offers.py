@@ -108,7 +108,7 @@ class OfferController:
         if call.state != CallState.TALKING or call.agent_leg != leg:
             return
         try:
-            await self._hold(call, held, private=True)
+            await self._hold(call, held, private=False)
         except EngineError as error:  # a leg went meanwhile
             log.debug("hold of %s: %s", call.contact_id, error)
 

@@ -197,13 +197,13 @@ def fortnight_day(day: date) -> int:
     return (day - date(2001, 1, 1)).days % 14
 
 
-def _month_extra(
-    month_days: tuple[tuple[int, float], ...], dates: list[date], open_day: np.ndarray
-) -> FloatArray:
-    """[D] extra share of each day from the month's pay and benefit days."""
-    extra = np.zeros(len(dates))
+def _calendar_extra(scenario: Scenario, dates: list[date], open_day: np.ndarray) -> FloatArray:
+    """[D] extra share of each day from the month's pay and benefit days (a closed day's
+    on the next open day) and the fortnight's pay week."""
+    fortnight = dict(scenario.fortnight_days)
+    extra = np.array([fortnight.get(fortnight_day(day), 0.0) for day in dates])
     for d, day in enumerate(dates):
-        for dom, share in month_days:
+        for dom, share in scenario.month_days:
             if day.day == dom:
                 target = d
                 while target < len(dates) and not open_day[target]:
@@ -241,9 +241,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             nxt += 1
         if nxt < days and not holiday[nxt]:
             after[nxt] = True
-    month_extra = _month_extra(scenario.month_days, dates, open_day)
-    fortnight = dict(scenario.fortnight_days)
-    month_extra += np.array([fortnight.get(fortnight_day(d), 0.0) for d in dates])
+    calendar_extra = _calendar_extra(scenario, dates, open_day)
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
         1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))
@@ -279,7 +277,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 factor *= scenario.holiday_factor
             if after[d]:
                 factor *= 1.0 + scenario.after_holiday
-            factor *= 1.0 + month_extra[d]
+            factor *= 1.0 + calendar_extra[d]
             rate[q, d] = volume * factor * shape
             noise = np.zeros(slots)
             step_sd = scenario.slot_sd * np.sqrt(1.0 - scenario.slot_persistence**2)

@@ -133,9 +133,9 @@ class LiveCalls:
         """The agent holds the caller from the desktop (the caller hears music, the agent's
         phone stays up and no longer hears the caller), or takes them off hold."""
         await self._voice_contact(actor, contact_id, Act.HOLD)
-        await self._voice_call(lambda voice: voice.hold(contact_id, on))
+        held = await self._voice_call(lambda voice: voice.hold(contact_id, on))
         contact = await self.contacts.router.get_contact(contact_id)
-        return CallState(contact, "held" if contact.on_hold_since else "talking")
+        return CallState(contact, "held" if held else "talking")
 
     async def record(self, actor: Actor, contact_id: str) -> str:
         """The agent records the call from now on (after the consent prompt where

@@ -143,7 +143,7 @@ class Contact:
     transfers: list[dict[str, object]] = field(default_factory=list)
     recordings: list[dict[str, object]] = field(default_factory=list)
     holds: list[dict[str, object]] = field(default_factory=list)
-    on_hold_since: int = 0  # ms: the agent's phone holds the caller since then (0: not)
+    on_hold_since: int = 0  # ms: the caller is on hold since then (phone or desktop; 0: not)
     rating: int | None = None
     # The customer id was vouched for (a site's signed identity, or the caller's number).
     verified: bool = False

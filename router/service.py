@@ -274,36 +274,41 @@ class Router:
         await self._note(contact_id, "recordings", recording)
 
     async def note_hold_started(self, contact_id: str, at_ms: int) -> None:
-        """The agent's phone holds the caller (telephony's worker): the contact shows it
-        until the hold ends, and the agent's desktop hears it."""
+        """The caller is on hold (the agent's phone or desktop; telephony's worker): the
+        contact shows it until the hold ends, and the agent's desktop hears it."""
+        contact = await self.get_contact(contact_id)
         await self.store.set_contact_fields(contact_id, on_hold_since=int(at_ms))
-        await self._hold_changed(contact_id, int(at_ms))
+        await self._hold_changed(contact, int(at_ms))
 
     async def note_hold(self, contact_id: str, hold: dict[str, object]) -> None:
-        """One hold by the agent's phone that ended (resumed, or the call ended on hold)
-        on the contact's record (telephony's worker)."""
-        await self._note(contact_id, "holds", hold)
-        await self.store.set_contact_fields(contact_id, on_hold_since=0)
-        await self._hold_changed(contact_id, 0)
+        """One hold that ended (resumed, or the call ended on hold) on the contact's
+        record (telephony's worker)."""
+        contact = await self._note(contact_id, "holds", hold, on_hold_since=0)
+        await self._hold_changed(contact, 0)
 
-    async def _hold_changed(self, contact_id: str, since_ms: int) -> None:
-        contact = await self.get_contact(contact_id)
+    async def _hold_changed(self, contact: Contact, since_ms: int) -> None:
         await self.store.publish_event(
             {
                 "type": "hold",
-                "contact_id": contact_id,
+                "contact_id": contact.contact_id,
                 "agent_id": contact.agent_id,
                 "on_hold_since": iso_utc(since_ms) if since_ms else None,
             }
         )
 
     async def _note(
-        self, contact_id: str, field: Literal["transfers", "recordings", "holds"], entry: object
-    ) -> None:
-        """`entry` appended to one of the lists telephony keeps on a voice contact."""
+        self,
+        contact_id: str,
+        field: Literal["transfers", "recordings", "holds"],
+        entry: object,
+        **also: Any,
+    ) -> Contact:
+        """`entry` appended to one of the lists telephony keeps on a voice contact (and
+        the fields `also` set in the same write); the contact as read before."""
         contact = await self.get_contact(contact_id)
         entries = [*getattr(contact, field), entry]
-        await self.store.set_contact_fields(contact_id, **{field: json.dumps(entries)})
+        await self.store.set_contact_fields(contact_id, **{field: json.dumps(entries)}, **also)
+        return contact
 
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method

@@ -65,7 +65,8 @@ class RoutingPort(Protocol):
         recordings directory), `started_ms`, `ended_ms`, `reason` (queue or agent)."""
 
     async def note_hold_started(self, contact_id: str, at_ms: int) -> Any:
-        """The agent's phone holds the caller since `at_ms`, until `note_hold`."""
+        """The caller is on hold (the agent's phone or desktop) since `at_ms`, until
+        `note_hold`."""
 
     async def note_hold(self, contact_id: str, hold: dict[str, Any]) -> Any:
         """Add one hold by the agent's phone to the contact's record: `at_ms`, `held_ms`,

@@ -108,7 +108,7 @@ class Call:
     recording: str = ""  # the file name of the call's recording
     monitors: dict[int, Monitor] = field(default_factory=dict)
     heard: list[Path] = field(default_factory=list)  # prompt files played, in order
-    held_since: int | None = None  # ms: the agent's phone holds the caller since then
+    held_since: int | None = None  # ms: the caller is on hold (phone or desktop) since then
 
     @property
     def agent_id(self) -> str:

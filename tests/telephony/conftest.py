@@ -474,6 +474,24 @@ async def call_agent(
     return await connected_contact(voice, router)
 
 
+async def agent_talking(
+    voice: Any,
+    router: Router,
+    parties: Callable[..., Any],
+    agent_tone: Path,
+    agent_id: str,
+    *caller_args: str,
+    skills: dict[str, int] | None = None,
+) -> tuple[Party, Party, str]:
+    """(the agent's phone, the caller, the contact id) once the caller talks to the agent:
+    a phone answering with `agent_tone`, signed in as `agent_id` (booking unless `skills`),
+    and a caller started with `caller_args` who dials the node and picks booking."""
+    agent = await parties("--answer", "--tone", str(agent_tone))
+    await add_agent(router, agent_id, agent.uri, skills or {"booking": 2})
+    caller = await parties(*caller_args)
+    return agent, caller, await call_agent(voice, router, caller, agent)
+
+
 async def connected_contact(voice: Any, router: Router, timeout: float = 15) -> str:
     """The id of the contact the node's pool holds, once the router has it connected
     (hanging up before the accept lands would be a decline)."""

@@ -13,7 +13,14 @@ import pytest
 
 from router.service import Router
 
-from .conftest import add_agent, call_agent, music_share, recorded, terminal, tone_share, until
+from .conftest import (
+    agent_talking,
+    music_share,
+    recorded,
+    terminal,
+    tone_share,
+    until,
+)
 
 REINVITE_S = 1.0  # the re-INVITE and the worker's answer to it, with room to spare
 
@@ -29,10 +36,9 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     tmp_path: Path,
 ) -> None:
     voice = await node()
-    dave = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "dave", dave.uri, {"booking": 2})
-    caller = await parties("--tone", str(caller_tone))
-    contact_id = await call_agent(voice, router, caller, dave)
+    dave, caller, contact_id = await agent_talking(
+        voice, router, parties, tone_wav, "dave", "--tone", str(caller_tone)
+    )
     talking = await recorded(caller, tmp_path / "talking.wav")
     assert tone_share(talking, 1000.0, last_s=1.5) > 0.5  # dave's voice
 

@@ -14,7 +14,7 @@ from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.service import Router
 
-from .conftest import add_agent, call_agent, recorded, tone_share, until
+from .conftest import agent_talking, recorded, tone_share, until
 
 CALLER, AGENT, SUPERVISOR = 600.0, 1000.0, 2200.0
 HEARS, SILENT = 0.15, 0.05
@@ -37,10 +37,9 @@ async def test_the_supervisor_hears_both_and_is_heard_as_the_mode_says(
     caller_hears: bool,
 ) -> None:
     voice = await node()
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "ana", agent.uri, {"booking": 2})
-    caller = await parties("--tone", str(caller_tone))
-    contact_id = await call_agent(voice, router, caller, agent)
+    agent, caller, contact_id = await agent_talking(
+        voice, router, parties, tone_wav, "ana", "--tone", str(caller_tone)
+    )
     supervisor = await parties("--answer", "--tone", str(supervisor_tone))
 
     await voice.monitor(contact_id, "sue", supervisor.uri, mode)
@@ -68,10 +67,7 @@ async def test_a_supervisor_moves_from_listening_to_whispering_and_each_step_is_
     tmp_path: Path,
 ) -> None:
     voice = await node()
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "ana", agent.uri, {"booking": 2})
-    caller = await parties()
-    contact_id = await call_agent(voice, router, caller, agent)
+    agent, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "ana")
     supervisor = await parties("--answer", "--tone", str(supervisor_tone))
     monitor = await voice.monitor(contact_id, "sue", supervisor.uri, "listen")
     await supervisor.wait_for("answered", timeout=20)

@@ -20,8 +20,7 @@ from telephony.calls import VoiceCalls
 from telephony.model import Prompt, RecordingConfig
 
 from .conftest import (
-    add_agent,
-    call_agent,
+    agent_talking,
     running_worker,
     terminal,
     tone_share,
@@ -57,10 +56,9 @@ async def test_a_recorded_queues_call_holds_the_agent_and_the_caller(
 ) -> None:
     directory = tmp_path / "recordings"
     voice = await node(extra=recording_section(directory, queues=["booking"]))
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "ana", agent.uri, {"booking": 2})
-    caller = await parties("--tone", str(caller_tone))
-    contact_id = await call_agent(voice, router, caller, agent)
+    _, caller, contact_id = await agent_talking(
+        voice, router, parties, tone_wav, "ana", "--tone", str(caller_tone)
+    )
     await asyncio.sleep(3.0)
     caller.send(cmd="hangup")
     contact = await until(lambda: finished(router, contact_id))
@@ -86,10 +84,16 @@ async def test_an_agent_records_one_call_and_a_call_without_room_goes_on_unrecor
 
     directory = tmp_path / "recordings"
     voice = await node(extra=recording_section(directory, consent=False))
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "ana", agent.uri, {"booking": 2, "baggage": 2})
-    caller = await parties("--tone", str(caller_tone))
-    contact_id = await call_agent(voice, router, caller, agent)
+    agent, caller, contact_id = await agent_talking(
+        voice,
+        router,
+        parties,
+        tone_wav,
+        "ana",
+        "--tone",
+        str(caller_tone),
+        skills={"booking": 2, "baggage": 2},
+    )
     assert await voice.record(contact_id) == f"{contact_id}.wav"
     await asyncio.sleep(2.5)
     agent.send(cmd="hangup")

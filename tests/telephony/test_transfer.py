@@ -16,6 +16,7 @@ from router.service import Router
 
 from .conftest import (
     add_agent,
+    agent_talking,
     call_agent,
     music_share,
     node_uri,
@@ -35,10 +36,7 @@ async def test_refer_to_a_queue_is_accepted_and_the_next_agent_takes_the_caller(
     tmp_path: Path,
 ) -> None:
     voice = await node()
-    dave = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "dave", dave.uri, {"booking": 2})
-    caller = await parties()
-    contact_id = await call_agent(voice, router, caller, dave)
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
     erin = await parties("--answer", "--tone", str(colleague_tone))
     await add_agent(router, "erin", erin.uri, {"baggage": 2})
 

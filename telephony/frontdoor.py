@@ -28,8 +28,11 @@ connection lives a little longer than the longest registration.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -438,6 +441,7 @@ class FrontDoor:
             "8",
             stdout=self.log_file,
             stderr=self.log_file,
+            start_new_session=True,  # its own process group: `stop` ends its children too
         )
         await asyncio.sleep(0.3)
         if self.process.returncode is not None:
@@ -451,14 +455,18 @@ class FrontDoor:
         )
 
     async def stop(self) -> None:
+        """SIGTERM to Kamailio's main process (it stops its children), then SIGKILL to
+        whatever of its process group is left: a child stuck on a shared-memory lock
+        outlives a main process that gave up on it (seen once in a test run)."""
         process, self.process = self.process, None
         if process is not None and process.returncode is None:
             process.terminate()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
         if self.log_file is not None:
             self.log_file.close()
             self.log_file = None

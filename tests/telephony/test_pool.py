@@ -209,6 +209,35 @@ def sip_calls(voice: VoiceFrontDoor, outcome: str) -> float:
     return value or 0.0
 
 
+def _group(pgid: int) -> list[int]:
+    """The live processes of a process group (from /proc; zombies left out)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if entry.name.isdigit() and fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+async def test_stopping_ends_every_kamailio_process_even_a_stuck_one(
+    make_front_door: Callable[..., Any],
+) -> None:
+    """A Kamailio child that cannot act on SIGTERM (stopped here; in a test run once,
+    waiting on a shared-memory lock) outlived a main process that gave up on it."""
+    voice = await make_front_door(workers=1)
+    assert voice.front_door is not None and voice.front_door.process is not None
+    main = voice.front_door.process.pid
+    children = [pid for pid in _group(main) if pid != main]
+    assert children  # Kamailio forks its receivers and timers
+    os.kill(children[0], signal.SIGSTOP)
+    await voice.front_door.stop()
+    assert _group(main) == []
+
+
 async def test_without_front_door_one_worker_answers_on_the_sip_port(
     make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from forecasting.model import (
     ALLOWED_WIDTHS,
     MINUTES_PER_DAY,
+    BoolArray,
     Event,
     FloatArray,
     Forecast,
@@ -255,6 +256,7 @@ def _history(
         mean_aht = np.where(weight > 0, handled / np.maximum(weight, 1e-12), np.nan)
     present = np.zeros((days, slots), dtype=bool)
     present[day, slot] = True
+    present &= _between_first_and_last_contact(grid)
     newest = parsed[int(epoch.argmax())]
     offset = newest.utcoffset() or timedelta(0)
     first_day = epoch0 + timedelta(minutes=first_min)
@@ -262,6 +264,22 @@ def _history(
     return History(
         [str(q) for q in queues], width, first_day, grid, mean_aht, present, end, timezone(offset)
     )
+
+
+def _between_first_and_last_contact(grid: FloatArray) -> BoolArray:
+    """Per day, the slots from its first contact to its last (any queue).
+
+    A row means open, but an export that writes every interval of every day writes zeros
+    for the nights, weekends and holidays the center was closed: such leading and trailing
+    zeros, and a day without a single contact, read as no row. Zeros between two contacts
+    stay open (a quiet interval).
+    """
+    busy = grid.sum(axis=0) > 0
+    slots = busy.shape[1]
+    index = np.arange(slots)
+    first = np.where(busy.any(axis=1), busy.argmax(axis=1), slots)
+    last = slots - 1 - busy[:, ::-1].argmax(axis=1)
+    return np.asarray((index >= first[:, None]) & (index <= last[:, None]), dtype=bool)
 
 
 def _check_duplicates(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from forecasting import files, service, synthetic
-from forecasting.model import Forecast, History
+from forecasting.model import Forecast, History, HistoryRow
 from switchboard.common.calendar import HolidayCalendar
 
 
@@ -102,3 +103,33 @@ def test_a_planner_closes_a_day_with_the_events_csv(bank: History, tmp_path: obj
     hours = sorted({row.interval_start.hour for row in result.rows})
     assert hours == list(range(7, 14))  # a special day: open in the morning only
     assert result.uplift == {"closed": 0.0}
+
+
+def test_an_export_of_every_interval_with_zeros_forecasts_as_the_rows_with_contacts(
+    bank: History,
+) -> None:
+    # a spreadsheet of every 30 minutes of every day: zeros for nights, weekends, holidays
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30, days=222)
+    rows = synthetic.generate_scenario(scenario, seed=4).rows
+    written = {(row.interval_start, row.queue) for row in rows}
+    zone = ZoneInfo(scenario.zone)
+    walls = (bank.first_day + timedelta(minutes=30 * k) for k in range(222 * 48))
+    moments = [
+        datetime.fromisoformat(wall.replace(tzinfo=zone).isoformat())  # fixed offsets
+        for wall in walls
+        if wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall
+    ]  # not the wall times of the spring's missing hour
+    padding = [
+        HistoryRow(moment, queue, 0.0)
+        for moment in moments
+        for queue in bank.queues
+        if (moment, queue) not in written
+    ]
+    padded = files.build_history(rows + padding, "every-interval.csv")
+    assert padded.present.sum() < padded.present.size / 2  # the zeros did not read as open
+    np.testing.assert_array_equal(padded.present, bank.present)
+    monday = datetime(2025, 10, 13)
+    sparse = service.forecast(bank, monday, timedelta(days=5))
+    dense = service.forecast(padded, monday, timedelta(days=5))
+    assert dense.closed_days == [monday]  # Columbus Day, from the zero-filled holidays
+    assert dense.rows == sparse.rows

@@ -36,9 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecasting import cycles
-from forecasting.model import BoolArray, FloatArray
-
-IntArray = np.ndarray
+from forecasting.model import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True)

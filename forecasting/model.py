@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = np.ndarray  # day indices and weekdays (numpy's integer kinds vary by platform)
 
 MINUTES_PER_DAY = 1440
 ALLOWED_WIDTHS = (5, 10, 15, 20, 30, 60)

@@ -32,9 +32,7 @@ import numpy as np
 
 from forecasting import cycles, estimator, intervals, intraday, rules
 from forecasting.estimator import Fit, Params
-from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray
-
-IntArray = np.ndarray
+from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray, IntArray
 
 MAX_ORIGINS = 12
 MIN_TRAIN_DAYS = 7

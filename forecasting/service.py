@@ -12,7 +12,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from forecasting import closures, cycles, estimator, intervals, intraday, selection
+from forecasting import (
+    closures,
+    cycles,
+    estimator,
+    hours,
+    intervals,
+    intraday,
+    lifetimes,
+    selection,
+)
 from forecasting.model import (
     MINUTES_PER_DAY,
     BoolArray,
@@ -95,6 +104,7 @@ class Projection:
     day_factor: FloatArray  # [Q] intraday update of the partial day (1 = none)
     cut: FloatArray  # [n, S] alert probability: today's after an intraday update, else later days'
     days: closures.DayPlan  # holidays and days after closures among the forecast days
+    closed_queues: list[lifetimes.Silence]  # forecast 0: their contacts stopped
 
 
 def fit_days_of(history: History) -> tuple[int, bool]:
@@ -157,19 +167,22 @@ def calibrated_fit(
     weekdays = weekdays_of(history, first, fit_days - first)
     contacts = history.contacts[:, first:fit_days]
     present = history.present[first:fit_days]
-    open_mask = estimator.open_slots(present, weekdays)
+    # the hours as they are now: closed intervals out, newly opened ones as if always open
+    open_mask, as_open_now = hours.as_open_now(contacts, present, weekdays)
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
     if calendar is None and infer_holidays:
         calendar, note = closures.infer_calendar(history, fit_days, normally_open)
         notes = [note] if note else []
     ordinary = closures.history_mask(history, fit_days, calendar, normally_open)
+    contacts_so_far = history.contacts[:, :fit_days]
     if use is None:
         use = np.ones(history.contacts.shape[:2], dtype=bool)
-    use = use[:, :fit_days] & ordinary[None, :]
+    # a queue's days before its first contact are not its normal days (it did not exist)
+    use = use[:, :fit_days] & ordinary[None, :] & lifetimes.in_service(contacts_so_far)
     thresholds = selection.peak_thresholds(contacts, present, PEAK_PERCENTILE)
     fitted = selection.calibrate(
-        contacts,
+        as_open_now,
         history.aht_s[:, first:fit_days],
         weekdays,
         open_mask,
@@ -217,6 +230,9 @@ def project(
         mean[:, k] *= factor
         if factor == 0.0:
             opened[k] = False
+    closed = _closed_queues(history, fit_days)
+    for silence in closed:
+        mean[silence.queue] = 0.0
     day_factor = np.ones(q_count)
     cut = np.full(opened.shape, fit.alert_probability)
     if partial and fit_days < history.days:
@@ -237,8 +253,25 @@ def project(
         )
         cut[0, end_slot:] = fit.alert_probability_today
     return Projection(
-        fit_days, mean, phi, aht, opened, fit, fitted.thresholds, day_factor, cut, days
+        fit_days, mean, phi, aht, opened, fit, fitted.thresholds, day_factor, cut, days, closed
     )
+
+
+def _closed_queues(history: History, fit_days: int) -> list[lifetimes.Silence]:
+    """The queues whose contacts stopped (judged on complete days), unless contacts came
+    again today."""
+    weekdays = weekdays_of(history, 0, fit_days)
+    silent = lifetimes.closed_queues(history.contacts[:, :fit_days], weekdays)
+    return [s for s in silent if not history.contacts[s.queue, fit_days:].any()]
+
+
+def closed_queue_notes(history: History, projection: Projection) -> list[str]:
+    return [
+        f"queue {history.queues[s.queue]}: no contacts since "
+        f"{history.day_start(s.since).date().isoformat()} ({s.open_days} open days that "
+        f"would have brought about {s.expected:.0f}): forecast 0, as closed"
+        for s in projection.closed_queues
+    ]
 
 
 def _event_mask(
@@ -364,7 +397,12 @@ def forecast(
         peaks,
         fit.alert_probability if alert_probability is None else alert_probability,
         fit.alert_probability_today if alert_probability is None else alert_probability,
-        [*as_of, *cache[fit_days].notes, *projection.days.notes],
+        [
+            *as_of,
+            *cache[fit_days].notes,
+            *projection.days.notes,
+            *closed_queue_notes(history, projection),
+        ],
         _closed_days(history, projection),
         fit.choice,
     )

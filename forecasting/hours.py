@@ -1,0 +1,99 @@
+"""Opening hours that change: evenings closed from this month, an hour added last week.
+
+The open intervals of a weekday are those with rows on a quarter of its last 8 days
+(`estimator.open_slots`): robust to a quiet interval, but weeks late to see a change. And
+the model learns each interval's share of the day from weeks of history: a newly opened
+hour, silent in most of them, got a fraction of its share; a closed one kept its own.
+
+Here a silence in an interval is read as closed when it is too long to be chance at the
+interval's rate next to it (as a queue's, `lifetimes.CLOSED_SURPRISE`): silent on the
+last two such weekdays, or on the last day of every weekday it opens on, the interval is
+closed now; silent before it opened, or
+for a day (an outage), its contacts there are filled in at that rate, so the fit sees the
+hours as they are now. Intervals closed now are left out of every day, so the level
+follows today's hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting import estimator
+from forecasting.lifetimes import CLOSED_SURPRISE
+from forecasting.model import BoolArray, FloatArray, IntArray
+
+NEIGHBOUR_DAYS = 8  # the same weekdays next to a silence that give the interval's rate
+CLOSED_WEEKS = 2  # silent on the last weekday only may be an outage; two in a row close it
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Days of one weekday whose interval `slot` was silent against its rate next to it."""
+
+    weekday: int
+    slot: int
+    days: IntArray  # indices into the history's days
+    near: IntArray  # the same weekdays that give the rate: after the silence, else before
+    to_the_end: bool
+
+
+def as_open_now(
+    contacts: FloatArray, present: BoolArray, weekdays: IntArray
+) -> tuple[BoolArray, FloatArray]:
+    """(open intervals [7, S] as of the end of history, contacts [Q, D, S] as if every day
+    had had those hours): see the module's docstring. An interval silent to the end on the
+    last day of every weekday it opens on (a week) is closed too: an outage is a day."""
+    open_mask = estimator.open_slots(present, weekdays)
+    silences = _silences(contacts.sum(axis=0), np.asarray(weekdays), open_mask)
+    ending = {(x.weekday, x.slot): x for x in silences if x.to_the_end}
+    closing = set()
+    for slot in range(open_mask.shape[1]):
+        opens_on = [int(w) for w in np.flatnonzero(open_mask[:, slot])]
+        a_week = len(opens_on) >= 2 and all((w, slot) in ending for w in opens_on)
+        for w in opens_on:
+            x = ending.get((w, slot))
+            if x is not None and (a_week or x.days.size >= CLOSED_WEEKS):
+                closing.add((w, slot))
+    adjusted = contacts.copy()
+    queue_total = contacts.sum(axis=2)  # [Q, D]
+    for x in silences:
+        if (x.weekday, x.slot) not in closing:  # filled in at the rate next to it
+            others = queue_total[:, x.near] - contacts[:, x.near, x.slot]
+            share = contacts[:, x.near, x.slot].sum(axis=1) / np.maximum(others.sum(axis=1), 1e-12)
+            adjusted[:, x.days, x.slot] = share[:, None] * queue_total[:, x.days]
+    for w, slot in closing:
+        open_mask[w, slot] = False
+    for w in range(7):  # intervals closed now are out of every day: the level follows them
+        same = np.flatnonzero(np.asarray(weekdays) == w)
+        closed = np.flatnonzero(~open_mask[w])
+        adjusted[:, same[:, None], closed[None, :]] = 0.0
+    return open_mask, adjusted
+
+
+def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> list[Silence]:
+    """The runs of silence in the open intervals [D, S] of `center` too long to be chance:
+    the contacts the interval brings per contact of the day's other intervals on the same
+    weekdays next to the run, times the run's other contacts, beyond `CLOSED_SURPRISE`."""
+    day_total = center.sum(axis=1)
+    found = []
+    for w in range(7):
+        days = np.flatnonzero((weekdays == w) & (day_total > 0))
+        for s in np.flatnonzero(open_mask[w]) if days.size else ():
+            others = day_total - center[:, s]
+            for first, last in _silent_runs(center[days, s]):
+                run = days[first : last + 1]
+                after = days[last + 1 : last + 1 + NEIGHBOUR_DAYS]
+                near = after if after.size else days[max(0, first - NEIGHBOUR_DAYS) : first]
+                rate = center[near, s].sum() / max(float(others[near].sum()), 1e-12)
+                if near.size and rate * others[run].sum() > CLOSED_SURPRISE:
+                    found.append(Silence(w, int(s), run, near, not after.size))
+    return found
+
+
+def _silent_runs(counts: FloatArray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of zeros in `counts`."""
+    silent = np.concatenate(([False], counts <= 0, [False]))
+    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -12,7 +12,8 @@ counts, a wandering level) in variants and seeds; for each, the last four Monday
 The targets: ours <= 0.9 x the better baseline; intraday below the week-ahead forecast.
 Variants: `nohol` (no holidays), `hol` (US holidays closed), `fast` (a level that wanders
 faster, more day noise), `paydays` and `biweekly` (no holidays; pay, benefit and statement
-days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`). Not used
+days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`) and
+`incidents` (no holidays; an outage or an incident on one open day in 25). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -41,6 +42,7 @@ VARIANTS = {
     "hol": BANK,
     "paydays": dataclasses.replace(synthetic.SCENARIOS["bank_paydays_7m"], holidays=None),
     "biweekly": dataclasses.replace(synthetic.SCENARIOS["bank_biweekly_7m"], holidays=None),
+    "incidents": dataclasses.replace(synthetic.SCENARIOS["bank_incidents_7m"], holidays=None),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

@@ -55,6 +55,9 @@ AHT_PRIOR_CONTACTS = 30.0
 CAP_SIGMAS = 4.0
 CAP_ROUNDS = 2
 POOL_BIAS_WINDOW_MIN = 120.0
+CLIP_SIGMAS = 3.0  # a normal day's total within 3 robust deviations of the running level
+CLIP_HALF_LIFE_DAYS = 5.0  # the running level a day is judged against
+CLIP_MIN_DAYS = 10  # fewer normal days: no scale to judge by
 GOOD_DAY_RANGE = (0.4, 2.5)  # × the weekday's median total: outside it a day is abnormal
 THETA_WINDOW_DAYS = 182  # the drift's regression looks back half a year at most
 LONG_LEVEL_DAYS = 91.0  # half-life of the long-run level a recent level may revert to
@@ -406,6 +409,18 @@ def finish(
     return level, drift, shape
 
 
+def cleaned(
+    contacts: FloatArray,
+    weekdays: IntArray,
+    open_mask: BoolArray,
+    good: BoolArray,
+    width_min: int,
+) -> FloatArray:
+    """The contacts the model learns from: freak intervals capped, then freak days."""
+    data = cap_freaks(contacts, weekdays, open_mask, good, width_min)
+    return clip_days(data, weekdays, open_mask, good, width_min)
+
+
 def cap_freaks(
     contacts: FloatArray,
     weekdays: IntArray,
@@ -430,6 +445,53 @@ def cap_freaks(
     return data
 
 
+def clip_days(
+    contacts: FloatArray,
+    weekdays: IntArray,
+    open_mask: BoolArray,
+    good: BoolArray,
+    width_min: int,
+) -> FloatArray:
+    """Each normal day scaled back to within `CLIP_SIGMAS` robust standard deviations of
+    the level known the day before: robust exponential smoothing (Gelper, Fried & Croux,
+    "Robust forecasting with exponential and Holt-Winters smoothing", 2010), a Huber ψ on
+    the log of the day's weekday-adjusted total over the running level, the scale the
+    median absolute deviation of those logs. A day of an outage (half the calls) or of an
+    incident (twice) inside the normal-day band otherwise moved the level a short memory
+    learns by a tenth or more; at three deviations an ordinary day is left as it was."""
+    prepared = prepare(
+        contacts, weekdays, open_mask, good, width_min, Params().weekday_half_life_weeks
+    )
+    scale = np.ones(prepared.z.shape)
+    alpha = 1.0 - 0.5 ** (1.0 / CLIP_HALF_LIFE_DAYS)
+    for q in range(len(scale)):
+        days = np.flatnonzero(prepared.usable[q] & (prepared.z[q] > 0))
+        if days.size < CLIP_MIN_DAYS:
+            continue
+        z = prepared.z[q, days]
+        deviation = np.log(z / _running_level(z, alpha, None))
+        sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+        if sigma > 0:
+            scale[q, days] = _running_level(z, alpha, CLIP_SIGMAS * sigma, clipped=True) / z
+    return contacts * scale[:, :, None]
+
+
+def _running_level(
+    z: FloatArray, alpha: float, bound: float | None, clipped: bool = False
+) -> FloatArray:
+    """Exponential smoothing of `z`, started at the median of its first days. Returns the
+    level known before each day or, with `clipped`, each day as the smoothing took it:
+    within ×e^(±bound) of that level."""
+    level = float(np.median(z[:5]))
+    out = np.empty(z.size)
+    for i, value in enumerate(z):
+        if bound is not None:
+            value = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
+        out[i] = value if clipped else level
+        level += alpha * (value - level)
+    return out
+
+
 def fit(
     contacts: FloatArray,
     aht: FloatArray,
@@ -445,7 +507,7 @@ def fit(
     weekdays = np.asarray(weekdays, dtype=int)
     totals = contacts.sum(axis=2)
     good = good_days(totals, weekdays, use)
-    data = cap_freaks(contacts, weekdays, open_mask, good, width_min)
+    data = cleaned(contacts, weekdays, open_mask, good, width_min)
     return fit_capped(data, contacts, aht, weekdays, open_mask, good, width_min, params, with_aht)
 
 

@@ -118,7 +118,7 @@ def calibrate(
     weekdays = np.asarray(weekdays, dtype=int)
     q_count, days, _ = contacts.shape
     good = estimator.good_days(contacts.sum(axis=2), weekdays, use)
-    data = estimator.cap_freaks(contacts, weekdays, open_mask, good, width_min)
+    data = estimator.cleaned(contacts, weekdays, open_mask, good, width_min)
     origins = origins_of(days)
     params = [Params() for _ in range(q_count)]
     holdout: Holdout | None = None

@@ -83,7 +83,8 @@ class Scenario:
     intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
     by `holiday_factor`) and the next open day carries `after_holiday` extra volume;
     `month_days` add volume on days of the month (the next open day when closed),
-    `fortnight_days` on days of a two-week cycle (bi-weekly pay)."""
+    `fortnight_days` on days of a two-week cycle (bi-weekly pay); `incident_share` of
+    the open days are an outage's or an incident's."""
 
     name: str
     days: int = 365
@@ -106,6 +107,9 @@ class Scenario:
     month_days: tuple[tuple[int, float], ...] = ()
     # (day of the fortnight, extra share; day 0 a Monday, `fortnight_day`): bi-weekly pay
     fortnight_days: tuple[tuple[int, float], ...] = ()
+    # share of open days with an incident, center-wide: an outage lets 40-70 % of the
+    # calls through, an incident (a card system down, a storm) brings 1.4-2 times
+    incident_share: float = 0.0
     level_sd: float = 0.04
     level_persistence: float = 0.97
     day_sd: float = 0.03
@@ -133,6 +137,8 @@ SCENARIOS: dict[str, Scenario] = {
         name="bank_paydays_7m",
         month_days=((1, 0.12), (2, 0.05), (3, 0.10), (15, 0.08), (16, 0.04), (30, 0.05)),
     ),
+    # the same bank with an outage or an incident on one open day in 25
+    "bank_incidents_7m": replace(_BANK, name="bank_incidents_7m", incident_share=0.04),
     # the same bank paid every other week: the pay week runs 5-8 % above the other
     "bank_biweekly_7m": replace(
         _BANK,
@@ -213,6 +219,20 @@ def _calendar_extra(scenario: Scenario, dates: list[date], open_day: np.ndarray)
     return extra
 
 
+def _incidents(share: float, open_day: np.ndarray, seed: int) -> FloatArray:
+    """[D] the volume factor of each day: 1, or an outage's or an incident's (drawn from
+    their own generator, so the rest of a scenario is the same with or without them)."""
+    factor = np.ones(open_day.size)
+    if share <= 0:
+        return factor
+    rng = np.random.default_rng([seed, 7])
+    hit = open_day & (rng.random(open_day.size) < share)
+    outage = rng.random(open_day.size) < 0.5
+    factor[hit & outage] = rng.uniform(0.4, 0.7, open_day.size)[hit & outage]
+    factor[hit & ~outage] = rng.uniform(1.4, 2.0, open_day.size)[hit & ~outage]
+    return factor
+
+
 def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     """Rows, the expected rate (before day and interval noise) and the counts of a scenario."""
     from zoneinfo import ZoneInfo
@@ -242,6 +262,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
         if nxt < days and not holiday[nxt]:
             after[nxt] = True
     calendar_extra = _calendar_extra(scenario, dates, open_day)
+    incident = _incidents(scenario.incident_share, open_day, seed)
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
         1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))
@@ -277,7 +298,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 factor *= scenario.holiday_factor
             if after[d]:
                 factor *= 1.0 + scenario.after_holiday
-            factor *= 1.0 + calendar_extra[d]
+            factor *= (1.0 + calendar_extra[d]) * incident[d]
             rate[q, d] = volume * factor * shape
             noise = np.zeros(slots)
             step_sd = scenario.slot_sd * np.sqrt(1.0 - scenario.slot_persistence**2)

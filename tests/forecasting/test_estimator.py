@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 import numpy as np
+import pytest
 
 from forecasting import estimator, files, service, synthetic
 
@@ -66,3 +70,36 @@ def test_aht_follows_the_day(center: synthetic.Synthetic) -> None:
     # generator: 240 + 40 sin(2π(h-9)/24): about 230 at 08:00 and 268 at 18:00
     assert 200 < morning < 250
     assert 245 < evening < 295
+
+
+def test_a_days_outage_or_incident_does_not_move_the_week_ahead() -> None:
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30)
+    history = files.build_history(synthetic.generate_scenario(scenario, seed=3).rows, "h.csv")
+    monday = (datetime(2025, 10, 13) - history.first_day).days  # forecast Monday to Friday
+
+    def week_ahead(friday_factor: float) -> float:
+        contacts = history.contacts.copy()
+        contacts[:, monday - 3] *= friday_factor  # the Friday before the forecast
+        changed = replace(history, contacts=contacts)
+        projection = service.project(changed.cut(changed.day_start(monday)), monday + 4)
+        return float(projection.mean.sum())
+
+    usual = week_ahead(1.0)
+    # inside the normal-day band (x0.4 .. x2.5): before, the level moved 17 % and 9 %
+    assert week_ahead(2.0) == pytest.approx(usual, rel=0.065)  # an incident: twice the calls
+    assert week_ahead(0.5) == pytest.approx(usual, rel=0.065)  # an outage: half got through
+
+
+def test_clipping_leaves_ordinary_days_and_bounds_a_freak_one() -> None:
+    rng = np.random.default_rng(4)
+    days, weekdays = 70, np.arange(70) % 7
+    contacts = np.zeros((1, days, 48))  # 30 minutes, open 07:00-21:00
+    contacts[0, :, 14:42] = 100.0 * np.exp(rng.normal(0.0, 0.03, (days, 1)))  # 3 % day noise
+    contacts[0, 60] *= 2.0
+    good = np.ones((1, days), dtype=bool)
+    open_mask = np.zeros((7, 48), dtype=bool)
+    open_mask[:, 14:42] = True
+    cleaned = estimator.clip_days(contacts, weekdays, open_mask, good, 30)
+    ratio = cleaned[0].sum(axis=1) / contacts[0].sum(axis=1)
+    assert np.count_nonzero(ratio < 1.0) == 1 and ratio[60] < 0.6  # within 3 deviations
+    np.testing.assert_array_equal(cleaned[0, :60], contacts[0, :60])

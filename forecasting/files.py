@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
 
+from forecasting import zones
 from forecasting.model import (
     ALLOWED_WIDTHS,
     MINUTES_PER_DAY,
@@ -257,12 +258,17 @@ def _history(
     present = np.zeros((days, slots), dtype=bool)
     present[day, slot] = True
     present &= _between_first_and_last_contact(grid)
-    newest = parsed[int(epoch.argmax())]
-    offset = newest.utcoffset() or timedelta(0)
     first_day = epoch0 + timedelta(minutes=first_min)
     end = epoch0 + timedelta(minutes=int(local_min.max()) + width)
     return History(
-        [str(q) for q in queues], width, first_day, grid, mean_aht, present, end, timezone(offset)
+        [str(q) for q in queues],
+        width,
+        first_day,
+        grid,
+        mean_aht,
+        present,
+        end,
+        zones.infer(epoch, offsets),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,19 @@ def test_forecast_says_which_cycles_the_model_took_and_from_when(
             "2025-10-09",
             "2025-10-10",
         }
+
+
+def test_a_forecast_after_the_clocks_go_back_carries_the_new_offset(tmp_path: Path) -> None:
+    # a New York bank, 3 March .. 26 October 2025 (-05:00, then -04:00 from 9 March)
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
+    history = tmp_path / "history.csv"
+    files.write_history(history, synthetic.generate_scenario(scenario, seed=2).rows)
+    out = tmp_path / "forecast.csv"
+    monday = "2025-11-03T00:00:00-05:00"  # the clocks went back on Sunday 2 November
+    argv = ["forecast", "--history", str(history), "--start", monday, "--horizon", "1d"]
+    assert main([*argv, "--out", str(out)]) == 0
+    with out.open() as handle:
+        starts = [row["interval_start"] for row in csv.DictReader(handle)]
+    # the center opens at 07:00 on its own clock: before, 07:00-04:00 (06:00 there)
+    assert starts[0] == "2025-11-03T07:00:00-05:00"
+    assert all(start.endswith("-05:00") for start in starts)

@@ -108,6 +108,18 @@ def test_a_daylight_saving_switch_is_not_mixed(tmp_path: Path) -> None:
     assert history.contacts[0, :, 8].sum() == 58  # 08:00 wall clock on both sides
 
 
+def test_the_offsets_name_the_zone_when_they_cross_a_switch(tmp_path: Path) -> None:
+    winter = [f"2025-03-{d:02d}T08:00:00+01:00,q,1," for d in range(1, 30)]
+    summer = [f"2025-04-{d:02d}T08:00:00+02:00,q,1," for d in range(1, 30)]
+    crossing = files.read_history(write(tmp_path, HEADER + "\n".join(winter + summer) + "\n"))
+    # the European rules: back to +01:00 after the last Sunday of October
+    assert crossing.tz.utcoffset(datetime(2025, 10, 27, 8)) == timedelta(hours=1)
+    assert crossing.tz.utcoffset(datetime(2025, 6, 2, 8)) == timedelta(hours=2)
+    summer_only = files.read_history(write(tmp_path, HEADER + "\n".join(summer) + "\n", "s.csv"))
+    # Berlin or Lagos? The newest offset, as before
+    assert summer_only.tz.utcoffset(datetime(2025, 10, 27, 8)) == timedelta(hours=2)
+
+
 def test_quoted_csv_takes_the_csv_module_path(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + '"2025-03-03T08:00:00+01:00","q ""x""",3,\n')
     history = files.read_history(path)

@@ -381,15 +381,26 @@ def level_of(
     drift = np.zeros(q_count)
     if theta:
         keep = prepared.usable & (age <= THETA_WINDOW_DAYS)[None, :]
-        for q in range(q_count):
-            x, y = -age[keep[q]], z[q, keep[q]]
-            if x.size >= 14 and np.ptp(x) > 0:
-                slope = float(np.polyfit(x, y, 1)[0])
-                alpha = 1.0 - 0.5 ** (1.0 / half_life_days)
-                # SES lags a linear trend by (1 - α)/α days; Theta adds half the slope
-                drift[q] = slope / 2.0
-                level[q] += slope / 2.0 * (1.0 - alpha) / alpha
+        slope = _least_squares_slope(-age, z, keep)
+        alpha = 1.0 - 0.5 ** (1.0 / half_life_days)
+        # SES lags a linear trend by (1 - α)/α days; Theta adds half the slope
+        drift = slope / 2.0
+        level = level + slope / 2.0 * (1.0 - alpha) / alpha
     return level, drift
+
+
+def _least_squares_slope(x: FloatArray, y: FloatArray, keep: BoolArray) -> FloatArray:
+    """[Q] the least-squares slope of y[q] on x over the days `keep[q]`, all queues at
+    once; 0 with fewer than 14 days or no spread."""
+    w = keep.astype(float)
+    n = w.sum(axis=1)
+    x_mean = (w * x[None, :]).sum(axis=1) / np.maximum(n, 1.0)
+    y_mean = (w * y).sum(axis=1) / np.maximum(n, 1.0)
+    dx = x[None, :] - x_mean[:, None]
+    sxx = (w * dx * dx).sum(axis=1)
+    sxy = (w * dx * (y - y_mean[:, None])).sum(axis=1)
+    fits = (n >= 14) & (sxx > 0)
+    return np.where(fits, sxy / np.where(fits, sxx, 1.0), 0.0)
 
 
 def finish(

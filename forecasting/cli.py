@@ -95,7 +95,11 @@ def register(registry: CommandRegistry) -> None:
     fc.add_argument(
         "--config", type=Path, help="node config: the --region's `holidays` key is used"
     )
-    fc.add_argument("--timezone", help="IANA zone for the offsets written (default: history's)")
+    fc.add_argument(
+        "--timezone",
+        help="the center's IANA zone: history times are read on its clock (an export in "
+        "UTC) and forecast offsets follow it (default: the history's offsets)",
+    )
     fc.add_argument(
         "--peaks",
         nargs="?",
@@ -194,10 +198,11 @@ def _forecast(args: argparse.Namespace) -> int:
     if len(args.history) > 1:
         raise InputError("--history: a forecast reads one history (several only for backtest)")
     calendar, infer = _holidays(args)
-    history = files.read_history(args.history[0])
+    given = _zone(args.timezone, "--timezone") if args.timezone else None
+    history = files.read_history(args.history[0], given)
     start = files.parse_time(args.start, "--start")
     horizon = duration_arg(args.horizon, "--horizon")
-    zone: tzinfo = _zone(args.timezone, "--timezone") if args.timezone else history.tz
+    zone: tzinfo = given or history.tz
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events) if args.events else []
     threshold, percentile = _peaks(args.peaks)
@@ -286,9 +291,10 @@ def _backtest(args: argparse.Namespace) -> int:
         raise InputError("--plot: expected one --history")
     calendar, infer = _holidays(args)
     width = _width(args.interval)
+    zone = _zone(args.timezone, "--timezone") if args.timezone else None
     summaries: dict[str, dict[str, object]] = {}
     for path in args.history:
-        history = files.read_history(path)
+        history = files.read_history(path, zone)
         if width is not None:
             history = service.aggregate(history, width)
         report = backtest.run(history, weeks=args.weeks, holidays=calendar, infer_holidays=infer)

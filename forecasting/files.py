@@ -175,7 +175,9 @@ def _numbers(
     return values
 
 
-def read_history(path: Path) -> History:
+def read_history(path: Path, zone: tzinfo | None = None) -> History:
+    """The history CSV on the center's wall clock: its rows' own offsets', or `zone`'s
+    (every time converted: an export in UTC)."""
     numbers, cols = _columns(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3])
     if not numbers:
         raise InputError(f"{path}: no data rows")
@@ -185,10 +187,11 @@ def read_history(path: Path) -> History:
         if "aht_s" in cols
         else np.full(len(numbers), np.nan)
     )
-    return _history(path, numbers, cols["interval_start"], cols["queue"], contacts, aht)
+    times, queues = cols["interval_start"], cols["queue"]
+    return _history(path, numbers, times, queues, contacts, aht, zone)
 
 
-def build_history(rows: list[HistoryRow], path: Path | str) -> History:
+def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None = None) -> History:
     """A `History` from rows already parsed (importers, tests)."""
     if not rows:
         raise InputError(f"{path}: no data rows")
@@ -196,7 +199,7 @@ def build_history(rows: list[HistoryRow], path: Path | str) -> History:
     times = [r.interval_start.isoformat() for r in rows]
     aht = np.array([np.nan if r.aht_s is None else r.aht_s for r in rows], dtype=float)
     contacts = np.array([r.contacts for r in rows], dtype=float)
-    return _history(path, numbers, times, [r.queue for r in rows], contacts, aht)
+    return _history(path, numbers, times, [r.queue for r in rows], contacts, aht, zone)
 
 
 def _history(
@@ -206,6 +209,7 @@ def _history(
     queue_names: list[str],
     contacts: FloatArray,
     aht: FloatArray,
+    zone: tzinfo | None = None,
 ) -> History:
     index: dict[str, int] = {}
     tidx = np.array([index.setdefault(t, len(index)) for t in times], dtype=np.int64)
@@ -231,7 +235,10 @@ def _history(
     epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
     offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
     _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
-    _check_offsets(path, epoch, offsets, first_row)
+    if zone is None:
+        _check_offsets(path, epoch, offsets, first_row)
+    else:  # every time on the center's clock, whatever offsets the file wrote
+        parsed = [moment.astimezone(zone) for moment in parsed]
     epoch0 = datetime(1970, 1, 1)
     local = np.array([int((p.replace(tzinfo=None) - epoch0).total_seconds()) for p in parsed])
     for k in np.flatnonzero(local % 60):
@@ -268,7 +275,7 @@ def _history(
         mean_aht,
         present,
         end,
-        zones.infer(epoch, offsets),
+        zone or zones.infer(epoch, offsets),
     )
 
 

@@ -16,11 +16,13 @@ from forecasting import (
     closures,
     cycles,
     estimator,
+    files,
     hours,
     intervals,
     intraday,
     lifetimes,
     selection,
+    zones,
 )
 from forecasting.model import (
     MINUTES_PER_DAY,
@@ -171,9 +173,16 @@ def calibrated_fit(
     open_mask, as_open_now = hours.as_open_now(contacts, present, weekdays)
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
+    if zones.day_across_midnight(open_mask):
+        offset = files.offset_text(history.tz.utcoffset(history.end))
+        notes.append(
+            f"history: the center's day runs across midnight on the history's clock "
+            f"(UTC{offset}): if it was exported in UTC or another zone, give --timezone "
+            "with the center's, so days, weekdays and holidays are the center's"
+        )
     if calendar is None and infer_holidays:
         calendar, note = closures.infer_calendar(history, fit_days, normally_open)
-        notes = [note] if note else []
+        notes += [note] if note else []
     ordinary = closures.history_mask(history, fit_days, calendar, normally_open)
     contacts_so_far = history.contacts[:, :fit_days]
     if use is None:

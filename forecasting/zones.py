@@ -64,3 +64,12 @@ def _zone_names() -> tuple[str, ...]:
     """Every IANA zone, the canonical Area/City names first (the one a forecast names)."""
     names = sorted(available_timezones())
     return tuple(sorted(names, key=lambda n: ("/" not in n or n.startswith("Etc/"), n)))
+
+
+def day_across_midnight(open_mask: np.ndarray) -> bool:
+    """Whether most open weekdays [7, S] are open at midnight on both sides but closed for
+    a stretch in between: a center whose day runs 11:00-01:00 on the history's clock,
+    as a US center's does in an export in UTC."""
+    opened = [row for row in open_mask if row.any()]
+    wraps = [bool(row[0] and row[-1] and not row.all()) for row in opened]
+    return bool(opened) and sum(wraps) * 2 > len(opened)

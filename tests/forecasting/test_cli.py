@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,26 @@ def test_a_forecast_after_the_clocks_go_back_carries_the_new_offset(tmp_path: Pa
     # the center opens at 07:00 on its own clock: before, 07:00-04:00 (06:00 there)
     assert starts[0] == "2025-11-03T07:00:00-05:00"
     assert all(start.endswith("-05:00") for start in starts)
+
+
+def test_an_export_in_utc_reads_on_the_centers_clock_with_timezone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
+    rows = synthetic.generate_scenario(scenario, seed=2).rows
+    local, utc = tmp_path / "local.csv", tmp_path / "utc.csv"
+    files.write_history(local, rows)
+    files.write_history(
+        utc, [replace(r, interval_start=r.interval_start.astimezone(UTC)) for r in rows]
+    )
+    monday = ["--start", "2025-10-13T00:00:00-04:00", "--horizon", "5d"]  # Columbus Day
+    outs = {name: tmp_path / f"{name}-forecast.csv" for name in ("local", "utc", "utc-plain")}
+    assert main(["forecast", "--history", str(local), *monday, "--out", str(outs["local"])]) == 0
+    zone = ["--timezone", "America/New_York"]
+    assert main(["forecast", "--history", str(utc), *monday, *zone, "--out", str(outs["utc"])]) == 0
+    capsys.readouterr()
+    # the center's days, weekdays and holidays, as from the export on its own clock
+    assert outs["utc"].read_text() == outs["local"].read_text()
+    plain = ["forecast", "--history", str(utc), *monday, "--out", str(outs["utc-plain"])]
+    assert main(plain) == 0
+    assert "the center's day runs across midnight" in capsys.readouterr().out

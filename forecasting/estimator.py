@@ -58,6 +58,7 @@ POOL_BIAS_WINDOW_MIN = 120.0
 CLIP_SIGMAS = 3.0  # a normal day's total within 3 robust deviations of the running level
 CLIP_HALF_LIFE_DAYS = 5.0  # the running level a day is judged against
 CLIP_MIN_DAYS = 10  # fewer normal days: no scale to judge by
+SHIFT_DAYS = 2  # days in a row beyond the bound on one side: the level moved, not a freak
 GOOD_DAY_RANGE = (0.4, 2.5)  # × the weekday's median total: outside it a day is abnormal
 THETA_WINDOW_DAYS = 182  # the drift's regression looks back half a year at most
 LONG_LEVEL_DAYS = 91.0  # half-life of the long-run level a recent level may revert to
@@ -492,11 +493,24 @@ def _running_level(
 ) -> FloatArray:
     """Exponential smoothing of `z`, started at the median of its first days. Returns the
     level known before each day or, with `clipped`, each day as the smoothing took it:
-    within ×e^(±bound) of that level."""
+    within ×e^(±bound) of that level, unless `SHIFT_DAYS` days in a row lie beyond the
+    bound on the same side: that is the level moving (a product moved in, a channel out),
+    and those days stand as they were, the level restarting from them."""
     level = float(np.median(z[:5]))
     out = np.empty(z.size)
+    run: list[int] = []  # the last days in a row beyond the bound on one side
+    run_side = 0
     for i, value in enumerate(z):
         if bound is not None:
+            deviation = float(np.log(value / level))
+            side = int(np.sign(deviation)) if abs(deviation) > bound else 0
+            run = [*run, i] if side and side == run_side else ([i] if side else [])
+            run_side = side
+            if len(run) >= SHIFT_DAYS:
+                out[run] = z[run]
+                level = float(np.mean(z[run]))
+                run, run_side = [], 0
+                continue
             value = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
         out[i] = value if clipped else level
         level += alpha * (value - level)

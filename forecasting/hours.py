@@ -8,10 +8,11 @@ hour, silent in most of them, got a fraction of its share; a closed one kept its
 Here a silence in an interval is read as closed when it is too long to be chance at the
 interval's rate next to it (as a queue's, `lifetimes.CLOSED_SURPRISE`): silent on the
 last two such weekdays, or on the last day of every weekday it opens on, the interval is
-closed now; silent before it opened, or
-for a day (an outage), its contacts there are filled in at that rate, so the fit sees the
-hours as they are now. Intervals closed now are left out of every day, so the level
-follows today's hours.
+closed now; silent before it opened, or for a day (an outage), its contacts there are
+filled in at that rate, so the fit sees the hours as they are now. Intervals closed now
+are left out of every day, so the level follows today's hours. And an interval with
+contacts on the last day of every weekday the center opens is open (new hours from
+Monday), a week before the quarter rule would see it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def as_open_now(
     had had those hours): see the module's docstring. An interval silent to the end on the
     last day of every weekday it opens on (a week) is closed too: an outage is a day."""
     open_mask = estimator.open_slots(present, weekdays)
+    open_mask |= _opened_last_week(contacts.sum(axis=0), np.asarray(weekdays), open_mask)
     silences = _silences(contacts.sum(axis=0), np.asarray(weekdays), open_mask)
     ending = {(x.weekday, x.slot): x for x in silences if x.to_the_end}
     closing = set()
@@ -70,6 +72,26 @@ def as_open_now(
         closed = np.flatnonzero(~open_mask[w])
         adjusted[:, same[:, None], closed[None, :]] = 0.0
     return open_mask, adjusted
+
+
+def _opened_last_week(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> BoolArray:
+    """[7, S] intervals closed by the quarter-of-8 rule that had contacts on the last day
+    of every weekday the center opens (two or more): a week of them is new hours (opened
+    from Monday), where one day's would be a stray call."""
+    day_total = center.sum(axis=1)
+    last = {
+        w: int(days[-1])
+        for w in range(7)
+        if (days := np.flatnonzero((weekdays == w) & (day_total > 0))).size and open_mask[w].any()
+    }
+    opened = np.zeros_like(open_mask)
+    if len(last) < 2:
+        return opened
+    busy = np.array([center[day] > 0 for day in last.values()])  # [weekdays, S]
+    new = busy.all(axis=0) & ~open_mask[list(last)].any(axis=0)
+    for w in last:
+        opened[w] = new
+    return opened
 
 
 def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> list[Silence]:

@@ -57,11 +57,22 @@ def test_evenings_closed_since_last_week_get_no_rows_and_cost_nothing(bank: Hist
     assert _wape(forecast, actual) < as_usual + 0.005
 
 
-def test_an_hour_opened_two_weeks_ago_gets_its_share(bank: History) -> None:
+@pytest.mark.parametrize("weeks", [1, 2])
+def test_an_hour_opened_weeks_ago_gets_its_share(bank: History, weeks: int) -> None:
     monday = (MONDAY - bank.first_day).days
-    forecast, actual = _week(_closed(bank, slice(0, monday - 14), EARLY))
-    # its silent months before are not its share (it got a tenth of it before)
+    forecast, actual = _week(_closed(bank, slice(0, monday - 7 * weeks), EARLY))
+    # before: closed after one week (a quarter of 8 weekdays with rows opened it), and a
+    # tenth of its share after two (its silent months before counted in it)
     assert forecast[:, :, EARLY].sum() == pytest.approx(actual[:, :, EARLY].sum(), rel=0.1)
+
+
+def test_a_stray_call_does_not_open_an_hour(bank: History) -> None:
+    monday = (MONDAY - bank.first_day).days
+    contacts = bank.contacts.copy()
+    contacts[0, monday - 3, 12] = 1.0  # Friday 06:00: one call while closed
+    stray = replace(bank, contacts=contacts)
+    forecast, _ = _week(stray)
+    assert forecast[:, :, 12].sum() == 0
 
 
 def test_an_afternoon_outage_does_not_lower_those_hours(bank: History) -> None:

@@ -79,11 +79,11 @@ def _opened_last_week(center: FloatArray, weekdays: IntArray, open_mask: BoolArr
     of every weekday the center opens (two or more): a week of them is new hours (opened
     from Monday), where one day's would be a stray call."""
     day_total = center.sum(axis=1)
-    last = {
-        w: int(days[-1])
-        for w in range(7)
-        if (days := np.flatnonzero((weekdays == w) & (day_total > 0))).size and open_mask[w].any()
-    }
+    last: dict[int, int] = {}  # weekday the center opens -> its last day with contacts
+    for weekday in np.flatnonzero(open_mask.any(axis=1)):
+        days = np.flatnonzero((weekdays == weekday) & (day_total > 0))
+        if days.size:
+            last[int(weekday)] = int(days[-1])
     opened = np.zeros_like(open_mask)
     if len(last) < 2:
         return opened

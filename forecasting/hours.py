@@ -30,7 +30,7 @@ CLOSED_WEEKS = 2  # silent on the last weekday only may be an outage; two in a r
 
 
 @dataclass(frozen=True)
-class Silence:
+class SilentSpell:
     """Days of one weekday whose interval `slot` was silent against its rate next to it."""
 
     weekday: int
@@ -94,7 +94,7 @@ def _opened_last_week(center: FloatArray, weekdays: IntArray, open_mask: BoolArr
     return opened
 
 
-def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> list[Silence]:
+def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> list[SilentSpell]:
     """The runs of silence in the open intervals [D, S] of `center` too long to be chance:
     the contacts the interval brings per contact of the day's other intervals on the same
     weekdays next to the run, times the run's other contacts, beyond `CLOSED_SURPRISE`."""
@@ -110,7 +110,7 @@ def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> l
                 near = after if after.size else days[max(0, first - NEIGHBOUR_DAYS) : first]
                 rate = center[near, s].sum() / max(float(others[near].sum()), 1e-12)
                 if near.size and rate * others[run].sum() > CLOSED_SURPRISE:
-                    found.append(Silence(w, int(s), run, near, not after.size))
+                    found.append(SilentSpell(w, int(s), run, near, not after.size))
     return found
 
 

@@ -22,8 +22,9 @@ SAME_WEEKDAYS = 4  # a silent day is expected to bring the mean of its last 4 we
 
 
 @dataclass(frozen=True)
-class Silence:
-    """A queue without a contact on the center's last `open_days` open days, from `since`."""
+class ClosedQueue:
+    """A queue without a contact on the center's last `open_days` open days, from `since`,
+    too long to be chance: closed."""
 
     queue: int
     since: int  # the first open day without a contact (index into the history's days)
@@ -37,7 +38,7 @@ def in_service(contacts: FloatArray) -> BoolArray:
     return np.asarray(np.logical_or.accumulate(had, axis=1), dtype=bool)
 
 
-def closed_queues(contacts: FloatArray, weekdays: IntArray) -> list[Silence]:
+def closed_queues(contacts: FloatArray, weekdays: IntArray) -> list[ClosedQueue]:
     """The queues whose contacts stopped while the center stayed open, on evidence: no
     contact on the open days (any contact in any queue) after the queue's last one, where
     those days would have brought E contacts (each the mean of its weekday's last
@@ -47,7 +48,7 @@ def closed_queues(contacts: FloatArray, weekdays: IntArray) -> list[Silence]:
     had its evening."""
     totals = contacts.sum(axis=2)  # [Q, D]
     center_open = totals.sum(axis=0) > 0
-    found: list[Silence] = []
+    found: list[ClosedQueue] = []
     for q in range(totals.shape[0]):
         busy = np.flatnonzero(totals[q] > 0)
         if not busy.size:
@@ -63,5 +64,5 @@ def closed_queues(contacts: FloatArray, weekdays: IntArray) -> list[Silence]:
             same = lived[weekdays[lived] == weekdays[day]][-SAME_WEEKDAYS:]
             expected += float(totals[q, same].mean()) if same.size else 0.0
         if expected > CLOSED_SURPRISE:
-            found.append(Silence(q, int(silent[0]), int(silent.size), expected))
+            found.append(ClosedQueue(q, int(silent[0]), int(silent.size), expected))
     return found

@@ -106,7 +106,7 @@ class Projection:
     day_factor: FloatArray  # [Q] intraday update of the partial day (1 = none)
     cut: FloatArray  # [n, S] alert probability: today's after an intraday update, else later days'
     days: closures.DayPlan  # holidays and days after closures among the forecast days
-    closed_queues: list[lifetimes.Silence]  # forecast 0: their contacts stopped
+    closed_queues: list[lifetimes.ClosedQueue]  # forecast 0: their contacts stopped
 
 
 def fit_days_of(history: History) -> tuple[int, bool]:
@@ -266,7 +266,7 @@ def project(
     )
 
 
-def _closed_queues(history: History, fit_days: int) -> list[lifetimes.Silence]:
+def _closed_queues(history: History, fit_days: int) -> list[lifetimes.ClosedQueue]:
     """The queues whose contacts stopped (judged on complete days), unless contacts came
     again today."""
     weekdays = weekdays_of(history, 0, fit_days)

@@ -61,7 +61,7 @@ def _offset(name: str, moment: datetime) -> int:
 
 @functools.cache
 def _zone_names() -> tuple[str, ...]:
-    """Every IANA zone, the canonical Area/City names first (the one a forecast names)."""
+    """Every IANA zone, Area/City names first: the one taken among zones of the same rules."""
     names = sorted(available_timezones())
     return tuple(sorted(names, key=lambda n: ("/" not in n or n.startswith("Etc/"), n)))
 

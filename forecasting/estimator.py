@@ -481,40 +481,46 @@ def clip_days(
         if days.size < CLIP_MIN_DAYS:
             continue
         z = prepared.z[q, days]
-        deviation = np.log(z / _running_level(z, alpha, None))
+        deviation = np.log(z / _level_before(z, alpha))
         sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
         if sigma > 0:
-            scale[q, days] = _running_level(z, alpha, CLIP_SIGMAS * sigma, clipped=True) / z
+            scale[q, days] = _clipped(z, alpha, CLIP_SIGMAS * sigma) / z
     return contacts * scale[:, :, None]
 
 
-def _running_level(
-    z: FloatArray, alpha: float, bound: float | None, clipped: bool = False
-) -> FloatArray:
-    """Exponential smoothing of `z`, started at the median of its first days. Returns the
-    level known before each day or, with `clipped`, each day as the smoothing took it:
-    within ×e^(±bound) of that level, unless `SHIFT_DAYS` days in a row lie beyond the
-    bound on the same side: that is the level moving (a product moved in, a channel out),
-    and those days stand as they were, the level restarting from them."""
+def _level_before(z: FloatArray, alpha: float) -> FloatArray:
+    """The exponentially smoothed level known before each day of `z` (started at the
+    median of its first days)."""
     level = float(np.median(z[:5]))
-    out = np.empty(z.size)
-    run: list[int] = []  # the last days in a row beyond the bound on one side
-    run_side = 0
+    before = np.empty(z.size)
     for i, value in enumerate(z):
-        if bound is not None:
-            deviation = float(np.log(value / level))
-            side = int(np.sign(deviation)) if abs(deviation) > bound else 0
-            run = [*run, i] if side and side == run_side else ([i] if side else [])
-            run_side = side
-            if len(run) >= SHIFT_DAYS:
-                out[run] = z[run]
-                level = float(np.mean(z[run]))
-                run, run_side = [], 0
-                continue
-            value = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
-        out[i] = value if clipped else level
+        before[i] = level
         level += alpha * (value - level)
-    return out
+    return before
+
+
+def _clipped(z: FloatArray, alpha: float, bound: float) -> FloatArray:
+    """Each day of `z` as robust smoothing takes it: within ×e^(±bound) of the level known
+    the day before, unless `SHIFT_DAYS` days in a row lie beyond the bound on the same
+    side: that is the level moving (a product moved in, a channel out), and those days
+    stand as they were, the level restarting from them."""
+    level = float(np.median(z[:5]))
+    taken = z.copy()
+    beyond: list[int] = []  # the last days in a row beyond the bound on one side
+    side_before = 0
+    for i, value in enumerate(z):
+        deviation = float(np.log(value / level))
+        side = int(np.sign(deviation)) if abs(deviation) > bound else 0
+        beyond = [*beyond, i] if side and side == side_before else ([i] if side else [])
+        side_before = side
+        if len(beyond) >= SHIFT_DAYS:
+            taken[beyond] = z[beyond]  # they stand as they were
+            level = float(np.mean(z[beyond]))
+            beyond, side_before = [], 0
+            continue
+        taken[i] = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
+        level += alpha * (taken[i] - level)
+    return taken
 
 
 def fit(

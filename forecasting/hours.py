@@ -46,9 +46,11 @@ def as_open_now(
     """(open intervals [7, S] as of the end of history, contacts [Q, D, S] as if every day
     had had those hours): see the module's docstring. An interval silent to the end on the
     last day of every weekday it opens on (a week) is closed too: an outage is a day."""
+    weekdays = np.asarray(weekdays)
+    center = contacts.sum(axis=0)  # [D, S]
     open_mask = estimator.open_slots(present, weekdays)
-    open_mask |= _opened_last_week(contacts.sum(axis=0), np.asarray(weekdays), open_mask)
-    silences = _silences(contacts.sum(axis=0), np.asarray(weekdays), open_mask)
+    open_mask |= _opened_last_week(center, weekdays, open_mask)
+    silences = _silences(center, weekdays, open_mask)
     ending = {(x.weekday, x.slot): x for x in silences if x.to_the_end}
     closing = set()
     for slot in range(open_mask.shape[1]):
@@ -68,7 +70,7 @@ def as_open_now(
     for w, slot in closing:
         open_mask[w, slot] = False
     for w in range(7):  # intervals closed now are out of every day: the level follows them
-        same = np.flatnonzero(np.asarray(weekdays) == w)
+        same = np.flatnonzero(weekdays == w)
         closed = np.flatnonzero(~open_mask[w])
         adjusted[:, same[:, None], closed[None, :]] = 0.0
     return open_mask, adjusted

@@ -14,10 +14,14 @@ from forecasting.model import Forecast, History, HistoryRow
 from switchboard.common.calendar import HolidayCalendar
 
 
-def _center(**changes: object) -> History:
-    """A bank's weekday center (closed on US holidays) at 30 minutes."""
+def _rows(**changes: object) -> list[HistoryRow]:
+    """A bank's weekday center (closed on US holidays) at 30 minutes, as rows."""
     scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30, **changes)
-    return files.build_history(synthetic.generate_scenario(scenario, seed=4).rows, "history.csv")
+    return synthetic.generate_scenario(scenario, seed=4).rows
+
+
+def _center(**changes: object) -> History:
+    return files.build_history(_rows(**changes), "history.csv")
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +113,9 @@ def test_an_export_of_every_interval_with_zeros_forecasts_as_the_rows_with_conta
     bank: History,
 ) -> None:
     # a spreadsheet of every 30 minutes of every day: zeros for nights, weekends, holidays
-    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30, days=222)
-    rows = synthetic.generate_scenario(scenario, seed=4).rows
+    rows = _rows(days=222)
     written = {(row.interval_start, row.queue) for row in rows}
-    zone = ZoneInfo(scenario.zone)
+    zone = ZoneInfo(synthetic.SCENARIOS["bank_weekdays_7m"].zone)
     walls = (bank.first_day + timedelta(minutes=30 * k) for k in range(222 * 48))
     moments = [
         datetime.fromisoformat(wall.replace(tzinfo=zone).isoformat())  # fixed offsets

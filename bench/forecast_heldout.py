@@ -59,7 +59,7 @@ def center(variant: str, seed: int) -> History:
 def scores(history: History) -> dict[str, float]:
     """Week-ahead WAPE beside both baselines, and intraday beside week-ahead, pooled."""
     days = service.complete_days(history)
-    mondays = [d for d in range(days - 7, 0, -1) if history.day_start(d).weekday() == 0]
+    mondays = [d for d in range(days - 7, 0, -1) if history.weekday(d) == 0]
     per_slot = 60 // history.width_min
     scored = slice(SCORED_FROM_H * per_slot, SCORED_TO_H * per_slot)
     week: dict[str, list[np.ndarray]] = {"actual": [], "ours": [], "naive": [], "four": []}

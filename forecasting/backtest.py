@@ -354,7 +354,7 @@ def run(
         by_lead,
         origins,
         intraday_origins,
-        history.day_start(first_target).date().isoformat(),
+        history.date_of(first_target).isoformat(),
         width,
         calendar,
         closed,

@@ -225,7 +225,7 @@ def _forecast(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(note)
     for day in result.closed_days:
-        print(f"closed {day.date().isoformat()} (holiday, as the center was on past holidays)")
+        print(f"closed {day.isoformat()} (holiday, as the center was on past holidays)")
     weights = result.choice.get("weights")
     adopted = result.choice.get("cycles")
     if isinstance(weights, list) and isinstance(adopted, list):

@@ -47,7 +47,7 @@ def open_weekdays(open_mask: BoolArray) -> BoolArray:
 
 
 def _dates(history: History, first: int, count: int) -> list[date]:
-    return [history.day_start(first + k).date() for k in range(count)]
+    return [history.date_of(first + k) for k in range(count)]
 
 
 def closed_days(history: History, days: int, normally_open: BoolArray) -> BoolArray:
@@ -63,8 +63,10 @@ def infer_calendar(
 
     Score = closed holidays − open holidays on normally-open weekdays; it must be at least
     1 with `MIN_EVIDENCE` closed holidays. Ties go to a country with a time zone at the
-    history's UTC offset (the US, not its outlying islands, for a clock at -04:00), then
-    to fewer holidays in the span (the more specific explanation), then alphabetically."""
+    history's UTC offset (the US, not its Pacific outlying islands, for a clock at -04:00),
+    then to a country over a territory of one (the US over them on any clock: a history
+    exported in UTC), then to fewer
+    holidays in the span (the more specific explanation), then alphabetically."""
     closed = closed_days(history, days, normally_open)
     if closed.sum() < MIN_EVIDENCE:
         return None, ""
@@ -75,7 +77,7 @@ def infer_calendar(
     end = history.day_start(days - 1)
     offset = history.tz.utcoffset(end) or timedelta(0)
     local = calendars.countries_at_offset(offset, end - offset)
-    best: tuple[int, int, int, str] | None = None
+    best: tuple[int, int, int, int, str] | None = None
     found: list[date] = []
     for code in calendars.countries():
         calendar = HolidayCalendar(code)
@@ -83,12 +85,18 @@ def infer_calendar(
         hits = [d for d in holidays if d in closed_set]
         if len(hits) < MIN_EVIDENCE or len(hits) <= len(holidays) - len(hits):
             continue
-        key = (len(hits) - (len(holidays) - len(hits)), int(code in local), -len(holidays), code)
-        if best is None or key[:3] > best[:3]:
+        key = (
+            len(hits) - (len(holidays) - len(hits)),
+            int(code in local),
+            int(not calendars.is_territory(code)),
+            -len(holidays),
+            code,
+        )
+        if best is None or key[:4] > best[:4]:
             best, found = key, hits
     if best is None:
         return None, ""
-    calendar = HolidayCalendar(best[3])
+    calendar = HolidayCalendar(best[4])
     names = ", ".join(f"{d.isoformat()} {calendar.name(d)}" for d in found)
     return calendar, (
         f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays that are its "
@@ -172,7 +180,7 @@ def plan(
     closed_before = bool(past_closed[fit_days - 1]) if fit_days else False
     for k in range(count):
         day = fit_days + k
-        moment = history.day_start(day).date()
+        moment = history.date_of(day)
         if not normally_open[weekday[day]]:
             continue
         name = calendar.name(moment) if calendar is not None else None

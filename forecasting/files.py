@@ -248,8 +248,10 @@ def _history(
         )
     local_min = local // 60
     width = _infer_width(path, local_min % MINUTES_PER_DAY, first_row, parsed)
-    first_min = int(local_min.min() // MINUTES_PER_DAY * MINUTES_PER_DAY)
-    rel = local_min[tidx] - first_min
+    day_offset = zones.working_day_offset(local_min[tidx], contacts)
+    offset_min = int(day_offset.total_seconds() // 60)
+    first_min = int((local_min.min() - offset_min) // MINUTES_PER_DAY * MINUTES_PER_DAY)
+    rel = local_min[tidx] - offset_min - first_min
     day, slot = rel // MINUTES_PER_DAY, (rel % MINUTES_PER_DAY) // width
     days = int(day.max()) + 1
     slots = MINUTES_PER_DAY // width
@@ -276,6 +278,7 @@ def _history(
         present,
         end,
         zone or zones.infer(epoch, offsets),
+        day_offset,
     )
 
 

@@ -8,7 +8,7 @@ not UTC. The offset is put back only when a file is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,10 @@ class History:
     `present[d, s]` says whether any queue had a row: a missing row means closed.
     `end` is the first local time after the history (exclusive), so a history that ends
     in the middle of a day knows where "today's actuals so far" stop.
+
+    A day is the center's working day: `first_day` is the midnight of its date, and its
+    slots start `day_offset` from there (0, or hours either way for a center whose day
+    runs across midnight on the history's clock: open 11:00-01:00 is one day, not two).
     """
 
     queues: list[str]
@@ -51,6 +55,7 @@ class History:
     present: BoolArray
     end: datetime
     tz: tzinfo
+    day_offset: timedelta = timedelta(0)
 
     @property
     def slots_per_day(self) -> int:
@@ -60,15 +65,20 @@ class History:
     def days(self) -> int:
         return int(self.contacts.shape[1])
 
+    def date_of(self, day: int) -> date:
+        """The date a day is the center's working day of (its weekday, its holidays)."""
+        return (self.first_day + timedelta(days=day)).date()
+
     def day_start(self, day: int) -> datetime:
-        return self.first_day + timedelta(days=day)
+        """The local time a day's first slot starts."""
+        return self.first_day + timedelta(days=day) + self.day_offset
 
     def weekday(self, day: int) -> int:
-        return self.day_start(day).weekday()
+        return self.date_of(day).weekday()
 
     def index_of(self, moment: datetime) -> tuple[int, int]:
         """(day, slot) of a local time; the day may lie outside the history."""
-        minutes = int((moment - self.first_day).total_seconds() // 60)
+        minutes = int((moment - self.day_start(0)).total_seconds() // 60)
         day, minute = divmod(minutes, MINUTES_PER_DAY)
         return day, minute // self.width_min
 
@@ -95,6 +105,7 @@ class History:
             present,
             min(end, self.end),
             self.tz,
+            self.day_offset,
         )
 
 
@@ -153,5 +164,5 @@ class Forecast:
     alert_probability: float = 0.3  # P(exceed) at which a peak of a later day is flagged
     alert_probability_today: float = 0.3  # the same for the rest of a partial day
     notes: list[str] = field(default_factory=list)  # holidays inferred or not forecast
-    closed_days: list[datetime] = field(default_factory=list)  # local midnights
+    closed_days: list[date] = field(default_factory=list)  # closed by holidays
     choice: dict[str, object] = field(default_factory=dict)  # model choice per queue

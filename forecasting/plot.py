@@ -28,7 +28,7 @@ def plot_week(history: History, path: Path, first_day: str | None = None) -> str
             wanted = date.fromisoformat(first_day)
         except ValueError:
             raise InputError(f"--plot-week: expected YYYY-MM-DD, found {first_day!r}") from None
-        start = (wanted - history.first_day.date()).days
+        start = (wanted - history.date_of(0)).days
     if start < service.MIN_FIT_DAYS or start + 7 > days:
         raise InputError(
             f"--plot-week: expected a week with {service.MIN_FIT_DAYS} days of history before "
@@ -78,7 +78,7 @@ def plot_week(history: History, path: Path, first_day: str | None = None) -> str
         linestyle="--",
         label="seasonal naive",
     )
-    week = history.day_start(start).date().isoformat()
+    week = history.date_of(start).isoformat()
     axis.set_title(
         f"Contacts per {history.width_min} min, all queues, week of {week} "
         "(forecast made at the week's start)"

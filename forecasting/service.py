@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -22,7 +22,6 @@ from forecasting import (
     intraday,
     lifetimes,
     selection,
-    zones,
 )
 from forecasting.model import (
     MINUTES_PER_DAY,
@@ -73,6 +72,7 @@ def aggregate(history: History, width_min: int) -> History:
         present,
         history.end,
         history.tz,
+        history.day_offset,
     )
 
 
@@ -83,7 +83,7 @@ def weekdays_of(history: History, first: int, count: int) -> np.ndarray:
 
 def cycle_positions(history: History, first: int, count: int) -> cycles.Positions:
     """Where days [first, first + count) lie in the calendar cycles (`cycles`)."""
-    return cycles.positions(history.day_start(first).date(), count)
+    return cycles.positions(history.date_of(first), count)
 
 
 def applies(event: Event, queue: str, region: str | None) -> bool:
@@ -149,6 +149,17 @@ class Fitted:
     notes: list[str]
 
 
+def working_day_note(history: History) -> str:
+    offset = files.offset_text(history.tz.utcoffset(history.end))
+    begins = (datetime.min + history.day_offset % timedelta(days=1)).strftime("%H:%M")
+    return (
+        f"history: the center's day runs across midnight on the history's clock "
+        f"(UTC{offset}): each day is read from {begins} to {begins}, under the date most of "
+        "its hours fall on; if it was exported in UTC or another zone, give --timezone with "
+        "the center's (on this clock its hours move with daylight saving)"
+    )
+
+
 def calibrated_fit(
     history: History,
     fit_days: int,
@@ -173,13 +184,8 @@ def calibrated_fit(
     open_mask, as_open_now = hours.as_open_now(contacts, present, weekdays)
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
-    if zones.day_across_midnight(open_mask):
-        offset = files.offset_text(history.tz.utcoffset(history.end))
-        notes.append(
-            f"history: the center's day runs across midnight on the history's clock "
-            f"(UTC{offset}): if it was exported in UTC or another zone, give --timezone "
-            "with the center's, so days, weekdays and holidays are the center's"
-        )
+    if history.day_offset:
+        notes.append(working_day_note(history))
     if calendar is None and infer_holidays:
         calendar, note = closures.infer_calendar(history, fit_days, normally_open)
         notes += [note] if note else []
@@ -277,7 +283,7 @@ def _closed_queues(history: History, fit_days: int) -> list[lifetimes.ClosedQueu
 def closed_queue_notes(history: History, projection: Projection) -> list[str]:
     return [
         f"queue {history.queues[s.queue]}: no contacts since "
-        f"{history.day_start(s.since).date().isoformat()} ({s.open_days} open days that "
+        f"{history.date_of(s.since).isoformat()} ({s.open_days} open days that "
         f"would have brought about {s.expected:.0f}): forecast 0, as closed"
         for s in projection.closed_queues
     ]
@@ -288,8 +294,8 @@ def _event_mask(
 ) -> BoolArray:
     use = np.ones((len(history.queues), days), dtype=bool)
     for event in events:
-        first = max(0, (event.start - history.first_day).days)
-        last = min(days - 1, ((event.end - timedelta(minutes=1)) - history.first_day).days)
+        first = max(0, history.index_of(event.start)[0])
+        last = min(days - 1, history.index_of(event.end - timedelta(minutes=1))[0])
         for q, queue in enumerate(history.queues):
             if applies(event, queue, region) and first <= last:
                 use[q, first : last + 1] = False
@@ -327,13 +333,13 @@ def estimate_uplift(
     for event in events:
         if event.kind == CLOSED_KIND:
             continue
-        if event.end > history.day_start(fit_days) or event.start < history.first_day:
+        if event.end > history.day_start(fit_days) or event.start < history.day_start(0):
             continue
         mask = _slot_mask(history, event, 0, fit_days)
         for q, queue in enumerate(history.queues):
             if not applies(event, queue, region):
                 continue
-            day = (event.start - history.first_day).days
+            day, _ = history.index_of(event.start)
             near = use[q] & (np.abs(np.arange(fit_days) - day) <= 14) & (predicted_totals[q] > 0)
             local = (
                 float(np.median(totals[q, near] / predicted_totals[q, near])) if near.any() else 1.0
@@ -369,7 +375,7 @@ def forecast(
         raise InputError(f"--start: expected a time on the {width}-minute grid, found {start}")
     history, as_of = as_of_start(history, start)
     end = start + horizon
-    last_day = ((end - timedelta(minutes=1)) - history.first_day).days
+    last_day, _ = history.index_of(end - timedelta(minutes=1))
     fit_days, _ = fit_days_of(history)
     use = _event_mask(history, events, region, fit_days) if events else None
     cache: dict[int, Fitted] = {}
@@ -425,10 +431,10 @@ def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
     export; a forecast from 11:00 with the morning's actuals, the rest of the day unused)."""
     if start >= history.end:
         return history, []
-    if start <= history.first_day:
+    if start <= history.day_start(0):
         raise InputError(
             f"--start: {start} is at or before the history's first day "
-            f"({history.first_day.date()}): nothing to learn from"
+            f"({history.date_of(0)}): nothing to learn from"
         )
     return history.cut(start), [
         f"history after {start} not used: the forecast is made as of --start "
@@ -436,10 +442,10 @@ def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
     ]
 
 
-def _closed_days(history: History, projection: Projection) -> list[datetime]:
-    """Starts of the forecast days closed by holidays."""
+def _closed_days(history: History, projection: Projection) -> list[date]:
+    """The forecast days closed by holidays."""
     return [
-        history.day_start(projection.first + k)
+        history.date_of(projection.first + k)
         for k, factor in sorted(projection.days.factor.items())
         if factor == 0.0
     ]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import numpy as np
 
 AGREE_AHEAD = timedelta(days=366)
+QUIET_SHARE = 0.05  # an hour of the day with under 5 % of the busiest hour's contacts
 _SAMPLE = timedelta(hours=6)
 
 
@@ -66,10 +67,34 @@ def _zone_names() -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda n: ("/" not in n or n.startswith("Etc/"), n)))
 
 
-def day_across_midnight(open_mask: np.ndarray) -> bool:
-    """Whether most open weekdays [7, S] are open at midnight on both sides but closed for
-    a stretch in between: a center whose day runs 11:00-01:00 on the history's clock,
-    as a US center's does in an export in UTC."""
-    opened = [row for row in open_mask if row.any()]
-    wraps = [bool(row[0] and row[-1] and not row.all()) for row in opened]
-    return bool(opened) and sum(wraps) * 2 > len(opened)
+def working_day_offset(local_minutes: np.ndarray, contacts: np.ndarray) -> timedelta:
+    """Where the center's working day starts, from midnight: 0 unless its day runs across
+    midnight on the history's clock (a US center exported in UTC is open 11:00-01:00;
+    an airline's desk may be open 06:00-02:00 on its own). Then the day starts in the
+    middle of its longest quiet stretch, on the hour, and carries the date most of its
+    open hours fall on: open 11:00-01:00 is a day from 06:00 to 06:00.
+
+    `local_minutes` (minutes from any midnight) and `contacts` are the history's rows. An
+    hour of the day is quiet under `QUIET_SHARE` of the busiest hour's contacts (a stray
+    contact at night does not open it); the day runs across midnight when the hours on
+    both sides of it are not quiet. A center quiet at midnight keeps it (a bank open
+    until 24:00 with a few calls after), so does one never quiet (round the clock)."""
+    hourly = np.bincount(np.asarray(local_minutes) // 60 % 24, weights=contacts, minlength=24)
+    quiet = hourly < QUIET_SHARE * hourly.max(initial=0)
+    if quiet[0] or quiet[23] or not quiet.any():
+        return timedelta(0)
+    first, length = _longest_run(quiet)
+    hour = first + length // 2
+    return timedelta(hours=hour if hour <= 12 else hour - 24)
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """(first index, length) of the first longest run of True."""
+    best_first, best_length, run_first = 0, 0, 0
+    for i, flag in enumerate([*flags.tolist(), False]):
+        if flag:
+            continue
+        if i - run_first > best_length:
+            best_first, best_length = run_first, i - run_first
+        run_first = i + 1
+    return best_first, best_length

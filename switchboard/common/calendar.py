@@ -41,6 +41,12 @@ def countries_at_offset(offset: timedelta, moment: datetime) -> frozenset[str]:
     return frozenset(found)
 
 
+def is_territory(country: str) -> bool:
+    """Whether `country` is a territory of another (Puerto Rico, the US Minor Outlying
+    Islands, New Caledonia): the holidays package marks them with a parent entity."""
+    return getattr(_official(country, None), "parent_entity", None) is not None
+
+
 @functools.cache
 def _subdivisions(country: str) -> frozenset[str]:
     return frozenset(holidays.list_supported_countries().get(country, ()))

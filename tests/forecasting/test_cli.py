@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -300,4 +300,39 @@ def test_an_export_in_utc_reads_on_the_centers_clock_with_timezone(
     assert outs["utc"].read_text() == outs["local"].read_text()
     plain = ["forecast", "--history", str(utc), *monday, "--out", str(outs["utc-plain"])]
     assert main(plain) == 0
-    assert "the center's day runs across midnight" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the center's day runs across midnight" in out and "from 06:00 to 06:00" in out
+    # without the zone: its days read from 06:00 UTC, under their dates; Columbus Day closed
+    assert "closed 2025-10-13 (holiday" in out
+    forecast = list(csv.DictReader(outs["utc-plain"].open()))
+    assert forecast and not [r for r in forecast if r["interval_start"].startswith("2025-10-13T1")]
+
+
+def test_a_center_open_past_midnight_forecasts_its_day_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same center four hours later on its own clock (open 11:00-01:00): the same
+    forecast, four hours later (the day, its weekday and holidays are not cut at midnight)."""
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
+    rows = synthetic.generate_scenario(scenario, seed=2).rows
+    later = timedelta(hours=4)
+    early, late = tmp_path / "early.csv", tmp_path / "late.csv"
+    files.write_history(early, rows)
+    files.write_history(late, [replace(r, interval_start=r.interval_start + later) for r in rows])
+    forecasts = {}
+    for path, start in ((early, "2025-10-13T00:00:00-04:00"), (late, "2025-10-13T04:00:00-04:00")):
+        out = tmp_path / f"{path.stem}-forecast.csv"
+        argv = ["forecast", "--history", str(path), "--start", start, "--horizon", "5d"]
+        assert main([*argv, "--out", str(out)]) == 0
+        forecasts[path.stem] = list(csv.DictReader(out.open()))
+    assert "closed 2025-10-13 (holiday" in capsys.readouterr().out
+    assert len(forecasts["late"]) == len(forecasts["early"]) > 0
+    for a, b in zip(forecasts["early"], forecasts["late"], strict=True):
+        moved = datetime.fromisoformat(a["interval_start"]) + later
+        assert datetime.fromisoformat(b["interval_start"]) == moved
+        assert (b["queue"], b["contacts"], b["low"], b["high"]) == (
+            a["queue"],
+            a["contacts"],
+            a["low"],
+            a["high"],
+        )

@@ -46,7 +46,7 @@ def test_a_holiday_is_forecast_closed_when_history_shows_holidays_closed(bank: H
     days = _days(result)
     assert date(2025, 10, 13) not in days  # Columbus Day: no rows, the center is closed
     assert set(days) == {date(2025, 10, d) for d in (14, 15, 16, 17)}
-    assert result.closed_days == [monday]
+    assert result.closed_days == [monday.date()]
     assert any(
         note.startswith("holidays: US inferred from 4 closed weekdays") for note in result.notes
     )
@@ -59,7 +59,7 @@ def test_a_given_calendar_closes_the_same_day_and_none_closes_nothing(bank: Hist
     given = service.forecast(
         bank, monday, timedelta(days=1), holidays=HolidayCalendar.parse("US"), infer_holidays=False
     )
-    assert given.rows == [] and given.closed_days == [monday]
+    assert given.rows == [] and given.closed_days == [monday.date()]
     plain = service.forecast(bank, monday, timedelta(days=1), infer_holidays=False)
     assert len(plain.rows) == 2 * 28  # two queues, 07:00-21:00
     assert plain.notes == []
@@ -134,5 +134,5 @@ def test_an_export_of_every_interval_with_zeros_forecasts_as_the_rows_with_conta
     monday = datetime(2025, 10, 13)
     sparse = service.forecast(bank, monday, timedelta(days=5))
     dense = service.forecast(padded, monday, timedelta(days=5))
-    assert dense.closed_days == [monday]  # Columbus Day, from the zero-filled holidays
+    assert dense.closed_days == [monday.date()]  # Columbus Day, from the zero-filled holidays
     assert dense.rows == sparse.rows

@@ -1,10 +1,11 @@
 """The generic one-row-per-call CSV (`calls-csv`) most ACD and CRM exports can be made into.
 
-Columns, by header name in any case and order: `arrived_at` (ISO 8601 with a UTC offset)
-and `queue` are required; `handle_s` (talk + wrap-up seconds of a handled call; empty or 0:
-not handled) and `outcome` (free text, kept for the reader, not used) are optional; other
-columns are ignored. Comma, semicolon, tab or pipe separate fields (the one that splits
-the header into the required names); a UTF-8 byte-order mark is allowed.
+Columns, by header name in any case and order: `arrived_at` (ISO 8601, with a UTC offset
+or on the `--timezone` clock) and `queue` are required; `handle_s` (talk + wrap-up seconds
+of a handled call; empty or 0: not handled) and `outcome` (free text, kept for the reader,
+not used) are optional; other columns are ignored. Comma, semicolon, tab or pipe separate
+fields (the one that splits the header into the required names); a UTF-8 byte-order mark
+is allowed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
     (each arrival's own offset when None)."""
     intervals = Intervals(width_min, zone)
     offsets: dict[timedelta, int] = {}  # offset -> first row with it
-    for number, call in _calls(path):
+    for number, call in _calls(path, zone):
         offsets.setdefault(call.arrived.utcoffset() or timedelta(0), number)
         intervals.add(call)
     if not intervals.calls:
@@ -54,7 +55,7 @@ def _check_one_zone(path: Path, offsets: dict[timedelta, int]) -> None:
         )
 
 
-def _calls(path: Path) -> Iterator[tuple[int, Call]]:
+def _calls(path: Path, zone: ZoneInfo | None) -> Iterator[tuple[int, Call]]:
     try:
         handle = path.open("rb")
     except OSError as error:
@@ -80,7 +81,7 @@ def _calls(path: Path) -> Iterator[tuple[int, Call]]:
                     raise InputError(
                         f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
                     )
-                yield number, _call(fields, col, f"{path}: row {number}: field")
+                yield number, _call(fields, col, f"{path}: row {number}: field", zone)
         except UnicodeDecodeError:
             raise InputError(f"{path}: row {number + 1}: not UTF-8 text") from None
         except csv.Error as error:
@@ -114,8 +115,8 @@ def _header(path: Path, line: str) -> tuple[str, list[str]]:
     return delimiter, names
 
 
-def _call(fields: list[str], col: dict[str, int], where: str) -> Call:
-    arrived = parse_time(fields[col["arrived_at"]], f"{where} arrived_at")
+def _call(fields: list[str], col: dict[str, int], where: str, zone: ZoneInfo | None) -> Call:
+    arrived = parse_time(fields[col["arrived_at"]], f"{where} arrived_at", zone)
     queue = fields[col["queue"]].strip()
     if not queue:
         raise InputError(f"{where} queue: expected a queue name, found ''")

@@ -200,9 +200,9 @@ def _forecast(args: argparse.Namespace) -> int:
     calendar, infer = _holidays(args)
     given = _zone(args.timezone, "--timezone") if args.timezone else None
     history = files.read_history(args.history[0], given)
-    start = files.parse_time(args.start, "--start")
-    horizon = duration_arg(args.horizon, "--horizon")
     zone: tzinfo = given or history.tz
+    start = files.parse_time(args.start, "--start", zone)  # without offset: the center's clock
+    horizon = duration_arg(args.horizon, "--horizon")
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events) if args.events else []
     threshold, percentile = _peaks(args.peaks)

@@ -36,14 +36,21 @@ EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
 _MIN_OFFSET_RUN = timedelta(days=28)
 
 
-def parse_time(text: str, where: str) -> datetime:
-    """An ISO 8601 time with a UTC offset; `where` is the "file: row N: field F" prefix."""
+def parse_time(text: str, where: str, zone: tzinfo | None = None) -> datetime:
+    """An ISO 8601 time with a UTC offset, or without one on `zone`'s clock when a zone is
+    known (a spreadsheet's export rarely writes offsets: `--timezone` says whose clock);
+    `where` is the "file: row N: field F" prefix."""
+    expected = "expected ISO 8601 time with offset" + (
+        "" if zone else " (or give --timezone: the zone of times without one)"
+    )
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{where}: expected ISO 8601 time with offset, found {text!r}") from None
+        raise InputError(f"{where}: {expected}, found {text!r}") from None
+    if moment.tzinfo is None and zone is not None:
+        return moment.replace(tzinfo=zone)
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InputError(f"{where}: expected ISO 8601 time with offset, found {text!r}")
+        raise InputError(f"{where}: {expected}, found {text!r}")
     return moment
 
 
@@ -217,7 +224,7 @@ def _history(
     np.minimum.at(first_at, tidx, np.arange(len(times)))
     first_row = [numbers[int(i)] for i in first_at]
     parsed = [
-        parse_time(text, f"{path}: row {row}: field interval_start")
+        parse_time(text, f"{path}: row {row}: field interval_start", zone)
         for text, row in zip(index, first_row, strict=True)
     ]
     names: dict[str, int] = {}

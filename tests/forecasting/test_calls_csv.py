@@ -130,3 +130,21 @@ def test_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 2
     assert f"{path}: row 4: not UTF-8 text" in capsys.readouterr().err
+
+
+def test_an_export_without_offsets_reads_on_the_centres_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    planted = generate(date(2026, 11, 2), days=3, seed=6)
+    rows = [{**row, "arrived_at": row["arrived_at"][:19]} for row in to_calls_csv(planted)]
+    assert all("+" not in row["arrived_at"] for row in rows)
+    path = write_calls(tmp_path / "wall.csv", rows, HEADER)
+    check_against(
+        history_table(run_import(path, "calls-csv", "--timezone", "Europe/Berlin")), planted
+    )
+    out = tmp_path / "plain-history.csv"
+    args = ["history", "import", "--format", "calls-csv", str(path), "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "row 2: field arrived_at: expected ISO 8601 time with offset" in err
+    assert "give --timezone" in err and not out.exists()

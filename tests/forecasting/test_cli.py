@@ -336,3 +336,54 @@ def test_a_center_open_past_midnight_forecasts_its_day_as_one(
             a["low"],
             a["high"],
         )
+
+
+def test_times_without_offsets_read_on_the_timezone_clock(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spreadsheet's export without offsets reads on `--timezone`'s clock (and `--start`
+    without one on the center's): the forecast of the same history written with offsets."""
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
+    rows = synthetic.generate_scenario(scenario, seed=2).rows
+    aware, naive = tmp_path / "aware.csv", tmp_path / "naive.csv"
+    files.write_history(aware, rows)
+    files.write_history(
+        naive, [replace(r, interval_start=r.interval_start.replace(tzinfo=None)) for r in rows]
+    )
+    outs = {name: tmp_path / f"{name}-forecast.csv" for name in ("aware", "naive")}
+    horizon = ["--horizon", "5d"]
+    aware_start = ["--start", "2025-10-13T00:00:00-04:00"]
+    assert (
+        main(
+            [
+                "forecast",
+                "--history",
+                str(aware),
+                *aware_start,
+                *horizon,
+                "--out",
+                str(outs["aware"]),
+            ]
+        )
+        == 0
+    )
+    zone = ["--timezone", "America/New_York", "--start", "2025-10-13T00:00:00"]
+    assert (
+        main(["forecast", "--history", str(naive), *zone, *horizon, "--out", str(outs["naive"])])
+        == 0
+    )
+    assert outs["naive"].read_text() == outs["aware"].read_text()
+    capsys.readouterr()
+    plain = [
+        "forecast",
+        "--history",
+        str(naive),
+        *aware_start,
+        *horizon,
+        "--out",
+        str(outs["naive"]),
+    ]
+    assert main(plain) == 2
+    err = capsys.readouterr().err
+    assert "row 2: field interval_start: expected ISO 8601 time with offset" in err
+    assert "give --timezone" in err

@@ -6,7 +6,8 @@ Run by hand: `.venv/bin/python bench/forecast_backtest.py [--bank FILE] [--width
 1. Speed: a synthetic year (365 days, 5-minute intervals, 4 queues) is written as a
    history CSV; `switchboard forecast` forecasts one week ahead from it as a user runs it
    (a new process, CSV in and out), timed end to end against the 5 s target. The baseline
-   in the same run is reading the same CSV alone (the floor any forecast pays).
+   in the same run is reading the same CSV alone (the floor any forecast pays); the
+   forecast process's peak resident memory is reported beside it.
 2. Accuracy: `forecast backtest` on the Anonymous Bank month (imported at 30 minutes), on
    the synthetic year and on the long scenarios of `forecasting.synthetic.SCENARIOS`
    (6-18 months, 5-minute history aggregated to 30 minutes: level drift, growth, steps,
@@ -99,15 +100,18 @@ def speed(tmp: Path, runs: int) -> tuple[dict[str, object], synthetic.Synthetic]
         totals.append(time.perf_counter() - began)
         cpus.append(_children_cpu() - cpu_before)
     best, read, cpu = min(totals), min(reads), min(cpus)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest run
     load = os.getloadavg()[0]
     print(
         f"forecast one week ahead, end to end (new process): best {best:.2f} s of {runs} "
         f"(target {TARGET_S:.0f} s), CPU {cpu:.2f} s, load average {load:.1f} on "
-        f"{os.cpu_count()} CPUs; reading the CSV alone: {read:.2f} s; ratio {best / read:.2f}"
+        f"{os.cpu_count()} CPUs; reading the CSV alone: {read:.2f} s; ratio {best / read:.2f}; "
+        f"peak memory {peak_mb:.0f} MB"
     )
     figures: dict[str, object] = {
         "forecast_year_5min_s": round(best, 3),
         "forecast_year_5min_cpu_s": round(cpu, 3),
+        "forecast_year_5min_peak_mb": round(peak_mb),
         "load_average": round(load, 2),
         "read_csv_s": round(read, 3),
         "forecast_over_read": round(best / read, 2),

@@ -8,8 +8,10 @@ and exits 2.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from forecasting.model import (
     Forecast,
     History,
     HistoryRow,
+    IntArray,
 )
 from switchboard.common.errors import InputError
 
@@ -34,6 +37,8 @@ EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
 # A change of UTC offset is a daylight-saving switch only if the new offset then holds
 # for weeks; offsets that alternate faster mean rows from different time zones.
 _MIN_OFFSET_RUN = timedelta(days=28)
+CHUNK_ROWS = 100_000  # rows parsed at a time
+CHUNK_CHARS = 1 << 22  # characters read at a time (about 100 000 rows)
 
 
 def parse_time(text: str, where: str, zone: tzinfo | None = None) -> datetime:
@@ -100,48 +105,108 @@ def _rows(
             raise InputError(f"{path}: row {number + 1}: not UTF-8 text") from None
 
 
-def _columns(
+def _column_chunks(
     path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
-) -> tuple[list[int], dict[str, list[str]]]:
-    """Row numbers and columns of a CSV; plain files (no quotes) take a fast split path."""
+) -> Iterator[tuple[list[int], dict[str, list[str]]]]:
+    """Row numbers and columns of a CSV, a chunk of rows at a time (a year of 5-minute rows
+    of a hundred queues is millions of rows: read whole, their strings took 1.5 GB).
+    Plain files (no quotes) take a fast split path."""
+    if _has_quote(path):
+        yield from _chunked(_rows(path, allowed, required), allowed)
+        return
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        handle = path.open(encoding="utf-8-sig")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    if '"' in text:
-        numbers, records = [], []
-        for number, fields in _rows(path, allowed, required):
-            numbers.append(number)
-            records.append([fields.get(name, "") for name in allowed])
-        header = list(allowed)
-    else:
-        lines = text.splitlines()
-        if not lines:
-            raise InputError(f"{path}: row 1: empty file, expected a header row")
-        header = [name.strip() for name in lines[0].split(",")]
-        _check_header(path, header, allowed, required)
-        width = len(header)
-        body = lines[1:]
-        if body and all(c == width - 1 for c in map(str.count, body, [","] * len(body))):
-            # every line has the right number of fields: split the whole body at once
-            flat = ",".join(body).split(",")
-            numbers = list(range(2, len(body) + 2))
-            return numbers, {name: flat[i::width] for i, name in enumerate(header)}
-        numbers, records = [], []
-        for number, line in enumerate(body, start=2):
-            parts = line.split(",")
-            if len(parts) != width:
-                if not line.strip():
-                    continue
-                raise InputError(
-                    f"{path}: row {number}: expected {width} fields, found {len(parts)}"
-                )
-            numbers.append(number)
-            records.append(parts)
+    with handle:
+        try:
+            first = handle.readline()
+            if not first:
+                raise InputError(f"{path}: row 1: empty file, expected a header row")
+            header = [name.strip() for name in first.rstrip("\n").split(",")]
+            _check_header(path, header, allowed, required)
+            number, rest = 2, ""
+            while block := handle.read(CHUNK_CHARS):
+                block, rest = _whole_lines(rest + block)
+                lines = block.splitlines()
+                numbers, records = _split(path, lines, number, header)
+                number += len(lines)
+                if numbers:
+                    yield numbers, records
+            if rest:
+                numbers, records = _split(path, [rest], number, header)
+                if numbers:
+                    yield numbers, records
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def _whole_lines(text: str) -> tuple[str, str]:
+    """`text` cut after its last line break: (whole lines, the start of the next)."""
+    end = text.rfind("\n") + 1
+    return text[:end], text[end:]
+
+
+def _has_quote(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return any(b'"' in block for block in iter(lambda: handle.read(1 << 20), b""))
+    except OSError as error:
+        raise InputError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _split(
+    path: Path, lines: list[str], number: int, header: list[str]
+) -> tuple[list[int], dict[str, list[str]]]:
+    """Lines from row `number` on, split at commas into the header's columns."""
+    width = len(header)
+    if set(map(str.count, lines, itertools.repeat(","))) == {width - 1}:
+        # every line has the right number of fields: split the whole chunk at once
+        flat = ",".join(lines).split(",")
+        numbers = list(range(number, number + len(lines)))
+        return numbers, {name: flat[i::width] for i, name in enumerate(header)}
+    numbers, records = [], []
+    for row, line in enumerate(lines, start=number):
+        parts = line.split(",")
+        if len(parts) != width:
+            if not line.strip():
+                continue
+            raise InputError(f"{path}: row {row}: expected {width} fields, found {len(parts)}")
+        numbers.append(row)
+        records.append(parts)
+    return numbers, _by_column(header, records)
+
+
+def _chunked(
+    rows: Iterator[tuple[int, dict[str, str]]], names: tuple[str, ...]
+) -> Iterator[tuple[list[int], dict[str, list[str]]]]:
+    """Parsed rows (the csv module's, for quoted files) in chunks of columns."""
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        records = [[fields.get(name, "") for name in names] for _, fields in chunk]
+        yield [number for number, _ in chunk], _by_column(list(names), records)
+
+
+def _by_column(header: list[str], records: list[list[str]]) -> dict[str, list[str]]:
     columns = list(zip(*records, strict=True)) if records else [() for _ in header]
-    return numbers, {name: list(col) for name, col in zip(header, columns, strict=True)}
+    return {name: list(col) for name, col in zip(header, columns, strict=True)}
+
+
+@dataclass
+class _Codes:
+    """The distinct texts of a column in order of first appearance, each with the row it
+    first appeared on (a history repeats each time once per queue, each queue per time)."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    first_row: list[int] = field(default_factory=list)
+
+    def encode(self, texts: list[str], numbers: list[int]) -> IntArray:
+        before = len(self.index)
+        index = self.index
+        codes = np.array([index.setdefault(t, len(index)) for t in texts], dtype=np.int64)
+        fresh = np.flatnonzero(codes >= before)
+        _, first = np.unique(codes[fresh], return_index=True)
+        self.first_row += [numbers[int(fresh[i])] for i in first]
+        return codes
 
 
 def _check_header(
@@ -185,17 +250,22 @@ def _numbers(
 def read_history(path: Path, zone: tzinfo | None = None) -> History:
     """The history CSV on the center's wall clock: its rows' own offsets', or `zone`'s
     (every time converted: an export in UTC)."""
-    numbers, cols = _columns(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3])
-    if not numbers:
+    times, queues = _Codes(), _Codes()
+    parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]] = []
+    for numbers, cols in _column_chunks(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3]):
+        contacts = _numbers(cols["contacts"], numbers, "contacts", path)
+        aht = (
+            _numbers(cols["aht_s"], numbers, "aht_s", path, optional=True)
+            if "aht_s" in cols
+            else np.full(len(numbers), np.nan)
+        )
+        tidx = times.encode(cols["interval_start"], numbers)
+        qidx = queues.encode(cols["queue"], numbers)
+        parts.append((np.array(numbers), tidx, qidx, contacts, aht))
+    if not parts:
         raise InputError(f"{path}: no data rows")
-    contacts = _numbers(cols["contacts"], numbers, "contacts", path)
-    aht = (
-        _numbers(cols["aht_s"], numbers, "aht_s", path, optional=True)
-        if "aht_s" in cols
-        else np.full(len(numbers), np.nan)
-    )
-    times, queues = cols["interval_start"], cols["queue"]
-    return _history(path, numbers, times, queues, contacts, aht, zone)
+    rows, tidx, qidx, contacts, aht = (np.concatenate(col) for col in zip(*parts, strict=True))
+    return _history(path, rows, times, tidx, queues, qidx, contacts, aht, zone)
 
 
 def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None = None) -> History:
@@ -203,39 +273,36 @@ def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None 
     if not rows:
         raise InputError(f"{path}: no data rows")
     numbers = [r.row or i + 2 for i, r in enumerate(rows)]
-    times = [r.interval_start.isoformat() for r in rows]
+    times, queues = _Codes(), _Codes()
+    tidx = times.encode([r.interval_start.isoformat() for r in rows], numbers)
+    qidx = queues.encode([r.queue for r in rows], numbers)
     aht = np.array([np.nan if r.aht_s is None else r.aht_s for r in rows], dtype=float)
     contacts = np.array([r.contacts for r in rows], dtype=float)
-    return _history(path, numbers, times, [r.queue for r in rows], contacts, aht, zone)
+    return _history(path, np.array(numbers), times, tidx, queues, qidx, contacts, aht, zone)
 
 
 def _history(
     path: Path | str,
-    numbers: list[int],
-    times: list[str],
-    queue_names: list[str],
+    numbers: IntArray,
+    times: _Codes,
+    tidx: IntArray,
+    queue_names: _Codes,
+    raw_q: IntArray,
     contacts: FloatArray,
     aht: FloatArray,
     zone: tzinfo | None = None,
 ) -> History:
-    index: dict[str, int] = {}
-    tidx = np.array([index.setdefault(t, len(index)) for t in times], dtype=np.int64)
-    first_at = np.full(len(index), len(times))
-    np.minimum.at(first_at, tidx, np.arange(len(times)))
-    first_row = [numbers[int(i)] for i in first_at]
+    first_row = times.first_row
     parsed = [
         parse_time(text, f"{path}: row {row}: field interval_start", zone)
-        for text, row in zip(index, first_row, strict=True)
+        for text, row in zip(times.index, first_row, strict=True)
     ]
-    names: dict[str, int] = {}
-    raw_q = np.array([names.setdefault(q, len(names)) for q in queue_names], dtype=np.int64)
-    for name, code in names.items():
+    for name, row in zip(queue_names.index, queue_names.first_row, strict=True):
         if not name.strip():
-            row = numbers[int(np.flatnonzero(raw_q == code)[0])]
             raise InputError(
                 f"{path}: row {row}: field queue: expected a queue name, found {name!r}"
             )
-    stripped = [name.strip() for name in names]
+    stripped = [name.strip() for name in queue_names.index]
     queues = np.array(sorted(set(stripped)))
     remap = np.array([int(np.searchsorted(queues, name)) for name in stripped], dtype=np.int64)
     qidx = remap[raw_q]
@@ -262,15 +329,17 @@ def _history(
     day, slot = rel // MINUTES_PER_DAY, (rel % MINUTES_PER_DAY) // width
     days = int(day.max()) + 1
     slots = MINUTES_PER_DAY // width
-    grid = np.zeros((len(queues), days, slots))
-    np.add.at(grid, (qidx, day, slot), contacts)
-    has = ~np.isnan(aht) & (contacts > 0)
-    handled = np.zeros_like(grid)
-    weight = np.zeros_like(grid)
-    np.add.at(handled, (qidx[has], day[has], slot[has]), aht[has] * contacts[has])
-    np.add.at(weight, (qidx[has], day[has], slot[has]), contacts[has])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_aht = np.where(weight > 0, handled / np.maximum(weight, 1e-12), np.nan)
+    shape = (len(queues), days, slots)
+    cell = (qidx * days + day) * slots + slot  # one cell per queue, day and slot
+    size = len(queues) * days * slots
+    grid = _sums(cell, contacts, size).reshape(shape)
+    has = ~np.isnan(aht) & (contacts > 0)  # the contact-weighted mean AHT, in place
+    weight = _sums(cell[has], contacts[has], size)
+    mean_aht = _sums(cell[has], aht[has] * contacts[has], size)
+    np.divide(mean_aht, weight, out=mean_aht, where=weight > 0)
+    mean_aht[weight == 0] = np.nan
+    mean_aht = mean_aht.reshape(shape)
+    del weight
     present = np.zeros((days, slots), dtype=bool)
     present[day, slot] = True
     present &= _between_first_and_last_contact(grid)
@@ -287,6 +356,11 @@ def _history(
         zone or zones.infer(epoch, offsets),
         day_offset,
     )
+
+
+def _sums(cell: IntArray, values: FloatArray, size: int) -> FloatArray:
+    """The sum of `values` per cell index, `size` cells (a bincount: no index tuples)."""
+    return np.bincount(cell, weights=values, minlength=size).astype(float, copy=False)
 
 
 def _between_first_and_last_contact(grid: FloatArray) -> BoolArray:
@@ -306,7 +380,7 @@ def _between_first_and_last_contact(grid: FloatArray) -> BoolArray:
 
 
 def _check_duplicates(
-    path: Path | str, numbers: list[int], keys: np.ndarray, queues: np.ndarray
+    path: Path | str, numbers: IntArray, keys: np.ndarray, queues: np.ndarray
 ) -> None:
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])

@@ -186,3 +186,41 @@ def test_event_ending_before_it_starts(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"events.csv: row 2: field end: expected a time after"):
         files.read_events(path)
+
+
+def _history_text(days: int, quoted: bool) -> str:
+    """A few days of two queues, CRLF line ends and a blank line, quoted or not."""
+    lines = ["interval_start,queue,contacts,aht_s"]
+    for day in range(days):
+        for hour in range(8, 12):
+            moment = datetime(2025, 3, 3 + day, hour, tzinfo=timezone(timedelta(hours=1)))
+            for queue, count in (("booking", day + hour), ("baggage", 1 + day % 3)):
+                name = f'"{queue}"' if quoted else queue
+                lines.append(f"{moment.isoformat()},{name},{count},{60 + hour}")
+        if day == 2:
+            lines.append("")
+    return "\r\n".join(lines) + "\r\n"
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_history_read_in_chunks_is_the_history_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quoted: bool
+) -> None:
+    """Rows are parsed a chunk at a time (millions of rows: memory); chunks that cut lines
+    and rows give the same history and name the same rows."""
+    path = tmp_path / "history.csv"
+    path.write_bytes(_history_text(9, quoted).encode())
+    whole = files.read_history(path)
+    monkeypatch.setattr(files, "CHUNK_CHARS", 61)  # shorter than a line
+    monkeypatch.setattr(files, "CHUNK_ROWS", 5)
+    chunked = files.read_history(path)
+    assert whole.queues == chunked.queues == ["baggage", "booking"]
+    assert np.array_equal(whole.contacts, chunked.contacts)
+    assert np.array_equal(whole.aht_s, chunked.aht_s, equal_nan=True)
+    assert np.array_equal(whole.present, chunked.present)
+    assert whole.contacts.sum() == sum(d + h + 1 + d % 3 for d in range(9) for h in range(8, 12))
+    lines = path.read_bytes().decode().split("\r\n")
+    lines[60] = lines[60].replace(",booking,", ",booking,x").replace(',"booking",', ',"booking",x')
+    path.write_bytes("\r\n".join(lines).encode())
+    with pytest.raises(InputError, match=r"row 61: field contacts: expected a number"):
+        files.read_history(path)

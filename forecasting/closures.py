@@ -62,18 +62,21 @@ def infer_calendar(
     """The country whose holidays best explain the closed normally-open days, or None.
 
     Score = closed holidays − open holidays on normally-open weekdays; it must be at least
-    1 with `MIN_EVIDENCE` closed holidays. Ties go to a country with a time zone at the
-    history's UTC offset (the US, not its Pacific outlying islands, for a clock at -04:00),
-    then to a country over a territory of one (the US over them on any clock: a history
-    exported in UTC), then to fewer
-    holidays in the span (the more specific explanation), then alphabetically."""
+    1 with `MIN_EVIDENCE` closed holidays. A closed holiday counts only when every day of
+    its run of closed days is a holiday of that country (Good Friday to Easter Monday):
+    weeks missing from an export are no country's holidays, though some country always has
+    a few among them (a gap in May read as Kyrgyzstan's May holidays). Ties go to a
+    country with a time zone at the history's UTC offset (the US, not its Pacific outlying
+    islands, for a clock at -04:00), then to a country over a territory of one (the US over
+    them on any clock: a history exported in UTC), then to fewer holidays in the span (the
+    more specific explanation), then alphabetically."""
     closed = closed_days(history, days, normally_open)
     if closed.sum() < MIN_EVIDENCE:
         return None, ""
     dates = _dates(history, 0, days)
     weekday = np.array([d.weekday() for d in dates])
     candidates = [k for k in range(days) if normally_open[weekday[k]]]
-    closed_set = {dates[k] for k in np.flatnonzero(closed)}
+    runs = _closed_runs(candidates, closed)
     end = history.day_start(days - 1)
     offset = history.tz.utcoffset(end) or timedelta(0)
     local = calendars.countries_at_offset(offset, end - offset)
@@ -82,7 +85,10 @@ def infer_calendar(
     for code in calendars.countries():
         calendar = HolidayCalendar(code)
         holidays = [dates[k] for k in candidates if calendar.is_holiday(dates[k])]
-        hits = [d for d in holidays if d in closed_set]
+        explained = [run for run in runs if all(calendar.is_holiday(dates[k]) for k in run)]
+        hits = sorted(dates[k] for run in explained for k in run)
+        unexplained = {dates[k] for run in runs for k in run} - set(hits)
+        holidays = [d for d in holidays if d not in unexplained]  # in a gap: unknown
         if len(hits) < MIN_EVIDENCE or len(hits) <= len(holidays) - len(hits):
             continue
         key = (
@@ -102,6 +108,21 @@ def infer_calendar(
         f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays that are its "
         f"holidays ({names}); give --holidays to set it"
     )
+
+
+def _closed_runs(candidates: list[int], closed: BoolArray) -> list[list[int]]:
+    """The runs of closed days among `candidates` (normally-open days, in order): a long
+    weekend, a holiday week, or weeks of an export missing."""
+    runs: list[list[int]] = []
+    previous_closed = False
+    for k in candidates:
+        if closed[k]:
+            if previous_closed:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        previous_closed = bool(closed[k])
+    return runs
 
 
 def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:

@@ -65,6 +65,22 @@ def test_a_given_calendar_closes_the_same_day_and_none_closes_nothing(bank: Hist
     assert plain.notes == []
 
 
+@pytest.mark.parametrize("holidays", [None, "US"])
+def test_weeks_missing_from_an_export_are_no_countrys_holidays(holidays: str | None) -> None:
+    """Two weeks of May missing hold some country's May holidays (Kyrgyzstan's, before):
+    no calendar is inferred from them, and a US center's own holidays still tell."""
+    gap = (date(2025, 5, 1), date(2025, 5, 15))
+    rows = [r for r in _rows(holidays=holidays) if not gap[0] <= r.interval_start.date() < gap[1]]
+    history = files.build_history(rows, "history.csv")
+    result = service.forecast(history, datetime(2025, 9, 29), timedelta(days=1))
+    inferred = [note for note in result.notes if note.startswith("holidays:")]
+    if holidays is None:
+        assert inferred == [] and len(result.rows) == 2 * 28
+    else:
+        [note] = inferred
+        assert note.startswith("holidays: US inferred from 4 closed weekdays")
+
+
 def test_one_closed_holiday_is_no_evidence() -> None:
     # 2025-07-07 .. 2025-09-05: Labor Day is the only holiday, one closed weekday
     history = _center(first_day=date(2025, 7, 7), days=61)

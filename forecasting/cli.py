@@ -220,7 +220,7 @@ def _forecast(args: argparse.Namespace) -> int:
         calendar,
         infer,
     )
-    count = files.write_forecast(args.out, result, zone)
+    count = files.write_forecast(args.out, result, zone, history.file_clock)
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
     for note in result.notes:
         print(note)
@@ -244,7 +244,7 @@ def _forecast(args: argparse.Namespace) -> int:
         for peak in result.peaks:
             hours = peak.lead.total_seconds() / 3600
             print(
-                f"peak {files.aware(peak.interval_start, zone).isoformat()} {peak.queue}: "
+                f"peak {files.stamp(peak.interval_start, zone, history.file_clock)} {peak.queue}: "
                 f"forecast {peak.contacts:.1f}, P(> {peak.threshold:.0f}) = "
                 f"{peak.probability:.2f}, lead {hours:.1f} h"
             )
@@ -254,7 +254,7 @@ def _forecast(args: argparse.Namespace) -> int:
             f"of today, >= {result.alert_probability:.2f} for later days)"
         )
         if args.peaks_out:
-            files.write_peaks(args.peaks_out, result, zone)
+            files.write_peaks(args.peaks_out, result, zone, history.file_clock)
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasting import zones
+from forecasting import switches, zones
 from forecasting.model import (
     ALLOWED_WIDTHS,
     MINUTES_PER_DAY,
@@ -309,9 +309,15 @@ def _history(
     epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
     offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
     _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
+    file_clock = None
     if zone is None:
         _check_offsets(path, epoch, offsets, first_row)
-    else:  # every time on the center's clock, whatever offsets the file wrote
+        if np.unique(offsets).size == 1:  # one offset all along: a zone's switches may show
+            per_time = _sums(tidx, contacts, len(parsed))
+            busy = per_time > 0
+            zone = switches.zone_from_hours(epoch[busy], int(offsets[0]), per_time[busy])
+            file_clock = parsed[0].tzinfo if zone is not None else None
+    if zone is not None:  # every time on the center's clock, whatever offsets the file wrote
         parsed = [moment.astimezone(zone) for moment in parsed]
     epoch0 = datetime(1970, 1, 1)
     local = np.array([int((p.replace(tzinfo=None) - epoch0).total_seconds()) for p in parsed])
@@ -355,6 +361,7 @@ def _history(
         end,
         zone or zones.infer(epoch, offsets),
         day_offset,
+        file_clock,
     )
 
 
@@ -493,14 +500,22 @@ def aware(local: datetime, zone: tzinfo) -> datetime:
     return local.replace(tzinfo=zone)
 
 
-def write_forecast(path: Path, forecast: Forecast, zone: tzinfo) -> int:
+def stamp(local: datetime, zone: tzinfo, written: tzinfo | None) -> str:
+    """A wall-clock time of `zone` as ISO 8601, on the `written` clock when given."""
+    moment = aware(local, zone)
+    return (moment.astimezone(written) if written is not None else moment).isoformat()
+
+
+def write_forecast(
+    path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
+) -> int:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(FORECAST_COLUMNS)
         for row in forecast.rows:
             writer.writerow(
                 [
-                    aware(row.interval_start, zone).isoformat(),
+                    stamp(row.interval_start, zone, written),
                     row.queue,
                     f"{row.contacts:.2f}",
                     f"{row.aht_s:.1f}",
@@ -511,7 +526,9 @@ def write_forecast(path: Path, forecast: Forecast, zone: tzinfo) -> int:
     return len(forecast.rows)
 
 
-def write_peaks(path: Path, forecast: Forecast, zone: tzinfo) -> None:
+def write_peaks(
+    path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
+) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(
@@ -520,7 +537,7 @@ def write_peaks(path: Path, forecast: Forecast, zone: tzinfo) -> None:
         for peak in forecast.peaks:
             writer.writerow(
                 [
-                    aware(peak.interval_start, zone).isoformat(),
+                    stamp(peak.interval_start, zone, written),
                     peak.queue,
                     f"{peak.contacts:.2f}",
                     f"{peak.threshold:.2f}",

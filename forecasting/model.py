@@ -56,6 +56,9 @@ class History:
     end: datetime
     tz: tzinfo
     day_offset: timedelta = timedelta(0)
+    # the file's own clock (one offset) when `tz` was read from the hours' switches:
+    # the forecast is written on it, as the history was
+    file_clock: tzinfo | None = None
 
     @property
     def slots_per_day(self) -> int:
@@ -106,6 +109,7 @@ class History:
             min(end, self.end),
             self.tz,
             self.day_offset,
+            self.file_clock,
         )
 
 

@@ -73,6 +73,7 @@ def aggregate(history: History, width_min: int) -> History:
         history.end,
         history.tz,
         history.day_offset,
+        history.file_clock,
     )
 
 
@@ -184,6 +185,14 @@ def calibrated_fit(
     open_mask, as_open_now = hours.as_open_now(contacts, present, weekdays)
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
+    if history.file_clock is not None:
+        clock = files.offset_text(history.file_clock.utcoffset(history.end))
+        notes.append(
+            f"history: on its clock (UTC{clock}) the center's hours move by an hour on the "
+            f"daylight-saving dates of {history.tz}: read on that zone's clock (or any zone "
+            "switching on those dates: the same forecast, written on the file's clock); "
+            "give --timezone to set the center's zone"
+        )
     if history.day_offset:
         notes.append(working_day_note(history))
     if calendar is None and infer_holidays:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 import numpy as np
+from babel.core import get_global
 
 AGREE_AHEAD = timedelta(days=366)
 QUIET_SHARE = 0.05  # an hour of the day with under 5 % of the busiest hour's contacts
@@ -36,7 +37,7 @@ def infer(epochs: np.ndarray, offsets: np.ndarray) -> tzinfo:
     moments = [(_utc(epochs[i]), int(offsets[i])) for i in checks]
     fitting = [
         name
-        for name in _zone_names()
+        for name in zone_names()
         if all(_offset(name, moment) == offset for moment, offset in moments)
     ]
     if not fitting:
@@ -61,10 +62,22 @@ def _offset(name: str, moment: datetime) -> int:
 
 
 @functools.cache
-def _zone_names() -> tuple[str, ...]:
-    """Every IANA zone, Area/City names first: the one taken among zones of the same rules."""
-    names = sorted(available_timezones())
-    return tuple(sorted(names, key=lambda n: ("/" not in n or n.startswith("Etc/"), n)))
+def zone_names() -> tuple[str, ...]:
+    """Every IANA zone in the order one is taken among zones of the same rules: the zones
+    CLDR maps Windows' time zones to, in its order (New York before Detroit, Berlin before
+    Ceuta), then Area/City names, then the rest."""
+    windows = dict.fromkeys(get_global("windows_zone_mapping").values())
+    representative = {name: rank for rank, name in enumerate(windows)}
+    return tuple(
+        sorted(
+            available_timezones(),
+            key=lambda n: (
+                representative.get(n, len(representative)),
+                "/" not in n or n.startswith("Etc/"),
+                n,
+            ),
+        )
+    )
 
 
 def working_day_offset(local_minutes: np.ndarray, contacts: np.ndarray) -> timedelta:

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from forecasting.calls import Call, Imported, Intervals
-from forecasting.files import parse_number
+from forecasting.csvtext import parse_number
 from switchboard.common.errors import InputError
 
 REQUIRED = ("type", "date", "vru_entry", "outcome", "ser_time")

@@ -18,7 +18,8 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from forecasting.calls import Call, Imported, Intervals
-from forecasting.files import offset_text, parse_number, parse_time
+from forecasting.csvtext import parse_number, parse_time
+from forecasting.zones import offset_text
 from switchboard.common.errors import InputError
 
 REQUIRED = ("arrived_at", "queue")

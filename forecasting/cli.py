@@ -22,7 +22,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forecasting import asterisk, bank, calls_csv, files, service
+from forecasting import asterisk, bank, calls_csv, csvtext, files, service
 from forecasting.calls import Imported
 from switchboard.cli import CommandRegistry
 from switchboard.common.calendar import HolidayCalendar
@@ -201,7 +201,7 @@ def _forecast(args: argparse.Namespace) -> int:
     given = _zone(args.timezone, "--timezone") if args.timezone else None
     history = files.read_history(args.history[0], given)
     zone: tzinfo = given or history.tz
-    start = files.parse_time(args.start, "--start", zone)  # without offset: the center's clock
+    start = csvtext.parse_time(args.start, "--start", zone)  # without offset: the center's clock
     horizon = duration_arg(args.horizon, "--horizon")
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events) if args.events else []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from forecasting.files import parse_number
+from forecasting.csvtext import parse_number
 from switchboard.common.errors import InputError
 
 FIELDS = ("time", "callid", "queuename", "agent", "event")

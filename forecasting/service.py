@@ -16,12 +16,12 @@ from forecasting import (
     closures,
     cycles,
     estimator,
-    files,
     hours,
     intervals,
     intraday,
     lifetimes,
     selection,
+    zones,
 )
 from forecasting.model import (
     MINUTES_PER_DAY,
@@ -151,7 +151,7 @@ class Fitted:
 
 
 def working_day_note(history: History) -> str:
-    offset = files.offset_text(history.tz.utcoffset(history.end))
+    offset = zones.offset_text(history.tz.utcoffset(history.end))
     begins = (datetime.min + history.day_offset % timedelta(days=1)).strftime("%H:%M")
     return (
         f"history: the center's day runs across midnight on the history's clock "
@@ -186,7 +186,7 @@ def calibrated_fit(
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
     if history.file_clock is not None:
-        clock = files.offset_text(history.file_clock.utcoffset(history.end))
+        clock = zones.offset_text(history.file_clock.utcoffset(history.end))
         notes.append(
             f"history: on its clock (UTC{clock}) the center's hours move by an hour on the "
             f"daylight-saving dates of {history.tz}: read on that zone's clock (or any zone "

@@ -111,3 +111,12 @@ def _longest_run(flags: np.ndarray) -> tuple[int, int]:
             best_first, best_length = run_first, i - run_first
         run_first = i + 1
     return best_first, best_length
+
+
+def offset_text(offset: timedelta | None) -> str:
+    """A UTC offset as ISO 8601 writes it (+05:30, -03:00); 'none' for no offset."""
+    if offset is None:
+        return "none"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

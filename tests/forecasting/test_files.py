@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forecasting import files
+from forecasting import csvtext, files
 from forecasting.model import HistoryRow
 from switchboard.common.errors import InputError
 
@@ -211,8 +211,8 @@ def test_a_history_read_in_chunks_is_the_history_read_whole(
     path = tmp_path / "history.csv"
     path.write_bytes(_history_text(9, quoted).encode())
     whole = files.read_history(path)
-    monkeypatch.setattr(files, "CHUNK_CHARS", 61)  # shorter than a line
-    monkeypatch.setattr(files, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(csvtext, "CHUNK_CHARS", 61)  # shorter than a line
+    monkeypatch.setattr(csvtext, "CHUNK_ROWS", 5)
     chunked = files.read_history(path)
     assert whole.queues == chunked.queues == ["baggage", "booking"]
     assert np.array_equal(whole.contacts, chunked.contacts)

@@ -1,0 +1,203 @@
+"""History rows onto the grid of the center's working days: contacts[queue, day, slot].
+
+Times are read on the center's wall clock (the rows' own offsets, `--timezone`'s zone, or
+the zone whose switches the hours follow on a one-offset clock); the interval width is
+the coarsest grid every start lies on; a day is open from its first contact to its last.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+
+import numpy as np
+
+from forecasting import switches, zones
+from forecasting.csvtext import Codes, parse_time
+from forecasting.model import (
+    ALLOWED_WIDTHS,
+    MINUTES_PER_DAY,
+    BoolArray,
+    FloatArray,
+    History,
+    IntArray,
+)
+from switchboard.common.errors import InputError
+
+# A change of UTC offset is a daylight-saving switch only if the new offset then holds
+# for weeks; offsets that alternate faster mean rows from different time zones.
+_MIN_OFFSET_RUN = timedelta(days=28)
+_EPOCH = datetime(1970, 1, 1)  # wall-clock minutes count from here
+
+
+def build(
+    path: Path | str,
+    numbers: IntArray,
+    times: Codes,
+    tidx: IntArray,
+    queue_names: Codes,
+    raw_q: IntArray,
+    contacts: FloatArray,
+    aht: FloatArray,
+    zone: tzinfo | None = None,
+) -> History:
+    """The history of coded rows (`numbers` their row numbers; `tidx`, `raw_q` their codes
+    in `times` and `queue_names`), on `zone`'s clock if given."""
+    queues, qidx = _queues(path, queue_names, raw_q)
+    first_row = times.first_row
+    parsed = [
+        parse_time(text, f"{path}: row {row}: field interval_start", zone)
+        for text, row in zip(times.index, first_row, strict=True)
+    ]
+    epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
+    offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
+    _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
+    file_clock = None
+    if zone is None:
+        _check_offsets(path, epoch, offsets, first_row)
+        if np.unique(offsets).size == 1:  # one offset all along: a zone's switches may show
+            per_time = _sums(tidx, contacts, len(parsed))
+            busy = per_time > 0
+            zone = switches.zone_from_hours(epoch[busy], int(offsets[0]), per_time[busy])
+            file_clock = parsed[0].tzinfo if zone is not None else None
+    if zone is not None:  # every time on the center's clock, whatever offsets the file wrote
+        parsed = [moment.astimezone(zone) for moment in parsed]
+    local_min = _wall_minutes(path, parsed, first_row)
+    width = _infer_width(path, local_min % MINUTES_PER_DAY, first_row, parsed)
+    day_offset = zones.working_day_offset(local_min[tidx], contacts)
+    offset_min = int(day_offset.total_seconds() // 60)
+    first_min = int((local_min.min() - offset_min) // MINUTES_PER_DAY * MINUTES_PER_DAY)
+    rel = local_min[tidx] - offset_min - first_min
+    day, slot = rel // MINUTES_PER_DAY, (rel % MINUTES_PER_DAY) // width
+    shape = (len(queues), int(day.max()) + 1, MINUTES_PER_DAY // width)
+    cell = np.ravel_multi_index((qidx, day, slot), shape)  # one cell per queue, day and slot
+    grid = _sums(cell, contacts, int(np.prod(shape))).reshape(shape)
+    present = np.zeros(shape[1:], dtype=bool)
+    present[day, slot] = True
+    present &= _between_first_and_last_contact(grid)
+    return History(
+        [str(q) for q in queues],
+        width,
+        _EPOCH + timedelta(minutes=first_min),
+        grid,
+        _mean_aht(cell, contacts, aht, shape),
+        present,
+        _EPOCH + timedelta(minutes=int(local_min.max()) + width),
+        zone or zones.infer(epoch, offsets),
+        day_offset,
+        file_clock,
+    )
+
+
+def _queues(path: Path | str, names: Codes, raw_q: IntArray) -> tuple[np.ndarray, IntArray]:
+    """The queues, sorted, names stripped, and each row's index among them."""
+    for name, row in zip(names.index, names.first_row, strict=True):
+        if not name.strip():
+            raise InputError(
+                f"{path}: row {row}: field queue: expected a queue name, found {name!r}"
+            )
+    stripped = [name.strip() for name in names.index]
+    queues = np.array(sorted(set(stripped)))
+    remap = np.array([int(np.searchsorted(queues, name)) for name in stripped], dtype=np.int64)
+    return queues, remap[raw_q]
+
+
+def _wall_minutes(path: Path | str, parsed: list[datetime], first_row: list[int]) -> IntArray:
+    """Minutes since 1970-01-01 00:00 on the wall clock of each (aware) time."""
+    local = np.array([int((p.replace(tzinfo=None) - _EPOCH).total_seconds()) for p in parsed])
+    for k in np.flatnonzero(local % 60):
+        raise InputError(
+            f"{path}: row {first_row[int(k)]}: field interval_start: expected a start on "
+            f"a whole minute, found {parsed[int(k)].isoformat()}"
+        )
+    return local // 60
+
+
+def _mean_aht(
+    cell: IntArray, contacts: FloatArray, aht: FloatArray, shape: tuple[int, ...]
+) -> FloatArray:
+    """The contact-weighted mean AHT per cell (NaN where no contact had one), in place."""
+    size = int(np.prod(shape))
+    has = ~np.isnan(aht) & (contacts > 0)
+    weight = _sums(cell[has], contacts[has], size)
+    mean = _sums(cell[has], aht[has] * contacts[has], size)
+    np.divide(mean, weight, out=mean, where=weight > 0)
+    mean[weight == 0] = np.nan
+    return mean.reshape(shape)
+
+
+def _sums(cell: IntArray, values: FloatArray, size: int) -> FloatArray:
+    """The sum of `values` per cell index, `size` cells (a bincount: no index tuples)."""
+    return np.bincount(cell, weights=values, minlength=size).astype(float, copy=False)
+
+
+def _between_first_and_last_contact(grid: FloatArray) -> BoolArray:
+    """Per day, the slots from its first contact to its last (any queue).
+
+    A row means open, but an export that writes every interval of every day writes zeros
+    for the nights, weekends and holidays the center was closed: such leading and trailing
+    zeros, and a day without a single contact, read as no row. Zeros between two contacts
+    stay open (a quiet interval).
+    """
+    busy = grid.sum(axis=0) > 0
+    slots = busy.shape[1]
+    index = np.arange(slots)
+    first = np.where(busy.any(axis=1), busy.argmax(axis=1), slots)
+    last = slots - 1 - busy[:, ::-1].argmax(axis=1)
+    return np.asarray((index >= first[:, None]) & (index <= last[:, None]), dtype=bool)
+
+
+def _check_duplicates(
+    path: Path | str, numbers: IntArray, keys: np.ndarray, queues: np.ndarray
+) -> None:
+    order = np.argsort(keys, kind="stable")
+    same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+    if same.size:
+        first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+        raise InputError(
+            f"{path}: row {numbers[second]}: field interval_start: duplicate interval for "
+            f"queue {str(queues[second])!r} (first at row {numbers[first]})"
+        )
+
+
+def _check_offsets(
+    path: Path | str, epoch: np.ndarray, offsets: np.ndarray, first_row: list[int]
+) -> None:
+    """Reject mixed time zones; allow daylight-saving switches (offset runs of weeks)."""
+    order = np.argsort(epoch, kind="stable")
+    seq = offsets[order]
+    change = np.flatnonzero(seq[1:] != seq[:-1]) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change - 1, [seq.size - 1]])
+    run_min = _MIN_OFFSET_RUN.total_seconds()
+    for k in range(1, len(starts) - 1):
+        if epoch[order[ends[k]]] - epoch[order[starts[k]]] < run_min:
+            row = first_row[int(order[starts[k]])]
+            raise InputError(
+                f"{path}: row {row}: field interval_start: mixed time zones (offset "
+                f"{zones.offset_text(timedelta(seconds=int(seq[starts[k]])))} among rows with "
+                "other offsets)"
+            )
+    distinct = np.unique(offsets)
+    if distinct.size > 2 or (distinct.size == 2 and distinct[1] - distinct[0] > 3600):
+        row = first_row[int(order[starts[1]])]
+        shown = ", ".join(zones.offset_text(timedelta(seconds=int(o))) for o in distinct)
+        raise InputError(
+            f"{path}: row {row}: field interval_start: mixed time zones (offsets {shown})"
+        )
+
+
+def _infer_width(
+    path: Path | str, minute_of_day: np.ndarray, first_row: list[int], parsed: list[datetime]
+) -> int:
+    """The interval width of the history: the coarsest allowed grid all starts lie on."""
+    common = int(np.gcd.reduce(np.concatenate([minute_of_day, [MINUTES_PER_DAY]])))
+    for width in sorted(ALLOWED_WIDTHS, reverse=True):
+        if common % width == 0:
+            return width
+    for j in np.flatnonzero(minute_of_day % 5):
+        raise InputError(
+            f"{path}: row {first_row[j]}: field interval_start: expected a start on a "
+            f"5-minute grid, found {parsed[j].isoformat()}"
+        )
+    raise InputError(f"{path}: interval starts lie on no 5, 15, 30 or 60 minute grid")

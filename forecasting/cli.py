@@ -204,7 +204,7 @@ def _forecast(args: argparse.Namespace) -> int:
     start = csvtext.parse_time(args.start, "--start", zone)  # without offset: the center's clock
     horizon = duration_arg(args.horizon, "--horizon")
     local_start = start.astimezone(zone).replace(tzinfo=None)
-    events = files.read_events(args.events) if args.events else []
+    events = files.read_events(args.events, zone) if args.events else []
     threshold, percentile = _peaks(args.peaks)
     result = service.forecast(
         history,

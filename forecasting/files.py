@@ -78,14 +78,17 @@ def write_history(path: Path, rows: Iterable[HistoryRow], with_aht: bool = True)
     return count
 
 
-def read_events(path: Path) -> list[Event]:
+def read_events(path: Path, zone: tzinfo | None = None) -> list[Event]:
     """The planner's events CSV: `start,end,region,queue,kind,factor` (region, queue, factor
-    may be empty: every region, every queue, estimate the factor from history)."""
+    may be empty: every region, every queue, estimate the factor from history), on the
+    center's clock `zone` (events written in UTC for a center in New York), else each
+    event on its own start's."""
     events: list[Event] = []
     for number, fields in csvtext.rows(path, EVENT_COLUMNS, ("start", "end", "kind")):
         where = f"{path}: row {number}: field"
-        start = parse_time(fields["start"], f"{where} start")
-        end = parse_time(fields["end"], f"{where} end")
+        start = parse_time(fields["start"], f"{where} start", zone)
+        end = parse_time(fields["end"], f"{where} end", zone)
+        clock = zone or start.tzinfo
         if end <= start:
             raise InputError(f"{where} end: expected a time after start, found {fields['end']!r}")
         kind = fields["kind"].strip()
@@ -96,8 +99,8 @@ def read_events(path: Path) -> list[Event]:
             raise InputError(f"{where} factor: expected a number > 0, found {fields['factor']!r}")
         events.append(
             Event(
-                start=start.astimezone(start.tzinfo).replace(tzinfo=None),
-                end=end.astimezone(start.tzinfo).replace(tzinfo=None),
+                start=start.astimezone(clock).replace(tzinfo=None),
+                end=end.astimezone(clock).replace(tzinfo=None),
                 kind=kind,
                 region=fields.get("region", "").strip() or None,
                 queue=fields.get("queue", "").strip() or None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -176,6 +177,21 @@ def test_events_file(tmp_path: Path) -> None:
     )
     assert first.start == datetime(2025, 3, 3, 8)
     assert (second.region, second.queue, second.factor) == (None, None, None)
+
+
+def test_events_are_read_on_the_centers_clock(tmp_path: Path) -> None:
+    """A campaign written in UTC for a New York center covers its 10:00-12:00; a time
+    without offset is on the center's clock."""
+    path = write(
+        tmp_path,
+        "start,end,kind,factor\n"
+        "2025-06-02T14:00:00Z,2025-06-02T16:00:00Z,campaign,2\n"
+        "2025-06-03T10:00:00,2025-06-03T12:00:00,campaign,2\n",
+        "events.csv",
+    )
+    utc, plain = files.read_events(path, ZoneInfo("America/New_York"))
+    assert (utc.start, utc.end) == (datetime(2025, 6, 2, 10), datetime(2025, 6, 2, 12))
+    assert (plain.start, plain.end) == (datetime(2025, 6, 3, 10), datetime(2025, 6, 3, 12))
 
 
 def test_event_ending_before_it_starts(tmp_path: Path) -> None:

@@ -27,26 +27,21 @@ from forecasting.model import MINUTES_PER_DAY, FloatArray, IntArray
 MIN_DAYS_EACH_SIDE = 7  # days on each side of a switch before its step can be seen
 MIN_BUSY_INTERVALS = 4  # a day's first and last contacts count from this many intervals
 EXPLAINED = 0.5  # the zone's switches remove at least half of the hours' wander
+MARKS = (0.1, 0.25, 0.5, 0.75, 0.9)  # shares of a day's contacts whose times are compared
 MIDDAY_MIN = 13 * 60  # about where a business day's contacts centre: names the zone
 
 
 def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> ZoneInfo | None:
-    """The zone whose daylight-saving switches the opening hours follow, or None.
+    """The zone whose daylight-saving switches the center's hours follow, or None.
 
     `epochs` are the UTC seconds of the distinct interval starts with contacts (their
     `contacts`), on a clock of one UTC offset `offset_s`."""
     local = (np.asarray(epochs) + offset_s) // 60
     shift = zones.working_day_offset(local, contacts).total_seconds() // 60
     day, minute = np.divmod(local - int(shift), MINUTES_PER_DAY)
-    days, inverse, busy = np.unique(day, return_inverse=True, return_counts=True)
-    first = np.full(days.size, MINUTES_PER_DAY)
-    last = np.full(days.size, -1)
-    np.minimum.at(first, inverse, minute)
-    np.maximum.at(last, inverse, minute)
-    kept = busy >= MIN_BUSY_INTERVALS
-    days, first, last = days[kept], first[kept], last[kept]
+    days, marks = _day_marks(day, minute, contacts)
     weekday = (days + 3) % 7  # 1 January 1970 was a Thursday
-    wander = _wander(first, last, weekday)
+    wander = _wander(marks, weekday)
     if wander < 60 * MIN_DAYS_EACH_SIDE:
         return None  # the hours do not move on this clock: nothing to read
     noons = days * 86400 + (int(shift) + 12 * 60) * 60 - offset_s  # UTC, mid working day
@@ -57,7 +52,7 @@ def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> Zo
         moved = int(np.count_nonzero(delta))
         if min(moved, delta.size - moved) < MIN_DAYS_EACH_SIDE:
             continue
-        fit = _wander(first + delta, last + delta, weekday)
+        fit = _wander(marks + delta, weekday)
         middle = centre + (float(np.mean(offsets)) - offset_s) / 60  # on the zone's clock
         from_midday = abs((middle - MIDDAY_MIN + 720) % MINUTES_PER_DAY - 720)
         if best is None or (fit, from_midday) < best[:2]:
@@ -67,14 +62,36 @@ def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> Zo
     return ZoneInfo(best[2])
 
 
-def _wander(first: IntArray, last: IntArray, weekday: IntArray) -> float:
-    """How far each day's first and last contacts lie from their weekday's median, summed
-    (minutes): 0 for hours that never move."""
+def _day_marks(day: IntArray, minute: IntArray, contacts: FloatArray) -> tuple[IntArray, IntArray]:
+    """(days with `MIN_BUSY_INTERVALS` or more, [marks, days] minutes of their marks): the
+    intervals by which a tenth, a quarter, half, three quarters and nine tenths of the
+    day's contacts came. They move with the center's clock whether it opens and closes
+    or is open round the clock (its first and last contacts are then the clock's
+    midnight, and stray calls at night move them more than any switch)."""
+    order = np.lexsort((minute, day))
+    day, minute, contacts = day[order], minute[order], contacts[order]
+    starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+    ends = np.r_[starts[1:], day.size] - 1
+    so_far = np.cumsum(contacts)
+    before = np.r_[0.0, so_far[starts[1:] - 1]]
+    group = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, day.size]))
+    share = (so_far - before[group]) / (so_far[ends] - before)[group]
+    marks = []
+    for quantile in MARKS:
+        reached = np.flatnonzero(share >= quantile)
+        _, first = np.unique(group[reached], return_index=True)
+        marks.append(minute[reached[first]])
+    kept = ends - starts + 1 >= MIN_BUSY_INTERVALS
+    return day[starts][kept], np.array(marks)[:, kept]
+
+
+def _wander(marks: IntArray, weekday: IntArray) -> float:
+    """How far each day's marks lie from their weekday's median, summed (minutes): 0 for
+    hours that never move."""
     total = 0.0
     for w in np.unique(weekday):
-        same = weekday == w
-        for edge in (first[same], last[same]):
-            total += float(np.abs(edge - np.median(edge)).sum())
+        same = marks[:, weekday == w]
+        total += float(np.abs(same - np.median(same, axis=1, keepdims=True)).sum())
     return total
 
 

@@ -43,6 +43,7 @@ def _hours(
         ("America/New_York", date(2025, 9, 1), 7, 21),  # back in November
         ("Europe/Paris", date(2025, 2, 3), 8, 18),  # forward in March
         ("Australia/Sydney", date(2025, 3, 3), 8, 20),  # back in April
+        ("Europe/Berlin", date(2025, 9, 1), 0, 24),  # round the clock, back in October
     ],
 )
 def test_hours_that_step_at_a_zones_switch_name_its_clock(

@@ -1,11 +1,12 @@
-"""The center's zone, read from its opening hours when its history's clock has none.
+"""The center's zone, read from its day's rhythm when its history's clock has none.
 
 An export in UTC (cloud contact centers write UTC) carries one offset all year. The
-center's hours move on that clock by an hour at each daylight-saving switch of its zone,
+center's day moves on that clock by an hour at each daylight-saving switch of its zone,
 and a forecast made on it puts the day's shape an hour off for weeks after a switch (the
 generated bank: week-ahead WAPE 0.26 instead of 0.053 the week after, 0.11 a month
-later). When the days' first and last contacts step by the switches of a zone, and those
-steps are most of how the hours wander, the history is read on that zone's clock.
+later). When the times by which shares of each day's contacts came step by the switches
+of a zone, and those steps are most of how the times wander, the history is read on
+that zone's clock.
 
 Zones that switch on the same dates (New York, Chicago and Halifax) fit the steps alike
 and give the same days, weekdays, holidays and forecast, which is written on the file's

@@ -151,6 +151,7 @@ class Fitted:
 
 
 def working_day_note(history: History) -> str:
+    """What the command says of a day read across the history clock's midnight."""
     offset = zones.offset_text(history.tz.utcoffset(history.end))
     begins = (datetime.min + history.day_offset % timedelta(days=1)).strftime("%H:%M")
     return (

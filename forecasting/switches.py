@@ -26,7 +26,7 @@ from forecasting import zones
 from forecasting.model import MINUTES_PER_DAY, FloatArray, IntArray
 
 MIN_DAYS_EACH_SIDE = 7  # days on each side of a switch before its step can be seen
-MIN_BUSY_INTERVALS = 4  # a day's first and last contacts count from this many intervals
+MIN_BUSY_INTERVALS = 4  # a day counts with contacts in this many intervals or more
 EXPLAINED = 0.5  # the zone's switches remove at least half of the hours' wander
 MARKS = (0.1, 0.25, 0.5, 0.75, 0.9)  # shares of a day's contacts whose times are compared
 MIDDAY_MIN = 13 * 60  # about where a business day's contacts centre: names the zone

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from forecasting import files, synthetic
+from forecasting.model import HistoryRow
 from switchboard.cli import main
 
 from .test_bank import HEADER, ROWS
@@ -283,8 +284,7 @@ def test_a_forecast_after_the_clocks_go_back_carries_the_new_offset(tmp_path: Pa
 def test_an_export_in_utc_reads_on_the_centers_clock_with_timezone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
-    rows = synthetic.generate_scenario(scenario, seed=2).rows
+    rows = _bank_rows(2)
     local, utc = tmp_path / "local.csv", tmp_path / "utc.csv"
     files.write_history(local, rows)
     files.write_history(
@@ -308,34 +308,46 @@ def test_an_export_in_utc_reads_on_the_centers_clock_with_timezone(
     assert forecast and not [r for r in forecast if r["interval_start"].startswith("2025-10-13T1")]
 
 
+def _forecast_rows(history: Path, start: str, *extra: str) -> list[dict[str, str]]:
+    """Five days forecast from `start` through the command line, as rows."""
+    out = history.with_name(f"{history.stem}-forecast.csv")
+    argv = ["forecast", "--history", str(history), "--start", start, "--horizon", "5d"]
+    assert main([*argv, *extra, "--out", str(out)]) == 0
+    return list(csv.DictReader(out.open()))
+
+
+def _assert_same_forecast(
+    first: list[dict[str, str]], second: list[dict[str, str]], later: timedelta = timedelta(0)
+) -> None:
+    """The same rows (queue, contacts, bounds), each `later` in time."""
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second, strict=True):
+        moved = datetime.fromisoformat(a["interval_start"]) + later
+        assert datetime.fromisoformat(b["interval_start"]) == moved
+        assert [a[k] for k in ("queue", "contacts", "low", "high")] == [
+            b[k] for k in ("queue", "contacts", "low", "high")
+        ]
+
+
+def _bank_rows(seed: int, **changes: object) -> list[HistoryRow]:
+    """The generated bank (New York, weekdays 07:00-21:00, US holidays) at 60 minutes."""
+    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60, **changes)
+    return synthetic.generate_scenario(scenario, seed=seed).rows
+
+
 def test_a_center_open_past_midnight_forecasts_its_day_as_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The same center four hours later on its own clock (open 11:00-01:00): the same
     forecast, four hours later (the day, its weekday and holidays are not cut at midnight)."""
-    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
-    rows = synthetic.generate_scenario(scenario, seed=2).rows
-    later = timedelta(hours=4)
+    rows, later = _bank_rows(2), timedelta(hours=4)
     early, late = tmp_path / "early.csv", tmp_path / "late.csv"
     files.write_history(early, rows)
     files.write_history(late, [replace(r, interval_start=r.interval_start + later) for r in rows])
-    forecasts = {}
-    for path, start in ((early, "2025-10-13T00:00:00-04:00"), (late, "2025-10-13T04:00:00-04:00")):
-        out = tmp_path / f"{path.stem}-forecast.csv"
-        argv = ["forecast", "--history", str(path), "--start", start, "--horizon", "5d"]
-        assert main([*argv, "--out", str(out)]) == 0
-        forecasts[path.stem] = list(csv.DictReader(out.open()))
+    first = _forecast_rows(early, "2025-10-13T00:00:00-04:00")
+    second = _forecast_rows(late, "2025-10-13T04:00:00-04:00")
     assert "closed 2025-10-13 (holiday" in capsys.readouterr().out
-    assert len(forecasts["late"]) == len(forecasts["early"]) > 0
-    for a, b in zip(forecasts["early"], forecasts["late"], strict=True):
-        moved = datetime.fromisoformat(a["interval_start"]) + later
-        assert datetime.fromisoformat(b["interval_start"]) == moved
-        assert (b["queue"], b["contacts"], b["low"], b["high"]) == (
-            a["queue"],
-            a["contacts"],
-            a["low"],
-            a["high"],
-        )
+    _assert_same_forecast(first, second, later)
 
 
 def test_times_without_offsets_read_on_the_timezone_clock(
@@ -343,47 +355,18 @@ def test_times_without_offsets_read_on_the_timezone_clock(
 ) -> None:
     """A spreadsheet's export without offsets reads on `--timezone`'s clock (and `--start`
     without one on the center's): the forecast of the same history written with offsets."""
-    scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60)
-    rows = synthetic.generate_scenario(scenario, seed=2).rows
+    rows = _bank_rows(2)
     aware, naive = tmp_path / "aware.csv", tmp_path / "naive.csv"
     files.write_history(aware, rows)
     files.write_history(
         naive, [replace(r, interval_start=r.interval_start.replace(tzinfo=None)) for r in rows]
     )
-    outs = {name: tmp_path / f"{name}-forecast.csv" for name in ("aware", "naive")}
-    horizon = ["--horizon", "5d"]
-    aware_start = ["--start", "2025-10-13T00:00:00-04:00"]
-    assert (
-        main(
-            [
-                "forecast",
-                "--history",
-                str(aware),
-                *aware_start,
-                *horizon,
-                "--out",
-                str(outs["aware"]),
-            ]
-        )
-        == 0
-    )
-    zone = ["--timezone", "America/New_York", "--start", "2025-10-13T00:00:00"]
-    assert (
-        main(["forecast", "--history", str(naive), *zone, *horizon, "--out", str(outs["naive"])])
-        == 0
-    )
-    assert outs["naive"].read_text() == outs["aware"].read_text()
+    with_offsets = _forecast_rows(aware, "2025-10-13T00:00:00-04:00")
+    zone = ("--timezone", "America/New_York")
+    _assert_same_forecast(with_offsets, _forecast_rows(naive, "2025-10-13T00:00:00", *zone))
     capsys.readouterr()
-    plain = [
-        "forecast",
-        "--history",
-        str(naive),
-        *aware_start,
-        *horizon,
-        "--out",
-        str(outs["naive"]),
-    ]
-    assert main(plain) == 2
+    argv = ["forecast", "--history", str(naive), "--start", "2025-10-13T00:00:00-04:00"]
+    assert main([*argv, "--horizon", "5d", "--out", str(tmp_path / "f.csv")]) == 2
     err = capsys.readouterr().err
     assert "row 2: field interval_start: expected ISO 8601 time with offset" in err
     assert "give --timezone" in err
@@ -395,32 +378,15 @@ def test_an_export_in_utc_across_a_daylight_saving_switch_reads_on_the_centers_c
     """On a UTC clock a New York center opens an hour later from the first Sunday of
     November; read there, the Monday after had a week-ahead WAPE of 0.26 instead of 0.053.
     Its hours name the zone: the same forecast as from the local export, written in UTC."""
-    scenario = replace(
-        synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60, first_day=date(2025, 4, 7), days=220
-    )
-    rows = synthetic.generate_scenario(scenario, seed=3).rows
+    rows = _bank_rows(3, first_day=date(2025, 4, 7), days=220)
     local, utc = tmp_path / "local.csv", tmp_path / "utc.csv"
     files.write_history(local, rows)
     files.write_history(
         utc, [replace(r, interval_start=r.interval_start.astimezone(UTC)) for r in rows]
     )
-    forecasts = {}
-    for path in (local, utc):
-        out = tmp_path / f"{path.stem}-forecast.csv"
-        argv = ["forecast", "--history", str(path), "--start", "2025-11-03T05:00:00+00:00"]
-        assert main([*argv, "--horizon", "5d", "--out", str(out)]) == 0
-        forecasts[path.stem] = list(csv.DictReader(out.open()))
+    monday = "2025-11-03T05:00:00+00:00"
+    from_local, from_utc = _forecast_rows(local, monday), _forecast_rows(utc, monday)
     out = capsys.readouterr().out
     assert "hours move by an hour on the daylight-saving dates of America/New_York" in out
-    assert len(forecasts["utc"]) == len(forecasts["local"]) > 0
-    for a, b in zip(forecasts["local"], forecasts["utc"], strict=True):
-        assert b["interval_start"].endswith("+00:00")  # written on the file's clock
-        assert datetime.fromisoformat(a["interval_start"]) == datetime.fromisoformat(
-            b["interval_start"]
-        )
-        assert (a["queue"], a["contacts"], a["low"], a["high"]) == (
-            b["queue"],
-            b["contacts"],
-            b["low"],
-            b["high"],
-        )
+    assert all(row["interval_start"].endswith("+00:00") for row in from_utc)  # the file's clock
+    _assert_same_forecast(from_local, from_utc)

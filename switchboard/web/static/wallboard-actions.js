@@ -131,28 +131,39 @@ async function move(contactId, queue) {
   loadContacts();
 }
 
-// A chat read live: what was said so far, then each message as it comes.
-async function read(contactId) {
+// A chat read live: each message as it comes, and on every (re)connection what was said
+// so far, merged by id (a message sent while the socket was connecting is not lost).
+function read(contactId) {
   if (reading) reading.socket.close();
   const list = $("transcript-messages");
   list.replaceChildren();
   $("transcript").hidden = false;
   $("transcript-title").textContent = `Live chat ${contactId.slice(0, 8)}`;
-  const seen = new Set();
-  const show = (message) => {
-    if (seen.has(message.message_id)) return;
-    seen.add(message.message_id);
+  let messages = new Map();  // message_id -> message, in the order shown
+  const item = (message) => {
     const translated = Object.values(message.translations || {})[0];
-    list.append(el("li", {}, el("span", { class: "who" }, message.sender), message.text,
-      translated ? el("span", { class: "who" }, ` (${translated})`) : null));
+    return el("li", {}, el("span", { class: "who" }, message.sender), message.text,
+      translated ? el("span", { class: "who" }, ` (${translated})`) : null);
   };
-  const answer = await call("GET", `/api/v1/contacts/${contactId}/messages`);
-  if (!answer.ok) { say(problem(answer)); return; }
-  answer.body.messages.forEach(show);
+  const live = (event) => {
+    if (event.type !== "message" || messages.has(event.message_id)) return;
+    messages.set(event.message_id, event);
+    list.append(item(event));
+  };
+  const soFar = async () => {
+    const answer = await call("GET", `/api/v1/contacts/${contactId}/messages`);
+    if (reading?.contactId !== contactId) return;  // another chat was opened meanwhile
+    if (!answer.ok) { say(problem(answer)); return; }
+    const merged = new Map(answer.body.messages.map((message) => [message.message_id, message]));
+    for (const [id, message] of messages) if (!merged.has(id)) merged.set(id, message);
+    messages = merged;
+    list.replaceChildren(...[...messages.values()].map(item));
+  };
   reading = {
     contactId,
     socket: new LiveSocket(socketUrl(`/api/v1/contacts/${contactId}/events`, { token: token() }), {
-      onEvent: (event) => { if (event.type === "message") show(event); },
+      onEvent: live,
+      onOpen: soFar,
     }),
   };
 }

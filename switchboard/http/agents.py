@@ -140,8 +140,9 @@ async def agent_events(request: web.Request, principal: Principal) -> web.WebSoc
         return None if mine is None else agent_event_json(mine, show_numbers)
 
     socket = web.WebSocketResponse(heartbeat=20)
-    await socket.prepare(request)
+    # listening before the handshake ends: the desk refreshes once the socket is open
     async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
+        await socket.prepare(request)
         await pump(
             socket,
             q,

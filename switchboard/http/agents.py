@@ -140,9 +140,8 @@ async def agent_events(request: web.Request, principal: Principal) -> web.WebSoc
         return None if mine is None else agent_event_json(mine, show_numbers)
 
     socket = web.WebSocketResponse(heartbeat=20)
-    # listening before the handshake ends: the desk refreshes once the socket is open
+    await socket.prepare(request)
     async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
-        await socket.prepare(request)
         await pump(
             socket,
             q,

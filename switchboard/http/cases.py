@@ -244,8 +244,8 @@ async def list_cases(request: web.Request, principal: Principal, query: CaseQuer
 async def case_events(request: web.Request, principal: Principal) -> web.WebSocketResponse:
     require_may_see_cases(principal)
     socket = web.WebSocketResponse(heartbeat=20)
-    async with request.app[HUB].listen() as events:  # before the handshake ends: none lost
-        await socket.prepare(request)
+    await socket.prepare(request)
+    async with request.app[HUB].listen() as events:
         visible: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def relay() -> None:

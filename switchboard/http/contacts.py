@@ -221,6 +221,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
         }
 
     socket = web.WebSocketResponse(heartbeat=20)
+    await socket.prepare(request)
     principal = actor if isinstance(actor, Principal) else None
     user = principal.user_id if principal else None
     own = not_own_signal(user or "customer")
@@ -232,10 +233,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
         return customer_event_json(mine)
 
     try:
-        # listening before the handshake ends: a client that fetches the transcript once
-        # the socket is open misses no message between the two
         async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
-            await socket.prepare(request)
             await pump(
                 socket,
                 events,

@@ -1,5 +1,6 @@
 // A WebSocket that comes back: after a drop it reconnects with a growing delay and says
-// so; `onOpen` runs on every (re)connection, so the page can fetch what it missed.
+// so; `onOpen` runs on every (re)connection once the node says it listens ("ready"), so
+// the page can fetch what it missed and lose nothing in between.
 
 export class LiveSocket {
   constructor(url, { onEvent, onOpen = () => {}, onState = () => {}, onEnd = () => {} }) {
@@ -13,9 +14,14 @@ export class LiveSocket {
     if (this.stopped) return;
     const socket = new WebSocket(this.url);
     this.socket = socket;
-    socket.onopen = () => { this.delay = 500; this.onState("open"); this.onOpen(); };
+    socket.onopen = () => { this.delay = 500; this.onState("open"); };
     socket.onmessage = (message) => {
-      try { this.onEvent(JSON.parse(message.data)); } catch (failure) { console.error(failure); }
+      try {
+        const event = JSON.parse(message.data);
+        // "ready": the node's subscription is in place, so what the page fetches now (the
+        // messages so far, the agent's state) misses nothing the socket will not bring
+        if (event.type === "ready") this.onOpen(); else this.onEvent(event);
+      } catch (failure) { console.error(failure); }
     };
     socket.onclose = (closed) => {
       if (this.socket !== socket) return;

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from forecasting.model import BoolArray, FloatArray, History
+from forecasting.runs import runs_of
 from switchboard.common import calendar as calendars
 from switchboard.common.calendar import HolidayCalendar
 
@@ -76,7 +77,10 @@ def infer_calendar(
     dates = _dates(history, 0, days)
     weekday = np.array([d.weekday() for d in dates])
     candidates = [k for k in range(days) if normally_open[weekday[k]]]
-    runs = _closed_runs(candidates, closed)
+    # runs of closed days among the normally-open ones: a long weekend, a holiday week, or
+    # weeks of an export missing
+    runs = [candidates[a : b + 1] for a, b in runs_of(closed[candidates])]
+    in_runs = {dates[k] for run in runs for k in run}
     end = history.day_start(days - 1)
     offset = history.tz.utcoffset(end) or timedelta(0)
     local = calendars.countries_at_offset(offset, end - offset)
@@ -87,7 +91,7 @@ def infer_calendar(
         holidays = [dates[k] for k in candidates if calendar.is_holiday(dates[k])]
         explained = [run for run in runs if all(calendar.is_holiday(dates[k]) for k in run)]
         hits = sorted(dates[k] for run in explained for k in run)
-        unexplained = {dates[k] for run in runs for k in run} - set(hits)
+        unexplained = in_runs - set(hits)
         holidays = [d for d in holidays if d not in unexplained]  # in a gap: unknown
         if len(hits) < MIN_EVIDENCE or len(hits) <= len(holidays) - len(hits):
             continue
@@ -108,21 +112,6 @@ def infer_calendar(
         f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays that are its "
         f"holidays ({names}); give --holidays to set it"
     )
-
-
-def _closed_runs(candidates: list[int], closed: BoolArray) -> list[list[int]]:
-    """The runs of closed days among `candidates` (normally-open days, in order): a long
-    weekend, a holiday week, or weeks of an export missing."""
-    runs: list[list[int]] = []
-    previous_closed = False
-    for k in candidates:
-        if closed[k]:
-            if previous_closed:
-                runs[-1].append(k)
-            else:
-                runs.append([k])
-        previous_closed = bool(closed[k])
-    return runs
 
 
 def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:

@@ -24,6 +24,7 @@ import numpy as np
 from forecasting import estimator
 from forecasting.lifetimes import CLOSED_SURPRISE
 from forecasting.model import BoolArray, FloatArray, IntArray
+from forecasting.runs import runs_of
 
 NEIGHBOUR_DAYS = 8  # the same weekdays next to a silence that give the interval's rate
 CLOSED_WEEKS = 2  # silent on the last weekday only may be an outage; two in a row close it
@@ -106,7 +107,7 @@ def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> l
         days = np.flatnonzero((weekdays == w) & (day_total > 0))
         for s in np.flatnonzero(open_mask[w]) if days.size else ():
             others = day_total - center[:, s]
-            for first, last in _silent_runs(center[days, s]):
+            for first, last in runs_of(center[days, s] <= 0):
                 run = days[first : last + 1]
                 after = days[last + 1 : last + 1 + NEIGHBOUR_DAYS]
                 near = after if after.size else days[max(0, first - NEIGHBOUR_DAYS) : first]
@@ -114,10 +115,3 @@ def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> l
                 if near.size and rate * others[run].sum() > CLOSED_SURPRISE:
                     found.append(SilentSpell(w, int(s), run, near, not after.size))
     return found
-
-
-def _silent_runs(counts: FloatArray) -> list[tuple[int, int]]:
-    """(first, last) index of each run of zeros in `counts`."""
-    silent = np.concatenate(([False], counts <= 0, [False]))
-    edges = np.flatnonzero(np.diff(silent.astype(np.int8)))
-    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]

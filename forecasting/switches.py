@@ -16,7 +16,6 @@ nearest 13:00, about the middle of a business day's; `--timezone` sets the zone 
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -48,7 +47,7 @@ def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> Zo
     noons = days * 86400 + (int(shift) + 12 * 60) * 60 - offset_s  # UTC, mid working day
     centre = float(np.average(minute, weights=contacts)) + shift  # on the file's clock
     best: tuple[float, float, str] | None = None
-    for offsets, name in _offset_patterns(tuple(noons.tolist())).items():
+    for offsets, name in _offset_patterns(noons.tolist()).items():
         delta = (np.array(offsets) - offsets[0]) // 60
         moved = int(np.count_nonzero(delta))
         if min(moved, delta.size - moved) < MIN_DAYS_EACH_SIDE:
@@ -96,22 +95,16 @@ def _wander(marks: IntArray, weekday: IntArray) -> float:
     return total
 
 
-@functools.cache
-def _offset_patterns(moments: tuple[int, ...]) -> dict[tuple[int, ...], str]:
+def _offset_patterns(moments: list[int]) -> dict[tuple[int, ...], str]:
     """Per distinct sequence of UTC offsets (seconds) at `moments` (UTC seconds) that
-    changes, the first zone (Area/City first) with it."""
+    changes, the first zone with it in `zones.zone_names` order."""
     instants = [datetime.fromtimestamp(m, UTC) for m in moments]
     weekly = instants[:: max(1, len(instants) // 60)] + instants[-1:]
     patterns: dict[tuple[int, ...], str] = {}
     for name in zones.zone_names():
         zone = ZoneInfo(name)
-        if len({_seconds(zone, moment) for moment in weekly}) == 1:
+        if len({zones.offset_seconds(zone, moment) for moment in weekly}) == 1:
             continue  # no switch in the span (checked on a sample first: it is cheap)
-        offsets = tuple(_seconds(zone, moment) for moment in instants)
+        offsets = tuple(zones.offset_seconds(zone, moment) for moment in instants)
         patterns.setdefault(offsets, name)
     return patterns
-
-
-def _seconds(zone: ZoneInfo, moment: datetime) -> int:
-    offset = moment.astimezone(zone).utcoffset()
-    return int(offset.total_seconds()) if offset is not None else 0

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import numpy as np
 from babel.core import get_global
 
+from forecasting.runs import runs_of
+
 AGREE_AHEAD = timedelta(days=366)
 QUIET_SHARE = 0.05  # an hour of the day with under 5 % of the busiest hour's contacts
 _SAMPLE = timedelta(hours=6)
@@ -38,13 +40,15 @@ def infer(epochs: np.ndarray, offsets: np.ndarray) -> tzinfo:
     fitting = [
         name
         for name in zone_names()
-        if all(_offset(name, moment) == offset for moment, offset in moments)
+        if all(offset_seconds(ZoneInfo(name), moment) == offset for moment, offset in moments)
     ]
     if not fitting:
         return newest
     end = _utc(epochs[-1])
     ahead = [end + k * _SAMPLE for k in range(int(AGREE_AHEAD / _SAMPLE))]
-    futures = {name: tuple(_offset(name, moment) for moment in ahead) for name in fitting}
+    futures = {
+        name: tuple(offset_seconds(ZoneInfo(name), moment) for moment in ahead) for name in fitting
+    }
     votes = Counter(futures.values())
     (future, count), *_ = votes.most_common(1)
     if count * 2 <= len(fitting):
@@ -56,8 +60,9 @@ def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(float(epoch), UTC)
 
 
-def _offset(name: str, moment: datetime) -> int:
-    offset = moment.astimezone(ZoneInfo(name)).utcoffset()
+def offset_seconds(zone: tzinfo, moment: datetime) -> int:
+    """`zone`'s UTC offset at the aware `moment`, in seconds."""
+    offset = moment.astimezone(zone).utcoffset()
     return int(offset.total_seconds()) if offset is not None else 0
 
 
@@ -96,21 +101,9 @@ def working_day_offset(local_minutes: np.ndarray, contacts: np.ndarray) -> timed
     quiet = hourly < QUIET_SHARE * hourly.max(initial=0)
     if quiet[0] or quiet[23] or not quiet.any():
         return timedelta(0)
-    first, length = _longest_run(quiet)
-    hour = first + length // 2
+    first, last = max(runs_of(quiet), key=lambda run: (run[1] - run[0], -run[0]))
+    hour = (first + last + 1) // 2
     return timedelta(hours=hour if hour <= 12 else hour - 24)
-
-
-def _longest_run(flags: np.ndarray) -> tuple[int, int]:
-    """(first index, length) of the first longest run of True."""
-    best_first, best_length, run_first = 0, 0, 0
-    for i, flag in enumerate([*flags.tolist(), False]):
-        if flag:
-            continue
-        if i - run_first > best_length:
-            best_first, best_length = run_first, i - run_first
-        run_first = i + 1
-    return best_first, best_length
 
 
 def offset_text(offset: timedelta | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -20,10 +21,24 @@ def configured_format() -> str:
     return _configured["format"]
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler on whatever `sys.stderr` is when a record is written: one set up in a
+    process whose stderr is later replaced (a test's capture, closed after it) would
+    otherwise write to the closed stream ("Logging error ... closed file")."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """StreamHandler sets it on creation; the stream is always the current one."""
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     """Log to standard error at `level`, as text or JSON lines, with phone numbers, SIP
     users and chat text masked in every record."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     if log_format == "json":
         handler.setFormatter(
             JsonFormatter(

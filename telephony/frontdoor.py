@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from telephony.softphones import HTABLE
+from telephony.softphones import HTABLE, KamailioRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,8 @@ TCP_LIFETIME_S = MAX_EXPIRES_S + 5
 WORKER_PACKET_LIMIT = 4000
 HEADROOM = 600
 MAX_REQUEST_BYTES = WORKER_PACKET_LIMIT - HEADROOM
+# How long Kamailio may take to come up (forking its children and binding its sockets).
+START_WAIT_S = 20.0
 # The branch flag of a contact registered from behind NAT or over TCP (kept by usrloc).
 NAT_BRANCH_FLAG = 6
 
@@ -443,9 +445,11 @@ class FrontDoor:
             stderr=self.log_file,
             start_new_session=True,  # its own process group: `stop` ends its children too
         )
-        await asyncio.sleep(0.3)
-        if self.process.returncode is not None:
-            raise RuntimeError(f"kamailio exited at start; see {self.workdir / 'kamailio.log'}")
+        if not await self._came_up(self.process):
+            log_path = self.workdir / "kamailio.log"
+            await self.stop()  # closes the log file; the process group may hold a child
+            tail = log_path.read_bytes()[-800:].decode(errors="replace")
+            raise RuntimeError(f"kamailio did not come up ({log_path}):\n{tail}")
         log.info(
             "front door: Kamailio on %s:%s:%d over %d workers",
             "udp+tcp" if self.tcp else "udp",
@@ -453,6 +457,22 @@ class FrontDoor:
             self.port,
             len(self.destinations),
         )
+
+    async def _came_up(self, process: asyncio.subprocess.Process) -> bool:
+        """Whether Kamailio came up: it answers on its RPC socket, which it serves only
+        after binding its SIP sockets. False when it exited first (a port taken, say) or
+        did not answer within START_WAIT_S. A fixed wait before (0.3 s) called a Kamailio
+        still binding, or one slow to fail on a loaded machine, started."""
+        rpc = KamailioRegistrar(self.rpc)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_WAIT_S
+        while process.returncode is None and loop.time() < deadline:
+            if self.rpc.exists():
+                with contextlib.suppress(OSError):  # a timeout or a refusal: not yet
+                    await rpc.call("core.version")
+                    return True
+            await asyncio.sleep(0.05)
+        return False
 
     async def stop(self) -> None:
         """SIGTERM to Kamailio's main process (it stops its children), then SIGKILL to

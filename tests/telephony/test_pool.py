@@ -17,6 +17,7 @@ from router.metrics import Metrics
 from router.service import Router
 from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
+from telephony.frontdoor import FrontDoor
 from telephony.service import VoiceFrontDoor
 
 from .conftest import (
@@ -236,6 +237,25 @@ async def test_stopping_ends_every_kamailio_process_even_a_stuck_one(
     os.kill(children[0], signal.SIGSTOP)
     await voice.front_door.stop()
     assert _group(main) == []
+
+
+async def test_a_sip_port_taken_over_tcp_is_named_in_the_error_and_nothing_is_left(
+    tmp_path: Path,
+) -> None:
+    """Kamailio listens on UDP and TCP on one port; a port free for UDP only (a browser's
+    outgoing connection held it in a CI run) ended in "exited at start" and no reason."""
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    door = FrontDoor(host="127.0.0.1", port=port, destinations=[], workdir=tmp_path / "k")
+    try:
+        with pytest.raises(RuntimeError, match="did not come up") as failure:
+            await door.start()
+    finally:
+        holder.close()
+    assert "bind" in str(failure.value).lower() or "address" in str(failure.value).lower()
+    assert door.process is None and door.log_file is None
 
 
 async def test_without_front_door_one_worker_answers_on_the_sip_port(

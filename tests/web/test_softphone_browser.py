@@ -17,7 +17,7 @@ from telephony.frontdoor import FrontDoor
 from telephony.model import SipConfig
 from telephony.softphones import KamailioRegistrar, Softphones, ha1, load_secret
 from tests.nodes import running_node
-from tests.telephony.conftest import free_udp_port
+from tests.telephony.conftest import free_sip_port
 from tests.web.conftest import needs_chromium
 
 pytestmark = [
@@ -56,7 +56,7 @@ async def test_without_a_registrar_the_account_is_not_shown(node: Node, browser:
 async def test_the_desktop_shows_the_account_the_registrar_accepts(
     node: Node, browser: Browser, tmp_path: Path
 ) -> None:
-    sip = SipConfig(host="127.0.0.1", port=free_udp_port())
+    sip = SipConfig(host="127.0.0.1", port=free_sip_port())
     door = FrontDoor(host=sip.host, port=sip.port, destinations=[], workdir=tmp_path / "k")
     await door.start()
     try:

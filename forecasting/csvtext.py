@@ -69,7 +69,7 @@ def rows(
     with handle:
         reader = csv.reader(handle)
         try:
-            header = [name.strip() for name in next(reader)]
+            header = header_names(next(reader))
         except StopIteration:
             raise InputError(f"{path}: row 1: empty file, expected a header row") from None
         except UnicodeDecodeError:
@@ -108,7 +108,7 @@ def column_chunks(
             first = handle.readline()
             if not first:
                 raise InputError(f"{path}: row 1: empty file, expected a header row")
-            header = [name.strip() for name in first.rstrip("\n").split(",")]
+            header = header_names(first.rstrip("\n").split(","))
             check_header(path, header, allowed, required)
             number, rest = 2, ""
             while block := handle.read(CHUNK_CHARS):
@@ -194,13 +194,22 @@ class Codes:
         return codes
 
 
+def header_names(fields: list[str]) -> list[str]:
+    """Column names as the contract spells them: a spreadsheet's `Interval_Start ` is
+    `interval_start`."""
+    return [name.strip().lower() for name in fields]
+
+
 def check_header(
     path: Path, header: list[str], allowed: tuple[str, ...], required: tuple[str, ...]
 ) -> None:
     for name in header:
         if name not in allowed:
+            other = next((sep for sep in ";\t|" if sep in name), None)
+            hint = f"; columns are separated by ',' here, not {other!r}" if other else ""
             raise InputError(
-                f"{path}: row 1: column {name!r}: unknown column (expected {','.join(allowed)})"
+                f"{path}: row 1: column {name!r}: unknown column "
+                f"(expected {','.join(allowed)}){hint}"
             )
     for name in required:
         if name not in header:

@@ -85,6 +85,20 @@ def test_unknown_column(tmp_path: Path) -> None:
         files.read_history(path)
 
 
+def test_a_spreadsheets_capitalised_header_is_read(tmp_path: Path) -> None:
+    body = "2025-03-03T08:00:00+01:00,q,4,\n2025-03-03T08:30:00+01:00,q,6,\n"
+    plain = files.read_history(write(tmp_path, HEADER + body))
+    shouted = files.read_history(write(tmp_path, "Interval_Start, Queue ,CONTACTS,AHT_S\n" + body))
+    assert shouted.queues == plain.queues == ["q"]
+    assert shouted.contacts.sum() == plain.contacts.sum() == 10
+
+
+def test_a_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, "interval_start;queue;contacts\n2025-03-03T08:00:00Z;q;1\n")
+    with pytest.raises(InputError, match=r"separated by ',' here, not ';'"):
+        files.read_history(path)
+
+
 def test_missing_column(tmp_path: Path) -> None:
     path = write(tmp_path, "interval_start,contacts\n2025-03-03T08:00:00Z,1\n")
     with pytest.raises(InputError, match=r"row 1: column 'queue': missing"):

@@ -13,7 +13,10 @@ holidays, and it has more of them closed than open (never a guess from one day).
   them, otherwise scaled by their mean ratio to an ordinary day of that weekday. With no
   past holiday in history it is forecast as an ordinary day (and said so).
 - **The first open day after a closure** gets the mean uplift of such days in history
-  (at least `MIN_EVIDENCE` of them), shrunk towards 1 by n / (n + 1).
+  (at least `MIN_EVIDENCE` of them); **the eve**, the last open day before a holiday
+  forecast closed, the mean ratio of the eves of the holidays history shows closed (a
+  center that closes early before its holidays). Each is kept only when it is more than
+  two standard errors from 1, then shrunk towards 1 by n / (n + 1).
 """
 
 from __future__ import annotations
@@ -127,26 +130,35 @@ def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day
 def history_mask(
     history: History, days: int, calendar: HolidayCalendar | None, normally_open: BoolArray
 ) -> BoolArray:
-    """[days]: False for holidays and first open days after a closure (not ordinary)."""
+    """[days]: False for holidays and first open days after a closure (not ordinary).
+    Eves stay: the freak-day clipping takes care of a short one, and leaving them out
+    cost a little on centers whose eves are ordinary (experiment log)."""
     dates = _dates(history, 0, days)
     unusual = np.array([calendar is not None and calendar.is_holiday(d) for d in dates])
     closed = closed_days(history, days, normally_open) | unusual
-    return ~(unusual | _after_closure(closed, history, days, normally_open))
+    return ~(unusual | _beside_closure(closed, history, days, normally_open, 1))
 
 
-def _after_closure(
-    closed: BoolArray, history: History, days: int, normally_open: BoolArray
+def _beside_closure(
+    closed: BoolArray,
+    history: History,
+    days: int,
+    normally_open: BoolArray,
+    step: int,
+    of: BoolArray | None = None,
 ) -> BoolArray:
-    """[days]: the first normally-open, not closed day after a closed normally-open day."""
+    """[days]: the first normally-open, not closed day after (`step` 1) or before (-1) a
+    closed normally-open day (of those in `of`, default all): the day after a closure,
+    or its eve."""
     weekday = np.array([history.weekday(d) for d in range(days)])
-    after = np.zeros(days, dtype=bool)
-    for d in np.flatnonzero(closed):
-        nxt = d + 1
-        while nxt < days and (not normally_open[weekday[nxt]] or closed[nxt]):
-            nxt += 1
-        if nxt < days:
-            after[nxt] = True
-    return after
+    beside = np.zeros(days, dtype=bool)
+    for d in np.flatnonzero(closed if of is None else closed & of):
+        near = d + step
+        while 0 <= near < days and (not normally_open[weekday[near]] or closed[near]):
+            near += step
+        if 0 <= near < days:
+            beside[near] = True
+    return beside
 
 
 def plan(
@@ -157,14 +169,21 @@ def plan(
     normally_open: BoolArray,
 ) -> DayPlan:
     """Factors for the `count` days from `fit_days` on (0 = closed), from how holidays and
-    days after closures behaved in the `fit_days` days of history."""
+    the days beside closures behaved in the `fit_days` days of history."""
     result = DayPlan(calendar=calendar)
     totals = history.contacts[:, :fit_days].sum(axis=(0, 2))
     weekday = np.array([history.weekday(d) for d in range(fit_days + count)])
     past_dates = _dates(history, 0, fit_days)
-    past_holiday = np.array([calendar is not None and calendar.is_holiday(d) for d in past_dates])
-    past_closed = closed_days(history, fit_days, normally_open) | past_holiday
-    after = _after_closure(past_closed, history, fit_days, normally_open)
+    past_holiday = np.array(
+        [calendar is not None and calendar.is_holiday(d) for d in past_dates], dtype=bool
+    )
+    no_rows = closed_days(history, fit_days, normally_open)
+    past_closed = no_rows | past_holiday
+    after = _beside_closure(past_closed, history, fit_days, normally_open, 1)
+    # the eves that tell: those of holidays the center closed on (not of a gap in a file)
+    eves = _beside_closure(
+        past_closed, history, fit_days, normally_open, -1, no_rows & past_holiday
+    )
     ordinary = normally_open[weekday[:fit_days]] & ~past_closed & ~after & (totals > 0)
 
     def ratio(day: int) -> float:
@@ -181,12 +200,22 @@ def plan(
             r = 0.0 if r < CLOSED_RATIO else r
             outcomes[calendar.name(past_dates[d]) or ""] = r
             seen.append(r)
-    uplift = [ratio(int(d)) for d in np.flatnonzero(after)]
-    uplift = [u for u in uplift if np.isfinite(u) and u > CLOSED_RATIO]
-    after_factor = 1.0
-    if len(uplift) >= MIN_EVIDENCE:
-        n = len(uplift)
-        after_factor = 1.0 + (float(np.mean(uplift)) - 1.0) * n / (n + 1)
+    usual = np.array([ratio(int(d)) for d in np.flatnonzero(ordinary)])
+    noise = _robust_sd(usual[np.isfinite(usual)])
+    after_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(after)], noise)
+    eve_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(eves)], noise)
+
+    def closing_holiday(day: int) -> str | None:
+        """The holiday forecast closed on the next normally-open day after `day`, if any."""
+        near = day + 1
+        while not normally_open[weekday_of(near)] and near < day + 7:
+            near += 1
+        name = calendar.name(history.date_of(near)) if calendar is not None else None
+        return name if name is not None and _holiday_factor(name, outcomes, seen) == 0 else None
+
+    def weekday_of(day: int) -> int:
+        return int(weekday[day]) if day < weekday.size else history.weekday(day)
+
     closed_before = bool(past_closed[fit_days - 1]) if fit_days else False
     for k in range(count):
         day = fit_days + k
@@ -205,10 +234,40 @@ def plan(
                 result.factor[k] = factor
                 closed_before = factor == 0.0
                 continue
-        if closed_before and after_factor != 1.0:
-            result.factor[k] = after_factor
+        eve_of = closing_holiday(day) if eve_factor != 1.0 else None
+        factor = (after_factor if closed_before else 1.0) * (eve_factor if eve_of else 1.0)
+        if factor != 1.0:
+            result.factor[k] = factor
+        if eve_of:
+            result.notes.append(
+                f"{moment.isoformat()}, the eve of {eve_of}: {eve_factor:.2f} of an ordinary "
+                "day, as the eves of past holidays were"
+            )
         closed_before = False
     return result
+
+
+def _shrunk_mean(ratios: list[float], noise: float) -> float:
+    """The mean ratio of such days to an ordinary day, shrunk towards 1 by n / (n + 1);
+    1 with fewer than MIN_EVIDENCE of them (closed ones and gaps are not evidence) or a
+    mean within two standard errors of 1 (`noise`: an ordinary day's spread), where the
+    days are ordinary as far as history can tell."""
+    seen = [r for r in ratios if np.isfinite(r) and r > CLOSED_RATIO]
+    n = len(seen)
+    if n < MIN_EVIDENCE:
+        return 1.0
+    mean = float(np.mean(seen))
+    if abs(mean - 1.0) <= 2.0 * noise / np.sqrt(n):
+        return 1.0
+    return 1.0 + (mean - 1.0) * n / (n + 1)
+
+
+def _robust_sd(values: FloatArray) -> float:
+    """The spread of `values` by their median absolute deviation (one bad day does not
+    widen it); 0 for fewer than 2."""
+    if values.size < 2:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
 def _holiday_factor(name: str, outcomes: dict[str, float], seen: list[float]) -> float | None:

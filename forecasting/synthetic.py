@@ -81,7 +81,8 @@ class Scenario:
     sd `level_sd`: weeks that run a few per cent over or under), independent day noise,
     and within the day a smooth two-humped shape with its own noise (AR(1) across
     intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
-    by `holiday_factor`) and the next open day carries `after_holiday` extra volume;
+    by `holiday_factor`) and the next open day carries `after_holiday` extra volume, the
+    last open day before a closed one `before_holiday` (an eve: negative when it is short);
     `month_days` add volume on days of the month (the next open day when closed),
     `fortnight_days` on days of a two-week cycle (bi-weekly pay); `incident_share` of
     the open days are an outage's or an incident's."""
@@ -99,6 +100,7 @@ class Scenario:
     holidays: str | None = None
     holiday_factor: float = 0.0  # 0: closed on public holidays
     after_holiday: float = 0.12
+    before_holiday: float = 0.0  # the eve: the last open day before a closed holiday
     growth_per_year: float = 0.0
     yearly_amplitude: float = 0.0
     steps: tuple[tuple[int, float], ...] = ()  # (day, factor from that day on), all queues
@@ -261,6 +263,13 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             nxt += 1
         if nxt < days and not holiday[nxt]:
             after[nxt] = True
+    before = np.zeros(days, dtype=bool)
+    for closed in np.flatnonzero(holiday & ~open_day & np.isin(weekday, scenario.open_weekdays)):
+        prev = int(closed) - 1
+        while prev >= 0 and not open_day[prev]:
+            prev -= 1
+        if prev >= 0 and not holiday[prev]:
+            before[prev] = True
     calendar_extra = _calendar_extra(scenario, dates, open_day)
     incident = _incidents(scenario.incident_share, open_day, seed)
     t = np.arange(days) / 365.0
@@ -298,6 +307,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 factor *= scenario.holiday_factor
             if after[d]:
                 factor *= 1.0 + scenario.after_holiday
+            if before[d]:
+                factor *= 1.0 + scenario.before_holiday
             factor *= (1.0 + calendar_extra[d]) * incident[d]
             rate[q, d] = volume * factor * shape
             noise = np.zeros(slots)

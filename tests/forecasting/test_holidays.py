@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -87,6 +88,31 @@ def test_one_closed_holiday_is_no_evidence() -> None:
     result = service.forecast(history, datetime(2025, 9, 8), timedelta(days=1))
     assert result.notes == [] and result.closed_days == []
     assert len(result.rows) == 2 * 28
+
+
+@pytest.mark.parametrize("eve", [-0.4, 0.0])
+def test_the_eve_of_a_holiday_is_forecast_as_past_eves_were(eve: float) -> None:
+    """A center that closes early before its holidays (its eves 40 % down): the eve of
+    Independence Day is forecast down, as the eves of Memorial Day and Juneteenth were;
+    a center whose eves are ordinary keeps an ordinary Thursday."""
+    history = _center(days=119, before_holiday=eve)  # 2025-03-03 .. 2025-06-29
+    result = service.forecast(history, datetime(2025, 6, 30), timedelta(days=5))
+    days = _days(result)
+    assert date(2025, 7, 4) not in days
+    ratio = days[date(2025, 7, 3)] / days[date(2025, 7, 2)]
+    eve_notes = [note for note in result.notes if "the eve of" in note]
+    if eve:
+        assert 0.6 < ratio < 0.85  # two eves seen: their mean, shrunk by 2/3 towards 1
+        [note] = eve_notes
+        said = re.fullmatch(
+            r"2025-07-03, the eve of Independence Day: (0\.\d\d) of an ordinary day, "
+            r"as the eves of past holidays were",
+            note,
+        )
+        assert said is not None and 0.6 < float(said[1]) < 0.85
+    else:
+        assert ratio == pytest.approx(0.99, abs=0.05)
+        assert eve_notes == []
 
 
 def test_a_center_open_on_holidays_keeps_their_share() -> None:

@@ -237,5 +237,8 @@ def number_column(
         bad = np.ones(len(texts), dtype=bool)
     if bad.any():
         for i in np.flatnonzero(bad):
-            parse_number(texts[i], f"{path}: row {numbers[i]}: field {field}", allow_empty=optional)
+            where = f"{path}: row {numbers[i]}"
+            if texts[i].strip().lower() == field:
+                raise InputError(f"{where}: the header again (two exports joined?): keep one")
+            parse_number(texts[i], f"{where}: field {field}", allow_empty=optional)
     return values

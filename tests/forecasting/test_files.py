@@ -99,6 +99,14 @@ def test_a_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
         files.read_history(path)
 
 
+def test_two_exports_joined_name_the_second_header(tmp_path: Path) -> None:
+    first = "2025-03-03T08:00:00+01:00,q,4,\n"
+    second = "2025-03-04T08:00:00+01:00,q,6,\n"
+    path = write(tmp_path, HEADER + first + HEADER + second)
+    with pytest.raises(InputError, match=r"row 3: the header again \(two exports joined\?\)"):
+        files.read_history(path)
+
+
 def test_missing_column(tmp_path: Path) -> None:
     path = write(tmp_path, "interval_start,contacts\n2025-03-03T08:00:00Z,1\n")
     with pytest.raises(InputError, match=r"row 1: column 'queue': missing"):

@@ -26,6 +26,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from forecasting.estimator import robust_sd
 from forecasting.model import BoolArray, FloatArray, History
 from forecasting.runs import runs_of
 from switchboard.common import calendar as calendars
@@ -201,7 +202,7 @@ def plan(
             outcomes[calendar.name(past_dates[d]) or ""] = r
             seen.append(r)
     usual = np.array([ratio(int(d)) for d in np.flatnonzero(ordinary)])
-    noise = _robust_sd(usual[np.isfinite(usual)])
+    noise = robust_sd(usual[np.isfinite(usual)])
     after_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(after)], noise)
     eve_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(eves)], noise)
 
@@ -260,14 +261,6 @@ def _shrunk_mean(ratios: list[float], noise: float) -> float:
     if abs(mean - 1.0) <= 2.0 * noise / np.sqrt(n):
         return 1.0
     return 1.0 + (mean - 1.0) * n / (n + 1)
-
-
-def _robust_sd(values: FloatArray) -> float:
-    """The spread of `values` by their median absolute deviation (one bad day does not
-    widen it); 0 for fewer than 2."""
-    if values.size < 2:
-        return 0.0
-    return float(1.4826 * np.median(np.abs(values - np.median(values))))
 
 
 def _holiday_factor(name: str, outcomes: dict[str, float], seen: list[float]) -> float | None:

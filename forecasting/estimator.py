@@ -482,10 +482,18 @@ def clip_days(
             continue
         z = prepared.z[q, days]
         deviation = np.log(z / _level_before(z, alpha))
-        sigma = 1.4826 * float(np.median(np.abs(deviation - np.median(deviation))))
+        sigma = robust_sd(deviation)
         if sigma > 0:
             scale[q, days] = _clipped(z, alpha, CLIP_SIGMAS * sigma) / z
     return contacts * scale[:, :, None]
+
+
+def robust_sd(values: FloatArray) -> float:
+    """The spread of `values` by their median absolute deviation, scaled to a normal's
+    standard deviation (one bad day does not widen it); 0 for fewer than 2."""
+    if values.size < 2:
+        return 0.0
+    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
 def _level_before(z: FloatArray, alpha: float) -> FloatArray:

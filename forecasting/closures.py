@@ -15,8 +15,11 @@ holidays, and it has more of them closed than open (never a guess from one day).
 - **The first open day after a closure** gets the mean uplift of such days in history
   (at least `MIN_EVIDENCE` of them); **the eve**, the last open day before a holiday
   forecast closed, the mean ratio of the eves of the holidays history shows closed (a
-  center that closes early before its holidays). Each is kept only when it is more than
-  two standard errors from 1, then shrunk towards 1 by n / (n + 1).
+  center quiet before its holidays). Each is kept only when it is more than two standard
+  errors from 1, then shrunk towards 1 by n / (n + 1). When every past eve (at least
+  `MIN_EVIDENCE`) ended an hour or more before every ordinary day around it, the eve
+  ahead closes after the latest of their last contacts, and its ratio is taken over the
+  hours it is open.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class DayPlan:
     """What closures make of the forecast days: per day index, a factor (0 = closed)."""
 
     factor: dict[int, float] = field(default_factory=dict)
+    # per day index, the slot from which it is closed (an eve on which the center closes early)
+    closes_at: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     calendar: HolidayCalendar | None = None
 
@@ -187,9 +192,14 @@ def plan(
     )
     ordinary = normally_open[weekday[:fit_days]] & ~past_closed & ~after & (totals > 0)
 
-    def ratio(day: int) -> float:
-        ref = _reference(totals, ordinary, weekday[:fit_days], day)
-        return totals[day] / ref if ref > 0 else float("nan")
+    def ratio(day: int, of: FloatArray = totals) -> float:
+        ref = _reference(of, ordinary, weekday[:fit_days], day)
+        return of[day] / ref if ref > 0 else float("nan")
+
+    def gated(days: BoolArray, of: FloatArray = totals) -> float:
+        usual = np.array([ratio(int(d), of) for d in np.flatnonzero(ordinary)])
+        noise = robust_sd(usual[np.isfinite(usual)])
+        return _shrunk_mean([ratio(int(d), of) for d in np.flatnonzero(days)], noise)
 
     outcomes: dict[str, float] = {}  # name -> ratio of its latest occurrence
     seen: list[float] = []
@@ -201,10 +211,13 @@ def plan(
             r = 0.0 if r < CLOSED_RATIO else r
             outcomes[calendar.name(past_dates[d]) or ""] = r
             seen.append(r)
-    usual = np.array([ratio(int(d)) for d in np.flatnonzero(ordinary)])
-    noise = robust_sd(usual[np.isfinite(usual)])
-    after_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(after)], noise)
-    eve_factor = _shrunk_mean([ratio(int(d)) for d in np.flatnonzero(eves)], noise)
+    after_factor = gated(after)
+    eve_close = _eve_closing(history, eves, ordinary, weekday[:fit_days])
+    # an eve that closes early is compared with ordinary days over its open hours
+    eve_factor = gated(
+        eves,
+        totals if eve_close is None else history.contacts[:, :fit_days, :eve_close].sum((0, 2)),
+    )
 
     def closing_holiday(day: int) -> str | None:
         """The holiday forecast closed on the next normally-open day after `day`, if any."""
@@ -235,17 +248,54 @@ def plan(
                 result.factor[k] = factor
                 closed_before = factor == 0.0
                 continue
-        eve_of = closing_holiday(day) if eve_factor != 1.0 else None
+        unusual_eve = eve_factor != 1.0 or eve_close is not None
+        eve_of = closing_holiday(day) if unusual_eve else None
         factor = (after_factor if closed_before else 1.0) * (eve_factor if eve_of else 1.0)
         if factor != 1.0:
             result.factor[k] = factor
         if eve_of:
             result.notes.append(
-                f"{moment.isoformat()}, the eve of {eve_of}: {eve_factor:.2f} of an ordinary "
-                "day, as the eves of past holidays were"
+                f"{moment.isoformat()}, the eve of {eve_of}: "
+                + _eve_said(history, day, eve_close, eve_factor)
             )
+            if eve_close is not None:
+                result.closes_at[k] = eve_close
         closed_before = False
     return result
+
+
+def _eve_closing(
+    history: History, eves: BoolArray, ordinary: BoolArray, weekday: np.ndarray
+) -> int | None:
+    """The slot from which the center is closed on an eve: one after the latest last
+    contact of past eves, when every one of them (at least MIN_EVIDENCE) ended at least an
+    hour before every ordinary day of its weekday around it (Christmas Eve until 13:00;
+    not a quiet evening of a small queue); None when eves keep the usual hours."""
+    days = eves.size
+    busy = history.contacts[:, :days].sum(axis=0) > 0  # [day, slot]
+    slots = busy.shape[1]
+    last = np.where(busy.any(axis=1), slots - 1 - busy[:, ::-1].argmax(axis=1), -1)
+    hour = max(1, 60 // history.width_min)
+    ends: list[int] = []
+    for d in np.flatnonzero(eves):
+        near = (
+            ordinary
+            & ~eves
+            & (weekday == weekday[d])
+            & (np.abs(np.arange(days) - d) <= NEIGHBOUR_DAYS)
+        )
+        if not near.any() or last[d] < 0 or last[d] > last[near].min() - hour:
+            return None
+        ends.append(int(last[d]))
+    return max(ends) + 1 if len(ends) >= MIN_EVIDENCE else None
+
+
+def _eve_said(history: History, day: int, closes: int | None, factor: float) -> str:
+    if closes is None:
+        return f"{factor:.2f} of an ordinary day, as the eves of past holidays were"
+    at = history.day_start(day) + timedelta(minutes=closes * history.width_min)
+    volume = "" if factor == 1.0 else f", {factor:.2f} of an ordinary day until then"
+    return f"closes at {at:%H:%M} as past eves did{volume}"
 
 
 def _shrunk_mean(ratios: list[float], noise: float) -> float:

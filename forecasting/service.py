@@ -255,6 +255,9 @@ def project(
         mean[:, k] *= factor
         if factor == 0.0:
             opened[k] = False
+    for k, slot in days.closes_at.items():  # an eve on which the center closes early
+        mean[:, k, slot:] = 0.0
+        opened[k, slot:] = False
     closed = _closed_queues(history, fit_days)
     for silence in closed:
         mean[silence.queue] = 0.0

@@ -82,7 +82,8 @@ class Scenario:
     and within the day a smooth two-humped shape with its own noise (AR(1) across
     intervals, sd `slot_sd`). Public holidays of `holidays` close the center (or scale it
     by `holiday_factor`) and the next open day carries `after_holiday` extra volume, the
-    last open day before a closed one `before_holiday` (an eve: negative when it is short);
+    last open day before a closed one `before_holiday` (an eve), and closes on it at
+    `eve_closes` if given;
     `month_days` add volume on days of the month (the next open day when closed),
     `fortnight_days` on days of a two-week cycle (bi-weekly pay); `incident_share` of
     the open days are an outage's or an incident's."""
@@ -101,6 +102,7 @@ class Scenario:
     holiday_factor: float = 0.0  # 0: closed on public holidays
     after_holiday: float = 0.12
     before_holiday: float = 0.0  # the eve: the last open day before a closed holiday
+    eve_closes: float | None = None  # the hour the center closes on an eve (None: as usual)
     growth_per_year: float = 0.0
     yearly_amplitude: float = 0.0
     steps: tuple[tuple[int, float], ...] = ()  # (day, factor from that day on), all queues
@@ -309,6 +311,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 factor *= 1.0 + scenario.after_holiday
             if before[d]:
                 factor *= 1.0 + scenario.before_holiday
+                if scenario.eve_closes is not None:  # the morning as usual, then closed
+                    shape = shape * (hours < scenario.eve_closes)
             factor *= (1.0 + calendar_extra[d]) * incident[d]
             rate[q, d] = volume * factor * shape
             noise = np.zeros(slots)

@@ -115,6 +115,24 @@ def test_the_eve_of_a_holiday_is_forecast_as_past_eves_were(eve: float) -> None:
         assert eve_notes == []
 
 
+def test_an_eve_the_center_closes_early_on_is_forecast_closed_after_that_hour() -> None:
+    """Past eves ended at 13:00 (a bank's Christmas Eve): the eve ahead has no rows after
+    13:00 and its morning is an ordinary morning, not the day's volume squeezed or spread."""
+    history = _center(days=119, eve_closes=13.0)  # 2025-03-03 .. 2025-06-29
+    result = service.forecast(history, datetime(2025, 6, 30), timedelta(days=5))
+    eve = [row for row in result.rows if row.interval_start.date() == date(2025, 7, 3)]
+    before = [row for row in result.rows if row.interval_start.date() == date(2025, 7, 2)]
+    assert {row.interval_start.hour for row in eve} == set(range(7, 13))
+    morning = sum(row.contacts for row in eve)
+    usual = sum(row.contacts for row in before if row.interval_start.hour < 13)
+    assert morning == pytest.approx(usual, rel=0.1)
+    assert "2025-07-03, the eve of Independence Day: closes at 13:00 as past eves did" in (
+        result.notes
+    )
+    ordinary = service.forecast(_center(days=119), datetime(2025, 6, 30), timedelta(days=5))
+    assert {row.interval_start.hour for row in ordinary.rows} == set(range(7, 21))
+
+
 def test_a_center_open_on_holidays_keeps_their_share() -> None:
     scenario = replace(
         synthetic.SCENARIOS["airline_growth_18m"],

@@ -30,6 +30,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from forecasting.estimator import robust_sd
+from forecasting.grid import busy_span
 from forecasting.model import BoolArray, FloatArray, History
 from forecasting.runs import runs_of
 from switchboard.common import calendar as calendars
@@ -272,9 +273,7 @@ def _eve_closing(
     hour before every ordinary day of its weekday around it (Christmas Eve until 13:00;
     not a quiet evening of a small queue); None when eves keep the usual hours."""
     days = eves.size
-    busy = history.contacts[:, :days].sum(axis=0) > 0  # [day, slot]
-    slots = busy.shape[1]
-    last = np.where(busy.any(axis=1), slots - 1 - busy[:, ::-1].argmax(axis=1), -1)
+    _, last = busy_span(history.contacts[:, :days].sum(axis=0) > 0)
     hour = max(1, 60 // history.width_min)
     ends: list[int] = []
     for d in np.flatnonzero(eves):

@@ -139,12 +139,19 @@ def _between_first_and_last_contact(grid: FloatArray) -> BoolArray:
     zeros, and a day without a single contact, read as no row. Zeros between two contacts
     stay open (a quiet interval).
     """
-    busy = grid.sum(axis=0) > 0
-    slots = busy.shape[1]
-    index = np.arange(slots)
-    first = np.where(busy.any(axis=1), busy.argmax(axis=1), slots)
-    last = slots - 1 - busy[:, ::-1].argmax(axis=1)
+    first, last = busy_span(grid.sum(axis=0) > 0)
+    index = np.arange(grid.shape[2])
     return np.asarray((index >= first[:, None]) & (index <= last[:, None]), dtype=bool)
+
+
+def busy_span(busy: BoolArray) -> tuple[IntArray, IntArray]:
+    """Per day of `busy` [day, slot], its first and last busy slot; a day without one
+    gets (slots, -1), a span that holds nothing."""
+    slots = busy.shape[1]
+    some = busy.any(axis=1)
+    first = np.where(some, busy.argmax(axis=1), slots)
+    last = np.where(some, slots - 1 - busy[:, ::-1].argmax(axis=1), -1)
+    return first, last
 
 
 def _check_duplicates(

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
-from forecasting.model import FloatArray, HistoryRow
+from forecasting.model import FloatArray, HistoryRow, IntArray
 
 
 @dataclass
@@ -207,6 +207,21 @@ def fortnight_day(day: date) -> int:
     return (day - date(2001, 1, 1)).days % 14
 
 
+def _open_beside(
+    days: IntArray, open_day: np.ndarray, holiday: np.ndarray, step: int
+) -> np.ndarray:
+    """[D] the first open day after (`step` 1) or before (-1) each of `days`, unless it is
+    a holiday itself: the day after a holiday, or its eve."""
+    marked = np.zeros(open_day.size, dtype=bool)
+    for day in days:
+        near = int(day) + step
+        while 0 <= near < open_day.size and not open_day[near]:
+            near += step
+        if 0 <= near < open_day.size and not holiday[near]:
+            marked[near] = True
+    return marked
+
+
 def _calendar_extra(scenario: Scenario, dates: list[date], open_day: np.ndarray) -> FloatArray:
     """[D] extra share of each day from the month's pay and benefit days (a closed day's
     on the next open day) and the fortnight's pay week."""
@@ -258,20 +273,9 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     open_day = np.isin(weekday, scenario.open_weekdays) & ~(
         holiday & (scenario.holiday_factor == 0)
     )
-    after = np.zeros(days, dtype=bool)
-    for closed in np.flatnonzero(holiday):
-        nxt = int(closed) + 1
-        while nxt < days and not open_day[nxt]:
-            nxt += 1
-        if nxt < days and not holiday[nxt]:
-            after[nxt] = True
-    before = np.zeros(days, dtype=bool)
-    for closed in np.flatnonzero(holiday & ~open_day & np.isin(weekday, scenario.open_weekdays)):
-        prev = int(closed) - 1
-        while prev >= 0 and not open_day[prev]:
-            prev -= 1
-        if prev >= 0 and not holiday[prev]:
-            before[prev] = True
+    after = _open_beside(np.flatnonzero(holiday), open_day, holiday, 1)
+    closed_weekday = holiday & ~open_day & np.isin(weekday, scenario.open_weekdays)
+    before = _open_beside(np.flatnonzero(closed_weekday), open_day, holiday, -1)
     calendar_extra = _calendar_extra(scenario, dates, open_day)
     incident = _incidents(scenario.incident_share, open_day, seed)
     t = np.arange(days) / 365.0

@@ -24,7 +24,8 @@ def configured_format() -> str:
 class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
     """A handler on whatever `sys.stderr` is when a record is written: one set up in a
     process whose stderr is later replaced (a test's capture, closed after it) would
-    otherwise write to the closed stream ("Logging error ... closed file")."""
+    otherwise write to the closed stream ("Logging error ... closed file"). The standard
+    library's last-resort handler does the same, but its class is private."""
 
     @property  # type: ignore[override]
     def stream(self) -> Any:

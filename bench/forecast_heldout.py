@@ -13,7 +13,10 @@ The targets: ours <= 0.9 x the better baseline; intraday below the week-ahead fo
 Variants: `nohol` (no holidays), `hol` (US holidays closed), `fast` (a level that wanders
 faster, more day noise), `paydays` and `biweekly` (no holidays; pay, benefit and statement
 days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`) and
-`incidents` (no holidays; an outage or an incident on one open day in 25). Not used
+`incidents` (no holidays; an outage or an incident on one open day in 25); `drift` (no
+holidays; the morning peak 1.5 h later over the seven months), `tilt` (each day leaning
+toward its morning or its evening, log-slope sd 0.15 over the open hours) and `shapes`
+(both). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -43,6 +46,9 @@ VARIANTS = {
     "paydays": dataclasses.replace(synthetic.SCENARIOS["bank_paydays_7m"], holidays=None),
     "biweekly": dataclasses.replace(synthetic.SCENARIOS["bank_biweekly_7m"], holidays=None),
     "incidents": dataclasses.replace(synthetic.SCENARIOS["bank_incidents_7m"], holidays=None),
+    "shapes": dataclasses.replace(BANK, holidays=None, shape_drift_h=1.5, tilt_sd=0.15),
+    "drift": dataclasses.replace(BANK, holidays=None, shape_drift_h=1.5),
+    "tilt": dataclasses.replace(BANK, holidays=None, tilt_sd=0.15),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

@@ -107,6 +107,7 @@ class Report:
     holidays: str = ""
     closed_days: int = 0
     cycles: dict[str, list[str]] = field(default_factory=dict)  # per queue, the last origin's
+    shape_trend: list[str] = field(default_factory=list)  # queues whose shapes were trended
 
     def summary(self) -> dict[str, Any]:
         a, f = self.week.cat("actual"), self.week.cat("forecast")
@@ -160,6 +161,7 @@ class Report:
             "holidays": self.holidays,
             "closed_days_forecast": self.closed_days,
             "cycles": self.cycles,
+            "shape_trend": self.shape_trend,
         }
 
 
@@ -291,12 +293,16 @@ def run(
     q_count = len(history.queues)
     calendar, closed = "", 0
     adopted: dict[str, list[str]] = {}
+    trended: list[str] = []
     for origin in range(first_target, days - 6):
         proj = project(origin, 0, origin + 6)
         calendar = proj.days.calendar.spec if proj.days.calendar else ""
         chosen = proj.fit.choice.get("cycles")
         if isinstance(chosen, list):
             adopted = dict(zip(history.queues, chosen, strict=True))
+        trends = proj.fit.choice.get("shape_trend")
+        if isinstance(trends, list):
+            trended = [q for q, t in zip(history.queues, trends, strict=True) if t]
         closed += sum(1 for k, f in proj.days.factor.items() if f == 0.0 and k == 0)
         actual = history.contacts[:, origin : origin + 7]
         naive, four = _baselines(history, origin, 7)
@@ -359,6 +365,7 @@ def run(
         calendar,
         closed,
         adopted,
+        trended,
     )
 
 
@@ -397,7 +404,8 @@ def describe(report: Report) -> list[str]:
         f"backtest: {s['origins']} week-ahead origins from {s['first_target_day']}, "
         f"{s['intraday_origins']} intraday origins, {s['interval_min']}-minute intervals"
         + (f", holidays {s['holidays']}" if s["holidays"] else "")
-        + _cycles_said(s["cycles"]),
+        + _cycles_said(s["cycles"])
+        + (f", shape's trend {', '.join(s['shape_trend'])}" if s["shape_trend"] else ""),
         f"week ahead   WAPE {s['wape']:.3f}  MAPE {s['mape']:.3f}  bias {s['bias']:+.3f}  "
         f"80% coverage {s['coverage_80']:.3f} (all intervals {s['coverage_80_all']:.3f})",
         f"baselines    seasonal naive WAPE {s['wape_seasonal_naive']:.3f}  "

@@ -228,15 +228,14 @@ def _forecast(args: argparse.Namespace) -> int:
         print(f"closed {day.isoformat()} (holiday, as the center was on past holidays)")
     weights = result.choice.get("weights")
     adopted = result.choice.get("cycles")
-    if isinstance(weights, list) and isinstance(adopted, list):
-        for queue, (model, four, naive), names in zip(
-            history.queues, weights, adopted, strict=True
+    trended = result.choice.get("shape_trend")
+    if isinstance(weights, list) and isinstance(adopted, list) and isinstance(trended, list):
+        for queue, (model, four, naive), names, trend in zip(
+            history.queues, weights, adopted, trended, strict=True
         ):
-            plural = "s" if len(names) > 1 else ""
-            rhythm = f" (model with the {' and '.join(names)} cycle{plural})" if names else ""
             print(
                 f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
-                f"{naive:.1f} seasonal naive{rhythm}"
+                f"{naive:.1f} seasonal naive{_model_extras(names, trend)}"
             )
     for kind, factor in sorted(result.uplift.items()):
         print(f"event {kind}: factor {factor:.2f}")
@@ -256,6 +255,17 @@ def _forecast(args: argparse.Namespace) -> int:
         if args.peaks_out:
             files.write_peaks(args.peaks_out, result, zone, history.file_clock)
     return 0
+
+
+def _model_extras(cycle_names: list[str], shape_trend: bool) -> str:
+    """ " (model with the fortnight cycle and the shape's trend)", or "" without extras."""
+    extras = []
+    if cycle_names:
+        plural = "s" if len(cycle_names) > 1 else ""
+        extras.append(f"the {' and '.join(cycle_names)} cycle{plural}")
+    if shape_trend:
+        extras.append("the shape's trend")
+    return f" (model with {' and '.join(extras)})" if extras else ""
 
 
 def _probability(value: float | None) -> float | None:

@@ -13,7 +13,10 @@ Arrays are `[queue, day, slot]` on the local grid. For a queue on day d, slot s:
   (holidays, outages) and days the caller leaves out (`use`) get no weight.
 - **Intraday shape** (share of the day per slot) per weekday, pooled slot by slot with
   the queue's other weekdays and with the center's shape by inverse-variance weights,
-  then smoothed across neighbouring slots (Gaussian, `smooth_min`).
+  then smoothed across neighbouring slots (Gaussian, `smooth_min`). With `shape_trend`
+  (where the backtest finds it helping) each slot's share is carried along the line
+  through the recent shapes and older ones (`TREND_MEMORY` times the memory) to the week
+  ahead: a peak that moves through the season.
 - **Cycle factors** (`cycles`: the month's and the fortnight's rhythm, where history is
   long enough and the backtest finds them helping): pay, benefit and billing days, the pay
   week; the level is then smoothed over totals with them divided out, and the forecast
@@ -49,6 +52,7 @@ class Params:
     theta: bool = False
     recent_weight: float = 1.0  # below 1: mixed with the long-run level (`LONG_LEVEL_DAYS`)
     cycles: tuple[str, ...] = ()  # the calendar cycles (`cycles.CYCLES` names) that apply
+    shape_trend: bool = False  # shapes carried along their trend (a peak that moves)
 
 
 AHT_PRIOR_CONTACTS = 30.0
@@ -62,6 +66,8 @@ SHIFT_DAYS = 2  # days in a row beyond the bound on one side: the level moved, n
 GOOD_DAY_RANGE = (0.4, 2.5)  # × the weekday's median total: outside it a day is abnormal
 THETA_WINDOW_DAYS = 182  # the drift's regression looks back half a year at most
 LONG_LEVEL_DAYS = 91.0  # half-life of the long-run level a recent level may revert to
+TREND_MEMORY = 3.0  # the older shape of a shape's trend: this many times the half-life
+TREND_AHEAD_DAYS = 4.0  # a trended shape is carried to the middle of the week ahead
 BASELINE_WEEKS = 4
 
 
@@ -288,6 +294,7 @@ class Prepared:
     shape: FloatArray  # [Q, 7, S] pooled, not yet smoothed
     open: BoolArray  # [7, S]
     u: FloatArray  # [Q, D] weights of the weekday factors and shapes
+    trended: FloatArray | None = None  # [Q, 7, S] the shapes carried along their trend
     cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # those learned
     cycle_factor: dict[str, FloatArray] = field(default_factory=dict)  # [Q, D] per cycle
 
@@ -308,9 +315,11 @@ def prepare(
     width_min: int,
     weekday_half_life_weeks: float,
     where: cycles.Positions | None = None,
+    shape_trend: bool = False,
 ) -> Prepared:
     """The half-life-independent part of a fit on days [0, D) of `contacts`; with the days'
-    positions in the calendar cycles (`where`) the cycles' profiles too."""
+    positions in the calendar cycles (`where`) the cycles' profiles too, with `shape_trend`
+    the shapes carried forward along their trend."""
     _, days, _ = contacts.shape
     totals = contacts.sum(axis=2)
     age_days = (days - 1 - np.arange(days)).astype(float)
@@ -329,16 +338,13 @@ def prepare(
     f_day = factor[:, weekdays]
     usable = good & (f_day > 0.05)
     z = np.where(usable, totals / np.maximum(f_day, 1e-12), 0.0)
-    w3 = u[:, :, None] * contacts
-    by_week = np.einsum("qds,dw->qws", w3, onehot)
-    eff_num = (u * totals) @ onehot
-    eff_den = (u * u * totals) @ onehot
-    counts = np.where(eff_den > 0, eff_num**2 / np.maximum(eff_den, 1e-12), 0.0)
-    own = by_week / np.maximum(by_week.sum(axis=2, keepdims=True), 1e-12)
-    center_week = by_week.sum(axis=0)
-    center = center_week / np.maximum(center_week.sum(axis=1, keepdims=True), 1e-12)
-    shape = _pool_shapes(own, counts, center, counts.sum(axis=0), open_mask, width_min)
-    prepared = Prepared(factor, z, usable, shape, open_mask, u)
+    shape = _weekday_shapes(contacts, totals, u, onehot, open_mask, width_min)
+    trended = None
+    if shape_trend:
+        longer = good * (0.5 ** (age_days / (7.0 * TREND_MEMORY * weekday_half_life_weeks)))
+        older = _weekday_shapes(contacts, totals, longer, onehot, open_mask, width_min)
+        trended = _extrapolated(shape, older, _mean_age(u, age_days), _mean_age(longer, age_days))
+    prepared = Prepared(factor, z, usable, shape, open_mask, u, trended)
     for cycle in cycles.CYCLES:
         profile = None if where is None else cycles.estimate(cycle, z, usable, where[cycle.name])
         if profile is not None and where is not None:
@@ -347,8 +353,50 @@ def prepare(
     return prepared
 
 
-def smoothed_shape(prepared: Prepared, smooth_min: float, width_min: int) -> FloatArray:
-    shape = _kernel_smooth(prepared.shape, prepared.open, smooth_min / width_min)
+def _weekday_shapes(
+    contacts: FloatArray,
+    totals: FloatArray,
+    u: FloatArray,
+    onehot: FloatArray,
+    open_mask: BoolArray,
+    width_min: int,
+) -> FloatArray:
+    """[Q, 7, S] each weekday's share per slot, the days weighted by `u` [Q, D], pooled."""
+    w3 = u[:, :, None] * contacts
+    by_week = np.einsum("qds,dw->qws", w3, onehot)
+    eff_num = (u * totals) @ onehot
+    eff_den = (u * u * totals) @ onehot
+    counts = np.where(eff_den > 0, eff_num**2 / np.maximum(eff_den, 1e-12), 0.0)
+    own = by_week / np.maximum(by_week.sum(axis=2, keepdims=True), 1e-12)
+    center_week = by_week.sum(axis=0)
+    center = center_week / np.maximum(center_week.sum(axis=1, keepdims=True), 1e-12)
+    return _pool_shapes(own, counts, center, counts.sum(axis=0), open_mask, width_min)
+
+
+def _mean_age(weight: FloatArray, age_days: FloatArray) -> FloatArray:
+    """[Q] the mean age in days of the days as weighted."""
+    total = weight.sum(axis=1)
+    return (weight @ age_days) / np.maximum(total, 1e-12)
+
+
+def _extrapolated(
+    recent: FloatArray, older: FloatArray, recent_age: FloatArray, older_age: FloatArray
+) -> FloatArray:
+    """[Q, 7, S] shapes carried from their mean age to the middle of the week ahead, along
+    the line through a recent and an older estimate (Brown's double smoothing, per slot):
+    a peak that moves a few minutes a week is where it will be, not where it was."""
+    span = np.maximum(older_age - recent_age, 1.0)
+    step = ((recent_age + TREND_AHEAD_DAYS) / span)[:, None, None]
+    moved = np.maximum(recent + step * (recent - older), 0.0)
+    return moved / np.maximum(moved.sum(axis=2, keepdims=True), 1e-12)
+
+
+def smoothed_shape(
+    prepared: Prepared, smooth_min: float, width_min: int, trend: bool = False
+) -> FloatArray:
+    """[Q, 7, S] the pooled shapes (carried along their trend with `trend`), smoothed."""
+    raw = prepared.trended if trend and prepared.trended is not None else prepared.shape
+    shape = _kernel_smooth(raw, prepared.open, smooth_min / width_min)
     shape = shape * prepared.open[None]
     return shape / np.maximum(shape.sum(axis=2, keepdims=True), 1e-12)
 
@@ -412,12 +460,13 @@ def finish(
     level, drift = np.zeros(q_count), np.zeros(q_count)
     shape = np.zeros_like(prepared.shape)
     smoothed = {
-        sm: smoothed_shape(prepared, sm, width_min) for sm in {p.smooth_min for p in params}
+        (sm, trend): smoothed_shape(prepared, sm, width_min, trend)
+        for sm, trend in {(p.smooth_min, p.shape_trend) for p in params}
     }
     for q, p in enumerate(params):
         lv, dr = level_of(prepared, p.level_half_life_days, p.theta, p.recent_weight, p.cycles)
         level[q], drift[q] = lv[q], dr[q]
-        shape[q] = smoothed[p.smooth_min][q]
+        shape[q] = smoothed[p.smooth_min, p.shape_trend][q]
     return level, drift, shape
 
 
@@ -573,7 +622,9 @@ def fit_capped(
     adopted = {c.name: np.zeros((q_count, c.grid.size)) for c in cycles.CYCLES}
     use_cycles = where if any(p.cycles for p in params) else None
     for half_life in sorted({p.weekday_half_life_weeks for p in params}):
-        prepared = prepare(data, weekdays, open_mask, good, width_min, half_life, use_cycles)
+        group = [p for p in params if p.weekday_half_life_weeks == half_life]
+        trend = any(p.shape_trend for p in group)
+        prepared = prepare(data, weekdays, open_mask, good, width_min, half_life, use_cycles, trend)
         lv, dr, sh = finish(prepared, params, width_min)
         for q, p in enumerate(params):
             if p.weekday_half_life_weeks == half_life:

@@ -9,7 +9,8 @@ queue:
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
    error over the open intervals of normal days) and the least error is kept. Then the
    setting with each calendar cycle in turn (`cycles`: the month's rhythm, then the
-   fortnight's), where history is long enough: a cycle is kept only if it beats the
+   fortnight's), where history is long enough, and with the shapes carried along their
+   trend (a peak that moves through the season): each is kept only if it beats the
    setting without it by a standard error of the per-day differences (an extra effect
    must earn its place).
 2. **The combination.** The model, the four-week mean and seasonal naive (both taken over
@@ -131,6 +132,7 @@ def calibrate(
         holdout = _holdout(contacts, weekdays, open_mask, good, origins, model)
         weights, scores = _choose_weights(holdout)
         choice["cycles"] = [list(p.cycles) for p in params]
+        choice["shape_trend"] = [p.shape_trend for p in params]
         holdout.mean = np.einsum("qc,cqns->qns", weights, holdout.candidates)
         choice.update(scores)
     final = estimator.fit_capped(
@@ -184,7 +186,7 @@ def _choose_model(
     levels: dict[tuple[int, float], dict[tuple[float, bool, float], FloatArray]] = {}
     prepared: dict[tuple[int, float], estimator.Prepared] = {}
     error: list[FloatArray] = []  # per origin: [settings, days, Q]
-    shapes_of: dict[tuple[int, float, float], FloatArray] = {}
+    shapes_of: dict[tuple[int, float, float, bool], FloatArray] = {}
     for origin in origins:
         target = np.arange(origin, min(origin + 7, data.shape[1]))
         wd = weekdays[target]
@@ -200,12 +202,15 @@ def _choose_model(
                 width_min,
                 hw,
                 None if where is None else {name: at[:origin] for name, at in where.items()},
+                shape_trend=True,
             )
             prepared[origin, hw] = prep
             shapes = []
             for sm in SMOOTH_GRID:
-                shapes_of[origin, hw, sm] = estimator.smoothed_shape(prep, sm, width_min)[:, wd]
-                shapes.append(shapes_of[origin, hw, sm])
+                shapes_of[origin, hw, sm, False] = estimator.smoothed_shape(prep, sm, width_min)[
+                    :, wd
+                ]
+                shapes.append(shapes_of[origin, hw, sm, False])
             levels[origin, hw] = {
                 rule: _daily(prep, rule, wd, target - origin) for rule in LEVEL_RULES
             }
@@ -232,41 +237,47 @@ def _choose_model(
                 daily = _daily(prep, rule, weekdays[target], target - origin, at, p.cycles)
             else:
                 daily = levels[origin, hw][rule]
-            mean[q] = daily[q][:, None] * shapes_of[origin, hw, p.smooth_min][q]
+            mean[q] = daily[q][:, None] * shape_of(origin, hw, p.smooth_min, p.shape_trend)[q]
         return mean
+
+    def shape_of(origin: int, hw: float, sm: float, trend: bool) -> FloatArray:
+        if (origin, hw, sm, trend) not in shapes_of:
+            wd = weekdays[origin : min(origin + 7, data.shape[1])]
+            prep = prepared[origin, hw]
+            shapes_of[origin, hw, sm, trend] = estimator.smoothed_shape(prep, sm, width_min, trend)[
+                :, wd
+            ]
+        return shapes_of[origin, hw, sm, trend]
+
+    def per_day_error(chosen: list[Params]) -> FloatArray:
+        """[Q, held-out days] absolute error of the settings `chosen`."""
+        parts = []
+        for origin in origins:
+            target = np.arange(origin, min(origin + 7, contacts.shape[1]))
+            scored = _scored(open_mask, weekdays[target], good[:, target])
+            parts.append((np.abs(contacts[:, target] - forecast(origin, chosen)) * scored).sum(2))
+        return np.concatenate(parts, axis=1)
 
     learned = {name for hw in WEEKDAY_GRID for name in prepared[origins[-1], hw].cycle_profiles}
     for cycle in cycles.CYCLES:
         if cycle.name in learned:
-            params = _choose_cycle(
-                cycle.name, params, forecast, contacts, weekdays, open_mask, good, origins
-            )
+            with_cycle = [replace(p, cycles=(*p.cycles, cycle.name)) for p in params]
+            params = _adopt_if_clearly_better(with_cycle, params, per_day_error)
+    with_trend = [replace(p, shape_trend=True) for p in params]
+    params = _adopt_if_clearly_better(with_trend, params, per_day_error)
     chosen = np.concatenate([forecast(origin, params) for origin in origins], axis=1)
     return params, chosen
 
 
-def _choose_cycle(
-    name: str,
+def _adopt_if_clearly_better(
+    extended: list[Params],
     params: list[Params],
-    forecast: Callable[[int, list[Params]], FloatArray],
-    contacts: FloatArray,
-    weekdays: IntArray,
-    open_mask: BoolArray,
-    good: BoolArray,
-    origins: list[int],
+    per_day_error: Callable[[list[Params]], FloatArray],
 ) -> list[Params]:
-    """Per queue, its setting with the calendar cycle `name` added if that clearly beats
-    the setting without (`rules.clearly_better`: by a standard error of the per-day
-    differences)."""
-    extended = [replace(p, cycles=(*p.cycles, name)) for p in params]
-    before, after = [], []
-    for origin in origins:
-        target = np.arange(origin, min(origin + 7, contacts.shape[1]))
-        actual = contacts[:, target]
-        scored = _scored(open_mask, weekdays[target], good[:, target])
-        before.append((np.abs(actual - forecast(origin, params)) * scored).sum(axis=2))
-        after.append((np.abs(actual - forecast(origin, extended)) * scored).sum(axis=2))
-    without, within = np.concatenate(before, axis=1), np.concatenate(after, axis=1)
+    """Per queue, its setting with an extra effect (a calendar cycle, the shape's trend)
+    if that clearly beats the setting without (`rules.clearly_better`: by a standard error
+    of the per-day differences): an extra effect must earn its place."""
+    within, without = per_day_error(extended), per_day_error(params)
     return [
         extended[q] if rules.clearly_better(within[q], without[q]) else p
         for q, p in enumerate(params)

@@ -119,6 +119,11 @@ class Scenario:
     day_sd: float = 0.03
     slot_sd: float = 0.03
     slot_persistence: float = 0.8
+    # the day's shape moving: the morning hump later by `shape_drift_h` hours over the
+    # whole history (a season), and each day tilted toward its morning or its evening
+    # (log-slope over the open span, sd `tilt_sd`: a morning-heavy or evening-heavy day)
+    shape_drift_h: float = 0.0
+    tilt_sd: float = 0.0
     with_aht: bool = False
 
 
@@ -278,6 +283,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     before = _open_beside(np.flatnonzero(closed_weekday), open_day, holiday, -1)
     calendar_extra = _calendar_extra(scenario, dates, open_day)
     incident = _incidents(scenario.incident_share, open_day, seed)
+    tilt = np.random.default_rng([seed, 11]).normal(0.0, scenario.tilt_sd, (q_count, days))
+    across = (hours - (begin + finish) / 2) / (finish - begin)  # -0.5 .. 0.5 over the span
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
         1.0 + scenario.yearly_amplitude * np.sin(2 * np.pi * (t + 0.2))
@@ -294,12 +301,12 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             log_level[d] = scenario.level_persistence * log_level[d - 1] + rng.normal(
                 0.0, innovation
             )
-        peak1 = begin + 0.3 * (finish - begin) + 0.3 * q
         peak2 = begin + 0.6 * (finish - begin)
         for d in range(days):
             if not open_day[d]:
                 continue
             w = int(weekday[d])
+            peak1 = begin + 0.3 * (finish - begin) + 0.3 * q + scenario.shape_drift_h * d / days
             monday = 0.25 if w == 0 else 0.0
             shape = (1.0 + monday) * np.exp(-0.5 * ((hours - peak1) / 1.7) ** 2) + 0.75 * np.exp(
                 -0.5 * ((hours - peak2) / 2.3) ** 2
@@ -308,6 +315,9 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
                 shape = np.exp(-0.5 * ((hours - (begin + finish) / 2) / 3.0) ** 2)
             shape = (shape + 0.05) * opened
             shape /= shape.sum()
+            tilted = np.exp(tilt[q, d] * across)
+            if scenario.tilt_sd:
+                tilted /= (shape * tilted).sum()  # the day's total as it was
             factor = scenario.weekday_factor[w] * trend[d]
             if holiday[d]:
                 factor *= scenario.holiday_factor
@@ -324,7 +334,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             for k in range(1, slots):
                 noise[k] = scenario.slot_persistence * noise[k - 1] + rng.normal(0.0, step_sd)
             day_noise = rng.normal(0.0, scenario.day_sd)
-            intensity[q, d] = rate[q, d] * np.exp(log_level[d] + day_noise + noise)
+            intensity[q, d] = rate[q, d] * tilted * np.exp(log_level[d] + day_noise + noise)
     counts = rng.poisson(intensity).astype(float)
     rows: list[HistoryRow] = []
     for d in range(days):

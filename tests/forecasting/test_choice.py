@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from forecasting import files, intraday, selection, service, synthetic
+from forecasting import estimator, files, intraday, selection, service, synthetic
 from forecasting.model import History, HistoryRow
 
 ZONE = timezone(timedelta(hours=1))
@@ -101,3 +102,56 @@ def test_the_model_choice_follows_a_level_that_stepped_down() -> None:
     forecast = fitted.predict(np.array([0, 1, 2, 3, 4]))[0].sum(axis=1)
     recent = counts[77:82].sum(axis=1)  # last week's Monday to Friday
     assert np.all(np.abs(forecast / recent - 1.0) < 0.15)
+
+
+def _shape_errors(moving_h: float) -> tuple[list[bool], float, float]:
+    """On a 24-week bank history whose morning peak moves `moving_h` hours over it:
+    (the shape's trend adopted per queue, error of the week after's shape with the trend,
+    without it), the error being the summed absolute difference from the true shares over
+    the queues and Monday to Friday."""
+    days = 168  # a Monday: the first day is one
+    scenario = replace(
+        synthetic.SCENARIOS["bank_weekdays_7m"],
+        width_min=30,
+        days=days + 7,
+        holidays=None,
+        shape_drift_h=moving_h * (days + 7) / days,
+    )
+    generated = synthetic.generate_scenario(scenario, seed=3)
+    history = files.build_history(generated.rows, "history.csv")
+    adopted = [p.shape_trend for p in service.calibrated_fit(history, days).fit.params]
+    weekdays = service.weekdays_of(history, 0, days)
+    open_mask = estimator.open_slots(history.present[:days], weekdays)
+    week = np.arange(days, days + 5)
+    rate = generated.rate[[scenario.queues.index(q) for q in history.queues]][:, week]
+    truth = rate / rate.sum(axis=2, keepdims=True)
+    errors = []
+    for trend in (True, False):
+        fitted = estimator.fit(
+            history.contacts[:, :days],
+            np.zeros_like(history.contacts[:, :days]),  # no AHT: with_aht=False
+            weekdays,
+            open_mask,
+            np.ones((2, days), dtype=bool),
+            30,
+            [estimator.Params(shape_trend=trend)] * 2,
+            with_aht=False,
+        )
+        shapes = fitted.shape[:, [history.weekday(int(d)) for d in week]]
+        errors.append(float(np.abs(shapes - truth).sum()))
+    return adopted, errors[0], errors[1]
+
+
+def test_a_peak_that_moves_through_the_season_is_followed() -> None:
+    """The morning peak an hour later after 24 weeks (a few minutes a week): the backtest
+    takes the shapes' trend for both queues, and the week after's shares are closer to the
+    truth with it than without."""
+    adopted, trended, plain = _shape_errors(1.0)
+    assert adopted == [True, True]
+    assert trended < 0.8 * plain
+
+
+def test_a_shape_that_stays_keeps_no_trend() -> None:
+    adopted, trended, plain = _shape_errors(0.0)
+    assert adopted == [False, False]
+    assert plain <= trended

@@ -187,6 +187,15 @@ def _choose_model(
     prepared: dict[tuple[int, float], estimator.Prepared] = {}
     error: list[FloatArray] = []  # per origin: [settings, days, Q]
     shapes_of: dict[tuple[int, float, float, bool], FloatArray] = {}
+
+    def shape_of(origin: int, hw: float, sm: float, trend: bool) -> FloatArray:
+        """[Q, days after `origin`, S] the shapes of one setting, smoothed once."""
+        if (origin, hw, sm, trend) not in shapes_of:
+            wd = weekdays[origin : min(origin + 7, data.shape[1])]
+            smoothed = estimator.smoothed_shape(prepared[origin, hw], sm, width_min, trend)
+            shapes_of[origin, hw, sm, trend] = smoothed[:, wd]
+        return shapes_of[origin, hw, sm, trend]
+
     for origin in origins:
         target = np.arange(origin, min(origin + 7, data.shape[1]))
         wd = weekdays[target]
@@ -205,12 +214,7 @@ def _choose_model(
                 shape_trend=True,
             )
             prepared[origin, hw] = prep
-            shapes = []
-            for sm in SMOOTH_GRID:
-                shapes_of[origin, hw, sm, False] = estimator.smoothed_shape(prep, sm, width_min)[
-                    :, wd
-                ]
-                shapes.append(shapes_of[origin, hw, sm, False])
+            shapes = [shape_of(origin, hw, sm, False) for sm in SMOOTH_GRID]
             levels[origin, hw] = {
                 rule: _daily(prep, rule, wd, target - origin) for rule in LEVEL_RULES
             }
@@ -239,15 +243,6 @@ def _choose_model(
                 daily = levels[origin, hw][rule]
             mean[q] = daily[q][:, None] * shape_of(origin, hw, p.smooth_min, p.shape_trend)[q]
         return mean
-
-    def shape_of(origin: int, hw: float, sm: float, trend: bool) -> FloatArray:
-        if (origin, hw, sm, trend) not in shapes_of:
-            wd = weekdays[origin : min(origin + 7, data.shape[1])]
-            prep = prepared[origin, hw]
-            shapes_of[origin, hw, sm, trend] = estimator.smoothed_shape(prep, sm, width_min, trend)[
-                :, wd
-            ]
-        return shapes_of[origin, hw, sm, trend]
 
     def per_day_error(chosen: list[Params]) -> FloatArray:
         """[Q, held-out days] absolute error of the settings `chosen`."""

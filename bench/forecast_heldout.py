@@ -15,8 +15,8 @@ faster, more day noise), `paydays` and `biweekly` (no holidays; pay, benefit and
 days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`) and
 `incidents` (no holidays; an outage or an incident on one open day in 25); `drift` (no
 holidays; the morning peak 1.5 h later over the seven months), `tilt` (each day leaning
-toward its morning or its evening, log-slope sd 0.15 over the open hours) and `shapes`
-(both). Not used
+toward its morning or its evening, log-slope sd 0.15 over the open hours), `shapes`
+(both) and `weekdays` (the weekday factors 80 % of the way to flat by the end). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -49,6 +49,7 @@ VARIANTS = {
     "shapes": dataclasses.replace(BANK, holidays=None, shape_drift_h=1.5, tilt_sd=0.15),
     "drift": dataclasses.replace(BANK, holidays=None, shape_drift_h=1.5),
     "tilt": dataclasses.replace(BANK, holidays=None, tilt_sd=0.15),
+    "weekdays": dataclasses.replace(BANK, holidays=None, weekday_flattening=0.8),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

@@ -124,6 +124,9 @@ class Scenario:
     # (log-slope over the open span, sd `tilt_sd`: a morning-heavy or evening-heavy day)
     shape_drift_h: float = 0.0
     tilt_sd: float = 0.0
+    # the week's pattern moving: the weekday factors this share of the way to flat by the
+    # end of the history (a Monday rush that fades as customers move online)
+    weekday_flattening: float = 0.0
     with_aht: bool = False
 
 
@@ -318,7 +321,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             tilted = np.exp(tilt[q, d] * across)
             if scenario.tilt_sd:
                 tilted /= (shape * tilted).sum()  # the day's total as it was
-            factor = scenario.weekday_factor[w] * trend[d]
+            flat = scenario.weekday_flattening * d / days
+            factor = (scenario.weekday_factor[w] * (1.0 - flat) + flat) * trend[d]
             if holiday[d]:
                 factor *= scenario.holiday_factor
             if after[d]:

@@ -16,7 +16,8 @@ days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`) 
 `incidents` (no holidays; an outage or an incident on one open day in 25); `drift` (no
 holidays; the morning peak 1.5 h later over the seven months), `tilt` (each day leaning
 toward its morning or its evening, log-slope sd 0.15 over the open hours), `shapes`
-(both) and `weekdays` (the weekday factors 80 % of the way to flat by the end). Not used
+(both), `weekdays` (the weekday factors 80 % of the way to flat by the end) and `weeks`
+(each calendar week's days up or down together, sd 4 %). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -50,6 +51,7 @@ VARIANTS = {
     "drift": dataclasses.replace(BANK, holidays=None, shape_drift_h=1.5),
     "tilt": dataclasses.replace(BANK, holidays=None, tilt_sd=0.15),
     "weekdays": dataclasses.replace(BANK, holidays=None, weekday_flattening=0.8),
+    "weeks": dataclasses.replace(BANK, holidays=None, week_sd=0.04),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

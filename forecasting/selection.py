@@ -1,9 +1,8 @@
 """Model choice by rolling-origin backtest, per queue, and what the same backtest calibrates.
 
 `calibrate` forecasts the history's own past: origins every 7 days back from its end
-(`MAX_ORIGINS` at most, each with at least `MIN_TRAIN_DAYS` days before it), each
-forecasting the 7 days after it from the days before it only. On those forecasts, per
-queue:
+(`origins_of`: half a year of weeks where history has it), each forecasting the 7 days
+after it from the days before it only. On those forecasts, per queue:
 
 1. **The structural model's settings** (`estimator`): every combination of level
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
@@ -35,8 +34,10 @@ from forecasting import cycles, estimator, intervals, intraday, rules
 from forecasting.estimator import Fit, Params
 from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray, IntArray
 
-MAX_ORIGINS = 12
+MAX_ORIGINS = 26  # half a year of weeks
+RECENT_ORIGINS = 12  # scored however short the history before them
 MIN_TRAIN_DAYS = 7
+LONG_TRAIN_DAYS = 91  # what an origin older than the recent ones needs before it
 WEEKDAY_GRID = (4.0, 12.0)
 SMOOTH_GRID = (0.0, 10.0, 20.0, 40.0, 80.0)
 # (level half-life in days, Theta drift, weight of that recent level against the long-run)
@@ -73,8 +74,14 @@ class Holdout:
 
 
 def origins_of(days: int) -> list[int]:
-    """Inner origins: every 7 days back from the end, oldest first."""
-    found = [days - 7 * k for k in range(1, MAX_ORIGINS + 1) if days - 7 * k >= MIN_TRAIN_DAYS]
+    """Inner origins: every 7 days back from the end, oldest first: the latest
+    `RECENT_ORIGINS` with `MIN_TRAIN_DAYS` of history before them, older ones (up to
+    `MAX_ORIGINS` in all) only with `LONG_TRAIN_DAYS`."""
+    found = [
+        origin
+        for k in range(1, MAX_ORIGINS + 1)
+        if (origin := days - 7 * k) >= (MIN_TRAIN_DAYS if k <= RECENT_ORIGINS else LONG_TRAIN_DAYS)
+    ]
     return found[::-1]
 
 

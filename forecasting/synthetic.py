@@ -127,6 +127,9 @@ class Scenario:
     # the week's pattern moving: the weekday factors this share of the way to flat by the
     # end of the history (a Monday rush that fades as customers move online)
     weekday_flattening: float = 0.0
+    # a shock shared by the days of one calendar week (log sd; a campaign's week, a
+    # statement run): weeks off by a few per cent together, then back
+    week_sd: float = 0.0
     with_aht: bool = False
 
 
@@ -287,6 +290,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     calendar_extra = _calendar_extra(scenario, dates, open_day)
     incident = _incidents(scenario.incident_share, open_day, seed)
     tilt = np.random.default_rng([seed, 11]).normal(0.0, scenario.tilt_sd, (q_count, days))
+    week_of = np.array([(day - dates[0]).days + dates[0].weekday() for day in dates]) // 7
+    week_shock = np.random.default_rng([seed, 13]).normal(0.0, scenario.week_sd, week_of[-1] + 1)
     across = (hours - (begin + finish) / 2) / (finish - begin)  # -0.5 .. 0.5 over the span
     t = np.arange(days) / 365.0
     trend = (1.0 + scenario.growth_per_year) ** t * (
@@ -338,7 +343,8 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             for k in range(1, slots):
                 noise[k] = scenario.slot_persistence * noise[k - 1] + rng.normal(0.0, step_sd)
             day_noise = rng.normal(0.0, scenario.day_sd)
-            intensity[q, d] = rate[q, d] * tilted * np.exp(log_level[d] + day_noise + noise)
+            shock = week_shock[week_of[d]]
+            intensity[q, d] = rate[q, d] * tilted * np.exp(log_level[d] + shock + day_noise + noise)
     counts = rng.poisson(intensity).astype(float)
     rows: list[HistoryRow] = []
     for d in range(days):

@@ -155,3 +155,15 @@ def test_a_shape_that_stays_keeps_no_trend() -> None:
     adopted, trended, plain = _shape_errors(0.0)
     assert adopted == [False, False]
     assert plain <= trended
+
+
+def test_origins_reach_back_half_a_year_where_history_has_it() -> None:
+    """The latest 12 weeks are scored however short the history; older weeks, up to 26 in
+    all, only with 13 weeks of history before them."""
+    assert selection.origins_of(28) == [7, 14, 21]  # a month: three weeks to score
+    seven_months = selection.origins_of(238)
+    assert seven_months[-1] == 231 and len(seven_months) == 21
+    assert seven_months[0] == 91  # the oldest older origin has 13 weeks before it
+    year = selection.origins_of(365)
+    assert len(year) == 26 and year[0] == 365 - 7 * 26
+    assert selection.origins_of(91) == [91 - 7 * k for k in range(12, 0, -1)]

@@ -86,7 +86,9 @@ class Scenario:
     `eve_closes` if given;
     `month_days` add volume on days of the month (the next open day when closed),
     `fortnight_days` on days of a two-week cycle (bi-weekly pay); `incident_share` of
-    the open days are an outage's or an incident's."""
+    the open days are an outage's or an incident's. The shape may move through the history
+    (`shape_drift_h`) and tilt day by day (`tilt_sd`), the week's pattern fade
+    (`weekday_flattening`), and the days of a calendar week share a shock (`week_sd`)."""
 
     name: str
     days: int = 365

@@ -622,8 +622,7 @@ def fit_capped(
     adopted = {c.name: np.zeros((q_count, c.grid.size)) for c in cycles.CYCLES}
     use_cycles = where if any(p.cycles for p in params) else None
     for half_life in sorted({p.weekday_half_life_weeks for p in params}):
-        group = [p for p in params if p.weekday_half_life_weeks == half_life]
-        trend = any(p.shape_trend for p in group)
+        trend = any(p.shape_trend for p in params if p.weekday_half_life_weeks == half_life)
         prepared = prepare(data, weekdays, open_mask, good, width_min, half_life, use_cycles, trend)
         lv, dr, sh = finish(prepared, params, width_min)
         for q, p in enumerate(params):

@@ -261,12 +261,13 @@ def _choose_model(
         return np.concatenate(parts, axis=1)
 
     learned = {name for hw in WEEKDAY_GRID for name in prepared[origins[-1], hw].cycle_profiles}
+    so_far = per_day_error(params)
     for cycle in cycles.CYCLES:
         if cycle.name in learned:
             with_cycle = [replace(p, cycles=(*p.cycles, cycle.name)) for p in params]
-            params = _adopt_if_clearly_better(with_cycle, params, per_day_error)
+            params, so_far = _adopt_if_clearly_better(with_cycle, params, so_far, per_day_error)
     with_trend = [replace(p, shape_trend=True) for p in params]
-    params = _adopt_if_clearly_better(with_trend, params, per_day_error)
+    params, _ = _adopt_if_clearly_better(with_trend, params, so_far, per_day_error)
     chosen = np.concatenate([forecast(origin, params) for origin in origins], axis=1)
     return params, chosen
 
@@ -274,16 +275,17 @@ def _choose_model(
 def _adopt_if_clearly_better(
     extended: list[Params],
     params: list[Params],
+    without: FloatArray,
     per_day_error: Callable[[list[Params]], FloatArray],
-) -> list[Params]:
+) -> tuple[list[Params], FloatArray]:
     """Per queue, its setting with an extra effect (a calendar cycle, the shape's trend)
     if that clearly beats the setting without (`rules.clearly_better`: by a standard error
-    of the per-day differences): an extra effect must earn its place."""
-    within, without = per_day_error(extended), per_day_error(params)
-    return [
-        extended[q] if rules.clearly_better(within[q], without[q]) else p
-        for q, p in enumerate(params)
-    ]
+    of the per-day differences): an extra effect must earn its place. Returns the settings
+    and their per-day errors [Q, held-out days] (`without`: those of `params`)."""
+    within = per_day_error(extended)
+    keep = [rules.clearly_better(within[q], without[q]) for q in range(len(params))]
+    adopted = [e if k else p for e, p, k in zip(extended, params, keep, strict=True)]
+    return adopted, np.where(np.array(keep)[:, None], within, without)
 
 
 def _simplicity(setting: Setting) -> tuple[bool, bool, float, float, float]:

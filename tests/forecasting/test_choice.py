@@ -125,16 +125,16 @@ def _shape_errors(moving_h: float) -> tuple[list[bool], float, float]:
     week = np.arange(days, days + 5)
     rate = generated.rate[[scenario.queues.index(q) for q in history.queues]][:, week]
     truth = rate / rate.sum(axis=2, keepdims=True)
-    errors = []
+    queues, errors = len(history.queues), []
     for trend in (True, False):
         fitted = estimator.fit(
             history.contacts[:, :days],
             np.zeros_like(history.contacts[:, :days]),  # no AHT: with_aht=False
             weekdays,
             open_mask,
-            np.ones((2, days), dtype=bool),
+            np.ones((queues, days), dtype=bool),
             30,
-            [estimator.Params(shape_trend=trend)] * 2,
+            [estimator.Params(shape_trend=trend)] * queues,
             with_aht=False,
         )
         shapes = fitted.shape[:, [history.weekday(int(d)) for d in week]]

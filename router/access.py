@@ -177,18 +177,20 @@ def allowed_for_agent(
 ) -> bool:
     if principal.user_id == agent.agent_id:
         return True
+    if act == AgentAct.EVENTS:  # offers and messages of their customers: theirs alone
+        return False
     if principal.role == Role.ADMIN:
         return True
     if principal.role == Role.SUPERVISOR:
-        return act != AgentAct.EVENTS and principal.covers_agent(agent, queue_skills)
+        return principal.covers_agent(agent, queue_skills)
     if principal.role == Role.PLANNER:
         return act == AgentAct.READ
     return False
 
 
 def require_may_seek_agent(principal: Principal, agent_id: str) -> None:
-    """An agent may look up no agent but themselves: refused before the lookup, so that
-    agents cannot tell which ids exist."""
+    """An agent may look up no agent but themselves (colleagues' ids, regions and states
+    are in the transfer directory; their skills, sessions and figures are not)."""
     if principal.role == Role.AGENT and principal.user_id != agent_id:
         raise Forbidden(f"{describe(principal)} may act only on themselves")
 
@@ -208,6 +210,13 @@ def visible_agents(
         for agent in agents
         if allowed_for_agent(principal, AgentAct.READ, agent, queue_skills)
     ]
+
+
+def require_customer(actor: Actor) -> Customer:
+    """Only a chat's customer (its token) answers what is asked of the customer."""
+    if not isinstance(actor, Customer):
+        raise Forbidden(f"{describe(actor)} is not the customer (customer token)")
+    return actor
 
 
 def has_sip_account(principal: Principal) -> bool:

@@ -608,10 +608,7 @@ class Cases:
         case = await self.store.get(case_id)
         if case is None:
             return None
-        scope = await self._scope(case, actor)
-        if contact.agent_id == actor.user_id:  # the contact's agent serves its case now
-            scope = replace(scope, holders=scope.holders | {actor.user_id})
-        access.require_for_case(actor, CaseAct.READ, scope)
+        await self._allowed(actor, CaseAct.READ, case)  # its agent: while holding it
         return case
 
     async def triggers(self, actor: Principal, contact_id: str) -> list[dict[str, Any]]:
@@ -620,6 +617,8 @@ class Cases:
         access.require_may_see_cases(actor)
         contact = await self.router.get_contact(contact_id)
         access.require(actor, access.Act.READ, contact)
+        if self.auditor is not None and access.audited(actor, access.Act.READ, contact):
+            await self.auditor.audit(actor.user_id, "contact.triggers", contact_id=contact_id)
         return await self.store.triggers(contact_id)
 
     async def confirm(

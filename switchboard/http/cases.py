@@ -17,16 +17,16 @@ from router.access import (
     Actor,
     CaseAct,
     CaseScope,
-    Customer,
     Principal,
     allowed_for_case,
+    require_customer,
     require_may_see_cases,
     require_role,
 )
 from router.cases.model import Case, CaseStatus
 from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases
 from router.cases.webhooks import WebhookDelivery
-from router.errors import Forbidden, InvalidInput, UnknownCase
+from router.errors import InvalidInput, UnknownCase
 from router.model import Role
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc
@@ -423,9 +423,8 @@ async def case_from_contact(
     responses={200: "the case's status", 401: "", 403: "", 404: "", 409: "not solved"},
 )
 async def confirm(request: web.Request, actor: Actor, body: FollowUpAnswer) -> web.Response:
-    if not isinstance(actor, Customer):
-        raise Forbidden("only the customer answers the follow-up (customer token)")
-    case = await request.app[CASES].confirm(actor, request.match_info["contact_id"], body.solved)
+    customer = require_customer(actor)
+    case = await request.app[CASES].confirm(customer, request.match_info["contact_id"], body.solved)
     return web.json_response({"case_id": case.case_id, "status": case.status.value})
 
 

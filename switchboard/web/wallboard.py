@@ -26,10 +26,10 @@ from router.model import Role
 from router.reports.report import ReportOptions, build_report
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, bearer_token
+from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, SESSIONS, bearer_token
 from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import SnapshotStream
-from switchboard.http.streams import ends_session
+from switchboard.http.streams import RECHECK_S, ends_session
 from switchboard.http.views import queue_json
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
@@ -315,6 +315,7 @@ async def wallboard_events(
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + MAX_STREAM_S
+    recheck_at = loop.time() + RECHECK_S
     async with request.app[HUB].listen() as events:
         try:
             while loop.time() < deadline and _connected(request):
@@ -322,6 +323,10 @@ async def wallboard_events(
                 await response.write(f"event: snapshot\ndata: {data}\n\n".encode())
                 if not await _next_push(request, events, loop.time() + query.every, principal):
                     break
+                if loop.time() >= recheck_at:  # an expired or idle token ends the stream
+                    recheck_at = loop.time() + RECHECK_S
+                    if await request.app[SESSIONS].principal(bearer_token(request)) is None:
+                        break
         except ConnectionResetError:  # the screen went away
             pass
     return response

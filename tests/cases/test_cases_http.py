@@ -466,3 +466,35 @@ async def test_retention_scrubs_closed_cases_and_keeps_their_counts(case_node: N
         kept = await case_of(http, live["case_id"], admin)
         assert kept["subject"] == "Lost bag" and kept["status"] == "open"
         assert await case_node.casework.cases.store.customer_case_ids(old["customer"]["id"]) == []
+
+
+async def test_a_contacts_case_is_read_by_its_agent_while_holding_it_and_audited_for_others(
+    case_node: Node,
+) -> None:
+    """bob serves a chat whose case ana owns: he reads the case while the chat is his, not
+    after it ended; a supervisor's reads of the case and of the customer's trigger words
+    are written to the audit log."""
+    async with http_session(case_node) as http:
+        router = case_node.router
+        await router.set_presence("ana", Presence.NOT_READY)
+        await router.set_presence("bob", Presence.AVAILABLE)
+        chat = await new_chat(http, customer="c-7")
+        assert chat["agent_id"] == "bob"
+        await router.accept(chat["contact_id"], "bob")
+        await case_node.cases.create(
+            Principal("adm", Role.ADMIN),
+            CaseRequest("", "Refund", "booking", owner="ana", contact_id=chat["contact_id"]),
+        )
+        bob, supervisor = await staff(http, "bob"), await staff(http, "sup")
+        url = f"/api/v1/contacts/{chat['contact_id']}"
+        held = await http.get(f"{url}/case", headers=bob)
+        assert held.status == 200 and (await held.json())["case"]["owner"] == "ana"
+        assert (await http.get(f"{url}/case", headers=supervisor)).status == 200  # + triggers
+        await router.complete(chat["contact_id"], "bob")
+        assert (await http.get(f"{url}/case", headers=bob)).status == 403
+        entries = await case_node.reports.audit_log()
+        assert {(e.actor, e.action) for e in entries} >= {
+            ("sup", "case.read"),
+            ("sup", "contact.triggers"),
+        }
+        assert not any(e.actor == "bob" for e in entries)

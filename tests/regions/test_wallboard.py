@@ -121,6 +121,25 @@ async def test_stream_pushes_a_new_contact(node: Node, http: aiohttp.ClientSessi
     assert [(e.actor, e.action) for e in entries] == [("sup", "wallboard.view")]
 
 
+async def test_stream_ends_when_its_token_expires(
+    node: Node, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token that lapses (no `session_closed` event: it expired, or sat idle) stops the
+    snapshots at the next re-check, not at the stream's 10-minute end."""
+    monkeypatch.setattr(wallboard, "RECHECK_S", 0.5)
+    sup = await login(http, "sup", "sup-secret-1")
+    token = sup["Authorization"].removeprefix("Bearer ")
+    async with http.get("/api/v1/wallboard/events", headers=sup, params={"every": "0.5"}) as feed:
+        await next_snapshot(feed.content)
+        await node.sessions.users.delete_token("sup", token)
+        ended = False
+        for _ in range(40):  # bounded: the stream must end within a few re-checks
+            if not await asyncio.wait_for(feed.content.readline(), 10):
+                ended = True
+                break
+        assert ended
+
+
 def queue_json(name: str, level: float | None, target: float = 0.8, **extra: Any) -> dict[str, Any]:
     block = {"service_level": level, "answered": 10}
     return {

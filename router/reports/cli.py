@@ -269,7 +269,7 @@ def render(
         wrap_ups=inputs.wrap_ups,
     )
     targets = [queue.service_level_target for queue in settings.queues]
-    target = min(targets) if targets else None
+    target = max(targets) if targets else None  # the strictest
     return render_html(report, by_interval, f"Service report {args.start} to {args.end}", target)
 
 

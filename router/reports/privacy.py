@@ -16,10 +16,18 @@ log = logging.getLogger(__name__)
 
 DAY_MS = 86_400_000
 
-# A phone number: international (+, then at least 6 digits, possibly split by spaces,
-# dots or dashes) or national (a leading 0 and 8-14 more digits). Other digit runs
-# (ids, epoch times, ports) are left alone so that logs stay readable.
-_PHONE = re.compile(r"(?<![\w/])(?:\+\d(?:[ .\-]?\d){5,}|0\d{8,14})(?!\w)")
+# A phone number: international (+, then at least 6 digits), national (a leading 0 and
+# 8-14 more digits) or North American (3-3-4 digits, the area code maybe in brackets),
+# each possibly split by spaces, dots or dashes. Other digit runs (ids, epoch times,
+# ports) are left alone so that logs stay readable.
+_SEP = r"[ .\-]"
+_PHONE = re.compile(
+    r"(?<![\w/])(?:"
+    rf"\+\d(?:{_SEP}?\d){{5,}}"
+    rf"|0\d(?:{_SEP}?\d){{7,13}}"
+    rf"|(?:\(\d{{3}}\) ?|\d{{3}}{_SEP})\d{{3}}{_SEP}\d{{4}}"
+    r")(?!\w)"
+)
 # The user part of a SIP URI (often the caller's number): sip:+4420794609@host.
 _SIP_USER = re.compile(r"(sips?:)([^@\s;>]+)(@)")
 # Fields of a contact record or hash that identify a person.

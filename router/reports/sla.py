@@ -47,10 +47,12 @@ class QueueResponses:
             "first_responses": len(self.first.wall),
             "frt_p50_s": _median(self.first.wall),
             "frt_mean_s": _mean(self.first.wall),
+            "frt_business_p50_s": _median(self.first.business),
             "frt_business_mean_s": _mean(self.first.business),
             "next_responses": len(self.next.wall),
             "next_response_p50_s": _median(self.next.wall),
             "next_response_mean_s": _mean(self.next.wall),
+            "next_response_business_p50_s": _median(self.next.business),
             "next_response_business_mean_s": _mean(self.next.business),
         }
 

@@ -61,6 +61,7 @@ def test_figures_per_queue_policy_and_cause() -> None:
     assert booking["cases_opened"] == 2 and booking["first_responses"] == 3
     assert booking["frt_p50_s"] == 120 and booking["frt_mean_s"] == 260
     assert booking["frt_business_mean_s"] == 130 and booking["next_response_p50_s"] == 30
+    assert booking["frt_business_p50_s"] == 60 and booking["next_response_business_p50_s"] == 15
     standard = next(p for p in report.policies if p.policy == "std").figures()
     assert standard["attainment"] == 0.75 and standard["breaches"] == 1
     assert (

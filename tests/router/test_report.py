@@ -373,6 +373,11 @@ def test_masking() -> None:
     )
     assert mask_phone_numbers("contact 3f2a9c queue booking") == "contact 3f2a9c queue booking"
     assert mask_phone_numbers("at 1700000000000 on port 45678") == "at 1700000000000 on port 45678"
+    for national in ("020 7946 0958", "06 12 34 56 78", "555-123-4567", "(555) 123.4567"):
+        masked = mask_phone_numbers(f"caller {national} waits")
+        assert masked.endswith(national[-2:] + " waits") and "•" in masked, masked
+    for kept in ("2026-12-04 09:05:07.123", "127.0.0.1:5060", "4915112345678 ms"):
+        assert mask_phone_numbers(kept) == kept
     assert mask_chat_text("my card is 4111 1111") == "[chat text, 20 characters]"
 
     record = logging.LogRecord("t", logging.INFO, "f", 1, "caller %s waits", ("0612345678",), None)

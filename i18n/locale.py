@@ -24,8 +24,10 @@ from switchboard.common.configfile import ConfigReader
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "locales.toml"
 
 
-def likely_locale(language: str) -> str:
-    """A full locale for a bare language (`pt` → `pt_BR`, `zh` → `zh_Hans_CN`) from CLDR."""
+def language_locale(language: str) -> str:
+    """The locale of a language as given (`pt`, `de_CH`; unknown: `en`). No territory is
+    guessed for a bare language: a customer's country does not follow from their language
+    (an Arabic speaker is not in Egypt, CLDR's likely one), and the card shows the name."""
     try:
         parsed = Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
@@ -130,7 +132,7 @@ def _read_config(path: Path) -> tuple[LocaleSettings, list[LocaleSettings], tupl
     profiles: list[LocaleSettings] = []
     for entry in section.sections("profiles"):
         language = entry.string("language")
-        locale = entry.string("locale", likely_locale(language or "en"))
+        locale = entry.string("locale", language_locale(language or "en"))
         try:
             Locale.parse(locale)
         except (UnknownLocaleError, ValueError, TypeError):
@@ -189,7 +191,9 @@ def profile_for(region: str, language: str, config: Path | None = None) -> Local
     region_style = find(region, "*")
     language_row = find("*", lang) or find("*", base)
     start = region_style or defaults
-    locale = language_row.locale if language_row else (lang if "_" in lang else likely_locale(base))
+    locale = (
+        language_row.locale if language_row else (lang if "_" in lang else language_locale(base))
+    )
     chosen = replace(start, region=region, language=base, locale=locale)
     if language_row is not None and region_style is None:
         chosen = replace(language_row, region=region)

@@ -32,6 +32,7 @@ PROMPTS: dict[str, str | tuple[str, str]] = {
     "menu_repeat_hint": N_("To hear these options again, press star."),
     "invalid_choice": N_("Sorry, that is not a valid choice."),
     "closed": N_("We are closed now. Please call again during our opening hours."),
+    "queued": N_("Please hold, an agent will be with you shortly."),
     "queue_position": NP_(
         "You are number {position} in line. The wait is about {minutes} minute.",
         "You are number {position} in line. The wait is about {minutes} minutes.",
@@ -61,6 +62,7 @@ ALIASES: dict[str, str] = {
     "ivr.language_option": "choose_language",
     "ivr.invalid": "invalid_choice",
     "ivr.closed": "closed",
+    "ivr.queued": "queued",
     "queue.position": "queue_position",
     "queue.callback_offer": "callback_offer",
     "queue.callback_confirmed": "callback_confirmed",

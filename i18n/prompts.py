@@ -32,6 +32,8 @@ SAMPLE_RATE = 8000
 VOICES: dict[str, str] = {"zh": "cmn-latn-pinyin", "en": "en-us"}
 # Bump when the rendering pipeline changes, so that cached files are rendered anew.
 RENDER_VERSION = "2"
+# espeak-ng's own speed, in words a minute; a prompt at another rate is cached apart.
+DEFAULT_RATE = 175
 
 
 class PromptRenderError(RuntimeError):
@@ -142,11 +144,12 @@ def voice_for(language: str) -> str:
     return VOICES.get(code, code)
 
 
-def prompt_path(text: str, language: str, cache_dir: Path) -> Path:
+def prompt_path(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:
     """Where the WAV of this text lives in the cache (it may not exist yet)."""
     voice = voice_for(language)
+    speed = () if rate == DEFAULT_RATE else (f"{rate} wpm",)
     digest = hashlib.sha256(
-        "\0".join((RENDER_VERSION, voice, str(SAMPLE_RATE), text)).encode()
+        "\0".join((RENDER_VERSION, voice, str(SAMPLE_RATE), *speed, text)).encode()
     ).hexdigest()
     return cache_dir / primary(language) / f"{digest[:24]}.wav"
 
@@ -162,20 +165,25 @@ def _run(command: list[str], stdin: bytes | None = None) -> None:
         )
 
 
-def render_prompt(text: str, language: str, cache_dir: Path) -> Path:
+def render_prompt(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:
     """The prompt as an 8 kHz mono 16-bit PCM WAV, synthesized once and then cached.
 
-    The file name is a hash of the text, voice and format; a file appears only when
-    complete (rendered beside it, then renamed), so concurrent callers never read half.
+    `rate` is espeak-ng's speed in words a minute. The file name is a hash of the text,
+    voice, format and a rate other than the default; a file appears only when complete
+    (rendered beside it, then renamed), so concurrent callers never read half.
     """
-    target = prompt_path(text, language, cache_dir)
+    target = prompt_path(text, language, cache_dir, rate)
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".render-") as scratch:
         raw = Path(scratch) / "espeak.wav"
         final = Path(scratch) / "final.wav"
-        _run(["espeak-ng", "-v", voice_for(language), "-w", str(raw), "--stdin"], text.encode())
+        speed = [] if rate == DEFAULT_RATE else ["-s", str(rate)]
+        _run(
+            ["espeak-ng", "-v", voice_for(language), *speed, "-w", str(raw), "--stdin"],
+            text.encode(),
+        )
         _run(
             [
                 "sox",

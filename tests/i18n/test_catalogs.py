@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 from i18n import catalogs
+from i18n.messages import PROMPTS
 from i18n.prompts import PromptCatalog
 
 
@@ -49,6 +50,21 @@ def test_catalog_reads_po_when_mo_is_missing(tmp_path: Path):
     locales = copy_catalogs(tmp_path, ["it"])
     catalogs.mo_path("it", locales).unlink()
     assert PromptCatalog(locales).text("goodbye", "it") == "Arrivederci."
+
+
+def test_queued_prompt_is_translated_in_every_catalog_language():
+    # The IVR plays `ivr.queued` ("Please hold, ...") to every caller it queues.
+    prompts = PromptCatalog()
+    english = PROMPTS["queued"]
+    assert prompts.text("ivr.queued", "en") == english
+    languages = [code for code in catalogs.catalog_languages() if code != "en"]
+    assert len(languages) >= 19
+    untranslated = [
+        code
+        for code in languages
+        if not prompts.has("ivr.queued", code) or prompts.text("ivr.queued", code) == english
+    ]
+    assert untranslated == []
 
 
 def test_shipped_mo_files_match_their_po():

@@ -11,12 +11,12 @@ import pytest
 from i18n import catalogs
 from i18n.locale import DEFAULT_CONFIG, enabled_languages
 from i18n.messages import PROMPTS
-from i18n.prompts import PromptCatalog, prompt_path, render_prompt
+from i18n.prompts import DEFAULT_RATE, PromptCatalog, prompt_path, render_prompt
 from i18n.service import language_menu
 
 IVR_KEYS = {
     "welcome", "choose_language", "choose_reason", "reason_booking", "reason_baggage",
-    "reason_emergency", "reason_general", "invalid_choice", "closed", "queue_position",
+    "reason_emergency", "reason_general", "invalid_choice", "closed", "queued", "queue_position",
     "callback_offer", "callback_confirmed", "connecting", "goodbye", "survey_question",
     "thank_you",
 }  # fmt: skip
@@ -163,6 +163,15 @@ def test_render_is_cached_by_content(tmp_path: Path, catalog: PromptCatalog):
     assert other != first
     assert prompt_path(text, "de", tmp_path) == first
     assert list(tmp_path.rglob(".render-*")) == []
+
+
+def test_another_rate_is_another_file_spoken_at_that_speed(tmp_path: Path, catalog: PromptCatalog):
+    text = catalog.text("connecting", "en")
+    usual = render_prompt(text, "en", tmp_path)
+    assert render_prompt(text, "en", tmp_path, DEFAULT_RATE) == usual
+    slow = render_prompt(text, "en", tmp_path, 100)
+    assert slow == prompt_path(text, "en", tmp_path, 100) != usual
+    assert wav_facts(slow)[3] > 1.3 * wav_facts(usual)[3]
 
 
 def test_every_prompt_source_is_marked_for_extraction():

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PJSUA2 := $(VENV)/.pjsua2
 
-.PHONY: run test lint format typecheck system-deps web-deps bench clean pjsua2
+.PHONY: run test lint format typecheck run-deps system-deps web-deps bench clean pjsua2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,8 +29,9 @@ $(PJSUA2): $(STAMP) scripts/build-pjsua2.sh
 	bash scripts/build-pjsua2.sh $(BIN)/python
 	touch $(PJSUA2)
 
-## Start one node on config/default.toml with an embedded Redis.
-run: $(STAMP) $(PJSUA2)
+## Install the system packages a node uses, then start one on config/default.toml with an
+## embedded Redis.
+run: $(STAMP) run-deps $(PJSUA2)
 	$(BIN)/switchboard serve --config config/default.toml
 
 ## Install what the tests need (system packages too) and run them.
@@ -41,6 +42,12 @@ test: $(STAMP) system-deps web-deps $(PJSUA2)
 pjsua2: $(STAMP)
 	bash scripts/build-pjsua2.sh $(BIN)/python
 	touch $(PJSUA2)
+
+# Debian packages (apt-get, as root or through sudo; nothing when all are present). run-deps:
+# what a running node uses (Kamailio, espeak-ng, sox, Apertium English-Spanish); system-deps:
+# those and what the tests drive (sipp, Chromium, npm, baresip).
+run-deps:
+	bash scripts/system-deps.sh run
 
 system-deps:
 	bash scripts/system-deps.sh

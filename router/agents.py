@@ -119,9 +119,13 @@ class Agents:
         softphone; 409 when this node has no registrar."""
         access.require_own_sip_account(actor, user_id)
         if self.softphones is None:
+            # The node sets `softphones` only when its voice front door runs Kamailio
+            # (telephony.service): voice on, [sip] front_door = "kamailio" and the binary
+            # found. Without the binary the node logs "Kamailio (...) not found" at start.
             raise RoutingError(
-                "this node has no SIP registrar ([sip] front_door is not kamailio): "
-                "sign in with your softphone's SIP URI instead"
+                "this node runs no SIP registrar (Kamailio not installed, "
+                '[sip] front_door = "none", or voice off): sign in with your '
+                "softphone's SIP URI instead"
             )
         try:
             account = await self.softphones.allow(user_id)

@@ -185,7 +185,8 @@ if [ -z "$wheel" ]; then
 fi
 if [ -z "$wheel" ]; then
   failed="$CACHE/pjsua2-$MAX_CALLS-$KEY.failed"
-  if [ -e "$failed" ] && [ -n "$(find "$failed" -mmin -1440)" ]; then
+  if [ -z "${SWITCHBOARD_PJSUA2_REBUILD:-}" ] && [ -e "$failed" ] \
+    && [ -n "$(find "$failed" -mmin -1440)" ]; then
     use_pypi "the 256-call build failed within the last day ($(head -n 1 "$failed")); \
 SWITCHBOARD_PJSUA2_REBUILD=1 retries"
     exit 0

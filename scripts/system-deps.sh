@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests drive (sipp, Kamailio, espeak-ng, sox, Chromium,
-# Apertium with its English-Spanish pair, npm for axe-core, baresip as a second SIP stack
-# for the softphone tests) when they are missing.
+# Install the Debian packages Switchboard needs when they are missing.
+#
+#   bash scripts/system-deps.sh run   what a running node uses (`make run`): Kamailio (the
+#                                     SIP front door and softphones' registrar), espeak-ng
+#                                     and sox (IVR prompts, hold music), Apertium with its
+#                                     English-Spanish pair (chat translation)
+#   bash scripts/system-deps.sh       all that, and what the tests drive (`make test`): sipp,
+#                                     Chromium, npm for axe-core, baresip as a second SIP
+#                                     stack for the softphone tests
+#
 # Needs root (or sudo); a no-op when everything is present.
 set -euo pipefail
 
+# Debian package -> a command it installs.
 declare -A command_of=(
-  [sip-tester]=sipp
   [kamailio]=kamailio
   [espeak-ng]=espeak-ng
   [sox]=sox
-  [chromium]=chromium
   [apertium]=apertium
-  [npm]=npm
-  [baresip-core]=baresip
 )
 # Packages without a command of their own, told by a file they install.
 declare -A file_of=(
   [apertium-eng-spa]=/usr/share/apertium/modes/spa-eng.mode
 )
+case "${1:-test}" in
+  run) ;;
+  test) command_of+=([sip-tester]=sipp [chromium]=chromium [npm]=npm [baresip-core]=baresip) ;;
+  *)
+    echo "usage: $0 [run|test]  (run: what a running node uses; test, the default: the tests' too)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for package in "${!command_of[@]}"; do

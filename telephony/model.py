@@ -34,7 +34,8 @@ class SipConfig:
     restart_delay_s: float = 1.0
     prompt_cache_dir: str = "var/prompts"
     music: str = ""
-    voice_rate: int = 160
+    # The prompts' speed in words a minute (espeak-ng's -s); 175 is espeak-ng's own.
+    voice_rate: int = 175
     # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
     # empty: a transfer to a number is refused.
     outside_uri: str = ""

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from i18n.prompts import prompt_path
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
 from telephony.capacity import UPSTREAM_MAX_CALLS, built_max_calls, sized
 from telephony.config import read_flows, read_sip, read_voice
 from telephony.frontdoor import Destination, dispatcher_list
-from telephony.model import Hours, SipConfig
+from telephony.model import Hours, Prompt, SipConfig
+from telephony.prompts import PromptRenderer, duration_s, prompt_text
 
 REPO = Path(__file__).resolve().parents[2]
 QUEUES = ["booking", "baggage", "emergency", "general"]
@@ -136,3 +138,19 @@ def test_the_transports_are_what_the_nodes_sip_port_takes(
     sip: SipConfig, transports: tuple[str, ...]
 ) -> None:
     assert sip.transports == transports
+
+
+def test_voice_rate_is_the_speed_the_prompts_are_rendered_at(tmp_path: Path) -> None:
+    path = tmp_path / "sip.toml"
+    path.write_text("[sip]\nvoice_rate = 110\n")
+    reader = ConfigReader.open(path)
+    slow_rate = read_sip(reader).voice_rate
+    reader.faults.raise_if_any()
+    assert slow_rate == 110
+    prompt = Prompt("ivr.queued", "en")
+    cache = tmp_path / "prompts"
+    usual = PromptRenderer(cache, SipConfig().voice_rate).path(prompt)
+    slow = PromptRenderer(cache, slow_rate).path(prompt)
+    # The default is espeak-ng's own speed, cached where `switchboard prompts build` puts it.
+    assert usual == prompt_path(prompt_text(prompt), "en", cache)
+    assert slow != usual and duration_s(slow) > 1.3 * duration_s(usual)

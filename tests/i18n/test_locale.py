@@ -45,12 +45,12 @@ def test_language_row_anywhere_and_defaults():
     assert default.greeting_key == "welcome"
 
 
-
 def test_a_language_without_a_row_keeps_its_own_locale():
     """No country is guessed from a language (CLDR would make every `ar` Egyptian)."""
     assert profile_for("nowhere", "ko").locale == "ko"
     assert profile_for("nowhere", "de-CH").locale == "de_CH"
     assert profile_for("nowhere", "xx").locale == "en"
+
 
 def test_money_without_minor_unit():
     assert profile_for("asia-east", "ja").format_money(1234.4) == "￥1,234"

@@ -93,6 +93,10 @@ async def test_the_panel_lists_earlier_voice_and_chat_contacts(
         history = page.locator("#customer table.history tbody tr")
         await expect(history).to_have_count(3, timeout=10_000)
         await expect(page.locator("#customer .customer-id")).to_have_text("c-9")
+        # The region is the contact's own (where it was placed), and labelled so.
+        await expect(page.locator("#customer dl")).to_contain_text("Region of this contact")
+        placed = (await node.router.get_contact(again["contact_id"])).region
+        await expect(page.locator("#customer .contact-region")).to_have_text(placed)
         current = page.locator(f"#customer tr[data-contact='{again['contact_id']}']")
         await expect(current).to_contain_text("Repeat")
         chat_row = page.locator(f"#customer tr[data-contact='{eid}']")

@@ -1,7 +1,8 @@
 """The desktop's other paths in Chromium: an offer that rings out (RONA) stays on
 screen and the agent is not ready; the customer typing shows; a reload keeps the
 session and its conversations; a chat is transferred to a named colleague, who gets it
-first; a call shows with its masked number, IVR choices and talk time."""
+first; a call shows with its masked number, IVR choices and talk time, and still shows
+that number after a reload; a customer's upset words flag their conversation."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
-from tests.web.conftest import needs_chromium
+from tests.web.conftest import needs_chromium, serious_violations
 
 pytestmark = needs_chromium
 
@@ -127,6 +128,9 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
     panel = page.locator(f".conversation.voice[data-contact='{call.contact_id}']")
     await expect(panel.locator(".caller")).to_contain_text("56")
     await expect(panel.locator(".caller")).not_to_contain_text("600123")
+    # A reload: no offer to take the number from; the contact gives it, masked too.
+    await page.reload()
+    await expect(panel.locator(".caller")).to_have_text("••••••••••56", timeout=10_000)
     await expect(panel).to_contain_text("English")
     await expect(panel.locator(".talk-time")).not_to_have_text("0:00", timeout=5_000)
     await expect(page.locator(f"#customer tr[data-contact='{call.contact_id}']")).to_have_count(1)
@@ -186,4 +190,41 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
     await expect(panel.locator("form.wrap-up")).to_be_visible()
     await panel.locator("button.save-wrap-up").click()
     await expect(panel).to_have_count(0)
+    await page.context.close()
+
+
+async def test_an_upset_customer_flags_the_conversation(node: Node, browser: Browser) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
+    await page.fill("#agent-id", "ana")
+    await page.fill("#password", "ana-secret-1")
+    await page.click("#sign-in")
+    await page.click("#go-available")
+    await expect(page.locator("#state")).to_have_text("Available")
+    async with http_session(node) as http:
+        chat = await new_chat(http, queue="booking")
+        cid = chat["contact_id"]
+        await page.locator(f".offer[data-contact='{cid}'] .accept").click(timeout=10_000)
+        conversation = page.locator(f".conversation[data-contact='{cid}']")
+        tab = page.locator(f"#tab-{cid}")
+        await expect(conversation).to_have_count(1)
+        await expect(tab.locator(".flag")).to_have_count(0)
+        await expect(conversation.locator(".flag-note")).to_have_count(0)
+        sent = await http.post(
+            f"/api/v1/contacts/{cid}/messages",
+            json={"text": "This is unacceptable!"},
+            headers={"X-Customer-Token": chat["customer_token"]},
+        )
+        assert sent.status == 201
+        # The contact_flagged event: the tab and the conversation say so, with the words.
+        await expect(tab.locator(".flag")).to_have_text("⚑ Flagged", timeout=10_000)
+        note = conversation.locator(".flag-note")
+        await expect(note).to_have_text("Flagged: the customer seems upset (unacceptable).")
+        assert await serious_violations(page) == []
+        # A reload keeps the flag: the triggers kept on the contact.
+        await page.reload()
+        await expect(note).to_have_text(
+            "Flagged: the customer seems upset (unacceptable).", timeout=10_000
+        )
+        await expect(tab.locator(".flag")).to_have_count(1)
     await page.context.close()

@@ -3,7 +3,9 @@
 A customer opens /chat in Spanish and waits; Tom, whose only language is English, signs
 in on /agent and accepts; their messages cross translated by Apertium (es<->en); the
 customer's page reloads mid-chat and the chat goes on; Tom wraps up with a code; the
-customer rates; `switchboard report` then counts the code and the rating.
+customer rates; `switchboard report` then counts the code and the rating. Then a case
+solved after such a chat: the customer's page, still open (and already rated), asks
+whether the problem is solved, and each answer reopens or closes the case.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from playwright.async_api import Browser, Page, expect
 
 from i18n.translation import Translator
 from router.desk import CannedReply, DeskConfig, Dispositions
-from router.model import Agent, Role
+from router.model import Agent, ContactState, Role
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.i18n.translators import APERTIUM_ONLY
-from tests.nodes import ROOT, running_node
-from tests.web.conftest import needs_chromium, screenshot
+from tests.nodes import ROOT, http_session, login, running_node
+from tests.web.conftest import needs_chromium, screenshot, serious_violations
 
 pytestmark = needs_chromium
 
@@ -178,6 +180,80 @@ async def test_spanish_customer_and_english_agent(
     total = rows["all"]
     assert total["wrap_up_bag_located"] == "1"
     assert total["ratings"] == "1" and total["average_rating"] == "4"
+
+
+async def test_a_case_solved_after_the_chat_asks_the_customer_on_the_open_page(
+    node: Node, browser: Browser, tmp_path: Path
+) -> None:
+    base = f"http://127.0.0.1:{node.http_port}"
+    context = await browser.new_context(locale="es-ES", viewport={"width": 420, "height": 760})
+    customer = await context.new_page()
+    async with http_session(node) as http:
+        tom = await login(http, "tom", "tom-secret-1")
+        await http.put("/api/v1/agents/tom/state", json={"state": "available"}, headers=tom)
+
+        # A Spanish chat that Tom takes, opens a case on, and ends.
+        await customer.goto(f"{base}/chat")
+        await customer.select_option("#queue", "baggage")
+        await customer.fill("#first-message", "Mi maleta no ha llegado.")
+        await customer.click("#start-chat")
+        await expect(customer.locator("#messages li.mine")).to_have_count(1)
+        saved = "JSON.parse(localStorage.getItem('switchboard-chat:')).contact_id"
+        cid = await customer.evaluate(saved)
+        for _ in range(100):  # bounded: offered to Tom (through a translation pair)
+            if (await node.router.get_contact(cid)).state == ContactState.OFFERED:
+                break
+            await asyncio.sleep(0.1)
+        accepted = await http.post(f"/api/v1/contacts/{cid}/accept", headers=tom)
+        assert accepted.status == 200, await accepted.text()
+        opened = await http.post(
+            f"/api/v1/contacts/{cid}/case", json={"subject": "Lost bag"}, headers=tom
+        )
+        assert opened.status == 201, await opened.text()
+        case_url = f"/api/v1/cases/{(await opened.json())['case_id']}"
+        await http.post(f"/api/v1/contacts/{cid}/complete", headers=tom)
+
+        # The customer rates: the chat is forgotten by the browser, the page stays open.
+        await expect(customer.locator("#rating")).to_be_visible(timeout=10_000)
+        await customer.locator("#stars label").nth(4).click()
+        await customer.click("#send-rating")
+        await expect(customer.locator("#thanks")).to_be_visible()
+        assert await customer.evaluate("localStorage.getItem('switchboard-chat:')") is None
+        followup = customer.locator("#followup")
+        await expect(followup).to_be_hidden()
+
+        async def solve() -> None:
+            solved = await http.patch(case_url, json={"status": "solved"}, headers=tom)
+            assert solved.status == 200, await solved.text()
+            assert (await solved.json())["status"] == "solved"
+
+        async def status() -> str:
+            return str((await (await http.get(case_url, headers=tom)).json())["status"])
+
+        # Solved after the chat: the page asks, in Spanish.
+        await solve()
+        await expect(followup).to_be_visible(timeout=10_000)
+        await expect(followup.locator("legend")).to_have_text("¿Se ha resuelto su problema?")
+        await expect(customer.locator("#messages li.notice").last).to_have_text(
+            "Su solicitud se ha marcado como resuelta."
+        )
+        assert await serious_violations(customer) == []
+        await screenshot(customer, tmp_path, "chat-followup.png")
+
+        # Not solved: the case is open again.
+        await followup.get_by_role("button", name="No, todavía necesito ayuda").click()
+        await expect(customer.locator("#followup-done")).to_contain_text("vuelve a estar abierta")
+        await expect(followup).to_be_hidden()
+        assert await status() == "open"
+
+        # Solved again, and this time it is: closed.
+        await solve()
+        await expect(followup).to_be_visible(timeout=10_000)
+        await expect(customer.locator("#followup-done")).to_be_empty()
+        await followup.get_by_role("button", name="Sí, está resuelto").click()
+        await expect(customer.locator("#followup-done")).to_contain_text("está cerrada")
+        assert await status() == "closed"
+    await context.close()
 
 
 def report(redis_url: str, tmp_path: Path) -> dict[str, dict[str, str]]:

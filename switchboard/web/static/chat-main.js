@@ -1,7 +1,9 @@
 // The customer chat window: choose a topic, write, wait (place in line, estimated
 // wait), talk with the agent in one's own language, rate. A reload or a network drop
 // picks up the same chat (the token is kept in localStorage). Bad input is explained
-// on the page and the typed text stays where it was.
+// on the page and the typed text stays where it was. The live socket stays open after
+// the chat ends, as long as the page is: a case solved later asks here whether the
+// problem is solved (`case_followup`), and the answer closes or reopens the case.
 
 import { problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
@@ -39,7 +41,7 @@ async function main() {
 }
 
 // The chat kept in this browser, if it is still going or ended and awaits its rating
-// (the chat is forgotten once rated).
+// (the chat is forgotten once rated: from then on only this open page still hears of it).
 async function resume(saved) {
   const answer = await request("GET", `/api/v1/contacts/${saved.contact_id}`, { customerToken: saved.customer_token });
   if (!answer.ok) return false;
@@ -103,13 +105,14 @@ function openConversation(contact) {
   $("start").hidden = true;
   $("conversation").hidden = false;
   showState(contact);
-  if (TERMINAL.includes(contact.state)) { refresh(); return ended(contact); }
+  // Also for a chat that has ended: the follow-up of its case comes on this socket.
   chat.socket = new LiveSocket(
     socketUrl(`/api/v1/contacts/${chat.id}/events`, { customer_token: chat.token }), {
       onEvent,
       onOpen: refresh,
       onState: (state) => { if (state === "reconnecting") $("status").textContent = t("Connection lost. Reconnecting…"); },
     });
+  if (TERMINAL.includes(contact.state)) { refresh(); ended(contact); return; }
   $("message").focus();
 }
 
@@ -146,6 +149,7 @@ function onEvent(event) {
     case "typing": if (event.by !== "customer") chat.view.typing(event.by); break;
     case "read": if (event.by !== "customer" && event.message_id) chat.view.read(event.message_id); break;
     case "contact_closed": refresh(); break;
+    case "case_followup": askFollowUp(); break;
     default: break;
   }
 }
@@ -194,8 +198,9 @@ $("leave").addEventListener("click", async () => {
   refresh();
 });
 
+// The chat is over. The socket stays open (and the token in memory) while the page is:
+// a case solved after the chat still reaches the customer here.
 function ended(contact) {
-  if (chat.socket) { chat.socket.close(); chat.socket = null; }
   chat.view.ended();
   $("composer").hidden = true;
   const answered = contact.timestamps && contact.timestamps.answered_at;
@@ -224,6 +229,36 @@ $("rating").addEventListener("submit", async (event) => {
   $("thanks").hidden = false;
   $("new-chat").hidden = false;
 });
+
+// The case this chat belongs to was solved: is the problem solved for the customer?
+function askFollowUp() {
+  chat.view.notice(t("Your request has been marked as solved."));
+  fail("followup-error", "");
+  $("followup-done").textContent = "";
+  for (const button of $("followup").querySelectorAll("button")) button.disabled = false;
+  $("followup").hidden = false;
+}
+
+async function answerFollowUp(solved) {
+  fail("followup-error", "");
+  const buttons = [...$("followup").querySelectorAll("button")];
+  for (const button of buttons) button.disabled = true;
+  const answer = await request("POST", `/api/v1/contacts/${chat.id}/case/confirm`,
+    { body: { solved }, customerToken: chat.token });
+  if (!answer.ok && answer.status !== 409) {
+    for (const button of buttons) button.disabled = false;
+    return fail("followup-error", problem(answer));
+  }
+  $("followup").hidden = true;
+  $("followup-done").textContent = answer.status === 409
+    ? t("This question has already been answered. Thank you.")
+    : answer.body.status === "closed"
+      ? t("Thank you. We are glad it is solved; your request is closed.")
+      : t("Thank you for telling us. Your request is open again and we will get back to you.");
+}
+
+$("followup-yes").addEventListener("click", () => answerFollowUp(true));
+$("followup-no").addEventListener("click", () => answerFollowUp(false));
 
 $("new-chat").addEventListener("click", () => {
   forgetChat(site);

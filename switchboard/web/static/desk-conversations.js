@@ -1,5 +1,7 @@
 // The agent's conversations in tabs (up to their capacity), each a chat or a call, with
-// an unread marker on tabs not in view; the one in view shows its customer beside it.
+// an unread marker on tabs not in view and a flag on those whose customer's words
+// triggered (emotion: `contact_flagged`, or the triggers kept on the contact); the one in
+// view shows its customer beside it.
 
 import { ChatPanel } from "./desk-chat.js";
 import { showCustomer } from "./desk-customer.js";
@@ -11,6 +13,7 @@ export class Conversations {
   constructor(desk) {
     this.desk = desk;
     this.open_ = new Map();  // contact_id -> { contact, panel, tab, unread }
+    this.flags = new Map();  // contact_id -> the words that flagged it (a Set)
     this.current = null;
   }
 
@@ -36,6 +39,8 @@ export class Conversations {
     $("tabs").append(entry.tab);
     $("panels").append(entry.panel.root);
     this.open_.set(contact.contact_id, entry);
+    this.showFlag(contact.contact_id);
+    this.loadFlags(contact.contact_id);
     $("no-work").hidden = true;
     this.desk.remember();
     if (!this.current || !this.open_.has(this.current)) this.show(contact.contact_id);
@@ -84,6 +89,7 @@ export class Conversations {
     entry.tab.remove();
     entry.panel.root.remove();
     this.open_.delete(contactId);
+    this.flags.delete(contactId);
     this.desk.remember();
     if (this.current === contactId) {
       this.current = null;
@@ -109,12 +115,51 @@ export class Conversations {
   read(event) { this.open_.get(event.contact_id)?.panel.read?.(event); }
   hold(event) { this.open_.get(event.contact_id)?.panel.held?.(event.on_hold_since); }
 
+  // The customer's words triggered (emotion): flag the conversation, now or once open.
+  flagged(event) {
+    this.addFlag(event.contact, event.words);
+  }
+
+  addFlag(contactId, words) {
+    if (!contactId) return;
+    const known = this.flags.get(contactId) || new Set();
+    for (const word of words || []) known.add(word);
+    this.flags.set(contactId, known);
+    this.showFlag(contactId);
+  }
+
+  // The triggers kept on the contact (a reload, a reconnect, a flag before it was ours).
+  async loadFlags(contactId) {
+    const answer = await this.desk.call("GET", `/api/v1/contacts/${contactId}/case`);
+    if (!answer.ok) return;
+    for (const trigger of answer.body.triggers || []) this.addFlag(contactId, trigger.words);
+  }
+
+  showFlag(contactId) {
+    const entry = this.open_.get(contactId);
+    const words = this.flags.get(contactId);
+    if (!entry || !words) return;
+    if (!entry.flag) {
+      entry.flag = el("span", { class: "flag" }, el("span", { "aria-hidden": "true" }, "⚑ "), t("Flagged"));
+      entry.tab.append(entry.flag);
+      entry.flagNote = el("p", { class: "flag-note", role: "status" });
+      const root = entry.panel.root;
+      root.insertBefore(entry.flagNote, root.children[1] || null);
+    }
+    entry.flagNote.textContent = words.size
+      ? t("Flagged: the customer seems upset ({words}).", { words: [...words].join(", ") })
+      : t("Flagged: the customer seems upset.");
+  }
+
   closed(event) {
     const entry = this.open_.get(event.contact_id);
     if (entry) entry.panel.ended(event.state);
   }
 
   refreshAll() {
-    for (const entry of this.open_.values()) entry.panel.refresh?.();
+    for (const [id, entry] of this.open_) {
+      entry.panel.refresh?.();
+      this.loadFlags(id);
+    }
   }
 }

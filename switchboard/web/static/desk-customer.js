@@ -31,7 +31,9 @@ export async function showCustomer(desk, contact) {
       el("dt", {}, t("Verified")), el("dd", {}, customer.verified ? t("yes") : t("no")),
       el("dt", {}, t("Tier")), el("dd", {}, t(customer.tier)),
       el("dt", {}, t("Language")), el("dd", {}, languageName(customer.language)),
-      el("dt", {}, t("Home region")), el("dd", {}, customer.home_region)),
+      // The region this contact was placed in (the API's `home_region`), not where the
+      // customer lives: the contact's region.
+      el("dt", {}, t("Region of this contact")), el("dd", { class: "contact-region" }, customer.home_region)),
     el("h3", {}, t("Contacts ({count})", { count: contacts.length })),
     el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("Contacts") }, el("table", { class: "history" },
       el("thead", {}, el("tr", {}, ...[t("Date"), t("Channel"), t("Queue"), t("Outcome"), t("Agent"),

@@ -28,8 +28,10 @@ const desk = {
 const offers = new Offers(desk);
 const conversations = new Conversations(desk);
 desk.open = (contact) => conversations.open(contact);
-// The caller's number as the offer showed it (masked unless the center shows numbers).
-desk.caller = (contactId) => (offers.seen.get(contactId) || {}).customer_id || "";
+// The caller's number as the offer showed it, else (after a reload) as the contact
+// gives it: both masked unless the center shows numbers.
+desk.caller = (contact) => (offers.seen.get(contact.contact_id) || {}).customer_id
+  || (contact.customer && contact.customer.id) || "";
 
 async function main() {
   await loadText(wantedLanguage());
@@ -121,6 +123,7 @@ function onEvent(event) {
     case "typing": conversations.typing(event); break;
     case "read": conversations.read(event); break;
     case "hold": conversations.hold(event); break;
+    case "contact_flagged": conversations.flagged(event); break;
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
     case "state": break;
     default: return;

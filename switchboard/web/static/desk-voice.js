@@ -31,7 +31,7 @@ export class VoicePanel {
     this.root = el("section", { class: "conversation voice", id: `panel-${contact.contact_id}`,
       "data-contact": contact.contact_id },
     el("dl", { class: "facts" },
-      el("dt", {}, t("Caller")), el("dd", { class: "caller" }, desk.caller(contact.contact_id) || t("unknown")),
+      el("dt", {}, t("Caller")), el("dd", { class: "caller" }, desk.caller(contact) || t("unknown")),
       el("dt", {}, t("Language chosen")), el("dd", {}, languageName(contact.language)),
       el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
       el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from datetime import tzinfo
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forecasting import asterisk, bank, calls_csv, csvtext, files, service
 from forecasting.calls import Imported
+from forecasting.model import ALLOWED_WIDTHS
 from switchboard.cli import CommandRegistry
 from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.configfile import ConfigReader
@@ -107,12 +109,14 @@ def register(registry: CommandRegistry) -> None:
         help="flag peaks: pNN (percentile of recent volume, default p90) or a "
         "capacity in contacts per interval",
     )
-    fc.add_argument("--peaks-out", type=Path, help="write flagged peaks to this CSV")
+    fc.add_argument(
+        "--peaks-out", type=Path, help="write flagged peaks to this CSV (implies --peaks)"
+    )
     fc.add_argument(
         "--alert-probability",
         type=float,
         help="flag a peak when P(contacts > threshold) reaches this (default: calibrated "
-        "to catch 90 %% of held-out peaks)",
+        "to catch 90 %% of held-out peaks; implies --peaks)",
     )
     fc.add_argument("--weeks", type=int, default=4, help="backtest: weeks of targets (default 4)")
     fc.add_argument("--json", action="store_true", help="backtest: last line is JSON")
@@ -144,7 +148,9 @@ def _zone(name: str, flag: str) -> ZoneInfo:
 
 def _import(args: argparse.Namespace) -> int:
     width = _width(args.interval)
-    assert width is not None
+    if width not in ALLOWED_WIDTHS:  # a history the forecaster reads back on its own grid
+        allowed = ", ".join(f"{w}m" for w in ALLOWED_WIDTHS)
+        raise InputError(f"--interval: expected one of {allowed}, found {args.interval!r}")
     zone = _zone(args.timezone, "--timezone") if args.timezone else None
     reader, _ = FORMATS[args.format]
     result = reader(args.file, width, zone)
@@ -205,6 +211,8 @@ def _forecast(args: argparse.Namespace) -> int:
     horizon = duration_arg(args.horizon, "--horizon")
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events, zone) if args.events else []
+    if args.peaks is None and (args.peaks_out or args.alert_probability is not None):
+        args.peaks = "p90"  # asking for the peaks' file or their cut asks for peaks
     threshold, percentile = _peaks(args.peaks)
     result = service.forecast(
         history,
@@ -316,18 +324,29 @@ def _backtest(args: argparse.Namespace) -> int:
         if args.plot:
             from forecasting import plot
 
-            week = plot.plot_week(history, args.plot, args.plot_week)
+            week = plot.plot_week(history, args.plot, args.plot_week, calendar, infer)
             print(f"{args.plot}: week of {week}")
     if args.json:
         if len(summaries) == 1:
-            print(json.dumps(next(iter(summaries.values())), sort_keys=True))
+            print(_json(next(iter(summaries.values()))))
         else:
             worst = max(float(str(s["ratio_to_best_baseline"])) for s in summaries.values())
-            print(
-                json.dumps(
-                    {"histories": summaries, "worst_ratio_to_best_baseline": worst},
-                    sort_keys=True,
-                )
-            )
+            print(_json({"histories": summaries, "worst_ratio_to_best_baseline": worst}))
     sys.stdout.flush()
     return 0
+
+
+def _json(figures: object) -> str:
+    """Strict JSON: a figure that could not be measured (NaN: no intraday day scored, no
+    peak) is null, which every parser reads."""
+
+    def finite(value: object) -> object:
+        if isinstance(value, float) and math.isnan(value):
+            return None
+        if isinstance(value, dict):
+            return {key: finite(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [finite(item) for item in value]
+        return value
+
+    return json.dumps(finite(figures), sort_keys=True, allow_nan=False)

@@ -9,12 +9,20 @@ import numpy as np
 
 from forecasting import intervals, service
 from forecasting.model import History
+from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.errors import InputError
 
 
-def plot_week(history: History, path: Path, first_day: str | None = None) -> str:
+def plot_week(
+    history: History,
+    path: Path,
+    first_day: str | None = None,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
+) -> str:
     """Plot the week starting `first_day` (default: the last full week of history),
-    forecast from its first midnight, summed over queues; returns the week's first day."""
+    forecast from its first midnight with the backtest's calendar, summed over queues;
+    returns the week's first day."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,7 +42,12 @@ def plot_week(history: History, path: Path, first_day: str | None = None) -> str
             f"--plot-week: expected a week with {service.MIN_FIT_DAYS} days of history before "
             f"it and inside the history, found {first_day or 'the last week'}"
         )
-    proj = service.project(history.cut(history.day_start(start)), start + 6)
+    proj = service.project(
+        history.cut(history.day_start(start)),
+        start + 6,
+        holidays=holidays,
+        infer_holidays=infer_holidays,
+    )
     actual = history.contacts[:, start : start + 7].sum(axis=0).ravel()
     nominal = (
         proj.fit.nominal if proj.fit.nominal is not None else np.full(len(history.queues), 0.8)

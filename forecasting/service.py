@@ -477,11 +477,13 @@ def _apply_events(
     for event in events:
         if event.end <= history.day_start(projection.first):
             continue
+        queues = [q for q, queue in enumerate(history.queues) if applies(event, queue, region)]
+        if not queues:  # another region's, or a queue this history does not hold
+            continue
         mask = _slot_mask(history, event, projection.first, count)
         if event.kind == CLOSED_KIND:
-            for q, queue in enumerate(history.queues):
-                if applies(event, queue, region):
-                    projection.mean[q][mask] = 0.0
+            for q in queues:
+                projection.mean[q][mask] = 0.0
             if event.queue is None:
                 projection.open[mask] = False
             applied[event.kind] = 0.0
@@ -492,9 +494,8 @@ def _apply_events(
                 f"{events_path}: row {event.row}: field factor: no past '{event.kind}' event "
                 f"in history to estimate the uplift from; expected a factor"
             )
-        for q, queue in enumerate(history.queues):
-            if applies(event, queue, region):
-                projection.mean[q][mask] *= factor
+        for q in queues:
+            projection.mean[q][mask] *= factor
         applied[event.kind] = factor
     return applied
 

@@ -132,6 +132,46 @@ def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert any(line.startswith("baselines") for line in lines)
 
 
+
+def test_backtest_json_is_strict_json_when_a_figure_cannot_be_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One week of targets scores no intraday day (those need a week-ahead origin a week
+    before): the figure is null, not NaN, which strict parsers refuse."""
+    path = tmp_path / "history.csv"
+    files.write_history(path, synthetic.generate(days=35, width_min=60, seed=5).rows)
+    argv = ["forecast", "backtest", "--history", str(path), "--weeks", "1", "--json"]
+    assert main(argv) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    report = json.loads(last, parse_constant=lambda name: pytest.fail(f"{name} in {last}"))
+    assert report["wape_intraday_4_6h"] is None and report["wape"] > 0
+
+
+def test_import_takes_only_widths_the_forecaster_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """45 minutes divides a day but is no grid a history is read on (it came back as a
+    15-minute grid with two slots in three closed)."""
+    calls = tmp_path / "calls.tsv"
+    calls.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "history.csv"
+    argv = ["history", "import", "--format", "anonymous-bank", str(calls), "--out", str(out)]
+    assert main([*argv, "--interval", "45m"]) == 2
+    assert "--interval: expected one of 5m, 10m, 15m, 20m, 30m, 60m, found '45m'" in (
+        capsys.readouterr().err
+    )
+    assert not out.exists()
+    assert main([*argv, "--interval", "20m"]) == 0
+
+
+def test_peaks_out_alone_asks_for_peaks(history_csv: Path, tmp_path: Path) -> None:
+    peaks = tmp_path / "peaks.csv"
+    argv = ["forecast", "--history", str(history_csv), "--start", "2025-03-03T00:00:00+01:00"]
+    out = ["--horizon", "2d", "--out", str(tmp_path / "f.csv"), "--peaks-out", str(peaks)]
+    assert main([*argv, *out]) == 0
+    rows = list(csv.DictReader(peaks.open()))
+    assert rows and {row["queue"] for row in rows} <= {"baggage", "booking"}
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -134,6 +134,27 @@ def test_new_event_kind_without_factor_is_an_input_error(history: History) -> No
         )
 
 
+def test_another_regions_events_are_ignored(history: History) -> None:
+    """A forecast for region us: Europe's closed day, its strike (a kind never seen, no
+    factor) and its campaign change nothing and are not reported as applied."""
+    day = history.days + 1
+    start = history.day_start(day)
+    europe = [
+        Event(start, start + timedelta(days=1), "closed", region="eu", row=2),
+        Event(start + timedelta(hours=10), start + timedelta(hours=12), "strike", "eu", row=3),
+        Event(start, start + timedelta(hours=12), "mail", region="eu", factor=1.5, row=4),
+    ]
+    plain = service.forecast(history, start, timedelta(days=1), region="us")
+    result = service.forecast(history, start, timedelta(days=1), events=europe, region="us")
+    assert result.uplift == {}
+    assert [(r.interval_start, r.contacts) for r in result.rows] == [
+        (r.interval_start, r.contacts) for r in plain.rows
+    ]
+    ours = [replace(event, region="us") for event in europe[:1]]
+    closed = service.forecast(history, start, timedelta(days=1), events=ours, region="us")
+    assert closed.rows == [] and closed.uplift == {"closed": 0.0}
+
+
 def test_peaks_above_a_capacity_carry_their_lead_time(history: History) -> None:
     start = history.end.replace(hour=0, minute=0) + timedelta(days=1)
     result = service.forecast(history, start, timedelta(days=2), peak_threshold=40.0)

@@ -17,7 +17,10 @@ days of the month, `bank_paydays_7m`; pay every other week, `bank_biweekly_7m`) 
 holidays; the morning peak 1.5 h later over the seven months), `tilt` (each day leaning
 toward its morning or its evening, log-slope sd 0.15 over the open hours), `shapes`
 (both), `weekdays` (the weekday factors 80 % of the way to flat by the end) and `weeks`
-(each calendar week's days up or down together, sd 4 %). Not used
+(each calendar week's days up or down together, sd 4 %); `wavy` (no holidays; a day's
+deviations from its shape lasting hours: AR(1) sd 5 % at 0.98 per 5 minutes) and `mixed`
+(US holidays, pay days, and a little of each: the peak 1 h later, tilt 0.1, weeks 3 %,
+incidents on one day in 50, the week's pattern 40 % flatter). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -52,6 +55,15 @@ VARIANTS = {
     "tilt": dataclasses.replace(BANK, holidays=None, tilt_sd=0.15),
     "weekdays": dataclasses.replace(BANK, holidays=None, weekday_flattening=0.8),
     "weeks": dataclasses.replace(BANK, holidays=None, week_sd=0.04),
+    "wavy": dataclasses.replace(BANK, holidays=None, slot_sd=0.05, slot_persistence=0.98),
+    "mixed": dataclasses.replace(
+        synthetic.SCENARIOS["bank_paydays_7m"],
+        shape_drift_h=1.0,
+        tilt_sd=0.1,
+        week_sd=0.03,
+        incident_share=0.02,
+        weekday_flattening=0.4,
+    ),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06
     ),

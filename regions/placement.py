@@ -13,7 +13,7 @@ class RegionView:
     name: str
     open: bool
     healthy: bool
-    can_serve: bool  # a logged-in agent there has the skill and the language
+    can_serve: bool  # an agent there with the skill and the language is ready or serving
     predicted_wait_s: float
 
 

@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -15,17 +16,22 @@ from typing import Any
 
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
-from regions.store import MembershipStore
+from regions.store import MembershipStore, NodeInfo
 from router.model import AgentState
 from router.service import Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
 from switchboard.common.clock import now_ms
+from switchboard.common.errors import InputError
 
 log = logging.getLogger(__name__)
 
 # Placement reads every agent and node; a new chat may use what was read this long ago.
 VIEWS_FRESH_S = 1.0
+
+
+class NodeIdInUse(InputError):
+    """Another running process beats under this node id: a node refuses to start then."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,8 @@ class Regions:
         self.sessions = sessions
         self.regions = regions
         self.node_id = node_id
+        # This process, among all that ever ran as node_id: a heartbeat names its run.
+        self.run = secrets.token_hex(8)
         self._views: dict[tuple[str, str], tuple[float, list[RegionView]]] = {}
 
     @property
@@ -68,11 +76,22 @@ class Regions:
         load: Callable[[], Awaitable[dict[str, Any]]],
         stop: asyncio.Event,
     ) -> None:
-        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal."""
+        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal.
+        A live heartbeat of another run of this id means two processes share it: logged."""
         started = time.time()
         while not stop.is_set():
             try:
-                await self.membership.beat(self.node_id, region, http, started, await load())
+                replaced = await self.membership.beat(
+                    self.node_id, region, http, started, await load(), self.run
+                )
+                if replaced is not None and replaced.run != self.run:
+                    log.error(
+                        "node id %s is also used by the process started at %s (%s): "
+                        "give each node its own --node",
+                        self.node_id,
+                        _clock(replaced.started_at),
+                        replaced.http,
+                    )
             except Exception as failure:  # Redis down: the next beat may pass
                 log.warning("heartbeat failed: %s", failure)
             with contextlib.suppress(TimeoutError):
@@ -80,7 +99,7 @@ class Regions:
 
     async def leave(self) -> None:
         """Stop beating at once, so that the heir adopts without waiting for the TTL."""
-        await self.membership.leave(self.node_id)
+        await self.membership.leave(self.node_id, self.run)
 
     # -- placement -------------------------------------------------------------------------
 
@@ -195,10 +214,42 @@ class Regions:
         return adoptions
 
     async def recover_previous_run(self) -> Adoption | None:
-        """At start, adopt what this node id left behind when its last process died."""
-        if await self.membership.is_alive(self.node_id):
+        """At start, adopt what this node id's previous process left (its voice calls
+        failed, its chats kept, its agents signed out), before serving anything.
+
+        A heartbeat of this id still alive is either the last one of a process that just
+        died (a restart within the TTL) or that of another process running as this id:
+        wait until it expires (then adopt) or is renewed (then raise NodeIdInUse, and
+        leave it alone). If a heir claimed the previous run first, it adopts instead;
+        None then."""
+        previous = await self._wait_for_previous_heartbeat()
+        if previous is None:
+            previous = await self.membership.known(self.node_id)
+        if previous is None:  # never beat (or adopted and forgotten): adopt what may be
+            return await self._adopt(self.node_id, 0.0)
+        if not await self.membership.claim_adoption(previous, self.node_id):
             return None
-        return await self._adopt(self.node_id, 0.0)
+        return await self._adopt(self.node_id, time.time() - previous.last_seen)
+
+    async def _wait_for_previous_heartbeat(self) -> NodeInfo | None:
+        """The previous process's heartbeat once it expired; None if there was none."""
+        live = await self.membership.heartbeat(self.node_id)
+        if live is None:
+            return None
+        raw, previous = live
+        ttl_s = self.membership.ttl_s
+        deadline = time.monotonic() + ttl_s + 1.0
+        while True:
+            await asyncio.sleep(min(0.05, ttl_s / 20))
+            now = await self.membership.heartbeat(self.node_id)
+            if now is None:
+                return previous
+            if now[0] != raw or time.monotonic() > deadline:
+                raise NodeIdInUse(
+                    f"node id {self.node_id} is in use: the process started at "
+                    f"{_clock(now[1].started_at)} ({now[1].http}) still beats; give each "
+                    "node its own --node"
+                )
 
     async def _adopt(self, dead: str, detected_after_s: float) -> Adoption:
         adopted = await self.router.adopt(dead, self.node_id)
@@ -226,3 +277,7 @@ class Regions:
                 log.warning("failover check failed: %s", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def _clock(at: float) -> str:
+    return dt.datetime.fromtimestamp(at, dt.UTC).isoformat(timespec="seconds")

@@ -17,6 +17,8 @@ class NodeInfo:
     started_at: float
     last_seen: float
     load: dict[str, Any]
+    # Which process of the node id wrote it (a new one at each start); "" before there was one.
+    run: str = ""
 
     @property
     def age_s(self) -> float:
@@ -33,18 +35,41 @@ class MembershipStore:
         return f"{self.prefix}:node:{node_id}"
 
     async def beat(
-        self, node_id: str, region: str, http: str, started_at: float, load: dict[str, Any]
-    ) -> None:
-        payload = {
-            "node_id": node_id,
-            "region": region,
-            "http": http,
-            "started_at": started_at,
-            "last_seen": time.time(),
-            "load": load,
-        }
-        await self.client.set(self._key(node_id), json.dumps(payload), px=int(self.ttl_s * 1000))
-        await self.client.hset(f"{self.prefix}:nodes", node_id, json.dumps(payload))
+        self,
+        node_id: str,
+        region: str,
+        http: str,
+        started_at: float,
+        load: dict[str, Any],
+        run: str = "",
+    ) -> NodeInfo | None:
+        """Renew the heartbeat; answers the one it replaced, if it was still alive."""
+        payload = json.dumps(
+            {
+                "node_id": node_id,
+                "region": region,
+                "http": http,
+                "started_at": started_at,
+                "last_seen": time.time(),
+                "load": load,
+                "run": run,
+            }
+        )
+        replaced = await self.client.set(
+            self._key(node_id), payload, px=int(self.ttl_s * 1000), get=True
+        )
+        await self.client.hset(f"{self.prefix}:nodes", node_id, payload)
+        return NodeInfo(**json.loads(replaced)) if replaced else None
+
+    async def heartbeat(self, node_id: str) -> tuple[str, NodeInfo] | None:
+        """The node's live heartbeat as stored (to tell a renewal) and read, if any."""
+        raw = await self.client.get(self._key(node_id))
+        return (raw, NodeInfo(**json.loads(raw))) if raw else None
+
+    async def known(self, node_id: str) -> NodeInfo | None:
+        """What the node's last heartbeat said, alive or not, until it is forgotten."""
+        raw = await self.client.hget(f"{self.prefix}:nodes", node_id)
+        return NodeInfo(**json.loads(raw)) if raw else None
 
     async def nodes(self) -> list[tuple[NodeInfo, bool]]:
         """Every node ever seen, with whether its heartbeat is alive (two round trips)."""
@@ -65,9 +90,6 @@ class MembershipStore:
         key = f"{self.prefix}:adopt:{dead.node_id}:{dead.started_at}"
         return bool(await self.client.set(key, heir, nx=True, ex=3600))
 
-    async def is_alive(self, node_id: str) -> bool:
-        return bool(await self.client.exists(self._key(node_id)))
-
     async def forget(self, node_id: str) -> None:
         await self.client.hdel(f"{self.prefix}:nodes", node_id)
 
@@ -80,6 +102,18 @@ class MembershipStore:
             json.loads(raw) for raw in await self.client.lrange(f"{self.prefix}:adoptions", 0, -1)
         ]
 
-    async def leave(self, node_id: str) -> None:
-        """Stop beating at once, so that the heir adopts without waiting for the TTL."""
-        await self.client.delete(self._key(node_id))
+    async def leave(self, node_id: str, run: str) -> None:
+        """End the heartbeat at once, so that the heir adopts without waiting for the TTL;
+        only if it is this run's (a process refused for a node id in use leaves the
+        running one's alone)."""
+        await self.client.eval(_LEAVE, 1, self._key(node_id), run)
+
+
+# Delete the heartbeat if the given run wrote it.
+_LEAVE = """
+local raw = redis.call('GET', KEYS[1])
+if raw and cjson.decode(raw)['run'] == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""

@@ -171,7 +171,11 @@ class Node:
             cases=self.cases,
             webhooks=self.casework.webhooks,
             calls=self.calls,
+            routing=settings.routing,
         )
+        # Before the phones: a node id in use is refused before it takes a SIP port, and
+        # the previous run's calls are failed before this run's can start.
+        await self.regions.recover_previous_run()
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
 
@@ -189,7 +193,6 @@ class Node:
             self.calls.voice = self.voice
             self.agents.softphones = self.voice.softphones
             await self._allow_signed_in_softphones()
-        await self.regions.recover_previous_run()
         self.runner = web.AppRunner(app, access_log_class=AccessLogger)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)

@@ -28,6 +28,7 @@ class RedisConfig:
 
 @dataclass(frozen=True)
 class RoutingConfig:
+    # The ring time (`ring_s`) of a queue that sets none.
     offer_timeout_s: float = 15.0
     tick_ms: int = 250
     max_chats: int = 3
@@ -75,6 +76,12 @@ def load_settings(
     # Read even when a flag overrides them, so that each key is checked and known.
     configured_id, configured_region = node.string("id"), node.string("region")
     configured_port = http.integer("port", 8080, minimum=0)
+    routing_config = RoutingConfig(
+        offer_timeout_s=routing.number("offer_timeout_s", 15.0, minimum=1),
+        tick_ms=routing.integer("tick_ms", 250, minimum=10),
+        max_chats=routing.integer("max_chats", 3, minimum=1),
+        heartbeat_ttl_s=routing.number("heartbeat_ttl_s", 5.0, minimum=1),
+    )
     settings = Settings(
         path=path,
         node_id=node_id or configured_id,
@@ -86,14 +93,12 @@ def load_settings(
             data_dir=redis.string("data_dir", "var/redis"),
             key_prefix=redis.string("key_prefix", "sb"),
         ),
-        routing=RoutingConfig(
-            offer_timeout_s=routing.number("offer_timeout_s", 15.0, minimum=1),
-            tick_ms=routing.integer("tick_ms", 250, minimum=10),
-            max_chats=routing.integer("max_chats", 3, minimum=1),
-            heartbeat_ttl_s=routing.number("heartbeat_ttl_s", 5.0, minimum=1),
-        ),
+        routing=routing_config,
         regions=[_region(section) for section in reader.sections("regions", required=True)],
-        queues=[_queue(section) for section in reader.sections("queues", required=True)],
+        queues=[
+            _queue(section, routing_config.offer_timeout_s)
+            for section in reader.sections("queues", required=True)
+        ],
         reader=reader,
         auth=_auth(auth),
         metrics_token=_metrics_token(http),
@@ -166,7 +171,8 @@ def _optional_seconds(section: ConfigReader, key: str, default: float | None) ->
     return section.number(key, default, minimum=0) if section.has(key) else default
 
 
-def _queue(section: ConfigReader) -> QueueConfig:
+def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
+    """A `[[queues]]` table; `ring_s` when it sets none (`[routing].offer_timeout_s`)."""
     name = section.string("name")
     strategy = section.string(
         "strategy", Strategy.LONGEST_IDLE.value, choices=tuple(s.value for s in Strategy)
@@ -179,7 +185,7 @@ def _queue(section: ConfigReader) -> QueueConfig:
         answer_within_s=section.number("answer_within_s", 20.0, minimum=0),
         service_level_target=section.number("service_level_target", 0.8, minimum=0, maximum=1),
         wrap_up_s=section.number("wrap_up_s", 10.0, minimum=0),
-        ring_s=section.number("ring_s", 15.0, minimum=1),
+        ring_s=section.number("ring_s", ring_s, minimum=1),
         min_proficiency=section.integer("min_proficiency", 1, minimum=1),
         fallback_languages=tuple(section.strings("fallback_languages", ["en"]) or ()),
         relax_language_after_s=_optional_seconds(section, "relax_language_after_s", 60.0),

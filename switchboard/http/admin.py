@@ -14,6 +14,15 @@ from switchboard.http.api import API, Auth
 from switchboard.http.base import ADMIN, REGIONS, REPORTS
 from switchboard.http.schemas import AgentDefinition, AuditQuery, QueueDefinition, UserDefinition
 from switchboard.http.views import agent_json
+from switchboard.settings import RoutingConfig
+
+# The node's `[routing]`: the chat capacity of an agent and the ring time of a queue that
+# an admin defines without them. Set by the node's app; the defaults without it.
+ROUTING = web.AppKey("routing", RoutingConfig)
+
+
+def _routing(request: web.Request) -> RoutingConfig:
+    return request.app.get(ROUTING, RoutingConfig())
 
 
 @API.route(
@@ -36,7 +45,8 @@ _ADMIN = {200: "done", 401: "", 403: "not an admin"}
 @API.route(
     "PUT",
     "/api/v1/admin/queues/{queue}",
-    "Create or change a queue on every node (admins; audited)",
+    "Create or change a queue on every node (admins; audited); without `ring_s` it rings "
+    "for the node's `[routing].offer_timeout_s`",
     auth=Auth.STAFF,
     body=QueueDefinition,
     responses=_ADMIN,
@@ -48,6 +58,8 @@ async def put_queue(
     fields = body.model_dump()
     fields["skill"] = fields["skill"] or name
     fields["fallback_languages"] = tuple(fields["fallback_languages"])
+    if fields["ring_s"] is None:
+        fields["ring_s"] = _routing(request).offer_timeout_s
     queue = await request.app[ADMIN].put_queue(principal, QueueConfig(name=name, **fields))
     return web.json_response({"queue": queue.name, "skill": queue.skill})
 
@@ -68,7 +80,8 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
 @API.route(
     "PUT",
     "/api/v1/admin/agents/{agent}",
-    "Create or change an agent: region, skills with proficiency, languages, capacity",
+    "Create or change an agent: region, skills with proficiency, languages, capacity "
+    "(by default 1 voice call and the node's `[routing].max_chats` chats)",
     auth=Auth.STAFF,
     body=AgentDefinition,
     responses=_ADMIN,
@@ -76,7 +89,7 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
 async def put_agent(
     request: web.Request, principal: Principal, body: AgentDefinition
 ) -> web.Response:
-    capacity = {"voice": 1, "chat": 3}
+    capacity = {"voice": 1, "chat": _routing(request).max_chats}
     if body.capacity is not None:
         capacity.update(body.capacity.model_dump(exclude_none=True))
     agent = Agent(

@@ -52,6 +52,7 @@ from switchboard.http.base import (
     redis_outage,
 )
 from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
+from switchboard.settings import RoutingConfig
 from switchboard.web import pages as pages_web
 from switchboard.web import wallboard as wallboard_page
 
@@ -111,6 +112,7 @@ def build_app(
     cases: Cases | None = None,
     webhooks: WebhookDelivery | None = None,
     calls: LiveCalls | None = None,
+    routing: RoutingConfig | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
@@ -132,6 +134,8 @@ def build_app(
     app[HUB] = hub
     app[NODE_ID] = node_id
     app[SCRAPE_TOKEN] = scrape_token
+    if routing is not None:
+        app[admin_api.ROUTING] = routing
     if cases is not None:
         app[cases_api.CASES] = cases
     if webhooks is not None:

@@ -101,8 +101,6 @@ class NewChat(Strict):
     identity: Annotated[str, StringConstraints(max_length=4096)] | None = None
     site: Name | None = None
     customer: ChatCustomer | None = None
-    region: Name | None = None
-    priority: int | None = Field(default=None, ge=0, le=9)
 
 
 class WrapUp(Strict):
@@ -168,7 +166,7 @@ class QueueDefinition(Strict):
     answer_within_s: Seconds = 20.0
     service_level_target: float = Field(default=0.8, ge=0, le=1)
     wrap_up_s: Seconds = 10.0
-    ring_s: float = Field(default=15.0, ge=1, le=600)
+    ring_s: float | None = Field(default=None, ge=1, le=600)  # None: [routing]'s
     min_proficiency: int = Field(default=1, ge=1, le=5)
     fallback_languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=30)
     relax_language_after_s: Seconds | None = 60.0

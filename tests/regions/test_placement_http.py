@@ -40,6 +40,17 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
             # Only a signed identity says where the customer's home is.
             identity = sign(SITE.secret, {"sub": "c", "region": "europe-west", "exp": 2**31})
             body = await new_chat(http, language="fr", identity=identity, site="airline")
+            # A home region the request claims is refused, not silently ignored.
+            claimed = await http.post(
+                "/api/v1/contacts",
+                json={
+                    "channel": "chat",
+                    "queue": "booking",
+                    "language": "fr",
+                    "region": "asia-east",
+                },
+            )
+            assert claimed.status == 400 and (await claimed.json())["field"] == "$.region"
         contact = await node.router.get_contact(body["contact_id"])
     assert body["region"] == "asia-east" and body["agent_id"] == "li"
     assert "home region europe-west closed" in contact.placement

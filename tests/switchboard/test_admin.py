@@ -9,6 +9,7 @@ import asyncio
 import aiohttp
 
 from router.model import Role
+from switchboard.settings import RoutingConfig
 from tests.nodes import http_session, login, new_chat, running_node
 
 
@@ -87,3 +88,28 @@ async def test_a_node_restarted_with_its_file_keeps_the_admins_queue(redis_url: 
         assert answer.status == 200
     async with running_node(redis_url) as again:
         assert again.router.queues["booking"].ring_s == 42.0
+
+
+async def test_an_admins_agent_and_queue_take_the_nodes_routing_defaults(redis_url: str) -> None:
+    """Without `capacity` an agent takes `[routing].max_chats` chats; a queue without
+    `ring_s` rings for `[routing].offer_timeout_s`."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    routing = RoutingConfig(offer_timeout_s=25.0, max_chats=5)
+    async with (
+        running_node(redis_url, users=admin, routing=routing) as node,
+        http_session(node) as http,
+    ):
+        adm = await login(http, "adm", "admin-secret-1")
+        agent = {"region": "default", "skills": {"booking": 3}, "languages": ["en"]}
+        made = await http.put("/api/v1/admin/agents/rita", json=agent, headers=adm)
+        assert (await made.json())["capacity"] == {"voice": 1, "chat": 5}
+        one_chat = {**agent, "capacity": {"chat": 1}}
+        changed = await http.put("/api/v1/admin/agents/rita", json=one_chat, headers=adm)
+        assert (await changed.json())["capacity"] == {"voice": 1, "chat": 1}
+
+        queue = {"wrap_up_s": 0}
+        assert (await http.put("/api/v1/admin/queues/refunds", json=queue, headers=adm)).ok
+        assert node.router.queues["refunds"].ring_s == 25.0
+        timed = {**queue, "ring_s": 42}
+        assert (await http.put("/api/v1/admin/queues/refunds", json=timed, headers=adm)).ok
+        assert node.router.queues["refunds"].ring_s == 42.0

@@ -48,8 +48,6 @@ async def test_an_unsigned_chat_is_anonymous_and_gets_no_privilege(node: Node) -
                 "queue": "booking",
                 "language": "en",
                 "customer": {"id": "vip-42", "tier": "platinum"},
-                "priority": 9,
-                "region": "default",
             },
         )
         assert answer.status == 201

@@ -132,7 +132,6 @@ def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert any(line.startswith("baselines") for line in lines)
 
 
-
 def test_backtest_json_is_strict_json_when_a_figure_cannot_be_measured(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -171,6 +170,7 @@ def test_peaks_out_alone_asks_for_peaks(history_csv: Path, tmp_path: Path) -> No
     assert main([*argv, *out]) == 0
     rows = list(csv.DictReader(peaks.open()))
     assert rows and {row["queue"] for row in rows} <= {"baggage", "booking"}
+
 
 @pytest.mark.parametrize(
     ("content", "message"),

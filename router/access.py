@@ -212,6 +212,12 @@ def visible_agents(
     ]
 
 
+def may_vouch_for_customers(principal: Principal) -> bool:
+    """Supervisors and admins (a back office creating a chat for a customer) may say who
+    the customer is, their tier, home region and priority; nobody else's word is taken."""
+    return principal.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
 def require_customer(actor: Actor) -> Customer:
     """Only a chat's customer (its token) answers what is asked of the customer."""
     if not isinstance(actor, Customer):

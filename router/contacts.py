@@ -17,7 +17,7 @@ from router.access import Act, Actor, Customer, Principal
 from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
 from router.desk import ChatSite, DeskConfig
 from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
-from router.identity import anonymous
+from router.identity import Identity, anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
 from router.reports.service import Reports
@@ -52,15 +52,37 @@ class MessageObserver(Protocol):
 
 
 @dataclass(frozen=True)
+class CustomerClaims:
+    """Who the customer is, as the request says: believed only from staff who may vouch
+    for customers (router/access.py), never from the browser."""
+
+    customer_id: str | None = None
+    tier: str | None = None
+    region: str | None = None
+    priority: int | None = None
+
+    def identity(self) -> Identity:
+        known = anonymous()
+        return Identity(
+            self.customer_id or known.customer_id,
+            verified=True,
+            tier=self.tier or "standard",
+            region=self.region,
+        )
+
+
+@dataclass(frozen=True)
 class ChatRequest:
     """A customer starting a chat. Who they are (and so tier, priority, home region)
-    comes from a site's signed identity or not at all (router/identity.py)."""
+    comes from a site's signed identity (router/identity.py), or from the claims of a
+    supervisor or admin creating the chat for them, or not at all."""
 
     queue: str
     language: str
     identity_token: str = ""  # the embedding site's signed identity, if any
     site: str = ""  # the site by name, else the one serving `origin`
     origin: str = ""
+    claims: CustomerClaims | None = None
 
 
 @dataclass(frozen=True)
@@ -122,18 +144,24 @@ class Contacts:
 
     # -- the customer's chat ------------------------------------------------------------
 
-    async def start_chat(self, request: ChatRequest) -> tuple[Contact, str]:
+    async def start_chat(
+        self, request: ChatRequest, actor: Principal | None = None
+    ) -> tuple[Contact, str]:
         """Create a chat contact (placed in a region, routed at once) and the token with
         which its customer reads, writes and rates it. A verified customer's tier gives
-        the configured priority boost and their home region is where the chat starts."""
+        the configured priority boost and their home region is where the chat starts;
+        the request's claims count only from an `actor` who may vouch for customers."""
         site = self._site(request)
         if site is not None and site.queues and request.queue not in site.queues:
             raise InvalidInput("$.queue", f"one of {', '.join(site.queues)}", request.queue)
         identity = anonymous()
+        claims = request.claims if actor and access.may_vouch_for_customers(actor) else None
         if request.identity_token:
             if site is None:
                 raise InvalidInput("$.site", "the configured site that signed the identity", None)
             identity = verify_identity(request.identity_token, site)
+        elif claims is not None:
+            identity = claims.identity()
         home = identity.region if identity.verified else None
         region, placement, open_regions = home, "", False
         if self.placer is not None:
@@ -149,7 +177,11 @@ class Contacts:
             language=request.language,
             customer_id=identity.customer_id,
             customer_tier=identity.tier if identity.verified else "standard",
-            priority=self.desk.tier_priority.get(identity.tier, 0) if identity.verified else 0,
+            priority=claims.priority
+            if claims is not None and claims.priority is not None
+            else self.desk.tier_priority.get(identity.tier, 0)
+            if identity.verified
+            else 0,
             region=region,
             placement=placement,
             open_regions=open_regions,

@@ -8,13 +8,13 @@ from typing import Any
 from aiohttp import web
 
 from router.access import Actor, Customer, Principal
-from router.contacts import ChatRequest
-from router.errors import InvalidInput, RoutingError
+from router.contacts import ChatRequest, CustomerClaims
+from router.errors import InvalidInput, RoutingError, Unauthenticated
 from router.model import Contact, ContactState
 from switchboard.common.clock import now_ms
-from switchboard.http.api import API, Auth
-from switchboard.http.base import CONTACTS, DESK, HUB, ROUTER, spawn
-from switchboard.http.schemas import Move, NewChat, NewMessage, Rating
+from switchboard.http.api import API, Auth, optional_principal
+from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, bearer_token, spawn
+from switchboard.http.schemas import ChatCustomer, Move, NewChat, NewMessage, Rating
 from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import contact_json, customer_event_json, message_json
 
@@ -25,7 +25,9 @@ _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: 
     "POST",
     "/api/v1/contacts",
     "A customer starts a chat; answers the contact and a customer_token for it. Who the "
-    "customer is (tier, home region) comes only from a site's signed `identity`",
+    "customer is (id, tier, home region) comes from a site's signed `identity`; `customer`, "
+    "`region` and `priority` are read only from a supervisor's or admin's request (a back "
+    "office creating the chat for the customer), accepted and ignored from anyone else",
     body=NewChat,
     responses={201: "the contact with its customer_token"},
 )
@@ -33,14 +35,22 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
     router = request.app[ROUTER]
     if body.queue not in router.queues:
         raise InvalidInput("$.queue", f"one of {', '.join(router.queues)}", body.queue)
+    regions = request.app[REGIONS].names
+    if body.region is not None and body.region not in regions:
+        raise InvalidInput("$.region", f"one of {', '.join(regions)}", body.region)
+    actor = await optional_principal(request)
+    if actor is None and bearer_token(request):
+        raise Unauthenticated("the bearer token is not valid (leave it out for a customer)")
+    customer = body.customer or ChatCustomer()
     chat = ChatRequest(
         queue=body.queue,
         language=body.language,
         identity_token=body.identity or "",
         site=body.site or "",
         origin=request.headers.get("Origin", ""),
+        claims=CustomerClaims(customer.id, customer.tier, body.region, body.priority),
     )
-    contact, token = await request.app[CONTACTS].start_chat(chat)
+    contact, token = await request.app[CONTACTS].start_chat(chat, actor)
     answer = {"contact_id": contact.contact_id, "customer_token": token}
     return web.json_response({**answer, **contact_json(contact, for_customer=True)}, status=201)
 

@@ -86,8 +86,8 @@ class StateChange(Strict):
 
 
 class ChatCustomer(Strict):
-    """Kept for the documented contract; without a signed identity these are only the
-    customer's own claims and are not used (the chat is anonymous)."""
+    """Who the customer is, as the caller says: read only when a supervisor or admin
+    creates the chat for them (a back office); from anyone else, accepted and ignored."""
 
     id: Id | None = None
     tier: Name | None = None
@@ -100,7 +100,10 @@ class NewChat(Strict):
     # The embedding site's signed identity of its customer (router/identity.py).
     identity: Annotated[str, StringConstraints(max_length=4096)] | None = None
     site: Name | None = None
+    # As `customer`: read only from a supervisor's or admin's request.
     customer: ChatCustomer | None = None
+    region: Name | None = None
+    priority: int | None = Field(default=None, ge=0, le=9)
 
 
 class WrapUp(Strict):

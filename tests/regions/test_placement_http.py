@@ -7,8 +7,8 @@ from pathlib import Path
 
 from router.desk import ChatSite, DeskConfig
 from router.identity import sign
-from router.model import Agent, Presence
-from tests.nodes import ROOT, http_session, new_chat, running_node
+from router.model import Agent, Presence, Role
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 SITE = ChatSite("airline", ("https://www.airline.example",), "site-secret")
 
@@ -33,6 +33,7 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
         node_id="asia-1",
         agents=[Agent("li", "asia-east", {"booking": 4}, ["en", "fr"])],
         desk=DeskConfig(sites=(SITE,)),
+        users=[("sup", Role.SUPERVISOR, "sup-secret-1")],
     ) as node:
         await node.router.set_presence("li", Presence.AVAILABLE)
         await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
@@ -40,17 +41,31 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
             # Only a signed identity says where the customer's home is.
             identity = sign(SITE.secret, {"sub": "c", "region": "europe-west", "exp": 2**31})
             body = await new_chat(http, language="fr", identity=identity, site="airline")
-            # A home region the request claims is refused, not silently ignored.
-            claimed = await http.post(
-                "/api/v1/contacts",
-                json={
-                    "channel": "chat",
-                    "queue": "booking",
-                    "language": "fr",
-                    "region": "asia-east",
-                },
-            )
-            assert claimed.status == 400 and (await claimed.json())["field"] == "$.region"
+            # What the browser claims is accepted and ignored: the node's region.
+            claims = {
+                "channel": "chat",
+                "queue": "booking",
+                "language": "fr",
+                "customer": {"id": "c-77", "tier": "gold"},
+                "region": "europe-west",
+                "priority": 7,
+            }
+            said = await http.post("/api/v1/contacts", json=claims)
+            assert said.status == 201, await said.text()
+            # A supervisor (the airline's back office) is believed.
+            sup = await login(http, "sup", "sup-secret-1")
+            vouched = await http.post("/api/v1/contacts", json=claims, headers=sup)
+            assert vouched.status == 201, await vouched.text()
+            bad = await http.post("/api/v1/contacts", json={**claims, "region": "mars"})
+            assert bad.status == 400 and (await bad.json())["field"] == "$.region"
+            forged = {"Authorization": "Bearer not-a-token"}
+            assert (await http.post("/api/v1/contacts", json=claims, headers=forged)).status == 401
         contact = await node.router.get_contact(body["contact_id"])
+        anonymous = await node.router.get_contact((await said.json())["contact_id"])
+        backed = await node.router.get_contact((await vouched.json())["contact_id"])
     assert body["region"] == "asia-east" and body["agent_id"] == "li"
     assert "home region europe-west closed" in contact.placement
+    assert anonymous.customer_id.startswith("anon-") and anonymous.priority == 0
+    assert anonymous.customer_tier == "standard" and "europe-west" not in anonymous.placement
+    assert (backed.customer_id, backed.customer_tier, backed.priority) == ("c-77", "gold", 7)
+    assert "home region europe-west closed" in backed.placement and backed.verified

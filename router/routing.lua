@@ -44,6 +44,9 @@ local STAT_TTL_S = 3 * 86400
 local HEAD = 25      -- contacts looked at per queue when an agent frees up
 local SCAN = 64      -- agents looked at per index when a contact is routed
 local MAX_PROFICIENCY = 5
+-- A declined contact goes to other agents first: its decliner may have it again after
+-- this long (a missed ring bars nobody: the agent is made not ready instead).
+local DECLINE_BAR_MS = 5000
 local TERMINAL = {completed = true, abandoned = true, failed = true}
 
 local function num(v, default)
@@ -224,6 +227,12 @@ local function preferred_of(c)
   return nil
 end
 
+-- The agent a contact is kept from for now: the one who declined it, for DECLINE_BAR_MS.
+local function barred_agent(c)
+  if num(c.declined_until, 0) > now then return c.declined_by end
+  return nil
+end
+
 local function clear_preference(cid, c)
   if (c.preferred_agent or '') ~= '' then
     redis.call('SREM', P .. 'preferred:' .. c.preferred_agent, cid)
@@ -275,12 +284,15 @@ end
 local DUE_FIELDS = {'relax_language_after_s', 'relax_region_after_s', 'relax_proficiency_after_s',
   'relax_translation_after_s', 'max_wait_s'}
 
--- When the rules of a waiting contact next change (a relaxation step, the maximum wait):
--- the tick looks only at contacts that are due, not at every waiting contact.
+-- When the rules of a waiting contact next change (a relaxation step, the maximum wait,
+-- the end of a preferred agent's turn or of a decline's bar): the tick looks only at
+-- contacts that are due, not at every waiting contact.
 local function schedule_due(cid, entered, q, c)
   local next_at = nil
   local until_ms = c and preferred_of(c) and num(c.prefer_until, 0)
   if until_ms then next_at = until_ms end
+  local bar_ms = c and barred_agent(c) and num(c.declined_until, 0)
+  if bar_ms and (next_at == nil or bar_ms < next_at) then next_at = bar_ms end
   for _, name in ipairs(DUE_FIELDS) do
     local after = tonumber(q[name] or '')
     if after ~= nil then
@@ -374,6 +386,7 @@ local function scan_indexes(c, q, r)
   local first_only = index_order_decides(strategy, c.channel)
   local by_offer = strategy == 'round_robin'
   local window = first_only and 8 or SCAN
+  local barred = barred_agent(c)
   for _, region in ipairs(r.regions) do
     for _, language in ipairs(r.languages) do
       local index = P .. 'avail:' .. region .. ':' .. c.skill .. ':' .. language
@@ -383,7 +396,7 @@ local function scan_indexes(c, q, r)
         if by_offer then ids = in_offer_order(ids) end
         local dropped = 0
         for _, id in ipairs(ids) do
-          if not seen[id] and id ~= c.declined_by then
+          if not seen[id] and id ~= barred then
             seen[id] = true
             local a, proficiency = candidate(id, c.skill, fields)
             local fits = indexed_for(a.ix, c.channel)
@@ -556,7 +569,7 @@ local function best_contact_for(aid, a)
         -- The contact's own skill (an IVR reason's) when it has one, else the queue's.
         local proficiency = num(a['p:' .. ((c and c.skill ~= '' and c.skill) or skill)], 0)
         local waits_for = c and preferred_of(c)
-        if c and c.state == 'queued' and c.declined_by ~= aid and proficiency > 0
+        if c and c.state == 'queued' and barred_agent(c) ~= aid and proficiency > 0
             and (waits_for == nil or waits_for == aid) and has_room(a, c.channel) then
           local r = relaxation(c, q, waited_ms(c))
           local language_ok, region_ok = false, false
@@ -647,7 +660,9 @@ end
 
 -- Ends an offer: the agent's slot back, the contact back at the head of its queue (and
 -- offered again at once when someone else fits). 'no_answer' puts the agent not-ready
--- (RONA). Returns the agent the contact went to next, or nil.
+-- (RONA); any other reason keeps the contact from that agent for DECLINE_BAR_MS. Either
+-- way the agent's turn as the contact's preferred agent is over. Returns the agent the
+-- contact went to next, or nil.
 local function end_offer(cid, c, aid, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('ZREM', P .. 'offers', cid)
@@ -656,7 +671,8 @@ local function end_offer(cid, c, aid, reason)
   if rona then
     publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
   end
-  redis.call('HSET', ckey, 'declined_by', aid)
+  c.declined_by, c.declined_until = aid, rona and 0 or now + DECLINE_BAR_MS
+  redis.call('HSET', ckey, 'declined_by', aid, 'declined_until', c.declined_until)
   add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
   requeue_at_head(cid, c)
   publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = reason, node = c.node or ''})

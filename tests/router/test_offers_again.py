@@ -1,0 +1,156 @@
+"""An offer that ends comes back: after a missed ring (RONA) to the same agent once they
+are available again, in queue order; after a decline to other agents first, and to the
+decliner too once the short bar is over (never waiting for ever while they are free)."""
+
+from __future__ import annotations
+
+from router.model import Channel, ContactState, NewContact, Presence
+from router.service import Router
+from tests.router.conftest import make_agent
+from tests.router.test_routing import T0, ready
+
+DECLINE_BAR_MS = 5_000  # router/routing.lua DECLINE_BAR_MS
+BOOKING_RING_MS = 5_000  # tests/router/conftest.py: booking rings 5 s
+GENERAL_RING_MS = 15_000  # general sets none: QueueConfig's 15 s
+
+
+def chat(queue: str = "booking", language: str = "en", **kw) -> NewContact:
+    return NewContact(channel=Channel.CHAT, queue=queue, language=language, **kw)
+
+
+async def serve(router: Router, contact_id: str, agent_id: str, at_ms: int) -> None:
+    contact = await router.get_contact(contact_id)
+    assert (contact.state, contact.agent_id) == (ContactState.OFFERED, agent_id)
+    await router.accept(contact_id, agent_id, at_ms=at_ms)
+    await router.complete(contact_id, agent_id, at_ms=at_ms + 1000)
+
+
+async def outcomes(router: Router) -> dict[str, list[str]]:
+    recorded: dict[str, list[str]] = {}
+    async for record in router.store.records():
+        recorded.setdefault(record["contact_id"], []).append(record["state"])
+    return recorded
+
+
+async def test_after_a_missed_ring_the_agent_back_is_offered_the_same_contact_first(
+    router: Router,
+) -> None:
+    """The walkthrough: a Spanish chat in `general`, tom the only agent who fits. His
+    offer rings out; a newer chat comes meanwhile; back available, tom is offered the
+    chat that rang out (the head of the queue), then the newer one."""
+    tom = make_agent("tom", languages=("es",), general=3)
+    tom.capacity = {"voice": 0, "chat": 1}
+    await ready(router, tom, T0)
+    older = await router.create_contact(chat("general", "es"), at_ms=T0 + 1000)
+    assert (older.state, older.agent_id) == (ContactState.OFFERED, "tom")
+
+    rona, _, _, _ = await router.tick(at_ms=T0 + 1000 + GENERAL_RING_MS)
+    assert rona == 1
+    rang_out = await router.get_contact(older.contact_id)
+    assert rang_out.state == ContactState.QUEUED
+    assert "offer to tom ended: no_answer" in rang_out.explanation[-1]
+    assert (await router.get_agent("tom")).presence == Presence.NOT_READY
+
+    newer = await router.create_contact(chat("general", "es"), at_ms=T0 + 20_000)
+    assert newer.state == ContactState.QUEUED  # tom is not ready
+
+    await router.set_presence("tom", Presence.AVAILABLE, at_ms=T0 + 30_000)
+    again = await router.get_contact(older.contact_id)
+    assert (again.state, again.agent_id) == (ContactState.OFFERED, "tom")
+    assert again.explanation[-1].startswith("agent freed:")
+    assert (await router.get_contact(newer.contact_id)).state == ContactState.QUEUED
+
+    await serve(router, older.contact_id, "tom", T0 + 31_000)
+    await serve(router, newer.contact_id, "tom", T0 + 33_000)
+    assert await outcomes(router) == {
+        older.contact_id: ["completed"],
+        newer.contact_id: ["completed"],
+    }
+
+
+async def test_a_missed_ring_by_the_preferred_agent_hands_the_contact_to_the_queue(
+    router: Router,
+) -> None:
+    """A case's owner who lets the offer ring out has had their turn: the queue takes it."""
+    await ready(router, make_agent("owner"), T0 + 500)
+    await ready(router, make_agent("other"), T0)
+    contact = await router.create_contact(
+        chat(preferred_agent="owner", prefer_s=60), at_ms=T0 + 1000
+    )
+    assert contact.agent_id == "owner"
+    await router.tick(at_ms=T0 + 1000 + BOOKING_RING_MS)
+    moved_on = await router.get_contact(contact.contact_id)
+    assert (moved_on.state, moved_on.agent_id) == (ContactState.OFFERED, "other")
+    await serve(router, contact.contact_id, "other", T0 + 7000)
+    assert await outcomes(router) == {contact.contact_id: ["completed"]}
+
+
+async def test_a_declined_contact_goes_to_another_free_agent_first(router: Router) -> None:
+    await ready(router, make_agent("a1"), T0)  # idle longest: first in line
+    await ready(router, make_agent("a2"), T0 + 1000)
+    contact = await router.create_contact(chat(), at_ms=T0 + 2000)
+    assert contact.agent_id == "a1"
+
+    declined = await router.decline(contact.contact_id, "a1", "declined", at_ms=T0 + 3000)
+    assert (declined.state, declined.agent_id) == (ContactState.OFFERED, "a2")
+    assert "offer to a1 ended: declined" in declined.explanation[-2]
+    assert (await router.get_agent("a1")).presence == Presence.AVAILABLE
+
+    await serve(router, contact.contact_id, "a2", T0 + 4000)
+    assert await outcomes(router) == {contact.contact_id: ["completed"]}
+
+
+async def test_an_agent_freed_during_the_bar_takes_the_declined_contact(router: Router) -> None:
+    """Agent-driven: nobody else free at the decline; another agent who comes within the
+    bar is offered it, not the decliner."""
+    await ready(router, make_agent("a1"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    declined = await router.decline(contact.contact_id, "a1", "declined", at_ms=T0 + 2000)
+    assert declined.state == ContactState.QUEUED
+    await ready(router, make_agent("a2"), T0 + 3000)
+    taken = await router.get_contact(contact.contact_id)
+    assert (taken.state, taken.agent_id) == (ContactState.OFFERED, "a2")
+    await router.fail(contact.contact_id, "worker_lost", at_ms=T0 + 4000)
+    assert await outcomes(router) == {contact.contact_id: ["failed"]}
+
+
+async def test_a_declined_contact_comes_back_to_the_decliner_when_nobody_else_can(
+    router: Router,
+) -> None:
+    await ready(router, make_agent("a1"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    declined_at = T0 + 2000
+    declined = await router.decline(contact.contact_id, "a1", "declined", at_ms=declined_at)
+    assert declined.state == ContactState.QUEUED  # not straight back to a1
+
+    # Within the bar neither a1 freeing up again nor the timer offers it to a1.
+    await router.set_presence("a1", Presence.NOT_READY, "coffee", at_ms=declined_at + 100)
+    await router.set_presence("a1", Presence.AVAILABLE, at_ms=declined_at + 200)
+    await router.tick(at_ms=declined_at + DECLINE_BAR_MS - 1)
+    assert (await router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+
+    # The bar over, the timer offers it to a1, the only one who fits.
+    await router.tick(at_ms=declined_at + DECLINE_BAR_MS)
+    again = await router.get_contact(contact.contact_id)
+    assert (again.state, again.agent_id) == (ContactState.OFFERED, "a1")
+    assert again.explanation[-1].startswith("contact routed:")
+
+    await serve(router, contact.contact_id, "a1", declined_at + DECLINE_BAR_MS + 1000)
+    assert await outcomes(router) == {contact.contact_id: ["completed"]}
+
+
+async def test_after_the_bar_an_agent_coming_back_takes_the_declined_contact(
+    router: Router,
+) -> None:
+    """Agent-driven after the bar: the decliner, away when it ended, is offered it on return."""
+    await ready(router, make_agent("a1"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    await router.decline(contact.contact_id, "a1", "declined", at_ms=T0 + 2000)
+    await router.set_presence("a1", Presence.NOT_READY, "break", at_ms=T0 + 2100)
+    await router.tick(at_ms=T0 + 2000 + DECLINE_BAR_MS)
+    assert (await router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+    await router.set_presence("a1", Presence.AVAILABLE, at_ms=T0 + 9000)
+    again = await router.get_contact(contact.contact_id)
+    assert (again.state, again.agent_id) == (ContactState.OFFERED, "a1")
+    await router.abandon(contact.contact_id, at_ms=T0 + 9500)
+    assert await outcomes(router) == {contact.contact_id: ["abandoned"]}

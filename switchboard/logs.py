@@ -12,6 +12,9 @@ from pythonjsonlogger.json import JsonFormatter
 from router.reports.privacy import install_log_masking
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries that log what they are given: the translation engine writes each chat
+# message, word by word, at INFO. They speak from WARNING up, whatever the level.
+QUIET_LIBRARIES = ("argostranslate", "ctranslate2", "stanza")
 FORMATS = ("text", "json")
 _configured = {"format": "text"}
 
@@ -36,9 +39,17 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         """StreamHandler sets it on creation; the stream is always the current one."""
 
 
+def _not_quiet(record: logging.LogRecord) -> bool:
+    """Drops a quiet library's record below WARNING (a filter on the handler: the
+    library sets its own loggers' levels when imported, e.g. argostranslate.utils INFO)."""
+    quiet = record.name.split(".", 1)[0] in QUIET_LIBRARIES
+    return not quiet or record.levelno >= logging.WARNING
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     """Log to standard error at `level`, as text or JSON lines, with phone numbers, SIP
-    users and chat text masked in every record."""
+    users and chat text masked in every record, and libraries that would log chat text
+    (`QUIET_LIBRARIES`) kept to warnings."""
     handler = _CurrentStderr()
     if log_format == "json":
         handler.setFormatter(
@@ -54,5 +65,6 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    handler.addFilter(_not_quiet)
     install_log_masking(root)
     _configured["format"] = log_format

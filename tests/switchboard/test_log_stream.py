@@ -44,3 +44,18 @@ def test_phone_numbers_are_masked_in_json_lines(
     logging.getLogger("switchboard.test").info("caller +14155550123 waiting")
     line = out.getvalue().strip()
     assert '"level": "INFO"' in line and "+14155550123" not in line
+
+
+def test_the_translation_engine_never_logs_chat_text(
+    root_restored: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """argostranslate logs each message it translates at INFO (its paragraphs, its
+    tokens): not even at DEBUG does that reach the node's log."""
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stderr", out)
+    configure_logging("DEBUG")
+    engine = logging.getLogger("argostranslate.utils")
+    engine.setLevel(logging.INFO)  # as the module does when imported
+    engine.info("('paragraphs:', ['mi número es 612345678'])")
+    engine.warning("model missing")
+    assert "612345678" not in out.getvalue() and "model missing" in out.getvalue()

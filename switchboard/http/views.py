@@ -163,6 +163,8 @@ def queue_json(status: QueueStatus) -> dict[str, Any]:
         "occupancy": status.occupancy,
         "service_level_target": status.service_level_target,
         "answer_within_s": status.answer_within_s,
+        # DESIGN.md's "service level" of a queue: today's (null before any contact ended)
+        "service_level": status.today.service_level,
         "today": _figures(status.today),
         "last_30_min": _figures(status.last_30_min),
     }

@@ -148,6 +148,8 @@ async def test_health_metrics_openapi_queues(http: aiohttp.ClientSession) -> Non
     assert 'switchboard_queue_waiting{node="node-1",queue="baggage"} 1.0' in metrics
     queue = await (await http.get("/api/v1/queues/baggage", headers=sup)).json()
     assert queue["waiting"] == 1 and queue["today"]["offered"] == 1
+    assert queue["service_level"] == queue["today"]["service_level"]  # DESIGN.md's field
+    assert queue["ewt_s"] >= 0
     regions = await (await http.get("/api/v1/regions", headers=sup)).json()
     assert regions["regions"][0]["region"] == "default"
 

@@ -142,15 +142,27 @@ def sla_tables(report: SlaReport) -> dict[str, list[list[str]]]:
     """The three tables as CSV lines (header first): queue, policy, cause."""
     from router.reports.report import format_value
 
-    def table(key: str, rows: list[tuple[str, dict[str, int | float | None]]]) -> list[list[str]]:
-        header = [key, *(rows[0][1] if rows else {})]
-        return [header, *([name, *map(format_value, row.values())] for name, row in rows)]
+    def table(
+        key: str, columns: Iterable[str], rows: list[tuple[str, dict[str, int | float | None]]]
+    ) -> list[list[str]]:
+        """The header even without rows: an empty period still says what it counts."""
+        return [[key, *columns], *([name, *map(format_value, r.values())] for name, r in rows)]
 
     return {
-        "queue": table("queue", [(row.queue, row.figures()) for row in report.queues]),
-        "policy": table("policy", [(row.policy, row.figures()) for row in report.policies]),
+        "queue": table(
+            "queue",
+            QueueResponses("").figures(),
+            [(row.queue, row.figures()) for row in report.queues],
+        ),
+        "policy": table(
+            "policy",
+            PolicyAttainment("").figures(),
+            [(row.policy, row.figures()) for row in report.policies],
+        ),
         "cause": table(
-            "cause", [(cause, {"escalations": n}) for cause, n in report.causes.items()]
+            "cause",
+            ("escalations",),
+            [(cause, {"escalations": n}) for cause, n in report.causes.items()],
         ),
     }
 

@@ -148,3 +148,10 @@ async def test_a_day_of_cases_through_the_report_command(
         assert linked[contact.contact_id] == await CaseStore(redis_client).case_of_contact(
             contact.contact_id
         )
+
+
+def test_an_empty_period_still_prints_the_headers() -> None:
+    tables = sla_tables(sla_report([], T0, T0 + 1))
+    assert tables["policy"][0][:4] == ["policy", "timers_ended", "met", "attainment"]
+    assert tables["queue"][0][:2] == ["queue", "cases_opened"]
+    assert tables["cause"] == [["cause", "escalations"]]

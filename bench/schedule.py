@@ -364,7 +364,9 @@ def _switchboard(*arguments: str) -> list[str]:
 
 
 PROGRESS = re.compile(r"best objective ([\d,]+)\s+bound ([\d,]+|-)")
-FINAL = re.compile(r"solver (\w+): objective ([^,]+), bound ([^,]+), gap ([^,]+)%")
+# the last line: "solver OPTIMAL: objective 1200, bound 1150.0, gap 4.17%", or without a
+# proven bound "..., no bound yet" (bound and gap then NaN)
+FINAL = re.compile(r"solver (\w+): objective ([^,]+), (?:bound ([^,]+), gap ([^,]+)%|no bound yet)")
 
 
 def fit_objective(instance: planting.Instance, rules: Rules) -> float:
@@ -483,7 +485,7 @@ def fit_bench(args: argparse.Namespace) -> dict[str, object]:
     violations = [line for line in checked.stdout.splitlines() if line.strip()]
     for line in violations[:10]:
         print(f"  violation: {line}", file=sys.stderr)
-    bound = float(final.group(3)) if final else math.nan
+    bound = float(final.group(3)) if final and final.group(3) else math.nan
     return {
         "agents": len(instance.agents),
         "grid_min": int(fit.grid.total_seconds() // 60),
@@ -497,7 +499,7 @@ def fit_bench(args: argparse.Namespace) -> dict[str, object]:
         "objective": float(final.group(2)) if final else math.nan,
         "fit_objective": known,
         "bound": bound,
-        "gap": round(float(final.group(4)) / 100, 4) if final else math.nan,
+        "gap": round(float(final.group(4)) / 100, 4) if final and final.group(4) else math.nan,
         "under": under,
         "over": over,
         "under_pct": round(100 * under / required, 3),

@@ -6,7 +6,6 @@ Reading is `csvtext` (text to columns, faults named by file, row and field) and 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -24,6 +23,7 @@ from forecasting.model import (
     IntArray,
 )
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import writing_csv
 
 HISTORY_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high")
@@ -66,8 +66,7 @@ def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None 
 
 def write_history(path: Path, rows: Iterable[HistoryRow], with_aht: bool = True) -> int:
     count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    with writing_csv(path) as writer:
         writer.writerow(HISTORY_COLUMNS if with_aht else HISTORY_COLUMNS[:3])
         for row in rows:
             fields = [row.interval_start.isoformat(), row.queue, _num(row.contacts)]
@@ -125,8 +124,7 @@ def stamp(local: datetime, zone: tzinfo, written: tzinfo | None) -> str:
 def write_forecast(
     path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
 ) -> int:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    with writing_csv(path) as writer:
         writer.writerow(FORECAST_COLUMNS)
         for row in forecast.rows:
             writer.writerow(
@@ -145,8 +143,7 @@ def write_forecast(
 def write_peaks(
     path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
 ) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+    with writing_csv(path) as writer:
         writer.writerow(
             ["interval_start", "queue", "contacts", "threshold", "probability", "lead_h"]
         )

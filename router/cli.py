@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import sys
 from pathlib import Path
 
@@ -14,21 +13,18 @@ from router.reports.history import interval_rows
 from router.reports.report import ReportOptions, contact_table
 from router.reports.service import ReportInputs
 from router.roster import read_roster
-from switchboard.cli import CommandRegistry
+from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import read_text, writing_csv
 from switchboard.services import services_for_command
 from switchboard.settings import Settings, load_settings
-
-
-def _config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
 
 
 def register(registry: CommandRegistry) -> None:
     agents = registry.subcommand("agents", "import", "Load the agents CSV (the planners' roster).")
     agents.add_argument("file", type=Path)
-    _config_flag(agents)
+    add_config_flag(agents)
     agents.set_defaults(handler=import_agents)
 
     users = registry.subcommand("users", "add", "Create or update a user with a role and password.")
@@ -41,14 +37,14 @@ def register(registry: CommandRegistry) -> None:
     users.add_argument(
         "--regions", default="", help="supervisors: comma list of the regions they oversee (all)"
     )
-    _config_flag(users)
+    add_config_flag(users)
     users.set_defaults(handler=add_user)
 
     reset = registry.subcommand(
         "users", "sip-reset", "Give a user a new SIP password, revoking their softphone's."
     )
     reset.add_argument("--id", required=True)
-    _config_flag(reset)
+    add_config_flag(reset)
     reset.set_defaults(handler=reset_sip_account)
 
     history = registry.subcommand(
@@ -61,7 +57,7 @@ def register(registry: CommandRegistry) -> None:
         action="store_true",
         help="one line per contact (with its wrap-up code and, masked, note) instead of intervals",
     )
-    _config_flag(history)
+    add_config_flag(history)
     history.set_defaults(handler=export_history)
 
     report_cli.register(registry)
@@ -69,12 +65,11 @@ def register(registry: CommandRegistry) -> None:
 
 def import_agents(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except OSError as failure:
-        raise InputError(f"{args.file}: cannot read: {failure.strerror}") from None
     agents = read_roster(
-        text, str(args.file), [r.name for r in settings.regions], settings.routing.max_chats
+        read_text(args.file),
+        str(args.file),
+        [r.name for r in settings.regions],
+        settings.routing.max_chats,
     )
 
     async def load() -> None:
@@ -133,16 +128,15 @@ def export_history(args: argparse.Namespace) -> int:
         lines = contact_table(
             inputs.records, options, ratings=inputs.ratings, wrap_ups=inputs.wrap_ups
         )
-        with args.out.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(lines)
+        with writing_csv(args.out) as writer:
+            writer.writerows(lines)
         print(f"wrote {len(lines) - 1} contacts to {args.out}")
         return 0
     rows = interval_rows(inputs.records, interval_s)
-    with args.out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["interval_start", "queue", "contacts", "aht_s"])
-        for start, queue, contacts, aht in rows:
-            writer.writerow([start, queue, contacts, "" if aht is None else aht])
+    table: list[list[object]] = [["interval_start", "queue", "contacts", "aht_s"]]
+    table += [[start, queue, n, "" if aht is None else aht] for start, queue, n, aht in rows]
+    with writing_csv(args.out) as writer:
+        writer.writerows(table)
     print(f"wrote {len(rows)} intervals to {args.out}")
     return 0
 

@@ -42,14 +42,22 @@ def parse_skills(text: str, where: str) -> dict[str, int]:
 def read_roster(text: str, source: str, regions: Iterable[str], max_chats: int = 3) -> list[Agent]:
     """Parse the whole file first: one bad row rejects the import, nothing half-loaded."""
     known_regions = set(regions)
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text))
+    header = [name.strip() for name in next(reader, [])]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise InputError(f"{source}: header: missing column(s) {', '.join(missing)}")
     agents: list[Agent] = []
     seen: set[str] = set()
-    for row_number, row in enumerate(reader, start=2):
-        where = f"{source}: row {row_number}"
+    for fields in reader:
+        if not any(field.strip() for field in fields):
+            continue  # a blank line
+        where = f"{source}: row {reader.line_num}"
+        if len(fields) != len(header):  # a stray comma shifts every field after it
+            raise InputError(
+                f"{where}: expected {len(header)} fields ({','.join(header)}), found {len(fields)}"
+            )
+        row = dict(zip(header, fields, strict=True))
         agent_id = (row.get("agent_id") or "").strip()
         if not agent_id:
             raise InputError(f"{where}: field agent_id: expected an id, found nothing")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ from scheduler.rules import check_grid, load_rules
 from scheduler.units import parse_duration
 from switchboard.cli import CommandRegistry
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import cannot
 
 # OR-Tools (and pandas behind it) load in about half a second: the modules that need
 # it are imported inside the handlers, so that `switchboard serve` and every other
@@ -79,11 +79,20 @@ def _progress(wall: float, objective: float, bound: float) -> None:
     )
 
 
-def _write_schedule(path: Path, segments: list[Segment]) -> None:
-    """Replace the schedule file in one step, so that a reader never sees half of it."""
-    partial = path.with_name(f".{path.name}.partial")
-    csvfiles.write_schedule(partial, segments)
-    os.replace(partial, path)
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse unwritable outputs before the solve, not after a minute of it."""
+    for path in (args.out, args.coverage, args.report):
+        if path is not None:
+            csvfiles.check_writable(Path(path))
+    if args.ics_dir is not None:
+        exports.check_calendar_folder(Path(args.ics_dir))
+
+
+def _write_report(path: Path, page: str) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise cannot(path, "write", error) from None
 
 
 def _schedule(args: argparse.Namespace) -> int:
@@ -109,6 +118,7 @@ def _schedule(args: argparse.Namespace) -> int:
         raise InputError(f"--start: expected a date YYYY-MM-DD, found {args.start!r}") from None
     if args.days < 1:
         raise InputError(f"--days: expected a whole number >= 1, found {args.days}")
+    _check_outputs(args)
     requirements = csvfiles.read_requirements(Path(args.requirements))
     agents = csvfiles.read_agents(Path(args.agents))
     rules = _rules(args.rules)
@@ -130,7 +140,7 @@ def _schedule(args: argparse.Namespace) -> int:
     out = Path(args.out)
 
     def first(found: ScheduleResult) -> None:
-        _write_schedule(out, found.segments)
+        csvfiles.write_schedule(out, found.segments)
         print(
             f"first schedule written to {out} after {time.monotonic() - began:.1f} s "
             "(replaced by the final one)",
@@ -142,8 +152,7 @@ def _schedule(args: argparse.Namespace) -> int:
     )
     report = result.report
     print(
-        f"solver {report.status}: objective {report.objective:.0f}, bound {report.bound:.1f}, "
-        f"gap {report.gap:.2%}, {report.wall_s:.1f} s",
+        f"solver {report.status}: {exports.solve_figures(report)}, {report.wall_s:.1f} s",
         file=sys.stderr,
     )
     for line in result.problems:
@@ -152,14 +161,14 @@ def _schedule(args: argparse.Namespace) -> int:
         print("no schedule written; --best-effort writes the best schedule anyway", file=sys.stderr)
         return 2
     if result.segments or not result.problems:
-        _write_schedule(out, result.segments)
+        csvfiles.write_schedule(out, result.segments)
         if args.coverage:
             csvfiles.write_coverage(Path(args.coverage), result.coverage)
         if args.ics_dir:
             exports.write_calendars(Path(args.ics_dir), result.segments, datetime.now(UTC))
         if args.report:
             page = exports.report_html(result.coverage, report, result.problems)
-            Path(args.report).write_text(page, encoding="utf-8")
+            _write_report(Path(args.report), page)
         for queue in sorted({row.queue for row in result.coverage}):
             rows = [r for r in result.coverage if r.queue == queue]
             under = sum(max(0.0, r.required - r.scheduled) for r in rows)

@@ -1,13 +1,16 @@
 """Reading and writing the CSV files of the contract (DESIGN.md, "Files").
 
 Every reader fails on the first bad cell with one line naming file, row and field,
-as `InputError`, so the CLI prints it and exits 2.
+as `InputError`, so the CLI prints it and exits 2; so does a file that cannot be read or
+written (a folder, a missing folder, not UTF-8). Writers create no folders.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import cannot, not_utf8
 
 T = TypeVar("T")
 
@@ -63,31 +67,49 @@ class _Row:
 
 
 def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
-    """Rows of a CSV file after checking its header; row numbers count the header as row 1."""
+    """Rows of a CSV file after checking its header; row numbers count the header as row 1.
+    Rows of blank fields are skipped; a row with more or fewer fields than the header is
+    refused (a stray comma would shift every field after it)."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except OSError as error:
+        raise cannot(path, "read", error) from None
     with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [name for name in columns if name not in header]
-        if missing:
-            raise InputError(
-                f"{path}: row 1: header: expected columns {','.join(columns)}, "
-                f"missing {','.join(missing)}"
-            )
+        reader = csv.reader(handle)
         try:
-            for number, values in enumerate(reader, start=2):
-                if not any((value or "").strip() for value in values.values()):
+            header = [name.strip() for name in next(reader, [])]
+            missing = [name for name in columns if name not in header]
+            if missing:
+                raise InputError(
+                    f"{path}: row 1: header: expected columns {','.join(columns)}, "
+                    f"missing {','.join(missing)}"
+                )
+            for fields in reader:
+                if not any(field.strip() for field in fields):
                     continue
-                yield _Row(path, number, values)
+                if len(fields) != len(header):
+                    raise InputError(
+                        f"{path}: row {reader.line_num}: expected {len(header)} fields "
+                        f"({','.join(header)}), found {len(fields)}"
+                    )
+                yield _Row(path, reader.line_num, dict(zip(header, fields, strict=True)))
         except UnicodeDecodeError:
-            raise InputError(f"{path}: not UTF-8 text") from None
+            raise not_utf8(path) from None
+        except OSError as error:
+            raise cannot(path, "read", error) from None
 
 
 def _read(path: Path, columns: Iterable[str], build: Callable[[_Row], T]) -> list[T]:
-    return [build(row) for row in _rows(path, columns)]
+    return [item for _, item in _numbered(path, columns, build)]
+
+
+def _numbered(
+    path: Path, columns: Iterable[str], build: Callable[[_Row], T]
+) -> list[tuple[int, T]]:
+    """(row number, item) of every row, for the checks across rows."""
+    return [(row.line, build(row)) for row in _rows(path, columns)]
 
 
 def read_forecast(path: Path) -> list[ForecastRow]:
@@ -104,7 +126,9 @@ def read_forecast(path: Path) -> list[ForecastRow]:
 
 
 def read_requirements(path: Path) -> list[Requirement]:
-    return _read(
+    """The requirements, one row per interval and queue: a second row for the same pair
+    (two files joined?) is refused rather than one of them silently winning."""
+    rows = _numbered(
         path,
         REQUIREMENT_COLUMNS,
         lambda row: Requirement(
@@ -113,6 +137,16 @@ def read_requirements(path: Path) -> list[Requirement]:
             required=row.number("required"),
         ),
     )
+    first: dict[tuple[datetime, str], int] = {}
+    for number, requirement in rows:
+        key = (requirement.interval_start, requirement.queue)
+        if key in first:
+            raise InputError(
+                f"{path}: row {number}: field interval_start: duplicate interval for "
+                f"queue {requirement.queue!r} (first at row {first[key]})"
+            )
+        first[key] = number
+    return [requirement for _, requirement in rows]
 
 
 def _split(value: str) -> frozenset[str]:
@@ -145,16 +179,16 @@ def _agent(row: _Row) -> Agent:
 
 
 def read_agents(path: Path) -> list[Agent]:
-    agents = _read(path, AGENT_COLUMNS, _agent)
+    agents = _numbered(path, AGENT_COLUMNS, _agent)
     seen: set[str] = set()
-    for number, agent in enumerate(agents, start=2):
+    for number, agent in agents:
         if agent.agent_id in seen:
             raise InputError(
                 f"{path}: row {number}: field agent_id: expected a unique id, "
                 f"found {agent.agent_id!r} again"
             )
         seen.add(agent.agent_id)
-    return agents
+    return [agent for _, agent in agents]
 
 
 def _segment(row: _Row) -> Segment:
@@ -176,12 +210,33 @@ def _number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
 
 
+def check_writable(path: Path) -> None:
+    """Refuse, before the work, an output path that cannot be written: a folder, or a file in
+    a folder that does not exist (no folder is created for it) or that is not writable."""
+    if path.is_dir():
+        raise InputError(f"{path}: cannot write: it is a folder, expected a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"{path}: cannot write: no folder {str(folder)!r} (it is not created)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: cannot write: folder {str(folder)!r} is not writable")
+
+
 def _write(path: Path, columns: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+    """Replace the file in one step (a reader never sees half of it): write a hidden
+    `.NAME.partial` beside it, then rename. The folder must exist: none is created."""
+    check_writable(path)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+        os.replace(partial, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise cannot(path, "write", error) from None
 
 
 def write_requirements(path: Path, rows: Iterable[Requirement]) -> None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import html
 import io
+import math
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scheduler.model import BREAK_ACTIVITIES, CoverageRow, Segment, SolveReport
+from switchboard.common.errors import InputError
+from switchboard.common.textfiles import cannot
 
 
 def _stamp(moment: datetime) -> str:
@@ -73,14 +76,46 @@ def agent_calendar(agent_id: str, segments: list[Segment], created: datetime) ->
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
+def check_calendar_folder(directory: Path) -> None:
+    """Refuse, before the solve, a calendar folder that cannot be made: the folder itself is
+    created when missing, the folder it is in is not."""
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: cannot write calendars: it is a file, expected a folder")
+    if not directory.exists() and not directory.parent.is_dir():
+        raise InputError(
+            f"{directory}: cannot write calendars: no folder {str(directory.parent)!r} "
+            "(it is not created)"
+        )
+
+
 def write_calendars(directory: Path, segments: list[Segment], created: datetime) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+    """One `<agent_id>.ics` per agent in `directory`, created if missing (not its parents)."""
+    check_calendar_folder(directory)
+    try:
+        directory.mkdir(exist_ok=True)
+    except OSError as error:
+        raise cannot(directory, "write calendars", error) from None
     written = []
     for agent_id in sorted({s.agent_id for s in segments}):
         path = directory / f"{agent_id}.ics"
-        path.write_text(agent_calendar(agent_id, segments, created), encoding="utf-8")
+        try:
+            path.write_text(agent_calendar(agent_id, segments, created), encoding="utf-8")
+        except OSError as error:
+            raise cannot(path, "write", error) from None
         written.append(path)
     return written
+
+
+def solve_figures(report: SolveReport) -> str:
+    """The solve's figures, like `objective 1200, bound 1150.0, gap 4.17%`: "no bound yet"
+    while the relaxation has proven none (a bound is a proof or nothing), "no schedule"
+    when none was found."""
+    objective = (
+        f"objective {report.objective:.0f}" if math.isfinite(report.objective) else "no schedule"
+    )
+    if math.isfinite(report.bound) and math.isfinite(report.gap):
+        return f"{objective}, bound {report.bound:.1f}, gap {report.gap:.2%}"
+    return f"{objective}, no bound yet"
 
 
 def _plot(queue: str, rows: list[CoverageRow]) -> str:
@@ -115,8 +150,8 @@ def report_html(coverage: list[CoverageRow], report: SolveReport, problems: list
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}</style></head><body>",
         "<h1>Schedule report</h1>",
-        f"<p>Solver: {html.escape(report.status)}, objective {report.objective:g}, "
-        f"bound {report.bound:g}, gap {report.gap:.2%}, {report.wall_s:.1f} s.</p>",
+        f"<p>Solver: {html.escape(report.status)}, {solve_figures(report)}, "
+        f"{report.wall_s:.1f} s.</p>",
     ]
     if problems:
         parts.append("<h2>Cannot be met</h2><ul>")

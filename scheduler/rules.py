@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from scheduler.model import BREAK_ACTIVITIES, AgentWishes, BreakRule, QueueRule, Rules, Weights
 from scheduler.units import parse_clock, parse_duration
 from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 
 T = TypeVar("T")
 _DEFAULT = Rules()
@@ -146,8 +147,6 @@ def load_rules(path: Path) -> Rules:
 
 def check_grid(rules: Rules, interval: timedelta, source: str) -> None:
     """Every length in the rules must be a whole number of intervals; ConfigError otherwise."""
-    from switchboard.common.errors import ConfigError
-
     faults = []
     checks: list[tuple[str, timedelta]] = [("shifts.lengths", x) for x in rules.shift_lengths]
     checks.append(("shifts.start_granularity", rules.start_granularity))

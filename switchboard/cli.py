@@ -10,11 +10,18 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from switchboard.common.errors import InputError
 from switchboard.logs import FORMATS, configure_logging
 
 Handler = Callable[[argparse.Namespace], int]
+
+# The shipped configuration, found from the package (not the working folder), so that a
+# command without --config works from any folder. Relative paths inside it (data_dir,
+# prompt_cache_dir, ...) are still taken from the working folder.
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "default.toml"
+_DEFAULT_SHOWN = str(DEFAULT_CONFIG).replace("%", "%%")  # argparse formats help with %
 
 # Modules whose `register(registry)` adds subcommands, in help order.
 COMMAND_MODULES = (
@@ -49,6 +56,25 @@ class CommandRegistry:
         return self._groups[group].add_parser(name, help=help, description=help)
 
 
+def add_config_flag(parser: argparse.ArgumentParser) -> None:
+    """`--config FILE`, defaulting to the project's config/default.toml from any folder."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        metavar="FILE",
+        help=f"configuration TOML (default: {_DEFAULT_SHOWN}, found from the installation "
+        "whatever the working folder; relative paths in it, like data_dir, are from the "
+        "working folder)",
+    )
+
+
+def _os_fault(error: OSError) -> str:
+    """`FILE: Is a directory` from an OSError that escaped a command's own handling."""
+    reason = error.strerror or str(error)
+    return f"{error.filename}: {reason}" if error.filename is not None else reason
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Multi-region contact-center routing and telephony."
@@ -78,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except InputError as error:
         print(f"switchboard: error: {error}", file=sys.stderr)
+        return 2
+    # A safety net for a file fault that a reader or writer did not name itself: still one
+    # line and status 2, never a traceback. Other exceptions are bugs and keep theirs.
+    except UnicodeDecodeError as error:
+        print(f"switchboard: error: input is not UTF-8 text ({error.reason})", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"switchboard: error: {_os_fault(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

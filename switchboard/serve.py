@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
-from switchboard.cli import CommandRegistry
+from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.settings import load_settings
 
 
 def register(registry: CommandRegistry) -> None:
     parser = registry.command("serve", "Run one node (HTTP API, routing timers, heartbeats).")
-    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    add_config_flag(parser)
     parser.add_argument("--region", help="the node's region (default: [node].region)")
     parser.add_argument("--node", help="the node's id (default: [node].id)")
     parser.add_argument("--http-port", type=int, help="HTTP port (default: [http].port)")

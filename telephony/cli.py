@@ -10,11 +10,11 @@ import argparse
 import shutil
 from pathlib import Path
 
-from switchboard.cli import CommandRegistry
+from switchboard.cli import CommandRegistry, add_config_flag
 
 
 def _config_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    add_config_flag(parser)
 
 
 def check(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ from switchboard.common.errors import ConfigError, InputError
 from switchboard.common.hours import OpeningHours
 
 EVENT_FAMILIES = ("contact", "case", "sla")
-DEFAULT_LISTS = "config/emotion"
+# The shipped lists, found from the installation whatever the working folder.
+DEFAULT_LISTS = Path(__file__).resolve().parents[2] / "config" / "emotion"
 
 
 def read_case_settings(
@@ -148,7 +149,7 @@ def _rule(section: ConfigReader, queues: Collection[str]) -> CaseRule:
 
 def _emotion(reader: ConfigReader, queues: Collection[str]) -> EmotionSettings:
     section = reader.section("emotion")
-    folder = Path(section.string("lists", DEFAULT_LISTS))
+    folder = Path(section.string("lists", str(DEFAULT_LISTS)))
     wanted = section.strings("languages", None)
     lexicons = read_lexicons(folder, wanted, reader)
     return EmotionSettings(

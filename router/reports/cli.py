@@ -28,7 +28,7 @@ from router.reports.report import (
 )
 from router.reports.service import ReportInputs, Reports
 from router.reports.sla import sla_report, sla_tables
-from switchboard.cli import CommandRegistry
+from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
 from switchboard.services import services_for_command
@@ -64,19 +64,19 @@ def register(registry: CommandRegistry) -> None:
         help="SLA figures from the cases instead: FRT and next-response time per queue, "
         "attainment and breaches per policy, or escalations by cause (CSV)",
     )
-    report.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    add_config_flag(report)
     report.set_defaults(handler=run_report)
 
     retain = registry.subcommand(
         "privacy", "retain", "Delete contact content older than N days, keeping the counts."
     )
     retain.add_argument("--days", type=float, required=True)
-    retain.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    add_config_flag(retain)
     retain.set_defaults(handler=run_retention)
 
     audit = registry.subcommand("privacy", "audit", "Print the audit log (who read what), JSON.")
     audit.add_argument("--last", type=int, default=100)
-    audit.add_argument("--config", type=Path, default=Path("config/default.toml"))
+    add_config_flag(audit)
     audit.set_defaults(handler=print_audit)
 
 

@@ -57,6 +57,10 @@ class ConfigReader:
             raise ConfigError(f"{path}: no such configuration file") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text (save it as UTF-8)") from None
+        except OSError as error:  # a folder, no permission
+            raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
         return cls(table, Faults(path))
 
     def key(self, name: str) -> str:

@@ -430,3 +430,33 @@ def test_an_export_in_utc_across_a_daylight_saving_switch_reads_on_the_centers_c
     assert "hours move by an hour on the daylight-saving dates of America/New_York" in out
     assert all(row["interval_start"].endswith("+00:00") for row in from_utc)  # the file's clock
     _assert_same_forecast(from_local, from_utc)
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"), [("missing/f.csv", "No such file or directory"), (".", "Is a directory")]
+)
+def test_an_out_that_cannot_be_written_is_one_line_and_status_2(
+    history_csv: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    reason: str,
+) -> None:
+    out = tmp_path if where == "." else tmp_path / where
+    args = ["--history", str(history_csv), "--start", "2025-03-03T00:00:00+01:00"]
+    code = main(["forecast", *args, "--horizon", "1d", "--interval", "60m", "--out", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err == f"switchboard: error: {out}: cannot write: {reason}\n"
+    assert not (tmp_path / "missing").exists()  # no folder is created for it
+
+
+def test_history_import_to_a_missing_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = tmp_path / "calls.tsv"
+    calls.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "missing" / "history.csv"
+    args = ["history", "import", "--format", "anonymous-bank", str(calls), "--out", str(out)]
+    assert main([*args, "--interval", "60m"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"switchboard: error: {out}: cannot write: No such file or directory\n"

@@ -195,13 +195,13 @@ def test_events_file(tmp_path: Path) -> None:
     assert (second.region, second.queue, second.factor) == (None, None, None)
 
 
-
 def test_the_readmes_example_events_file_reads() -> None:
     example = Path(__file__).resolve().parents[2] / "config" / "events-example.csv"
     mailing, outage = files.read_events(example, ZoneInfo("Asia/Jerusalem"))
     assert (mailing.queue, mailing.kind, mailing.factor) == ("PS", "mailing", 1.3)
     assert (outage.queue, outage.kind, outage.factor) == (None, "system_outage", 0.6)
     assert mailing.start == datetime(1999, 3, 2, 9)  # the bank's clock
+
 
 def test_events_are_read_on_the_centers_clock(tmp_path: Path) -> None:
     """A campaign written in UTC for a New York center covers its 10:00-12:00; a time

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import redis
 
 from router.auth import verify_password
@@ -128,3 +129,75 @@ def test_history_export_counts_contacts_per_interval(tmp_path: Path, redis_url: 
             "aht_s": "150.0",
         }
     ]
+
+
+ROSTER_HEADER = "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+
+
+def import_from_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, roster: bytes, *extra: str
+) -> int:
+    """`agents import` in-process from a folder other than the project's, without --config:
+    the project's config/default.toml is found all the same."""
+    from switchboard.cli import main
+
+    path = tmp_path / "agents.csv"
+    path.write_bytes(roster)
+    monkeypatch.chdir(tmp_path)
+    return main(["agents", "import", str(path), *extra])
+
+
+@pytest.mark.parametrize(
+    ("roster", "message"),
+    [
+        (
+            b"a1,default,UTC,booking,en,20,40\na2,default,UTC,baggage,fr\xe9,20,40\n",
+            "row 3: not UTF-8 text (save it as UTF-8)",
+        ),
+        (
+            b"a1,default,UTC,booking,en,20,40,extra\n",
+            "row 2: expected 7 fields "
+            "(agent_id,region,timezone,skills,languages,min_hours,max_hours), found 8",
+        ),
+        (  # the default configuration's one region: it was found and read
+            b"a1,mars,UTC,booking,en,20,40\n",
+            "row 2: field region: expected one of default, found 'mars'",
+        ),
+    ],
+)
+def test_a_bad_roster_is_one_line_and_status_2_from_any_folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    roster: bytes,
+    message: str,
+) -> None:
+    assert import_from_elsewhere(tmp_path, monkeypatch, ROSTER_HEADER.encode() + roster) == 2
+    err = capsys.readouterr().err
+    assert err == f"switchboard: error: {tmp_path / 'agents.csv'}: {message}\n"
+    assert not (tmp_path / "var").exists()  # refused before any Redis was started
+
+
+def test_a_folder_as_roster_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from switchboard.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["agents", "import", str(tmp_path)]) == 2
+    assert (
+        capsys.readouterr().err == f"switchboard: error: {tmp_path}: cannot read: Is a directory\n"
+    )
+
+
+def test_history_export_to_a_missing_folder_is_one_line(
+    tmp_path: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from switchboard.cli import main
+
+    out = tmp_path / "missing" / "history.csv"
+    config = config_for(tmp_path, redis_url)
+    assert main(["history", "export", "--out", str(out), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"switchboard: error: {out}: cannot write: No such file or directory\n"
+    assert not out.parent.exists()

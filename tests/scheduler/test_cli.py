@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scheduler import csvfiles
+from scheduler.model import ScheduleResult, SolveReport
 from switchboard.cli import main
 
 from .conftest import Files, requirements
@@ -182,3 +183,109 @@ def test_check_counts_coverage_over_the_solves_days(
     assert "sales_de: under 2, over 0" in capsys.readouterr().err
     main([*base, "--days", "2"])
     assert "sales_de: under 5, over 0" in capsys.readouterr().err
+
+
+def one_line(capsys: pytest.CaptureFixture) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
+def no_solve(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the solve must not start")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"2024-03-04T09:00:00+00:00,sales_de,1,2\n",
+            "row 2: expected 3 fields (interval_start,queue,required), found 4",
+        ),
+        (
+            b"2024-03-04T09:00:00+00:00,sales_de,1\n2024-03-04T09:00:00+00:00,sales_de,2\n",
+            "row 3: field interval_start: duplicate interval for queue 'sales_de' (first at row 2)",
+        ),
+        (b"2024-03-04T09:00:00+00:00,sales_d\xe9,1\n", "row 2: not UTF-8 text (save it as UTF-8)"),
+    ],
+)
+def test_bad_requirements_are_one_line_and_status_2(
+    files: Files,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes,
+    message: str,
+) -> None:
+    monkeypatch.setattr("scheduler.service.make_schedule", no_solve)
+    files.requirements.write_bytes(b"interval_start,queue,required\n" + content)
+    assert main(solve_args(files, tmp_path)) == 2
+    assert one_line(capsys) == f"switchboard: error: {files.requirements}: {message}"
+
+
+def test_a_folder_for_an_input_is_one_line(
+    files: Files, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    args = solve_args(files, tmp_path)
+    args[args.index("--requirements") + 1] = str(tmp_path)
+    assert main(args) == 2
+    assert one_line(capsys) == f"switchboard: error: {tmp_path}: cannot read: Is a directory"
+
+
+@pytest.mark.parametrize(
+    ("flag", "where", "message"),
+    [
+        ("--out", ".", "cannot write: it is a folder, expected a file name"),
+        ("--coverage", ".", "cannot write: it is a folder, expected a file name"),
+        ("--report", ".", "cannot write: it is a folder, expected a file name"),
+        ("--out", "missing/s.csv", "cannot write: no folder '{tmp}/missing' (it is not created)"),
+        ("--ics-dir", "missing/ics", "cannot write calendars: no folder '{tmp}/missing'"),
+        ("--ics-dir", "requirements.csv", "cannot write calendars: it is a file"),
+    ],
+)
+def test_unwritable_outputs_are_refused_before_the_solve(
+    files: Files,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
+    where: str,
+    message: str,
+) -> None:
+    monkeypatch.setattr("scheduler.service.make_schedule", no_solve)
+    target = tmp_path if where == "." else tmp_path / where
+    args = [*solve_args(files, tmp_path), flag, str(target)]  # a flag given twice: the last
+    assert main(args) == 2
+    expected = f"switchboard: error: {target}: {message.format(tmp=tmp_path)}"
+    assert one_line(capsys).startswith(expected)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_the_last_line_says_no_bound_yet_rather_than_nan(
+    files: Files, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The relaxation had proven no bound when the search stopped: no "nan" anywhere.
+    def unbounded(*args: object, **kwargs: object) -> ScheduleResult:
+        nan = float("nan")
+        return ScheduleResult([], [], SolveReport("FEASIBLE", 1200, nan, nan, 0.4))
+
+    monkeypatch.setattr("scheduler.service.make_schedule", unbounded)
+    report = tmp_path / "report.html"
+    assert main([*solve_args(files, tmp_path), "--report", str(report)]) == 0
+    err = capsys.readouterr().err
+    assert "solver FEASIBLE: objective 1200, no bound yet, 0.4 s" in err
+    assert "nan" not in err
+    assert "Solver: FEASIBLE, objective 1200, no bound yet, 0.4 s." in report.read_text()
+
+
+def test_the_last_line_with_a_bound(
+    files: Files, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def bounded(*args: object, **kwargs: object) -> ScheduleResult:
+        return ScheduleResult([], [], SolveReport("FEASIBLE", 1200, 1150, 50 / 1200, 0.4))
+
+    monkeypatch.setattr("scheduler.service.make_schedule", bounded)
+    assert main(solve_args(files, tmp_path)) == 0
+    assert "solver FEASIBLE: objective 1200, bound 1150.0, gap 4.17%, 0.4 s" in (
+        capsys.readouterr().err
+    )

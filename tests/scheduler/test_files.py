@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from scheduler.csvfiles import read_agents, read_forecast, read_requirements, read_schedule
+from scheduler.csvfiles import (
+    read_agents,
+    read_forecast,
+    read_requirements,
+    read_schedule,
+    write_schedule,
+)
 from scheduler.rules import check_grid, load_rules
 from switchboard.common.errors import ConfigError, InputError
 
@@ -126,3 +133,96 @@ def test_lengths_must_fit_the_interval(tmp_path: Path) -> None:
     path = write(tmp_path / "rules.toml", '[shifts]\nlengths = ["8h15m"]\n')
     with pytest.raises(ConfigError, match="multiple of the 0:30:00 interval"):
         check_grid(load_rules(path), timedelta(minutes=30), str(path))
+
+
+REQUIREMENTS_HEADER = "interval_start,queue,required\n"
+AGENTS_HEADER = "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+
+
+def test_a_row_with_a_field_too_many_or_too_few_is_refused(tmp_path: Path) -> None:
+    # A stray comma would shift every field after it: refused, not read as something else.
+    path = write(
+        tmp_path / "req.csv",
+        REQUIREMENTS_HEADER
+        + "2024-03-04T08:00:00+00:00,sales,2\n"
+        + "2024-03-04T08:30:00+00:00,sales,2,7\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert str(caught.value) == (
+        f"{path}: row 3: expected 3 fields (interval_start,queue,required), found 4"
+    )
+    path = write(tmp_path / "agents.csv", AGENTS_HEADER + ",,,,,,,B1\n")
+    with pytest.raises(InputError, match=r"row 2: expected 7 fields .*, found 8"):
+        read_agents(path)
+    path = write(tmp_path / "req.csv", REQUIREMENTS_HEADER + "2024-03-04T08:00:00+00:00,sales\n")
+    with pytest.raises(InputError, match=r"row 2: expected 3 fields .*, found 2"):
+        read_requirements(path)
+
+
+def test_a_second_row_for_an_interval_and_queue_is_refused(tmp_path: Path) -> None:
+    # 10:00+01:00 is 09:00 UTC: the same interval however its offset is written.
+    path = write(
+        tmp_path / "req.csv",
+        REQUIREMENTS_HEADER
+        + "2024-03-04T09:00:00+00:00,sales,2\n"
+        + "2024-03-04T09:00:00+00:00,billing,1\n"
+        + "\n"
+        + "2024-03-04T10:00:00+01:00,sales,3\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert str(caught.value) == (
+        f"{path}: row 5: field interval_start: duplicate interval for queue 'sales' "
+        "(first at row 2)"
+    )
+
+
+def test_row_numbers_count_blank_lines_as_a_spreadsheet_does(tmp_path: Path) -> None:
+    row = "A1,emea,UTC,sales,en,0,40\n"
+    path = write(tmp_path / "agents.csv", AGENTS_HEADER + row + "\n" + row)
+    with pytest.raises(InputError, match="row 4: field agent_id: expected a unique id"):
+        read_agents(path)
+
+
+def test_a_folder_or_a_file_not_in_utf8_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        read_requirements(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: cannot read: Is a directory"
+    path = tmp_path / "req.csv"
+    good = "".join(f"2024-03-04T{h:02}:00:00+00:00,sales,1\n" for h in range(20))
+    # Latin-1 "é" on row 22: the reader decodes a block at a time (it fails on the header
+    # here), the message names the row of the byte all the same.
+    path.write_bytes(
+        (REQUIREMENTS_HEADER + good).encode() + b"2024-03-05T00:00:00+00:00,sal\xe9s,1\n"
+    )
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert str(caught.value) == f"{path}: row 22: not UTF-8 text (save it as UTF-8)"
+    path.write_bytes(b"interval_start,queue,requir\xe9d\n")
+    with pytest.raises(InputError, match="row 1: not UTF-8 text"):
+        read_requirements(path)
+
+
+def test_writers_create_no_folder_and_leave_no_partial_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing" / "schedule.csv"
+    with pytest.raises(InputError) as caught:
+        write_schedule(missing, [])
+    assert str(caught.value) == (
+        f"{missing}: cannot write: no folder {str(missing.parent)!r} (it is not created)"
+    )
+    assert not missing.parent.exists()
+    with pytest.raises(InputError, match="cannot write: it is a folder, expected a file name"):
+        write_schedule(tmp_path, [])
+    write_schedule(tmp_path / "schedule.csv", [])
+    assert [p.name for p in tmp_path.iterdir()] == ["schedule.csv"]
+    assert read_schedule(tmp_path / "schedule.csv") == []
+
+
+def test_a_rules_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read: Is a directory"):
+        load_rules(tmp_path)
+    path = tmp_path / "rules.toml"
+    path.write_bytes(b'[queues.sales]\nskill = "sal\xe9s"\n')
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: not UTF-8 text")):
+        load_rules(path)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.nodes import ROOT
 
 
@@ -66,3 +68,70 @@ def test_a_start_that_fails_after_starting_redis_stops_it_again(tmp_path: Path) 
     assert result.returncode == 1 and "cannot start node a1" in result.stderr, result.stderr
     assert (tmp_path / "redis").exists()  # the embedded server did start
     assert not valkeys_for(tmp_path)  # and was stopped
+
+
+DEFAULT_CONFIG = ROOT / "config" / "default.toml"
+
+
+def test_without_config_serve_reads_the_projects_file_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Found from the package, not the working folder: the fault named is the file's own
+    # (a region it does not have), not "no such configuration file"; nothing starts.
+    from switchboard.cli import build_parser, main
+
+    monkeypatch.chdir(tmp_path)
+    assert build_parser().parse_args(["serve"]).config == DEFAULT_CONFIG
+    assert main(["serve", "--no-voice", "--region", "nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert f"{DEFAULT_CONFIG}: node.region: expected one of the [[regions]]" in err
+    assert "no such configuration file" not in err and "Traceback" not in err
+    assert not (tmp_path / "var").exists()
+
+
+def test_the_help_names_the_default_config(capsys: pytest.CaptureFixture[str]) -> None:
+    from switchboard.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert str(DEFAULT_CONFIG) in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("fault", "line"),
+    [
+        (
+            PermissionError(13, "Permission denied", "/srv/plans/week.csv"),
+            "switchboard: error: /srv/plans/week.csv: Permission denied",
+        ),
+        (
+            UnicodeDecodeError("utf-8", b"\xe9", 0, 1, "invalid continuation byte"),
+            "switchboard: error: input is not UTF-8 text (invalid continuation byte)",
+        ),
+    ],
+)
+def test_a_file_fault_no_reader_named_is_still_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fault: Exception,
+    line: str,
+) -> None:
+    from switchboard.cli import main
+
+    def failing(args: object) -> int:
+        raise fault
+
+    monkeypatch.setattr("scheduler.cli._check", failing)
+    assert main(["schedule", "check", "--schedule", "s.csv", "--agents", "a.csv"]) == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from switchboard.cli import main
+
+    def failing(args: object) -> int:
+        raise KeyError("a bug, not bad input")
+
+    monkeypatch.setattr("scheduler.cli._check", failing)
+    with pytest.raises(KeyError):
+        main(["schedule", "check", "--schedule", "s.csv", "--agents", "a.csv"])

@@ -8,6 +8,7 @@ from aiohttp import web
 from i18n.catalogs import catalog_languages
 from i18n.language import negotiate_chat_language
 from i18n.pages import page_strings
+from router.errors import InvalidInput
 from switchboard.http.api import API
 from switchboard.http.base import DESK, ROUTER
 from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
@@ -19,11 +20,14 @@ from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
     "The chat window's choices: queues offered (the site's, or all), the languages, and "
     "the one negotiated from Accept-Language",
     query=ChatOptionsQuery,
-    responses={200: "options"},
+    responses={200: "options", 400: "an unknown site"},
 )
 async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Response:
     desk = request.app[DESK]
     site = desk.site(query.site) if query.site else None
+    if query.site and site is None:  # as starting a chat there would be refused
+        names = ", ".join(s.name for s in desk.sites) or "none configured"
+        raise InvalidInput("query.site", f"one of {names}", query.site)
     queues = (
         list(site.queues) if site is not None and site.queues else list(request.app[ROUTER].queues)
     )

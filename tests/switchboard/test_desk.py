@@ -219,6 +219,8 @@ async def test_pages_and_options_for_the_chat_window(node: Node) -> None:
             )
         ).json()
         strings = await (await http.get("/api/v1/i18n/pages", params={"lang": "es"})).json()
+        unknown = await http.get("/api/v1/chat/options", params={"site": "nowhere"})
+        assert unknown.status == 400 and (await unknown.json())["field"] == "query.site"
     assert options["language"] == "es" and "booking" in options["queues"]
     assert strings["language"] in ("es", "en") and strings["direction"] == "ltr"
 

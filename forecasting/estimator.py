@@ -401,13 +401,16 @@ def smoothed_shape(
     return shape / np.maximum(shape.sum(axis=2, keepdims=True), 1e-12)
 
 
-def _ses(prepared: Prepared, z: FloatArray, half_life_days: float) -> FloatArray:
-    """[Q] exponentially weighted mean of the totals `z` [Q, D] of normal days."""
+def _ses(prepared: Prepared, z: FloatArray, half_life_days: float) -> tuple[FloatArray, FloatArray]:
+    """([Q] exponentially weighted mean of the totals `z` [Q, D] of normal days, [Q] the
+    mean age in days of what it weighs: the lag behind a trend, (1 - α)/α only when the
+    history is many half-lives long; a month of history lags two weeks, not eleven)."""
     days = z.shape[1]
     age = (days - 1 - np.arange(days)).astype(float)
     weight = prepared.usable * 0.5 ** (age / half_life_days)[None, :]
     total = weight.sum(axis=1)
-    return np.where(total > 0, (weight * z).sum(axis=1) / np.maximum(total, 1e-12), 0.0)
+    level = np.where(total > 0, (weight * z).sum(axis=1) / np.maximum(total, 1e-12), 0.0)
+    return level, _mean_age(weight, age)
 
 
 def level_of(
@@ -424,17 +427,18 @@ def level_of(
     z = prepared.totals(cycle_names)
     q_count, days = z.shape
     age = (days - 1 - np.arange(days)).astype(float)
-    level = _ses(prepared, z, half_life_days)
+    level, lag = _ses(prepared, z, half_life_days)
     if recent_weight < 1.0:
-        level = recent_weight * level + (1.0 - recent_weight) * _ses(prepared, z, LONG_LEVEL_DAYS)
+        long_run, long_lag = _ses(prepared, z, LONG_LEVEL_DAYS)
+        level = recent_weight * level + (1.0 - recent_weight) * long_run
+        lag = recent_weight * lag + (1.0 - recent_weight) * long_lag
     drift = np.zeros(q_count)
     if theta:
         keep = prepared.usable & (age <= THETA_WINDOW_DAYS)[None, :]
         slope = _least_squares_slope(-age, z, keep)
-        alpha = 1.0 - 0.5 ** (1.0 / half_life_days)
-        # SES lags a linear trend by (1 - α)/α days; Theta adds half the slope
+        # the level lags a linear trend by its mean age; Theta adds half the slope
         drift = slope / 2.0
-        level = level + slope / 2.0 * (1.0 - alpha) / alpha
+        level = level + slope / 2.0 * lag
     return level, drift
 
 

@@ -116,3 +116,26 @@ def test_clipping_leaves_ordinary_days_and_bounds_a_freak_one() -> None:
     ratio = cleaned[0].sum(axis=1) / contacts[0].sum(axis=1)
     assert np.count_nonzero(ratio < 1.0) == 1 and ratio[60] < 0.6  # within 3 deviations
     np.testing.assert_array_equal(cleaned[0, :60], contacts[0, :60])
+
+
+def test_a_trend_on_a_short_history_is_carried_from_where_the_level_is(
+    center: synthetic.Synthetic,
+) -> None:
+    """Theta's level is the smoothed level moved along the trend by its lag. That lag is
+    the mean age of the days it weighs: on four weeks of history with a 56-day half-life,
+    two weeks, not the 80 days of an endless history (the bank month's smallest queue, a
+    few calls a day gently falling, came out at 0: a level below zero, clipped)."""
+    history = files.build_history(center.rows, "synthetic")
+    days = 28
+    falling = history.contacts[:, :days] * np.linspace(1.0, 0.8, days)[None, :, None]
+    weekdays = service.weekdays_of(history, 0, days)
+    open_mask = estimator.open_slots(history.present[:days], weekdays)
+    use = np.ones((2, days), dtype=bool)
+    params = [estimator.Params(level_half_life_days=56.0, theta=True)] * 2
+    fitted = estimator.fit(falling, history.aht_s[:, :days], weekdays, open_mask, use, 30, params)
+    ahead = fitted.predict(service.weekdays_of(history, days, 7)).sum(axis=(1, 2))
+    # the same days at the level the history ended on (0.8 of where it began)
+    flat = history.contacts[:, :days] * 0.8
+    ended = estimator.fit(flat, history.aht_s[:, :days], weekdays, open_mask, use, 30, params)
+    level = ended.predict(service.weekdays_of(history, days, 7)).sum(axis=(1, 2))
+    assert np.all(np.abs(ahead / level - 1.0) < 0.1), ahead / level

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from pathlib import Path
 
@@ -75,6 +76,9 @@ def import_agents(args: argparse.Namespace) -> int:
     async def load() -> None:
         async with services_for_command(settings) as services:
             await services.router.import_agents(agents, [r.name for r in settings.regions])
+            await services.reports.audit(
+                _os_user(), "admin.agents.import", file=str(args.file), agents=len(agents)
+            )
 
     asyncio.run(load())
     print(f"imported {len(agents)} agents from {args.file}")
@@ -91,9 +95,13 @@ def add_user(args: argparse.Namespace) -> int:
 
     async def save() -> bool:
         async with services_for_command(settings) as services:
-            return await services.sessions.save_user(
+            existed = await services.sessions.save_user(
                 args.id, Role(args.role), password, queues=queues, regions=regions
             )
+            await services.reports.audit(
+                _os_user(), "admin.user.put", user_id=args.id, role=args.role, via="command line"
+            )
+            return existed
 
     existed = asyncio.run(save())
     ended = "; its sessions were ended" if existed else ""
@@ -106,7 +114,10 @@ def reset_sip_account(args: argparse.Namespace) -> int:
 
     async def reset() -> bool:
         async with services_for_command(settings) as services:
-            return await services.sessions.reset_sip_account(args.id)
+            done = await services.sessions.reset_sip_account(args.id)
+            if done:
+                await services.reports.audit(_os_user(), "admin.user.sip_reset", user_id=args.id)
+            return done
 
     if not asyncio.run(reset()):
         raise InputError(f"--id: no user {args.id!r}")
@@ -139,6 +150,11 @@ def export_history(args: argparse.Namespace) -> int:
         writer.writerows(table)
     print(f"wrote {len(rows)} intervals to {args.out}")
     return 0
+
+
+def _os_user() -> str:
+    """Who ran an admin command: the operating system's user, as `report` records it."""
+    return getpass.getuser()
 
 
 def _names(text: str, known: list[str], flag: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import getpass
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +65,11 @@ def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     assert result.returncode == 0, result.stderr
     assert verify_password("long-enough-secret", client.hget("sb:user:a1", "password"))
     assert not verify_password("wrong", client.hget("sb:user:a1", "password"))
+    # an admin's commands are audited like the admin API's calls, by the OS user
+    entries = [fields for _, fields in client.xrange("sb:audit")]
+    assert [e["action"] for e in entries] == ["admin.agents.import", "admin.user.put"]
+    assert all(e["actor"] == getpass.getuser() for e in entries)
+    assert '"agents": 2' in entries[0]["detail"] and '"user_id": "a1"' in entries[1]["detail"]
 
 
 def test_bad_roster_row_is_named_and_nothing_loaded(tmp_path: Path, redis_url: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from router.model import Agent, Role
 from switchboard.node import Node
@@ -56,6 +56,21 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def available_at_desk(
+    browser: Browser, node: Node, viewport: ViewportSize | None = None
+) -> Page:
+    """ana's desktop in a new browser context: signed in (chat only) and available."""
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
+    await page.fill("#agent-id", "ana")
+    await page.fill("#password", "ana-secret-1")
+    await page.click("#sign-in")
+    await page.click("#go-available")
+    await expect(page.locator("#state")).to_have_text("Available")
+    return page
 
 
 async def screenshot(page: Page, tmp_path: Path, name: str) -> None:

@@ -17,7 +17,7 @@ from router.model import Agent, Channel, NewContact, Role
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
-from tests.web.conftest import needs_chromium, screenshot
+from tests.web.conftest import available_at_desk, needs_chromium, screenshot
 
 pytestmark = needs_chromium
 
@@ -78,13 +78,7 @@ async def test_the_panel_lists_earlier_voice_and_chat_contacts(
         assert rated.status == 201
         await http.put("/api/v1/agents/ana/state", json={"state": "not_ready"}, headers=ana)
 
-        page = await (await browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
-        await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
-        await page.fill("#agent-id", "ana")
-        await page.fill("#password", "ana-secret-1")
-        await page.click("#sign-in")
-        await page.click("#go-available")
-        await expect(page.locator("#state")).to_have_text("Available")
+        page = await available_at_desk(browser, node, {"width": 1280, "height": 860})
         again = await new_chat(http, queue="booking", identity=identity("c-9"), site="airline")
         offer = page.locator(".offer")
         await expect(offer.locator(".tier")).to_have_text("gold", timeout=10_000)

@@ -18,7 +18,7 @@ from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
-from tests.web.conftest import needs_chromium, serious_violations
+from tests.web.conftest import available_at_desk, needs_chromium, serious_violations
 
 pytestmark = needs_chromium
 
@@ -42,13 +42,7 @@ async def node(redis_url: str) -> AsyncIterator[Node]:
 
 
 async def test_rona_typing_and_transfer_to_a_colleague(node: Node, browser: Browser) -> None:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
-    await page.fill("#agent-id", "ana")
-    await page.fill("#password", "ana-secret-1")
-    await page.click("#sign-in")
-    await page.click("#go-available")
-    await expect(page.locator("#state")).to_have_text("Available")
+    page = await available_at_desk(browser, node)
     async with http_session(node) as http:
         chat = await new_chat(http, queue="booking")
         cid = chat["contact_id"]
@@ -194,13 +188,7 @@ async def test_a_call_shows_on_the_desktop(node: Node, browser: Browser) -> None
 
 
 async def test_an_upset_customer_flags_the_conversation(node: Node, browser: Browser) -> None:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
-    await page.fill("#agent-id", "ana")
-    await page.fill("#password", "ana-secret-1")
-    await page.click("#sign-in")
-    await page.click("#go-available")
-    await expect(page.locator("#state")).to_have_text("Available")
+    page = await available_at_desk(browser, node)
     async with http_session(node) as http:
         chat = await new_chat(http, queue="booking")
         cid = chat["contact_id"]

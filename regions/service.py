@@ -43,6 +43,7 @@ class Adoption:
     requeued: int
     agents: list[str]
     detected_after_s: float
+    stopped: bool = False  # the node stopped cleanly (it did not die)
 
 
 class Regions:
@@ -208,7 +209,9 @@ class Regions:
                 continue
             if not await self.membership.claim_adoption(info, self.node_id):
                 continue
-            adoption = await self._adopt(info.node_id, time.time() - info.last_seen)
+            adoption = await self._adopt(
+                info.node_id, time.time() - info.last_seen, stopped=info.left
+            )
             await self.membership.forget(info.node_id)
             adoptions.append(adoption)
         return adoptions
@@ -251,7 +254,7 @@ class Regions:
                     "node its own --node"
                 )
 
-    async def _adopt(self, dead: str, detected_after_s: float) -> Adoption:
+    async def _adopt(self, dead: str, detected_after_s: float, stopped: bool = False) -> Adoption:
         adopted = await self.router.adopt(dead, self.node_id)
         for agent_id in adopted.agents:
             await self.sessions.revoke_all(agent_id, "node lost")
@@ -263,6 +266,7 @@ class Regions:
             requeued=adopted.requeued,
             agents=adopted.agents,
             detected_after_s=round(detected_after_s, 2),
+            stopped=stopped,
         )
         await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
         if adoption.adopted or adoption.failed or adoption.agents:

@@ -19,6 +19,8 @@ class NodeInfo:
     load: dict[str, Any]
     # Which process of the node id wrote it (a new one at each start); "" before there was one.
     run: str = ""
+    # It stopped cleanly (its last act: `leave`), rather than died.
+    left: bool = False
 
     @property
     def age_s(self) -> float:
@@ -106,7 +108,11 @@ class MembershipStore:
         """End the heartbeat at once, so that the heir adopts without waiting for the TTL;
         only if it is this run's (a process refused for a node id in use leaves the
         running one's alone)."""
-        await self.client.eval(_LEAVE, 1, self._key(node_id), run)
+        if await self.client.eval(_LEAVE, 1, self._key(node_id), run):
+            last = await self.client.hget(f"{self.prefix}:nodes", node_id)
+            if last:  # the heir tells a clean stop from a death
+                payload = {**json.loads(last), "left": True}
+                await self.client.hset(f"{self.prefix}:nodes", node_id, json.dumps(payload))
 
 
 # Delete the heartbeat if the given run wrote it.

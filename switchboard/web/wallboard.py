@@ -110,15 +110,18 @@ def alerts(
         age_s = now_s - float(adoption.get("at", 0))
         if adoption.get("dead_node") == adoption.get("heir") or not 0 <= age_s <= RECENT_DEATH_S:
             continue  # a restart adopting its own work, or old news
-        lost = int(adoption.get("failed", 0))
+        lost, taken = int(adoption.get("failed", 0)), int(adoption.get("adopted", 0))
+        stopped = bool(adoption.get("stopped"))
+        if stopped and not (lost or taken):
+            continue  # a node stopped cleanly with nothing left to take over
         found.append(
             {
-                "level": "critical",
-                "kind": "node_down",
+                "level": "warning" if stopped else "critical",
+                "kind": "node_stopped" if stopped else "node_down",
                 "node": adoption.get("dead_node", ""),
-                "message": f"node {adoption.get('dead_node')} went down "
-                f"{_ago(age_s)}; {adoption.get('heir')} took over "
-                f"{adoption.get('adopted', 0)} contacts"
+                "message": f"node {adoption.get('dead_node')} "
+                + ("stopped" if stopped else "went down")
+                + f" {_ago(age_s)}; {adoption.get('heir')} took over {taken} contacts"
                 + (f", {lost} voice calls were lost" if lost else ""),
             }
         )

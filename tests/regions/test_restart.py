@@ -136,3 +136,16 @@ async def test_a_clean_stop_lets_the_restart_adopt_at_once(redis_client: aioredi
     assert time.monotonic() - started < TTL_S / 2  # no wait for the TTL
     assert adoption is not None and adoption.failed == 1
     assert (await before.router.get_contact(call.contact_id)).outcome == "failed"
+
+
+async def test_a_heir_tells_a_clean_stop_from_a_death(redis_client: aioredis.Redis) -> None:
+    """The wallboard says "stopped", not "went down", for a node that said goodbye."""
+    gone, heir = process(redis_client, "eu-2"), process(redis_client, "eu-1")
+    await gone.router.publish_configuration(["europe-west"])
+    async with beating(heir):
+        async with beating(gone):
+            await gone.router.create_contact(NewContact(Channel.CHAT, "booking", "en"))
+            await gone.leave()
+        assert (await gone.membership.known("eu-2")).left  # type: ignore[union-attr]
+        adoptions = await heir.adopt_dead_nodes()
+    assert [(a.dead_node, a.stopped, a.adopted) for a in adoptions] == [("eu-2", True, 1)]

@@ -178,6 +178,9 @@ def test_alerts() -> None:
         {"dead_node": "eu-3", "heir": "eu-1", "adopted": 4, "failed": 1, "at": 1000.0},
         {"dead_node": "eu-1", "heir": "eu-1", "adopted": 2, "failed": 0, "at": 1000.0},
         {"dead_node": "eu-4", "heir": "eu-1", "adopted": 0, "failed": 0, "at": 1.0},
+        # stopped cleanly: nothing to say without work taken over, a warning with it
+        {"dead_node": "eu-5", "heir": "eu-1", "adopted": 0, "stopped": True, "at": 1000.0},
+        {"dead_node": "eu-6", "heir": "eu-1", "adopted": 2, "stopped": True, "at": 1000.0},
     ]
     found = wallboard.alerts(queues, regions, adoptions, now_s=1120.0)
     kinds = [(a["kind"], a.get("queue") or a.get("region"), a["level"]) for a in found]
@@ -188,8 +191,10 @@ def test_alerts() -> None:
         ("node_down", "eu", "critical"),
         ("region_down", "asia", "critical"),
         ("node_down", None, "critical"),
+        ("node_stopped", None, "warning"),
     ]
-    assert found[-1]["message"] == (
+    assert found[-2]["message"] == (
         "node eu-3 went down 2 min ago; eu-1 took over 4 contacts, 1 voice calls were lost"
     )
+    assert found[-1]["message"] == "node eu-6 stopped 2 min ago; eu-1 took over 2 contacts"
     assert found[0]["message"] == "bad: service level 50% last 30 min, target 80%"

@@ -312,9 +312,10 @@ class Contacts:
             raise RoutingError(
                 f"contact {contact_id} is {contact.state.value}: wrap up after it ends"
             )
-        codes = self.desk.disposition(contact.queue).codes
-        if codes and code not in codes:
-            raise InvalidInput("$.code", f"one of {', '.join(codes)}", code)
+        rules = self.desk.disposition(contact.queue)
+        if (code or rules.required) and rules.codes and code not in rules.codes:
+            # no code is a wrap-up too, where the queue does not require one
+            raise InvalidInput("$.code", f"one of {', '.join(rules.codes)}", code)
         wrap_up = {"code": code, "note": note, "agent_id": contact.agent_id}
         await self.reports.wrap_up(contact_id, wrap_up)
         await self.router.store.clear_pending_wrap_up(contact.agent_id, contact_id)

@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def settings_with(tmp_path: Path, extra: str, base: str = "default.toml") -> Settings:
     text = (ROOT / "config" / base).read_text() + "\n" + extra
-    text = text.replace('lists = "config/emotion"', f'lists = "{ROOT / "config" / "emotion"}"')
     path = tmp_path / "node.toml"
     path.write_text(text)
     return load_settings(path, defer_faults=True)
@@ -104,7 +103,7 @@ def test_a_region_calendar_that_does_not_exist_is_a_fault(tmp_path: Path) -> Non
 def test_a_missing_emotion_folder_is_a_fault(tmp_path: Path) -> None:
     settings = settings_with(tmp_path, "")
     text = settings.path.read_text().replace(
-        str(ROOT / "config" / "emotion"), str(tmp_path / "none")
+        "[emotion]\n", f'[emotion]\nlists = "{tmp_path / "none"}"\n'
     )
     settings.path.write_text(text)
     with pytest.raises(ConfigError) as failure:

@@ -152,10 +152,11 @@ class Contacts:
         the configured priority boost and their home region is where the chat starts;
         the request's claims count only from an `actor` who may vouch for customers."""
         site = self._site(request)
-        if site is not None and site.queues and request.queue not in site.queues:
-            raise InvalidInput("$.queue", f"one of {', '.join(site.queues)}", request.queue)
         identity = anonymous()
         claims = request.claims if actor and access.may_vouch_for_customers(actor) else None
+        topics = self.desk.chat_topics(site, list(self.router.queues))
+        if claims is None and request.queue not in topics:  # staff may start any queue's
+            raise InvalidInput("$.queue", f"one of {', '.join(topics)}", request.queue)
         if request.identity_token:
             if site is None:
                 raise InvalidInput("$.site", "the configured site that signed the identity", None)

@@ -57,12 +57,21 @@ class DeskConfig:
     abandon_grace_s: float = 60.0
     public_requests_per_minute: int = 300
     sites: tuple[ChatSite, ...] = ()
+    # The topics a chat without a site may choose (empty: every queue); a site lists its own.
+    chat_queues: tuple[str, ...] = ()
 
     def disposition(self, queue: str) -> Dispositions:
         return self.dispositions.get(queue, Dispositions())
 
     def site(self, name: str) -> ChatSite | None:
         return next((site for site in self.sites if site.name == name), None)
+
+    def chat_topics(self, site: ChatSite | None, every_queue: Sequence[str]) -> tuple[str, ...]:
+        """The queues a customer's chat may start in: the site's, else `[chat] queues`, else
+        every queue (an escalation queue such as `senior` is left out by listing the rest)."""
+        if site is not None and site.queues:
+            return site.queues
+        return self.chat_queues or tuple(every_queue)
 
     @property
     def origins(self) -> frozenset[str]:
@@ -115,7 +124,17 @@ def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
         abandon_grace_s=chat.number("abandon_grace_s", 60.0, minimum=0),
         public_requests_per_minute=chat.integer("public_requests_per_minute", 300, minimum=1),
         sites=tuple(_site(section, queues) for section in chat.sections("sites")),
+        chat_queues=_known_queues(chat, queues),
     )
+
+
+def _known_queues(section: ConfigReader, queues: Sequence[str]) -> tuple[str, ...]:
+    """The section's `queues`, each one of the node's (a fault names any other)."""
+    named = tuple(section.strings("queues", []) or ())
+    for queue in named:
+        if queue not in queues:
+            section.fault("queues", f"some of {', '.join(queues)}", queue)
+    return named
 
 
 def _site(section: ConfigReader, queues: Sequence[str]) -> ChatSite:
@@ -137,10 +156,7 @@ def _site(section: ConfigReader, queues: Sequence[str]) -> ChatSite:
             section.fault("secret_file", "a readable file", f"{path} ({failure.strerror})")
     else:
         section.fault("secret_env", "secret_env or secret_file", None)
-    site_queues = tuple(section.strings("queues", []))
-    for queue in site_queues:
-        if queue not in queues:
-            section.fault("queues", f"some of {', '.join(queues)}", queue)
+    site_queues = _known_queues(section, queues)
     return ChatSite(
         name=section.string("name"),
         origins=tuple(section.strings("origins", [])),

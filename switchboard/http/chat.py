@@ -17,7 +17,8 @@ from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
 @API.route(
     "GET",
     "/api/v1/chat/options",
-    "The chat window's choices: queues offered (the site's, or all), the languages, and "
+    "The chat window's choices: queues offered (the site's, else [chat] queues, else all), "
+    "the languages, and "
     "the one negotiated from Accept-Language",
     query=ChatOptionsQuery,
     responses={200: "options", 400: "an unknown site"},
@@ -28,9 +29,7 @@ async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Res
     if query.site and site is None:  # as starting a chat there would be refused
         names = ", ".join(s.name for s in desk.sites) or "none configured"
         raise InvalidInput("query.site", f"one of {names}", query.site)
-    queues = (
-        list(site.queues) if site is not None and site.queues else list(request.app[ROUTER].queues)
-    )
+    queues = list(desk.chat_topics(site, list(request.app[ROUTER].queues)))
     languages = catalog_languages()
     language = negotiate_chat_language(request.headers.get("Accept-Language"), languages)
     return web.json_response({"queues": queues, "languages": languages, "language": language})

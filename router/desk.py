@@ -57,8 +57,8 @@ class DeskConfig:
     abandon_grace_s: float = 60.0
     public_requests_per_minute: int = 300
     sites: tuple[ChatSite, ...] = ()
-    # The topics a chat without a site may choose (empty: every queue); a site lists its own.
-    chat_queues: tuple[str, ...] = ()
+    # Queues a chat without a site may not pick (an escalation queue); a site lists its own.
+    hidden_queues: tuple[str, ...] = ()
 
     def disposition(self, queue: str) -> Dispositions:
         return self.dispositions.get(queue, Dispositions())
@@ -67,11 +67,12 @@ class DeskConfig:
         return next((site for site in self.sites if site.name == name), None)
 
     def chat_topics(self, site: ChatSite | None, every_queue: Sequence[str]) -> tuple[str, ...]:
-        """The queues a customer's chat may start in: the site's, else `[chat] queues`, else
-        every queue (an escalation queue such as `senior` is left out by listing the rest)."""
+        """The queues a customer's chat may start in: the site's, else every queue but
+        `[chat] hidden_queues` (an escalation queue such as `senior`; a queue an admin adds
+        is a topic at once)."""
         if site is not None and site.queues:
             return site.queues
-        return self.chat_queues or tuple(every_queue)
+        return tuple(queue for queue in every_queue if queue not in self.hidden_queues)
 
     @property
     def origins(self) -> frozenset[str]:
@@ -124,16 +125,19 @@ def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
         abandon_grace_s=chat.number("abandon_grace_s", 60.0, minimum=0),
         public_requests_per_minute=chat.integer("public_requests_per_minute", 300, minimum=1),
         sites=tuple(_site(section, queues) for section in chat.sections("sites")),
-        chat_queues=_known_queues(chat, queues),
+        hidden_queues=_known_queues(chat, queues, "hidden_queues"),
     )
 
 
-def _known_queues(section: ConfigReader, queues: Sequence[str]) -> tuple[str, ...]:
-    """The section's `queues`, each one of the node's (a fault names any other)."""
-    named = tuple(section.strings("queues", []) or ())
+def _known_queues(
+    section: ConfigReader, queues: Sequence[str], key: str = "queues"
+) -> tuple[str, ...]:
+    """The section's list of queues under `key`, each one of the node's (a fault names any
+    other)."""
+    named = tuple(section.strings(key, []) or ())
     for queue in named:
         if queue not in queues:
-            section.fault("queues", f"some of {', '.join(queues)}", queue)
+            section.fault(key, f"some of {', '.join(queues)}", queue)
     return named
 
 

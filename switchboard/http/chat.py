@@ -17,7 +17,8 @@ from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
 @API.route(
     "GET",
     "/api/v1/chat/options",
-    "The chat window's choices: queues offered (the site's, else [chat] queues, else all), "
+    "The chat window's choices: queues offered (the site's, else all but [chat] "
+    "hidden_queues), "
     "the languages, and "
     "the one negotiated from Accept-Language",
     query=ChatOptionsQuery,

@@ -1,20 +1,23 @@
 """How big Switchboard's install is: the venv on disk, and what a plain index downloads.
 
     .venv/bin/python bench/install_size.py [--dev] [--skip-venv] [--skip-download]
+                                           [--python python3.11]
 
-venv       a fresh venv in a temporary directory, `pip install .` (the runtime
-           dependencies; `--dev` adds the dev extras), measured with its files' sizes;
-           per distribution too, and the share only translation needs (argos-translate-lt
-           and what it alone pulls in).
-           This install uses the machine's pip configuration (local wheel caches), which
+venv       a fresh venv in a temporary directory (made with `--python`), `pip install .`
+           (the runtime dependencies; `--dev` adds the dev extras), measured with its
+           files' sizes, per distribution too; then a second fresh venv with
+           `pip install '.[argos]'`, its size and the share only translation needs
+           (argos-translate-lt and what it alone pulls in).
+           These installs use the machine's pip configuration (local wheel caches), which
            changes where files come from, not which files.
-download   what a new user's `pip install .` fetches from a plain index: the resolution
+download   what a new user's install fetches from a plain index: the resolution
            of `pip install --dry-run --report` with every local pip setting switched off
            (PIP_CONFIG_FILE=/dev/null, PIP_* variables dropped; on this machine
            /etc/xdg/pip caps torch and adds local wheel directories), then those very
            files fetched with `pip download --no-deps` and their sizes added up.
-           Measured twice: `pip install .` (Apertium's translation needs nothing from pip)
-           and `pip install '.[argos]'` (the neural engine, 253 MB of its own).
+           Measured once, for `pip install '.[argos]'` (the neural engine), the heavier
+           of the two installs: `pip install .` fetches a subset of it (Apertium's
+           translation needs nothing from pip), and is not measured apart.
 Targets (issue 20): venv <= 500 MB, download <= 300 MB. The last line is JSON.
 """
 

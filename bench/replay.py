@@ -22,7 +22,9 @@ The model (bench/_bank.py, reasons and measurements in bench/README.md):
   agents the record shows there first (when n falls, an idle agent logs off, else
   the next one to finish);
 - each agent's skills are the types it served that day, its proficiency its speed
-  over the month; a call lasts its recorded time scaled by the agent's speed;
+  over the month; a call lasts its recorded time (an abandoner who is answered gets a
+  served call's of its type, drawn at random); only `--strategy` what-ifs scale it by
+  the agent's speed over the recorded server's, the replay of the record does not;
 - patience: an abandoner's is its recorded wait; a served caller's is drawn from the
   month's Kaplan-Meier curve beyond its recorded wait;
 - agents answer offers at once; wrap-up is what the data implies.

@@ -23,10 +23,12 @@ from zoneinfo import ZoneInfo
 
 from _common import ROOT, print_json_line, private_redis
 
-from router.reports.cli import read_inputs
 from router.reports.history import interval_rows
 from router.reports.html import render_html
 from router.reports.report import ReportOptions, build_report
+from switchboard.cli import DEFAULT_CONFIG
+from switchboard.services import Services
+from switchboard.settings import load_settings
 
 DATA = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 ZONE = ZoneInfo("Asia/Jerusalem")
@@ -82,13 +84,13 @@ def bank_records(path: Path) -> list[dict[str, str]]:
     return records
 
 
-async def load(client: object, records: list[dict[str, str]]) -> None:
+async def load(client: object, stream: str, records: list[dict[str, str]]) -> None:
     """Append in end-time order with the end time as stream id, as a live node would."""
     pipe = client.pipeline(transaction=False)  # type: ignore[attr-defined]
     last = 0
     for record in sorted(records, key=lambda r: int(r["ended_at"])):
         last = max(int(record["ended_at"]), last)
-        pipe.xadd("sb:{rt}:records", record, id=f"{last}-*")
+        pipe.xadd(stream, record, id=f"{last}-*")
     await pipe.execute()
 
 
@@ -104,11 +106,16 @@ async def main() -> None:
     convert_s = time.perf_counter() - started
     start = int(dt.datetime(1999, 2, 1, tzinfo=ZONE).timestamp() * 1000)
     end = int(dt.datetime(1999, 3, 1, tzinfo=ZONE).timestamp() * 1000)
+    settings = load_settings(DEFAULT_CONFIG)
     async with private_redis() as client:
-        await load(client, records)
+        # The services `switchboard report` builds (services_for_command), on our own
+        # Redis; the report's inputs are read the way the command reads them.
+        reports = Services.build(client, settings).reports
+        await load(client, reports.store.routing.keys.records, records)
         began = time.perf_counter()
-        stored, ratings, first = await read_inputs(client, "sb", start)
+        inputs = await reports.inputs(start)
         read_s = time.perf_counter() - began
+    stored, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
     options = ReportOptions(
         start_ms=start,
         end_ms=end,
@@ -118,7 +125,9 @@ async def main() -> None:
         answer_within_s={},  # 20 s everywhere
     )
     began = time.perf_counter()
-    report = build_report(stored, options, ratings=ratings, first_agent_message_ms=first)
+    report = build_report(
+        stored, options, ratings=ratings, first_agent_message_ms=first, wrap_ups=inputs.wrap_ups
+    )
     report_s = time.perf_counter() - began
     began = time.perf_counter()
     interval_rows(stored, 3600)

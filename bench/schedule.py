@@ -540,7 +540,7 @@ def main() -> int:
         type=float,
         default=0.0,
         metavar="SECONDS",
-        help="also run the tour column generation for up to SECONDS (scheduler/tours.py)",
+        help="also run the tour column generation for up to SECONDS (bench/research/tours.py)",
     )
     parser.add_argument(
         "--planted",

@@ -109,9 +109,12 @@ class Router:
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
         """Write this node's configured queues where every node and the routing function
-        read them (a queue an admin changed over HTTP keeps the admin's version), then
-        take up every queue the deployment has."""
+        read them (a queue an admin changed over HTTP keeps the admin's version, and one
+        an admin removed stays removed until an admin defines it again), then take up
+        every queue the deployment has."""
         stored = await self.store.queue_definitions()
+        removed = await self.store.removed_queues()
+        self.queues = {name: q for name, q in self.queues.items() if name not in removed}
         mine = [q for q in self.queues.values() if stored.get(q.name, (q, "file"))[1] != "admin"]
         await self.store.save_queue_definitions(mine, "file")
         await self.store.publish_queues(mine)

@@ -125,6 +125,8 @@ class Keys:
         self.queues = f"{self.tag}queues"
         self.queue_skills = f"{self.tag}queue_skills"
         self.queue_definitions = f"{self.tag}queue_defs"
+        # The queues an admin removed: a node's file does not bring them back at start.
+        self.removed_queues = f"{self.tag}queues_removed"
 
     def contact(self, contact_id: str) -> str:
         return f"{self.tag}contact:{contact_id}"
@@ -279,15 +281,20 @@ class RoutingStore:
 
     async def save_queue_definitions(self, queues: Sequence[QueueConfig], source: str) -> None:
         """Keep each queue's whole configuration, and where it came from ('file' or
-        'admin'), so that every node can load the queues an admin changed."""
+        'admin'), so that every node can load the queues an admin changed. An admin's
+        definition also undoes an admin's earlier removal of the queue."""
         if queues:
-            await self.client.hset(
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hset(
                 self.keys.queue_definitions,
                 mapping={
                     queue.name: json.dumps({**_queue_fields(queue), "source": source})
                     for queue in queues
                 },
             )
+            if source == "admin":
+                pipe.srem(self.keys.removed_queues, *[queue.name for queue in queues])
+            await pipe.execute()
 
     async def queue_definitions(self) -> dict[str, tuple[QueueConfig, str]]:
         """Every kept queue configuration with its source."""
@@ -299,9 +306,16 @@ class RoutingStore:
             definitions[name] = (_queue_config(fields), source)
         return definitions
 
+    async def removed_queues(self) -> set[str]:
+        """The queues an admin removed (and has not defined again since)."""
+        return set(await self.client.smembers(self.keys.removed_queues))
+
     async def remove_queue(self, name: str) -> None:
+        """Remove a queue's definition and routing rules, and remember that it was removed
+        so that no node's configuration file brings it back (`removed_queues`)."""
         pipe = self.client.pipeline(transaction=False)
         pipe.hdel(self.keys.queue_definitions, name)
+        pipe.sadd(self.keys.removed_queues, name)
         pipe.delete(self.keys.queue_config(name), self.keys.queue_waits(name))
         pipe.srem(self.keys.queues, name)
         pipe.hdel(self.keys.queue_skills, name)

@@ -74,11 +74,14 @@ class EmbeddedRedis:
         host: str = "127.0.0.1",
         cluster: bool = False,
         die_with_parent: bool = False,
+        appendfsync: str = "everysec",
     ) -> None:
         """`die_with_parent`: the server ends when the process that started it dies, even
         by SIGKILL (Linux's parent-death signal) — for test fixtures, which must leave
         nothing behind when a run is interrupted. Start such a server from the main
-        thread: the signal follows the thread that started it."""
+        thread: the signal follows the thread that started it. `appendfsync`: when the
+        AOF is flushed to disk ([redis] appendfsync): everysec, always or no."""
+        self.appendfsync = appendfsync
         self.data_dir = data_dir.resolve()
         self.die_with_parent = die_with_parent
         self.host = host
@@ -107,7 +110,7 @@ class EmbeddedRedis:
             "--appendonly",
             "yes",
             "--appendfsync",
-            "everysec",
+            self.appendfsync,
             "--save",
             "",
             "--protected-mode",

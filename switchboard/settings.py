@@ -6,6 +6,7 @@ Packages with sections of their own (`[sip]`, `[[ivr]]`, `[locales]`) read them 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,10 @@ from router.sessions import SessionPolicy
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
 
+# The embedded server's AOF fsync policies: once a second, after every write, as the
+# kernel likes.
+APPENDFSYNC = ("everysec", "always", "no")
+
 
 @dataclass(frozen=True)
 class RedisConfig:
@@ -24,6 +29,9 @@ class RedisConfig:
     url: str | None = None
     data_dir: str = "var/redis"
     key_prefix: str = "sb"
+    # The embedded server's AOF fsync policy (everysec, always, no); an external Redis
+    # keeps its own.
+    appendfsync: str = "everysec"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,9 @@ class Settings:
     auth: SessionPolicy = field(default_factory=SessionPolicy)
     # Prometheus' bearer token for /metrics ('' : supervisors' and admins' tokens only).
     metrics_token: str = field(default="", repr=False)
+    # `[http] trusted_proxies`: the load balancers and reverse proxies whose
+    # X-Forwarded-For names the client (empty: the TCP peer is the client).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     def queue(self, name: str) -> QueueConfig | None:
         return next((queue for queue in self.queues if queue.name == name), None)
@@ -92,6 +103,7 @@ def load_settings(
             url=redis.string("url", None),
             data_dir=redis.string("data_dir", "var/redis"),
             key_prefix=redis.string("key_prefix", "sb"),
+            appendfsync=redis.string("appendfsync", "everysec", choices=APPENDFSYNC),
         ),
         routing=routing_config,
         regions=[_region(section) for section in reader.sections("regions", required=True)],
@@ -102,6 +114,7 @@ def load_settings(
         reader=reader,
         auth=_auth(auth),
         metrics_token=_metrics_token(http),
+        trusted_proxies=_trusted_proxies(http),
     )
     _check_references(settings, reader)
     if not defer_faults:
@@ -144,6 +157,23 @@ def _metrics_token(section: ConfigReader) -> str:
         except OSError as failure:
             section.fault("metrics_token_file", "a readable file", f"{path} ({failure.strerror})")
     return os.environ.get("SWITCHBOARD_METRICS_TOKEN", "")
+
+
+def _trusted_proxies(
+    section: ConfigReader,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`[http] trusted_proxies`: IP addresses or CIDR networks (`10.0.0.0/8`, `::1`)."""
+    networks = []
+    for value in section.strings("trusted_proxies", []) or []:
+        try:
+            networks.append(ipaddress.ip_network(value.strip()))
+        except ValueError:
+            section.fault(
+                "trusted_proxies",
+                "IP addresses or CIDR networks without host bits (10.0.0.0/8, 192.0.2.7, ::1)",
+                value,
+            )
+    return tuple(networks)
 
 
 def _auth(section: ConfigReader) -> SessionPolicy:

@@ -10,7 +10,7 @@ from router.access import Principal
 from router.agents import SignIn
 from router.model import Presence
 from switchboard.http.api import API, Auth
-from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token
+from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token, client_address
 from switchboard.http.schemas import Login, StateChange
 from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import agent_event_json, agent_json
@@ -26,7 +26,13 @@ from switchboard.http.views import agent_event_json, agent_json
 async def login(request: web.Request, body: Login) -> web.Response:
     channels = body.channels.model_dump(exclude_none=True) if body.channels else None
     session = await request.app[AGENTS].sign_in(
-        SignIn(body.agent_id, body.password, request.remote or "", body.sip_uri or "", channels)
+        SignIn(
+            body.agent_id,
+            body.password,
+            client_address(request),
+            body.sip_uri or "",
+            channels,
+        )
     )
     answer: dict[str, object] = {"token": session.token, "role": session.principal.role.value}
     if session.agent is not None:

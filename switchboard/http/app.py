@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from yarl import URL
 
 from regions.service import Regions
 from router.admin import Administration
@@ -46,6 +46,8 @@ from switchboard.http.base import (
     ROUTER,
     SCRAPE_TOKEN,
     SESSIONS,
+    TRUSTED_PROXIES,
+    Network,
     cancel_background,
     json_errors,
     measured,
@@ -72,13 +74,37 @@ FEATURES = (
 )
 
 MAX_BODY_BYTES = 256 * 1024
-_SECRET_QUERY = re.compile(r"((?:^|[?&])(?:token|customer_token|identity)=)[^&]*")
+# Query parameters whose value is a credential: an agent's or customer's token, a signed
+# identity (the chat page's `?identity=`).
+SECRET_PARAMETERS = frozenset({"token", "customer_token", "identity"})
 
 
 def redact(path_qs: str) -> str:
-    """A request target with its tokens and signed identity hidden, then percent-decoded
-    so that the masking filter sees phone numbers as they are (`%2B34…` is `+34…`)."""
-    return unquote(_SECRET_QUERY.sub(r"\1[redacted]", path_qs))
+    """A request target percent-decoded, so that the masking filter sees phone numbers as
+    they are (`%2B34…` is `+34…`), with its tokens and signed identity hidden. The query
+    is parsed as the handlers read it (`request.query`), so a parameter is hidden by its
+    decoded name: `?%74oken=…` is the `token` a handler reads, and is hidden too."""
+    path, question, query_string = path_qs.partition("?")
+    if not question:
+        return unquote(path)
+    try:
+        query = URL.build(query_string=query_string, encoded=True).query
+    except ValueError:  # no query the handlers could read either: hide it whole
+        return f"{unquote(path)}?[redacted]"
+    parameters = "&".join(
+        f"{name}={'[redacted]' if _secret(name) else value}" for name, value in query.items()
+    )
+    return f"{unquote(path)}?{parameters}"
+
+
+def _secret(name: str) -> bool:
+    """A credential's parameter, also in another case or encoded once more (`%2574oken`):
+    no handler reads those, but the value may still be a client's token."""
+    for _ in range(3):
+        if name.strip().lower() in SECRET_PARAMETERS:
+            return True
+        name = unquote(name)
+    return False
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -113,6 +139,7 @@ def build_app(
     webhooks: WebhookDelivery | None = None,
     calls: LiveCalls | None = None,
     routing: RoutingConfig | None = None,
+    trusted_proxies: tuple[Network, ...] = (),
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
@@ -121,6 +148,7 @@ def build_app(
     app[METRICS] = metrics
     app[ADMIN] = admin
     app[DESK] = desk
+    app[TRUSTED_PROXIES] = trusted_proxies
     app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
     app[BACKGROUND] = set()
     app.on_cleanup.append(cancel_background)

@@ -8,6 +8,7 @@ request body or query is at fault; aiohttp's own answers (404 for an unknown rou
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -59,6 +60,11 @@ SCRAPE_TOKEN = web.AppKey("scrape_token", str)
 METRICS = web.AppKey("metrics", Metrics)
 ADMIN = web.AppKey("admin", Administration)
 DESK = web.AppKey("desk", DeskConfig)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# `[http] trusted_proxies`: the peers whose X-Forwarded-For is believed (none: no one's).
+TRUSTED_PROXIES: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies")
 
 
 BACKGROUND: web.AppKey[set[Any]] = web.AppKey("background")
@@ -119,6 +125,54 @@ def bearer_token(request: web.Request) -> str:
     if header.startswith("Bearer "):
         return header[7:].strip()
     return request.query.get("token", "")
+
+
+def _address(text: str) -> IPAddress | None:
+    """An address as X-Forwarded-For or the socket gives it: `203.0.113.7`, `2001:db8::1`,
+    and the forms with a port some proxies write (`203.0.113.7:4711`, `[2001:db8::1]:4711`);
+    an IPv4-mapped IPv6 address is its IPv4 address. None for anything else (`unknown`)."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
+    """The client's address: `peer` (the TCP peer) unless it is a trusted proxy; then the
+    right-most X-Forwarded-For hop that is not itself trusted. Hops left of that one were
+    written by the client and are never believed. A hop that is no address ends the walk
+    at the trusted proxy that passed it on, as does a list of trusted hops only."""
+    current = _address(peer)
+    if current is None or not any(current in network for network in trusted):
+        return peer
+    hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break
+        current = address
+        if not any(address in network for network in trusted):
+            break
+    return str(current)
+
+
+def client_address(request: web.Request) -> str:
+    """The address a per-client decision (login throttling, the public request budget)
+    counts against: the TCP peer, or behind a proxy of `[http] trusted_proxies` the
+    client it forwarded for ('' when there is no peer address, a UNIX socket)."""
+    trusted = request.app.get(TRUSTED_PROXIES, ())
+    peer = request.remote or ""
+    if not trusted:
+        return peer
+    return forwarded_client(peer, request.headers.getall("X-Forwarded-For", []), trusted)
 
 
 def customer_token(request: web.Request) -> str:

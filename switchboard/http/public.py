@@ -1,5 +1,6 @@
 """What the customers' side needs in front of every public endpoint: cross-origin access
-for the sites that embed the chat, and a request budget per client address.
+for the sites that embed the chat, and a request budget per client address (the address
+a trusted proxy forwarded for, `[http] trusted_proxies`; else the TCP peer's).
 
 Both are small and per node, so they are written here rather than taken from a
 library: the allow-list is the configured sites' origins, and the budget a token bucket
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from switchboard.http.base import DESK, error
+from switchboard.http.base import DESK, client_address, error
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Endpoints anyone may call; the chat's customer endpoints carry a customer token.
@@ -80,7 +81,7 @@ async def cross_origin(request: web.Request, handler: Handler) -> web.StreamResp
 @web.middleware
 async def request_budget(request: web.Request, handler: Handler) -> web.StreamResponse:
     if _public(request):
-        wait = request.app[BUDGET].take(request.remote or "")
+        wait = request.app[BUDGET].take(client_address(request))
         if wait > 0:
             return error(
                 429,

@@ -26,7 +26,15 @@ from router.model import Role
 from router.reports.report import ReportOptions, build_report
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER, SESSIONS, bearer_token
+from switchboard.http.base import (
+    HUB,
+    REGIONS,
+    REPORTS,
+    ROUTER,
+    SESSIONS,
+    bearer_token,
+    client_address,
+)
 from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import SnapshotStream
 from switchboard.http.streams import RECHECK_S, ends_session
@@ -306,7 +314,7 @@ async def wallboard_events(
 ) -> web.StreamResponse:
     require_supervisor(principal)
     await request.app[REPORTS].audit(
-        principal.user_id, "wallboard.view", remote=request.remote or ""
+        principal.user_id, "wallboard.view", remote=client_address(request)
     )
     response = web.StreamResponse(
         headers={

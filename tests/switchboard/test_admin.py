@@ -113,3 +113,31 @@ async def test_an_admins_agent_and_queue_take_the_nodes_routing_defaults(redis_u
         timed = {**queue, "ring_s": 42}
         assert (await http.put("/api/v1/admin/queues/refunds", json=timed, headers=adm)).ok
         assert node.router.queues["refunds"].ring_s == 42.0
+
+
+async def test_a_queue_an_admin_removed_stays_removed_when_a_node_restarts(
+    redis_url: str, redis_client
+) -> None:
+    """The node's file still lists the queue; the admin's removal wins until an admin
+    defines the queue again."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        assert "baggage" in node.router.queues
+        assert (await http.delete("/api/v1/admin/queues/baggage", headers=adm)).status == 200
+        assert await node.store.removed_queues() == {"baggage"}
+    async with running_node(redis_url) as again:  # a restart: the file published again
+        assert "baggage" not in again.router.queues
+        assert "baggage" not in await again.store.queue_definitions()
+        assert not await redis_client.exists("sb:{rt}:qcfg:baggage")
+        assert not await redis_client.sismember("sb:{rt}:queues", "baggage")
+        await again.router.publish_configuration(["default"])  # published once more
+        assert "baggage" not in again.router.queues
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        queue = {"strategy": "most_skilled", "wrap_up_s": 0}
+        assert (await http.put("/api/v1/admin/queues/baggage", json=queue, headers=adm)).ok
+        assert await node.store.removed_queues() == set()
+    async with running_node(redis_url) as again:
+        assert again.router.queues["baggage"].wrap_up_s == 0.0  # the admin's, kept
+        assert await redis_client.sismember("sb:{rt}:queues", "baggage")

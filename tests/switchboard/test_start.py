@@ -136,3 +136,95 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("scheduler.cli._check", failing)
     with pytest.raises(KeyError):
         main(["schedule", "check", "--schedule", "s.csv", "--agents", "a.csv"])
+
+
+SERVE = [sys.executable, "-m", "switchboard.cli", "serve"]
+
+
+def _valkey_children(pid: int) -> list[int]:
+    """The valkey-server processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rpartition(")")[2]
+        if "valkey" in name and int(fields.split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, ended but not yet reaped, is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("when", ["server started", "server answering"])
+def test_sigterm_during_start_up_stops_what_the_start_started(tmp_path: Path, when: str) -> None:
+    """A SIGTERM during start-up cancels the start: one log line, exit 0, no server left.
+    Sent as soon as the embedded server's process exists (the node still waiting for it
+    to answer, in a thread), or once it answers (the node waiting out the previous run's
+    heartbeat, still alive)."""
+    import json
+    import os
+    import signal
+    import time
+
+    import redis
+
+    from switchboard.embedded import EmbeddedRedis, free_port
+
+    data_dir = tmp_path / "redis"
+    # The previous run's heartbeat, still alive: the start waits for it to expire (up
+    # to the TTL), so the node is still starting when the signal comes.
+    with EmbeddedRedis(data_dir, die_with_parent=True) as previous:
+        payload = {"node_id": "node-1", "region": "default", "http": "http://x", "run": "old"}
+        payload |= {"started_at": time.time(), "last_seen": time.time(), "load": {}}
+        with redis.Redis.from_url(previous.url) as client:
+            client.set("sb:node:node-1", json.dumps(payload), px=120_000)
+    text = DEFAULT_CONFIG.read_text()
+    text = text.replace(
+        'data_dir = "var/redis"', f'data_dir = "{data_dir}"\nappendfsync = "always"'
+    )
+    text = text.replace("[routing]\n", "[routing]\nheartbeat_ttl_s = 60\n", 1)
+    config = tmp_path / "node.toml"
+    config.write_text(text)
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as err:
+        node = subprocess.Popen(
+            [*SERVE, "--config", str(config), "--no-voice", "--http-port", str(free_port())],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+    valkeys: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not valkeys and node.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+            valkeys = _valkey_children(node.pid)
+        assert valkeys, f"no embedded server started: {stderr.read_text()}"
+        cmdline = Path(f"/proc/{valkeys[0]}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[cmdline.index(b"--appendfsync") + 1] == b"always"  # [redis] appendfsync
+        while when == "server answering" and not (data_dir / "port").exists():
+            assert node.poll() is None and time.monotonic() < deadline, stderr.read_text()
+            time.sleep(0.01)
+        node.send_signal(signal.SIGTERM)
+        assert node.wait(30) == 0, stderr.read_text()
+        log = stderr.read_text()
+        assert "node-1: SIGTERM during start-up: start cancelled" in log, log
+        assert "Traceback" not in log, log
+        assert not any(_alive(pid) for pid in valkeys)
+        assert not (data_dir / "port").exists()
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait()
+        for pid in valkeys:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

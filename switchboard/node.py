@@ -16,7 +16,6 @@ import signal
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -38,7 +37,7 @@ from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.logs import configured_format
-from switchboard.redisconn import connect, embedded_dir
+from switchboard.redisconn import connect, embedded_dir, without_credentials
 from switchboard.services import Services
 from switchboard.settings import Settings
 
@@ -65,25 +64,6 @@ def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, 
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
     return privacy, desk, cases
-
-
-def without_credentials(url: str) -> str:
-    """A Redis URL fit for a log: its user and password (`redis://user:pw@h:p/0`, also in
-    the `redis+sentinel://h:p,h:p/...` and `redis+cluster://` forms `connect` reads, and
-    redis-py's `?password=`/`?username=` arguments) replaced by `***`."""
-    scheme, separator, rest = url.partition("://")
-    if not separator:
-        return url
-    rest, question, query = rest.partition("?")
-    if "@" in rest:  # up to the last `@`: a password (even a malformed one) may hold `@`, `/`
-        rest = "***@" + rest.rpartition("@")[2]
-    if question:
-        arguments = []
-        for argument in query.split("&"):
-            name = unquote_plus(argument.partition("=")[0])
-            arguments.append(f"{name}=***" if name in ("password", "username") else argument)
-        query = "&".join(arguments)
-    return f"{scheme}://{rest}{question}{query}"
 
 
 async def _finish_in_thread(start: Callable[[], None]) -> None:

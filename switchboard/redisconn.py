@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote_plus, urlparse
 
 import hiredis
 import redis.asyncio as aioredis
@@ -95,6 +95,25 @@ class PackedConnection(Connection):
             raise
 
 
+def without_credentials(url: str) -> str:
+    """A Redis URL fit for a log: its user and password (`redis://user:pw@h:p/0`, also in
+    the `redis+sentinel://h:p,h:p/...` and `redis+cluster://` forms `connect` reads, and
+    redis-py's `?password=`/`?username=` arguments) replaced by `***`."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    rest, question, query = rest.partition("?")
+    if "@" in rest:  # up to the last `@`: a password (even a malformed one) may hold `@`, `/`
+        rest = "***@" + rest.rpartition("@")[2]
+    if question:
+        arguments = []
+        for argument in query.split("&"):
+            name = unquote_plus(argument.partition("=")[0])
+            arguments.append(f"{name}=***" if name in ("password", "username") else argument)
+        query = "&".join(arguments)
+    return f"{scheme}://{rest}{question}{query}"
+
+
 def connect(url: str, **overrides: Any) -> Any:
     """A client for `url`: redis://, rediss://, redis+sentinel://h:p[,h:p]/service[/db],
     redis+cluster://h:p; `overrides` change CLIENT_OPTIONS (a bench's pool size)."""
@@ -108,7 +127,8 @@ def connect(url: str, **overrides: Any) -> Any:
         parts = [part for part in parsed.path.split("/") if part]
         if not parts:
             raise ValueError(
-                f"{url}: a Sentinel URL names the service: redis+sentinel://h:p/mymaster"
+                f"{without_credentials(url)}: a Sentinel URL names the service: "
+                "redis+sentinel://h:p/mymaster"
             )
         db = int(parts[1]) if len(parts) > 1 else 0
         sentinel = Sentinel(hosts, sentinel_kwargs={"socket_timeout": 2.0}, **options)

@@ -16,7 +16,8 @@ from aiohttp.test_utils import make_mocked_request
 
 from switchboard.common.errors import ConfigError
 from switchboard.http.app import AccessLogger, redact
-from switchboard.node import Node, without_credentials
+from switchboard.node import Node
+from switchboard.redisconn import without_credentials
 from switchboard.settings import load_settings
 
 

@@ -178,11 +178,7 @@ class Contacts:
             language=request.language,
             customer_id=identity.customer_id,
             customer_tier=identity.tier if identity.verified else "standard",
-            priority=claims.priority
-            if claims is not None and claims.priority is not None
-            else self.desk.tier_priority.get(identity.tier, 0)
-            if identity.verified
-            else 0,
+            priority=self._priority(identity, claims),
             region=region,
             placement=placement,
             open_regions=open_regions,
@@ -190,6 +186,12 @@ class Contacts:
         )
         token = secrets.token_urlsafe(24)
         return await self.router.create_contact(new, customer_token=token), token
+
+    def _priority(self, identity: Identity, claims: CustomerClaims | None) -> int:
+        """The priority staff gave, else the verified tier's boost, else none."""
+        if claims is not None and claims.priority is not None:
+            return claims.priority
+        return self.desk.tier_priority.get(identity.tier, 0) if identity.verified else 0
 
     def _site(self, request: ChatRequest) -> ChatSite | None:
         if request.site:

@@ -98,6 +98,8 @@ async def test_spanish_customer_and_english_agent(
     await customer.goto(f"{base}/chat")
     await expect(customer.locator("html")).to_have_attribute("lang", "es")
     await expect(customer.locator("#start-chat")).to_have_text("Iniciar chat")
+    # topics in the customer's words and language, not the queues' names
+    await expect(customer.locator("#queue option[value='baggage']")).to_have_text("Equipaje")
     await customer.select_option("#queue", "baggage")
     await customer.click("#start-chat")
     await expect(customer.locator("#start-error")).to_contain_text("Escriba un mensaje")

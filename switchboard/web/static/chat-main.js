@@ -9,7 +9,7 @@ import { problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options } from "./dom.js";
-import { loadText, number, t, wantedLanguage } from "./i18n.js";
+import { N_, loadText, number, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 
 const MAX_CHARS = 4000;  // as the API (router/chat.py MAX_MESSAGE_CHARS)
@@ -23,6 +23,12 @@ const site = query.get("site") || "";
 const identity = fragment.get("identity") || query.get("identity") || "";
 
 const chat = { id: null, token: null, language: "en", contact: null, socket: null, view: null };
+// The shipped queues as a customer reads them, in their language; another shows its name.
+const TOPICS = {
+  booking: N_("Bookings and changes"), baggage: N_("Baggage"),
+  emergency: N_("Emergency"), general: N_("Anything else"),
+};
+const topic = (queue) => (TOPICS[queue] ? t(TOPICS[queue]) : queue);
 let lastTyping = 0;
 
 async function main() {
@@ -31,7 +37,7 @@ async function main() {
   chat.language = query.get("lang") || choices.language || wantedLanguage();
   await loadText(chat.language);
   if (!answer.ok) $("status").textContent = problem(answer);
-  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, q])],
+  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q)])],
     query.get("queue") || "");
   chat.queues = choices.queues;
   const saved = savedChat(site);

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from router.model import Agent
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import records
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")
 DEFAULT_PROFICIENCY = 3
@@ -49,15 +50,8 @@ def read_roster(text: str, source: str, regions: Iterable[str], max_chats: int =
         raise InputError(f"{source}: header: missing column(s) {', '.join(missing)}")
     agents: list[Agent] = []
     seen: set[str] = set()
-    for fields in reader:
-        if not any(field.strip() for field in fields):
-            continue  # a blank line
-        where = f"{source}: row {reader.line_num}"
-        if len(fields) != len(header):  # a stray comma shifts every field after it
-            raise InputError(
-                f"{where}: expected {len(header)} fields ({','.join(header)}), found {len(fields)}"
-            )
-        row = dict(zip(header, fields, strict=True))
+    for line, row in records(reader, header, source):
+        where = f"{source}: row {line}"
         agent_id = (row.get("agent_id") or "").strip()
         if not agent_id:
             raise InputError(f"{where}: field agent_id: expected an id, found nothing")

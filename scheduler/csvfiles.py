@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
-from switchboard.common.textfiles import cannot, not_utf8
+from switchboard.common.textfiles import cannot, not_utf8, records
 
 T = TypeVar("T")
 
@@ -86,15 +86,8 @@ def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
                     f"{path}: row 1: header: expected columns {','.join(columns)}, "
                     f"missing {','.join(missing)}"
                 )
-            for fields in reader:
-                if not any(field.strip() for field in fields):
-                    continue
-                if len(fields) != len(header):
-                    raise InputError(
-                        f"{path}: row {reader.line_num}: expected {len(header)} fields "
-                        f"({','.join(header)}), found {len(fields)}"
-                    )
-                yield _Row(path, reader.line_num, dict(zip(header, fields, strict=True)))
+            for line, values in records(reader, header, path):
+                yield _Row(path, line, values)
         except UnicodeDecodeError:
             raise not_utf8(path) from None
         except OSError as error:

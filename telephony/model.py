@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from i18n.prompts import DEFAULT_RATE
+
 
 @dataclass(frozen=True)
 class SipConfig:
@@ -34,8 +36,8 @@ class SipConfig:
     restart_delay_s: float = 1.0
     prompt_cache_dir: str = "var/prompts"
     music: str = ""
-    # The prompts' speed in words a minute (espeak-ng's -s); 175 is espeak-ng's own.
-    voice_rate: int = 175
+    # The prompts' speed in words a minute (espeak-ng's -s); the default is espeak-ng's own.
+    voice_rate: int = DEFAULT_RATE
     # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
     # empty: a transfer to a number is refused.
     outside_uri: str = ""

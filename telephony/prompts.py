@@ -16,6 +16,7 @@ import wave
 from collections.abc import Iterable
 from pathlib import Path
 
+from i18n.prompts import DEFAULT_RATE
 from router.reports.survey import SurveyConfig
 from telephony.model import IvrFlow, Prompt, RecordingConfig
 
@@ -160,11 +161,7 @@ def prompt_text(prompt: Prompt) -> str:
     return template.format(**values)
 
 
-# espeak-ng's own speed in words a minute: `[sip] voice_rate`'s default.
-VOICE_RATE = 175
-
-
-def render(text: str, language: str, cache_dir: Path, rate: int = VOICE_RATE) -> Path:
+def render(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:
     """An 8 kHz mono 16-bit WAV saying `text` at `rate` words a minute, rendered once and
     cached by content."""
     try:
@@ -176,7 +173,7 @@ def render(text: str, language: str, cache_dir: Path, rate: int = VOICE_RATE) ->
     return render_espeak(text, language, cache_dir, rate)
 
 
-def render_espeak(text: str, language: str, cache_dir: Path, rate: int = VOICE_RATE) -> Path:
+def render_espeak(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:
     """espeak-ng speaks at 22.05 kHz; sox resamples to the 8 kHz the bridge runs at."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(f"{language}\0{rate}\0{text}".encode()).hexdigest()[:24]
@@ -247,7 +244,7 @@ def duration_s(path: Path) -> float:
 class PromptRenderer:
     """Turns IVR prompts into cached WAV paths; memoises so a call costs a dict lookup."""
 
-    def __init__(self, cache_dir: Path, rate: int = VOICE_RATE) -> None:
+    def __init__(self, cache_dir: Path, rate: int = DEFAULT_RATE) -> None:
         self.cache_dir = cache_dir
         self.rate = rate
         self._paths: dict[Prompt, Path] = {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from switchboard.common.errors import InputError
 
 if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
     from _csv import Writer as CsvWriter
 
 
@@ -58,3 +59,21 @@ def writing_csv(path: Path) -> Iterator[CsvWriter]:
             yield csv.writer(handle, lineterminator="\n")
     except OSError as error:
         raise cannot(path, "write", error) from None
+
+
+def records(
+    rows: CsvReader, header: list[str], source: object
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows after the header, each with its row (line) number and its fields by column:
+    blank rows skipped, a row with more or fewer fields than the header refused (a stray
+    comma would shift every field after it). `rows`: a `csv.reader` past its header."""
+    for fields in rows:
+        if not any(field.strip() for field in fields):
+            continue
+        line = rows.line_num
+        if len(fields) != len(header):
+            raise InputError(
+                f"{source}: row {line}: expected {len(header)} fields "
+                f"({','.join(header)}), found {len(fields)}"
+            )
+        yield line, dict(zip(header, fields, strict=True))

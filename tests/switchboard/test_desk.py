@@ -311,4 +311,7 @@ async def test_the_chat_offers_the_configured_topics_not_the_escalation_queue(
         refused = await http.post("/api/v1/contacts", json=body)
         assert refused.status == 400 and (await refused.json())["field"] == "$.queue"
         sup = await login(http, "sup", "sup-secret-1")
-        assert (await http.post("/api/v1/contacts", json=body, headers=sup)).status == 201
+        started = await http.post("/api/v1/contacts", json=body, headers=sup)
+        assert started.status == 201
+        contact = await node.router.get_contact((await started.json())["contact_id"])
+        assert contact.queue == "senior" and contact.state.value in ("queued", "offered")

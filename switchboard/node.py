@@ -187,6 +187,7 @@ class Node:
             calls=self.calls,
             routing=settings.routing,
             trusted_proxies=settings.trusted_proxies,
+            metrics_open_to=settings.metrics_open_to,
         )
         # Before the phones: a node id in use is refused before it takes a SIP port, and
         # the previous run's calls are failed before this run's can start.

@@ -43,6 +43,11 @@ class RoutingConfig:
     heartbeat_ttl_s: float = 5.0
 
 
+# The default of `[http] metrics_open_to`: a Prometheus on the node's own host scrapes
+# without a token, as the design's `GET /metrics` promises; anyone else shows one.
+THIS_HOST = ("127.0.0.0/8", "::1")
+
+
 @dataclass
 class Settings:
     path: Path
@@ -61,6 +66,8 @@ class Settings:
     # `[http] trusted_proxies`: the load balancers and reverse proxies whose
     # X-Forwarded-For names the client (empty: the TCP peer is the client).
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # `[http] metrics_open_to`: clients whose scrape of /metrics needs no token.
+    metrics_open_to: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     def queue(self, name: str) -> QueueConfig | None:
         return next((queue for queue in self.queues if queue.name == name), None)
@@ -114,7 +121,8 @@ def load_settings(
         reader=reader,
         auth=_auth(auth),
         metrics_token=_metrics_token(http),
-        trusted_proxies=_trusted_proxies(http),
+        trusted_proxies=_networks(http, "trusted_proxies", []),
+        metrics_open_to=_networks(http, "metrics_open_to", list(THIS_HOST)),
     )
     _check_references(settings, reader)
     if not defer_faults:
@@ -159,17 +167,17 @@ def _metrics_token(section: ConfigReader) -> str:
     return os.environ.get("SWITCHBOARD_METRICS_TOKEN", "")
 
 
-def _trusted_proxies(
-    section: ConfigReader,
+def _networks(
+    section: ConfigReader, key: str, default: list[str]
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """`[http] trusted_proxies`: IP addresses or CIDR networks (`10.0.0.0/8`, `::1`)."""
+    """A list of IP addresses or CIDR networks (`10.0.0.0/8`, `::1`)."""
     networks = []
-    for value in section.strings("trusted_proxies", []) or []:
+    for value in section.strings(key, default) or []:
         try:
             networks.append(ipaddress.ip_network(value.strip()))
         except ValueError:
             section.fault(
-                "trusted_proxies",
+                key,
                 "IP addresses or CIDR networks without host bits (10.0.0.0/8, 192.0.2.7, ::1)",
                 value,
             )

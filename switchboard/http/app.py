@@ -40,6 +40,7 @@ from switchboard.http.base import (
     DESK,
     HUB,
     METRICS,
+    METRICS_OPEN_TO,
     NODE_ID,
     REGIONS,
     REPORTS,
@@ -140,6 +141,7 @@ def build_app(
     calls: LiveCalls | None = None,
     routing: RoutingConfig | None = None,
     trusted_proxies: tuple[Network, ...] = (),
+    metrics_open_to: tuple[Network, ...] = (),
 ) -> web.Application:
     app = web.Application(
         middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
@@ -149,6 +151,7 @@ def build_app(
     app[ADMIN] = admin
     app[DESK] = desk
     app[TRUSTED_PROXIES] = trusted_proxies
+    app[METRICS_OPEN_TO] = metrics_open_to
     app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
     app[BACKGROUND] = set()
     app.on_cleanup.append(cancel_background)

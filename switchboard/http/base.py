@@ -65,6 +65,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # `[http] trusted_proxies`: the peers whose X-Forwarded-For is believed (none: no one's).
 TRUSTED_PROXIES: web.AppKey[tuple[Network, ...]] = web.AppKey("trusted_proxies")
+# `[http] metrics_open_to`: the clients whose scrape needs no token (none: everyone shows one).
+METRICS_OPEN_TO: web.AppKey[tuple[Network, ...]] = web.AppKey("metrics_open_to")
 
 
 BACKGROUND: web.AppKey[set[Any]] = web.AppKey("background")
@@ -173,6 +175,20 @@ def client_address(request: web.Request) -> str:
     if not trusted:
         return peer
     return forwarded_client(peer, request.headers.getall("X-Forwarded-For", []), trusted)
+
+
+def client_within(request: web.Request, networks: tuple[Network, ...]) -> bool:
+    """Whether the client is known to be in `networks`: the TCP peer of a request no one
+    forwarded, or the client a trusted proxy names. A request an untrusted peer forwards
+    (a reverse proxy on this host left out of `trusted_proxies`) is from someone unknown,
+    not from the proxy's own address."""
+    trusted = request.app.get(TRUSTED_PROXIES, ())
+    peer = _address(request.remote or "")
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    if forwarded and (peer is None or not any(peer in network for network in trusted)):
+        return False
+    client = _address(client_address(request))
+    return client is not None and any(client in network for network in networks)
 
 
 def customer_token(request: web.Request) -> str:

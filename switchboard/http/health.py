@@ -16,26 +16,42 @@ from switchboard.http.api import API, Auth, optional_principal
 from switchboard.http.base import (
     HUB,
     METRICS,
+    METRICS_OPEN_TO,
     NODE_ID,
     ROUTER,
     SCRAPE_TOKEN,
     bearer_token,
+    client_within,
     error,
 )
 
 
-@API.route("GET", "/healthz", "200 while the process serves HTTP (liveness)")
-async def healthz(request: web.Request) -> web.Response:
+@API.route("GET", "/livez", "200 while the process serves HTTP (liveness: restart it if not)")
+async def livez(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "node": request.app[NODE_ID]})
+
+
+READINESS = {200: "ready", 503: "not ready; Retry-After given"}
 
 
 @API.route(
     "GET",
-    "/readyz",
+    "/healthz",
     "200 when the node can serve: the state store answers and routing events flow",
-    responses={200: "ready", 503: "not ready; Retry-After given"},
+    responses=READINESS,
 )
+async def healthz(request: web.Request) -> web.Response:
+    return await _readiness(request)
+
+
+@API.route("GET", "/readyz", "The same as /healthz, by its Kubernetes name", responses=READINESS)
 async def readyz(request: web.Request) -> web.Response:
+    return await _readiness(request)
+
+
+async def _readiness(request: web.Request) -> web.Response:
+    """Ready when the state store answers and routing events flow (a load balancer sends
+    nobody to a node that would fail them); 503 with Retry-After otherwise."""
     try:
         await request.app[ROUTER].store.ping()
     except Exception as failure:  # any failure of the store means: not ready
@@ -50,8 +66,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def require_scraper(request: web.Request) -> None:
-    """The configured scrape token (Prometheus' `authorization` / `bearer_token_file`),
-    or a supervisor's or admin's session."""
+    """A client of `[http] metrics_open_to` (this host, by default), the configured scrape
+    token (Prometheus' `authorization` / `bearer_token_file`), or a supervisor's or
+    admin's session."""
+    if client_within(request, request.app.get(METRICS_OPEN_TO, ())):
+        return
     token = bearer_token(request)
     expected = request.app.get(SCRAPE_TOKEN, "")
     if expected and token and secrets.compare_digest(token.encode(), expected.encode()):
@@ -66,7 +85,8 @@ async def require_scraper(request: web.Request) -> None:
 @API.route(
     "GET",
     "/metrics",
-    "Prometheus text: queues, agents, routing, HTTP, contacts (scrape token or supervisor)",
+    "Prometheus text: queues, agents, routing, HTTP, contacts (this host, the scrape token"
+    " or a supervisor)",
     auth=Auth.SCRAPE,
     content="text/plain",
     responses={200: "Prometheus exposition", 401: "", 403: ""},

@@ -74,8 +74,9 @@ async def test_redis_outage_gives_503_then_recovers_without_loss(
         private_redis.kill()
         refused = await http.post("/api/v1/contacts", json=chat)
         assert refused.status == 503 and refused.headers["Retry-After"]
+        assert (await http.get("/healthz")).status == 503  # cannot serve: the design's probe
         assert (await http.get("/readyz")).status == 503
-        assert (await http.get("/healthz")).status == 200  # alive, not ready
+        assert (await http.get("/livez")).status == 200  # alive: no restart needed
         private_redis.start()
         status = 0
         for _ in range(50):  # bounded: the client reconnects by itself

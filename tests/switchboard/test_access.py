@@ -89,6 +89,7 @@ async def node(redis_server: EmbeddedRedis) -> AsyncIterator[Node]:
         ],
         queues=settings_queues,
         metrics_token=SCRAPE_TOKEN,
+        metrics_open_to=(),  # the table's scrapes come from elsewhere than the node's host
     ) as node:
         for user_id, role, scope in USERS.values():
             await node.sessions.save_user(user_id, role, PASSWORD, **scope)

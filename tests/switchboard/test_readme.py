@@ -74,7 +74,7 @@ def test_every_http_path_is_a_route() -> None:
     routes = {op.path for op in API.operations}
     named = {route_of(path) for path in re.findall(r"/api/v1/[A-Za-z_/{}.0-9-]+", README)}
     named |= set(
-        re.findall(r"(?<![\w/])/(?:healthz|readyz|metrics|wallboard|agent|chat)\b", README)
+        re.findall(r"(?<![\w/])/(?:healthz|readyz|livez|metrics|wallboard|agent|chat)\b", README)
     )
     assert named and named <= routes, sorted(named - routes)
 

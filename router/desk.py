@@ -4,7 +4,8 @@
 new contact counts as a repeat (first-contact resolution), and whether agents see
 callers' numbers in clear. `[[dispositions]]`: each queue's wrap-up codes and whether
 one is required before the agent is available again. `[[canned]]`: replies per queue
-and language. `[chat]` and `[[chat.sites]]`: the customers' side (see router/identity.py).
+and language. `[chat]`, `[chat.topics.QUEUE]` (what a customer reads for a queue, per
+language) and `[[chat.sites]]`: the customers' side (see router/identity.py).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class DeskConfig:
     sites: tuple[ChatSite, ...] = ()
     # Queues a chat without a site may not pick (an escalation queue); a site lists its own.
     hidden_queues: tuple[str, ...] = ()
+    # What a customer reads for a queue in the chat window: {queue: {language: text}}.
+    topics: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def disposition(self, queue: str) -> Dispositions:
         return self.dispositions.get(queue, Dispositions())
@@ -126,7 +129,24 @@ def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
         public_requests_per_minute=chat.integer("public_requests_per_minute", 300, minimum=1),
         sites=tuple(_site(section, queues) for section in chat.sections("sites")),
         hidden_queues=_known_queues(chat, queues, "hidden_queues"),
+        topics=_topics(chat.section("topics"), queues),
     )
+
+
+def _topics(section: ConfigReader, queues: Sequence[str]) -> dict[str, dict[str, str]]:
+    """`[chat.topics.QUEUE]`: `LANGUAGE = "text"` per language, for queues of the node (an
+    operator's own queues read as words, not ids, in the customer's language)."""
+    topics: dict[str, dict[str, str]] = {}
+    for queue in section.table:
+        if queue not in queues:
+            section.fault(queue, f"one of {', '.join(queues)}", queue)
+            continue
+        labels = section.section(queue)
+        texts = {language: labels.string(language) for language in labels.table}
+        topics[queue] = {
+            lang.lower(): text.strip() for lang, text in texts.items() if text and text.strip()
+        }
+    return topics
 
 
 def _known_queues(

@@ -18,8 +18,7 @@ from switchboard.http.schemas import ChatOptionsQuery, PagesQuery
     "GET",
     "/api/v1/chat/options",
     "The chat window's choices: queues offered (the site's, else all but [chat] "
-    "hidden_queues), "
-    "the languages, and "
+    "hidden_queues), their [chat.topics] texts per language, the languages, and "
     "the one negotiated from Accept-Language",
     query=ChatOptionsQuery,
     responses={200: "options", 400: "an unknown site"},
@@ -33,7 +32,10 @@ async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Res
     queues = list(desk.chat_topics(site, list(request.app[ROUTER].queues)))
     languages = catalog_languages()
     language = negotiate_chat_language(request.headers.get("Accept-Language"), languages)
-    return web.json_response({"queues": queues, "languages": languages, "language": language})
+    topics = {queue: desk.topics[queue] for queue in queues if queue in desk.topics}
+    return web.json_response(
+        {"queues": queues, "topics": topics, "languages": languages, "language": language}
+    )
 
 
 @API.route(

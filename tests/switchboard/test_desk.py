@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
-from router.desk import ChatSite, DeskConfig, Dispositions
+from router.desk import ChatSite, DeskConfig, Dispositions, read_desk
 from router.identity import sign
 from router.model import Agent, Channel, NewContact, Role
+from switchboard.common.errors import ConfigError
 from switchboard.node import Node
-from tests.nodes import http_session, login, new_chat, running_node
+from switchboard.settings import load_settings
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 SITE = ChatSite("airline", ("https://www.airline.example",), "a-site-secret")
 DESK = DeskConfig(
@@ -315,3 +318,26 @@ async def test_the_chat_offers_the_configured_topics_not_the_escalation_queue(
         assert started.status == 201
         contact = await node.router.get_contact((await started.json())["contact_id"])
         assert contact.queue == "senior" and contact.state.value in ("queued", "offered")
+
+
+async def test_the_chat_options_carry_the_operators_topic_texts(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """`[chat.topics.QUEUE]`: what a customer reads for a queue, per language (the keys
+    lower-cased, as the page looks them up); a queue the node does not have is a fault."""
+    default = (ROOT / "config" / "default.toml").read_text(encoding="utf-8")
+    topics = '[chat.topics.general]\nen = "Something else"\npt-BR = " Outros assuntos "\n'
+    config = tmp_path / "topics.toml"
+    config.write_text(default + "\n" + topics, encoding="utf-8")
+    desk = read_desk(load_settings(config).reader, ["booking", "general"])
+    assert desk.topics == {"general": {"en": "Something else", "pt-br": "Outros assuntos"}}
+    async with running_node(redis_url, desk=desk) as node, http_session(node) as http:
+        options = await (await http.get("/api/v1/chat/options")).json()
+        assert options["topics"] == {
+            "general": {"en": "Something else", "pt-br": "Outros assuntos"}
+        }
+    config.write_text(default + '\n[chat.topics.lounge]\nen = "Lounges"\n', encoding="utf-8")
+    reader = load_settings(config).reader
+    read_desk(reader, ["booking", "general"])
+    with pytest.raises(ConfigError, match=r"chat\.topics\.lounge"):
+        reader.faults.raise_if_any()

@@ -38,6 +38,7 @@ CODES = ("bag_located", "claim_opened", "info_only")
 DESK = DeskConfig(
     dispositions={"baggage": Dispositions(CODES, required=True)},
     canned=(CannedReply("baggage", "en", "Greeting", "Hello, I am looking into it now."),),
+    topics={"general": {"es": "Otras consultas", "en": "Something else"}},
 )
 
 
@@ -100,6 +101,8 @@ async def test_spanish_customer_and_english_agent(
     await expect(customer.locator("#start-chat")).to_have_text("Iniciar chat")
     # topics in the customer's words and language, not the queues' names
     await expect(customer.locator("#queue option[value='baggage']")).to_have_text("Equipaje")
+    # the operator's own words for a queue ([chat.topics]) before the shipped ones
+    await expect(customer.locator("#queue option[value='general']")).to_have_text("Otras consultas")
     await customer.select_option("#queue", "baggage")
     await customer.click("#start-chat")
     await expect(customer.locator("#start-error")).to_contain_text("Escriba un mensaje")

@@ -23,12 +23,21 @@ const site = query.get("site") || "";
 const identity = fragment.get("identity") || query.get("identity") || "";
 
 const chat = { id: null, token: null, language: "en", contact: null, socket: null, view: null };
-// The shipped queues as a customer reads them, in their language; another shows its name.
+// A queue as a customer reads it: the operator's [chat.topics] text in the chat's
+// language, else the shipped queues' words from the page catalogs, else the operator's
+// English, else the queue's name with spaces for underscores.
 const TOPICS = {
   booking: N_("Bookings and changes"), baggage: N_("Baggage"),
   emergency: N_("Emergency"), general: N_("Anything else"),
 };
-const topic = (queue) => (TOPICS[queue] ? t(TOPICS[queue]) : queue);
+function topic(queue, configured) {
+  const texts = configured[queue] || {};
+  const language = chat.language.toLowerCase();
+  const own = texts[language] || texts[language.split("-")[0]];
+  if (own) return own;
+  if (TOPICS[queue]) return t(TOPICS[queue]);
+  return texts.en || queue.replaceAll("_", " ");
+}
 let lastTyping = 0;
 
 async function main() {
@@ -37,7 +46,8 @@ async function main() {
   chat.language = query.get("lang") || choices.language || wantedLanguage();
   await loadText(chat.language);
   if (!answer.ok) $("status").textContent = problem(answer);
-  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q)])],
+  const topics = choices.topics || {};
+  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q, topics)])],
     query.get("queue") || "");
   chat.queues = choices.queues;
   const saved = savedChat(site);

@@ -20,7 +20,8 @@ toward its morning or its evening, log-slope sd 0.15 over the open hours), `shap
 (each calendar week's days up or down together, sd 4 %); `wavy` (no holidays; a day's
 deviations from its shape lasting hours: AR(1) sd 5 % at 0.98 per 5 minutes) and `mixed`
 (US holidays, pay days, and a little of each: the peak 1 h later, tilt 0.1, weeks 3 %,
-incidents on one day in 50, the week's pattern 40 % flatter). Not used
+incidents on one day in 50, the week's pattern 40 % flatter); `revert` (no holidays; a
+level that persists days, not weeks: log-AR(1) sd 6 % at 0.8 per day, day noise 2 %). Not used
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
@@ -63,6 +64,9 @@ VARIANTS = {
         week_sd=0.03,
         incident_share=0.02,
         weekday_flattening=0.4,
+    ),
+    "revert": dataclasses.replace(
+        BANK, holidays=None, level_sd=0.06, level_persistence=0.8, day_sd=0.02
     ),
     "fast": dataclasses.replace(
         BANK, holidays=None, level_sd=0.05, level_persistence=0.85, day_sd=0.06

@@ -149,9 +149,10 @@ def _address(text: str) -> IPAddress | None:
 
 def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
     """The client's address: `peer` (the TCP peer) unless it is a trusted proxy; then the
-    right-most X-Forwarded-For hop that is not itself trusted. Hops left of that one were
+    right-most forwarded hop that is not itself trusted. Hops left of that one were
     written by the client and are never believed. A hop that is no address ends the walk
-    at the trusted proxy that passed it on, as does a list of trusted hops only."""
+    at the trusted proxy that passed it on, as does a list of trusted hops only.
+    `forwarded_for` is X-Forwarded-For's headers (comma-separated lists) or hops."""
     current = _address(peer)
     if current is None or not any(current in network for network in trusted):
         return peer
@@ -166,15 +167,36 @@ def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network
     return str(current)
 
 
+def forwarded_hops(x_forwarded_for: list[str], forwarded: list[str]) -> list[str]:
+    """What a proxy chain says of its hops, client first, as `forwarded_client` reads
+    them: X-Forwarded-For's headers, else the `for=` of each element of RFC 7239's
+    Forwarded (`for=192.0.2.60;proto=https`, `for="[2001:db8::1]:4711"`); an obfuscated
+    node (`_hidden`), `unknown` or an element without `for=` is a hop that is no address,
+    which ends the walk there."""
+    if x_forwarded_for:
+        return x_forwarded_for
+    hops = []
+    for header in forwarded:
+        for element in header.split(","):
+            pairs = (pair.partition("=") for pair in element.split(";"))
+            found = [value for key, _, value in pairs if key.strip().lower() == "for"]
+            hops.append(found[0].strip().strip('"') if found else "unknown")
+    return hops
+
+
 def client_address(request: web.Request) -> str:
     """The address a per-client decision (login throttling, the public request budget)
     counts against: the TCP peer, or behind a proxy of `[http] trusted_proxies` the
-    client it forwarded for ('' when there is no peer address, a UNIX socket)."""
+    client it forwarded for, by X-Forwarded-For or Forwarded ('' when there is no peer
+    address, a UNIX socket)."""
     trusted = request.app.get(TRUSTED_PROXIES, ())
     peer = request.remote or ""
     if not trusted:
         return peer
-    return forwarded_client(peer, request.headers.getall("X-Forwarded-For", []), trusted)
+    hops = forwarded_hops(
+        request.headers.getall("X-Forwarded-For", []), request.headers.getall("Forwarded", [])
+    )
+    return forwarded_client(peer, hops, trusted)
 
 
 def client_within(request: web.Request, networks: tuple[Network, ...]) -> bool:

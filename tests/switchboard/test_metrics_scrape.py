@@ -54,6 +54,9 @@ async def test_behind_a_trusted_proxy_the_forwarded_client_decides(redis_url: st
         assert (await http.get("/metrics", headers=outside)).status == 401
         inside = {"X-Forwarded-For": "127.0.0.1"}  # the proxy's own host, e.g. a local agent
         assert (await http.get("/metrics", headers=inside)).status == 200
+        # RFC 7239's Forwarded, as some proxies write it, is read the same way
+        assert (await http.get("/metrics", headers={"Forwarded": "for=203.0.113.9"})).status == 401
+        assert (await http.get("/metrics", headers={"Forwarded": "for=127.0.0.1"})).status == 200
 
 
 async def test_with_no_open_clients_every_scrape_shows_the_token(redis_url: str) -> None:

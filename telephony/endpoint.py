@@ -41,6 +41,12 @@ _HOST_PORT = re.compile(r"sips?:(?:[^@;>]+@)?([^:;>]+)(?::(\d+))?")
 OWN_USER = re.compile(r"switchboard(-w\d+)?")
 # How long a loop call is kept at most before it is hung up from this side.
 LOOP_CALL_S = 5.0
+# The key a SIP INFO's `application/dtmf-relay` body names: `Signal=5`, `Signal= *`
+# (no header line reads so: the whole request may be searched).
+_INFO_SIGNAL = re.compile(r"^\s*signal\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+# RFC 4733 event numbers, as some PBXs write the key (Asterisk: `Signal=10` for '*');
+# 16, a hook flash, and anything past it are no key.
+_EVENT_KEYS = "0123456789*#ABCD"
 
 
 class EngineError(RuntimeError):
@@ -51,6 +57,19 @@ def uri_user(uri: str) -> str:
     """The user part of a SIP URI (`"A" <sip:+331@h>` -> `+331`); empty when it has none."""
     match = _USER_PART.search(uri)
     return match.group(1) if match else ""
+
+
+def info_key(message: str) -> str | None:
+    """The key a SIP INFO request's dtmf-relay body names, its event number read as one
+    (`Signal=10` is '*'); None when it names none, such as a hook flash (`Signal=16`)."""
+    match = _INFO_SIGNAL.search(message)
+    if match is None:
+        return None
+    signal = match.group(1).upper()
+    if signal.isdecimal():
+        event = int(signal)
+        return _EVENT_KEYS[event] if event < len(_EVENT_KEYS) else None
+    return signal if len(signal) == 1 and signal in _EVENT_KEYS else None
 
 
 def uri_address(uri: str) -> str:
@@ -124,6 +143,8 @@ class _Leg(pj.Call):
         self.sinks: set[int] = set()
         self.held_by_peer = False  # the other end put this leg on hold (its phone's Hold)
         self.holding_inactive = False  # this end holds the leg with a=inactive
+        self.info_key: str | None = None  # what the SIP INFO being answered names
+        self.media_up = False  # audio has flowed both ways (event `media`)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -150,9 +171,10 @@ class _Leg(pj.Call):
 
     def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
         """Audio started or restarted (a re-INVITE), or the peer held or resumed the call:
-        events `media` (the first time), `held` and `resumed`. A peer holds by offering
-        sendonly (pjsua's Hold key: the media is REMOTE_HOLD here) or inactive (the media
-        stays ACTIVE with no direction)."""
+        events `media` (the first time audio flows both ways: for a call that begins on
+        hold, as a transferred held caller's may, at its resume), `held` and `resumed`. A
+        peer holds by offering sendonly (pjsua's Hold key: the media is REMOTE_HOLD here)
+        or inactive (the media stays ACTIVE with no direction)."""
         try:
             info = self.getInfo()
             for media in info.media:
@@ -160,7 +182,7 @@ class _Leg(pj.Call):
                     continue
                 inactive = media.dir == pj.PJMEDIA_DIR_NONE and not self.holding_inactive
                 if media.status == pj.PJSUA_CALL_MEDIA_ACTIVE and not inactive:
-                    first = self.audio is None
+                    first, self.media_up = not self.media_up, True
                     self.audio = self.getAudioMedia(media.index)
                     self.engine._reconnect(self)
                     if first:
@@ -181,11 +203,32 @@ class _Leg(pj.Call):
             self.held_by_peer = held
             self.engine._emit({"type": "held" if held else "resumed", "leg": self.leg_id})
 
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
+        """An incoming SIP INFO: note the key its body names. pjsua reads only the first
+        character after `Signal=`, so an event number (10 for '*', 16 for a hook flash)
+        would be the key '1'; its digit callback follows this one, for the same INFO."""
+        try:
+            state = prm.e.body.tsxState
+            tsx = state.tsx
+            if (
+                tsx.method == "INFO"
+                and tsx.role == pj.PJSIP_ROLE_UAS
+                and tsx.state == pj.PJSIP_TSX_STATE_TRYING
+                and state.type == pj.PJSIP_EVENT_RX_MSG
+            ):
+                self.info_key = info_key(str(state.src.rdata.wholeMsg))
+        except Exception:
+            log.exception("onCallTsxState failed")
+
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         try:
-            self.engine._emit(
-                {"type": "dtmf", "leg": self.leg_id, "digit": str(prm.digit), "method": prm.method}
-            )
+            digit: str | None = str(prm.digit)
+            if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO:
+                digit, self.info_key = self.info_key, None
+            if digit is not None:
+                self.engine._emit(
+                    {"type": "dtmf", "leg": self.leg_id, "digit": digit, "method": prm.method}
+                )
         except Exception:
             log.exception("onDtmfDigit failed")
 

@@ -95,6 +95,8 @@ class Call:
     region: str = ""
     timestamps: dict[str, int] = field(default_factory=dict)
     media: asyncio.Event = field(default_factory=asyncio.Event)
+    # The caller's ACK came: the call is set up (a 200 OK never acknowledged is none).
+    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
     digits: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     script: asyncio.Task[None] | None = None  # what the caller hears now (IVR, wait, survey)
     agent: AgentLeg | None = None

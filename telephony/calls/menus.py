@@ -27,9 +27,13 @@ class IvrController:
         self.voice = voice
 
     async def run(self, call: Call) -> None:
-        """From the answered INVITE to a queued contact (or a hang-up)."""
+        """From the answered INVITE to a queued contact (or a hang-up). The menus wait
+        for the caller's ACK as well as for audio: a caller whose CANCEL crossed our
+        200 OK, and who never acknowledges it, is not taken through them into a queue
+        for the 32 s pjsip retransmits the 200 OK before it hangs up."""
         voice = self.voice
         await call.media.wait()
+        await call.confirmed.wait()
         if call.flow is None:
             await voice.hangup(call.leg, 404)
             return

@@ -185,6 +185,8 @@ class VoiceCalls:
         elif kind in ("held", "resumed") and role == Role.AGENT:
             voice.spawn(voice.offers.agent_holds(call, leg, kind == "held"))
         elif kind == "answered":
+            if role == Role.CALLER:
+                call.confirmed.set()
             answered = {
                 Role.AGENT: voice.offers.agent_answered,
                 Role.CONSULT: voice.transfer.consult_answered,

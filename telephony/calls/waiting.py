@@ -3,10 +3,11 @@ caller's position, the estimated wait and the callback offer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
-from router.model import Channel, NewContact
+from router.model import Channel, Contact, NewContact
 from telephony.calls.call import WAITING, Call, CallState
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError
@@ -37,7 +38,7 @@ class WaitingController:
             node=voice.node_id,
             skill=route.skill,
         )
-        contact = await voice.routing.create_contact(new)
+        contact = await self._create(call, new)
         call.contact_id = contact.contact_id
         call.queue = contact.queue
         call.region = contact.region
@@ -58,6 +59,30 @@ class WaitingController:
         await voice.prompter.play(call, (Prompt("ivr.queued", call.language),))
         await voice.recording.announce(call)
         await self.wait(call)
+
+    async def _create(self, call: Call, new: NewContact) -> Contact:
+        """Make the contact. A hang-up meanwhile cancels the IVR's task, not the making:
+        the router's answer is awaited apart and that contact abandoned, never left
+        queued (an agent rung, RONA after RONA, for a caller long gone)."""
+        making = asyncio.ensure_future(self.voice.routing.create_contact(new))
+        try:
+            return await asyncio.shield(making)
+        except asyncio.CancelledError:
+            self.voice.spawn(self._abandon_made(call, making))
+            raise
+
+    async def _abandon_made(self, call: Call, making: asyncio.Future[Contact]) -> None:
+        """The caller hung up while their contact was being made: its one outcome."""
+        try:
+            contact = await making
+        except ROUTING_REFUSALS:
+            return  # none was made
+        call.contact_id = contact.contact_id
+        try:
+            await self.voice.routing.abandon(contact.contact_id, reason="caller_hangup")
+        except ROUTING_REFUSALS as error:
+            log.warning("abandon of %s not recorded: %s", contact.contact_id, error)
+        self.voice.closed(call, "abandoned")
 
     def hold_early_offer(self, contact_id: str, event: dict[str, Any]) -> None:
         """The router may offer before `create_contact` has returned to us: keep it."""

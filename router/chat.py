@@ -11,6 +11,8 @@ from router.store import RoutingStore
 from switchboard.common.clock import now_ms
 
 MAX_MESSAGE_CHARS = 4000
+# The sender of a message the center itself posts (an advisory), not a person.
+CENTER = "center"
 
 
 class TranslationResult(Protocol):
@@ -36,7 +38,7 @@ class TranslatorPort(Protocol):
 class Message:
     message_id: str
     contact_id: str
-    sender: str  # "customer" or the agent's id
+    sender: str  # "customer", the agent's id, or CENTER
     text: str
     language: str
     at_ms: int
@@ -80,6 +82,22 @@ class ChatLog:
         )
         if target != source:
             await self._translate(message, target)
+        await self.store.append_message(contact.contact_id, asdict(message))
+        return message
+
+    async def post_from_center(self, contact: Contact, text: str, language: str) -> Message:
+        """A message from the center itself (sender `center`, no agent), written in
+        `language`, translated into the chat's language when that differs."""
+        message = Message(
+            message_id=uuid.uuid4().hex,
+            contact_id=contact.contact_id,
+            sender=CENTER,
+            text=text,
+            language=language,
+            at_ms=now_ms(),
+        )
+        if language != contact.language:
+            await self._translate(message, contact.language)
         await self.store.append_message(contact.contact_id, asdict(message))
         return message
 

@@ -241,6 +241,18 @@ class Contacts:
             await self.observer.message_posted(contact, message)
         return message
 
+    async def tell(self, contact: Contact, text: str, language: str) -> Message:
+        """A message from the center into a live chat (an advisory), sent to both sides.
+        No actor: the service calling it decided who is told. The observer is not told:
+        it is nobody's answer, so it meets no case's response timer."""
+        if contact.channel != Channel.CHAT or contact.is_terminal:
+            raise RoutingError(f"contact {contact.contact_id} is no live chat")
+        message = await self.chat.post_from_center(contact, text, language)
+        await self.events.publish(
+            {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
+        )
+        return message
+
     async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:
         """Typing and read receipts, passed to the other side of a chat."""
         if kind not in ("typing", "read"):

@@ -15,6 +15,10 @@ class UnknownCase(LookupError):
     """No case with this id (404)."""
 
 
+class UnknownAdvisory(LookupError):
+    """No advisory with this id, or it has expired (404)."""
+
+
 class UnknownRecording(LookupError):
     """The contact has no recording kept on this node (404)."""
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The highest contact priority (0-9): boosts of every kind stop here.
+MAX_PRIORITY = 9
+
 
 class Channel(StrEnum):
     VOICE = "voice"
@@ -184,3 +187,5 @@ class NewContact:
     preferred_agent: str = ""
     prefer_s: float = 0.0
     verified: bool = False
+    # Why it starts as it does (an advisory's boost): the first lines of its explanation.
+    reasons: tuple[str, ...] = ()

@@ -788,7 +788,7 @@ function commands.create(argv)
   local line = nil
   if agent then
     line = explain(c, r, q.strategy, agent, candidates, 'contact routed')
-    c.state, c.agent_id, c.offered_at, c.explanation = 'offered', agent, now, with_line(nil, line)
+    c.state, c.agent_id, c.offered_at, c.explanation = 'offered', agent, now, with_line(c.explanation, line)
   end
   local fields = {}
   for name, value in pairs(c) do

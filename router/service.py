@@ -55,6 +55,26 @@ class ContactIntake(Protocol):
     async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None: ...
 
 
+class IntakeChain:
+    """Several intakes seeing every contact, in the order they were added: each adjusts
+    the request as the one before left it, and each follows up with what it found itself
+    (cases first, so that an advisory's boost adds to a case's priority)."""
+
+    def __init__(self, *intakes: ContactIntake) -> None:
+        self.intakes = list(intakes)
+
+    async def before_create(self, new: NewContact, at_ms: int | None) -> tuple[NewContact, Any]:
+        found = []
+        for intake in self.intakes:
+            new, prepared = await intake.before_create(new, at_ms)
+            found.append(prepared)
+        return new, found
+
+    async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None:
+        for intake, found in zip(self.intakes, prepared, strict=True):
+            await intake.after_create(contact, at_ms, found)
+
+
 @dataclass(frozen=True)
 class QueuePosition:
     """Where a waiting contact stands, the wait announced to it (`ewt_s`, by the queue's
@@ -106,6 +126,16 @@ class Router:
         self.region = region
         self._methods: dict[str, tuple[int, str]] = {}  # queue -> (chosen at ms, method)
         self.intake: ContactIntake | None = None
+
+    def add_intake(self, intake: ContactIntake) -> None:
+        """One more intake seeing every contact: alone it is the router's intake (as
+        before), with others they see each contact in turn (`IntakeChain`)."""
+        if self.intake is None:
+            self.intake = intake
+        elif isinstance(self.intake, IntakeChain):
+            self.intake.intakes.append(intake)
+        else:
+            self.intake = IntakeChain(self.intake, intake)
 
     async def publish_configuration(self, regions: Sequence[str]) -> None:
         """Write this node's configured queues where every node and the routing function

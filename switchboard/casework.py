@@ -1,5 +1,7 @@
 """Cases composed into a node: the case service hooked into contact creation and chat
-messages, emotion reactions, the timer task, the routing-event follower and webhooks."""
+messages, emotion reactions, the timer task, the routing-event follower and webhooks;
+and disruption advisories, which warn customers through the same webhook outbox and
+see every new contact after the cases do."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from router.advisories.service import Advisories
+from router.advisories.store import AdvisoryStore
 from router.cases.config import read_case_settings
 from router.cases.emotion import Emotions
 from router.cases.model import CaseSettings
@@ -20,6 +24,7 @@ from router.contacts import Contacts
 from router.events import EventHub
 from router.reports.service import Reports
 from router.service import Router
+from scheduler.staffing import agents_needed
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +40,7 @@ def read_settings(settings: Settings) -> CaseSettings:
 class Casework:
     cases: Cases
     webhooks: WebhookDelivery
+    advisories: Advisories
 
     @classmethod
     def build(
@@ -53,10 +59,20 @@ class Casework:
         if emotion is not None:
             emotions = Emotions(emotion.lexicons, emotion.always)
             cases.reactions = EmotionReactions(emotions, emotion, router, store, hub, cases)
-        router.intake = cases
+        router.add_intake(cases)
         contacts.observer = cases
         webhooks = WebhookDelivery(store, case_settings.webhooks, node_id=settings.node_id)
-        return cls(cases, webhooks)
+        advisories = Advisories(
+            AdvisoryStore(client, settings.redis.key_prefix),
+            router,
+            contacts,
+            cases,
+            hub,
+            staffing=agents_needed,
+            audit=reports,
+        )
+        router.add_intake(advisories)  # after the cases: a boost adds to a case's priority
+        return cls(cases, webhooks, advisories)
 
     def tasks(self, hub: EventHub, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
         """What runs while the node runs: timers, the routing-event follower, webhooks."""

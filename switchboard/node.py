@@ -169,6 +169,7 @@ class Node:
             self.reports,
         )
         self.cases = self.casework.cases
+        self.advisories = self.casework.advisories
         app = build_app(
             router=self.router,
             contacts=self.contacts,
@@ -184,6 +185,7 @@ class Node:
             scrape_token=settings.metrics_token,
             cases=self.cases,
             webhooks=self.casework.webhooks,
+            advisories=self.advisories,
             calls=self.calls,
             routing=settings.routing,
             trusted_proxies=settings.trusted_proxies,

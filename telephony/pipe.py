@@ -88,7 +88,10 @@ def agent_from(data: dict[str, Any]) -> Agent:
 
 def new_contact_from(data: dict[str, Any]) -> NewContact:
     known = {f.name for f in dataclasses.fields(NewContact)}
-    fields = {k: v for k, v in data.items() if k in known}
+    # JSON has lists where the frozen request holds tuples (`reasons`)
+    fields: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
     fields["channel"] = Channel(fields["channel"])
     return NewContact(**fields)
 

@@ -28,7 +28,7 @@ from switchboard.common.durations import EXPECTED, parse_duration
 from switchboard.common.errors import ConfigError, InputError
 from switchboard.common.hours import OpeningHours
 
-EVENT_FAMILIES = ("contact", "case", "sla")
+EVENT_FAMILIES = ("contact", "case", "sla", "customer")
 # The shipped lists, found from the installation whatever the working folder.
 DEFAULT_LISTS = Path(__file__).resolve().parents[2] / "config" / "emotion"
 

@@ -184,10 +184,13 @@ class Cases:
         if not self.settings.webhooks:
             decision.store.outbox.clear()
 
-    async def enqueue(self, events: Sequence[dict[str, Any]]) -> None:
-        """Webhook events that change no case (contacts, emotion triggers)."""
-        if self.settings.webhooks:
-            await self.store.enqueue(events)
+    async def enqueue(self, events: Sequence[dict[str, Any]]) -> int:
+        """Webhook events that change no case (contacts, emotion triggers, advisories);
+        how many were written (none where no webhook is configured)."""
+        if not self.settings.webhooks:
+            return 0
+        await self.store.enqueue(events)
+        return len(events)
 
     async def _after(self, decision: Decision, at_ms: int) -> None:
         """Live events and routing changes, once the decision is stored."""

@@ -10,6 +10,7 @@ from yarl import URL
 
 from regions.service import Regions
 from router.admin import Administration
+from router.advisories.service import Advisories
 from router.agents import Agents
 from router.calls import LiveCalls
 from router.cases.service import Cases
@@ -22,6 +23,7 @@ from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
 from switchboard.http import admin as admin_api
+from switchboard.http import advisories as advisories_api
 from switchboard.http import agents as agents_api
 from switchboard.http import calls as calls_api
 from switchboard.http import cases as cases_api
@@ -62,6 +64,7 @@ from switchboard.web import wallboard as wallboard_page
 # Importing a feature module declares its operations on API.
 FEATURES = (
     admin_api,
+    advisories_api,
     agents_api,
     calls_api,
     cases_api,
@@ -138,6 +141,7 @@ def build_app(
     scrape_token: str = "",
     cases: Cases | None = None,
     webhooks: WebhookDelivery | None = None,
+    advisories: Advisories | None = None,
     calls: LiveCalls | None = None,
     routing: RoutingConfig | None = None,
     trusted_proxies: tuple[Network, ...] = (),
@@ -171,5 +175,7 @@ def build_app(
         app[cases_api.CASES] = cases
     if webhooks is not None:
         app[cases_api.WEBHOOKS] = webhooks
+    if advisories is not None:
+        app[advisories_api.ADVISORIES] = advisories
     app.add_routes(API.routes)
     return app

@@ -31,6 +31,7 @@ from router.errors import (
     RoutingError,
     TooManyAttempts,
     Unauthenticated,
+    UnknownAdvisory,
     UnknownAgent,
     UnknownCase,
     UnknownContact,
@@ -235,7 +236,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     """Domain refusals become statuses here, once; every error answer is JSON."""
     try:
         return await handler(request)
-    except (UnknownContact, UnknownAgent, UnknownQueue, UnknownCase, UnknownRecording) as failure:
+    except (
+        UnknownContact,
+        UnknownAgent,
+        UnknownQueue,
+        UnknownCase,
+        UnknownRecording,
+        UnknownAdvisory,
+    ) as failure:
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
     except (Unauthenticated, BadCredentials) as failure:

@@ -25,6 +25,7 @@ from router.access import Principal, require_role
 from router.model import Role
 from router.reports.report import ReportOptions, build_report
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
+from switchboard.http.advisories import advisory_alerts
 from switchboard.http.api import API, Auth
 from switchboard.http.base import (
     HUB,
@@ -242,7 +243,8 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
             ],
         },
         "alerts": alerts(queues, regions, adoptions, now / 1000)
-        + await case_alerts(request, principal),
+        + await case_alerts(request, principal)
+        + await advisory_alerts(request, principal),
     }
 
 

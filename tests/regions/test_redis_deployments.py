@@ -88,3 +88,29 @@ async def test_routing_through_a_sentinel_url(private_redis, tmp_path: Path) -> 
     finally:
         await client.aclose()
         sentinel.stop()
+
+
+async def test_advisories_on_the_cluster(cluster: EmbeddedCluster) -> None:
+    """An advisory's keys share one slot: its transaction, scripts and lookups are legal
+    on a cluster, and its customers' index expires with it."""
+    from router.advisories.model import Advisory
+    from router.advisories.store import AdvisoryStore
+
+    client = connect(cluster.url)
+    try:
+        store = AdvisoryStore(client)
+        until = 4_000_000_000_000
+        advisory = Advisory("a1", "booking", "Storm", {"en": "Delays"}, 0, until, 2, "sup", 0)
+        await store.save(advisory, ["c-1", "c-2"])
+        assert [a.advisory_id for a in await store.of_customer("c-2", 1_000)] == ["a1"]
+        assert await store.update("a1", warned=2)
+        assert (await store.get("a1")) is not None and (await store.get("a1")).warned == 2  # type: ignore[union-attr]
+        assert await store.running_ids(1_000) == ["a1"]
+        assert 0 < await client.pttl(store.keys.customer("c-1")) <= until
+        slots = {
+            await client.cluster_keyslot(key)
+            for key in (store.keys.index, store.keys.customer("c-1"), store.keys.advisory("a1"))
+        }
+        assert len(slots) == 1
+    finally:
+        await client.aclose()

@@ -8,6 +8,7 @@ was; an allowed one that acts on it must have done so (its outcome is checked).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from router.access import Principal
+from router.advisories.model import AdvisoryRequest
 from router.cases.model import CaseStatus
 from router.cases.service import CaseChange, CaseRequest
 from router.contacts import ChatRequest
@@ -50,9 +52,18 @@ BODIES: dict[str, dict[str, Any]] = {
     "notes": {"text": "called the airport"},
     "confirm": {"solved": True},
     "monitor": {"mode": "listen", "phone": "sip:sup@127.0.0.1:9"},
+    "advisories": {
+        "queue": "booking",
+        "title": "Storm at MAD",
+        "customers": ["cust-advised"],
+        "messages": {"en": "Your flight is delayed."},
+        "until": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).isoformat(),
+    },
 }
 # Rows whose contact has a case: ana holds the chat and owns the case opened on it.
 CASE_STATES = ("case", "solved")
+# Rows of an advisory of queue booking (`{advisory}`), declared by an admin.
+ADVISORY_STATE = "advisory"
 
 
 def table() -> list[tuple[str, str, str, str, int]]:
@@ -183,21 +194,26 @@ async def call(
 async def test_route_by_actor(
     node: Node, method: str, route: str, state: str, actor: str, status: int
 ) -> None:
-    case_id = ""
+    case_id = advisory_id = ""
     if state in CASE_STATES:
         contact_id, token, case_id = await case_in(node, state)
+    elif state == ADVISORY_STATE:
+        contact_id, token, advisory_id = "", "", await advisory_in(node)
     else:
         contact_id, token = await contact_in(node, state) if state != "-" else ("", "")
+    advisories_before = await advisory_ids(node)
     before = await node.router.get_contact(contact_id) if contact_id else None
     case_before = await node.cases.store.get(case_id) if case_id else None
     await node.router.set_presence("ana", Presence.NOT_READY)
     path = route.replace("{id}", contact_id).replace("{agent}", "ana").replace("{case}", case_id)
+    path = path.replace("{advisory}", advisory_id)
     async with http_session(node) as http:
         headers = await credentials(node, http, actor, token)
         assert await call(http, method, route, path, headers) == status
     if case_before is not None and status >= 400:  # a refused call changed nothing
         assert (await node.cases.store.get(case_id)) == case_before
     await close_cases(node)
+    await check_advisories(node, method, route, status, advisory_id, advisories_before)
     if before is None:
         return
     after = await node.router.get_contact(contact_id)
@@ -211,6 +227,37 @@ async def test_route_by_actor(
         check_outcome(route, before, after, await node.reports.store.ratings())
     if not after.is_terminal:
         await node.router.fail(contact_id, "test over")
+
+
+async def advisory_in(node: Node) -> str:
+    """An advisory of queue booking, running for hours."""
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)
+    request = AdvisoryRequest(
+        "booking", "Storm", ("cust-advised",), {"en": "Delayed."}, int(until.timestamp() * 1000)
+    )
+    declared = await node.advisories.declare(Principal("adm", Role.ADMIN), request)
+    return declared.advisory.advisory_id
+
+
+async def advisory_ids(node: Node) -> set[str]:
+    """The advisories running, ended early or not."""
+    admin = Principal("adm", Role.ADMIN)
+    return {advisory.advisory_id for advisory in await node.advisories.running(admin)}
+
+
+async def check_advisories(
+    node: Node, method: str, route: str, status: int, advisory_id: str, before: set[str]
+) -> None:
+    """A refused call declared or ended nothing; an allowed one did what it says."""
+    if not route.startswith("/api/v1/advisories"):
+        return
+    after = await advisory_ids(node)
+    declared = method == "POST" and status < 400
+    assert len(after - before) == (1 if declared else 0)
+    if advisory_id:
+        advisory = await node.advisories.store.get(advisory_id)
+        assert advisory is not None
+        assert bool(advisory.ended_ms) == (method == "DELETE" and status < 400)
 
 
 def check_outcome(route: str, before: Any, after: Any, ratings: dict[str, int]) -> None:

@@ -1,0 +1,1 @@
+"""Disruption advisories: warn affected customers first, recognise them, staff ahead."""

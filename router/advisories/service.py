@@ -1,0 +1,308 @@
+"""Advisory use cases: declare (warn, tell, staff), recognise affected contacts, end.
+
+A supervisor (or the airline's ops system with a supervisor's token) declares that a
+disruption will bring some customers to a queue. `Advisories` then warns each of them
+through the webhook outbox (their SMS, e-mail or app gateway), tells those already in a
+live chat in the chat itself, works out how many agents the queue will need, and, as
+one of the router's intakes, boosts every new contact of theirs in that queue while the
+advisory runs. Access is asked of `router.access` (the queue's oversight); time is the
+injected `clock` or an explicit `at_ms`, as everywhere in the router.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from router import access
+from router.access import Principal
+from router.advisories.model import Advisory, AdvisoryRequest, Staffing
+from router.advisories.store import AdvisoryStore
+from router.errors import InvalidInput, UnknownAdvisory
+from router.model import MAX_PRIORITY, Channel, Contact, ContactState, NewContact, Presence, Role
+from router.service import Router
+from switchboard.common.clock import iso_utc, now_ms
+
+MAX_AHEAD_MS = 7 * 86_400_000  # an advisory runs a week at most
+HOUR_S = 3600.0
+OUTBOX_BATCH = 1000  # webhook events written per transaction
+RECENT_CONTACTS = 10  # a customer's latest contacts read for their language and live chats
+LIVE = (ContactState.QUEUED, ContactState.OFFERED, ContactState.CONNECTED)
+
+# Agents needed for a contact rate: (contacts, handle s, interval s, service level,
+# answer within s) -> agents. The node passes the scheduler's Erlang C
+# (`scheduler.staffing.agents_needed`).
+StaffingModel = Callable[[float, float, float, float, float], int]
+
+
+class Outbox(Protocol):
+    """The webhook outbox (`Cases.enqueue`): how many events it wrote."""
+
+    async def enqueue(self, events: Sequence[dict[str, Any]]) -> int: ...
+
+
+class ChatTeller(Protocol):
+    """Posts a message from the center into a live chat (`Contacts.tell`)."""
+
+    async def tell(self, contact: Contact, text: str, language: str) -> Any: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, event: dict[str, Any]) -> None: ...
+
+
+class Auditor(Protocol):
+    async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Declared:
+    advisory: Advisory
+    warned: int
+    in_chat: int
+
+
+@dataclass(frozen=True)
+class StaffingAlert:
+    advisory: Advisory
+    staffing: Staffing
+    agents_signed_in: int  # now, not when declared
+
+    @property
+    def agents_short(self) -> int:
+        return max(0, self.staffing.agents_needed - self.agents_signed_in)
+
+
+class Advisories:
+    def __init__(
+        self,
+        store: AdvisoryStore,
+        router: Router,
+        chats: ChatTeller,
+        outbox: Outbox,
+        events: EventPublisher,
+        *,
+        staffing: StaffingModel | None = None,
+        audit: Auditor | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.chats = chats
+        self.outbox = outbox
+        self.events = events
+        self.staffing_model = staffing
+        self.auditor = audit
+        self.clock = clock
+
+    # -- declaring -------------------------------------------------------------------------
+
+    async def declare(self, actor: Principal, request: AdvisoryRequest) -> Declared:
+        """Store the advisory, warn its customers, tell those chatting, work out staffing."""
+        access.require_may_oversee_queue(actor, request.queue)
+        now = self.clock()
+        advisory = self._checked(actor, request, now)
+        customers = list(dict.fromkeys(request.customers))
+        advisory.customers = len(customers)
+        if request.expected_contacts_per_hour is not None:
+            advisory.staffing = await self._staffing(
+                request.queue, request.expected_contacts_per_hour, advisory.starts_ms, now
+            )
+        await self.store.save(advisory, customers)
+        latest = await self.router.store.contacts_of_customers(customers, RECENT_CONTACTS)
+        warned = await self._warn(advisory, customers, latest, now)
+        in_chat = await self._tell_chats(advisory, latest)
+        advisory.warned, advisory.in_chat = warned, in_chat
+        await self.store.update(advisory.advisory_id, warned=warned, in_chat=in_chat)
+        await self._audit(actor, "advisory.declare", advisory, customers=len(customers))
+        await self.events.publish(
+            {
+                "type": "advisory_declared",
+                "advisory_id": advisory.advisory_id,
+                "queue": advisory.queue,
+            }
+        )
+        return Declared(advisory, warned, in_chat)
+
+    def _checked(self, actor: Principal, request: AdvisoryRequest, now: int) -> Advisory:
+        """The advisory the request describes, or InvalidInput naming the field."""
+        if request.queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
+        if not now < request.until_ms <= now + MAX_AHEAD_MS:
+            raise InvalidInput(
+                "$.until", "a time after now and at most 7 days ahead", iso_utc(request.until_ms)
+            )
+        starts = now if request.starts_ms is None else request.starts_ms
+        if starts >= request.until_ms:
+            raise InvalidInput("$.starts_at", "a time before until", iso_utc(starts))
+        if not request.messages:
+            raise InvalidInput("$.messages", "at least one language: text", {})
+        return Advisory(
+            advisory_id=uuid.uuid4().hex,
+            queue=request.queue,
+            title=request.title,
+            messages=dict(request.messages),
+            starts_ms=starts,
+            until_ms=request.until_ms,
+            priority_boost=request.priority_boost,
+            created_by=actor.user_id,
+            created_ms=now,
+        )
+
+    async def _warn(
+        self,
+        advisory: Advisory,
+        customers: Sequence[str],
+        latest: dict[str, list[Contact]],
+        now: int,
+    ) -> int:
+        """One `customer.advisory` webhook event per customer, in the language of their
+        most recent contact when the advisory speaks it."""
+        events = []
+        for customer_id in customers:
+            recent = latest.get(customer_id)
+            language, text = advisory.text_for(recent[0].language if recent else "")
+            data = {
+                "advisory_id": advisory.advisory_id,
+                "customer": customer_id,
+                "language": language,
+                "text": text,
+                "title": advisory.title,
+                "queue": advisory.queue,
+                "until": iso_utc(advisory.until_ms),
+            }
+            events.append({"type": "customer.advisory", "at": iso_utc(now), "data": data})
+        written = 0
+        for start in range(0, len(events), OUTBOX_BATCH):
+            written += await self.outbox.enqueue(events[start : start + OUTBOX_BATCH])
+        return written
+
+    async def _tell_chats(self, advisory: Advisory, latest: dict[str, list[Contact]]) -> int:
+        """The text posted, from the center, into every live chat of its customers."""
+        told = 0
+        for contacts in latest.values():
+            for contact in contacts:
+                if contact.channel == Channel.CHAT and contact.state in LIVE:
+                    language, text = advisory.text_for(contact.language)
+                    await self.chats.tell(contact, text, language)
+                    told += 1
+        return told
+
+    async def _staffing(self, queue: str, per_hour: float, by_ms: int, now: int) -> Staffing:
+        """Agents the queue needs for its service-level target at `per_hour` contacts,
+        with its recent average handle time (`Router.aht_s`: the last hour's, else the
+        default), against the agents signed in now with its skill."""
+        config = self.router.queues[queue]
+        handle_s = await self.router.aht_s(queue, now)
+        needed = 0
+        if self.staffing_model is not None:
+            needed = self.staffing_model(
+                per_hour, handle_s, HOUR_S, config.service_level_target, config.answer_within_s
+            )
+        return Staffing(
+            expected_contacts_per_hour=per_hour,
+            handle_s=handle_s,
+            agents_needed=needed,
+            agents_signed_in=await self.signed_in(queue),
+            by_ms=by_ms,
+        )
+
+    async def signed_in(self, queue: str) -> int:
+        """Agents signed in (any state but offline) with the queue's skill."""
+        skill = self.router.queues[queue].skill
+        agents = await self.router.list_agents()
+        return sum(a.presence != Presence.OFFLINE and skill in a.skills for a in agents)
+
+    # -- reading and ending ------------------------------------------------------------------
+
+    async def running(self, actor: Principal) -> list[Advisory]:
+        """The running advisories of the queues the actor oversees: live first, then
+        upcoming, then those ended early; latest start first within each."""
+        access.require_role(actor, Role.SUPERVISOR, Role.ADMIN)
+        now = self.clock()
+        found = await self.store.get_many(await self.store.running_ids(now))
+        mine = [a for a in found if not actor.queues or a.queue in actor.queues]
+        order = {"live": 0, "upcoming": 1, "ended": 2}
+        return sorted(mine, key=lambda a: (order[a.state(now)], -a.starts_ms))
+
+    async def get(self, actor: Principal, advisory_id: str) -> Advisory:
+        advisory = await self.store.get(advisory_id)
+        if advisory is None:
+            raise UnknownAdvisory(advisory_id)
+        access.require_may_oversee_queue(actor, advisory.queue)
+        return advisory
+
+    async def end(self, actor: Principal, advisory_id: str) -> Advisory:
+        """End it now: later contacts are no longer boosted. It stays readable (with its
+        figures) until its `until`, when it expires."""
+        advisory = await self.get(actor, advisory_id)
+        if advisory.ended_ms:
+            return advisory
+        advisory.ended_ms = self.clock()
+        if not await self.store.update(advisory_id, ended_ms=advisory.ended_ms):
+            raise UnknownAdvisory(advisory_id)
+        await self._audit(actor, "advisory.end", advisory)
+        await self.events.publish(
+            {"type": "advisory_ended", "advisory_id": advisory_id, "queue": advisory.queue}
+        )
+        return advisory
+
+    async def staffing_alerts(self, actor: Principal) -> list[StaffingAlert]:
+        """Advisories of the actor's queues, not over, whose queue still has fewer agents
+        signed in than it needs (the wallboard's alerts)."""
+        now = self.clock()
+        found = await self.store.get_many(await self.store.running_ids(now))
+        alerts = []
+        for advisory in found:
+            staffing = advisory.staffing
+            if staffing is None or advisory.ended_ms or advisory.queue not in self.router.queues:
+                continue
+            if actor.queues and advisory.queue not in actor.queues:
+                continue
+            alert = StaffingAlert(advisory, staffing, await self.signed_in(advisory.queue))
+            if alert.agents_short:
+                alerts.append(alert)
+        return alerts
+
+    async def _audit(
+        self, actor: Principal, action: str, advisory: Advisory, **detail: Any
+    ) -> None:
+        if self.auditor is not None:
+            await self.auditor.audit(
+                actor.user_id,
+                action,
+                advisory_id=advisory.advisory_id,
+                queue=advisory.queue,
+                **detail,
+            )
+
+    # -- the router's intake -----------------------------------------------------------------
+
+    async def before_create(
+        self, new: NewContact, at_ms: int | None
+    ) -> tuple[NewContact, Advisory | None]:
+        """A contact of a customer an advisory in effect names, in the advisory's queue,
+        gets its boost (the largest, when several apply) and says why."""
+        if not new.customer_id or new.customer_id.startswith("anon-"):
+            return new, None
+        at = self.clock() if at_ms is None else at_ms
+        running = await self.store.of_customer(new.customer_id, at)
+        applying = [a for a in running if a.queue == new.queue and a.in_effect(at)]
+        if not applying:
+            return new, None
+        advisory = max(applying, key=lambda a: (a.priority_boost, a.starts_ms))
+        boosted = replace(
+            new,
+            priority=min(MAX_PRIORITY, new.priority + advisory.priority_boost),
+            reasons=(*new.reasons, advisory.reason()),
+        )
+        return boosted, advisory
+
+    async def after_create(
+        self, contact: Contact, at_ms: int | None, prepared: Advisory | None = None
+    ) -> None:
+        """Count the contact against the advisory that boosted it."""
+        if prepared is not None:
+            await self.store.add_contact(prepared, contact.contact_id)

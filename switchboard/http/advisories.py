@@ -1,0 +1,175 @@
+"""Disruption advisories over HTTP: declare one (warn, tell, staff), list, read, end; and
+the wallboard's alerts for queues that need more agents before an advisory's peak."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from aiohttp import web
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from router.access import Principal
+from router.advisories.model import Advisory, AdvisoryRequest, Staffing
+from router.advisories.service import Advisories
+from switchboard.common.clock import iso_utc, now_ms
+from switchboard.http.api import API, Auth
+from switchboard.http.schemas import Id, Language, Name, Strict, Text
+
+ADVISORIES = web.AppKey("advisories", Advisories)
+
+Title = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
+MessageText = Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+MAX_CUSTOMERS = 10_000
+_STAFF = {401: "", 403: "not a supervisor or admin of the queue"}
+
+
+class NewAdvisory(Strict):
+    """A disruption: who is affected, what they are told, until when, what is expected."""
+
+    queue: Name
+    title: Title
+    customers: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS)
+    messages: dict[Language, MessageText] = Field(min_length=1, max_length=50)
+    starts_at: AwareDatetime | None = None
+    until: AwareDatetime
+    priority_boost: int = Field(default=2, ge=0, le=9)
+    expected_contacts_per_hour: float | None = Field(
+        default=None, gt=0, le=1_000_000, allow_inf_nan=False
+    )
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def staffing_json(staffing: Staffing | None) -> dict[str, Any] | None:
+    if staffing is None:
+        return None
+    return {
+        "agents_needed": staffing.agents_needed,
+        "agents_signed_in": staffing.agents_signed_in,
+        "agents_to_move": staffing.agents_to_move,
+        "by": iso_utc(staffing.by_ms),
+        "expected_contacts_per_hour": staffing.expected_contacts_per_hour,
+        "average_handle_time_s": round(staffing.handle_s, 1),
+    }
+
+
+def advisory_json(advisory: Advisory) -> dict[str, Any]:
+    return {
+        "advisory_id": advisory.advisory_id,
+        "queue": advisory.queue,
+        "title": advisory.title,
+        "state": advisory.state(now_ms()),
+        "messages": advisory.messages,
+        "starts_at": iso_utc(advisory.starts_ms),
+        "until": iso_utc(advisory.until_ms),
+        "ended_at": iso_utc(advisory.ended_ms) if advisory.ended_ms else None,
+        "priority_boost": advisory.priority_boost,
+        "customers": advisory.customers,
+        "warned": advisory.warned,
+        "in_chat": advisory.in_chat,
+        "contacts": advisory.contacts,
+        "staffing": staffing_json(advisory.staffing),
+        "created_by": advisory.created_by,
+        "created_at": iso_utc(advisory.created_ms),
+    }
+
+
+@API.route(
+    "POST",
+    "/api/v1/advisories",
+    "Declare a disruption advisory: warn its customers (webhook customer.advisory), tell "
+    "those in a live chat, boost their new contacts, work out the agents the queue needs "
+    "(supervisors and admins of the queue)",
+    auth=Auth.STAFF,
+    body=NewAdvisory,
+    responses={201: "advisory_id, warned, in_chat, staffing", **_STAFF},
+)
+async def declare(request: web.Request, principal: Principal, body: NewAdvisory) -> web.Response:
+    declared = await request.app[ADVISORIES].declare(
+        principal,
+        AdvisoryRequest(
+            queue=body.queue,
+            title=body.title,
+            customers=tuple(body.customers),
+            messages=dict(body.messages),
+            until_ms=_ms(body.until),
+            starts_ms=_ms(body.starts_at) if body.starts_at else None,
+            priority_boost=body.priority_boost,
+            expected_contacts_per_hour=body.expected_contacts_per_hour,
+        ),
+    )
+    return web.json_response(
+        {
+            "advisory_id": declared.advisory.advisory_id,
+            "warned": declared.warned,
+            "in_chat": declared.in_chat,
+            "staffing": staffing_json(declared.advisory.staffing),
+        },
+        status=201,
+    )
+
+
+@API.route(
+    "GET",
+    "/api/v1/advisories",
+    "Advisories of the queues the caller oversees, live first (until they expire)",
+    auth=Auth.STAFF,
+    responses={200: "advisories", **_STAFF},
+)
+async def list_advisories(request: web.Request, principal: Principal) -> web.Response:
+    found = await request.app[ADVISORIES].running(principal)
+    return web.json_response({"advisories": [advisory_json(a) for a in found]})
+
+
+@API.route(
+    "GET",
+    "/api/v1/advisories/{advisory}",
+    "One advisory with the customers warned and the contacts boosted so far",
+    auth=Auth.STAFF,
+    responses={200: "the advisory", **_STAFF, 404: "no such advisory (or expired)"},
+)
+async def get_advisory(request: web.Request, principal: Principal) -> web.Response:
+    advisory = await request.app[ADVISORIES].get(principal, request.match_info["advisory"])
+    return web.json_response(advisory_json(advisory))
+
+
+@API.route(
+    "DELETE",
+    "/api/v1/advisories/{advisory}",
+    "End an advisory now: later contacts are no longer boosted",
+    auth=Auth.STAFF,
+    responses={200: "the advisory, ended", **_STAFF, 404: "no such advisory (or expired)"},
+)
+async def end_advisory(request: web.Request, principal: Principal) -> web.Response:
+    advisory = await request.app[ADVISORIES].end(principal, request.match_info["advisory"])
+    return web.json_response(advisory_json(advisory))
+
+
+# -- the wallboard's alerts ------------------------------------------------------------------
+
+
+async def advisory_alerts(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
+    """Queues of the viewer's scope that need more agents signed in before an advisory's
+    expected peak."""
+    advisories = request.app.get(ADVISORIES)
+    if advisories is None:
+        return []
+    found = []
+    for alert in await advisories.staffing_alerts(principal):
+        advisory, staffing = alert.advisory, alert.staffing
+        found.append(
+            {
+                "level": "warning",
+                "kind": "advisory_staffing",
+                "queue": advisory.queue,
+                "advisory_id": advisory.advisory_id,
+                "message": f"{advisory.queue}: {alert.agents_short} more agents needed by "
+                f"{iso_utc(staffing.by_ms)} for advisory '{advisory.title}' "
+                f"({staffing.expected_contacts_per_hour:g} contacts/h expected: "
+                f"{staffing.agents_needed} needed, {alert.agents_signed_in} signed in)",
+            }
+        )
+    return found

@@ -72,6 +72,17 @@ class ChatLog:
         sender_is_agent = sender != "customer"
         source = writer_language(contact, agent, sender_is_agent)
         target = reader_language(contact, agent, sender_is_agent)
+        return await self._write(contact, sender, text, source, target)
+
+    async def post_from_center(self, contact: Contact, text: str, language: str) -> Message:
+        """A message from the center itself (sender `center`, no agent), written in
+        `language`, translated into the chat's language when that differs."""
+        return await self._write(contact, CENTER, text, language, contact.language)
+
+    async def _write(
+        self, contact: Contact, sender: str, text: str, source: str, target: str
+    ) -> Message:
+        """Keep a message written in `source`, with its translation into `target`."""
         message = Message(
             message_id=uuid.uuid4().hex,
             contact_id=contact.contact_id,
@@ -82,22 +93,6 @@ class ChatLog:
         )
         if target != source:
             await self._translate(message, target)
-        await self.store.append_message(contact.contact_id, asdict(message))
-        return message
-
-    async def post_from_center(self, contact: Contact, text: str, language: str) -> Message:
-        """A message from the center itself (sender `center`, no agent), written in
-        `language`, translated into the chat's language when that differs."""
-        message = Message(
-            message_id=uuid.uuid4().hex,
-            contact_id=contact.contact_id,
-            sender=CENTER,
-            text=text,
-            language=language,
-            at_ms=now_ms(),
-        )
-        if language != contact.language:
-            await self._translate(message, contact.language)
         await self.store.append_message(contact.contact_id, asdict(message))
         return message
 

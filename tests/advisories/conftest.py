@@ -18,7 +18,7 @@ from router.access import Principal
 from router.contacts import ChatRequest, CustomerClaims
 from router.model import Contact, Role
 from switchboard.node import Node
-from tests.cases.conftest import case_config, staff, started
+from tests.cases.conftest import receiving, staff, started, webhook_config
 
 SECRET = "an-sms-gateway-secret-for-tests"
 SUPERVISOR = Principal("sup", Role.SUPERVISOR, frozenset({"booking"}))
@@ -38,34 +38,13 @@ class Gateway:
 @pytest.fixture
 async def gateway() -> AsyncIterator[tuple[Gateway, str]]:
     received = Gateway()
-    app = web.Application()
-    app.router.add_post("/sms", received.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield received, f"http://127.0.0.1:{port}/sms"
-    finally:
-        await runner.cleanup()
+    async with receiving("/sms", received.handle) as url:
+        yield received, url
 
 
 def advisory_config(tmp_path: Path, url: str) -> Path:
-    secret = tmp_path / "sms-secret"
-    secret.write_text(SECRET + "\n")
-    return case_config(
-        tmp_path,
-        f"""
-[[webhooks]]
-name = "sms"
-url = "{url}"
-secret_file = "{secret}"
-events = ["customer.advisory"]
-backoff = "0.2s"
-timeout = "5s"
-""",
-    )
+    settings = 'events = ["customer.advisory"]\nbackoff = "0.2s"\ntimeout = "5s"\n'
+    return webhook_config(tmp_path, "sms", url, SECRET, settings)
 
 
 @pytest.fixture

@@ -4,14 +4,16 @@ drives, and the steps the case suites share."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from router.model import Agent, Role
 from switchboard.node import Node
@@ -174,3 +176,30 @@ async def events_for(
         if kind is None or message.get("type") == kind:
             found.append(message)
     return found
+
+
+@contextlib.asynccontextmanager
+async def receiving(
+    path: str, handle: Callable[[web.Request], Awaitable[web.Response]]
+) -> AsyncIterator[str]:
+    """A loopback HTTP server taking POSTs at `path` (a webhook's receiver): its URL."""
+    app = web.Application()
+    app.router.add_post(path, handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}{path}"
+    finally:
+        await runner.cleanup()
+
+
+def webhook_config(tmp_path: Path, name: str, url: str, secret: str, settings: str) -> Path:
+    """`case_config` with one `[[webhooks]]` to `url`, its secret in a file, and the
+    other `settings` lines (events, backoff...)."""
+    secret_file = tmp_path / f"{name}-secret"
+    secret_file.write_text(secret + "\n")
+    hook = f'[[webhooks]]\nname = "{name}"\nurl = "{url}"\nsecret_file = "{secret_file}"\n'
+    return case_config(tmp_path, f"\n{hook}{settings}")

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from router.cases.webhooks import sign, verify, wanted
-from tests.cases.conftest import case_config, staff, started
+from tests.cases.conftest import receiving, staff, started, webhook_config
 from tests.nodes import http_session, new_chat
 
 SECRET = "a-webhook-secret-for-tests"
@@ -48,36 +48,16 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
     crm = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", crm.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield crm, f"http://127.0.0.1:{port}/hook"
-    finally:
-        await runner.cleanup()
+    async with receiving("/hook", crm.handle) as url:
+        yield crm, url
 
 
-def webhook_config(tmp_path: Path, url: str) -> Path:
-    secret = tmp_path / "webhook-secret"
-    secret.write_text(SECRET + "\n")
-    return case_config(
-        tmp_path,
-        f"""
-[[webhooks]]
-name = "crm"
-url = "{url}"
-secret_file = "{secret}"
-events = ["case.*", "sla.*", "contact.created"]
-max_attempts = 4
-backoff = "0.2s"
-max_backoff = "1s"
-timeout = "5s"
-""",
+def crm_config(tmp_path: Path, url: str) -> Path:
+    settings = (
+        'events = ["case.*", "sla.*", "contact.created"]\nmax_attempts = 4\n'
+        'backoff = "0.2s"\nmax_backoff = "1s"\ntimeout = "5s"\n'
     )
+    return webhook_config(tmp_path, "crm", url, SECRET, settings)
 
 
 async def test_each_event_once_in_order_signed_and_retried_after_a_500(
@@ -85,7 +65,7 @@ async def test_each_event_once_in_order_signed_and_retried_after_a_500(
 ) -> None:
     crm, url = receiver
     async with (
-        started(redis_url, webhook_config(tmp_path, url)) as node,
+        started(redis_url, crm_config(tmp_path, url)) as node,
         http_session(node) as http,
     ):
         admin = await staff(http, "adm")
@@ -161,7 +141,7 @@ async def test_each_event_once_in_order_signed_and_retried_after_a_500(
 async def test_an_unreachable_receiver_is_retried_with_back_off_then_dead_lettered(
     redis_url: str, tmp_path: Path
 ) -> None:
-    config = webhook_config(tmp_path, "http://127.0.0.1:9/nothing-listens-here")
+    config = crm_config(tmp_path, "http://127.0.0.1:9/nothing-listens-here")
     async with started(redis_url, config) as node:
         started_at = time.monotonic()
         async with http_session(node) as http:

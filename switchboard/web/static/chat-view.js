@@ -18,6 +18,10 @@ export class ChatView {
     const meta = el("span", { class: "meta" }, time(message.at_ms));
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
       "data-sender": message.sender }, el("span", { class: "text" }, text), meta);
+    if (message.sender === "center") {  // the center's own notice (an advisory), not the agent's
+      item.classList.add("center");
+      item.prepend(el("span", { class: "who" }, t("Notice from the center")));
+    }
     if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
     const known = this.items.get(message.message_id);
     stickToBottom($("messages-box"), () => {

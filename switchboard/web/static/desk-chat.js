@@ -78,6 +78,10 @@ export class ChatPanel {
     const meta = el("span", { class: "meta" }, time(message.at_ms));
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
       "data-sender": message.sender }, el("span", { class: "text" }, shown));
+    if (message.sender === "center") {  // an advisory posted by the center, not by the agent
+      item.classList.add("center");
+      item.prepend(el("span", { class: "who" }, t("Notice from the center")));
+    }
     if (other && other !== shown) {
       const original = el("span", { class: "original", hidden: true, lang: mine ? this.contact.language : message.language },
         other);

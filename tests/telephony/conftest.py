@@ -83,9 +83,16 @@ async def run_sipp(
 
 
 def rtp_block() -> int:
-    """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet."""
-    base = 30000 + (os.getpid() % 50) * 600
-    return base + (next(_port_block) % 15) * 40
+    """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet,
+    below Linux's ephemeral range (32768 and up), where any client socket of the run (Redis,
+    HTTP) may hold one (sipp then exits 254, its audio port "already in use"); a block
+    whose first ports are taken all the same is passed over."""
+    base = 10000 + (os.getpid() % 30) * 600
+    for _ in range(15):
+        block = base + (next(_port_block) % 15) * 40
+        if all(port_free(socket.SOCK_DGRAM, port) for port in range(block, block + 4)):
+            return block
+    raise RuntimeError("no block of RTP ports free")
 
 
 def worker_endpoint(**changes: Any) -> EndpointConfig:

@@ -17,7 +17,7 @@ from router.access import Act, Actor, Customer, Principal
 from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
 from router.desk import ChatSite, DeskConfig
 from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
-from router.identity import Identity, anonymous
+from router.identity import ANONYMOUS_PREFIX, Identity, anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
 from router.reports.service import Reports
@@ -340,7 +340,7 @@ class Contacts:
         """The customer of this contact, and their contacts on every channel, newest
         first; a contact within the repeat window after the one before it is marked."""
         contact = await self.get(actor, contact_id, Act.HISTORY)
-        anonymous_chat = contact.customer_id.startswith("anon-")
+        anonymous_chat = contact.customer_id.startswith(ANONYMOUS_PREFIX)
         past = (
             [contact]
             if anonymous_chat

@@ -35,8 +35,11 @@ class Identity:
     name: str = ""
 
 
+ANONYMOUS_PREFIX = "anon-"  # a chat without a signed identity: its id is its own
+
+
 def anonymous() -> Identity:
-    return Identity(f"anon-{secrets.token_hex(8)}", verified=False)
+    return Identity(f"{ANONYMOUS_PREFIX}{secrets.token_hex(8)}", verified=False)
 
 
 def sign(secret: str, payload: dict[str, Any]) -> str:

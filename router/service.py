@@ -71,8 +71,16 @@ class IntakeChain:
         return new, found
 
     async def after_create(self, contact: Contact, at_ms: int | None, prepared: Any) -> None:
+        """Every intake follows up, even after one fails (the contact exists either way);
+        the first failure is raised once all have run."""
+        failures = []
         for intake, found in zip(self.intakes, prepared, strict=True):
-            await intake.after_create(contact, at_ms, found)
+            try:
+                await intake.after_create(contact, at_ms, found)
+            except Exception as failure:  # each intake's own fault, raised below
+                failures.append(failure)
+        if failures:
+            raise failures[0]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from router.access import Principal
 from router.advisories.model import Advisory, AdvisoryRequest, Staffing
 from router.advisories.store import AdvisoryStore
 from router.errors import InvalidInput, UnknownAdvisory
+from router.identity import ANONYMOUS_PREFIX
 from router.model import MAX_PRIORITY, Channel, Contact, ContactState, NewContact, Presence, Role
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
@@ -104,7 +105,10 @@ class Advisories:
         access.require_may_oversee_queue(actor, request.queue)
         now = self.clock()
         advisory = self._checked(actor, request, now)
-        customers = list(dict.fromkeys(request.customers))
+        # an anonymous chat's id is its own: no airline lists it
+        customers = [
+            c for c in dict.fromkeys(request.customers) if not c.startswith(ANONYMOUS_PREFIX)
+        ]
         advisory.customers = len(customers)
         if request.expected_contacts_per_hour is not None:
             advisory.staffing = await self._staffing(
@@ -113,7 +117,7 @@ class Advisories:
         await self.store.save(advisory, customers)
         latest = await self.router.store.contacts_of_customers(customers, RECENT_CONTACTS)
         warned = await self._warn(advisory, customers, latest, now)
-        in_chat = await self._tell_chats(advisory, latest)
+        in_chat = await self._tell_chats(actor, advisory, latest)
         advisory.warned, advisory.in_chat = warned, in_chat
         await self.store.update(advisory.advisory_id, warned=warned, in_chat=in_chat)
         await self._audit(actor, "advisory.declare", advisory, customers=len(customers))
@@ -130,13 +134,17 @@ class Advisories:
         """The advisory the request describes, or InvalidInput naming the field."""
         if request.queue not in self.router.queues:
             raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
+        # Checked before anything is stored or sent; the refused time is echoed in ms when
+        # it has no UTC date (year 0 or 10000 once moved to UTC).
         if not now < request.until_ms <= now + MAX_AHEAD_MS:
             raise InvalidInput(
-                "$.until", "a time after now and at most 7 days ahead", iso_utc(request.until_ms)
+                "$.until", "a time after now and at most 7 days ahead", _shown(request.until_ms)
             )
         starts = now if request.starts_ms is None else request.starts_ms
-        if starts >= request.until_ms:
-            raise InvalidInput("$.starts_at", "a time before until", iso_utc(starts))
+        if not now - MAX_AHEAD_MS <= starts < request.until_ms:
+            raise InvalidInput(
+                "$.starts_at", "a time before until, at most 7 days ago", _shown(starts)
+            )
         if not request.messages:
             raise InvalidInput("$.messages", "at least one language: text", {})
         return Advisory(
@@ -179,12 +187,18 @@ class Advisories:
             written += await self.outbox.enqueue(events[start : start + OUTBOX_BATCH])
         return written
 
-    async def _tell_chats(self, advisory: Advisory, latest: dict[str, list[Contact]]) -> int:
-        """The text posted, from the center, into every live chat of its customers."""
+    async def _tell_chats(
+        self, actor: Principal, advisory: Advisory, latest: dict[str, list[Contact]]
+    ) -> int:
+        """The text posted, from the center, into every live chat of its customers in the
+        advisory's queue that the declaring supervisor oversees (nobody else's chats)."""
         told = 0
         for contacts in latest.values():
             for contact in contacts:
-                if contact.channel == Channel.CHAT and contact.state in LIVE:
+                ours = contact.queue == advisory.queue and actor.covers(
+                    contact.queue, contact.region
+                )
+                if ours and contact.channel == Channel.CHAT and contact.state in LIVE:
                     language, text = advisory.text_for(contact.language)
                     await self.chats.tell(contact, text, language)
                     told += 1
@@ -285,7 +299,7 @@ class Advisories:
     ) -> tuple[NewContact, Advisory | None]:
         """A contact of a customer an advisory in effect names, in the advisory's queue,
         gets its boost (the largest, when several apply) and says why."""
-        if not new.customer_id or new.customer_id.startswith("anon-"):
+        if not new.customer_id or new.customer_id.startswith(ANONYMOUS_PREFIX):
             return new, None
         at = self.clock() if at_ms is None else at_ms
         running = await self.store.of_customer(new.customer_id, at)
@@ -306,3 +320,11 @@ class Advisories:
         """Count the contact against the advisory that boosted it."""
         if prepared is not None:
             await self.store.add_contact(prepared, contact.contact_id)
+
+
+def _shown(at_ms: int) -> str:
+    """A refused time as the answer echoes it: ISO 8601 in UTC, or ms where it has none."""
+    try:
+        return iso_utc(at_ms)
+    except (ValueError, OverflowError, OSError):
+        return f"{at_ms} ms"

@@ -168,14 +168,11 @@ def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network
     return str(current)
 
 
-def forwarded_hops(x_forwarded_for: list[str], forwarded: list[str]) -> list[str]:
-    """What a proxy chain says of its hops, client first, as `forwarded_client` reads
-    them: X-Forwarded-For's headers, else the `for=` of each element of RFC 7239's
-    Forwarded (`for=192.0.2.60;proto=https`, `for="[2001:db8::1]:4711"`); an obfuscated
-    node (`_hidden`), `unknown` or an element without `for=` is a hop that is no address,
-    which ends the walk there."""
-    if x_forwarded_for:
-        return x_forwarded_for
+def forwarded_hops(forwarded: list[str]) -> list[str]:
+    """The hops RFC 7239's Forwarded headers name, client first, as `forwarded_client`
+    reads them: the `for=` of each element (`for=192.0.2.60;proto=https`,
+    `for="[2001:db8::1]:4711"`); an obfuscated node (`_hidden`), `unknown` or an element
+    without `for=` is a hop that is no address, which ends the walk there."""
     hops = []
     for header in forwarded:
         for element in header.split(","):
@@ -189,29 +186,39 @@ def client_address(request: web.Request) -> str:
     """The address a per-client decision (login throttling, the public request budget)
     counts against: the TCP peer, or behind a proxy of `[http] trusted_proxies` the
     client it forwarded for, by X-Forwarded-For or Forwarded ('' when there is no peer
-    address, a UNIX socket)."""
+    address, a UNIX socket). A proxy writes one of the two: where both come and name
+    different clients, the other header was the client's own, and the proxy is all that
+    is known."""
     trusted = request.app.get(TRUSTED_PROXIES, ())
     peer = request.remote or ""
     if not trusted:
         return peer
-    hops = forwarded_hops(
-        request.headers.getall("X-Forwarded-For", []), request.headers.getall("Forwarded", [])
+    chains = (
+        request.headers.getall("X-Forwarded-For", []),
+        forwarded_hops(request.headers.getall("Forwarded", [])),
     )
-    return forwarded_client(peer, hops, trusted)
+    named = {forwarded_client(peer, hops, trusted) for hops in chains if hops}
+    return named.pop() if len(named) == 1 else peer
 
 
 def client_within(request: web.Request, networks: tuple[Network, ...]) -> bool:
     """Whether the client is known to be in `networks`: the TCP peer of a request no one
-    forwarded, or the client a trusted proxy names. A request an untrusted peer forwards
-    (a reverse proxy on this host left out of `trusted_proxies`) is from someone unknown,
-    not from the proxy's own address."""
+    forwarded, or the client a trusted proxy names. A forwarded request is from someone
+    unknown, not from the address it came from, when the peer is no trusted proxy (a
+    reverse proxy on this host left out of `trusted_proxies`) or when the proxies name no
+    client beyond themselves (an empty or obfuscated header, two headers that disagree)."""
     trusted = request.app.get(TRUSTED_PROXIES, ())
-    peer = _address(request.remote or "")
+
+    def is_proxy(address: IPAddress | None) -> bool:
+        return address is not None and any(address in network for network in trusted)
+
     forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
-    if forwarded and (peer is None or not any(peer in network for network in trusted)):
+    if forwarded and not is_proxy(_address(request.remote or "")):
         return False
     client = _address(client_address(request))
-    return client is not None and any(client in network for network in networks)
+    if client is None or (forwarded and is_proxy(client)):
+        return False
+    return any(client in network for network in networks)
 
 
 def customer_token(request: web.Request) -> str:

@@ -28,6 +28,10 @@ BAD: list[tuple[str, Any, str]] = [
     ("until", later(hours=-1), "$.until"),
     ("until", later(days=7, hours=1), "$.until"),
     ("starts_at", later(hours=7), "$.starts_at"),  # after until
+    ("starts_at", later(days=-8), "$.starts_at"),  # long past
+    ("starts_at", "0001-01-01T00:00:00+01:00", "$.starts_at"),  # no UTC date
+    ("until", "9999-12-31T23:59:59-01:00", "$.until"),  # no UTC date
+    ("until", "0001-01-01T00:00:00+01:00", "$.until"),
     ("priority_boost", 10, "$.priority_boost"),
     ("priority_boost", -1, "$.priority_boost"),
     ("expected_contacts_per_hour", 0, "$.expected_contacts_per_hour"),

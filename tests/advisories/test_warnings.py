@@ -9,7 +9,9 @@ from typing import Any
 
 import aiohttp
 
-from router.model import ContactState
+from router.access import Principal
+from router.contacts import ChatRequest, CustomerClaims
+from router.model import ContactState, Role
 from switchboard.node import Node
 from tests.advisories.conftest import (
     Gateway,
@@ -122,3 +124,21 @@ async def _message_on(socket: aiohttp.ClientWebSocketResponse) -> dict[str, Any]
             event = await socket.receive_json()
             if event.get("type") == "message":
                 return dict(event)
+
+
+async def test_a_supervisor_tells_only_the_chats_of_their_own_queue(node: Node) -> None:
+    """sup oversees booking: a listed customer chatting in general (sup2's queue) is warned
+    by the webhook, but nothing is posted into that chat, nor is it counted; an anonymous
+    chat's id is its own, nobody's to list: it is neither warned nor told."""
+    admin = Principal("adm", Role.ADMIN)
+    claims = CustomerClaims(customer_id="c-general")
+    general, _ = await node.contacts.start_chat(ChatRequest("general", "en", claims=claims), admin)
+    anonymous, _ = await node.contacts.start_chat(ChatRequest("booking", "en"))
+    assert anonymous.customer_id.startswith("anon-")
+    async with http_session(node) as http:
+        customers = ["c-general", anonymous.customer_id]
+        answer = await declare(http, await staff(http, "sup"), customers=customers)
+    assert (answer["warned"], answer["in_chat"]) == (1, 0)
+    for contact in (general, anonymous):
+        messages = await node.contacts.transcript(admin, contact.contact_id)
+        assert not [m for m in messages if m.sender == "center"]

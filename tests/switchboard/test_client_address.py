@@ -151,19 +151,14 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart(
         assert [await public("198.51.100.4") for _ in range(2)] == [200, 200]
 
 
-def test_rfc_7239_forwarded_names_the_hops_when_x_forwarded_for_is_absent() -> None:
-    hops = forwarded_hops([], ['for=198.51.100.1;proto=https, For="[2001:db9::1]:4711"'])
+def test_rfc_7239_forwarded_names_the_hops() -> None:
+    hops = forwarded_hops(['for=198.51.100.1;proto=https, For="[2001:db9::1]:4711"'])
     assert hops == ["198.51.100.1", "[2001:db9::1]:4711"]
     assert forwarded_client("10.0.0.2", hops, PROXIES) == "2001:db9::1"
-    assert forwarded_client("10.0.0.2", forwarded_hops([], ["for=198.51.100.1"]), PROXIES) == (
+    assert forwarded_client("10.0.0.2", forwarded_hops(["for=198.51.100.1"]), PROXIES) == (
         "198.51.100.1"
     )
     # an obfuscated node or an element without for= ends the walk at the proxy
-    hidden = forwarded_hops([], ["for=198.51.100.1, for=_hidden"])
+    hidden = forwarded_hops(["for=198.51.100.1, for=_hidden"])
     assert forwarded_client("10.0.0.2", hidden, PROXIES) == "10.0.0.2"
-    assert forwarded_client("10.0.0.2", forwarded_hops([], ["proto=https"]), PROXIES) == (
-        "10.0.0.2"
-    )
-    # X-Forwarded-For, where a proxy writes both, is the one read
-    both = forwarded_hops(["203.0.113.5"], ["for=198.51.100.1"])
-    assert forwarded_client("10.0.0.2", both, PROXIES) == "203.0.113.5"
+    assert forwarded_client("10.0.0.2", forwarded_hops(["proto=https"]), PROXIES) == "10.0.0.2"

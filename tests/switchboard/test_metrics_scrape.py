@@ -45,18 +45,31 @@ async def test_a_forwarded_scrape_is_not_the_hosts_own(redis_url: str) -> None:
 
 
 async def test_behind_a_trusted_proxy_the_forwarded_client_decides(redis_url: str) -> None:
+    """The proxy on the node's host is trusted; scrapes from the monitoring network
+    10.9.0.0/16 need no token. What decides is the client the proxy names, by either
+    header, never the proxy itself, and never a header the client wrote."""
     here = (ipaddress.ip_network("127.0.0.1/32"),)
+    monitoring = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("10.9.0.0/16"))
     async with (
-        running_node(redis_url, trusted_proxies=here) as node,
+        running_node(redis_url, trusted_proxies=here, metrics_open_to=monitoring) as node,
         http_session(node) as http,
     ):
-        outside = {"X-Forwarded-For": "203.0.113.9"}
-        assert (await http.get("/metrics", headers=outside)).status == 401
-        inside = {"X-Forwarded-For": "127.0.0.1"}  # the proxy's own host, e.g. a local agent
-        assert (await http.get("/metrics", headers=inside)).status == 200
-        # RFC 7239's Forwarded, as some proxies write it, is read the same way
-        assert (await http.get("/metrics", headers={"Forwarded": "for=203.0.113.9"})).status == 401
-        assert (await http.get("/metrics", headers={"Forwarded": "for=127.0.0.1"})).status == 200
+
+        async def status(headers: dict[str, str]) -> int:
+            return (await http.get("/metrics", headers=headers)).status
+
+        assert await status({}) == 200  # the host itself, not forwarded
+        assert await status({"X-Forwarded-For": "10.9.0.5"}) == 200
+        assert await status({"Forwarded": "for=10.9.0.5"}) == 200
+        assert await status({"X-Forwarded-For": "203.0.113.9"}) == 401
+        assert await status({"Forwarded": "for=203.0.113.9"}) == 401
+        # no client named beyond the proxy itself: unknown, not the host
+        assert await status({"X-Forwarded-For": "127.0.0.1"}) == 401
+        assert await status({"X-Forwarded-For": ""}) == 401
+        assert await status({"Forwarded": "for=_hidden"}) == 401
+        # a proxy that writes Forwarded passes on the client's own X-Forwarded-For
+        both = {"X-Forwarded-For": "10.9.0.5", "Forwarded": "for=203.0.113.9"}
+        assert await status(both) == 401
 
 
 async def test_with_no_open_clients_every_scrape_shows_the_token(redis_url: str) -> None:

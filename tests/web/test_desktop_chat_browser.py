@@ -24,11 +24,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from i18n.translation import Translator
-from router.access import Principal
-from router.advisories.model import AdvisoryRequest
 from router.desk import CannedReply, DeskConfig, Dispositions
 from router.model import Agent, ContactState, Role
-from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.i18n.translators import APERTIUM_ONLY
@@ -158,21 +155,11 @@ async def test_spanish_customer_and_english_agent(
     await screenshot(customer, tmp_path, "chat.png")
     await screenshot(agent, tmp_path, "agent-desktop.png")
 
-    # An advisory for this customer reaches the open chat: the center's notice, marked as
-    # such on both pages, in the customer's language on theirs.
+    # A notice of the center's own (an advisory's) reaches the open chat, marked as such
+    # on both pages.
     (contact_id,) = await node.router.store.live_contacts()
     chat = await node.router.get_contact(contact_id)
-    storm = AdvisoryRequest(
-        queue="baggage",
-        title="Storm at MAD",
-        customers=(chat.customer_id,),
-        messages={
-            "en": "Storm at MAD: flights delayed.",
-            "es": "Tormenta en MAD: vuelos con retraso.",
-        },
-        until_ms=now_ms() + 3_600_000,
-    )
-    assert (await node.advisories.declare(Principal("adm", Role.ADMIN), storm)).in_chat == 1
+    await node.contacts.tell(chat, "Tormenta en MAD: vuelos con retraso.", "es")
     notice = customer.locator("#messages li.center")
     await expect(notice).to_contain_text("Aviso del centro", timeout=10_000)
     await expect(notice).to_contain_text("Tormenta en MAD")

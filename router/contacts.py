@@ -20,6 +20,7 @@ from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQu
 from router.identity import ANONYMOUS_PREFIX, Identity, anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
+from router.ports import EventPublisher
 from router.reports.service import Reports
 from router.service import Router
 
@@ -39,10 +40,6 @@ class PlacementDecision(Protocol):
 
 # Chooses the region of a new chat: (queue, language, requested home) -> placement.
 Placer = Callable[[str, str, str | None], Awaitable[PlacementDecision]]
-
-
-class EventPublisher(Protocol):
-    async def publish(self, event: dict[str, Any]) -> None: ...
 
 
 class MessageObserver(Protocol):
@@ -234,9 +231,7 @@ class Contacts:
         )
         sender = "customer" if isinstance(actor, Customer) else actor.user_id
         message = await self.chat.post(contact, agent, sender, text)
-        await self.events.publish(
-            {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
-        )
+        await self._deliver(contact, message)
         if self.observer is not None:
             await self.observer.message_posted(contact, message)
         return message
@@ -248,10 +243,15 @@ class Contacts:
         if contact.channel != Channel.CHAT or contact.is_terminal:
             raise RoutingError(f"contact {contact.contact_id} is no live chat")
         message = await self.chat.post_from_center(contact, text, language)
+        await self._deliver(contact, message)
+        return message
+
+    async def _deliver(self, contact: Contact, message: Message) -> None:
+        """A stored message to both sides of the chat (the customer's and the agent's
+        sockets)."""
         await self.events.publish(
             {"type": "message", "agent_id": contact.agent_id, **asdict(message)}
         )
-        return message
 
     async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:
         """Typing and read receipts, passed to the other side of a chat."""

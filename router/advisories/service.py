@@ -22,7 +22,17 @@ from router.advisories.model import Advisory, AdvisoryRequest, Staffing
 from router.advisories.store import AdvisoryStore
 from router.errors import InvalidInput, UnknownAdvisory
 from router.identity import ANONYMOUS_PREFIX
-from router.model import MAX_PRIORITY, Channel, Contact, ContactState, NewContact, Presence, Role
+from router.model import (
+    MAX_PRIORITY,
+    Agent,
+    Channel,
+    Contact,
+    ContactState,
+    NewContact,
+    Presence,
+    Role,
+)
+from router.ports import Auditor, EventPublisher
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
 
@@ -48,14 +58,6 @@ class ChatTeller(Protocol):
     """Posts a message from the center into a live chat (`Contacts.tell`)."""
 
     async def tell(self, contact: Contact, text: str, language: str) -> Any: ...
-
-
-class EventPublisher(Protocol):
-    async def publish(self, event: dict[str, Any]) -> None: ...
-
-
-class Auditor(Protocol):
-    async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -219,14 +221,13 @@ class Advisories:
             expected_contacts_per_hour=per_hour,
             handle_s=handle_s,
             agents_needed=needed,
-            agents_signed_in=await self.signed_in(queue),
+            agents_signed_in=self.signed_in(queue, await self.router.list_agents()),
             by_ms=by_ms,
         )
 
-    async def signed_in(self, queue: str) -> int:
-        """Agents signed in (any state but offline) with the queue's skill."""
+    def signed_in(self, queue: str, agents: Sequence[Agent]) -> int:
+        """Of `agents`, those signed in (any state but offline) with the queue's skill."""
         skill = self.router.queues[queue].skill
-        agents = await self.router.list_agents()
         return sum(a.presence != Presence.OFFLINE and skill in a.skills for a in agents)
 
     # -- reading and ending ------------------------------------------------------------------
@@ -268,6 +269,7 @@ class Advisories:
         signed in than it needs (the wallboard's alerts)."""
         now = self.clock()
         found = await self.store.get_many(await self.store.running_ids(now))
+        agents = await self.router.list_agents() if found else []
         alerts = []
         for advisory in found:
             staffing = advisory.staffing
@@ -275,7 +277,7 @@ class Advisories:
                 continue
             if actor.queues and advisory.queue not in actor.queues:
                 continue
-            alert = StaffingAlert(advisory, staffing, await self.signed_in(advisory.queue))
+            alert = StaffingAlert(advisory, staffing, self.signed_in(advisory.queue, agents))
             if alert.agents_short:
                 alerts.append(alert)
         return alerts

@@ -3,7 +3,7 @@
 All keys share the hash tag `{adv}`, so on Redis Cluster an advisory, its customers'
 index and its contacts live in one slot and are written by one script. Nothing is
 kept past an advisory's `until`: every key expires then (a key several advisories share
-expires with the last of them), and the list drops ended ones as it is read.
+expires with the last of them), and a save drops the ended ones from the indexes.
 """
 
 from __future__ import annotations
@@ -26,14 +26,16 @@ end
 return found
 """
 
-# Save an advisory (KEYS[1], ARGV[3..]: its fields) expiring at its until (ARGV[2]), and
+# Save an advisory (KEYS[1], ARGV[4..]: its fields) expiring at its until (ARGV[2]), and
 # add its id (ARGV[1]) to each sorted set of KEYS[2..] (the index, its customers') by
-# that until, each set expiring with its latest member. One script, not a pipeline: a
-# cluster client pipelines no scripts, and PEXPIREAT's NX/GT flags need Redis 7.
+# that until, dropping the members over by now (ARGV[3]), each set expiring with its
+# latest member. One script, not a pipeline: a cluster client pipelines no scripts, and
+# PEXPIREAT's NX/GT flags need Redis 7.
 _SAVE = """
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 for i = 2, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[3])
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1])
   local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
   redis.call('PEXPIREAT', KEYS[i], last[2])
@@ -91,7 +93,7 @@ class AdvisoryStore:
                 keys.index,
                 *(keys.customer(c) for c in customers),
             ],
-            args=[advisory.advisory_id, advisory.until_ms, *fields],
+            args=[advisory.advisory_id, advisory.until_ms, advisory.created_ms, *fields],
         )
 
     async def update(self, advisory_id: str, **fields: object) -> bool:
@@ -119,8 +121,7 @@ class AdvisoryStore:
         ]
 
     async def running_ids(self, at_ms: int) -> list[str]:
-        """Advisories whose `until` is after `at_ms` (the ones before are dropped)."""
-        await self.client.zremrangebyscore(self.keys.index, "-inf", at_ms)
+        """Advisories whose `until` is after `at_ms` (a read: `save` drops the ones over)."""
         found = await self.client.zrangebyscore(self.keys.index, f"({at_ms}", "+inf")
         return [str(advisory_id) for advisory_id in found]
 

@@ -22,7 +22,8 @@ from router.service import Router
 from switchboard.common.clock import iso_utc
 
 if TYPE_CHECKING:
-    from router.cases.service import Cases, EventPublisher
+    from router.cases.service import Cases
+    from router.ports import EventPublisher
 
 log = logging.getLogger(__name__)
 

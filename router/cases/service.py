@@ -21,7 +21,7 @@ import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from router import access
 from router.access import Actor, CaseAct, CaseScope, Customer, Principal
@@ -50,6 +50,7 @@ from router.cases.model import (
 from router.cases.store import CaseStore
 from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
+from router.ports import Auditor, EventPublisher
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
 
@@ -61,14 +62,6 @@ log = logging.getLogger(__name__)
 COMMIT_ATTEMPTS = 50
 LEASE_MS = 30_000  # a claimed timer is retried by another node after this
 LIST_SCAN = 5_000  # cases read at most to answer one filtered list
-
-
-class EventPublisher(Protocol):
-    async def publish(self, event: dict[str, Any]) -> None: ...
-
-
-class Auditor(Protocol):
-    async def audit(self, actor: str, action: str, **detail: Any) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,10 @@ def _address(text: str) -> IPAddress | None:
     return address
 
 
+def _within(address: IPAddress | None, networks: tuple[Network, ...]) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
 def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network, ...]) -> str:
     """The client's address: `peer` (the TCP peer) unless it is a trusted proxy; then the
     right-most forwarded hop that is not itself trusted. Hops left of that one were
@@ -155,7 +159,7 @@ def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network
     at the trusted proxy that passed it on, as does a list of trusted hops only.
     `forwarded_for` is X-Forwarded-For's headers (comma-separated lists) or hops."""
     current = _address(peer)
-    if current is None or not any(current in network for network in trusted):
+    if not _within(current, trusted):
         return peer
     hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
     for hop in reversed(hops):
@@ -163,7 +167,7 @@ def forwarded_client(peer: str, forwarded_for: list[str], trusted: tuple[Network
         if address is None:
             break
         current = address
-        if not any(address in network for network in trusted):
+        if not _within(address, trusted):
             break
     return str(current)
 
@@ -208,17 +212,13 @@ def client_within(request: web.Request, networks: tuple[Network, ...]) -> bool:
     reverse proxy on this host left out of `trusted_proxies`) or when the proxies name no
     client beyond themselves (an empty or obfuscated header, two headers that disagree)."""
     trusted = request.app.get(TRUSTED_PROXIES, ())
-
-    def is_proxy(address: IPAddress | None) -> bool:
-        return address is not None and any(address in network for network in trusted)
-
     forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
-    if forwarded and not is_proxy(_address(request.remote or "")):
+    if forwarded and not _within(_address(request.remote or ""), trusted):
         return False
     client = _address(client_address(request))
-    if client is None or (forwarded and is_proxy(client)):
+    if forwarded and _within(client, trusted):
         return False
-    return any(client in network for network in networks)
+    return _within(client, networks)
 
 
 def customer_token(request: web.Request) -> str:

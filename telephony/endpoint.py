@@ -44,6 +44,11 @@ LOOP_CALL_S = 5.0
 # The key a SIP INFO's `application/dtmf-relay` body names: `Signal=5`, `Signal= *`
 # (no header line reads so: the whole request may be searched).
 _INFO_SIGNAL = re.compile(r"^\s*signal\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+# An `application/dtmf` INFO (Asterisk's `dtmfmode=shortinfo`, some gateways): the body
+# is the key alone. `c:` is the header's compact form.
+_SHORT_INFO = re.compile(
+    r"^(?:content-type|c)\s*:\s*application/dtmf\s*(?:;[^\r\n]*)?\r?$", re.IGNORECASE | re.MULTILINE
+)
 # RFC 4733 event numbers, as some PBXs write the key (Asterisk: `Signal=10` for '*');
 # 16, a hook flash, and anything past it are no key.
 _EVENT_KEYS = "0123456789*#ABCD"
@@ -60,12 +65,17 @@ def uri_user(uri: str) -> str:
 
 
 def info_key(message: str) -> str | None:
-    """The key a SIP INFO request's dtmf-relay body names, its event number read as one
-    (`Signal=10` is '*'); None when it names none, such as a hook flash (`Signal=16`)."""
-    match = _INFO_SIGNAL.search(message)
-    if match is None:
-        return None
-    signal = match.group(1).upper()
+    """The key a SIP INFO request names: a dtmf-relay body's `Signal=`, its event number
+    read as one (`Signal=10` is '*'), or an `application/dtmf` body's bare key; None when
+    it names none, such as a hook flash (`Signal=16`)."""
+    head, _, body = message.replace("\r\n", "\n").partition("\n\n")
+    if _SHORT_INFO.search(head):
+        signal = body.strip().upper()
+    else:
+        match = _INFO_SIGNAL.search(body)
+        if match is None:
+            return None
+        signal = match.group(1).upper()
     if signal.isdecimal():
         event = int(signal)
         return _EVENT_KEYS[event] if event < len(_EVENT_KEYS) else None
@@ -143,7 +153,6 @@ class _Leg(pj.Call):
         self.sinks: set[int] = set()
         self.held_by_peer = False  # the other end put this leg on hold (its phone's Hold)
         self.holding_inactive = False  # this end holds the leg with a=inactive
-        self.info_key: str | None = None  # what the SIP INFO being answered names
         self.media_up = False  # audio has flowed both ways (event `media`)
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
@@ -204,9 +213,10 @@ class _Leg(pj.Call):
             self.engine._emit({"type": "held" if held else "resumed", "leg": self.leg_id})
 
     def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
-        """An incoming SIP INFO: note the key its body names. pjsua reads only the first
-        character after `Signal=`, so an event number (10 for '*', 16 for a hook flash)
-        would be the key '1'; its digit callback follows this one, for the same INFO."""
+        """An incoming SIP INFO: the key its body names is heard here, not in pjsua's
+        digit callback, which reads only the first character after `Signal=` (an event
+        number, 10 for '*' or 16 for a hook flash, would be the key '1') and never sees
+        the INFOs it answers with an error (`application/dtmf`: 500; `signal=`: 400)."""
         try:
             state = prm.e.body.tsxState
             tsx = state.tsx
@@ -216,21 +226,21 @@ class _Leg(pj.Call):
                 and tsx.state == pj.PJSIP_TSX_STATE_TRYING
                 and state.type == pj.PJSIP_EVENT_RX_MSG
             ):
-                self.info_key = info_key(str(state.src.rdata.wholeMsg))
+                key = info_key(str(state.src.rdata.wholeMsg))
+                if key is not None:
+                    self._heard(key, pj.PJSUA_DTMF_METHOD_SIP_INFO)
         except Exception:
             log.exception("onCallTsxState failed")
 
     def onDtmfDigit(self, prm: pj.OnDtmfDigitParam) -> None:
         try:
-            digit: str | None = str(prm.digit)
-            if prm.method == pj.PJSUA_DTMF_METHOD_SIP_INFO:
-                digit, self.info_key = self.info_key, None
-            if digit is not None:
-                self.engine._emit(
-                    {"type": "dtmf", "leg": self.leg_id, "digit": digit, "method": prm.method}
-                )
+            if prm.method != pj.PJSUA_DTMF_METHOD_SIP_INFO:  # heard in onCallTsxState
+                self._heard(str(prm.digit), prm.method)
         except Exception:
             log.exception("onDtmfDigit failed")
+
+    def _heard(self, digit: str, method: int) -> None:
+        self.engine._emit({"type": "dtmf", "leg": self.leg_id, "digit": digit, "method": method})
 
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
         """A REFER: accepted with 202. pjsua then always places a call to the Refer-To URI

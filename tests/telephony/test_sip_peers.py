@@ -109,6 +109,17 @@ async def test_sip_info_digits_are_read_as_pbxs_write_them(
     assert not contact.callback_uri
 
 
+async def test_sip_info_digits_pjsua_refuses_are_heard_too(
+    worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
+) -> None:
+    """Asterisk's `dtmfmode=shortinfo` (`application/dtmf`, the key alone) and a
+    lowercase `signal=`: pjsua answers them 500 and 400 and reports no digit; the node
+    reads them itself: French, the reason menu again, baggage."""
+    assert await sipp(worker, "peer_short_info.xml", tmp_path) == 0
+    contact = await one_outcome(router, made)
+    assert (contact.queue, contact.language, contact.state.value) == ("baggage", "fr", "abandoned")
+
+
 async def test_a_cancel_crossing_the_answer_opens_no_contact_and_waits_for_the_ack(
     worker: VoiceCalls, made: Made, tmp_path: Path
 ) -> None:

@@ -1,7 +1,8 @@
 """The planner's agents CSV read into router agents, so operations and planning share one roster.
 
 The agents CSV (see the README): agent_id,region,timezone,skills,languages,min_hours,max_hours;
-skills like `booking:4;baggage:2` (proficiency 1-5, default 3), languages `en;zh`.
+skills like `booking:4;baggage:2` (proficiency 1-5, default 3), languages `en;zh` (a
+region tag like `es-MX` counts as its language, `es`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from i18n.language import primary
 from router.model import Agent
 from switchboard.common.errors import InputError
 from switchboard.common.textfiles import records
@@ -62,9 +64,9 @@ def read_roster(text: str, source: str, regions: Iterable[str], max_chats: int =
         if known_regions and region not in known_regions:
             expected = ", ".join(sorted(known_regions))
             raise InputError(f"{where}: field region: expected one of {expected}, found {region!r}")
-        languages = [
-            lang.strip() for lang in (row.get("languages") or "").split(";") if lang.strip()
-        ]
+        # matched on the language subtag, as contacts' are: `es-MX` and `ES` are `es`
+        tags = (row.get("languages") or "").split(";")
+        languages = list(dict.fromkeys(primary(tag.strip()) for tag in tags if tag.strip()))
         if not languages:
             raise InputError(
                 f"{where}: field languages: expected at least one language, found nothing"

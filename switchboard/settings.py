@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from i18n.language import primary
 from regions.model import RegionConfig
 from router.model import QueueConfig, Strategy
 from router.sessions import SessionPolicy
@@ -225,7 +226,9 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
         wrap_up_s=section.number("wrap_up_s", 10.0, minimum=0),
         ring_s=section.number("ring_s", ring_s, minimum=1),
         min_proficiency=section.integer("min_proficiency", 1, minimum=1),
-        fallback_languages=tuple(section.strings("fallback_languages", ["en"]) or ()),
+        fallback_languages=tuple(
+            dict.fromkeys(primary(tag) for tag in section.strings("fallback_languages", ["en"]))
+        ),
         relax_language_after_s=_optional_seconds(section, "relax_language_after_s", 60.0),
         relax_region_after_s=_optional_seconds(section, "relax_region_after_s", 120.0),
         relax_proficiency_after_s=_optional_seconds(section, "relax_proficiency_after_s", 180.0),

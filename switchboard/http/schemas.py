@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from i18n.language import primary
 from router.model import Presence, Role, Strategy
 
 
@@ -26,11 +27,13 @@ def _valid_unicode(value: str) -> str:
 
 
 def _known_language(value: str) -> str:
+    """The language subtag of a tag babel knows: agents and contacts are matched on it, so
+    a customer's `es-MX` (or `ES`, `es_ES`) reaches an agent who speaks `es`."""
     try:
         Locale.parse(value.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         raise ValueError("a language tag babel knows, like es or pt-BR") from None
-    return value
+    return primary(value)
 
 
 def _finite(value: float) -> float:

@@ -208,13 +208,17 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
         if not principal.regions or region["region"] in principal.regions
     ]
     records = await request.app[REPORTS].records_today(start)
-    per_region = region_queue_figures(
-        records,
-        {queue["queue"]: queue["waiting_by_region"] for queue in queues},
-        {name: config.answer_within_s for name, config in router.queues.items()},
-        start,
-        now,
-    )
+    per_region = [
+        row
+        for row in region_queue_figures(
+            records,
+            {queue["queue"]: queue["waiting_by_region"] for queue in queues},
+            {name: config.answer_within_s for name, config in router.queues.items()},
+            start,
+            now,
+        )
+        if principal.covers(row["queue"], row["region"])
+    ]
     adoptions = await request.app[REGIONS].adoptions()
     return {
         "generated_at": iso_utc(now),

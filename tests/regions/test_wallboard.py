@@ -198,3 +198,26 @@ def test_alerts() -> None:
     )
     assert found[-1]["message"] == "node eu-6 stopped 2 min ago; eu-1 took over 2 contacts"
     assert found[0]["message"] == "bad: service level 50% last 30 min, target 80%"
+
+
+async def test_region_and_queue_figures_keep_to_the_supervisors_scope(
+    node: Node, http: aiohttp.ClientSession
+) -> None:
+    """A supervisor of `booking` sees booking's row, not general's (both had contacts;
+    general's from today's records, which the rows used to be built from unscoped)."""
+    await node.sessions.save_user("bea", Role.SUPERVISOR, "bea-secret-1", queues=("booking",))
+    left = await new_chat(http, queue="general", customer="w-1")
+    await http.post(
+        f"/api/v1/contacts/{left['contact_id']}/abandon",
+        headers={"X-Customer-Token": left["customer_token"]},
+    )
+    await new_chat(http, queue="booking", customer="w-2")
+    everyone = await (
+        await http.get("/api/v1/wallboard", headers=await login(http, "sup", "sup-secret-1"))
+    ).json()
+    assert {r["queue"] for r in everyone["by_region_and_queue"]} == {"booking", "general"}
+    bea = await login(http, "bea", "bea-secret-1")
+    body = await (await http.get("/api/v1/wallboard", headers=bea)).json()
+    assert [(r["region"], r["queue"], r["waiting"]) for r in body["by_region_and_queue"]] == [
+        ("default", "booking", 1)
+    ]

@@ -212,6 +212,7 @@ def _lexicon(file: ConfigReader, path: Path) -> Lexicon:
         positive=words("positive"),
         negators=words("negators"),
         negators_after=words("negators_after"),
+        amplifiers=words("amplifiers"),
         clitics=words("clitics"),
     )
 

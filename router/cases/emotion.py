@@ -3,7 +3,9 @@
 Each language has a `Lexicon` (shipped for the twenty prompt languages in
 `config/emotion/<language>.toml`, editable): phrases that call a person at once
 (`escalate`), words that lower or raise the score, and negators that flip what they
-govern ("not angry", "不生气", "怒っていない").
+govern ("not angry", "不生气", "怒っていない"), except where they begin an `amplifiers`
+phrase, a negator that strengthens ("never so disappointed", "nunca tan enfadado": VADER's
+"never so" / "never this").
 
 Matching ignores case, accents, letter width and kana (katakana matches hiragana): both
 the message and the phrases pass through `normalize`. Languages written with spaces are
@@ -104,6 +106,7 @@ class Lexicon:
     positive: tuple[str, ...] = ()
     negators: tuple[str, ...] = ()
     negators_after: tuple[str, ...] = ()
+    amplifiers: tuple[str, ...] = ()
     clitics: tuple[str, ...] = ()
 
 
@@ -153,6 +156,7 @@ class _Compiled:
     phrases: list[_Phrase] = field(default_factory=list)
     negators: list[_Phrase] = field(default_factory=list)
     negators_after: list[_Phrase] = field(default_factory=list)
+    amplifiers: list[_Phrase] = field(default_factory=list)
     clitics: tuple[str, ...] = ()
 
     @classmethod
@@ -168,6 +172,7 @@ class _Compiled:
             phrases,
             [_phrase(n, "negator") for n in lexicon.negators if normalize(n).strip(" *")],
             [_phrase(n, "negator") for n in lexicon.negators_after if normalize(n).strip(" *")],
+            [_phrase(a, "amplifier") for a in lexicon.amplifiers if normalize(a).strip(" *")],
             tuple(normalize(c) for c in lexicon.clitics if c.strip()),
         )
 
@@ -255,6 +260,10 @@ class Emotions:
                     end < first
                     and _at(words, k, negator, ())
                     and _unbroken(text[words[end][2] : words[first][1]])
+                    and not any(
+                        k + len(a.parts) <= first and _at(words, k, a, ())
+                        for a in compiled.amplifiers
+                    )
                 ):
                     return True
         for k in range(last + 1, min(len(words), last + 1 + WORDS_AFTER)):

@@ -105,6 +105,31 @@ def test_negated_or_harmless_messages_do_not_fire(
     assert not reading.escalations and reading.score >= 0, reading
 
 
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "I have never been so disappointed in my life"),
+        ("en", "Never this angry with an airline"),
+        ("es", "Nunca he estado tan enfadado"),
+        ("fr", "Je n'ai jamais été aussi déçu"),
+        ("de", "Ich war noch nie so enttäuscht"),
+        ("pt", "Nunca estive tão decepcionado"),
+        ("it", "Non sono mai stato così arrabbiato"),
+    ],
+)
+def test_a_negator_that_strengthens_does_not_negate(
+    emotions: Emotions, language: str, text: str
+) -> None:
+    """ "never so disappointed" is the complaint at its strongest, not its absence."""
+    reading = emotions.read(text, language)
+    assert reading.escalations and reading.score < 0, reading
+
+
+def test_an_amplifier_leaves_plain_negation_alone(emotions: Emotions) -> None:
+    assert not emotions.read("I was never disappointed", "en").escalations
+    assert not emotions.read("not so angry, thanks", "en").escalations
+
+
 def test_overlapping_matches_keep_the_longest(emotions: Emotions) -> None:
     reading = emotions.read("我很不满意", "zh")
     assert [(hit.words, hit.kind) for hit in reading.hits] == [("不满", "escalate")]

@@ -69,7 +69,9 @@ def segments(plan: Plan, rules: Rules, horizon: Horizon) -> list[Segment]:
 def coverage(
     schedule: Iterable[Segment], requirements: Iterable[Requirement], horizon: Horizon
 ) -> list[CoverageRow]:
-    """Scheduled agents per requirement row, counted from the segments themselves."""
+    """Scheduled agents per requirement row in the horizon, counted from the segments
+    themselves; an interval of the horizon with agents on one of the requirements' queues
+    but no requirement row is a row too, required 0."""
     counted: dict[tuple[str, int], int] = defaultdict(int)
     for segment in schedule:
         first = max(0, int((segment.start - horizon.start) / horizon.interval))
@@ -77,16 +79,16 @@ def coverage(
         for i in range(first, last):
             counted[segment.activity, i] += 1
     rows = []
-    for requirement in sorted(requirements, key=lambda r: (r.interval_start, r.queue)):
+    required: dict[tuple[str, int], float] = {}
+    queues = set()
+    for requirement in requirements:
+        queues.add(requirement.queue)
         index = horizon.index(requirement.interval_start)
-        if index is None:
-            continue
-        rows.append(
-            CoverageRow(
-                requirement.interval_start,
-                requirement.queue,
-                requirement.required,
-                counted.get((requirement.queue, index), 0),
-            )
-        )
+        if index is not None:
+            required[requirement.queue, index] = requirement.required
+    for queue, index in counted:
+        if queue in queues and (queue, index) not in required:
+            required[queue, index] = 0.0
+    for (queue, index), need in sorted(required.items(), key=lambda item: (item[0][1], item[0][0])):
+        rows.append(CoverageRow(horizon.at(index), queue, need, counted.get((queue, index), 0)))
     return rows

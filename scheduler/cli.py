@@ -12,9 +12,8 @@ from pathlib import Path
 from scheduler import csvfiles, exports
 from scheduler.checker import check
 from scheduler.model import Requirement, Rules, ScheduleResult, Segment
-from scheduler.patterns import Horizon
 from scheduler.rules import check_grid, load_rules
-from scheduler.units import parse_duration
+from scheduler.units import format_duration, parse_duration
 from switchboard.cli import CommandRegistry
 from switchboard.common.errors import InputError
 from switchboard.common.textfiles import cannot
@@ -49,6 +48,7 @@ def _staffing(args: argparse.Namespace) -> int:
     forecast = csvfiles.read_forecast(Path(args.forecast))
     if args.shrinkage != 0:
         _fraction("--shrinkage", args.shrinkage, 0, 1, open_high=True)
+    aht = _duration("--aht", args.aht)
     rows = make_requirements(
         forecast,
         service_level=_fraction("--service-level", args.service_level, 0, 1),
@@ -57,9 +57,17 @@ def _staffing(args: argparse.Namespace) -> int:
         shrinkage=args.shrinkage,
         max_occupancy=_fraction("--max-occupancy", args.max_occupancy, 0, 1),
         interval=_duration("--interval", args.interval),
+        aht_s=aht.total_seconds() if aht else None,
+        source=args.forecast,
     )
     csvfiles.write_requirements(Path(args.out), rows)
     model = "Erlang A" if args.patience else "Erlang C"
+    if aht:
+        filled = sum(1 for row in forecast if row.aht_s <= 0)
+        print(
+            f"--aht {aht.total_seconds():g} s used for {filled} rows without a handle time",
+            file=sys.stderr,
+        )
     print(f"{len(rows)} requirement rows ({model}) written to {args.out}", file=sys.stderr)
     return 0
 
@@ -96,7 +104,7 @@ def _write_report(path: Path, page: str) -> None:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from scheduler.service import infer_interval, make_schedule
+    from scheduler.service import make_schedule, schedule_horizon
     from scheduler.solver import SolveOptions
 
     missing = [
@@ -122,7 +130,8 @@ def _schedule(args: argparse.Namespace) -> int:
     requirements = csvfiles.read_requirements(Path(args.requirements))
     agents = csvfiles.read_agents(Path(args.agents))
     rules = _rules(args.rules)
-    interval = infer_interval(r.interval_start for r in requirements)
+    horizon = schedule_horizon(requirements, start, args.days)
+    interval = horizon.interval
     check_grid(rules, interval, args.rules or "default rules")
     options = SolveOptions(
         time_limit_s=args.time_limit,
@@ -136,6 +145,12 @@ def _schedule(args: argparse.Namespace) -> int:
         f"limit {args.time_limit:g} s",
         file=sys.stderr,
     )
+    if horizon.start.time() != datetime.min.time():
+        print(
+            f"grid: {format_duration(interval)} intervals from {horizon.start:%H:%M} UTC, "
+            "as the requirements' rows",
+            file=sys.stderr,
+        )
     began = time.monotonic()
     out = Path(args.out)
 
@@ -212,7 +227,7 @@ def _coverage_summary(
     over the solve's horizon when `start` and `days` give it (requirements outside it were
     not asked of the schedule), else over the days the requirements span."""
     from scheduler.assign import coverage
-    from scheduler.service import infer_interval
+    from scheduler.service import schedule_horizon
 
     if not requirements:
         return
@@ -220,7 +235,7 @@ def _coverage_summary(
         first = min(r.interval_start for r in requirements).astimezone(UTC)
         last = max(r.interval_start for r in requirements).astimezone(UTC)
         start, days = first.date(), (last.date() - first.date()).days + 1
-    horizon = Horizon.from_date(start, days, infer_interval(r.interval_start for r in requirements))
+    horizon = schedule_horizon(requirements, start, days)
     rows = coverage(segments, requirements, horizon)
     for queue in sorted({row.queue for row in rows}):
         under = sum(max(0.0, r.required - r.scheduled) for r in rows if r.queue == queue)
@@ -239,7 +254,14 @@ def register(registry: CommandRegistry) -> None:
     staffing.add_argument("--patience", help="mean caller patience (Erlang A), e.g. 60s")
     staffing.add_argument("--shrinkage", type=float, default=0.0, help="e.g. 0.3 (default 0)")
     staffing.add_argument("--max-occupancy", type=float, default=1.0, help="e.g. 0.85")
-    staffing.add_argument("--interval", help="interval length (default: from the forecast)")
+    staffing.add_argument(
+        "--interval",
+        help="interval length of a forecast of one interval (otherwise its rows' spacing)",
+    )
+    staffing.add_argument(
+        "--aht",
+        help="handle time in seconds (or 4m, 4m30s) where the forecast has none (aht_s 0 or empty)",
+    )
     staffing.add_argument("--out", required=True, help="requirements CSV to write")
     staffing.set_defaults(handler=_staffing)
 

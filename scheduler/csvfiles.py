@@ -18,6 +18,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
+from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
 from switchboard.common.textfiles import cannot, not_utf8, records
@@ -106,6 +107,8 @@ def _numbered(
 
 
 def read_forecast(path: Path) -> list[ForecastRow]:
+    """The forecast rows with their row numbers; an empty aht_s (no handle time known) is
+    read as 0, which `service.make_requirements` refuses unless given a handle time."""
     return _read(
         path,
         FORECAST_COLUMNS,
@@ -113,14 +116,17 @@ def read_forecast(path: Path) -> list[ForecastRow]:
             interval_start=row.instant("interval_start"),
             queue=row.text("queue"),
             contacts=row.number("contacts"),
-            aht_s=row.number("aht_s"),
+            aht_s=row.number("aht_s") if row.text("aht_s", allow_empty=True) else 0.0,
+            line=row.line,
         ),
     )
 
 
 def read_requirements(path: Path) -> list[Requirement]:
     """The requirements, one row per interval and queue: a second row for the same pair
-    (two files joined?) is refused rather than one of them silently winning."""
+    (two files joined?) is refused rather than one of them silently winning; so is a row
+    off the file's grid (the smallest gap between its rows, from its first row's time),
+    which no interval of the schedule would hold."""
     rows = _numbered(
         path,
         REQUIREMENT_COLUMNS,
@@ -139,6 +145,16 @@ def read_requirements(path: Path) -> list[Requirement]:
                 f"queue {requirement.queue!r} (first at row {first[key]})"
             )
         first[key] = number
+    starts = [requirement.interval_start for _, requirement in rows]
+    width = infer_interval(starts)
+    odd = off_grid(starts, width)
+    if odd is not None:
+        number, requirement = rows[odd]
+        raise InputError(
+            f"{path}: row {number}: field interval_start: {_iso(requirement.interval_start)} "
+            f"is off the file's grid of {width.total_seconds() / 60:g}-minute intervals "
+            f"from {_iso(starts[0])} (row {rows[0][0]})"
+        )
     return [requirement for _, requirement in rows]
 
 

@@ -9,15 +9,95 @@ that skill are available") instead of finding it in the coverage file.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from scheduler.model import Agent, Rules
 from scheduler.patterns import (
     Horizon,
     Pattern,
+    agent_patterns,
     max_working_days,
+    start_times,
     weekly_bounds,
     weeks,
 )
+from scheduler.units import format_duration
+
+
+def shiftless_agents(
+    agents: list[Agent],
+    patterns: dict[str, dict[int, list[Pattern]]],
+    queues: list[str],
+    rules: Rules,
+    horizon: Horizon,
+    limit: int = 10,
+) -> list[str]:
+    """Agents who serve a queue but have no possible shift in the horizon, one line per
+    table of shifts (time zone and availability) with why: their local start times all
+    fall between the grid's interval starts, their availability, or the horizon."""
+    groups: dict[int, list[Agent]] = defaultdict(list)
+    for agent in agents:
+        table = patterns[agent.agent_id]
+        if any(table.values()) or not any(rules.can_serve(agent, q) for q in queues):
+            continue
+        wishes = rules.wishes(agent.agent_id)
+        if all(horizon.local_date(d) in wishes.unavailable for d in range(horizon.days)):
+            continue  # unavailable all along: no shift is what is asked
+        groups[id(table)].append(agent)
+    lines = []
+    for team in groups.values():
+        ids = [a.agent_id for a in team]
+        named = ", ".join(ids[:limit])
+        if len(ids) > limit:
+            named += f" and {len(ids) - limit} more"
+        who = f"agent {named}" if len(ids) == 1 else f"agents {named}"
+        lines.append(f"{who} ({team[0].timezone}): no shift fits: {_why(team[0], rules, horizon)}")
+    return lines
+
+
+def _why(agent: Agent, rules: Rules, horizon: Horizon) -> str:
+    zone = ZoneInfo(agent.timezone)
+    clocks = start_times(rules)
+    starts = (
+        f"{clocks[0]:%H:%M}–{clocks[-1]:%H:%M} every {format_duration(rules.start_granularity)}"
+        if clocks
+        else "none"
+    )
+    width = format_duration(horizon.interval)
+    grid = f"the {width} UTC grid from {horizon.start:%H:%M}"
+    if not clocks:
+        return f"the rules allow no start time ({starts})"
+    on_grid = [
+        (day, clock)
+        for day in horizon.agent_days
+        for clock in clocks
+        if not (
+            datetime.combine(horizon.local_date(day), clock, zone).astimezone(UTC) - horizon.start
+        )
+        % horizon.interval
+    ]
+    if not on_grid:
+        example = datetime.combine(horizon.local_date(0), clocks[0], zone).astimezone(UTC)
+        return (
+            f"their local start times ({starts}) all fall between the interval starts of "
+            f"{grid} ({clocks[0]:%H:%M} local is {example:%H:%M} UTC); start times on that "
+            "grid (start_granularity, earliest_start) or requirements on their grid are needed"
+        )
+    if any(agent_patterns(agent, replace(rules, agents={}), horizon).values()):
+        wishes = rules.wishes(agent.agent_id)
+        window = (
+            f"from {wishes.available_from or '-'} until {wishes.available_until or '-'}"
+            if wishes.available_from or wishes.available_until
+            else "their unavailable days"
+        )
+        return f"no shift of the rules ({starts} local) fits their availability ({window})"
+    lengths = ", ".join(format_duration(length) for length in rules.shift_lengths)
+    return (
+        f"no shift of {lengths} starting {starts} local, with its breaks, lies wholly inside "
+        f"the {horizon.days}-day horizon on {grid}"
+    )
 
 
 def unmeetable_requirements(

@@ -15,12 +15,15 @@ BREAK_ACTIVITIES = ("break", "lunch")
 
 @dataclass(frozen=True)
 class ForecastRow:
-    """One forecast interval of one queue (the forecasting package's output)."""
+    """One forecast interval of one queue (the forecasting package's output); `aht_s` 0
+    when the forecast has no handle time (a history without one), `line` the file's row
+    number when read from a file (0 otherwise), for error messages."""
 
     interval_start: datetime
     queue: str
     contacts: float
     aht_s: float
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,32 @@ wholly inside the UTC horizon. The solver only sees integer interval indexes.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.model import Agent, Rules
+
+DEFAULT_INTERVAL = timedelta(minutes=30)
+
+
+def infer_interval(starts: Iterable[datetime], default: timedelta = DEFAULT_INTERVAL) -> timedelta:
+    """The smallest gap between distinct interval starts; `default` for a single interval."""
+    ordered = sorted(set(starts))
+    gaps = [b - a for a, b in itertools.pairwise(ordered) if b > a]
+    return min(gaps, default=default)
+
+
+def off_grid(starts: list[datetime], interval: timedelta) -> int | None:
+    """Position of the first start that is not a whole number of intervals away from the
+    first one (the grid's phase), None when all are on one grid."""
+    for n, moment in enumerate(starts):
+        if (moment - starts[0]) % interval:
+            return n
+    return None
 
 
 @dataclass(frozen=True)
@@ -24,8 +44,16 @@ class Horizon:
     interval: timedelta
 
     @classmethod
-    def from_date(cls, day: date, days: int, interval: timedelta) -> Horizon:
-        return cls(datetime.combine(day, time(0), UTC), days, interval)
+    def from_date(
+        cls, day: date, days: int, interval: timedelta, aligned_to: datetime | None = None
+    ) -> Horizon:
+        """`days` days from `day` 00:00 UTC; with `aligned_to`, from the first interval start
+        of that instant's grid at or after 00:00 UTC (a 60-minute grid of a zone at a
+        half-hour offset runs from 00:30 UTC)."""
+        start = datetime.combine(day, time(0), UTC)
+        if aligned_to is not None:
+            start += (aligned_to - start) % interval
+        return cls(start, days, interval)
 
     @property
     def size(self) -> int:

@@ -305,6 +305,8 @@ def _add_cell_rules(
 ) -> None:
     """Every per-agent rule summed over the cell's agents."""
     lp, rules, count = build.lp, build.rules, build.count
+    if not shifts:  # no shift fits these agents (said by feasibility.shiftless_agents)
+        return
     size = len(team)
     days = range(min(k[0] for k in shifts), max(k[0] for k in shifts) + 1)
     per_day: dict[int, list[Column]] = defaultdict(list)
@@ -325,11 +327,13 @@ def _add_cell_rules(
             for k, (p, _n) in shifts.items()
             if k[0] in week.days
         ]
-        lp.row(
-            minutes,
-            0.0 if soft_min_hours else float(sum(low for low, _high in bounds)),
-            float(sum(high for _low, high in bounds)),
-        )
+        least = float(sum(low for low, _high in bounds))
+        lp.row(minutes, 0.0 if soft_min_hours else least, float(sum(high for _low, high in bounds)))
+        if soft_min_hours and least > 0:
+            # Soft minimums: the cell's shortfall priced as in the objective. The agents'
+            # shortfalls add up to at least the cell's, so the bound stays valid.
+            short = lp.column(least, float(rules.weights.under))
+            lp.row([*minutes, (short, 1.0)], lower=least)
         _add_week_mixes(build, cell, shifts, week, bounds, soft_min_hours)
     _add_rest(build, cell, shifts, size, days)
 

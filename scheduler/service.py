@@ -5,26 +5,62 @@ Plain data in and out; the CLI reads and writes the files around these.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from scheduler import assign, feasibility
 from scheduler.model import Agent, ForecastRow, Requirement, Rules, ScheduleResult
-from scheduler.patterns import Horizon, team_patterns
+from scheduler.patterns import DEFAULT_INTERVAL, Horizon, infer_interval, off_grid, team_patterns
 from scheduler.solver import Plan, SolveOptions, solve
 from scheduler.staffing import agents_needed
+from scheduler.units import format_duration
+from switchboard.common.errors import InputError
 
-DEFAULT_INTERVAL = timedelta(minutes=30)
+
+def _where(row: ForecastRow, source: str) -> str:
+    """`FILE: row N` of a row read from a file, else the row's interval and queue."""
+    if row.line:
+        return f"{source}: row {row.line}"
+    return f"{source}: queue {row.queue} at {row.interval_start.isoformat()}"
 
 
-def infer_interval(starts: Iterable[datetime], default: timedelta = DEFAULT_INTERVAL) -> timedelta:
-    """The smallest gap between distinct interval starts; `default` for a single interval."""
-    ordered = sorted(set(starts))
-    gaps = [b - a for a, b in itertools.pairwise(ordered) if b > a]
-    return min(gaps, default=default)
+def _check_forecast(
+    forecast: list[ForecastRow], interval: timedelta | None, aht_s: float | None, source: str
+) -> timedelta:
+    """The interval length; refuses a second row for an interval and queue, an interval
+    that disagrees with the rows' spacing, and contacts without a handle time (no `aht_s`)."""
+    first: dict[tuple[datetime, str], ForecastRow] = {}
+    for row in forecast:
+        key = (row.interval_start, row.queue)
+        if key in first:
+            earlier = first[key]
+            at = f"row {earlier.line}" if earlier.line else "another row"
+            raise InputError(
+                f"{_where(row, source)}: field interval_start: duplicate interval for "
+                f"queue {row.queue!r} (first at {at})"
+            )
+        first[key] = row
+    spacing = infer_interval(row.interval_start for row in forecast)
+    if len({row.interval_start for row in forecast}) > 1:
+        if interval is not None and interval != spacing:
+            raise InputError(
+                f"--interval {format_duration(interval)}: the forecast {source} has "
+                f"{format_duration(spacing)} intervals (its rows are {format_duration(spacing)} "
+                "apart); leave --interval out, the length is taken from the forecast"
+            )
+        interval = spacing
+    if aht_s is None:
+        for row in forecast:
+            if row.contacts > 0 and row.aht_s <= 0:
+                raise InputError(
+                    f"{_where(row, source)}: field aht_s: no handle time for "
+                    f"{row.contacts:g} contacts of queue {row.queue} at "
+                    f"{row.interval_start.isoformat()}; give --aht SECONDS, the handle time "
+                    "to assume where the forecast has none"
+                )
+    return interval or DEFAULT_INTERVAL
 
 
 def make_requirements(
@@ -35,17 +71,27 @@ def make_requirements(
     shrinkage: float = 0.0,
     max_occupancy: float = 1.0,
     interval: timedelta | None = None,
+    aht_s: float | None = None,
+    source: str = "forecast",
 ) -> list[Requirement]:
-    """Agents to schedule per interval and queue: Erlang C or A, then grossed up for shrinkage."""
-    width = interval or infer_interval(row.interval_start for row in forecast)
+    """Agents to schedule per interval and queue: Erlang C or A, then grossed up for shrinkage.
+
+    The interval length is the rows' spacing (`interval` only for a forecast of a single
+    interval; one that disagrees with the spacing is refused). `aht_s` is the handle time
+    of rows whose forecast has none (0 or empty); without it such a row with contacts is
+    refused. So is a second row for an interval and queue. Errors name `source` (the file)
+    and the row.
+    """
+    width = _check_forecast(forecast, interval, aht_s, source)
     cache: dict[tuple[float, float], int] = {}
     rows = []
     for row in sorted(forecast, key=lambda r: (r.interval_start, r.queue)):
-        key = (row.contacts, row.aht_s)
+        handle = row.aht_s if row.aht_s > 0 or aht_s is None else aht_s
+        key = (row.contacts, handle)
         if key not in cache:
             cache[key] = agents_needed(
                 row.contacts,
-                row.aht_s,
+                handle,
                 width.total_seconds(),
                 service_level,
                 answer_within.total_seconds(),
@@ -56,6 +102,28 @@ def make_requirements(
             Requirement(row.interval_start, row.queue, round(cache[key] / (1 - shrinkage), 2))
         )
     return rows
+
+
+def schedule_horizon(
+    requirements: list[Requirement], start: date, days: int, interval: timedelta | None = None
+) -> Horizon:
+    """The UTC grid of a schedule: `days` days from `start`, intervals as long as the
+    requirements' spacing (or `interval`) and in their phase: a 60-minute forecast of a zone
+    at a half-hour offset has its intervals at :30 UTC, and so has the grid (from 00:30 UTC).
+    Requirements off one grid are refused, naming the first such row."""
+    width = interval or infer_interval(r.interval_start for r in requirements)
+    if not requirements:
+        return Horizon.from_date(start, days, width)
+    ordered = [r.interval_start for r in requirements]
+    odd = off_grid(ordered, width)
+    if odd is not None:
+        row = requirements[odd]
+        raise InputError(
+            f"requirements: queue {row.queue} at {row.interval_start.astimezone(UTC).isoformat()}"
+            f": off the {format_duration(width)} grid of the first row "
+            f"({ordered[0].astimezone(UTC).isoformat()})"
+        )
+    return Horizon.from_date(start, days, width, aligned_to=ordered[0])
 
 
 def whole_needs(
@@ -85,12 +153,12 @@ def make_schedule(
     `on_first` gets the first complete schedule as soon as there is one (before the bound
     and the search), when nothing stands against writing it (no problems, or best effort).
     """
-    width = interval or infer_interval(r.interval_start for r in requirements)
-    horizon = Horizon.from_date(start, days, width)
+    horizon = schedule_horizon(requirements, start, days, interval)
     queues = sorted({r.queue for r in requirements})
     needs = whole_needs(requirements, horizon)
     patterns = team_patterns(agents, rules, horizon)
-    problems = feasibility.unmeetable_requirements(agents, patterns, needs, rules, horizon)
+    problems = feasibility.shiftless_agents(agents, patterns, queues, rules, horizon)
+    problems += feasibility.unmeetable_requirements(agents, patterns, needs, rules, horizon)
     problems += feasibility.unreachable_hours(agents, patterns, rules, horizon)
     problems += feasibility.idle_agents(agents, queues, rules, horizon)
     in_horizon = [r for r in requirements if horizon.index(r.interval_start) is not None]

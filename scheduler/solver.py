@@ -23,7 +23,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from ortools.sat.python import cp_model
@@ -161,11 +161,14 @@ def _bucket(horizon: Horizon) -> int:
     return max(1, int(BOUND_BUCKET / horizon.interval))
 
 
-def _search(problem: Problem, options: SolveOptions, started: float) -> tuple[Plan | None, float]:
-    """Stages 1 to 3 (module doc) and the bound; no plan when the sweeps cannot express
-    the rules (or leave an agent below their minimum), for CP-SAT on the whole model."""
+def _search(
+    problem: Problem, options: SolveOptions, started: float, bounded: Problem | None = None
+) -> tuple[Plan | None, float]:
+    """Stages 1 to 3 (module doc) and the bound (of `bounded`, when it is not `problem`);
+    no plan when the sweeps cannot express the rules (or leave an agent below their
+    minimum), for CP-SAT on the whole model."""
     trace = _Trace(options.on_progress, started, -math.inf)
-    bound = _Bound(problem, options, trace)
+    bound = _Bound(bounded or problem, options, trace)
     # Before CP-SAT on the whole model, the bound gets the share it would have alone.
     fallback = started + options.time_limit_s * BOUND_SHARE
     try:
@@ -293,7 +296,12 @@ def _solve(
     )
     floor = math.nan
     if options.hint and not diagnose:
-        plan, floor = _search(problem, options, started)
+        # Best effort searches with the minimum hours kept first: a schedule that keeps them
+        # is one of the soft model at no penalty, and the sweeps only price kept minimums.
+        # Only when someone's minimum is out of their reach does CP-SAT on the whole model
+        # trade hours for coverage. The bound is the soft model's either way.
+        strict = replace(problem, best_effort=False) if options.best_effort else problem
+        plan, floor = _search(strict, options, started, bounded=problem)
         if plan is not None:
             return plan
 

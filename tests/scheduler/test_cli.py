@@ -289,3 +289,160 @@ def test_the_last_line_with_a_bound(
     assert "solver FEASIBLE: objective 1200, bound 1150.0, gap 4.17%, 0.4 s" in (
         capsys.readouterr().err
     )
+
+
+def staffing_args(path: Path, out: Path, *more: str) -> list[str]:
+    return [
+        "staffing",
+        "--forecast",
+        str(path),
+        "--service-level",
+        "0.8",
+        "--answer-within",
+        "20s",
+        "--out",
+        str(out),
+        *more,
+    ]
+
+
+def test_staffing_without_a_handle_time_is_refused_unless_given_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # A history without aht_s gives a forecast of handle time 0 (or empty): staffing it
+    # as is would need no agents at all.
+    path = tmp_path / "forecast.csv"
+    path.write_text(
+        "interval_start,queue,contacts,aht_s,low,high\n"
+        "2024-03-04T08:00:00+00:00,sales,0,0,0,0\n"
+        "2024-03-04T08:30:00+00:00,sales,100,0,90,110\n"
+        "2024-03-04T09:00:00+00:00,sales,100,,90,110\n"
+        "2024-03-04T09:30:00+00:00,sales,100,180,90,110\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "req.csv"
+    assert main(staffing_args(path, out)) == 2
+    assert one_line(capsys) == (
+        f"switchboard: error: {path}: row 3: field aht_s: no handle time for 100 contacts of "
+        "queue sales at 2024-03-04T08:30:00+00:00; give --aht SECONDS, the handle time to "
+        "assume where the forecast has none"
+    )
+    assert not out.exists()
+    assert main(staffing_args(path, out, "--aht", "180")) == 0
+    # 14 agents for 100 contacts of 180 s in half an hour (test_staffing_erlang_c_and_a);
+    # the forecast's own handle time is kept where it has one.
+    assert [r["required"] for r in rows(out)] == ["0", "14", "14", "14"]
+    assert main(staffing_args(path, out, "--aht", "6m")) == 0
+    assert [r["required"] for r in rows(out)] == ["0", "25", "25", "14"]
+
+
+def test_staffing_interval_must_agree_with_the_forecasts_spacing(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "req.csv"
+    args = staffing_args(forecast(tmp_path), out)
+    assert main([*args, "--interval", "60m"]) == 2
+    assert one_line(capsys) == (
+        f"switchboard: error: --interval 1h: the forecast {tmp_path / 'forecast.csv'} has 30m "
+        "intervals (its rows are 30m apart); leave --interval out, the length is taken from "
+        "the forecast"
+    )
+    assert not out.exists()
+    assert main([*args, "--interval", "30m"]) == 0
+    assert [r["required"] for r in rows(out)] == ["14", "0"]
+
+
+def test_staffing_refuses_a_second_row_for_an_interval_and_queue(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    path = tmp_path / "forecast.csv"
+    path.write_text(
+        "interval_start,queue,contacts,aht_s,low,high\n"
+        "2024-03-04T08:00:00+00:00,sales,100,180,90,110\n"
+        "2024-03-04T08:30:00+00:00,sales,50,180,40,60\n"
+        "2024-03-04T09:30:00+01:00,sales,100,180,90,110\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "req.csv"
+    assert main(staffing_args(path, out)) == 2
+    assert one_line(capsys) == (
+        f"switchboard: error: {path}: row 4: field interval_start: duplicate interval for "
+        "queue 'sales' (first at row 3)"
+    )
+    assert not out.exists()
+
+
+KOLKATA_RULES = """
+[shifts]
+lengths = ["4h"]
+start_granularity = "1h"
+earliest_start = "08:00"
+latest_start = "10:00"
+min_rest = "11h"
+max_consecutive_days = 6
+days_off_per_week = 1
+max_hours_per_week = 48
+"""
+
+
+def kolkata_files(tmp_path: Path, first_utc: str) -> Files:
+    """Two agents in Kolkata (UTC+05:30) starting 08:00-10:00 local (02:30-04:30 UTC), and
+    hourly requirements from `first_utc`, 1 agent each hour until 06:30 UTC."""
+    paths = Files(tmp_path / "req.csv", tmp_path / "agents.csv", tmp_path / "rules.toml")
+    hour, minute = int(first_utc[:2]), first_utc[3:]
+    paths.requirements.write_text(
+        "interval_start,queue,required\n"
+        + "".join(f"2024-10-01T{h:02d}:{minute}:00+00:00,q,1\n" for h in range(hour, 7)),
+        encoding="utf-8",
+    )
+    paths.agents.write_text(
+        "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+        "I1,apac,Asia/Kolkata,q,hi,0,40\n"
+        "I2,apac,Asia/Kolkata,q,hi,0,40\n",
+        encoding="utf-8",
+    )
+    paths.rules.write_text(KOLKATA_RULES, encoding="utf-8")
+    return paths
+
+
+def kolkata_args(files: Files, tmp_path: Path, *more: str) -> list[str]:
+    args = solve_args(files, tmp_path, days=1)
+    args[args.index("--start") + 1] = "2024-10-01"
+    return [*args, *more]
+
+
+def test_the_grid_follows_requirements_at_a_half_hour_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # A 60-minute forecast of Kolkata has its rows at :30 UTC: the grid is theirs.
+    files = kolkata_files(tmp_path, "02:30")
+    assert main(kolkata_args(files, tmp_path)) == 0
+    err = capsys.readouterr().err
+    assert "grid: 1h intervals from 00:30 UTC" in err and "Traceback" not in err
+    coverage = [r for r in rows(tmp_path / "coverage.csv") if r["required"] != "0"]
+    assert [(r["interval_start"][11:16], r["required"]) for r in coverage] == [
+        (f"{h:02d}:30", "1") for h in range(2, 7)
+    ]
+    assert all(int(r["scheduled"]) >= 1 for r in coverage)
+    assert rows(tmp_path / "schedule.csv")
+
+
+def test_agents_without_any_possible_shift_are_named_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # Requirements on the hour: Kolkata's 08:00 (02:30 UTC) is between two intervals.
+    files = kolkata_files(tmp_path, "03:00")
+    assert main(kolkata_args(files, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (
+        "cannot be met: agents I1, I2 (Asia/Kolkata): no shift fits: their local start times "
+        "(08:00–10:00 every 1h) all fall between the interval starts of the 1h UTC grid "
+        "from 00:00 (08:00 local is 02:30 UTC)"
+    ) in err
+    assert not (tmp_path / "schedule.csv").exists()
+    # Best effort with the bound solved in place (one worker): no crash either.
+    assert main(kolkata_args(files, tmp_path, "--best-effort", "--workers", "1")) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "agents I1, I2 (Asia/Kolkata): no shift fits" in err
+    assert rows(tmp_path / "schedule.csv") == []

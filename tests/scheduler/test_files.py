@@ -178,6 +178,27 @@ def test_a_second_row_for_an_interval_and_queue_is_refused(tmp_path: Path) -> No
     )
 
 
+def test_a_row_off_the_files_grid_is_refused(tmp_path: Path) -> None:
+    # Half-hourly rows and one at :45: no interval of the schedule would hold it.
+    path = write(
+        tmp_path / "req.csv",
+        REQUIREMENTS_HEADER
+        + "2024-03-04T08:00:00+00:00,sales,2\n"
+        + "2024-03-04T08:30:00+00:00,sales,2\n"
+        + "2024-03-04T09:00:00+00:00,sales,2\n"
+        + "2024-03-04T10:45:00+01:00,sales,2\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert str(caught.value) == (
+        f"{path}: row 5: field interval_start: 2024-03-04T09:45:00+00:00 is off the file's "
+        "grid of 30-minute intervals from 2024-03-04T08:00:00+00:00 (row 2)"
+    )
+    # A grid at a half-hour phase is one grid.
+    write(path, REQUIREMENTS_HEADER + "2024-03-04T08:30:00+00:00,q,1\n2024-03-04T09:30Z,q,1\n")
+    assert len(read_requirements(path)) == 2
+
+
 def test_row_numbers_count_blank_lines_as_a_spreadsheet_does(tmp_path: Path) -> None:
     row = "A1,emea,UTC,sales,en,0,40\n"
     path = write(tmp_path / "agents.csv", AGENTS_HEADER + row + "\n" + row)

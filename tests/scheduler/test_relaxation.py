@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pytest
 
-from scheduler.model import Agent, Rules
+from scheduler.model import Agent, AgentWishes, Rules
 from scheduler.patterns import Horizon, agent_patterns
 from scheduler.relaxation import lower_bound
 from scheduler.service import whole_needs
@@ -82,3 +83,24 @@ def test_single_agent_bound_is_tight() -> None:
     bound, optimum, status = _both(solo, {"sales_en": (9, 15, 1)}, rules(max_on_break=None), 1)
     assert status == "OPTIMAL"
     assert math.isclose(bound, optimum, rel_tol=1e-5)
+
+
+def test_soft_minimum_hours_price_the_shortfall_in_the_bound() -> None:
+    # Best effort: 40 h owed, but Monday and Tuesday unavailable leave five days of at
+    # most 7.5 paid hours (8 h less an unpaid lunch): 150 minutes short, each at the
+    # understaffing weight. The bound counts it (and stays below the schedule's objective).
+    crew = [agent("B1", "sales", "en", hours=(40, 40))]
+    plan_rules = rules(
+        agents={"B1": AgentWishes(unavailable=frozenset({START, START + timedelta(days=1)}))}
+    )
+    horizon = Horizon.from_date(START, 7, HALF_HOUR)
+    needs = whole_needs(requirements({"sales_en": (9, 13, 1)}, 7), horizon)
+    patterns = {"B1": agent_patterns(crew[0], plan_rules, horizon)}
+    bound = lower_bound(
+        crew, patterns, {"B1": ("sales_en",)}, needs, ["sales_en"], plan_rules, horizon, 30, True
+    )
+    short = 40 * 60 - 5 * 450
+    assert bound.value >= short * plan_rules.weights.under
+    options = SolveOptions(time_limit_s=30, workers=1, seed=1, best_effort=True, steps=2)
+    plan = solve(crew, needs, ["sales_en"], plan_rules, horizon, options)
+    assert bound.value <= plan.report.objective

@@ -179,3 +179,41 @@ def test_the_first_schedule_is_handed_over_before_the_search_and_keeps_every_rul
     short = requirements({"sales_de": (9, 10, 5)}, days=1)
     make_schedule(short, team, plan_rules, START, 1, OPTIONS, on_first=seen.append)
     assert len(seen) == 1
+
+
+def test_coverage_lists_scheduled_intervals_without_a_requirement_row() -> None:
+    # Requirement rows for 09:00-10:00 only; the shortest shift is 6 h: the other hours
+    # the agent works are coverage rows too, required 0.
+    solo = [agent("B4", "sales", "en")]
+    rows = [r for r in requirements({"sales_en": (9, 10, 1)}, days=1) if r.required]
+    result = _solve(solo, rows, rules(), days=1)
+    worked = sum(
+        int((s.end - s.start) / timedelta(minutes=30))
+        for s in result.segments
+        if s.activity == "sales_en"
+    )
+    assert worked >= 11  # 6 h less a lunch
+    assert sum(r.scheduled for r in result.coverage) == worked
+    assert [(r.interval_start.hour, r.required) for r in result.coverage if r.required] == [
+        (9, 1),
+        (9, 1),
+    ]
+    extra = [r for r in result.coverage if not r.required]
+    assert len(extra) == len(result.coverage) - 2 and all(r.scheduled == 1 for r in extra)
+    starts = [r.interval_start for r in result.coverage]
+    assert starts == sorted(starts)
+
+
+def test_best_effort_on_a_feasible_team_searches_as_the_normal_solve(team) -> None:
+    # Minimum hours that can be met: best effort keeps them in the search instead of
+    # handing the whole model to CP-SAT, and finds the same schedule.
+    crew = [*team[:3], agent("B5", "sales", "de;en", hours=(24, 40))]
+    plan_rules = rules()
+    rows = requirements({"sales_de": (8, 15, 1), "sales_en": (10, 14, 1)}, days=7)
+    normal = _solve(crew, rows, plan_rules, days=7, workers=1, steps=1)
+    relaxed = _solve(crew, rows, plan_rules, days=7, workers=1, steps=1, best_effort=True)
+    assert normal.problems == [] and relaxed.problems == []
+    assert relaxed.report.start == "construct"
+    assert relaxed.report.objective == normal.report.objective
+    assert relaxed.segments == normal.segments
+    assert check(relaxed.segments, crew, plan_rules, {"sales_de", "sales_en"}, START, 7) == []

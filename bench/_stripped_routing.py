@@ -25,7 +25,7 @@ REPLACED_LINES = (
     ),
     ("customer history", "if (c.customer_id or '') ~= '' then", "if false then"),
     ("wrap-up pending", "redis.call('SADD', pending, cid)", ""),
-    ("wrap-up pending", "redis.call('EXPIRE', pending, 86400)", ""),
+    ("wrap-up pending", "redis.call('EXPIRE', pending, CODE_OWED_S)", ""),
     ("departure times", "redis.call('HSET', waits, 'last_wait_ms', wait, 'last_at', now)", ""),
     (
         "departure gap",

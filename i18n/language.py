@@ -13,12 +13,9 @@ import phonenumbers
 from babel.core import negotiate_locale
 from babel.languages import get_territory_language_info
 
+from switchboard.common.languages import primary
+
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$|^\*$")
-
-
-def primary(tag: str) -> str:
-    """The language subtag alone, lower case: `pt-BR` → `pt`, `zh_Hant_TW` → `zh`."""
-    return tag.replace("-", "_").split("_", 1)[0].lower()
 
 
 def territory_for_number(number: str) -> str | None:

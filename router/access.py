@@ -21,7 +21,12 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
 Cases (`router.cases`) follow the same relationships: an agent acts on the cases they own
 or whose contact they hold, a supervisor on the cases of their queues and regions, an
 admin on all; a planner reads nothing personal (case figures only); a customer only
-confirms the follow-up of a case their contact belongs to.
+confirms the follow-up of a case their contact belongs to. Opening one is decided by
+the same relationships (`allowed_to_open_case`): an agent opens a case only from a
+contact they hold now, for its customer, owned by themselves, in the contact's queue or
+one whose skill they have; a supervisor in their queues and regions (from a contact of
+their scope); an admin anywhere. Moving a case to another queue asks where the actor may
+put one (`may_place_case`).
 """
 
 from __future__ import annotations
@@ -253,10 +258,9 @@ def require_role(principal: Principal, *roles: Role) -> None:
 
 
 class CaseAct(StrEnum):
-    """What an actor does with a case."""
+    """What an actor does with a case (opening one: `allowed_to_open_case`)."""
 
     READ = "read"  # the case, its contacts, notes, timers and history
-    CREATE = "create"
     CHANGE = "change"  # subject, priority, status, owner, queue, notes, wrap-up, links
     CONFIRM = "confirm"  # the customer answers the follow-up
 
@@ -282,6 +286,74 @@ def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
     if actor.role == Role.AGENT:
         return actor.user_id == case.owner or actor.user_id in case.holders
     return actor.covers(case.queue, case.region)
+
+
+# A contact is held by its agent while offered to or served by them.
+HOLDING = frozenset({ContactState.OFFERED, ContactState.CONNECTED})
+
+
+def holds(principal: Principal, contact: Contact) -> bool:
+    return contact.agent_id == principal.user_id and contact.state in HOLDING
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """A case about to be opened: where, owned by whom, from which contact (if any), and
+    whether the actor (an agent) has the skill of its queue."""
+
+    queue: str
+    region: str
+    owner: str = ""
+    contact: Contact | None = None
+    skilled: bool = False
+
+
+def may_place_case(principal: Principal, queue: str, region: str, *, skilled: bool) -> bool:
+    """Where an actor may open a case or move one to: an agent into a queue whose skill
+    they have, a supervisor into their queues and regions, an admin anywhere."""
+    if principal.role == Role.AGENT:
+        return skilled
+    if principal.role == Role.PLANNER:
+        return False
+    return principal.covers(queue, region)
+
+
+def require_may_place_case(principal: Principal, queue: str, region: str, *, skilled: bool) -> None:
+    if not may_place_case(principal, queue, region, skilled=skilled):
+        raise Forbidden(f"{describe(principal)} may not put a case in queue {queue} ({region})")
+
+
+def allowed_to_open_case(actor: Actor, opening: CaseOpening) -> bool:
+    """An agent opens a case only from a contact they hold now (for its customer), owned
+    by themselves, in the contact's queue or one whose skill they have: never for a
+    customer they do not serve, so as not to be offered that customer's next contact. A
+    supervisor opens cases in their queues and regions (from a contact: one of their
+    scope); an admin anywhere; planners and customers none."""
+    if isinstance(actor, Customer) or actor.role == Role.PLANNER:
+        return False
+    contact = opening.contact
+    if actor.role == Role.AGENT:
+        return (
+            contact is not None
+            and holds(actor, contact)
+            and opening.owner in ("", actor.user_id)
+            and (opening.queue == contact.queue or opening.skilled)
+        )
+    if contact is not None and not allowed(actor, Act.READ, contact):
+        return False
+    return may_place_case(actor, opening.queue, opening.region, skilled=opening.skilled)
+
+
+def require_may_open_case(actor: Actor, opening: CaseOpening) -> None:
+    if allowed_to_open_case(actor, opening):
+        return
+    if isinstance(actor, Principal) and actor.role == Role.AGENT:
+        raise Forbidden(
+            f"{describe(actor)} may open a case only from a contact they hold, owned by "
+            "themselves, in its queue or one whose skill they have"
+        )
+    where = f"queue {opening.queue} ({opening.region})"
+    raise Forbidden(f"{describe(actor)} may not open a case in {where}")
 
 
 def require_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from router import access
 from router.access import Principal
 from router.contacts import EventPublisher
-from router.errors import InvalidInput
+from router.errors import InvalidInput, RoutingError
 from router.model import Agent, QueueConfig, Role
 from router.reports.service import Reports
 from router.service import Router
@@ -55,7 +55,13 @@ class Administration:
         return await self.router.get_agent(agent.agent_id)
 
     async def remove_agent(self, actor: Principal, agent_id: str) -> None:
+        """Remove an agent who holds no contact (RoutingError, 409, otherwise: going
+        offline would hand their chats back to the queues, which is not the admin's to
+        decide here); their sessions end."""
         access.require_role(actor, Role.ADMIN)
+        agent = await self.router.get_agent(agent_id)
+        if sum(agent.load.values()) or agent.offers:
+            raise RoutingError(f"agent {agent_id} holds contacts; end or move them first")
         await self.router.remove_agent(agent_id)
         await self.sessions.revoke_all(agent_id, "agent removed")
         await self._changed(actor, "admin.agent.remove", "agents", agent_id=agent_id)

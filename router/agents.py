@@ -136,15 +136,13 @@ class Agents:
         return account.as_json()
 
     async def sign_out(self, token: str) -> Principal | None:
-        """End this session; an agent with no other session open goes offline."""
+        """End this session. A user with no other session open is signed out of routing:
+        an agent goes offline, their ringing offers go back to their queues and their
+        connected chats to the head of theirs for another agent (`presence` in
+        routing.lua; a call in progress goes on until it ends)."""
         principal = await self.sessions.logout(token)
-        if (
-            principal is not None
-            and principal.role == Role.AGENT
-            and not await self.sessions.users.token_count(principal.user_id)
-        ):
-            await self.router.set_presence(principal.user_id, Presence.OFFLINE, "logged out")
         if principal is not None and not await self.sessions.users.token_count(principal.user_id):
+            await self.sessions.signed_out(principal.user_id, "logged out")
             await self._forget_softphone(principal.user_id)
         return principal
 
@@ -161,11 +159,17 @@ class Agents:
     async def set_state(
         self, actor: Principal, agent_id: str, presence: Presence, reason: str = ""
     ) -> Agent:
+        """Presence is the agent's at the desk: an agent nobody is signed in as may only
+        be set offline (RoutingError, 409, otherwise)."""
         agent = await self.get(actor, agent_id, AgentAct.SET_STATE)
         allowed = (*self.desk.not_ready_reasons, *SYSTEM_REASONS)
         if presence == Presence.NOT_READY and reason and reason not in allowed:
             choices = ", ".join(self.desk.not_ready_reasons)
             raise InvalidInput("$.reason", f"one of {choices}", reason)
+        if presence != Presence.OFFLINE and not await self.sessions.users.token_count(agent_id):
+            raise RoutingError(
+                f"agent {agent_id} is signed out: only offline may be set until they sign in"
+            )
         if presence == Presence.AVAILABLE and actor.user_id == agent_id:
             await self._check_wrapped_up(agent.agent_id)
         if actor.user_id != agent_id:
@@ -184,12 +188,24 @@ class Agents:
                 )
 
     async def log_out(self, actor: Principal, agent_id: str) -> Agent:
-        """A supervisor signs an agent out: every session ends, the agent goes offline."""
+        """A supervisor signs an agent out: every session ends, the agent goes offline
+        (what they held goes back to the queues, as at their own logout)."""
         await self.get(actor, agent_id, AgentAct.LOG_OUT)
         await self.reports.audit(actor.user_id, "agent.log_out", agent_id=agent_id)
-        await self.sessions.revoke_all(agent_id, f"logged out by {actor.user_id}")
+        await self.sessions.revoke_all(
+            agent_id, f"logged out by {actor.user_id}", offline_reason="logged out"
+        )
         await self._forget_softphone(agent_id)  # no more registering until signed in again
-        return await self.router.set_presence(agent_id, Presence.OFFLINE, "logged out")
+        agent = await self.router.get_agent(agent_id)
+        if agent.presence != Presence.OFFLINE:  # sessions without routing (a bare Sessions)
+            agent = await self.router.set_presence(agent_id, Presence.OFFLINE, "logged out")
+        return agent
+
+    async def publish_wrap_up_rules(self) -> None:
+        """Tell the routing function which queues require a wrap-up code: an agent who
+        finishes one of their contacts takes no other before giving it."""
+        required = [queue for queue, rules in self.desk.dispositions.items() if rules.required]
+        await self.router.store.publish_required_wrap_ups(required)
 
     async def events(self, actor: Principal, agent_id: str) -> Agent:
         """May the actor follow this agent's events (offers, messages)? Only the agent."""

@@ -315,7 +315,8 @@ class Contacts:
     async def transfer(
         self, actor: Actor, contact_id: str, to_queue: str | None, to_agent: str | None
     ) -> Contact:
-        """The holding agent hands the contact to a queue or a named agent."""
+        """The holding agent hands the contact to a queue or a named colleague (who must
+        exist, 404, and be signed in, 409: `Router.transfer`)."""
         contact = await self.get(actor, contact_id, Act.TRANSFER)
         return await self.router.transfer(contact_id, contact.agent_id, to_queue, to_agent)
 
@@ -380,7 +381,9 @@ class Contacts:
         return shown
 
     async def move(self, actor: Actor, contact_id: str, queue: str) -> Contact:
-        """A supervisor moves a contact to another queue (it keeps its place in line)."""
+        """A supervisor moves a waiting or ringing contact to another queue (it keeps its
+        place in line; a ringing offer is revoked and its agent told). A connected one is
+        refused (409): only its agent may hand it over, with a transfer."""
         await self.get(actor, contact_id, Act.MOVE)
         assert isinstance(actor, Principal)
         return await self.router.move(contact_id, queue, f"moved by {actor.user_id}")

@@ -11,7 +11,7 @@ language) and `[[chat.sites]]`: the customers' side (see router/identity.py).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.durations import parse_duration
@@ -44,6 +44,9 @@ class ChatSite:
     origins: tuple[str, ...]
     secret: str
     queues: tuple[str, ...] = ()  # offered in its chat window (empty: every queue)
+    # The home regions a signed identity may name: the deployment's (set by the node,
+    # `DeskConfig.in_regions`; empty: not checked).
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,12 @@ class DeskConfig:
 
     def disposition(self, queue: str) -> Dispositions:
         return self.dispositions.get(queue, Dispositions())
+
+    def in_regions(self, regions: Sequence[str]) -> DeskConfig:
+        """This desk on a deployment of these regions: the only home regions its sites'
+        signed identities may name."""
+        sites = tuple(replace(site, regions=tuple(regions)) for site in self.sites)
+        return replace(self, sites=sites)
 
     def site(self, name: str) -> ChatSite | None:
         return next((site for site in self.sites if site.name == name), None)

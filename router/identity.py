@@ -6,6 +6,12 @@ the base64url of a JSON object `{"sub": customer id, "exp": unix time, "tier"?,
 "region"?, "name"?}` and signature the hex HMAC-SHA256 of the payload with the site's
 secret. A chat without one is anonymous: its customer id is made up, and tier, priority
 and region are never taken from what the browser sends.
+
+The claims are held to the API's own rules (`switchboard.common.ids`, as every request
+body is): `sub` an id (not one of the anonymous chats' `anon-` ids), `exp` a finite
+number, `tier` and `region` names, the region one of the deployment's (the site's
+`regions`), `name` a string. A claim that breaks them is refused (400 naming it, e.g.
+`$.identity.exp`); claims the server does not know (`iat`, `iss`...) are ignored.
 """
 
 from __future__ import annotations
@@ -15,13 +21,17 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from router.desk import ChatSite
 from router.errors import InvalidInput
+from switchboard.common.ids import Id, Name, Text, finite
 
 MAX_TOKEN_CHARS = 4096
 
@@ -36,6 +46,24 @@ class Identity:
 
 
 ANONYMOUS_PREFIX = "anon-"  # a chat without a signed identity: its id is its own
+
+
+def _not_anonymous(customer_id: str) -> str:
+    if customer_id.startswith(ANONYMOUS_PREFIX):
+        raise ValueError(f"a customer id not starting with {ANONYMOUS_PREFIX} (anonymous chats')")
+    return customer_id
+
+
+class Claims(BaseModel):
+    """What a site signs of its customer; other claims are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sub: Annotated[Id, AfterValidator(_not_anonymous)]
+    exp: Annotated[float, Field(strict=True), AfterValidator(finite)]  # unix time, seconds
+    tier: Name | None = None
+    region: Name | None = None
+    name: Annotated[Text, Field(max_length=1000)] | None = None
 
 
 def anonymous() -> Identity:
@@ -63,14 +91,35 @@ def verify(token: str, site: ChatSite, now_s: float | None = None) -> Identity:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     except (ValueError, binascii.Error):
         raise InvalidInput(where, "a base64url JSON payload", None) from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("sub"), str):
+    if not isinstance(payload, dict):
         raise InvalidInput(where, "a payload with the customer id in sub", None)
-    if float(payload.get("exp", 0)) < (time.time() if now_s is None else now_s):
+    claims = _claims(payload, where)
+    if claims.exp < (time.time() if now_s is None else now_s):
         raise InvalidInput(where, "an identity that has not expired", "expired")
+    if claims.region is not None and site.regions and claims.region not in site.regions:
+        raise InvalidInput(f"{where}.region", f"one of {', '.join(site.regions)}", claims.region)
     return Identity(
-        customer_id=payload["sub"][:128],
+        customer_id=claims.sub,
         verified=True,
-        tier=str(payload.get("tier") or "standard")[:32],
-        region=payload.get("region") if isinstance(payload.get("region"), str) else None,
-        name=str(payload.get("name") or "")[:80],
+        tier=claims.tier or "standard",
+        region=claims.region,
+        name=(claims.name or "")[:80],
     )
+
+
+def _claims(payload: dict[str, Any], where: str) -> Claims:
+    """The payload's claims, or InvalidInput naming the first bad one (`$.identity.exp`)."""
+    try:
+        return Claims.model_validate(payload)
+    except ValidationError as failure:
+        error = failure.errors(include_url=False)[0]
+        path = where + "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+        )
+        found = error.get("input")
+        small = (
+            isinstance(found, int)
+            or (isinstance(found, float) and math.isfinite(found))
+            or (isinstance(found, str) and len(found) <= 200 and found.isprintable())
+        )
+        raise InvalidInput(path, error["msg"], found if small else None) from None

@@ -104,6 +104,12 @@ class Agent:
     idle_since_ms: int = 0
     node: str = ""
     presence_since_ms: int = 0
+    # A required wrap-up code is owed until the agent gives it (or until then at most):
+    # the wrap-up lasts while it is.
+    code_owed_until_ms: int = 0
+
+    def owes_code(self, now_ms: int) -> bool:
+        return self.code_owed_until_ms > now_ms
 
     def state(self, now_ms: int) -> AgentState:
         """The routing state a supervisor sees, derived from presence and load."""
@@ -113,7 +119,7 @@ class Agent:
             return AgentState.BUSY
         if self.offers:
             return AgentState.RESERVED
-        if self.wrap_up_until_ms > now_ms:
+        if self.wrap_up_until_ms > now_ms or self.owes_code(now_ms):
             return AgentState.WRAP_UP
         if self.presence == Presence.NOT_READY:
             return AgentState.NOT_READY

@@ -11,9 +11,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from i18n.language import primary
 from router.model import Agent
 from switchboard.common.errors import InputError
+from switchboard.common.languages import primary
 from switchboard.common.textfiles import records
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")

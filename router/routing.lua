@@ -18,6 +18,7 @@ Data:
                    p:<skill> (the same proficiencies, one field each),
                    languages (json list), cap_voice, cap_chat, load_voice, load_chat,
                    offers, wrapup_until, idle_since, last_offer, sip_uri, node,
+                   code_owed_until (a required wrap-up code owed: no room until then),
                    ix ('<score>:<channels with room, v and/or c>' as indexed, '' when not)
   avail:<region>:<skill>:<language>
                    zset of agents that can take one more contact of some channel,
@@ -30,6 +31,8 @@ Data:
   config_version   a token publish_queues renews whenever it rewrites qcfg and queue_skills
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
+  wrapup_pending:<agent>  set of finished contacts whose wrap-up the agent owes
+  wrapup_required  set of queues whose wrap-up code is required (router/store.py)
   offered          zset agent -> when it was last offered a contact (round robin's order)
   due              zset contact -> when its rules next change (relaxation, maximum wait)
   records          stream of finished contacts
@@ -109,8 +112,11 @@ local function set_indexed(id, suffixes, score)
 end
 
 -- Can this agent take one more contact of this channel right now?
+-- An agent who owes a required wrap-up code (code_owed_until, see complete_contact)
+-- has room for nothing until it is given.
 local function has_room(a, channel)
   if a.presence ~= 'available' or num(a.wrapup_until, 0) > now then return false end
+  if num(a.code_owed_until, 0) > now then return false end
   local voice, chat = num(a.load_voice, 0), num(a.load_chat, 0)
   if channel == 'voice' then
     return voice + chat == 0 and num(a.cap_voice, 1) > 0
@@ -123,7 +129,7 @@ end
 -- for, so a scan reads one field to know whether it fits, and an offer that leaves an
 -- agent with room touches no index at all.
 local ROOM_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'ix', 'ixk'}
+  'idle_since', 'ix', 'ixk', 'code_owed_until'}
 
 -- Moves agent `a` (its fields with any pending changes applied) in or out of the
 -- indexes, and appends the ix field to store to `changes`, so that the caller writes
@@ -344,7 +350,7 @@ local SCAN_FIELDS = {
 
 -- The agent fields a change of load reads: room, indexes, and where to ring it.
 local AGENT_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'ix', 'ixk', 'offers', 'sip_uri', 'node'}
+  'idle_since', 'ix', 'ixk', 'offers', 'sip_uri', 'node', 'code_owed_until'}
 
 -- The candidate's ranking fields and its proficiency in `skill` (0 when it has none).
 local function candidate(id, skill, fields)
@@ -512,8 +518,11 @@ local function offer(cid, c, aid, line, step, a)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'due', cid)
   clear_preference(cid, c)
-  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'offered_at', now, 'step', step,
+  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'step', step,
     'explanation', with_line(c.explanation, line))
+  -- offered_at is the offer that was answered first: a contact offered again after its
+  -- answer (a transfer, a requeue) keeps it, as it keeps answered_at.
+  if (c.answered_at or '') == '' then redis.call('HSET', ckey, 'offered_at', now) end
   hold_agent(cid, c, aid, line, qnum(q, 'ring_s') * 1000, a)
   return {cid, aid}
 end
@@ -661,14 +670,17 @@ end
 -- Ends an offer: the agent's slot back, the contact back at the head of its queue (and
 -- offered again at once when someone else fits). 'no_answer' puts the agent not-ready
 -- (RONA); any other reason keeps the contact from that agent for DECLINE_BAR_MS. Either
--- way the agent's turn as the contact's preferred agent is over. Returns the agent the
+-- way the agent's turn as the contact's preferred agent is over. An offer ending never
+-- brings an offline agent back: one who signed out stays offline. Returns the agent the
 -- contact went to next, or nil.
 local function end_offer(cid, c, aid, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('ZREM', P .. 'offers', cid)
   local rona = reason == 'no_answer'
-  change_agent(aid, c.channel, -1, -1, rona and {presence = 'not_ready', reason = 'no answer'} or nil)
-  if rona then
+  local a = agent_fields(aid, AGENT_FIELDS)
+  local not_ready = rona and a ~= nil and a.presence ~= 'offline'
+  change_agent(aid, c.channel, -1, -1, not_ready and {presence = 'not_ready', reason = 'no answer'} or nil, a)
+  if not_ready then
     publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
   end
   c.declined_by, c.declined_until = aid, rona and 0 or now + DECLINE_BAR_MS
@@ -681,29 +693,91 @@ local function end_offer(cid, c, aid, reason)
   return matched and matched[2] or nil
 end
 
--- Ends a connected contact as completed; its agent goes to wrap-up.
+-- An agent going offline (signed out, every session ended, set offline, removed) keeps
+-- no customer waiting on them: each ringing offer ends as a decline does (reason `why`:
+-- the contact back at the head of its queue, offered on at once when someone fits, the
+-- agent's desktop told with offer_revoked), and each connected chat goes back to the
+-- head of its queue for another agent (its transcript stays with it; the customer's
+-- window hears contact_requeued, the explanation says why). A call in progress stays:
+-- its media is on the agent's phone, and it ends as calls do. Reads the live contacts
+-- only when the agent holds an offer or a chat. Returns the offers and chats given back.
+local function let_go(aid, a, why)
+  local revoked, requeued = 0, 0
+  if num(a.offers, 0) + num(a.load_chat, 0) == 0 then return revoked, requeued end
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live')) do
+    local held = redis.call('HMGET', P .. 'contact:' .. cid, 'agent_id', 'state', 'channel')
+    if held[1] == aid and (held[2] == 'offered' or (held[2] == 'connected' and held[3] == 'chat')) then
+      local c = hgetall(P .. 'contact:' .. cid)
+      if c.state == 'offered' then
+        end_offer(cid, c, aid, why)
+        revoked = revoked + 1
+      else
+        release_hold(cid, c)
+        add_explanation(P .. 'contact:' .. cid, string.format('agent %s went offline (%s); back to the head of %s',
+          aid, why, c.queue))
+        requeue_at_head(cid, c)
+        publish({type = 'contact_requeued', contact_id = cid, agent_id = aid, reason = why, queue = c.queue,
+          channel = c.channel, node = c.node or ''})
+        try_match_contact(cid)
+        requeued = requeued + 1
+      end
+    end
+  end
+  return revoked, requeued
+end
+
+-- How long a required wrap-up code is waited for: as long as wrapup_pending is kept.
+local CODE_OWED_S = 86400
+local CODE_OWED_MS = CODE_OWED_S * 1000
+
+-- Ends a connected contact as completed; its agent goes to wrap-up. When the contact's
+-- queue requires a wrap-up code (the set wrapup_required, published by the node from
+-- [[dispositions]]), the wrap-up does not end by itself: the agent has room for nothing
+-- until they give the code (wrap_up_given), or a day has passed.
 local function complete_contact(cid, c, reason)
   local aid = c.agent_id
   local q = qcfg(c.queue) or {}
   local until_ms = now + qnum(q, 'wrap_up_s') * 1000
-  change_agent(aid, c.channel, -1, 0, {wrapup_until = until_ms, idle_since = until_ms})
-  -- The tick ends a wrap-up that lasts; one of no length ends here.
-  if until_ms > now then redis.call('ZADD', P .. 'wrapups', until_ms, aid) end
+  local set = {wrapup_until = until_ms, idle_since = until_ms}
+  if redis.call('SISMEMBER', P .. 'wrapup_required', c.queue) == 1 then
+    set.code_owed_until = now + CODE_OWED_MS
+  end
+  local a = change_agent(aid, c.channel, -1, 0, set)
+  -- The tick ends a wrap-up that lasts (or a code owed for too long); one of no length
+  -- ends here.
+  local ends = math.max(until_ms, num(a and a.code_owed_until, 0))
+  if ends > now then redis.call('ZADD', P .. 'wrapups', ends, aid) end
   stat(c.queue, now, 'handled')
   stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
   -- Waits for the agent's wrap-up (a code, a note) until given or a day has passed.
   local pending = P .. 'wrapup_pending:' .. aid
   redis.call('SADD', pending, cid)
-  redis.call('EXPIRE', pending, 86400)
+  redis.call('EXPIRE', pending, CODE_OWED_S)
   finish(cid, c, 'completed', reason)
-  if until_ms <= now then try_match_agent(aid) end
+  if ends <= now then try_match_agent(aid) end
 end
 
--- Ends a contact that was never connected as abandoned (the customer left).
+-- Ends a contact whose customer left while it waited or rang: abandoned when it was
+-- never answered. One answered before (then transferred, or requeued when its agent was
+-- lost) was no abandon: it ends completed, ended by the customer, its handle time from
+-- the first answer; no agent holds it, so nobody goes to wrap-up for it.
 local function abandon_contact(cid, c, reason)
+  local answered = (c.answered_at or '') ~= ''
   local aid = release_hold(cid, c)
   if aid then
-    publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = 'abandoned', node = c.node or ''})
+    publish({type = 'offer_revoked', contact_id = cid, agent_id = aid,
+      reason = answered and 'customer_left' or 'abandoned', node = c.node or ''})
+  end
+  if answered then
+    stat(c.queue, now, 'handled')
+    stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+    if aid then  -- only offered to them: the record names nobody who never took it
+      redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '')
+      c.agent_id = ''
+    end
+    finish(cid, c, 'completed', reason)
+    if aid then try_match_agent(aid) end
+    return
   end
   local q = qcfg(c.queue) or {}
   stat(c.queue, now, 'abandoned')
@@ -722,21 +796,35 @@ local function fail_contact(cid, c, reason)
 end
 
 -- Moves a contact to queue `target` (configuration `q`), keeping its place by arrival
--- time, and offers it at once when an agent there fits.
+-- time, and offers it at once when an agent there fits. A ringing offer is revoked (its
+-- agent is told: offer_revoked, reason 'moved'). A connected contact is moved only by
+-- its own agent (a transfer): that agent is kept from it for DECLINE_BAR_MS, as a
+-- decliner is, so that anyone else who fits takes it first and it comes back to them
+-- only when nobody else has.
 local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   local ckey = P .. 'contact:' .. cid
-  release_hold(cid, c)
+  local was = c.state
+  local freed = release_hold(cid, c)
+  if freed and was == 'offered' then
+    publish({type = 'offer_revoked', contact_id = cid, agent_id = freed, reason = 'moved', node = c.node or ''})
+  end
+  local bar_agent = was == 'connected' and freed or ''
   clear_preference(cid, c)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
-    'agent_id', '', 'step', 'exact', 'preferred_agent', preferred or '', 'prefer_until', prefer_until or 0)
+    'agent_id', '', 'step', 'exact', 'preferred_agent', preferred or '', 'prefer_until', prefer_until or 0,
+    'declined_by', bar_agent, 'declined_until', bar_agent ~= '' and now + DECLINE_BAR_MS or 0)
   if (preferred or '') ~= '' then
     redis.call('SADD', P .. 'preferred:' .. preferred, cid)
     reason = string.format('%s; %s first until the ring time ends', reason, preferred)
   end
+  if bar_agent ~= '' then
+    reason = string.format('%s; others before %s for %d s', reason, bar_agent, DECLINE_BAR_MS / 1000)
+  end
   add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
+  if freed then try_match_agent(freed) end
 end
 
 -- Replies ----------------------------------------------------------------------------
@@ -816,7 +904,8 @@ function commands.create(argv)
 end
 
 -- What accepting reads of the contact ('state' is on every contact).
-local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'offered_at', 'ewt'}
+local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'offered_at', 'ewt',
+  'answered_at'}
 
 -- The waits first announced to a queued caller ('at:<ms> <method>:<ms> ...', written by
 -- router/waits.py) against the wait that followed: the queue announces the method with
@@ -838,10 +927,19 @@ function commands.accept(argv)
   local c = fields_of(ckey, ACCEPT_FIELDS)
   if not c then return reply('unknown_contact') end
   if c.state ~= 'offered' or c.agent_id ~= aid then return reply('not_offered', {state = c.state}) end
-  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)
   redis.call('ZREM', P .. 'offers', cid)
   local offers = redis.call('HINCRBY', P .. 'agent:' .. aid, 'offers', -1)
   if offers < 0 then redis.call('HSET', P .. 'agent:' .. aid, 'offers', 0) end
+  if (c.answered_at or '') ~= '' then
+    -- Answered before (then transferred, or requeued when its agent was lost): this is
+    -- a leg of the same conversation, not a new answer. answered_at, the wait and the
+    -- queue's answered counters stay those of the first answer.
+    redis.call('HSET', ckey, 'state', 'connected')
+    add_explanation(ckey, string.format('taken over by %s (answered first at %s)', aid, c.answered_at))
+    publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
+    return contact_reply('connected', cid)
+  end
+  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)
   local q = qcfg(c.queue) or {}
   local wait = now - num(c.queued_at, now)
   stat(c.queue, now, 'answered')
@@ -885,7 +983,8 @@ function commands.complete(argv)
 end
 
 -- args: contact, reason. The customer left before being connected (a connected
--- contact whose customer hangs up is completed instead).
+-- contact whose customer hangs up is completed instead, and so is one answered before
+-- and waiting again after a transfer: abandon_contact).
 function commands.abandon(argv)
   local cid, reason = argv[3], argv[4]
   local c = hgetall(P .. 'contact:' .. cid)
@@ -911,7 +1010,9 @@ end
 
 -- args: contact, target queue, reason, agent ('' for anyone: only the agent holding
 -- the contact may move it then), and optionally an agent to offer it to first and
--- until when (a transfer to a named agent).
+-- until when (a transfer to a named agent). A connected contact is moved only by its
+-- agent (a transfer): anyone else is refused ('in_conversation'), so that nobody takes
+-- a conversation from under its agent.
 function commands.move(argv)
   local cid, target, reason, aid = argv[3], argv[4], argv[5], argv[6] or ''
   local preferred, prefer_until = argv[7] or '', tonumber(argv[8] or '0') or 0
@@ -921,8 +1022,33 @@ function commands.move(argv)
   if not q then return reply('unknown_queue') end
   if TERMINAL[c.state] then return reply('already', {state = c.state}) end
   if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
+  if aid == '' and c.state == 'connected' then
+    return reply('in_conversation', {state = c.state, agent_id = c.agent_id})
+  end
   move_contact(cid, c, target, q, reason, preferred, prefer_until)
   return contact_reply('moved', cid)
+end
+
+-- args: queue. Takes the queue's routing rules away (qcfg, queue_skills, and a new
+-- config_version so that no call keeps them) only when none of its contacts is open
+-- (waiting, ringing or being served); 'open' with their count otherwise. One call, so
+-- that no contact enters the queue between the count and the removal: afterwards a
+-- create or a move into it is refused (unknown_queue). router/store.py removes the
+-- queue's other keys after.
+function commands.close_queue(argv)
+  local name = argv[3]
+  local open = 0
+  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live')) do
+    local f = redis.call('HMGET', P .. 'contact:' .. cid, 'queue', 'state')
+    if f[1] == name and f[2] and not TERMINAL[f[2]] then open = open + 1 end
+  end
+  open = math.max(open, redis.call('ZCARD', P .. 'queue:' .. name))
+  if open > 0 then return reply('open', {count = open}) end
+  redis.call('DEL', P .. 'qcfg:' .. name)
+  redis.call('HDEL', P .. 'queue_skills', name)
+  local version = redis.call('GET', P .. 'config_version') or ''
+  redis.call('SET', P .. 'config_version', string.format('%s/closed:%s@%d', version, name, now))
+  return reply('closed')
 end
 
 -- args: contact, priority, reason. A waiting contact moves up (or down) its queue by the
@@ -942,7 +1068,8 @@ function commands.reprioritize(argv)
   return contact_reply('reprioritized', cid)
 end
 
--- args: agent, presence, reason.
+-- args: agent, presence, reason. Going offline gives back what the agent holds
+-- (let_go: ringing offers revoked, connected chats requeued).
 function commands.presence(argv)
   local aid, presence, reason = argv[3], argv[4], argv[5]
   local akey = P .. 'agent:' .. aid
@@ -955,9 +1082,54 @@ function commands.presence(argv)
   end
   if presence == 'offline' then unindex(aid, a) else reindex(aid) end
   publish({type = 'state', agent_id = aid, presence = presence, reason = reason or ''})
-  local offers = {}
+  local offers, revoked, requeued = {}, 0, 0
+  if presence == 'offline' then revoked, requeued = let_go(aid, a, reason ~= '' and reason or 'offline') end
   if presence == 'available' then offers = try_match_agent(aid) end
-  return reply(presence, {offers = #offers})
+  return reply(presence, {offers = #offers, revoked = revoked, requeued = requeued})
+end
+
+-- args: agent, SIP URI, node, voice capacity, chat capacity. A sign-in: where to ring
+-- the agent and what it may hold. Its indexes follow the new capacity at once, and an
+-- available agent with more room than before is offered waiting contacts.
+function commands.login(argv)
+  local aid = argv[3]
+  local akey = P .. 'agent:' .. aid
+  if redis.call('EXISTS', akey) == 0 then return reply('unknown_agent') end
+  redis.call('HSET', akey, 'sip_uri', argv[4], 'node', argv[5], 'cap_voice', argv[6], 'cap_chat', argv[7])
+  reindex(aid)
+  local offers = try_match_agent(aid)
+  return reply('ok', {offers = #offers})
+end
+
+-- args: agent, contact. The agent's wrap-up of a finished contact is in: no longer
+-- pending. Once the agent owes no code of a queue that requires one, its wrap-up ends
+-- with its time (at once when that is over, and waiting contacts are offered).
+function commands.wrap_up_given(argv)
+  local aid, cid = argv[3], argv[4]
+  local pending = P .. 'wrapup_pending:' .. aid
+  redis.call('SREM', pending, cid)
+  local a = agent_fields(aid, AGENT_FIELDS)
+  if a == nil or num(a.code_owed_until, 0) == 0 then return reply('ok') end
+  for _, other in ipairs(redis.call('SMEMBERS', pending)) do
+    local queue = redis.call('HGET', P .. 'contact:' .. other, 'queue')
+    if queue and redis.call('SISMEMBER', P .. 'wrapup_required', queue) == 1 then
+      return reply('owed', {contact_id = other})
+    end
+  end
+  local until_ms = num(a.wrapup_until, 0)
+  local changes = {'code_owed_until', 0, 'idle_since', math.max(now, until_ms)}
+  a.code_owed_until, a.idle_since = 0, math.max(now, until_ms)
+  index_changes(aid, a, changes)
+  redis.call('HSET', P .. 'agent:' .. aid, unpack(changes))
+  local presence, reason = unpack(redis.call('HMGET', P .. 'agent:' .. aid, 'presence', 'reason'))
+  publish({type = 'state', agent_id = aid, presence = presence or '', reason = reason or ''})
+  if until_ms > now then
+    redis.call('ZADD', P .. 'wrapups', until_ms, aid)
+  else
+    redis.call('ZREM', P .. 'wrapups', aid)
+    try_match_agent(aid)
+  end
+  return reply('ok')
 end
 
 -- args: agent, then field/value pairs (region, skills, languages, capacities...).

@@ -172,13 +172,20 @@ class Router:
         self.queues[queue.name] = queue
 
     async def remove_queue(self, name: str) -> None:
-        """Remove a queue nobody waits in (RoutingError otherwise)."""
+        """Remove a queue with no open contact: none waiting, ringing or being served
+        (RoutingError otherwise, naming how many). The routing function checks and takes
+        the queue's rules away in one call, so no contact can enter it meanwhile."""
         if name not in self.queues:
             raise UnknownQueue(name)
-        if (await self.store.queue_depths([name]))[name]:
-            raise RoutingError(f"queue {name} has waiting contacts; move them first")
         if any(q.overflow_queue == name for q in self.queues.values() if q.name != name):
             raise RoutingError(f"queue {name} is another queue's overflow queue")
+        reply = await self.store.run("close_queue", name)
+        if reply.status == "open":
+            count = reply.number("count")
+            raise RoutingError(
+                f"queue {name} has {count} open contact{'s' if count != 1 else ''} "
+                "(waiting, ringing or being served); move or end them first"
+            )
         await self.store.remove_queue(name)
         self.queues.pop(name, None)
 
@@ -250,8 +257,11 @@ class Router:
         at_ms: int | None = None,
     ) -> Contact:
         """Move a contact to another queue keeping its place by arrival time; with
-        `held_by`, only if that agent holds it; with `first_to`, offered to that agent
-        alone for the target queue's ring time before anyone else."""
+        `held_by`, only if that agent holds it (a transfer); with `first_to`, offered to
+        that agent alone for the target queue's ring time before anyone else. A ringing
+        offer is revoked (its agent hears `offer_revoked`, reason `moved`); a connected
+        contact is moved only by its agent: without `held_by` it is refused
+        (RoutingError), as nobody takes a conversation from under its agent."""
         if queue not in self.queues:
             raise RoutingError(f"unknown queue {queue!r}")
         until = 0
@@ -261,6 +271,11 @@ class Router:
         reply = await self.store.run(
             "move", contact_id, queue, reason, held_by, first_to, until, at_ms=at_ms
         )
+        if reply.status == "in_conversation":
+            raise RoutingError(
+                f"cannot move contact {contact_id}: it is connected to "
+                f"{reply.fields.get('agent_id', '')}; the agent may transfer it"
+            )
         return reply.check(contact_id, "move").contact()
 
     async def set_priority(
@@ -278,12 +293,27 @@ class Router:
         agent_id: str,
         to_queue: str | None = None,
         to_agent: str | None = None,
+        at_ms: int | None = None,
     ) -> Contact:
         """Blind transfer to a queue, or to a named agent first (then the queue, once the
-        queue's ring time has passed), keeping the contact's place by arrival time."""
+        queue's ring time has passed), keeping the contact's place by arrival time. A
+        named agent must exist (UnknownAgent), be signed in and be someone else
+        (RoutingError); nothing changes otherwise. The transferring agent is offered it
+        again only when nobody else takes it first (routing.lua, move_contact)."""
+        if to_agent:
+            colleague = await self.get_agent(to_agent)
+            if colleague.presence == Presence.OFFLINE:
+                raise RoutingError(f"agent {to_agent} is signed out: transfer to a queue")
+            if to_agent == agent_id:
+                raise RoutingError(f"contact {contact_id} is already with {agent_id}")
         target = to_queue or (await self.get_contact(contact_id)).queue
         return await self.move(
-            contact_id, target, f"transfer by {agent_id}", held_by=agent_id, first_to=to_agent or ""
+            contact_id,
+            target,
+            f"transfer by {agent_id}",
+            held_by=agent_id,
+            first_to=to_agent or "",
+            at_ms=at_ms,
         )
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Contact:

@@ -4,7 +4,9 @@ A token is a random string whose record in Redis says who it belongs to; it ends
 its time to live, after an idle period when one is configured, at logout, and whenever
 the user's password or role changes or the user is removed. Revoking publishes a
 `session_closed` event so that every node closes that user's open WebSockets and
-event streams at once.
+event streams at once, and signs the user out of routing: an agent with no session
+left is offline (what they held goes back to the queues, see `presence` in
+routing.lua), never left Available with nobody at the desk.
 
 Password checks run in a thread pool (scrypt at the configured cost takes tens to
 hundreds of milliseconds), unknown users cost the same as known ones, and repeated
@@ -14,16 +16,17 @@ failures per account and per client address are refused for a growing while.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from router.access import Principal
 from router.auth import DEFAULT_LOG2_N, DummyHash, hash_password, needs_rehash, verify_password
-from router.errors import BadCredentials, TooManyAttempts
-from router.model import Role
+from router.errors import BadCredentials, TooManyAttempts, UnknownAgent
+from router.model import Presence, Role
 from router.users_store import UserRecord, UserStore
 
 log = logging.getLogger(__name__)
@@ -42,12 +45,28 @@ class SessionPolicy:
     scrypt_log2_n: int = DEFAULT_LOG2_N
 
 
+class Presences(Protocol):
+    """Agents' presence in routing (router.service.Router): UnknownAgent for a user who
+    is no agent."""
+
+    async def set_presence(self, agent_id: str, presence: Presence, reason: str = "") -> object: ...
+
+
 class Sessions:
-    def __init__(self, users: UserStore, events: Any, policy: SessionPolicy | None = None) -> None:
-        """`events` publishes cross-node events (the routing store's `publish_event`)."""
+    def __init__(
+        self,
+        users: UserStore,
+        events: Any,
+        policy: SessionPolicy | None = None,
+        presences: Presences | None = None,
+    ) -> None:
+        """`events` publishes cross-node events (the routing store's `publish_event`);
+        `presences` takes a user whose every session ended offline (when they are an
+        agent)."""
         self.users = users
         self.events = events
         self.policy = policy or SessionPolicy()
+        self.presences = presences
         self._dummy = DummyHash(self.policy.scrypt_log2_n)
         # Each check holds 128·N·r bytes for its duration: at most two at a time.
         self._hashing = asyncio.Semaphore(2)
@@ -160,8 +179,10 @@ class Sessions:
         )
         return principal
 
-    async def revoke_all(self, user_id: str, reason: str) -> int:
-        """End every session of a user on every node; returns how many tokens ended."""
+    async def revoke_all(self, user_id: str, reason: str, offline_reason: str = "") -> int:
+        """End every session of a user on every node, and sign the user out of routing
+        (an agent goes offline, with `offline_reason` or else `reason`: nobody is at the
+        desk); returns how many tokens ended."""
         tokens = await self.users.delete_tokens(user_id)
         await self.events.publish_event(
             {
@@ -172,7 +193,15 @@ class Sessions:
                 "reason": reason,
             }
         )
+        await self.signed_out(user_id, offline_reason or reason)
         return len(tokens)
+
+    async def signed_out(self, user_id: str, reason: str) -> None:
+        """A user with no session left: offline in routing, if they are an agent."""
+        if self.presences is None:
+            return
+        with contextlib.suppress(UnknownAgent):  # a user who is no agent (a planner...)
+            await self.presences.set_presence(user_id, Presence.OFFLINE, reason)
 
 
 def token_id(token: str) -> str:

@@ -121,6 +121,8 @@ class Keys:
         self.regions = f"{self.tag}regions"
         self.agents = f"{self.tag}agents"
         self.translation_pairs = f"{self.tag}translation_pairs"
+        # The queues whose wrap-up code is required ([[dispositions]] required = true).
+        self.wrap_up_required = f"{self.tag}wrapup_required"
         self.config_version = f"{self.tag}config_version"
         self.queues = f"{self.tag}queues"
         self.queue_skills = f"{self.tag}queue_skills"
@@ -334,6 +336,15 @@ class RoutingStore:
             pipe.sadd(self.keys.translation_pairs, *[f"{s}>{t}" for s, t in pairs])
         await pipe.execute()
 
+    async def publish_required_wrap_ups(self, queues: Sequence[str]) -> None:
+        """The queues whose wrap-up code is required: an agent who finishes one of their
+        contacts takes no other until the code is given (routing.lua, complete_contact)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.keys.wrap_up_required)
+        if queues:
+            pipe.sadd(self.keys.wrap_up_required, *queues)
+        await pipe.execute()
+
     # -- agents -------------------------------------------------------------------
 
     async def upsert_agent(self, agent: Agent, at_ms: int | None = None) -> None:
@@ -355,16 +366,18 @@ class RoutingStore:
 
     async def set_login(
         self, agent_id: str, sip_uri: str, node: str, capacity: dict[str, int]
-    ) -> None:
-        await self.client.hset(
-            self.keys.agent(agent_id),
-            mapping={
-                "sip_uri": sip_uri,
-                "node": node,
-                "cap_voice": capacity.get("voice", 1),
-                "cap_chat": capacity.get("chat", 3),
-            },
+    ) -> int:
+        """Where to ring the agent and what it may hold, its indexes following at once;
+        returns how many offers more room produced. Raises UnknownAgent."""
+        reply = await self.run(
+            "login",
+            agent_id,
+            sip_uri,
+            node,
+            capacity.get("voice", 1),
+            capacity.get("chat", 3),
         )
+        return reply.check(agent_id, "sign in").number("offers")
 
     async def set_presence(
         self, agent_id: str, presence: Presence, reason: str = "", at_ms: int | None = None
@@ -481,7 +494,9 @@ class RoutingStore:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
 
     async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
-        await self.client.srem(self.keys.wrap_up_pending(agent_id), contact_id)
+        """The agent's wrap-up of the contact is given: once no required code is owed,
+        the agent's wrap-up ends with its time (routing.lua, wrap_up_given)."""
+        await self.run("wrap_up_given", agent_id, contact_id)
 
     async def mark_customer_present(self, contact_id: str, for_s: float) -> None:
         await self.client.set(self.keys.customer_present(contact_id), "1", px=int(for_s * 1000))
@@ -773,6 +788,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         idle_since_ms=_int(fields.get("idle_since")),
         node=fields.get("node", ""),
         presence_since_ms=_int(fields.get("presence_since")),
+        code_owed_until_ms=_int(fields.get("code_owed_until")),
     )
 
 

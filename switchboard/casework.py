@@ -54,7 +54,15 @@ class Casework:
         reports: Reports,
     ) -> Casework:
         store = CaseStore(client, settings.redis.key_prefix)
-        cases = Cases(store, router, case_settings, hub, audit=reports, node_id=settings.node_id)
+        cases = Cases(
+            store,
+            router,
+            case_settings,
+            hub,
+            audit=reports,
+            node_id=settings.node_id,
+            dispositions=contacts.desk.disposition,  # a case's wrap-up codes, as a contact's
+        )
         emotion = case_settings.emotion
         if emotion is not None:
             emotions = Emotions(emotion.lexicons, emotion.always)

@@ -94,7 +94,9 @@ class Node:
         the file before anything starts."""
         self.settings = settings
         self.privacy, configured_desk, self.case_settings = check_configuration(settings)
-        self.desk = desk or configured_desk
+        # A site's signed identity names a home region of this deployment or none.
+        names = [region.name for region in settings.regions]
+        self.desk = (desk or configured_desk).in_regions(names)
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -157,6 +159,7 @@ class Node:
             self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
         )
         self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
+        await self.agents.publish_wrap_up_rules()
         self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
         self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
         self.casework = casework.Casework.build(

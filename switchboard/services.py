@@ -37,7 +37,9 @@ class Services:
         metrics = Metrics(settings.node_id)
         store = RoutingStore(client, settings.redis.key_prefix, observe=metrics.observe_call)
         router = Router(store, settings.queues, node_id=settings.node_id, region=settings.region)
-        sessions = Sessions(UserStore(client, settings.redis.key_prefix), store, settings.auth)
+        sessions = Sessions(
+            UserStore(client, settings.redis.key_prefix), store, settings.auth, presences=router
+        )
         cases = CaseStore(client, settings.redis.key_prefix)
         reports = Reports(RecordStore(store), scrubbers=(cases,))
         return cls(store, router, sessions, reports, metrics)

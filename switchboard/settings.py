@@ -11,12 +11,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from i18n.language import primary
 from regions.model import RegionConfig
 from router.model import QueueConfig, Strategy
 from router.sessions import SessionPolicy
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
+from switchboard.common.languages import primary
 
 # The embedded server's AOF fsync policies: once a second, after every write, as the
 # kernel likes.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from switchboard.common.languages import primary
+
 FALLBACK_LANGUAGE = "en"
 
 
@@ -71,7 +73,7 @@ class Advisory:
     def text_for(self, language: str) -> tuple[str, str]:
         """(language, text) a reader of `language` gets: theirs (or its base language,
         pt for pt-BR), else English, else the first message given."""
-        base = language.replace("_", "-").split("-", 1)[0]
+        base = primary(language)
         for candidate in (language, base, FALLBACK_LANGUAGE):
             if candidate in self.messages:
                 return candidate, self.messages[candidate]

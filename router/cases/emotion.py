@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from switchboard.common.languages import primary
+
 # Letters that do not decompose into a base and an accent but are typed without one.
 _FOLD = str.maketrans(
     {"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "æ": "ae", "œ": "oe", "ى": "ي", "’": "'"}
@@ -212,11 +214,11 @@ class Emotions:
     def read(self, text: str, language: str) -> Reading:
         """The phrases of `language` (its primary subtag: `pt-BR` reads `pt`) and of the
         always-read languages found in `text`, and the score."""
-        primary = language.replace("_", "-").split("-")[0].lower()
+        own = primary(language)
         normal = normalize(text)
         hits: list[Hit] = []
         seen = set()
-        for code in (primary, *self.always):
+        for code in (own, *self.always):
             compiled = self.lexicons.get(code)
             if compiled is None or code in seen:
                 continue

@@ -48,6 +48,7 @@ from router.cases.model import (
     RuleTrigger,
 )
 from router.cases.store import CaseStore
+from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
 from router.ports import Auditor, EventPublisher
@@ -109,6 +110,7 @@ class Cases:
         audit: Auditor | None = None,
         clock: Callable[[], int] = now_ms,
         node_id: str = "",
+        dispositions: Callable[[str], Dispositions] | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -117,6 +119,8 @@ class Cases:
         self.auditor = audit
         self.clock = clock
         self.node_id = node_id
+        # A queue's wrap-up codes (`[[dispositions]]`): a case's are checked against them.
+        self.dispositions = dispositions
         self.life = Lifecycle(settings)
         # Reads customers' chat messages for emotion words (when [emotion] is configured).
         self.reactions: EmotionReactions | None = None
@@ -249,30 +253,34 @@ class Cases:
     async def create(
         self, actor: Principal, request: CaseRequest, at_ms: int | None = None
     ) -> Case:
-        """A case opened by staff or the API; from a contact, it is linked to it and its
-        customer, queue and region are the contact's unless given."""
+        """A case opened by staff or the API. From a contact (`contact_id`) it is linked to
+        it, it is the contact's customer's (a customer id given must be that one), in the
+        contact's queue and region unless others are given. Who may open which case is
+        `access.allowed_to_open_case`: an agent only from a contact they hold."""
         at = self._now(at_ms)
         contact = None
         if request.contact_id:
             contact = await self.router.get_contact(request.contact_id)
-            access.require(actor, access.Act.READ, contact)
+        queue = request.queue or (contact.queue if contact else "")
+        if not queue:
+            raise InvalidInput("$.queue", "the queue of the case", None)
+        if queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
+        owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
+        region = request.region or (contact.region if contact else self.router.region)
+        skilled = await self._skilled(actor, queue)
+        access.require_may_open_case(
+            actor, access.CaseOpening(queue, region, owner, contact, skilled)
+        )
+        if request.owner:
+            await self.router.get_agent(request.owner)
+        if contact is not None:
+            request = self._customer_of(actor, contact, request)
             if await self.store.case_of_contact(contact.contact_id):
                 raise RoutingError(f"contact {contact.contact_id} belongs to a case already")
-            request = replace(
-                request,
-                customer_id=request.customer_id or contact.customer_id,
-                customer_tier=contact.customer_tier,
-            )
         if not request.customer_id:
             raise InvalidInput("$.customer.id", "the customer the case is for", None)
-        if request.queue not in self.router.queues:
-            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
-        owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
-        request = replace(request, owner=owner)
-        region = request.region or (contact.region if contact else self.router.region)
-        holders = frozenset({contact.agent_id} if contact and contact.agent_id else ())
-        scope = CaseScope("new", request.queue, region, owner, frozenset(), holders)
-        access.require_for_case(actor, CaseAct.CREATE, scope)
+        request = replace(request, queue=queue, owner=owner)
         source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
         answered = bool(contact and contact.state == ContactState.CONNECTED)
         case, d = self.life.open(
@@ -283,6 +291,32 @@ class Cases:
         created = await self._create(case, d, at)
         assert created is not None
         return created
+
+    @staticmethod
+    def _customer_of(actor: Principal, contact: Contact, request: CaseRequest) -> CaseRequest:
+        """A case from a contact is its customer's, never another's: a customer id given
+        must be the contact's. A contact without a known customer (a caller without a
+        number) takes the one a supervisor or admin vouches for."""
+        given = request.customer_id
+        if contact.customer_id:
+            if given and given != contact.customer_id:
+                raise InvalidInput(
+                    "$.customer.id", f"the customer of contact {contact.contact_id}, or none", given
+                )
+            return replace(
+                request, customer_id=contact.customer_id, customer_tier=contact.customer_tier
+            )
+        if given and not access.may_vouch_for_customers(actor):
+            raise InvalidInput("$.customer.id", "none: the contact's customer is unknown", given)
+        return request
+
+    async def _skilled(self, actor: Principal, queue: str) -> bool:
+        """Whether the actor is an agent with the queue's skill."""
+        config = self.router.queues.get(queue)
+        if actor.role != Role.AGENT or config is None:
+            return False
+        agent = await self.router.store.get_agent(actor.user_id)
+        return agent is not None and config.skill in agent.skills
 
     async def _open_by_rule(self, rule: CaseRule, contact: Contact, at: int) -> Case | None:
         """A rule opens a case for the contact's customer, unless one is live already;
@@ -450,7 +484,7 @@ class Cases:
             found = set()
             for contact_id in case.contacts:
                 contact = await self.router.store.get_contact(contact_id)
-                if contact and contact.state in (ContactState.OFFERED, ContactState.CONNECTED):
+                if contact and contact.state in access.HOLDING:
                     found.add(contact.agent_id)
             holders = frozenset(found)
         return CaseScope(
@@ -499,16 +533,22 @@ class Cases:
     async def change(
         self, actor: Principal, case_id: str, change: CaseChange, at_ms: int | None = None
     ) -> Case:
+        """Change what the case says; a closed case changes no more (409; a change that
+        changes nothing is no change). Moving it asks where the actor may put a case."""
         at = self._now(at_ms)
         case = await self.get_for(actor, case_id, CaseAct.CHANGE)
-        if change.queue is not None and change.queue not in self.router.queues:
-            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", change.queue)
+        _refuse_if_closed(case, _changes(case, change))
+        if change.queue is not None and change.queue != case.queue:
+            if change.queue not in self.router.queues:
+                queues = ", ".join(self.router.queues)
+                raise InvalidInput("$.queue", f"one of {queues}", change.queue)
+            skilled = await self._skilled(actor, change.queue)
+            access.require_may_place_case(actor, change.queue, case.region, skilled=skilled)
         if change.owner:
             await self.router.get_agent(change.owner)
-        if change.status is not None and not case.is_live and change.status != CaseStatus.CLOSED:
-            raise RoutingError(f"case {case_id} is closed")
 
         def decide(c: Case, d: Decision) -> bool:
+            _refuse_if_closed(c, _changes(c, change))  # closed by someone else meanwhile
             fields = []
             for name in ("subject", "priority", "owner", "queue"):
                 value = getattr(change, name)
@@ -544,9 +584,10 @@ class Cases:
         self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
     ) -> Case:
         at = self._now(at_ms)
-        await self.get_for(actor, case_id, CaseAct.CHANGE)
+        _refuse_if_closed(await self.get_for(actor, case_id, CaseAct.CHANGE))
 
         def decide(c: Case, d: Decision) -> bool:
+            _refuse_if_closed(c)
             c.notes.append(Note(at, actor.user_id, text))
             d.store.history.append(HistoryEntry(at, actor.user_id, "note", {"chars": len(text)}))
             d.store.outbox.append(
@@ -562,10 +603,16 @@ class Cases:
     async def add_wrap_up(
         self, actor: Principal, case_id: str, codes: Sequence[str], at_ms: int | None = None
     ) -> Case:
+        """Wrap-up codes from the list of the case's queue (`[[dispositions]]`, as a
+        contact's; any code where the queue has none)."""
         at = self._now(at_ms)
-        await self.get_for(actor, case_id, CaseAct.CHANGE)
+        case = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        _refuse_if_closed(case)
+        self._check_codes(case.queue, codes)
 
         def decide(c: Case, d: Decision) -> bool:
+            _refuse_if_closed(c)
+            self._check_codes(c.queue, codes)  # moved to another queue meanwhile
             new = [code for code in codes if code not in c.wrap_up_codes]
             if not new:
                 return False
@@ -582,16 +629,25 @@ class Cases:
     ) -> Case:
         """Staff link a contact to a case (both must be theirs to act on)."""
         at = self._now(at_ms)
-        await self.get_for(actor, case_id, CaseAct.CHANGE)
+        _refuse_if_closed(await self.get_for(actor, case_id, CaseAct.CHANGE))
         contact = await self.router.get_contact(contact_id)
         access.require(actor, access.Act.READ, contact)
         other = await self.store.case_of_contact(contact_id)
         if other and other != case_id:
             raise RoutingError(f"contact {contact_id} belongs to case {other}")
-        case, _ = await self._change(
-            case_id, lambda c, d: self.life.link(c, contact, actor.user_id, d, at), at
-        )
+
+        def decide(c: Case, d: Decision) -> bool:
+            _refuse_if_closed(c)
+            return self.life.link(c, contact, actor.user_id, d, at)
+
+        case, _ = await self._change(case_id, decide, at)
         return case
+
+    def _check_codes(self, queue: str, codes: Sequence[str]) -> None:
+        listed = self.dispositions(queue).codes if self.dispositions else ()
+        for index, code in enumerate(codes):
+            if listed and code not in listed:
+                raise InvalidInput(f"$.codes[{index}]", f"one of {', '.join(listed)}", code)
 
     async def of_contact(self, actor: Principal, contact_id: str) -> Case | None:
         """The case a contact belongs to (None: none), if the actor may read both."""
@@ -649,6 +705,27 @@ class Cases:
     async def records(self, start_ms: int) -> list[dict[str, str]]:
         """The report records (timers ended, breaches, escalations, cases) since a time."""
         return await self.store.records_since(start_ms)
+
+
+def _changes(case: Case, change: CaseChange) -> bool:
+    """Whether the change would change the case at all."""
+    return any(
+        value is not None and value != getattr(case, name)
+        for name, value in (
+            ("subject", change.subject),
+            ("priority", change.priority),
+            ("owner", change.owner),
+            ("queue", change.queue),
+            ("status", change.status),
+        )
+    )
+
+
+def _refuse_if_closed(case: Case, changing: bool = True) -> None:
+    """A closed case is final: nothing of it changes (it is not reopened either: a new
+    contact of its customer opens a new one)."""
+    if changing and case.status == CaseStatus.CLOSED:
+        raise RoutingError(f"case {case.case_id} is closed")
 
 
 def _matches(case: Case, wanted: CaseFilter) -> bool:

@@ -12,7 +12,15 @@ from router.errors import UnknownAgent
 from router.model import Agent, QueueConfig, Role
 from switchboard.http.api import API, Auth
 from switchboard.http.base import ADMIN, REGIONS, REPORTS
-from switchboard.http.schemas import AgentDefinition, AuditQuery, QueueDefinition, UserDefinition
+from switchboard.http.schemas import (
+    AgentDefinition,
+    AgentPath,
+    AuditQuery,
+    QueueDefinition,
+    QueuePath,
+    UserDefinition,
+    UserPath,
+)
 from switchboard.http.views import agent_json
 from switchboard.settings import RoutingConfig
 
@@ -40,6 +48,8 @@ async def audit_log(request: web.Request, principal: Principal, query: AuditQuer
 
 
 _ADMIN = {200: "done", 401: "", 403: "not an admin"}
+# A name the PUT creates breaking the API's id rules: 400 naming it (`path.queue`).
+_NEW = {**_ADMIN, 400: "the name in the path breaks the API's id rules"}
 
 
 @API.route(
@@ -49,7 +59,8 @@ _ADMIN = {200: "done", 401: "", 403: "not an admin"}
     "for the node's `[routing].offer_timeout_s`",
     auth=Auth.STAFF,
     body=QueueDefinition,
-    responses=_ADMIN,
+    path_names=QueuePath,
+    responses=_NEW,
 )
 async def put_queue(
     request: web.Request, principal: Principal, body: QueueDefinition
@@ -67,7 +78,8 @@ async def put_queue(
 @API.route(
     "DELETE",
     "/api/v1/admin/queues/{queue}",
-    "Remove a queue nobody waits in (admins; audited)",
+    "Remove a queue with no open contact: 409 while any waits, rings or is being served "
+    "(admins; audited)",
     auth=Auth.STAFF,
     responses=_ADMIN,
 )
@@ -84,7 +96,8 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
     "(by default 1 voice call and the node's `[routing].max_chats` chats)",
     auth=Auth.STAFF,
     body=AgentDefinition,
-    responses=_ADMIN,
+    path_names=AgentPath,
+    responses=_NEW,
 )
 async def put_agent(
     request: web.Request, principal: Principal, body: AgentDefinition
@@ -118,7 +131,8 @@ async def delete_agent(request: web.Request, principal: Principal) -> web.Respon
     "Create or change a user (role, password, supervisor scope); its sessions end",
     auth=Auth.STAFF,
     body=UserDefinition,
-    responses=_ADMIN,
+    path_names=UserPath,
+    responses=_NEW,
 )
 async def put_user(
     request: web.Request, principal: Principal, body: UserDefinition

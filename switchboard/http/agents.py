@@ -120,7 +120,8 @@ async def sip_account(request: web.Request, principal: Principal) -> web.Respons
     "GET",
     "/api/v1/agents/{agent_id}/events",
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
-    "contact_closed, hold (a call of theirs goes on or off hold: on_hold_since); "
+    "contact_closed, hold (a call of theirs goes on or off hold: on_hold_since), "
+    "contact_requeued (a chat of theirs went back to its queue when they went offline); "
     "closed (4001) when the session ends",
     auth=Auth.STAFF,
     websocket=True,

@@ -1,8 +1,9 @@
 """Routes declared once: path, who may call, request schemas; the OpenAPI document follows.
 
 Each feature module declares its operations on the shared `API` with `API.route(...)`.
-The declaration registers the aiohttp handler, validates the JSON body and the query
-string with pydantic models (a bad one answers 400 naming the field path), resolves the
+The declaration registers the aiohttp handler, validates the JSON body, the query
+string and the names a path creates (`path`) with pydantic models (a bad one answers 400
+naming the field path: `$.queue`, `query.status`, `path.queue`), resolves the
 caller (`Auth`) before the handler runs, and is what `openapi.document()` describes, so
 a route cannot exist without its documentation.
 """
@@ -45,6 +46,7 @@ class Operation:
     auth: Auth
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    path_names: type[BaseModel] | None = None  # the path's names, as the API's id rules
     responses: dict[int, str] = field(default_factory=dict)
     websocket: bool = False
     stream: str | None = None  # media type of a streamed answer (text/event-stream)
@@ -67,6 +69,7 @@ class Api:
         auth: Auth = Auth.PUBLIC,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
+        path_names: type[BaseModel] | None = None,
         responses: dict[int, str] | None = None,
         websocket: bool = False,
         stream: str | None = None,
@@ -79,6 +82,7 @@ class Api:
             auth,
             body,
             query,
+            path_names,
             responses or {200: "OK"},
             websocket,
             stream,
@@ -93,6 +97,8 @@ class Api:
                     kwargs["principal"] = await require_principal(request)
                 elif operation.auth == Auth.PARTY:
                     kwargs["actor"] = await require_actor(request)
+                if operation.path_names is not None:
+                    validate(operation.path_names, dict(request.match_info), "path")
                 if operation.query is not None:
                     kwargs["query"] = validate(operation.query, dict(request.query), "query")
                 if operation.body is not None:

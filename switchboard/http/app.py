@@ -147,8 +147,10 @@ def build_app(
     trusted_proxies: tuple[Network, ...] = (),
     metrics_open_to: tuple[Network, ...] = (),
 ) -> web.Application:
+    # Outermost first. An unreachable Redis is answered (503) inside `json_errors`, which
+    # turns every other failure into its JSON answer (an unforeseen one: a JSON 500).
     app = web.Application(
-        middlewares=[measured, cross_origin, request_budget, redis_outage, json_errors],
+        middlewares=[measured, cross_origin, request_budget, json_errors, redis_outage],
         client_max_size=MAX_BODY_BYTES,
     )
     app[METRICS] = metrics

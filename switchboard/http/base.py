@@ -3,7 +3,9 @@
 Every 4xx and 5xx answer is a JSON object `{"error": code, "message": ...}`, with the
 JSON path of the bad field (`"field"`), what was expected and what was found when a
 request body or query is at fault; aiohttp's own answers (404 for an unknown route, 405,
-413) are turned into the same shape by `json_errors`.
+413) are turned into the same shape by `json_errors`, and so is any failure nobody
+foresaw: a 500 `{"error": "internal", ...}` naming only the request's id in the log,
+where the traceback is written.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -270,6 +273,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = _CODES.get(failure.status, "error")
         headers = {k: v for k, v in failure.headers.items() if k in ("Allow", "Retry-After")}
         return error(failure.status, code, failure.reason or code, **headers)
+    except Exception:
+        if request.writer.output_size > 0:
+            raise  # an answer (a stream, a WebSocket) has begun: aiohttp ends the connection
+        # The traceback goes to the log under an id the answer gives; the answer itself
+        # carries no detail of the failure (no exception text, no internals).
+        incident = secrets.token_hex(6)
+        log.exception("%s %s failed (incident %s)", request.method, request.path, incident)
+        return error(500, "internal", f"the server failed to answer; incident {incident}")
 
 
 @web.middleware

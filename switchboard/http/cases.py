@@ -173,27 +173,30 @@ _STAFF = {401: "", 403: ""}
 @API.route(
     "POST",
     "/api/v1/cases",
-    "Open a case (staff, the API); with contact_id, from that contact, linked to it",
+    "Open a case: an agent only with the contact_id of a contact they hold (its customer's; "
+    "a customer.id given must be the contact's), a supervisor in their queues and regions, "
+    "an admin anywhere; with contact_id, linked to that contact",
     auth=Auth.STAFF,
     body=NewCase,
-    responses={201: "the case", **_STAFF, 404: "unknown contact", 409: "contact has a case"},
+    responses={
+        201: "the case",
+        **_STAFF,
+        400: "a bad field, or a customer.id that is not the contact's",
+        404: "unknown contact or owner",
+        409: "contact has a case",
+    },
 )
 async def create_case(request: web.Request, principal: Principal, body: NewCase) -> web.Response:
     cases = request.app[CASES]
     if body.contact_id is None and body.customer is None:
         raise InvalidInput("$.customer", "the customer, or the contact_id the case is from", None)
-    queue = body.queue
-    if queue is None:
-        if body.contact_id is None:
-            raise InvalidInput("$.queue", "the queue of the case", None)
-        queue = (await request.app[ROUTER].get_contact(body.contact_id)).queue
     case = await cases.create(
         principal,
         CaseRequest(
             customer_id=body.customer.id if body.customer else "",
             customer_tier=(body.customer.tier if body.customer else None) or "standard",
             subject=body.subject,
-            queue=queue,
+            queue=body.queue or "",  # from a contact: the contact's
             region=_region(request, body.region),
             priority=body.priority,
             owner=body.owner or "",
@@ -302,8 +305,8 @@ def _case_id(request: web.Request) -> str:
 @API.route(
     "PATCH",
     "/api/v1/cases/{case}",
-    "Change a case: subject, priority, owner, queue, status (open, pending_customer, "
-    "solved, closed)",
+    "Change a case: subject, priority, owner, queue (one the caller may put a case in), "
+    "status (open, pending_customer, solved, closed); a closed case changes no more",
     auth=Auth.STAFF,
     body=CaseUpdate,
     responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
@@ -324,10 +327,10 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
 @API.route(
     "POST",
     "/api/v1/cases/{case}/notes",
-    "Add a note to a case",
+    "Add a note to a case (not to a closed one)",
     auth=Auth.STAFF,
     body=CaseNote,
-    responses={201: "the case", **_STAFF, 404: ""},
+    responses={201: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
 async def add_note(request: web.Request, principal: Principal, body: CaseNote) -> web.Response:
     cases = request.app[CASES]
@@ -338,10 +341,10 @@ async def add_note(request: web.Request, principal: Principal, body: CaseNote) -
 @API.route(
     "POST",
     "/api/v1/cases/{case}/wrap-up",
-    "Add wrap-up codes to a case",
+    "Add wrap-up codes to a case: from its queue's list (`[[dispositions]]`) when it has one",
     auth=Auth.STAFF,
     body=WrapUp,
-    responses={200: "the case", **_STAFF, 404: ""},
+    responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
 async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> web.Response:
     cases = request.app[CASES]
@@ -355,7 +358,12 @@ async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> w
     "Link a contact to a case (any channel, any region)",
     auth=Auth.STAFF,
     body=LinkContact,
-    responses={200: "the case", **_STAFF, 404: "", 409: "the contact has another case"},
+    responses={
+        200: "the case",
+        **_STAFF,
+        404: "",
+        409: "the contact has another case, or the case is closed",
+    },
 )
 async def link_contact(
     request: web.Request, principal: Principal, body: LinkContact
@@ -399,15 +407,14 @@ async def case_from_contact(
     request: web.Request, principal: Principal, body: CaseFromContact
 ) -> web.Response:
     cases = request.app[CASES]
-    contact = await request.app[ROUTER].get_contact(request.match_info["contact_id"])
     case = await cases.create(
         principal,
         CaseRequest(
-            customer_id=contact.customer_id,
+            customer_id="",  # the contact's
             subject=body.subject,
-            queue=body.queue or contact.queue,
+            queue=body.queue or "",  # the contact's
             priority=body.priority,
-            contact_id=contact.contact_id,
+            contact_id=request.match_info["contact_id"],
         ),
     )
     return web.json_response(case_json(case, cases), status=201)

@@ -126,7 +126,9 @@ async def abandon(request: web.Request, actor: Actor) -> web.Response:
 @API.route(
     "POST",
     "/api/v1/contacts/{contact_id}/move",
-    "A supervisor moves a contact to another queue, keeping its place (audited)",
+    "A supervisor moves a waiting or ringing contact to another queue, keeping its place "
+    "(a ringing offer is revoked; a connected contact is refused with 409: its agent "
+    "transfers it) (audited)",
     auth=Auth.STAFF,
     body=Move,
     responses={200: "the contact", 401: "", 403: "", 404: "", 409: ""},

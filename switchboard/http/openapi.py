@@ -44,7 +44,11 @@ _SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
 
 
 def document(operations: Sequence[Operation]) -> dict[str, Any]:
-    models = {op.body for op in operations if op.body} | {op.query for op in operations if op.query}
+    models = (
+        {op.body for op in operations if op.body}
+        | {op.query for op in operations if op.query}
+        | {op.path_names for op in operations if op.path_names}
+    )
     schemas: dict[str, Any] = {"Error": _ERROR_SCHEMA}
     refs: dict[Any, Any] = {}
     if models:
@@ -82,8 +86,14 @@ def _operation(
         "operationId": _operation_id(operation),
         "responses": _responses(operation),
     }
+    named = schemas.get(operation.path_names.__name__, {}) if operation.path_names else {}
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": named.get("properties", {}).get(name, {"type": "string"}),
+        }
         for name in re.findall(r"\{(\w+)\}", operation.path)
     ]
     if operation.query is not None:

@@ -8,22 +8,14 @@ service layer.
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Literal
 
 from babel import Locale, UnknownLocaleError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from i18n.language import primary
 from router.model import Presence, Role, Strategy
-
-
-def _valid_unicode(value: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("valid Unicode (no lone surrogates)") from None
-    return value
+from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
+from switchboard.common.languages import primary
 
 
 def _known_language(value: str) -> str:
@@ -36,20 +28,6 @@ def _known_language(value: str) -> str:
     return primary(value)
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("a finite number")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_valid_unicode)]
-# Ids of users, agents, customers, queues: printable, no spaces, short.
-Id = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\s\x00-\x1f\x7f]+$"),
-    AfterValidator(_valid_unicode),
-]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Language = Annotated[
     str,
     StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"),
@@ -58,9 +36,9 @@ Language = Annotated[
 SipUri = Annotated[
     str,
     StringConstraints(max_length=256, pattern=r'^sips?:[^\s<>"\x00-\x1f\x7f]+$'),
-    AfterValidator(_valid_unicode),
+    AfterValidator(valid_unicode),
 ]
-Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(_valid_unicode)]
+Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(valid_unicode)]
 # An outside number a call is transferred to: digits, an optional leading +.
 PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")]
 
@@ -153,14 +131,14 @@ class Move(Strict):
 class SnapshotStream(BaseModel):
     """Query of the wallboard's event stream (other query keys, e.g. token, pass)."""
 
-    every: Annotated[float, AfterValidator(_finite)] = Field(default=2.0, ge=0.5, le=30.0)
+    every: Annotated[float, AfterValidator(finite)] = Field(default=2.0, ge=0.5, le=30.0)
 
 
 class AuditQuery(BaseModel):
     last: int = Field(default=100, ge=1, le=10_000)
 
 
-Seconds = Annotated[float, AfterValidator(_finite), Field(ge=0, le=86_400)]
+Seconds = Annotated[float, AfterValidator(finite), Field(ge=0, le=86_400)]
 
 
 class QueueDefinition(Strict):
@@ -191,6 +169,24 @@ class AgentDefinition(Strict):
     skills: dict[Name, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
     languages: list[Language] = Field(min_length=1, max_length=30)
     capacity: Channels | None = None
+
+
+class QueuePath(Strict):
+    """The queue a PUT creates: a name as every body names queues."""
+
+    queue: Name
+
+
+class AgentPath(Strict):
+    """The agent a PUT creates: an id as a login and a transfer name agents."""
+
+    agent: Id
+
+
+class UserPath(Strict):
+    """The user a PUT creates: an id as a login names users."""
+
+    user: Id
 
 
 class UserDefinition(Strict):

@@ -31,6 +31,8 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "wrap_up_until": (
             iso_utc(agent.wrap_up_until_ms) if agent.wrap_up_until_ms > now_ms() else None
         ),
+        # A required wrap-up code is owed: the wrap-up lasts until it is given.
+        "wrap_up_code_owed": agent.owes_code(now_ms()),
     }
 
 
@@ -50,6 +52,7 @@ _CUSTOMER_EVENTS = {
     "read": ("type", "contact_id", "by", "message_id"),
     "position": None,
     "contact_connected": ("type", "contact_id", "agent_id"),
+    "contact_requeued": ("type", "contact_id"),  # its agent left: waiting for another
     "contact_closed": ("type", "contact_id", "state"),
     "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
 }

@@ -320,8 +320,8 @@ async def test_a_returning_customer_is_offered_first_to_the_cases_owner(
         first = await new_chat(http, site="airline", **known)
         assert first["agent_id"] == "bob"
         await router.accept(first["contact_id"], "bob")
-        await case_node.cases.create(
-            Principal("ana", Role.AGENT), CaseRequest("c-9", "Refund", "booking", owner="ana")
+        await case_node.cases.create(  # a supervisor's or admin's, for ana
+            Principal("adm", Role.ADMIN), CaseRequest("c-9", "Refund", "booking", owner="ana")
         )
         await router.complete(first["contact_id"], "bob")
         await router.set_presence("ana", Presence.NOT_READY)
@@ -498,3 +498,131 @@ async def test_a_contacts_case_is_read_by_its_agent_while_holding_it_and_audited
             ("sup", "contact.triggers"),
         }
         assert not any(e.actor == "bob" for e in entries)
+
+
+async def test_an_agent_opens_a_case_only_from_a_contact_they_hold_for_its_customer(
+    case_node: Node,
+) -> None:
+    """bob, who serves nobody of customer c-20's, cannot open a case for c-20 (and so is
+    not offered c-20's next chat first, nor made its owner); from a chat he holds he opens
+    one for that chat's customer only, owned by himself, in its queue or one of his
+    skills. Supervisors open cases in their queues only."""
+    router = case_node.router
+    async with http_session(case_node) as http:
+        ana, bob = await staff(http, "ana"), await staff(http, "bob")
+        supervisor, admin = await staff(http, "sup"), await staff(http, "adm")
+        hijack = {"subject": "mine now", "customer": {"id": "c-20"}, "queue": "booking"}
+        refused = await http.post("/api/v1/cases", json={**hijack, "priority": 9}, headers=bob)
+        assert refused.status == 403, await refused.text()
+        assert await case_node.cases.store.customer_case_ids("c-20", 10) == []
+        # c-20's next chat goes to the free agent, at its own priority: bob owns nothing.
+        await router.set_presence("bob", Presence.NOT_READY)
+        await router.set_presence("ana", Presence.AVAILABLE)
+        chat = await router.create_contact(
+            NewContact(Channel.CHAT, "booking", "en", customer_id="c-20")
+        )
+        assert (chat.state, chat.agent_id, chat.priority) == (ContactState.OFFERED, "ana", 0)
+        await router.fail(chat.contact_id, "test over")
+
+        # bob holds a chat of c-21: a case from it is c-21's, never another customer's.
+        await router.set_presence("ana", Presence.NOT_READY)
+        await router.set_presence("bob", Presence.AVAILABLE)
+        held = await router.create_contact(
+            NewContact(Channel.CHAT, "booking", "en", customer_id="c-21")
+        )
+        assert held.agent_id == "bob"
+        await router.accept(held.contact_id, "bob")
+        from_held = {"subject": "Refund", "contact_id": held.contact_id}
+        other = await http.post(
+            "/api/v1/cases", json={**from_held, "customer": {"id": "c-20"}}, headers=bob
+        )
+        assert other.status == 400 and (await other.json())["field"] == "$.customer.id"
+        for refused_body, who in (
+            ({**from_held, "queue": "senior"}, bob),  # not his skill, not the chat's queue
+            ({**from_held, "owner": "ana"}, bob),  # an agent owns what he opens
+            (from_held, ana),  # not hers
+        ):
+            answer = await http.post("/api/v1/cases", json=refused_body, headers=who)
+            assert answer.status == 403, (refused_body, await answer.text())
+        assert await case_node.cases.store.customer_case_ids("c-20", 10) == []
+        assert await case_node.cases.store.case_of_contact(held.contact_id) is None
+        opened = await http.post(
+            "/api/v1/cases", json={**from_held, "customer": {"id": "c-21"}}, headers=bob
+        )
+        assert opened.status == 201, await opened.text()
+        case = await opened.json()
+        assert (case["customer"]["id"], case["owner"], case["queue"]) == ("c-21", "bob", "booking")
+        assert case["contacts"] == [held.contact_id]
+
+        # A supervisor of booking opens booking's cases, not general's.
+        elsewhere = {"subject": "Refund", "customer": {"id": "c-22"}, "queue": "general"}
+        assert (await http.post("/api/v1/cases", json=elsewhere, headers=supervisor)).status == 403
+        assert await case_node.cases.store.customer_case_ids("c-22", 10) == []
+        mine = await http.post(
+            "/api/v1/cases", json={**elsewhere, "queue": "booking"}, headers=supervisor
+        )
+        assert mine.status == 201 and (await mine.json())["queue"] == "booking"
+        anywhere = await http.post(
+            "/api/v1/cases", json={**elsewhere, "customer": {"id": "c-23"}}, headers=admin
+        )
+        assert anywhere.status == 201 and (await anywhere.json())["queue"] == "general"
+
+
+async def test_a_closed_case_changes_no_more_and_moves_stay_in_the_movers_scope(
+    redis_url: str, tmp_path: Path
+) -> None:
+    codes = '[[dispositions]]\nqueue = "booking"\ncodes = ["refund", "rebooked"]\n'
+    async with (
+        started(redis_url, case_config(tmp_path, codes)) as node,
+        http_session(node) as http,
+    ):
+        admin, supervisor = await staff(http, "adm"), await staff(http, "sup")
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Refund", "customer": {"id": "c-30"}, "queue": "booking"},
+            headers=admin,
+        )
+        case_id = (await opened.json())["case_id"]
+        url = f"/api/v1/cases/{case_id}"
+        # booking's supervisor may not move the case out of their queues.
+        moved = await http.patch(url, json={"queue": "general"}, headers=supervisor)
+        assert moved.status == 403
+        assert await stored(node, case_id, "queue") == "booking"
+        # Wrap-up codes come from the queue's list, as a contact's do.
+        wrong = await http.post(
+            f"{url}/wrap-up", json={"codes": ["refund", "whatever"]}, headers=supervisor
+        )
+        assert wrong.status == 400 and (await wrong.json())["field"] == "$.codes[1]"
+        assert await stored(node, case_id, "wrap_up_codes") == []
+        right = await http.post(f"{url}/wrap-up", json={"codes": ["refund"]}, headers=admin)
+        assert (await right.json())["wrap_up_codes"] == ["refund"]
+
+        closed = await http.patch(url, json={"status": "closed"}, headers=admin)
+        assert (await closed.json())["status"] == "closed"
+        before = await node.cases.store.get(case_id)
+        history = await node.cases.store.history(case_id)
+        chat = await new_chat(http, customer="c-31")
+        for method, path, body in (
+            ("PATCH", url, {"priority": 9}),
+            ("PATCH", url, {"subject": "changed after close"}),
+            ("PATCH", url, {"owner": "ana"}),
+            ("PATCH", url, {"queue": "general"}),
+            ("PATCH", url, {"status": "open"}),
+            ("POST", f"{url}/notes", {"text": "late note"}),
+            ("POST", f"{url}/wrap-up", {"codes": ["rebooked"]}),
+            ("POST", f"{url}/contacts", {"contact_id": chat["contact_id"]}),
+        ):
+            answer = await http.request(method, path, json=body, headers=admin)
+            assert answer.status == 409, (method, path, body, answer.status)
+            assert (await answer.json())["message"] == f"case {case_id} is closed"
+        assert await node.cases.store.get(case_id) == before
+        assert await node.cases.store.history(case_id) == history
+        again = await http.patch(url, json={"status": "closed"}, headers=admin)
+        assert again.status == 200  # nothing to change
+
+
+async def stored(node: Node, case_id: str, field: str) -> Any:
+    """A field of the case as stored."""
+    case = await node.cases.store.get(case_id)
+    assert case is not None
+    return getattr(case, field)

@@ -189,3 +189,27 @@ async def test_metrics_parse_and_count_a_chat(node: Node, http: aiohttp.ClientSe
     assert value("switchboard_queue_answered_today", queue="booking", node="node-1") == 1
     assert value("switchboard_agents", region="default", state="wrap_up") == 1
     assert value("process_resident_memory_bytes") > 0
+
+
+async def test_an_unforeseen_failure_is_a_json_500_without_its_details(
+    node: Node, http: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """A failure no handler foresaw answers the API's JSON error shape (not aiohttp's
+    plain text), says nothing of what failed, and is logged with its traceback."""
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret detail: /var/lib/switchboard/node.key")
+
+    sup = await login(http, "sup", "sup-secret-1")
+    monkeypatch.setattr(node.router, "get_agent", broken)
+    with caplog.at_level("ERROR", logger="switchboard.http.base"):
+        response = await http.get("/api/v1/agents/ana", headers=sup)
+    assert response.status == 500
+    assert response.content_type == "application/json"
+    body = await response.json()
+    assert body["error"] == "internal" and "incident" in body["message"]
+    assert "secret" not in await response.text()
+    logged = [r for r in caplog.records if r.exc_info and "incident" in r.getMessage()]
+    assert len(logged) == 1 and "secret detail" in str(logged[0].exc_info[1])
+    monkeypatch.undo()
+    assert (await http.get("/api/v1/agents/ana", headers=sup)).status == 200  # the node goes on

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from router.model import Channel, ContactState, NewContact, Presence
 from router.service import Router
+from switchboard.common.clock import now_ms
 from tests.router.conftest import make_agent
 from tests.router.test_routing import T0, ready
 
@@ -154,3 +155,54 @@ async def test_after_the_bar_an_agent_coming_back_takes_the_declined_contact(
     assert (again.state, again.agent_id) == (ContactState.OFFERED, "a1")
     await router.abandon(contact.contact_id, at_ms=T0 + 9500)
     assert await outcomes(router) == {contact.contact_id: ["abandoned"]}
+
+
+async def test_going_offline_gives_back_the_offer_and_the_chat_held(router: Router) -> None:
+    """a1 goes offline (signed out) with a chat connected and another ringing: both go
+    back to the queue at their places, a1 stays offline when the ring time passes, and
+    a2, available, is offered them in that order."""
+    await ready(router, make_agent("a1"), T0)
+    await router.store.upsert_agent(make_agent("a2"), at_ms=T0)  # not signed in yet
+    held = await router.create_contact(chat(), at_ms=T0 + 1000)
+    await router.accept(held.contact_id, "a1", at_ms=T0 + 2000)
+    ringing = await router.create_contact(chat(), at_ms=T0 + 3000)
+    assert (ringing.state, ringing.agent_id) == (ContactState.OFFERED, "a1")
+
+    await router.set_presence("a1", Presence.OFFLINE, "logged out", at_ms=T0 + 4000)
+    a1 = await router.get_agent("a1")
+    assert (a1.presence, a1.load["chat"], a1.offers) == (Presence.OFFLINE, 0, 0)
+    waiting = [cid for cid, _ in await router.store.waiting("booking")]
+    assert waiting == [held.contact_id, ringing.contact_id]
+    revoked = await router.get_contact(ringing.contact_id)
+    assert "offer to a1 ended: logged out" in revoked.explanation[-1]
+
+    rona, _, _, _ = await router.tick(at_ms=T0 + 3000 + BOOKING_RING_MS + 1)
+    assert rona == 0
+    assert (await router.get_agent("a1")).presence == Presence.OFFLINE
+
+    await router.set_presence("a2", Presence.AVAILABLE, at_ms=T0 + 10_000)
+    for contact in (held, ringing):
+        now = await router.get_contact(contact.contact_id)
+        assert (now.state, now.agent_id) == (ContactState.OFFERED, "a2")
+
+
+async def test_a_ring_out_never_brings_an_offline_agent_back(router: Router) -> None:
+    """A call rings at a1, whose node is then lost (a1 offline, the call kept: it lives
+    on this node). When its ring time ends the call goes back to the queue and a1 stays
+    offline: no "no answer" for someone who is not there."""
+    await router.store.upsert_agent(make_agent("a1"))
+    await router.store.set_login("a1", "sip:a1@127.0.0.1:9", "n2", {"voice": 1, "chat": 0})
+    await router.set_presence("a1", Presence.AVAILABLE)
+    call = await router.create_contact(
+        NewContact(channel=Channel.VOICE, queue="booking", language="en")
+    )
+    assert (call.state, call.agent_id) == (ContactState.OFFERED, "a1")
+    adopted = await router.adopt("n2", "n1")
+    assert adopted.agents == ["a1"]
+    assert (await router.get_agent("a1")).presence == Presence.OFFLINE
+
+    rona, _, _, _ = await router.tick(at_ms=now_ms() + BOOKING_RING_MS + 1000)
+    assert rona == 1
+    assert (await router.get_contact(call.contact_id)).state == ContactState.QUEUED
+    a1 = await router.get_agent("a1")
+    assert (a1.presence, a1.reason, a1.load["voice"]) == (Presence.OFFLINE, "node lost", 0)

@@ -201,6 +201,61 @@ async def test_occupancy_from_schedule(day: tuple[Router, dict[str, str]]) -> No
     assert rows["(none)"].volume == 1 and rows["(none)"].occupancy is None
 
 
+async def test_transferred_contacts_count_once_and_add_up(redis_client: aioredis.Redis) -> None:
+    """Two chats of `general`, each answered in 0.3 s by ana and transferred 25 s later:
+    t1 is taken by bob and completed 2 s after; t2's customer leaves while it waits again,
+    and t3 is abandoned before anyone answers. Each counts once: answered 2 (waits 0.3 s,
+    within 20 s), abandoned 1, volume 3 = answered + abandoned; t2 is completed by the
+    customer, and AHT runs from the first answer (27.2 s and 26.7 s)."""
+    router = Router(
+        RoutingStore(redis_client),
+        [QueueConfig(name="general", skill="general", wrap_up_s=0)],
+        node_id="n1",
+        region="eu",
+    )
+    await router.publish_configuration(["eu"])
+    for agent, at in (("ana", T0 - MIN), ("bob", T0 - 30 * S)):
+        await router.store.upsert_agent(Agent(agent, "eu", {"general": 3}, ["en"]), at_ms=at)
+        await router.set_presence(agent, Presence.AVAILABLE, at_ms=at)
+    await router.set_presence("bob", Presence.NOT_READY, at_ms=T0 - 20 * S)
+    ids = []
+    for n in range(2):
+        start = T0 + n * MIN
+        contact = await router.create_contact(
+            NewContact(Channel.CHAT, "general", "en"), at_ms=start
+        )
+        ids.append(contact.contact_id)
+        assert contact.agent_id == "ana"
+        await router.accept(contact.contact_id, "ana", at_ms=start + 300)
+    await router.set_presence("bob", Presence.AVAILABLE, at_ms=T0 + 20 * S)
+    t1, t2 = ids
+    moved = await router.transfer(t1, "ana", to_queue="general", at_ms=T0 + 25_300)
+    assert moved.agent_id == "bob"
+    await router.accept(t1, "bob", at_ms=T0 + 25_500)
+    await router.complete(t1, "bob", at_ms=T0 + 27_500)
+    await router.set_presence("bob", Presence.NOT_READY, at_ms=T0 + 30 * S)
+    await router.transfer(t2, "ana", to_queue="general", at_ms=T0 + MIN + 25_300)
+    left = await router.abandon(t2, "customer_left", at_ms=T0 + MIN + 27_000)
+    assert left.state.value == "completed"
+    await router.set_presence("ana", Presence.NOT_READY, at_ms=T0 + 2 * MIN)
+    t3 = await router.create_contact(NewContact(Channel.CHAT, "general", "en"), at_ms=T0 + 3 * MIN)
+    await router.abandon(t3.contact_id, "customer_left", at_ms=T0 + 3 * MIN + 40 * S)
+
+    records = await records_of(router)
+    assert sorted(r["state"] for r in records) == ["abandoned", "completed", "completed"]
+    total = build_report(records, options()).total
+    assert (total.volume, total.answered, total.abandoned, total.failed) == (3, 2, 1, 0)
+    assert total.answered + total.abandoned + total.failed == total.volume
+    assert total.asa_s == pytest.approx(0.3)
+    assert total.service_level == pytest.approx(1.0)
+    assert total.abandonment_rate == pytest.approx(1 / 3)
+    assert total.aht_s == pytest.approx((27.2 + 26.7) / 2)
+    figures = await router.last_hour("general", at_ms=T0 + 4 * MIN)
+    assert (figures.answered, figures.abandoned, figures.handled) == (2, 1, 2)
+    assert (figures.answered_in_sl, figures.wait_ms) == (2, 600)
+    assert figures.service_level == pytest.approx(1.0)
+
+
 def test_unknown_grouping_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown grouping 'skill'"):
         build_report([], options(("skill",)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from router.errors import RoutingError, UnknownAgent
 from router.model import Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
 from tests.router.conftest import QUEUES, make_agent
@@ -62,6 +63,33 @@ async def test_chat_capacity_is_never_exceeded(router: Router) -> None:
     await router.accept(offered[0].contact_id, "a1", at_ms=T0 + 10)
     await router.complete(offered[0].contact_id, at_ms=T0 + 20)
     assert (await router.get_contact(contacts[3].contact_id)).state == ContactState.OFFERED
+
+
+async def test_a_second_sign_in_changes_the_chat_room_at_once(router: Router) -> None:
+    """ana is full with one chat; a second sign-in gives her room for three: the chat
+    waiting is offered to her at once, and so is the next; one with no chat room takes
+    her out of chat routing at once."""
+    await router.store.upsert_agent(make_agent("ana"))
+    await router.login("ana", channels={"chat": 1})
+    await router.set_presence("ana", Presence.AVAILABLE)
+    first = await router.create_contact(chat())
+    waiting = await router.create_contact(chat())
+    assert (first.agent_id, waiting.state) == ("ana", ContactState.QUEUED)
+
+    agent = await router.login("ana", channels={"chat": 3})
+    assert agent.capacity["chat"] == 3 and agent.load["chat"] == 2
+    offered = await router.get_contact(waiting.contact_id)
+    assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "ana")
+    third = await router.create_contact(chat())
+    assert (third.state, third.agent_id) == (ContactState.OFFERED, "ana")
+
+    await router.login("ana", channels={"chat": 0})
+    for contact in (first, waiting, third):
+        await router.abandon(contact.contact_id)
+    fourth = await router.create_contact(chat())
+    assert fourth.state == ContactState.QUEUED
+    ix = await router.store.client.hget(router.store.keys.agent("ana"), "ix")
+    assert ix.endswith(":v")  # indexed for a call only
 
 
 async def test_ring_timeout_puts_agent_not_ready_and_contact_back_at_head(router: Router) -> None:
@@ -254,3 +282,147 @@ async def test_a_new_contact_goes_to_its_preferred_agent_and_a_decline_frees_it(
     assert (contact.state, contact.agent_id) == (ContactState.OFFERED, "owner")
     declined = await router.decline(contact.contact_id, "owner", "declined", at_ms=T0 + 2000)
     assert (declined.state, declined.agent_id) == (ContactState.OFFERED, "other")
+
+
+async def test_a_transfer_keeps_the_first_answer_and_goes_to_someone_else_first(
+    router: Router,
+) -> None:
+    """Answered in 0.3 s, transferred to its own queue after 25 s while another agent is
+    free: the other agent takes it (not the transferring one, although longest idle), and
+    the contact keeps its first answer: one answer, a 0.3 s wait, handle time from it."""
+    await ready(router, make_agent("ana"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    cid = contact.contact_id
+    assert contact.agent_id == "ana"
+    await router.accept(cid, "ana", at_ms=T0 + 1300)
+    await ready(router, make_agent("bob"), T0 + 20_000)  # less idle than ana
+    moved = await router.transfer(cid, "ana", to_queue="booking", at_ms=T0 + 26_000)
+    assert (moved.state, moved.agent_id) == (ContactState.OFFERED, "bob")
+    await router.accept(cid, "bob", at_ms=T0 + 26_500)
+    done = await router.complete(cid, "bob", at_ms=T0 + 28_500)
+    assert done.timestamps["answered_at"] == T0 + 1300
+    assert done.timestamps["offered_at"] == T0 + 1000
+    records = [r async for r in router.store.records()]
+    assert [(r["state"], r["answered_at"]) for r in records] == [("completed", str(T0 + 1300))]
+    figures = await router.last_hour("booking", at_ms=T0 + 30_000)
+    assert (figures.answered, figures.answered_in_sl, figures.wait_ms) == (1, 1, 300)
+    assert (figures.handled, figures.handle_ms) == (1, 27_200)
+
+
+async def test_a_transfer_comes_back_to_its_agent_only_when_nobody_else_takes_it(
+    router: Router,
+) -> None:
+    await ready(router, make_agent("ana"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    await router.accept(contact.contact_id, "ana", at_ms=T0 + 2000)
+    moved = await router.move(
+        contact.contact_id, "booking", "transfer", held_by="ana", at_ms=T0 + 10_000
+    )
+    assert (moved.state, moved.agent_id) == (ContactState.QUEUED, "")
+    await router.tick(at_ms=T0 + 14_000)
+    assert (await router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+    await router.tick(at_ms=T0 + 15_001)  # nobody else came within the decline bar (5 s)
+    again = await router.get_contact(contact.contact_id)
+    assert (again.state, again.agent_id) == (ContactState.OFFERED, "ana")
+
+
+async def test_a_customer_leaving_after_a_transfer_is_no_abandon(router: Router) -> None:
+    """Answered, transferred, then left while ringing at the next agent: one outcome,
+    completed by the customer; no abandon in the queue's figures; the ringing agent is
+    told and gets the slot back."""
+    await ready(router, make_agent("ana"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    cid = contact.contact_id
+    await router.accept(cid, "ana", at_ms=T0 + 2000)
+    await ready(router, make_agent("bob"), T0 + 5000)
+    subscription = await router.store.subscribe()
+    try:
+        moved = await router.transfer(cid, "ana", to_queue="booking", at_ms=T0 + 6000)
+        assert moved.agent_id == "bob"
+        left = await router.abandon(cid, "customer_left", at_ms=T0 + 12_000)
+        events = await drain(subscription)
+    finally:
+        await subscription.close()
+    assert (left.state, left.reason) == (ContactState.COMPLETED, "customer_left")
+    assert ("offer_revoked", "bob", "customer_left") in [
+        (e["type"], e.get("agent_id"), e.get("reason")) for e in events
+    ]
+    assert (await router.get_agent("bob")).load["chat"] == 0
+    records = [r async for r in router.store.records()]
+    assert [(r["state"], r["answered_at"], r["agent_id"]) for r in records] == [
+        ("completed", str(T0 + 2000), "")
+    ]
+    figures = await router.last_hour("booking", at_ms=T0 + 13_000)
+    assert (figures.answered, figures.abandoned, figures.handled) == (1, 0, 1)
+    assert figures.handle_ms == 10_000
+
+
+async def test_a_supervisor_move_of_a_ringing_contact_revokes_the_offer(router: Router) -> None:
+    await ready(router, make_agent("ana"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    assert contact.agent_id == "ana"
+    subscription = await router.store.subscribe()
+    try:
+        moved = await router.move(contact.contact_id, "general", "moved by sup", at_ms=T0 + 2000)
+        events = await drain(subscription)
+    finally:
+        await subscription.close()
+    assert (moved.state, moved.queue, moved.agent_id) == (ContactState.QUEUED, "general", "")
+    assert ("offer_revoked", contact.contact_id, "ana", "moved") in [
+        (e["type"], e.get("contact_id"), e.get("agent_id"), e.get("reason")) for e in events
+    ]
+    agent = await router.get_agent("ana")
+    assert (agent.load["chat"], agent.offers) == (0, 0)
+    try:
+        await router.accept(contact.contact_id, "ana", at_ms=T0 + 3000)
+    except RoutingError:
+        pass
+    else:
+        raise AssertionError("a revoked offer was accepted")
+
+
+async def test_a_connected_contact_is_moved_only_by_its_agent(router: Router) -> None:
+    await ready(router, make_agent("ana"), T0)
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    await router.accept(contact.contact_id, "ana", at_ms=T0 + 2000)
+    try:
+        await router.move(contact.contact_id, "general", "moved by sup", at_ms=T0 + 3000)
+    except RoutingError as refused:
+        assert "connected to ana" in str(refused) and "transfer" in str(refused)
+    else:
+        raise AssertionError("a conversation was moved from under its agent")
+    after = await router.get_contact(contact.contact_id)
+    assert (after.state, after.queue, after.agent_id) == (ContactState.CONNECTED, "booking", "ana")
+    assert (await router.get_agent("ana")).load["chat"] == 1
+
+
+async def test_a_transfer_to_an_unknown_or_signed_out_colleague_changes_nothing(
+    router: Router,
+) -> None:
+    await ready(router, make_agent("ana"), T0)
+    await router.store.upsert_agent(make_agent("sam"), at_ms=T0)  # signed out
+    contact = await router.create_contact(chat(), at_ms=T0 + 1000)
+    await router.accept(contact.contact_id, "ana", at_ms=T0 + 2000)
+    refusals: dict[str, type[Exception]] = {
+        "nobody-here": UnknownAgent,  # 404 over HTTP
+        "sam": RoutingError,  # 409
+        "ana": RoutingError,  # herself: 409
+    }
+    for target, refusal in refusals.items():
+        try:
+            await router.transfer(contact.contact_id, "ana", to_agent=target, at_ms=T0 + 3000)
+        except refusal:
+            pass
+        else:
+            raise AssertionError(f"a transfer to {target} was accepted")
+        after = await router.get_contact(contact.contact_id)
+        assert (after.state, after.agent_id) == (ContactState.CONNECTED, "ana")
+    assert (await router.get_agent("ana")).load["chat"] == 1
+
+
+async def drain(subscription, quiet_s: float = 0.3) -> list[dict]:
+    """The events received until none comes for `quiet_s`."""
+    events = []
+    while (event := await subscription.next(timeout_s=quiet_s)) is not None:
+        events.append(event)
+    return events

@@ -48,6 +48,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "rating": {"score": 5},
     "state": {"state": "not_ready"},
     "case": {"subject": "Refund"},
+    "cases": {"subject": "Refund", "customer": {"id": "cust-1"}, "queue": "booking"},
     "{case}": {"priority": 3},
     "notes": {"text": "called the airport"},
     "confirm": {"solved": True},
@@ -60,8 +61,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "until": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=6)).isoformat(),
     },
 }
-# Rows whose contact has a case: ana holds the chat and owns the case opened on it.
-CASE_STATES = ("case", "solved")
+# Rows whose contact has a case: ana holds the chat and owns the case opened on it
+# (solved, or closed, in those states).
+CASE_STATES = ("case", "solved", "closed")
 # Rows of an advisory of queue booking (`{advisory}`), declared by an admin.
 ADVISORY_STATE = "advisory"
 
@@ -133,13 +135,20 @@ async def contact_in(node: Node, state: str) -> tuple[str, str]:
 
 
 async def case_in(node: Node, state: str) -> tuple[str, str, str]:
-    """A connected chat of ana's with a case she opened on it (solved, for `solved`)."""
+    """A connected chat of ana's with a case she opened on it (solved, for `solved`;
+    closed, for `closed`)."""
     contact_id, token = await contact_in(node, "connected")
     ana, admin = Principal("ana", Role.AGENT), Principal("adm", Role.ADMIN)
     case = await node.cases.create(ana, CaseRequest("", "Refund", "booking", contact_id=contact_id))
-    if state == "solved":
-        await node.cases.change(admin, case.case_id, CaseChange(status=CaseStatus.SOLVED))
+    if state in ("solved", "closed"):
+        status = CaseStatus(state)
+        await node.cases.change(admin, case.case_id, CaseChange(status=status))
     return contact_id, token, case.case_id
+
+
+async def live_cases(node: Node, customer: str) -> list[Any]:
+    ids = await node.cases.store.customer_case_ids(customer, 100)
+    return [case for case in await node.cases.store.get_many(ids) if case.is_live]
 
 
 async def close_cases(node: Node) -> None:
@@ -194,6 +203,7 @@ async def call(
 async def test_route_by_actor(
     node: Node, method: str, route: str, state: str, actor: str, status: int
 ) -> None:
+    await close_cases(node)  # a row that failed before closing its cases leaves none
     case_id = advisory_id = ""
     if state in CASE_STATES:
         contact_id, token, case_id = await case_in(node, state)
@@ -212,6 +222,8 @@ async def test_route_by_actor(
         assert await call(http, method, route, path, headers) == status
     if case_before is not None and status >= 400:  # a refused call changed nothing
         assert (await node.cases.store.get(case_id)) == case_before
+    if (method, route) == ("POST", "/api/v1/cases"):  # opened a case for cust-1, or none
+        assert len(await live_cases(node, "cust-1")) == (1 if status == 201 else 0)
     await close_cases(node)
     await check_advisories(node, method, route, status, advisory_id, advisories_before)
     if before is None:

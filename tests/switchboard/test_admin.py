@@ -8,7 +8,7 @@ import asyncio
 
 import aiohttp
 
-from router.model import Role
+from router.model import Agent, Presence, Role
 from switchboard.settings import RoutingConfig
 from tests.nodes import http_session, login, new_chat, running_node
 
@@ -141,3 +141,68 @@ async def test_a_queue_an_admin_removed_stays_removed_when_a_node_restarts(
     async with running_node(redis_url) as again:
         assert again.router.queues["baggage"].wrap_up_s == 0.0  # the admin's, kept
         assert await redis_client.sismember("sb:{rt}:queues", "baggage")
+
+
+async def test_a_queue_with_open_contacts_cannot_be_removed(redis_url: str) -> None:
+    """A chat ringing in the queue (nobody waiting) keeps it: 409 naming how many, and the
+    chat goes on in its queue (declined, it waits there, listed); once it ends the queue
+    can go."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    rita = Agent("rita", "default", {"vip": 4}, ["en"])
+    async with (
+        running_node(redis_url, users=admin, agents=[rita]) as node,
+        http_session(node) as http,
+    ):
+        adm = await login(http, "adm", "admin-secret-1")
+        queue = {"wrap_up_s": 0, "ring_s": 10}
+        assert (await http.put("/api/v1/admin/queues/vip", json=queue, headers=adm)).ok
+        await node.router.set_presence("rita", Presence.AVAILABLE)
+        chat = await new_chat(http, queue="vip")
+        assert (chat["state"], chat["agent_id"]) == ("offered", "rita")
+        refused = await http.delete("/api/v1/admin/queues/vip", headers=adm)
+        assert refused.status == 409
+        assert "1 open contact " in (await refused.json())["message"]
+        assert "vip" in node.router.queues
+        await node.router.decline(chat["contact_id"], "rita")
+        await node.router.set_presence("rita", Presence.NOT_READY)
+        waiting = await node.router.get_contact(chat["contact_id"])
+        assert (waiting.state.value, waiting.queue) == ("queued", "vip")
+        refused = await http.delete("/api/v1/admin/queues/vip", headers=adm)
+        assert refused.status == 409
+        listed = await http.get("/api/v1/queues/vip/contacts", headers=adm)
+        assert listed.status == 200
+        assert [c["contact_id"] for c in (await listed.json())["contacts"]] == [chat["contact_id"]]
+        await node.router.abandon(chat["contact_id"])
+        assert (await http.delete("/api/v1/admin/queues/vip", headers=adm)).status == 200
+        assert "vip" not in node.router.queues
+
+
+async def test_a_name_that_breaks_the_apis_id_rules_is_refused_naming_the_path(
+    redis_url: str,
+) -> None:
+    """A queue is named as every body names queues (letters, digits, `_.-`, at most 64),
+    an agent and a user as a login names them (no spaces or controls, at most 128): a
+    queue nobody could chat in, or a user who could never log in, is not created."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        queues = set(node.router.queues)
+        for name in ("has%20space", "colon:stat", "x" * 3000, "%C3%BCn%C3%AF", "new%0Aline"):
+            answer = await http.put(
+                f"/api/v1/admin/queues/{name}", json={"skill": "booking"}, headers=adm
+            )
+            assert answer.status == 400, (name, answer.status)
+            assert (await answer.json())["field"] == "path.queue"
+        assert set(node.router.queues) == queues
+        assert set(await node.store.queue_definitions()) <= queues
+        agent = {"region": "default", "skills": {"booking": 3}, "languages": ["en"]}
+        user = {"role": "agent", "password": "password-1"}
+        for name in ("has%20space", "y" * 3000):
+            answer = await http.put(f"/api/v1/admin/agents/{name}", json=agent, headers=adm)
+            assert answer.status == 400 and (await answer.json())["field"] == "path.agent"
+            answer = await http.put(f"/api/v1/admin/users/{name}", json=user, headers=adm)
+            assert answer.status == 400 and (await answer.json())["field"] == "path.user"
+        assert await node.store.get_agent("has space") is None
+        assert await node.sessions.users.get("has space") is None
+        assert await node.sessions.users.get("y" * 3000) is None
+        assert await node.reports.audit_log() == []  # nothing was put

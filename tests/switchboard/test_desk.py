@@ -5,6 +5,7 @@ cross-origin access and the public request budget."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 
 from router.desk import ChatSite, DeskConfig, Dispositions, read_desk
 from router.identity import sign
-from router.model import Agent, Channel, NewContact, Role
+from router.model import Agent, Channel, ContactState, NewContact, Role
+from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.node import Node
 from switchboard.settings import load_settings
@@ -116,6 +118,62 @@ async def test_a_forged_or_expired_identity_is_refused(
     assert await node.router.store.waiting("booking") == []  # nothing was created
 
 
+@pytest.mark.parametrize(
+    "claims,field,found",
+    [
+        ({"sub": "c", "exp": "soon"}, "$.identity.exp", "soon"),
+        ({"sub": "c", "exp": [1]}, "$.identity.exp", None),
+        ({"sub": "c", "exp": None}, "$.identity.exp", None),
+        ({"sub": "c", "exp": "nan"}, "$.identity.exp", "nan"),
+        ({"sub": "c", "exp": float("nan")}, "$.identity.exp", None),  # JSON's NaN
+        ({"sub": "c", "exp": float("inf")}, "$.identity.exp", None),  # never expires
+        ({"sub": "c"}, "$.identity.exp", None),
+        ({"sub": "", "exp": 2**31}, "$.identity.sub", ""),
+        ({"sub": "a b", "exp": 2**31}, "$.identity.sub", "a b"),
+        ({"sub": "anon-1234", "exp": 2**31}, "$.identity.sub", "anon-1234"),
+        ({"sub": "c", "exp": 2**31, "tier": ["gold"]}, "$.identity.tier", None),
+        ({"sub": "c", "exp": 2**31, "region": "mars"}, "$.identity.region", "mars"),
+        ({"sub": "c", "exp": 2**31, "region": 7}, "$.identity.region", 7),
+    ],
+)
+async def test_a_signed_identity_with_a_bad_claim_is_refused_naming_it(
+    node: Node, claims: dict[str, object], field: str, found: object
+) -> None:
+    """Correctly signed, but a claim breaks the API's rules: 400 naming the claim, and no
+    chat is created (before, a text exp was a plain 500, "nan" never expired, an empty
+    sub made an empty customer, a list tier was stored as text, an unknown region
+    placed the chat in a region that does not exist)."""
+    async with http_session(node) as http:
+        answer = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "en",
+                "identity": sign(SITE.secret, claims),
+                "site": "airline",
+            },
+        )
+        assert answer.status == 400, await answer.text()
+        body = await answer.json()
+    assert (body["field"], body["found"]) == (field, found)
+    assert await node.router.store.waiting("booking") == []  # nothing was created
+
+
+async def test_a_signed_home_region_of_the_deployment_is_where_the_chat_starts(
+    node: Node,
+) -> None:
+    async with http_session(node) as http:
+        chat = await new_chat(
+            http,
+            queue="booking",
+            identity=identity("c-11", region="default", name="Ana", iat=1),  # iat: ignored
+            site="airline",
+        )
+    contact = await node.router.get_contact(chat["contact_id"])
+    assert (contact.customer_id, contact.region, contact.verified) == ("c-11", "default", True)
+
+
 async def test_a_required_wrap_up_code_comes_before_the_next_contact(node: Node) -> None:
     async with http_session(node) as http:
         ana = await login(http, "ana", "ana-secret-1")
@@ -154,6 +212,47 @@ async def test_a_required_wrap_up_code_comes_before_the_next_contact(node: Node)
         "note": "moved to the 18:05",
         "agent_id": "ana",
     }
+
+
+async def test_an_agent_owing_a_required_code_is_offered_nothing_until_she_gives_it(
+    redis_url: str,
+) -> None:
+    """ana stays Available through her chat; booking requires a code. Her wrap-up time
+    over (none here), she still owes it: she stays in wrap-up, the next chat waits;
+    once she gives the code she is offered it at once."""
+    settings = load_settings(ROOT / "config" / "default.toml")
+    queues = [
+        dataclasses.replace(q, wrap_up_s=0) if q.name == "booking" else q for q in settings.queues
+    ]
+    async with (
+        running_node(
+            redis_url,
+            users=[("ana", Role.AGENT, "ana-secret-1")],
+            agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+            desk=DESK,
+            queues=queues,
+        ) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        first = (await new_chat(http))["contact_id"]
+        await http.post(f"/api/v1/contacts/{first}/accept", headers=ana)
+        await http.post(f"/api/v1/contacts/{first}/complete", headers=ana)
+        await node.router.tick(at_ms=now_ms() + 60_000)  # any wrap-up timer is over
+        owing = await (await http.get("/api/v1/agents/ana", headers=ana)).json()
+        assert (owing["state"], owing["presence"]) == ("wrap_up", "available")
+        assert owing["wrap_up_code_owed"] is True
+        second = (await new_chat(http))["contact_id"]
+        assert (await node.router.get_contact(second)).state == ContactState.QUEUED
+        done = await http.post(
+            f"/api/v1/contacts/{first}/wrapup", json={"code": "changed"}, headers=ana
+        )
+        assert done.status == 200
+        offered = await node.router.get_contact(second)
+        assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "ana")
+        agent = await (await http.get("/api/v1/agents/ana", headers=ana)).json()
+        assert agent["wrap_up_code_owed"] is False and agent["state"] == "reserved"
 
 
 async def test_the_customer_history_lists_every_channel_and_marks_repeats(node: Node) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import aiohttp
 import pytest
 
 import router.sessions as sessions_module
 from router.errors import BadCredentials
-from router.model import Agent, Role
+from router.model import Agent, ContactState, Presence, Role
 from router.sessions import SessionPolicy, Sessions
 from router.store import RoutingStore
 from router.users_store import UserStore
-from tests.nodes import TEST_AUTH, http_session, login, running_node
+from switchboard.common.clock import now_ms
+from tests.nodes import TEST_AUTH, http_session, login, new_chat, running_node
 
 ANA = Agent("ana", "default", {"booking": 4}, ["en"])
 
@@ -98,6 +100,120 @@ async def test_a_supervisor_signs_an_agent_out(redis_url: str) -> None:
         assert [(e.actor, e.action, e.detail) for e in entries] == [
             ("sup", "agent.log_out", {"agent_id": "ana"})
         ]
+
+
+async def events_until(
+    events: asyncio.Queue[dict[str, Any]], kinds: set[str], timeout_s: float = 5.0
+) -> list[dict[str, Any]]:
+    """The events that came until one of each kind in `kinds` has (bounded)."""
+    seen: list[dict[str, Any]] = []
+    while not kinds <= {event["type"] for event in seen}:
+        seen.append(await asyncio.wait_for(events.get(), timeout_s))
+    return seen
+
+
+async def test_signing_out_gives_back_the_offer_and_the_chat_held(redis_url: str) -> None:
+    """ana signs out with a chat connected and another ringing: the offer is revoked and
+    the chat requeued (both back at their place in the queue, the customer told), she
+    stays offline when the ring time passes, and bob, signing in, is offered both."""
+    bob = Agent("bob", "default", {"booking": 4}, ["en"])
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("bob", Role.AGENT, "bob-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[ANA, bob]) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        held = await new_chat(http)
+        assert (await http.post(f"/api/v1/contacts/{held['contact_id']}/accept", headers=ana)).ok
+        ringing = await new_chat(http)
+        offer = await node.router.get_contact(ringing["contact_id"])
+        assert (offer.state, offer.agent_id) == (ContactState.OFFERED, "ana")
+        customer = await http.ws_connect(
+            f"/api/v1/contacts/{held['contact_id']}/events",
+            params={"customer_token": held["customer_token"]},
+        )
+        assert (await asyncio.wait_for(customer.receive_json(), 5))["type"] == "ready"
+        async with node.hub.listen(agent_id="ana") as events:
+            assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+            seen = await events_until(events, {"offer_revoked", "contact_requeued"})
+        revoked = [e for e in seen if e["type"] == "offer_revoked"]
+        requeued = [e for e in seen if e["type"] == "contact_requeued"]
+        assert [e["contact_id"] for e in revoked] == [ringing["contact_id"]]
+        assert [e["contact_id"] for e in requeued] == [held["contact_id"]]
+        told = await asyncio.wait_for(customer.receive_json(), 5)
+        assert told == {"type": "contact_requeued", "contact_id": held["contact_id"]}
+        await customer.close()
+
+        agent = await node.router.get_agent("ana")
+        assert (agent.presence, agent.reason) == (Presence.OFFLINE, "logged out")
+        assert (agent.load, agent.offers) == ({"voice": 0, "chat": 0}, 0)
+        waiting = [cid for cid, _ in await node.router.store.waiting("booking")]
+        assert waiting == [held["contact_id"], ringing["contact_id"]]  # their places
+        again = await node.router.get_contact(held["contact_id"])
+        assert (again.state, again.agent_id) == (ContactState.QUEUED, "")
+        assert "agent ana went offline (logged out)" in again.explanation[-1]
+
+        await node.router.tick(at_ms=now_ms() + 20_000)  # past the ring time
+        agent = await node.router.get_agent("ana")
+        assert agent.presence == Presence.OFFLINE and agent.state(now_ms()).value == "offline"
+
+        bob_token = await login(http, "bob", "bob-secret-1")
+        await http.put("/api/v1/agents/bob/state", json={"state": "available"}, headers=bob_token)
+        for contact in (held, ringing):
+            now = await node.router.get_contact(contact["contact_id"])
+            assert (now.state, now.agent_id) == (ContactState.OFFERED, "bob")
+
+
+@pytest.mark.parametrize("change", ["password", "removal"])
+async def test_ending_every_session_of_an_agent_signs_her_out(redis_url: str, change: str) -> None:
+    """An admin changes ana's password or removes her account: her sessions end, and
+    with them her presence: offline, offered nothing."""
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("adm", Role.ADMIN, "adm-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[ANA]) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        adm = await login(http, "adm", "adm-secret-1")
+        if change == "password":
+            body = {"role": "agent", "password": "ana-secret-2"}
+            done = await http.put("/api/v1/admin/users/ana", json=body, headers=adm)
+        else:
+            done = await http.delete("/api/v1/admin/users/ana", headers=adm)
+        assert done.status in (200, 204), await done.text()
+        assert await status(http, ana) == 401
+        agent = await node.router.get_agent("ana")
+        assert agent.presence == Presence.OFFLINE
+        chat = await new_chat(http)
+        assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
+
+
+async def test_an_agent_nobody_is_signed_in_as_may_only_be_set_offline(redis_url: str) -> None:
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[ANA]) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+        sup = await login(http, "sup", "sup-secret-1")
+        for state in ("available", "not_ready"):
+            refused = await http.put("/api/v1/agents/ana/state", json={"state": state}, headers=sup)
+            assert refused.status == 409
+            assert "signed out" in (await refused.json())["message"]
+        assert (await node.router.get_agent("ana")).presence == Presence.OFFLINE
+        chat = await new_chat(http)
+        assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
+        offline = await http.put("/api/v1/agents/ana/state", json={"state": "offline"}, headers=sup)
+        assert offline.status == 200 and (await offline.json())["state"] == "offline"
+        # Signed in again, she (or her supervisor) sets her state as before.
+        ana = await login(http, "ana", "ana-secret-1")
+        back = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=sup)
+        assert back.status == 200
+        offered = await node.router.get_contact(chat["contact_id"])
+        assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "ana")
 
 
 async def test_an_idle_token_ends(redis_url: str) -> None:

@@ -162,6 +162,10 @@ function onEvent(event) {
       chat.view.connected(event.agent_id);
       chat.view.notice(t("{agent} joined the chat.", { agent: event.agent_id }));
       break;
+    case "contact_requeued":  // its agent left: another will take the chat
+      chat.contact.agent_id = null;
+      chat.view.waiting(null);
+      break;
     case "typing": if (event.by !== "customer") chat.view.typing(event.by); break;
     case "read": if (event.by !== "customer" && event.message_id) chat.view.read(event.message_id); break;
     case "contact_closed": refresh(); break;

@@ -14,7 +14,7 @@ from router import access
 from router.access import AgentAct, Principal
 from router.desk import DeskConfig
 from router.errors import InvalidInput, RoutingError
-from router.model import Agent, Presence, Role
+from router.model import Agent, Contact, Presence, Role
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
@@ -151,6 +151,12 @@ class Agents:
         agent = await self.router.get_agent(agent_id)
         access.require_for_agent(actor, act, agent, self._queue_skills)
         return agent
+
+    async def ringing(self, actor: Principal, agent_id: str) -> list[tuple[Contact, int]]:
+        """What rings at the agent now, for a desktop opened or reconnected while it rang
+        (the offer events went to a page that is gone): the agent or their supervisor."""
+        agent = await self.get(actor, agent_id)
+        return await self.router.ringing_at(agent.agent_id)
 
     async def visible(self, actor: Principal) -> list[Agent]:
         agents = await self.router.list_agents()

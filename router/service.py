@@ -437,6 +437,10 @@ class Router:
     async def list_agents(self) -> list[Agent]:
         return await self.store.list_agents()
 
+    async def ringing_at(self, agent_id: str) -> list[tuple[Contact, int]]:
+        """What rings at the agent now, with each ring's deadline (ms)."""
+        return await self.store.ringing_at(agent_id)
+
     async def adopt(self, dead_node: str, heir: str) -> Adopted:
         """Take over a dead node's contacts (see `adopt` in routing.lua)."""
         reply = await self.store.run("adopt", dead_node, heir)

@@ -162,6 +162,9 @@ class Keys:
     def wrap_up_pending(self, agent_id: str) -> str:
         return f"{self.tag}wrapup_pending:{agent_id}"
 
+    def offers(self) -> str:
+        return f"{self.tag}offers"
+
     def customer_present(self, contact_id: str) -> str:
         return f"{self.tag}customer_present:{contact_id}"
 
@@ -489,6 +492,23 @@ class RoutingStore:
                 if contacts:
                     found[customer_id] = contacts
         return found
+
+    async def ringing_at(self, agent_id: str) -> list[tuple[Contact, int]]:
+        """The contacts ringing at the agent now, each with its ring deadline (ms). The
+        `offers` set holds the center's ringing contacts (one per agent ringing, a few
+        for one with chat room): one read of it, one pipeline of their hashes."""
+        ringing = await self.client.zrange(self.keys.offers(), 0, -1, withscores=True)
+        if not ringing:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id, _ in ringing:
+            pipe.hgetall(self.keys.contact(contact_id))
+        rows = await pipe.execute()
+        return [
+            (_contact(row), int(deadline))
+            for (_, deadline), row in zip(ringing, rows, strict=True)
+            if row and row.get("agent_id") == agent_id and row.get("state") == "offered"
+        ]
 
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))

@@ -9,11 +9,12 @@ from aiohttp import web
 from router.access import Principal
 from router.agents import SignIn
 from router.model import Presence
+from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token, client_address
 from switchboard.http.schemas import Login, StateChange
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import agent_event_json, agent_json
+from switchboard.http.views import agent_event_json, agent_json, offer_json
 
 
 @API.route(
@@ -101,6 +102,21 @@ async def list_agents(request: web.Request, principal: Principal) -> web.Respons
 async def get_agent(request: web.Request, principal: Principal) -> web.Response:
     agent = await request.app[AGENTS].get(principal, request.match_info["agent_id"])
     return web.json_response(agent_json(agent))
+
+
+@API.route(
+    "GET",
+    "/api/v1/agents/{agent_id}/offers",
+    "What rings at the agent now, each as its `offer` event with the ring time left: a "
+    "desktop opened or reconnected while an offer rang shows it again",
+    auth=Auth.STAFF,
+    responses={200: "offers", 401: "", 403: "", 404: ""},
+)
+async def ringing_offers(request: web.Request, principal: Principal) -> web.Response:
+    ringing = await request.app[AGENTS].ringing(principal, request.match_info["agent_id"])
+    show_numbers, now = request.app[DESK].show_caller_number, now_ms()
+    offers = [agent_event_json(offer_json(c, until, now), show_numbers) for c, until in ringing]
+    return web.json_response({"offers": offers})
 
 
 @API.route(

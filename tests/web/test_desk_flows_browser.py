@@ -216,3 +216,40 @@ async def test_an_upset_customer_flags_the_conversation(node: Node, browser: Bro
         )
         await expect(tab.locator(".flag")).to_have_count(1)
     await page.context.close()
+
+
+@pytest.fixture
+async def slow_ring_node(redis_url: str) -> AsyncIterator[Node]:
+    """Offers that ring for 30 s: time to reload the page while one rings."""
+    queues = [
+        dataclasses.replace(q, ring_s=30.0) if q.name == "booking" else q
+        for q in load_settings(ROOT / "config" / "default.toml").queues
+    ]
+    async with running_node(
+        redis_url,
+        queues=queues,
+        users=[("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+    ) as node:
+        yield node
+
+
+async def test_an_offer_ringing_through_a_reload_is_shown_again(
+    slow_ring_node: Node, browser: Browser
+) -> None:
+    """The offer event went to the page that reloaded: the new page asks what rings and
+    shows its card, with the ring time left, and it can be accepted."""
+    node = slow_ring_node
+    page = await available_at_desk(browser, node)
+    async with http_session(node) as http:
+        chat = await new_chat(http, queue="booking")
+        card = page.locator(f".offer[data-contact='{chat['contact_id']}']")
+        await expect(card).to_have_count(1, timeout=10_000)
+        await page.reload()
+        await expect(card.locator(".ring-left")).to_contain_text("s left", timeout=10_000)
+        await card.locator(".accept").click()
+        await expect(
+            page.locator(f".conversation[data-contact='{chat['contact_id']}']")
+        ).to_have_count(1)
+    assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.CONNECTED
+    await page.context.close()

@@ -97,7 +97,7 @@ async function start(agent, openContacts) {
   desk.socket = new LiveSocket(
     socketUrl(`/api/v1/agents/${encodeURIComponent(agent.agent_id)}/events`, { token: desk.token }), {
       onEvent,
-      onOpen: () => { refreshAgent(); conversations.refreshAll(); },
+      onOpen: () => { refreshAgent(); offers.refresh(); conversations.refreshAll(); },
       onState: (state) => {
         $("connection").textContent = state === "open" ? "" : t("Connection lost. Reconnecting…");
       },

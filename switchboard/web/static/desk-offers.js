@@ -43,6 +43,17 @@ export class Offers {
     this.tick();
   }
 
+  // What rings now, after a reload or a reconnect (the offer events went to a page that
+  // is gone, or were sent while the socket was down): a card for each not shown yet.
+  async refresh() {
+    const agent = encodeURIComponent(this.desk.agent.agent_id);
+    const answer = await this.desk.call("GET", `/api/v1/agents/${agent}/offers`);
+    if (!answer.ok) return;
+    for (const offer of answer.body.offers) {
+      if (!this.cards.has(offer.contact_id)) this.add(offer);
+    }
+  }
+
   tick() {
     for (const entry of this.cards.values()) {
       if (!entry.until) continue;

@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from router.desk import ChatSite
 from router.errors import InvalidInput
-from switchboard.common.ids import Id, Name, Text, finite
+from switchboard.common.ids import Id, Name, Text, finite, first_fault
 
 MAX_TOKEN_CHARS = 4096
 
@@ -112,14 +111,5 @@ def _claims(payload: dict[str, Any], where: str) -> Claims:
     try:
         return Claims.model_validate(payload)
     except ValidationError as failure:
-        error = failure.errors(include_url=False)[0]
-        path = where + "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
-        )
-        found = error.get("input")
-        small = (
-            isinstance(found, int)
-            or (isinstance(found, float) and math.isfinite(found))
-            or (isinstance(found, str) and len(found) <= 200 and found.isprintable())
-        )
-        raise InvalidInput(path, error["msg"], found if small else None) from None
+        fault = first_fault(failure, where)
+        raise InvalidInput(fault.path, fault.expected, fault.found) from None

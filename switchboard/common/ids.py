@@ -11,9 +11,10 @@ to the same rules (`router.identity`).
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, ValidationError
 
 
 def valid_unicode(value: str) -> str:
@@ -39,3 +40,33 @@ Id = Annotated[
 ]
 # Names of queues, regions, skills, tiers: plain ASCII, short.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The first thing wrong with validated input: its JSON path, what was expected, and
+    what was found (None when too large or nested to echo back)."""
+
+    path: str
+    expected: str
+    found: Any
+
+
+def first_fault(failure: ValidationError, root: str) -> Fault:
+    """The first error of a pydantic validation, its path from `root` (`$.identity.exp`)."""
+    error = failure.errors(include_url=False)[0]
+    path = root + "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
+    )
+    found = error.get("input")
+    expected = "no such field (a known one)" if error["type"] == "extra_forbidden" else error["msg"]
+    return Fault(path, expected, found if _small(found) else None)
+
+
+def _small(value: Any) -> bool:
+    """Echo scalars back, but not large or nested input (nor a float that is no number)."""
+    if isinstance(value, str):
+        return len(value) <= 200 and value.isprintable()
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int | bool) or value is None

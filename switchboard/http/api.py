@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from router.access import Actor, Principal
 from router.errors import Unauthenticated
+from switchboard.common.ids import first_fault
 from switchboard.http.base import CONTACTS, SESSIONS, BadField, bearer_token, customer_token
 
 MAX_JSON_DEPTH = 16
@@ -181,19 +182,5 @@ def validate(model: type[BaseModel], data: Any, root: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as failure:
-        error = failure.errors(include_url=False)[0]
-        path = root + "".join(
-            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
-        )
-        found = error.get("input")
-        expected = (
-            "no such field (a known one)" if error["type"] == "extra_forbidden" else error["msg"]
-        )
-        raise BadField(path, expected, found if _small(found) else None) from None
-
-
-def _small(value: Any) -> bool:
-    """Echo scalars back, but not large or nested input."""
-    if isinstance(value, str):
-        return len(value) <= 200 and value.isprintable()
-    return isinstance(value, int | float | bool) or value is None
+        fault = first_fault(failure, root)
+        raise BadField(fault.path, fault.expected, fault.found) from None

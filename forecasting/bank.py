@@ -2,7 +2,8 @@
 
 Each call is counted in the interval of its arrival (`date` + `vru_entry`, local time
 of the bank); the queue is the call `type`. A call that reached an agent (`outcome`
-AGENT) is handled with its `ser_time`; the counting and averaging is `calls.Intervals`.
+AGENT) is handled with its `ser_time` (which a call no agent served may leave empty); the
+counting and averaging is `calls.Intervals`.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def _calls(path: Path, zone: ZoneInfo) -> Iterator[Call]:
             queue = fields[col["type"]].strip()
             if not queue:
                 raise InputError(f"{where} type: expected a call type, found ''")
-            ser_time = parse_number(fields[col["ser_time"]].strip(), f"{where} ser_time")
             served = fields[col["outcome"]].strip() == "AGENT"
+            # a call no agent served may have no service time at all (an empty field)
+            ser_time = parse_number(
+                fields[col["ser_time"]].strip(), f"{where} ser_time", allow_empty=not served
+            )
             yield Call(arrival.replace(tzinfo=zone), queue, ser_time if served else None)

@@ -11,12 +11,16 @@ is allowed.
 from __future__ import annotations
 
 import csv
+from array import array
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
+from forecasting import grid
 from forecasting.calls import Call, Imported, Intervals
 from forecasting.csvtext import parse_number, parse_time
 from forecasting.zones import offset_text
@@ -33,13 +37,29 @@ def read(path: Path, width_min: int, zone: ZoneInfo | None) -> Imported:
     (each arrival's own offset when None)."""
     intervals = Intervals(width_min, zone)
     offsets: dict[timedelta, int] = {}  # offset -> first row with it
+    # per call: UTC seconds, offset seconds, row (compact: a file may hold millions)
+    epochs, seconds, numbers = array("q"), array("q"), array("q")
     for number, call in _calls(path, zone):
-        offsets.setdefault(call.arrived.utcoffset() or timedelta(0), number)
+        offset = call.arrived.utcoffset() or timedelta(0)
+        offsets.setdefault(offset, number)
+        epochs.append(int(call.arrived.timestamp()))
+        seconds.append(int(offset.total_seconds()))
+        numbers.append(number)
         intervals.add(call)
     if not intervals.calls:
         raise InputError(f"{path}: no data rows")
     if zone is None:
         _check_one_zone(path, offsets)
+        # two offsets an hour apart are a daylight-saving switch only if each then holds
+        # for weeks, as the forecaster reads a history: else they are two zones' rows
+        grid.check_offsets(
+            path,
+            np.frombuffer(epochs, dtype=np.int64),
+            np.frombuffer(seconds, dtype=np.int64),
+            numbers,
+            "arrived_at",
+            "; give --timezone Area/City, the centre's zone",
+        )
     return intervals.result()
 
 

@@ -11,7 +11,10 @@ holidays, and it has more of them closed than open (never a guess from one day).
 - **A holiday ahead** behaves as the same holiday did last time it is in history; a holiday
   not seen before as most past holidays did: closed when the center was closed on most of
   them, otherwise scaled by their mean ratio to an ordinary day of that weekday. With no
-  past holiday in history it is forecast as an ordinary day (and said so).
+  past holiday in history it is forecast as an ordinary day (and said so). Each queue of
+  several does so from its own past holidays (an office closed on them, a hotline that
+  ran through them); a queue too small to tell, or without a past holiday, as the center.
+  When the center never closed, a queue that closes may tell the calendar.
 - **The first open day after a closure** gets the mean uplift of such days in history
   (at least `MIN_EVIDENCE` of them); **the eve**, the last open day before a holiday
   forecast closed, the mean ratio of the eves of the holidays history shows closed (a
@@ -31,6 +34,7 @@ import numpy as np
 
 from forecasting.estimator import robust_sd
 from forecasting.grid import busy_span
+from forecasting.lifetimes import CLOSED_SURPRISE
 from forecasting.model import BoolArray, FloatArray, History
 from forecasting.runs import runs_of
 from switchboard.common import calendar as calendars
@@ -46,10 +50,20 @@ class DayPlan:
     """What closures make of the forecast days: per day index, a factor (0 = closed)."""
 
     factor: dict[int, float] = field(default_factory=dict)
+    # per day index, a factor per queue where queues differ (a holiday an office closes
+    # on and a hotline runs through); `factor` is then their volume-weighted mean, 0 only
+    # when every queue is closed
+    queue_factor: dict[int, FloatArray] = field(default_factory=dict)
     # per day index, the slot from which it is closed (an eve on which the center closes early)
     closes_at: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     calendar: HolidayCalendar | None = None
+
+    def queue_factors(self, day: int, queues: int) -> FloatArray:
+        """[queues] the factors of forecast day `day` (index), one per queue."""
+        if day in self.queue_factor:
+            return self.queue_factor[day]
+        return np.full(queues, self.factor.get(day, 1.0))
 
 
 def open_weekdays(open_mask: BoolArray) -> BoolArray:
@@ -81,19 +95,76 @@ def infer_calendar(
     islands, for a clock at -04:00), then to a country over a territory of one (the US over
     them on any clock: a history exported in UTC), then to fewer holidays in the span (the
     more specific explanation), then alphabetically."""
-    closed = closed_days(history, days, normally_open)
-    if closed.sum() < MIN_EVIDENCE:
-        return None, ""
     dates = _dates(history, 0, days)
     weekday = np.array([d.weekday() for d in dates])
-    candidates = [k for k in range(days) if normally_open[weekday[k]]]
+    end = history.day_start(days - 1)
+    offset = history.tz.utcoffset(end) or timedelta(0)
+    local = calendars.countries_at_offset(offset, end - offset)
+    # the center's closed days; else those of a queue that closes while others run (an
+    # office closed on holidays in a center whose hotline never closes)
+    eligible = np.asarray(normally_open[weekday], dtype=bool)
+    chosen = _best_country(closed_days(history, days, normally_open), eligible, dates, local)
+    whose = ""
+    if chosen is None:
+        for queue, closed, lived in _queue_closed_days(history, days):
+            mine = _best_country(closed, lived, dates, local)
+            if mine is not None and (chosen is None or mine[0][:4] > chosen[0][:4]):
+                chosen, whose = mine, f" of queue {queue}"
+    if chosen is None:
+        return None, ""
+    best, found = chosen
+    calendar = HolidayCalendar(best[4])
+    names = ", ".join(f"{d.isoformat()} {calendar.name(d)}" for d in found)
+    return calendar, (
+        f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays{whose} that are "
+        f"its holidays ({names}); give --holidays to set it"
+    )
+
+
+def _queue_closed_days(history: History, days: int) -> list[tuple[str, BoolArray, BoolArray]]:
+    """Per queue of several, (its name, [days] its closed days, [days] those that could be):
+    the days of its life (first to last contact) on a weekday it opens (contacts on a
+    quarter of its last 8 such days), and without a contact where its median day of that
+    weekday brings more than `CLOSED_SURPRISE` (a small queue's quiet day is chance)."""
+    totals = history.contacts[:, :days].sum(axis=2)  # [Q, D]
+    if totals.shape[0] < 2:
+        return []
+    weekday = np.array([history.weekday(d) for d in range(days)])
+    found = []
+    for queue, row in zip(history.queues, totals, strict=True):
+        busy = np.flatnonzero(row > 0)
+        if not busy.size:
+            continue
+        lived = np.zeros(days, dtype=bool)
+        lived[busy[0] : busy[-1] + 1] = True
+        eligible = np.zeros(days, dtype=bool)
+        for w in range(7):
+            same = np.flatnonzero(lived & (weekday == w))[-8:]
+            opened = row[same] > 0
+            if (
+                same.size
+                and opened.sum() >= max(1.0, 0.25 * same.size)
+                and float(np.median(row[same][opened])) > CLOSED_SURPRISE
+            ):
+                eligible |= lived & (weekday == w)
+        closed = eligible & (row <= 0)
+        if closed.sum() >= MIN_EVIDENCE:
+            found.append((queue, closed, eligible))
+    return found
+
+
+def _best_country(
+    closed: BoolArray, eligible: BoolArray, dates: list[date], local: frozenset[str]
+) -> tuple[tuple[int, int, int, int, str], list[date]] | None:
+    """(the key of `infer_calendar`'s best country, its closed holidays) for closed days
+    `closed` among the days that could be (`eligible`: normally open), or None."""
+    if closed.sum() < MIN_EVIDENCE:
+        return None
+    candidates = [k for k in range(len(dates)) if eligible[k]]
     # runs of closed days among the normally-open ones: a long weekend, a holiday week, or
     # weeks of an export missing
     runs = [candidates[a : b + 1] for a, b in runs_of(closed[candidates])]
     in_runs = {dates[k] for run in runs for k in run}
-    end = history.day_start(days - 1)
-    offset = history.tz.utcoffset(end) or timedelta(0)
-    local = calendars.countries_at_offset(offset, end - offset)
     best: tuple[int, int, int, int, str] | None = None
     found: list[date] = []
     for code in calendars.countries():
@@ -114,14 +185,7 @@ def infer_calendar(
         )
         if best is None or key[:4] > best[:4]:
             best, found = key, hits
-    if best is None:
-        return None, ""
-    calendar = HolidayCalendar(best[4])
-    names = ", ".join(f"{d.isoformat()} {calendar.name(d)}" for d in found)
-    return calendar, (
-        f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays that are its "
-        f"holidays ({names}); give --holidays to set it"
-    )
+    return None if best is None else (best, found)
 
 
 def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:
@@ -204,14 +268,27 @@ def plan(
 
     outcomes: dict[str, float] = {}  # name -> ratio of its latest occurrence
     seen: list[float] = []
+    q_count = history.contacts.shape[0]
+    queue_totals = history.contacts[:, :fit_days].sum(axis=2)  # [Q, D]
+    # the same per queue (several): an office closed on holidays, a hotline that runs
+    queue_outcomes: list[dict[str, float]] = [{} for _ in range(q_count)]
+    queue_seen: list[list[float]] = [[] for _ in range(q_count)]
     if calendar is not None:
         for d in np.flatnonzero(past_holiday & normally_open[weekday[:fit_days]]):
             r = ratio(int(d))
             if np.isnan(r):
                 continue
             r = 0.0 if r < CLOSED_RATIO else r
-            outcomes[calendar.name(past_dates[d]) or ""] = r
+            title = calendar.name(past_dates[d]) or ""
+            outcomes[title] = r
             seen.append(r)
+            for q in range(q_count) if q_count > 1 else ():
+                own = _queue_ratio(queue_totals[q], ordinary, weekday[:fit_days], int(d), r)
+                if own is not None:
+                    queue_outcomes[q][title] = own
+                    queue_seen[q].append(own)
+    recent = queue_totals[:, max(0, fit_days - NEIGHBOUR_DAYS) :].sum(axis=1)
+    volume = recent / max(float(recent.sum()), 1e-12)
     after_factor = gated(after)
     eve_close = _eve_closing(history, eves, ordinary, weekday[:fit_days])
     # an eve that closes early is compared with ordinary days over its open hours
@@ -246,6 +323,16 @@ def plan(
                     "forecast as an ordinary day (add it to the events CSV to change that)"
                 )
             else:
+                if q_count > 1:  # each queue as it did on past holidays (else the center)
+                    each = np.array(
+                        [
+                            _or(_holiday_factor(name, queue_outcomes[q], queue_seen[q]), factor)
+                            for q in range(q_count)
+                        ]
+                    )
+                    if (each != factor).any():
+                        result.queue_factor[k] = each
+                        factor = 0.0 if not each.any() else float(volume @ each)
                 result.factor[k] = factor
                 closed_before = factor == 0.0
                 continue
@@ -295,6 +382,27 @@ def _eve_said(history: History, day: int, closes: int | None, factor: float) -> 
     at = history.day_start(day) + timedelta(minutes=closes * history.width_min)
     volume = "" if factor == 1.0 else f", {factor:.2f} of an ordinary day until then"
     return f"closes at {at:%H:%M} as past eves did{volume}"
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+def _queue_ratio(
+    totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int, center: float
+) -> float | None:
+    """One queue's ratio on past holiday `day` to its ordinary day of that weekday (0 under
+    `CLOSED_RATIO`); the center's ratio (`center`) where its ordinary day is too small for
+    a silence to tell (at most `CLOSED_SURPRISE` contacts); None before its first contact
+    or after its last (it did not exist)."""
+    busy = np.flatnonzero(totals > 0)
+    if not busy.size or not busy[0] <= day <= busy[-1]:
+        return None
+    ref = _reference(totals, ordinary & (totals > 0), weekday, day)
+    if not ref > CLOSED_SURPRISE:
+        return center
+    mine = float(totals[day]) / ref
+    return 0.0 if mine < CLOSED_RATIO else mine
 
 
 def _shrunk_mean(ratios: list[float], noise: float) -> float:

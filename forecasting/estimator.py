@@ -93,6 +93,7 @@ class Fit:
     alert_probability_today: float = 0.3  # peaks of the rest of a partial day (intraday)
     choice: dict[str, object] = field(default_factory=dict)  # what selection found
     cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # 0: not adopted
+    queue_open: BoolArray | None = None  # [Q, 7, S] each queue's open intervals (`open` if None)
 
     def predict_model(
         self,
@@ -121,9 +122,14 @@ class Fit:
         if self.weights is None or self.recent is None:
             return model
         naive, four = baselines(self.recent, w)
+        # a weekday without a past normal day (a queue opened on a Wednesday, forecast on
+        # a Monday) has no baselines: the model stands in for them
+        unseen = np.asarray(np.isnan(self.recent[:, w]).all(axis=(2, 3)))[:, :, None]
+        naive, four = np.where(unseen, model, naive), np.where(unseen, model, four)
         mix = self.weights
         mean = mix[:, 0, None, None] * model + mix[:, 1, None, None] * four
-        return (mean + mix[:, 2, None, None] * naive) * self.open[w][None]
+        opened = self.open[w][None] if self.queue_open is None else self.queue_open[:, w]
+        return (mean + mix[:, 2, None, None] * naive) * opened
 
     def predict_aht(self, weekdays: IntArray) -> FloatArray:
         return self.aht[:, np.asarray(weekdays, dtype=int), :]
@@ -187,9 +193,22 @@ def _kernel(slots: int, sd_slots: float) -> FloatArray:
     return np.where(np.abs(distance) <= 4.0, np.exp(-0.5 * distance**2), 0.0)
 
 
+def per_queue(open_mask: BoolArray, q_count: int) -> BoolArray:
+    """[Q, 7, S] open intervals per queue: `open_mask` as given ([Q, 7, S], each queue's
+    hours, `hours.queue_hours`) or the center's [7, S] for every queue."""
+    if open_mask.ndim == 3:
+        return open_mask
+    return np.broadcast_to(open_mask, (q_count, *open_mask.shape))
+
+
+def center_open(open_mask: BoolArray) -> BoolArray:
+    """[7, S] the intervals some queue is open in (`open_mask` [7, S] or [Q, 7, S])."""
+    return np.asarray(open_mask.any(axis=0), dtype=bool) if open_mask.ndim == 3 else open_mask
+
+
 def _kernel_smooth(shape: FloatArray, open_mask: BoolArray, sd_slots: float) -> FloatArray:
     """Normalised Gaussian smoothing along the last axis over open slots, mass-preserving.
-    `shape` is [..., 7, S] with `open_mask` [7, S]."""
+    `shape` is [..., 7, S] with `open_mask` [7, S] or [Q, 7, S]."""
     if sd_slots < 0.34:
         return shape
     kernel = _kernel(shape.shape[-1], float(sd_slots))
@@ -214,19 +233,25 @@ def _pool_shapes(
     center's shape for that weekday, slot by slot, weighting each candidate by
     1 / (noise + squared bias). The bias is measured locally (within about two hours),
     so Saturday evening may borrow from weekday evenings without weekday mornings
-    leaking into a Saturday morning."""
-    q_count = own.shape[0]
+    leaking into a Saturday morning. `open_mask` [Q, 7, S]: each queue's shape lives on
+    its own open intervals (a queue open 08-18 gets nothing at night from the center)."""
+    q_count, _, slots = own.shape
     pooled = np.zeros_like(own)
     reach = max(1, round(POOL_BIAS_WINDOW_MIN / 2 / width_min))
     box = np.ones(2 * reach + 1)
+
+    def local_sum(values: FloatArray) -> FloatArray:
+        """Sums over the `reach` slots either side (as long as the day, however few)."""
+        return np.convolve(values, box, mode="full")[reach : reach + slots]
+
     for w in range(7):
-        mask = open_mask[w]
-        n_open = int(mask.sum())
-        if n_open == 0:
-            continue
-        # local means of the squared differences, over open slots only
-        norm = np.convolve(mask.astype(float), box, mode="same")
         for q in range(q_count):
+            mask = open_mask[q, w]
+            n_open = int(mask.sum())
+            if n_open == 0:
+                continue
+            # local means of the squared differences, over open slots only
+            norm = local_sum(mask.astype(float))
             candidates = [own[q, v] for v in range(7)]
             sizes = [counts[q, v] for v in range(7)]
             if q_count > 1:
@@ -248,7 +273,7 @@ def _pool_shapes(
             level = np.maximum((shapes + shapes[w]) / 2, 0.1 / n_open) * mask
             noise = level / size[:, None]  # Poisson variance of a share, per slot
             raw = (shapes - shapes[w]) ** 2 - noise - noise[w]
-            local = np.array([np.convolve(r * mask, box, mode="same") for r in raw])
+            local = np.array([local_sum(r * mask) for r in raw])
             bias = np.maximum(0.0, local / np.maximum(norm, 1.0))
             bias[w] = 0.0
             spread = np.maximum(noise + bias, 1e-300)
@@ -283,6 +308,40 @@ def _pool_weekday_totals(
     return np.where(seen, pooled, np.nan)
 
 
+def _weekdays_not_yet_had(
+    mean_w: FloatArray, seen: BoolArray, contacts: FloatArray, weekdays: IntArray
+) -> tuple[FloatArray, BoolArray]:
+    """([Q, 7] mean totals, [Q, 7] seen) with the weekdays a queue has not had yet since its
+    first contact (a queue opened on a Wednesday, its first Monday ahead; or whose only
+    Tuesday followed a holiday) given the other queues' ratio of that weekday to the
+    weekdays the queue has had, times the queue's own totals on those: pooled with the
+    center's weekday pattern, not forecast 0. A weekday the queue has had, with contacts
+    in other queues and none in it, is closed for it and stays 0."""
+    q_count = mean_w.shape[0]
+    if q_count < 2:
+        return mean_w, seen
+    totals = contacts.sum(axis=2)  # [Q, D]
+    lived = np.logical_or.accumulate(totals > 0, axis=1)
+    center_open = totals.sum(axis=0) > 0
+    mean_w, seen = mean_w.copy(), seen.copy()
+    for q in range(q_count):
+        had = seen[q].copy()
+        if not had.any():
+            continue
+        for w in np.flatnonzero(~had):
+            same = lived[q] & center_open & (weekdays == w)
+            if same.any() and not (totals[q, same] > 0).any():
+                continue  # closed on that weekday while the others were open
+            others = [o for o in range(q_count) if o != q and seen[o, w] and seen[o, had].all()]
+            base = sum(float(mean_w[o, had].sum()) for o in others)
+            if base <= 0:
+                continue
+            ratio = sum(float(mean_w[o, w]) for o in others) / base
+            mean_w[q, w] = ratio * float(mean_w[q, had].sum())
+            seen[q, w] = True
+    return mean_w, seen
+
+
 @dataclass
 class Prepared:
     """What every parameter setting of one weekday half-life shares: weekday factors,
@@ -292,7 +351,7 @@ class Prepared:
     z: FloatArray  # [Q, D] deseasonalised daily totals
     usable: BoolArray  # [Q, D] normal days of an open weekday
     shape: FloatArray  # [Q, 7, S] pooled, not yet smoothed
-    open: BoolArray  # [7, S]
+    open: BoolArray  # [Q, 7, S] each queue's open intervals
     u: FloatArray  # [Q, D] weights of the weekday factors and shapes
     trended: FloatArray | None = None  # [Q, 7, S] the shapes carried along their trend
     cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # those learned
@@ -320,7 +379,8 @@ def prepare(
     """The half-life-independent part of a fit on days [0, D) of `contacts`; with the days'
     positions in the calendar cycles (`where`) the cycles' profiles too, with `shape_trend`
     the shapes carried forward along their trend."""
-    _, days, _ = contacts.shape
+    q_count, days, _ = contacts.shape
+    open_mask = per_queue(open_mask, q_count)
     totals = contacts.sum(axis=2)
     age_days = (days - 1 - np.arange(days)).astype(float)
     week_w = 0.5 ** (age_days / (7.0 * weekday_half_life_weeks))
@@ -330,6 +390,7 @@ def prepare(
     mean_w = np.where(sum_u > 0, ((u * totals) @ onehot) / np.maximum(sum_u, 1e-12), np.nan)
     seen = ~np.isnan(mean_w)
     mean_w = _pool_weekday_totals(mean_w, seen, totals, u, onehot)
+    mean_w, seen = _weekdays_not_yet_had(mean_w, seen, contacts, weekdays)
     overall = np.array(
         [mean_w[i, seen[i]].mean() if seen[i].any() else 0.0 for i in range(len(mean_w))]
     )
@@ -397,7 +458,7 @@ def smoothed_shape(
     """[Q, 7, S] the pooled shapes (carried along their trend with `trend`), smoothed."""
     raw = prepared.trended if trend and prepared.trended is not None else prepared.shape
     shape = _kernel_smooth(raw, prepared.open, smooth_min / width_min)
-    shape = shape * prepared.open[None]
+    shape = shape * prepared.open
     return shape / np.maximum(shape.sum(axis=2, keepdims=True), 1e-12)
 
 
@@ -640,7 +701,8 @@ def fit_capped(
         _fit_aht(data, aht, weekdays, u, width_min) if with_aht else np.zeros((q_count, 7, slots))
     )
     recent = recent_days(contacts, good, weekdays)
-    fitted = Fit(level, factor, shape, open_mask, aht_fit, params, drift, recent)
+    fitted = Fit(level, factor, shape, center_open(open_mask), aht_fit, params, drift, recent)
+    fitted.queue_open = open_mask if open_mask.ndim == 3 else None
     fitted.cycle_profiles = {
         c.name: cycles.Profile(c, adopted[c.name]) for c in cycles.CYCLES if adopted[c.name].any()
     }

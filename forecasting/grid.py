@@ -2,11 +2,13 @@
 
 Times are read on the center's wall clock (the rows' own offsets, `--timezone`'s zone, or
 the zone whose switches the hours follow on a one-offset clock); the interval width is
-the coarsest grid every start lies on; a day is open from its first contact to its last.
+the coarsest that the spacing of the starts is a multiple of, its grid starting where the
+rows do; a day is open from its first contact to its last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -28,6 +30,9 @@ from switchboard.common.errors import InputError
 # for weeks; offsets that alternate faster mean rows from different time zones.
 _MIN_OFFSET_RUN = timedelta(days=28)
 _EPOCH = datetime(1970, 1, 1)  # wall-clock minutes count from here
+# Contacts of one row beyond any center's interval: a typo or an overflow upstream (sums
+# of such counts also lose the small ones: 1e20 + 3 is 1e20)
+MAX_CONTACTS = 1e9
 
 
 def build(
@@ -43,6 +48,7 @@ def build(
 ) -> History:
     """The history of coded rows (`numbers` their row numbers; `tidx`, `raw_q` their codes
     in `times` and `queue_names`), on `zone`'s clock if given."""
+    _check_contacts(path, numbers, contacts)
     queues, qidx = _queues(path, queue_names, raw_q)
     first_row = times.first_row
     parsed = [
@@ -54,7 +60,7 @@ def build(
     _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
     file_clock = None
     if zone is None:
-        _check_offsets(path, epoch, offsets, first_row)
+        check_offsets(path, epoch, offsets, first_row)
         if np.unique(offsets).size == 1:  # one offset all along: a zone's switches may show
             per_time = _sums(tidx, contacts, len(parsed))
             busy = per_time > 0
@@ -63,8 +69,10 @@ def build(
     if zone is not None:  # every time on the center's clock, whatever offsets the file wrote
         parsed = [moment.astimezone(zone) for moment in parsed]
     local_min = _wall_minutes(path, parsed, first_row)
-    width = _infer_width(path, local_min % MINUTES_PER_DAY, first_row, parsed)
-    day_offset = zones.working_day_offset(local_min[tidx], contacts)
+    width, phase = _infer_width(path, local_min, first_row, parsed)
+    # the slots start where the rows do: on the hour, or at :30 of a 60-minute history
+    # of an India center exported in UTC
+    day_offset = zones.working_day_offset(local_min[tidx], contacts) + timedelta(minutes=phase)
     offset_min = int(day_offset.total_seconds() // 60)
     first_min = int((local_min.min() - offset_min) // MINUTES_PER_DAY * MINUTES_PER_DAY)
     rel = local_min[tidx] - offset_min - first_min
@@ -87,6 +95,20 @@ def build(
         day_offset,
         file_clock,
     )
+
+
+def _check_contacts(path: Path | str, numbers: IntArray, contacts: FloatArray) -> None:
+    """Refuse absurd counts (naming the row) and a history without a single contact."""
+    for k in np.flatnonzero(contacts > MAX_CONTACTS)[:1]:
+        raise InputError(
+            f"{path}: row {numbers[k]}: field contacts: expected at most {MAX_CONTACTS:.0f} "
+            f"contacts per interval, found {contacts[k]:g}"
+        )
+    if not (contacts > 0).any():
+        raise InputError(
+            f"{path}: no contacts in the history (every row's contacts is 0): nothing to "
+            "forecast from"
+        )
 
 
 def _queues(path: Path | str, names: Codes, raw_q: IntArray) -> tuple[np.ndarray, IntArray]:
@@ -167,10 +189,19 @@ def _check_duplicates(
         )
 
 
-def _check_offsets(
-    path: Path | str, epoch: np.ndarray, offsets: np.ndarray, first_row: list[int]
+def check_offsets(
+    path: Path | str,
+    epoch: np.ndarray,
+    offsets: np.ndarray,
+    first_row: Sequence[int],
+    field: str = "interval_start",
+    hint: str = "",
 ) -> None:
-    """Reject mixed time zones; allow daylight-saving switches (offset runs of weeks)."""
+    """Reject mixed time zones; allow daylight-saving switches (offset runs of weeks).
+
+    `epoch` and `offsets` are seconds, one per time; `first_row` its row in the file
+    (`field` the column, `hint` said after the fault). The importers check calls with it,
+    so that what they write is a history the forecaster reads."""
     order = np.argsort(epoch, kind="stable")
     seq = offsets[order]
     change = np.flatnonzero(seq[1:] != seq[:-1]) + 1
@@ -181,30 +212,32 @@ def _check_offsets(
         if epoch[order[ends[k]]] - epoch[order[starts[k]]] < run_min:
             row = first_row[int(order[starts[k]])]
             raise InputError(
-                f"{path}: row {row}: field interval_start: mixed time zones (offset "
-                f"{zones.offset_text(timedelta(seconds=int(seq[starts[k]])))} among rows with "
-                "other offsets)"
+                f"{path}: row {row}: field {field}: mixed time zones (offset "
+                f"{zones.offset_text(timedelta(seconds=int(seq[starts[k]])))} for less than "
+                f"{_MIN_OFFSET_RUN.days} days among rows with other offsets){hint}"
             )
     distinct = np.unique(offsets)
     if distinct.size > 2 or (distinct.size == 2 and distinct[1] - distinct[0] > 3600):
         row = first_row[int(order[starts[1]])]
         shown = ", ".join(zones.offset_text(timedelta(seconds=int(o))) for o in distinct)
         raise InputError(
-            f"{path}: row {row}: field interval_start: mixed time zones (offsets {shown})"
+            f"{path}: row {row}: field {field}: mixed time zones (offsets {shown}){hint}"
         )
 
 
 def _infer_width(
-    path: Path | str, minute_of_day: np.ndarray, first_row: list[int], parsed: list[datetime]
-) -> int:
-    """The interval width of the history: the coarsest allowed grid all starts lie on."""
-    common = int(np.gcd.reduce(np.concatenate([minute_of_day, [MINUTES_PER_DAY]])))
-    for width in sorted(ALLOWED_WIDTHS, reverse=True):
-        if common % width == 0:
-            return width
+    path: Path | str, local_min: IntArray, first_row: list[int], parsed: list[datetime]
+) -> tuple[int, int]:
+    """(width, phase) of the history's intervals: the coarsest allowed width that the
+    spacing of all starts is a multiple of, and the minutes past midnight its grid is
+    moved by (a center at +05:30 exported in UTC starts its hours at :30)."""
+    minute_of_day = local_min % MINUTES_PER_DAY
     for j in np.flatnonzero(minute_of_day % 5):
         raise InputError(
             f"{path}: row {first_row[j]}: field interval_start: expected a start on a "
             f"5-minute grid, found {parsed[j].isoformat()}"
         )
-    raise InputError(f"{path}: interval starts lie on no 5, 15, 30 or 60 minute grid")
+    spacing = np.asarray(local_min) - int(np.min(local_min))
+    common = int(np.gcd.reduce(np.concatenate([spacing, [MINUTES_PER_DAY]])))
+    width = max(w for w in ALLOWED_WIDTHS if common % w == 0)  # 5 divides every spacing
+    return width, int(minute_of_day.min()) % width

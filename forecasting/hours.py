@@ -13,6 +13,10 @@ filled in at that rate, so the fit sees the hours as they are now. Intervals clo
 are left out of every day, so the level follows today's hours. And an interval with
 contacts on the last day of every weekday the center opens is open (new hours from
 Monday), a week before the quarter rule would see it.
+
+Each queue of several has its own hours within the center's (`queue_hours`): an office
+open 08-18 beside a hotline open round the clock is closed at night, so its shape is not
+pooled or smoothed into the night.
 """
 
 from __future__ import annotations
@@ -115,3 +119,53 @@ def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> l
                 if near.size and rate * others[run].sum() > CLOSED_SURPRISE:
                     found.append(SilentSpell(w, int(s), run, near, not after.size))
     return found
+
+
+def queue_hours(contacts: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> BoolArray:
+    """[Q, 7, S] each queue's open intervals: the center's (`open_mask`), less the runs of
+    intervals in which the queue had contacts on fewer than a quarter of its last 8 days of
+    that weekday (the center's rule, `estimator.open_slots`, on the queue's own days), where
+    that silence is too long to be chance: at the share those intervals have of the other
+    queues' contacts on the same days, the queue would have brought E contacts there, and
+    the chance of seeing as few is under 1/1000 (`CLOSED_SURPRISE`). An office open 08-18
+    in a center open round the clock is closed at night; a small queue's quiet evening is
+    not. A weekday the queue has not had yet (opened on a Wednesday) gets the hours of
+    those it has had. A queue alone is the center: its hours are the center's."""
+    weekdays = np.asarray(weekdays)
+    q_count = contacts.shape[0]
+    result = np.array(np.broadcast_to(open_mask, (q_count, *open_mask.shape)), dtype=bool)
+    if q_count < 2:
+        return result
+    totals = contacts.sum(axis=2)  # [Q, D]
+    center = contacts.sum(axis=0)  # [D, S]
+    for q in range(q_count):
+        others = center - contacts[q]
+        had = np.zeros(7, dtype=bool)
+        for w in range(7):
+            days = np.flatnonzero((weekdays == w) & (totals[q] > 0))[-NEIGHBOUR_DAYS:]
+            if not days.size:
+                continue
+            had[w] = True
+            seen = (contacts[q, days] > 0).sum(axis=0)
+            rare = open_mask[w] & (seen < max(1.0, 0.25 * days.size))
+            other_total = max(float(others[days].sum()), 1e-12)
+            for first, last in runs_of(rare):
+                share = float(others[days, first : last + 1].sum()) / other_total
+                expected = share * float(totals[q, days].sum())
+                observed = float(contacts[q, days, first : last + 1].sum())
+                if _poisson_log_cdf(observed, expected) < -CLOSED_SURPRISE:
+                    result[q, w, first : last + 1] = False
+        if had.any():  # a weekday it has not had yet: the hours of those it has had
+            result[q, ~had] &= result[q, had].any(axis=0)
+    return result
+
+
+def _poisson_log_cdf(observed: float, expected: float) -> float:
+    """log P(X <= observed) for X ~ Poisson(expected) (observed rounded down)."""
+    k = int(np.floor(observed + 1e-9))
+    if expected <= 0:
+        return 0.0
+    terms = np.arange(k + 1, dtype=float)
+    logs = -expected + terms * np.log(expected) - np.cumsum(np.log(np.maximum(terms, 1.0)))
+    top = float(logs.max())
+    return min(0.0, top + float(np.log(np.exp(logs - top).sum())))

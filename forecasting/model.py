@@ -44,7 +44,9 @@ class History:
 
     A day is the center's working day: `first_day` is the midnight of its date, and its
     slots start `day_offset` from there (0, or hours either way for a center whose day
-    runs across midnight on the history's clock: open 11:00-01:00 is one day, not two).
+    runs across midnight on the history's clock: open 11:00-01:00 is one day, not two),
+    plus the minutes its grid is moved by (60-minute intervals from :30 on the clock of
+    an export in UTC of a center at +05:30).
     """
 
     queues: list[str]
@@ -75,6 +77,12 @@ class History:
     def day_start(self, day: int) -> datetime:
         """The local time a day's first slot starts."""
         return self.first_day + timedelta(days=day) + self.day_offset
+
+    @property
+    def across_midnight(self) -> bool:
+        """Whether the working day starts hours from midnight (not only the minutes by
+        which the grid is moved: 60-minute intervals from :30)."""
+        return self.day_offset // timedelta(hours=1) != 0
 
     def weekday(self, day: int) -> int:
         return self.date_of(day).weekday()
@@ -132,7 +140,7 @@ class Event:
 
 @dataclass(frozen=True)
 class ForecastRow:
-    interval_start: datetime  # local
+    interval_start: datetime  # local (fold 1: the second time of an hour the clocks repeat)
     queue: str
     contacts: float
     aht_s: float
@@ -148,7 +156,7 @@ class Peak:
     reaches the alert probability calibrated on held-out weeks (see selection): one for
     the rest of today after an intraday update, one for later days."""
 
-    interval_start: datetime  # local
+    interval_start: datetime  # local (fold 1: the second time of an hour the clocks repeat)
     queue: str
     contacts: float
     threshold: float

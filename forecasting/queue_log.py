@@ -72,7 +72,8 @@ def read_lines(path: Path) -> Iterator[Line]:
     """The event lines of `path`; blank lines carry nothing and are passed over."""
     try:
         # Caller ID names may hold bytes of any encoding; no field read here depends on them.
-        handle = path.open(newline="", encoding="utf-8", errors="replace")
+        # A byte-order mark (a file saved by an editor) is dropped, as in every file read.
+        handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     with handle:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from forecasting import cycles, estimator, intervals, intraday, rules
+from forecasting import cycles, estimator, hours, intervals, intraday, rules
 from forecasting.estimator import Fit, Params
 from forecasting.model import MINUTES_PER_DAY, BoolArray, FloatArray, IntArray
 
@@ -126,7 +126,10 @@ def calibrate(
     weekdays = np.asarray(weekdays, dtype=int)
     q_count, days, _ = contacts.shape
     good = estimator.good_days(contacts.sum(axis=2), weekdays, use)
-    data = estimator.cleaned(contacts, weekdays, open_mask, good, width_min)
+    # each queue's own hours (an office in a center open round the clock): its shapes
+    # live on them and it is forecast 0 outside them
+    queue_open = hours.queue_hours(contacts, weekdays, open_mask)
+    data = estimator.cleaned(contacts, weekdays, queue_open, good, width_min)
     origins = origins_of(days)
     params = [Params() for _ in range(q_count)]
     holdout: Holdout | None = None
@@ -134,7 +137,7 @@ def calibrate(
     choice: dict[str, object] = {"origins": len(origins)}
     if origins:
         params, model = _choose_model(
-            data, contacts, weekdays, open_mask, good, width_min, origins, where
+            data, contacts, weekdays, open_mask, good, width_min, origins, where, queue_open
         )
         holdout = _holdout(contacts, weekdays, open_mask, good, origins, model)
         weights, scores = _choose_weights(holdout)
@@ -143,7 +146,7 @@ def calibrate(
         holdout.mean = np.einsum("qc,cqns->qns", weights, holdout.candidates)
         choice.update(scores)
     final = estimator.fit_capped(
-        data, contacts, aht, weekdays, open_mask, good, width_min, params, True, where
+        data, contacts, aht, weekdays, queue_open, good, width_min, params, True, where
     )
     final.weights = weights
     final.choice = choice
@@ -181,12 +184,14 @@ def _choose_model(
     width_min: int,
     origins: list[int],
     where: cycles.Positions | None = None,
+    queue_open: BoolArray | None = None,
 ) -> tuple[list[Params], FloatArray]:
     """Per queue, the settings with the least absolute error on the held-out days (ties to
     the simplest), and that model's held-out forecasts [Q, n, S]. Not the
     one-standard-error rule: its "simplest" here would be the longest memory, a stale level
     where the level wanders (experiment log, issue 22). Each (origin, weekday half-life) is
-    prepared once; level, Theta and smoothing settings only rescale what it holds."""
+    prepared once; level, Theta and smoothing settings only rescale what it holds.
+    `queue_open` [Q, 7, S]: each queue's hours (default the center's, `open_mask`)."""
     q_count = data.shape[0]
     settings = _settings()
     index = {setting: k for k, setting in enumerate(settings)}
@@ -213,7 +218,7 @@ def _choose_model(
             prep = estimator.prepare(
                 data[:, :origin],
                 weekdays[:origin],
-                open_mask,
+                open_mask if queue_open is None else queue_open,
                 good[:, :origin],
                 width_min,
                 hw,

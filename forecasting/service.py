@@ -194,7 +194,7 @@ def calibrated_fit(
             "switching on those dates: the same forecast, written on the file's clock); "
             "give --timezone to set the center's zone"
         )
-    if history.day_offset:
+    if history.across_midnight:
         notes.append(working_day_note(history))
     if calendar is None and infer_holidays:
         calendar, note = closures.infer_calendar(history, fit_days, normally_open)
@@ -252,7 +252,7 @@ def project(
     for k, factor in days.factor.items():
         if k == 0 and seen_today and factor == 0.0:
             continue  # contacts today: the center is open after all
-        mean[:, k] *= factor
+        mean[:, k] *= days.queue_factors(k, q_count)[:, None]  # each queue as on past holidays
         if factor == 0.0:
             opened[k] = False
     for k, slot in days.closes_at.items():  # an eve on which the center closes early
@@ -383,10 +383,15 @@ def forecast(
     """Contacts, AHT and 80 % bounds per open interval of [start, start + horizon)."""
     history = aggregate(history, width_min or history.width_min)
     width = history.width_min
-    minute = start.hour * 60 + start.minute
-    if minute % width or start.second or start.microsecond:
-        raise InputError(f"--start: expected a time on the {width}-minute grid, found {start}")
+    on_grid = (start - history.day_start(0)) % timedelta(minutes=width)
+    if on_grid:
+        moved = history.day_start(0).minute % width  # the grid's minutes past the hour
+        grid = f" (intervals start at :{moved:02d})" if moved else ""
+        raise InputError(
+            f"--start: expected a time on the {width}-minute grid{grid}, found {start}"
+        )
     history, as_of = as_of_start(history, start)
+    _check_event_queues(history, events, region, events_path)
     end = start + horizon
     last_day, _ = history.index_of(end - timedelta(minutes=1))
     fit_days, _ = fit_days_of(history)
@@ -455,6 +460,25 @@ def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
     ]
 
 
+def _check_event_queues(
+    history: History, events: Sequence[Event], region: str | None, events_path: str
+) -> None:
+    """An event of this region (or of every region) must name a queue of the history: a
+    misspelt queue would otherwise be dropped while the command reports its factor."""
+    known = {queue.lower(): queue for queue in history.queues}
+    for event in events:
+        if event.queue is None or event.queue in history.queues:
+            continue
+        if not applies(event, event.queue, region):
+            continue  # another region's event: not this history's business
+        near = known.get(event.queue.lower())
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise InputError(
+            f"{events_path}: row {event.row}: field queue: unknown queue {event.queue!r} "
+            f"(the history's queues: {', '.join(history.queues)}){hint}"
+        )
+
+
 def _closed_days(history: History, projection: Projection) -> list[date]:
     """The forecast days closed by holidays."""
     return [
@@ -508,21 +532,28 @@ def _rows(
     thresholds: FloatArray,
     want_peaks: bool,
 ) -> tuple[list[ForecastRow], list[Peak]]:
+    """A row per queue for every open interval that starts in [start, end), on the
+    center's clock: an interval the clocks skip (spring forward) has no row, one they
+    repeat (fall back) a row at each of its two instants, with its slot's forecast."""
     width = history.width_min
-    n = projection.mean.shape[1]
-    day_slots = [
-        (d, s) for d in range(n) for s in range(history.slots_per_day) if projection.open[d, s]
-    ]
-    times = [
-        history.day_start(projection.first + d) + timedelta(minutes=s * width) for d, s in day_slots
-    ]
-    keep = [i for i, t in enumerate(times) if start <= t < end]
-    rows: list[ForecastRow] = []
-    peaks: list[Peak] = []
-    if not keep:
-        return rows, peaks
-    d_idx = np.array([day_slots[i][0] for i in keep])
-    s_idx = np.array([day_slots[i][1] for i in keep])
+    zone = history.tz
+    first, last = zones.instant(start, zone), zones.instant(end, zone)
+    origin = zones.instant(history.end, zone)
+    picked: list[tuple[int, int, datetime, float]] = []  # day, slot, wall time, instant
+    for d in range(projection.mean.shape[1]):
+        begins = history.day_start(projection.first + d)
+        for s in np.flatnonzero(projection.open[d]):
+            wall = begins + timedelta(minutes=int(s) * width)
+            for moment in zones.occurrences(wall, zone):
+                at = zones.instant(moment, zone)
+                if first <= at < last:
+                    picked.append((d, int(s), moment, at))
+    rows: list[tuple[float, ForecastRow]] = []
+    peaks: list[tuple[float, Peak]] = []
+    if not picked:
+        return [], []
+    d_idx = np.array([p[0] for p in picked])
+    s_idx = np.array([p[1] for p in picked])
     for q, queue in enumerate(history.queues):
         mu = projection.mean[q, d_idx, s_idx]
         phi = projection.phi[q, d_idx, s_idx]
@@ -535,23 +566,15 @@ def _rows(
             else np.zeros(mu.size)
         )
         cut = projection.cut[d_idx, s_idx]
-        for j, i in enumerate(keep):
-            rows.append(
-                ForecastRow(
-                    times[i], queue, float(mu[j]), float(aht[j]), float(low[j]), float(high[j])
-                )
+        for j, (_, _, moment, at) in enumerate(picked):
+            row = ForecastRow(
+                moment, queue, float(mu[j]), float(aht[j]), float(low[j]), float(high[j])
             )
+            rows.append((at, row))
             if want_peaks and prob[j] >= cut[j] and prob[j] > 0:
-                peaks.append(
-                    Peak(
-                        times[i],
-                        queue,
-                        float(mu[j]),
-                        float(thresholds[q]),
-                        times[i] - history.end,
-                        float(prob[j]),
-                    )
-                )
-    rows.sort(key=lambda r: (r.interval_start, r.queue))
-    peaks.sort(key=lambda p: (p.interval_start, p.queue))
-    return rows, peaks
+                lead = timedelta(seconds=at - origin)
+                peak = Peak(moment, queue, float(mu[j]), float(thresholds[q]), lead, float(prob[j]))
+                peaks.append((at, peak))
+    rows.sort(key=lambda r: (r[0], r[1].queue))
+    peaks.sort(key=lambda p: (p[0], p[1].queue))
+    return [row for _, row in rows], [peak for _, peak in peaks]

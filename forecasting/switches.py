@@ -36,6 +36,8 @@ def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> Zo
 
     `epochs` are the UTC seconds of the distinct interval starts with contacts (their
     `contacts`), on a clock of one UTC offset `offset_s`."""
+    if not np.size(epochs):
+        return None  # no contacts: no hours to read
     local = (np.asarray(epochs) + offset_s) // 60
     shift = zones.working_day_offset(local, contacts).total_seconds() // 60
     day, minute = np.divmod(local - int(shift), MINUTES_PER_DAY)
@@ -75,7 +77,10 @@ def _day_marks(day: IntArray, minute: IntArray, contacts: FloatArray) -> tuple[I
     so_far = np.cumsum(contacts)
     before = np.r_[0.0, so_far[starts[1:] - 1]]
     group = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, day.size]))
-    share = (so_far - before[group]) / (so_far[ends] - before)[group]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = (so_far - before[group]) / (so_far[ends] - before)[group]
+    # every day reaches its whole, even where rounding of a long sum says otherwise
+    share[ends] = 1.0
     marks = []
     for quantile in MARKS:
         reached = np.flatnonzero(share >= quantile)

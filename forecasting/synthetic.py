@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
+from forecasting import zones
 from forecasting.model import FloatArray, HistoryRow, IntArray
 
 
@@ -61,9 +62,10 @@ def generate(
     zone = start.tzinfo
     for d in range(days):
         for s in np.flatnonzero(opened):
-            moment = (base_local + timedelta(days=d, minutes=int(s) * width_min)).replace(
-                tzinfo=zone
-            )
+            wall = base_local + timedelta(days=d, minutes=int(s) * width_min)
+            if zone is not None and not zones.occurrences(wall, zone):
+                continue  # the clocks skip it (spring forward): no such interval
+            moment = wall.replace(tzinfo=zone)
             for q, name in enumerate(queues):
                 if counts[q, d, s] > 0:
                     aht = float(aht_curve[s] * (1.0 + 0.1 * q) + rng.normal(0.0, 15.0))
@@ -352,7 +354,10 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
     for d in range(days):
         midnight = datetime(dates[d].year, dates[d].month, dates[d].day)
         for slot in np.flatnonzero(opened) if open_day[d] else []:
-            moment = (midnight + timedelta(minutes=int(slot) * width)).replace(tzinfo=zone)
+            wall = midnight + timedelta(minutes=int(slot) * width)
+            if not zones.occurrences(wall, zone):
+                continue  # the clocks skip it (spring forward): no such interval
+            moment = wall.replace(tzinfo=zone)
             stamp = datetime.fromisoformat(moment.isoformat())  # fixed offset, as in a file
             for q, name in enumerate(scenario.queues):
                 if counts[q, d, slot] > 0:

@@ -106,6 +106,24 @@ def working_day_offset(local_minutes: np.ndarray, contacts: np.ndarray) -> timed
     return timedelta(hours=hour if hour <= 12 else hour - 24)
 
 
+def occurrences(local: datetime, zone: tzinfo) -> list[datetime]:
+    """The wall-clock time `local` (naive) as it occurs on `zone`'s clock: once (fold 0),
+    never (skipped when the clocks go forward), or twice (in the hour repeated when they
+    go back: fold 0, then fold 1, which `replace(tzinfo=zone)` keeps apart)."""
+    first, second = local.replace(fold=0), local.replace(fold=1)
+    moment = first.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != first:
+        return []  # 02:30 on the spring-forward day: no such time
+    if second.replace(tzinfo=zone).utcoffset() != moment.utcoffset():
+        return [first, second]
+    return [first]
+
+
+def instant(local: datetime, zone: tzinfo) -> float:
+    """UTC seconds of the wall-clock time `local` on `zone`'s clock (its fold kept)."""
+    return local.replace(tzinfo=zone).timestamp()
+
+
 def offset_text(offset: timedelta | None) -> str:
     """A UTC offset as ISO 8601 writes it (+05:30, -03:00); 'none' for no offset."""
     if offset is None:

@@ -60,6 +60,20 @@ def test_any_bytes_in_fields_not_read_and_a_byte_order_mark(tmp_path: Path) -> N
     assert bank.read(path, 30, zone).rows == bank.read(plain, 30, zone).rows
 
 
+def test_a_call_no_agent_served_may_have_no_service_time(tmp_path: Path) -> None:
+    """The HANG call of row 4 with an empty `ser_time`: counted, without handle time; an
+    AGENT call without one is still a bad row."""
+    zone = ZoneInfo("Asia/Jerusalem")
+    unserved = ROWS[2].replace("\t0\tNO_SERVER", "\t\tNO_SERVER")
+    assert unserved != ROWS[2]
+    (tmp_path / "plain").mkdir()
+    plain = bank.read(write(tmp_path / "plain", ROWS), 30, zone).rows
+    assert bank.read(write(tmp_path, [*ROWS[:2], unserved, *ROWS[3:]]), 30, zone).rows == plain
+    served = ROWS[0].replace("\t166\t", "\t\t")
+    with pytest.raises(InputError, match=r"calls.tsv: row 2: field ser_time: expected a number"):
+        bank.read(write(tmp_path, [served, *ROWS[1:]]), 30, zone)
+
+
 def test_not_a_bank_file(tmp_path: Path) -> None:
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n1\t2\n", encoding="utf-8")

@@ -119,6 +119,35 @@ def test_faults_name_file_row_and_field(
     assert not out.exists()
 
 
+def test_two_zones_interleaved_for_weeks_are_refused_as_the_forecaster_would(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Offsets an hour apart are a daylight-saving switch only when each holds for weeks
+    (as `forecast` reads a history): Paris's and Helsinki's calls day after day are two
+    zones, refused here, not in the history written for the forecaster to refuse."""
+    lines = ["arrived_at,queue,handle_s"]
+    for day in range(1, 31):
+        lines += [
+            f"2026-01-{day:02d}T09:10:00+01:00,a,60",
+            f"2026-01-{day:02d}T09:20:00+02:00,a,60",
+        ]
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "h.csv"
+    code = main(["history", "import", "--format", "calls-csv", str(path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{path}: row 2: field arrived_at: mixed time zones (offset +01:00" in err
+    assert "give --timezone" in err and "Traceback" not in err
+    assert not out.exists()
+    # with the centre's zone every call is on its clock
+    zone = ("--timezone", "Europe/Paris")
+    assert (
+        main(["history", "import", "--format", "calls-csv", str(path), *zone, "--out", str(out)])
+        == 0
+    )
+
+
 def test_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "calls.csv"
     path.write_bytes(

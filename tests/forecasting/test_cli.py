@@ -460,3 +460,155 @@ def test_history_import_to_a_missing_folder_is_one_line(
     assert main([*args, "--interval", "60m"]) == 2
     err = capsys.readouterr().err
     assert err == f"switchboard: error: {out}: cannot write: No such file or directory\n"
+
+
+def _read_forecast(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize(
+    ("first_day", "start", "switch", "hours", "repeated"),
+    [
+        # Sydney springs forward 2024-10-06 at 02:00 (+10:00 -> +11:00): 02:xx never is
+        (date(2024, 9, 2), "2024-09-30T00:00:00+10:00", "2024-10-06", 23, None),
+        # and falls back 2024-04-07 at 03:00 (+11:00 -> +10:00): 02:xx comes twice
+        (date(2024, 3, 4), "2024-04-01T00:00:00+11:00", "2024-04-07", 25, "T02:00:00"),
+    ],
+)
+def test_a_forecast_across_a_daylight_saving_switch_writes_each_instant_once(
+    tmp_path: Path,
+    first_day: date,
+    start: str,
+    switch: str,
+    hours: int,
+    repeated: str | None,
+) -> None:
+    """A center open round the clock: the day the clocks go forward has 23 hourly rows
+    (none at a wall time that does not exist), the day they go back 25 (the repeated
+    hour at both of its offsets, each with that hour's forecast)."""
+    scenario = synthetic.Scenario(
+        "sydney",
+        days=28,
+        width_min=60,
+        first_day=first_day,
+        zone="Australia/Sydney",
+        queues=("q",),
+        daily=(2400.0,),
+        open_hours=(0.0, 24.0),
+        open_weekdays=(0, 1, 2, 3, 4, 5, 6),
+    )
+    history, out = tmp_path / "history.csv", tmp_path / "forecast.csv"
+    files.write_history(history, synthetic.generate_scenario(scenario, seed=4).rows)
+    args = ["forecast", "--history", str(history), "--start", start, "--horizon", "14d"]
+    assert main([*args, "--timezone", "Australia/Sydney", "--out", str(out)]) == 0
+    rows = _read_forecast(out)
+    instants = [datetime.fromisoformat(r["interval_start"]) for r in rows]
+    assert len(set(instants)) == len(instants)  # no instant twice
+    assert instants == sorted(instants)
+    # every hour from start to start + 14 days, once: 14 * 24 hours, one less or more
+    begin = datetime.fromisoformat(start)
+    assert set(instants) == {begin + timedelta(hours=k) for k in range(14 * 24 + hours - 24)}
+    day = [r for r in rows if r["interval_start"].startswith(switch)]
+    assert len(day) == hours
+    if repeated is not None:
+        twice = [r for r in day if r["interval_start"][10:19] == repeated]
+        assert [r["interval_start"][19:] for r in twice] == ["+11:00", "+10:00"]
+        assert twice[0]["contacts"] == twice[1]["contacts"]
+        assert float(twice[0]["contacts"]) > 0
+
+
+def test_an_hourly_history_exported_in_utc_for_india_keeps_its_half_hours(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A +05:30 center's hours start at :30 in UTC: 60-minute intervals from :30, not
+    30-minute ones, and the forecast is the local export's, on the UTC clock."""
+    scenario = synthetic.Scenario(
+        "india",
+        days=35,
+        width_min=60,
+        first_day=date(2024, 6, 3),
+        zone="Asia/Kolkata",
+        queues=("q",),
+        daily=(2000.0,),
+        open_hours=(9.0, 18.0),
+    )
+    rows = synthetic.generate_scenario(scenario, seed=5).rows
+    local, utc = tmp_path / "local.csv", tmp_path / "utc.csv"
+    files.write_history(local, rows)
+    files.write_history(
+        utc, [replace(r, interval_start=r.interval_start.astimezone(UTC)) for r in rows]
+    )
+    out_local, out_utc = tmp_path / "f_local.csv", tmp_path / "f_utc.csv"
+    base = ["forecast", "--horizon", "7d", "--interval", "60m"]
+    start_local = "2024-07-08T00:00:00+05:30"
+    assert (
+        main([*base, "--history", str(local), "--start", start_local, "--out", str(out_local)]) == 0
+    )
+    start_utc = "2024-07-08T00:30:00+00:00"
+    assert main([*base, "--history", str(utc), "--start", start_utc, "--out", str(out_utc)]) == 0
+    assert "60-minute intervals" in capsys.readouterr().out
+    by_local = {
+        datetime.fromisoformat(r["interval_start"]): r["contacts"]
+        for r in _read_forecast(out_local)
+    }
+    by_utc = {
+        datetime.fromisoformat(r["interval_start"]): r["contacts"] for r in _read_forecast(out_utc)
+    }
+    assert by_utc == by_local and len(by_utc) == 5 * 9  # weekdays 09:00-18:00
+    assert all(r["interval_start"][13:] == ":30:00+00:00" for r in _read_forecast(out_utc))
+    # a start off that grid is named with it
+    off = [*base, "--history", str(utc), "--start", "2024-07-08T00:00:00+00:00"]
+    assert main([*off, "--out", str(tmp_path / "x.csv")]) == 2
+    assert "expected a time on the 60-minute grid (intervals start at :30)" in (
+        capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("mode", ["forecast", "backtest"])
+def test_a_history_without_a_contact_is_one_line_and_status_2(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: str
+) -> None:
+    zeros = tmp_path / "zeros.csv"
+    with history_csv.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with zeros.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "contacts": "0"} for row in rows)
+    if mode == "backtest":
+        args = ["forecast", "backtest", "--history", str(zeros)]
+    else:
+        args = ["forecast", "--history", str(zeros), "--start", "2025-03-03T00:00:00+01:00"]
+        args += ["--horizon", "1d", "--out", str(tmp_path / "f.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"switchboard: error: {zeros}: no contacts in the history")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_event_of_a_queue_the_history_lacks_is_named(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not dropped while the command prints its factor: a misspelt queue is a bad row (an
+    event of another region may name that region's queues)."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "start,end,region,queue,kind,factor\n"
+        "2025-03-03T10:00:00+01:00,2025-03-03T12:00:00+01:00,south,cargo,promo,2\n"
+        "2025-03-03T10:00:00+01:00,2025-03-03T12:00:00+01:00,,Booking,promo,2\n",
+        encoding="utf-8",
+    )
+    args = ["forecast", "--history", str(history_csv), "--start", "2025-03-03T00:00:00+01:00"]
+    args += ["--horizon", "1d", "--events", str(events), "--region", "north"]
+    out = tmp_path / "forecast.csv"
+    assert main([*args, "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"switchboard: error: {events}: row 3: field queue: unknown queue 'Booking' (the "
+        "history's queues: baggage, booking); did you mean 'booking'?\n"
+    )
+    assert "event promo" not in captured.out and not out.exists()
+    events.write_text(events.read_text().replace(",Booking,", ",booking,"), encoding="utf-8")
+    assert main([*args, "--out", str(out)]) == 0
+    assert "event promo: factor 2.00" in capsys.readouterr().out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
@@ -139,3 +139,21 @@ def test_a_trend_on_a_short_history_is_carried_from_where_the_level_is(
     ended = estimator.fit(flat, history.aht_s[:, :days], weekdays, open_mask, use, 30, params)
     level = ended.predict(service.weekdays_of(history, days, 7)).sum(axis=(1, 2))
     assert np.all(np.abs(ahead / level - 1.0) < 0.1), ahead / level
+
+
+@pytest.mark.parametrize("width", [720, 1440])
+def test_half_day_and_day_intervals_forecast_the_same_volume(
+    center: synthetic.Synthetic, width: int
+) -> None:
+    """--interval 12h or 1d divide a day (the docs allow them): the pooled shapes' local
+    window is longer than such a day, which raised a ValueError before."""
+    history = files.build_history(center.rows, "synthetic")
+    start = history.day_start(49)
+    fine = service.forecast(history, start, timedelta(days=7))
+    coarse = service.forecast(history, start, timedelta(days=7), width_min=width)
+    assert len(coarse.rows) == 7 * len(history.queues) * 1440 // width
+    for queue in history.queues:
+        ours = sum(r.contacts for r in coarse.rows if r.queue == queue)
+        assert ours == pytest.approx(
+            sum(r.contacts for r in fine.rows if r.queue == queue), rel=0.03
+        )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
-from forecasting import csvtext, files
+from forecasting import csvtext, files, synthetic
 from forecasting.model import HistoryRow
 from switchboard.common.errors import InputError
 
@@ -67,6 +67,10 @@ def test_width_follows_the_grid(tmp_path: Path) -> None:
         ("2025-03-03T08:00:00+01:00,q,2,", "row 3: field interval_start: duplicate interval"),
         ("2025-03-03T09:07:00+01:00,q,2,", "row 3: field interval_start: expected a start on"),
         ("2025-03-03T09:00:00+01:00,q,2", "row 3: expected 4 fields, found 3"),
+        (  # a count no interval holds: float sums lose the other rows beside it
+            "2025-03-03T09:00:00+01:00,q,1e20,",
+            "row 3: field contacts: expected at most 1000000000 contacts per interval, found 1e+20",
+        ),
     ],
 )
 def test_bad_rows_name_row_and_field(tmp_path: Path, line: str, message: str) -> None:
@@ -105,6 +109,48 @@ def test_a_spreadsheets_capitalised_header_is_read(tmp_path: Path) -> None:
     shouted = files.read_history(write(tmp_path, "Interval_Start, Queue ,CONTACTS,AHT_S\n" + body))
     assert shouted.queues == plain.queues == ["q"]
     assert shouted.contacts.sum() == plain.contacts.sum() == 10
+
+
+def test_the_width_is_the_spacing_of_the_rows_not_their_minutes(tmp_path: Path) -> None:
+    """An India center (+05:30) exported hourly in UTC: its hours start at :30."""
+    lines = [
+        f"2025-03-0{day}T{hour:02d}:30:00Z,q,{hour}," for day in (3, 4) for hour in (3, 4, 6, 11)
+    ]
+    history = files.read_history(write(tmp_path, HEADER + "\n".join(lines) + "\n"))
+    assert history.width_min == 60
+    assert history.day_start(0) == datetime(2025, 3, 3, 0, 30)
+    assert history.contacts[0, 0, 3] == 3  # 03:30-04:30, not 03:00-04:00
+    assert history.contacts[0, 1, 11] == 11
+    assert history.contacts.sum() == 2 * (3 + 4 + 6 + 11)
+    assert history.end == datetime(2025, 3, 4, 12, 30)
+
+
+def test_a_history_without_a_contact_is_refused(tmp_path: Path) -> None:
+    lines = [f"2025-03-{d:02d}T08:00:00+01:00,q,0," for d in range(3, 20)]
+    with pytest.raises(InputError) as error:
+        files.read_history(write(tmp_path, HEADER + "\n".join(lines) + "\n"))
+    assert str(error.value).startswith(f"{tmp_path / 'history.csv'}: no contacts in the history")
+
+
+def test_a_generated_center_open_at_night_writes_no_time_the_clocks_skip() -> None:
+    scenario = synthetic.Scenario(
+        "night",
+        days=7,
+        width_min=60,
+        first_day=date(2024, 10, 3),  # Sydney springs forward on the 6th at 02:00
+        zone="Australia/Sydney",
+        queues=("q",),
+        daily=(2400.0,),
+        open_hours=(0.0, 24.0),
+        open_weekdays=(0, 1, 2, 3, 4, 5, 6),
+    )
+    rows = synthetic.generate_scenario(scenario, seed=1).rows
+    instants = [row.interval_start.timestamp() for row in rows]
+    assert len(set(instants)) == len(instants)
+    walls = {row.interval_start.replace(tzinfo=None) for row in rows}
+    assert datetime(2024, 10, 6, 1) in walls and datetime(2024, 10, 6, 3) in walls
+    assert datetime(2024, 10, 6, 2) not in walls
+    assert files.build_history(rows, "night").contacts.sum() == sum(r.contacts for r in rows)
 
 
 def test_mixed_time_zones_are_rejected(tmp_path: Path) -> None:

@@ -196,3 +196,38 @@ def test_an_export_of_every_interval_with_zeros_forecasts_as_the_rows_with_conta
     dense = service.forecast(padded, monday, timedelta(days=5))
     assert dense.closed_days == [monday.date()]  # Columbus Day, from the zero-filled holidays
     assert dense.rows == sparse.rows
+
+
+@pytest.mark.parametrize("given", [None, "US"])
+def test_each_queue_follows_its_own_past_holidays(given: str | None) -> None:
+    """retail closed on every US holiday while cards ran as on any day: without a
+    calendar one is inferred from retail's closed days; Columbus Day ahead is 0 for retail
+    and an ordinary day for cards (retail was forecast open, or cards cut to the center's
+    ratio, before)."""
+    history = _center(days=222, holidays=None)  # 2025-03-03 .. 2025-10-10
+    retail, cards = history.queues.index("retail"), history.queues.index("cards")
+    calendar = HolidayCalendar("US")
+    contacts = history.contacts.copy()
+    for d in range(history.days):
+        if calendar.is_holiday(history.date_of(d)):
+            contacts[retail, d] = 0.0
+    monday = datetime(2025, 10, 13)  # Columbus Day
+    result = service.forecast(
+        replace(history, contacts=contacts),
+        monday,
+        timedelta(days=5),
+        holidays=None if given is None else HolidayCalendar(given),
+    )
+    totals = np.zeros((2, 5))
+    for row in result.rows:
+        totals[history.queues.index(row.queue), row.interval_start.day - 13] += row.contacts
+    assert totals[retail, 0] == 0
+    assert totals[retail, 1:].min() > 0
+    # cards on Columbus Day as on its other days of the week, about 1.1 x Tuesday's
+    assert totals[cards, 0] == pytest.approx(totals[cards, 1:].mean(), rel=0.25)
+    assert totals[cards, 0] > 0.9 * totals[cards, 1]
+    if given is None:
+        assert any(
+            note.startswith("holidays: US inferred from 4 closed weekdays of queue retail")
+            for note in result.notes
+        )

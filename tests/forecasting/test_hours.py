@@ -101,3 +101,36 @@ def test_a_quiet_interval_is_chance_and_stays_as_it_was() -> None:
     open_mask, adjusted = hours.as_open_now(contacts, contacts.sum(axis=0) > 0, weekdays)
     assert open_mask[0].tolist() == [True, False, False]
     assert adjusted[0, :, 1].sum() == 0  # left out of every day: the level follows the hours
+
+
+def test_a_queue_with_shorter_hours_is_forecast_zero_outside_them(bank: History) -> None:
+    """retail open 09:00-17:00 in a center whose cards queue is open 07:00-21:00: retail's
+    shape lives on its own hours (its pooled, smoothed share leaked into the center's)."""
+    retail = bank.queues.index("retail")
+    hours_of_retail = np.zeros(bank.slots_per_day, dtype=bool)
+    hours_of_retail[18:34] = True  # 09:00-17:00
+    contacts = bank.contacts.copy()
+    contacts[retail][:, ~hours_of_retail] = 0.0
+    forecast, actual = _week(replace(bank, contacts=contacts))
+    assert forecast[retail][:, ~hours_of_retail].sum() == 0  # every day, every such slot
+    assert forecast[retail].sum() == pytest.approx(actual[retail].sum(), rel=0.06)
+    cards = bank.queues.index("cards")
+    assert forecast[cards][:, EVENING].min() > 0  # the center's hours stay the center's
+    assert forecast[cards].sum() == pytest.approx(actual[cards].sum(), rel=0.06)
+
+
+def test_queue_hours_close_a_long_silence_not_a_small_queues_quiet_hour() -> None:
+    weekdays = np.arange(56) % 7
+    contacts = np.zeros((2, 56, 4))
+    contacts[0] = 20.0  # open in all four slots
+    contacts[1, :, 1:3] = 30.0  # open in slots 1 and 2 only
+    contacts[1, ::9, 3] = 1.0  # a stray call now and then in slot 3
+    open_mask = np.ones((7, 4), dtype=bool)
+    queue_open = hours.queue_hours(contacts, weekdays, open_mask)
+    assert queue_open[0].all()
+    assert (queue_open[1] == np.array([False, True, True, False])).all()
+    small = contacts.copy()
+    small[1] = 0.0
+    small[1, ::3, 0] = 1.0  # a queue of one contact every few days: its silences are chance
+    small[1, 1::3, 1:] = 1.0
+    assert hours.queue_hours(small, weekdays, open_mask)[1].all()

@@ -81,3 +81,32 @@ def test_a_weekend_queue_is_not_closed_on_a_friday() -> None:
     contacts[1, :, 2] = 50.0  # the center is open every day
     assert lifetimes.closed_queues(contacts, weekdays) == []
     assert lifetimes.in_service(contacts)[0].tolist() == [False] * 5 + [True] * 21
+
+
+def test_a_new_queue_gets_the_weekdays_it_has_not_had_from_the_center(bank: History) -> None:
+    """retail opened on the Wednesday before the forecast week: its Monday and Tuesday are
+    the center's weekday ratio times its level (they were forecast 0)."""
+    retail = bank.queues.index("retail")
+    opened = (MONDAY - bank.first_day).days - 5  # Wednesday 24 September
+    history = _with(bank, retail, slice(0, opened))
+    monday = (MONDAY - bank.first_day).days
+    result = service.forecast(history.cut(MONDAY), MONDAY, timedelta(days=5))
+    days = np.zeros((len(bank.queues), 5))
+    for row in result.rows:
+        days[bank.queues.index(row.queue), row.interval_start.weekday()] += row.contacts
+    actual = history.contacts[:, monday : monday + 5].sum(axis=2)
+    assert days[retail] == pytest.approx(actual[retail], rel=0.15)  # Monday, Tuesday too
+    assert days[retail].sum() == pytest.approx(actual[retail].sum(), rel=0.08)
+
+
+def test_a_queue_closed_on_a_weekday_stays_closed_on_it(bank: History) -> None:
+    """retail never open on Fridays: the other queues' Friday is no reason to open it."""
+    retail = bank.queues.index("retail")
+    contacts = bank.contacts.copy()
+    fridays = np.array([bank.weekday(d) == 4 for d in range(bank.days)])
+    contacts[retail, fridays] = 0.0
+    result = service.forecast(replace(bank, contacts=contacts).cut(MONDAY), MONDAY, timedelta(5))
+    days = np.zeros((len(bank.queues), 5))
+    for row in result.rows:
+        days[bank.queues.index(row.queue), row.interval_start.weekday()] += row.contacts
+    assert days[retail, 4] == 0 and days[retail, :4].min() > 0

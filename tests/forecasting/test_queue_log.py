@@ -108,6 +108,15 @@ def test_utc_is_the_default_zone(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
 
 
+def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    """A queue_log saved by an editor starts with a BOM: read as the file without it."""
+    planted = generate(date(2026, 3, 2), days=1, width_min=WIDTH, seed=4)
+    marked = tmp_path / "marked_log"
+    marked.write_bytes(b"\xef\xbb\xbf" + ("\n".join(planted.lines) + "\n").encode())
+    zone = ("--timezone", "Europe/Berlin")
+    check_against(history_table(run_import(marked, "asterisk-queue-log", *zone)), planted)
+
+
 def test_the_help_states_the_timezone_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["history", "import", "--help"])

@@ -6,7 +6,10 @@ the user's password or role changes or the user is removed. Revoking publishes a
 `session_closed` event so that every node closes that user's open WebSockets and
 event streams at once, and signs the user out of routing: an agent with no session
 left is offline (what they held goes back to the queues, see `presence` in
-routing.lua), never left Available with nobody at the desk.
+routing.lua), never left Available with nobody at the desk. A session that merely
+expires (its lifetime or idle time) signs nobody out by itself: an agent who walked away
+Available is taken out of routing by the first offer that rings out (not ready, "no
+answer").
 
 Password checks run in a thread pool (scrypt at the configured cost takes tens to
 hundreds of milliseconds), unknown users cost the same as known ones, and repeated

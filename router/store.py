@@ -495,20 +495,26 @@ class RoutingStore:
 
     async def ringing_at(self, agent_id: str) -> list[tuple[Contact, int]]:
         """The contacts ringing at the agent now, each with its ring deadline (ms). The
-        `offers` set holds the center's ringing contacts (one per agent ringing, a few
-        for one with chat room): one read of it, one pipeline of their hashes."""
+        `offers` set holds the center's ringing contacts: read only for an agent whose
+        count of offers is not 0, then each one's holder, then the agent's own."""
+        if not _int(await self.client.hget(self.keys.agent(agent_id), "offers")):
+            return []  # nothing rings at them: every desk reconnecting at once reads little
         ringing = await self.client.zrange(self.keys.offers(), 0, -1, withscores=True)
-        if not ringing:
-            return []
         pipe = self.client.pipeline(transaction=False)
         for contact_id, _ in ringing:
-            pipe.hgetall(self.keys.contact(contact_id))
-        rows = await pipe.execute()
-        return [
-            (_contact(row), int(deadline))
-            for (_, deadline), row in zip(ringing, rows, strict=True)
-            if row and row.get("agent_id") == agent_id and row.get("state") == "offered"
+            pipe.hmget(self.keys.contact(contact_id), "agent_id", "state")
+        holders = await pipe.execute()
+        mine = [
+            (contact_id, int(deadline))
+            for (contact_id, deadline), (holder, state) in zip(ringing, holders, strict=True)
+            if holder == agent_id and state == "offered"
         ]
+        found = []
+        for contact_id, deadline in mine:
+            contact = await self.get_contact(contact_id)
+            if contact is not None:
+                found.append((contact, deadline))
+        return found
 
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))

@@ -151,7 +151,13 @@ class UserStore:
         return tokens
 
     async def token_count(self, user_id: str) -> int:
-        return int(await self.client.zcard(self._tokens(user_id)))
+        """The user's sessions still alive: listed, and their token key not yet gone (a
+        token idle too long expires as a key before its entry in the list)."""
+        tokens = await self.client.zrangebyscore(self._tokens(user_id), time.time(), "+inf")
+        alive = 0
+        for token in tokens:  # one key per call: tokens spread over Cluster slots
+            alive += int(await self.client.exists(self._token(token)))
+        return alive
 
     # -- failed logins --------------------------------------------------------------
 

@@ -232,6 +232,32 @@ async def test_an_idle_token_ends(redis_url: str) -> None:
         assert await status(http, ana) == 401
 
 
+async def test_logging_out_after_another_tab_idled_out_signs_the_agent_out(
+    redis_url: str,
+) -> None:
+    """A token idle too long is gone though still listed under its user: it is no
+    session, so logging out of the only live one takes the agent offline, and a
+    supervisor may not set her available again."""
+    idle = dataclasses.replace(TEST_AUTH, idle_timeout_s=1.0)
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("sup", Role.SUPERVISOR, "sup-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[ANA], auth=idle) as node,
+        http_session(node) as http,
+    ):
+        first = await login(http, "ana", "ana-secret-1")
+        await asyncio.sleep(1.6)  # the first tab idles out
+        assert await status(http, first) == 401
+        ana = await login(http, "ana", "ana-secret-1")
+        state = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        assert state.status == 200
+        assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
+        assert (await node.router.get_agent("ana")).presence == Presence.OFFLINE
+        sup = await login(http, "sup", "sup-secret-1")
+        again = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=sup)
+        assert again.status == 409
+        assert (await node.router.get_agent("ana")).presence == Presence.OFFLINE
+
+
 async def test_token_records_expire(redis_url: str, redis_client) -> None:
     async with running_node(
         redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA]

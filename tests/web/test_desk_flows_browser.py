@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, expect
 
-from router.model import Agent, Channel, ContactState, NewContact, Role
+from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
 from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import load_settings
@@ -252,4 +252,23 @@ async def test_an_offer_ringing_through_a_reload_is_shown_again(
             page.locator(f".conversation[data-contact='{chat['contact_id']}']")
         ).to_have_count(1)
     assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.CONNECTED
+    await page.context.close()
+
+
+async def test_a_chat_given_back_when_set_offline_leaves_the_desk(
+    slow_ring_node: Node, browser: Browser
+) -> None:
+    """Set offline while signed in (a supervisor's hand), Ana's chat goes back to its
+    queue: its tab goes too, instead of staying open to a customer who is not hers."""
+    node = slow_ring_node
+    page = await available_at_desk(browser, node)
+    async with http_session(node) as http:
+        chat = await new_chat(http, queue="booking")
+        await page.locator(f".offer[data-contact='{chat['contact_id']}'] .accept").click()
+        tab = page.locator(f".conversation[data-contact='{chat['contact_id']}']")
+        await expect(tab).to_have_count(1)
+        await node.router.set_presence("ana", Presence.OFFLINE, "set by sup")
+        await expect(tab).to_have_count(0)
+        await expect(page.locator("#state")).to_have_text("Offline")
+    assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
     await page.context.close()

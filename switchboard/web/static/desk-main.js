@@ -125,10 +125,13 @@ function onEvent(event) {
     case "hold": conversations.hold(event); break;
     case "contact_flagged": conversations.flagged(event); break;
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
+    // A chat of theirs went back to its queue (they were set offline): it is no longer here.
+    case "contact_requeued": offers.remove(event.contact_id); conversations.close(event.contact_id); break;
     case "state": break;
     default: return;
   }
-  if (["offer", "offer_revoked", "contact_connected", "contact_closed", "state"].includes(event.type)) {
+  if (["offer", "offer_revoked", "contact_connected", "contact_closed", "contact_requeued", "state"]
+    .includes(event.type)) {
     refreshAgent();
   }
 }

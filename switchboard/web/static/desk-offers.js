@@ -44,11 +44,16 @@ export class Offers {
   }
 
   // What rings now, after a reload or a reconnect (the offer events went to a page that
-  // is gone, or were sent while the socket was down): a card for each not shown yet.
+  // is gone, or were sent while the socket was down): a card for each not shown yet, and
+  // a ringing card gone whose offer no longer rings (a missed offer's card stays).
   async refresh() {
     const agent = encodeURIComponent(this.desk.agent.agent_id);
     const answer = await this.desk.call("GET", `/api/v1/agents/${agent}/offers`);
     if (!answer.ok) return;
+    const ringing = new Set(answer.body.offers.map((offer) => offer.contact_id));
+    for (const [id, entry] of [...this.cards]) {
+      if (entry.until && !ringing.has(id)) this.remove(id);
+    }
     for (const offer of answer.body.offers) {
       if (!this.cards.has(offer.contact_id)) this.add(offer);
     }

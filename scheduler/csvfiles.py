@@ -21,6 +21,7 @@ from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segmen
 from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
+from switchboard.common.languages import primary
 from switchboard.common.textfiles import cannot, not_utf8, records
 
 T = TypeVar("T")
@@ -181,7 +182,8 @@ def _agent(row: _Row) -> Agent:
         region=row.text("region"),
         timezone=zone,
         skills=skills,
-        languages=_split(row.text("languages", allow_empty=True)),
+        # matched on the language subtag, as routing does: `ES` and `es-MX` are `es`
+        languages=frozenset(map(primary, _split(row.text("languages", allow_empty=True)))),
         min_hours=min_hours,
         max_hours=max_hours,
     )

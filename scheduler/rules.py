@@ -11,6 +11,7 @@ from scheduler.model import BREAK_ACTIVITIES, AgentWishes, BreakRule, QueueRule,
 from scheduler.units import parse_clock, parse_duration
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
+from switchboard.common.languages import primary
 
 T = TypeVar("T")
 _DEFAULT = Rules()
@@ -117,7 +118,7 @@ def load_rules(path: Path) -> Rules:
         queues[name] = QueueRule(
             name=name,
             skill=section.string("skill", name),
-            language=section.string("language", None),
+            language=_language(section.string("language", None)),
             priority=section.integer("priority", 1, minimum=1),
         )
     agent_tables = root.section("agents")
@@ -163,3 +164,8 @@ def check_grid(rules: Rules, interval: timedelta, source: str) -> None:
             )
     if faults:
         raise ConfigError("\n".join(faults))
+
+
+def _language(tag: str | None) -> str | None:
+    """A queue's language by its subtag, as agents' are matched (`de-CH` is `de`)."""
+    return primary(tag) if tag else None

@@ -36,6 +36,18 @@ def test_agents_skills_drop_proficiency(tmp_path: Path) -> None:
     assert agent.languages == {"de", "en"}
 
 
+def test_agents_languages_are_read_by_their_subtag(tmp_path: Path) -> None:
+    """`ES` and `de-CH` in a roster are es and de: routing matches them so, and a queue's
+    `language = "es"` rule must find those agents."""
+    path = write(
+        tmp_path / "agents.csv",
+        "agent_id,region,timezone,skills,languages,min_hours,max_hours\n"
+        "A1,emea,Europe/Madrid,office,ES;de-CH,20,40\n",
+    )
+    [agent] = read_agents(path)
+    assert agent.languages == {"es", "de"}
+
+
 def test_a_spreadsheet_export_with_a_byte_order_mark(tmp_path: Path) -> None:
     path = tmp_path / "agents.csv"
     path.write_bytes(

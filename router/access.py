@@ -23,10 +23,10 @@ or whose contact they hold, a supervisor on the cases of their queues and region
 admin on all; a planner reads nothing personal (case figures only); a customer only
 confirms the follow-up of a case their contact belongs to. Opening one is decided by
 the same relationships (`allowed_to_open_case`): an agent opens a case only from a
-contact they hold now, for its customer, owned by themselves, in the contact's queue or
-one whose skill they have; a supervisor in their queues and regions (from a contact of
-their scope); an admin anywhere. Moving a case to another queue asks where the actor may
-put one (`may_place_case`).
+contact they hold or served last (in wrap-up), for its customer, owned by themselves,
+in the contact's queue or one whose skill they have; a supervisor in their queues and
+regions (from a contact of their scope); an admin anywhere. Moving a case to another
+queue asks where the actor may put one (`may_place_case`).
 """
 
 from __future__ import annotations
@@ -292,10 +292,6 @@ def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
 HOLDING = frozenset({ContactState.OFFERED, ContactState.CONNECTED})
 
 
-def holds(principal: Principal, contact: Contact) -> bool:
-    return contact.agent_id == principal.user_id and contact.state in HOLDING
-
-
 @dataclass(frozen=True)
 class CaseOpening:
     """A case about to be opened: where, owned by whom, from which contact (if any), and
@@ -324,18 +320,19 @@ def require_may_place_case(principal: Principal, queue: str, region: str, *, ski
 
 
 def allowed_to_open_case(actor: Actor, opening: CaseOpening) -> bool:
-    """An agent opens a case only from a contact they hold now (for its customer), owned
-    by themselves, in the contact's queue or one whose skill they have: never for a
-    customer they do not serve, so as not to be offered that customer's next contact. A
-    supervisor opens cases in their queues and regions (from a contact: one of their
-    scope); an admin anywhere; planners and customers none."""
+    """An agent opens a case only from a contact they hold or served last (a follow-up
+    opened in wrap-up), for its customer, owned by themselves, in the contact's queue or
+    one whose skill they have: never for a customer they do not serve, so as not to be
+    offered that customer's next contact. A supervisor opens cases in their queues and
+    regions (from a contact: one of their scope); an admin anywhere; planners and
+    customers none."""
     if isinstance(actor, Customer) or actor.role == Role.PLANNER:
         return False
     contact = opening.contact
     if actor.role == Role.AGENT:
         return (
             contact is not None
-            and holds(actor, contact)
+            and related(actor, contact)  # held now, or served last (a case from wrap-up)
             and opening.owner in ("", actor.user_id)
             and (opening.queue == contact.queue or opening.skilled)
         )
@@ -349,7 +346,7 @@ def require_may_open_case(actor: Actor, opening: CaseOpening) -> None:
         return
     if isinstance(actor, Principal) and actor.role == Role.AGENT:
         raise Forbidden(
-            f"{describe(actor)} may open a case only from a contact they hold, owned by "
+            f"{describe(actor)} may open a case only from a contact they hold or served, owned by "
             "themselves, in its queue or one whose skill they have"
         )
     where = f"queue {opening.queue} ({opening.region})"

@@ -554,6 +554,18 @@ async def test_an_agent_opens_a_case_only_from_a_contact_they_hold_for_its_custo
         assert (case["customer"]["id"], case["owner"], case["queue"]) == ("c-21", "bob", "booking")
         assert case["contacts"] == [held.contact_id]
 
+        # In wrap-up, from the chat he has just finished: the follow-up case is his to open.
+        served = await router.create_contact(
+            NewContact(Channel.CHAT, "booking", "en", customer_id="c-24")
+        )
+        await router.accept(served.contact_id, "bob")
+        await router.complete(served.contact_id, "bob")
+        follow_up = {"subject": "Call back", "contact_id": served.contact_id}
+        later = await http.post("/api/v1/cases", json=follow_up, headers=bob)
+        assert later.status == 201, await later.text()
+        assert (await later.json())["customer"]["id"] == "c-24"
+        assert (await http.post("/api/v1/cases", json=follow_up, headers=ana)).status == 403
+
         # A supervisor of booking opens booking's cases, not general's.
         elsewhere = {"subject": "Refund", "customer": {"id": "c-22"}, "queue": "general"}
         assert (await http.post("/api/v1/cases", json=elsewhere, headers=supervisor)).status == 403

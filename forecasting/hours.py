@@ -161,7 +161,8 @@ def queue_hours(contacts: FloatArray, weekdays: IntArray, open_mask: BoolArray) 
 
 
 def _poisson_log_cdf(observed: float, expected: float) -> float:
-    """log P(X <= observed) for X ~ Poisson(expected) (observed rounded down)."""
+    """log P(X <= observed) for X ~ Poisson(expected) (observed rounded down); a
+    log-sum-exp of the terms, as the stack has numpy and no scipy for one CDF."""
     k = int(np.floor(observed + 1e-9))
     if expected <= 0:
         return 0.0

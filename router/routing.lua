@@ -32,6 +32,8 @@ Data:
   contact:<id>     hash: the contact
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
   wrapup_pending:<agent>  set of finished contacts whose wrap-up the agent owes
+  held:<agent>     set of the contacts offered to or served by the agent (added when
+                   offered, removed when let go or finished; let_go reads it)
   wrapup_required  set of queues whose wrap-up code is required (router/store.py)
   offered          zset agent -> when it was last offered a contact (round robin's order)
   due              zset contact -> when its rules next change (relaxation, maximum wait)
@@ -499,11 +501,13 @@ local function change_agent(aid, channel, delta, offer_delta, set, a)
   return a
 end
 
--- The agent's side of an offer: a slot taken, the ring timer started, the event out.
+-- The agent's side of an offer: a slot taken, the ring timer started, the contact in
+-- the agent's held set, the event out.
 local function hold_agent(cid, c, aid, line, ring_ms, a)
   a = change_agent(aid, c.channel, 1, 1, {last_offer = now}, a) or {}
   redis.call('ZADD', P .. 'offered', now, aid)
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
+  redis.call('SADD', P .. 'held:' .. aid, cid)
   publish({type = 'offer', contact_id = cid, agent_id = aid, channel = c.channel, queue = c.queue,
     language = c.language, region = c.region, customer_id = c.customer_id or '', sip_uri = a.sip_uri or '',
     tier = c.customer_tier or 'standard', priority = num(c.priority, 0), queued_at = num(c.queued_at, now),
@@ -640,6 +644,7 @@ local function release_hold(cid, c)
   if not aid or aid == '' or (c.state ~= 'offered' and c.state ~= 'connected') then return nil end
   change_agent(aid, c.channel, -1, c.state == 'offered' and -1 or 0)
   redis.call('ZREM', P .. 'offers', cid)
+  redis.call('SREM', P .. 'held:' .. aid, cid)
   return aid
 end
 
@@ -647,6 +652,7 @@ local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
   clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
+  if (c.agent_id or '') ~= '' then redis.call('SREM', P .. 'held:' .. c.agent_id, cid) end
   if c.state == 'queued' then redis.call('ZREM', P .. 'queue:' .. c.queue, cid) end
   if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
     redis.call('ZREM', P .. 'offers', cid)
@@ -676,6 +682,7 @@ end
 local function end_offer(cid, c, aid, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('ZREM', P .. 'offers', cid)
+  redis.call('SREM', P .. 'held:' .. aid, cid)
   local rona = reason == 'no_answer'
   local a = agent_fields(aid, AGENT_FIELDS)
   local not_ready = rona and a ~= nil and a.presence ~= 'offline'
@@ -699,14 +706,18 @@ end
 -- agent's desktop told with offer_revoked), and each connected chat goes back to the
 -- head of its queue for another agent (its transcript stays with it; the customer's
 -- window hears contact_requeued, the explanation says why). A call in progress stays:
--- its media is on the agent's phone, and it ends as calls do. Reads the live contacts
--- only when the agent holds an offer or a chat. Returns the offers and chats given back.
+-- its media is on the agent's phone, and it ends as calls do. Reads the agent's own
+-- held:<agent> set (an entry no longer theirs is dropped), so its cost is what the
+-- agent holds, not the center's size. Returns the offers and chats given back.
 local function let_go(aid, a, why)
   local revoked, requeued = 0, 0
   if num(a.offers, 0) + num(a.load_chat, 0) == 0 then return revoked, requeued end
-  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live')) do
+  local hkey = P .. 'held:' .. aid
+  for _, cid in ipairs(redis.call('SMEMBERS', hkey)) do
     local held = redis.call('HMGET', P .. 'contact:' .. cid, 'agent_id', 'state', 'channel')
-    if held[1] == aid and (held[2] == 'offered' or (held[2] == 'connected' and held[3] == 'chat')) then
+    if held[1] ~= aid or (held[2] ~= 'offered' and held[2] ~= 'connected') then
+      redis.call('SREM', hkey, cid)
+    elseif held[2] == 'offered' or held[3] == 'chat' then
       local c = hgetall(P .. 'contact:' .. cid)
       if c.state == 'offered' then
         end_offer(cid, c, aid, why)
@@ -1176,6 +1187,7 @@ function commands.remove_agent(argv)
   redis.call('SREM', P .. 'agents', aid)
   redis.call('ZREM', P .. 'offered', aid)
   redis.call('ZREM', P .. 'wrapups', aid)
+  redis.call('DEL', P .. 'held:' .. aid)
   publish({type = 'state', agent_id = aid, presence = 'offline', reason = 'removed'})
   return reply('removed')
 end

@@ -165,6 +165,9 @@ class Keys:
     def offers(self) -> str:
         return f"{self.tag}offers"
 
+    def held(self, agent_id: str) -> str:
+        return f"{self.tag}held:{agent_id}"
+
     def customer_present(self, contact_id: str) -> str:
         return f"{self.tag}customer_present:{contact_id}"
 
@@ -494,26 +497,18 @@ class RoutingStore:
         return found
 
     async def ringing_at(self, agent_id: str) -> list[tuple[Contact, int]]:
-        """The contacts ringing at the agent now, each with its ring deadline (ms). The
-        `offers` set holds the center's ringing contacts: read only for an agent whose
-        count of offers is not 0, then each one's holder, then the agent's own."""
-        if not _int(await self.client.hget(self.keys.agent(agent_id), "offers")):
-            return []  # nothing rings at them: every desk reconnecting at once reads little
-        ringing = await self.client.zrange(self.keys.offers(), 0, -1, withscores=True)
-        pipe = self.client.pipeline(transaction=False)
-        for contact_id, _ in ringing:
-            pipe.hmget(self.keys.contact(contact_id), "agent_id", "state")
-        holders = await pipe.execute()
-        mine = [
-            (contact_id, int(deadline))
-            for (contact_id, deadline), (holder, state) in zip(ringing, holders, strict=True)
-            if holder == agent_id and state == "offered"
-        ]
+        """The contacts ringing at the agent now, each with its ring deadline (ms), from
+        the agent's own held:<agent> set: what they hold, not the center's offers."""
+        held = sorted(await self.client.smembers(self.keys.held(agent_id)))
         found = []
-        for contact_id, deadline in mine:
+        for contact_id in held:  # a few at most: an agent's offers and chats
             contact = await self.get_contact(contact_id)
-            if contact is not None:
-                found.append((contact, deadline))
+            if contact is None or contact.agent_id != agent_id:
+                continue
+            if contact.state == ContactState.OFFERED:
+                deadline = await self.client.zscore(self.keys.offers(), contact_id)
+                if deadline is not None:
+                    found.append((contact, int(deadline)))
         return found
 
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:

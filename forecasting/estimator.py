@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from forecasting import cycles
+from forecasting.lifetimes import in_service
 from forecasting.model import BoolArray, FloatArray, IntArray
 
 
@@ -321,15 +322,15 @@ def _weekdays_not_yet_had(
     if q_count < 2:
         return mean_w, seen
     totals = contacts.sum(axis=2)  # [Q, D]
-    lived = np.logical_or.accumulate(totals > 0, axis=1)
-    center_open = totals.sum(axis=0) > 0
+    lived = in_service(contacts)
+    center_days = totals.sum(axis=0) > 0
     mean_w, seen = mean_w.copy(), seen.copy()
     for q in range(q_count):
         had = seen[q].copy()
         if not had.any():
             continue
         for w in np.flatnonzero(~had):
-            same = lived[q] & center_open & (weekdays == w)
+            same = lived[q] & center_days & (weekdays == w)
             if same.any() and not (totals[q, same] > 0).any():
                 continue  # closed on that weekday while the others were open
             others = [o for o in range(q_count) if o != q and seen[o, w] and seen[o, had].all()]

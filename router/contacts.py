@@ -329,9 +329,8 @@ class Contacts:
                 f"contact {contact_id} is {contact.state.value}: wrap up after it ends"
             )
         rules = self.desk.disposition(contact.queue)
-        if (code or rules.required) and rules.codes and code not in rules.codes:
-            # no code is a wrap-up too, where the queue does not require one
-            raise InvalidInput("$.code", f"one of {', '.join(rules.codes)}", code)
+        if code or rules.required:  # no code is a wrap-up too, where none is required
+            rules.check(code, "$.code")
         wrap_up = {"code": code, "note": note, "agent_id": contact.agent_id}
         await self.reports.wrap_up(contact_id, wrap_up)
         await self.router.store.clear_pending_wrap_up(contact.agent_id, contact_id)

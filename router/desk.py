@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from router.errors import InvalidInput
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.durations import parse_duration
 
@@ -25,6 +26,11 @@ class Dispositions:
 
     codes: tuple[str, ...] = ()
     required: bool = False
+
+    def check(self, code: str, field: str) -> None:
+        """A code from the list, when the queue has one (InvalidInput naming `field`)."""
+        if self.codes and code not in self.codes:
+            raise InvalidInput(field, f"one of {', '.join(self.codes)}", code)
 
 
 @dataclass(frozen=True)

@@ -644,10 +644,11 @@ class Cases:
         return case
 
     def _check_codes(self, queue: str, codes: Sequence[str]) -> None:
-        listed = self.dispositions(queue).codes if self.dispositions else ()
+        if self.dispositions is None:
+            return
+        rules = self.dispositions(queue)
         for index, code in enumerate(codes):
-            if listed and code not in listed:
-                raise InvalidInput(f"$.codes[{index}]", f"one of {', '.join(listed)}", code)
+            rules.check(code, f"$.codes[{index}]")
 
     async def of_contact(self, actor: Principal, contact_id: str) -> Case | None:
         """The case a contact belongs to (None: none), if the actor may read both."""

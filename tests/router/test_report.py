@@ -106,8 +106,8 @@ async def play_day(router: Router) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture
-async def day(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
+async def general_router(redis_client: aioredis.Redis) -> Router:
+    """A router of one queue, `general`, without wrap-up, in region eu."""
     router = Router(
         RoutingStore(redis_client),
         [QueueConfig(name="general", skill="general", wrap_up_s=0)],
@@ -115,6 +115,12 @@ async def day(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
         region="eu",
     )
     await router.publish_configuration(["eu"])
+    return router
+
+
+@pytest.fixture
+async def day(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
+    router = await general_router(redis_client)
     return router, await play_day(router)
 
 
@@ -207,13 +213,7 @@ async def test_transferred_contacts_count_once_and_add_up(redis_client: aioredis
     and t3 is abandoned before anyone answers. Each counts once: answered 2 (waits 0.3 s,
     within 20 s), abandoned 1, volume 3 = answered + abandoned; t2 is completed by the
     customer, and AHT runs from the first answer (27.2 s and 26.7 s)."""
-    router = Router(
-        RoutingStore(redis_client),
-        [QueueConfig(name="general", skill="general", wrap_up_s=0)],
-        node_id="n1",
-        region="eu",
-    )
-    await router.publish_configuration(["eu"])
+    router = await general_router(redis_client)
     for agent, at in (("ana", T0 - MIN), ("bob", T0 - 30 * S)):
         await router.store.upsert_agent(Agent(agent, "eu", {"general": 3}, ["en"]), at_ms=at)
         await router.set_presence(agent, Presence.AVAILABLE, at_ms=at)

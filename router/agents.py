@@ -6,6 +6,8 @@ An agent acts on themselves; a supervisor on the agents of their queues and regi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -145,6 +147,35 @@ class Agents:
             await self.sessions.signed_out(principal.user_id, "logged out")
             await self._forget_softphone(principal.user_id)
         return principal
+
+    async def sign_out_lapsed(self) -> list[str]:
+        """Sign out of routing the agents signed in at this node whose every session has
+        run out (its lifetime or idle time: the desk was closed without logging out), as
+        a logout would; returns who. Only their own node does it, so it happens once."""
+        lapsed = []
+        for agent in await self.router.list_agents():
+            if agent.presence == Presence.OFFLINE or agent.node != self.router.node_id:
+                continue
+            if await self.sessions.users.token_count(agent.agent_id):
+                continue
+            await self.sessions.signed_out(agent.agent_id, "session expired")
+            await self._forget_softphone(agent.agent_id)
+            lapsed.append(agent.agent_id)
+        return lapsed
+
+    async def watch_lapsed_sessions(self, interval_s: float, stop: asyncio.Event) -> None:
+        """`sign_out_lapsed` every `interval_s` until stopped; a Redis error is logged and
+        tried again next time, never fatal."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+            if stop.is_set():
+                return
+            try:
+                for agent_id in await self.sign_out_lapsed():
+                    log.info("agent %s signed out: every session ran out", agent_id)
+            except Exception as error:  # Redis down: keep the node alive
+                log.warning("checking for lapsed sessions failed: %s", error)
 
     async def get(self, actor: Principal, agent_id: str, act: AgentAct = AgentAct.READ) -> Agent:
         access.require_may_seek_agent(actor, agent_id)

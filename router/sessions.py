@@ -7,9 +7,9 @@ the user's password or role changes or the user is removed. Revoking publishes a
 event streams at once, and signs the user out of routing: an agent with no session
 left is offline (what they held goes back to the queues, see `presence` in
 routing.lua), never left Available with nobody at the desk. A session that merely
-expires (its lifetime or idle time) signs nobody out by itself: an agent who walked away
-Available is taken out of routing by the first offer that rings out (not ready, "no
-answer").
+runs out (its lifetime or idle time) ends no key anyone watches: the agent's node looks
+every `expiry_check_s` for agents whose every session has run out and signs them out
+the same way (`router.agents.Agents.sign_out_lapsed`).
 
 Password checks run in a thread pool (scrypt at the configured cost takes tens to
 hundreds of milliseconds), unknown users cost the same as known ones, and repeated
@@ -46,6 +46,8 @@ class SessionPolicy:
     lockout_base_s: float = 2.0  # doubles with every failure past max_failures
     lockout_max_s: float = 900.0
     scrypt_log2_n: int = DEFAULT_LOG2_N
+    # How often a node signs out its agents whose every session has run out.
+    expiry_check_s: float = 15.0
 
 
 class Presences(Protocol):

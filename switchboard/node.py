@@ -230,6 +230,9 @@ class Node:
                 self.regions.heartbeat(settings.region, http, self._load, self.stop_event)
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
+            asyncio.create_task(
+                self.agents.watch_lapsed_sessions(settings.auth.expiry_check_s, self.stop_event)
+            ),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
             *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),

@@ -203,6 +203,9 @@ def _auth(section: ConfigReader) -> SessionPolicy:
         scrypt_log2_n=section.integer(
             "scrypt_log2_n", default.scrypt_log2_n, minimum=10, maximum=20
         ),
+        expiry_check_s=section.number(
+            "expiry_check_s", default.expiry_check_s, minimum=0.1, maximum=3600
+        ),
     )
 
 

@@ -19,7 +19,9 @@ from switchboard.settings import RedisConfig, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Password hashes at a low cost: the login path is the same, at 2^12 instead of 2^17.
-TEST_AUTH = SessionPolicy(scrypt_log2_n=12)
+# Tests put agents in routing without a session (the router's own login); the check
+# that signs out agents whose sessions ran out waits an hour unless a test sets it.
+TEST_AUTH = SessionPolicy(scrypt_log2_n=12, expiry_check_s=3600)
 
 
 @contextlib.asynccontextmanager

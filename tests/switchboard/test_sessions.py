@@ -258,6 +258,37 @@ async def test_logging_out_after_another_tab_idled_out_signs_the_agent_out(
         assert (await node.router.get_agent("ana")).presence == Presence.OFFLINE
 
 
+async def test_an_agent_whose_sessions_ran_out_is_signed_out(redis_url: str) -> None:
+    """ana closes her desk without logging out, a chat connected: once her token idles
+    out her node signs her out as a logout would (the chat back in the queue, offline
+    "session expired"), and she stays out; bob, whose desk is in use, stays signed in."""
+    lapsing = dataclasses.replace(TEST_AUTH, idle_timeout_s=1.0, expiry_check_s=0.2)
+    bob = Agent("bob", "default", {"booking": 4}, ["en"])
+    users = [("ana", Role.AGENT, "ana-secret-1"), ("bob", Role.AGENT, "bob-secret-1")]
+    async with (
+        running_node(redis_url, users=users, agents=[ANA, bob], auth=lapsing) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        held = await new_chat(http)
+        assert (await http.post(f"/api/v1/contacts/{held['contact_id']}/accept", headers=ana)).ok
+        bob_token = await login(http, "bob", "bob-secret-1")  # not ready, at his desk
+        for _ in range(40):  # bob's desk is in use; ana's is gone (bounded: 4 s)
+            assert (await http.get("/api/v1/agents/bob", headers=bob_token)).status == 200
+            await asyncio.sleep(0.1)
+            if (await node.router.get_agent("ana")).presence == Presence.OFFLINE:
+                break
+        agent = await node.router.get_agent("ana")
+        assert (agent.presence, agent.reason) == (Presence.OFFLINE, "session expired")
+        assert (agent.load, agent.offers) == ({"voice": 0, "chat": 0}, 0)
+        again = await node.router.get_contact(held["contact_id"])
+        assert (again.state, again.agent_id) == (ContactState.QUEUED, "")
+        assert (await node.router.get_agent("bob")).presence == Presence.NOT_READY
+        await asyncio.sleep(0.5)  # later checks leave her signed out
+        assert (await node.router.get_agent("ana")).presence == Presence.OFFLINE
+
+
 async def test_token_records_expire(redis_url: str, redis_client) -> None:
     async with running_node(
         redis_url, users=[("ana", Role.AGENT, "ana-secret-1")], agents=[ANA]

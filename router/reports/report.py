@@ -215,7 +215,7 @@ def build_report(
         if record.get("channel") == "chat" and record.get("answered_at"):
             chats += 1
             chats_with_transcript += record.get("contact_id", "") in first_replies
-    rows = [groups[key] for key in sorted(groups)]
+    rows = [groups[key] for key in sorted(groups, key=lambda k: _in_time_order(k, options.by))]
     notes = []
     if shifts is not None:
         _add_staffed_time(rows, total, shifts, options, zone)
@@ -255,12 +255,24 @@ def _key(
 
 
 def interval_label(at_ms: int, interval_s: int, zone: ZoneInfo) -> str:
-    """Start of the interval holding `at_ms`, in the report's zone, ISO 8601 with offset."""
+    """Start of the interval holding `at_ms`, in the report's zone, ISO 8601 with offset.
+
+    Intervals follow the wall clock from local midnight; the hour a clock going back
+    repeats keeps its own offset (`fold`), so its two passes are two rows."""
     local = dt.datetime.fromtimestamp(at_ms / 1000, zone)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    seconds = int((local - midnight).total_seconds())
-    start = midnight + dt.timedelta(seconds=seconds - seconds % interval_s)
-    return start.isoformat()
+    wall = local.replace(tzinfo=None)
+    seconds = int((wall - wall.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
+    start = wall - dt.timedelta(seconds=seconds % interval_s, microseconds=wall.microsecond)
+    return start.replace(tzinfo=zone, fold=local.fold).isoformat()
+
+
+def _in_time_order(key: tuple[str, ...], names: Sequence[str]) -> tuple[str | float, ...]:
+    """A row's sort key: an interval by its instant (a repeated hour's labels share
+    their wall time), every other dimension by name."""
+    return tuple(
+        dt.datetime.fromisoformat(value).timestamp() if name == "interval" else value
+        for name, value in zip(names, key, strict=True)
+    )
 
 
 def _has_repeat(

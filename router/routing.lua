@@ -16,7 +16,9 @@ args[1]  the command; args[2] the time in ms (the caller's clock, so a replay ca
 Data:
   agent:<id>       hash: region, presence, reason, skills (json {skill: proficiency}) and
                    p:<skill> (the same proficiencies, one field each),
-                   languages (json list), cap_voice, cap_chat, load_voice, load_chat,
+                   languages (json list), cap_voice, cap_chat (what the agent may hold
+                   in this session), roster_voice, roster_chat (the roster's capacity,
+                   taken at sign-in unless the sign-in names its own), load_voice, load_chat,
                    offers, wrapup_until, idle_since, last_offer, sip_uri, node,
                    code_owed_until (a required wrap-up code owed: no room until then),
                    ix ('<score>:<channels with room, v and/or c>' as indexed, '' when not)
@@ -1099,14 +1101,19 @@ function commands.presence(argv)
   return reply(presence, {offers = #offers, revoked = revoked, requeued = requeued})
 end
 
--- args: agent, SIP URI, node, voice capacity, chat capacity. A sign-in: where to ring
--- the agent and what it may hold. Its indexes follow the new capacity at once, and an
--- available agent with more room than before is offered waiting contacts.
+-- args: agent, SIP URI, node, voice capacity, chat capacity ('' for the roster's). A
+-- sign-in: where to ring the agent and what it may hold. Its indexes follow the new
+-- capacity at once, and an available agent with more room than before is offered
+-- waiting contacts.
 function commands.login(argv)
   local aid = argv[3]
   local akey = P .. 'agent:' .. aid
-  if redis.call('EXISTS', akey) == 0 then return reply('unknown_agent') end
-  redis.call('HSET', akey, 'sip_uri', argv[4], 'node', argv[5], 'cap_voice', argv[6], 'cap_chat', argv[7])
+  local a = hgetall(akey)
+  if not a then return reply('unknown_agent') end
+  -- An agent stored before the roster's capacity was kept apart has only cap_*.
+  local voice = argv[6] ~= '' and argv[6] or (a.roster_voice or a.cap_voice or 1)
+  local chat = argv[7] ~= '' and argv[7] or (a.roster_chat or a.cap_chat or 3)
+  redis.call('HSET', akey, 'sip_uri', argv[4], 'node', argv[5], 'cap_voice', voice, 'cap_chat', chat)
   reindex(aid)
   local offers = try_match_agent(aid)
   return reply('ok', {offers = #offers})
@@ -1164,6 +1171,11 @@ function commands.upsert_agent(argv)
   if not old then
     redis.call('HSET', akey, 'presence', 'offline', 'load_voice', 0, 'load_chat', 0, 'offers', 0,
       'idle_since', now, 'last_offer', 0, 'wrapup_until', 0)
+  end
+  -- The roster's capacity is the session's only while signed out: an agent at work keeps
+  -- what they signed in with until they sign in again.
+  if not old or old.presence == 'offline' then
+    redis.call('HSET', akey, 'cap_voice', a.roster_voice, 'cap_chat', a.roster_chat)
   end
   redis.call('SADD', P .. 'agents', aid)
   local a = hgetall(akey)

@@ -421,9 +421,10 @@ class Router:
     async def login(
         self, agent_id: str, sip_uri: str = "", channels: dict[str, int] | None = None
     ) -> Agent:
+        """A sign-in: `channels` names what the agent may hold in this session, channel by
+        channel; the roster's capacity for the others (not a previous session's)."""
         agent = await self.get_agent(agent_id)
-        capacity = {**agent.capacity, **(channels or {})}
-        await self.store.set_login(agent_id, sip_uri, self.node_id, capacity)
+        await self.store.set_login(agent_id, sip_uri, self.node_id, channels)
         if agent.presence == Presence.OFFLINE:
             await self.store.set_presence(agent_id, Presence.NOT_READY, "logged in")
         return await self.get_agent(agent_id)

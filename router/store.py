@@ -363,25 +363,27 @@ class RoutingStore:
             json.dumps(agent.skills),
             "languages",
             json.dumps(agent.languages),
-            "cap_voice",
+            "roster_voice",
             agent.capacity.get("voice", 1),
-            "cap_chat",
+            "roster_chat",
             agent.capacity.get("chat", 3),
             at_ms=at_ms,
         )
 
     async def set_login(
-        self, agent_id: str, sip_uri: str, node: str, capacity: dict[str, int]
+        self, agent_id: str, sip_uri: str, node: str, channels: dict[str, int] | None = None
     ) -> int:
-        """Where to ring the agent and what it may hold, its indexes following at once;
-        returns how many offers more room produced. Raises UnknownAgent."""
+        """Where to ring the agent and what it may hold (`channels`, else the roster's
+        capacity), its indexes following at once; returns how many offers more room
+        produced. Raises UnknownAgent."""
+        channels = channels or {}
         reply = await self.run(
             "login",
             agent_id,
             sip_uri,
             node,
-            capacity.get("voice", 1),
-            capacity.get("chat", 3),
+            channels.get("voice", ""),
+            channels.get("chat", ""),
         )
         return reply.check(agent_id, "sign in").number("offers")
 

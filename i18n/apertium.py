@@ -29,8 +29,6 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from babel.core import get_global
-
 from i18n.language import primary
 
 log = logging.getLogger(__name__)
@@ -43,9 +41,7 @@ _ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
 
 def language_code(apertium_code: str) -> str:
     """`spa` → `es`, `eng_US` → `en`, `ast` → `ast` (no two-letter code): CLDR's aliases."""
-    base = apertium_code.split("_", 1)[0].lower()
-    alias = get_global("language_aliases").get(base)
-    return primary(alias) if isinstance(alias, str) else base
+    return primary(apertium_code)
 
 
 @dataclass(frozen=True)

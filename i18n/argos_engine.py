@@ -21,6 +21,7 @@ from typing import Any
 from i18n import argos
 from i18n.model import InstalledModel
 from switchboard.common.errors import InputError
+from switchboard.common.languages import primary
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,8 @@ class ArgosEngine:
                     if model.sentence_splitter != MINISBD:
                         log.warning("%s: no minisbd/ sentence splitter; not used", model.path)
                         continue
-                    listing[(model.source, model.target)] = model
+                    # Keyed by current codes (`tl` is `fil`), as contacts' languages are.
+                    listing[(primary(model.source), primary(model.target))] = model
                 self._listing, self._loaded, self._listed_stamp = listing, {}, stamp
             return self._listing
 

@@ -69,6 +69,7 @@ def test_each_escalation_phrase_finds_itself_in_a_sentence(emotions: Emotions) -
         ("ko", "정말 실망했어요", ["실망했어요"]),
         ("vi", "toi rat that vong", ["that vong"]),  # without tone marks
         ("ru", "Я очень разочарована", ["разочарована"]),
+        ("ru", "Я очень зол, это ужасно", ["зол"]),  # a man's short form
         ("pl", "Jestem wsciekly", ["wsciekly"]),
         (
             "en",

@@ -81,6 +81,8 @@ def test_babel_pitfalls_are_real():
         ("*", SUPPORTED, "en"),
         ("ja;q=0.2, ko;q=0.9", SUPPORTED, "ko"),
         ("not a header;;;", SUPPORTED, "en"),
+        ("iw-IL, en;q=0.5", ["en", "he"], "he"),  # Hebrew's retired code, still sent
+        ("in", ["en", "id"], "id"),
     ],
 )
 def test_negotiate_chat_language(header: str | None, supported: list[str], expected: str):

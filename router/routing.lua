@@ -792,6 +792,11 @@ local function abandon_contact(cid, c, reason)
     if aid then try_match_agent(aid) end
     return
   end
+  if aid then  -- ringing at them: an abandon is the queue's, not an agent's who never took it
+    add_explanation(P .. 'contact:' .. cid, string.format('the customer left while it rang at %s', aid))
+    redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '')
+    c.agent_id = ''
+  end
   local q = qcfg(c.queue) or {}
   stat(c.queue, now, 'abandoned')
   local wait = now - num(c.queued_at, now)
@@ -801,11 +806,12 @@ local function abandon_contact(cid, c, reason)
   if aid then try_match_agent(aid) end
 end
 
--- Ends anything not yet terminal as failed.
+-- Ends anything not yet terminal as failed; the agent it held is free for the next.
 local function fail_contact(cid, c, reason)
-  release_hold(cid, c)
+  local aid = release_hold(cid, c)
   stat(c.queue, now, 'failed')
   finish(cid, c, 'failed', reason)
+  if aid then try_match_agent(aid) end
 end
 
 -- Moves a contact to queue `target` (configuration `q`), keeping its place by arrival

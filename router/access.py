@@ -13,7 +13,9 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
   password) and nobody else's; planners have none;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
   regions (all of them when their scope is empty), listens to, whispers on or barges into
-  their live calls and plays their recordings back; reading content is audited;
+  their live calls and plays their recordings back; reading content is audited; they put
+  a contact only where they may see it (`may_place_contact`): they move one only into
+  their queues, and create one for a customer only in their queues and regions;
 - a **planner** reads figures and contact metadata, never a transcript, and acts on
   nothing;
 - an **admin** may do everything a supervisor may, everywhere, and reads the audit log.
@@ -219,8 +221,51 @@ def visible_agents(
 
 def may_vouch_for_customers(principal: Principal) -> bool:
     """Supervisors and admins (a back office creating a chat for a customer) may say who
-    the customer is, their tier, home region and priority; nobody else's word is taken."""
+    the customer is, their tier, home region and priority; nobody else's word is taken.
+    Where they may create it: `require_may_create_contact`."""
     return principal.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def may_place_contact(principal: Principal, queue: str, region: str) -> bool:
+    """Where staff may put a contact, moving one there or creating one for a customer:
+    a supervisor into their queues and regions, an admin anywhere (as `may_place_case`).
+    Agents hand over only what they hold (`Act.TRANSFER`); planners put none."""
+    return principal.role in (Role.SUPERVISOR, Role.ADMIN) and principal.covers(queue, region)
+
+
+def require_may_move_contact(principal: Principal, contact: Contact, queue: str) -> None:
+    """Moving a contact asks of the contact (`Act.MOVE`) and of where it goes: a contact
+    keeps its region, so `queue` in that region must be the mover's too."""
+    require(principal, Act.MOVE, contact)
+    if not may_place_contact(principal, queue, contact.region):
+        raise Forbidden(
+            f"{describe(principal)} may not move contact {contact.contact_id} to queue "
+            f"{queue} ({contact.region}): {_outside(principal)}"
+        )
+
+
+def require_may_create_contact(
+    principal: Principal, queue: str, region: str, home: str | None = None
+) -> None:
+    """Staff who vouch for customers (a back office starting a chat for one) create a
+    contact only where they may put one (`may_place_contact`): its queue, the region it
+    waits in and the customer's home region they name must all be theirs."""
+    for where in dict.fromkeys(name for name in (home, region) if name):
+        if not may_place_contact(principal, queue, where):
+            placed = "" if where == home else " (where it would wait)"
+            raise Forbidden(
+                f"{describe(principal)} may not create a contact in queue {queue}, region "
+                f"{where}{placed}: {_outside(principal)}"
+            )
+
+
+def _outside(principal: Principal) -> str:
+    """A refusal's reason: the principal's scope, named."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        return f"a {principal.role.value} puts no contact anywhere"
+    queues = ", ".join(sorted(principal.queues)) or "all"
+    regions = ", ".join(sorted(principal.regions)) or "all"
+    return f"outside their scope (queues: {queues}; regions: {regions})"
 
 
 def require_customer(actor: Actor) -> Customer:

@@ -91,6 +91,19 @@ class PastContact:
     repeat: bool  # a new contact within the repeat window after this customer's last one
 
 
+# Contacts of one queue read at most to answer its list (waiting, and served).
+QUEUE_SCAN = 10_000
+
+
+@dataclass(frozen=True)
+class QueueContacts:
+    """A queue's live contacts as a supervisor sees them; `truncated`: more of their scope
+    are live in it than listed."""
+
+    contacts: list[Contact]
+    truncated: bool = False
+
+
 @dataclass(frozen=True)
 class CustomerHistory:
     customer_id: str
@@ -150,7 +163,8 @@ class Contacts:
         the request's claims count only from an `actor` who may vouch for customers."""
         site = self._site(request)
         identity = anonymous()
-        claims = request.claims if actor and access.may_vouch_for_customers(actor) else None
+        vouching = actor if actor and access.may_vouch_for_customers(actor) else None
+        claims = request.claims if vouching else None
         topics = self.desk.chat_topics(site, list(self.router.queues))
         if claims is None and request.queue not in topics:  # staff may start any queue's
             raise InvalidInput("$.queue", f"one of {', '.join(topics)}", request.queue)
@@ -169,6 +183,10 @@ class Contacts:
                 decision.reason,
                 decision.open_regions,
             )
+        if vouching is not None:  # staff start chats in their queues and regions only
+            named_home = claims.region if claims is not None else None
+            placed = region or self.router.region
+            access.require_may_create_contact(vouching, request.queue, placed, named_home)
         new = NewContact(
             channel=Channel.CHAT,
             queue=request.queue,
@@ -364,25 +382,45 @@ class Contacts:
             contacts=rows,
         )
 
-    async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> list[Contact]:
-        """A queue's live contacts for its supervisors: the waiting ones in queue order,
-        then those offered or being served (their region in the supervisor's scope).
-        Audited: it shows contacts the reader is no party to."""
+    async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> QueueContacts:
+        """A queue's live contacts for its supervisors: up to `limit` waiting ones in queue
+        order, then up to `limit` offered or being served, those of the supervisor's scope
+        only (their region); the queue is read past contacts of other regions until the
+        limit is met, and the answer says when more are left out. Audited: it shows
+        contacts the reader is no party to."""
         access.require_may_oversee_queue(actor, queue)
         if queue not in self.router.queues:
             raise UnknownQueue(queue)
         store = self.router.store
-        found = await store.waiting_contacts(queue, limit) + await store.served_contacts(
-            queue, limit
-        )
-        shown = [contact for contact in found if access.allowed(actor, Act.READ, contact)]
+
+        def mine(found: list[Contact]) -> list[Contact]:
+            return [contact for contact in found if access.allowed(actor, Act.READ, contact)]
+
+        depth = (await store.queue_depths([queue])).get(queue, 0)
+        read = min(limit + 1, QUEUE_SCAN)
+        waiting = mine(await store.waiting_contacts(queue, read))
+        while len(waiting) <= limit and read < min(depth, QUEUE_SCAN):
+            read = min(read * 4, QUEUE_SCAN)  # further down the line, re-read from its head
+            waiting = mine(await store.waiting_contacts(queue, read))
+        served = mine(await store.served_contacts(queue, QUEUE_SCAN))
+        truncated = len(waiting) > limit or len(served) > limit or read < depth
+        shown = waiting[:limit] + served[:limit]
         await self.reports.audit(actor.user_id, "queue.contacts", queue=queue, count=len(shown))
-        return shown
+        return QueueContacts(shown, truncated)
 
     async def move(self, actor: Actor, contact_id: str, queue: str) -> Contact:
-        """A supervisor moves a waiting or ringing contact to another queue (it keeps its
-        place in line; a ringing offer is revoked and its agent told). A connected one is
-        refused (409): only its agent may hand it over, with a transfer."""
-        await self.get(actor, contact_id, Act.MOVE)
+        """A supervisor moves a waiting or ringing contact to another queue of theirs (it
+        keeps its place in line and its region; a ringing offer is revoked and its agent
+        told): an unknown queue is refused (400), one outside their scope too (403). A
+        connected one is refused (409): only its agent may hand it over, with a transfer."""
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, Act.MOVE, contact)
         assert isinstance(actor, Principal)
+        if queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
+        access.require_may_move_contact(actor, contact, queue)
+        if access.audited(actor, Act.MOVE, contact):
+            await self.reports.audit(
+                actor.user_id, f"contact.{Act.MOVE.value}", contact_id=contact_id, queue=queue
+            )
         return await self.router.move(contact_id, queue, f"moved by {actor.user_id}")

@@ -21,7 +21,7 @@ import copy
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from router import access
 from router.access import Actor, CaseAct, CaseScope, Customer, Principal
@@ -63,6 +63,26 @@ log = logging.getLogger(__name__)
 COMMIT_ATTEMPTS = 50
 LEASE_MS = 30_000  # a claimed timer is retried by another node after this
 LIST_SCAN = 5_000  # cases read at most to answer one filtered list
+ALERT_PAGE = 200  # breached cases or flagged chats read at a time for the wallboard
+FLAGGED_SCAN = 1_000  # flagged chats read at most for one wallboard (one read each)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shown(Generic[T]):
+    """What one viewer is shown of a longer list; `truncated`: more of theirs are left out."""
+
+    items: list[T]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class UpsetChat:
+    """A live chat flagged by its customer's words, with what triggered it."""
+
+    contact: Contact
+    triggers: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -700,8 +720,54 @@ class Cases:
         return case
 
     async def breached_live(self, limit: int = 200) -> list[Case]:
-        """Live cases with a passed target nobody answered yet (wallboard alerts)."""
+        """Live cases with a passed target nobody answered yet, whoever's (latest first)."""
         return await self.store.get_many(await self.store.breached_ids(limit))
+
+    async def breached_for(self, principal: Principal, limit: int = 200) -> Shown[Case]:
+        """The wallboard's alerts: live cases the principal may read (a supervisor's:
+        their queues and regions) with a passed target nobody answered yet, latest first.
+        Others' are passed over until `limit` are found (at most LIST_SCAN read);
+        `truncated` says more are left out."""
+        found: dict[str, Case] = {}
+        for start in range(0, LIST_SCAN, ALERT_PAGE):  # the set may shift between pages
+            ids = await self.store.breached_ids(ALERT_PAGE, start)
+            for case in await self.store.get_many(ids):
+                scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
+                if access.allowed_for_case(principal, CaseAct.READ, scope):
+                    found.setdefault(case.case_id, case)
+                    if len(found) > limit:
+                        return Shown(list(found.values())[:limit], truncated=True)
+            if len(ids) < ALERT_PAGE:
+                return Shown(list(found.values()), truncated=False)
+        return Shown(list(found.values()), truncated=True)
+
+    async def upset_for(self, principal: Principal, limit: int = 100) -> Shown[UpsetChat]:
+        """The wallboard's alerts: live chats the principal may read whose customer's
+        words flagged them, latest first, with the triggers. Others' are passed over until
+        `limit` are found (at most FLAGGED_SCAN read); `truncated` says more are left out.
+        Chats that ended are unflagged on the way."""
+        found: dict[str, UpsetChat] = {}
+        ended: list[str] = []
+        more = False  # one more of theirs than the limit, or the scan stopped short
+        for start in range(0, FLAGGED_SCAN, ALERT_PAGE):  # the set may shift between pages
+            flagged = await self.store.flagged(ALERT_PAGE, start)
+            for contact_id, _ in flagged:
+                contact = await self.router.store.get_contact(contact_id)
+                if contact is None or contact.is_terminal:
+                    ended.append(contact_id)
+                elif contact_id in found or not access.allowed(principal, access.Act.READ, contact):
+                    continue
+                elif len(found) == limit:
+                    more = True
+                    break
+                else:
+                    found[contact_id] = UpsetChat(contact, await self.store.triggers(contact_id))
+            if more or len(flagged) < ALERT_PAGE:
+                break
+        else:
+            more = True
+        await self.store.unflag(ended)
+        return Shown(list(found.values()), more)
 
     async def records(self, start_ms: int) -> list[dict[str, str]]:
         """The report records (timers ended, breaches, escalations, cases) since a time."""

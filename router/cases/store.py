@@ -259,12 +259,11 @@ class CaseStore:
         key = self.keys.cases if status is None else self.keys.status(status)
         return [str(case_id) for case_id in await self.client.zrevrange(key, 0, limit - 1)]
 
-    async def breached_ids(self, limit: int) -> list[str]:
-        """Live cases with a passed target nobody answered yet, latest first."""
-        return [
-            str(case_id)
-            for case_id in await self.client.zrevrange(self.keys.breached, 0, limit - 1)
-        ]
+    async def breached_ids(self, limit: int, start: int = 0) -> list[str]:
+        """Live cases with a passed target nobody answered yet, latest first (`limit` of
+        them from the `start`th)."""
+        rows = await self.client.zrevrange(self.keys.breached, start, start + limit - 1)
+        return [str(case_id) for case_id in rows]
 
     async def customer_case_ids(self, customer_id: str, limit: int = 20) -> list[str]:
         """The customer's cases, newest first."""
@@ -331,8 +330,11 @@ class CaseStore:
             for row in await self.client.lrange(self.keys.triggers(contact_id), 0, -1)
         ]
 
-    async def flagged(self, limit: int = 500) -> list[tuple[str, int]]:
-        rows = await self.client.zrevrange(self.keys.flagged, 0, limit - 1, withscores=True)
+    async def flagged(self, limit: int = 500, start: int = 0) -> list[tuple[str, int]]:
+        """Flagged contacts and when, latest first (`limit` of them from the `start`th)."""
+        rows = await self.client.zrevrange(
+            self.keys.flagged, start, start + limit - 1, withscores=True
+        )
         return [(str(cid), int(at)) for cid, at in rows]
 
     async def unflag(self, contact_ids: Sequence[str]) -> None:

@@ -31,7 +31,7 @@ from router.model import Role
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS, ROUTER
+from switchboard.http.base import HUB, REGIONS
 from switchboard.http.schemas import Id, Name, Strict, Text
 from switchboard.http.streams import pump
 
@@ -509,19 +509,21 @@ async def dead_letters(
 
 # -- the wallboard's alerts ------------------------------------------------------------------
 
+BREACHES_SHOWN = 200
 FLAGGED_SHOWN = 100
 
 
 async def case_alerts(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
     """Alerts for the wallboard: cases whose SLA target passed unanswered, and chats whose
-    customer's words triggered an emotion escalation, in the viewer's scope."""
+    customer's words triggered an emotion escalation, in the viewer's scope (the service
+    reads past others' until it has its limit of the viewer's, and says when more are left
+    out: one more alert says so)."""
     cases = request.app.get(CASES)
     if cases is None:
         return []
     found = []
-    for case in await cases.breached_live():
-        if not principal.covers(case.queue, case.region):
-            continue
+    breached = await cases.breached_for(principal, BREACHES_SHOWN)
+    for case in breached.items:
         late = [t.kind.replace("_", " ") for t in cases.timer_status(case) if t.breached_ms]
         found.append(
             {
@@ -533,26 +535,36 @@ async def case_alerts(request: web.Request, principal: Principal) -> list[dict[s
                 f"{' and '.join(late)} target ({case.region}, priority {case.priority})",
             }
         )
-    router = request.app[ROUTER]
-    ended = []
-    for contact_id, _ in await cases.store.flagged(FLAGGED_SHOWN):
-        contact = await router.store.get_contact(contact_id)
-        if contact is None or contact.is_terminal:
-            ended.append(contact_id)
-            continue
-        if not principal.covers(contact.queue, contact.region):
-            continue
-        triggers = await cases.store.triggers(contact_id)
-        words = ", ".join(dict.fromkeys(w for t in triggers for w in t.get("words", [])))
+    if breached.truncated:
+        found.append(
+            {
+                "level": "critical",
+                "kind": "sla_breach_more",
+                "message": f"more cases passed their targets than the {len(breached.items)} "
+                "latest listed here",
+            }
+        )
+    upset = await cases.upset_for(principal, FLAGGED_SHOWN)
+    for chat in upset.items:
+        contact = chat.contact
+        words = ", ".join(dict.fromkeys(w for t in chat.triggers for w in t.get("words", [])))
         found.append(
             {
                 "level": "warning",
                 "kind": "emotion",
                 "queue": contact.queue,
-                "contact_id": contact_id,
-                "message": f"{contact.queue}: upset customer in chat {contact_id[:8]} "
+                "contact_id": contact.contact_id,
+                "message": f"{contact.queue}: upset customer in chat {contact.contact_id[:8]} "
                 f"({contact.state.value}; {words or 'low sentiment'})",
             }
         )
-    await cases.store.unflag(ended)
+    if upset.truncated:
+        found.append(
+            {
+                "level": "warning",
+                "kind": "emotion_more",
+                "message": "more customers are upset in live chats than the "
+                f"{len(upset.items)} latest listed here",
+            }
+        )
     return found

@@ -27,9 +27,14 @@ _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: 
     "A customer starts a chat; answers the contact and a customer_token for it. Who the "
     "customer is (id, tier, home region) comes from a site's signed `identity`; `customer`, "
     "`region` and `priority` are read only from a supervisor's or admin's request (a back "
-    "office creating the chat for the customer), accepted and ignored from anyone else",
+    "office creating the chat for the customer, in their queues and regions only), accepted "
+    "and ignored from anyone else",
     body=NewChat,
-    responses={201: "the contact with its customer_token"},
+    responses={
+        201: "the contact with its customer_token",
+        401: "a bearer token that is not valid",
+        403: "a supervisor's chat outside their queues and regions",
+    },
 )
 async def create_contact(request: web.Request, body: NewChat) -> web.Response:
     router = request.app[ROUTER]
@@ -126,12 +131,19 @@ async def abandon(request: web.Request, actor: Actor) -> web.Response:
 @API.route(
     "POST",
     "/api/v1/contacts/{contact_id}/move",
-    "A supervisor moves a waiting or ringing contact to another queue, keeping its place "
-    "(a ringing offer is revoked; a connected contact is refused with 409: its agent "
-    "transfers it) (audited)",
+    "A supervisor moves a waiting or ringing contact to another queue of theirs, keeping "
+    "its place and region (a ringing offer is revoked; a connected contact is refused with "
+    "409: its agent transfers it) (audited)",
     auth=Auth.STAFF,
     body=Move,
-    responses={200: "the contact", 401: "", 403: "", 404: "", 409: ""},
+    responses={
+        200: "the contact",
+        400: "no such queue ($.queue)",
+        401: "",
+        403: "not the caller's contact, or the queue is outside their scope",
+        404: "",
+        409: "",
+    },
 )
 async def move(request: web.Request, principal: Principal, body: Move) -> web.Response:
     contact = await request.app[CONTACTS].move(
@@ -143,10 +155,11 @@ async def move(request: web.Request, principal: Principal, body: Move) -> web.Re
 @API.route(
     "GET",
     "/api/v1/queues/{queue}/contacts",
-    "A queue's live contacts for its supervisors: waiting in order, then offered or being "
-    "served (audited)",
+    "A queue's live contacts for its supervisors, those of their regions: up to 200 waiting "
+    "in order, then up to 200 offered or being served; `truncated` says more of them are "
+    "live than listed (audited)",
     auth=Auth.STAFF,
-    responses={200: "contacts", 401: "", 403: "", 404: ""},
+    responses={200: "contacts, and truncated", 401: "", 403: "", 404: ""},
 )
 async def queue_contacts(request: web.Request, principal: Principal) -> web.Response:
     queue = request.match_info["queue"]
@@ -160,8 +173,9 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
                     **contact_view(request, contact),
                     "waited_s": round((now - contact.timestamps.get("queued_at", now)) / 1000, 1),
                 }
-                for contact in found
+                for contact in found.contacts
             ],
+            "truncated": found.truncated,
         }
     )
 

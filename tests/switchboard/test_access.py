@@ -38,10 +38,17 @@ USERS: dict[str, tuple[str, Role, dict[str, tuple[str, ...]]]] = {
     "other agent": ("bob", Role.AGENT, {}),
     "supervisor": ("sup", Role.SUPERVISOR, {"queues": ("booking",)}),
     "other supervisor": ("sup2", Role.SUPERVISOR, {"queues": ("general",)}),
+    "supervisor of both": ("sup3", Role.SUPERVISOR, {"queues": ("booking", "general")}),
     "planner": ("pia", Role.PLANNER, {}),
     "admin": ("adm", Role.ADMIN, {}),
 }
-BODIES: dict[str, dict[str, Any]] = {
+BODIES: dict[str, dict[str, Any]] = {  # by route, else by the route's last word
+    "/api/v1/contacts": {
+        "channel": "chat",
+        "queue": "booking",
+        "language": "en",
+        "customer": {"id": "cust-new"},
+    },
     "messages": {"text": "hello"},
     "transfer": {"queue": "general"},
     "move": {"queue": "general"},
@@ -191,7 +198,7 @@ async def call(
             return refused.status
         await socket.close()
         return 101
-    body = BODIES.get(route.rstrip("/").rsplit("/", 1)[-1])
+    body = BODIES.get(route, BODIES.get(route.rstrip("/").rsplit("/", 1)[-1]))
     response = await http.request(method, path, json=body, headers=headers)
     return response.status
 
@@ -212,6 +219,7 @@ async def test_route_by_actor(
     else:
         contact_id, token = await contact_in(node, state) if state != "-" else ("", "")
     advisories_before = await advisory_ids(node)
+    live_before = await node.router.store.live_contacts()
     before = await node.router.get_contact(contact_id) if contact_id else None
     case_before = await node.cases.store.get(case_id) if case_id else None
     await node.router.set_presence("ana", Presence.NOT_READY)
@@ -226,6 +234,8 @@ async def test_route_by_actor(
         assert len(await live_cases(node, "cust-1")) == (1 if status == 201 else 0)
     await close_cases(node)
     await check_advisories(node, method, route, status, advisory_id, advisories_before)
+    if (method, route) == ("POST", "/api/v1/contacts"):  # started a booking chat, or none
+        await check_created(node, actor, status, live_before)
     if before is None:
         return
     after = await node.router.get_contact(contact_id)
@@ -239,6 +249,21 @@ async def test_route_by_actor(
         check_outcome(route, before, after, await node.reports.store.ratings())
     if not after.is_terminal:
         await node.router.fail(contact_id, "test over")
+
+
+async def check_created(node: Node, actor: str, status: int, before: set[str]) -> None:
+    """A refused chat was not created; an allowed one is booking's, its customer the one
+    staff vouched for (anyone else's word is ignored)."""
+    created = [
+        await node.router.get_contact(contact_id)
+        for contact_id in await node.router.store.live_contacts() - before
+    ]
+    assert len(created) == (1 if status == 201 else 0), created
+    for contact in created:
+        vouched = actor in ("supervisor", "supervisor of both", "admin")
+        assert contact.queue == "booking"
+        assert (contact.customer_id == "cust-new") == vouched, contact
+        await node.router.fail(contact.contact_id, "test over")
 
 
 async def advisory_in(node: Node) -> str:

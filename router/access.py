@@ -268,6 +268,15 @@ def _outside(principal: Principal) -> str:
     return f"outside their scope (queues: {queues}; regions: {regions})"
 
 
+def regions_reached(principal: Principal) -> tuple[str, ...]:
+    """The regions what `principal` declares reaches (an advisory's boosts and the agents
+    it counts): a supervisor's scope's regions; empty, every region, for an admin or a
+    supervisor whose scope names none."""
+    if principal.role == Role.ADMIN:
+        return ()
+    return tuple(sorted(principal.regions))
+
+
 def require_customer(actor: Actor) -> Customer:
     """Only a chat's customer (its token) answers what is asked of the customer."""
     if not isinstance(actor, Customer):

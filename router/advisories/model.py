@@ -56,10 +56,18 @@ class Advisory:
     in_chat: int = 0  # live chats told
     contacts: int = 0  # contacts boosted so far
     staffing: Staffing | None = field(default=None)
+    # The regions it covers: those of the region-scoped supervisor who declared it, whose
+    # agents and contacts are theirs to move and boost; empty: every region (an admin's,
+    # or a supervisor's whose scope names no region).
+    regions: tuple[str, ...] = ()
 
     def in_effect(self, at_ms: int) -> bool:
         """New contacts of its customers are boosted now."""
         return not self.ended_ms and self.starts_ms <= at_ms < self.until_ms
+
+    def covers_region(self, region: str) -> bool:
+        """A contact or agent of `region` is within the advisory's reach."""
+        return not self.regions or region in self.regions
 
     def state(self, at_ms: int) -> str:
         if self.ended_ms or at_ms >= self.until_ms:

@@ -7,6 +7,11 @@ live chat in the chat itself, works out how many agents the queue will need, and
 one of the router's intakes, boosts every new contact of theirs in that queue while the
 advisory runs. Access is asked of `router.access` (the queue's oversight); time is the
 injected `clock` or an explicit `at_ms`, as everywhere in the router.
+
+An advisory reaches as far as its declarer's scope: one declared by a supervisor whose
+scope names regions covers those regions only (`Advisory.regions`): it boosts contacts
+waiting there and counts the agents there, the ones that supervisor can move. An
+admin's, or a supervisor's whose scope names no region, covers every region.
 """
 
 from __future__ import annotations
@@ -111,10 +116,16 @@ class Advisories:
         customers = [
             c for c in dict.fromkeys(request.customers) if not c.startswith(ANONYMOUS_PREFIX)
         ]
+        if not customers:  # one that can reach nobody is refused, not declared
+            raise InvalidInput(
+                "$.customers",
+                f"at least one customer id that is not an anonymous chat's ({ANONYMOUS_PREFIX}…)",
+                None,
+            )
         advisory.customers = len(customers)
         if request.expected_contacts_per_hour is not None:
             advisory.staffing = await self._staffing(
-                request.queue, request.expected_contacts_per_hour, advisory.starts_ms, now
+                advisory, request.expected_contacts_per_hour, now
             )
         await self.store.save(advisory, customers)
         latest = await self.router.store.contacts_of_customers(customers, RECENT_CONTACTS)
@@ -149,6 +160,8 @@ class Advisories:
             )
         if not request.messages:
             raise InvalidInput("$.messages", "at least one language: text", {})
+        if not request.title.strip():
+            raise InvalidInput("$.title", "1-200 characters, not only spaces", request.title)
         return Advisory(
             advisory_id=uuid.uuid4().hex,
             queue=request.queue,
@@ -159,6 +172,7 @@ class Advisories:
             priority_boost=request.priority_boost,
             created_by=actor.user_id,
             created_ms=now,
+            regions=access.regions_reached(actor),
         )
 
     async def _warn(
@@ -206,10 +220,12 @@ class Advisories:
                     told += 1
         return told
 
-    async def _staffing(self, queue: str, per_hour: float, by_ms: int, now: int) -> Staffing:
+    async def _staffing(self, advisory: Advisory, per_hour: float, now: int) -> Staffing:
         """Agents the queue needs for its service-level target at `per_hour` contacts,
         with its recent average handle time (`Router.aht_s`: the last hour's, else the
-        default), against the agents signed in now with its skill."""
+        default), against the agents signed in now with its skill in the advisory's
+        regions (those its declarer can move)."""
+        queue = advisory.queue
         config = self.router.queues[queue]
         handle_s = await self.router.aht_s(queue, now)
         needed = 0
@@ -221,14 +237,20 @@ class Advisories:
             expected_contacts_per_hour=per_hour,
             handle_s=handle_s,
             agents_needed=needed,
-            agents_signed_in=self.signed_in(queue, await self.router.list_agents()),
-            by_ms=by_ms,
+            agents_signed_in=self.signed_in(advisory, await self.router.list_agents()),
+            by_ms=advisory.starts_ms,
         )
 
-    def signed_in(self, queue: str, agents: Sequence[Agent]) -> int:
-        """Of `agents`, those signed in (any state but offline) with the queue's skill."""
-        skill = self.router.queues[queue].skill
-        return sum(a.presence != Presence.OFFLINE and skill in a.skills for a in agents)
+    def signed_in(self, advisory: Advisory, agents: Sequence[Agent]) -> int:
+        """Of `agents`, those signed in (any state but offline) with the skill of the
+        advisory's queue, in the regions it covers."""
+        skill = self.router.queues[advisory.queue].skill
+        return sum(
+            a.presence != Presence.OFFLINE
+            and skill in a.skills
+            and advisory.covers_region(a.region)
+            for a in agents
+        )
 
     # -- reading and ending ------------------------------------------------------------------
 
@@ -265,8 +287,9 @@ class Advisories:
         return advisory
 
     async def staffing_alerts(self, actor: Principal) -> list[StaffingAlert]:
-        """Advisories of the actor's queues, not over, whose queue still has fewer agents
-        signed in than it needs (the wallboard's alerts)."""
+        """Advisories of the actor's queues covering one of the actor's regions, not over,
+        whose queue still has fewer agents signed in (in the advisory's regions) than it
+        needs (the wallboard's alerts)."""
         now = self.clock()
         found = await self.store.get_many(await self.store.running_ids(now))
         agents = await self.router.list_agents() if found else []
@@ -277,7 +300,10 @@ class Advisories:
                 continue
             if actor.queues and advisory.queue not in actor.queues:
                 continue
-            alert = StaffingAlert(advisory, staffing, self.signed_in(advisory.queue, agents))
+            theirs = access.regions_reached(actor)
+            if theirs and advisory.regions and not set(theirs) & set(advisory.regions):
+                continue  # another region's agents to move: not theirs to act on
+            alert = StaffingAlert(advisory, staffing, self.signed_in(advisory, agents))
             if alert.agents_short:
                 alerts.append(alert)
         return alerts
@@ -299,13 +325,18 @@ class Advisories:
     async def before_create(
         self, new: NewContact, at_ms: int | None
     ) -> tuple[NewContact, Advisory | None]:
-        """A contact of a customer an advisory in effect names, in the advisory's queue,
-        gets its boost (the largest, when several apply) and says why."""
+        """A contact of a customer an advisory in effect names, in the advisory's queue and
+        one of its regions, gets its boost (the largest, when several apply) and says why."""
         if not new.customer_id or new.customer_id.startswith(ANONYMOUS_PREFIX):
             return new, None
         at = self.clock() if at_ms is None else at_ms
         running = await self.store.of_customer(new.customer_id, at)
-        applying = [a for a in running if a.queue == new.queue and a.in_effect(at)]
+        region = new.region or self.router.region  # where the router will put it
+        applying = [
+            a
+            for a in running
+            if a.queue == new.queue and a.in_effect(at) and a.covers_region(region)
+        ]
         if not applying:
             return new, None
         advisory = max(applying, key=lambda a: (a.priority_boost, a.starts_ms))

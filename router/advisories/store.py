@@ -154,6 +154,7 @@ def _fields(advisory: Advisory) -> dict[str, str]:
         "warned": str(advisory.warned),
         "in_chat": str(advisory.in_chat),
         "staffing": json.dumps(asdict(advisory.staffing)) if advisory.staffing else "",
+        "regions": json.dumps(list(advisory.regions)),
     }
 
 
@@ -175,4 +176,6 @@ def _advisory(fields: dict[str, str], contacts: int) -> Advisory:
         in_chat=int(fields.get("in_chat") or 0),
         contacts=contacts,
         staffing=Staffing(**json.loads(staffing)) if staffing else None,
+        # saved before advisories kept their regions: every region, as they were applied
+        regions=tuple(json.loads(fields.get("regions") or "[]")),
     )

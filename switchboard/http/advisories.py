@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 
 from router.access import Principal
 from router.advisories.model import Advisory, AdvisoryRequest, Staffing
@@ -18,8 +18,18 @@ from switchboard.http.schemas import Id, Language, Name, Strict, Text
 
 ADVISORIES = web.AppKey("advisories", Advisories)
 
-Title = Annotated[Text, StringConstraints(min_length=1, max_length=200)]
-MessageText = Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+
+def _not_blank(text: str) -> str:
+    """A title or message of spaces alone says nothing to anyone."""
+    if not text.strip():
+        raise ValueError("text that is not only spaces")
+    return text
+
+
+Title = Annotated[Text, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)]
+MessageText = Annotated[
+    Text, StringConstraints(min_length=1, max_length=2000), AfterValidator(_not_blank)
+]
 MAX_CUSTOMERS = 10_000
 _STAFF = {401: "", 403: "not a supervisor or admin of the queue"}
 
@@ -29,18 +39,25 @@ class NewAdvisory(Strict):
 
     queue: Name
     title: Title
+    # a list of anonymous chats' ids alone reaches nobody: refused by the service
     customers: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS)
     messages: dict[Language, MessageText] = Field(min_length=1, max_length=50)
     starts_at: AwareDatetime | None = None
     until: AwareDatetime
-    priority_boost: int = Field(default=2, ge=0, le=9)
+    # numbers as JSON numbers: "3" or true is a mistake, not a 3 or a 1
+    priority_boost: int = Field(default=2, ge=0, le=9, strict=True)
     expected_contacts_per_hour: float | None = Field(
-        default=None, gt=0, le=1_000_000, allow_inf_nan=False
+        default=None, gt=0, le=1_000_000, allow_inf_nan=False, strict=True
     )
 
 
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def regions_json(advisory: Advisory) -> list[str] | None:
+    """The regions it covers (its declarer's); null: every region."""
+    return list(advisory.regions) or None
 
 
 def staffing_json(staffing: Staffing | None) -> dict[str, Any] | None:
@@ -67,6 +84,7 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
         "until": iso_utc(advisory.until_ms),
         "ended_at": iso_utc(advisory.ended_ms) if advisory.ended_ms else None,
         "priority_boost": advisory.priority_boost,
+        "regions": regions_json(advisory),
         "customers": advisory.customers,
         "warned": advisory.warned,
         "in_chat": advisory.in_chat,
@@ -85,7 +103,7 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
     "(supervisors and admins of the queue)",
     auth=Auth.STAFF,
     body=NewAdvisory,
-    responses={201: "advisory_id, warned, in_chat, staffing", **_STAFF},
+    responses={201: "advisory_id, regions, warned, in_chat, staffing", **_STAFF},
 )
 async def declare(request: web.Request, principal: Principal, body: NewAdvisory) -> web.Response:
     declared = await request.app[ADVISORIES].declare(
@@ -104,6 +122,7 @@ async def declare(request: web.Request, principal: Principal, body: NewAdvisory)
     return web.json_response(
         {
             "advisory_id": declared.advisory.advisory_id,
+            "regions": regions_json(declared.advisory),
             "warned": declared.warned,
             "in_chat": declared.in_chat,
             "staffing": staffing_json(declared.advisory.staffing),
@@ -152,21 +171,23 @@ async def end_advisory(request: web.Request, principal: Principal) -> web.Respon
 
 
 async def advisory_alerts(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
-    """Queues of the viewer's scope that need more agents signed in before an advisory's
-    expected peak."""
+    """Queues of the viewer's scope that need more agents signed in (in the advisory's
+    regions) before an advisory's expected peak."""
     advisories = request.app.get(ADVISORIES)
     if advisories is None:
         return []
     found = []
     for alert in await advisories.staffing_alerts(principal):
         advisory, staffing = alert.advisory, alert.staffing
+        where = f" ({', '.join(advisory.regions)})" if advisory.regions else ""
         found.append(
             {
                 "level": "warning",
                 "kind": "advisory_staffing",
                 "queue": advisory.queue,
+                "regions": regions_json(advisory),
                 "advisory_id": advisory.advisory_id,
-                "message": f"{advisory.queue}: {alert.agents_short} more agents needed by "
+                "message": f"{advisory.queue}{where}: {alert.agents_short} more agents needed by "
                 f"{iso_utc(staffing.by_ms)} for advisory '{advisory.title}' "
                 f"({staffing.expected_contacts_per_hour:g} contacts/h expected: "
                 f"{staffing.agents_needed} needed, {alert.agents_signed_in} signed in)",

@@ -8,6 +8,11 @@ Both need a supervisor (or admin) token.
 
 A snapshot is pushed every few seconds and early after any routing event, so a new
 contact shows within a fraction of a second without flooding a busy center's screens.
+
+A supervisor whose scope names regions sees those regions only: each queue's figures
+are computed over the contacts and agents of their regions (from today's records, as
+the per-region rows are, and the waiting contacts there), and the alerts are those of
+their queues there and of the nodes of their regions.
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from router.access import Principal, require_role
-from router.model import Role
-from router.reports.report import ReportOptions, build_report
+from router.model import Agent, AgentState, Role
+from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report
+from router.service import QueueStatus, Router
+from router.stats import QueueFigures, estimate_wait_s, occupancy
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.advisories import advisory_alerts
 from switchboard.http.api import API, Auth
@@ -141,23 +148,44 @@ def _ago(seconds: float) -> str:
     return "just now" if seconds < 60 else f"{seconds / 60:.0f} min ago"
 
 
-def region_queue_figures(
+Rows = dict[tuple[str, ...], ReportRow]  # (region, queue) -> the report's row
+# The counts of a report row that add up over regions into a queue's figures.
+FIGURES = (
+    "volume",
+    "answered",
+    "answered_in_sl",
+    "abandoned",
+    "failed",
+    "wait_ms",
+    "handled",
+    "handle_ms",
+)
+Abandons = dict[str, tuple[int, int]]  # queue -> (abandoned within its answer time, wait ms)
+RECENT_MS = 1_800_000  # the wallboard's "last 30 min"
+
+
+def region_queue_reports(
     records: Sequence[dict[str, str]],
-    waiting: dict[str, dict[str, int]],
     answer_within_s: dict[str, float],
     day_start: int,
     now: int,
-) -> list[dict[str, Any]]:
-    """Per region and queue: today's and the last 30 minutes' figures from the records."""
+) -> tuple[Rows, Rows]:
+    """Per region and queue, the report rows of today and of the last 30 minutes."""
 
-    def rows(start: int) -> dict[tuple[str, ...], Any]:
+    def rows(start: int) -> Rows:
         options = ReportOptions(
             start_ms=start, end_ms=now + 1, by=("region", "queue"), answer_within_s=answer_within_s
         )
         report = build_report(records, options)
         return {tuple(row.key.values()): row for row in report.rows}
 
-    today, recent = rows(day_start), rows(max(day_start, now - 1_800_000))
+    return rows(day_start), rows(max(day_start, now - RECENT_MS))
+
+
+def region_queue_figures(
+    today: Rows, recent: Rows, waiting: dict[str, dict[str, int]]
+) -> list[dict[str, Any]]:
+    """Per region and queue: today's and the last 30 minutes' figures from the records."""
     keys = set(today) | {(region, queue) for queue, split in waiting.items() for region in split}
     body = []
     for region, queue in sorted(keys):
@@ -179,47 +207,192 @@ def region_queue_figures(
     return body
 
 
+def regional_abandons(
+    records: Sequence[dict[str, str]],
+    regions: Collection[str],
+    answer_within_s: Mapping[str, float],
+    since_ms: int,
+    now: int,
+) -> Abandons:
+    """Per queue, of the contacts of `regions` that arrived since `since_ms` (as the
+    report counts them) and were abandoned: how many within the queue's answer time, and
+    their total wait in ms (what the per-region report rows do not keep)."""
+    found: Abandons = {}
+    for record in records:
+        if record.get("state") != "abandoned" or record.get("region") not in regions:
+            continue
+        arrived = arrival_ms(record)
+        if not arrived or not since_ms <= arrived <= now:
+            continue
+        queue = record.get("queue", "")
+        wait = max(_ms(record.get("ended_at")) - arrived, 0)
+        within = wait <= answer_within_s.get(queue, 0.0) * 1000
+        count, waited = found.get(queue, (0, 0))
+        found[queue] = (count + within, waited + wait)
+    return found
+
+
+def regional_figures(
+    rows: Rows, abandons: Abandons, queue: str, regions: Collection[str]
+) -> QueueFigures:
+    """A queue's figures over some regions: the sum of its per-region report rows, with
+    its abandons within the answer time from `regional_abandons`."""
+    total = ReportRow(key={})
+    for (region, name), row in rows.items():
+        if name == queue and region in regions:
+            for part in FIGURES:
+                setattr(total, part, getattr(total, part) + getattr(row, part))
+    abandoned_in_sl, abandon_wait_ms = abandons.get(queue, (0, 0))
+    return QueueFigures(
+        offered=total.volume,
+        answered=total.answered,
+        answered_in_sl=total.answered_in_sl,
+        abandoned=total.abandoned,
+        abandoned_in_sl=abandoned_in_sl,
+        failed=total.failed,
+        handled=total.handled,
+        wait_ms=total.wait_ms,
+        handle_ms=total.handle_ms,
+        abandon_wait_ms=abandon_wait_ms,
+    )
+
+
+def _ms(value: str | None) -> int:
+    try:
+        return int(float(value or 0))
+    except ValueError:
+        return 0
+
+
+async def regional_queue(
+    router: Router,
+    name: str,
+    regions: Collection[str],
+    agents: Sequence[Agent],
+    reports: tuple[Rows, Rows],
+    abandons: tuple[Abandons, Abandons],
+    now: int,
+) -> dict[str, Any]:
+    """A queue's wallboard row over some regions only (a region-scoped supervisor's): its
+    contacts waiting there (of the first `WAITING_SCAN`), the longest wait among them,
+    the agents there serving it (`agents`: those of the regions), a wait estimate for
+    a new contact there (position x handle time / agents serving, as placement predicts
+    a region's), and today's and the last 30 minutes' figures from the records of those
+    regions (`regional_figures`)."""
+    config = router.queues[name]
+    counts = await router.store.waiting_counts(name, "region", "queued_at", limit=WAITING_SCAN)
+    waiting_by_region: Counter[str] = Counter()
+    oldest = now
+    for (region, queued_at), count in counts.items():
+        if region in regions:
+            waiting_by_region[region] += count
+            oldest = min(oldest, _ms(queued_at) or now)
+    waiting = sum(waiting_by_region.values())
+    states = [agent.state(now) for agent in agents if config.skill in agent.skills]
+    serving = [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
+    busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving)
+    status = QueueStatus(
+        name=name,
+        waiting=waiting,
+        longest_wait_s=max(0.0, (now - oldest) / 1000),
+        ewt_s=estimate_wait_s(waiting + 1, len(serving), await router.aht_s(name, now)),
+        serving_agents=len(serving),
+        occupancy=occupancy(busy, len(serving)),
+        today=regional_figures(reports[0], abandons[0], name, regions),
+        last_30_min=regional_figures(reports[1], abandons[1], name, regions),
+        service_level_target=config.service_level_target,
+        answer_within_s=config.answer_within_s,
+    )
+    row = queue_json(status)
+    row["waiting_by_region"] = dict(sorted(waiting_by_region.items()))
+    return row
+
+
+def adoptions_of(
+    adoptions: Sequence[dict[str, Any]],
+    regions: Collection[str],
+    node_regions: Mapping[str, str],
+    agent_regions: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The adoptions that concern some regions: the dead node's (said by the adoption, or
+    known from the membership) or the heir's, or the region of an agent it signed out.
+    A dead node is forgotten once adopted, so its region may be unknown: such an adoption
+    is shown to nobody scoped by region rather than to everybody."""
+    found = []
+    for adoption in adoptions:
+        where = {
+            adoption.get("region"),
+            node_regions.get(str(adoption.get("dead_node", ""))),
+            node_regions.get(str(adoption.get("heir", ""))),
+            *(agent_regions.get(str(agent)) for agent in adoption.get("agents") or ()),
+        }
+        if where & set(regions):
+            found.append(adoption)
+    return found
+
+
 async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
     """Queues, regions, agents and alerts as one supervisor sees them: their queues and
-    regions only, when their scope names some."""
+    regions only, when their scope names some (a queue's figures then counting the
+    contacts and agents of their regions only)."""
     router = request.app[ROUTER]
     now = now_ms()
     queue_skills = {name: queue.skill for name, queue in router.queues.items()}
-    agents = [a for a in await router.list_agents() if principal.covers_agent(a, queue_skills)]
+    everyone = await router.list_agents()
+    agents = [a for a in everyone if principal.covers_agent(a, queue_skills)]
     states = {agent.agent_id: agent.state(now).value for agent in agents}
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     for agent in agents:
         by_region[agent.region][states[agent.agent_id]] += 1
     start = utc_day_start_ms(now)
+    records = await request.app[REPORTS].records_today(start)
+    answer_within = {name: config.answer_within_s for name, config in router.queues.items()}
+    reports = region_queue_reports(records, answer_within, start, now)
+    abandons: tuple[Abandons, Abandons] = ({}, {})
+    if principal.regions:
+        abandons = (
+            regional_abandons(records, principal.regions, answer_within, start, now),
+            regional_abandons(
+                records, principal.regions, answer_within, max(start, now - RECENT_MS), now
+            ),
+        )
     queues = []
     for name, config in router.queues.items():
         if principal.queues and name not in principal.queues:
             continue
-        status = queue_json(await router.queue_status(name, start, agents))
-        counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
-        status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
+        if principal.regions:
+            status = await regional_queue(
+                router, name, principal.regions, agents, reports, abandons, now
+            )
+        else:
+            status = queue_json(await router.queue_status(name, start, agents))
+            counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
+            status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
         status["agents_by_state"] = dict(
             Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
         )
         queues.append(status)
+    overview = await request.app[REGIONS].overview()
     regions = [
         region
-        for region in await request.app[REGIONS].overview()
+        for region in overview
         if not principal.regions or region["region"] in principal.regions
     ]
-    records = await request.app[REPORTS].records_today(start)
     per_region = [
         row
         for row in region_queue_figures(
-            records,
-            {queue["queue"]: queue["waiting_by_region"] for queue in queues},
-            {name: config.answer_within_s for name, config in router.queues.items()},
-            start,
-            now,
+            *reports, {queue["queue"]: queue["waiting_by_region"] for queue in queues}
         )
         if principal.covers(row["queue"], row["region"])
     ]
     adoptions = await request.app[REGIONS].adoptions()
+    if principal.regions:
+        adoptions = adoptions_of(
+            adoptions,
+            principal.regions,
+            {node["node_id"]: region["region"] for region in overview for node in region["nodes"]},
+            {agent.agent_id: agent.region for agent in everyone},
+        )
     return {
         "generated_at": iso_utc(now),
         "queues": queues,

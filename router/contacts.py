@@ -8,6 +8,7 @@ party to the contact are audited. The routing decisions themselves are `Router`'
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -240,8 +241,13 @@ class Contacts:
         if contact.is_terminal:
             raise RoutingError(f"contact {contact_id} is {contact.state.value}")
         access.require(actor, Act.WRITE, contact)
-        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-            raise InvalidInput("$.text", f"1 to {MAX_MESSAGE_CHARS} characters", len(text))
+        if not _readable(text) or len(text) > MAX_MESSAGE_CHARS:
+            raise InvalidInput(
+                "$.text",
+                f"1 to {MAX_MESSAGE_CHARS} characters, something to read and no control "
+                "character but line breaks and tabs",
+                len(text),
+            )
         agent = (
             await self.router.get_agent(contact.agent_id)
             if contact.agent_id and contact.state == ContactState.CONNECTED
@@ -336,7 +342,14 @@ class Contacts:
         """The holding agent hands the contact to a queue or a named colleague (who must
         exist, 404, and be signed in, 409: `Router.transfer`)."""
         contact = await self.get(actor, contact_id, Act.TRANSFER)
+        if to_queue is not None:
+            self._require_queue(to_queue)
         return await self.router.transfer(contact_id, contact.agent_id, to_queue, to_agent)
+
+    def _require_queue(self, queue: str) -> None:
+        """A queue a contact is sent to must exist: 400 naming `$.queue` otherwise."""
+        if queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
 
     async def wrap_up(self, actor: Actor, contact_id: str, code: str, note: str) -> dict[str, Any]:
         """The agent's wrap-up of a finished contact: a code from the queue's list (when
@@ -416,11 +429,24 @@ class Contacts:
         contact = await self.router.get_contact(contact_id)
         access.require(actor, Act.MOVE, contact)
         assert isinstance(actor, Principal)
-        if queue not in self.router.queues:
-            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
+        self._require_queue(queue)
         access.require_may_move_contact(actor, contact, queue)
         if access.audited(actor, Act.MOVE, contact):
             await self.reports.audit(
                 actor.user_id, f"contact.{Act.MOVE.value}", contact_id=contact_id, queue=queue
             )
         return await self.router.move(contact_id, queue, f"moved by {actor.user_id}")
+
+
+# Characters that show nothing: spaces and separators, format marks (zero-width space and
+# joiner, direction marks) and controls. A message of these alone reads as an empty bubble.
+_INVISIBLE = ("Z", "Cf", "Cc")
+# Controls a message may carry: its line breaks and tabs (NUL and the rest are refused).
+_CONTROLS_KEPT = frozenset("\n\r\t")
+
+
+def _readable(text: str) -> bool:
+    """Something a reader sees, and no control character but line breaks and tabs."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in _CONTROLS_KEPT for ch in text):
+        return False
+    return any(not unicodedata.category(ch).startswith(_INVISIBLE) for ch in text)

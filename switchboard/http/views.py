@@ -96,6 +96,7 @@ _STAFF_ONLY = (
     "reason",
     "recordings",
     "holds",
+    "transfers",
     "on_hold_since",
 )
 
@@ -126,6 +127,7 @@ def contact_json(
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
         "recordings": [_recording_json(entry) for entry in contact.recordings],
         "holds": [_hold_json(entry) for entry in contact.holds],
+        "transfers": [_transfer_json(entry, show_numbers) for entry in contact.transfers],
         "on_hold_since": iso_utc(contact.on_hold_since) if contact.on_hold_since else None,
     }
     if for_customer:
@@ -141,6 +143,22 @@ def _hold_json(entry: dict[str, object]) -> dict[str, Any]:
         "at": iso_utc(at) if isinstance(at, int) else None,
         "held_s": held_ms / 1000 if isinstance(held_ms, int) else None,
         "agent_id": entry.get("agent"),
+    }
+
+
+def _transfer_json(entry: dict[str, object], show_numbers: bool) -> dict[str, Any]:
+    """A voice transfer on the record: when, blind or warm, from the desktop or the phone,
+    from whom to what (an outside number masked as the customer's is), and for a warm
+    one how long the consultation ran and how it ended."""
+    at, consulted_ms, to = entry.get("at_ms"), entry.get("consulted_ms"), str(entry.get("to", ""))
+    return {
+        "at": iso_utc(at) if isinstance(at, int) else None,
+        "mode": entry.get("mode"),
+        "by": entry.get("by"),
+        "from_agent": entry.get("from_agent"),
+        "to": to if show_numbers else mask_phone_numbers(to),
+        "consulted_s": consulted_ms / 1000 if isinstance(consulted_ms, int) else None,
+        "outcome": entry.get("outcome"),
     }
 
 

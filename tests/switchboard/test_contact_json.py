@@ -36,3 +36,45 @@ def test_staff_see_a_hold_under_way_and_the_customer_does_not() -> None:
     assert contact_json(contact)["on_hold_since"] == "2023-11-14T22:13:20+00:00"
     assert "on_hold_since" not in contact_json(contact, for_customer=True)
     assert contact_json(CALL)["on_hold_since"] is None
+
+
+def test_staff_see_each_transfer_with_an_outside_number_masked() -> None:
+    contact = replace(
+        CALL,
+        state=ContactState.COMPLETED,
+        transfers=[
+            {
+                "at_ms": 1_700_000_000_000,
+                "mode": "warm",
+                "by": "desktop",
+                "from_agent": "dave",
+                "to": "agent:bob",
+                "consulted_ms": 13_737,
+                "outcome": "completed",
+            },
+            {
+                "at_ms": 1_700_000_100_000,
+                "mode": "blind",
+                "by": "phone",
+                "from_agent": "bob",
+                "to": "number:+15551234567",
+            },
+        ],
+    )
+    warm, blind = contact_json(contact)["transfers"]
+    assert warm == {
+        "at": "2023-11-14T22:13:20+00:00",
+        "mode": "warm",
+        "by": "desktop",
+        "from_agent": "dave",
+        "to": "agent:bob",
+        "consulted_s": 13.737,
+        "outcome": "completed",
+    }
+    assert (blind["to"], blind["consulted_s"], blind["outcome"]) == (
+        "number:••••••••••67",
+        None,
+        None,
+    )
+    assert contact_json(contact, show_numbers=True)["transfers"][1]["to"] == "number:+15551234567"
+    assert "transfers" not in contact_json(contact, for_customer=True)

@@ -7,6 +7,7 @@ party to the contact are audited. The routing decisions themselves are `Router`'
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -294,6 +295,14 @@ class Contacts:
         """The customer's chat window is open (on some node) for the next `for_s`."""
         await self.router.store.mark_customer_present(customer.contact_id, for_s)
 
+    async def await_window(self, customer: Customer, grace_s: float) -> Contact | None:
+        """A chat its customer has just started: their window counts as open for the
+        grace period, then a window that never opened (the page closed right after the
+        chat began) has left, as one that closed and did not come back."""
+        await self.customer_here(customer, grace_s)
+        await asyncio.sleep(grace_s)
+        return await self.leave_if_gone(customer)
+
     async def customer_went(self, customer: Customer) -> None:
         """A chat window closed; another one, open elsewhere, says so again within 5 s."""
         await self.router.store.forget_customer_present(customer.contact_id)
@@ -306,7 +315,10 @@ class Contacts:
         contact = await self.router.get_contact(customer.contact_id)
         if contact.is_terminal:
             return None
-        return await self.router.abandon(customer.contact_id, "customer_left")
+        try:
+            return await self.router.abandon(customer.contact_id, "customer_left")
+        except RoutingError:  # ended meanwhile (the other check of a window, an agent)
+            return None
 
     async def abandon(self, actor: Actor, contact_id: str) -> Contact:
         """The customer leaves (a connected chat ends as completed, see routing.lua)."""

@@ -55,7 +55,11 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
         origin=request.headers.get("Origin", ""),
         claims=CustomerClaims(customer.id, customer.tier, body.region, body.priority),
     )
-    contact, token = await request.app[CONTACTS].start_chat(chat, actor)
+    contacts = request.app[CONTACTS]
+    contact, token = await contacts.start_chat(chat, actor)
+    if actor is None:  # the customer's own window: it connects, or they have left
+        grace_s = request.app[DESK].abandon_grace_s
+        spawn(request.app, contacts.await_window(Customer(contact.contact_id), grace_s))
     answer = {"contact_id": contact.contact_id, "customer_token": token}
     return web.json_response({**answer, **contact_json(contact, for_customer=True)}, status=201)
 

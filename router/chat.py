@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from router.model import Agent, Contact
 from router.store import RoutingStore
 from switchboard.common.clock import now_ms
+from switchboard.common.languages import primary
 
 MAX_MESSAGE_CHARS = 4000
 # The sender of a message the center itself posts (an advisory), not a person.
 CENTER = "center"
+# How long the translator's pairs are taken as they were (an install shows within this).
+PAIRS_FRESH_S = 5.0
 
 
 class TranslationResult(Protocol):
@@ -46,19 +52,28 @@ class Message:
     missing_translation: list[str] = field(default_factory=list)
 
 
-def reader_language(contact: Contact, agent: Agent | None, sender_is_agent: bool) -> str:
-    """The customer reads the contact's language; the agent reads it if they speak it."""
-    if sender_is_agent:
+def agent_language(contact: Contact, agent: Agent | None, pairs: Iterable[tuple[str, str]]) -> str:
+    """The language the agent reads and writes this chat in: the customer's when the agent
+    speaks it; else, of the agent's languages in their order, the first that the
+    customer's language is translated to and from (`pairs`, pivots included), one the
+    routing matched them on first (the pair that let them take the chat, or the queue's
+    fallback); else one the routing matched on; else one the customer's words are
+    translated into; else the agent's first."""
+    if agent is None or not agent.languages:
         return contact.language
-    if agent is None or contact.language in agent.languages or not agent.languages:
+    customer = primary(contact.language)
+    spoken = list(dict.fromkeys(primary(tag) for tag in agent.languages))
+    if customer in spoken:
         return contact.language
-    return agent.languages[0]
+    routed = {primary(tag) for tag in contact.matched_languages}
+    available = set(pairs)
 
+    def fit(language: str) -> tuple[bool, bool, bool]:
+        to_agent = (customer, language) in available
+        both = to_agent and (language, customer) in available
+        return both, language in routed, to_agent
 
-def writer_language(contact: Contact, agent: Agent | None, sender_is_agent: bool) -> str:
-    if not sender_is_agent or agent is None:
-        return contact.language
-    return contact.language if contact.language in agent.languages else agent.languages[0]
+    return max(spoken, key=fit)  # the first of the best
 
 
 class ChatLog:
@@ -67,12 +82,31 @@ class ChatLog:
     def __init__(self, store: RoutingStore, translator: TranslatorPort | None) -> None:
         self.store = store
         self.translator = translator
+        self._pairs: tuple[float, frozenset[tuple[str, str]]] | None = None
+
+    async def pairs(self) -> frozenset[tuple[str, str]]:
+        """What the translator can translate, asked again after PAIRS_FRESH_S (off the
+        event loop: an engine answers once its running model call is done)."""
+        if self.translator is None:
+            return frozenset()
+        if self._pairs is None or time.monotonic() - self._pairs[0] > PAIRS_FRESH_S:
+            found = frozenset(await asyncio.to_thread(self.translator.pairs))
+            self._pairs = (time.monotonic(), found)
+        return self._pairs[1]
+
+    async def agent_language(self, contact: Contact, agent: Agent | None) -> str:
+        """The language `agent` reads and writes this chat in (see `agent_language`)."""
+        if agent is None or primary(contact.language) in map(primary, agent.languages):
+            return contact.language
+        return agent_language(contact, agent, await self.pairs())
 
     async def post(self, contact: Contact, agent: Agent | None, sender: str, text: str) -> Message:
-        sender_is_agent = sender != "customer"
-        source = writer_language(contact, agent, sender_is_agent)
-        target = reader_language(contact, agent, sender_is_agent)
-        return await self._write(contact, sender, text, source, target)
+        """The customer writes in the chat's language and the agent reads theirs; the
+        agent writes in theirs and the customer reads the chat's."""
+        agent_side = await self.agent_language(contact, agent)
+        if sender == "customer":
+            return await self._write(contact, sender, text, contact.language, agent_side)
+        return await self._write(contact, sender, text, agent_side, contact.language)
 
     async def post_from_center(self, contact: Contact, text: str, language: str) -> Message:
         """A message from the center itself (sender `center`, no agent), written in
@@ -112,7 +146,7 @@ class ChatLog:
         """The messages, with the customer's written before `agent` took the chat (while
         it waited, nobody's language was known) translated for them now and kept."""
         messages = await self.messages(contact.contact_id)
-        target = reader_language(contact, agent, sender_is_agent=False)
+        target = await self.agent_language(contact, agent)
         for index, message in enumerate(messages):
             needs = message.sender == "customer" and message.language != target
             if not needs or target in message.translations:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from router.errors import InvalidInput
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.durations import parse_duration
+from switchboard.common.languages import primary
 
 DEFAULT_REASONS = ("break", "lunch", "meeting", "training", "after-call work")
 
@@ -159,9 +160,16 @@ def _topics(section: ConfigReader, queues: Sequence[str]) -> dict[str, dict[str,
         labels = section.section(queue)
         texts = {language: labels.string(language) for language in labels.table}
         topics[queue] = {
-            lang.lower(): text.strip() for lang, text in texts.items() if text and text.strip()
+            topic_key(lang): text.strip() for lang, text in texts.items() if text and text.strip()
         }
     return topics
+
+
+def topic_key(tag: str) -> str:
+    """A `[chat.topics.QUEUE]` key as the chat window looks it up: lower case, `-` between
+    subtags, the language in its current code (`pt_BR` → `pt-br`, `iw` → `he`)."""
+    language, _, rest = tag.strip().replace("_", "-").lower().partition("-")
+    return f"{primary(language)}-{rest}" if rest else primary(language)
 
 
 def _known_queues(

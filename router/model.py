@@ -143,6 +143,9 @@ class Contact:
     agent_id: str = ""
     node: str = ""
     explanation: list[str] = field(default_factory=list)
+    # The languages its latest offer was matched on (the contact's, the queue's
+    # fallbacks, or those a translation pair reaches), in routing's order.
+    matched_languages: list[str] = field(default_factory=list)
     timestamps: dict[str, int] = field(default_factory=dict)
     placement: str = ""
     callback_uri: str = ""

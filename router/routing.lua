@@ -31,7 +31,8 @@ Data:
   qcfg:<name>      hash: the queue's routing configuration
   queue_skills     hash: queue name -> its skill (which queues a freed agent looks at)
   config_version   a token publish_queues renews whenever it rewrites qcfg and queue_skills
-  contact:<id>     hash: the contact
+  contact:<id>     hash: the contact (matched_languages: the languages its latest offer
+                   was matched on, '|'-joined: the chat reads a translated one through it)
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
   wrapup_pending:<agent>  set of finished contacts whose wrap-up the agent owes
   held:<agent>     set of the contacts offered to or served by the agent (added when
@@ -518,14 +519,14 @@ local function hold_agent(cid, c, aid, line, ring_ms, a)
 end
 
 -- Offers waiting contact `c` (as the caller read it in this call) to agent `aid`.
-local function offer(cid, c, aid, line, step, a)
+local function offer(cid, c, aid, line, r, a)
   local ckey = P .. 'contact:' .. cid
   local q = qcfg(c.queue) or {}
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('ZREM', P .. 'due', cid)
   clear_preference(cid, c)
-  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'step', step,
-    'explanation', with_line(c.explanation, line))
+  redis.call('HSET', ckey, 'state', 'offered', 'agent_id', aid, 'step', r.step,
+    'matched_languages', table.concat(r.languages, '|'), 'explanation', with_line(c.explanation, line))
   -- offered_at is the offer that was answered first: a contact offered again after its
   -- answer (a transfer, a requeue) keeps it, as it keeps answered_at.
   if (c.answered_at or '') == '' then redis.call('HSET', ckey, 'offered_at', now) end
@@ -545,7 +546,7 @@ local function try_match_contact(cid, c)
     if c.step ~= r.step then redis.call('HSET', ckey, 'step', r.step) end
     return nil
   end
-  return offer(cid, c, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), r.step, a)
+  return offer(cid, c, agent, explain(c, r, q.strategy, agent, candidates, 'contact routed'), r, a)
 end
 
 -- Agent-driven choice: the contact this agent should take next, over all queues.
@@ -618,7 +619,7 @@ local function try_match_agent(aid)
     local cid, r, q, c = best_contact_for(aid, a)
     if cid == nil then break end
     local line = explain(c, r, q.strategy, aid, {aid}, 'agent freed')
-    offers[#offers + 1] = offer(cid, c, aid, line, r.step)
+    offers[#offers + 1] = offer(cid, c, aid, line, r)
   end
   return offers
 end
@@ -896,6 +897,7 @@ function commands.create(argv)
   if agent then
     line = explain(c, r, q.strategy, agent, candidates, 'contact routed')
     c.state, c.agent_id, c.offered_at, c.explanation = 'offered', agent, now, with_line(c.explanation, line)
+    c.matched_languages = table.concat(r.languages, '|')
   end
   local fields = {}
   for name, value in pairs(c) do

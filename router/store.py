@@ -844,6 +844,7 @@ def _contact(fields: dict[str, str]) -> Contact:
         agent_id=fields.get("agent_id", ""),
         node=fields.get("node", ""),
         explanation=list(json.loads(fields.get("explanation") or "[]")),
+        matched_languages=[tag for tag in fields.get("matched_languages", "").split("|") if tag],
         timestamps={key: _int(fields[key]) for key in _TIMESTAMPS if fields.get(key)},
         placement=fields.get("placement", ""),
         callback_uri=fields.get("callback_uri", ""),

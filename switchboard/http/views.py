@@ -91,6 +91,7 @@ def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
 # What of a contact its customer does not see: how it was routed and what the agent did.
 _STAFF_ONLY = (
     "explanation",
+    "matched_languages",
     "placement",
     "priority",
     "reason",
@@ -124,6 +125,7 @@ def contact_json(
         "customer": {"id": customer_id, "tier": contact.customer_tier},
         "placement": contact.placement or None,
         "explanation": contact.explanation,
+        "matched_languages": contact.matched_languages,
         "timestamps": {key: iso_utc(value) for key, value in contact.timestamps.items()},
         "recordings": [_recording_json(entry) for entry in contact.recordings],
         "holds": [_hold_json(entry) for entry in contact.holds],

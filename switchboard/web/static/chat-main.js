@@ -30,13 +30,29 @@ const TOPICS = {
   booking: N_("Bookings and changes"), baggage: N_("Baggage"),
   emergency: N_("Emergency"), general: N_("Anything else"),
 };
+// The operator's texts are keyed by lower-case tags (`es`, `pt-br`: router/desk.py):
+// the customer's own tag first (a region's text for that region), then their language
+// alone, then the language as another region writes it.
 function topic(queue, configured) {
   const texts = configured[queue] || {};
-  const language = chat.language.toLowerCase();
-  const own = texts[language] || texts[language.split("-")[0]];
+  const tag = regionalTag().toLowerCase().replaceAll("_", "-");
+  const language = primary(tag);
+  const own = texts[tag] || texts[language]
+    || Object.entries(texts).find(([key]) => primary(key) === language)?.[1];
   if (own) return own;
   if (TOPICS[queue]) return t(TOPICS[queue]);
   return texts.en || queue.replaceAll("_", " ");
+}
+
+const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+
+// The customer's language with its region when one is known: ?lang= (a site's
+// data-lang="es-MX"), else the browser's own tag for the language negotiated from its
+// Accept-Language (which names the language alone: pt for a pt-BR browser).
+function regionalTag() {
+  const browser = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+  if (/[-_]/.test(chat.language)) return chat.language;
+  return browser.find((tag) => tag && primary(tag) === primary(chat.language)) || chat.language;
 }
 let lastTyping = 0;
 
@@ -117,7 +133,9 @@ function startProblem(answer) {
 
 function openConversation(contact) {
   chat.contact = contact;
-  chat.view = new ChatView(chat.language);
+  // Messages are translated into the contact's language (`es` for a page in es-MX), the
+  // agent's and the center's notices alike.
+  chat.view = new ChatView(contact.language || primary(chat.language));
   $("start").hidden = true;
   $("conversation").hidden = false;
   showState(contact);

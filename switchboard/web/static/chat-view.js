@@ -5,13 +5,16 @@ import { $, el, stickToBottom } from "./dom.js";
 import { roughly, t, time } from "./i18n.js";
 
 export class ChatView {
+  // `language`: the contact's, the key of the translations made for the customer (its
+  // primary subtag: `es`, never the page's `es-MX`).
   constructor(language) {
-    this.language = language;
+    this.language = String(language || "en").toLowerCase().split(/[-_]/)[0];
     this.items = new Map();  // message_id -> <li>
     this.typingTimer = null;
   }
 
-  // A message from either side; the agent's in the customer's language when translated.
+  // A message from either side; the agent's (and the center's) in the customer's language
+  // when translated.
   show(message) {
     const mine = message.sender === "customer";
     const text = mine ? message.text : (message.translations || {})[this.language] || message.text;

@@ -10,15 +10,25 @@ import { languageName, number, t, time } from "./i18n.js";
 
 const MAX_CHARS = 4000;
 
+const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+
 export class ChatPanel {
   constructor(desk, contact, { unread, done }) {
     Object.assign(this, { desk, contact, unread, done });
     this.items = new Map();
+    this.messages = new Map();  // message_id -> the message, to show again in another language
     this.lastTyping = 0;
     const me = desk.agent;
-    const speaks = (me.languages || []).includes(contact.language);
-    // What the agent reads and writes in (router/chat.py reader/writer_language).
-    this.language = speaks || !(me.languages || []).length ? contact.language : me.languages[0];
+    this.mine = [...new Set((me.languages || []).map(primary))];
+    // The languages routing matched this offer on (the contact's `matched_languages`).
+    this.routed = (contact.matched_languages || []).map(primary);
+    // What the agent reads and writes in (router/chat.py agent_language): the customer's
+    // language when they speak it; else, until the messages tell what the server chose
+    // (learn), the first of theirs the routing matched them on (the language whose
+    // translation pair let them take the chat), else their first.
+    this.speaks = !this.mine.length || this.mine.includes(primary(contact.language));
+    this.language = this.speaks ? contact.language
+      : this.mine.find((language) => this.routed.includes(language)) || this.mine[0];
     this.list = el("ol", { class: "messages" });
     this.box = el("div", { class: "messages-box", role: "log", "aria-live": "polite", tabindex: "0",
       "aria-label": t("Messages") }, this.list);
@@ -29,9 +39,10 @@ export class ChatPanel {
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
       } });
     this.error = el("p", { class: "error", role: "alert" });
+    this.canned = this.cannedPicker() || el("div", { hidden: true });
     this.composer = el("form", { class: "composer", novalidate: true,
       onsubmit: (event) => { event.preventDefault(); this.send(); } },
-    this.cannedPicker(),
+    this.canned,
     el("label", { for: this.text.id }, t("Reply")), this.text, this.error,
     el("div", { class: "row" },
       el("button", { type: "submit", class: "send" }, t("Send")),
@@ -43,10 +54,45 @@ export class ChatPanel {
     el("div", { class: "facts dim" },
       el("span", {}, t("Chat in {queue}", { queue: contact.queue })),
       el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language) })),
-      this.language !== contact.language
-        ? el("span", {}, t("Translated into {language} for you", { language: languageName(this.language) })) : null),
+      this.translatedFact = el("span", { class: "translated-for-you" })),
     this.box, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
+    this.showLanguage();
     this.refresh();
+  }
+
+  showLanguage() {
+    const translated = this.language !== this.contact.language;
+    this.translatedFact.hidden = !translated;
+    this.translatedFact.textContent = translated
+      ? t("Translated into {language} for you", { language: languageName(this.language) }) : "";
+  }
+
+  // The language the server carries the agent's side in, as the messages show it: the
+  // one the agent's own messages were written in, or the one of theirs the customer's
+  // latest message was translated into (or found no pair for). A change shows every
+  // message again, and the canned replies of that language.
+  learn(messages) {
+    if (this.speaks) return;
+    let found = null;
+    for (const message of messages) {
+      if (message.sender === this.desk.agent.agent_id) {
+        if (this.mine.includes(message.language)) found = message.language;
+      } else if (message.sender === "customer") {
+        const into = [...Object.keys(message.translations || {}),
+          ...(message.missing_translation || []).map((pair) => pair.split(">")[1])];
+        const targets = this.mine.filter((language) => into.includes(language));
+        if (targets.length) {
+          found = [this.language, ...this.routed].find((language) => targets.includes(language)) || targets[0];
+        }
+      }
+    }
+    if (!found || found === this.language) return;
+    this.language = found;
+    this.showLanguage();
+    const canned = this.cannedPicker() || el("div", { hidden: true });
+    this.canned.replaceWith(canned);
+    this.canned = canned;
+    for (const message of this.messages.values()) this.show(message, false);
   }
 
   cannedPicker() {
@@ -66,11 +112,15 @@ export class ChatPanel {
 
   async refresh() {
     const answer = await this.desk.call("GET", `/api/v1/contacts/${this.contact.contact_id}/messages`);
-    if (answer.ok) for (const message of answer.body.messages) this.show(message, false);
+    if (answer.ok) {
+      this.learn(answer.body.messages);
+      for (const message of answer.body.messages) this.show(message, false);
+    }
     this.acknowledge();
   }
 
   show(message, fresh = true) {
+    this.messages.set(message.message_id, message);
     const mine = message.sender !== "customer";
     const translations = message.translations || {};
     const shown = mine ? message.text : translations[this.language] || message.text;
@@ -108,7 +158,7 @@ export class ChatPanel {
     }
   }
 
-  message(event) { this.show(event); this.acknowledge(); }
+  message(event) { this.learn([event]); this.show(event); this.acknowledge(); }
 
   visible() { this.acknowledge(); }
 
@@ -164,6 +214,7 @@ export class ChatPanel {
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`, { text });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }
     this.text.value = "";
+    this.learn([answer.body]);
     this.show(answer.body);
   }
 
@@ -172,15 +223,23 @@ export class ChatPanel {
     if (!answer.ok && answer.status !== 409) this.error.textContent = problem(answer);
   }
 
-  // The chat is over: no more replies; the wrap-up takes their place.
-  ended(state) {
+  // The chat is over: no more replies; the wrap-up takes their place. A chat the
+  // customer left (reason `customer_left`: the window closed, or "End chat" on their
+  // side) says so, also when it was connected (it ends completed then). Without the
+  // event's reason (a reload, or a caller that passes the state alone) the contact's.
+  async ended(state, reason) {
     if (this.isOver) return;
     this.isOver = true;
     this.composer.hidden = true;
     this.transfer.root.hidden = true;
     this.typingLine.textContent = "";
-    stickToBottom(this.box, () => this.list.append(el("li", { class: "notice" },
-      state === "completed" ? t("The chat has ended.") : t("The customer left the chat."))));
     this.wrapUp.show();
+    if (reason === undefined) {
+      const answer = await this.desk.call("GET", `/api/v1/contacts/${this.contact.contact_id}`);
+      reason = answer.ok ? answer.body.reason : null;
+    }
+    const left = reason === "customer_left" || state === "abandoned";
+    stickToBottom(this.box, () => this.list.append(el("li", { class: "notice" },
+      left ? t("The customer left the chat.") : t("The chat has ended."))));
   }
 }

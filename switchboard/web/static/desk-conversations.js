@@ -1,13 +1,16 @@
 // The agent's conversations in tabs (up to their capacity), each a chat or a call, with
 // an unread marker on tabs not in view and a flag on those whose customer's words
 // triggered (emotion: `contact_flagged`, or the triggers kept on the contact); the one in
-// view shows its customer beside it.
+// view shows its customer beside it. Each tab says whose it is (the signed-in customer's
+// id, the caller's number, else the customer's language and when the chat began; a short
+// contact id tells apart two that read the same), and the tabs follow the WAI-ARIA tabs
+// pattern: one tab in the Tab order, arrow keys, Home and End move and select.
 
 import { ChatPanel } from "./desk-chat.js";
 import { showCustomer } from "./desk-customer.js";
 import { VoicePanel } from "./desk-voice.js";
 import { $, el } from "./dom.js";
-import { t } from "./i18n.js";
+import { languageName, t, time } from "./i18n.js";
 
 export class Conversations {
   constructor(desk) {
@@ -29,16 +32,20 @@ export class Conversations {
       done: () => this.close(contact.contact_id),
     });
     entry.badge = el("span", { class: "unread", hidden: true });
+    entry.who = el("span", { class: "tab-who" });
     entry.tab = el("button", {
       type: "button", role: "tab", id: `tab-${contact.contact_id}`, "aria-selected": "false",
-      "aria-controls": entry.panel.root.id, "data-contact": contact.contact_id,
+      "aria-controls": entry.panel.root.id, "data-contact": contact.contact_id, tabindex: "-1",
       onclick: () => this.show(contact.contact_id),
-    }, contact.channel === "voice" ? t("Call") : t("Chat"), " · ", contact.queue, entry.badge);
+      onkeydown: (event) => this.key(event),
+    }, el("span", { class: "tab-kind" }, contact.channel === "voice" ? t("Call") : t("Chat"), " · ", contact.queue),
+    entry.badge, entry.who);
     entry.panel.root.setAttribute("role", "tabpanel");
     entry.panel.root.setAttribute("aria-labelledby", entry.tab.id);
     $("tabs").append(entry.tab);
     $("panels").append(entry.panel.root);
     this.open_.set(contact.contact_id, entry);
+    this.label();
     this.showFlag(contact.contact_id);
     this.loadFlags(contact.contact_id);
     $("no-work").hidden = true;
@@ -73,6 +80,53 @@ export class Conversations {
     if (entry) showCustomer(this.desk, entry.contact);
   }
 
+  // Whose conversation a tab is: what the agent knows of the customer, else the
+  // customer's language and when the contact began.
+  who(contact) {
+    const id = (contact.customer && contact.customer.id) || "";
+    if (contact.channel === "voice") return this.desk.caller(contact) || languageName(contact.language);
+    if (id && !id.startsWith("anon-")) return id;
+    const times = contact.timestamps || {};
+    const began = Date.parse(times.arrived_at || times.queued_at || "");
+    if (Number.isNaN(began)) return languageName(contact.language);
+    return t("{language}, since {time}", { language: languageName(contact.language), time: time(began) });
+  }
+
+  // Labels every tab; two that would read the same also show a short contact id (each
+  // part isolated, so that an id reads right in a right-to-left page).
+  label() {
+    const labels = new Map([...this.open_].map(([id, entry]) => [id, this.who(entry.contact)]));
+    const seen = [...labels.values()];
+    for (const [id, entry] of this.open_) {
+      const text = labels.get(id);
+      const twice = seen.indexOf(text) !== seen.lastIndexOf(text);
+      entry.who.replaceChildren(el("bdi", {}, text),
+        ...(twice ? [" · ", el("bdi", { class: "short-id" }, `#${id.slice(0, 6)}`)] : []));
+    }
+  }
+
+  // The WAI-ARIA tabs keys: ArrowRight / ArrowLeft to the next / previous tab (wrapping
+  // around, mirrored right to left), Home / End to the first / last; the tab moved to is
+  // shown and takes the focus.
+  key(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const tabs = [...$("tabs").querySelectorAll("[role=tab]")];
+    const at = tabs.indexOf(event.currentTarget);
+    const back = getComputedStyle($("tabs")).direction === "rtl" ? 1 : -1;
+    let to;
+    switch (event.key) {
+      case "ArrowRight": to = at - back; break;
+      case "ArrowLeft": to = at + back; break;
+      case "Home": to = 0; break;
+      case "End": to = tabs.length - 1; break;
+      default: return;
+    }
+    event.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    this.show(tab.dataset.contact);
+    tab.focus();
+  }
+
   unread(contactId) {
     const entry = this.open_.get(contactId);
     if (!entry || (contactId === this.current && document.visibilityState === "visible")) return false;
@@ -86,17 +140,21 @@ export class Conversations {
   close(contactId) {
     const entry = this.open_.get(contactId);
     if (!entry) return;
+    const focused = entry.tab.contains(document.activeElement) || entry.panel.root.contains(document.activeElement);
     entry.tab.remove();
     entry.panel.root.remove();
     this.open_.delete(contactId);
     this.flags.delete(contactId);
     this.desk.remember();
+    this.label();
     if (this.current === contactId) {
       this.current = null;
       const next = this.ids()[0];
       if (next) this.show(next);
       else showCustomer(this.desk, null);
     }
+    // The keyboard's place was in what went: on to the tab now in view.
+    if (focused && this.current) this.open_.get(this.current).tab.focus();
     $("no-work").hidden = this.open_.size > 0;
   }
 
@@ -141,7 +199,7 @@ export class Conversations {
     if (!entry || !words) return;
     if (!entry.flag) {
       entry.flag = el("span", { class: "flag" }, el("span", { "aria-hidden": "true" }, "⚑ "), t("Flagged"));
-      entry.tab.append(entry.flag);
+      entry.tab.insertBefore(entry.flag, entry.who);
       entry.flagNote = el("p", { class: "flag-note", role: "status" });
       const root = entry.panel.root;
       root.insertBefore(entry.flagNote, root.children[1] || null);

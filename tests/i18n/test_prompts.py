@@ -46,6 +46,12 @@ def test_english_plural(catalog: PromptCatalog):
     assert queue(catalog, "en", 4) == "You are number 3 in line. The wait is about 4 minutes."
 
 
+def test_spanish_one_minute_reads_as_spanish(catalog: PromptCatalog):
+    """"unos" is plural: "de unos 1 minuto" is not Spanish."""
+    assert queue(catalog, "es", 1).endswith("La espera es de aproximadamente 1 minuto.")
+    assert queue(catalog, "es", 3).endswith("La espera es de unos 3 minutos.")
+
+
 @pytest.mark.parametrize(
     ("minutes", "word"),
     [(1, "минуту"), (21, "минуту"), (2, "минуты"), (4, "минуты"), (22, "минуты"),

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from regions.contact import RedisContact
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
 from regions.store import MembershipStore, NodeInfo
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 # Placement reads every agent and node; a new chat may use what was read this long ago.
 VIEWS_FRESH_S = 1.0
+# A failed beat is tried again this soon, not a third of the TTL later: when Redis comes
+# back, every live node beats again within moments, long before another judges it dead.
+BEAT_RETRY_S = 0.2
 
 
 class NodeIdInUse(InputError):
@@ -62,6 +66,10 @@ class Regions:
         self.node_id = node_id
         # This process, among all that ever ran as node_id: a heartbeat names its run.
         self.run = secrets.token_hex(8)
+        # Two successful round trips more than half a TTL apart may hide an outage in
+        # which a live node's heartbeat lapsed (it beats every third of the TTL).
+        ttl_s = membership.ttl_s
+        self.contact = RedisContact(settle_s=ttl_s, max_gap_s=ttl_s / 2)
         self._views: dict[tuple[str, str], tuple[float, list[RegionView]]] = {}
 
     @property
@@ -77,26 +85,38 @@ class Regions:
         load: Callable[[], Awaitable[dict[str, Any]]],
         stop: asyncio.Event,
     ) -> None:
-        """Beat every third of the TTL until stopped; Redis errors are retried, never fatal.
-        A live heartbeat of another run of this id means two processes share it: logged."""
+        """Beat every third of the TTL until stopped. A failed beat (Redis down) is never
+        fatal and is tried again within BEAT_RETRY_S, so that this node is seen alive as
+        soon as Redis is back, before anyone takes it for dead."""
         started = time.time()
+        failing = False
         while not stop.is_set():
+            wait_s = self.membership.ttl_s / 3
             try:
-                replaced = await self.membership.beat(
-                    self.node_id, region, http, started, await load(), self.run
-                )
-                if replaced is not None and replaced.run != self.run:
-                    log.error(
-                        "node id %s is also used by the process started at %s (%s): "
-                        "give each node its own --node",
-                        self.node_id,
-                        _clock(replaced.started_at),
-                        replaced.http,
-                    )
-            except Exception as failure:  # Redis down: the next beat may pass
-                log.warning("heartbeat failed: %s", failure)
+                await self._beat(region, http, started, await load())
+                self.contact.reached()
+                failing = False
+            except Exception as failure:  # Redis down: beat again as soon as it is back
+                self.contact.lost()
+                if not failing:
+                    log.warning("heartbeat failed: %s; trying again until it passes", failure)
+                failing = True
+                wait_s = min(wait_s, BEAT_RETRY_S)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.membership.ttl_s / 3)
+                await asyncio.wait_for(stop.wait(), wait_s)
+
+    async def _beat(self, region: str, http: str, started: float, load: dict[str, Any]) -> None:
+        """One beat. A live heartbeat of another run of this id means two processes share
+        it: logged."""
+        replaced = await self.membership.beat(self.node_id, region, http, started, load, self.run)
+        if replaced is not None and replaced.run != self.run:
+            log.error(
+                "node id %s is also used by the process started at %s (%s): "
+                "give each node its own --node",
+                self.node_id,
+                _clock(replaced.started_at),
+                replaced.http,
+            )
 
     async def leave(self) -> None:
         """Stop beating at once, so that the heir adopts without waiting for the TTL."""
@@ -197,8 +217,12 @@ class Regions:
     # -- failover --------------------------------------------------------------------------
 
     async def adopt_dead_nodes(self) -> list[Adoption]:
-        """Adopt the work of every node whose heartbeat expired, if this node is its heir."""
+        """Adopt the work of every node whose heartbeat expired, if this node is its heir
+        and can tell a death from a Redis outage (`_may_judge`)."""
         nodes = await self.membership.nodes()
+        self.contact.reached()
+        if not self._may_judge(nodes):
+            return []
         alive = [(info.node_id, info.region) for info, ok in nodes if ok]
         neighbours = {region.name: region.neighbours for region in self.regions}
         adoptions = []
@@ -212,9 +236,22 @@ class Regions:
             adoption = await self._adopt(
                 info.node_id, time.time() - info.last_seen, stopped=info.left
             )
-            await self.membership.forget(info.node_id)
+            await self.membership.forget(info)
             adoptions.append(adoption)
         return adoptions
+
+    def _may_judge(self, nodes: list[tuple[NodeInfo, bool]]) -> bool:
+        """An expired heartbeat means a dead node only to a node that has reached Redis
+        without a break for a whole TTL, and whose own heartbeat Redis kept: after an
+        outage (or data Redis lost) the live nodes' heartbeats may have lapsed too, until
+        they beat again. Before its own first beat a node has nothing to go by: it waits."""
+        own = [ok for info, ok in nodes if info.node_id == self.node_id and info.run == self.run]
+        if not own:
+            return False
+        if not own[0]:
+            self.contact.doubt("Redis holds no heartbeat of this node, which beats")
+            return False
+        return self.contact.settled()
 
     async def recover_previous_run(self) -> Adoption | None:
         """At start, adopt what this node id's previous process left (its voice calls
@@ -225,9 +262,9 @@ class Regions:
         wait until it expires (then adopt) or is renewed (then raise NodeIdInUse, and
         leave it alone). If a heir claimed the previous run first, it adopts instead;
         None then."""
-        previous = await self._wait_for_previous_heartbeat()
-        if previous is None:
-            previous = await self.membership.known(self.node_id)
+        expired = await self._wait_for_previous_heartbeat()
+        # Claimed as a heir would (it reads the membership), so that only one adopts.
+        previous = await self.membership.known(self.node_id) or expired
         if previous is None:  # never beat (or adopted and forgotten): adopt what may be
             return await self._adopt(self.node_id, 0.0)
         if not await self.membership.claim_adoption(previous, self.node_id):
@@ -278,6 +315,7 @@ class Regions:
             try:
                 await self.adopt_dead_nodes()
             except Exception as failure:  # Redis down: check again next time
+                self.contact.lost()
                 log.warning("failover check failed: %s", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)

@@ -88,12 +88,19 @@ class MembershipStore:
         ]
 
     async def claim_adoption(self, dead: NodeInfo, heir: str) -> bool:
-        """One heir per death of a node, even if two nodes disagree on who is alive."""
-        key = f"{self.prefix}:adopt:{dead.node_id}:{dead.started_at}"
+        """One heir per death of a node, even if two nodes disagree on who is alive. A
+        death is named by the last heartbeat before it, not by the process: a process
+        adopted while alive (cut off from Redis for a TTL) that beats again and then dies
+        is adopted again, and its restart recovers what it left."""
+        key = f"{self.prefix}:adopt:{dead.node_id}:{dead.last_seen!r}"
         return bool(await self.client.set(key, heir, nx=True, ex=3600))
 
-    async def forget(self, node_id: str) -> None:
-        await self.client.hdel(f"{self.prefix}:nodes", node_id)
+    async def forget(self, dead: NodeInfo) -> None:
+        """Drop an adopted node from the membership, unless it beat again since (it was
+        alive after all): then it stays, so that its next death is seen."""
+        await self.client.eval(
+            _FORGET, 1, f"{self.prefix}:nodes", dead.node_id, repr(dead.last_seen)
+        )
 
     async def record_adoption(self, adoption: dict[str, Any]) -> None:
         await self.client.rpush(f"{self.prefix}:adoptions", json.dumps(adoption))
@@ -120,6 +127,15 @@ _LEAVE = """
 local raw = redis.call('GET', KEYS[1])
 if raw and cjson.decode(raw)['run'] == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# Delete the node's entry if its last heartbeat is still the given one.
+_FORGET = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and cjson.decode(raw)['last_seen'] == tonumber(ARGV[2]) then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
 end
 return 0
 """

@@ -48,6 +48,7 @@ class Adoption:
     agents: list[str]
     detected_after_s: float
     stopped: bool = False  # the node stopped cleanly (it did not die)
+    region: str = ""  # the dead node's (a region's supervisor is shown theirs)
 
 
 class Regions:
@@ -234,7 +235,7 @@ class Regions:
             if not await self.membership.claim_adoption(info, self.node_id):
                 continue
             adoption = await self._adopt(
-                info.node_id, time.time() - info.last_seen, stopped=info.left
+                info.node_id, time.time() - info.last_seen, stopped=info.left, region=info.region
             )
             await self.membership.forget(info)
             adoptions.append(adoption)
@@ -266,10 +267,11 @@ class Regions:
         # Claimed as a heir would (it reads the membership), so that only one adopts.
         previous = await self.membership.known(self.node_id) or expired
         if previous is None:  # never beat (or adopted and forgotten): adopt what may be
-            return await self._adopt(self.node_id, 0.0)
+            return await self._adopt(self.node_id, 0.0, region=self.router.region)
         if not await self.membership.claim_adoption(previous, self.node_id):
             return None
-        return await self._adopt(self.node_id, time.time() - previous.last_seen)
+        since_s = time.time() - previous.last_seen
+        return await self._adopt(self.node_id, since_s, region=previous.region)
 
     async def _wait_for_previous_heartbeat(self) -> NodeInfo | None:
         """The previous process's heartbeat once it expired; None if there was none."""
@@ -291,7 +293,9 @@ class Regions:
                     "node its own --node"
                 )
 
-    async def _adopt(self, dead: str, detected_after_s: float, stopped: bool = False) -> Adoption:
+    async def _adopt(
+        self, dead: str, detected_after_s: float, stopped: bool = False, region: str = ""
+    ) -> Adoption:
         adopted = await self.router.adopt(dead, self.node_id)
         for agent_id in adopted.agents:
             await self.sessions.revoke_all(agent_id, "node lost")
@@ -304,6 +308,7 @@ class Regions:
             agents=adopted.agents,
             detected_after_s=round(detected_after_s, 2),
             stopped=stopped,
+            region=region,
         )
         await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
         if adoption.adopted or adoption.failed or adoption.agents:

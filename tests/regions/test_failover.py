@@ -123,6 +123,7 @@ async def test_sigkilled_node_is_adopted_without_loss(
                 adoption["heir"] == "us-1"
             )  # europe-west's first neighbour; no other node in region
             assert sorted(adoption["agents"]) == ["eu-1-agent0", "eu-1-agent1"]
+            assert adoption["region"] == "europe-west"  # whose wallboards show it
 
             # The dead node's agents' sessions are closed; they can log in elsewhere.
             stale = await http.get(

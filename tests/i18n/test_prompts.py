@@ -47,7 +47,7 @@ def test_english_plural(catalog: PromptCatalog):
 
 
 def test_spanish_one_minute_reads_as_spanish(catalog: PromptCatalog):
-    """"unos" is plural: "de unos 1 minuto" is not Spanish."""
+    """ "unos" is plural: "de unos 1 minuto" is not Spanish."""
     assert queue(catalog, "es", 1).endswith("La espera es de aproximadamente 1 minuto.")
     assert queue(catalog, "es", 3).endswith("La espera es de unos 3 minutos.")
 

@@ -7,7 +7,6 @@ recovery) and so that cluster mode can be switched on for the cluster test.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
@@ -85,7 +84,11 @@ class EmbeddedRedis:
         self.data_dir = data_dir.resolve()
         self.die_with_parent = die_with_parent
         self.host = host
-        self.port = port or (free_cluster_port(host) if cluster else free_port(host))
+        self.port = (
+            port
+            or _previous_port(self.data_dir, host, cluster)
+            or (free_cluster_port(host) if cluster else free_port(host))
+        )
         self.cluster = cluster
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -152,8 +155,6 @@ class EmbeddedRedis:
                 self.process.kill()
                 self.process.wait()
         self.process = None
-        with contextlib.suppress(FileNotFoundError):
-            self.port_file.unlink()
 
     def kill(self) -> None:
         """SIGKILL: what a crash looks like."""
@@ -168,6 +169,18 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _previous_port(data_dir: Path, host: str, cluster: bool) -> int | None:
+    """The port the server of `data_dir` had last time, when it is free again: other nodes
+    sharing this embedded server (several on one host) keep its URL, so a restart on the
+    same port is one they reconnect to by themselves."""
+    try:
+        port = int((data_dir / "port").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    free = _bindable(host, port) and (not cluster or _bindable(host, port + 10000))
+    return port if free else None
 
 
 def running_embedded_url(data_dir: Path, host: str = "127.0.0.1") -> str | None:

@@ -305,6 +305,13 @@ def require_may_oversee_queue(principal: Principal, queue: str) -> None:
         raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
 
 
+def require_may_see_queue(principal: Principal, queue: str) -> None:
+    """A queue's live figures: every staff member's, but a supervisor's of their queues
+    only (a region's supervisor sees them over their regions: `queue_rows`)."""
+    if principal.queues and queue not in principal.queues:
+        raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         wanted = " or ".join(role.value for role in roles)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from router import access
 from router.access import Principal
 from router.errors import UnknownQueue
-from switchboard.common.clock import utc_day_start_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import REGIONS, ROUTER
-from switchboard.http.views import queue_json
+from switchboard.web.wallboard import queue_rows
 
 
 @API.route(
@@ -26,25 +26,27 @@ async def list_regions(request: web.Request, principal: Principal) -> web.Respon
 @API.route(
     "GET",
     "/api/v1/queues",
-    "Every queue: waiting, longest wait, EWT, service level today and in the last 30 min",
+    "The caller's queues (a supervisor's scope; everyone else's: every queue): waiting, "
+    "longest wait, EWT, service level today and in the last 30 min, over a region's "
+    "supervisor's regions only (as on their wallboard)",
     auth=Auth.STAFF,
     responses={200: "queues", 401: ""},
 )
 async def list_queues(request: web.Request, principal: Principal) -> web.Response:
-    statuses = await request.app[ROUTER].queue_statuses(utc_day_start_ms())
-    return web.json_response({"queues": [queue_json(status) for status in statuses]})
+    return web.json_response({"queues": await queue_rows(request, principal)})
 
 
 @API.route(
     "GET",
     "/api/v1/queues/{queue}",
-    "One queue's live figures",
+    "One queue's live figures, as GET /api/v1/queues shows it to the caller",
     auth=Auth.STAFF,
-    responses={200: "the queue", 401: "", 404: ""},
+    responses={200: "the queue", 401: "", 403: "a supervisor's queue outside their scope", 404: ""},
 )
 async def get_queue(request: web.Request, principal: Principal) -> web.Response:
-    router = request.app[ROUTER]
     name = request.match_info["queue"]
-    if name not in router.queues:
+    if name not in request.app[ROUTER].queues:
         raise UnknownQueue(name)
-    return web.json_response(queue_json(await router.queue_status(name, utc_day_start_ms())))
+    access.require_may_see_queue(principal, name)
+    rows = await queue_rows(request, principal)
+    return web.json_response(next(row for row in rows if row["queue"] == name))

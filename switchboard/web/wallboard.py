@@ -21,6 +21,7 @@ import asyncio
 import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -331,47 +332,81 @@ def adoptions_of(
     return found
 
 
-async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
-    """Queues, regions, agents and alerts as one supervisor sees them: their queues and
-    regions only, when their scope names some (a queue's figures then counting the
-    contacts and agents of their regions only)."""
+@dataclass(frozen=True)
+class Scope:
+    """What one supervisor's figures are made of, read once: the agents they see (and
+    everyone, for alerts), each one's state, today's per-region report rows and, for a
+    region's supervisor, their regions' abandons."""
+
+    now: int
+    everyone: list[Agent]
+    agents: list[Agent]
+    states: dict[str, str]
+    reports: tuple[Rows, Rows]
+    abandons: tuple[Abandons, Abandons]
+
+
+async def read_scope(request: web.Request, principal: Principal) -> Scope:
     router = request.app[ROUTER]
     now = now_ms()
     queue_skills = {name: queue.skill for name, queue in router.queues.items()}
     everyone = await router.list_agents()
     agents = [a for a in everyone if principal.covers_agent(a, queue_skills)]
     states = {agent.agent_id: agent.state(now).value for agent in agents}
-    by_region: dict[str, Counter[str]] = defaultdict(Counter)
-    for agent in agents:
-        by_region[agent.region][states[agent.agent_id]] += 1
     start = utc_day_start_ms(now)
     records = await request.app[REPORTS].records_today(start)
     answer_within = {name: config.answer_within_s for name, config in router.queues.items()}
-    reports = region_queue_reports(records, answer_within, start, now)
     abandons: tuple[Abandons, Abandons] = ({}, {})
     if principal.regions:
+        recent = max(start, now - RECENT_MS)
         abandons = (
             regional_abandons(records, principal.regions, answer_within, start, now),
-            regional_abandons(
-                records, principal.regions, answer_within, max(start, now - RECENT_MS), now
-            ),
+            regional_abandons(records, principal.regions, answer_within, recent, now),
         )
+    reports = region_queue_reports(records, answer_within, start, now)
+    return Scope(now, everyone, agents, states, reports, abandons)
+
+
+async def queue_rows(
+    request: web.Request, principal: Principal, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """Each queue of the principal's as they see it: a region's supervisor, over their
+    regions only (`regional_queue`); everyone else, the whole queue. The wallboard's
+    rows and `GET /api/v1/queues`."""
+    router = request.app[ROUTER]
+    scope = scope or await read_scope(request, principal)
+    agents, now = scope.agents, scope.now
     queues = []
     for name, config in router.queues.items():
         if principal.queues and name not in principal.queues:
             continue
         if principal.regions:
             status = await regional_queue(
-                router, name, principal.regions, agents, reports, abandons, now
+                router, name, principal.regions, agents, scope.reports, scope.abandons, now
             )
         else:
-            status = queue_json(await router.queue_status(name, start, agents))
+            status = queue_json(await router.queue_status(name, utc_day_start_ms(now), agents))
             counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
             status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
         status["agents_by_state"] = dict(
-            Counter(states[a.agent_id] for a in agents if config.skill in a.skills)
+            Counter(scope.states[a.agent_id] for a in agents if config.skill in a.skills)
         )
         queues.append(status)
+    return queues
+
+
+async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
+    """Queues, regions, agents and alerts as one supervisor sees them: their queues and
+    regions only, when their scope names some (a queue's figures then counting the
+    contacts and agents of their regions only)."""
+    router = request.app[ROUTER]
+    scope = await read_scope(request, principal)
+    now, everyone, agents, states = scope.now, scope.everyone, scope.agents, scope.states
+    by_region: dict[str, Counter[str]] = defaultdict(Counter)
+    for agent in agents:
+        by_region[agent.region][states[agent.agent_id]] += 1
+    reports = scope.reports
+    queues = await queue_rows(request, principal, scope)
     overview = await request.app[REGIONS].overview()
     regions = [
         region

@@ -24,7 +24,7 @@ from router.access import Principal
 from router.cases.service import CaseRequest
 from router.model import Role
 from switchboard.node import Node
-from tests.nodes import ROOT, http_session, login, running_node
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 PASSWORD = "a-long-password"
 STAFF = {
@@ -297,3 +297,25 @@ async def test_a_queue_supervisor_creates_chats_only_in_their_queues(
         theirs = await made(http, booking, "booking", "CUST-B1", priority=9)
         stored = await node.router.get_contact(theirs["contact_id"])
         assert (stored.queue, stored.customer_id, stored.priority) == ("booking", "CUST-B1", 9)
+
+
+async def test_a_supervisors_queue_list_keeps_to_their_queues(redis_url: str) -> None:
+    """A supervisor of baggage reads baggage's figures, not booking's (which is 403
+    alone); a planner still reads every queue's (aggregate figures, no customer)."""
+    users = [
+        ("sup-bag", Role.SUPERVISOR, "sup-secret-1", ("baggage",)),
+        ("pat", Role.PLANNER, "pat-secret-1", ()),
+    ]
+    async with running_node(redis_url) as node, http_session(node) as http:
+        for user_id, role, password, queues in users:
+            await node.sessions.save_user(user_id, role, password, queues=queues)
+        await new_chat(http, queue="booking")
+        sup = await login(http, "sup-bag", "sup-secret-1")
+        listed = await (await http.get("/api/v1/queues", headers=sup)).json()
+        assert [row["queue"] for row in listed["queues"]] == ["baggage"]
+        assert (await http.get("/api/v1/queues/booking", headers=sup)).status == 403
+        assert (await http.get("/api/v1/queues/baggage", headers=sup)).status == 200
+        pat = await login(http, "pat", "pat-secret-1")
+        every = await (await http.get("/api/v1/queues", headers=pat)).json()
+        booking = next(row for row in every["queues"] if row["queue"] == "booking")
+        assert booking["waiting"] == 1 and len(every["queues"]) == len(node.router.queues)

@@ -651,8 +651,24 @@ local function release_hold(cid, c)
   return aid
 end
 
+-- A warm transfer's colleague held for the consultation (commands.consult): their slot
+-- back and the contact's fields gone. Returns the colleague, or nil.
+local function release_consult(cid, c)
+  local held = c.consult_agent or ''
+  if held == '' then return nil end
+  local ckey = P .. 'contact:' .. cid
+  redis.call('HDEL', ckey, 'consult_agent', 'consult_step')
+  change_agent(held, 'voice', -1, c.consult_step == 'ringing' and -1 or 0)
+  add_explanation(ckey, string.format('consultation with %s ended', held))
+  c.consult_agent, c.consult_step = nil, nil
+  return held
+end
+
+-- Ends a contact (any outcome); a colleague still held for its consultation (the node
+-- running the call died) is let go and offered what waits.
 local function finish(cid, c, state, reason)
   local ckey = P .. 'contact:' .. cid
+  local consulted = release_consult(cid, c)
   clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   if (c.agent_id or '') ~= '' then redis.call('SREM', P .. 'held:' .. c.agent_id, cid) end
@@ -665,6 +681,7 @@ local function finish(cid, c, state, reason)
   record(cid, c)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
     reason = reason or '', node = c.node or '', queue = c.queue, channel = c.channel})
+  if consulted then try_match_agent(consulted) end
 end
 
 local function requeue_at_head(cid, c)
@@ -1309,6 +1326,64 @@ function commands.tick(argv)
   end
   return reply('ticked', {rona = rona, freed = freed, relaxed = relaxed, overflowed = overflowed,
     more = more})
+end
+
+-- Warm transfers (telephony/calls/transfer.py) -------------------------------------
+-- The colleague an agent consults before handing a call over is held for that call from
+-- the first ring to the end of the consultation, so that nothing else is offered to them
+-- meanwhile: one voice slot, counted as an offer while their phone rings (reserved), then
+-- as load (busy). The contact names them (consult_agent; consult_step ringing/talking).
+-- args: contact, agent, step:
+--   reserve    refused ('busy') when the agent is signed out or already has a call or
+--              a ringing offer, or the contact consults someone else
+--   answered   the colleague picked up
+--   release    the consultation ended without a hand-over: the slot back, the colleague
+--              offered what waits ('' as agent: whoever is held); idempotent
+--   hand_over  the connected contact goes to the consulted colleague at once, who keeps
+--              the slot; its agent's slot comes back (no wrap-up: a transfer)
+function commands.consult(argv)
+  local cid, aid, step = argv[3], argv[4] or '', argv[5]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return reply('unknown_contact') end
+  local held, ringing = c.consult_agent or '', c.consult_step == 'ringing'
+  if step ~= 'reserve' and step ~= 'answered' and step ~= 'release' and step ~= 'hand_over' then
+    return redis.error_reply('unknown consult step ' .. tostring(step))
+  end
+  if step == 'release' then
+    if aid == '' then aid = held end
+    if held == '' or held ~= aid then return reply('released') end
+    release_consult(cid, c)
+    try_match_agent(aid)
+    return reply('released')
+  end
+  if c.state ~= 'connected' then return reply('not_connected', {state = c.state}) end
+  if step == 'reserve' then
+    if held ~= '' then return reply('busy', {state = 'consulting ' .. held}) end
+    local a = agent_fields(aid, AGENT_FIELDS)
+    if a == nil then return reply('unknown_agent') end
+    if a.presence == 'offline' or num(a.load_voice, 0) + num(a.offers, 0) > 0 or aid == c.agent_id then
+      return reply('busy', {state = a.presence == 'offline' and 'signed out' or 'busy'})
+    end
+    change_agent(aid, 'voice', 1, 1, nil, a)
+    redis.call('HSET', ckey, 'consult_agent', aid, 'consult_step', 'ringing')
+    add_explanation(ckey, string.format('%s consults %s, who is held for it', c.agent_id, aid))
+    return reply('reserved')
+  end
+  if held ~= aid then return reply('not_yours', {state = 'not consulting ' .. aid}) end
+  if ringing then change_agent(aid, 'voice', 0, -1) end
+  if step == 'answered' then
+    redis.call('HSET', ckey, 'consult_step', 'talking')
+    return reply('reserved')
+  end
+  local from = release_hold(cid, c)
+  redis.call('HDEL', ckey, 'consult_agent', 'consult_step')
+  redis.call('HSET', ckey, 'agent_id', aid)
+  redis.call('SADD', P .. 'held:' .. aid, cid)
+  add_explanation(ckey, string.format('warm transfer: handed from %s to %s', from or '', aid))
+  publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
+  if from then try_match_agent(from) end
+  return reply('connected')
 end
 
 local function route(keys, args)

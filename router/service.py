@@ -316,6 +316,20 @@ class Router:
             at_ms=at_ms,
         )
 
+    async def consult(
+        self, contact_id: str, agent_id: str, step: str, at_ms: int | None = None
+    ) -> None:
+        """A warm transfer's colleague (telephony's worker; `consult` in routing.lua):
+        `reserve` holds them for the consultation (RoutingError when signed out or busy),
+        `answered`, `release` (idempotent; agent '' releases whoever is held), and
+        `hand_over`, which connects the contact to them at once."""
+        reply = await self.store.run("consult", contact_id, agent_id, step, at_ms=at_ms)
+        if reply.status == "busy":
+            raise RoutingError(f"agent {agent_id} cannot be consulted: {reply.fields['state']}")
+        if reply.status == "unknown_agent":
+            raise UnknownAgent(agent_id)
+        reply.check(contact_id, f"{step} a consultation of")
+
     async def request_callback(self, contact_id: str, callback_uri: str) -> Contact:
         """The caller hangs up but keeps the place; the node calls back when an agent is free."""
         await self.store.set_contact_fields(contact_id, callback_uri=callback_uri)

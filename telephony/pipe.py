@@ -35,6 +35,7 @@ OPS = frozenset(
         "position",
         "request_callback",
         "transfer",
+        "consult",
         "note_transfer",
         "note_recording",
         "note_hold_started",
@@ -188,6 +189,9 @@ class PipeRouting:
             to_queue=to_queue,
             to_agent=to_agent,
         )
+
+    async def consult(self, contact_id: str, agent_id: str, step: str) -> Any:
+        return await self._call("consult", contact_id=contact_id, agent_id=agent_id, step=step)
 
     async def note_transfer(self, contact_id: str, transfer: dict[str, Any]) -> Any:
         return await self._call("note_transfer", contact_id=contact_id, transfer=transfer)

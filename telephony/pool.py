@@ -245,8 +245,10 @@ class WorkerPool:
                         ivr_done_at=times.get("ivr_done"),
                     )
                 )
-        elif kind == "contact_closed":
-            if self.metrics is not None:
+        elif kind in ("contact_closed", "contact_released"):
+            # Closed: the call's one outcome, counted once. Released: the worker let the
+            # contact go without one (a callback waits on; its call is counted then).
+            if kind == "contact_closed" and self.metrics is not None:
                 self.metrics.sip_call(str(report.get("outcome", "")))
             worker.contacts.discard(contact_id)
             if self.owner.get(contact_id) is worker:
@@ -302,6 +304,10 @@ class WorkerPool:
         lost, worker.contacts = worker.contacts, set()
         for contact_id in lost:
             self.owner.pop(contact_id, None)
+            try:  # a colleague held for a consultation of the call is free again
+                await self.routing.consult(contact_id, "", "release")
+            except Exception as error:
+                log.warning("could not release the consultation of %s: %s", contact_id, error)
             try:
                 await self.routing.fail(contact_id, reason)
                 worker.lost_calls += 1

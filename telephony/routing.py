@@ -55,10 +55,16 @@ class RoutingPort(Protocol):
         """Back to a queue; with `to_agent`, that agent is offered it first and the queue
         after the ring time (the router's rule)."""
 
+    async def consult(self, contact_id: str, agent_id: str, step: str) -> Any:
+        """A warm transfer's colleague: `reserve` holds them in the router for the
+        consultation (refused when signed out or busy), `answered`, `release` (agent '':
+        whoever is held) and `hand_over` (the contact connected to them at once)."""
+
     async def note_transfer(self, contact_id: str, transfer: dict[str, Any]) -> Any:
         """Add one transfer to the contact's record: `at_ms`, `mode` (blind or warm),
         `by` (refer or desktop), `from_agent`, `to` (`queue:…`, `agent:…` or a SIP URI),
-        and for a warm one `consulted_ms` and `outcome` (completed or returned)."""
+        and for a warm one `consulted_ms`, `outcome` (completed, returned, requeued or
+        abandoned) and, when it was not completed, `reason`."""
 
     async def note_recording(self, contact_id: str, recording: dict[str, Any]) -> Any:
         """Add one recording to the contact's record: `file` (a name in the node's

@@ -34,6 +34,10 @@ class CallState(StrEnum):
 
 WAITING = frozenset({CallState.QUEUED, CallState.OFFERED})
 
+# A party outside the center (a number consulted, a customer called back) may ring this
+# many times the queue's ring time: they must find their phone, a colleague is at a desk.
+OUTSIDE_RING_FACTOR = 2.0
+
 
 class Role(StrEnum):
     """What a leg is to its call."""
@@ -61,12 +65,14 @@ class AgentLeg:
 class Consult:
     """A warm transfer in progress: the agent talks to `target`; the caller is held."""
 
-    target: str  # the SIP URI dialled
+    target: str  # `agent:ID`, or the SIP URI of the number dialled
     agent_id: str  # the colleague's id; empty for a number outside the center
-    queue: str  # the queue the contact is handed to (the colleague's, or the same)
     started_ms: int
     leg: int | None = None
     answered: bool = False
+    reserved: bool = False  # the router holds the colleague for it (RoutingPort.consult)
+    handing_over: bool = False  # the router is connecting the contact to the colleague
+    ring_limit: asyncio.Task[None] | None = None  # ends it when nobody answers in time
 
 
 @dataclass
@@ -111,6 +117,9 @@ class Call:
     monitors: dict[int, Monitor] = field(default_factory=dict)
     heard: list[Path] = field(default_factory=list)  # prompt files played, in order
     held_since: int | None = None  # ms: the caller is on hold (phone or desktop) since then
+    # The queue's ring time (s), from the router's last offer: how long a colleague's phone
+    # rings for a consultation, and (twice that) a party outside the center's.
+    ring_s: float = 15.0
 
     @property
     def agent_id(self) -> str:

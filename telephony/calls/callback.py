@@ -1,12 +1,24 @@
 """Callbacks: the caller leaves the queue keeping the place; when an agent is free, the
-agent is called first, then the customer, and the two are bridged."""
+agent is called first, then the customer, and the two are bridged.
+
+Where the customer is called back (`callback_uri`, kept on the contact when they ask): a
+caller whose identity is a telephone number (the user part of From) is dialled through
+`[sip] outside_uri`, as a transfer to a number is, when one is configured: a caller who
+came through a trunk or a PBX has the trunk as Contact, not their own phone. Anyone else
+is called at the Contact of their call, its URI whole (`;transport=tcp` above all: a
+TCP caller is called back over TCP). The customer's phone rings for at most twice the
+queue's ring time while the agent waits; then the callback ends `failed`/
+`callback_unanswered` and the agent is free again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 from typing import Any
 
-from telephony.calls.call import Call, CallState, Role
+from telephony.calls.call import OUTSIDE_RING_FACTOR, Call, CallState, Role
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_user
 from telephony.model import Prompt
@@ -14,24 +26,59 @@ from telephony.routing import ROUTING_REFUSALS
 
 log = logging.getLogger(__name__)
 
+# A telephone number as a SIP user part: digits (4 to 15, E.164's most) and an optional
+# leading `+`; the visual separators RFC 3966 allows are ignored.
+_NUMBER = re.compile(r"\+?\d{4,15}")
+_SEPARATORS = re.compile(r"[-.()\s]")
+# URI parameters that name something of the call that ended, not where the caller is:
+# Kamailio's `alias` (the TCP connection or NAT address of that call).
+_CALL_ONLY_PARAMS = frozenset({"alias"})
 
-def plain_uri(uri: str) -> str:
-    """`"A" <sip:x@h:p;ob>` -> `sip:x@h:p`."""
-    inner = uri.split("<", 1)[1].split(">", 1)[0] if "<" in uri else uri
-    return inner.split(";", 1)[0].strip()
+
+def phone_number(user: str) -> str:
+    """`user` as a telephone number (`+1 555-123` -> `+1555123`); '' when it is none."""
+    number = _SEPARATORS.sub("", user)
+    return number if _NUMBER.fullmatch(number) else ""
+
+
+def contact_target(contact: str) -> str:
+    """Where a Contact header value reaches its phone again: the URI with its own
+    parameters (`<sip:x@h:p;transport=tcp>;expires=60` -> `sip:x@h:p;transport=tcp`),
+    without the header's parameters nor those that named the call that ended."""
+    contact = contact.strip()
+    if "<" in contact:
+        uri = contact.split("<", 1)[1].split(">", 1)[0]
+    else:
+        # RFC 3261 20.10: without angle brackets the parameters are the header's, but a
+        # transport named there is meant for the URI (some phones write it so).
+        uri, _, header = contact.partition(";")
+        meant = [p for p in header.split(";") if p.strip().lower().startswith("transport=")]
+        uri = ";".join([uri, *meant])
+    base, *params = uri.strip().split(";")
+    kept = [p for p in params if p and p.split("=", 1)[0].strip().lower() not in _CALL_ONLY_PARAMS]
+    return ";".join([base, *kept])
 
 
 class CallbackController:
-    def __init__(self, voice: Voice) -> None:
+    def __init__(self, voice: Voice, outside_uri: str = "") -> None:
         self.voice = voice
+        # Where numbers are dialled out ("sip:{number}@trunk"); empty: none.
+        self.outside_uri = outside_uri
+
+    def callback_uri(self, call: Call) -> str:
+        """Where to call the caller back (see the module's doc)."""
+        number = phone_number(call.caller)
+        if number and self.outside_uri:
+            return self.outside_uri.format(number=number)
+        return contact_target(call.contact_uri)
 
     async def take(self, call: Call) -> None:
         """The caller pressed the callback digit while queued."""
         voice = self.voice
-        await voice.routing.request_callback(call.contact_id, plain_uri(call.contact_uri))
+        await voice.routing.request_callback(call.contact_id, self.callback_uri(call))
         call.state = CallState.CALLBACK
-        voice.table.release(call)
-        voice.report({"type": "contact_closed", "contact_id": call.contact_id})
+        # No outcome yet: the contact waits on, and any worker may call back.
+        voice.released(call)
         await voice.prompter.play(call, (Prompt("queue.callback_confirmed", call.language),))
         await voice.hangup(call.leg)
 
@@ -65,10 +112,11 @@ class CallbackController:
         voice.report({"type": "contact_open", "contact_id": contact_id, "leg": -1})
         await voice.offers.on_offer(call, event)
         if call.state != CallState.OFFERED:
-            voice.table.release(call)
+            voice.released(call)
 
     async def dial_customer(self, call: Call) -> None:
-        """The agent answered and the router accepted: now call the customer back."""
+        """The agent answered and the router accepted: now call the customer back, who
+        may ring for twice the queue's ring time."""
         try:
             customer = await self.voice.engine.call(call.contact_uri)
         except EngineError as error:
@@ -83,6 +131,15 @@ class CallbackController:
             return
         call.leg = customer
         self.voice.table.add(customer, call, Role.CALLER)
+        self.voice.spawn(self._ring_limit(call, customer, call.ring_s * OUTSIDE_RING_FACTOR))
+
+    async def _ring_limit(self, call: Call, customer: int, ring_s: float) -> None:
+        """The customer did not pick up in time: their phone stops ringing, and the hang-up
+        ends the callback as unanswered (the agent is released)."""
+        await asyncio.sleep(ring_s)
+        if call.leg == customer and not call.customer_answered and call.state != CallState.ENDED:
+            log.info("callback of %s: no answer in %.0f s", call.contact_id, ring_s)
+            await self.voice.hangup(customer, 487)
 
     async def customer_answered(self, call: Call) -> None:
         call.customer_answered = True

@@ -27,14 +27,9 @@ class OfferController:
 
     async def on_offer(self, call: Call, event: dict[str, Any]) -> None:
         """The router offers the caller to an agent: ring the agent's phone."""
-        transfer = self.voice.transfer
-        if transfer.takes_offer(call, event):
-            await transfer.join_consulted(call, event)
-            return
         if call.state != CallState.QUEUED:
             return
-        if call.consult is not None:
-            await transfer.release_consult(call)
+        call.ring_s = float(event.get("ring_s") or call.ring_s)
         call.state = CallState.OFFERED
         call.agent = AgentLeg(str(event["agent_id"]))
         call.timestamps["offered"] = self.voice.clock()
@@ -162,7 +157,7 @@ class OfferController:
             if not agent.revoked:
                 await self._decline(call, "rejected" if code in REJECTED else "no_answer")
             if call.callback:
-                self.voice.table.release(call)
+                self.voice.released(call)
             else:
                 self.voice.waiting.resume(call)
 

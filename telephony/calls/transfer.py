@@ -7,19 +7,24 @@ points at the node) that call loops back to the node, is answered there and hung
 (so the transferor's phone hears "200"), and the router carries out the transfer: the
 caller waits again for the next offer. For anyone else the child is the outside party.
 
-A warm transfer holds the caller (music), calls the target and bridges it to the agent;
-`complete` hands the caller over (to a colleague through the router, which offers the
-contact to that colleague first; to an outside number directly), `cancel` returns the
-caller to the agent. Every transfer is noted on the contact (RoutingPort.note_transfer).
+A warm transfer holds the caller (music), calls the target and bridges it to the agent.
+A colleague is held for the consultation in the router from the first ring to its end
+(RoutingPort.consult), so nothing else is offered to them meanwhile; an unanswered
+consultation ends after the queue's ring time (a number: twice that). `complete` hands
+the caller over (to the colleague at once: the router connects the contact to them and
+their consult leg becomes the agent's; to an outside number directly); `cancel`, the
+colleague hanging up or the ring limit returns the caller to the agent. Every transfer is
+noted on the contact with its outcome (RoutingPort.note_transfer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from telephony.calls.call import AgentLeg, Call, CallState, Consult, Role
+from telephony.calls.call import OUTSIDE_RING_FACTOR, AgentLeg, Call, CallState, Consult, Role
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_address, uri_user
 from telephony.routing import ROUTING_REFUSALS
@@ -248,7 +253,10 @@ class TransferController:
 
     # ------------------------------------------------------------------ warm
     async def consult(self, call: Call, target: str) -> None:
-        """Hold the caller and call a colleague (`agent:ID`) or a number for the agent."""
+        """Hold the caller and call a colleague (`agent:ID`) or a number for the agent. A
+        colleague is held for the consultation in the router first (nothing else is
+        offered to them until it ends); the phone rings for the queue's ring time (a
+        number twice that), then the caller returns to the agent."""
         voice = self.voice
         if call.state != CallState.TALKING or call.agent_leg is None:
             raise TransferRefused(f"the call is {call.state}, not talking")
@@ -256,59 +264,82 @@ class TransferController:
         if destination.queue:
             raise TransferRefused("a warm transfer needs a person: an agent or a number")
         uri = destination.uri
+        consult = Consult(
+            target=destination.label, agent_id=destination.agent, started_ms=voice.clock()
+        )
         if destination.agent:
             agent = await voice.routing.get_agent(destination.agent)
             if not agent.sip_uri:
                 raise TransferRefused(f"agent {destination.agent!r} has no phone logged in")
             uri = agent.sip_uri
+            try:
+                await voice.routing.consult(call.contact_id, destination.agent, "reserve")
+            except ROUTING_REFUSALS as error:
+                raise TransferRefused(str(error)) from error
+            consult.reserved = True
         try:
-            leg = await voice.engine.call(uri)
-        except EngineError as error:
-            raise TransferRefused(f"calling {uri} failed: {error}") from error
-        call.consult = Consult(
-            target=destination.label,
-            agent_id=destination.agent,
-            queue=call.queue,
-            started_ms=voice.clock(),
-            leg=leg,
-        )
-        voice.table.add(leg, call, Role.CONSULT)
+            if call.state != CallState.TALKING or call.agent_leg is None:
+                raise TransferRefused(f"the call is {call.state}, not talking")
+            try:
+                consult.leg = await voice.engine.call(uri)
+            except EngineError as error:
+                raise TransferRefused(f"calling {uri} failed: {error}") from error
+            if call.state != CallState.TALKING or call.agent_leg is None:
+                raise TransferRefused(f"the call is {call.state}, not talking")
+        except TransferRefused:
+            await self._end_consult(call, consult)
+            raise
+        call.consult = consult
+        voice.table.add(consult.leg, call, Role.CONSULT)
         call.state = CallState.HELD
+        ring_s = call.ring_s * (1.0 if consult.agent_id else OUTSIDE_RING_FACTOR)
+        consult.ring_limit = voice.spawn(self._ring_limit(call, consult, ring_s))
         await self._unbridge(call.leg, call.agent_leg)
         await voice.waiting.hold(call)
 
+    async def _ring_limit(self, call: Call, consult: Consult, ring_s: float) -> None:
+        """Nobody answered the consultation in time: the caller returns to the agent."""
+        await asyncio.sleep(ring_s)
+        consult.ring_limit = None  # this task: not to be cancelled by the return
+        if call.consult is consult and not consult.answered and call.state == CallState.HELD:
+            log.info("consult of %s: %s did not answer", call.contact_id, consult.target)
+            await self._return(call, "no_answer")
+
     async def consult_answered(self, call: Call, leg: int) -> None:
+        voice = self.voice
         consult = call.consult
         if consult is None or consult.leg != leg or call.agent_leg is None:
-            await self.voice.hangup(leg)
+            await voice.hangup(leg)
             return
         consult.answered = True
+        self._stop_ring_limit(consult)
         try:
-            await self.voice.engine.bridge(call.agent_leg, leg)
+            await voice.engine.bridge(call.agent_leg, leg)
         except EngineError as error:
             log.warning("bridging the consult of %s failed: %s", call.contact_id, error)
+        if consult.reserved:
+            try:
+                await voice.routing.consult(call.contact_id, consult.agent_id, "answered")
+            except ROUTING_REFUSALS as error:
+                log.warning("consult of %s: answer not recorded: %s", call.contact_id, error)
 
     async def complete(self, call: Call) -> None:
         """The agent hands the held caller to the consulted party."""
         voice = self.voice
         consult = call.consult
-        if call.state != CallState.HELD or consult is None or not consult.answered:
+        if (
+            call.state != CallState.HELD
+            or consult is None
+            or not consult.answered
+            or consult.leg is None
+        ):
             raise TransferRefused("no answered consult to complete")
         old = call.agent
         assert old is not None
         if consult.agent_id:
-            # Through the router, so the colleague's load and the records stay true: the
-            # contact is offered to the colleague first, whose consult leg then takes it.
-            try:
-                await self._back_to_router(call, consult.queue, consult.agent_id, CallState.HELD)
-            except ROUTING_REFUSALS as error:
-                raise TransferRefused(f"the router refused: {error}") from error
-            await self._note(call, "warm", "desktop", old.agent_id, consult.target, consult)
-            await voice.hangup(old.leg)
-            voice.waiting.resume(call)
+            await self._hand_over(call, consult, old)
             return
         # A number outside the center: the caller joins it, the contact is done.
-        assert consult.leg is not None
         call.consult = None
         call.outside_leg = consult.leg
         voice.table.add(consult.leg, call, Role.OUTSIDE)
@@ -324,63 +355,72 @@ class TransferController:
         await voice.offers.finish(call)
         call.state = CallState.EXTERNAL
 
-    def takes_offer(self, call: Call, event: dict[str, Any]) -> bool:
-        """An offer to the colleague already on the consult leg: no need to ring again."""
-        consult = call.consult
-        return (
-            consult is not None
-            and consult.answered
-            and call.state == CallState.QUEUED
-            and consult.agent_id == str(event.get("agent_id"))
-        )
-
-    async def join_consulted(self, call: Call, event: dict[str, Any]) -> None:
+    async def _hand_over(self, call: Call, consult: Consult, old: AgentLeg) -> None:
+        """The colleague who agreed takes the caller at once: the router connects the
+        contact to them (they were held for it), their consult leg becomes the agent's."""
         voice = self.voice
-        consult = call.consult
-        assert consult is not None and consult.leg is not None
+        consult.handing_over = True
+        try:
+            await voice.routing.consult(call.contact_id, consult.agent_id, "hand_over")
+        except ROUTING_REFUSALS as error:
+            consult.handing_over = False
+            if consult.leg is None and call.consult is consult:
+                await self._return(call, "hung_up")  # the colleague left meanwhile
+            raise TransferRefused(f"the router refused: {error}") from error
+        consult.reserved = False
         call.consult = None
-        call.agent = AgentLeg(consult.agent_id, leg=consult.leg)
-        voice.table.add(consult.leg, call, Role.AGENT)
-        call.state = CallState.OFFERED
+        if old.leg is not None:
+            voice.table.pop(old.leg)
+            await voice.hangup(old.leg)
+        call.agent = AgentLeg(consult.agent_id, leg=consult.leg, picked_up=True, answered=True)
+        call.state = CallState.TALKING
         call.timestamps["offered"] = voice.clock()
-        self._stop_waiting(call)
-        await voice.offers.agent_answered(call, consult.leg)
+        await self._note(call, "warm", "desktop", old.agent_id, consult.target, consult)
+        if consult.leg is None:
+            # The colleague hung up while the router handed the contact to them.
+            await voice.offers.agent_left(call)
+            return
+        voice.table.add(consult.leg, call, Role.AGENT)
+        await voice.offers.connect(call)
 
     async def cancel(self, call: Call) -> None:
         """Back to the agent: the consulted party is hung up, caller and agent bridged."""
         if call.state != CallState.HELD or call.consult is None:
             raise TransferRefused("no consult to cancel")
-        await self._return(call)
+        await self._return(call, "cancelled")
 
-    async def _return(self, call: Call) -> None:
+    async def _return(self, call: Call, reason: str) -> None:
         voice = self.voice
         consult, call.consult = call.consult, None
         if consult is not None:
-            await self._end_consult_leg(consult)
-            agent = call.agent
+            await self._end_consult(call, consult)
             await self._note(
                 call,
                 "warm",
                 "desktop",
-                agent.agent_id if agent else "",
+                call.agent_id,
                 consult.target,
                 consult,
                 outcome="returned",
+                reason=reason,
             )
         call.state = CallState.TALKING
         await voice.offers.connect(call)
 
     async def consult_gone(self, call: Call, leg: int) -> None:
-        """The consulted party hung up: while held, the caller returns to the agent; once
-        handed over, the router's offer is rung as usual."""
+        """The consulted party hung up (or their phone refused): while held, the caller
+        returns to the agent."""
         consult = call.consult
         if consult is None or consult.leg != leg:
             return
         consult.leg = None
+        if consult.handing_over:
+            return  # the hand-over sees it
         if call.state == CallState.HELD:
-            await self._return(call)
+            await self._return(call, "hung_up" if consult.answered else "declined")
         else:
             call.consult = None
+            await self._end_consult(call, consult)
 
     async def agent_left(self, call: Call) -> None:
         """The agent hung up while the caller was held: an answered consult takes over the
@@ -389,46 +429,65 @@ class TransferController:
         if consult is not None and consult.answered:
             try:
                 await self.complete(call)
+                return
             except TransferRefused as error:
                 log.warning("transfer of %s not completed: %s", call.contact_id, error)
-            return
+            consult = call.consult
         if consult is not None:
-            await self._end_consult_leg(consult)
             call.consult = None
+            await self._end_consult(call, consult)
+            agent = call.agent_id
+            await self._note(
+                call, "warm", "desktop", agent, consult.target, consult, "requeued", "agent_left"
+            )
         await self._requeue(call)
 
     async def drop(self, call: Call) -> None:
-        """The caller hung up: end the legs a transfer opened."""
+        """The caller hung up: end the legs a transfer opened; a consultation in progress
+        is noted as abandoned."""
         voice = self.voice
-        if call.consult is not None:
-            await voice.hangup(call.consult.leg)
-            call.consult = None
-        await voice.hangup(call.outside_leg)
-
-    async def release_consult(self, call: Call) -> None:
-        """The router offered the handed-over caller to someone other than the consulted
-        colleague: that colleague's leg is no longer needed."""
         consult, call.consult = call.consult, None
         if consult is not None:
-            await self._end_consult_leg(consult)
+            await self._end_consult(call, consult)
+            await self._note(
+                call,
+                "warm",
+                "desktop",
+                call.agent_id,
+                consult.target,
+                consult,
+                outcome="abandoned",
+                reason="caller_hangup",
+            )
+        await voice.hangup(call.outside_leg)
 
     # ------------------------------------------------------------------ helpers
-    async def _end_consult_leg(self, consult: Consult) -> None:
+    async def _end_consult(self, call: Call, consult: Consult) -> None:
+        """A consultation that ends without a hand-over: its leg hung up, its ring limit
+        stopped, and the colleague no longer held for it in the router."""
+        self._stop_ring_limit(consult)
         if consult.leg is not None:
             self.voice.table.pop(consult.leg)
             await self.voice.hangup(consult.leg)
             consult.leg = None
+        if consult.reserved:
+            consult.reserved = False
+            try:
+                await self.voice.routing.consult(call.contact_id, consult.agent_id, "release")
+            except ROUTING_REFUSALS as error:
+                log.warning("%s not released from %s: %s", consult.agent_id, call.contact_id, error)
+
+    @staticmethod
+    def _stop_ring_limit(consult: Consult) -> None:
+        timer, consult.ring_limit = consult.ring_limit, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
 
     async def _unbridge(self, a: int, b: int) -> None:
         try:
             await self.voice.engine.unbridge(a, b)
         except EngineError as error:
             log.debug("unbridging %d and %d: %s", a, b, error)
-
-    @staticmethod
-    def _stop_waiting(call: Call) -> None:
-        if call.script is not None:
-            call.script.cancel()
 
     async def _note(
         self,
@@ -439,6 +498,7 @@ class TransferController:
         to: str,
         consult: Consult | None = None,
         outcome: str = "completed",
+        reason: str = "",
     ) -> None:
         voice = self.voice
         now = voice.clock()
@@ -451,6 +511,8 @@ class TransferController:
         }
         if consult is not None:
             entry.update(consulted_ms=now - consult.started_ms, outcome=outcome)
+            if reason:
+                entry["reason"] = reason
         try:
             await voice.routing.note_transfer(call.contact_id, entry)
         except ROUTING_REFUSALS as error:

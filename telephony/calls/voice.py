@@ -76,6 +76,13 @@ class Voice:
         except EngineError as error:
             log.debug("hang-up of leg %d: %s", leg, error)
 
+    def released(self, call: Call) -> None:
+        """The worker lets the contact go without an outcome (a caller who chose a
+        callback, a callback offer that did not ring): the node no longer ties it to this
+        worker, and counts no call for it."""
+        self.table.release(call)
+        self.report({"type": "contact_released", "contact_id": call.contact_id})
+
     def closed(self, call: Call, outcome: str) -> None:
         """The contact has its outcome: the node stops tracking it for this worker."""
         self.table.release(call)

@@ -79,7 +79,7 @@ class VoiceCalls:
         voice.ivr = IvrController(voice)
         voice.waiting = WaitingController(voice)
         voice.offers = OfferController(voice)
-        voice.callback = CallbackController(voice)
+        voice.callback = CallbackController(voice, outside_uri)
         own = {f"{engine.config.sip_host}:{engine.config.sip_port}", *own_addresses}
         voice.transfer = TransferController(voice, frozenset(own), outside_uri)
         voice.survey = SurveyController(voice, surveys or {}, ratings)

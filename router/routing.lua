@@ -693,9 +693,13 @@ end
 
 -- Outcomes shared by several commands -------------------------------------------
 
+-- Offers ended for these reasons make the agent not ready, with this reason: nobody
+-- answered (RONA), or their phone answered busy (on another call, do-not-disturb).
+local NOT_READY_AFTER = {no_answer = 'no answer', phone_busy = 'phone busy'}
+
 -- Ends an offer: the agent's slot back, the contact back at the head of its queue (and
--- offered again at once when someone else fits). 'no_answer' puts the agent not-ready
--- (RONA); any other reason keeps the contact from that agent for DECLINE_BAR_MS. Either
+-- offered again at once when someone else fits). 'no_answer' and 'phone_busy' put the
+-- agent not-ready; any other reason keeps the contact from that agent for DECLINE_BAR_MS. Either
 -- way the agent's turn as the contact's preferred agent is over. An offer ending never
 -- brings an offline agent back: one who signed out stays offline. Returns the agent the
 -- contact went to next, or nil.
@@ -703,12 +707,13 @@ local function end_offer(cid, c, aid, reason)
   local ckey = P .. 'contact:' .. cid
   redis.call('ZREM', P .. 'offers', cid)
   redis.call('SREM', P .. 'held:' .. aid, cid)
-  local rona = reason == 'no_answer'
+  local away = NOT_READY_AFTER[reason]
+  local rona = away ~= nil
   local a = agent_fields(aid, AGENT_FIELDS)
   local not_ready = rona and a ~= nil and a.presence ~= 'offline'
-  change_agent(aid, c.channel, -1, -1, not_ready and {presence = 'not_ready', reason = 'no answer'} or nil, a)
+  change_agent(aid, c.channel, -1, -1, not_ready and {presence = 'not_ready', reason = away} or nil, a)
   if not_ready then
-    publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = 'no answer'})
+    publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = away})
   end
   c.declined_by, c.declined_until = aid, rona and 0 or now + DECLINE_BAR_MS
   redis.call('HSET', ckey, 'declined_by', aid, 'declined_until', c.declined_until)

@@ -13,8 +13,10 @@ from telephony.routing import ROUTING_REFUSALS
 
 log = logging.getLogger(__name__)
 
-# SIP answers of an agent's phone that mean "rejected" rather than "not answered".
-REJECTED = frozenset({486, 600, 603})
+# SIP answers of an agent's phone: busy (on another call, do-not-disturb) says nobody
+# will take calls there for now, as no answer does; a decline (603) refuses this call.
+BUSY = frozenset({486, 600})
+REJECTED = frozenset({603})
 
 
 class HoldRefused(ValueError):
@@ -155,7 +157,7 @@ class OfferController:
         elif call.state == CallState.OFFERED:
             call.state = CallState.QUEUED
             if not agent.revoked:
-                await self._decline(call, "rejected" if code in REJECTED else "no_answer")
+                await self._decline(call, _ended_by(code))
             if call.callback:
                 self.voice.released(call)
             else:
@@ -234,3 +236,12 @@ class OfferController:
     def _stop_script(call: Call) -> None:
         if call.script is not None:
             call.script.cancel()
+
+
+def _ended_by(code: int) -> str:
+    """The router's reason for an offer the agent's phone ended with `code`: `phone_busy`
+    and `no_answer` make the agent not ready (nobody takes calls there now; it would
+    ring again every few seconds), `rejected` bars them from this contact only."""
+    if code in BUSY:
+        return "phone_busy"
+    return "rejected" if code in REJECTED else "no_answer"

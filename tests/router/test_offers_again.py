@@ -206,3 +206,20 @@ async def test_a_ring_out_never_brings_an_offline_agent_back(router: Router) -> 
     assert (await router.get_contact(call.contact_id)).state == ContactState.QUEUED
     a1 = await router.get_agent("a1")
     assert (a1.presence, a1.reason, a1.load["voice"]) == (Presence.OFFLINE, "node lost", 0)
+
+
+async def test_a_phone_answering_busy_makes_its_agent_not_ready(router: Router) -> None:
+    """tom's phone answers 486 (on another call, do-not-disturb): he goes not ready,
+    "phone busy", as after a ring-out, instead of being rung again every few seconds;
+    the call waits at the head of the queue for someone else."""
+    tom = make_agent("tom", booking=3)
+    await ready(router, tom, T0)
+    call = NewContact(channel=Channel.VOICE, queue="booking", language="en")
+    offered = await router.create_contact(call, at_ms=T0 + 1000)
+    assert (offered.state, offered.agent_id) == (ContactState.OFFERED, "tom")
+    await router.decline(offered.contact_id, "tom", reason="phone_busy", at_ms=T0 + 2000)
+    agent = await router.get_agent("tom")
+    assert (agent.presence, agent.reason) == (Presence.NOT_READY, "phone busy")
+    await router.tick(at_ms=T0 + 2000 + DECLINE_BAR_MS + 1000)
+    waiting = await router.get_contact(offered.contact_id)
+    assert (waiting.state, waiting.agent_id) == (ContactState.QUEUED, "")

@@ -156,7 +156,8 @@ async def test_a_consult_holds_the_caller_and_dials_the_colleagues_phone() -> No
 
 
 @pytest.mark.parametrize(
-    ("code", "reason"), [(486, "rejected"), (603, "rejected"), (408, "no_answer")]
+    ("code", "reason"),
+    [(486, "phone_busy"), (600, "phone_busy"), (603, "rejected"), (408, "no_answer")],
 )
 async def test_an_offer_the_phone_ends_is_declined_with_the_reason_and_the_caller_waits_again(
     code: int, reason: str

@@ -30,12 +30,16 @@ SSL=${SWITCHBOARD_PJSUA2_SSL:-0}
 
 say() { echo "pjsua2: $*" >&2; }
 
+# Telephone-event (RFC 2833 digits) on payload type 101, the one nearly every phone, PBX
+# and trunk uses: a peer that answers our offer with its own 101 (not echoing ours, as
+# RFC 3264 asks) and sends digits on it is heard. pjsip's default is 120.
 CONFIG_SITE="#define PJSUA_MAX_CALLS $MAX_CALLS
 #define PJSUA_MAX_CONF_PORTS (3*PJSUA_MAX_CALLS+16)
 #define PJSUA_MAX_PLAYERS $MAX_CALLS
 #define PJSUA_MAX_RECORDERS $MAX_CALLS
 #define PJ_IOQUEUE_MAX_HANDLES 1024
-#define PJMEDIA_HAS_VIDEO 0"
+#define PJMEDIA_HAS_VIDEO 0
+#define PJMEDIA_RTP_PT_TELEPHONE_EVENTS 101"
 # Debian removed the gsm, ilbc, speex and g7221 sources from the tree: those codecs go.
 CONFIGURE_FLAGS="--disable-shared --enable-epoll --disable-sound --disable-video
 --disable-gsm-codec --disable-ilbc-codec --disable-speex-codec --disable-speex-aec
@@ -80,8 +84,13 @@ mkdir -p "$CACHE"
 
 cached_wheel() { find "$DIR" -maxdepth 1 -name "pjsua2-*.whl" 2>/dev/null | head -n 1 || true; }
 
+# Which build the venv holds (the key above): a change of config_site.h or the flags
+# installs the new wheel, though the old one has as many calls.
+MARK="$(dirname "$PY")/../.pjsua2-build"
+
 install_wheel() {
-  if [ "$(installed_max_calls)" = "$MAX_CALLS" ] && [ -z "${SWITCHBOARD_PJSUA2_REBUILD:-}" ]; then
+  if [ "$(installed_max_calls)" = "$MAX_CALLS" ] && [ "$(cat "$MARK" 2>/dev/null)" = "$KEY" ] \
+    && [ -z "${SWITCHBOARD_PJSUA2_REBUILD:-}" ]; then
     say "installed already ($MAX_CALLS calls per process)"
     return 0
   fi
@@ -94,6 +103,7 @@ install_wheel() {
     use_pypi "the built wheel $1 did not import (PJSUA_MAX_CALLS: $got)"
     return 0
   fi
+  echo "$KEY" >"$MARK"
   say "installed $(basename "$1"): $MAX_CALLS calls per worker process"
 }
 

@@ -80,6 +80,21 @@ async def test_a_late_offer_is_answered_in_the_ack_and_the_caller_reaches_the_me
     assert contact.customer_id == "+15551230001"
 
 
+@pytest.mark.skipif(
+    getattr(__import__("pjsua2"), "PJSUA_MAX_CALLS", 4) == 4,
+    reason="the PyPI wheel (scripts/build-pjsua2.sh could not build) offers pjsip's 120",
+)
+async def test_a_late_offer_answered_with_the_callers_own_event_type_hears_its_digits(
+    worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
+) -> None:
+    """The caller's ACK answers telephone-event on 101 whatever the node offered, and
+    its RFC 2833 digits come on 101: French, emergency (with pjsip's default offer, 120,
+    the digits were not heard and the caller went to the default queue)."""
+    assert await sipp(worker, "peer_late_offer_own_event_pt.xml", tmp_path) == 0
+    contact = await one_outcome(router, made)
+    assert (contact.queue, contact.language) == ("emergency", "fr")
+
+
 @pytest.mark.parametrize(
     ("scenario", "language"),
     [("peer_pcma_only.xml", "fr"), ("peer_unknown_codec.xml", "en")],

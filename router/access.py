@@ -8,7 +8,9 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
   their own contact, may leave it while waiting, and rates it once it is done;
 - an **agent** acts on the contacts offered to or held by them (and the customer
   history of those contacts; transferring and recording the call they hold), on their
-  own state and events, nothing else;
+  own state and events, nothing else; a contact that ended with them stays theirs while
+  their wrap-up of it goes on (`WrapUp`: until they save it, or for the queue's wrap-up
+  time after it ended if that is later), then it is history they no longer read;
 - agents, supervisors and admins read their own SIP account (their softphone's
   password) and nobody else's; planners have none;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
@@ -25,7 +27,7 @@ or whose contact they hold, a supervisor on the cases of their queues and region
 admin on all; a planner reads nothing personal (case figures only); a customer only
 confirms the follow-up of a case their contact belongs to. Opening one is decided by
 the same relationships (`allowed_to_open_case`): an agent opens a case only from a
-contact they hold or served last (in wrap-up), for its customer, owned by themselves,
+contact they hold or are wrapping up (`WrapUp`), for its customer, owned by themselves,
 in the contact's queue or one whose skill they have; a supervisor in their queues and
 regions (from a contact of their scope); an admin anywhere. Moving a case to another
 queue asks where the actor may put one (`may_place_case`).
@@ -33,9 +35,10 @@ queue asks where the actor may put one (`may_place_case`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from router.errors import Forbidden
 from router.model import Agent, Contact, ContactState, Role
@@ -148,17 +151,61 @@ AUDITED = frozenset(
 )
 
 
-def related(actor: Actor, contact: Contact) -> bool:
-    """Whether the actor has any relationship with the contact at all."""
+# A contact is held by its agent while offered to or served by them.
+HOLDING = frozenset({ContactState.OFFERED, ContactState.CONNECTED})
+
+
+@dataclass(frozen=True)
+class WrapUp:
+    """An agent's wrap-up of a contact that ended with them, as the service reads it
+    (`ended_with`): whether it is still owed (not saved yet: the contact is among the
+    agent's pending wrap-ups, which routing forgets a day after the agent's latest
+    finished contact), the wrap-up time of the contact's queue, and the time now."""
+
+    owed: bool
+    wrap_up_s: float
+    now_ms: int
+
+    def goes_on(self, contact: Contact) -> bool:
+        """Still owed, or within the queue's wrap-up time since the contact ended (so that
+        a saved wrap-up may be corrected, and a follow-up opened, until that time is up)."""
+        if self.owed:
+            return True
+        ended = contact.timestamps.get("ended_at", 0)
+        return bool(ended) and self.now_ms < ended + self.wrap_up_s * 1000
+
+
+def ended_with(actor: Actor, contact: Contact) -> bool:
+    """Whether the actor's relationship with the contact depends on their wrap-up of it
+    (an agent, a contact that ended with them): then, and only then, the service reads
+    their `WrapUp` and hands it to `related`, `allowed`, `require` or `CaseOpening`."""
+    return (
+        isinstance(actor, Principal)
+        and actor.role == Role.AGENT
+        and contact.is_terminal
+        and bool(contact.agent_id)
+        and contact.agent_id == actor.user_id
+    )
+
+
+def related(actor: Actor, contact: Contact, wrap_up: WrapUp | None = None) -> bool:
+    """Whether the actor has any relationship with the contact at all. An agent's is the
+    contact's being offered to or held by them; once it ended with them, their wrap-up of
+    it going on (`wrap_up`; none given: it is over). A contact handed on (declined,
+    transferred, moved, back in its queue) is no longer theirs at all."""
     if isinstance(actor, Customer):
         return actor.contact_id == contact.contact_id
     if actor.role == Role.AGENT:
-        return bool(contact.agent_id) and contact.agent_id == actor.user_id
+        if not contact.agent_id or contact.agent_id != actor.user_id:
+            return False
+        if contact.state in HOLDING:
+            return True
+        return contact.is_terminal and wrap_up is not None and wrap_up.goes_on(contact)
     return actor.covers(contact.queue, contact.region)
 
 
-def allowed(actor: Actor, act: Act, contact: Contact) -> bool:
-    if not related(actor, contact):
+def allowed(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = None) -> bool:
+    if not related(actor, contact, wrap_up):
         return False
     if isinstance(actor, Customer):
         return act in _CUSTOMER and not (act == Act.WRITE and contact.is_terminal)
@@ -167,9 +214,46 @@ def allowed(actor: Actor, act: Act, contact: Contact) -> bool:
     return act in _BY_ROLE[actor.role]
 
 
-def require(actor: Actor, act: Act, contact: Contact) -> None:
-    if not allowed(actor, act, contact):
+def require(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = None) -> None:
+    if not allowed(actor, act, contact, wrap_up):
         raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
+
+
+# Events that change whom a contact is with: offered, taken, back in a queue (declined,
+# not answered, its agent gone), ended.
+CHANGES_HANDS = frozenset(
+    {"offer", "offer_revoked", "contact_connected", "contact_requeued", "contact_closed"}
+)
+# Events of a live contact only (a message is refused once it ended, typing needs the
+# chat connected, a hold a call going on) that name the agent it is with as they are sent.
+LIVE_WITH_AGENT = frozenset({"message", "typing", "hold"})
+
+
+def watch_may_change(actor: Actor, contact_id: str, event: Mapping[str, Any] | None) -> bool:
+    """Whether a live stream of the contact must ask again whether its reader may still
+    watch it (`allowed(..., Act.WATCH, ...)`) before it passes `event` on; None is the
+    stream's periodic check, which ends what lapses with time (an agent's wrap-up).
+
+    A customer's relationship never changes, and an event of the reader's own (their
+    session) is no contact's. Events that change whom the contact is with are always
+    asked about. A live chat's messages, typing and holds name the agent the contact is
+    with as they are sent: an agent reader is not asked again for those naming them (the
+    contact was theirs and live then), and is for anything else. A supervisor's
+    relationship is the contact's queue and region, and a transfer or move to another
+    queue tells no stream when nobody takes the contact at once: with a scope of queues
+    every event of the contact is asked about (the region never changes)."""
+    if isinstance(actor, Customer):
+        return False
+    if event is None:
+        return True
+    if event.get("contact_id") != contact_id:
+        return False
+    if event.get("type") in CHANGES_HANDS:
+        return True
+    if actor.role == Role.AGENT:
+        mine = event.get("agent_id") == actor.user_id
+        return not (mine and event.get("type") in LIVE_WITH_AGENT)
+    return bool(actor.queues)
 
 
 def audited(actor: Actor, act: Act, contact: Contact) -> bool:
@@ -349,20 +433,18 @@ def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
     return actor.covers(case.queue, case.region)
 
 
-# A contact is held by its agent while offered to or served by them.
-HOLDING = frozenset({ContactState.OFFERED, ContactState.CONNECTED})
-
-
 @dataclass(frozen=True)
 class CaseOpening:
-    """A case about to be opened: where, owned by whom, from which contact (if any), and
-    whether the actor (an agent) has the skill of its queue."""
+    """A case about to be opened: where, owned by whom, from which contact (if any),
+    whether the actor (an agent) has the skill of its queue, and the agent's wrap-up of
+    the contact when it ended with them (`ended_with`)."""
 
     queue: str
     region: str
     owner: str = ""
     contact: Contact | None = None
     skilled: bool = False
+    wrap_up: WrapUp | None = None
 
 
 def may_place_case(principal: Principal, queue: str, region: str, *, skilled: bool) -> bool:
@@ -381,19 +463,19 @@ def require_may_place_case(principal: Principal, queue: str, region: str, *, ski
 
 
 def allowed_to_open_case(actor: Actor, opening: CaseOpening) -> bool:
-    """An agent opens a case only from a contact they hold or served last (a follow-up
-    opened in wrap-up), for its customer, owned by themselves, in the contact's queue or
-    one whose skill they have: never for a customer they do not serve, so as not to be
-    offered that customer's next contact. A supervisor opens cases in their queues and
-    regions (from a contact: one of their scope); an admin anywhere; planners and
-    customers none."""
+    """An agent opens a case only from a contact they hold or are wrapping up (a
+    follow-up opened in wrap-up: `related` with the opening's `wrap_up`), for its
+    customer, owned by themselves, in the contact's queue or one whose skill they have:
+    never for a customer they do not serve (any more), so as not to be offered that
+    customer's next contact. A supervisor opens cases in their queues and regions (from a
+    contact: one of their scope); an admin anywhere; planners and customers none."""
     if isinstance(actor, Customer) or actor.role == Role.PLANNER:
         return False
     contact = opening.contact
     if actor.role == Role.AGENT:
         return (
             contact is not None
-            and related(actor, contact)  # held now, or served last (a case from wrap-up)
+            and related(actor, contact, opening.wrap_up)  # held, or in its wrap-up
             and opening.owner in ("", actor.user_id)
             and (opening.queue == contact.queue or opening.skilled)
         )
@@ -407,8 +489,8 @@ def require_may_open_case(actor: Actor, opening: CaseOpening) -> None:
         return
     if isinstance(actor, Principal) and actor.role == Role.AGENT:
         raise Forbidden(
-            f"{describe(actor)} may open a case only from a contact they hold or served, owned by "
-            "themselves, in its queue or one whose skill they have"
+            f"{describe(actor)} may open a case only from a contact they hold or are wrapping "
+            "up, owned by themselves, in its queue or one whose skill they have"
         )
     where = f"queue {opening.queue} ({opening.region})"
     raise Forbidden(f"{describe(actor)} may not open a case in {where}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from router import access
-from router.access import AgentAct, Principal
+from router.access import Act, AgentAct, Principal
 from router.desk import DeskConfig
 from router.errors import InvalidInput, RoutingError
 from router.model import Agent, Contact, Presence, Role
@@ -185,9 +185,15 @@ class Agents:
 
     async def ringing(self, actor: Principal, agent_id: str) -> list[tuple[Contact, int]]:
         """What rings at the agent now, for a desktop opened or reconnected while it rang
-        (the offer events went to a page that is gone): the agent or their supervisor."""
+        (the offer events went to a page that is gone): the agent sees all of theirs;
+        anyone else who may read the agent (their supervisor, a planner) only the contacts
+        they may read themselves (`Act.READ`: a supervisor of another queue sees none of
+        that queue's customers)."""
         agent = await self.get(actor, agent_id)
-        return await self.router.ringing_at(agent.agent_id)
+        ringing = await self.router.ringing_at(agent.agent_id)
+        if actor.user_id == agent.agent_id:
+            return ringing
+        return [(c, until) for c, until in ringing if access.allowed(actor, Act.READ, c)]
 
     async def visible(self, actor: Principal) -> list[Agent]:
         agents = await self.router.list_agents()

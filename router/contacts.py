@@ -18,13 +18,20 @@ from router import access
 from router.access import Act, Actor, Customer, Principal
 from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
 from router.desk import ChatSite, DeskConfig
-from router.errors import InvalidInput, RoutingError, Unauthenticated, UnknownQueue
+from router.errors import (
+    InvalidInput,
+    RoutingError,
+    Unauthenticated,
+    UnknownContact,
+    UnknownQueue,
+)
 from router.identity import ANONYMOUS_PREFIX, Identity, anonymous
 from router.identity import verify as verify_identity
 from router.model import Channel, Contact, ContactState, NewContact, Role
 from router.ports import EventPublisher
 from router.reports.service import Reports
 from router.service import Router
+from switchboard.common.clock import now_ms
 
 
 class PlacementDecision(Protocol):
@@ -116,6 +123,17 @@ class CustomerHistory:
     contacts: list[PastContact]
 
 
+async def wrap_up_of(router: Router, actor: Actor, contact: Contact) -> access.WrapUp | None:
+    """The actor's wrap-up of a contact that ended with them (an agent's: whether its
+    wrap-up is still owed, the queue's wrap-up time), on which their relationship with it
+    depends (`access.ended_with`); None, and nothing read, for anyone else."""
+    if not access.ended_with(actor, contact):
+        return None
+    owed = contact.contact_id in await router.store.pending_wrap_ups(contact.agent_id)
+    queue = router.queues.get(contact.queue)
+    return access.WrapUp(owed, queue.wrap_up_s if queue else 0.0, now_ms())
+
+
 class Contacts:
     def __init__(
         self,
@@ -140,7 +158,7 @@ class Contacts:
         """The customer of `contact_id`, proven by the token the chat was given. A wrong
         token and an unknown contact are refused alike, so ids cannot be probed."""
         stored = await self.router.store.customer_token(contact_id) if token else ""
-        if not (token and stored and secrets.compare_digest(token, stored)):
+        if not (token and stored and secrets.compare_digest(token.encode(), stored.encode())):
             raise Unauthenticated("a bearer token or this contact's customer token is required")
         return Customer(contact_id)
 
@@ -148,7 +166,7 @@ class Contacts:
         """The contact, when the actor may `act` on it; audited for staff reading content
         that is not theirs."""
         contact = await self.router.get_contact(contact_id)
-        access.require(actor, act, contact)
+        access.require(actor, act, contact, await wrap_up_of(self.router, actor, contact))
         if access.audited(actor, act, contact):
             assert isinstance(actor, Principal)
             await self.reports.audit(actor.user_id, f"contact.{act.value}", contact_id=contact_id)
@@ -230,8 +248,25 @@ class Contacts:
         return await self.chat.messages(contact_id)
 
     async def watch(self, actor: Actor, contact_id: str) -> Contact:
-        """May the actor follow the contact live (its WebSocket)?"""
+        """May the actor follow the contact live (its WebSocket)? Asked again while they
+        do: `still_watches`."""
         return await self.get(actor, contact_id, Act.WATCH)
+
+    async def still_watches(
+        self, actor: Actor, contact_id: str, event: dict[str, Any] | None = None
+    ) -> bool:
+        """Whether the actor following the contact live may still, before `event` is
+        passed on to them (None: the stream's periodic check). The contact is read again
+        only when the event may have changed their relationship with it
+        (`access.watch_may_change`); not audited again (opening the stream was)."""
+        if not access.watch_may_change(actor, contact_id, event):
+            return True
+        try:
+            contact = await self.router.get_contact(contact_id)
+        except UnknownContact:  # erased (privacy retention): nothing left to watch
+            return False
+        wrap_up = await wrap_up_of(self.router, actor, contact)
+        return access.allowed(actor, Act.WATCH, contact, wrap_up)
 
     async def post(self, actor: Actor, contact_id: str, text: str) -> Message:
         """A chat message from the customer (while waiting or connected) or the connected

@@ -48,6 +48,7 @@ from router.cases.model import (
     RuleTrigger,
 )
 from router.cases.store import CaseStore
+from router.contacts import wrap_up_of
 from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
@@ -276,7 +277,8 @@ class Cases:
         """A case opened by staff or the API. From a contact (`contact_id`) it is linked to
         it, it is the contact's customer's (a customer id given must be that one), in the
         contact's queue and region unless others are given. Who may open which case is
-        `access.allowed_to_open_case`: an agent only from a contact they hold."""
+        `access.allowed_to_open_case`: an agent only from a contact they hold or are
+        wrapping up."""
         at = self._now(at_ms)
         contact = None
         if request.contact_id:
@@ -289,8 +291,9 @@ class Cases:
         owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
         region = request.region or (contact.region if contact else self.router.region)
         skilled = await self._skilled(actor, queue)
+        wrap_up = await wrap_up_of(self.router, actor, contact) if contact else None
         access.require_may_open_case(
-            actor, access.CaseOpening(queue, region, owner, contact, skilled)
+            actor, access.CaseOpening(queue, region, owner, contact, skilled, wrap_up)
         )
         if request.owner:
             await self.router.get_agent(request.owner)
@@ -651,7 +654,9 @@ class Cases:
         at = self._now(at_ms)
         _refuse_if_closed(await self.get_for(actor, case_id, CaseAct.CHANGE))
         contact = await self.router.get_contact(contact_id)
-        access.require(actor, access.Act.READ, contact)
+        access.require(
+            actor, access.Act.READ, contact, await wrap_up_of(self.router, actor, contact)
+        )
         other = await self.store.case_of_contact(contact_id)
         if other and other != case_id:
             raise RoutingError(f"contact {contact_id} belongs to case {other}")
@@ -674,7 +679,9 @@ class Cases:
         """The case a contact belongs to (None: none), if the actor may read both."""
         access.require_may_see_cases(actor)
         contact = await self.router.get_contact(contact_id)
-        access.require(actor, access.Act.READ, contact)
+        access.require(
+            actor, access.Act.READ, contact, await wrap_up_of(self.router, actor, contact)
+        )
         case_id = await self.store.case_of_contact(contact_id)
         if case_id is None:
             return None
@@ -689,7 +696,9 @@ class Cases:
         planners)."""
         access.require_may_see_cases(actor)
         contact = await self.router.get_contact(contact_id)
-        access.require(actor, access.Act.READ, contact)
+        access.require(
+            actor, access.Act.READ, contact, await wrap_up_of(self.router, actor, contact)
+        )
         if self.auditor is not None and access.audited(actor, access.Act.READ, contact):
             await self.auditor.audit(actor.user_id, "contact.triggers", contact_id=contact_id)
         return await self.store.triggers(contact_id)

@@ -213,7 +213,9 @@ async def list_messages(request: web.Request, actor: Actor) -> web.Response:
     "GET",
     "/api/v1/contacts/{contact_id}/events",
     "WebSocket of the contact's messages and its end (its customer, its agent, its "
-    "supervisors: audited)",
+    "supervisors: audited); closed (4003) as soon as the reader may no longer see the "
+    "contact (declined, handed on, moved out of their queues, their wrap-up over), and "
+    "(4001) when their session ends",
     auth=Auth.PARTY,
     websocket=True,
     responses={101: "switching to WebSocket", **_PARTY, 404: ""},
@@ -221,7 +223,9 @@ async def list_messages(request: web.Request, actor: Actor) -> web.Response:
 async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketResponse:
     """Besides the contact's events: the client may send `{"type": "typing"}` and
     `{"type": "read", "message_id": ...}`; a waiting customer gets `position` events; a
-    customer who goes away and does not come back within the grace period has left."""
+    customer who goes away and does not come back within the grace period has left.
+    Whether staff may still watch is asked again (`Contacts.still_watches`) on every
+    event that may have changed it and every tick, before anything is sent."""
     contacts, router = request.app[CONTACTS], request.app[ROUTER]
     contact = await contacts.watch(actor, request.match_info["contact_id"])
     cid = contact.contact_id
@@ -232,6 +236,9 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
         await contacts.signal(
             actor, cid, str(data.get("type", "")), str(data.get("message_id", ""))
         )
+
+    async def still_allowed(event: dict[str, Any] | None) -> bool:
+        return await contacts.still_watches(actor, cid, event)
 
     async def periodic() -> dict[str, Any] | None:
         if customer is not None:
@@ -269,6 +276,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
                 on_message=on_message,
                 periodic=periodic,
                 transform=shown,
+                still_allowed=still_allowed,
             )
     finally:
         if customer is not None:

@@ -2,9 +2,13 @@
 
 A stream is opened for a principal or a customer; it closes when its client goes, when
 the server stops, and, for staff, as soon as their session ends on any node (logout,
-password or role change, removal: the `session_closed` event) or their token expires.
-A stream may also read what its client sends (typing, read receipts) and send a
-periodic event of its own (a waiting customer's position).
+password or role change, removal: the `session_closed` event, close code 4001) or their
+token expires. A stream of one contact's events also closes (code 4003) as soon as its
+reader may no longer see them: it asks again (`still_allowed`) whenever an event may
+have changed the reader's relationship with the contact, and at every periodic tick,
+and passes on no event it has not asked about. A stream may also read what its client
+sends (typing, read receipts) and send a periodic event of its own (a waiting
+customer's position).
 """
 
 from __future__ import annotations
@@ -26,11 +30,15 @@ log = logging.getLogger(__name__)
 
 RECHECK_S = 30.0  # how often an open stream checks that its token is still valid
 SESSION_ENDED = 4001  # WebSocket close code: the session ended
+ACCESS_ENDED = 4003  # WebSocket close code: the reader may no longer see what it streams
 MAX_CLIENT_MESSAGE = 4096
 
 Event = dict[str, Any]
 OnMessage = Callable[[Event], Awaitable[None]]
 Periodic = Callable[[], Awaitable[Event | None]]
+# Whether the reader may still see the stream, before an event is passed on (None: the
+# periodic check); False closes it (ACCESS_ENDED) and the event is not sent.
+StillAllowed = Callable[[Event | None], Awaitable[bool]]
 
 
 def not_own_signal(reader: str) -> Callable[[Event], Event | None]:
@@ -64,14 +72,21 @@ async def pump(
     periodic: Periodic | None = None,
     every_s: float = 5.0,
     transform: Callable[[Event], Event | None] = lambda event: event,
+    still_allowed: StillAllowed | None = None,
 ) -> None:
     """Send events (through `transform`, which may drop one by answering None) until the
     client goes away or the session ends; hand the client's JSON messages to
-    `on_message`; every `every_s` send what `periodic` answers, if anything."""
+    `on_message`; every `every_s` send what `periodic` answers, if anything. With
+    `still_allowed`, each event is first asked about and so is every tick: once it
+    answers False the stream closes with ACCESS_ENDED, that event unsent."""
     token = bearer_token(request)
     loop = asyncio.get_running_loop()
     recheck_at = loop.time() + RECHECK_S
     next_tick = loop.time()
+    ticking = periodic is not None or still_allowed is not None
+
+    async def access_ended() -> None:
+        await socket.close(code=ACCESS_ENDED, message=b"access ended")
 
     async def read_client() -> None:
         async for message in socket:
@@ -87,12 +102,15 @@ async def pump(
         if not await _send(socket, {"type": "ready"}):
             return
         while not socket.closed and not reader.done():
-            if periodic is not None and loop.time() >= next_tick:
+            if ticking and loop.time() >= next_tick:
                 next_tick = loop.time() + every_s
-                tick = await periodic()
+                if still_allowed is not None and not await still_allowed(None):
+                    await access_ended()
+                    return
+                tick = await periodic() if periodic is not None else None
                 if tick is not None and not await _send(socket, tick):
                     return
-            wait_s = RECHECK_S if periodic is None else max(next_tick - loop.time(), 0.01)
+            wait_s = max(next_tick - loop.time(), 0.01) if ticking else RECHECK_S
             getter = asyncio.create_task(events.get())
             done, _ = await asyncio.wait(
                 {getter, reader}, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED
@@ -103,6 +121,9 @@ async def pump(
                 event = getter.result()
                 if ends_session(event, principal, token):
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
+                    return
+                if still_allowed is not None and not await still_allowed(event):
+                    await access_ended()
                     return
                 shown = transform(event)
                 if shown is not None and not await _send(socket, shown):

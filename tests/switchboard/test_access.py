@@ -55,6 +55,7 @@ BODIES: dict[str, dict[str, Any]] = {  # by route, else by the route's last word
     "rating": {"score": 5},
     "state": {"state": "not_ready"},
     "case": {"subject": "Refund"},
+    "wrapup": {"code": "changed", "note": "rebooked"},
     "cases": {"subject": "Refund", "customer": {"id": "cust-1"}, "queue": "booking"},
     "{case}": {"priority": 3},
     "notes": {"text": "called the airport"},
@@ -124,8 +125,9 @@ def _no_wrap_up() -> list[Any]:
 
 
 async def contact_in(node: Node, state: str) -> tuple[str, str]:
-    """A chat to queue booking in `state` ('queued'...'completed') and its customer token;
-    ana is the agent it is offered to or held by."""
+    """A chat to queue booking in `state` ('queued'...'completed', or 'wrapped': completed
+    and its wrap-up saved, the wrap-up time over) and its customer token; ana is the agent
+    it is offered to or held by (or was: she finished it)."""
     await node.router.set_presence(
         "ana", Presence.NOT_READY if state == "queued" else Presence.AVAILABLE
     )
@@ -133,10 +135,12 @@ async def contact_in(node: Node, state: str) -> tuple[str, str]:
     contact, token = await node.contacts.start_chat(ChatRequest("booking", "en"))
     if state != "queued":
         assert contact.state == ContactState.OFFERED and contact.agent_id == "ana"
-    if state in ("connected", "completed"):
+    if state in ("connected", "completed", "wrapped"):
         await node.router.accept(contact.contact_id, "ana")
-    if state == "completed":
+    if state in ("completed", "wrapped"):
         await node.router.complete(contact.contact_id, "ana")
+    if state == "wrapped":  # the table's queues have no wrap-up time: over once saved
+        await node.contacts.wrap_up(Principal("ana", Role.AGENT), contact.contact_id, "", "")
     await node.router.set_presence("ana", Presence.NOT_READY)
     return contact.contact_id, token
 

@@ -25,8 +25,11 @@ export class LiveSocket {
     };
     socket.onclose = (closed) => {
       if (this.socket !== socket) return;
-      // 4001: the session ended; 403/404 answers close before opening: give up after a few.
-      if (this.stopped || closed.code === 4001) { this.stopped = true; this.onEnd(closed.code); return; }
+      // 4001: the session ended; 4003: the reader may no longer watch this contact (it
+      // went to someone else); 403/404 answers close before opening: give up after a few.
+      if (this.stopped || closed.code === 4001 || closed.code === 4003) {
+        this.stopped = true; this.onEnd(closed.code); return;
+      }
       this.onState("reconnecting");
       setTimeout(() => this.connect(), this.delay);
       this.delay = Math.min(this.delay * 2, 10000);

@@ -12,6 +12,12 @@ body is): `sub` an id (not one of the anonymous chats' `anon-` ids), `exp` a fin
 number, `tier` and `region` names, the region one of the deployment's (the site's
 `regions`), `name` a string. A claim that breaks them is refused (400 naming it, e.g.
 `$.identity.exp`); claims the server does not know (`iat`, `iss`...) are ignored.
+
+An identity is a bearer credential for its customer: whoever holds it starts chats as
+them until `exp`. So `exp` may lie at most MAX_LIFETIME_S ahead: a day, as long as a
+page the site signed when it served it may stay open before its customer starts a chat
+(sites commonly sign for minutes). One further ahead, which could be replayed for
+years, is refused (400 on `$.identity.exp`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from router.errors import InvalidInput
 from switchboard.common.ids import Id, Name, Text, finite, first_fault
 
 MAX_TOKEN_CHARS = 4096
+MAX_LIFETIME_S = 24 * 3600.0  # how far ahead a signed identity's `exp` may be
 
 
 @dataclass(frozen=True)
@@ -76,15 +83,21 @@ def sign(secret: str, payload: dict[str, Any]) -> str:
     return f"{body}.{digest}"
 
 
-def verify(token: str, site: ChatSite, now_s: float | None = None) -> Identity:
-    """The identity in `token` if `site` signed it and it has not expired; InvalidInput
-    naming what is wrong otherwise."""
+def verify(
+    token: str,
+    site: ChatSite,
+    now_s: float | None = None,
+    max_lifetime_s: float = MAX_LIFETIME_S,
+) -> Identity:
+    """The identity in `token` if `site` signed it, it has not expired and it expires
+    within `max_lifetime_s`; InvalidInput naming what is wrong otherwise."""
     where = "$.identity"
     body, _, digest = token.partition(".")
     if not body or not digest or len(token) > MAX_TOKEN_CHARS:
         raise InvalidInput(where, "a signed identity <payload>.<signature>", None)
     expected = hmac.new(site.secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-    if not site.secret or not hmac.compare_digest(expected, digest):
+    # As bytes: compare_digest refuses a str holding other than ASCII (a TypeError).
+    if not site.secret or not hmac.compare_digest(expected.encode(), digest.encode()):
         raise InvalidInput(where, f"an identity signed by site {site.name}", "a bad signature")
     try:
         payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -93,10 +106,17 @@ def verify(token: str, site: ChatSite, now_s: float | None = None) -> Identity:
     if not isinstance(payload, dict):
         raise InvalidInput(where, "a payload with the customer id in sub", None)
     claims = _claims(payload, where)
-    if claims.exp < (time.time() if now_s is None else now_s):
+    now = time.time() if now_s is None else now_s
+    if claims.exp < now:
         raise InvalidInput(where, "an identity that has not expired", "expired")
     if claims.region is not None and site.regions and claims.region not in site.regions:
         raise InvalidInput(f"{where}.region", f"one of {', '.join(site.regions)}", claims.region)
+    if claims.exp > now + max_lifetime_s:
+        raise InvalidInput(
+            f"{where}.exp",
+            f"an expiry at most {_duration(max_lifetime_s)} ahead (sign each page anew)",
+            f"{_duration(claims.exp - now)} ahead",
+        )
     return Identity(
         customer_id=claims.sub,
         verified=True,
@@ -104,6 +124,17 @@ def verify(token: str, site: ChatSite, now_s: float | None = None) -> Identity:
         region=claims.region,
         name=(claims.name or "")[:80],
     )
+
+
+def _duration(seconds: float) -> str:
+    """`86400` -> '24 h', `600` -> '10 min', `1e308` -> 'more than 1000 years'."""
+    if seconds >= 1000 * 365 * 86400:
+        return "more than 1000 years"
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{max(1, round(seconds / 60))} min"
 
 
 def _claims(payload: dict[str, Any], where: str) -> Claims:

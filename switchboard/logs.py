@@ -1,9 +1,15 @@
 """Logging of every process (the node, one-off commands, SIP workers): level, format
-(plain text or one JSON object per line) and the masking filter, set up once."""
+(plain text or one JSON object per line) and the masking filter, set up once.
+
+A record is one line in either format: in plain text, control characters in a message
+(what a request wrote into a path, a query or an id) are escaped, so no request can
+write a line of its own, a forged record, into the log; JSON escapes them anyway.
+Only a traceback follows its record on lines of its own."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -17,6 +23,31 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LIBRARIES = ("argostranslate", "ctranslate2", "stanza")
 FORMATS = ("text", "json")
 _configured = {"format": "text"}
+# What would break a line, rewrite it on a terminal or reorder what a reader sees: the
+# C0 and C1 controls and DEL, Unicode's line and paragraph separators, and the
+# bidirectional embeddings, overrides and isolates.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    character = match.group()
+    code = ord(character)
+    return _NAMED.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_controls(text: str) -> str:
+    """`text` kept on one line: each control character written as its escape (`\\n`,
+    `\\r`, `\\x1b`, `\\u2028`), the rest as it is."""
+    return _CONTROLS.sub(_escaped, text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """The plain-text format, each record's line (time, level, logger, message) with its
+    control characters escaped; a traceback still follows on lines of its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
 
 
 def configured_format() -> str:
@@ -59,7 +90,7 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(OneLineFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -12,17 +12,17 @@ from urllib.parse import unquote_plus, urlparse
 
 import hiredis
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import Connection
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
-from switchboard.settings import Settings
+from switchboard.settings import RedisConfig, Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,15 @@ CLIENT_OPTIONS: dict[str, Any] = {
     ),
     "retry_on_error": [RedisConnectionError],
 }
+# `[redis] max_connections` and `pool_timeout_s`: the node's connections to Redis, and
+# how long a command waits for one when all are in use (a burst of requests queues
+# briefly instead of failing; one that waits longer fails with a ConnectionError, which
+# the HTTP API answers 503). redis-py's own default pool fails at once when full.
+MAX_CONNECTIONS = RedisConfig.max_connections
+POOL_TIMEOUT_S = RedisConfig.pool_timeout_s
+# Connections of a Cluster node beyond those its commands queue for: subscriptions
+# (the event hub's) hold one each.
+CLUSTER_SPARE_CONNECTIONS = 8
 
 
 class PackedConnection(Connection):
@@ -114,11 +123,74 @@ def without_credentials(url: str) -> str:
     return f"{scheme}://{rest}{question}{query}"
 
 
-def connect(url: str, **overrides: Any) -> Any:
+class BlockingSentinelConnectionPool(SentinelConnectionPool, BlockingConnectionPool):
+    """Sentinel's pool of the master's connections that, full, waits for one to come
+    back (up to its `timeout`) as BlockingConnectionPool does, instead of failing."""
+
+
+class QueuedPipeline(ClusterPipeline):
+    """A Cluster pipeline that waits for its client's gate (`QueuedCluster`)."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        client: QueuedCluster = self.cluster_client  # type: ignore[assignment]
+        async with client.gate():
+            return await super().execute(*args, **kwargs)
+
+
+class QueuedCluster(RedisCluster):
+    """A Cluster client whose commands and pipelines wait (up to `pool_timeout_s`) while
+    `max_connections` are under way, instead of failing: redis-py's asyncio Cluster
+    client has no blocking pool, and a full node fails a command at once ("Too many
+    connections"). Each command or pipeline uses at most one connection of a node, so a
+    node never has more than `max_connections` in use for them (plus subscriptions)."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        pool_timeout_s: float | None = POOL_TIMEOUT_S,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(max_connections=max_connections + CLUSTER_SPARE_CONNECTIONS, **kwargs)
+        self._gate = asyncio.Semaphore(max_connections)
+        self._gate_timeout_s = pool_timeout_s
+
+    @contextlib.asynccontextmanager
+    async def gate(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._gate_timeout_s):
+                await self._gate.acquire()
+        except TimeoutError:
+            raise RedisConnectionError("No connection available.") from None
+        try:
+            yield
+        finally:
+            self._gate.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.gate():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # refused by redis-py
+        return QueuedPipeline(self, transaction)  # type: ignore[abstract]  # as redis-py's
+
+
+def connect(
+    url: str,
+    *,
+    max_connections: int = MAX_CONNECTIONS,
+    pool_timeout_s: float = POOL_TIMEOUT_S,
+    **overrides: Any,
+) -> Any:
     """A client for `url`: redis://, rediss://, redis+sentinel://h:p[,h:p]/service[/db],
-    redis+cluster://h:p; `overrides` change CLIENT_OPTIONS (a bench's pool size)."""
+    redis+cluster://h:p; at most `max_connections` to Redis (to each Cluster node), for
+    one of which a command waits up to `pool_timeout_s` when all are in use;
+    `overrides` change CLIENT_OPTIONS."""
     parsed = urlparse(url)
     options = {**CLIENT_OPTIONS, **overrides}
+    pool: dict[str, Any] = {"max_connections": max_connections, "timeout": pool_timeout_s}
     if parsed.scheme == "redis+sentinel":
         hosts = [
             (host.split(":")[0], int(host.split(":")[1]) if ":" in host else 26379)
@@ -132,12 +204,27 @@ def connect(url: str, **overrides: Any) -> Any:
             )
         db = int(parts[1]) if len(parts) > 1 else 0
         sentinel = Sentinel(hosts, sentinel_kwargs={"socket_timeout": 2.0}, **options)
-        return sentinel.master_for(parts[0], db=db)
+        return sentinel.master_for(
+            parts[0], db=db, connection_pool_class=BlockingSentinelConnectionPool, **pool
+        )
     if parsed.scheme == "redis+cluster":
-        return RedisCluster.from_url(url.replace("redis+cluster://", "redis://", 1), **options)
+        return QueuedCluster.from_url(
+            url.replace("redis+cluster://", "redis://", 1),
+            max_connections=max_connections,
+            pool_timeout_s=pool_timeout_s,
+            **options,
+        )
     if parsed.scheme == "redis":
-        return aioredis.Redis.from_url(url, connection_class=PackedConnection, **options)
-    return aioredis.Redis.from_url(url, **options)
+        options.setdefault("connection_class", PackedConnection)
+    return aioredis.Redis.from_pool(BlockingConnectionPool.from_url(url, **pool, **options))
+
+
+def pool_options(settings: Settings) -> dict[str, Any]:
+    """`connect`'s pool arguments from `[redis] max_connections` and `pool_timeout_s`."""
+    return {
+        "max_connections": settings.redis.max_connections,
+        "pool_timeout_s": settings.redis.pool_timeout_s,
+    }
 
 
 def embedded_dir(settings: Settings) -> Path:
@@ -155,7 +242,7 @@ async def redis_for_command(settings: Settings) -> AsyncIterator[Any]:
         server = EmbeddedRedis(embedded_dir(settings))
         server.start()
         url = server.url
-    client = connect(url)
+    client = connect(url, **pool_options(settings))
     try:
         yield client
     finally:

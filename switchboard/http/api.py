@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from router.access import Actor, Principal
 from router.errors import Unauthenticated
 from switchboard.common.ids import first_fault
-from switchboard.http.base import CONTACTS, SESSIONS, BadField, bearer_token, customer_token
+from switchboard.http.base import CONTACTS, BadField, customer_token, request_principal
 
 MAX_JSON_DEPTH = 16
 
@@ -121,8 +121,7 @@ API = Api()
 
 
 async def optional_principal(request: web.Request) -> Principal | None:
-    token = bearer_token(request)
-    return await request.app[SESSIONS].principal(token) if token else None
+    return await request_principal(request)
 
 
 async def require_principal(request: web.Request) -> Principal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -56,7 +57,15 @@ from switchboard.http.base import (
     measured,
     redis_outage,
 )
-from switchboard.http.public import BUDGET, RequestBudget, cross_origin, request_budget
+from switchboard.http.public import (
+    BUDGET,
+    PUBLIC_CONCURRENCY,
+    PUBLIC_GATE,
+    RequestBudget,
+    cross_origin,
+    request_budget,
+)
+from switchboard.logs import escape_controls
 from switchboard.settings import RoutingConfig
 from switchboard.web import pages as pages_web
 from switchboard.web import wallboard as wallboard_page
@@ -112,14 +121,16 @@ def _secret(name: str) -> bool:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line per request, tokens in query strings replaced by [redacted]."""
+    """One line per request, tokens in query strings replaced by [redacted]. What the
+    client sent is written with its control characters escaped (`%0a` in a path is
+    `\\n`, not a line break), so a request cannot add a line of its own to the log."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %s %.1fms',
-            request.remote,
-            request.method,
-            redact(request.path_qs),
+            escape_controls(str(request.remote)),
+            escape_controls(request.method),
+            escape_controls(redact(request.path_qs)),
             response.status,
             time * 1000,
         )
@@ -146,6 +157,7 @@ def build_app(
     routing: RoutingConfig | None = None,
     trusted_proxies: tuple[Network, ...] = (),
     metrics_open_to: tuple[Network, ...] = (),
+    public_concurrency: int = PUBLIC_CONCURRENCY,
 ) -> web.Application:
     # Outermost first. An unreachable Redis is answered (503) inside `json_errors`, which
     # turns every other failure into its JSON answer (an unforeseen one: a JSON 500).
@@ -159,6 +171,7 @@ def build_app(
     app[TRUSTED_PROXIES] = trusted_proxies
     app[METRICS_OPEN_TO] = metrics_open_to
     app[BUDGET] = RequestBudget(desk.public_requests_per_minute)
+    app[PUBLIC_GATE] = asyncio.Semaphore(public_concurrency)
     app[BACKGROUND] = set()
     app.on_cleanup.append(cancel_background)
     app[ROUTER] = router
@@ -179,5 +192,6 @@ def build_app(
         app[cases_api.WEBHOOKS] = webhooks
     if advisories is not None:
         app[advisories_api.ADVISORIES] = advisories
+    app.on_response_prepare.append(pages_web.deny_framing)
     app.add_routes(API.routes)
     return app

@@ -22,6 +22,7 @@ import redis.exceptions
 from aiohttp import web
 
 from regions.service import Regions
+from router.access import Principal
 from router.admin import Administration
 from router.agents import Agents
 from router.calls import LiveCalls
@@ -131,6 +132,20 @@ def bearer_token(request: web.Request) -> str:
     if header.startswith("Bearer "):
         return header[7:].strip()
     return request.query.get("token", "")
+
+
+# Where `request_principal` keeps its answer on the request.
+_PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
+
+
+async def request_principal(request: web.Request) -> Principal | None:
+    """Who the request's bearer token names: None without one, or for one that is not
+    valid (unknown, expired, revoked, or of another scheme than Bearer). Looked up once
+    per request; a Redis failure is raised and nothing is kept."""
+    if _PRINCIPAL not in request:
+        token = bearer_token(request)
+        request[_PRINCIPAL] = await request.app[SESSIONS].principal(token) if token else None
+    return request[_PRINCIPAL]
 
 
 def _address(text: str) -> IPAddress | None:

@@ -1,27 +1,39 @@
 """What the customers' side needs in front of every public endpoint: cross-origin access
-for the sites that embed the chat, and a request budget per client address (the address
-a trusted proxy forwarded for, `[http] trusted_proxies`; else the TCP peer's).
+for the sites that embed the chat, a request budget per client address (the address
+a trusted proxy forwarded for, `[http] trusted_proxies`; else the TCP peer's), and a
+bound on how many public requests the node serves at once.
 
-Both are small and per node, so they are written here rather than taken from a
-library: the allow-list is the configured sites' origins, and the budget a token bucket
+They are small and per node, so they are written here rather than taken from a
+library: the allow-list is the configured sites' origins, the budget a token bucket
 per address kept in memory (a node forgets it at restart, which is fine for a guard
-against floods; logins have their own throttling in Redis, router/sessions.py).
+against floods; logins have their own throttling in Redis, router/sessions.py), and the
+bound a semaphore. A request is staff's, and neither counted nor bounded, only when its
+bearer token is valid; any other `Authorization` (another scheme, a made-up or expired
+token) is a customer's request like one without.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import redis.exceptions
 from aiohttp import web
 
-from switchboard.http.base import DESK, client_address, error
+from switchboard.http.base import DESK, client_address, error, request_principal
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Endpoints anyone may call; the chat's customer endpoints carry a customer token.
 PUBLIC_PREFIXES = ("/api/v1/contacts", "/api/v1/chat", "/api/v1/i18n")
 MAX_ADDRESSES = 100_000
+# Public requests served at once; more are answered 503 with Retry-After at once, so
+# that a flood of customers' requests (however many addresses it comes from) leaves
+# the node's Redis connections (`[redis] max_connections`, 100) to staff.
+PUBLIC_CONCURRENCY = 64
+# Public routes that stay open (a customer's WebSocket): counted, never bounded here.
+STREAMS = frozenset({"/api/v1/contacts/{contact_id}/events"})
 
 
 @dataclass
@@ -53,11 +65,24 @@ class RequestBudget:
 
 
 BUDGET = web.AppKey("budget", RequestBudget)
+PUBLIC_GATE = web.AppKey("public_gate", asyncio.Semaphore)
 
 
-def _public(request: web.Request) -> bool:
-    """A customer's request: a public path without staff credentials."""
-    return request.path.startswith(PUBLIC_PREFIXES) and "Authorization" not in request.headers
+async def _public(request: web.Request) -> bool:
+    """A customer's request: a public path without a valid bearer token (a header of
+    another scheme, or a token nobody holds, is no credential). When Redis cannot tell,
+    the request counts as public; its handler then answers 503."""
+    if not request.path.startswith(PUBLIC_PREFIXES):
+        return False
+    try:
+        return await request_principal(request) is None
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+        return True
+
+
+def _stream(request: web.Request) -> bool:
+    resource = request.match_info.route.resource
+    return resource is not None and resource.canonical in STREAMS
 
 
 @web.middleware
@@ -80,13 +105,27 @@ async def cross_origin(request: web.Request, handler: Handler) -> web.StreamResp
 
 @web.middleware
 async def request_budget(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if _public(request):
-        wait = request.app[BUDGET].take(client_address(request))
-        if wait > 0:
-            return error(
-                429,
-                "too_many_requests",
-                "too many requests from this address; retry later",
-                **{"Retry-After": str(max(1, round(wait)))},
-            )
-    return await handler(request)
+    """Public requests: within the address's budget (else 429), and within
+    PUBLIC_CONCURRENCY at once (else 503); staff's go straight through."""
+    if not await _public(request):
+        return await handler(request)
+    wait = request.app[BUDGET].take(client_address(request))
+    if wait > 0:
+        return error(
+            429,
+            "too_many_requests",
+            "too many requests from this address; retry later",
+            **{"Retry-After": str(max(1, round(wait)))},
+        )
+    if _stream(request):
+        return await handler(request)
+    gate = request.app[PUBLIC_GATE]
+    if gate.locked():
+        return error(
+            503,
+            "unavailable",
+            "too many customers' requests at once; retry",
+            **{"Retry-After": "1"},
+        )
+    async with gate:
+        return await handler(request)

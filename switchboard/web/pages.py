@@ -3,7 +3,9 @@
 The pages are static files (plain HTML and JS, no build step) that use the HTTP API
 like any other client. Their scripts are served from /pages/<file>.js, one small file
 per job (static/*.js). The chat window may be framed only by the configured chat
-sites' origins (`frame-ancestors`), the desktop by nobody (clickjacking).
+sites' origins (`frame-ancestors`); every other page (the desktop, the wallboard) and
+answer by nobody (clickjacking): `deny_framing` gives each answer that does not say who
+may frame it `NO_FRAMING`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ from switchboard.http.base import DESK, error
 
 STATIC = Path(__file__).parent / "static"
 NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+# Framed by nobody: CSP's frame-ancestors, and X-Frame-Options for browsers without it.
+NO_FRAMING = {"Content-Security-Policy": "frame-ancestors 'none'", "X-Frame-Options": "DENY"}
+
+
+async def deny_framing(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: an answer without a Content-Security-Policy of its own
+    (only the chat window sets one, naming the sites that may frame it) may be framed by
+    nobody."""
+    if "Content-Security-Policy" not in response.headers:
+        response.headers.update(NO_FRAMING)
 
 
 def scripts() -> dict[str, Path]:
@@ -27,8 +39,7 @@ def scripts() -> dict[str, Path]:
 @API.route("GET", "/agent", "The agent desktop page", content="text/html")
 async def agent_page(request: web.Request) -> web.FileResponse:
     """The desktop (HTML); it signs in through the agents' login."""
-    headers = {**NO_CACHE, "Content-Security-Policy": "frame-ancestors 'none'"}
-    return web.FileResponse(STATIC / "agent.html", headers=headers)
+    return web.FileResponse(STATIC / "agent.html", headers={**NO_CACHE, **NO_FRAMING})
 
 
 @API.route("GET", "/chat", "The customer chat window (embeddable)", content="text/html")

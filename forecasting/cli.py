@@ -15,17 +15,19 @@ command that is also a group, so the word `backtest` in place of the options sel
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from forecasting import asterisk, bank, calls_csv, csvtext, files, service
 from forecasting.calls import Imported
-from forecasting.model import ALLOWED_WIDTHS
+from forecasting.model import ALLOWED_WIDTHS, Event
 from switchboard.cli import CommandRegistry
 from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.configfile import ConfigReader
@@ -146,11 +148,19 @@ def _zone(name: str, flag: str) -> ZoneInfo:
         ) from None
 
 
-def _import(args: argparse.Namespace) -> int:
-    width = _width(args.interval)
-    if width not in ALLOWED_WIDTHS:  # a history the forecaster reads back on its own grid
+def history_width(text: str, flag: str = "--interval") -> int:
+    """The minutes of a history's intervals: one of the widths the forecaster reads back
+    on its own grid (`forecasting.model.ALLOWED_WIDTHS`), for `history import` and
+    `history export` alike."""
+    seconds = duration_arg(text, flag).total_seconds()
+    if seconds % 60 or int(seconds // 60) not in ALLOWED_WIDTHS:
         allowed = ", ".join(f"{w}m" for w in ALLOWED_WIDTHS)
-        raise InputError(f"--interval: expected one of {allowed}, found {args.interval!r}")
+        raise InputError(f"{flag}: expected one of {allowed}, found {text!r}")
+    return int(seconds // 60)
+
+
+def _import(args: argparse.Namespace) -> int:
+    width = history_width(args.interval)
     zone = _zone(args.timezone, "--timezone") if args.timezone else None
     reader, _ = FORMATS[args.format]
     result = reader(args.file, width, zone)
@@ -203,6 +213,11 @@ def _forecast(args: argparse.Namespace) -> int:
             raise InputError(f"--{flag}: required for a forecast")
     if len(args.history) > 1:
         raise InputError("--history: a forecast reads one history (several only for backtest)")
+    if args.region and args.config is None and args.events is None:
+        raise InputError(
+            f"--region: expected --events (the region's events) or --config (its holidays) "
+            f"with it, found --region {args.region!r} alone"
+        )
     calendar, infer = _holidays(args)
     given = _zone(args.timezone, "--timezone") if args.timezone else None
     history = files.read_history(args.history[0], given)
@@ -211,25 +226,29 @@ def _forecast(args: argparse.Namespace) -> int:
     horizon = duration_arg(args.horizon, "--horizon")
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events, zone) if args.events else []
+    region_note = _region_note(args, events)
     if args.peaks is None and (args.peaks_out or args.alert_probability is not None):
         args.peaks = "p90"  # asking for the peaks' file or their cut asks for peaks
     threshold, percentile = _peaks(args.peaks)
-    result = service.forecast(
-        history,
-        local_start,
-        horizon,
-        _width(args.interval),
-        events,
-        args.region,
-        threshold,
-        percentile,
-        str(args.events),
-        _probability(args.alert_probability),
-        calendar,
-        infer,
-    )
+    with _naming(args.history[0]):
+        result = service.forecast(
+            history,
+            local_start,
+            horizon,
+            _width(args.interval),
+            events,
+            args.region,
+            threshold,
+            percentile,
+            str(args.events),
+            _probability(args.alert_probability),
+            calendar,
+            infer,
+        )
     count = files.write_forecast(args.out, result, zone, history.file_clock)
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
+    if region_note:
+        print(region_note)
     for note in result.notes:
         print(note)
     for day in result.closed_days:
@@ -263,6 +282,37 @@ def _forecast(args: argparse.Namespace) -> int:
         if args.peaks_out:
             files.write_peaks(args.peaks_out, result, zone, history.file_clock)
     return 0
+
+
+def _region_note(args: argparse.Namespace, events: list[Event]) -> str | None:
+    """Without --config, --region is checked against the regions the events name: one
+    none of them names (a typo, or a region with no events of its own) is said."""
+    if not args.region or args.config is not None:
+        return None
+    named = sorted({event.region for event in events if event.region})
+    if args.region in named:
+        return None
+    close = difflib.get_close_matches(args.region, named, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    regions = f"it names {', '.join(named)}" if named else "it names no region"
+    return (
+        f"note: --region {args.region}: no event of {args.events} is of it ({regions}{hint}): "
+        "only the events of every region apply (--config checks the name against its "
+        "[[regions]])"
+    )
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """A fault of a history found while forecasting from it names its file, not the
+    word "history" (several may be backtested in one run)."""
+    try:
+        yield
+    except InputError as error:
+        text = str(error)
+        if text.startswith("history: "):
+            raise InputError(f"{path}: {text.removeprefix('history: ')}") from None
+        raise
 
 
 def _model_extras(cycle_names: list[str], shape_trend: bool) -> str:
@@ -307,6 +357,11 @@ def _backtest(args: argparse.Namespace) -> int:
         raise InputError(f"--weeks: expected at least 1, found {args.weeks}")
     if args.plot and len(args.history) > 1:
         raise InputError("--plot: expected one --history")
+    if args.region and args.config is None:  # a backtest reads no events
+        raise InputError(
+            f"--region: expected --config with it (whose [[regions]] holidays it selects), "
+            f"found --region {args.region!r} alone"
+        )
     calendar, infer = _holidays(args)
     width = _width(args.interval)
     zone = _zone(args.timezone, "--timezone") if args.timezone else None
@@ -315,7 +370,10 @@ def _backtest(args: argparse.Namespace) -> int:
         history = files.read_history(path, zone)
         if width is not None:
             history = service.aggregate(history, width)
-        report = backtest.run(history, weeks=args.weeks, holidays=calendar, infer_holidays=infer)
+        with _naming(path):
+            report = backtest.run(
+                history, weeks=args.weeks, holidays=calendar, infer_holidays=infer
+            )
         if len(args.history) > 1:
             print(f"--- {path}")
         for line in backtest.describe(report):

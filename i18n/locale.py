@@ -129,6 +129,9 @@ def _read_config(path: Path) -> tuple[LocaleSettings, list[LocaleSettings], tupl
         ),
     )
     enabled = tuple(section.strings("enabled_languages", ["en"]) or ("en",))
+    default_language = section.string("default_language", enabled[0])
+    if isinstance(default_language, str) and default_language not in enabled:
+        section.fault("default_language", "one of enabled_languages", default_language)
     profiles: list[LocaleSettings] = []
     for entry in section.sections("profiles"):
         language = entry.string("language")
@@ -155,6 +158,10 @@ def _read_config(path: Path) -> tuple[LocaleSettings, list[LocaleSettings], tupl
                 verbosity=Verbosity(verbosity or "full"),
             )
         )
+    # A misspelled key of `[locales]` (`verbosty`) is a fault, not a silent default. The
+    # file's other sections are not this reader's: `[translation]`
+    # (i18n.translation_settings), or the node's when `[locales]` is folded into its file.
+    section.check_unknown_keys()
     reader.faults.raise_if_any()
     return defaults, profiles, enabled
 

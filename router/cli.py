@@ -8,14 +8,15 @@ import getpass
 import sys
 from pathlib import Path
 
+from forecasting.cli import history_width
+from forecasting.model import ALLOWED_WIDTHS
 from router.model import Role
 from router.reports import cli as report_cli
 from router.reports.history import interval_rows
 from router.reports.report import ReportOptions, contact_table
 from router.reports.service import ReportInputs
-from router.roster import read_roster
+from router.roster import roster_rows, unrouted_skills
 from switchboard.cli import CommandRegistry, add_config_flag
-from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
 from switchboard.common.textfiles import read_text, writing_csv
 from switchboard.services import services_for_command
@@ -52,7 +53,11 @@ def register(registry: CommandRegistry) -> None:
         "history", "export", "Write finished contacts as the history CSV for forecasting."
     )
     history.add_argument("--out", type=Path, required=True)
-    history.add_argument("--interval", default="30m")
+    history.add_argument(
+        "--interval",
+        default="30m",
+        help=f"interval width, one forecasting reads: {', '.join(f'{w}m' for w in ALLOWED_WIDTHS)}",
+    )
     history.add_argument(
         "--contacts",
         action="store_true",
@@ -66,23 +71,39 @@ def register(registry: CommandRegistry) -> None:
 
 def import_agents(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    agents = read_roster(
+    rows = roster_rows(  # every row checked before anything is loaded
         read_text(args.file),
         str(args.file),
         [r.name for r in settings.regions],
         settings.routing.max_chats,
     )
+    agents = [agent for _, agent in rows]
 
-    async def load() -> None:
+    async def load() -> set[str]:
         async with services_for_command(settings) as services:
+            await services.router.reload_queues()  # an admin's queues count too
             await services.router.import_agents(agents, [r.name for r in settings.regions])
             await services.reports.audit(
                 _os_user(), "admin.agents.import", file=str(args.file), agents=len(agents)
             )
+            return {queue.skill for queue in services.router.queues.values()}
 
-    asyncio.run(load())
+    skills = asyncio.run(load()) | _routed_skills(settings)
+    for warning in unrouted_skills(rows, skills):
+        print(f"switchboard: warning: {warning}", file=sys.stderr)
     print(f"imported {len(agents)} agents from {args.file}")
     return 0
+
+
+def _routed_skills(settings: Settings) -> set[str]:
+    """The skills the file's queues and IVR reasons route contacts by."""
+    from telephony.config import read_flows
+    from telephony.model import Hours
+
+    regions = {region.name: Hours() for region in settings.regions}
+    flows = read_flows(settings.reader, queues=[q.name for q in settings.queues], regions=regions)
+    reasons = {reason.skill for flow in flows for reason in flow.reasons if reason.skill}
+    return {queue.skill for queue in settings.queues} | reasons
 
 
 def add_user(args: argparse.Namespace) -> int:
@@ -127,17 +148,23 @@ def reset_sip_account(args: argparse.Namespace) -> int:
 
 def export_history(args: argparse.Namespace) -> int:
     settings: Settings = load_settings(args.config)
-    interval_s = duration_s(args.interval, "--interval")
+    interval_s = history_width(args.interval) * 60  # what `forecast` reads back
+    cases: dict[str, str] = {}
 
     async def read() -> ReportInputs:
         async with services_for_command(settings) as services:
-            return await services.reports.inputs(0)
+            inputs = await services.reports.inputs(0)
+            if args.contacts:  # case_id filled as `report --contacts` fills it
+                cases.update(
+                    await report_cli.contact_cases(services.reports, settings, inputs.records)
+                )
+            return inputs
 
     inputs = asyncio.run(read())
     if args.contacts:
         options = ReportOptions(start_ms=0, end_ms=2**62)
         lines = contact_table(
-            inputs.records, options, ratings=inputs.ratings, wrap_ups=inputs.wrap_ups
+            inputs.records, options, ratings=inputs.ratings, wrap_ups=inputs.wrap_ups, cases=cases
         )
         with writing_csv(args.out) as writer:
             writer.writerows(lines)

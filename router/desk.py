@@ -99,7 +99,10 @@ class DeskConfig:
 
 
 def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
-    """`[desk]`, `[[dispositions]]`, `[[canned]]`, `[chat]`; faults go to the reader."""
+    """`[desk]`, `[[dispositions]]`, `[[canned]]`, `[chat]`; faults go to the reader.
+    `queues`: the names of the file's queues (one without a name is a fault of its own,
+    and no name here)."""
+    queues = [queue for queue in queues if isinstance(queue, str)]
     desk = reader.section("desk")
     window = desk.string("repeat_window", "24h")
     try:

@@ -134,6 +134,7 @@ def load_rules(path: Path) -> Rules:
         }
     )
     max_on_break = root.section("shifts").integer("max_on_break", None, minimum=1)
+    root.check_unknown_keys()  # a misspelled rule (`undr`) is a fault, not a silent default
     root.faults.raise_if_any()
     return Rules(
         **values,

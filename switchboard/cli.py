@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -75,6 +78,13 @@ def _os_fault(error: OSError) -> str:
     return f"{error.filename}: {reason}" if error.filename is not None else reason
 
 
+def _stdout_is_a_pipe() -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):  # closed, or replaced by something without a descriptor
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Multi-region contact-center routing and telephony."
@@ -99,9 +109,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level, args.log_format)
+    if args.log_level != "DEBUG":  # matplotlib's INFO lines (a report's plots) are noise
+        logging.getLogger("matplotlib").setLevel(logging.WARNING)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as Python exits
+        return status
+    except BrokenPipeError as error:
+        if not _stdout_is_a_pipe():  # another pipe broke: an error like any other
+            print(f"switchboard: error: {_os_fault(error)}", file=sys.stderr)
+            return 2
+        # The reader of the output went away (`switchboard report | head`): nothing to
+        # tell it. As the Python documentation's recipe does, stdout goes to devnull so
+        # that the final flush as Python exits does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except InputError as error:
         print(f"switchboard: error: {error}", file=sys.stderr)
         return 2

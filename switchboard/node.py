@@ -37,7 +37,7 @@ from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.logs import configured_format
-from switchboard.redisconn import connect, embedded_dir, without_credentials
+from switchboard.redisconn import connect, embedded_dir, pool_options, without_credentials
 from switchboard.services import Services
 from switchboard.settings import Settings
 
@@ -140,7 +140,7 @@ class Node:
 
     async def _start(self) -> None:
         settings = self.settings
-        self.client = connect(await self._redis_url())
+        self.client = connect(await self._redis_url(), **pool_options(self.settings))
         services = Services.build(self.client, settings)
         self.store, self.router = services.store, services.router
         self.sessions, self.reports = services.sessions, services.reports
@@ -388,6 +388,7 @@ class Node:
         if starting.done():
             starting.result()  # the start's own failure, if it failed
             return True
+        _quiet_cancelled_waits(asyncio.get_running_loop())
         starting.cancel()
         try:
             await starting
@@ -395,3 +396,26 @@ class Node:
             return False  # start() stopped what it had started
         await self.stop()  # it completed before the cancellation took
         return False
+
+
+def _quiet_cancelled_waits(loop: asyncio.AbstractEventLoop) -> None:
+    """From a cancelled start on, an unretrieved CancelledError is retrieved here, not
+    logged: Python 3.11's `asyncio.wait_for(asyncio.gather(...))` (the worker pool
+    waiting for its workers), cancelled, leaves the gather holding a CancelledError no one
+    reads, which asyncio logs as an error with a traceback ("_GatheringFuture exception
+    was never retrieved") whenever the cancelled start's remains are collected, often
+    as the process ends. The handler stays: the node returns after a cancelled start,
+    and the loop ends with it. Any other unretrieved exception is logged as before."""
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), asyncio.CancelledError) and isinstance(
+            context.get("future"), asyncio.Future
+        ):
+            return  # a wait cancelled with the start: nothing went wrong
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)

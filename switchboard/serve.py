@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from switchboard.cli import CommandRegistry, add_config_flag
-from switchboard.settings import load_settings
+from switchboard.settings import MAX_PORT, load_settings
 
 
 def register(registry: CommandRegistry) -> None:
@@ -15,11 +15,28 @@ def register(registry: CommandRegistry) -> None:
     add_config_flag(parser)
     parser.add_argument("--region", help="the node's region (default: [node].region)")
     parser.add_argument("--node", help="the node's id (default: [node].id)")
-    parser.add_argument("--http-port", type=int, help="HTTP port (default: [http].port)")
+    parser.add_argument(
+        "--http-port",
+        type=_port,
+        help="HTTP port, 0 for any free one (default: [http].port)",
+    )
     parser.add_argument(
         "--no-voice", action="store_true", help="do not start the SIP front door and workers"
     )
     parser.set_defaults(handler=serve)
+
+
+def _port(text: str) -> int:
+    """A TCP port 0-65535 (0: any free port, which the node logs)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"expected a port 1-{MAX_PORT} (0: any free port), found {text!r}"
+        )
+    return port
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -10,6 +10,8 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from regions.model import RegionConfig
 from router.model import QueueConfig, Strategy
@@ -21,6 +23,17 @@ from switchboard.common.languages import primary
 # The embedded server's AOF fsync policies: once a second, after every write, as the
 # kernel likes.
 APPENDFSYNC = ("everysec", "always", "no")
+# The `[redis] url` schemes `switchboard.redisconn.connect` reads: its own Sentinel and
+# Cluster forms, and redis-py's (plain, TLS, a Unix socket). redisconn does not export
+# the list: keep the two in step.
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+sentinel", "redis+cluster")
+REDIS_URL_EXPECTED = (
+    "a Redis URL: redis://host:port/db, rediss://host:port/db, unix:///path/to/socket, "
+    "redis+sentinel://host:port[,host:port]/service[/db] or redis+cluster://host:port"
+)
+# Ports: 1-65535; `[http] port = 0` (or --http-port 0) takes any free port, which the
+# node logs.
+MAX_PORT = 65535
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,10 @@ class RedisConfig:
     # The embedded server's AOF fsync policy (everysec, always, no); an external Redis
     # keeps its own.
     appendfsync: str = "everysec"
+    # The node's connections to Redis (to each Cluster node), and how long a command
+    # waits for one when all are in use before it fails (the HTTP API answers 503).
+    max_connections: int = 100
+    pool_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -94,13 +111,18 @@ def load_settings(
 
     # Read even when a flag overrides them, so that each key is checked and known.
     configured_id, configured_region = node.string("id"), node.string("region")
-    configured_port = http.integer("port", 8080, minimum=0)
+    configured_port = http.integer("port", 8080, minimum=0, maximum=MAX_PORT)
     routing_config = RoutingConfig(
         offer_timeout_s=routing.number("offer_timeout_s", 15.0, minimum=1),
         tick_ms=routing.integer("tick_ms", 250, minimum=10),
         max_chats=routing.integer("max_chats", 3, minimum=1),
         heartbeat_ttl_s=routing.number("heartbeat_ttl_s", 5.0, minimum=1),
     )
+    regions = [_region(section) for section in reader.sections("regions", required=True)]
+    queues = [
+        _queue(section, routing_config.offer_timeout_s)
+        for section in reader.sections("queues", required=True)
+    ]
     settings = Settings(
         path=path,
         node_id=node_id or configured_id,
@@ -108,27 +130,101 @@ def load_settings(
         http_host=http.string("host", "127.0.0.1"),
         http_port=http_port if http_port is not None else configured_port,
         redis=RedisConfig(
-            url=redis.string("url", None),
+            url=_redis_url(redis),
             data_dir=redis.string("data_dir", "var/redis"),
             key_prefix=redis.string("key_prefix", "sb"),
             appendfsync=redis.string("appendfsync", "everysec", choices=APPENDFSYNC),
+            max_connections=redis.integer(
+                "max_connections", RedisConfig.max_connections, minimum=10
+            ),
+            pool_timeout_s=redis.number(
+                "pool_timeout_s", RedisConfig.pool_timeout_s, minimum=0.1, maximum=60
+            ),
         ),
         routing=routing_config,
-        regions=[_region(section) for section in reader.sections("regions", required=True)],
-        queues=[
-            _queue(section, routing_config.offer_timeout_s)
-            for section in reader.sections("queues", required=True)
-        ],
+        regions=_named(regions),
+        queues=_named(queues),
         reader=reader,
         auth=_auth(auth),
         metrics_token=_metrics_token(http),
         trusted_proxies=_networks(http, "trusted_proxies", []),
         metrics_open_to=_networks(http, "metrics_open_to", list(THIS_HOST)),
     )
-    _check_references(settings, reader)
+    _check_references(settings, reader, regions, queues)
     if not defer_faults:
         reader.faults.raise_if_any()
     return settings
+
+
+Named = TypeVar("Named", RegionConfig, QueueConfig)
+
+
+def _named(items: list[Named]) -> list[Named]:
+    """The regions or queues that have a name: one without (a fault already) is left out,
+    so that every later check and section reader sees names only."""
+    return [item for item in items if isinstance(item.name, str) and item.name]
+
+
+def _name(section: ConfigReader) -> Any:
+    """A `[[regions]]` or `[[queues]]` name: a string that is not empty."""
+    name = section.string("name")
+    if name == "":
+        section.fault("name", "a name that is not empty", name)
+    return name
+
+
+def _redis_url(section: ConfigReader) -> str | None:
+    """`[redis] url`, its scheme and shape checked here, so that a typo is a fault of the
+    one report and not a failure once the node has started."""
+    url = section.string("url", None)
+    if not url:
+        return None
+    problem = _redis_url_problem(url)
+    if problem is not None:
+        from switchboard.redisconn import without_credentials  # no password in the report
+
+        section.fault("url", f"{REDIS_URL_EXPECTED} ({problem})", without_credentials(url))
+        return None
+    return str(url)
+
+
+def _redis_url_problem(url: str) -> str | None:
+    """What is wrong with a Redis URL's shape (None: nothing); nothing is connected to."""
+    try:
+        parsed = urlparse(url)
+    except ValueError as failure:  # an unbalanced [ in the host
+        return str(failure)
+    if parsed.scheme not in REDIS_SCHEMES:
+        return f"unknown scheme {parsed.scheme!r}" if parsed.scheme else "no scheme"
+    if parsed.scheme == "unix":
+        return None if parsed.path else "no socket path"
+    if parsed.scheme == "redis+sentinel":
+        for host in parsed.netloc.rpartition("@")[2].split(","):
+            name, colon, number = host.partition(":")
+            if not name or (colon and not _port_text(number)):
+                return f"a Sentinel at host:port, found {host!r}"
+        parts = [part for part in parsed.path.split("/") if part]
+        if not parts:
+            return "no service name after the Sentinels"
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+            return f"/service/db after the Sentinels, found {parsed.path!r}"
+        return None
+    try:
+        port = parsed.port
+    except ValueError:
+        return f"a port 1-{MAX_PORT}"
+    if port == 0:
+        return f"a port 1-{MAX_PORT}"
+    if parsed.scheme == "redis+cluster" and not parsed.hostname:
+        return "no host"
+    database = parsed.path.strip("/")
+    if database and not database.isdigit():
+        return f"a database number after the host, found {parsed.path!r}"
+    return None
+
+
+def _port_text(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= MAX_PORT
 
 
 def _clock(section: ConfigReader, key: str, default: str) -> str:
@@ -148,7 +244,7 @@ def _region(section: ConfigReader) -> RegionConfig:
     except ValueError:
         section.fault("timezone", "an IANA time zone like Europe/Paris", timezone)
     return RegionConfig(
-        name=section.string("name"),
+        name=_name(section),
         timezone=timezone or "UTC",
         open=_clock(section, "open", "00:00"),
         close=_clock(section, "close", "24:00"),
@@ -215,7 +311,7 @@ def _optional_seconds(section: ConfigReader, key: str, default: float | None) ->
 
 def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
     """A `[[queues]]` table; `ring_s` when it sets none (`[routing].offer_timeout_s`)."""
-    name = section.string("name")
+    name = _name(section)
     strategy = section.string(
         "strategy", Strategy.LONGEST_IDLE.value, choices=tuple(s.value for s in Strategy)
     )
@@ -244,19 +340,28 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
     )
 
 
-def _check_references(settings: Settings, reader: ConfigReader) -> None:
+def _check_references(
+    settings: Settings,
+    reader: ConfigReader,
+    regions: list[RegionConfig],
+    queues: list[QueueConfig],
+) -> None:
+    """Names that must name a region or a queue; `regions` and `queues` as the file has
+    them (a fault names each by its place there), nameless ones too."""
     region_names = [region.name for region in settings.regions]
     queue_names = [queue.name for queue in settings.queues]
     if settings.region and settings.region not in region_names:
         reader.fault(
-            "node.region", f"one of the [[regions]] ({', '.join(region_names)})", settings.region
+            "node.region",
+            f"one of the [[regions]] ({', '.join(region_names) or 'none has a name'})",
+            settings.region,
         )
-    for index, queue in enumerate(settings.queues):
+    for index, queue in enumerate(queues):
         if queue.overflow_queue and queue.overflow_queue not in queue_names:
             reader.fault(
                 f"queues[{index}].overflow_queue", "the name of another queue", queue.overflow_queue
             )
-    for index, region in enumerate(settings.regions):
+    for index, region in enumerate(regions):
         for neighbour in region.neighbours:
             if neighbour not in region_names:
                 reader.fault(f"regions[{index}].neighbours", "names of [[regions]]", neighbour)

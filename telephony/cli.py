@@ -1,6 +1,6 @@
 """`switchboard voice check|prompts`: validate the voice configuration, pre-render prompts.
 
-switchboard voice check [--config FILE]    faults of [sip]/[[ivr]]/[[surveys]], capacity, flows
+switchboard voice check [--config FILE]    the file's faults (as `serve` checks it), capacity, flows
 switchboard voice prompts [--config FILE]  render every fixed IVR prompt to the cache
 """
 
@@ -9,20 +9,32 @@ from __future__ import annotations
 import argparse
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchboard.cli import CommandRegistry, add_config_flag
+
+if TYPE_CHECKING:
+    from telephony.config import VoiceConfig
 
 
 def _config_flag(parser: argparse.ArgumentParser) -> None:
     add_config_flag(parser)
 
 
-def check(args: argparse.Namespace) -> int:
+def _checked_voice(path: Path) -> VoiceConfig:
+    """The voice configuration of a file checked whole, as `switchboard serve` checks it
+    (every section, unknown keys too, every fault in one report: ConfigError)."""
+    from switchboard.node import check_configuration
     from switchboard.settings import load_settings
     from telephony.service import read_voice_settings
 
-    settings = load_settings(args.config)
-    config = read_voice_settings(settings)
+    settings = load_settings(path, defer_faults=True)
+    check_configuration(settings)
+    return read_voice_settings(settings)
+
+
+def check(args: argparse.Namespace) -> int:
+    config = _checked_voice(args.config)
     sip, flows, surveys = config.sip, config.flows, config.surveys
     kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
     workers = sip.workers if kamailio else 1
@@ -74,12 +86,9 @@ def check(args: argparse.Namespace) -> int:
 
 
 def prompts(args: argparse.Namespace) -> int:
-    from switchboard.settings import load_settings
     from telephony.prompts import PromptRenderer, make_music, static_prompts
-    from telephony.service import read_voice_settings
 
-    settings = load_settings(args.config)
-    config = read_voice_settings(settings)
+    config = _checked_voice(args.config)
     sip = config.sip
     cache = Path(sip.prompt_cache_dir)
     renderer = PromptRenderer(cache, sip.voice_rate)

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from i18n import locale as locale_profiles
+from i18n.catalogs import catalog_languages
 from router.model import QueueConfig
 from router.reports.privacy import read_privacy
 from router.reports.survey import SurveyConfig, read_surveys
 from switchboard.common.configfile import ConfigReader
+from switchboard.common.errors import ConfigError
 from telephony.model import Hours, IvrFlow, Reason, RecordingConfig, SipConfig
 
 
@@ -60,6 +63,7 @@ class NodeSettings(Protocol):
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+MAX_PORT = 65535
 _DIGIT = re.compile(r"^[0-9*#]$")
 
 
@@ -80,12 +84,24 @@ def read_voice(
     in the reader (the caller raises them, every one at once)."""
     queue_names = list(queues)
     retention = read_privacy(reader).retention_days or 0.0
+    flows = read_flows(reader, queues=queue_names, regions=regions)
+    if flows:
+        _check_locales(reader)
     return VoiceConfig(
         sip=read_sip(reader),
-        flows=read_flows(reader, queues=queue_names, regions=regions),
+        flows=flows,
         surveys=read_voice_surveys(reader, queues=queue_names),
         recording=read_recording(reader, queues=queue_names, retention_days=retention),
     )
+
+
+def _check_locales(reader: ConfigReader) -> None:
+    """The IVR speaks each region's way by i18n's locale profiles (config/locales.toml,
+    read by the workers at a call): their faults are reported with the node's own."""
+    try:
+        locale_profiles.load_locales(locale_profiles.DEFAULT_CONFIG)
+    except ConfigError as error:
+        reader.faults.include(error)
 
 
 def read_sip(reader: ConfigReader) -> SipConfig:
@@ -93,14 +109,18 @@ def read_sip(reader: ConfigReader) -> SipConfig:
     default = SipConfig()
     config = SipConfig(
         host=section.string("host", default.host),
-        port=section.integer("port", default.port, minimum=1),
+        port=section.integer("port", default.port, minimum=1, maximum=MAX_PORT),
         tcp=section.boolean("tcp", default.tcp),
         front_door=section.string("front_door", default.front_door, choices=("kamailio", "none")),
         kamailio=section.string("kamailio", default.kamailio),
         workers=section.integer("workers", default.workers, minimum=0),
         calls_per_worker=_automatic(section, "calls_per_worker", 2, "the pjsua2 build's limit"),
-        worker_port_base=section.integer("worker_port_base", default.worker_port_base, minimum=1),
-        rtp_port_base=section.integer("rtp_port_base", default.rtp_port_base, minimum=1024),
+        worker_port_base=section.integer(
+            "worker_port_base", default.worker_port_base, minimum=1, maximum=MAX_PORT
+        ),
+        rtp_port_base=section.integer(
+            "rtp_port_base", default.rtp_port_base, minimum=1024, maximum=MAX_PORT
+        ),
         rtp_ports_per_worker=_automatic(section, "rtp_ports_per_worker", 8, "two per call"),
         retry_after_s=section.integer("retry_after_s", default.retry_after_s, minimum=1),
         poll_ms=section.integer("poll_ms", default.poll_ms, minimum=1),
@@ -112,7 +132,31 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         domain=section.string("domain", default.domain),
         secret_file=section.string("secret_file", default.secret_file),
     )
+    _check_port_ranges(section, config)
     return config
+
+
+def _check_port_ranges(section: ConfigReader, sip: SipConfig) -> None:
+    """With a set number of workers, their SIP and RTP ports end at 65535 at the latest
+    (`workers = 0` is sized at start, `telephony.capacity`)."""
+    if sip.workers <= 0:
+        return
+    last = sip.worker_port_base + sip.workers - 1
+    if last > MAX_PORT:
+        section.fault(
+            "worker_port_base",
+            f"a base whose {sip.workers} workers' ports end by {MAX_PORT} (the last is {last})",
+            sip.worker_port_base,
+        )
+    if sip.rtp_ports_per_worker:
+        last = sip.rtp_port_base + sip.workers * sip.rtp_ports_per_worker - 1
+        if last > MAX_PORT:
+            section.fault(
+                "rtp_port_base",
+                f"a base whose {sip.workers} workers' RTP ports end by {MAX_PORT} "
+                f"(the last is {last})",
+                sip.rtp_port_base,
+            )
 
 
 def _outside_uri(section: ConfigReader) -> str:
@@ -162,6 +206,7 @@ def read_flows(
 ) -> list[IvrFlow]:
     """The `[[ivr]]` flows; each region's hours come from `[[regions]]` unless overridden."""
     queue_names = set(queues)
+    spoken = catalog_languages()  # the IVR speaks only what its prompt catalogs hold
     flows = []
     numbers: list[str] = []
     for section in reader.sections("ivr"):
@@ -169,7 +214,8 @@ def read_flows(
         numbers.append(number)
         region = section.string("region", next(iter(regions), "default"))
         if region not in regions:
-            section.fault("region", f"one of the [[regions]] ({', '.join(regions)})", region)
+            named = ", ".join(regions) or "none has a name"
+            section.fault("region", f"one of the [[regions]] ({named})", region)
         base = regions.get(region, Hours())
         hours = Hours(
             timezone=base.timezone,
@@ -177,6 +223,11 @@ def read_flows(
             close=_clock(section, "close", base.close),
         )
         languages = tuple(section.strings("languages", ["en"]) or ("en",))
+        for language in languages:
+            if language not in spoken:
+                section.fault(
+                    "languages", f"languages with IVR prompts ({', '.join(spoken)})", language
+                )
         default_language = section.string("default_language", languages[0])
         if default_language not in languages:
             section.fault("default_language", "one of the flow's languages", default_language)

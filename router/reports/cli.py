@@ -11,7 +11,7 @@ import getpass
 import io
 import json
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -120,7 +120,16 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
     start = parse_bound(args.start, zone, "--from")
     end = parse_bound(args.end, zone, "--to", end=True)
     if end <= start:
-        raise InputError(f"--to: expected a time after --from {args.start}, found {args.end!r}")
+
+        def shown(text: str, ms: int, word: str) -> str:
+            """What was given, and for a date the time it stands for in --tz."""
+            moment = dt.datetime.fromtimestamp(ms / 1000, zone).isoformat()
+            return f"{text!r} ({word} {moment})" if len(text) == 10 else repr(text)
+
+        raise InputError(
+            f"--to: expected a date or time after --from, found --from "
+            f"{shown(args.start, start, 'from')} and --to {shown(args.end, end, 'up to')}"
+        )
     return ReportOptions(
         start_ms=start,
         end_ms=end,
@@ -166,6 +175,16 @@ async def reports_for_command(settings: Settings) -> AsyncIterator[Reports]:
         yield services.reports
 
 
+async def contact_cases(
+    reports: Reports, settings: Settings, records: Sequence[Mapping[str, str]]
+) -> dict[str, str]:
+    """Contact id -> the id of its case, for the `case_id` column of a contact list
+    (`report --contacts`, `history export --contacts`)."""
+    store = CaseStore(reports.store.client, settings.redis.key_prefix)
+    ids = [record.get("contact_id", "") for record in records]
+    return await store.cases_of_contacts([i for i in ids if i])
+
+
 def run_report(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     options = parse_options(args, settings)
@@ -185,8 +204,7 @@ def run_report(args: argparse.Namespace) -> int:
             if args.sla:
                 case_records.extend(await store.records_since(options.start_ms))
             if args.contacts:
-                ids = [record.get("contact_id", "") for record in inputs.records]
-                cases.update(await store.cases_of_contacts([i for i in ids if i]))
+                cases.update(await contact_cases(reports, settings, inputs.records))
             await reports.audit(
                 getpass.getuser(),
                 "report.export",

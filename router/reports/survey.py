@@ -105,15 +105,16 @@ def read_surveys(reader: ConfigReader, queues: Sequence[str]) -> dict[str, Surve
     configs = {name: SurveyConfig(name) for name in queues}
     for section in reader.sections("surveys"):
         queue = section.string("queue")
-        if queue is not None and queue not in queues:
-            section.fault("queue", f"one of {', '.join(queues)}", queue)
-            continue
-        if queue is None:
-            continue
-        configs[queue] = SurveyConfig(
-            queue=queue,
+        # Every key is read, a table of an unknown queue's too: its other faults are
+        # found in the same pass, and its keys are not taken for unknown ones.
+        survey = SurveyConfig(
+            queue=queue or "",
             voice=section.boolean("voice", False),
             chat=section.boolean("chat", True),
-            languages=tuple(section.strings("languages", [])),
+            languages=tuple(section.strings("languages", []) or ()),
         )
+        if queue is not None and queue not in queues:
+            section.fault("queue", f"one of {', '.join(queues)}", queue)
+        elif queue is not None:
+            configs[queue] = survey
     return configs

@@ -29,10 +29,22 @@ class Faults:
 
     def add(self, key: str, expected: str, found: object) -> None:
         shown = "nothing" if found is _MISSING else repr(found)
-        self.lines.append(f"{self.path}: {key}: expected {expected}, found {shown}")
+        self._line(f"{self.path}: {key}: expected {expected}, found {shown}")
 
     def unknown(self, key: str, suggestion: str) -> None:
-        self.lines.append(f"{self.path}: {key}: unknown key{suggestion}")
+        self._line(f"{self.path}: {key}: unknown key{suggestion}")
+
+    def include(self, error: ConfigError) -> None:
+        """The faults of another file this one relies on (the IVR's locale profiles in
+        config/locales.toml), each line naming its own file, in this file's report."""
+        for line in str(error).splitlines():
+            self._line(line)
+
+    def _line(self, line: str) -> None:
+        """Each fault once: two readers of one section (the node's check and voice's
+        own) find the same fault, which the report names once."""
+        if line not in self.lines:
+            self.lines.append(line)
 
     def raise_if_any(self) -> None:
         if self.lines:

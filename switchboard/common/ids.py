@@ -32,6 +32,9 @@ def finite(value: float) -> float:
 
 
 Text = Annotated[str, AfterValidator(valid_unicode)]
+# The two rules as patterns, for readers of files (the roster) that hold to them too.
+ID_PATTERN = r"^[^\s\x00-\x1f\x7f]{1,128}$"
+NAME_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 # Ids of users, agents, customers: printable, no spaces, short.
 Id = Annotated[
     str,
@@ -59,8 +62,24 @@ def first_fault(failure: ValidationError, root: str) -> Fault:
         f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
     )
     found = error.get("input")
-    expected = "no such field (a known one)" if error["type"] == "extra_forbidden" else error["msg"]
+    expected = (
+        "no such field (a known one)"
+        if error["type"] == "extra_forbidden"
+        else _without_pydantic_prefix(error["msg"])
+    )
     return Fault(path, expected, found if _small(found) else None)
+
+
+# What pydantic puts before the message of a validator's ValueError or AssertionError:
+# "Value error, a language tag babel knows" is, to a client, "a language tag babel knows".
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def _without_pydantic_prefix(message: str) -> str:
+    for prefix in _PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def _small(value: Any) -> bool:

@@ -12,7 +12,7 @@ import aiohttp
 
 from router.chat import TranslatorPort
 from router.desk import DeskConfig
-from router.model import Agent, Role
+from router.model import Agent, QueueConfig, Role
 from router.sessions import SessionPolicy
 from switchboard.node import Node
 from switchboard.settings import RedisConfig, load_settings
@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tests put agents in routing without a session (the router's own login); the check
 # that signs out agents whose sessions ran out waits an hour unless a test sets it.
 TEST_AUTH = SessionPolicy(scrypt_log2_n=12, expiry_check_s=3600)
+
+
+def queues_with_wrap_up(seconds: float) -> list[QueueConfig]:
+    """The default configuration's queues, each with this wrap-up time."""
+    default = load_settings(ROOT / "config" / "default.toml").queues
+    return [dataclasses.replace(queue, wrap_up_s=seconds) for queue in default]
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,6 @@ was; an allowed one that acts on it must have done so (its outcome is checked).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import AsyncIterator
@@ -25,7 +24,7 @@ from router.contacts import ChatRequest
 from router.model import Agent, ContactState, Presence, Role
 from switchboard.embedded import EmbeddedRedis
 from switchboard.node import Node
-from tests.nodes import ROOT, http_session, running_node
+from tests.nodes import ROOT, http_session, queues_with_wrap_up, running_node
 
 TABLE = ROOT / "docs" / "security.md"
 ROW = re.compile(
@@ -101,7 +100,7 @@ async def node(redis_server: EmbeddedRedis) -> AsyncIterator[Node]:
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
     client.close()
-    settings_queues = _no_wrap_up()
+    settings_queues = queues_with_wrap_up(0)
     async with running_node(
         redis_server.url,
         agents=[
@@ -115,13 +114,6 @@ async def node(redis_server: EmbeddedRedis) -> AsyncIterator[Node]:
         for user_id, role, scope in USERS.values():
             await node.sessions.save_user(user_id, role, PASSWORD, **scope)
         yield node
-
-
-def _no_wrap_up() -> list[Any]:
-    from switchboard.settings import load_settings
-
-    settings = load_settings(ROOT / "config" / "default.toml")
-    return [dataclasses.replace(queue, wrap_up_s=0) for queue in settings.queues]
 
 
 async def contact_in(node: Node, state: str) -> tuple[str, str]:

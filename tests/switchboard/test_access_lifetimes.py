@@ -8,7 +8,6 @@ rings at an agent is shown to others only as far as they may read the contacts."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,8 +17,7 @@ import pytest
 from router.access import Customer
 from router.model import Agent, Channel, Contact, ContactState, NewContact, Presence, Role
 from switchboard.node import Node
-from switchboard.settings import load_settings
-from tests.nodes import ROOT, http_session, login, running_node
+from tests.nodes import http_session, login, queues_with_wrap_up, running_node
 
 PASSWORD = "a-long-password"
 WRAP_UP_S = 2.0
@@ -29,10 +27,7 @@ NOTE = "customer under fraud investigation"
 
 @pytest.fixture
 async def node(redis_url: str) -> AsyncIterator[Node]:
-    queues = [
-        dataclasses.replace(q, wrap_up_s=WRAP_UP_S)
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
+    queues = queues_with_wrap_up(WRAP_UP_S)
     async with running_node(
         redis_url,
         queues=queues,

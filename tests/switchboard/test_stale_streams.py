@@ -6,7 +6,6 @@ of the conversation, whatever the next agent and the customer say."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,8 +15,7 @@ import pytest
 
 from router.model import Agent, ContactState, Presence, Role
 from switchboard.node import Node
-from switchboard.settings import load_settings
-from tests.nodes import ROOT, http_session, login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, queues_with_wrap_up, running_node
 
 PASSWORD = "a-long-password"
 SECRET = "my date of birth is 1980-02-03"
@@ -27,10 +25,7 @@ ACCESS_ENDED = 4003  # the close code docs/security.md names: the reader's acces
 
 @pytest.fixture
 async def node(redis_url: str) -> AsyncIterator[Node]:
-    queues = [
-        dataclasses.replace(q, wrap_up_s=WRAP_UP_S)
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
+    queues = queues_with_wrap_up(WRAP_UP_S)
     async with running_node(
         redis_url,
         queues=queues,

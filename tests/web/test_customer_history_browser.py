@@ -4,7 +4,6 @@ within the repeat window, is marked as a repeat."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 
@@ -15,8 +14,7 @@ from router.desk import ChatSite, DeskConfig, Dispositions
 from router.identity import sign
 from router.model import Agent, Channel, NewContact, Role
 from switchboard.node import Node
-from switchboard.settings import load_settings
-from tests.nodes import ROOT, http_session, login, new_chat, running_node
+from tests.nodes import http_session, login, new_chat, queues_with_wrap_up, running_node
 from tests.web.conftest import available_at_desk, needs_chromium, screenshot
 
 pytestmark = needs_chromium
@@ -34,10 +32,7 @@ def identity(customer: str) -> str:
 
 @pytest.fixture
 async def node(redis_url: str) -> AsyncIterator[Node]:
-    queues = [
-        dataclasses.replace(q, wrap_up_s=0.0)
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
+    queues = queues_with_wrap_up(0.0)
     async with running_node(
         redis_url,
         queues=queues,

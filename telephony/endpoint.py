@@ -515,7 +515,7 @@ class PjEngine:
         try:
             self._create()
         except BaseException as error:
-            self._start_error = error
+            self._start_error = _readable(error, self.config)
             self._ready.set()
             self._destroy()
             return
@@ -972,3 +972,13 @@ def _deliver(batch: list[Callable[[], None]]) -> None:
             fn()
         except Exception:
             log.exception("event handler failed")
+
+
+def _readable(error: BaseException, config: EndpointConfig) -> BaseException:
+    """A start failure as a message an operator can act on: pjsua2's Error prints as a
+    SWIG object; its title and reason say what failed ("transportCreate(...):
+    Address already in use"), here with the address it was for."""
+    if not isinstance(error, pj.Error):
+        return error
+    where = f"SIP {config.sip_host}:{config.sip_port}"
+    return RuntimeError(f"{where}: {error.title}: {error.reason} (status {error.status})")

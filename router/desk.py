@@ -10,6 +10,7 @@ language) and `[[chat.sites]]`: the customers' side (see router/identity.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -51,6 +52,10 @@ class ChatSite:
     origins: tuple[str, ...]
     secret: str
     queues: tuple[str, ...] = ()  # offered in its chat window (empty: every queue)
+    # Put before the customer ids it signs: a site whose customers are not the center's
+    # own (a partner's) names one, so that its ids never name the center's customers,
+    # their history or their cases. Empty: its ids are the center's.
+    customer_prefix: str = ""
     # The home regions a signed identity may name: the deployment's (set by the node,
     # `DeskConfig.in_regions`; empty: not checked).
     regions: tuple[str, ...] = ()
@@ -187,6 +192,10 @@ def _known_queues(
     return named
 
 
+# A site's customer_prefix: short, and of characters customer ids may hold.
+CUSTOMER_PREFIX = r"[A-Za-z0-9_.:-]{1,32}"
+
+
 def _site(section: ConfigReader, queues: Sequence[str]) -> ChatSite:
     """A site's secret comes from an environment variable or a file, never the config."""
     import os
@@ -207,9 +216,15 @@ def _site(section: ConfigReader, queues: Sequence[str]) -> ChatSite:
     else:
         section.fault("secret_env", "secret_env or secret_file", None)
     site_queues = _known_queues(section, queues)
+    prefix = section.string("customer_prefix", "")
+    if prefix and (not re.fullmatch(CUSTOMER_PREFIX, prefix) or prefix.startswith("anon-")):
+        section.fault(
+            "customer_prefix", "1-32 letters, digits or _.:- (like partner:), not anon-", prefix
+        )
     return ChatSite(
         name=section.string("name"),
         origins=tuple(section.strings("origins", [])),
         secret=secret,
         queues=site_queues,
+        customer_prefix=prefix,
     )

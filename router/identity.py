@@ -39,6 +39,7 @@ from router.errors import InvalidInput
 from switchboard.common.ids import Id, Name, Text, finite, first_fault
 
 MAX_TOKEN_CHARS = 4096
+MAX_CUSTOMER_ID = 128  # the API's id rule (switchboard/common/ids.py), prefix included
 MAX_LIFETIME_S = 24 * 3600.0  # how far ahead a signed identity's `exp` may be
 
 
@@ -117,8 +118,15 @@ def verify(
             f"an expiry at most {_duration(max_lifetime_s)} ahead (sign each page anew)",
             f"{_duration(claims.exp - now)} ahead",
         )
+    customer_id = site.customer_prefix + claims.sub
+    if len(customer_id) > MAX_CUSTOMER_ID:
+        raise InvalidInput(
+            f"{where}.sub",
+            f"an id of at most {MAX_CUSTOMER_ID - len(site.customer_prefix)} characters",
+            len(claims.sub),
+        )
     return Identity(
-        customer_id=claims.sub,
+        customer_id=customer_id,
         verified=True,
         tier=claims.tier or "standard",
         region=claims.region,

@@ -166,7 +166,7 @@ class Report:
 
 
 def arrival_ms(record: Mapping[str, str]) -> int:
-    return _ms(record.get("queued_at")) or _ms(record.get("arrived_at"))
+    return record_ms(record.get("queued_at")) or record_ms(record.get("arrived_at"))
 
 
 def build_report(
@@ -233,7 +233,8 @@ def build_report(
     return Report(options, rows, total, notes)
 
 
-def _ms(value: str | None) -> int:
+def record_ms(value: str | None) -> int:
+    """A record's time field in ms (0 when it has none or it is not a number)."""
     try:
         return int(float(value or 0))
     except ValueError:
@@ -283,7 +284,7 @@ def _has_repeat(
     `arrivals` lists each customer's arrival times in ascending order.
     """
     customer = record.get("customer_id", "")
-    ended = _ms(record.get("ended_at"))
+    ended = record_ms(record.get("ended_at"))
     if not customer or not ended:
         return False
     later = arrivals.get(customer, [])
@@ -302,8 +303,8 @@ def _add(
     row.volume += 1
     state = record.get("state", "")
     queued = arrival_ms(record)
-    answered = _ms(record.get("answered_at"))
-    ended = _ms(record.get("ended_at"))
+    answered = record_ms(record.get("answered_at"))
+    ended = record_ms(record.get("ended_at"))
     contact_id = record.get("contact_id", "")
     if state == "abandoned":
         row.abandoned += 1
@@ -427,7 +428,7 @@ def contact_table(
         arrived = arrival_ms(record)
         if not options.start_ms <= arrived < options.end_ms:
             continue
-        answered, ended = _ms(record.get("answered_at")), _ms(record.get("ended_at"))
+        answered, ended = record_ms(record.get("answered_at")), record_ms(record.get("ended_at"))
         customer = record.get("customer_id", "")
         contact_id = record.get("contact_id", "")
         held = record_hold_ms(record)

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from router.access import Principal, require_role
 from router.model import Agent, AgentState, Role
-from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report
+from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
 from router.service import QueueStatus, Router
 from router.stats import QueueFigures, estimate_wait_s, occupancy
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
@@ -226,7 +226,7 @@ def regional_abandons(
         if not arrived or not since_ms <= arrived <= now:
             continue
         queue = record.get("queue", "")
-        wait = max(_ms(record.get("ended_at")) - arrived, 0)
+        wait = max(record_ms(record.get("ended_at")) - arrived, 0)
         within = wait <= answer_within_s.get(queue, 0.0) * 1000
         count, waited = found.get(queue, (0, 0))
         found[queue] = (count + within, waited + wait)
@@ -258,13 +258,6 @@ def regional_figures(
     )
 
 
-def _ms(value: str | None) -> int:
-    try:
-        return int(float(value or 0))
-    except ValueError:
-        return 0
-
-
 async def regional_queue(
     router: Router,
     name: str,
@@ -287,7 +280,7 @@ async def regional_queue(
     for (region, queued_at), count in counts.items():
         if region in regions:
             waiting_by_region[region] += count
-            oldest = min(oldest, _ms(queued_at) or now)
+            oldest = min(oldest, record_ms(queued_at) or now)
     waiting = sum(waiting_by_region.values())
     states = [agent.state(now) for agent in agents if config.skill in agent.skills]
     serving = [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]

@@ -12,6 +12,16 @@ from tests.nodes import http_session, login, new_chat, running_node
 ANA = Agent("ana", "default", {"booking": 4}, ["en"])
 
 
+async def customer_writes(
+    http: aiohttp.ClientSession, chat: dict[str, str], text: str
+) -> aiohttp.ClientResponse:
+    return await http.post(
+        f"/api/v1/contacts/{chat['contact_id']}/messages",
+        json={"text": text},
+        headers={"X-Customer-Token": chat["customer_token"]},
+    )
+
+
 @pytest.mark.parametrize(
     "text",
     ["\u200b", "\u200b \u200d\u2060", "\u200f\u200e", "\u00a0\u3000", "a\u0000b", "bell\u0007"],
@@ -22,11 +32,7 @@ async def test_a_message_with_nothing_to_read_is_refused(redis_url: str, text: s
         http_session(node) as http,
     ):
         chat = await new_chat(http)
-        sent = await http.post(
-            f"/api/v1/contacts/{chat['contact_id']}/messages",
-            json={"text": text},
-            headers={"X-Customer-Token": chat["customer_token"]},
-        )
+        sent = await customer_writes(http, chat, text)
         assert sent.status == 400
         assert (await sent.json())["field"] == "$.text"
         assert await transcript(http, chat) == []
@@ -41,11 +47,7 @@ async def test_a_message_people_can_read_is_taken(redis_url: str, text: str) -> 
         http_session(node) as http,
     ):
         chat = await new_chat(http)
-        sent = await http.post(
-            f"/api/v1/contacts/{chat['contact_id']}/messages",
-            json={"text": text},
-            headers={"X-Customer-Token": chat["customer_token"]},
-        )
+        sent = await customer_writes(http, chat, text)
         assert sent.status == 201, await sent.text()
         assert await transcript(http, chat) == [text]
 

@@ -30,6 +30,8 @@ from typing import Any
 
 import pjsua2 as pj
 
+from telephony.callerid import asserted_user
+
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -315,7 +317,7 @@ class _Account(pj.Account):
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         try:
-            self.engine._incoming(prm.callId)
+            self.engine._incoming(prm.callId, str(prm.rdata.wholeMsg))
         except Exception:
             log.exception("onIncomingCall failed")
 
@@ -679,7 +681,7 @@ class PjEngine:
         leg.counted = True  # type: ignore[attr-defined]
         return leg
 
-    def _incoming(self, call_id: int) -> None:
+    def _incoming(self, call_id: int, invite: str) -> None:
         cfg = self.config
         leg = _Leg(self, next(self._ids), True, call_id)
         info = leg.getInfo()
@@ -717,6 +719,7 @@ class PjEngine:
                 "contact": str(info.remoteContact),
                 "to": str(info.localUri),
                 "from_user": uri_user(str(info.remoteUri)),
+                "asserted_user": asserted_user(invite),
                 "to_user": uri_user(str(info.localUri)),
             }
         )

@@ -2,7 +2,7 @@
 agent is called first, then the customer, and the two are bridged.
 
 Where the customer is called back (`callback_uri`, kept on the contact when they ask): a
-caller whose identity is a telephone number (the user part of From) is dialled through
+caller whose identity is a telephone number (`telephony.callerid`) is dialled through
 `[sip] outside_uri`, as a transfer to a number is, when one is configured: a caller who
 came through a trunk or a PBX has the trunk as Contact, not their own phone. Anyone else
 is called at the Contact of their call, its URI whole (`;transport=tcp` above all: a

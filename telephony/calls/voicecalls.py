@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from router.reports.survey import SurveyConfig
+from telephony.callerid import caller_customer_id
 from telephony.calls.call import Call, CallState, CallTable, Role
 from telephony.calls.callback import CallbackController
 from telephony.calls.menus import IvrController, guess_languages
@@ -157,7 +158,7 @@ class VoiceCalls:
         voice = self.voice
         call = Call(
             leg=event["leg"],
-            caller=event["from_user"],
+            caller=caller_customer_id(event["from_user"], event.get("asserted_user", "")),
             contact_uri=event.get("contact", "") or event["from"],
             dialled=event["to_user"],
             flow=flow_for(self.flows, event["to_user"]),

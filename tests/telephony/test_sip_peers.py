@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from router.identity import ANONYMOUS_PREFIX
 from router.model import Contact, NewContact
 from router.service import Router
 from telephony.calls import VoiceCalls
@@ -122,6 +123,33 @@ async def test_sip_info_digits_are_read_as_pbxs_write_them(
     contact = await one_outcome(router, made)
     assert (contact.queue, contact.language, contact.state.value) == ("baggage", "fr", "abandoned")
     assert not contact.callback_uri
+
+
+async def test_a_withheld_number_asserted_by_the_trunk_names_the_customer(
+    worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
+) -> None:
+    """From is `anonymous` (RFC 3323), P-Asserted-Identity names the caller: the contact
+    is theirs (their history, their cases, a callback to their number)."""
+    assert await sipp(worker, "peer_withheld_asserted.xml", tmp_path) == 0
+    contact = await one_outcome(router, made)
+    assert (contact.queue, contact.language, contact.state.value) == ("booking", "fr", "abandoned")
+    assert contact.customer_id == "+15551230007"
+
+
+async def test_callers_who_withhold_their_number_are_each_anonymous(
+    worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
+) -> None:
+    """Two callers withholding their number, nothing asserted: each contact is an
+    anonymous customer of its own (one `anonymous` customer shared every such caller's
+    history and live case with the next)."""
+    for _ in range(2):
+        assert await sipp(worker, "peer_withheld.xml", tmp_path) == 0
+    assert len(made.contacts) == 2
+    first, second = [await until(lambda c=c: terminal(router, c)) for c in made.contacts]
+    assert first.customer_id.startswith(ANONYMOUS_PREFIX)
+    assert second.customer_id.startswith(ANONYMOUS_PREFIX)
+    assert first.customer_id != second.customer_id
+    assert (second.queue, second.language, second.state.value) == ("booking", "fr", "abandoned")
 
 
 async def test_sip_info_digits_pjsua_refuses_are_heard_too(

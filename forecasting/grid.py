@@ -8,7 +8,7 @@ rows do; a day is open from its first contact to its last.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
@@ -57,7 +57,8 @@ def build(
     ]
     epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
     offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
-    _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx])
+    twice = _passed_twice(times.index, parsed, zone)[tidx]
+    _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx], twice)
     file_clock = None
     if zone is None:
         check_offsets(path, epoch, offsets, first_row)
@@ -176,16 +177,43 @@ def busy_span(busy: BoolArray) -> tuple[IntArray, IntArray]:
     return first, last
 
 
+def _passed_twice(
+    texts: Iterable[str], parsed: Sequence[datetime], zone: tzinfo | None
+) -> BoolArray:
+    """Per distinct time, whether it was written without offset at a wall time the zone's
+    clock passes twice (the hour repeated when the clocks go back)."""
+    if zone is None:
+        return np.zeros(len(parsed), dtype=bool)
+    return np.array(
+        [
+            moment.replace(fold=1).utcoffset() != moment.utcoffset()
+            and datetime.fromisoformat(text.strip()).tzinfo is None
+            for text, moment in zip(texts, parsed, strict=True)
+        ],
+        dtype=bool,
+    )
+
+
 def _check_duplicates(
-    path: Path | str, numbers: IntArray, keys: np.ndarray, queues: np.ndarray
+    path: Path | str, numbers: IntArray, keys: np.ndarray, queues: np.ndarray, twice: BoolArray
 ) -> None:
+    """One row per queue and interval; two at a wall time written without offset that the
+    clock passes twice: the file cannot tell its two hours apart, and the grid adds up the
+    two hours of such a day into one interval anyway, as it does from offsets."""
     order = np.argsort(keys, kind="stable")
-    same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-    if same.size:
-        first, second = sorted((int(order[same[0]]), int(order[same[0] + 1])))
+    ordered = keys[order]
+    group_start = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    rank = np.arange(ordered.size) - np.repeat(
+        group_start, np.diff(np.r_[group_start, ordered.size])
+    )
+    extra = np.flatnonzero(rank >= np.where(twice[order], 2, 1))
+    if extra.size:
+        at = extra[0]
+        second, first = int(order[at]), int(order[at - rank[at]])
+        repeated = " (written twice at most: the hour the clocks go back)" if twice[second] else ""
         raise InputError(
             f"{path}: row {numbers[second]}: field interval_start: duplicate interval for "
-            f"queue {str(queues[second])!r} (first at row {numbers[first]})"
+            f"queue {str(queues[second])!r} (first at row {numbers[first]}){repeated}"
         )
 
 

@@ -26,7 +26,9 @@ from forecasting.model import MINUTES_PER_DAY, FloatArray, IntArray
 
 MIN_DAYS_EACH_SIDE = 7  # days on each side of a switch before its step can be seen
 MIN_BUSY_INTERVALS = 4  # a day counts with contacts in this many intervals or more
-EXPLAINED = 0.5  # the zone's switches remove at least half of the hours' wander
+EXPLAINED = 0.5  # the zone's switches remove at least half of the hours' wander, or
+STEP_WINDOW_DAYS = 14  # the fortnights on each side of each switch
+STEP_TOLERANCE = 0.3  # step by the switch's hour, give or take this share of it
 MARKS = (0.1, 0.25, 0.5, 0.75, 0.9)  # shares of a day's contacts whose times are compared
 MIDDAY_MIN = 13 * 60  # about where a business day's contacts centre: names the zone
 
@@ -49,19 +51,57 @@ def zone_from_hours(epochs: IntArray, offset_s: int, contacts: FloatArray) -> Zo
     noons = days * 86400 + (int(shift) + 12 * 60) * 60 - offset_s  # UTC, mid working day
     centre = float(np.average(minute, weights=contacts)) + shift  # on the file's clock
     best: tuple[float, float, str] | None = None
+    deltas: dict[str, IntArray] = {}
     for offsets, name in _offset_patterns(noons.tolist()).items():
         delta = (np.array(offsets) - offsets[0]) // 60
         moved = int(np.count_nonzero(delta))
         if min(moved, delta.size - moved) < MIN_DAYS_EACH_SIDE:
             continue
+        deltas[name] = delta
         fit = _wander(marks + delta, weekday)
         middle = centre + (float(np.mean(offsets)) - offset_s) / 60  # on the zone's clock
         from_midday = abs((middle - MIDDAY_MIN + 720) % MINUTES_PER_DAY - 720)
         if best is None or (fit, from_midday) < best[:2]:
             best = (fit, from_midday, name)
-    if best is None or best[0] > EXPLAINED * wander:
+    if best is None:
         return None
-    return ZoneInfo(best[2])
+    fit, _, name = best
+    if fit > EXPLAINED * wander and not _steps_match(days, marks, weekday, deltas[name]):
+        return None
+    return ZoneInfo(name)
+
+
+def _steps_match(days: IntArray, marks: IntArray, weekday: IntArray, delta: IntArray) -> bool:
+    """Whether the day's middle marks step by the zone's hour at each of its switches: the
+    median of the fortnight after against the fortnight before, within `STEP_TOLERANCE` of
+    the hour at every switch with `MIN_DAYS_EACH_SIDE` on both sides. Round the clock the
+    marks of single days scatter by more than the switches move them (a tenth of the
+    contacts came by 06:00 one night, by 06:40 the next), so the share of the wander they
+    explain says little; a fortnight's medians hold still, and step only when the clock does.
+    """
+    residual = marks[1:-1].astype(float)  # the quarter, half and three quarters
+    for w in np.unique(weekday):
+        same = weekday == w
+        residual[:, same] -= np.median(residual[:, same], axis=1, keepdims=True)
+    tested = 0
+    for at in np.flatnonzero(np.diff(delta)) + 1:
+        switch_day = days[at]
+        before = (days >= switch_day - STEP_WINDOW_DAYS) & (days < switch_day)
+        after = (days >= switch_day) & (days < switch_day + STEP_WINDOW_DAYS)
+        before &= delta == delta[at - 1]
+        after &= delta == delta[at]
+        if min(np.count_nonzero(before), np.count_nonzero(after)) < MIN_DAYS_EACH_SIDE:
+            continue
+        expected = float(delta[at - 1] - delta[at])  # the marks move against the clock
+        seen = float(
+            np.median(
+                np.median(residual[:, after], axis=1) - np.median(residual[:, before], axis=1)
+            )
+        )
+        if abs(seen - expected) > STEP_TOLERANCE * abs(expected):
+            return False
+        tested += 1
+    return tested > 0
 
 
 def _day_marks(day: IntArray, minute: IntArray, contacts: FloatArray) -> tuple[IntArray, IntArray]:

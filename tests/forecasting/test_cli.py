@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -410,6 +410,42 @@ def test_times_without_offsets_read_on_the_timezone_clock(
     err = capsys.readouterr().err
     assert "row 2: field interval_start: expected ISO 8601 time with offset" in err
     assert "give --timezone" in err
+
+
+def test_the_hour_the_clocks_go_back_written_twice_without_offsets_is_added_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A center open round the clock, exported without offsets (a spreadsheet's, a WFM
+    tool's), writes 01:00 twice on the first Sunday of November: both rows are read, as
+    their two hours would be from offsets (the whole ten-month file was refused as a
+    "duplicate interval"); a third is a duplicate, named as such."""
+    every_day = {"open_hours": (0.0, 24.0), "open_weekdays": tuple(range(7))}
+    rows = _bank_rows(4, first_day=date(2025, 9, 1), days=70, **every_day)
+    eastern_standard = timezone(timedelta(hours=-5))
+    repeated = [
+        replace(row, interval_start=row.interval_start.replace(tzinfo=eastern_standard))
+        for row in rows
+        if row.interval_start.replace(tzinfo=None) == datetime(2025, 11, 2, 1)
+    ]
+    assert repeated  # the Sunday's 01:00 (EDT) rows, again at 01:00 EST
+    rows = sorted([*rows, *repeated], key=lambda row: row.interval_start.timestamp())
+    aware, naive = tmp_path / "aware.csv", tmp_path / "naive.csv"
+    files.write_history(aware, rows)
+    files.write_history(
+        naive, [replace(r, interval_start=r.interval_start.replace(tzinfo=None)) for r in rows]
+    )
+    zone = ("--timezone", "America/New_York")
+    _assert_same_forecast(
+        _forecast_rows(aware, "2025-11-10T00:00:00-05:00"),
+        _forecast_rows(naive, "2025-11-10T00:00:00", *zone),
+    )
+    with naive.open("a") as thrice:
+        thrice.write(f"2025-11-02T01:00:00,{repeated[0].queue},3,\n")
+    capsys.readouterr()
+    argv = ["forecast", "--history", str(naive), "--start", "2025-11-10T00:00:00", *zone]
+    assert main([*argv, "--horizon", "5d", "--out", str(tmp_path / "f.csv")]) == 2
+    assert "duplicate interval" in (err := capsys.readouterr().err)
+    assert "written twice at most" in err
 
 
 def test_an_export_in_utc_across_a_daylight_saving_switch_reads_on_the_centers_clock(

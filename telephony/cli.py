@@ -21,20 +21,24 @@ def _config_flag(parser: argparse.ArgumentParser) -> None:
     add_config_flag(parser)
 
 
-def _checked_voice(path: Path) -> VoiceConfig:
-    """The voice configuration of a file checked whole, as `switchboard serve` checks it
-    (every section, unknown keys too, every fault in one report: ConfigError)."""
+def _checked_voice(path: Path) -> tuple[bool, VoiceConfig]:
+    """Whether the file turns voice on (a `[sip]` section, as `switchboard serve` reads
+    it), and its voice configuration, the file checked whole as `serve` checks it (every
+    section, unknown keys too, every fault in one report: ConfigError)."""
     from switchboard.node import check_configuration
     from switchboard.settings import load_settings
     from telephony.service import read_voice_settings
 
     settings = load_settings(path, defer_faults=True)
     check_configuration(settings)
-    return read_voice_settings(settings)
+    return settings.reader.has("sip"), read_voice_settings(settings)
 
 
 def check(args: argparse.Namespace) -> int:
-    config = _checked_voice(args.config)
+    voice_on, config = _checked_voice(args.config)
+    if not voice_on:
+        print(f"{args.config}: no [sip] section: voice is off (serve takes chats only)")
+        return 0
     sip, flows, surveys = config.sip, config.flows, config.surveys
     kamailio = sip.front_door == "kamailio" and shutil.which(sip.kamailio) is not None
     workers = sip.workers if kamailio else 1
@@ -88,7 +92,7 @@ def check(args: argparse.Namespace) -> int:
 def prompts(args: argparse.Namespace) -> int:
     from telephony.prompts import PromptRenderer, make_music, static_prompts
 
-    config = _checked_voice(args.config)
+    _, config = _checked_voice(args.config)
     sip = config.sip
     cache = Path(sip.prompt_cache_dir)
     renderer = PromptRenderer(cache, sip.voice_rate)

@@ -226,3 +226,14 @@ def test_the_shipped_file_passes_voice_check(tmp_path: Path) -> None:
     result = switchboard("voice", "check", "--config", str(config(tmp_path)), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "number *: languages en/fr/de" in result.stdout
+
+
+def test_voice_check_of_a_file_without_sip_says_voice_is_off(tmp_path: Path) -> None:
+    """`serve` starts no SIP without a [sip] section (config/regions-3.toml): the check
+    said "SIP udp+tcp:127.0.0.1:5060" and a capacity all the same."""
+    path = ROOT / "config" / "regions-3.toml"
+    result = switchboard("voice", "check", "--config", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip() == f"{path}: no [sip] section: voice is off (serve takes chats only)"
+    )

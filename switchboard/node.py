@@ -37,7 +37,14 @@ from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.logs import configured_format
-from switchboard.redisconn import connect, embedded_dir, pool_options, without_credentials
+from switchboard.redisconn import (
+    connect,
+    embedded_dir,
+    follow_master,
+    pool_options,
+    sentinel_pool,
+    without_credentials,
+)
 from switchboard.services import Services
 from switchboard.settings import Settings
 
@@ -158,6 +165,9 @@ class Node:
         self.contacts = Contacts(
             self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
         )
+        if (sentinels := sentinel_pool(self.client)) is not None:
+            # a new master lost what the old one took last: heartbeats too (docs/regions.md)
+            sentinels.listeners.append(self.regions.contact.doubt)
         self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
         await self.agents.publish_wrap_up_rules()
         self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
@@ -230,6 +240,7 @@ class Node:
                 self.regions.heartbeat(settings.region, http, self._load, self.stop_event)
             ),
             asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
+            asyncio.create_task(follow_master(self.client, self.stop_event)),
             asyncio.create_task(
                 self.agents.watch_lapsed_sessions(settings.auth.expiry_check_s, self.stop_event)
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urlparse
@@ -16,7 +16,7 @@ from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -39,6 +39,14 @@ CLIENT_OPTIONS: dict[str, Any] = {
         ExponentialBackoff(cap=0.5, base=0.05), retries=2, supported_errors=(RedisConnectionError,)
     ),
     "retry_on_error": [RedisConnectionError],
+}
+# A Sentinel that does not answer is passed over at once for the next (redis-py's
+# default retries each one with back-off: 25 s of silence before "no master" when none
+# answered); the command's own retries try them all again.
+SENTINEL_OPTIONS: dict[str, Any] = {
+    "socket_timeout": 2.0,
+    "socket_connect_timeout": 2.0,
+    "retry": Retry(NoBackoff(), retries=0),
 }
 # `[redis] max_connections` and `pool_timeout_s`: the node's connections to Redis, and
 # how long a command waits for one when all are in use (a burst of requests queues
@@ -125,7 +133,56 @@ def without_credentials(url: str) -> str:
 
 class BlockingSentinelConnectionPool(SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool of the master's connections that, full, waits for one to come
-    back (up to its `timeout`) as BlockingConnectionPool does, instead of failing."""
+    back (up to its `timeout`) as BlockingConnectionPool does, instead of failing; and
+    that leaves a master the moment it learns Sentinel named another.
+
+    redis-py asks Sentinel for the master only when it opens a connection, and drops the
+    idle ones on a change. After a planned failover the old master takes writes until
+    Sentinel turns it into a replica (about ten seconds), which then throws them away:
+    connections that stay open to it lose what they write (a chat answered 201 gone, an
+    agent's work undone). Here every connection is dropped on a change, those in use too
+    (their command fails as a connection error and is sent again on a fresh one, to the
+    new master), and `listeners` are told (`follow_master` asks every MASTER_CHECK_S)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listeners: list[Callable[[str], None]] = []
+
+    async def get_master_address(self) -> Any:
+        previous = self.master_address
+        address = await super().get_master_address()
+        if previous is not None and address != previous:
+            why = f"Sentinel names another master ({address[0]}:{address[1]})"
+            log.warning("%s: every connection to %s:%s is dropped", why, *previous)
+            for listener in self.listeners:
+                listener(why)
+            await self.disconnect(inuse_connections=True)
+        return address
+
+
+# How often a Sentinel deployment's master is looked up between connections.
+MASTER_CHECK_S = 0.5
+
+
+def sentinel_pool(client: Any) -> BlockingSentinelConnectionPool | None:
+    pool = getattr(client, "connection_pool", None)
+    return pool if isinstance(pool, BlockingSentinelConnectionPool) else None
+
+
+async def follow_master(client: Any, stop: asyncio.Event, every_s: float = MASTER_CHECK_S) -> None:
+    """Until stopped, ask Sentinel for the master every `every_s` (nothing for other
+    deployments): a failover is then followed within that time, not when a connection
+    happens to open."""
+    pool = sentinel_pool(client)
+    if pool is None:
+        return
+    while not stop.is_set():
+        try:
+            await pool.get_master_address()
+        except Exception as failure:  # no Sentinel answers, or no master: commands say so
+            log.debug("master lookup failed: %s", failure)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
 
 
 class QueuedPipeline(ClusterPipeline):
@@ -203,7 +260,7 @@ def connect(
                 "redis+sentinel://h:p/mymaster"
             )
         db = int(parts[1]) if len(parts) > 1 else 0
-        sentinel = Sentinel(hosts, sentinel_kwargs={"socket_timeout": 2.0}, **options)
+        sentinel = Sentinel(hosts, sentinel_kwargs=SENTINEL_OPTIONS, **options)
         return sentinel.master_for(
             parts[0], db=db, connection_pool_class=BlockingSentinelConnectionPool, **pool
         )

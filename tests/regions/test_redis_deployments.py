@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.exceptions import ResponseError
 
 from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
 from router.service import Router
 from router.store import RoutingStore
-from switchboard.embedded import EmbeddedCluster
+from switchboard.embedded import EmbeddedCluster, EmbeddedRedis, EmbeddedSentinel
 from switchboard.redisconn import connect
 from tests.nodes import http_session, login, new_chat, running_node
 from tests.router.conftest import QUEUES
@@ -72,8 +74,6 @@ async def test_a_node_serves_chats_on_the_cluster(cluster: EmbeddedCluster) -> N
 
 
 async def test_routing_through_a_sentinel_url(private_redis, tmp_path: Path) -> None:
-    from switchboard.embedded import EmbeddedSentinel
-
     sentinel = EmbeddedSentinel(tmp_path / "sentinel", private_redis)
     sentinel.start()
     client = connect(sentinel.url)
@@ -88,6 +88,65 @@ async def test_routing_through_a_sentinel_url(private_redis, tmp_path: Path) -> 
     finally:
         await client.aclose()
         sentinel.stop()
+
+
+async def test_a_planned_sentinel_failover_moves_every_connection_to_the_new_master(
+    private_redis: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """After `SENTINEL FAILOVER` the old master takes writes until Sentinel makes it a
+    replica (about ten seconds), and then throws them away: a node's connections left
+    open to it lost chats answered 201. The node follows the new master within a check,
+    and judges no node dead for a TTL (its peers' heartbeats went to the old master: one
+    node adopted two live ones)."""
+    replica = EmbeddedRedis(tmp_path / "replica", die_with_parent=True)
+    replica.start()
+    sentinel = EmbeddedSentinel(tmp_path / "sentinel", private_redis)
+    direct = [connect(server.url) for server in (private_redis, replica)]
+    watcher: Any = None
+    try:
+        await direct[1].replicaof(private_redis.host, private_redis.port)
+        await until_true(lambda: _replicating(direct[0]))
+        sentinel.start()
+        watcher = connect(f"redis://{private_redis.host}:{sentinel.port}/0")
+        async with running_node(sentinel.url) as node:
+            await node.client.set("before", "1")  # connections to the old master, pooled
+            assert node.regions.contact.settled()
+            await until_true(lambda: _failover(watcher, sentinel.name))
+            await until_true(lambda: _named_master(watcher, sentinel.name, replica.port))
+            await until_true(lambda: asyncio.sleep(0, not node.regions.contact.settled()))
+            await node.client.set("after", "2")
+            assert await direct[1].get("after") == "2"  # on the new master, kept
+    finally:
+        for each in (*direct, *([watcher] if watcher else [])):
+            await each.aclose()
+        sentinel.stop()
+        replica.stop()
+
+
+async def until_true(check: Callable[[], Awaitable[bool]], timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until `check` answers true."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+async def _replicating(master: Any) -> bool:
+    replication = await master.info("replication")
+    return bool(replication.get("connected_slaves")) and "online" in str(replication.get("slave0"))
+
+
+async def _failover(sentinel: Any, name: str) -> bool:
+    """Ask for a planned failover; false while Sentinel knows no replica fit for it."""
+    try:
+        return bool(await sentinel.execute_command("SENTINEL", "FAILOVER", name))
+    except ResponseError:
+        return False
+
+
+async def _named_master(sentinel: Any, name: str, port: int) -> bool:
+    address = await sentinel.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", name)
+    return int(address[1]) == port
 
 
 async def test_advisories_on_the_cluster(cluster: EmbeddedCluster) -> None:

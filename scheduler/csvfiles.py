@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import itertools
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +23,7 @@ from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
 from switchboard.common.languages import primary
-from switchboard.common.textfiles import cannot, not_utf8, records
+from switchboard.common.textfiles import cannot, not_utf8, records, split_header
 
 T = TypeVar("T")
 
@@ -70,8 +71,13 @@ class _Row:
 
 def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
     """Rows of a CSV file after checking its header; row numbers count the header as row 1.
-    Rows of blank fields are skipped; a row with more or fewer fields than the header is
-    refused (a stray comma would shift every field after it)."""
+    Column names are matched in any case and order (extra columns are ignored), and the
+    fields may be separated by commas, semicolons, tabs or pipes: the separator that splits
+    the header into the columns (`switchboard.common.textfiles.split_header`, as the
+    forecaster's calls-csv import). Rows of blank fields are skipped; a row with more or
+    fewer fields than the header is refused (a stray comma would shift every field after
+    it)."""
+    columns = tuple(columns)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except FileNotFoundError:
@@ -79,16 +85,23 @@ def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
     except OSError as error:
         raise cannot(path, "read", error) from None
     with handle:
-        reader = csv.reader(handle)
         try:
-            header = [name.strip() for name in next(reader, [])]
+            first = handle.readline()
+            delimiter, header = split_header(first, columns)
             missing = [name for name in columns if name not in header]
             if missing:
+                found = ",".join(name for name in header if name) or "nothing"
                 raise InputError(
                     f"{path}: row 1: header: expected columns {','.join(columns)}, "
-                    f"missing {','.join(missing)}"
+                    f"missing {','.join(missing)} (found {found}; names in any case and "
+                    "order, separated by commas, semicolons, tabs or pipes)"
                 )
-            for line, values in records(reader, header, path):
+            twice = next((name for name in columns if header.count(name) > 1), None)
+            if twice is not None:
+                raise InputError(f"{path}: row 1: column {twice!r}: appears twice")
+            reader = csv.reader(itertools.chain([first], handle), delimiter=delimiter)
+            next(reader)  # the header, read above
+            for line, values in records(reader, header, path, delimiter):
                 yield _Row(path, line, values)
         except UnicodeDecodeError:
             raise not_utf8(path) from None

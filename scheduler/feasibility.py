@@ -35,26 +35,61 @@ def shiftless_agents(
     limit: int = 10,
 ) -> list[str]:
     """Agents who serve a queue but have no possible shift in the horizon, one line per
-    table of shifts (time zone and availability) with why: their local start times all
-    fall between the grid's interval starts, their availability, or the horizon."""
-    groups: dict[int, list[Agent]] = defaultdict(list)
+    table of shifts (time zone and availability) and reason: their local start times all
+    fall between the grid's interval starts, their availability, the horizon, or their
+    maximum hours (below every shift they could work, in every week of the horizon)."""
+    groups: dict[tuple[int, str | None], list[Agent]] = defaultdict(list)
     for agent in agents:
         table = patterns[agent.agent_id]
-        if any(table.values()) or not any(rules.can_serve(agent, q) for q in queues):
+        if not any(rules.can_serve(agent, q) for q in queues):
+            continue
+        if any(table.values()):
+            capped = _capped(agent, table, rules, horizon)
+            if capped is not None:
+                groups[id(table), capped].append(agent)
             continue
         wishes = rules.wishes(agent.agent_id)
         if all(horizon.local_date(d) in wishes.unavailable for d in range(horizon.days)):
             continue  # unavailable all along: no shift is what is asked
-        groups[id(table)].append(agent)
+        groups[id(table), None].append(agent)
     lines = []
-    for team in groups.values():
+    for (_table, reason), team in groups.items():
         ids = [a.agent_id for a in team]
         named = ", ".join(ids[:limit])
         if len(ids) > limit:
             named += f" and {len(ids) - limit} more"
         who = f"agent {named}" if len(ids) == 1 else f"agents {named}"
-        lines.append(f"{who} ({team[0].timezone}): no shift fits: {_why(team[0], rules, horizon)}")
+        why = reason or _why(team[0], rules, horizon)
+        lines.append(f"{who} ({team[0].timezone}): no shift fits: {why}")
     return lines
+
+
+def _capped(
+    agent: Agent, table: dict[int, list[Pattern]], rules: Rules, horizon: Horizon
+) -> str | None:
+    """Why none of the agent's shifts fits under their maximum hours in any week of the
+    horizon, or None when one does (or when their maximum is 0 h: no shift is asked)."""
+    caps = []
+    for week in weeks(horizon.days):
+        _low, high = weekly_bounds(agent, rules, week)
+        if max_working_days(rules, week) > 0 and any(
+            p.paid_minutes <= high for d in week.days for p in table.get(d, ())
+        ):
+            return None
+        caps.append(high)
+    if not any(caps):
+        return None
+    shortest = min(p.paid_minutes for day in table.values() for p in day)
+    most = min(agent.max_hours, rules.max_hours_per_week)
+    cap = max(caps) / 60
+    within = (
+        "" if cap == most else f", at most {cap:g} h in a week of this {horizon.days}-day horizon"
+    )
+    return (
+        f"their weekly maximum of {most:g} h (the lower of max_hours {agent.max_hours:g} and "
+        f"the rules' max_hours_per_week {rules.max_hours_per_week:g}){within}, is below "
+        f"their shortest shift ({shortest / 60:g} h paid)"
+    )
 
 
 def _why(agent: Agent, rules: Rules, horizon: Horizon) -> str:

@@ -84,6 +84,15 @@ class Horizon:
         return range(-1, self.days + 1)
 
 
+def paid_minutes(length: timedelta, rules: Rules) -> int:
+    """Paid minutes of a shift of this length: less the breaks it takes under an unpaid
+    rule (every rule whose `min_shift` it reaches)."""
+    unpaid = sum(
+        (r.length for r in rules.breaks if not r.paid and length >= r.min_shift), timedelta(0)
+    )
+    return int((length - unpaid).total_seconds() // 60)
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One possible shift of one agent on one of their local days."""
@@ -198,7 +207,6 @@ def _pattern(
     width = horizon.interval
     night = _touches_night(local_start, end - start, width, rules)
     starts: list[tuple[int, ...]] = []
-    unpaid = timedelta(0)
     for rule in rules.breaks:
         if length < rule.min_shift:
             starts.append(())
@@ -210,15 +218,13 @@ def _pattern(
         if not allowed:
             return None
         starts.append(allowed)
-        if not rule.paid:
-            unpaid += rule.length
     clock = local_start.time()
     return Pattern(
         day=day,
         start=start,
         end=end,
         local_start=local_start,
-        paid_minutes=int((length - unpaid).total_seconds() // 60),
+        paid_minutes=paid_minutes(length, rules),
         night=night,
         early=clock < rules.early_before,
         late=clock >= rules.late_from,
@@ -254,12 +260,24 @@ def weeks(days: int) -> list[Week]:
 def weekly_bounds(agent: Agent, rules: Rules, week: Week) -> tuple[int, int]:
     """Paid minutes allowed in a week: agent and rules bounds combined.
 
-    A partial week (a horizon shorter than a week, or its tail) has no minimum and a
-    maximum pro rata, rounded up.
+    A partial week (a horizon shorter than a week, or its tail) has no minimum, and as
+    maximum a working day's share of the weekly one (weekly maximum / (7 - days off)) for
+    each day the days-off rule lets them work in it (`max_working_days`), but never less
+    than the longest shift's paid hours: a one-day plan lets a full-timer work tomorrow's
+    shift (40 h, 2 days off: 8 h a day; 1 day 8 h, 2 days 16 h, 4 days 24 h, as 3 may be
+    worked). Never more than the weekly maximum, rounded up to the minute.
     """
-    low = max(agent.min_hours, rules.min_hours_per_week) if week.full else 0.0
-    high = min(agent.max_hours, rules.max_hours_per_week) * week.calendar_days / 7
-    return int(low * 60), math.ceil(high * 60 - 1e-6)
+    most = min(agent.max_hours, rules.max_hours_per_week)
+    if week.full:
+        low = max(agent.min_hours, rules.min_hours_per_week)
+        return int(low * 60), math.ceil(most * 60 - 1e-6)
+    days = max_working_days(rules, week)
+    working = 7 - rules.days_off_per_week
+    high = 0.0
+    if days > 0 and working > 0:
+        longest = max((paid_minutes(n, rules) for n in rules.shift_lengths), default=0) / 60
+        high = min(most, max(most * days / working, longest))
+    return 0, math.ceil(high * 60 - 1e-6)
 
 
 def paid_in_week(chosen: dict[int, Pattern], week: Week) -> int:

@@ -5,7 +5,7 @@ file, a folder that does not exist (none is created), no permission, a full disk
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,11 @@ from switchboard.common.errors import InputError
 if TYPE_CHECKING:
     from _csv import Reader as CsvReader
     from _csv import Writer as CsvWriter
+
+
+# What separates the fields of a CSV a person hands in: the contract's comma, or what a
+# spreadsheet in a locale with a decimal comma (semicolon) or another tool writes.
+DELIMITERS = ",;\t|"
 
 
 def cannot(path: Path, what: str, error: OSError) -> InputError:
@@ -61,19 +66,44 @@ def writing_csv(path: Path) -> Iterator[CsvWriter]:
         raise cannot(path, "write", error) from None
 
 
+def header_names(fields: list[str]) -> list[str]:
+    """Column names as the contract spells them: a spreadsheet's `Interval_Start ` is
+    `interval_start`."""
+    return [name.strip().lower() for name in fields]
+
+
+def split_header(line: str, wanted: Iterable[str]) -> tuple[str, list[str]]:
+    """The separator of `DELIMITERS` that splits a header line into the most of the `wanted`
+    column names (in any case and order), and the names so split (`header_names`); the
+    comma when no other finds more."""
+    wanted = tuple(wanted)
+    splits = [
+        (delimiter, header_names(next(csv.reader([line], delimiter=delimiter), [])))
+        for delimiter in DELIMITERS
+    ]
+    return max(splits, key=lambda split: sum(name in split[1] for name in wanted))
+
+
 def records(
-    rows: CsvReader, header: list[str], source: object
+    rows: CsvReader, header: list[str], source: object, delimiter: str = ","
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows after the header, each with its row (line) number and its fields by column:
     blank rows skipped, a row with more or fewer fields than the header refused (a stray
-    comma would shift every field after it). `rows`: a `csv.reader` past its header."""
+    comma would shift every field after it). `rows`: a `csv.reader` past its header;
+    `delimiter`: the separator it splits at, named in that fault when not a comma."""
     for fields in rows:
         if not any(field.strip() for field in fields):
             continue
         line = rows.line_num
         if len(fields) != len(header):
+            hint = (
+                ""
+                if delimiter == ","
+                else f"; fields are separated by {delimiter!r} here, so a field holding "
+                f"{delimiter!r} needs quotes"
+            )
             raise InputError(
                 f"{source}: row {line}: expected {len(header)} fields "
-                f"({','.join(header)}), found {len(fields)}"
+                f"({','.join(header)}), found {len(fields)}{hint}"
             )
         yield line, dict(zip(header, fields, strict=True))

@@ -446,3 +446,30 @@ def test_agents_without_any_possible_shift_are_named_and_nothing_is_written(
     err = capsys.readouterr().err
     assert "Traceback" not in err and "agents I1, I2 (Asia/Kolkata): no shift fits" in err
     assert rows(tmp_path / "schedule.csv") == []
+
+
+def test_schedule_reads_a_spreadsheets_headers_and_separators(
+    files: Files, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Requirements separated by ';' with `Interval_Start;Queue;Required`, agents with
+    `Agent_ID, Region ,...` and a column of their own: solved as the contract's files."""
+    text = files.requirements.read_text(encoding="utf-8").splitlines()
+    files.requirements.write_text(
+        "\n".join(["Interval_Start;Queue;Required", *(r.replace(",", ";") for r in text[1:])]),
+        encoding="utf-8",
+    )
+    text = files.agents.read_text(encoding="utf-8").splitlines()
+    files.agents.write_text(
+        "\n".join(
+            [
+                "Agent_ID, Region ,TimeZone,Skills,Languages,Min_Hours,Max_Hours,Team",
+                *(f"{r},T1" for r in text[1:]),
+            ]
+        ),
+        encoding="utf-8",
+    )
+    assert main(solve_args(files, tmp_path, days=1)) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "switchboard: error" not in err
+    assert rows(tmp_path / "schedule.csv")
+    assert {r["queue"] for r in rows(tmp_path / "coverage.csv")} == {"sales_de", "sales_en"}

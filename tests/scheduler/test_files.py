@@ -259,3 +259,94 @@ def test_a_rules_file_that_cannot_be_read_is_one_line(tmp_path: Path) -> None:
     path.write_bytes(b'[queues.sales]\nskill = "sal\xe9s"\n')
     with pytest.raises(ConfigError, match=re.escape(f"{path}: not UTF-8 text")):
         load_rules(path)
+
+
+def test_headers_in_any_case_and_order_with_spaces_and_extra_columns(tmp_path: Path) -> None:
+    """A spreadsheet's `Agent_ID, Region ,...,Team`: the same agents as the contract's
+    header (it was "missing agent_id,region,..." for columns that were all there)."""
+    plain = write(
+        tmp_path / "agents.csv", AGENTS_HEADER + "A1,emea,Europe/Berlin,sales;billing,de,20,40\n"
+    )
+    mixed = write(
+        tmp_path / "Agents.csv",
+        "Team,Max_Hours,Agent_ID, Region ,TimeZone,SKILLS,Languages,Min_Hours\n"
+        'T1,40,A1,emea,Europe/Berlin,"sales;billing",de,20\n',
+    )
+    assert read_agents(mixed) == read_agents(plain)
+    requirements = write(
+        tmp_path / "req.csv", "Interval_Start,Queue,Required\n2024-03-04T08:00:00+00:00,sales,2\n"
+    )
+    [row] = read_requirements(requirements)
+    assert (row.queue, row.required) == ("sales", 2)
+    schedule = write(
+        tmp_path / "schedule.csv",
+        "AGENT_ID,Activity,Start,End\nA1,sales,2024-03-04T08:00:00+00:00,2024-03-04T09:00Z\n",
+    )
+    [segment] = read_schedule(schedule)
+    assert (segment.agent_id, segment.activity) == ("A1", "sales")
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_semicolon_tab_and_pipe_separated_files(tmp_path: Path, separator: str) -> None:
+    plain = write(
+        tmp_path / "agents.csv", AGENTS_HEADER + "A1,emea,Europe/Berlin,sales;billing,de,20,40\n"
+    )
+    fields = ["A1", "emea", "Europe/Berlin", '"sales;billing"', "de", "20", "40"]
+    other = write(
+        tmp_path / "other.csv",
+        separator.join(AGENTS_HEADER.strip().split(",")) + "\n" + separator.join(fields) + "\n",
+    )
+    assert read_agents(other) == read_agents(plain)
+    requirements = write(
+        tmp_path / "req.csv",
+        f"Interval_Start{separator}Queue{separator}Required\n"
+        f"2024-03-04T08:00:00+00:00{separator}sales{separator}2.5\n",
+    )
+    assert [r.required for r in read_requirements(requirements)] == [2.5]
+
+
+def test_a_field_holding_the_separator_unquoted_names_row_and_separator(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "agents.csv",
+        "Agent_ID;Region;TimeZone;Skills;Languages;Min_Hours;Max_Hours\n"
+        "A1;emea;Europe/Berlin;claims;policy;en;30;40\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_agents(path)
+    assert str(caught.value) == (
+        f"{path}: row 2: expected 7 fields "
+        "(agent_id,region,timezone,skills,languages,min_hours,max_hours), found 8; fields are "
+        "separated by ';' here, so a field holding ';' needs quotes"
+    )
+
+
+def test_a_missing_column_is_named_with_what_the_header_has(tmp_path: Path) -> None:
+    path = write(tmp_path / "req.csv", "Interval_Start;Queue;Needed\n")
+    with pytest.raises(InputError) as caught:
+        read_requirements(path)
+    assert str(caught.value) == (
+        f"{path}: row 1: header: expected columns interval_start,queue,required, missing "
+        "required (found interval_start,queue,needed; names in any case and order, separated "
+        "by commas, semicolons, tabs or pipes)"
+    )
+
+
+def test_a_column_twice_in_another_case_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "req.csv",
+        "interval_start,queue,required,Queue\n2024-03-04T08:00:00+00:00,sales,2,billing\n",
+    )
+    with pytest.raises(InputError, match=r"req.csv: row 1: column 'queue': appears twice$"):
+        read_requirements(path)
+
+
+def test_row_and_field_are_named_in_a_file_with_another_header(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "agents.csv",
+        "Max_Hours|Min_Hours|Agent_ID|Region|TimeZone|Skills|Languages\n"
+        "40|20|A1|emea|Europe/Berlin|sales|de\n"
+        "40|zero|A2|emea|Europe/Berlin|sales|de\n",
+    )
+    with pytest.raises(InputError) as caught:
+        read_agents(path)
+    assert str(caught.value) == (f"{path}: row 3: field min_hours: expected a number, found 'zero'")

@@ -25,10 +25,10 @@ from forecasting.calls import Call, Imported, Intervals
 from forecasting.csvtext import parse_number, parse_time
 from forecasting.zones import offset_text
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import split_header
 
 REQUIRED = ("arrived_at", "queue")
 OPTIONAL = ("handle_s", "outcome")
-DELIMITERS = ",;\t|"
 BOM = b"\xef\xbb\xbf"
 
 
@@ -117,13 +117,7 @@ def _decoded(handle: BinaryIO) -> Iterator[str]:
 
 def _header(path: Path, line: str) -> tuple[str, list[str]]:
     """The delimiter that splits the header line into the required names, and the names."""
-    for delimiter in DELIMITERS:
-        names = [n.strip().lower() for n in next(csv.reader([line], delimiter=delimiter))]
-        if all(name in names for name in REQUIRED):
-            break
-    else:
-        delimiter = ","
-        names = [n.strip().lower() for n in next(csv.reader([line]))]
+    delimiter, names = split_header(line, REQUIRED)
     for name in REQUIRED:
         if name not in names:
             raise InputError(

@@ -21,6 +21,7 @@ import numpy as np
 
 from forecasting.model import FloatArray, IntArray
 from switchboard.common.errors import InputError
+from switchboard.common.textfiles import DELIMITERS, header_names
 
 CHUNK_ROWS = 100_000  # rows parsed at a time
 CHUNK_CHARS = 1 << 22  # characters read at a time (about 100 000 rows)
@@ -59,9 +60,12 @@ def parse_number(text: str, where: str, *, allow_empty: bool = False) -> float |
 
 
 def rows(
-    path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
+    path: Path,
+    allowed: tuple[str, ...],
+    required: tuple[str, ...],
+    ignored: list[str] | None = None,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, fields) of a CSV with a checked header."""
+    """(row number, fields) of a CSV with a checked header (`check_header`)."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
@@ -74,7 +78,7 @@ def rows(
             raise InputError(f"{path}: row 1: empty file, expected a header row") from None
         except UnicodeDecodeError:
             raise InputError(f"{path}: row 1: not UTF-8 text") from None
-        check_header(path, header, allowed, required)
+        check_header(path, header, allowed, required, ignored)
         number = 1
         try:
             for fields in reader:
@@ -91,13 +95,16 @@ def rows(
 
 
 def column_chunks(
-    path: Path, allowed: tuple[str, ...], required: tuple[str, ...]
+    path: Path,
+    allowed: tuple[str, ...],
+    required: tuple[str, ...],
+    ignored: list[str] | None = None,
 ) -> Iterator[tuple[list[int], dict[str, list[str]]]]:
     """Row numbers and columns of a CSV, a chunk of rows at a time (a year of 5-minute rows
     of a hundred queues is millions of rows: read whole, their strings took 1.5 GB).
-    Plain files (no quotes) take a fast split path."""
+    Plain files (no quotes) take a fast split path. Header as `check_header` reads it."""
     if _has_quote(path):
-        yield from _chunked(rows(path, allowed, required), allowed)
+        yield from _chunked(rows(path, allowed, required, ignored), allowed)
         return
     try:
         handle = path.open(encoding="utf-8-sig")
@@ -109,7 +116,7 @@ def column_chunks(
             if not first:
                 raise InputError(f"{path}: row 1: empty file, expected a header row")
             header = header_names(first.rstrip("\n").split(","))
-            check_header(path, header, allowed, required)
+            check_header(path, header, allowed, required, ignored)
             number, rest = 2, ""
             while block := handle.read(CHUNK_CHARS):
                 block, rest = _whole_lines(rest + block)
@@ -194,28 +201,31 @@ class Codes:
         return codes
 
 
-def header_names(fields: list[str]) -> list[str]:
-    """Column names as the contract spells them: a spreadsheet's `Interval_Start ` is
-    `interval_start`."""
-    return [name.strip().lower() for name in fields]
-
-
 def check_header(
-    path: Path, header: list[str], allowed: tuple[str, ...], required: tuple[str, ...]
+    path: Path,
+    header: list[str],
+    allowed: tuple[str, ...],
+    required: tuple[str, ...],
+    ignored: list[str] | None = None,
 ) -> None:
-    for name in header:
-        if name not in allowed:
-            other = next((sep for sep in ";\t|" if sep in name), None)
-            hint = f"; columns are separated by ',' here, not {other!r}" if other else ""
-            raise InputError(
-                f"{path}: row 1: column {name!r}: unknown column "
-                f"(expected {','.join(allowed)}){hint}"
-            )
+    """The required columns are there, once each. A column not `allowed` is refused, or,
+    given `ignored`, passed over and named there (an export's `site` or `channel`)."""
+    unknown = [name for name in header if name not in allowed]
+    other = next((sep for name in unknown for sep in DELIMITERS[1:] if sep in name), None)
+    hint = f"; columns are separated by ',' here, not {other!r}" if other else ""
+    if unknown and ignored is None:
+        raise InputError(
+            f"{path}: row 1: column {unknown[0]!r}: unknown column "
+            f"(expected {','.join(allowed)}){hint}"
+        )
     for name in required:
         if name not in header:
-            raise InputError(f"{path}: row 1: column {name!r}: missing")
-    if len(set(header)) != len(header):
+            raise InputError(f"{path}: row 1: column {name!r}: missing{hint}")
+    read = [name for name in header if name in allowed]
+    if len(set(read)) != len(read):
         raise InputError(f"{path}: row 1: a column appears twice")
+    if ignored is not None:
+        ignored += [name or "(no name)" for name in unknown]
 
 
 def number_column(

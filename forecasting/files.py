@@ -6,6 +6,7 @@ Reading is `csvtext` (text to columns, faults named by file, row and field) and 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -35,7 +36,9 @@ def read_history(path: Path, zone: tzinfo | None = None) -> History:
     (every time converted: an export in UTC)."""
     times, queues = Codes(), Codes()
     parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]] = []
-    for numbers, cols in csvtext.column_chunks(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3]):
+    unread: list[str] = []
+    chunks = csvtext.column_chunks(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3], unread)
+    for numbers, cols in chunks:
         contacts = csvtext.number_column(cols["contacts"], numbers, "contacts", path)
         aht = (
             csvtext.number_column(cols["aht_s"], numbers, "aht_s", path, optional=True)
@@ -48,7 +51,8 @@ def read_history(path: Path, zone: tzinfo | None = None) -> History:
     if not parts:
         raise InputError(f"{path}: no data rows")
     rows, tidx, qidx, contacts, aht = (np.concatenate(col) for col in zip(*parts, strict=True))
-    return grid.build(path, rows, times, tidx, queues, qidx, contacts, aht, zone)
+    history = grid.build(path, rows, times, tidx, queues, qidx, contacts, aht, zone)
+    return dataclasses.replace(history, unread_columns=tuple(unread))
 
 
 def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None = None) -> History:

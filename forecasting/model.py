@@ -7,7 +7,7 @@ not UTC. The offset is put back only when a file is written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
@@ -61,6 +61,8 @@ class History:
     # the file's own clock (one offset) when `tz` was read from the hours' switches:
     # the forecast is written on it, as the history was
     file_clock: tzinfo | None = None
+    # columns of the file that were not read (an export's `site`, `channel`)
+    unread_columns: tuple[str, ...] = ()
 
     @property
     def slots_per_day(self) -> int:
@@ -107,18 +109,7 @@ class History:
             contacts[:, day, slot:] = 0.0
             aht[:, day, slot:] = np.nan
             present[day, slot:] = False
-        return History(
-            self.queues,
-            self.width_min,
-            self.first_day,
-            contacts,
-            aht,
-            present,
-            min(end, self.end),
-            self.tz,
-            self.day_offset,
-            self.file_clock,
-        )
+        return replace(self, contacts=contacts, aht_s=aht, present=present, end=min(end, self.end))
 
 
 @dataclass(frozen=True)

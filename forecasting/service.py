@@ -6,6 +6,7 @@ files are read and written by `files`, the numerics live in `estimator`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -63,17 +64,12 @@ def aggregate(history: History, width_min: int) -> History:
     with np.errstate(invalid="ignore", divide="ignore"):
         new_aht = np.where(wsum > 0, handled / np.maximum(wsum, 1e-12), np.nan)
     present = np.asarray(history.present.reshape(d, s // k, k).any(axis=2), dtype=bool)
-    return History(
-        history.queues,
-        width_min,
-        history.first_day,
-        contacts.sum(axis=3),
-        new_aht,
-        present,
-        history.end,
-        history.tz,
-        history.day_offset,
-        history.file_clock,
+    return dataclasses.replace(
+        history,
+        width_min=width_min,
+        contacts=contacts.sum(axis=3),
+        aht_s=new_aht,
+        present=present,
     )
 
 
@@ -186,6 +182,8 @@ def calibrated_fit(
     open_mask, as_open_now = hours.as_open_now(contacts, present, weekdays)
     normally_open = closures.open_weekdays(open_mask)
     calendar, notes = holidays, []
+    if history.unread_columns:
+        notes.append(f"history: columns not read: {', '.join(history.unread_columns)}")
     if history.file_clock is not None:
         clock = zones.offset_text(history.file_clock.utcoffset(history.end))
         notes.append(

@@ -183,7 +183,7 @@ def test_peaks_out_alone_asks_for_peaks(history_csv: Path, tmp_path: Path) -> No
             "interval_start,queue,contacts\n2025-03-03T08:00:00Z,q,-1\n",
             "row 2: field contacts: expected a number >= 0",
         ),
-        ("interval_start,queue,contacts,weather\n", "row 1: column 'weather': unknown column"),
+        ("interval_start,contacts,weather\n", "row 1: column 'queue': missing"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(

@@ -89,7 +89,7 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("interval_start,queue,contacts,colour\n", r"row 1: column 'colour': unknown column"),
+        ("interval_start,queue,contacts,Queue\n", r"row 1: a column appears twice"),
         ("interval_start,contacts\n2025-03-03T08:00:00Z,1\n", r"row 1: column 'queue': missing"),
         (  # a European spreadsheet's "CSV"
             "interval_start;queue;contacts\n2025-03-03T08:00:00Z;q;1\n",
@@ -101,6 +101,18 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
 def test_a_bad_header_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         files.read_history(write(tmp_path, text))
+
+
+def test_an_exports_other_columns_are_passed_over_and_named(tmp_path: Path) -> None:
+    """A WFM export's `site` and `channel` (the commonest shape of an export) were refused
+    as unknown columns; they are not read, and the history says which."""
+    body = "2025-03-03T08:00:00+01:00,q,4,\n2025-03-03T08:30:00+01:00,q,6,\n"
+    plain = files.read_history(write(tmp_path, HEADER + body))
+    wider = "".join(line + ",MAD,voice\n" for line in body.splitlines())
+    extra = files.read_history(write(tmp_path, HEADER.strip() + ",site,Channel\n" + wider))
+    assert extra.unread_columns == ("site", "channel")
+    assert plain.unread_columns == ()
+    assert (extra.contacts == plain.contacts).all() and extra.queues == plain.queues
 
 
 def test_a_spreadsheets_capitalised_header_is_read(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from regions.contact import RedisContact
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
 from regions.store import MembershipStore, NodeInfo
-from router.model import AgentState
+from router.model import AgentState, LoopFailed, uncounted
 from router.service import Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
@@ -85,6 +85,7 @@ class Regions:
         http: str,
         load: Callable[[], Awaitable[dict[str, Any]]],
         stop: asyncio.Event,
+        failed: LoopFailed = uncounted,
     ) -> None:
         """Beat every third of the TTL until stopped. A failed beat (Redis down) is never
         fatal and is tried again within BEAT_RETRY_S, so that this node is seen alive as
@@ -99,6 +100,7 @@ class Regions:
                 failing = False
             except Exception as failure:  # Redis down: beat again as soon as it is back
                 self.contact.lost()
+                failed("heartbeat", failure)
                 if not failing:
                     log.warning("heartbeat failed: %s; trying again until it passes", failure)
                 failing = True
@@ -315,13 +317,16 @@ class Regions:
             log.warning("adopted the work of node %s: %s", dead, adoption)
         return adoption
 
-    async def watch(self, interval_s: float, stop: asyncio.Event) -> None:
+    async def watch(
+        self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
+    ) -> None:
         while not stop.is_set():
             try:
                 await self.adopt_dead_nodes()
             except Exception as failure:  # Redis down: check again next time
                 self.contact.lost()
                 log.warning("failover check failed: %s", failure)
+                failed("failover", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 

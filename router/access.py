@@ -361,6 +361,32 @@ def regions_reached(principal: Principal) -> tuple[str, ...]:
     return tuple(sorted(principal.regions))
 
 
+def may_act_on_advisory(principal: Principal, queue: str, regions: Iterable[str]) -> bool:
+    """Reading an advisory's details and ending it take the scope declaring it takes:
+    a supervisor who oversees its queue and whose scope reaches every region it covers
+    (`regions`; none: every region, so only a supervisor whose scope names no region),
+    or an admin. A supervisor of one region does not switch off, nor read, what another
+    region's (or every region's) supervisor declared."""
+    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
+        return False
+    if principal.queues and queue not in principal.queues:
+        return False
+    theirs = set(regions_reached(principal))
+    covered = set(regions)
+    return not theirs or (bool(covered) and covered <= theirs)
+
+
+def require_may_act_on_advisory(principal: Principal, queue: str, regions: Iterable[str]) -> None:
+    require_may_oversee_queue(principal, queue)
+    if not may_act_on_advisory(principal, queue, regions):
+        where = ", ".join(sorted(regions)) or "every region"
+        theirs = ", ".join(regions_reached(principal))
+        raise Forbidden(
+            f"{describe(principal)} may not act on an advisory covering {where}: "
+            f"their scope reaches {theirs} only"
+        )
+
+
 def require_customer(actor: Actor) -> Customer:
     """Only a chat's customer (its token) answers what is asked of the customer."""
     if not isinstance(actor, Customer):

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
+from router.model import LoopFailed, uncounted
+
 log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 1.0
@@ -36,8 +38,15 @@ class EventSource(Protocol):
 
 
 class EventHub:
-    def __init__(self, source: EventSource, observe: Callable[[Event], None] | None = None) -> None:
-        """`observe` sees every event once, as it arrives (the node's metrics)."""
+    def __init__(
+        self,
+        source: EventSource,
+        observe: Callable[[Event], None] | None = None,
+        failed: LoopFailed = uncounted,
+    ) -> None:
+        """`observe` sees every event once, as it arrives, and `failed` every loss of
+        the subscription (the node's metrics)."""
+        self.failed = failed
         self.source = source
         self.observe = observe
         self._by_user: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
@@ -91,6 +100,7 @@ class EventHub:
             except Exception as error:  # Redis gone: resubscribe, never take the node down
                 self.connected.clear()
                 log.warning("event subscription lost (%s); retrying in %.1fs", error, delay)
+                self.failed("events", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 

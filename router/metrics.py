@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import redis.exceptions
 from prometheus_client import (
     CollectorRegistry,
     Histogram,
@@ -27,6 +28,8 @@ from prometheus_client.registry import Collector
 from router.model import Agent
 from router.service import QueueStatus
 
+# What a failure to reach Redis raises (a command timed out or its connection failed).
+REDIS_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # Decisions take a few milliseconds; a stall shows in the buckets past 20 ms.
 DECISION_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
 REQUEST_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -114,6 +117,13 @@ class Metrics:
 
     def worker_restarted(self) -> None:
         self.worker_restarts.inc()
+
+    def store_failed(self, where: str, failure: BaseException) -> None:
+        """A background loop (routing timers, heartbeat, failover check, events, case
+        timers) failed: counted when Redis was out of reach, as HTTP requests are, so that
+        an outage at night without requests shows on the dashboard."""
+        if isinstance(failure, REDIS_OUTAGES):
+            self.redis_errors.labels(where).inc()
 
     def observe_event(self, event: dict[str, Any]) -> None:
         """Count offers and endings of this node's contacts (every node sees every event)."""

@@ -5,6 +5,7 @@ Nothing here does I/O; the store turns Redis hashes into these and back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -198,3 +199,12 @@ class NewContact:
     verified: bool = False
     # Why it starts as it does (an advisory's boost): the first lines of its explanation.
     reasons: tuple[str, ...] = ()
+
+
+# A background loop's failure (where, what), told to whoever counts them: the node's
+# metrics (`Metrics.store_failed`); no one in tests and one-off commands.
+LoopFailed = Callable[[str, BaseException], None]
+
+
+def uncounted(where: str, failure: BaseException) -> None:
+    """A loop failure nobody counts."""

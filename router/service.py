@@ -22,9 +22,11 @@ from router.model import (
     Agent,
     AgentState,
     Contact,
+    LoopFailed,
     NewContact,
     Presence,
     QueueConfig,
+    uncounted,
 )
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, occupancy
 from router.store import RoutingStore, WaitHistory
@@ -481,13 +483,17 @@ class Router:
                 break
         return counts
 
-    async def run_timers(self, interval_s: float, stop: asyncio.Event) -> None:
-        """Tick until stopped; a Redis error is logged and retried, never fatal."""
+    async def run_timers(
+        self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
+    ) -> None:
+        """Tick until stopped; a Redis error is logged, told to `failed` and retried,
+        never fatal."""
         while not stop.is_set():
             try:
                 await self.tick()
             except Exception as error:  # Redis down: keep the node alive, retry next tick
                 log.warning("routing tick failed: %s", error)
+                failed("routing", error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 

@@ -22,6 +22,7 @@ from router.cases.store import CaseStore
 from router.cases.webhooks import WebhookDelivery
 from router.contacts import Contacts
 from router.events import EventHub
+from router.model import LoopFailed, uncounted
 from router.reports.service import Reports
 from router.service import Router
 from scheduler.staffing import agents_needed
@@ -82,9 +83,11 @@ class Casework:
         router.add_intake(advisories)  # after the cases: a boost adds to a case's priority
         return cls(cases, webhooks, advisories)
 
-    def tasks(self, hub: EventHub, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+    def tasks(
+        self, hub: EventHub, stop: asyncio.Event, failed: LoopFailed = uncounted
+    ) -> list[Coroutine[Any, Any, None]]:
         """What runs while the node runs: timers, the routing-event follower, webhooks."""
-        work = [self.cases.run_timers(stop), self._follow(hub, stop)]
+        work = [self.cases.run_timers(stop, failed), self._follow(hub, stop)]
         if self.webhooks.webhooks:
             work.append(self.webhooks.run(stop))
         return work

@@ -153,7 +153,9 @@ class Node:
         self.sessions, self.reports = services.sessions, services.reports
         self.metrics = services.metrics
         await self._publish_configuration()
-        self.hub = EventHub(self.store, observe=self.metrics.observe_event)
+        self.hub = EventHub(
+            self.store, observe=self.metrics.observe_event, failed=self.metrics.store_failed
+        )
         await self.hub.start()
         self.chat = ChatLog(self.store, self.translator)
         self.membership = MembershipStore(
@@ -234,19 +236,28 @@ class Node:
         http = f"http://{settings.http_host}:{self.http_port}"
         self.tasks = [
             asyncio.create_task(
-                self.router.run_timers(settings.routing.tick_ms / 1000, self.stop_event)
+                self.router.run_timers(
+                    settings.routing.tick_ms / 1000, self.stop_event, self.metrics.store_failed
+                )
             ),
             asyncio.create_task(
-                self.regions.heartbeat(settings.region, http, self._load, self.stop_event)
+                self.regions.heartbeat(
+                    settings.region, http, self._load, self.stop_event, self.metrics.store_failed
+                )
             ),
-            asyncio.create_task(self.regions.watch(FAILOVER_CHECK_S, self.stop_event)),
+            asyncio.create_task(
+                self.regions.watch(FAILOVER_CHECK_S, self.stop_event, self.metrics.store_failed)
+            ),
             asyncio.create_task(follow_master(self.client, self.stop_event)),
             asyncio.create_task(
                 self.agents.watch_lapsed_sessions(settings.auth.expiry_check_s, self.stop_event)
             ),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
-            *map(asyncio.create_task, self.casework.tasks(self.hub, self.stop_event)),
+            *map(
+                asyncio.create_task,
+                self.casework.tasks(self.hub, self.stop_event, self.metrics.store_failed),
+            ),
         ]
         if self.privacy.retention_days:
             self.tasks.append(

@@ -255,25 +255,30 @@ class Advisories:
     # -- reading and ending ------------------------------------------------------------------
 
     async def running(self, actor: Principal) -> list[Advisory]:
-        """The running advisories of the queues the actor oversees: live first, then
+        """The running advisories the actor may read (`access.may_act_on_advisory`: of
+        the queues they oversee, covering only regions of their scope): live first, then
         upcoming, then those ended early; latest start first within each."""
         access.require_role(actor, Role.SUPERVISOR, Role.ADMIN)
         now = self.clock()
         found = await self.store.get_many(await self.store.running_ids(now))
-        mine = [a for a in found if not actor.queues or a.queue in actor.queues]
+        mine = [a for a in found if access.may_act_on_advisory(actor, a.queue, a.regions)]
         order = {"live": 0, "upcoming": 1, "ended": 2}
         return sorted(mine, key=lambda a: (order[a.state(now)], -a.starts_ms))
 
     async def get(self, actor: Principal, advisory_id: str) -> Advisory:
+        """One advisory, for those with the scope declaring it takes (its queue, and
+        every region it covers)."""
         advisory = await self.store.get(advisory_id)
         if advisory is None:
             raise UnknownAdvisory(advisory_id)
-        access.require_may_oversee_queue(actor, advisory.queue)
+        access.require_may_act_on_advisory(actor, advisory.queue, advisory.regions)
         return advisory
 
     async def end(self, actor: Principal, advisory_id: str) -> Advisory:
         """End it now: later contacts are no longer boosted. It stays readable (with its
-        figures) until its `until`, when it expires."""
+        figures) until its `until`, when it expires. Ending takes the scope declaring it
+        takes (`get`): a region's supervisor does not end another region's advisory, nor
+        one of every region."""
         advisory = await self.get(actor, advisory_id)
         if advisory.ended_ms:
             return advisory

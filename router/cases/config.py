@@ -210,6 +210,7 @@ def _lexicon(file: ConfigReader, path: Path) -> Lexicon:
         escalate=words("escalate"),
         negative=words("negative"),
         positive=words("positive"),
+        neutral=words("neutral"),
         negators=words("negators"),
         negators_after=words("negators_after"),
         amplifiers=words("amplifiers"),

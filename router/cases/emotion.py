@@ -2,17 +2,27 @@
 
 Each language has a `Lexicon` (shipped for the twenty prompt languages in
 `config/emotion/<language>.toml`, editable): phrases that call a person at once
-(`escalate`), words that lower or raise the score, and negators that flip what they
-govern ("not angry", "不生气", "怒っていない"), except where they begin an `amplifiers`
-phrase, a negator that strengthens ("never so disappointed", "nunca tan enfadado": VADER's
+(`escalate`), words that lower or raise the score, `neutral` phrases that say nothing of
+the customer's mood although a listed word is in them (a name, a compound: "angry
+birds", "投诉电话", the complaints number), and negators that flip what they govern ("not
+angry", "不生气", "怒っていない"), except where they begin an `amplifiers` phrase, a
+negator that strengthens ("never so disappointed", "nunca tan enfadado": VADER's
 "never so" / "never this").
+
+An escalation phrase fires alone, so it must say that the customer is upset or wants a
+person (or the courts) whatever the sentence around it: a single word with an everyday
+other sense (a profession, "lawyer", "avocat"; the name of a procedure or its form,
+"complaint", "reclamación"; a word another variety uses otherwise, Chilean "harta",
+"very") is listed as `negative` instead, where it counts but needs company to trigger,
+and the phrases that carry the intent ("my lawyer", "estoy harta") escalate.
 
 Matching ignores case, accents, letter width and kana (katakana matches hiragana): both
 the message and the phrases pass through `normalize`. Languages written with spaces are
 matched on whole words (a trailing `*` on a word of a phrase matches any ending, for
 inflections: `decepcionad*`; `clitics` lists prefixes glued to words, as Arabic `ال`
 and Hebrew `ה`); languages written without spaces (zh, ja, th) are matched as runs of
-characters. Overlapping matches keep the longest ("不满意" wins over "满意").
+characters. Overlapping matches keep the longest ("不满意" wins over "满意"); a
+neutral phrase that wins so takes the words it covers out of the reading.
 
 The score is lexicon-based, in the manner of VADER: escalation phrases count -2,
 negative words -1, positive +1, a negated word half of its opposite, exclamation
@@ -39,6 +49,7 @@ ALPHA = 15.0  # VADER's normalisation constant
 NEGATED = -0.5  # what a negated word counts, relative to itself
 EXCLAMATION = 0.3  # weight of each '!' (at most three) in the direction of the sum
 WEIGHTS = {"escalate": -2.0, "negative": -1.0, "positive": 1.0}
+KINDS = ("escalate", "negative", "positive", "neutral")  # neutral: matched, then dropped
 WORDS_BEFORE, WORDS_AFTER = 3, 2  # negation windows, in words
 CHARS_BEFORE, CHARS_AFTER = 4, 6  # ... and in characters (scripts without spaces)
 _STOPS = set(".,;:!?。，、；：！？\n()[]")
@@ -106,6 +117,7 @@ class Lexicon:
     escalate: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
+    neutral: tuple[str, ...] = ()  # phrases that take a listed word out of a reading
     negators: tuple[str, ...] = ()
     negators_after: tuple[str, ...] = ()
     amplifiers: tuple[str, ...] = ()
@@ -165,7 +177,7 @@ class _Compiled:
     def of(cls, lexicon: Lexicon) -> _Compiled:
         phrases = [
             _phrase(written, kind)
-            for kind in ("escalate", "negative", "positive")
+            for kind in KINDS
             for written in getattr(lexicon, kind)
             if normalize(written).strip(" *")
         ]
@@ -234,6 +246,7 @@ class Emotions:
         return [
             Hit(phrase.written, phrase.kind, text[start:end], negated, compiled.lexicon.language)
             for phrase, start, end, negated in spans
+            if phrase.kind != "neutral"  # it won its words from the other lists: say nothing
         ]
 
     def _word_spans(self, text: str, compiled: _Compiled) -> list[tuple[_Phrase, int, int, bool]]:

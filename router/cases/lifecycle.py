@@ -22,7 +22,7 @@ from router.cases.model import (
     SlaPolicy,
 )
 from router.cases.sla import Alarm, BusinessClock, Timer, TimerKind, TimerState
-from router.model import Contact, ContactState
+from router.model import Channel, Contact, ContactState
 from switchboard.common.clock import iso_utc
 
 SYSTEM = "system"
@@ -64,6 +64,7 @@ class TimerStatus:
     breached_ms: int
     started_ms: int
     stopped_ms: int
+    outcome: str | None = None  # a stopped timer's: met, breached or cancelled
 
 
 class Lifecycle:
@@ -109,6 +110,7 @@ class Lifecycle:
                     breached_ms=timer.breached_ms,
                     started_ms=timer.started_ms,
                     stopped_ms=timer.stopped_ms,
+                    outcome=timer.outcome,
                 )
             )
         return found
@@ -119,28 +121,35 @@ class Lifecycle:
         if target:
             case.timers[kind] = Timer.start(kind, target, at_ms)
 
-    def stop(self, case: Case, kind: TimerKind, at_ms: int, decision: Decision) -> None:
-        """End a timer and record how it went (met or breached) for the reports."""
+    def stop(
+        self, case: Case, kind: TimerKind, at_ms: int, decision: Decision, *, answered: bool = True
+    ) -> None:
+        """End a timer and record how it went for the reports: met, or breached. A
+        response timer ended without a response (`answered` False: the case was solved or
+        closed first) is no response: `cancelled` when its target had not passed
+        (neither met nor missed), still `breached` when it had; either way with
+        `responded` 0, so that its time is no response time."""
         timer = case.timers.get(kind)
         if timer is None or timer.state == TimerState.STOPPED:
             return
-        timer.stop(self.clock(case), at_ms)
-        decision.store.records.append(
-            {
-                "kind": "timer",
-                "case_id": case.case_id,
-                "queue": case.queue,
-                "region": case.region,
-                "policy": case.policy,
-                "tier": case.customer_tier,
-                "timer": kind.value,
-                "outcome": "breached" if timer.breached else "met",
-                "business_s": f"{timer.spent_s:.3f}",
-                "wall_s": f"{(at_ms - timer.started_ms) / 1000:.3f}",
-                "target_s": f"{timer.target_s:g}",
-                "at_ms": str(at_ms),
-            }
-        )
+        timer.stop(self.clock(case), at_ms, answered=answered)
+        record = {
+            "kind": "timer",
+            "case_id": case.case_id,
+            "queue": case.queue,
+            "region": case.region,
+            "policy": case.policy,
+            "tier": case.customer_tier,
+            "timer": kind.value,
+            "outcome": timer.outcome or "met",
+            "business_s": f"{timer.spent_s:.3f}",
+            "wall_s": f"{(at_ms - timer.started_ms) / 1000:.3f}",
+            "target_s": f"{timer.target_s:g}",
+            "at_ms": str(at_ms),
+        }
+        if not answered:
+            record["responded"] = "0"
+        decision.store.records.append(record)
 
     def pause_all(self, case: Case, at_ms: int) -> None:
         clock = self.clock(case)
@@ -276,8 +285,14 @@ class Lifecycle:
         d.notify.append({"type": "case_created", **routing_fields(case), "at": iso_utc(at)})
         return case, d
 
-    def link(self, case: Case, contact: Contact, actor: str, d: Decision, at: int) -> bool:
-        """Link a contact to the case; the customer coming back reopens it."""
+    def link(
+        self, case: Case, contact: Contact, actor: str, d: Decision, at: int, *, wrote: str = ""
+    ) -> bool:
+        """Link a contact to the case; the customer coming back reopens it. The agent
+        holding it owns the case when nobody does. A response the customer has had on it
+        (see `responded`: a call its agent answered, or a chat in which `wrote`, an
+        agent, wrote; accepting a chat is none) meets the case's first response and any
+        owed next response."""
         if contact.contact_id in case.contacts:
             return False
         case.contacts.append(contact.contact_id)
@@ -292,7 +307,9 @@ class Lifecycle:
         if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
             self.set_status(case, CaseStatus.OPEN, actor, d, at, "the customer came back")
         if contact.state == ContactState.CONNECTED and contact.agent_id:
-            self.answered(case, contact.agent_id, d, at)
+            self.connected(case, contact.agent_id, contact.channel == Channel.VOICE, d, at)
+        if contact.channel == Channel.CHAT and wrote:
+            self.answered(case, wrote, d, at)
         return True
 
     def connected(self, case: Case, agent: str, voice: bool, d: Decision, at: int) -> bool:
@@ -348,8 +365,9 @@ class Lifecycle:
             self.resume_all(case, at)
             case.close_due_ms = 0
         elif status == CaseStatus.SOLVED:
-            self.stop(case, TimerKind.FIRST_RESPONSE, at, d)
-            self.stop(case, TimerKind.NEXT_RESPONSE, at, d)
+            # A response still owed is not given by solving: no response, not met.
+            self.stop(case, TimerKind.FIRST_RESPONSE, at, d, answered=False)
+            self.stop(case, TimerKind.NEXT_RESPONSE, at, d, answered=False)
             case.awaiting_reply = False
             self.pause_all(case, at)  # resolution waits for the confirmation
             case.solved_ms = at
@@ -359,7 +377,7 @@ class Lifecycle:
                 d.notify.append({**followup, "case_id": case.case_id, "at": iso_utc(at)})
         elif status == CaseStatus.CLOSED:
             for kind in list(case.timers):
-                self.stop(case, kind, at, d)
+                self.stop(case, kind, at, d, answered=kind == TimerKind.RESOLUTION)
             case.closed_ms = at
             case.close_due_ms = 0
             d.store.records.append(
@@ -378,6 +396,15 @@ class Lifecycle:
         d.store.history.append(HistoryEntry(at, actor, action, detail))
         d.store.outbox.append(webhook_event("case.status_changed", at, {**summary(case), **detail}))
         d.notify.append({"type": "case_updated", **routing_fields(case), "at": iso_utc(at)})
+
+
+def responded(contact: Contact, wrote: str) -> bool:
+    """Whether the contact's customer has had a response from an agent: a call (or
+    callback) is answered when its agent is connected; a chat when an agent wrote in it
+    (`wrote`: who; accepting a chat is no answer: the first message is)."""
+    if contact.channel == Channel.CHAT:
+        return bool(wrote)
+    return contact.state == ContactState.CONNECTED and bool(contact.agent_id)
 
 
 def alerting(case: Case) -> bool:

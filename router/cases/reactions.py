@@ -3,8 +3,11 @@
 A customer message whose words match an escalation phrase of its language, or whose
 sentiment score is at or below the threshold, triggers the configured action: flag the
 chat (desktop and wallboard), raise its priority once, and when the customer is not yet
-with a person (the chat waits in a queue) move it to the human queue with a senior
-skill. Every trigger is recorded on the contact with the words that fired it; what was
+with a person (the chat waits in a queue, or rings at an agent who has not taken it)
+move it to the human queue with a senior skill: a ringing offer is revoked, as a
+supervisor's move revokes it, rather than left to ring at an agent of the first queue
+(were it declined or left to ring out, the customer would wait there, the trigger spent).
+Every trigger is recorded on the contact with the words that fired it; what was
 done is written in the contact's explanation (the routing function's reason line).
 """
 
@@ -126,8 +129,10 @@ class EmotionReactions:
             return contact
 
     async def _act(self, contact_id: str, reason: str, *, already: bool, at_ms: int) -> list[str]:
-        """Raise the priority (the first time) and move a waiting chat to the senior
-        queue; what was done, in words."""
+        """Raise the priority (the first time) and move a chat still waiting for a person
+        (queued, or offered: the offer is revoked) to the senior queue; what was done, in
+        words. A chat taken meanwhile is not moved (the move is refused: it is with a
+        person now)."""
         done: list[str] = []
         settings = self.settings
         try:
@@ -140,7 +145,8 @@ class EmotionReactions:
                     await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
                     done.append(f"priority {contact.priority} -> {priority}")
             target = settings.move_to
-            if target and contact.state == ContactState.QUEUED and contact.queue != target:
+            waiting = contact.state in (ContactState.QUEUED, ContactState.OFFERED)
+            if target and waiting and contact.queue != target:
                 await self.router.move(contact_id, target, reason, at_ms=at_ms)
                 done.append(f"moved from {contact.queue} to {target}")
         except RoutingError as failure:  # it ended or was taken meanwhile

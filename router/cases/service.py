@@ -32,6 +32,7 @@ from router.cases.lifecycle import (
     TimerStatus,
     alerting,
     contact_summary,
+    responded,
     routing_fields,
     summary,
     webhook_event,
@@ -48,10 +49,21 @@ from router.cases.model import (
     RuleTrigger,
 )
 from router.cases.store import CaseStore
+from router.chat import CENTER
 from router.contacts import wrap_up_of
 from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
-from router.model import Channel, Contact, ContactState, NewContact, Presence, Role
+from router.identity import ANONYMOUS_PREFIX
+from router.model import (
+    Channel,
+    Contact,
+    ContactState,
+    LoopFailed,
+    NewContact,
+    Presence,
+    Role,
+    uncounted,
+)
 from router.ports import Auditor, EventPublisher
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
@@ -259,13 +271,15 @@ class Cases:
             closed += counts["closed"]
         return TickResult(warnings, breaches, closed)
 
-    async def run_timers(self, stop: asyncio.Event) -> None:
-        """Tick until stopped; a Redis error is logged and retried, never fatal."""
+    async def run_timers(self, stop: asyncio.Event, failed: LoopFailed = uncounted) -> None:
+        """Tick until stopped; a Redis error is logged, told to `failed` and retried,
+        never fatal."""
         while not stop.is_set():
             try:
                 await self.tick()
             except Exception as failure:  # Redis down: keep the node alive, retry next tick
                 log.warning("case timers failed: %s", failure)
+                failed("cases", failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.tick_s)
 
@@ -305,12 +319,13 @@ class Cases:
             raise InvalidInput("$.customer.id", "the customer the case is for", None)
         request = replace(request, queue=queue, owner=owner)
         source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
-        answered = bool(contact and contact.state == ContactState.CONNECTED)
+        wrote = await self._agent_wrote(contact) if contact is not None else ""
+        answered = contact is not None and responded(contact, wrote)
         case, d = self.life.open(
             self.store.new_id(), request, region, source, actor.user_id, at, answered=answered
         )
         if contact is not None:
-            self.life.link(case, contact, actor.user_id, d, at)
+            self.life.link(case, contact, actor.user_id, d, at, wrote=wrote)
         created = await self._create(case, d, at)
         assert created is not None
         return created
@@ -354,7 +369,7 @@ class Cases:
             priority=contact.priority,
         )
         actor = f"rule:{rule.name}"
-        answered = contact.state == ContactState.CONNECTED
+        wrote = await self._agent_wrote(contact)
         case, d = self.life.open(
             self.store.new_id(),
             request,
@@ -362,13 +377,25 @@ class Cases:
             CaseSource.RULE,
             actor,
             at,
-            answered=answered,
+            answered=responded(contact, wrote),
         )
-        self.life.link(case, contact, actor, d, at)
+        self.life.link(case, contact, actor, d, at, wrote=wrote)
         created = await self._create(case, d, at, only_case=True)
         if created is None:
             await self._link_to_live(contact, None, at)
         return created
+
+    async def _agent_wrote(self, contact: Contact) -> str:
+        """The agent whose message the chat's customer had first ('' when none yet, and
+        for calls): a chat's first response is an agent's message, not its accepting.
+        Only a chat an agent has accepted can hold one, so no other is read."""
+        if contact.channel != Channel.CHAT or "answered_at" not in contact.timestamps:
+            return ""
+        for message in await self.router.store.messages(contact.contact_id):
+            sender = str(message.get("sender") or "")
+            if sender not in ("", "customer", CENTER):
+                return sender
+        return ""
 
     async def live_case(self, customer_id: str) -> Case | None:
         """The customer's live case (not closed), the one most recently opened or changed."""
@@ -382,8 +409,10 @@ class Cases:
         if case is None:
             return False
 
+        wrote = await self._agent_wrote(contact)
+
         def link(c: Case, d: Decision) -> bool:
-            return self.life.link(c, contact, SYSTEM, d, at)
+            return self.life.link(c, contact, SYSTEM, d, at, wrote=wrote)
 
         await self._change(case.case_id, link, at, known=case)
         return True
@@ -414,10 +443,13 @@ class Cases:
     async def after_create(
         self, contact: Contact, at_ms: int | None, prepared: LiveCase | None = None
     ) -> None:
-        """Link the new contact to its customer's live case, or let the rules open one."""
+        """Link the new contact to its customer's live case, or let the rules open one
+        (not for an anonymous customer: see `followable`)."""
         at = self._now(at_ms)
         await self.enqueue([webhook_event("contact.created", at, contact_summary(contact))])
         if not contact.customer_id or await self._link_to_live(contact, prepared, at):
+            return
+        if not followable(contact.customer_id):
             return
         for rule in self.settings.rules:
             if not rule.applies(contact.queue, contact.channel.value, contact.customer_tier):
@@ -434,8 +466,11 @@ class Cases:
                     return
 
     async def emotion_triggered(self, contact: Contact, at_ms: int) -> None:
-        """An emotion trigger on a contact without a case: the emotion rules may open one."""
-        if not contact.customer_id or await self.store.case_of_contact(contact.contact_id):
+        """An emotion trigger on a contact without a case: the emotion rules may open one
+        (not for an anonymous customer: the chat is flagged, raised and moved all the same)."""
+        if not followable(contact.customer_id):
+            return
+        if await self.store.case_of_contact(contact.contact_id):
             return
         for rule in self.settings.rules:
             if rule.on == RuleTrigger.EMOTION and rule.applies(
@@ -454,7 +489,7 @@ class Cases:
                 await self._change(
                     case.case_id, lambda c, d: self.life.customer_wrote(c, d, at), at, known=case
                 )
-            else:
+            elif message.sender != CENTER:  # a notice from the center answers nobody
                 sender = str(message.sender)
                 await self._change(
                     case.case_id, lambda c, d: self.life.answered(c, sender, d, at), at, known=case
@@ -660,10 +695,11 @@ class Cases:
         other = await self.store.case_of_contact(contact_id)
         if other and other != case_id:
             raise RoutingError(f"contact {contact_id} belongs to case {other}")
+        wrote = await self._agent_wrote(contact)
 
         def decide(c: Case, d: Decision) -> bool:
             _refuse_if_closed(c)
-            return self.life.link(c, contact, actor.user_id, d, at)
+            return self.life.link(c, contact, actor.user_id, d, at, wrote=wrote)
 
         case, _ = await self._change(case_id, decide, at)
         return case
@@ -781,6 +817,15 @@ class Cases:
     async def records(self, start_ms: int) -> list[dict[str, str]]:
         """The report records (timers ended, breaches, escalations, cases) since a time."""
         return await self.store.records_since(start_ms)
+
+
+def followable(customer_id: str) -> bool:
+    """Whether a rule may open a case for the customer: one known again later. An
+    anonymous customer's id (`anon-…`: a chat without a signed identity, a caller who
+    withheld their number) is their contact's own: nobody can follow such a case up, and
+    it would stay open and breach for ever once the contact ends. Staff may still open one
+    by hand from the contact (and close it)."""
+    return bool(customer_id) and not customer_id.startswith(ANONYMOUS_PREFIX)
 
 
 def _changes(case: Case, change: CaseChange) -> bool:

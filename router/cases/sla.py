@@ -111,7 +111,9 @@ class Timer:
 
     `spent` business seconds were counted before `since_ms`; while running, the time
     since `since_ms` counts too. A breach is remembered (`breached_ms`) and the timer
-    keeps counting until the response comes, so reports see the real response time."""
+    keeps counting until the response comes, so reports see the real response time. A
+    response timer stopped without any response (the case solved or closed first) is
+    `unanswered`: no response time, and not met."""
 
     kind: TimerKind
     target_s: float
@@ -121,6 +123,7 @@ class Timer:
     stopped_ms: int = 0
     warned: bool = False
     breached_ms: int = 0
+    unanswered: bool = False
 
     @classmethod
     def start(cls, kind: TimerKind, target_s: float, at_ms: int) -> Timer:
@@ -135,6 +138,17 @@ class Timer:
     @property
     def breached(self) -> bool:
         return bool(self.breached_ms)
+
+    @property
+    def outcome(self) -> str | None:
+        """How a stopped timer ended (None: not stopped): `breached` (its target passed,
+        answered late or never), `cancelled` (a response timer stopped without a response
+        before its target: neither met nor missed), else `met`."""
+        if self.state != TimerState.STOPPED:
+            return None
+        if self.breached:
+            return "breached"
+        return "cancelled" if self.unanswered else "met"
 
     def spent_at(self, clock: BusinessClock, at_ms: int) -> float:
         """Business seconds counted by `at_ms`."""
@@ -151,11 +165,13 @@ class Timer:
         if self.state == TimerState.PAUSED:
             self.since_ms = at_ms
 
-    def stop(self, clock: BusinessClock, at_ms: int) -> None:
+    def stop(self, clock: BusinessClock, at_ms: int, *, answered: bool = True) -> None:
+        """Stop counting; `answered` False: a response timer ended without a response."""
         if self.state != TimerState.STOPPED:
             self.spent_s = self.spent_at(clock, at_ms)
             self.since_ms = 0
             self.stopped_ms = at_ms
+            self.unanswered = not answered
 
     def reaches_ms(self, clock: BusinessClock, seconds: float) -> int | None:
         """When a running timer will have counted `seconds` (None: paused, stopped, or
@@ -200,6 +216,7 @@ class Timer:
             "stopped_ms": self.stopped_ms,
             "warned": self.warned,
             "breached_ms": self.breached_ms,
+            "unanswered": self.unanswered,
         }
 
     @classmethod
@@ -213,4 +230,5 @@ class Timer:
             stopped_ms=int(str(data.get("stopped_ms", 0))),
             warned=bool(data.get("warned", False)),
             breached_ms=int(str(data.get("breached_ms", 0))),
+            unanswered=bool(data.get("unanswered", False)),
         )

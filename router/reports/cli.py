@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.cases.store import CaseStore
+from router.reports.periods import period_bound
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -86,20 +87,12 @@ def register(registry: CommandRegistry) -> None:
 def parse_bound(text: str, zone: ZoneInfo, flag: str, end: bool = False) -> int:
     """A DATE is a whole day in `zone` (inclusive for --to); a time needs its offset."""
     try:
-        if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            if end:
-                day += dt.timedelta(days=1)
-            return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
-        moment = dt.datetime.fromisoformat(text)
+        return period_bound(text, zone, end=end)
     except ValueError:
         raise InputError(
-            f"{flag}: expected a date like 2026-11-20 or a time like 2026-11-20T08:00:00+01:00, "
-            f"found {text!r}"
+            f"{flag}: expected a date like 2026-11-20 or a time with its UTC offset like "
+            f"2026-11-20T08:00:00+01:00, found {text!r}"
         ) from None
-    if moment.tzinfo is None:
-        raise InputError(f"{flag}: expected a time with its UTC offset, found {text!r}")
-    return int(moment.timestamp() * 1000)
 
 
 def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions:

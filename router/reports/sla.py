@@ -4,15 +4,19 @@ The records are what `router.cases` appends as cases live (all values strings, t
 ms since the epoch):
 
 - `timer`: an SLA timer ended (`timer` first_response, next_response or resolution;
-  `outcome` met or breached; `business_s` counted in business time, `wall_s` on the
-  clock; `queue` and `policy` of the case then);
+  `outcome` met, breached or cancelled; `business_s` counted in business time, `wall_s`
+  on the clock; `queue` and `policy` of the case then). A response timer the case's
+  solving or closing ended has `responded` 0: no response came, so it is no response
+  time; `cancelled` when its target had not passed then (neither met nor missed),
+  `breached` when it had (missed);
 - `breach`: a target passed (`policy`, `timer`, `queue`);
 - `escalation`: something was escalated (`cause`: sla.<timer>, emotion.keyword,
   emotion.sentiment);
 - `case`: a case was opened (`queue`, `policy`, `source`).
 
 Three tables: per queue, first response time (FRT) and next-response time, on the
-clock and in business time; per policy, timers met and breached, attainment and
+clock and in business time, of the responses given; per policy, timers met and
+breached, attainment (met / met and missed: cancelled timers are left out) and
 breaches; per cause, escalations.
 """
 
@@ -62,6 +66,8 @@ class PolicyAttainment:
     policy: str
     met: Counter[str] = field(default_factory=Counter)  # by timer
     missed: Counter[str] = field(default_factory=Counter)  # ended after a breach, by timer
+    # response timers ended without a response before their target: not judged
+    cancelled: Counter[str] = field(default_factory=Counter)
     breaches: Counter[str] = field(default_factory=Counter)  # breach records, by timer
 
     @property
@@ -76,6 +82,7 @@ class PolicyAttainment:
             "met": sum(self.met.values()),
             "attainment": self.attainment,
             "breaches": sum(self.breaches.values()),
+            "cancelled": sum(self.cancelled.values()),
         }
         for timer in timers:
             ended = self.met[timer] + self.missed[timer]
@@ -116,15 +123,21 @@ def sla_report(records: Iterable[Mapping[str, str]], start_ms: int, end_ms: int)
         if kind == "case":
             queues.setdefault(queue, QueueResponses(queue)).cases += 1
         elif kind == "timer":
-            timer = record.get("timer", "")
+            timer, outcome = record.get("timer", ""), record.get("outcome")
             row = queues.setdefault(queue, QueueResponses(queue))
-            if timer == "first_response":
+            # A timer ended without a response (the case solved or closed) is no response.
+            responded = outcome != "cancelled" and record.get("responded") != "0"
+            if timer == "first_response" and responded:
                 row.first.add(record)
-            elif timer == "next_response":
+            elif timer == "next_response" and responded:
                 row.next.add(record)
             attained = policies.setdefault(policy, PolicyAttainment(policy))
-            target = attained.met if record.get("outcome") == "met" else attained.missed
-            target[timer] += 1
+            if outcome == "cancelled":
+                attained.cancelled[timer] += 1
+            elif outcome == "met":
+                attained.met[timer] += 1
+            else:
+                attained.missed[timer] += 1
         elif kind == "breach":
             policies.setdefault(policy, PolicyAttainment(policy)).breaches[
                 record.get("timer", "")

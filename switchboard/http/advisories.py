@@ -134,7 +134,8 @@ async def declare(request: web.Request, principal: Principal, body: NewAdvisory)
 @API.route(
     "GET",
     "/api/v1/advisories",
-    "Advisories of the queues the caller oversees, live first (until they expire)",
+    "Advisories the caller may read (of the queues they oversee, covering only regions of "
+    "their scope), live first (until they expire)",
     auth=Auth.STAFF,
     responses={200: "advisories", **_STAFF},
 )
@@ -146,7 +147,8 @@ async def list_advisories(request: web.Request, principal: Principal) -> web.Res
 @API.route(
     "GET",
     "/api/v1/advisories/{advisory}",
-    "One advisory with the customers warned and the contacts boosted so far",
+    "One advisory with the customers warned and the contacts boosted so far (its queue's "
+    "supervisors whose scope reaches every region it covers, admins)",
     auth=Auth.STAFF,
     responses={200: "the advisory", **_STAFF, 404: "no such advisory (or expired)"},
 )
@@ -158,7 +160,8 @@ async def get_advisory(request: web.Request, principal: Principal) -> web.Respon
 @API.route(
     "DELETE",
     "/api/v1/advisories/{advisory}",
-    "End an advisory now: later contacts are no longer boosted",
+    "End an advisory now: later contacts are no longer boosted (its queue's supervisors "
+    "whose scope reaches every region it covers, admins)",
     auth=Auth.STAFF,
     responses={200: "the advisory, ended", **_STAFF, 404: "no such advisory (or expired)"},
 )

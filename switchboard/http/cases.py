@@ -9,9 +9,10 @@ import contextlib
 import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from router.access import (
     Actor,
@@ -28,6 +29,7 @@ from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases
 from router.cases.webhooks import WebhookDelivery
 from router.errors import InvalidInput, UnknownCase
 from router.model import Role
+from router.reports.periods import period_bound
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc
 from switchboard.http.api import API, Auth
@@ -106,10 +108,50 @@ class CaseQuery(BaseModel):
 
 
 class ReportPeriod(BaseModel):
-    """A query string (other keys, e.g. token, pass)."""
+    """A query string (other keys, e.g. token, pass): `from` and `to` as `switchboard
+    report` takes them, a date (a whole day in `tz`, `to` inclusive) or a time with its
+    UTC offset (`to` exclusive); `tz` an IANA zone, UTC by default, as `--tz`."""
 
-    start: AwareDatetime = Field(alias="from")
-    end: AwareDatetime | None = Field(default=None, alias="to")
+    start: str | None = Field(default=None, alias="from")  # required: see `_period`
+    end: str | None = Field(default=None, alias="to")
+    tz: str = "UTC"
+
+
+PERIOD_BOUND = (
+    "a date like 2026-12-06 (a whole day in tz, to inclusive) or a time with its UTC "
+    "offset like 2026-12-06T08:00:00+01:00 (to exclusive)"
+)
+
+
+def _echoed(text: str | None) -> str | None:
+    """A refused query value as the answer echoes it: short and printable, else not."""
+    return text if text is None or (len(text) <= 64 and text.isprintable()) else None
+
+
+def _period(query: ReportPeriod) -> tuple[int, int]:
+    """The period a report query asks for, in ms (to: now when not given), or 400 naming
+    the field."""
+    try:
+        zone = ZoneInfo(query.tz)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        zone_given = _echoed(query.tz)
+        raise InvalidInput("query.tz", "an IANA time zone like Europe/Paris", zone_given) from None
+    if not query.start:
+        raise InvalidInput("query.from", PERIOD_BOUND, query.start)
+    bounds: list[int | None] = []
+    for field, text, inclusive in (
+        ("query.from", query.start, False),
+        ("query.to", query.end, True),
+    ):
+        try:
+            bounds.append(None if text is None else period_bound(text, zone, end=inclusive))
+        except (ValueError, OverflowError):
+            raise InvalidInput(field, PERIOD_BOUND, _echoed(text)) from None
+    start = max(0, bounds[0] or 0)
+    end = bounds[1] if bounds[1] is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    if end <= start:
+        raise InvalidInput("query.to", "a date or time after from", query.end)
+    return start, end
 
 
 class DeadLetterQuery(BaseModel):
@@ -161,6 +203,7 @@ def _timer_json(timer: Any) -> dict[str, Any]:
         "breached_at": iso_utc(timer.breached_ms) if timer.breached_ms else None,
         "started_at": iso_utc(timer.started_ms),
         "stopped_at": iso_utc(timer.stopped_ms) if timer.stopped_ms else None,
+        "outcome": timer.outcome,
     }
 
 
@@ -441,23 +484,19 @@ async def confirm(request: web.Request, actor: Actor, body: FollowUpAnswer) -> w
 @API.route(
     "GET",
     "/api/v1/reports/sla",
-    "SLA figures of a period: FRT and next-response time per queue, attainment and breaches "
-    "per policy, escalations by cause (supervisors: their queues; planners; admins)",
+    "SLA figures of a period (from, to: a date, a whole day in tz, UTC by default, or a "
+    "time with its UTC offset, as switchboard report takes them): FRT and next-response "
+    "time per queue, attainment and breaches per policy, escalations by cause "
+    "(supervisors: their queues; planners; admins)",
     auth=Auth.STAFF,
     query=ReportPeriod,
-    responses={200: "the figures", **_STAFF},
+    responses={200: "the figures", **_STAFF, 400: "a bad from, to or tz, named"},
 )
 async def sla_figures(
     request: web.Request, principal: Principal, query: ReportPeriod
 ) -> web.Response:
     require_role(principal, Role.SUPERVISOR, Role.PLANNER, Role.ADMIN)
-    start = max(0, int(query.start.timestamp() * 1000))
-    end_at = query.end or dt.datetime.now(dt.UTC)
-    end = int(end_at.timestamp() * 1000)
-    if end <= start:
-        raise InvalidInput(
-            "$.to", "a time after from", query.end.isoformat() if query.end else None
-        )
+    start, end = _period(query)
     records = [
         record
         for record in await request.app[CASES].records(start)

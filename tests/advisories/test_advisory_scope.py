@@ -101,6 +101,44 @@ async def test_an_admins_or_queue_only_supervisors_advisory_covers_every_region(
     assert [contact["priority"] for contact in boosted] == [2, 2]
 
 
+async def test_reading_and_ending_an_advisory_take_the_scope_declaring_it_takes(
+    two_regions: Node,
+) -> None:
+    """Tokyo's supervisor may not end (nor read) an advisory of every region, which goes
+    on boosting Paris's contacts; Paris's may not touch Tokyo's. Each reads and ends their
+    own, and a supervisor of booking in every region (or an admin) any of booking's."""
+    async with http_session(two_regions) as http:
+        admin = await staff(http, "adm")
+        everywhere, tokyo = await staff(http, "sup"), await staff(http, "sup-tokyo")
+        paris = await staff(http, "sup-paris")
+        wide = await declare(http, everywhere, customers=["FF-EU1"], title="Snow at CDG")
+        theirs = await declare(http, tokyo, customers=["FF-T1"], title="Typhoon at PVG")
+        wide_url = f"/api/v1/advisories/{wide['advisory_id']}"
+        tokyo_url = f"/api/v1/advisories/{theirs['advisory_id']}"
+
+        refused = await http.delete(wide_url, headers=tokyo)
+        assert refused.status == 403, await refused.text()
+        assert (await http.get(wide_url, headers=tokyo)).status == 403
+        for method in ("GET", "DELETE"):
+            assert (await http.request(method, tokyo_url, headers=paris)).status == 403
+        listed = await (await http.get("/api/v1/advisories", headers=tokyo)).json()
+        assert [a["advisory_id"] for a in listed["advisories"]] == [theirs["advisory_id"]]
+        assert (await http.get("/api/v1/advisories", headers=paris)).status == 200
+
+        # Still in effect: a contact of its customer in Paris is boosted.
+        in_paris = await chat_in(http, admin, "FF-EU1", "paris")
+        assert in_paris["priority"] == 2
+        read = await (await http.get(wide_url, headers=everywhere)).json()
+        assert read["state"] == "live" and read["contacts"] == 1
+
+        ended = await http.delete(tokyo_url, headers=tokyo)
+        assert ended.status == 200 and (await ended.json())["state"] == "ended"
+        ended = await http.delete(wide_url, headers=everywhere)
+        assert ended.status == 200 and (await ended.json())["state"] == "ended"
+        later = await chat_in(http, admin, "FF-EU1", "paris")
+    assert later["priority"] == 0
+
+
 async def test_staffing_counts_the_agents_of_the_advisorys_regions(two_regions: Node) -> None:
     """ana and bob (paris) and kei (tokyo) are signed in with booking's skill: Tokyo's
     supervisor can move kei only; the wallboard's alert is Tokyo's, not Paris's."""

@@ -271,7 +271,9 @@ async def test_an_emotion_phrase_moves_a_waiting_chat_to_the_senior_queue(case_n
                 "priority 0 -> 2",
                 "moved from booking to senior",
             ]
-            assert found["case"]["subject"] == "Upset customer"  # the emotion rule opened one
+            # An anonymous chat: flagged, raised and moved, but no case by the emotion rule
+            # (nobody could follow it up; tests/cases/test_emotion_routing.py).
+            assert found["case"] is None
         wallboard = await (await http.get("/api/v1/wallboard", headers=admin)).json()
         assert sum(a["kind"] == "emotion" for a in wallboard["alerts"]) == 2
 

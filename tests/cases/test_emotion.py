@@ -106,6 +106,83 @@ def test_negated_or_harmless_messages_do_not_fire(
     assert not reading.escalations and reading.score >= 0, reading
 
 
+# One word with an everyday other sense (a profession, a procedure's name, a word
+# another variety uses otherwise, a name) does not call a senior agent on its own.
+AMBIGUOUS_ALONE = [
+    ("en", "I'm a lawyer travelling to Geneva, can I add a bag?"),
+    ("en", "Is the Angry Birds lounge open?"),
+    ("en", "Where do I file a complaint form for my lost bag? Just asking."),
+    ("en", "Is this e-mail a scam? It asks for my card number"),
+    ("fr", "Je voudrais un sandwich à l'avocat"),
+    ("es", "Tengo harta hambre, ¿hay comida a bordo?"),
+    ("es", "Soy abogado, ¿puedo cambiar mi vuelo?"),
+    ("zh", "请问投诉电话是多少?"),
+    ("zh", "我是律师，可以改签吗？"),
+    ("de", "Ich bin Anwalt und fliege nach Genf"),
+    ("de", "Ein Platz am Gang reicht mir völlig, danke"),
+    ("pt", "Podem processar o pagamento de novo, por favor?"),
+    ("it", "Sono avvocato, posso cambiare posto?"),
+    ("nl", "Ik ben advocaat, mag ik een extra koffer meenemen?"),
+    ("pl", "Mam złą rezerwację, czy można zmienić datę?"),
+    ("ru", "Достали багаж из самолёта?"),
+    ("ko", "표를 사기 위해 어떻게 해야 하나요?"),
+    ("ko", "고소한 땅콩 간식이 있나요?"),
+    ("ja", "苦情窓口の電話番号を教えてください"),
+    ("tr", "Avukat olarak seyahat ediyorum, bagaj ekleyebilir miyim?"),
+    ("vi", "Cho tôi số điện thoại khiếu nại"),
+]
+
+
+@pytest.mark.parametrize("language,text", AMBIGUOUS_ALONE)
+def test_an_ambiguous_word_alone_does_not_escalate(
+    emotions: Emotions, language: str, text: str
+) -> None:
+    reading = emotions.read(text, language)
+    assert fired_by(reading, -0.6) is None, reading
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "I will call my lawyer, this is a disgrace"),
+        ("en", "I want to make a complaint"),
+        ("en", "ANGRY!!! my bag is lost and nobody answers"),
+        ("fr", "Je vais contacter mon avocat"),
+        ("fr", "C'est une honte, une vraie arnaque"),
+        ("es", "Estoy harta de esperar"),
+        ("es", "Mi abogado se pondrá en contacto"),
+        ("zh", "我要投诉你们，太过分了"),
+        ("zh", "我会请律师起诉你们"),
+        ("de", "Mir reicht's, ich schalte meinen Anwalt ein"),
+        ("pt", "Vou processá-los, estou farto"),
+        ("it", "Sono stufa, chiamo il mio avvocato"),
+        ("pl", "Jestem zły, to oszustwo"),
+        ("ru", "Вы меня достали, буду жаловаться"),
+        ("ko", "사기당했어요, 고소하겠습니다"),
+        ("ja", "苦情を言いたい、弁護士に相談します"),
+        ("tr", "Avukatımla görüşeceğim, şikayet edeceğim"),
+        ("vi", "Tôi sẽ khiếu nại, thật đáng xấu hổ"),
+    ],
+)
+def test_the_same_words_said_in_anger_still_escalate(
+    emotions: Emotions, language: str, text: str
+) -> None:
+    assert fired_by(emotions.read(text, language), -0.6) is not None
+
+
+def test_a_neutral_phrase_takes_its_words_out_of_the_reading() -> None:
+    lexicon = Lexicon(
+        "xx", escalate=("angry",), negative=("lost",), neutral=("angry birds", "lost and found")
+    )
+    emotions = Emotions([lexicon])
+    assert emotions.read("the Angry Birds lounge, lost and found?", "xx").hits == ()
+    reading = emotions.read("angry: the Angry Birds lounge lost my bag", "xx")
+    assert [(hit.words, hit.kind) for hit in reading.hits] == [
+        ("angry", "escalate"),
+        ("lost", "negative"),
+    ]
+
+
 @pytest.mark.parametrize(
     "language,text",
     [

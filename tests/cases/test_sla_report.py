@@ -78,6 +78,36 @@ def test_figures_per_queue_policy_and_cause() -> None:
     ]
 
 
+def test_a_timer_ended_without_a_response_is_no_response_time_nor_met() -> None:
+    """Solving or closing ends a response timer nobody answered: `cancelled` before its
+    target (left out of the attainment), `breached` after it (missed); neither is a
+    response time. Records written before `responded` existed count as before."""
+    unanswered = {**timer("booking", "first_response", "cancelled", 4), "responded": "0"}
+    late_unanswered = {**timer("booking", "next_response", "breached", 5400), "responded": "0"}
+    records = [
+        timer("booking", "first_response", "met", 60),
+        unanswered,
+        timer("booking", "next_response", "met", 30),
+        late_unanswered,
+    ]
+    report = sla_report(records, T0, T0 + 1)
+    booking = report.queues[0].figures()
+    assert booking["first_responses"] == 1 and booking["frt_mean_s"] == 60
+    assert booking["next_responses"] == 1 and booking["next_response_mean_s"] == 30
+    standard = report.policies[0].figures()
+    assert standard["cancelled"] == 1 and standard["timers_ended"] == 3
+    assert standard["first_response_attainment"] == 1
+    assert standard["next_response_attainment"] == 0.5
+    assert sla_tables(report)["policy"][0][:6] == [
+        "policy",
+        "timers_ended",
+        "met",
+        "attainment",
+        "breaches",
+        "cancelled",
+    ]
+
+
 async def test_a_day_of_cases_through_the_report_command(
     redis_url: str, redis_client: aioredis.Redis, tmp_path: Path
 ) -> None:

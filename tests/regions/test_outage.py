@@ -29,9 +29,11 @@ from router.sessions import SessionPolicy, Sessions
 from router.store import RoutingStore
 from router.users_store import UserStore
 from switchboard.embedded import EmbeddedRedis
+from switchboard.node import Node
 from switchboard.redisconn import connect
 from switchboard.settings import load_settings
 from tests.harness import ROOT, LocalCluster, NodeProcess
+from tests.nodes import running_node
 from tests.router.conftest import QUEUES
 
 TTL_S = 1.0  # in-process nodes: short, so that deaths and outages take a second or two
@@ -320,3 +322,36 @@ async def test_a_restart_after_a_node_was_adopted_while_alive_recovers_its_work(
     assert adoption is not None, "the restart left its previous run's work alone"
     assert (adoption.dead_node, adoption.heir, adoption.agents) == ("eu-2", "eu-2", ["ana"])
     await assert_lost_with_its_node(heir.router, "ana", chat)
+
+
+async def test_a_redis_outage_without_requests_is_counted_where_it_hit(
+    private_redis: EmbeddedRedis,
+) -> None:
+    """`switchboard_redis_errors_total` counted only HTTP requests: an outage at night
+    showed nothing on the dashboard, though the routing timers, the heartbeat and the
+    event subscription all failed (and said so in the log)."""
+    async with running_node(private_redis.url) as node:
+        private_redis.kill()
+        try:
+            assert await until(
+                lambda: _counted(node, {"routing", "heartbeat", "failover", "events", "cases"}),
+                15.0,
+            )
+        finally:
+            private_redis.start()
+        assert "http" not in _redis_errors(node)
+
+
+async def _counted(node: Node, where: set[str]) -> bool:
+    return _redis_errors(node).keys() >= where
+
+
+def _redis_errors(node: Node) -> dict[str, float]:
+    """The node's `switchboard_redis_errors_total` by `where`."""
+    return {
+        sample.labels["where"]: sample.value
+        for family in node.metrics.registry.collect()
+        if family.name == "switchboard_redis_errors"
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.value > 0
+    }

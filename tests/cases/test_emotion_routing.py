@@ -1,0 +1,123 @@
+"""What an emotion trigger does to a chat that is not with a person yet, and which
+customers the rules open cases for, on the real node and Redis: a ringing chat is moved
+to the senior queue like a queued one (its offer revoked), and no rule opens a case for
+an anonymous customer (`anon-…`), whose case nobody could ever follow up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from router.identity import ANONYMOUS_PREFIX
+from router.model import Presence
+from switchboard.node import Node
+from tests.cases.conftest import case_config, staff, started
+from tests.nodes import http_session, new_chat
+
+UPSET = "I am furious, I want to speak to a manager"
+
+
+async def contact_of(
+    http: aiohttp.ClientSession, contact_id: str, headers: dict[str, str]
+) -> dict[str, Any]:
+    response = await http.get(f"/api/v1/contacts/{contact_id}", headers=headers)
+    assert response.status == 200, await response.text()
+    return dict(await response.json())
+
+
+async def vouched_chat(
+    http: aiohttp.ClientSession, admin: dict[str, str], customer: str
+) -> dict[str, Any]:
+    """A booking chat of a known customer (the back office vouches for who it is)."""
+    response = await http.post(
+        "/api/v1/contacts",
+        json={
+            "channel": "chat",
+            "queue": "booking",
+            "language": "en",
+            "customer": {"id": customer},
+        },
+        headers=admin,
+    )
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def write(http: aiohttp.ClientSession, chat: dict[str, Any], text: str) -> None:
+    sent = await http.post(
+        f"/api/v1/contacts/{chat['contact_id']}/messages",
+        json={"text": text},
+        headers={"X-Customer-Token": chat["customer_token"]},
+    )
+    assert sent.status == 201, await sent.text()
+
+
+async def test_a_ringing_chat_is_moved_to_the_senior_queue_and_its_offer_revoked(
+    case_node: Node,
+) -> None:
+    """The chat rings at ana (booking) when its customer writes that they are furious: it
+    goes to senior at once, as a queued one would, instead of ringing on at ana and
+    coming back to booking's queue if she declines."""
+    async with http_session(case_node) as http:
+        admin, ana = await staff(http, "adm"), await staff(http, "ana")
+        await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        chat = await new_chat(http, customer="c-emo")
+        assert (chat["state"], chat["agent_id"]) == ("offered", "ana")
+        await write(http, chat, UPSET)
+        contact = await contact_of(http, chat["contact_id"], admin)
+        assert contact["queue"] == "senior" and contact["state"] == "queued", contact
+        assert contact["priority"] == 2
+        assert any(
+            line.startswith("moved from booking to senior") for line in contact["explanation"]
+        )
+        found = await (
+            await http.get(f"/api/v1/contacts/{chat['contact_id']}/case", headers=admin)
+        ).json()
+        assert found["triggers"][0]["actions"] == [
+            "priority 0 -> 2",
+            "moved from booking to senior",
+        ]
+        # ana's offer is gone: she cannot take it, and it does not come back to booking.
+        taken = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=ana)
+        assert taken.status >= 400
+        await case_node.router.set_presence("ana", Presence.NOT_READY)
+        after = await contact_of(http, chat["contact_id"], admin)
+        assert (after["queue"], after["state"]) == ("senior", "queued")
+
+
+async def test_no_rule_opens_a_case_for_an_anonymous_customer(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """An anonymous chat (no signed identity: its customer id is its own) that triggers
+    the emotion rule is raised and moved, but gets no case, and neither does it by a
+    rule for every contact; a customer the back office vouches for gets both."""
+    every = '\n[[case_rules]]\nname = "every chat"\non = "contact"\nqueues = ["general"]\n'
+    async with (
+        started(redis_url, case_config(tmp_path, every)) as node,
+        http_session(node) as http,
+    ):
+        admin = await staff(http, "adm")
+        anonymous = await new_chat(http, customer="FF-claimed")  # the claim is not believed
+        await write(http, anonymous, "I am FURIOUS, nobody answers!!!")
+        contact = await node.router.get_contact(anonymous["contact_id"])
+        assert contact.customer_id.startswith(ANONYMOUS_PREFIX)
+        assert (contact.queue, contact.priority) == ("senior", 2)  # still moved and raised
+        assert await node.cases.store.case_of_contact(contact.contact_id) is None
+        assert await node.cases.store.customer_case_ids(contact.customer_id, 10) == []
+
+        general = await new_chat(http, queue="general", customer="FF-claimed")
+        assert await node.cases.store.case_of_contact(general["contact_id"]) is None
+
+        known = await vouched_chat(http, admin, "FF-4001")
+        await write(http, known, "I am FURIOUS, nobody answers!!!")
+        case_id = await node.cases.store.case_of_contact(known["contact_id"])
+        assert case_id is not None
+        case = await node.cases.store.get(case_id)
+        assert case is not None and case.subject == "Upset customer"
+
+        listed = await (
+            await http.get("/api/v1/cases", params={"status": "open"}, headers=admin)
+        ).json()
+        assert [c["customer"]["id"] for c in listed["cases"]] == ["FF-4001"]

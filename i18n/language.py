@@ -2,6 +2,9 @@
 
 Both answers are restricted to the languages the center serves (`supported`), and both
 return codes exactly as the caller of these functions spelled them in `supported`.
+`match_language` is the one place a wanted tag is matched against the tags on offer (the
+chat's language, the pages' catalog, the IVR's languages): BCP 47 tags are
+case-insensitive, so `EN`, `En-Us` and `DE-de` are `en`, `en-US` and `de-DE`.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import re
 from collections.abc import Sequence
 
 import phonenumbers
-from babel.core import negotiate_locale
 from babel.languages import get_territory_language_info
 
-from switchboard.common.languages import primary
+from switchboard.common.languages import primary, script_of, subtags
 
 _TAG = re.compile(r"^[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*$|^\*$")
 
@@ -52,15 +54,37 @@ def territory_languages(territory: str) -> list[str]:
     return out
 
 
-def _pick(language: str, supported: Sequence[str]) -> str | None:
-    """The entry of `supported` for a language: exact code first, then same primary subtag."""
-    for code in supported:
-        if code.lower() == language.lower():
-            return code
-    for code in supported:
-        if primary(code) == primary(language):
-            return code
-    return None
+def match_language(tag: str, available: Sequence[str], *, loose: bool = True) -> str | None:
+    """The entry of `available` for someone who asked for `tag`, spelled as `available`
+    spells it; None when none serves them.
+
+    Tags are compared in BCP 47's form (`switchboard.common.languages.subtags`): case,
+    `-` or `_` and retired codes do not matter (`EN`, `zh_hant_tw`, `iw-IL`). A tag
+    without a script is written in its language's likely script there (`zh-TW` and
+    `zh-HK` in Traditional characters, `zh` and `zh-SG` in Simplified), so the script
+    counts before the region. Best first: the same language, script and region (with
+    `loose=False` nothing else); the same language and script without a region; with
+    another region (the first listed: `es-ES` gets `es-MX`, `pt` gets `pt-BR`); the same
+    language in another script (`zh-TW` gets `zh` when no Traditional form is offered).
+    """
+    language, _, region = subtags(tag)
+    script = script_of(tag)
+    ranked: list[tuple[int, int, str]] = []
+    for index, code in enumerate(available):
+        other, _, other_region = subtags(code)
+        if other != language:
+            continue
+        same_script = script_of(code) == script
+        if same_script and other_region == region:
+            rank = 0
+        elif not loose:
+            continue
+        elif same_script:
+            rank = 1 if not other_region else 2
+        else:
+            rank = 3 if not other_region else 4
+        ranked.append((rank, index, code))
+    return min(ranked)[2] if ranked else None
 
 
 def guess_languages_for_number(number: str, supported: Sequence[str]) -> list[str]:
@@ -73,10 +97,10 @@ def guess_languages_for_number(number: str, supported: Sequence[str]) -> list[st
     territory = territory_for_number(number)
     if territory:
         for language in territory_languages(territory):
-            code = _pick(language, supported)
+            code = match_language(language, supported)
             if code is not None and code not in out:
                 out.append(code)
-    english = _pick("en", supported)
+    english = match_language("en", supported)
     if english is not None and english not in out:
         out.append(english)
     return out
@@ -110,20 +134,19 @@ def negotiate_chat_language(
 ) -> str:
     """The supported language a chat should use, from the browser's Accept-Language.
 
-    For each preference, best first: babel's strict negotiation, then a match on the
-    language alone. babel alone misses common cases: it maps `pt` to `pt_PT` (so `pt`
-    finds nothing against `pt_BR`) and `es-ES` finds nothing against `es-MX`. Trying the
-    fallback per preference keeps the customer's order: `es-ES, en;q=0.5` gets Spanish.
+    For each preference, best first, `match_language`: the same tag, else the same
+    language (in its script first). babel's `negotiate_locale` is not used: it misses
+    common cases (it maps `pt` to `pt_PT`, so `pt` finds nothing against `pt_BR`, and
+    `es-ES` finds nothing against `es-MX`), answers `zh` for `zh-Hant-TW` against a
+    Traditional `zh-TW` (it drops the subtags before it looks at the script), and
+    returns the client's spelling (`EN`, `DE` for `DE-de`), not the entry of `supported`.
+    Matching per preference keeps the customer's order: `es-ES, en;q=0.5` gets Spanish.
     """
-    available = [code.replace("-", "_") for code in supported]
     for tag in parse_accept_language(accept_language):
         if tag == "*":
             break
-        strict = negotiate_locale([tag.replace("-", "_")], available, sep="_")
-        if strict is not None:
-            return supported[available.index(strict)]
-        loose = _pick(primary(tag), supported)
-        if loose is not None:
-            return loose
-    fallback = _pick(default, supported)
+        found = match_language(tag, supported)
+        if found is not None:
+            return found
+    fallback = match_language(default, supported)
     return fallback if fallback is not None else default

@@ -20,6 +20,7 @@ from babel.numbers import format_currency, format_decimal
 
 from i18n.model import Formality, LocaleSettings, Verbosity
 from switchboard.common.configfile import ConfigReader
+from switchboard.common.languages import canonical, primary
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "locales.toml"
 
@@ -186,11 +187,15 @@ def profile_for(region: str, language: str, config: Path | None = None) -> Local
     formality, verbosity) for every language spoken there that has no row of its own.
     """
     defaults, profiles = load_locales(config or DEFAULT_CONFIG)
-    lang = language.replace("-", "_")
-    base = lang.split("_", 1)[0].lower()
+    lang = canonical(language).replace("-", "_")
+    base = primary(language)
 
     def find(reg: str, lng: str) -> LocaleSettings | None:
-        return next((p for p in profiles if p.region == reg and p.language == lng), None)
+        # Language tags are case-insensitive: a row's `DE` or `pt-br` is `de`, `pt_BR`.
+        wanted = canonical(lng)
+        return next(
+            (p for p in profiles if p.region == reg and canonical(p.language) == wanted), None
+        )
 
     exact = find(region, lang) or find(region, base)
     if exact is not None:

@@ -9,6 +9,10 @@ those direct pairs (es→en by one engine, en→ja by another).
 A `Translator` keeps an LRU cache of recent translations and never raises: a missing pair
 comes back as `Translation(missing_pair=True)` with the original text, an engine failure
 with `error` set.
+
+The target may be a whole tag: engines translate into its language (`zh` for `zh-TW`),
+and Chinese for a reader of Traditional characters (`zh-TW`, `zh-HK`, `zh-Hant`) is then
+converted from the engines' Simplified with OpenCC (i18n/chinese.py).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Protocol
 
 from i18n.apertium import ApertiumEngine
 from i18n.argos_engine import ArgosEngine, check_model_file, install_model, installed_models
+from i18n.chinese import to_script
 from i18n.language import primary
 from i18n.model import Translation
 from i18n.translation_settings import TranslationSettings, translation_settings
@@ -137,7 +142,9 @@ class Translator:
     # -- translating ---------------------------------------------------------------------
 
     def translate(self, text: str, source: str, target: str) -> Translation:
-        """`text` in `target`, with the original kept; never raises."""
+        """`text` in `target`, with the original kept; never raises. `target` may carry a
+        script or region: Chinese for `zh-TW` comes in Traditional characters (the engines'
+        Simplified, converted; the cache keeps what the engines wrote)."""
         src, dst = primary(source), primary(target)
         if src == dst or not text.strip():
             return Translation(text=text, source=src, target=dst, original=text)
@@ -147,8 +154,11 @@ class Translator:
             if cached is not None:
                 self._cache.move_to_end(key)
                 self.hits += 1
-                return Translation(cached[0], src, dst, text, cached=True, engine=cached[1])
-            self.misses += 1
+            else:
+                self.misses += 1
+        if cached is not None:
+            written = to_script(cached[0], target)
+            return Translation(written, src, dst, text, cached=True, engine=cached[1])
         hops = self.route(src, dst)
         if hops is None:
             return Translation(text, src, dst, text, missing_pair=True)
@@ -167,7 +177,7 @@ class Translator:
             self._cache[key] = (result, engine_names)
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
-        return Translation(result, src, dst, text, engine=engine_names)
+        return Translation(to_script(result, target), src, dst, text, engine=engine_names)
 
     async def translate_async(self, text: str, source: str, target: str) -> Translation:
         """`translate` off the event loop (a model call takes milliseconds to seconds)."""

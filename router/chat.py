@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from router.model import Agent, Contact
 from router.store import RoutingStore
@@ -50,6 +50,16 @@ class Message:
     at_ms: int
     translations: dict[str, str] = field(default_factory=dict)
     missing_translation: list[str] = field(default_factory=list)
+    # The sender's own id of the message (a retry after a lost answer carries it again).
+    client_message_id: str | None = None
+
+
+class Posted(NamedTuple):
+    """A message posted: `new` False when it repeats one already stored (the same
+    sender's `client_message_id`), which is the message then; nothing new was kept."""
+
+    message: Message
+    new: bool
 
 
 def agent_language(contact: Contact, agent: Agent | None, pairs: Iterable[tuple[str, str]]) -> str:
@@ -76,6 +86,15 @@ def agent_language(contact: Contact, agent: Agent | None, pairs: Iterable[tuple[
     return max(spoken, key=fit)  # the first of the best
 
 
+def written_for(contact: Contact, language: str) -> str:
+    """The tag text in `language` is translated into: the customer's own (`zh-TW`: the
+    translator writes Traditional characters for them) when it is the chat's language,
+    else the language itself. Translations stay keyed by the language (`zh`)."""
+    if language == contact.language and contact.language_tag:
+        return contact.language_tag
+    return language
+
+
 class ChatLog:
     """Messages of each chat contact, translated on the way in, kept by the routing store."""
 
@@ -100,23 +119,46 @@ class ChatLog:
             return contact.language
         return agent_language(contact, agent, await self.pairs())
 
-    async def post(self, contact: Contact, agent: Agent | None, sender: str, text: str) -> Message:
+    async def post(
+        self,
+        contact: Contact,
+        agent: Agent | None,
+        sender: str,
+        text: str,
+        client_message_id: str | None = None,
+    ) -> Posted:
         """The customer writes in the chat's language and the agent reads theirs; the
-        agent writes in theirs and the customer reads the chat's."""
+        agent writes in theirs and the customer reads the chat's. A `client_message_id`
+        the sender already used in this chat stores nothing: the message it named is
+        answered."""
         agent_side = await self.agent_language(contact, agent)
+        source, target = agent_side, contact.language
         if sender == "customer":
-            return await self._write(contact, sender, text, contact.language, agent_side)
-        return await self._write(contact, sender, text, agent_side, contact.language)
+            source, target = contact.language, agent_side
+        return await self._write(contact, sender, text, source, target, client_message_id)
+
+    async def repeat(self, contact_id: str, sender: str, client_message_id: str) -> Message | None:
+        """The message `sender` posted in the chat with this `client_message_id`, if any
+        (among the chat's latest, `store.REPEAT_SCAN`)."""
+        known = await self.store.find_repeat(contact_id, sender, client_message_id)
+        return Message(**known) if known else None
 
     async def post_from_center(self, contact: Contact, text: str, language: str) -> Message:
         """A message from the center itself (sender `center`, no agent), written in
         `language`, translated into the chat's language when that differs."""
-        return await self._write(contact, CENTER, text, language, contact.language)
+        return (await self._write(contact, CENTER, text, language, contact.language)).message
 
     async def _write(
-        self, contact: Contact, sender: str, text: str, source: str, target: str
-    ) -> Message:
-        """Keep a message written in `source`, with its translation into `target`."""
+        self,
+        contact: Contact,
+        sender: str,
+        text: str,
+        source: str,
+        target: str,
+        client_message_id: str | None = None,
+    ) -> Posted:
+        """Keep a message written in `source`, with its translation into `target` (or
+        answer the sender's message of the same `client_message_id`)."""
         message = Message(
             message_id=uuid.uuid4().hex,
             contact_id=contact.contact_id,
@@ -124,16 +166,22 @@ class ChatLog:
             text=text,
             language=source,
             at_ms=now_ms(),
+            client_message_id=client_message_id,
         )
         if target != source:
-            await self._translate(message, target)
-        await self.store.append_message(contact.contact_id, asdict(message))
-        return message
+            await self._translate(message, target, written_for(contact, target))
+        if client_message_id is None:
+            await self.store.append_message(contact.contact_id, asdict(message))
+            return Posted(message, True)
+        known = await self.store.append_message_once(contact.contact_id, asdict(message))
+        return Posted(Message(**known), False) if known else Posted(message, True)
 
-    async def _translate(self, message: Message, target: str) -> None:
-        """Add the translation into `target`, or note that the pair is missing."""
+    async def _translate(self, message: Message, target: str, tag: str = "") -> None:
+        """Add the translation into `target` (written as `tag` says, when given), or note
+        that the pair is missing."""
         if self.translator is not None:
-            result = await self.translator.translate_async(message.text, message.language, target)
+            into = tag or target
+            result = await self.translator.translate_async(message.text, message.language, into)
             if not (result.missing_pair or result.error):
                 message.translations[target] = result.text
                 return
@@ -141,6 +189,24 @@ class ChatLog:
 
     async def messages(self, contact_id: str) -> list[Message]:
         return [Message(**fields) for fields in await self.store.messages(contact_id)]
+
+    async def read(self, contact_id: str, reader: str, message_id: str) -> bool:
+        """`reader` ("customer" or "agent") has read the chat up to `message_id`, a
+        message of the other side (the agent's or the center's for the customer, the
+        customer's for the agent): kept when it is later than what they had read. False,
+        and nothing kept, otherwise (an earlier message, one of their own, none such)."""
+        for index, fields in enumerate(await self.store.messages(contact_id)):
+            if fields.get("message_id") != message_id:
+                continue
+            from_customer = fields.get("sender") == "customer"
+            if from_customer == (reader == "customer"):
+                return False
+            return await self.store.mark_read(contact_id, reader, message_id, index)
+        return False
+
+    async def reads(self, contact_id: str) -> dict[str, str | None]:
+        """The latest message each side has read: `customer` and `agent` (None: none)."""
+        return await self.store.reads(contact_id)
 
     async def messages_for(self, contact: Contact, agent: Agent | None) -> list[Message]:
         """The messages, with the customer's written before `agent` took the chat (while

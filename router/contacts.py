@@ -8,6 +8,8 @@ party to the contact are audited. The routing decisions themselves are `Router`'
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -16,7 +18,7 @@ from typing import Any, Protocol
 
 from router import access
 from router.access import Act, Actor, Customer, Principal
-from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message
+from router.chat import MAX_MESSAGE_CHARS, ChatLog, Message, Posted
 from router.desk import ChatSite, DeskConfig
 from router.errors import (
     InvalidInput,
@@ -27,11 +29,28 @@ from router.errors import (
 )
 from router.identity import ANONYMOUS_PREFIX, Identity, anonymous
 from router.identity import verify as verify_identity
-from router.model import Channel, Contact, ContactState, NewContact, Role
+from router.model import (
+    Channel,
+    Contact,
+    ContactState,
+    LoopFailed,
+    NewContact,
+    Role,
+    uncounted,
+)
 from router.ports import EventPublisher
 from router.reports.service import Reports
 from router.service import Router
+from router.store import WINDOW_LEFT, WINDOW_START
 from switchboard.common.clock import now_ms
+from switchboard.common.languages import canonical, primary
+
+log = logging.getLogger(__name__)
+# Chats whose customer windows one sweep judges at most, and how often each node sweeps.
+WINDOW_SWEEP_BATCH = 200
+WINDOW_SWEEP_S = 1.0
+# A chat whose judgement failed is judged again this much later.
+WINDOW_RETRY_MS = 5_000
 
 
 class PlacementDecision(Protocol):
@@ -84,6 +103,8 @@ class ChatRequest:
     supervisor or admin creating the chat for them, or not at all."""
 
     queue: str
+    # The customer's tag (`es-MX`, `zh-TW`): kept as the contact's language_tag; the
+    # contact's language, on which it is routed, is its language subtag.
     language: str
     identity_token: str = ""  # the embedding site's signed identity, if any
     site: str = ""  # the site by name, else the one serving `origin`
@@ -111,6 +132,16 @@ class QueueContacts:
 
     contacts: list[Contact]
     truncated: bool = False
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A chat's messages, and the latest message each side has read: `read["customer"]`
+    one of the agent's (or the center's), `read["agent"]` one of the customer's (None:
+    nothing read yet)."""
+
+    messages: list[Message]
+    read: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -197,7 +228,7 @@ class Contacts:
         home = identity.region if identity.verified else None
         region, placement, open_regions = home, "", False
         if self.placer is not None:
-            decision = await self.placer(request.queue, request.language, home)
+            decision = await self.placer(request.queue, primary(request.language), home)
             region, placement, open_regions = (
                 decision.region,
                 decision.reason,
@@ -210,7 +241,8 @@ class Contacts:
         new = NewContact(
             channel=Channel.CHAT,
             queue=request.queue,
-            language=request.language,
+            language=primary(request.language),
+            language_tag=canonical(request.language),
             customer_id=identity.customer_id,
             customer_tier=identity.tier if identity.verified else "standard",
             priority=self._priority(identity, claims),
@@ -240,12 +272,18 @@ class Contacts:
     async def transcript(self, actor: Actor, contact_id: str) -> list[Message]:
         """The chat's messages; for the agent holding it, the customer's earlier ones
         translated into their language."""
+        return (await self.transcript_and_reads(actor, contact_id)).messages
+
+    async def transcript_and_reads(self, actor: Actor, contact_id: str) -> Transcript:
+        """The chat's messages (as `transcript`) and how far each side has read them."""
         contact = await self.get(actor, contact_id, Act.TRANSCRIPT)
         holder = isinstance(actor, Principal) and actor.user_id == contact.agent_id
         if holder and contact.channel == Channel.CHAT and contact.state == ContactState.CONNECTED:
             agent = await self.router.get_agent(contact.agent_id)
-            return await self.chat.messages_for(contact, agent)
-        return await self.chat.messages(contact_id)
+            messages = await self.chat.messages_for(contact, agent)
+        else:
+            messages = await self.chat.messages(contact_id)
+        return Transcript(messages, await self.chat.reads(contact_id))
 
     async def watch(self, actor: Actor, contact_id: str) -> Contact:
         """May the actor follow the contact live (its WebSocket)? Asked again while they
@@ -268,12 +306,23 @@ class Contacts:
         wrap_up = await wrap_up_of(self.router, actor, contact)
         return access.allowed(actor, Act.WATCH, contact, wrap_up)
 
-    async def post(self, actor: Actor, contact_id: str, text: str) -> Message:
+    async def post(
+        self, actor: Actor, contact_id: str, text: str, client_message_id: str | None = None
+    ) -> Posted:
         """A chat message from the customer (while waiting or connected) or the connected
-        agent, translated for the other side and sent to both."""
+        agent, translated for the other side and sent to both. A `client_message_id`
+        the sender already used in this chat (a retry after a lost answer) stores and
+        sends nothing: the message it named is answered, also once the chat has ended."""
         contact = await self.router.get_contact(contact_id)
         if contact.channel != Channel.CHAT:
             raise RoutingError(f"contact {contact_id} is a {contact.channel.value} contact")
+        sender = "customer" if isinstance(actor, Customer) else actor.user_id
+        if client_message_id is not None:  # their own message again: who may read the chat
+            wrap_up = await wrap_up_of(self.router, actor, contact)
+            access.require(actor, Act.TRANSCRIPT, contact, wrap_up)
+            known = await self.chat.repeat(contact_id, sender, client_message_id)
+            if known is not None:
+                return Posted(known, False)
         if contact.is_terminal:
             raise RoutingError(f"contact {contact_id} is {contact.state.value}")
         access.require(actor, Act.WRITE, contact)
@@ -289,12 +338,12 @@ class Contacts:
             if contact.agent_id and contact.state == ContactState.CONNECTED
             else None
         )
-        sender = "customer" if isinstance(actor, Customer) else actor.user_id
-        message = await self.chat.post(contact, agent, sender, text)
-        await self._deliver(contact, message)
-        if self.observer is not None:
-            await self.observer.message_posted(contact, message)
-        return message
+        posted = await self.chat.post(contact, agent, sender, text, client_message_id)
+        if posted.new:
+            await self._deliver(contact, posted.message)
+            if self.observer is not None:
+                await self.observer.message_posted(contact, posted.message)
+        return posted
 
     async def tell(self, contact: Contact, text: str, language: str) -> Message:
         """A message from the center into a live chat (an advisory), sent to both sides.
@@ -314,7 +363,9 @@ class Contacts:
         )
 
     async def signal(self, actor: Actor, contact_id: str, kind: str, message_id: str = "") -> None:
-        """Typing and read receipts, passed to the other side of a chat."""
+        """Typing and read receipts, passed to the other side of a chat. The receipts of
+        its customer and of the agent holding it are kept too (`transcript_and_reads`),
+        for a page that loads the chat again."""
         if kind not in ("typing", "read"):
             raise InvalidInput("$.type", "typing or read", kind)
         contact = await self.get(
@@ -324,36 +375,117 @@ class Contacts:
         event = {"type": kind, "contact_id": contact_id, "agent_id": contact.agent_id, "by": by}
         if message_id:
             event["message_id"] = message_id[:64]
+        if kind == "read" and message_id and contact.channel == Channel.CHAT:
+            reader = "customer" if isinstance(actor, Customer) else None
+            if isinstance(actor, Principal) and actor.user_id == contact.agent_id:
+                reader = "agent"
+            if reader is not None:
+                await self.chat.read(contact_id, reader, message_id[:64])
         await self.events.publish(event)
 
-    async def customer_here(self, customer: Customer, for_s: float) -> None:
-        """The customer's chat window is open (on some node) for the next `for_s`."""
-        await self.router.store.mark_customer_present(customer.contact_id, for_s)
+    # A chat's customer has left once no window of theirs has been open for the grace
+    # (`[chat] abandon_grace_s`) since the last one closed, or since the chat began when
+    # none opened. Each window (one live connection, on any node) and each of those two
+    # moments is kept in Redis with the time until which it keeps the customer there
+    # (`store.Keys.customer_windows`), so that every timer judges the latest of them. A
+    # window whose node stopped refreshing it (stopped, crashed) closed when its time ran
+    # out. The timers below, in the memory of the node that saw the chat begin or a
+    # window close, end the chat on time; the sweep every node runs (`sweep_windows`,
+    # over `store.Keys.customer_windows_due`) ends those whose timer was lost.
+
+    async def customer_here(self, customer: Customer, window: str, for_s: float) -> None:
+        """The customer's chat window `window` (one live connection, on some node) is
+        open for the next `for_s` at least; it says so again before then."""
+        until = now_ms() + int(for_s * 1000)
+        await self.router.store.keep_customer_window(customer.contact_id, window, until)
 
     async def await_window(self, customer: Customer, grace_s: float) -> Contact | None:
         """A chat its customer has just started: their window counts as open for the
         grace period, then a window that never opened (the page closed right after the
-        chat began) has left, as one that closed and did not come back."""
-        await self.customer_here(customer, grace_s)
-        await asyncio.sleep(grace_s)
-        return await self.leave_if_gone(customer)
-
-    async def customer_went(self, customer: Customer) -> None:
-        """A chat window closed; another one, open elsewhere, says so again within 5 s."""
-        await self.router.store.forget_customer_present(customer.contact_id)
-
-    async def leave_if_gone(self, customer: Customer) -> Contact | None:
-        """After the grace period: a customer whose window has not come back (on any
-        node) has left; their chat ends as abandoned, or completed when connected."""
-        if await self.router.store.customer_present(customer.contact_id):
-            return None
-        contact = await self.router.get_contact(customer.contact_id)
-        if contact.is_terminal:
-            return None
+        chat began) has left, as one that closed and did not come back. A failure is
+        logged: the sweep judges the chat again."""
         try:
-            return await self.router.abandon(customer.contact_id, "customer_left")
-        except RoutingError:  # ended meanwhile (the other check of a window, an agent)
+            until = now_ms() + int(grace_s * 1000)
+            await self.router.store.keep_customer_window(customer.contact_id, WINDOW_START, until)
+            return await self.leave_if_gone(customer, grace_s)
+        except Exception as failure:  # Redis away, the contact gone: the sweep retries
+            log.warning("chat %s: customer window not judged: %r", customer.contact_id, failure)
             return None
+
+    async def customer_went(
+        self, customer: Customer, window: str, grace_s: float
+    ) -> Contact | None:
+        """A chat window closed: the chat ends unless a window of it (this one reopened
+        or another, on any node) is open before `grace_s` from now has passed. A failure
+        is logged: the sweep judges the chat again (the window, unrefreshed, runs out)."""
+        try:
+            until = now_ms() + int(grace_s * 1000)
+            await self.router.store.close_customer_window(customer.contact_id, window, until)
+            return await self.leave_if_gone(customer, grace_s)
+        except Exception as failure:  # Redis away, the contact gone: the sweep retries
+            log.warning("chat %s: customer window not judged: %r", customer.contact_id, failure)
+            return None
+
+    async def leave_if_gone(
+        self, customer: Customer, grace_s: float | None = None, *, wait: bool = True
+    ) -> Contact | None:
+        """Waits out the grace since the latest close of a window (or since the chat
+        began): a customer whose window has not come back (on any node) has left, and
+        their chat ends as abandoned, or completed when connected. None at once while a
+        window is open (its own close, or its running out, starts the count again), when
+        the chat ended otherwise, and without `wait` while the grace runs."""
+        store, cid = self.router.store, customer.contact_id
+        grace_ms = int((self.desk.abandon_grace_s if grace_s is None else grace_s) * 1000)
+        while (latest := await store.settle_customer_windows(cid, grace_ms)) is not None:
+            holder, until_ms = latest
+            wait_ms = until_ms - now_ms()
+            if wait_ms <= 0:
+                break
+            if not wait or holder not in (WINDOW_START, WINDOW_LEFT):
+                return None
+            await asyncio.sleep(wait_ms / 1000)
+        ended: Contact | None = None
+        try:
+            contact = await self.router.get_contact(cid)
+            if not contact.is_terminal:
+                ended = await self.router.abandon(cid, "customer_left")
+        except (RoutingError, UnknownContact):  # ended meanwhile (another judge, an agent)
+            pass
+        await store.forget_customer_windows(cid)  # ended: nothing to judge any more
+        return ended
+
+    async def sweep_windows(self, limit: int = WINDOW_SWEEP_BATCH) -> list[Contact]:
+        """Judge (at once, without waiting) up to `limit` chats whose customer windows
+        are due: those whose customer has left end. Any node may, and several at once:
+        the routing call ends a chat once, the others find it ended. One whose judgement
+        fails is tried again later. The chats ended here."""
+        store, ended = self.router.store, []
+        for cid in await store.customer_windows_due(now_ms(), limit):
+            try:
+                contact = await self.leave_if_gone(Customer(cid), wait=False)
+            except Exception as failure:  # this chat only: the others are judged still
+                log.warning("chat %s: customer window not judged: %r", cid, failure)
+                await store.defer_customer_windows(cid, now_ms() + WINDOW_RETRY_MS)
+                continue
+            if contact is not None:
+                ended.append(contact)
+        return ended
+
+    async def run_window_sweep(
+        self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
+    ) -> None:
+        """Sweep the due customer windows until stopped; a Redis error is logged, told
+        to `failed` and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                for contact in await self.sweep_windows():
+                    state = contact.state.value
+                    log.info("chat %s ended (%s): its customer left", contact.contact_id, state)
+            except Exception as error:  # Redis down: keep the node alive, retry next time
+                log.warning("customer window sweep failed: %s", error)
+                failed("windows", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
 
     async def abandon(self, actor: Actor, contact_id: str) -> Contact:
         """The customer leaves (a connected chat ends as completed, see routing.lua)."""

@@ -134,7 +134,9 @@ def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
         canned.append(
             CannedReply(
                 queue=queue or "",
-                language=section.string("language", "en"),
+                # What the desk compares with the agent's writing language (a language
+                # subtag): `ES` or `es-MX` is `es`, as tags are case-insensitive.
+                language=primary(section.string("language", "en") or "en"),
                 title=section.string("title"),
                 text=section.string("text"),
             )

@@ -132,7 +132,7 @@ class Contact:
     contact_id: str
     channel: Channel
     queue: str
-    language: str
+    language: str  # the language subtag (`zh`, `pt`): what routing and translation key on
     region: str
     customer_id: str = ""
     customer_tier: str = "standard"
@@ -160,6 +160,10 @@ class Contact:
     rating: int | None = None
     # The customer id was vouched for (a site's signed identity, or the caller's number).
     verified: bool = False
+    # The customer's own tag, script and region kept (`zh-TW`, `zh-Hant`, `pt-BR`): how
+    # text is written for them (Traditional Chinese, i18n/chinese.py); `""` when only the
+    # language is known (a contact stored before the tag was kept).
+    language_tag: str = ""
 
     @property
     def is_terminal(self) -> bool:
@@ -199,6 +203,8 @@ class NewContact:
     verified: bool = False
     # Why it starts as it does (an advisory's boost): the first lines of its explanation.
     reasons: tuple[str, ...] = ()
+    # The customer's own tag (`zh-TW`), kept beside `language`, its language subtag.
+    language_tag: str = ""
 
 
 # A background loop's failure (where, what), told to whoever counts them: the node's

@@ -168,8 +168,24 @@ class Keys:
     def held(self, agent_id: str) -> str:
         return f"{self.tag}held:{agent_id}"
 
-    def customer_present(self, contact_id: str) -> str:
-        return f"{self.tag}customer_present:{contact_id}"
+    def customer_windows(self, contact_id: str) -> str:
+        """A chat's customer windows (a sorted set): each open one, by id, with the time
+        (ms) until which it counts as open; `WINDOW_START` with the end of the grace
+        from the chat's start, `WINDOW_LEFT` with the end of the grace from the latest
+        close of a window. The customer has left once every time has passed."""
+        return f"{self.tag}customer_windows:{contact_id}"
+
+    @property
+    def customer_windows_due(self) -> str:
+        """The chats whose customer windows are kept (a sorted set): each with the latest
+        time of its windows (ms), when its customer may have left and the chat is judged
+        again; any node's sweep judges those whose time has passed."""
+        return f"{self.tag}customer_windows_due"
+
+    def chat_reads(self, contact_id: str) -> str:
+        """A chat's read receipts (a hash): per reader side (`customer`, `agent`), the
+        latest message of the other side it read and that message's place in the chat."""
+        return f"{self.prefix}:chat_read:{contact_id}"
 
 
 @dataclass(frozen=True)
@@ -212,6 +228,79 @@ class Reply:
 
 
 MESSAGE_TTL_S = 30 * 86400
+# Names in a chat's customer windows that are no window (see `Keys.customer_windows`).
+WINDOW_START = "start"
+WINDOW_LEFT = "left"
+# How long a chat's customer windows outlive their latest time (then: nobody is there).
+WINDOWS_KEPT_MS = 3_600_000
+# A chat's customer windows changed (KEYS[1], `Keys.customer_windows`) and its place in
+# the index of chats to judge (KEYS[2], `Keys.customer_windows_due`) follows, in one step.
+# ARGV: the operation, the contact, now (ms), how long the windows outlive their latest
+# time (ms), then: `keep` a window until a time; `close` a window, the chat waiting until
+# a time; `settle` with the grace (ms): a window whose time passed (its node stopped
+# saying it is open) closed then, the grace counting from that time. Answers the latest
+# member and its time, or false when there is none (nobody is there).
+_WINDOWS = """
+local windows, due = KEYS[1], KEYS[2]
+local op, cid, now, kept = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local START, LEFT = '$START', '$LEFT'
+if op == 'keep' then
+  redis.call('ZADD', windows, ARGV[6], ARGV[5])
+elseif op == 'close' then
+  redis.call('ZREM', windows, ARGV[5])
+  redis.call('ZADD', windows, 'GT', ARGV[6], LEFT)
+else
+  local left = 0
+  local lapsed = redis.call('ZRANGEBYSCORE', windows, '-inf', now, 'WITHSCORES')
+  for i = 1, #lapsed, 2 do
+    if lapsed[i] ~= START and lapsed[i] ~= LEFT then
+      redis.call('ZREM', windows, lapsed[i])
+      left = math.max(left, tonumber(lapsed[i + 1]) + tonumber(ARGV[5]))
+    end
+  end
+  if left > 0 then redis.call('ZADD', windows, 'GT', string.format('%d', left), LEFT) end
+end
+local top = redis.call('ZRANGE', windows, -1, -1, 'WITHSCORES')
+if #top == 0 then return false end
+local latest = tonumber(top[2])
+redis.call('PEXPIRE', windows, string.format('%d', math.max(latest - now, 0) + kept))
+redis.call('ZADD', due, top[2], cid)
+return {top[1], top[2]}
+""".replace("$START", WINDOW_START).replace("$LEFT", WINDOW_LEFT)
+
+# A message repeated with its client_message_id is looked for among the chat's latest.
+REPEAT_SCAN = 500
+# The reader sides of a chat's read receipts.
+READERS = ("customer", "agent")
+
+# Append a message (ARGV[1], JSON) to the chat KEYS[1] unless one of the latest
+# REPEAT_SCAN (ARGV[4]) carries the same client_message_id (ARGV[3]) from the same sender
+# (ARGV[2]): that one is answered instead, and nothing is stored. ARGV[5]: the TTL (s).
+_APPEND_ONCE = """
+local needle = '"client_message_id": ' .. cjson.encode(ARGV[3])
+local latest = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[4]), -1)
+for i = #latest, 1, -1 do
+  if string.find(latest[i], needle, 1, true) then
+    local known = cjson.decode(latest[i])
+    if known.sender == ARGV[2] and known.client_message_id == ARGV[3] then
+      return latest[i]
+    end
+  end
+end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+# A reader side (ARGV[1]) read up to a message (ARGV[2]) at its place in the chat
+# (ARGV[3]): kept only when later than what that side read before. ARGV[4]: the TTL (s).
+_READ_UP_TO = """
+local before = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':at') or '-1')
+if tonumber(ARGV[3]) <= before then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':at', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
 CUSTOMER_BATCH = 500  # customers read per pipeline by contacts_of_customers
 STAT_BUCKET_MS = 300_000
 
@@ -234,6 +323,9 @@ class RoutingStore:
         self.library = RoutingLibrary(source)
         self.calls = CallBatcher(client)  # concurrent routing calls share a write
         self.observe = observe
+        self._append_once = client.register_script(_APPEND_ONCE)
+        self._read_up_to = client.register_script(_READ_UP_TO)
+        self._windows = client.register_script(_WINDOWS)
 
     @property
     def prefix(self) -> str:
@@ -430,6 +522,7 @@ class RoutingStore:
             "channel": new.channel.value,
             "queue": new.queue,
             "language": new.language,
+            "language_tag": new.language_tag or new.language,
             "region": region,
             "customer_id": new.customer_id,
             "customer_tier": new.customer_tier,
@@ -521,14 +614,64 @@ class RoutingStore:
         the agent's wrap-up ends with its time (routing.lua, wrap_up_given)."""
         await self.run("wrap_up_given", agent_id, contact_id)
 
-    async def mark_customer_present(self, contact_id: str, for_s: float) -> None:
-        await self.client.set(self.keys.customer_present(contact_id), "1", px=int(for_s * 1000))
+    async def keep_customer_window(self, contact_id: str, window: str, until_ms: int) -> None:
+        """The customer's chat window `window` (or `WINDOW_START`) counts as open until
+        `until_ms`."""
+        await self._change_windows("keep", contact_id, window, until_ms)
 
-    async def forget_customer_present(self, contact_id: str) -> None:
-        await self.client.delete(self.keys.customer_present(contact_id))
+    async def close_customer_window(self, contact_id: str, window: str, until_ms: int) -> None:
+        """The window closed: it no longer counts, and the chat waits for a window until
+        `until_ms` (or later, when a later close said so)."""
+        await self._change_windows("close", contact_id, window, until_ms)
 
-    async def customer_present(self, contact_id: str) -> bool:
-        return bool(await self.client.exists(self.keys.customer_present(contact_id)))
+    async def settle_customer_windows(
+        self, contact_id: str, grace_ms: int, at_ms: int | None = None
+    ) -> tuple[str, int] | None:
+        """What keeps the chat's customer there longest, and until when (ms): an open
+        window's id, `WINDOW_START` or `WINDOW_LEFT`; None when nothing does. A window
+        whose time has passed (its node stopped refreshing it: stopped or crashed) is
+        taken as closed at that time, the grace counting from then (`WINDOW_LEFT`)."""
+        return await self._change_windows("settle", contact_id, grace_ms, at_ms=at_ms)
+
+    async def latest_customer_window(self, contact_id: str) -> tuple[str, int] | None:
+        """What keeps the chat's customer there longest, and until when (ms), as it is
+        stored (a window whose time passed included); None when nothing does."""
+        found = await self.client.zrange(
+            self.keys.customer_windows(contact_id), -1, -1, withscores=True
+        )
+        return (str(found[0][0]), int(found[0][1])) if found else None
+
+    async def _change_windows(
+        self, op: str, contact_id: str, *args: str | int, at_ms: int | None = None
+    ) -> tuple[str, int] | None:
+        found = await self._windows(
+            keys=[self.keys.customer_windows(contact_id), self.keys.customer_windows_due],
+            args=[op, contact_id, now_ms() if at_ms is None else at_ms, WINDOWS_KEPT_MS, *args],
+        )
+        if not found:
+            return None
+        holder, until = found
+        return (holder.decode() if isinstance(holder, bytes) else str(holder), int(float(until)))
+
+    async def customer_windows_due(self, at_ms: int, limit: int) -> list[str]:
+        """Up to `limit` chats whose customer windows are to be judged by `at_ms`, the
+        longest due first."""
+        found = await self.client.zrangebyscore(
+            self.keys.customer_windows_due, "-inf", at_ms, start=0, num=limit
+        )
+        return [c.decode() if isinstance(c, bytes) else str(c) for c in found]
+
+    async def defer_customer_windows(self, contact_id: str, until_ms: int) -> None:
+        """Judge the chat's windows again at `until_ms` (its judgement failed), unless it
+        left the index meanwhile."""
+        await self.client.zadd(self.keys.customer_windows_due, {contact_id: until_ms}, xx=True)
+
+    async def forget_customer_windows(self, contact_id: str) -> None:
+        """The chat has ended (or is gone): its windows are judged no more."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zrem(self.keys.customer_windows_due, contact_id)
+        pipe.delete(self.keys.customer_windows(contact_id))
+        await pipe.execute()
 
     async def queue_position(self, queue: str, contact_id: str) -> int | None:
         rank = await self.client.zrank(self.keys.queue(queue), contact_id)
@@ -653,6 +796,59 @@ class RoutingStore:
         pipe.expire(key, MESSAGE_TTL_S)
         await pipe.execute()
 
+    async def append_message_once(
+        self, contact_id: str, message: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Append a message that carries a `client_message_id`, unless one of the chat's
+        latest REPEAT_SCAN messages came from the same sender with the same id: that
+        message is answered then, and nothing is stored (one step: a retry racing the
+        first request stores nothing either)."""
+        known = await self._append_once(
+            keys=[self.keys.chat(contact_id)],
+            args=[
+                json.dumps(message),
+                message["sender"],
+                message["client_message_id"],
+                REPEAT_SCAN,
+                MESSAGE_TTL_S,
+            ],
+        )
+        return json.loads(known) if known else None
+
+    async def find_repeat(
+        self, contact_id: str, sender: str, client_message_id: str
+    ) -> dict[str, Any] | None:
+        """The message of `sender` with this `client_message_id` among the chat's latest
+        REPEAT_SCAN, if any."""
+        latest = await self.client.lrange(self.keys.chat(contact_id), -REPEAT_SCAN, -1)
+        for raw in reversed(latest):
+            if client_message_id not in raw:
+                continue
+            message = json.loads(raw)
+            if (message.get("sender"), message.get("client_message_id")) == (
+                sender,
+                client_message_id,
+            ):
+                return dict(message)
+        return None
+
+    async def mark_read(self, contact_id: str, reader: str, message_id: str, index: int) -> bool:
+        """`reader` (one of READERS) read up to `message_id`, at `index` in the chat;
+        kept only when later than what they had read. False when it was not."""
+        if reader not in READERS:
+            raise ValueError(f"reader {reader!r} is none of {READERS}")
+        return bool(
+            await self._read_up_to(
+                keys=[self.keys.chat_reads(contact_id)],
+                args=[reader, message_id, index, MESSAGE_TTL_S],
+            )
+        )
+
+    async def reads(self, contact_id: str) -> dict[str, str | None]:
+        """The latest message each reader side has read (None: nothing yet)."""
+        found = await self.client.hmget(self.keys.chat_reads(contact_id), list(READERS))
+        return {reader: value or None for reader, value in zip(READERS, found, strict=True)}
+
     async def replace_message(self, contact_id: str, index: int, message: dict[str, Any]) -> None:
         """A message at its place in the chat (messages are only ever appended)."""
         await self.client.lset(self.keys.chat(contact_id), index, json.dumps(message))
@@ -679,8 +875,11 @@ class RoutingStore:
         }
 
     async def delete_transcripts(self, contact_ids: Sequence[str]) -> None:
+        """A chat's messages and its read receipts."""
         if contact_ids:
-            await self.client.delete(*[self.keys.chat(cid) for cid in contact_ids])
+            keys = [self.keys.chat(cid) for cid in contact_ids]
+            keys += [self.keys.chat_reads(cid) for cid in contact_ids]
+            await self.client.delete(*keys)
 
     # -- events -------------------------------------------------------------------
 
@@ -854,4 +1053,5 @@ def _contact(fields: dict[str, str]) -> Contact:
         on_hold_since=_int(fields.get("on_hold_since")),
         rating=_int(fields.get("rating")) or None,
         verified=fields.get("verified") == "1",
+        language_tag=fields.get("language_tag", ""),
     )

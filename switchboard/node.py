@@ -26,7 +26,7 @@ from router.agents import Agents
 from router.calls import LiveCalls
 from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
-from router.contacts import Contacts
+from router.contacts import WINDOW_SWEEP_S, Contacts
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.model import Presence
@@ -247,6 +247,11 @@ class Node:
             ),
             asyncio.create_task(
                 self.regions.watch(FAILOVER_CHECK_S, self.stop_event, self.metrics.store_failed)
+            ),
+            asyncio.create_task(
+                self.contacts.run_window_sweep(
+                    WINDOW_SWEEP_S, self.stop_event, self.metrics.store_failed
+                )
             ),
             asyncio.create_task(follow_master(self.client, self.stop_event)),
             asyncio.create_task(

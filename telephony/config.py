@@ -16,6 +16,7 @@ from typing import Protocol
 
 from i18n import locale as locale_profiles
 from i18n.catalogs import catalog_languages
+from i18n.language import match_language
 from router.model import QueueConfig
 from router.reports.privacy import read_privacy
 from router.reports.survey import SurveyConfig, read_surveys
@@ -198,6 +199,11 @@ def _automatic(section: ConfigReader, key: str, least: int, automatic: str) -> i
     return value
 
 
+def _spelled_as(tag: str, available: Sequence[str]) -> str:
+    """`tag` as `available` spells the same tag (`DE` → `de`), else `tag` itself."""
+    return match_language(tag, available, loose=False) or tag
+
+
 def read_flows(
     reader: ConfigReader,
     *,
@@ -222,13 +228,17 @@ def read_flows(
             open=_clock(section, "open", base.open),
             close=_clock(section, "close", base.close),
         )
-        languages = tuple(section.strings("languages", ["en"]) or ("en",))
+        # Language tags are case-insensitive: `DE` is the catalog's `de` (match_language).
+        languages = tuple(
+            _spelled_as(language, spoken)
+            for language in section.strings("languages", ["en"]) or ("en",)
+        )
         for language in languages:
             if language not in spoken:
                 section.fault(
                     "languages", f"languages with IVR prompts ({', '.join(spoken)})", language
                 )
-        default_language = section.string("default_language", languages[0])
+        default_language = _spelled_as(section.string("default_language", languages[0]), languages)
         if default_language not in languages:
             section.fault("default_language", "one of the flow's languages", default_language)
         default_queue = section.string("default_queue")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from i18n.catalogs import catalog_languages
+from i18n.chinese import with_traditional
 from i18n.language import negotiate_chat_language
 from i18n.pages import page_strings
 from router.errors import InvalidInput
@@ -30,7 +31,9 @@ async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Res
         names = ", ".join(s.name for s in desk.sites) or "none configured"
         raise InvalidInput("query.site", f"one of {names}", query.site)
     queues = list(desk.chat_topics(site, list(request.app[ROUTER].queues)))
-    languages = catalog_languages()
+    # Traditional Chinese (zh-TW, zh-HK, zh-Hant) is its own choice: its pages are zh's
+    # converted, and so are the translations a chat in it gets (i18n/chinese.py).
+    languages = with_traditional(catalog_languages())
     language = negotiate_chat_language(request.headers.get("Accept-Language"), languages)
     topics = {queue: desk.topics[queue] for queue in queues if queue in desk.topics}
     return web.json_response(

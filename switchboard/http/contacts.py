@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -187,26 +187,42 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
 @API.route(
     "POST",
     "/api/v1/contacts/{contact_id}/messages",
-    "A chat message from the customer or the connected agent, translated for the reader",
+    "A chat message from the customer or the connected agent, translated for the reader. "
+    "With a `client_message_id` the sender already used in this chat (a retry after a lost "
+    "answer), nothing is stored or sent again: the answer is the message stored then "
+    "(200), also once the chat has ended",
     auth=Auth.PARTY,
     body=NewMessage,
-    responses={201: "the message", **_PARTY, 404: "", 409: "the chat has ended"},
+    responses={
+        200: "the message already stored with this client_message_id",
+        201: "the message",
+        **_PARTY,
+        404: "",
+        409: "the chat has ended",
+    },
 )
 async def post_message(request: web.Request, actor: Actor, body: NewMessage) -> web.Response:
-    message = await request.app[CONTACTS].post(actor, request.match_info["contact_id"], body.text)
-    return web.json_response(message_json(message), status=201)
+    posted = await request.app[CONTACTS].post(
+        actor, request.match_info["contact_id"], body.text, body.client_message_id
+    )
+    return web.json_response(message_json(posted.message), status=201 if posted.new else 200)
 
 
 @API.route(
     "GET",
     "/api/v1/contacts/{contact_id}/messages",
-    "The chat's messages (parties; supervisors of its queue, audited; never planners)",
+    "The chat's messages (parties; supervisors of its queue, audited; never planners), and "
+    "`read`: the latest message each side has read, `customer` (one of the agent's or the "
+    "center's) and `agent` (one of the customer's), null before any",
     auth=Auth.PARTY,
-    responses={200: "messages", **_PARTY, 404: ""},
+    responses={200: "messages and read", **_PARTY, 404: ""},
 )
 async def list_messages(request: web.Request, actor: Actor) -> web.Response:
-    messages = await request.app[CONTACTS].transcript(actor, request.match_info["contact_id"])
-    return web.json_response({"messages": [message_json(m) for m in messages]})
+    contacts = request.app[CONTACTS]
+    transcript = await contacts.transcript_and_reads(actor, request.match_info["contact_id"])
+    return web.json_response(
+        {"messages": [message_json(m) for m in transcript.messages], "read": transcript.read}
+    )
 
 
 @API.route(
@@ -231,6 +247,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
     cid = contact.contact_id
     customer = actor if isinstance(actor, Customer) else None
     grace_s = request.app[DESK].abandon_grace_s
+    window = uuid.uuid4().hex  # this connection, as one of the customer's windows
 
     async def on_message(data: dict[str, Any]) -> None:
         await contacts.signal(
@@ -242,7 +259,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
 
     async def periodic() -> dict[str, Any] | None:
         if customer is not None:
-            await contacts.customer_here(customer, PRESENT_FOR_S)
+            await contacts.customer_here(customer, window, PRESENT_FOR_S)
         current = await router.get_contact(cid)
         if current.state != ContactState.QUEUED:
             return None
@@ -279,19 +296,13 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
                 still_allowed=still_allowed,
             )
     finally:
-        if customer is not None:
-            spawn(request.app, _leave_after(contacts, customer, grace_s))
+        if customer is not None:  # gone unless a window is back within the grace
+            spawn(request.app, contacts.customer_went(customer, window, grace_s))
     return socket
 
 
 # How long one report of a customer's open window lasts; the window reports every 5 s.
 PRESENT_FOR_S = 15.0
-
-
-async def _leave_after(contacts: Any, customer: Customer, grace_s: float) -> None:
-    await contacts.customer_went(customer)
-    await asyncio.sleep(grace_s)
-    await contacts.leave_if_gone(customer)
 
 
 @API.route(

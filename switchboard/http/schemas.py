@@ -15,24 +15,33 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from router.model import Presence, Role, Strategy
 from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
-from switchboard.common.languages import primary
+from switchboard.common.languages import canonical, primary
+
+
+def _known_tag(value: str) -> str:
+    """A language tag babel knows, as BCP 47 writes it (tags are case-insensitive: `ZH-tw`
+    is `zh-TW`, `iw-IL` is `he-IL`), language, script and region kept."""
+    tag = canonical(value)
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise ValueError("a language tag babel knows, like es or pt-BR") from None
+    return tag
 
 
 def _known_language(value: str) -> str:
     """The language subtag of a tag babel knows: agents and contacts are matched on it, so
     a customer's `es-MX` (or `ES`, `es_ES`) reaches an agent who speaks `es`."""
-    try:
-        Locale.parse(value.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        raise ValueError("a language tag babel knows, like es or pt-BR") from None
-    return primary(value)
+    return primary(_known_tag(value))
 
 
-Language = Annotated[
-    str,
-    StringConstraints(max_length=35, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"),
-    AfterValidator(_known_language),
-]
+_LANGUAGE_TAG = StringConstraints(
+    max_length=35, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"
+)
+Language = Annotated[str, _LANGUAGE_TAG, AfterValidator(_known_language)]
+# The customer's own tag, script and region kept (`zh-TW`, `pt-BR`): what a chat is
+# written in for them; routing matches its language subtag alone (router/contacts.py).
+LanguageTag = Annotated[str, _LANGUAGE_TAG, AfterValidator(_known_tag)]
 SipUri = Annotated[
     str,
     StringConstraints(max_length=256, pattern=r'^sips?:[^\s<>"\x00-\x1f\x7f]+$'),
@@ -77,7 +86,7 @@ class ChatCustomer(Strict):
 class NewChat(Strict):
     channel: Literal["chat"]
     queue: Name
-    language: Language
+    language: LanguageTag
     # The embedding site's signed identity of its customer (router/identity.py).
     identity: Annotated[str, StringConstraints(max_length=4096)] | None = None
     site: Name | None = None
@@ -93,15 +102,21 @@ class WrapUp(Strict):
 
 
 class PagesQuery(BaseModel):
-    lang: Language = "en"
+    lang: LanguageTag = "en"
 
 
 class ChatOptionsQuery(BaseModel):
     site: Name | None = None
 
 
+# The sender's own id of a chat message (a page makes one per message it composes).
+ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
 class NewMessage(Strict):
     text: Annotated[Text, StringConstraints(min_length=1, max_length=4000)]
+    # Sent again with a retry (the answer was lost): the message is stored and sent once.
+    client_message_id: ClientMessageId | None = None
 
 
 class Rating(Strict):

@@ -121,6 +121,8 @@ def contact_json(
         "region": contact.region,
         "queue": contact.queue,
         "language": contact.language,
+        # The customer's own tag (`zh-TW`, `pt-BR`): `language` is its language subtag.
+        "language_tag": contact.language_tag or contact.language,
         "priority": contact.priority,
         "customer": {"id": customer_id, "tier": contact.customer_tier},
         "placement": contact.placement or None,

@@ -5,6 +5,7 @@ from babel.core import negotiate_locale
 
 from i18n.language import (
     guess_languages_for_number,
+    match_language,
     negotiate_chat_language,
     parse_accept_language,
     territory_for_number,
@@ -91,3 +92,54 @@ def test_negotiate_chat_language(header: str | None, supported: list[str], expec
 
 def test_negotiate_default_is_configurable():
     assert negotiate_chat_language("xx", ["en", "de"], default="de") == "de"
+
+
+def test_negotiation_ignores_case() -> None:
+    """Tags are case-insensitive (BCP 47): babel answered the client's spelling (`EN`, `DE`
+    for `DE-de`), which is no entry of `supported`: a ValueError, and the chat page's 500."""
+    cases = [
+        ("EN", SUPPORTED, "en"),
+        ("En-Us", SUPPORTED, "en"),
+        ("DE-de", SUPPORTED, "de"),
+        ("DE-de", ["en", "de_DE"], "de_DE"),
+        ("ZH-hk, en;q=0.5", SUPPORTED, "zh"),
+        ("EN-gb", ["en_US", "en_GB"], "en_GB"),
+        ("PT", ["en", "pt_BR"], "pt_BR"),
+    ]
+    found = [(header, negotiate_chat_language(header, supported)) for header, supported, _ in cases]
+    assert found == [(header, expected) for header, _, expected in cases]
+
+
+def test_negotiation_keeps_the_chinese_script() -> None:
+    """Against the Traditional forms the pages offer, a Traditional reader gets one (babel
+    dropped `zh-Hant-TW` to `zh` before it looked at the script) and a Simplified one `zh`."""
+    offered = [*SUPPORTED, "zh-Hant", "zh-TW", "zh-HK"]
+    cases = {
+        "zh-TW": "zh-TW",
+        "zh-Hant-TW": "zh-TW",
+        "zh-tw,zh;q=0.9": "zh-TW",
+        "zh-HK": "zh-HK",
+        "zh-Hant": "zh-Hant",
+        "zh-MO": "zh-Hant",  # Traditional, no form of its own
+        "zh-Hans-HK": "zh",  # Simplified asked for by name
+        "zh-CN": "zh",
+        "zh-SG": "zh",
+        "zh": "zh",
+    }
+    assert {header: negotiate_chat_language(header, offered) for header in cases} == cases
+
+
+def test_match_language_best_first() -> None:
+    assert match_language("pt-PT", ["pt-BR", "pt", "pt-PT"]) == "pt-PT"
+    assert match_language("pt-AO", ["pt-BR", "pt", "pt-PT"]) == "pt"  # no region first
+    assert match_language("pt-AO", ["pt-BR", "pt-PT"]) == "pt-BR"  # else the first listed
+    assert match_language("zh-TW", ["en", "zh"]) == "zh"  # the language in another script
+    assert match_language("sr-Latn", ["sr", "sr-Latn-ME"]) == "sr-Latn-ME"  # script first
+    assert match_language("x-klingon", SUPPORTED) is None
+
+
+def test_match_language_strict_is_the_same_tag_in_any_spelling() -> None:
+    assert match_language("DE", ["en", "de"], loose=False) == "de"
+    assert match_language("zh_hant_tw", ["zh", "zh-TW"], loose=False) == "zh-TW"
+    assert match_language("iw", ["en", "he"], loose=False) == "he"
+    assert match_language("de-AT", ["en", "de"], loose=False) is None

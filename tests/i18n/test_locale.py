@@ -104,3 +104,17 @@ def test_customer_card_in_the_agents_language():
     assert card["local_time"] == "22:30"  # Tokyo time, written the German way
     assert card["waited"] == "4 Min."
     assert (card["formality"], card["currency"]) == ("formal", "JPY")
+
+
+def test_a_row_is_found_whatever_the_case_of_its_tag(tmp_path: Path):
+    """BCP 47 tags are case-insensitive: a row written `PT-br` is the `pt-BR` asked for."""
+    path = tmp_path / "locales.toml"
+    path.write_text(
+        '[locales]\nenabled_languages = ["en", "pt"]\n'
+        '[[locales.profiles]]\nregion = "*"\nlanguage = "PT-br"\nlocale = "pt_BR"\n'
+        'currency = "BRL"\ntimezone = "America/Sao_Paulo"\n',
+        encoding="utf-8",
+    )
+    profile = profile_for("nowhere", "pt-BR", config=path)
+    assert (profile.locale, profile.settings.currency) == ("pt_BR", "BRL")
+    assert profile_for("nowhere", "PT_br", config=path).settings.currency == "BRL"

@@ -154,3 +154,18 @@ def test_voice_rate_is_the_speed_the_prompts_are_rendered_at(tmp_path: Path) -> 
     # The default is espeak-ng's own speed, cached where `switchboard prompts build` puts it.
     assert usual == prompt_path(prompt_text(prompt), "en", cache)
     assert slow != usual and duration_s(slow) > 1.3 * duration_s(usual)
+
+
+def test_flow_languages_are_tags_in_any_case(tmp_path: Path) -> None:
+    """BCP 47 tags are case-insensitive: `DE` and `En` are the catalogs' `de` and `en`
+    (they were faults), and the flow speaks them as the catalogs spell them."""
+    path = tmp_path / "ivr.toml"
+    path.write_text(
+        '[[ivr]]\nnumber = "1"\nlanguages = ["DE", "En"]\ndefault_language = "EN"\n'
+        'default_queue = "general"\n'
+        '[[ivr.reasons]]\ndigit = "1"\nqueue = "booking"\n'
+    )
+    reader = ConfigReader.open(path)
+    (flow,) = read_flows(reader, queues=QUEUES, regions={"default": Hours()})
+    reader.faults.raise_if_any()
+    assert flow.languages == ("de", "en") and flow.default_language == "en"

@@ -147,7 +147,8 @@ async def test_spanish_customer_and_english_agent(
 
     # The customer's page reloads mid-chat: the same chat, its messages, and it goes on.
     await customer.reload()
-    await expect(customer.locator("#messages li")).to_have_count(2, timeout=10_000)
+    await expect(customer.locator("#messages li:not(.notice)")).to_have_count(2, timeout=10_000)
+    await expect(customer.locator("#messages li.notice")).to_have_text(["tom se ha unido al chat."])
     await expect(customer.locator("#status")).to_contain_text("tom")
     await customer.fill("#message", "¡Gracias!")
     await customer.press("#message", "Enter")

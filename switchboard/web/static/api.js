@@ -28,6 +28,25 @@ export function problem(answer) {
   return message || t("Something went wrong ({status}).", { status: answer.status });
 }
 
+// The message being sent, by its `client_message_id`: one id per message composed, the
+// same again when the same text is sent again after a failure (the server may have kept
+// it and only its answer been lost), so that the server keeps it once. A new text, or
+// the server's answer (`sent`), starts a new message.
+export class Outgoing {
+  idFor(text) {
+    if (!this.id || this.text !== text) Object.assign(this, { text, id: newMessageId() });
+    return this.id;
+  }
+
+  sent() { this.id = null; this.text = null; }
+}
+
+// crypto.randomUUID needs a secure context (https, localhost); elsewhere random hex.
+function newMessageId() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 // The WebSocket URL of an API path (same host, ws or wss).
 export function socketUrl(path, query) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";

@@ -5,7 +5,7 @@
 // the chat ends, as long as the page is: a case solved later asks here whether the
 // problem is solved (`case_followup`), and the answer closes or reopens the case.
 
-import { problem, request, socketUrl } from "./api.js";
+import { Outgoing, problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options } from "./dom.js";
@@ -59,9 +59,16 @@ let lastTyping = 0;
 async function main() {
   const answer = await request("GET", `/api/v1/chat/options${site ? `?site=${encodeURIComponent(site)}` : ""}`);
   const choices = answer.ok ? answer.body : { queues: [], language: "en" };
-  chat.language = query.get("lang") || choices.language || wantedLanguage();
-  await loadText(chat.language);
-  if (!answer.ok) $("status").textContent = problem(answer);
+  const asked = query.get("lang");
+  chat.language = asked || choices.language || wantedLanguage();
+  if (!await loadText(chat.language) && asked) {
+    // Not a tag the API takes (?lang=x-klingon, a site's data-lang="tlh"): the chat
+    // would be refused; the language negotiated from the browser's instead.
+    chat.language = choices.language || "en";
+    console.warn(`switchboard chat: ?lang=${asked} is no language the API knows; the chat is in ${chat.language}`);
+    await loadText(chat.language);
+  }
+  if (!answer.ok) $("status").textContent = forCustomer(answer);
   const topics = choices.topics || {};
   options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q, topics)])],
     query.get("queue") || "");
@@ -128,7 +135,15 @@ function startProblem(answer) {
   if (answer.status === 400 && field === "$.identity") {
     return t("We could not confirm who you are. Please sign in again on the site, then start the chat.");
   }
-  return problem(answer);
+  return forCustomer(answer, t("Sorry, the chat could not be started. Please try again in a moment."));
+}
+
+// What went wrong, in the page's language: the API's own message (a developer's, in
+// English: "$.language: expected …") goes to the console, never on the page.
+function forCustomer(answer, text) {
+  if (answer.status === 0 || answer.status === 429) return problem(answer);
+  console.warn("switchboard chat: the API answered", answer.status, answer.body);
+  return text || t("Something went wrong ({status}).", { status: answer.status });
 }
 
 function openConversation(contact) {
@@ -155,33 +170,61 @@ function showState(contact) {
   else if (!TERMINAL.includes(contact.state)) chat.view.waiting(null);
 }
 
-// After (re)connecting: the contact as it is now and every message, merged by id.
+// After (re)connecting: the contact as it is now and every message, merged by id. The
+// contact read is older than an event that changed it meanwhile (the agent joined while
+// it was read): then it is read again rather than shown.
+let contactChanges = 0;
 async function refresh() {
   const auth = { customerToken: chat.token };
+  const changes = contactChanges;
   const [contact, messages] = await Promise.all([
     request("GET", `/api/v1/contacts/${chat.id}`, auth),
     request("GET", `/api/v1/contacts/${chat.id}/messages`, auth),
   ]);
-  if (messages.ok) for (const message of messages.body.messages) chat.view.show(message);
+  if (messages.ok) {
+    for (const message of messages.body.messages) chat.view.show(message);
+    // How far the agent has read, kept by the server (a reload shows "Read" again).
+    const read = messages.body.read || {};
+    if (read.agent) chat.view.read(read.agent);
+  }
+  if (contact.ok && changes !== contactChanges) { refresh(); return; }
   if (contact.ok) {
     chat.contact = contact.body;
+    showJoined(contact.body, messages.ok ? messages.body.messages : []);
     if (TERMINAL.includes(contact.body.state)) ended(contact.body);
     else showState(contact.body);
   }
   acknowledge();
 }
 
+// "{agent} joined the chat.", once for each agent who takes it: from their
+// contact_connected, or after a reload from the contact, placed where they joined: when
+// the chat was answered, after the messages of an agent who had it before (a transfer).
+function showJoined(contact, messages) {
+  const agent = contact.agent_id;
+  const answered = contact.timestamps && contact.timestamps.answered_at;
+  if (!agent || !answered || chat.joined === agent) return;
+  if (contact.state !== "connected" && !TERMINAL.includes(contact.state)) return;
+  const before = messages.filter((m) => !["customer", "center", agent].includes(m.sender));
+  const at = Math.max(Date.parse(answered), ...before.map((m) => m.at_ms + 1));
+  chat.joined = agent;
+  chat.view.notice(t("{agent} joined the chat.", { agent }), at);
+}
+
 function onEvent(event) {
+  if (["contact_connected", "contact_requeued", "contact_closed"].includes(event.type)) contactChanges += 1;
   switch (event.type) {
     case "message": chat.view.show(event); acknowledge(); break;
     case "position": chat.view.waiting(event.position, event.ewt_s); break;
     case "contact_connected":
       chat.contact.agent_id = event.agent_id;
       chat.view.connected(event.agent_id);
-      chat.view.notice(t("{agent} joined the chat.", { agent: event.agent_id }));
+      if (chat.joined !== event.agent_id) chat.view.notice(t("{agent} joined the chat.", { agent: event.agent_id }));
+      chat.joined = event.agent_id;
       break;
     case "contact_requeued":  // its agent left: another will take the chat
       chat.contact.agent_id = null;
+      chat.joined = null;
       chat.view.waiting(null);
       break;
     case "typing": if (event.by !== "customer") chat.view.typing(event.by); break;
@@ -202,20 +245,25 @@ function acknowledge() {
 }
 document.addEventListener("visibilitychange", acknowledge);
 
+// The message being sent: its id goes again with a retry of the same text.
+const outgoing = new Outgoing();
+
 async function send() {
   fail("send-error", "");
   const text = $("message").value;
   const wrong = checkText(text);
   if (wrong) { $("message").focus(); return fail("send-error", wrong); }
   $("send").disabled = true;
+  const body = { text, client_message_id: outgoing.idFor(text) };  // a retry: the same id
   const answer = await request("POST", `/api/v1/contacts/${chat.id}/messages`,
-    { body: { text }, customerToken: chat.token });
+    { body, customerToken: chat.token });
   $("send").disabled = false;
   if (!answer.ok) {
     const ended = answer.status === 409;
     return fail("send-error", ended ? t("The chat has ended; your message was not sent.") : problem(answer));
   }
   $("message").value = "";  // only once the server has it
+  outgoing.sent();
   chat.view.show(answer.body);
 }
 
@@ -232,7 +280,7 @@ $("message").addEventListener("input", () => {
 
 $("leave").addEventListener("click", async () => {
   const answer = await request("POST", `/api/v1/contacts/${chat.id}/abandon`, { customerToken: chat.token });
-  if (!answer.ok && answer.status !== 409) return fail("send-error", problem(answer));
+  if (!answer.ok && answer.status !== 409) return fail("send-error", forCustomer(answer));
   refresh();
 });
 
@@ -243,7 +291,7 @@ function ended(contact) {
   $("composer").hidden = true;
   const answered = contact.timestamps && contact.timestamps.answered_at;
   if (contact.state === "completed" && answered) showRating();
-  else { forgetChat(site); $("new-chat").hidden = false; }
+  else { forgetChat(site); $("new-chat").hidden = false; takeFocus($("new-chat")); }
 }
 
 function showRating() {
@@ -253,6 +301,14 @@ function showRating() {
     el("span", { "aria-hidden": "true" }, "★".repeat(score)),
     el("span", { class: "visually-hidden" }, t("{score} of 5", { score })))));
   $("rating").hidden = false;
+  takeFocus($("stars").querySelector("input"));
+}
+
+// The composer has gone: the focus moves on to what the page asks now (it would fall to
+// <body>), unless the customer was elsewhere on the page.
+function takeFocus(target) {
+  const active = document.activeElement;
+  if (!active || active === document.body || $("composer").contains(active)) target.focus();
 }
 
 $("rating").addEventListener("submit", async (event) => {
@@ -261,7 +317,7 @@ $("rating").addEventListener("submit", async (event) => {
   if (!chosen) return fail("rating-error", t("Please choose from 1 to 5."));
   const answer = await request("POST", `/api/v1/contacts/${chat.id}/rating`,
     { body: { score: Number(chosen.value) }, customerToken: chat.token });
-  if (!answer.ok && answer.status !== 409) return fail("rating-error", problem(answer));
+  if (!answer.ok && answer.status !== 409) return fail("rating-error", forCustomer(answer));
   forgetChat(site);
   $("rating").hidden = true;
   $("thanks").hidden = false;
@@ -285,7 +341,7 @@ async function answerFollowUp(solved) {
     { body: { solved }, customerToken: chat.token });
   if (!answer.ok && answer.status !== 409) {
     for (const button of buttons) button.disabled = false;
-    return fail("followup-error", problem(answer));
+    return fail("followup-error", forCustomer(answer));
   }
   $("followup").hidden = true;
   $("followup-done").textContent = answer.status === 409

@@ -2,7 +2,7 @@
 // state of their own (sent, read), the agent typing, the line's status.
 
 import { $, el, stickToBottom } from "./dom.js";
-import { roughly, t, time } from "./i18n.js";
+import { languageName, roughly, t, time } from "./i18n.js";
 
 export class ChatView {
   // `language`: the contact's, the key of the translations made for the customer (its
@@ -14,13 +14,25 @@ export class ChatView {
   }
 
   // A message from either side; the agent's (and the center's) in the customer's language
-  // when translated.
+  // when translated, else as written and said to be so (no pair for this chat, or the
+  // engine failed: `missing_translation`). Each text in its own direction (dir="auto"):
+  // an English answer on a Hebrew page reads left to right.
   show(message) {
     const mine = message.sender === "customer";
-    const text = mine ? message.text : (message.translations || {})[this.language] || message.text;
+    const translated = mine ? undefined : (message.translations || {})[this.language];
+    const text = translated || message.text;
+    const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+    const written = primary(message.language);
+    const untranslated = !mine && !translated && Boolean(written) && written !== primary(this.language);
     const meta = el("span", { class: "meta" }, time(message.at_ms));
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
-      "data-sender": message.sender }, el("span", { class: "text" }, text), meta);
+      "data-sender": message.sender },
+    el("span", { class: "text", dir: "auto", lang: translated ? this.language : message.language || undefined }, text),
+    meta);
+    if (untranslated) {
+      item.insertBefore(el("span", { class: "untranslated" },
+        t("Not translated from {language}", { language: languageName(written) })), meta);
+    }
     if (message.sender === "center") {  // the center's own notice (an advisory), not the agent's
       item.classList.add("center");
       item.prepend(el("span", { class: "who" }, t("Notice from the center")));
@@ -44,8 +56,13 @@ export class ChatView {
     list.insertBefore(item, later || null);
   }
 
-  notice(text) {
-    stickToBottom($("messages-box"), () => $("messages").append(el("li", { class: "notice", "data-at": Date.now() }, text)));
+  // A line of the page's own; `at` (ms) puts it among the messages by time, else last.
+  notice(text, at) {
+    const item = el("li", { class: "notice", "data-at": at ?? Date.now() }, text);
+    stickToBottom($("messages-box"), () => {
+      if (at === undefined) $("messages").append(item);
+      else this.insertInOrder(item, at);
+    });
   }
 
   // The agent read up to `messageId`: every message of the customer's before it is read.

@@ -2,7 +2,7 @@
 // original one click away), the agent's own with their delivery state, typing, canned
 // replies of the queue in the agent's language, transfer, end, then the wrap-up.
 
-import { problem } from "./api.js";
+import { Outgoing, problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el, options, stickToBottom } from "./dom.js";
@@ -53,18 +53,30 @@ export class ChatPanel {
       "data-contact": contact.contact_id },
     el("div", { class: "facts dim" },
       el("span", {}, t("Chat in {queue}", { queue: contact.queue })),
-      el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language) })),
+      // The customer's own tag: "Chinese (Taiwan)" tells the agent the script, not just "Chinese".
+      el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language_tag || contact.language) })),
       this.translatedFact = el("span", { class: "translated-for-you" })),
     this.box, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
     this.showLanguage();
     this.refresh();
   }
 
+  // Whether the customer's words reach the agent translated, as their latest message
+  // shows it: translated into the agent's language, or not (no pair for this chat, or
+  // the engine failed: `missing_translation`). Nothing is claimed before a message says
+  // which, nor when the agent reads the customer's own language.
   showLanguage() {
-    const translated = this.language !== this.contact.language;
-    this.translatedFact.hidden = !translated;
-    this.translatedFact.textContent = translated
-      ? t("Translated into {language} for you", { language: languageName(this.language) }) : "";
+    const latest = this.latest;
+    const from = primary(latest ? latest.language : this.contact.language);
+    let said = "";
+    if (latest && from !== primary(this.language)) {
+      said = (latest.translations || {})[this.language]
+        ? t("Translated into {language} for you", { language: languageName(this.language) })
+        : t("No translation from {from} into {into} in this chat",
+          { from: languageName(from), into: languageName(this.language) });
+    }
+    this.translatedFact.hidden = !said;
+    this.translatedFact.textContent = said;
   }
 
   // The language the server carries the agent's side in, as the messages show it: the
@@ -72,9 +84,11 @@ export class ChatPanel {
   // latest message was translated into (or found no pair for). A change shows every
   // message again, and the canned replies of that language.
   learn(messages) {
-    if (this.speaks) return;
+    for (const message of messages) {  // the customer's latest, for showLanguage
+      if (message.sender === "customer" && !(this.latest && this.latest.at_ms > message.at_ms)) this.latest = message;
+    }
     let found = null;
-    for (const message of messages) {
+    for (const message of this.speaks ? [] : messages) {
       if (message.sender === this.desk.agent.agent_id) {
         if (this.mine.includes(message.language)) found = message.language;
       } else if (message.sender === "customer") {
@@ -86,13 +100,14 @@ export class ChatPanel {
         }
       }
     }
-    if (!found || found === this.language) return;
-    this.language = found;
+    if (found && found !== this.language) {
+      this.language = found;
+      const canned = this.cannedPicker() || el("div", { hidden: true });
+      this.canned.replaceWith(canned);
+      this.canned = canned;
+      for (const message of this.messages.values()) this.show(message, false);
+    }
     this.showLanguage();
-    const canned = this.cannedPicker() || el("div", { hidden: true });
-    this.canned.replaceWith(canned);
-    this.canned = canned;
-    for (const message of this.messages.values()) this.show(message, false);
   }
 
   cannedPicker() {
@@ -115,6 +130,9 @@ export class ChatPanel {
     if (answer.ok) {
       this.learn(answer.body.messages);
       for (const message of answer.body.messages) this.show(message, false);
+      // How far the customer has read, kept by the server (a reload shows "Read" again).
+      const read = answer.body.read || {};
+      if (read.customer) this.read({ by: "customer", message_id: read.customer });
     }
     this.acknowledge();
   }
@@ -125,16 +143,26 @@ export class ChatPanel {
     const translations = message.translations || {};
     const shown = mine ? message.text : translations[this.language] || message.text;
     const other = mine ? translations[this.contact.language] : message.text;
+    // Not translated where the reader's language is another: no pair for this chat, or
+    // the engine failed (`missing_translation`); said on the message.
+    const reader = mine ? this.contact.language : this.language;
+    const untranslated = !translations[reader] && primary(message.language) !== primary(reader);
     const meta = el("span", { class: "meta" }, time(message.at_ms));
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
-      "data-sender": message.sender }, el("span", { class: "text" }, shown));
+      "data-sender": message.sender }, el("span", { class: "text", dir: "auto",
+      lang: (mine || !translations[this.language] ? message.language : this.language) || undefined }, shown));
+    if (untranslated) {
+      item.append(el("span", { class: "untranslated" }, mine
+        ? t("Not translated into {language}", { language: languageName(primary(reader)) })
+        : t("Not translated from {language}", { language: languageName(primary(message.language)) })));
+    }
     if (message.sender === "center") {  // an advisory posted by the center, not by the agent
       item.classList.add("center");
       item.prepend(el("span", { class: "who" }, t("Notice from the center")));
     }
     if (other && other !== shown) {
-      const original = el("span", { class: "original", hidden: true, lang: mine ? this.contact.language : message.language },
-        other);
+      const original = el("span", { class: "original", hidden: true, dir: "auto",
+        lang: mine ? this.contact.language : message.language }, other);
       const label = mine ? t("What the customer reads") : t("Original ({language})", { language: languageName(message.language) });
       item.append(el("button", { type: "button", class: "linklike toggle-original", "aria-expanded": "false",
         onclick: (event) => {
@@ -211,8 +239,11 @@ export class ChatPanel {
         { count: number(text.length), max: number(MAX_CHARS) });
       return;
     }
-    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`, { text });
+    this.outgoing ||= new Outgoing();  // a retry of the same text: the same id, kept once
+    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`,
+      { text, client_message_id: this.outgoing.idFor(text) });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }
+    this.outgoing.sent();
     this.text.value = "";
     this.learn([answer.body]);
     this.show(answer.body);

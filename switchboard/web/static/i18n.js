@@ -1,9 +1,11 @@
 // Page text from the gettext catalogs (GET /api/v1/i18n/pages): the English text is the
-// key; dates, numbers and durations are written with the browser's Intl in the
-// catalog's locale; the document takes the language's direction (rtl for ar, he).
+// key; the document takes the language's direction (rtl for ar, he). Dates, numbers and
+// durations are written with the browser's Intl in the viewer's locale (formatLocales):
+// the catalog decides the words only.
 
 let strings = {};
-let locale = "en";
+let locale = "en";  // the catalog's tag: language names, as the page's words
+let formats = ["en"];  // the viewer's locales, best first: dates, times, numbers
 
 // The language the page is asked for (?lang=) or the browser's first.
 export function wantedLanguage() {
@@ -11,10 +13,17 @@ export function wantedLanguage() {
   return asked || (navigator.languages && navigator.languages[0]) || navigator.language || "en";
 }
 
+// The page's text in `language`. False when the API refuses the tag (not one babel
+// knows: `x-klingon`, `tlh`): the page then stays in English, and a caller with a
+// better language to offer may ask again.
 export async function loadText(language) {
+  let known = true;
   try {
     const response = await fetch(`/api/v1/i18n/pages?lang=${encodeURIComponent(language)}`);
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    if (!response.ok) {
+      known = response.status !== 400;
+      throw new Error(`HTTP ${response.status}`);
+    }
     const body = await response.json();
     strings = body.strings || {};
     locale = body.locale || "en";
@@ -22,8 +31,33 @@ export async function loadText(language) {
     document.documentElement.dir = body.direction;
   } catch (_) {
     strings = {};  // the English text is in the page already
+    locale = "en";
   }
+  formats = formatLocales(known ? language : "", locale);
   translatePage(document);
+  return known;
+}
+
+// The locales dates, times and numbers are written in for a page asked in `language`
+// (?lang=, the chat's, the browser's first) whose words are the catalog's `catalog`:
+// the browser's own tags of that language first (en-GB for an English page in a
+// British browser, de-DE for a German customer whose page is in English for want of a
+// German catalog), then the tag asked for, then the catalog's, then English. Intl
+// takes the first of them it has; a tag it cannot parse is left out.
+export function formatLocales(language, catalog, browser = navigator.languages || [navigator.language]) {
+  const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+  const wanted = primary(language) || primary(catalog);
+  const own = browser.filter((tag) => primary(tag) === wanted);
+  const found = [];
+  for (const tag of [...own, language, catalog, "en"]) {
+    try {
+      const [canonical] = Intl.getCanonicalLocales(String(tag || "").replaceAll("_", "-"));
+      if (canonical && !found.includes(canonical)) found.push(canonical);
+    } catch (_) {
+      // not a tag Intl takes (x-klingon)
+    }
+  }
+  return found;
 }
 
 // t("You are number {position} in line.", { position: 3 })
@@ -62,15 +96,15 @@ export function languageName(code) {
 export const N_ = (message) => message;
 
 export function number(value, options = {}) {
-  return new Intl.NumberFormat(locale, options).format(value);
+  return new Intl.NumberFormat(formats, options).format(value);
 }
 
 export function shortDate(value) {
-  return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(value));
+  return new Intl.DateTimeFormat(formats, { dateStyle: "short", timeStyle: "short" }).format(new Date(value));
 }
 
 export function time(value) {
-  return new Intl.DateTimeFormat(locale, { timeStyle: "short" }).format(new Date(value));
+  return new Intl.DateTimeFormat(formats, { timeStyle: "short" }).format(new Date(value));
 }
 
 // 75 -> "1:15" (minutes and seconds, digits of the locale).

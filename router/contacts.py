@@ -404,13 +404,10 @@ class Contacts:
         grace period, then a window that never opened (the page closed right after the
         chat began) has left, as one that closed and did not come back. A failure is
         logged: the sweep judges the chat again."""
-        try:
-            until = now_ms() + int(grace_s * 1000)
-            await self.router.store.keep_customer_window(customer.contact_id, WINDOW_START, until)
-            return await self.leave_if_gone(customer, grace_s)
-        except Exception as failure:  # Redis away, the contact gone: the sweep retries
-            log.warning("chat %s: customer window not judged: %r", customer.contact_id, failure)
-            return None
+        until = now_ms() + int(grace_s * 1000)
+        store = self.router.store
+        noted = store.keep_customer_window(customer.contact_id, WINDOW_START, until)
+        return await self._judged(customer, grace_s, noted)
 
     async def customer_went(
         self, customer: Customer, window: str, grace_s: float
@@ -418,9 +415,17 @@ class Contacts:
         """A chat window closed: the chat ends unless a window of it (this one reopened
         or another, on any node) is open before `grace_s` from now has passed. A failure
         is logged: the sweep judges the chat again (the window, unrefreshed, runs out)."""
+        until = now_ms() + int(grace_s * 1000)
+        noted = self.router.store.close_customer_window(customer.contact_id, window, until)
+        return await self._judged(customer, grace_s, noted)
+
+    async def _judged(
+        self, customer: Customer, grace_s: float, noted: Awaitable[Any]
+    ) -> Contact | None:
+        """The window's change `noted` in Redis, then `leave_if_gone`. A failure is
+        logged, never raised: the sweep judges the chat again."""
         try:
-            until = now_ms() + int(grace_s * 1000)
-            await self.router.store.close_customer_window(customer.contact_id, window, until)
+            await noted
             return await self.leave_if_gone(customer, grace_s)
         except Exception as failure:  # Redis away, the contact gone: the sweep retries
             log.warning("chat %s: customer window not judged: %r", customer.contact_id, failure)

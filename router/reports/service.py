@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from router.chat import CENTER
 from router.reports.store import AuditEntry, RecordStore
 from switchboard.common.clock import DAY_MS, now_ms
 
@@ -74,7 +75,11 @@ class Reports:
         transcripts = await self.store.routing.first_messages(chats, FIRST_MESSAGES)
         for contact_id, messages in transcripts.items():
             for message in messages:
-                if message.get("sender") not in (None, "", "customer") and "at_ms" in message:
+                # the agent's words: not the customer's, nor the center's (an advisory)
+                if (
+                    message.get("sender") not in (None, "", "customer", CENTER)
+                    and "at_ms" in message
+                ):
                     first[contact_id] = int(message["at_ms"])
                     break
         ids = [r["contact_id"] for r in records if r.get("contact_id")]

@@ -531,3 +531,24 @@ async def test_chat_rating_over_http(node: Node) -> None:
         assert again.status == 409
     assert await node.reports.store.ratings() == {contact_id: 4}
     assert (await node.client.hget(f"sb:{{rt}}:contact:{contact_id}", "rating")) == "4"
+
+
+async def test_a_center_message_is_no_first_response(redis_client: aioredis.Redis) -> None:
+    """An advisory's notice in a chat (sender `center`) came before the agent wrote: the
+    first response is the agent's message, not the center's."""
+    await redis_client.xadd(
+        "sb:{rt}:records",
+        {
+            "contact_id": "told",
+            "channel": "chat",
+            "queue": "general",
+            "state": "completed",
+            "queued_at": str(T0),
+            "answered_at": str(T0 + 5 * S),
+            "ended_at": str(T0 + 90 * S),
+        },
+    )
+    for sender, at in (("customer", T0), ("center", T0 + 8 * S), ("ana", T0 + 30 * S)):
+        await redis_client.rpush("sb:chat:told", json.dumps({"sender": sender, "at_ms": at}))
+    inputs = await reports_on(redis_client).inputs(T0 - 86_400_000)
+    assert inputs.first_agent_message_ms == {"told": T0 + 30 * S}

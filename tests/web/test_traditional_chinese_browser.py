@@ -64,3 +64,21 @@ async def test_a_taiwanese_browser_reads_traditional_and_keeps_its_tag(
     await expect(panel.locator(".facts")).to_contain_text("Customer writes in Chinese (Taiwan)")
     await context.close()
     await desk_context.close()
+
+
+async def test_a_brazilian_browser_starts_its_chat_as_pt_br(node: Node, browser: Browser) -> None:
+    """Accept-Language negotiates the language alone (`pt`); the chat keeps the browser's
+    own tag with its region (it was stored as plain `pt`)."""
+    context = await browser.new_context(
+        locale="pt-BR", extra_http_headers={"Accept-Language": "pt-BR,pt;q=0.9"}
+    )
+    customer = await context.new_page()
+    await customer.goto(f"http://127.0.0.1:{node.http_port}/chat")
+    await customer.select_option("#queue", "booking")
+    await customer.fill("#first-message", "Onde está a minha mala?")
+    await customer.click("#start-chat")
+    await expect(customer.locator("#messages li.mine")).to_contain_text("Onde está a minha mala?")
+    saved = await customer.evaluate("JSON.parse(localStorage.getItem('switchboard-chat:'))")
+    contact = await node.router.get_contact(saved["contact_id"])
+    assert (contact.language, contact.language_tag) == ("pt", "pt-BR")
+    await context.close()

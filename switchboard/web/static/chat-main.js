@@ -54,6 +54,10 @@ function regionalTag() {
   if (/[-_]/.test(chat.language)) return chat.language;
   return browser.find((tag) => tag && primary(tag) === primary(chat.language)) || chat.language;
 }
+// The tag a chat starts with: the customer's own with its region (pt-BR, es-419, zh-TW),
+// when it is a plain language[-Script][-REGION] the API reads; else the language alone.
+const PLAIN_TAG = /^[a-z]{2,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?$/i;
+const startTag = () => (PLAIN_TAG.test(regionalTag()) ? regionalTag() : chat.language);
 let lastTyping = 0;
 
 async function main() {
@@ -115,7 +119,7 @@ $("start").addEventListener("submit", async (event) => {
   const wrong = checkText(text);
   if (wrong) { $("first-message").focus(); return fail("start-error", wrong); }
   $("start-chat").disabled = true;
-  const body = { channel: "chat", queue, language: chat.language };
+  const body = { channel: "chat", queue, language: startTag() };
   if (site) body.site = site;
   if (identity) body.identity = identity;
   const answer = await request("POST", "/api/v1/contacts", { body });

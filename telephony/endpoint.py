@@ -39,10 +39,15 @@ _USER_PART = re.compile(r"sips?:([^@;>]+)@")
 _HOST_PORT = re.compile(r"sips?:(?:[^@;>]+@)?([^:;>]+)(?::(\d+))?")
 # The account names of Switchboard's own endpoints (`switchboard`, `switchboard-w3`). An
 # INVITE from one of them is the loop a REFER to one of our own names makes (see
-# `_Leg.onCallTransferRequest`): it is answered at once and never reaches the IVR.
+# `_Leg.onCallTransferRequest`): it never reaches the IVR. The loop of a REFER this
+# endpoint took (the same Call-ID as its call to the Refer-To) is held unanswered until
+# the transfer is decided (event `loop`); any other is answered at once.
 OWN_USER = re.compile(r"switchboard(-w\d+)?")
-# How long a loop call is kept at most before it is hung up from this side.
+# How long a loop call answered at once is kept at most before it is hung up from here.
 LOOP_CALL_S = 5.0
+# How long a held loop waits for its verdict at most: then it is refused (480), or hung
+# up when it was answered meanwhile.
+LOOP_WAIT_S = 20.0
 # The key a SIP INFO's `application/dtmf-relay` body names: `Signal=5`, `Signal= *`
 # (no header line reads so: the whole request may be searched).
 _INFO_SIGNAL = re.compile(r"^\s*signal\s*=\s*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -85,11 +90,15 @@ def info_key(message: str) -> str | None:
 
 
 def uri_address(uri: str) -> str:
-    """`host:port` of a SIP URI, the port 5060 when it has none (`sip:q@h` -> `h:5060`)."""
+    """Where a SIP URI points, as it is written: `host:port`, or the host alone when it
+    names no port (`sip:q@H:5080` -> `h:5080`, `sip:q@H` -> `h`); host names are not case
+    sensitive (lower case here). Which port a URI without one means is for the reader to
+    say (telephony.calls.transfer.node_names)."""
     match = _HOST_PORT.search(uri)
     if match is None:
         return ""
-    return f"{match.group(1)}:{match.group(2) or 5060}"
+    host = match.group(1).lower()
+    return f"{host}:{match.group(2)}" if match.group(2) else host
 
 
 @dataclass(frozen=True)
@@ -246,10 +255,12 @@ class _Leg(pj.Call):
 
     def onCallTransferRequest(self, prm: pj.OnCallTransferRequestParam) -> None:
         """A REFER: accepted with 202. pjsua then always places a call to the Refer-To URI
-        (and reports its progress to the transferor in NOTIFYs); that call becomes our
-        leg `child`. The asyncio side decides what it is: the outside party itself, or,
-        for one of our own names (a queue, an agent), a loop back to the node that is
-        answered at once and hung up, while the router carries out the transfer."""
+        and reports that call's progress to the transferor in NOTIFYs, its final answer
+        in the last one (the phone keeps its call unless that says 2xx); that call becomes
+        our leg `child`. The asyncio side decides what it is: the outside party itself,
+        or, for one of our own names (a queue, an agent), a loop back to this endpoint
+        (event `loop`), held unanswered while the router is asked and then answered with
+        the verdict: 200 (done), or a refusal (404, 480, 603) the phone hears."""
         try:
             target = str(prm.dstUri)
             child = self.engine._new_leg()
@@ -258,6 +269,7 @@ class _Leg(pj.Call):
                 return
             prm.newCall = child
             prm.statusCode = 202
+            self.engine._refer_children.add(child.leg_id)
             self.engine._emit(
                 {"type": "refer", "leg": self.leg_id, "target": target, "child": child.leg_id}
             )
@@ -366,6 +378,8 @@ class PjEngine:
         self._outbox: collections.deque[Callable[[], None]] = collections.deque()
         self._pj_thread_id = 0
         self._music_legs: set[int] = set()
+        # The legs pjsua placed for a REFER (their loop back here is held, see _incoming).
+        self._refer_children: set[int] = set()
         self._timers: list[tuple[float, Callable[[], None]]] = []
         self.inbound_count = 0
         self.leg_count = 0
@@ -687,7 +701,11 @@ class PjEngine:
         info = leg.getInfo()
         own = OWN_USER.fullmatch(uri_user(str(info.remoteUri)))
         if own and cfg.answer_loops and not self._stopping.is_set():
-            self._answer_loop(leg)
+            child = self._refer_child(str(info.callIdString))
+            if child is None:
+                self._answer_loop(leg)
+            else:
+                self._hold_loop(leg, child)
             return
         # A caller is admitted only while a slot stays free for its agent leg.
         needed = 1 + cfg.reserve_per_inbound
@@ -729,9 +747,10 @@ class PjEngine:
             leg.answer(prm)
 
     def _answer_loop(self, leg: _Leg) -> None:
-        """The call a REFER to one of our own names makes comes back to the node: answer
-        it (so the transferor hears "200") and let the transferee hang it up; it never
-        reaches the IVR, and is hung up here if still up after LOOP_CALL_S."""
+        """A loop from another endpoint of ours (a REFER another worker took, when the
+        front door did not send it back there): answered at once (its transferor hears
+        "200") and hung up by its transferee; it never reaches the IVR, and is hung up
+        here if still up after LOOP_CALL_S."""
         self._legs[leg.leg_id] = leg
         prm = pj.CallOpParam()
         prm.statusCode = 200
@@ -739,8 +758,33 @@ class PjEngine:
         leg_id = leg.leg_id  # the timer must not keep the pj object alive past libDestroy
         self._later(LOOP_CALL_S, lambda: self._hangup(leg_id, 200))
 
+    def _refer_child(self, call_id: str) -> int | None:
+        """The leg pjsua placed for a REFER of ours whose INVITE this is (same Call-ID:
+        it came back to us directly or through the front door, a proxy)."""
+        for leg_id in self._refer_children:
+            child = self._legs.get(leg_id)
+            if child is None or child.getId() == pj.PJSUA_INVALID_ID:
+                continue
+            try:
+                if str(child.getInfo().callIdString) == call_id:
+                    return leg_id
+            except Exception as error:  # ending meanwhile
+                log.debug("refer child %d: %s", leg_id, _describe(error))
+        return None
+
+    def _hold_loop(self, leg: _Leg, child: int) -> None:
+        """The loop of a REFER of ours: unanswered (pjsua's 100 Trying only) until the
+        asyncio side decides the transfer and answers it (`answer`: 200) or refuses it
+        (`hangup` with 404, 480, 603): that answer is the one the transferor's NOTIFY
+        reports. Refused here (480) if no verdict comes within LOOP_WAIT_S."""
+        self._legs[leg.leg_id] = leg
+        leg_id = leg.leg_id
+        self._later(LOOP_WAIT_S, lambda: self._hangup(leg_id, 480))
+        self._emit({"type": "loop", "leg": leg_id, "child": child})
+
     def _forget_leg(self, leg: _Leg) -> None:
         self._legs.pop(leg.leg_id, None)
+        self._refer_children.discard(leg.leg_id)
         if getattr(leg, "counted", False):
             leg.counted = False  # type: ignore[attr-defined]
             self.leg_count -= 1

@@ -14,7 +14,9 @@ is challenged (digest, qop=auth) and checked against the HA1 the node put into t
 `sipauth` htable over JSON-RPC; the contact is kept in memory (usrloc db_mode 0). A
 worker calling a person (its INVITE carries `X-Switchboard-Dial`) at the account of a
 known user is relayed to the contact that user's softphone registered (`lookup`), or
-answered 480 "Softphone not registered"; every other INVITE goes to the workers.
+answered 480 "Softphone not registered"; a worker's call to the node itself (the loop of
+a REFER, from `switchboard-wN`) goes back to that worker; every other INVITE goes to the
+workers.
 
 It takes SIP over TCP as well as UDP on the same port (`[sip] tcp`); the workers stay on
 UDP and Kamailio bridges the two (`record_route()` puts one Record-Route per socket when
@@ -52,6 +54,9 @@ SHM_PER_WORKER_MB = 1
 
 # What a worker's INVITE to a person carries; Kamailio trusts it only from a worker.
 DIAL_HEADER = "X-Switchboard-Dial"
+# The From user of a worker's own calls (`switchboard-w3`, telephony.endpoint.OWN_USER):
+# one to the node itself is a REFER's loop, sent back to the worker that placed it.
+LOOP_USER = "^switchboard-w[0-9]+$"
 
 # The longest registration a softphone gets (seconds); an idle TCP connection outlives it
 # a little, so that a registered phone's connection is still there to be called over.
@@ -239,6 +244,16 @@ request_route {{
     record_route();
     if (is_present_hf("{DIAL_HEADER}") && ds_is_from_list("1")) {{
         route(SOFTPHONE);
+    }}
+    # A worker's call to one of the node's own names is the loop of a REFER its agent's
+    # phone sent: back to that worker, which holds it until the transfer is decided and
+    # answers it with the outcome (the phone's NOTIFY). It books no call-load slot.
+    if ($fU =~ "{LOOP_USER}" && ds_is_from_list("1")) {{
+        $du = "sip:" + $si + ":" + $sp;
+        if (!t_relay()) {{
+            sl_reply_error();
+        }}
+        exit;
     }}
     if (!ds_select_dst("1", "10", "{FAILOVER_DESTINATIONS}")) {{
         append_to_reply("Retry-After: {retry_after_s}\\r\\n");

@@ -25,6 +25,7 @@ from typing import Any
 from switchboard.logs import FORMATS, configure_logging
 from switchboard.settings import load_settings
 from telephony.calls import VoiceCalls
+from telephony.calls.transfer import node_names
 from telephony.config import read_voice
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.frontdoor import DIAL_HEADER
@@ -82,7 +83,9 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         surveys=config.surveys,
         ratings=PipeRatings(routing),  # the node keeps ratings in its Reports
         recording=config.recording,
-        own_addresses=[f"{sip.host}:{sip.port}"],  # a REFER to the node names a queue or agent
+        # A REFER to the node (its host:port, or the accounts' domain) names a queue, an
+        # agent or a number.
+        own_addresses=node_names(sip.host, sip.port, sip.domain or sip.host),
         outside_uri=sip.outside_uri,
         styles=locale_style,  # greeting, menus, numbers and times by the caller's locale
     )

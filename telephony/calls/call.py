@@ -47,6 +47,7 @@ class Role(StrEnum):
     CONSULT = "consult"  # the colleague or number an agent consults before transferring
     OUTSIDE = "outside"  # a blind transfer's outside party
     LOOP = "loop"  # a REFER to one of our names: the call pjsua places to it, hung up
+    LEAVING = "leaving"  # the agent's leg while the router decides its transfer
     MONITOR = "monitor"  # a supervisor listening, whispering or barging in
 
 
@@ -106,6 +107,9 @@ class Call:
     digits: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     script: asyncio.Task[None] | None = None  # what the caller hears now (IVR, wait, survey)
     agent: AgentLeg | None = None
+    # The agent whose blind transfer the router is deciding (their leg is None once their
+    # phone hung up meanwhile).
+    leaving: AgentLeg | None = None
     callback: bool = False  # the customer leg of a callback (the agent is called first)
     customer_answered: bool = True  # False until a called-back customer picks up
     ivr: IvrSession | None = None

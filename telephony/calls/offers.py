@@ -179,8 +179,9 @@ class OfferController:
         else:
             await voice.hangup(call.leg)
 
-    async def caller_gone(self, call: Call) -> None:
-        """The caller hung up: the outcome depends on where they were."""
+    async def caller_gone(self, call: Call, code: int = 0) -> None:
+        """The caller's leg ended (`code`: pjsua's last status of it, see `_caller_left`):
+        the outcome depends on where they were and why it ended."""
         voice = self.voice
         if not call.callback:
             self._stop_script(call)
@@ -195,7 +196,12 @@ class OfferController:
             await voice.hangup(call.outside_leg)  # the contact was closed at the transfer
         elif state in WAITING:
             await voice.hangup(call.agent_leg, 487)
-            await self._outcome(call, "abandoned", voice.routing.abandon, "caller_hangup")
+            reason = _caller_left(code)
+            if reason == "caller_hangup":
+                await self._outcome(call, "abandoned", voice.routing.abandon, reason)
+            else:
+                log.info("call of %s ended by the node: %s (%d)", call.contact_id, reason, code)
+                await self._outcome(call, "failed", voice.routing.fail, reason)
         elif state == CallState.TALKING and not call.customer_answered:
             # A called-back customer who did not pick up: the agent is released.
             await voice.hangup(call.agent_leg)
@@ -236,6 +242,18 @@ class OfferController:
     def _stop_script(call: Call) -> None:
         if call.script is not None:
             call.script.cancel()
+
+
+def _caller_left(code: int) -> str:
+    """Why a waiting caller's leg ended, by pjsua's last status of it: the caller's BYE
+    (2xx, "Normal call clearing") is their choice, `caller_hangup` (an abandon); a 408 is
+    the node ending a call whose session timer ran out (RFC 4028: the caller sent no
+    refresh, or answered none of ours), `session_expired`; any other error is a call the
+    node lost (a refresh answered 481, a transport failure), `call_lost`. Those two are no
+    choice of the customer's: the contact fails, and is not counted as abandoned."""
+    if code < 300:
+        return "caller_hangup"
+    return "session_expired" if code == 408 else "call_lost"
 
 
 def _ended_by(code: int) -> str:

@@ -2,10 +2,19 @@
 agent or a number outside the center, and warm (consult) transfers from the desktop.
 
 A REFER is accepted with 202 by the engine, which also places pjsua's call to the
-Refer-To URI (the leg `child`). For one of our own names (a queue, an agent: the Refer-To
-points at the node) that call loops back to the node, is answered there and hung up here
-(so the transferor's phone hears "200"), and the router carries out the transfer: the
-caller waits again for the next offer. For anyone else the child is the outside party.
+Refer-To URI (the leg `child`). For one of our own names (a queue, an agent, a number:
+the Refer-To names the node) that call loops back to this worker (the front door sends a
+worker's own calls back to it), which holds it unanswered (`loop_arrived`) while the
+transfer is carried out: the router takes the contact (the caller waits again for the
+next offer), or refuses. The loop is then answered 200, or refused with 404 (no such
+queue, agent or number), 480 (the router refused: an agent signed out...) or 603 (the
+call cannot be transferred now): pjsua's last NOTIFY carries that answer to the
+transferor's phone, which hangs up after a 200 and keeps the call otherwise. For anyone
+else the child is the outside party.
+
+While the router decides, the agent's leg stays in the call table (`Role.LEAVING`): a
+hang-up of the phone then is not lost; if the router refuses, it ends the call as any
+hang-up of the agent's does (the contact completed, the agent freed).
 
 A warm transfer holds the caller (music), calls the target and bridges it to the agent.
 A colleague is held for the consultation in the router from the first ring to its end
@@ -20,8 +29,10 @@ noted on the contact with its outcome (RoutingPort.note_transfer).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telephony.calls.call import OUTSIDE_RING_FACTOR, AgentLeg, Call, CallState, Consult, Role
@@ -32,8 +43,45 @@ from telephony.routing import ROUTING_REFUSALS
 log = logging.getLogger(__name__)
 
 
+# The answers a REFER's loop gets, which the transferor's phone reads in its last NOTIFY.
+DONE = 200  # carried out: the router (or the number dialled) has the caller
+NOT_FOUND = 404  # neither a queue, an agent nor a number the node can dial
+UNAVAILABLE = 480  # the router refused (the agent is signed out...), or dialling failed
+DECLINED = 603  # the call cannot be transferred now (not talking, ended meanwhile)
+# How long a verdict waits for its loop to come back to this worker. It normally has
+# (the router's answer takes longer than the loop); a Refer-To naming the node in a way
+# that does not reach it (a domain without DNS records, a port left out) never does.
+LOOP_GRACE_S = 2.0
+
+
+def node_names(host: str, port: int, domain: str = "") -> frozenset[str]:
+    """The names a Refer-To may give the node, as `uri_address` writes them: `host:port`,
+    and the accounts' domain (`[sip] domain`, default `host`) with that port or with no
+    port at all (a phone writes `sip:booking@<its account's domain>`; the domain names
+    the node whatever port it leaves out). A URI naming another port, or the host with
+    no port when it is not the domain, is someone else's (by SIP's rules a URI without a
+    port means 5060: `TransferController.names_node` reads it so)."""
+    names = {f"{host}:{port}".lower()}
+    if domain:
+        names |= {f"{domain}:{port}".lower(), domain.lower()}
+    return frozenset(names)
+
+
 class TransferRefused(ValueError):
     """The transfer cannot be done (wrong state, unknown target); the message says why."""
+
+
+@dataclass
+class _Loop:
+    """A REFER to one of our names, from the transferor's leg: pjsua's call for it comes
+    back here as `leg`, unanswered until the `verdict` (the SIP code it is answered
+    with) is known."""
+
+    transferor: int
+    leg: int | None = None
+    verdict: int | None = None
+    ended: bool = False  # pjsua's call was answered (not by us) or is gone
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass(frozen=True)
@@ -54,15 +102,18 @@ class Destination:
 
 
 class TransferController:
-    def __init__(self, voice: Voice, own_addresses: frozenset[str], outside_uri: str) -> None:
+    def __init__(self, voice: Voice, own_addresses: Iterable[str], outside_uri: str) -> None:
         self.voice = voice
-        # "host:port" of the node and this worker: a Refer-To there names a queue or agent.
-        self.own_addresses = own_addresses
+        # The node's and this worker's names (`node_names`): a Refer-To there names a
+        # queue, an agent or a number.
+        self.own_addresses = frozenset(own_addresses)
         # Where numbers are dialled out ("sip:{number}@trunk"); empty: no outside numbers.
         self.outside_uri = outside_uri
-        # A REFER's call -> the transferor's leg, kept (unheard) until that call is
-        # answered or fails, so that the transferor's phone hears the outcome (NOTIFY).
+        # A REFER's call to an outside party -> the transferor's leg, kept (unheard) until
+        # that call is answered or fails, so that the transferor's phone hears the outcome.
         self._transferors: dict[int, int] = {}
+        # A REFER's call to one of our names (its loop) -> what is known of it.
+        self._loops: dict[int, _Loop] = {}
 
     # ------------------------------------------------------------------ where to
     async def destination(self, target: str) -> Destination:
@@ -76,7 +127,7 @@ class TransferController:
             return Destination(agent=await self._agent(name))
         if kind == "tel":
             return self._number(name)
-        if uri_address(target) not in self.own_addresses:
+        if not self.names_node(target):
             return Destination(uri=target)
         user = uri_user(target)
         if user in self.voice.queues:
@@ -85,6 +136,16 @@ class TransferController:
             return Destination(agent=await self._agent(user))
         except TransferRefused:
             return self._number(user)
+
+    def names_node(self, uri: str) -> bool:
+        """Whether a SIP URI names the node (or this worker): its address is one of
+        ours, or it has no port and ours is its host on 5060 (SIP's default)."""
+        address = uri_address(uri)
+        if not address:
+            return False
+        if address in self.own_addresses:
+            return True
+        return ":" not in address and f"{address}:5060" in self.own_addresses
 
     async def _agent(self, agent_id: str) -> str:
         try:
@@ -99,28 +160,88 @@ class TransferController:
         return Destination(uri=self.outside_uri.format(number=number))
 
     # ------------------------------------------------------------------ blind
-    async def refer(self, call: Call, leg: int, target: str, child: int) -> None:
-        """The agent's phone sent REFER (accepted with 202): carry it out."""
+    def referred(self, call: Call | None, leg: int, target: str, child: int) -> None:
+        """A phone sent REFER on `leg` (accepted with 202; pjsua's call to the Refer-To is
+        `child`), on an agent's leg of `call` (None: on no leg that may transfer)."""
         voice = self.voice
-        if call.state != CallState.TALKING or call.agent_leg != leg:
-            await voice.hangup(child)
+        if not self.names_node(target):
+            voice.spawn(self._refer_outside(call, leg, target, child))
             return
+        # Known before its loop can come back (`loop_arrived`), and its end heard.
+        self._loops[child] = _Loop(transferor=leg)
+        if call is not None:
+            voice.table.add(child, call, Role.LOOP)
+        voice.spawn(self._refer_here(call, leg, target, child))
+
+    async def _refer_outside(self, call: Call | None, leg: int, target: str, child: int) -> None:
+        """A REFER to someone outside: pjsua's call is that party."""
+        if call is None or not _talking_on(call, leg):
+            await self.voice.hangup(child)
+            return
+        self._transferors[child] = leg
+        await self._to_outside(call, Destination(uri=target), "refer", child)
+
+    async def _refer_here(self, call: Call | None, leg: int, target: str, child: int) -> None:
+        """A REFER to one of our names: carried out first, its loop answered after."""
+        try:
+            code = await self._carry_out(call, leg, target)
+        except Exception:
+            log.exception("REFER on leg %d to %s failed", leg, target)
+            code = DECLINED
+        await self._verdict(child, code)
+
+    async def _carry_out(self, call: Call | None, leg: int, target: str) -> int:
+        """The transfer a REFER to one of our names asks for; the answer for its loop."""
+        if call is None or not _talking_on(call, leg):
+            log.info("REFER on leg %d to %s refused: the call is not talking there", leg, target)
+            return DECLINED
         try:
             destination = await self.destination(target)
         except TransferRefused as error:
             log.warning("REFER of %s to %s refused: %s", call.contact_id, target, error)
-            await voice.hangup(child)
+            return NOT_FOUND
+        if not _talking_on(call, leg):  # the agent or the caller hung up meanwhile
+            return DECLINED
+        if destination.uri:  # a number, dialled through [sip] outside_uri
+            try:
+                await self._to_outside(call, destination, "refer", None)
+            except TransferRefused as error:
+                log.warning("REFER of %s to %s failed: %s", call.contact_id, target, error)
+                return UNAVAILABLE
+            return DONE
+        if not await self._to_router(call, destination, "refer"):
+            return UNAVAILABLE
+        return DONE
+
+    async def _verdict(self, child: int, code: int) -> None:
+        """Answer a REFER's loop with the outcome: the transferor's phone reads it in its
+        final NOTIFY. A loop that does not come back here in time is hung up; after a
+        transfer done, so is the transferor's leg (the phone's call ends, as after a 200)."""
+        voice = self.voice
+        loop = self._loops.get(child)
+        if loop is None:
             return
-        agent_leg = call.agent_leg
-        assert agent_leg is not None
-        self._transferors[child] = agent_leg
-        if destination.uri:
-            await self._to_outside(call, destination, "refer", child)
-        else:
-            voice.table.add(child, call, Role.LOOP)
-            if not await self._to_router(call, destination, "refer"):
-                self._transferors.pop(child, None)
-                await voice.hangup(child)
+        loop.verdict = code
+        if loop.leg is None and not loop.ended:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(loop.changed.wait(), LOOP_GRACE_S)
+            if self._loops.get(child) is not loop:
+                return  # its call ended meanwhile: `_loop_ended` finished it
+        if loop.leg is not None:
+            if code == DONE:
+                try:
+                    await voice.engine.answer(loop.leg, DONE)  # then `loop_answered`
+                except EngineError as error:
+                    log.debug("loop %d: %s", loop.leg, error)
+                return
+            self._loops.pop(child, None)
+            await voice.hangup(loop.leg, code)
+            return
+        log.info("the loop of REFER %d did not come back: %d without it", child, code)
+        self._loops.pop(child, None)
+        await voice.hangup(child)
+        if code == DONE:
+            await voice.hangup(loop.transferor)
 
     async def blind(self, call: Call, target: str) -> None:
         """A blind transfer from the desktop."""
@@ -132,14 +253,43 @@ class TransferController:
         elif not await self._to_router(call, destination, "desktop"):
             raise TransferRefused(f"the router refused the transfer to {destination.label}")
 
-    async def loop_answered(self, leg: int) -> None:
-        """The REFER's call came back to the node and was answered (the transferor heard
-        "200"): it and the transferor's leg have done their job."""
-        await self.voice.hangup(leg)
-        await self.voice.hangup(self._transferors.pop(leg, None))
+    def loop_arrived(self, child: int, leg: int) -> None:
+        """pjsua's call for a REFER of ours (`child`) came back here as `leg`, unanswered
+        (engine event `loop`): answered once the transfer is decided."""
+        loop = self._loops.get(child)
+        if loop is None:  # its REFER was settled without it
+            self.voice.spawn(self.voice.hangup(leg, DECLINED))
+            return
+        loop.leg = leg
+        loop.changed.set()
 
-    async def loop_gone(self, leg: int) -> None:
-        await self.voice.hangup(self._transferors.pop(leg, None))
+    async def loop_answered(self, child: int) -> None:
+        """The REFER's call was answered (by us after the transfer was done: the
+        transferor heard "200"): it and the transferor's leg have done their job."""
+        await self.voice.hangup(child)
+        self._loop_ended(child)
+
+    async def loop_gone(self, child: int) -> None:
+        self._loop_ended(child)
+
+    def _loop_ended(self, child: int) -> None:
+        loop = self._loops.get(child)
+        if loop is None:
+            return
+        loop.ended = True
+        loop.changed.set()
+        if loop.verdict is None:
+            return  # `_verdict` finishes it
+        self._loops.pop(child, None)
+        if loop.verdict == DONE:
+            self.voice.spawn(self.voice.hangup(loop.transferor))
+
+    def leaving_gone(self, call: Call, leg: int) -> None:
+        """The phone of an agent whose transfer the router is deciding hung up: noted,
+        so that a refusal ends the call as the agent's hang-up (`_back_to_router`)."""
+        leaving = call.leaving
+        if leaving is not None and leaving.leg == leg:
+            leaving.leg = None
 
     async def _to_router(self, call: Call, destination: Destination, by: str) -> bool:
         voice = self.voice
@@ -155,8 +305,9 @@ class TransferController:
         await self._note(call, "blind", by, old.agent_id, destination.label)
         if destination.queue:
             call.queue = destination.queue  # the survey (if any) is the last queue's
-        if old.leg is not None and old.leg in self._transferors.values():
-            await self._unbridge(call.leg, old.leg)  # hung up once its REFER has an outcome
+        if by == "refer":
+            if old.leg is not None:
+                await self._unbridge(call.leg, old.leg)  # hung up once its loop is answered
         else:
             await voice.hangup(old.leg)
         voice.waiting.resume(call)
@@ -167,25 +318,38 @@ class TransferController:
     ) -> None:
         """The agent's leg leaves the call and the router takes the contact (to a queue or
         a named agent). The call waits again before the router hears of it: its next offer
-        may come at once. A refusal is raised with the call as it `was`, agent and all,
-        unless it ended meanwhile."""
+        may come at once. Meanwhile the agent's leg stays in the table as LEAVING, so that
+        its hang-up is heard (`leaving_gone`). A refusal is raised with the call as it
+        `was`, agent and all, unless it ended meanwhile; if the agent hung up meanwhile,
+        that ends the call first, as their hang-up does (completed, the agent freed)."""
         voice = self.voice
         old = call.agent
         assert old is not None
         call.state = CallState.QUEUED
         call.agent = None
+        call.leaving = old
         if old.leg is not None:
-            voice.table.pop(old.leg)
+            voice.table.add(old.leg, call, Role.LEAVING)
         try:
             await voice.routing.transfer(
                 call.contact_id, old.agent_id, to_queue=to_queue, to_agent=to_agent
             )
         except ROUTING_REFUSALS:
-            if call.state == CallState.QUEUED:
+            call.leaving = None
+            if call.state == CallState.QUEUED and call.agent is None:
                 call.state, call.agent = was, old
                 if old.leg is not None:
                     voice.table.add(old.leg, call, Role.AGENT)
+                elif was == CallState.TALKING:
+                    log.info("agent %s left %s during its transfer", old.agent_id, call.contact_id)
+                    await voice.offers.agent_left(call)
+            elif old.leg is not None:
+                voice.table.pop(old.leg)
+                await voice.hangup(old.leg)  # the caller hung up meanwhile
             raise
+        call.leaving = None
+        if old.leg is not None:
+            voice.table.pop(old.leg)
 
     async def _to_outside(
         self, call: Call, destination: Destination, by: str, child: int | None
@@ -517,3 +681,8 @@ class TransferController:
             await voice.routing.note_transfer(call.contact_id, entry)
         except ROUTING_REFUSALS as error:
             log.warning("transfer of %s not noted: %s", call.contact_id, error)
+
+
+def _talking_on(call: Call, leg: int) -> bool:
+    """Whether the caller talks to the agent on `leg` (who may then transfer them)."""
+    return call.state == CallState.TALKING and call.agent_leg == leg

@@ -23,7 +23,7 @@ from telephony.calls.offers import OfferController
 from telephony.calls.prompter import Prompter
 from telephony.calls.recording import RecordingController
 from telephony.calls.survey import SurveyController
-from telephony.calls.transfer import TransferController
+from telephony.calls.transfer import TransferController, node_names
 from telephony.calls.voice import Clock, Report, StyleOf, Voice
 from telephony.calls.waiting import WaitingController
 from telephony.endpoint import Event, PjEngine
@@ -81,8 +81,8 @@ class VoiceCalls:
         voice.waiting = WaitingController(voice)
         voice.offers = OfferController(voice)
         voice.callback = CallbackController(voice, outside_uri)
-        own = {f"{engine.config.sip_host}:{engine.config.sip_port}", *own_addresses}
-        voice.transfer = TransferController(voice, frozenset(own), outside_uri)
+        own = {*node_names(engine.config.sip_host, engine.config.sip_port), *own_addresses}
+        voice.transfer = TransferController(voice, own, outside_uri)
         voice.survey = SurveyController(voice, surveys or {}, ratings)
         voice.recording = RecordingController(voice, recording or RecordingConfig())
         voice.monitor = MonitorController(voice)
@@ -142,6 +142,8 @@ class VoiceCalls:
             self.voice.prompter.played(event["player"])
         elif kind == "refer":
             self._refer(event)
+        elif kind == "loop":
+            self.voice.transfer.loop_arrived(int(event["child"]), int(event["leg"]))
         else:
             entry = self.voice.table.get(event.get("leg", -1))
             if entry is not None:
@@ -169,12 +171,8 @@ class VoiceCalls:
 
     def _refer(self, event: Event) -> None:
         entry = self.voice.table.get(event["leg"])
-        child = int(event["child"])
-        if entry is None or entry[1] != Role.AGENT:
-            self.voice.spawn(self.voice.hangup(child))
-            return
-        call = entry[0]
-        self.voice.spawn(self.voice.transfer.refer(call, event["leg"], event["target"], child))
+        call = entry[0] if entry is not None and entry[1] == Role.AGENT else None
+        self.voice.transfer.referred(call, int(event["leg"]), event["target"], int(event["child"]))
 
     def _leg_event(self, kind: str, event: Event, call: Call, role: Role) -> None:
         voice = self.voice
@@ -203,7 +201,7 @@ class VoiceCalls:
         elif kind == "hangup":
             voice.table.pop(leg)
             if role == Role.CALLER:
-                voice.spawn(voice.offers.caller_gone(call))
+                voice.spawn(voice.offers.caller_gone(call, int(event.get("code", 0))))
             elif role == Role.AGENT:
                 voice.spawn(voice.offers.agent_gone(call, leg, int(event.get("code", 0))))
             elif role == Role.CONSULT:
@@ -214,6 +212,8 @@ class VoiceCalls:
                 voice.spawn(voice.monitor.gone(call, leg))
             elif role == Role.LOOP:
                 voice.spawn(voice.transfer.loop_gone(leg))
+            elif role == Role.LEAVING:
+                voice.transfer.leaving_gone(call, leg)
 
     # ------------------------------------------------------------------ router events
     async def handle_router_event(self, event: dict[str, Any]) -> None:

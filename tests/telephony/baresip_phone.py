@@ -3,12 +3,15 @@ account and answering calls by itself (`answermode=auto`), with sine/file audio 
 
 `BaresipPhone.start(account, tmp_dir)` writes a config and an accounts file into its own
 directory and runs `baresip -f DIR`; its log lines are kept, and `wait_for(text)` waits
-for one that holds `text`. `close()` ends it (by its PID)."""
+for one that holds `text`. With `control=True` it listens for commands (its `ctrl_tcp`
+module): `command("transfer", URI)` is the user's blind transfer (REFER). `close()` ends
+it (by its PID)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -35,22 +38,37 @@ def available() -> bool:
 
 
 class BaresipPhone:
-    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, port: int, control: int = 0) -> None:
         self.process = process
         self.port = port
+        self.control = control  # the ctrl_tcp port, 0: none
         self.lines: list[str] = []
         self._changed = asyncio.Event()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
     async def start(
-        cls, account: SipAccount, directory: Path, password: str = "", transport: str = "udp"
+        cls,
+        account: SipAccount,
+        directory: Path,
+        password: str = "",
+        transport: str = "udp",
+        control: bool = False,
     ) -> BaresipPhone:
         """Register `account` over `transport` ("udp" or "tcp": the account's
-        `;transport=` parameter, which baresip uses for every request it sends)."""
+        `;transport=` parameter, which baresip uses for every request it sends);
+        `control`: take commands (`command`)."""
         directory.mkdir(parents=True, exist_ok=True)
         port = sip_port()
         rtp = rtp_block()
+        control_port = free_udp_port() if control else 0
+        while control_port and not port_free(socket.SOCK_STREAM, control_port):
+            control_port = free_udp_port()
+        controls = (
+            ["module_app ctrl_tcp.so", f"ctrl_tcp_listen 127.0.0.1:{control_port}"]
+            if control
+            else []
+        )
         (directory / "config").write_text(
             "\n".join(
                 [
@@ -68,6 +86,7 @@ class BaresipPhone:
                     "module aufile.so",
                     "module_app account.so",
                     "module_app menu.so",
+                    *controls,
                     "",
                 ]
             )
@@ -86,7 +105,33 @@ class BaresipPhone:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
-        return cls(process, port)
+        return cls(process, port, control_port)
+
+    async def command(
+        self, command: str, params: str = "", timeout: float = 10
+    ) -> dict[str, object]:
+        """One command as its user would give it (`transfer`, `hangup`...), over ctrl_tcp
+        (a JSON netstring each way); baresip's answer."""
+        request = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        for _ in range(50):  # the module listens once baresip has started
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.control)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"baresip takes no commands on {self.control}")
+        try:
+            writer.write(str(len(request)).encode() + b":" + request + b",")
+            await writer.drain()
+            while True:  # events may come first; the answer says "response"
+                length = await asyncio.wait_for(reader.readuntil(b":"), timeout)
+                body = await reader.readexactly(int(length[:-1]) + 1)
+                answer: dict[str, object] = json.loads(body[:-1])
+                if answer.get("response"):
+                    return answer
+        finally:
+            writer.close()
 
     async def _read(self) -> None:
         assert self.process.stdout is not None

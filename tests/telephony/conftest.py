@@ -423,7 +423,8 @@ async def node(
     router: Router, tmp_path: Path, prompt_cache: Path
 ) -> AsyncIterator[Callable[..., Any]]:
     """Start a node's voice front door (one worker process on the node's SIP port) on the
-    test's Router; `await node(extra=TOML, outside_uri=...)`. Stopped after the test."""
+    test's Router; `await node(extra=TOML, outside_uri=..., sip=LINES)` (`sip`: more
+    lines for the [sip] section). Stopped after the test."""
     from router.events import EventHub
     from router.reports.service import Reports
     from router.reports.store import RecordStore
@@ -432,10 +433,10 @@ async def node(
 
     started: list[tuple[Any, Any]] = []
 
-    async def start(extra: str = "", outside_uri: str = "") -> VoiceFrontDoor:
+    async def start(extra: str = "", outside_uri: str = "", sip: str = "") -> VoiceFrontDoor:
         config = tmp_path / f"node{len(started)}.toml"
         config.write_text(
-            NODE_CONFIG.format(
+            NODE_CONFIG.replace("[sip]\n", f"[sip]\n{sip}\n").format(
                 port=free_sip_port(),
                 rtp_port_base=rtp_block(),
                 cache=prompt_cache,

@@ -5,6 +5,7 @@ own decisions are pinned down without a call."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -18,12 +19,14 @@ from telephony.calls.monitor import MonitorController
 from telephony.calls.offers import OfferController
 from telephony.calls.prompter import Prompter
 from telephony.calls.recording import RecordingController
-from telephony.calls.transfer import Destination, TransferController, TransferRefused
+from telephony.calls.transfer import Destination, TransferController, TransferRefused, node_names
 from telephony.calls.voice import Voice
 from telephony.calls.waiting import WaitingController
 from telephony.model import MonitorMode, RecordingConfig
 from telephony.prompts import PromptRenderer
 from telephony.recordings import UnknownRecording, purge, recording_path
+
+from .conftest import until
 
 
 class FakeEngine:
@@ -108,6 +111,37 @@ async def test_a_transfer_target_names_a_queue_an_agent_or_a_number(
     assert await controller.destination(target) == expected
 
 
+@pytest.mark.parametrize(
+    ("uri", "ours"),
+    [
+        ("sip:booking@10.0.0.1:5080", True),
+        ("sip:booking@cc.example.com", True),  # the accounts' domain, no port written
+        ("sip:booking@CC.Example.com:5080", True),  # host names ignore case
+        ("sip:booking@cc.example.com:5070", False),  # another port there: someone else's
+        ("sip:booking@10.0.0.1", False),  # no port is 5060 (RFC 3261): not the node
+        ("sip:booking@10.0.0.1:5060", False),
+        ("sip:booking@elsewhere.example:5080", False),
+        ("tel:+4930123", False),
+    ],
+)
+def test_the_node_is_named_by_its_address_or_by_its_accounts_domain(uri: str, ours: bool) -> None:
+    names = node_names("10.0.0.1", 5080, "cc.example.com")
+    assert TransferController(voice(), names, "").names_node(uri) is ours
+
+
+@pytest.mark.parametrize(
+    ("uri", "ours"),
+    [
+        ("sip:booking@127.0.0.1", True),  # the domain is the host: its name without a port
+        ("sip:booking@127.0.0.1:5080", True),
+        ("sip:booking@127.0.0.1:5060", False),
+    ],
+)
+def test_without_a_domain_the_host_alone_names_the_node(uri: str, ours: bool) -> None:
+    names = node_names("127.0.0.1", 5080, "127.0.0.1")  # what a worker passes by default
+    assert TransferController(voice(), names, "").names_node(uri) is ours
+
+
 @pytest.mark.parametrize("target", ["queue:nowhere", "agent:nobody", "tel:+4930123"])
 async def test_an_unknown_name_or_a_number_without_a_trunk_is_refused(target: str) -> None:
     controller = TransferController(voice(), frozenset({"10.0.0.1:5060"}), outside_uri="")
@@ -127,6 +161,31 @@ async def test_a_refused_router_transfer_leaves_the_caller_with_the_agent() -> N
     assert not await controller._to_router(call, Destination(queue="baggage"), "desktop")
     assert call.state == CallState.TALKING and call.agent_id == "ana"
     assert made.table.get(2) == (call, Role.AGENT)
+
+
+@pytest.mark.parametrize("loop_first", [True, False])
+async def test_a_refers_loop_is_answered_with_the_refusal_whichever_comes_first(
+    loop_first: bool,
+) -> None:
+    """A REFER to `carol` (no queue, agent or number): pjsua's call to it comes back
+    (engine event `loop`) before or after the refusal is known; either way it is answered
+    404, which the phone's NOTIFY reports, and the agent keeps the caller."""
+    made = voice()
+    controller = TransferController(made, node_names("10.0.0.1", 5080), "")
+    call = talking_call()
+    made.table.add(2, call, Role.AGENT)
+    controller.referred(call, 2, "sip:carol@10.0.0.1:5080", 50)
+    assert made.table.get(50) == (call, Role.LOOP)
+    if loop_first:
+        controller.loop_arrived(50, 60)
+    else:
+        await asyncio.sleep(0.05)  # the refusal is known, the loop not yet here
+        assert ("hangup", 60, 404) not in made.engine.commands  # type: ignore[attr-defined]
+        controller.loop_arrived(50, 60)
+    await until(lambda: ("hangup", 60, 404) in made.engine.commands)  # type: ignore[attr-defined]
+    assert call.state == CallState.TALKING and call.agent_leg == 2
+    assert made.table.get(2) == (call, Role.AGENT)
+    assert ("hangup", 2, 200) not in made.engine.commands  # type: ignore[attr-defined]
 
 
 async def test_a_warm_transfer_needs_a_person_and_a_talking_call() -> None:
@@ -172,6 +231,28 @@ async def test_an_offer_the_phone_ends_is_declined_with_the_reason_and_the_calle
     await offers.agent_gone(call, 2, code)
     assert routing.requests == [("decline", "c1", "ana", ("reason", reason))]
     assert call.state == CallState.QUEUED and resumed == [call]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (200, ("abandon", "c1", ("reason", "caller_hangup"))),  # the caller's BYE
+        (408, ("fail", "c1", ("reason", "session_expired"))),  # RFC 4028: no refresh
+        (481, ("fail", "c1", ("reason", "call_lost"))),  # a refresh of ours refused
+    ],
+)
+async def test_a_waiting_caller_abandons_only_by_hanging_up(
+    code: int, expected: tuple[Any, ...]
+) -> None:
+    routing = FakeRouting()
+    made = voice(routing)
+    made.monitor = MonitorController(made)
+    offers = OfferController(made)
+    call = talking_call()
+    call.state, call.agent = CallState.QUEUED, None
+    await offers.caller_gone(call, code)
+    assert routing.requests == [expected]
+    assert call.state == CallState.ENDED
 
 
 async def test_a_revoked_offer_is_not_declined_again() -> None:

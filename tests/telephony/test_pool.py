@@ -167,6 +167,42 @@ async def test_call_through_kamailio_reaches_an_agent_and_completes(
     await until(lambda: sip_calls(voice, "completed") == 1)
 
 
+async def test_a_refer_through_kamailio_is_decided_by_the_worker_holding_the_call(
+    make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any]
+) -> None:
+    """Two workers: pjsua's call for a REFER to the node comes back through Kamailio to
+    the worker that placed it (the other, less loaded, used to get it and answer it at
+    once: the phone's NOTIFY said 200 before anything was decided). That worker answers
+    it with the outcome: 404 for a name it does not know (the phone keeps the call),
+    then 200 for the queue `general`, whose agent takes the caller. (8 calls a worker: the
+    held loop and pjsua's call for it take two while the new agent rings.)"""
+    voice = await make_front_door(workers=2, calls=8)
+    dave = await parties("--answer")
+    await add_agent(router, "dave", dave.uri, {"booking": 2})
+    erin = await parties("--answer")
+    await add_agent(router, "erin", erin.uri, {"general": 2})
+    caller = await parties()
+    contact_id = await call_agent(voice, router, caller, dave)
+
+    def finals() -> list[int]:
+        return [e["code"] for e in dave.events if e["type"] == "transfer_status" and e["final"]]
+
+    dave.send(cmd="transfer", target=node_uri(voice, "carol"))
+    assert await until(finals, timeout=20) == [404]
+    assert (await router.get_contact(contact_id)).state.value == "connected"
+    assert not [e for e in dave.events if e["type"] == "hangup"]
+
+    dave.send(cmd="transfer", target=node_uri(voice, "general"))
+    await until(lambda: len(finals()) == 2, timeout=20)
+    assert finals() == [404, 200]
+    await erin.wait_for("answered", timeout=20)
+    await dave.wait_for("hangup", timeout=15)
+    caller.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "erin")
+    assert [t["to"] for t in contact.transfers] == ["queue:general"]
+
+
 async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
     make_front_door: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -216,6 +216,23 @@ async def test_a_session_refresh_while_queued_keeps_the_call_and_its_one_contact
     assert (contact.queue, contact.language, contact.state.value) == ("baggage", "en", "abandoned")
 
 
+async def test_a_caller_whose_session_timer_expires_is_no_abandon(
+    worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
+) -> None:
+    """A trunk asks for session timers (refresher=uac) and never refreshes: the node ends
+    the call (its BYE after 58 s). The contact fails with `session_expired`: no customer
+    gave up (it was `abandoned`/`caller_hangup`, counted in the queue's abandonment)."""
+    run = run_sipp(worker.engine.config.sip_port, "peer_session_expires.xml", tmp_path, timeout=90)
+    assert await run == 0
+    contact = await one_outcome(router, made)
+    assert (contact.queue, contact.state.value, contact.reason) == (
+        "baggage",
+        "failed",
+        "session_expired",
+    )
+    await idle(worker)
+
+
 async def test_a_call_that_begins_on_hold_reaches_the_menus_once_resumed(
     worker: VoiceCalls, router: Router, made: Made, tmp_path: Path
 ) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from router.events import EventHub
-from router.model import Agent, Presence, Role
+from router.model import Agent, AgentState, Presence, Role
 from router.service import Router
 from router.users_store import UserRecord, UserStore
+from switchboard.common.clock import now_ms
 from switchboard.node import Node
 from switchboard.settings import RedisConfig, load_settings
 from telephony.service import VoiceFrontDoor
@@ -360,6 +361,40 @@ async def test_baresip_registers_and_answers_an_offered_call(
         caller.send(cmd="hangup")
         contact = await until(lambda: terminal(router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+    finally:
+        await phone.close()
+
+
+@pytest.mark.skipif(not baresip.available(), reason="baresip (Debian baresip-core) is missing")
+async def test_baresip_hears_a_refused_transfer_and_its_hang_up_ends_the_contact(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """ana transfers the caller from baresip (`transfer`, a REFER) to bob, who is signed
+    out: the router refuses, the last NOTIFY says 480 and baresip reports the failure.
+    baresip 1.0 then hangs up (on a failed transfer as on a done one; later versions keep
+    the call): that is ana leaving, the contact completed with her and ana free. (The
+    NOTIFY said 200 and the phone's BYE came while the router decided: it was lost, the
+    contact stayed `connected`, ana `busy` and the caller in silence, for good.)"""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    await add_agent(router, "bob", "sip:bob@127.0.0.1:9", {"booking": 2})
+    await router.set_presence("bob", Presence.OFFLINE)
+    phone = await baresip.BaresipPhone.start(ana, tmp_path / "ana", control=True)
+    try:
+        await phone.wait_for("200 OK")
+        await until(lambda: _registered_at(voice, phone.port))
+        caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
+        await phone.command("transfer", f"sip:bob@127.0.0.1:{voice.sip.port}")
+        await phone.wait_for("transfer failure: 480", timeout=20)
+        await caller.wait_for("hangup", timeout=15)
+        contact = await until(lambda: terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id, contact.transfers) == (
+            "completed",
+            "ana",
+            [],
+        )
+        agent = await router.get_agent("ana")
+        assert agent.state(now_ms()) == AgentState.AVAILABLE  # wrap-up 0
     finally:
         await phone.close()
 

@@ -1,6 +1,9 @@
 """Transfers with real SIP through a node (VoiceFrontDoor, a worker process, the Router):
 REFER accepted with 202 and carried out, to a queue, a named agent and an outside number;
-warm transfers from the desktop that hold the caller with music, then join or return."""
+a REFER the node refuses (no such name, an agent signed out) reported to the phone as a
+failure in its last NOTIFY, so that it keeps the call; a phone hanging up while the router
+decides its transfer; warm transfers from the desktop that hold the caller with music,
+then join or return."""
 
 from __future__ import annotations
 
@@ -11,16 +14,22 @@ from typing import Any
 
 import pytest
 
-from router.model import Presence
+from router.model import AgentState, Presence
 from router.service import Router
+from switchboard.common.clock import now_ms
 
 from .conftest import (
+    HERE,
+    Party,
     add_agent,
     agent_talking,
     call_agent,
+    connected_contact,
+    free_sip_port,
     music_share,
     node_uri,
     recorded,
+    rtp_block,
     terminal,
     tone_share,
     until,
@@ -99,6 +108,227 @@ async def test_refer_to_a_named_agent_rings_that_agent(
     await router.set_presence("dave", Presence.NOT_READY)
     dave.send(cmd="transfer", target=node_uri(voice, "gina"))
     await gina.wait_for("incoming", timeout=10)
+
+
+async def test_refer_to_the_accounts_domain_names_the_node(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    colleague_tone: Path,
+    tmp_path: Path,
+) -> None:
+    """A phone writes the transfer target with its account's domain (`[sip] domain`, not
+    the host): `sip:baggage@LOCALHOST:<port>` is the node's queue, carried out by the
+    router (it was taken for an outside party: the caller bridged to pjsua's call to it,
+    the contact completed with dave as if handed out of the centre)."""
+    voice = await node(sip='domain = "localhost"')
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
+    erin = await parties("--answer", "--tone", str(colleague_tone))
+    await add_agent(router, "erin", erin.uri, {"baggage": 2})
+
+    dave.send(cmd="transfer", target=f"sip:baggage@LOCALHOST:{voice.sip.port}")
+    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
+    assert done["code"] == 200
+    await erin.wait_for("answered", timeout=20)
+    heard = await recorded(caller, tmp_path / "after.wav")
+    assert tone_share(heard, 1500.0, last_s=1.5) > 0.5  # the caller talks to erin
+    contact = await router.get_contact(contact_id)
+    assert (contact.state.value, contact.agent_id) == ("connected", "erin")
+    (transfer,) = contact.transfers
+    assert (transfer["by"], transfer["to"]) == ("refer", "queue:baggage")
+    await dave.wait_for("hangup", timeout=15)  # the transferor's leg, once its NOTIFY went
+
+
+async def test_refer_to_a_number_at_the_node_dials_it_through_the_trunk(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    colleague_tone: Path,
+    tmp_path: Path,
+) -> None:
+    """`sip:+4930123456@<node>` names a number: the worker dials it through `[sip]
+    outside_uri` and the caller hears music until it answers, then talks to it; the
+    phone's NOTIFY says 200 once the node has taken it on. (pjsua's call to the node
+    itself was taken for the outside party: the caller was bridged to that loop, and the
+    number never rang.)"""
+    outside = await parties("--answer", "--tone", str(colleague_tone))
+    voice = await node(outside_uri=f"sip:{{number}}@127.0.0.1:{outside.port}")
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
+
+    dave.send(cmd="transfer", target=node_uri(voice, "+4930123456"))
+    incoming = await outside.wait_for("incoming", timeout=20)
+    assert "+4930123456" in incoming["to"]
+    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
+    assert done["code"] == 200
+    await dave.wait_for("hangup", timeout=15)
+    await outside.wait_for("answered", timeout=20)
+    heard = await recorded(caller, tmp_path / "caller.wav")
+    assert tone_share(heard, 1500.0, last_s=1.5) > 0.5
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "dave")
+    (transfer,) = contact.transfers
+    assert (transfer["by"], transfer["to"]) == (
+        "refer",
+        f"sip:+4930123456@127.0.0.1:{outside.port}",
+    )
+    caller.send(cmd="hangup")
+    await outside.wait_for("hangup", timeout=15)
+
+
+async def agent_state(router: Router, agent_id: str) -> AgentState:
+    return (await router.get_agent(agent_id)).state(now_ms())
+
+
+async def test_a_refer_to_no_such_name_is_refused_to_the_phone_and_the_call_goes_on(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    tmp_path: Path,
+) -> None:
+    """A typo (`carol`: no queue, agent or number the node can dial) gets 202, then a last
+    NOTIFY saying 404: the phone keeps the call, the caller still talks to dave. (It said
+    200, as if the transfer worked: phones hang up on that, and the caller was cut off, the
+    contact recorded `completed`.)"""
+    voice = await node()
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
+
+    dave.send(cmd="transfer", target=node_uri(voice, "carol"))
+    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
+    assert (done["code"], done["reason"]) == (404, "Not Found")
+    heard = await recorded(caller, tmp_path / "after.wav")
+    assert tone_share(heard, 1000.0, last_s=1.5) > 0.5  # still dave
+    contact = await router.get_contact(contact_id)
+    assert (contact.state.value, contact.agent_id, contact.transfers) == ("connected", "dave", [])
+
+    caller.send(cmd="hangup")
+    await dave.wait_for("hangup", timeout=15)
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "dave")
+    assert await agent_state(router, "dave") == AgentState.AVAILABLE  # wrap-up 0
+
+
+async def test_a_refer_to_a_signed_out_agent_is_refused_and_the_agent_ends_the_call(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    tmp_path: Path,
+) -> None:
+    """The router refuses a transfer to gina, signed out: the phone's last NOTIFY says
+    480 and it keeps the call; dave's own hang-up then completes the contact and frees
+    him. (The NOTIFY said 200, the phone hung up, and the contact stayed `connected`,
+    dave `busy`, the caller in silence: that hang-up was lost.)"""
+    voice = await node()
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
+    gina = await parties("--answer")
+    await add_agent(router, "gina", gina.uri, {"general": 2})
+    await router.set_presence("gina", Presence.OFFLINE)
+
+    dave.send(cmd="transfer", target=node_uri(voice, "gina"))
+    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
+    assert done["code"] == 480
+    heard = await recorded(caller, tmp_path / "after.wav")
+    assert tone_share(heard, 1000.0, last_s=1.5) > 0.5
+    contact = await router.get_contact(contact_id)
+    assert (contact.state.value, contact.agent_id) == ("connected", "dave")
+
+    dave.send(cmd="hangup")
+    await caller.wait_for("hangup", timeout=15)
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id, contact.transfers) == ("completed", "dave", [])
+    assert await agent_state(router, "dave") == AgentState.AVAILABLE
+    assert not [e for e in gina.events if e["type"] == "incoming"]
+
+
+async def test_a_phone_hanging_up_while_the_router_decides_its_transfer_is_heard(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """dave's phone sends REFER to gina (signed out) and hangs up at once, while the
+    router is still deciding (held back here for a second). The router refuses: the
+    hang-up is the agent's, the contact is completed with dave, the caller hung up and
+    dave freed. (His leg was out of the call table while the router decided: the BYE
+    was dropped and the dead leg put back, the contact `connected` and dave `busy` for
+    ever, the caller in silence.)"""
+    voice = await node()
+    dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
+    gina = await parties("--answer")
+    await add_agent(router, "gina", gina.uri, {"general": 2})
+    await router.set_presence("gina", Presence.OFFLINE)
+    transfer = router.transfer
+    asked = asyncio.Event()
+
+    async def slow_transfer(*args: Any, **kwargs: Any) -> Any:
+        asked.set()
+        await asyncio.sleep(1.5)
+        return await transfer(*args, **kwargs)
+
+    monkeypatch.setattr(router, "transfer", slow_transfer)
+    dave.send(cmd="transfer", target=node_uri(voice, "gina"))
+    await asyncio.wait_for(asked.wait(), 15)
+    dave.send(cmd="hangup")  # while the router decides
+
+    await caller.wait_for("hangup", timeout=15)
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id, contact.transfers) == ("completed", "dave", [])
+    assert await agent_state(router, "dave") == AgentState.AVAILABLE
+
+
+async def sipp_phone(scenario: str, tmp_path: Path, **keys: str) -> tuple[str, Any]:
+    """sipp as an agent's phone (a scenario that waits for the offer): its URI and the
+    running process (`-key NAME VALUE` for each of `keys`)."""
+    port = free_sip_port()
+    process = await asyncio.create_subprocess_exec(
+        "sipp",
+        *("-sf", str(HERE / "sipp" / scenario), "-m", "1", "-t", "u1"),
+        *("-i", "127.0.0.1", "-p", str(port), "-mp", str(rtp_block())),
+        *(arg for name, value in keys.items() for arg in ("-key", name, value)),
+        *("-timeout", "40s", "-nostdin", "-trace_err", "-trace_msg"),
+        *("-error_file", str(tmp_path / "sipp-errors.log")),
+        *("-message_file", str(tmp_path / "sipp-messages.log")),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    return f"sip:dave@127.0.0.1:{port}", process
+
+
+async def test_a_refused_refer_from_a_phone_that_is_not_pjsua_reads_404_in_its_notify(
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """sipp as dave's phone (`sipp/agent_refer_refused.xml`) checks the SIP itself: the
+    REFER to `carol` gets 202, a NOTIFY `SIP/2.0 100 Trying`, then the last NOTIFY's body
+    `SIP/2.0 404 Not Found` with `Subscription-State: terminated`; nothing hangs its call
+    up until it does so itself."""
+    voice = await node()
+    uri, phone = await sipp_phone(
+        "agent_refer_refused.xml", tmp_path, refer_to=node_uri(voice, "carol")
+    )
+    try:
+        await add_agent(router, "dave", uri, {"booking": 2})
+        caller: Party = await parties()
+        caller.send(cmd="call", uri=node_uri(voice))
+        await caller.wait_for("media", timeout=20)
+        caller.send(cmd="dtmf", digits="1")
+        contact_id = await connected_contact(voice, router, timeout=20)
+        assert await asyncio.wait_for(phone.wait(), 40) == 0, tmp_path / "sipp-errors.log"
+        await caller.wait_for("hangup", timeout=15)  # after dave's own BYE
+        contact = await until(lambda: terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id, contact.transfers) == (
+            "completed",
+            "dave",
+            [],
+        )
+    finally:
+        if phone.returncode is None:
+            phone.kill()
+            await phone.wait()
 
 
 async def test_refer_to_an_outside_number_bridges_the_caller_to_it(

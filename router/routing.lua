@@ -711,7 +711,8 @@ local function end_offer(cid, c, aid, reason)
   local rona = away ~= nil
   local a = agent_fields(aid, AGENT_FIELDS)
   local not_ready = rona and a ~= nil and a.presence ~= 'offline'
-  change_agent(aid, c.channel, -1, -1, not_ready and {presence = 'not_ready', reason = away} or nil, a)
+  local away_now = not_ready and {presence = 'not_ready', reason = away, presence_since = now} or nil
+  change_agent(aid, c.channel, -1, -1, away_now, a)
   if not_ready then
     publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = away})
   end
@@ -864,6 +865,17 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
     reason = string.format('%s; others before %s for %d s', reason, bar_agent, DECLINE_BAR_MS / 1000)
   end
   add_explanation(ckey, string.format('moved from %s to %s: %s', c.queue, target, reason))
+  -- A queue's offered contacts are those that end in it (answered, abandoned or failed
+  -- there, as the records count them): one never answered takes its count along, on the
+  -- day it arrived; one answered before (a transfer) stays offered where it was answered
+  -- and is offered here too.
+  if (c.answered_at or '') == '' then
+    local arrived = num(c.queued_at, now)
+    stat(c.queue, arrived, 'offered', -1)
+    stat(target, arrived, 'offered')
+  else
+    stat(target, now, 'offered')
+  end
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
   if freed then try_match_agent(freed) end
@@ -1275,7 +1287,7 @@ function commands.adopt(argv)
     local a = hgetall(akey)
     unindex(aid, a)
     redis.call('HSET', akey, 'presence', 'offline', 'reason', 'node lost', 'node', '', 'offers', 0,
-      'load_chat', 0)
+      'load_chat', 0, 'presence_since', now)
     publish({type = 'session_closed', agent_id = aid, reason = 'node lost'})
     agents[#agents + 1] = aid
   end

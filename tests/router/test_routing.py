@@ -5,6 +5,7 @@ from __future__ import annotations
 from router.errors import RoutingError, UnknownAgent
 from router.model import Channel, ContactState, NewContact, Presence, QueueConfig, Strategy
 from router.service import Router
+from router.stats import add_buckets
 from tests.router.conftest import QUEUES, make_agent
 
 T0 = 1_700_000_000_000
@@ -426,3 +427,42 @@ async def drain(subscription, quiet_s: float = 0.3) -> list[dict]:
     while (event := await subscription.next(timeout_s=quiet_s)) is not None:
         events.append(event)
     return events
+
+
+async def _today(router: Router, queue: str) -> tuple[int, int, int]:
+    """The queue's (offered, answered, abandoned) counters over the test's hour."""
+    figures = add_buckets(await router.store.stat_buckets(queue, T0, T0 + 3_600_000))
+    return figures.offered, figures.answered, figures.abandoned
+
+
+async def test_offered_follows_a_contact_moved_before_it_was_answered(router: Router) -> None:
+    """A queue's offered counter counted arrivals, its answered and abandoned the contacts
+    that ended in it: after moves the wallboard showed a queue with 6 offered and 12
+    answered. Offered now follows the contact; a transfer (answered first) is offered to
+    both queues, each balanced."""
+    waiting = await router.create_contact(chat(), at_ms=T0 + 100)
+    await router.create_contact(chat(), at_ms=T0 + 200)
+    await router.move(waiting.contact_id, "general", "supervisor", at_ms=T0 + 1000)
+    await router.abandon(waiting.contact_id, at_ms=T0 + 2000)
+    assert await _today(router, "booking") == (1, 0, 0)
+    assert await _today(router, "general") == (1, 0, 1)
+
+    await ready(router, make_agent("holder", booking=4), T0 + 3000)
+    talked = await router.get_contact(
+        (await router.create_contact(chat("expert"), at_ms=T0 + 3100)).contact_id
+    )
+    await router.accept(talked.contact_id, "holder", at_ms=T0 + 3200)
+    await router.move(talked.contact_id, "general", "transfer", held_by="holder", at_ms=T0 + 4000)
+    assert await _today(router, "expert") == (1, 1, 0)
+    assert await _today(router, "general") == (2, 0, 1)
+
+
+async def test_a_ring_out_dates_the_agents_not_ready(router: Router) -> None:
+    """After a ring-no-answer the wallboard's "in state" said the agent had been not
+    ready since they last went available."""
+    await ready(router, make_agent("quiet"), T0)
+    offered = await router.create_contact(chat(), at_ms=T0 + 60_000)
+    assert offered.agent_id == "quiet"
+    await router.tick(at_ms=T0 + 66_000)  # booking rings 5 s
+    agent = await router.store.get_agent("quiet")
+    assert (agent.presence, agent.presence_since_ms) == (Presence.NOT_READY, T0 + 66_000)

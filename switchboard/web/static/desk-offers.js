@@ -30,7 +30,7 @@ export class Offers {
       el("dt", {}, t("Waiting")), waited,
       el("dt", {}, t("Customer tier")), el("dd", { class: "tier" }, t(offer.tier || "standard")),
       voice && offer.customer_id ? [el("dt", {}, t("Caller")), el("dd", {}, offer.customer_id)] : null),
-    el("p", { class: "why" }, el("strong", {}, t("Why you:")), " ", explain(offer.explanation)),
+    el("p", { class: "why" }, el("strong", {}, t("Why you:")), " ", explain(offer.explanation, offer, this.desk.agent)),
     timer, el("p", { class: "dim" }, left),
     el("div", { class: "row" },
       voice

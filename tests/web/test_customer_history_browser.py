@@ -98,4 +98,13 @@ async def test_the_panel_lists_earlier_voice_and_chat_contacts(
         await expect(voice_row).to_contain_text("failed")
         await expect(voice_row).to_contain_text("general")
         await screenshot(page, tmp_path, "agent-customer-360.png")
+        # The customer leaves: in wrap-up the row of this very contact says how it ended
+        # (it stayed "connected" until the tab was opened again).
+        await expect(current).to_contain_text("connected")
+        left = await http.post(
+            f"/api/v1/contacts/{again['contact_id']}/abandon",
+            headers={"X-Customer-Token": again["customer_token"]},
+        )
+        assert left.status == 200, await left.text()
+        await expect(current).to_contain_text("completed", timeout=10_000)
         await page.context.close()

@@ -211,7 +211,10 @@ export class Conversations {
 
   closed(event) {
     const entry = this.open_.get(event.contact_id);
-    if (entry) entry.panel.ended(event.state);
+    if (!entry) return;
+    entry.panel.ended(event.state);
+    // the customer's history shows this contact's outcome, not "connected", in wrap-up
+    if (this.current === event.contact_id) showCustomer(this.desk, entry.contact);
   }
 
   refreshAll() {

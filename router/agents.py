@@ -44,7 +44,7 @@ class SoftphonePort(Protocol):
 
     async def allow(self, user_id: str) -> SipAccountView: ...
 
-    async def forget(self, user_id: str) -> None: ...
+    async def signed_out(self, user_id: str) -> None: ...
 
 
 class SipAccountView(Protocol):
@@ -112,7 +112,7 @@ class Agents:
         if self.softphones is None:
             return
         try:
-            await self.softphones.forget(user_id)
+            await self.softphones.signed_out(user_id)
         except (RuntimeError, OSError) as failure:
             log.warning("could not drop the SIP account of %s: %s", user_id, failure)
 

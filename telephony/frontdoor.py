@@ -14,9 +14,9 @@ is challenged (digest, qop=auth) and checked against the HA1 the node put into t
 `sipauth` htable over JSON-RPC; the contact is kept in memory (usrloc db_mode 0). A
 worker calling a person (its INVITE carries `X-Switchboard-Dial`) at the account of a
 known user is relayed to the contact that user's softphone registered (`lookup`), or
-answered 480 "Softphone not registered"; a worker's call to the node itself (the loop of
-a REFER, from `switchboard-wN`) goes back to that worker; every other INVITE goes to the
-workers.
+answered 480 "Softphone not registered" (404 for a name with no account signed in here);
+a worker's call to the node itself without that header (the loop of a REFER, from
+`switchboard-wN`) goes back to that worker; every other INVITE goes to the workers.
 
 It takes SIP over TCP as well as UDP on the same port (`[sip] tcp`); the workers stay on
 UDP and Kamailio bridges the two (`record_route()` puts one Record-Route per socket when
@@ -298,10 +298,14 @@ route[REGISTRAR] {{
 }}
 
 # A worker rings a person (an agent's offer, a colleague, a supervisor joining): a user
-# with an account here is reached at their softphone's registered contact.
+# with an account here is reached at their softphone's registered contact. A name with no
+# account signed in here is refused (404): handed on, it came back to a worker (the
+# From is the worker's own), which took it for a REFER's loop and answered it itself,
+# so the caller was "connected" to nobody and the contact completed.
 route[SOFTPHONE] {{
     if ($sht({HTABLE}=>$rU) == $null) {{
-        return;
+        sl_send_reply("404", "No softphone signed in by that name");
+        exit;
     }}
     remove_hf("{DIAL_HEADER}");
     if (!lookup("location")) {{

@@ -108,6 +108,8 @@ class UserSalts(Protocol):
 class Registrar(Protocol):
     async def allow(self, user: str, ha1: str) -> None: ...
 
+    async def refuse(self, user: str) -> None: ...
+
     async def forget(self, user: str) -> None: ...
 
 
@@ -121,9 +123,14 @@ class KamailioRegistrar:
     async def allow(self, user: str, ha1: str) -> None:
         await self.call("htable.sets", HTABLE, user, ha1)
 
-    async def forget(self, user: str) -> None:
-        """No more registering, and the softphone's contacts are gone at once."""
+    async def refuse(self, user: str) -> None:
+        """No more registering, and no call reaches the user's phone (the front door
+        answers 404 while they have no entry); a registration made stays until it runs out."""
         await self.call("htable.delete", HTABLE, user, tolerate=True)
+
+    async def forget(self, user: str) -> None:
+        """As `refuse`, and the softphone's contacts are gone at once."""
+        await self.refuse(user)
         await self.call("ul.rm", "location", user, tolerate=True)
 
     async def call(self, method: str, *params: Any, tolerate: bool = False) -> Any:
@@ -185,13 +192,24 @@ class Softphones:
         return account
 
     async def forget(self, user_id: str) -> None:
+        """The account revoked (a new password, the user removed): registrations go too."""
         if SIP_USER.fullmatch(user_id):
             await self.registrar.forget(user_id)
 
+    async def signed_out(self, user_id: str) -> None:
+        """The user signed out: their phone may not register again nor be called until
+        they sign in again, but its registration stays. The phone does not know it was
+        dropped: after a sign-in it went on saying "registered" while every call to it
+        was refused 480 until its own refresh, minutes later, and each offer rang out at
+        once as the agent's "no answer"."""
+        if SIP_USER.fullmatch(user_id):
+            await self.registrar.refuse(user_id)
+
     async def refresh(self, user_id: str, *, reset: bool = False) -> None:
         """After a sign-out elsewhere (or a changed or removed user): a user still signed
-        in keeps registering, with the current password; one who is not is forgotten,
-        registrations and all. `reset` (a new password): the old registrations go first."""
+        in keeps registering, with the current password; one who is not is signed out
+        (`signed_out`), and a removed one forgotten, registrations and all. `reset` (a
+        new password): the old registrations go first."""
         if reset:
             await self.forget(user_id)
         try:
@@ -199,5 +217,6 @@ class Softphones:
                 await self.allow(user_id)
                 return
         except NoSipAccount:
-            pass
-        await self.forget(user_id)
+            await self.forget(user_id)
+            return
+        await self.signed_out(user_id)

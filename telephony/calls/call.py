@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from router.reports.survey import SurveySession
 from telephony.ivr import IvrSession
@@ -116,6 +117,9 @@ class Call:
     survey: SurveySession | None = None
     consult: Consult | None = None
     outside_leg: int | None = None
+    # A blind transfer out of the center (to `outside_leg`), noted on the contact once its
+    # outcome is known: answered (completed), failed (requeued) or the caller gone.
+    outside_transfer: dict[str, Any] | None = None
     recorder: int | None = None
     recording: str = ""  # the file name of the call's recording
     monitors: dict[int, Monitor] = field(default_factory=dict)

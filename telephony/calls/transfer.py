@@ -374,7 +374,14 @@ class TransferController:
                 await voice.hangup(agent.leg)
             agent.leg = None
         await voice.waiting.hold(call)
-        await self._note(call, "blind", by, agent.agent_id, destination.uri)
+        # Noted once the outside party answers or fails (`_note_outside`).
+        call.outside_transfer = {
+            "at_ms": voice.clock(),
+            "mode": "blind",
+            "by": by,
+            "from_agent": agent.agent_id,
+            "to": destination.uri,
+        }
 
     async def outside_answered(self, call: Call, leg: int) -> None:
         """The outside party answered: bridge, and the contact is done for the center."""
@@ -387,10 +394,13 @@ class TransferController:
             await voice.engine.bridge(call.leg, leg)
         except EngineError as error:
             log.warning("bridging %s to the outside failed: %s", call.contact_id, error)
+        await self._note_outside(call, "completed")
         await voice.offers.finish(call)
         call.state = CallState.EXTERNAL
 
-    async def outside_gone(self, call: Call, leg: int) -> None:
+    async def outside_gone(self, call: Call, leg: int, code: int = 0) -> None:
+        """The outside party's leg ended (`code`: its last SIP status): hung up after the
+        hand-over, or never answered; then the transfer is noted as requeued, with why."""
         voice = self.voice
         await voice.hangup(self._transferors.pop(leg, None))
         if call.outside_leg != leg:
@@ -401,7 +411,15 @@ class TransferController:
             await voice.hangup(call.leg)
         elif call.state == CallState.HELD:
             # Nobody answered outside: the caller goes back to the queue.
-            log.info("outside party of %s did not answer: back to %s", call.contact_id, call.queue)
+            reason = _outside_failed(code)
+            log.info(
+                "outside party of %s did not answer (%s, %d): back to %s",
+                call.contact_id,
+                reason,
+                code,
+                call.queue,
+            )
+            await self._note_outside(call, "requeued", reason)
             await self._requeue(call)
 
     async def _requeue(self, call: Call) -> None:
@@ -623,6 +641,7 @@ class TransferController:
                 outcome="abandoned",
                 reason="caller_hangup",
             )
+        await self._note_outside(call, "abandoned", "caller_hangup")
         await voice.hangup(call.outside_leg)
 
     # ------------------------------------------------------------------ helpers
@@ -681,6 +700,33 @@ class TransferController:
             await voice.routing.note_transfer(call.contact_id, entry)
         except ROUTING_REFUSALS as error:
             log.warning("transfer of %s not noted: %s", call.contact_id, error)
+
+    async def _note_outside(self, call: Call, outcome: str, reason: str = "") -> None:
+        """The blind transfer out of the center on the contact's record, with its outcome
+        (and, when it was not completed, `reason`); once."""
+        entry, call.outside_transfer = call.outside_transfer, None
+        if entry is None:
+            return
+        entry["outcome"] = outcome
+        if reason:
+            entry["reason"] = reason
+        try:
+            await self.voice.routing.note_transfer(call.contact_id, entry)
+        except ROUTING_REFUSALS as error:
+            log.warning("transfer of %s not noted: %s", call.contact_id, error)
+
+
+def _outside_failed(code: int) -> str:
+    """Why an outside party's call ended unanswered, by its last SIP status: `busy`
+    (486, 600), `declined` (603), `unreachable` (408: nothing answered the INVITE at all,
+    as a dead port or host; 480, 503 and other 5xx), else `no_answer`."""
+    if code in (486, 600):
+        return "busy"
+    if code == 603:
+        return "declined"
+    if code in (408, 480) or code >= 500:
+        return "unreachable"
+    return "no_answer"
 
 
 def _talking_on(call: Call, leg: int) -> bool:

@@ -207,7 +207,7 @@ class VoiceCalls:
             elif role == Role.CONSULT:
                 voice.spawn(voice.transfer.consult_gone(call, leg))
             elif role == Role.OUTSIDE:
-                voice.spawn(voice.transfer.outside_gone(call, leg))
+                voice.spawn(voice.transfer.outside_gone(call, leg, int(event.get("code", 0))))
             elif role == Role.MONITOR:
                 voice.spawn(voice.monitor.gone(call, leg))
             elif role == Role.LOOP:

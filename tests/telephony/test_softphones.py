@@ -216,6 +216,30 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     assert (contact.state.value, contact.agent_id) == ("completed", "bob")
 
 
+async def test_an_offer_to_a_name_with_no_account_here_is_refused_not_answered_by_a_worker(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    """An agent whose SIP URI names the node but no user signed in here (no account, or
+    signed out): the front door answers 404 and the offer ends (RONA). The worker's
+    INVITE (From `switchboard-w0`) used to fall through to the REFER-loop rule, came back
+    to the worker, which answered it itself: the caller was "connected" to zed, heard
+    nothing, and the contact was completed five seconds later."""
+    voice = front_door
+    await add_agent(router, "zed", f"sip:zed@127.0.0.1:{voice.sip.port}", {"booking": 2})
+    await caller_in_queue(voice, parties)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def zed_rona() -> bool:
+        agent = await router.get_agent("zed")
+        return agent.presence == Presence.NOT_READY and agent.reason == "no answer"
+
+    await until(zed_rona, timeout=10)
+    contact = await router.get_contact(contact_id)
+    assert contact.state.value == "queued" and not contact.agent_id
+    assert "offer to zed ended: no_answer" in " ".join(map(str, contact.explanation))
+
+
 @pytest.fixture
 async def kamailio_node(
     redis_url: str, tmp_path: Path, prompt_cache: Path, monkeypatch: pytest.MonkeyPatch
@@ -315,11 +339,25 @@ async def test_staff_sign_in_read_their_account_register_and_are_called_there(
         await asyncio.sleep(1.0)  # every node has taken the sign-out's event by then
         assert f"127.0.0.1:{phone.port}" in await contacts(voice)
 
-        # Signing out ends the registration; the softphone cannot register again.
+        # Signing out: the softphone cannot register again, nor be called, but its
+        # registration stays, so that signed in again the agent is called there at once
+        # (a phone unaware of a dropped registration was refused 480 until its own
+        # refresh, minutes later: every offer rang out at once as the agent's no answer).
         assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
-        await until(lambda: _absent(voice, "ana"))
+        await asyncio.sleep(1.0)  # every node has taken the sign-out's event by then
         retry = await softphone(parties, account)
         assert (await registered(retry))["code"] == 403
+        assert f"127.0.0.1:{phone.port}" in await contacts(voice)
+        back = await http.post(
+            "/api/v1/agents/login",
+            json={"agent_id": "ana", "password": PASSWORD, "channels": {"voice": 1}},
+        )
+        assert back.status == 200, await back.text()
+        await node.router.set_presence("ana", Presence.AVAILABLE)
+        again = await parties()
+        await call_agent(voice, node.router, again, phone)
+        again.send(cmd="hangup")
+        await phone.wait_for("hangup", timeout=15)
 
     # An admin revokes the supervisor's account: the old password no longer registers.
     assert await node.sessions.reset_sip_account("sue")

@@ -460,6 +460,55 @@ async def test_a_warm_transfer_to_a_number_joins_the_caller_outside(
     assert (contact.state.value, contact.agent_id) == ("completed", "dave")
 
 
+async def test_a_blind_transfer_to_a_number_that_fails_is_noted_requeued_with_why(
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any]
+) -> None:
+    """A blind transfer from the desktop to a number that rings and is refused: the caller
+    goes back to the queue and the contact's transfer entry says so (outcome `requeued`,
+    and why). It was noted with no outcome when the number was dialled, so the record
+    read as if the caller had been handed out."""
+    outside = await parties()  # rings, does not answer
+    voice = await node(outside_uri=f"sip:{{number}}@127.0.0.1:{outside.port}")
+    dave = await parties("--answer")
+    await add_agent(router, "dave", dave.uri, {"booking": 2})
+    caller = await parties()
+    contact_id = await call_agent(voice, router, caller, dave)
+    await voice.transfer(contact_id, "tel:+4930123456")
+    await outside.wait_for("incoming", timeout=20)
+    await dave.wait_for("hangup", timeout=15)
+    assert (await router.get_contact(contact_id)).transfers == []  # noted once decided
+    outside.send(cmd="hangup")
+
+    async def requeued() -> list[dict[str, Any]]:
+        return (await router.get_contact(contact_id)).transfers
+
+    (transfer,) = await until(requeued)
+    assert (transfer["mode"], transfer["by"], transfer["from_agent"], transfer["outcome"]) == (
+        "blind",
+        "desktop",
+        "dave",
+        "requeued",
+    )
+    assert transfer["to"] == f"sip:+4930123456@127.0.0.1:{outside.port}"
+    assert transfer["reason"] in ("declined", "busy", "unreachable", "no_answer")
+    caller.send(cmd="hangup")
+
+
+def test_an_outside_party_s_last_status_says_why_it_was_not_reached() -> None:
+    from telephony.calls.transfer import _outside_failed
+
+    assert [_outside_failed(code) for code in (486, 600, 603, 408, 480, 503, 487, 0)] == [
+        "busy",
+        "busy",
+        "declined",
+        "unreachable",
+        "unreachable",
+        "unreachable",
+        "no_answer",
+        "no_answer",
+    ]
+
+
 async def test_a_transfer_of_a_call_the_node_does_not_hold_is_refused_with_the_reason(
     node: Callable[..., Any],
 ) -> None:

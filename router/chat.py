@@ -17,6 +17,14 @@ from switchboard.common.languages import primary
 MAX_MESSAGE_CHARS = 4000
 # The sender of a message the center itself posts (an advisory), not a person.
 CENTER = "center"
+
+
+def from_an_agent(sender: object) -> bool:
+    """Whether a chat message's `sender` is an agent: not the customer, nor the center
+    (an advisory's notice), nor unknown. What answers the customer (reports, cases)."""
+    return sender not in (None, "", "customer", CENTER)
+
+
 # How long the translator's pairs are taken as they were (an install shows within this).
 PAIRS_FRESH_S = 5.0
 

@@ -49,7 +49,7 @@ from router.cases.model import (
     RuleTrigger,
 )
 from router.cases.store import CaseStore
-from router.chat import CENTER
+from router.chat import from_an_agent
 from router.contacts import wrap_up_of
 from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
@@ -392,9 +392,8 @@ class Cases:
         if contact.channel != Channel.CHAT or "answered_at" not in contact.timestamps:
             return ""
         for message in await self.router.store.messages(contact.contact_id):
-            sender = str(message.get("sender") or "")
-            if sender not in ("", "customer", CENTER):
-                return sender
+            if from_an_agent(message.get("sender")):
+                return str(message["sender"])
         return ""
 
     async def live_case(self, customer_id: str) -> Case | None:
@@ -489,7 +488,7 @@ class Cases:
                 await self._change(
                     case.case_id, lambda c, d: self.life.customer_wrote(c, d, at), at, known=case
                 )
-            elif message.sender != CENTER:  # a notice from the center answers nobody
+            elif from_an_agent(message.sender):  # a notice from the center answers nobody
                 sender = str(message.sender)
                 await self._change(
                     case.case_id, lambda c, d: self.life.answered(c, sender, d, at), at, known=case

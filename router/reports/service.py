@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from router.chat import CENTER
+from router.chat import from_an_agent
 from router.reports.store import AuditEntry, RecordStore
 from switchboard.common.clock import DAY_MS, now_ms
 
@@ -75,11 +75,7 @@ class Reports:
         transcripts = await self.store.routing.first_messages(chats, FIRST_MESSAGES)
         for contact_id, messages in transcripts.items():
             for message in messages:
-                # the agent's words: not the customer's, nor the center's (an advisory)
-                if (
-                    message.get("sender") not in (None, "", "customer", CENTER)
-                    and "at_ms" in message
-                ):
+                if from_an_agent(message.get("sender")) and "at_ms" in message:
                     first[contact_id] = int(message["at_ms"])
                     break
         ids = [r["contact_id"] for r in records if r.get("contact_id")]

@@ -83,6 +83,19 @@ MODULE_DIRS = (
 )
 
 
+class FrontDoorFailed(OSError):
+    """Kamailio refused its configuration or did not come up (a SIP port taken, say).
+    An OSError, as a port taken by the node's own listeners is: `switchboard serve` says
+    which node could not start and why, and exits 1, without a traceback."""
+
+
+def _kamailio_errors(output: str) -> str:
+    """Kamailio's ERROR lines of `output` (the bind that failed, the line of the
+    configuration it refused), else the output's tail: what the operator must read."""
+    errors = [line.strip() for line in output.splitlines() if "ERROR" in line]
+    return "; ".join(errors[-3:]) if errors else output.strip()[-800:]
+
+
 @dataclass(frozen=True)
 class Destination:
     duid: str
@@ -444,7 +457,8 @@ class FrontDoor:
         )
         output, _ = await check.communicate()
         if check.returncode != 0:
-            raise RuntimeError(f"kamailio rejected {cfg}: {output.decode(errors='replace')[-800:]}")
+            reason = _kamailio_errors(output.decode(errors="replace"))
+            raise FrontDoorFailed(f"Kamailio refused its configuration {cfg}: {reason}")
         runtime = self.workdir / "run"
         runtime.mkdir(exist_ok=True)
         self.log_file = (self.workdir / "kamailio.log").open("ab")
@@ -467,8 +481,11 @@ class FrontDoor:
         if not await self._came_up(self.process):
             log_path = self.workdir / "kamailio.log"
             await self.stop()  # closes the log file; the process group may hold a child
-            tail = log_path.read_bytes()[-800:].decode(errors="replace")
-            raise RuntimeError(f"kamailio did not come up ({log_path}):\n{tail}")
+            reason = _kamailio_errors(log_path.read_bytes()[-4000:].decode(errors="replace"))
+            raise FrontDoorFailed(
+                f"Kamailio did not come up on SIP port {self.host}:{self.port}: {reason}"
+                f" (log: {log_path})"
+            )
         log.info(
             "front door: Kamailio on %s:%s:%d over %d workers",
             "udp+tcp" if self.tcp else "udp",

@@ -3,6 +3,7 @@ and a start that fails half-way leaves no process behind."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,6 +70,42 @@ def test_a_start_that_fails_after_starting_redis_stops_it_again(tmp_path: Path) 
     assert result.returncode == 1 and "cannot start node a1" in result.stderr, result.stderr
     assert (tmp_path / "redis").exists()  # the embedded server did start
     assert not valkeys_for(tmp_path)  # and was stopped
+
+
+def _free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_sip_port_taken_is_named_and_the_node_stops_cleanly(tmp_path: Path) -> None:
+    """Kamailio failing to bind the node's SIP port ended `switchboard serve` in a
+    traceback; now the node says which port and Kamailio's reason, exits 1 and leaves no
+    worker or Redis behind."""
+    kamailio = shutil.which("kamailio") or shutil.which("kamailio", path="/usr/sbin:/sbin")
+    if kamailio is None:
+        pytest.skip("kamailio is not installed (make system-deps)")
+    text = (ROOT / "config" / "default.toml").read_text()
+    text = text.replace('data_dir = "var/redis"', f'data_dir = "{tmp_path / "redis"}"')
+    text = text.replace('kamailio = "kamailio"', f'kamailio = "{kamailio}"')
+    text = text.replace("workers = 0 ", "workers = 1 ", 1)
+    text = text.replace("worker_port_base = 5100", f"worker_port_base = {_free_port()}")
+    text = text.replace("rtp_port_base = 20000", f"rtp_port_base = {_free_port()}")
+    config = tmp_path / "node.toml"
+    config.write_text(text)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        sip_port = taken.getsockname()[1]
+        text = text.replace("port = 5060 ", f"port = {sip_port} ", 1)
+        config.write_text(text)
+        result = serve(config, tmp_path, "--http-port", str(_free_port()))
+    assert result.returncode == 1, result.stderr
+    assert "cannot start node" in result.stderr and "Traceback" not in result.stderr
+    assert f"SIP port 127.0.0.1:{sip_port}" in result.stderr
+    assert "Address already in use" in result.stderr
+    left = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    assert not [line for line in left.splitlines() if str(config) in line]  # no worker
+    assert not valkeys_for(tmp_path)
 
 
 DEFAULT_CONFIG = ROOT / "config" / "default.toml"

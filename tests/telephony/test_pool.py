@@ -17,7 +17,7 @@ from router.metrics import Metrics
 from router.service import Router
 from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
-from telephony.frontdoor import FrontDoor
+from telephony.frontdoor import FrontDoor, FrontDoorFailed
 from telephony.service import VoiceFrontDoor
 
 from .conftest import (
@@ -286,7 +286,7 @@ async def test_a_sip_port_taken_over_tcp_is_named_in_the_error_and_nothing_is_le
     port = holder.getsockname()[1]
     door = FrontDoor(host="127.0.0.1", port=port, destinations=[], workdir=tmp_path / "k")
     try:
-        with pytest.raises(RuntimeError, match="did not come up") as failure:
+        with pytest.raises(FrontDoorFailed, match="did not come up") as failure:
             await door.start()
     finally:
         holder.close()

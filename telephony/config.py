@@ -79,13 +79,13 @@ class VoiceConfig:
 
 
 def read_voice(
-    reader: ConfigReader, *, queues: Iterable[str], regions: dict[str, Hours]
+    reader: ConfigReader, *, queues: Iterable[str], regions: dict[str, Hours], home: str = ""
 ) -> VoiceConfig:
     """`[sip]`, `[[ivr]]`, the voice `[[surveys]]` and `[recording]`; faults are collected
-    in the reader (the caller raises them, every one at once)."""
+    in the reader (the caller raises them, every one at once). `home`: the node's region."""
     queue_names = list(queues)
     retention = read_privacy(reader).retention_days or 0.0
-    flows = read_flows(reader, queues=queue_names, regions=regions)
+    flows = read_flows(reader, queues=queue_names, regions=regions, home=home)
     if flows:
         _check_locales(reader)
     return VoiceConfig(
@@ -209,8 +209,11 @@ def read_flows(
     *,
     queues: Iterable[str],
     regions: dict[str, Hours],
+    home: str = "",
 ) -> list[IvrFlow]:
-    """The `[[ivr]]` flows; each region's hours come from `[[regions]]` unless overridden."""
+    """The `[[ivr]]` flows; each region's hours come from `[[regions]]` unless overridden.
+    A flow without `region` is the node's own (`home`): its callers wait there and hear
+    its hours (the file's first region, before, put every node's callers in it)."""
     queue_names = set(queues)
     spoken = catalog_languages()  # the IVR speaks only what its prompt catalogs hold
     flows = []
@@ -218,7 +221,7 @@ def read_flows(
     for section in reader.sections("ivr"):
         number = section.string("number")
         numbers.append(number)
-        region = section.string("region", next(iter(regions), "default"))
+        region = section.string("region", home or next(iter(regions), "default"))
         if region not in regions:
             named = ", ".join(regions) or "none has a name"
             section.fault("region", f"one of the [[regions]] ({named})", region)

@@ -49,7 +49,8 @@ def read_voice_settings(settings: Settings) -> VoiceConfig:
     """The node's voice configuration, `[sip]` sized for this machine and pjsua2 build;
     raises ConfigError listing every fault."""
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
-    config = read_voice(settings.reader, queues=[q.name for q in settings.queues], regions=hours)
+    queues = [q.name for q in settings.queues]
+    config = read_voice(settings.reader, queues=queues, regions=hours, home=settings.region)
     settings.reader.faults.raise_if_any()
     return VoiceConfig(
         sip=sized_for_this_machine(config.sip),

@@ -46,7 +46,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     settings = load_settings(Path(args.config), region=args.region, node_id=args.node)
     hours = {r.name: Hours(r.timezone, r.open, r.close) for r in settings.regions}
     queues = [q.name for q in settings.queues]
-    config = read_voice(settings.reader, queues=queues, regions=hours)
+    config = read_voice(settings.reader, queues=queues, regions=hours, home=settings.region)
     settings.reader.faults.raise_if_any()
     # The node sized the pool (calls per worker from the pjsua2 build); use its figures.
     sip = replace(config.sip, calls_per_worker=args.calls, rtp_ports_per_worker=args.rtp_ports)

@@ -169,3 +169,23 @@ def test_flow_languages_are_tags_in_any_case(tmp_path: Path) -> None:
     (flow,) = read_flows(reader, queues=QUEUES, regions={"default": Hours()})
     reader.faults.raise_if_any()
     assert flow.languages == ("de", "en") and flow.default_language == "en"
+
+
+def test_a_flow_without_region_is_the_nodes_own(tmp_path: Path) -> None:
+    """A call waits in its flow's region, else in the node's (docs/regions.md): a node of
+    `eu` took the file's first region, and its callers heard Shanghai's hours."""
+    path = tmp_path / "ivr.toml"
+    path.write_text(
+        '[[ivr]]\nnumber = "1"\ndefault_queue = "general"\n'
+        '[[ivr.reasons]]\ndigit = "1"\nqueue = "booking"\n'
+    )
+    regions = {
+        "asia": Hours("Asia/Shanghai", "07:00", "23:00"),
+        "eu": Hours("Europe/Paris", "08:00", "20:00"),
+    }
+    reader = ConfigReader.open(path)
+    (flow,) = read_flows(reader, queues=QUEUES, regions=regions, home="eu")
+    reader.faults.raise_if_any()
+    assert flow.region == "eu" and flow.hours == regions["eu"]
+    (flow,) = read_flows(ConfigReader.open(path), queues=QUEUES, regions=regions)
+    assert flow.region == "asia"  # no node region given (a check of the file): the first

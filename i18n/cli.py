@@ -235,7 +235,10 @@ def register(registry: CommandRegistry) -> None:
     compile_.add_argument("--languages", nargs="+", help="languages to compile (default: all)")
     compile_.set_defaults(handler=prompts_compile, config=None)
 
-    packages_help = "Argos models directory (default $ARGOS_PACKAGES_DIR or var/argos/packages)"
+    packages_help = (
+        "Argos models directory (default $ARGOS_PACKAGES_DIR, else $SWITCHBOARD_ARGOS_DIR/packages,"
+        " else var/argos/packages)"
+    )
     config_help = "i18n configuration with a [translation] section (config/locales.toml)"
     install = registry.subcommand("i18n", "install-model", "install an Argos .argosmodel file")
     install.add_argument("file", metavar="FILE.argosmodel")

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from i18n import catalogs
+from i18n.chinese import to_script
 from i18n.language import primary
 from i18n.messages import PLURAL_COUNTS, PROMPTS, resolve_key
 
@@ -106,10 +107,15 @@ class PromptCatalog:
         language's own rule (`queue_position` counts `minutes`: Russian has three forms,
         Arabic six). Unknown key → KeyError (a programming error, not a caller's).
         The telephony IVR's own names (`ivr.greeting`, `queue.position`…) are aliases.
+        Traditional Chinese (`zh-TW`, `zh-HK`, `zh-Hant`) is `zh`'s text converted by
+        OpenCC, as the pages are (i18n/chinese.py), never a catalog of its own.
         """
+        return to_script(self._text(key, primary(language), values), language)
+
+    def _text(self, key: str, language: str, values: dict[str, object]) -> str:
+        """`text` in the catalog of `language`, a language subtag."""
         key = resolve_key(key, values)
         source = PROMPTS[key]
-        language = primary(language)
         english = gettext.NullTranslations()
         translations: gettext.NullTranslations = english
         if self.has(key, language):

@@ -10,9 +10,11 @@ A `Translator` keeps an LRU cache of recent translations and never raises: a mis
 comes back as `Translation(missing_pair=True)` with the original text, an engine failure
 with `error` set.
 
-The target may be a whole tag: engines translate into its language (`zh` for `zh-TW`),
-and Chinese for a reader of Traditional characters (`zh-TW`, `zh-HK`, `zh-Hant`) is then
-converted from the engines' Simplified with OpenCC (i18n/chinese.py).
+Source and target may be whole tags: engines translate between their languages (`zh` for
+`zh-TW`). The engines' Chinese is Simplified, so a Traditional writer's text (`zh-TW`,
+`zh-HK`, `zh-Hant`) is simplified before it reaches them, and Chinese for a reader of
+Traditional characters is converted from their output, both with OpenCC
+(i18n/chinese.py); between two tags of Chinese no engine runs, only that conversion.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Protocol
 
 from i18n.apertium import ApertiumEngine
 from i18n.argos_engine import ArgosEngine, check_model_file, install_model, installed_models
-from i18n.chinese import to_script
+from i18n.chinese import for_reader, to_script, to_simplified
 from i18n.language import primary
 from i18n.model import Translation
 from i18n.translation_settings import TranslationSettings, translation_settings
@@ -69,6 +71,14 @@ def build_engines(settings: TranslationSettings, packages_dir: Path | None) -> d
     if "apertium" in wanted:
         engines["apertium"] = ApertiumEngine(settings.apertium_dir)
     return engines
+
+
+def same_language(text: str, source: str, target: str) -> Translation:
+    """`text` for a reader of its own language: as written, or in the reader's script
+    (Chinese, OpenCC: engine `opencc`) when the writer's tag says another."""
+    written = for_reader(text, source, target)
+    engine = "opencc" if written != text else ""
+    return Translation(written, primary(source), primary(target), text, engine=engine)
 
 
 class Translator:
@@ -142,13 +152,16 @@ class Translator:
     # -- translating ---------------------------------------------------------------------
 
     def translate(self, text: str, source: str, target: str) -> Translation:
-        """`text` in `target`, with the original kept; never raises. `target` may carry a
-        script or region: Chinese for `zh-TW` comes in Traditional characters (the engines'
-        Simplified, converted; the cache keeps what the engines wrote)."""
+        """`text` in `target`, with the original kept; never raises. Either may carry a
+        script or region: a `zh-TW` writer's Traditional is given to the engines in
+        Simplified, Chinese for a `zh-TW` reader comes in Traditional characters (the
+        engines' Simplified, converted; the cache keeps what the engines were given and
+        wrote), and Chinese between scripts is only converted (engine `opencc`)."""
         src, dst = primary(source), primary(target)
         if src == dst or not text.strip():
-            return Translation(text=text, source=src, target=dst, original=text)
-        key = (src, dst, text)
+            return same_language(text, source, target)
+        given = to_simplified(text, source)
+        key = (src, dst, given)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -165,7 +178,7 @@ class Translator:
         engine_names = "+".join(dict.fromkeys(name for _, _, name in hops))
         # Each engine serialises its own model calls; cache hits above never wait for them.
         try:
-            result = text
+            result = given
             for hop_source, hop_target, name in hops:
                 result = self.engines[name].translate(result, hop_source, hop_target)
         except Exception as error:  # a broken model or pipeline must not end a chat

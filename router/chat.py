@@ -12,7 +12,7 @@ from typing import NamedTuple, Protocol
 from router.model import Agent, Contact
 from router.store import RoutingStore
 from switchboard.common.clock import now_ms
-from switchboard.common.languages import primary
+from switchboard.common.languages import primary, script_of
 
 MAX_MESSAGE_CHARS = 4000
 # The sender of a message the center itself posts (an advisory), not a person.
@@ -103,6 +103,20 @@ def written_for(contact: Contact, language: str) -> str:
     return language
 
 
+def agent_written(agent: Agent | None, language: str) -> str:
+    """The tag `agent` reads and writes `language` in: their own entry of it (the roster
+    keeps language subtags, so `zh`, which is Simplified), else the language itself."""
+    if agent is not None:
+        return next((tag for tag in agent.languages if primary(tag) == primary(language)), language)
+    return language
+
+
+def rewritten(source: str, target: str, tags: tuple[str, str]) -> bool:
+    """Whether a message needs a text for its reader: another language, or the same one
+    in another script (Simplified and Traditional Chinese: zh and zh-TW)."""
+    return target != source or script_of(tags[0]) != script_of(tags[1])
+
+
 class ChatLog:
     """Messages of each chat contact, translated on the way in, kept by the routing store."""
 
@@ -141,9 +155,12 @@ class ChatLog:
         answered."""
         agent_side = await self.agent_language(contact, agent)
         source, target = agent_side, contact.language
+        # Tags as each side writes (the script): nobody's known while the chat waits.
+        customer_tag = written_for(contact, contact.language)
+        tags = (agent_written(agent, agent_side) if agent else customer_tag, customer_tag)
         if sender == "customer":
-            source, target = contact.language, agent_side
-        return await self._write(contact, sender, text, source, target, client_message_id)
+            source, target, tags = contact.language, agent_side, (tags[1], tags[0])
+        return await self._write(contact, sender, text, source, target, client_message_id, tags)
 
     async def repeat(self, contact_id: str, sender: str, client_message_id: str) -> Message | None:
         """The message `sender` posted in the chat with this `client_message_id`, if any
@@ -164,9 +181,11 @@ class ChatLog:
         source: str,
         target: str,
         client_message_id: str | None = None,
+        tags: tuple[str, str] | None = None,
     ) -> Posted:
         """Keep a message written in `source`, with its translation into `target` (or
-        answer the sender's message of the same `client_message_id`)."""
+        answer the sender's message of the same `client_message_id`); `tags`: the
+        writer's and the reader's own (default: `source`, the customer's for `target`)."""
         message = Message(
             message_id=uuid.uuid4().hex,
             contact_id=contact.contact_id,
@@ -176,24 +195,30 @@ class ChatLog:
             at_ms=now_ms(),
             client_message_id=client_message_id,
         )
-        if target != source:
-            await self._translate(message, target, written_for(contact, target))
+        tags = tags or (source, written_for(contact, target))
+        if rewritten(source, target, tags):
+            await self._translate(message, target, tags[1], tags[0])
         if client_message_id is None:
             await self.store.append_message(contact.contact_id, asdict(message))
             return Posted(message, True)
         known = await self.store.append_message_once(contact.contact_id, asdict(message))
         return Posted(Message(**known), False) if known else Posted(message, True)
 
-    async def _translate(self, message: Message, target: str, tag: str = "") -> None:
-        """Add the translation into `target` (written as `tag` says, when given), or note
-        that the pair is missing."""
+    async def _translate(
+        self, message: Message, target: str, tag: str = "", source_tag: str = ""
+    ) -> None:
+        """Add the translation into `target` (written as `tag` says, when given, from the
+        script `source_tag` says), or note that the pair is missing. Nothing is added in
+        the same language when the text reads the same."""
         if self.translator is not None:
-            into = tag or target
-            result = await self.translator.translate_async(message.text, message.language, into)
+            into, written = tag or target, source_tag or message.language
+            result = await self.translator.translate_async(message.text, written, into)
             if not (result.missing_pair or result.error):
-                message.translations[target] = result.text
+                if target != message.language or result.text != message.text:
+                    message.translations[target] = result.text
                 return
-        message.missing_translation.append(f"{message.language}>{target}")
+        if target != message.language:  # the same language is read as written at worst
+            message.missing_translation.append(f"{message.language}>{target}")
 
     async def messages(self, contact_id: str) -> list[Message]:
         return [Message(**fields) for fields in await self.store.messages(contact_id)]
@@ -220,13 +245,16 @@ class ChatLog:
         """The messages, with the customer's written before `agent` took the chat (while
         it waited, nobody's language was known) translated for them now and kept."""
         messages = await self.messages(contact.contact_id)
+        if agent is None:  # nobody's language, nor script, to write them for
+            return messages
         target = await self.agent_language(contact, agent)
         for index, message in enumerate(messages):
-            needs = message.sender == "customer" and message.language != target
+            tags = (written_for(contact, message.language), agent_written(agent, target))
+            needs = message.sender == "customer" and rewritten(message.language, target, tags)
             if not needs or target in message.translations:
                 continue
             if f"{message.language}>{target}" in message.missing_translation:
                 continue
-            await self._translate(message, target)
+            await self._translate(message, target, tags[1], tags[0])
             await self.store.replace_message(contact.contact_id, index, asdict(message))
         return messages

@@ -12,7 +12,15 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 
-from i18n.chinese import TRADITIONAL, opencc_config, to_script, traditional_form, with_traditional
+from i18n.chinese import (
+    TRADITIONAL,
+    for_reader,
+    opencc_config,
+    to_script,
+    to_simplified,
+    traditional_form,
+    with_traditional,
+)
 from i18n.pages import DOMAIN, page_languages, page_strings, served_languages
 from i18n.translation import Translator, install_model
 from router.model import Agent, Role
@@ -171,11 +179,175 @@ async def test_a_taiwanese_customer_reads_the_agents_answers_in_traditional(
             await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=tom)
             messages = f"/api/v1/contacts/{contact_id}/messages"
             customer = {"X-Customer-Token": created["customer_token"]}
-            for text, who in (("谢谢 帮助", customer), ("thanks, where is my bag?", tom)):
+            for text, who in (
+                ("谢谢 帮助", customer),
+                ("謝謝 幫助", customer),  # as a Taiwanese customer writes it: Traditional
+                ("thanks, where is my bag?", tom),
+            ):
                 posted = await http.post(messages, json={"text": text}, headers=who)
                 assert posted.status == 201, await posted.text()
             read = (await (await http.get(messages, headers=customer)).json())["messages"]
-    question, answer = read
+    question, traditional, answer = read
     assert question["language"] == "zh" and question["translations"] == {"en": "thanks help"}
+    assert traditional["text"] == "謝謝 幫助"  # kept as written
+    assert traditional["translations"] == {"en": "thanks help"}
     assert answer["language"] == "en"
     assert answer["translations"] == {"zh": "謝謝, 哪裡 是 我的 行李?"}
+
+
+# --- Traditional in: a customer's own Traditional text, to the engines and to agents -------
+
+
+@pytest.mark.parametrize(
+    ("text", "tag", "simplified"),
+    [
+        # Taiwan's words become the mainland's (tw2sp, the inverse of s2twp).
+        ("計程車到機場要多久？", "zh-TW", "出租车到机场要多久？"),
+        ("我的行李遺失了，裡面有筆記型電腦", "zh-TW", "我的行李遗失了，里面有笔记本电脑"),
+        ("我的行李在哪裏？", "zh-HK", "我的行李在哪里？"),  # hk2s
+        ("謝謝你的幫助", "zh-Hant", "谢谢你的帮助"),  # t2s
+        ("謝謝你的幫助", "zh-MO", "谢谢你的帮助"),
+        ("谢谢你的帮助", "zh-TW", "谢谢你的帮助"),  # typed in Simplified anyway: unchanged
+        ("謝謝你的幫助", "zh", "謝謝你的幫助"),  # a Simplified writer's text is left alone
+        ("謝謝", "ja", "謝謝"),
+    ],
+)
+def test_a_traditional_writers_text_is_simplified_by_their_tag(
+    text: str, tag: str, simplified: str
+) -> None:
+    assert to_simplified(text, tag) == simplified
+
+
+@pytest.mark.parametrize(
+    ("text", "writer", "reader", "read"),
+    [
+        ("谢谢，您的行李在哪里？", "zh", "zh-TW", "謝謝，您的行李在哪裡？"),  # s2twp
+        ("软件在里面", "zh", "zh-HK", "軟件在裏面"),  # s2hk
+        ("软件在里面", "zh-CN", "zh-Hant", "軟件在裏面"),  # s2t
+        ("計程車在哪裡？", "zh-TW", "zh", "出租车在哪里？"),  # tw2sp
+        ("計程車在哪裡？", "zh-TW", "zh-Hans", "出租车在哪里？"),
+        ("的士在哪裏？", "zh-HK", "zh-CN", "的士在哪里？"),  # hk2s
+        # Between two Traditional forms nothing is converted: each reads the other.
+        ("計程車在哪裡？", "zh-TW", "zh-HK", "計程車在哪裡？"),
+        ("谢谢", "zh", "zh-CN", "谢谢"),
+        ("thanks", "en", "zh-TW", "thanks"),
+    ],
+)
+def test_chinese_is_rewritten_for_its_readers_script(
+    text: str, writer: str, reader: str, read: str
+) -> None:
+    assert for_reader(text, writer, reader) == read
+
+
+# A handful of real things a customer in Taiwan writes to an airline, word-segmented for
+# the dictionary model (the tiny model maps whole space-separated pieces; a real Argos
+# model segments by itself), and the Simplified vocabulary an engine's Chinese knows.
+TAIWAN_SENTENCES = {
+    "我的 行李 在 哪裡 ?": "my bag at where ?",
+    "謝謝 你的 幫助": "thanks your help",
+    "我的 航班 今天 取消 了 嗎 ?": "my flight today cancelled PERF Q ?",
+    "我的 行李 遺失 了 , 裡面 有 筆記型電腦": "my bag lost PERF , inside has laptop",
+    "計程車 到 機場 要 多久 ?": "taxi to airport takes howlong ?",
+}
+SIMPLIFIED_WORDS = {
+    "我的": "my", "行李": "bag", "在": "at", "哪里": "where", "谢谢": "thanks",
+    "你的": "your", "帮助": "help", "航班": "flight", "今天": "today", "取消": "cancelled",
+    "了": "PERF", "吗": "Q", "遗失": "lost", "里面": "inside", "有": "has",
+    "笔记本电脑": "laptop", "出租车": "taxi", "到": "to", "机场": "airport", "要": "takes",
+    "多久": "howlong",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def taiwan_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A zh→en model whose Chinese is Simplified, as Argos's (and Apertium's) is."""
+    models = tmp_path_factory.mktemp("zh-en-models")
+    packages = tmp_path_factory.mktemp("zh-en-packages")
+    words = list(SIMPLIFIED_WORDS)
+    english = [SIMPLIFIED_WORDS[word] for word in words]
+    model = build_tiny_package(models, "zh", "en", words, english, seed=23, spare_pieces=100)
+    install_model(model, packages)
+    return packages
+
+
+def test_a_taiwanese_customers_traditional_reaches_the_engine_simplified(
+    taiwan_packages: Path,
+) -> None:
+    """Every sentence comes out fully translated once the engine is given Simplified; as
+    written (Traditional) the engine leaves the words it does not know in Chinese."""
+    translator = Translator(taiwan_packages, settings=ARGOS_ONLY)
+    for sentence, english in TAIWAN_SENTENCES.items():
+        found = translator.translate(sentence, "zh-TW", "en")
+        assert (found.text, found.original, found.source) == (english, sentence, "zh"), sentence
+    # The cache keeps what the engine was given: the same words typed in Simplified hit it.
+    again = translator.translate("我的 行李 在 哪里 ?", "zh", "en")
+    assert again.cached and again.text == "my bag at where ?"
+    hong_kong = translator.translate("我的 行李 在 哪裏 ?", "zh-HK", "en")
+    assert hong_kong.cached and hong_kong.text == "my bag at where ?"
+
+
+def test_same_language_chinese_is_converted_by_the_translator_without_an_engine(
+    taiwan_packages: Path,
+) -> None:
+    translator = Translator(taiwan_packages, settings=ARGOS_ONLY)
+    out = translator.translate("谢谢，您的行李在哪里？", "zh", "zh-TW")
+    assert (out.text, out.original, out.engine) == (
+        "謝謝，您的行李在哪裡？",
+        "谢谢，您的行李在哪里？",
+        "opencc",
+    )
+    assert not (out.missing_pair or out.error)
+    back = translator.translate("計程車在哪裡？", "zh-TW", "zh")
+    assert (back.text, back.engine) == ("出租车在哪里？", "opencc")
+    same = translator.translate("hola", "es-MX", "es")
+    assert (same.text, same.engine) == ("hola", "")
+
+
+async def test_a_chinese_agent_and_a_taiwanese_customer_each_read_their_own_script(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Li (`zh`, Simplified as the roster keeps her language) takes a zh-TW chat: no
+    translation between zh and zh, but each side reads the other in its own script,
+    converted by OpenCC, the original kept; no engine is needed (none is installed)."""
+    translator = Translator(tmp_path / "no-models", settings=ARGOS_ONLY)
+    async with (
+        running_node(
+            redis_url,
+            translator=translator,
+            users=[("li", Role.AGENT, "li-secret-1")],
+            agents=[Agent("li", "default", {"baggage": 4}, ["zh"])],
+        ) as node,
+        http_session(node) as http,
+    ):
+        created = await new_chat(http, queue="baggage", language="zh-TW")
+        contact_id = created["contact_id"]
+        messages = f"/api/v1/contacts/{contact_id}/messages"
+        customer = {"X-Customer-Token": created["customer_token"]}
+        # Written while the chat waited for an agent: converted once Li reads it.
+        waiting = await http.post(messages, json={"text": "計程車在哪裡？"}, headers=customer)
+        assert waiting.status == 201, await waiting.text()
+        li = await login(http, "li", "li-secret-1")
+        await http.put("/api/v1/agents/li/state", json={"state": "available"}, headers=li)
+        for _ in range(100):
+            contact = await (await http.get(f"/api/v1/contacts/{contact_id}", headers=li)).json()
+            if contact.get("agent_id") == "li":
+                break
+            await asyncio.sleep(0.05)
+        await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=li)
+        for text, who in (
+            ("我的行李遺失了，裡面有筆記型電腦", customer),
+            ("谢谢，您的行李在哪里？软件", li),
+        ):
+            posted = await http.post(messages, json={"text": text}, headers=who)
+            assert posted.status == 201, await posted.text()
+        seen_by_li = (await (await http.get(messages, headers=li)).json())["messages"]
+        seen_by_customer = (await (await http.get(messages, headers=customer)).json())["messages"]
+    waited, lost, answer = seen_by_li
+    assert (waited["text"], waited["language"]) == ("計程車在哪裡？", "zh")
+    assert waited["translations"] == {"zh": "出租车在哪里？"}
+    assert lost["text"] == "我的行李遺失了，裡面有筆記型電腦"
+    assert lost["translations"] == {"zh": "我的行李遗失了，里面有笔记本电脑"}
+    assert answer["text"] == "谢谢，您的行李在哪里？软件"
+    assert answer["translations"] == {"zh": "謝謝，您的行李在哪裡？軟體"}
+    assert not any(m["missing_translation"] for m in seen_by_li)
+    assert seen_by_customer[-1]["translations"] == {"zh": "謝謝，您的行李在哪裡？軟體"}

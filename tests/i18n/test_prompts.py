@@ -234,3 +234,23 @@ def test_reason_menu_follows_verbosity(catalog: PromptCatalog):
     assert len(texts) == len(entries) + 2
     assert texts[0] == catalog.text("choose_reason", "ja")
     assert texts[-1] == catalog.text("menu_repeat_hint", "ja")
+
+
+def test_traditional_chinese_prompt_texts_are_the_simplified_converted() -> None:
+    """No Traditional catalog: zh-TW, zh-HK and zh-Hant texts are zh's, converted by
+    OpenCC where pages are (i18n/chinese.py); Taiwan's word for a queue is 佇列."""
+    from i18n.chinese import to_script
+
+    catalog = PromptCatalog()
+    simplified = catalog.text("queue_position", "zh", minutes=3, position=4)
+    assert simplified == "您在队列中排第4位。预计等待约3分钟。"
+    taiwan = catalog.text("queue_position", "zh-TW", minutes=3, position=4)
+    assert taiwan == "您在佇列中排第4位。預計等待約3分鐘。"
+    assert catalog.text("queue.position", "ZH-hk", minutes=3, position=4) == (
+        "您在隊列中排第4位。預計等待約3分鐘。"
+    )
+    for key in catalog:
+        values = {"digit": "1", "minutes": 2, "position": 1}
+        zh = catalog.text(key, "zh", **values)
+        assert catalog.text(key, "zh-Hant", **values) == to_script(zh, "zh-Hant"), key
+    assert catalog.text("goodbye", "zh-CN") == catalog.text("goodbye", "zh")

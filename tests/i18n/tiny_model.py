@@ -144,8 +144,9 @@ MAX_POSITIONS = 512
 FREQUENCIES = 16
 
 
-def _sentencepiece(words: Sequence[str]) -> bytes:
-    """A unigram model whose pieces are the words, punctuation and single characters."""
+def _sentencepiece(words: Sequence[str], spare_pieces: int = 60) -> bytes:
+    """A unigram model whose pieces are the words, punctuation and single characters
+    (`spare_pieces` beyond the words: more for lists of many distinct characters)."""
     import sentencepiece as spm
 
     model = io.BytesIO()
@@ -153,7 +154,7 @@ def _sentencepiece(words: Sequence[str]) -> bytes:
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences),
         model_writer=model,
-        vocab_size=len(set(words)) + 60,
+        vocab_size=len(set(words)) + spare_pieces,
         hard_vocab_limit=False,
         model_type="unigram",
         character_coverage=1.0,
@@ -270,15 +271,18 @@ def build_tiny_package(
     source_words: Sequence[str] | None = None,
     target_words: Sequence[str] | None = None,
     seed: int = 7,
+    spare_pieces: int = 60,
 ) -> Path:
     """Write `translate-{source}_{target}.argosmodel` into out_dir and return its path.
 
     The model translates source_words[i] into target_words[i] (WORDS by default) and
-    copies every other piece; `seed` only draws the near-zero weights.
+    copies every other piece; `seed` only draws the near-zero weights. A word that does
+    not become a piece of its own is copied: give long lists of many distinct characters
+    (Chinese) more `spare_pieces`.
     """
     source_words = list(source_words or WORDS[source])
     target_words = list(target_words or WORDS[target])
-    sp_bytes = _sentencepiece([*source_words, *target_words])
+    sp_bytes = _sentencepiece([*source_words, *target_words], spare_pieces)
 
     import sentencepiece as spm
 

@@ -17,6 +17,9 @@ from switchboard.common.languages import primary, script_of
 MAX_MESSAGE_CHARS = 4000
 # The sender of a message the center itself posts (an advisory), not a person.
 CENTER = "center"
+# Messages read from a chat's head to find the agent's first answer (reports, cases): a
+# bound, so a long transcript is never read whole for it.
+FIRST_MESSAGES = 50
 
 
 def from_an_agent(sender: object) -> bool:

@@ -288,7 +288,8 @@ class Lifecycle:
     def link(
         self, case: Case, contact: Contact, actor: str, d: Decision, at: int, *, wrote: str = ""
     ) -> bool:
-        """Link a contact to the case; the customer coming back reopens it. The agent
+        """Link a contact to the case; the customer coming back reopens it (a case
+        solved before anyone answered owes a first response again, from now). The agent
         holding it owns the case when nobody does. A response the customer has had on it
         (see `responded`: a call its agent answered, or a chat in which `wrote`, an
         agent, wrote; accepting a chat is none) meets the case's first response and any
@@ -304,12 +305,14 @@ class Lifecycle:
         }
         d.store.history.append(HistoryEntry(at, actor, "linked", detail))
         d.store.outbox.append(webhook_event("case.contact_linked", at, {**summary(case), **detail}))
-        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
-            self.set_status(case, CaseStatus.OPEN, actor, d, at, "the customer came back")
         if contact.state == ContactState.CONNECTED and contact.agent_id:
             self.connected(case, contact.agent_id, contact.channel == Channel.VOICE, d, at)
         if contact.channel == Channel.CHAT and wrote:
             self.answered(case, wrote, d, at)
+        if case.status in (CaseStatus.PENDING_CUSTOMER, CaseStatus.SOLVED):
+            # After the response it may bring: a reopened case owes a first response
+            # only when the customer has had none.
+            self.set_status(case, CaseStatus.OPEN, actor, d, at, "the customer came back")
         return True
 
     def connected(self, case: Case, agent: str, voice: bool, d: Decision, at: int) -> bool:
@@ -364,6 +367,10 @@ class Lifecycle:
         elif status == CaseStatus.OPEN:
             self.resume_all(case, at)
             case.close_due_ms = 0
+            if old == CaseStatus.SOLVED and not case.answered:
+                # Solving was no response (the timer was cancelled): the customer who
+                # came back is owed a first response, timed from their return.
+                self.start(case, TimerKind.FIRST_RESPONSE, at)
         elif status == CaseStatus.SOLVED:
             # A response still owed is not given by solving: no response, not met.
             self.stop(case, TimerKind.FIRST_RESPONSE, at, d, answered=False)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from router.cases.emotion import Emotions, Reading
 from router.cases.model import EmotionSettings
+from router.cases.moves import move_waiting
 from router.cases.store import CaseStore
 from router.errors import RoutingError
-from router.model import Contact, ContactState
+from router.model import Contact
 from router.service import Router
 from switchboard.common.clock import iso_utc
 
@@ -130,7 +131,7 @@ class EmotionReactions:
 
     async def _act(self, contact_id: str, reason: str, *, already: bool, at_ms: int) -> list[str]:
         """Raise the priority (the first time) and move a chat still waiting for a person
-        (queued, or offered: the offer is revoked) to the senior queue; what was done, in
+        to the senior queue (`move_waiting`: a ringing offer is revoked); what was done, in
         words. A chat taken meanwhile is not moved (the move is refused: it is with a
         person now)."""
         done: list[str] = []
@@ -145,9 +146,7 @@ class EmotionReactions:
                     await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
                     done.append(f"priority {contact.priority} -> {priority}")
             target = settings.move_to
-            waiting = contact.state in (ContactState.QUEUED, ContactState.OFFERED)
-            if target and waiting and contact.queue != target:
-                await self.router.move(contact_id, target, reason, at_ms=at_ms)
+            if target and await move_waiting(self.router, contact, target, reason, at_ms):
                 done.append(f"moved from {contact.queue} to {target}")
         except RoutingError as failure:  # it ended or was taken meanwhile
             log.info("emotion trigger on %s: %s", contact_id, failure)

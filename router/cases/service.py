@@ -48,8 +48,9 @@ from router.cases.model import (
     Note,
     RuleTrigger,
 )
+from router.cases.moves import move_waiting, waiting_for_a_person
 from router.cases.store import CaseStore
-from router.chat import from_an_agent
+from router.chat import FIRST_MESSAGES, from_an_agent
 from router.contacts import wrap_up_of
 from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
@@ -57,7 +58,6 @@ from router.identity import ANONYMOUS_PREFIX
 from router.model import (
     Channel,
     Contact,
-    ContactState,
     LoopFailed,
     NewContact,
     Presence,
@@ -232,17 +232,19 @@ class Cases:
     async def _reroute(
         self, case_id: str, priority: int | None, queue: str | None, reason: str, at_ms: int
     ) -> None:
+        """Raise and move the case's contacts still waiting for a person (queued, or
+        ringing: `move_waiting` revokes the offer); one its agent has taken stays."""
         case = await self.store.get(case_id)
         for contact_id in case.contacts if case else []:
             try:
                 contact = await self.router.get_contact(contact_id)
-                if contact.state not in (ContactState.QUEUED, ContactState.OFFERED):
+                if not waiting_for_a_person(contact):
                     continue
                 if priority is not None and priority > contact.priority:
                     await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
-                if queue and queue != contact.queue and contact.state == ContactState.QUEUED:
-                    await self.router.move(contact_id, queue, reason, at_ms=at_ms)
-            except RoutingError as failure:  # ended meanwhile: nothing to reroute
+                if queue:
+                    await move_waiting(self.router, contact, queue, reason, at_ms)
+            except RoutingError as failure:  # taken or ended meanwhile: it stays
                 log.info("case %s: contact %s not rerouted: %s", case_id, contact_id, failure)
 
     # -- timers -------------------------------------------------------------------------------
@@ -388,10 +390,13 @@ class Cases:
     async def _agent_wrote(self, contact: Contact) -> str:
         """The agent whose message the chat's customer had first ('' when none yet, and
         for calls): a chat's first response is an agent's message, not its accepting.
-        Only a chat an agent has accepted can hold one, so no other is read."""
+        Only a chat an agent has accepted can hold one, so no other is read, and only
+        its head (the first FIRST_MESSAGES, as the contact report reads it), not a long
+        transcript each time a case meets the chat."""
         if contact.channel != Channel.CHAT or "answered_at" not in contact.timestamps:
             return ""
-        for message in await self.router.store.messages(contact.contact_id):
+        head = await self.router.store.first_messages([contact.contact_id], FIRST_MESSAGES)
+        for message in head.get(contact.contact_id, []):
             if from_an_agent(message.get("sender")):
                 return str(message["sender"])
         return ""

@@ -12,13 +12,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from router.chat import from_an_agent
+from router.chat import FIRST_MESSAGES, from_an_agent
 from router.reports.store import AuditEntry, RecordStore
 from switchboard.common.clock import DAY_MS, now_ms
 
 log = logging.getLogger(__name__)
-
-FIRST_MESSAGES = 50  # messages read per chat to find the agent's first answer
 
 
 @dataclass(frozen=True)

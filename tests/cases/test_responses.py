@@ -206,6 +206,119 @@ async def test_solving_a_case_nobody_answered_is_no_response(case_node: Node) ->
     assert standard["first_response_attainment"] is None and standard["attainment"] is None
 
 
+async def test_a_case_solved_before_any_answer_owes_a_first_response_when_the_customer_is_back(
+    case_node: Node,
+) -> None:
+    """Solved before anyone answered (its first response cancelled), the case is reopened
+    by its customer's new chat an hour later: it owes a first response again, timed from
+    their return. Solved again unanswered, their next message on that chat reopens it
+    with a new first response, which ana's first message meets 2 minutes on."""
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        supervisor, ana, admin = (
+            await staff(http, "sup"),
+            await staff(http, "ana"),
+            await staff(http, "adm"),
+        )
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Refund", "customer": {"id": "FF-8001"}, "queue": "booking"},
+            headers=supervisor,
+        )
+        case_id = (await opened.json())["case_id"]
+        url = f"/api/v1/cases/{case_id}"
+        clock.set(MONDAY_10 + 4_000)
+        await http.patch(url, json={"status": "solved"}, headers=supervisor)
+
+        clock.set(paris_ms(2025, 3, 3, 11))  # a new chat of the customer's: reopened
+        created = await http.post(
+            "/api/v1/contacts",
+            json={
+                "channel": "chat",
+                "queue": "booking",
+                "language": "en",
+                "customer": {"id": "FF-8001"},
+            },
+            headers=admin,
+        )
+        assert created.status == 201, await created.text()
+        chat = await created.json()
+        case = await case_of(http, case_id, admin)
+        assert case["status"] == "open" and chat["contact_id"] in case["contacts"]
+        first = timer(case, "first_response")
+        assert first is not None, case["timers"]
+        assert (first["state"], first["started_at"], first["due_at"]) == (
+            "running",
+            "2025-03-03T10:00:00+00:00",  # 11:00 Paris
+            "2025-03-03T14:00:00+00:00",
+        )
+
+        clock.set(paris_ms(2025, 3, 3, 11, 1))
+        await http.patch(url, json={"status": "solved"}, headers=supervisor)
+        clock.set(paris_ms(2025, 3, 3, 11, 30))  # the customer writes: reopened
+        await say(
+            http, chat, "It is still not refunded.", {"X-Customer-Token": chat["customer_token"]}
+        )
+        case = await case_of(http, case_id, admin)
+        first = timer(case, "first_response")
+        assert case["status"] == "open" and first is not None
+        assert (first["state"], first["started_at"]) == ("running", "2025-03-03T10:30:00+00:00")
+
+        await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        accepted = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=ana)
+        assert accepted.status == 200, await accepted.text()
+        clock.set(paris_ms(2025, 3, 3, 11, 32))
+        await say(http, chat, "I am sorry, let me look.", ana)
+        first = timer(await case_of(http, case_id, admin), "first_response")
+        assert first is not None and (first["state"], first["outcome"]) == ("stopped", "met")
+    records = await timer_records(case_node, case_id)
+    firsts = [
+        (r["outcome"], r["wall_s"], r.get("responded", ""))
+        for r in records
+        if r["timer"] == "first_response"
+    ]
+    assert firsts == [
+        ("cancelled", "4.000", "0"),
+        ("cancelled", "60.000", "0"),
+        ("met", "120.000", ""),
+    ]
+
+
+async def test_a_contact_answered_already_reopens_a_case_owing_no_first_response(
+    case_node: Node,
+) -> None:
+    """Staff link a chat ana has written in to a case solved before any answer: the
+    case reopens answered, owing no first response (none is met in 0 s either)."""
+    clock = Clock(MONDAY_10)
+    case_node.cases.clock = clock
+    async with http_session(case_node) as http:
+        ana, admin = await staff(http, "ana"), await staff(http, "adm")
+        opened = await http.post(
+            "/api/v1/cases",
+            json={"subject": "Refund", "customer": {"id": "FF-8002"}, "queue": "booking"},
+            headers=admin,
+        )
+        case_id = (await opened.json())["case_id"]
+        clock.set(MONDAY_10 + 4_000)
+        await http.patch(f"/api/v1/cases/{case_id}", json={"status": "solved"}, headers=admin)
+        clock.set(MONDAY_10 + 60_000)
+        chat = await accepted_chat(case_node, http, ana, customer="c-60")
+        await say(http, chat, "Hello, I can help.", ana)
+        linked = await http.post(
+            f"/api/v1/cases/{case_id}/contacts",
+            json={"contact_id": chat["contact_id"]},
+            headers=admin,
+        )
+        assert linked.status in (200, 201), await linked.text()
+        case = await linked.json()
+        first = timer(case, "first_response")
+        assert case["status"] == "open" and first is not None
+        assert (first["state"], first["outcome"]) == ("stopped", "cancelled")
+    records = await timer_records(case_node, case_id)
+    assert [(r["timer"], r["outcome"]) for r in records] == [("first_response", "cancelled")]
+
+
 async def test_solving_or_closing_ends_an_owed_next_response_without_a_response(
     case_node: Node,
 ) -> None:

@@ -23,8 +23,9 @@ from router.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
-# Reasons the system itself gives (login, RONA); an agent may set them back too.
-SYSTEM_REASONS = ("logged in", "no answer")
+# Reasons the system itself gives (login; an offer's ring-out, busy or unreachable phone:
+# routing.lua's NOT_READY_AFTER); an agent may set them back too.
+SYSTEM_REASONS = ("logged in", "no answer", "phone busy", "phone unreachable")
 
 
 @dataclass(frozen=True)

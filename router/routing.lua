@@ -694,11 +694,15 @@ end
 -- Outcomes shared by several commands -------------------------------------------
 
 -- Offers ended for these reasons make the agent not ready, with this reason: nobody
--- answered (RONA), or their phone answered busy (on another call, do-not-disturb).
-local NOT_READY_AFTER = {no_answer = 'no answer', phone_busy = 'phone busy'}
+-- answered (RONA), their phone answered busy (on another call, do-not-disturb), or it
+-- could not be reached at all (not registered, switched off, off the network: the
+-- desk asks the agent to check it). Each says nobody takes calls there for now.
+local NOT_READY_AFTER = {
+  no_answer = 'no answer', phone_busy = 'phone busy', phone_unreachable = 'phone unreachable',
+}
 
 -- Ends an offer: the agent's slot back, the contact back at the head of its queue (and
--- offered again at once when someone else fits). 'no_answer' and 'phone_busy' put the
+-- offered again at once when someone else fits). The NOT_READY_AFTER reasons put the
 -- agent not-ready; any other reason keeps the contact from that agent for DECLINE_BAR_MS. Either
 -- way the agent's turn as the contact's preferred agent is over. An offer ending never
 -- brings an offline agent back: one who signed out stays offline. Returns the agent the

@@ -13,10 +13,26 @@ from telephony.routing import ROUTING_REFUSALS
 
 log = logging.getLogger(__name__)
 
-# SIP answers of an agent's phone: busy (on another call, do-not-disturb) says nobody
-# will take calls there for now, as no answer does; a decline (603) refuses this call.
+# Final SIP statuses of a call the worker placed (an agent's phone, a number a call is
+# transferred to) that was never answered: busy (on another call, do-not-disturb), a
+# decline of this call, or nobody there to ring at all. 408 is what pjsip (or Kamailio's
+# fr_timer, 2 s) says when nothing answered the INVITE, not even a provisional response;
+# 480 and 404 a name with no phone registered or no account signed in; 5xx (pjsip's 503
+# for a transport error) and the other 6xx a server, a transport or a phone that failed.
+# A ring the worker cancelled after the ring time (487) and anything else is no answer.
 BUSY = frozenset({486, 600})
-REJECTED = frozenset({603})
+DECLINED = frozenset({603})
+UNREACHABLE = frozenset({404, 408, 410, 480})
+# The router's reasons for an offer the agent's phone ended (`unanswered` -> reason):
+# busy and unreachable make the agent not ready as no answer does (nobody takes calls
+# there now; it would ring again every few seconds), a decline bars them from this
+# contact only.
+OFFER_ENDED = {
+    "busy": "phone_busy",
+    "declined": "rejected",
+    "unreachable": "phone_unreachable",
+    "no_answer": "no_answer",
+}
 
 
 class HoldRefused(ValueError):
@@ -44,7 +60,7 @@ class OfferController:
         except EngineError as error:
             log.warning("calling agent %s at %s failed: %s", call.agent_id, uri, error)
             call.state = CallState.QUEUED
-            await self._decline(call, "unreachable")
+            await self._decline(call, OFFER_ENDED["unreachable"])
             return
         call.agent.leg = leg
         self.voice.table.add(leg, call, Role.AGENT)
@@ -157,7 +173,7 @@ class OfferController:
         elif call.state == CallState.OFFERED:
             call.state = CallState.QUEUED
             if not agent.revoked:
-                await self._decline(call, _ended_by(code))
+                await self._decline(call, OFFER_ENDED[unanswered(code)])
             if call.callback:
                 self.voice.released(call)
             else:
@@ -256,10 +272,13 @@ def _caller_left(code: int) -> str:
     return "session_expired" if code == 408 else "call_lost"
 
 
-def _ended_by(code: int) -> str:
-    """The router's reason for an offer the agent's phone ended with `code`: `phone_busy`
-    and `no_answer` make the agent not ready (nobody takes calls there now; it would
-    ring again every few seconds), `rejected` bars them from this contact only."""
+def unanswered(code: int) -> str:
+    """Why a call the worker placed ended unanswered, by its last SIP status: `busy`,
+    `declined`, `unreachable` (nobody there to ring) or `no_answer` (see BUSY...)."""
     if code in BUSY:
-        return "phone_busy"
-    return "rejected" if code in REJECTED else "no_answer"
+        return "busy"
+    if code in DECLINED:
+        return "declined"
+    if code in UNREACHABLE or code >= 500:
+        return "unreachable"
+    return "no_answer"

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telephony.calls.call import OUTSIDE_RING_FACTOR, AgentLeg, Call, CallState, Consult, Role
+from telephony.calls.offers import unanswered
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_address, uri_user
 from telephony.routing import ROUTING_REFUSALS
@@ -411,7 +412,7 @@ class TransferController:
             await voice.hangup(call.leg)
         elif call.state == CallState.HELD:
             # Nobody answered outside: the caller goes back to the queue.
-            reason = _outside_failed(code)
+            reason = unanswered(code)
             log.info(
                 "outside party of %s did not answer (%s, %d): back to %s",
                 call.contact_id,
@@ -714,19 +715,6 @@ class TransferController:
             await self.voice.routing.note_transfer(call.contact_id, entry)
         except ROUTING_REFUSALS as error:
             log.warning("transfer of %s not noted: %s", call.contact_id, error)
-
-
-def _outside_failed(code: int) -> str:
-    """Why an outside party's call ended unanswered, by its last SIP status: `busy`
-    (486, 600), `declined` (603), `unreachable` (408: nothing answered the INVITE at all,
-    as a dead port or host; 480, 503 and other 5xx), else `no_answer`."""
-    if code in (486, 600):
-        return "busy"
-    if code == 603:
-        return "declined"
-    if code in (408, 480) or code >= 500:
-        return "unreachable"
-    return "no_answer"
 
 
 def _talking_on(call: Call, leg: int) -> bool:

@@ -206,6 +206,13 @@ async def test_a_required_wrap_up_code_comes_before_the_next_contact(node: Node)
             "/api/v1/agents/ana/state", json={"state": "not_ready", "reason": "nap"}, headers=ana
         )
         assert bad_reason.status == 400
+        # What an offer's end left her with (a phone unreachable) she may set back.
+        kept = await http.put(
+            "/api/v1/agents/ana/state",
+            json={"state": "not_ready", "reason": "phone unreachable"},
+            headers=ana,
+        )
+        assert kept.status == 200 and (await kept.json())["reason"] == "phone unreachable"
     inputs = await node.reports.inputs(0)
     assert inputs.wrap_ups[cid] == {
         "code": "changed",

@@ -216,7 +216,21 @@ async def test_a_consult_holds_the_caller_and_dials_the_colleagues_phone() -> No
 
 @pytest.mark.parametrize(
     ("code", "reason"),
-    [(486, "phone_busy"), (600, "phone_busy"), (603, "rejected"), (408, "no_answer")],
+    [
+        (486, "phone_busy"),
+        (600, "phone_busy"),
+        (603, "rejected"),
+        # The phone could not be reached: nothing answered the INVITE (408), no
+        # registration (480), no account signed in (404), a server or transport error.
+        (408, "phone_unreachable"),
+        (480, "phone_unreachable"),
+        (404, "phone_unreachable"),
+        (503, "phone_unreachable"),
+        (500, "phone_unreachable"),
+        # Anything else the phone answers is the agent not taking the call.
+        (487, "no_answer"),
+        (0, "no_answer"),
+    ],
 )
 async def test_an_offer_the_phone_ends_is_declined_with_the_reason_and_the_caller_waits_again(
     code: int, reason: str
@@ -253,6 +267,26 @@ async def test_a_waiting_caller_abandons_only_by_hanging_up(
     await offers.caller_gone(call, code)
     assert routing.requests == [expected]
     assert call.state == CallState.ENDED
+
+
+async def test_an_agent_phone_the_worker_cannot_dial_is_declined_as_unreachable() -> None:
+    """A SIP URI pjsua refuses to call at all (no route, a bad host) is no ring-out."""
+    from telephony.endpoint import EngineError
+
+    routing = FakeRouting()
+    made = voice(routing)
+    engine: Any = made.engine
+
+    async def refused(uri: str) -> int:
+        raise EngineError(f"cannot call {uri}")
+
+    engine.call = refused
+    offers = OfferController(made)
+    call = talking_call()
+    call.state, call.agent = CallState.QUEUED, None
+    await offers.on_offer(call, {"agent_id": "ana", "sip_uri": "sip:ana@nowhere.invalid"})
+    assert routing.requests == [("decline", "c1", "ana", ("reason", "phone_unreachable"))]
+    assert call.state == CallState.QUEUED
 
 
 async def test_a_revoked_offer_is_not_declined_again() -> None:

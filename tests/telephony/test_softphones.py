@@ -192,13 +192,14 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
-    async def ana_rona() -> bool:
+    async def ana_unreachable() -> bool:
         agent = await router.get_agent("ana")
-        return agent.presence == Presence.NOT_READY and agent.reason == "no answer"
+        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
 
-    await until(ana_rona)  # Kamailio's 480 is the worker's no-answer: RONA
+    await until(ana_unreachable)  # Kamailio's 480: her phone is not registered, no ring-out
     contact = await router.get_contact(contact_id)
     assert contact.state.value == "queued" and not contact.agent_id
+    assert "offer to ana ended: phone_unreachable" in " ".join(map(str, contact.explanation))
 
     bob = await staff(voice, "bob")
     phone = await softphone(parties, bob, None, "--answer")
@@ -230,14 +231,75 @@ async def test_an_offer_to_a_name_with_no_account_here_is_refused_not_answered_b
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
-    async def zed_rona() -> bool:
+    async def zed_unreachable() -> bool:
         agent = await router.get_agent("zed")
-        return agent.presence == Presence.NOT_READY and agent.reason == "no answer"
+        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
 
-    await until(zed_rona, timeout=10)
+    await until(zed_unreachable, timeout=10)
     contact = await router.get_contact(contact_id)
     assert contact.state.value == "queued" and not contact.agent_id
-    assert "offer to zed ended: no_answer" in " ".join(map(str, contact.explanation))
+    assert "offer to zed ended: phone_unreachable" in " ".join(map(str, contact.explanation))
+
+
+async def test_a_registered_phone_that_answers_nothing_is_unreachable_not_a_ring_out(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    """A phone registered at an address where nothing answers any more (switched off,
+    gone off the network, before its registration ran out): Kamailio's INVITE gets no
+    answer at all, not even a provisional one, and it answers the worker 408 after its
+    fr_timer. The agent goes not ready as "phone unreachable", never as a ring-out."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    gone = f"<sip:ana@127.0.0.1:{free_sip_port()}>"  # a UDP port nobody listens on
+    phone = await softphone(parties, ana, None, "--contact", gone)
+    assert (await registered(phone))["code"] == 200
+    await add_agent(router, "ana", ana.uri, {"booking": 2})
+
+    await caller_in_queue(voice, parties)
+    assert voice.pool is not None
+    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+
+    async def ana_unreachable() -> bool:
+        agent = await router.get_agent("ana")
+        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
+
+    await until(ana_unreachable, timeout=15)
+    contact = await router.get_contact(contact_id)
+    assert contact.state.value == "queued" and not contact.agent_id
+    assert "offer to ana ended: phone_unreachable" in " ".join(map(str, contact.explanation))
+    assert not [event for event in phone.events if event["type"] == "incoming"]
+
+
+async def test_a_phone_that_rings_out_is_still_no_answer(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any]
+) -> None:
+    """The phone rings and nobody picks up: the router's ring time ends the offer and the
+    worker cancels the INVITE (487). That is the agent's no answer (RONA), not an
+    unreachable phone."""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    phone = await softphone(parties, ana)  # registered, never answers
+    assert (await registered(phone))["code"] == 200
+    await add_agent(router, "ana", ana.uri, {"booking": 2})
+    stop = asyncio.Event()
+    timers = asyncio.get_running_loop().create_task(router.run_timers(0.25, stop))
+    try:
+        await caller_in_queue(voice, parties)
+        await phone.wait_for("incoming", timeout=20)
+        hangup = await phone.wait_for("hangup", timeout=20)  # the ring time (5 s) ran out
+        assert hangup["code"] == 487
+
+        async def ana_rona() -> Agent | None:
+            agent = await router.get_agent("ana")
+            return agent if agent.presence == Presence.NOT_READY else None
+
+        assert (await until(ana_rona, timeout=10)).reason == "no answer"
+        assert voice.pool is not None
+        contact = await router.get_contact(next(iter(voice.pool.owner)))
+        assert "offer to ana ended: no_answer" in " ".join(map(str, contact.explanation))
+    finally:
+        stop.set()
+        await timers
 
 
 @pytest.fixture

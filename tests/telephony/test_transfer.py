@@ -495,12 +495,16 @@ async def test_a_blind_transfer_to_a_number_that_fails_is_noted_requeued_with_wh
 
 
 def test_an_outside_party_s_last_status_says_why_it_was_not_reached() -> None:
-    from telephony.calls.transfer import _outside_failed
+    """One reading of an unanswered call's last status, for an outside party and for an
+    agent's phone alike (telephony.calls.offers.unanswered)."""
+    from telephony.calls.offers import unanswered
 
-    assert [_outside_failed(code) for code in (486, 600, 603, 408, 480, 503, 487, 0)] == [
+    codes = (486, 600, 603, 408, 480, 404, 503, 487, 0)
+    assert [unanswered(code) for code in codes] == [
         "busy",
         "busy",
         "declined",
+        "unreachable",
         "unreachable",
         "unreachable",
         "unreachable",

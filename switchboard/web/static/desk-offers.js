@@ -1,11 +1,27 @@
 // Ringing offers, one card each: channel, queue, language, wait so far, the customer's
 // tier, why it came here, the ring timer; accept or decline. An offer that rang out
-// (RONA) stays on screen as such.
+// (RONA), or a call that could not reach the agent's phone, stays on screen as such.
 
 import { problem } from "./api.js";
 import { explain } from "./desk-explain.js";
 import { $, el } from "./dom.js";
-import { duration, languageName, t } from "./i18n.js";
+import { N_, duration, languageName, t } from "./i18n.js";
+
+// Offers that ended without an answer and what the agent is told (they are now not
+// ready): by the reason of the offer_revoked event.
+const MISSED = {
+  no_answer: {
+    title: N_("Missed offer (ring no answer)"),
+    text: N_("The {queue} contact rang out and went back to its queue. You are now not ready."),
+  },
+  phone_unreachable: {
+    title: N_("Your phone could not be reached"),
+    text: N_("The {queue} call never rang your phone and went back to its queue. Check that your softphone is on and signed in with your SIP account, then set yourself available. You are now not ready."),
+  },
+};
+// The not-ready reasons an offer ending leaves the agent with besides "no answer"
+// (routing.lua, NOT_READY_AFTER), as the state line shows them (desk-main.js).
+N_("phone busy"); N_("phone unreachable");
 
 export class Offers {
   constructor(desk) {
@@ -90,17 +106,18 @@ export class Offers {
     this.remove(offer.contact_id);
   }
 
-  // The offer ended without an answer: RONA stays on screen until dismissed.
+  // The offer ended without an answer: a ring-out (RONA), or a phone the call could not
+  // reach at all (not registered, switched off), stays on screen until dismissed.
   revoke(event) {
     const entry = this.cards.get(event.contact_id);
     if (!entry) return;
-    if (event.reason !== "no_answer") { this.remove(event.contact_id); return; }
+    const missed = MISSED[event.reason];
+    if (!missed) { this.remove(event.contact_id); return; }
     entry.until = 0;
     entry.card.classList.add("missed");
     entry.card.replaceChildren(
-      el("h3", {}, t("Missed offer (ring no answer)")),
-      el("p", {}, t("The {queue} contact rang out and went back to its queue. You are now not ready.",
-        { queue: entry.offer.queue })),
+      el("h3", {}, t(missed.title)),
+      el("p", {}, t(missed.text, { queue: entry.offer.queue })),
       el("button", { type: "button", class: "secondary", onclick: () => this.remove(event.contact_id) }, t("Dismiss")));
   }
 

@@ -250,6 +250,9 @@ class Contacts:
             placement=placement,
             open_regions=open_regions,
             verified=identity.verified,
+            # The customer's own window connects, or they have left (not so for a chat
+            # staff start for them): judged by every node's sweep from its creation on.
+            window_grace_s=self.desk.abandon_grace_s if actor is None else None,
         )
         token = secrets.token_urlsafe(24)
         return await self.router.create_contact(new, customer_token=token), token
@@ -400,14 +403,11 @@ class Contacts:
         await self.router.store.keep_customer_window(customer.contact_id, window, until)
 
     async def await_window(self, customer: Customer, grace_s: float) -> Contact | None:
-        """A chat its customer has just started: their window counts as open for the
-        grace period, then a window that never opened (the page closed right after the
-        chat began) has left, as one that closed and did not come back. A failure is
-        logged: the sweep judges the chat again."""
-        until = now_ms() + int(grace_s * 1000)
-        store = self.router.store
-        noted = store.keep_customer_window(customer.contact_id, WINDOW_START, until)
-        return await self._judged(customer, grace_s, noted)
+        """A chat its customer has just started (`start_chat` recorded its start with the
+        contact, in one step): a window that never opened within the grace (the page
+        closed right after the chat began) has left, as one that closed and did not come
+        back. The node's timer; a failure is logged: the sweep judges the chat again."""
+        return await self._judged(customer, grace_s)
 
     async def customer_went(
         self, customer: Customer, window: str, grace_s: float
@@ -420,12 +420,13 @@ class Contacts:
         return await self._judged(customer, grace_s, noted)
 
     async def _judged(
-        self, customer: Customer, grace_s: float, noted: Awaitable[Any]
+        self, customer: Customer, grace_s: float, noted: Awaitable[Any] | None = None
     ) -> Contact | None:
-        """The window's change `noted` in Redis, then `leave_if_gone`. A failure is
-        logged, never raised: the sweep judges the chat again."""
+        """The window's change `noted` in Redis (if any), then `leave_if_gone`. A failure
+        is logged, never raised: the sweep judges the chat again."""
         try:
-            await noted
+            if noted is not None:
+                await noted
             return await self.leave_if_gone(customer, grace_s)
         except Exception as failure:  # Redis away, the contact gone: the sweep retries
             log.warning("chat %s: customer window not judged: %r", customer.contact_id, failure)

@@ -205,6 +205,10 @@ class NewContact:
     reasons: tuple[str, ...] = ()
     # The customer's own tag (`zh-TW`), kept beside `language`, its language subtag.
     language_tag: str = ""
+    # A chat the customer started: how long their window has to open before they have
+    # left (`[chat] abandon_grace_s`), judged from its creation on; None: no window is
+    # waited for (a chat staff start for a customer, a call).
+    window_grace_s: float | None = None
 
 
 # A background loop's failure (where, what), told to whoever counts them: the node's

@@ -41,6 +41,9 @@ Data:
   offered          zset agent -> when it was last offered a contact (round robin's order)
   due              zset contact -> when its rules next change (relaxation, maximum wait)
   records          stream of finished contacts
+  customer_windows:<id>, customer_windows_due
+                   a customer's chat windows and the sweep's index of them (router/store.py):
+                   written here with the chat (create), removed with its end (finish)
   stat:<queue>:<bucket>  hash of counters per 5-minute bucket
 ]]
 
@@ -678,6 +681,9 @@ local function finish(cid, c, state, reason)
     redis.call('ZREM', P .. 'due', cid)
   end
   c.state, c.reason, c.ended_at = state, reason or '', now
+  -- A chat's customer windows are judged no more (router/store.py, Keys.customer_windows).
+  redis.call('ZREM', P .. 'customer_windows_due', cid)
+  redis.call('DEL', P .. 'customer_windows:' .. cid)
   record(cid, c)
   publish({type = 'contact_closed', contact_id = cid, agent_id = c.agent_id or '', state = state,
     reason = reason or '', node = c.node or '', queue = c.queue, channel = c.channel})
@@ -913,8 +919,21 @@ end
 
 local commands = {}
 
+-- A customer's own chat: its start keeps the customer there for the grace (ms) from
+-- now, and every node's sweep judges it from then on (router/store.py,
+-- Keys.customer_windows). Written with the contact, so that a node that stops right
+-- after creating a chat loses its timer only, never the chat's judgement.
+local function watch_customer_windows(cid, grace, kept)
+  local windows, until_ms = P .. 'customer_windows:' .. cid, string.format('%d', now + grace)
+  redis.call('ZADD', windows, until_ms, 'start')
+  redis.call('PEXPIRE', windows, string.format('%d', grace + kept))
+  redis.call('ZADD', P .. 'customer_windows_due', until_ms, cid)
+end
+
 -- args: id, the new contact's fields as one JSON object of strings (one argument
--- instead of two dozen: cheaper to send, parse and unpack on both sides).
+-- instead of two dozen: cheaper to send, parse and unpack on both sides); for a
+-- customer's own chat, the grace its window has to open (ms) and how long its windows
+-- outlive their latest time (ms), else nothing.
 function commands.create(argv)
   local cid = argv[3]
   local ckey = P .. 'contact:' .. cid
@@ -959,6 +978,7 @@ function commands.create(argv)
     redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
     schedule_due(cid, now, q, c)
   end
+  if (argv[5] or '') ~= '' then watch_customer_windows(cid, tonumber(argv[5]), tonumber(argv[6])) end
   return reply(c.state, c)
 end
 

@@ -235,6 +235,9 @@ WINDOW_LEFT = "left"
 WINDOWS_KEPT_MS = 3_600_000
 # A chat's customer windows changed (KEYS[1], `Keys.customer_windows`) and its place in
 # the index of chats to judge (KEYS[2], `Keys.customer_windows_due`) follows, in one step.
+# A chat (KEYS[3], `Keys.contact`) that has ended or is unknown keeps no windows (its end
+# removed them, routing.lua `finish`): a window reported after the end (the customer's
+# page still open) puts nothing back, and the answer is false.
 # ARGV: the operation, the contact, now (ms), how long the windows outlive their latest
 # time (ms), then: `keep` a window until a time; `close` a window, the chat waiting until
 # a time; `settle` with the grace (ms): a window whose time passed (its node stopped
@@ -244,6 +247,12 @@ _WINDOWS = """
 local windows, due = KEYS[1], KEYS[2]
 local op, cid, now, kept = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local START, LEFT = '$START', '$LEFT'
+local state = redis.call('HGET', KEYS[3], 'state')
+if not state or state == 'completed' or state == 'abandoned' or state == 'failed' then
+  redis.call('DEL', windows)
+  redis.call('ZREM', due, cid)
+  return false
+end
 if op == 'keep' then
   redis.call('ZADD', windows, ARGV[6], ARGV[5])
 elseif op == 'close' then
@@ -542,7 +551,10 @@ class RoutingStore:
             start = now_ms() if at_ms is None else at_ms
             fields["preferred_agent"] = new.preferred_agent
             fields["prefer_until"] = str(start + int(new.prefer_s * 1000))
-        reply = await self.run("create", contact_id, json.dumps(fields), at_ms=at_ms)
+        windows: list[object] = []
+        if new.window_grace_s is not None:  # its windows judged from now: see routing.lua
+            windows = [int(new.window_grace_s * 1000), WINDOWS_KEPT_MS]
+        reply = await self.run("create", contact_id, json.dumps(fields), *windows, at_ms=at_ms)
         return reply.check(new.queue, "create").contact()
 
     async def get_contact(self, contact_id: str) -> Contact | None:
@@ -645,7 +657,11 @@ class RoutingStore:
         self, op: str, contact_id: str, *args: str | int, at_ms: int | None = None
     ) -> tuple[str, int] | None:
         found = await self._windows(
-            keys=[self.keys.customer_windows(contact_id), self.keys.customer_windows_due],
+            keys=[
+                self.keys.customer_windows(contact_id),
+                self.keys.customer_windows_due,
+                self.keys.contact(contact_id),
+            ],
             args=[op, contact_id, now_ms() if at_ms is None else at_ms, WINDOWS_KEPT_MS, *args],
         )
         if not found:

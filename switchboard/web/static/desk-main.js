@@ -162,7 +162,18 @@ function tick() {
   if (left <= 0) { desk.wrapUpUntil = 0; refreshAgent(); return; }
   $("state-detail").textContent = t("{time} left", { time: duration(left) });
 }
-setInterval(tick, 1000);
+const ticking = setInterval(tick, 1000);
+
+// A desk left for another page may wait in the browser's back/forward cache: its socket's
+// session checks would keep the agent's session alive (and them Available) with nobody
+// at it. Leaving closes the socket (not a sign-out: the session may still be resumed) and
+// stops the timers; shown again from the cache, the desk loads afresh (at work again, or
+// asked to sign in when the session ran out meanwhile).
+window.addEventListener("pagehide", () => {
+  clearInterval(ticking);
+  if (desk.socket) { desk.socket.onEnd = () => {}; desk.socket.close(); }
+});
+window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
 
 async function setState(state, reason) {
   desk.notify("");

@@ -51,6 +51,13 @@ WINDOW_SWEEP_BATCH = 200
 WINDOW_SWEEP_S = 1.0
 # A chat whose judgement failed is judged again this much later.
 WINDOW_RETRY_MS = 5_000
+# How long one report of a customer's open window keeps them there; a window reports
+# every WINDOW_THROTTLE_S (an events socket on its tick, HTTP requests at most that often).
+WINDOW_LIFE_S = 15.0
+WINDOW_THROTTLE_S = 5.0
+THROTTLE_MS = int(WINDOW_THROTTLE_S * 1000)
+# The customer's HTTP requests on their chat, as one window (`Contacts._customer_requested`).
+HTTP_WINDOW = "http"
 
 
 class PlacementDecision(Protocol):
@@ -182,6 +189,9 @@ class Contacts:
         self.placer = placer
         self.desk = desk or DeskConfig()
         self.observer: MessageObserver | None = None
+        # Chat -> when (ms) this node last reported its customer's HTTP window; in that
+        # order, none older than WINDOW_THROTTLE_S (`_customer_requested`).
+        self._http_reports: dict[str, int] = {}
 
     # -- who is asking ----------------------------------------------------------------
 
@@ -192,6 +202,42 @@ class Contacts:
         if not (token and stored and secrets.compare_digest(token.encode(), stored.encode())):
             raise Unauthenticated("a bearer token or this contact's customer token is required")
         return Customer(contact_id)
+
+    async def _customer_requested(self, actor: Actor) -> None:
+        """The customer asked (posted, read the messages or the contact) with their
+        chat's token: they are there, as while a window is open (`HTTP_WINDOW`), so a
+        client that polls instead of holding the events socket keeps its chat; one that
+        stops is gone WINDOW_LIFE_S after its last report, and the grace follows. Staff
+        asking changes nothing. One Redis call per chat and node every WINDOW_THROTTLE_S
+        at most; a chat staff started (no windows kept) is left alone. A failure is
+        logged: the request goes on."""
+        if not isinstance(actor, Customer):
+            return
+        cid, now = actor.contact_id, now_ms()
+        if now - self._http_reports.get(cid, now - THROTTLE_MS) < THROTTLE_MS:
+            return
+        until = now + int(WINDOW_LIFE_S * 1000)
+        try:
+            await self.router.store.renew_customer_window(cid, HTTP_WINDOW, until)
+        except Exception as failure:  # Redis away: the request itself answers for it
+            log.warning("chat %s: customer's request not counted as there: %r", cid, failure)
+            return
+        self._reported(cid, now)
+
+    def _reported(self, contact_id: str, at_ms: int) -> None:
+        """Remember the report (in the order of the reports), forgetting those that no
+        longer hold a request back: the memory is the chats of the last few seconds."""
+        reports = self._http_reports
+        reports.pop(contact_id, None)
+        reports[contact_id] = at_ms
+        while at_ms - reports[oldest := next(iter(reports))] >= THROTTLE_MS:
+            del reports[oldest]
+
+    async def read(self, actor: Actor, contact_id: str) -> Contact:
+        """The contact, as a party reads it: its customer reading it is there."""
+        contact = await self.get(actor, contact_id)
+        await self._customer_requested(actor)
+        return contact
 
     async def get(self, actor: Actor, contact_id: str, act: Act = Act.READ) -> Contact:
         """The contact, when the actor may `act` on it; audited for staff reading content
@@ -280,6 +326,7 @@ class Contacts:
     async def transcript_and_reads(self, actor: Actor, contact_id: str) -> Transcript:
         """The chat's messages (as `transcript`) and how far each side has read them."""
         contact = await self.get(actor, contact_id, Act.TRANSCRIPT)
+        await self._customer_requested(actor)
         holder = isinstance(actor, Principal) and actor.user_id == contact.agent_id
         if holder and contact.channel == Channel.CHAT and contact.state == ContactState.CONNECTED:
             agent = await self.router.get_agent(contact.agent_id)
@@ -319,6 +366,7 @@ class Contacts:
         contact = await self.router.get_contact(contact_id)
         if contact.channel != Channel.CHAT:
             raise RoutingError(f"contact {contact_id} is a {contact.channel.value} contact")
+        await self._customer_requested(actor)
         sender = "customer" if isinstance(actor, Customer) else actor.user_id
         if client_message_id is not None:  # their own message again: who may read the chat
             wrap_up = await wrap_up_of(self.router, actor, contact)

@@ -353,8 +353,22 @@ class Router:
             await self.store.set_contact_fields(contact_id, **fields)
 
     async def note_transfer(self, contact_id: str, transfer: dict[str, object]) -> None:
-        """One voice transfer on the contact's record (telephony's worker calls it)."""
-        await self._note(contact_id, "transfers", transfer)
+        """One voice transfer on the contact's record (telephony's worker calls it). A
+        blind transfer out of the center that nobody took (`requeued`: busy, declined...)
+        is also told to the agent who made it (`transfer_failed`): their desk only saw
+        the contact go, and the caller is waiting in the queue again."""
+        contact = await self._note(contact_id, "transfers", transfer)
+        if transfer.get("mode") == "blind" and transfer.get("outcome") == "requeued":
+            await self.store.publish_event(
+                {
+                    "type": "transfer_failed",
+                    "contact_id": contact_id,
+                    "agent_id": transfer.get("from_agent") or contact.agent_id,
+                    "to": transfer.get("to", ""),
+                    "reason": transfer.get("reason", ""),
+                    "queue": contact.queue,
+                }
+            )
 
     async def note_recording(self, contact_id: str, recording: dict[str, object]) -> None:
         """One call recording on the contact's record (telephony's worker calls it)."""

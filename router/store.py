@@ -239,7 +239,8 @@ WINDOWS_KEPT_MS = 3_600_000
 # removed them, routing.lua `finish`): a window reported after the end (the customer's
 # page still open) puts nothing back, and the answer is false.
 # ARGV: the operation, the contact, now (ms), how long the windows outlive their latest
-# time (ms), then: `keep` a window until a time; `close` a window, the chat waiting until
+# time (ms), then: `keep` a window until a time (`renew`: only in a chat whose windows
+# are kept, one its customer started); `close` a window, the chat waiting until
 # a time; `settle` with the grace (ms): a window whose time passed (its node stopped
 # saying it is open) closed then, the grace counting from that time. Answers the latest
 # member and its time, or false when there is none (nobody is there).
@@ -253,7 +254,9 @@ if not state or state == 'completed' or state == 'abandoned' or state == 'failed
   redis.call('ZREM', due, cid)
   return false
 end
-if op == 'keep' then
+if op == 'renew' and redis.call('EXISTS', windows) == 0 then
+  return false
+elseif op == 'keep' or op == 'renew' then
   redis.call('ZADD', windows, ARGV[6], ARGV[5])
 elseif op == 'close' then
   redis.call('ZREM', windows, ARGV[5])
@@ -630,6 +633,11 @@ class RoutingStore:
         """The customer's chat window `window` (or `WINDOW_START`) counts as open until
         `until_ms`."""
         await self._change_windows("keep", contact_id, window, until_ms)
+
+    async def renew_customer_window(self, contact_id: str, window: str, until_ms: int) -> None:
+        """As `keep_customer_window`, in a chat whose windows are kept only: one that a
+        customer started (or whose socket window opened), not one that waits for none."""
+        await self._change_windows("renew", contact_id, window, until_ms)
 
     async def close_customer_window(self, contact_id: str, window: str, until_ms: int) -> None:
         """The window closed: it no longer counts, and the chat waits for a window until

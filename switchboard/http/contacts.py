@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from router.access import Actor, Customer, Principal
-from router.contacts import ChatRequest, CustomerClaims
+from router.contacts import WINDOW_LIFE_S, ChatRequest, CustomerClaims
 from router.errors import InvalidInput, RoutingError, Unauthenticated
 from router.model import Contact, ContactState
 from switchboard.common.clock import now_ms
@@ -19,6 +19,12 @@ from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import contact_json, customer_event_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
+# The customer's requests keep their chat (`Contacts.customer`, docs/desktop.md).
+_KEEPS = (
+    ". With the customer token it counts as the customer being there: a client without "
+    "the events WebSocket must make such a request at least every [chat] abandon_grace_s "
+    "(60 s by default), or the chat ends as customer_left"
+)
 
 
 @API.route(
@@ -28,7 +34,10 @@ _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: 
     "customer is (id, tier, home region) comes from a site's signed `identity`; `customer`, "
     "`region` and `priority` are read only from a supervisor's or admin's request (a back "
     "office creating the chat for the customer, in their queues and regions only), accepted "
-    "and ignored from anyone else",
+    "and ignored from anyone else. The customer's client then holds the events WebSocket "
+    "or makes a request with the customer_token (post or read the messages, read the "
+    "contact) at least every [chat] abandon_grace_s (60 s by default); otherwise the "
+    "customer has left, and the chat ends as customer_left",
     body=NewChat,
     responses={
         201: "the contact with its customer_token",
@@ -67,12 +76,12 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
 @API.route(
     "GET",
     "/api/v1/contacts/{contact_id}",
-    "The contact: state, outcome, agent, times (and, for staff, how it was routed)",
+    "The contact: state, outcome, agent, times (and, for staff, how it was routed)" + _KEEPS,
     auth=Auth.PARTY,
     responses={200: "the contact", **_PARTY, 404: ""},
 )
 async def get_contact(request: web.Request, actor: Actor) -> web.Response:
-    contact = await request.app[CONTACTS].get(actor, request.match_info["contact_id"])
+    contact = await request.app[CONTACTS].read(actor, request.match_info["contact_id"])
     return web.json_response(contact_view(request, contact, actor))
 
 
@@ -190,7 +199,7 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
     "A chat message from the customer or the connected agent, translated for the reader. "
     "With a `client_message_id` the sender already used in this chat (a retry after a lost "
     "answer), nothing is stored or sent again: the answer is the message stored then "
-    "(200), also once the chat has ended",
+    "(200), also once the chat has ended" + _KEEPS,
     auth=Auth.PARTY,
     body=NewMessage,
     responses={
@@ -213,7 +222,7 @@ async def post_message(request: web.Request, actor: Actor, body: NewMessage) -> 
     "/api/v1/contacts/{contact_id}/messages",
     "The chat's messages (parties; supervisors of its queue, audited; never planners), and "
     "`read`: the latest message each side has read, `customer` (one of the agent's or the "
-    "center's) and `agent` (one of the customer's), null before any",
+    "center's) and `agent` (one of the customer's), null before any" + _KEEPS,
     auth=Auth.PARTY,
     responses={200: "messages and read", **_PARTY, 404: ""},
 )
@@ -302,7 +311,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
 
 
 # How long one report of a customer's open window lasts; the window reports every 5 s.
-PRESENT_FOR_S = 15.0
+PRESENT_FOR_S = WINDOW_LIFE_S
 
 
 @API.route(

@@ -61,6 +61,7 @@ class AgentLeg:
     picked_up: bool = False  # the phone answered; the router's accept may be in flight
     answered: bool = False  # the router accepted: agent and caller talk
     revoked: bool = False
+    phone_holds: bool = False  # the phone put the call on hold (re-INVITE sendonly/inactive)
 
 
 @dataclass

@@ -118,7 +118,10 @@ class OfferController:
     async def agent_holds(self, call: Call, leg: int, held: bool) -> None:
         """The agent's phone put the caller on hold (its Hold key): the caller hears the
         center's music, not whatever the phone sends, until the phone resumes."""
-        if call.state != CallState.TALKING or call.agent_leg != leg:
+        if call.agent is None or call.agent_leg != leg:
+            return
+        call.agent.phone_holds = held  # known whatever the call does (a consult...)
+        if call.state != CallState.TALKING:
             return
         try:
             await self._hold(call, held, private=False)
@@ -127,9 +130,14 @@ class OfferController:
 
     async def desk_holds(self, call: Call, held: bool) -> None:
         """The agent holds the caller from the desktop (or resumes): the caller hears the
-        center's music and the agent's phone, still up, no longer hears the caller."""
-        if call.state != CallState.TALKING or call.agent_leg is None:
+        center's music and the agent's phone, still up, no longer hears the caller. A
+        hold the phone made (its Hold key) is ended on the phone, not here."""
+        if call.state != CallState.TALKING or call.agent is None or call.agent_leg is None:
             raise HoldRefused(f"the call is {call.state}, not talking")
+        if not held and call.agent.phone_holds:
+            # Bridged again, the caller would hear the phone's silence while the desk and
+            # the record said the hold was over: only the phone can end its own hold.
+            raise HoldRefused("the call is on hold on your phone: take it off hold there")
         try:
             await self._hold(call, held, private=True)
         except EngineError as error:

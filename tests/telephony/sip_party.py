@@ -9,9 +9,10 @@ JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `med
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
 `{"cmd": "record", "path": ...}` (what the last call brings, until `{"cmd": "stop_record"}`),
-`{"cmd": "hangup"}`, `{"cmd": "transfer", "target": ...}`, `{"cmd": "hold"}` (sendonly, as
-pjsua's Hold key) or `{"cmd": "hold-inactive"}` (a=inactive, as some phones hold) and
-`{"cmd": "resume"}` (on the last call), `{"cmd": "quit"}`.
+`{"cmd": "hangup"}` (`"code": 486`: a ringing call refused busy), `{"cmd": "transfer",
+"target": ...}`, `{"cmd": "hold"}` (sendonly, as pjsua's Hold key) or
+`{"cmd": "hold-inactive"}` (a=inactive, as some phones hold) and `{"cmd": "resume"}` (on
+the last call), `{"cmd": "quit"}`.
 With `--answer` it answers every incoming call and, with `--tone`, plays that file in a
 loop to the caller, as an agent's softphone would carry the agent's voice.
 """
@@ -136,9 +137,9 @@ async def main() -> int:
                 while recorders:
                     await engine.stop_record(recorders.pop())
                 say({"type": "recorded"})
-            elif name == "hangup":
+            elif name == "hangup":  # "code": a call still ringing refused so (486 busy)
                 for leg in list(legs):
-                    await engine.hangup(leg, 200)
+                    await engine.hangup(leg, int(command.get("code", 200)))
             elif name == "transfer":
                 await engine.transfer(legs[-1], command["target"])
             elif name in ("hold", "hold-inactive", "resume"):

@@ -67,3 +67,42 @@ async def test_the_agents_hold_key_plays_music_to_the_caller_until_resumed(
     assert REINVITE_S + 2.0 <= noted["held_ms"] / 1000 < 15
     assert contact.timestamps["answered_at"] < noted["at_ms"] < contact.timestamps["ended_at"]
     assert noted["at_ms"] == on_hold
+
+
+async def test_the_desk_cannot_take_off_hold_a_call_the_phone_holds(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    caller_tone: Path,
+    tmp_path: Path,
+) -> None:
+    """The phone's Hold key holds the call: the desk's "Take off hold" is refused with what
+    to do (the phone still holds: bridging the caller back would have them hear the
+    phone's silence while the desk and the record said the hold was over); the caller
+    keeps the music, the contact stays on hold until the phone resumes."""
+    from telephony.pool import CommandRefused
+
+    voice = await node()
+    dave, caller, contact_id = await agent_talking(
+        voice, router, parties, tone_wav, "dave", "--tone", str(caller_tone)
+    )
+    dave.send(cmd="hold")
+    await asyncio.sleep(REINVITE_S)
+    on_hold = (await router.get_contact(contact_id)).on_hold_since
+    assert on_hold
+
+    with pytest.raises(CommandRefused, match="on hold on your phone"):
+        await voice.hold(contact_id, False)
+    assert (await router.get_contact(contact_id)).on_hold_since == on_hold
+    held = await recorded(caller, tmp_path / "held.wav")
+    assert music_share(held) > 0.5  # still the center's music
+
+    dave.send(cmd="resume")
+    await asyncio.sleep(REINVITE_S)
+    assert (await router.get_contact(contact_id)).on_hold_since == 0
+    assert await voice.hold(contact_id, True) is True  # the desk holds as before
+    assert await voice.hold(contact_id, False) is False
+    caller.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, contact_id))
+    assert len(contact.holds) == 2  # the phone's and the desk's

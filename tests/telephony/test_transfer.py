@@ -466,23 +466,27 @@ async def test_a_blind_transfer_to_a_number_that_fails_is_noted_requeued_with_wh
     """A blind transfer from the desktop to a number that rings and is refused: the caller
     goes back to the queue and the contact's transfer entry says so (outcome `requeued`,
     and why). It was noted with no outcome when the number was dialled, so the record
-    read as if the caller had been handed out."""
+    read as if the caller had been handed out. The transferring agent hears of it on
+    their own events (`transfer_failed`: to whom, why, which queue the caller is back
+    in); their desk only saw the contact go."""
     outside = await parties()  # rings, does not answer
     voice = await node(outside_uri=f"sip:{{number}}@127.0.0.1:{outside.port}")
     dave = await parties("--answer")
     await add_agent(router, "dave", dave.uri, {"booking": 2})
     caller = await parties()
     contact_id = await call_agent(voice, router, caller, dave)
-    await voice.transfer(contact_id, "tel:+4930123456")
-    await outside.wait_for("incoming", timeout=20)
-    await dave.wait_for("hangup", timeout=15)
-    assert (await router.get_contact(contact_id)).transfers == []  # noted once decided
-    outside.send(cmd="hangup")
+    async with voice.events.listen(agent_id="dave") as daves_events:
+        await voice.transfer(contact_id, "tel:+4930123456")
+        await outside.wait_for("incoming", timeout=20)
+        await dave.wait_for("hangup", timeout=15)
+        assert (await router.get_contact(contact_id)).transfers == []  # noted once decided
+        outside.send(cmd="hangup", code=486)  # busy
 
-    async def requeued() -> list[dict[str, Any]]:
-        return (await router.get_contact(contact_id)).transfers
+        async def requeued() -> list[dict[str, Any]]:
+            return (await router.get_contact(contact_id)).transfers
 
-    (transfer,) = await until(requeued)
+        (transfer,) = await until(requeued)
+        failed = await _next_event(daves_events, "transfer_failed")
     assert (transfer["mode"], transfer["by"], transfer["from_agent"], transfer["outcome"]) == (
         "blind",
         "desktop",
@@ -490,8 +494,28 @@ async def test_a_blind_transfer_to_a_number_that_fails_is_noted_requeued_with_wh
         "requeued",
     )
     assert transfer["to"] == f"sip:+4930123456@127.0.0.1:{outside.port}"
-    assert transfer["reason"] in ("declined", "busy", "unreachable", "no_answer")
+    assert transfer["reason"] == "busy"
+    contact = await router.get_contact(contact_id)
+    assert contact.state.value in ("queued", "offered")  # waiting again (dave is free)
+    assert contact.queue == "booking"
+    assert failed == {
+        "type": "transfer_failed",
+        "contact_id": contact_id,
+        "agent_id": "dave",
+        "to": transfer["to"],
+        "reason": transfer["reason"],
+        "queue": "booking",
+    }
     caller.send(cmd="hangup")
+
+
+async def _next_event(events: asyncio.Queue[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """The next event of `kind` on an agent's event queue (others skipped); bounded."""
+    async with asyncio.timeout(15):
+        while True:
+            event = await events.get()
+            if event.get("type") == kind:
+                return event
 
 
 def test_an_outside_party_s_last_status_says_why_it_was_not_reached() -> None:

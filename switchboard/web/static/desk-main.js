@@ -18,6 +18,11 @@ const STATE_NAMES = {
 };
 // The shipped not-ready reasons ([desk] not_ready_reasons) and the one RONA gives.
 N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work"); N_("no answer");
+// Why a blind transfer to an outside number failed (the transfer_failed event's reason).
+const TRANSFER_FAILURES = {
+  busy: N_("the line was busy"), declined: N_("the call was declined"),
+  unreachable: N_("the number could not be reached"), no_answer: N_("nobody answered"),
+};
 
 const desk = {
   token: null, agent: null, config: null, socket: null, wrapUpUntil: 0,
@@ -127,6 +132,7 @@ function onEvent(event) {
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
     // A chat of theirs went back to its queue (they were set offline): it is no longer here.
     case "contact_requeued": offers.remove(event.contact_id); conversations.close(event.contact_id); break;
+    case "transfer_failed": conversations.close(event.contact_id); transferFailed(event); break;
     case "state": break;
     default: return;
   }
@@ -134,6 +140,23 @@ function onEvent(event) {
     .includes(event.type)) {
     refreshAgent();
   }
+}
+
+// A blind transfer of theirs to an outside number was not taken: the call has left
+// them (from the softphone, its panel was still up), so say where the caller is now.
+function transferFailed(event) {
+  const reason = TRANSFER_FAILURES[event.reason];
+  desk.notify(t("Transfer to {to} failed ({reason}): the caller is back in queue {queue}.", {
+    to: dialled(event.to || ""), reason: reason ? t(reason) : event.reason || "", queue: event.queue || "",
+  }));
+}
+
+// A SIP URI as a person reads it: the number alone (sip:+4930123456@trunk;user=phone),
+// else user@host (sip:bob@example.com).
+function dialled(uri) {
+  const address = uri.replace(/^(sips?|tel):/i, "").split(/[;?>]/)[0];
+  const [user, host] = address.split("@");
+  return /^\+?[\d*#]+$/.test(user) || !host ? user : `${user}@${host.split(":")[0]}`;
 }
 
 async function refreshAgent() {

@@ -113,6 +113,9 @@ class TransferController:
         # A REFER's call to an outside party -> the transferor's leg, kept (unheard) until
         # that call is answered or fails, so that the transferor's phone hears the outcome.
         self._transferors: dict[int, int] = {}
+        # Outside legs whose answer is being taken (`outside_answered`): a hang-up then is
+        # the end of a completed transfer, never a reason to requeue.
+        self._answering: set[int] = set()
         # A REFER's call to one of our names (its loop) -> what is known of it.
         self._loops: dict[int, _Loop] = {}
 
@@ -385,19 +388,32 @@ class TransferController:
         }
 
     async def outside_answered(self, call: Call, leg: int) -> None:
-        """The outside party answered: bridge, and the contact is done for the center."""
+        """The outside party answered: bridge, and the contact is done for the center. The
+        answer is taken before the first await: a party that hangs up at once (a voicemail
+        that drops) ends a completed transfer; its hang-up, handled meanwhile, sent the
+        caller back to the queue of a contact then completed, to wait there for ever."""
         voice = self.voice
-        await voice.hangup(self._transferors.pop(leg, None))
+        transferor = self._transferors.pop(leg, None)
         if call.outside_leg != leg or call.state != CallState.HELD:
+            await voice.hangup(transferor)
             await voice.hangup(leg)
             return
+        self._answering.add(leg)
         try:
-            await voice.engine.bridge(call.leg, leg)
-        except EngineError as error:
-            log.warning("bridging %s to the outside failed: %s", call.contact_id, error)
-        await self._note_outside(call, "completed")
-        await voice.offers.finish(call)
-        call.state = CallState.EXTERNAL
+            await voice.hangup(transferor)
+            try:
+                await voice.engine.bridge(call.leg, leg)
+            except EngineError as error:
+                log.warning("bridging %s to the outside failed: %s", call.contact_id, error)
+            await self._note_outside(call, "completed")
+            await voice.offers.finish(call)
+        finally:
+            self._answering.discard(leg)
+        if call.outside_leg == leg:
+            call.state = CallState.EXTERNAL
+        else:  # the party hung up while the answer was taken: the caller's call ends
+            call.state = CallState.ENDED
+            await voice.hangup(call.leg)
 
     async def outside_gone(self, call: Call, leg: int, code: int = 0) -> None:
         """The outside party's leg ended (`code`: its last SIP status): hung up after the
@@ -407,6 +423,8 @@ class TransferController:
         if call.outside_leg != leg:
             return
         call.outside_leg = None
+        if leg in self._answering:
+            return  # `outside_answered` ends the caller's call once the contact is done
         if call.state == CallState.EXTERNAL:
             call.state = CallState.ENDED
             await voice.hangup(call.leg)

@@ -509,6 +509,36 @@ async def test_a_blind_transfer_to_a_number_that_fails_is_noted_requeued_with_wh
     caller.send(cmd="hangup")
 
 
+async def test_an_outside_party_that_answers_and_hangs_up_at_once_completes_the_transfer(
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any]
+) -> None:
+    """The number answers and hangs up within milliseconds (a voicemail that drops, a
+    wrong number): the transfer was taken, so the contact is completed, noted
+    `completed`, and the caller's call ends. The hang-up raced the answer: the caller
+    was sent back to the queue of a contact recorded completed (the move refused)."""
+    outside = await parties()
+    voice = await node(outside_uri=f"sip:{{number}}@127.0.0.1:{outside.port}")
+    dave = await parties("--answer")
+    await add_agent(router, "dave", dave.uri, {"booking": 2})
+    caller = await parties()
+    contact_id = await call_agent(voice, router, caller, dave)
+    await voice.transfer(contact_id, "tel:+4930123456")
+    await outside.wait_for("incoming", timeout=20)
+    await dave.wait_for("hangup", timeout=15)
+    outside.send(cmd="hangup")  # 200: answered, then the BYE at once
+    await caller.wait_for("hangup", timeout=20)
+
+    async def ended() -> Any:
+        contact = await router.get_contact(contact_id)
+        return contact if contact.transfers and contact.state.value == "completed" else None
+
+    contact = await until(ended)
+    assert [t["outcome"] for t in contact.transfers] == ["completed"]
+    assert [r["state"] async for r in router.store.records() if r["contact_id"] == contact_id] == [
+        "completed"
+    ]
+
+
 async def _next_event(events: asyncio.Queue[dict[str, Any]], kind: str) -> dict[str, Any]:
     """The next event of `kind` on an agent's event queue (others skipped); bounded."""
     async with asyncio.timeout(15):

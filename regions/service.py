@@ -18,7 +18,7 @@ from regions.contact import RedisContact
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
 from regions.store import MembershipStore, NodeInfo
-from router.model import AgentState, LoopFailed, uncounted
+from router.model import AgentState, LoopFailed, LoopLog, uncounted
 from router.service import Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
@@ -320,13 +320,14 @@ class Regions:
     async def watch(
         self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
     ) -> None:
+        loop = LoopLog(log, "failover", "failover check", failed)
         while not stop.is_set():
             try:
                 await self.adopt_dead_nodes()
+                loop.passed()
             except Exception as failure:  # Redis down: check again next time
                 self.contact.lost()
-                log.warning("failover check failed: %s", failure)
-                failed("failover", failure)
+                loop.failed(failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 

@@ -34,6 +34,7 @@ from router.model import (
     Contact,
     ContactState,
     LoopFailed,
+    LoopLog,
     NewContact,
     Role,
     uncounted,
@@ -528,16 +529,17 @@ class Contacts:
     async def run_window_sweep(
         self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
     ) -> None:
-        """Sweep the due customer windows until stopped; a Redis error is logged, told
-        to `failed` and retried, never fatal."""
+        """Sweep the due customer windows until stopped; a Redis error is logged
+        (LoopLog: once a burst), told to `failed` and retried, never fatal."""
+        loop = LoopLog(log, "windows", "customer window sweep", failed)
         while not stop.is_set():
             try:
                 for contact in await self.sweep_windows():
                     state = contact.state.value
                     log.info("chat %s ended (%s): its customer left", contact.contact_id, state)
+                loop.passed()
             except Exception as error:  # Redis down: keep the node alive, retry next time
-                log.warning("customer window sweep failed: %s", error)
-                failed("windows", error)
+                loop.failed(error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 

@@ -10,15 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-from router.model import LoopFailed, uncounted
+from router.model import LoopFailed, RepeatedFailures, uncounted
 
 log = logging.getLogger(__name__)
 
 STOP_WAIT_S = 1.0
+# Retries of a lost subscription: quick, and never more than a second apart once Redis is
+# back, since events published before it are missed (pending offers are sent again).
+FIRST_RETRY_S = 0.2
+MAX_RETRY_S = 1.0
+# What a client's stream finds in its queue when the subscription came back after a loss:
+# what was published meanwhile never reached it, it reads it again (streams.pump).
+RESUMED = "events_resumed"
 
 Event = dict[str, Any]
 
@@ -57,6 +65,7 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
         self._stopping = False
+        self._failures = RepeatedFailures()
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
@@ -80,16 +89,20 @@ class EventHub:
                 await self._task
 
     async def _run(self) -> None:
-        """Subscribe, deliver, and on any Redis failure resubscribe with a back-off."""
-        delay = 0.2
+        """Subscribe, deliver, and on any Redis failure resubscribe with a short back-off."""
+        delay = FIRST_RETRY_S
         while not self._stopping:
             try:
                 subscription = self._subscription = await self.source.subscribe()
                 try:
                     self.connected.set()
-                    delay = 0.2
+                    delay = FIRST_RETRY_S
+                    heard = False
                     while not self._stopping:
                         event = await subscription.next(timeout_s=1.0)
+                        if not heard:  # a subscription sent on a dead socket fails here
+                            heard = True
+                            self._subscribed_again()
                         if event is not None:
                             self.deliver(event)
                 finally:
@@ -99,10 +112,37 @@ class EventHub:
                 raise
             except Exception as error:  # Redis gone: resubscribe, never take the node down
                 self.connected.clear()
-                log.warning("event subscription lost (%s); retrying in %.1fs", error, delay)
-                self.failed("events", error)
+                self._lost(error, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay = min(delay * 2, MAX_RETRY_S)
+
+    def _lost(self, error: Exception, delay: float) -> None:
+        """Counted each time; logged at the first loss, then once per burst."""
+        self.failed("events", error)
+        burst = self._failures.failed("events", time.monotonic())
+        if burst is not None:
+            text = burst.describe(error)
+            log.warning("event subscription lost (%s); retrying every %.1fs", text, delay)
+
+    def _subscribed_again(self) -> None:
+        """After a loss: say when events flow again, and have every client's stream read
+        what it missed (offers published before this subscription were not heard)."""
+        out_s = self._failures.passed("events", time.monotonic())
+        if out_s is None:
+            return
+        log.warning("routing events subscribed again after %.1f s", out_s)
+        resumed: Event = {"type": RESUMED, "out_s": round(out_s, 1)}
+        for queue in self._streams():
+            queue.put_nowait(resumed)
+
+    def _streams(self) -> set[asyncio.Queue[Event]]:
+        """The queues of clients' streams: those listening for an agent, a contact or a
+        user (telephony and in-process followers listen for a node or everything)."""
+        streams: set[asyncio.Queue[Event]] = set()
+        for registry in (self._by_agent, self._by_contact, self._by_user):
+            for queues in registry.values():
+                streams |= queues
+        return streams
 
     async def publish(self, event: Event) -> None:
         """Events that do not come from a routing decision (chat messages, sessions)."""
@@ -137,7 +177,9 @@ class EventHub:
         user_id: str | None = None,
     ) -> AsyncIterator[asyncio.Queue[Event]]:
         """A queue receiving the events of the agent, node, contact and user (their
-        sessions ending) given, or of everything when none is."""
+        sessions ending) given, or of everything when none is. A queue of an agent, a
+        contact or a user also receives RESUMED when the subscription comes back after a
+        loss."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
         registries = [
             registry[key]

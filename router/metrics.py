@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 
 from router.model import Agent
 from router.service import QueueStatus
+from router.stats import known_wait_s
 
 # What a failure to reach Redis raises (a command timed out or its connection failed).
 REDIS_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
@@ -154,7 +155,16 @@ QueueValue = Callable[[QueueStatus], float | None]
 QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
     ("switchboard_queue_waiting", "Contacts waiting in the queue.", lambda s: s.waiting),
     ("switchboard_queue_longest_wait_seconds", "Longest wait now.", lambda s: s.longest_wait_s),
-    ("switchboard_queue_ewt_seconds", "Estimated wait of a new contact.", lambda s: s.ewt_s),
+    (
+        "switchboard_queue_ewt_seconds",
+        "Estimated wait of a new contact; NaN when no agent serves the queue.",
+        lambda s: known_wait_s(s.ewt_s, s.serving_agents),
+    ),
+    (
+        "switchboard_queue_serving_agents",
+        "Agents with the queue's skill signed in and ready or busy.",
+        lambda s: s.serving_agents,
+    ),
     ("switchboard_queue_occupancy", "Busy over serving agents.", lambda s: s.occupancy),
     (
         "switchboard_queue_service_level_today",
@@ -178,18 +188,33 @@ QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
 
 
 class QueueCollector(Collector):
-    """Gauges of queues and agents, from the last snapshot the scrape handler read."""
+    """Gauges of queues and agents, from the last snapshot the scrape handler read, and
+    whether that read reached Redis (`switchboard_redis_up`)."""
 
     def __init__(self, node: str) -> None:
         self.node = node
         self.statuses: list[QueueStatus] = []
         self.agents: list[Agent] = []
         self.now_ms = 0
+        self.redis_up: bool | None = None  # None: not scraped yet
 
     def update(self, statuses: Iterable[QueueStatus], agents: Iterable[Agent], now_ms: int) -> None:
         self.statuses, self.agents, self.now_ms = list(statuses), list(agents), now_ms
+        self.redis_up = True
+
+    def unreachable(self) -> None:
+        """Redis did not answer the scrape: the queues' and agents' figures are unknown,
+        so they are left out (a gap in the graphs), not shown stale as if current."""
+        self.statuses, self.agents = [], []
+        self.redis_up = False
 
     def collect(self) -> Iterator[Metric]:
+        if self.redis_up is not None:
+            yield GaugeMetricFamily(
+                "switchboard_redis_up",
+                "1 when the scrape read the queues and agents from Redis, 0 when it could not.",
+                value=1.0 if self.redis_up else 0.0,
+            )
         for name, documentation, value in QUEUE_GAUGES:
             family = GaugeMetricFamily(name, documentation, labels=["queue", "node"])
             for status in self.statuses:

@@ -5,6 +5,8 @@ Nothing here does I/O; the store turns Redis hashes into these and back.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -105,6 +107,8 @@ class Agent:
     idle_since_ms: int = 0
     node: str = ""
     presence_since_ms: int = 0
+    # When what its load shows (busy, ringing, free) last changed (routing.lua load_shown).
+    load_since_ms: int = 0
     # A required wrap-up code is owed until the agent gives it (or until then at most):
     # the wrap-up lasts while it is.
     code_owed_until_ms: int = 0
@@ -218,3 +222,78 @@ LoopFailed = Callable[[str, BaseException], None]
 
 def uncounted(where: str, failure: BaseException) -> None:
     """A loop failure nobody counts."""
+
+
+@dataclass
+class _FailureRun:
+    since: float  # when the loop first failed (seconds, the caller's clock)
+    logged_at: float  # when a line about it was last logged
+    unlogged: int = 0  # failures since that line
+
+
+@dataclass(frozen=True)
+class Burst:
+    """What to log of a loop's failures: `count` of them over the last `over_s` seconds
+    (the first failure of a run: 1 over 0 s, `first`)."""
+
+    count: int
+    over_s: float
+    first: bool
+
+    def describe(self, failure: BaseException) -> str:
+        if self.first:
+            return str(failure)
+        return f"failed {self.count} times in the last {self.over_s:.0f} s; last: {failure}"
+
+
+class RepeatedFailures:
+    """Which failures of background loops to log, so that a Redis outage does not write
+    ten lines a second per node: a loop's first failure at once, then at most one line per
+    `every_s` with how many came meanwhile, and its recovery once. Pure: the caller logs
+    and gives the time (`now`, seconds of any monotonic clock)."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.every_s = every_s
+        self._runs: dict[str, _FailureRun] = {}
+
+    def failed(self, where: str, now: float) -> Burst | None:
+        """What to log of this failure of `where`'s loop, or None (counted only)."""
+        run = self._runs.get(where)
+        if run is None:
+            self._runs[where] = _FailureRun(since=now, logged_at=now)
+            return Burst(1, 0.0, first=True)
+        run.unlogged += 1
+        if now - run.logged_at < self.every_s:
+            return None
+        burst = Burst(run.unlogged, now - run.logged_at, first=False)
+        run.logged_at, run.unlogged = now, 0
+        return burst
+
+    def passed(self, where: str, now: float) -> float | None:
+        """How long `where`'s loop failed, when it works again after failing (log it);
+        None when it was not failing."""
+        run = self._runs.pop(where, None)
+        return None if run is None else now - run.since
+
+
+class LoopLog:
+    """The log of one background loop (`what` it does), through RepeatedFailures: its
+    first failure at once, then one line per burst with the count, and its recovery
+    once; and the failure told to `failed` (the metrics) every time."""
+
+    def __init__(
+        self, logger: logging.Logger, where: str, what: str, failed: LoopFailed = uncounted
+    ) -> None:
+        self.logger, self.where, self.what, self.counted = logger, where, what, failed
+        self._failures = RepeatedFailures()
+
+    def failed(self, failure: BaseException) -> None:
+        self.counted(self.where, failure)
+        burst = self._failures.failed(self.where, time.monotonic())
+        if burst is not None:
+            self.logger.warning("%s failed: %s", self.what, burst.describe(failure))
+
+    def passed(self) -> None:
+        out_s = self._failures.passed(self.where, time.monotonic())
+        if out_s is not None:
+            self.logger.warning("%s works again after %.1f s", self.what, out_s)

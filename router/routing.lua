@@ -32,7 +32,9 @@ Data:
   queue_skills     hash: queue name -> its skill (which queues a freed agent looks at)
   config_version   a token publish_queues renews whenever it rewrites qcfg and queue_skills
   contact:<id>     hash: the contact (matched_languages: the languages its latest offer
-                   was matched on, '|'-joined: the chat reads a translated one through it)
+                   was matched on, '|'-joined: the chat reads a translated one through it;
+                   skill_from: 'queue' when its skill is its queue's and follows it, else
+                   'contact', an IVR reason's own)
   offers           zset contact -> ring deadline;  wrapups: zset agent -> end of wrap-up
   wrapup_pending:<agent>  set of finished contacts whose wrap-up the agent owes
   held:<agent>     set of the contacts offered to or served by the agent (added when
@@ -482,6 +484,16 @@ local function add_explanation(ckey, line)
   redis.call('HSET', ckey, 'explanation', with_line(redis.call('HGET', ckey, 'explanation'), line))
 end
 
+-- What an agent's load shows, as router/model.py Agent.state reads it: busy (serving
+-- more than rings), reserved (ringing) or free. The agent's load_since is when it last
+-- changed (change_agent, accept): when a busy or reserved state began, or when the last
+-- contact left the agent (its wrap-up, if any, from then), for the wallboard's "time
+-- in state" (switchboard/http/views.py, state_since_ms).
+local function load_shown(a)
+  local load, offers = num(a.load_voice, 0) + num(a.load_chat, 0), num(a.offers, 0)
+  return load > offers and 'busy' or (offers > 0 and 'reserved' or 'free')
+end
+
 -- Changes agent `aid` by `delta` slots of `channel` and `offer_delta` offers, sets the
 -- fields in `set`, and keeps its indexes in step: one HMGET (none when the caller has
 -- just read the agent's AGENT_FIELDS as `a`) and one HSET. Returns the agent as it now
@@ -489,6 +501,7 @@ end
 local function change_agent(aid, channel, delta, offer_delta, set, a)
   a = a or agent_fields(aid, AGENT_FIELDS)
   if a == nil then return nil end
+  local shown = load_shown(a)
   local load_field = 'load_' .. channel
   a[load_field] = math.max(0, num(a[load_field], 0) + delta)
   local changes = {load_field, a[load_field]}
@@ -501,6 +514,10 @@ local function change_agent(aid, channel, delta, offer_delta, set, a)
     a[name] = value
     changes[#changes + 1] = name
     changes[#changes + 1] = value
+  end
+  if load_shown(a) ~= shown then
+    changes[#changes + 1] = 'load_since'
+    changes[#changes + 1] = now
   end
   index_changes(aid, a, changes)
   redis.call('HSET', P .. 'agent:' .. aid, unpack(changes))
@@ -634,7 +651,8 @@ local function record(cid, c)
   local fields = {}
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
-      'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri', 'holds'}) do
+      'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri', 'holds',
+      'answered_queue', 'answered_agent', 'transferred_to', 'handled_by'}) do
     fields[#fields + 1] = f
     fields[#fields + 1] = c[f] or ''
   end
@@ -643,11 +661,26 @@ local function record(cid, c)
   if c.node and c.node ~= '' then redis.call('SREM', P .. 'live:' .. c.node, cid) end
 end
 
+-- A connected contact leaves its agent's hands (completed, transferred, requeued, handed
+-- over, failed): the leg since leg_since (its accept or hand-over) is added to handled_by,
+-- 'agent@queue:ms' legs space-separated in order (agent ids hold no space, queue names
+-- no '@' or ':'), so that reports split handle time by who held it and where.
+local function end_leg(cid, c)
+  local aid, since = c.agent_id or '', num(c.leg_since, 0)
+  if c.state ~= 'connected' or aid == '' or since == 0 then return end
+  local leg = string.format('%s@%s:%d', aid, c.queue, now - since)
+  c.handled_by = (c.handled_by or '') == '' and leg or (c.handled_by .. ' ' .. leg)
+  c.leg_since = nil
+  redis.call('HSET', P .. 'contact:' .. cid, 'handled_by', c.handled_by)
+  redis.call('HDEL', P .. 'contact:' .. cid, 'leg_since')
+end
+
 -- A contact that is offered or connected holds a slot of its agent: give it back and
 -- stop the ring timer. Returns the agent's id, or nil when the contact held nothing.
 local function release_hold(cid, c)
   local aid = c.agent_id
   if not aid or aid == '' or (c.state ~= 'offered' and c.state ~= 'connected') then return nil end
+  end_leg(cid, c)
   change_agent(aid, c.channel, -1, c.state == 'offered' and -1 or 0)
   redis.call('ZREM', P .. 'offers', cid)
   redis.call('SREM', P .. 'held:' .. aid, cid)
@@ -690,11 +723,28 @@ local function finish(cid, c, state, reason)
   if consulted then try_match_agent(consulted) end
 end
 
+-- A contact whose skill is its queue's (skill_from) and the queue's skill changed since
+-- it was set (an admin's PUT): it takes the new one, and its explanation says so. True
+-- when it changed.
+local function follow_queue_skill(cid, c, q)
+  if c.skill_from ~= 'queue' or (q.skill or '') == '' or c.skill == q.skill then return false end
+  local ckey = P .. 'contact:' .. cid
+  local line = string.format('queue %s now routes skill %s (was %s)', c.queue, q.skill, c.skill or '')
+  -- Read again: the caller may have added a line since it read the contact.
+  c.explanation = with_line(redis.call('HGET', ckey, 'explanation'), line)
+  c.skill = q.skill
+  redis.call('HSET', ckey, 'skill', c.skill, 'explanation', c.explanation)
+  return true
+end
+
 local function requeue_at_head(cid, c)
   redis.call('HSET', P .. 'contact:' .. cid, 'state', 'queued', 'agent_id', '')
   redis.call('ZADD', P .. 'queue:' .. c.queue, num(c.order, now), cid)
   local q = qcfg(c.queue)
-  if q then schedule_due(cid, entered_at(c), q, c) end
+  if q then
+    follow_queue_skill(cid, c, q)  -- ringing or served when its queue's skill changed
+    schedule_due(cid, entered_at(c), q, c)
+  end
 end
 
 -- Outcomes shared by several commands -------------------------------------------
@@ -745,23 +795,27 @@ end
 -- its media is on the agent's phone, and it ends as calls do. Reads the agent's own
 -- held:<agent> set (an entry no longer theirs is dropped), so its cost is what the
 -- agent holds, not the center's size. Returns the offers and chats given back.
-local function let_go(aid, a, why)
+-- The adoption of a lost node lets its agents go here too, saying `gone` in the
+-- explanation ('lost with node X') and leaving their ringing calls alone (`chats_only`:
+-- the phone that rings is not on that node; the ring time ends the offer).
+local function let_go(aid, a, why, gone, chats_only)
   local revoked, requeued = 0, 0
   if num(a.offers, 0) + num(a.load_chat, 0) == 0 then return revoked, requeued end
+  gone = gone or string.format('went offline (%s)', why)
   local hkey = P .. 'held:' .. aid
   for _, cid in ipairs(redis.call('SMEMBERS', hkey)) do
     local held = redis.call('HMGET', P .. 'contact:' .. cid, 'agent_id', 'state', 'channel')
     if held[1] ~= aid or (held[2] ~= 'offered' and held[2] ~= 'connected') then
       redis.call('SREM', hkey, cid)
-    elseif held[2] == 'offered' or held[3] == 'chat' then
+    elseif (held[2] == 'offered' and not chats_only) or held[3] == 'chat' then
       local c = hgetall(P .. 'contact:' .. cid)
       if c.state == 'offered' then
         end_offer(cid, c, aid, why)
         revoked = revoked + 1
       else
         release_hold(cid, c)
-        add_explanation(P .. 'contact:' .. cid, string.format('agent %s went offline (%s); back to the head of %s',
-          aid, why, c.queue))
+        add_explanation(P .. 'contact:' .. cid, string.format('agent %s %s; back to the head of %s',
+          aid, gone, c.queue))
         requeue_at_head(cid, c)
         publish({type = 'contact_requeued', contact_id = cid, agent_id = aid, reason = why, queue = c.queue,
           channel = c.channel, node = c.node or ''})
@@ -800,6 +854,7 @@ local function complete_contact(cid, c, reason)
   local pending = P .. 'wrapup_pending:' .. aid
   redis.call('SADD', pending, cid)
   redis.call('EXPIRE', pending, CODE_OWED_S)
+  end_leg(cid, c)
   finish(cid, c, 'completed', reason)
   if ends <= now then try_match_agent(aid) end
 end
@@ -864,7 +919,8 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   local bar_agent = was == 'connected' and freed or ''
   clear_preference(cid, c)
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
-  redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'queue_entered_at', now, 'state', 'queued',
+  redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'skill_from', 'queue',
+    'queue_entered_at', now, 'state', 'queued',
     'agent_id', '', 'step', 'exact', 'preferred_agent', preferred or '', 'prefer_until', prefer_until or 0,
     'declined_by', bar_agent, 'declined_until', bar_agent ~= '' and now + DECLINE_BAR_MS or 0)
   if (preferred or '') ~= '' then
@@ -885,6 +941,10 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
     stat(target, arrived, 'offered')
   else
     stat(target, now, 'offered')
+    -- The record says so (transferred_to: the queues it was offered to after its answer,
+    -- in order), so that the report counts it offered there too.
+    local moved = (c.transferred_to or '') == '' and target or (c.transferred_to .. ' ' .. target)
+    redis.call('HSET', ckey, 'transferred_to', moved)
   end
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
@@ -943,8 +1003,10 @@ function commands.create(argv)
   if not q then return reply('unknown_queue') end
   local credit = num(c.priority, 0) * qnum(q, 'priority_weight_s') * 1000
   local order = now - credit
-  -- A contact may ask for a skill of its own (the IVR reason's), else the queue's.
-  if (c.skill or '') == '' then c.skill = q.skill end
+  -- A contact may ask for a skill of its own (the IVR reason's), else the queue's, which
+  -- it follows when the queue's changes (skill_from: 'queue'; commands.queue_skill).
+  c.skill_from = (c.skill or '') == '' and 'queue' or 'contact'
+  if c.skill_from == 'queue' then c.skill = q.skill end
   c.state, c.queued_at, c.queue_entered_at, c.order = 'queued', now, now, order
   -- Routed before it is stored, so that an offered contact is written once.
   local r = relaxation(c, q, 0)
@@ -1007,18 +1069,28 @@ function commands.accept(argv)
   if not c then return reply('unknown_contact') end
   if c.state ~= 'offered' or c.agent_id ~= aid then return reply('not_offered', {state = c.state}) end
   redis.call('ZREM', P .. 'offers', cid)
-  local offers = redis.call('HINCRBY', P .. 'agent:' .. aid, 'offers', -1)
-  if offers < 0 then redis.call('HSET', P .. 'agent:' .. aid, 'offers', 0) end
+  local akey = P .. 'agent:' .. aid
+  local offers = redis.call('HINCRBY', akey, 'offers', -1)
+  if offers < 0 then redis.call('HSET', akey, 'offers', 0) end
+  local held = redis.call('HMGET', akey, 'load_voice', 'load_chat')
+  local was = load_shown({load_voice = held[1], load_chat = held[2], offers = offers + 1})
+  if load_shown({load_voice = held[1], load_chat = held[2], offers = math.max(offers, 0)}) ~= was then
+    redis.call('HSET', akey, 'load_since', now)
+  end
   if (c.answered_at or '') ~= '' then
     -- Answered before (then transferred, or requeued when its agent was lost): this is
     -- a leg of the same conversation, not a new answer. answered_at, the wait and the
-    -- queue's answered counters stay those of the first answer.
-    redis.call('HSET', ckey, 'state', 'connected')
+    -- queue's answered counters stay those of the first answer; the new agent's leg
+    -- starts (end_leg).
+    redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
     add_explanation(ckey, string.format('taken over by %s (answered first at %s)', aid, c.answered_at))
     publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
     return contact_reply('connected', cid)
   end
-  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now)
+  -- Where and by whom it was first answered, for the record: a later transfer or
+  -- requeue moves queue and agent_id, not the answer (reports count it here).
+  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now, 'answered_queue', c.queue,
+    'answered_agent', aid, 'leg_since', now)
   local q = qcfg(c.queue) or {}
   local wait = now - num(c.queued_at, now)
   stat(c.queue, now, 'answered')
@@ -1106,6 +1178,35 @@ function commands.move(argv)
   end
   move_contact(cid, c, target, q, reason, preferred, prefer_until)
   return contact_reply('moved', cid)
+end
+
+-- args: queue, its skill before, then contact ids (the store passes those waiting in it,
+-- a batch a call). The queue's skill changed (router/store.py publish_queues, after the
+-- new rules are written): each of these contacts still queued in it whose skill is the
+-- queue's follows the new one (a contact stored without skill_from, by an older version,
+-- when its skill is the old one), with a line in its explanation, and is offered at once
+-- when an agent fits. A contact with a skill of its own (an IVR reason's) keeps it.
+-- Ringing and served contacts take it when they come back (requeue_at_head).
+function commands.queue_skill(argv)
+  local name, old = argv[3], argv[4]
+  local q = qcfg(name)
+  if not q then return reply('unknown_queue') end
+  local changed, offered = 0, 0
+  for i = 5, #argv do
+    local cid = argv[i]
+    local c = hgetall(P .. 'contact:' .. cid)
+    if c and c.state == 'queued' and c.queue == name then
+      if (c.skill_from or '') == '' and c.skill == old then
+        c.skill_from = 'queue'
+        redis.call('HSET', P .. 'contact:' .. cid, 'skill_from', 'queue')
+      end
+      if follow_queue_skill(cid, c, q) then
+        changed = changed + 1
+        if try_match_contact(cid, c) then offered = offered + 1 end
+      end
+    end
+  end
+  return reply('ok', {changed = changed, offered = offered})
 end
 
 -- args: queue. Takes the queue's routing rules away (qcfg, queue_skills, and a new
@@ -1271,15 +1372,23 @@ function commands.remove_agent(argv)
 end
 
 -- args: dead node, heir node. Chats and callbacks created on the dead node move to the
--- heir; voice calls whose media died with it fail (node_lost). Chats held by agents
--- whose session was on the dead node return to the head of their queue, and those
--- agents go offline. Returns {adopted, failed, requeued, agent ids...}.
+-- heir; voice calls whose media died with it fail (node_lost). Agents whose session was
+-- on the dead node go offline and give back their chats as a sign-out does (let_go: the
+-- customer told contact_requeued, the chat offered on at once to someone free); they
+-- are all taken out of routing first, so that none is offered another's chat.
+-- Returns {adopted, failed, requeued, agent ids...}.
 function commands.adopt(argv)
   local dead, heir = argv[3], argv[4]
   local adopted, failed, requeued = 0, 0, 0
   local lost_agents = {}
   for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
-    if redis.call('HGET', P .. 'agent:' .. aid, 'node') == dead then lost_agents[aid] = true end
+    if redis.call('HGET', P .. 'agent:' .. aid, 'node') == dead then
+      local a = hgetall(P .. 'agent:' .. aid)
+      unindex(aid, a)
+      redis.call('HSET', P .. 'agent:' .. aid, 'presence', 'offline', 'reason', 'node lost', 'node', '',
+        'presence_since', now)
+      lost_agents[aid] = a
+    end
   end
   for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live')) do
     local c = hgetall(P .. 'contact:' .. cid)
@@ -1294,24 +1403,14 @@ function commands.adopt(argv)
           add_explanation(P .. 'contact:' .. cid, string.format('adopted by %s: node %s lost', heir, dead))
           adopted = adopted + 1
         end
-        if c.channel == 'chat' and lost_agents[c.agent_id or '']
-            and (c.state == 'offered' or c.state == 'connected') then
-          release_hold(cid, c)
-          add_explanation(P .. 'contact:' .. cid, string.format('agent %s lost with node %s; back to the head of %s',
-            c.agent_id, dead, c.queue))
-          requeue_at_head(cid, c)
-          requeued = requeued + 1
-        end
       end
     end
   end
   local agents = {}
-  for aid, _ in pairs(lost_agents) do
-    local akey = P .. 'agent:' .. aid
-    local a = hgetall(akey)
-    unindex(aid, a)
-    redis.call('HSET', akey, 'presence', 'offline', 'reason', 'node lost', 'node', '', 'offers', 0,
-      'load_chat', 0, 'presence_since', now)
+  for aid, a in pairs(lost_agents) do
+    local revoked, given_back = let_go(aid, a, 'node lost', string.format('lost with node %s', dead), true)
+    requeued = requeued + revoked + given_back
+    redis.call('HSET', P .. 'agent:' .. aid, 'offers', 0, 'load_chat', 0)
     publish({type = 'session_closed', agent_id = aid, reason = 'node lost'})
     agents[#agents + 1] = aid
   end
@@ -1419,7 +1518,7 @@ function commands.consult(argv)
   end
   local from = release_hold(cid, c)
   redis.call('HDEL', ckey, 'consult_agent', 'consult_step')
-  redis.call('HSET', ckey, 'agent_id', aid)
+  redis.call('HSET', ckey, 'agent_id', aid, 'leg_since', now)
   redis.call('SADD', P .. 'held:' .. aid, cid)
   add_explanation(ckey, string.format('warm transfer: handed from %s to %s', from or '', aid))
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})

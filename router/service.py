@@ -23,6 +23,7 @@ from router.model import (
     AgentState,
     Contact,
     LoopFailed,
+    LoopLog,
     NewContact,
     Presence,
     QueueConfig,
@@ -500,14 +501,15 @@ class Router:
     async def run_timers(
         self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted
     ) -> None:
-        """Tick until stopped; a Redis error is logged, told to `failed` and retried,
-        never fatal."""
+        """Tick until stopped; a Redis error is logged (LoopLog: once a burst), told to
+        `failed` and retried, never fatal."""
+        loop = LoopLog(log, "routing", "routing tick", failed)
         while not stop.is_set():
             try:
                 await self.tick()
+                loop.passed()
             except Exception as error:  # Redis down: keep the node alive, retry next tick
-                log.warning("routing tick failed: %s", error)
-                failed("routing", error)
+                loop.failed(error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
 

@@ -81,10 +81,24 @@ def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
 
 
 def estimate_wait_s(position: int, serving_agents: int, aht_s: float) -> float:
-    """Expected wait of the caller at `position` (1 = next) in seconds, without abandonment."""
+    """Expected wait of the caller at `position` (1 = next) in seconds, without abandonment.
+    With nobody serving it counts one agent: a number, not a wait; callers showing it
+    pass it through `known_wait_s` (placement takes such a region's as infinite)."""
     if position <= 0:
         return 0.0
     return position * aht_s / max(serving_agents, 1)
+
+
+# Why a queue shows no estimated wait (`known_wait_s`).
+NO_AGENT_SERVING = "no agent with the queue's skill is signed in and ready"
+
+
+def known_wait_s(ewt_s: float, serving_agents: int) -> float | None:
+    """A queue's estimated wait, or None when no agent can serve it (none with its skill
+    signed in and ready, `serving_agents` 0). Every estimate then assumes one agent (the
+    probe saw 66 s and 144 s for chats nobody could take): whoever comes next is not
+    known, so there is no wait to predict (the gauge says NaN; see NO_AGENT_SERVING)."""
+    return ewt_s if serving_agents > 0 else None
 
 
 def occupancy(busy_agents: int, staffed_agents: int) -> float | None:

@@ -314,6 +314,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
 CUSTOMER_BATCH = 500  # customers read per pipeline by contacts_of_customers
+SKILL_BATCH = 32  # waiting contacts re-skilled (and matched) per routing call, as a tick
 STAT_BUCKET_MS = 300_000
 
 
@@ -367,8 +368,13 @@ class RoutingStore:
 
     # -- configuration ------------------------------------------------------------
 
-    async def publish_queues(self, queues: Sequence[QueueConfig]) -> None:
-        """Write each queue's routing rules where the routing function reads them."""
+    async def publish_queues(self, queues: Sequence[QueueConfig]) -> dict[str, int]:
+        """Write each queue's routing rules where the routing function reads them. The
+        contacts waiting in a queue whose skill this changes follow it at once
+        (`follow_queue_skill`); returns how many did, per such queue."""
+        names = [queue.name for queue in queues]
+        skills = await self.client.hmget(self.keys.queue_skills, names) if names else []
+        before = dict(zip(names, skills, strict=True))
         # A new config_version, written last, tells the routing function that what it
         # keeps between calls (read before, or half-way through, this rewrite) is stale.
         pipe = self.client.pipeline(transaction=False)
@@ -391,6 +397,34 @@ class RoutingStore:
             pipe.hset(self.keys.queue_skills, queue.name, queue.skill)
         pipe.set(self.keys.config_version, uuid.uuid4().hex)
         await pipe.execute()
+        return {
+            queue.name: await self.follow_queue_skill(queue, old)
+            for queue in queues
+            if (old := before.get(queue.name)) and old != queue.skill
+        }
+
+    async def follow_queue_skill(self, queue: QueueConfig, old_skill: str) -> int:
+        """The contacts waiting in `queue` whose skill was the queue's take its new one
+        and are offered at once when an agent fits (routing.lua `queue_skill`): without
+        this they kept the old skill, which nobody may have (an incident's re-skilling),
+        and waited until the customer left. SKILL_BATCH contacts a call, so that Redis
+        routes other decisions in between. Returns how many took the new skill."""
+        waiting = await self.client.zrange(self.keys.queue(queue.name), 0, -1)
+        changed = offered = 0
+        for start in range(0, len(waiting), SKILL_BATCH):
+            batch = waiting[start : start + SKILL_BATCH]
+            reply = await self.run("queue_skill", queue.name, old_skill, *batch)
+            changed, offered = changed + reply.number("changed"), offered + reply.number("offered")
+        if changed:
+            log.info(
+                "queue %s now routes skill %s (was %s): %d waiting contacts follow, %d offered",
+                queue.name,
+                queue.skill,
+                old_skill,
+                changed,
+                offered,
+            )
+        return changed
 
     async def save_queue_definitions(self, queues: Sequence[QueueConfig], source: str) -> None:
         """Keep each queue's whole configuration, and where it came from ('file' or
@@ -1034,6 +1068,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         idle_since_ms=_int(fields.get("idle_since")),
         node=fields.get("node", ""),
         presence_since_ms=_int(fields.get("presence_since")),
+        load_since_ms=_int(fields.get("load_since")),
         code_owed_until_ms=_int(fields.get("code_owed_until")),
     )
 

@@ -13,6 +13,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,7 @@ from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
+from switchboard.http.streams import OPEN_SOCKETS
 from switchboard.logs import configured_format
 from switchboard.redisconn import (
     connect,
@@ -51,6 +53,9 @@ from switchboard.settings import Settings
 log = logging.getLogger(__name__)
 
 FAILOVER_CHECK_S = 0.5
+# A stopping node cancels what HTTP still runs this long after its WebSockets were
+# closed (a request stuck on Redis): its stop stays well within systemd's 30 s.
+HTTP_DRAIN_S = 5.0
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
@@ -115,6 +120,10 @@ class Node:
         self.client: Any = None
         self.hub: EventHub | None = None
         self.stop_event = asyncio.Event()
+        # The heartbeat goes on while the node stops, until it leaves its region: it is
+        # never taken for dead meanwhile (docs/regions.md).
+        self.leaving = asyncio.Event()
+        self.stopped = False
         self.tasks: list[asyncio.Task[None]] = []
         self.runner: web.AppRunner | None = None
         self.http_port = settings.http_port
@@ -226,7 +235,9 @@ class Node:
             self.calls.voice = self.voice
             self.agents.softphones = self.voice.softphones
             await self._allow_signed_in_softphones()
-        self.runner = web.AppRunner(app, access_log_class=AccessLogger)
+        self.runner = web.AppRunner(
+            app, access_log_class=AccessLogger, shutdown_timeout=HTTP_DRAIN_S
+        )
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
         await site.start()
@@ -242,7 +253,7 @@ class Node:
             ),
             asyncio.create_task(
                 self.regions.heartbeat(
-                    settings.region, http, self._load, self.stop_event, self.metrics.store_failed
+                    settings.region, http, self._load, self.leaving, self.metrics.store_failed
                 )
             ),
             asyncio.create_task(
@@ -347,24 +358,48 @@ class Node:
         return {"agents_by_state": dict(states), "queue_depth": depth}
 
     async def stop(self) -> None:
-        """Stop whatever was started, in reverse order; safe after a failed start."""
+        """Stop whatever was started; safe after a failed start, and a second time. The
+        node's work goes elsewhere at once: it takes no new connection and closes every
+        WebSocket with 1001 (the pages reconnect to another node), records its calls
+        failed (node_stopped) and hangs them up, and only then stops beating and leaves
+        its region, so that the heir adopts it at once as a stop, not a TTL later as a
+        crash while its desks still took chats."""
+        if self.stopped:
+            return
+        self.stopped = True
+        began = time.monotonic()
         self.stop_event.set()
+        if self.runner is not None:
+            await self._close_http(self.runner)
         if self.voice is not None:
             await self.voice.stop()
+        self.leaving.set()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.runner is not None:
-            await self.runner.cleanup()
         if self.hub is not None:
-            await self.hub.stop()
             with contextlib.suppress(Exception):
                 await self.regions.leave()
+            await self.hub.stop()
         if self.client is not None:
             await self.client.aclose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+        if self.runner is not None:
+            log.info("node %s stopped in %.2f s", self.settings.node_id, time.monotonic() - began)
+
+    async def _close_http(self, runner: web.AppRunner) -> None:
+        """Stop listening, close every WebSocket with 1001 (the app's on_shutdown), let
+        requests under way finish for up to HTTP_DRAIN_S, then cancel the rest."""
+        server = runner.server
+        log.info(
+            "node %s stopping: closing %d connections (%d WebSockets)",
+            self.settings.node_id,
+            len(server.connections) if server is not None else 0,
+            len(runner.app.get(OPEN_SOCKETS, ())),
+        )
+        await runner.cleanup()
 
     async def serve_forever(self) -> None:
         """Start, serve until SIGTERM or SIGINT, stop. The signals are handled from the
@@ -397,8 +432,7 @@ class Node:
             try:
                 await done.wait()
             finally:
-                log.info("node %s stopping", self.settings.node_id)
-                await self.stop()
+                await self.stop()  # it logs what it closes, and when it is done
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)

@@ -119,7 +119,12 @@ class WorkerPool:
         )
 
     async def stop(self) -> None:
+        """Record every call failed/node_stopped first, then stop the workers: a worker
+        that stops hangs its calls up, and a hang-up would otherwise complete them, so
+        that reports showed a restart's cut-off calls as ordinary answered ones."""
         self._stopping = True
+        for worker in self.workers:
+            await self._lost(worker, "node_stopped")
         for worker in self.workers:
             worker.send({"stop": True})
         for worker in self.workers:

@@ -59,6 +59,7 @@ from router.model import (
     Channel,
     Contact,
     LoopFailed,
+    LoopLog,
     NewContact,
     Presence,
     Role,
@@ -274,14 +275,15 @@ class Cases:
         return TickResult(warnings, breaches, closed)
 
     async def run_timers(self, stop: asyncio.Event, failed: LoopFailed = uncounted) -> None:
-        """Tick until stopped; a Redis error is logged, told to `failed` and retried,
-        never fatal."""
+        """Tick until stopped; a Redis error is logged (LoopLog: once a burst), told to
+        `failed` and retried, never fatal."""
+        loop = LoopLog(log, "cases", "case timers", failed)
         while not stop.is_set():
             try:
                 await self.tick()
+                loop.passed()
             except Exception as failure:  # Redis down: keep the node alive, retry next tick
-                log.warning("case timers failed: %s", failure)
-                failed("cases", failure)
+                loop.failed(failure)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.settings.tick_s)
 

@@ -113,10 +113,19 @@ async def get_agent(request: web.Request, principal: Principal) -> web.Response:
     responses={200: "offers", 401: "", 403: "", 404: ""},
 )
 async def ringing_offers(request: web.Request, principal: Principal) -> web.Response:
-    ringing = await request.app[AGENTS].ringing(principal, request.match_info["agent_id"])
-    show_numbers, now = request.app[DESK].show_caller_number, now_ms()
-    offers = [agent_event_json(offer_json(c, until, now), show_numbers) for c, until in ringing]
+    offers = await _offer_events(request, principal, request.match_info["agent_id"])
     return web.json_response({"offers": offers})
+
+
+async def _offer_events(
+    request: web.Request, principal: Principal, agent_id: str
+) -> list[dict[str, Any]]:
+    """What rings at the agent, as the `offer` events that announced it (ring time left):
+    for a desktop that (re)connects, and sent again on an open desk socket when the
+    node's event subscription comes back after a Redis outage."""
+    ringing = await request.app[AGENTS].ringing(principal, agent_id)
+    show_numbers, now = request.app[DESK].show_caller_number, now_ms()
+    return [agent_event_json(offer_json(c, until, now), show_numbers) for c, until in ringing]
 
 
 @API.route(
@@ -138,7 +147,8 @@ async def sip_account(request: web.Request, principal: Principal) -> web.Respons
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
     "contact_closed, hold (a call of theirs goes on or off hold: on_hold_since), "
     "contact_requeued (a chat of theirs went back to its queue when they went offline); "
-    "closed (4001) when the session ends",
+    "closed (4001) when the session ends. After a Redis outage the ringing offers come "
+    "again (ring time left), then `ready`",
     auth=Auth.STAFF,
     websocket=True,
     responses={101: "switching to WebSocket", 401: "", 403: ""},
@@ -164,6 +174,10 @@ async def agent_events(request: web.Request, principal: Principal) -> web.WebSoc
 
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
+
+    async def offers() -> list[dict[str, Any]]:
+        return await _offer_events(request, principal, agent.agent_id)
+
     async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
         await pump(
             socket,
@@ -172,5 +186,6 @@ async def agent_events(request: web.Request, principal: Principal) -> web.WebSoc
             principal,
             on_message=on_message,
             transform=shown,
+            resync=offers,
         )
     return socket

@@ -65,6 +65,7 @@ from switchboard.http.public import (
     cross_origin,
     request_budget,
 )
+from switchboard.http.streams import OPEN_SOCKETS, close_open_sockets
 from switchboard.logs import escape_controls
 from switchboard.settings import RoutingConfig
 from switchboard.web import pages as pages_web
@@ -174,6 +175,8 @@ def build_app(
     app[PUBLIC_GATE] = asyncio.Semaphore(public_concurrency)
     app[BACKGROUND] = set()
     app.on_cleanup.append(cancel_background)
+    app[OPEN_SOCKETS] = set()
+    app.on_shutdown.append(close_open_sockets)  # a stopping node's WebSockets: 1001 at once
     app[ROUTER] = router
     app[CONTACTS] = contacts
     app[CALLS] = calls or LiveCalls(contacts)

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from router.access import Principal
 from router.errors import Forbidden, Unauthenticated
+from router.metrics import REDIS_OUTAGES
 from router.model import Role
 from switchboard.common.clock import now_ms, utc_day_start_ms
 from switchboard.http import openapi
@@ -86,7 +87,8 @@ async def require_scraper(request: web.Request) -> None:
     "GET",
     "/metrics",
     "Prometheus text: queues, agents, routing, HTTP, contacts (this host, the scrape token"
-    " or a supervisor)",
+    " or a supervisor); while Redis is out of reach the node's own counters still, with"
+    " switchboard_redis_up 0 and no queue or agent gauges",
     auth=Auth.SCRAPE,
     content="text/plain",
     responses={200: "Prometheus exposition", 401: "", 403: ""},
@@ -94,8 +96,12 @@ async def require_scraper(request: web.Request) -> None:
 async def metrics(request: web.Request) -> web.Response:
     await require_scraper(request)
     router, metrics = request.app[ROUTER], request.app[METRICS]
-    statuses = await router.queue_statuses(utc_day_start_ms())
-    metrics.queues.update(statuses, await router.list_agents(), now_ms())
+    try:
+        statuses = await router.queue_statuses(utc_day_start_ms())
+        metrics.queues.update(statuses, await router.list_agents(), now_ms())
+    except REDIS_OUTAGES:  # the outage is what the counters are scraped for: answer
+        metrics.redis_errors.labels("http").inc()
+        metrics.queues.unreachable()
     return web.Response(body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from router.access import Principal
+from router.events import RESUMED
 from router.sessions import token_id
 from switchboard.http.base import SESSIONS, bearer_token
 
@@ -32,6 +33,9 @@ RECHECK_S = 30.0  # how often an open stream checks that its token is still vali
 SESSION_ENDED = 4001  # WebSocket close code: the session ended
 ACCESS_ENDED = 4003  # WebSocket close code: the reader may no longer see what it streams
 MAX_CLIENT_MESSAGE = 4096
+# The node's open WebSockets (those `pump` serves), closed at once when it stops.
+OPEN_SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_sockets")
+GOING_AWAY_WAIT_S = 1.0  # how long a stopping node waits for clients to answer its close
 
 Event = dict[str, Any]
 OnMessage = Callable[[Event], Awaitable[None]]
@@ -39,6 +43,9 @@ Periodic = Callable[[], Awaitable[Event | None]]
 # Whether the reader may still see the stream, before an event is passed on (None: the
 # periodic check); False closes it (ACCESS_ENDED) and the event is not sent.
 StillAllowed = Callable[[Event | None], Awaitable[bool]]
+# What the stream's reader may have missed while the node's event subscription was lost,
+# as the events that would have told it (an agent's ringing offers), sent again.
+Resync = Callable[[], Awaitable[list[Event]]]
 
 
 def not_own_signal(reader: str) -> Callable[[Event], Event | None]:
@@ -73,12 +80,15 @@ async def pump(
     every_s: float = 5.0,
     transform: Callable[[Event], Event | None] = lambda event: event,
     still_allowed: StillAllowed | None = None,
+    resync: Resync | None = None,
 ) -> None:
     """Send events (through `transform`, which may drop one by answering None) until the
     client goes away or the session ends; hand the client's JSON messages to
     `on_message`; every `every_s` send what `periodic` answers, if anything. With
     `still_allowed`, each event is first asked about and so is every tick: once it
-    answers False the stream closes with ACCESS_ENDED, that event unsent."""
+    answers False the stream closes with ACCESS_ENDED, that event unsent. When the node's
+    subscription comes back after a loss (RESUMED), what `resync` answers is sent, then
+    `ready` again: the client fetches what it missed, as after a reconnect."""
     token = bearer_token(request)
     loop = asyncio.get_running_loop()
     recheck_at = loop.time() + RECHECK_S
@@ -96,6 +106,8 @@ async def pump(
                 await _hand_over(message.data, on_message)
 
     reader = asyncio.create_task(read_client())
+    open_sockets = request.app.get(OPEN_SOCKETS, set())
+    open_sockets.add(socket)  # a stopping node closes it (close_open_sockets)
     try:
         # The subscription is in place: from now on no event is missed (clients may wait
         # for this before acting).
@@ -119,14 +131,17 @@ async def pump(
                 getter.cancel()
             else:
                 event = getter.result()
-                if ends_session(event, principal, token):
+                if event.get("type") == RESUMED:  # access and session are asked again at once
+                    next_tick = recheck_at = loop.time()
+                    if not await _resume(socket, resync):
+                        return
+                elif ends_session(event, principal, token):
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
                     return
-                if still_allowed is not None and not await still_allowed(event):
+                elif still_allowed is not None and not await still_allowed(event):
                     await access_ended()
                     return
-                shown = transform(event)
-                if shown is not None and not await _send(socket, shown):
+                elif (shown := transform(event)) is not None and not await _send(socket, shown):
                     return
             if principal is not None and loop.time() >= recheck_at:
                 recheck_at = loop.time() + RECHECK_S
@@ -134,11 +149,27 @@ async def pump(
                     await socket.close(code=SESSION_ENDED, message=b"session ended")
                     return
     finally:
+        open_sockets.discard(socket)
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
         if not socket.closed:
             await socket.close(code=WSCloseCode.GOING_AWAY)
+
+
+async def _resume(socket: web.WebSocketResponse, resync: Resync | None) -> bool:
+    """Events were published while this node was not subscribed (a Redis outage): send
+    again what `resync` reads, then `ready`, on which a page fetches what it missed."""
+    missed: list[Event] = []
+    if resync is not None:
+        try:
+            missed = await resync()
+        except Exception as failure:  # Redis failing again: `ready` still asks the page
+            log.warning("could not read again what a stream missed: %s", failure)
+    for event in missed:
+        if not await _send(socket, event):
+            return False
+    return await _send(socket, {"type": "ready", "resumed": True})
 
 
 async def _send(socket: web.WebSocketResponse, event: Event) -> bool:
@@ -163,3 +194,20 @@ async def _hand_over(text: str, on_message: OnMessage) -> None:
             await on_message(data)
         except (PermissionError, LookupError, ValueError) as failure:  # refused: nothing ends
             log.info("client message refused: %s", failure)
+
+
+async def close_open_sockets(app: web.Application) -> None:
+    """The app's on_shutdown: close every open WebSocket at once with 1001 "going away",
+    which tells a page to reconnect (to another node). Otherwise a stopping node waited
+    for its clients to leave, past its heartbeat's TTL, and they saw the connection drop
+    (1006). A client that does not answer the close within GOING_AWAY_WAIT_S is cut off."""
+    closing = [
+        asyncio.create_task(socket.close(code=WSCloseCode.GOING_AWAY, message=b"going away"))
+        for socket in list(app.get(OPEN_SOCKETS, ()))
+    ]
+    if not closing:
+        return
+    _, late = await asyncio.wait(closing, timeout=GOING_AWAY_WAIT_S)
+    for task in late:
+        task.cancel()
+    await asyncio.gather(*closing, return_exceptions=True)

@@ -1,0 +1,155 @@
+"""A node that stops cleanly (SIGTERM) hands its work over at once: every WebSocket
+closed with 1001 "going away" (the pages reconnect elsewhere), its heartbeat deleted
+so that the heir adopts it as a stop, not a crash a TTL later; and an adoption tells
+the customers of the lost agents' chats, and offers those chats on at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from router.model import Agent, ContactState, Presence, Role
+from tests.nodes import http_session, login, new_chat, running_node
+
+ANA = Agent("ana", "default", {"booking": 4}, ["en"])
+BOB = Agent("bob", "default", {"booking": 4}, ["en"])
+USERS = [("ana", Role.AGENT, "ana-secret-1"), ("bob", Role.AGENT, "bob-secret-1")]
+TTL_S = 5.0  # the default: an adoption "at once" comes well before it
+
+
+async def close_of(socket: aiohttp.ClientWebSocketResponse, within_s: float) -> aiohttp.WSMessage:
+    """The close frame, past the events before it; fails if none comes within `within_s`."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        left = deadline - asyncio.get_running_loop().time()
+        message = await asyncio.wait_for(socket.receive(), max(left, 0.01))
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            return message
+
+
+async def ready(socket: aiohttp.ClientWebSocketResponse) -> None:
+    assert (await asyncio.wait_for(socket.receive_json(), 5))["type"] == "ready"
+
+
+async def settled(node: Any) -> None:
+    """Until the heir may judge other nodes (it has reached Redis for a whole TTL)."""
+    for _ in range(200):
+        if node.regions.contact.settled():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the heir never settled")
+
+
+async def test_a_stopping_node_closes_every_socket_with_1001_and_its_heir_adopts_at_once(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="switchboard.node")
+    async with (
+        running_node(redis_url, node_id="n2", users=USERS, agents=[ANA]) as heir,
+        running_node(redis_url, node_id="n1") as node,
+        http_session(node) as http,
+    ):
+        # A customer waiting (nobody available) and an agent's desk, both on n1.
+        chat = await new_chat(http)
+        customer = await http.ws_connect(
+            f"/api/v1/contacts/{chat['contact_id']}/events",
+            params={"customer_token": chat["customer_token"]},
+        )
+        await ready(customer)
+        ana = await login(http, "ana", "ana-secret-1")
+        desk = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        await ready(desk)
+        await settled(heir)
+
+        began, began_wall = time.monotonic(), time.time()
+        stopping = asyncio.create_task(node.stop())
+        customer_closed = await close_of(customer, 3.0)
+        desk_closed = await close_of(desk, 3.0)
+        await asyncio.wait_for(stopping, 5.0)
+        took_s = time.monotonic() - began
+
+        assert (customer_closed.type, customer_closed.data) == (aiohttp.WSMsgType.CLOSE, 1001)
+        assert (desk_closed.type, desk_closed.data) == (aiohttp.WSMsgType.CLOSE, 1001)
+        assert took_s < 2.0
+        adoption = None
+        for _ in range(40):  # bounded: 2 s, well within the TTL
+            found = [
+                a
+                for a in await heir.regions.adoptions()
+                if (a["dead_node"], a["heir"]) == ("n1", "n2")
+            ]
+            if found:
+                adoption = found[0]
+                break
+            await asyncio.sleep(0.05)
+        assert adoption is not None, "n1 was not adopted at once"
+        assert (adoption["heir"], adoption["stopped"]) == ("n2", True)
+        assert adoption["at"] - began_wall < TTL_S
+        assert adoption["agents"] == ["ana"]  # her session was on n1: signed out
+        # The waiting chat is kept, now the heir's.
+        waiting = await heir.router.get_contact(chat["contact_id"])
+        assert (waiting.state, waiting.node) == (ContactState.QUEUED, "n2")
+
+    said = [r.getMessage() for r in caplog.records if r.name == "switchboard.node"]
+    assert any(
+        line.startswith("node n1 stopping: closing ") and line.endswith(" (2 WebSockets)")
+        for line in said
+    )
+    assert any(line.startswith("node n1 stopped in ") for line in said)
+
+
+async def test_an_adoption_tells_the_customer_and_offers_the_chat_on_at_once(
+    redis_url: str,
+) -> None:
+    """ana's session was on a node that is gone; her connected chat's customer (on
+    another node) is told contact_requeued, and bob, free, is offered the chat within
+    the adoption itself (no tick, no other agent freed)."""
+    async with (
+        running_node(redis_url, node_id="n1", users=USERS, agents=[ANA, BOB]) as node,
+        http_session(node) as http,
+    ):
+        # ana signed in at node "gone" (routing only: its process is not there).
+        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+        await node.router.set_presence("ana", Presence.AVAILABLE)
+        chat = await new_chat(http)
+        await node.router.accept(chat["contact_id"], "ana")
+        customer = await http.ws_connect(
+            f"/api/v1/contacts/{chat['contact_id']}/events",
+            params={"customer_token": chat["customer_token"]},
+        )
+        await ready(customer)
+        bob = await login(http, "bob", "bob-secret-1")
+        desk = await http.ws_connect("/api/v1/agents/bob/events", headers=bob)
+        await ready(desk)
+        response = await http.put(
+            "/api/v1/agents/bob/state", json={"state": "available"}, headers=bob
+        )
+        assert response.status == 200, await response.text()
+
+        adopted = await node.router.adopt("gone", "heir")
+        after = await node.router.get_contact(chat["contact_id"])
+
+        assert (adopted.requeued, adopted.agents) == (1, ["ana"])
+        assert (after.state, after.agent_id) == (ContactState.OFFERED, "bob")
+        assert any(
+            line == "agent ana lost with node gone; back to the head of booking"
+            for line in after.explanation
+        )
+        told = await asyncio.wait_for(customer.receive_json(), 5)
+        assert told == {"type": "contact_requeued", "contact_id": chat["contact_id"]}
+        offers = []
+        while not offers:
+            event = await asyncio.wait_for(desk.receive_json(), 5)
+            if event["type"] == "offer":
+                offers.append(event["contact_id"])
+        assert offers == [chat["contact_id"]]
+        ana_now = await node.router.get_agent("ana")
+        assert (ana_now.presence, ana_now.reason) == (Presence.OFFLINE, "node lost")
+        assert (ana_now.load, ana_now.offers) == ({"voice": 0, "chat": 0}, 0)
+        await customer.close()
+        await desk.close()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import getpass
 import io
@@ -17,7 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.cases.store import CaseStore
-from router.reports.periods import period_bound
+from router.model import Contact, QueueConfig
+from router.reports.periods import MAX_REPORT_ROWS, interval_count, period_bound
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -29,6 +31,7 @@ from router.reports.report import (
 )
 from router.reports.service import ReportInputs, Reports
 from router.reports.sla import sla_report, sla_tables
+from router.store import RoutingStore
 from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
@@ -55,6 +58,11 @@ def register(registry: CommandRegistry) -> None:
     )
     report.add_argument(
         "--contacts", action="store_true", help="one CSV line per contact instead of figures"
+    )
+    report.add_argument(
+        "--excel",
+        action="store_true",
+        help="CSV for Microsoft Excel: a UTF-8 byte-order mark first, so it reads • and accents",
     )
     report.add_argument(
         "--unmasked", action="store_true", help="with --contacts: customer ids in clear (audited)"
@@ -112,6 +120,14 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
         raise InputError(f"--interval: expected a divisor of a day, found {args.interval!r}")
     start = parse_bound(args.start, zone, "--from")
     end = parse_bound(args.end, zone, "--to", end=True)
+    intervals = interval_count(start, end, interval_s)
+    plotted = args.format == "html"  # the HTML plots are per interval
+    if ("interval" in by or plotted) and intervals > MAX_REPORT_ROWS:
+        raise InputError(
+            f"--interval: {args.interval} from {args.start} to {args.end} is {intervals} "
+            f"intervals, more than a report holds ({MAX_REPORT_ROWS}): choose a longer "
+            "--interval or a shorter period"
+        )
     if end <= start:
 
         def shown(text: str, ms: int, word: str) -> str:
@@ -132,6 +148,40 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
         timezone=args.tz,
         answer_within_s={queue.name: queue.answer_within_s for queue in settings.queues},
     )
+
+
+async def live_queues(routing: RoutingStore, settings: Settings) -> dict[str, QueueConfig]:
+    """The queues as the deployment defines them now (`queue_defs`: an admin's new or
+    changed queue, as the wallboard judges it), else as the config file does (a Redis no
+    node has published to, a queue an admin removed since)."""
+    queues = {queue.name: queue for queue in settings.queues}
+    queues.update({name: queue for name, (queue, _) in (await routing.queue_definitions()).items()})
+    return queues
+
+
+async def open_contacts(routing: RoutingStore) -> list[dict[str, str]]:
+    """The contacts not ended yet (the live set), as records: what `open` counts. Read
+    before the records, so one that ends meanwhile has its record and counts once."""
+    ids = sorted(await routing.live_contacts())
+    found: list[dict[str, str]] = []
+    for start in range(0, len(ids), 200):
+        batch = ids[start : start + 200]
+        contacts = await asyncio.gather(*(routing.get_contact(i) for i in batch))
+        found += [_as_record(c) for c in contacts if c is not None and not c.is_terminal]
+    return found
+
+
+def _as_record(contact: Contact) -> dict[str, str]:
+    times = contact.timestamps
+    return {
+        "contact_id": contact.contact_id,
+        "channel": contact.channel.value,
+        "queue": contact.queue,
+        "region": contact.region,
+        "agent_id": contact.agent_id,
+        "state": contact.state.value,
+        **{name: str(times[name]) for name in ("arrived_at", "queued_at") if times.get(name)},
+    }
 
 
 def read_schedule(path: Path) -> list[Shift]:
@@ -185,13 +235,20 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError("--unmasked: only with --contacts (figures carry no customer ids)")
     if args.contacts and args.format != "csv":
         raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
+    if args.excel and args.format != "csv":
+        raise InputError(f"--excel: only with CSV, found --format {args.format}")
     shifts = read_schedule(args.schedule) if args.schedule else None
 
     cases: dict[str, str] = {}
     case_records: list[dict[str, str]] = []
+    queues: dict[str, QueueConfig] = {}
+    still_open: list[dict[str, str]] = []
 
     async def read() -> ReportInputs:
         async with reports_for_command(settings) as reports:
+            queues.update(await live_queues(reports.store.routing, settings))
+            if not (args.sla or args.contacts):
+                still_open.extend(await open_contacts(reports.store.routing))
             inputs = await reports.inputs(options.start_ms)
             store = CaseStore(reports.store.client, settings.redis.key_prefix)
             if args.sla:
@@ -212,12 +269,13 @@ def run_report(args: argparse.Namespace) -> int:
             return inputs
 
     inputs = asyncio.run(read())
+    options = dataclasses.replace(
+        options, answer_within_s={name: q.answer_within_s for name, q in queues.items()}
+    )
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
     if args.sla:
         table = sla_tables(sla_report(case_records, options.start_ms, options.end_ms))[args.sla]
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(table)
-        _write(buffer.getvalue(), args.out, f"{len(table) - 1} SLA rows by {args.sla}")
+        _write(csv_text(table), args.out, f"{len(table) - 1} SLA rows by {args.sla}", args.excel)
         return 0
     if args.contacts:
         lines = contact_table(
@@ -228,26 +286,63 @@ def run_report(args: argparse.Namespace) -> int:
             wrap_ups=inputs.wrap_ups,
             cases=cases,
         )
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(lines)
-        _write(buffer.getvalue(), args.out, f"{len(lines) - 1} contacts")
+        _write(csv_text(lines), args.out, f"{len(lines) - 1} contacts", args.excel)
         return 0
-    report = build_report(
-        records,
-        options,
-        ratings=ratings,
-        first_agent_message_ms=first,
-        shifts=shifts,
-        wrap_ups=inputs.wrap_ups,
-    )
-    text = render(report, inputs, shifts, args, settings)
-    _write(text, args.out, f"{len(report.rows) or 1} report rows")
+    try:
+        report = build_report(
+            records,
+            options,
+            ratings=ratings,
+            first_agent_message_ms=first,
+            shifts=shifts,
+            wrap_ups=inputs.wrap_ups,
+            open_contacts=still_open,
+        )
+    except ValueError as refused:  # an interval report too large to read
+        raise InputError(f"--by {args.by}: {refused}") from None
+    table = report_table(report)
+    # parse_options bounded the period's intervals: the HTML's plots per interval fit
+    text = csv_text(table) if args.format == "csv" else render(report, inputs, shifts, args, queues)
+    _write(text, args.out, f"{len(table) - 1} report rows", args.excel)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
 
 
-def _write(text: str, out: Path | None, what: str) -> None:
+# Cells a spreadsheet would run as a formula (OWASP, CSV injection): =, +, -, @, tab, CR.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs: one starting like a formula
+    gets a leading apostrophe (OWASP's rule), unless it is a plain number (`-3.5`)."""
+    text = "" if cell is None else str(cell)
+    if not text.startswith(_FORMULA_STARTS) or _is_number(text):
+        return text
+    return "'" + text
+
+
+def _is_number(text: str) -> bool:
+    digits = text.removeprefix("-").replace(".", "", 1)
+    return digits.isascii() and digits.isdigit()
+
+
+def csv_text(table: Sequence[Sequence[object]]) -> str:
+    """A report's table as CSV text (LF lines), each cell `spreadsheet_safe`: notes,
+    customer ids, subjects and names are typed by people."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows([spreadsheet_safe(cell) for cell in line] for line in table)
+    return buffer.getvalue()
+
+
+def _write(text: str, out: Path | None, what: str, excel: bool = False) -> None:
+    """Plain UTF-8, as every other CSV the project writes and reads (`history export`,
+    the scheduler's); `excel` puts a UTF-8 byte-order mark first, which Excel needs to
+    read UTF-8 (`•` is `â€¢` without) and which a plain UTF-8 reader would take for part
+    of the first column's name."""
+    if excel:
+        text = "\ufeff" + text
     if out is None:
         sys.stdout.write(text)
         return
@@ -263,12 +358,9 @@ def render(
     inputs: ReportInputs,
     shifts: list[Shift] | None,
     args: argparse.Namespace,
-    settings: Settings,
+    queues: Mapping[str, QueueConfig],
 ) -> str:
-    if args.format == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(report_table(report))
-        return buffer.getvalue()
+    """The HTML report; its service level plot's target line is the strictest queue's."""
     from router.reports.html import render_html  # matplotlib only when HTML is asked for
 
     by_interval = build_report(
@@ -279,7 +371,7 @@ def render(
         shifts=shifts,
         wrap_ups=inputs.wrap_ups,
     )
-    targets = [queue.service_level_target for queue in settings.queues]
+    targets = [queue.service_level_target for queue in queues.values()]
     target = max(targets) if targets else None  # the strictest
     return render_html(report, by_interval, f"Service report {args.start} to {args.end}", target)
 

@@ -6,18 +6,28 @@ definitions supervisors already see on the wallboard (router/stats.py), so that 
 report and the day's wallboard agree:
 
 - volume: contacts that arrived in the period (arrival = queued_at, else arrived_at);
+- open: contacts that arrived in the period and had not ended (no record yet), in no
+  other figure;
 - answered: contacts an agent accepted (answered_at set); abandoned and failed by state;
-- service level: answered within the queue's answer_within_s over answered;
+- service level: answered within the answering queue's answer_within_s over answered;
 - ASA: mean of answered_at - queued_at over answered contacts;
 - first response time (chats): first agent message - queued_at, when transcripts exist;
 - AHT: mean connected time (ended_at - answered_at) of completed contacts (wrap-up is
   not recorded, so it is not included; hold is, as it is part of the connected time);
 - hold: contacts the agent's phone held (held) and hold time per completed contact
   (hold_s; the holds telephony notes on a voice contact);
-- FCR: of the completed contacts of known customers, the share with no repeat contact
-  from the same customer arriving within the window after the contact ended;
+- FCR: of the completed contacts of known customers (not anonymous chats), the share
+  with no repeat contact from the same customer arriving within the window after the
+  contact ended;
 - occupancy: handle time over staffed time from a schedule (agent_id,start,end,activity);
 - CSAT: share of 1-5 ratings that are 4 or 5 (top-two-box), with the mean rating.
+
+A contact that changed hands is split between rows by queue and agent (`attribution`),
+as the routing core's live counters count it: its answer (answered, ASA, service level)
+where and by whom it was first answered, its offer there and in every queue it was
+transferred to after that, its end (outcome, handle time, FCR, rating) where it ended,
+and, by agent, each agent's own connected time (`handled_by`). The total row counts it
+once.
 """
 
 from __future__ import annotations
@@ -31,6 +41,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from router.identity import ANONYMOUS_PREFIX
+from router.reports.periods import (
+    MAX_REPORT_ROWS,
+    interval_bounds,
+    interval_end,
+    interval_start,
+    local_label,
+)
 from router.reports.privacy import mask_chat_text, mask_identifier
 
 DIMENSIONS = ("region", "queue", "channel", "agent", "interval")
@@ -63,6 +81,7 @@ class ReportOptions:
 class ReportRow:
     key: dict[str, str]
     volume: int = 0
+    open: int = 0  # arrived in the period, not ended when the report was made
     answered: int = 0
     answered_in_sl: int = 0
     abandoned: int = 0
@@ -131,6 +150,7 @@ class ReportRow:
             "answered": self.answered,
             "abandoned": self.abandoned,
             "failed": self.failed,
+            "open": self.open,
             "abandonment_rate": self.abandonment_rate,
             "service_level": self.service_level,
             "asa_s": self.asa_s,
@@ -169,6 +189,83 @@ def arrival_ms(record: Mapping[str, str]) -> int:
     return record_ms(record.get("queued_at")) or record_ms(record.get("arrived_at"))
 
 
+def known_customer(record: Mapping[str, str]) -> str:
+    """The record's customer id, or "" when the customer is unknown: no id, or an
+    anonymous chat's own (`anon-…`), which can never come back as the same customer."""
+    customer = record.get("customer_id", "")
+    return "" if customer.startswith(ANONYMOUS_PREFIX) else customer
+
+
+@dataclass
+class Share:
+    """What one row counts of a contact: its offer(s), its answer, its end (outcome,
+    handle time, hold, FCR, rating, wrap-up) and an agent's own connected time (`legs_ms`,
+    None when the row holds none of it)."""
+
+    queue: str
+    agent: str
+    offered: int = 0
+    answer: bool = False
+    end: bool = False
+    whole_handle: bool = False
+    legs_ms: int | None = None
+
+    def merge(self, other: Share) -> None:
+        self.offered += other.offered
+        self.answer |= other.answer
+        self.end |= other.end
+        self.whole_handle |= other.whole_handle
+        if other.legs_ms is not None:
+            self.legs_ms = (self.legs_ms or 0) + other.legs_ms
+
+
+# The total row's share of every contact: all of it.
+ALL_OF_IT = Share("", "", offered=1, answer=True, end=True, whole_handle=True)
+
+
+def handled_by(record: Mapping[str, str]) -> list[tuple[str, str, int]]:
+    """The record's legs (agent, queue, ms): who held it connected, where, how long, in
+    order (`agent@queue:ms`, space-separated, routing.lua end_leg); [] for a record
+    written before legs were kept, or one that does not parse."""
+    legs = []
+    for leg in record.get("handled_by", "").split():
+        held, _, ms = leg.rpartition(":")
+        agent, _, queue = held.rpartition("@")
+        if not agent or not ms.isdigit():
+            return []
+        legs.append((agent, queue, int(ms)))
+    return legs
+
+
+def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
+    """The rows a contact counts in, when grouped `by`: one share with all of it, unless
+    it was answered and the grouping is by queue or agent. Then its answer and offer go
+    where and to whom it was first answered, an offer to every queue it was transferred
+    to after its answer, its end where it ended and, by agent, each agent's legs as their
+    handle time. A record without the answer's fields (written before they were kept)
+    counts where it ended, as it did."""
+    queue, agent = record.get("queue", ""), record.get("agent_id", "")
+    whole = Share(queue, agent, offered=1, answer=True, end=True, whole_handle=True)
+    if not record.get("answered_at") or ("queue" not in by and "agent" not in by):
+        return [whole]
+    answer = (record.get("answered_queue") or queue, record.get("answered_agent") or agent)
+    transfers = record.get("transferred_to", "").split()
+    legs = handled_by(record) if "agent" in by else []
+    one_leg = not legs or (len(legs) == 1 and legs[0][:2] == (agent, queue))
+    if answer == (queue, agent) and not transfers and one_leg:  # most contacts
+        return [whole]
+    shares = [
+        Share(*answer, offered=1, answer=True),
+        Share(queue, agent, end=True, whole_handle=not legs),
+    ]
+    if "queue" in by:
+        for moved in transfers:
+            taker = next((a for a, q, _ in legs if q == moved), agent if moved == queue else "")
+            shares.append(Share(moved, taker, offered=1))
+    shares += [Share(q, a, legs_ms=ms) for a, q, ms in legs]
+    return shares
+
+
 def build_report(
     records: Iterable[Mapping[str, str]],
     options: ReportOptions,
@@ -177,8 +274,14 @@ def build_report(
     first_agent_message_ms: Mapping[str, int] | None = None,
     shifts: Sequence[Shift] | None = None,
     wrap_ups: Mapping[str, Mapping[str, Any]] | None = None,
+    open_contacts: Iterable[Mapping[str, str]] = (),
 ) -> Report:
     """Figures per group of `options.by` plus a total row.
+
+    `open_contacts` (their fields, as a record's) are contacts that had not ended when
+    the report was made: those that arrived in the period and have no record are counted
+    in `open`, and in no other figure. Grouped by interval, each group has a row per
+    interval of the period (ValueError when that is more than MAX_REPORT_ROWS).
 
     `records` may reach past the period's end: contacts arriving up to the repeat window
     after it are read only to find repeats of contacts inside the period.
@@ -192,7 +295,7 @@ def build_report(
     all_records = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals_by_customer: dict[str, list[int]] = defaultdict(list)
     for record in all_records:
-        customer = record.get("customer_id", "")
+        customer = known_customer(record)
         if customer:
             arrivals_by_customer[customer].append(arrival_ms(record))
     zone = ZoneInfo(options.timezone)
@@ -204,19 +307,35 @@ def build_report(
         arrived = arrival_ms(record)
         if not options.start_ms <= arrived < options.end_ms:
             continue
-        key = _key(record, options, zone, arrived)
-        row = groups.setdefault(tuple(key.values()), ReportRow(key=key))
         repeated = _has_repeat(record, arrivals_by_customer, window_ms)
         code = str(wrap_ups.get(record.get("contact_id", ""), {}).get("code") or "")
-        for target in (row, total):
-            _add(target, record, options, ratings, first_replies, repeated)
-            if code:
+        targets = [
+            (groups.setdefault(tuple(key.values()), ReportRow(key=key)), share)
+            for key, share in _shares_by_row(record, options, zone, arrived)
+        ]
+        for target, share in [*targets, (total, ALL_OF_IT)]:
+            _add(target, record, options, ratings, first_replies, repeated, share)
+            if code and share.end:
                 target.wrap_up_codes[code] += 1
         if record.get("channel") == "chat" and record.get("answered_at"):
             chats += 1
             chats_with_transcript += record.get("contact_id", "") in first_replies
+    still_open = _count_open(groups, total, open_contacts, all_records, options, zone)
+    if "interval" in options.by:
+        _fill_intervals(groups, options, zone)
     rows = [groups[key] for key in sorted(groups, key=lambda k: _in_time_order(k, options.by))]
     notes = []
+    if still_open:
+        notes.append(
+            f"{still_open} contact{'s' if still_open != 1 else ''} that arrived in the period "
+            "had not ended when the report was made: counted in `open`, in no other figure"
+        )
+    undefined = _undefined_queues(all_records, options)
+    if undefined:
+        notes.append(
+            f"queues with no definition ({', '.join(undefined)}): their service level is "
+            f"judged against {DEFAULT_ANSWER_WITHIN_S:g} s"
+        )
     if shifts is not None:
         _add_staffed_time(rows, total, shifts, options, zone)
         if not set(options.by) <= {"agent", "queue", "interval"}:
@@ -241,15 +360,34 @@ def record_ms(value: str | None) -> int:
         return 0
 
 
-def _key(
+def _shares_by_row(
     record: Mapping[str, str], options: ReportOptions, zone: ZoneInfo, arrived: int
+) -> list[tuple[dict[str, str], Share]]:
+    """The contact's shares (`attribution`) by row key, those of one row merged."""
+    shares = attribution(record, options.by)
+    if len(shares) == 1:
+        return [(_key(record, options, zone, arrived, shares[0]), shares[0])]
+    rows: dict[tuple[str, ...], tuple[dict[str, str], Share]] = {}
+    for share in shares:
+        key = _key(record, options, zone, arrived, share)
+        if (found := rows.get(tuple(key.values()))) is not None:
+            found[1].merge(share)
+        else:
+            rows[tuple(key.values())] = (key, share)
+    return list(rows.values())
+
+
+def _key(
+    record: Mapping[str, str], options: ReportOptions, zone: ZoneInfo, arrived: int, share: Share
 ) -> dict[str, str]:
     key = {}
     for name in options.by:
         if name == "interval":
             key[name] = interval_label(arrived, options.interval_s, zone)
         elif name == "agent":
-            key[name] = record.get("agent_id") or "(none)"
+            key[name] = share.agent or "(none)"
+        elif name == "queue":
+            key[name] = share.queue or "(none)"
         else:
             key[name] = record.get(name) or "(none)"
     return key
@@ -258,13 +396,75 @@ def _key(
 def interval_label(at_ms: int, interval_s: int, zone: ZoneInfo) -> str:
     """Start of the interval holding `at_ms`, in the report's zone, ISO 8601 with offset.
 
-    Intervals follow the wall clock from local midnight; the hour a clock going back
-    repeats keeps its own offset (`fold`), so its two passes are two rows."""
-    local = dt.datetime.fromtimestamp(at_ms / 1000, zone)
-    wall = local.replace(tzinfo=None)
-    seconds = int((wall - wall.replace(hour=0, minute=0, second=0, microsecond=0)).total_seconds())
-    start = wall - dt.timedelta(seconds=seconds % interval_s, microseconds=wall.microsecond)
-    return start.replace(tzinfo=zone, fold=local.fold).isoformat()
+    Intervals follow the wall clock from local midnight (periods.py): a time a clock
+    going back repeats starts two intervals, each labelled with its own offset, and the
+    label is always a local time that happened."""
+    return local_label(interval_start(at_ms, interval_s, zone), zone)
+
+
+def _count_open(
+    groups: dict[tuple[str, ...], ReportRow],
+    total: ReportRow,
+    open_contacts: Iterable[Mapping[str, str]],
+    records: Sequence[Mapping[str, str]],
+    options: ReportOptions,
+    zone: ZoneInfo,
+) -> int:
+    """Count in `open` the contacts of the period not ended yet. One that ended while
+    the report was read has its record: it counts there, not twice."""
+    recorded = {record.get("contact_id") for record in records}
+    count = 0
+    for contact in open_contacts:
+        arrived = arrival_ms(contact)
+        in_period = options.start_ms <= arrived < options.end_ms
+        if not in_period or contact.get("contact_id") in recorded:
+            continue
+        key = _key(contact, options, zone, arrived, attribution(contact, ())[0])
+        groups.setdefault(tuple(key.values()), ReportRow(key=key)).open += 1
+        total.open += 1
+        count += 1
+    return count
+
+
+def _fill_intervals(
+    groups: dict[tuple[str, ...], ReportRow], options: ReportOptions, zone: ZoneInfo
+) -> None:
+    """A row for every interval of the period in each group, zeros where nothing arrived,
+    so an interval report has a fixed shape to set beside the forecast and the schedule.
+    The groups are those of the period's contacts; by queue alone, every defined queue."""
+    bounds = interval_bounds(options.start_ms, options.end_ms, options.interval_s, zone)
+    labels = [local_label(start, zone) for start in bounds[:-1]]
+    slot = options.by.index("interval")
+    combos = {key[:slot] + key[slot + 1 :] for key in groups}
+    others = [name for name in options.by if name != "interval"]
+    if others == ["queue"]:
+        combos |= {(queue,) for queue in options.answer_within_s}
+    if not others:
+        combos = {()}
+    count = len(labels) * len(combos)
+    if count > MAX_REPORT_ROWS:
+        raise ValueError(
+            f"{len(labels)} intervals x {len(combos)} groups is {count} rows, more than a "
+            f"report holds ({MAX_REPORT_ROWS}): choose a longer interval, a shorter period "
+            "or fewer groupings"
+        )
+    for combo in combos:
+        for label in labels:
+            values = (*combo[:slot], label, *combo[slot:])
+            groups.setdefault(values, ReportRow(key=dict(zip(options.by, values, strict=True))))
+
+
+def _undefined_queues(records: Iterable[Mapping[str, str]], options: ReportOptions) -> list[str]:
+    """The queues of the period's contacts with no `answer_within_s`: judged against the
+    default, which the report must say."""
+    named = {
+        queue
+        for record in records
+        if options.start_ms <= arrival_ms(record) < options.end_ms
+        for queue in (record.get("queue", ""), record.get("answered_queue", ""))
+        if queue
+    }
+    return sorted(named - set(options.answer_within_s))
 
 
 def _in_time_order(key: tuple[str, ...], names: Sequence[str]) -> tuple[str | float, ...]:
@@ -283,7 +483,7 @@ def _has_repeat(
 
     `arrivals` lists each customer's arrival times in ascending order.
     """
-    customer = record.get("customer_id", "")
+    customer = known_customer(record)
     ended = record_ms(record.get("ended_at"))
     if not customer or not ended:
         return False
@@ -299,36 +499,41 @@ def _add(
     ratings: Mapping[str, int],
     first_replies: Mapping[str, int],
     repeated: bool,
+    share: Share,
 ) -> None:
-    row.volume += 1
+    """Adds to `row` the `share` of the contact it counts (`attribution`)."""
+    row.volume += share.offered
     state = record.get("state", "")
     queued = arrival_ms(record)
     answered = record_ms(record.get("answered_at"))
     ended = record_ms(record.get("ended_at"))
     contact_id = record.get("contact_id", "")
-    if state == "abandoned":
+    completed = state == "completed" and answered and ended
+    if share.end and state == "abandoned":
         row.abandoned += 1
-    elif state == "failed":
+    elif share.end and state == "failed":
         row.failed += 1
-    if answered:
+    if share.answer and answered:
         row.answered += 1
         wait = max(answered - queued, 0)
         row.wait_ms += wait
-        limit = options.answer_within_s.get(record.get("queue", ""), DEFAULT_ANSWER_WITHIN_S)
+        answering = record.get("answered_queue") or record.get("queue", "")
+        limit = options.answer_within_s.get(answering, DEFAULT_ANSWER_WITHIN_S)
         row.answered_in_sl += wait <= limit * 1000
-    if state == "completed" and answered and ended:
+    if completed and (share.whole_handle or share.legs_ms is not None):
         row.handled += 1
-        row.handle_ms += ended - answered
+        row.handle_ms += ended - answered if share.whole_handle else share.legs_ms or 0
+    if completed and share.end:
         hold = record_hold_ms(record)
         row.hold_ms += hold
         row.held += hold > 0
-        if record.get("customer_id"):
+        if known_customer(record):
             row.fcr_base += 1
             row.repeated += repeated
-    if contact_id in first_replies and record.get("channel") == "chat":
+    if share.answer and contact_id in first_replies and record.get("channel") == "chat":
         row.first_responses += 1
         row.first_response_ms += max(first_replies[contact_id] - queued, 0)
-    if contact_id in ratings:
+    if share.end and contact_id in ratings:
         row.ratings.append(int(ratings[contact_id]))
 
 
@@ -339,9 +544,17 @@ def _add_staffed_time(
     options: ReportOptions,
     zone: ZoneInfo,
 ) -> None:
-    """Staffed time of the shifts that match each row (by agent, queue and interval)."""
-    per_row = set(options.by) <= {"agent", "queue", "interval"}
-    step_ms = options.interval_s * 1000
+    """Staffed time of the shifts that match each row (by agent, queue and interval).
+
+    A row's interval ends where the next one starts (periods.py), so a day's row on a
+    clock-change day takes 23 or 25 hours of shifts, and the rows add up to the total."""
+    spans: dict[tuple[str, str], list[tuple[int, int, ReportRow]]] = defaultdict(list)
+    if set(options.by) <= {"agent", "queue", "interval"}:
+        for row in rows:
+            begin, end = _row_span(row, options, zone)
+            spans[(row.key.get("agent", ""), row.key.get("queue", ""))].append((begin, end, row))
+    for spanned in spans.values():
+        spanned.sort(key=lambda span: span[0])
     for shift in shifts:
         if shift.activity in NOT_BREAKS:
             continue
@@ -350,17 +563,21 @@ def _add_staffed_time(
         if end <= start:
             continue
         total.staffed_ms += end - start
-        for row in rows if per_row else []:
-            if "agent" in row.key and row.key["agent"] != shift.agent_id:
-                continue
-            if "queue" in row.key and row.key["queue"] != shift.activity:
-                continue
-            if "interval" in row.key:
-                begin = int(dt.datetime.fromisoformat(row.key["interval"]).timestamp() * 1000)
-                overlap = min(end, begin + step_ms) - max(start, begin)
-                row.staffed_ms += max(overlap, 0)
-            else:
-                row.staffed_ms += end - start
+        agent = shift.agent_id if "agent" in options.by else ""
+        spanned = spans.get((agent, shift.activity if "queue" in options.by else ""), [])
+        first = max(bisect.bisect_right(spanned, start, key=lambda span: span[0]) - 1, 0)
+        for begin, finish, row in spanned[first:]:
+            if begin >= end:
+                break
+            row.staffed_ms += max(min(end, finish) - max(start, begin), 0)
+
+
+def _row_span(row: ReportRow, options: ReportOptions, zone: ZoneInfo) -> tuple[int, int]:
+    """The time (ms) a row covers: its interval, or the whole period."""
+    if "interval" not in row.key:
+        return options.start_ms, options.end_ms
+    begin = int(dt.datetime.fromisoformat(row.key["interval"]).timestamp() * 1000)
+    return begin, interval_end(begin, options.interval_s, zone)
 
 
 def format_value(value: int | float | None) -> str:
@@ -389,6 +606,7 @@ CONTACT_COLUMNS = (
     "agent_id",
     "customer_id",
     "state",
+    "reason",
     "arrived",
     "wait_s",
     "handle_s",
@@ -419,7 +637,7 @@ def contact_table(
     ordered = sorted((r for r in records if arrival_ms(r)), key=arrival_ms)
     arrivals: dict[str, list[int]] = defaultdict(list)
     for record in ordered:
-        if record.get("customer_id"):
+        if known_customer(record):
             arrivals[record["customer_id"]].append(arrival_ms(record))
     zone = ZoneInfo(options.timezone)
     window_ms = options.repeat_window_s * 1000
@@ -429,7 +647,7 @@ def contact_table(
         if not options.start_ms <= arrived < options.end_ms:
             continue
         answered, ended = record_ms(record.get("answered_at")), record_ms(record.get("ended_at"))
-        customer = record.get("customer_id", "")
+        customer = known_customer(record)  # an anonymous chat's is nobody's: unknown
         contact_id = record.get("contact_id", "")
         held = record_hold_ms(record)
         lines.append(
@@ -441,6 +659,7 @@ def contact_table(
                 record.get("agent_id", ""),
                 mask_identifier(customer) if masked else customer,
                 record.get("state", ""),
+                record.get("reason", ""),
                 dt.datetime.fromtimestamp(arrived / 1000, zone).isoformat(),
                 format_value((answered - arrived) / 1000) if answered else "",
                 format_value((ended - answered) / 1000) if answered and ended else "",

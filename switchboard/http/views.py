@@ -6,18 +6,42 @@ from dataclasses import asdict
 from typing import Any
 
 from router.chat import Message
-from router.model import Agent, Contact
+from router.model import Agent, AgentState, Contact
 from router.reports.privacy import mask_identifier, mask_phone_numbers
 from router.service import QueueStatus
-from router.stats import QueueFigures
+from router.stats import NO_AGENT_SERVING, QueueFigures, known_wait_s
 from switchboard.common.clock import iso_utc, now_ms
 
 
+def state_since_ms(agent: Agent, now: int) -> int | None:
+    """When the state the agent shows at `now` began, the wallboard's and the agents
+    API's "time in state" (a supervisor picks whom to act on by it): busy or ringing
+    since its load last changed (the answer, the offer), wrap-up since its last contact
+    left it, available or not ready since the latest of the presence change, the end of
+    the wrap-up and the last contact leaving, offline since the sign-out. None when not
+    known (an agent stored before these times were kept shows its presence change)."""
+    state = agent.state(now)
+    presence, load = agent.presence_since_ms, agent.load_since_ms
+    if state == AgentState.OFFLINE:
+        since = presence
+    elif state in (AgentState.BUSY, AgentState.RESERVED, AgentState.WRAP_UP):
+        since = load or presence
+    else:  # idle_since is when the last wrap-up ended (or will: then it is not over)
+        wrap_up_ended = agent.idle_since_ms if agent.idle_since_ms <= now else 0
+        since = max(presence, load, wrap_up_ended)
+    return since or None
+
+
+def _iso_or_none(at_ms: int | None) -> str | None:
+    return iso_utc(at_ms) if at_ms else None
+
+
 def agent_json(agent: Agent) -> dict[str, Any]:
+    now = now_ms()
     return {
         "agent_id": agent.agent_id,
         "region": agent.region,
-        "state": agent.state(now_ms()).value,
+        "state": agent.state(now).value,
         "presence": agent.presence.value,
         "reason": agent.reason,
         "skills": agent.skills,
@@ -26,7 +50,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "load": agent.load,
         "sip_uri": agent.sip_uri,
         "node": agent.node,
-        "state_since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+        "state_since": _iso_or_none(state_since_ms(agent, now)),
         # Until when the agent is in wrap-up (the desktop's countdown), while they are.
         "wrap_up_until": (
             iso_utc(agent.wrap_up_until_ms) if agent.wrap_up_until_ms > now_ms() else None
@@ -204,7 +228,11 @@ def queue_json(status: QueueStatus) -> dict[str, Any]:
         "queue": status.name,
         "waiting": status.waiting,
         "longest_wait_s": round(status.longest_wait_s, 1),
-        "ewt_s": round(status.ewt_s, 1),
+        # null, with why, while nobody can serve it: no wait can be predicted then
+        "ewt_s": None
+        if (ewt := known_wait_s(status.ewt_s, status.serving_agents)) is None
+        else round(ewt, 1),
+        "ewt_unknown": None if status.serving_agents else NO_AGENT_SERVING,
         "serving_agents": status.serving_agents,
         "occupancy": status.occupancy,
         "service_level_target": status.service_level_target,

@@ -47,7 +47,7 @@ from switchboard.http.base import (
 from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import SnapshotStream
 from switchboard.http.streams import RECHECK_S, ends_session
-from switchboard.http.views import queue_json
+from switchboard.http.views import queue_json, state_since_ms
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
 PUSH_EVERY_S = 2.0
@@ -429,14 +429,15 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
         "agents": {
             "by_state": dict(Counter(states.values())),
             "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
-            # Each agent with state and since when, for the supervisor's actions.
+            # Each agent with state and since when (the start of the state shown, as
+            # the agents API says it), for the supervisor's actions.
             "list": [
                 {
                     "agent_id": agent.agent_id,
                     "region": agent.region,
                     "state": states[agent.agent_id],
                     "reason": agent.reason,
-                    "since": iso_utc(agent.presence_since_ms) if agent.presence_since_ms else None,
+                    "since": iso_utc(since) if (since := state_since_ms(agent, now)) else None,
                     "queues": [
                         name
                         for name, config in router.queues.items()

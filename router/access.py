@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from router.errors import Forbidden
+from router.errors import Forbidden, InvalidInput
 from router.model import Agent, Contact, ContactState, Role
 
 
@@ -212,6 +212,19 @@ def allowed(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = N
     if act == Act.WRITE and contact.state != ContactState.CONNECTED:
         return False
     return act in _BY_ROLE[actor.role]
+
+
+def in_customer_history(actor: Actor, contact: Contact) -> bool:
+    """Whether the 360° view (`Act.HISTORY`, allowed on the contact it is opened from)
+    lists this other contact of the customer: to the agent serving the customer, every
+    one (the desk's panel tells them the customer's story, other agents' notes
+    included); to anyone else only those they may read directly (`Act.READ`: a
+    supervisor's queues and regions), so a contact of their scope opens no other."""
+    if isinstance(actor, Customer):
+        return False
+    if actor.role == Role.AGENT:
+        return True
+    return allowed(actor, Act.READ, contact)
 
 
 def require(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = None) -> None:
@@ -525,6 +538,31 @@ def require_may_open_case(actor: Actor, opening: CaseOpening) -> None:
 def require_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> None:
     if not allowed_for_case(actor, act, case):
         raise Forbidden(f"{describe(actor)} may not {act.value} case {case.case_id}")
+
+
+def of_case_customer(contact: Contact, case_customer: str) -> bool:
+    """Whether the contact is of the case's customer (a case without one yet takes any):
+    a case is one customer's, whose contacts alone are linked to it and whose chats alone
+    answer its follow-up."""
+    return not case_customer or contact.customer_id == case_customer
+
+
+def require_may_link(contact: Contact, case_customer: str) -> None:
+    """Staff link a contact to a case of its own customer only (InvalidInput, 400, naming
+    `$.contact_id`), since its customer may then answer the case's follow-up; a contact
+    whose customer nobody knows (a caller without a number) holds no customer token and
+    may be linked."""
+    if contact.customer_id and not of_case_customer(contact, case_customer):
+        raise InvalidInput(
+            "$.contact_id", f"a contact of the case's customer {case_customer}", contact.contact_id
+        )
+
+
+def require_may_confirm(customer: Customer, contact: Contact, case_customer: str) -> None:
+    """A customer answers the follow-up of their own customer's case only: a chat of
+    another customer linked to it (before links were checked) gives its holder nothing."""
+    if contact.contact_id != customer.contact_id or not of_case_customer(contact, case_customer):
+        raise Forbidden(f"contact {contact.contact_id} is not of the case's customer")
 
 
 def audited_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:

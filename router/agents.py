@@ -15,11 +15,11 @@ from typing import Protocol
 from router import access
 from router.access import Act, AgentAct, Principal
 from router.desk import DeskConfig
-from router.errors import InvalidInput, RoutingError
+from router.errors import InvalidInput, RoutingError, UnknownAgent
 from router.model import Agent, Contact, Presence, Role
 from router.reports.service import Reports
 from router.service import Router
-from router.sessions import Sessions
+from router.sessions import Admit, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Agents:
         """A token; an agent's login also records its softphone and capacity and, when
         it was offline, makes it not-ready ("logged in")."""
         token, principal = await self.sessions.login(
-            request.user_id, request.password, request.client
+            request.user_id, request.password, request.client, admit=self._admit(request)
         )
         agent = None
         sip_uri = request.sip_uri
@@ -97,6 +97,29 @@ class Agents:
         if principal.role == Role.AGENT or sip_uri or request.channels:
             agent = await self.router.login(principal.user_id, sip_uri, request.channels)
         return Session(token, principal, agent)
+
+    def _admit(self, request: SignIn) -> Admit:
+        """What is checked once the password is right and before the session exists, so
+        that a refused sign-in leaves none: a user who signs in to routing (an agent, or
+        anyone giving channels or a SIP URI) is on the roster; one who is no agent and
+        not on it gives neither (400 naming the field), an agent not on it is unknown
+        (404)."""
+
+        async def admit(principal: Principal) -> None:
+            if principal.role != Role.AGENT and not (request.sip_uri or request.channels):
+                return
+            if await self.router.store.get_agent(principal.user_id) is not None:
+                return
+            if principal.role == Role.AGENT:
+                raise UnknownAgent(principal.user_id)
+            field, found = (
+                ("$.channels", request.channels)
+                if request.channels
+                else ("$.sip_uri", request.sip_uri)
+            )
+            raise InvalidInput(field, f"none: {principal.user_id} is no agent on the roster", found)
+
+        return admit
 
     async def _allow_softphone(self, user_id: str) -> str | None:
         """Let the user's softphone register here; its account's URI, or None (no

@@ -160,6 +160,7 @@ class CustomerHistory:
     language: str
     home_region: str
     contacts: list[PastContact]
+    left_out: int = 0  # the customer's contacts outside the reader's scope, not listed
 
 
 async def wrap_up_of(router: Router, actor: Actor, contact: Contact) -> access.WrapUp | None:
@@ -604,15 +605,19 @@ class Contacts:
 
     async def history(self, actor: Actor, contact_id: str) -> CustomerHistory:
         """The customer of this contact, and their contacts on every channel, newest
-        first; a contact within the repeat window after the one before it is marked."""
-        contact = await self.get(actor, contact_id, Act.HISTORY)
+        first, those the actor may see (`access.in_customer_history`: a supervisor's
+        scope; the rest counted in `left_out`); a contact within the repeat window after
+        the one before it is marked. Audited with how many were shown."""
+        contact = await self.router.get_contact(contact_id)
+        access.require(actor, Act.HISTORY, contact, await wrap_up_of(self.router, actor, contact))
         anonymous_chat = contact.customer_id.startswith(ANONYMOUS_PREFIX)
         past = (
             [contact]
             if anonymous_chat
             else await self.router.store.customer_contacts(contact.customer_id)
         )
-        wrap_ups = await self.reports.wrap_ups([c.contact_id for c in past])
+        shown = {c.contact_id for c in past if access.in_customer_history(actor, c)}
+        wrap_ups = await self.reports.wrap_ups(sorted(shown))
         window_ms = self.desk.repeat_window_s * 1000
         rows = []
         for index, item in enumerate(past):
@@ -620,7 +625,13 @@ class Contacts:
             arrived = item.timestamps.get("arrived_at") or item.timestamps.get("queued_at", 0)
             ended = earlier.timestamps.get("ended_at") if earlier else None
             repeat = bool(ended) and 0 <= arrived - (ended or 0) <= window_ms
-            rows.append(PastContact(item, wrap_ups.get(item.contact_id, {}), repeat))
+            if item.contact_id in shown:
+                rows.append(PastContact(item, wrap_ups.get(item.contact_id, {}), repeat))
+        if access.audited(actor, Act.HISTORY, contact):
+            assert isinstance(actor, Principal)
+            await self.reports.audit(
+                actor.user_id, "contact.history", contact_id=contact_id, shown=len(rows)
+            )
         return CustomerHistory(
             customer_id=contact.customer_id,
             verified=contact.verified,
@@ -628,6 +639,7 @@ class Contacts:
             language=contact.language,
             home_region=contact.region,
             contacts=rows,
+            left_out=len(past) - len(rows),
         )
 
     async def in_queue(self, actor: Principal, queue: str, limit: int = 200) -> QueueContacts:

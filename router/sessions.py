@@ -2,7 +2,8 @@
 
 A token is a random string whose record in Redis says who it belongs to; it ends at
 its time to live, after an idle period when one is configured, at logout, and whenever
-the user's password or role changes or the user is removed. Revoking publishes a
+the user's password or role changes or the user is removed; a login that was checking
+the password while that happened gets no token (401: `_issue`). Revoking publishes a
 `session_closed` event so that every node closes that user's open WebSockets and
 event streams at once, and signs the user out of routing: an agent with no session
 left is offline (what they held goes back to the queues, see `presence` in
@@ -23,6 +24,8 @@ import contextlib
 import hashlib
 import logging
 import secrets
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,6 +51,10 @@ class SessionPolicy:
     scrypt_log2_n: int = DEFAULT_LOG2_N
     # How often a node signs out its agents whose every session has run out.
     expiry_check_s: float = 15.0
+
+
+# Checks a sign-in of this principal before its session exists (raises to refuse).
+Admit = Callable[[Principal], Awaitable[None]]
 
 
 class Presences(Protocol):
@@ -102,8 +109,12 @@ class Sessions:
         return existed
 
     async def remove_user(self, user_id: str) -> bool:
+        """Remove the record first, then the sessions: a login that reads the record
+        after this began finds nobody, one that read it before has its token withdrawn
+        (`login`) or revoked here."""
+        removed = await self.users.delete(user_id)
         await self.revoke_all(user_id, "account removed")
-        return await self.users.delete(user_id)
+        return removed
 
     async def reset_sip_account(self, user_id: str) -> bool:
         """A new SIP password for the user (the old one stops working on every node, and
@@ -115,9 +126,13 @@ class Sessions:
 
     # -- login -----------------------------------------------------------------------
 
-    async def login(self, user_id: str, password: str, client: str = "") -> tuple[str, Principal]:
+    async def login(
+        self, user_id: str, password: str, client: str = "", admit: Admit | None = None
+    ) -> tuple[str, Principal]:
         """A new token for the user; TooManyAttempts while throttled, BadCredentials for an
-        unknown user or a wrong password (the same to the caller)."""
+        unknown user or a wrong password (the same to the caller). `admit` sees who signs
+        in once the password is right and before any token exists: what it raises refuses
+        the login with no session left behind."""
         await self._check_throttle(user_id, client)
         user = await self.users.get(user_id)
         stored = (
@@ -130,12 +145,28 @@ class Sessions:
             await self._count_failure(user_id, client)
             raise BadCredentials("unknown user or wrong password")
         await self.users.clear_failures("user", user_id)
+        principal = _principal(user.user_id, user.role, user.queues, user.regions)
+        if admit is not None:
+            await admit(principal)
         if needs_rehash(user.password_hash, self.policy.scrypt_log2_n):
             upgraded = await self._in_pool(hash_password, password, self.policy.scrypt_log2_n)
-            await self.users.set_password_hash(user_id, upgraded)
+            if not await self.users.set_password_hash(user, upgraded):
+                raise BadCredentials("the account changed during the login")
         token = secrets.token_urlsafe(32)
+        await self._issue(token, user)
+        return token, principal
+
+    async def _issue(self, token: str, user: UserRecord) -> None:
+        """Store the token, then confirm the account is still as read before the password
+        check, or withdraw it (BadCredentials). Token and user keys lie on different
+        Cluster slots, so no one script holds both; the order makes it safe instead: a
+        revocation changes the version before it lists the tokens to delete, a login
+        lists its token before it reads the version, so either the revocation finds the
+        token or the login finds the version changed."""
         await self.users.add_token(token, user, self.policy.token_ttl_s, self.policy.idle_timeout_s)
-        return token, _principal(user.user_id, user.role, user.queues, user.regions)
+        if not await self.users.is_current(user):
+            await self.users.delete_token(user.user_id, token)
+            raise BadCredentials("the account changed during the login")
 
     async def _check_throttle(self, user_id: str, client: str) -> None:
         kinds = {"user": user_id, **({"address": client} if client else {})}
@@ -159,15 +190,27 @@ class Sessions:
     # -- tokens ----------------------------------------------------------------------
 
     async def principal(self, token: str) -> Principal | None:
-        """Who holds `token`, or None when it is unknown, expired or revoked."""
+        """Who holds `token`, or None when it is unknown, expired or revoked. Use keeps an
+        idle-limited token alive, never past its absolute end (`token_ttl_s` from login,
+        the `expires_at` the login answered)."""
         if not token or len(token) > 128:
             return None
         record = await self.users.get_token(token)
         if record is None or not _known_role(record.role):
             return None
+        left_s = record.expires_at - time.time() if record.expires_at else None
+        if left_s is not None and left_s <= 0:
+            return None
         if self.policy.idle_timeout_s:
-            await self.users.touch_token(token, self.policy.idle_timeout_s)
+            idle_s = self.policy.idle_timeout_s
+            await self.users.touch_token(token, idle_s if left_s is None else min(idle_s, left_s))
         return _principal(record.user_id, record.role, record.queues, record.regions)
+
+    async def expires_at(self, token: str) -> float | None:
+        """When `token` ends at the latest (Unix seconds), idle or not; None when it is
+        not valid."""
+        record = await self.users.get_token(token) if token else None
+        return record.expires_at if record is not None and record.expires_at else None
 
     async def logout(self, token: str) -> Principal | None:
         principal = await self.principal(token)
@@ -188,6 +231,7 @@ class Sessions:
         """End every session of a user on every node, and sign the user out of routing
         (an agent goes offline, with `offline_reason` or else `reason`: nobody is at the
         desk); returns how many tokens ended."""
+        await self.users.new_version(user_id)  # before listing: see `_issue`
         tokens = await self.users.delete_tokens(user_id)
         await self.events.publish_event(
             {

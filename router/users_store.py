@@ -2,6 +2,11 @@
 
 Users and tokens sit outside the routing hash tag: no decision reads them, and on a
 Cluster they spread over slots (so each token is deleted with its own call).
+
+A user's record carries a `version`, a random value that changes with every change of
+the account and every revocation of its sessions: a login compares it after storing its
+token (`is_current`) and withdraws the token when it moved, so no token issued from a
+record read before a change outlives the change (router.sessions).
 """
 
 from __future__ import annotations
@@ -20,6 +25,25 @@ class UserRecord:
     password_hash: str
     queues: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
+    version: str = ""  # "" for a record stored before versions existed
+
+
+# Compare-and-set on one user's hash (one key: legal on a Cluster).
+_SET_IF_VERSION = """
+if redis.call('HEXISTS', KEYS[1], 'role') == 0 then return 0 end
+if (redis.call('HGET', KEYS[1], 'version') or '') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+_NEW_VERSION = """
+if redis.call('HEXISTS', KEYS[1], 'role') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'version', ARGV[1])
+return 1
+"""
+
+
+def _new_version() -> str:
+    return secrets.token_hex(8)
 
 
 @dataclass(frozen=True)
@@ -60,9 +84,11 @@ class UserStore:
             password_hash=fields.get("password", ""),
             queues=tuple(json.loads(fields.get("queues") or "[]")),
             regions=tuple(json.loads(fields.get("regions") or "[]")),
+            version=fields.get("version", ""),
         )
 
     async def put(self, user: UserRecord) -> None:
+        """Store the user with a new version (whatever `user.version` says)."""
         await self.client.hset(
             self._user(user.user_id),
             mapping={
@@ -70,11 +96,27 @@ class UserStore:
                 "password": user.password_hash,
                 "queues": json.dumps(list(user.queues)),
                 "regions": json.dumps(list(user.regions)),
+                "version": _new_version(),
             },
         )
 
-    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        await self.client.hset(self._user(user_id), "password", password_hash)
+    async def set_password_hash(self, user: UserRecord, password_hash: str) -> bool:
+        """Replace the hash of the same password (a cost upgrade) only if the account is
+        still the one `user` was read as: an admin's new password set meanwhile stays."""
+        done = await self.client.eval(
+            _SET_IF_VERSION, 1, self._user(user.user_id), user.version, "password", password_hash
+        )
+        return bool(done)
+
+    async def new_version(self, user_id: str) -> None:
+        """Mark the account changed (its sessions are being revoked); nothing for a user
+        who does not exist."""
+        await self.client.eval(_NEW_VERSION, 1, self._user(user_id), _new_version())
+
+    async def is_current(self, user: UserRecord) -> bool:
+        """Whether the account still exists and has not changed since `user` was read."""
+        role, version = await self.client.hmget(self._user(user.user_id), ["role", "version"])
+        return role is not None and (version or "") == user.version
 
     async def delete(self, user_id: str) -> bool:
         return bool(await self.client.delete(self._user(user_id)))

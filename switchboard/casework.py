@@ -70,6 +70,7 @@ class Casework:
             cases.reactions = EmotionReactions(emotions, emotion, router, store, hub, cases)
         router.add_intake(cases)
         contacts.observer = cases
+        reports.observer = cases  # wrap-ups and ratings, for the webhooks
         webhooks = WebhookDelivery(store, case_settings.webhooks, node_id=settings.node_id)
         advisories = Advisories(
             AdvisoryStore(client, settings.redis.key_prefix),

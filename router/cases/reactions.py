@@ -116,7 +116,12 @@ class EmotionReactions:
                 {
                     "type": "contact.emotion",
                     "at": trigger["at"],
-                    "data": {"contact_id": contact.contact_id, "queue": current.queue, **trigger},
+                    "data": {
+                        "contact_id": contact.contact_id,
+                        "customer_id": contact.customer_id or None,
+                        "queue": current.queue,
+                        **trigger,
+                    },
                 }
             ]
         )

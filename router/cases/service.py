@@ -76,7 +76,8 @@ log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 50
 LEASE_MS = 30_000  # a claimed timer is retried by another node after this
-LIST_SCAN = 5_000  # cases read at most to answer one filtered list
+LIST_SCAN = 5_000  # cases read at most to answer one page of a filtered list
+LIST_BATCH = 200  # cases read at a time for a list
 ALERT_PAGE = 200  # breached cases or flagged chats read at a time for the wallboard
 FLAGGED_SCAN = 1_000  # flagged chats read at most for one wallboard (one read each)
 
@@ -116,6 +117,23 @@ class CaseFilter:
     owner: str | None = None
     customer_id: str | None = None
     limit: int = 100
+    # Go on after this place of the list (`CasePage.next` of the page before).
+    before: ListPlace | None = None
+
+
+# A place in the case list, newest first: (created ms, case id) is right after that case;
+# (created ms, "") is before every case created at that millisecond.
+ListPlace = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list; `next`: where the next page starts (None: nothing is
+    left). It names a case shown on this page, or only a time: never a case the viewer
+    may not see."""
+
+    items: list[Case]
+    next: ListPlace | None = None
 
 
 @dataclass(frozen=True)
@@ -523,16 +541,57 @@ class Cases:
             await self.store.unflag([contact_id])
             if not self.settings.webhooks:
                 return
+            contact = await self._contact_or_none(contact_id)
             data = {
                 "contact_id": contact_id,
+                "customer_id": (contact.customer_id or None) if contact else None,
                 "state": event.get("state"),
                 "reason": event.get("reason"),
                 "queue": event.get("queue"),
                 "channel": event.get("channel"),
                 "agent_id": event.get("agent_id") or None,
                 "case_id": await self.store.case_of_contact(contact_id),
+                **ended_times(contact),
             }
             await self.enqueue([webhook_event("contact.ended", at, data)])
+
+    async def contact_wrapped_up(self, contact_id: str, wrap_up: dict[str, Any]) -> None:
+        """The agent's wrap-up of a contact, for the webhooks (`contact.wrapped_up`)."""
+        data = {
+            "code": wrap_up.get("code", ""),
+            "note": wrap_up.get("note", ""),
+            "agent_id": wrap_up.get("agent_id") or None,
+        }
+        await self._tell_contact("contact.wrapped_up", contact_id, data)
+
+    async def contact_rated(self, contact_id: str, score: int, channel: str) -> None:
+        """The customer's rating of a contact (chat or voice survey), for the webhooks
+        (`contact.rated`)."""
+        await self._tell_contact("contact.rated", contact_id, {"score": score, "channel": channel})
+
+    async def _tell_contact(self, kind: str, contact_id: str, data: dict[str, Any]) -> None:
+        """A contact event with who the contact was with. It never fails the step that
+        caused it: the wrap-up or the rating is stored already, and a retry would be
+        refused (already rated), so a failure is logged instead."""
+        if not self.settings.webhooks:
+            return
+        try:
+            contact = await self._contact_or_none(contact_id)
+            about = {
+                "contact_id": contact_id,
+                "customer_id": (contact.customer_id or None) if contact else None,
+                "queue": contact.queue if contact else None,
+                "agent_id": (contact.agent_id or None) if contact else None,
+            }
+            await self.enqueue([webhook_event(kind, self.clock(), {**about, **data})])
+        except Exception as failure:  # Redis down: the outcome is kept, the event lost
+            log.warning("webhook event %s of %s not written: %s", kind, contact_id, failure)
+
+    async def _contact_or_none(self, contact_id: str) -> Contact | None:
+        try:
+            return await self.router.get_contact(contact_id)
+        except RoutingError:
+            return None
 
     # -- people's use cases ---------------------------------------------------------------------
 
@@ -574,25 +633,53 @@ class Cases:
         return await self.store.history(case_id)
 
     async def find(self, principal: Principal, wanted: CaseFilter) -> list[Case]:
+        """The first page of `find_page`."""
+        return (await self.find_page(principal, wanted)).items
+
+    async def find_page(self, principal: Principal, wanted: CaseFilter) -> CasePage:
         """The cases the principal may see (supervisors: their queues and regions; agents:
-        their own), newest first, filtered."""
+        their own), newest first, filtered, from `wanted.before` on: up to `limit`, reading
+        at most LIST_SCAN cases (a filter few match may answer a short page, even an
+        empty one, with a `next` to go on from)."""
         access.require_may_see_cases(principal)
-        if wanted.customer_id:
-            ids = await self.store.customer_case_ids(wanted.customer_id, LIST_SCAN)
-        else:
-            status = wanted.status.value if wanted.status else None
-            ids = await self.store.case_ids(status, LIST_SCAN)
-        found = []
-        for start in range(0, len(ids), 200):
-            for case in await self.store.get_many(ids[start : start + 200]):
-                if not _matches(case, wanted):
+        index = self._list_index(wanted)
+        found: list[Case] = []
+        place = last_shown = wanted.before
+        read, flushed = 0, False
+        while not flushed:
+            if read >= LIST_SCAN:  # past the budget, the rest of the last millisecond
+                flushed = True  # only: the page then ends at a time, naming no case
+            count = 0 if flushed else min(LIST_BATCH, LIST_SCAN - read)
+            rows = await self.store.ids_by_time(index, place, count)
+            if not rows and not flushed:
+                return CasePage(found)  # the index is read to its end
+            read += len(rows)
+            cases = {case.case_id: case for case in await self.store.get_many(ids_of(rows))}
+            for case_id, created_ms in rows:
+                place = (created_ms, case_id)
+                case = cases.get(case_id)
+                if case is None or not self._listed(principal, case, wanted):
                     continue
-                scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
-                if access.allowed_for_case(principal, CaseAct.READ, scope):
-                    found.append(case)
-                    if len(found) >= wanted.limit:
-                        return found
-        return found
+                if len(found) == wanted.limit:  # one more of theirs: the page is full
+                    return CasePage(found, last_shown)
+                found.append(case)
+                last_shown = place
+        assert place is not None
+        more = await self.store.ids_by_time(index, (place[0], ""), 1)
+        return CasePage(found, (place[0], "") if more else None)
+
+    def _list_index(self, wanted: CaseFilter) -> str:
+        """The index a list reads (each scored by creation time): the customer's cases,
+        those of one status, or all."""
+        keys = self.store.keys
+        if wanted.customer_id:
+            return keys.customer(wanted.customer_id)
+        return keys.status(wanted.status.value) if wanted.status else keys.cases
+
+    @staticmethod
+    def _listed(principal: Principal, case: Case, wanted: CaseFilter) -> bool:
+        scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
+        return _matches(case, wanted) and access.allowed_for_case(principal, CaseAct.READ, scope)
 
     async def change(
         self, actor: Principal, case_id: str, change: CaseChange, at_ms: int | None = None
@@ -682,7 +769,8 @@ class Cases:
                 return False
             c.wrap_up_codes += new
             d.store.history.append(HistoryEntry(at, actor.user_id, "wrap_up", {"codes": new}))
-            d.store.outbox.append(webhook_event("case.updated", at, summary(c)))
+            changed = {"changed": ["wrap_up_codes"], "wrap_up_codes": list(c.wrap_up_codes)}
+            d.store.outbox.append(webhook_event("case.updated", at, {**summary(c), **changed}))
             return True
 
         case, _ = await self._change(case_id, decide, at)
@@ -691,13 +779,16 @@ class Cases:
     async def link(
         self, actor: Principal, case_id: str, contact_id: str, at_ms: int | None = None
     ) -> Case:
-        """Staff link a contact to a case (both must be theirs to act on)."""
+        """Staff link a contact to a case (both must be theirs to act on; the contact of
+        the case's customer: `access.require_may_link`)."""
         at = self._now(at_ms)
-        _refuse_if_closed(await self.get_for(actor, case_id, CaseAct.CHANGE))
+        found = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        _refuse_if_closed(found)
         contact = await self.router.get_contact(contact_id)
         access.require(
             actor, access.Act.READ, contact, await wrap_up_of(self.router, actor, contact)
         )
+        access.require_may_link(contact, found.customer_id)
         other = await self.store.case_of_contact(contact_id)
         if other and other != case_id:
             raise RoutingError(f"contact {contact_id} belongs to case {other}")
@@ -754,6 +845,9 @@ class Cases:
         if case_id is None:
             raise RoutingError(f"contact {contact_id} belongs to no case")
         case = await self.get_for(customer, case_id, CaseAct.CONFIRM)
+        access.require_may_confirm(
+            customer, await self.router.get_contact(contact_id), case.customer_id
+        )
         if case.status != CaseStatus.SOLVED:
             raise RoutingError(
                 f"case {case_id} is {case.status.value}, not waiting to be confirmed"
@@ -825,6 +919,22 @@ class Cases:
         return await self.store.records_since(start_ms)
 
 
+def ended_times(contact: Contact | None) -> dict[str, Any]:
+    """When an ended contact arrived, was answered and ended (ISO), how long it waited for
+    a person and how long it was with one (seconds; None where it never got that far)."""
+    stamps = contact.timestamps if contact else {}
+    arrived = stamps.get("call_arrived_at") or stamps.get("arrived_at") or stamps.get("queued_at")
+    queued, answered, ended = (stamps.get(k) for k in ("queued_at", "answered_at", "ended_at"))
+    waited_until = answered or ended
+    return {
+        "arrived_at": iso_utc(arrived) if arrived else None,
+        "answered_at": iso_utc(answered) if answered else None,
+        "ended_at": iso_utc(ended) if ended else None,
+        "wait_s": round((waited_until - queued) / 1000, 3) if queued and waited_until else None,
+        "talk_s": round((ended - answered) / 1000, 3) if answered and ended else None,
+    }
+
+
 def followable(customer_id: str) -> bool:
     """Whether a rule may open a case for the customer: one known again later. An
     anonymous customer's id (`anon-…`: a chat without a signed identity, a caller who
@@ -853,6 +963,10 @@ def _refuse_if_closed(case: Case, changing: bool = True) -> None:
     contact of its customer opens a new one)."""
     if changing and case.status == CaseStatus.CLOSED:
         raise RoutingError(f"case {case.case_id} is closed")
+
+
+def ids_of(rows: Sequence[tuple[str, int]]) -> list[str]:
+    return [case_id for case_id, _ in rows]
 
 
 def _matches(case: Case, wanted: CaseFilter) -> bool:

@@ -98,6 +98,21 @@ HISTORY_MAX = 1_000
 TRIGGERS_TTL_S = 30 * 86_400
 
 
+# Moves a dead letter (KEYS[1]) whose id is ARGV[1] to the redelivery list (KEYS[2]),
+# as it is stored; 0 when there is none (never dead, or already put back).
+_REDELIVER = """
+for _, row in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, letter = pcall(cjson.decode, row)
+  if ok and type(letter) == 'table' and letter['id'] == ARGV[1] then
+    redis.call('LREM', KEYS[1], 1, row)
+    redis.call('RPUSH', KEYS[2], row)
+    return 1
+  end
+end
+return 0
+"""
+
+
 class CaseKeys:
     def __init__(self, prefix: str = "sb") -> None:
         self.tag = f"{prefix}:{{cs}}:"
@@ -138,6 +153,10 @@ class CaseKeys:
     def dead(self, webhook: str) -> str:
         return f"{self.tag}webhook:{webhook}:dead"
 
+    def redelivery(self, webhook: str) -> str:
+        """Dead letters an admin put back, oldest first: sent before the outbox."""
+        return f"{self.tag}webhook:{webhook}:redeliver"
+
 
 @dataclass(frozen=True)
 class OutboxEntry:
@@ -154,6 +173,7 @@ class CaseStore:
         self._advance = client.register_script(_ADVANCE)
         self._indexed = client.register_script(_INDEXED)
         self._scrub = client.register_script(_SCRUB)
+        self._redeliver = client.register_script(_REDELIVER)
 
     # -- cases --------------------------------------------------------------------------
 
@@ -442,6 +462,45 @@ class CaseStore:
 
     async def dead_count(self, webhook: str) -> int:
         return int(await self.client.llen(self.keys.dead(webhook)))
+
+    async def redeliver(self, webhook: str, delivery_id: str) -> bool:
+        """Put the dead letter `delivery_id` back for delivery; False when there is none."""
+        keys = [self.keys.dead(webhook), self.keys.redelivery(webhook)]
+        return bool(await self._redeliver(keys=keys, args=[delivery_id]))
+
+    async def next_redelivery(self, webhook: str) -> str | None:
+        """The oldest letter put back, as stored (None: none)."""
+        row = await self.client.lindex(self.keys.redelivery(webhook), 0)
+        return None if row is None else str(row)
+
+    async def drop_redelivery(self, webhook: str, row: str) -> None:
+        await self.client.lrem(self.keys.redelivery(webhook), 1, row)
+
+    async def redelivery_count(self, webhook: str) -> int:
+        return int(await self.client.llen(self.keys.redelivery(webhook)))
+
+    async def ids_by_time(
+        self, index: str, after: tuple[int, str] | None, count: int
+    ) -> list[tuple[str, int]]:
+        """Up to `count` (id, created ms) of an index scored by creation time after a
+        place (ms, id), newest first (by time, then by id). `count` 0: only those of the
+        place's own millisecond that follow it."""
+        if after is None:
+            rows = await self.client.zrevrange(index, 0, max(count, 1) - 1, withscores=True)
+            return [(str(member), int(score)) for member, score in rows]
+        at_ms, case_id = after
+        same: list[str] = []
+        if case_id:  # the rest of its millisecond (ties are rare: a few cases at most)
+            tied = await self.client.zrangebyscore(index, at_ms, at_ms)
+            same = sorted((str(m) for m in tied if str(m) < case_id), reverse=True)
+        found = []
+        if count > len(same):
+            found = await self.client.zrevrangebyscore(
+                index, f"({at_ms}", "-inf", start=0, num=count - len(same), withscores=True
+            )
+        return [(m, at_ms) for m in same[: count or None]] + [
+            (str(member), int(score)) for member, score in found
+        ]
 
     @staticmethod
     def new_id() -> str:

@@ -12,8 +12,13 @@ receiver sees them in the order they happened. A delivery is a POST of the event
 
 A 2xx answer delivers it. A 5xx, 408, 429 or a network failure is retried after
 `backoff`, doubling up to `max_backoff`, `max_attempts` times in all; then, or at once for
-any other 4xx (the receiver will never take it), the event goes to the webhook's
-dead-letter list (admins read it) and delivery moves on.
+any other 4xx (the receiver will never take it) or a 3xx, the event goes to the webhook's
+dead-letter list (admins read it) and delivery moves on. A redirect is never followed:
+it would turn the POST into a bodiless GET and carry the X-Switchboard-* headers to
+whatever host Location names, and a moved endpoint is a url to fix, not a retry.
+
+An admin may put a dead letter back (`redeliver`): it goes out again, with its delivery
+id, before the webhook's next outbox event.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import aiohttp
 
 from router.cases.model import WebhookSettings
 from router.cases.store import CaseStore, OutboxEntry
+from switchboard.common.clock import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,23 @@ LEASE_MS = 30_000
 RENEW_S = 10.0  # a waiting delivery renews its lease this often
 POLL_S = 0.5  # how often an idle delivery looks for new events
 RETRY_STATUSES = frozenset({408, 429})
+# Every event type a webhook can receive, in the order docs/cases.md's table lists them
+# (a test holds the two together).
+EVENT_TYPES = (
+    "case.created",
+    "case.contact_linked",
+    "case.updated",
+    "case.note_added",
+    "case.status_changed",
+    "sla.warning",
+    "sla.breached",
+    "contact.created",
+    "contact.ended",
+    "contact.emotion",
+    "contact.wrapped_up",
+    "contact.rated",
+    "customer.advisory",
+)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -126,6 +149,8 @@ class WebhookDelivery:
         self, hook: WebhookSettings, session: aiohttp.ClientSession, stop: asyncio.Event
     ) -> bool:
         """Deliver what is after the cursor, in order; False when there was nothing."""
+        if await self._redeliver_one(hook, session, stop):
+            return True
         cursor = await self.store.cursor(hook.name)
         if cursor is None:  # first served: from now on, not the outbox's past
             await self.store.start_cursor(hook.name, await self.store.outbox_head())
@@ -178,10 +203,40 @@ class WebhookDelivery:
                 "attempts": number,
                 "status": attempt.status,
                 "error": attempt.error,
-                "at": self.clock(),
+                "at": iso_utc(int(self.clock() * 1000)),
             },
         )
         return True
+
+    async def _redeliver_one(
+        self, hook: WebhookSettings, session: aiohttp.ClientSession, stop: asyncio.Event
+    ) -> bool:
+        """Send the oldest dead letter an admin put back, with its delivery id; False when
+        there is none. Delivered or dead again, it leaves the list."""
+        row = await self.store.next_redelivery(hook.name)
+        if row is None:
+            return False
+        letter = json.loads(row)
+        entry = OutboxEntry(str(letter["id"]), dict(letter["event"]))
+        if await self._deliver(hook, session, entry, stop) and await self.store.hold_lease(
+            hook.name, self.holder, LEASE_MS
+        ):
+            await self.store.drop_redelivery(hook.name, row)
+        return True
+
+    async def redeliver(self, name: str, delivery_id: str) -> bool:
+        """Put a webhook's dead letter back for delivery (after the receiver is fixed);
+        False when it has no dead letter with that id."""
+        return await self.store.redeliver(name, delivery_id)
+
+    async def dead_letters(self, name: str, count: int) -> list[dict[str, Any]]:
+        """A webhook's dead letters, newest first; `at` as ISO 8601 also for those kept
+        before it was (seconds then)."""
+        letters = await self.store.dead_letters(name, count)
+        for letter in letters:
+            if isinstance(letter.get("at"), int | float):
+                letter["at"] = iso_utc(int(letter["at"] * 1000))
+        return letters
 
     async def _post(
         self,
@@ -200,11 +255,11 @@ class WebhookDelivery:
             "X-Switchboard-Signature": sign(hook.secret, timestamp, body),
         }
         try:
-            async with session.post(hook.url, data=body, headers=headers) as response:
+            async with session.post(
+                hook.url, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 await response.read()
-                return Attempt(
-                    response.status, "" if response.status < 300 else response.reason or ""
-                )
+                return Attempt(response.status, _failure(response))
         except (aiohttp.ClientError, TimeoutError) as failure:
             return Attempt(None, f"{type(failure).__name__}: {failure}")
 
@@ -233,13 +288,14 @@ class WebhookDelivery:
                 if cursor is not None
                 else []
             )
+            redelivering = await self.store.redelivery_count(hook.name)
             found.append(
                 {
                     "name": hook.name,
                     "url": hook.url,
                     "events": list(hook.events),
                     "cursor": cursor,
-                    "pending": len(pending),
+                    "pending": len(pending) + int(redelivering),
                     "dead_letters": await self.store.dead_count(hook.name),
                 }
             )
@@ -247,6 +303,17 @@ class WebhookDelivery:
 
     def names(self) -> list[str]:
         return [hook.name for hook in self.webhooks]
+
+
+def _failure(response: aiohttp.ClientResponse) -> str:
+    """Why an answer is not a delivery ('' for a 2xx); a redirect names where to."""
+    if response.status < 300:
+        return ""
+    if response.status >= 400:
+        return response.reason or ""
+    location = response.headers.get("Location", "")[:500]
+    moved = f"{response.status} {response.reason or ''}".strip()
+    return f"{moved}: redirect to {location!r} not followed (fix the webhook's url)"
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> bool:

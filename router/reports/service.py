@@ -37,6 +37,14 @@ class ContentScrubber(Protocol):
     async def scrub_before(self, cutoff_ms: int) -> int: ...
 
 
+class OutcomeObserver(Protocol):
+    """Told of each wrap-up and each new rating once stored (cases: webhook events)."""
+
+    async def contact_wrapped_up(self, contact_id: str, wrap_up: dict[str, Any]) -> None: ...
+
+    async def contact_rated(self, contact_id: str, score: int, channel: str) -> None: ...
+
+
 @dataclass
 class _TodayRecords:
     day_start: int = -1
@@ -49,6 +57,7 @@ class Reports:
         self.store = store
         self.scrubbers = scrubbers
         self._today = _TodayRecords()
+        self.observer: OutcomeObserver | None = None  # the cases' webhooks, when wired
 
     async def records_today(self, day_start_ms: int) -> list[dict[str, str]]:
         """Records of contacts that ended since `day_start_ms` (the wallboard's day), read
@@ -140,10 +149,15 @@ class Reports:
         """A contact's 1-5 rating, once; False when it was already rated."""
         if score not in range(1, 6):
             raise ValueError(f"a rating is 1 to 5, found {score}")
-        return await self.store.add_rating(contact_id, score, channel)
+        added = await self.store.add_rating(contact_id, score, channel)
+        if added and self.observer is not None:  # webhooks: contact.rated
+            await self.observer.contact_rated(contact_id, score, channel)
+        return added
 
     async def wrap_up(self, contact_id: str, wrap_up: dict[str, Any]) -> None:
         await self.store.set_wrap_up(contact_id, wrap_up)
+        if self.observer is not None:  # webhooks: contact.wrapped_up
+            await self.observer.contact_wrapped_up(contact_id, wrap_up)
 
     async def wrap_ups(self, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
         return await self.store.wrap_ups(contact_ids)

@@ -103,6 +103,7 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
     "(supervisors and admins of the queue)",
     auth=Auth.STAFF,
     body=NewAdvisory,
+    idempotent=True,
     responses={201: "advisory_id, regions, warned, in_chat, staffing", **_STAFF},
 )
 async def declare(request: web.Request, principal: Principal, body: NewAdvisory) -> web.Response:

@@ -9,9 +9,17 @@ from aiohttp import web
 from router.access import Principal
 from router.agents import SignIn
 from router.model import Presence
-from switchboard.common.clock import now_ms
+from switchboard.common.clock import iso_utc, now_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.base import AGENTS, CONTACTS, DESK, HUB, bearer_token, client_address
+from switchboard.http.base import (
+    AGENTS,
+    CONTACTS,
+    DESK,
+    HUB,
+    SESSIONS,
+    bearer_token,
+    client_address,
+)
 from switchboard.http.schemas import Login, StateChange
 from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import agent_event_json, agent_json, offer_json
@@ -20,9 +28,11 @@ from switchboard.http.views import agent_event_json, agent_json, offer_json
 @API.route(
     "POST",
     "/api/v1/agents/login",
-    "Log in (any role); an agent also gives its softphone and chat capacity",
+    "Log in (any role); an agent also gives its softphone and chat capacity. "
+    "`expires_at`: when the token ends at the latest ([auth] token_ttl_s from now; an "
+    "idle timeout, a logout or a password change ends it sooner)",
     body=Login,
-    responses={200: "token, role and (agents) the agent", 401: "", 429: ""},
+    responses={200: "token, role, expires_at and (agents) the agent", 401: "", 429: ""},
 )
 async def login(request: web.Request, body: Login) -> web.Response:
     channels = body.channels.model_dump(exclude_none=True) if body.channels else None
@@ -35,7 +45,12 @@ async def login(request: web.Request, body: Login) -> web.Response:
             channels,
         )
     )
-    answer: dict[str, object] = {"token": session.token, "role": session.principal.role.value}
+    ends = await request.app[SESSIONS].expires_at(session.token)
+    answer: dict[str, object] = {
+        "token": session.token,
+        "role": session.principal.role.value,
+        "expires_at": iso_utc(round(ends * 1000)) if ends else None,
+    }
     if session.agent is not None:
         answer["agent"] = agent_json(session.agent)
     return web.json_response(answer)

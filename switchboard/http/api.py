@@ -24,6 +24,7 @@ from router.access import Actor, Principal
 from router.errors import Unauthenticated
 from switchboard.common.ids import first_fault
 from switchboard.http.base import CONTACTS, BadField, customer_token, request_principal
+from switchboard.http.idempotency import answered
 
 MAX_JSON_DEPTH = 16
 
@@ -52,6 +53,7 @@ class Operation:
     websocket: bool = False
     stream: str | None = None  # media type of a streamed answer (text/event-stream)
     content: str = "application/json"  # media type of the answer
+    idempotent: bool = False  # takes Idempotency-Key (switchboard.http.idempotency)
 
 
 class Api:
@@ -75,6 +77,7 @@ class Api:
         websocket: bool = False,
         stream: str | None = None,
         content: str = "application/json",
+        idempotent: bool = False,
     ) -> Callable[[Handler], Handler]:
         operation = Operation(
             method.upper(),
@@ -88,6 +91,7 @@ class Api:
             websocket,
             stream,
             content,
+            idempotent,
         )
         self.operations.append(operation)
 
@@ -104,6 +108,9 @@ class Api:
                     kwargs["query"] = validate(operation.query, dict(request.query), "query")
                 if operation.body is not None:
                     kwargs["body"] = validate(operation.body, await json_body(request), "$")
+                if operation.idempotent:
+                    caller = kwargs.get("principal") or kwargs.get("actor")
+                    return await answered(request, caller, lambda: handler(request, **kwargs))
                 return await handler(request, **kwargs)
 
             endpoint.__name__ = handler.__name__

@@ -126,12 +126,36 @@ def error(status: int, code: str, message: str, **headers: str) -> web.Response:
 
 
 def bearer_token(request: web.Request) -> str:
-    """The staff token: `Authorization: Bearer`, or `?token=` where a browser cannot set
-    headers (WebSocket, EventSource). Query tokens never reach the access log."""
+    """The staff token: `Authorization: Bearer`, or `?token=` on the routes where a
+    browser cannot set headers (WebSocket, EventSource) and only there: a token in any
+    other URL would stay in browser history, Referer headers and proxies' logs. Query
+    tokens never reach the access log."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return header[7:].strip()
-    return request.query.get("token", "")
+    return request.query.get("token", "") if _takes_query_token(request) else ""
+
+
+def _takes_query_token(request: web.Request) -> bool:
+    """Whether the request's route is a WebSocket or an event stream (`websocket`,
+    `stream` in the API's table)."""
+    resource = request.match_info.route.resource
+    return resource is not None and (request.method, resource.canonical) in _stream_routes()
+
+
+_STREAM_ROUTES: set[tuple[str, str]] = set()
+
+
+def _stream_routes() -> set[tuple[str, str]]:
+    """(method, path) of every WebSocket and event-stream operation, read once the
+    feature modules have registered theirs (the first request comes after)."""
+    if not _STREAM_ROUTES:
+        from switchboard.http.api import API  # the table imports this module
+
+        _STREAM_ROUTES.update(
+            (op.method, op.path) for op in API.operations if op.websocket or op.stream
+        )
+    return _STREAM_ROUTES
 
 
 # Where `request_principal` keeps its answer on the request.
@@ -239,6 +263,24 @@ def client_within(request: web.Request, networks: tuple[Network, ...]) -> bool:
     return _within(client, networks)
 
 
+# The answer to a bearer token that is not valid. Tokens are random and forgotten when
+# they end, so one that expired, was signed out or revoked, and one never issued answer
+# alike: nothing tells whether a token ever existed.
+TOKEN_ENDED = "token expired or signed out: sign in again"
+
+
+async def _token_ended(request: web.Request) -> bool:
+    """Whether the request was refused for the bearer token it carried (one that is not
+    valid), rather than for carrying none: the client should sign in again. Not for the
+    metrics scrape, where the token may be the scrape token (its refusal says both)."""
+    if not bearer_token(request) or request.path == "/metrics":
+        return False
+    try:
+        return await request_principal(request) is None
+    except Exception:  # Redis down: say what was refused, not why
+        return False
+
+
 def customer_token(request: web.Request) -> str:
     return request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
 
@@ -272,7 +314,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
     except (Unauthenticated, BadCredentials) as failure:
-        return error(401, "unauthorized", str(failure), **{"WWW-Authenticate": "Bearer"})
+        message = str(failure)
+        if isinstance(failure, Unauthenticated) and await _token_ended(request):
+            message = TOKEN_ENDED
+        return error(401, "unauthorized", message, **{"WWW-Authenticate": "Bearer"})
     except Forbidden as failure:
         return error(403, "forbidden", str(failure))
     except TooManyAttempts as failure:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from router.access import (
     Actor,
@@ -25,23 +26,23 @@ from router.access import (
     require_role,
 )
 from router.cases.model import Case, CaseStatus
-from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases
+from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases, ListPlace
 from router.cases.webhooks import WebhookDelivery
-from router.errors import InvalidInput, UnknownCase
+from router.errors import InvalidInput, UnknownAgent, UnknownCase
 from router.model import Role
 from router.reports.periods import period_bound
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS
-from switchboard.http.schemas import Id, Name, Strict, Text
+from switchboard.http.base import HUB, REGIONS, ROUTER
+from switchboard.http.schemas import Flag, Id, Integer, Name, Prose, Query, Strict
 from switchboard.http.streams import pump
 
 CASES = web.AppKey("cases", Cases)
 WEBHOOKS = web.AppKey("webhooks", WebhookDelivery)
 
 CaseId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
-Subject = Annotated[Text, StringConstraints(min_length=1, max_length=300)]
+Subject = Annotated[Prose, StringConstraints(min_length=1, max_length=300)]
 # The live events a case stream carries.
 STREAMED = frozenset(
     {"case_created", "case_updated", "sla_warning", "sla_breached", "contact_flagged"}
@@ -61,7 +62,7 @@ class NewCase(Strict):
     customer: CaseCustomer | None = None
     queue: Name | None = None
     region: Name | None = None
-    priority: int = Field(default=0, ge=0, le=9)
+    priority: Integer = Field(default=0, ge=0, le=9)
     owner: Id | None = None
     contact_id: Id | None = None
 
@@ -69,19 +70,19 @@ class NewCase(Strict):
 class CaseFromContact(Strict):
     subject: Subject
     queue: Name | None = None
-    priority: int = Field(default=0, ge=0, le=9)
+    priority: Integer = Field(default=0, ge=0, le=9)
 
 
 class CaseUpdate(Strict):
     subject: Subject | None = None
-    priority: int | None = Field(default=None, ge=0, le=9)
+    priority: Integer | None = Field(default=None, ge=0, le=9)
     owner: Id | None = None
     queue: Name | None = None
     status: CaseStatus | None = None
 
 
 class CaseNote(Strict):
-    text: Annotated[Text, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[Prose, StringConstraints(min_length=1, max_length=4000)]
 
 
 class WrapUp(Strict):
@@ -93,11 +94,18 @@ class LinkContact(Strict):
 
 
 class FollowUpAnswer(Strict):
-    solved: bool
+    solved: Flag
 
 
-class CaseQuery(BaseModel):
-    """A query string (other keys, e.g. token, pass)."""
+# Where a page of the case list ended: `<created ms>.<case id>` (go on after that case),
+# or `<created ms>` (go on with cases created before then).
+Cursor = Annotated[
+    str, StringConstraints(max_length=80, pattern=r"^[0-9]{1,15}(\.[0-9a-f]{1,64})?$")
+]
+
+
+class CaseQuery(Query):
+    """Filters, newest first; `before`: the `next` of the page before."""
 
     status: CaseStatus | None = None
     queue: Name | None = None
@@ -105,12 +113,13 @@ class CaseQuery(BaseModel):
     owner: Id | None = None
     customer: Id | None = None
     limit: int = Field(default=100, ge=1, le=1000)
+    before: Cursor | None = None
 
 
-class ReportPeriod(BaseModel):
-    """A query string (other keys, e.g. token, pass): `from` and `to` as `switchboard
-    report` takes them, a date (a whole day in `tz`, `to` inclusive) or a time with its
-    UTC offset (`to` exclusive); `tz` an IANA zone, UTC by default, as `--tz`."""
+class ReportPeriod(Query):
+    """A query string: `from` and `to` as `switchboard report` takes them, a date (a
+    whole day in `tz`, `to` inclusive) or a time with its UTC offset (`to` exclusive);
+    `tz` an IANA zone, UTC by default, as `--tz`."""
 
     start: str | None = Field(default=None, alias="from")  # required: see `_period`
     end: str | None = Field(default=None, alias="to")
@@ -154,8 +163,8 @@ def _period(query: ReportPeriod) -> tuple[int, int]:
     return start, end
 
 
-class DeadLetterQuery(BaseModel):
-    """A query string (other keys, e.g. token, pass)."""
+class DeadLetterQuery(Query):
+    """A query string."""
 
     last: int = Field(default=100, ge=1, le=10_000)
 
@@ -221,6 +230,7 @@ _STAFF = {401: "", 403: ""}
     "an admin anywhere; with contact_id, linked to that contact",
     auth=Auth.STAFF,
     body=NewCase,
+    idempotent=True,
     responses={
         201: "the case",
         **_STAFF,
@@ -233,20 +243,34 @@ async def create_case(request: web.Request, principal: Principal, body: NewCase)
     cases = request.app[CASES]
     if body.contact_id is None and body.customer is None:
         raise InvalidInput("$.customer", "the customer, or the contact_id the case is from", None)
-    case = await cases.create(
-        principal,
-        CaseRequest(
-            customer_id=body.customer.id if body.customer else "",
-            customer_tier=(body.customer.tier if body.customer else None) or "standard",
-            subject=body.subject,
-            queue=body.queue or "",  # from a contact: the contact's
-            region=_region(request, body.region),
-            priority=body.priority,
-            owner=body.owner or "",
-            contact_id=body.contact_id or "",
-        ),
-    )
+    with _owner_named(body.owner):
+        case = await cases.create(
+            principal,
+            CaseRequest(
+                customer_id=body.customer.id if body.customer else "",
+                customer_tier=(body.customer.tier if body.customer else None) or "standard",
+                subject=body.subject,
+                queue=body.queue or "",  # from a contact: the contact's
+                region=_region(request, body.region),
+                priority=body.priority,
+                owner=body.owner or "",
+                contact_id=body.contact_id or "",
+            ),
+        )
     return web.json_response(case_json(case, cases), status=201)
+
+
+@contextlib.contextmanager
+def _owner_named(owner: str | None) -> Iterator[None]:
+    """An owner who is no agent is a bad field of the body (400 `$.owner`), not a
+    missing resource: a 404 on `PATCH /cases/{id}` reads as "the case is gone". Checked
+    where the service checks it, after the caller's access to the case."""
+    try:
+        yield
+    except UnknownAgent as failure:
+        if owner and str(failure) == owner:
+            raise InvalidInput("$.owner", "the id of an agent", owner) from None
+        raise
 
 
 def _region(request: web.Request, region: str | None) -> str | None:
@@ -260,23 +284,66 @@ def _region(request: web.Request, region: str | None) -> str | None:
     "GET",
     "/api/v1/cases",
     "Cases the caller may see, newest first, filtered (supervisors: their queues and "
-    "regions; agents: their own; never planners)",
+    "regions; agents: their own; never planners). `truncated`: more may follow; `next`: "
+    "pass it as `before` for the next page (a page may be short, even empty, when few "
+    "cases match: follow `next` until `truncated` is false)",
     auth=Auth.STAFF,
     query=CaseQuery,
-    responses={200: "cases", **_STAFF},
+    responses={
+        200: "cases, truncated and next",
+        **_STAFF,
+        400: "an unknown key, queue or region, or a bad before, named",
+    },
 )
 async def list_cases(request: web.Request, principal: Principal, query: CaseQuery) -> web.Response:
     cases = request.app[CASES]
     wanted = CaseFilter(
         status=query.status,
-        queue=query.queue,
-        region=query.region,
+        queue=_known_queue(request, query.queue),
+        region=_known_region(request, query.region),
         owner=query.owner,
         customer_id=query.customer,
         limit=query.limit,
+        before=_place(query.before),
     )
-    found = await cases.find(principal, wanted)
-    return web.json_response({"cases": [case_json(case, cases, full=False) for case in found]})
+    page = await cases.find_page(principal, wanted)
+    return web.json_response(
+        {
+            "cases": [case_json(case, cases, full=False) for case in page.items],
+            "truncated": page.next is not None,
+            "next": _cursor(page.next),
+        }
+    )
+
+
+def _known_queue(request: web.Request, queue: str | None) -> str | None:
+    """A filter on a queue that does not exist is a mistake, as opening a case there is."""
+    queues = request.app[ROUTER].queues
+    if queue is not None and queue not in queues:
+        raise InvalidInput("query.queue", f"one of {', '.join(queues)}", queue)
+    return queue
+
+
+def _known_region(request: web.Request, region: str | None) -> str | None:
+    names = request.app[REGIONS].names
+    if region is not None and region not in names:
+        raise InvalidInput("query.region", f"one of {', '.join(names)}", region)
+    return region
+
+
+def _place(cursor: str | None) -> ListPlace | None:
+    """`before` as the service's place in the list: `<ms>.<case id>` or `<ms>`."""
+    if cursor is None:
+        return None
+    at_ms, _, case_id = cursor.partition(".")
+    return int(at_ms), case_id
+
+
+def _cursor(place: ListPlace | None) -> str | None:
+    if place is None:
+        return None
+    at_ms, case_id = place
+    return f"{at_ms}.{case_id}" if case_id else str(at_ms)
 
 
 @API.route(
@@ -363,7 +430,8 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
         queue=body.queue,
         status=body.status,
     )
-    case = await cases.change(principal, _case_id(request), change)
+    with _owner_named(body.owner):
+        case = await cases.change(principal, _case_id(request), change)
     return web.json_response(case_json(case, cases))
 
 
@@ -373,6 +441,7 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
     "Add a note to a case (not to a closed one)",
     auth=Auth.STAFF,
     body=CaseNote,
+    idempotent=True,
     responses={201: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
 async def add_note(request: web.Request, principal: Principal, body: CaseNote) -> web.Response:
@@ -444,6 +513,7 @@ async def contact_case(request: web.Request, principal: Principal) -> web.Respon
     "linked to it",
     auth=Auth.STAFF,
     body=CaseFromContact,
+    idempotent=True,
     responses={201: "the case", **_STAFF, 404: "", 409: "the contact has a case"},
 )
 async def case_from_contact(
@@ -542,8 +612,27 @@ async def dead_letters(
     delivery = request.app[WEBHOOKS]
     if name not in delivery.names():
         raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
-    letters = await delivery.store.dead_letters(name, query.last)
+    letters = await delivery.dead_letters(name, query.last)
     return web.json_response({"webhook": name, "dead_letters": letters})
+
+
+@API.route(
+    "POST",
+    "/api/v1/webhooks/{webhook}/dead-letters/{delivery}/redeliver",
+    "Send a dead letter again, with its delivery id, once the receiver is fixed: it "
+    "leaves the list and goes out before the webhook's next event (admins)",
+    auth=Auth.STAFF,
+    responses={202: "put back for delivery", **_STAFF, 404: "no such webhook or dead letter"},
+)
+async def redeliver(request: web.Request, principal: Principal) -> web.Response:
+    require_role(principal, Role.ADMIN)
+    name, delivery_id = request.match_info["webhook"], request.match_info["delivery"]
+    delivery = request.app[WEBHOOKS]
+    if name not in delivery.names():
+        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
+    if not await delivery.redeliver(name, delivery_id):
+        raise web.HTTPNotFound(reason=f"no dead letter {delivery_id[:64]!r} in {name[:64]!r}")
+    return web.json_response({"webhook": name, "id": delivery_id}, status=202)
 
 
 # -- the wallboard's alerts ------------------------------------------------------------------

@@ -39,6 +39,7 @@ _KEEPS = (
     "contact) at least every [chat] abandon_grace_s (60 s by default); otherwise the "
     "customer has left, and the chat ends as customer_left",
     body=NewChat,
+    idempotent=True,
     responses={
         201: "the contact with its customer_token",
         401: "a bearer token that is not valid",
@@ -320,6 +321,7 @@ PRESENT_FOR_S = WINDOW_LIFE_S
     "The customer rates a finished conversation 1-5 (customer token)",
     auth=Auth.PARTY,
     body=Rating,
+    idempotent=True,
     responses={201: "the rating", **_PARTY, 404: "", 409: "not finished, or already rated"},
 )
 async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response:

@@ -111,4 +111,6 @@ def history_json(history: CustomerHistory, show_numbers: bool) -> dict[str, obje
             }
             for past in history.contacts
         ],
+        # the customer's contacts outside the reader's queues or regions, not listed
+        "left_out": history.left_out,
     }

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from switchboard.http.api import Auth, Operation
+from switchboard.http.idempotency import DESCRIPTION, HEADER, MAX_LENGTH, REPLAYED
 
 _REF = "#/components/schemas/{model}"
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -103,7 +104,7 @@ def _operation(
             {"name": name, "in": "query", "required": name in required, "schema": prop}
             for name, prop in schema.get("properties", {}).items()
         ]
-    if operation.websocket or operation.auth in (Auth.STAFF, Auth.SCRAPE):
+    if operation.websocket or operation.stream:
         parameters.append(
             {
                 "name": "token",
@@ -113,6 +114,8 @@ def _operation(
                 "description": "the bearer token, where a browser cannot send headers",
             }
         )
+    if operation.idempotent:
+        parameters.append(_IDEMPOTENCY_KEY)
     if parameters:
         answer["parameters"] = parameters
     if operation.body is not None:
@@ -143,7 +146,12 @@ def _implied(operation: Operation) -> dict[int, str]:
 
 def _responses(operation: Operation) -> dict[str, Any]:
     responses: dict[str, Any] = {}
-    for status, description in {**_COMMON, **_implied(operation), **operation.responses}.items():
+    described = {**_COMMON, **_implied(operation), **operation.responses}
+    if operation.idempotent:  # its own answers, besides the route's
+        for status, text in _IDEMPOTENT.items():
+            found = described[status] or _DEFAULT.get(status, "") if status in described else ""
+            described[status] = f"{found}; {text}" if found else text
+    for status, description in described.items():
         entry: dict[str, Any] = {"description": description or _DEFAULT.get(status, "")}
         if status >= 400:
             entry["content"] = {"application/json": {"schema": _ERROR}}
@@ -151,9 +159,28 @@ def _responses(operation: Operation) -> dict[str, Any]:
             entry["content"] = {operation.stream: {"schema": {"type": "string"}}}
         elif status in (200, 201):
             entry["content"] = {operation.content: {"schema": {}}}
+        if operation.idempotent and 200 <= status < 300:
+            entry["headers"] = {REPLAYED: _REPLAYED_HEADER}
         responses[str(status)] = entry
     return responses
 
+
+# `idempotent` operations (switchboard.http.idempotency).
+_IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH, "pattern": "^[!-~]+$"},
+    "description": DESCRIPTION,
+}
+_IDEMPOTENT = {
+    409: f"a request with this {HEADER} is still running",
+    422: f"this {HEADER} came with another request (another body or route)",
+}
+_REPLAYED_HEADER = {
+    "description": "`true` when this is the stored first answer to the key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 _DEFAULT = {
     401: "No valid credentials",

@@ -4,14 +4,28 @@ They validate every field (valid Unicode, lengths, allowed characters for ids an
 URIs, languages babel knows) and are what the OpenAPI document shows. Domain rules
 that need state (is this queue configured, may this actor do that) stay in the
 service layer.
+
+One rule for every body (`Strict`): no unknown field, numbers and yes/no as JSON writes
+them (`Integer`, `Number`, `Flag`: `"5"`, `5.0` for a whole number, `"yes"` or `1` for
+true are refused, not read as 5 or true), and text a person is to read (`Prose`: a
+subject, a note, a message) not whitespace alone. And one for every query string
+(`Query`): no unknown key, so a typo (`?stauts=closed`) is an error and does not
+silently widen a list.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from router.model import Presence, Role, Strategy
 from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
@@ -51,16 +65,54 @@ Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(valid_
 # An outside number a call is transferred to: digits, an optional leading +.
 PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")]
 
+# Numbers and yes/no as JSON writes them: a client sending "5" or "yes" has a bug that
+# coercion would hide (and "yes" closing a case is worse than a 400). A float takes an
+# integer (20 is 20.0 seconds).
+Integer = Annotated[int, Field(strict=True)]
+Number = Annotated[float, Field(strict=True), AfterValidator(finite)]
+Flag = Annotated[bool, Field(strict=True)]
+
+
+def said(text: str) -> str:
+    """Text of spaces alone says nothing to the person who reads it."""
+    if not text.strip():
+        raise ValueError("text that is not only spaces")
+    return text
+
+
+# What a person is to read: a case's subject or note, a chat message.
+Prose = Annotated[Text, AfterValidator(said)]
+
 
 class Strict(BaseModel):
-    """Unknown fields are refused, so a typo is an error and not silently ignored."""
+    """A request body: unknown fields are refused, so a typo is an error and not silently
+    ignored; its numbers and flags are `Integer`, `Number` and `Flag`."""
 
     model_config = ConfigDict(extra="forbid")
 
 
+# Query keys that carry a credential where a browser cannot send a header (WebSocket,
+# EventSource): the caller's check reads them, so no query model names them.
+CREDENTIAL_KEYS = frozenset({"token", "customer_token"})
+
+
+class Query(BaseModel):
+    """A query string: an unknown key is refused (400 naming `query.<key>`), as a body's
+    unknown field is; values come as text and are read as their field's type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_credentials(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in CREDENTIAL_KEYS}
+        return data
+
+
 class Channels(Strict):
-    voice: int | None = Field(default=None, ge=0, le=10)
-    chat: int | None = Field(default=None, ge=0, le=10)
+    voice: Integer | None = Field(default=None, ge=0, le=10)
+    chat: Integer | None = Field(default=None, ge=0, le=10)
 
 
 class Login(Strict):
@@ -93,7 +145,7 @@ class NewChat(Strict):
     # As `customer`: read only from a supervisor's or admin's request.
     customer: ChatCustomer | None = None
     region: Name | None = None
-    priority: int | None = Field(default=None, ge=0, le=9)
+    priority: Integer | None = Field(default=None, ge=0, le=9)
 
 
 class WrapUp(Strict):
@@ -101,11 +153,11 @@ class WrapUp(Strict):
     note: Annotated[Text, StringConstraints(max_length=2000)] = ""
 
 
-class PagesQuery(BaseModel):
+class PagesQuery(Query):
     lang: LanguageTag = "en"
 
 
-class ChatOptionsQuery(BaseModel):
+class ChatOptionsQuery(Query):
     site: Name | None = None
 
 
@@ -114,13 +166,13 @@ ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64
 
 
 class NewMessage(Strict):
-    text: Annotated[Text, StringConstraints(min_length=1, max_length=4000)]
+    text: Annotated[Prose, StringConstraints(min_length=1, max_length=4000)]
     # Sent again with a retry (the answer was lost): the message is stored and sent once.
     client_message_id: ClientMessageId | None = None
 
 
 class Rating(Strict):
-    score: int = Field(ge=1, le=5)
+    score: Integer = Field(ge=1, le=5)
 
 
 class Transfer(Strict):
@@ -129,7 +181,7 @@ class Transfer(Strict):
     queue: Name | None = None
     agent: Id | None = None
     number: PhoneNumber | None = None
-    warm: bool = False
+    warm: Flag = False
 
 
 class Monitor(Strict):
@@ -143,17 +195,17 @@ class Move(Strict):
     queue: Name
 
 
-class SnapshotStream(BaseModel):
-    """Query of the wallboard's event stream (other query keys, e.g. token, pass)."""
+class SnapshotStream(Query):
+    """Query of the wallboard's event stream."""
 
     every: Annotated[float, AfterValidator(finite)] = Field(default=2.0, ge=0.5, le=30.0)
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(Query):
     last: int = Field(default=100, ge=1, le=10_000)
 
 
-Seconds = Annotated[float, AfterValidator(finite), Field(ge=0, le=86_400)]
+Seconds = Annotated[Number, Field(ge=0, le=86_400)]
 
 
 class QueueDefinition(Strict):
@@ -161,12 +213,12 @@ class QueueDefinition(Strict):
 
     skill: Name | None = None
     strategy: Strategy = Strategy.LONGEST_IDLE
-    priority: int = Field(default=1, ge=0, le=100)
+    priority: Integer = Field(default=1, ge=0, le=100)
     answer_within_s: Seconds = 20.0
-    service_level_target: float = Field(default=0.8, ge=0, le=1)
+    service_level_target: Number = Field(default=0.8, ge=0, le=1)
     wrap_up_s: Seconds = 10.0
-    ring_s: float | None = Field(default=None, ge=1, le=600)  # None: [routing]'s
-    min_proficiency: int = Field(default=1, ge=1, le=5)
+    ring_s: Number | None = Field(default=None, ge=1, le=600)  # None: [routing]'s
+    min_proficiency: Integer = Field(default=1, ge=1, le=5)
     fallback_languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=30)
     relax_language_after_s: Seconds | None = 60.0
     relax_region_after_s: Seconds | None = 120.0
@@ -181,7 +233,7 @@ class QueueDefinition(Strict):
 
 class AgentDefinition(Strict):
     region: Name
-    skills: dict[Name, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
+    skills: dict[Name, Annotated[Integer, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
     languages: list[Language] = Field(min_length=1, max_length=30)
     capacity: Channels | None = None
 

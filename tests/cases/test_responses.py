@@ -43,11 +43,25 @@ async def timer_records(node: Node, case_id: str) -> list[dict[str, str]]:
 
 
 async def accepted_chat(
-    node: Node, http: aiohttp.ClientSession, agent: dict[str, str], customer: str = "c-1"
+    node: Node,
+    http: aiohttp.ClientSession,
+    agent: dict[str, str],
+    customer: str = "c-1",
+    vouched_by: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A booking chat offered to ana and accepted by her (nothing written yet)."""
+    """A booking chat offered to ana and accepted by her (nothing written yet); of
+    `customer` when staff who may vouch for customers start it (`vouched_by`), otherwise
+    anonymous. Staff link to a case only contacts of the case's customer."""
     await node.router.set_presence("ana", Presence.AVAILABLE)
-    chat = await new_chat(http, customer=customer)
+    if vouched_by is None:
+        chat = await new_chat(http, customer=customer)
+    else:
+        body = {"channel": "chat", "queue": "booking", "language": "en"}
+        started = await http.post(
+            "/api/v1/contacts", json={**body, "customer": {"id": customer}}, headers=vouched_by
+        )
+        assert started.status == 201, await started.text()
+        chat = dict(await started.json())
     assert chat["agent_id"] == "ana", chat
     accepted = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=agent)
     assert accepted.status == 200, await accepted.text()
@@ -136,13 +150,16 @@ async def test_linking_or_opening_on_a_chat_answers_the_case_only_once_the_agent
     case_node.cases.clock = clock
     async with http_session(case_node) as http:
         ana, admin = await staff(http, "ana"), await staff(http, "adm")
+        # The customer's chats came before the case (later ones would join it at once).
+        silent = await accepted_chat(case_node, http, ana, customer="c-40", vouched_by=admin)
+        spoken = await accepted_chat(case_node, http, ana, customer="c-40", vouched_by=admin)
+        await say(http, spoken, "I am on it.", ana)
         opened = await http.post(
             "/api/v1/cases",
             json={"subject": "Refund", "customer": {"id": "c-40"}, "queue": "booking"},
             headers=admin,
         )
         case_id = (await opened.json())["case_id"]
-        silent = await accepted_chat(case_node, http, ana, customer="c-41")
         link = f"/api/v1/cases/{case_id}/contacts"
         linked = await http.post(link, json={"contact_id": silent["contact_id"]}, headers=admin)
         assert linked.status in (200, 201), await linked.text()
@@ -150,9 +167,6 @@ async def test_linking_or_opening_on_a_chat_answers_the_case_only_once_the_agent
         assert first is not None and first["state"] == "running"
 
         clock.set(MONDAY_10 + 120_000)
-        await case_node.router.set_presence("ana", Presence.AVAILABLE)
-        spoken = await accepted_chat(case_node, http, ana, customer="c-42")
-        await say(http, spoken, "I am on it.", ana)
         linked = await http.post(link, json={"contact_id": spoken["contact_id"]}, headers=admin)
         first = timer(await linked.json(), "first_response")
         assert first is not None and (first["state"], first["outcome"]) == ("stopped", "met")
@@ -294,6 +308,9 @@ async def test_a_contact_answered_already_reopens_a_case_owing_no_first_response
     case_node.cases.clock = clock
     async with http_session(case_node) as http:
         ana, admin = await staff(http, "ana"), await staff(http, "adm")
+        # The customer's chat came before the case (a later one would join it at once).
+        chat = await accepted_chat(case_node, http, ana, customer="FF-8002", vouched_by=admin)
+        await say(http, chat, "Hello, I can help.", ana)
         opened = await http.post(
             "/api/v1/cases",
             json={"subject": "Refund", "customer": {"id": "FF-8002"}, "queue": "booking"},
@@ -303,8 +320,6 @@ async def test_a_contact_answered_already_reopens_a_case_owing_no_first_response
         clock.set(MONDAY_10 + 4_000)
         await http.patch(f"/api/v1/cases/{case_id}", json={"status": "solved"}, headers=admin)
         clock.set(MONDAY_10 + 60_000)
-        chat = await accepted_chat(case_node, http, ana, customer="c-60")
-        await say(http, chat, "Hello, I can help.", ana)
         linked = await http.post(
             f"/api/v1/cases/{case_id}/contacts",
             json={"contact_id": chat["contact_id"]},

@@ -4,6 +4,8 @@ signed, retried after a 500, and dead-lettered when the receiver refuses it for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import json
 import time
 from collections.abc import AsyncIterator
@@ -159,6 +161,136 @@ async def test_an_unreachable_receiver_is_retried_with_back_off_then_dead_letter
         ]
         assert "ClientConnectorError" in dead[0]["error"] or "Connect" in dead[0]["error"]
         assert time.monotonic() - started_at >= 1.4  # 0.2 + 0.4 + 0.8 s between the 4 tries
+
+
+@dataclass
+class MovedReceiver:
+    """A receiver that answers 302 to the first event (its endpoint "moved" to another
+    host), then 204; and that other host, which records whatever reaches it."""
+
+    moved_to: str = ""
+    redirect_first: bool = True
+    calls: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    elsewhere: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.calls.append((dict(request.headers), body))
+        if self.redirect_first:
+            self.redirect_first = False
+            return web.Response(status=302, headers={"Location": self.moved_to})
+        return web.Response(status=204)
+
+    async def other_host(self, request: web.Request) -> web.Response:
+        self.elsewhere.append((request.method, dict(request.headers), await request.read()))
+        return web.Response(status=200)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """A loopback HTTP server (any free port) for `app`: its base URL."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def _dead(http: Any, admin: dict[str, str]) -> list[dict[str, Any]]:
+    letters = await http.get("/api/v1/webhooks/crm/dead-letters", headers=admin)
+    assert letters.status == 200
+    return list((await letters.json())["dead_letters"])
+
+
+async def test_a_redirect_is_not_followed_but_dead_lettered_then_redelivered(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A 302 is a moved endpoint: nothing is sent where Location points (no GET, no
+    X-Switchboard-* headers to another host), the event goes to the dead letters at once
+    with the status and Location, delivery goes on, and an admin's redeliver sends the
+    same event again, with the same delivery id, once the receiver is fixed."""
+    crm = MovedReceiver()
+    hook_app, other_app = web.Application(), web.Application()
+    hook_app.router.add_post("/hook", crm.handle)
+    other_app.router.add_route("*", "/moved", crm.other_host)
+    async with serving(hook_app) as hook_base, serving(other_app) as other_base:
+        crm.moved_to = f"{other_base}/moved"
+        settings = (
+            'events = ["contact.created"]\nmax_attempts = 3\n'
+            'backoff = "0.2s"\nmax_backoff = "1s"\ntimeout = "5s"\n'
+        )
+        config = webhook_config(tmp_path, "crm", f"{hook_base}/hook", SECRET, settings)
+        async with started(redis_url, config) as node, http_session(node) as http:
+            admin = await staff(http, "adm")
+            first = await new_chat(http, customer="c-1")
+            dead: list[dict[str, Any]] = []
+            for _ in range(100):  # bounded: one attempt, no back-off
+                if dead := await _dead(http, admin):
+                    break
+                await asyncio.sleep(0.1)
+            await new_chat(http, customer="c-2")  # delivery goes on after the dead letter
+            for _ in range(100):
+                if len(crm.calls) >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            assert crm.elsewhere == []  # the redirect was not followed
+            assert len(crm.calls) == 2  # a 3xx is not retried
+            [letter] = dead
+            assert (letter["event"]["type"], letter["status"], letter["attempts"]) == (
+                "contact.created",
+                302,
+                1,
+            )
+            assert letter["event"]["data"]["contact_id"] == first["contact_id"]
+            assert crm.moved_to in letter["error"]
+            at = dt.datetime.fromisoformat(letter["at"])
+            assert at.utcoffset() == dt.timedelta(0)
+            assert abs(at.timestamp() - time.time()) < 30
+
+            # Redelivery: admins only, of a dead letter that exists.
+            redeliver = f"/api/v1/webhooks/crm/dead-letters/{letter['id']}/redeliver"
+            supervisor = await staff(http, "sup")
+            assert (await http.post(redeliver, headers=supervisor)).status == 403
+            assert len(await _dead(http, admin)) == 1
+            unknown = "/api/v1/webhooks/crm/dead-letters/1-0/redeliver"
+            assert (await http.post(unknown, headers=admin)).status == 404
+            nowhere = f"/api/v1/webhooks/nope/dead-letters/{letter['id']}/redeliver"
+            assert (await http.post(nowhere, headers=admin)).status == 404
+            answer = await http.post(redeliver, headers=admin)
+            assert answer.status == 202, await answer.text()
+            assert (await answer.json())["id"] == letter["id"]
+            for _ in range(100):
+                if len(crm.calls) >= 3:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            assert len(crm.calls) == 3 and crm.elsewhere == []
+            headers, body = crm.calls[2]
+            event = json.loads(body)
+            assert headers["X-Switchboard-Delivery"] == letter["id"] == event["id"]
+            assert event["data"]["contact_id"] == first["contact_id"]
+            assert verify(
+                SECRET,
+                headers["X-Switchboard-Timestamp"],
+                body,
+                headers["X-Switchboard-Signature"],
+                now_s=time.time(),
+            )
+            assert await _dead(http, admin) == []
+            assert (await http.post(redeliver, headers=admin)).status == 404  # sent once
+            status = (await (await http.get("/api/v1/webhooks", headers=admin)).json())["webhooks"]
+            assert (status[0]["pending"], status[0]["dead_letters"]) == (0, 0)
+
+            # A dead letter kept before `at` was ISO (seconds then) is listed as ISO too.
+            legacy = {"id": "1-1", "event": letter["event"], "attempts": 1, "status": 400}
+            await node.casework.webhooks.store.dead_letter("crm", {**legacy, "at": 1796539992.75})
+            [old] = await _dead(http, admin)
+            assert old["at"] == "2026-12-06T06:53:12.750000+00:00"
 
 
 def test_signatures_and_patterns() -> None:

@@ -37,6 +37,8 @@ PROMPTS: dict[str, str | tuple[str, str]] = {
         "You are number {position} in line. The wait is about {minutes} minute.",
         "You are number {position} in line. The wait is about {minutes} minutes.",
     ),
+    # Said instead of queue_position while nobody can serve the queue: no wait to promise.
+    "queue_position_no_wait": N_("You are number {position} in line."),
     "callback_offer": N_("To be called back instead of waiting, press {digit}."),
     "callback_confirmed": N_("Thank you. We will call you back as soon as an agent is free."),
     "connecting": N_("Connecting you to an agent now."),
@@ -64,6 +66,7 @@ ALIASES: dict[str, str] = {
     "ivr.closed": "closed",
     "ivr.queued": "queued",
     "queue.position": "queue_position",
+    "queue.position_no_wait": "queue_position_no_wait",
     "queue.callback_offer": "callback_offer",
     "queue.callback_confirmed": "callback_confirmed",
 }

@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import shutil
+import string
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -209,6 +210,13 @@ def render_prompt(text: str, language: str, cache_dir: Path, rate: int = DEFAULT
     return target
 
 
+def _runtime_values(english: str | tuple[str, str]) -> set[str]:
+    """A prompt's placeholders known only during a call (all but a menu's `{digit}`)."""
+    texts = (english,) if isinstance(english, str) else english
+    names = {name for text in texts for _, name, _, _ in string.Formatter().parse(text) if name}
+    return names - {"digit"}
+
+
 def render_all(
     catalog: PromptCatalog,
     languages: Iterable[str],
@@ -219,17 +227,18 @@ def render_all(
 
     Returns a manifest: language → key → {variant → WAV path relative to cache_dir};
     the variant is "" for a static prompt and the digit for a menu entry. Prompts with
-    run-time values (queue_position) are rendered on demand by `render_prompt`.
+    run-time values (queue_position, queue_position_no_wait) are rendered on demand by
+    `render_prompt`.
     """
     manifest: dict[str, dict[str, dict[str, str]]] = {}
     digit_list = list(digits)
     for language in languages:
         entries: dict[str, dict[str, str]] = {}
         for key in catalog:
-            if key in PLURAL_COUNTS:
+            english = PROMPTS[key]
+            if key in PLURAL_COUNTS or _runtime_values(english):
                 continue
             variants: dict[str, str] = {}
-            english = PROMPTS[key]
             if isinstance(english, str) and "{digit}" in english:
                 for digit in digit_list:
                     path = render_prompt(

@@ -29,7 +29,7 @@ from router.model import (
     QueueConfig,
     uncounted,
 )
-from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, occupancy
+from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, known_wait_s, occupancy
 from router.store import RoutingStore, WaitHistory
 from router.waits import WaitInputs, choose, encode, predict_all, scores
 from switchboard.common.clock import iso_utc, now_ms
@@ -89,10 +89,11 @@ class IntakeChain:
 @dataclass(frozen=True)
 class QueuePosition:
     """Where a waiting contact stands, the wait announced to it (`ewt_s`, by the queue's
-    chosen `method`) and every method's estimate."""
+    chosen `method`; None when nobody can serve the queue, `known_wait_s`) and every
+    method's estimate."""
 
     position: int
-    ewt_s: float
+    ewt_s: float | None
     method: str = ""
     estimates: dict[str, float] = field(default_factory=dict)
 
@@ -415,7 +416,8 @@ class Router:
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method
         its queue announces; the first estimates a contact is given are kept on it, to be
-        scored when it is answered."""
+        scored when it is answered. While no agent can serve the queue no wait is told
+        (every estimate would assume one agent) and none is kept."""
         now = now_ms() if at_ms is None else at_ms
         contact = await self.get_contact(contact_id)
         history = await self.store.wait_history(contact.queue, contact_id)
@@ -424,8 +426,10 @@ class Router:
         inputs = await self.wait_inputs(contact.queue, history.position, history, now)
         estimates = predict_all(inputs)
         method = await self.ewt_method(contact.queue, now)
-        await self.store.note_announced(contact_id, encode(now, estimates))
-        return QueuePosition(history.position, estimates[method], method, estimates)
+        announced = known_wait_s(estimates[method], inputs.serving_agents)
+        if announced is not None:
+            await self.store.note_announced(contact_id, encode(now, estimates))
+        return QueuePosition(history.position, announced, method, estimates)
 
     # -- agents -------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ def new_contact_from(data: dict[str, Any]) -> NewContact:
 @dataclasses.dataclass(frozen=True)
 class Position:
     position: int
-    ewt_s: float
+    ewt_s: float | None  # None: nobody can serve the queue, no wait to announce
 
 
 class PipeRouting:
@@ -168,7 +168,8 @@ class PipeRouting:
 
     async def position(self, contact_id: str) -> Position:
         result = await self._call("position", contact_id=contact_id)
-        return Position(int(result["position"]), float(result["ewt_s"]))
+        ewt = result["ewt_s"]
+        return Position(int(result["position"]), None if ewt is None else float(ewt))
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Any:
         return await self._call(

@@ -90,6 +90,12 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
         "de": "Sie sind Nummer {position} in der Warteschlange. Wartezeit: {minutes} Minuten.",
         "es": "Usted es el número {position} en la cola. Espera estimada: {minutes} minutos.",
     },
+    "queue.position_no_wait": {
+        "en": "You are number {position} in the queue.",
+        "fr": "Vous êtes numéro {position} dans la file.",
+        "de": "Sie sind Nummer {position} in der Warteschlange.",
+        "es": "Usted es el número {position} en la cola.",
+    },
     "queue.callback_offer": {
         "en": "To be called back instead, press {digit}.",
         "fr": "Pour être rappelé, appuyez sur {digit}.",

@@ -41,7 +41,8 @@ class RoutingPort(Protocol):
     async def fail(self, contact_id: str, reason: str) -> Any: ...
 
     async def position(self, contact_id: str) -> Any:
-        """An object with `position: int` and `ewt_s: float`."""
+        """An object with `position: int` and `ewt_s: float | None` (None: nobody can
+        serve the queue, so no wait is announced)."""
 
     async def request_callback(self, contact_id: str, callback_uri: str) -> Any: ...
 

@@ -278,7 +278,8 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
             "type": "position",
             "contact_id": cid,
             "position": place.position,
-            "ewt_s": round(place.ewt_s),
+            # null while nobody can serve the queue: no wait to promise (router.stats)
+            "ewt_s": None if place.ewt_s is None else round(place.ewt_s),
         }
 
     socket = web.WebSocketResponse(heartbeat=20)

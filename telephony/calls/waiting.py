@@ -17,6 +17,16 @@ from telephony.routing import ROUTING_REFUSALS
 log = logging.getLogger(__name__)
 
 
+def position_prompt(language: str, position: str, ewt_s: float | None) -> Prompt:
+    """The caller's place and wait, in whole minutes, at least one (as i18n's spoken
+    durations round); the place alone when there is no wait to promise (`ewt_s` None:
+    nobody can serve the queue, and "about 2 minutes" would be a guess as if one did)."""
+    if ewt_s is None:
+        return Prompt("queue.position_no_wait", language, (("position", position),))
+    minutes = max(1, round(float(ewt_s) / 60))
+    return Prompt("queue.position", language, (("position", position), ("minutes", minutes)))
+
+
 class WaitingController:
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
@@ -133,13 +143,9 @@ class WaitingController:
             return None
         if call.state != CallState.QUEUED:
             return None
-        # Whole minutes, at least one (as i18n's spoken durations round); the position
-        # is said as the caller's locale writes numbers.
-        minutes = max(1, round(float(where.ewt_s) / 60))
+        # The position is said as the caller's locale writes numbers.
         position = self.voice.styles(call.region, call.language).number(int(where.position))
-        prompts = [
-            Prompt("queue.position", call.language, (("position", position), ("minutes", minutes)))
-        ]
+        prompts = [position_prompt(call.language, position, where.ewt_s)]
         if call.flow.callback:
             prompts.append(
                 Prompt(

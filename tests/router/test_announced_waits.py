@@ -84,6 +84,27 @@ async def test_a_contact_no_longer_waiting_is_told_nothing_and_keeps_no_estimate
     assert await redis_client.hget(router.store.keys.contact(offered.contact_id), "ewt") is None
 
 
+async def test_a_caller_nobody_can_serve_is_told_its_place_and_no_wait(
+    router: Router, redis_client: aioredis.Redis
+) -> None:
+    """With no agent of the skill signed in and ready, every method assumes one agent:
+    no wait is announced (`ewt_s` None) and none is kept to be scored, until one is."""
+    await router.store.upsert_agent(make_agent("a1"), at_ms=T0)  # signed out
+    first = await router.create_contact(call(), at_ms=T0)
+    second = await router.create_contact(call(), at_ms=T0 + 1000)
+    where = await router.position(second.contact_id, at_ms=T0 + 5000)
+    assert (where.position, where.ewt_s, where.method) == (2, None, "ours")
+    assert set(where.estimates) == set(METHODS)  # still computed, for the record
+    key = router.store.keys.contact(second.contact_id)
+    assert await redis_client.hget(key, "ewt") is None
+
+    await router.set_presence("a1", Presence.AVAILABLE, at_ms=T0 + 6000)  # takes `first`
+    assert (await router.get_contact(first.contact_id)).state == ContactState.OFFERED
+    where = await router.position(second.contact_id, at_ms=T0 + 7000)
+    assert where.position == 1 and where.ewt_s == where.estimates["ours"] > 0
+    assert await redis_client.hget(key, "ewt") == encode(T0 + 7000, where.estimates)
+
+
 async def test_the_queue_announces_the_method_with_the_smallest_measured_error(
     router: Router,
 ) -> None:
@@ -101,6 +122,8 @@ async def test_the_queue_announces_the_method_with_the_smallest_measured_error(
         await router.set_presence("a1", Presence.OFFLINE, at_ms=at + 20_000)
         at += 60_000
     assert await router.ewt_method("booking", at) == "les"
+    await router.set_presence("a1", Presence.AVAILABLE, at_ms=at)
+    await router.create_contact(call(), at_ms=at)  # offered to a1, who serves the queue
     queued = await router.create_contact(call(), at_ms=at)
     where = await router.position(queued.contact_id, at_ms=at)
     assert where.method == "les" and where.ewt_s == where.estimates["les"]

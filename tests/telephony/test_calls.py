@@ -151,6 +151,31 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent
 
 
+async def test_a_caller_nobody_can_serve_hears_the_position_and_no_wait(
+    patient_worker: VoiceCalls, router: Router, parties: Callable[..., Any]
+) -> None:
+    """No agent of the queue signed in: the announcement says the place in line alone,
+    never "the wait is about 2 minutes" computed as if one agent served the queue."""
+    caller = await parties()
+    caller.send(cmd="call", uri=target(patient_worker))
+    await caller.wait_for("media")
+    caller.send(cmd="dtmf", digits="1")  # booking (one language: no language menu)
+    call = await until(lambda: next(iter(patient_worker.by_contact.values()), None))
+    prompts = patient_worker.voice.prompter.prompts
+    place_only = prompts.path(Prompt("queue.position_no_wait", "en", (("position", "1"),)))
+    await until(lambda: place_only in call.heard)
+    assert (await router.position(call.contact_id)).ewt_s is None
+    # No announcement with minutes was ever rendered for this caller, whatever the count.
+    with_wait = [
+        prompts.known(Prompt("queue.position", "en", (("position", "1"), ("minutes", m))))
+        for m in range(1, 121)
+    ]
+    assert with_wait == [None] * 120
+    caller.send(cmd="hangup")
+    await until(lambda: not patient_worker.by_contact)
+    await caller.close()
+
+
 async def test_unanswered_offer_is_revoked_the_agent_leg_dropped_and_the_caller_kept(
     worker: VoiceCalls,
     router: Router,

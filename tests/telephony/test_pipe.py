@@ -37,3 +37,20 @@ async def test_refused_and_unknown_requests_come_back_as_errors(router: Router) 
         router, {"rpc": 2, "op": "accept", "args": {"contact_id": "nope", "agent_id": "x"}}
     )
     assert refused["reply"] == 2 and "error" in refused
+
+
+async def test_the_position_of_a_caller_nobody_can_serve_crosses_the_pipe_without_a_wait(
+    router: Router,
+) -> None:
+    read_fd, write_fd = os.pipe()
+    client = PipeRouting(write_fd)
+    new = NewContact(channel=Channel.VOICE, queue="booking", language="en", customer_id="+332")
+    contact = await router.create_contact(new)  # no agent signed in: it waits
+    pending = asyncio.ensure_future(client.position(contact.contact_id))
+    await asyncio.sleep(0)
+    request = json.loads(os.read(read_fd, 65536).decode().splitlines()[0])
+    client.on_reply(json.loads(json.dumps(await serve_request(router, request))))
+    where = await pending
+    assert (where.position, where.ewt_s) == (1, None)
+    os.close(read_fd)
+    os.close(write_fd)

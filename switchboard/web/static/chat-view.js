@@ -86,10 +86,12 @@ export class ChatView {
     if (agent) this.typingTimer = setTimeout(() => this.typing(null), 5000);
   }
 
+  // No wait (`ewtSeconds` null) while nobody can take the chat: the place alone.
   waiting(position, ewtSeconds) {
-    $("status").textContent = position
-      ? t("You are number {position} in line. Estimated wait: {wait}.", { position, wait: roughly(ewtSeconds) })
-      : t("Waiting for an agent…");
+    let text = t("Waiting for an agent…");
+    if (position && ewtSeconds == null) text = t("You are number {position} in line.", { position });
+    else if (position) text = t("You are number {position} in line. Estimated wait: {wait}.", { position, wait: roughly(ewtSeconds) });
+    $("status").textContent = text;
   }
 
   connected(agent) {

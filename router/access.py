@@ -435,6 +435,44 @@ def require_may_see_queue(principal: Principal, queue: str) -> None:
         raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
 
 
+def audited_offers(principal: Principal, agent_id: str) -> bool:
+    """What rings at an agent names customers: anyone but the agent reading it leaves a
+    trace, as a queue's list of live contacts does."""
+    return principal.user_id != agent_id
+
+
+def node_load_shown(principal: Principal, load: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's load as the reader may see it. Its queue depths count every region and
+    its agents by state every queue: a supervisor whose scope names queues sees their
+    queues' depths and no agent count, one whose scope names regions no queue depth (a
+    region's figures are the wallboard's, `queue_rows`); everyone else all of it."""
+    shown = dict(load)
+    if principal.regions:
+        shown.pop("queue_depth", None)
+    if principal.queues:
+        shown.pop("agents_by_state", None)
+        if "queue_depth" in shown:
+            depth = shown["queue_depth"]
+            shown["queue_depth"] = {q: n for q, n in depth.items() if q in principal.queues}
+    return shown
+
+
+def regions_shown(principal: Principal, overview: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """The regions' overview (`GET /api/v1/regions`, the wallboard) as the reader may see
+    it: a supervisor whose scope names regions, those regions' nodes only."""
+    return [
+        {
+            **region,
+            "nodes": [
+                {**node, "load": node_load_shown(principal, node.get("load") or {})}
+                for node in region["nodes"]
+            ],
+        }
+        for region in overview
+        if not principal.regions or region["region"] in principal.regions
+    ]
+
+
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         wanted = " or ".join(role.value for role in roles)

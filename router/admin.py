@@ -11,7 +11,7 @@ from __future__ import annotations
 from router import access
 from router.access import Principal
 from router.contacts import EventPublisher
-from router.errors import InvalidInput, RoutingError
+from router.errors import InvalidInput, RoutingError, UnknownUser
 from router.model import Agent, QueueConfig, Role
 from router.reports.service import Reports
 from router.service import Router
@@ -75,17 +75,32 @@ class Administration:
         *,
         queues: tuple[str, ...] = (),
         regions: tuple[str, ...] = (),
+        known_regions: tuple[str, ...] = (),
     ) -> bool:
-        """Create or change a user (its sessions end when it existed); True if it existed."""
+        """Create or change a user (its sessions end when it existed); True if it existed.
+        A scope names queues and regions that exist (400 naming the first that does not:
+        a typo would leave a supervisor who sees nothing, with no error)."""
         access.require_role(actor, Role.ADMIN)
+        _require_known("$.queues", queues, tuple(self.router.queues))
+        _require_known("$.regions", regions, known_regions)
         existed = await self.sessions.save_user(
             user_id, role, password, queues=queues, regions=regions
         )
         await self._changed(actor, "admin.user.put", "users", user_id=user_id, role=role.value)
         return existed
 
-    async def remove_user(self, actor: Principal, user_id: str) -> bool:
+    async def remove_user(self, actor: Principal, user_id: str) -> None:
+        """Remove a user; its sessions end. One that does not exist is UnknownUser (404)
+        and no change: nothing is audited or announced."""
         access.require_role(actor, Role.ADMIN)
-        removed = await self.sessions.remove_user(user_id)
+        if not await self.sessions.remove_user(user_id):
+            raise UnknownUser(user_id)
         await self._changed(actor, "admin.user.remove", "users", user_id=user_id)
-        return removed
+
+
+def _require_known(field: str, names: tuple[str, ...], known: tuple[str, ...]) -> None:
+    """Every name one of `known`: InvalidInput naming the first that is not, with the
+    choices."""
+    for index, name in enumerate(names):
+        if name not in known:
+            raise InvalidInput(f"{field}[{index}]", f"one of {', '.join(sorted(known))}", name)

@@ -212,12 +212,21 @@ class Agents:
         (the offer events went to a page that is gone): the agent sees all of theirs;
         anyone else who may read the agent (their supervisor, a planner) only the contacts
         they may read themselves (`Act.READ`: a supervisor of another queue sees none of
-        that queue's customers)."""
+        that queue's customers), and their read is audited with the contacts shown."""
         agent = await self.get(actor, agent_id)
         ringing = await self.router.ringing_at(agent.agent_id)
         if actor.user_id == agent.agent_id:
             return ringing
-        return [(c, until) for c, until in ringing if access.allowed(actor, Act.READ, c)]
+        shown = [(c, until) for c, until in ringing if access.allowed(actor, Act.READ, c)]
+        if access.audited_offers(actor, agent.agent_id):
+            await self.reports.audit(
+                actor.user_id,
+                "agent.offers",
+                agent_id=agent.agent_id,
+                contact_ids=[contact.contact_id for contact, _ in shown],
+                count=len(shown),
+            )
+        return shown
 
     async def visible(self, actor: Principal) -> list[Agent]:
         agents = await self.router.list_agents()

@@ -576,11 +576,26 @@ class Contacts:
         self, actor: Actor, contact_id: str, to_queue: str | None, to_agent: str | None
     ) -> Contact:
         """The holding agent hands the contact to a queue or a named colleague (who must
-        exist, 404, and be signed in, 409: `Router.transfer`)."""
+        exist, 404, and be signed in, 409: `Router.transfer`). A chat's transfer is noted
+        on the contact as a call's is (telephony notes those), so its chain of agents is
+        there for an integrator: `contact.ended` names only the last."""
         contact = await self.get(actor, contact_id, Act.TRANSFER)
         if to_queue is not None:
             self._require_queue(to_queue)
-        return await self.router.transfer(contact_id, contact.agent_id, to_queue, to_agent)
+        at = now_ms()
+        moved = await self.router.transfer(contact_id, contact.agent_id, to_queue, to_agent)
+        if contact.channel == Channel.CHAT:
+            to = f"agent:{to_agent}" if to_agent else f"queue:{to_queue or contact.queue}"
+            entry = {
+                "at_ms": at,
+                "mode": "blind",
+                "by": "desktop",
+                "from_agent": contact.agent_id,
+                "to": to,
+            }
+            await self.router.note_transfer(contact_id, entry)
+            return await self.router.get_contact(contact_id)
+        return moved
 
     def _require_queue(self, queue: str) -> None:
         """A queue a contact is sent to must exist: 400 naming `$.queue` otherwise."""

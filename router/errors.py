@@ -11,6 +11,10 @@ class UnknownAgent(LookupError):
     """No agent with this id (404)."""
 
 
+class UnknownUser(LookupError):
+    """No user (staff account) with this id (404)."""
+
+
 class UnknownCase(LookupError):
     """No case with this id (404)."""
 

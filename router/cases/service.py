@@ -640,8 +640,26 @@ class Cases:
         """The cases the principal may see (supervisors: their queues and regions; agents:
         their own), newest first, filtered, from `wanted.before` on: up to `limit`, reading
         at most LIST_SCAN cases (a filter few match may answer a short page, even an
-        empty one, with a `next` to go on from)."""
+        empty one, with a `next` to go on from). Listing cases one neither owns nor
+        serves is audited (`case.list`, with those cases), as reading one is."""
         access.require_may_see_cases(principal)
+        page = await self._page(principal, wanted)
+        others = [
+            case.case_id
+            for case in page.items
+            if access.audited_case(
+                principal,
+                CaseAct.READ,
+                CaseScope(case.case_id, case.queue, case.region, case.owner),
+            )
+        ]
+        if others and self.auditor is not None:
+            await self.auditor.audit(
+                principal.user_id, "case.list", case_ids=others, count=len(others)
+            )
+        return page
+
+    async def _page(self, principal: Principal, wanted: CaseFilter) -> CasePage:
         index = self._list_index(wanted)
         found: list[Case] = []
         place = last_shown = wanted.before

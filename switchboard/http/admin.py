@@ -8,7 +8,6 @@ from dataclasses import asdict
 from aiohttp import web
 
 from router.access import Principal, require_role
-from router.errors import UnknownAgent
 from router.model import Agent, QueueConfig, Role
 from switchboard.http.api import API, Auth
 from switchboard.http.base import ADMIN, REGIONS, REPORTS
@@ -132,7 +131,10 @@ async def delete_agent(request: web.Request, principal: Principal) -> web.Respon
     auth=Auth.STAFF,
     body=UserDefinition,
     path_names=UserPath,
-    responses=_NEW,
+    responses={
+        **_NEW,
+        400: "a bad name in the path, or a scope's queue or region that does not exist",
+    },
 )
 async def put_user(
     request: web.Request, principal: Principal, body: UserDefinition
@@ -145,6 +147,7 @@ async def put_user(
         body.password,
         queues=tuple(body.queues),
         regions=tuple(body.regions),
+        known_regions=tuple(request.app[REGIONS].names),
     )
     return web.json_response({"user_id": user_id, "role": body.role.value, "existed": existed})
 
@@ -154,10 +157,9 @@ async def put_user(
     "/api/v1/admin/users/{user}",
     "Remove a user; its sessions end (admins; audited)",
     auth=Auth.STAFF,
-    responses=_ADMIN,
+    responses={**_ADMIN, 404: "no such user (nothing audited)"},
 )
 async def delete_user(request: web.Request, principal: Principal) -> web.Response:
     user_id = request.match_info["user"]
-    if not await request.app[ADMIN].remove_user(principal, user_id):
-        raise UnknownAgent(user_id)
+    await request.app[ADMIN].remove_user(principal, user_id)
     return web.json_response({"user_id": user_id, "removed": True})

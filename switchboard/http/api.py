@@ -25,6 +25,7 @@ from router.errors import Unauthenticated
 from switchboard.common.ids import first_fault
 from switchboard.http.base import CONTACTS, BadField, customer_token, request_principal
 from switchboard.http.idempotency import answered
+from switchboard.http.schemas import CREDENTIAL_KEYS
 
 MAX_JSON_DEPTH = 16
 
@@ -104,8 +105,13 @@ class Api:
                     kwargs["actor"] = await require_actor(request)
                 if operation.path_names is not None:
                     validate(operation.path_names, dict(request.match_info), "path")
+                query = single_keys(request)
+                if operation.content != "application/json":
+                    query = keys_a_page_reads(operation, query)
                 if operation.query is not None:
-                    kwargs["query"] = validate(operation.query, dict(request.query), "query")
+                    kwargs["query"] = validate(operation.query, query, "query")
+                else:
+                    refuse_query_keys(query)
                 if operation.body is not None:
                     kwargs["body"] = validate(operation.body, await json_body(request), "$")
                 if operation.idempotent:
@@ -146,6 +152,36 @@ async def require_actor(request: web.Request) -> Actor:
     return await request.app[CONTACTS].customer(
         request.match_info["contact_id"], customer_token(request)
     )
+
+
+# -- query strings ---------------------------------------------------------------------------
+
+
+def single_keys(request: web.Request) -> dict[str, str]:
+    """The query as one value per key; a key given twice is 400 naming it (`query.queue`),
+    since reading one of them would filter on half of what the caller asked."""
+    seen: dict[str, str] = {}
+    for key, value in request.query.items():
+        if key in seen:
+            raise BadField(f"query.{key}", "the key once", "a repeated key")
+        seen[key] = value
+    return seen
+
+
+def keys_a_page_reads(operation: Operation, query: dict[str, str]) -> dict[str, str]:
+    """A page's or a script's query without the keys it does not read: links to them
+    carry what sites and campaigns add (`?v=2` to bust a cache, `utm_source`), which must
+    not turn a page into a JSON error; the keys it reads are checked as ever."""
+    names = set(operation.query.model_fields) if operation.query is not None else set()
+    return {key: value for key, value in query.items() if key in names | CREDENTIAL_KEYS}
+
+
+def refuse_query_keys(query: dict[str, str]) -> None:
+    """A route that declares no query takes none but the caller's credential (`token`,
+    `customer_token`): any other key is 400 naming it, as a body's unknown field is."""
+    for key in query:
+        if key not in CREDENTIAL_KEYS:
+            raise BadField(f"query.{key}", "no such query key (this route takes none)", key)
 
 
 # -- request bodies --------------------------------------------------------------------------

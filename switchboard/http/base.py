@@ -41,6 +41,7 @@ from router.errors import (
     UnknownContact,
     UnknownQueue,
     UnknownRecording,
+    UnknownUser,
 )
 from router.events import EventHub
 from router.metrics import Metrics
@@ -306,6 +307,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     except (
         UnknownContact,
         UnknownAgent,
+        UnknownUser,
         UnknownQueue,
         UnknownCase,
         UnknownRecording,

@@ -607,11 +607,7 @@ async def list_webhooks(request: web.Request, principal: Principal) -> web.Respo
 async def dead_letters(
     request: web.Request, principal: Principal, query: DeadLetterQuery
 ) -> web.Response:
-    require_role(principal, Role.ADMIN)
-    name = request.match_info["webhook"]
-    delivery = request.app[WEBHOOKS]
-    if name not in delivery.names():
-        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
+    delivery, name = _webhook(request, principal)
     letters = await delivery.dead_letters(name, query.last)
     return web.json_response({"webhook": name, "dead_letters": letters})
 
@@ -625,11 +621,8 @@ async def dead_letters(
     responses={202: "put back for delivery", **_STAFF, 404: "no such webhook or dead letter"},
 )
 async def redeliver(request: web.Request, principal: Principal) -> web.Response:
-    require_role(principal, Role.ADMIN)
-    name, delivery_id = request.match_info["webhook"], request.match_info["delivery"]
-    delivery = request.app[WEBHOOKS]
-    if name not in delivery.names():
-        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
+    delivery, name = _webhook(request, principal)
+    delivery_id = request.match_info["delivery"]
     if not await delivery.redeliver(name, delivery_id):
         raise web.HTTPNotFound(reason=f"no dead letter {delivery_id[:64]!r} in {name[:64]!r}")
     return web.json_response({"webhook": name, "id": delivery_id}, status=202)
@@ -696,3 +689,14 @@ async def case_alerts(request: web.Request, principal: Principal) -> list[dict[s
             }
         )
     return found
+
+
+def _webhook(request: web.Request, principal: Principal) -> tuple[WebhookDelivery, str]:
+    """The delivery and the path's webhook, for an admin (403 otherwise; 404 for a name
+    the configuration does not have)."""
+    require_role(principal, Role.ADMIN)
+    name = request.match_info["webhook"]
+    delivery = request.app[WEBHOOKS]
+    if name not in delivery.names():
+        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
+    return delivery, name

@@ -20,7 +20,8 @@ from switchboard.web.wallboard import queue_rows
     responses={200: "regions", 401: ""},
 )
 async def list_regions(request: web.Request, principal: Principal) -> web.Response:
-    return web.json_response({"regions": await request.app[REGIONS].overview()})
+    overview = await request.app[REGIONS].overview()
+    return web.json_response({"regions": access.regions_shown(principal, overview)})
 
 
 @API.route(

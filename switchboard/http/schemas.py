@@ -161,6 +161,28 @@ class ChatOptionsQuery(Query):
     site: Name | None = None
 
 
+# What a page's URL may carry for its scripts: the page reads and checks it itself (an
+# unknown language falls back to the browser's, chat-main.js), so only bounded here.
+PageText = Annotated[str, StringConstraints(max_length=64)]
+# A site's signed identity (router/identity.py: base64url payload, '.', hex signature).
+PageIdentity = Annotated[str, StringConstraints(max_length=4096, pattern=r"^[A-Za-z0-9_.=-]*$")]
+
+
+class PageQuery(Query):
+    """The desktop's and the wallboard's URL: `?lang=` (i18n.js)."""
+
+    lang: PageText | None = None
+
+
+class ChatPageQuery(PageQuery):
+    """The chat window's URL as embed.js writes it (site, lang, queue; the identity
+    better in the fragment, which no server sees)."""
+
+    site: PageText | None = None
+    queue: PageText | None = None
+    identity: PageIdentity | None = None
+
+
 # The sender's own id of a chat message (a page makes one per message it composes).
 ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 

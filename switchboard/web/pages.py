@@ -16,6 +16,7 @@ from aiohttp import web
 
 from switchboard.http.api import API
 from switchboard.http.base import DESK, error
+from switchboard.http.schemas import ChatPageQuery, PageQuery
 
 STATIC = Path(__file__).parent / "static"
 NO_CACHE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
@@ -36,14 +37,20 @@ def scripts() -> dict[str, Path]:
     return {path.name: path for path in STATIC.glob("*.js")}
 
 
-@API.route("GET", "/agent", "The agent desktop page", content="text/html")
-async def agent_page(request: web.Request) -> web.FileResponse:
+@API.route("GET", "/agent", "The agent desktop page", content="text/html", query=PageQuery)
+async def agent_page(request: web.Request, query: PageQuery) -> web.FileResponse:
     """The desktop (HTML); it signs in through the agents' login."""
     return web.FileResponse(STATIC / "agent.html", headers={**NO_CACHE, **NO_FRAMING})
 
 
-@API.route("GET", "/chat", "The customer chat window (embeddable)", content="text/html")
-async def chat_page(request: web.Request) -> web.FileResponse:
+@API.route(
+    "GET",
+    "/chat",
+    "The customer chat window (embeddable)",
+    content="text/html",
+    query=ChatPageQuery,
+)
+async def chat_page(request: web.Request, query: ChatPageQuery) -> web.FileResponse:
     """The chat window; pages of the configured sites may frame it."""
     origins = " ".join(sorted(request.app[DESK].origins))
     ancestors = f"frame-ancestors 'self' {origins}".strip()

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.access import Principal, require_role
+from router.access import Principal, regions_shown, require_role
 from router.model import Agent, AgentState, Role
 from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
 from router.service import QueueStatus, Router
@@ -45,7 +45,7 @@ from switchboard.http.base import (
     client_address,
 )
 from switchboard.http.cases import case_alerts
-from switchboard.http.schemas import SnapshotStream
+from switchboard.http.schemas import PageQuery, SnapshotStream
 from switchboard.http.streams import RECHECK_S, ends_session
 from switchboard.http.views import queue_json, state_since_ms
 
@@ -401,11 +401,7 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
     reports = scope.reports
     queues = await queue_rows(request, principal, scope)
     overview = await request.app[REGIONS].overview()
-    regions = [
-        region
-        for region in overview
-        if not principal.regions or region["region"] in principal.regions
-    ]
+    regions = regions_shown(principal, overview)
     per_region = [
         row
         for row in region_queue_figures(
@@ -457,8 +453,10 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
 # -- routes --------------------------------------------------------------------------------
 
 
-@API.route("GET", "/wallboard", "The supervisors' wallboard page", content="text/html")
-async def page(request: web.Request) -> web.FileResponse:
+@API.route(
+    "GET", "/wallboard", "The supervisors' wallboard page", content="text/html", query=PageQuery
+)
+async def page(request: web.Request, query: PageQuery) -> web.FileResponse:
     """The wallboard page (HTML); it signs in through the agents' login."""
     return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
 

@@ -4,6 +4,7 @@ never a downloaded browser; axe-core from the npm package `make test` installs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright, 
 
 from router.model import Agent, Role
 from switchboard.node import Node
+from switchboard.settings import load_settings
 from tests.nodes import running_node
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +72,39 @@ async def available_at_desk(
     await page.click("#sign-in")
     await page.click("#go-available")
     await expect(page.locator("#state")).to_have_text("Available")
+    return page
+
+
+@pytest.fixture
+async def calls_node(redis_url: str) -> AsyncIterator[Node]:
+    """A node where ana (booking, English) takes calls: booking rings 30 s (time to look
+    at the card), no wrap-up."""
+    queues = [
+        dataclasses.replace(q, ring_s=30.0, wrap_up_s=0.0) if q.name == "booking" else q
+        for q in load_settings(ROOT / "config" / "default.toml").queues
+    ]
+    async with running_node(
+        redis_url,
+        queues=queues,
+        users=[("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+    ) as node:
+        yield node
+
+
+async def taking_calls(browser: Browser, node: Node, lang: str = "") -> Page:
+    """ana's desktop, signed in for calls with her softphone, and available."""
+    page = await (await browser.new_context()).new_page()
+    query = f"?lang={lang}" if lang else ""
+    await page.goto(f"http://127.0.0.1:{node.http_port}/agent{query}")
+    await page.fill("#agent-id", "ana")
+    await page.fill("#password", "ana-secret-1")
+    await page.fill("#sip-uri", "sip:ana@127.0.0.1:5099")
+    await page.check("#take-calls")
+    await page.click("#sign-in")
+    await expect(page.locator("#workspace")).to_be_visible()
+    await page.click("#go-available")
+    await expect(page.locator("#state")).to_have_attribute("data-state", "available")
     return page
 
 

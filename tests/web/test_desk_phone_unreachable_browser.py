@@ -5,50 +5,20 @@ words and what to check, not "no answer"; the agent is not ready, in their langu
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from router.model import Agent, Channel, ContactState, NewContact, Role
+from router.model import Channel, ContactState, NewContact
 from switchboard.node import Node
-from switchboard.settings import load_settings
-from tests.nodes import ROOT, running_node
-from tests.web.conftest import needs_chromium
+from tests.web.conftest import needs_chromium, taking_calls
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-async def node(redis_url: str) -> AsyncIterator[Node]:
-    queues = [
-        dataclasses.replace(q, ring_s=30.0, wrap_up_s=0.0) if q.name == "booking" else q
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
-    async with running_node(
-        redis_url,
-        queues=queues,
-        users=[("ana", Role.AGENT, "ana-secret-1")],
-        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
-    ) as node:
-        yield node
-
-
-async def taking_calls(browser: Browser, node: Node, lang: str = "") -> Page:
-    """ana's desktop, signed in for calls with her softphone, and available."""
-    page = await (await browser.new_context()).new_page()
-    query = f"?lang={lang}" if lang else ""
-    await page.goto(f"http://127.0.0.1:{node.http_port}/agent{query}")
-    await page.fill("#agent-id", "ana")
-    await page.fill("#password", "ana-secret-1")
-    await page.fill("#sip-uri", "sip:ana@127.0.0.1:5099")
-    await page.check("#take-calls")
-    await page.click("#sign-in")
-    await expect(page.locator("#workspace")).to_be_visible()
-    await page.click("#go-available")
-    await expect(page.locator("#state")).to_have_attribute("data-state", "available")
-    return page
+def node(calls_node: Node) -> Node:
+    """ana takes calls here (tests/web/conftest.py `calls_node`)."""
+    return calls_node
 
 
 async def offered_then_unreachable(node: Node, page: Page) -> str:

@@ -179,21 +179,28 @@ async def events_for(
 
 
 @contextlib.asynccontextmanager
-async def receiving(
-    path: str, handle: Callable[[web.Request], Awaitable[web.Response]]
-) -> AsyncIterator[str]:
-    """A loopback HTTP server taking POSTs at `path` (a webhook's receiver): its URL."""
-    app = web.Application()
-    app.router.add_post(path, handle)
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """A loopback HTTP server (any free port) for `app`: its base URL."""
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}{path}"
+        yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def receiving(
+    path: str, handle: Callable[[web.Request], Awaitable[web.Response]]
+) -> AsyncIterator[str]:
+    """A loopback HTTP server taking POSTs at `path` (a webhook's receiver): its URL."""
+    app = web.Application()
+    app.router.add_post(path, handle)
+    async with serving(app) as base:
+        yield f"{base}{path}"
 
 
 def webhook_config(tmp_path: Path, name: str, url: str, secret: str, settings: str) -> Path:

@@ -4,7 +4,6 @@ signed, retried after a 500, and dead-lettered when the receiver refuses it for 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import json
 import time
@@ -17,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from router.cases.webhooks import sign, verify, wanted
-from tests.cases.conftest import receiving, staff, started, webhook_config
+from tests.cases.conftest import receiving, serving, staff, started, webhook_config
 from tests.nodes import http_session, new_chat
 
 SECRET = "a-webhook-secret-for-tests"
@@ -184,20 +183,6 @@ class MovedReceiver:
     async def other_host(self, request: web.Request) -> web.Response:
         self.elsewhere.append((request.method, dict(request.headers), await request.read()))
         return web.Response(status=200)
-
-
-@contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """A loopback HTTP server (any free port) for `app`: its base URL."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def _dead(http: Any, admin: dict[str, str]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from router.model import LoopFailed, RepeatedFailures, uncounted
+from switchboard.common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +73,19 @@ class EventHub:
         self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def stop(self) -> None:
-        """Cancel the reader; if the Redis client swallowed the cancellation (a read in
-        the middle of reconnecting), close its connection so that the read ends."""
+        """Cancel the reader (again until it ends: the Redis client may swallow a
+        cancellation); if it still reads (in the middle of reconnecting), close its
+        connection so that the read ends."""
         self._stopping = True
         if self._task is None:
             return
-        self._task.cancel()
-        done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
-        if not done and self._subscription is not None:
+        running = await cancel_and_wait([self._task], STOP_WAIT_S)
+        if running and self._subscription is not None:
             log.info("event subscription did not stop at once; closing its connection")
             with contextlib.suppress(Exception):
                 await self._subscription.close()
-            done, _ = await asyncio.wait({self._task}, timeout=STOP_WAIT_S)
-        if done:
+            running = await cancel_and_wait([self._task], STOP_WAIT_S)
+        if not running:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 

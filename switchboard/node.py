@@ -35,6 +35,7 @@ from router.reports.privacy import PrivacyConfig, read_privacy
 from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
+from switchboard.common.tasks import cancel_and_wait
 from switchboard.embedded import EmbeddedRedis, running_embedded_url
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.http.streams import OPEN_SOCKETS
@@ -374,10 +375,7 @@ class Node:
         if self.voice is not None:
             await self.voice.stop()
         self.leaving.set()
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self.tasks)
         if self.hub is not None:
             with contextlib.suppress(Exception):
                 await self.regions.leave()

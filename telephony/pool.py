@@ -9,7 +9,6 @@ The node's routing events reach the worker that owns the contact; a callback off
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from switchboard.common.tasks import cancel_and_wait
 from telephony.model import SipConfig
 from telephony.pipe import COMMANDS, serve_request
 from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
@@ -139,11 +139,7 @@ class WorkerPool:
         if self._tasks:
             # Let each supervisor record its worker's last calls, then stop waiting.
             await asyncio.wait(self._tasks, timeout=5)
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
 
     async def _spawn(self, worker: WorkerHandle) -> asyncio.subprocess.Process:
         command = [

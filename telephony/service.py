@@ -11,7 +11,6 @@ holding the call and raises `CommandRefused` with the reason when it cannot be d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from router.reports.survey import SurveyConfig
+from switchboard.common.tasks import cancel_and_wait
 from telephony.capacity import sized_for_this_machine
 from telephony.config import NodeSettings as Settings
 from telephony.config import VoiceConfig, read_voice, read_voice_surveys
@@ -217,11 +217,7 @@ class VoiceFrontDoor:
             await self.front_door.stop()
         if self.pool is not None:
             await self.pool.stop()
-        for task in (self._pump, self._purge):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait(task for task in (self._pump, self._purge) if task is not None)
 
     # ------------------------------------------------------------------ live calls
     async def _command(self, contact_id: str, op: str, **args: Any) -> Any:

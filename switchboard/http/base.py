@@ -48,6 +48,7 @@ from router.metrics import Metrics
 from router.reports.service import Reports
 from router.service import Router
 from router.sessions import Sessions
+from switchboard.common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,8 @@ def spawn(app: web.Application, work: Any) -> None:
 
 
 async def cancel_background(app: web.Application) -> None:
-    import asyncio
-    import contextlib
-
     tasks: set[Any] = app[BACKGROUND]
-    for task in list(tasks):
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    await cancel_and_wait(list(tasks))
 
 
 def _json(data: Any) -> str:

@@ -33,6 +33,7 @@ from switchboard.node import Node
 from switchboard.redisconn import connect
 from switchboard.settings import load_settings
 from tests.harness import ROOT, LocalCluster, NodeProcess
+from tests.loops import end_loops
 from tests.nodes import running_node
 from tests.router.conftest import QUEUES
 
@@ -67,7 +68,8 @@ async def no_load() -> dict[str, int]:
 
 @contextlib.asynccontextmanager
 async def running(regions: Regions, watch: bool = True) -> AsyncIterator[Regions]:
-    """The node's heartbeat (and failover watcher) run inside; leaving is a crash."""
+    """The node's heartbeat (and failover watcher) run inside; leaving is a crash (they
+    stop without a goodbye)."""
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(regions.heartbeat("europe-west", "http://127.0.0.1:9", no_load, stop))
@@ -78,11 +80,7 @@ async def running(regions: Regions, watch: bool = True) -> AsyncIterator[Regions
         await until(lambda: regions.membership.heartbeat(regions.node_id), 2.0)
         yield regions
     finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await end_loops(stop, tasks)
 
 
 async def until(probe: Callable[[], Awaitable[Any]], within_s: float) -> Any:

@@ -20,6 +20,7 @@ from router.service import Router
 from router.sessions import SessionPolicy, Sessions
 from router.store import RoutingStore
 from router.users_store import UserStore
+from tests.loops import end_loops
 from tests.router.conftest import QUEUES
 
 TTL_S = 2.0
@@ -50,9 +51,7 @@ async def beating(regions: Regions) -> AsyncIterator[None]:
             await asyncio.sleep(0.01)
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await end_loops(stop, [task])
 
 
 async def test_a_restart_within_the_ttl_adopts_the_previous_runs_contacts(

@@ -1,0 +1,22 @@
+"""Ending the product's background loops (heartbeat, failover watcher, timers) in a test
+as the node does on stop: set their stop event first, then cancel until they end."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from switchboard.common.tasks import cancel_and_wait
+
+
+async def end_loops(stop: asyncio.Event, tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Stop `tasks` (bounded: see cancel_and_wait). A loop still running after that fails
+    the test with its stack; a loop that failed raises its error, as awaiting it would."""
+    tasks = list(tasks)
+    stop.set()
+    running = await cancel_and_wait(tasks)
+    assert not running, [(task.get_name(), task.get_stack()) for task in running]
+    for task in tasks:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            raise error

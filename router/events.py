@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-from router.model import LoopFailed, RepeatedFailures, uncounted
+from router.model import Contact, LoopFailed, RepeatedFailures, uncounted
 from switchboard.common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,30 @@ MAX_RETRY_S = 1.0
 RESUMED = "events_resumed"
 
 Event = dict[str, Any]
+
+
+def offer_event(contact: Contact, ring_until_ms: int, now: int, sip_uri: str = "") -> Event:
+    """A contact ringing at its agent, shaped as the `offer` event that announced it
+    (routing.lua, hold_agent), `ring_s` what is left of the ring: sent again to whoever
+    missed it (a desk that connects, a node's telephony after a gap in the events)."""
+    return {
+        "type": "offer",
+        "contact_id": contact.contact_id,
+        "agent_id": contact.agent_id,
+        "channel": contact.channel.value,
+        "queue": contact.queue,
+        "language": contact.language,
+        "region": contact.region,
+        "customer_id": contact.customer_id,
+        "tier": contact.customer_tier,
+        "priority": contact.priority,
+        "queued_at": contact.timestamps.get("queued_at", now),
+        "callback_uri": contact.callback_uri,
+        "node": contact.node,
+        "sip_uri": sip_uri,
+        "ring_s": max(0.0, (ring_until_ms - now) / 1000),
+        "explanation": contact.explanation[-1] if contact.explanation else "",
+    }
 
 
 class Subscription(Protocol):
@@ -137,10 +161,11 @@ class EventHub:
             queue.put_nowait(resumed)
 
     def _streams(self) -> set[asyncio.Queue[Event]]:
-        """The queues of clients' streams: those listening for an agent, a contact or a
-        user (telephony and in-process followers listen for a node or everything)."""
+        """The queues of clients' streams, those listening for an agent, a contact or a
+        user, and of a node's telephony (listening for its node), which dials again the
+        voice offers it missed; in-process followers of everything read no gap."""
         streams: set[asyncio.Queue[Event]] = set()
-        for registry in (self._by_agent, self._by_contact, self._by_user):
+        for registry in (self._by_agent, self._by_contact, self._by_user, self._by_node):
             for queues in registry.values():
                 streams |= queues
         return streams
@@ -179,8 +204,8 @@ class EventHub:
     ) -> AsyncIterator[asyncio.Queue[Event]]:
         """A queue receiving the events of the agent, node, contact and user (their
         sessions ending) given, or of everything when none is. A queue of an agent, a
-        contact or a user also receives RESUMED when the subscription comes back after a
-        loss."""
+        node, a contact or a user also receives RESUMED when the subscription comes back
+        after a loss."""
         queue: asyncio.Queue[Event] = asyncio.Queue()
         registries = [
             registry[key]

@@ -477,6 +477,10 @@ class Router:
         """What rings at the agent now, with each ring's deadline (ms)."""
         return await self.store.ringing_at(agent_id)
 
+    async def ringing_at_node(self, node: str) -> list[tuple[Contact, int]]:
+        """What rings now of the node's contacts, with each ring's deadline (ms)."""
+        return await self.store.ringing_at_node(node)
+
     async def adopt(self, dead_node: str, heir: str) -> Adopted:
         """Take over a dead node's contacts (see `adopt` in routing.lua)."""
         reply = await self.store.run("adopt", dead_node, heir)

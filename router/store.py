@@ -655,6 +655,26 @@ class RoutingStore:
                     found.append((contact, int(deadline)))
         return found
 
+    async def ringing_at_node(self, node: str) -> list[tuple[Contact, int]]:
+        """The contacts of the node (its live set) ringing at an agent now, each with its
+        ring deadline (ms): three round trips, however many the node holds."""
+        members = sorted(await self.client.smembers(self.keys.live(node)))
+        if not members:
+            return []
+        deadlines = await self.client.zmscore(self.keys.offers(), members)
+        ringing = [(cid, int(at)) for cid, at in zip(members, deadlines, strict=True) if at]
+        if not ringing:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id, _ in ringing:
+            pipe.hgetall(self.keys.contact(contact_id))
+        contacts = [_contact(row) if row else None for row in await pipe.execute()]
+        return [
+            (contact, deadline)
+            for contact, (_, deadline) in zip(contacts, ringing, strict=True)
+            if contact is not None and contact.state == ContactState.OFFERED
+        ]
+
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
 

@@ -85,6 +85,14 @@ class RoutingPort(Protocol):
         """Times only telephony sees (INVITE arrival, end of the IVR), ms since the epoch."""
 
 
+class NodeRoutingPort(RoutingPort, Protocol):
+    """What the node's voice front door reads beyond its workers' calls."""
+
+    async def ringing_at_node(self, node: str) -> list[tuple[Contact, int]]:
+        """The node's contacts ringing at an agent now, with each ring's deadline (ms)."""
+        ...
+
+
 class RatingPort(Protocol):
     async def add(self, contact_id: str, score: int, channel: str) -> bool:
         """Record a contact's 1-5 rating once; False when it was already rated."""

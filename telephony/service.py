@@ -18,7 +18,10 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
 
+from router.events import RESUMED, offer_event
+from router.model import Channel
 from router.reports.survey import SurveyConfig
+from switchboard.common.clock import now_ms
 from switchboard.common.tasks import cancel_and_wait
 from telephony.capacity import sized_for_this_machine
 from telephony.config import NodeSettings as Settings
@@ -28,7 +31,7 @@ from telephony.model import Hours, MonitorMode
 from telephony.pool import CommandRefused, WorkerPool
 from telephony.prompts import PromptRenderer, make_music, static_prompts
 from telephony.recordings import purge, recording_path
-from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
+from telephony.routing import AuditPort, CallMetrics, NodeRoutingPort, RatingPort
 from telephony.softphones import KamailioRegistrar, Softphones, UserSalts, load_secret
 
 log = logging.getLogger(__name__)
@@ -71,7 +74,7 @@ class VoiceFrontDoor:
     def __init__(
         self,
         settings: Settings,
-        router: RoutingPort,
+        router: NodeRoutingPort,
         events: EventSource,
         *,
         workdir: Path = Path("var/telephony"),
@@ -198,9 +201,25 @@ class VoiceFrontDoor:
                 event = await queue.get()
                 if self.pool is not None:
                     try:
-                        await self.pool.dispatch(event)
+                        if event.get("type") == RESUMED:
+                            await self._offer_again(self.pool)
+                        else:
+                            await self.pool.dispatch(event)
                     except Exception:
                         log.exception("routing event %s not delivered", event.get("type"))
+
+    async def _offer_again(self, pool: WorkerPool) -> None:
+        """The node's events came back after a gap (a Redis outage): an offer made
+        meanwhile for one of its calls was never heard, so the agent's phone would not
+        ring and the call would ring out as the agent's 'no answer'. Every voice offer
+        still ringing is handed to the workers again, with the ring time left; a call
+        whose agent's phone already rings ignores it."""
+        now = now_ms()
+        for contact, until in await self.router.ringing_at_node(self.settings.node_id):
+            if contact.channel != Channel.VOICE or not contact.agent_id:
+                continue
+            agent = await self.router.get_agent(contact.agent_id)
+            await pool.dispatch(offer_event(contact, until, now, sip_uri=agent.sip_uri))
 
     async def _purge_recordings(self) -> None:
         recording = self.config.recording

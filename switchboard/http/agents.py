@@ -8,6 +8,7 @@ from aiohttp import web
 
 from router.access import Principal
 from router.agents import SignIn
+from router.events import offer_event
 from router.model import Presence
 from switchboard.common.clock import iso_utc, now_ms
 from switchboard.http.api import API, Auth
@@ -22,7 +23,7 @@ from switchboard.http.base import (
 )
 from switchboard.http.schemas import Login, StateChange
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import agent_event_json, agent_json, offer_json
+from switchboard.http.views import agent_event_json, agent_json
 
 
 @API.route(
@@ -140,7 +141,7 @@ async def _offer_events(
     node's event subscription comes back after a Redis outage."""
     ringing = await request.app[AGENTS].ringing(principal, agent_id)
     show_numbers, now = request.app[DESK].show_caller_number, now_ms()
-    return [agent_event_json(offer_json(c, until, now), show_numbers) for c, until in ringing]
+    return [agent_event_json(offer_event(c, until, now), show_numbers) for c, until in ringing]
 
 
 @API.route(

@@ -60,27 +60,6 @@ def agent_json(agent: Agent) -> dict[str, Any]:
     }
 
 
-def offer_json(contact: Contact, ring_until_ms: int, now: int) -> dict[str, Any]:
-    """A contact ringing at its agent, shaped as the `offer` event that announced it
-    (routing.lua, hold_agent), `ring_s` what is left of the ring."""
-    return {
-        "type": "offer",
-        "contact_id": contact.contact_id,
-        "agent_id": contact.agent_id,
-        "channel": contact.channel.value,
-        "queue": contact.queue,
-        "language": contact.language,
-        "region": contact.region,
-        "customer_id": contact.customer_id,
-        "tier": contact.customer_tier,
-        "priority": contact.priority,
-        "queued_at": contact.timestamps.get("queued_at", now),
-        "callback_uri": contact.callback_uri,
-        "ring_s": max(0.0, (ring_until_ms - now) / 1000),
-        "explanation": contact.explanation[-1] if contact.explanation else "",
-    }
-
-
 def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[str, Any]:
     """An event as an agent's desktop gets it: a caller's number masked unless the
     center shows them in clear (`[desk] show_caller_number`)."""

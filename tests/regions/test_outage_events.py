@@ -14,13 +14,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from router.events import Event, EventHub, Subscription
+from router.events import Event, EventHub
 from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
-from router.store import RoutingStore
 from switchboard.embedded import EmbeddedRedis
 from switchboard.node import Node
+from tests.gated_events import Gated
 from tests.nodes import http_session, login, running_node
 
 ANA = Agent("ana", "default", {"booking": 4}, ["en"], {"voice": 0, "chat": 3})
@@ -62,23 +61,6 @@ def hub_of(node: Node) -> EventHub:
 def subscribed(node: Node) -> bool:
     """Whether the node's routing events subscription is in place."""
     return hub_of(node).connected.is_set()
-
-
-class Gated:
-    """The node's event source, whose new subscriptions fail while `held`: the events
-    connection is not back yet although Redis answers (the moment the probe hit)."""
-
-    def __init__(self, store: RoutingStore) -> None:
-        self.store = store
-        self.held = False
-
-    async def publish_event(self, event: Event) -> None:
-        await self.store.publish_event(event)
-
-    async def subscribe(self) -> Subscription:
-        if self.held:
-            raise RedisConnectionError("events connection not back yet")
-        return await self.store.subscribe()
 
 
 @pytest.fixture

@@ -562,7 +562,10 @@ class RoutingStore:
         customer_token: str = "",
         at_ms: int | None = None,
     ) -> Contact:
-        """Create, and route at once if an agent is free; raises UnknownQueue."""
+        """Create, and route at once if an agent is free; raises UnknownQueue. One clock
+        reading for the arrival, the preference and the routing call (the window grace
+        runs from it too)."""
+        at_ms = now_ms() if at_ms is None else at_ms
         fields = {
             "contact_id": contact_id,
             "channel": new.channel.value,
@@ -578,16 +581,15 @@ class RoutingStore:
             "placement": new.placement,
             "open_regions": "1" if new.open_regions else "0",
             "verified": "1" if new.verified else "0",
-            "arrived_at": str(now_ms() if at_ms is None else at_ms),
+            "arrived_at": str(at_ms),
         }
         if customer_token:
             fields["customer_token"] = customer_token
         if new.reasons:
             fields["explanation"] = json.dumps(list(new.reasons))
         if new.preferred_agent and new.prefer_s > 0:
-            start = now_ms() if at_ms is None else at_ms
             fields["preferred_agent"] = new.preferred_agent
-            fields["prefer_until"] = str(start + int(new.prefer_s * 1000))
+            fields["prefer_until"] = str(at_ms + int(new.prefer_s * 1000))
         windows: list[object] = []
         if new.window_grace_s is not None:  # its windows judged from now: see routing.lua
             windows = [int(new.window_grace_s * 1000), WINDOWS_KEPT_MS]

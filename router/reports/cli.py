@@ -11,10 +11,10 @@ import datetime as dt
 import getpass
 import io
 import json
+import re
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from router.cases.store import CaseStore
@@ -31,6 +31,7 @@ from router.reports.report import (
 )
 from router.reports.service import ReportInputs, Reports
 from router.reports.sla import sla_report, sla_tables
+from router.reports.store import AUDIT_ENTRY_ID, AuditPage
 from router.store import RoutingStore
 from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.durations import duration_s
@@ -85,6 +86,9 @@ def register(registry: CommandRegistry) -> None:
 
     audit = registry.subcommand("privacy", "audit", "Print the audit log (who read what), JSON.")
     audit.add_argument("--last", type=int, default=100)
+    audit.add_argument(
+        "--before", default=None, help="the entries before this entry_id (older ones)"
+    )
     add_config_flag(audit)
     audit.set_defaults(handler=print_audit)
 
@@ -397,10 +401,15 @@ def run_retention(args: argparse.Namespace) -> int:
 def print_audit(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
 
-    async def read() -> list[Any]:
+    async def read() -> AuditPage:
         async with reports_for_command(settings) as reports:
-            return await reports.audit_log(args.last)
+            return await reports.audit_page(args.last, args.before)
 
-    for entry in asyncio.run(read()):
+    if args.before is not None and not re.match(AUDIT_ENTRY_ID, args.before):
+        raise InputError(f"--before: expected an entry_id such as 1796554075891-0: {args.before!r}")
+    page = asyncio.run(read())
+    for entry in page.entries:
         print(json.dumps(entry.__dict__, sort_keys=True))
+    if page.next is not None:
+        print(f"older entries remain: --before {page.next}", file=sys.stderr)
     return 0

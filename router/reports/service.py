@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from router.chat import FIRST_MESSAGES, from_an_agent
-from router.reports.store import AuditEntry, RecordStore
+from router.reports.store import AuditEntry, AuditPage, RecordStore
 from switchboard.common.clock import DAY_MS, now_ms
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,13 @@ class Reports:
         await self.store.append_audit(actor, action, detail)
 
     async def audit_log(self, count: int = 1000) -> list[AuditEntry]:
-        return await self.store.audit_entries(count)
+        """The `count` latest entries of the audit log, newest last."""
+        return (await self.audit_page(count)).entries
+
+    async def audit_page(self, count: int, before: str | None = None) -> AuditPage:
+        """A page of the audit log, newest last: the `count` latest entries, or those
+        before the entry `before` (the `next` of the page after it)."""
+        return await self.store.audit_entries(count, before)
 
     # -- ratings and wrap-ups ----------------------------------------------------------------
 

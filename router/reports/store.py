@@ -44,12 +44,26 @@ return ids
 """
 
 
+# An audit entry's id (its Redis stream id), as a page's `before` names it.
+AUDIT_ENTRY_ID = r"^[0-9]{1,15}-[0-9]{1,10}$"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at_ms: int
     actor: str
     action: str
     detail: dict[str, Any]
+    entry_id: str = ""  # its place in the log: a page's `before`
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """Entries of the audit log, newest last; `next`: the `before` of the page of older
+    entries, None when there are none."""
+
+    entries: list[AuditEntry]
+    next: str | None
 
 
 class RecordStore:
@@ -162,9 +176,13 @@ class RecordStore:
             approximate=True,
         )
 
-    async def audit_entries(self, count: int = 1000) -> list[AuditEntry]:
-        rows = await self.client.xrevrange(self._audit, count=count)
-        return [
-            AuditEntry(int(f["at_ms"]), f["actor"], f["action"], json.loads(f["detail"]))
-            for _, f in reversed(rows)
+    async def audit_entries(self, count: int = 1000, before: str | None = None) -> AuditPage:
+        """The `count` latest entries, or those before the entry `before` (its id)."""
+        newest = f"({before}" if before else "+"
+        rows = await self.client.xrevrange(self._audit, max=newest, count=count + 1)
+        page = rows[:count]
+        entries = [
+            AuditEntry(int(f["at_ms"]), f["actor"], f["action"], json.loads(f["detail"]), entry_id)
+            for entry_id, f in reversed(page)
         ]
+        return AuditPage(entries, page[-1][0] if len(rows) > count else None)

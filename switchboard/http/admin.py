@@ -35,15 +35,22 @@ def _routing(request: web.Request) -> RoutingConfig:
 @API.route(
     "GET",
     "/api/v1/audit",
-    "The audit log, newest last (admins)",
+    "The audit log, newest last (admins): the `last` entries, each with its `entry_id`. "
+    "`truncated`: older entries remain; `next`: pass it as `before` for the page of them",
     auth=Auth.STAFF,
     query=AuditQuery,
-    responses={200: "entries", 401: "", 403: ""},
+    responses={200: "entries, truncated and next", 400: "a malformed before", 401: "", 403: ""},
 )
 async def audit_log(request: web.Request, principal: Principal, query: AuditQuery) -> web.Response:
     require_role(principal, Role.ADMIN)
-    entries = await request.app[REPORTS].audit_log(query.last)
-    return web.json_response({"entries": [asdict(entry) for entry in entries]})
+    page = await request.app[REPORTS].audit_page(query.last, query.before)
+    return web.json_response(
+        {
+            "entries": [asdict(entry) for entry in page.entries],
+            "truncated": page.next is not None,
+            "next": page.next,
+        }
+    )
 
 
 _ADMIN = {200: "done", 401: "", 403: "not an admin"}

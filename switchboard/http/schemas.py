@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from router.model import Presence, Role, Strategy
+from router.reports.store import AUDIT_ENTRY_ID
 from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
 from switchboard.common.languages import canonical, primary
 
@@ -224,7 +225,10 @@ class SnapshotStream(Query):
 
 
 class AuditQuery(Query):
+    """`last` entries, the latest or those before the entry `before` (a page's `next`)."""
+
     last: int = Field(default=100, ge=1, le=10_000)
+    before: Annotated[str, StringConstraints(pattern=AUDIT_ENTRY_ID)] | None = None
 
 
 Seconds = Annotated[Number, Field(ge=0, le=86_400)]

@@ -354,6 +354,20 @@ async def test_privacy_commands(
     assert [(line["action"], line["detail"]) for line in lines] == [
         ("privacy.retain", {"contacts": 1, "days": 365.0})
     ]
+    await reports_on(redis_client).audit("root", "test.step")
+    assert await _run_cli(["privacy", "audit", "--last", "1", "--config", str(config)]) == 0
+    printed = capsys.readouterr()
+    latest = [json.loads(line) for line in printed.out.splitlines()]
+    assert [line["action"] for line in latest] == ["test.step"]
+    before = printed.err.split("--before ")[1].strip()  # older entries remain
+    assert before == latest[0]["entry_id"]
+    older = ["privacy", "audit", "--before", before, "--config", str(config)]
+    assert await _run_cli(older) == 0
+    printed = capsys.readouterr()
+    assert [json.loads(line) for line in printed.out.splitlines()] == lines
+    assert printed.err == ""  # that was the first entry
+    assert await _run_cli(["privacy", "audit", "--before", "x", "--config", str(config)]) == 2
+    assert "--before: expected an entry_id" in capsys.readouterr().err
 
 
 async def test_report_command_bad_input(

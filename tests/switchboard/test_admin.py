@@ -206,3 +206,32 @@ async def test_a_name_that_breaks_the_apis_id_rules_is_refused_naming_the_path(
         assert await node.sessions.users.get("has space") is None
         assert await node.sessions.users.get("y" * 3000) is None
         assert await node.reports.audit_log() == []  # nothing was put
+
+
+async def test_the_audit_log_pages_back_to_its_first_entry(redis_url: str) -> None:
+    """An auditor walks the whole log a page at a time (it was capped at the latest
+    10,000 with no way further back): each page the next older, nothing twice, nothing
+    skipped; a malformed `before` is a 400 naming it."""
+    admins = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admins) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        for n in range(7):
+            await node.reports.audit("adm", "test.step", n=n)
+        seen: list[int] = []
+        pages = 0
+        query: dict[str, str] = {"last": "3"}
+        while True:
+            answer = await http.get("/api/v1/audit", params=query, headers=adm)
+            assert answer.status == 200, await answer.text()
+            page = await answer.json()
+            pages += 1
+            steps = [e["detail"]["n"] for e in page["entries"] if e["action"] == "test.step"]
+            seen = steps + seen  # each page is older than the one before, newest last
+            if not page["truncated"]:
+                assert page["next"] is None
+                break
+            assert pages < 10, "the pages never ended"
+            query = {"last": "3", "before": page["next"]}
+        assert seen == list(range(7))
+        bad = await http.get("/api/v1/audit", params={"before": "latest"}, headers=adm)
+        assert bad.status == 400 and (await bad.json())["field"] == "query.before"

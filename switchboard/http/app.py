@@ -50,6 +50,7 @@ from switchboard.http.base import (
     ROUTER,
     SCRAPE_TOKEN,
     SESSIONS,
+    STREAM_ROUTES,
     TRUSTED_PROXIES,
     Network,
     cancel_background,
@@ -57,6 +58,8 @@ from switchboard.http.base import (
     measured,
     redis_outage,
 )
+from switchboard.http.idempotency import IDEMPOTENCY
+from switchboard.http.idempotency_store import IdempotencyStore
 from switchboard.http.public import (
     BUDGET,
     PUBLIC_CONCURRENCY,
@@ -178,6 +181,7 @@ def build_app(
     app[OPEN_SOCKETS] = set()
     app.on_shutdown.append(close_open_sockets)  # a stopping node's WebSockets: 1001 at once
     app[ROUTER] = router
+    app[IDEMPOTENCY] = IdempotencyStore(router.store.client, router.store.prefix)
     app[CONTACTS] = contacts
     app[CALLS] = calls or LiveCalls(contacts)
     app[AGENTS] = agents
@@ -197,4 +201,7 @@ def build_app(
         app[advisories_api.ADVISORIES] = advisories
     app.on_response_prepare.append(pages_web.deny_framing)
     app.add_routes(API.routes)
+    app[STREAM_ROUTES] = frozenset(
+        (op.method, op.path) for op in API.operations if op.websocket or op.stream
+    )
     return app

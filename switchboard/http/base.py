@@ -136,22 +136,13 @@ def _takes_query_token(request: web.Request) -> bool:
     """Whether the request's route is a WebSocket or an event stream (`websocket`,
     `stream` in the API's table)."""
     resource = request.match_info.route.resource
-    return resource is not None and (request.method, resource.canonical) in _stream_routes()
+    streams = request.app.get(STREAM_ROUTES, frozenset())
+    return resource is not None and (request.method, resource.canonical) in streams
 
 
-_STREAM_ROUTES: set[tuple[str, str]] = set()
-
-
-def _stream_routes() -> set[tuple[str, str]]:
-    """(method, path) of every WebSocket and event-stream operation, read once the
-    feature modules have registered theirs (the first request comes after)."""
-    if not _STREAM_ROUTES:
-        from switchboard.http.api import API  # the table imports this module
-
-        _STREAM_ROUTES.update(
-            (op.method, op.path) for op in API.operations if op.websocket or op.stream
-        )
-    return _STREAM_ROUTES
+# (method, path) of every WebSocket and event-stream operation (set by the app from the
+# API's table, which imports this module).
+STREAM_ROUTES = web.AppKey("stream_routes", frozenset[tuple[str, str]])
 
 
 # Where `request_principal` keeps its answer on the request.

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import re
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -29,9 +28,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from router.access import Actor, Customer, Principal
-from router.store import RoutingStore
 from switchboard.http.base import (
-    ROUTER,
     BadField,
     bearer_token,
     client_address,
@@ -56,7 +53,8 @@ DESCRIPTION = (
     "counts at their address"
 )
 
-_STORES: weakref.WeakKeyDictionary[RoutingStore, IdempotencyStore] = weakref.WeakKeyDictionary()
+# The node's store of answers by key (set by the app, on the routing store's client).
+IDEMPOTENCY = web.AppKey("idempotency", IdempotencyStore)
 
 
 def requested_key(request: web.Request) -> str | None:
@@ -110,7 +108,7 @@ async def answered(
     scope = await _scope(request, caller) if key is not None else None
     if key is None or scope is None:
         return await create()
-    store = _store(request.app)
+    store = request.app[IDEMPOTENCY]
     printed = fingerprint(request.method, request.path, await _body(request))
     claim = await store.claim(scope, key, printed)
     if not claim.claimed:
@@ -137,13 +135,6 @@ async def _scope(request: web.Request, caller: Actor | None) -> str | None:
         principal = await request_principal(request)
         return scope_of(principal) if principal is not None else None
     return scope_of(None, client_address(request))
-
-
-def _store(app: web.Application) -> IdempotencyStore:
-    routing = app[ROUTER].store
-    if routing not in _STORES:
-        _STORES[routing] = IdempotencyStore(routing.client, routing.prefix)
-    return _STORES[routing]
 
 
 async def _body(request: web.Request) -> Any:

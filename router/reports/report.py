@@ -26,8 +26,8 @@ A contact that changed hands is split between rows by queue and agent (`attribut
 as the routing core's live counters count it: its answer (answered, ASA, service level)
 where and by whom it was first answered, its offer there and in every queue it was
 transferred to after that, its end (outcome, handle time, FCR, rating) where it ended,
-and, by agent, each agent's own connected time (`handled_by`). The total row counts it
-once.
+and, by agent, each agent's own connected time (`handled_by`) and holds. The total row
+counts it once.
 """
 
 from __future__ import annotations
@@ -199,8 +199,9 @@ def known_customer(record: Mapping[str, str]) -> str:
 @dataclass
 class Share:
     """What one row counts of a contact: its offer(s), its answer, its end (outcome,
-    handle time, hold, FCR, rating, wrap-up) and an agent's own connected time (`legs_ms`,
-    None when the row holds none of it)."""
+    handle time, FCR, rating, wrap-up), an agent's own connected time (`legs_ms`, None
+    when the row holds none of it) and the holds of `holds` (EVERY_HOLD, or those an
+    agent's phone made; None: none)."""
 
     queue: str
     agent: str
@@ -209,6 +210,7 @@ class Share:
     end: bool = False
     whole_handle: bool = False
     legs_ms: int | None = None
+    holds: str | None = None
 
     def merge(self, other: Share) -> None:
         self.offered += other.offered
@@ -217,10 +219,14 @@ class Share:
         self.whole_handle |= other.whole_handle
         if other.legs_ms is not None:
             self.legs_ms = (self.legs_ms or 0) + other.legs_ms
+        self.holds = self.holds or other.holds
+
+
+EVERY_HOLD = "*"
 
 
 # The total row's share of every contact: all of it.
-ALL_OF_IT = Share("", "", offered=1, answer=True, end=True, whole_handle=True)
+ALL_OF_IT = Share("", "", offered=1, answer=True, end=True, whole_handle=True, holds=EVERY_HOLD)
 
 
 def handled_by(record: Mapping[str, str]) -> list[tuple[str, str, int]]:
@@ -242,10 +248,12 @@ def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
     it was answered and the grouping is by queue or agent. Then its answer and offer go
     where and to whom it was first answered, an offer to every queue it was transferred
     to after its answer, its end where it ended and, by agent, each agent's legs as their
-    handle time. A record without the answer's fields (written before they were kept)
-    counts where it ended, as it did."""
+    handle time and their own holds. A record without the answer's fields (written before
+    they were kept) counts where it ended, as it did."""
     queue, agent = record.get("queue", ""), record.get("agent_id", "")
-    whole = Share(queue, agent, offered=1, answer=True, end=True, whole_handle=True)
+    whole = Share(
+        queue, agent, offered=1, answer=True, end=True, whole_handle=True, holds=EVERY_HOLD
+    )
     if not record.get("answered_at") or ("queue" not in by and "agent" not in by):
         return [whole]
     answer = (record.get("answered_queue") or queue, record.get("answered_agent") or agent)
@@ -256,13 +264,17 @@ def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
         return [whole]
     shares = [
         Share(*answer, offered=1, answer=True),
-        Share(queue, agent, end=True, whole_handle=not legs),
+        Share(queue, agent, end=True, whole_handle=not legs, holds=None if legs else EVERY_HOLD),
     ]
     if "queue" in by:
         for moved in transfers:
             taker = next((a for a, q, _ in legs if q == moved), agent if moved == queue else "")
             shares.append(Share(moved, taker, offered=1))
-    shares += [Share(q, a, legs_ms=ms) for a, q, ms in legs]
+    holders = {a: index for index, (a, _, _) in reversed(list(enumerate(legs)))}
+    shares += [  # an agent's holds where their first leg was
+        Share(q, a, legs_ms=ms, holds=a if holders[a] == index else None)
+        for index, (a, q, ms) in enumerate(legs)
+    ]
     return shares
 
 
@@ -523,13 +535,13 @@ def _add(
     if completed and (share.whole_handle or share.legs_ms is not None):
         row.handled += 1
         row.handle_ms += ended - answered if share.whole_handle else share.legs_ms or 0
-    if completed and share.end:
-        hold = record_hold_ms(record)
+    if completed and share.holds is not None:
+        hold = record_hold_ms(record, None if share.holds == EVERY_HOLD else share.holds)
         row.hold_ms += hold
         row.held += hold > 0
-        if known_customer(record):
-            row.fcr_base += 1
-            row.repeated += repeated
+    if completed and share.end and known_customer(record):
+        row.fcr_base += 1
+        row.repeated += repeated
     if share.answer and contact_id in first_replies and record.get("channel") == "chat":
         row.first_responses += 1
         row.first_response_ms += max(first_replies[contact_id] - queued, 0)
@@ -674,12 +686,18 @@ def contact_table(
     return lines
 
 
-def record_hold_ms(record: Mapping[str, str]) -> int:
-    """The time the agent's phone held the contact (its `holds`, as telephony noted them);
-    0 without holds or with a list that does not parse."""
+def record_hold_ms(record: Mapping[str, str], agent: str | None = None) -> int:
+    """The time the agents' phones held the contact (its `holds`, as telephony noted them),
+    or `agent`'s alone (a hold noted without its agent is the last agent's); 0 without
+    holds or with a list that does not parse."""
+    last = record.get("agent_id", "")
     try:
         holds = json.loads(record.get("holds") or "[]")
-        return sum(int(hold.get("held_ms", 0)) for hold in holds if isinstance(hold, dict))
+        return sum(
+            int(hold.get("held_ms", 0))
+            for hold in holds
+            if isinstance(hold, dict) and agent in (None, hold.get("agent") or last)
+        )
     except (ValueError, TypeError, AttributeError):
         return 0
 

@@ -259,7 +259,9 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     redis_client: aioredis.Redis,
 ) -> None:
     """A call ana answers after 4 s and, consulting dai, hands over to dai at 100 s; dai
-    ends it at 160 s: the answer is ana's, 96 s of it ana's and 60 s dai's."""
+    ends it at 160 s: the answer is ana's, 96 s of it ana's and 60 s dai's. Ana's phone
+    held the caller 10 s (while she consulted), dai's 5 s: each agent's row has their own
+    hold (the whole 15 s went to dai, who ended it)."""
     router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
     await router.publish_configuration(["eu"])
     for agent_id in ("ana", "dai"):
@@ -274,10 +276,26 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     await router.set_presence("dai", Presence.AVAILABLE, at_ms=T0 + 50 * S)
     for step, at in (("reserve", 80), ("answered", 85), ("hand_over", 100)):
         await router.consult(call.contact_id, "dai", step, at_ms=T0 + at * S)
+        if step == "reserve":
+            await router.note_hold(
+                call.contact_id, {"at_ms": T0 + 80 * S, "held_ms": 10 * S, "agent": "ana"}
+            )
+    await router.note_hold(
+        call.contact_id, {"at_ms": T0 + 120 * S, "held_ms": 5 * S, "agent": "dai"}
+    )
     await router.complete(call.contact_id, at_ms=T0 + 160 * S)
     records = await records_of(router)
     assert records[0]["handled_by"] == "ana@booking:96000 dai@booking:60000"
     agents = rows_by(records, ("agent",))
     assert (agents[("ana",)].answered, agents[("ana",)].handle_ms) == (1, 96 * S)
     assert (agents[("dai",)].answered, agents[("dai",)].handle_ms) == (0, 60 * S)
-    assert build_report(records, options()).total.handle_ms == 156 * S
+    assert [(agents[(a,)].held, agents[(a,)].hold_ms) for a in ("ana", "dai")] == [
+        (1, 10 * S),
+        (1, 5 * S),
+    ]
+    total = build_report(records, options()).total
+    assert (total.handle_ms, total.held, total.hold_ms) == (156 * S, 1, 15 * S)
+    both = rows_by(records, ("queue", "agent"))
+    assert both[("booking", "ana")].hold_ms == 10 * S
+    queues = rows_by(records, ("queue",))
+    assert (queues[("booking",)].held, queues[("booking",)].hold_ms) == (1, 15 * S)

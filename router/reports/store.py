@@ -178,6 +178,8 @@ class RecordStore:
 
     async def audit_entries(self, count: int = 1000, before: str | None = None) -> AuditPage:
         """The `count` latest entries, or those before the entry `before` (its id)."""
+        if before is not None and not any(int(part) for part in before.split("-")):
+            return AuditPage([], None)  # nothing is before the first id (Redis: an error)
         newest = f"({before}" if before else "+"
         rows = await self.client.xrevrange(self._audit, max=newest, count=count + 1)
         page = rows[:count]

@@ -233,5 +233,11 @@ async def test_the_audit_log_pages_back_to_its_first_entry(redis_url: str) -> No
             assert pages < 10, "the pages never ended"
             query = {"last": "3", "before": page["next"]}
         assert seen == list(range(7))
+        first = await http.get("/api/v1/audit", params={"before": "0-0"}, headers=adm)
+        assert first.status == 200 and await first.json() == {
+            "entries": [],
+            "truncated": False,
+            "next": None,
+        }
         bad = await http.get("/api/v1/audit", params={"before": "latest"}, headers=adm)
         assert bad.status == 400 and (await bad.json())["field"] == "query.before"

@@ -33,7 +33,7 @@ from switchboard.node import Node
 from switchboard.redisconn import connect
 from switchboard.settings import load_settings
 from tests.harness import ROOT, LocalCluster, NodeProcess
-from tests.loops import end_loops
+from tests.loops import end_loops, until
 from tests.nodes import running_node
 from tests.router.conftest import QUEUES
 
@@ -81,19 +81,6 @@ async def running(regions: Regions, watch: bool = True) -> AsyncIterator[Regions
         yield regions
     finally:
         await end_loops(stop, tasks)
-
-
-async def until(probe: Callable[[], Awaitable[Any]], within_s: float) -> Any:
-    """The first truthy answer of `probe`, polled for at most `within_s`; else None."""
-    deadline = time.monotonic() + within_s
-    while True:
-        with contextlib.suppress(Exception):  # Redis may be on its way back
-            answer = await probe()
-            if answer:
-                return answer
-        if time.monotonic() > deadline:
-            return None
-        await asyncio.sleep(0.05)
 
 
 def adoptions_of(regions: Regions, dead: str, count: int = 1) -> Callable[[], Awaitable[Any]]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -20,24 +19,10 @@ from router.model import Agent, Channel, ContactState, NewContact, Presence, Rol
 from switchboard.embedded import EmbeddedRedis
 from switchboard.node import Node
 from tests.gated_events import Gated
+from tests.loops import until
 from tests.nodes import http_session, login, running_node
 
 ANA = Agent("ana", "default", {"booking": 4}, ["en"], {"voice": 0, "chat": 3})
-
-
-async def until(probe: Callable[[], Awaitable[Any]], within_s: float) -> Any:
-    """The first truthy answer of `probe`, polled for at most `within_s`; else None."""
-    deadline = time.monotonic() + within_s
-    while True:
-        try:
-            answer = await probe()
-        except Exception:  # Redis may be on its way back
-            answer = None
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            return None
-        await asyncio.sleep(0.05)
 
 
 async def next_of(socket: aiohttp.ClientWebSocketResponse, kind: str, within_s: float) -> Event:

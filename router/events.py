@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
-from router.model import Contact, LoopFailed, RepeatedFailures, uncounted
+from router.model import Contact, LoopFailed, LoopLog, uncounted
 from switchboard.common.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -79,7 +78,6 @@ class EventHub:
     ) -> None:
         """`observe` sees every event once, as it arrives, and `failed` every loss of
         the subscription (the node's metrics)."""
-        self.failed = failed
         self.source = source
         self.observe = observe
         self._by_user: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
@@ -90,7 +88,7 @@ class EventHub:
         self._task: asyncio.Task[None] | None = None
         self._subscription: Subscription | None = None
         self._stopping = False
-        self._failures = RepeatedFailures()
+        self._log = LoopLog(log, "events", "routing events subscription", failed)
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
@@ -137,25 +135,16 @@ class EventHub:
                 raise
             except Exception as error:  # Redis gone: resubscribe, never take the node down
                 self.connected.clear()
-                self._lost(error, delay)
+                self._log.failed(error)  # counted each time, logged once a burst
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_S)
-
-    def _lost(self, error: Exception, delay: float) -> None:
-        """Counted each time; logged at the first loss, then once per burst."""
-        self.failed("events", error)
-        burst = self._failures.failed("events", time.monotonic())
-        if burst is not None:
-            text = burst.describe(error)
-            log.warning("event subscription lost (%s); retrying every %.1fs", text, delay)
 
     def _subscribed_again(self) -> None:
         """After a loss: say when events flow again, and have every client's stream read
         what it missed (offers published before this subscription were not heard)."""
-        out_s = self._failures.passed("events", time.monotonic())
+        out_s = self._log.passed()
         if out_s is None:
             return
-        log.warning("routing events subscribed again after %.1f s", out_s)
         resumed: Event = {"type": RESUMED, "out_s": round(out_s, 1)}
         for queue in self._streams():
             queue.put_nowait(resumed)

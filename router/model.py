@@ -293,7 +293,9 @@ class LoopLog:
         if burst is not None:
             self.logger.warning("%s failed: %s", self.what, burst.describe(failure))
 
-    def passed(self) -> None:
+    def passed(self) -> float | None:
+        """How long the loop failed, when it works again after failing (logged)."""
         out_s = self._failures.passed(self.where, time.monotonic())
         if out_s is not None:
             self.logger.warning("%s works again after %.1f s", self.what, out_s)
+        return out_s

@@ -83,11 +83,11 @@ async def test_the_events_are_subscribed_again_within_a_second_of_redis_coming_b
     assert await until(lambda: _is(subscribed(node)), 6.0)
     assert time.monotonic() - back_at < 1.5
     lines = [r.getMessage() for r in caplog.records if r.name == "router.events"]
-    resumed = [line for line in lines if "subscribed again" in line]
+    resumed = [line for line in lines if "works again" in line]
     assert len(resumed) == 1, resumed
-    assert resumed[0].startswith("routing events subscribed again after ")
+    assert resumed[0].startswith("routing events subscription works again after ")
     # Eight failures or more, a line for the first and at most one more (every 10 s).
-    lost = [line for line in lines if line.startswith("event subscription lost")]
+    lost = [line for line in lines if line.startswith("routing events subscription failed: ")]
     assert 1 <= len(lost) <= 2, lost
 
 

@@ -77,8 +77,8 @@ async def available_at_desk(
 
 @pytest.fixture
 async def calls_node(redis_url: str) -> AsyncIterator[Node]:
-    """A node where ana (booking, English) takes calls: booking rings 30 s (time to look
-    at the card), no wrap-up."""
+    """A node where ana (booking, English) takes calls and chats: booking rings 30 s (time
+    to look at the card, or to reload the page while it rings), no wrap-up."""
     queues = [
         dataclasses.replace(q, ring_s=30.0, wrap_up_s=0.0) if q.name == "booking" else q
         for q in load_settings(ROOT / "config" / "default.toml").queues

@@ -218,28 +218,12 @@ async def test_an_upset_customer_flags_the_conversation(node: Node, browser: Bro
     await page.context.close()
 
 
-@pytest.fixture
-async def slow_ring_node(redis_url: str) -> AsyncIterator[Node]:
-    """Offers that ring for 30 s: time to reload the page while one rings."""
-    queues = [
-        dataclasses.replace(q, ring_s=30.0) if q.name == "booking" else q
-        for q in load_settings(ROOT / "config" / "default.toml").queues
-    ]
-    async with running_node(
-        redis_url,
-        queues=queues,
-        users=[("ana", Role.AGENT, "ana-secret-1")],
-        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
-    ) as node:
-        yield node
-
-
 async def test_an_offer_ringing_through_a_reload_is_shown_again(
-    slow_ring_node: Node, browser: Browser
+    calls_node: Node, browser: Browser
 ) -> None:
     """The offer event went to the page that reloaded: the new page asks what rings and
     shows its card, with the ring time left, and it can be accepted."""
-    node = slow_ring_node
+    node = calls_node
     page = await available_at_desk(browser, node)
     async with http_session(node) as http:
         chat = await new_chat(http, queue="booking")
@@ -256,11 +240,11 @@ async def test_an_offer_ringing_through_a_reload_is_shown_again(
 
 
 async def test_a_chat_given_back_when_set_offline_leaves_the_desk(
-    slow_ring_node: Node, browser: Browser
+    calls_node: Node, browser: Browser
 ) -> None:
     """Set offline while signed in (a supervisor's hand), Ana's chat goes back to its
     queue: its tab goes too, instead of staying open to a customer who is not hers."""
-    node = slow_ring_node
+    node = calls_node
     page = await available_at_desk(browser, node)
     async with http_session(node) as http:
         chat = await new_chat(http, queue="booking")

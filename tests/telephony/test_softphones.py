@@ -192,14 +192,7 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
-    async def ana_unreachable() -> bool:
-        agent = await router.get_agent("ana")
-        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
-
-    await until(ana_unreachable)  # Kamailio's 480: her phone is not registered, no ring-out
-    contact = await router.get_contact(contact_id)
-    assert contact.state.value == "queued" and not contact.agent_id
-    assert "offer to ana ended: phone_unreachable" in " ".join(map(str, contact.explanation))
+    await offer_ended_unreachable(router, "ana", contact_id)
 
     bob = await staff(voice, "bob")
     phone = await softphone(parties, bob, None, "--answer")
@@ -231,14 +224,7 @@ async def test_an_offer_to_a_name_with_no_account_here_is_refused_not_answered_b
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
-    async def zed_unreachable() -> bool:
-        agent = await router.get_agent("zed")
-        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
-
-    await until(zed_unreachable, timeout=10)
-    contact = await router.get_contact(contact_id)
-    assert contact.state.value == "queued" and not contact.agent_id
-    assert "offer to zed ended: phone_unreachable" in " ".join(map(str, contact.explanation))
+    await offer_ended_unreachable(router, "zed", contact_id)
 
 
 async def test_a_registered_phone_that_answers_nothing_is_unreachable_not_a_ring_out(
@@ -259,14 +245,7 @@ async def test_a_registered_phone_that_answers_nothing_is_unreachable_not_a_ring
     assert voice.pool is not None
     contact_id = await until(lambda: next(iter(voice.pool.owner), None))
 
-    async def ana_unreachable() -> bool:
-        agent = await router.get_agent("ana")
-        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
-
-    await until(ana_unreachable, timeout=15)
-    contact = await router.get_contact(contact_id)
-    assert contact.state.value == "queued" and not contact.agent_id
-    assert "offer to ana ended: phone_unreachable" in " ".join(map(str, contact.explanation))
+    await offer_ended_unreachable(router, "ana", contact_id)
     assert not [event for event in phone.events if event["type"] == "incoming"]
 
 
@@ -581,3 +560,19 @@ async def _tcp_connections(voice: VoiceFrontDoor) -> list[dict[str, Any]]:
     assert voice.softphones is not None
     registrar = voice.softphones.registrar
     return list(await registrar.call("core.tcp_list") or [])  # type: ignore[attr-defined]
+
+
+async def offer_ended_unreachable(router: Router, agent_id: str, contact_id: str) -> None:
+    """The offer to `agent_id` ended as their phone being unreachable (Kamailio's 480,
+    404 or its fr_timer): they went not ready as "phone unreachable", never as a ring-out,
+    and the caller waits again, the offer's end in the contact's explanation."""
+
+    async def unreachable() -> bool:
+        agent = await router.get_agent(agent_id)
+        return agent.presence == Presence.NOT_READY and agent.reason == "phone unreachable"
+
+    await until(unreachable, timeout=15)
+    contact = await router.get_contact(contact_id)
+    assert contact.state.value == "queued" and not contact.agent_id
+    ended = f"offer to {agent_id} ended: phone_unreachable"
+    assert ended in " ".join(map(str, contact.explanation))

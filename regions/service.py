@@ -18,11 +18,10 @@ from regions.contact import RedisContact
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
 from regions.store import MembershipStore, NodeInfo
-from router.model import AgentState, LoopFailed, LoopLog, uncounted
+from router.model import LoopFailed, LoopLog, uncounted
 from router.service import Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
-from switchboard.common.clock import now_ms
 from switchboard.common.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,6 @@ class Regions:
         """Each region's business hours, health, and predicted wait for this queue and
         language."""
         skill = self.router.queues[queue].skill
-        now = now_ms()
         agents = await self.router.list_agents()
         nodes = await self.membership.nodes()
         counts = await self.router.store.waiting_counts(queue, "region", "language")
@@ -146,7 +144,7 @@ class Regions:
                 if agent.region == region.name
                 and skill in agent.skills
                 and language in agent.languages
-                and agent.state(now) not in (AgentState.OFFLINE, AgentState.NOT_READY)
+                and agent.serving
             )
             waiting = waiting_by_region.get(region.name, 0)
             views.append(

@@ -116,6 +116,12 @@ class Agent:
     def owes_code(self, now_ms: int) -> bool:
         return self.code_owed_until_ms > now_ms
 
+    @property
+    def serving(self) -> bool:
+        """Whether the agent serves their queues: signed in and ready. An agent on a break
+        (not ready) who still holds a chat takes nothing new, so serves nobody waiting."""
+        return self.presence == Presence.AVAILABLE
+
     def state(self, now_ms: int) -> AgentState:
         """The routing state a supervisor sees, derived from presence and load."""
         if self.presence == Presence.OFFLINE:

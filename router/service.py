@@ -530,13 +530,13 @@ class Router:
     async def _serving(
         self, queue: str, agents: list[Agent] | None = None, at_ms: int | None = None
     ) -> list[AgentState]:
-        """Routing states of the agents logged in with the queue's skill (not not-ready)."""
+        """Routing states of the agents serving the queue: with its skill, signed in and
+        ready (`Agent.serving`)."""
         skill = self.queues[queue].skill
         now = now_ms() if at_ms is None else at_ms
         if agents is None:
             agents = await self.store.list_agents()
-        states = [agent.state(now) for agent in agents if skill in agent.skills]
-        return [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
+        return [agent.state(now) for agent in agents if skill in agent.skills and agent.serving]
 
     async def aht_s(self, queue: str, at_ms: int | None = None) -> float:
         return _handle_s(await self.last_hour(queue, at_ms))

@@ -50,7 +50,7 @@ class WaitInputs:
     """What the router knows when a caller asks how long it will wait."""
 
     position: int  # 1 = next to be served
-    serving_agents: int  # logged in with the queue's skill, not not-ready
+    serving_agents: int  # with the queue's skill, signed in and ready (Agent.serving)
     handle_s: float  # average handle time of the queue, recent
     abandon_rate_per_s: float  # θ: abandonments per second of waiting, recent
     head_wait_s: float | None  # how long the head of the queue has waited (None: no head)

@@ -282,8 +282,8 @@ async def regional_queue(
             waiting_by_region[region] += count
             oldest = min(oldest, record_ms(queued_at) or now)
     waiting = sum(waiting_by_region.values())
-    states = [agent.state(now) for agent in agents if config.skill in agent.skills]
-    serving = [s for s in states if s not in (AgentState.OFFLINE, AgentState.NOT_READY)]
+    skilled = [agent for agent in agents if config.skill in agent.skills]
+    serving = [agent.state(now) for agent in skilled if agent.serving]
     busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving)
     status = QueueStatus(
         name=name,

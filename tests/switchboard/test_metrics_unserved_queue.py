@@ -5,6 +5,7 @@ its serving-agents gauge says 0, so an alert can name the queue."""
 from __future__ import annotations
 
 import math
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -40,3 +41,24 @@ async def test_the_ewt_of_a_queue_nobody_serves_is_nan_and_its_serving_count_zer
     assert math.isfinite(ewt["booking"]) and ewt["booking"] >= 0, ewt
     assert serving["booking"] == 1.0
     assert _gauge(text, "switchboard_queue_waiting")["emergency"] == 1.0
+
+
+async def test_an_agent_on_a_break_who_still_holds_a_chat_serves_nobody(redis_url: str) -> None:
+    """The probe: bea, the only agent, took a chat and went on a break with it; a second
+    chat waited with `serving_agents` 1 and a 205 s wait, though nobody would take it, and
+    the 'waiting but nobody serving' alert never fired. Serving means signed in and ready,
+    whatever the agent still holds: the queue, the wallboard and the metrics say 0."""
+    bea = Agent("bea", "default", {"booking": 4}, ["en"], {"voice": 0, "chat": 3})
+    async with running_node(redis_url, agents=[bea]) as node, http_session(node) as http:
+        await node.router.login("bea")
+        await node.router.set_presence("bea", Presence.AVAILABLE)
+        first = await new_chat(http, queue="booking", customer="held-1")
+        await node.router.accept(first["contact_id"], "bea")
+        await node.router.set_presence("bea", Presence.NOT_READY, "break")
+        second = await new_chat(http, queue="booking", customer="waits-1")
+        assert (await node.router.get_contact(second["contact_id"])).state.value == "queued"
+        text = await (await http.get("/metrics")).text()
+        status = await node.router.queue_status("booking", int(time.time() * 1000) - 3_600_000)
+    assert _gauge(text, "switchboard_queue_serving_agents")["booking"] == 0.0
+    assert math.isnan(_gauge(text, "switchboard_queue_ewt_seconds")["booking"])
+    assert (status.waiting, status.serving_agents) == (1, 0)

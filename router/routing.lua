@@ -626,7 +626,9 @@ local function best_contact_for(aid, a)
   return best, best_r, best_q, best_c
 end
 
-local function try_match_agent(aid)
+-- `how` heads each offer's explanation: 'agent freed' unless the caller says why the
+-- agent looks at the queues now (an admin's edit: 'agent changed').
+local function try_match_agent(aid, how)
   local offers = {}
   local _, queue_keys = queue_skills()
   -- Nobody waiting in any queue (an empty list does not exist): nothing to look at.
@@ -638,7 +640,7 @@ local function try_match_agent(aid)
     if not a or not (has_room(a, 'voice') or has_room(a, 'chat')) then break end
     local cid, r, q, c = best_contact_for(aid, a)
     if cid == nil then break end
-    local line = explain(c, r, q.strategy, aid, {aid}, 'agent freed')
+    local line = explain(c, r, q.strategy, aid, {aid}, how or 'agent freed')
     offers[#offers + 1] = offer(cid, c, aid, line, r)
   end
   return offers
@@ -1348,7 +1350,10 @@ function commands.upsert_agent(argv)
   local a = hgetall(akey)
   redis.call('SADD', P .. 'regions', a.region)
   reindex(aid)
-  return reply('ok')
+  -- New skills, languages or region count at once: a signed-in, ready agent is offered
+  -- what now waits for them (try_match_agent offers nothing to one not available).
+  local offers = try_match_agent(aid, 'agent changed')
+  return reply('ok', {offers = #offers})
 end
 
 -- args: agent. Removes an agent who holds no contact (an agent with load or offers is

@@ -905,6 +905,16 @@ local function fail_contact(cid, c, reason)
   if aid then try_match_agent(aid) end
 end
 
+-- Whether answered contact `c` was offered in queue `q` already: where it was answered,
+-- or a queue it was transferred to since.
+local function offered_in(c, q)
+  if q == ((c.answered_queue or '') ~= '' and c.answered_queue or c.queue) then return true end
+  for moved in string.gmatch(c.transferred_to or '', '%S+') do
+    if moved == q then return true end
+  end
+  return false
+end
+
 -- Moves a contact to queue `target` (configuration `q`), keeping its place by arrival
 -- time, and offers it at once when an agent there fits. A ringing offer is revoked (its
 -- agent is told: offer_revoked, reason 'moved'). A connected contact is moved only by
@@ -936,12 +946,13 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   -- A queue's offered contacts are those that end in it (answered, abandoned or failed
   -- there, as the records count them): one never answered takes its count along, on the
   -- day it arrived; one answered before (a transfer) stays offered where it was answered
-  -- and is offered here too.
+  -- and is offered here too, once: a transfer to a colleague in a queue it was offered
+  -- in already (its own, or back) is no new contact there.
   if (c.answered_at or '') == '' then
     local arrived = num(c.queued_at, now)
     stat(c.queue, arrived, 'offered', -1)
     stat(target, arrived, 'offered')
-  else
+  elseif not offered_in(c, target) then
     stat(target, now, 'offered')
     -- The record says so (transferred_to: the queues it was offered to after its answer,
     -- in order), so that the report counts it offered there too.

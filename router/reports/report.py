@@ -257,7 +257,13 @@ def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
     if not record.get("answered_at") or ("queue" not in by and "agent" not in by):
         return [whole]
     answer = (record.get("answered_queue") or queue, record.get("answered_agent") or agent)
-    transfers = record.get("transferred_to", "").split()
+    # Each queue once, the answering one not again (records written before the routing
+    # core counted a transfer within a queue once name it there too).
+    transfers = [
+        moved
+        for moved in dict.fromkeys(record.get("transferred_to", "").split())
+        if moved != answer[0]
+    ]
     legs = handled_by(record) if "agent" in by else []
     one_leg = not legs or (len(legs) == 1 and legs[0][:2] == (agent, queue))
     if answer == (queue, agent) and not transfers and one_leg:  # most contacts

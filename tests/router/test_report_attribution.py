@@ -299,3 +299,56 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     assert both[("booking", "ana")].hold_ms == 10 * S
     queues = rows_by(records, ("queue",))
     assert (queues[("booking",)].held, queues[("booking",)].hold_ms) == (1, 15 * S)
+
+
+async def test_a_transfer_within_a_queue_or_back_to_it_counts_one_contact_there(
+    redis_client: aioredis.Redis,
+) -> None:
+    """The probe: ana transferred a booking chat to dai (booking too): booking showed 9
+    contacts where there were 8, in the report and on the wallboard alike. w1 goes from
+    ana to dai in booking; w2 from ana to general and back to booking. Each queue counts
+    each contact once, live and in the report, and answered + abandoned + failed is still
+    its volume."""
+    router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
+    await router.publish_configuration(["eu"])
+    for agent in (
+        Agent("ana", "eu", {"booking": 4, "general": 4}, ["en"]),
+        Agent("dai", "eu", {"booking": 4}, ["en"]),
+    ):
+        await router.store.upsert_agent(agent, at_ms=T0 - 10 * MIN)
+        await router.set_presence(agent.agent_id, Presence.AVAILABLE, at_ms=T0 - MIN)
+
+    async def arrive(at: int) -> str:
+        new = NewContact(Channel.CHAT, "booking", "en", customer_id="cust-7")
+        contact = await router.create_contact(new, at_ms=at)
+        await router.accept(contact.contact_id, contact.agent_id, at_ms=at + 2 * S)
+        return contact.contact_id
+
+    w1 = await arrive(T0)
+    first = (await router.get_contact(w1)).agent_id
+    other = "dai" if first == "ana" else "ana"
+    await router.transfer(w1, first, to_agent=other, at_ms=T0 + 30 * S)
+    await router.accept(w1, other, at_ms=T0 + 32 * S)
+    await router.complete(w1, at_ms=T0 + 90 * S)
+
+    t = T0 + 10 * MIN
+    await router.set_presence("ana", Presence.NOT_READY, at_ms=t - S)  # dai takes w2
+    w2 = await arrive(t)
+    await router.set_presence("ana", Presence.AVAILABLE, at_ms=t + 10 * S)
+    await router.transfer(w2, "dai", to_queue="general", at_ms=t + 20 * S)
+    await router.accept(w2, "ana", at_ms=t + 22 * S)
+    await router.transfer(w2, "ana", to_queue="booking", at_ms=t + 40 * S)
+    await router.accept(w2, "dai", at_ms=t + 42 * S)
+    await router.complete(w2, at_ms=t + 100 * S)
+
+    records = await records_of(router)
+    assert [r["transferred_to"] for r in records] == ["", "general"]
+    queues = rows_by(records, ("queue",))
+    booking, general = queues[("booking",)], queues[("general",)]
+    assert (booking.volume, booking.answered) == (2, 2)
+    assert general.volume == 1
+    assert (await counters(router, "booking")).offered == 2
+    assert (await counters(router, "general")).offered == 1
+    # Records written before: a transfer within the queue named it again.
+    old = [{**records[0], "transferred_to": "booking"}, records[1]]
+    assert rows_by(old, ("queue",))[("booking",)].volume == 2

@@ -134,7 +134,8 @@ def _width(text: str | None, flag: str = "--interval") -> int | None:
     minutes = int(span.total_seconds() // 60)
     if span.total_seconds() % 60 or 1440 % minutes:
         raise InputError(
-            f"{flag}: expected a width that divides a day (5m, 15m, 30m, 60m), found {text!r}"
+            f"{flag}: expected whole minutes that divide a day (such as 15m, 30m, 45m, 1h, "
+            f"12h or 1d), found {text!r}"
         )
     return minutes
 
@@ -366,10 +367,12 @@ def _backtest(args: argparse.Namespace) -> int:
     width = _width(args.interval)
     zone = _zone(args.timezone, "--timezone") if args.timezone else None
     summaries: dict[str, dict[str, object]] = {}
+    # Every file read first: a bad one is refused before the others' long backtests.
+    histories = []
     for path in args.history:
         history = files.read_history(path, zone)
-        if width is not None:
-            history = service.aggregate(history, width)
+        histories.append((path, history if width is None else service.aggregate(history, width)))
+    for path, history in histories:
         with _naming(path):
             report = backtest.run(
                 history, weeks=args.weeks, holidays=calendar, infer_holidays=infer

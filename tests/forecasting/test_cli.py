@@ -132,6 +132,22 @@ def test_backtest_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert any(line.startswith("baselines") for line in lines)
 
 
+def test_a_backtest_refuses_a_bad_history_before_running_any(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The probe: with a good history first and an empty one second, the first backtest
+    ran to its end (a minute for 15 months) before the second file was refused."""
+    good = tmp_path / "good.csv"
+    files.write_history(good, synthetic.generate(days=49, width_min=60, seed=5).rows)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("interval_start,queue,contacts\n", encoding="utf-8")
+    argv = ["forecast", "backtest", "--history", str(good), "--history", str(empty), "--json"]
+    assert main(argv) == 2
+    printed = capsys.readouterr()
+    assert str(empty) in printed.err
+    assert printed.out == ""  # no backtest ran
+
+
 def test_backtest_json_is_strict_json_when_a_figure_cannot_be_measured(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,6 +177,19 @@ def test_import_takes_only_widths_the_forecaster_reads(
     )
     assert not out.exists()
     assert main([*argv, "--interval", "20m"]) == 0
+
+
+def test_a_forecast_interval_that_divides_no_day_names_widths_it_takes(
+    history_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error listed 5m, 15m, 30m and 60m only, while 45m, 12h and 1d are taken."""
+    out = tmp_path / "f.csv"
+    argv = ["forecast", "--history", str(history_csv), "--start", "2025-03-03T00:00:00+01:00"]
+    assert main([*argv, "--horizon", "2d", "--out", str(out), "--interval", "7m"]) == 2
+    error = capsys.readouterr().err
+    assert "--interval: expected whole minutes that divide a day" in error
+    assert "45m" in error and "'7m'" in error
+    assert not out.exists()
 
 
 def test_peaks_out_alone_asks_for_peaks(history_csv: Path, tmp_path: Path) -> None:

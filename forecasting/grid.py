@@ -2,8 +2,8 @@
 
 Times are read on the center's wall clock (the rows' own offsets, `--timezone`'s zone, or
 the zone whose switches the hours follow on a one-offset clock); the interval width is
-the coarsest that the spacing of the starts is a multiple of, its grid starting where the
-rows do; a day is open from its first contact to its last.
+the one the rows agree on, its grid starting where the rows do, a row off it refused; a
+day is open from its first contact to its last.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def build(
     if zone is not None:  # every time on the center's clock, whatever offsets the file wrote
         parsed = [moment.astimezone(zone) for moment in parsed]
     local_min = _wall_minutes(path, parsed, first_row)
-    width, phase = _infer_width(path, local_min, first_row, parsed)
+    width, phase = _infer_width(path, local_min, first_row, parsed, (tidx, qidx))
     # the slots start where the rows do: on the hour, or at :30 of a 60-minute history
     # of an India center exported in UTC
     day_offset = zones.working_day_offset(local_min[tidx], contacts) + timedelta(minutes=phase)
@@ -254,18 +254,52 @@ def check_offsets(
 
 
 def _infer_width(
-    path: Path | str, local_min: IntArray, first_row: list[int], parsed: list[datetime]
+    path: Path | str,
+    local_min: IntArray,
+    first_row: list[int],
+    parsed: list[datetime],
+    rows: tuple[IntArray, IntArray],
 ) -> tuple[int, int]:
-    """(width, phase) of the history's intervals: the coarsest allowed width that the
-    spacing of all starts is a multiple of, and the minutes past midnight its grid is
-    moved by (a center at +05:30 exported in UTC starts its hours at :30)."""
+    """(width, phase) of the history's intervals: the width its rows agree on
+    (`_agreed_width`), and the minutes past midnight its grid is moved by (a center at
+    +05:30 exported in UTC starts its hours at :30). A row off that grid is refused: one
+    row at 13:20 among quarter hours would otherwise make every interval 5 minutes."""
     minute_of_day = local_min % MINUTES_PER_DAY
     for j in np.flatnonzero(minute_of_day % 5):
         raise InputError(
             f"{path}: row {first_row[j]}: field interval_start: expected a start on a "
             f"5-minute grid, found {parsed[j].isoformat()}"
         )
+    width = _agreed_width(local_min, *rows)
+    residue = minute_of_day % width
+    values, counts = np.unique(residue, return_counts=True)
+    phase = int(values[np.argmax(counts)])
+    off = np.flatnonzero(residue != phase)
+    if off.size:
+        k = int(off[np.argmin(np.asarray(first_row)[off])])
+        minutes = [f":{m:02}" for m in range(phase % 60, 60, width)]
+        starts = " or ".join([", ".join(minutes[:-1]), minutes[-1]] if minutes[:-1] else minutes)
+        raise InputError(
+            f"{path}: row {first_row[k]}: field interval_start: {parsed[k].isoformat()} is "
+            f"off the history's {width}-minute grid (starts at {starts}; the other rows are "
+            "on it)"
+        )
+    return width, phase
+
+
+def _agreed_width(local_min: IntArray, tidx: IntArray, qidx: IntArray) -> int:
+    """The coarsest allowed width that every common gap between a queue's consecutive
+    starts is a multiple of (common: seen at least twice and a tenth as often as the most
+    common gap), so that a rare odd gap (a row moved) does not shrink the grid. Without
+    such gaps (too few rows, a tie for the most common) it is the coarsest width that the
+    spacing of all starts is a multiple of."""
     spacing = np.asarray(local_min) - int(np.min(local_min))
+    span = int(spacing.max()) + 1
+    keys = np.unique(qidx.astype(np.int64) * span + spacing[tidx])
+    same_queue = keys[1:] // span == keys[:-1] // span
+    gaps, counts = np.unique(np.diff(keys % span)[same_queue], return_counts=True)
+    top = int(counts.max()) if counts.size else 0
+    if top >= 2 and int((counts == top).sum()) == 1:
+        spacing = gaps[counts >= max(2, top / 10)]
     common = int(np.gcd.reduce(np.concatenate([spacing, [MINUTES_PER_DAY]])))
-    width = max(w for w in ALLOWED_WIDTHS if common % w == 0)  # 5 divides every spacing
-    return width, int(minute_of_day.min()) % width
+    return max(w for w in ALLOWED_WIDTHS if common % w == 0)  # 5 divides every spacing

@@ -12,8 +12,9 @@ import csv
 import itertools
 import math
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -139,8 +140,8 @@ def read_forecast(path: Path) -> list[ForecastRow]:
 def read_requirements(path: Path) -> list[Requirement]:
     """The requirements, one row per interval and queue: a second row for the same pair
     (two files joined?) is refused rather than one of them silently winning; so is a row
-    off the file's grid (the smallest gap between its rows, from its first row's time),
-    which no interval of the schedule would hold."""
+    off the file's grid (the width its rows agree on, `grid_width`, from its first row's
+    time), which no interval of the schedule would hold."""
     rows = _numbered(
         path,
         REQUIREMENT_COLUMNS,
@@ -160,7 +161,7 @@ def read_requirements(path: Path) -> list[Requirement]:
             )
         first[key] = number
     starts = [requirement.interval_start for _, requirement in rows]
-    width = infer_interval(starts)
+    width = grid_width([requirement for _, requirement in rows])
     odd = off_grid(starts, width)
     if odd is not None:
         number, requirement = rows[odd]
@@ -170,6 +171,30 @@ def read_requirements(path: Path) -> list[Requirement]:
             f"from {_iso(starts[0])} (row {rows[0][0]})"
         )
     return [requirement for _, requirement in rows]
+
+
+def grid_width(requirements: list[Requirement]) -> timedelta:
+    """The interval width most rows agree on: the smallest gap between a queue's
+    consecutive starts that is common (seen at least twice and a tenth as often as the
+    most common gap), when every common gap is a multiple of it. One row moved from 06:30
+    to 06:35 in a quarter-hour file then does not make the grid 5 minutes (every
+    requirement counting for 5 minutes) but is refused, naming it. Without such a width
+    (too few rows, a tie, common gaps of no one width) it is the smallest gap."""
+    by_queue: dict[str, set[datetime]] = {}
+    for requirement in requirements:
+        by_queue.setdefault(requirement.queue, set()).add(requirement.interval_start)
+    gaps = Counter(
+        later - earlier
+        for starts in by_queue.values()
+        for earlier, later in itertools.pairwise(sorted(starts))
+    )
+    smallest = infer_interval(requirement.interval_start for requirement in requirements)
+    ranked = gaps.most_common()
+    if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+        return smallest
+    common = [gap for gap, count in ranked if count >= max(2, ranked[0][1] / 10)]
+    width = min(common)
+    return width if all(gap % width == timedelta(0) for gap in common) else smallest
 
 
 def _split(value: str) -> frozenset[str]:

@@ -2,7 +2,8 @@
 
 The calendar is the region's (`--holidays US`, or `holidays = "US"` in the region's
 config) or, when none is given, inferred from history: the country whose public holidays
-best explain the normally-open weekdays on which the center had no contacts at all. A
+best explain the normally-open weekdays on which the center had no contacts at all (and
+would have had: an empty day of a near-empty center is chance, not a closure). A
 country is taken only on evidence: at least `MIN_EVIDENCE` such closed days are its
 holidays, and it has more of them closed than open (never a guess from one day). Then:
 
@@ -76,9 +77,27 @@ def _dates(history: History, first: int, count: int) -> list[date]:
 
 
 def closed_days(history: History, days: int, normally_open: BoolArray) -> BoolArray:
-    """[days]: normally-open weekdays without a single row (a missing interval is closed)."""
+    """[days]: normally-open weekdays without a single row (a missing interval is closed),
+    where an empty day is improbable: a center whose usual day of that weekday brings at
+    most `CLOSED_SURPRISE` contacts (e^-λ ≥ 1/1000) has empty days by chance, open days
+    with no contact (a near-empty center is not closed on most of its days)."""
     weekday = np.array([history.weekday(d) for d in range(days)])
-    return normally_open[weekday] & ~history.present[:days].any(axis=1)
+    empty = normally_open[weekday] & ~history.present[:days].any(axis=1)
+    if not empty.any():
+        return empty
+    totals = history.contacts[:, :days].sum(axis=(0, 2))
+    usual = np.array([_usual_day(totals, weekday, int(d)) for d in np.flatnonzero(empty)])
+    empty[np.flatnonzero(empty)] = usual > CLOSED_SURPRISE
+    return empty
+
+
+def _usual_day(totals: FloatArray, weekday: np.ndarray, day: int) -> float:
+    """The median total of the days with contacts of `day`'s weekday within
+    `NEIGHBOUR_DAYS` (else in all of history): the center's usual day then, 0 if none."""
+    same = (weekday == weekday[day]) & (totals > 0)
+    near = same & (np.abs(np.arange(totals.size) - day) <= NEIGHBOUR_DAYS)
+    chosen = near if near.any() else same
+    return float(np.median(totals[chosen])) if chosen.any() else 0.0
 
 
 def infer_calendar(

@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from scheduler import csvfiles, exports
 from scheduler.checker import check
@@ -180,7 +181,8 @@ def _schedule(args: argparse.Namespace) -> int:
         if args.coverage:
             csvfiles.write_coverage(Path(args.coverage), result.coverage)
         if args.ics_dir:
-            exports.write_calendars(Path(args.ics_dir), result.segments, datetime.now(UTC))
+            zones = {agent.agent_id: ZoneInfo(agent.timezone) for agent in agents}
+            exports.write_calendars(Path(args.ics_dir), result.segments, datetime.now(UTC), zones)
         if args.report:
             page = exports.report_html(result.coverage, report, result.problems)
             _write_report(Path(args.report), page)

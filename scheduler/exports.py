@@ -11,7 +11,8 @@ import html
 import io
 import math
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,11 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
-def agent_calendar(agent_id: str, segments: list[Segment], created: datetime) -> str:
-    """One VCALENDAR with a VEVENT per shift (contiguous segments) of one agent."""
+def agent_calendar(
+    agent_id: str, segments: list[Segment], created: datetime, zone: tzinfo = UTC
+) -> str:
+    """One VCALENDAR with a VEVENT per shift (contiguous segments) of one agent; the times
+    in its description on the agent's clock (`zone`), as they read their day."""
     rows = sorted((s for s in segments if s.agent_id == agent_id), key=lambda s: s.start)
     shifts: list[list[Segment]] = []
     for segment in rows:
@@ -58,10 +62,7 @@ def agent_calendar(agent_id: str, segments: list[Segment], created: datetime) ->
     ]
     for shift in shifts:
         queues = sorted({s.activity for s in shift if s.activity not in BREAK_ACTIVITIES})
-        details = [
-            f"{s.start.astimezone(UTC):%H:%M}-{s.end.astimezone(UTC):%H:%M} UTC {s.activity}"
-            for s in shift
-        ]
+        details = [_local_span(s, zone) for s in shift]
         lines += [
             "BEGIN:VEVENT",
             f"UID:{agent_id}-{_stamp(shift[0].start)}@switchboard",
@@ -76,6 +77,12 @@ def agent_calendar(agent_id: str, segments: list[Segment], created: datetime) ->
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
+def _local_span(segment: Segment, zone: tzinfo) -> str:
+    """`08:00-12:00 EST booking`: the segment on the agent's clock."""
+    start, end = segment.start.astimezone(zone), segment.end.astimezone(zone)
+    return f"{start:%H:%M}-{end:%H:%M} {start.tzname()} {segment.activity}"
+
+
 def check_calendar_folder(directory: Path) -> None:
     """Refuse, before the solve, a calendar folder that cannot be made: the folder itself is
     created when missing, the folder it is in is not."""
@@ -88,8 +95,15 @@ def check_calendar_folder(directory: Path) -> None:
         )
 
 
-def write_calendars(directory: Path, segments: list[Segment], created: datetime) -> list[Path]:
-    """One `<agent_id>.ics` per agent in `directory`, created if missing (not its parents)."""
+def write_calendars(
+    directory: Path,
+    segments: list[Segment],
+    created: datetime,
+    zones: Mapping[str, tzinfo] | None = None,
+) -> list[Path]:
+    """One `<agent_id>.ics` per agent in `directory`, created if missing (not its parents);
+    `zones`: each agent's time zone (UTC for one not in it)."""
+    zones = zones or {}
     check_calendar_folder(directory)
     try:
         directory.mkdir(exist_ok=True)
@@ -99,7 +113,8 @@ def write_calendars(directory: Path, segments: list[Segment], created: datetime)
     for agent_id in sorted({s.agent_id for s in segments}):
         path = directory / f"{agent_id}.ics"
         try:
-            path.write_text(agent_calendar(agent_id, segments, created), encoding="utf-8")
+            text = agent_calendar(agent_id, segments, created, zones.get(agent_id, UTC))
+            path.write_text(text, encoding="utf-8")
         except OSError as error:
             raise cannot(path, "write", error) from None
         written.append(path)

@@ -105,7 +105,7 @@ def _write_report(path: Path, page: str) -> None:
 
 
 def _schedule(args: argparse.Namespace) -> int:
-    from scheduler.service import make_schedule, schedule_horizon
+    from scheduler.service import NOT_SOLVED, make_schedule, outside_horizon, schedule_horizon
     from scheduler.solver import SolveOptions
 
     missing = [
@@ -152,6 +152,8 @@ def _schedule(args: argparse.Namespace) -> int:
             "as the requirements' rows",
             file=sys.stderr,
         )
+    for line in outside_horizon(requirements, horizon):
+        print(line, file=sys.stderr)
     began = time.monotonic()
     out = Path(args.out)
 
@@ -164,13 +166,22 @@ def _schedule(args: argparse.Namespace) -> int:
         )
 
     result = make_schedule(
-        requirements, agents, rules, start, args.days, options, interval, on_first=first
+        requirements,
+        agents,
+        rules,
+        start,
+        args.days,
+        options,
+        interval,
+        on_first=first,
+        stop_on_problems=True,
     )
     report = result.report
-    print(
-        f"solver {report.status}: {exports.solve_figures(report)}, {report.wall_s:.1f} s",
-        file=sys.stderr,
-    )
+    if report.status != NOT_SOLVED:
+        print(
+            f"solver {report.status}: {exports.solve_figures(report)}, {report.wall_s:.1f} s",
+            file=sys.stderr,
+        )
     for line in result.problems:
         print(f"cannot be met: {line}", file=sys.stderr)
     if result.problems and not args.best_effort:

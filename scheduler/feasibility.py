@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime
+from difflib import get_close_matches
 from zoneinfo import ZoneInfo
 
 from scheduler.model import Agent, Rules
@@ -168,11 +169,27 @@ def unmeetable_requirements(
                 f"queue {queue} at {at} needs {need} agents, {available} with {what} are available"
             )
     lines = []
+    known = {skill for agent in agents for skill in agent.skills}
     for queue, found in shortfalls.items():
+        hint = _did_you_mean(rules.queue_rule(queue).skill, (known | set(rules.queues)) - {queue})
+        if hint:
+            found[0] += f" ({hint})"
         lines.extend(found[:limit])
         if len(found) > limit:
             lines.append(f"queue {queue}: {len(found) - limit} more intervals like these")
     return lines
+
+
+def _did_you_mean(skill: str, known: set[str]) -> str:
+    """For a skill no agent has: the known skill or queue it likely misspells (a case
+    slip like `Sales`, or a small edit), as the forecaster's events file suggests."""
+    if not known or skill in known:
+        return ""
+    lowered = {name.lower(): name for name in sorted(known)}
+    close = get_close_matches(skill.lower(), list(lowered), n=1)
+    if not close:
+        return ""
+    return f"no agent has skill {skill!r}: did you mean {lowered[close[0]]!r}?"
 
 
 def unreachable_hours(

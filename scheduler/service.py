@@ -6,17 +6,27 @@ Plain data in and out; the CLI reads and writes the files around these.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from scheduler import assign, feasibility
-from scheduler.model import Agent, ForecastRow, Requirement, Rules, ScheduleResult
+from scheduler.model import (
+    Agent,
+    ForecastRow,
+    Requirement,
+    Rules,
+    ScheduleResult,
+    SolveReport,
+)
 from scheduler.patterns import DEFAULT_INTERVAL, Horizon, infer_interval, off_grid, team_patterns
 from scheduler.solver import Plan, SolveOptions, solve
 from scheduler.staffing import agents_needed
 from scheduler.units import format_duration
 from switchboard.common.errors import InputError
+
+NOT_SOLVED = "NOT_SOLVED"  # the report's status when what cannot be met was found by counting
 
 
 def _where(row: ForecastRow, source: str) -> str:
@@ -126,6 +136,32 @@ def schedule_horizon(
     return Horizon.from_date(start, days, width, aligned_to=ordered[0])
 
 
+def outside_horizon(requirements: list[Requirement], horizon: Horizon) -> list[str]:
+    """One line each for the requirement rows before and after the horizon: they are left
+    out of the solve, and a planner whose forecast starts at local midnight west of UTC
+    would otherwise lose the last evening without a word."""
+    end = horizon.at(horizon.size)
+    sides = {
+        "before": [r for r in requirements if r.interval_start < horizon.start],
+        "after": [r for r in requirements if r.interval_start >= end],
+    }
+    lines = []
+    for side, rows in sides.items():
+        if not rows:
+            continue
+        first, last = (
+            f"{t.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+            for t in (min(r.interval_start for r in rows), max(r.interval_start for r in rows))
+        )
+        counts = Counter(r.queue for r in rows)
+        queues = ", ".join(f"{queue} {counts[queue]}" for queue in sorted(counts))
+        lines.append(
+            f"{len(rows)} requirement rows {side} the horizon were left out "
+            f"({first} to {last}; {queues})"
+        )
+    return lines
+
+
 def whole_needs(
     requirements: Iterable[Requirement], horizon: Horizon
 ) -> dict[tuple[str, int], int]:
@@ -147,8 +183,12 @@ def make_schedule(
     options: SolveOptions,
     interval: timedelta | None = None,
     on_first: Callable[[ScheduleResult], None] | None = None,
+    stop_on_problems: bool = False,
 ) -> ScheduleResult:
     """Solve, turn the plan into segments and coverage; `problems` says what cannot be met.
+    With `stop_on_problems`, what counting finds before the solve ends it there (status
+    NOT_SOLVED, no schedule) unless `options.best_effort`; without, the schedule is solved
+    anyway (the caller decides whether to use it).
 
     `on_first` gets the first complete schedule as soon as there is one (before the bound
     and the search), when nothing stands against writing it (no problems, or best effort).
@@ -169,6 +209,11 @@ def make_schedule(
             schedule, assign.coverage(schedule, in_horizon, horizon), plan.report, problems
         )
 
+    if problems and stop_on_problems and not options.best_effort:
+        # Counted, not searched: the answer is known now, not after --time-limit.
+        return ScheduleResult(
+            [], [], SolveReport(NOT_SOLVED, math.nan, math.nan, math.nan, 0.0), problems
+        )
     if on_first is not None and (not problems or options.best_effort):
         options = replace(options, on_first=lambda plan: on_first(result(plan)))
     plan = solve(agents, needs, queues, rules, horizon, options, patterns)

@@ -190,3 +190,30 @@ def problem(team: list[Agent]) -> Problem:
     return Problem(
         crew, inst.patterns, inst.servable, inst.needs, inst.queues, plan_rules, inst.horizon
     )
+
+
+def solve_args(
+    files: Files, tmp_path: Path, days: int = 3, start: str = "2024-03-04", limit: str = "8"
+) -> list[str]:
+    """The `schedule` command line over `files`, its outputs in `tmp_path`."""
+    return [
+        "schedule",
+        "--requirements",
+        str(files.requirements),
+        "--agents",
+        str(files.agents),
+        "--rules",
+        str(files.rules),
+        "--start",
+        start,
+        "--days",
+        str(days),
+        "--out",
+        str(tmp_path / "schedule.csv"),
+        "--coverage",
+        str(tmp_path / "coverage.csv"),
+        "--time-limit",
+        limit,
+        "--seed",
+        "3",
+    ]

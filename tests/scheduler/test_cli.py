@@ -11,7 +11,7 @@ from scheduler import csvfiles
 from scheduler.model import ScheduleResult, SolveReport
 from switchboard.cli import main
 
-from .conftest import Files, requirements
+from .conftest import Files, requirements, solve_args
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -58,30 +58,6 @@ def test_staffing_bad_flag_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2
     error = capsys.readouterr().err.strip()
     assert error == "switchboard: error: --service-level: expected a number > 0 and <= 1, found 1.5"
-
-
-def solve_args(files: Files, tmp_path: Path, days: int = 3) -> list[str]:
-    return [
-        "schedule",
-        "--requirements",
-        str(files.requirements),
-        "--agents",
-        str(files.agents),
-        "--rules",
-        str(files.rules),
-        "--start",
-        "2024-03-04",
-        "--days",
-        str(days),
-        "--out",
-        str(tmp_path / "schedule.csv"),
-        "--coverage",
-        str(tmp_path / "coverage.csv"),
-        "--time-limit",
-        "8",
-        "--seed",
-        "3",
-    ]
 
 
 def test_schedule_then_check(files: Files, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

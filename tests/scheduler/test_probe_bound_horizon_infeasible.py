@@ -11,7 +11,7 @@ from ortools.linear_solver.python import model_builder as mb
 from scheduler import csvfiles, lp
 from switchboard.cli import main
 
-from .conftest import START, Files, agent, requirements
+from .conftest import START, Files, agent, requirements, solve_args
 
 
 def _triangle() -> lp.LinearProgram:
@@ -53,28 +53,6 @@ def test_the_fast_path_stays_when_it_is_optimal(monkeypatch: pytest.MonkeyPatch)
     assert len(used) == 1 and "run_crossover=off" in used[0]
 
 
-def _args(files: Files, tmp_path: Path, start: str, days: int, limit: str = "2") -> list[str]:
-    return [
-        "schedule",
-        "--requirements",
-        str(files.requirements),
-        "--agents",
-        str(files.agents),
-        "--rules",
-        str(files.rules),
-        "--start",
-        start,
-        "--days",
-        str(days),
-        "--out",
-        str(tmp_path / "schedule.csv"),
-        "--time-limit",
-        limit,
-        "--seed",
-        "3",
-    ]
-
-
 @pytest.mark.parametrize(
     ("start", "days", "expected"),
     [
@@ -101,7 +79,7 @@ def test_requirement_rows_outside_the_horizon_are_announced(
     expected: str,
 ) -> None:
     # The fixture's requirements cover 2024-03-04 to 03-06 (3 days, 2 queues, 48 rows each).
-    assert main(_args(files, tmp_path, start, days)) == 0
+    assert main(solve_args(files, tmp_path, days, start, limit="2")) == 0
     err = capsys.readouterr().err
     assert expected in err.splitlines()
     assert err.count("left out") == 1
@@ -121,7 +99,7 @@ def test_what_cannot_be_met_is_said_before_solving(
 ) -> None:
     # Five German speakers needed, three in the team: known by counting, so no 30 s solve.
     csvfiles.write_requirements(files.requirements, requirements({"sales_de": (9, 10, 5)}, 1))
-    assert main(_args(files, tmp_path, "2024-03-04", 1, limit="30")) == 2
+    assert main(solve_args(files, tmp_path, days=1, limit="30")) == 2
     err = capsys.readouterr().err
     assert (
         "cannot be met: queue sales_de at 2024-03-04T09:00:00+00:00 needs 5 agents, "
@@ -140,7 +118,7 @@ def test_a_misspelt_queue_gets_a_suggestion(
         requirements({"Sales": (9, 10, 1), "sales_en": (9, 10, 1)}, 1),
     )
     csvfiles.write_agents(files.agents, [agent("B1", "sales", "de;en"), agent("B2", "sales")])
-    assert main(_args(files, tmp_path, "2024-03-04", 1, limit="30")) == 2
+    assert main(solve_args(files, tmp_path, days=1, limit="30")) == 2
     err = capsys.readouterr().err
     assert (
         "cannot be met: queue Sales at 2024-03-04T09:00:00+00:00 needs 1 agents, "

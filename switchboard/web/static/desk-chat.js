@@ -137,6 +137,14 @@ export class ChatPanel {
     this.acknowledge();
   }
 
+  // By time, as the customer's page does: a message heard live can come before the
+  // transcript the tab loads holds the ones written before it.
+  insertInOrder(item, at) {
+    item.dataset.at = at;
+    const later = [...this.list.children].find((other) => Number(other.dataset.at) > at);
+    this.list.insertBefore(item, later || null);
+  }
+
   show(message, fresh = true) {
     this.messages.set(message.message_id, message);
     const mine = message.sender !== "customer";
@@ -175,7 +183,7 @@ export class ChatPanel {
     const known = this.items.get(message.message_id);
     stickToBottom(this.box, () => {
       if (known) known.replaceWith(item);
-      else this.list.append(item);
+      else this.insertInOrder(item, message.at_ms);
     });
     item.dataset.at = message.at_ms;
     if (known && known.dataset.read) this.markRead(item);

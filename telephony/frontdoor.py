@@ -4,7 +4,8 @@ We generate Kamailio's configuration from the pool (one destination per worker,
 `maxload` = callers per worker) and run it as a child process. The choices, all
 measured (docs/telephony.md): algorithm 10 (call load) rather than round robin,
 retransmitted INVITEs absorbed by their transaction before a worker is chosen,
-`record_route()` so BYEs pass here and `ds_load_update()` frees the slot, OPTIONS
+`record_route()` so BYEs pass here and `ds_load_update()` frees the slot (of a caller's
+call only: a flag and a Record-Route parameter mark the calls that took one), OPTIONS
 probing so a dead worker leaves the rotation, and a 503 with Retry-After when
 every worker is full. `ds_load_unset()` is only called once no destination is left:
 calling it before `ds_next_dst()` breaks failover.
@@ -73,6 +74,12 @@ MAX_REQUEST_BYTES = WORKER_PACKET_LIMIT - HEADROOM
 START_WAIT_S = 20.0
 # The branch flag of a contact registered from behind NAT or over TCP (kept by usrloc).
 NAT_BRANCH_FLAG = 6
+# A caller's INVITE dispatched to a worker took a call-load slot: this message flag on it
+# (its transaction: the CANCEL finds it) and DS_LOAD_PARAM on its Record-Route (the BYE
+# finds it) free the slot. The workers' own calls (to softphones, a REFER's loop) take
+# none; freeing one for them logged `ERROR ... ds_load_remove(): cannot find load`.
+DS_LOAD_FLAG = 7
+DS_LOAD_PARAM = "dsl=1"
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -205,7 +212,7 @@ request_route {{
     }}
     if (has_totag()) {{
         if (loose_route()) {{
-            if (is_method("BYE")) {{
+            if (is_method("BYE") && check_route_param("{DS_LOAD_PARAM}")) {{
                 ds_load_update();
             }}
             # Towards a peer on TCP (or behind NAT): the connection its Contact's alias names.
@@ -226,7 +233,10 @@ request_route {{
     }}
     if (is_method("CANCEL")) {{
         if (t_check_trans()) {{
-            ds_load_update();
+            # The INVITE's flags: only a call dispatched to a worker holds a slot.
+            if (t_lookup_cancel("1") && isflagset({DS_LOAD_FLAG})) {{
+                ds_load_update();
+            }}
             t_relay();
         }}
         exit;
@@ -273,6 +283,8 @@ request_route {{
         sl_send_reply("503", "Service Unavailable");
         exit;
     }}
+    setflag({DS_LOAD_FLAG});
+    add_rr_param(";{DS_LOAD_PARAM}");
     t_on_failure("NEXT_WORKER");
     t_on_reply("INVITE_REPLY");
     if (!t_relay()) {{

@@ -138,6 +138,10 @@ class OfferController:
             # Bridged again, the caller would hear the phone's silence while the desk and
             # the record said the hold was over: only the phone can end its own hold.
             raise HoldRefused("the call is on hold on your phone: take it off hold there")
+        if not held and call.held_since is None:
+            # No hold to end (one that ended with a transfer of the held leg, say): a
+            # 200 would tell the desk of a hold the record does not have.
+            raise HoldRefused("the call is not on hold")
         try:
             await self._hold(call, held, private=True)
         except EngineError as error:
@@ -150,7 +154,7 @@ class OfferController:
         await self.voice.engine.hold_music(call.leg, call.agent_leg, held, private)
         log.info("%s %s by agent %s", call.contact_id, "held" if held else "resumed", call.agent_id)
         if not held:
-            await self._note_hold(call)
+            await self.end_hold(call)
         elif call.held_since is None:
             call.held_since = self.voice.clock()
             try:
@@ -158,12 +162,17 @@ class OfferController:
             except ROUTING_REFUSALS as error:
                 log.warning("hold of %s not shown: %s", call.contact_id, error)
 
-    async def _note_hold(self, call: Call) -> None:
-        """A hold that ended (resumed, or the call ended on hold) on the contact's record."""
+    async def end_hold(self, call: Call, agent_id: str | None = None) -> None:
+        """The one place a hold ends: resumed, the call ended on hold, or the held agent's
+        leg left the call (a transfer; `agent_id` is then that agent, the call's own by
+        default). It goes on the contact's record, with how long the caller heard music
+        and who held, and the contact no longer shows it; a hold not ended here ran on
+        through the queue and the next agent's talk."""
         if call.held_since is None:
             return
         started, call.held_since = call.held_since, None
-        hold = {"at_ms": started, "held_ms": self.voice.clock() - started, "agent": call.agent_id}
+        agent = call.agent_id if agent_id is None else agent_id
+        hold = {"at_ms": started, "held_ms": self.voice.clock() - started, "agent": agent}
         try:
             await self.voice.routing.note_hold(call.contact_id, hold)
         except ROUTING_REFUSALS as error:
@@ -249,7 +258,7 @@ class OfferController:
         if voice.table.by_contact.get(call.contact_id) is not call:
             return False
         await voice.recording.stop(call)
-        await self._note_hold(call)
+        await self.end_hold(call)
         if call.state != CallState.SURVEY:
             call.state = CallState.ENDED
         call.timestamps.setdefault("ended", voice.clock())

@@ -23,7 +23,9 @@ consultation ends after the queue's ring time (a number: twice that). `complete`
 the caller over (to the colleague at once: the router connects the contact to them and
 their consult leg becomes the agent's; to an outside number directly); `cancel`, the
 colleague hanging up or the ring limit returns the caller to the agent. Every transfer is
-noted on the contact with its outcome (RoutingPort.note_transfer).
+noted on the contact with its outcome (RoutingPort.note_transfer). A hold of the agent's
+(phone or desk) ends when their leg leaves the call by a transfer (`offers.end_hold`):
+the caller waits, and talks to the next agent, off hold.
 """
 
 from __future__ import annotations
@@ -354,6 +356,7 @@ class TransferController:
         call.leaving = None
         if old.leg is not None:
             voice.table.pop(old.leg)
+        await voice.offers.end_hold(call, old.agent_id)  # the held leg is gone
 
     async def _to_outside(
         self, call: Call, destination: Destination, by: str, child: int | None
@@ -377,6 +380,7 @@ class TransferController:
             else:
                 await voice.hangup(agent.leg)
             agent.leg = None
+        await voice.offers.end_hold(call, agent.agent_id)  # the held leg is gone
         await voice.waiting.hold(call)
         # Noted once the outside party answers or fails (`_note_outside`).
         call.outside_transfer = {
@@ -444,6 +448,7 @@ class TransferController:
     async def _requeue(self, call: Call) -> None:
         voice = self.voice
         agent = call.agent
+        await voice.offers.end_hold(call, agent.agent_id if agent else "")
         call.state = CallState.QUEUED
         call.agent = None
         try:
@@ -548,6 +553,7 @@ class TransferController:
             voice.table.pop(old.leg)
             await voice.hangup(old.leg)
             old.leg = None
+        await voice.offers.end_hold(call, old.agent_id)
         try:
             await voice.engine.bridge(call.leg, call.outside_leg)
         except EngineError as error:
@@ -573,6 +579,7 @@ class TransferController:
         if old.leg is not None:
             voice.table.pop(old.leg)
             await voice.hangup(old.leg)
+        await voice.offers.end_hold(call, old.agent_id)  # the colleague finds no hold
         call.agent = AgentLeg(consult.agent_id, leg=consult.leg, picked_up=True, answered=True)
         call.state = CallState.TALKING
         call.timestamps["offered"] = voice.clock()

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecasting import cycles
+from forecasting import counts, cycles
 from forecasting.lifetimes import in_service
 from forecasting.model import BoolArray, FloatArray, IntArray
 
@@ -65,11 +65,13 @@ CLIP_HALF_LIFE_DAYS = 5.0  # the running level a day is judged against
 CLIP_MIN_DAYS = 10  # fewer normal days: no scale to judge by
 SHIFT_DAYS = 2  # days in a row beyond the bound on one side: the level moved, not a freak
 GOOD_DAY_RANGE = (0.4, 2.5)  # × the weekday's median total: outside it a day is abnormal
+SMALL_DAY_TOTAL = 10.0  # a usual day below it is read from its mean: a median of few is 0
 THETA_WINDOW_DAYS = 182  # the drift's regression looks back half a year at most
 LONG_LEVEL_DAYS = 91.0  # half-life of the long-run level a recent level may revert to
 TREND_MEMORY = 3.0  # the older shape of a shape's trend: this many times the half-life
 TREND_AHEAD_DAYS = 4.0  # a trended shape is carried to the middle of the week ahead
 BASELINE_WEEKS = 4
+HOURS_GROUP_CONTACTS = 30.0  # a day's first and last contact span its hours
 
 
 @dataclass
@@ -158,32 +160,80 @@ def recent_days(contacts: FloatArray, good: BoolArray, weekdays: IntArray) -> Fl
     return out
 
 
-def open_slots(present: BoolArray, weekdays: IntArray, lookback: int = 8) -> BoolArray:
-    """[7, S]: a slot is open on a weekday if it had rows on at least a quarter of the last
-    `lookback` such days (at least one): closed intervals have no rows in history."""
+def open_slots(
+    present: BoolArray, day_totals: FloatArray, weekdays: IntArray, lookback: int = 8
+) -> BoolArray:
+    """[7, S]: a slot is open on a weekday if it lies between the first and last contact
+    (`present`, [D, S]) of at least a quarter of the last `lookback` such days (at least
+    one): closed intervals have no rows in history. A day of a few contacts spans a
+    fraction of its hours (two, at 10:00 and 14:00, of a day open 08-18), so days are
+    taken together with the same weekdays before them until they hold
+    `HOURS_GROUP_CONTACTS` (`day_totals` [D], every queue's): a center of 5 contacts a day
+    is read on weeks of its days, one of hundreds on each day alone."""
     slots = present.shape[1]
     result = np.zeros((7, slots), dtype=bool)
+    everyday = np.ones((1, day_totals.size), dtype=bool)
+    stray = counts.stray_weekdays(day_totals[None, :], weekdays, everyday)[0]
     for w in range(7):
-        days = np.flatnonzero(np.asarray(weekdays) == w)[-lookback:]
-        if days.size:
-            seen = present[days].sum(axis=0)
-            result[w] = seen >= max(1.0, 0.25 * days.size)
+        days = np.flatnonzero(np.asarray(weekdays) == w)
+        spans = _grouped_spans(present, day_totals, days, short_ok=not stray[w])
+        if spans.size:
+            seen = spans[-lookback:].sum(axis=0)
+            result[w] = seen >= max(1.0, 0.25 * min(len(spans), lookback))
     return result
 
 
+def _grouped_spans(
+    present: BoolArray, day_totals: FloatArray, days: IntArray, short_ok: bool
+) -> BoolArray:
+    """[G, S] oldest first: the spans of `days` taken newest first into groups that hold
+    `HOURS_GROUP_CONTACTS` contacts, each from its days' first busy slot to their last; the
+    oldest days short of a group form one when no group was filled and `short_ok` (their
+    weekday is not a closed one's stray calls, `counts.stray_weekdays`)."""
+    groups: list[BoolArray] = []
+    busy, held = np.zeros(present.shape[1], dtype=bool), 0.0
+    for day in days[::-1]:
+        busy |= present[day]
+        held += float(day_totals[day])
+        if held >= HOURS_GROUP_CONTACTS:
+            groups.append(busy)
+            busy, held = np.zeros_like(busy), 0.0
+    if not groups and short_ok and busy.any():
+        groups.append(busy)
+    spans = np.zeros((len(groups), present.shape[1]), dtype=bool)
+    for k, group in enumerate(groups[::-1]):
+        found = np.flatnonzero(group)
+        if found.size:
+            spans[k, found[0] : found[-1] + 1] = True
+    return spans
+
+
 def good_days(totals: FloatArray, weekdays: IntArray, use: BoolArray) -> BoolArray:
-    """[Q, D]: days in `use` whose total lies within `GOOD_DAY_RANGE` of the median of the
-    last 8 such weekdays in use: holidays and outages are not normal days."""
+    """[Q, D]: days in `use` whose total lies within `GOOD_DAY_RANGE` of the usual total of
+    the last 8 such weekdays in use (their median; their mean where the median is under
+    `SMALL_DAY_TOTAL`, as at 0.7 a day it is 0, but for a closed weekday's stray calls,
+    `counts.stray_weekdays`): holidays and outages are not normal days.
+    A day outside the range is still normal where a count that far off is chance at the
+    usual total (`counts`): an empty day of a center of a few a day is."""
     q_count = totals.shape[0]
-    med = np.zeros((q_count, 7))
+    usual = np.zeros((q_count, 7))
+    stray = counts.stray_weekdays(totals, weekdays, use)
     for w in range(7):
         mask = (weekdays == w)[None, :] & use
         for i in range(q_count):
             values = totals[i, mask[i]][-8:]
-            med[i, w] = np.median(values) if values.size else 0.0
-    day_med = med[:, weekdays]
+            if values.size:
+                middle = float(np.median(values))
+                small = middle < SMALL_DAY_TOTAL and not stray[i, w]
+                usual[i, w] = float(values.mean()) if small else middle
+    day_usual = usual[:, weekdays]
     low, high = GOOD_DAY_RANGE
-    return use & (totals >= low * day_med) & (totals <= high * day_med + 1.0) & (day_med > 0)
+    outside = (totals < low * day_usual) | (totals > high * day_usual + 1.0)
+    for q, d in zip(*np.nonzero(outside & use & (day_usual > 0)), strict=True):
+        total, expected = float(totals[q, d]), float(day_usual[q, d])
+        far = counts.too_low if total < expected else counts.too_high
+        outside[q, d] = far(total, expected)
+    return use & ~outside & (day_usual > 0)
 
 
 @functools.lru_cache(maxsize=32)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting import estimator
+from forecasting import counts, estimator
 from forecasting.lifetimes import CLOSED_SURPRISE
 from forecasting.model import BoolArray, FloatArray, IntArray
 from forecasting.runs import runs_of
@@ -53,7 +53,7 @@ def as_open_now(
     last day of every weekday it opens on (a week) is closed too: an outage is a day."""
     weekdays = np.asarray(weekdays)
     center = contacts.sum(axis=0)  # [D, S]
-    open_mask = estimator.open_slots(present, weekdays)
+    open_mask = estimator.open_slots(present, center.sum(axis=1), weekdays)
     open_mask |= _opened_last_week(center, weekdays, open_mask)
     silences = _silences(center, weekdays, open_mask)
     ending = {(x.weekday, x.slot): x for x in silences if x.to_the_end}
@@ -70,8 +70,11 @@ def as_open_now(
     for x in silences:
         if (x.weekday, x.slot) not in closing:  # filled in at the rate next to it
             others = queue_total[:, x.near] - contacts[:, x.near, x.slot]
-            share = contacts[:, x.near, x.slot].sum(axis=1) / np.maximum(others.sum(axis=1), 1e-12)
-            adjusted[:, x.days, x.slot] = share[:, None] * queue_total[:, x.days]
+            near_slot = contacts[:, x.near, x.slot].sum(axis=1)
+            # per contact of the day's other intervals; at most one (the days next to the
+            # silence may have had nothing else: a rate without a denominator)
+            rate = near_slot / np.maximum(np.maximum(others.sum(axis=1), near_slot), 1e-12)
+            adjusted[:, x.days, x.slot] = rate[:, None] * queue_total[:, x.days]
     for w, slot in closing:
         open_mask[w, slot] = False
     for w in range(7):  # intervals closed now are out of every day: the level follows them
@@ -102,9 +105,9 @@ def _opened_last_week(center: FloatArray, weekdays: IntArray, open_mask: BoolArr
 
 
 def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> list[SilentSpell]:
-    """The runs of silence in the open intervals [D, S] of `center` too long to be chance:
-    the contacts the interval brings per contact of the day's other intervals on the same
-    weekdays next to the run, times the run's other contacts, beyond `CLOSED_SURPRISE`."""
+    """The runs of silence in the open intervals [D, S] of `center` too long to be chance
+    (`_surprise` beyond `CLOSED_SURPRISE`), against the interval's contacts on the same
+    weekdays next to the run and those days' other contacts."""
     day_total = center.sum(axis=1)
     found = []
     for w in range(7):
@@ -115,10 +118,25 @@ def _silences(center: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> l
                 run = days[first : last + 1]
                 after = days[last + 1 : last + 1 + NEIGHBOUR_DAYS]
                 near = after if after.size else days[max(0, first - NEIGHBOUR_DAYS) : first]
-                rate = center[near, s].sum() / max(float(others[near].sum()), 1e-12)
-                if near.size and rate * others[run].sum() > CLOSED_SURPRISE:
+                if (
+                    near.size
+                    and _surprise(center[near, s].sum(), others[near].sum(), others[run].sum())
+                    > CLOSED_SURPRISE
+                ):
                     found.append(SilentSpell(w, int(s), run, near, not after.size))
     return found
+
+
+def _surprise(near_slot: float, near_others: float, run_others: float) -> float:
+    """-log P(none of the interval's `near_slot` contacts falls in the silent days) if the
+    interval keeps its share of every day: each of them lands in the silent days as often
+    as their contacts (`run_others`) are to all (`near_slot + near_others` besides), the
+    conditional test of two Poisson rates. Where the days next to the silence brought a
+    contact or two and nothing else (a center of a few a day) it says chance, as it is."""
+    near = near_slot + near_others
+    if near_slot <= 0 or near <= 0:
+        return 0.0
+    return float(near_slot * np.log1p(run_others / near))
 
 
 def queue_hours(contacts: FloatArray, weekdays: IntArray, open_mask: BoolArray) -> BoolArray:
@@ -153,20 +171,8 @@ def queue_hours(contacts: FloatArray, weekdays: IntArray, open_mask: BoolArray) 
                 share = float(others[days, first : last + 1].sum()) / other_total
                 expected = share * float(totals[q, days].sum())
                 observed = float(contacts[q, days, first : last + 1].sum())
-                if _poisson_log_cdf(observed, expected) < -CLOSED_SURPRISE:
+                if counts.too_low(observed, expected):
                     result[q, w, first : last + 1] = False
         if had.any():  # a weekday it has not had yet: the hours of those it has had
             result[q, ~had] &= result[q, had].any(axis=0)
     return result
-
-
-def _poisson_log_cdf(observed: float, expected: float) -> float:
-    """log P(X <= observed) for X ~ Poisson(expected) (observed rounded down); a
-    log-sum-exp of the terms, as the stack has numpy and no scipy for one CDF."""
-    k = int(np.floor(observed + 1e-9))
-    if expected <= 0:
-        return 0.0
-    terms = np.arange(k + 1, dtype=float)
-    logs = -expected + terms * np.log(expected) - np.cumsum(np.log(np.maximum(terms, 1.0)))
-    top = float(logs.max())
-    return min(0.0, top + float(np.log(np.exp(logs - top).sum())))

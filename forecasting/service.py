@@ -109,7 +109,7 @@ class Projection:
 def fit_days_of(history: History) -> tuple[int, bool]:
     """(days to fit on, whether the last day is a partial "today" to update intraday)."""
     weekdays = weekdays_of(history, 0, history.days)
-    open_mask = estimator.open_slots(history.present, weekdays)
+    open_mask = estimator.open_slots(history.present, history.contacts.sum(axis=(0, 2)), weekdays)
     end_day, end_slot = history.end_index()
     if end_slot == 0:
         return end_day, False

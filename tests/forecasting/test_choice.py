@@ -121,7 +121,9 @@ def _shape_errors(moving_h: float) -> tuple[list[bool], float, float]:
     history = files.build_history(generated.rows, "history.csv")
     adopted = [p.shape_trend for p in service.calibrated_fit(history, days).fit.params]
     weekdays = service.weekdays_of(history, 0, days)
-    open_mask = estimator.open_slots(history.present[:days], weekdays)
+    open_mask = estimator.open_slots(
+        history.present[:days], history.contacts[:, :days].sum(axis=(0, 2)), weekdays
+    )
     week = np.arange(days, days + 5)
     rate = generated.rate[[scenario.queues.index(q) for q in history.queues]][:, week]
     truth = rate / rate.sum(axis=2, keepdims=True)

@@ -51,7 +51,9 @@ def test_a_freak_interval_does_not_bend_the_shape(center: synthetic.Synthetic) -
     spiked = history.contacts.copy()
     spiked[0, 42, 26] += 400  # one interval, ten times its usual volume
     weekdays = service.weekdays_of(history, 0, 49)
-    open_mask = estimator.open_slots(history.present[:49], weekdays)
+    open_mask = estimator.open_slots(
+        history.present[:49], history.contacts[:, :49].sum(axis=(0, 2)), weekdays
+    )
     use = np.ones((2, 49), dtype=bool)
     params = [estimator.Params(), estimator.Params()]
     clean = estimator.fit(
@@ -129,7 +131,9 @@ def test_a_trend_on_a_short_history_is_carried_from_where_the_level_is(
     days = 28
     falling = history.contacts[:, :days] * np.linspace(1.0, 0.8, days)[None, :, None]
     weekdays = service.weekdays_of(history, 0, days)
-    open_mask = estimator.open_slots(history.present[:days], weekdays)
+    open_mask = estimator.open_slots(
+        history.present[:days], history.contacts[:, :days].sum(axis=(0, 2)), weekdays
+    )
     use = np.ones((2, days), dtype=bool)
     params = [estimator.Params(level_half_life_days=56.0, theta=True)] * 2
     fitted = estimator.fit(falling, history.aht_s[:, :days], weekdays, open_mask, use, 30, params)

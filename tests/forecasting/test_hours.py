@@ -103,6 +103,20 @@ def test_a_quiet_interval_is_chance_and_stays_as_it_was() -> None:
     assert adjusted[0, :, 1].sum() == 0  # left out of every day: the level follows the hours
 
 
+def test_a_silence_beside_days_of_a_contact_or_two_is_chance_not_a_trillion() -> None:
+    """A center of a few contacts a day: the Mondays next to a silent interval brought one
+    contact each, all in that interval. Its rate per other contact has no denominator:
+    the silence was read as too long to be chance and filled in with 3e12 contacts."""
+    weekdays = np.arange(56) % 7
+    contacts = np.zeros((1, 56, 3))
+    contacts[0, ::7, 1] = 1.0
+    contacts[0, 21:35:7, 1] = 0.0  # two Mondays silent there, with 3 contacts elsewhere
+    contacts[0, 21:35:7, 0] = 3.0
+    open_mask, adjusted = hours.as_open_now(contacts, contacts.sum(axis=0) > 0, weekdays)
+    assert open_mask[0, 1]
+    np.testing.assert_array_equal(adjusted, contacts)
+
+
 def test_a_queue_with_shorter_hours_is_forecast_zero_outside_them(bank: History) -> None:
     """retail open 09:00-17:00 in a center whose cards queue is open 07:00-21:00: retail's
     shape lives on its own hours (its pooled, smoothed share leaked into the center's)."""

@@ -1,6 +1,6 @@
 """A center so small that most of its open days bring no contact: its empty days are chance,
-not closures, and no holiday calendar is read into them. (Its forecast is still far below
-its rate: open intervals are judged per slot, which a near-empty center rarely fills.)"""
+not closures, no holiday calendar is read into them, and its hours and level are read
+from enough of its days to tell."""
 
 from __future__ import annotations
 
@@ -108,3 +108,29 @@ def test_a_busy_center_closed_on_its_holidays_still_forecasts_them_closed(
     assert "holidays: US inferred" in printed, printed
     assert sorted(d.weekday() for d in per_day) == [1, 2, 3, 4], per_day
     assert abs(sum(per_day.values()) - 0.8 * weekly) <= 0.15 * weekly, (per_day, weekly)
+
+
+@pytest.mark.parametrize("per_day", [0.7, 5.0, 12.0])
+@pytest.mark.parametrize("zeros", [True, False], ids=["zeros-written", "contacts-only"])
+def test_a_small_centers_forecast_covers_its_hours_at_its_rate(
+    per_day: float, zeros: bool, tmp_path: Path
+) -> None:
+    """Open 08:00-18:00 on weekdays with a handful of contacts a day: a day's first and last
+    contact span a fraction of its hours, so hours are read from days pooled until they
+    hold enough contacts (5 a day was forecast 2e12 in one interval, 0.7 a day at a third
+    of its rate in five intervals of the week)."""
+    history = tmp_path / "small.csv"
+    _write_center(history, "Europe/Berlin", date(2024, 6, 3), date(2025, 3, 22), per_day, zeros)
+    out = tmp_path / "fc.csv"
+    argv = ["forecast", "--history", str(history), "--start", "2025-03-24T00:00:00+01:00"]
+    assert main([*argv, "--horizon", "5d", "--out", str(out)]) == 0
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    berlin = ZoneInfo("Europe/Berlin")
+    slots = {datetime.fromisoformat(row["interval_start"]).astimezone(berlin) for row in rows}
+    for day in range(24, 29):
+        hours = {s.hour for s in slots if s.day == day}
+        assert hours >= set(range(9, 17)), (day, sorted(hours))  # at least 09:00-17:00
+        assert hours <= set(range(7, 19)), (day, sorted(hours))
+    total = sum(float(row["contacts"]) for row in rows)
+    assert 0.6 * 5 * per_day <= total <= 1.6 * 5 * per_day, total

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -105,9 +106,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _signed_values_joined(argv: Sequence[str]) -> list[str]:
+    """`--horizon -1d` as `--horizon=-1d`: argparse takes a value that starts with '-' and
+    is not a plain number for an option, and says only "expected one argument"; given to
+    the option, its own check says what it takes. No option's name starts with a digit."""
+    joined: list[str] = []
+    for token in argv:
+        previous = joined[-1] if joined else ""
+        if re.match(r"-\d", token) and previous.startswith("--") and "=" not in previous:
+            joined[-1] = f"{previous}={token}"
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_signed_values_joined(sys.argv[1:] if argv is None else argv))
     configure_logging(args.log_level, args.log_format)
     if args.log_level != "DEBUG":  # matplotlib's INFO lines (a report's plots) are noise
         logging.getLogger("matplotlib").setLevel(logging.WARNING)

@@ -269,6 +269,9 @@ def test_bad_flags_are_input_errors(
     assert "--alert-probability: expected a number in (0, 1]" in capsys.readouterr().err
     assert main([*base, "--horizon", "1d"]) == 2
     assert "--start: required" in capsys.readouterr().err
+    # a value that starts with '-' is the option's value, checked by the option
+    assert main([*base, "--start", "2025-03-03T00:00:00+01:00", "--horizon", "-1d"]) == 2
+    assert "--horizon: expected a duration" in capsys.readouterr().err
 
 
 def test_forecast_with_events_file(

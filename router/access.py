@@ -10,7 +10,9 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
   history of those contacts; transferring and recording the call they hold), on their
   own state and events, nothing else; a contact that ended with them stays theirs while
   their wrap-up of it goes on (`WrapUp`: until they save it, or for the queue's wrap-up
-  time after it ended if that is later), then it is history they no longer read;
+  time after it ended if that is later), then it is history they no longer read; a late
+  answer to an offer whose customer left while it rang at them is told so (409), not
+  refused as another agent's would be (`refuse_late_answer`);
 - agents, supervisors and admins read their own SIP account (their softphone's
   password) and nobody else's; planners have none;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from router.errors import Forbidden, InvalidInput
+from router.errors import Forbidden, InvalidInput, RoutingError
 from router.model import Agent, Contact, ContactState, Role
 
 
@@ -227,9 +229,39 @@ def in_customer_history(actor: Actor, contact: Contact) -> bool:
     return allowed(actor, Act.READ, contact)
 
 
+# An agent's answers to an offer.
+ANSWERS = frozenset({Act.ACCEPT, Act.DECLINE})
+
+
+def left_while_ringing_at(actor: Actor, contact: Contact) -> bool:
+    """Whether the contact was abandoned while it rang at this agent. It is not theirs
+    any more (they act on nothing of it), but their late answer to the offer is told that
+    the customer left (409), as it is when the abandon comes a moment later; nobody else
+    learns anything of it."""
+    return (
+        isinstance(actor, Principal)
+        and actor.role == Role.AGENT
+        and contact.state == ContactState.ABANDONED
+        and contact.left_ringing_at == actor.user_id
+    )
+
+
+def refuse_late_answer(actor: Actor, act: Act, contact: Contact) -> None:
+    """An agent's accept or decline of an offer its customer abandoned is 409, saying
+    so, whether the abandon came before the access check (`require`) or after it, before
+    routing took the answer (`Contacts.accept`, `Contacts.decline`)."""
+    if act in ANSWERS and left_while_ringing_at(actor, contact):
+        raise RoutingError(
+            f"cannot {act.value} contact {contact.contact_id}: it is abandoned "
+            "(the customer left while it rang at you)"
+        )
+
+
 def require(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = None) -> None:
-    if not allowed(actor, act, contact, wrap_up):
-        raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
+    if allowed(actor, act, contact, wrap_up):
+        return
+    refuse_late_answer(actor, act, contact)
+    raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
 
 
 # Events that change whom a contact is with: offered, taken, back in a queue (declined,
@@ -508,6 +540,23 @@ def allowed_for_case(actor: Actor, act: CaseAct, case: CaseScope) -> bool:
     if actor.role == Role.AGENT:
         return actor.user_id == case.owner or actor.user_id in case.holders
     return actor.covers(case.queue, case.region)
+
+
+def sees_case_event(actor: Actor, event: Mapping[str, Any]) -> bool:
+    """Whether a live case or emotion event (`case_id` or `contact`, `queue`, `region`,
+    `agent_id` the owner) reaches the actor: as reading the case would, where it was and,
+    for an SLA breach whose escalation moved it (`moved_to`), where it is now. The
+    supervisors it left are told it is no longer theirs; those of the queue now holding
+    it must act on it (and may open it)."""
+    subject = str(event.get("case_id") or event.get("contact") or "")
+    region, owner = str(event.get("region") or ""), str(event.get("agent_id") or "")
+    places = [str(event.get("queue") or "")]
+    if event.get("moved_to"):
+        places.append(str(event["moved_to"]))
+    return any(
+        allowed_for_case(actor, CaseAct.READ, CaseScope(subject, queue, region, owner=owner))
+        for queue in places
+    )
 
 
 @dataclass(frozen=True)

@@ -560,11 +560,24 @@ class Contacts:
 
     async def accept(self, actor: Actor, contact_id: str) -> Contact:
         contact = await self.get(actor, contact_id, Act.ACCEPT)
-        return await self.router.accept(contact_id, contact.agent_id)
+        try:
+            return await self.router.accept(contact_id, contact.agent_id)
+        except RoutingError:
+            await self._left_meanwhile(actor, Act.ACCEPT, contact_id)
+            raise
 
     async def decline(self, actor: Actor, contact_id: str) -> Contact:
         contact = await self.get(actor, contact_id, Act.DECLINE)
-        return await self.router.decline(contact_id, contact.agent_id, "declined")
+        try:
+            return await self.router.decline(contact_id, contact.agent_id, "declined")
+        except RoutingError:
+            await self._left_meanwhile(actor, Act.DECLINE, contact_id)
+            raise
+
+    async def _left_meanwhile(self, actor: Actor, act: Act, contact_id: str) -> None:
+        """Routing refused an answer the access check let through: when the customer left
+        in between, the agent is told so in the words they get when it left before."""
+        access.refuse_late_answer(actor, act, await self.router.get_contact(contact_id))
 
     async def complete(self, actor: Actor, contact_id: str) -> Contact:
         """The holding agent ends the conversation; a supervisor may end one of theirs."""

@@ -152,6 +152,8 @@ class Contact:
     outcome: str = ""
     reason: str = ""
     agent_id: str = ""
+    # The agent it rang at when the customer left (the abandon clears `agent_id`).
+    left_ringing_at: str = ""
     node: str = ""
     explanation: list[str] = field(default_factory=list)
     # The languages its latest offer was matched on (the contact's, the queue's

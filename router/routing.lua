@@ -876,7 +876,7 @@ local function abandon_contact(cid, c, reason)
     stat(c.queue, now, 'handled')
     stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
     if aid then  -- only offered to them: the record names nobody who never took it
-      redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '')
+      redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '', 'left_ringing_at', aid)
       c.agent_id = ''
     end
     finish(cid, c, 'completed', reason)
@@ -885,7 +885,8 @@ local function abandon_contact(cid, c, reason)
   end
   if aid then  -- ringing at them: an abandon is the queue's, not an agent's who never took it
     add_explanation(P .. 'contact:' .. cid, string.format('the customer left while it rang at %s', aid))
-    redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '')
+    -- who it rang at: their late answer is told the customer left (router/access.py)
+    redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '', 'left_ringing_at', aid)
     c.agent_id = ''
   end
   local q = qcfg(c.queue) or {}

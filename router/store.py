@@ -1122,6 +1122,7 @@ def _contact(fields: dict[str, str]) -> Contact:
         outcome=state.value if state.value in ("completed", "abandoned", "failed") else "",
         reason=fields.get("reason", ""),
         agent_id=fields.get("agent_id", ""),
+        left_ringing_at=fields.get("left_ringing_at", ""),
         node=fields.get("node", ""),
         explanation=list(json.loads(fields.get("explanation") or "[]")),
         matched_languages=[tag for tag in fields.get("matched_languages", "").split("|") if tag],

@@ -109,6 +109,7 @@ class Advisories:
 
     async def declare(self, actor: Principal, request: AdvisoryRequest) -> Declared:
         """Store the advisory, warn its customers, tell those chatting, work out staffing."""
+        self._known_queue(request.queue)  # a typo is named, not taken for a lack of scope
         access.require_may_oversee_queue(actor, request.queue)
         now = self.clock()
         advisory = self._checked(actor, request, now)
@@ -143,10 +144,14 @@ class Advisories:
         )
         return Declared(advisory, warned, in_chat)
 
+    def _known_queue(self, queue: str) -> None:
+        """A queue that is not configured is 400 naming `$.queue`, for every declarer:
+        asked before the scope, so a scoped supervisor's typo does not read as a 403."""
+        if queue not in self.router.queues:
+            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
+
     def _checked(self, actor: Principal, request: AdvisoryRequest, now: int) -> Advisory:
         """The advisory the request describes, or InvalidInput naming the field."""
-        if request.queue not in self.router.queues:
-            raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", request.queue)
         # Checked before anything is stored or sent; the refused time is echoed in ms when
         # it has no UTC date (year 0 or 10000 once moved to UTC).
         if not now < request.until_ms <= now + MAX_AHEAD_MS:
@@ -331,7 +336,8 @@ class Advisories:
         self, new: NewContact, at_ms: int | None
     ) -> tuple[NewContact, Advisory | None]:
         """A contact of a customer an advisory in effect names, in the advisory's queue and
-        one of its regions, gets its boost (the largest, when several apply) and says why."""
+        one of its regions, gets its boost (the largest, when several apply) and says why.
+        One whose boost is 0 boosts nobody: it neither explains nor counts the contact."""
         if not new.customer_id or new.customer_id.startswith(ANONYMOUS_PREFIX):
             return new, None
         at = self.clock() if at_ms is None else at_ms
@@ -340,7 +346,10 @@ class Advisories:
         applying = [
             a
             for a in running
-            if a.queue == new.queue and a.in_effect(at) and a.covers_region(region)
+            if a.priority_boost > 0
+            and a.queue == new.queue
+            and a.in_effect(at)
+            and a.covers_region(region)
         ]
         if not applying:
             return new, None

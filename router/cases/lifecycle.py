@@ -224,10 +224,13 @@ class Lifecycle:
                 {
                     "type": "sla_breached",
                     **routing_fields(case),
-                    **detail,  # the queue where it breached: its supervisors are told
+                    # `queue`: where it breached; `moved_to`: where it went. The case
+                    # stream tells both queues' supervisors (access.sees_case_event).
+                    **detail,
                     "at": iso_utc(at),
                     "message": f"case {case.case_id}: {kind.value.replace('_', ' ')} target of "
-                    f"{policy.name} passed ({old_queue}, {case.region})",
+                    f"{policy.name} passed ({old_queue}, {case.region})"
+                    + (f"; moved to {moved_to}" if moved_to else ""),
                 }
             )
         if case.priority != old_priority or case.queue != old_queue:

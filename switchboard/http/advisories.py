@@ -184,6 +184,7 @@ async def advisory_alerts(request: web.Request, principal: Principal) -> list[di
     for alert in await advisories.staffing_alerts(principal):
         advisory, staffing = alert.advisory, alert.staffing
         where = f" ({', '.join(advisory.regions)})" if advisory.regions else ""
+        short = alert.agents_short
         found.append(
             {
                 "level": "warning",
@@ -191,7 +192,8 @@ async def advisory_alerts(request: web.Request, principal: Principal) -> list[di
                 "queue": advisory.queue,
                 "regions": regions_json(advisory),
                 "advisory_id": advisory.advisory_id,
-                "message": f"{advisory.queue}{where}: {alert.agents_short} more agents needed by "
+                "message": f"{advisory.queue}{where}: {short} more "
+                f"{'agent' if short == 1 else 'agents'} needed by "
                 f"{iso_utc(staffing.by_ms)} for advisory '{advisory.title}' "
                 f"({staffing.expected_contacts_per_hour:g} contacts/h expected: "
                 f"{staffing.agents_needed} needed, {alert.agents_signed_in} signed in)",

@@ -17,13 +17,11 @@ from pydantic import Field, StringConstraints
 
 from router.access import (
     Actor,
-    CaseAct,
-    CaseScope,
     Principal,
-    allowed_for_case,
     require_customer,
     require_may_see_cases,
     require_role,
+    sees_case_event,
 )
 from router.cases.model import Case, CaseStatus
 from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases, ListPlace
@@ -379,15 +377,7 @@ async def case_events(request: web.Request, principal: Principal) -> web.WebSock
 
 def _visible(principal: Principal, event: dict[str, Any]) -> bool:
     """A case or emotion event the principal would be allowed to read the case of."""
-    if event.get("type") not in STREAMED:
-        return False
-    scope = CaseScope(
-        str(event.get("case_id") or event.get("contact") or ""),
-        str(event.get("queue") or ""),
-        str(event.get("region") or ""),
-        owner=str(event.get("agent_id") or ""),
-    )
-    return allowed_for_case(principal, CaseAct.READ, scope)
+    return event.get("type") in STREAMED and sees_case_event(principal, event)
 
 
 @API.route(

@@ -157,3 +157,18 @@ async def test_cases_and_advisories_both_see_the_contact(node: Node) -> None:
     contact, _ = await chat_of(node, "c-es", "es")
     assert contact.priority == 5
     assert await node.cases.store.case_of_contact(contact.contact_id) == case.case_id
+
+
+async def test_a_boost_of_zero_neither_counts_nor_explains(node: Node) -> None:
+    """An advisory with `priority_boost: 0` warns and tells, but boosts nobody: a new
+    contact of its customer is routed as if there were no advisory, and is not counted."""
+    async with http_session(node) as http:
+        headers = await staff(http, "sup")
+        advisory_id = (await declare(http, headers, customers=["c-zero"], priority_boost=0))[
+            "advisory_id"
+        ]
+        contact, _ = await chat_of(node, "c-zero")
+        read = await (await http.get(f"/api/v1/advisories/{advisory_id}", headers=headers)).json()
+    assert contact.priority == 0
+    assert not any("advisory" in line for line in contact.explanation), contact.explanation
+    assert read["contacts"] == 0 and read["warned"] == 1

@@ -60,6 +60,19 @@ async def test_bad_input_is_400_naming_the_field(
     assert await outbox_events(node) == []  # nor anyone warned
 
 
+@pytest.mark.parametrize("user", ["sup", "sup2", "adm"])
+async def test_a_queue_that_does_not_exist_is_400_for_every_declarer(node: Node, user: str) -> None:
+    """A typo in the queue is named as such, whoever sends it: a queue-scoped supervisor
+    is not told they lack permission for a queue that is not there."""
+    async with http_session(node) as http:
+        headers = await staff(http, user)
+        response = await http.post("/api/v1/advisories", json=body(queue="nosuch"), headers=headers)
+        answer = await response.json()
+    assert response.status == 400, answer
+    assert answer["field"] == "$.queue" and "booking" in answer["expected"], answer
+    assert await outbox_events(node) == []
+
+
 @pytest.mark.parametrize("user,status", [("ana", 403), ("pia", 403), ("sup2", 403), (None, 401)])
 async def test_only_the_queues_supervisors_declare(
     node: Node, user: str | None, status: int

@@ -79,3 +79,15 @@ async def test_another_queues_supervisor_sees_no_alert(node: Node) -> None:
             await http.get("/api/v1/wallboard", headers=await staff(http, "sup2"))
         ).json()
     assert not [a for a in board["alerts"] if a["kind"] == "advisory_staffing"]
+
+
+async def test_one_agent_short_reads_agent_in_the_singular(node: Node) -> None:
+    """Nobody signed in and a rate one agent handles: "1 more agent needed"."""
+    async with http_session(node) as http:
+        headers = await staff(http, "sup")
+        answer = await declare(http, headers, expected_contacts_per_hour=1.0)
+        board = await (await http.get("/api/v1/wallboard", headers=headers)).json()
+    assert answer["staffing"]["agents_to_move"] == 1, answer
+    (alert,) = [a for a in board["alerts"] if a["kind"] == "advisory_staffing"]
+    assert "booking: 1 more agent needed by " in alert["message"], alert
+    assert "(1 contacts/h expected: 1 needed, 0 signed in)" in alert["message"], alert

@@ -276,8 +276,10 @@ local function relaxation(c, q, waited)
     r.step = 'proficiency'
     r.min_proficiency = 1
   end
+  -- The step is `translation` only when a pair added a language: an agent matched on the
+  -- fallback languages alone reads the customer untranslated, and the desk must not say
+  -- "translated for you" (docs/i18n.md).
   if c.channel == 'chat' and reached(q, 'relax_translation_after_s', waited) then
-    r.step = 'translation'
     local seen = {}
     for _, language in ipairs(r.languages) do seen[language] = true end
     for _, pair in ipairs(redis.call('SMEMBERS', P .. 'translation_pairs')) do
@@ -286,6 +288,7 @@ local function relaxation(c, q, waited)
           and redis.call('SISMEMBER', P .. 'translation_pairs', target .. '>' .. source) == 1 then
         seen[target] = true
         r.languages[#r.languages + 1] = target
+        r.step = 'translation'
       end
     end
   end

@@ -62,12 +62,40 @@ def first_fault(failure: ValidationError, root: str) -> Fault:
         f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]
     )
     found = error.get("input")
+    length = _length_fault(error)
+    if length is not None:
+        return Fault(path, *length)
     expected = (
         "no such field (a known one)"
         if error["type"] == "extra_forbidden"
         else _without_pydantic_prefix(error["msg"])
     )
     return Fault(path, expected, found if _small(found) else None)
+
+
+# pydantic's length errors: "String should have at most 200 characters", or "Value should
+# have at most 4000 items after validation, not 4001" when the limit comes after a
+# validator (`Text`, `Prose`). Said as the API says things, for every such field.
+_LENGTH_LIMITS = {
+    "string_too_long": ("at most", "max_length"),
+    "too_long": ("at most", "max_length"),
+    "string_too_short": ("at least", "min_length"),
+    "too_short": ("at least", "min_length"),
+}
+
+
+def _length_fault(error: Any) -> tuple[str, Any] | None:
+    """("at most 4000 characters", 4001) for a length error (items for a list): the
+    limit, and what was found, its length when too large to echo back (characters are
+    code points, as `len` counts them)."""
+    limit = _LENGTH_LIMITS.get(error["type"])
+    value = error.get("input")
+    if limit is None or not hasattr(value, "__len__"):
+        return None
+    bound, key = limit
+    count = error["ctx"][key]
+    unit = ("character" if isinstance(value, str) else "item") + ("" if count == 1 else "s")
+    return f"{bound} {count} {unit}", value if _small(value) else len(value)
 
 
 # What pydantic puts before the message of a validator's ValueError or AssertionError:

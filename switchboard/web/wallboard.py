@@ -426,12 +426,14 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
             "by_state": dict(Counter(states.values())),
             "by_region": {region: dict(counts) for region, counts in sorted(by_region.items())},
             # Each agent with state and since when (the start of the state shown, as
-            # the agents API says it), for the supervisor's actions.
+            # the agents API says it), for the supervisor's actions; with their presence,
+            # since one on a break still holding a chat is busy and not ready at once.
             "list": [
                 {
                     "agent_id": agent.agent_id,
                     "region": agent.region,
                     "state": states[agent.agent_id],
+                    "presence": agent.presence.value,
                     "reason": agent.reason,
                     "since": iso_utc(since) if (since := state_since_ms(agent, now)) else None,
                     "queues": [

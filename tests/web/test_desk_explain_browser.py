@@ -29,6 +29,9 @@ async def test_why_you_says_an_exact_match_when_the_agent_needed_no_relaxation(
         "region, home": ("region", "en", "default|asia", ["en"], "default"),
         "language, does not": ("language", "en|es", "default", ["es"], "default"),
         "region, elsewhere": ("region", "en", "default|asia", ["en"], "asia"),
+        "translation, speaks it": ("translation", "en|es", "default|asia", ["en"], "default"),
+        "translation, elsewhere": ("translation", "en|es", "default|asia", ["en"], "asia"),
+        "translation, does not": ("translation", "en|es", "default|asia", ["es"], "default"),
     }
     said = await page.evaluate(
         """async ([line, cases]) => {
@@ -48,4 +51,11 @@ async def test_why_you_says_an_exact_match_when_the_agent_needed_no_relaxation(
     assert said["region, home"].startswith("An exact match: you speak English and work in default")
     assert said["language, does not"].startswith("No agent of the customer's language was free")
     assert said["region, elsewhere"].startswith("The customer waited long, so other regions")
+    # The translation step allowed languages a pair reaches; an agent of the customer's
+    # own language reads them untranslated, and is not told otherwise.
+    assert said["translation, speaks it"].startswith("An exact match: you speak English")
+    assert said["translation, elsewhere"].startswith(
+        "The customer waited long, so other regions were allowed (default, asia)"
+    )
+    assert said["translation, does not"].startswith("Nobody free speaks the customer's language")
     await page.close()

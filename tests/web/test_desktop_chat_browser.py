@@ -134,6 +134,14 @@ async def test_spanish_customer_and_english_agent(
     await expect(first.locator(".original")).to_have_text("Mi maleta no ha llegado.")
     await expect(customer.locator("#status")).to_contain_text("tom")
 
+    # A reply with nothing to read (the Braille blank, a zero-width space) is refused on
+    # the desk as the customer's page refuses it, before it is sent.
+    await panel.locator("textarea.reply").fill("\u2800\u200b")
+    await panel.locator("button.send").click()
+    await expect(panel.get_by_text("Your message has nothing to read")).to_be_visible()
+    await expect(panel.locator(".messages li.mine")).to_have_count(0)
+    await expect(panel.locator("textarea.reply")).to_have_value("\u2800\u200b")
+
     # Canned reply in English, translated for the customer.
     await panel.locator("select.canned").select_option(label="Greeting")
     await expect(panel.locator("textarea.reply")).to_have_value("Hello, I am looking into it now.")

@@ -12,12 +12,15 @@ from tests.web.conftest import needs_chromium
 
 pytestmark = needs_chromium
 
-# The page's catalogs' "You are number {position} in line." with the position 1.
+# The page's catalogs' "You are number {position} in line." with the position 1, written
+# in the viewer's digits as the wait and times are: Arabic-Indic for ar-EG, Latin for a
+# plain `ar` (Intl's own choice for each).
 PLACE_ONLY = {
     "en-US": "You are number 1 in line.",
     "es-ES": "Es el número 1 en la cola.",
     "ja-JP": "現在1番目です。",
     "ar": "ترتيبك 1 في الانتظار.",
+    "ar-EG": "ترتيبك ١ في الانتظار.",
 }
 
 

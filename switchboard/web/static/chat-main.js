@@ -9,10 +9,10 @@ import { Outgoing, problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options } from "./dom.js";
-import { N_, loadText, number, t, wantedLanguage } from "./i18n.js";
+import { N_, loadText, t, wantedLanguage } from "./i18n.js";
+import { checkMessage } from "./message-text.js";
 import { LiveSocket } from "./socket.js";
 
-const MAX_CHARS = 4000;  // as the API (router/chat.py MAX_MESSAGE_CHARS)
 const TERMINAL = ["completed", "abandoned", "failed"];
 
 // site, identity, lang and queue from the query string; identity also from the
@@ -100,23 +100,13 @@ function fail(where, text) {
   $(where).textContent = text;
 }
 
-// What is wrong with a message before it is sent, or null.
-function checkText(text) {
-  if (!text.trim()) return t("Please write a message first.");
-  if (text.length > MAX_CHARS) {
-    return t("Your message is too long: {count} characters, at most {max}. Please shorten it.",
-      { count: number(text.length), max: number(MAX_CHARS) });
-  }
-  return null;
-}
-
 $("start").addEventListener("submit", async (event) => {
   event.preventDefault();
   fail("start-error", "");
   const queue = $("queue").value;
   const text = $("first-message").value;
   if (!chat.queues.includes(queue)) return fail("start-error", t("Please choose a topic from the list."));
-  const wrong = checkText(text);
+  const wrong = checkMessage(text);
   if (wrong) { $("first-message").focus(); return fail("start-error", wrong); }
   $("start-chat").disabled = true;
   const body = { channel: "chat", queue, language: startTag() };
@@ -255,20 +245,24 @@ const outgoing = new Outgoing();
 async function send() {
   fail("send-error", "");
   const text = $("message").value;
-  const wrong = checkText(text);
+  const wrong = checkMessage(text);
   if (wrong) { $("message").focus(); return fail("send-error", wrong); }
   $("send").disabled = true;
   const body = { text, client_message_id: outgoing.idFor(text) };  // a retry: the same id
   const answer = await request("POST", `/api/v1/contacts/${chat.id}/messages`,
     { body, customerToken: chat.token });
   $("send").disabled = false;
-  if (!answer.ok) {
-    const ended = answer.status === 409;
-    return fail("send-error", ended ? t("The chat has ended; your message was not sent.") : problem(answer));
-  }
+  if (!answer.ok) return fail("send-error", sendProblem(answer));
   $("message").value = "";  // only once the server has it
   outgoing.sent();
   chat.view.show(answer.body);
+}
+
+// Why a message was not sent, in the page's language (the API's words to the console).
+function sendProblem(answer) {
+  if (answer.status === 409) return t("The chat has ended; your message was not sent.");
+  if (answer.status === 400) return forCustomer(answer, t("Your message could not be sent. Please check it and try again."));
+  return forCustomer(answer);
 }
 
 $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });

@@ -2,7 +2,7 @@
 // state of their own (sent, read), the agent typing, the line's status.
 
 import { $, el, stickToBottom } from "./dom.js";
-import { languageName, roughly, t, time } from "./i18n.js";
+import { languageName, number, roughly, t, time } from "./i18n.js";
 
 export class ChatView {
   // `language`: the contact's, the key of the translations made for the customer (its
@@ -86,11 +86,13 @@ export class ChatView {
     if (agent) this.typingTimer = setTimeout(() => this.typing(null), 5000);
   }
 
-  // No wait (`ewtSeconds` null) while nobody can take the chat: the place alone.
+  // No wait (`ewtSeconds` null) while nobody can take the chat: the place alone, in the
+  // page's digits as the wait is (١ on an Arabic page).
   waiting(position, ewtSeconds) {
     let text = t("Waiting for an agent…");
-    if (position && ewtSeconds == null) text = t("You are number {position} in line.", { position });
-    else if (position) text = t("You are number {position} in line. Estimated wait: {wait}.", { position, wait: roughly(ewtSeconds) });
+    const place = position ? number(position) : "";
+    if (position && ewtSeconds == null) text = t("You are number {position} in line.", { position: place });
+    else if (position) text = t("You are number {position} in line. Estimated wait: {wait}.", { position: place, wait: roughly(ewtSeconds) });
     $("status").textContent = text;
   }
 

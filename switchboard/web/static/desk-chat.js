@@ -6,9 +6,8 @@ import { Outgoing, problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el, options, stickToBottom } from "./dom.js";
-import { languageName, number, t, time } from "./i18n.js";
-
-const MAX_CHARS = 4000;
+import { languageName, t, time } from "./i18n.js";
+import { checkMessage } from "./message-text.js";
 
 const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
@@ -241,12 +240,8 @@ export class ChatPanel {
   async send() {
     this.error.textContent = "";
     const text = this.text.value;
-    if (!text.trim()) { this.error.textContent = t("Please write a message first."); return; }
-    if (text.length > MAX_CHARS) {
-      this.error.textContent = t("Your message is too long: {count} characters, at most {max}. Please shorten it.",
-        { count: number(text.length), max: number(MAX_CHARS) });
-      return;
-    }
+    const wrong = checkMessage(text);
+    if (wrong) { this.error.textContent = wrong; return; }
     this.outgoing ||= new Outgoing();  // a retry of the same text: the same id, kept once
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`,
       { text, client_message_id: this.outgoing.idFor(text) });

@@ -43,11 +43,14 @@ const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 // The step a contact had reached says what routing allowed, not what this agent needed:
 // an agent who speaks the customer's language (and, past the region step, works in the
 // customer's region) matched as exactly as at the first step, whatever was allowed then.
+// Past the translation step such an agent reads the customer untranslated: never told
+// "translated for you" (only the other region, if theirs is not the customer's).
 function stepFor(f, offer, agent) {
   const speaks = (agent.languages || []).map(primary).includes(primary(offer.language));
   const home = !offer.region || agent.region === offer.region;
   if (f.step === "language" && speaks) return "exact";
   if (f.step === "region" && speaks && home) return "exact";
+  if (f.step === "translation" && speaks) return home ? "exact" : "region";
   return f.step;
 }
 
@@ -57,10 +60,8 @@ export function explain(line, offer = {}, agent = {}) {
   if (!line) return "";
   const f = fields(line);
   const step = stepFor(f, offer, agent);
-  if (step !== f.step) {
-    f.languages = primary(offer.language);
-    f.regions = offer.region || f.regions;
-  }
+  if (step !== f.step) f.languages = primary(offer.language);
+  if (step === "exact" && step !== f.step) f.regions = offer.region || f.regions;
   const parts = [stepText(step, f)];
   parts.push(f.freed ? t("You became free while it was waiting.") : strategyText(f.strategy, f.candidates));
   return parts.filter(Boolean).join(" ");

@@ -7,15 +7,12 @@ import { problem, request, socketUrl } from "./api.js";
 import { Conversations } from "./desk-conversations.js";
 import { Offers } from "./desk-offers.js";
 import { hideSoftphone, showSoftphone } from "./desk-softphone.js";
+import { STATE_NAMES } from "./desk-transfer.js";
 import { $, options } from "./dom.js";
 import { N_, duration, loadText, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 
 const KEY = "switchboard-desk";
-const STATE_NAMES = {
-  available: N_("Available"), not_ready: N_("Not ready"), wrap_up: N_("Wrap-up"), busy: N_("Busy"),
-  reserved: N_("Ringing"), offline: N_("Offline"),
-};
 // The shipped not-ready reasons ([desk] not_ready_reasons) and the one RONA gives.
 N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work"); N_("no answer");
 // Why a blind transfer to an outside number failed (the transfer_failed event's reason).
@@ -164,17 +161,24 @@ async function refreshAgent() {
   if (answer.ok) { desk.agent = answer.body; showState(answer.body); }
 }
 
+// The state the agent reads: their own "not ready" (a break, a supervisor's) comes
+// first even while they still hold chats or calls (the routing state says busy then:
+// what they hold is said beside it).
+function shownState(agent) {
+  const holding = agent.state === "busy" || agent.state === "reserved";
+  return holding && agent.presence === "not_ready" ? "not_ready" : agent.state;
+}
+
 function showState(agent) {
-  const state = agent.state;
+  const state = shownState(agent);
   $("state").dataset.state = state;
   $("state").textContent = t(STATE_NAMES[state] || state);
   desk.wrapUpUntil = agent.wrap_up_until ? Date.parse(agent.wrap_up_until) : 0;
-  const reason = agent.reason ? t(agent.reason) : "";
-  $("state-detail").textContent = state === "not_ready" && reason ? `(${reason})` : "";
+  const reason = state === "not_ready" && agent.reason ? `(${t(agent.reason)})` : "";
   const load = agent.load || {};
-  if (state === "busy" || state === "reserved") {
-    $("state-detail").textContent = t("{chats} chats, {calls} calls", { chats: load.chat || 0, calls: load.voice || 0 });
-  }
+  const held = agent.state === "busy" || agent.state === "reserved"
+    ? t("{chats} chats, {calls} calls", { chats: load.chat || 0, calls: load.voice || 0 }) : "";
+  $("state-detail").textContent = [reason, held].filter(Boolean).join(" ");
   tick();
 }
 

@@ -7,8 +7,13 @@ import { problem } from "./api.js";
 import { el } from "./dom.js";
 import { N_, t } from "./i18n.js";
 
-// Agents' states as the directory names them.
-N_("available"); N_("not_ready"); N_("wrap_up"); N_("busy"); N_("reserved"); N_("offline");
+// Agents' states in words, one name each for the desk's own state line and the
+// colleagues of the transfer list (the directory gives the keys).
+export const STATE_NAMES = {
+  available: N_("Available"), not_ready: N_("Not ready"), wrap_up: N_("Wrap-up"), busy: N_("Busy"),
+  reserved: N_("Ringing"), offline: N_("Offline"),
+};
+const stateName = (state) => t(STATE_NAMES[state] || state);
 
 export class TransferControl {
   constructor(desk, contact, transferred, { warm = false } = {}) {
@@ -48,7 +53,7 @@ export class TransferControl {
     const agents = el("optgroup", { label: t("Colleagues") },
       ...answer.body.agents.filter((agent) => agent.agent_id !== me).map((agent) =>
         el("option", { value: `agent:${agent.agent_id}` },
-          `${agent.agent_id} (${agent.region}, ${t(agent.state)})`)));
+          `${agent.agent_id} (${agent.region}, ${stateName(agent.state)})`)));
     const outside = this.number ? el("optgroup", { label: t("Outside") },
       el("option", { value: "number:" }, t("Outside number…"))) : null;
     this.select.replaceChildren(el("option", { value: "" }, t("Choose…")), queues, agents,

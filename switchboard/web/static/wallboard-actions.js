@@ -38,6 +38,13 @@ function onSnapshot(next) {
   if (queue && queue.waiting !== waitingSeen) { waitingSeen = queue.waiting; loadContacts(); }
 }
 
+// An agent's state as the supervisor reads it: the routing state, and "not ready" beside
+// it for one who went not ready while still holding chats or calls (busy, not ready).
+function stateText(agent) {
+  const aside = agent.presence === "not_ready" && agent.state !== "not_ready" ? ", not ready" : "";
+  return agent.state.replace("_", "-") + aside + (agent.reason ? ` (${agent.reason})` : "");
+}
+
 function renderAgents() {
   if (!snapshot) return;
   const queue = $("sv-queue").value;
@@ -45,13 +52,14 @@ function renderAgents() {
   $("agents-table").tBodies[0].replaceChildren(...agents.map((agent) => {
     const load = Object.entries(agent.load || {}).filter(([, n]) => n).map(([c, n]) => `${c} ${n}`).join(", ");
     const online = agent.state !== "offline";
+    const alreadyNotReady = agent.state === "not_ready" || agent.presence === "not_ready";
     return el("tr", { "data-agent": agent.agent_id },
       el("td", {}, agent.agent_id), el("td", {}, agent.region),
-      el("td", { class: "state" }, agent.state.replace("_", "-") + (agent.reason ? ` (${agent.reason})` : "")),
+      el("td", { class: "state" }, stateText(agent)),
       el("td", { class: "since", "data-since": agent.since || "" }, since(agent.since)),
       el("td", {}, load || "–"),
       el("td", {},
-        online && agent.state !== "not_ready"
+        online && !alreadyNotReady
           ? el("button", { type: "button", class: "not-ready", onclick: () => notReady(agent.agent_id) }, "Set not ready")
           : null,
         online ? [" ", el("button", { type: "button", class: "log-out", onclick: () => logOut(agent.agent_id) }, "Log out")] : null));

@@ -45,6 +45,8 @@ PROMPTS: dict[str, str | tuple[str, str]] = {
     "goodbye": N_("Goodbye."),
     "survey_question": N_("How satisfied were you with this call? Press 1 to 5."),
     "thank_you": N_("Thank you for your feedback."),
+    # Said when a menu's wait ended with no key pressed (a wrong key hears invalid_choice).
+    "no_input": N_("We did not hear a choice."),
 }
 
 # The value that picks the plural form of each plural prompt.
@@ -63,6 +65,7 @@ ALIASES: dict[str, str] = {
     "ivr.greeting": "welcome",
     "ivr.language_option": "choose_language",
     "ivr.invalid": "invalid_choice",
+    "ivr.no_input": "no_input",
     "ivr.closed": "closed",
     "ivr.queued": "queued",
     "queue.position": "queue_position",

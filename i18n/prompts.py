@@ -12,12 +12,15 @@ import hashlib
 import io
 import logging
 import os
+import re
 import shutil
 import string
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from num2words import num2words
 
 from i18n import catalogs
 from i18n.chinese import to_script
@@ -32,6 +35,14 @@ SAMPLE_RATE = 8000
 # Mandarin: "cmn" turns characters into tone-numbered pinyin and then reads that pinyin as
 # English ("ni three hao three"); "cmn-latn-pinyin" reads the same pinyin as Mandarin.
 VOICES: dict[str, str] = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+# Voices that say nothing for digits (`espeak-ng -v he -x "12"` is empty): their numbers are
+# spelled in words by num2words first, with its options. Hebrew counts, keys and minutes
+# (דקה) in the feminine. tests/i18n/test_spoken_numbers.py finds any other such voice.
+NUMBER_WORDS: dict[str, dict[str, str]] = {"he": {"lang": "he", "gender": "f"}}
+# How a spelled hour is joined to its minutes ("שמונה ושלושים", 8:30); a space elsewhere.
+MINUTES_JOINER: dict[str, str] = {"he": " ו"}
+_TIME = re.compile(r"\b(\d{1,2}):(\d{2})\b")
+_NUMBER = re.compile(r"\d+")
 # Bump when the rendering pipeline changes, so that cached files are rendered anew.
 RENDER_VERSION = "2"
 # espeak-ng's own speed, in words a minute; a prompt at another rate is cached apart.
@@ -151,8 +162,29 @@ def voice_for(language: str) -> str:
     return VOICES.get(code, code)
 
 
+def spoken_text(text: str, language: str) -> str:
+    """The text as espeak-ng is given it: numbers in words where the voice skips digits
+    ("הקישו 1" would say "press" alone), a time as its hour and minutes ("08:00")."""
+    options = NUMBER_WORDS.get(primary(language))
+    if options is None:
+        return text
+
+    def words(number: str) -> str:
+        return str(num2words(int(number), **options))
+
+    def clock(match: re.Match[str]) -> str:
+        hour, minutes = words(match[1]), int(match[2])
+        joiner = MINUTES_JOINER.get(primary(language), " ")
+        return hour if minutes == 0 else f"{hour}{joiner}{words(match[2])}"
+
+    text = _TIME.sub(clock, text)
+    return _NUMBER.sub(lambda match: words(match[0]), text)
+
+
 def prompt_path(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:
-    """Where the WAV of this text lives in the cache (it may not exist yet)."""
+    """Where the WAV of this text lives in the cache (it may not exist yet); named by what
+    is spoken, so a prompt whose numbers are now spelled out is rendered anew."""
+    text = spoken_text(text, language)
     voice = voice_for(language)
     speed = () if rate == DEFAULT_RATE else (f"{rate} wpm",)
     digest = hashlib.sha256(
@@ -189,7 +221,7 @@ def render_prompt(text: str, language: str, cache_dir: Path, rate: int = DEFAULT
         speed = [] if rate == DEFAULT_RATE else ["-s", str(rate)]
         _run(
             ["espeak-ng", "-v", voice_for(language), *speed, "-w", str(raw), "--stdin"],
-            text.encode(),
+            spoken_text(text, language).encode(),
         )
         _run(
             [

@@ -22,6 +22,10 @@ from zoneinfo import ZoneInfo
 from telephony.model import Action, Hangup, Hours, IvrFlow, Play, Prompt, Reason, Route, WaitDigit
 
 REPEAT = "*"  # repeats the current menu (the fuller menus say so)
+END = "#"  # ends a choice of several keys at once ("1", "#": option 1 of a menu of 20)
+# After a key that could begin a longer option ("1" in a menu of 20), how long the next
+# key may take before the keys so far are the choice (IVRs' usual inter-digit timeout).
+INTER_DIGIT_S = 2.0
 
 
 def _hh_mm(moment: datetime) -> str:
@@ -74,6 +78,12 @@ def next_opening(hours: Hours, now: datetime) -> datetime:
     return local
 
 
+def _could_grow(entered: str, options: int) -> bool:
+    """Whether more keys after `entered` could still name one of options 1..`options`
+    ("1" of 20 may become 10-19; "3" of 20, or any key of a menu of 9, cannot)."""
+    return entered.isdigit() and not entered.startswith("0") and int(entered) * 10 <= options
+
+
 def flow_for(flows: list[IvrFlow], dialled: str) -> IvrFlow | None:
     """The flow of the dialled number, else the catch-all `*` flow."""
     for flow in flows:
@@ -103,6 +113,7 @@ class IvrSession:
         )
         self.step = Step.LANGUAGE
         self.tries = 0
+        self.entered = ""  # the keys of a language choice still being typed ("1" of "12")
         self.outcome: Route | Hangup | None = None
 
     # -- inputs
@@ -122,13 +133,7 @@ class IvrSession:
 
     def digit(self, digit: str) -> list[Action]:
         if self.step == Step.LANGUAGE:
-            index = int(digit) - 1 if digit.isdigit() else -1
-            if 0 <= index < len(self.flow.languages):
-                self.language = self.flow.languages[index]
-                self.step = Step.REASON
-                self.tries = 0
-                return self._reason_menu_first(())
-            return self._retry()
+            return self._language_key(digit)
         if self.step == Step.REASON:
             reason = next((r for r in self.reasons if r.digit == digit), None)
             if reason is not None:
@@ -141,6 +146,31 @@ class IvrSession:
     def timeout(self) -> list[Action]:
         if self.step == Step.DONE:
             return []
+        if self.entered:  # the inter-digit wait ran out: the keys so far are the choice
+            return self._choose_language(self.entered)
+        return self._retry(heard_nothing=True)
+
+    # -- the language menu: options 1..N, two keys from option 10 on
+    def _language_key(self, key: str) -> list[Action]:
+        """A key of the language choice. Keys that could begin a longer option ("1" in a
+        menu of 12) wait `INTER_DIGIT_S` for the next; '#' ends them at once; a choice
+        that cannot grow is taken at once, so menus of up to 9 need one key, as ever."""
+        if key == END and self.entered:
+            return self._choose_language(self.entered)
+        entered = self.entered + key
+        if _could_grow(entered, len(self.flow.languages)):
+            self.entered = entered
+            return [WaitDigit(INTER_DIGIT_S)]
+        return self._choose_language(entered)
+
+    def _choose_language(self, entered: str) -> list[Action]:
+        self.entered = ""
+        index = int(entered) - 1 if entered.isdigit() else -1
+        if 0 <= index < len(self.flow.languages):
+            self.language = self.flow.languages[index]
+            self.step = Step.REASON
+            self.tries = 0
+            return self._reason_menu_first(())
         return self._retry()
 
     # -- helpers
@@ -183,12 +213,17 @@ class IvrSession:
     def _menu(self, prompts: tuple[Prompt, ...]) -> list[Action]:
         return [Play(prompts, collect=True), WaitDigit(self.flow.digit_timeout_s)]
 
-    def _retry(self) -> list[Action]:
+    def _retry(self, heard_nothing: bool = False) -> list[Action]:
+        """A wrong try: "not a valid choice", or "we did not hear a choice" when the
+        caller pressed nothing (being told a choice was wrong when none was made misleads),
+        then the menu again; after `max_tries`, give up."""
+        self.entered = ""
         self.tries += 1
         if self.tries >= self.flow.max_tries:
             return self._give_up()
         menu = self._language_menu() if self.step == Step.LANGUAGE else self._reason_menu()
-        return self._menu((Prompt("ivr.invalid", self.language), *menu))
+        said = "ivr.no_input" if heard_nothing else "ivr.invalid"
+        return self._menu((Prompt(said, self.language), *menu))
 
     def _give_up(self) -> list[Action]:
         if self.step == Step.LANGUAGE:

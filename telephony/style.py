@@ -11,6 +11,7 @@ import functools
 from datetime import datetime
 
 from babel.dates import format_time
+from babel.numbers import format_decimal
 
 from i18n.locale import profile_for
 from i18n.model import Verbosity
@@ -23,7 +24,7 @@ def locale_style(region: str, language: str) -> IvrStyle:
     return IvrStyle(
         greeting=profile.greeting_key,
         verbose=profile.verbosity is Verbosity.FULL,
-        number=lambda value: profile.format_number(value),
+        number=lambda value: _spoken_number(value, profile.locale),
         clock=lambda moment: _spoken_time(_local_time(moment, profile.locale)),
     )
 
@@ -32,6 +33,12 @@ def _local_time(moment: datetime, locale: str) -> str:
     """A time of the center's own clock (the opening hours' zone, which `moment` carries),
     written as the caller's locale writes times: "8:00 AM", "08:00"."""
     return format_time(moment, format="short", tzinfo=moment.tzinfo, locale=locale)
+
+
+def _spoken_number(value: int, locale: str) -> str:
+    """A number as the locale writes it, never grouped: espeak-ng reads fr's "1 234"
+    (U+202F) and ru/pl/pt's "1 234" (U+00A0) as two numbers, "one, two hundred ..."."""
+    return format_decimal(value, locale=locale, group_separator=False)
 
 
 def _spoken_time(text: str) -> str:

@@ -18,7 +18,7 @@ IVR_KEYS = {
     "welcome", "choose_language", "choose_reason", "reason_booking", "reason_baggage",
     "reason_emergency", "reason_general", "invalid_choice", "closed", "queued", "queue_position",
     "callback_offer", "callback_confirmed", "connecting", "goodbye", "survey_question",
-    "thank_you",
+    "thank_you", "no_input",
 }  # fmt: skip
 
 

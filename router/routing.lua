@@ -598,9 +598,18 @@ local function best_contact_for(aid, a)
   for _, language in ipairs(cjson.decode(a.languages or '[]')) do speaks[language] = true end
   local best, best_key, best_r, best_q, best_c = nil, nil, nil, nil, nil
   local served = queue_skills()
+  -- A skill no queue routes on is an IVR reason's, which contacts of any queue may carry:
+  -- an agent with one looks at every queue's head, others only at their queues'.
+  local routed_on, reason_skilled = {}, false
+  for i = 2, #served, 2 do routed_on[served[i]] = true end
+  for field, _ in pairs(a) do
+    local skill = string.match(field, '^p:(.+)$')
+    if skill and not routed_on[skill] then reason_skilled = true end
+  end
   for i = 1, #served, 2 do
     local qname, skill = served[i], served[i + 1]
-    local head = a['p:' .. skill] ~= nil and redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1) or {}
+    local looks = reason_skilled or a['p:' .. skill] ~= nil
+    local head = looks and redis.call('ZRANGE', P .. 'queue:' .. qname, 0, HEAD - 1) or {}
     local q = #head > 0 and qcfg(qname)
     if q then
       for _, cid in ipairs(head) do
@@ -1076,6 +1085,25 @@ local function score_announced(c)
     if name ~= 'at' then stat(c.queue, now, 'ewt_err_' .. name, math.abs(tonumber(ms) - waited)) end
   end
   stat(c.queue, now, 'ewt_scored')
+end
+
+-- What `relaxation` reads of a contact.
+local REACH_FIELDS = {'queue', 'skill', 'language', 'region', 'channel', 'open_regions',
+  'preferred_agent', 'prefer_until', 'declined_by'}
+
+-- args: contact. Who could ever take it: the widest step its queue's rules reach
+-- (`relaxation` with no end to the wait: languages with the fallbacks and a chat's
+-- translation pairs, regions, proficiency) and its skill. Its own estimated wait counts
+-- only the agents inside (router/waits.py, Reach); the one rule, read from here.
+function commands.reach(argv)
+  local c = fields_of(P .. 'contact:' .. argv[3], REACH_FIELDS)
+  if not c then return reply('unknown_contact') end
+  local q = qcfg(c.queue)
+  if not q then return reply('unknown_queue') end
+  local r = relaxation(c, q, math.huge)
+  return reply('reach', {queue = c.queue, skill = (c.skill or '') ~= '' and c.skill or q.skill,
+    languages = table.concat(r.languages, '|'), regions = table.concat(r.regions, '|'),
+    min_proficiency = r.min_proficiency})
 end
 
 -- args: contact, agent.

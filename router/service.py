@@ -31,7 +31,7 @@ from router.model import (
 )
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, known_wait_s, occupancy
 from router.store import RoutingStore, WaitHistory
-from router.waits import WaitInputs, choose, encode, predict_all, scores
+from router.waits import Reach, WaitInputs, choose, encode, predict_all, scores
 from switchboard.common.clock import iso_utc, now_ms
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class IntakeChain:
 @dataclass(frozen=True)
 class QueuePosition:
     """Where a waiting contact stands, the wait announced to it (`ewt_s`, by the queue's
-    chosen `method`; None when nobody can serve the queue, `known_wait_s`) and every
+    chosen `method`; None when no agent could take it, `known_wait_s`) and every
     method's estimate."""
 
     position: int
@@ -416,20 +416,27 @@ class Router:
     async def position(self, contact_id: str, at_ms: int | None = None) -> QueuePosition:
         """Where a waiting contact stands and how long it should still wait, by the method
         its queue announces; the first estimates a contact is given are kept on it, to be
-        scored when it is answered. While no agent can serve the queue no wait is told
-        (every estimate would assume one agent) and none is kept."""
+        scored when it is answered. The estimates count only the agents who could take the
+        contact (`Reach`); while there are none no wait is told (every estimate would
+        assume one agent) and none is kept."""
         now = now_ms() if at_ms is None else at_ms
-        contact = await self.get_contact(contact_id)
-        history = await self.store.wait_history(contact.queue, contact_id)
+        reach = await self.reach(contact_id, now)
+        history = await self.store.wait_history(reach.queue, contact_id)
         if history.position is None:  # offered, connected or ended: nothing to wait for
             return QueuePosition(0, 0.0)
-        inputs = await self.wait_inputs(contact.queue, history.position, history, now)
+        inputs = await self.wait_inputs(reach.queue, history.position, history, now, reach=reach)
         estimates = predict_all(inputs)
-        method = await self.ewt_method(contact.queue, now)
+        method = await self.ewt_method(reach.queue, now)
         announced = known_wait_s(estimates[method], inputs.serving_agents)
         if announced is not None:
             await self.store.note_announced(contact_id, encode(now, estimates))
         return QueuePosition(history.position, announced, method, estimates)
+
+    async def reach(self, contact_id: str, at_ms: int | None = None) -> Reach:
+        """Who could ever take the contact (the routing function's widest step for it);
+        raises UnknownContact."""
+        reply = await self.store.run("reach", contact_id, at_ms=at_ms)
+        return Reach.decode(reply.check(contact_id, "reach").fields)
 
     # -- agents -------------------------------------------------------------------
 
@@ -538,6 +545,15 @@ class Router:
             agents = await self.store.list_agents()
         return [agent.state(now) for agent in agents if skill in agent.skills and agent.serving]
 
+    async def _serving_count(
+        self, queue: str, agents: list[Agent] | None, now: int, reach: Reach | None
+    ) -> int:
+        """Agents signed in and ready who could take a contact within `reach`; without
+        one, those with the queue's skill."""
+        if reach is None:
+            return len(await self._serving(queue, agents, now))
+        return reach.serving(await self.store.list_agents() if agents is None else agents)
+
     async def aht_s(self, queue: str, at_ms: int | None = None) -> float:
         return _handle_s(await self.last_hour(queue, at_ms))
 
@@ -552,15 +568,18 @@ class Router:
         history: WaitHistory,
         now: int,
         agents: list[Agent] | None = None,
+        reach: Reach | None = None,
     ) -> WaitInputs:
-        """What the wait predictors need for a contact at `position` of `queue`."""
+        """What the wait predictors need for a contact at `position` of `queue`: the
+        agents counted are those who could take it (`reach`), else (a new caller) those
+        with the queue's skill."""
         hour = await self.last_hour(queue, now)
         moves = add_buckets(await self.store.stat_buckets(queue, now - DEPARTURES_MS, now))
         head = history.head_queued_at_ms
         last = history.last_wait_ms
         return WaitInputs(
             position=position,
-            serving_agents=len(await self._serving(queue, agents, now)),
+            serving_agents=await self._serving_count(queue, agents, now, reach),
             handle_s=_handle_s(hour),
             abandon_rate_per_s=hour.abandon_rate_per_s or 0.0,
             head_wait_s=None if head is None else max(0.0, (now - head) / 1000),

@@ -36,6 +36,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from router.model import Agent
+
 METHODS = ("les", "hol", "ql", "ours")
 # Before a queue has scored enough callers: the method that did best on the bank's
 # month in bench/replay.py (docs/routing.md, "Announced waits").
@@ -50,13 +52,55 @@ class WaitInputs:
     """What the router knows when a caller asks how long it will wait."""
 
     position: int  # 1 = next to be served
-    serving_agents: int  # with the queue's skill, signed in and ready (Agent.serving)
+    # Signed in and ready (Agent.serving) and able to take the caller (Reach.admits); a
+    # new caller of the queue (queue_status): with the queue's skill.
+    serving_agents: int
     handle_s: float  # average handle time of the queue, recent
     abandon_rate_per_s: float  # θ: abandonments per second of waiting, recent
     head_wait_s: float | None  # how long the head of the queue has waited (None: no head)
     last_wait_s: float | None  # wait of the last caller to enter service (None: none yet)
     departures: int = 0  # answered after waiting, recent
     departure_gap_s: float = 0.0  # the time the queue took to move for each of them
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Who could ever take a waiting contact: its skill (an IVR reason's, else the
+    queue's) and the widest step its queue's rules reach (routing.lua `reach`, which
+    asks `relaxation`: languages with the fallbacks and a chat's translation pairs,
+    regions, proficiency). An agent outside it is never offered the contact, so the
+    contact's wait must not count them: a Korean caller with only Japanese and Chinese
+    agents ready was told "about 1 minute" and never served."""
+
+    queue: str
+    skill: str
+    languages: frozenset[str]
+    regions: frozenset[str]
+    min_proficiency: int
+
+    @classmethod
+    def decode(cls, fields: Mapping[str, str]) -> Reach:
+        """From the routing function's reply (lists joined by '|')."""
+        return cls(
+            queue=fields["queue"],
+            skill=fields["skill"],
+            languages=frozenset(filter(None, fields.get("languages", "").split("|"))),
+            regions=frozenset(filter(None, fields.get("regions", "").split("|"))),
+            min_proficiency=int(fields.get("min_proficiency") or 1),
+        )
+
+    def admits(self, agent: Agent) -> bool:
+        """Signed in and ready, and within reach: routing could offer it the contact."""
+        return (
+            agent.serving
+            and agent.skills.get(self.skill, 0) >= max(self.min_proficiency, 1)
+            and agent.region in self.regions
+            and not self.languages.isdisjoint(agent.languages)
+        )
+
+    def serving(self, agents: Iterable[Agent]) -> int:
+        """How many of `agents` could take the contact (its `serving_agents`)."""
+        return sum(1 for agent in agents if self.admits(agent))
 
 
 def les_s(inputs: WaitInputs) -> float:

@@ -163,49 +163,53 @@ def recent_days(contacts: FloatArray, good: BoolArray, weekdays: IntArray) -> Fl
 def open_slots(
     present: BoolArray, day_totals: FloatArray, weekdays: IntArray, lookback: int = 8
 ) -> BoolArray:
-    """[7, S]: a slot is open on a weekday if it lies between the first and last contact
-    (`present`, [D, S]) of at least a quarter of the last `lookback` such days (at least
-    one): closed intervals have no rows in history. A day of a few contacts spans a
-    fraction of its hours (two, at 10:00 and 14:00, of a day open 08-18), so days are
-    taken together with the same weekdays before them until they hold
-    `HOURS_GROUP_CONTACTS` (`day_totals` [D], every queue's): a center of 5 contacts a day
-    is read on weeks of its days, one of hundreds on each day alone."""
+    """[7, S]: a slot is open on a weekday if it had rows (`present`, [D, S]) on at least a
+    quarter of the last `lookback` such days (at least one): closed intervals have no rows
+    in history. A day of a few contacts has rows in a fraction of its hours (two, at 10:00
+    and 14:00, of a day open 08-18), so such days are taken together with the same
+    weekdays before them until they hold `HOURS_GROUP_CONTACTS` (`day_totals` [D], every
+    queue's), and a group is open from its first row to its last: a center of 5 contacts
+    a day is read on weeks of its days, one of hundreds on each day's own rows."""
     slots = present.shape[1]
     result = np.zeros((7, slots), dtype=bool)
     everyday = np.ones((1, day_totals.size), dtype=bool)
     stray = counts.stray_weekdays(day_totals[None, :], weekdays, everyday)[0]
     for w in range(7):
         days = np.flatnonzero(np.asarray(weekdays) == w)
-        spans = _grouped_spans(present, day_totals, days, short_ok=not stray[w])
-        if spans.size:
-            seen = spans[-lookback:].sum(axis=0)
-            result[w] = seen >= max(1.0, 0.25 * min(len(spans), lookback))
+        seen_by = _day_groups(present, day_totals, days, short_ok=not stray[w])
+        if seen_by.size:
+            seen = seen_by[-lookback:].sum(axis=0)
+            result[w] = seen >= max(1.0, 0.25 * min(len(seen_by), lookback))
     return result
 
 
-def _grouped_spans(
+def _day_groups(
     present: BoolArray, day_totals: FloatArray, days: IntArray, short_ok: bool
 ) -> BoolArray:
-    """[G, S] oldest first: the spans of `days` taken newest first into groups that hold
-    `HOURS_GROUP_CONTACTS` contacts, each from its days' first busy slot to their last; the
-    oldest days short of a group form one when no group was filled and `short_ok` (their
-    weekday is not a closed one's stray calls, `counts.stray_weekdays`)."""
+    """[G, S] oldest first: `days` taken newest first into groups that hold
+    `HOURS_GROUP_CONTACTS` contacts; a day that holds them alone is its own rows, a group
+    of several is open from its first row to its last. The oldest days short of a group
+    form one when no group was filled and `short_ok` (their weekday is not a closed one's
+    stray calls, `counts.stray_weekdays`)."""
     groups: list[BoolArray] = []
-    busy, held = np.zeros(present.shape[1], dtype=bool), 0.0
+    rows, held, size = np.zeros(present.shape[1], dtype=bool), 0.0, 0
     for day in days[::-1]:
-        busy |= present[day]
-        held += float(day_totals[day])
+        rows, held, size = rows | present[day], held + float(day_totals[day]), size + 1
         if held >= HOURS_GROUP_CONTACTS:
-            groups.append(busy)
-            busy, held = np.zeros_like(busy), 0.0
-    if not groups and short_ok and busy.any():
-        groups.append(busy)
-    spans = np.zeros((len(groups), present.shape[1]), dtype=bool)
-    for k, group in enumerate(groups[::-1]):
-        found = np.flatnonzero(group)
-        if found.size:
-            spans[k, found[0] : found[-1] + 1] = True
-    return spans
+            groups.append(rows if size == 1 else _span(rows))
+            rows, held, size = np.zeros_like(rows), 0.0, 0
+    if not groups and short_ok and rows.any():
+        groups.append(_span(rows))
+    return np.array(groups[::-1], dtype=bool).reshape(len(groups), present.shape[1])
+
+
+def _span(rows: BoolArray) -> BoolArray:
+    """From the first True of `rows` to its last."""
+    found = np.flatnonzero(rows)
+    span = np.zeros_like(rows)
+    if found.size:
+        span[found[0] : found[-1] + 1] = True
+    return span
 
 
 def good_days(totals: FloatArray, weekdays: IntArray, use: BoolArray) -> BoolArray:

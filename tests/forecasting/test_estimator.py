@@ -161,3 +161,17 @@ def test_half_day_and_day_intervals_forecast_the_same_volume(
         assert ours == pytest.approx(
             sum(r.contacts for r in fine.rows if r.queue == queue), rel=0.03
         )
+
+
+def test_a_busy_days_stray_rows_open_no_hours_between_them() -> None:
+    """A busy day is read on its own rows: two Saturdays of hundreds of evening calls, each
+    with one stray call in the small hours, open the evening only (not the day between,
+    as a first-to-last span of each day would: the bank's Sabbath read as open)."""
+    days, slots = 8, 48
+    present = np.zeros((days, slots), dtype=bool)
+    present[:, 38:] = True
+    present[1, 2] = present[4, 18] = True  # a stray call each
+    totals = np.full(days, 300.0)
+    weekdays = np.full(days, 5)
+    open_mask = estimator.open_slots(present, totals, weekdays)
+    assert np.flatnonzero(open_mask[5]).tolist() == list(range(38, 48))

@@ -75,6 +75,9 @@ class AgentAct(StrEnum):
     SET_STATE = "set_state"
     EVENTS = "events"
     LOG_OUT = "log_out"
+    # What the agent holds and whose wrap-up they owe: the agent, their supervisors
+    # (contacts of their queues only: `contacts_shown`) and admins; not planners.
+    CONTACTS = "contacts"
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,17 @@ def allowed_for_agent(
     if principal.role == Role.PLANNER:
         return act == AgentAct.READ
     return False
+
+
+def contacts_shown(
+    principal: Principal, agent_id: str, contacts: Iterable[Contact]
+) -> list[Contact]:
+    """An agent's contacts (`AgentAct.CONTACTS`) as the reader may see them: the agent
+    all of theirs, anyone else only those they may read themselves (a supervisor's
+    queues and regions)."""
+    if principal.user_id == agent_id:
+        return list(contacts)
+    return [contact for contact in contacts if allowed(principal, Act.READ, contact)]
 
 
 def require_may_seek_agent(principal: Principal, agent_id: str) -> None:

@@ -56,6 +56,24 @@ class SipAccountView(Protocol):
 
 
 @dataclass(frozen=True)
+class OwedWrapUp:
+    """A finished contact whose wrap-up the agent has not given, with its queue's codes."""
+
+    contact: Contact
+    codes: tuple[str, ...]
+    code_required: bool
+
+
+@dataclass(frozen=True)
+class AgentContacts:
+    """What a desk shows an agent however it was opened: the contacts they hold now
+    (offered to them, connected, on hold) and the wrap-ups they still owe."""
+
+    held: list[Contact]
+    wrap_ups: list[OwedWrapUp]
+
+
+@dataclass(frozen=True)
 class Session:
     token: str
     principal: Principal
@@ -227,6 +245,30 @@ class Agents:
                 count=len(shown),
             )
         return shown
+
+    async def contacts(self, actor: Principal, agent_id: str) -> AgentContacts:
+        """What the agent holds and whose wrap-up they owe, for a desk signed in again (a
+        new tab, another browser, after a crash: the closed page's memory is gone, their
+        customers and owed codes are not). Anyone but the agent sees only the contacts
+        they may read, and their read is audited."""
+        access.require_may_seek_agent(actor, agent_id)
+        agent = await self.router.get_agent(agent_id)
+        access.require_for_agent(actor, AgentAct.CONTACTS, agent, self._queue_skills)
+        held, ended = await self.router.store.agent_contacts(agent_id)
+        held = access.contacts_shown(actor, agent_id, held)
+        ended = access.contacts_shown(actor, agent_id, ended)
+        if actor.user_id != agent_id:
+            await self.reports.audit(
+                actor.user_id,
+                "agent.contacts",
+                agent_id=agent_id,
+                contact_ids=[contact.contact_id for contact in (*held, *ended)],
+            )
+        owed = []
+        for contact in ended:
+            rules = self.desk.disposition(contact.queue)
+            owed.append(OwedWrapUp(contact, rules.codes, rules.required))
+        return AgentContacts(held, owed)
 
     async def visible(self, actor: Principal) -> list[Agent]:
         agents = await self.router.list_agents()

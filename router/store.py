@@ -680,6 +680,22 @@ class RoutingStore:
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
 
+    async def agent_contacts(self, agent_id: str) -> tuple[list[Contact], list[Contact]]:
+        """What the agent holds now (offered to them, connected, on hold: held:<agent>)
+        and the finished contacts whose wrap-up they owe (wrapup_pending:<agent>), each
+        still theirs, in id order: what a desk signed in again shows."""
+        held = sorted(await self.client.smembers(self.keys.held(agent_id)))
+        pending = sorted(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in (*held, *pending):
+            pipe.hgetall(self.keys.contact(contact_id))
+        rows = [_contact(row) if row else None for row in await pipe.execute()]
+        theirs = [c if c is not None and c.agent_id == agent_id else None for c in rows]
+        return (
+            [c for c in theirs[: len(held)] if c is not None and not c.is_terminal],
+            [c for c in theirs[len(held) :] if c is not None and c.is_terminal],
+        )
+
     async def clear_pending_wrap_up(self, agent_id: str, contact_id: str) -> None:
         """The agent's wrap-up of the contact is given: once no required code is owed,
         the agent's wrap-up ends with its time (routing.lua, wrap_up_given)."""

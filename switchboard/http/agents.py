@@ -23,7 +23,7 @@ from switchboard.http.base import (
 )
 from switchboard.http.schemas import Login, StateChange
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import agent_event_json, agent_json
+from switchboard.http.views import agent_event_json, agent_json, contact_json
 
 
 @API.route(
@@ -142,6 +142,34 @@ async def _offer_events(
     ringing = await request.app[AGENTS].ringing(principal, agent_id)
     show_numbers, now = request.app[DESK].show_caller_number, now_ms()
     return [agent_event_json(offer_event(c, until, now), show_numbers) for c, until in ringing]
+
+
+@API.route(
+    "GET",
+    "/api/v1/agents/{agent_id}/contacts",
+    "What the agent holds now (`contacts`: offered to them, connected, on hold) and the "
+    "finished contacts whose wrap-up they still owe (`wrap_ups`: the contact, its queue's "
+    "`codes` and whether one is `code_required`): a desk signed in again shows them. "
+    "The agent sees all; their supervisors and admins those of their scope (audited)",
+    auth=Auth.STAFF,
+    responses={200: "contacts and wrap_ups", 401: "", 403: "", 404: ""},
+)
+async def agent_contacts(request: web.Request, principal: Principal) -> web.Response:
+    found = await request.app[AGENTS].contacts(principal, request.match_info["agent_id"])
+    show_numbers = request.app[DESK].show_caller_number
+    return web.json_response(
+        {
+            "contacts": [contact_json(c, show_numbers=show_numbers) for c in found.held],
+            "wrap_ups": [
+                {
+                    "contact": contact_json(owed.contact, show_numbers=show_numbers),
+                    "codes": list(owed.codes),
+                    "code_required": owed.code_required,
+                }
+                for owed in found.wrap_ups
+            ],
+        }
+    )
 
 
 @API.route(

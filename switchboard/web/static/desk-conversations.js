@@ -12,6 +12,8 @@ import { VoicePanel } from "./desk-voice.js";
 import { $, el } from "./dom.js";
 import { languageName, t, time } from "./i18n.js";
 
+const TERMINAL = ["completed", "abandoned", "failed"];
+
 export class Conversations {
   constructor(desk) {
     this.desk = desk;
@@ -22,25 +24,24 @@ export class Conversations {
 
   ids() { return [...this.open_.keys()]; }
 
-  // A contact this agent now holds (accepted chat, answered call).
+  // A contact this agent now holds (accepted chat, answered call); one with a tab
+  // already takes the contact's current data (it was offered or connected again, or
+  // read again).
   open(contact) {
-    if (this.open_.has(contact.contact_id)) return this.open_.get(contact.contact_id);
-    const Panel = contact.channel === "voice" ? VoicePanel : ChatPanel;
-    const entry = { contact, unread: 0 };
-    entry.panel = new Panel(this.desk, contact, {
-      unread: () => this.unread(contact.contact_id),
-      done: () => this.close(contact.contact_id),
-    });
+    const known = this.open_.get(contact.contact_id);
+    if (known) return this.update(known, contact);
+    const entry = { contact, unread: 0, since: Date.now() };
+    entry.panel = this.panel(contact);
     entry.badge = el("span", { class: "unread", hidden: true });
     entry.who = el("span", { class: "tab-who" });
+    entry.kind = el("span", { class: "tab-kind" });
     entry.tab = el("button", {
       type: "button", role: "tab", id: `tab-${contact.contact_id}`, "aria-selected": "false",
       "aria-controls": entry.panel.root.id, "data-contact": contact.contact_id, tabindex: "-1",
       onclick: () => this.show(contact.contact_id),
       onkeydown: (event) => this.key(event),
-    }, el("span", { class: "tab-kind" }, contact.channel === "voice" ? t("Call") : t("Chat"), " · ", contact.queue),
-    entry.badge, entry.who);
-    entry.panel.root.setAttribute("role", "tabpanel");
+    }, entry.kind, entry.badge, entry.who);
+    this.kind(entry);
     entry.panel.root.setAttribute("aria-labelledby", entry.tab.id);
     $("tabs").append(entry.tab);
     $("panels").append(entry.panel.root);
@@ -52,15 +53,71 @@ export class Conversations {
     this.desk.remember();
     if (!this.current || !this.open_.has(this.current)) this.show(contact.contact_id);
     else entry.panel.root.hidden = true;
+    if (TERMINAL.includes(contact.state)) entry.panel.ended(contact.state);
     return entry;
   }
 
-  // A contact kept from before a reload: open again if it is still this agent's.
-  async restore(contactId) {
-    const answer = await this.desk.call("GET", `/api/v1/contacts/${contactId}`);
-    if (!answer.ok || answer.body.agent_id !== this.desk.agent.agent_id) return;
-    const entry = this.open(answer.body);
-    if (["completed", "abandoned", "failed"].includes(answer.body.state)) entry.panel.ended(answer.body.state);
+  panel(contact) {
+    const Panel = contact.channel === "voice" ? VoicePanel : ChatPanel;
+    const panel = new Panel(this.desk, contact, {
+      unread: () => this.unread(contact.contact_id),
+      done: () => this.close(contact.contact_id),
+    });
+    panel.root.setAttribute("role", "tabpanel");
+    return panel;
+  }
+
+  kind(entry) {
+    const { channel, queue } = entry.contact;
+    entry.kind.replaceChildren(channel === "voice" ? t("Call") : t("Chat"), " · ", queue);
+  }
+
+  // A tab's contact as it is now. One that changed queue (another session of the agent
+  // transferred it, and it came back) or is live again gets a new panel: that queue's
+  // canned replies and wrap-up codes; the reply being written stays.
+  update(entry, contact) {
+    const was = entry.contact;
+    entry.contact = contact;
+    entry.since = Date.now();
+    const live = !TERMINAL.includes(contact.state);
+    if (was.queue !== contact.queue || was.channel !== contact.channel || (live && entry.panel.isOver)) {
+      const panel = this.panel(contact);
+      if (entry.panel.text && panel.text) panel.text.value = entry.panel.text.value;
+      panel.root.hidden = entry.panel.root.hidden;
+      panel.root.setAttribute("aria-labelledby", entry.tab.id);
+      if (entry.flagNote) panel.root.insertBefore(entry.flagNote, panel.root.children[1] || null);
+      entry.panel.root.replaceWith(panel.root);
+      entry.panel = panel;
+      this.kind(entry);
+    }
+    if (!live) entry.panel.ended(contact.state);
+    this.label();
+    if (this.current === contact.contact_id) showCustomer(this.desk, contact);
+    return entry;
+  }
+
+  // What the agent holds and whose wrap-up they owe, as the server knows it (on sign-in
+  // and whenever the events socket (re)opens, after their events, and now and then):
+  // a tab for each chat or call held (an offer has its card), one with its wrap-up form
+  // for each wrap-up owed, whichever tab or browser they were taken in; a live tab
+  // whose contact is no longer theirs (another session of theirs transferred it) goes.
+  async sync() {
+    const asked = Date.now();
+    const agent = encodeURIComponent(this.desk.agent.agent_id);
+    const answer = await this.desk.call("GET", `/api/v1/agents/${agent}/contacts`);
+    if (!answer.ok) return;
+    const theirs = new Set();
+    for (const contact of answer.body.contacts) {
+      theirs.add(contact.contact_id);
+      if (contact.state !== "offered") this.open(contact);  // a tab takes it once accepted
+    }
+    for (const owed of answer.body.wrap_ups) {
+      theirs.add(owed.contact.contact_id);
+      this.open(owed.contact);
+    }
+    for (const [id, entry] of [...this.open_]) {
+      if (!theirs.has(id) && !entry.panel.isOver && entry.since < asked) this.close(id);
+    }
   }
 
   show(contactId) {
@@ -78,6 +135,15 @@ export class Conversations {
     }
     const entry = this.open_.get(contactId);
     if (entry) showCustomer(this.desk, entry.contact);
+  }
+
+  // An offer accepted from its card: its conversation is shown and the keyboard goes on
+  // into it (a chat's reply box, else its tab).
+  focus(contactId) {
+    const entry = this.open_.get(contactId);
+    if (!entry) return;
+    this.show(contactId);
+    (entry.panel.text || entry.tab).focus();
   }
 
   // Whose conversation a tab is: what the agent knows of the customer, else the
@@ -163,7 +229,6 @@ export class Conversations {
   }
 
   async connected(event) {
-    if (this.open_.has(event.contact_id)) return;
     const answer = await this.desk.call("GET", `/api/v1/contacts/${event.contact_id}`);
     if (answer.ok && answer.body.agent_id === this.desk.agent.agent_id) this.open(answer.body);
   }

@@ -1,7 +1,8 @@
 // The agent desktop: sign in (channels, chat capacity, softphone), state with a reason,
 // the wrap-up countdown, log out; the agent's events (offers, messages, closures) are
-// handed to the parts that show them. Token and open conversations survive a reload
-// (sessionStorage).
+// handed to the parts that show them. The token survives a reload (sessionStorage); what
+// the agent holds and owes comes from the server (GET /api/v1/agents/{id}/contacts), so a
+// new tab or browser shows it too.
 
 import { problem, request, socketUrl } from "./api.js";
 import { Conversations } from "./desk-conversations.js";
@@ -13,6 +14,7 @@ import { N_, duration, loadText, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 
 const KEY = "switchboard-desk";
+const SYNC_MS = 10_000;
 // The shipped not-ready reasons ([desk] not_ready_reasons) and the one RONA gives.
 N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work"); N_("no answer");
 // Why a blind transfer to an outside number failed (the transfer_failed event's reason).
@@ -30,6 +32,7 @@ const desk = {
 const offers = new Offers(desk);
 const conversations = new Conversations(desk);
 desk.open = (contact) => conversations.open(contact);
+desk.focusConversation = (contactId) => conversations.focus(contactId);
 // The caller's number as the offer showed it, else (after a reload) as the contact
 // gives it: both masked unless the center shows numbers.
 desk.caller = (contact) => (offers.seen.get(contact.contact_id) || {}).customer_id
@@ -41,7 +44,7 @@ async function main() {
   if (saved && saved.token) {
     desk.token = saved.token;
     const answer = await desk.call("GET", `/api/v1/agents/${encodeURIComponent(saved.agent_id)}`);
-    if (answer.ok) return start(answer.body, saved.contacts || []);
+    if (answer.ok) return start(answer.body);
     sessionStorage.removeItem(KEY);
   }
   $("sign-in-form").hidden = false;
@@ -82,12 +85,12 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   }
   desk.token = answer.body.token;
   $("password").value = "";
-  start(answer.body.agent, []);
+  start(answer.body.agent);
 });
 
-async function start(agent, openContacts) {
+async function start(agent) {
   desk.agent = agent;
-  remember(openContacts);
+  remember();
   $("sign-in-form").hidden = true;
   $("workspace").hidden = false;
   $("who").textContent = agent.agent_id;
@@ -99,20 +102,18 @@ async function start(agent, openContacts) {
   desk.socket = new LiveSocket(
     socketUrl(`/api/v1/agents/${encodeURIComponent(agent.agent_id)}/events`, { token: desk.token }), {
       onEvent,
-      onOpen: () => { refreshAgent(); offers.refresh(); conversations.refreshAll(); },
+      onOpen: () => { refreshAgent(); offers.refresh(); conversations.refreshAll(); conversations.sync(); },
       onState: (state) => {
         $("connection").textContent = state === "open" ? "" : t("Connection lost. Reconnecting…");
       },
       onEnd: () => signedOut(t("Your session has ended. Please sign in again.")),
     });
-  for (const contactId of openContacts) conversations.restore(contactId);
+  conversations.sync();
 }
 
-// The conversations open on this desk, kept for a reload.
-function remember(contacts) {
-  sessionStorage.setItem(KEY, JSON.stringify({
-    token: desk.token, agent_id: desk.agent.agent_id, contacts: contacts || conversations.ids(),
-  }));
+// The session, kept for a reload (the conversations are read again from the server).
+function remember() {
+  sessionStorage.setItem(KEY, JSON.stringify({ token: desk.token, agent_id: desk.agent.agent_id }));
 }
 desk.remember = () => remember();
 
@@ -136,6 +137,7 @@ function onEvent(event) {
   if (["offer", "offer_revoked", "contact_connected", "contact_closed", "contact_requeued", "state"]
     .includes(event.type)) {
     refreshAgent();
+    conversations.sync();
   }
 }
 
@@ -190,6 +192,9 @@ function tick() {
   $("state-detail").textContent = t("{time} left", { time: duration(left) });
 }
 const ticking = setInterval(tick, 1000);
+// A chat another session of the agent transferred away sends this desk no event: read
+// what the agent holds again now and then.
+const syncing = setInterval(() => { if (desk.token && desk.agent) conversations.sync(); }, SYNC_MS);
 
 // A desk left for another page may wait in the browser's back/forward cache: its socket's
 // session checks would keep the agent's session alive (and them Available) with nobody
@@ -198,6 +203,7 @@ const ticking = setInterval(tick, 1000);
 // asked to sign in when the session ran out meanwhile).
 window.addEventListener("pagehide", () => {
   clearInterval(ticking);
+  clearInterval(syncing);
   if (desk.socket) { desk.socket.onEnd = () => {}; desk.socket.close(); }
 });
 window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });

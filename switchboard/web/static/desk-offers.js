@@ -51,7 +51,7 @@ export class Offers {
     el("div", { class: "row" },
       voice
         ? el("span", {}, t("Answer on your softphone."))
-        : el("button", { type: "button", class: "accept", onclick: () => this.accept(offer) }, t("Accept")),
+        : el("button", { type: "button", class: "accept", onclick: (event) => this.accept(offer, event.detail === 0) }, t("Accept")),
       el("button", { type: "button", class: "secondary decline", onclick: () => this.decline(offer) }, t("Decline"))),
     el("p", { class: "error", role: "alert" }));
     $("offers").append(card);
@@ -85,8 +85,12 @@ export class Offers {
     }
   }
 
-  async accept(offer) {
+  // `byKeyboard`: Enter or Space on Accept (a click of detail 0). The keyboard's place is
+  // on the card, which goes (maybe before the answer, with the contact_connected event):
+  // it goes on into the conversation taken. A mouse click leaves the view as it is.
+  async accept(offer, byKeyboard = false) {
     const entry = this.cards.get(offer.contact_id);
+    const focused = byKeyboard && entry && entry.card.contains(document.activeElement);
     const answer = await this.desk.call("POST", `/api/v1/contacts/${offer.contact_id}/accept`);
     if (!answer.ok) {
       if (entry) entry.card.querySelector(".error").textContent = problem(answer);
@@ -94,6 +98,7 @@ export class Offers {
     }
     this.remove(offer.contact_id);
     this.desk.open(answer.body);
+    if (focused) this.desk.focusConversation(offer.contact_id);
   }
 
   async decline(offer) {

@@ -194,6 +194,8 @@ def _day_groups(
     groups: list[BoolArray] = []
     rows, held, size = np.zeros(present.shape[1], dtype=bool), 0.0, 0
     for day in days[::-1]:
+        if day_totals[day] <= 0:
+            continue  # a closed day has no rows to read
         rows, held, size = rows | present[day], held + float(day_totals[day]), size + 1
         if held >= HOURS_GROUP_CONTACTS:
             groups.append(rows if size == 1 else _span(rows))

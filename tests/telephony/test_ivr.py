@@ -157,7 +157,13 @@ def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
 @pytest.mark.parametrize(
     ("region", "language", "greeting", "verbose", "number"),
     [
-        ("america-east", "es", "welcome_informal", True, "1234"),  # config/locales.toml; spoken: never grouped
+        (
+            "america-east",
+            "es",
+            "welcome_informal",
+            True,
+            "1234",
+        ),  # config/locales.toml; spoken: never grouped
         ("europe-west", "de", "welcome", False, "1234"),
         ("asia-east", "ja", "welcome", True, "1234"),
     ],

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import wave
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from i18n.locale import DEFAULT_CONFIG, enabled_languages
 from i18n.messages import PROMPTS
 from i18n.prompts import DEFAULT_RATE, PromptCatalog, prompt_path, render_prompt
 from i18n.service import language_menu
+from tests.i18n.espeak import phonemes
 
 IVR_KEYS = {
     "welcome", "choose_language", "choose_reason", "reason_booking", "reason_baggage",
@@ -185,19 +185,6 @@ def test_every_prompt_source_is_marked_for_extraction():
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
     sources = {v if isinstance(v, str) else v[0] for v in PROMPTS.values()}
     assert ids == sources
-
-
-def phonemes(text: str, language: str) -> str:
-    from i18n.prompts import voice_for
-
-    result = subprocess.run(
-        ["espeak-ng", "-v", voice_for(language), "-q", "-x", "--stdin"],
-        input=text.encode(),
-        capture_output=True,
-        check=True,
-        timeout=30,
-    )
-    return result.stdout.decode()
 
 
 def test_espeak_reads_kanji_as_english_which_is_why_japanese_is_kana():

@@ -6,27 +6,16 @@ number), so numbers are spelled in words before rendering where a voice needs it
 
 from __future__ import annotations
 
-import subprocess
 import wave
 from pathlib import Path
 
 import pytest
 
 from i18n.locale import DEFAULT_CONFIG, enabled_languages
-from i18n.prompts import PromptCatalog, render_prompt, voice_for
+from i18n.prompts import PromptCatalog, render_prompt
+from tests.i18n.espeak import phonemes
 
 LANGUAGES = list(enabled_languages(DEFAULT_CONFIG))
-
-
-def phonemes(text: str, language: str) -> str:
-    result = subprocess.run(
-        ["espeak-ng", "-v", voice_for(language), "-q", "-x", "--stdin"],
-        input=text.encode(),
-        capture_output=True,
-        check=True,
-        timeout=30,
-    )
-    return result.stdout.decode().strip()
 
 
 def test_all_twenty_ivr_languages_are_checked() -> None:

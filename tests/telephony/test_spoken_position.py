@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from i18n.locale import DEFAULT_CONFIG, enabled_languages
-from i18n.prompts import voice_for
 from telephony.model import Prompt
 from telephony.prompts import prompt_text
 from telephony.style import locale_style
+from tests.i18n.espeak import phonemes
 
 LANGUAGES = list(enabled_languages(DEFAULT_CONFIG))
-
-
-def phonemes(text: str, language: str) -> str:
-    result = subprocess.run(
-        ["espeak-ng", "-v", voice_for(language), "-q", "-x", "--stdin"],
-        input=text.encode(),
-        capture_output=True,
-        check=True,
-        timeout=30,
-    )
-    return result.stdout.decode().strip()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -12,7 +12,8 @@ never decide access themselves. The rules, as a table (docs/security.md prints i
   their wrap-up of it goes on (`WrapUp`: until they save it, or for the queue's wrap-up
   time after it ended if that is later), then it is history they no longer read; a late
   answer to an offer whose customer left while it rang at them is told so (409), not
-  refused as another agent's would be (`refuse_late_answer`);
+  refused as another agent's would be, nor a late transfer or end of a contact that
+  ended with them (`refuse_late_act`);
 - agents, supervisors and admins read their own SIP account (their softphone's
   password) and nobody else's; planners have none;
 - a **supervisor** reads, watches and steers the contacts and agents of their queues and
@@ -249,21 +250,31 @@ def left_while_ringing_at(actor: Actor, contact: Contact) -> bool:
     )
 
 
-def refuse_late_answer(actor: Actor, act: Act, contact: Contact) -> None:
-    """An agent's accept or decline of an offer its customer abandoned is 409, saying
-    so, whether the abandon came before the access check (`require`) or after it, before
-    routing took the answer (`Contacts.accept`, `Contacts.decline`)."""
+# What an agent does to a contact they hold: late, on one that has ended since, told so.
+HOLDER_ACTS = frozenset({Act.TRANSFER, Act.COMPLETE, Act.HOLD, Act.RECORD})
+
+
+def refuse_late_act(actor: Actor, act: Act, contact: Contact) -> None:
+    """An agent's late act on a contact that was theirs is 409 saying why, not 403: an
+    accept or decline of an offer whose customer left while it rang at them, whether the
+    abandon came before the access check (`require`) or after it, before routing took the
+    answer (`Contacts.accept`, `Contacts.decline`); a transfer, end, hold or recording
+    of a contact that ended with them. Anyone else learns nothing of the contact."""
     if act in ANSWERS and left_while_ringing_at(actor, contact):
         raise RoutingError(
             f"cannot {act.value} contact {contact.contact_id}: it is abandoned "
             "(the customer left while it rang at you)"
+        )
+    if act in HOLDER_ACTS and ended_with(actor, contact):
+        raise RoutingError(
+            f"cannot {act.value} contact {contact.contact_id}: it is {contact.state.value}"
         )
 
 
 def require(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = None) -> None:
     if allowed(actor, act, contact, wrap_up):
         return
-    refuse_late_answer(actor, act, contact)
+    refuse_late_act(actor, act, contact)
     raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
 
 

@@ -577,7 +577,7 @@ class Contacts:
     async def _left_meanwhile(self, actor: Actor, act: Act, contact_id: str) -> None:
         """Routing refused an answer the access check let through: when the customer left
         in between, the agent is told so in the words they get when it left before."""
-        access.refuse_late_answer(actor, act, await self.router.get_contact(contact_id))
+        access.refuse_late_act(actor, act, await self.router.get_contact(contact_id))
 
     async def complete(self, actor: Actor, contact_id: str) -> Contact:
         """The holding agent ends the conversation; a supervisor may end one of theirs."""

@@ -124,3 +124,40 @@ async def test_racing_accept_and_abandon_never_answers_403(node: Node) -> None:
             assert after.state == expected
             assert len(await records_of(node, contact_id)) == 1
     assert seen
+
+
+async def test_a_transfer_or_end_of_a_chat_that_ended_is_told_it_ended(node: Node) -> None:
+    """ana's own chat has ended and its wrap-up time (0 s here) is over: her late transfer
+    or end is told the chat ended (409), not refused as another's would be (403); bob,
+    whose chat it never was, learns nothing of it."""
+    async with http_session(node) as http:
+        ana, bob = await login(http, "ana", PASSWORD), await login(http, "bob", PASSWORD)
+        contact_id, _ = await ringing_at_ana(node, http)
+        taken = await http.post(f"/api/v1/contacts/{contact_id}/accept", headers=ana)
+        assert taken.status == 200, await taken.text()
+        done = await http.post(f"/api/v1/contacts/{contact_id}/complete", headers=ana)
+        assert done.status == 200, await done.text()
+        saved = await http.post(
+            f"/api/v1/contacts/{contact_id}/wrapup", json={"code": "info_only"}, headers=ana
+        )
+        assert saved.status == 200, await saved.text()
+        late = {
+            (who, act): await http.post(f"/api/v1/contacts/{contact_id}/{act}", **kwargs)
+            for who, headers in (("ana", ana), ("bob", bob))
+            for act, kwargs in (
+                ("transfer", {"json": {"queue": "general"}, "headers": headers}),
+                ("complete", {"headers": headers}),
+            )
+        }
+        bodies = {key: await response.json() for key, response in late.items()}
+    statuses = {key: response.status for key, response in late.items()}
+    assert statuses == {
+        ("ana", "transfer"): 409,
+        ("ana", "complete"): 409,
+        ("bob", "transfer"): 403,
+        ("bob", "complete"): 403,
+    }, bodies
+    assert "it is completed" in bodies[("ana", "transfer")]["message"]
+    assert "completed" not in bodies[("bob", "transfer")]["message"]
+    (record,) = await records_of(node, contact_id)
+    assert record["state"] == "completed"

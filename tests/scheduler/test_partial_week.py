@@ -16,7 +16,7 @@ from scheduler.service import make_schedule
 from scheduler.solver import SolveOptions
 from switchboard.cli import main
 
-from .conftest import RULES_TOML, START, STEPS, Files, agent, requirements, rules
+from .conftest import RULES_TOML, START, STEPS, Files, agent, requirements, rules, solve_args
 
 OPTIONS = SolveOptions(time_limit_s=10, workers=2, seed=1, steps=STEPS)
 # As most centres write them: a paid break in every shift, the unpaid lunch only in the
@@ -130,24 +130,8 @@ def test_an_agent_whose_maximum_is_below_every_shift_is_named(
         agent("Z1", "sales", "en", hours=(0, 0)),  # no hours at all: not asked to work
     ]
     csvfiles.write_agents(files.agents, team)
-    args = [
-        "schedule",
-        "--requirements",
-        str(files.requirements),
-        "--agents",
-        str(files.agents),
-        "--rules",
-        str(files.rules),
-        "--start",
-        "2024-03-04",
-        "--out",
-        str(tmp_path / "schedule.csv"),
-        "--time-limit",
-        "8",
-        "--days",
-    ]
-    for days in ("1", "7"):
-        assert main([*args, days]) == 2
+    for days in (1, 7):
+        assert main(solve_args(files, tmp_path, days=days)) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err
         assert (
@@ -157,7 +141,7 @@ def test_an_agent_whose_maximum_is_below_every_shift_is_named(
         ) in err
         assert "Z1" not in err and "B1" not in err
         assert not (tmp_path / "schedule.csv").exists()
-    assert main([*args, "1", "--best-effort"]) == 2
+    assert main([*solve_args(files, tmp_path, days=1), "--best-effort"]) == 2
     assert "agents P1, P2" in capsys.readouterr().err
     assert (tmp_path / "schedule.csv").exists()
 

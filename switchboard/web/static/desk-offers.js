@@ -28,6 +28,7 @@ export class Offers {
     this.desk = desk;
     this.cards = new Map();  // contact_id -> { card, offer, until }
     this.seen = new Map();  // contact_id -> the last offer (a call's masked number)
+    this.changed = new Map();  // contact_id -> when its card last came or went (ms)
     setInterval(() => this.tick(), 1000);
   }
 
@@ -55,23 +56,28 @@ export class Offers {
       el("button", { type: "button", class: "secondary decline", onclick: () => this.decline(offer) }, t("Decline"))),
     el("p", { class: "error", role: "alert" }));
     $("offers").append(card);
+    this.changed.set(offer.contact_id, performance.now());
     this.cards.set(offer.contact_id, { card, offer, until: Date.now() + offer.ring_s * 1000, timer, left, waited });
     this.tick();
   }
 
   // What rings now, after a reload or a reconnect (the offer events went to a page that
   // is gone, or were sent while the socket was down): a card for each not shown yet, and
-  // a ringing card gone whose offer no longer rings (a missed offer's card stays).
+  // a ringing card gone whose offer no longer rings (a missed offer's card stays). A card
+  // an event brought or took while the answer was on its way is left as the event said:
+  // the answer is older than the event.
   async refresh() {
+    const asked = performance.now();
     const agent = encodeURIComponent(this.desk.agent.agent_id);
     const answer = await this.desk.call("GET", `/api/v1/agents/${agent}/offers`);
     if (!answer.ok) return;
+    const current = (id) => (this.changed.get(id) ?? -Infinity) < asked;
     const ringing = new Set(answer.body.offers.map((offer) => offer.contact_id));
     for (const [id, entry] of [...this.cards]) {
-      if (entry.until && !ringing.has(id)) this.remove(id);
+      if (entry.until && !ringing.has(id) && current(id)) this.remove(id);
     }
     for (const offer of answer.body.offers) {
-      if (!this.cards.has(offer.contact_id)) this.add(offer);
+      if (!this.cards.has(offer.contact_id) && current(offer.contact_id)) this.add(offer);
     }
   }
 
@@ -130,6 +136,7 @@ export class Offers {
     const entry = this.cards.get(contactId);
     if (entry) entry.card.remove();
     this.cards.delete(contactId);
+    this.changed.set(contactId, performance.now());
   }
 
   clear() {

@@ -159,9 +159,14 @@ function dialled(uri) {
 }
 
 async function refreshAgent() {
+  const asked = ++stateReads;
   const answer = await desk.call("GET", `/api/v1/agents/${encodeURIComponent(desk.agent.agent_id)}`);
-  if (answer.ok) { desk.agent = answer.body; showState(answer.body); }
+  if (answer.ok && asked === stateReads) { desk.agent = answer.body; showState(answer.body); }
 }
+
+// Each read or change of the agent's state is numbered: an answer older than one asked
+// after it (a slow "available" overtaken by the "ringing" an offer brought) is not shown.
+let stateReads = 0;
 
 // The state the agent reads: their own "not ready" (a break, a supervisor's) comes
 // first even while they still hold chats or calls (the routing state says busy then:
@@ -210,6 +215,7 @@ window.addEventListener("pageshow", (event) => { if (event.persisted) location.r
 
 async function setState(state, reason) {
   desk.notify("");
+  const asked = ++stateReads;
   const answer = await desk.call("PUT", `/api/v1/agents/${encodeURIComponent(desk.agent.agent_id)}/state`,
     { state, reason: reason || "" });
   if (!answer.ok) {
@@ -217,6 +223,7 @@ async function setState(state, reason) {
       : problem(answer));
     return;
   }
+  if (asked !== stateReads) return;
   desk.agent = answer.body;
   showState(answer.body);
 }

@@ -33,6 +33,11 @@ FLAGS = [
     "--no-first-run",
 ]
 
+# What a page shows after an answer or an event, waited for up to 15 s (Playwright's
+# default is 5 s): on a loaded 2-core CI box a page, its node and Redis share the cores.
+# A page that never shows it still fails, later.
+expect.set_options(timeout=15_000)
+
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 

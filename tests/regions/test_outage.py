@@ -274,7 +274,7 @@ async def adopted_while_alive(heir: Regions, gone: Regions, agent_id: str) -> st
     assert await until(adopting(heir, gone.node_id), TTL_S + 3.0)
     await assert_lost_with_its_node(gone.router, agent_id, first_chat)
     membership.cut = False
-    assert await until(lambda: membership.heartbeat(gone.node_id), 2.0), "not seen alive again"
+    assert await until(lambda: membership.heartbeat(gone.node_id), 5.0), "not seen alive again"
     return await holding_a_chat(gone.router, agent_id)
 
 

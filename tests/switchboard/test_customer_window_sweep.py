@@ -141,7 +141,7 @@ async def test_two_nodes_sweeping_the_same_due_chats_end_each_once(redis_url: st
         assert len(swept) == len(set(swept))  # no chat ended twice
         for chat in chats:
             cid = chat["contact_id"]
-            left, _ = await ended(two, cid, within_s=3)
+            left, _ = await ended(two, cid, within_s=10)
             assert (left.state, left.reason) == (ContactState.ABANDONED, "customer_left")
         await asyncio.sleep(1.2)  # the loops' next sweeps too
         for chat in chats:

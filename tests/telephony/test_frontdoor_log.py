@@ -80,7 +80,7 @@ async def test_the_workers_calls_to_softphones_log_no_error_in_kamailio(
             assert await sipp == 0, (tmp_path / "sipp-errors.log").read_text(errors="replace")
         else:
             caller.send(cmd="hangup")
-            await answering.wait_for("hangup", timeout=15)  # the worker's BYE, via Kamailio
+            await answering.wait_for("hangup")  # the worker's BYE, via Kamailio
         contact = await until(lambda: terminal(router, contact_id))
         assert (contact.state.value, contact.agent_id) == ("completed", "ben")
         assert (await router.get_agent("ana")).presence == Presence.NOT_READY  # rung out
@@ -88,8 +88,8 @@ async def test_the_workers_calls_to_softphones_log_no_error_in_kamailio(
         stop.set()
         await timers
 
-    await until(lambda: _loads(voice), timeout=5)
-    assert await until(_no_load(voice), timeout=5)  # the caller's BYE freed its slot
+    await until(lambda: _loads(voice))
+    assert await until(_no_load(voice))  # the caller's BYE freed its slot
     await asyncio.sleep(0.5)  # Kamailio's last lines reach its log
     log = (voice.front_door.workdir / "kamailio.log").read_text(errors="replace")
     assert "cannot find load" not in log

@@ -126,7 +126,7 @@ async def test_a_caller_presses_1_then_0_for_hebrew_and_is_queued_in_hebrew(
     caller.send(cmd="dtmf", digits="1")  # barges in; "1" could begin 10
     await asyncio.sleep(0.6)  # well within the inter-digit wait
     caller.send(cmd="dtmf", digits="0")
-    await until(lambda: call.ivr is not None and call.ivr.language == "he", timeout=5)
+    await until(lambda: call.ivr is not None and call.ivr.language == "he")
     assert call.ivr.step == "reason"
     caller.send(cmd="dtmf", digits="2")  # baggage
     contact = await router.get_contact(await until(lambda: call.contact_id))

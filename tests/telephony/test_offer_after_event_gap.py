@@ -41,7 +41,7 @@ async def test_an_offer_made_during_an_event_gap_rings_the_agents_phone_when_eve
 
     gate.held = True
     await redis_client.client_kill_filter(_type="pubsub")  # the node's events connection
-    await until(lambda: not hub.connected.is_set(), timeout=5)
+    await until(lambda: not hub.connected.is_set())
 
     phone = await parties("--answer", "--tone", str(tone_wav))
     await add_agent(router, "ana", phone.uri, {"booking": 2})  # the offer, unheard here

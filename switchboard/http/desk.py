@@ -10,7 +10,7 @@ from router.contacts import CustomerHistory
 from router.reports.privacy import mask_phone_numbers
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.base import CONTACTS, DESK, ROUTER
+from switchboard.http.base import AGENTS, CONTACTS, DESK, ROUTER
 from switchboard.http.schemas import WrapUp
 from switchboard.http.views import contact_json
 
@@ -19,7 +19,8 @@ from switchboard.http.views import contact_json
     "GET",
     "/api/v1/desk",
     "The desktop's configuration: not-ready reasons, each queue's wrap-up codes and "
-    "canned replies, the queues",
+    "canned replies, the queues; sip_accounts: whether this node gives agents a SIP "
+    "account for their softphone (GET /api/v1/agents/{id}/sip-account)",
     auth=Auth.STAFF,
     responses={200: "the configuration", 401: ""},
 )
@@ -30,6 +31,7 @@ async def desk(request: web.Request, principal: Principal) -> web.Response:
         {
             "not_ready_reasons": list(config.not_ready_reasons),
             "repeat_window_s": config.repeat_window_s,
+            "sip_accounts": request.app[AGENTS].softphones is not None,
             "queues": {
                 name: {
                     "wrap_up_s": queue.wrap_up_s,

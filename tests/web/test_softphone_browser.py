@@ -36,8 +36,11 @@ async def node(redis_url: str) -> AsyncIterator[Node]:
         yield node
 
 
-async def sign_in(node: Node, browser: Browser) -> Page:
+async def sign_in(node: Node, browser: Browser, asked: list[str] | None = None) -> Page:
+    """Ana signed in at the desk taking calls; `asked` gathers the URLs the page requests."""
     page = await (await browser.new_context()).new_page()
+    if asked is not None:
+        page.on("request", lambda request: asked.append(request.url))
     await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
     await page.fill("#agent-id", "ana")
     await page.fill("#password", "ana-secret-1")
@@ -48,9 +51,13 @@ async def sign_in(node: Node, browser: Browser) -> Page:
 
 
 async def test_without_a_registrar_the_account_is_not_shown(node: Node, browser: Browser) -> None:
-    page = await sign_in(node, browser)
+    asked: list[str] = []
+    page = await sign_in(node, browser, asked)
     await expect(page.locator("#state")).to_have_text("Not ready")
     await expect(page.locator("#softphone")).to_be_hidden()
+    # The desk's configuration says so: it does not ask for an account (a 409 in the console).
+    assert any(url.endswith("/api/v1/desk") for url in asked), asked
+    assert not [url for url in asked if url.endswith("/sip-account")]
 
 
 async def test_the_desktop_shows_the_account_the_registrar_accepts(

@@ -95,7 +95,7 @@ async function start(agent) {
   $("workspace").hidden = false;
   $("who").textContent = agent.agent_id;
   const config = await desk.call("GET", "/api/v1/desk");
-  desk.config = config.ok ? config.body : { not_ready_reasons: [], queues: {} };
+  desk.config = config.ok ? config.body : { not_ready_reasons: [], queues: {}, sip_accounts: true };
   options($("not-ready-reason"), desk.config.not_ready_reasons.map((r) => [r, t(r)]));
   showState(agent);
   showSoftphone(desk);

@@ -5,6 +5,8 @@
 import { $ } from "./dom.js";
 
 export async function showSoftphone(desk) {
+  $("softphone").hidden = true;
+  if (!desk.config.sip_accounts) return;  // a node without a registrar: no account to ask for
   const agentId = encodeURIComponent(desk.agent.agent_id);
   const answer = await desk.call("GET", `/api/v1/agents/${agentId}/sip-account`);
   $("softphone").hidden = !answer.ok;

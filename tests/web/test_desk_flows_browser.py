@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
 from switchboard.common.clock import now_ms
@@ -254,5 +254,39 @@ async def test_a_chat_given_back_when_set_offline_leaves_the_desk(
         await node.router.set_presence("ana", Presence.OFFLINE, "set by sup")
         await expect(tab).to_have_count(0)
         await expect(page.locator("#state")).to_have_text("Offline")
+    assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
+    await page.context.close()
+
+
+async def test_a_read_of_the_desks_contacts_older_than_the_give_back_does_not_reopen_it(
+    calls_node: Node, browser: Browser
+) -> None:
+    """The desk reads what Ana holds after each of her events; an answer asked before her
+    chat went back to its queue but read after it does not bring its tab back."""
+    node = calls_node
+    page = await available_at_desk(browser, node)
+    holding, asked, may_go = False, asyncio.Event(), asyncio.Event()
+
+    async def hold_one_answer(route: Route) -> None:
+        response = await route.fetch()
+        if holding and not asked.is_set():
+            asked.set()  # its answer still holds the chat
+            await asyncio.wait_for(may_go.wait(), timeout=30)
+        await route.fulfill(response=response)
+
+    await page.route("**/api/v1/agents/ana/contacts", hold_one_answer)
+    async with http_session(node) as http:
+        chat = await new_chat(http, queue="booking")
+    await page.locator(f".offer[data-contact='{chat['contact_id']}'] .accept").click()
+    tab = page.locator(f".conversation[data-contact='{chat['contact_id']}']")
+    await expect(tab).to_have_count(1)
+    holding = True
+    await node.router.set_presence("ana", Presence.NOT_READY, "break")  # a state event: a read
+    await asyncio.wait_for(asked.wait(), timeout=30)
+    await node.router.set_presence("ana", Presence.OFFLINE, "set by sup")
+    await expect(tab).to_have_count(0)
+    may_go.set()
+    await page.wait_for_timeout(1000)  # the page reads the older answer
+    assert await tab.count() == 0  # now, not after the next read (every 10 s)
     assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
     await page.context.close()

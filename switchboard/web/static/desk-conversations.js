@@ -19,6 +19,7 @@ export class Conversations {
     this.desk = desk;
     this.open_ = new Map();  // contact_id -> { contact, panel, tab, unread }
     this.flags = new Map();  // contact_id -> the words that flagged it (a Set)
+    this.changed = new Map();  // contact_id -> when an event last closed or ended its tab
     this.current = null;
   }
 
@@ -106,14 +107,18 @@ export class Conversations {
     const agent = encodeURIComponent(this.desk.agent.agent_id);
     const answer = await this.desk.call("GET", `/api/v1/agents/${agent}/contacts`);
     if (!answer.ok) return;
+    // An event that closed or ended a tab after the read was asked is newer than the
+    // answer: the answer does not open that tab again (the next read will say).
+    const current = (id) => (this.changed.get(id) ?? -Infinity) < asked;
     const theirs = new Set();
     for (const contact of answer.body.contacts) {
       theirs.add(contact.contact_id);
-      if (contact.state !== "offered") this.open(contact);  // a tab takes it once accepted
+      // a tab takes it once accepted
+      if (contact.state !== "offered" && current(contact.contact_id)) this.open(contact);
     }
     for (const owed of answer.body.wrap_ups) {
       theirs.add(owed.contact.contact_id);
-      this.open(owed.contact);
+      if (current(owed.contact.contact_id)) this.open(owed.contact);
     }
     for (const [id, entry] of [...this.open_]) {
       if (!theirs.has(id) && !entry.panel.isOver && entry.since < asked) this.close(id);
@@ -204,6 +209,7 @@ export class Conversations {
   }
 
   close(contactId) {
+    this.changed.set(contactId, Date.now());
     const entry = this.open_.get(contactId);
     if (!entry) return;
     const focused = entry.tab.contains(document.activeElement) || entry.panel.root.contains(document.activeElement);
@@ -275,6 +281,7 @@ export class Conversations {
   }
 
   closed(event) {
+    this.changed.set(event.contact_id, Date.now());
     const entry = this.open_.get(event.contact_id);
     if (!entry) return;
     entry.panel.ended(event.state);

@@ -18,6 +18,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from i18n.chinese import to_script
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 LOCALES_DIR = PACKAGE_DIR / "locales"
 DOMAIN = "prompts"
@@ -136,6 +138,12 @@ class Problem:
         return f"{self.language}: {self.key}: {self.message}"
 
 
+def _simplified(text: str) -> bool:
+    """Whether a Cantonese text has Simplified characters: Hong Kong writes Traditional,
+    and the catalog is read as written (no OpenCC conversion, unlike `zh-HK`'s)."""
+    return to_script(text, "zh-HK") != text
+
+
 def _keys_by_msgid() -> dict[str, str]:
     from i18n.messages import PROMPTS
 
@@ -147,7 +155,8 @@ def check_catalogs(languages: Sequence[str], locales_dir: Path = LOCALES_DIR) ->
 
     Missing catalog, untranslated or fuzzy key, a placeholder that the English has and
     the translation lacks (or invents), kanji in Japanese (espeak-ng reads each one as
-    "Chinese letter": write kana), and a .mo older than its .po.
+    "Chinese letter": write kana), Simplified characters in Cantonese (`yue`), and a .mo
+    older than its .po.
     """
     from i18n.messages import PLURAL_COUNTS, PROMPTS
 
@@ -189,6 +198,10 @@ def check_catalogs(languages: Sequence[str], locales_dir: Path = LOCALES_DIR) ->
                     )
             if language.startswith("ja") and any(_KANJI.search(form) for form in forms):
                 problems.append(Problem(language, key, "kanji in Japanese: write it in kana"))
+            if language.startswith("yue") and any(_simplified(form) for form in forms):
+                problems.append(
+                    Problem(language, key, "Simplified characters in Cantonese: write Traditional")
+                )
         for message in catalog:
             if message.id and (
                 message.id if isinstance(message.id, str) else message.id[0]

@@ -54,6 +54,30 @@ def territory_languages(territory: str) -> list[str]:
     return out
 
 
+# Spoken languages CLDR ranks behind the written language of their territory: in Hong Kong
+# CLDR counts Traditional Chinese (`zh_Hant`, 95%, what people read) before Cantonese
+# (`yue`, 90%, what they speak). A caller is spoken to, so where most people speak one of
+# these it goes before the language it is written in (`yue` before `zh`); the mainland,
+# where 5% speak Cantonese, keeps Mandarin first.
+SPOKEN_BEFORE_WRITTEN: dict[str, str] = {"yue": "zh"}
+SPOKEN_MAJORITY_PERCENT = 50.0
+
+
+def spoken_languages(territory: str) -> list[str]:
+    """`territory_languages`, with a majority's spoken language before its written one
+    (`SPOKEN_BEFORE_WRITTEN`): `HK` and `MO` give `yue` before `zh`."""
+    ranked = territory_languages(territory)
+    info = get_territory_language_info(territory)
+    for spoken, written in SPOKEN_BEFORE_WRITTEN.items():
+        share = float(info.get(spoken, {}).get("population_percent") or 0.0)
+        if share < SPOKEN_MAJORITY_PERCENT or spoken not in ranked or written not in ranked:
+            continue
+        if ranked.index(spoken) > ranked.index(written):
+            ranked.remove(spoken)
+            ranked.insert(ranked.index(written), spoken)
+    return ranked
+
+
 def match_language(tag: str, available: Sequence[str], *, loose: bool = True) -> str | None:
     """The entry of `available` for someone who asked for `tag`, spelled as `available`
     spells it; None when none serves them.
@@ -91,12 +115,14 @@ def guess_languages_for_number(number: str, supported: Sequence[str]) -> list[st
     """Languages to offer a caller first, most spoken in the caller's territory first.
 
     Only languages in `supported` are returned; English (when supported) closes the list
-    as a last resort, so an unknown or foreign number still gets a usable menu.
+    as a last resort, so an unknown or foreign number still gets a usable menu. A spoken
+    language goes before its written one (`spoken_languages`): a +852 caller gets `yue`
+    first when the flow offers it, and `zh` when it offers Mandarin alone.
     """
     out: list[str] = []
     territory = territory_for_number(number)
     if territory:
-        for language in territory_languages(territory):
+        for language in spoken_languages(territory):
             code = match_language(language, supported)
             if code is not None and code not in out:
                 out.append(code)

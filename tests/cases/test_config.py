@@ -27,7 +27,7 @@ def test_the_shipped_files_read_cleanly() -> None:
     assert cases.policy_for("emergency", "standard").around_the_clock  # type: ignore[union-attr]
     assert cases.policy_for("booking", "gold").name == "gold"  # type: ignore[union-attr]
     assert cases.policy_for("booking", "standard").name == "standard"  # type: ignore[union-attr]
-    assert cases.emotion is not None and len(cases.emotion.lexicons) == 20
+    assert cases.emotion is not None and len(cases.emotion.lexicons) == 21  # 20 and yue
     assert cases.emotion.move_to == "senior"
     assert [rule.on for rule in cases.rules] == [RuleTrigger.EMOTION]
     _, _, three = check_configuration(load_settings(ROOT / "config" / "regions-3.toml"))

@@ -25,14 +25,14 @@ def emotions() -> Emotions:
 
 
 def test_every_prompt_language_ships_a_list() -> None:
-    assert len(PROMPT_LANGUAGES) == 20
+    assert len(PROMPT_LANGUAGES) == 21  # the shipped 20 and Cantonese (yue)
     lexicons = {lexicon.language: lexicon for lexicon in read_lexicons(LISTS, None)}
     assert sorted(lexicons) == PROMPT_LANGUAGES
     for language, lexicon in lexicons.items():
         assert len(lexicon.escalate) >= 10, language
         assert lexicon.negative and lexicon.positive, language
     unspaced = {code for code, lexicon in lexicons.items() if lexicon.mode == MatchMode.CHARACTERS}
-    assert unspaced == {"ja", "th", "zh"}
+    assert unspaced == {"ja", "th", "yue", "zh"}
 
 
 def test_each_escalation_phrase_finds_itself_in_a_sentence(emotions: Emotions) -> None:
@@ -51,6 +51,8 @@ def test_each_escalation_phrase_finds_itself_in_a_sentence(emotions: Emotions) -
     [
         ("zh", "你们的服务太差了，我非常失望！", ["太差了", "失望"]),
         ("zh", "我要投訴你們", ["投訴"]),  # traditional characters
+        ("yue", "你哋啲服務好差，我好嬲呀！", ["好嬲"]),
+        ("yue", "我好唔滿意，我要搵你哋經理", ["唔滿意", "搵你哋經理"]),  # 唔滿意, not 滿意
         ("ja", "本当にガッカリしました", ["がっかり"]),  # katakana matches the hiragana entry
         ("ja", "ﾑｶﾂｸ", ["むかつく"]),  # half-width katakana
         ("th", "ฉันไม่พอใจมาก", ["ไม่พอใจ"]),
@@ -91,6 +93,7 @@ def test_a_phrase_fires_whatever_the_case_accents_width_or_script(
         ("es", "No estoy enfadado"),
         ("fr", "je ne suis pas du tout en colère"),
         ("zh", "我不生气，只是问一下"),
+        ("yue", "我冇投訴，只係想問吓"),
         ("ja", "怒っていないです"),
         ("ko", "화나지 않아요"),
         ("tr", "kızgın değilim"),
@@ -118,6 +121,8 @@ AMBIGUOUS_ALONE = [
     ("es", "Soy abogado, ¿puedo cambiar mi vuelo?"),
     ("zh", "请问投诉电话是多少?"),
     ("zh", "我是律师，可以改签吗？"),
+    ("yue", "請問投訴電話係幾多號？"),
+    ("yue", "我係律師，可唔可以改機票？"),
     ("de", "Ich bin Anwalt und fliege nach Genf"),
     ("de", "Ein Platz am Gang reicht mir völlig, danke"),
     ("pt", "Podem processar o pagamento de novo, por favor?"),

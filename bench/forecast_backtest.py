@@ -7,7 +7,9 @@ Run by hand: `.venv/bin/python bench/forecast_backtest.py [--bank FILE] [--width
    history CSV; `switchboard forecast` forecasts one week ahead from it as a user runs it
    (a new process, CSV in and out), timed end to end against the 5 s target. The baseline
    in the same run is reading the same CSV alone (the floor any forecast pays); the
-   forecast process's peak resident memory is reported beside it.
+   forecast process's peak resident memory is reported beside it. Then once more while a
+   second forecast runs beside it, with numpy's BLAS on one thread in both (as
+   `forecasting` sets it) and on two (`OPENBLAS_NUM_THREADS=2`).
 2. Accuracy: `forecast backtest` on the Anonymous Bank month (imported at 30 minutes), on
    the synthetic year and on the long scenarios of `forecasting.synthetic.SCENARIOS`
    (6-18 months, 5-minute history aggregated to 30 minutes: level drift, growth, steps,
@@ -42,6 +44,7 @@ from forecasting import backtest, bank, files, intervals, service, synthetic
 
 BANK = ROOT.parent / "shared" / "data" / "anonymous_bank_1999_02.tsv"
 TARGET_S = 5.0
+WEEK_OUT = ("--horizon", "7d", "--out")
 
 
 def _switchboard() -> list[str]:
@@ -54,6 +57,61 @@ def _switchboard() -> list[str]:
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _timed_forecast(
+    path: Path, start: str, out: Path, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """(wall s, CPU s) of one `switchboard forecast` one week ahead, in a new process."""
+    began = time.perf_counter()
+    cpu_before = _children_cpu()
+    subprocess.run(
+        [
+            *_switchboard(),
+            "forecast",
+            "--history",
+            str(path),
+            "--start",
+            start,
+            *WEEK_OUT,
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+    )
+    return time.perf_counter() - began, _children_cpu() - cpu_before
+
+
+def two_at_once(path: Path, start: str, tmp: Path) -> dict[str, float]:
+    """A forecast timed while a second one runs beside it, over and over (two planners at
+    once, a node's forecast beside a backtest): numpy's BLAS on one thread in both, as
+    `forecasting` sets it, against two threads in both (`OPENBLAS_NUM_THREADS=2`, the
+    library's own default on two cores)."""
+    argv = ["forecast", "--history", str(path), "--start", start, *WEEK_OUT]
+    loop = (
+        f"from switchboard.cli import main\nwhile True: main({[*argv, str(tmp / 'other.csv')]!r})"
+    )
+    seconds = {}
+    for threads, env in (("one", None), ("two", os.environ | {"OPENBLAS_NUM_THREADS": "2"})):
+        other = subprocess.Popen(
+            [sys.executable, "-c", loop], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        )
+        try:
+            time.sleep(2.0)  # the other one past its imports, forecasting
+            seconds[threads], _ = _timed_forecast(path, start, tmp / "forecast.csv", env)
+        finally:
+            other.kill()
+            other.wait()
+    print(
+        f"two forecasts at once: {seconds['one']:.2f} s with BLAS on one thread, "
+        f"{seconds['two']:.2f} s on two (ratio {seconds['two'] / seconds['one']:.1f})"
+    )
+    return {
+        "forecast_year_5min_two_at_once_s": round(seconds["one"], 3),
+        "forecast_year_5min_two_at_once_two_blas_threads_s": round(seconds["two"], 3),
+    }
 
 
 def speed(tmp: Path, runs: int) -> tuple[dict[str, object], synthetic.Synthetic]:
@@ -77,28 +135,9 @@ def speed(tmp: Path, runs: int) -> tuple[dict[str, object], synthetic.Synthetic]
         began = time.perf_counter()
         files.read_history(path)
         reads.append(time.perf_counter() - began)
-        out = tmp / "forecast.csv"
-        began = time.perf_counter()
-        cpu_before = _children_cpu()
-        subprocess.run(
-            [
-                *_switchboard(),
-                "forecast",
-                "--history",
-                str(path),
-                "--start",
-                start,
-                "--horizon",
-                "7d",
-                "--out",
-                str(out),
-            ],
-            check=True,
-            capture_output=True,
-            cwd=ROOT,
-        )
-        totals.append(time.perf_counter() - began)
-        cpus.append(_children_cpu() - cpu_before)
+        total, cpu = _timed_forecast(path, start, tmp / "forecast.csv")
+        totals.append(total)
+        cpus.append(cpu)
     best, read, cpu = min(totals), min(reads), min(cpus)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest run
     load = os.getloadavg()[0]
@@ -117,6 +156,7 @@ def speed(tmp: Path, runs: int) -> tuple[dict[str, object], synthetic.Synthetic]
         "forecast_over_read": round(best / read, 2),
         "forecast_year_5min_within_target": best < TARGET_S,
     }
+    figures.update(two_at_once(path, start, tmp))
     return figures, year
 
 

@@ -25,8 +25,15 @@ level that persists days, not weeks: log-AR(1) sd 6 % at 0.8 per day, day noise 
 to choose anything in the code: it tells how the forecaster fares on centers it was not
 tuned to (docs/forecasting-experiments.md).
 
+`--headroom` also scores, on the same intervals, a forecast that knows the generator: its
+expected counts (weekday factors, shapes, calendar, incidents) times the mean of the true
+level of every day before the origin. What it misses is what no forecast made on Monday
+knows (the level's wander since, the days' and intervals' noise): how close to 0.9 a
+center lets anyone come.
+
     .venv/bin/python bench/forecast_heldout.py
     .venv/bin/python bench/forecast_heldout.py --seeds 1,2,3,4,5,6,7,8 --variants nohol,fast
+    .venv/bin/python bench/forecast_heldout.py --variants nohol,revert,weeks --headroom
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from _common import print_json_line
 
 from forecasting import files, service, synthetic
 from forecasting.backtest import _baselines, wape
-from forecasting.model import History
+from forecasting.model import FloatArray, History
 
 BANK = synthetic.SCENARIOS["bank_weekdays_7m"]
 VARIANTS = {
@@ -76,18 +83,51 @@ WEEKS = 4
 INTRADAY_ORIGIN_H, SCORED_FROM_H, SCORED_TO_H = 11, 15, 17
 
 
-def center(variant: str, seed: int) -> History:
+def center(variant: str, seed: int) -> tuple[History, synthetic.Synthetic]:
     generated = synthetic.generate_scenario(VARIANTS[variant], seed=seed)
-    return service.aggregate(files.build_history(generated.rows, f"{variant}{seed}"), 30)
+    history = files.build_history(generated.rows, f"{variant}{seed}")
+    return service.aggregate(history, 30), generated
 
 
-def scores(history: History) -> dict[str, float]:
-    """Week-ahead WAPE beside both baselines, and intraday beside week-ahead, pooled."""
+def known_structure(
+    history: History, generated: synthetic.Synthetic, queues: tuple[str, ...]
+) -> FloatArray:
+    """[Q, D, S] per day of `history`: the generator's expected counts on its grid times
+    the mean true level (intensity over expected counts, in logs) of the days before the
+    Monday that forecasts it."""
+    assert generated.intensity is not None
+    per_slot = history.width_min * generated.rate.shape[2] // 1440
+    order = [queues.index(name) for name in history.queues]
+    offset = (history.first_day.date() - generated.first_day.date()).days
+    days = history.contacts.shape[1]
+
+    def on_grid(values: FloatArray) -> FloatArray:
+        q, d, s = values.shape
+        grid = values.reshape(q, d, s // per_slot, per_slot).sum(axis=3)
+        return grid[order, offset : offset + days]
+
+    rate, intensity = on_grid(generated.rate), on_grid(generated.intensity)
+    totals = rate.sum(axis=2)
+    level = np.log(np.maximum(intensity.sum(axis=2), 1e-9) / np.maximum(totals, 1e-9))
+    known = np.zeros_like(rate)
+    for day in range(days):
+        monday = day - history.weekday(day)
+        for q in range(len(order)):
+            open_before = totals[q, :monday] > 0
+            mean = level[q, :monday][open_before].mean() if open_before.any() else 0.0
+            known[q, day] = rate[q, day] * np.exp(mean)
+    return known
+
+
+def scores(history: History, known: FloatArray | None = None) -> dict[str, float]:
+    """Week-ahead WAPE beside both baselines (and the forecast that knows the generator,
+    `known`), and intraday beside week-ahead, pooled."""
     days = service.complete_days(history)
     mondays = [d for d in range(days - 7, 0, -1) if history.weekday(d) == 0]
     per_slot = 60 // history.width_min
     scored = slice(SCORED_FROM_H * per_slot, SCORED_TO_H * per_slot)
     week: dict[str, list[np.ndarray]] = {"actual": [], "ours": [], "naive": [], "four": []}
+    week |= {"known": []} if known is not None else {}
     intra: dict[str, list[np.ndarray]] = {"actual": [], "intraday": [], "week_ahead": []}
     for monday in sorted(mondays[:WEEKS]):
         ahead = service.project(history.cut(history.day_start(monday)), monday + 4)
@@ -98,6 +138,8 @@ def scores(history: History) -> dict[str, float]:
             week[name].append(values[rows])
         week["naive"].append(copied[rows])
         week["four"].append(averaged[rows])
+        if known is not None:
+            week["known"].append(known[:, monday : monday + 5][rows])
         for k in range(5):
             day = monday + k
             if not history.present[day].any():
@@ -110,7 +152,14 @@ def scores(history: History) -> dict[str, float]:
     w = {name: np.concatenate(parts) for name, parts in week.items()}
     i = {name: np.concatenate(parts) for name, parts in intra.items()}
     ours, naive, four = (wape(w["actual"], w[name]) for name in ("ours", "naive", "four"))
-    return {
+    headroom = {}
+    if known is not None:
+        best_known = wape(w["actual"], w["known"])
+        headroom = {
+            "wape_known_structure": round(best_known, 4),
+            "ratio_known_structure": round(best_known / min(naive, four), 4),
+        }
+    return headroom | {
         "wape": round(ours, 4),
         "wape_seasonal_naive": round(naive, 4),
         "wape_four_week_mean": round(four, 4),
@@ -124,25 +173,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3,4")
     parser.add_argument("--variants", default="nohol,hol,fast")
+    parser.add_argument(
+        "--headroom", action="store_true", help="also score a forecast that knows the generator"
+    )
     args = parser.parse_args()
     results: dict[str, dict[str, float]] = {}
     for variant in args.variants.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             started = time.monotonic()
-            figures = scores(center(variant, seed))
+            history, generated = center(variant, seed)
+            known = None
+            if args.headroom:
+                known = known_structure(history, generated, VARIANTS[variant].queues)
+            figures = scores(history, known)
             results[f"{variant}_{seed}"] = figures
+            knowing = (
+                f", knowing the generator {figures['wape_known_structure']:.4f} "
+                f"({figures['ratio_known_structure']:.3f})"
+                if known is not None
+                else ""
+            )
             print(
                 f"{variant:>5} seed {seed}: ours {figures['wape']:.4f}, naive "
                 f"{figures['wape_seasonal_naive']:.4f}, four-week "
                 f"{figures['wape_four_week_mean']:.4f}, ratio {figures['ratio']:.3f}; intraday "
                 f"{figures['wape_intraday_4_6h']:.4f} vs week-ahead "
-                f"{figures['wape_week_ahead_same_intervals']:.4f} "
+                f"{figures['wape_week_ahead_same_intervals']:.4f}{knowing} "
                 f"({time.monotonic() - started:.0f} s)",
                 flush=True,
             )
     ratios = [r["ratio"] for r in results.values()]
+    headroom = {}
+    if args.headroom:
+        known_ratios = [r["ratio_known_structure"] for r in results.values()]
+        headroom = {
+            "known_structure_ratio_mean": round(statistics.mean(known_ratios), 4),
+            "known_structure_within_0_9": sum(r <= 0.9 for r in known_ratios),
+        }
     print_json_line(
-        {
+        headroom
+        | {
             "centers": results,
             "ratio_mean": round(statistics.mean(ratios), 4),
             "ratio_worst": max(ratios),

@@ -27,15 +27,17 @@ Handler = Callable[[argparse.Namespace], int]
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "default.toml"
 _DEFAULT_SHOWN = str(DEFAULT_CONFIG).replace("%", "%%")  # argparse formats help with %
 
-# Modules whose `register(registry)` adds subcommands, in help order.
-COMMAND_MODULES = (
-    "switchboard.serve",
-    "router.cli",
-    "telephony.cli",
-    "i18n.cli",
-    "forecasting.cli",
-    "scheduler.cli",
-)
+# Modules whose `register(registry)` adds subcommands, in help order, each with the
+# top-level commands it adds. A command imports only the modules that add it: the others'
+# imports (the reports', the server's) would cost half a second of every run.
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "switchboard.serve": ("serve",),
+    "router.cli": ("agents", "users", "history", "report", "privacy"),
+    "telephony.cli": ("voice",),
+    "i18n.cli": ("prompts", "i18n"),
+    "forecasting.cli": ("history", "forecast"),
+    "scheduler.cli": ("staffing", "schedule"),
+}
 
 
 class CommandRegistry:
@@ -86,10 +88,7 @@ def _stdout_is_a_pipe() -> bool:
         return False
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="switchboard", description="Multi-region contact-center routing and telephony."
-    )
+def _add_global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -100,8 +99,34 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-format", default="text", choices=FORMATS, help="text (default) or json lines"
     )
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (after any global options), None if none is; the
+    full parser checks the options and says what is wrong with them."""
+    before = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    before.add_argument("--log-level")
+    before.add_argument("--log-format")
+    before.add_argument("command", nargs="?")
+    try:
+        command: str | None = before.parse_known_args(argv)[0].command
+    except argparse.ArgumentError:
+        return None
+    return command
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or, given the arguments, with only the modules
+    that add the command they name (all of them for help or a command nobody adds, which
+    argparse then lists)."""
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Multi-region contact-center routing and telephony."
+    )
+    _add_global_options(parser)
     registry = CommandRegistry(parser)
-    for module in COMMAND_MODULES:
+    command = None if argv is None else _command_in(argv)
+    owners = [module for module, names in COMMAND_MODULES.items() if command in names]
+    for module in owners or COMMAND_MODULES:
         importlib.import_module(module).register(registry)
     return parser
 
@@ -121,8 +146,8 @@ def _signed_values_joined(argv: Sequence[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_signed_values_joined(sys.argv[1:] if argv is None else argv))
+    arguments = _signed_values_joined(sys.argv[1:] if argv is None else argv)
+    args = build_parser(arguments).parse_args(arguments)
     configure_logging(args.log_level, args.log_format)
     if args.log_level != "DEBUG":  # matplotlib's INFO lines (a report's plots) are noise
         logging.getLogger("matplotlib").setLevel(logging.WARNING)

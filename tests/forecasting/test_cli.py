@@ -21,7 +21,9 @@ from .test_bank import HEADER, ROWS
 def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """Build the real parser with this package's commands only, so that a half-built
     command of another package cannot fail these tests."""
-    monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
+    monkeypatch.setattr(
+        "switchboard.cli.COMMAND_MODULES", {"forecasting.cli": ("history", "forecast")}
+    )
 
 
 JSON_KEYS = {

@@ -15,7 +15,9 @@ from switchboard.cli import main
 
 @pytest.fixture(autouse=True)
 def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
+    monkeypatch.setattr(
+        "switchboard.cli.COMMAND_MODULES", {"forecasting.cli": ("history", "forecast")}
+    )
 
 
 def forecast_args(history: Path, tmp_path: Path) -> list[str]:

@@ -18,7 +18,9 @@ WIDTH = 30
 @pytest.fixture(autouse=True)
 def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real parser with this package's commands only (as in test_cli)."""
-    monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
+    monkeypatch.setattr(
+        "switchboard.cli.COMMAND_MODULES", {"forecasting.cli": ("history", "forecast")}
+    )
 
 
 def import_log(path: Path, out: Path, *extra: str) -> int:

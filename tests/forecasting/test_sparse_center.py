@@ -20,7 +20,9 @@ from switchboard.common.calendar import HolidayCalendar
 @pytest.fixture(autouse=True)
 def only_this_package(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real parser with the forecasting commands only (as in test_cli)."""
-    monkeypatch.setattr("switchboard.cli.COMMAND_MODULES", ("forecasting.cli",))
+    monkeypatch.setattr(
+        "switchboard.cli.COMMAND_MODULES", {"forecasting.cli": ("history", "forecast")}
+    )
 
 
 def _write_center(

@@ -102,8 +102,9 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _command_in(argv: Sequence[str]) -> str | None:
-    """The command named in `argv` (after any global options), None if none is; the
-    full parser checks the options and says what is wrong with them."""
+    """The command named in `argv` (after any global options), None if none is or help
+    is asked before it (`switchboard -h forecast` lists every command); the full parser
+    checks the options and says what is wrong with them."""
     before = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     before.add_argument("--log-level")
     before.add_argument("--log-format")
@@ -111,6 +112,8 @@ def _command_in(argv: Sequence[str]) -> str | None:
     try:
         command: str | None = before.parse_known_args(argv)[0].command
     except argparse.ArgumentError:
+        return None
+    if command is None or {"-h", "--help"} & set(argv[: list(argv).index(command)]):
         return None
     return command
 

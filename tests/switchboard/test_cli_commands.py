@@ -27,11 +27,13 @@ def test_each_module_adds_the_commands_the_map_names(module: str) -> None:
     assert _commands(parser) == set(COMMAND_MODULES[module])
 
 
-def test_help_and_an_unknown_command_see_every_command() -> None:
+def test_help_before_a_command_and_an_unknown_command_see_every_command() -> None:
     every = {name for names in COMMAND_MODULES.values() for name in names}
     assert _commands(build_parser()) == every
     assert _commands(build_parser([])) == every
     assert _commands(build_parser(["--log-level", "DEBUG", "nosuch"])) == every
+    assert _commands(build_parser(["-h", "forecast"])) == every
+    assert _commands(build_parser(["forecast", "-h"])) == {"history", "forecast"}
 
 
 def test_a_shared_group_gets_the_subcommands_of_every_module_that_adds_to_it() -> None:

@@ -88,19 +88,6 @@ def _stdout_is_a_pipe() -> bool:
         return False
 
 
-def _add_global_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        type=str.upper,
-        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="default INFO",
-    )
-    parser.add_argument(
-        "--log-format", default="text", choices=FORMATS, help="text (default) or json lines"
-    )
-
-
 def _command_in(argv: Sequence[str]) -> str | None:
     """The command named in `argv` (after any global options), None if none is or help
     is asked before it (`switchboard -h forecast` lists every command); the full parser
@@ -125,7 +112,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Multi-region contact-center routing and telephony."
     )
-    _add_global_options(parser)
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="default INFO",
+    )
+    parser.add_argument(
+        "--log-format", default="text", choices=FORMATS, help="text (default) or json lines"
+    )
     registry = CommandRegistry(parser)
     command = None if argv is None else _command_in(argv)
     owners = [module for module, names in COMMAND_MODULES.items() if command in names]

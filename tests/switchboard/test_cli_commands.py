@@ -13,11 +13,15 @@ import pytest
 from switchboard.cli import COMMAND_MODULES, CommandRegistry, build_parser
 
 
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+            return dict(action.choices)
+    return {}
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    return set(_subparsers(parser))
 
 
 @pytest.mark.parametrize("module", list(COMMAND_MODULES))
@@ -37,10 +41,7 @@ def test_help_before_a_command_and_an_unknown_command_see_every_command() -> Non
 
 
 def test_a_shared_group_gets_the_subcommands_of_every_module_that_adds_to_it() -> None:
-    parser = build_parser(["history", "import"])
-    history = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[
-        "history"
-    ]
+    history = _subparsers(build_parser(["history", "import"]))["history"]
     assert _commands(history) == {"import", "export"}
 
 

@@ -33,13 +33,17 @@ say() { echo "pjsua2: $*" >&2; }
 # Telephone-event (RFC 2833 digits) on payload type 101, the one nearly every phone, PBX
 # and trunk uses: a peer that answers our offer with its own 101 (not echoing ours, as
 # RFC 3264 asks) and sends digits on it is heard. pjsip's default is 120.
+# The answer takes our codec order, not the offerer's (pjsip's default): a desk phone that
+# offers G.722 first (most do) is answered in G.711, which the 8 kHz bridge carries without
+# resampling; a phone offering G.722 alone is answered in G.722, not refused.
 CONFIG_SITE="#define PJSUA_MAX_CALLS $MAX_CALLS
 #define PJSUA_MAX_CONF_PORTS (3*PJSUA_MAX_CALLS+16)
 #define PJSUA_MAX_PLAYERS $MAX_CALLS
 #define PJSUA_MAX_RECORDERS $MAX_CALLS
 #define PJ_IOQUEUE_MAX_HANDLES 1024
 #define PJMEDIA_HAS_VIDEO 0
-#define PJMEDIA_RTP_PT_TELEPHONE_EVENTS 101"
+#define PJMEDIA_RTP_PT_TELEPHONE_EVENTS 101
+#define PJMEDIA_SDP_NEG_PREFER_REMOTE_CODEC_ORDER 0"
 # Debian removed the gsm, ilbc, speex and g7221 sources from the tree: those codecs go.
 CONFIGURE_FLAGS="--disable-shared --enable-epoll --disable-sound --disable-video
 --disable-gsm-codec --disable-ilbc-codec --disable-speex-codec --disable-speex-aec

@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 Event = dict[str, Any]
 _USER_PART = re.compile(r"sips?:([^@;>]+)@")
 _HOST_PORT = re.compile(r"sips?:(?:[^@;>]+@)?([^:;>]+)(?::(\d+))?")
+# The codecs offered and accepted, first preferred (pjsua's priority; 0 turns one off).
+# G.711 first: the bridge runs at 8 kHz, where it needs no resampling. G.722 last, for
+# the phone set to it alone (refused with 488 before); the 256-call build answers in this
+# order whatever the offer's (scripts/build-pjsua2.sh), so a phone offering G.722 first
+# and G.711 too is answered in G.711.
+CODEC_PRIORITIES = {"PCMU": 255, "PCMA": 254, "G722": 128}
 # The account names of Switchboard's own endpoints (`switchboard`, `switchboard-w3`). An
 # INVITE from one of them is the loop a REFER to one of our own names makes (see
 # `_Leg.onCallTransferRequest`): it never reaches the IVR. The loop of a REFER this
@@ -623,8 +629,7 @@ class PjEngine:
         ep.audDevManager().setNullDev()
         for codec in ep.codecEnum2():
             name = codec.codecId.split("/")[0].upper()
-            priority = {"PCMU": 255, "PCMA": 254}.get(name, 0)
-            ep.codecSetPriority(codec.codecId, priority)
+            ep.codecSetPriority(codec.codecId, CODEC_PRIORITIES.get(name, 0))
         acc_cfg = pj.AccountConfig()
         acc_cfg.idUri = f"sip:{cfg.user}@{cfg.sip_host}:{cfg.sip_port}"
         if cfg.registrar:

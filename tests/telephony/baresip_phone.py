@@ -14,6 +14,7 @@ import contextlib
 import json
 import shutil
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 from telephony.softphones import SipAccount
@@ -33,8 +34,12 @@ def sip_port() -> int:
     raise RuntimeError("no free port for baresip")
 
 
-def available() -> bool:
-    return shutil.which("baresip") is not None and (MODULES / "g711.so").exists()
+def available(*codecs: str) -> bool:
+    """baresip is installed with its G.711 module and each of `codecs` (module names)."""
+    modules = ("g711", *codecs)
+    return shutil.which("baresip") is not None and all(
+        (MODULES / f"{module}.so").exists() for module in modules
+    )
 
 
 class BaresipPhone:
@@ -54,10 +59,12 @@ class BaresipPhone:
         password: str = "",
         transport: str = "udp",
         control: bool = False,
+        codecs: Sequence[str] = ("g711",),
     ) -> BaresipPhone:
         """Register `account` over `transport` ("udp" or "tcp": the account's
         `;transport=` parameter, which baresip uses for every request it sends);
-        `control`: take commands (`command`)."""
+        `control`: take commands (`command`); `codecs`: the codec modules it loads, all
+        it offers and accepts (`("g722",)`: a phone set to G.722 alone)."""
         directory.mkdir(parents=True, exist_ok=True)
         port = sip_port()
         rtp = rtp_block()
@@ -81,7 +88,7 @@ class BaresipPhone:
                     "ausrc_srate 48000",
                     "ausrc_channels 2",
                     f"module_path {MODULES}",
-                    "module g711.so",
+                    *(f"module {codec}.so" for codec in codecs),
                     "module ausine.so",
                     "module aufile.so",
                     "module_app account.so",

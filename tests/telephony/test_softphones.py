@@ -444,6 +444,31 @@ async def test_baresip_registers_and_answers_an_offered_call(
         await phone.close()
 
 
+@pytest.mark.skipif(
+    not baresip.available("g722"), reason="baresip (Debian baresip-core) is missing"
+)
+async def test_a_phone_set_to_g722_alone_answers_in_g722_and_the_caller_hears_it(
+    front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A desk phone set to wideband G.722 alone (baresip with its g722 module only):
+    the offer lists G.722 after G.711, the phone answers in G.722 and the caller hears
+    it through the 8 kHz bridge. (The offer was G.711 alone: the phone refused it with
+    488, and the agent was unreachable.)"""
+    voice = front_door
+    ana = await staff(voice, "ana")
+    phone = await baresip.BaresipPhone.start(ana, tmp_path / "ana", codecs=("g722",))
+    try:
+        await phone.wait_for("200 OK")
+        await until(lambda: _registered_at(voice, phone.port))
+        caller, contact_id = await _baresip_answers(voice, router, parties, tmp_path, ana.uri)
+        await phone.wait_for("G722")
+        caller.send(cmd="hangup")
+        contact = await until(lambda: terminal(router, contact_id))
+        assert (contact.state.value, contact.agent_id) == ("completed", "ana")
+    finally:
+        await phone.close()
+
+
 @pytest.mark.skipif(not baresip.available(), reason="baresip (Debian baresip-core) is missing")
 async def test_baresip_hears_a_refused_transfer_and_its_hang_up_ends_the_contact(
     front_door: VoiceFrontDoor, router: Router, parties: Callable[..., Any], tmp_path: Path

@@ -89,6 +89,10 @@ class QueueConfig:
     overflow_region_ewt_s: float | None = None
     # Above this predicted wait a new chat is placed in a region that predicts less.
     placement_ewt_s: float | None = None
+    # How often a callback calls a customer who does not pick up (1: once), and how
+    # long after the last try.
+    callback_attempts: int = 1
+    callback_retry_s: float = 300.0
 
 
 @dataclass

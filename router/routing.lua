@@ -42,6 +42,9 @@ Data:
   wrapup_required  set of queues whose wrap-up code is required (router/store.py)
   offered          zset agent -> when it was last offered a contact (round robin's order)
   due              zset contact -> when its rules next change (relaxation, maximum wait)
+  callbacks        zset contact -> when its next callback attempt is due (a callback whose
+                   customer did not pick up waits out of its queue until then; the contact's
+                   callback_retry_at says the same, callback_attempt which attempt comes)
   records          stream of finished contacts
   customer_windows:<id>, customer_windows_due
                    a customer's chat windows and the sweep's index of them (router/store.py):
@@ -294,6 +297,12 @@ local function relaxation(c, q, waited)
   end
   if preferred_of(c) then r.step = 'preferred' end
   return r
+end
+
+-- A callback waiting for its next attempt (commands.callback_unanswered): out of its
+-- queue's zset, never offered, until the tick puts it back at its place.
+local function retry_pending(c)
+  return num(c.callback_retry_at, 0) > 0
 end
 
 local function waited_ms(c)
@@ -560,7 +569,7 @@ end
 local function try_match_contact(cid, c)
   local ckey = P .. 'contact:' .. cid
   c = c or hgetall(ckey)
-  if not c or c.state ~= 'queued' then return nil end
+  if not c or c.state ~= 'queued' or retry_pending(c) then return nil end
   local q = qcfg(c.queue)
   if not q then return nil end
   local r = relaxation(c, q, waited_ms(c))
@@ -722,7 +731,10 @@ local function finish(cid, c, state, reason)
   clear_preference(cid, c)
   redis.call('HSET', ckey, 'state', state, 'reason', reason or '', 'ended_at', now)
   if (c.agent_id or '') ~= '' then redis.call('SREM', P .. 'held:' .. c.agent_id, cid) end
-  if c.state == 'queued' then redis.call('ZREM', P .. 'queue:' .. c.queue, cid) end
+  if c.state == 'queued' then
+    redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
+    redis.call('ZREM', P .. 'callbacks', cid)
+  end
   if c.state ~= 'connected' then  -- accepting stopped the ring timer; offering, the due timer
     redis.call('ZREM', P .. 'offers', cid)
     redis.call('ZREM', P .. 'due', cid)
@@ -972,6 +984,10 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
     local moved = (c.transferred_to or '') == '' and target or (c.transferred_to .. ' ' .. target)
     redis.call('HSET', ckey, 'transferred_to', moved)
   end
+  if retry_pending(c) then  -- a callback moved before its next attempt: due now, there
+    redis.call('HDEL', ckey, 'callback_retry_at')
+    redis.call('ZREM', P .. 'callbacks', cid)
+  end
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
   if freed then try_match_agent(freed) end
@@ -1204,6 +1220,38 @@ function commands.fail(argv)
   return reply('failed', c)
 end
 
+-- args: contact. The called-back customer did not pick up (their phone rang out, was
+-- busy or refused) while the agent waited: another attempt after the queue's
+-- callback_retry_s while its callback_attempts last (1 when unset: none), else
+-- failed/callback_unanswered. The agent is free at once (nobody was spoken to: no
+-- wrap-up) and their desk told (contact_requeued); the contact waits out of its queue
+-- (callbacks) and keeps its place there for the next attempt (the tick puts it back).
+function commands.callback_unanswered(argv)
+  local cid = argv[3]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return reply('unknown_contact') end
+  if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  local q = qcfg(c.queue) or {}
+  local attempt, attempts = num(c.callback_attempt, 1), math.max(qnum(q, 'callback_attempts'), 1)
+  if attempt >= attempts or c.state ~= 'connected' then
+    fail_contact(cid, c, 'callback_unanswered')
+    return reply('failed', c)
+  end
+  local aid = release_hold(cid, c)
+  local retry_s = qnum(q, 'callback_retry_s')
+  local at = now + retry_s * 1000
+  redis.call('HSET', ckey, 'state', 'queued', 'agent_id', '', 'callback_attempt', attempt + 1,
+    'callback_retry_at', at)
+  redis.call('ZADD', P .. 'callbacks', at, cid)
+  add_explanation(ckey, string.format('callback attempt %d of %d not answered; the next in %d s',
+    attempt, attempts, retry_s))
+  publish({type = 'contact_requeued', contact_id = cid, agent_id = aid or '', reason = 'callback_unanswered',
+    queue = c.queue, channel = c.channel, node = c.node or ''})
+  if aid then try_match_agent(aid) end
+  return contact_reply('queued', cid)
+end
+
 -- args: contact, target queue, reason, agent ('' for anyone: only the agent holding
 -- the contact may move it then), and optionally an agent to offer it to first and
 -- until when (a transfer to a named agent). A connected contact is moved only by its
@@ -1288,7 +1336,9 @@ function commands.reprioritize(argv)
   local q = qcfg(c.queue)
   local order = num(c.order, now) - (priority - old) * (q and qnum(q, 'priority_weight_s') or 0) * 1000
   redis.call('HSET', ckey, 'priority', priority, 'order', order)
-  if c.state == 'queued' then redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid) end
+  if c.state == 'queued' and not retry_pending(c) then
+    redis.call('ZADD', P .. 'queue:' .. c.queue, order, cid)
+  end
   add_explanation(ckey, string.format('priority %d -> %d: %s', old, priority, reason))
   return contact_reply('reprioritized', cid)
 end
@@ -1470,7 +1520,8 @@ function commands.adopt(argv)
     agents = cjson.encode(agents)})
 end
 
--- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits.
+-- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits,
+-- callbacks' next attempts.
 -- A tick does at most TICK_BATCH of each kind of timer and says whether more are due:
 -- Redis runs nothing else meanwhile, so a backlog is worked off in short calls (the
 -- node calls again at once) rather than one call that holds up every decision.
@@ -1481,7 +1532,10 @@ function commands.tick(argv)
   local offers_due = redis.call('ZRANGEBYSCORE', P .. 'offers', '-inf', now, 'LIMIT', 0, TICK_BATCH)
   local wrapups_due = redis.call('ZRANGEBYSCORE', P .. 'wrapups', '-inf', now, 'LIMIT', 0, TICK_BATCH)
   local due = redis.call('ZRANGEBYSCORE', P .. 'due', '-inf', now, 'LIMIT', 0, TICK_BATCH)
-  local more = (#offers_due == TICK_BATCH or #wrapups_due == TICK_BATCH or #due == TICK_BATCH) and 1 or 0
+  local callbacks_due = redis.call('ZRANGEBYSCORE', P .. 'callbacks', '-inf', now, 'LIMIT', 0, TICK_BATCH)
+  local more = (#offers_due == TICK_BATCH or #wrapups_due == TICK_BATCH or #due == TICK_BATCH
+    or #callbacks_due == TICK_BATCH) and 1 or 0
+  local retried = 0
   for _, cid in ipairs(offers_due) do
     local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'offered' then
@@ -1512,8 +1566,22 @@ function commands.tick(argv)
       end
     end
   end
+  for _, cid in ipairs(callbacks_due) do
+    redis.call('ZREM', P .. 'callbacks', cid)
+    local ckey = P .. 'contact:' .. cid
+    local c = hgetall(ckey)
+    if c and c.state == 'queued' and retry_pending(c) then
+      redis.call('HDEL', ckey, 'callback_retry_at')
+      c.callback_retry_at = nil
+      add_explanation(ckey, string.format('callback attempt %s due; back at its place in %s',
+        c.callback_attempt or '', c.queue))
+      requeue_at_head(cid, c)
+      try_match_contact(cid)
+      retried = retried + 1
+    end
+  end
   return reply('ticked', {rona = rona, freed = freed, relaxed = relaxed, overflowed = overflowed,
-    more = more})
+    retried = retried, more = more})
 end
 
 -- Warm transfers (telephony/calls/transfer.py) -------------------------------------

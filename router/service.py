@@ -250,6 +250,13 @@ class Router:
         reply = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
         return reply.check(contact_id, "fail").contact()
 
+    async def callback_unanswered(self, contact_id: str, at_ms: int | None = None) -> Contact:
+        """The called-back customer did not pick up: the contact waits for its next
+        attempt (its queue's `callback_attempts`, `callback_retry_s`), state `queued`,
+        or, with none left, ends `failed`/`callback_unanswered`."""
+        reply = await self.store.run("callback_unanswered", contact_id, at_ms=at_ms)
+        return reply.check(contact_id, "call back").contact()
+
     async def move(
         self,
         contact_id: str,
@@ -501,13 +508,13 @@ class Router:
     # -- timers -------------------------------------------------------------------
 
     async def tick(self, at_ms: int | None = None) -> list[int]:
-        """Ring timeouts, wrap-up ends, relaxation steps and maximum waits that are due,
-        in short routing calls (a few dozen timers each) so that a backlog never holds
-        Redis for long; returns how many of each."""
-        counts = [0, 0, 0, 0]
+        """Ring timeouts, wrap-up ends, relaxation steps, maximum waits and callbacks'
+        next attempts that are due, in short routing calls (a few dozen timers each) so
+        that a backlog never holds Redis for long; returns how many of each."""
+        counts = [0, 0, 0, 0, 0]
         for _ in range(MAX_TICK_CALLS):
             reply = await self.store.run("tick", at_ms=at_ms)
-            for index, name in enumerate(("rona", "freed", "relaxed", "overflowed")):
+            for index, name in enumerate(("rona", "freed", "relaxed", "overflowed", "retried")):
                 counts[index] += reply.number(name)
             if not reply.number("more"):
                 break

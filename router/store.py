@@ -87,7 +87,15 @@ class RoutingLibrary:
 
 
 # Fields of a queue's configuration the routing function reads (`qcfg:<name>`).
-_QUEUE_NUMBERS = ("priority", "answer_within_s", "wrap_up_s", "ring_s", "min_proficiency")
+_QUEUE_NUMBERS = (
+    "priority",
+    "answer_within_s",
+    "wrap_up_s",
+    "ring_s",
+    "min_proficiency",
+    "callback_attempts",
+    "callback_retry_s",
+)
 _QUEUE_OPTIONAL = (
     "relax_language_after_s",
     "relax_region_after_s",

@@ -337,6 +337,8 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
         priority_weight_s=section.number("priority_weight_s", 60.0, minimum=0),
         overflow_region_ewt_s=_optional_seconds(section, "overflow_region_ewt_s", None),
         placement_ewt_s=_optional_seconds(section, "placement_ewt_s", None),
+        callback_attempts=section.integer("callback_attempts", 1, minimum=1, maximum=10),
+        callback_retry_s=section.number("callback_retry_s", 300.0, minimum=1, maximum=86_400),
     )
 
 

@@ -32,6 +32,7 @@ OPS = frozenset(
         "complete",
         "abandon",
         "fail",
+        "callback_unanswered",
         "position",
         "request_callback",
         "transfer",
@@ -165,6 +166,9 @@ class PipeRouting:
 
     async def fail(self, contact_id: str, reason: str) -> Any:
         return await self._call("fail", contact_id=contact_id, reason=reason)
+
+    async def callback_unanswered(self, contact_id: str) -> Contact:
+        return contact_from(await self._call("callback_unanswered", contact_id=contact_id))
 
     async def position(self, contact_id: str) -> Position:
         result = await self._call("position", contact_id=contact_id)

@@ -40,6 +40,11 @@ class RoutingPort(Protocol):
 
     async def fail(self, contact_id: str, reason: str) -> Any: ...
 
+    async def callback_unanswered(self, contact_id: str) -> Contact:
+        """The called-back customer did not pick up: `queued` for another attempt, or
+        `failed` with none left."""
+        ...
+
     async def position(self, contact_id: str) -> Any:
         """An object with `position: int` and `ewt_s: float | None` (None: nobody can
         serve the queue, so no wait is announced)."""

@@ -190,7 +190,8 @@ async def sip_account(request: web.Request, principal: Principal) -> web.Respons
     "/api/v1/agents/{agent_id}/events",
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
     "contact_closed, hold (a call of theirs goes on or off hold: on_hold_since), "
-    "contact_requeued (a chat of theirs went back to its queue when they went offline); "
+    "contact_requeued (a chat of theirs went back to its queue when they went offline, "
+    "or a callback they took waits for its next attempt: its customer did not pick up); "
     "closed (4001) when the session ends. After a Redis outage the ringing offers come "
     "again (ring time left), then `ready`",
     auth=Auth.STAFF,

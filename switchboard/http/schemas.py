@@ -255,6 +255,8 @@ class QueueDefinition(Strict):
     priority_weight_s: Seconds = 60.0
     overflow_region_ewt_s: Seconds | None = None
     placement_ewt_s: Seconds | None = None
+    callback_attempts: Integer = Field(default=1, ge=1, le=10)
+    callback_retry_s: Number = Field(default=300.0, ge=1, le=86_400)
 
 
 class AgentDefinition(Strict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from router.model import ContactState
 from telephony.calls.call import WAITING, AgentLeg, Call, CallState, Role
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError
@@ -238,11 +239,27 @@ class OfferController:
         elif state == CallState.TALKING and not call.customer_answered:
             # A called-back customer who did not pick up: the agent is released.
             await voice.hangup(call.agent_leg)
-            await self._outcome(call, "failed", voice.routing.fail, "callback_unanswered")
+            await self._callback_unanswered(call)
         elif state in (CallState.TALKING, CallState.HELD):
             await voice.transfer.drop(call)
             await self.finish(call)
             await voice.hangup(call.agent_leg)
+
+    async def _callback_unanswered(self, call: Call) -> None:
+        """The router decides: another attempt later (the contact waits on, any worker
+        may call again: no outcome here) or, with none left, `failed`."""
+        voice = self.voice
+        try:
+            contact = await voice.routing.callback_unanswered(call.contact_id)
+        except ROUTING_REFUSALS as error:  # already ended elsewhere (a node taking over)
+            log.warning("unanswered callback of %s not recorded: %s", call.contact_id, error)
+            voice.closed(call, "failed")
+            return
+        if contact.state == ContactState.QUEUED:
+            log.info("callback of %s unanswered: tried again later", call.contact_id)
+            voice.released(call)
+        else:
+            voice.closed(call, "failed")
 
     async def _outcome(self, call: Call, outcome: str, record: Any, reason: str) -> None:
         try:

@@ -45,7 +45,7 @@ async def test_after_a_missed_ring_the_agent_back_is_offered_the_same_contact_fi
     older = await router.create_contact(chat("general", "es"), at_ms=T0 + 1000)
     assert (older.state, older.agent_id) == (ContactState.OFFERED, "tom")
 
-    rona, _, _, _ = await router.tick(at_ms=T0 + 1000 + GENERAL_RING_MS)
+    rona, *_ = await router.tick(at_ms=T0 + 1000 + GENERAL_RING_MS)
     assert rona == 1
     rang_out = await router.get_contact(older.contact_id)
     assert rang_out.state == ContactState.QUEUED
@@ -176,7 +176,7 @@ async def test_going_offline_gives_back_the_offer_and_the_chat_held(router: Rout
     revoked = await router.get_contact(ringing.contact_id)
     assert "offer to a1 ended: logged out" in revoked.explanation[-1]
 
-    rona, _, _, _ = await router.tick(at_ms=T0 + 3000 + BOOKING_RING_MS + 1)
+    rona, *_ = await router.tick(at_ms=T0 + 3000 + BOOKING_RING_MS + 1)
     assert rona == 0
     assert (await router.get_agent("a1")).presence == Presence.OFFLINE
 
@@ -201,7 +201,7 @@ async def test_a_ring_out_never_brings_an_offline_agent_back(router: Router) -> 
     assert adopted.agents == ["a1"]
     assert (await router.get_agent("a1")).presence == Presence.OFFLINE
 
-    rona, _, _, _ = await router.tick(at_ms=now_ms() + BOOKING_RING_MS + 1000)
+    rona, *_ = await router.tick(at_ms=now_ms() + BOOKING_RING_MS + 1000)
     assert rona == 1
     assert (await router.get_contact(call.contact_id)).state == ContactState.QUEUED
     a1 = await router.get_agent("a1")

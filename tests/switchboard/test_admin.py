@@ -115,6 +115,25 @@ async def test_an_admins_agent_and_queue_take_the_nodes_routing_defaults(redis_u
         assert node.router.queues["refunds"].ring_s == 42.0
 
 
+async def test_an_admin_sets_how_often_a_queue_calls_back(redis_url: str) -> None:
+    """`callback_attempts` and `callback_retry_s` reach the routing rules; a queue that
+    would call no time is refused naming the field, and the queue stays as it was."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        retries = {"callback_attempts": 3, "callback_retry_s": 120}
+        assert (await http.put("/api/v1/admin/queues/refunds", json=retries, headers=adm)).ok
+        refunds = node.router.queues["refunds"]
+        assert (refunds.callback_attempts, refunds.callback_retry_s) == (3, 120.0)
+        rules = await node.store.client.hgetall(node.store.keys.queue_config("refunds"))
+        assert (rules["callback_attempts"], rules["callback_retry_s"]) == ("3", "120.0")
+        never = await http.put(
+            "/api/v1/admin/queues/refunds", json={"callback_attempts": 0}, headers=adm
+        )
+        assert never.status == 400 and (await never.json())["field"] == "$.callback_attempts"
+        assert node.router.queues["refunds"].callback_attempts == 3
+
+
 async def test_a_queue_an_admin_removed_stays_removed_when_a_node_restarts(
     redis_url: str, redis_client
 ) -> None:

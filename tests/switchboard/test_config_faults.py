@@ -79,6 +79,21 @@ def test_a_queue_without_a_name_is_a_fault_of_the_report(
         assert f"{path}: queues[1].nme: unknown key (did you mean queues[1].name?)" in lines
 
 
+def test_a_queue_calling_back_no_time_or_without_a_pause_is_a_fault(tmp_path: Path) -> None:
+    path = config(
+        tmp_path,
+        ("callback_attempts = 3 ", "callback_attempts = 0 "),
+        ("callback_retry_s = 300 ", "callback_retry_s = 0 "),
+    )
+    lines = serve(path, tmp_path)
+    assert (
+        f"{path}: queues[0].callback_attempts: expected an integer >= 1 and <= 10, found 0" in lines
+    )
+    assert (
+        f"{path}: queues[0].callback_retry_s: expected a number >= 1 and <= 86400, found 0" in lines
+    )
+
+
 def test_a_region_without_a_name_is_a_fault_of_the_report(tmp_path: Path) -> None:
     path = config(tmp_path, ('name = "default"\ntimezone', "timezone"))
     for lines in (serve(path, tmp_path), voice_check(path, tmp_path)):

@@ -9,7 +9,8 @@ JSON event per line on stdout (`{"type": "ready"}`, `incoming`, `answered`, `med
 `dtmf`, `hangup`, `transfer_status`...) and reads one JSON command per line on stdin:
 `{"cmd": "call", "uri": ...}`, `{"cmd": "dtmf", "digits": "1", "method": "rfc2833"|"info"}`,
 `{"cmd": "record", "path": ...}` (what the last call brings, until `{"cmd": "stop_record"}`),
-`{"cmd": "hangup"}` (`"code": 486`: a ringing call refused busy), `{"cmd": "transfer",
+`{"cmd": "hangup"}` (`"code": 486`: a ringing call refused busy), `{"cmd": "answer"}` (the
+last call, ringing here without `--answer`), `{"cmd": "transfer",
 "target": ...}`, `{"cmd": "hold"}` (sendonly, as pjsua's Hold key) or
 `{"cmd": "hold-inactive"}` (a=inactive, as some phones hold) and `{"cmd": "resume"}` (on
 the last call), `{"cmd": "quit"}`.
@@ -140,6 +141,8 @@ async def main() -> int:
             elif name == "hangup":  # "code": a call still ringing refused so (486 busy)
                 for leg in list(legs):
                     await engine.hangup(leg, int(command.get("code", 200)))
+            elif name == "answer":  # the last call, ringing here (without --answer)
+                await engine.answer(legs[-1], 200)
             elif name == "transfer":
                 await engine.transfer(legs[-1], command["target"])
             elif name in ("hold", "hold-inactive", "resume"):

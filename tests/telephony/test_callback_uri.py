@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from telephony.calls.callback import contact_target, phone_number
 
 from .conftest import (
     HERE,
+    QUEUES,
     add_agent,
     free_sip_port,
     node_uri,
@@ -214,6 +216,60 @@ async def test_an_unanswered_callback_rings_twice_the_ring_time_then_frees_the_a
     await until(lambda: sip_calls(voice)["failed"] == 1)
     await asyncio.sleep(0.5)
     assert sip_calls(voice) == {"completed": 0.0, "failed": 1.0, "abandoned": 0.0, "unknown": 0.0}
+
+
+async def test_a_callback_refused_busy_is_tried_again_and_answered_the_second_time(
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any], tone_wav: Path
+) -> None:
+    """With `callback_attempts = 2` the customer who refused the first call (busy) is
+    called again `callback_retry_s` later, answers and talks with the agent: one contact,
+    completed with the agent, counted once. (It ended `failed`/`callback_unanswered` at
+    the first refusal: one attempt was all there was.)"""
+    await router.define_queue(replace(QUEUES[0], callback_attempts=2, callback_retry_s=2))
+    stop = asyncio.Event()  # the node's routing timer, which brings the next attempt
+    timers = asyncio.get_running_loop().create_task(router.run_timers(0.25, stop))
+    try:
+        await _tried_again_then_answered(await counted_node(node), router, parties, tone_wav)
+    finally:
+        stop.set()
+        await timers
+
+
+async def _tried_again_then_answered(
+    voice: Any, router: Router, parties: Callable[..., Any], tone_wav: Path
+) -> None:
+    customer = await parties("--user", "customer")  # answers only when told
+    contact_id = await ask_for_callback(voice, router, customer)
+    agent = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    first = await customer.wait_for("incoming", timeout=30)
+    customer.send(cmd="hangup", code=486)
+    await customer.wait_for("hangup", where=lambda e: e["leg"] == first["leg"], timeout=15)
+
+    async def waits_again() -> bool:
+        contact = await router.get_contact(contact_id)
+        return contact.state.value == "queued" and "attempt 1 of 2" in contact.explanation[-1]
+
+    await until(waits_again, timeout=10)
+
+    async def called_again() -> bool:  # pjsua may give the new call the old one's leg
+        return [e["type"] for e in customer.events].count("incoming") == 2
+
+    await until(called_again, timeout=30)
+    seen = len(customer.events)
+    customer.send(cmd="answer")
+
+    async def talking() -> bool:
+        return any(e["type"] == "media" for e in customer.events[seen:])
+
+    await until(talking, timeout=15)
+    await asyncio.sleep(1.0)
+    agent.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
+    await until(lambda: sip_calls(voice)["completed"] == 1)
+    await asyncio.sleep(0.5)
+    assert sip_calls(voice) == {"completed": 1.0, "failed": 0.0, "abandoned": 0.0, "unknown": 0.0}
 
 
 @pytest.mark.parametrize(

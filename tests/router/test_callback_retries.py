@@ -1,0 +1,130 @@
+"""A callback whose customer does not pick up is tried again later, on a real Redis with
+an explicit clock: the agent free at once, the contact offered to nobody until its next
+attempt, back at its place then, and one outcome after the last attempt."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from router.model import Channel, Contact, ContactState, NewContact, QueueConfig
+from router.service import Router
+from router.store import RoutingStore
+from tests.router.conftest import QUEUES, make_agent
+from tests.router.test_routing import T0, ready
+
+RETRY_MS = 60_000
+CALL_BACK = QueueConfig(
+    name="callme",
+    skill="booking",
+    ring_s=5,
+    wrap_up_s=30,
+    callback_attempts=3,
+    callback_retry_s=RETRY_MS / 1000,
+)
+
+
+@pytest.fixture
+async def router(redis_client: aioredis.Redis) -> AsyncIterator[Router]:
+    router = Router(RoutingStore(redis_client), [*QUEUES, CALL_BACK], node_id="n1", region="eu")
+    await router.publish_configuration(["eu"])
+    yield router
+
+
+async def connected_callback(
+    router: Router, queue: str, agent_id: str, at_ms: int, skill: str = "booking"
+) -> Contact:
+    """A caller in `queue` who asked for a callback, taken by `agent_id` (the only one
+    signed in, with `skill`) at `at_ms`."""
+    call = NewContact(channel=Channel.VOICE, queue=queue, language="en")
+    contact = await router.create_contact(call, at_ms=at_ms - 2000)
+    await router.request_callback(contact.contact_id, "sip:+15551230000@trunk")
+    await ready(router, make_agent(agent_id, **{skill: 4}), at_ms - 1000)
+    assert (await router.get_contact(contact.contact_id)).agent_id == agent_id
+    return await router.accept(contact.contact_id, agent_id, at_ms=at_ms)
+
+
+async def test_an_unanswered_callback_waits_for_its_next_attempt_then_ends_once(
+    router: Router,
+) -> None:
+    contact = await connected_callback(router, "callme", "a1", T0 + 2000)
+    cid = contact.contact_id
+
+    waiting = await router.callback_unanswered(cid, at_ms=T0 + 30_000)
+    assert (waiting.state, waiting.agent_id) == (ContactState.QUEUED, "")
+    assert "callback attempt 1 of 3 not answered; the next in 60 s" in waiting.explanation[-1]
+    a1 = await router.get_agent("a1")
+    assert (a1.load["voice"], a1.wrap_up_until_ms) == (0, 0)  # free at once, no wrap-up
+
+    # Two agents free, and nobody is offered it before its time.
+    await ready(router, make_agent("a2"), T0 + 31_000)
+    await router.tick(at_ms=T0 + 30_000 + RETRY_MS - 1)
+    assert (await router.get_contact(cid)).state == ContactState.QUEUED
+    assert (await router.position(cid, at_ms=T0 + 31_000)).position == 0  # in no line
+
+    for attempt in (2, 3):
+        due = T0 + 30_000 + (attempt - 1) * RETRY_MS
+        _, _, _, _, retried = await router.tick(at_ms=due)
+        offered = await router.get_contact(cid)
+        assert (retried, offered.state) == (1, ContactState.OFFERED)
+        await router.accept(cid, offered.agent_id, at_ms=due + 1000)
+        after = await router.callback_unanswered(cid, at_ms=due)
+        if attempt == 2:
+            assert after.state == ContactState.QUEUED
+            assert "callback attempt 2 of 3 not answered" in after.explanation[-1]
+
+    assert (after.state, after.reason) == (ContactState.FAILED, "callback_unanswered")
+    records = [r async for r in router.store.records()]
+    assert [(r["contact_id"], r["state"], r["reason"]) for r in records] == [
+        (cid, "failed", "callback_unanswered")
+    ]
+    assert await router.tick(at_ms=T0 + 10 * RETRY_MS) == [0, 0, 0, 0, 0]
+
+
+async def test_a_queue_without_attempts_set_calls_back_once(router: Router) -> None:
+    """`callback_attempts` defaults to 1: the unanswered callback fails at once."""
+    contact = await connected_callback(router, "general", "a1", T0 + 2000, skill="general")
+    ended = await router.callback_unanswered(contact.contact_id, at_ms=T0 + 30_000)
+    assert (ended.state, ended.reason) == (ContactState.FAILED, "callback_unanswered")
+    assert (await router.get_agent("a1")).load["voice"] == 0
+
+
+async def test_a_callback_moved_before_its_next_attempt_is_due_at_once(router: Router) -> None:
+    contact = await connected_callback(router, "callme", "a1", T0 + 2000)
+    cid = contact.contact_id
+    await router.callback_unanswered(cid, at_ms=T0 + 30_000)
+    await ready(router, make_agent("g1", general=3), T0 + 31_000)
+    moved = await router.move(cid, "general", "supervisor", at_ms=T0 + 32_000)
+    assert (moved.state, moved.agent_id) == (ContactState.OFFERED, "g1"), moved.explanation
+    await router.accept(cid, "g1", at_ms=T0 + 33_000)
+    # Its old attempt time finds nothing to put back.
+    assert (await router.tick(at_ms=T0 + 30_000 + RETRY_MS))[4] == 0
+    taken = await router.get_contact(cid)
+    assert (taken.state, taken.agent_id) == (ContactState.CONNECTED, "g1")
+
+
+async def test_a_callback_ended_while_it_waits_is_not_offered_later(router: Router) -> None:
+    contact = await connected_callback(router, "callme", "a1", T0 + 2000)
+    cid = contact.contact_id
+    await router.callback_unanswered(cid, at_ms=T0 + 30_000)
+    ended = await router.fail(cid, "cancelled", at_ms=T0 + 40_000)
+    assert ended.state == ContactState.FAILED
+    assert (await router.tick(at_ms=T0 + 30_000 + RETRY_MS))[4] == 0
+    assert (await router.get_contact(cid)).state == ContactState.FAILED
+    assert (await router.get_agent("a1")).load["voice"] == 0
+
+
+async def test_nothing_offers_a_waiting_callback_before_its_time(router: Router) -> None:
+    """A priority change (an escalation) and a node's adoption of the contacts of a lost
+    one route waiting contacts at once: not a callback waiting for its next attempt."""
+    contact = await connected_callback(router, "callme", "a1", T0 + 2000)
+    cid = contact.contact_id
+    await router.callback_unanswered(cid, at_ms=T0 + 30_000)
+    await router.set_priority(cid, 5, "escalated", at_ms=T0 + 31_000)
+    await ready(router, make_agent("a2"), T0 + 32_000)
+    await router.adopt("n1", "n2")
+    assert (await router.get_contact(cid)).state == ContactState.QUEUED
+    await router.tick(at_ms=T0 + 30_000 + RETRY_MS)
+    assert (await router.get_contact(cid)).state == ContactState.OFFERED

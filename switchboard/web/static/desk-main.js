@@ -128,8 +128,9 @@ function onEvent(event) {
     case "hold": conversations.hold(event); break;
     case "contact_flagged": conversations.flagged(event); break;
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
-    // A chat of theirs went back to its queue (they were set offline): it is no longer here.
-    case "contact_requeued": offers.remove(event.contact_id); conversations.close(event.contact_id); break;
+    // A chat of theirs went back to its queue (they were set offline), or a callback they
+    // took waits for its next attempt (the customer did not pick up): no longer here.
+    case "contact_requeued": offers.remove(event.contact_id); conversations.close(event.contact_id); requeued(event); break;
     case "transfer_failed": conversations.close(event.contact_id); transferFailed(event); break;
     case "state": break;
     default: return;
@@ -143,6 +144,12 @@ function onEvent(event) {
 
 // A blind transfer of theirs to an outside number was not taken: the call has left
 // them (from the softphone, its panel was still up), so say where the caller is now.
+function requeued(event) {
+  if (event.reason === "callback_unanswered") {
+    desk.notify(t("The customer did not pick up the callback: it will be tried again later."));
+  }
+}
+
 function transferFailed(event) {
   const reason = TRANSFER_FAILURES[event.reason];
   desk.notify(t("Transfer to {to} failed ({reason}): the caller is back in queue {queue}.", {

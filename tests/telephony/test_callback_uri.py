@@ -165,6 +165,18 @@ async def counted_node(node: Callable[..., Any]) -> Any:
     return voice
 
 
+async def agent_ends_the_call(voice: Any, router: Router, agent: Any, contact_id: str) -> None:
+    """carol talks with the called-back customer a second, then hangs up: the contact is
+    completed with her, and the node counts one completed call, nothing else."""
+    await asyncio.sleep(1.0)
+    agent.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
+    await until(lambda: sip_calls(voice)["completed"] == 1)
+    await asyncio.sleep(0.5)
+    assert sip_calls(voice) == {"completed": 1.0, "failed": 0.0, "abandoned": 0.0, "unknown": 0.0}
+
+
 async def test_a_callback_counts_once_in_the_metrics_with_its_outcome(
     node: Callable[..., Any], router: Router, parties: Callable[..., Any], tone_wav: Path
 ) -> None:
@@ -177,13 +189,7 @@ async def test_a_callback_counts_once_in_the_metrics_with_its_outcome(
     await add_agent(router, "carol", agent.uri, {"booking": 2})
     await customer.wait_for("incoming", timeout=30)  # the node calls back
     await customer.wait_for("answered", where=lambda e: e.get("code") is None, timeout=20)
-    await asyncio.sleep(1.0)
-    agent.send(cmd="hangup")
-    contact = await until(lambda: terminal(router, contact_id))
-    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
-    await until(lambda: sip_calls(voice)["completed"] == 1)
-    await asyncio.sleep(0.5)
-    assert sip_calls(voice) == {"completed": 1.0, "failed": 0.0, "abandoned": 0.0, "unknown": 0.0}
+    await agent_ends_the_call(voice, router, agent, contact_id)
 
 
 async def test_an_unanswered_callback_rings_twice_the_ring_time_then_frees_the_agent(
@@ -263,13 +269,7 @@ async def _tried_again_then_answered(
         return any(e["type"] == "media" for e in customer.events[seen:])
 
     await until(talking, timeout=15)
-    await asyncio.sleep(1.0)
-    agent.send(cmd="hangup")
-    contact = await until(lambda: terminal(router, contact_id))
-    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
-    await until(lambda: sip_calls(voice)["completed"] == 1)
-    await asyncio.sleep(0.5)
-    assert sip_calls(voice) == {"completed": 1.0, "failed": 0.0, "abandoned": 0.0, "unknown": 0.0}
+    await agent_ends_the_call(voice, router, agent, contact_id)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from regions.contact import RedisContact
@@ -44,10 +44,11 @@ class Adoption:
     adopted: int
     failed: int
     requeued: int
-    agents: list[str]
+    agents: list[str]  # signed out: their sessions died with the node
     detected_after_s: float
     stopped: bool = False  # the node stopped cleanly (it did not die)
     region: str = ""  # the dead node's (a region's supervisor is shown theirs)
+    handed_over: list[str] = field(default_factory=list)  # a stopped node's: kept
 
 
 class Regions:
@@ -271,7 +272,9 @@ class Regions:
         if not await self.membership.claim_adoption(previous, self.node_id):
             return None
         since_s = time.time() - previous.last_seen
-        return await self._adopt(self.node_id, since_s, region=previous.region)
+        return await self._adopt(
+            self.node_id, since_s, stopped=previous.left, region=previous.region
+        )
 
     async def _wait_for_previous_heartbeat(self) -> NodeInfo | None:
         """The previous process's heartbeat once it expired; None if there was none."""
@@ -296,7 +299,7 @@ class Regions:
     async def _adopt(
         self, dead: str, detected_after_s: float, stopped: bool = False, region: str = ""
     ) -> Adoption:
-        adopted = await self.router.adopt(dead, self.node_id)
+        adopted = await self.router.adopt(dead, self.node_id, stopped)
         for agent_id in adopted.agents:
             await self.sessions.revoke_all(agent_id, "node lost")
         adoption = Adoption(
@@ -309,9 +312,10 @@ class Regions:
             detected_after_s=round(detected_after_s, 2),
             stopped=stopped,
             region=region,
+            handed_over=adopted.handed_over,
         )
         await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
-        if adoption.adopted or adoption.failed or adoption.agents:
+        if adoption.adopted or adoption.failed or adoption.agents or adoption.handed_over:
             log.warning("adopted the work of node %s: %s", dead, adoption)
         return adoption
 

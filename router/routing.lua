@@ -1469,18 +1469,27 @@ function commands.remove_agent(argv)
   return reply('removed')
 end
 
--- args: dead node, heir node. Chats and callbacks created on the dead node move to the
--- heir; voice calls whose media died with it fail (node_lost). Agents whose session was
--- on the dead node go offline and give back their chats as a sign-out does (let_go: the
--- customer told contact_requeued, the chat offered on at once to someone free); they
--- are all taken out of routing first, so that none is offered another's chat.
--- Returns {adopted, failed, requeued, agent ids...}.
+-- args: dead node, heir node, '1' when the node stopped cleanly. Chats and callbacks
+-- created on the dead node move to the heir; voice calls whose media died with it fail
+-- (node_lost). Agents whose session was on a node that died go offline and give back
+-- their chats as a sign-out does (let_go: the customer told contact_requeued, the chat
+-- offered on at once to someone free); they are all taken out of routing first, so that
+-- none is offered another's chat. Those of a node that stopped cleanly are the heir's
+-- instead, signed in as they were with their chats: the node closed their desks with
+-- 1001, and the desks reconnect through the balancer to a node that runs (a rolling
+-- restart interrupts nobody). Returns {adopted, failed, requeued, agents (signed out),
+-- handed_over (kept)}.
 function commands.adopt(argv)
-  local dead, heir = argv[3], argv[4]
+  local dead, heir, stopped = argv[3], argv[4], argv[5] == '1'
   local adopted, failed, requeued = 0, 0, 0
-  local lost_agents = {}
+  local lost_agents, handed_over = {}, {}
   for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
-    if redis.call('HGET', P .. 'agent:' .. aid, 'node') == dead then
+    local akey = P .. 'agent:' .. aid
+    local at = redis.call('HMGET', akey, 'node', 'presence')
+    if at[1] == dead and stopped and at[2] ~= 'offline' then
+      redis.call('HSET', akey, 'node', heir)
+      handed_over[#handed_over + 1] = aid
+    elseif at[1] == dead then
       local a = hgetall(P .. 'agent:' .. aid)
       unindex(aid, a)
       redis.call('HSET', P .. 'agent:' .. aid, 'presence', 'offline', 'reason', 'node lost', 'node', '',
@@ -1517,7 +1526,7 @@ function commands.adopt(argv)
     if c and c.state == 'queued' then try_match_contact(cid) end
   end
   return reply('adopted', {adopted = adopted, failed = failed, requeued = requeued,
-    agents = cjson.encode(agents)})
+    agents = cjson.encode(agents), handed_over = cjson.encode(handed_over)})
 end
 
 -- Timers: ring timeouts (RONA), wrap-ups ending, relaxation steps, maximum waits,

@@ -101,12 +101,14 @@ class QueuePosition:
 @dataclass(frozen=True)
 class Adopted:
     """What adopting a dead node's work did: contacts moved, voice calls lost, chats
-    requeued, and the agents whose sessions died with the node."""
+    requeued, the agents whose sessions died with the node (signed out), and those of a
+    node that stopped cleanly (kept, now the heir's)."""
 
     adopted: int
     failed: int
     requeued: int
     agents: list[str]
+    handed_over: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -495,14 +497,20 @@ class Router:
         """What rings now of the node's contacts, with each ring's deadline (ms)."""
         return await self.store.ringing_at_node(node)
 
-    async def adopt(self, dead_node: str, heir: str) -> Adopted:
-        """Take over a dead node's contacts (see `adopt` in routing.lua)."""
-        reply = await self.store.run("adopt", dead_node, heir)
+    async def adopt(self, dead_node: str, heir: str, stopped: bool = False) -> Adopted:
+        """Take over the contacts of a node that died, or (`stopped`) stopped cleanly,
+        and its agents (see `adopt` in routing.lua)."""
+        reply = await self.store.run("adopt", dead_node, heir, "1" if stopped else "0")
+
+        def agents(name: str) -> list[str]:
+            return [str(agent) for agent in json.loads(reply.fields.get(name) or "[]")]
+
         return Adopted(
             adopted=reply.number("adopted"),
             failed=reply.number("failed"),
             requeued=reply.number("requeued"),
-            agents=[str(agent) for agent in json.loads(reply.fields.get("agents") or "[]")],
+            agents=agents("agents"),
+            handed_over=agents("handed_over"),
         )
 
     # -- timers -------------------------------------------------------------------

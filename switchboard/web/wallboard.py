@@ -125,24 +125,32 @@ def alerts(
             )
     for adoption in adoptions:
         age_s = now_s - float(adoption.get("at", 0))
-        if adoption.get("dead_node") == adoption.get("heir") or not 0 <= age_s <= RECENT_DEATH_S:
-            continue  # a restart adopting its own work, or old news
-        lost, taken = int(adoption.get("failed", 0)), int(adoption.get("adopted", 0))
-        stopped = bool(adoption.get("stopped"))
-        if stopped and not (lost or taken):
-            continue  # a node stopped cleanly with nothing left to take over
-        found.append(
-            {
-                "level": "warning" if stopped else "critical",
-                "kind": "node_stopped" if stopped else "node_down",
-                "node": adoption.get("dead_node", ""),
-                "message": f"node {adoption.get('dead_node')} "
-                + ("stopped" if stopped else "went down")
-                + f" {_ago(age_s)}; {adoption.get('heir')} took over {taken} contacts"
-                + (f", {lost} voice calls were lost" if lost else ""),
-            }
-        )
+        if 0 <= age_s <= RECENT_DEATH_S and (alert := _adoption_alert(adoption, age_s)):
+            found.append(alert)
     return found
+
+
+def _adoption_alert(adoption: dict[str, Any], age_s: float) -> dict[str, Any] | None:
+    """A node's work taken over, as a supervisor must hear of it; None for a clean stop
+    that left nothing to take over, or a restart that lost nothing of its previous run.
+    A node that died and came back before another took over (it adopts itself) signed
+    its agents out and failed its calls all the same: that is said."""
+    dead, heir = str(adoption.get("dead_node", "")), str(adoption.get("heir", ""))
+    lost, taken = int(adoption.get("failed", 0)), int(adoption.get("adopted", 0))
+    signed_out = len(adoption.get("agents") or ())
+    stopped, restarted = bool(adoption.get("stopped")), dead == heir
+    if (stopped or restarted) and not (lost or signed_out or (taken and not restarted)):
+        return None
+    went = "stopped" if stopped else "went down"
+    took = f"it restarted and took back {taken}" if restarted else f"{heir} took over {taken}"
+    return {
+        "level": "warning" if stopped else "critical",
+        "kind": "node_stopped" if stopped else "node_down",
+        "node": dead,
+        "message": f"node {dead} {went} {_ago(age_s)}; {took} contacts"
+        + (f", {lost} voice calls were lost" if lost else "")
+        + (f", {signed_out} agents were signed out" if signed_out else ""),
+    }
 
 
 def _ago(seconds: float) -> str:

@@ -90,10 +90,19 @@ async def test_a_stopping_node_closes_every_socket_with_1001_and_its_heir_adopts
         assert adoption is not None, "n1 was not adopted at once"
         assert (adoption["heir"], adoption["stopped"]) == ("n2", True)
         assert adoption["at"] - began_wall < TTL_S
-        assert adoption["agents"] == ["ana"]  # her session was on n1: signed out
+        # Her session was on n1, which said goodbye: she is the heir's, still signed in
+        # (she was signed out, her token revoked: a rolling restart signed out every
+        # agent of the node it restarted).
+        assert (adoption["agents"], adoption["handed_over"]) == ([], ["ana"])
+        kept = await heir.router.get_agent("ana")
+        assert (kept.presence, kept.node) == (Presence.NOT_READY, "n2")
         # The waiting chat is kept, now the heir's.
         waiting = await heir.router.get_contact(chat["contact_id"])
         assert (waiting.state, waiting.node) == (ContactState.QUEUED, "n2")
+        async with http_session(heir) as at_heir:  # her desk reconnects, as the page does
+            again = await at_heir.ws_connect("/api/v1/agents/ana/events", headers=ana)
+            await ready(again)
+            await again.close()
 
     said = [r.getMessage() for r in caplog.records if r.name == "switchboard.node"]
     assert any(
@@ -153,3 +162,38 @@ async def test_an_adoption_tells_the_customer_and_offers_the_chat_on_at_once(
         assert (ana_now.load, ana_now.offers) == ({"voice": 0, "chat": 0}, 0)
         await customer.close()
         await desk.close()
+
+
+async def test_a_clean_stop_leaves_its_agents_their_chats(redis_url: str) -> None:
+    """ana's session was on a node that stopped cleanly: her connected chat stays hers,
+    her customer is told nothing, and she stays signed in, now the heir's: her desk,
+    closed with 1001, reconnects to the heir. A node that died signs its agents out
+    (the test above)."""
+    async with (
+        running_node(redis_url, node_id="n1", users=USERS, agents=[ANA, BOB]) as node,
+        http_session(node) as http,
+    ):
+        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+        await node.router.set_presence("ana", Presence.AVAILABLE)
+        chat = await new_chat(http)
+        await node.router.accept(chat["contact_id"], "ana")
+        customer = await http.ws_connect(
+            f"/api/v1/contacts/{chat['contact_id']}/events",
+            params={"customer_token": chat["customer_token"]},
+        )
+        await ready(customer)
+
+        adopted = await node.router.adopt("gone", "heir", stopped=True)
+
+        assert (adopted.requeued, adopted.agents, adopted.handed_over) == (0, [], ["ana"])
+        after = await node.router.get_contact(chat["contact_id"])
+        assert (after.state, after.agent_id) == (ContactState.CONNECTED, "ana")
+        ana_now = await node.router.get_agent("ana")
+        assert (ana_now.presence, ana_now.node, ana_now.load["chat"]) == (
+            Presence.AVAILABLE,
+            "heir",
+            1,
+        )
+        with pytest.raises(TimeoutError):  # no contact_requeued, nothing at all
+            await asyncio.wait_for(customer.receive_json(), 1.0)
+        await customer.close()

@@ -181,6 +181,15 @@ def test_alerts() -> None:
         # stopped cleanly: nothing to say without work taken over, a warning with it
         {"dead_node": "eu-5", "heir": "eu-1", "adopted": 0, "stopped": True, "at": 1000.0},
         {"dead_node": "eu-6", "heir": "eu-1", "adopted": 2, "stopped": True, "at": 1000.0},
+        # died and restarted before another took over: its losses are said all the same
+        {
+            "dead_node": "eu-7",
+            "heir": "eu-7",
+            "adopted": 3,
+            "failed": 1,
+            "agents": ["ana"],
+            "at": 1000.0,
+        },
     ]
     found = wallboard.alerts(queues, regions, adoptions, now_s=1120.0)
     kinds = [(a["kind"], a.get("queue") or a.get("region"), a["level"]) for a in found]
@@ -192,11 +201,16 @@ def test_alerts() -> None:
         ("region_down", "asia", "critical"),
         ("node_down", None, "critical"),
         ("node_stopped", None, "warning"),
+        ("node_down", None, "critical"),
     ]
-    assert found[-2]["message"] == (
+    assert found[-3]["message"] == (
         "node eu-3 went down 2 min ago; eu-1 took over 4 contacts, 1 voice calls were lost"
     )
-    assert found[-1]["message"] == "node eu-6 stopped 2 min ago; eu-1 took over 2 contacts"
+    assert found[-2]["message"] == "node eu-6 stopped 2 min ago; eu-1 took over 2 contacts"
+    assert found[-1]["message"] == (
+        "node eu-7 went down 2 min ago; it restarted and took back 3 contacts, "
+        "1 voice calls were lost, 1 agents were signed out"
+    )
     assert found[0]["message"] == "bad: service level 50% last 30 min, target 80%"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,9 +51,13 @@ def place(
         and best_other.predicted_wait_s < home_view.predicted_wait_s
     ):
         chosen = best_other.name
+        home_says = (
+            f"predicts {home_view.predicted_wait_s:.0f}s > {placement_threshold_s:.0f}s"
+            if math.isfinite(home_view.predicted_wait_s)
+            else "has no agent ready for it"
+        )
         reason = (
-            f"home region {home} predicts {home_view.predicted_wait_s:.0f}s > "
-            f"{placement_threshold_s:.0f}s; {chosen} predicts {best_other.predicted_wait_s:.0f}s"
+            f"home region {home} {home_says}; {chosen} predicts {best_other.predicted_wait_s:.0f}s"
         )
     else:
         chosen, reason = home, f"home region {home}"

@@ -18,10 +18,11 @@ from regions.contact import RedisContact
 from regions.model import RegionConfig
 from regions.placement import Placement, RegionView, choose_heir, place
 from regions.store import MembershipStore, NodeInfo
-from router.model import LoopFailed, LoopLog, uncounted
+from router.model import Agent, AgentState, LoopFailed, LoopLog, uncounted
 from router.service import Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
+from switchboard.common.clock import now_ms
 from switchboard.common.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,14 @@ BEAT_RETRY_S = 0.2
 
 class NodeIdInUse(InputError):
     """Another running process beats under this node id: a node refuses to start then."""
+
+
+def _free_chat_places(agent: Agent, now: int) -> int:
+    """The chats an agent ready for them could be offered now: none in wrap-up."""
+    if agent.state(now) == AgentState.WRAP_UP:
+        return 0
+    room = agent.capacity.get("chat", 0) - agent.load.get("chat", 0) - agent.offers
+    return max(room, 0)
 
 
 @dataclass(frozen=True)
@@ -137,26 +146,28 @@ class Regions:
         waiting_by_region = {region: n for (region, lang), n in counts.items() if lang == language}
         aht = await self.router.aht_s(queue)
         wall = dt.datetime.now(dt.UTC)
+        now = now_ms()
         views = []
         for region in self.regions:
-            serving = sum(
-                1
+            fit = [
+                agent
                 for agent in agents
                 if agent.region == region.name
                 and skill in agent.skills
                 and language in agent.languages
                 and agent.serving
-            )
-            waiting = waiting_by_region.get(region.name, 0)
+            ]
+            # A chat that finds a free place with an agent there waits for nobody: only
+            # those beyond the free places wait for agents to finish.
+            free = sum(_free_chat_places(agent, now) for agent in fit)
+            position = waiting_by_region.get(region.name, 0) + 1 - free
             views.append(
                 RegionView(
                     name=region.name,
                     open=region.hours.is_open(wall),
                     healthy=any(alive and info.region == region.name for info, alive in nodes),
-                    can_serve=serving > 0,
-                    predicted_wait_s=estimate_wait_s(waiting + 1, serving, aht)
-                    if serving
-                    else math.inf,
+                    can_serve=bool(fit),
+                    predicted_wait_s=estimate_wait_s(position, len(fit), aht) if fit else math.inf,
                 )
             )
         return views

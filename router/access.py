@@ -360,7 +360,18 @@ def require_for_agent(
     principal: Principal, act: AgentAct, agent: Agent, queue_skills: dict[str, str]
 ) -> None:
     if not allowed_for_agent(principal, act, agent, queue_skills):
-        raise Forbidden(f"{describe(principal)} may not {act.value} agent {agent.agent_id}")
+        doing = _AGENT_ACTS_SAID[act]
+        raise Forbidden(f"{describe(principal)} may not {doing} agent {agent.agent_id}")
+
+
+# How a refusal says each act ("supervisor sam may not set the state of agent li").
+_AGENT_ACTS_SAID = {
+    AgentAct.READ: "read",
+    AgentAct.SET_STATE: "set the state of",
+    AgentAct.EVENTS: "follow the events of",
+    AgentAct.LOG_OUT: "log out",
+    AgentAct.CONTACTS: "read the contacts of",
+}
 
 
 def visible_agents(

@@ -65,12 +65,18 @@ def first_fault(failure: ValidationError, root: str) -> Fault:
     length = _length_fault(error)
     if length is not None:
         return Fault(path, *length)
-    expected = (
-        "no such field (a known one)"
-        if error["type"] == "extra_forbidden"
-        else _without_pydantic_prefix(error["msg"])
-    )
+    if error["type"] == "extra_forbidden":
+        expected = "no such field (a known one)"
+    elif error["type"] in _OBJECT_EXPECTED:
+        expected = "an object"
+    else:
+        expected = _without_pydantic_prefix(error["msg"])
     return Fault(path, expected, found if _small(found) else None)
+
+
+# pydantic's types of error for a field that needed an object (`{"id": …}`): it says "a
+# valid dictionary or instance of ChatCustomer", the name of a class the caller never sees.
+_OBJECT_EXPECTED = frozenset({"model_type", "model_attributes_type", "dict_type"})
 
 
 # pydantic's length errors: "String should have at most 200 characters", or "Value should
@@ -100,7 +106,9 @@ def _length_fault(error: Any) -> tuple[str, Any] | None:
 
 # What pydantic puts before the message of a validator's ValueError or AssertionError:
 # "Value error, a language tag babel knows" is, to a client, "a language tag babel knows".
-_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+# pydantic's words before what it expected ("Input should be greater than 0"): the
+# API's message says "expected" itself.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ", "Input should be ")
 
 
 def _without_pydantic_prefix(message: str) -> str:

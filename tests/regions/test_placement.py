@@ -37,6 +37,12 @@ def test_long_home_wait_moves_only_when_another_region_predicts_less() -> None:
     assert place("eu", [view("eu", 200), view("us", 50, serve=False)], 120).region == "eu"
 
 
+def test_a_home_region_nobody_serves_is_said_so_not_as_an_infinite_wait() -> None:
+    placement = place("asia", [view("asia", math.inf, serve=False), view("eu", 180)], 30)
+    assert placement.region == "eu"
+    assert placement.reason == "home region asia has no agent ready for it; eu predicts 180s"
+
+
 def test_overflow_threshold_opens_every_region() -> None:
     placement = place("eu", [view("eu", 200), view("us", math.inf, serve=False)], None, 90)
     assert (

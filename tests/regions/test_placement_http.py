@@ -72,3 +72,28 @@ async def test_closed_home_region_places_chat_elsewhere(redis_url: str, tmp_path
     assert anonymous.customer_tier == "standard" and "europe-west" not in anonymous.placement
     assert (backed.customer_id, backed.customer_tier, backed.priority) == ("c-77", "gold", 7)
     assert "home region europe-west closed" in backed.placement and backed.verified
+
+
+async def test_a_region_with_an_agent_free_predicts_no_wait(redis_url: str, tmp_path: Path) -> None:
+    """li is ready with three free chat places: a chat arriving in her region waits for
+    nobody, so placement neither opens it to every region (`overflow_region_ewt_s`) nor
+    says it will wait. (With nobody queued it predicted one handle time over the agents:
+    every chat was opened to every region, with agents idle at home.)"""
+    text = (ROOT / "config" / "regions-3.toml").read_text()
+    for hours in ('open = "07:00"\nclose = "23:00"', 'open = "07:00"\nclose = "22:00"'):
+        text = text.replace(hours, 'open = "00:00"\nclose = "24:00"')
+    text = text.replace("max_wait_s = 900\n", "max_wait_s = 900\noverflow_region_ewt_s = 60\n", 1)
+    config = tmp_path / "regions.toml"
+    config.write_text(text)
+    li = Agent("li", "asia-east", {"booking": 4}, ["en"], capacity={"voice": 0, "chat": 3})
+    async with running_node(
+        redis_url, config, region="asia-east", node_id="asia-1", agents=[li]
+    ) as node:
+        await node.router.set_presence("li", Presence.AVAILABLE)
+        await asyncio.sleep(0.3)  # one heartbeat: asia-east is healthy
+        views = {view.name: view for view in await node.regions.views("booking", "en")}
+        assert views["asia-east"].predicted_wait_s == 0.0
+        async with http_session(node) as http:
+            body = await new_chat(http, language="en")
+        contact = await node.router.get_contact(body["contact_id"])
+    assert (contact.placement, body["agent_id"]) == ("home region asia-east", "li")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from router import contacts
 from router.contacts import _readable
 from switchboard.common.ids import Text, first_fault
-from switchboard.http.schemas import NewMessage, WrapUp
+from switchboard.http.schemas import NewChat, NewMessage, QueueDefinition, WrapUp
 from tests.nodes import http_session, new_chat, running_node
 
 # Blank to a reader, yet neither a separator (Z) nor a format (Cf) or control (Cc).
@@ -103,6 +103,14 @@ def _fault(model: type[BaseModel], body: dict[str, object]) -> tuple[str, object
         model.model_validate(body)
     fault = first_fault(failure.value, "$")
     return fault.expected, fault.found
+
+
+def test_pydantic_words_are_said_as_the_api_says_things() -> None:
+    """What was expected, without pydantic's "Input should be" or the name of a class
+    the caller never sees ("a valid dictionary or instance of ChatCustomer")."""
+    chat = {"channel": "chat", "queue": "booking", "language": "en"}
+    assert _fault(NewChat, {**chat, "customer": "FF-2001"}) == ("an object", "FF-2001")
+    assert _fault(QueueDefinition, {"wrap_up_s": -1}) == ("greater than or equal to 0", -1)
 
 
 def test_every_length_limit_reads_as_characters() -> None:

@@ -1088,7 +1088,7 @@ end
 
 -- What accepting reads of the contact ('state' is on every contact).
 local ACCEPT_FIELDS = {'state', 'agent_id', 'queue', 'queued_at', 'node', 'channel', 'offered_at', 'ewt',
-  'answered_at'}
+  'answered_at', 'callback_uri'}
 
 -- The waits first announced to a queued caller ('at:<ms> <method>:<ms> ...', written by
 -- router/waits.py) against the wait that followed: the queue announces the method with
@@ -1101,6 +1101,29 @@ local function score_announced(c)
     if name ~= 'at' then stat(c.queue, now, 'ewt_err_' .. name, math.abs(tonumber(ms) - waited)) end
   end
   stat(c.queue, now, 'ewt_scored')
+end
+
+-- The contact's first answer, by agent `aid`: where and by whom, for the record (a later
+-- transfer or requeue moves queue and agent_id, not the answer: reports count it here),
+-- and the queue's answered counters, its wait and its departures.
+local function mark_answered(cid, c, aid)
+  redis.call('HSET', P .. 'contact:' .. cid, 'answered_at', now, 'answered_queue', c.queue,
+    'answered_agent', aid)
+  local q = qcfg(c.queue) or {}
+  local wait = now - num(c.queued_at, now)
+  stat(c.queue, now, 'answered')
+  stat(c.queue, now, 'wait_ms', wait)
+  if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'answered_in_sl') end
+  local waits = P .. 'waits:' .. c.queue
+  if num(c.offered_at, 0) > num(c.queued_at, 0) then
+    -- It waited in the queue: the time since the queue last moved (or since it came)
+    -- is one gap between departures, which measures how fast the line really moves.
+    local moved = math.max(num(redis.call('HGET', waits, 'last_at'), 0), num(c.queued_at, now))
+    stat(c.queue, now, 'departures')
+    stat(c.queue, now, 'departure_gap_ms', now - moved)
+  end
+  redis.call('HSET', waits, 'last_wait_ms', wait, 'last_at', now)
+  score_announced(c)
 end
 
 -- What `relaxation` reads of a contact.
@@ -1148,26 +1171,22 @@ function commands.accept(argv)
     publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
     return contact_reply('connected', cid)
   end
-  -- Where and by whom it was first answered, for the record: a later transfer or
-  -- requeue moves queue and agent_id, not the answer (reports count it here).
-  redis.call('HSET', ckey, 'state', 'connected', 'answered_at', now, 'answered_queue', c.queue,
-    'answered_agent', aid, 'leg_since', now)
-  local q = qcfg(c.queue) or {}
-  local wait = now - num(c.queued_at, now)
-  stat(c.queue, now, 'answered')
-  stat(c.queue, now, 'wait_ms', wait)
-  if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'answered_in_sl') end
-  local waits = P .. 'waits:' .. c.queue
-  if num(c.offered_at, 0) > num(c.queued_at, 0) then
-    -- It waited in the queue: the time since the queue last moved (or since it came)
-    -- is one gap between departures, which measures how fast the line really moves.
-    local moved = math.max(num(redis.call('HGET', waits, 'last_at'), 0), num(c.queued_at, now))
-    stat(c.queue, now, 'departures')
-    stat(c.queue, now, 'departure_gap_ms', now - moved)
-  end
-  redis.call('HSET', waits, 'last_wait_ms', wait, 'last_at', now)
-  score_announced(c)
+  redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
+  -- A callback is answered when its customer picks up (callback_answered): the agent's
+  -- pick-up comes first, with nobody on the line yet.
+  if (c.callback_uri or '') == '' then mark_answered(cid, c, aid) end
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
+  return contact_reply('connected', cid)
+end
+
+-- args: contact. The called-back customer picked up, the contact connected with its
+-- agent: its answer, counted now.
+function commands.callback_answered(argv)
+  local cid = argv[3]
+  local c = fields_of(P .. 'contact:' .. cid, ACCEPT_FIELDS)
+  if not c then return reply('unknown_contact') end
+  if c.state ~= 'connected' then return reply('not_connected', {state = c.state}) end
+  if (c.answered_at or '') == '' then mark_answered(cid, c, c.agent_id) end
   return contact_reply('connected', cid)
 end
 
@@ -1235,6 +1254,8 @@ function commands.callback_unanswered(argv)
   local q = qcfg(c.queue) or {}
   local attempt, attempts = num(c.callback_attempt, 1), math.max(qnum(q, 'callback_attempts'), 1)
   if attempt >= attempts or c.state ~= 'connected' then
+    add_explanation(ckey, string.format('callback attempt %d of %d not answered; no attempt left',
+      attempt, attempts))
     fail_contact(cid, c, 'callback_unanswered')
     return reply('failed', c)
   end

@@ -259,6 +259,12 @@ class Router:
         reply = await self.store.run("callback_unanswered", contact_id, at_ms=at_ms)
         return reply.check(contact_id, "call back").contact()
 
+    async def callback_answered(self, contact_id: str, at_ms: int | None = None) -> Contact:
+        """The called-back customer picked up: the contact's answer, counted now (the
+        agent's pick-up before it had nobody on the line)."""
+        reply = await self.store.run("callback_answered", contact_id, at_ms=at_ms)
+        return reply.check(contact_id, "answer").contact()
+
     async def move(
         self,
         contact_id: str,

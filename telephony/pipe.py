@@ -33,6 +33,7 @@ OPS = frozenset(
         "abandon",
         "fail",
         "callback_unanswered",
+        "callback_answered",
         "position",
         "request_callback",
         "transfer",
@@ -169,6 +170,9 @@ class PipeRouting:
 
     async def callback_unanswered(self, contact_id: str) -> Contact:
         return contact_from(await self._call("callback_unanswered", contact_id=contact_id))
+
+    async def callback_answered(self, contact_id: str) -> Contact:
+        return contact_from(await self._call("callback_answered", contact_id=contact_id))
 
     async def position(self, contact_id: str) -> Position:
         result = await self._call("position", contact_id=contact_id)

@@ -40,6 +40,10 @@ class RoutingPort(Protocol):
 
     async def fail(self, contact_id: str, reason: str) -> Any: ...
 
+    async def callback_answered(self, contact_id: str) -> Contact:
+        """The called-back customer picked up: the contact's answer."""
+        ...
+
     async def callback_unanswered(self, contact_id: str) -> Contact:
         """The called-back customer did not pick up: `queued` for another attempt, or
         `failed` with none left."""

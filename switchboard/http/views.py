@@ -62,10 +62,16 @@ def agent_json(agent: Agent) -> dict[str, Any]:
 
 def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[str, Any]:
     """An event as an agent's desktop gets it: a caller's number masked unless the
-    center shows them in clear (`[desk] show_caller_number`)."""
-    if event.get("channel") == "voice" and event.get("customer_id") and not show_caller_number:
-        return {**event, "customer_id": mask_identifier(str(event["customer_id"]))}
-    return event
+    center shows them in clear (`[desk] show_caller_number`), in the customer's id and
+    in the address a callback dials (`sip:+34911222333@trunk`)."""
+    if event.get("channel") != "voice" or show_caller_number:
+        return event
+    masked = dict(event)
+    if event.get("customer_id"):
+        masked["customer_id"] = mask_identifier(str(event["customer_id"]))
+    if event.get("callback_uri"):
+        masked["callback_uri"] = mask_phone_numbers(str(event["callback_uri"]))
+    return masked
 
 
 # What a customer's chat window hears of its contact: never the routing (an offer names

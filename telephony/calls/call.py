@@ -135,6 +135,13 @@ class Call:
         return self.agent.agent_id if self.agent is not None else ""
 
     @property
+    def calling_back(self) -> bool:
+        """A callback whose customer has not picked up yet: the agent is offered it and
+        waits while the customer's phone rings. Once they have, it is a call like any
+        other (a transfer sends the customer back to the queue with music)."""
+        return self.callback and not self.customer_answered
+
+    @property
     def agent_leg(self) -> int | None:
         return self.agent.leg if self.agent is not None else None
 

@@ -142,8 +142,15 @@ class CallbackController:
             await self.voice.hangup(customer, 487)
 
     async def customer_answered(self, call: Call) -> None:
-        call.customer_answered = True
+        """The customer picked up: bridged to the agent, and the contact answered now
+        (the agent's pick-up was no answer: nobody was on the line yet). If the agent
+        gave up meanwhile, the customer is hung up on: an attempt not answered."""
         if call.agent_leg is None:
             await self.voice.hangup(call.leg)
             return
+        call.customer_answered = True
         await self.voice.offers.connect(call)
+        try:
+            await self.voice.routing.callback_answered(call.contact_id)
+        except ROUTING_REFUSALS as error:  # ended meanwhile (a node taking over)
+            log.warning("answer of callback %s not recorded: %s", call.contact_id, error)

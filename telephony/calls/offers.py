@@ -89,7 +89,7 @@ class OfferController:
             await voice.hangup(leg)
             return
         agent.answered = True
-        if agent.leg is None and call.state == CallState.QUEUED and not call.callback:
+        if agent.leg is None and call.state == CallState.QUEUED and not call.calling_back:
             # The agent hung up while the router accepted (a decline then finds the contact
             # connected): the conversation is over before it began; end it as a hang-up.
             self._stop_script(call)
@@ -98,9 +98,11 @@ class OfferController:
             return
         call.state = CallState.TALKING
         call.timestamps["answered"] = voice.clock()
-        if call.callback:
+        if call.calling_back:
             await voice.callback.dial_customer(call)
             return
+        # A called-back customer already on the line (transferred, offered again) is
+        # bridged like any caller: dialled again, the call they are on was orphaned.
         self._stop_script(call)  # no announcement over the agent's voice
         await self.connect(call)
 
@@ -184,7 +186,11 @@ class OfferController:
         if agent is None or agent.leg != leg:
             return
         agent.leg = None
-        if call.state == CallState.TALKING:
+        if call.state == CallState.TALKING and call.calling_back:
+            # The agent gave up while the customer's phone rang: an attempt not answered,
+            # as when it rings out (the customer's leg ending decides: `caller_gone`).
+            await self.voice.hangup(call.leg, 487)
+        elif call.state == CallState.TALKING:
             await self.agent_left(call)
         elif call.state == CallState.HELD:
             await self.voice.transfer.agent_left(call)
@@ -192,7 +198,7 @@ class OfferController:
             call.state = CallState.QUEUED
             if not agent.revoked:
                 await self._decline(call, OFFER_ENDED[unanswered(code)])
-            if call.callback:
+            if call.calling_back:
                 self.voice.released(call)
             else:
                 self.voice.waiting.resume(call)

@@ -251,8 +251,7 @@ class TransferController:
 
     async def blind(self, call: Call, target: str) -> None:
         """A blind transfer from the desktop."""
-        if call.state != CallState.TALKING:
-            raise TransferRefused(f"the call is {call.state}, not talking")
+        _refuse_unless_talking(call)
         destination = await self.destination(target)
         if destination.uri:
             await self._to_outside(call, destination, "desktop", None)
@@ -464,8 +463,7 @@ class TransferController:
         offered to them until it ends); the phone rings for the queue's ring time (a
         number twice that), then the caller returns to the agent."""
         voice = self.voice
-        if call.state != CallState.TALKING or call.agent_leg is None:
-            raise TransferRefused(f"the call is {call.state}, not talking")
+        _refuse_unless_talking(call)
         destination = await self.destination(target)
         if destination.queue:
             raise TransferRefused("a warm transfer needs a person: an agent or a number")
@@ -744,4 +742,17 @@ class TransferController:
 
 def _talking_on(call: Call, leg: int) -> bool:
     """Whether the caller talks to the agent on `leg` (who may then transfer them)."""
-    return call.state == CallState.TALKING and call.agent_leg == leg
+    return _talking(call) and call.agent_leg == leg
+
+
+def _talking(call: Call) -> bool:
+    """Whether the caller and the agent talk: a called-back customer whose phone still
+    rings is no one to transfer yet (the call ended, and with it the callback)."""
+    return call.state == CallState.TALKING and not call.calling_back
+
+
+def _refuse_unless_talking(call: Call) -> None:
+    if call.calling_back:
+        raise TransferRefused("the called-back customer has not picked up yet")
+    if call.state != CallState.TALKING or call.agent_leg is None:
+        raise TransferRefused(f"the call is {call.state}, not talking")

@@ -118,8 +118,12 @@ class WaitingController:
                 return
 
     def resume(self, call: Call) -> None:
-        """Music and announcements again for a caller back in queue (after RONA, transfer)."""
-        if call.callback or call.state not in WAITING:
+        """Music and announcements again for a caller back in queue (after RONA, transfer);
+        music alone for a called-back customer (no place to announce: they have their call)."""
+        if call.calling_back or call.state not in WAITING:
+            return
+        if call.callback:
+            self.voice.spawn(self.hold(call))
             return
         if call.script is None or call.script.done():
             call.script = self.voice.spawn(self.wait(call))

@@ -45,6 +45,23 @@ async def settled(node: Any) -> None:
     raise AssertionError("the heir never settled")
 
 
+async def ana_holds_a_chat_from_gone(
+    node: Any, http: aiohttp.ClientSession
+) -> tuple[dict[str, Any], aiohttp.ClientWebSocketResponse]:
+    """ana, signed in at node "gone" (routing only: its process is not there), holds a
+    chat whose customer's window is open on `node`: the chat and that window."""
+    await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+    await node.router.set_presence("ana", Presence.AVAILABLE)
+    chat = await new_chat(http)
+    await node.router.accept(chat["contact_id"], "ana")
+    customer = await http.ws_connect(
+        f"/api/v1/contacts/{chat['contact_id']}/events",
+        params={"customer_token": chat["customer_token"]},
+    )
+    await ready(customer)
+    return chat, customer
+
+
 async def test_a_stopping_node_closes_every_socket_with_1001_and_its_heir_adopts_at_once(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -122,16 +139,7 @@ async def test_an_adoption_tells_the_customer_and_offers_the_chat_on_at_once(
         running_node(redis_url, node_id="n1", users=USERS, agents=[ANA, BOB]) as node,
         http_session(node) as http,
     ):
-        # ana signed in at node "gone" (routing only: its process is not there).
-        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
-        await node.router.set_presence("ana", Presence.AVAILABLE)
-        chat = await new_chat(http)
-        await node.router.accept(chat["contact_id"], "ana")
-        customer = await http.ws_connect(
-            f"/api/v1/contacts/{chat['contact_id']}/events",
-            params={"customer_token": chat["customer_token"]},
-        )
-        await ready(customer)
+        chat, customer = await ana_holds_a_chat_from_gone(node, http)
         bob = await login(http, "bob", "bob-secret-1")
         desk = await http.ws_connect("/api/v1/agents/bob/events", headers=bob)
         await ready(desk)
@@ -173,15 +181,7 @@ async def test_a_clean_stop_leaves_its_agents_their_chats(redis_url: str) -> Non
         running_node(redis_url, node_id="n1", users=USERS, agents=[ANA, BOB]) as node,
         http_session(node) as http,
     ):
-        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
-        await node.router.set_presence("ana", Presence.AVAILABLE)
-        chat = await new_chat(http)
-        await node.router.accept(chat["contact_id"], "ana")
-        customer = await http.ws_connect(
-            f"/api/v1/contacts/{chat['contact_id']}/events",
-            params={"customer_token": chat["customer_token"]},
-        )
-        await ready(customer)
+        chat, customer = await ana_holds_a_chat_from_gone(node, http)
 
         adopted = await node.router.adopt("gone", "heir", stopped=True)
 

@@ -80,6 +80,11 @@ async def test_an_unanswered_callback_waits_for_its_next_attempt_then_ends_once(
     assert [(r["contact_id"], r["state"], r["reason"]) for r in records] == [
         (cid, "failed", "callback_unanswered")
     ]
+    # Nobody picked up: never answered (the agents' pick-ups were counted as its answer).
+    assert records[0]["answered_at"] == ""
+    assert (await router.last_hour("callme", at_ms=T0 + 4 * RETRY_MS)).answered == 0
+    ended = await router.get_contact(cid)
+    assert "callback attempt 3 of 3 not answered; no attempt left" in ended.explanation
     assert await router.tick(at_ms=T0 + 10 * RETRY_MS) == [0, 0, 0, 0, 0]
 
 
@@ -128,3 +133,20 @@ async def test_nothing_offers_a_waiting_callback_before_its_time(router: Router)
     assert (await router.get_contact(cid)).state == ContactState.QUEUED
     await router.tick(at_ms=T0 + 30_000 + RETRY_MS)
     assert (await router.get_contact(cid)).state == ContactState.OFFERED
+
+
+async def test_a_callback_is_answered_when_its_customer_picks_up(router: Router) -> None:
+    """Its wait, service level and handle time run to the customer's answer, not to the
+    agent's pick-up before it, when nobody was on the line."""
+    contact = await connected_callback(router, "callme", "a1", T0 + 2000)  # queued at T0
+    cid = contact.contact_id
+    assert (await router.last_hour("callme", at_ms=T0 + 3000)).answered == 0
+    await router.callback_answered(cid, at_ms=T0 + 20_000)
+    figures = await router.last_hour("callme", at_ms=T0 + 21_000)
+    assert (figures.answered, figures.wait_ms) == (1, 20_000)
+    await router.complete(cid, "a1", at_ms=T0 + 80_000)
+    records = [r async for r in router.store.records()]
+    assert [(r["state"], r["answered_at"], r["answered_agent"]) for r in records] == [
+        ("completed", str(T0 + 20_000), "a1")
+    ]
+    assert (await router.last_hour("callme", at_ms=T0 + 81_000)).handle_ms == 60_000

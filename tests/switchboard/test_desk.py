@@ -407,6 +407,38 @@ async def test_a_callers_number_is_masked_for_staff_unless_shown(
     )
 
 
+@pytest.mark.parametrize("shown", [False, True])
+async def test_a_callback_offer_masks_the_number_it_dials_unless_shown(
+    redis_url: str, shown: bool
+) -> None:
+    """The agent's offer of a callback names the address it dials: the customer's number
+    as much as their id is, and masked the same (it went out in clear)."""
+    desk = DeskConfig(show_caller_number=shown)
+    users = [("ana", Role.AGENT, "ana-secret-1")]
+    agents = [Agent("ana", "default", {"booking": 4}, ["en"])]
+    async with (
+        running_node(redis_url, users=users, agents=agents, desk=desk) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        events = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        assert (await asyncio.wait_for(events.receive_json(), 5))["type"] == "ready"
+        call = await node.router.create_contact(
+            NewContact(Channel.VOICE, "booking", "en", customer_id="+34612345678")
+        )
+        await node.router.request_callback(call.contact_id, "sip:+34612345678@trunk.example")
+        made = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+        assert made.status == 200, await made.text()
+        while (offer := await asyncio.wait_for(events.receive_json(), 5))["type"] != "offer":
+            pass
+        await events.close()
+    number = "+34612345678" if shown else "•" * 10 + "78"
+    assert (offer["customer_id"], offer["callback_uri"]) == (
+        number,
+        f"sip:{number}@trunk.example",
+    )
+
+
 async def test_the_chat_offers_the_configured_topics_not_the_escalation_queue(
     redis_url: str,
 ) -> None:

@@ -18,15 +18,19 @@ import pytest
 from router.metrics import Metrics
 from router.service import Router
 from telephony.calls.callback import contact_target, phone_number
+from telephony.pool import CommandRefused
 
 from .conftest import (
     HERE,
     QUEUES,
     add_agent,
     free_sip_port,
+    music_share,
     node_uri,
+    recorded,
     rtp_block,
     terminal,
+    tone_share,
     until,
 )
 
@@ -165,6 +169,28 @@ async def counted_node(node: Callable[..., Any]) -> Any:
     return voice
 
 
+async def carol_calls_back(
+    voice: Any, router: Router, parties: Callable[..., Any], tone_wav: Path, *customer: str
+) -> tuple[Any, Any, str]:
+    """A caller (a party started with `customer`) who asked for a callback, and carol,
+    who takes it with her phone's 1 kHz tone: the customer, carol and the contact."""
+    caller = await parties(*customer)
+    contact_id = await ask_for_callback(voice, router, caller)
+    carol = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "carol", carol.uri, {"booking": 2})
+    return caller, carol, contact_id
+
+
+async def media_after(party: Any, seen: int) -> None:
+    """Until the party's call brings media after its `seen` first events: a new call
+    picked up (its first call, the one it made, had media of its own)."""
+
+    async def media() -> bool:
+        return any(e["type"] == "media" for e in party.events[seen:])
+
+    await until(media, timeout=20)
+
+
 async def agent_ends_the_call(voice: Any, router: Router, agent: Any, contact_id: str) -> None:
     """carol talks with the called-back customer a second, then hangs up: the contact is
     completed with her, and the node counts one completed call, nothing else."""
@@ -183,27 +209,25 @@ async def test_a_callback_counts_once_in_the_metrics_with_its_outcome(
     """The caller leaving the queue to wait for the callback is no call's end: it counted
     `unknown`, and the callback's own outcome a second time."""
     voice = await counted_node(node)
-    customer = await parties("--answer")
-    contact_id = await ask_for_callback(voice, router, customer)
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    customer, agent, contact_id = await carol_calls_back(
+        voice, router, parties, tone_wav, "--answer"
+    )
     await customer.wait_for("incoming", timeout=30)  # the node calls back
     await customer.wait_for("answered", where=lambda e: e.get("code") is None, timeout=20)
     await agent_ends_the_call(voice, router, agent, contact_id)
 
 
 async def test_an_unanswered_callback_rings_twice_the_ring_time_then_frees_the_agent(
-    node: Callable[..., Any], router: Router, parties: Callable[..., Any]
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any], tone_wav: Path
 ) -> None:
     """The agent waits while the customer's phone rings: at most twice the queue's ring
     time (ring_s = 5 here), then the customer leg is cancelled, the contact ends
     `failed`/`callback_unanswered` (counted once) and the agent can take the next call."""
     voice = await counted_node(node)
-    caller = await parties("--user", "customer")  # does not answer the callback
-    contact_id = await ask_for_callback(voice, router, caller)
-
-    agent = await parties("--answer")
-    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    # The customer does not answer the callback.
+    caller, agent, contact_id = await carol_calls_back(
+        voice, router, parties, tone_wav, "--user", "customer"
+    )
     called = await caller.wait_for("incoming", timeout=30)
     rang_at = asyncio.get_running_loop().time()
     await caller.wait_for("hangup", where=lambda e: e["leg"] == called["leg"], timeout=25)
@@ -244,10 +268,10 @@ async def test_a_callback_refused_busy_is_tried_again_and_answered_the_second_ti
 async def _tried_again_then_answered(
     voice: Any, router: Router, parties: Callable[..., Any], tone_wav: Path
 ) -> None:
-    customer = await parties("--user", "customer")  # answers only when told
-    contact_id = await ask_for_callback(voice, router, customer)
-    agent = await parties("--answer", "--tone", str(tone_wav))
-    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    # The customer answers only when told.
+    customer, agent, contact_id = await carol_calls_back(
+        voice, router, parties, tone_wav, "--user", "customer"
+    )
     first = await customer.wait_for("incoming", timeout=30)
     customer.send(cmd="hangup", code=486)
     await customer.wait_for("hangup", where=lambda e: e["leg"] == first["leg"], timeout=15)
@@ -264,12 +288,66 @@ async def _tried_again_then_answered(
     await until(called_again, timeout=30)
     seen = len(customer.events)
     customer.send(cmd="answer")
-
-    async def talking() -> bool:
-        return any(e["type"] == "media" for e in customer.events[seen:])
-
-    await until(talking, timeout=15)
+    await media_after(customer, seen)
     await agent_ends_the_call(voice, router, agent, contact_id)
+
+
+async def test_a_called_back_customer_transferred_hears_music_and_is_not_called_again(
+    node: Callable[..., Any],
+    router: Router,
+    parties: Callable[..., Any],
+    tone_wav: Path,
+    tmp_path: Path,
+) -> None:
+    """carol sends the customer she called back to queue general: they hear music, and
+    dave, who takes it there, is bridged to the call they are on. (They heard silence,
+    and dave's answer dialled them a second time, the first call left up with no
+    contact; the contact ended with the second call.)"""
+    voice = await counted_node(node)
+    customer, _, contact_id = await carol_calls_back(voice, router, parties, tone_wav, "--answer")
+    await customer.wait_for("incoming", timeout=30)  # the node calls back
+    await media_after(customer, len(customer.events))  # they pick up
+    await asyncio.sleep(1.0)  # carol and the customer talk
+    assert await voice.transfer(contact_id, "queue:general") == "queued"
+    held = await recorded(customer, tmp_path / "held.wav")
+    assert music_share(held) > 0.5
+    dave = await parties("--answer", "--tone", str(tone_wav))
+    await add_agent(router, "dave", dave.uri, {"general": 2})
+    await dave.wait_for("media", timeout=20)
+    heard = await recorded(customer, tmp_path / "dave.wav")
+    assert tone_share(heard, 1000.0) > 0.15  # dave's tone, on the call they were on
+    assert [e["type"] for e in customer.events].count("incoming") == 1
+    dave.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "dave")
+    await customer.wait_for("hangup", where=lambda e: not e.get("inbound", True), timeout=10)
+
+
+async def test_an_agent_who_gives_up_while_the_customer_rings_is_an_attempt_not_answered(
+    node: Callable[..., Any], router: Router, parties: Callable[..., Any], tone_wav: Path
+) -> None:
+    """carol hangs up while the called-back customer's phone rings: their phone stops,
+    carol is free without wrap-up, and the customer is called again later. (The contact
+    ended completed with carol, in wrap-up, and the callback was never made.) Before,
+    she cannot transfer a customer who is not on the line yet (that ended the call)."""
+    await router.define_queue(replace(QUEUES[0], callback_attempts=2, callback_retry_s=60))
+    voice = await counted_node(node)
+    # The customer answers only when told.
+    customer, carol, contact_id = await carol_calls_back(
+        voice, router, parties, tone_wav, "--user", "customer"
+    )
+    ringing = await customer.wait_for("incoming", timeout=30)
+    with pytest.raises(CommandRefused, match="has not picked up yet"):
+        await voice.transfer(contact_id, "queue:general")
+    carol.send(cmd="hangup")
+    await customer.wait_for("hangup", where=lambda e: e["leg"] == ringing["leg"], timeout=10)
+
+    async def waits_again() -> bool:
+        contact = await router.get_contact(contact_id)
+        return contact.state.value == "queued" and "attempt 1 of 2" in contact.explanation[-1]
+
+    await until(waits_again, timeout=10)
+    assert (await router.get_agent("carol")).wrap_up_until_ms == 0
 
 
 @pytest.mark.parametrize(

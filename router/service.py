@@ -123,6 +123,8 @@ class QueueStatus:
     last_30_min: QueueFigures
     service_level_target: float
     answer_within_s: float
+    # Callbacks waiting for their next attempt: calls owed that its line does not show.
+    callbacks_due: int = 0
 
 
 class Router:
@@ -652,6 +654,7 @@ class Router:
             last_30_min=add_buckets(await self.store.stat_buckets(name, now - 1_800_000, now)),
             service_level_target=queue.service_level_target,
             answer_within_s=queue.answer_within_s,
+            callbacks_due=(await self.store.callbacks_due("queue"))[(name,)],
         )
 
 

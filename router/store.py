@@ -173,6 +173,12 @@ class Keys:
     def offers(self) -> str:
         return f"{self.tag}offers"
 
+    @property
+    def callbacks(self) -> str:
+        """Callbacks whose customer did not pick up (a sorted set, written by routing.lua
+        `callback_unanswered`): each with when its next attempt is due (ms)."""
+        return f"{self.tag}callbacks"
+
     def held(self, agent_id: str) -> str:
         return f"{self.tag}held:{agent_id}"
 
@@ -236,6 +242,8 @@ class Reply:
 
 
 MESSAGE_TTL_S = 30 * 86400
+# How many of the callbacks waiting for their next attempt a queue's status counts.
+CALLBACKS_SCAN = 1000
 # Names in a chat's customer windows that are no window (see `Keys.customer_windows`).
 WINDOW_START = "start"
 WINDOW_LEFT = "left"
@@ -850,10 +858,22 @@ class RoutingStore:
         members = await self.client.zrange(
             self.keys.queue(queue), 0, -1 if limit is None else limit - 1
         )
-        if not members:
+        return await self._count_by(members, fields)
+
+    async def callbacks_due(self, *fields: str) -> Counter[tuple[str, ...]]:
+        """The callbacks waiting for their next attempt (the first CALLBACKS_SCAN due),
+        counted by the values of some of their fields: owed calls no queue's line shows."""
+        members = await self.client.zrange(self.keys.callbacks, 0, CALLBACKS_SCAN - 1)
+        return await self._count_by(members, fields)
+
+    async def _count_by(
+        self, contact_ids: Sequence[str], fields: Sequence[str]
+    ) -> Counter[tuple[str, ...]]:
+        """Contacts counted by the values of some of their fields (one pipeline)."""
+        if not contact_ids:
             return Counter()
         pipe = self.client.pipeline(transaction=False)
-        for contact_id in members:
+        for contact_id in contact_ids:
             pipe.hmget(self.keys.contact(contact_id), list(fields))
         rows = await pipe.execute()
         return Counter(tuple(value or "?" for value in row) for row in rows)

@@ -226,4 +226,6 @@ def queue_json(status: QueueStatus) -> dict[str, Any]:
         "service_level": status.today.service_level,
         "today": _figures(status.today),
         "last_30_min": _figures(status.last_30_min),
+        # callbacks whose customer did not pick up, waiting for their next attempt
+        "callbacks_due": status.callbacks_due,
     }

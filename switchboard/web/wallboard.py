@@ -293,6 +293,7 @@ async def regional_queue(
     skilled = [agent for agent in agents if config.skill in agent.skills]
     serving = [agent.state(now) for agent in skilled if agent.serving]
     busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving)
+    owed = await router.store.callbacks_due("queue", "region")
     status = QueueStatus(
         name=name,
         waiting=waiting,
@@ -304,6 +305,7 @@ async def regional_queue(
         last_30_min=regional_figures(reports[1], abandons[1], name, regions),
         service_level_target=config.service_level_target,
         answer_within_s=config.answer_within_s,
+        callbacks_due=sum(owed[(name, region)] for region in regions),
     )
     row = queue_json(status)
     row["waiting_by_region"] = dict(sorted(waiting_by_region.items()))

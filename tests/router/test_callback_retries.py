@@ -63,12 +63,15 @@ async def test_an_unanswered_callback_waits_for_its_next_attempt_then_ends_once(
     await router.tick(at_ms=T0 + 30_000 + RETRY_MS - 1)
     assert (await router.get_contact(cid)).state == ContactState.QUEUED
     assert (await router.position(cid, at_ms=T0 + 31_000)).position == 0  # in no line
+    # What the line does not show, the queue's status does: a call is owed.
+    assert (await router.queue_status("callme", T0)).callbacks_due == 1
 
     for attempt in (2, 3):
         due = T0 + 30_000 + (attempt - 1) * RETRY_MS
         _, _, _, _, retried = await router.tick(at_ms=due)
         offered = await router.get_contact(cid)
         assert (retried, offered.state) == (1, ContactState.OFFERED)
+        assert (await router.queue_status("callme", T0)).callbacks_due == 0
         await router.accept(cid, offered.agent_id, at_ms=due + 1000)
         after = await router.callback_unanswered(cid, at_ms=due)
         if attempt == 2:

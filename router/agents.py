@@ -326,5 +326,9 @@ class Agents:
         await self.router.store.publish_required_wrap_ups(required)
 
     async def events(self, actor: Principal, agent_id: str) -> Agent:
-        """May the actor follow this agent's events (offers, messages)? Only the agent."""
-        return await self.get(actor, agent_id, AgentAct.EVENTS)
+        """May the actor follow this agent's events (offers, messages)? Only the agent,
+        whose desk is then this node's (`Router.attach_desk`)."""
+        agent = await self.get(actor, agent_id, AgentAct.EVENTS)
+        if agent.node != self.router.node_id:
+            await self.router.attach_desk(agent_id)
+        return agent

@@ -1384,6 +1384,18 @@ function commands.presence(argv)
   return reply(presence, {offers = #offers, revoked = revoked, requeued = requeued})
 end
 
+-- args: agent, node. The agent's desk follows their events from this node (its socket
+-- opened here): the agent is this node's from now on, so that the death of the node a
+-- balancer sent their sign-in to does not sign out a desk that runs elsewhere. Nothing
+-- for an agent signed out.
+function commands.attach(argv)
+  local akey = P .. 'agent:' .. argv[3]
+  local presence = redis.call('HGET', akey, 'presence')
+  if not presence or presence == 'offline' then return reply('offline') end
+  redis.call('HSET', akey, 'node', argv[4])
+  return reply('attached')
+end
+
 -- args: agent, SIP URI, node, voice capacity, chat capacity ('' for the roster's). A
 -- sign-in: where to ring the agent and what it may hold. Its indexes follow the new
 -- capacity at once, and an available agent with more room than before is offered

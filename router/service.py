@@ -488,6 +488,13 @@ class Router:
             await self.store.set_presence(agent_id, Presence.NOT_READY, "logged in")
         return await self.get_agent(agent_id)
 
+    async def attach_desk(self, agent_id: str) -> bool:
+        """The agent's desk opened its events here: the agent is this node's (whose
+        death, not that of the node they signed in through, signs them out). False for
+        an agent signed out."""
+        reply = await self.store.run("attach", agent_id, self.node_id)
+        return reply.status == "attached"
+
     async def set_presence(
         self, agent_id: str, presence: Presence, reason: str = "", at_ms: int | None = None
     ) -> Agent:

@@ -197,3 +197,24 @@ async def test_a_clean_stop_leaves_its_agents_their_chats(redis_url: str) -> Non
         with pytest.raises(TimeoutError):  # no contact_requeued, nothing at all
             await asyncio.wait_for(customer.receive_json(), 1.0)
         await customer.close()
+
+
+async def test_a_desk_open_on_a_live_node_keeps_its_agent_when_her_sign_in_node_dies(
+    redis_url: str,
+) -> None:
+    """ana signed in through node "gone" (where a balancer sent the request) and her
+    desk follows her events from n1: she is n1's, and gone's death signs her out no
+    more (it did: her desk on a node that runs was closed, her chats requeued)."""
+    async with (
+        running_node(redis_url, node_id="n1", users=USERS, agents=[ANA]) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+        desk = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        await ready(desk)
+        assert (await node.router.get_agent("ana")).node == "n1"
+        adopted = await node.router.adopt("gone", "n1")
+        kept = await node.router.get_agent("ana")
+        await desk.close()
+    assert (adopted.agents, kept.presence, kept.node) == ([], Presence.NOT_READY, "n1")

@@ -1167,7 +1167,8 @@ function commands.accept(argv)
     -- queue's answered counters stay those of the first answer; the new agent's leg
     -- starts (end_leg).
     redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
-    add_explanation(ckey, string.format('taken over by %s (answered first at %s)', aid, c.answered_at))
+    add_explanation(ckey, string.format('taken over by %s (answered first %d s before)', aid,
+      math.floor((now - num(c.answered_at, now)) / 1000)))
     publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
     return contact_reply('connected', cid)
   end

@@ -455,6 +455,11 @@ async def test_offered_follows_a_contact_moved_before_it_was_answered(router: Ro
     await router.move(talked.contact_id, "general", "transfer", held_by="holder", at_ms=T0 + 4000)
     assert await _today(router, "expert") == (1, 1, 0)
     assert await _today(router, "general") == (2, 0, 1)
+    # Taken over there, said as staff read it (it named the first answer in epoch ms).
+    await ready(router, make_agent("next", general=3), T0 + 4500)
+    await router.accept(talked.contact_id, "next", at_ms=T0 + 65_200)
+    taken = await router.get_contact(talked.contact_id)
+    assert taken.explanation[-1] == "taken over by next (answered first 62 s before)"
 
 
 async def test_a_ring_out_dates_the_agents_not_ready(router: Router) -> None:

@@ -102,7 +102,8 @@ class OfferController:
             await voice.callback.dial_customer(call)
             return
         # A called-back customer already on the line (transferred, offered again) is
-        # bridged like any caller: dialled again, the call they are on was orphaned.
+        # bridged like any caller (dialling them again left the call they were on
+        # without a contact).
         self._stop_script(call)  # no announcement over the agent's voice
         await self.connect(call)
 

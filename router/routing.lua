@@ -305,6 +305,14 @@ local function retry_pending(c)
   return num(c.callback_retry_at, 0) > 0
 end
 
+-- The callback's wait for its next attempt is over (the attempt is due, or a supervisor
+-- moved it): it may be offered again.
+local function end_retry_wait(cid, c)
+  redis.call('HDEL', P .. 'contact:' .. cid, 'callback_retry_at')
+  redis.call('ZREM', P .. 'callbacks', cid)
+  c.callback_retry_at = nil
+end
+
 local function waited_ms(c)
   return now - num(c.queue_entered_at, num(c.queued_at, now))
 end
@@ -984,10 +992,7 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
     local moved = (c.transferred_to or '') == '' and target or (c.transferred_to .. ' ' .. target)
     redis.call('HSET', ckey, 'transferred_to', moved)
   end
-  if retry_pending(c) then  -- a callback moved before its next attempt: due now, there
-    redis.call('HDEL', ckey, 'callback_retry_at')
-    redis.call('ZREM', P .. 'callbacks', cid)
-  end
+  if retry_pending(c) then end_retry_wait(cid, c) end  -- a callback moved: due now, there
   redis.call('ZADD', P .. 'queue:' .. target, num(c.order, now), cid)
   if not try_match_contact(cid) then schedule_due(cid, now, q, hgetall(ckey)) end
   if freed then try_match_agent(freed) end
@@ -1161,21 +1166,19 @@ function commands.accept(argv)
   if load_shown({load_voice = held[1], load_chat = held[2], offers = math.max(offers, 0)}) ~= was then
     redis.call('HSET', akey, 'load_since', now)
   end
+  redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
   if (c.answered_at or '') ~= '' then
     -- Answered before (then transferred, or requeued when its agent was lost): this is
     -- a leg of the same conversation, not a new answer. answered_at, the wait and the
     -- queue's answered counters stay those of the first answer; the new agent's leg
     -- starts (end_leg).
-    redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
     add_explanation(ckey, string.format('taken over by %s (answered first %d s before)', aid,
       math.floor((now - num(c.answered_at, now)) / 1000)))
-    publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
-    return contact_reply('connected', cid)
+  elseif (c.callback_uri or '') == '' then
+    -- A callback is answered when its customer picks up (callback_answered): the
+    -- agent's pick-up comes first, with nobody on the line yet.
+    mark_answered(cid, c, aid)
   end
-  redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
-  -- A callback is answered when its customer picks up (callback_answered): the agent's
-  -- pick-up comes first, with nobody on the line yet.
-  if (c.callback_uri or '') == '' then mark_answered(cid, c, aid) end
   publish({type = 'contact_connected', contact_id = cid, agent_id = aid, node = c.node or '', channel = c.channel})
   return contact_reply('connected', cid)
 end
@@ -1610,14 +1613,12 @@ function commands.tick(argv)
     end
   end
   for _, cid in ipairs(callbacks_due) do
-    redis.call('ZREM', P .. 'callbacks', cid)
-    local ckey = P .. 'contact:' .. cid
-    local c = hgetall(ckey)
+    redis.call('ZREM', P .. 'callbacks', cid)  -- whatever became of the contact
+    local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'queued' and retry_pending(c) then
-      redis.call('HDEL', ckey, 'callback_retry_at')
-      c.callback_retry_at = nil
-      add_explanation(ckey, string.format('callback attempt %s due; back at its place in %s',
-        c.callback_attempt or '', c.queue))
+      end_retry_wait(cid, c)
+      add_explanation(P .. 'contact:' .. cid, string.format(
+        'callback attempt %s due; back at its place in %s', c.callback_attempt or '', c.queue))
       requeue_at_head(cid, c)
       try_match_contact(cid)
       retried = retried + 1

@@ -631,12 +631,25 @@ class Router:
     async def queue_statuses(self, day_start_ms: int) -> list[QueueStatus]:
         """Every queue's status, reading the agents once for all of them."""
         agents = await self.store.list_agents()
-        return [await self.queue_status(name, day_start_ms, agents) for name in self.queues]
+        owed = await self.store.callbacks_due("queue")
+        return [
+            await self.queue_status(name, day_start_ms, agents, owed[(name,)])
+            for name in self.queues
+        ]
 
     async def queue_status(
-        self, name: str, day_start_ms: int, agents: list[Agent] | None = None
+        self,
+        name: str,
+        day_start_ms: int,
+        agents: list[Agent] | None = None,
+        callbacks_due: int | None = None,
     ) -> QueueStatus:
+        """The queue as a supervisor sees it now; `agents` and `callbacks_due` (its
+        callbacks waiting for their next attempt) when the caller read them for every
+        queue at once."""
         queue = self.queues[name]
+        if callbacks_due is None:
+            callbacks_due = (await self.store.callbacks_due("queue"))[(name,)]
         now = now_ms()
         waiting = await self.store.waiting(name)
         # Priority reorders the queue, so the longest wait is looked for near the head.
@@ -661,7 +674,7 @@ class Router:
             last_30_min=add_buckets(await self.store.stat_buckets(name, now - 1_800_000, now)),
             service_level_target=queue.service_level_target,
             answer_within_s=queue.answer_within_s,
-            callbacks_due=(await self.store.callbacks_due("queue"))[(name,)],
+            callbacks_due=callbacks_due,
         )
 
 

@@ -267,20 +267,15 @@ def regional_figures(
 
 
 async def regional_queue(
-    router: Router,
-    name: str,
-    regions: Collection[str],
-    agents: Sequence[Agent],
-    reports: tuple[Rows, Rows],
-    abandons: tuple[Abandons, Abandons],
-    now: int,
+    router: Router, name: str, regions: Collection[str], scope: Scope
 ) -> dict[str, Any]:
     """A queue's wallboard row over some regions only (a region-scoped supervisor's): its
     contacts waiting there (of the first `WAITING_SCAN`), the longest wait among them,
-    the agents there serving it (`agents`: those of the regions), a wait estimate for
+    the agents there serving it (the scope's: those of the regions), a wait estimate for
     a new contact there (position x handle time / agents serving, as placement predicts
-    a region's), and today's and the last 30 minutes' figures from the records of those
-    regions (`regional_figures`)."""
+    a region's), its callbacks owed there, and today's and the last 30 minutes' figures
+    from the records of those regions (`regional_figures`)."""
+    agents, reports, abandons, now = scope.agents, scope.reports, scope.abandons, scope.now
     config = router.queues[name]
     counts = await router.store.waiting_counts(name, "region", "queued_at", limit=WAITING_SCAN)
     waiting_by_region: Counter[str] = Counter()
@@ -293,7 +288,6 @@ async def regional_queue(
     skilled = [agent for agent in agents if config.skill in agent.skills]
     serving = [agent.state(now) for agent in skilled if agent.serving]
     busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving)
-    owed = await router.store.callbacks_due("queue", "region")
     status = QueueStatus(
         name=name,
         waiting=waiting,
@@ -305,7 +299,7 @@ async def regional_queue(
         last_30_min=regional_figures(reports[1], abandons[1], name, regions),
         service_level_target=config.service_level_target,
         answer_within_s=config.answer_within_s,
-        callbacks_due=sum(owed[(name, region)] for region in regions),
+        callbacks_due=sum(scope.callbacks[(name, region)] for region in regions),
     )
     row = queue_json(status)
     row["waiting_by_region"] = dict(sorted(waiting_by_region.items()))
@@ -347,6 +341,7 @@ class Scope:
     states: dict[str, str]
     reports: tuple[Rows, Rows]
     abandons: tuple[Abandons, Abandons]
+    callbacks: Counter[tuple[str, ...]]  # waiting for their next attempt, by queue and region
 
 
 async def read_scope(request: web.Request, principal: Principal) -> Scope:
@@ -367,7 +362,8 @@ async def read_scope(request: web.Request, principal: Principal) -> Scope:
             regional_abandons(records, principal.regions, answer_within, recent, now),
         )
     reports = region_queue_reports(records, answer_within, start, now)
-    return Scope(now, everyone, agents, states, reports, abandons)
+    callbacks = await router.store.callbacks_due("queue", "region")
+    return Scope(now, everyone, agents, states, reports, abandons, callbacks)
 
 
 async def queue_rows(
@@ -384,11 +380,12 @@ async def queue_rows(
         if principal.queues and name not in principal.queues:
             continue
         if principal.regions:
-            status = await regional_queue(
-                router, name, principal.regions, agents, scope.reports, scope.abandons, now
-            )
+            status = await regional_queue(router, name, principal.regions, scope)
         else:
-            status = queue_json(await router.queue_status(name, utc_day_start_ms(now), agents))
+            owed = sum(n for (queue, _), n in scope.callbacks.items() if queue == name)
+            status = queue_json(
+                await router.queue_status(name, utc_day_start_ms(now), agents, owed)
+            )
             counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
             status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
         status["agents_by_state"] = dict(

@@ -243,7 +243,7 @@ class OfferController:
             else:
                 log.info("call of %s ended by the node: %s (%d)", call.contact_id, reason, code)
                 await self._outcome(call, "failed", voice.routing.fail, reason)
-        elif state == CallState.TALKING and not call.customer_answered:
+        elif state == CallState.TALKING and call.calling_back:
             # A called-back customer who did not pick up: the agent is released.
             await voice.hangup(call.agent_leg)
             await self._callback_unanswered(call)

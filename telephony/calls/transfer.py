@@ -741,17 +741,13 @@ class TransferController:
 
 
 def _talking_on(call: Call, leg: int) -> bool:
-    """Whether the caller talks to the agent on `leg` (who may then transfer them)."""
-    return _talking(call) and call.agent_leg == leg
-
-
-def _talking(call: Call) -> bool:
-    """Whether the caller and the agent talk: a called-back customer whose phone still
-    rings is no one to transfer yet (the call ended, and with it the callback)."""
-    return call.state == CallState.TALKING and not call.calling_back
+    """Whether the caller talks to the agent on `leg` (who may then transfer them): a
+    called-back customer whose phone still rings is no one to transfer yet."""
+    return call.state == CallState.TALKING and not call.calling_back and call.agent_leg == leg
 
 
 def _refuse_unless_talking(call: Call) -> None:
+    """A transfer from the desktop needs the caller and the agent talking."""
     if call.calling_back:
         raise TransferRefused("the called-back customer has not picked up yet")
     if call.state != CallState.TALKING or call.agent_leg is None:

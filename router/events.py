@@ -66,7 +66,9 @@ class EventSource(Protocol):
 
     async def publish_event(self, event: Event) -> None: ...
 
-    async def subscribe(self) -> Subscription: ...
+    async def subscribe(self) -> Subscription:
+        """Once the server confirmed it: what is published from then on is heard."""
+        ...
 
 
 class EventHub:
@@ -120,12 +122,9 @@ class EventHub:
                 try:
                     self.connected.set()
                     delay = FIRST_RETRY_S
-                    heard = False
+                    self._subscribed_again()
                     while not self._stopping:
                         event = await subscription.next(timeout_s=1.0)
-                        if not heard:  # a subscription sent on a dead socket fails here
-                            heard = True
-                            self._subscribed_again()
                         if event is not None:
                             self.deliver(event)
                 finally:

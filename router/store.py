@@ -1012,14 +1012,17 @@ class RoutingStore:
         await self.client.publish(self.keys.events, json.dumps(event))
 
     async def subscribe(self) -> EventSubscription:
-        """A subscription to the routing events; close it when done."""
+        """A subscription to the routing events, returned once the server confirmed it
+        (events published from then on are heard); close it when done."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.keys.events)
+            subscription = EventSubscription(pubsub)
+            await subscription.confirmed(EventSubscription.QUIET_S)
         except BaseException:
             await pubsub.aclose()
             raise
-        return EventSubscription(pubsub)
+        return subscription
 
 
 class EventSubscription:
@@ -1044,6 +1047,20 @@ class EventSubscription:
         self._ready: deque[dict[str, Any]] = deque()
         self._heard_at = time.monotonic()
         self._pinged_at: float | None = None
+        self._confirmed = False
+
+    async def confirmed(self, within_s: float) -> None:
+        """Wait for the server's confirmation of the SUBSCRIBE: a server still loading its
+        data, or a socket dead since before the command, would otherwise pass for a
+        subscription that hears nothing."""
+        deadline = time.monotonic() + within_s
+        while not self._confirmed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RedisConnectionError(
+                    f"the server did not confirm the event subscription within {within_s:.0f} s"
+                )
+            await self._read(left)
 
     async def next(self, timeout_s: float) -> dict[str, Any] | None:
         """The next event, or None when none came within `timeout_s`."""
@@ -1068,6 +1085,8 @@ class EventSubscription:
         while (reply := self._parser.gets()) is not False:
             if isinstance(reply, list) and reply and reply[0] == b"message":
                 self._take(reply[2])
+            elif isinstance(reply, list) and reply and reply[0] == b"subscribe":
+                self._confirmed = True
 
     def _take(self, payload: bytes) -> None:
         """An event for the hub; anything else published on the channel is logged and

@@ -484,7 +484,8 @@ class PjEngine:
         await self.run(self._stop_record, recorder)
 
     async def loop_file(self, leg: int, path: str) -> int:
-        """Play a WAV in a loop to a leg (a softphone's tone in tests)."""
+        """Play a WAV in a loop to a leg (the ringing tone of a callback; a softphone's
+        tone in tests) until `stop_play` or the leg's end."""
         return int(await self.run(self._loop_file, leg, path))
 
     async def dial_dtmf(self, leg: int, digits: str, method: str = "rfc2833") -> None:

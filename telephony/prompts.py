@@ -240,38 +240,26 @@ def render_espeak(text: str, language: str, cache_dir: Path, rate: int = DEFAULT
 
 def make_music(path: Path) -> Path:
     """A gentle 8 kHz loop (two alternating tones) when no music file is configured."""
+    return _synth(path, "synth 0.6 sine 440 vol 0.1 : synth 0.6 sine 554 vol 0.1")
+
+
+RINGBACK_FILE = "ringback.wav"  # in the prompt cache, made at a worker's start
+
+
+def make_ringback(path: Path) -> Path:
+    """The ringing tone an agent hears while the node calls a customer back: 425 Hz, one
+    second on and four off (ITU-T E.180's common cadence), one period to loop."""
+    return _synth(path, "synth 1 sine 425 vol 0.3 pad 0 4")
+
+
+def _synth(path: Path, effects: str) -> Path:
+    """An 8 kHz mono WAV made once by sox from `effects` (kept in the prompt cache)."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part.wav")
-    subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "8000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(partial),
-            "synth",
-            "0.6",
-            "sine",
-            "440",
-            "vol",
-            "0.1",
-            ":",
-            "synth",
-            "0.6",
-            "sine",
-            "554",
-            "vol",
-            "0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    command = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(partial), *effects.split()]
+    subprocess.run(command, check=True, capture_output=True)
     partial.replace(path)
     return path
 

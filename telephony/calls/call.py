@@ -114,6 +114,7 @@ class Call:
     leaving: AgentLeg | None = None
     callback: bool = False  # the customer leg of a callback (the agent is called first)
     customer_answered: bool = True  # False until a called-back customer picks up
+    ringback: int | None = None  # the player of the tone the agent hears meanwhile
     ivr: IvrSession | None = None
     survey: SurveySession | None = None
     consult: Consult | None = None

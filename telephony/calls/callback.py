@@ -7,8 +7,10 @@ caller whose identity is a telephone number (`telephony.callerid`) is dialled th
 came through a trunk or a PBX has the trunk as Contact, not their own phone. Anyone else
 is called at the Contact of their call, its URI whole (`;transport=tcp` above all: a
 TCP caller is called back over TCP). The customer's phone rings for at most twice the
-queue's ring time while the agent waits; then the callback ends `failed`/
-`callback_unanswered` and the agent is free again.
+queue's ring time while the agent waits, hearing a ringing tone (`make_ringback`), as
+from any phone dialling out; then the attempt ends unanswered (another later while the
+queue's `callback_attempts` last, else `failed`/`callback_unanswered`) and the agent is
+free again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from telephony.calls.call import OUTSIDE_RING_FACTOR, Call, CallState, Role
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_user
 from telephony.model import Prompt
+from telephony.prompts import RINGBACK_FILE
 from telephony.routing import ROUTING_REFUSALS
 
 log = logging.getLogger(__name__)
@@ -132,6 +135,22 @@ class CallbackController:
         call.leg = customer
         self.voice.table.add(customer, call, Role.CALLER)
         self.voice.spawn(self._ring_limit(call, customer, call.ring_s * OUTSIDE_RING_FACTOR))
+        await self._ringback(call, True)
+
+    async def _ringback(self, call: Call, on: bool) -> None:
+        """The agent hears the customer's phone ring (a tone of ours: early media is not
+        asked of the customer's phone), until they pick up. The tone's player goes with
+        the agent's leg when that ends first (the attempt unanswered)."""
+        engine = self.voice.engine
+        try:
+            if on and call.agent_leg is not None:
+                tone = self.voice.prompter.prompts.cache_dir / RINGBACK_FILE
+                call.ringback = await engine.loop_file(call.agent_leg, str(tone))
+            elif not on and call.ringback is not None:
+                player, call.ringback = call.ringback, None
+                await engine.stop_play(player)
+        except EngineError as error:  # the agent's leg went meanwhile
+            log.debug("ringback of %s: %s", call.contact_id, error)
 
     async def _ring_limit(self, call: Call, customer: int, ring_s: float) -> None:
         """The customer did not pick up in time: their phone stops ringing, and the hang-up
@@ -149,6 +168,7 @@ class CallbackController:
             await self.voice.hangup(call.leg)
             return
         call.customer_answered = True
+        await self._ringback(call, False)
         await self.voice.offers.connect(call)
         try:
             await self.voice.routing.callback_answered(call.contact_id)

@@ -29,7 +29,7 @@ from telephony.calls.waiting import WaitingController
 from telephony.endpoint import Event, PjEngine
 from telephony.ivr import flow_for
 from telephony.model import IvrFlow, MonitorMode, RecordingConfig
-from telephony.prompts import PromptRenderer, static_prompts
+from telephony.prompts import RINGBACK_FILE, PromptRenderer, make_ringback, static_prompts
 from telephony.routing import RatingPort, RoutingPort
 from telephony.style import no_style
 
@@ -128,6 +128,7 @@ class VoiceCalls:
         """Render the fixed prompts of every flow now, and load the phone number metadata,
         so that the first caller does not wait."""
         voice = self.voice
+        make_ringback(voice.prompter.prompts.cache_dir / RINGBACK_FILE)
         surveys = voice.survey.surveys.values()
         for prompt in static_prompts(self.flows, surveys, voice.recording.config):
             voice.prompter.prompts.path(prompt)

@@ -342,6 +342,20 @@ def tone_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tone_share(path: Path, frequency: float, last_s: float = 1.0, first: bool = False) -> float:
     """Share of the signal's energy near `frequency` in the last (or first) seconds of a WAV."""
+    samples, rate = _samples(path)
+    count = int(rate * last_s)
+    return _band_share(samples[:count] if first else samples[-count:], rate, frequency)
+
+
+def tone_windows(path: Path, frequency: float, last_s: float, window_s: float = 0.5) -> list[float]:
+    """`tone_share` of each `window_s` of the last `last_s` seconds of a WAV: a tone that
+    comes and goes (a cadence) shows in some window even beside a louder one."""
+    samples, rate = _samples(path)
+    tail, size = samples[-int(rate * last_s) :], int(rate * window_s)
+    return [_band_share(tail[at : at + size], rate, frequency) for at in range(0, tail.size, size)]
+
+
+def _samples(path: Path) -> tuple[Any, int]:
     import wave
 
     import numpy as np
@@ -349,13 +363,16 @@ def tone_share(path: Path, frequency: float, last_s: float = 1.0, first: bool = 
     with wave.open(str(path), "rb") as handle:
         rate = handle.getframerate()
         frames = handle.readframes(handle.getnframes())
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float64)
-    count = int(rate * last_s)
-    tail = samples[:count] if first else samples[-count:]
-    if tail.size == 0 or not np.any(tail):
+    return np.frombuffer(frames, dtype="<i2").astype(np.float64), rate
+
+
+def _band_share(samples: Any, rate: int, frequency: float) -> float:
+    import numpy as np
+
+    if samples.size == 0 or not np.any(samples):
         return 0.0
-    spectrum = np.abs(np.fft.rfft(tail * np.hanning(tail.size))) ** 2
-    freqs = np.fft.rfftfreq(tail.size, 1 / rate)
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(samples.size))) ** 2
+    freqs = np.fft.rfftfreq(samples.size, 1 / rate)
     band = (freqs > frequency - 40) & (freqs < frequency + 40)
     return float(spectrum[band].sum() / spectrum.sum())
 

@@ -23,6 +23,7 @@ from .conftest import (
     running_worker,
     terminal,
     tone_share,
+    tone_windows,
     until,
     worker_endpoint,
 )
@@ -122,21 +123,7 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
 ) -> None:
     node_events(patient_worker.handle_router_event)
     customer = await parties("--answer", "--record", str(tmp_path / "customer-{leg}.wav"))
-    customer.send(cmd="call", uri=target(patient_worker))
-    await customer.wait_for("media")
-    customer.send(cmd="dtmf", digits="1")  # booking (one language: no language menu)
-    call = await until(lambda: next(iter(patient_worker.by_contact.values()), None))
-    where = await router.position(call.contact_id)
-    assert where.position == 1
-    offer = patient_worker.voice.prompter.prompts.path(
-        Prompt("queue.callback_offer", "en", (("digit", "1"),))
-    )
-    await until(lambda: offer in call.heard)  # the first announcement offers the callback
-    customer.send(cmd="dtmf", digits="1")  # "press 1 for a callback"
-    await customer.wait_for("hangup", timeout=20)
-    contact = await router.get_contact(call.contact_id)
-    assert contact.state.value == "queued" and contact.callback_uri.startswith("sip:party@")
-
+    call = await choose_a_callback(patient_worker, router, customer)
     agent = await parties("--answer", "--tone", str(tone_wav))
     await add_agent(router, "carol", agent.uri, {"booking": 2})
     await agent.wait_for("answered", timeout=20)
@@ -149,6 +136,57 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     assert (contact.state.value, contact.agent_id) == ("completed", "carol")
     await customer.close()
     assert tone_share(recording, 1000.0) > 0.5  # the customer heard the agent
+
+
+async def test_the_agent_hears_ringing_while_the_customer_is_called_back_then_the_customer(
+    patient_worker: VoiceCalls,
+    router: Router,
+    parties: Callable[..., Any],
+    node_events: Callable[[Any], None],
+    caller_tone: Path,
+    tmp_path: Path,
+) -> None:
+    """The agent picked up and waits while the customer's phone rings: they heard
+    silence, as if the line were dead. Now a ringing tone (425 Hz), which stops when the
+    customer answers."""
+    node_events(patient_worker.handle_router_event)
+    customer = await parties("--answer", "--answer-delay", "3", "--tone", str(caller_tone))
+    call = await choose_a_callback(patient_worker, router, customer)
+    agent = await parties("--answer", "--record", str(tmp_path / "agent-{leg}.wav"))
+    await add_agent(router, "carol", agent.uri, {"booking": 2})
+    answered = await agent.wait_for("answered", timeout=20)
+    called_back = await customer.wait_for("incoming", timeout=20)
+    await customer.wait_for("answered", where=lambda e: e["leg"] == called_back["leg"], timeout=20)
+    await asyncio.sleep(6.0)  # more than the tone's cadence (1 s on, 4 off)
+    agent.send(cmd="hangup")
+    contact = await until(lambda: terminal(router, call.contact_id))
+    assert (contact.state.value, contact.agent_id) == ("completed", "carol")
+    await agent.close()
+    recording = tmp_path / f"agent-{answered['leg']}.wav"
+    assert tone_share(recording, 425.0, first=True) > 0.5  # ringing while the phone rang
+    assert tone_share(recording, 600.0, last_s=5.0) > 0.5  # then the customer
+    # and no more ringing over them (a second of it in a window: a share near 0.08)
+    assert max(tone_windows(recording, 425.0, last_s=5.0)) < 0.01
+
+
+async def choose_a_callback(worker: VoiceCalls, router: Router, customer: Any) -> Any:
+    """`customer` calls the booking queue and presses the callback digit at the first
+    announcement: their contact waits on with their place, to be called back."""
+    customer.send(cmd="call", uri=target(worker))
+    await customer.wait_for("media")
+    customer.send(cmd="dtmf", digits="1")  # booking (one language: no language menu)
+    call = await until(lambda: next(iter(worker.by_contact.values()), None))
+    where = await router.position(call.contact_id)
+    assert where.position == 1
+    offer = worker.voice.prompter.prompts.path(
+        Prompt("queue.callback_offer", "en", (("digit", "1"),))
+    )
+    await until(lambda: offer in call.heard)  # the first announcement offers the callback
+    customer.send(cmd="dtmf", digits="1")  # "press 1 for a callback"
+    await customer.wait_for("hangup", timeout=20)
+    contact = await router.get_contact(call.contact_id)
+    assert contact.state.value == "queued" and contact.callback_uri.startswith("sip:party@")
+    return call
 
 
 async def test_a_caller_nobody_can_serve_hears_the_position_and_no_wait(

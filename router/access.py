@@ -624,6 +624,33 @@ def require_may_place_case(principal: Principal, queue: str, region: str, *, ski
         raise Forbidden(f"{describe(principal)} may not put a case in queue {queue} ({region})")
 
 
+def may_name_owner(
+    principal: Principal, owner: Agent, queue: str, queue_skills: dict[str, str]
+) -> bool:
+    """Whom an actor may make a case's owner (opening it or handing it over), other than
+    themselves: an agent with the case queue's skill, since the owner is offered that
+    customer's next contacts in it before anyone (a preference no skill rule stops); a
+    supervisor names only an agent of their queues and regions, an agent any skilled
+    colleague, an admin anyone skilled."""
+    if queue_skills.get(queue, queue) not in owner.skills:
+        return False
+    if principal.role == Role.SUPERVISOR:
+        return principal.covers_agent(owner, queue_skills)
+    return principal.role in (Role.AGENT, Role.ADMIN)
+
+
+def require_may_name_owner(
+    principal: Principal, owner: Agent, queue: str, queue_skills: dict[str, str]
+) -> None:
+    """400 `$.owner` for an agent who cannot serve the queue (the body is wrong whoever
+    sends it), 403 for one outside the actor's scope."""
+    if principal.user_id == owner.agent_id or may_name_owner(principal, owner, queue, queue_skills):
+        return
+    if queue_skills.get(queue, queue) not in owner.skills:
+        raise InvalidInput("$.owner", f"an agent with the skill of queue {queue}", owner.agent_id)
+    raise Forbidden(f"{describe(principal)} may not make agent {owner.agent_id} a case's owner")
+
+
 def allowed_to_open_case(actor: Actor, opening: CaseOpening) -> bool:
     """An agent opens a case only from a contact they hold or are wrapping up (a
     follow-up opened in wrap-up: `related` with the opening's `wrap_up`), for its

@@ -95,10 +95,6 @@ class Agents:
         # Set by the node once its front door runs a registrar (front_door = "kamailio").
         self.softphones: SoftphonePort | None = None
 
-    @property
-    def _queue_skills(self) -> dict[str, str]:
-        return {name: queue.skill for name, queue in self.router.queues.items()}
-
     async def sign_in(self, request: SignIn) -> Session:
         """A token; an agent's login also records its softphone and capacity and, when
         it was offline, makes it not-ready ("logged in")."""
@@ -222,7 +218,7 @@ class Agents:
     async def get(self, actor: Principal, agent_id: str, act: AgentAct = AgentAct.READ) -> Agent:
         access.require_may_seek_agent(actor, agent_id)
         agent = await self.router.get_agent(agent_id)
-        access.require_for_agent(actor, act, agent, self._queue_skills)
+        access.require_for_agent(actor, act, agent, self.router.queue_skills)
         return agent
 
     async def ringing(self, actor: Principal, agent_id: str) -> list[tuple[Contact, int]]:
@@ -253,7 +249,7 @@ class Agents:
         they may read, and their read is audited."""
         access.require_may_seek_agent(actor, agent_id)
         agent = await self.router.get_agent(agent_id)
-        access.require_for_agent(actor, AgentAct.CONTACTS, agent, self._queue_skills)
+        access.require_for_agent(actor, AgentAct.CONTACTS, agent, self.router.queue_skills)
         held, ended = await self.router.store.agent_contacts(agent_id)
         held = access.contacts_shown(actor, agent_id, held)
         ended = access.contacts_shown(actor, agent_id, ended)
@@ -272,7 +268,7 @@ class Agents:
 
     async def visible(self, actor: Principal) -> list[Agent]:
         agents = await self.router.list_agents()
-        return access.visible_agents(actor, agents, self._queue_skills)
+        return access.visible_agents(actor, agents, self.router.queue_skills)
 
     async def set_state(
         self, actor: Principal, agent_id: str, presence: Presence, reason: str = ""

@@ -143,6 +143,11 @@ class Router:
         self._methods: dict[str, tuple[int, str]] = {}  # queue -> (chosen at ms, method)
         self.intake: ContactIntake | None = None
 
+    @property
+    def queue_skills(self) -> dict[str, str]:
+        """Each queue's skill: who may serve it, and whom a supervisor of it oversees."""
+        return {name: queue.skill for name, queue in self.queues.items()}
+
     def add_intake(self, intake: ContactIntake) -> None:
         """One more intake seeing every contact: alone it is the router's intake (as
         before), with others they see each contact in turn (`IntakeChain`)."""

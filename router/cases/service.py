@@ -56,6 +56,7 @@ from router.desk import Dispositions
 from router.errors import InvalidInput, RoutingError, UnknownCase
 from router.identity import ANONYMOUS_PREFIX
 from router.model import (
+    Agent,
     Channel,
     Contact,
     LoopFailed,
@@ -332,7 +333,7 @@ class Cases:
             actor, access.CaseOpening(queue, region, owner, contact, skilled, wrap_up)
         )
         if request.owner:
-            await self.router.get_agent(request.owner)
+            await self._may_name_owner(actor, request.owner, queue)
         if contact is not None:
             request = self._customer_of(actor, contact, request)
             if await self.store.case_of_contact(contact.contact_id):
@@ -369,6 +370,11 @@ class Cases:
         if given and not access.may_vouch_for_customers(actor):
             raise InvalidInput("$.customer.id", "none: the contact's customer is unknown", given)
         return request
+
+    async def _may_name_owner(self, actor: Principal, owner_id: str, queue: str) -> None:
+        """The owner named is an agent (UnknownAgent) the actor may give the case to."""
+        owner = await self.router.get_agent(owner_id)
+        access.require_may_name_owner(actor, owner, queue, self.router.queue_skills)
 
     async def _skilled(self, actor: Principal, queue: str) -> bool:
         """Whether the actor is an agent with the queue's skill."""
@@ -458,11 +464,21 @@ class Cases:
             new = replace(new, priority=case.priority)
         if case.owner and not new.preferred_agent and self.settings.prefer_owner_s > 0:
             owner = await self.router.store.get_agent(case.owner)
-            if owner is not None and owner.presence != Presence.OFFLINE:
+            if (
+                owner is not None
+                and owner.presence != Presence.OFFLINE
+                and self._serves(owner, new)
+            ):
                 new = replace(
                     new, preferred_agent=case.owner, prefer_s=self.settings.prefer_owner_s
                 )
         return new, LiveCase(case)
+
+    def _serves(self, owner: Agent, new: NewContact) -> bool:
+        """Whether the case's owner has the new contact's queue's skill: waiting for them
+        first would bypass the queue's skills (an owner kept when the case moved to a
+        queue they do not serve, an escalation's say)."""
+        return self.router.queue_skills.get(new.queue, new.queue) in owner.skills
 
     async def after_create(
         self, contact: Contact, at_ms: int | None, prepared: LiveCase | None = None
@@ -714,7 +730,7 @@ class Cases:
             skilled = await self._skilled(actor, change.queue)
             access.require_may_place_case(actor, change.queue, case.region, skilled=skilled)
         if change.owner:
-            await self.router.get_agent(change.owner)
+            await self._may_name_owner(actor, change.owner, change.queue or case.queue)
 
         def decide(c: Case, d: Decision) -> bool:
             _refuse_if_closed(c, _changes(c, change))  # closed by someone else meanwhile

@@ -347,7 +347,7 @@ class Scope:
 async def read_scope(request: web.Request, principal: Principal) -> Scope:
     router = request.app[ROUTER]
     now = now_ms()
-    queue_skills = {name: queue.skill for name, queue in router.queues.items()}
+    queue_skills = router.queue_skills
     everyone = await router.list_agents()
     agents = [a for a in everyone if principal.covers_agent(a, queue_skills)]
     states = {agent.agent_id: agent.state(now).value for agent in agents}

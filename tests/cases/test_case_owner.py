@@ -1,0 +1,84 @@
+"""Whom a case may be given to (docs/security.md): its owner is offered the customer's
+next contacts before anyone, whatever the queue's skills, so the owner named must serve
+the case's queue, and a supervisor names only an agent they oversee. A probe made an
+emergency-only agent, whom the supervisor could not even read, the owner of a booking
+case: that customer's next booking chat rang at her alone."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from router.access import Principal
+from router.cases.service import CaseChange, CaseRequest
+from router.model import Agent, Channel, NewContact, Presence, Role
+from switchboard.node import Node
+from tests.cases.conftest import PASSWORD, staff
+from tests.nodes import http_session
+
+ADMIN = Principal("adm", Role.ADMIN)
+
+
+async def test_an_owner_serves_the_cases_queue_and_is_one_the_giver_oversees(
+    case_node: Node,
+) -> None:
+    router = case_node.router
+    # kai takes booking in Tokyo, outside the Paris booking supervisor's regions.
+    await router.upsert_agent(Agent("kai", "tokyo", {"booking": 4}, ["en"]))
+    await case_node.sessions.save_user(
+        "pam", Role.SUPERVISOR, PASSWORD, queues=("booking",), regions=("paris",)
+    )
+    case = await case_node.cases.create(ADMIN, CaseRequest("c-40", "Refund", "booking"))
+    url = f"/api/v1/cases/{case.case_id}"
+    async with http_session(case_node) as http:
+        pam, bob = await staff(http, "pam"), await staff(http, "bob")
+        admin = await staff(http, "adm")
+
+        # sen takes only senior: never the owner of a booking case, whoever names him.
+        for headers in (pam, admin):
+            refused = await http.patch(url, json={"owner": "sen"}, headers=headers)
+            assert refused.status == 400 and (await refused.json())["field"] == "$.owner"
+        opened = await _open(http, admin, owner="sen")
+        assert opened.status == 400 and (await opened.json())["field"] == "$.owner"
+        # kai serves booking, but not where pam oversees.
+        refused = await http.patch(url, json={"owner": "kai"}, headers=pam)
+        assert refused.status == 403, await refused.text()
+        assert (await case_node.cases.store.get(case.case_id)).owner == ""  # type: ignore[union-attr]
+
+        given = await http.patch(url, json={"owner": "bob"}, headers=pam)
+        assert (await given.json())["owner"] == "bob"
+        # bob hands it to a colleague who serves booking, not to one who does not.
+        refused = await http.patch(url, json={"owner": "sen"}, headers=bob)
+        assert refused.status == 400 and (await refused.json())["field"] == "$.owner"
+        handed = await http.patch(url, json={"owner": "ana"}, headers=bob)
+        assert (await handed.json())["owner"] == "ana"
+        assert (await _open(http, admin, owner="kai")).status == 201  # an admin: anyone skilled
+
+
+async def test_an_owner_who_does_not_serve_the_new_contacts_queue_is_not_waited_for(
+    case_node: Node,
+) -> None:
+    """The case moved to senior keeps its owner (ana, who takes no senior contacts):
+    the customer's next senior chat goes by the queue's skills, not to ana first."""
+    router = case_node.router
+    for agent_id in ("ana", "sen"):
+        await router.set_presence(agent_id, Presence.AVAILABLE)
+    case = await case_node.cases.create(
+        ADMIN, CaseRequest("c-41", "Refund", "booking", owner="ana")
+    )
+    booking = NewContact(Channel.CHAT, "booking", "en", customer_id="c-41")
+    prepared, _ = await case_node.cases.before_create(booking, None)
+    assert prepared.preferred_agent == "ana"  # her queue: she is waited for first
+
+    await case_node.cases.change(ADMIN, case.case_id, CaseChange(queue="senior"))
+    senior = NewContact(Channel.CHAT, "senior", "en", customer_id="c-41")
+    prepared, _ = await case_node.cases.before_create(senior, None)
+    assert prepared.preferred_agent == "" and prepared.priority == 0
+    contact = await router.create_contact(prepared)
+    assert contact.agent_id == "sen"
+
+
+async def _open(
+    http: aiohttp.ClientSession, headers: dict[str, str], owner: str
+) -> aiohttp.ClientResponse:
+    body = {"subject": "Lost bag", "customer": {"id": "c-42"}, "queue": "booking", "owner": owner}
+    return await http.post("/api/v1/cases", json=body, headers=headers)

@@ -113,7 +113,8 @@ def infer_calendar(
     country with a time zone at the history's UTC offset (the US, not its Pacific outlying
     islands, for a clock at -04:00), then to a country over a territory of one (the US over
     them on any clock: a history exported in UTC), then to fewer holidays in the span (the
-    more specific explanation), then alphabetically."""
+    more specific explanation), then alphabetically. A territory that wins gives way to its
+    country when the country explains every closure it does (`_best_country`)."""
     dates = _dates(history, 0, days)
     weekday = np.array([d.weekday() for d in dates])
     end = history.day_start(days - 1)
@@ -130,13 +131,42 @@ def infer_calendar(
             if mine is not None and (chosen is None or mine[0][:4] > chosen[0][:4]):
                 chosen, whose = mine, f" of queue {queue}"
     if chosen is None:
-        return None, ""
+        closed = closed_days(history, days, normally_open)
+        return None, _lone_holidays(_closed_runs(closed, eligible), dates, local)
     best, found = chosen
     calendar = HolidayCalendar(best[4])
     names = ", ".join(f"{d.isoformat()} {calendar.name(d)}" for d in found)
     return calendar, (
         f"holidays: {calendar.spec} inferred from {len(found)} closed weekdays{whose} that are "
         f"its holidays ({names}); give --holidays to set it"
+    )
+
+
+def _closed_runs(closed: BoolArray, eligible: BoolArray) -> list[list[int]]:
+    """The runs of closed days among the normally-open ones (`eligible`), as day indexes:
+    a holiday, a long weekend, a holiday week, or weeks of an export missing."""
+    candidates = [k for k in range(closed.size) if eligible[k]]
+    return [candidates[a : b + 1] for a, b in runs_of(closed[candidates])]
+
+
+def _lone_holidays(runs: list[list[int]], dates: list[date], local: frozenset[str]) -> str:
+    """A note when the center's closures are holidays of the countries of its clock but
+    too few to tell a calendar (one, in a short history): the planner knows it, and says
+    it with --holidays. A closure counts as `_best_country` counts it: every day of its
+    run a holiday of the country (weeks missing from an export are nobody's holidays)."""
+    known = sorted(local & set(calendars.countries()))
+    found = []
+    for run in runs:
+        codes = [c for c in known if all(HolidayCalendar(c).is_holiday(dates[k]) for k in run)]
+        if codes:
+            said = ", ".join(dates[k].isoformat() for k in run)
+            found.append(f"{said}, a holiday of {', '.join(codes)}")
+    if not found:
+        return ""
+    closures = "closure" if len(found) == 1 else "closures"
+    return (
+        f"holidays: none inferred from {len(found)} {closures}: {'; '.join(found)}; "
+        "give --holidays to close the center's holidays"
     )
 
 
@@ -180,12 +210,9 @@ def _best_country(
     if closed.sum() < MIN_EVIDENCE:
         return None
     candidates = [k for k in range(len(dates)) if eligible[k]]
-    # runs of closed days among the normally-open ones: a long weekend, a holiday week, or
-    # weeks of an export missing
-    runs = [candidates[a : b + 1] for a, b in runs_of(closed[candidates])]
+    runs = _closed_runs(closed, eligible)
     in_runs = {dates[k] for run in runs for k in run}
-    best: tuple[int, int, int, int, str] | None = None
-    found: list[date] = []
+    scored: dict[str, tuple[tuple[int, int, int, int, str], list[date]]] = {}
     for code in calendars.countries():
         calendar = HolidayCalendar(code)
         holidays = [dates[k] for k in candidates if calendar.is_holiday(dates[k])]
@@ -202,9 +229,15 @@ def _best_country(
             -len(holidays),
             code,
         )
-        if best is None or key[:4] > best[:4]:
-            best, found = key, hits
-    return None if best is None else (best, found)
+        scored[code] = (key, hits)
+    if not scored:
+        return None
+    best = max(scored.values(), key=lambda s: s[0][:4])
+    # A territory gives way to its country when the country explains every closure it
+    # does: the territory only lacks holidays the center was open on (UM is the US
+    # without Columbus Day), which the country's calendar then forecasts as they went.
+    parent = scored.get(calendars.parent_country(best[0][4]) or "")
+    return parent if parent is not None and set(parent[1]) >= set(best[1]) else best
 
 
 def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:

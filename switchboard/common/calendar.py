@@ -44,7 +44,13 @@ def countries_at_offset(offset: timedelta, moment: datetime) -> frozenset[str]:
 def is_territory(country: str) -> bool:
     """Whether `country` is a territory of another (Puerto Rico, the US Minor Outlying
     Islands, New Caledonia): the holidays package marks them with a parent entity."""
-    return getattr(_official(country, None), "parent_entity", None) is not None
+    return parent_country(country) is not None
+
+
+def parent_country(country: str) -> str | None:
+    """The country `country` is a territory of (`UM` -> `US`), None for a country."""
+    parent = getattr(_official(country, None), "parent_entity", None)
+    return getattr(parent, "country", None) if parent is not None else None
 
 
 @functools.cache

@@ -82,12 +82,33 @@ def test_weeks_missing_from_an_export_are_no_countrys_holidays(holidays: str | N
         assert note.startswith("holidays: US inferred from 4 closed weekdays")
 
 
-def test_one_closed_holiday_is_no_evidence() -> None:
+def test_a_us_center_open_on_columbus_day_is_given_the_us_calendar() -> None:
+    """The holidays package's UM (the US Minor Outlying Islands) is the US without
+    Columbus Day: a US center open on it (private centers are) scored UM above the US
+    (a probe), and its Columbus Day was then an ordinary day of no calendar. The US, which
+    explains every closure UM does, is taken; the holiday goes as it went last year."""
+    history = _center(holidays="UM", first_day=date(2024, 9, 2), days=404)  # ..2025-10-10
+    result = service.forecast(history, datetime(2025, 10, 13), timedelta(days=5))
+    [note] = [note for note in result.notes if note.startswith("holidays:")]
+    assert note.startswith("holidays: US inferred from 10 closed weekdays"), note
+    days = _days(result)
+    assert result.closed_days == [] and len(days) == 5
+    ordinary = np.mean([days[date(2025, 10, d)] for d in (14, 15, 16, 17)])
+    assert days[date(2025, 10, 13)] > 0.8 * ordinary  # open, as in 2024
+
+
+def test_one_closed_holiday_is_no_evidence_but_is_pointed_out() -> None:
+    """Too little to infer a calendar from (Labor Day and Canada's Labour Day alike), but
+    the planner of a short history is told, so that a holiday ahead (Veterans Day after
+    five weeks, a probe's) is not forecast open without a word."""
     # 2025-07-07 .. 2025-09-05: Labor Day is the only holiday, one closed weekday
     history = _center(first_day=date(2025, 7, 7), days=61)
     result = service.forecast(history, datetime(2025, 9, 8), timedelta(days=1))
-    assert result.notes == [] and result.closed_days == []
-    assert len(result.rows) == 2 * 28
+    assert result.closed_days == [] and len(result.rows) == 2 * 28
+    [note] = result.notes
+    assert note.startswith("holidays: none inferred from 1 closure: 2025-09-01, a holiday of ")
+    assert re.search(r"holiday of [A-Z, ]*\bCA\b[A-Z, ]*\bUS\b", note), note
+    assert note.endswith("give --holidays to close the center's holidays")
 
 
 @pytest.mark.parametrize("eve", [-0.4, 0.0])

@@ -149,6 +149,8 @@ class Lifecycle:
         }
         if not answered:
             record["responded"] = "0"
+        if timer.breached:
+            record["missed_at_breach"] = "1"  # counted missed by its breach record
         decision.store.records.append(record)
 
     def pause_all(self, case: Case, at_ms: int) -> None:
@@ -213,7 +215,14 @@ class Lifecycle:
         d.store.history.append(HistoryEntry(at, SYSTEM, "sla_breached", detail))
         base = {"case_id": case.case_id, "queue": old_queue, "region": case.region}
         d.store.records.append(
-            {**base, "kind": "breach", "policy": policy.name, "timer": kind.value, "at_ms": str(at)}
+            {
+                **base,
+                "kind": "breach",
+                "policy": policy.name,
+                "timer": kind.value,
+                "at_ms": str(at),
+                "missed": "1",  # the timer is missed from now on, answered or not
+            }
         )
         d.store.records.append(
             {**base, "kind": "escalation", "cause": f"sla.{kind.value}", "at_ms": str(at)}

@@ -146,7 +146,7 @@ class Timer:
         before its target: neither met nor missed), else `met`."""
         if self.state != TimerState.STOPPED:
             return None
-        if self.breached:
+        if self.breached or self.spent_s > self.target_s:  # late before a tick saw it
             return "breached"
         return "cancelled" if self.unanswered else "met"
 

@@ -8,16 +8,19 @@ ms since the epoch):
   on the clock; `queue` and `policy` of the case then). A response timer the case's
   solving or closing ended has `responded` 0: no response came, so it is no response
   time; `cancelled` when its target had not passed then (neither met nor missed),
-  `breached` when it had (missed);
-- `breach`: a target passed (`policy`, `timer`, `queue`);
+  `breached` when it had (missed). `missed_at_breach` 1: its breach record counted it;
+- `breach`: a target passed (`policy`, `timer`, `queue`); `missed` 1: the timer counts
+  missed from then, answered or not (a report while 27 customers were overdue read
+  100 % attained: a miss counted only when the timer ended). Records written before
+  these marks count a miss at the timer's end, as then;
 - `escalation`: something was escalated (`cause`: sla.<timer>, emotion.keyword,
   emotion.sentiment);
 - `case`: a case was opened (`queue`, `policy`, `source`).
 
 Three tables: per queue, first response time (FRT) and next-response time, on the
 clock and in business time, of the responses given; per policy, timers met and
-breached, attainment (met / met and missed: cancelled timers are left out) and
-breaches; per cause, escalations.
+breached, attainment (met / met and missed, a timer missed from the moment its target
+passed; cancelled timers are left out) and breaches; per cause, escalations.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ class QueueResponses:
 class PolicyAttainment:
     policy: str
     met: Counter[str] = field(default_factory=Counter)  # by timer
-    missed: Counter[str] = field(default_factory=Counter)  # ended after a breach, by timer
+    missed: Counter[str] = field(default_factory=Counter)  # target passed, by timer
+    late: Counter[str] = field(default_factory=Counter)  # ended after their target, by timer
     # response timers ended without a response before their target: not judged
     cancelled: Counter[str] = field(default_factory=Counter)
     breaches: Counter[str] = field(default_factory=Counter)  # breach records, by timer
@@ -78,7 +82,7 @@ class PolicyAttainment:
     def figures(self) -> dict[str, int | float | None]:
         timers = ("first_response", "next_response", "resolution")
         row: dict[str, int | float | None] = {
-            "timers_ended": sum(self.met.values()) + sum(self.missed.values()),
+            "timers_ended": sum(self.met.values()) + sum(self.late.values()),
             "met": sum(self.met.values()),
             "attainment": self.attainment,
             "breaches": sum(self.breaches.values()),
@@ -137,11 +141,14 @@ def sla_report(records: Iterable[Mapping[str, str]], start_ms: int, end_ms: int)
             elif outcome == "met":
                 attained.met[timer] += 1
             else:
-                attained.missed[timer] += 1
+                attained.late[timer] += 1
+                if record.get("missed_at_breach") != "1":
+                    attained.missed[timer] += 1
         elif kind == "breach":
-            policies.setdefault(policy, PolicyAttainment(policy)).breaches[
-                record.get("timer", "")
-            ] += 1
+            attained = policies.setdefault(policy, PolicyAttainment(policy))
+            attained.breaches[record.get("timer", "")] += 1
+            if record.get("missed") == "1":
+                attained.missed[record.get("timer", "")] += 1
         elif kind == "escalation":
             causes[record.get("cause") or "(none)"] += 1
     return SlaReport(

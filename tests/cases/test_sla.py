@@ -83,3 +83,15 @@ def test_alarms_are_raised_once_each_and_in_order() -> None:
     timer.stop(clock, ms(2025, 3, 3, 15))
     assert timer.state == TimerState.STOPPED and timer.spent_s == 5 * HOUR
     assert Timer.from_dict(timer.as_dict()) == timer
+
+
+def test_a_timer_stopped_after_its_target_before_any_alarm_is_breached() -> None:
+    """The response came after the target but before a tick raised the breach (a node
+    down for a while): late all the same, not met."""
+    clock = BusinessClock(OFFICE)
+    timer = Timer.start(TimerKind.FIRST_RESPONSE, HOUR, ms(2025, 3, 3, 10))
+    timer.stop(clock, ms(2025, 3, 3, 11, 30))
+    assert not timer.breached and timer.outcome == "breached"
+    in_time = Timer.start(TimerKind.FIRST_RESPONSE, HOUR, ms(2025, 3, 3, 10))
+    in_time.stop(clock, ms(2025, 3, 3, 10, 59))
+    assert in_time.outcome == "met"

@@ -108,6 +108,26 @@ def test_a_timer_ended_without_a_response_is_no_response_time_nor_met() -> None:
     ]
 
 
+def test_a_timer_is_missed_from_the_moment_its_target_passes_and_once() -> None:
+    """A probe's report read 100 % attained beside 27 breaches: customers never answered
+    were missed only once their timers ended. A breach counts the miss; the timer's
+    late end (marked so) does not count it again; records from before the marks count
+    at the end, as they did."""
+    breach = {"kind": "breach", "policy": "std", "timer": "first_response", "at_ms": str(T0)}
+    overdue = [timer("booking", "first_response", "met", 60), {**breach, "missed": "1"}]
+    standard = sla_report(overdue, T0, T0 + 1).policies[0].figures()
+    assert standard["attainment"] == 0.5 and standard["breaches"] == 1
+    assert standard["timers_ended"] == 1  # the overdue one runs on
+
+    answered_late = {**timer("booking", "first_response", "breached", 900), "missed_at_breach": "1"}
+    standard = sla_report([*overdue, answered_late], T0, T0 + 1).policies[0].figures()
+    assert standard["attainment"] == 0.5 and standard["timers_ended"] == 2
+    before_marks = [timer("booking", "first_response", "met", 60), breach]
+    before_marks.append(timer("booking", "first_response", "breached", 900))
+    standard = sla_report(before_marks, T0, T0 + 1).policies[0].figures()
+    assert standard["attainment"] == 0.5 and standard["timers_ended"] == 2
+
+
 async def test_a_day_of_cases_through_the_report_command(
     redis_url: str, redis_client: aioredis.Redis, tmp_path: Path
 ) -> None:

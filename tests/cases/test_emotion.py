@@ -50,7 +50,7 @@ def test_each_escalation_phrase_finds_itself_in_a_sentence(emotions: Emotions) -
     "language,text,words",
     [
         ("zh", "你们的服务太差了，我非常失望！", ["太差了", "失望"]),
-        ("zh", "我要投訴你們", ["投訴"]),  # traditional characters
+        ("zh", "我要投訴你們", ["我要投訴"]),  # traditional characters
         ("yue", "你哋啲服務好差，我好嬲呀！", ["好嬲"]),
         ("yue", "我好唔滿意，我要搵你哋經理", ["唔滿意", "搵你哋經理"]),  # 唔滿意, not 滿意
         ("ja", "本当にガッカリしました", ["がっかり"]),  # katakana matches the hiragana entry
@@ -120,6 +120,7 @@ AMBIGUOUS_ALONE = [
     ("es", "Tengo harta hambre, ¿hay comida a bordo?"),
     ("es", "Soy abogado, ¿puedo cambiar mi vuelo?"),
     ("zh", "请问投诉电话是多少?"),
+    ("zh", "我想了解一下投诉的处理时间"),  # how long complaints take: a probe's
     ("zh", "我是律师，可以改签吗？"),
     ("yue", "請問投訴電話係幾多號？"),
     ("yue", "我係律師，可唔可以改機票？"),

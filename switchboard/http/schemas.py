@@ -31,6 +31,7 @@ from router.model import Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
 from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
 from switchboard.common.languages import canonical, primary
+from switchboard.common.readable import readable
 
 
 def _known_tag(value: str) -> str:
@@ -75,9 +76,11 @@ Flag = Annotated[bool, Field(strict=True)]
 
 
 def said(text: str) -> str:
-    """Text of spaces alone says nothing to the person who reads it."""
-    if not text.strip():
-        raise ValueError("text that is not only spaces")
+    """Text of spaces, invisible marks or blanks alone says nothing to the person who
+    reads it, and a control character (NUL...) breaks what shows it; the rule a chat
+    message is held to (`switchboard.common.readable`)."""
+    if not readable(text):
+        raise ValueError("something to read and no control character but line breaks and tabs")
     return text
 
 

@@ -230,13 +230,16 @@ async def test_yes_does_not_close_a_case_and_spaces_do_not_blank_its_subject(
         for body, field in (
             ({"subject": "  "}, "$.subject"),
             ({"subject": "\t\n"}, "$.subject"),
+            ({"subject": "a\u0000b"}, "$.subject"),  # a NUL, which chat messages refuse
+            ({"subject": "\u200b\u2800"}, "$.subject"),  # invisible: nothing to read
             ({"priority": "3"}, "$.priority"),
         ):
             assert (await bad_request(await http.patch(url, json=body, headers=admin)))[
                 "field"
             ] == field
-        note = await http.post(f"{url}/notes", json={"text": "   "}, headers=admin)
-        assert (await bad_request(note))["field"] == "$.text"
+        for text in ("   ", "nul\u0000char", "\u200b\u200b"):
+            note = await http.post(f"{url}/notes", json={"text": text}, headers=admin)
+            assert (await bad_request(note))["field"] == "$.text"
         kept = await (await http.get(url, headers=admin)).json()
         assert kept["status"] == "solved" and kept["subject"] == "Lost bag"
         assert kept["priority"] == 0 and kept["notes"] == []

@@ -13,9 +13,8 @@ import aiohttp
 import pytest
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
-from router import contacts
-from router.contacts import _readable
 from switchboard.common.ids import Text, first_fault
+from switchboard.common.readable import BLANK, readable
 from switchboard.http.schemas import NewChat, NewMessage, QueueDefinition, WrapUp
 from tests.nodes import http_session, new_chat, running_node
 
@@ -38,22 +37,22 @@ BLANKS = {
 def test_a_blank_that_is_no_space_alone_has_nothing_to_read(blank: str) -> None:
     assert unicodedata.name(blank) == BLANKS[blank]
     assert not unicodedata.category(blank).startswith(("Z", "Cf", "Cc"))
-    assert not _readable(blank)
-    assert not _readable(f" {blank}\u200b{blank}\u3000")
+    assert not readable(blank)
+    assert not readable(f" {blank}\u200b{blank}\u3000")
 
 
 def test_the_list_holds_only_blanks_outside_the_invisible_categories() -> None:
-    """One list (router/contacts.BLANK, mirrored by the customer page's check): each is
+    """One list (switchboard/common/readable.BLANK, mirrored by the customer page's check): each is
     a character Unicode files elsewhere than Z, Cf, Cc; every one alone is refused."""
-    assert set(BLANKS) <= contacts.BLANK
-    for blank in contacts.BLANK:
+    assert set(BLANKS) <= BLANK
+    for blank in BLANK:
         assert not unicodedata.category(blank).startswith(("Z", "Cf", "Cc")), hex(ord(blank))
-        assert not _readable(blank), hex(ord(blank))
+        assert not readable(blank), hex(ord(blank))
 
 
 @pytest.mark.parametrize("text", ["a\u3164", "\u2800\u2801", "❤\ufe0f", "\u1100\u1161", "ㅤhi"])
 def test_a_blank_beside_something_to_read_is_taken(text: str) -> None:
-    assert _readable(text)
+    assert readable(text)
 
 
 def customer(chat: dict[str, str]) -> dict[str, str]:

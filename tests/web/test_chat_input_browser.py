@@ -1,7 +1,7 @@
 """What the customer's chat window refuses before it sends, in Chromium, and how it says
 so: a message of invisible or blank characters alone (zero-width, direction marks, the
 byte order mark, the Braille blank, the Hangul fillers: the list the API refuses,
-router/contacts.BLANK) or with a control character is refused on the page, in its own
+switchboard/common/readable.BLANK) or with a control character is refused on the page, in its own
 language, before any chat is started, the typed text kept; the limit of 4000 counts
 characters as the API does (an emoji is one); a refusal from the API while sending is
 said in the page's language, its English text going to the console only."""
@@ -13,7 +13,7 @@ import re
 
 from playwright.async_api import Browser, Page, Route, expect
 
-from router import contacts
+from switchboard.common.readable import BLANK
 from switchboard.node import Node
 from tests.nodes import http_session, new_chat
 from tests.web.conftest import needs_chromium
@@ -80,7 +80,7 @@ async def test_invisible_or_control_text_is_refused_before_the_chat_starts(
     page = await chat_page(browser, node, "ja-JP")
     started = chats_started(page)
     await page.select_option("#queue", "booking")
-    every_blank = "".join(sorted(contacts.BLANK)) + "\u200b"  # all the API refuses, at once
+    every_blank = "".join(sorted(BLANK)) + "\u200b"  # all the API refuses, at once
     for text in [*INVISIBLE, every_blank]:
         await refused_at_start(page, text, NOTHING_JA)
     await refused_at_start(page, "こんにちは\u0007", CONTROL_JA)

@@ -1,11 +1,11 @@
-// What a chat message may be, checked as the API checks it (router/contacts.py
-// `_readable`, MAX_MESSAGE_CHARS) before it is sent: one check for the customer's page
+// What a chat message may be, checked as the API checks it (switchboard/common/readable.py
+// `readable`, MAX_MESSAGE_CHARS) before it is sent: one check for the customer's page
 // and the agent's desk, in the page's language.
 
 import { number, t } from "./i18n.js";
 
 const MAX_CHARS = 4000;  // as the API (router/chat.py MAX_MESSAGE_CHARS), in code points
-// What the API (router/contacts.py `_readable`) takes as nothing to read: separators,
+// What the API (switchboard/common/readable.py `readable`) takes as nothing to read: separators,
 // format marks and controls (Z, Cf, Cc), and its BLANK list, mirrored here (keep the two
 // the same): characters that draw nothing though filed as letters, marks or symbols
 // (Hangul fillers, the Braille blank, variation selectors, the grapheme joiner, Khmer

@@ -654,7 +654,7 @@ class Cases:
 
     async def find_page(self, principal: Principal, wanted: CaseFilter) -> CasePage:
         """The cases the principal may see (supervisors: their queues and regions; agents:
-        their own), newest first, filtered, from `wanted.before` on: up to `limit`, reading
+        those they own or whose contact they hold), newest first, filtered, from `wanted.before` on: up to `limit`, reading
         at most LIST_SCAN cases (a filter few match may answer a short page, even an
         empty one, with a `next` to go on from). Listing cases one neither owns nor
         serves is audited (`case.list`, with those cases), as reading one is."""
@@ -677,6 +677,7 @@ class Cases:
 
     async def _page(self, principal: Principal, wanted: CaseFilter) -> CasePage:
         index = self._list_index(wanted)
+        served = await self._served_by(principal)
         found: list[Case] = []
         place = last_shown = wanted.before
         read, flushed = 0, False
@@ -692,7 +693,7 @@ class Cases:
             for case_id, created_ms in rows:
                 place = (created_ms, case_id)
                 case = cases.get(case_id)
-                if case is None or not self._listed(principal, case, wanted):
+                if case is None or not self._listed(principal, case, wanted, served):
                     continue
                 if len(found) == wanted.limit:  # one more of theirs: the page is full
                     return CasePage(found, last_shown)
@@ -710,9 +711,21 @@ class Cases:
             return keys.customer(wanted.customer_id)
         return keys.status(wanted.status.value) if wanted.status else keys.cases
 
+    async def _served_by(self, principal: Principal) -> frozenset[str]:
+        """The cases of the contacts an agent holds now (offered or connected): theirs to
+        read as their own, though another agent owns them (`access.allowed_for_case`)."""
+        if principal.role != Role.AGENT:
+            return frozenset()
+        held, _ = await self.router.store.agent_contacts(principal.user_id)
+        holding = [c.contact_id for c in held if c.state in access.HOLDING]
+        return frozenset((await self.store.cases_of_contacts(holding)).values())
+
     @staticmethod
-    def _listed(principal: Principal, case: Case, wanted: CaseFilter) -> bool:
-        scope = CaseScope(case.case_id, case.queue, case.region, case.owner)
+    def _listed(
+        principal: Principal, case: Case, wanted: CaseFilter, served: frozenset[str]
+    ) -> bool:
+        holders = frozenset({principal.user_id}) if case.case_id in served else frozenset()
+        scope = CaseScope(case.case_id, case.queue, case.region, case.owner, holders=holders)
         return _matches(case, wanted) and access.allowed_for_case(principal, CaseAct.READ, scope)
 
     async def change(

@@ -282,7 +282,8 @@ def _region(request: web.Request, region: str | None) -> str | None:
     "GET",
     "/api/v1/cases",
     "Cases the caller may see, newest first, filtered (supervisors: their queues and "
-    "regions; agents: their own; never planners). `truncated`: more may follow; `next`: "
+    "regions; agents: those they own or whose contact they hold; never planners). "
+    "`truncated`: more may follow; `next`: "
     "pass it as `before` for the next page (a page may be short, even empty, when few "
     "cases match: follow `next` until `truncated` is false)",
     auth=Auth.STAFF,

@@ -77,6 +77,32 @@ async def test_an_owner_who_does_not_serve_the_new_contacts_queue_is_not_waited_
     assert contact.agent_id == "sen"
 
 
+async def test_an_agent_lists_the_cases_whose_contact_they_hold(case_node: Node) -> None:
+    """ana serves the chat of a case bob owns: she may read the case, and it is in her
+    list while she holds the chat (it was not: a probe's list was empty)."""
+    router = case_node.router
+    case = await case_node.cases.create(
+        ADMIN, CaseRequest("c-43", "Refund", "booking", owner="bob")
+    )
+    await router.set_presence("ana", Presence.AVAILABLE)
+    chat = await router.create_contact(
+        NewContact(Channel.CHAT, "booking", "en", customer_id="c-43")
+    )
+    assert chat.agent_id == "ana"  # bob is signed out: nobody waits for him
+    await router.accept(chat.contact_id, "ana")
+    async with http_session(case_node) as http:
+        ana = await staff(http, "ana")
+
+        async def listed() -> list[str]:
+            response = await http.get("/api/v1/cases", headers=ana)
+            return [c["case_id"] for c in (await response.json())["cases"]]
+
+        assert (await http.get(f"/api/v1/cases/{case.case_id}", headers=ana)).status == 200
+        assert await listed() == [case.case_id]
+        await router.complete(chat.contact_id, "ana")
+        assert await listed() == []
+
+
 async def _open(
     http: aiohttp.ClientSession, headers: dict[str, str], owner: str
 ) -> aiohttp.ClientResponse:

@@ -654,10 +654,11 @@ class Cases:
 
     async def find_page(self, principal: Principal, wanted: CaseFilter) -> CasePage:
         """The cases the principal may see (supervisors: their queues and regions; agents:
-        those they own or whose contact they hold), newest first, filtered, from `wanted.before` on: up to `limit`, reading
-        at most LIST_SCAN cases (a filter few match may answer a short page, even an
-        empty one, with a `next` to go on from). Listing cases one neither owns nor
-        serves is audited (`case.list`, with those cases), as reading one is."""
+        those they own or whose contact they hold), newest first, filtered, from
+        `wanted.before` on: up to `limit`, reading at most LIST_SCAN cases (a filter few
+        match may answer a short page, even an empty one, with a `next` to go on from).
+        Listing cases one neither owns nor serves is audited (`case.list`, with those
+        cases), as reading one is."""
         access.require_may_see_cases(principal)
         page = await self._page(principal, wanted)
         others = [

@@ -250,13 +250,26 @@ def left_while_ringing_at(actor: Actor, contact: Contact) -> bool:
     )
 
 
+def offer_ended_for(actor: Actor, contact: Contact) -> bool:
+    """Whether the contact's last offer to this agent ended (rang out, declined, moved
+    to another queue by an escalation or a supervisor) and it is not theirs again: their
+    late answer is told why (409), as a customer's leaving is."""
+    return (
+        isinstance(actor, Principal)
+        and actor.role == Role.AGENT
+        and contact.offer_ended_for == actor.user_id
+        and contact.agent_id != actor.user_id
+    )
+
+
 # What an agent does to a contact they hold: late, on one that has ended since, told so.
 HOLDER_ACTS = frozenset({Act.TRANSFER, Act.COMPLETE, Act.HOLD, Act.RECORD})
 
 
 def refuse_late_act(actor: Actor, act: Act, contact: Contact) -> None:
     """An agent's late act on a contact that was theirs is 409 saying why, not 403: an
-    accept or decline of an offer whose customer left while it rang at them, whether the
+    accept or decline of an offer that ended (`offer_ended_for`) or whose customer left
+    while it rang at them, whether the
     abandon came before the access check (`require`) or after it, before routing took the
     answer (`Contacts.accept`, `Contacts.decline`); a transfer, end, hold or recording
     of a contact that ended with them. Anyone else learns nothing of the contact."""
@@ -264,6 +277,11 @@ def refuse_late_act(actor: Actor, act: Act, contact: Contact) -> None:
         raise RoutingError(
             f"cannot {act.value} contact {contact.contact_id}: it is abandoned "
             "(the customer left while it rang at you)"
+        )
+    if act in ANSWERS and offer_ended_for(actor, contact):
+        raise RoutingError(
+            f"cannot {act.value} contact {contact.contact_id}: the offer to you ended "
+            f"({contact.offer_ended_why})"
         )
     if act in HOLDER_ACTS and ended_with(actor, contact):
         raise RoutingError(

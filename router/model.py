@@ -158,6 +158,10 @@ class Contact:
     agent_id: str = ""
     # The agent it rang at when the customer left (the abandon clears `agent_id`).
     left_ringing_at: str = ""
+    # The agent whose offer of it ended last (rang out, declined, moved) and why: their
+    # late answer is told so (409), not that they may not answer (403).
+    offer_ended_for: str = ""
+    offer_ended_why: str = ""
     node: str = ""
     explanation: list[str] = field(default_factory=list)
     # The languages its latest offer was matched on (the contact's, the queue's

@@ -811,7 +811,9 @@ local function end_offer(cid, c, aid, reason)
     publish({type = 'state', agent_id = aid, presence = 'not_ready', reason = away})
   end
   c.declined_by, c.declined_until = aid, rona and 0 or now + DECLINE_BAR_MS
-  redis.call('HSET', ckey, 'declined_by', aid, 'declined_until', c.declined_until)
+  -- offer_ended_*: the agent's late answer is told why (router/access.py refuse_late_act)
+  redis.call('HSET', ckey, 'declined_by', aid, 'declined_until', c.declined_until,
+    'offer_ended_for', aid, 'offer_ended_why', reason)
   add_explanation(ckey, string.format('offer to %s ended: %s; back to the head of %s', aid, reason, c.queue))
   requeue_at_head(cid, c)
   publish({type = 'offer_revoked', contact_id = cid, agent_id = aid, reason = reason, node = c.node or ''})
@@ -960,6 +962,7 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   local freed = release_hold(cid, c)
   if freed and was == 'offered' then
     publish({type = 'offer_revoked', contact_id = cid, agent_id = freed, reason = 'moved', node = c.node or ''})
+    redis.call('HSET', ckey, 'offer_ended_for', freed, 'offer_ended_why', 'moved to ' .. target)
   end
   local bar_agent = was == 'connected' and freed or ''
   clear_preference(cid, c)

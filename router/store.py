@@ -1186,6 +1186,8 @@ def _contact(fields: dict[str, str]) -> Contact:
         reason=fields.get("reason", ""),
         agent_id=fields.get("agent_id", ""),
         left_ringing_at=fields.get("left_ringing_at", ""),
+        offer_ended_for=fields.get("offer_ended_for", ""),
+        offer_ended_why=fields.get("offer_ended_why", ""),
         node=fields.get("node", ""),
         explanation=list(json.loads(fields.get("explanation") or "[]")),
         matched_languages=[tag for tag in fields.get("matched_languages", "").split("|") if tag],

@@ -7,14 +7,14 @@ import datetime as dt
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from router.access import Principal
 from router.advisories.model import Advisory, AdvisoryRequest, Staffing
 from router.advisories.service import Advisories
 from switchboard.common.clock import iso_utc, now_ms
 from switchboard.http.api import API, Auth
-from switchboard.http.schemas import Id, Language, Name, Strict, Text
+from switchboard.http.schemas import Id, Language, Moment, Name, Strict, Text
 
 ADVISORIES = web.AppKey("advisories", Advisories)
 
@@ -42,8 +42,8 @@ class NewAdvisory(Strict):
     # a list of anonymous chats' ids alone reaches nobody: refused by the service
     customers: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS)
     messages: dict[Language, MessageText] = Field(min_length=1, max_length=50)
-    starts_at: AwareDatetime | None = None
-    until: AwareDatetime
+    starts_at: Moment | None = None
+    until: Moment
     # numbers as JSON numbers: "3" or true is a mistake, not a 3 or a 1
     priority_boost: int = Field(default=2, ge=0, le=9, strict=True)
     expected_contacts_per_hour: float | None = Field(

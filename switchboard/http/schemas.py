@@ -7,8 +7,9 @@ service layer.
 
 One rule for every body (`Strict`): no unknown field, numbers and yes/no as JSON writes
 them (`Integer`, `Number`, `Flag`: `"5"`, `5.0` for a whole number, `"yes"` or `1` for
-true are refused, not read as 5 or true), and text a person is to read (`Prose`: a
-subject, a note, a message) not whitespace alone. And one for every query string
+true are refused, not read as 5 or true), times as ISO 8601 text with an offset
+(`Moment`: no number read as seconds since 1970), and text a person is to read
+(`Prose`: a subject, a note, a message) something to read. And one for every query string
 (`Query`): no unknown key, so a typo (`?stauts=closed`) is an error and does not
 silently widen a list.
 """
@@ -20,7 +21,9 @@ from typing import Annotated, Any, Literal
 from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -86,6 +89,18 @@ def said(text: str) -> str:
 
 # What a person is to read: a case's subject or note, a chat message.
 Prose = Annotated[Text, AfterValidator(said)]
+
+
+def iso_time(value: object) -> object:
+    """A time is ISO 8601 text: a number, or digits, would be read as seconds since 1970
+    (an advisory "until 12345" ended in 1970), a client's bug coercion hides."""
+    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("an ISO 8601 time with its offset (2026-12-08T10:00:00+01:00)")
+    return value
+
+
+# A moment in a body: ISO 8601 with its offset, never a number.
+Moment = Annotated[AwareDatetime, BeforeValidator(iso_time)]
 
 
 class Strict(BaseModel):

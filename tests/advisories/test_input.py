@@ -3,6 +3,7 @@ anonymous callers are refused, and the routes are in the OpenAPI document."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -25,6 +26,9 @@ BAD: list[tuple[str, Any, str]] = [
     ("until", MISSING, "$.until"),
     ("until", "2030-01-01T10:00:00", "$.until"),  # no offset
     ("until", "tomorrow", "$.until"),
+    # seconds since 1970 an hour ahead, as a number and as digits: read as a time before
+    ("until", int(time.time()) + 3600, "$.until"),
+    ("until", str(int(time.time()) + 3600), "$.until"),
     ("until", later(hours=-1), "$.until"),
     ("until", later(days=7, hours=1), "$.until"),
     ("starts_at", later(hours=7), "$.starts_at"),  # after until

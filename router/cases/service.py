@@ -326,7 +326,7 @@ class Cases:
         if queue not in self.router.queues:
             raise InvalidInput("$.queue", f"one of {', '.join(self.router.queues)}", queue)
         owner = request.owner or (actor.user_id if actor.role == Role.AGENT else "")
-        region = request.region or (contact.region if contact else self.router.region)
+        region = request.region or (contact.region if contact else self._home_of(actor))
         skilled = await self._skilled(actor, queue)
         wrap_up = await wrap_up_of(self.router, actor, contact) if contact else None
         access.require_may_open_case(
@@ -370,6 +370,13 @@ class Cases:
         if given and not access.may_vouch_for_customers(actor):
             raise InvalidInput("$.customer.id", "none: the contact's customer is unknown", given)
         return request
+
+    def _home_of(self, actor: Principal) -> str:
+        """Where a case opened for a customer id alone goes: the node's region, unless the
+        actor oversees regions without it (then the first of theirs, by name)."""
+        if actor.regions and self.router.region not in actor.regions:
+            return min(actor.regions)
+        return self.router.region
 
     async def _may_name_owner(self, actor: Principal, owner_id: str, queue: str) -> None:
         """The owner named is an agent (UnknownAgent) the actor may give the case to."""

@@ -6,13 +6,15 @@ case: that customer's next booking chat rang at her alone."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiohttp
 
 from router.access import Principal
 from router.cases.service import CaseChange, CaseRequest
 from router.model import Agent, Channel, NewContact, Presence, Role
 from switchboard.node import Node
-from tests.cases.conftest import PASSWORD, staff
+from tests.cases.conftest import PASSWORD, case_config, staff, started
 from tests.nodes import http_session
 
 ADMIN = Principal("adm", Role.ADMIN)
@@ -106,5 +108,28 @@ async def test_an_agent_lists_the_cases_whose_contact_they_hold(case_node: Node)
 async def _open(
     http: aiohttp.ClientSession, headers: dict[str, str], owner: str
 ) -> aiohttp.ClientResponse:
-    body = {"subject": "Lost bag", "customer": {"id": "c-42"}, "queue": "booking", "owner": owner}
+    body = {"subject": "Lost bag", "customer": {"id": "c-42"}, "queue": "booking"}
+    if owner:
+        body["owner"] = owner
     return await http.post("/api/v1/cases", json=body, headers=headers)
+
+
+async def test_a_supervisor_of_another_region_opens_a_case_in_theirs_unnamed(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """A case for a customer id alone went to the node's region, which a supervisor of
+    Lyon alone may not open cases in (403, a probe's): it goes to theirs."""
+    lyon = (
+        '\n[[regions]]\nname = "lyon"\ntimezone = "Europe/Paris"\nopen = "09:00"\nclose = "18:00"\n'
+    )
+    async with started(redis_url, case_config(tmp_path, lyon)) as node:
+        await node.sessions.save_user(
+            "lea", Role.SUPERVISOR, PASSWORD, queues=("booking",), regions=("lyon",)
+        )
+        async with http_session(node) as http:
+            lea = await staff(http, "lea")
+            opened = await _open(http, lea, owner="")
+            assert opened.status == 201, await opened.text()
+            assert (await opened.json())["region"] == "lyon"
+            admin = await _open(http, await staff(http, "adm"), owner="")
+            assert (await admin.json())["region"] == "paris"  # the node's, as before

@@ -105,6 +105,9 @@ class Scenario:
     holidays: str | None = None
     holiday_factor: float = 0.0  # 0: closed on public holidays
     after_holiday: float = 0.12
+    # (holiday name, the extra share of the open day after it, instead of `after_holiday`):
+    # a day after unlike the others (the Friday after Thanksgiving at half a day)
+    after_named: tuple[tuple[str, float], ...] = ()
     before_holiday: float = 0.0  # the eve: the last open day before a closed holiday
     eve_closes: float | None = None  # the hour the center closes on an eve (None: as usual)
     growth_per_year: float = 0.0
@@ -289,6 +292,10 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
         holiday & (scenario.holiday_factor == 0)
     )
     after = _open_beside(np.flatnonzero(holiday), open_day, holiday, 1)
+    after_share = np.where(after, scenario.after_holiday, 0.0)
+    for name, share in scenario.after_named:
+        named = [d for d in np.flatnonzero(holiday) if calendar and calendar.name(dates[d]) == name]
+        after_share[_open_beside(np.array(named, dtype=int), open_day, holiday, 1)] = share
     closed_weekday = holiday & ~open_day & np.isin(weekday, scenario.open_weekdays)
     before = _open_beside(np.flatnonzero(closed_weekday), open_day, holiday, -1)
     calendar_extra = _calendar_extra(scenario, dates, open_day)
@@ -335,7 +342,7 @@ def generate_scenario(scenario: Scenario, seed: int = 1) -> Synthetic:
             if holiday[d]:
                 factor *= scenario.holiday_factor
             if after[d]:
-                factor *= 1.0 + scenario.after_holiday
+                factor *= 1.0 + after_share[d]
             if before[d]:
                 factor *= 1.0 + scenario.before_holiday
                 if scenario.eve_closes is not None:  # the morning as usual, then closed

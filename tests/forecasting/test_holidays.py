@@ -97,6 +97,20 @@ def test_a_us_center_open_on_columbus_day_is_given_the_us_calendar() -> None:
     assert days[date(2025, 10, 13)] > 0.8 * ordinary  # open, as in 2024
 
 
+def test_a_day_after_a_holiday_unlike_the_others_goes_its_own_way() -> None:
+    """The Friday after Thanksgiving at half a day, twice in history, beside days after
+    other holidays at +12 %: one pooled uplift forecast it a busy Friday (a probe's
+    bank, 3,975 for 1,881); the Monday after keeps the ordinary forecast."""
+    history = _center(
+        first_day=date(2023, 10, 2), days=784, after_named=(("Thanksgiving Day", -0.5),)
+    )  # .. 2025-11-23
+    result = service.forecast(history, datetime(2025, 11, 24), timedelta(days=12))
+    days = _days(result)
+    assert date(2025, 11, 27) not in days  # Thanksgiving: closed
+    assert days[date(2025, 11, 28)] < 0.7 * days[date(2025, 12, 5)]
+    assert days[date(2025, 12, 1)] == pytest.approx(days[date(2025, 11, 24)], rel=0.1)
+
+
 def test_one_closed_holiday_is_no_evidence_but_is_pointed_out() -> None:
     """Too little to infer a calendar from (Labor Day and Canada's Labour Day alike), but
     the planner of a short history is told, so that a holiday ahead (Veterans Day after

@@ -56,7 +56,11 @@ def register(registry: CommandRegistry) -> None:
         help="record format: "
         + "; ".join(f"{name}: {what}" for name, (_, what) in FORMATS.items()),
     )
-    imp.add_argument("--interval", default="30m", help="interval width: 5m, 15m, 30m, 60m")
+    imp.add_argument(
+        "--interval",
+        default="30m",
+        help="interval width: " + ", ".join(f"{w}m" for w in ALLOWED_WIDTHS),
+    )
     imp.add_argument(
         "--timezone",
         metavar="AREA/CITY",

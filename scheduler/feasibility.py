@@ -169,9 +169,11 @@ def unmeetable_requirements(
                 f"queue {queue} at {at} needs {need} agents, {available} with {what} are available"
             )
     lines = []
+    # Every agent's skills, shifts or none: a queue named after its skill (`billing`) must
+    # not lose that skill with its own name, else a team without shifts reads as a typo.
     known = {skill for agent in agents for skill in agent.skills}
     for queue, found in shortfalls.items():
-        hint = _did_you_mean(rules.queue_rule(queue).skill, (known | set(rules.queues)) - {queue})
+        hint = _did_you_mean(rules.queue_rule(queue).skill, known | (set(rules.queues) - {queue}))
         if hint:
             found[0] += f" ({hint})"
         lines.extend(found[:limit])

@@ -64,6 +64,7 @@ class Bound:
     value: float  # nan when the LP was not solved to optimality
     status: str
     wall_s: float
+    bucket: int = 1  # intervals per bucket of its coverage (1: single intervals)
 
 
 def shift_cost(region: str, paid_minutes: int, rules: Rules, horizon: Horizon) -> int:

@@ -46,6 +46,20 @@ def _dates(reader: ConfigReader, name: str) -> frozenset[date]:
     return frozenset(result)
 
 
+def _start_window(section: ConfigReader, earliest: time, latest: time) -> None:
+    """Start times lie within one local day (a shift may end past midnight, never start
+    past it): a window that ends before it begins allows none, and is refused here rather
+    than as every agent's "no shift fits" before the solve."""
+    if latest < earliest:
+        section.fault(
+            "latest_start",
+            f"a local time at or after earliest_start {earliest:%H:%M} (start times lie "
+            "within one local day; a shift may run past midnight, so night shifts start "
+            'in a window like earliest_start "20:00", latest_start "23:45")',
+            f"{latest:%H:%M}",
+        )
+
+
 def _shifts(section: ConfigReader) -> dict[str, Any]:
     lengths = []
     for text in section.strings("lengths", ["8h"]) or ["8h"]:
@@ -53,11 +67,14 @@ def _shifts(section: ConfigReader) -> dict[str, Any]:
             lengths.append(parse_duration(text))
         except ValueError:
             section.fault("lengths", "a list of durations like 8h", text)
+    earliest = _clock(section, "earliest_start", _DEFAULT.earliest_start)
+    latest = _clock(section, "latest_start", _DEFAULT.latest_start)
+    _start_window(section, earliest, latest)
     return {
         "shift_lengths": tuple(sorted(set(lengths), reverse=True)) or _DEFAULT.shift_lengths,
         "start_granularity": _duration(section, "start_granularity", _DEFAULT.start_granularity),
-        "earliest_start": _clock(section, "earliest_start", _DEFAULT.earliest_start),
-        "latest_start": _clock(section, "latest_start", _DEFAULT.latest_start),
+        "earliest_start": earliest,
+        "latest_start": latest,
         "min_rest": _duration(section, "min_rest", _DEFAULT.min_rest),
         "max_consecutive_days": section.integer(
             "max_consecutive_days", _DEFAULT.max_consecutive_days, minimum=1

@@ -230,29 +230,46 @@ class _Bound:
             self.beside = BoundProcess(self.given)
 
     def settle(self, until: float = -math.inf) -> None:
-        """Take the bound when it is there; solve it in place, or wait for it up to `until`
-        (time.monotonic()), when asked to wait."""
+        """Take the bounds that are there; solve them in place, or wait for the first up
+        to `until` (time.monotonic()), when asked to wait."""
         if self.done:
             return
         if self.beside is None:
             if not self.alone:
                 self.start()  # asked before it was started: the fallback needs it now
                 return self.settle(until)
-            proven: Bound | None = self.given.solve() if until > time.monotonic() else None
-        else:
-            proven = self.beside.poll()
-            while proven is None and time.monotonic() < until:
-                time.sleep(0.05)
-                proven = self.beside.poll()
-        if proven is None:
+            if until > time.monotonic():
+                for found in self.given.solves():
+                    self._take(found)
+                self.done = True
             return
-        self.done = True
-        log.info("relaxation bound %.0f (%s) in %.1f s", proven.value, proven.status, proven.wall_s)
-        if not math.isnan(proven.value):
-            self.value = proven.value
-            self.trace.floor = proven.value
-            if self.trace.trace:
-                self.trace.record(self.trace.trace[-1][1])  # the bound, printed with the best
+        while not self.beside.finished:
+            proven = self.beside.poll()
+            if proven is not None:
+                self._take(proven)
+            elif math.isfinite(self.value) or time.monotonic() >= until:
+                break
+            else:
+                time.sleep(0.05)
+        self.done = self.beside.finished
+
+    def _take(self, proven: Bound) -> None:
+        """A bound of the relaxation (per bucket or on single intervals): kept, and
+        printed with the best schedule, when it is above the one held."""
+        how = "on single intervals" if proven.bucket == 1 else f"per {proven.bucket} intervals"
+        log.info(
+            "relaxation bound %.0f %s (%s) in %.1f s",
+            proven.value,
+            how,
+            proven.status,
+            proven.wall_s,
+        )
+        if math.isnan(proven.value) or proven.value <= self.value:
+            return
+        self.value = proven.value
+        self.trace.floor = proven.value
+        if self.trace.trace:
+            self.trace.record(self.trace.trace[-1][1])  # the bound, printed with the best
 
     def stop(self) -> None:
         if self.beside is not None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
-
 from scheduler import breaks
 from scheduler.checker import check
 from scheduler.model import Agent, BreakRule, QueueRule, Requirement, Rules, Segment
@@ -221,7 +219,8 @@ def test_the_bound_summed_per_hour_stays_below_the_exact_one_and_a_schedule() ->
     hourly = lower_bound(*args, horizon, 30, bucket=4)
     assert 0 < hourly.value <= exact.value * (1 + 1e-6)
     assert exact.value <= result.report.objective
-    assert result.report.bound == pytest.approx(hourly.value)  # the solver sums per hour
+    # The solver sums per hour first, then solves single intervals when time allows.
+    assert hourly.value * (1 - 1e-6) <= result.report.bound <= exact.value * (1 + 1e-6)
 
 
 def test_a_shift_from_the_first_interval_without_the_lunch_of_longer_shifts() -> None:

@@ -61,18 +61,13 @@ const startTag = () => (PLAIN_TAG.test(regionalTag()) ? regionalTag() : chat.lan
 let lastTyping = 0;
 
 async function main() {
-  const answer = await request("GET", `/api/v1/chat/options${site ? `?site=${encodeURIComponent(site)}` : ""}`);
-  const choices = answer.ok ? answer.body : { queues: [], language: "en" };
-  const asked = query.get("lang");
-  chat.language = asked || choices.language || wantedLanguage();
-  if (!await loadText(chat.language) && asked) {
-    // Not a tag the API takes (?lang=x-klingon, a site's data-lang="tlh"): the chat
-    // would be refused; the language negotiated from the browser's instead.
-    chat.language = choices.language || "en";
-    console.warn(`switchboard chat: ?lang=${asked} is no language the API knows; the chat is in ${chat.language}`);
-    await loadText(chat.language);
+  const answer = await chatOptions();
+  const choices = answer.ok ? answer.body : { queues: [] };
+  if (answer.ok || !chat.speaking) await speak(choices.language);
+  if (!answer.ok) {
+    $("status").textContent = optionsProblem(answer);
+    return;
   }
-  if (!answer.ok) $("status").textContent = forCustomer(answer);
   const topics = choices.topics || {};
   options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q, topics)])],
     query.get("queue") || "");
@@ -81,6 +76,58 @@ async function main() {
   if (saved && await resume(saved)) return;
   forgetChat(site);
   $("start").hidden = false;
+}
+
+// The page's language: the one asked for (?lang=), else the one negotiated from the
+// browser's Accept-Language; without the options (an unknown site, the node busy, no
+// network) the browser's own first language: the page still speaks the customer's.
+async function speak(negotiated) {
+  const asked = query.get("lang");
+  chat.speaking = true;
+  chat.language = asked || negotiated || browserLanguage();
+  if (!await loadText(chat.language) && asked) {
+    // Not a tag the API takes (?lang=x-klingon, a site's data-lang="tlh"): the chat
+    // would be refused; the language negotiated from the browser's instead.
+    chat.language = negotiated || browserLanguage();
+    console.warn(`switchboard chat: ?lang=${asked} is no language the API knows; the chat is in ${chat.language}`);
+    await loadText(chat.language);
+  }
+}
+
+// The browser's first language (what its Accept-Language negotiates, near enough).
+function browserLanguage() {
+  return (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+}
+
+// Seconds between the tries of the options after a passing failure (a 5xx, a 429, no
+// network): a few, ever further apart and each a little shifted at random (the pages
+// that failed together do not all ask again at once), then the customer is told.
+const RETRY_S = [1, 2, 4, 8];
+const passing = (answer) => answer.status === 0 || answer.status === 429 || answer.status >= 500;
+
+// GET /api/v1/chat/options, tried again after a passing failure; its last answer.
+async function chatOptions() {
+  const path = `/api/v1/chat/options${site ? `?site=${encodeURIComponent(site)}` : ""}`;
+  let answer = await request("GET", path);
+  for (const delay of RETRY_S) {
+    if (answer.ok || !passing(answer)) break;
+    if (!chat.speaking) await speak(null);  // the customer's language while it waits
+    $("status").textContent = t("Chat is not available at the moment. Trying again…");
+    await new Promise((done) => { setTimeout(done, delay * 1000 * (0.8 + 0.4 * Math.random())); });
+    answer = await request("GET", path);
+  }
+  if (answer.ok) $("status").textContent = "";
+  return answer;
+}
+
+// Why there is no chat here, in the page's language (the API's words to the console).
+function optionsProblem(answer) {
+  const unknownSite = answer.status === 400 && answer.body && answer.body.field === "query.site";
+  if (!unknownSite && !passing(answer)) return forCustomer(answer);
+  console.warn("switchboard chat: no chat options", answer.status, answer.body);
+  return unknownSite
+    ? t("Sorry, chat is not available on this site.")
+    : t("Chat is not available at the moment. Please try again later.");
 }
 
 // The chat kept in this browser, if it is still going or ended and awaits its rating
@@ -126,7 +173,9 @@ $("start").addEventListener("submit", async (event) => {
 function startProblem(answer) {
   const field = answer.body && answer.body.field;
   if (answer.status === 400 && field === "$.queue") return t("Please choose a topic from the list.");
-  if (answer.status === 400 && field === "$.identity") {
+  // A bad signature or a passed expiry ($.identity), or a claim the rules refuse
+  // ($.identity.sub, .region, .exp): trying again cannot help, signing in again may.
+  if (answer.status === 400 && typeof field === "string" && /^\$\.identity(\.|$)/.test(field)) {
     return t("We could not confirm who you are. Please sign in again on the site, then start the chat.");
   }
   return forCustomer(answer, t("Sorry, the chat could not be started. Please try again in a moment."));

@@ -4,7 +4,7 @@
 
 import { problem } from "./api.js";
 import { $, el } from "./dom.js";
-import { N_, languageName, shortDate, t } from "./i18n.js";
+import { N_, languageName, number, shortDate, t } from "./i18n.js";
 
 // Outcomes and channels as the API names them.
 N_("completed"); N_("abandoned"); N_("failed"); N_("queued"); N_("offered"); N_("connected");
@@ -34,7 +34,7 @@ export async function showCustomer(desk, contact) {
       // The region this contact was placed in (the API's `home_region`), not where the
       // customer lives: the contact's region.
       el("dt", {}, t("Region of this contact")), el("dd", { class: "contact-region" }, customer.home_region)),
-    el("h3", {}, t("Contacts ({count})", { count: contacts.length })),
+    el("h3", {}, t("Contacts ({count})", { count: number(contacts.length) })),
     el("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": t("Contacts") }, el("table", { class: "history" },
       el("thead", {}, el("tr", {}, ...[t("Date"), t("Channel"), t("Queue"), t("Outcome"), t("Agent"),
         t("Code"), t("Rating"), t("Note")].map((name) => el("th", { scope: "col" }, name)))),
@@ -52,6 +52,6 @@ function row(past, current) {
   el("td", {}, t(past.channel)), el("td", {}, past.queue),
   el("td", {}, t(past.outcome || past.state)), el("td", {}, past.agent_id || "–"),
   el("td", { class: "code" }, wrap.code || "–"),
-  el("td", { class: "rating" }, past.rating ? `${past.rating}/5` : "–"),
+  el("td", { class: "rating" }, past.rating ? `${number(past.rating)}/${number(5)}` : "–"),
   el("td", { class: "note" }, wrap.note || ""));
 }

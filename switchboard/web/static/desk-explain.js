@@ -2,7 +2,7 @@
 // "contact routed: step=exact strategy=longest_idle languages=es regions=default
 //  min_proficiency=1 -> ana among 3 candidates [ana,...]"
 
-import { languageName, t } from "./i18n.js";
+import { languageName, number, t } from "./i18n.js";
 
 function fields(line) {
   const found = {};
@@ -21,14 +21,19 @@ function stepText(step, f) {
     case "language": return t("No agent of the customer's language was free, so other languages were allowed ({languages}).", { languages });
     case "region": return t("The customer waited long, so other regions were allowed ({regions}).", { regions });
     case "region_ewt": return t("The predicted wait in the customer's region was long, so other regions were allowed.");
-    case "proficiency": return t("The customer waited long, so a lower skill level was allowed (at least {level}).", { level: f.min_proficiency });
+    case "proficiency": return t("The customer waited long, so a lower skill level was allowed (at least {level}).", { level: number(Number(f.min_proficiency)) });
     case "translation": return t("Nobody free speaks the customer's language: messages are translated for you.");
     case "preferred": return t("It was transferred to you by name.");
     default: return "";
   }
 }
 
-function strategyText(strategy, count) {
+// The count in the viewer's digits; one agent who fit is said so whatever the strategy
+// ("the only agent", never "among 1 agents": the page catalogs have no plural forms).
+function strategyText(strategy, candidates) {
+  const known = ["longest_idle", "most_skilled", "round_robin", "least_occupied"].includes(strategy);
+  if (known && candidates === 1) return t("You were the only agent who fit.");
+  const count = number(candidates);
   switch (strategy) {
     case "longest_idle": return t("You had been free the longest of {count} agents who fit.", { count });
     case "most_skilled": return t("You are the most skilled of {count} agents who fit.", { count });

@@ -10,7 +10,7 @@ import { Offers } from "./desk-offers.js";
 import { hideSoftphone, showSoftphone } from "./desk-softphone.js";
 import { STATE_NAMES } from "./desk-transfer.js";
 import { $, options } from "./dom.js";
-import { N_, duration, loadText, t, wantedLanguage } from "./i18n.js";
+import { N_, duration, loadText, number, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 
 const KEY = "switchboard-desk";
@@ -191,7 +191,7 @@ function showState(agent) {
   const reason = state === "not_ready" && agent.reason ? `(${t(agent.reason)})` : "";
   const load = agent.load || {};
   const held = agent.state === "busy" || agent.state === "reserved"
-    ? t("{chats} chats, {calls} calls", { chats: load.chat || 0, calls: load.voice || 0 }) : "";
+    ? t("{chats} chats, {calls} calls", { chats: number(load.chat || 0), calls: number(load.voice || 0) }) : "";
   $("state-detail").textContent = [reason, held].filter(Boolean).join(" ");
   tick();
 }

@@ -5,7 +5,7 @@
 import { problem } from "./api.js";
 import { explain } from "./desk-explain.js";
 import { $, el } from "./dom.js";
-import { N_, duration, languageName, t } from "./i18n.js";
+import { N_, duration, languageName, number, t } from "./i18n.js";
 
 // Offers that ended without an answer and what the agent is told (they are now not
 // ready): by the reason of the offer_revoked event.
@@ -86,7 +86,7 @@ export class Offers {
       if (!entry.until) continue;
       const left = Math.max(0, (entry.until - Date.now()) / 1000);
       entry.timer.value = left;
-      entry.left.textContent = t("Ringing: {seconds} s left", { seconds: Math.ceil(left) });
+      entry.left.textContent = t("Ringing: {seconds} s left", { seconds: number(Math.ceil(left)) });
       entry.waited.textContent = duration((Date.now() - entry.offer.queued_at) / 1000);
     }
   }

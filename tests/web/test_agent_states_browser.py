@@ -86,7 +86,7 @@ async def test_not_ready_while_holding_a_chat_on_the_desk_and_the_wallboard(
     # Not ready (nothing new is offered), and still holding the chat.
     await expect(page.locator("#state")).to_have_text("Not ready")
     await expect(page.locator("#state")).to_have_attribute("data-state", "not_ready")
-    await expect(page.locator("#state-detail")).to_have_text("(break) 1 chats, 0 calls")
+    await expect(page.locator("#state-detail")).to_have_text("(break) chats: 1, calls: 0")
     agent = await node.router.get_agent("ana")
     assert (agent.presence.value, agent.reason, agent.load["chat"]) == ("not_ready", "break", 1)
 
@@ -104,7 +104,7 @@ async def test_not_ready_while_holding_a_chat_on_the_desk_and_the_wallboard(
     # Available again with the chat: busy, and the supervisor may set her not ready.
     await page.click("#go-available")
     await expect(page.locator("#state")).to_have_text("Busy")
-    await expect(page.locator("#state-detail")).to_have_text("1 chats, 0 calls")
+    await expect(page.locator("#state-detail")).to_have_text("chats: 1, calls: 0")
     await expect(row.locator(".state")).to_have_text("busy", timeout=15_000)
     await expect(row.locator("button.not-ready")).to_have_count(1)
     await board.select_option("#sv-reason", "meeting")
@@ -113,6 +113,6 @@ async def test_not_ready_while_holding_a_chat_on_the_desk_and_the_wallboard(
     await expect(row.locator(".state")).to_have_text("busy, not ready (meeting)", timeout=15_000)
     await expect(row.locator("button.not-ready")).to_have_count(0)
     await expect(page.locator("#state")).to_have_text("Not ready", timeout=15_000)
-    await expect(page.locator("#state-detail")).to_have_text("(meeting) 1 chats, 0 calls")
+    await expect(page.locator("#state-detail")).to_have_text("(meeting) chats: 1, calls: 0")
     await board.context.close()
     await page.context.close()

@@ -62,7 +62,7 @@ async def test_an_arabic_desk_writes_its_numbers_in_arabic_digits(
     detail = page.locator("#state-detail")
     await expect(page.locator("#state")).to_have_attribute("data-state", "busy")
     await expect(detail).to_have_text(
-        page_strings("ar").strings["{chats} chats, {calls} calls"].format(chats="١", calls="٠")
+        page_strings("ar").strings["chats: {chats}, calls: {calls}"].format(chats="١", calls="٠")
     )
     heading = page.locator("#customer h3")
     await expect(heading).to_have_text(

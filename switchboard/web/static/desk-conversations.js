@@ -10,7 +10,7 @@ import { ChatPanel } from "./desk-chat.js";
 import { showCustomer } from "./desk-customer.js";
 import { VoicePanel } from "./desk-voice.js";
 import { $, el } from "./dom.js";
-import { languageName, t, time } from "./i18n.js";
+import { languageName, number, t, time } from "./i18n.js";
 
 const TERMINAL = ["completed", "abandoned", "failed"];
 
@@ -203,8 +203,8 @@ export class Conversations {
     if (!entry || (contactId === this.current && document.visibilityState === "visible")) return false;
     entry.unread += 1;
     entry.badge.hidden = false;
-    entry.badge.textContent = String(entry.unread);
-    entry.badge.setAttribute("aria-label", t("{count} unread", { count: entry.unread }));
+    entry.badge.textContent = number(entry.unread);
+    entry.badge.setAttribute("aria-label", t("{count} unread", { count: number(entry.unread) }));
     return true;
   }
 

@@ -191,7 +191,7 @@ function showState(agent) {
   const reason = state === "not_ready" && agent.reason ? `(${t(agent.reason)})` : "";
   const load = agent.load || {};
   const held = agent.state === "busy" || agent.state === "reserved"
-    ? t("{chats} chats, {calls} calls", { chats: number(load.chat || 0), calls: number(load.voice || 0) }) : "";
+    ? t("chats: {chats}, calls: {calls}", { chats: number(load.chat || 0), calls: number(load.voice || 0) }) : "";
   $("state-detail").textContent = [reason, held].filter(Boolean).join(" ");
   tick();
 }

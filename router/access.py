@@ -269,10 +269,10 @@ HOLDER_ACTS = frozenset({Act.TRANSFER, Act.COMPLETE, Act.HOLD, Act.RECORD})
 def refuse_late_act(actor: Actor, act: Act, contact: Contact) -> None:
     """An agent's late act on a contact that was theirs is 409 saying why, not 403: an
     accept or decline of an offer that ended (`offer_ended_for`) or whose customer left
-    while it rang at them, whether the
-    abandon came before the access check (`require`) or after it, before routing took the
-    answer (`Contacts.accept`, `Contacts.decline`); a transfer, end, hold or recording
-    of a contact that ended with them. Anyone else learns nothing of the contact."""
+    while it rang at them, whether that came before the access check (`require`) or after
+    it, before routing took the answer (`Contacts.accept`, `Contacts.decline`); a
+    transfer, end, hold or recording of a contact that ended with them. Anyone else
+    learns nothing of the contact."""
     if act in ANSWERS and left_while_ringing_at(actor, contact):
         raise RoutingError(
             f"cannot {act.value} contact {contact.contact_id}: it is abandoned "

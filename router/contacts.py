@@ -580,9 +580,16 @@ class Contacts:
         access.refuse_late_act(actor, act, await self.router.get_contact(contact_id))
 
     async def complete(self, actor: Actor, contact_id: str) -> Contact:
-        """The holding agent ends the conversation; a supervisor may end one of theirs."""
+        """The holding agent ends the conversation; a supervisor may end one of theirs,
+        and a chat of theirs still waiting that nobody will take (failed,
+        `ended_by_supervisor`: a back-office chat, a test)."""
         contact = await self.get(actor, contact_id, Act.COMPLETE)
         by_supervisor = isinstance(actor, Principal) and actor.role != Role.AGENT
+        if by_supervisor and contact.state == ContactState.QUEUED:
+            assert isinstance(actor, Principal)
+            if contact.channel != Channel.CHAT:  # a caller on the line: they hang up
+                raise RoutingError(f"cannot end contact {contact_id}: a waiting call")
+            return await self.router.end_waiting(contact_id, actor.user_id)
         return await self.router.complete(contact_id, None if by_supervisor else contact.agent_id)
 
     async def transfer(

@@ -1236,6 +1236,20 @@ function commands.abandon(argv)
   return reply(c.state, c)
 end
 
+-- args: contact, who. A supervisor ends a chat still waiting in its queue, one nobody
+-- will take (a back-office chat, a test): failed/ended_by_supervisor. One that rings or
+-- is connected meanwhile is left to its agent (not_waiting).
+function commands.end_waiting(argv)
+  local cid, who = argv[3], argv[4]
+  local ckey = P .. 'contact:' .. cid
+  local c = hgetall(ckey)
+  if not c then return reply('unknown_contact') end
+  if c.state ~= 'queued' then return reply('not_waiting', {state = c.state}) end
+  add_explanation(ckey, string.format('ended while waiting by %s', who))
+  fail_contact(cid, c, 'ended_by_supervisor')
+  return reply('failed', c)
+end
+
 -- args: contact, reason. Anything not yet terminal ends as failed.
 function commands.fail(argv)
   local cid, reason = argv[3], argv[4]

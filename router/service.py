@@ -255,6 +255,12 @@ class Router:
         reply = await self.store.run("abandon", contact_id, reason, at_ms=at_ms)
         return reply.check(contact_id, "abandon").contact()
 
+    async def end_waiting(self, contact_id: str, by: str, at_ms: int | None = None) -> Contact:
+        """A supervisor (`by`) ends a contact still waiting in its queue: failed,
+        `ended_by_supervisor`; one that rings or is connected meanwhile is refused."""
+        reply = await self.store.run("end_waiting", contact_id, by, at_ms=at_ms)
+        return reply.check(contact_id, "end").contact()
+
     async def fail(self, contact_id: str, reason: str, at_ms: int | None = None) -> Contact:
         reply = await self.store.run("fail", contact_id, reason, at_ms=at_ms)
         return reply.check(contact_id, "fail").contact()

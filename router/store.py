@@ -231,6 +231,7 @@ class Reply:
         if self.status in (
             "not_offered",
             "not_connected",
+            "not_waiting",
             "already",
             "not_yours",
             "exists",

@@ -122,9 +122,10 @@ async def decline(request: web.Request, principal: Principal) -> web.Response:
 @API.route(
     "POST",
     "/api/v1/contacts/{contact_id}/complete",
-    "The agent ends the conversation (a supervisor may end one of their queues')",
+    "The agent ends the conversation (a supervisor may end one of their queues', and a "
+    "chat of theirs still waiting that nobody will take: failed, ended_by_supervisor)",
     auth=Auth.STAFF,
-    responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not connected"},
+    responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not connected, or ringing"},
 )
 async def complete(request: web.Request, principal: Principal) -> web.Response:
     return await _act(request, principal, "complete")

@@ -299,7 +299,16 @@ def check_outcome(route: str, before: Any, after: Any, ratings: dict[str, int]) 
     expected = {
         "accept": lambda: after.state == ContactState.CONNECTED,
         "decline": lambda: after.state == ContactState.QUEUED and after.agent_id == "",
-        "complete": lambda: after.state == ContactState.COMPLETED,
+        # a connected contact ends completed; a chat still waiting, ended by a supervisor,
+        # fails (nobody served it)
+        "complete": lambda: (
+            after.state
+            == (
+                ContactState.FAILED
+                if before.state == ContactState.QUEUED
+                else ContactState.COMPLETED
+            )
+        ),
         "abandon": lambda: after.state == ContactState.ABANDONED,
         "transfer": lambda: after.queue == "general",
         "move": lambda: after.queue == "general",

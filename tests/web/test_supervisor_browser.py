@@ -1,6 +1,6 @@
 """The wallboard's supervisor actions in Chromium: the agents of a queue with their
-state, set one not ready, read a waiting chat, move it to another queue, sign the agent
-out; each through the HTTP API, audited."""
+state, set one not ready, read a waiting chat, move it to another queue, end one nobody
+will take, sign the agent out; each through the HTTP API, audited."""
 
 from __future__ import annotations
 
@@ -59,6 +59,16 @@ async def test_supervisor_steers_agents_and_contacts(node: Node, browser: Browse
         await expect(page.locator("#sv-message")).to_have_text("moved to general")
         assert (await node.router.get_contact(cid)).queue == "general"
         await expect(contact_row).to_have_count(0)
+
+        # A chat nobody will take: ended, once the supervisor confirms.
+        stuck = (await new_chat(http, queue="booking"))["contact_id"]
+        stuck_row = page.locator(f"#contacts-table tr[data-contact='{stuck}']")
+        await page.locator("#sv-queue").select_option("booking")  # the list read again
+        page.once("dialog", lambda dialog: dialog.accept())
+        await stuck_row.locator("button.end").click()
+        await expect(page.locator("#sv-message")).to_have_text(f"ended {stuck[:8]}")
+        ended = await node.router.get_contact(stuck)
+        assert (ended.state.value, ended.reason) == ("failed", "ended_by_supervisor")
 
         await row.locator("button.log-out").click()
         await expect(row.locator(".state")).to_have_text("offline (logged out)", timeout=15_000)

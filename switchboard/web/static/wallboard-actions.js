@@ -110,6 +110,9 @@ async function loadContacts() {
         contact.channel === "chat"
           ? [" ", el("button", { type: "button", class: "read", onclick: () => read(contact.contact_id) }, "Read chat")]
           : null,
+        contact.channel === "chat" && contact.state === "queued"
+          ? [" ", el("button", { type: "button", class: "end", onclick: () => endWaiting(contact.contact_id) }, "End chat")]
+          : null,
         contact.channel === "voice" && contact.state === "connected"
           ? [" ", el("button", { type: "button", class: "join", onclick: () => join(contact.contact_id) }, "Join call"),
             " ", el("button", { type: "button", class: "leave", onclick: () => leave(contact.contact_id) }, "Leave call")]
@@ -136,6 +139,15 @@ async function leave(contactId) {
 async function move(contactId, queue) {
   const answer = await call("POST", `/api/v1/contacts/${contactId}/move`, { queue });
   say(answer.ok ? `moved to ${queue}` : problem(answer));
+  loadContacts();
+}
+
+// A waiting chat nobody will take (a back-office chat, a test) ends, failed, once the
+// supervisor confirms: its customer is not served.
+async function endWaiting(contactId) {
+  if (!confirm(`End chat ${contactId.slice(0, 8)}? Nobody will serve it.`)) return;
+  const answer = await call("POST", `/api/v1/contacts/${contactId}/complete`);
+  say(answer.ok ? `ended ${contactId.slice(0, 8)}` : problem(answer));
   loadContacts();
 }
 

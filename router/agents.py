@@ -323,8 +323,15 @@ class Agents:
 
     async def events(self, actor: Principal, agent_id: str) -> Agent:
         """May the actor follow this agent's events (offers, messages)? Only the agent,
-        whose desk is then this node's (`Router.attach_desk`)."""
+        whose desk is then this node's (`Router.attach_desk`), until `desk_closed`."""
         agent = await self.get(actor, agent_id, AgentAct.EVENTS)
-        if agent.node != self.router.node_id:
-            await self.router.attach_desk(agent_id)
+        await self.router.attach_desk(agent_id)
         return agent
+
+    async def desk_closed(self, agent_id: str) -> None:
+        """The desk's events socket here closed (`Router.detach_desk`); Redis out of
+        reach meanwhile only leaves the agent this node's, as before the socket."""
+        try:
+            await self.router.detach_desk(agent_id)
+        except Exception as failure:
+            log.warning("desk of %s closed here, not noted: %s", agent_id, failure)

@@ -1406,15 +1406,26 @@ function commands.presence(argv)
 end
 
 -- args: agent, node. The agent's desk follows their events from this node (its socket
--- opened here): the agent is this node's from now on, so that the death of the node a
--- balancer sent their sign-in to does not sign out a desk that runs elsewhere. Nothing
--- for an agent signed out.
+-- opened here): the agent is this node's from now on (and `desk_node` says where the
+-- desk is, which a later sign-in through another node keeps: login), so that the death
+-- of the node a balancer sent a sign-in to does not sign out a desk that runs
+-- elsewhere. Nothing for an agent signed out.
 function commands.attach(argv)
   local akey = P .. 'agent:' .. argv[3]
   local presence = redis.call('HGET', akey, 'presence')
   if not presence or presence == 'offline' then return reply('offline') end
-  redis.call('HSET', akey, 'node', argv[4])
+  redis.call('HSET', akey, 'node', argv[4], 'desk_node', argv[4])
   return reply('attached')
+end
+
+-- args: agent, node. The desk's socket on this node closed: no desk keeps the agent
+-- here any more (one opened since on another node is that node's, and stays).
+function commands.detach(argv)
+  local akey = P .. 'agent:' .. argv[3]
+  if redis.call('HGET', akey, 'desk_node') == argv[4] then
+    redis.call('HDEL', akey, 'desk_node')
+  end
+  return reply('detached')
 end
 
 -- args: agent, SIP URI, node, voice capacity, chat capacity ('' for the roster's). A
@@ -1429,7 +1440,11 @@ function commands.login(argv)
   -- An agent stored before the roster's capacity was kept apart has only cap_*.
   local voice = argv[6] ~= '' and argv[6] or (a.roster_voice or a.cap_voice or 1)
   local chat = argv[7] ~= '' and argv[7] or (a.roster_chat or a.cap_chat or 3)
-  redis.call('HSET', akey, 'sip_uri', argv[4], 'node', argv[5], 'cap_voice', voice, 'cap_chat', chat)
+  -- signed in again while a desk of theirs is open on a node (attach): that node keeps
+  -- them, whichever node this sign-in came through
+  local desk = (a.presence or 'offline') ~= 'offline' and (a.desk_node or '') or ''
+  local node = desk ~= '' and desk or argv[5]
+  redis.call('HSET', akey, 'sip_uri', argv[4], 'node', node, 'cap_voice', voice, 'cap_chat', chat)
   reindex(aid)
   local offers = try_match_agent(aid)
   return reply('ok', {offers = #offers})
@@ -1539,7 +1554,8 @@ function commands.adopt(argv)
   local lost_agents, handed_over = {}, {}
   for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
     local akey = P .. 'agent:' .. aid
-    local at = redis.call('HMGET', akey, 'node', 'presence')
+    local at = redis.call('HMGET', akey, 'node', 'presence', 'desk_node')
+    if at[3] == dead then redis.call('HDEL', akey, 'desk_node') end  -- its sockets are gone
     if at[1] == dead and stopped and at[2] ~= 'offline' then
       redis.call('HSET', akey, 'node', heir)
       handed_over[#handed_over + 1] = aid

@@ -506,6 +506,11 @@ class Router:
         reply = await self.store.run("attach", agent_id, self.node_id)
         return reply.status == "attached"
 
+    async def detach_desk(self, agent_id: str) -> None:
+        """The agent's desk's events socket on this node closed: a sign-in through
+        another node no longer stays this node's for it."""
+        await self.store.run("detach", agent_id, self.node_id)
+
     async def set_presence(
         self, agent_id: str, presence: Presence, reason: str = "", at_ms: int | None = None
     ) -> Agent:

@@ -223,14 +223,17 @@ async def agent_events(request: web.Request, principal: Principal) -> web.WebSoc
     async def offers() -> list[dict[str, Any]]:
         return await _offer_events(request, principal, agent.agent_id)
 
-    async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
-        await pump(
-            socket,
-            q,
-            request,
-            principal,
-            on_message=on_message,
-            transform=shown,
-            resync=offers,
-        )
+    try:
+        async with request.app[HUB].listen(agent_id=agent.agent_id, user_id=principal.user_id) as q:
+            await pump(
+                socket,
+                q,
+                request,
+                principal,
+                on_message=on_message,
+                transform=shown,
+                resync=offers,
+            )
+    finally:
+        await request.app[AGENTS].desk_closed(agent.agent_id)
     return socket

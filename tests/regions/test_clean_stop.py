@@ -218,3 +218,32 @@ async def test_a_desk_open_on_a_live_node_keeps_its_agent_when_her_sign_in_node_
         kept = await node.router.get_agent("ana")
         await desk.close()
     assert (adopted.agents, kept.presence, kept.node) == ([], Presence.NOT_READY, "n1")
+
+
+async def test_a_second_sign_in_elsewhere_leaves_the_agent_with_her_open_desks_node(
+    redis_url: str,
+) -> None:
+    """ana's desk is open on n1; she signs in again through node "gone" (a second tab,
+    a balancer's pick): she stays n1's while that desk is open (the sign-in made her
+    gone's, whose death then signed out the desk running on n1); once it closed, a
+    sign-in through gone makes her gone's."""
+    async with (
+        running_node(redis_url, node_id="n1", users=USERS, agents=[ANA]) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        desk = await http.ws_connect("/api/v1/agents/ana/events", headers=ana)
+        await ready(desk)
+        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+        assert (await node.router.get_agent("ana")).node == "n1"
+        adopted = await node.router.adopt("gone", "n1")
+        kept = await node.router.get_agent("ana")
+        assert (adopted.agents, kept.presence, kept.node) == ([], Presence.NOT_READY, "n1")
+
+        await desk.close()
+        for _ in range(100):  # the node notes the closed socket as its handler ends
+            await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+            if (await node.router.get_agent("ana")).node == "gone":
+                break
+            await asyncio.sleep(0.05)
+        assert (await node.router.get_agent("ana")).node == "gone"

@@ -57,17 +57,23 @@ class Reports:
         self.store = store
         self.scrubbers = scrubbers
         self._today = _TodayRecords()
+        # one reader of today's records at a time: two wallboards refreshing at once read
+        # the same batch after the same cursor, and both added it (a probe's 8 abandoned
+        # chats counted 19 for the rest of the day)
+        self._today_read = asyncio.Lock()
         self.observer: OutcomeObserver | None = None  # the cases' webhooks, when wired
 
     async def records_today(self, day_start_ms: int) -> list[dict[str, str]]:
         """Records of contacts that ended since `day_start_ms` (the wallboard's day), read
-        incrementally: each call reads only what was appended since the last."""
-        today = self._today
-        if day_start_ms != today.day_start:
-            self._today = today = _TodayRecords(day_start_ms, f"{day_start_ms}-0")
-        today.cursor, found = await self.store.records_after(today.cursor)
-        today.records += found
-        return today.records
+        incrementally: each call reads only what was appended since the last, one call at
+        a time."""
+        async with self._today_read:
+            today = self._today
+            if day_start_ms != today.day_start:
+                self._today = today = _TodayRecords(day_start_ms, f"{day_start_ms}-0")
+            today.cursor, found = await self.store.records_after(today.cursor)
+            today.records += found
+            return today.records
 
     async def inputs(self, start_ms: int) -> ReportInputs:
         """Records appended since `start_ms` and what is joined to them. There is no

@@ -179,9 +179,11 @@ class Router:
             self.queues = {name: config for name, (config, _) in sorted(stored.items())}
 
     async def define_queue(self, queue: QueueConfig) -> None:
-        """Create or change a queue for every node (an admin's change, kept as such)."""
+        """Create or change a queue for every node (an admin's change, kept as such); the
+        contacts waiting in it are judged by the new rules at the next tick."""
         await self.store.save_queue_definitions([queue], "admin")
         await self.store.publish_queues([queue])
+        await self.store.judge_again(queue.name)
         self.queues[queue.name] = queue
 
     async def remove_queue(self, name: str) -> None:

@@ -174,6 +174,12 @@ class Keys:
         return f"{self.tag}offers"
 
     @property
+    def due(self) -> str:
+        """Waiting contacts by when their rules next change (a sorted set, written by
+        routing.lua `schedule_due`): a relaxation step, the maximum wait..."""
+        return f"{self.tag}due"
+
+    @property
     def callbacks(self) -> str:
         """Callbacks whose customer did not pick up (a sorted set, written by routing.lua
         `callback_unanswered`): each with when its next attempt is due (ms)."""
@@ -419,6 +425,17 @@ class RoutingStore:
             for queue in queues
             if (old := before.get(queue.name)) and old != queue.skill
         }
+
+    async def judge_again(self, queue: str) -> int:
+        """The contacts waiting in `queue` are due at once: the next tick judges them by
+        the queue's rules as they are now (a shorter maximum wait, an earlier
+        relaxation), not at the step the old rules had set (an admin shortening the
+        maximum wait in a spike saw the contacts past it overflow only at their old next
+        step). Returns how many."""
+        waiting = await self.client.zrange(self.keys.queue(queue), 0, -1)
+        if waiting:
+            await self.client.zadd(self.keys.due, dict.fromkeys(waiting, 0))
+        return len(waiting)
 
     async def follow_queue_skill(self, queue: QueueConfig, old_skill: str) -> int:
         """The contacts waiting in `queue` whose skill was the queue's take its new one

@@ -1,6 +1,7 @@
-"""A queue's new skill (an admin's PUT) and the contacts that were in it already: a
-ringing one keeps ringing, and when it comes back to the queue (declined, or its agent
-gone) it is routed by the queue's new skill; one requeued from a conversation too."""
+"""A queue's new skill or rules (an admin's PUT) and the contacts that were in it
+already: a ringing one keeps ringing, and when it comes back to the queue (declined, or
+its agent gone) it is routed by the queue's new skill; one requeued from a conversation
+too; waiting ones are judged by the new maximum wait at once."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 
 from router.model import Channel, NewContact, Presence
 from router.service import Router
+from router.store import now_ms
 from tests.router.conftest import QUEUES, make_agent
 
 EXPERT = next(q for q in QUEUES if q.name == "expert")  # skill booking
@@ -81,3 +83,24 @@ async def test_a_contact_stored_without_its_skills_source_follows_when_it_had_th
     await router.define_queue(dataclasses.replace(EXPERT, skill="general"))
     assert (await router.get_contact(mine.contact_id)).skill == "general"
     assert (await router.get_contact(reason.contact_id)).skill == "vip"
+
+
+async def test_a_shorter_maximum_wait_reaches_the_contacts_already_waiting(
+    router: Router,
+) -> None:
+    """booking's maximum wait (100 s, then general) cut to 20 s while a contact has
+    waited 30: it overflows at the next tick, not at its next step on the old timetable
+    (a supervisor probe's chats moved 45 s after the change)."""
+    booking = next(q for q in QUEUES if q.name == "booking")
+    waited = await router.create_contact(
+        NewContact(Channel.CHAT, "booking", "en"), at_ms=now_ms() - 30_000
+    )
+    fresh = await router.create_contact(NewContact(Channel.CHAT, "booking", "en"))
+    await router.tick()
+    assert (await router.get_contact(waited.contact_id)).queue == "booking"
+    await router.define_queue(dataclasses.replace(booking, max_wait_s=20))
+    await router.tick()
+    moved = await router.get_contact(waited.contact_id)
+    assert (moved.state.value, moved.queue) == ("queued", "general")
+    assert "maximum wait reached" in moved.explanation[-1]
+    assert (await router.get_contact(fresh.contact_id)).queue == "booking"  # 20 s to go

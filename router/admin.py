@@ -8,10 +8,12 @@ next decision after `config_version` changes, so no node restarts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from router import access
 from router.access import Principal
 from router.contacts import EventPublisher
-from router.errors import InvalidInput, RoutingError, UnknownUser
+from router.errors import InvalidInput, RoutingError, UnknownQueue, UnknownUser
 from router.model import Agent, QueueConfig, Role
 from router.reports.service import Reports
 from router.service import Router
@@ -20,12 +22,19 @@ from router.sessions import Sessions
 
 class Administration:
     def __init__(
-        self, router: Router, sessions: Sessions, reports: Reports, events: EventPublisher
+        self,
+        router: Router,
+        sessions: Sessions,
+        reports: Reports,
+        events: EventPublisher,
+        queue_uses: Callable[[str], list[str]] = lambda queue: [],
     ) -> None:
         self.router = router
         self.sessions = sessions
         self.reports = reports
         self.events = events
+        # where the node's other settings send contacts to a queue (cases' escalations)
+        self.queue_uses = queue_uses
 
     async def _changed(self, actor: Principal, action: str, what: str, **detail: object) -> None:
         await self.reports.audit(actor.user_id, action, **detail)
@@ -41,8 +50,19 @@ class Administration:
         await self._changed(actor, "admin.queue.put", "queues", queue=queue.name)
         return queue
 
-    async def remove_queue(self, actor: Principal, name: str) -> None:
+    async def queue(self, actor: Principal, name: str) -> QueueConfig:
+        """A queue as the deployment defines it now (UnknownQueue otherwise)."""
         access.require_role(actor, Role.ADMIN)
+        definitions = await self.router.store.queue_definitions()
+        if name not in definitions:
+            raise UnknownQueue(name)
+        return definitions[name][0]
+
+    async def remove_queue(self, actor: Principal, name: str) -> None:
+        """Refused (409) while the settings send contacts to it, as an overflow does."""
+        access.require_role(actor, Role.ADMIN)
+        if uses := self.queue_uses(name):
+            raise RoutingError(f"queue {name} is where {', '.join(uses)} sends contacts")
         await self.router.remove_queue(name)
         await self._changed(actor, "admin.queue.remove", "queues", queue=name)
 

@@ -183,7 +183,9 @@ class Node:
         self.agents = Agents(self.router, self.sessions, self.reports, self.desk)
         await self.agents.publish_wrap_up_rules()
         self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
-        self.admin = Administration(self.router, self.sessions, self.reports, self.hub)
+        self.admin = Administration(
+            self.router, self.sessions, self.reports, self.hub, self.case_settings.queue_uses
+        )
         self.casework = casework.Casework.build(
             self.client,
             settings,

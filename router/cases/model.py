@@ -198,6 +198,18 @@ class CaseSettings:
     close_after_s: float = 72 * 3600.0  # a solved case closes unconfirmed after this
     tick_s: float = 1.0
 
+    def queue_uses(self, queue: str) -> list[str]:
+        """Where these settings send contacts to `queue` (an escalation's `move_to`): an
+        admin removing it would leave those moves silently undone."""
+        uses = [
+            f"sla_policies {policy.name} escalation move_to"
+            for policy in self.policies
+            if policy.escalation.move_to == queue
+        ]
+        if self.emotion is not None and self.emotion.move_to == queue:
+            uses.append("[emotion] move_to")
+        return uses
+
     def policy_for(self, queue: str, tier: str) -> SlaPolicy | None:
         """The first policy, in file order, that applies to the queue and tier."""
         return next((p for p in self.policies if p.applies(queue, tier)), None)

@@ -61,8 +61,9 @@ _NEW = {**_ADMIN, 400: "the name in the path breaks the API's id rules"}
 @API.route(
     "PUT",
     "/api/v1/admin/queues/{queue}",
-    "Create or change a queue on every node (admins; audited); without `ring_s` it rings "
-    "for the node's `[routing].offer_timeout_s`",
+    "Create or change a queue on every node (admins; audited): the whole definition, a "
+    "field left out takes its default (GET gives the current one); without `ring_s` it "
+    "rings for the node's `[routing].offer_timeout_s`",
     auth=Auth.STAFF,
     body=QueueDefinition,
     path_names=QueuePath,
@@ -79,6 +80,23 @@ async def put_queue(
         fields["ring_s"] = _routing(request).offer_timeout_s
     queue = await request.app[ADMIN].put_queue(principal, QueueConfig(name=name, **fields))
     return web.json_response({"queue": queue.name, "skill": queue.skill})
+
+
+@API.route(
+    "GET",
+    "/api/v1/admin/queues/{queue}",
+    "A queue's definition as the deployment has it now, in the shape a PUT takes (a PUT "
+    "replaces the whole definition: change the field wanted and send it all back)",
+    auth=Auth.STAFF,
+    responses={200: "the definition", 401: "", 403: "not an admin", 404: "no such queue"},
+)
+async def get_queue(request: web.Request, principal: Principal) -> web.Response:
+    queue = await request.app[ADMIN].queue(principal, request.match_info["queue"])
+    fields = asdict(queue)
+    del fields["name"]
+    fields["strategy"] = queue.strategy.value
+    fields["fallback_languages"] = list(queue.fallback_languages)
+    return web.json_response(fields)
 
 
 @API.route(

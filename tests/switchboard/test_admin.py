@@ -196,6 +196,36 @@ async def test_a_queue_with_open_contacts_cannot_be_removed(redis_url: str) -> N
         assert "vip" not in node.router.queues
 
 
+async def test_a_queue_escalations_move_contacts_to_cannot_be_removed(redis_url: str) -> None:
+    """senior is where emotion triggers and gold SLA breaches move contacts: removed, the
+    move silently did not happen (a supervisor probe); refused as an overflow target is."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        refused = await http.delete("/api/v1/admin/queues/senior", headers=adm)
+        message = (await refused.json())["message"]
+        assert refused.status == 409, message
+        assert "[emotion] move_to" in message and "sla_policies gold escalation move_to" in message
+        assert "senior" in node.router.queues
+        assert "senior" not in await node.store.removed_queues()
+
+
+async def test_an_admin_reads_a_queues_definition_as_a_put_takes_it(redis_url: str) -> None:
+    """A PUT replaces the whole definition; the GET gives it to change one field."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        url = "/api/v1/admin/queues/booking"
+        definition = await (await http.get(url, headers=adm)).json()
+        assert definition["min_proficiency"] == node.router.queues["booking"].min_proficiency
+        assert definition["overflow_queue"] == node.router.queues["booking"].overflow_queue
+        changed = await http.put(url, json={**definition, "ring_s": 30}, headers=adm)
+        assert changed.status == 200, await changed.text()
+        again = await (await http.get(url, headers=adm)).json()
+        assert again == {**definition, "ring_s": 30}
+        assert (await http.get("/api/v1/admin/queues/nowhere", headers=adm)).status == 404
+
+
 async def test_a_name_that_breaks_the_apis_id_rules_is_refused_naming_the_path(
     redis_url: str,
 ) -> None:

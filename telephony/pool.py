@@ -29,6 +29,11 @@ START_WAIT_PER_WORKER_S = 1.0
 COMMAND_WAIT_S = 20.0
 
 
+class WorkerStartError(OSError):
+    """A worker could not start (its SIP port taken...): the node says why and exits,
+    rather than restarting it in a loop of tracebacks."""
+
+
 class CommandRefused(RuntimeError):
     """The worker holding the call refused a command, or no worker holds it."""
 
@@ -105,18 +110,33 @@ class WorkerPool:
         self._notes: set[asyncio.Task[Any]] = set()  # requests and notes in flight
         self._inflight = asyncio.Semaphore(max_inflight)
         self._stopping = False
+        self._started = False
+        # why a worker could not start while the pool starts (`start_failed` from it)
+        self._start_failure: asyncio.Future[str] | None = None
 
     async def start(self, timeout_s: float | None = None) -> None:
         """Waits until every worker is ready. Each needs about half a second of CPU to
         start, so on a small, busy box a large pool starts nearly in series: the default
         wait grows with the pool."""
+        loop = asyncio.get_running_loop()
+        self._start_failure = loop.create_future()
         for worker in self.workers:
-            self._tasks.append(asyncio.get_running_loop().create_task(self._supervise(worker)))
+            self._tasks.append(loop.create_task(self._supervise(worker)))
         if timeout_s is None:
             timeout_s = START_WAIT_S + START_WAIT_PER_WORKER_S * len(self.workers)
-        await asyncio.wait_for(
-            asyncio.gather(*(worker.ready.wait() for worker in self.workers)), timeout_s
-        )
+        ready = loop.create_task(self._all_ready())
+        failure = self._start_failure
+        either: set[asyncio.Future[Any]] = {ready, failure}
+        done, _ = await asyncio.wait(either, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if failure in done:
+            raise WorkerStartError(failure.result())
+        if ready not in done:
+            raise WorkerStartError(f"telephony workers not ready within {timeout_s:.0f} s")
+        self._started = True
+
+    async def _all_ready(self) -> None:
+        await asyncio.gather(*(worker.ready.wait() for worker in self.workers))
 
     async def stop(self) -> None:
         """Record every call failed/node_stopped first, then stop the workers: a worker
@@ -184,6 +204,9 @@ class WorkerPool:
             await self._lost(worker, "node_stopped" if self._stopping else "worker_lost")
             if self._stopping:
                 return
+            failure = self._start_failure
+            if not self._started and failure is not None and failure.done():
+                return  # the pool's start fails with the worker's reason: no restart
             log.warning(
                 "telephony worker %d (pid %s) exited with %s; restarting",
                 worker.index,
@@ -215,6 +238,12 @@ class WorkerPool:
                 self._on_answer(worker, message)
             elif message.get("ready"):
                 worker.ready.set()
+            elif "start_failed" in message:
+                reason = f"telephony worker {worker.index}: {message['start_failed']}"
+                log.error("%s", reason)
+                failure = self._start_failure
+                if not self._started and failure is not None and not failure.done():
+                    failure.set_result(reason)
 
     async def _answer(self, worker: WorkerHandle, message: dict[str, Any]) -> None:
         async with self._inflight:  # bound the node's concurrent Redis requests

@@ -37,6 +37,10 @@ from telephony.style import locale_style
 log = logging.getLogger("telephony.worker")
 
 
+# The exit status of a worker that could not start (its SIP port taken, say).
+START_FAILED = 3
+
+
 def now_ms() -> int:
     """The worker's clock: wall time in ms, as the router stamps its records."""
     return time.time_ns() // 1_000_000
@@ -89,7 +93,11 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         outside_uri=sip.outside_uri,
         styles=locale_style,  # greeting, menus, numbers and times by the caller's locale
     )
-    await calls.start()
+    try:
+        await calls.start()
+    except RuntimeError as failure:  # its SIP port taken...: said to the node, which stops
+        routing.send({"start_failed": str(failure)})
+        return START_FAILED
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

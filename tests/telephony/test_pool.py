@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -18,6 +19,7 @@ from router.service import Router
 from switchboard.settings import load_settings
 from telephony.capacity import built_max_calls
 from telephony.frontdoor import FrontDoor, FrontDoorFailed
+from telephony.pool import WorkerStartError
 from telephony.service import VoiceFrontDoor
 
 from .conftest import (
@@ -103,13 +105,14 @@ def _is_free(port: int) -> bool:
 @pytest.fixture
 def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
     async def make(
-        workers: int, front_door: str = "kamailio", calls: int = 4, sip: str = ""
+        workers: int, front_door: str = "kamailio", calls: int = 4, sip: str = "", port: int = 0
     ) -> VoiceFrontDoor:
-        """`sip`: more lines for the [sip] section (`tcp = false`)."""
+        """`sip`: more lines for the [sip] section (`tcp = false`); `port`: the node's SIP
+        port (a free one by default)."""
         config = tmp_path / f"node{len(made)}.toml"
         config.write_text(
             CONFIG.replace("[sip]\n", f"[sip]\n{sip}\n").format(
-                port=free_sip_port(),
+                port=port or free_sip_port(),
                 front_door=front_door,
                 workers=workers,
                 calls=calls,
@@ -292,6 +295,25 @@ async def test_a_sip_port_taken_over_tcp_is_named_in_the_error_and_nothing_is_le
         holder.close()
     assert "bind" in str(failure.value).lower() or "address" in str(failure.value).lower()
     assert door.process is None and door.log_file is None
+
+
+async def test_a_sip_port_taken_without_front_door_fails_the_start_at_once_saying_why(
+    make_front_door: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker could not bind the node's SIP port: it was restarted every 2 s for 30 s
+    (16 tracebacks), then the node exited "cannot start node n: " with no reason (a
+    probe's). Now the start fails at once with the worker's reason, nothing restarted."""
+    caplog.set_level(logging.INFO, logger="telephony.pool")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        port = squatter.getsockname()[1]
+        with pytest.raises(WorkerStartError) as failure:
+            await make_front_door(workers=1, front_door="none", port=port)
+    message = str(failure.value)
+    assert f"SIP 127.0.0.1:{port}" in message and "already in use" in message.lower(), message
+    said = [r.getMessage() for r in caplog.records if r.name == "telephony.pool"]
+    assert [line for line in said if "restarting" in line] == [], said
+    assert [line for line in said if "already in use" in line] == [message], said
 
 
 async def test_without_front_door_one_worker_answers_on_the_sip_port(

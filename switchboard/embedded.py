@@ -27,8 +27,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
-def _bindable(host: str, port: int) -> bool:
+def _bindable(host: str, port: int, reuse: bool = False) -> bool:
+    """Whether a listening socket could bind the port; `reuse` as valkey binds
+    (SO_REUSEADDR): connections of the last run still closing do not hold it then."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if reuse:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -174,12 +178,16 @@ class EmbeddedRedis:
 def _previous_port(data_dir: Path, host: str, cluster: bool) -> int | None:
     """The port the server of `data_dir` had last time, when it is free again: other nodes
     sharing this embedded server (several on one host) keep its URL, so a restart on the
-    same port is one they reconnect to by themselves."""
+    same port is one they reconnect to by themselves. Free as valkey binds: the other
+    nodes' connections to the last run, half-closed for up to a minute (FIN-WAIT-2),
+    made a plain bind fail and the server came back on a new port they never found."""
     try:
         port = int((data_dir / "port").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-    free = _bindable(host, port) and (not cluster or _bindable(host, port + 10000))
+    free = _bindable(host, port, reuse=True) and (
+        not cluster or _bindable(host, port + 10000, reuse=True)
+    )
     return port if free else None
 
 

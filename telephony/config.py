@@ -9,6 +9,7 @@ queues whose callers hear the post-call DTMF survey.
 from __future__ import annotations
 
 import re
+import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,24 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         secret_file=section.string("secret_file", default.secret_file),
     )
     _check_port_ranges(section, config)
+    _check_music(section, config.music)
     return config
+
+
+def _check_music(section: ConfigReader, path: str) -> None:
+    """The hold music is a PCM WAV the workers can play: a missing or unplayable file
+    started the node, and callers waited in silence."""
+    if not path:
+        return
+    try:
+        with wave.open(path, "rb") as music:
+            playable = music.getsampwidth() == 2 and music.getcomptype() == "NONE"
+    except (OSError, EOFError, wave.Error) as failure:
+        reason = getattr(failure, "strerror", None) or str(failure) or "cut short"
+        section.fault("music", "a 16-bit PCM WAV file", f"{path} ({reason})")
+        return
+    if not playable:
+        section.fault("music", "a 16-bit PCM WAV file", f"{path} (another sample format)")
 
 
 def _check_port_ranges(section: ConfigReader, sip: SipConfig) -> None:
@@ -179,8 +197,11 @@ def read_recording(
     for queue in recorded:
         if queue not in known:
             section.fault("queues", "queue names from [[queues]]", queue)
+    directory = section.string("directory", default.directory)
+    if isinstance(directory, str) and Path(directory).exists() and not Path(directory).is_dir():
+        section.fault("directory", "a directory (made when missing)", f"{directory} (a file)")
     return RecordingConfig(
-        directory=section.string("directory", default.directory),
+        directory=directory,
         queues=tuple(q for q in recorded if q in known),
         consent=section.boolean("consent", default.consent),
         retention_days=section.number("retention_days", retention_days, minimum=0),

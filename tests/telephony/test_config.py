@@ -75,6 +75,27 @@ queue = "booking"
         assert any(f": {key}: expected" in line for line in lines), key
 
 
+def test_hold_music_and_the_recordings_directory_are_checked_before_start(
+    tmp_path: Path,
+) -> None:
+    """A missing or unplayable music file and a recordings "directory" that is a file
+    were accepted by `serve` and `voice check` (an ops probe): callers then waited in
+    silence, recordings failed call by call."""
+    not_wav, a_file = tmp_path / "music.txt", tmp_path / "recordings"
+    not_wav.write_text("no audio here")
+    a_file.write_text("")
+    for music in (tmp_path / "missing.wav", not_wav):
+        path = tmp_path / "bad.toml"
+        path.write_text(f'[sip]\nmusic = "{music}"\n\n[recording]\ndirectory = "{a_file}"\n')
+        reader = ConfigReader.open(path)
+        read_voice(reader, queues=QUEUES, regions={"default": Hours()})
+        with pytest.raises(ConfigError) as caught:
+            reader.faults.raise_if_any()
+        said = str(caught.value)
+        assert f"sip.music: expected a 16-bit PCM WAV file, found '{music} (" in said, said
+        assert "recording.directory: expected a directory" in said, said
+
+
 def test_automatic_figures_follow_the_build_and_the_cores() -> None:
     dense = sized(SipConfig(), max_calls=256, cores=2)
     assert (dense.workers, dense.calls_per_worker, dense.callers_per_worker) == (2, 256, 128)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -299,6 +300,14 @@ async def redis_for_command(settings: Settings) -> AsyncIterator[Any]:
         server = EmbeddedRedis(embedded_dir(settings))
         server.start()
         url = server.url
+        # run from another folder than the node's, the relative data_dir is nobody's:
+        # say which store the command used
+        print(
+            f"switchboard: no node's Redis is running on {embedded_dir(settings)}: started "
+            "it for this command (a node started on it later finds the data; give a "
+            "running node's --config to reach its store)",
+            file=sys.stderr,
+        )
     client = connect(url, **pool_options(settings))
     try:
         yield client

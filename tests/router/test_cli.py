@@ -184,6 +184,20 @@ def test_a_bad_roster_is_one_line_and_status_2_from_any_folder(
     assert not (tmp_path / "var").exists()  # refused before any Redis was started
 
 
+def test_a_command_with_no_node_running_on_its_store_says_which_it_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run from another folder than the node's, the relative data_dir is nobody's: the
+    import reported success into a store no node used, and said nothing (an ops probe)."""
+    roster = ROSTER_HEADER + "a1,default,UTC,booking:4,en,20,40\n"
+    assert import_from_elsewhere(tmp_path, monkeypatch, roster.encode()) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"switchboard: no node's Redis is running on {tmp_path / 'var' / 'redis'}"
+    )
+    assert "give a running node's --config" in err
+
+
 def test_a_folder_as_roster_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

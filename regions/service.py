@@ -326,8 +326,10 @@ class Regions:
             handed_over=adopted.handed_over,
         )
         await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
-        if adoption.adopted or adoption.failed or adoption.agents or adoption.handed_over:
+        if adoption.failed or adoption.agents or adoption.requeued:  # a crash's losses
             log.warning("adopted the work of node %s: %s", dead, adoption)
+        elif adoption.adopted or adoption.handed_over:  # a rolling restart, nothing lost
+            log.info("adopted the work of node %s: %s", dead, adoption)
         return adoption
 
     async def watch(

@@ -1559,7 +1559,7 @@ function commands.adopt(argv)
     if at[1] == dead and stopped and at[2] ~= 'offline' then
       redis.call('HSET', akey, 'node', heir)
       handed_over[#handed_over + 1] = aid
-    elseif at[1] == dead then
+    elseif at[1] == dead and at[2] ~= 'offline' then  -- one signed out before: nothing lost
       local a = hgetall(P .. 'agent:' .. aid)
       unindex(aid, a)
       redis.call('HSET', P .. 'agent:' .. aid, 'presence', 'offline', 'reason', 'node lost', 'node', '',

@@ -247,3 +247,17 @@ async def test_a_second_sign_in_elsewhere_leaves_the_agent_with_her_open_desks_n
                 break
             await asyncio.sleep(0.05)
         assert (await node.router.get_agent("ana")).node == "gone"
+
+
+async def test_an_agent_signed_out_before_the_node_died_is_no_loss(redis_url: str) -> None:
+    """ana signed out of node "gone" before it died: the adoption listed her among the
+    agents it signed out (an ops probe), as a loss to alert on."""
+    async with running_node(redis_url, node_id="n1", users=USERS, agents=[ANA]) as node:
+        await node.router.store.set_login("ana", "", "gone", {"voice": 0, "chat": 2})
+        await node.router.set_presence("ana", Presence.OFFLINE, "logged out")
+        adopted = await node.router.adopt("gone", "n1")
+        after = await node.router.get_agent("ana")
+    assert adopted.agents == [] and (after.presence, after.reason) == (
+        Presence.OFFLINE,
+        "logged out",
+    )

@@ -19,12 +19,13 @@ import collections
 import contextlib
 import itertools
 import logging
+import os
 import queue
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +147,22 @@ class EndpointConfig:
     # A Contact for every request and answer instead of pjsua's own: tests stand in with
     # it for a phone behind NAT naming an address nobody can reach.
     contact: str = ""
+
+
+@contextlib.contextmanager
+def _muted_console() -> Iterator[None]:
+    """File descriptors 1 and 2 to /dev/null for a moment (pjlib's default log writer
+    prints to the console directly)."""
+    saved = [os.dup(fd) for fd in (1, 2)]
+    try:
+        with open(os.devnull, "wb") as sink:
+            for fd in (1, 2):
+                os.dup2(sink.fileno(), fd)
+        yield
+    finally:
+        for fd, kept in zip((1, 2), saved, strict=True):
+            os.dup2(kept, fd)
+            os.close(kept)
 
 
 def _describe(error: Exception) -> str:
@@ -601,7 +618,10 @@ class PjEngine:
         cfg = self.config
         ep = pj.Endpoint()
         self._ep = ep
-        ep.libCreate()
+        # pjlib prints its start-up lines before any log level applies (libInit's): six
+        # plain lines in a JSON log per worker start, muted unless a log level is asked
+        with contextlib.nullcontext() if cfg.log_level else _muted_console():
+            ep.libCreate()
         ep_cfg = pj.EpConfig()
         ep_cfg.uaConfig.threadCnt = 0
         ep_cfg.uaConfig.mainThreadOnly = True

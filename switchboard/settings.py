@@ -150,7 +150,7 @@ def load_settings(
         trusted_proxies=_networks(http, "trusted_proxies", []),
         metrics_open_to=_networks(http, "metrics_open_to", list(THIS_HOST)),
     )
-    _check_references(settings, reader, regions, queues)
+    _check_references(settings, reader, regions, queues, region_flag=region is not None)
     if not defer_faults:
         reader.faults.raise_if_any()
     return settings
@@ -347,14 +347,17 @@ def _check_references(
     reader: ConfigReader,
     regions: list[RegionConfig],
     queues: list[QueueConfig],
+    *,
+    region_flag: bool = False,
 ) -> None:
     """Names that must name a region or a queue; `regions` and `queues` as the file has
-    them (a fault names each by its place there), nameless ones too."""
+    them (a fault names each by its place there), nameless ones too. The node's region
+    given as `--region` (`region_flag`) is named so, not as the file's key."""
     region_names = [region.name for region in settings.regions]
     queue_names = [queue.name for queue in settings.queues]
     if settings.region and settings.region not in region_names:
         reader.fault(
-            "node.region",
+            "--region" if region_flag else "node.region",
             f"one of the [[regions]] ({', '.join(region_names) or 'none has a name'})",
             settings.region,
         )

@@ -99,6 +99,10 @@ def test_bad_config_lists_every_fault(tmp_path: Path) -> None:
     assert any("queues[0].strategy: expected one of longest_idle" in line for line in lines)
     assert any("queues[0].ring_s: expected a number >= 1, found 'ten'" in line for line in lines)
     assert any("node.region: expected one of the [[regions]]" in line for line in lines)
+    # the region given on the command line is named as such, not as the file's key
+    flagged = switchboard("serve", "--config", str(path), "--region", "europe").stderr
+    assert "--region: expected one of the [[regions]] (eu), found 'europe'" in flagged
+    assert "node.region" not in flagged
 
 
 def test_history_export_counts_contacts_per_interval(tmp_path: Path, redis_url: str) -> None:

@@ -124,6 +124,8 @@ class EmbeddedRedis:
             "no",
             "--logfile",
             "valkey.log",
+            "--pidfile",
+            str(self.data_dir / PID_FILE),
         ]
         if self.cluster:
             args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
@@ -142,6 +144,7 @@ class EmbeddedRedis:
                 )
             if _answers_ping(self.host, self.port):
                 self.port_file.write_text(f"{self.port}\n")
+                (self.data_dir / OWNER_FILE).write_text(f"{os.getpid()}\n")
                 return
             time.sleep(0.05)
         self.stop()
@@ -189,6 +192,64 @@ def _previous_port(data_dir: Path, host: str, cluster: bool) -> int | None:
         not cluster or _bindable(host, port + 10000, reuse=True)
     )
     return port if free else None
+
+
+# In the data directory: the server's process id (valkey writes it) and the process that
+# runs the server for the nodes (it stops it at its stop).
+PID_FILE = "valkey.pid"
+OWNER_FILE = "owner"
+
+
+def adopt_orphan(data_dir: Path) -> int | None:
+    """The process id of the embedded server serving `data_dir` when the process that
+    started it is gone (a node SIGKILLed: the server outlives it, and no node ever stopped
+    it), now this process's to stop (`stop_server`); None when its owner lives."""
+    server, owner = _pid_in(data_dir / PID_FILE), _pid_in(data_dir / OWNER_FILE)
+    if server is None or not _serves(server, data_dir):
+        return None
+    if owner is not None and owner != os.getpid() and _alive(owner):
+        return None
+    (data_dir / OWNER_FILE).write_text(f"{os.getpid()}\n")
+    return server
+
+
+def stop_server(pid: int, data_dir: Path, timeout_s: float = 10.0) -> None:
+    """SIGTERM the embedded server `pid` of `data_dir` (it flushes its AOF), SIGKILL if it
+    has not ended within `timeout_s`; nothing when that pid is no longer that server."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        if not _serves(pid, data_dir):
+            return
+        os.kill(pid, signum)
+        deadline = time.monotonic() + timeout_s
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _serves(pid: int, data_dir: Path) -> bool:
+    """Whether `pid` is a valkey-server on the port `data_dir` names (its title is
+    "valkey-server HOST:PORT")."""
+    port = _pid_in(data_dir / "port")
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    return _alive(pid) and "valkey-server" in title and f":{port}" in title
 
 
 def running_embedded_url(data_dir: Path, host: str = "127.0.0.1") -> str | None:

@@ -36,7 +36,7 @@ from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
 from switchboard.common.tasks import cancel_and_wait
-from switchboard.embedded import EmbeddedRedis, running_embedded_url
+from switchboard.embedded import EmbeddedRedis, adopt_orphan, running_embedded_url, stop_server
 from switchboard.http.app import AccessLogger, build_app
 from switchboard.http.streams import OPEN_SOCKETS
 from switchboard.logs import configured_format
@@ -118,6 +118,8 @@ class Node:
             translator = Translator()
         self.translator = translator
         self.embedded: EmbeddedRedis | None = None
+        # an embedded server whose starting node died, which this one stops (adopt_orphan)
+        self.orphan: int | None = None
         self.client: Any = None
         self.hub: EventHub | None = None
         self.stop_event = asyncio.Event()
@@ -137,6 +139,12 @@ class Node:
         running = running_embedded_url(data_dir)
         if running:
             log.info("using the embedded Redis already serving %s at %s", data_dir, running)
+            self.orphan = adopt_orphan(data_dir)
+            if self.orphan is not None:
+                log.info(
+                    "the node that started it is gone: this node stops it at its own stop (pid %d)",
+                    self.orphan,
+                )
             return running
         self.embedded = EmbeddedRedis(data_dir, appendfsync=self.settings.redis.appendfsync)
         await _finish_in_thread(self.embedded.start)
@@ -386,6 +394,8 @@ class Node:
             await self.client.aclose()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+        if self.orphan is not None:
+            await asyncio.to_thread(stop_server, self.orphan, embedded_dir(self.settings))
         if self.runner is not None:
             log.info("node %s stopped in %.2f s", self.settings.node_id, time.monotonic() - began)
 

@@ -4,12 +4,21 @@ that runs it restarts."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import redis
 
-from switchboard.embedded import EmbeddedRedis
+from switchboard.embedded import (
+    EmbeddedRedis,
+    adopt_orphan,
+    running_embedded_url,
+    stop_server,
+)
 
 
 def test_a_restarted_embedded_server_takes_its_port_again(tmp_path: Path) -> None:
@@ -49,3 +58,50 @@ def test_another_nodes_connection_still_closing_does_not_move_the_port(tmp_path:
         assert second.port == first.port
         assert other.ping()  # it reconnects by itself
     other.close()
+
+
+def test_a_server_whose_node_was_killed_is_stopped_by_the_node_that_takes_it_up(
+    tmp_path: Path,
+) -> None:
+    """A node SIGKILLed leaves its embedded server running (the other nodes keep their
+    store), but no node ever stopped it: it outlived every later clean stop (an ops
+    probe). The node that finds it without its owner stops it at its own stop."""
+    data_dir = tmp_path / "redis"
+    starter = subprocess.Popen(
+        [sys.executable, "-c", STARTER, str(data_dir)], stdout=subprocess.PIPE, text=True
+    )
+    server: int | None = None
+    try:
+        assert starter.stdout is not None and starter.stdout.readline().strip() == "ready"
+        server = int((data_dir / "valkey.pid").read_text())
+        assert adopt_orphan(data_dir) is None  # its node lives: not ours to stop
+        starter.kill()
+        starter.wait()
+        assert running_embedded_url(data_dir) is not None  # it outlived its node
+        assert adopt_orphan(data_dir) == server
+        stop_server(server, data_dir)
+        assert running_embedded_url(data_dir) is None
+        assert not runs(server)
+    finally:
+        starter.kill()
+        if server is not None and runs(server):
+            os.kill(server, signal.SIGKILL)  # started (through the starter) by this test
+
+
+def runs(pid: int) -> bool:
+    """Whether `pid` runs: an orphan ended may stay a zombie until its new parent reaps it."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+# A node's start of its embedded server, in a process of its own the test can kill.
+STARTER = """
+import sys, time
+from pathlib import Path
+from switchboard.embedded import EmbeddedRedis
+EmbeddedRedis(Path(sys.argv[1])).start()
+print("ready", flush=True)
+time.sleep(60)
+"""

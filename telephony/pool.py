@@ -24,14 +24,18 @@ from telephony.routing import AuditPort, CallMetrics, RatingPort, RoutingPort
 
 log = logging.getLogger(__name__)
 START_WAIT_S = 30.0
+# A worker that cannot start this many times in a row while the pool starts fails the
+# start with its reason: a port taken for good (another program) is said in seconds, one
+# taken for a moment (an outgoing connection's ephemeral port) is ridden out.
+START_ATTEMPTS = 3
 START_WAIT_PER_WORKER_S = 1.0
 # A command waits at most this long for its worker (a consent prompt takes a few seconds).
 COMMAND_WAIT_S = 20.0
 
 
 class WorkerStartError(OSError):
-    """A worker could not start (its SIP port taken...): the node says why and exits,
-    rather than restarting it in a loop of tracebacks."""
+    """A worker could not start (its SIP port taken...) START_ATTEMPTS times in a row: the
+    node says why and exits, rather than restarting it for the whole start wait."""
 
 
 class CommandRefused(RuntimeError):
@@ -47,6 +51,7 @@ class WorkerHandle:
     contacts: set[str] = field(default_factory=set)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
+    start_failures: int = 0  # in a row, before it was ever ready
     lost_calls: int = 0
     commands: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
 
@@ -238,12 +243,24 @@ class WorkerPool:
                 self._on_answer(worker, message)
             elif message.get("ready"):
                 worker.ready.set()
+                worker.start_failures = 0
             elif "start_failed" in message:
-                reason = f"telephony worker {worker.index}: {message['start_failed']}"
-                log.error("%s", reason)
-                failure = self._start_failure
-                if not self._started and failure is not None and not failure.done():
-                    failure.set_result(reason)
+                self._start_failed(worker, str(message["start_failed"]))
+
+    def _start_failed(self, worker: WorkerHandle, why: str) -> None:
+        """A worker could not start: said once per attempt, without a traceback; the
+        pool's start fails with the reason after START_ATTEMPTS in a row."""
+        worker.start_failures += 1
+        reason = f"telephony worker {worker.index}: {why}"
+        log.error("%s (attempt %d)", reason, worker.start_failures)
+        failure = self._start_failure
+        if (
+            worker.start_failures >= START_ATTEMPTS
+            and not self._started
+            and failure is not None
+            and not failure.done()
+        ):
+            failure.set_result(reason)
 
     async def _answer(self, worker: WorkerHandle, message: dict[str, Any]) -> None:
         async with self._inflight:  # bound the node's concurrent Redis requests

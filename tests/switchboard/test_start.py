@@ -122,7 +122,7 @@ def test_without_config_serve_reads_the_projects_file_from_any_folder(
     assert build_parser().parse_args(["serve"]).config == DEFAULT_CONFIG
     assert main(["serve", "--no-voice", "--region", "nowhere"]) == 2
     err = capsys.readouterr().err
-    assert f"{DEFAULT_CONFIG}: node.region: expected one of the [[regions]]" in err
+    assert f"{DEFAULT_CONFIG}: --region: expected one of the [[regions]]" in err
     assert "no such configuration file" not in err and "Traceback" not in err
     assert not (tmp_path / "var").exists()
 

@@ -276,10 +276,8 @@ def _beside_closure(
     weekday = np.array([history.weekday(d) for d in range(days)])
     beside = np.zeros(days, dtype=bool)
     for d in np.flatnonzero(closed if of is None else closed & of):
-        near = d + step
-        while 0 <= near < days and (not normally_open[weekday[near]] or closed[near]):
-            near += step
-        if 0 <= near < days:
+        near = _next_open(int(d), closed, normally_open, weekday, step)
+        if near is not None:
             beside[near] = True
     return beside
 
@@ -416,13 +414,14 @@ def plan(
 
 
 def _next_open(
-    day: int, closed: BoolArray, normally_open: BoolArray, weekday: np.ndarray
+    day: int, closed: BoolArray, normally_open: BoolArray, weekday: np.ndarray, step: int = 1
 ) -> int | None:
-    """The first normally-open, not closed day after `day` in history, if any."""
-    near = day + 1
-    while near < closed.size and (not normally_open[weekday[near]] or closed[near]):
-        near += 1
-    return near if near < closed.size else None
+    """The first normally-open, not closed day after (`step` 1) or before (-1) `day` in
+    history, if any."""
+    near = day + step
+    while 0 <= near < closed.size and (not normally_open[weekday[near]] or closed[near]):
+        near += step
+    return near if 0 <= near < closed.size else None
 
 
 def _afters_by_holiday(

@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 # The highest contact priority (0-9): boosts of every kind stop here.
 MAX_PRIORITY = 9
@@ -93,6 +94,13 @@ class QueueConfig:
     # long after the last try.
     callback_attempts: int = 1
     callback_retry_s: float = 300.0
+
+    def as_json(self) -> dict[str, Any]:
+        """Its fields as JSON writes them (the kept definition, the admin API's)."""
+        fields = asdict(self)
+        fields["strategy"] = self.strategy.value
+        fields["fallback_languages"] = list(self.fallback_languages)
+        return fields
 
 
 @dataclass

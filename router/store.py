@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any
@@ -469,7 +469,7 @@ class RoutingStore:
             pipe.hset(
                 self.keys.queue_definitions,
                 mapping={
-                    queue.name: json.dumps({**_queue_fields(queue), "source": source})
+                    queue.name: json.dumps({**queue.as_json(), "source": source})
                     for queue in queues
                 },
             )
@@ -1131,13 +1131,6 @@ class EventSubscription:
 
     async def close(self) -> None:
         await self.pubsub.aclose()
-
-
-def _queue_fields(queue: QueueConfig) -> dict[str, Any]:
-    fields = asdict(queue)
-    fields["strategy"] = queue.strategy.value
-    fields["fallback_languages"] = list(queue.fallback_languages)
-    return fields
 
 
 def _queue_config(fields: dict[str, Any]) -> QueueConfig:

@@ -92,10 +92,8 @@ async def put_queue(
 )
 async def get_queue(request: web.Request, principal: Principal) -> web.Response:
     queue = await request.app[ADMIN].queue(principal, request.match_info["queue"])
-    fields = asdict(queue)
+    fields = queue.as_json()
     del fields["name"]
-    fields["strategy"] = queue.strategy.value
-    fields["fallback_languages"] = list(queue.fallback_languages)
     return web.json_response(fields)
 
 

@@ -15,8 +15,8 @@ import logging
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from aiohttp import web
 
@@ -50,6 +50,7 @@ from switchboard.redisconn import (
 )
 from switchboard.services import Services
 from switchboard.settings import Settings
+from telephony.model import IvrFlow
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,23 @@ HTTP_DRAIN_S = 5.0
 TRANSLATION_PAIRS_REFRESH_S = 30.0
 
 
-def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, CaseSettings]:
+class CheckedFile(NamedTuple):
+    """The sections of a node's file that the node itself (not only its services) uses."""
+
+    privacy: PrivacyConfig
+    desk: DeskConfig
+    cases: CaseSettings
+    ivr: Sequence[IvrFlow]  # the file's `[[ivr]]` numbers (whether or not voice runs here)
+
+    def queue_uses(self, queue: str) -> list[str]:
+        """Where the file sends contacts to `queue` other than by overflow (an escalation's
+        `move_to`, an IVR reason or default): an admin removing it would break those."""
+        return self.cases.queue_uses(queue) + [
+            use for flow in self.ivr for use in flow.queue_uses(queue)
+        ]
+
+
+def check_configuration(settings: Settings) -> CheckedFile:
     """Read every section the node uses and report every fault at once (ConfigError)."""
     privacy = read_privacy(settings.reader)
     desk = read_desk(settings.reader, [queue.name for queue in settings.queues])
@@ -69,14 +86,15 @@ def check_configuration(settings: Settings) -> tuple[PrivacyConfig, DeskConfig, 
 
     # The voice readers raise their own faults; they are all in the file's list anyway,
     # which is raised once, with the unknown keys, below.
+    flows: Sequence[IvrFlow] = ()
     with contextlib.suppress(ConfigError):
         if settings.reader.has("sip") or settings.reader.has("ivr"):
-            read_voice_settings(settings)
+            flows = read_voice_settings(settings).flows
     with contextlib.suppress(ConfigError):
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
-    return privacy, desk, cases
+    return CheckedFile(privacy, desk, cases, flows)
 
 
 async def _finish_in_thread(start: Callable[[], None]) -> None:
@@ -106,10 +124,11 @@ class Node:
         file's desktop and chat settings (tests). Raises ConfigError with every fault of
         the file before anything starts."""
         self.settings = settings
-        self.privacy, configured_desk, self.case_settings = check_configuration(settings)
+        self.checked = check_configuration(settings)
+        self.privacy, self.case_settings = self.checked.privacy, self.checked.cases
         # A site's signed identity names a home region of this deployment or none.
         names = [region.name for region in settings.regions]
-        self.desk = (desk or configured_desk).in_regions(names)
+        self.desk = (desk or self.checked.desk).in_regions(names)
         self.voice_enabled = voice and settings.reader.has("sip")
         self.voice: Any = None
         if translator is None:
@@ -192,7 +211,7 @@ class Node:
         await self.agents.publish_wrap_up_rules()
         self.calls = LiveCalls(self.contacts)  # its voice: the front door, once it runs
         self.admin = Administration(
-            self.router, self.sessions, self.reports, self.hub, self.case_settings.queue_uses
+            self.router, self.sessions, self.reports, self.hub, self.checked.queue_uses
         )
         self.casework = casework.Casework.build(
             self.client,

@@ -118,6 +118,14 @@ class IvrFlow:
     callback_digit: str = "1"
     callback: bool = True
 
+    def queue_uses(self, queue: str) -> list[str]:
+        """Where this number sends callers to `queue` (a reason, the default)."""
+        where = f"[[ivr]] number {self.number}"
+        uses = [f"{where} reason {r.name}" for r in self.reasons if r.queue == queue]
+        if self.default_queue == queue:
+            uses.append(f"{where} default_queue")
+        return uses
+
 
 class MonitorMode(StrEnum):
     """How a supervisor joins a live call."""

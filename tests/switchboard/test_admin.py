@@ -5,12 +5,13 @@ admins only, and audited."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 
 from router.model import Agent, Presence, Role
 from switchboard.settings import RoutingConfig
-from tests.nodes import http_session, login, new_chat, running_node
+from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 
 async def test_admin_changes_reach_every_node_without_a_restart(redis_url: str) -> None:
@@ -135,29 +136,40 @@ async def test_an_admin_sets_how_often_a_queue_calls_back(redis_url: str) -> Non
 
 
 async def test_a_queue_an_admin_removed_stays_removed_when_a_node_restarts(
-    redis_url: str, redis_client
+    redis_url: str, redis_client, tmp_path: Path
 ) -> None:
-    """The node's file still lists the queue; the admin's removal wins until an admin
-    defines the queue again."""
+    """The node's file still lists the queue (its IVR no longer sends callers there); the
+    admin's removal wins until an admin defines the queue again."""
+    baggage_digit = '[[ivr.reasons]]\ndigit = "2"\nname = "baggage"\nqueue = "baggage"\n'
+    default = (ROOT / "config" / "default.toml").read_text()
+    assert baggage_digit in default
+    config = tmp_path / "no-baggage-digit.toml"
+    config.write_text(default.replace(baggage_digit, ""))
     admin = [("adm", Role.ADMIN, "admin-secret-1")]
-    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+    async with (
+        running_node(redis_url, users=admin, config=config) as node,
+        http_session(node) as http,
+    ):
         adm = await login(http, "adm", "admin-secret-1")
         assert "baggage" in node.router.queues
         assert (await http.delete("/api/v1/admin/queues/baggage", headers=adm)).status == 200
         assert await node.store.removed_queues() == {"baggage"}
-    async with running_node(redis_url) as again:  # a restart: the file published again
+    async with running_node(redis_url, config=config) as again:  # the file published again
         assert "baggage" not in again.router.queues
         assert "baggage" not in await again.store.queue_definitions()
         assert not await redis_client.exists("sb:{rt}:qcfg:baggage")
         assert not await redis_client.sismember("sb:{rt}:queues", "baggage")
         await again.router.publish_configuration(["default"])  # published once more
         assert "baggage" not in again.router.queues
-    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+    async with (
+        running_node(redis_url, users=admin, config=config) as node,
+        http_session(node) as http,
+    ):
         adm = await login(http, "adm", "admin-secret-1")
         queue = {"strategy": "most_skilled", "wrap_up_s": 0}
         assert (await http.put("/api/v1/admin/queues/baggage", json=queue, headers=adm)).ok
         assert await node.store.removed_queues() == set()
-    async with running_node(redis_url) as again:
+    async with running_node(redis_url, config=config) as again:
         assert again.router.queues["baggage"].wrap_up_s == 0.0  # the admin's, kept
         assert await redis_client.sismember("sb:{rt}:queues", "baggage")
 
@@ -208,6 +220,20 @@ async def test_a_queue_escalations_move_contacts_to_cannot_be_removed(redis_url:
         assert "[emotion] move_to" in message and "sla_policies gold escalation move_to" in message
         assert "senior" in node.router.queues
         assert "senior" not in await node.store.removed_queues()
+
+
+async def test_a_queue_the_ivr_sends_callers_to_cannot_be_removed(redis_url: str) -> None:
+    """The file's IVR routes digit 2 to baggage and wrong digits to general: removed, a
+    caller pressing 2 had a contact in no queue (refused, as an escalation's target is)."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        for queue, use in (("baggage", "reason baggage"), ("general", "default_queue")):
+            refused = await http.delete(f"/api/v1/admin/queues/{queue}", headers=adm)
+            message = (await refused.json())["message"]
+            assert refused.status == 409, message
+            assert f"[[ivr]] number * {use}" in message
+            assert queue in node.router.queues
 
 
 async def test_an_admin_reads_a_queues_definition_as_a_put_takes_it(redis_url: str) -> None:

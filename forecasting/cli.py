@@ -109,6 +109,12 @@ def register(registry: CommandRegistry) -> None:
         "UTC) and forecast offsets follow it (default: the history's offsets)",
     )
     fc.add_argument(
+        "--history-timezone",
+        help="the IANA zone (UTC for most cloud exports) of history times written without "
+        "an offset (default: --timezone's); the center's zone is then found from its hours "
+        "as for times with offsets, unless --timezone gives it",
+    )
+    fc.add_argument(
         "--peaks",
         nargs="?",
         const="p90",
@@ -142,6 +148,12 @@ def _width(text: str | None, flag: str = "--interval") -> int | None:
             f"12h or 1d), found {text!r}"
         )
     return minutes
+
+
+def _written_on(args: argparse.Namespace) -> ZoneInfo | None:
+    """The zone of history times without offset (`--history-timezone`), if given."""
+    name = args.history_timezone
+    return _zone(name, "--history-timezone") if name else None
 
 
 def _zone(name: str, flag: str) -> ZoneInfo:
@@ -225,7 +237,7 @@ def _forecast(args: argparse.Namespace) -> int:
         )
     calendar, infer = _holidays(args)
     given = _zone(args.timezone, "--timezone") if args.timezone else None
-    history = files.read_history(args.history[0], given)
+    history = files.read_history(args.history[0], given, _written_on(args))
     zone: tzinfo = given or history.tz
     start = csvtext.parse_time(args.start, "--start", zone)  # without offset: the center's clock
     horizon = duration_arg(args.horizon, "--horizon")
@@ -257,7 +269,8 @@ def _forecast(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(note)
     for day in result.closed_days:
-        print(f"closed {day.isoformat()} (holiday, as the center was on past holidays)")
+        why = result.closed_why.get(day, "as the center was on past holidays")
+        print(f"closed {day.isoformat()} (holiday: {why})")
     weights = result.choice.get("weights")
     adopted = result.choice.get("cycles")
     trended = result.choice.get("shape_trend")
@@ -374,7 +387,7 @@ def _backtest(args: argparse.Namespace) -> int:
     # Every file read first: a bad one is refused before the others' long backtests.
     histories = []
     for path in args.history:
-        history = files.read_history(path, zone)
+        history = files.read_history(path, zone, _written_on(args))
         histories.append((path, history if width is None else service.aggregate(history, width)))
     for path, history in histories:
         with _naming(path):

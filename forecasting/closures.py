@@ -59,6 +59,9 @@ class DayPlan:
     closes_at: dict[int, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     calendar: HolidayCalendar | None = None
+    # per day index closed by a holiday, which and why ("Columbus Day, as 3 of the 4
+    # past holidays were"): a planner must see what a closed day rests on
+    closed_why: dict[int, str] = field(default_factory=dict)
 
     def queue_factors(self, day: int, queues: int) -> FloatArray:
         """[queues] the factors of forecast day `day` (index), one per queue."""
@@ -213,6 +216,7 @@ def _best_country(
     runs = _closed_runs(closed, eligible)
     in_runs = {dates[k] for run in runs for k in run}
     scored: dict[str, tuple[tuple[int, int, int, int, str], list[date]]] = {}
+    fits: dict[str, tuple[tuple[int, int, int, int, str], list[date]]] = {}  # unscored too
     for code in calendars.countries():
         calendar = HolidayCalendar(code)
         holidays = [dates[k] for k in candidates if calendar.is_holiday(dates[k])]
@@ -220,8 +224,6 @@ def _best_country(
         hits = sorted(dates[k] for run in explained for k in run)
         unexplained = in_runs - set(hits)
         holidays = [d for d in holidays if d not in unexplained]  # in a gap: unknown
-        if len(hits) < MIN_EVIDENCE or len(hits) <= len(holidays) - len(hits):
-            continue
         key = (
             len(hits) - (len(holidays) - len(hits)),
             int(code in local),
@@ -229,14 +231,18 @@ def _best_country(
             -len(holidays),
             code,
         )
-        scored[code] = (key, hits)
+        fits[code] = (key, hits)
+        if len(hits) >= MIN_EVIDENCE and len(hits) > len(holidays) - len(hits):
+            scored[code] = (key, hits)
     if not scored:
         return None
     best = max(scored.values(), key=lambda s: s[0][:4])
     # A territory gives way to its country when the country explains every closure it
     # does: the territory only lacks holidays the center was open on (UM is the US
     # without Columbus Day), which the country's calendar then forecasts as they went.
-    parent = scored.get(calendars.parent_country(best[0][4]) or "")
+    # So even when those open days leave the country short of the evidence asked (a
+    # center open on as many of its holidays as it closed on: UM was all that remained).
+    parent = fits.get(calendars.parent_country(best[0][4]) or "")
     return parent if parent is not None and set(parent[1]) >= set(best[1]) else best
 
 
@@ -395,6 +401,8 @@ def plan(
                 result.factor[k] = factor
                 closed_before = factor == 0.0
                 closed_by = name
+                if factor == 0.0:
+                    result.closed_why[k] = f"{name}, {_closed_as(name, outcomes, seen)}"
                 continue
         unusual_eve = eve_factor != 1.0 or eve_close is not None
         eve_of = closing_holiday(day) if unusual_eve else None
@@ -515,6 +523,14 @@ def _shrunk_mean(ratios: list[float], noise: float) -> float:
     if abs(mean - 1.0) <= 2.0 * noise / np.sqrt(n):
         return 1.0
     return 1.0 + (mean - 1.0) * n / (n + 1)
+
+
+def _closed_as(name: str, outcomes: dict[str, float], seen: list[float]) -> str:
+    """What a holiday forecast closed rests on (`_holiday_factor`)."""
+    if name in outcomes:
+        return "as it was last time in history"
+    closed = sum(1 for r in seen if r == 0.0)
+    return f"as {closed} of the {len(seen)} past holidays in history were"
 
 
 def _holiday_factor(name: str, outcomes: dict[str, float], seen: list[float]) -> float | None:

@@ -212,7 +212,7 @@ def check_header(
     given `ignored`, passed over and named there (an export's `site` or `channel`)."""
     unknown = [name for name in header if name not in allowed]
     other = next((sep for name in unknown for sep in DELIMITERS[1:] if sep in name), None)
-    hint = f"; columns are separated by ',' here, not {other!r}" if other else ""
+    hint = f"; this file's columns are separated by {other!r}: expected ','" if other else ""
     if unknown and ignored is None:
         raise InputError(
             f"{path}: row 1: column {unknown[0]!r}: unknown column "
@@ -220,7 +220,11 @@ def check_header(
         )
     for name in required:
         if name not in header:
-            raise InputError(f"{path}: row 1: column {name!r}: missing{hint}")
+            found = ",".join(name or "(no name)" for name in header)
+            raise InputError(
+                f"{path}: row 1: column {name!r}: missing (found {found}; names in any case "
+                f"and order){hint}"
+            )
     read = [name for name in header if name in allowed]
     if len(set(read)) != len(read):
         raise InputError(f"{path}: row 1: a column appears twice")

@@ -31,9 +31,12 @@ FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high
 EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
 
 
-def read_history(path: Path, zone: tzinfo | None = None) -> History:
+def read_history(
+    path: Path, zone: tzinfo | None = None, naive_zone: tzinfo | None = None
+) -> History:
     """The history CSV on the center's wall clock: its rows' own offsets', or `zone`'s
-    (every time converted: an export in UTC)."""
+    (every time converted: an export in UTC). Times without offset are on `naive_zone`'s
+    clock if given (`--history-timezone`), else on `zone`'s."""
     times, queues = Codes(), Codes()
     parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]] = []
     unread: list[str] = []
@@ -51,7 +54,7 @@ def read_history(path: Path, zone: tzinfo | None = None) -> History:
     if not parts:
         raise InputError(f"{path}: no data rows")
     rows, tidx, qidx, contacts, aht = (np.concatenate(col) for col in zip(*parts, strict=True))
-    history = grid.build(path, rows, times, tidx, queues, qidx, contacts, aht, zone)
+    history = grid.build(path, rows, times, tidx, queues, qidx, contacts, aht, zone, naive_zone)
     return dataclasses.replace(history, unread_columns=tuple(unread))
 
 

@@ -45,19 +45,23 @@ def build(
     contacts: FloatArray,
     aht: FloatArray,
     zone: tzinfo | None = None,
+    naive_zone: tzinfo | None = None,
 ) -> History:
     """The history of coded rows (`numbers` their row numbers; `tidx`, `raw_q` their codes
-    in `times` and `queue_names`), on `zone`'s clock if given."""
+    in `times` and `queue_names`), on `zone`'s clock if given. Times without offset are
+    on `naive_zone`'s clock if given (an export in UTC without offsets), else on `zone`'s;
+    without `zone`, the center's is then found as for times with offsets."""
     _check_contacts(path, numbers, contacts)
     queues, qidx = _queues(path, queue_names, raw_q)
     first_row = times.first_row
+    written_on = naive_zone or zone
     parsed = [
-        parse_time(text, f"{path}: row {row}: field interval_start", zone)
+        parse_time(text, f"{path}: row {row}: field interval_start", written_on)
         for text, row in zip(times.index, first_row, strict=True)
     ]
     epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
     offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
-    twice = _passed_twice(times.index, parsed, zone)[tidx]
+    twice = _passed_twice(times.index, parsed, written_on)[tidx]
     _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx], twice)
     file_clock = None
     if zone is None:

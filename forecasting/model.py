@@ -169,3 +169,4 @@ class Forecast:
     notes: list[str] = field(default_factory=list)  # holidays inferred or not forecast
     closed_days: list[date] = field(default_factory=list)  # closed by holidays
     choice: dict[str, object] = field(default_factory=dict)  # model choice per queue
+    closed_why: dict[date, str] = field(default_factory=dict)  # which holiday, and why closed

@@ -154,7 +154,8 @@ def working_day_note(history: History) -> str:
         f"history: the center's day runs across midnight on the history's clock "
         f"(UTC{offset}): each day is read from {begins} to {begins}, under the date most of "
         "its hours fall on; if it was exported in UTC or another zone, give --timezone with "
-        "the center's (on this clock its hours move with daylight saving)"
+        "the center's, and --history-timezone with the export's if its times carry no offset "
+        "(on this clock its hours move with daylight saving)"
     )
 
 
@@ -184,6 +185,7 @@ def calibrated_fit(
     calendar, notes = holidays, []
     if history.unread_columns:
         notes.append(f"history: columns not read: {', '.join(history.unread_columns)}")
+    notes += _same_but_case(history.queues)
     if history.file_clock is not None:
         clock = zones.offset_text(history.file_clock.utcoffset(history.end))
         notes.append(
@@ -216,6 +218,20 @@ def calibrated_fit(
         cycle_positions(history, first, fit_days - first),
     )
     return Fitted(fitted, thresholds, calendar, normally_open, notes)
+
+
+def _same_but_case(queues: list[str]) -> list[str]:
+    """A note for queues whose names differ only in case (` Retail ` in one row of an
+    export of `retail`): each is forecast on its own, which is seldom what was meant."""
+    spelled: dict[str, list[str]] = {}
+    for queue in queues:
+        spelled.setdefault(queue.casefold(), []).append(queue)
+    return [
+        f"history: queues {' and '.join(repr(n) for n in names)} differ only in case: "
+        "each is forecast on its own (spell them alike to forecast one queue)"
+        for names in spelled.values()
+        if len(names) > 1
+    ]
 
 
 def project(
@@ -436,6 +452,10 @@ def forecast(
         ],
         _closed_days(history, projection),
         fit.choice,
+        {
+            history.date_of(projection.first + k): why
+            for k, why in projection.days.closed_why.items()
+        },
     )
 
 

@@ -67,9 +67,9 @@ def writing_csv(path: Path) -> Iterator[CsvWriter]:
 
 
 def header_names(fields: list[str]) -> list[str]:
-    """Column names as the contract spells them: a spreadsheet's `Interval_Start ` is
-    `interval_start`."""
-    return [name.strip().lower() for name in fields]
+    """Column names as the contract spells them: a spreadsheet's `Interval_Start ` and
+    `Interval Start` are `interval_start`."""
+    return ["_".join(name.split()).lower() for name in fields]
 
 
 def split_header(line: str, wanted: Iterable[str]) -> tuple[str, list[str]]:

@@ -502,6 +502,36 @@ def test_an_export_in_utc_across_a_daylight_saving_switch_reads_on_the_centers_c
     _assert_same_forecast(from_local, from_utc)
 
 
+def test_an_export_in_utc_without_offsets_reads_as_one_with_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cloud ACD's `2025-09-08 11:00:00` (UTC, no offset): --timezone America/New_York
+    read it as New York's clock (open at noon: WAPE 0.85), and --timezone UTC made the
+    center's zone UTC. --history-timezone UTC reads it as a file of Z times; with
+    --timezone too, the forecast is written on the center's clock."""
+    rows = [
+        replace(r, interval_start=r.interval_start.astimezone(UTC))
+        for r in _bank_rows(3, first_day=date(2025, 4, 7), days=220)
+    ]
+    with_z, naive = tmp_path / "z.csv", tmp_path / "naive.csv"
+    files.write_history(with_z, rows)
+    files.write_history(
+        naive, [replace(r, interval_start=r.interval_start.replace(tzinfo=None)) for r in rows]
+    )
+    monday = "2025-11-03T05:00:00+00:00"
+    from_z = _forecast_rows(with_z, monday)
+    from_naive = _forecast_rows(naive, monday, "--history-timezone", "UTC")
+    assert "hours move by an hour on the daylight-saving dates of America/New_York" in (
+        capsys.readouterr().out
+    )
+    _assert_same_forecast(from_z, from_naive)
+    on_center = _forecast_rows(
+        naive, monday, "--history-timezone", "UTC", "--timezone", "America/New_York"
+    )
+    assert on_center[0]["interval_start"] == "2025-11-03T07:00:00-05:00"
+    _assert_same_forecast(from_z, on_center)
+
+
 @pytest.mark.parametrize(
     ("where", "reason"), [("missing/f.csv", "No such file or directory"), (".", "Is a directory")]
 )

@@ -90,10 +90,13 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
     ("text", "message"),
     [
         ("interval_start,queue,contacts,Queue\n", r"row 1: a column appears twice"),
-        ("interval_start,contacts\n2025-03-03T08:00:00Z,1\n", r"row 1: column 'queue': missing"),
+        (  # what was found is named (a file without a header: its first row)
+            "interval_start,contacts\n2025-03-03T08:00:00Z,1\n",
+            r"row 1: column 'queue': missing \(found interval_start,contacts; names in any",
+        ),
         (  # a European spreadsheet's "CSV"
             "interval_start;queue;contacts\n2025-03-03T08:00:00Z;q;1\n",
-            r"separated by ',' here, not ';'",
+            r"this file's columns are separated by ';': expected ','",
         ),
         (HEADER + ROW + HEADER + ROW, r"row 3: the header again \(two exports joined\?\)"),
     ],
@@ -101,6 +104,13 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
 def test_a_bad_header_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         files.read_history(write(tmp_path, text))
+
+
+def test_a_spreadsheets_header_with_spaces_is_read(tmp_path: Path) -> None:
+    """`Interval Start` (a spreadsheet's heading) was refused as a missing interval_start."""
+    text = "Interval Start , Queue,Contacts\n2025-03-03T08:00:00+01:00,q,4\n"
+    history = files.read_history(write(tmp_path, text))
+    assert history.queues == ["q"] and history.contacts.sum() == 4
 
 
 def test_an_exports_other_columns_are_passed_over_and_named(tmp_path: Path) -> None:

@@ -46,6 +46,9 @@ def test_a_holiday_is_forecast_closed_when_history_shows_holidays_closed(bank: H
     result = service.forecast(bank, monday, timedelta(days=5))
     days = _days(result)
     assert date(2025, 10, 13) not in days  # Columbus Day: no rows, the center is closed
+    assert result.closed_why == {
+        monday.date(): "Columbus Day, as 4 of the 4 past holidays in history were"
+    }
     assert set(days) == {date(2025, 10, d) for d in (14, 15, 16, 17)}
     assert result.closed_days == [monday.date()]
     assert any(
@@ -95,6 +98,23 @@ def test_a_us_center_open_on_columbus_day_is_given_the_us_calendar() -> None:
     assert result.closed_days == [] and len(days) == 5
     ordinary = np.mean([days[date(2025, 10, d)] for d in (14, 15, 16, 17)])
     assert days[date(2025, 10, 13)] > 0.8 * ordinary  # open, as in 2024
+
+
+def test_a_center_open_on_as_many_us_holidays_as_it_closed_on_is_still_given_the_us() -> None:
+    """Closed on Memorial Day, Independence Day and Labor Day, open on Juneteenth, Columbus
+    Day and Veterans Day: the US fell short of the evidence asked (3 closed, 3 open) and
+    UM (the US without Columbus Day) was inferred (a probe's bank); the US is taken, and
+    Thanksgiving closed as half the past holidays were."""
+    closed = {date(2025, 5, 26), date(2025, 7, 4), date(2025, 9, 1)}
+    rows = [r for r in _rows(holidays=None, days=266) if r.interval_start.date() not in closed]
+    history = files.build_history(rows, "history.csv")  # 2025-03-03 .. 2025-11-23
+    result = service.forecast(history, datetime(2025, 11, 24), timedelta(days=5))
+    [note] = [note for note in result.notes if note.startswith("holidays:")]
+    assert note.startswith("holidays: US inferred from 3 closed weekdays"), note
+    assert result.closed_days == [date(2025, 11, 27)]
+    assert result.closed_why == {
+        date(2025, 11, 27): "Thanksgiving Day, as 3 of the 6 past holidays in history were"
+    }
 
 
 def test_a_day_after_a_holiday_unlike_the_others_goes_its_own_way() -> None:

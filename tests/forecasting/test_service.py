@@ -197,3 +197,15 @@ def test_five_minute_history_aggregates_to_fifteen() -> None:
     assert np.array_equal(coarse.contacts[:, :, 40], history.contacts[:, :, 120:123].sum(axis=2))
     with pytest.raises(InputError, match="--interval 25m"):
         service.aggregate(history, 25)  # not a divisor of a day
+
+
+def test_queues_spelled_alike_but_for_case_are_named(center: synthetic.Synthetic) -> None:
+    """A row of ` Retail ` in an export of `retail` made a queue of its own, forecast 0
+    everywhere, without a word."""
+    first = center.rows[0]
+    history = files.build_history([*center.rows, replace(first, queue=first.queue.upper())], "h")
+    start = history.end.replace(hour=0, minute=0) + timedelta(days=1)
+    result = service.forecast(history, start, timedelta(days=1))
+    named = [note for note in result.notes if "differ only in case" in note]
+    assert len(named) == 1
+    assert repr(first.queue) in named[0] and repr(first.queue.upper()) in named[0]

@@ -184,7 +184,9 @@ class Router:
         await self.store.save_queue_definitions([queue], "admin")
         await self.store.publish_queues([queue])
         await self.store.judge_again(queue.name)
-        self.queues[queue.name] = queue
+        # a new dict, not a changed one: a reader iterating the queues across awaits (the
+        # wallboard) keeps the one it started with (it failed 500 mid-change)
+        self.queues = {**self.queues, queue.name: queue}
 
     async def remove_queue(self, name: str) -> None:
         """Remove a queue with no open contact: none waiting, ringing or being served
@@ -202,7 +204,7 @@ class Router:
                 "(waiting, ringing or being served); move or end them first"
             )
         await self.store.remove_queue(name)
-        self.queues.pop(name, None)
+        self.queues = {key: config for key, config in self.queues.items() if key != name}
 
     # -- contacts -----------------------------------------------------------------
 
@@ -650,10 +652,16 @@ class Router:
         """Every queue's status, reading the agents once for all of them."""
         agents = await self.store.list_agents()
         owed = await self.store.callbacks_due("queue")
-        return [
-            await self.queue_status(name, day_start_ms, agents, owed[(name,)])
-            for name in self.queues
-        ]
+        statuses = []
+        for name, config in self.queues.items():  # the queues as the read began
+            try:
+                statuses.append(
+                    await self.queue_status(name, day_start_ms, agents, owed[(name,)], config)
+                )
+            except KeyError:  # an admin removed it meanwhile: gone
+                if name in self.queues:
+                    raise
+        return statuses
 
     async def queue_status(
         self,
@@ -661,11 +669,13 @@ class Router:
         day_start_ms: int,
         agents: list[Agent] | None = None,
         callbacks_due: int | None = None,
+        config: QueueConfig | None = None,
     ) -> QueueStatus:
         """The queue as a supervisor sees it now; `agents` and `callbacks_due` (its
         callbacks waiting for their next attempt) when the caller read them for every
-        queue at once."""
-        queue = self.queues[name]
+        queue at once, and its `config` when the caller is going through them (an admin
+        may remove it meanwhile)."""
+        queue = config or self.queues[name]
         if callbacks_due is None:
             callbacks_due = (await self.store.callbacks_due("queue"))[(name,)]
         now = now_ms()

@@ -28,7 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from router.access import Principal, regions_shown, require_role
-from router.model import Agent, AgentState, Role
+from router.model import Agent, AgentState, QueueConfig, Role
 from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
 from router.service import QueueStatus, Router
 from router.stats import QueueFigures, estimate_wait_s, occupancy
@@ -267,7 +267,7 @@ def regional_figures(
 
 
 async def regional_queue(
-    router: Router, name: str, regions: Collection[str], scope: Scope
+    router: Router, config: QueueConfig, regions: Collection[str], scope: Scope
 ) -> dict[str, Any]:
     """A queue's wallboard row over some regions only (a region-scoped supervisor's): its
     contacts waiting there (of the first `WAITING_SCAN`), the longest wait among them,
@@ -276,7 +276,7 @@ async def regional_queue(
     a region's), its callbacks owed there, and today's and the last 30 minutes' figures
     from the records of those regions (`regional_figures`)."""
     agents, reports, abandons, now = scope.agents, scope.reports, scope.abandons, scope.now
-    config = router.queues[name]
+    name = config.name
     counts = await router.store.waiting_counts(name, "region", "queued_at", limit=WAITING_SCAN)
     waiting_by_region: Counter[str] = Counter()
     oldest = now
@@ -374,25 +374,37 @@ async def queue_rows(
     rows and `GET /api/v1/queues`."""
     router = request.app[ROUTER]
     scope = scope or await read_scope(request, principal)
-    agents, now = scope.agents, scope.now
+    agents = scope.agents
     queues = []
-    for name, config in router.queues.items():
+    for name, config in router.queues.items():  # the queues as the read began
         if principal.queues and name not in principal.queues:
             continue
-        if principal.regions:
-            status = await regional_queue(router, name, principal.regions, scope)
-        else:
-            owed = sum(n for (queue, _), n in scope.callbacks.items() if queue == name)
-            status = queue_json(
-                await router.queue_status(name, utc_day_start_ms(now), agents, owed)
-            )
-            counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
-            status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
+        try:
+            status = await _queue_row(router, principal, scope, config)
+        except KeyError:  # an admin removed the queue while its row was read: gone
+            if name in router.queues:
+                raise
+            continue
         status["agents_by_state"] = dict(
             Counter(scope.states[a.agent_id] for a in agents if config.skill in a.skills)
         )
         queues.append(status)
     return queues
+
+
+async def _queue_row(
+    router: Router, principal: Principal, scope: Scope, config: QueueConfig
+) -> dict[str, Any]:
+    """One queue's row: over the principal's regions, or whole."""
+    if principal.regions:
+        return await regional_queue(router, config, principal.regions, scope)
+    name = config.name
+    owed = sum(n for (queue, _), n in scope.callbacks.items() if queue == name)
+    day_start = utc_day_start_ms(scope.now)
+    status = queue_json(await router.queue_status(name, day_start, scope.agents, owed, config))
+    counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
+    status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
+    return status
 
 
 async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:

@@ -316,3 +316,28 @@ async def test_the_audit_log_pages_back_to_its_first_entry(redis_url: str) -> No
         }
         bad = await http.get("/api/v1/audit", params={"before": "latest"}, headers=adm)
         assert bad.status == 400 and (await bad.json())["field"] == "query.before"
+
+
+async def test_queue_reads_hold_while_an_admin_adds_and_removes_queues(redis_url: str) -> None:
+    """The wallboard went through the node's live queues while waiting on Redis; a queue
+    added or removed meanwhile answered 500 (`dictionary changed size during iteration`)
+    to two reads in three (an API probe). Every read now sees the queues as it began."""
+    admin = [("adm", Role.ADMIN, "admin-secret-1")]
+    async with running_node(redis_url, users=admin) as node, http_session(node) as http:
+        adm = await login(http, "adm", "admin-secret-1")
+        statuses: list[int] = []
+
+        async def read() -> None:
+            for path in ("/api/v1/queues", "/api/v1/queues/booking", "/api/v1/wallboard") * 15:
+                async with http.get(path, headers=adm) as answer:
+                    statuses.append(answer.status)
+
+        async def change() -> None:
+            for round_ in range(15):
+                name = f"pop{round_}"
+                assert (await http.put(f"/api/v1/admin/queues/{name}", json={}, headers=adm)).ok
+                assert (await http.delete(f"/api/v1/admin/queues/{name}", headers=adm)).ok
+
+        await asyncio.gather(read(), change())
+        assert statuses == [200] * 45
+        assert not any(name.startswith("pop") for name in node.router.queues)

@@ -44,6 +44,7 @@ from switchboard.common.calendar import HolidayCalendar
 MIN_EVIDENCE = 2
 NEIGHBOUR_DAYS = 28  # an ordinary day of the same weekday within four weeks is the reference
 CLOSED_RATIO = 0.05  # a day under 5 % of an ordinary day counts as closed
+QUIET_HOLIDAY = 0.5  # a holiday under half an ordinary day is a closure for the day after
 
 
 @dataclass
@@ -264,8 +265,26 @@ def history_mask(
     cost a little on centers whose eves are ordinary (experiment log)."""
     dates = _dates(history, 0, days)
     unusual = np.array([calendar is not None and calendar.is_holiday(d) for d in dates])
-    closed = closed_days(history, days, normally_open) | unusual
+    closed = _closures(history, days, normally_open, unusual)
     return ~(unusual | _beside_closure(closed, history, days, normally_open, 1))
+
+
+def _closures(
+    history: History, days: int, normally_open: BoolArray, holiday: BoolArray
+) -> BoolArray:
+    """[days]: the days the center closed: without a contact, or holidays it ran at under
+    `QUIET_HOLIDAY` of an ordinary day. A holiday it stayed open on (a bank's Columbus
+    Day) is no closure: the day after it carries no backlog, and counted as one it
+    diluted the uplift of the days after real closures."""
+    no_rows = closed_days(history, days, normally_open)
+    totals = history.contacts[:, :days].sum(axis=(0, 2))
+    weekday = np.array([history.weekday(d) for d in range(days)])
+    ordinary = normally_open[weekday] & ~no_rows & ~holiday & (totals > 0)
+    quiet = holiday.copy()
+    for d in np.flatnonzero(holiday & ~no_rows):
+        reference = _reference(totals, ordinary, weekday, int(d))
+        quiet[d] = not totals[d] >= QUIET_HOLIDAY * reference  # unknown: a closure
+    return no_rows | quiet
 
 
 def _beside_closure(
@@ -305,7 +324,7 @@ def plan(
         [calendar is not None and calendar.is_holiday(d) for d in past_dates], dtype=bool
     )
     no_rows = closed_days(history, fit_days, normally_open)
-    past_closed = no_rows | past_holiday
+    past_closed = _closures(history, fit_days, normally_open, past_holiday)
     after = _beside_closure(past_closed, history, fit_days, normally_open, 1)
     # the eves that tell: those of holidays the center closed on (not of a gap in a file)
     eves = _beside_closure(

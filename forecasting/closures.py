@@ -372,6 +372,7 @@ def plan(
     recent = queue_totals[:, max(0, fit_days - NEIGHBOUR_DAYS) :].sum(axis=1)
     volume = recent / max(float(recent.sum()), 1e-12)
     after_factor = gated(after)
+    after_seen = [r for r in (ratio(int(d)) for d in np.flatnonzero(after)) if r > CLOSED_RATIO]
     after_of = _afters_by_holiday(afters, after_factor, spread())
     eve_close = _eve_closing(history, eves, ordinary, weekday[:fit_days])
     # an eve that closes early is compared with ordinary days over its open hours
@@ -426,6 +427,8 @@ def plan(
         unusual_eve = eve_factor != 1.0 or eve_close is not None
         eve_of = closing_holiday(day) if unusual_eve else None
         after_it = after_of.get(closed_by, after_factor) if closed_before else 1.0
+        if closed_before and after_it == 1.0 and after_seen:
+            result.notes.append(_after_said(moment, closed_by, after_seen))
         factor = after_it * (eve_factor if eve_of else 1.0)
         if factor != 1.0:
             result.factor[k] = factor
@@ -542,6 +545,18 @@ def _shrunk_mean(ratios: list[float], noise: float) -> float:
     if abs(mean - 1.0) <= 2.0 * noise / np.sqrt(n):
         return 1.0
     return 1.0 + (mean - 1.0) * n / (n + 1)
+
+
+def _after_said(moment: date, closed_by: str, seen: list[float]) -> str:
+    """Why the day after a closure is forecast as an ordinary day, though such days ran
+    otherwise (too few of them, or within an ordinary day's spread: `_shrunk_mean`)."""
+    after = closed_by or "a closure"
+    return (
+        f"{moment.isoformat()}, the day after {after}: forecast as an ordinary day (the "
+        f"{len(seen)} days after past closures ran {float(np.mean(seen)) - 1.0:+.0%} on "
+        "average: not told apart from an ordinary day's spread; an event with a factor "
+        "sets it)"
+    )
 
 
 def _closed_as(name: str, outcomes: dict[str, float], seen: list[float]) -> str:

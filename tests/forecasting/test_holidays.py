@@ -315,3 +315,19 @@ def test_the_backtest_also_scores_baselines_that_copy_no_closed_day() -> None:
     plain = backtest.run(_center(holidays=None, days=208), weeks=3).summary()
     assert plain["wape_seasonal_naive_open_days"] == plain["wape_seasonal_naive"]
     assert plain["wape_four_week_mean_open_days"] == plain["wape_four_week_mean"]
+
+
+def test_a_day_after_a_closure_forecast_ordinary_says_what_the_past_ones_did() -> None:
+    """Two days after closures, too few or too spread to tell from an ordinary day, give
+    no uplift; a planner saw a Tuesday after Labor Day forecast as any Tuesday without a
+    word (a probe). The note says so, and what those days did."""
+    closed = {date(2025, 5, 26), date(2025, 6, 19)}  # Memorial Day, Juneteenth
+    rows = [r for r in _rows(holidays=None, days=120) if r.interval_start.date() not in closed]
+    history = files.build_history(rows, "history.csv")  # 2025-03-03 .. 2025-06-30
+    result = service.forecast(history, datetime(2025, 7, 1), timedelta(days=7))
+    assert date(2025, 7, 4) in result.closed_days
+    [note] = [n for n in result.notes if n.startswith("2025-07-07, the day after")]
+    assert note.startswith(
+        "2025-07-07, the day after Independence Day: forecast as an ordinary day (the 2 days "
+        "after past closures ran "
+    ), note

@@ -10,7 +10,6 @@ a route cannot exist without its documentation.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,8 +21,15 @@ from pydantic import BaseModel, ValidationError
 
 from router.access import Actor, Principal
 from router.errors import Unauthenticated
-from switchboard.common.ids import first_fault
-from switchboard.http.base import CONTACTS, BadField, customer_token, request_principal
+from switchboard.common.ids import first_fault, json_path
+from switchboard.http.base import (
+    CONTACTS,
+    BadField,
+    DuplicateKey,
+    customer_token,
+    parse_json,
+    request_principal,
+)
 from switchboard.http.idempotency import answered
 from switchboard.http.schemas import CREDENTIAL_KEYS
 
@@ -188,7 +194,9 @@ def refuse_query_keys(query: dict[str, str]) -> None:
 
 
 async def json_body(request: web.Request) -> Any:
-    """The body as JSON; 400 naming the problem when it is not JSON, too deep or not UTF-8."""
+    """The body as JSON, whatever its Content-Type (`curl -d` sends a form's); 400 naming
+    the problem when it is not JSON, too deep, not UTF-8 or gives a key twice (naming the
+    key, as a query's key given twice is)."""
     try:
         text = await request.text()
     except UnicodeDecodeError:
@@ -198,7 +206,9 @@ async def json_body(request: web.Request) -> Any:
     if _nesting(text) > MAX_JSON_DEPTH:
         raise BadField("$", f"JSON nested at most {MAX_JSON_DEPTH} deep", "deeper nesting")
     try:
-        return json.loads(text)
+        return parse_json(text)
+    except DuplicateKey as twice:
+        raise BadField(json_path("$", twice.loc), "the key once", "a repeated key") from None
     except (ValueError, RecursionError):
         raise BadField("$", "a JSON object", "invalid JSON") from None
 

@@ -99,6 +99,58 @@ def _json(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
+class DuplicateKey(ValueError):
+    """A JSON object that gives a key twice; `loc` is the steps to the second one."""
+
+    def __init__(self, loc: tuple[str | int, ...]) -> None:
+        super().__init__(f"a key given twice at {loc}")
+        self.loc = loc
+
+
+class _Again:
+    """Where a JSON object gave a key again (`parse_json` looks for it)."""
+
+
+def parse_json(text: str) -> Any:
+    """JSON text as Python, every object's keys given once: a key given twice is
+    DuplicateKey (a ValueError) naming where. `json.loads` would keep the last of the
+    two; a proxy or firewall before the node may read the first, and check another
+    request than the one served."""
+    repeated = False
+
+    def once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        kept: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in kept:
+                repeated, value = True, _Again()
+            kept[key] = value
+        return kept
+
+    data = json.loads(text, object_pairs_hook=once)
+    if repeated:
+        raise DuplicateKey(_where_again(data))
+    return data
+
+
+def _where_again(data: Any) -> tuple[str | int, ...]:
+    """The steps to the first key given again (depth first; bodies nest 16 deep at most)."""
+    pending: list[tuple[tuple[str | int, ...], Any]] = [((), data)]
+    while pending:
+        loc, value = pending.pop()
+        if isinstance(value, _Again):
+            return loc
+        steps: list[tuple[str | int, Any]]
+        if isinstance(value, dict):
+            steps = list(value.items())
+        elif isinstance(value, list):
+            steps = list(enumerate(value))
+        else:
+            continue
+        pending.extend(((*loc, step), inner) for step, inner in reversed(steps))
+    return ()
+
+
 class BadField(web.HTTPBadRequest):
     """400 naming the JSON path of the bad field, what was expected and what came."""
 
@@ -320,15 +372,30 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             raise
         code = _CODES.get(failure.status, "error")
         headers = {k: v for k, v in failure.headers.items() if k in ("Allow", "Retry-After")}
-        return error(failure.status, code, failure.reason or code, **headers)
+        message = _too_large(request) if failure.status == 413 else failure.reason or code
+        return error(failure.status, code, message, **headers)
     except Exception:
         if request.writer.output_size > 0:
             raise  # an answer (a stream, a WebSocket) has begun: aiohttp ends the connection
         # The traceback goes to the log under an id the answer gives; the answer itself
         # carries no detail of the failure (no exception text, no internals).
-        incident = secrets.token_hex(6)
+        incident = incident_id()
         log.exception("%s %s failed (incident %s)", request.method, request.path, incident)
         return error(500, "internal", f"the server failed to answer; incident {incident}")
+
+
+def incident_id() -> str:
+    """A new incident's id, `inc_` and 12 hex digits: glued to letters, its digits can
+    never read as a phone number, which the log's masking filter would hide (a bare
+    `012345678901` did, and the operator could not find the traceback a user reported)."""
+    return f"inc_{secrets.token_hex(6)}"
+
+
+def _too_large(request: web.Request) -> str:
+    """What a 413 says: the limit, so the client knows how far to cut."""
+    limit = request.client_max_size
+    size = f"{limit // 1024} KiB" if limit % 1024 == 0 else f"{limit} bytes"
+    return f"the request body is larger than the limit of {size}"
 
 
 @web.middleware

@@ -31,6 +31,7 @@ from router.model import Role
 from router.reports.periods import period_bound
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc
+from switchboard.common.ids import described
 from switchboard.http.api import API, Auth
 from switchboard.http.base import HUB, REGIONS, ROUTER
 from switchboard.http.schemas import Flag, Id, Integer, Name, Prose, Query, Strict
@@ -39,7 +40,14 @@ from switchboard.http.streams import pump
 CASES = web.AppKey("cases", Cases)
 WEBHOOKS = web.AppKey("webhooks", WebhookDelivery)
 
-CaseId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$")]
+CaseId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=64,
+        pattern=described(r"^[0-9a-f]+$", "a case id: lowercase hex digits"),
+    ),
+]
 Subject = Annotated[Prose, StringConstraints(min_length=1, max_length=300)]
 # The live events a case stream carries.
 STREAMED = frozenset(
@@ -98,7 +106,13 @@ class FollowUpAnswer(Strict):
 # Where a page of the case list ended: `<created ms>.<case id>` (go on after that case),
 # or `<created ms>` (go on with cases created before then).
 Cursor = Annotated[
-    str, StringConstraints(max_length=80, pattern=r"^[0-9]{1,15}(\.[0-9a-f]{1,64})?$")
+    str,
+    StringConstraints(
+        max_length=80,
+        pattern=described(
+            r"^[0-9]{1,15}(\.[0-9a-f]{1,64})?$", "where a page ended, as its next gives it"
+        ),
+    ),
 ]
 
 
@@ -128,6 +142,9 @@ PERIOD_BOUND = (
     "a date like 2026-12-06 (a whole day in tz, to inclusive) or a time with its UTC "
     "offset like 2026-12-06T08:00:00+01:00 (to exclusive)"
 )
+PERIOD_TOO_FAR = (
+    "a period that ends before the calendar's last day, 9999-12-31 (this one runs past it)"
+)
 
 
 def _echoed(text: str | None) -> str | None:
@@ -152,7 +169,9 @@ def _period(query: ReportPeriod) -> tuple[int, int]:
     ):
         try:
             bounds.append(None if text is None else period_bound(text, zone, end=inclusive))
-        except (ValueError, OverflowError):
+        except OverflowError:  # a date it is, but the day after it is past year 9999
+            raise InvalidInput(field, PERIOD_TOO_FAR, _echoed(text)) from None
+        except ValueError:
             raise InvalidInput(field, PERIOD_BOUND, _echoed(text)) from None
     start = max(0, bounds[0] or 0)
     end = bounds[1] if bounds[1] is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000)

@@ -32,6 +32,7 @@ from switchboard.http.base import (
     BadField,
     bearer_token,
     client_address,
+    parse_json,
     request_principal,
 )
 from switchboard.http.idempotency_store import ANSWER_TTL_MS, Claim, IdempotencyStore, Stored
@@ -140,7 +141,7 @@ async def _scope(request: web.Request, caller: Actor | None) -> str | None:
 async def _body(request: web.Request) -> Any:
     """The body as JSON (the route has validated it already); None for none."""
     text = await request.text()
-    return json.loads(text) if text.strip() else None
+    return parse_json(text) if text.strip() else None
 
 
 def _held(claim: Claim, printed: str) -> web.Response:

@@ -32,7 +32,7 @@ from pydantic import (
 
 from router.model import Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
-from switchboard.common.ids import Id, Name, Text, finite, valid_unicode
+from switchboard.common.ids import Id, Name, Text, described, finite, valid_unicode
 from switchboard.common.languages import canonical, primary
 from switchboard.common.readable import readable
 
@@ -55,7 +55,10 @@ def _known_language(value: str) -> str:
 
 
 _LANGUAGE_TAG = StringConstraints(
-    max_length=35, pattern=r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"
+    max_length=35,
+    pattern=described(
+        r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$", "a language tag like en or pt-BR"
+    ),
 )
 Language = Annotated[str, _LANGUAGE_TAG, AfterValidator(_known_language)]
 # The customer's own tag, script and region kept (`zh-TW`, `pt-BR`): what a chat is
@@ -63,12 +66,23 @@ Language = Annotated[str, _LANGUAGE_TAG, AfterValidator(_known_language)]
 LanguageTag = Annotated[str, _LANGUAGE_TAG, AfterValidator(_known_tag)]
 SipUri = Annotated[
     str,
-    StringConstraints(max_length=256, pattern=r'^sips?:[^\s<>"\x00-\x1f\x7f]+$'),
+    StringConstraints(
+        max_length=256,
+        pattern=described(
+            r'^sips?:[^\s<>"\x00-\x1f\x7f]+$',
+            "a SIP URI like sip:ana@example.com (no spaces, quotes, <> or controls)",
+        ),
+    ),
     AfterValidator(valid_unicode),
 ]
 Reason = Annotated[str, StringConstraints(max_length=200), AfterValidator(valid_unicode)]
 # An outside number a call is transferred to: digits, an optional leading +.
-PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")]
+PhoneNumber = Annotated[
+    str,
+    StringConstraints(
+        pattern=described(r"^\+?[0-9]{2,20}$", "a phone number: 2 to 20 digits, maybe a + first")
+    ),
+]
 
 # Numbers and yes/no as JSON writes them: a client sending "5" or "yes" has a bug that
 # coercion would hide (and "yes" closing a case is worse than a 400). A float takes an
@@ -184,7 +198,16 @@ class ChatOptionsQuery(Query):
 # unknown language falls back to the browser's, chat-main.js), so only bounded here.
 PageText = Annotated[str, StringConstraints(max_length=64)]
 # A site's signed identity (router/identity.py: base64url payload, '.', hex signature).
-PageIdentity = Annotated[str, StringConstraints(max_length=4096, pattern=r"^[A-Za-z0-9_.=-]*$")]
+PageIdentity = Annotated[
+    str,
+    StringConstraints(
+        max_length=4096,
+        pattern=described(
+            r"^[A-Za-z0-9_.=-]*$",
+            "a signed identity as the site gives it: letters, digits, _ . = -",
+        ),
+    ),
+]
 
 
 class PageQuery(Query):
@@ -203,7 +226,14 @@ class ChatPageQuery(PageQuery):
 
 
 # The sender's own id of a chat message (a page makes one per message it composes).
-ClientMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ClientMessageId = Annotated[
+    str,
+    StringConstraints(
+        pattern=described(
+            r"^[A-Za-z0-9_-]{1,64}$", "an id of 1 to 64 letters, digits, _ and - (no spaces)"
+        )
+    ),
+]
 
 
 class NewMessage(Strict):
@@ -246,7 +276,15 @@ class AuditQuery(Query):
     """`last` entries, the latest or those before the entry `before` (a page's `next`)."""
 
     last: int = Field(default=100, ge=1, le=10_000)
-    before: Annotated[str, StringConstraints(pattern=AUDIT_ENTRY_ID)] | None = None
+    before: (
+        Annotated[
+            str,
+            StringConstraints(
+                pattern=described(AUDIT_ENTRY_ID, "an entry's id as a page's next gives it")
+            ),
+        ]
+        | None
+    ) = None
 
 
 Seconds = Annotated[Number, Field(ge=0, le=86_400)]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,7 +24,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from router.access import Principal
 from router.events import RESUMED
 from router.sessions import token_id
-from switchboard.http.base import SESSIONS, bearer_token
+from switchboard.http.base import SESSIONS, bearer_token, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +185,7 @@ async def _hand_over(text: str, on_message: OnMessage) -> None:
     if len(text) > MAX_CLIENT_MESSAGE:
         return
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError:
         return
     if isinstance(data, dict):

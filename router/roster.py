@@ -23,7 +23,7 @@ from babel import Locale, UnknownLocaleError
 from router.model import Agent
 from switchboard.common.errors import InputError
 from switchboard.common.hours import check_timezone
-from switchboard.common.ids import ID_PATTERN, NAME_PATTERN
+from switchboard.common.ids import ID_PATTERN, ID_WORDS, NAME_PATTERN
 from switchboard.common.languages import primary
 from switchboard.common.textfiles import records
 
@@ -99,8 +99,7 @@ def roster_rows(
             raise InputError(f"{where}: field agent_id: expected an id, found nothing")
         if not _ID.match(agent_id):
             raise InputError(
-                f"{where}: field agent_id: expected an id without spaces or control "
-                f"characters (at most 128), found {agent_id!r}"
+                f"{where}: field agent_id: expected {ID_WORDS} (at most 128), found {agent_id!r}"
             )
         if agent_id in seen:
             raise InputError(f"{where}: field agent_id: {agent_id!r} appears twice")

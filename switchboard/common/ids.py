@@ -110,17 +110,17 @@ _NAME_BODY = "[_.-]*[A-Za-z0-9][A-Za-z0-9_.-]*"
 # The two rules as patterns, for readers of files (the roster) that hold to them too.
 ID_PATTERN = f"^{_ID_CHARACTER}{{1,128}}$"
 NAME_PATTERN = f"^(?=.{{1,64}}$){_NAME_BODY}$"
+ID_WORDS = (
+    "an id of printable characters: no spaces, controls or invisible formatting "
+    "characters (zero-width, bidi marks)"
+)
 # Ids of users, agents, customers: printable, no spaces, short.
 Id = Annotated[
     str,
     StringConstraints(
         min_length=1,
         max_length=128,
-        pattern=described(
-            f"^{_ID_CHARACTER}+$",
-            "an id of printable characters: no spaces, controls or invisible formatting "
-            "characters (zero-width, bidi marks)",
-        ),
+        pattern=described(f"^{_ID_CHARACTER}+$", ID_WORDS),
     ),
     AfterValidator(valid_unicode),
 ]

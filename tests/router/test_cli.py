@@ -70,6 +70,21 @@ def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     assert [e["action"] for e in entries] == ["admin.agents.import", "admin.user.put"]
     assert all(e["actor"] == getpass.getuser() for e in entries)
     assert '"agents": 2' in entries[0]["detail"] and '"user_id": "a1"' in entries[1]["detail"]
+    # an id the admin API would refuse (a zero-width space: blank on the wallboard)
+    refused = switchboard(
+        "users",
+        "add",
+        "--id",
+        "a\u200b1",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--config",
+        str(config),
+        stdin="long-enough-secret\n",
+    )
+    assert refused.returncode == 2 and "--id: expected an id of printable" in refused.stderr
+    assert not client.exists("sb:user:a\u200b1")
 
 
 def test_bad_roster_row_is_named_and_nothing_loaded(tmp_path: Path, redis_url: str) -> None:

@@ -64,8 +64,9 @@ def import_roster(tmp_path: Path, redis_url: str, *rows: str) -> subprocess.Comp
         ),
         (
             "y an,default,UTC,booking:3,en,20,40",
-            "row 3: field agent_id: expected an id without spaces or control characters "
-            "(at most 128), found 'y an'",
+            "row 3: field agent_id: expected an id of printable characters: no spaces, "
+            "controls or invisible formatting characters (zero-width, bidi marks) (at most "
+            "128), found 'y an'",
         ),
         (
             "yan,default,UTC,booking:3,en,40,20",

@@ -21,7 +21,7 @@ import numpy as np
 
 from forecasting.model import FloatArray, IntArray
 from switchboard.common.errors import InputError
-from switchboard.common.textfiles import DELIMITERS, header_names
+from switchboard.common.textfiles import DELIMITERS, split_header
 
 CHUNK_ROWS = 100_000  # rows parsed at a time
 CHUNK_CHARS = 1 << 22  # characters read at a time (about 100 000 rows)
@@ -71,13 +71,14 @@ def rows(
     except OSError as error:
         raise InputError(f"{path}: cannot read: {error.strerror}") from None
     with handle:
-        reader = csv.reader(handle)
         try:
-            header = header_names(next(reader))
-        except StopIteration:
-            raise InputError(f"{path}: row 1: empty file, expected a header row") from None
+            first = handle.readline()
         except UnicodeDecodeError:
             raise InputError(f"{path}: row 1: not UTF-8 text") from None
+        if not first.strip():
+            raise InputError(f"{path}: row 1: empty file, expected a header row")
+        delimiter, header = split_header(first.rstrip("\r\n"), allowed)
+        reader = csv.reader(handle, delimiter=delimiter)
         check_header(path, header, allowed, required, ignored)
         number = 1
         try:
@@ -115,18 +116,18 @@ def column_chunks(
             first = handle.readline()
             if not first:
                 raise InputError(f"{path}: row 1: empty file, expected a header row")
-            header = header_names(first.rstrip("\n").split(","))
+            delimiter, header = split_header(first.rstrip("\r\n"), allowed)
             check_header(path, header, allowed, required, ignored)
             number, rest = 2, ""
             while block := handle.read(CHUNK_CHARS):
                 block, rest = _whole_lines(rest + block)
                 lines = block.splitlines()
-                numbers, records = _split(path, lines, number, header)
+                numbers, records = _split(path, lines, number, header, delimiter)
                 number += len(lines)
                 if numbers:
                     yield numbers, records
             if rest:
-                numbers, records = _split(path, [rest], number, header)
+                numbers, records = _split(path, [rest], number, header, delimiter)
                 if numbers:
                     yield numbers, records
         except UnicodeDecodeError:
@@ -148,18 +149,18 @@ def _has_quote(path: Path) -> bool:
 
 
 def _split(
-    path: Path, lines: list[str], number: int, header: list[str]
+    path: Path, lines: list[str], number: int, header: list[str], delimiter: str = ","
 ) -> tuple[list[int], dict[str, list[str]]]:
-    """Lines from row `number` on, split at commas into the header's columns."""
+    """Lines from row `number` on, split at `delimiter` into the header's columns."""
     width = len(header)
-    if set(map(str.count, lines, itertools.repeat(","))) == {width - 1}:
+    if set(map(str.count, lines, itertools.repeat(delimiter))) == {width - 1}:
         # every line has the right number of fields: split the whole chunk at once
-        flat = ",".join(lines).split(",")
+        flat = delimiter.join(lines).split(delimiter)
         numbers = list(range(number, number + len(lines)))
         return numbers, {name: flat[i::width] for i, name in enumerate(header)}
     numbers, records = [], []
     for row, line in enumerate(lines, start=number):
-        parts = line.split(",")
+        parts = line.split(delimiter)
         if len(parts) != width:
             if not line.strip():
                 continue

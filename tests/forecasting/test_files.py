@@ -94,8 +94,8 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
             "interval_start,contacts\n2025-03-03T08:00:00Z,1\n",
             r"row 1: column 'queue': missing \(found interval_start,contacts; names in any",
         ),
-        (  # a European spreadsheet's "CSV"
-            "interval_start;queue;contacts\n2025-03-03T08:00:00Z;q;1\n",
+        (  # columns separated by something else, named by none of their names
+            "start;q;n\n2025-03-03T08:00:00Z;q;1\n",
             r"this file's columns are separated by ';': expected ','",
         ),
         (HEADER + ROW + HEADER + ROW, r"row 3: the header again \(two exports joined\?\)"),
@@ -104,6 +104,23 @@ ROW = "2025-03-03T08:00:00+01:00,q,4,\n"
 def test_a_bad_header_is_named(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         files.read_history(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_european_spreadsheets_csv_reads_as_a_comma_one(
+    tmp_path: Path, separator: str, quoted: bool
+) -> None:
+    """`;` (a European spreadsheet's "CSV") and tabs were refused by the forecaster while
+    the scheduler took them: one workflow, two rules (a planner probe)."""
+    rows = ["2025-03-03T08:00:00+01:00,q,4", "2025-03-03T08:30:00+01:00,q,6"]
+    comma = files.read_history(write(tmp_path, "interval_start,queue,contacts\n" + "\n".join(rows)))
+    text = "\r\n".join(
+        separator.join(f'"{f}"' if quoted else f for f in line.split(","))
+        for line in ["interval_start,queue,contacts", *rows]
+    )
+    other = files.read_history(write(tmp_path, text))
+    assert other.queues == comma.queues and (other.contacts == comma.contacts).all()
 
 
 def test_a_spreadsheets_header_with_spaces_is_read(tmp_path: Path) -> None:

@@ -21,11 +21,11 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterator
-from datetime import tzinfo
+from datetime import timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from forecasting import asterisk, bank, calls_csv, csvtext, files, service
+from forecasting import asterisk, bank, calls_csv, csvtext, files, service, zones
 from forecasting.calls import Imported
 from forecasting.model import ALLOWED_WIDTHS, Event
 from switchboard.cli import CommandRegistry
@@ -244,6 +244,9 @@ def _forecast(args: argparse.Namespace) -> int:
     local_start = start.astimezone(zone).replace(tzinfo=None)
     events = files.read_events(args.events, zone) if args.events else []
     region_note = _region_note(args, events)
+    switch = None
+    if given is None and isinstance(history.tz, timezone):  # one offset: no zone known
+        switch = zones.switch_note(history.tz, start, start + horizon)
     if args.peaks is None and (args.peaks_out or args.alert_probability is not None):
         args.peaks = "p90"  # asking for the peaks' file or their cut asks for peaks
     threshold, percentile = _peaks(args.peaks)
@@ -266,6 +269,8 @@ def _forecast(args: argparse.Namespace) -> int:
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
     if region_note:
         print(region_note)
+    if switch:
+        print(switch)
     for note in result.notes:
         print(note)
     for day in result.closed_days:

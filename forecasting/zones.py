@@ -56,6 +56,33 @@ def infer(epochs: np.ndarray, offsets: np.ndarray) -> tzinfo:
     return ZoneInfo(next(name for name in fitting if futures[name] == future))
 
 
+def switch_note(fixed: tzinfo, start: datetime, end: datetime) -> str | None:
+    """A note for a forecast from a history of one UTC offset (`fixed`: no switch in it
+    told the zone) across a date on which zones at that offset change it: the forecast
+    stays on the offset, an hour off after the switch if the center is in one of them (a
+    summer's history of New York, forecast into November)."""
+    offset = offset_seconds(fixed, start)
+    changing = [
+        name
+        for name in zone_names()
+        if offset_seconds(ZoneInfo(name), start) == offset
+        and offset_seconds(ZoneInfo(name), end) != offset
+    ]
+    if not changing:
+        return None
+    first = ZoneInfo(changing[0])
+    moment = start
+    while offset_seconds(first, moment) == offset and moment < end:
+        moment += timedelta(hours=1)
+    shown = ", ".join(changing[:3]) + (", …" if len(changing) > 3 else "")
+    return (
+        f"history: one UTC offset ({offset_text(timedelta(seconds=offset))}) all along, no "
+        f"switch in it to tell the center's zone: the forecast stays on it; {shown} change "
+        f"theirs on {moment.astimezone(first).date().isoformat()}, inside the forecast: "
+        "give --timezone if the center is in one of them"
+    )
+
+
 def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(float(epoch), UTC)
 

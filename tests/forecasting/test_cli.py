@@ -712,3 +712,22 @@ def test_an_event_of_a_queue_the_history_lacks_is_named(
     events.write_text(events.read_text().replace(",Booking,", ",booking,"), encoding="utf-8")
     assert main([*args, "--out", str(out)]) == 0
     assert "event promo: factor 2.00" in capsys.readouterr().out
+
+
+def test_a_summers_history_forecast_across_the_switch_says_it_stays_on_its_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A New York history of one offset (-04:00: no switch in it tells the zone) forecast
+    into November is written at -04:00, 07:00 EST as 06:00, silently (a planner probe):
+    the command names the zones at that offset that switch inside the forecast."""
+    history = tmp_path / "summer.csv"
+    files.write_history(history, _bank_rows(3, first_day=date(2025, 4, 7), days=200))
+    _forecast_rows(history, "2025-10-27T00:00:00-04:00")
+    assert "the forecast stays on it" not in capsys.readouterr().out  # ends before the switch
+    out = history.with_name("later.csv")
+    argv = ["forecast", "--history", str(history), "--start", "2025-10-27T00:00:00-04:00"]
+    assert main([*argv, "--horizon", "12d", "--out", str(out)]) == 0
+    assert (
+        "history: one UTC offset (-04:00) all along, no switch in it to tell the center's "
+        "zone: the forecast stays on it; America/New_York, "
+    ) in capsys.readouterr().out

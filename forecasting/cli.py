@@ -275,7 +275,7 @@ def _forecast(args: argparse.Namespace) -> int:
         print(note)
     for day in result.closed_days:
         why = result.closed_why.get(day, "as the center was on past holidays")
-        print(f"closed {day.isoformat()} (holiday: {why})")
+        print(f"closed {day.isoformat()} (holiday: {why}; an 'open' event opens it)")
     weights = result.choice.get("weights")
     adopted = result.choice.get("cycles")
     trended = result.choice.get("shape_trend")

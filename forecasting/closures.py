@@ -313,9 +313,11 @@ def plan(
     count: int,
     calendar: HolidayCalendar | None,
     normally_open: BoolArray,
+    reopened: frozenset[int] = frozenset(),
 ) -> DayPlan:
     """Factors for the `count` days from `fit_days` on (0 = closed), from how holidays and
-    the days beside closures behaved in the `fit_days` days of history."""
+    the days beside closures behaved in the `fit_days` days of history; the days of
+    `reopened` (indices, an `open` event's) are no holidays, whatever the calendar says."""
     result = DayPlan(calendar=calendar)
     totals = history.contacts[:, :fit_days].sum(axis=(0, 2))
     weekday = np.array([history.weekday(d) for d in range(fit_days + count)])
@@ -386,8 +388,13 @@ def plan(
         near = day + 1
         while not normally_open[weekday_of(near)] and near < day + 7:
             near += 1
-        name = calendar.name(history.date_of(near)) if calendar is not None else None
+        name = holiday_of(near)
         return name if name is not None and _holiday_factor(name, outcomes, seen) == 0 else None
+
+    def holiday_of(day: int) -> str | None:
+        if calendar is None or day in reopened:
+            return None
+        return calendar.name(history.date_of(day))
 
     def weekday_of(day: int) -> int:
         return int(weekday[day]) if day < weekday.size else history.weekday(day)
@@ -399,7 +406,7 @@ def plan(
         moment = history.date_of(day)
         if not normally_open[weekday[day]]:
             continue
-        name = calendar.name(moment) if calendar is not None else None
+        name = holiday_of(day)
         if name is not None:
             factor = _holiday_factor(name, outcomes, seen)
             if factor is None:

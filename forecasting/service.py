@@ -42,6 +42,8 @@ MAX_FIT_DAYS = 364  # 52 weeks
 PEAK_PERCENTILE = 90.0
 MIN_PEAK_THRESHOLD = selection.MIN_PEAK_THRESHOLD
 CLOSED_KIND = "closed"  # an event of this kind closes the intervals it covers
+OPEN_KIND = "open"  # and this one forecasts the holidays it covers as ordinary days
+PLAIN_KINDS = frozenset({CLOSED_KIND, OPEN_KIND})  # kinds that carry no uplift
 
 
 def aggregate(history: History, width_min: int) -> History:
@@ -241,6 +243,7 @@ def project(
     use: BoolArray | None = None,
     holidays: HolidayCalendar | None = None,
     infer_holidays: bool = True,
+    reopened: frozenset[int] = frozenset(),
 ) -> Projection:
     """Forecast every interval from the first unfitted day through `last_day` (inclusive):
     holidays and days after closures as history showed them, and a partial last day of
@@ -261,7 +264,7 @@ def project(
     q_count = mean.shape[0]
     assert fit.phi is not None and fit.day_var is not None and fit.intraday_gain is not None
     phi = np.broadcast_to(fit.phi[:, None, None], mean.shape).copy()
-    days = closures.plan(history, fit_days, count, fitted.calendar, fitted.normally_open)
+    days = closures.plan(history, fit_days, count, fitted.calendar, fitted.normally_open, reopened)
     seen_today = partial and fit_days < history.days and history.contacts[:, fit_days].sum() > 0
     for k, factor in days.factor.items():
         if k == 0 and seen_today and factor == 0.0:
@@ -316,6 +319,18 @@ def closed_queue_notes(history: History, projection: Projection) -> list[str]:
     ]
 
 
+def _reopened_days(history: History, events: Sequence[Event], region: str | None) -> frozenset[int]:
+    """The days (indices) an `open` event of the center covers: a holiday the calendar
+    closes that this center works (a bank open on Columbus Day)."""
+    days: set[int] = set()
+    for event in events:
+        if event.kind == OPEN_KIND and applies(event, "", region):
+            first = history.index_of(event.start)[0]
+            last = history.index_of(event.end - timedelta(minutes=1))[0]
+            days.update(range(first, last + 1))
+    return frozenset(days)
+
+
 def _event_mask(
     history: History, events: Sequence[Event], region: str | None, days: int
 ) -> BoolArray:
@@ -358,7 +373,7 @@ def estimate_uplift(
     predicted_totals = base.sum(axis=2)
     use = _event_mask(history, events, region, fit_days)
     for event in events:
-        if event.kind == CLOSED_KIND:
+        if event.kind in PLAIN_KINDS:
             continue
         if event.end > history.day_start(fit_days) or event.start < history.day_start(0):
             continue
@@ -411,7 +426,8 @@ def forecast(
     fit_days, _ = fit_days_of(history)
     use = _event_mask(history, events, region, fit_days) if events else None
     cache: dict[int, Fitted] = {}
-    projection = project(history, last_day, cache, use, holidays, infer_holidays)
+    reopened = _reopened_days(history, events, region)
+    projection = project(history, last_day, cache, use, holidays, infer_holidays, reopened)
     uplift = estimate_uplift(history, events, region, fit_days, projection.fit) if events else {}
     applied = _apply_events(history, projection, events, region, uplift, events_path)
     thresholds = projection.thresholds
@@ -485,6 +501,11 @@ def _check_event_queues(
     misspelt queue would otherwise be dropped while the command reports its factor."""
     known = {queue.lower(): queue for queue in history.queues}
     for event in events:
+        if event.kind == OPEN_KIND and event.queue is not None:
+            raise InputError(
+                f"{events_path}: row {event.row}: field queue: an '{OPEN_KIND}' event opens "
+                f"the center on a holiday, every queue: expected none, found {event.queue!r}"
+            )
         if event.queue is None or event.queue in history.queues:
             continue
         if not applies(event, event.queue, region):
@@ -521,6 +542,9 @@ def _apply_events(
             continue
         queues = [q for q, queue in enumerate(history.queues) if applies(event, queue, region)]
         if not queues:  # another region's, or a queue this history does not hold
+            continue
+        if event.kind == OPEN_KIND:  # its days were planned as ordinary (`_reopened_days`)
+            applied[event.kind] = 1.0
             continue
         mask = _slot_mask(history, event, projection.first, count)
         if event.kind == CLOSED_KIND:

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from forecasting import closures, files, service, synthetic
-from forecasting.model import Forecast, History, HistoryRow
+from forecasting.model import Event, Forecast, History, HistoryRow
 from switchboard.common.calendar import HolidayCalendar
+from switchboard.common.errors import InputError
 
 
 def _rows(**changes: object) -> list[HistoryRow]:
@@ -56,6 +57,22 @@ def test_a_holiday_is_forecast_closed_when_history_shows_holidays_closed(bank: H
     )
     # the day after a closure carries the backlog, as it did after past holidays
     assert days[date(2025, 10, 14)] > 1.04 * days[date(2025, 10, 15)]
+
+
+def test_an_open_event_forecasts_a_holiday_the_calendar_closes(bank: History) -> None:
+    """A bank closed on its past holidays is open on Columbus Day: the planner's only way
+    to say so was --holidays none, which opened Thanksgiving too (a planner probe). An
+    event of kind `open` over the day forecasts it as an ordinary Monday."""
+    monday = datetime(2025, 10, 13)
+    event = Event(start=monday, end=monday + timedelta(days=1), kind="open", row=2)
+    result = service.forecast(bank, monday, timedelta(days=9), events=[event])
+    days = _days(result)
+    assert result.closed_days == [] and result.closed_why == {}
+    assert 0.8 * days[date(2025, 10, 20)] < days[monday.date()] < 1.2 * days[date(2025, 10, 20)]
+    # the day after is no day after a closure: an ordinary Tuesday
+    assert days[date(2025, 10, 14)] < 1.04 * days[date(2025, 10, 21)]
+    with pytest.raises(InputError, match="row 2: field queue: an 'open' event opens the center"):
+        service.forecast(bank, monday, timedelta(days=1), events=[replace(event, queue="q")])
 
 
 def test_a_given_calendar_closes_the_same_day_and_none_closes_nothing(bank: History) -> None:

@@ -1260,9 +1260,10 @@ function commands.fail(argv)
   return reply('failed', c)
 end
 
--- args: contact. The called-back customer did not pick up (their phone rang out, was
--- busy or refused) while the agent waited: another attempt after the queue's
--- callback_retry_s while its callback_attempts last (1 when unset: none), else
+-- args: contact, the region's next opening (ms; 0: none to wait for). The called-back
+-- customer did not pick up (their phone rang out, was busy or refused) while the agent
+-- waited: another attempt after the queue's callback_retry_s, or at that opening if
+-- later, while its callback_attempts last (1 when unset: none), else
 -- failed/callback_unanswered. The agent is free at once (nobody was spoken to: no
 -- wrap-up) and their desk told (contact_requeued); the contact waits out of its queue
 -- (callbacks) and keeps its place there for the next attempt (the tick puts it back).
@@ -1283,11 +1284,14 @@ function commands.callback_unanswered(argv)
   local aid = release_hold(cid, c)
   local retry_s = qnum(q, 'callback_retry_s')
   local at = now + retry_s * 1000
+  local opens = tonumber(argv[4] or '') or 0  -- the region's next opening, if later
+  local held = opens > at
+  if held then at = opens end
   redis.call('HSET', ckey, 'state', 'queued', 'agent_id', '', 'callback_attempt', attempt + 1,
     'callback_retry_at', at)
   redis.call('ZADD', P .. 'callbacks', at, cid)
-  add_explanation(ckey, string.format('callback attempt %d of %d not answered; the next in %d s',
-    attempt, attempts, retry_s))
+  add_explanation(ckey, string.format('callback attempt %d of %d not answered; the next in %d s%s',
+    attempt, attempts, math.floor((at - now) / 1000), held and ', when its region opens' or ''))
   publish({type = 'contact_requeued', contact_id = cid, agent_id = aid or '', reason = 'callback_unanswered',
     queue = c.queue, channel = c.channel, node = c.node or ''})
   if aid then try_match_agent(aid) end

@@ -13,8 +13,9 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
@@ -33,6 +34,7 @@ from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, known_wait_s,
 from router.store import RoutingStore, WaitHistory
 from router.waits import Reach, WaitInputs, choose, encode, predict_all, scores
 from switchboard.common.clock import iso_utc, now_ms
+from switchboard.common.hours import OpeningHours
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +137,12 @@ class Router:
         *,
         node_id: str = "",
         region: str = "default",
+        hours: Mapping[str, OpeningHours] | None = None,
     ) -> None:
         self.store = store
         self.queues = {queue.name: queue for queue in queues}
+        # each region's opening hours: a callback's next attempt falls inside them
+        self.hours = dict(hours or {})
         self.node_id = node_id
         self.region = region
         self._methods: dict[str, tuple[int, str]] = {}  # queue -> (chosen at ms, method)
@@ -273,8 +278,26 @@ class Router:
         """The called-back customer did not pick up: the contact waits for its next
         attempt (its queue's `callback_attempts`, `callback_retry_s`), state `queued`,
         or, with none left, ends `failed`/`callback_unanswered`."""
-        reply = await self.store.run("callback_unanswered", contact_id, at_ms=at_ms)
+        now = now_ms() if at_ms is None else at_ms
+        not_before = await self._next_attempt_not_before(contact_id, now)
+        reply = await self.store.run("callback_unanswered", contact_id, not_before, at_ms=at_ms)
         return reply.check(contact_id, "call back").contact()
+
+    async def _next_attempt_not_before(self, contact_id: str, now: int) -> int:
+        """When a callback's next attempt may be made (ms; 0: at once): its region's next
+        opening when the queue's `callback_retry_s` from `now` falls outside its hours (a
+        customer was called again at 03:00). A contact taken while the region was closed
+        (an emergency line, answered around the clock) is called at any hour."""
+        contact = await self.store.get_contact(contact_id)
+        hours = self.hours.get(contact.region) if contact is not None else None
+        queue = self.queues.get(contact.queue) if contact is not None else None
+        if contact is None or hours is None or queue is None or hours.around_the_clock:
+            return 0
+        arrived = contact.timestamps.get("arrived_at", now)
+        if not hours.is_open(datetime.fromtimestamp(arrived / 1000, UTC)):
+            return 0
+        due = datetime.fromtimestamp(now / 1000 + queue.callback_retry_s, UTC)
+        return int(hours.next_opening(due).timestamp() * 1000)
 
     async def callback_answered(self, contact_id: str, at_ms: int | None = None) -> Contact:
         """The called-back customer picked up: the contact's answer, counted now (the

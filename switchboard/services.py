@@ -36,7 +36,13 @@ class Services:
     def build(cls, client: Any, settings: Settings) -> Services:
         metrics = Metrics(settings.node_id)
         store = RoutingStore(client, settings.redis.key_prefix, observe=metrics.observe_call)
-        router = Router(store, settings.queues, node_id=settings.node_id, region=settings.region)
+        router = Router(
+            store,
+            settings.queues,
+            node_id=settings.node_id,
+            region=settings.region,
+            hours={region.name: region.hours for region in settings.regions},
+        )
         sessions = Sessions(
             UserStore(client, settings.redis.key_prefix), store, settings.auth, presences=router
         )

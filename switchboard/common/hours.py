@@ -61,3 +61,17 @@ class OpeningHours:
 
     def local(self, at: dt.datetime) -> dt.datetime:
         return at.astimezone(self.zone)
+
+    def next_opening(self, at: dt.datetime) -> dt.datetime:
+        """The first moment at or after the aware `at` at which the hours are open (`at`
+        itself when open; never open: `at`)."""
+        if self.is_open(at):
+            return at
+        local = self.local(at)
+        opens = parse_clock(self.open)
+        for days in range(8):
+            day = local.date() + dt.timedelta(days=days)
+            candidate = dt.datetime.combine(day, opens, tzinfo=self.zone)
+            if candidate > local and self.is_open(candidate):
+                return candidate
+        return at

@@ -5,6 +5,8 @@ attempt, back at its place then, and one outcome after the last attempt."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,6 +14,7 @@ import redis.asyncio as aioredis
 from router.model import Channel, Contact, ContactState, NewContact, QueueConfig
 from router.service import Router
 from router.store import RoutingStore
+from switchboard.common.hours import OpeningHours
 from tests.router.conftest import QUEUES, make_agent
 from tests.router.test_routing import T0, ready
 
@@ -153,3 +156,31 @@ async def test_a_callback_is_answered_when_its_customer_picks_up(router: Router)
         ("completed", str(T0 + 20_000), "a1")
     ]
     assert (await router.last_hour("callme", at_ms=T0 + 81_000)).handle_ms == 60_000
+
+
+async def test_a_next_attempt_outside_the_regions_hours_waits_for_its_opening(
+    redis_client: aioredis.Redis,
+) -> None:
+    """Attempts came at fixed intervals whatever the hour: a customer not picking up at
+    19:58 was called again at 19:59, 20:00 ... and at 03:00 for a queue that retried every
+    few hours. The next attempt outside the region's hours (08:00-20:00 here) waits for
+    its opening; a contact taken while the region was closed (an emergency line) does
+    not."""
+    hours = {"eu": OpeningHours("Europe/Madrid", "08:00", "20:00")}
+    router = Router(
+        RoutingStore(redis_client), [*QUEUES, CALL_BACK], node_id="n1", region="eu", hours=hours
+    )
+    await router.publish_configuration(["eu"])
+    madrid = ZoneInfo("Europe/Madrid")
+    evening = int(datetime(2026, 3, 2, 19, 59, 30, tzinfo=madrid).timestamp() * 1000)
+    contact = await connected_callback(router, "callme", "a1", evening)
+    held = await router.callback_unanswered(contact.contact_id, at_ms=evening + 1000)
+    opening = int(datetime(2026, 3, 3, 8, tzinfo=madrid).timestamp() * 1000)
+    key = f"sb:{{rt}}:contact:{contact.contact_id}"
+    assert await redis_client.hget(key, "callback_retry_at") == str(opening)
+    assert held.explanation[-1].endswith("when its region opens"), held.explanation[-1]
+
+    night = int(datetime(2026, 3, 3, 3, 0, tzinfo=madrid).timestamp() * 1000)
+    urgent = await connected_callback(router, "callme", "a1", night)
+    retried = await router.callback_unanswered(urgent.contact_id, at_ms=night + 1000)
+    assert "the next in 60 s" in retried.explanation[-1]

@@ -89,14 +89,14 @@ async def test_the_panel_lists_earlier_voice_and_chat_contacts(
         current = page.locator(f"#customer tr[data-contact='{again['contact_id']}']")
         await expect(current).to_contain_text("Repeat")
         chat_row = page.locator(f"#customer tr[data-contact='{eid}']")
-        await expect(chat_row.locator(".code")).to_have_text("changed")
+        await expect(chat_row.locator(".code")).to_have_text("Changed")
         await expect(chat_row.locator(".rating")).to_have_text("5/5")
         await expect(chat_row.locator(".note")).to_have_text("moved to the 18:05")
         await expect(chat_row).to_contain_text("completed")
         voice_row = page.locator(f"#customer tr[data-contact='{call.contact_id}']")
         await expect(voice_row).to_have_attribute("data-channel", "voice")
         await expect(voice_row).to_contain_text("failed")
-        await expect(voice_row).to_contain_text("general")
+        await expect(voice_row.locator(".queue")).to_have_text("Anything else")
         await screenshot(page, tmp_path, "agent-customer-360.png")
         # The customer leaves: in wrap-up the row of this very contact says how it ended
         # (it stayed "connected" until the tab was opened again).

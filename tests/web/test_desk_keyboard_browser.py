@@ -101,7 +101,7 @@ async def test_tabs_by_keyboard_and_whose_they_are(
         )
     labels = [await tab.inner_text() for tab in tabs]
     assert len(set(labels)) == 3, labels
-    assert all(label.startswith("Chat · booking") for label in labels), labels
+    assert all(label.startswith("Chat · Bookings and changes") for label in labels), labels
 
     # The keys: right, right, right (wrapping), left (wrapping), End, Home.
     await tabs[0].focus()

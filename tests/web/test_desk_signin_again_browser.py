@@ -25,6 +25,9 @@ pytestmark = needs_chromium
 
 BOOKING_CODES = ("new_booking", "changed")
 GENERAL_CODES = ("resolved", "info_only")
+# The codes as the wrap-up form words them.
+BOOKING_WORDS = ["New booking", "Changed"]
+GENERAL_WORDS = ["Resolved", "Information only"]
 DESK = DeskConfig(
     dispositions={
         "booking": Dispositions(BOOKING_CODES, required=True),
@@ -100,7 +103,7 @@ async def test_signed_in_again_the_desk_shows_held_chats_and_owed_wrap_ups(
         form = page.locator(f"#panel-{ending['contact_id']} form.wrap-up")
         await expect(form).to_be_visible()
         codes = await form.locator("select.wrap-up-code option").all_inner_texts()
-        assert codes[1:] == list(BOOKING_CODES)
+        assert codes[1:] == BOOKING_WORDS
         await form.locator("select.wrap-up-code").select_option("changed")
         await form.locator(".save-wrap-up").click()
         await expect(tabs).to_have_count(1)
@@ -121,7 +124,7 @@ async def test_a_chat_moved_by_another_session_takes_its_new_queue_or_leaves(
         chat = await new_chat(http, queue="booking")
         cid = chat["contact_id"]
         await accept_by_keyboard(page, cid)
-        await expect(page.locator(f"#tab-{cid}")).to_contain_text("booking")
+        await expect(page.locator(f"#tab-{cid}")).to_contain_text("Bookings and changes")
         moved = await http.post(
             f"/api/v1/contacts/{cid}/transfer", json={"queue": "general"}, headers=other
         )
@@ -129,8 +132,8 @@ async def test_a_chat_moved_by_another_session_takes_its_new_queue_or_leaves(
         # Nobody else takes it within 5 s: it comes back to ana, now in general.
         await accept_by_keyboard(page, cid)
         await expect(page.locator("#tabs [role=tab]")).to_have_count(1)
-        await expect(page.locator(f"#tab-{cid}")).to_contain_text("general")
-        await expect(page.locator(f"#panel-{cid}")).to_contain_text("Chat in general")
+        await expect(page.locator(f"#tab-{cid}")).to_contain_text("Anything else")
+        await expect(page.locator(f"#panel-{cid}")).to_contain_text("Topic: Anything else")
         await expect(page.locator(f"#reply-{cid}")).to_be_focused()
         await http.post(
             f"/api/v1/contacts/{cid}/abandon",
@@ -139,7 +142,7 @@ async def test_a_chat_moved_by_another_session_takes_its_new_queue_or_leaves(
         form = page.locator(f"#panel-{cid} form.wrap-up")
         await expect(form).to_be_visible()
         codes = await form.locator("select.wrap-up-code option").all_inner_texts()
-        assert codes[1:] == list(GENERAL_CODES)
+        assert codes[1:] == GENERAL_WORDS
         await form.locator("select.wrap-up-code").select_option("resolved")
         await form.locator(".save-wrap-up").click()
         await expect(page.locator("#tabs [role=tab]")).to_have_count(0)

@@ -58,7 +58,8 @@ async def test_a_failed_transfer_out_tells_the_agent_where_the_caller_is(
     page = await taking_calls(browser, node)
     cid = await transferred_out_busy(node, page)
     await expect(page.locator("#notice")).to_have_text(
-        "Transfer to +4930123456 failed (the line was busy): the caller is back in queue booking."
+        "Transfer to +4930123456 failed (the line was busy): the caller is back in queue "
+        "Bookings and changes."
     )
     # A transfer from the softphone (REFER) left the call's panel up: it is closed.
     await expect(page.locator(f"#panel-{cid}")).to_have_count(0)
@@ -74,6 +75,6 @@ async def test_the_failed_transfer_notice_is_in_the_agent_s_language(
     await transferred_out_busy(node, page)
     await expect(page.locator("#notice")).to_have_text(
         "La transferencia a +4930123456 falló (la línea estaba ocupada): "
-        "quien llama vuelve a estar en la cola booking."
+        "quien llama vuelve a estar en la cola Reservas y cambios."
     )
     await page.context.close()

@@ -120,7 +120,7 @@ async def test_spanish_customer_and_english_agent(
     await sign_in(agent, base, "tom", "tom-secret-1")
     await agent.click("#go-available")
     offer = agent.locator(".offer")
-    await expect(offer).to_contain_text("baggage", timeout=10_000)
+    await expect(offer).to_contain_text("Baggage", timeout=10_000)
     await expect(offer).to_contain_text("Spanish")
     await expect(offer.locator(".why")).to_contain_text("translated")
     await expect(offer.locator(".ring-left")).to_contain_text("s left")

@@ -5,13 +5,15 @@
 // the chat ends, as long as the page is: a case solved later asks here whether the
 // problem is solved (`case_followup`), and the answer closes or reopens the case.
 
-import { Outgoing, problem, request, socketUrl } from "./api.js";
+import { problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options } from "./dom.js";
-import { N_, loadText, t, wantedLanguage } from "./i18n.js";
+import { loadText, t, wantedLanguage } from "./i18n.js";
 import { checkMessage } from "./message-text.js";
+import { MessageSender } from "./sending.js";
 import { LiveSocket } from "./socket.js";
+import { topicName } from "./words.js";
 
 const TERMINAL = ["completed", "abandoned", "failed"];
 
@@ -23,27 +25,6 @@ const site = query.get("site") || "";
 const identity = fragment.get("identity") || query.get("identity") || "";
 
 const chat = { id: null, token: null, language: "en", contact: null, socket: null, view: null };
-// A queue as a customer reads it: the operator's [chat.topics] text in the chat's
-// language, else the shipped queues' words from the page catalogs, else the operator's
-// English, else the queue's name with spaces for underscores.
-const TOPICS = {
-  booking: N_("Bookings and changes"), baggage: N_("Baggage"),
-  emergency: N_("Emergency"), general: N_("Anything else"),
-};
-// The operator's texts are keyed by lower-case tags (`es`, `pt-br`: router/desk.py):
-// the customer's own tag first (a region's text for that region), then their language
-// alone, then the language as another region writes it.
-function topic(queue, configured) {
-  const texts = configured[queue] || {};
-  const tag = regionalTag().toLowerCase().replaceAll("_", "-");
-  const language = primary(tag);
-  const own = texts[tag] || texts[language]
-    || Object.entries(texts).find(([key]) => primary(key) === language)?.[1];
-  if (own) return own;
-  if (TOPICS[queue]) return t(TOPICS[queue]);
-  return texts.en || queue.replaceAll("_", " ");
-}
-
 const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 // The customer's language with its region when one is known: ?lang= (a site's
@@ -69,7 +50,7 @@ async function main() {
     return;
   }
   const topics = choices.topics || {};
-  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topic(q, topics)])],
+  options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topicName(q, topics, regionalTag())])],
     query.get("queue") || "");
   chat.queues = choices.queues;
   const saved = savedChat(site);
@@ -288,24 +269,18 @@ function acknowledge() {
 }
 document.addEventListener("visibilitychange", acknowledge);
 
-// The message being sent: its id goes again with a retry of the same text.
-const outgoing = new Outgoing();
-
-async function send() {
-  fail("send-error", "");
-  const text = $("message").value;
-  const wrong = checkMessage(text);
-  if (wrong) { $("message").focus(); return fail("send-error", wrong); }
-  $("send").disabled = true;
-  const body = { text, client_message_id: outgoing.idFor(text) };  // a retry: the same id
-  const answer = await request("POST", `/api/v1/contacts/${chat.id}/messages`,
-    { body, customerToken: chat.token });
-  $("send").disabled = false;
-  if (!answer.ok) return fail("send-error", sendProblem(answer));
-  $("message").value = "";  // only once the server has it
-  outgoing.sent();
-  chat.view.show(answer.body);
-}
+// The message box: what it holds is sent one message at a time, and only what was sent
+// leaves it (what the customer typed meanwhile stays); a retry of the same text goes
+// with the same id.
+const sender = new MessageSender($("message"), {
+  post: (text, id) => request("POST", `/api/v1/contacts/${chat.id}/messages`,
+    { body: { text, client_message_id: id }, customerToken: chat.token }),
+  delivered: (message) => chat.view.show(message),
+  problem: (answer) => sendProblem(answer),
+  report: (text) => fail("send-error", text),
+  busy: (sending) => { $("send").disabled = sending; },
+});
+const send = () => sender.send();
 
 // Why a message was not sent, in the page's language (the API's words to the console).
 function sendProblem(answer) {

@@ -2,12 +2,13 @@
 // original one click away), the agent's own with their delivery state, typing, canned
 // replies of the queue in the agent's language, transfer, end, then the wrap-up.
 
-import { Outgoing, problem } from "./api.js";
+import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el, options, stickToBottom } from "./dom.js";
 import { languageName, t, time } from "./i18n.js";
-import { checkMessage } from "./message-text.js";
+import { MessageSender } from "./sending.js";
+import { customerLanguage } from "./words.js";
 
 const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
@@ -38,6 +39,13 @@ export class ChatPanel {
         if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); this.send(); }
       } });
     this.error = el("p", { class: "error", role: "alert" });
+    this.sender = new MessageSender(this.text, {
+      post: (text, id) => this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`,
+        { text, client_message_id: id }),
+      delivered: (message) => { this.learn([message]); this.show(message); },
+      problem,
+      report: (text) => { this.error.textContent = text; },
+    });
     this.canned = this.cannedPicker() || el("div", { hidden: true });
     this.composer = el("form", { class: "composer", novalidate: true,
       onsubmit: (event) => { event.preventDefault(); this.send(); } },
@@ -51,9 +59,9 @@ export class ChatPanel {
     this.root = el("section", { class: "conversation", id: `panel-${contact.contact_id}`,
       "data-contact": contact.contact_id },
     el("div", { class: "facts dim" },
-      el("span", {}, t("Chat in {queue}", { queue: contact.queue })),
+      el("span", { class: "topic" }, t("Topic: {topic}", { topic: desk.queueName(contact.queue) })),
       // The customer's own tag: "Chinese (Taiwan)" tells the agent the script, not just "Chinese".
-      el("span", {}, t("Customer writes in {language}", { language: languageName(contact.language_tag || contact.language) })),
+      el("span", {}, t("Customer writes in {language}", { language: customerLanguage(contact) })),
       this.translatedFact = el("span", { class: "translated-for-you" })),
     this.box, this.typingLine, this.composer, this.transfer.root, this.wrapUp.root);
     this.showLanguage();
@@ -237,20 +245,8 @@ export class ChatPanel {
     this.desk.socket.send({ type: "typing", contact_id: this.contact.contact_id });
   }
 
-  async send() {
-    this.error.textContent = "";
-    const text = this.text.value;
-    const wrong = checkMessage(text);
-    if (wrong) { this.error.textContent = wrong; return; }
-    this.outgoing ||= new Outgoing();  // a retry of the same text: the same id, kept once
-    const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/messages`,
-      { text, client_message_id: this.outgoing.idFor(text) });
-    if (!answer.ok) { this.error.textContent = problem(answer); return; }
-    this.outgoing.sent();
-    this.text.value = "";
-    this.learn([answer.body]);
-    this.show(answer.body);
-  }
+  // What the reply box holds, one message at a time; only what was sent leaves the box.
+  send() { return this.sender.send(); }
 
   async end() {
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/complete`);

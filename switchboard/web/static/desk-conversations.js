@@ -10,7 +10,8 @@ import { ChatPanel } from "./desk-chat.js";
 import { showCustomer } from "./desk-customer.js";
 import { VoicePanel } from "./desk-voice.js";
 import { $, el } from "./dom.js";
-import { languageName, number, t, time } from "./i18n.js";
+import { number, t, time } from "./i18n.js";
+import { customerLanguage } from "./words.js";
 
 const TERMINAL = ["completed", "abandoned", "failed"];
 
@@ -70,7 +71,7 @@ export class Conversations {
 
   kind(entry) {
     const { channel, queue } = entry.contact;
-    entry.kind.replaceChildren(channel === "voice" ? t("Call") : t("Chat"), " · ", queue);
+    entry.kind.replaceChildren(channel === "voice" ? t("Call") : t("Chat"), " · ", this.desk.queueName(queue));
   }
 
   // A tab's contact as it is now. One that changed queue (another session of the agent
@@ -155,12 +156,12 @@ export class Conversations {
   // customer's language and when the contact began.
   who(contact) {
     const id = (contact.customer && contact.customer.id) || "";
-    if (contact.channel === "voice") return this.desk.caller(contact) || languageName(contact.language);
+    if (contact.channel === "voice") return this.desk.caller(contact) || customerLanguage(contact);
     if (id && !id.startsWith("anon-")) return id;
     const times = contact.timestamps || {};
     const began = Date.parse(times.arrived_at || times.queued_at || "");
-    if (Number.isNaN(began)) return languageName(contact.language);
-    return t("{language}, since {time}", { language: languageName(contact.language), time: time(began) });
+    if (Number.isNaN(began)) return customerLanguage(contact);
+    return t("{language}, since {time}", { language: customerLanguage(contact), time: time(began) });
   }
 
   // Labels every tab; two that would read the same also show a short contact id (each
@@ -208,10 +209,17 @@ export class Conversations {
     return true;
   }
 
+  // A conversation leaves the desk (transferred, wrapped up, requeued, no longer the
+  // agent's): its tab goes, and the state line reads again what the agent holds now
+  // (a transfer out sends this desk no event of its own).
   close(contactId) {
+    if (this.remove(contactId)) this.desk.refreshAgent();
+  }
+
+  remove(contactId) {
     this.changed.set(contactId, Date.now());
     const entry = this.open_.get(contactId);
-    if (!entry) return;
+    if (!entry) return false;
     const focused = entry.tab.contains(document.activeElement) || entry.panel.root.contains(document.activeElement);
     entry.tab.remove();
     entry.panel.root.remove();
@@ -228,10 +236,12 @@ export class Conversations {
     // The keyboard's place was in what went: on to the tab now in view.
     if (focused && this.current) this.open_.get(this.current).tab.focus();
     $("no-work").hidden = this.open_.size > 0;
+    return true;
   }
 
+  // Signed out: every tab goes, nothing is read again.
   clear() {
-    for (const id of this.ids()) this.close(id);
+    for (const id of this.ids()) this.remove(id);
   }
 
   async connected(event) {

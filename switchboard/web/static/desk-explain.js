@@ -47,14 +47,17 @@ const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 // The step a contact had reached says what routing allowed, not what this agent needed:
 // an agent who speaks the customer's language (and, past the region step, works in the
-// customer's region) matched as exactly as at the first step, whatever was allowed then.
-// Past the translation step such an agent reads the customer untranslated: never told
-// "translated for you" (only the other region, if theirs is not the customer's).
+// customer's region) matched as exactly as at the first step, whatever was allowed then:
+// other languages, other regions (after a wait, or a long predicted wait), any skill
+// level (the proficiency step: the desk knows neither the queue's level nor its skill,
+// and says what it knows). Past the translation step such an agent reads the customer
+// untranslated: never told "translated for you" (only the other region, if theirs is
+// not the customer's).
 function stepFor(f, offer, agent) {
   const speaks = (agent.languages || []).map(primary).includes(primary(offer.language));
   const home = !offer.region || agent.region === offer.region;
   if (f.step === "language" && speaks) return "exact";
-  if (f.step === "region" && speaks && home) return "exact";
+  if (["region", "region_ewt", "proficiency"].includes(f.step) && speaks && home) return "exact";
   if (f.step === "translation" && speaks) return home ? "exact" : "region";
   return f.step;
 }

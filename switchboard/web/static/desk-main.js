@@ -12,6 +12,7 @@ import { STATE_NAMES } from "./desk-transfer.js";
 import { $, options } from "./dom.js";
 import { N_, duration, loadText, number, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
+import { topicName } from "./words.js";
 
 const KEY = "switchboard-desk";
 const SYNC_MS = 10_000;
@@ -28,6 +29,9 @@ const desk = {
   call: (method, path, body) => request(method, path, { body, token: desk.token }),
   notify: (text) => { $("notice").textContent = text; },
   refreshAgent: () => refreshAgent(),
+  topics: {},  // the operator's [chat.topics] texts, as the customer's page reads them
+  // A queue in words, as the customer's page names it as a topic ("Anything else").
+  queueName: (queue) => topicName(queue, desk.topics, readerTag()),
 };
 const offers = new Offers(desk);
 const conversations = new Conversations(desk);
@@ -94,8 +98,10 @@ async function start(agent) {
   $("sign-in-form").hidden = true;
   $("workspace").hidden = false;
   $("who").textContent = agent.agent_id;
-  const config = await desk.call("GET", "/api/v1/desk");
+  const [config, topics] = await Promise.all([
+    desk.call("GET", "/api/v1/desk"), request("GET", "/api/v1/chat/options")]);
   desk.config = config.ok ? config.body : { not_ready_reasons: [], queues: {}, sip_accounts: true };
+  desk.topics = topics.ok ? topics.body.topics || {} : {};
   options($("not-ready-reason"), desk.config.not_ready_reasons.map((r) => [r, t(r)]));
   showState(agent);
   showSoftphone(desk);
@@ -109,6 +115,14 @@ async function start(agent) {
       onEnd: () => signedOut(t("Your session has ended. Please sign in again.")),
     });
   conversations.sync();
+}
+
+// The desk's reader for the operator's topic texts: the tag asked for or the browser's
+// (ar-EG) when the page is in its language, else the page's language.
+function readerTag() {
+  const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+  const page = document.documentElement.lang || "en";
+  return primary(wantedLanguage()) === primary(page) ? wantedLanguage() : page;
 }
 
 // The session, kept for a reload (the conversations are read again from the server).
@@ -153,7 +167,8 @@ function requeued(event) {
 function transferFailed(event) {
   const reason = TRANSFER_FAILURES[event.reason];
   desk.notify(t("Transfer to {to} failed ({reason}): the caller is back in queue {queue}.", {
-    to: dialled(event.to || ""), reason: reason ? t(reason) : event.reason || "", queue: event.queue || "",
+    to: dialled(event.to || ""), reason: reason ? t(reason) : event.reason || "",
+    queue: event.queue ? desk.queueName(event.queue) : "",
   }));
 }
 
@@ -226,7 +241,10 @@ async function setState(state, reason) {
   const answer = await desk.call("PUT", `/api/v1/agents/${encodeURIComponent(desk.agent.agent_id)}/state`,
     { state, reason: reason || "" });
   if (!answer.ok) {
-    desk.notify(answer.status === 409 ? t("Finish the wrap-up first: {detail}", { detail: answer.body.message || "" })
+    // A code owed (409): said in the page's words; the API's own message, a developer's
+    // in English with the contact's id, goes to the console only.
+    if (answer.status === 409) console.warn("switchboard desk: state refused", answer.body);
+    desk.notify(answer.status === 409 ? t("Finish the wrap-up first: choose a code and save the wrap-up.")
       : problem(answer));
     return;
   }

@@ -5,18 +5,19 @@
 import { problem } from "./api.js";
 import { explain } from "./desk-explain.js";
 import { $, el } from "./dom.js";
-import { N_, duration, languageName, number, t } from "./i18n.js";
+import { N_, duration, number, t } from "./i18n.js";
+import { customerLanguage } from "./words.js";
 
 // Offers that ended without an answer and what the agent is told (they are now not
 // ready): by the reason of the offer_revoked event.
 const MISSED = {
   no_answer: {
     title: N_("Missed offer (ring no answer)"),
-    text: N_("The {queue} contact rang out and went back to its queue. You are now not ready."),
+    text: N_("The contact ({queue}) rang out and went back to its queue. You are now not ready."),
   },
   phone_unreachable: {
     title: N_("Your phone could not be reached"),
-    text: N_("The {queue} call never rang your phone and went back to its queue. Check that your softphone is on and signed in with your SIP account, then set yourself available. You are now not ready."),
+    text: N_("The call ({queue}) never rang your phone and went back to its queue. Check that your softphone is on and signed in with your SIP account, then set yourself available. You are now not ready."),
   },
 };
 // The not-ready reasons an offer ending leaves the agent with besides "no answer"
@@ -40,10 +41,10 @@ export class Offers {
     const left = el("span", { class: "ring-left" });
     const waited = el("dd", { class: "waited" });
     const card = el("article", { class: "panel offer", "data-contact": offer.contact_id,
-      "aria-label": t("Offer: {channel} in {queue}", { channel: channelName(offer.channel), queue: offer.queue }) },
-    el("h3", {}, voice ? t("Incoming call") : t("Incoming chat"), " · ", offer.queue),
+      "aria-label": t("Offer: {channel} in {queue}", { channel: channelName(offer.channel), queue: this.desk.queueName(offer.queue) }) },
+    el("h3", {}, voice ? t("Incoming call") : t("Incoming chat"), " · ", this.desk.queueName(offer.queue)),
     el("dl", {},
-      el("dt", {}, t("Language")), el("dd", {}, languageName(offer.language)),
+      el("dt", {}, t("Language")), el("dd", { class: "language" }, customerLanguage(offer)),
       el("dt", {}, t("Waiting")), waited,
       el("dt", {}, t("Customer tier")), el("dd", { class: "tier" }, t(offer.tier || "standard")),
       voice && offer.customer_id ? [el("dt", {}, t("Caller")), el("dd", {}, offer.customer_id)] : null),
@@ -128,7 +129,7 @@ export class Offers {
     entry.card.classList.add("missed");
     entry.card.replaceChildren(
       el("h3", {}, t(missed.title)),
-      el("p", {}, t(missed.text, { queue: entry.offer.queue })),
+      el("p", {}, t(missed.text, { queue: this.desk.queueName(entry.offer.queue) })),
       el("button", { type: "button", class: "secondary", onclick: () => this.remove(event.contact_id) }, t("Dismiss")));
   }
 

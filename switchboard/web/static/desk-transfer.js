@@ -18,6 +18,7 @@ const stateName = (state) => t(STATE_NAMES[state] || state);
 export class TransferControl {
   constructor(desk, contact, transferred, { warm = false } = {}) {
     Object.assign(this, { desk, contact, transferred });
+    this.reads = 0;  // each read of the list numbered: an older answer is not shown
     const id = `transfer-${contact.contact_id}`;
     this.select = el("select", { id, class: "transfer-target", onfocus: () => this.load() },
       el("option", { value: "" }, t("Choose…")));
@@ -42,14 +43,17 @@ export class TransferControl {
     this.load();
   }
 
+  // The queues and colleagues, read again each time the list is opened (focused): a
+  // colleague's state is the one they are in now, not the one when the chat opened. A
+  // choice made already stays chosen while it is still there.
   async load() {
-    if (this.loaded) return;
+    const asked = ++this.reads;
     const answer = await this.desk.call("GET", "/api/v1/directory");
-    if (!answer.ok) return;
-    this.loaded = true;
+    if (!answer.ok || asked !== this.reads) return;
     const me = this.desk.agent.agent_id;
+    const chosen = this.select.value;
     const queues = el("optgroup", { label: t("Queues") },
-      ...answer.body.queues.map((queue) => el("option", { value: `queue:${queue}` }, queue)));
+      ...answer.body.queues.map((queue) => el("option", { value: `queue:${queue}` }, this.desk.queueName(queue))));
     const agents = el("optgroup", { label: t("Colleagues") },
       ...answer.body.agents.filter((agent) => agent.agent_id !== me).map((agent) =>
         el("option", { value: `agent:${agent.agent_id}` },
@@ -58,6 +62,7 @@ export class TransferControl {
       el("option", { value: "number:" }, t("Outside number…"))) : null;
     this.select.replaceChildren(el("option", { value: "" }, t("Choose…")), queues, agents,
       ...(outside ? [outside] : []));
+    if ([...this.select.options].some((option) => option.value === chosen)) this.select.value = chosen;
   }
 
   async send() {

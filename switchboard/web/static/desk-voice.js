@@ -8,7 +8,8 @@ import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el } from "./dom.js";
-import { duration, languageName, t } from "./i18n.js";
+import { duration, t } from "./i18n.js";
+import { customerLanguage } from "./words.js";
 
 export class VoicePanel {
   constructor(desk, contact, { done }) {
@@ -32,8 +33,8 @@ export class VoicePanel {
       "data-contact": contact.contact_id },
     el("dl", { class: "facts" },
       el("dt", {}, t("Caller")), el("dd", { class: "caller" }, desk.caller(contact) || t("unknown")),
-      el("dt", {}, t("Language chosen")), el("dd", {}, languageName(contact.language)),
-      el("dt", {}, t("Reason chosen")), el("dd", {}, contact.queue),
+      el("dt", {}, t("Language chosen")), el("dd", {}, customerLanguage(contact)),
+      el("dt", {}, t("Reason chosen")), el("dd", {}, desk.queueName(contact.queue)),
       el("dt", {}, t("Waited")), el("dd", {}, duration((this.answered - this.queued) / 1000)),
       el("dt", {}, t("Talk time")), this.talk),
     this.onHold, this.status,

@@ -4,6 +4,7 @@
 import { problem } from "./api.js";
 import { el, options } from "./dom.js";
 import { t } from "./i18n.js";
+import { codeName } from "./words.js";
 
 export class WrapUpForm {
   constructor(desk, contact, saved) {
@@ -13,7 +14,7 @@ export class WrapUpForm {
     const codeId = `code-${contact.contact_id}`;
     const noteId = `note-${contact.contact_id}`;
     this.code = el("select", { id: codeId, class: "wrap-up-code", required: this.required });
-    options(this.code, [["", this.required ? t("Choose a code") : t("No code")], ...queue.codes.map((c) => [c, c])]);
+    options(this.code, [["", this.required ? t("Choose a code") : t("No code")], ...queue.codes.map((c) => [c, codeName(c)])]);
     this.note = el("textarea", { id: noteId, class: "wrap-up-note", rows: 2, maxlength: 2000 });
     this.error = el("p", { class: "error", role: "alert" });
     this.root = el("form", { class: "wrap-up", hidden: true, novalidate: true,
@@ -35,7 +36,6 @@ export class WrapUpForm {
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/wrapup`,
       { code: this.code.value, note: this.note.value });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }
-    this.desk.refreshAgent();
-    this.saved();
+    this.saved();  // the conversation leaves: the state line is read again
   }
 }

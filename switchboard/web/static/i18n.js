@@ -83,10 +83,12 @@ export function translatePage(root) {
   }
 }
 
-// "es" -> "Spanish" in the page's language.
+// "es" -> "Spanish", "es-ES" -> "Spanish (Spain)", "zh-TW" -> "Chinese (Taiwan)", in the
+// page's language: a language always by the same name, its region or script after it
+// (never "European Spanish" beside the "Spanish" of another line).
 export function languageName(code) {
   try {
-    return new Intl.DisplayNames([locale], { type: "language" }).of(code) || code;
+    return new Intl.DisplayNames([locale], { type: "language", languageDisplay: "standard" }).of(code) || code;
   } catch (_) {
     return code;
   }

@@ -35,6 +35,12 @@ def switchboard(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]
     )
 
 
+def add_agent_user(config: Path, user_id: str) -> subprocess.CompletedProcess[str]:
+    """`switchboard users add` of an agent, its password on standard input."""
+    argv = ["users", "add", "--id", user_id, "--role", "agent", "--password-stdin"]
+    return switchboard(*argv, "--config", str(config), stdin="long-enough-secret\n")
+
+
 def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     config = config_for(tmp_path, redis_url)
     roster = tmp_path / "agents.csv"
@@ -50,18 +56,7 @@ def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     assert client.hget("sb:{rt}:agent:a1", "skills") == '{"booking": 4, "baggage": 2}'
     assert client.hget("sb:{rt}:agent:a2", "skills") == '{"general": 3}'
 
-    result = switchboard(
-        "users",
-        "add",
-        "--id",
-        "a1",
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--config",
-        str(config),
-        stdin="long-enough-secret\n",
-    )
+    result = add_agent_user(config, "a1")
     assert result.returncode == 0, result.stderr
     assert verify_password("long-enough-secret", client.hget("sb:user:a1", "password"))
     assert not verify_password("wrong", client.hget("sb:user:a1", "password"))
@@ -71,18 +66,7 @@ def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
     assert all(e["actor"] == getpass.getuser() for e in entries)
     assert '"agents": 2' in entries[0]["detail"] and '"user_id": "a1"' in entries[1]["detail"]
     # an id the admin API would refuse (a zero-width space: blank on the wallboard)
-    refused = switchboard(
-        "users",
-        "add",
-        "--id",
-        "a\u200b1",
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--config",
-        str(config),
-        stdin="long-enough-secret\n",
-    )
+    refused = add_agent_user(config, "a\u200b1")
     assert refused.returncode == 2 and "--id: expected an id of printable" in refused.stderr
     assert not client.exists("sb:user:a\u200b1")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import select
 import shutil
 import signal
@@ -35,6 +36,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATA_DIR = Path("/usr/share/apertium")
 TIMEOUT_S = 10.0
+# A code of letters and digits (a seat 12A, a flight BA2490, a booking X7K9PQ), in the
+# deformatter's stream: not already escaped or in a superblank. Apertium reads "12A" as
+# "12" and the article "a" ("12Un" in Spanish); made a superblank, it passes verbatim.
+_CODE = re.compile(
+    rb"(?<![\w\\\[])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Za-z])([A-Za-z0-9]+)(?![\w\]])"
+)
+# A space a moved superblank leaves before a full stop or comma ("ventana .")
+_SPACE_BEFORE = re.compile(r" +(?=[.,])")
 # Apertium's programs refuse to work outside a UTF-8 locale; C.UTF-8 is always there.
 _ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
 
@@ -184,7 +193,7 @@ class ApertiumPipeline:
 
     def translate(self, text: str) -> str:
         """`text` translated; raises (and restarts on the next call) when the pipeline fails."""
-        data = _run(["apertium-destxt"], text.encode())
+        data = _CODE.sub(rb"[\1]", _run(["apertium-destxt"], text.encode()))
         with self._lock:
             process = self._process[0]
             if process is None or process.poll() is not None:
@@ -194,7 +203,8 @@ class ApertiumPipeline:
             except BaseException:
                 _stop_running(self._process)
                 raise
-        return _run(["apertium-retxt"], raw).decode().strip()
+        translated = _run(["apertium-retxt"], raw).decode().strip()
+        return translated if _SPACE_BEFORE.search(text) else _SPACE_BEFORE.sub("", translated)
 
     def close(self) -> None:
         with self._lock:

@@ -67,6 +67,24 @@ def test_stream_format_characters_pass_through(engine):
         assert piece in translated
 
 
+@pytest.mark.parametrize(
+    ("text", "source", "target", "codes"),
+    [
+        ("Seat 12A is a window seat.", "en", "es", ["12A", "ventana."]),  # was "12Un"
+        ("Is seat 12A free? My booking is X7K9PQ.", "en", "es", ["12A", "X7K9PQ"]),
+        ("Flight BA2490 leaves from gate B12.", "en", "es", ["BA2490", "B12."]),
+        ("Mi asiento es el 12A y el vuelo IB3166.", "es", "en", ["12A", "IB3166"]),
+    ],
+)
+def test_codes_of_letters_and_digits_pass_verbatim(engine, text, source, target, codes):
+    """A seat, flight or booking code reached an airline's customer changed: Apertium read
+    "12A" as "12" and the article "a" (a desk probe: "Seat 12Un es un escaño")."""
+    translated = engine.translate(text, source, target)
+    for code in codes:
+        assert code in translated, translated
+    assert "Un " not in translated
+
+
 def test_one_pipeline_serves_every_message_and_ends_on_close():
     mode = next(m for m in installed_modes() if m.name == "spa-eng")
     pipeline = ApertiumPipeline(mode)

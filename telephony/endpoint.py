@@ -416,7 +416,10 @@ class PjEngine:
         await asyncio.get_running_loop().run_in_executor(None, self._ready.wait)
         if self._start_error is not None:
             raise self._start_error
+        # Bound to loopback: unbound, its first send bound it to 0.0.0.0 on a random
+        # port, a socket on every interface outside the configured ones.
         self._wake_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._wake_socket.bind(("127.0.0.1", 0))
         self._wake_socket.setblocking(False)
 
     async def stop(self) -> None:

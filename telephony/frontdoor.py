@@ -5,17 +5,21 @@ We generate Kamailio's configuration from the pool (one destination per worker,
 measured (docs/telephony.md): algorithm 10 (call load) rather than round robin,
 retransmitted INVITEs absorbed by their transaction before a worker is chosen,
 `record_route()` so BYEs pass here and `ds_load_update()` frees the slot (of a caller's
-call only: a flag and a Record-Route parameter mark the calls that took one), OPTIONS
+call only: a Record-Route parameter marks the calls that took one), OPTIONS
 probing so a dead worker leaves the rotation, and a 503 with Retry-After when
-every worker is full. `ds_load_unset()` is only called once no destination is left:
-calling it before `ds_next_dst()` breaks failover.
+every worker is full. A call's slot is freed by its BYE, or by the failure route when
+its INVITE ends without a 2xx (cancelled in time, refused): never by the CANCEL itself,
+which may cross the 200 OK of a call that goes on. `ds_load_unset()` is only called
+once no destination is left: calling it before `ds_next_dst()` breaks failover.
 
 It is also the registrar of the staff's softphones (telephony/softphones.py): REGISTER
 is challenged (digest, qop=auth) and checked against the HA1 the node put into the
-`sipauth` htable over JSON-RPC; the contact is kept in memory (usrloc db_mode 0). A
+`sipreg` htable over JSON-RPC (kept while the user is signed out: the phone keeps its
+registration); the contact is kept in memory (usrloc db_mode 0). A
 worker calling a person (its INVITE carries `X-Switchboard-Dial`) at the account of a
-known user is relayed to the contact that user's softphone registered (`lookup`), or
-answered 480 "Softphone not registered" (404 for a name with no account signed in here);
+user signed in here (`sipauth`) is relayed to the contact that user's softphone
+registered (`lookup`), or answered 480 "Softphone not registered" (404 for a name with
+no account signed in here);
 a worker's call to the node itself without that header (the loop of a REFER, from
 `switchboard-wN`) goes back to that worker; every other INVITE goes to the workers.
 
@@ -24,8 +28,11 @@ UDP and Kamailio bridges the two (`record_route()` puts one Record-Route per soc
 the transports differ). A TCP peer is reached again over the connection it opened: its
 REGISTER keeps the connection's address (`fix_nated_register`), its INVITE's Contact
 gets an `;alias=` of it (`set_contact_alias`), which `handle_ruri_alias()` turns back
-into the destination of the requests sent to it within the call; and an idle
-connection lives a little longer than the longest registration.
+into the destination of the requests sent to it within the call. Towards such a
+peer Kamailio sends only over a connection that is open (`set_forward_no_connect`):
+a dead one's address is an old ephemeral port, where anything may listen now, so the
+send fails (the worker reads 477 as the phone unreachable). An idle connection lives a
+little longer than the longest registration.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from telephony.softphones import HTABLE, KamailioRegistrar
+from telephony.softphones import REGISTERING, SIGNED_IN, KamailioRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +81,11 @@ MAX_REQUEST_BYTES = WORKER_PACKET_LIMIT - HEADROOM
 START_WAIT_S = 20.0
 # The branch flag of a contact registered from behind NAT or over TCP (kept by usrloc).
 NAT_BRANCH_FLAG = 6
-# A caller's INVITE dispatched to a worker took a call-load slot: this message flag on it
-# (its transaction: the CANCEL finds it) and DS_LOAD_PARAM on its Record-Route (the BYE
-# finds it) free the slot. The workers' own calls (to softphones, a REFER's loop) take
-# none; freeing one for them logged `ERROR ... ds_load_remove(): cannot find load`.
-DS_LOAD_FLAG = 7
+# A caller's INVITE dispatched to a worker took a call-load slot: DS_LOAD_PARAM on its
+# Record-Route marks it, and its BYE frees the slot (an INVITE ending without a 2xx frees
+# it in the failure route). The workers' own calls (to softphones, a REFER's loop) take
+# none; freeing one for them logged `ERROR ... ds_load_remove(): cannot find load`, as
+# did the BYE of a call whose CANCEL, crossing the 200 OK, had freed it already.
 DS_LOAD_PARAM = "dsl=1"
 
 MODULE_DIRS = (
@@ -172,7 +179,8 @@ loadmodule "nathelper.so"
 modparam("ctl", "binrpc", "unix:{control}")
 modparam("jsonrpcs", "transport", 4)
 modparam("jsonrpcs", "dgram_socket", "{rpc}")
-modparam("htable", "htable", "{HTABLE}=>size=10;")
+modparam("htable", "htable", "{REGISTERING}=>size=10;")
+modparam("htable", "htable", "{SIGNED_IN}=>size=10;")
 modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "use_domain", 0)
 modparam("usrloc", "nat_bflag", {NAT_BRANCH_FLAG})
@@ -215,9 +223,13 @@ request_route {{
             if (is_method("BYE") && check_route_param("{DS_LOAD_PARAM}")) {{
                 ds_load_update();
             }}
-            # Towards a peer on TCP (or behind NAT): the connection its Contact's alias names.
+            # Towards a peer on TCP (or behind NAT): the connection its Contact's alias
+            # names, if it is still open; never a new one to its old ephemeral port.
             if (!isdsturiset()) {{
                 handle_ruri_alias();
+                if (isdsturiset()) {{
+                    set_forward_no_connect();
+                }}
             }}
             t_relay();
             exit;
@@ -231,14 +243,16 @@ request_route {{
         sl_send_reply("404", "Not Here");
         exit;
     }}
+    # A CANCEL goes the way of its INVITE and frees no call-load slot: it may cross the
+    # 200 OK of a call that goes on (an INVITE ending without a 2xx frees its slot in the
+    # failure route). One matching no transaction is answered 481 (RFC 3261 9.2), not
+    # left to be retransmitted for 32 s.
     if (is_method("CANCEL")) {{
-        if (t_check_trans()) {{
-            # The INVITE's flags: only a call dispatched to a worker holds a slot.
-            if (t_lookup_cancel("1") && isflagset({DS_LOAD_FLAG})) {{
-                ds_load_update();
-            }}
-            t_relay();
+        if (!t_check_trans()) {{
+            sl_send_reply("481", "Call/Transaction Does Not Exist");
+            exit;
         }}
+        t_relay();
         exit;
     }}
     if (is_method("OPTIONS")) {{
@@ -283,7 +297,6 @@ request_route {{
         sl_send_reply("503", "Service Unavailable");
         exit;
     }}
-    setflag({DS_LOAD_FLAG});
     add_rr_param(";{DS_LOAD_PARAM}");
     t_on_failure("NEXT_WORKER");
     t_on_reply("INVITE_REPLY");
@@ -294,18 +307,20 @@ request_route {{
 }}
 
 # A softphone registers as `<user>@<realm>` with the password of its account: challenged
-# first, refused (403) for a user without an account here, challenged again (never
-# saved) for a wrong password. Behind NAT the source address is kept as `received`.
+# first, refused (403) for a user without an account here (never signed in here, removed,
+# or given a new password since), challenged again (never saved) for a wrong password.
+# A user signed out keeps registering: calls are what a sign-out stops (SOFTPHONE).
+# Behind NAT the source address is kept as `received`.
 route[REGISTRAR] {{
     if (!is_present_hf("Authorization")) {{
         auth_challenge("{realm}", "1");
         exit;
     }}
-    if ($sht({HTABLE}=>$au) == $null) {{
+    if ($sht({REGISTERING}=>$au) == $null) {{
         sl_send_reply("403", "No SIP account for this user");
         exit;
     }}
-    if (!pv_auth_check("{realm}", "$sht({HTABLE}=>$au)", "1", "1")) {{
+    if (!pv_auth_check("{realm}", "$sht({REGISTERING}=>$au)", "1", "1")) {{
         auth_challenge("{realm}", "1");
         exit;
     }}
@@ -323,12 +338,14 @@ route[REGISTRAR] {{
 }}
 
 # A worker rings a person (an agent's offer, a colleague, a supervisor joining): a user
-# with an account here is reached at their softphone's registered contact. A name with no
-# account signed in here is refused (404): handed on, it came back to a worker (the
-# From is the worker's own), which took it for a REFER's loop and answered it itself,
-# so the caller was "connected" to nobody and the contact completed.
+# signed in here is reached at their softphone's registered contact. A name with no
+# account signed in here (a user signed out, whose phone stays registered) is refused
+# (404): handed on, it came back to a worker (the From is the worker's own), which took
+# it for a REFER's loop and answered it itself, so the caller was "connected" to nobody.
+# A phone on TCP is reached over its open connection only: one whose connection died
+# fails at once (477) rather than Kamailio connecting to its old ephemeral port.
 route[SOFTPHONE] {{
-    if ($sht({HTABLE}=>$rU) == $null) {{
+    if ($sht({SIGNED_IN}=>$rU) == $null) {{
         sl_send_reply("404", "No softphone signed in by that name");
         exit;
     }}
@@ -337,6 +354,7 @@ route[SOFTPHONE] {{
         sl_send_reply("480", "Softphone not registered");
         exit;
     }}
+    set_forward_no_connect();
     t_on_reply("SOFTPHONE_REPLY");
     if (!t_relay()) {{
         sl_reply_error();

@@ -8,11 +8,15 @@ kept on the user's record in Redis (`UserStore.sip_salt`):
 
     password = base32(HMAC-SHA256(node secret, "sip-password" / user / salt))[:24]
 
-Kamailio gets only HA1 = MD5(user:realm:password), the digest form, into an in-memory
-htable over its JSON-RPC socket; and only for users signed in (sign-in pushes it, the
-last sign-out and a supervisor's log-out take it away, together with the registrations).
-An admin revokes one user's SIP account with `switchboard users sip-reset --id ID`: a
-new salt, hence a new password, and every node drops the old HA1 and contacts.
+Kamailio gets only HA1 = MD5(user:realm:password), the digest form, into in-memory
+htables over its JSON-RPC socket, pushed when a user signs in. Two rules, one table
+each: a phone registers with the HA1 in REGISTERING, which a sign-out leaves there (the
+phone keeps refreshing its registration, so signed in again the user is called there at
+once); a call reaches only a user in SIGNED_IN, which the last sign-out, a supervisor's
+log-out or a session running out take away (the front door answers 404). A removed user
+or a new password takes both, and the registrations. An admin revokes one user's SIP
+account with `switchboard users sip-reset --id ID`: a new salt, hence a new password,
+and every node drops the old HA1 and contacts.
 Kamailio 5.6 has no HMAC of its own (no crypto module in Debian's build), which is why
 the node does the derivation and pushes the result rather than Kamailio computing it.
 """
@@ -41,8 +45,12 @@ log = logging.getLogger(__name__)
 
 # The characters a SIP user part may hold unescaped (RFC 3261 `user`, without escapes).
 SIP_USER = re.compile(r"[A-Za-z0-9_.!~*'()&=+$,;?/-]{1,64}")
-# The htable holding each allowed user's HA1 (Kamailio's configuration names it too).
-HTABLE = "sipauth"
+# Kamailio's htables (its configuration names them too), each user's HA1 by user name:
+# the phones that may register (kept through a sign-out; a refresh answered 403 let the
+# binding run out, and some phones stop registering after a 403 until the user acts),
+# and the users signed in here, the only ones a call reaches.
+REGISTERING = "sipreg"
+SIGNED_IN = "sipauth"
 PASSWORD_CHARS = 24  # of base32: 120 bits
 RPC_WAIT_S = 2.0
 
@@ -121,16 +129,20 @@ class KamailioRegistrar:
         self._lock = asyncio.Lock()
 
     async def allow(self, user: str, ha1: str) -> None:
-        await self.call("htable.sets", HTABLE, user, ha1)
+        """The user's phone registers with this HA1 and is called."""
+        await self.call("htable.sets", REGISTERING, user, ha1)
+        await self.call("htable.sets", SIGNED_IN, user, ha1)
 
     async def refuse(self, user: str) -> None:
-        """No more registering, and no call reaches the user's phone (the front door
-        answers 404 while they have no entry); a registration made stays until it runs out."""
-        await self.call("htable.delete", HTABLE, user, tolerate=True)
+        """No call reaches the user's phone (the front door answers 404); the phone goes
+        on refreshing its registration (200), which stays for the next sign-in."""
+        await self.call("htable.delete", SIGNED_IN, user, tolerate=True)
 
     async def forget(self, user: str) -> None:
-        """As `refuse`, and the softphone's contacts are gone at once."""
+        """As `refuse`, and the phone may not register any more: its HA1 and its
+        contacts are gone at once."""
         await self.refuse(user)
+        await self.call("htable.delete", REGISTERING, user, tolerate=True)
         await self.call("ul.rm", "location", user, tolerate=True)
 
     async def call(self, method: str, *params: Any, tolerate: bool = False) -> Any:
@@ -197,11 +209,13 @@ class Softphones:
             await self.registrar.forget(user_id)
 
     async def signed_out(self, user_id: str) -> None:
-        """The user signed out: their phone may not register again nor be called until
-        they sign in again, but its registration stays. The phone does not know it was
+        """The user signed out: their phone is not called until they sign in again, but
+        it keeps its registration, refreshes included. A phone does not know it was
         dropped: after a sign-in it went on saying "registered" while every call to it
-        was refused 480 until its own refresh, minutes later, and each offer rang out at
-        once as the agent's "no answer"."""
+        was refused 480 until its own refresh, minutes later, and each offer ended at
+        once as the agent's "no answer"; and a refresh refused 403 while signed out let
+        the binding run out just the same (the first offer after the sign-in was
+        `phone_unreachable`), or stopped the phone registering at all."""
         if SIP_USER.fullmatch(user_id):
             await self.registrar.refuse(user_id)
 

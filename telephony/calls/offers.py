@@ -18,19 +18,21 @@ log = logging.getLogger(__name__)
 # transferred to) that was never answered: busy (on another call, do-not-disturb), a
 # decline of this call, or nobody there to ring at all. 408 is what pjsip (or Kamailio's
 # fr_timer, 2 s) says when nothing answered the INVITE, not even a provisional response;
-# 480 and 404 a name with no phone registered or no account signed in; 5xx (pjsip's 503
-# for a transport error) and the other 6xx a server, a transport or a phone that failed.
+# 480 and 404 a name with no phone registered or no account signed in; 477 and 478
+# Kamailio's own failure to send the INVITE on (a phone on TCP whose connection died, an
+# address that does not resolve); 5xx (pjsip's 503 for a transport error, Kamailio's for
+# its own) and the other 6xx a server, a transport or a phone that failed.
 # A ring the worker cancelled after the ring time (487) and anything else is no answer.
 BUSY = frozenset({486, 600})
 DECLINED = frozenset({603})
-UNREACHABLE = frozenset({404, 408, 410, 480})
+UNREACHABLE = frozenset({404, 408, 410, 477, 478, 480})
 # The router's reasons for an offer the agent's phone ended (`unanswered` -> reason):
 # busy and unreachable make the agent not ready as no answer does (nobody takes calls
 # there now; it would ring again every few seconds), a decline bars them from this
 # contact only.
 OFFER_ENDED = {
     "busy": "phone_busy",
-    "declined": "rejected",
+    "declined": "declined",
     "unreachable": "phone_unreachable",
     "no_answer": "no_answer",
 }

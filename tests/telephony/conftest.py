@@ -58,11 +58,18 @@ def free_sip_port() -> int:
 
 
 async def run_sipp(
-    port: int, scenario: str, tmp_path: Path, *, transport: str = "u1", timeout: float = 40
+    port: int,
+    scenario: str,
+    tmp_path: Path,
+    *,
+    transport: str = "u1",
+    timeout: float = 40,
+    extra: tuple[str, ...] = (),
 ) -> int:
     """One call of a scenario from `sipp/` to 127.0.0.1:port over `transport` (sipp's
     `-t`: u1 UDP, t1 TCP); its exit code (0: the call went as scripted). Killed by its PID
-    if it outlives `timeout`; its errors are in tmp_path/sipp-errors.log."""
+    if it outlives `timeout`; its errors are in tmp_path/sipp-errors.log. `extra`: more
+    of sipp's options (`-au`/`-ap` credentials, `-key NAME VALUE`), after the defaults."""
     process = await asyncio.create_subprocess_exec(
         "sipp",
         f"127.0.0.1:{port}",
@@ -70,6 +77,7 @@ async def run_sipp(
         *("-i", "127.0.0.1", "-p", str(free_sip_port()), "-mp", str(rtp_block())),
         *("-timeout", f"{int(timeout) - 5}s", "-nostdin", "-trace_err"),
         *("-error_file", str(tmp_path / "sipp-errors.log")),
+        *extra,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
         cwd=tmp_path,

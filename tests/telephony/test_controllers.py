@@ -219,10 +219,13 @@ async def test_a_consult_holds_the_caller_and_dials_the_colleagues_phone() -> No
     [
         (486, "phone_busy"),
         (600, "phone_busy"),
-        (603, "rejected"),
+        (603, "declined"),
         # The phone could not be reached: nothing answered the INVITE (408), no
-        # registration (480), no account signed in (404), a server or transport error.
+        # registration (480), no account signed in (404), a server or transport error,
+        # Kamailio failing to send it on (477: a phone on TCP whose connection died).
         (408, "phone_unreachable"),
+        (477, "phone_unreachable"),
+        (478, "phone_unreachable"),
         (480, "phone_unreachable"),
         (404, "phone_unreachable"),
         (503, "phone_unreachable"),

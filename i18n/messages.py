@@ -42,6 +42,8 @@ PROMPTS: dict[str, str | tuple[str, str]] = {
     "callback_offer": N_("To be called back instead of waiting, press {digit}."),
     "callback_confirmed": N_("Thank you. We will call you back as soon as an agent is free."),
     "connecting": N_("Connecting you to an agent now."),
+    # Said to a customer who picks up a callback, before "connecting": who is calling.
+    "callback_intro": N_("This is Switchboard Airlines, calling you back as you asked."),
     "goodbye": N_("Goodbye."),
     "survey_question": N_("How satisfied were you with this call? Press 1 to 5."),
     "thank_you": N_("Thank you for your feedback."),
@@ -72,6 +74,8 @@ ALIASES: dict[str, str] = {
     "queue.position_no_wait": "queue_position_no_wait",
     "queue.callback_offer": "callback_offer",
     "queue.callback_confirmed": "callback_confirmed",
+    "callback.intro": "callback_intro",
+    "callback.connecting": "connecting",
 }
 
 

@@ -39,7 +39,8 @@ class IvrStyle:
     greeting: str = "welcome"  # the catalog key: "welcome" (formal) or "welcome_informal"
     verbose: bool = False  # fuller menus: an introduction and the repeat hint
     number: Callable[[int], str] = field(default=str, compare=False)  # 1234 -> "1.234" (de)
-    clock: Callable[[datetime], str] = field(default=_hh_mm, compare=False)  # "8:00 AM"
+    # A time as it is said ("8 in the morning", "8 Uhr": telephony.style.spoken_time).
+    clock: Callable[[datetime], str] = field(default=_hh_mm, compare=False)
 
 
 Styles = Callable[[str], IvrStyle]  # language -> its style in the flow's region
@@ -114,6 +115,7 @@ class IvrSession:
         self.step = Step.LANGUAGE
         self.tries = 0
         self.entered = ""  # the keys of a language choice still being typed ("1" of "12")
+        self.pressed = False  # any key at all since the call began
         self.outcome: Route | Hangup | None = None
 
     # -- inputs
@@ -132,6 +134,7 @@ class IvrSession:
         return self._reason_menu_first((greeting,))
 
     def digit(self, digit: str) -> list[Action]:
+        self.pressed = True
         if self.step == Step.LANGUAGE:
             return self._language_key(digit)
         if self.step == Step.REASON:
@@ -148,6 +151,12 @@ class IvrSession:
             return []
         if self.entered:  # the inter-digit wait ran out: the keys so far are the choice
             return self._choose_language(self.entered)
+        if self.step == Step.LANGUAGE and not self.pressed:
+            # Not one key since the call began: the caller likely cannot send digits (a
+            # phone or trunk without DTMF), and each round of a long language menu is
+            # half a minute more of waiting. The guessed language after one silent round;
+            # wrong keys still get `max_tries`.
+            return self._give_up(said=(Prompt("ivr.no_input", self.language),))
         return self._retry(heard_nothing=True)
 
     # -- the language menu: options 1..N, two keys from option 10 on
@@ -225,12 +234,12 @@ class IvrSession:
         said = "ivr.no_input" if heard_nothing else "ivr.invalid"
         return self._menu((Prompt(said, self.language), *menu))
 
-    def _give_up(self) -> list[Action]:
+    def _give_up(self, said: tuple[Prompt, ...] = ()) -> list[Action]:
         if self.step == Step.LANGUAGE:
             # Keep the guessed language and move on to the reasons.
             self.step = Step.REASON
             self.tries = 0
-            return self._reason_menu_first(())
+            return self._reason_menu_first(said)
         if not self.open:
             return self._finish(Hangup("closed"), self._closed())
         default = Route(

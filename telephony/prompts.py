@@ -125,6 +125,18 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
         "de": "Danke. Wir rufen Sie zurück. Auf Wiederhören.",
         "es": "Gracias. Le llamaremos. Adiós.",
     },
+    "callback.intro": {
+        "en": "This is Switchboard Airlines, calling you back as you asked.",
+        "fr": "Ici Switchboard Airlines : nous vous rappelons, comme vous l'avez demandé.",
+        "de": "Hier ist Switchboard Airlines mit dem Rückruf, um den Sie gebeten haben.",
+        "es": "Le llama Switchboard Airlines: le devolvemos la llamada, como nos pidió.",
+    },
+    "callback.connecting": {
+        "en": "Connecting you to an agent now.",
+        "fr": "Nous vous mettons en relation avec un conseiller.",
+        "de": "Wir verbinden Sie jetzt mit einem Mitarbeiter.",
+        "es": "Le estamos conectando con un agente.",
+    },
     "survey.question": {
         "en": "How satisfied were you with this call? Press 1 to 5.",
         "fr": "Êtes-vous satisfait de cet appel ? Tapez de 1 à 5.",
@@ -182,6 +194,9 @@ CATALOG_KEYS: dict[str, str] = {
     "survey.goodbye": "goodbye",
 }
 SURVEY_KEYS = tuple(CATALOG_KEYS)
+# What a called-back customer hears on picking up, before the agent: who calls, and that
+# an agent is being connected (the agent hears the ringing tone meanwhile).
+CALLBACK_INTRO = ("callback.intro", "callback.connecting")
 
 _ESPEAK_VOICE = {"en": "en-us", "fr": "fr-fr", "de": "de", "es": "es", "zh": "cmn", "ja": "ja"}
 
@@ -323,4 +338,5 @@ def static_prompts(
                 digit = (("digit", flow.callback_digit),)
                 prompts.append(Prompt("queue.callback_offer", language, digit))
                 prompts.append(Prompt("queue.callback_confirmed", language))
+                prompts.extend(Prompt(key, language) for key in CALLBACK_INTRO)
     return prompts

@@ -10,7 +10,9 @@ TCP caller is called back over TCP). The customer's phone rings for at most twic
 queue's ring time while the agent waits, hearing a ringing tone (`make_ringback`), as
 from any phone dialling out; then the attempt ends unanswered (another later while the
 queue's `callback_attempts` last, else `failed`/`callback_unanswered`) and the agent is
-free again.
+free again. A customer who picks up first hears who calls, in their language ("This is
+Switchboard Airlines, calling you back as you asked. Connecting you to an agent now."),
+the agent still hearing the ringing tone; then the two are bridged.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import subprocess
 from typing import Any
 
 from telephony.calls.call import OUTSIDE_RING_FACTOR, Call, CallState, Role
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_user
 from telephony.model import Prompt
-from telephony.prompts import RINGBACK_FILE
+from telephony.prompts import CALLBACK_INTRO, RINGBACK_FILE, duration_s
 from telephony.routing import ROUTING_REFUSALS
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,10 @@ _SEPARATORS = re.compile(r"[-.()\s]")
 # URI parameters that name something of the call that ended, not where the caller is:
 # Kamailio's `alias` (the TCP connection or NAT address of that call).
 _CALL_ONLY_PARAMS = frozenset({"alias"})
+# How much longer than its own length the introduction may take to play before the two
+# are bridged all the same (a customer who hangs up during it takes its player with the
+# leg, and the player's end never comes).
+INTRO_GRACE_S = 5.0
 
 
 def phone_number(user: str) -> str:
@@ -161,16 +168,37 @@ class CallbackController:
             await self.voice.hangup(customer, 487)
 
     async def customer_answered(self, call: Call) -> None:
-        """The customer picked up: bridged to the agent, and the contact answered now
-        (the agent's pick-up was no answer: nobody was on the line yet). If the agent
-        gave up meanwhile, the customer is hung up on: an attempt not answered."""
+        """The customer picked up: the contact is answered now (the agent's pick-up was no
+        answer: nobody was on the line yet); they hear who calls, then are bridged to the
+        agent, who hears the ringing tone until then. If the agent gave up meanwhile, the
+        customer is hung up on: an attempt not answered."""
         if call.agent_leg is None:
             await self.voice.hangup(call.leg)
             return
         call.customer_answered = True
-        await self._ringback(call, False)
-        await self.voice.offers.connect(call)
         try:
             await self.voice.routing.callback_answered(call.contact_id)
         except ROUTING_REFUSALS as error:  # ended meanwhile (a node taking over)
             log.warning("answer of callback %s not recorded: %s", call.contact_id, error)
+        await self._introduce(call)
+        await self._ringback(call, False)
+        if call.state == CallState.TALKING and call.agent_leg is not None:
+            # Not if either hung up meanwhile (the call is over), nor if the agent's desk
+            # held or transferred the call: its hold's end or the next agent bridges it.
+            await self.voice.offers.connect(call)
+
+    async def _introduce(self, call: Call) -> None:
+        """Who calls and why, in the customer's language, before the agent is put through
+        (they were connected to the agent with not a word: a stranger's voice)."""
+        prompter = self.voice.prompter
+        prompts = tuple(Prompt(key, call.language) for key in CALLBACK_INTRO)
+        try:
+            paths = await asyncio.get_running_loop().run_in_executor(None, prompter.paths, prompts)
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+            log.warning("callback of %s: no introduction (%s)", call.contact_id, error)
+            return  # put through without it rather than not at all
+        length = sum(duration_s(path) for path in paths)
+        try:
+            await asyncio.wait_for(prompter.play(call, prompts), length + INTRO_GRACE_S)
+        except TimeoutError:
+            log.info("callback of %s: introduction not finished, bridged", call.contact_id)

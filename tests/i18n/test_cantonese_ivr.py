@@ -136,13 +136,14 @@ def test_every_prompt_renders_and_its_numbers_are_spoken(tmp_path: Path, key: st
 
 
 def test_a_position_and_a_time_are_spoken_in_cantonese() -> None:
-    """A longer number is more Jyutping; the IVR's clock for yue (babel's `上午8:30`)."""
+    """A longer number is more Jyutping; the IVR's clock for yue: the hour with its part
+    of the day and 點, the minutes with 分 (babel's written `上午8:30` was read 八 三十)."""
     one = jyutping(PromptCatalog().text("queue_position_no_wait", "yue", position=1))
     many = jyutping(PromptCatalog().text("queue_position_no_wait", "yue", position=1234))
     assert "jat1" in one and "cin1" in many and len(many) >= len(one) + 5, many
     clock = locale_style("default", "yue").clock(datetime(2026, 1, 5, 8, 30, tzinfo=UTC))
-    assert clock == "上午8:30"
-    assert jyutping(clock)[-2:] == ["baat3", "saam7sap6"]  # 上午 八 三十
+    assert clock == "朝早8點30分"
+    assert jyutping(clock) == ["ciu4", "zou2", "baat3", "dim2", "saam7sap6", "fan1"]
 
 
 @pytest.mark.parametrize("number", [HONG_KONG, MACAU, "tel:+852-2123-4567", "85221234567"])

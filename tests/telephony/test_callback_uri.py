@@ -18,7 +18,9 @@ import pytest
 from router.metrics import Metrics
 from router.service import Router
 from telephony.calls.callback import contact_target, phone_number
+from telephony.model import Prompt
 from telephony.pool import CommandRefused
+from telephony.prompts import CALLBACK_INTRO, PromptRenderer, duration_s
 
 from .conftest import (
     HERE,
@@ -298,6 +300,7 @@ async def test_a_called_back_customer_transferred_hears_music_and_is_not_called_
     parties: Callable[..., Any],
     tone_wav: Path,
     tmp_path: Path,
+    prompt_cache: Path,
 ) -> None:
     """carol sends the customer she called back to queue general: they hear music, and
     dave, who takes it there, is bridged to the call they are on. (They heard silence,
@@ -307,7 +310,9 @@ async def test_a_called_back_customer_transferred_hears_music_and_is_not_called_
     customer, _, contact_id = await carol_calls_back(voice, router, parties, tone_wav, "--answer")
     await customer.wait_for("incoming", timeout=30)  # the node calls back
     await media_after(customer, len(customer.events))  # they pick up
-    await asyncio.sleep(1.0)  # carol and the customer talk
+    renderer = PromptRenderer(prompt_cache)  # they hear who calls (test_callback_intro.py)
+    intro_s = sum(duration_s(renderer.path(Prompt(key, "en"))) for key in CALLBACK_INTRO)
+    await asyncio.sleep(intro_s + 1.0)  # then carol and the customer talk
     assert await voice.transfer(contact_id, "queue:general") == "queued"
     held = await recorded(customer, tmp_path / "held.wav")
     assert music_share(held) > 0.5

@@ -14,7 +14,7 @@ from router.store import now_ms
 from telephony.calls import VoiceCalls
 from telephony.endpoint import PjEngine
 from telephony.model import Prompt, Reason
-from telephony.prompts import PromptRenderer
+from telephony.prompts import CALLBACK_INTRO, PromptRenderer, duration_s
 
 from .conftest import (
     add_agent,
@@ -130,7 +130,7 @@ async def test_callback_keeps_the_place_then_calls_agent_then_customer_and_bridg
     called_back = await customer.wait_for("incoming", timeout=20)  # the node dials back
     recording = tmp_path / f"customer-{called_back['leg']}.wav"
     await customer.wait_for("answered", where=lambda e: e.get("code") is None, timeout=20)
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(intro_s(patient_worker) + 2.0)  # who calls (test_callback_intro.py)
     agent.send(cmd="hangup")
     contact = await until(lambda: terminal(router, call.contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "carol")
@@ -148,7 +148,7 @@ async def test_the_agent_hears_ringing_while_the_customer_is_called_back_then_th
 ) -> None:
     """The agent picked up and waits while the customer's phone rings: they heard
     silence, as if the line were dead. Now a ringing tone (425 Hz), which stops when the
-    customer answers."""
+    customer, who has heard who calls, is put through."""
     node_events(patient_worker.handle_router_event)
     customer = await parties("--answer", "--answer-delay", "3", "--tone", str(caller_tone))
     call = await choose_a_callback(patient_worker, router, customer)
@@ -157,7 +157,8 @@ async def test_the_agent_hears_ringing_while_the_customer_is_called_back_then_th
     answered = await agent.wait_for("answered", timeout=20)
     called_back = await customer.wait_for("incoming", timeout=20)
     await customer.wait_for("answered", where=lambda e: e["leg"] == called_back["leg"], timeout=20)
-    await asyncio.sleep(6.0)  # more than the tone's cadence (1 s on, 4 off)
+    # The customer's introduction, then more than the tone's cadence (1 s on, 4 off).
+    await asyncio.sleep(intro_s(patient_worker) + 6.0)
     agent.send(cmd="hangup")
     contact = await until(lambda: terminal(router, call.contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "carol")
@@ -167,6 +168,12 @@ async def test_the_agent_hears_ringing_while_the_customer_is_called_back_then_th
     assert tone_share(recording, 600.0, last_s=5.0) > 0.5  # then the customer
     # and no more ringing over them (a second of it in a window: a share near 0.08)
     assert max(tone_windows(recording, 425.0, last_s=5.0)) < 0.01
+
+
+def intro_s(worker: VoiceCalls, language: str = "en") -> float:
+    """How long a called-back customer hears who calls before the agent is put through."""
+    path = worker.voice.prompter.prompts.path
+    return sum(duration_s(path(Prompt(key, language))) for key in CALLBACK_INTRO)
 
 
 async def choose_a_callback(worker: VoiceCalls, router: Router, customer: Any) -> Any:

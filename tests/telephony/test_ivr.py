@@ -140,11 +140,12 @@ def test_the_style_follows_the_language_chosen_in_the_menu() -> None:
 
 
 def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
-    # 23:30 UTC on a Monday is 00:30 in Paris: it opens at 08:00 that morning.
+    # 23:30 UTC on a Monday is 00:30 in Paris: it opens at 08:00 that morning, said as
+    # words the voice reads (the written "8:00 AM", "08:00" were read digit by digit).
     assert next_opening(OFFICE, NIGHT).isoformat() == "2026-03-03T08:00:00+01:00"
     for region, language, said in (
-        ("america-east", "en", "8:00 AM"),
-        ("europe-west", "de", "08:00"),
+        ("america-east", "en", "8 in the morning"),
+        ("europe-west", "de", "8 Uhr"),
     ):
         style = locale_style(region, language)
         session = IvrSession(

@@ -4,7 +4,11 @@ HiGHS and the single-agent sweeps each keep one core busy; on two cores the boun
 then costs the search nothing, however long the LP takes (seconds on a 15-minute
 week summed per hour, tens of seconds on a 30-minute one when the machine is busy).
 The process is started with "spawn" (a fresh interpreter: nothing of the solver's
-threads is inherited) and stopped by the solver when its time is up.
+threads is inherited) and stopped by the solver when its time is up. With one worker it
+runs before the search instead, for its share of the time limit, and is stopped there
+if it has not finished: HiGHS's interior point method does not stop at its own time
+limit (a limit of 0.5 s took 30 s on a week of 120 agents), and building the LP is not
+limited at all, so only a process of its own can be held to a time.
 
 On a grid finer than the bucket, the LP summed per bucket comes first (seconds), then,
 when the time left allows, the same LP on single intervals: inside an hour a shortfall
@@ -16,8 +20,11 @@ the solver keeps the larger.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -67,7 +74,24 @@ class BoundInput:
         return replace(found, bucket=bucket)
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored for a moment (in the main thread, where handlers belong): a child
+    started meanwhile starts with it ignored. Ctrl-C in a terminal reaches the whole
+    process group, and the solver stops the child itself (writing the schedule it has);
+    a KeyboardInterrupt in the child would only print its traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:  # None: a handler not set from Python, which Python cannot set back
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
 def _run(given: BoundInput, send: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as inherited (`_sigint_ignored`)
     try:
         for found in given.solves():
             send.send(found)
@@ -82,10 +106,12 @@ class BoundProcess:
         context = multiprocessing.get_context("spawn")
         self._receive, send = context.Pipe(duplex=False)
         self._process = context.Process(target=_run, args=(given, send), daemon=True)
-        self._process.start()
+        with _sigint_ignored():  # inherited: the child ignores Ctrl-C from its first moment
+            self._process.start()
         send.close()
         self.finished = False  # the child has sent all it will
         self._answered = False
+        self.started = time.monotonic()
 
     def poll(self) -> Bound | None:
         """The next bound the child has sent, None while there is none yet or once it is

@@ -133,8 +133,10 @@ def _check_agent(
         if not earliest <= minutes <= latest or (minutes - earliest) % step or clock.second:
             fail("shift_start", f"{label}: starts at {clock}, outside the allowed start times")
         # Availability.
-        if local_start.date() in wishes.unavailable:
-            fail("availability", f"{label}: agent is unavailable on {local_start.date()}")
+        # Leave is the whole local day: a shift from the evening before may not run into it.
+        last_day = (local_end - timedelta(microseconds=1)).date()
+        for day in sorted({local_start.date(), last_day} & wishes.unavailable):
+            fail("availability", f"{label}: agent is unavailable on {day}")
         if wishes.available_from is not None and clock < wishes.available_from:
             fail("availability", f"{label}: starts before {wishes.available_from}")
         if wishes.available_until is not None and (

@@ -20,6 +20,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
+from scheduler.names import EXPECTED_LANGUAGE, known_language, language_hint
 from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
@@ -138,10 +139,11 @@ def read_forecast(path: Path) -> list[ForecastRow]:
 
 
 def read_requirements(path: Path) -> list[Requirement]:
-    """The requirements, one row per interval and queue: a second row for the same pair
-    (two files joined?) is refused rather than one of them silently winning; so is a row
-    off the file's grid (the width its rows agree on, `grid_width`, from its first row's
-    time), which no interval of the schedule would hold."""
+    """The requirements, one row per interval and queue: a file without rows is refused
+    (it has no grid), and so is a second row for the same pair (two files joined?) rather
+    than one of them silently winning, and a row off the file's grid (the width its rows
+    agree on, `grid_width`, from its first row's time), which no interval of the schedule
+    would hold."""
     rows = _numbered(
         path,
         REQUIREMENT_COLUMNS,
@@ -151,6 +153,12 @@ def read_requirements(path: Path) -> list[Requirement]:
             required=row.number("required"),
         ),
     )
+    if not rows:
+        # No rows, no grid: without this the default grid's length would be blamed on the
+        # rules ("expected a multiple of the 0:30:00 interval").
+        raise InputError(
+            f"{path}: no requirement rows (a header only): expected a row per interval and queue"
+        )
     first: dict[tuple[datetime, str], int] = {}
     for number, requirement in rows:
         key = (requirement.interval_start, requirement.queue)
@@ -215,19 +223,25 @@ def _agent(row: _Row) -> Agent:
     if max_hours < min_hours:
         raise row.fail("max_hours", f"at least min_hours ({min_hours:g})", row.text("max_hours"))
     skills = _split(row.text("skills"))
+    languages = _split(row.text("languages", allow_empty=True))
+    for tag in sorted(languages):
+        if not known_language(tag):
+            raise row.fail("languages", EXPECTED_LANGUAGE + language_hint(tag), tag)
     return Agent(
         agent_id=row.text("agent_id"),
         region=row.text("region"),
         timezone=zone,
         skills=skills,
         # matched on the language subtag, as routing does: `ES` and `es-MX` are `es`
-        languages=frozenset(map(primary, _split(row.text("languages", allow_empty=True)))),
+        languages=frozenset(map(primary, languages)),
         min_hours=min_hours,
         max_hours=max_hours,
     )
 
 
 def read_agents(path: Path) -> list[Agent]:
+    """The roster: unique ids, IANA time zones, languages babel knows (`spanish` is refused
+    with the tag meant, as the admin API and `agents import` refuse it), hours."""
     agents = _numbered(path, AGENT_COLUMNS, _agent)
     seen: set[str] = set()
     for number, agent in agents:

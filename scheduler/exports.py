@@ -123,13 +123,16 @@ def write_calendars(
 
 def solve_figures(report: SolveReport) -> str:
     """The solve's figures, like `objective 1200, bound 1150.0, gap 4.17%`: "no bound yet"
-    while the relaxation has proven none (a bound is a proof or nothing), "no schedule"
-    when none was found."""
+    while the relaxation has proven none (a bound is a proof or nothing), with the reason
+    when it is known ("no bound: the relaxation was still being solved after 57 s ..."),
+    "no schedule" when none was found."""
     objective = (
         f"objective {report.objective:.0f}" if math.isfinite(report.objective) else "no schedule"
     )
     if math.isfinite(report.bound) and math.isfinite(report.gap):
         return f"{objective}, bound {report.bound:.1f}, gap {report.gap:.2%}"
+    if report.no_bound:
+        return f"{objective}, no bound: {report.no_bound}"
     return f"{objective}, no bound yet"
 
 

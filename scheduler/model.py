@@ -175,6 +175,8 @@ class SolveReport:
     deterministic_s: float = 0.0  # CP-SAT's machine-independent work measure
     relaxation_bound: float = float("nan")  # the aggregate LP's bound (relaxation.py)
     start: str = ""  # the search's start: "construct", "greedy" (CP-SAT's hint) or "" (none)
+    no_bound: str = ""  # why there is no bound, when there is none and the reason is known
+    search: str = ""  # what the search did ("3 descents, 12 neighbourhoods"), when it ran
 
 
 @dataclass

@@ -184,6 +184,8 @@ def agent_patterns(agent: Agent, rules: Rules, horizon: Horizon) -> dict[int, li
                 if end > horizon.size:
                     continue
                 local_end = (local_start.astimezone(UTC) + length).astimezone(zone)
+                if _into_leave(local_end, wishes.unavailable):
+                    continue
                 if wishes.available_until is not None and (
                     local_end.date() != local_day or local_end.time() > wishes.available_until
                 ):
@@ -192,6 +194,13 @@ def agent_patterns(agent: Agent, rules: Rules, horizon: Horizon) -> dict[int, li
                 if pattern is not None:
                     found.append(pattern)
     return per_day
+
+
+def _into_leave(local_end: datetime, unavailable: frozenset[date]) -> bool:
+    """The shift runs past midnight into a day of leave: leave is the whole local day, not
+    only no shift starting on it (a shift 22:30-00:30 the evening before works its first
+    half hour)."""
+    return (local_end - timedelta(microseconds=1)).date() in unavailable
 
 
 def _pattern(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scheduler.model import BREAK_ACTIVITIES, AgentWishes, BreakRule, QueueRule, Rules, Weights
+from scheduler.names import EXPECTED_LANGUAGE, known_language, language_hint
 from scheduler.units import parse_clock, parse_duration
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
@@ -132,10 +133,13 @@ def load_rules(path: Path) -> Rules:
     queue_tables = root.section("queues")
     for name in queue_tables.table:
         section = queue_tables.section(name)
+        tag = section.string("language", None)
+        if tag is not None and not known_language(tag):
+            section.fault("language", EXPECTED_LANGUAGE + language_hint(tag), tag)
         queues[name] = QueueRule(
             name=name,
             skill=section.string("skill", name),
-            language=_language(section.string("language", None)),
+            language=_language(tag),
             priority=section.integer("priority", 1, minimum=1),
         )
     agent_tables = root.section("agents")

@@ -20,7 +20,7 @@ from scheduler.model import (
     ScheduleResult,
     SolveReport,
 )
-from scheduler.patterns import DEFAULT_INTERVAL, Horizon, infer_interval, off_grid, team_patterns
+from scheduler.patterns import Horizon, infer_interval, off_grid, team_patterns
 from scheduler.solver import Plan, SolveOptions, solve
 from scheduler.staffing import agents_needed
 from scheduler.units import format_duration
@@ -39,8 +39,9 @@ def _where(row: ForecastRow, source: str) -> str:
 def _check_forecast(
     forecast: list[ForecastRow], interval: timedelta | None, aht_s: float | None, source: str
 ) -> timedelta:
-    """The interval length; refuses a second row for an interval and queue, an interval
-    that disagrees with the rows' spacing, and contacts without a handle time (no `aht_s`)."""
+    """The interval length; refuses a forecast without rows, or of one interval without
+    `interval`, a second row for an interval and queue, an interval that disagrees with
+    the rows' spacing, and contacts without a handle time (no `aht_s`)."""
     first: dict[tuple[datetime, str], ForecastRow] = {}
     for row in forecast:
         key = (row.interval_start, row.queue)
@@ -52,15 +53,24 @@ def _check_forecast(
                 f"queue {row.queue!r} (first at {at})"
             )
         first[key] = row
-    spacing = infer_interval(row.interval_start for row in forecast)
-    if len({row.interval_start for row in forecast}) > 1:
-        if interval is not None and interval != spacing:
-            raise InputError(
-                f"--interval {format_duration(interval)}: the forecast {source} has "
-                f"{format_duration(spacing)} intervals (its rows are {format_duration(spacing)} "
-                "apart); leave --interval out, the length is taken from the forecast"
-            )
-        interval = spacing
+    starts = {row.interval_start for row in forecast}
+    if not starts:
+        raise InputError(f"{source}: no forecast rows (a header only)")
+    if len(starts) == 1 and interval is None:
+        # One interval has no spacing to read its length from; assuming 30 minutes would
+        # staff a quarter hour's contacts over half an hour (half the agents).
+        only = next(iter(starts))
+        raise InputError(
+            f"{source}: all rows are for one interval ({only.isoformat()}), so its length "
+            "cannot be read from the rows' spacing; give --interval, e.g. --interval 15m"
+        )
+    width = interval if len(starts) == 1 and interval is not None else infer_interval(starts)
+    if interval is not None and interval != width:
+        raise InputError(
+            f"--interval {format_duration(interval)}: the forecast {source} has "
+            f"{format_duration(width)} intervals (its rows are {format_duration(width)} "
+            "apart); leave --interval out, the length is taken from the forecast"
+        )
     if aht_s is None:
         for row in forecast:
             if row.contacts > 0 and row.aht_s <= 0:
@@ -70,7 +80,7 @@ def _check_forecast(
                     f"{row.interval_start.isoformat()}; give --aht SECONDS, the handle time "
                     "to assume where the forecast has none"
                 )
-    return interval or DEFAULT_INTERVAL
+    return width
 
 
 def make_requirements(
@@ -87,7 +97,8 @@ def make_requirements(
     """Agents to schedule per interval and queue: Erlang C or A, then grossed up for shrinkage.
 
     The interval length is the rows' spacing (`interval` only for a forecast of a single
-    interval; one that disagrees with the spacing is refused). `aht_s` is the handle time
+    interval, which needs it: there is no spacing to read; one that disagrees with the
+    spacing is refused). `aht_s` is the handle time
     of rows whose forecast has none (0 or empty); without it such a row with contacts is
     refused. So is a second row for an interval and queue. Errors name `source` (the file)
     and the row.

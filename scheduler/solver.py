@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -66,6 +68,19 @@ class SolveOptions:
     # The search from the first schedule as this many steps instead of to the time limit:
     # the same schedule on any machine (`improve`'s `steps`; tests).
     steps: int | None = None
+    # Set by the caller (the command on Ctrl-C) to end the solve early with the best
+    # schedule found so far, as if the time limit had come.
+    stop: threading.Event | None = None
+
+
+def worker_count(requested: int) -> int:
+    """Threads for a `--workers` value: 0 is one per core the process may use (as CP-SAT's
+    `num_workers` 0 and the voice node's `workers = 0`); below 0 is refused."""
+    if requested < 0:
+        raise ValueError(f"expected a whole number >= 0 (0: one per core), found {requested}")
+    if requested:
+        return requested
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass
@@ -127,8 +142,10 @@ def solve(
     """
     if patterns is None:
         patterns = team_patterns(agents, rules, horizon)
+    options = replace(options, workers=worker_count(options.workers))
     plan = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=False)
-    if plan.report.status == "INFEASIBLE" and not options.best_effort:
+    stopped = options.stop is not None and options.stop.is_set()
+    if plan.report.status == "INFEASIBLE" and not options.best_effort and not stopped:
         blame = _solve(agents, patterns, needs, queues, rules, horizon, options, diagnose=True)
         plan.infeasible = blame.infeasible
     return plan
@@ -168,7 +185,7 @@ def _search(
     no plan when the sweeps cannot express the rules (or leave an agent below their
     minimum), for CP-SAT on the whole model."""
     trace = _Trace(options.on_progress, started, -math.inf)
-    bound = _Bound(bounded or problem, options, trace)
+    bound = _Bound(bounded or problem, options, trace, started)
     # Before CP-SAT on the whole model, the bound gets the share it would have alone.
     fallback = started + options.time_limit_s * BOUND_SHARE
     try:
@@ -188,8 +205,8 @@ def _search(
         if options.on_first is not None:
             options.on_first(_plan(problem, first, _report(trace, first, "construct"), "construct"))
         bound.start()  # after the first schedule, so as not to slow it down
-        if bound.beside is None:  # one worker: the bound first, on the one core
-            bound.settle(until=math.inf)
+        if bound.alone:  # one worker: the bound first, on the one core, for its share
+            bound.settle(until=bound.deadline)
         outcome = improve(
             problem,
             first,
@@ -200,58 +217,132 @@ def _search(
             responder,
             on_round=bound.settle,
             steps=options.steps,
+            stop=_stopped(options),
         )
-        bound.settle()
-        report = _report(trace, outcome.best, "construct", outcome)
+        bound.finish()
+        report = _report(trace, outcome.best, "construct", outcome, bound.why)
         return _plan(problem, outcome.best, report, "construct"), bound.value
     finally:
         bound.stop()
 
 
-class _Bound:
-    """The relaxation's bound for one solve: beside the search in its own process when
-    there are two workers or more, else solved in place when asked to `settle`."""
+def stoppable(
+    solver: cp_model.CpSolver,
+    model: cp_model.CpModel,
+    stop: threading.Event | None,
+    callback: cp_model.CpSolverSolutionCallback | None = None,
+) -> cp_model.CpSolverStatus:
+    """CP-SAT's solve, ended as at its time limit once `stop` is set. CP-SAT's own Ctrl-C
+    handler is left out: it leaves SIGINT at the system's default when the solve ends, so
+    a later Ctrl-C would kill the command without a word. With `stop`, the solve runs in a
+    thread of its own, so that the main thread, where Python runs its signal handlers,
+    notices Ctrl-C and ends the search."""
+    solver.parameters.catch_sigint_signal = False
+    if stop is None:
+        return solver.solve(model, callback)
+    answers: list[cp_model.CpSolverStatus] = []
+    failures: list[BaseException] = []
 
-    def __init__(self, problem: Problem, options: SolveOptions, trace: _Trace) -> None:
+    def run() -> None:
+        try:
+            answers.append(solver.solve(model, callback))
+        except BaseException as error:  # handed to the caller's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, name="cp-sat", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+        if stop.is_set():
+            solver.stop_search()
+    if failures:
+        raise failures[0]
+    return answers[0]
+
+
+def _stopped(options: SolveOptions) -> Callable[[], bool] | None:
+    """Whether the caller asked the search to stop (`SolveOptions.stop`)."""
+    stop = options.stop
+    return None if stop is None else stop.is_set
+
+
+class _Bound:
+    """The relaxation's bound for one solve, in a process of its own (`bound.py`): beside
+    the search with two workers or more; with one, before the search, for its share of
+    the time limit, and stopped there (the search needs the one core)."""
+
+    def __init__(
+        self, problem: Problem, options: SolveOptions, trace: _Trace, started: float
+    ) -> None:
         self.trace = trace
         self.value = math.nan
         self.done = not options.relaxation
-        self.given = BoundInput(
-            problem,
-            options.time_limit_s * (BOUND_SHARE if options.workers < 2 else 1.0),
-            _bucket(problem.horizon),
-        )
         self.alone = options.workers < 2
+        self.limit_s = options.time_limit_s
+        # Its share of the time limit, counted from the solve's start: the LP's own limit
+        # is what is left of it when the process starts.
+        self.share_s = options.time_limit_s * (BOUND_SHARE if self.alone else 1.0)
+        self.deadline = started + self.share_s
+        self.problem = problem
+        self.bucket = _bucket(problem.horizon)
         self.beside: BoundProcess | None = None
+        self.why = ""  # why there is no bound, once known
+        self.stopped = _stopped(options) or (lambda: False)  # the caller's stop (Ctrl-C)
 
     def start(self) -> None:
-        """Start solving beside the search (with two workers or more)."""
-        if not self.done and not self.alone and self.beside is None:
-            self.beside = BoundProcess(self.given)
+        """Start solving in a process of its own."""
+        if self.done or self.beside is not None:
+            return
+        left = max(0.0, self.deadline - time.monotonic())
+        self.beside = BoundProcess(BoundInput(self.problem, left, self.bucket))
 
     def settle(self, until: float = -math.inf) -> None:
-        """Take the bounds that are there; solve them in place, or wait for the first up
-        to `until` (time.monotonic()), when asked to wait."""
+        """Take the bounds that are there; when asked to wait, wait up to `until`
+        (time.monotonic()): beside the search for the first bound, alone for all of them
+        but never past the share, after which the relaxation is stopped."""
         if self.done:
             return
-        if self.beside is None:
-            if not self.alone:
-                self.start()  # asked before it was started: the fallback needs it now
-                return self.settle(until)
-            if until > time.monotonic():
-                for found in self.given.solves():
-                    self._take(found)
-                self.done = True
-            return
-        while not self.beside.finished:
-            proven = self.beside.poll()
+        if self.alone and self.beside is None and time.monotonic() >= self.deadline:
+            return self._give_up(self._share_spent())  # no time to start it in
+        self.start()
+        beside = self.beside
+        assert beside is not None
+        if self.alone:
+            until = min(until, self.deadline)
+        while not beside.finished:
+            proven = beside.poll()
             if proven is not None:
                 self._take(proven)
-            elif math.isfinite(self.value) or time.monotonic() >= until:
+            elif (
+                (not self.alone and math.isfinite(self.value))
+                or time.monotonic() >= until
+                or self.stopped()
+            ):
                 break
             else:
                 time.sleep(0.05)
-        self.done = self.beside.finished
+        self.done = beside.finished
+        if self.alone and not self.done:
+            if time.monotonic() >= self.deadline:
+                self._give_up(self._share_spent())
+            elif self.stopped():
+                self._give_up("the solve was stopped before the relaxation finished")
+
+    def _share_spent(self) -> str:
+        return (
+            f"the relaxation did not finish in its share of the time limit "
+            f"({self.share_s:.3g} s of {self.limit_s:g} s with one worker, before the search)"
+        )
+
+    def _give_up(self, why: str) -> None:
+        """Stop the relaxation; without a bound, say why."""
+        self.stop()
+        self.done = True
+        if math.isnan(self.value):
+            self.why = why
+            log.info("no bound: %s", why)
+        else:
+            log.info("relaxation stopped (%s); its bound so far is kept", why)
 
     def _take(self, proven: Bound) -> None:
         """A bound of the relaxation (per bucket or on single intervals): kept, and
@@ -264,12 +355,27 @@ class _Bound:
             proven.status,
             proven.wall_s,
         )
-        if math.isnan(proven.value) or proven.value <= self.value:
+        if math.isnan(proven.value):
+            if math.isnan(self.value):
+                self.why = f"the relaxation ended {proven.status} after {proven.wall_s:.1f} s"
+            return
+        if proven.value <= self.value:
             return
         self.value = proven.value
+        self.why = ""
         self.trace.floor = proven.value
         if self.trace.trace:
             self.trace.record(self.trace.trace[-1][1])  # the bound, printed with the best
+
+    def finish(self) -> None:
+        """At the end of the search: the bounds that are there, and why there is none."""
+        self.settle()
+        if not self.done and math.isnan(self.value) and self.beside is not None:
+            elapsed = time.monotonic() - self.beside.started
+            self._give_up(
+                f"the relaxation was still being solved after {elapsed:.0f} s beside the "
+                "search (more time gives it time to finish)"
+            )
 
     def stop(self) -> None:
         if self.beside is not None:
@@ -277,9 +383,9 @@ class _Bound:
 
 
 def _report(
-    trace: _Trace, best: Incumbent, how: str, outcome: Outcome | None = None
+    trace: _Trace, best: Incumbent, how: str, outcome: Outcome | None = None, why: str = ""
 ) -> SolveReport:
-    """What the search says about its best schedule so far."""
+    """What the search says about its best schedule so far (`why`: why there is no bound)."""
     floor = trace.floor if math.isfinite(trace.floor) else math.nan
     gap = abs(best.objective - floor) / max(1.0, abs(best.objective))
     optimal = not math.isnan(floor) and best.objective <= floor * (1 + 2 * SAFETY)
@@ -293,7 +399,23 @@ def _report(
         outcome.deterministic_s if outcome is not None else 0.0,
         floor,
         how,
+        no_bound=why if math.isnan(floor) else "",
+        search=_searched(outcome, trace) if outcome is not None else "",
     )
+
+
+def _searched(outcome: Outcome, trace: _Trace) -> str:
+    """What the search did, for the planner: `3 descents, 12 neighbourhoods, the best
+    schedule found after 61.3 s` (long before the time limit: more time would not have
+    helped this run)."""
+    descents = f"{outcome.descents} descent{'' if outcome.descents == 1 else 's'}"
+    rounds = f"{outcome.rounds} neighbourhood{'' if outcome.rounds == 1 else 's'}"
+    found = min(
+        (wall for wall, value, _bound in trace.trace if value <= outcome.best.objective),
+        default=None,
+    )
+    when = "" if found is None else f", the best schedule found after {found:.1f} s"
+    return f"{descents}, {rounds}{when}"
 
 
 def _solve(
@@ -351,7 +473,7 @@ def _solve(
     for name, value in options.parameters.items():
         setattr(solver.parameters, name, value)
     trace = _Trace(options.on_progress, started, -math.inf if math.isnan(floor) else floor)
-    status = solver.solve(model, _Progress(trace))
+    status = stoppable(solver, model, options.stop, _Progress(trace))
     wall = time.monotonic() - started
     name = solver.status_name(status)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

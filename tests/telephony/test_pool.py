@@ -275,6 +275,12 @@ async def test_stopping_ends_every_kamailio_process_even_a_stuck_one(
     assert children  # Kamailio forks its receivers and timers
     os.kill(children[0], signal.SIGSTOP)
     await voice.front_door.stop()
+    # SIGKILL is delivered at once but a process dies when the kernel gets to it: on a
+    # loaded machine the stopped child was still listed a moment after (a CI run)
+    for _ in range(50):
+        if not _group(main):
+            break
+        await asyncio.sleep(0.1)
     assert _group(main) == []
 
 

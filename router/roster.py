@@ -18,13 +18,11 @@ import math
 import re
 from collections.abc import Iterable
 
-from babel import Locale, UnknownLocaleError
-
 from router.model import Agent
 from switchboard.common.errors import InputError
 from switchboard.common.hours import check_timezone
 from switchboard.common.ids import ID_PATTERN, ID_WORDS, NAME_PATTERN
-from switchboard.common.languages import primary
+from switchboard.common.languages import known_to_babel, primary
 from switchboard.common.textfiles import records
 
 _ID = re.compile(ID_PATTERN)
@@ -170,13 +168,11 @@ def _check_hours(row: dict[str, str], where: str) -> None:
 
 def _check_language(tag: str, where: str) -> None:
     """A language tag babel knows, as the admin API takes an agent's languages."""
-    try:
-        Locale.parse(tag.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
+    if not known_to_babel(tag):
         raise InputError(
             f"{where}: field languages: expected language tags babel knows, like es or "
             f"pt-BR, found {tag!r}"
-        ) from None
+        )
 
 
 def _unrouted(where: str, skill: str, known: list[str]) -> str:

@@ -20,11 +20,11 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.model import Agent, CoverageRow, ForecastRow, Requirement, Segment
-from scheduler.names import EXPECTED_LANGUAGE, known_language, language_hint
+from scheduler.names import EXPECTED_LANGUAGE, language_hint
 from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
-from switchboard.common.languages import primary
+from switchboard.common.languages import known_to_babel, primary
 from switchboard.common.textfiles import cannot, not_utf8, records, split_header
 
 T = TypeVar("T")
@@ -225,7 +225,7 @@ def _agent(row: _Row) -> Agent:
     skills = _split(row.text("skills"))
     languages = _split(row.text("languages", allow_empty=True))
     for tag in sorted(languages):
-        if not known_language(tag):
+        if not known_to_babel(tag):
             raise row.fail("languages", EXPECTED_LANGUAGE + language_hint(tag), tag)
     return Agent(
         agent_id=row.text("agent_id"),

@@ -14,21 +14,12 @@ import difflib
 from collections import defaultdict
 from functools import cache
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.core import get_global
 
 from scheduler.model import Agent, Rules
 
 EXPECTED_LANGUAGE = "a language tag babel knows, like es or pt-BR"
-
-
-def known_language(tag: str) -> bool:
-    """Whether babel knows the tag (`es`, `es-MX`, `zh_Hant`), as the admin API checks it."""
-    try:
-        Locale.parse(tag.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
 
 
 def language_hint(tag: str) -> str:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from scheduler.model import BREAK_ACTIVITIES, AgentWishes, BreakRule, QueueRule, Rules, Weights
-from scheduler.names import EXPECTED_LANGUAGE, known_language, language_hint
+from scheduler.names import EXPECTED_LANGUAGE, language_hint
 from scheduler.units import parse_clock, parse_duration
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.errors import ConfigError
-from switchboard.common.languages import primary
+from switchboard.common.languages import known_to_babel, primary
 
 T = TypeVar("T")
 _DEFAULT = Rules()
@@ -134,7 +134,7 @@ def load_rules(path: Path) -> Rules:
     for name in queue_tables.table:
         section = queue_tables.section(name)
         tag = section.string("language", None)
-        if tag is not None and not known_language(tag):
+        if tag is not None and not known_to_babel(tag):
             section.fault("language", EXPECTED_LANGUAGE + language_hint(tag), tag)
         queues[name] = QueueRule(
             name=name,

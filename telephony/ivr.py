@@ -115,7 +115,6 @@ class IvrSession:
         self.step = Step.LANGUAGE
         self.tries = 0
         self.entered = ""  # the keys of a language choice still being typed ("1" of "12")
-        self.pressed = False  # any key at all since the call began
         self.outcome: Route | Hangup | None = None
 
     # -- inputs
@@ -134,7 +133,6 @@ class IvrSession:
         return self._reason_menu_first((greeting,))
 
     def digit(self, digit: str) -> list[Action]:
-        self.pressed = True
         if self.step == Step.LANGUAGE:
             return self._language_key(digit)
         if self.step == Step.REASON:
@@ -151,11 +149,12 @@ class IvrSession:
             return []
         if self.entered:  # the inter-digit wait ran out: the keys so far are the choice
             return self._choose_language(self.entered)
-        if self.step == Step.LANGUAGE and not self.pressed:
-            # Not one key since the call began: the caller likely cannot send digits (a
-            # phone or trunk without DTMF), and each round of a long language menu is
-            # half a minute more of waiting. The guessed language after one silent round;
-            # wrong keys still get `max_tries`.
+        if self.step == Step.LANGUAGE and self.tries == 0:
+            # Not one key since the call began (a key here chose a language, is still
+            # `entered`, or was wrong and counted a try): the caller likely cannot send
+            # digits (a phone or trunk without DTMF), and each round of a long language
+            # menu is half a minute more of waiting. The guessed language after one silent
+            # round; wrong keys still get `max_tries`.
             return self._give_up(said=(Prompt("ivr.no_input", self.language),))
         return self._retry(heard_nothing=True)
 

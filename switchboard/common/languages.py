@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 
 _SCRIPT = re.compile(r"^[A-Za-z]{4}$")
@@ -39,6 +40,16 @@ def subtags(tag: str) -> tuple[str, str, str]:
     script = rest.pop(0).title() if rest and _SCRIPT.match(rest[0]) else ""
     region = rest.pop(0).upper() if rest and _REGION.match(rest[0]) else ""
     return primary(parts[0]), script, region
+
+
+def known_to_babel(tag: str) -> bool:
+    """Whether babel knows the tag (`es`, `es-MX`, `zh_Hant`): the one test the API, the
+    agents' roster and the scheduler's files hold a language tag to."""
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
 
 
 def canonical(tag: str) -> str:

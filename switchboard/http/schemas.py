@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -33,7 +32,7 @@ from pydantic import (
 from router.model import Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
 from switchboard.common.ids import Id, Name, Text, described, finite, valid_unicode
-from switchboard.common.languages import canonical, primary
+from switchboard.common.languages import canonical, known_to_babel, primary
 from switchboard.common.readable import readable
 
 
@@ -41,10 +40,8 @@ def _known_tag(value: str) -> str:
     """A language tag babel knows, as BCP 47 writes it (tags are case-insensitive: `ZH-tw`
     is `zh-TW`, `iw-IL` is `he-IL`), language, script and region kept."""
     tag = canonical(value)
-    try:
-        Locale.parse(tag.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        raise ValueError("a language tag babel knows, like es or pt-BR") from None
+    if not known_to_babel(tag):
+        raise ValueError("a language tag babel knows, like es or pt-BR")
     return tag
 
 

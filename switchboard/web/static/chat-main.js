@@ -9,7 +9,7 @@ import { problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options } from "./dom.js";
-import { loadText, t, wantedLanguage } from "./i18n.js";
+import { loadText, primary, t, wantedLanguage } from "./i18n.js";
 import { checkMessage } from "./message-text.js";
 import { MessageSender } from "./sending.js";
 import { LiveSocket } from "./socket.js";
@@ -25,7 +25,6 @@ const site = query.get("site") || "";
 const identity = fragment.get("identity") || query.get("identity") || "";
 
 const chat = { id: null, token: null, language: "en", contact: null, socket: null, view: null };
-const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 // The customer's language with its region when one is known: ?lang= (a site's
 // data-lang="es-MX"), else the browser's own tag for the language negotiated from its

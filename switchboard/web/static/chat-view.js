@@ -2,7 +2,7 @@
 // state of their own (sent, read), the agent typing, the line's status.
 
 import { $, el, stickToBottom } from "./dom.js";
-import { languageName, number, roughly, t, time } from "./i18n.js";
+import { languageName, number, primary, roughly, t, time } from "./i18n.js";
 
 export class ChatView {
   // `language`: the contact's, the key of the translations made for the customer (its
@@ -21,7 +21,6 @@ export class ChatView {
     const mine = message.sender === "customer";
     const translated = mine ? undefined : (message.translations || {})[this.language];
     const text = translated || message.text;
-    const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
     const written = primary(message.language);
     const untranslated = !mine && !translated && Boolean(written) && written !== primary(this.language);
     const meta = el("span", { class: "meta" }, time(message.at_ms));

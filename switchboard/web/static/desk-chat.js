@@ -6,11 +6,10 @@ import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
 import { el, options, stickToBottom } from "./dom.js";
-import { languageName, t, time } from "./i18n.js";
+import { languageName, primary, t, time } from "./i18n.js";
 import { MessageSender } from "./sending.js";
 import { customerLanguage } from "./words.js";
 
-const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 export class ChatPanel {
   constructor(desk, contact, { unread, done }) {

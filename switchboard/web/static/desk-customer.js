@@ -4,14 +4,13 @@
 
 import { problem } from "./api.js";
 import { $, el } from "./dom.js";
-import { N_, number, shortDate, t } from "./i18n.js";
+import { N_, number, primary, shortDate, t } from "./i18n.js";
 import { codeName, customerLanguage } from "./words.js";
 
 // Outcomes and channels as the API names them.
 N_("completed"); N_("abandoned"); N_("failed"); N_("queued"); N_("offered"); N_("connected");
 N_("voice"); N_("chat"); N_("standard");
 
-const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 let shown = null;
 
 export async function showCustomer(desk, contact) {

@@ -2,7 +2,7 @@
 // "contact routed: step=exact strategy=longest_idle languages=es regions=default
 //  min_proficiency=1 -> ana among 3 candidates [ana,...]"
 
-import { languageName, number, t } from "./i18n.js";
+import { languageName, number, primary, t } from "./i18n.js";
 
 function fields(line) {
   const found = {};
@@ -43,7 +43,6 @@ function strategyText(strategy, candidates) {
   }
 }
 
-const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 // The step a contact had reached says what routing allowed, not what this agent needed:
 // an agent who speaks the customer's language (and, past the region step, works in the

@@ -10,7 +10,7 @@ import { Offers } from "./desk-offers.js";
 import { hideSoftphone, showSoftphone } from "./desk-softphone.js";
 import { STATE_NAMES } from "./desk-transfer.js";
 import { $, options } from "./dom.js";
-import { N_, duration, loadText, number, t, wantedLanguage } from "./i18n.js";
+import { N_, duration, loadText, number, primary, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 import { topicName } from "./words.js";
 
@@ -120,7 +120,6 @@ async function start(agent) {
 // The desk's reader for the operator's topic texts: the tag asked for or the browser's
 // (ar-EG) when the page is in its language, else the page's language.
 function readerTag() {
-  const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
   const page = document.documentElement.lang || "en";
   return primary(wantedLanguage()) === primary(page) ? wantedLanguage() : page;
 }

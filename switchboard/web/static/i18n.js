@@ -44,8 +44,10 @@ export async function loadText(language) {
 // British browser, de-DE for a German customer whose page is in English for want of a
 // German catalog), then the tag asked for, then the catalog's, then English. Intl
 // takes the first of them it has; a tag it cannot parse is left out.
+// A tag's language alone, lower case: `pt-BR` and `pt_br` are `pt` (the pages' one rule).
+export const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
+
 export function formatLocales(language, catalog, browser = navigator.languages || [navigator.language]) {
-  const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
   const wanted = primary(language) || primary(catalog);
   const own = browser.filter((tag) => primary(tag) === wanted);
   const found = [];

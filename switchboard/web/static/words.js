@@ -2,9 +2,8 @@
 // queue as the customer's page names it as a topic, a wrap-up code as a person reads
 // it, never the raw key (`general`, `callback_needed`) on a page in any language.
 
-import { N_, languageName, t } from "./i18n.js";
+import { N_, languageName, primary, t } from "./i18n.js";
 
-const primary = (tag) => String(tag || "").toLowerCase().split(/[-_]/)[0];
 
 // The shipped queues' words (config/default.toml), from the page catalogs.
 const TOPICS = {

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from telephony.model import Action, Hangup, Hours, IvrFlow, Play, Prompt, Reason, Route, WaitDigit
+from telephony.model import Action, Hangup, IvrFlow, Play, Prompt, Reason, Route, WaitDigit
 
 REPEAT = "*"  # repeats the current menu (the fuller menus say so)
 END = "#"  # ends a choice of several keys at once ("1", "#": option 1 of a menu of 20)
@@ -52,33 +51,6 @@ class Step(StrEnum):
     DONE = "done"
 
 
-def _clock(text: str) -> time:
-    hours, minutes = (int(part) for part in text.split(":"))
-    return time.max if hours == 24 else time(hours, minutes)
-
-
-def is_open(hours: Hours, now: datetime) -> bool:
-    """Whether `now` (aware) falls in the opening hours, in the hours' own time zone."""
-    local = now.astimezone(ZoneInfo(hours.timezone)).time()
-    start, end = _clock(hours.open), _clock(hours.close)
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end  # open across midnight
-
-
-def next_opening(hours: Hours, now: datetime) -> datetime:
-    """When the hours next open after `now` (aware), in the hours' time zone."""
-    zone = ZoneInfo(hours.timezone)
-    local = now.astimezone(zone)
-    opens = _clock(hours.open)
-    for days in range(8):
-        day = (local + timedelta(days=days)).date()
-        candidate = datetime.combine(day, opens, tzinfo=zone)
-        if candidate > local:
-            return candidate
-    return local
-
-
 def _could_grow(entered: str, options: int) -> bool:
     """Whether more keys after `entered` could still name one of options 1..`options`
     ("1" of 20 may become 10-19; "3" of 20, or any key of a menu of 9, cannot)."""
@@ -108,7 +80,7 @@ class IvrSession:
         self.now = now
         supported = [lang for lang in guessed if lang in flow.languages]
         self.language = supported[0] if supported else flow.default_language
-        self.open = is_open(flow.hours, now)
+        self.open = flow.hours.is_open(now)
         self.reasons: tuple[Reason, ...] = (
             flow.reasons if self.open else tuple(r for r in flow.reasons if r.emergency)
         )
@@ -208,10 +180,14 @@ class IvrSession:
         return (intro, *options, hint)
 
     def _closed(self) -> tuple[Prompt, ...]:
-        """ "We are closed", and when we open again, said as the caller's locale says it."""
-        opens = next_opening(self.flow.hours, self.now)
+        """ "We are closed", and when we open again, said as the caller's locale says it
+        (hours that never open, an equal open and close time, have no "we open at")."""
+        closed = Prompt("ivr.closed", self.language)
+        opens = self.flow.hours.next_opening(self.now)
+        if opens <= self.now:
+            return (closed,)
         at = (("time", self.style.clock(opens)),)
-        return (Prompt("ivr.closed", self.language), Prompt("ivr.opens_at", self.language, at))
+        return (closed, Prompt("ivr.opens_at", self.language, at))
 
     def _reason_menu_first(self, before: tuple[Prompt, ...]) -> list[Action]:
         if not self.open:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from i18n.prompts import DEFAULT_RATE
+from switchboard.common.hours import OpeningHours
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,8 @@ class RecordingConfig:
     min_free_mb: int = 100
 
 
-@dataclass(frozen=True)
-class Hours:
-    """Opening hours in a region's local time; close "24:00" means midnight."""
-
-    timezone: str = "UTC"
-    open: str = "00:00"
-    close: str = "24:00"
+# A region's opening hours: the one definition placement, SLAs and the IVR share.
+Hours = OpeningHours
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from telephony.ivr import IvrSession, IvrStyle, flow_for, is_open, next_opening
+from telephony.ivr import IvrSession, IvrStyle, flow_for
 from telephony.model import Hangup, Hours, Play, Prompt, Route, WaitDigit
 from telephony.style import locale_style
 
@@ -87,11 +87,11 @@ def test_closed_and_no_digit_hangs_up_instead_of_the_default_queue() -> None:
 
 def test_opening_hours_use_the_regions_time_zone_and_may_cross_midnight() -> None:
     # 07:30 UTC is 08:30 in Paris (winter time).
-    assert is_open(OFFICE, datetime(2026, 1, 5, 7, 30, tzinfo=UTC))
-    assert not is_open(OFFICE, datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
+    assert OFFICE.is_open(datetime(2026, 1, 5, 7, 30, tzinfo=UTC))
+    assert not OFFICE.is_open(datetime(2026, 1, 5, 6, 30, tzinfo=UTC))
     overnight = Hours("UTC", "22:00", "06:00")
-    assert is_open(overnight, NIGHT) and not is_open(overnight, NOON)
-    assert is_open(Hours(), NIGHT)
+    assert overnight.is_open(NIGHT) and not overnight.is_open(NOON)
+    assert Hours().is_open(NIGHT)
 
 
 def test_flow_for_prefers_the_dialled_number_over_the_catch_all() -> None:
@@ -142,7 +142,7 @@ def test_the_style_follows_the_language_chosen_in_the_menu() -> None:
 def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
     # 23:30 UTC on a Monday is 00:30 in Paris: it opens at 08:00 that morning, said as
     # words the voice reads (the written "8:00 AM", "08:00" were read digit by digit).
-    assert next_opening(OFFICE, NIGHT).isoformat() == "2026-03-03T08:00:00+01:00"
+    assert OFFICE.next_opening(NIGHT).isoformat() == "2026-03-03T08:00:00+01:00"
     for region, language, said in (
         ("america-east", "en", "8 in the morning"),
         ("europe-west", "de", "8 Uhr"),
@@ -153,6 +153,15 @@ def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
         )
         opens = next(p for p in prompts_of(session.start()) if p.key == "ivr.opens_at")
         assert dict(opens.values)["time"] == said
+
+
+def test_hours_that_never_open_say_closed_and_no_opening_time() -> None:
+    # An equal open and close time is never open: there is no "we open at" to say (the
+    # IVR's own copy of the hours said the next day's 09:00, which never came).
+    never = Hours("Europe/Paris", "09:00", "09:00")
+    session = IvrSession(flow(hours=never, languages=("en",)), ["en"], NOON)
+    said = keys(session.start())
+    assert "ivr.closed" in said and "ivr.opens_at" not in said
 
 
 @pytest.mark.parametrize(

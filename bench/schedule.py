@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import random
@@ -63,6 +64,7 @@ from scheduler.model import (
     Requirement,
     Rules,
     ScheduleResult,
+    Segment,
 )
 from scheduler.patterns import Horizon, agent_patterns, start_times, team_patterns
 from scheduler.problem import Problem
@@ -210,6 +212,21 @@ def totals(coverage: list[CoverageRow]) -> tuple[dict[str, float], dict[str, flo
         under[row.queue] += max(0.0, row.required - row.scheduled)
         over[row.queue] += max(0.0, row.scheduled - row.required)
     return dict(under), dict(over)
+
+
+def queue_switches(segments: list[Segment]) -> int:
+    """How often an agent goes straight from one queue to another (not through a break):
+    what a published schedule asks agents to follow."""
+    switches = 0
+    by_agent: dict[str, list[Segment]] = defaultdict(list)
+    for segment in segments:
+        by_agent[segment.agent_id].append(segment)
+    for rows in by_agent.values():
+        rows.sort(key=lambda row: row.start)
+        for before, after in itertools.pairwise(rows):
+            queues = before.activity in QUEUES and after.activity in QUEUES
+            switches += queues and before.end == after.start and before.activity != after.activity
+    return switches
 
 
 def anchor_fixed_patterns(
@@ -622,6 +639,7 @@ def main() -> int:
         "required_total": round(sum(r.required for r in requirements), 2),
         "deterministic_s": round(result.report.deterministic_s, 1),
         "problems": len(result.problems),
+        "queue_switches": queue_switches(result.segments),
     }
     if args.planted:
         figures.update(planted(agents, rules, result, options))

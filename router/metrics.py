@@ -152,9 +152,16 @@ def _step(explanation: str) -> str:
 
 
 QueueValue = Callable[[QueueStatus], float | None]
+# "Today" is the UTC day (the scrape reads the routing core's 5-minute counters from
+# 00:00 UTC, as /api/v1/queues does); NaN where a figure has no base yet.
 QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
-    ("switchboard_queue_waiting", "Contacts waiting in the queue.", lambda s: s.waiting),
-    ("switchboard_queue_longest_wait_seconds", "Longest wait now.", lambda s: s.longest_wait_s),
+    ("switchboard_queue_waiting", "Contacts waiting in the queue now.", lambda s: s.waiting),
+    (
+        "switchboard_queue_longest_wait_seconds",
+        "Seconds the longest-waiting contact in the queue has waited since it was first "
+        "queued; 0 when none waits.",
+        lambda s: s.longest_wait_s,
+    ),
     (
         "switchboard_queue_ewt_seconds",
         "Estimated wait of a new contact; NaN when no agent serves the queue.",
@@ -162,28 +169,51 @@ QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
     ),
     (
         "switchboard_queue_serving_agents",
-        "Agents with the queue's skill signed in and ready or busy.",
+        "Agents with the queue's skill signed in and ready, idle or handling contacts "
+        "(an agent on a break is not counted, whatever they still hold).",
         lambda s: s.serving_agents,
     ),
-    ("switchboard_queue_occupancy", "Busy over serving agents.", lambda s: s.occupancy),
+    (
+        "switchboard_queue_occupancy",
+        "Serving agents busy or reserved (a contact offered to them) over serving agents; "
+        "NaN when none serves.",
+        lambda s: s.occupancy,
+    ),
     (
         "switchboard_queue_service_level_today",
-        "Service level today.",
+        "Contacts answered within the queue's answer_within_s over contacts answered, "
+        "today (UTC); abandons are not counted.",
         lambda s: s.today.service_level,
     ),
     (
         "switchboard_queue_service_level_30m",
-        "Service level in the last 30 minutes.",
+        "Contacts answered within the queue's answer_within_s over contacts answered, in "
+        "the last 30 minutes (whole 5-minute buckets: 30 to 35 minutes).",
         lambda s: s.last_30_min.service_level,
     ),
     (
         "switchboard_queue_abandonment_rate_today",
-        "Abandoned over offered, today.",
+        "Abandoned over answered plus abandoned, today (UTC), as the report and the "
+        "wallboard count it; every abandon counts, however short.",
         lambda s: s.today.abandonment_rate,
     ),
-    ("switchboard_queue_offered_today", "Contacts offered today.", lambda s: s.today.offered),
-    ("switchboard_queue_answered_today", "Contacts answered today.", lambda s: s.today.answered),
-    ("switchboard_queue_abandoned_today", "Contacts abandoned today.", lambda s: s.today.abandoned),
+    (
+        "switchboard_queue_offered_today",
+        "Contacts offered to the queue today (UTC), as the report counts them (one moved "
+        "before its answer counts in its new queue alone, one transferred after its answer "
+        "in both); not offers to agents (switchboard_offers_total).",
+        lambda s: s.today.offered,
+    ),
+    (
+        "switchboard_queue_answered_today",
+        "Contacts answered in the queue today (UTC), once each, at their first answer.",
+        lambda s: s.today.answered,
+    ),
+    (
+        "switchboard_queue_abandoned_today",
+        "Contacts whose customer left before any answer, today (UTC).",
+        lambda s: s.today.abandoned,
+    ),
 )
 
 

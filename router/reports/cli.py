@@ -15,11 +15,17 @@ import re
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from router.cases.store import CaseStore
 from router.model import Contact, QueueConfig
-from router.reports.periods import MAX_REPORT_ROWS, interval_count, period_bound
+from router.reports.periods import (
+    MAX_REPORT_ROWS,
+    Period,
+    PeriodRefused,
+    interval_count,
+    report_period,
+)
 from router.reports.report import (
     DIMENSIONS,
     Report,
@@ -34,6 +40,7 @@ from router.reports.sla import sla_report, sla_tables
 from router.reports.store import AUDIT_ENTRY_ID, AuditPage
 from router.store import RoutingStore
 from switchboard.cli import CommandRegistry, add_config_flag
+from switchboard.common.clock import now_ms
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
 from switchboard.services import services_for_command
@@ -53,7 +60,9 @@ def register(registry: CommandRegistry) -> None:
     report.add_argument(
         "--repeat-window", default="24h", help="a repeat contact within it counts against FCR"
     )
-    report.add_argument("--tz", default="UTC", help="time zone of dates and intervals")
+    report.add_argument(
+        "--tz", default="UTC", help="IANA time zone of dates and intervals (any letter case)"
+    )
     report.add_argument(
         "--schedule", type=Path, help="schedule CSV (agent_id,start,end,activity) for occupancy"
     )
@@ -96,24 +105,36 @@ def register(registry: CommandRegistry) -> None:
 # -- parsing -------------------------------------------------------------------------------
 
 
-def parse_bound(text: str, zone: ZoneInfo, flag: str, end: bool = False) -> int:
-    """A DATE is a whole day in `zone` (inclusive for --to); a time needs its offset."""
+# `report_period`'s bounds by the flags that give them.
+_FLAGS = {"from": "--from", "to": "--to", "tz": "--tz"}
+
+
+def parse_period(args: argparse.Namespace) -> Period:
+    """--from/--to/--tz as the HTTP reports read from/to/tz (`report_period`), or one
+    line naming the flag."""
     try:
-        return period_bound(text, zone, end=end)
-    except ValueError:
+        return report_period(args.start, args.end, args.tz, now_ms=now_ms())
+    except PeriodRefused as refused:
+        if refused.read is not None:  # --to not after --from: say what each stood for
+            read = refused.read
+            raise InputError(
+                f"--to: expected a date or time after --from, found --from "
+                f"{_shown(args.start, read.start_ms, 'from', read.zone)} and --to "
+                f"{_shown(args.end, read.end_ms, 'up to', read.zone)}"
+            ) from None
         raise InputError(
-            f"{flag}: expected a date like 2026-11-20 or a time with its UTC offset like "
-            f"2026-11-20T08:00:00+01:00, found {text!r}"
+            f"{_FLAGS[refused.bound]}: expected {refused.expected}, found {refused.found!r}"
         ) from None
+
+
+def _shown(text: str, ms: int, word: str, zone: ZoneInfo) -> str:
+    """A bound as given, and for a date the time it stands for in --tz."""
+    if len(text.strip()) != 10:
+        return repr(text)
+    return f"{text!r} ({word} {dt.datetime.fromtimestamp(ms / 1000, zone).isoformat()})"
 
 
 def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions:
-    try:
-        zone = ZoneInfo(args.tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"--tz: expected an IANA time zone like Europe/Madrid, found {args.tz!r}"
-        ) from None
     by = tuple(name.strip() for name in args.by.split(",") if name.strip())
     for name in by:
         if name not in DIMENSIONS:
@@ -122,8 +143,8 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
     window_s = duration_s(args.repeat_window, "--repeat-window")
     if interval_s <= 0 or 86_400 % interval_s:
         raise InputError(f"--interval: expected a divisor of a day, found {args.interval!r}")
-    start = parse_bound(args.start, zone, "--from")
-    end = parse_bound(args.end, zone, "--to", end=True)
+    period = parse_period(args)
+    start, end = period.start_ms, period.end_ms
     intervals = interval_count(start, end, interval_s)
     plotted = args.format == "html"  # the HTML plots are per interval
     if ("interval" in by or plotted) and intervals > MAX_REPORT_ROWS:
@@ -132,24 +153,13 @@ def parse_options(args: argparse.Namespace, settings: Settings) -> ReportOptions
             f"intervals, more than a report holds ({MAX_REPORT_ROWS}): choose a longer "
             "--interval or a shorter period"
         )
-    if end <= start:
-
-        def shown(text: str, ms: int, word: str) -> str:
-            """What was given, and for a date the time it stands for in --tz."""
-            moment = dt.datetime.fromtimestamp(ms / 1000, zone).isoformat()
-            return f"{text!r} ({word} {moment})" if len(text) == 10 else repr(text)
-
-        raise InputError(
-            f"--to: expected a date or time after --from, found --from "
-            f"{shown(args.start, start, 'from')} and --to {shown(args.end, end, 'up to')}"
-        )
     return ReportOptions(
         start_ms=start,
         end_ms=end,
         by=by,
         interval_s=interval_s,
         repeat_window_s=window_s,
-        timezone=args.tz,
+        timezone=period.zone.key,  # as the tz database spells it (`utc` is UTC)
         answer_within_s={queue.name: queue.answer_within_s for queue in settings.queues},
     )
 

@@ -15,7 +15,10 @@ import bisect
 import datetime as dt
 import functools
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from switchboard.common.hours import UnknownTimezone, timezone_named
 
 # The most rows an interval report holds (intervals x groups): more is refused, not written.
 MAX_REPORT_ROWS = 200_000
@@ -32,7 +35,7 @@ def period_bound(text: str, zone: dt.tzinfo, *, end: bool = False) -> int:
     if len(text) == 10:
         day = dt.date.fromisoformat(text)
         if end:
-            day += dt.timedelta(days=1)
+            day += dt.timedelta(days=1)  # OverflowError past 9999-12-31
         return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
     spaced = _SPACED_OFFSET.fullmatch(text)
     if spaced:
@@ -41,6 +44,75 @@ def period_bound(text: str, zone: dt.tzinfo, *, end: bool = False) -> int:
     if moment.tzinfo is None:
         raise ValueError("a time without its UTC offset")
     return int(moment.timestamp() * 1000)
+
+
+# What a period's bounds are, in the words of both `switchboard report` and the HTTP reports.
+BOUND_EXPECTED = (
+    "a date like 2026-12-06 (a whole day in the time zone, to inclusive) or a time with "
+    "its UTC offset like 2026-12-06T08:00:00+01:00 (to exclusive)"
+)
+TOO_FAR = "a period that ends before the calendar's last day, 9999-12-31 (this one runs past it)"
+NOT_AFTER = "a date or time after from"
+# The calendar's last day: a period ends by its local midnight, so that every time of
+# the period, and every interval of it, has a date in the report's zone and in UTC.
+_LAST_DAY = dt.date(9999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report's period: [start_ms, end_ms), and the zone its dates and intervals are
+    read in (`zone.key`: its name as the tz database spells it)."""
+
+    start_ms: int
+    end_ms: int
+    zone: ZoneInfo
+
+
+class PeriodRefused(ValueError):
+    """Bounds that make no report period: which one (`from`, `to`, or `tz` for the
+    zone), what was expected and what was found; for a `to` not after `from`, the period
+    as read (`read`), so a caller can show what each bound stood for."""
+
+    def __init__(
+        self, bound: str, expected: str, found: str | None, read: Period | None = None
+    ) -> None:
+        super().__init__(f"{bound}: expected {expected}, found {found!r}")
+        self.bound, self.expected, self.found, self.read = bound, expected, found, read
+
+
+def report_period(start: str | None, end: str | None, tz: str, *, now_ms: int) -> Period:
+    """The period a person asked for, as `switchboard report --from/--to/--tz` and the
+    HTTP reports' `from`/`to`/`tz` take it (one rule, so they cannot differ): `tz` an
+    IANA zone in any letter case; bounds as `period_bound` reads them, `end` None for
+    now. A start before 1970 is 1970 (record ids are ms since then: there is nothing
+    earlier to read), so "everything" is any early date; an end past the calendar's
+    last day is refused, as is an end not after the start. PeriodRefused otherwise."""
+    try:
+        zone = timezone_named(tz)
+    except UnknownTimezone as unknown:
+        raise PeriodRefused("tz", unknown.expected, tz) from None
+    if not start:
+        raise PeriodRefused("from", BOUND_EXPECTED, start)
+    start_ms = max(0, _read_bound("from", start, zone, end=False))
+    end_ms = now_ms if end is None else _read_bound("to", end, zone, end=True)
+    if end_ms > _midnight(_LAST_DAY, zone):
+        raise PeriodRefused("to", TOO_FAR, end)
+    if end_ms <= start_ms:
+        raise PeriodRefused("to", NOT_AFTER, end, read=Period(start_ms, end_ms, zone))
+    return Period(start_ms, end_ms, zone)
+
+
+def _read_bound(bound: str, text: str, zone: ZoneInfo, *, end: bool) -> int:
+    try:
+        return period_bound(text, zone, end=end)
+    except OverflowError:  # a date it is, but the day after it is past year 9999
+        raise PeriodRefused(bound, TOO_FAR, text) from None
+    except ValueError:
+        raise PeriodRefused(bound, BOUND_EXPECTED, text) from None
+
+
+def _midnight(day: dt.date, zone: ZoneInfo) -> int:
+    return int(dt.datetime.combine(day, dt.time(), zone).timestamp() * 1000)
 
 
 def interval_count(start_ms: int, end_ms: int, interval_s: int) -> int:

@@ -9,10 +9,11 @@ around the clock, and an equal open and close time never open.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import dataclass
-from functools import cached_property
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache, cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 CLOCK_EXPECTED = "a time of day HH:MM (00:00 to 24:00)"
@@ -27,12 +28,65 @@ def parse_clock(text: str) -> dt.time:
     return dt.time.max if hours == 24 else dt.time(hours, minutes)
 
 
+TIMEZONE_EXPECTED = "an IANA time zone like Europe/Paris"
+
+
+class UnknownTimezone(ValueError):
+    """A time zone name the tz database does not have: what was expected (with the
+    nearest name it has, when one is close), and what was found."""
+
+    def __init__(self, name: str) -> None:
+        self.found = name
+        nearest = _nearest_zone(name)
+        self.expected = TIMEZONE_EXPECTED + (f" (did you mean {nearest}?)" if nearest else "")
+        super().__init__(f"expected {self.expected}, found {name!r}")
+
+
 def check_timezone(name: str) -> ZoneInfo:
-    """The IANA zone `name`; ValueError naming what was expected otherwise."""
+    """The IANA zone `name`, spelled exactly (a configuration keeps the name as written,
+    and opens it again by that name); UnknownTimezone (a ValueError) otherwise."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"expected an IANA time zone like Europe/Paris, found {name!r}") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise UnknownTimezone(name) from None
+
+
+def timezone_named(name: str) -> ZoneInfo:
+    """The IANA zone a person typed: `name` as the tz database spells it, or in another
+    letter case when that matches exactly one zone (`utc` is UTC, `europe/madrid`
+    Europe/Madrid), though opening a zone by name is case-sensitive (no two zones differ
+    in case alone). The zone's `key` is the database's spelling: what to keep and open it by again.
+    UnknownTimezone (a ValueError) otherwise, with the nearest name when one is close."""
+    name = name.strip()
+    if name not in _zone_names():
+        same_letters = _zone_names_folded().get(name.casefold(), ())
+        if len(same_letters) == 1:
+            name = same_letters[0]
+    return check_timezone(name)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@cache
+def _zone_names_folded() -> dict[str, tuple[str, ...]]:
+    """Each zone name in lower case -> the zones spelled so in some letter case."""
+    folded: dict[str, tuple[str, ...]] = {}
+    for zone in sorted(_zone_names()):
+        folded[zone.casefold()] = (*folded.get(zone.casefold(), ()), zone)
+    return folded
+
+
+def _nearest_zone(name: str) -> str | None:
+    """The zone name closest to `name` whatever the letter case (difflib's ratio), if
+    one is close: `Europe/Madird` and `madrid` are Europe/Madrid."""
+    if len(name) > 64:  # no zone name is this long: nothing to compare
+        return None
+    folded = _zone_names_folded()
+    close = difflib.get_close_matches(name.strip().casefold(), list(folded), n=1)
+    return folded[close[0]][0] if close else None
 
 
 @dataclass(frozen=True)

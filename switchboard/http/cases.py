@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from pydantic import Field, StringConstraints
@@ -28,9 +26,9 @@ from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases, Lis
 from router.cases.webhooks import WebhookDelivery
 from router.errors import InvalidInput, UnknownAgent, UnknownCase
 from router.model import Role
-from router.reports.periods import period_bound
+from router.reports.periods import PeriodRefused, report_period
 from router.reports.sla import sla_report
-from switchboard.common.clock import iso_utc
+from switchboard.common.clock import iso_utc, now_ms
 from switchboard.common.ids import described
 from switchboard.http.api import API, Auth
 from switchboard.http.base import HUB, REGIONS, ROUTER
@@ -131,20 +129,11 @@ class CaseQuery(Query):
 class ReportPeriod(Query):
     """A query string: `from` and `to` as `switchboard report` takes them, a date (a
     whole day in `tz`, `to` inclusive) or a time with its UTC offset (`to` exclusive);
-    `tz` an IANA zone, UTC by default, as `--tz`."""
+    `tz` an IANA zone (in any letter case: `utc`), UTC by default, as `--tz`."""
 
     start: str | None = Field(default=None, alias="from")  # required: see `_period`
     end: str | None = Field(default=None, alias="to")
     tz: str = "UTC"
-
-
-PERIOD_BOUND = (
-    "a date like 2026-12-06 (a whole day in tz, to inclusive) or a time with its UTC "
-    "offset like 2026-12-06T08:00:00+01:00 (to exclusive)"
-)
-PERIOD_TOO_FAR = (
-    "a period that ends before the calendar's last day, 9999-12-31 (this one runs past it)"
-)
 
 
 def _echoed(text: str | None) -> str | None:
@@ -153,31 +142,14 @@ def _echoed(text: str | None) -> str | None:
 
 
 def _period(query: ReportPeriod) -> tuple[int, int]:
-    """The period a report query asks for, in ms (to: now when not given), or 400 naming
-    the field."""
+    """The period a report query asks for, in ms (to: now when not given), as
+    `switchboard report` reads it (`report_period`), or 400 naming the field."""
     try:
-        zone = ZoneInfo(query.tz)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        zone_given = _echoed(query.tz)
-        raise InvalidInput("query.tz", "an IANA time zone like Europe/Paris", zone_given) from None
-    if not query.start:
-        raise InvalidInput("query.from", PERIOD_BOUND, query.start)
-    bounds: list[int | None] = []
-    for field, text, inclusive in (
-        ("query.from", query.start, False),
-        ("query.to", query.end, True),
-    ):
-        try:
-            bounds.append(None if text is None else period_bound(text, zone, end=inclusive))
-        except OverflowError:  # a date it is, but the day after it is past year 9999
-            raise InvalidInput(field, PERIOD_TOO_FAR, _echoed(text)) from None
-        except ValueError:
-            raise InvalidInput(field, PERIOD_BOUND, _echoed(text)) from None
-    start = max(0, bounds[0] or 0)
-    end = bounds[1] if bounds[1] is not None else int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    if end <= start:
-        raise InvalidInput("query.to", "a date or time after from", query.end)
-    return start, end
+        period = report_period(query.start, query.end, query.tz, now_ms=now_ms())
+    except PeriodRefused as refused:
+        found = _echoed(refused.found)
+        raise InvalidInput(f"query.{refused.bound}", refused.expected, found) from None
+    return period.start_ms, period.end_ms
 
 
 class DeadLetterQuery(Query):

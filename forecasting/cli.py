@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import timezone, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from forecasting import asterisk, bank, calls_csv, csvtext, files, service, zones
 from forecasting.calls import Imported
@@ -33,6 +33,7 @@ from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.durations import duration_arg
 from switchboard.common.errors import InputError
+from switchboard.common.hours import timezone_named
 
 NO_HOLIDAYS = "none"
 
@@ -157,12 +158,11 @@ def _written_on(args: argparse.Namespace) -> ZoneInfo | None:
 
 
 def _zone(name: str, flag: str) -> ZoneInfo:
+    """The zone a planner typed, in any letter case, as the reports read theirs."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"{flag}: expected an IANA time zone like Europe/Paris, found {name!r}"
-        ) from None
+        return timezone_named(name)
+    except ValueError as unknown:
+        raise InputError(f"{flag}: {unknown}") from None
 
 
 def history_width(text: str, flag: str = "--interval") -> int:

@@ -235,3 +235,13 @@ def test_weeks_of_queue_log_forecast_for_every_queue(
         assert all(float(r["aht_s"]) > 0 for r in rows if r["queue"] == queue)
     assert all(r["interval_start"].endswith("+01:00") for r in rows)
     assert ZONE.key == "Europe/Berlin"
+
+
+def test_a_zone_in_another_letter_case_is_read_as_the_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the reports read --tz: 'europe/paris' is Europe/Paris; a typo gets the nearest.
+    path = write_log(tmp_path, GOOD)
+    assert import_log(path, tmp_path / "h.csv", "--timezone", "europe/paris") == 0
+    assert import_log(path, tmp_path / "i.csv", "--timezone", "Europe/Pariss") == 2
+    assert "did you mean Europe/Paris?" in capsys.readouterr().err

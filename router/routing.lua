@@ -683,10 +683,16 @@ local function record(cid, c)
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
       'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri', 'holds',
-      'answered_queue', 'answered_agent', 'transferred_to', 'handled_by'}) do
+      'answered_queue', 'answered_agent', 'transferred_to', 'handled_by', 'moved_before_answer'}) do
     fields[#fields + 1] = f
     fields[#fields + 1] = c[f] or ''
   end
+  -- The queue it first entered (move_contact keeps it when it first moves; never moved,
+  -- where it was answered or ended), so that reports see a queue it overflowed out of.
+  local entered = c.entered_queue or ''
+  if entered == '' then entered = (c.answered_queue or '') ~= '' and c.answered_queue or c.queue end
+  fields[#fields + 1] = 'entered_queue'
+  fields[#fields + 1] = entered or ''
   redis.call('XADD', P .. 'records', 'MAXLEN', '~', 1000000, '*', unpack(fields))
   redis.call('SREM', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SREM', P .. 'live:' .. c.node, cid) end
@@ -704,6 +710,29 @@ local function end_leg(cid, c)
   c.leg_since = nil
   redis.call('HSET', P .. 'contact:' .. cid, 'handled_by', c.handled_by)
   redis.call('HDEL', P .. 'contact:' .. cid, 'leg_since')
+end
+
+-- A completed contact's handle time in the counters, as reports count it: each queue
+-- its agents held it in (its legs, handled_by) handled it once, for the legs there; the
+-- time it waited between agents (a transfer, a requeue) is nobody's. One with no legs
+-- (connected before legs were kept) counts from its first answer, in its queue.
+local function stat_handled(c)
+  local held, order = {}, {}
+  for leg in string.gmatch(c.handled_by or '', '%S+') do
+    local q, ms = string.match(leg, '@([^@]*):(%d+)$')
+    if q then
+      if not held[q] then held[q], order[#order + 1] = 0, q end
+      held[q] = held[q] + tonumber(ms)
+    end
+  end
+  if #order == 0 then
+    stat(c.queue, now, 'handled')
+    stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+  end
+  for _, q in ipairs(order) do
+    stat(q, now, 'handled')
+    stat(q, now, 'handle_ms', held[q])
+  end
 end
 
 -- A contact that is offered or connected holds a slot of its agent: give it back and
@@ -884,21 +913,20 @@ local function complete_contact(cid, c, reason)
   -- ends here.
   local ends = math.max(until_ms, num(a and a.code_owed_until, 0))
   if ends > now then redis.call('ZADD', P .. 'wrapups', ends, aid) end
-  stat(c.queue, now, 'handled')
-  stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
   -- Waits for the agent's wrap-up (a code, a note) until given or a day has passed.
   local pending = P .. 'wrapup_pending:' .. aid
   redis.call('SADD', pending, cid)
   redis.call('EXPIRE', pending, CODE_OWED_S)
   end_leg(cid, c)
+  stat_handled(c)
   finish(cid, c, 'completed', reason)
   if ends <= now then try_match_agent(aid) end
 end
 
 -- Ends a contact whose customer left while it waited or rang: abandoned when it was
 -- never answered. One answered before (then transferred, or requeued when its agent was
--- lost) was no abandon: it ends completed, ended by the customer, its handle time from
--- the first answer; no agent holds it, so nobody goes to wrap-up for it.
+-- lost) was no abandon: it ends completed, ended by the customer, its handle time its
+-- agents' legs; no agent holds it, so nobody goes to wrap-up for it.
 local function abandon_contact(cid, c, reason)
   local answered = (c.answered_at or '') ~= ''
   local aid = release_hold(cid, c)
@@ -907,8 +935,7 @@ local function abandon_contact(cid, c, reason)
       reason = answered and 'customer_left' or 'abandoned', node = c.node or ''})
   end
   if answered then
-    stat(c.queue, now, 'handled')
-    stat(c.queue, now, 'handle_ms', now - num(c.answered_at, now))
+    stat_handled(c)
     if aid then  -- only offered to them: the record names nobody who never took it
       redis.call('HSET', P .. 'contact:' .. cid, 'agent_id', '', 'left_ringing_at', aid)
       c.agent_id = ''
@@ -966,6 +993,16 @@ local function move_contact(cid, c, target, q, reason, preferred, prefer_until)
   end
   local bar_agent = was == 'connected' and freed or ''
   clear_preference(cid, c)
+  -- The record keeps the queue it first entered and how often it was moved before its
+  -- answer (a supervisor's move, an overflow): reports count it moved out of that queue.
+  if (c.entered_queue or '') == '' then
+    c.entered_queue = c.queue
+    redis.call('HSET', ckey, 'entered_queue', c.queue)
+  end
+  if (c.answered_at or '') == '' then
+    c.moved_before_answer = num(c.moved_before_answer, 0) + 1
+    redis.call('HSET', ckey, 'moved_before_answer', c.moved_before_answer)
+  end
   redis.call('ZREM', P .. 'queue:' .. c.queue, cid)
   redis.call('HSET', ckey, 'queue', target, 'skill', q.skill, 'skill_from', 'queue',
     'queue_entered_at', now, 'state', 'queued',
@@ -1169,7 +1206,11 @@ function commands.accept(argv)
   if load_shown({load_voice = held[1], load_chat = held[2], offers = math.max(offers, 0)}) ~= was then
     redis.call('HSET', akey, 'load_since', now)
   end
-  redis.call('HSET', ckey, 'state', 'connected', 'leg_since', now)
+  -- Its agent's leg starts now (end_leg), but a callback's only when its customer picks
+  -- up (callback_answered): dialling with nobody on the line is not handle time.
+  local unanswered_callback = (c.answered_at or '') == '' and (c.callback_uri or '') ~= ''
+  redis.call('HSET', ckey, 'state', 'connected')
+  if not unanswered_callback then redis.call('HSET', ckey, 'leg_since', now) end
   if (c.answered_at or '') ~= '' then
     -- Answered before (then transferred, or requeued when its agent was lost): this is
     -- a leg of the same conversation, not a new answer. answered_at, the wait and the
@@ -1193,7 +1234,10 @@ function commands.callback_answered(argv)
   local c = fields_of(P .. 'contact:' .. cid, ACCEPT_FIELDS)
   if not c then return reply('unknown_contact') end
   if c.state ~= 'connected' then return reply('not_connected', {state = c.state}) end
-  if (c.answered_at or '') == '' then mark_answered(cid, c, c.agent_id) end
+  if (c.answered_at or '') == '' then
+    mark_answered(cid, c, c.agent_id)
+    redis.call('HSET', P .. 'contact:' .. cid, 'leg_since', now)  -- its agent's leg starts
+  end
   return contact_reply('connected', cid)
 end
 

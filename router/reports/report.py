@@ -11,9 +11,16 @@ report and the day's wallboard agree:
 - answered: contacts an agent accepted (answered_at set); abandoned and failed by state;
 - service level: answered within the answering queue's answer_within_s over answered;
 - ASA: mean of answered_at - queued_at over answered contacts;
+- requeue wait: the time answered contacts waited for an agent again after their first
+  answer (a transfer, a requeue: first answer to end less the agents' legs), per contact
+  that did (waited_again);
+- moved in / out: contacts moved before their answer (a supervisor's move, an overflow)
+  from the queue they entered to the one that counts them; they still count there only;
 - first response time (chats): first agent message - queued_at, when transcripts exist;
-- AHT: mean connected time (ended_at - answered_at) of completed contacts (wrap-up is
-  not recorded, so it is not included; hold is, as it is part of the connected time);
+- AHT: mean handle time of completed contacts (handled): the agents' connected legs
+  (handled_by), so a wait between agents is not in it; a record without legs, its first
+  answer to its end (wrap-up is not recorded, so it is not included; hold is, as it is
+  part of the connected time);
 - hold: contacts the agent's phone held (held) and hold time per completed contact
   (hold_s; the holds telephony notes on a voice contact);
 - FCR: of the completed contacts of known customers (not anonymous chats), the share
@@ -25,9 +32,10 @@ report and the day's wallboard agree:
 A contact that changed hands is split between rows by queue and agent (`attribution`),
 as the routing core's live counters count it: its answer (answered, ASA, service level)
 where and by whom it was first answered, its offer there and in every queue it was
-transferred to after that, its end (outcome, handle time, FCR, rating) where it ended,
-and, by agent, each agent's own connected time (`handled_by`) and holds. The total row
-counts it once.
+transferred to after that, its end (outcome, requeue wait, FCR, rating) where it ended,
+and each agent's own connected time (`handled_by`) and holds where and to whom it
+belongs: handle time by queue is the legs held in that queue. The total row counts it
+once. `switchboard history export` counts contacts and handle time per queue the same way.
 """
 
 from __future__ import annotations
@@ -86,7 +94,11 @@ class ReportRow:
     answered_in_sl: int = 0
     abandoned: int = 0
     failed: int = 0
+    moved_in: int = 0  # moved here before their answer from the queue they entered
+    moved_out: int = 0  # entered here, moved before their answer to another queue
     wait_ms: int = 0
+    waited_again: int = 0  # answered, then waited for an agent again (transfer, requeue)
+    requeue_wait_ms: int = 0
     handled: int = 0
     handle_ms: int = 0
     held: int = 0
@@ -111,6 +123,10 @@ class ReportRow:
     @property
     def asa_s(self) -> float | None:
         return self.wait_ms / self.answered / 1000 if self.answered else None
+
+    @property
+    def requeue_wait_s(self) -> float | None:
+        return self.requeue_wait_ms / self.waited_again / 1000 if self.waited_again else None
 
     @property
     def first_response_s(self) -> float | None:
@@ -151,10 +167,15 @@ class ReportRow:
             "abandoned": self.abandoned,
             "failed": self.failed,
             "open": self.open,
+            "moved_in": self.moved_in,
+            "moved_out": self.moved_out,
             "abandonment_rate": self.abandonment_rate,
             "service_level": self.service_level,
             "asa_s": self.asa_s,
+            "waited_again": self.waited_again,
+            "requeue_wait_s": self.requeue_wait_s,
             "first_response_s": self.first_response_s,
+            "handled": self.handled,
             "aht_s": self.aht_s,
             "held": self.held,
             "hold_s": self.hold_s,
@@ -196,12 +217,18 @@ def known_customer(record: Mapping[str, str]) -> str:
     return "" if customer.startswith(ANONYMOUS_PREFIX) else customer
 
 
+EVERY_HOLD = "*"
+ALL_HOLDS = frozenset({EVERY_HOLD})
+
+
 @dataclass
 class Share:
     """What one row counts of a contact: its offer(s), its answer, its end (outcome,
-    handle time, FCR, rating, wrap-up), an agent's own connected time (`legs_ms`, None
-    when the row holds none of it) and the holds of `holds` (EVERY_HOLD, or those an
-    agent's phone made; None: none)."""
+    FCR, rating, wrap-up), its whole handle time or the agents' connected time there
+    (`legs_ms`, None when the row holds none of it), its wait between agents
+    (`waits_again`), the holds of the agents in `holds` (ALL_HOLDS: every one; None:
+    none), and whether it was moved here (`moved_in`) or out of here (`moved_out`)
+    before its answer."""
 
     queue: str
     agent: str
@@ -210,7 +237,10 @@ class Share:
     end: bool = False
     whole_handle: bool = False
     legs_ms: int | None = None
-    holds: str | None = None
+    holds: frozenset[str] | None = None
+    waits_again: bool = False
+    moved_in: bool = False
+    moved_out: bool = False
 
     def merge(self, other: Share) -> None:
         self.offered += other.offered
@@ -219,14 +249,11 @@ class Share:
         self.whole_handle |= other.whole_handle
         if other.legs_ms is not None:
             self.legs_ms = (self.legs_ms or 0) + other.legs_ms
-        self.holds = self.holds or other.holds
-
-
-EVERY_HOLD = "*"
-
-
-# The total row's share of every contact: all of it.
-ALL_OF_IT = Share("", "", offered=1, answer=True, end=True, whole_handle=True, holds=EVERY_HOLD)
+        if other.holds is not None:  # two agents' legs in one row: both their holds
+            self.holds = other.holds if self.holds is None else self.holds | other.holds
+        self.waits_again |= other.waits_again
+        self.moved_in |= other.moved_in
+        self.moved_out |= other.moved_out
 
 
 def handled_by(record: Mapping[str, str]) -> list[tuple[str, str, int]]:
@@ -243,16 +270,94 @@ def handled_by(record: Mapping[str, str]) -> list[tuple[str, str, int]]:
     return legs
 
 
+def contact_handle_ms(record: Mapping[str, str]) -> int:
+    """A contact's handle time: its agents' connected legs (`handled_by`; hold is inside
+    them), so the time it waited between agents (a transfer, a requeue) is not in it; a
+    record without legs, its first answer to its end."""
+    legs = handled_by(record)
+    if legs:
+        return sum(ms for _, _, ms in legs)
+    answered, ended = record_ms(record.get("answered_at")), record_ms(record.get("ended_at"))
+    return max(ended - answered, 0) if answered and ended else 0
+
+
+def requeue_wait_ms(record: Mapping[str, str]) -> int:
+    """How long an answered contact waited for an agent again after its first answer
+    (transferred, or requeued when its agent was lost, until taken or ended): its first
+    answer to its end less its agents' legs; 0 for a record without legs."""
+    legs = handled_by(record)
+    answered, ended = record_ms(record.get("answered_at")), record_ms(record.get("ended_at"))
+    if not legs or not answered or not ended:
+        return 0
+    return max(ended - answered - sum(ms for _, _, ms in legs), 0)
+
+
+def moved_from(record: Mapping[str, str]) -> str:
+    """The queue the contact entered when it was moved out of it before its answer (a
+    supervisor's move, an overflow) and is counted in another (answered there, or ended
+    there unanswered); "" when it was not, or its record predates `entered_queue`."""
+    entered = record.get("entered_queue", "")
+    counted = record.get("answered_queue") or record.get("queue", "")
+    moves = record.get("moved_before_answer", "")
+    return entered if entered and moves.isdigit() and int(moves) and entered != counted else ""
+
+
 def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
     """The rows a contact counts in, when grouped `by`: one share with all of it, unless
     it was answered and the grouping is by queue or agent. Then its answer and offer go
     where and to whom it was first answered, an offer to every queue it was transferred
-    to after its answer, its end where it ended and, by agent, each agent's legs as their
-    handle time and their own holds. A record without the answer's fields (written before
-    they were kept) counts where it ended, as it did."""
+    to after its answer, its end where it ended and each agent's legs as handle time (and
+    their own holds) of their queue and of themselves. A record without the answer's
+    fields (written before they were kept) counts where it ended, as it did.
+
+    A contact moved before its answer is `moved_in` where it counts (the first share)
+    and, by queue, `moved_out` of the queue it entered (a share of nothing else there);
+    grouped otherwise, its one row has both."""
+    shares = _hands(record, by)
+    moved = moved_from(record)
+    if moved:
+        shares[0].moved_in = True
+        if "queue" in by:
+            shares.append(Share(moved, "", moved_out=True))
+        else:
+            shares[0].moved_out = True
+    return shares
+
+
+def shares_by_queue(record: Mapping[str, str]) -> dict[str, Share]:
+    """The contact's shares grouped by queue alone (`attribution`), one per queue."""
+    merged: dict[str, Share] = {}
+    for share in attribution(record, ("queue",)):
+        if share.queue in merged:
+            merged[share.queue].merge(share)
+        else:
+            merged[share.queue] = share
+    return merged
+
+
+def share_handle_ms(record: Mapping[str, str], share: Share) -> int | None:
+    """The handle time `share` counts of the record: the contact's whole handle time, or
+    the legs held there; None when it counts none (not completed, or no leg there)."""
+    answered, ended = record_ms(record.get("answered_at")), record_ms(record.get("ended_at"))
+    if record.get("state") != "completed" or not answered or not ended:
+        return None
+    if share.whole_handle:
+        return contact_handle_ms(record)
+    return share.legs_ms
+
+
+def _hands(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
+    """`attribution` of the contact's offers, answer, end and legs."""
     queue, agent = record.get("queue", ""), record.get("agent_id", "")
     whole = Share(
-        queue, agent, offered=1, answer=True, end=True, whole_handle=True, holds=EVERY_HOLD
+        queue,
+        agent,
+        offered=1,
+        answer=True,
+        end=True,
+        whole_handle=True,
+        holds=ALL_HOLDS,
+        waits_again=True,
     )
     if not record.get("answered_at") or ("queue" not in by and "agent" not in by):
         return [whole]
@@ -264,13 +369,20 @@ def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
         for moved in dict.fromkeys(record.get("transferred_to", "").split())
         if moved != answer[0]
     ]
-    legs = handled_by(record) if "agent" in by else []
+    legs = handled_by(record)
     one_leg = not legs or (len(legs) == 1 and legs[0][:2] == (agent, queue))
     if answer == (queue, agent) and not transfers and one_leg:  # most contacts
         return [whole]
     shares = [
         Share(*answer, offered=1, answer=True),
-        Share(queue, agent, end=True, whole_handle=not legs, holds=None if legs else EVERY_HOLD),
+        Share(
+            queue,
+            agent,
+            end=True,
+            whole_handle=not legs,
+            holds=None if legs else ALL_HOLDS,
+            waits_again="agent" not in by,  # the wait between agents is no agent's
+        ),
     ]
     if "queue" in by:
         for moved in transfers:
@@ -278,7 +390,7 @@ def attribution(record: Mapping[str, str], by: Sequence[str]) -> list[Share]:
             shares.append(Share(moved, taker, offered=1))
     holders = {a: index for index, (a, _, _) in reversed(list(enumerate(legs)))}
     shares += [  # an agent's holds where their first leg was
-        Share(q, a, legs_ms=ms, holds=a if holders[a] == index else None)
+        Share(q, a, legs_ms=ms, holds=frozenset({a}) if holders[a] == index else None)
         for index, (a, q, ms) in enumerate(legs)
     ]
     return shares
@@ -331,7 +443,7 @@ def build_report(
             (groups.setdefault(tuple(key.values()), ReportRow(key=key)), share)
             for key, share in _shares_by_row(record, options, zone, arrived)
         ]
-        for target, share in [*targets, (total, ALL_OF_IT)]:
+        for target, share in [*targets, (total, attribution(record, ())[0])]:
             _add(target, record, options, ratings, first_replies, repeated, share)
             if code and share.end:
                 target.wrap_up_codes[code] += 1
@@ -365,7 +477,8 @@ def build_report(
     if not ratings:
         notes.append("CSAT omitted: no survey ratings in the period")
     notes.append(
-        "AHT is connected time (answer to end); wrap-up time is not recorded and not included"
+        "AHT is the agents' connected time (their legs; a wait between agents is "
+        "requeue_wait_s); wrap-up time is not recorded and not included"
     )
     return Report(options, rows, total, notes)
 
@@ -521,6 +634,8 @@ def _add(
 ) -> None:
     """Adds to `row` the `share` of the contact it counts (`attribution`)."""
     row.volume += share.offered
+    row.moved_in += share.moved_in
+    row.moved_out += share.moved_out
     state = record.get("state", "")
     queued = arrival_ms(record)
     answered = record_ms(record.get("answered_at"))
@@ -538,11 +653,19 @@ def _add(
         answering = record.get("answered_queue") or record.get("queue", "")
         limit = options.answer_within_s.get(answering, DEFAULT_ANSWER_WITHIN_S)
         row.answered_in_sl += wait <= limit * 1000
-    if completed and (share.whole_handle or share.legs_ms is not None):
+    if share.waits_again and (again := requeue_wait_ms(record)):
+        row.waited_again += 1
+        row.requeue_wait_ms += again
+    handle = share_handle_ms(record, share)
+    if handle is not None:
         row.handled += 1
-        row.handle_ms += ended - answered if share.whole_handle else share.legs_ms or 0
+        row.handle_ms += handle
     if completed and share.holds is not None:
-        hold = record_hold_ms(record, None if share.holds == EVERY_HOLD else share.holds)
+        hold = (
+            record_hold_ms(record)
+            if EVERY_HOLD in share.holds
+            else sum(record_hold_ms(record, agent) for agent in sorted(share.holds))
+        )
         row.hold_ms += hold
         row.held += hold > 0
     if completed and share.end and known_customer(record):
@@ -620,6 +743,7 @@ CONTACT_COLUMNS = (
     "contact_id",
     "channel",
     "queue",
+    "entered_queue",
     "region",
     "agent_id",
     "customer_id",
@@ -627,6 +751,7 @@ CONTACT_COLUMNS = (
     "reason",
     "arrived",
     "wait_s",
+    "requeue_wait_s",
     "handle_s",
     "hold_s",
     "repeated",
@@ -668,11 +793,13 @@ def contact_table(
         customer = known_customer(record)  # an anonymous chat's is nobody's: unknown
         contact_id = record.get("contact_id", "")
         held = record_hold_ms(record)
+        again = requeue_wait_ms(record)
         lines.append(
             [
                 contact_id,
                 record.get("channel", ""),
                 record.get("queue", ""),
+                record.get("entered_queue", ""),
                 record.get("region", ""),
                 record.get("agent_id", ""),
                 mask_identifier(customer) if masked else customer,
@@ -680,7 +807,8 @@ def contact_table(
                 record.get("reason", ""),
                 dt.datetime.fromtimestamp(arrived / 1000, zone).isoformat(),
                 format_value((answered - arrived) / 1000) if answered else "",
-                format_value((ended - answered) / 1000) if answered and ended else "",
+                format_value(again / 1000) if again else "",
+                format_value(contact_handle_ms(record) / 1000) if answered and ended else "",
                 format_value(held / 1000) if held else "",
                 "yes" if _has_repeat(record, arrivals, window_ms) else "",
                 str(ratings[contact_id]) if contact_id in ratings else "",

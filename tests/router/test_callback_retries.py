@@ -155,6 +155,8 @@ async def test_a_callback_is_answered_when_its_customer_picks_up(router: Router)
     assert [(r["state"], r["answered_at"], r["answered_agent"]) for r in records] == [
         ("completed", str(T0 + 20_000), "a1")
     ]
+    # The agent's leg, the report's handle time, starts at the answer too: no dialling.
+    assert records[0]["handled_by"] == "a1@callme:60000"
     assert (await router.last_hour("callme", at_ms=T0 + 81_000)).handle_ms == 60_000
 
 

@@ -213,7 +213,8 @@ async def test_transferred_contacts_count_once_and_add_up(redis_client: aioredis
     t1 is taken by bob and completed 2 s after; t2's customer leaves while it waits again,
     and t3 is abandoned before anyone answers. Each counts once: answered 2 (waits 0.3 s,
     within 20 s), abandoned 1, volume 3 = answered + abandoned; t2 is completed by the
-    customer, and AHT runs from the first answer (27.2 s and 26.7 s)."""
+    customer. AHT is the agents' legs (25 + 2 s and 25 s), and the waits between agents
+    (0.2 s and 1.7 s, from the first answer to the end less the legs) are requeue wait."""
     router = await general_router(redis_client)
     for agent, at in (("ana", T0 - MIN), ("bob", T0 - 30 * S)):
         await router.store.upsert_agent(Agent(agent, "eu", {"general": 3}, ["en"]), at_ms=at)
@@ -250,9 +251,11 @@ async def test_transferred_contacts_count_once_and_add_up(redis_client: aioredis
     assert total.asa_s == pytest.approx(0.3)
     assert total.service_level == pytest.approx(1.0)
     assert total.abandonment_rate == pytest.approx(1 / 3)
-    assert total.aht_s == pytest.approx((27.2 + 26.7) / 2)
+    assert (total.handled, total.aht_s) == (2, pytest.approx((27.0 + 25.0) / 2))
+    assert (total.waited_again, total.requeue_wait_s) == (2, pytest.approx((0.2 + 1.7) / 2))
     figures = await router.last_hour("general", at_ms=T0 + 4 * MIN)
     assert (figures.answered, figures.abandoned, figures.handled) == (2, 1, 2)
+    assert figures.handle_ms == total.handle_ms == 52_000  # live counters as the report
     assert (figures.answered_in_sl, figures.wait_ms) == (2, 600)
     assert figures.service_level == pytest.approx(1.0)
 

@@ -18,9 +18,11 @@ baggage answers within 30 s, general within 20 s, booking within 20 s.
 
 By hand:
 - x1 is answered in baggage (25 s: within baggage's 30 s, outside general's 20 s), offered
-  in baggage and in general, handled (ended) in general: 95 s from its first answer.
-  ben held it 15 s, chloe 58 s.
-- y1 is ana's answer (ASA 2 s); ana held it 130 s, dai 4 s; 136 s from the first answer.
+  in baggage and in general, ended in general, 95 s after its first answer: ben held it
+  15 s (baggage's handle time), chloe 58 s (general's); it waited 22 s between them
+  (requeue wait, where it ended). Its handle time is 73 s.
+- y1 is ana's answer (ASA 2 s); ana held it 130 s, dai 4 s: 134 s of handle time, 2 s of
+  requeue wait (136 s from the first answer).
 - FCR: the completed contacts of known customers are x1, y1 and z1 (a1 is anonymous),
   y1 is repeated by z1: 2/3.
 """
@@ -169,11 +171,15 @@ async def test_transferred_after_answer_counts_where_it_was_answered(
     records = await records_of(router)
     queues = rows_by(records, ("queue",))
     baggage, general = queues[("baggage",)], queues[("general",)]
-    assert (baggage.volume, baggage.answered, baggage.handled) == (1, 1, 0)
+    assert (baggage.volume, baggage.answered) == (1, 1)
     assert baggage.asa_s == 25.0 and baggage.service_level == 1.0
+    # Each queue's handle time is its agents' legs: ben's 15 s in baggage.
+    assert (baggage.handled, baggage.aht_s, baggage.waited_again) == (1, 15.0, 0)
     # Offered in general too, where it ended: its answer is not general's.
     assert (general.volume, general.answered, general.abandoned) == (1, 0, 0)
-    assert (general.handled, general.aht_s) == (1, 95.0)
+    assert (general.handled, general.aht_s) == (1, 58.0)
+    # The 22 s it waited between ben and chloe is wait, where it ended: no handle time.
+    assert (general.waited_again, general.requeue_wait_s) == (1, 22.0)
     # The centre counts it once; its service level is judged on baggage's 30 s.
     total = build_report(records, options(("queue",))).total
     assert (total.volume, total.answered) == (4, 4)

@@ -4,7 +4,9 @@ is not taken for the death of every node.
 During an outage no node can beat, so every heartbeat may lapse at once, the live
 nodes' too; they beat again within moments of Redis coming back. A node that lost Redis
 therefore judges no other node dead until it has reached Redis again without a break
-for a whole heartbeat TTL: by then every live node has beaten again."""
+for a whole heartbeat TTL: by then every live node has beaten again. Customers' chat
+windows run out in an outage too: the node judges them by the same contact, for longer
+(`router.contacts.Contacts._may_judge`)."""
 
 from __future__ import annotations
 
@@ -58,8 +60,17 @@ class RedisContact:
         """Whether an expired heartbeat now means a dead node, not an outage."""
         return self._settled(self.clock())
 
+    def unbroken_s(self) -> float:
+        """How long this node has reached Redis without a break (0 while it does not;
+        infinite since the start when it never lost it): what else lapses in an outage
+        (a customer's chat window, `router.contacts`) is judged by it too."""
+        return self._unbroken_s(self.clock())
+
     def _settled(self, now: float) -> bool:
-        return self._lost_at is None and now - self._since >= self.settle_s
+        return self._unbroken_s(now) >= self.settle_s
+
+    def _unbroken_s(self, now: float) -> float:
+        return 0.0 if self._lost_at is not None else now - self._since
 
     def _start_again(self, now: float, why: str) -> None:
         log.warning(

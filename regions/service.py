@@ -80,6 +80,10 @@ class Regions:
         # which a live node's heartbeat lapsed (it beats every third of the TTL).
         ttl_s = membership.ttl_s
         self.contact = RedisContact(settle_s=ttl_s, max_gap_s=ttl_s / 2)
+        # Set when another process beats under this id and this one, started later,
+        # gives way (`in_use` says why): the node stops as a refused start would.
+        self.displaced = asyncio.Event()
+        self.in_use: NodeIdInUse | None = None
         self._views: dict[tuple[str, str], tuple[float, list[RegionView]]] = {}
 
     @property
@@ -96,7 +100,8 @@ class Regions:
         stop: asyncio.Event,
         failed: LoopFailed = uncounted,
     ) -> None:
-        """Beat every third of the TTL until stopped. A failed beat (Redis down) is never
+        """Beat every third of the TTL until stopped, or until this process gives way to
+        another of the same id (`displaced`). A failed beat (Redis down) is never
         fatal and is tried again within BEAT_RETRY_S, so that this node is seen alive as
         soon as Redis is back, before anyone takes it for dead."""
         started = time.time()
@@ -104,7 +109,8 @@ class Regions:
         while not stop.is_set():
             wait_s = self.membership.ttl_s / 3
             try:
-                await self._beat(region, http, started, await load())
+                if not await self._beat(region, http, started, await load()):
+                    return  # the other process's heartbeat is the node's now
                 self.contact.reached()
                 failing = False
             except Exception as failure:  # Redis down: beat again as soon as it is back
@@ -117,21 +123,44 @@ class Regions:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait_s)
 
-    async def _beat(self, region: str, http: str, started: float, load: dict[str, Any]) -> None:
-        """One beat. A live heartbeat of another run of this id means two processes share
-        it: logged."""
+    async def _beat(self, region: str, http: str, started: float, load: dict[str, Any]) -> bool:
+        """One beat; False if this process gives way to another of its id (`_share`)."""
         replaced = await self.membership.beat(self.node_id, region, http, started, load, self.run)
         if replaced is not None and replaced.run != self.run:
+            return self._share(replaced, started)
+        return True
+
+    def _share(self, other: NodeInfo, started: float) -> bool:
+        """Another process beats under this id (both started at once, so the start's
+        check passed them both). While both beat, the node never looks dead, and neither
+        process's agents and contacts would be adopted when one died: the one started
+        later (ties broken by the run token, so both reach the same answer) stops, as
+        its start would have been refused, and the other serves on. False if this one
+        stops."""
+        if (started, self.run) < (other.started_at, other.run):
             log.error(
-                "node id %s is also used by the process started at %s (%s): "
-                "give each node its own --node",
+                "node id %s is also used by the process started at %s (%s), started "
+                "later: that one stops; give each node its own --node",
                 self.node_id,
-                _clock(replaced.started_at),
-                replaced.http,
+                _clock(other.started_at),
+                other.http,
             )
+            return True
+        self.in_use = NodeIdInUse(
+            f"node id {self.node_id} is in use: the process started at "
+            f"{_clock(other.started_at)} ({other.http}) still beats; give each node its "
+            "own --node"
+        )
+        log.error("%s; this process, started later, stops", self.in_use)
+        self.displaced.set()
+        return False
 
     async def leave(self) -> None:
-        """Stop beating at once, so that the heir adopts without waiting for the TTL."""
+        """Stop beating at once, so that the heir adopts without waiting for the TTL. A
+        process that gave way to another of its id leaves the heartbeat alone: the node
+        lives on in the other process."""
+        if self.displaced.is_set():
+            return
         await self.membership.leave(self.node_id, self.run)
 
     # -- placement -------------------------------------------------------------------------
@@ -191,7 +220,8 @@ class Regions:
     # -- overview --------------------------------------------------------------------------
 
     async def overview(self) -> list[dict[str, Any]]:
-        """Each region: local time and UTC offset, business hours, open, healthy, its nodes."""
+        """Each region: local time and UTC offset, business hours, open, healthy, its nodes
+        (each healthy or not, and whether it stopped cleanly)."""
         now = dt.datetime.now(dt.UTC)
         nodes = await self.membership.nodes()
         body = []
@@ -201,6 +231,8 @@ class Regions:
                     "node_id": info.node_id,
                     "healthy": alive,
                     "last_seen_s": round(info.age_s, 1),
+                    # it stopped cleanly (its heartbeat deleted on purpose): not down
+                    "stopped": info.left,
                     "http": info.http,
                     "load": info.load,
                 }
@@ -259,7 +291,7 @@ class Regions:
         outage (or data Redis lost) the live nodes' heartbeats may have lapsed too, until
         they beat again. Before its own first beat a node has nothing to go by: it waits."""
         own = [ok for info, ok in nodes if info.node_id == self.node_id and info.run == self.run]
-        if not own:
+        if not own or self.displaced.is_set():  # a process that gave way judges nothing
             return False
         if not own[0]:
             self.contact.doubt("Redis holds no heartbeat of this node, which beats")

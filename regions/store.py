@@ -74,7 +74,11 @@ class MembershipStore:
         return NodeInfo(**json.loads(raw)) if raw else None
 
     async def nodes(self) -> list[tuple[NodeInfo, bool]]:
-        """Every node ever seen, with whether its heartbeat is alive (two round trips)."""
+        """Every node ever seen, with whether its heartbeat is alive (two round trips; a
+        third when one is not). A node whose heartbeat is gone is read again after: a
+        node that stops marks its entry before it deletes its heartbeat (`leave`), so
+        the entry read after the heartbeat was found gone has the mark, and a clean
+        stop is never taken for a death, not even for a moment."""
         known = sorted((await self.client.hgetall(f"{self.prefix}:nodes")).items())
         if not known:
             return []
@@ -82,10 +86,14 @@ class MembershipStore:
         for node_id, _ in known:
             pipe.exists(self._key(node_id))
         alive = await pipe.execute()
-        return [
-            (NodeInfo(**json.loads(raw)), bool(up))
-            for (_, raw), up in zip(known, alive, strict=True)
-        ]
+        listed = [(node_id, raw, bool(up)) for (node_id, raw), up in zip(known, alive, strict=True)]
+        gone = [node_id for node_id, _, up in listed if not up]
+        if gone:
+            again = await self.client.hmget(f"{self.prefix}:nodes", gone)
+            latest = dict(zip(gone, again, strict=True))
+            # One forgotten meanwhile was adopted (and its adoption recorded): left out.
+            listed = [(n, latest.get(n, raw), up) for n, raw, up in listed]
+        return [(NodeInfo(**json.loads(raw)), up) for _, raw, up in listed if raw]
 
     async def claim_adoption(self, dead: NodeInfo, heir: str) -> bool:
         """One heir per death of a node, even if two nodes disagree on who is alive. A
@@ -114,12 +122,16 @@ class MembershipStore:
     async def leave(self, node_id: str, run: str) -> None:
         """End the heartbeat at once, so that the heir adopts without waiting for the TTL;
         only if it is this run's (a process refused for a node id in use leaves the
-        running one's alone)."""
-        if await self.client.eval(_LEAVE, 1, self._key(node_id), run):
-            last = await self.client.hget(f"{self.prefix}:nodes", node_id)
-            if last:  # the heir tells a clean stop from a death
-                payload = {**json.loads(last), "left": True}
-                await self.client.hset(f"{self.prefix}:nodes", node_id, json.dumps(payload))
+        running one's alone). The entry is marked stopped first, the heartbeat deleted
+        after: whoever finds the heartbeat gone finds the mark (the heir tells a clean
+        stop from a death, the wallboard shows no node down). Two keys, two calls: on
+        Redis Cluster they live in different slots."""
+        nodes = f"{self.prefix}:nodes"
+        last = await self.client.hget(nodes, node_id)
+        if last and json.loads(last).get("run") == run:
+            payload = json.dumps({**json.loads(last), "left": True})
+            await self.client.eval(_MARK_LEFT, 1, nodes, node_id, last, payload)
+        await self.client.eval(_LEAVE, 1, self._key(node_id), run)
 
 
 # Delete the heartbeat if the given run wrote it.
@@ -127,6 +139,14 @@ _LEAVE = """
 local raw = redis.call('GET', KEYS[1])
 if raw and cjson.decode(raw)['run'] == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# Replace the node's entry (with its stopped mark) if it is still the one read.
+_MARK_LEFT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 end
 return 0
 """

@@ -78,6 +78,17 @@ class PlacementDecision(Protocol):
 Placer = Callable[[str, str, str | None], Awaitable[PlacementDecision]]
 
 
+class RedisReach(Protocol):
+    """This node's contact with Redis, as its round trips show it
+    (`regions.contact.RedisContact`: the one the failover check judges by)."""
+
+    def reached(self) -> None: ...
+
+    def lost(self) -> None: ...
+
+    def unbroken_s(self) -> float: ...
+
+
 class MessageObserver(Protocol):
     """Sees every chat message once it is stored (cases: SLA timers, emotion words)."""
 
@@ -183,6 +194,7 @@ class Contacts:
         events: EventPublisher,
         placer: Placer | None = None,
         desk: DeskConfig | None = None,
+        reach: RedisReach | None = None,
     ) -> None:
         self.router = router
         self.chat = chat
@@ -190,6 +202,9 @@ class Contacts:
         self.events = events
         self.placer = placer
         self.desk = desk or DeskConfig()
+        # None: windows are judged whatever happened to Redis (a node passes its own).
+        self.reach = reach
+        self._held_back = False  # windows not judged since an outage (`_may_judge`)
         self.observer: MessageObserver | None = None
         # Chat -> when (ms) this node last reported its customer's HTTP window; in that
         # order, none older than WINDOW_THROTTLE_S (`_customer_requested`).
@@ -445,6 +460,9 @@ class Contacts:
     # out. The timers below, in the memory of the node that saw the chat begin or a
     # window close, end the chat on time; the sweep every node runs (`sweep_windows`,
     # over `store.Keys.customer_windows_due`) ends those whose timer was lost.
+    # During a Redis outage no window can be renewed, so all of them run out at once:
+    # neither judges a window that ran out until the node has reached Redis again for
+    # long enough that a customer still there has renewed theirs (`_may_judge`).
 
     async def customer_here(self, customer: Customer, window: str, for_s: float) -> None:
         """The customer's chat window `window` (one live connection, on some node) is
@@ -489,7 +507,8 @@ class Contacts:
         began): a customer whose window has not come back (on any node) has left, and
         their chat ends as abandoned, or completed when connected. None at once while a
         window is open (its own close, or its running out, starts the count again), when
-        the chat ended otherwise, and without `wait` while the grace runs."""
+        the chat ended otherwise, without `wait` while the grace runs, and while this node
+        may not judge since an outage (`_may_judge`: the sweep judges the chat later)."""
         store, cid = self.router.store, customer.contact_id
         grace_ms = int((self.desk.abandon_grace_s if grace_s is None else grace_s) * 1000)
         while (latest := await store.settle_customer_windows(cid, grace_ms)) is not None:
@@ -500,6 +519,8 @@ class Contacts:
             if not wait or holder not in (WINDOW_START, WINDOW_LEFT):
                 return None
             await asyncio.sleep(wait_ms / 1000)
+        if not self._may_judge():  # the chat stays in the sweep's index, judged later
+            return None
         ended: Contact | None = None
         try:
             contact = await self.router.get_contact(cid)
@@ -510,13 +531,51 @@ class Contacts:
         await store.forget_customer_windows(cid)  # ended: nothing to judge any more
         return ended
 
+    def _may_judge(self) -> bool:
+        """Whether a window that ran out now means a customer who left, not a Redis
+        outage. While Redis is out of reach every customer request is refused (503), so
+        no window is renewed and all run out; a customer still there renews theirs within
+        a window's life and the grace of reaching a node again. So a node takes no
+        customer for gone until it has itself reached Redis without a break for that long
+        (the rule its failover check follows for heartbeats, `regions/contact.py`): the
+        chats stay in the sweep's index and are judged then, those of customers who did
+        leave ended later by as much. Said in the log once per outage."""
+        if self.reach is None:
+            return True
+        hold_s = WINDOW_LIFE_S + self.desk.abandon_grace_s
+        unbroken_s = self.reach.unbroken_s()
+        held = unbroken_s < hold_s
+        if held and not self._held_back:
+            log.warning(
+                "Redis was out of reach, so no customer could keep their chat window open: "
+                "no customer is taken for gone until this node has reached Redis without "
+                "a break for %.0f s",
+                hold_s,
+            )
+        elif self._held_back and not held:
+            log.info("customer windows judged again (Redis reached for %.0f s)", unbroken_s)
+        self._held_back = held
+        return not held
+
     async def sweep_windows(self, limit: int = WINDOW_SWEEP_BATCH) -> list[Contact]:
         """Judge (at once, without waiting) up to `limit` chats whose customer windows
         are due: those whose customer has left end. Any node may, and several at once:
         the routing call ends a chat once, the others find it ended. One whose judgement
-        fails is tried again later. The chats ended here."""
+        fails is tried again later; none while this node may not judge (`_may_judge`).
+        Its reading of the index tells the node's contact with Redis. The chats ended
+        here."""
         store, ended = self.router.store, []
-        for cid in await store.customer_windows_due(now_ms(), limit):
+        try:
+            due = await store.customer_windows_due(now_ms(), limit)
+        except Exception:  # Redis away (the loop logs it)
+            if self.reach is not None:
+                self.reach.lost()
+            raise
+        if self.reach is not None:
+            self.reach.reached()
+        if not self._may_judge():
+            return []
+        for cid in due:
             try:
                 contact = await self.leave_if_gone(Customer(cid), wait=False)
             except Exception as failure:  # this chat only: the others are judged still

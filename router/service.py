@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -129,6 +130,73 @@ class QueueStatus:
     callbacks_due: int = 0
 
 
+@dataclass(frozen=True)
+class Definitions:
+    """The routing definitions of a configuration file, as nodes must agree on them: each
+    queue's fields (as JSON writes them) and the region names. Files that agree have the
+    same `fingerprint`."""
+
+    queues: Mapping[str, Mapping[str, Any]]
+    regions: frozenset[str]
+
+    @classmethod
+    def of(cls, queues: Iterable[QueueConfig], regions: Iterable[str]) -> Definitions:
+        return cls({queue.name: queue.as_json() for queue in queues}, frozenset(regions))
+
+    @classmethod
+    def from_json(cls, fields: Mapping[str, Any]) -> Definitions:
+        return cls(dict(fields.get("queues") or {}), frozenset(fields.get("regions") or ()))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"queues": dict(sorted(self.queues.items())), "regions": sorted(self.regions)}
+
+    @property
+    def fingerprint(self) -> str:
+        text = json.dumps(self.as_json(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One key on which two files' definitions differ: a queue's field
+    (`booking.wrap_up_s`), a queue (`queue vip`) or a region (`region asia-east`) that
+    one of them has, with each side's value."""
+
+    key: str
+    theirs: str
+    mine: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.theirs} vs {self.mine}"
+
+
+def differences(theirs: Definitions, mine: Definitions) -> list[Difference]:
+    """Every key on which `mine` differs from `theirs`, queue by queue, then regions."""
+    found = []
+    for name in sorted(theirs.queues.keys() | mine.queues.keys()):
+        their, my = theirs.queues.get(name), mine.queues.get(name)
+        if their is None or my is None:
+            found.append(Difference(f"queue {name}", _has(their), _has(my)))
+            continue
+        for key in [*their, *(key for key in my if key not in their)]:
+            if their.get(key) != my.get(key):
+                found.append(
+                    Difference(f"{name}.{key}", _shown(their.get(key)), _shown(my.get(key)))
+                )
+    for region in sorted(theirs.regions ^ mine.regions):
+        listed = ("listed", "absent") if region in theirs.regions else ("absent", "listed")
+        found.append(Difference(f"region {region}", *listed))
+    return found
+
+
+def _has(queue: object) -> str:
+    return "absent" if queue is None else "defined"
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value)
+
+
 class Router:
     def __init__(
         self,
@@ -141,6 +209,9 @@ class Router:
     ) -> None:
         self.store = store
         self.queues = {queue.name: queue for queue in queues}
+        # The region names the deployment has published (`reload_queues`): what a new
+        # contact may name, on every node alike.
+        self.known_regions: tuple[str, ...] = ()
         # each region's opening hours: a callback's next attempt falls inside them
         self.hours = dict(hours or {})
         self.node_id = node_id
@@ -163,25 +234,62 @@ class Router:
         else:
             self.intake = IntakeChain(self.intake, intake)
 
-    async def publish_configuration(self, regions: Sequence[str]) -> None:
-        """Write this node's configured queues where every node and the routing function
-        read them (a queue an admin changed over HTTP keeps the admin's version, and one
-        an admin removed stays removed until an admin defines it again), then take up
-        every queue the deployment has."""
+    async def publish_configuration(self, regions: Sequence[str]) -> list[Difference]:
+        """Write this node's configured queues and regions where every node and the
+        routing function read them: the last node started publishes its file's (a queue
+        an admin changed over HTTP keeps the admin's version, one an admin removed stays
+        removed until an admin defines it again, and a queue or region only another
+        node's file has stays). The running nodes are told to take them up, as after an
+        admin's change, and this node takes up every queue the deployment has.
+
+        Returns how this file differs from what the nodes' files had published (theirs
+        vs mine), for the node to warn: nothing at the deployment's first start."""
         stored = await self.store.queue_definitions()
         removed = await self.store.removed_queues()
         self.queues = {name: q for name, q in self.queues.items() if name not in removed}
         mine = [q for q in self.queues.values() if stored.get(q.name, (q, "file"))[1] != "admin"]
+        files = [config for config, source in stored.values() if source == "file"]
+        published = Definitions.of(files, await self.store.regions())
+        changes = differences(published, Definitions.of(mine, [*regions, self.region]))
         await self.store.save_queue_definitions(mine, "file")
         await self.store.publish_queues(mine)
         await self.store.publish_regions([*regions, self.region])
+        for queue in mine:  # its waiting contacts judged by the new rules at the next tick
+            if queue.name in stored and stored[queue.name][0] != queue:
+                await self.store.judge_again(queue.name)
         await self.reload_queues()
+        changes = changes if published.queues else []
+        if any(change.mine != "absent" for change in changes):
+            await self.store.publish_event(
+                {
+                    "type": "config_changed",
+                    "what": "queues",
+                    "by": self.node_id,
+                    "changes": [str(change) for change in changes],
+                }
+            )
+        return changes
 
     async def reload_queues(self) -> None:
-        """The queues as the deployment now defines them (after an admin's change)."""
+        """The queues and region names as the deployment now defines them (after an
+        admin's change, or another node's start)."""
         stored = await self.store.queue_definitions()
         if stored:
             self.queues = {name: config for name, (config, _) in sorted(stored.items())}
+        self.known_regions = tuple(sorted(await self.store.regions()))
+
+    async def publish_file(self, definitions: Definitions, at_ms: int) -> None:
+        """Say which definitions this node's file has (the wallboard compares the live
+        nodes'), and since when (`at_ms`, its start: the last started is followed)."""
+        entry = {**definitions.as_json(), "fingerprint": definitions.fingerprint, "at": at_ms}
+        await self.store.publish_node_file(self.node_id, entry)
+
+    async def node_files(self) -> dict[str, tuple[Definitions, int]]:
+        """Each node's file's definitions as it published them at its start, and when."""
+        return {
+            node_id: (Definitions.from_json(entry), int(entry.get("at", 0)))
+            for node_id, entry in (await self.store.node_files()).items()
+        }
 
     async def define_queue(self, queue: QueueConfig) -> None:
         """Create or change a queue for every node (an admin's change, kept as such); the

@@ -137,6 +137,9 @@ class Keys:
         self.queue_definitions = f"{self.tag}queue_defs"
         # The queues an admin removed: a node's file does not bring them back at start.
         self.removed_queues = f"{self.tag}queues_removed"
+        # Each node's file's routing definitions and their fingerprint, written at its
+        # start: the wallboard tells when live nodes run differing files.
+        self.node_files = f"{self.tag}node_files"
 
     def contact(self, contact_id: str) -> str:
         return f"{self.tag}contact:{contact_id}"
@@ -506,6 +509,19 @@ class RoutingStore:
     async def publish_regions(self, regions: Sequence[str]) -> None:
         if regions:
             await self.client.sadd(self.keys.regions, *regions)
+
+    async def regions(self) -> set[str]:
+        """The regions the deployment has published (every node's file, the roster's)."""
+        return set(await self.client.smembers(self.keys.regions))
+
+    async def publish_node_file(self, node_id: str, entry: dict[str, Any]) -> None:
+        """What the node's file defines (JSON), replacing its previous start's."""
+        await self.client.hset(self.keys.node_files, node_id, json.dumps(entry))
+
+    async def node_files(self) -> dict[str, dict[str, Any]]:
+        """Every node's last published file entry (live or not), by node id."""
+        raw = await self.client.hgetall(self.keys.node_files)
+        return {node_id: json.loads(text) for node_id, text in raw.items()}
 
     async def publish_translation_pairs(self, pairs: Sequence[tuple[str, str]]) -> None:
         pipe = self.client.pipeline(transaction=True)

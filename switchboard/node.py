@@ -32,6 +32,7 @@ from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.model import Presence
 from router.reports.privacy import PrivacyConfig, read_privacy
+from router.service import Definitions, Difference
 from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError
@@ -149,6 +150,7 @@ class Node:
         self.tasks: list[asyncio.Task[None]] = []
         self.runner: web.AppRunner | None = None
         self.http_port = settings.http_port
+        self.started_at_ms = now_ms()
 
     async def _redis_url(self) -> str:
         if self.settings.redis.url:
@@ -202,7 +204,13 @@ class Node:
             self.router, self.membership, self.sessions, settings.regions, settings.node_id
         )
         self.contacts = Contacts(
-            self.router, self.chat, self.reports, self.hub, self.regions.place, self.desk
+            self.router,
+            self.chat,
+            self.reports,
+            self.hub,
+            self.regions.place,
+            self.desk,
+            reach=self.regions.contact,  # windows judged by the failover check's rule
         )
         if (sentinels := sentinel_pool(self.client)) is not None:
             # a new master lost what the old one took last: heartbeats too (docs/regions.md)
@@ -248,6 +256,9 @@ class Node:
         # Before the phones: a node id in use is refused before it takes a SIP port, and
         # the previous run's calls are failed before this run's can start.
         await self.regions.recover_previous_run()
+        # Once this run holds the node id (a second process under it was refused above):
+        # which file it runs, for the wallboard's comparison of the live nodes' files.
+        await self.router.publish_file(self.file_definitions, self.started_at_ms)
         if self.voice_enabled:
             from telephony.service import VoiceFrontDoor
 
@@ -313,17 +324,39 @@ class Node:
             )
         log.info("node %s (region %s) serving HTTP on %s", settings.node_id, settings.region, http)
 
+    @property
+    def file_definitions(self) -> Definitions:
+        """The routing definitions of this node's file (its queues and regions)."""
+        names = [region.name for region in self.settings.regions]
+        return Definitions.of(self.settings.queues, [*names, self.settings.region])
+
     async def _publish_configuration(self, attempts: int = 50) -> None:
-        """Redis may still be loading its AOF at start: retry for a few seconds."""
+        """Publish the file's queues and regions for every node (the last node started
+        wins, docs/regions.md), warning when they differ from what the deployment's
+        files had published. Redis may still be loading its AOF at start: retry for a
+        few seconds."""
+        self.started_at_ms = now_ms()
+        changes: list[Difference] = []
         for attempt in range(attempts):
             try:
-                await self.router.publish_configuration([r.name for r in self.settings.regions])
-                return
+                changes = await self.router.publish_configuration(
+                    [r.name for r in self.settings.regions]
+                )
+                break
             except Exception as failure:  # loading or not yet reachable: retry
                 if attempt == attempts - 1:
                     raise
                 log.warning("Redis not ready (%s); retrying", failure)
                 await asyncio.sleep(0.2)
+        if changes:
+            log.warning(
+                "node %s: this file's routing definitions differ from those the deployment's "
+                "nodes published (theirs vs mine): %s. This start publishes this file's "
+                "queues and regions for every node (docs/regions.md, 'Nodes with different "
+                "files'); update every node's file alike",
+                self.settings.node_id,
+                "; ".join(map(str, changes)),
+            )
 
     async def _publish_translation_pairs(self) -> None:
         """Tell the router which languages installed models link, now and after installs."""
@@ -362,6 +395,14 @@ class Node:
                         str(event.get("user_id", "")), reset=event["type"] == "sip_account_reset"
                     )
                 if event.get("type") == "config_changed" and event.get("what") == "queues":
+                    if event.get("changes") and event.get("by") != self.settings.node_id:
+                        log.warning(
+                            "node %s started from a file that differs from what the "
+                            "deployment had published, and published it for every node "
+                            "(before vs its file): %s",
+                            event.get("by"),
+                            "; ".join(map(str, event["changes"])),
+                        )
                     try:
                         await self.router.reload_queues()
                     except Exception as failure:  # Redis down: the next change retries
@@ -434,7 +475,9 @@ class Node:
         """Start, serve until SIGTERM or SIGINT, stop. The signals are handled from the
         first step of the start: one during start-up (which may wait out a previous
         heartbeat, start Redis and Kamailio) cancels the start, which stops what it had
-        started, and the node returns as after a stop."""
+        started, and the node returns as after a stop. A node that finds another process
+        of its id started before it (docs/regions.md) stops the same way, then raises
+        NodeIdInUse."""
         loop = asyncio.get_running_loop()
         received: list[signal.Signals] = []
         done = asyncio.Event()
@@ -459,9 +502,13 @@ class Node:
             gc.collect()
             gc.freeze()
             try:
-                await done.wait()
+                await _first_set(done, self.regions.displaced)
             finally:
                 await self.stop()  # it logs what it closes, and when it is done
+            if self.regions.in_use is not None:
+                # Another process of this id started first: this one stopped as its
+                # start would have been refused (exit 2 with the same message).
+                raise self.regions.in_use
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
@@ -486,6 +533,16 @@ class Node:
             return False  # start() stopped what it had started
         await self.stop()  # it completed before the cancellation took
         return False
+
+
+async def _first_set(*events: asyncio.Event) -> None:
+    """Wait until one of `events` is set."""
+    waits = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 def _quiet_cancelled_waits(loop: asyncio.AbstractEventLoop) -> None:

@@ -13,7 +13,7 @@ from router.errors import InvalidInput, RoutingError, Unauthenticated
 from router.model import Contact, ContactState
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth, optional_principal
-from switchboard.http.base import CONTACTS, DESK, HUB, REGIONS, ROUTER, bearer_token, spawn
+from switchboard.http.base import CONTACTS, DESK, HUB, ROUTER, bearer_token, spawn
 from switchboard.http.schemas import ChatCustomer, Move, NewChat, NewMessage, Rating
 from switchboard.http.streams import not_own_signal, pump
 from switchboard.http.views import contact_json, customer_event_json, message_json
@@ -50,7 +50,7 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
     router = request.app[ROUTER]
     if body.queue not in router.queues:
         raise InvalidInput("$.queue", f"one of {', '.join(router.queues)}", body.queue)
-    regions = request.app[REGIONS].names
+    regions = router.known_regions  # the deployment's, as the queues: every node alike
     if body.region is not None and body.region not in regions:
         raise InvalidInput("$.region", f"one of {', '.join(regions)}", body.region)
     actor = await optional_principal(request)

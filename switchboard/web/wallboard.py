@@ -30,7 +30,7 @@ from aiohttp import web
 from router.access import Principal, regions_shown, require_role
 from router.model import Agent, AgentState, QueueConfig, Role
 from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
-from router.service import QueueStatus, Router
+from router.service import Definitions, QueueStatus, Router, differences
 from router.stats import QueueFigures, estimate_wait_s, occupancy
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.advisories import advisory_alerts
@@ -74,7 +74,8 @@ def alerts(
     """What a supervisor must act on: service level under target, nodes or regions down.
 
     A dead node is listed while its heartbeat is expired; once another node adopted its
-    work it leaves the membership, so the adoption keeps the alert up for a while.
+    work it leaves the membership, so the adoption keeps the alert up for a while. A node
+    that stopped cleanly (heartbeat deleted, `stopped`) is not down: its adoption tells.
     """
     found: list[dict[str, Any]] = []
     for queue in queues:
@@ -104,7 +105,8 @@ def alerts(
             )
     for region in regions:
         for node in region["nodes"]:
-            if not node["healthy"]:
+            # A node that stopped cleanly is no outage: its adoption says it stopped.
+            if not node["healthy"] and not node.get("stopped"):
                 found.append(
                     {
                         "level": "critical",
@@ -151,6 +153,41 @@ def _adoption_alert(adoption: dict[str, Any], age_s: float) -> dict[str, Any] | 
         + (f", {lost} voice calls were lost" if lost else "")
         + (f", {signed_out} agents were signed out" if signed_out else ""),
     }
+
+
+def file_alerts(
+    files: Mapping[str, tuple[Definitions, int]], live: Collection[str]
+) -> list[dict[str, Any]]:
+    """Live nodes started from files whose routing definitions differ (`files`: each
+    node's, and its start): one alert per file other than that of the node started
+    last, whose queues every node follows, naming its nodes and the differing keys.
+    None once every live node runs the same definitions."""
+    running = {node: files[node] for node in live if node in files}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for node, (definitions, _) in sorted(running.items()):
+        groups[definitions.fingerprint].append(node)
+    if len(groups) < 2:
+        return []
+    last = max(running, key=lambda node: (running[node][1], node))
+    followed = running[last][0]
+    found = []
+    for fingerprint, nodes in groups.items():
+        if fingerprint == followed.fingerprint:
+            continue
+        keys = [change.key for change in differences(followed, running[nodes[0]][0])]
+        shown = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+        found.append(
+            {
+                "level": "warning",
+                "kind": "config_differs",
+                "nodes": nodes,
+                "message": f"node{'s' if len(nodes) > 1 else ''} {', '.join(nodes)} started "
+                f"from a configuration file that differs from that of "
+                f"{', '.join(groups[followed.fingerprint])} in {shown}; every node follows "
+                f"the file of {last}, started last",
+            }
+        )
+    return found
 
 
 def _ago(seconds: float) -> str:
@@ -467,8 +504,17 @@ async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]
         },
         "alerts": alerts(queues, regions, adoptions, now / 1000)
         + await case_alerts(request, principal)
-        + await advisory_alerts(request, principal),
+        + await advisory_alerts(request, principal)
+        + await _file_alerts(request),
     }
+
+
+async def _file_alerts(request: web.Request) -> list[dict[str, Any]]:
+    """Every live node's file compared (a deployment-wide fault: shown to every
+    supervisor), live by the membership, whatever regions this node's file lists."""
+    nodes = await request.app[REGIONS].membership.nodes()
+    live = [info.node_id for info, alive in nodes if alive]
+    return file_alerts(await request.app[ROUTER].node_files(), live)
 
 
 # -- routes --------------------------------------------------------------------------------

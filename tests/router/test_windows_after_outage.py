@@ -1,0 +1,207 @@
+"""A Redis outage is not the customers' leaving (docs/routing.md, Redis outages).
+
+While Redis is out of reach every request of a customer's client answers 503, so no chat
+window is renewed and every one runs out. A node takes no customer for gone until it has
+itself reached Redis again without a break for a window's life and the grace
+(`Contacts._may_judge`, by the node's `regions.contact.RedisContact`): the customers who
+poll again keep their chats; one who stopped is still ended, that much later. On the
+real Redis, killed and restarted under a node; the customers poll over HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+from regions.contact import RedisContact
+from router.access import Customer
+from router.contacts import WINDOW_LIFE_S, ChatRequest
+from router.desk import DeskConfig
+from router.model import Agent, ContactState, Role
+from switchboard.embedded import EmbeddedRedis
+from switchboard.node import Node
+from tests.loops import until
+from tests.nodes import http_session, login, new_chat, running_node
+
+GRACE_S = 1.5
+QUICK = DeskConfig(abandon_grace_s=GRACE_S, public_requests_per_minute=600)
+# Longer than any window the customers' last requests opened (15 s, one report per 5 s)
+# and its grace: every chat's customer counts as gone by the time Redis is back.
+OUTAGE_S = WINDOW_LIFE_S + GRACE_S + 1.5
+POLL_S = 0.5
+USERS = [("ana", Role.AGENT, "ana-secret-1")]
+AGENTS = [Agent("ana", "default", {"booking": 4}, ["en"], {"voice": 0, "chat": 2})]
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+async def records_of(node: Node, contact_id: str) -> list[tuple[str, str]]:
+    """The contact's recorded outcomes (state, reason), oldest first."""
+    return [
+        (r["state"], r["reason"])
+        async for r in node.router.store.records()
+        if r.get("contact_id") == contact_id
+    ]
+
+
+class PollingCustomer:
+    """A customer's client reading its chat over HTTP every POLL_S, whatever it answers,
+    until stopped; the statuses it got, in order."""
+
+    def __init__(self, http: aiohttp.ClientSession, chat: dict[str, Any]) -> None:
+        self.http, self.chat = http, chat
+        self.statuses: list[int] = []
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self._poll())
+
+    @property
+    def contact_id(self) -> str:
+        return str(self.chat["contact_id"])
+
+    async def _poll(self) -> None:
+        path = f"/api/v1/contacts/{self.contact_id}"
+        token = {"X-Customer-Token": self.chat["customer_token"]}
+        while not self.stop.is_set():
+            async with self.http.get(path, headers=token, timeout=REQUEST_TIMEOUT) as response:
+                self.statuses.append(response.status)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), POLL_S)
+
+    def answered(self, status: int, after: int = 0) -> Callable[[], Awaitable[bool]]:
+        """A probe: whether a request after the first `after` answered `status`."""
+
+        async def probe() -> bool:
+            return status in self.statuses[after:]
+
+        return probe
+
+    async def leave(self) -> None:
+        """The client stops polling (its page closed)."""
+        self.stop.set()
+        await asyncio.wait_for(self.task, 15)
+
+
+async def test_customers_polling_through_an_outage_longer_than_the_grace_keep_their_chats(
+    private_redis: EmbeddedRedis,
+) -> None:
+    """Two chats connected to ana and two waiting, their customers polling; a third
+    waiting customer closes the page as Redis goes. Redis is out for longer than a
+    window's life and the grace, every poll answering 503. Once it is back the polling
+    customers keep their chats (ana stays busy with hers, no record is written), while
+    the one who left is ended as `customer_left` once the node has reached Redis for a
+    window's life and the grace. The chats then end as their people end them, each
+    recorded once."""
+    async with (
+        running_node(private_redis.url, desk=QUICK, users=USERS, agents=AGENTS) as node,
+        http_session(node) as http,
+    ):
+        ana = await login(http, "ana", "ana-secret-1")
+        available = await http.put(
+            "/api/v1/agents/ana/state", json={"state": "available"}, headers=ana
+        )
+        assert available.status == 200, await available.text()
+        connected = []
+        for n in range(2):
+            chat = await new_chat(http, customer=f"c-{n}")
+            accepted = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=ana)
+            assert accepted.status == 200, await accepted.text()
+            connected.append(chat)
+        waiting = [await new_chat(http, customer=f"w-{n}") for n in range(3)]
+        for chat in waiting:
+            assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
+        customers = [PollingCustomer(http, chat) for chat in connected + waiting]
+        staying, leaver = customers[:4], customers[4]
+        try:
+            for customer in customers:
+                assert await until(customer.answered(200), 10.0)
+            await asyncio.sleep(1.1)  # the AOF is written to disk every second
+            await leaver.leave()
+            private_redis.kill()
+            down_at = time.monotonic()
+            for customer in staying:
+                assert await until(customer.answered(503), 10.0), customer.statuses
+            await asyncio.sleep(max(0.0, down_at + OUTAGE_S - time.monotonic()))
+            before_back = [len(customer.statuses) for customer in staying]
+            private_redis.start()
+
+            for customer, seen in zip(staying, before_back, strict=True):
+                assert await until(customer.answered(200, seen), 15.0), (
+                    "the customer's polls were not answered again after the outage"
+                )
+            # The node judges the windows again once it had Redis for a window's life and
+            # the grace: the customer who left is ended then, the others are not.
+            left = await until(
+                lambda: _ended(node, leaver.contact_id), WINDOW_LIFE_S + GRACE_S + 10.0
+            )
+            assert left, "the customer who left was never taken for gone"
+            assert (left.state, left.reason) == (ContactState.ABANDONED, "customer_left")
+            assert await node.contacts.sweep_windows() == []
+            for chat in connected:
+                contact = await node.router.get_contact(chat["contact_id"])
+                assert (contact.state, contact.agent_id) == (ContactState.CONNECTED, "ana")
+            for chat in waiting[:2]:
+                contact = await node.router.get_contact(chat["contact_id"])
+                assert contact.state == ContactState.QUEUED
+            for customer in staying:
+                assert await records_of(node, customer.contact_id) == []
+                assert set(customer.statuses) <= {200, 503}, customer.statuses
+            assert (await node.router.get_agent("ana")).load["chat"] == 2
+        finally:
+            for customer in customers:
+                await customer.leave()
+
+        # The chats end as their people end them, each recorded once.
+        for chat in connected:
+            done = await http.post(f"/api/v1/contacts/{chat['contact_id']}/complete", headers=ana)
+            assert done.status == 200, await done.text()
+        for chat in waiting[:2]:
+            gone = await http.post(
+                f"/api/v1/contacts/{chat['contact_id']}/abandon",
+                headers={"X-Customer-Token": chat["customer_token"]},
+            )
+            assert gone.status == 200, await gone.text()
+        for chat in connected:
+            contact = await node.router.get_contact(chat["contact_id"])
+            assert (contact.outcome, contact.reason) != ("completed", "customer_left")
+            assert [state for state, _ in await records_of(node, chat["contact_id"])] == [
+                "completed"
+            ]
+        for chat in waiting:
+            assert await records_of(node, chat["contact_id"]) == [("abandoned", "customer_left")]
+
+
+async def _ended(node: Node, contact_id: str) -> Any:
+    contact = await node.router.get_contact(contact_id)
+    return contact if contact.is_terminal else None
+
+
+async def test_a_nodes_timer_after_an_outage_leaves_the_judgement_to_the_sweep(
+    redis_url: str,
+) -> None:
+    """The timer of the node that saw a chat start runs out just after the node reached
+    Redis again (its failover check lost and reached it, as in an outage): it ends
+    nothing; the chat stays in the sweep's index, which ends it once the node may judge."""
+    async with running_node(redis_url, desk=QUICK) as node:
+        contact, _ = await node.contacts.start_chat(ChatRequest(queue="booking", language="en"))
+        reach = node.regions.contact
+        reach.lost()
+        reach.reached()  # Redis is back: the window's life and the grace to wait
+        assert await node.contacts.await_window(Customer(contact.contact_id), GRACE_S) is None
+        assert (await node.router.get_contact(contact.contact_id)).state == ContactState.QUEUED
+        assert await node.contacts.sweep_windows() == []
+        due = await node.router.store.customer_windows_due(2**62, 100)
+        assert due == [contact.contact_id]
+
+
+def test_the_unbroken_contact_counts_from_the_first_success_after_a_failure() -> None:
+    clock = iter(float(t) for t in (100, 101, 102, 103, 110)).__next__
+    contact = RedisContact(settle_s=5.0, max_gap_s=2.5, clock=clock)
+    assert contact.unbroken_s() == float("inf")  # t=100: in contact since the start
+    contact.lost()  # t=101
+    assert contact.unbroken_s() == 0.0  # t=102
+    contact.reached()  # t=103
+    assert contact.unbroken_s() == 7.0  # t=110

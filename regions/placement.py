@@ -37,13 +37,12 @@ def place(
     may take the contact from the start (cross-region overflow above an EWT)."""
     by_name = {view.name: view for view in views}
     home_view = by_name.get(home)
-    others = [v for v in views if v.name != home and v.open and v.healthy and v.can_serve]
-    best_other = min(others, key=lambda v: v.predicted_wait_s, default=None)
+    best_other = _best_other(home, views)
+    moved = elsewhere(home, views)
     if home_view is None:
         chosen, reason = home, f"home region {home} (not in this node's configuration)"
-    elif (not home_view.open or not home_view.healthy) and best_other is not None:
-        why = "closed" if not home_view.open else "unhealthy"
-        chosen, reason = best_other.name, f"home region {home} {why}; placed in {best_other.name}"
+    elif moved is not None:
+        chosen, reason = moved.region, moved.reason
     elif (
         placement_threshold_s is not None
         and home_view.predicted_wait_s > placement_threshold_s
@@ -70,6 +69,28 @@ def place(
     if open_regions:
         reason += f"; EWT above {overflow_threshold_s:.0f}s: open to every region"
     return Placement(chosen, reason, open_regions)
+
+
+def elsewhere(home: str, views: Sequence[RegionView]) -> Placement | None:
+    """Where a contact of `home` waits instead while `home` is closed or unhealthy (no
+    live node): the open, healthy region with an agent who can serve it that predicts the
+    shortest wait. None while home is open and healthy, unknown to this node's
+    configuration, or no other region can serve it. A new chat's placement and the
+    adoption of a region's last node both follow it, so a waiting chat fails over as a
+    new one would be placed."""
+    home_view = next((view for view in views if view.name == home), None)
+    best_other = _best_other(home, views)
+    if home_view is None or best_other is None or (home_view.open and home_view.healthy):
+        return None
+    why = "closed" if not home_view.open else "unhealthy"
+    return Placement(best_other.name, f"home region {home} {why}; placed in {best_other.name}")
+
+
+def _best_other(home: str, views: Sequence[RegionView]) -> RegionView | None:
+    """The region other than home, open and healthy, that can serve the contact and
+    predicts the shortest wait."""
+    others = [v for v in views if v.name != home and v.open and v.healthy and v.can_serve]
+    return min(others, key=lambda v: v.predicted_wait_s, default=None)
 
 
 def choose_heir(

@@ -16,10 +16,10 @@ from typing import Any
 
 from regions.contact import RedisContact
 from regions.model import RegionConfig
-from regions.placement import Placement, RegionView, choose_heir, place
+from regions.placement import Placement, RegionView, choose_heir, elsewhere, place
 from regions.store import MembershipStore, NodeInfo
-from router.model import Agent, AgentState, LoopFailed, LoopLog, uncounted
-from router.service import Router
+from router.model import Agent, AgentState, Channel, LoopFailed, LoopLog, uncounted
+from router.service import PlacedElsewhere, Router
 from router.sessions import Sessions
 from router.stats import estimate_wait_s
 from switchboard.common.clock import now_ms
@@ -58,6 +58,7 @@ class Adoption:
     stopped: bool = False  # the node stopped cleanly (it did not die)
     region: str = ""  # the dead node's (a region's supervisor is shown theirs)
     handed_over: list[str] = field(default_factory=list)  # a stopped node's: kept
+    placed: int = 0  # waiting chats placed in another region: theirs had no live node
 
 
 class Regions:
@@ -342,7 +343,8 @@ class Regions:
     async def _adopt(
         self, dead: str, detected_after_s: float, stopped: bool = False, region: str = ""
     ) -> Adoption:
-        adopted = await self.router.adopt(dead, self.node_id, stopped)
+        moves = {} if stopped else await self._placed_elsewhere(dead)
+        adopted = await self.router.adopt(dead, self.node_id, stopped, moves)
         for agent_id in adopted.agents:
             await self.sessions.revoke_all(agent_id, "node lost")
         adoption = Adoption(
@@ -356,6 +358,7 @@ class Regions:
             stopped=stopped,
             region=region,
             handed_over=adopted.handed_over,
+            placed=adopted.placed,
         )
         await self.membership.record_adoption({**asdict(adoption), "at": time.time()})
         if adoption.failed or adoption.agents or adoption.requeued:  # a crash's losses
@@ -363,6 +366,40 @@ class Regions:
         elif adoption.adopted or adoption.handed_over:  # a rolling restart, nothing lost
             log.info("adopted the work of node %s: %s", dead, adoption)
         return adoption
+
+    async def _placed_elsewhere(self, dead: str) -> dict[str, PlacedElsewhere]:
+        """The chats that the adoption of `dead` takes over or gives back in a region left
+        with no live node, each with where it waits instead: as a new chat would be placed
+        now (`placement.elsewhere`), rather than held there until its queue's region
+        relaxation. The heir's own region is alive (at a restart it may not have beaten
+        yet). Not after a clean stop: its agents stay signed in and serve its region."""
+        if len(self.regions) < 2:
+            return {}
+        alive = {info.region for info, ok in await self.membership.nodes() if ok}
+        lost = set(self.names) - alive - {self.router.region}
+        if not lost:
+            return {}
+        moves: dict[str, PlacedElsewhere] = {}
+        views: dict[tuple[str, str], list[RegionView]] = {}
+        for contact in await self.router.contacts_left_by(dead):
+            if (
+                contact.channel != Channel.CHAT
+                or contact.region not in lost
+                or contact.queue not in self.router.queues
+            ):
+                continue
+            key = (contact.queue, contact.language)
+            if key not in views:
+                views[key] = await self.views(*key)
+            placed = elsewhere(contact.region, views[key])
+            if placed is not None:
+                moves[contact.contact_id] = PlacedElsewhere(
+                    contact.region,
+                    placed.region,
+                    f"adopted by {self.node_id}: region {contact.region} has no live node; "
+                    f"placed in {placed.region}",
+                )
+        return moves
 
     async def watch(
         self, interval_s: float, stop: asyncio.Event, failed: LoopFailed = uncounted

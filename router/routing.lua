@@ -1594,11 +1594,15 @@ end
 -- none is offered another's chat. Those of a node that stopped cleanly are the heir's
 -- instead, signed in as they were with their chats: the node closed their desks with
 -- 1001, and the desks reconnect through the balancer to a node that runs (a rolling
--- restart interrupts nobody). Returns {adopted, failed, requeued, agents (signed out),
--- handed_over (kept)}.
+-- restart interrupts nobody). args[6], JSON {contact: [home, region, line]}: waiting
+-- chats whose region has no live node left, placed in another region as a new chat would
+-- be (regions/service.py chooses where); each moves once the rest is done, only if it still
+-- waits in `home`, its `placement` and explanation saying why, and the offer pass offers
+-- it there at once. Returns {adopted, failed, requeued, placed (elsewhere), agents
+-- (signed out), handed_over (kept)}.
 function commands.adopt(argv)
   local dead, heir, stopped = argv[3], argv[4], argv[5] == '1'
-  local adopted, failed, requeued = 0, 0, 0
+  local adopted, failed, requeued, placed = 0, 0, 0, 0
   local lost_agents, handed_over = {}, {}
   for _, aid in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
     local akey = P .. 'agent:' .. aid
@@ -1639,11 +1643,24 @@ function commands.adopt(argv)
     publish({type = 'session_closed', agent_id = aid, reason = 'node lost'})
     agents[#agents + 1] = aid
   end
-  for _, cid in ipairs(redis.call('SMEMBERS', P .. 'live:' .. heir)) do
+  local offered = redis.call('SMEMBERS', P .. 'live:' .. heir)
+  for cid, move in pairs(cjson.decode(argv[6] or '{}')) do
+    local ckey = P .. 'contact:' .. cid
+    local c = fields_of(ckey, {'state', 'region', 'channel', 'placement', 'node'})
+    if c and c.state == 'queued' and c.channel == 'chat' and c.region == move[1] then
+      local placement = (c.placement or '') == '' and move[3] or (c.placement .. '; ' .. move[3])
+      redis.call('HSET', ckey, 'region', move[2], 'placement', placement)
+      add_explanation(ckey, move[3])
+      placed = placed + 1
+      -- a chat requeued from a lost agent may be another node's: offered below all the same
+      if c.node ~= heir then offered[#offered + 1] = cid end
+    end
+  end
+  for _, cid in ipairs(offered) do
     local c = hgetall(P .. 'contact:' .. cid)
     if c and c.state == 'queued' then try_match_contact(cid) end
   end
-  return reply('adopted', {adopted = adopted, failed = failed, requeued = requeued,
+  return reply('adopted', {adopted = adopted, failed = failed, requeued = requeued, placed = placed,
     agents = cjson.encode(agents), handed_over = cjson.encode(handed_over)})
 end
 

@@ -112,6 +112,18 @@ class Adopted:
     requeued: int
     agents: list[str]
     handed_over: list[str] = field(default_factory=list)
+    placed: int = 0  # waiting chats placed in another region (`PlacedElsewhere`)
+
+
+@dataclass(frozen=True)
+class PlacedElsewhere:
+    """A waiting chat that its node's adoption places in another region, as a new chat is
+    placed while its home region has no live node. It moves only if it still waits in
+    `home` once the adoption has run; `line` goes into its explanation and `placement`."""
+
+    home: str
+    region: str
+    line: str
 
 
 @dataclass(frozen=True)
@@ -663,10 +675,21 @@ class Router:
         """What rings now of the node's contacts, with each ring's deadline (ms)."""
         return await self.store.ringing_at_node(node)
 
-    async def adopt(self, dead_node: str, heir: str, stopped: bool = False) -> Adopted:
+    async def adopt(
+        self,
+        dead_node: str,
+        heir: str,
+        stopped: bool = False,
+        elsewhere: Mapping[str, PlacedElsewhere] | None = None,
+    ) -> Adopted:
         """Take over the contacts of a node that died, or (`stopped`) stopped cleanly,
-        and its agents (see `adopt` in routing.lua)."""
-        reply = await self.store.run("adopt", dead_node, heir, "1" if stopped else "0")
+        and its agents (see `adopt` in routing.lua); the chats of `elsewhere` (contact id
+        -> where) that still wait in their home region are placed in another, and
+        offered there at once."""
+        moves = {cid: [to.home, to.region, to.line] for cid, to in (elsewhere or {}).items()}
+        reply = await self.store.run(
+            "adopt", dead_node, heir, "1" if stopped else "0", json.dumps(moves)
+        )
 
         def agents(name: str) -> list[str]:
             return [str(agent) for agent in json.loads(reply.fields.get(name) or "[]")]
@@ -677,7 +700,13 @@ class Router:
             requeued=reply.number("requeued"),
             agents=agents("agents"),
             handed_over=agents("handed_over"),
+            placed=reply.number("placed"),
         )
+
+    async def contacts_left_by(self, node: str) -> list[Contact]:
+        """The open contacts a node's adoption takes over or gives back: its own and
+        those its signed-in agents hold (see `RoutingStore.contacts_left_by`)."""
+        return await self.store.contacts_left_by(node)
 
     # -- timers -------------------------------------------------------------------
 

@@ -727,6 +727,26 @@ class RoutingStore:
             if contact is not None and contact.state == ContactState.OFFERED
         ]
 
+    async def contacts_left_by(self, node: str) -> list[Contact]:
+        """The open contacts the adoption of `node` takes over or gives back: those of
+        its live set, and those held by agents signed in at it (held:<agent>), whose
+        chats go back to their queue. Read before the adoption, which decides again."""
+        agents = [agent.agent_id for agent in await self.list_agents() if agent.node == node]
+        pipe = self.client.pipeline(transaction=False)
+        pipe.smembers(self.keys.live(node))
+        for agent_id in agents:
+            pipe.smembers(self.keys.held(agent_id))
+        ids: set[str] = set()
+        for members in await pipe.execute():
+            ids.update(members)
+        if not ids:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for contact_id in sorted(ids):
+            pipe.hgetall(self.keys.contact(contact_id))
+        contacts = [_contact(row) for row in await pipe.execute() if row]
+        return [contact for contact in contacts if not contact.is_terminal]
+
     async def pending_wrap_ups(self, agent_id: str) -> set[str]:
         return set(await self.client.smembers(self.keys.wrap_up_pending(agent_id)))
 

@@ -5,6 +5,9 @@ A carrier or a PBX that withholds the number sends `From: "Anonymous"
 identity in `P-Asserted-Identity` (RFC 3325): that identity names the customer. Without
 one, a withheld number names nobody: the call gets an anonymous id of its own, as a chat
 without a signed identity does, so that withheld callers never share a history or a case.
+
+The node has no trust domain: PAI is read from any sender, as From is (docs/telephony.md,
+"Left out or weak"); only who may reach the SIP port limits who can name a customer.
 """
 
 from __future__ import annotations

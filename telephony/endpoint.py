@@ -66,10 +66,26 @@ _SHORT_INFO = re.compile(
 # RFC 4733 event numbers, as some PBXs write the key (Asterisk: `Signal=10` for '*');
 # 16, a hook flash, and anything past it are no key.
 _EVENT_KEYS = "0123456789*#ABCD"
+# The clock telephone-event must run at to go with the answer's audio (RFC 4733 2.1):
+# every codec the node answers with (CODEC_PRIORITIES) has an 8000 Hz RTP clock, G.722's
+# too (RFC 3551). An offer with telephone-event at other clocks alone (48000, beside Opus)
+# is answered without it, and the caller's RFC 4733 keys are never heard.
+ANSWER_EVENT_CLOCK = "8000"
+_EVENT_CLOCK = re.compile(r"^a=rtpmap:\s*\d+\s+telephone-event/(\d+)", re.IGNORECASE | re.MULTILINE)
 
 
 class EngineError(RuntimeError):
     """pjsua2 refused a command (the message says why); the other calls go on."""
+
+
+def unheard_event_clocks(message: str) -> list[str]:
+    """The clocks of the telephone-event an INVITE's offer names, when none is the one
+    the answer can carry (ANSWER_EVENT_CLOCK): its RFC 4733 keys will not be heard. []
+    for an offer with telephone-event at that clock, without any, or no offer at all (a
+    late offer: the ACK's is not read)."""
+    parts = message.replace("\r\n", "\n").split("\n\n", 1)
+    clocks = set(_EVENT_CLOCK.findall(parts[1])) if len(parts) == 2 else set()
+    return [] if ANSWER_EVENT_CLOCK in clocks else sorted(clocks)
 
 
 def uri_user(uri: str) -> str:
@@ -559,8 +575,10 @@ class PjEngine:
             self._create()
         except BaseException as error:
             self._start_error = _readable(error, self.config)
-            self._ready.set()
+            # Destroyed before the failure is told: a next endpoint created meanwhile in
+            # this process (a test's) met this one's libDestroy and pjlib aborted.
             self._destroy()
+            self._ready.set()
             return
         self._ready.set()
         ep = self._ep
@@ -758,6 +776,14 @@ class PjEngine:
         self.inbound_count += 1
         self.leg_count += 1
         leg.counted = True  # type: ignore[attr-defined]
+        unheard = unheard_event_clocks(invite)
+        if unheard:
+            log.warning(
+                "call %s offers telephone-event at %s Hz only, which the answer's 8000 Hz "
+                "audio cannot carry (RFC 4733): its keys will not be heard",
+                info.callIdString,
+                "/".join(unheard),
+            )
         self._emit(
             {
                 "type": "incoming",

@@ -3,7 +3,8 @@
 We generate Kamailio's configuration from the pool (one destination per worker,
 `maxload` = callers per worker) and run it as a child process. The choices, all
 measured (docs/telephony.md): algorithm 10 (call load) rather than round robin,
-retransmitted INVITEs absorbed by their transaction before a worker is chosen,
+retransmitted INVITEs absorbed by their transaction before a worker is chosen (and
+after it has gone, for as long as a caller may resend one: RELAYED),
 `record_route()` so BYEs pass here and `ds_load_update()` frees the slot (of a caller's
 call only: a Record-Route parameter marks the calls that took one), OPTIONS
 probing so a dead worker leaves the rotation, and a 503 with Retry-After when
@@ -87,6 +88,13 @@ NAT_BRANCH_FLAG = 6
 # none; freeing one for them logged `ERROR ... ds_load_remove(): cannot find load`, as
 # did the BYE of a call whose CANCEL, crossing the 200 OK, had freed it already.
 DS_LOAD_PARAM = "dsl=1"
+# The INVITEs that started a call (Call-ID, From tag, CSeq), kept in this htable for
+# RELAYED_FOR_S: a caller that missed the 200 OK may resend its INVITE until its timer B
+# (32 s) runs out, after Kamailio has forgotten the transaction (5 s after its answer);
+# that copy is absorbed, never dispatched again as a new call. The htable's own expiry
+# check runs every 20 s, so an entry lives 64 to 84 s.
+RELAYED = "invites"
+RELAYED_FOR_S = 64
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -181,6 +189,7 @@ modparam("jsonrpcs", "transport", 4)
 modparam("jsonrpcs", "dgram_socket", "{rpc}")
 modparam("htable", "htable", "{REGISTERING}=>size=10;")
 modparam("htable", "htable", "{SIGNED_IN}=>size=10;")
+modparam("htable", "htable", "{RELAYED}=>size=12;autoexpire={RELAYED_FOR_S};")
 modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "use_domain", 0)
 modparam("usrloc", "nat_bflag", {NAT_BRANCH_FLAG})
@@ -273,6 +282,14 @@ request_route {{
         exit;
     }}
     t_check_trans();
+    # An INVITE relayed before whose transaction is gone (Kamailio forgets one 5 s after
+    # its final answer, tm's wait_timer; RFC 6026 has a proxy keep it 32 s after a 2xx):
+    # a caller that missed the 200 OK resends it. Absorbed, as its transaction would
+    # have: the worker retransmits the 200 until the ACK. Dispatched again, it booked a
+    # second call-load slot for one Call-ID (ERROR lines) and reached a worker anew.
+    if ($sht({RELAYED}=>$ci::$ft::$cs) != $null) {{
+        exit;
+    }}
     # A caller on TCP (or behind NAT): the requests of the call sent to it (a worker's
     # BYE) go back over the connection (or the address) its INVITE came from.
     if ((proto != UDP || nat_uac_test("19")) && is_first_hop()) {{
@@ -287,10 +304,7 @@ request_route {{
     # answers it with the outcome (the phone's NOTIFY). It books no call-load slot.
     if ($fU =~ "{LOOP_USER}" && ds_is_from_list("1")) {{
         $du = "sip:" + $si + ":" + $sp;
-        if (!t_relay()) {{
-            sl_reply_error();
-        }}
-        exit;
+        route(RELAY);
     }}
     if (!ds_select_dst("1", "10", "{FAILOVER_DESTINATIONS}")) {{
         append_to_reply("Retry-After: {retry_after_s}\\r\\n");
@@ -300,9 +314,19 @@ request_route {{
     add_rr_param(";{DS_LOAD_PARAM}");
     t_on_failure("NEXT_WORKER");
     t_on_reply("INVITE_REPLY");
+    route(RELAY);
+}}
+
+# An INVITE that starts a call, relayed statefully, then remembered for RELAYED_FOR_S so
+# that a copy resent after its transaction has gone is absorbed (request_route). One
+# answered here without a transaction (503, 480, 404) is not: its copy gets that answer
+# again.
+route[RELAY] {{
     if (!t_relay()) {{
         sl_reply_error();
+        exit;
     }}
+    $sht({RELAYED}=>$ci::$ft::$cs) = 1;
     exit;
 }}
 
@@ -356,10 +380,7 @@ route[SOFTPHONE] {{
     }}
     set_forward_no_connect();
     t_on_reply("SOFTPHONE_REPLY");
-    if (!t_relay()) {{
-        sl_reply_error();
-    }}
-    exit;
+    route(RELAY);
 }}
 
 # The answer of a softphone registered over TCP (or from behind NAT): the worker's

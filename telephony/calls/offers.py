@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
 # Kamailio's own failure to send the INVITE on (a phone on TCP whose connection died, an
 # address that does not resolve); 5xx (pjsip's 503 for a transport error, Kamailio's for
 # its own) and the other 6xx a server, a transport or a phone that failed.
+# A phone that answers at once that it cannot take this call never rang either: it cannot
+# parse the INVITE (400), takes none of the offer's codecs (488, 415 for the body), wants
+# an extension the worker does not use or refuses one (421 `Require: 100rel`, 420),
+# challenges calls to it (401, 407: the worker has no password for it) or takes calls
+# from its own registrar only (403). Each says the phone must be set up again, as
+# unreachable does; none is the agent's no answer (the phone never rang).
 # A ring the worker cancelled after the ring time (487) and anything else is no answer.
 BUSY = frozenset({486, 600})
 DECLINED = frozenset({603})
 UNREACHABLE = frozenset({404, 408, 410, 477, 478, 480})
+CANNOT_TAKE = frozenset({400, 401, 403, 407, 415, 420, 421, 488})
 # The router's reasons for an offer the agent's phone ended (`unanswered` -> reason):
 # busy and unreachable make the agent not ready as no answer does (nobody takes calls
 # there now; it would ring again every few seconds), a decline bars them from this
@@ -200,6 +207,14 @@ class OfferController:
         elif call.state == CallState.OFFERED:
             call.state = CallState.QUEUED
             if not agent.revoked:
+                if code in CANNOT_TAKE:
+                    log.warning(
+                        "the phone of agent %s cannot take %s: it answered %d at once "
+                        "(its codecs, extensions or authentication need setting up)",
+                        call.agent_id,
+                        call.contact_id,
+                        code,
+                    )
                 await self._decline(call, OFFER_ENDED[unanswered(code)])
             if call.calling_back:
                 self.voice.released(call)
@@ -317,11 +332,12 @@ def _caller_left(code: int) -> str:
 
 def unanswered(code: int) -> str:
     """Why a call the worker placed ended unanswered, by its last SIP status: `busy`,
-    `declined`, `unreachable` (nobody there to ring) or `no_answer` (see BUSY...)."""
+    `declined`, `unreachable` (nobody there to ring, or a phone that cannot take the
+    call) or `no_answer` (see BUSY...)."""
     if code in BUSY:
         return "busy"
     if code in DECLINED:
         return "declined"
-    if code in UNREACHABLE or code >= 500:
+    if code in UNREACHABLE or code in CANNOT_TAKE or code >= 500:
         return "unreachable"
     return "no_answer"

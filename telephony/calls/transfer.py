@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telephony.calls.call import OUTSIDE_RING_FACTOR, AgentLeg, Call, CallState, Consult, Role
+from telephony.calls.callback import phone_number
 from telephony.calls.offers import unanswered
 from telephony.calls.voice import Voice
 from telephony.endpoint import EngineError, uri_address, uri_user
@@ -141,6 +142,10 @@ class TransferController:
         try:
             return Destination(agent=await self._agent(user))
         except TransferRefused:
+            if not phone_number(user):  # a typo, an agent removed: never dialled out
+                raise TransferRefused(
+                    f"{user!r} is neither a queue, an agent nor a telephone number"
+                ) from None
             return self._number(user)
 
     def names_node(self, uri: str) -> bool:
@@ -160,9 +165,14 @@ class TransferController:
             raise TransferRefused(f"no agent {agent_id!r}") from error
         return agent_id
 
-    def _number(self, number: str) -> Destination:
+    def _number(self, text: str) -> Destination:
+        """A telephone number by the node's one rule for them (`phone_number`, as for
+        callbacks), dialled through `[sip] outside_uri`; anything else is refused."""
+        number = phone_number(text)
+        if not number:
+            raise TransferRefused(f"{text!r} is not a telephone number")
         if not self.outside_uri:
-            raise TransferRefused(f"{number!r}: no [sip] outside_uri to dial numbers with")
+            raise TransferRefused(f"{number!r} is a number, but no [sip] outside_uri dials out")
         return Destination(uri=self.outside_uri.format(number=number))
 
     # ------------------------------------------------------------------ blind
@@ -372,6 +382,16 @@ class TransferController:
         call.state = CallState.HELD
         call.outside_leg = child
         voice.table.add(child, call, Role.OUTSIDE)
+        # Noted once the outside party answers or fails (`_note_outside`). Set before the
+        # first await: a trunk that refuses at once (404) is heard meanwhile, and its
+        # `requeued` was lost, the caller's later hang-up noted as the transfer's end.
+        call.outside_transfer = {
+            "at_ms": voice.clock(),
+            "mode": "blind",
+            "by": by,
+            "from_agent": agent.agent_id,
+            "to": destination.uri,
+        }
         if agent.leg is not None:
             voice.table.pop(agent.leg)
             if by == "refer":
@@ -380,15 +400,8 @@ class TransferController:
                 await voice.hangup(agent.leg)
             agent.leg = None
         await voice.offers.end_hold(call, agent.agent_id)  # the held leg is gone
-        await voice.waiting.hold(call)
-        # Noted once the outside party answers or fails (`_note_outside`).
-        call.outside_transfer = {
-            "at_ms": voice.clock(),
-            "mode": "blind",
-            "by": by,
-            "from_agent": agent.agent_id,
-            "to": destination.uri,
-        }
+        if call.outside_leg == child:  # not refused meanwhile (the caller queued again)
+            await voice.waiting.hold(call)
 
     async def outside_answered(self, call: Call, leg: int) -> None:
         """The outside party answered: bridge, and the contact is done for the center. The

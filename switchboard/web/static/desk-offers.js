@@ -17,7 +17,7 @@ const MISSED = {
   },
   phone_unreachable: {
     title: N_("Your phone could not be reached"),
-    text: N_("The call ({queue}) never rang your phone and went back to its queue. Check that your softphone is on and signed in with your SIP account, then set yourself available. You are now not ready."),
+    text: N_("The call ({queue}) never rang your phone and went back to its queue. Check that your softphone is on and signed in with your SIP account, and that its settings let it take the center's calls (audio codecs, no password asked for incoming calls), then set yourself available. You are now not ready."),
   },
 };
 // The not-ready reasons an offer ending leaves the agent with besides "no answer"

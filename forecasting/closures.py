@@ -24,6 +24,10 @@ holidays, and it has more of them closed than open (never a guess from one day).
   `MIN_EVIDENCE`) ended an hour or more before every ordinary day around it, the eve
   ahead closes after the latest of their last contacts, and its ratio is taken over the
   hours it is open.
+
+Every such ratio is to what an ordinary day of the weekday would have brought then, at
+the level of the ordinary days around it (`_Reference`), not to the same weekday a month
+either side: a level that moves over weeks is not the holiday's own effect.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from switchboard.common import calendar as calendars
 from switchboard.common.calendar import HolidayCalendar
 
 MIN_EVIDENCE = 2
-NEIGHBOUR_DAYS = 28  # an ordinary day of the same weekday within four weeks is the reference
+NEIGHBOUR_DAYS = 28  # an ordinary day of the same weekday within four weeks: the fallback
+LEVEL_DAYS = 7  # the level around a day: the ordinary days within a week either side
+LEVEL_EVIDENCE = 3  # ... when there are at least three of them
 CLOSED_RATIO = 0.05  # a day under 5 % of an ordinary day counts as closed
 QUIET_HOLIDAY = 0.5  # a holiday under half an ordinary day is a closure for the day after
 
@@ -58,7 +64,7 @@ class DayPlan:
     queue_factor: dict[int, FloatArray] = field(default_factory=dict)
     # per day index, the slot from which it is closed (an eve on which the center closes early)
     closes_at: dict[int, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (day index, what it is)
     calendar: HolidayCalendar | None = None
     # per day index closed by a holiday, which and why ("Columbus Day, as 3 of the 4
     # past holidays were"): a planner must see what a closed day rests on
@@ -247,14 +253,46 @@ def _best_country(
     return parent if parent is not None and set(parent[1]) >= set(best[1]) else best
 
 
-def _reference(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray, day: int) -> float:
-    """The median total of ordinary days of the same weekday within `NEIGHBOUR_DAYS`."""
-    near = (
-        ordinary
-        & (weekday == weekday[day])
-        & (np.abs(np.arange(totals.size) - day) <= NEIGHBOUR_DAYS)
-    )
-    return float(np.median(totals[near])) if near.any() else float("nan")
+class _Reference:
+    """What an ordinary day of a day's weekday would have brought then: its weekday's
+    share times the level of the ordinary days within `LEVEL_DAYS` either side (each over
+    its own weekday's share), so that a level moving over weeks is not read as the day's
+    own effect (a probe's bank: a level falling through the summer made every eve 0.84 of
+    a day and a +25 % day after a closure +6 %, against the same weekday a month either
+    side). With fewer than `LEVEL_EVIDENCE` such days around it: the median of the same
+    weekday's ordinary days within `NEIGHBOUR_DAYS`."""
+
+    def __init__(self, totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray) -> None:
+        self.totals, self.weekday = totals, weekday
+        self.ordinary = ordinary & (totals > 0)
+        self.share = _weekday_shares(totals, self.ordinary, weekday)
+
+    def at(self, day: int) -> float:
+        distance = np.abs(np.arange(self.totals.size) - day)
+        share = self.share[self.weekday]
+        around = self.ordinary & (distance <= LEVEL_DAYS) & (distance > 0) & (share > 0)
+        if around.sum() >= LEVEL_EVIDENCE and share[day] > 0:
+            return float(np.median(self.totals[around] / share[around]) * share[day])
+        near = self.ordinary & (self.weekday == self.weekday[day]) & (distance <= NEIGHBOUR_DAYS)
+        return float(np.median(self.totals[near])) if near.any() else float("nan")
+
+
+def _weekday_shares(totals: FloatArray, ordinary: BoolArray, weekday: np.ndarray) -> FloatArray:
+    """[7] each weekday's ordinary day over the ordinary days around it: the median of its
+    days' totals over the median of the ordinary days within `LEVEL_DAYS` of each (a
+    level that moves cancels out); 0 for a weekday without ordinary days."""
+    days = np.flatnonzero(ordinary)
+    share = np.zeros(7)
+    if not days.size:
+        return share
+    left = np.searchsorted(days, days - LEVEL_DAYS)
+    right = np.searchsorted(days, days + LEVEL_DAYS, side="right")
+    level = np.array([np.median(totals[days[a:b]]) for a, b in zip(left, right, strict=True)])
+    for w in range(7):
+        mine = weekday[days] == w
+        if mine.any():
+            share[w] = float(np.median(totals[days[mine]] / level[mine]))
+    return share
 
 
 def history_mask(
@@ -281,8 +319,9 @@ def _closures(
     weekday = np.array([history.weekday(d) for d in range(days)])
     ordinary = normally_open[weekday] & ~no_rows & ~holiday & (totals > 0)
     quiet = holiday.copy()
+    reference_of = _Reference(totals, ordinary, weekday)
     for d in np.flatnonzero(holiday & ~no_rows):
-        reference = _reference(totals, ordinary, weekday, int(d))
+        reference = reference_of.at(int(d))
         quiet[d] = not totals[d] >= QUIET_HOLIDAY * reference  # unknown: a closure
     return no_rows | quiet
 
@@ -334,17 +373,22 @@ def plan(
     )
     ordinary = normally_open[weekday[:fit_days]] & ~past_closed & ~after & (totals > 0)
 
-    def ratio(day: int, of: FloatArray = totals) -> float:
-        ref = _reference(of, ordinary, weekday[:fit_days], day)
-        return of[day] / ref if ref > 0 else float("nan")
+    center = _Reference(totals, ordinary, weekday[:fit_days])
 
-    def spread(of: FloatArray = totals) -> float:
+    def ratio(day: int, reference: _Reference = center) -> float:
+        ref = reference.at(day)
+        return reference.totals[day] / ref if ref > 0 else float("nan")
+
+    def spread(reference: _Reference = center) -> float:
         """An ordinary day's ratio's spread around 1: the noise of one day."""
-        usual = np.array([ratio(int(d), of) for d in np.flatnonzero(ordinary)])
+        usual = np.array([ratio(int(d), reference) for d in np.flatnonzero(ordinary)])
         return robust_sd(usual[np.isfinite(usual)])
 
     def gated(days: BoolArray, of: FloatArray = totals) -> float:
-        return _shrunk_mean([ratio(int(d), of) for d in np.flatnonzero(days)], spread(of))
+        reference = center if of is totals else _Reference(of, ordinary, weekday[:fit_days])
+        return _shrunk_mean(
+            [ratio(int(d), reference) for d in np.flatnonzero(days)], spread(reference)
+        )
 
     outcomes: dict[str, float] = {}  # name -> ratio of its latest occurrence
     seen: list[float] = []
@@ -411,8 +455,11 @@ def plan(
             factor = _holiday_factor(name, outcomes, seen)
             if factor is None:
                 result.notes.append(
-                    f"holiday {moment.isoformat()} {name}: no past holiday in history, "
-                    "forecast as an ordinary day (add it to the events CSV to change that)"
+                    (
+                        k,
+                        f"holiday {moment.isoformat()} {name}: no past holiday in history, "
+                        "forecast as an ordinary day (add it to the events CSV to change that)",
+                    )
                 )
             else:
                 if q_count > 1:  # each queue as it did on past holidays (else the center)
@@ -434,16 +481,17 @@ def plan(
         unusual_eve = eve_factor != 1.0 or eve_close is not None
         eve_of = closing_holiday(day) if unusual_eve else None
         after_it = after_of.get(closed_by, after_factor) if closed_before else 1.0
-        if closed_before and after_it == 1.0 and after_seen:
-            result.notes.append(_after_said(moment, closed_by, after_seen))
+        if closed_before and after_seen:
+            evidence = after_seen
+            if closed_by in after_of:  # this holiday's days after went their own way
+                evidence = [r for r in afters[closed_by] if r > CLOSED_RATIO]
+            result.notes.append((k, _after_said(moment, closed_by, evidence, after_it)))
         factor = after_it * (eve_factor if eve_of else 1.0)
         if factor != 1.0:
             result.factor[k] = factor
         if eve_of:
-            result.notes.append(
-                f"{moment.isoformat()}, the eve of {eve_of}: "
-                + _eve_said(history, day, eve_close, eve_factor)
-            )
+            said = _eve_said(history, day, eve_close, eve_factor)
+            result.notes.append((k, f"{moment.isoformat()}, the eve of {eve_of}: {said}"))
             if eve_close is not None:
                 result.closes_at[k] = eve_close
         closed_before = False
@@ -532,7 +580,7 @@ def _queue_ratio(
     busy = np.flatnonzero(totals > 0)
     if not busy.size or not busy[0] <= day <= busy[-1]:
         return None
-    ref = _reference(totals, ordinary & (totals > 0), weekday, day)
+    ref = _Reference(totals, ordinary, weekday).at(day)
     if not ref > CLOSED_SURPRISE:
         return center
     mine = float(totals[day]) / ref
@@ -554,15 +602,22 @@ def _shrunk_mean(ratios: list[float], noise: float) -> float:
     return 1.0 + (mean - 1.0) * n / (n + 1)
 
 
-def _after_said(moment: date, closed_by: str, seen: list[float]) -> str:
-    """Why the day after a closure is forecast as an ordinary day, though such days ran
-    otherwise (too few of them, or within an ordinary day's spread: `_shrunk_mean`)."""
+def _after_said(moment: date, closed_by: str, seen: list[float], factor: float) -> str:
+    """How the day after a closure is forecast, and what that rests on: the days after
+    past closures (`seen`, their ratios to an ordinary day), shrunk toward an ordinary
+    day for so few of them, or not taken when within an ordinary day's spread
+    (`_shrunk_mean`). A planner who knows better sets it with an event."""
     after = closed_by or "a closure"
+    mean = float(np.mean(seen)) - 1.0
+    ran = f"the {len(seen)} days after past closures ran {mean:+.0%} on average"
+    if factor != 1.0:
+        return (
+            f"{moment.isoformat()}, the day after {after}: {factor:.2f} of an ordinary day "
+            f"({ran}; an event with a factor sets it)"
+        )
     return (
-        f"{moment.isoformat()}, the day after {after}: forecast as an ordinary day (the "
-        f"{len(seen)} days after past closures ran {float(np.mean(seen)) - 1.0:+.0%} on "
-        "average: not told apart from an ordinary day's spread; an event with a factor "
-        "sets it)"
+        f"{moment.isoformat()}, the day after {after}: forecast as an ordinary day ({ran}: "
+        "not told apart from an ordinary day's spread; an event with a factor sets it)"
     )
 
 

@@ -428,6 +428,8 @@ def forecast(
     cache: dict[int, Fitted] = {}
     reopened = _reopened_days(history, events, region)
     projection = project(history, last_day, cache, use, holidays, infer_holidays, reopened)
+    # the days between history's end and the start are forecast, not written nor told of
+    shown_from = max(0, history.index_of(start)[0] - projection.first)
     uplift = estimate_uplift(history, events, region, fit_days, projection.fit) if events else {}
     applied = _apply_events(history, projection, events, region, uplift, events_path)
     thresholds = projection.thresholds
@@ -463,14 +465,15 @@ def forecast(
         [
             *as_of,
             *cache[fit_days].notes,
-            *projection.days.notes,
+            *(note for k, note in projection.days.notes if k >= shown_from),
             *closed_queue_notes(history, projection),
         ],
-        _closed_days(history, projection),
+        _closed_days(history, projection, shown_from),
         fit.choice,
         {
             history.date_of(projection.first + k): why
             for k, why in projection.days.closed_why.items()
+            if k >= shown_from
         },
     )
 
@@ -518,12 +521,12 @@ def _check_event_queues(
         )
 
 
-def _closed_days(history: History, projection: Projection) -> list[date]:
-    """The forecast days closed by holidays."""
+def _closed_days(history: History, projection: Projection, shown_from: int) -> list[date]:
+    """The forecast days closed by holidays, from day index `shown_from` (the start's)."""
     return [
         history.date_of(projection.first + k)
         for k, factor in sorted(projection.days.factor.items())
-        if factor == 0.0
+        if factor == 0.0 and k >= shown_from
     ]
 
 

@@ -348,3 +348,63 @@ def test_a_day_after_a_closure_forecast_ordinary_says_what_the_past_ones_did() -
         "2025-07-07, the day after Independence Day: forecast as an ordinary day (the 2 days "
         "after past closures ran "
     ), note
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _lull_rows(seed: int) -> list[HistoryRow]:
+    """A bank's weekdays (2025-03-03 .. 2025-08-29, 30 minutes) closed on US holidays, its
+    level 20 % down from a week before each of its holidays to ten days after (a summer
+    lull), the first open day after each closure +25 %, no eve effect."""
+    us = HolidayCalendar("US")
+    rng = np.random.default_rng(seed)
+    hours = np.arange(7, 21, 0.5)
+    shape = np.exp(-(((hours - 11) / 3.5) ** 2)) + 0.3
+    shape /= shape.sum()
+    holidays = [date(2025, 5, 26), date(2025, 6, 19), date(2025, 7, 4)]
+    rows, day, after = [], date(2025, 3, 3), False
+    while day < date(2025, 9, 1):
+        if day.weekday() < 5 and us.is_holiday(day):
+            after = True
+        elif day.weekday() < 5:
+            lull = any(-7 <= (day - h).days <= 10 for h in holidays)
+            total = 3000 * (1.1, 1.0, 1.0, 0.95, 0.9)[day.weekday()] * (0.8 if lull else 1.0)
+            counts = rng.poisson(total * (1.25 if after else 1.0) * shape)
+            after = False
+            opens = datetime(day.year, day.month, day.day, 7, tzinfo=NEW_YORK)
+            rows += [
+                HistoryRow(opens + timedelta(minutes=30 * k), "retail", float(c))
+                for k, c in enumerate(counts)
+            ]
+        day += timedelta(days=1)
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_day_after_a_closure_is_measured_against_the_level_around_it(seed: int) -> None:
+    """Past days after closures fell in a lull: against the same weekday a month either
+    side they looked ordinary (+12 %), though each ran +25 % over the days around it (a
+    probe's bank, its level wandering, lost a +25 % day after so). The day after Labor Day
+    gets that uplift, shrunk by 3/4, and the note says how much and on what."""
+    history = files.build_history(_lull_rows(seed), "history.csv")
+    result = service.forecast(history, datetime(2025, 9, 1), timedelta(days=5))
+    assert result.closed_days == [date(2025, 9, 1)]
+    days = _days(result)
+    assert days[date(2025, 9, 2)] / days[date(2025, 9, 3)] > 1.16
+    [note] = [n for n in result.notes if "the day after" in n]
+    said = re.fullmatch(
+        r"2025-09-02, the day after Labor Day: (1\.\d\d) of an ordinary day \(the 3 days after "
+        r"past closures ran \+(\d+)% on average; an event with a factor sets it\)",
+        note,
+    )
+    assert said is not None and float(said[1]) > 1.15 and int(said[2]) >= 20, note
+    assert not [n for n in result.notes if "the eve of" in n]  # the lull is no eve effect
+
+
+def test_a_closed_holiday_before_the_start_is_not_told_of(bank: History) -> None:
+    """History ends on Friday 2025-10-10; a forecast of the week after Columbus Day also
+    forecasts that Monday (history to the start) but neither writes nor names it."""
+    result = service.forecast(bank, datetime(2025, 10, 14), timedelta(days=4))
+    assert result.closed_days == [] and result.closed_why == {}
+    assert not [n for n in result.notes if "2025-10-13" in n], result.notes

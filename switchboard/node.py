@@ -28,11 +28,11 @@ from router.calls import LiveCalls
 from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import WINDOW_SWEEP_S, Contacts
+from router.definitions import Definitions, Difference
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.model import Presence
 from router.reports.privacy import PrivacyConfig, read_privacy
-from router.service import Definitions, Difference
 from switchboard import casework
 from switchboard.common.clock import now_ms
 from switchboard.common.errors import ConfigError

@@ -28,9 +28,10 @@ from typing import Any
 from aiohttp import web
 
 from router.access import Principal, regions_shown, require_role
+from router.definitions import Definitions, differences
 from router.model import Agent, AgentState, QueueConfig, Role
 from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
-from router.service import Definitions, QueueStatus, Router, differences
+from router.service import QueueStatus, Router
 from router.stats import QueueFigures, estimate_wait_s, occupancy
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
 from switchboard.http.advisories import advisory_alerts

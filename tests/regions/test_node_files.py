@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 
 from regions.model import RegionConfig
+from router.definitions import Definitions
 from router.model import QueueConfig, Role
-from router.service import Definitions
 from switchboard.settings import load_settings
 from switchboard.web.wallboard import file_alerts
 from tests.nodes import ROOT, http_session, login, running_node

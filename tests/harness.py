@@ -47,6 +47,34 @@ class NodeProcess:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def launch(self, config: Path, log_level: str = "INFO") -> subprocess.Popen[bytes]:
+        """`switchboard serve` of this node on `config`, its output in its log; the
+        process, kept in `process` too."""
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "switchboard.cli",
+                    "--log-level",
+                    log_level,
+                    "serve",
+                    "--config",
+                    str(config),
+                    "--region",
+                    self.region,
+                    "--node",
+                    self.node_id,
+                    "--http-port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=end_with_parent,  # an interrupted run leaves no node behind
+            )
+        return self.process
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -89,29 +117,7 @@ class LocalCluster:
         config = self.config()
         for node_id, region in members:
             node = NodeProcess(node_id, region, free_port(), self.workdir / f"{node_id}.log")
-            with node.log_path.open("wb") as log:
-                node.process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "switchboard.cli",
-                        "--log-level",
-                        self.log_level,
-                        "serve",
-                        "--config",
-                        str(config),
-                        "--region",
-                        region,
-                        "--node",
-                        node_id,
-                        "--http-port",
-                        str(node.port),
-                    ],
-                    cwd=ROOT,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=end_with_parent,  # an interrupted run leaves no node behind
-                )
+            node.launch(config, self.log_level)
             self.nodes.append(node)
         deadline = time.monotonic() + timeout_s
         for node in self.nodes:

@@ -10,16 +10,14 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from switchboard.embedded import EmbeddedRedis, end_with_parent, free_port
-from tests.harness import ROOT, LocalCluster, NodeProcess
+from switchboard.embedded import EmbeddedRedis, free_port
+from tests.harness import LocalCluster, NodeProcess
 from tests.loops import until
 from tests.regions.test_restart import TTL_S, beating, process
 
@@ -63,30 +61,6 @@ async def _beats_as(regions: object, node_id: str, run: str) -> bool:
     return live is not None and live[1].run == run
 
 
-def _start(node: NodeProcess, config: Path) -> subprocess.Popen[bytes]:
-    with node.log_path.open("wb") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "switchboard.cli",
-                "serve",
-                "--config",
-                str(config),
-                "--region",
-                node.region,
-                "--node",
-                node.node_id,
-                "--http-port",
-                str(node.port),
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=end_with_parent,  # an interrupted run leaves no node behind
-        )
-
-
 async def test_a_node_process_that_finds_an_older_twin_stops_with_status_2(
     private_redis: EmbeddedRedis, tmp_path: Path
 ) -> None:
@@ -103,10 +77,10 @@ async def test_a_node_process_that_finds_an_older_twin_stops_with_status_2(
         # again.
         os.kill(first.process.pid, signal.SIGSTOP)
         try:
-            twin.process = _start(twin, cluster.config())
+            started = twin.launch(cluster.config())
             deadline = time.monotonic() + 30
             while not twin.healthy():
-                assert twin.process.poll() is None, twin.log_path.read_text()
+                assert started.poll() is None, twin.log_path.read_text()
                 assert time.monotonic() < deadline, "the twin never started"
                 await asyncio.sleep(0.1)
         finally:
@@ -114,10 +88,10 @@ async def test_a_node_process_that_finds_an_older_twin_stops_with_status_2(
         try:
             # The twin started later: it stops, through the node's stop, with status 2.
             deadline = time.monotonic() + 5 * TTL_S
-            while twin.process.poll() is None and time.monotonic() < deadline:
+            while started.poll() is None and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
             log = twin.log_path.read_text()
-            assert twin.process.poll() == 2, log
+            assert started.poll() == 2, log
         finally:
             twin.kill()
         assert "switchboard: error: node id eu-2 is in use: the process started at" in log

@@ -22,7 +22,6 @@ with a 30 min window FCR is 3/3. Ratings c1 = 5, c3 = 2: CSAT 1/2, mean 3.5.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import dataclasses
 import datetime as dt
@@ -54,12 +53,11 @@ from router.reports.survey import (
 )
 from router.service import Router
 from router.store import RoutingStore
-from switchboard import cli
 from switchboard.common.configfile import ConfigReader
 from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat, running_node
+from tests.router.report_cli import config_for, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = int(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
 DAY_START = int(dt.datetime(2026, 11, 20, tzinfo=dt.UTC).timestamp() * 1000)
 S = 1000
@@ -268,14 +266,6 @@ def test_unknown_grouping_is_refused() -> None:
 # -- the command line ----------------------------------------------------------------------
 
 
-def config_for(redis_url: str, directory: Path) -> Path:
-    text = (ROOT / "config" / "default.toml").read_text()
-    text = text.replace('data_dir = "var/redis"', f'url = "{redis_url}"')
-    path = directory / "node.toml"
-    path.write_text(text)
-    return path
-
-
 async def test_report_command_csv_and_html(
     day: tuple[Router, dict[str, str]],
     redis_url: str,
@@ -294,7 +284,7 @@ async def test_report_command_csv_and_html(
     config = config_for(redis_url, tmp_path)
     out = tmp_path / "report.csv"
     common = ["--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
-    status = await _run_cli(["report", *common, "--by", "channel", "--out", str(out)])
+    status = await run_cli(["report", *common, "--by", "channel", "--out", str(out)])
     assert status == 0
     rows = {row["channel"]: row for row in csv.DictReader(io.StringIO(out.read_text()))}
     # The queue as the node defines it (20 s), not default.toml's 60 s: c2's 30 s is late.
@@ -308,7 +298,7 @@ async def test_report_command_csv_and_html(
     assert rows["all"]["wrap_up_info_only"] == "1"
 
     page = tmp_path / "report.html"
-    status = await _run_cli(
+    status = await run_cli(
         ["report", *common, "--by", "queue", "--format", "html", "--out", str(page)]
     )
     assert status == 0
@@ -316,7 +306,7 @@ async def test_report_command_csv_and_html(
     assert html.count("data:image/png;base64,") >= 3 and "<table>" in html
 
     listing = tmp_path / "contacts.csv"
-    assert await _run_cli(["report", *common, "--contacts", "--out", str(listing)]) == 0
+    assert await run_cli(["report", *common, "--contacts", "--out", str(listing)]) == 0
     lines = list(csv.DictReader(io.StringIO(listing.read_text())))
     assert [line["customer_id"] for line in lines] == ["••••-1", "••••-2", "••••-1", "••••-3"]
     assert [line["repeated"] for line in lines] == ["yes", "", "", ""]
@@ -328,11 +318,11 @@ async def test_report_command_csv_and_html(
     assert lines[0]["arrived"] == "2026-11-20T09:00:00+00:00"
     exported = tmp_path / "history-contacts.csv"
     command = ["history", "export", "--contacts", "--out", str(exported), "--config", str(config)]
-    assert await _run_cli(command) == 0
+    assert await run_cli(command) == 0
     history = list(csv.DictReader(io.StringIO(exported.read_text())))
     assert [line["wrap_up_code"] for line in history] == ["changed", "", "info_only", "", ""]
     clear = ["--contacts", "--unmasked", "--out", str(listing)]
-    assert await _run_cli(["report", *common, *clear]) == 0
+    assert await run_cli(["report", *common, *clear]) == 0
     assert "cust-1" in listing.read_text()
 
     entries = await reports_on(redis_client).audit_log()
@@ -349,27 +339,27 @@ async def test_privacy_commands(
     await redis_client.xadd(
         "sb:{rt}:records", {"contact_id": "old", "customer_id": "+34600000001"}, id=f"{old}-0"
     )
-    assert await _run_cli(["privacy", "retain", "--days", "365", "--config", str(config)]) == 0
+    assert await run_cli(["privacy", "retain", "--days", "365", "--config", str(config)]) == 0
     assert "scrubbed 1 contacts older than 365 days" in capsys.readouterr().out
-    assert await _run_cli(["privacy", "retain", "--days", "0", "--config", str(config)]) == 2
-    assert await _run_cli(["privacy", "audit", "--config", str(config)]) == 0
+    assert await run_cli(["privacy", "retain", "--days", "0", "--config", str(config)]) == 2
+    assert await run_cli(["privacy", "audit", "--config", str(config)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(line["action"], line["detail"]) for line in lines] == [
         ("privacy.retain", {"contacts": 1, "days": 365.0})
     ]
     await reports_on(redis_client).audit("root", "test.step")
-    assert await _run_cli(["privacy", "audit", "--last", "1", "--config", str(config)]) == 0
+    assert await run_cli(["privacy", "audit", "--last", "1", "--config", str(config)]) == 0
     printed = capsys.readouterr()
     latest = [json.loads(line) for line in printed.out.splitlines()]
     assert [line["action"] for line in latest] == ["test.step"]
     before = printed.err.split("--before ")[1].strip()  # older entries remain
     assert before == latest[0]["entry_id"]
     older = ["privacy", "audit", "--before", before, "--config", str(config)]
-    assert await _run_cli(older) == 0
+    assert await run_cli(older) == 0
     printed = capsys.readouterr()
     assert [json.loads(line) for line in printed.out.splitlines()] == lines
     assert printed.err == ""  # that was the first entry
-    assert await _run_cli(["privacy", "audit", "--before", "x", "--config", str(config)]) == 2
+    assert await run_cli(["privacy", "audit", "--before", "x", "--config", str(config)]) == 2
     assert "--before: expected an entry_id" in capsys.readouterr().err
 
 
@@ -377,17 +367,17 @@ async def test_report_command_bad_input(
     redis_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = config_for(redis_url, tmp_path)
-    status = await _run_cli(
+    status = await run_cli(
         ["report", "--from", "2026-13-01", "--to", "2026-11-20", "--config", str(config)]
     )
     assert status == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("switchboard: error: --from: expected a date") and "\n" not in error
     day = ["report", "--from", "2026-11-20", "--to", "2026-11-20", "--config", str(config)]
-    status = await _run_cli([*day, "--by", "skill"])
+    status = await run_cli([*day, "--by", "skill"])
     assert status == 2
     assert "--by: expected some of region,queue" in capsys.readouterr().err
-    status = await _run_cli([*day, "--unmasked"])
+    status = await run_cli([*day, "--unmasked"])
     assert status == 2
     assert "--unmasked: only with --contacts" in capsys.readouterr().err
     schedule = tmp_path / "schedule.csv"
@@ -395,14 +385,9 @@ async def test_report_command_bad_input(
         "agent_id,start,end,activity\nana,2026-11-20 09:00,2026-11-20T10:00Z,x\n",
         encoding="utf-8-sig",
     )
-    status = await _run_cli([*day, "--schedule", str(schedule)])
+    status = await run_cli([*day, "--schedule", str(schedule)])
     assert status == 2
     assert f"{schedule}: row 2: field start: expected ISO 8601" in capsys.readouterr().err
-
-
-async def _run_cli(argv: list[str]) -> int:
-    """The real `switchboard` entry point, off the event loop (it runs its own)."""
-    return await asyncio.to_thread(cli.main, argv)
 
 
 # -- surveys, privacy ------------------------------------------------------------------------

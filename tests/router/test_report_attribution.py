@@ -29,29 +29,30 @@ By hand:
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-
 import pytest
 import redis.asyncio as aioredis
 
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig
 from router.reports.report import (
     ReportOptions,
-    ReportRow,
     build_report,
     contact_table,
 )
 from router.service import Router
-from router.stats import QueueFigures, add_buckets
-from router.store import RoutingStore
 from switchboard.web import wallboard
+from tests.router.report_records import (
+    DAY_END,
+    DAY_START,
+    MIN,
+    T0,
+    S,
+    as_counters,
+    counters,
+    eu_router,
+    records_of,
+    rows_by,
+)
 
-T0 = int(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
-DAY_START = int(dt.datetime(2026, 11, 21, tzinfo=dt.UTC).timestamp() * 1000)
-DAY_END = DAY_START + 86_400_000
-S = 1000
-MIN = 60 * S
 ANON = "anon-0123456789abcdef"
 QUEUES = [
     QueueConfig(name="baggage", skill="baggage", answer_within_s=30, wrap_up_s=0),
@@ -108,45 +109,12 @@ async def play(router: Router) -> dict[str, str]:
 
 @pytest.fixture
 async def day(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
-    router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
-    await router.publish_configuration(["eu"])
+    router = await eu_router(redis_client, QUEUES)
     return router, await play(router)
-
-
-async def records_of(router: Router) -> list[dict[str, str]]:
-    return [record async for record in router.store.records()]
 
 
 def options(by: tuple[str, ...] = ()) -> ReportOptions:
     return ReportOptions(DAY_START, DAY_END, by=by, answer_within_s=ANSWER_WITHIN)
-
-
-def rows_by(records: list[dict[str, str]], by: tuple[str, ...]) -> dict[tuple[str, ...], ReportRow]:
-    return {tuple(row.key.values()): row for row in build_report(records, options(by)).rows}
-
-
-def as_counters(row: ReportRow) -> QueueFigures:
-    """A report row in the shape of the routing core's counters, to compare them."""
-    return QueueFigures(
-        offered=row.volume,
-        answered=row.answered,
-        answered_in_sl=row.answered_in_sl,
-        abandoned=row.abandoned,
-        abandoned_in_sl=0,
-        failed=row.failed,
-        handled=row.handled,
-        wait_ms=row.wait_ms,
-        handle_ms=row.handle_ms,
-        abandon_wait_ms=0,
-    )
-
-
-async def counters(router: Router, queue: str) -> QueueFigures:
-    """The queue's live counters of the day, less what the report rows do not keep."""
-    figures = add_buckets(await router.store.stat_buckets(queue, DAY_START, DAY_END - 1))
-    return dataclasses.replace(
-        figures, abandoned_in_sl=0, abandon_wait_ms=0, departures=0, departure_gap_ms=0
-    )
 
 
 async def test_record_says_where_and_by_whom_it_was_first_answered(
@@ -169,7 +137,7 @@ async def test_transferred_after_answer_counts_where_it_was_answered(
 ) -> None:
     router, _ = day
     records = await records_of(router)
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     baggage, general = queues[("baggage",)], queues[("general",)]
     assert (baggage.volume, baggage.answered) == (1, 1)
     assert baggage.asa_s == 25.0 and baggage.service_level == 1.0
@@ -191,7 +159,7 @@ async def test_report_region_table_and_live_counters_agree(
 ) -> None:
     router, _ = day
     records = await records_of(router)
-    report = rows_by(records, ("queue",))
+    report = rows_by(records, options(("queue",)))
     today, _ = wallboard.region_queue_reports(records, ANSWER_WITHIN, DAY_START, DAY_END - 1)
     for queue in ANSWER_WITHIN:
         live = await counters(router, queue)
@@ -204,7 +172,7 @@ async def test_agent_report_gives_the_answer_to_the_first_agent_and_splits_handl
 ) -> None:
     router, _ = day
     records = await records_of(router)
-    agents = rows_by(records, ("agent",))
+    agents = rows_by(records, options(("agent",)))
     ana, ben, chloe, dai = (agents[(name,)] for name in ("ana", "ben", "chloe", "dai"))
     assert (ana.volume, ana.answered, ana.asa_s) == (1, 1, 2.0)
     assert (ana.handled, ana.handle_ms) == (1, 130 * S)
@@ -214,7 +182,7 @@ async def test_agent_report_gives_the_answer_to_the_first_agent_and_splits_handl
     assert (dai.volume, dai.answered, dai.asa_s) == (2, 2, 3.0)
     assert (dai.handled, dai.handle_ms) == (3, (4 + 60 + 60) * S)
     assert sum(row.volume for row in agents.values()) == 4
-    both = rows_by(records, ("queue", "agent"))
+    both = rows_by(records, options(("queue", "agent")))
     assert (both[("baggage", "ben")].answered, both[("baggage", "ben")].handle_ms) == (1, 15 * S)
     assert both[("general", "chloe")].volume == 1
     assert (both[("general", "chloe")].answered, both[("general", "chloe")].handle_ms) == (
@@ -231,10 +199,10 @@ async def test_old_records_without_attribution_read_as_before(
     records = [
         {k: v for k, v in r.items() if k not in new_fields} for r in await records_of(router)
     ]
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     assert (queues[("general",)].volume, queues[("general",)].answered) == (1, 1)
     assert ("baggage",) not in queues
-    agents = rows_by(records, ("agent",))
+    agents = rows_by(records, options(("agent",)))
     assert (agents[("dai",)].answered, agents[("dai",)].handle_ms) == (3, (136 + 60 + 60) * S)
 
 
@@ -268,8 +236,7 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     ends it at 160 s: the answer is ana's, 96 s of it ana's and 60 s dai's. Ana's phone
     held the caller 10 s (while she consulted), dai's 5 s: each agent's row has their own
     hold (the whole 15 s went to dai, who ended it)."""
-    router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
-    await router.publish_configuration(["eu"])
+    router = await eu_router(redis_client, QUEUES)
     for agent_id in ("ana", "dai"):
         await router.store.upsert_agent(
             Agent(agent_id, "eu", {"booking": 4}, ["en"]), at_ms=T0 - 10 * MIN
@@ -292,7 +259,7 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     await router.complete(call.contact_id, at_ms=T0 + 160 * S)
     records = await records_of(router)
     assert records[0]["handled_by"] == "ana@booking:96000 dai@booking:60000"
-    agents = rows_by(records, ("agent",))
+    agents = rows_by(records, options(("agent",)))
     assert (agents[("ana",)].answered, agents[("ana",)].handle_ms) == (1, 96 * S)
     assert (agents[("dai",)].answered, agents[("dai",)].handle_ms) == (0, 60 * S)
     assert [(agents[(a,)].held, agents[(a,)].hold_ms) for a in ("ana", "dai")] == [
@@ -301,9 +268,9 @@ async def test_warm_transfer_splits_the_call_between_its_agents(
     ]
     total = build_report(records, options()).total
     assert (total.handle_ms, total.held, total.hold_ms) == (156 * S, 1, 15 * S)
-    both = rows_by(records, ("queue", "agent"))
+    both = rows_by(records, options(("queue", "agent")))
     assert both[("booking", "ana")].hold_ms == 10 * S
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     assert (queues[("booking",)].held, queues[("booking",)].hold_ms) == (1, 15 * S)
 
 
@@ -315,8 +282,7 @@ async def test_a_transfer_within_a_queue_or_back_to_it_counts_one_contact_there(
     ana to dai in booking; w2 from ana to general and back to booking. Each queue counts
     each contact once, live and in the report, and answered + abandoned + failed is still
     its volume."""
-    router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
-    await router.publish_configuration(["eu"])
+    router = await eu_router(redis_client, QUEUES)
     for agent in (
         Agent("ana", "eu", {"booking": 4, "general": 4}, ["en"]),
         Agent("dai", "eu", {"booking": 4}, ["en"]),
@@ -349,7 +315,7 @@ async def test_a_transfer_within_a_queue_or_back_to_it_counts_one_contact_there(
 
     records = await records_of(router)
     assert [r["transferred_to"] for r in records] == ["", "general"]
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     booking, general = queues[("booking",)], queues[("general",)]
     assert (booking.volume, booking.answered) == (2, 2)
     assert general.volume == 1
@@ -357,4 +323,4 @@ async def test_a_transfer_within_a_queue_or_back_to_it_counts_one_contact_there(
     assert (await counters(router, "general")).offered == 1
     # Records written before: a transfer within the queue named it again.
     old = [{**records[0], "transferred_to": "booking"}, records[1]]
-    assert rows_by(old, ("queue",))[("booking",)].volume == 2
+    assert rows_by(old, options(("queue",)))[("booking",)].volume == 2

@@ -10,7 +10,6 @@ and completed a minute later, on the real (embedded) Redis.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -28,12 +27,11 @@ from router.reports.periods import PeriodRefused, report_period
 from router.service import QueueStatus, Router
 from router.stats import QueueFigures
 from router.store import RoutingStore
-from switchboard import cli
 from switchboard.common.hours import UnknownTimezone, check_timezone, timezone_named
 from switchboard.node import Node
 from tests.nodes import http_session, login, running_node
+from tests.router.report_cli import config_for, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = int(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
 S = 1000
 NOW = T0 + 3_600 * S
@@ -55,19 +53,6 @@ async def play_day(client: aioredis.Redis) -> None:
 
 def general() -> QueueConfig:
     return QueueConfig(name="general", skill="general", wrap_up_s=0, answer_within_s=60)
-
-
-def config_for(redis_url: str, directory: Path) -> Path:
-    text = (ROOT / "config" / "default.toml").read_text()
-    text = text.replace('data_dir = "var/redis"', f'url = "{redis_url}"')
-    path = directory / "node.toml"
-    path.write_text(text)
-    return path
-
-
-async def run_cli(argv: list[str]) -> int:
-    """The real `switchboard` entry point, off the event loop (it runs its own)."""
-    return await asyncio.to_thread(cli.main, argv)
 
 
 def total(out: Path) -> dict[str, str]:

@@ -27,7 +27,6 @@ total 1/3. Volume 3 (ended), open 1.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -41,10 +40,9 @@ from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.service import Router
 from router.store import RoutingStore
-from switchboard import cli
 from switchboard.settings import load_settings
+from tests.router.report_cli import config_for, run_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 T0 = int(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
 S = 1000
 MIN = 60 * S
@@ -85,19 +83,6 @@ async def play_day(client: aioredis.Redis) -> dict[str, str]:
     await reports.wrap_up(ids["g1"], {"code": "changed", "note": FORMULA_NOTE, "agent_id": "ana"})
     await reports.wrap_up(ids["v1"], {"code": "info", "note": "\tcmd", "agent_id": "ana"})
     return ids
-
-
-def config_for(redis_url: str, directory: Path) -> Path:
-    text = (ROOT / "config" / "default.toml").read_text()
-    text = text.replace('data_dir = "var/redis"', f'url = "{redis_url}"')
-    path = directory / "node.toml"
-    path.write_text(text)
-    return path
-
-
-async def run_cli(argv: list[str]) -> int:
-    """The real `switchboard` entry point, off the event loop (it runs its own)."""
-    return await asyncio.to_thread(cli.main, argv)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -30,9 +30,6 @@ By hand:
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-
 import pytest
 import redis.asyncio as aioredis
 
@@ -47,14 +44,19 @@ from router.reports.report import (
     report_table,
 )
 from router.service import Router
-from router.stats import QueueFigures, add_buckets
-from router.store import RoutingStore
+from tests.router.report_records import (
+    DAY_END,
+    DAY_START,
+    MIN,
+    T0,
+    S,
+    as_counters,
+    counters,
+    eu_router,
+    records_of,
+    rows_by,
+)
 
-T0 = int(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC).timestamp() * 1000)
-DAY_START = int(dt.datetime(2026, 11, 21, tzinfo=dt.UTC).timestamp() * 1000)
-DAY_END = DAY_START + 86_400_000
-S = 1000
-MIN = 60 * S
 QUEUES = [
     QueueConfig(name="booking", skill="booking", answer_within_s=20, wrap_up_s=0),
     QueueConfig(name="general", skill="general", answer_within_s=60, wrap_up_s=0),
@@ -122,23 +124,14 @@ async def play(router: Router) -> dict[str, str]:
 
 @pytest.fixture
 async def morning(redis_client: aioredis.Redis) -> tuple[Router, dict[str, str]]:
-    router = Router(RoutingStore(redis_client), QUEUES, node_id="n1", region="eu")
-    await router.publish_configuration(["eu"])
+    router = await eu_router(redis_client, QUEUES)
     return router, await play(router)
-
-
-async def records_of(router: Router) -> list[dict[str, str]]:
-    return [record async for record in router.store.records()]
 
 
 def options(by: tuple[str, ...] = (), interval_s: int = 1800) -> ReportOptions:
     return ReportOptions(
         DAY_START, DAY_END, by=by, interval_s=interval_s, answer_within_s=ANSWER_WITHIN
     )
-
-
-def rows_by(records: list[dict[str, str]], by: tuple[str, ...]) -> dict[tuple[str, ...], ReportRow]:
-    return {tuple(row.key.values()): row for row in build_report(records, options(by)).rows}
 
 
 async def test_handle_time_is_the_legs_and_the_wait_between_agents_is_wait(
@@ -152,7 +145,7 @@ async def test_handle_time_is_the_legs_and_the_wait_between_agents_is_wait(
     assert total.aht_s == pytest.approx(7.75)
     assert (total.waited_again, total.requeue_wait_ms) == (2, 11 * S)
     assert total.requeue_wait_s == pytest.approx(5.5)
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     booking, general = queues[("booking",)], queues[("general",)]
     assert (booking.volume, booking.handled, booking.handle_ms) == (3, 3, 19 * S)
     assert (booking.waited_again, booking.requeue_wait_ms) == (1, 6 * S)
@@ -172,25 +165,10 @@ async def test_the_live_counters_count_handle_time_as_the_report(
     """The wallboard's cards (the routing core's counters) and the report by queue agree,
     handle time included: each queue's agents' legs."""
     router, _ = morning
-    queues = rows_by(await records_of(router), ("queue",))
+    queues = rows_by(await records_of(router), options(("queue",)))
     for queue in ANSWER_WITHIN:
-        live = add_buckets(await router.store.stat_buckets(queue, DAY_START, DAY_END - 1))
         row = queues.get((queue,), ReportRow(key={}))
-        report = QueueFigures(
-            offered=row.volume,
-            answered=row.answered,
-            answered_in_sl=row.answered_in_sl,
-            abandoned=row.abandoned,
-            abandoned_in_sl=0,
-            failed=row.failed,
-            handled=row.handled,
-            wait_ms=row.wait_ms,
-            handle_ms=row.handle_ms,
-        )
-        kept = dataclasses.replace(
-            live, abandoned_in_sl=0, abandon_wait_ms=0, departures=0, departure_gap_ms=0
-        )
-        assert report == kept, queue
+        assert as_counters(row) == await counters(router, queue), queue
 
 
 async def test_history_export_counts_what_the_report_by_queue_and_interval_counts(
@@ -258,7 +236,7 @@ async def test_a_contact_moved_before_its_answer_is_counted_out_of_the_queue_it_
     assert (tr["entered_queue"], tr["moved_before_answer"]) == ("booking", "")
     assert (pl["entered_queue"], pl["moved_before_answer"]) == ("booking", "")
 
-    queues = rows_by(records, ("queue",))
+    queues = rows_by(records, options(("queue",)))
     figures = {
         queue: (row.volume, row.answered, row.abandoned, row.moved_in, row.moved_out)
         for (queue,), row in queues.items()
@@ -273,7 +251,7 @@ async def test_a_contact_moved_before_its_answer_is_counted_out_of_the_queue_it_
     }
     total = build_report(records, options(("queue",))).total
     assert (total.moved_in, total.moved_out) == (2, 2)
-    by_hour = rows_by(records, ("queue", "interval"))
+    by_hour = rows_by(records, options(("queue", "interval")))
     assert by_hour[("rpt", "2026-11-21T09:00:00+00:00")].moved_out == 1
     table = contact_table(records, options())
     lines = {line[0]: dict(zip(table[0], line, strict=True)) for line in table[1:]}
@@ -288,6 +266,6 @@ async def test_records_written_before_the_moves_were_kept_show_none(
         {k: v for k, v in record.items() if k not in ("entered_queue", "moved_before_answer")}
         for record in await records_of(router)
     ]
-    queues = rows_by(old, ("queue",))
+    queues = rows_by(old, options(("queue",)))
     assert ("rpt",) not in queues
     assert sum(row.moved_in + row.moved_out for row in queues.values()) == 0

@@ -90,6 +90,29 @@ async def run_sipp(
             await process.wait()
 
 
+async def start_sipp(
+    scenario: str, tmp_path: Path, *, log: str = "sipp", extra: tuple[str, ...] = ()
+) -> tuple[int, asyncio.subprocess.Process]:
+    """sipp waiting on a free 127.0.0.1 port for one call of a scenario from `sipp/` (an
+    agent's phone, a carrier's trunk): its port and the running process, for the test to
+    wait for and kill by its PID. Its errors and messages are in tmp_path/{log}-errors.log
+    and tmp_path/{log}-messages.log; `extra`: more of sipp's options (`-mp`, `-key`)."""
+    port = free_sip_port()
+    process = await asyncio.create_subprocess_exec(
+        "sipp",
+        *("-sf", str(HERE / "sipp" / scenario), "-m", "1", "-t", "u1"),
+        *("-i", "127.0.0.1", "-p", str(port)),
+        *extra,
+        *("-timeout", "40s", "-nostdin", "-trace_err", "-trace_msg"),
+        *("-error_file", str(tmp_path / f"{log}-errors.log")),
+        *("-message_file", str(tmp_path / f"{log}-messages.log")),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    return port, process
+
+
 def rtp_block() -> int:
     """A block of 40 RTP ports per phone/worker, spread by PID so parallel runs do not meet,
     below Linux's ephemeral range (32768 and up), where any client socket of the run (Redis,
@@ -523,6 +546,29 @@ async def agent_talking(
     await add_agent(router, agent_id, agent.uri, skills or {"booking": 2})
     caller = await parties(*caller_args)
     return agent, caller, await call_agent(voice, router, caller, agent)
+
+
+async def refer_refused(
+    voice: Any,
+    router: Router,
+    agent: Party,
+    caller: Party,
+    contact_id: str,
+    name: str,
+    heard_path: Path,
+    *,
+    agent_id: str,
+) -> None:
+    """The agent's phone transfers the caller to `name` (no queue, agent or number the
+    node can dial): its last NOTIFY says 404 and the call goes on, the caller hearing the
+    agent's 1 kHz (recorded to `heard_path`), the contact theirs with no transfer noted."""
+    agent.send(cmd="transfer", target=node_uri(voice, name))
+    done = await agent.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
+    assert (done["code"], done["reason"]) == (404, "Not Found")
+    heard = await recorded(caller, heard_path)
+    assert tone_share(heard, 1000.0, last_s=1.5) > 0.5  # still the agent
+    contact = await router.get_contact(contact_id)
+    assert (contact.state.value, contact.agent_id, contact.transfers) == ("connected", agent_id, [])
 
 
 async def connected_contact(voice: Any, router: Router, timeout: float = 15) -> str:

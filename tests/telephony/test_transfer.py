@@ -19,17 +19,17 @@ from router.service import Router
 from switchboard.common.clock import now_ms
 
 from .conftest import (
-    HERE,
     Party,
     add_agent,
     agent_talking,
     call_agent,
     connected_contact,
-    free_sip_port,
     music_share,
     node_uri,
     recorded,
+    refer_refused,
     rtp_block,
+    start_sipp,
     terminal,
     tone_share,
     until,
@@ -195,13 +195,9 @@ async def test_a_refer_to_no_such_name_is_refused_to_the_phone_and_the_call_goes
     voice = await node()
     dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
 
-    dave.send(cmd="transfer", target=node_uri(voice, "carol"))
-    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
-    assert (done["code"], done["reason"]) == (404, "Not Found")
-    heard = await recorded(caller, tmp_path / "after.wav")
-    assert tone_share(heard, 1000.0, last_s=1.5) > 0.5  # still dave
-    contact = await router.get_contact(contact_id)
-    assert (contact.state.value, contact.agent_id, contact.transfers) == ("connected", "dave", [])
+    await refer_refused(
+        voice, router, dave, caller, contact_id, "carol", tmp_path / "after.wav", agent_id="dave"
+    )
 
     caller.send(cmd="hangup")
     await dave.wait_for("hangup", timeout=15)
@@ -283,19 +279,8 @@ async def test_a_phone_hanging_up_while_the_router_decides_its_transfer_is_heard
 async def sipp_phone(scenario: str, tmp_path: Path, **keys: str) -> tuple[str, Any]:
     """sipp as an agent's phone (a scenario that waits for the offer): its URI and the
     running process (`-key NAME VALUE` for each of `keys`)."""
-    port = free_sip_port()
-    process = await asyncio.create_subprocess_exec(
-        "sipp",
-        *("-sf", str(HERE / "sipp" / scenario), "-m", "1", "-t", "u1"),
-        *("-i", "127.0.0.1", "-p", str(port), "-mp", str(rtp_block())),
-        *(arg for name, value in keys.items() for arg in ("-key", name, value)),
-        *("-timeout", "40s", "-nostdin", "-trace_err", "-trace_msg"),
-        *("-error_file", str(tmp_path / "sipp-errors.log")),
-        *("-message_file", str(tmp_path / "sipp-messages.log")),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
+    keyed = (arg for name, value in keys.items() for arg in ("-key", name, value))
+    port, process = await start_sipp(scenario, tmp_path, extra=("-mp", str(rtp_block()), *keyed))
     return f"sip:dave@127.0.0.1:{port}", process
 
 

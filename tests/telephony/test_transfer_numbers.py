@@ -21,12 +21,12 @@ from router.service import Router
 from telephony.calls.transfer import Destination, TransferController, TransferRefused
 
 from .conftest import (
-    HERE,
     Party,
     agent_talking,
-    free_sip_port,
     node_uri,
     recorded,
+    refer_refused,
+    start_sipp,
     terminal,
     tone_share,
     until,
@@ -88,35 +88,15 @@ async def test_a_refer_to_a_typo_with_a_trunk_is_refused_and_nothing_is_dialled(
     dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")
     await talking(caller, tmp_path)
 
-    dave.send(cmd="transfer", target=node_uri(voice, "genral"))
-    done = await dave.wait_for("transfer_status", where=lambda e: e["final"], timeout=20)
-    assert (done["code"], done["reason"]) == (404, "Not Found")
-    heard = await recorded(caller, tmp_path / "after.wav")
-    assert tone_share(heard, 1000.0, last_s=1.5) > 0.5  # still dave
-    contact = await router.get_contact(contact_id)
-    assert (contact.state.value, contact.agent_id, contact.transfers) == ("connected", "dave", [])
+    await refer_refused(
+        voice, router, dave, caller, contact_id, "genral", tmp_path / "after.wav", agent_id="dave"
+    )
     assert not [e for e in trunk.events if e["type"] == "incoming"]
     assert not [e for e in dave.events if e["type"] == "hangup"]  # the phone kept its call
 
     caller.send(cmd="hangup")
     contact = await until(lambda: terminal(router, contact_id))
     assert (contact.state.value, contact.agent_id) == ("completed", "dave")
-
-
-async def sipp_trunk(tmp_path: Path) -> tuple[int, asyncio.subprocess.Process]:
-    """sipp as the carrier's trunk (`sipp/trunk_404.xml`): its port and process."""
-    port = free_sip_port()
-    process = await asyncio.create_subprocess_exec(
-        "sipp",
-        *("-sf", str(HERE / "sipp" / "trunk_404.xml"), "-m", "1", "-t", "u1"),
-        *("-i", "127.0.0.1", "-p", str(port), "-timeout", "40s", "-nostdin"),
-        *("-trace_err", "-error_file", str(tmp_path / "trunk-errors.log")),
-        *("-trace_msg", "-message_file", str(tmp_path / "trunk-messages.log")),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    return port, process
 
 
 async def test_a_number_the_trunk_refuses_at_once_is_noted_requeued_unreachable(
@@ -126,7 +106,7 @@ async def test_a_number_the_trunk_refuses_at_once_is_noted_requeued_unreachable(
     tone_wav: Path,
     tmp_path: Path,
 ) -> None:
-    port, trunk = await sipp_trunk(tmp_path)
+    port, trunk = await start_sipp("trunk_404.xml", tmp_path, log="trunk")  # the carrier's trunk
     try:
         voice = await node(outside_uri=f"sip:{{number}}@127.0.0.1:{port}")
         dave, caller, contact_id = await agent_talking(voice, router, parties, tone_wav, "dave")

@@ -6,7 +6,8 @@ nodes' too; they beat again within moments of Redis coming back. A node that los
 therefore judges no other node dead until it has reached Redis again without a break
 for a whole heartbeat TTL: by then every live node has beaten again. Customers' chat
 windows run out in an outage too: the node judges them by the same contact, for longer
-(`router.contacts.Contacts._may_judge`)."""
+(`router.contacts.Contacts._may_judge`), and those that ran out before it started (while
+no node may have run) by how long it has been up (`up_s`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class RedisContact:
         self.clock = clock
         # The process starts in contact (it read Redis to start): it may judge at once.
         self._since = -math.inf
+        self._started = clock()
         self._last_reached: float | None = None
         self._lost_at: float | None = None
 
@@ -65,6 +67,12 @@ class RedisContact:
         infinite since the start when it never lost it): what else lapses in an outage
         (a customer's chat window, `router.contacts`) is judged by it too."""
         return self._unbroken_s(self.clock())
+
+    def up_s(self) -> float:
+        """How long since this node started (made this at its start): a customer's
+        window that ran out before then may have had no node to renew it
+        (`router.contacts`)."""
+        return self.clock() - self._started
 
     def _settled(self, now: float) -> bool:
         return self._unbroken_s(now) >= self.settle_s

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -87,6 +88,8 @@ class RedisReach(Protocol):
     def lost(self) -> None: ...
 
     def unbroken_s(self) -> float: ...
+
+    def up_s(self) -> float: ...
 
 
 class MessageObserver(Protocol):
@@ -205,6 +208,7 @@ class Contacts:
         # None: windows are judged whatever happened to Redis (a node passes its own).
         self.reach = reach
         self._held_back = False  # windows not judged since an outage (`_may_judge`)
+        self._held_since_start = False  # windows not judged since the start (`_may_judge`)
         self.observer: MessageObserver | None = None
         # Chat -> when (ms) this node last reported its customer's HTTP window; in that
         # order, none older than WINDOW_THROTTLE_S (`_customer_requested`).
@@ -462,7 +466,9 @@ class Contacts:
     # over `store.Keys.customer_windows_due`) ends those whose timer was lost.
     # During a Redis outage no window can be renewed, so all of them run out at once:
     # neither judges a window that ran out until the node has reached Redis again for
-    # long enough that a customer still there has renewed theirs (`_may_judge`).
+    # long enough that a customer still there has renewed theirs (`_may_judge`). Nor
+    # one that ran out before the node started, when no node may have run to renew it,
+    # until the node has been up that long.
 
     async def customer_here(self, customer: Customer, window: str, for_s: float) -> None:
         """The customer's chat window `window` (one live connection, on some node) is
@@ -508,7 +514,8 @@ class Contacts:
         their chat ends as abandoned, or completed when connected. None at once while a
         window is open (its own close, or its running out, starts the count again), when
         the chat ended otherwise, without `wait` while the grace runs, and while this node
-        may not judge since an outage (`_may_judge`: the sweep judges the chat later)."""
+        may not judge since an outage or its start (`_may_judge`: the sweep judges the
+        chat later)."""
         store, cid = self.router.store, customer.contact_id
         grace_ms = int((self.desk.abandon_grace_s if grace_s is None else grace_s) * 1000)
         while (latest := await store.settle_customer_windows(cid, grace_ms)) is not None:
@@ -519,7 +526,8 @@ class Contacts:
             if not wait or holder not in (WINDOW_START, WINDOW_LEFT):
                 return None
             await asyncio.sleep(wait_ms / 1000)
-        if not self._may_judge():  # the chat stays in the sweep's index, judged later
+        ran_out_ms = -math.inf if latest is None else latest[1]  # None: long gone
+        if not self._may_judge(ran_out_ms):  # the chat stays in the sweep's index
             return None
         ended: Contact | None = None
         try:
@@ -531,19 +539,27 @@ class Contacts:
         await store.forget_customer_windows(cid)  # ended: nothing to judge any more
         return ended
 
-    def _may_judge(self) -> bool:
-        """Whether a window that ran out now means a customer who left, not a Redis
-        outage. While Redis is out of reach every customer request is refused (503), so
-        no window is renewed and all run out; a customer still there renews theirs within
-        a window's life and the grace of reaching a node again. So a node takes no
-        customer for gone until it has itself reached Redis without a break for that long
-        (the rule its failover check follows for heartbeats, `regions/contact.py`): the
-        chats stay in the sweep's index and are judged then, those of customers who did
-        leave ended later by as much. Said in the log once per outage."""
-        if self.reach is None:
+    def _may_judge(self, ran_out_ms: float | None = None) -> bool:
+        """Whether a window that ran out (at `ran_out_ms`, grace included, when one is
+        judged) now means a customer who left, not that nobody could renew it. While
+        Redis is out of reach every customer request is refused (503), so no window is
+        renewed and all run out; a customer still there renews theirs within a window's
+        life and the grace of reaching a node again. So a node takes no customer for gone
+        until it has itself reached Redis without a break for that long (the rule its
+        failover check follows for heartbeats, `regions/contact.py`): the chats stay in
+        the sweep's index and are judged then, those of customers who did leave ended
+        later by as much. Said in the log once per outage. Likewise for the time before
+        the node started, when perhaps no node ran (`_judged_since_start`)."""
+        if (reach := self.reach) is None:
             return True
         hold_s = WINDOW_LIFE_S + self.desk.abandon_grace_s
-        unbroken_s = self.reach.unbroken_s()
+        if not self._judged_since_outage(reach, hold_s):
+            return False
+        return ran_out_ms is None or self._judged_since_start(reach, ran_out_ms, hold_s)
+
+    def _judged_since_outage(self, reach: RedisReach, hold_s: float) -> bool:
+        """Whether this node has reached Redis without a break for `hold_s`."""
+        unbroken_s = reach.unbroken_s()
         held = unbroken_s < hold_s
         if held and not self._held_back:
             log.warning(
@@ -556,6 +572,35 @@ class Contacts:
             log.info("customer windows judged again (Redis reached for %.0f s)", unbroken_s)
         self._held_back = held
         return not held
+
+    def _judged_since_start(self, reach: RedisReach, ran_out_ms: float, hold_s: float) -> bool:
+        """Whether a window that ran out at `ran_out_ms` is judged now, by how long this
+        node has been up. Before it started perhaps no node ran (a full restart, a host
+        reboot, the only node's crash): no window was renewed, every request of the
+        customers' clients failing, as in an outage. Whatever was written since the start
+        runs out no sooner than a grace after it (a chat's start and a window's close
+        keep the customer for the grace, a renewed window for its life and the grace):
+        one that ran out sooner was written before, and is judged once the node has been
+        up for `hold_s`, by when a customer still there has renewed it. Those that run
+        out later are judged as ever. Said in the log once."""
+        up_s = reach.up_s()
+        if up_s >= hold_s:
+            if self._held_since_start:
+                log.info("customer windows that ran out before this node started judged now")
+                self._held_since_start = False
+            return True
+        started_ms = now_ms() - up_s * 1000
+        if ran_out_ms >= started_ms + self.desk.abandon_grace_s * 1000:
+            return True
+        if not self._held_since_start:
+            log.warning(
+                "customer chat windows ran out before this node started, perhaps while no "
+                "node ran to renew them: none is taken for gone until this node has been "
+                "up for %.0f s",
+                hold_s,
+            )
+            self._held_since_start = True
+        return False
 
     async def sweep_windows(self, limit: int = WINDOW_SWEEP_BATCH) -> list[Contact]:
         """Judge (at once, without waiting) up to `limit` chats whose customer windows

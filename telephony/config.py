@@ -131,6 +131,7 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         music=section.string("music", default.music),
         voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
         outside_uri=_outside_uri(section),
+        agent_auto_answer=section.boolean("agent_auto_answer", default.agent_auto_answer),
         domain=section.string("domain", default.domain),
         secret_file=section.string("secret_file", default.secret_file),
     )

@@ -42,6 +42,10 @@ class SipConfig:
     # Numbers outside the center are dialled as this URI ("sip:{number}@trunk.example");
     # empty: a transfer to a number is refused.
     outside_uri: str = ""
+    # The INVITE of an offer asks the agent's phone to answer it itself (Call-Info
+    # answer-after=0, Alert-Info alert-autoanswer): headset agents on desk phones and
+    # softphones set to honour it press nothing for each call (docs/telephony.md).
+    agent_auto_answer: bool = False
 
     @property
     def transports(self) -> tuple[str, ...]:

@@ -92,6 +92,7 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         own_addresses=node_names(sip.host, sip.port, sip.domain or sip.host),
         outside_uri=sip.outside_uri,
         styles=locale_style,  # greeting, menus, numbers and times by the caller's locale
+        agent_auto_answer=sip.agent_auto_answer,
     )
     try:
         await calls.start()

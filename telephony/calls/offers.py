@@ -45,13 +45,29 @@ OFFER_ENDED = {
 }
 
 
+def auto_answer_headers(host: str) -> dict[str, str]:
+    """The headers that ask an agent's phone to answer an offer itself, in the two forms
+    desk phones and softphones honour where auto-answer (intercom) is allowed on them:
+    Call-Info `answer-after=0` (Grandstream, Yealink, MicroSIP, Zoiper's paid edition)
+    and Alert-Info `info=alert-autoanswer` (Yealink; a Polycom maps it to an auto-answer
+    ring class). A phone that honours neither rings as before (docs/telephony.md).
+    `host`: the node's SIP host, the Call-Info's URI."""
+    named = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return {
+        "Call-Info": f"<sip:{named}>;answer-after=0",
+        "Alert-Info": "<http://127.0.0.1>;info=alert-autoanswer",
+    }
+
+
 class HoldRefused(ValueError):
     """The call cannot be held (or resumed) now; the message says why."""
 
 
 class OfferController:
-    def __init__(self, voice: Voice) -> None:
+    def __init__(self, voice: Voice, headers: dict[str, str] | None = None) -> None:
         self.voice = voice
+        # Extra headers of the INVITE that rings an agent (`auto_answer_headers`).
+        self.headers = dict(headers or {})
 
     async def on_offer(self, call: Call, event: dict[str, Any]) -> None:
         """The router offers the caller to an agent: ring the agent's phone."""
@@ -66,7 +82,7 @@ class OfferController:
     async def ring(self, call: Call, uri: str) -> None:
         assert call.agent is not None
         try:
-            leg = await self.voice.engine.call(uri)
+            leg = await self.voice.engine.call(uri, self.headers)
         except EngineError as error:
             log.warning("calling agent %s at %s failed: %s", call.agent_id, uri, error)
             call.state = CallState.QUEUED

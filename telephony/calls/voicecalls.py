@@ -19,7 +19,7 @@ from telephony.calls.call import Call, CallState, CallTable, Role
 from telephony.calls.callback import CallbackController
 from telephony.calls.menus import IvrController, guess_languages
 from telephony.calls.monitor import MonitorController
-from telephony.calls.offers import OfferController
+from telephony.calls.offers import OfferController, auto_answer_headers
 from telephony.calls.prompter import Prompter
 from telephony.calls.recording import RecordingController
 from telephony.calls.survey import SurveyController
@@ -61,7 +61,10 @@ class VoiceCalls:
         own_addresses: Iterable[str] = (),
         outside_uri: str = "",
         styles: StyleOf = no_style,
+        agent_auto_answer: bool = False,
     ) -> None:
+        """`agent_auto_answer`: an offer's INVITE asks the agent's phone to answer it
+        itself (`[sip] agent_auto_answer`, `offers.auto_answer_headers`)."""
         engine = engine_factory(self._on_engine_event)
         self.flows = flows
         self.music = music
@@ -79,7 +82,8 @@ class VoiceCalls:
         voice = self.voice
         voice.ivr = IvrController(voice)
         voice.waiting = WaitingController(voice)
-        voice.offers = OfferController(voice)
+        ringing = auto_answer_headers(engine.config.sip_host) if agent_auto_answer else None
+        voice.offers = OfferController(voice, ringing)
         voice.callback = CallbackController(voice, outside_uri)
         own = {*node_names(engine.config.sip_host, engine.config.sip_port), *own_addresses}
         voice.transfer = TransferController(voice, own, outside_uri)

@@ -280,7 +280,7 @@ async def test_an_agent_phone_the_worker_cannot_dial_is_declined_as_unreachable(
     made = voice(routing)
     engine: Any = made.engine
 
-    async def refused(uri: str) -> int:
+    async def refused(uri: str, headers: dict[str, str] | None = None) -> int:
         raise EngineError(f"cannot call {uri}")
 
     engine.call = refused

@@ -100,6 +100,21 @@ class PollingCustomer:
         await asyncio.wait_for(self.task, 15)
 
 
+async def two_chats_with_ana(http: Any) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """ana signed in and available, then two new chats she accepts: her credentials and
+    those chats."""
+    ana = await login(http, "ana", "ana-secret-1")
+    available = await http.put("/api/v1/agents/ana/state", json={"state": "available"}, headers=ana)
+    assert available.status == 200, await available.text()
+    connected = []
+    for n in range(2):
+        chat = await new_chat(http, customer=f"c-{n}")
+        accepted = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=ana)
+        assert accepted.status == 200, await accepted.text()
+        connected.append(chat)
+    return ana, connected
+
+
 async def test_customers_polling_through_an_outage_longer_than_the_grace_keep_their_chats(
     private_redis: EmbeddedRedis,
 ) -> None:
@@ -114,17 +129,7 @@ async def test_customers_polling_through_an_outage_longer_than_the_grace_keep_th
         running_node(private_redis.url, desk=QUICK, users=USERS, agents=AGENTS) as node,
         http_session(node) as http,
     ):
-        ana = await login(http, "ana", "ana-secret-1")
-        available = await http.put(
-            "/api/v1/agents/ana/state", json={"state": "available"}, headers=ana
-        )
-        assert available.status == 200, await available.text()
-        connected = []
-        for n in range(2):
-            chat = await new_chat(http, customer=f"c-{n}")
-            accepted = await http.post(f"/api/v1/contacts/{chat['contact_id']}/accept", headers=ana)
-            assert accepted.status == 200, await accepted.text()
-            connected.append(chat)
+        ana, connected = await two_chats_with_ana(http)
         waiting = [await new_chat(http, customer=f"w-{n}") for n in range(3)]
         for chat in waiting:
             assert (await node.router.get_contact(chat["contact_id"])).state == ContactState.QUEUED
@@ -235,18 +240,7 @@ async def test_customers_whose_windows_ran_out_while_no_node_ran_keep_their_chat
                 running_node(redis_url, desk=QUICK, users=USERS, agents=AGENTS) as first,
                 http_session(first) as desk,
             ):
-                ana = await login(desk, "ana", "ana-secret-1")
-                available = await desk.put(
-                    "/api/v1/agents/ana/state", json={"state": "available"}, headers=ana
-                )
-                assert available.status == 200, await available.text()
-                connected = []
-                for n in range(2):
-                    chat = await new_chat(desk, customer=f"c-{n}")
-                    cid = chat["contact_id"]
-                    accepted = await desk.post(f"/api/v1/contacts/{cid}/accept", headers=ana)
-                    assert accepted.status == 200, await accepted.text()
-                    connected.append(chat)
+                _, connected = await two_chats_with_ana(desk)
                 waiting = [await new_chat(desk, customer=f"w-{n}") for n in range(2)]
                 customers = [
                     PollingCustomer(clients, chat, node_url(first)) for chat in connected + waiting

@@ -518,14 +518,19 @@ def node_uri(voice: Any, number: str = "1000") -> str:
     return f"sip:{number}@127.0.0.1:{voice.sip.port}"
 
 
+async def pick_reason(voice: Any, caller: Party, digits: str = "1") -> None:
+    """The caller dials the node and, once it hears the menu, presses `digits`."""
+    caller.send(cmd="call", uri=node_uri(voice))
+    await caller.wait_for("media", timeout=20)
+    caller.send(cmd="dtmf", digits=digits)
+
+
 async def call_agent(
     voice: Any, router: Router, caller: Party, agent: Party, digits: str = "1"
 ) -> str:
     """The caller dials the node and picks a reason; the agent's phone answers; returns
     the contact id once the router has it connected."""
-    caller.send(cmd="call", uri=node_uri(voice))
-    await caller.wait_for("media", timeout=20)
-    caller.send(cmd="dtmf", digits=digits)
+    await pick_reason(voice, caller, digits)
     await agent.wait_for("answered", timeout=20)
     return await connected_contact(voice, router)
 

@@ -20,7 +20,7 @@ from switchboard.common.errors import ConfigError
 from telephony.calls.offers import auto_answer_headers
 from telephony.config import read_sip
 
-from .conftest import add_agent, node_uri
+from .conftest import add_agent, pick_reason
 from .test_transfer import sipp_phone
 
 CALL_INFO = "<sip:127.0.0.1>;answer-after=0"
@@ -59,10 +59,7 @@ async def test_the_offer_asks_the_agents_phone_to_answer_itself_only_when_set(
     uri, phone = await sipp_phone("agent_auto_answer.xml", tmp_path)
     try:
         await add_agent(router, "dave", uri, {"booking": 2})
-        caller = await parties()
-        caller.send(cmd="call", uri=node_uri(voice))
-        await caller.wait_for("media", timeout=20)
-        caller.send(cmd="dtmf", digits="1")
+        await pick_reason(voice, await parties())
         assert await asyncio.wait_for(phone.wait(), 45) == 0, tmp_path / "sipp-errors.log"
     finally:
         if phone.returncode is None:

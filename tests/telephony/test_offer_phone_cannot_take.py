@@ -18,7 +18,7 @@ from router.model import Presence
 from router.service import Router
 from telephony.calls.offers import unanswered
 
-from .conftest import add_agent, node_uri, until
+from .conftest import add_agent, pick_reason, until
 from .test_transfer import sipp_phone
 
 
@@ -45,10 +45,7 @@ async def test_a_phone_that_cannot_take_the_call_is_unreachable_not_a_ring_out(
     )
     try:
         await add_agent(router, "dave", uri, {"booking": 2})
-        caller = await parties()
-        caller.send(cmd="call", uri=node_uri(voice))
-        await caller.wait_for("media", timeout=20)
-        caller.send(cmd="dtmf", digits="1")
+        await pick_reason(voice, await parties())
         assert await asyncio.wait_for(phone.wait(), 30) == 0, tmp_path / "sipp-errors.log"
 
         async def away() -> Any:

@@ -21,13 +21,13 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterator
-from datetime import timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from forecasting import asterisk, bank, calls_csv, csvtext, files, service, zones
 from forecasting.calls import Imported
-from forecasting.model import ALLOWED_WIDTHS, Event
+from forecasting.model import ALLOWED_WIDTHS, Event, History
 from switchboard.cli import CommandRegistry
 from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.configfile import ConfigReader
@@ -36,6 +36,10 @@ from switchboard.common.errors import InputError
 from switchboard.common.hours import timezone_named
 
 NO_HOLIDAYS = "none"
+# The longest --horizon, and the longest gap from the history's end to --start (the days
+# between are forecast too): a year, a leap year's too. A staffing plan looks weeks ahead,
+# a budget a year; further out a forecast is no more than last year's shape.
+MAX_HORIZON = timedelta(days=366)
 
 Importer = Callable[[Path, int, ZoneInfo | None], Imported]
 # --format -> (reader, what it reads)
@@ -213,6 +217,7 @@ def _holidays(args: argparse.Namespace) -> tuple[HolidayCalendar | None, bool]:
 
 
 def _region_holidays(path: Path, region: str) -> tuple[str | None, str]:
+    """The `holidays` of the [[regions]] named `region` (refused when none is)."""
     reader = ConfigReader.open(path)
     for index, section in enumerate(reader.sections("regions")):
         if section.string("name", "") == region:
@@ -239,10 +244,16 @@ def _forecast(args: argparse.Namespace) -> int:
     given = _zone(args.timezone, "--timezone") if args.timezone else None
     history = files.read_history(args.history[0], given, _written_on(args))
     zone: tzinfo = given or history.tz
-    start = csvtext.parse_time(args.start, "--start", zone)  # without offset: the center's clock
-    horizon = duration_arg(args.horizon, "--horizon")
+    start, start_note = _start(args.start, given, history)
+    horizon = _horizon(args.horizon)
     local_start = start.astimezone(zone).replace(tzinfo=None)
-    events = files.read_events(args.events, zone) if args.events else []
+    if local_start - history.end > MAX_HORIZON:  # the days between are forecast too
+        raise InputError(
+            f"--start: expected at most {MAX_HORIZON.days} days after the history's end "
+            f"({history.end.isoformat(sep=' ')}), found {args.start!r}"
+        )
+    events = files.read_events(args.events, given, zone) if args.events else []
+    _check_event_regions(args, events)
     region_note = _region_note(args, events)
     switch = None
     if given is None and isinstance(history.tz, timezone):  # one offset: no zone known
@@ -267,8 +278,9 @@ def _forecast(args: argparse.Namespace) -> int:
         )
     count = files.write_forecast(args.out, result, zone, history.file_clock)
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
-    if region_note:
-        print(region_note)
+    for note in (start_note, region_note):
+        if note:
+            print(note)
     if switch:
         print(switch)
     for note in result.notes:
@@ -293,12 +305,13 @@ def _forecast(args: argparse.Namespace) -> int:
         for peak in result.peaks:
             hours = peak.lead.total_seconds() / 3600
             print(
-                f"peak {files.stamp(peak.interval_start, zone, history.file_clock)} {peak.queue}: "
+                f"peak alert {files.stamp(peak.interval_start, zone, history.file_clock)} "
+                f"{peak.queue}: "
                 f"forecast {peak.contacts:.1f}, P(> {peak.threshold:.0f}) = "
                 f"{peak.probability:.2f}, lead {hours:.1f} h"
             )
         print(
-            f"{len(result.peaks)} peak intervals "
+            f"{len(result.peaks)} peak alerts: intervals that may exceed the threshold "
             f"(alert when P(exceed) >= {result.alert_probability_today:.2f} for the rest "
             f"of today, >= {result.alert_probability:.2f} for later days)"
         )
@@ -307,12 +320,78 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start(text: str, given: tzinfo | None, history: History) -> tuple[datetime, str]:
+    """`--start`, and a note when it had no offset: on `--timezone`'s clock, else on the
+    history's (the zone its offsets name), said, since a planner writing local times for a
+    history exported in UTC would be an hour or two off. Not refused: `--start 2025-10-13`
+    is what a planner types, and the forecast says how it read it."""
+    if given is not None:
+        return csvtext.parse_time(text, "--start", given), ""
+    try:
+        return csvtext.parse_time(text, "--start"), ""
+    except InputError:
+        start = csvtext.parse_time(text, "--start", history.tz)
+    clock = zones.offset_text(start.utcoffset())
+    return start, (
+        f"note: --start {text} has no UTC offset: read on the history's clock "
+        f"({start.isoformat()}, UTC{clock}); give one, or --timezone, if that is not the "
+        "center's"
+    )
+
+
+def _horizon(text: str) -> timedelta:
+    """`--horizon`, at most `MAX_HORIZON`: `7000d` typed for `7d` would write millions of
+    rows (274 years of them for `100000d`) before anyone noticed."""
+    horizon = duration_arg(text, "--horizon")
+    if horizon > MAX_HORIZON:
+        raise InputError(
+            f"--horizon: expected at most {MAX_HORIZON.days}d (a year), found {text!r}"
+        )
+    return horizon
+
+
+def _check_event_regions(args: argparse.Namespace, events: list[Event]) -> None:
+    """With --config, every region an event names is one of its [[regions]], as a queue
+    an event names is one of the history's: a misspelt region would silently select
+    nothing. Without it the names cannot be checked (`_region_note`)."""
+    if args.config is None:
+        return
+    known = _config_regions(args.config)
+    if args.region and args.region not in known:  # read here when --holidays was given
+        raise InputError(f"--region: no [[regions]] named {args.region!r} in {args.config}")
+    for event in events:
+        if event.region is not None and event.region not in known:
+            close = difflib.get_close_matches(event.region, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"{args.events}: row {event.row}: field region: unknown region "
+                f"{event.region!r} (the [[regions]] of {args.config}: "
+                f"{', '.join(sorted(known)) or 'none'}){hint}"
+            )
+
+
+def _config_regions(path: Path) -> list[str]:
+    """The names of the [[regions]] of a node's configuration file."""
+    reader = ConfigReader.open(path)
+    names = [section.string("name", "") for section in reader.sections("regions")]
+    return [name for name in names if isinstance(name, str) and name]
+
+
 def _region_note(args: argparse.Namespace, events: list[Event]) -> str | None:
     """Without --config, --region is checked against the regions the events name: one
-    none of them names (a typo, or a region with no events of its own) is said."""
-    if not args.region or args.config is not None:
+    none of them names (a typo, or a region with no events of its own) is said; without
+    --region, that events naming a region apply all the same."""
+    if args.config is not None:
         return None
     named = sorted({event.region for event in events if event.region})
+    if not args.region:
+        if not named:
+            return None
+        return (
+            f"note: {args.events} names regions ({', '.join(named)}) but no --region was "
+            "given: every event applies, whatever region it names (--region selects a "
+            "region's events, --config checks the names against its [[regions]])"
+        )
     if args.region in named:
         return None
     close = difflib.get_close_matches(args.region, named, n=1)

@@ -21,7 +21,7 @@ import numpy as np
 
 from forecasting.model import FloatArray, IntArray
 from switchboard.common.errors import InputError
-from switchboard.common.textfiles import DELIMITERS, split_header
+from switchboard.common.textfiles import DELIMITERS, separator_hint, split_header
 
 CHUNK_ROWS = 100_000  # rows parsed at a time
 CHUNK_CHARS = 1 << 22  # characters read at a time (about 100 000 rows)
@@ -87,8 +87,10 @@ def rows(
                 if len(fields) != len(header):
                     if not fields or all(not f.strip() for f in fields):
                         continue
+                    hint = separator_hint(delimiter.join(fields), len(header), delimiter)
                     raise InputError(
-                        f"{path}: row {number}: expected {len(header)} fields, found {len(fields)}"
+                        f"{path}: row {number}: expected {len(header)} fields, "
+                        f"found {len(fields)}{hint}"
                     )
                 yield number, dict(zip(header, fields, strict=True))
         except UnicodeDecodeError:
@@ -164,7 +166,10 @@ def _split(
         if len(parts) != width:
             if not line.strip():
                 continue
-            raise InputError(f"{path}: row {row}: expected {width} fields, found {len(parts)}")
+            hint = separator_hint(line, width, delimiter)
+            raise InputError(
+                f"{path}: row {row}: expected {width} fields, found {len(parts)}{hint}"
+            )
         numbers.append(row)
         records.append(parts)
     return numbers, _by_column(header, records)

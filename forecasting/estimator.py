@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from forecasting import counts, cycles
+from forecasting import counts, cycles, transients
 from forecasting.lifetimes import in_service
 from forecasting.model import BoolArray, FloatArray, IntArray
 
@@ -600,8 +600,29 @@ def cleaned(
     width_min: int,
 ) -> FloatArray:
     """The contacts the model learns from: freak intervals capped, then freak days."""
+    return clean(contacts, weekdays, open_mask, good, width_min)[0]
+
+
+def clean(
+    contacts: FloatArray,
+    weekdays: IntArray,
+    open_mask: BoolArray,
+    good: BoolArray,
+    width_min: int,
+) -> tuple[FloatArray, BoolArray, list[transients.Run]]:
+    """(the contacts the model learns from, the normal days, the transients): freak
+    intervals capped, transients (`transients`: a run of days far off the level that came
+    back) taken out of the normal days, then freak days clipped."""
     data = cap_freaks(contacts, weekdays, open_mask, good, width_min)
-    return clip_days(data, weekdays, open_mask, good, width_min)
+    clipped, runs = clip_and_find(data, weekdays, open_mask, good, width_min)
+    if not runs:
+        return clipped, good, runs
+    good = good.copy()
+    for run in runs:
+        good[run.queue, run.first : run.last + 1] = False
+    # the weekday factors the other days are judged by, without the transients
+    clipped, _ = clip_and_find(data, weekdays, open_mask, good, width_min, find=False)
+    return clipped, good, runs
 
 
 def cap_freaks(
@@ -642,11 +663,26 @@ def clip_days(
     median absolute deviation of those logs. A day of an outage (half the calls) or of an
     incident (twice) inside the normal-day band otherwise moved the level a short memory
     learns by a tenth or more; at three deviations an ordinary day is left as it was."""
+    return clip_and_find(contacts, weekdays, open_mask, good, width_min, find=False)[0]
+
+
+def clip_and_find(
+    contacts: FloatArray,
+    weekdays: IntArray,
+    open_mask: BoolArray,
+    good: BoolArray,
+    width_min: int,
+    find: bool = True,
+) -> tuple[FloatArray, list[transients.Run]]:
+    """As `clip_days`, and (with `find`) the transients met on the way: runs of days
+    beyond the bound that came back (`transients.came_back`), each with its ratio to the
+    level known before it. Their days are left as they were: the caller leaves them out."""
     prepared = prepare(
         contacts, weekdays, open_mask, good, width_min, Params().weekday_half_life_weeks
     )
     scale = np.ones(prepared.z.shape)
     alpha = 1.0 - 0.5 ** (1.0 / CLIP_HALF_LIFE_DAYS)
+    runs: list[transients.Run] = []
     for q in range(len(scale)):
         days = np.flatnonzero(prepared.usable[q] & (prepared.z[q] > 0))
         if days.size < CLIP_MIN_DAYS:
@@ -655,8 +691,10 @@ def clip_days(
         deviation = np.log(z / _level_before(z, alpha))
         sigma = robust_sd(deviation)
         if sigma > 0:
-            scale[q, days] = _clipped(z, alpha, CLIP_SIGMAS * sigma) / z
-    return contacts * scale[:, :, None]
+            taken, found = _clipped(z, alpha, CLIP_SIGMAS * sigma, find)
+            scale[q, days] = taken / z
+            runs += [transients.Run(q, int(days[a]), int(days[b - 1]), r) for a, b, r in found]
+    return contacts * scale[:, :, None], runs
 
 
 def robust_sd(values: FloatArray) -> float:
@@ -678,28 +716,42 @@ def _level_before(z: FloatArray, alpha: float) -> FloatArray:
     return before
 
 
-def _clipped(z: FloatArray, alpha: float, bound: float) -> FloatArray:
+def _clipped(
+    z: FloatArray, alpha: float, bound: float, find: bool = False
+) -> tuple[FloatArray, list[tuple[int, int, float]]]:
     """Each day of `z` as robust smoothing takes it: within ×e^(±bound) of the level known
     the day before, unless `SHIFT_DAYS` days in a row lie beyond the bound on the same
     side: that is the level moving (a product moved in, a channel out), and those days
-    stand as they were, the level restarting from them."""
+    stand as they were, the level restarting from them. With `find`, a run that came
+    back (`transients.came_back`) is not the level moving: its days are passed over, the
+    level kept, and the run returned as (first, end exclusive, ratio to the level)."""
     level = float(np.median(z[:5]))
     taken = z.copy()
+    found: list[tuple[int, int, float]] = []
     beyond: list[int] = []  # the last days in a row beyond the bound on one side
     side_before = 0
-    for i, value in enumerate(z):
+    i = 0
+    while i < z.size:
+        value = float(z[i])
         deviation = float(np.log(value / level))
         side = int(np.sign(deviation)) if abs(deviation) > bound else 0
+        if find and side and side != side_before:
+            end = transients.came_back(z, i, level, bound, SHIFT_DAYS)
+            if end > i:
+                found.append((i, end, float(np.mean(z[i:end])) / level))
+                i = end
+                continue
         beyond = [*beyond, i] if side and side == side_before else ([i] if side else [])
         side_before = side
+        i += 1
         if len(beyond) >= SHIFT_DAYS:
             taken[beyond] = z[beyond]  # they stand as they were
             level = float(np.mean(z[beyond]))
             beyond, side_before = [], 0
             continue
-        taken[i] = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
-        level += alpha * (taken[i] - level)
-    return taken
+        taken[i - 1] = min(max(value, level * np.exp(-bound)), level * np.exp(bound))
+        level += alpha * (taken[i - 1] - level)
+    return taken, found
 
 
 def fit(
@@ -717,7 +769,7 @@ def fit(
     weekdays = np.asarray(weekdays, dtype=int)
     totals = contacts.sum(axis=2)
     good = good_days(totals, weekdays, use)
-    data = cleaned(contacts, weekdays, open_mask, good, width_min)
+    data, good, _ = clean(contacts, weekdays, open_mask, good, width_min)
     return fit_capped(data, contacts, aht, weekdays, open_mask, good, width_min, params, with_aht)
 
 

@@ -29,6 +29,10 @@ from switchboard.common.textfiles import writing_csv
 HISTORY_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s", "low", "high")
 EVENT_COLUMNS = ("start", "end", "region", "queue", "kind", "factor")
+# The largest factor a planner may give an event: twenty times an interval's usual
+# contacts is beyond any campaign or disruption a forecast can still be planned on; more
+# is a typo (`150` for `1.5`) or a spreadsheet's `1E+300`, which made contacts overflow.
+MAX_EVENT_FACTOR = 20.0
 
 
 def read_history(
@@ -84,36 +88,51 @@ def write_history(path: Path, rows: Iterable[HistoryRow], with_aht: bool = True)
     return count
 
 
-def read_events(path: Path, zone: tzinfo | None = None) -> list[Event]:
+def read_events(path: Path, zone: tzinfo | None = None, clock: tzinfo | None = None) -> list[Event]:
     """The planner's events CSV: `start,end,region,queue,kind,factor` (region, queue, factor
     may be empty: every region, every queue, estimate the factor from history), on the
-    center's clock `zone` (events written in UTC for a center in New York), else each
-    event on its own start's."""
+    center's `clock` (default `zone`; events written in UTC for a center in New York), else
+    each event on its own start's. Times without offset are on `zone`'s clock, refused
+    without it as the history's are (`--timezone` says whose clock they are on). A row
+    that repeats another's event (start, end, region, queue and kind) is refused: its
+    factor would apply twice."""
+    clock = clock or zone
     events: list[Event] = []
+    first: dict[tuple[datetime, datetime, str | None, str | None, str], int] = {}
     for number, fields in csvtext.rows(path, EVENT_COLUMNS, ("start", "end", "kind")):
         where = f"{path}: row {number}: field"
         start = parse_time(fields["start"], f"{where} start", zone)
         end = parse_time(fields["end"], f"{where} end", zone)
-        clock = zone or start.tzinfo
+        on = clock or start.tzinfo
         if end <= start:
             raise InputError(f"{where} end: expected a time after start, found {fields['end']!r}")
         kind = fields["kind"].strip()
         if not kind:
             raise InputError(f"{where} kind: expected an event kind, found ''")
         factor = parse_number(fields.get("factor", ""), f"{where} factor", allow_empty=True)
-        if factor is not None and factor <= 0:
-            raise InputError(f"{where} factor: expected a number > 0, found {fields['factor']!r}")
-        events.append(
-            Event(
-                start=start.astimezone(clock).replace(tzinfo=None),
-                end=end.astimezone(clock).replace(tzinfo=None),
-                kind=kind,
-                region=fields.get("region", "").strip() or None,
-                queue=fields.get("queue", "").strip() or None,
-                factor=factor,
-                row=number,
+        if factor is not None and not 0 < factor <= MAX_EVENT_FACTOR:
+            raise InputError(
+                f"{where} factor: expected a number > 0 and at most {MAX_EVENT_FACTOR:g} "
+                f"(the event's contacts over the usual; kind 'closed' closes), "
+                f"found {fields['factor']!r}"
             )
+        event = Event(
+            start=start.astimezone(on).replace(tzinfo=None),
+            end=end.astimezone(on).replace(tzinfo=None),
+            kind=kind,
+            region=fields.get("region", "").strip() or None,
+            queue=fields.get("queue", "").strip() or None,
+            factor=factor,
+            row=number,
         )
+        key = (event.start, event.end, event.region, event.queue, event.kind)
+        if key in first:
+            raise InputError(
+                f"{path}: row {number}: repeats the event of row {first[key]} (the same "
+                "start, end, region, queue and kind): its factor would apply twice; keep one"
+            )
+        first[key] = number
+        events.append(event)
     return events
 
 

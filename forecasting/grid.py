@@ -8,6 +8,7 @@ day is open from its first contact to its last.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -25,6 +26,7 @@ from forecasting.model import (
     IntArray,
 )
 from switchboard.common.errors import InputError
+from switchboard.common.ids import NAME_PATTERN
 
 # A change of UTC offset is a daylight-saving switch only if the new offset then holds
 # for weeks; offsets that alternate faster mean rows from different time zones.
@@ -33,6 +35,12 @@ _EPOCH = datetime(1970, 1, 1)  # wall-clock minutes count from here
 # Contacts of one row beyond any center's interval: a typo or an overflow upstream (sums
 # of such counts also lose the small ones: 1e20 + 3 is 1e20)
 MAX_CONTACTS = 1e9
+# A handle time beyond a day is a unit mistake (milliseconds) or a typo: staffing then
+# refuses the forecast's row, so the history's is refused where it was written.
+MAX_AHT_S = 86_400.0
+# A queue's name as a node's `[[queues]]` and the admin API take it: a history row's
+# `book ing` or `réservation` would be forecast as a queue that no node can have.
+_QUEUE_NAME = re.compile(NAME_PATTERN)
 
 
 def build(
@@ -51,7 +59,7 @@ def build(
     in `times` and `queue_names`), on `zone`'s clock if given. Times without offset are
     on `naive_zone`'s clock if given (an export in UTC without offsets), else on `zone`'s;
     without `zone`, the center's is then found as for times with offsets."""
-    _check_contacts(path, numbers, contacts)
+    _check_contacts(path, numbers, contacts, aht)
     queues, qidx = _queues(path, queue_names, raw_q)
     first_row = times.first_row
     written_on = naive_zone or zone
@@ -102,12 +110,20 @@ def build(
     )
 
 
-def _check_contacts(path: Path | str, numbers: IntArray, contacts: FloatArray) -> None:
-    """Refuse absurd counts (naming the row) and a history without a single contact."""
+def _check_contacts(
+    path: Path | str, numbers: IntArray, contacts: FloatArray, aht: FloatArray
+) -> None:
+    """Refuse absurd counts and handle times (naming the row) and a history without a
+    single contact."""
     for k in np.flatnonzero(contacts > MAX_CONTACTS)[:1]:
         raise InputError(
             f"{path}: row {numbers[k]}: field contacts: expected at most {MAX_CONTACTS:.0f} "
             f"contacts per interval, found {contacts[k]:g}"
+        )
+    for k in np.flatnonzero(aht > MAX_AHT_S)[:1]:  # NaN (no handle time) compares False
+        raise InputError(
+            f"{path}: row {numbers[k]}: field aht_s: expected at most {MAX_AHT_S:.0f} "
+            f"seconds (a day) per contact, found {aht[k]:g}"
         )
     if not (contacts > 0).any():
         raise InputError(
@@ -122,6 +138,11 @@ def _queues(path: Path | str, names: Codes, raw_q: IntArray) -> tuple[np.ndarray
         if not name.strip():
             raise InputError(
                 f"{path}: row {row}: field queue: expected a queue name, found {name!r}"
+            )
+        if not _QUEUE_NAME.match(name.strip()):
+            raise InputError(
+                f"{path}: row {row}: field queue: expected a queue name of letters, digits, "
+                f"_ . - (at most 64, as a node's [[queues]] names), found {name!r}"
             )
     stripped = [name.strip() for name in names.index]
     queues = np.array(sorted(set(stripped)))

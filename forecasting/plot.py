@@ -13,6 +13,20 @@ from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.errors import InputError
 
 
+def last_working_week(history: History, days: int) -> int:
+    """The first day of the latest week within the first `days` days that starts on the
+    center's first working day (Monday for a Monday-Friday center: a week drawn from a
+    Saturday shows two empty days); a center open every weekday starts 7 days back."""
+    latest = days - 7
+    busy = history.contacts[:, :days].sum(axis=(0, 2)) > 0
+    open_weekdays = {history.date_of(int(d)).weekday() for d in np.flatnonzero(busy)}
+    starts = [w for w in open_weekdays if (w - 1) % 7 not in open_weekdays]
+    if latest < 0 or len(starts) != 1:
+        return latest
+    back = (history.date_of(latest).weekday() - starts[0]) % 7
+    return latest - back if latest - back >= service.MIN_FIT_DAYS else latest
+
+
 def plot_week(
     history: History,
     path: Path,
@@ -30,7 +44,7 @@ def plot_week(
 
     days = service.complete_days(history)
     if first_day is None:
-        start = days - 7
+        start = last_working_week(history, days)
     else:
         try:
             wanted = date.fromisoformat(first_day)

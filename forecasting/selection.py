@@ -71,6 +71,9 @@ class Holdout:
     open: BoolArray  # [n, S]
     normal: BoolArray  # [Q, n] normal days (scored)
     candidates: FloatArray  # [3, Q, n, S] model, four-week mean, seasonal naive
+    # [Q, n, S] the mix as fits at each day's own midnight would have made it (what an
+    # intraday update multiplies: `intraday.as_of_midnight`)
+    midnight: FloatArray | None = None
 
 
 def origins_of(days: int) -> list[int]:
@@ -129,12 +132,14 @@ def calibrate(
     # each queue's own hours (an office in a center open round the clock): its shapes
     # live on them and it is forecast 0 outside them
     queue_open = hours.queue_hours(contacts, weekdays, open_mask)
-    data = estimator.cleaned(contacts, weekdays, queue_open, good, width_min)
+    # transients (a mailing's days that came back) leave the normal days: the model, the
+    # baselines and the held-out scores pass over them as over a freak day
+    data, good, runs = estimator.clean(contacts, weekdays, queue_open, good, width_min)
     origins = origins_of(days)
     params = [Params() for _ in range(q_count)]
     holdout: Holdout | None = None
     weights = np.tile(np.array([1.0, 0.0, 0.0]), (q_count, 1))
-    choice: dict[str, object] = {"origins": len(origins)}
+    choice: dict[str, object] = {"origins": len(origins), "transients": runs}
     if origins:
         params, model = _choose_model(
             data, contacts, weekdays, open_mask, good, width_min, origins, where, queue_open
@@ -158,8 +163,18 @@ def calibrate(
         return final
     final.phi, final.nominal = _calibrate_interval(holdout)
     final.day_var = _day_variance(holdout)
+    holdout.midnight = intraday.as_of_midnight(
+        holdout.actual,
+        holdout.mean,
+        holdout.candidates[0],
+        weights[:, 0],
+        holdout.open,
+        holdout.normal,
+        np.array([p.level_half_life_days for p in params]),
+        np.array([p.recent_weight for p in params]),
+    )
     final.intraday_gain = intraday.choose_gains(
-        holdout.actual, holdout.mean, holdout.open, holdout.normal, final.day_var, width_min
+        holdout.actual, holdout.midnight, holdout.open, holdout.normal, final.day_var, width_min
     )
     final.alert_probability = _alert_probability(
         *_week_ahead_exceedance(holdout, final.phi, peak_thresholds), target_recall
@@ -469,6 +484,7 @@ def _intraday_exceedance(
     same `intraday.update` as a forecast made during the day): intraday forecasts are
     sharper, so the same probability cut would catch more peaks than it did a week ahead."""
     assert fit.phi is not None and fit.day_var is not None and fit.intraday_gain is not None
+    assert h.midnight is not None
     _, days, slots = h.actual.shape
     width = MINUTES_PER_DAY // slots
     ok = thresholds >= MIN_PEAK_THRESHOLD
@@ -484,7 +500,7 @@ def _intraday_exceedance(
             if target.size == 0:
                 continue
             mean, phi_rest = intraday.update(
-                h.mean[:, d],
+                h.midnight[:, d],
                 h.actual[:, d],
                 opened,
                 origin,

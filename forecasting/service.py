@@ -22,8 +22,10 @@ from forecasting import (
     intraday,
     lifetimes,
     selection,
+    transients,
     zones,
 )
+from forecasting.grid import MAX_CONTACTS
 from forecasting.model import (
     MINUTES_PER_DAY,
     BoolArray,
@@ -219,6 +221,9 @@ def calibrated_fit(
         target_recall,
         cycle_positions(history, first, fit_days - first),
     )
+    runs = fitted.choice.get("transients")
+    if isinstance(runs, list):  # a mailing's days that came back, named with their dates
+        notes += transients.notes(runs, history.queues, lambda k: history.date_of(first + k))
     return Fitted(fitted, thresholds, calendar, normally_open, notes)
 
 
@@ -565,6 +570,13 @@ def _apply_events(
             )
         for q in queues:
             projection.mean[q][mask] *= factor
+            if (projection.mean[q][mask] > MAX_CONTACTS).any():
+                raise InputError(
+                    f"{events_path}: row {event.row}: field factor: with this event's factor "
+                    f"{factor:g} (and those of the events it overlaps) queue "
+                    f"{history.queues[q]} expects more than {MAX_CONTACTS:.0f} contacts in "
+                    "an interval, more than a history may hold"
+                )
         applied[event.kind] = factor
     return applied
 

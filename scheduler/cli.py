@@ -54,6 +54,10 @@ def _staffing(args: argparse.Namespace) -> int:
     if args.shrinkage != 0:
         _fraction("--shrinkage", args.shrinkage, 0, 1, open_high=True)
     aht = _duration("--aht", args.aht)
+    if aht is not None and aht.total_seconds() > csvfiles.MAX_AHT_S:
+        raise InputError(
+            f"--aht: expected at most {csvfiles.MAX_AHT_S:.0f} seconds (a day), found {args.aht!r}"
+        )
     rows = make_requirements(
         forecast,
         service_level=_fraction("--service-level", args.service_level, 0, 1),

@@ -29,6 +29,14 @@ from switchboard.common.textfiles import cannot, not_utf8, records, split_header
 
 T = TypeVar("T")
 
+# Bounds of the numbers a planner's file gives, beyond which a value is a typo or an
+# overflow (a forecast's `1.8e301` contacts) that would hang the staffing search: as the
+# forecaster refuses a history row of more than 10⁹ contacts, a handle time of more than
+# a day, and an agent's weekly hours beyond a week's.
+MAX_CONTACTS = 1e9
+MAX_AHT_S = 86_400.0
+WEEK_HOURS = 168.0
+
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 REQUIREMENT_COLUMNS = ("interval_start", "queue", "required")
 AGENT_COLUMNS = ("agent_id", "region", "timezone", "skills", "languages", "min_hours", "max_hours")
@@ -60,14 +68,18 @@ class _Row:
         except ValueError:
             raise self.fail(name, "ISO 8601 time with offset", value) from None
 
-    def number(self, name: str, minimum: float = 0.0) -> float:
+    def number(
+        self, name: str, minimum: float = 0.0, maximum: float = math.inf, means: str = ""
+    ) -> float:
+        """A finite number from `minimum` to `maximum` (`means`: what the bound is)."""
         value = self.text(name)
         try:
             result = float(value)
         except ValueError:
             raise self.fail(name, "a number", value) from None
-        if not math.isfinite(result) or result < minimum:
-            raise self.fail(name, f"a number >= {minimum:g}", value)
+        if not math.isfinite(result) or not minimum <= result <= maximum:
+            bound = f" and <= {maximum:,.0f}{means}" if math.isfinite(maximum) else ""
+            raise self.fail(name, f"a number >= {minimum:g}{bound}", value)
         return result
 
 
@@ -131,8 +143,10 @@ def read_forecast(path: Path) -> list[ForecastRow]:
         lambda row: ForecastRow(
             interval_start=row.instant("interval_start"),
             queue=row.text("queue"),
-            contacts=row.number("contacts"),
-            aht_s=row.number("aht_s") if row.text("aht_s", allow_empty=True) else 0.0,
+            contacts=row.number("contacts", maximum=MAX_CONTACTS, means=" contacts per interval"),
+            aht_s=row.number("aht_s", maximum=MAX_AHT_S, means=" seconds (a day)")
+            if row.text("aht_s", allow_empty=True)
+            else 0.0,
             line=row.line,
         ),
     )
@@ -218,8 +232,8 @@ def _agent(row: _Row) -> Agent:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise row.fail("timezone", "an IANA time zone like Europe/Berlin", zone) from None
-    min_hours = row.number("min_hours")
-    max_hours = row.number("max_hours")
+    min_hours = row.number("min_hours", maximum=WEEK_HOURS, means=" (the hours of a week)")
+    max_hours = row.number("max_hours", maximum=WEEK_HOURS, means=" (the hours of a week)")
     if max_hours < min_hours:
         raise row.fail("max_hours", f"at least min_hours ({min_hours:g})", row.text("max_hours"))
     skills = _split(row.text("skills"))

@@ -22,11 +22,15 @@ from scheduler.model import (
 )
 from scheduler.patterns import Horizon, infer_interval, off_grid, team_patterns
 from scheduler.solver import Plan, SolveOptions, solve
-from scheduler.staffing import agents_needed
+from scheduler.staffing import BeyondReach, agents_needed
 from scheduler.units import format_duration
 from switchboard.common.errors import InputError
 
 NOT_SOLVED = "NOT_SOLVED"  # the report's status when what cannot be met was found by counting
+# The most agents staffing computes for one queue in one interval: far beyond any center,
+# and found in a fraction of a second; more is a typo (a day's contacts in one interval,
+# an AHT in milliseconds) that would otherwise keep Erlang C searching for hours.
+MAX_AGENTS = 1_000_000
 
 
 def _where(row: ForecastRow, source: str) -> str:
@@ -100,8 +104,9 @@ def make_requirements(
     interval, which needs it: there is no spacing to read; one that disagrees with the
     spacing is refused). `aht_s` is the handle time
     of rows whose forecast has none (0 or empty); without it such a row with contacts is
-    refused. So is a second row for an interval and queue. Errors name `source` (the file)
-    and the row.
+    refused. So is a second row for an interval and queue, and one that would need more
+    than `MAX_AGENTS` agents or an Erlang A search beyond `staffing.MAX_UNIFORM_*`. Errors
+    name `source` (the file) and the row.
     """
     width = _check_forecast(forecast, interval, aht_s, source)
     cache: dict[tuple[float, float], int] = {}
@@ -110,15 +115,23 @@ def make_requirements(
         handle = row.aht_s if row.aht_s > 0 or aht_s is None else aht_s
         key = (row.contacts, handle)
         if key not in cache:
-            cache[key] = agents_needed(
-                row.contacts,
-                handle,
-                width.total_seconds(),
-                service_level,
-                answer_within.total_seconds(),
-                max_occupancy,
-                patience.total_seconds() if patience else None,
-            )
+            try:
+                cache[key] = agents_needed(
+                    row.contacts,
+                    handle,
+                    width.total_seconds(),
+                    service_level,
+                    answer_within.total_seconds(),
+                    max_occupancy,
+                    patience.total_seconds() if patience else None,
+                    limit=MAX_AGENTS,
+                )
+            except BeyondReach as reason:
+                capped = f" with --max-occupancy {max_occupancy:g}" if max_occupancy < 1 else ""
+                raise InputError(
+                    f"{_where(row, source)}: fields contacts and aht_s: {row.contacts:g} "
+                    f"contacts of {handle:g} s in {format_duration(width)}{capped}: {reason}"
+                ) from None
         rows.append(
             Requirement(row.interval_start, row.queue, round(cache[key] / (1 - shrinkage), 2))
         )

@@ -169,3 +169,40 @@ def test_origins_reach_back_half_a_year_where_history_has_it() -> None:
     year = selection.origins_of(365)
     assert len(year) == 26 and year[0] == 365 - 7 * 26
     assert selection.origins_of(91) == [91 - 7 * k for k in range(12, 0, -1)]
+
+
+def test_held_out_days_are_brought_to_their_own_midnight() -> None:
+    # The intraday gain multiplies a forecast made at the day's midnight: the held-out days
+    # after an origin are first brought to the level a fit at their midnight would hold.
+    days, slots = 14, 4
+    opened = np.ones((days, slots), dtype=bool)
+    model = np.full((1, days, slots), 10.0)
+    actual = 1.5 * model  # every day runs half again over the week-ahead forecast
+    normal = np.ones((1, days), dtype=bool)
+    normal[0, 9] = False  # a freak day: it does not move the level
+    mix = 0.5 * model + 0.5 * np.full_like(model, 12.0)
+
+    def midnight(weight: float, half_life: float = 7.0, recent: float = 1.0) -> np.ndarray:
+        return intraday.as_of_midnight(
+            actual,
+            mix,
+            model,
+            np.array([weight]),
+            opened,
+            normal,
+            np.array([half_life]),
+            np.array([recent]),
+        )[0, :, 0]
+
+    moved = midnight(0.5)
+    assert moved[0] == moved[7] == mix[0, 0, 0]  # an origin's day is the week-ahead forecast
+    assert np.all(np.diff(moved[:7]) > 0) and moved[6] < 0.5 * 15.0 + 6.0  # towards, not at
+    assert moved[10] == moved[9]  # the freak day left the level where it was
+    assert np.allclose(midnight(0.0), mix[0, :, 0])  # the baselines' parts stay
+    assert midnight(1.0, half_life=3.0)[6] > midnight(1.0, half_life=14.0)[6]
+    assert midnight(1.0, recent=0.0)[6] < midnight(1.0)[6]  # the long-run level moves slower
+    no_normal_day = np.zeros_like(normal)  # a queue too new to have one: as it was
+    unmoved = intraday.as_of_midnight(
+        actual, mix, model, np.array([0.5]), opened, no_normal_day, np.array([7.0]), np.ones(1)
+    )
+    assert np.array_equal(unmoved, mix)

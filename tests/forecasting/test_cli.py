@@ -97,7 +97,7 @@ def test_forecast_writes_the_contract(
     assert {r["queue"] for r in rows} == {"baggage", "booking"}
     assert all(float(r["low"]) <= float(r["high"]) for r in rows)
     printed = capsys.readouterr().out
-    assert "peak 2025-03-03T" in printed and "lead" in printed
+    assert "peak alert 2025-03-03T" in printed and "lead" in printed
     assert peaks.read_text().startswith(
         "interval_start,queue,contacts,threshold,probability,lead_h"
     )

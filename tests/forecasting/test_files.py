@@ -223,9 +223,13 @@ def test_the_offsets_name_the_zone_when_they_cross_a_switch(tmp_path: Path) -> N
 
 
 def test_quoted_csv_takes_the_csv_module_path(tmp_path: Path) -> None:
-    path = write(tmp_path, HEADER + '"2025-03-03T08:00:00+01:00","q ""x""",3,\n')
+    path = write(tmp_path, HEADER + '"2025-03-03T08:00:00+01:00","q.x",3,\n')
     history = files.read_history(path)
-    assert history.queues == ['q "x"']
+    assert history.queues == ["q.x"]
+    # a quote inside a field is read as one (and such a queue name refused, as a node's)
+    path = write(tmp_path, HEADER + '"2025-03-03T08:00:00+01:00","q ""x""",3,\n')
+    with pytest.raises(InputError, match=r"""row 2: field queue: .* found 'q "x"'"""):
+        files.read_history(path)
 
 
 @pytest.mark.parametrize("queue", ["booking", '"booking"'])

@@ -20,9 +20,13 @@ Matching ignores case, accents, letter width and kana (katakana matches hiragana
 the message and the phrases pass through `normalize`. Languages written with spaces are
 matched on whole words (a trailing `*` on a word of a phrase matches any ending, for
 inflections: `decepcionad*`; `clitics` lists prefixes glued to words, as Arabic `ال`
-and Hebrew `ה`); languages written without spaces (zh, ja, th) are matched as runs of
-characters. Overlapping matches keep the longest ("不满意" wins over "满意"); a
-neutral phrase that wins so takes the words it covers out of the reading.
+and Hebrew `ה`, stripped from any word of a phrase: "مع المدير" is "مع مدير"); languages
+written without spaces (zh, ja, th) are matched as runs of characters, a space between
+two Han or kana characters skipped ("转 人 工"). German phrases match as typed without
+umlauts too ("wuetend"). Overlapping matches keep the longest ("不满意" wins over
+"满意"); a neutral phrase that wins so takes the words it covers out of the reading.
+Anger emoji count as negative words in every language. A message may be read after the
+customer's message before it (`before`), for what joins the two only: "我要" + "投诉".
 
 The score is lexicon-based, in the manner of VADER: escalation phrases count -2,
 negative words -1, positive +1, a negated word half of its opposite, exclamation
@@ -34,6 +38,7 @@ read and edit why a message scored what it did.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +58,18 @@ KINDS = ("escalate", "negative", "positive", "neutral")  # neutral: matched, the
 WORDS_BEFORE, WORDS_AFTER = 3, 2  # negation windows, in words
 CHARS_BEFORE, CHARS_AFTER = 4, 6  # ... and in characters (scripts without spaces)
 _STOPS = set(".,;:!?。，、；：！？\n()[]")
+# Faces and symbols of anger: a negative word in every language (a single one lowers the
+# score as one negative word does, and does not trigger alone; three do, as three words).
+ANGER_EMOJI = frozenset("\U0001f621\U0001f92c\U0001f47f\U0001f4a2\U0001f620")  # 😡🤬👿💢😠
+# How a language is typed without its letters: German ä ö ü as ae oe ue ("wuetend"; ß is
+# already ss once case is folded). A phrase of that language matches both spellings.
+ASCII_SPELLINGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "de": (("ä", "ae"), ("ö", "oe"), ("ü", "ue")),
+}
+# Han and kana: a space between two of them carries nothing in zh, yue, ja ("转 人 工", a
+# full-width space alike once normalized), so character matching skips it.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 
 
 def _accent(char: str) -> bool:
@@ -156,12 +173,33 @@ class _Phrase:
     text: str  # normalized, for character matching
 
 
-def _phrase(written: str, kind: str) -> _Phrase:
-    text = normalize(written).strip()
+def _phrase(written: str, kind: str, spelled: str | None = None) -> _Phrase:
+    """`written` as matched (or as `spelled`, another spelling of it), kept as written."""
+    text = normalize(written if spelled is None else spelled).strip()
     parts = []
     for word, _, end in tokens(text):
         parts.append((word, text[end : end + 1] == "*"))
     return _Phrase(written, kind, tuple(parts), text.replace("*", ""))
+
+
+def _spellings(written: str, language: str) -> list[str]:
+    """`written` and, where the language has them, its ASCII spelling (`wuetend`)."""
+    forms = [written]
+    folded = written.casefold()
+    for letter, ascii_form in ASCII_SPELLINGS.get(language, ()):
+        folded = folded.replace(letter, ascii_form)
+    if folded != written.casefold():
+        forms.append(folded)
+    return forms
+
+
+def _phrases(written: Iterable[str], kind: str, language: str) -> list[_Phrase]:
+    return [
+        _phrase(phrase, kind, form)
+        for phrase in written
+        if normalize(phrase).strip(" *")
+        for form in _spellings(phrase, language)
+    ]
 
 
 @dataclass
@@ -175,18 +213,13 @@ class _Compiled:
 
     @classmethod
     def of(cls, lexicon: Lexicon) -> _Compiled:
-        phrases = [
-            _phrase(written, kind)
-            for kind in KINDS
-            for written in getattr(lexicon, kind)
-            if normalize(written).strip(" *")
-        ]
+        language = lexicon.language
         return cls(
             lexicon,
-            phrases,
-            [_phrase(n, "negator") for n in lexicon.negators if normalize(n).strip(" *")],
-            [_phrase(n, "negator") for n in lexicon.negators_after if normalize(n).strip(" *")],
-            [_phrase(a, "amplifier") for a in lexicon.amplifiers if normalize(a).strip(" *")],
+            [p for kind in KINDS for p in _phrases(getattr(lexicon, kind), kind, language)],
+            _phrases(lexicon.negators, "negator", language),
+            _phrases(lexicon.negators_after, "negator", language),
+            _phrases(lexicon.amplifiers, "amplifier", language),
             tuple(normalize(c) for c in lexicon.clitics if c.strip()),
         )
 
@@ -200,12 +233,28 @@ def _word_fits(word: str, part: tuple[str, bool], clitics: tuple[str, ...]) -> b
 def _at(
     words: list[tuple[str, int, int]], index: int, phrase: _Phrase, clitics: tuple[str, ...]
 ) -> bool:
+    """Whether `phrase` starts at word `index`; each word may carry a clitic ("مع المدير",
+    "עם המנהל": the article is glued to the later word as often as to the first)."""
     if index + len(phrase.parts) > len(words):
         return False
     return all(
-        _word_fits(words[index + k][0], part, clitics if k == 0 else ())
-        for k, part in enumerate(phrase.parts)
+        _word_fits(words[index + k][0], part, clitics) for k, part in enumerate(phrase.parts)
     )
+
+
+def _squeezed(text: str) -> tuple[str, list[int]]:
+    """`text` without the spaces between Han or kana characters, and where in `text` each
+    character kept stands."""
+    kept: list[str] = []
+    where: list[int] = []
+    at = 0
+    for gap in _CJK_GAP.finditer(text):
+        kept.append(text[at : gap.start()])
+        where.extend(range(at, gap.start()))
+        at = gap.end()
+    kept.append(text[at:])
+    where.extend(range(at, len(text)))
+    return "".join(kept), where
 
 
 def _unbroken(text: str) -> bool:
@@ -223,11 +272,18 @@ class Emotions:
     def languages(self) -> tuple[str, ...]:
         return tuple(sorted(self.lexicons))
 
-    def read(self, text: str, language: str) -> Reading:
+    def read(self, text: str, language: str, before: str = "") -> Reading:
         """The phrases of `language` (its primary subtag: `pt-BR` reads `pt`) and of the
-        always-read languages found in `text`, and the score."""
+        always-read languages found in `text`, the anger emoji in it, and the score.
+        `before` is the customer's message just before, read with it only for what joins
+        them: a phrase begun there and ended in `text` ("我要" + "投诉"), a negator there
+        of a word here ("I'm not" + "angry"); its own phrases are its own reading's."""
         own = primary(language)
         normal = normalize(text)
+        joined, offset = normal, 0
+        if before.strip():
+            previous = normalize(before)
+            joined, offset = f"{previous} {normal}", len(previous) + 1
         hits: list[Hit] = []
         seen = set()
         for code in (own, *self.always):
@@ -235,16 +291,19 @@ class Emotions:
             if compiled is None or code in seen:
                 continue
             seen.add(code)
-            hits += self._hits(normal, compiled)
+            hits += [hit for hit, _, end in self._hits(joined, compiled) if end > offset]
+        hits += [Hit(char, "negative", char, False, own) for char in normal if char in ANGER_EMOJI]
         return Reading(tuple(hits), score(hits, normal.count("!")))
 
-    def _hits(self, text: str, compiled: _Compiled) -> list[Hit]:
+    def _hits(self, text: str, compiled: _Compiled) -> list[tuple[Hit, int, int]]:
+        """The hits with where they stand in `text`."""
         if compiled.lexicon.mode == MatchMode.CHARACTERS:
             spans = self._character_spans(text, compiled)
         else:
             spans = self._word_spans(text, compiled)
+        language = compiled.lexicon.language
         return [
-            Hit(phrase.written, phrase.kind, text[start:end], negated, compiled.lexicon.language)
+            (Hit(phrase.written, phrase.kind, text[start:end], negated, language), start, end)
             for phrase, start, end, negated in spans
             if phrase.kind != "neutral"  # it won its words from the other lists: say nothing
         ]
@@ -288,7 +347,9 @@ class Emotions:
         return False
 
     @staticmethod
-    def _character_spans(text: str, compiled: _Compiled) -> list[tuple[_Phrase, int, int, bool]]:
+    def _character_spans(written: str, compiled: _Compiled) -> list[tuple[_Phrase, int, int, bool]]:
+        """Runs of characters, the spaces between Han or kana skipped; spans in `written`."""
+        text, where = _squeezed(written)
         found = []
         for phrase in compiled.phrases:
             start = text.find(phrase.text)
@@ -306,7 +367,7 @@ class Emotions:
                 n.text in after and _unbroken(after[: after.find(n.text)])
                 for n in compiled.negators_after
             )
-            spans.append((phrase, start, end, negated))
+            spans.append((phrase, where[start], where[end - 1] + 1, negated))
         return spans
 
 

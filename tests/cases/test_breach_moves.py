@@ -57,7 +57,7 @@ async def test_a_breach_moves_a_ringing_contact_and_leaves_a_connected_one_with_
     """Two booking chats, each with a case nobody has answered yet. One rings at ana
     (she became free just before the target) when its first response breaches: it goes
     to general, ana's offer revoked, ahead of a general chat that came after it, and bob
-    (general) serves it. The other, accepted by cat but not answered, breaches too and
+    (general, busy with a chat when it breaches) serves it once free. The other, accepted by cat but not answered, breaches too and
     stays with cat. Each chat ends with one outcome."""
     queues = [
         QueueConfig("booking", "booking", ring_s=60, wrap_up_s=0),
@@ -85,6 +85,10 @@ async def test_a_breach_moves_a_ringing_contact_and_leaves_a_connected_one_with_
 
     held = await router.create_contact(chat("booking", "c-1"), at_ms=T0)
     ringing = await router.create_contact(chat("booking", "c-2"), at_ms=T0 + 1_000)
+    # bob serves general, busy with a chat: someone there could take a moved contact.
+    await available(router, one_chat_agent("bob", "general"), T0 - 2_000)
+    busy = await router.create_contact(chat("general", "c-0"), at_ms=T0 - 1_000)
+    await router.accept(busy.contact_id, "bob", at_ms=T0 - 500)
     later = await router.create_contact(chat("general", "c-3"), at_ms=T0 + 5_000)
     assert held.state == ringing.state == later.state == ContactState.QUEUED
     await available(router, one_chat_agent("cat", "booking"), T0 + 2_000)
@@ -123,7 +127,7 @@ async def test_a_breach_moves_a_ringing_contact_and_leaves_a_connected_one_with_
         moved_case = await cases.store.get(case.case_id)
         assert moved_case is not None and moved_case.queue == "general"
 
-    await available(router, one_chat_agent("bob", "general"), T0 + TARGET_MS + 10_000)
+    await router.complete(busy.contact_id, "bob", at_ms=T0 + TARGET_MS + 10_000)
     served = await router.get_contact(ringing.contact_id)
     assert (served.state, served.agent_id) == (ContactState.OFFERED, "bob")
     at = T0 + TARGET_MS + 11_000

@@ -15,7 +15,7 @@ from router.access import Principal
 from router.cases.service import CaseRequest
 from router.desk import ChatSite, DeskConfig
 from router.identity import sign
-from router.model import Channel, ContactState, NewContact, Presence, Role
+from router.model import Agent, Channel, ContactState, NewContact, Presence, Role
 from router.store import now_ms
 from switchboard.node import Node
 from tests.cases.conftest import Clock, case_config, events_for, paris_ms, staff, started
@@ -62,6 +62,9 @@ async def test_a_first_response_target_passing_in_business_hours_escalates_exact
 ) -> None:
     clock = Clock(MONDAY_10)
     case_node.cases.clock = clock
+    # gil serves general (not booking): the escalation has someone to move the chat to.
+    await case_node.store.upsert_agent(Agent("gil", "paris", {"general": 3}, ["en"]))
+    await case_node.router.set_presence("gil", Presence.AVAILABLE)
     async with http_session(case_node) as http:
         admin, supervisor = await staff(http, "adm"), await staff(http, "sup")
         other = await staff(http, "sup2")
@@ -250,6 +253,7 @@ async def test_a_follow_up_closes_on_confirmation_and_a_reply_reopens(case_node:
 async def test_an_emotion_phrase_moves_a_waiting_chat_to_the_senior_queue(case_node: Node) -> None:
     async with http_session(case_node) as http:
         admin = await staff(http, "adm")
+        await case_node.router.set_presence("sen", Presence.AVAILABLE)  # senior is served
         for language, text, words in (
             ("zh", "你们的服务太差了，我非常失望！", ["太差了", "失望"]),
             ("es", "Llevo una hora esperando y estoy muy DECEPCIONADA", ["decepcionada"]),
@@ -263,8 +267,8 @@ async def test_an_emotion_phrase_moves_a_waiting_chat_to_the_senior_queue(case_n
             assert (await (await http.get(contact_url, headers=admin)).json())["queue"] == "booking"
             assert (await http.post(messages, json={"text": text}, headers=token)).status == 201
             contact = await (await http.get(contact_url, headers=admin)).json()
-            assert contact["queue"] == "senior" and contact["state"] == "queued", contact
-            assert contact["priority"] == 2
+            assert contact["queue"] == "senior" and contact["state"] == "offered", contact
+            assert contact["priority"] == 2 and contact["agent_id"] == "sen"
             why = [line for line in contact["explanation"] if line.startswith("moved from booking")]
             assert len(why) == 1 and all(f"'{word}'" in why[0] for word in words), why
             assert f"({language}" in why[0]

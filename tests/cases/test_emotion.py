@@ -4,12 +4,13 @@ case, accents, width and kana, scripts without spaces, negation, and the score."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from router.cases.config import read_lexicons
 from router.cases.emotion import Emotions, Lexicon, MatchMode, normalize, score, tokens
-from router.cases.reactions import fired_by
+from router.cases.reactions import burst, fired_by, unread_before
 from switchboard.common.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,3 +265,181 @@ def test_a_broken_list_names_its_file_and_key(tmp_path: Path) -> None:
     assert any("xx.toml: not valid TOML" in line for line in lines)
     lexicon = Lexicon("xx", escalate=("  ",))
     assert not Emotions([lexicon]).read("anything", "xx").hits
+
+
+@pytest.mark.parametrize(
+    "language,text,phrase",
+    [
+        ("ar", "أريد التحدث مع المدير", "أريد التحدث مع مدير"),  # "with THE manager"
+        ("ar", "أريد التحدث مع الشخص المسؤول", "التحدث مع شخص"),
+        ("he", "אני רוצה לדבר עם המנהל", "לדבר עם מנהל"),
+    ],
+)
+def test_a_clitic_glued_to_a_later_word_of_a_phrase(
+    emotions: Emotions, language: str, text: str, phrase: str
+) -> None:
+    assert [hit.phrase for hit in emotions.read(text, language).escalations] == [phrase]
+
+
+@pytest.mark.parametrize(
+    "language,text,words",
+    [
+        ("zh", "转 人 工", ["转 人 工"]),
+        ("zh", "转\u3000人\u3000工！", ["转 人 工"]),  # full-width spaces
+        ("zh", "我要  投诉", ["我要  投诉"]),
+        ("ja", "が っ か り しました", ["が っ か り"]),
+    ],
+)
+def test_spaces_between_han_or_kana_are_skipped(
+    emotions: Emotions, language: str, text: str, words: list[str]
+) -> None:
+    assert [hit.words for hit in emotions.read(text, language).escalations] == words
+
+
+def test_a_spaced_out_negation_still_negates(emotions: Emotions) -> None:
+    assert not emotions.read("我 不 生 气", "zh").escalations
+    assert not emotions.read("怒って な い です", "ja").escalations
+
+
+@pytest.mark.parametrize(
+    "text,phrase",
+    [
+        ("ich bin wuetend", "wütend"),
+        ("ICH BIN VERAERGERT", "verärgert"),
+        ("So eine Unverschaemtheit!", "unverschämtheit"),
+        ("Unverschämtheit!", "unverschämtheit"),
+    ],
+)
+def test_german_typed_without_umlauts(emotions: Emotions, text: str, phrase: str) -> None:
+    assert [hit.phrase for hit in emotions.read(text, "de").escalations] == [phrase]
+
+
+def test_german_ascii_spelling_keeps_its_negation(emotions: Emotions) -> None:
+    assert not emotions.read("Ich bin nicht wuetend, danke", "de").escalations
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "ar", "sv"])
+def test_anger_emoji_lower_the_score_and_repeated_ones_trigger(
+    emotions: Emotions, language: str
+) -> None:
+    """One angry face is a negative word, in any language (Swedish has no list); three
+    are three negative words: a trigger by the score, as three such words are."""
+    one = emotions.read("😡", language)
+    assert one.score < 0 and fired_by(one, -0.6) is None
+    assert fired_by(emotions.read("🤬", language), -0.6) is None
+    fired = fired_by(emotions.read("😡😡😡", language), -0.6)
+    assert fired is not None and fired[0] == "emotion.sentiment"
+    assert [hit.words for hit in fired[1]] == ["😡", "😡", "😡"]
+    assert fired_by(emotions.read("where is my bag 💢👿🤬", language), -0.6) is not None
+
+
+def test_mild_emoji_say_nothing(emotions: Emotions) -> None:
+    for text in ("🙂", "😤", "😒", "🙁", "☹️", "😅 ok"):
+        assert emotions.read(text, "en").hits == (), text
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "I want a manager"),
+        ("en", "i want to speak to the manager"),
+        ("en", "Let me speak to your manager"),
+        ("en", "Can I talk to an operator please"),
+        ("en", "wtf"),
+        ("en", "This is a joke."),
+        ("zh", "我要找你们经理"),
+        ("zh", "我要找你们的经理"),
+        ("zh", "我要客訴"),
+        ("zh", "帮我转接人工"),
+        ("zh", "太离谱了"),
+        ("zh", "烦死了"),
+        ("zh", "我要报警"),
+        ("ja", "上司を呼んでください"),
+        ("ja", "オペレーターと話したい"),
+        ("ja", "ふざけるな"),
+        ("es", "quiero hablar con el gerente"),
+        ("es", "Quiero hablar con un supervisor ya"),
+        ("es", "qué asco"),
+        ("pt", "quero falar com um atendente"),
+        ("pt", "quero falar com o gerente"),
+        ("ru", "позовите менеджера"),
+        ("ru", "это возмутительно"),
+        ("de", "Das ist eine Unverschämtheit"),
+        ("ko", "최악이에요"),
+    ],
+)
+def test_asking_for_a_person_and_strong_upset_words_escalate(
+    emotions: Emotions, language: str, text: str
+) -> None:
+    assert emotions.read(text, language).escalations, (language, text)
+
+
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "kill time at the airport"),
+        ("en", "Is the Angry Birds lounge open?"),
+        ("en", "The manager at the gate said my seat is fine"),
+        ("en", "I'm going to Madrid, can you tell me a joke?"),
+        ("en", "It's not a joke, my bag is really in Madrid"),
+        ("zh", "我不生气"),
+        ("zh", "请转告你们经理，谢谢"),
+        ("zh", "垃圾桶在哪里？"),
+        ("zh", "报警器可以带上飞机吗？"),
+        ("zh", "客诉电话是多少？"),
+        ("zh", "人工智能很有意思"),
+        ("ja", "オペレーターと話したくないです"),
+        ("ko", "최악의 경우에는 환불되나요?"),
+        ("ko", "최악은 아니에요"),
+        ("es", "no quiero hablar con el gerente, gracias"),
+        ("pt", "não quero falar com um atendente"),
+        ("ru", "это не возмутительно"),
+        ("de", "Das ist keine Unverschaemtheit"),
+    ],
+)
+def test_the_new_words_raise_no_false_alarm(emotions: Emotions, language: str, text: str) -> None:
+    reading = emotions.read(text, language)
+    assert fired_by(reading, -0.6) is None, reading
+
+
+def test_a_phrase_split_across_two_messages(emotions: Emotions) -> None:
+    """`before` adds only what joins it to the message: a phrase begun there, a negator
+    there; its own words are its own message's reading."""
+    joined = emotions.read("投诉", "zh", before="我要")
+    assert [hit.words for hit in joined.escalations] == ["我要 投诉"]
+    assert [hit.words for hit in emotions.read("harto", "es", "estoy").escalations] == [
+        "estoy harto"
+    ]
+    assert not emotions.read("angry", "en", before="I'm not").escalations
+    calm = emotions.read("thanks for asking", "en", before="I am furious")
+    assert not calm.escalations and calm.score > 0
+    assert not emotions.read("投诉", "zh").escalations  # alone: the procedure's name
+
+
+def test_a_message_is_read_after_the_one_before_unless_that_triggered(
+    emotions: Emotions,
+) -> None:
+    assert unread_before(["我要", "投诉"], emotions, "zh", -0.6) == "我要"
+    assert unread_before(["投诉"], emotions, "zh", -0.6) == ""
+    # "我要投诉" triggered: "你们" is not read after it ("投诉你们" would count it again).
+    assert unread_before(["我要投诉", "你们"], emotions, "zh", -0.6) == ""
+    # "投诉" triggered with "我要": the same.
+    assert unread_before(["我要", "投诉", "你们"], emotions, "zh", -0.6) == ""
+    assert unread_before(["你好", "我要", "投诉"], emotions, "zh", -0.6) == "我要"
+
+
+def test_a_burst_is_the_customers_messages_each_soon_after_the_one_before() -> None:
+    def said(sender: str, text: str, at_s: float) -> dict[str, Any]:
+        return {"sender": sender, "text": text, "at_ms": int(at_s * 1000)}
+
+    messages = [
+        said("customer", "hello", 0),
+        said("customer", "I am", 100),  # more than a minute after: a new burst
+        said("customer", "so", 130),
+        said("customer", "angry", 150),
+    ]
+    assert burst(messages, "angry") == ["I am", "so", "angry"]
+    assert burst(messages, "so") == ["I am", "so"]
+    answered = [*messages[:3], said("ana", "How can I help?", 140), messages[3]]
+    assert burst(answered, "angry") == ["angry"]
+    assert burst(messages, "not there") == []

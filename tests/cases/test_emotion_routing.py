@@ -58,16 +58,18 @@ async def test_a_ringing_chat_is_moved_to_the_senior_queue_and_its_offer_revoked
     case_node: Node,
 ) -> None:
     """The chat rings at ana (booking) when its customer writes that they are furious: it
-    goes to senior at once, as a queued one would, instead of ringing on at ana and
-    coming back to booking's queue if she declines."""
+    goes to senior at once, where sen is ready, as a queued one would, instead of ringing
+    on at ana and coming back to booking's queue if she declines."""
     async with http_session(case_node) as http:
         admin, ana = await staff(http, "adm"), await staff(http, "ana")
         await case_node.router.set_presence("ana", Presence.AVAILABLE)
+        await case_node.router.set_presence("sen", Presence.AVAILABLE)
         chat = await new_chat(http, customer="c-emo")
         assert (chat["state"], chat["agent_id"]) == ("offered", "ana")
         await write(http, chat, UPSET)
         contact = await contact_of(http, chat["contact_id"], admin)
-        assert contact["queue"] == "senior" and contact["state"] == "queued", contact
+        assert contact["queue"] == "senior", contact
+        assert (contact["state"], contact["agent_id"]) == ("offered", "sen"), contact
         assert contact["priority"] == 2
         assert any(
             line.startswith("moved from booking to senior") for line in contact["explanation"]
@@ -84,7 +86,7 @@ async def test_a_ringing_chat_is_moved_to_the_senior_queue_and_its_offer_revoked
         assert taken.status >= 400
         await case_node.router.set_presence("ana", Presence.NOT_READY)
         after = await contact_of(http, chat["contact_id"], admin)
-        assert (after["queue"], after["state"]) == ("senior", "queued")
+        assert (after["queue"], after["agent_id"]) == ("senior", "sen")
 
 
 async def test_no_rule_opens_a_case_for_an_anonymous_customer(
@@ -99,6 +101,7 @@ async def test_no_rule_opens_a_case_for_an_anonymous_customer(
         http_session(node) as http,
     ):
         admin = await staff(http, "adm")
+        await node.router.set_presence("sen", Presence.AVAILABLE)  # senior is served
         anonymous = await new_chat(http, customer="FF-claimed")  # the claim is not believed
         await write(http, anonymous, "I am FURIOUS, nobody answers!!!")
         contact = await node.router.get_contact(anonymous["contact_id"])
@@ -121,3 +124,19 @@ async def test_no_rule_opens_a_case_for_an_anonymous_customer(
             await http.get("/api/v1/cases", params={"status": "open"}, headers=admin)
         ).json()
         assert [c["customer"]["id"] for c in listed["cases"]] == ["FF-4001"]
+
+
+async def test_words_split_across_two_messages_trigger_once(case_node: Node) -> None:
+    """ "我要" then "投诉" (I want / to complain): read together, one trigger, its words
+    across both; "你们" (you) after it is not read with "投诉" again."""
+    async with http_session(case_node) as http:
+        admin = await staff(http, "adm")
+        chat = await new_chat(http, language="zh", customer="c-split")
+        case_url = f"/api/v1/contacts/{chat['contact_id']}/case"
+        await write(http, chat, "我要")
+        await write(http, chat, "投诉")
+        triggers = (await (await http.get(case_url, headers=admin)).json())["triggers"]
+        assert [t["words"] for t in triggers] == [["我要 投诉"]]
+        await write(http, chat, "你们")
+        again = (await (await http.get(case_url, headers=admin)).json())["triggers"]
+        assert len(again) == 1

@@ -11,6 +11,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from i18n.chinese import for_reader
+from i18n.language import match_language
+from i18n.pages import reading_tag
+from router.advisories.model import Readers
 from router.advisories.service import Advisories
 from router.advisories.store import AdvisoryStore
 from router.cases.config import read_case_settings
@@ -78,10 +82,13 @@ class Casework:
             contacts,
             cases,
             hub,
+            # the pages' and chats' language rules; Cantonese reads written Chinese
+            Readers(match_language, for_reader, reading_tag),
             staffing=agents_needed,
             audit=reports,
         )
         router.add_intake(advisories)  # after the cases: a boost adds to a case's priority
+        webhooks.observer = advisories  # counts its warnings' deliveries
         return cls(cases, webhooks, advisories)
 
     def tasks(

@@ -1,12 +1,82 @@
-"""Advisories as plain data: what was declared, for whom, and what it asked of staffing."""
+"""Advisories as plain data: what was declared, for whom, and what it asked of staffing;
+and which of its messages a reader of a language tag reads (`Readers`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from switchboard.common.languages import primary
-
 FALLBACK_LANGUAGE = "en"
+UNKNOWN_LANGUAGE = "und"  # BCP 47's "undetermined": a passenger with no contact yet
+# The webhook events an advisory writes: its warning, and its all clear when ended early.
+WARNING = "customer.advisory"
+ALL_CLEAR = "customer.advisory_ended"
+# The all clear's text when the one ending it gives none. English: no catalog of the
+# pages or prompts has a text that says this (a chat translates it where it can).
+ALL_CLEAR_TEXT = 'Update: the notice "{title}" has been withdrawn; it no longer applies.'
+
+# The entry of the tags on offer for a reader of a tag (`i18n.language.match_language`),
+# text written in one tag as a reader of another reads it (`i18n.chinese.for_reader`:
+# Simplified and Traditional Chinese), and the tag of what a reader of a spoken language
+# reads (`i18n.pages.reading_tag`: Cantonese reads written Chinese, `yue-HK` `zh-Hant-HK`).
+# The node passes i18n's: routing does not import it.
+Match = Callable[[str, Sequence[str]], str | None]
+Convert = Callable[[str, str, str], str]
+Reads = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The message a reader gets of texts given per language tag."""
+
+    given: str  # the tag of the message chosen, as given
+    language: str  # the tag `text` is written in: the reader's when converted to their script
+    text: str
+    fallback: bool  # none in the reader's language: English, else the first given
+
+
+@dataclass(frozen=True)
+class Readers:
+    """Which of an advisory's messages each reader gets: one rule for the webhook's
+    warning and the chat's notice, so both say the same."""
+
+    match: Match
+    convert: Convert
+    reads: Reads
+
+    def reading(self, messages: Mapping[str, str], tag: str) -> Reading:
+        """What a reader of `tag` (`""`: not known) reads of `messages` (tag -> text): the
+        message `match` picks (their own tag, else their language in their script, else
+        their language: `pt-PT` reads `pt-BR`, `zh-TW` reads `zh`), else the one for what
+        they read (`reads`: a `yue-HK` passenger reads `zh`, `zh-HK` or `zh-Hant`), else
+        English, else the first given; written in the reader's script (Simplified Chinese
+        reaches a `zh-TW` or a `yue-HK` reader in Traditional characters, and the other
+        way), the text's tag then what they read (`zh-TW`, `zh-Hant-HK`)."""
+        tags = list(messages)
+        reads = self.reads(tag) if tag else ""
+        given = (self.match(tag, tags) or self.match(reads, tags)) if tag else None
+        fallback = given is None
+        if given is None:
+            given = self.match(FALLBACK_LANGUAGE, tags) or tags[0]
+        text = self.convert(messages[given], given, reads) if tag else messages[given]
+        return Reading(given, reads if text != messages[given] else given, text, fallback)
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """Passengers of one language tag the messages do not speak, and what they got."""
+
+    sent: str  # the tag of the message they were sent
+    passengers: int
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """How one webhook's deliveries of an advisory's events of one type ended: delivered,
+    or dead-lettered (failed; one redelivered later moves to delivered)."""
+
+    delivered: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -54,6 +124,15 @@ class Advisory:
     ended_ms: int = 0  # ended early (DELETE); 0: runs until `until_ms`
     warned: int = 0  # webhook events written, one per customer
     in_chat: int = 0  # live chats told
+    # passengers warned in another language than theirs, by their tag (`und`: unknown)
+    fallbacks: dict[str, Fallback] = field(default_factory=dict)
+    # how the webhooks delivered its events: event type -> webhook -> outcomes
+    deliveries: dict[str, dict[str, Outcomes]] = field(default_factory=dict)
+    # Ended early (DELETE): the all clear, per language, and whom it reached: an event
+    # per passenger warned, a notice in each chat told that is still live.
+    cleared_messages: dict[str, str] = field(default_factory=dict)
+    cleared: int = 0
+    cleared_in_chat: int = 0
     contacts: int = 0  # contacts boosted so far
     staffing: Staffing | None = field(default=None)
     # The regions it covers: those of the region-scoped supervisor who declared it, whose
@@ -78,12 +157,7 @@ class Advisory:
         """The line a boosted contact's explanation starts with."""
         return f"advisory {self.advisory_id}: {self.title}"
 
-    def text_for(self, language: str) -> tuple[str, str]:
-        """(language, text) a reader of `language` gets: theirs (or its base language,
-        pt for pt-BR), else English, else the first message given."""
-        base = primary(language)
-        for candidate in (language, base, FALLBACK_LANGUAGE):
-            if candidate in self.messages:
-                return candidate, self.messages[candidate]
-        first = next(iter(self.messages))
-        return first, self.messages[first]
+    def delivered(self, event_type: str = WARNING) -> Outcomes:
+        """Its events of `event_type`, delivered and failed, over every webhook."""
+        each = self.deliveries.get(event_type, {}).values()
+        return Outcomes(sum(o.delivered for o in each), sum(o.failed for o in each))

@@ -12,20 +12,37 @@ An advisory reaches as far as its declarer's scope: one declared by a supervisor
 scope names regions covers those regions only (`Advisory.regions`): it boosts contacts
 waiting there and counts the agents there, the ones that supervisor can move. An
 admin's, or a supervisor's whose scope names no region, covers every region.
+
+Each passenger and each chat reads the message `Readers` picks for their language tag,
+in their script. How the webhooks delivered the warnings (delivered, dead-lettered) is
+counted on the advisory as the deliveries end (`delivery`), so its readers see whether
+the passengers were reached. Ended early, it tells the passengers it warned and the chats
+it told that it is withdrawn, once, whoever ends it and however often.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from router import access
 from router.access import Principal
-from router.advisories.model import Advisory, AdvisoryRequest, Staffing
+from router.advisories.model import (
+    ALL_CLEAR,
+    ALL_CLEAR_TEXT,
+    FALLBACK_LANGUAGE,
+    UNKNOWN_LANGUAGE,
+    WARNING,
+    Advisory,
+    AdvisoryRequest,
+    Fallback,
+    Readers,
+    Staffing,
+)
 from router.advisories.store import AdvisoryStore
-from router.errors import InvalidInput, UnknownAdvisory
+from router.errors import InvalidInput, RoutingError, UnknownAdvisory
 from router.identity import ANONYMOUS_PREFIX
 from router.model import (
     MAX_PRIORITY,
@@ -72,6 +89,11 @@ class Declared:
     in_chat: int
 
 
+def language_of(contact: Contact) -> str:
+    """The tag a contact's customer reads: their own (`zh-TW`), else its language."""
+    return contact.language_tag or contact.language
+
+
 @dataclass(frozen=True)
 class StaffingAlert:
     advisory: Advisory
@@ -91,6 +113,7 @@ class Advisories:
         chats: ChatTeller,
         outbox: Outbox,
         events: EventPublisher,
+        readers: Readers,
         *,
         staffing: StaffingModel | None = None,
         audit: Auditor | None = None,
@@ -101,6 +124,7 @@ class Advisories:
         self.chats = chats
         self.outbox = outbox
         self.events = events
+        self.readers = readers
         self.staffing_model = staffing
         self.auditor = audit
         self.clock = clock
@@ -133,7 +157,7 @@ class Advisories:
         warned = await self._warn(advisory, customers, latest, now)
         in_chat = await self._tell_chats(actor, advisory, latest)
         advisory.warned, advisory.in_chat = warned, in_chat
-        await self.store.update(advisory.advisory_id, warned=warned, in_chat=in_chat)
+        await self.store.reached(advisory)
         await self._audit(actor, "advisory.declare", advisory, customers=len(customers))
         await self.events.publish(
             {
@@ -188,21 +212,38 @@ class Advisories:
         now: int,
     ) -> int:
         """One `customer.advisory` webhook event per customer, in the language of their
-        most recent contact when the advisory speaks it."""
-        events = []
-        for customer_id in customers:
-            recent = latest.get(customer_id)
-            language, text = advisory.text_for(recent[0].language if recent else "")
+        most recent contact as `Readers` picks it, with their own tag (`customer_language`)
+        so a gateway can tell; how many were written. The passengers whose language it
+        lacks are counted by tag (`Advisory.fallbacks`), and whom it warned is kept for its
+        all clear."""
+        tags = {c: language_of(latest[c][0]) if latest.get(c) else "" for c in customers}
+        events: list[dict[str, Any]] = []
+        fallbacks: dict[str, Fallback] = {}
+        for customer_id, tag in tags.items():
+            read = self.readers.reading(advisory.messages, tag)
+            if read.fallback:
+                known = fallbacks.get(tag or UNKNOWN_LANGUAGE)
+                fallbacks[tag or UNKNOWN_LANGUAGE] = Fallback(
+                    read.given, (known.passengers if known else 0) + 1
+                )
             data = {
                 "advisory_id": advisory.advisory_id,
                 "customer": customer_id,
-                "language": language,
-                "text": text,
+                "language": read.language,
+                "customer_language": tag or None,
+                "text": read.text,
                 "title": advisory.title,
                 "queue": advisory.queue,
                 "until": iso_utc(advisory.until_ms),
             }
-            events.append({"type": "customer.advisory", "at": iso_utc(now), "data": data})
+            events.append({"type": WARNING, "at": iso_utc(now), "data": data})
+        written = await self._write(events)
+        if written:  # no webhook, no warning: nobody to give the all clear to either
+            advisory.fallbacks = fallbacks
+            await self.store.keep_warned(advisory.advisory_id, tags)
+        return written
+
+    async def _write(self, events: Sequence[dict[str, Any]]) -> int:
         written = 0
         for start in range(0, len(events), OUTBOX_BATCH):
             written += await self.outbox.enqueue(events[start : start + OUTBOX_BATCH])
@@ -212,18 +253,20 @@ class Advisories:
         self, actor: Principal, advisory: Advisory, latest: dict[str, list[Contact]]
     ) -> int:
         """The text posted, from the center, into every live chat of its customers in the
-        advisory's queue that the declaring supervisor oversees (nobody else's chats)."""
-        told = 0
+        advisory's queue that the declaring supervisor oversees (nobody else's chats), in
+        the chat's language as `Readers` picks it (the warning's rule)."""
+        told = []
         for contacts in latest.values():
             for contact in contacts:
                 ours = contact.queue == advisory.queue and actor.covers(
                     contact.queue, contact.region
                 )
                 if ours and contact.channel == Channel.CHAT and contact.state in LIVE:
-                    language, text = advisory.text_for(contact.language)
-                    await self.chats.tell(contact, text, language)
-                    told += 1
-        return told
+                    read = self.readers.reading(advisory.messages, language_of(contact))
+                    await self.chats.tell(contact, read.text, read.language)
+                    told.append(contact.contact_id)
+        await self.store.keep_told(advisory.advisory_id, told)
+        return len(told)
 
     async def _staffing(self, advisory: Advisory, per_hour: float, now: int) -> Staffing:
         """Agents the queue needs for its service-level target at `per_hour` contacts,
@@ -279,22 +322,86 @@ class Advisories:
         access.require_may_act_on_advisory(actor, advisory.queue, advisory.regions)
         return advisory
 
-    async def end(self, actor: Principal, advisory_id: str) -> Advisory:
-        """End it now: later contacts are no longer boosted. It stays readable (with its
-        figures) until its `until`, when it expires. Ending takes the scope declaring it
-        takes (`get`): a region's supervisor does not end another region's advisory, nor
-        one of every region."""
+    async def end(
+        self, actor: Principal, advisory_id: str, messages: Mapping[str, str] | None = None
+    ) -> Advisory:
+        """End it now: later contacts are no longer boosted, and the passengers it warned
+        (one `customer.advisory_ended` event each) and the chats it told that are still
+        live hear it is withdrawn: in `messages` (language tag -> text) as `Readers`
+        picks for each, else `ALL_CLEAR_TEXT`. Once: of several calls, even at the same
+        time, the one that ends it tells; the others answer it as it is. It stays
+        readable (with its figures) until its `until`, when it expires. Ending takes the
+        scope declaring it takes (`get`): a region's supervisor does not end another
+        region's advisory, nor one of every region."""
         advisory = await self.get(actor, advisory_id)
         if advisory.ended_ms:
             return advisory
-        advisory.ended_ms = self.clock()
-        if not await self.store.update(advisory_id, ended_ms=advisory.ended_ms):
+        at = self.clock()
+        ended = await self.store.end(advisory_id, at)
+        if ended is None:
             raise UnknownAdvisory(advisory_id)
-        await self._audit(actor, "advisory.end", advisory)
+        if not ended:  # another call ended it meanwhile, and tells
+            return await self.get(actor, advisory_id)
+        advisory.ended_ms = at
+        advisory.cleared_messages = dict(messages or {}) or {
+            FALLBACK_LANGUAGE: ALL_CLEAR_TEXT.format(title=advisory.title)
+        }
+        advisory.cleared = await self._clear_passengers(advisory, at)
+        advisory.cleared_in_chat = await self._clear_chats(advisory)
+        await self.store.cleared(advisory)
+        await self._audit(actor, "advisory.end", advisory, cleared=advisory.cleared)
         await self.events.publish(
             {"type": "advisory_ended", "advisory_id": advisory_id, "queue": advisory.queue}
         )
         return advisory
+
+    async def _clear_passengers(self, advisory: Advisory, at: int) -> int:
+        """One `customer.advisory_ended` event per passenger warned, for the language
+        tag they were warned for; how many were written."""
+        events = []
+        for customer_id, tag in (await self.store.warned(advisory.advisory_id)).items():
+            read = self.readers.reading(advisory.cleared_messages, tag)
+            data = {
+                "advisory_id": advisory.advisory_id,
+                "customer": customer_id,
+                "language": read.language,
+                "customer_language": tag or None,
+                "text": read.text,
+                "title": advisory.title,
+                "queue": advisory.queue,
+                "ended_at": iso_utc(at),
+            }
+            events.append({"type": ALL_CLEAR, "at": iso_utc(at), "data": data})
+        return await self._write(events)
+
+    async def _clear_chats(self, advisory: Advisory) -> int:
+        """The all clear posted, from the center, into each chat told that is still live."""
+        told = 0
+        for contact_id in await self.store.told(advisory.advisory_id):
+            contact = await self.router.store.get_contact(contact_id)
+            if contact is None or contact.channel != Channel.CHAT or contact.state not in LIVE:
+                continue
+            read = self.readers.reading(advisory.cleared_messages, language_of(contact))
+            try:
+                await self.chats.tell(contact, read.text, read.language)
+            except RoutingError:  # it ended meanwhile
+                continue
+            told += 1
+        return told
+
+    async def delivery(
+        self, webhook: str, event_id: str, event: Mapping[str, Any], delivered: bool
+    ) -> None:
+        """A webhook's delivery of an event ended: delivered, or dead-lettered. Counted
+        on the advisory when it is one of its warnings or all clears (the supervisors who
+        read it see whether its passengers were reached; the dead letters stay admins')."""
+        kind = str(event.get("type", ""))
+        data = event.get("data")
+        if kind not in (WARNING, ALL_CLEAR) or not isinstance(data, Mapping):
+            return
+        advisory_id = str(data.get("advisory_id", ""))
+        if advisory_id:
+            await self.store.delivery(advisory_id, kind, webhook, event_id, delivered)
 
     async def staffing_alerts(self, actor: Principal) -> list[StaffingAlert]:
         """Advisories of the actor's queues covering one of the actor's regions, not over,

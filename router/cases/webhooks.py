@@ -19,6 +19,9 @@ whatever host Location names, and a moved endpoint is a url to fix, not a retry.
 
 An admin may put a dead letter back (`redeliver`): it goes out again, with its delivery
 id, before the webhook's next outbox event.
+
+How each delivery ended (delivered, or dead-lettered) is told to the `observer`, when
+there is one (advisories count their warnings' deliveries).
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -64,6 +67,7 @@ EVENT_TYPES = (
     "contact.wrapped_up",
     "contact.rated",
     "customer.advisory",
+    "customer.advisory_ended",
 )
 
 
@@ -92,6 +96,14 @@ def verify(
 
 def wanted(patterns: Sequence[str], event_type: str) -> bool:
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
+
+
+class DeliveryObserver(Protocol):
+    """Told how each delivery ended: delivered, or dead-lettered (`delivered` False)."""
+
+    async def delivery(
+        self, webhook: str, event_id: str, event: dict[str, Any], delivered: bool
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,7 @@ class WebhookDelivery:
         self.webhooks = list(webhooks)
         self.holder = f"{node_id or 'node'}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
+        self.observer: DeliveryObserver | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """One delivery loop per webhook, until stopped."""
@@ -182,6 +195,7 @@ class WebhookDelivery:
                 return False
             attempt = await self._post(session, hook, entry, body)
             if attempt.delivered:
+                await self._observed(hook, entry, True)
                 return True
             log.warning(
                 "webhook %s: event %s attempt %d failed: %s",
@@ -206,7 +220,17 @@ class WebhookDelivery:
                 "at": iso_utc(int(self.clock() * 1000)),
             },
         )
+        await self._observed(hook, entry, False)
         return True
+
+    async def _observed(self, hook: WebhookSettings, entry: OutboxEntry, delivered: bool) -> None:
+        """Tell the observer how a delivery ended; its failure never stops delivery."""
+        if self.observer is None:
+            return
+        try:
+            await self.observer.delivery(hook.name, entry.entry_id, entry.event, delivered)
+        except Exception as failure:  # Redis down: the count misses one, delivery goes on
+            log.warning("webhook %s: event %s not counted: %s", hook.name, entry.entry_id, failure)
 
     async def _redeliver_one(
         self, hook: WebhookSettings, session: aiohttp.ClientSession, stop: asyncio.Event

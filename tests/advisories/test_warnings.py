@@ -65,8 +65,13 @@ async def test_each_customer_is_warned_once_in_their_language(
     assert mine["c-es"]["text"] == MESSAGES["es"] and mine["c-unknown"]["text"] == MESSAGES["en"]
     assert mine["c-es"]["title"] == "Storm at MAD" and mine["c-es"]["queue"] == "booking"
     assert set(mine["c-es"]) == {
-        "advisory_id", "customer", "language", "text", "title", "queue", "until"
+        "advisory_id", "customer", "language", "customer_language", "text", "title", "queue",
+        "until",
     }  # fmt: skip
+    assert (mine["c-pt"]["customer_language"], mine["c-unknown"]["customer_language"]) == (
+        "pt-BR",
+        None,
+    )
     (first_given,) = [e["data"] for e in events if e["data"]["advisory_id"] == other["advisory_id"]]
     assert (first_given["language"], first_given["text"]) == ("de", "Sturm.")
     # The SMS gateway behind the webhook gets every one of them.

@@ -44,12 +44,13 @@ async def chat_options(request: web.Request, query: ChatOptionsQuery) -> web.Res
 @API.route(
     "GET",
     "/api/v1/i18n/pages",
-    "The pages' text in a language (gettext catalogs), its direction and locale tag",
+    "The pages' text in a language (gettext catalogs), its direction and locale tag; "
+    "the desk's (page=desk) only in a language that translates all of it",
     query=PagesQuery,
     responses={200: "strings"},
 )
 async def pages(request: web.Request, query: PagesQuery) -> web.Response:
-    found = page_strings(query.lang)
+    found = page_strings(query.lang, page=query.page)
     return web.json_response(
         {
             "language": found.language,

@@ -29,9 +29,10 @@ from pydantic import (
     model_validator,
 )
 
+from i18n.pages import Page
 from router.model import Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
-from switchboard.common.ids import Id, Name, Text, described, finite, valid_unicode
+from switchboard.common.ids import Id, Name, StaffId, Text, described, finite, valid_unicode
 from switchboard.common.languages import canonical, known_to_babel, primary
 from switchboard.common.readable import readable
 
@@ -146,7 +147,7 @@ class Channels(Strict):
 
 
 class Login(Strict):
-    agent_id: Id
+    agent_id: Id  # any id stored, one from before `StaffId` too
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     sip_uri: SipUri | None = None
     channels: Channels | None = None
@@ -185,6 +186,12 @@ class WrapUp(Strict):
 
 class PagesQuery(Query):
     lang: LanguageTag = "en"
+    page: Page = Field(
+        default="chat",
+        description="the page asking: `chat` (the customer's, from every catalog) or "
+        "`desk` (the agent desktop, from the desk languages only: English for a language "
+        "that does not translate it)",
+    )
 
 
 class ChatOptionsQuery(Query):
@@ -326,15 +333,15 @@ class QueuePath(Strict):
 
 
 class AgentPath(Strict):
-    """The agent a PUT creates: an id as a login and a transfer name agents."""
+    """The agent a PUT creates: an id fit for the paths that name agents (`StaffId`)."""
 
-    agent: Id
+    agent: StaffId
 
 
 class UserPath(Strict):
-    """The user a PUT creates: an id as a login names users."""
+    """The user a PUT creates: an id fit for the paths that name users (`StaffId`)."""
 
-    user: Id
+    user: StaffId
 
 
 class UserDefinition(Strict):

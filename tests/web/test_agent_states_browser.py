@@ -1,5 +1,5 @@
 """Agents' states as people read them, in Chromium: the transfer list names a colleague's
-state in words in every page language (never a key like `not_ready`); an agent who went
+state in words in every desk language (never a key like `not_ready`); an agent who went
 not ready while still holding a chat reads "Not ready (break)" with what they hold on
 their desk, and the wallboard says "busy, not ready (break)" without offering to set
 them not ready again."""
@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from i18n.pages import page_languages, page_strings
+from i18n.pages import page_strings
 from router.model import Agent, Role
 from switchboard.node import Node
+from switchboard.web.strings import DESK_LANGUAGES
 from tests.nodes import http_session, login, new_chat, running_node
 from tests.web.conftest import available_at_desk, needs_chromium
 
@@ -57,7 +58,7 @@ async def colleague_option(page: Page, agent_id: str) -> str:
     return str(await option.text_content())
 
 
-async def test_the_transfer_list_names_states_in_words_in_every_page_language(
+async def test_the_transfer_list_names_states_in_words_in_every_desk_language(
     node: Node, browser: Browser
 ) -> None:
     async with http_session(node) as http:
@@ -66,7 +67,7 @@ async def test_the_transfer_list_names_states_in_words_in_every_page_language(
     page = await available_at_desk(browser, node)
     await holding_a_chat(page, node)
     assert await colleague_option(page, "bob") == "bob (default, Not ready)"
-    for language in sorted(page_languages()):
+    for language in DESK_LANGUAGES:
         # The desk keeps its session and open conversation across the reload.
         await page.goto(f"http://127.0.0.1:{node.http_port}/agent?lang={language}")
         await expect(page.locator(".conversation")).to_have_count(1)

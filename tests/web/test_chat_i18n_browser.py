@@ -23,7 +23,7 @@ from router.model import Agent, Role
 from switchboard.node import Node
 from switchboard.settings import load_settings
 from tests.i18n.translators import APERTIUM_ONLY
-from tests.nodes import ROOT, running_node
+from tests.nodes import ROOT, http_session, running_node
 from tests.web.conftest import needs_chromium, screenshot
 
 pytestmark = needs_chromium
@@ -219,13 +219,14 @@ FORMATTED = """async () => {
 
 async def test_times_and_dates_are_in_the_viewers_locale(node: Node, browser: Browser) -> None:
     """A British agent reads 6 December 2026 as 06/12/2026, not the catalog's `en`
-    (12/6/26); a German customer, whose page is English for want of a German catalog,
-    reads 04:49, not 4:49 AM, on the page's messages too."""
+    (12/6/26); a Swiss German customer, whose page's words are the German catalog's
+    (`de`), reads 1'234.5 as Switzerland writes it, not Germany's 1.234,5, and 04:49, not
+    4:49 AM, on the page's messages too."""
     desk = await tom_at_desk(browser, node, locale="en-GB")
     assert await desk.evaluate(FORMATTED) == ["06/12/2026, 04:49", "04:49", "1,234.5"]
-    customer = await customer_page(browser, node, "de-DE")
-    await expect(customer.locator("#start-chat")).to_have_text("Start chat")  # English text
-    assert await customer.evaluate(FORMATTED) == ["06.12.26, 04:49", "04:49", "1.234,5"]
+    customer = await customer_page(browser, node, "de-CH")
+    await expect(customer.locator("#start-chat")).to_have_text("Chat starten")
+    assert await customer.evaluate(FORMATTED) == ["06.12.26, 04:49", "04:49", "1'234.5"]
     await start_chat(customer, "Guten Tag")
     meta = await customer.locator("#messages li.mine .meta").inner_text()
     assert "AM" not in meta and "PM" not in meta, meta
@@ -273,6 +274,54 @@ async def test_a_language_the_api_does_not_know_falls_back_to_the_browsers(
         "Lo sentimos, no se ha podido iniciar el chat. Vuelva a intentarlo en un momento."
     )
     assert any("$.channel" in line for line in warnings), warnings
+    await customer.context.close()
+
+
+async def test_a_french_customer_reads_the_chat_page_in_french(
+    node: Node, browser: Browser, tmp_path: Path
+) -> None:
+    """French has a customer catalog (the chat page's text; the desk stays in its six
+    languages): a fr-FR browser reads /chat in French from the topic to the agent's
+    answer, which no engine here translates (en->fr) and which is said so in French."""
+    desk = await tom_at_desk(browser, node)
+    customer = await customer_page(browser, node, "fr-FR")
+    await expect(customer.locator("html")).to_have_attribute("lang", "fr")
+    await expect(customer.locator("h1")).to_have_text("Discutez avec nous")
+    await expect(customer.locator("label[for=queue]")).to_have_text("De quoi s’agit-il ?")
+    await expect(customer.locator("#queue option[value=booking]")).to_have_text(
+        "Réservations et modifications"
+    )
+    await expect(customer.locator("#start-chat")).to_have_text("Démarrer le chat")
+    cid = await start_chat(customer, "Bonjour, je voudrais changer la date de mon vol.")
+    await expect(customer.locator("#messages li.mine .delivery")).to_have_text("Envoyé")
+    panel = await accepted(desk, cid)
+    await expect(customer.locator("#status")).to_have_text("Vous discutez avec tom.")
+    await expect(customer.locator("#messages li.notice")).to_have_text("tom a rejoint le chat.")
+    await tom_says(panel, "Of course, which date would you like?")
+    reply = customer.locator("#messages li.theirs")
+    await expect(reply.locator(".text")).to_have_text("Of course, which date would you like?")
+    await expect(reply.locator(".untranslated")).to_have_text(
+        "Non traduit (langue d’origine : anglais)"
+    )
+    await screenshot(customer, tmp_path, "i18n-french-customer.png")
+    await customer.context.close()
+    await desk.context.close()
+
+
+async def test_a_cantonese_browser_reads_traditional_chinese(node: Node, browser: Browser) -> None:
+    """No pages catalog is Cantonese: a yue-HK browser reads Hong Kong's Traditional
+    Chinese (zh's catalog converted), and its chat starts in Cantonese."""
+    customer = await customer_page(browser, node, "yue-HK")
+    await expect(customer.locator("html")).to_have_attribute("lang", "zh-HK")
+    await expect(customer.locator("#start-chat")).to_have_text("開始聊天")
+    cid = await start_chat(customer, "我想改機票日期")
+    saved = await customer.evaluate("JSON.parse(localStorage.getItem('switchboard-chat:'))")
+    async with http_session(node) as http:
+        answer = await http.get(
+            f"/api/v1/contacts/{cid}", headers={"X-Customer-Token": saved["customer_token"]}
+        )
+        contact = await answer.json()
+    assert (contact["language"], contact["language_tag"]) == ("yue", "yue-HK"), contact
     await customer.context.close()
 
 

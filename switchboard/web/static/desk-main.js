@@ -43,7 +43,7 @@ desk.caller = (contact) => (offers.seen.get(contact.contact_id) || {}).customer_
   || (contact.customer && contact.customer.id) || "";
 
 async function main() {
-  await loadText(wantedLanguage());
+  await loadText(wantedLanguage(), "desk");
   const saved = JSON.parse(sessionStorage.getItem(KEY) || "null");
   if (saved && saved.token) {
     desk.token = saved.token;

@@ -13,13 +13,16 @@ export function wantedLanguage() {
   return asked || (navigator.languages && navigator.languages[0]) || navigator.language || "en";
 }
 
-// The page's text in `language`. False when the API refuses the tag (not one babel
-// knows: `x-klingon`, `tlh`): the page then stays in English, and a caller with a
-// better language to offer may ask again.
-export async function loadText(language) {
+// The page's text in `language`. `page` says which page asks: "chat", the customer's,
+// has every catalog; "desk", the agent desktop, only the languages that translate all of
+// it (a Korean agent's desk is English, not English with a few Korean words). False when
+// the API refuses the tag (not one babel knows: `x-klingon`, `tlh`): the page then stays
+// in English, and a caller with a better language to offer may ask again.
+export async function loadText(language, page = "chat") {
   let known = true;
   try {
-    const response = await fetch(`/api/v1/i18n/pages?lang=${encodeURIComponent(language)}`);
+    const query = new URLSearchParams({ lang: language, page });
+    const response = await fetch(`/api/v1/i18n/pages?${query}`);
     if (!response.ok) {
       known = response.status !== 400;
       throw new Error(`HTTP ${response.status}`);

@@ -18,7 +18,7 @@ from router.model import QueueConfig, Strategy
 from router.sessions import SessionPolicy
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
-from switchboard.common.languages import primary
+from switchboard.common.languages import known_to_babel, primary
 
 # The embedded server's AOF fsync policies: once a second, after every write, as the
 # kernel likes.
@@ -142,8 +142,8 @@ def load_settings(
             ),
         ),
         routing=routing_config,
-        regions=_named(regions),
-        queues=_named(queues),
+        regions=_named(regions, "regions", reader),
+        queues=_named(queues, "queues", reader),
         reader=reader,
         auth=_auth(auth),
         metrics_token=_metrics_token(http),
@@ -159,10 +159,26 @@ def load_settings(
 Named = TypeVar("Named", RegionConfig, QueueConfig)
 
 
-def _named(items: list[Named]) -> list[Named]:
-    """The regions or queues that have a name: one without (a fault already) is left out,
-    so that every later check and section reader sees names only."""
-    return [item for item in items if isinstance(item.name, str) and item.name]
+def _named(items: list[Named], kind: str, reader: ConfigReader) -> list[Named]:
+    """The regions or queues that have a name, each name once: one without (a fault
+    already) is left out, and so is a second one of a name, a fault naming both tables,
+    so that every later check and section reader sees each name once (a list of the
+    queues' names in another fault does not show it twice)."""
+    first: dict[str, int] = {}
+    kept = []
+    for index, item in enumerate(items):
+        if not isinstance(item.name, str) or not item.name:
+            continue
+        if item.name in first:
+            reader.fault(
+                f"{kind}[{index}].name",
+                f"a name no other of the [[{kind}]] has ({kind}[{first[item.name]}] has it)",
+                item.name,
+            )
+            continue
+        first[item.name] = index
+        kept.append(item)
+    return kept
 
 
 def _name(section: ConfigReader) -> Any:
@@ -325,9 +341,7 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
         wrap_up_s=section.number("wrap_up_s", 10.0, minimum=0),
         ring_s=section.number("ring_s", ring_s, minimum=1),
         min_proficiency=section.integer("min_proficiency", 1, minimum=1),
-        fallback_languages=tuple(
-            dict.fromkeys(primary(tag) for tag in section.strings("fallback_languages", ["en"]))
-        ),
+        fallback_languages=_languages(section, "fallback_languages", ["en"]),
         relax_language_after_s=_optional_seconds(section, "relax_language_after_s", 60.0),
         relax_region_after_s=_optional_seconds(section, "relax_region_after_s", 120.0),
         relax_proficiency_after_s=_optional_seconds(section, "relax_proficiency_after_s", 180.0),
@@ -340,6 +354,16 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
         callback_attempts=section.integer("callback_attempts", 1, minimum=1, maximum=10),
         callback_retry_s=section.number("callback_retry_s", 300.0, minimum=1, maximum=86_400),
     )
+
+
+def _languages(section: ConfigReader, key: str, default: list[str]) -> tuple[str, ...]:
+    """Language tags babel knows (as the admin API, `agents import` and contacts take
+    them), each as its language subtag, once; an unknown one is a fault naming it."""
+    tags = section.strings(key, default) or []
+    for tag in tags:
+        if not known_to_babel(tag):
+            section.fault(key, "language tags babel knows, like es or pt-BR", tag)
+    return tuple(dict.fromkeys(primary(tag) for tag in tags if known_to_babel(tag)))
 
 
 def _check_references(
@@ -370,7 +394,3 @@ def _check_references(
         for neighbour in region.neighbours:
             if neighbour not in region_names:
                 reader.fault(f"regions[{index}].neighbours", "names of [[regions]]", neighbour)
-    for kind, names in (("queues", queue_names), ("regions", region_names)):
-        duplicates = {name for name in names if names.count(name) > 1}
-        if duplicates:
-            reader.fault(kind, "unique names", sorted(duplicates))

@@ -61,10 +61,13 @@ class ConfigReader:
 
     @classmethod
     def open(cls, path: Path) -> ConfigReader:
-        """Parse a TOML file; a syntax error is a fault of its own, raised at once."""
+        """Parse a TOML file; a syntax error is a fault of its own, raised at once. A
+        UTF-8 byte-order mark (Windows Notepad's "UTF-8 with BOM") is passed over, as
+        the CSV readers pass it over: TOML does not allow one, and tomllib's "Invalid
+        statement (at line 1, column 1)" points at nothing an editor shows."""
         try:
-            with path.open("rb") as handle:
-                table = tomllib.load(handle)
+            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+            table = tomllib.loads(text)
         except FileNotFoundError:
             raise ConfigError(f"{path}: no such configuration file") from None
         except tomllib.TOMLDecodeError as error:

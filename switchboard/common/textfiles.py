@@ -84,6 +84,20 @@ def split_header(line: str, wanted: Iterable[str]) -> tuple[str, list[str]]:
     return max(splits, key=lambda split: sum(name in split[1] for name in wanted))
 
 
+def separator_hint(text: str, width: int, delimiter: str) -> str:
+    """For a row that does not split into the header's `width` fields at the header's
+    `delimiter`: `; this row's fields are separated by ';', the header's by ','` when
+    another of `DELIMITERS` splits it so (an export with its header written by hand, or
+    two files joined), else ""."""
+    for other in DELIMITERS:
+        if other != delimiter and len(next(csv.reader([text], delimiter=other), [])) == width:
+            return (
+                f"; this row's fields are separated by {other!r}, the header's by "
+                f"{delimiter!r}: expected one separator all through"
+            )
+    return ""
+
+
 def records(
     rows: CsvReader, header: list[str], source: object, delimiter: str = ","
 ) -> Iterator[tuple[int, dict[str, str]]]:
@@ -96,7 +110,7 @@ def records(
             continue
         line = rows.line_num
         if len(fields) != len(header):
-            hint = (
+            hint = separator_hint(delimiter.join(fields), len(header), delimiter) or (
                 ""
                 if delimiter == ","
                 else f"; fields are separated by {delimiter!r} here, so a field holding "

@@ -33,7 +33,9 @@ the same relationships (`allowed_to_open_case`): an agent opens a case only from
 contact they hold or are wrapping up (`WrapUp`), for its customer, owned by themselves,
 in the contact's queue or one whose skill they have; a supervisor in their queues and
 regions (from a contact of their scope); an admin anywhere. Moving a case to another
-queue asks where the actor may put one (`may_place_case`).
+queue asks where the actor may put one (`may_place_case`); naming its owner asks whom
+the actor may name (`may_name_owner`): an agent with its queue's skill and, when an
+agent hands it on, a colleague of the case's region, as a supervisor of the case could.
 """
 
 from __future__ import annotations
@@ -155,6 +157,10 @@ _BY_ROLE = {
 AUDITED = frozenset(
     {Act.READ, Act.TRANSCRIPT, Act.WATCH, Act.HISTORY, Act.MOVE, Act.COMPLETE, Act.PLAYBACK}
 )
+# Of those, the writes: recorded once they took effect, never when refused or failed (a
+# move to a connected contact's queue, 409), so that every entry of a write says it was
+# done. Reads are recorded as they are granted.
+AUDITED_WRITES = frozenset({Act.MOVE, Act.COMPLETE})
 
 
 # A contact is held by its agent while offered to or served by them.
@@ -565,6 +571,37 @@ def require_role(principal: Principal, *roles: Role) -> None:
         raise Forbidden(f"{describe(principal)} is not {wanted}")
 
 
+# The staff roles a route is for, whatever it is called on: a route declares them (the
+# HTTP layer's `API.route(roles=...)`), and a caller of another role is refused (403)
+# before the route reads its path names, query or body, so nobody learns a schema field
+# by field (400s) from a route that is not theirs. The relationship (this contact, that
+# queue) is asked after, by the service, as ever.
+ADMINS = (Role.ADMIN,)
+# Who oversees queues (`require_may_oversee_queue`): advisories, monitoring.
+OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
+# Who acts on cases and agents' state: everyone but planners, who act on nothing.
+ACTING_STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+# No staff: the chat's customer's own routes (rating, answering a follow-up).
+CUSTOMERS_ONLY: tuple[Role, ...] = ()
+
+
+def roles_that_may(act: Act) -> tuple[Role, ...]:
+    """The staff roles that may ever `act` on a contact (`_BY_ROLE`): a contact route's
+    roles."""
+    return tuple(role for role, acts in _BY_ROLE.items() if act in acts)
+
+
+def require_route_role(actor: Actor, roles: tuple[Role, ...]) -> None:
+    """A route's roles, asked before anything of the request is read: staff of another
+    role are 403 whatever they send; `CUSTOMERS_ONLY` refuses all staff. A customer (a
+    customer token on a route that takes one) is the service's to decide."""
+    if isinstance(actor, Customer):
+        return
+    if not roles:
+        require_customer(actor)
+    require_role(actor, *roles)
+
+
 class CaseAct(StrEnum):
     """What an actor does with a case (opening one: `allowed_to_open_case`)."""
 
@@ -643,30 +680,46 @@ def require_may_place_case(principal: Principal, queue: str, region: str, *, ski
 
 
 def may_name_owner(
-    principal: Principal, owner: Agent, queue: str, queue_skills: dict[str, str]
+    principal: Principal, owner: Agent, queue: str, region: str, queue_skills: dict[str, str]
 ) -> bool:
     """Whom an actor may make a case's owner (opening it or handing it over), other than
     themselves: an agent with the case queue's skill, since the owner is offered that
-    customer's next contacts in it before anyone (a preference no skill rule stops); a
-    supervisor names only an agent of their queues and regions, an agent any skilled
-    colleague, an admin anyone skilled."""
+    customer's next contacts in it before anyone (a preference no skill or region rule
+    stops). A supervisor names only an agent of their queues and regions; an agent (who
+    owns the case or holds its contact: `allowed_for_case`) only a colleague within the
+    case's own scope, its queue's skill and its region (`region`), as the narrowest
+    supervisor of the case could: never past regional routing, and never further than
+    the case's supervisors may; an admin anyone skilled."""
     if queue_skills.get(queue, queue) not in owner.skills:
         return False
     if principal.role == Role.SUPERVISOR:
         return principal.covers_agent(owner, queue_skills)
-    return principal.role in (Role.AGENT, Role.ADMIN)
+    if principal.role == Role.AGENT:
+        return owner.region == region
+    return principal.role == Role.ADMIN
 
 
 def require_may_name_owner(
-    principal: Principal, owner: Agent, queue: str, queue_skills: dict[str, str]
+    principal: Principal, owner: Agent, queue: str, region: str, queue_skills: dict[str, str]
 ) -> None:
     """400 `$.owner` for an agent who cannot serve the queue (the body is wrong whoever
-    sends it), 403 for one outside the actor's scope."""
-    if principal.user_id == owner.agent_id or may_name_owner(principal, owner, queue, queue_skills):
+    sends it), 403 naming why for one outside the actor's scope."""
+    if principal.user_id == owner.agent_id or may_name_owner(
+        principal, owner, queue, region, queue_skills
+    ):
         return
     if queue_skills.get(queue, queue) not in owner.skills:
         raise InvalidInput("$.owner", f"an agent with the skill of queue {queue}", owner.agent_id)
-    raise Forbidden(f"{describe(principal)} may not make agent {owner.agent_id} a case's owner")
+    if principal.role == Role.AGENT:
+        why = (
+            f"{owner.agent_id} is of region {owner.region}, the case of {region} (an agent "
+            "hands a case only to a colleague of its region)"
+        )
+    else:
+        why = _outside(principal)  # a supervisor's scope (nobody else is refused here)
+    raise Forbidden(
+        f"{describe(principal)} may not make agent {owner.agent_id} a case's owner: {why}"
+    )
 
 
 def allowed_to_open_case(actor: Actor, opening: CaseOpening) -> bool:

@@ -286,11 +286,12 @@ class Agents:
             )
         if presence == Presence.AVAILABLE and actor.user_id == agent_id:
             await self._check_wrapped_up(agent.agent_id)
-        if actor.user_id != agent_id:
+        changed = await self.router.set_presence(agent_id, presence, reason)
+        if actor.user_id != agent_id:  # recorded once done, as every audited write
             await self.reports.audit(
                 actor.user_id, "agent.set_state", agent_id=agent_id, state=presence.value
             )
-        return await self.router.set_presence(agent_id, presence, reason)
+        return changed
 
     async def _check_wrapped_up(self, agent_id: str) -> None:
         """An agent owes a wrap-up code for a contact of a queue that requires one."""
@@ -305,7 +306,6 @@ class Agents:
         """A supervisor signs an agent out: every session ends, the agent goes offline
         (what they held goes back to the queues, as at their own logout)."""
         await self.get(actor, agent_id, AgentAct.LOG_OUT)
-        await self.reports.audit(actor.user_id, "agent.log_out", agent_id=agent_id)
         await self.sessions.revoke_all(
             agent_id, f"logged out by {actor.user_id}", offline_reason="logged out"
         )
@@ -313,6 +313,7 @@ class Agents:
         agent = await self.router.get_agent(agent_id)
         if agent.presence != Presence.OFFLINE:  # sessions without routing (a bare Sessions)
             agent = await self.router.set_presence(agent_id, Presence.OFFLINE, "logged out")
+        await self.reports.audit(actor.user_id, "agent.log_out", agent_id=agent_id)  # once done
         return agent
 
     async def publish_wrap_up_rules(self) -> None:

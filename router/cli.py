@@ -19,7 +19,7 @@ from router.reports.service import ReportInputs
 from router.roster import roster_rows, unrouted_skills
 from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.errors import InputError
-from switchboard.common.ids import ID_PATTERN, ID_WORDS
+from switchboard.common.ids import STAFF_ID_PATTERN, STAFF_ID_WORDS
 from switchboard.common.textfiles import read_text, writing_csv
 from switchboard.services import services_for_command
 from switchboard.settings import Settings, load_settings
@@ -109,8 +109,8 @@ def _routed_skills(settings: Settings) -> set[str]:
 
 
 def add_user(args: argparse.Namespace) -> int:
-    if not re.match(ID_PATTERN, args.id):  # as the admin API's path.user
-        raise InputError(f"--id: expected {ID_WORDS} (at most 128), found {args.id!r}")
+    if not re.match(STAFF_ID_PATTERN, args.id):  # as the admin API's path.user
+        raise InputError(f"--id: expected {STAFF_ID_WORDS} (at most 128), found {args.id!r}")
     settings = load_settings(args.config)
     password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:

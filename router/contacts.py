@@ -265,10 +265,19 @@ class Contacts:
         that is not theirs."""
         contact = await self.router.get_contact(contact_id)
         access.require(actor, act, contact, await wrap_up_of(self.router, actor, contact))
-        if access.audited(actor, act, contact):
+        if act not in access.AUDITED_WRITES and access.audited(actor, act, contact):
             assert isinstance(actor, Principal)
             await self.reports.audit(actor.user_id, f"contact.{act.value}", contact_id=contact_id)
         return contact
+
+    async def _audit_write(self, actor: Actor, act: Act, contact: Contact, **detail: Any) -> None:
+        """An audited write (`access.AUDITED_WRITES`) is recorded once it took effect: a
+        refused or failed one (403, 400, 409) leaves no entry, so an entry says it was done."""
+        if access.audited(actor, act, contact):
+            assert isinstance(actor, Principal)
+            await self.reports.audit(
+                actor.user_id, f"contact.{act.value}", contact_id=contact.contact_id, **detail
+            )
 
     # -- the customer's chat ------------------------------------------------------------
 
@@ -693,8 +702,13 @@ class Contacts:
             assert isinstance(actor, Principal)
             if contact.channel != Channel.CHAT:  # a caller on the line: they hang up
                 raise RoutingError(f"cannot end contact {contact_id}: a waiting call")
-            return await self.router.end_waiting(contact_id, actor.user_id)
-        return await self.router.complete(contact_id, None if by_supervisor else contact.agent_id)
+            ended = await self.router.end_waiting(contact_id, actor.user_id)
+        else:
+            ended = await self.router.complete(
+                contact_id, None if by_supervisor else contact.agent_id
+            )
+        await self._audit_write(actor, Act.COMPLETE, contact)
+        return ended
 
     async def transfer(
         self, actor: Actor, contact_id: str, to_queue: str | None, to_agent: str | None
@@ -817,8 +831,6 @@ class Contacts:
         assert isinstance(actor, Principal)
         self._require_queue(queue)
         access.require_may_move_contact(actor, contact, queue)
-        if access.audited(actor, Act.MOVE, contact):
-            await self.reports.audit(
-                actor.user_id, f"contact.{Act.MOVE.value}", contact_id=contact_id, queue=queue
-            )
-        return await self.router.move(contact_id, queue, f"moved by {actor.user_id}")
+        moved = await self.router.move(contact_id, queue, f"moved by {actor.user_id}")
+        await self._audit_write(actor, Act.MOVE, contact, queue=queue, was=contact.queue)
+        return moved

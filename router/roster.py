@@ -21,14 +21,17 @@ from collections.abc import Iterable
 from router.model import Agent
 from switchboard.common.errors import InputError
 from switchboard.common.hours import check_timezone
-from switchboard.common.ids import ID_PATTERN, ID_WORDS, NAME_PATTERN
+from switchboard.common.ids import NAME_PATTERN, STAFF_ID_PATTERN, STAFF_ID_WORDS
 from switchboard.common.languages import known_to_babel, primary
-from switchboard.common.textfiles import records
+from switchboard.common.textfiles import records, split_header
 
-_ID = re.compile(ID_PATTERN)
+_ID = re.compile(STAFF_ID_PATTERN)  # as the admin API's path.agent
 _NAME = re.compile(NAME_PATTERN)
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")
+COLUMNS = (*REQUIRED_COLUMNS, "timezone", "min_hours", "max_hours")
+# A week's hours: no agent works more (`max_hours` above it is a typo, or a month's).
+WEEK_HOURS = 168.0
 DEFAULT_PROFICIENCY = 3
 
 
@@ -83,21 +86,28 @@ def roster_rows(
     """Each row's agent with where it is (`agents.csv: row 3`); InputError at the first
     bad row."""
     known_regions = set(regions)
-    reader = csv.reader(io.StringIO(text))
-    header = [name.strip() for name in next(reader, [])]
+    # the separator as the scheduler's readers find it: a European spreadsheet writes ';'
+    delimiter, header = split_header(text.partition("\n")[0].rstrip("\r"), COLUMNS)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    next(reader, None)  # the header, split above
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
-        raise InputError(f"{source}: header: missing column(s) {', '.join(missing)}")
+        raise InputError(
+            f"{source}: header: missing column(s) {', '.join(missing)} (found "
+            f"{','.join(name or '(no name)' for name in header) or 'nothing'}; separated by "
+            "commas, semicolons, tabs or pipes)"
+        )
     agents: list[tuple[str, Agent]] = []
     seen: set[str] = set()
-    for line, row in records(reader, header, source):
+    for line, row in records(reader, header, source, delimiter):
         where = f"{source}: row {line}"
         agent_id = (row.get("agent_id") or "").strip()
         if not agent_id:
             raise InputError(f"{where}: field agent_id: expected an id, found nothing")
         if not _ID.match(agent_id):
             raise InputError(
-                f"{where}: field agent_id: expected {ID_WORDS} (at most 128), found {agent_id!r}"
+                f"{where}: field agent_id: expected {STAFF_ID_WORDS} (at most 128), "
+                f"found {agent_id!r}"
             )
         if agent_id in seen:
             raise InputError(f"{where}: field agent_id: {agent_id!r} appears twice")
@@ -156,8 +166,11 @@ def _check_hours(row: dict[str, str], where: str) -> None:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
-            raise InputError(f"{where}: field {name}: expected a number >= 0, found {text!r}")
+        if not math.isfinite(value) or not 0 <= value <= WEEK_HOURS:
+            raise InputError(
+                f"{where}: field {name}: expected a number >= 0 and <= {WEEK_HOURS:g} (the "
+                f"hours of a week), found {text!r}"
+            )
         hours[name] = value
     if hours.get("max_hours", math.inf) < hours.get("min_hours", 0.0):
         raise InputError(

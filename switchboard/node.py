@@ -39,6 +39,7 @@ from switchboard.common.errors import ConfigError
 from switchboard.common.tasks import cancel_and_wait
 from switchboard.embedded import EmbeddedRedis, adopt_orphan, running_embedded_url, stop_server
 from switchboard.http.app import AccessLogger, build_app
+from switchboard.http.runner import NodeRunner
 from switchboard.http.streams import OPEN_SOCKETS
 from switchboard.logs import configured_format
 from switchboard.redisconn import (
@@ -276,9 +277,7 @@ class Node:
             self.calls.voice = self.voice
             self.agents.softphones = self.voice.softphones
             await self._allow_signed_in_softphones()
-        self.runner = web.AppRunner(
-            app, access_log_class=AccessLogger, shutdown_timeout=HTTP_DRAIN_S
-        )
+        self.runner = NodeRunner(app, access_log_class=AccessLogger, shutdown_timeout=HTTP_DRAIN_S)
         await self.runner.setup()
         site = web.TCPSite(self.runner, settings.http_host, settings.http_port)
         await site.start()

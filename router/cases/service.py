@@ -333,7 +333,7 @@ class Cases:
             actor, access.CaseOpening(queue, region, owner, contact, skilled, wrap_up)
         )
         if request.owner:
-            await self._may_name_owner(actor, request.owner, queue)
+            await self._may_name_owner(actor, request.owner, queue, region)
         if contact is not None:
             request = self._customer_of(actor, contact, request)
             if await self.store.case_of_contact(contact.contact_id):
@@ -378,10 +378,13 @@ class Cases:
             return min(actor.regions)
         return self.router.region
 
-    async def _may_name_owner(self, actor: Principal, owner_id: str, queue: str) -> None:
-        """The owner named is an agent (UnknownAgent) the actor may give the case to."""
+    async def _may_name_owner(
+        self, actor: Principal, owner_id: str, queue: str, region: str
+    ) -> None:
+        """The owner named is an agent (UnknownAgent) the actor may give the case of
+        `queue` in `region` to."""
         owner = await self.router.get_agent(owner_id)
-        access.require_may_name_owner(actor, owner, queue, self.router.queue_skills)
+        access.require_may_name_owner(actor, owner, queue, region, self.router.queue_skills)
 
     async def _skilled(self, actor: Principal, queue: str) -> bool:
         """Whether the actor is an agent with the queue's skill."""
@@ -637,12 +640,35 @@ class Cases:
             case.case_id, case.queue, case.region, case.owner, frozenset(case.contacts), holders
         )
 
-    async def _allowed(self, actor: Actor, act: CaseAct, case: Case) -> None:
+    async def _allowed(self, actor: Actor, act: CaseAct, case: Case) -> bool:
+        """403 unless the actor may `act` on the case; whether the act is audited (a case
+        they neither own nor serve, as it is before any change of its owner). A read is
+        recorded now; a change only once it took effect (`_audit_change`), so a refused
+        or failed one (400, 409) leaves no entry."""
         scope = await self._scope(case, actor)
         access.require_for_case(actor, act, scope)
-        if self.auditor is not None and access.audited_case(actor, act, scope):
+        audited = access.audited_case(actor, act, scope)
+        if audited and act != CaseAct.CHANGE and self.auditor is not None:
             assert isinstance(actor, Principal)
             await self.auditor.audit(actor.user_id, f"case.{act.value}", case_id=case.case_id)
+        return audited
+
+    async def _changing(self, actor: Principal, case_id: str) -> tuple[Case, bool]:
+        """The case the actor may change (403 otherwise), and whether their change is to
+        be audited once it took effect."""
+        case = await self.store.get(case_id)
+        if case is None:
+            raise UnknownCase(case_id)
+        return case, await self._allowed(actor, CaseAct.CHANGE, case)
+
+    async def _audit_change(
+        self, actor: Principal, case_id: str, audited: bool, changed: Sequence[str], **detail: Any
+    ) -> None:
+        """A change that took effect (`changed`: the fields; none when it changed nothing)."""
+        if audited and self.auditor is not None:
+            await self.auditor.audit(
+                actor.user_id, "case.change", case_id=case_id, changed=list(changed), **detail
+            )
 
     async def get(self, actor: Actor, case_id: str) -> Case:
         case = await self.store.get(case_id)
@@ -742,7 +768,7 @@ class Cases:
         """Change what the case says; a closed case changes no more (409; a change that
         changes nothing is no change). Moving it asks where the actor may put a case."""
         at = self._now(at_ms)
-        case = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        case, audited = await self._changing(actor, case_id)
         _refuse_if_closed(case, _changes(case, change))
         if change.queue is not None and change.queue != case.queue:
             if change.queue not in self.router.queues:
@@ -751,7 +777,9 @@ class Cases:
             skilled = await self._skilled(actor, change.queue)
             access.require_may_place_case(actor, change.queue, case.region, skilled=skilled)
         if change.owner:
-            await self._may_name_owner(actor, change.owner, change.queue or case.queue)
+            await self._may_name_owner(actor, change.owner, change.queue or case.queue, case.region)
+
+        changed: list[str] = []  # what the decision committed changed
 
         def decide(c: Case, d: Decision) -> bool:
             _refuse_if_closed(c, _changes(c, change))  # closed by someone else meanwhile
@@ -774,12 +802,16 @@ class Cases:
             if change.status is not None and change.status != c.status:
                 self.life.set_status(c, change.status, actor.user_id, d, at, "")
                 fields.append("status")
+            changed[:] = fields  # decided again when another node committed first
             return bool(fields)
 
         case, _ = await self._change(case_id, decide, at)
+        await self._audit_change(actor, case_id, audited, changed)
         return case
 
     async def get_for(self, actor: Actor, case_id: str, act: CaseAct) -> Case:
+        """The case, when the actor may `act` on it (a change: `_changing`, audited once
+        done)."""
         case = await self.store.get(case_id)
         if case is None:
             raise UnknownCase(case_id)
@@ -790,7 +822,8 @@ class Cases:
         self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
     ) -> Case:
         at = self._now(at_ms)
-        _refuse_if_closed(await self.get_for(actor, case_id, CaseAct.CHANGE))
+        found, audited = await self._changing(actor, case_id)
+        _refuse_if_closed(found)
 
         def decide(c: Case, d: Decision) -> bool:
             _refuse_if_closed(c)
@@ -804,6 +837,7 @@ class Cases:
             return True
 
         case, _ = await self._change(case_id, decide, at)
+        await self._audit_change(actor, case_id, audited, ["notes"])
         return case
 
     async def add_wrap_up(
@@ -812,7 +846,7 @@ class Cases:
         """Wrap-up codes from the list of the case's queue (`[[dispositions]]`, as a
         contact's; any code where the queue has none)."""
         at = self._now(at_ms)
-        case = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        case, audited = await self._changing(actor, case_id)
         _refuse_if_closed(case)
         self._check_codes(case.queue, codes)
 
@@ -828,7 +862,8 @@ class Cases:
             d.store.outbox.append(webhook_event("case.updated", at, {**summary(c), **changed}))
             return True
 
-        case, _ = await self._change(case_id, decide, at)
+        case, added = await self._change(case_id, decide, at)
+        await self._audit_change(actor, case_id, audited, ["wrap_up_codes"] if added else [])
         return case
 
     async def link(
@@ -837,7 +872,7 @@ class Cases:
         """Staff link a contact to a case (both must be theirs to act on; the contact of
         the case's customer: `access.require_may_link`)."""
         at = self._now(at_ms)
-        found = await self.get_for(actor, case_id, CaseAct.CHANGE)
+        found, audited = await self._changing(actor, case_id)
         _refuse_if_closed(found)
         contact = await self.router.get_contact(contact_id)
         access.require(
@@ -853,7 +888,9 @@ class Cases:
             _refuse_if_closed(c)
             return self.life.link(c, contact, actor.user_id, d, at, wrote=wrote)
 
-        case, _ = await self._change(case_id, decide, at)
+        case, linked = await self._change(case_id, decide, at)
+        changed = ["contacts"] if linked else []
+        await self._audit_change(actor, case_id, audited, changed, contact_id=contact_id)
         return case
 
     def _check_codes(self, queue: str, codes: Sequence[str]) -> None:

@@ -4,6 +4,10 @@ to the same rules (`router.identity`).
 
 - `Id`: users, agents, customers: printable, no whitespace, control or format
   characters (zero-width, bidi marks and overrides), valid Unicode, 1-128 characters.
+- `StaffId`: a user or agent id being created (the admin API's paths, `users add`, a
+  roster import): an `Id` without the URL's delimiters `/ ? # %` nor a backslash, since
+  it goes into paths (`/api/v1/agents/{agent_id}/...`). Ids stored before the rule
+  still sign in and are still named (a login, a transfer, a case's owner take any `Id`).
 - `Name`: queues, regions, skills, tiers, sites: ASCII letters, digits, `_`, `.`, `-`,
   at least one letter or digit, 1-64 characters.
 
@@ -114,6 +118,19 @@ ID_WORDS = (
     "an id of printable characters: no spaces, controls or invisible formatting "
     "characters (zero-width, bidi marks)"
 )
+# What a user or agent id may not hold besides: the URL's delimiters. It is a path
+# segment (`/api/v1/agents/{agent_id}/state`, `/api/v1/admin/users/{user}`), where `/`
+# needs `%2F`, which proxies decode, normalise or refuse (so does a backslash, which
+# browsers read as `/`), `?` and `#` end the path, and `%` starts an escape.
+_URL_DELIMITERS = "/?#%\\"
+_STAFF_ID_CHARACTER = (
+    _ID_CHARACTER[:-1] + "".join(_escaped(ord(char)) for char in _URL_DELIMITERS) + "]"
+)
+STAFF_ID_PATTERN = f"^{_STAFF_ID_CHARACTER}{{1,128}}$"
+STAFF_ID_WORDS = (
+    "an id of printable characters: no spaces, controls, invisible formatting characters "
+    "(zero-width, bidi marks) or / ? # % \\ (it goes into URLs)"
+)
 # Ids of users, agents, customers: printable, no spaces, short.
 Id = Annotated[
     str,
@@ -121,6 +138,16 @@ Id = Annotated[
         min_length=1,
         max_length=128,
         pattern=described(f"^{_ID_CHARACTER}+$", ID_WORDS),
+    ),
+    AfterValidator(valid_unicode),
+]
+# Ids of users and agents being created: an `Id` fit for a URL's path.
+StaffId = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=128,
+        pattern=described(f"^{_STAFF_ID_CHARACTER}+$", STAFF_ID_WORDS),
     ),
     AfterValidator(valid_unicode),
 ]

@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 from aiohttp import web
 
-from router.access import Principal, require_role
-from router.model import Agent, QueueConfig, Role
+from router.access import ADMINS, Principal
+from router.model import Agent, QueueConfig
 from switchboard.http.api import API, Auth
 from switchboard.http.base import ADMIN, REGIONS, REPORTS
 from switchboard.http.schemas import (
@@ -38,11 +38,11 @@ def _routing(request: web.Request) -> RoutingConfig:
     "The audit log, newest last (admins): the `last` entries, each with its `entry_id`. "
     "`truncated`: older entries remain; `next`: pass it as `before` for the page of them",
     auth=Auth.STAFF,
+    roles=ADMINS,
     query=AuditQuery,
     responses={200: "entries, truncated and next", 400: "a malformed before", 401: "", 403: ""},
 )
 async def audit_log(request: web.Request, principal: Principal, query: AuditQuery) -> web.Response:
-    require_role(principal, Role.ADMIN)
     page = await request.app[REPORTS].audit_page(query.last, query.before)
     return web.json_response(
         {
@@ -65,6 +65,7 @@ _NEW = {**_ADMIN, 400: "the name in the path breaks the API's id rules"}
     "field left out takes its default (GET gives the current one); without `ring_s` it "
     "rings for the node's `[routing].offer_timeout_s`",
     auth=Auth.STAFF,
+    roles=ADMINS,
     body=QueueDefinition,
     path_names=QueuePath,
     responses=_NEW,
@@ -88,6 +89,7 @@ async def put_queue(
     "A queue's definition as the deployment has it now, in the shape a PUT takes (a PUT "
     "replaces the whole definition: change the field wanted and send it all back)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses={200: "the definition", 401: "", 403: "not an admin", 404: "no such queue"},
 )
 async def get_queue(request: web.Request, principal: Principal) -> web.Response:
@@ -103,6 +105,7 @@ async def get_queue(request: web.Request, principal: Principal) -> web.Response:
     "Remove a queue with no open contact: 409 while any waits, rings or is being served "
     "(admins; audited)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses=_ADMIN,
 )
 async def delete_queue(request: web.Request, principal: Principal) -> web.Response:
@@ -117,6 +120,7 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
     "Create or change an agent: region, skills with proficiency, languages, capacity "
     "(by default 1 voice call and the node's `[routing].max_chats` chats)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     body=AgentDefinition,
     path_names=AgentPath,
     responses=_NEW,
@@ -139,6 +143,7 @@ async def put_agent(
     "/api/v1/admin/agents/{agent}",
     "Remove an agent who holds no contact; its sessions end (admins; audited)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses=_ADMIN,
 )
 async def delete_agent(request: web.Request, principal: Principal) -> web.Response:
@@ -152,6 +157,7 @@ async def delete_agent(request: web.Request, principal: Principal) -> web.Respon
     "/api/v1/admin/users/{user}",
     "Create or change a user (role, password, supervisor scope); its sessions end",
     auth=Auth.STAFF,
+    roles=ADMINS,
     body=UserDefinition,
     path_names=UserPath,
     responses={
@@ -180,6 +186,7 @@ async def put_user(
     "/api/v1/admin/users/{user}",
     "Remove a user; its sessions end (admins; audited)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses={**_ADMIN, 404: "no such user (nothing audited)"},
 )
 async def delete_user(request: web.Request, principal: Principal) -> web.Response:

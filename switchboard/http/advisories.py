@@ -1,5 +1,6 @@
-"""Disruption advisories over HTTP: declare one (warn, tell, staff), list, read, end; and
-the wallboard's alerts for queues that need more agents before an advisory's peak."""
+"""Disruption advisories over HTTP: declare one (warn, tell, staff), list, read, end (with
+its all clear); and the wallboard's alerts for queues that need more agents before an
+advisory's peak."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ import datetime as dt
 from typing import Annotated, Any
 
 from aiohttp import web
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
-from router.access import Principal
-from router.advisories.model import Advisory, AdvisoryRequest, Staffing
+from router.access import OVERSEERS, Principal
+from router.advisories.model import (
+    ALL_CLEAR,
+    WARNING,
+    Advisory,
+    AdvisoryRequest,
+    Outcomes,
+    Staffing,
+)
 from router.advisories.service import Advisories
 from switchboard.common.clock import iso_utc, now_ms
-from switchboard.http.api import API, Auth
-from switchboard.http.schemas import Id, Language, Moment, Name, Strict, Text
+from switchboard.common.languages import canonical
+from switchboard.http.api import API, Auth, json_body, validate
+from switchboard.http.schemas import Id, LanguageTag, Moment, Name, Strict, Text
 
 ADVISORIES = web.AppKey("advisories", Advisories)
 
@@ -31,6 +40,31 @@ MessageText = Annotated[
     Text, StringConstraints(min_length=1, max_length=2000), AfterValidator(_not_blank)
 ]
 MAX_CUSTOMERS = 10_000
+
+
+def _each_tag_once(messages: Any) -> Any:
+    """Keys that are one tag spelled twice (`en` and `EN`, `pt_BR` and `pt-BR`: tags are
+    case-insensitive) would keep one text and drop the other unseen: refused, naming
+    both. Tags that differ (`pt-BR` and `pt-PT`, `zh-TW` and `zh`) are kept, each for
+    its readers."""
+    if isinstance(messages, dict):
+        seen: dict[str, str] = {}
+        for key in messages:
+            tag = canonical(key) if isinstance(key, str) else key
+            if tag in seen:
+                raise ValueError(
+                    f"each language tag once ({key!r} is the same tag as {seen[tag]!r})"
+                )
+            seen[tag] = key
+    return messages
+
+
+# language tag (as BCP 47 writes it: `pt-BR`, `zh-Hant-TW`) -> text
+Messages = Annotated[
+    dict[LanguageTag, MessageText],
+    BeforeValidator(_each_tag_once),
+    Field(min_length=1, max_length=50),
+]
 _STAFF = {401: "", 403: "not a supervisor or admin of the queue"}
 
 
@@ -41,7 +75,7 @@ class NewAdvisory(Strict):
     title: Title
     # a list of anonymous chats' ids alone reaches nobody: refused by the service
     customers: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS)
-    messages: dict[Language, MessageText] = Field(min_length=1, max_length=50)
+    messages: Messages
     starts_at: Moment | None = None
     until: Moment
     # numbers as JSON numbers: "3" or true is a mistake, not a 3 or a 1
@@ -49,6 +83,13 @@ class NewAdvisory(Strict):
     expected_contacts_per_hour: float | None = Field(
         default=None, gt=0, le=1_000_000, allow_inf_nan=False, strict=True
     )
+
+
+class EndAdvisory(Strict):
+    """An advisory ended early: what its passengers and chats are told (optional)."""
+
+    # the all clear, as `messages` of a declaration; none: a short English default
+    messages: Messages | None = None
 
 
 def _ms(moment: dt.datetime) -> int:
@@ -73,6 +114,44 @@ def staffing_json(staffing: Staffing | None) -> dict[str, Any] | None:
     }
 
 
+def deliveries_json(advisory: Advisory, event_type: str) -> dict[str, Any]:
+    """How the webhooks delivered its events of `event_type`: in all, and per webhook."""
+    total = advisory.delivered(event_type)
+    return {
+        "delivered": total.delivered,
+        "failed": total.failed,
+        "deliveries": {
+            webhook: _outcomes_json(outcomes)
+            for webhook, outcomes in advisory.deliveries.get(event_type, {}).items()
+        },
+    }
+
+
+def _outcomes_json(outcomes: Outcomes) -> dict[str, int]:
+    return {"delivered": outcomes.delivered, "failed": outcomes.failed}
+
+
+def fallbacks_json(advisory: Advisory) -> dict[str, Any]:
+    """Passengers warned in another language than theirs: by their tag (`und`: not
+    known), the tag of the message they were sent and how many."""
+    return {
+        tag: {"sent": row.sent, "passengers": row.passengers}
+        for tag, row in advisory.fallbacks.items()
+    }
+
+
+def all_clear_json(advisory: Advisory) -> dict[str, Any] | None:
+    """Its all clear, once ended early: the texts, whom it reached, how it was delivered."""
+    if not advisory.ended_ms:
+        return None
+    return {
+        "messages": advisory.cleared_messages,
+        "notified": advisory.cleared,
+        "in_chat": advisory.cleared_in_chat,
+        **deliveries_json(advisory, ALL_CLEAR),
+    }
+
+
 def advisory_json(advisory: Advisory) -> dict[str, Any]:
     return {
         "advisory_id": advisory.advisory_id,
@@ -87,7 +166,10 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
         "regions": regions_json(advisory),
         "customers": advisory.customers,
         "warned": advisory.warned,
+        **deliveries_json(advisory, WARNING),
+        "fallbacks": fallbacks_json(advisory),
         "in_chat": advisory.in_chat,
+        "all_clear": all_clear_json(advisory),
         "contacts": advisory.contacts,
         "staffing": staffing_json(advisory.staffing),
         "created_by": advisory.created_by,
@@ -102,9 +184,16 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
     "those in a live chat, boost their new contacts, work out the agents the queue needs "
     "(supervisors and admins of the queue)",
     auth=Auth.STAFF,
+    roles=OVERSEERS,
     body=NewAdvisory,
     idempotent=True,
-    responses={201: "advisory_id, regions, warned, in_chat, staffing", **_STAFF},
+    responses={
+        201: "advisory_id, regions, warned, in_chat, staffing, and fallbacks: the passengers "
+        "warned in another language than theirs, by their language tag ('und': not known), "
+        'as {"zh-TW": {"sent": "en", "passengers": 2}} (sent: the tag of the message they '
+        "got: English, else the first given)",
+        **_STAFF,
+    },
 )
 async def declare(request: web.Request, principal: Principal, body: NewAdvisory) -> web.Response:
     declared = await request.app[ADVISORIES].declare(
@@ -127,6 +216,7 @@ async def declare(request: web.Request, principal: Principal, body: NewAdvisory)
             "warned": declared.warned,
             "in_chat": declared.in_chat,
             "staffing": staffing_json(declared.advisory.staffing),
+            "fallbacks": fallbacks_json(declared.advisory),
         },
         status=201,
     )
@@ -148,8 +238,9 @@ async def list_advisories(request: web.Request, principal: Principal) -> web.Res
 @API.route(
     "GET",
     "/api/v1/advisories/{advisory}",
-    "One advisory with the customers warned and the contacts boosted so far (its queue's "
-    "supervisors whose scope reaches every region it covers, admins)",
+    "One advisory with the customers warned, how the webhooks delivered the warnings "
+    "(delivered, failed: dead-lettered), the contacts boosted so far and its all clear "
+    "(its queue's supervisors whose scope reaches every region it covers, admins)",
     auth=Auth.STAFF,
     responses={200: "the advisory", **_STAFF, 404: "no such advisory (or expired)"},
 )
@@ -161,14 +252,34 @@ async def get_advisory(request: web.Request, principal: Principal) -> web.Respon
 @API.route(
     "DELETE",
     "/api/v1/advisories/{advisory}",
-    "End an advisory now: later contacts are no longer boosted (its queue's supervisors "
-    "whose scope reaches every region it covers, admins)",
+    "End an advisory now: later contacts are no longer boosted, and the passengers it "
+    "warned (webhook customer.advisory_ended) and the chats it told hear it is withdrawn, "
+    "once; an optional JSON body {messages: {language tag: text}} gives the all clear "
+    "(else a short English one) (its queue's supervisors whose scope reaches every region "
+    "it covers, admins)",
     auth=Auth.STAFF,
-    responses={200: "the advisory, ended", **_STAFF, 404: "no such advisory (or expired)"},
+    roles=OVERSEERS,
+    responses={
+        200: "the advisory, ended, with its all_clear",
+        400: "a bad body: the field named",
+        **_STAFF,
+        404: "no such advisory (or expired)",
+    },
 )
 async def end_advisory(request: web.Request, principal: Principal) -> web.Response:
-    advisory = await request.app[ADVISORIES].end(principal, request.match_info["advisory"])
+    body = await _end_body(request)
+    advisory = await request.app[ADVISORIES].end(
+        principal, request.match_info["advisory"], body.messages
+    )
     return web.json_response(advisory_json(advisory))
+
+
+async def _end_body(request: web.Request) -> EndAdvisory:
+    """The optional body of an end: none, as a DELETE usually comes, is the default."""
+    if not request.body_exists:
+        return EndAdvisory()
+    ended: EndAdvisory = validate(EndAdvisory, await json_body(request), "$")
+    return ended
 
 
 # -- the wallboard's alerts ------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.access import Principal
+from router.access import ACTING_STAFF, Principal
 from router.agents import SignIn
 from router.events import offer_event
 from router.model import Presence
@@ -74,6 +74,7 @@ async def logout(request: web.Request, principal: Principal) -> web.Response:
     "/api/v1/agents/{agent_id}/state",
     "Set an agent's state: its own, or (supervisors) one of their agents",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=StateChange,
     responses={200: "the agent", 401: "", 403: "", 404: ""},
 )

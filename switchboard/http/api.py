@@ -4,8 +4,10 @@ Each feature module declares its operations on the shared `API` with `API.route(
 The declaration registers the aiohttp handler, validates the JSON body, the query
 string and the names a path creates (`path`) with pydantic models (a bad one answers 400
 naming the field path: `$.queue`, `query.status`, `path.queue`), resolves the
-caller (`Auth`) before the handler runs, and is what `openapi.document()` describes, so
-a route cannot exist without its documentation.
+caller (`Auth`) and refuses staff of a role the route is not for (`roles`, 403) before
+anything of the request is read, so a caller learns no schema from a route not theirs,
+and is what `openapi.document()` describes, so a route cannot exist without its
+documentation.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from router.access import Actor, Principal
+from router.access import Actor, Principal, require_route_role
 from router.errors import Unauthenticated
+from router.model import Role
 from switchboard.common.ids import first_fault, json_path
 from switchboard.http.base import (
     CONTACTS,
@@ -61,6 +64,10 @@ class Operation:
     stream: str | None = None  # media type of a streamed answer (text/event-stream)
     content: str = "application/json"  # media type of the answer
     idempotent: bool = False  # takes Idempotency-Key (switchboard.http.idempotency)
+    # The staff roles the route is for (`router.access`: ADMINS, OVERSEERS, ...; None: any
+    # signed-in staff), checked before its path names, query and body: a caller of
+    # another role is 403 whatever they send. On a PARTY route, staff only.
+    roles: tuple[Role, ...] | None = None
 
 
 class Api:
@@ -85,7 +92,10 @@ class Api:
         stream: str | None = None,
         content: str = "application/json",
         idempotent: bool = False,
+        roles: tuple[Role, ...] | None = None,
     ) -> Callable[[Handler], Handler]:
+        if roles is not None and auth not in (Auth.STAFF, Auth.PARTY):
+            raise ValueError(f"{method} {path}: roles need a caller (auth staff or party)")
         operation = Operation(
             method.upper(),
             path,
@@ -99,6 +109,7 @@ class Api:
             stream,
             content,
             idempotent,
+            roles,
         )
         self.operations.append(operation)
 
@@ -109,6 +120,9 @@ class Api:
                     kwargs["principal"] = await require_principal(request)
                 elif operation.auth == Auth.PARTY:
                     kwargs["actor"] = await require_actor(request)
+                caller = kwargs.get("principal") or kwargs.get("actor")
+                if operation.roles is not None and caller is not None:
+                    require_route_role(caller, operation.roles)  # before anything is read
                 if operation.path_names is not None:
                     validate(operation.path_names, dict(request.match_info), "path")
                 query = single_keys(request)
@@ -121,7 +135,6 @@ class Api:
                 if operation.body is not None:
                     kwargs["body"] = validate(operation.body, await json_body(request), "$")
                 if operation.idempotent:
-                    caller = kwargs.get("principal") or kwargs.get("actor")
                     return await answered(request, caller, lambda: handler(request, **kwargs))
                 return await handler(request, **kwargs)
 

@@ -45,6 +45,7 @@ from switchboard.http.base import (
     METRICS,
     METRICS_OPEN_TO,
     NODE_ID,
+    PARSER_REFUSED,
     REGIONS,
     REPORTS,
     ROUTER,
@@ -127,9 +128,12 @@ def _secret(name: str) -> bool:
 class AccessLogger(AbstractAccessLogger):
     """One line per request, tokens in query strings replaced by [redacted]. What the
     client sent is written with its control characters escaped (`%0a` in a path is
-    `\\n`, not a line break), so a request cannot add a line of its own to the log."""
+    `\\n`, not a line break), so a request cannot add a line of its own to the log. A
+    request the parser refused has its own line (`runner.RefusingProtocol`) instead."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.get(PARSER_REFUSED):  # logged as a warning already, once
+            return
         self.logger.info(
             '%s "%s %s" %s %.1fms',
             escape_controls(str(request.remote)),

@@ -3,9 +3,10 @@
 Every 4xx and 5xx answer is a JSON object `{"error": code, "message": ...}`, with the
 JSON path of the bad field (`"field"`), what was expected and what was found when a
 request body or query is at fault; aiohttp's own answers (404 for an unknown route, 405,
-413) are turned into the same shape by `json_errors`, and so is any failure nobody
-foresaw: a 500 `{"error": "internal", ...}` naming only the request's id in the log,
-where the traceback is written.
+413) are turned into the same shape by `json_errors` (those to a request its parser
+refuses, by the node's runner, `runner.py`), and so is any failure nobody foresaw: a
+500 `{"error": "internal", ...}` naming only the request's id in the log, where the
+traceback is written.
 """
 
 from __future__ import annotations
@@ -199,6 +200,9 @@ STREAM_ROUTES = web.AppKey("stream_routes", frozenset[tuple[str, str]])
 
 # Where `request_principal` keeps its answer on the request.
 _PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
+# Set on a request aiohttp's parser refused (`runner.RefusingProtocol`), which logs it
+# in a line of its own: the access log leaves it out.
+PARSER_REFUSED: web.RequestKey[bool] = web.RequestKey("parser_refused")
 
 
 async def request_principal(request: web.Request) -> Principal | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.access import Principal
+from router.access import Act, Principal, roles_that_may
 from router.calls import CallState, TransferTarget
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CALLS
@@ -29,6 +29,7 @@ def _answer(request: web.Request, state: CallState) -> web.Response:
     "after the ring time) or, for a call, an outside number; `warm` consults the target "
     "first while the caller hears music",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.TRANSFER),
     body=Transfer,
     responses={200: "the contact (and the call's state)", **_REFUSED},
 )
@@ -43,6 +44,7 @@ async def transfer(request: web.Request, principal: Principal, body: Transfer) -
     "/api/v1/contacts/{contact_id}/transfer/finish",
     "Warm transfer: the agent hands the caller to the party they consulted",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.TRANSFER),
     responses={200: "the contact and the call's state", **_REFUSED},
 )
 async def finish_transfer(request: web.Request, principal: Principal) -> web.Response:
@@ -55,6 +57,7 @@ async def finish_transfer(request: web.Request, principal: Principal) -> web.Res
     "/api/v1/contacts/{contact_id}/transfer/return",
     "Warm transfer: the agent takes the caller back; the consulted party is hung up",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.TRANSFER),
     responses={200: "the contact and the call's state", **_REFUSED},
 )
 async def return_transfer(request: web.Request, principal: Principal) -> web.Response:
@@ -68,6 +71,7 @@ async def return_transfer(request: web.Request, principal: Principal) -> web.Res
     "The agent on the call records it from now on (after the consent prompt where "
     "configured); the file is listed on the contact",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.RECORD),
     responses={201: "the recording's file name", **_REFUSED},
 )
 async def record(request: web.Request, principal: Principal) -> web.Response:
@@ -83,6 +87,7 @@ async def record(request: web.Request, principal: Principal) -> web.Response:
     "center's music, the agent's phone stays up and no longer hears the caller; the "
     "contact shows `on_hold_since` and the hold goes on its record when it ends",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.HOLD),
     responses={200: "the contact and the call's state (held)", **_REFUSED},
 )
 async def hold(request: web.Request, principal: Principal) -> web.Response:
@@ -95,6 +100,7 @@ async def hold(request: web.Request, principal: Principal) -> web.Response:
     "/api/v1/contacts/{contact_id}/hold",
     "The agent takes the caller off hold: the two talk again",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.HOLD),
     responses={200: "the contact and the call's state (talking)", **_REFUSED},
 )
 async def resume(request: web.Request, principal: Principal) -> web.Response:
@@ -123,6 +129,7 @@ async def play_recording(request: web.Request, principal: Principal) -> web.Stre
     "their `phone` is rung and joined to the call; again with another mode changes it "
     "(start, change and end are audited)",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.MONITOR),
     body=Monitor,
     responses={200: "the monitor", **_REFUSED},
 )
@@ -137,6 +144,7 @@ async def monitor(request: web.Request, principal: Principal, body: Monitor) -> 
     "/api/v1/contacts/{contact_id}/monitor",
     "The supervisor leaves the call (their phone is hung up)",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.MONITOR),
     responses={200: "ended", **_REFUSED},
 )
 async def end_monitor(request: web.Request, principal: Principal) -> web.Response:

@@ -14,11 +14,13 @@ from aiohttp import web
 from pydantic import Field, StringConstraints
 
 from router.access import (
+    ACTING_STAFF,
+    ADMINS,
+    CUSTOMERS_ONLY,
     Actor,
     Principal,
     require_customer,
     require_may_see_cases,
-    require_role,
     sees_case_event,
 )
 from router.cases.model import Case, CaseStatus
@@ -218,6 +220,7 @@ _STAFF = {401: "", 403: ""}
     "a customer.id given must be the contact's), a supervisor in their queues and regions, "
     "an admin anywhere; with contact_id, linked to that contact",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=NewCase,
     idempotent=True,
     responses={
@@ -278,6 +281,7 @@ def _region(request: web.Request, region: str | None) -> str | None:
     "pass it as `before` for the next page (a page may be short, even empty, when few "
     "cases match: follow `next` until `truncated` is false)",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     query=CaseQuery,
     responses={
         200: "cases, truncated and next",
@@ -400,6 +404,7 @@ def _case_id(request: web.Request) -> str:
     "Change a case: subject, priority, owner, queue (one the caller may put a case in), "
     "status (open, pending_customer, solved, closed); a closed case changes no more",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=CaseUpdate,
     responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
@@ -422,6 +427,7 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
     "/api/v1/cases/{case}/notes",
     "Add a note to a case (not to a closed one)",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=CaseNote,
     idempotent=True,
     responses={201: "the case", **_STAFF, 404: "", 409: "the case is closed"},
@@ -437,6 +443,7 @@ async def add_note(request: web.Request, principal: Principal, body: CaseNote) -
     "/api/v1/cases/{case}/wrap-up",
     "Add wrap-up codes to a case: from its queue's list (`[[dispositions]]`) when it has one",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=WrapUp,
     responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
@@ -451,6 +458,7 @@ async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> w
     "/api/v1/cases/{case}/contacts",
     "Link a contact to a case (any channel, any region)",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=LinkContact,
     responses={
         200: "the case",
@@ -494,6 +502,7 @@ async def contact_case(request: web.Request, principal: Principal) -> web.Respon
     "Open a case from a contact (its agent, or a supervisor of its queue); the contact is "
     "linked to it",
     auth=Auth.STAFF,
+    roles=ACTING_STAFF,
     body=CaseFromContact,
     idempotent=True,
     responses={201: "the case", **_STAFF, 404: "", 409: "the contact has a case"},
@@ -521,6 +530,7 @@ async def case_from_contact(
     "The customer answers the follow-up of a solved case: solved closes it, not solved "
     "reopens it (customer token)",
     auth=Auth.PARTY,
+    roles=CUSTOMERS_ONLY,
     body=FollowUpAnswer,
     responses={200: "the case's status", 401: "", 403: "", 404: "", 409: "not solved"},
 )
@@ -541,13 +551,13 @@ async def confirm(request: web.Request, actor: Actor, body: FollowUpAnswer) -> w
     "time per queue, attainment and breaches per policy, escalations by cause "
     "(supervisors: their queues; planners; admins)",
     auth=Auth.STAFF,
+    roles=(Role.SUPERVISOR, Role.PLANNER, Role.ADMIN),
     query=ReportPeriod,
     responses={200: "the figures", **_STAFF, 400: "a bad from, to or tz, named"},
 )
 async def sla_figures(
     request: web.Request, principal: Principal, query: ReportPeriod
 ) -> web.Response:
-    require_role(principal, Role.SUPERVISOR, Role.PLANNER, Role.ADMIN)
     start, end = _period(query)
     records = [
         record
@@ -571,10 +581,10 @@ async def sla_figures(
     "/api/v1/webhooks",
     "Outgoing webhooks: events waiting and dead letters of each (admins)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses={200: "webhooks", **_STAFF},
 )
 async def list_webhooks(request: web.Request, principal: Principal) -> web.Response:
-    require_role(principal, Role.ADMIN)
     return web.json_response({"webhooks": await request.app[WEBHOOKS].status()})
 
 
@@ -583,13 +593,14 @@ async def list_webhooks(request: web.Request, principal: Principal) -> web.Respo
     "/api/v1/webhooks/{webhook}/dead-letters",
     "Events a webhook could not deliver, newest first, with the last answer (admins)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     query=DeadLetterQuery,
     responses={200: "dead letters", **_STAFF, 404: "no such webhook"},
 )
 async def dead_letters(
     request: web.Request, principal: Principal, query: DeadLetterQuery
 ) -> web.Response:
-    delivery, name = _webhook(request, principal)
+    delivery, name = _webhook(request)
     letters = await delivery.dead_letters(name, query.last)
     return web.json_response({"webhook": name, "dead_letters": letters})
 
@@ -600,10 +611,11 @@ async def dead_letters(
     "Send a dead letter again, with its delivery id, once the receiver is fixed: it "
     "leaves the list and goes out before the webhook's next event (admins)",
     auth=Auth.STAFF,
+    roles=ADMINS,
     responses={202: "put back for delivery", **_STAFF, 404: "no such webhook or dead letter"},
 )
 async def redeliver(request: web.Request, principal: Principal) -> web.Response:
-    delivery, name = _webhook(request, principal)
+    delivery, name = _webhook(request)
     delivery_id = request.match_info["delivery"]
     if not await delivery.redeliver(name, delivery_id):
         raise web.HTTPNotFound(reason=f"no dead letter {delivery_id[:64]!r} in {name[:64]!r}")
@@ -673,10 +685,9 @@ async def case_alerts(request: web.Request, principal: Principal) -> list[dict[s
     return found
 
 
-def _webhook(request: web.Request, principal: Principal) -> tuple[WebhookDelivery, str]:
-    """The delivery and the path's webhook, for an admin (403 otherwise; 404 for a name
-    the configuration does not have)."""
-    require_role(principal, Role.ADMIN)
+def _webhook(request: web.Request) -> tuple[WebhookDelivery, str]:
+    """The delivery and the path's webhook (its routes are for admins: `roles`; 404 for a
+    name the configuration does not have)."""
     name = request.match_info["webhook"]
     delivery = request.app[WEBHOOKS]
     if name not in delivery.names():

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from router.access import Actor, Customer, Principal
+from router.access import CUSTOMERS_ONLY, Act, Actor, Customer, Principal, roles_that_may
 from router.contacts import WINDOW_LIFE_S, ChatRequest, CustomerClaims
 from router.errors import InvalidInput, RoutingError, Unauthenticated
 from router.model import Contact, ContactState
@@ -102,6 +102,7 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.R
     "/api/v1/contacts/{contact_id}/accept",
     "The agent the contact is offered to accepts it",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.ACCEPT),
     responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not offered to this agent"},
 )
 async def accept(request: web.Request, principal: Principal) -> web.Response:
@@ -113,6 +114,7 @@ async def accept(request: web.Request, principal: Principal) -> web.Response:
     "/api/v1/contacts/{contact_id}/decline",
     "The agent the contact is offered to declines it (it goes back to the head of its queue)",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.DECLINE),
     responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not offered to this agent"},
 )
 async def decline(request: web.Request, principal: Principal) -> web.Response:
@@ -125,6 +127,7 @@ async def decline(request: web.Request, principal: Principal) -> web.Response:
     "The agent ends the conversation (a supervisor may end one of their queues', and a "
     "chat of theirs still waiting that nobody will take: failed, ended_by_supervisor)",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.COMPLETE),
     responses={200: "the contact", 401: "", 403: "", 404: "", 409: "not connected, or ringing"},
 )
 async def complete(request: web.Request, principal: Principal) -> web.Response:
@@ -136,6 +139,7 @@ async def complete(request: web.Request, principal: Principal) -> web.Response:
     "/api/v1/contacts/{contact_id}/abandon",
     "The customer leaves the chat (before or while being served)",
     auth=Auth.PARTY,
+    roles=CUSTOMERS_ONLY,
     responses={200: "the contact", **_PARTY, 404: "", 409: "already ended"},
 )
 async def abandon(request: web.Request, actor: Actor) -> web.Response:
@@ -150,6 +154,7 @@ async def abandon(request: web.Request, actor: Actor) -> web.Response:
     "its place and region (a ringing offer is revoked; a connected contact is refused with "
     "409: its agent transfers it) (audited)",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.MOVE),
     body=Move,
     responses={
         200: "the contact",
@@ -203,6 +208,7 @@ async def queue_contacts(request: web.Request, principal: Principal) -> web.Resp
     "answer), nothing is stored or sent again: the answer is the message stored then "
     "(200), also once the chat has ended" + _KEEPS,
     auth=Auth.PARTY,
+    roles=roles_that_may(Act.WRITE),
     body=NewMessage,
     responses={
         200: "the message already stored with this client_message_id",
@@ -322,6 +328,7 @@ PRESENT_FOR_S = WINDOW_LIFE_S
     "/api/v1/contacts/{contact_id}/rating",
     "The customer rates a finished conversation 1-5 (customer token)",
     auth=Auth.PARTY,
+    roles=CUSTOMERS_ONLY,
     body=Rating,
     idempotent=True,
     responses={201: "the rating", **_PARTY, 404: "", 409: "not finished, or already rated"},

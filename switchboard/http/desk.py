@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from router.access import Principal
+from router.access import Act, Principal, roles_that_may
 from router.contacts import CustomerHistory
 from router.reports.privacy import mask_phone_numbers
 from switchboard.common.clock import now_ms
@@ -72,6 +72,7 @@ async def directory(request: web.Request, principal: Principal) -> web.Response:
     "/api/v1/contacts/{contact_id}/wrapup",
     "The agent's wrap-up of a finished contact: a code from the queue's list and a note",
     auth=Auth.STAFF,
+    roles=roles_that_may(Act.WRAP_UP),
     body=WrapUp,
     responses={200: "the wrap-up", 401: "", 403: "", 404: "", 409: "not finished yet"},
 )

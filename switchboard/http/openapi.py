@@ -2,7 +2,8 @@
 
 Bodies and query strings come from the pydantic models the handlers validate with
 (`model_json_schema`), so the document cannot drift from what is enforced. OpenAPI has
-no WebSocket; those operations are GETs answering 101, marked `x-websocket: true`.
+no WebSocket; those operations are GETs answering 101, marked `x-websocket: true`. An
+operation for some staff roles only lists them as `x-roles` (`[]`: the chat's customer's).
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ def document(operations: Sequence[Operation]) -> dict[str, Any]:
             [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
             ref_template=_REF,
         )
-        schemas.update(definitions.get("$defs", {}))
-        refs = {model: schema for (model, _), schema in keyed.items()}
+        schemas.update(_json_schema(definitions.get("$defs", {}), _NAMED))
+        refs = {model: _json_schema(schema) for (model, _), schema in keyed.items()}
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
         paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(
@@ -76,6 +77,34 @@ def document(operations: Sequence[Operation]) -> dict[str, Any]:
             },
         },
         "paths": paths,
+    }
+
+
+# pydantic keeps the bounds of a `Field(ge=…, le=…)` laid over an annotated type that
+# already has a validator (`Seconds`: `Number`'s finiteness check) under their Python
+# names, which no JSON Schema reader knows: a client or validator would drop the bounds.
+_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+# Keys whose value maps names to schemas (their keys are names, not keywords), and keys
+# whose value is data (a property called `ge`, a default holding one, stays as it is).
+_NAMED = "named"
+_NAMES = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+_DATA = frozenset({"default", "examples", "example", "const", "enum", "required"})
+
+
+def _json_schema(node: Any, kind: str = "schema") -> Any:
+    """A generated schema with pydantic's keywords in JSON Schema's words (`_KEYWORDS`);
+    `kind` `_NAMED`: a map of names to schemas."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if kind == _NAMED:
+        return {name: _json_schema(schema) for name, schema in node.items()}
+    return {
+        _KEYWORDS.get(key, key): (
+            value if key in _DATA else _json_schema(value, _NAMED if key in _NAMES else "schema")
+        )
+        for key, value in node.items()
     }
 
 
@@ -127,6 +156,8 @@ def _operation(
         answer["security"] = _SECURITY[operation.auth]
     if operation.websocket:
         answer["x-websocket"] = True
+    if operation.roles is not None:  # staff of another role: 403 before the body is read
+        answer["x-roles"] = [role.value for role in operation.roles]
     return answer
 
 

@@ -49,6 +49,7 @@ from switchboard.http.cases import case_alerts
 from switchboard.http.schemas import PageQuery, SnapshotStream
 from switchboard.http.streams import RECHECK_S, ends_session
 from switchboard.http.views import queue_json, state_since_ms
+from switchboard.web.pages import page_response
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
 PUSH_EVERY_S = 2.0
@@ -526,7 +527,7 @@ async def _file_alerts(request: web.Request) -> list[dict[str, Any]]:
 )
 async def page(request: web.Request, query: PageQuery) -> web.FileResponse:
     """The wallboard page (HTML); it signs in through the agents' login."""
-    return web.FileResponse(PAGE, headers={"Cache-Control": "no-cache"})
+    return page_response(PAGE)
 
 
 @API.route(

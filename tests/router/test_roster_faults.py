@@ -65,8 +65,8 @@ def import_roster(tmp_path: Path, redis_url: str, *rows: str) -> subprocess.Comp
         (
             "y an,default,UTC,booking:3,en,20,40",
             "row 3: field agent_id: expected an id of printable characters: no spaces, "
-            "controls or invisible formatting characters (zero-width, bidi marks) (at most "
-            "128), found 'y an'",
+            "controls, invisible formatting characters (zero-width, bidi marks) or / ? # % \\ "
+            "(it goes into URLs) (at most 128), found 'y an'",
         ),
         (
             "yan,default,UTC,booking:3,en,40,20",

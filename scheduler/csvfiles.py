@@ -12,6 +12,7 @@ import csv
 import itertools
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from scheduler.names import EXPECTED_LANGUAGE, language_hint
 from scheduler.patterns import infer_interval, off_grid
 from scheduler.units import parse_instant
 from switchboard.common.errors import InputError
+from switchboard.common.ids import STAFF_ID_PATTERN, STAFF_ID_WORDS
 from switchboard.common.languages import known_to_babel, primary
 from switchboard.common.textfiles import cannot, not_utf8, records, split_header
 
@@ -226,6 +228,9 @@ def _split(value: str) -> frozenset[str]:
     )
 
 
+STAFF_ID = re.compile(STAFF_ID_PATTERN)
+
+
 def _agent(row: _Row) -> Agent:
     zone = row.text("timezone")
     try:
@@ -241,8 +246,11 @@ def _agent(row: _Row) -> Agent:
     for tag in sorted(languages):
         if not known_to_babel(tag):
             raise row.fail("languages", EXPECTED_LANGUAGE + language_hint(tag), tag)
+    agent_id = row.text("agent_id")
+    if not STAFF_ID.match(agent_id):  # the roster's and the admin API's one rule
+        raise row.fail("agent_id", STAFF_ID_WORDS, agent_id)
     return Agent(
-        agent_id=row.text("agent_id"),
+        agent_id=agent_id,
         region=row.text("region"),
         timezone=zone,
         skills=skills,

@@ -97,3 +97,13 @@ async def new_chat(
     )
     assert response.status == 201, await response.text()
     return dict(await response.json())
+
+
+async def customer_writes(http: aiohttp.ClientSession, chat: dict[str, Any], text: str) -> None:
+    """The chat's customer sends `text` (with their token), and it is taken."""
+    sent = await http.post(
+        f"/api/v1/contacts/{chat['contact_id']}/messages",
+        json={"text": text},
+        headers={"X-Customer-Token": chat["customer_token"]},
+    )
+    assert sent.status == 201, await sent.text()

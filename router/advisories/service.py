@@ -39,6 +39,7 @@ from router.advisories.model import (
     AdvisoryRequest,
     Fallback,
     Readers,
+    Reading,
     Staffing,
 )
 from router.advisories.store import AdvisoryStore
@@ -226,16 +227,8 @@ class Advisories:
                 fallbacks[tag or UNKNOWN_LANGUAGE] = Fallback(
                     read.given, (known.passengers if known else 0) + 1
                 )
-            data = {
-                "advisory_id": advisory.advisory_id,
-                "customer": customer_id,
-                "language": read.language,
-                "customer_language": tag or None,
-                "text": read.text,
-                "title": advisory.title,
-                "queue": advisory.queue,
-                "until": iso_utc(advisory.until_ms),
-            }
+            data = _passenger_data(advisory, customer_id, tag, read)
+            data["until"] = iso_utc(advisory.until_ms)
             events.append({"type": WARNING, "at": iso_utc(now), "data": data})
         written = await self._write(events)
         if written:  # no webhook, no warning: nobody to give the all clear to either
@@ -361,16 +354,8 @@ class Advisories:
         events = []
         for customer_id, tag in (await self.store.warned(advisory.advisory_id)).items():
             read = self.readers.reading(advisory.cleared_messages, tag)
-            data = {
-                "advisory_id": advisory.advisory_id,
-                "customer": customer_id,
-                "language": read.language,
-                "customer_language": tag or None,
-                "text": read.text,
-                "title": advisory.title,
-                "queue": advisory.queue,
-                "ended_at": iso_utc(at),
-            }
+            data = _passenger_data(advisory, customer_id, tag, read)
+            data["ended_at"] = iso_utc(at)
             events.append({"type": ALL_CLEAR, "at": iso_utc(at), "data": data})
         return await self._write(events)
 
@@ -482,3 +467,19 @@ def _shown(at_ms: int) -> str:
         return iso_utc(at_ms)
     except (ValueError, OverflowError, OSError):
         return f"{at_ms} ms"
+
+
+def _passenger_data(
+    advisory: Advisory, customer_id: str, tag: str, read: Reading
+) -> dict[str, Any]:
+    """What a passenger's event says, a warning or its all clear: the advisory, whom it is
+    for, the text they read and its language beside their own (a gateway converts nothing)."""
+    return {
+        "advisory_id": advisory.advisory_id,
+        "customer": customer_id,
+        "language": read.language,
+        "customer_language": tag or None,
+        "text": read.text,
+        "title": advisory.title,
+        "queue": advisory.queue,
+    }

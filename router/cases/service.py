@@ -48,7 +48,7 @@ from router.cases.model import (
     Note,
     RuleTrigger,
 )
-from router.cases.moves import move_waiting, waiting_for_a_person
+from router.cases.moves import move_waiting, unserved, waiting_for_a_person
 from router.cases.store import CaseStore
 from router.chat import FIRST_MESSAGES, from_an_agent
 from router.contacts import wrap_up_of
@@ -253,15 +253,19 @@ class Cases:
         self, case_id: str, priority: int | None, queue: str | None, reason: str, at_ms: int
     ) -> None:
         """Raise and move the case's contacts still waiting for a person (queued, or
-        ringing: `move_waiting` revokes the offer); one its agent has taken stays."""
+        ringing: `move_waiting` revokes the offer); one its agent has taken stays, and so
+        does one nobody of the target queue could take (`unserved`), raised, its priority's
+        line saying why."""
         case = await self.store.get(case_id)
         for contact_id in case.contacts if case else []:
             try:
                 contact = await self.router.get_contact(contact_id)
                 if not waiting_for_a_person(contact):
                     continue
+                kept = await unserved(self.router, contact, queue) if queue else None
                 if priority is not None and priority > contact.priority:
-                    await self.router.set_priority(contact_id, priority, reason, at_ms=at_ms)
+                    line = reason if kept is None else f"{reason}; {kept}"
+                    await self.router.set_priority(contact_id, priority, line, at_ms=at_ms)
                 if queue:
                     await move_waiting(self.router, contact, queue, reason, at_ms)
             except RoutingError as failure:  # taken or ended meanwhile: it stays

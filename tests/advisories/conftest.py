@@ -98,3 +98,14 @@ async def until_true(check: Any, seconds: float = 10.0) -> None:
 
 
 __all__ = ["staff"]
+
+
+async def transcript(
+    http: aiohttp.ClientSession, contact_id: str, token: str
+) -> list[dict[str, Any]]:
+    """A chat's messages as its customer reads them (with their token)."""
+    response = await http.get(
+        f"/api/v1/contacts/{contact_id}/messages", headers={"X-Customer-Token": token}
+    )
+    assert response.status == 200, await response.text()
+    return list((await response.json())["messages"])

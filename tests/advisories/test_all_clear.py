@@ -23,6 +23,7 @@ from tests.advisories.conftest import (
     declare,
     outbox_events,
     staff,
+    transcript,
     until_true,
 )
 from tests.cases.conftest import started, webhook_config
@@ -48,11 +49,7 @@ async def node(redis_url: str, tmp_path: Path, gateway: tuple[Gateway, str]) -> 
 async def center_messages(
     http: aiohttp.ClientSession, contact_id: str, token: str
 ) -> list[dict[str, Any]]:
-    response = await http.get(
-        f"/api/v1/contacts/{contact_id}/messages", headers={"X-Customer-Token": token}
-    )
-    assert response.status == 200, await response.text()
-    return [m for m in (await response.json())["messages"] if m["sender"] == "center"]
+    return [m for m in await transcript(http, contact_id, token) if m["sender"] == "center"]
 
 
 def reads(message: dict[str, Any], language: str) -> str:

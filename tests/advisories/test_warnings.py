@@ -19,6 +19,7 @@ from tests.advisories.conftest import (
     declare,
     outbox_events,
     staff,
+    transcript,
     until_true,
 )
 from tests.nodes import http_session
@@ -99,27 +100,17 @@ async def test_a_customer_in_a_live_chat_is_told_in_the_chat(node: Node) -> None
         assert answer["in_chat"] == 2  # the abandoned chat is not live
         pushed = await _message_on(socket)
         await socket.close()
-        transcript = await _messages(http, waiting.contact_id, token)
-        pt_transcript = await _messages(http, brazil.contact_id, brazil_token)
-        gone_transcript = await _messages(http, over.contact_id, over_token)
+        waiting_transcript = await transcript(http, waiting.contact_id, token)
+        pt_transcript = await transcript(http, brazil.contact_id, brazil_token)
+        gone_transcript = await transcript(http, over.contact_id, over_token)
     assert pushed["sender"] == "center" and pushed["text"] == MESSAGES["en"]
-    assert [(m["sender"], m["text"], m["language"]) for m in transcript] == [
+    assert [(m["sender"], m["text"], m["language"]) for m in waiting_transcript] == [
         ("center", MESSAGES["en"], "en")  # no French message: English
     ]
     assert [(m["sender"], m["text"]) for m in pt_transcript] == [("center", MESSAGES["pt"])]
     assert gone_transcript == []
     contact = await node.router.get_contact(waiting.contact_id)
     assert contact.state == ContactState.QUEUED  # told, not moved or ended
-
-
-async def _messages(
-    http: aiohttp.ClientSession, contact_id: str, token: str
-) -> list[dict[str, Any]]:
-    response = await http.get(
-        f"/api/v1/contacts/{contact_id}/messages", headers={"X-Customer-Token": token}
-    )
-    assert response.status == 200, await response.text()
-    return list((await response.json())["messages"])
 
 
 async def _message_on(socket: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:

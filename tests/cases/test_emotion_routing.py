@@ -14,7 +14,7 @@ from router.identity import ANONYMOUS_PREFIX
 from router.model import Presence
 from switchboard.node import Node
 from tests.cases.conftest import case_config, staff, started
-from tests.nodes import http_session, new_chat
+from tests.nodes import customer_writes, http_session, new_chat
 
 UPSET = "I am furious, I want to speak to a manager"
 
@@ -45,15 +45,6 @@ async def vouched_chat(
     return dict(await response.json())
 
 
-async def write(http: aiohttp.ClientSession, chat: dict[str, Any], text: str) -> None:
-    sent = await http.post(
-        f"/api/v1/contacts/{chat['contact_id']}/messages",
-        json={"text": text},
-        headers={"X-Customer-Token": chat["customer_token"]},
-    )
-    assert sent.status == 201, await sent.text()
-
-
 async def test_a_ringing_chat_is_moved_to_the_senior_queue_and_its_offer_revoked(
     case_node: Node,
 ) -> None:
@@ -66,7 +57,7 @@ async def test_a_ringing_chat_is_moved_to_the_senior_queue_and_its_offer_revoked
         await case_node.router.set_presence("sen", Presence.AVAILABLE)
         chat = await new_chat(http, customer="c-emo")
         assert (chat["state"], chat["agent_id"]) == ("offered", "ana")
-        await write(http, chat, UPSET)
+        await customer_writes(http, chat, UPSET)
         contact = await contact_of(http, chat["contact_id"], admin)
         assert contact["queue"] == "senior", contact
         assert (contact["state"], contact["agent_id"]) == ("offered", "sen"), contact
@@ -103,7 +94,7 @@ async def test_no_rule_opens_a_case_for_an_anonymous_customer(
         admin = await staff(http, "adm")
         await node.router.set_presence("sen", Presence.AVAILABLE)  # senior is served
         anonymous = await new_chat(http, customer="FF-claimed")  # the claim is not believed
-        await write(http, anonymous, "I am FURIOUS, nobody answers!!!")
+        await customer_writes(http, anonymous, "I am FURIOUS, nobody answers!!!")
         contact = await node.router.get_contact(anonymous["contact_id"])
         assert contact.customer_id.startswith(ANONYMOUS_PREFIX)
         assert (contact.queue, contact.priority) == ("senior", 2)  # still moved and raised
@@ -114,7 +105,7 @@ async def test_no_rule_opens_a_case_for_an_anonymous_customer(
         assert await node.cases.store.case_of_contact(general["contact_id"]) is None
 
         known = await vouched_chat(http, admin, "FF-4001")
-        await write(http, known, "I am FURIOUS, nobody answers!!!")
+        await customer_writes(http, known, "I am FURIOUS, nobody answers!!!")
         case_id = await node.cases.store.case_of_contact(known["contact_id"])
         assert case_id is not None
         case = await node.cases.store.get(case_id)
@@ -133,10 +124,10 @@ async def test_words_split_across_two_messages_trigger_once(case_node: Node) -> 
         admin = await staff(http, "adm")
         chat = await new_chat(http, language="zh", customer="c-split")
         case_url = f"/api/v1/contacts/{chat['contact_id']}/case"
-        await write(http, chat, "我要")
-        await write(http, chat, "投诉")
+        await customer_writes(http, chat, "我要")
+        await customer_writes(http, chat, "投诉")
         triggers = (await (await http.get(case_url, headers=admin)).json())["triggers"]
         assert [t["words"] for t in triggers] == [["我要 投诉"]]
-        await write(http, chat, "你们")
+        await customer_writes(http, chat, "你们")
         again = (await (await http.get(case_url, headers=admin)).json())["triggers"]
         assert len(again) == 1

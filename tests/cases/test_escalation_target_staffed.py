@@ -22,21 +22,12 @@ from router.store import RoutingStore
 from switchboard.common.hours import OpeningHours
 from switchboard.node import Node
 from tests.cases.conftest import Clock, paris_ms, staff
-from tests.nodes import http_session, new_chat
+from tests.nodes import customer_writes, http_session, new_chat
 
 KEPT = (
     "kept in booking, not moved to senior: no agent of senior who could take this chat "
     "is signed in and ready"
 )
-
-
-async def write(http: aiohttp.ClientSession, chat: dict[str, Any], text: str) -> None:
-    sent = await http.post(
-        f"/api/v1/contacts/{chat['contact_id']}/messages",
-        json={"text": text},
-        headers={"X-Customer-Token": chat["customer_token"]},
-    )
-    assert sent.status == 201, await sent.text()
 
 
 async def seen_by(
@@ -61,7 +52,7 @@ async def test_an_upset_chat_waits_for_its_own_queue_when_nobody_serves_senior(
         await router.login("ana")  # signed in, not ready yet
         chat = await new_chat(http, customer="c-kept")
         assert chat["state"] == "queued"
-        await write(http, chat, "I am furious, I have waited an hour!")
+        await customer_writes(http, chat, "I am furious, I have waited an hour!")
 
         contact, triggers = await seen_by(http, chat, admin)
         assert (contact["queue"], contact["state"], contact["priority"]) == (
@@ -96,19 +87,19 @@ async def test_only_a_senior_agent_ready_for_chats_counts_and_a_later_trigger_mo
         await router.login("sen", channels={"voice": 1, "chat": 0})
         await router.set_presence("sen", Presence.AVAILABLE)
         chat = await new_chat(http, customer="c-later")
-        await write(http, chat, "This is unacceptable")
+        await customer_writes(http, chat, "This is unacceptable")
         contact, triggers = await seen_by(http, chat, admin)
         assert (contact["queue"], contact["priority"]) == ("booking", 2)
         assert triggers[-1]["actions"] == ["priority 0 -> 2", KEPT]
 
         await router.login("sen", channels={"voice": 1, "chat": 2})
         await router.set_presence("sen", Presence.NOT_READY)
-        await write(http, chat, "Still nobody? Unacceptable")
+        await customer_writes(http, chat, "Still nobody? Unacceptable")
         contact, triggers = await seen_by(http, chat, admin)
         assert contact["queue"] == "booking" and triggers[-1]["actions"] == [KEPT]
 
         await router.set_presence("sen", Presence.AVAILABLE)
-        await write(http, chat, "I am so angry now")
+        await customer_writes(http, chat, "I am so angry now")
         contact, triggers = await seen_by(http, chat, admin)
         assert (contact["queue"], contact["priority"], contact["agent_id"]) == (
             "senior",
@@ -171,6 +162,10 @@ async def test_a_breach_keeps_a_waiting_contact_that_nobody_of_the_target_could_
     kept = await router.get_contact(chat.contact_id)
     assert (kept.queue, kept.state, kept.priority) == ("booking", ContactState.QUEUED, 2)
     assert not any(line.startswith("moved") for line in kept.explanation)
+    assert any(  # and its explanation says why it stayed
+        "kept in booking, not moved to general: no agent of general" in line
+        for line in kept.explanation
+    ), kept.explanation
     moved_case = await cases.store.get(case.case_id)
     assert moved_case is not None and moved_case.queue == "general"
 

@@ -65,6 +65,8 @@ def test_a_spreadsheet_export_with_a_byte_order_mark(tmp_path: Path) -> None:
         ("A1,emea,UTC,sales,en,zero,40", "row 2: field min_hours: expected a number"),
         ("A1,emea,UTC,sales,en,40,20", "row 2: field max_hours: expected at least min_hours"),
         ("A1,emea,UTC,,en,0,40", "row 2: field skills: expected a value"),
+        # the roster's id rule: an id goes into URLs (/api/v1/agents/sl/ash is no agent)
+        ("sl/ash,emea,UTC,sales,en,0,40", "row 2: field agent_id: expected an id of printable"),
     ],
 )
 def test_bad_agent_rows(tmp_path: Path, row: str, message: str) -> None:

@@ -28,6 +28,7 @@ from switchboard.common.ids import first_fault, json_path
 from switchboard.http.base import (
     CONTACTS,
     BadField,
+    ClientLeft,
     DuplicateKey,
     customer_token,
     parse_json,
@@ -214,6 +215,8 @@ async def json_body(request: web.Request) -> Any:
         text = await request.text()
     except UnicodeDecodeError:
         raise BadField("$", "a UTF-8 JSON body", "undecodable bytes") from None
+    except ConnectionResetError:  # aiohttp's "Connection lost": the client hung up
+        raise ClientLeft from None
     if not text.strip():
         raise BadField("$", "a JSON object", "an empty body")
     if _nesting(text) > MAX_JSON_DEPTH:

@@ -146,3 +146,33 @@ def test_a_request_the_parser_refuses_is_answered_in_json_and_logged_on_one_line
     assert f"({status}): {message}" in line
     assert logged in line
     assert "SECRET" not in line
+
+
+def test_a_client_that_hangs_up_mid_body_is_no_incident(node: NodeProcess) -> None:
+    """A customer's phone losing its signal while sending: counted 499, one INFO line,
+    no ERROR, no traceback, no 500 in the metrics."""
+
+    async def hang_up() -> None:
+        _reader, writer = await asyncio.open_connection("127.0.0.1", node.port)
+        writer.write(
+            b"POST /api/v1/contacts HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 100\r\n\r\n{"channel":'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.3)
+        writer.close()
+
+    asyncio.run(hang_up())
+    deadline = time.monotonic() + 10
+    while "the client left before its request was read" not in node.log_path.read_text("utf-8"):
+        assert time.monotonic() < deadline, node.log_path.read_text("utf-8")[-2000:]
+        time.sleep(0.05)
+    logged = _logged_through(node)
+    assert "POST /api/v1/contacts failed" not in logged and "Traceback" not in logged
+    status, _, body = asyncio.run(
+        _exchange(node.port, b"GET /metrics HTTP/1.1\r\nHost: node\r\nConnection: close\r\n\r\n")
+    )
+    metrics = body.decode()
+    assert status == 200
+    assert 'route="/api/v1/contacts",status="499"' in metrics
+    assert 'route="/api/v1/contacts",status="500"' not in metrics

@@ -257,7 +257,8 @@ def _forecast(args: argparse.Namespace) -> int:
     region_note = _region_note(args, events)
     switch = None
     if given is None and isinstance(history.tz, timezone):  # one offset: no zone known
-        switch = zones.switch_note(history.tz, start, start + horizon)
+        since = min(start, history.end.replace(tzinfo=history.tz))  # the weekend between
+        switch = zones.switch_note(history.tz, since, start + horizon)
     if args.peaks is None and (args.peaks_out or args.alert_probability is not None):
         args.peaks = "p90"  # asking for the peaks' file or their cut asks for peaks
     threshold, percentile = _peaks(args.peaks)

@@ -58,9 +58,11 @@ def infer(epochs: np.ndarray, offsets: np.ndarray) -> tzinfo:
 
 def switch_note(fixed: tzinfo, start: datetime, end: datetime) -> str | None:
     """A note for a forecast from a history of one UTC offset (`fixed`: no switch in it
-    told the zone) across a date on which zones at that offset change it: the forecast
-    stays on the offset, an hour off after the switch if the center is in one of them (a
-    summer's history of New York, forecast into November)."""
+    told the zone) that ends after a date on which zones at that offset change it: the
+    forecast stays on the offset, an hour off after the switch if the center is in one of
+    them (a summer's history of New York, forecast into November). `start` is the end of
+    history, not the forecast's start: a switch in the weekend between them moves the
+    Monday forecast as much as one inside it."""
     offset = offset_seconds(fixed, start)
     changing = [
         name
@@ -78,7 +80,7 @@ def switch_note(fixed: tzinfo, start: datetime, end: datetime) -> str | None:
     return (
         f"history: one UTC offset ({offset_text(timedelta(seconds=offset))}) all along, no "
         f"switch in it to tell the center's zone: the forecast stays on it; {shown} change "
-        f"theirs on {moment.astimezone(first).date().isoformat()}, inside the forecast: "
+        f"theirs on {moment.astimezone(first).date().isoformat()}, before the forecast ends: "
         "give --timezone if the center is in one of them"
     )
 

@@ -731,3 +731,10 @@ def test_a_summers_history_forecast_across_the_switch_says_it_stays_on_its_offse
         "history: one UTC offset (-04:00) all along, no switch in it to tell the center's "
         "zone: the forecast stays on it; America/New_York, "
     ) in capsys.readouterr().out
+    # the clocks go back on Sunday 2025-11-02, between a Friday's history and the
+    # Monday's forecast: as much an hour off (a planner probe: said nowhere before)
+    friday = tmp_path / "to-friday.csv"
+    files.write_history(friday, _bank_rows(3, first_day=date(2025, 4, 7), days=208))
+    argv = ["forecast", "--history", str(friday), "--start", "2025-11-03T00:00:00-04:00"]
+    assert main([*argv, "--horizon", "5d", "--out", str(out)]) == 0
+    assert "change theirs on 2025-11-02, before the forecast ends" in capsys.readouterr().out

@@ -14,9 +14,10 @@ from playwright.async_api import Browser, expect
 
 from router.desk import ChatSite, DeskConfig
 from router.identity import sign
+from router.model import Agent, Role
 from switchboard.node import Node
 from tests.nodes import running_node
-from tests.web.conftest import needs_chromium
+from tests.web.conftest import available_at_desk, needs_chromium
 
 pytestmark = needs_chromium
 PAGES = web.AppKey("pages", dict[str, str])
@@ -35,7 +36,10 @@ async def site() -> AsyncIterator[tuple[web.AppRunner, int]]:
     pages: dict[str, str] = {}
 
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text=pages[request.match_info["name"]], content_type="text/html")
+        name = request.match_info["name"]
+        if name not in pages:
+            raise web.HTTPNotFound()  # the browser's /favicon.ico
+        return web.Response(text=pages[name], content_type="text/html")
 
     app.router.add_get("/{name}", page)
     app[PAGES] = pages
@@ -96,3 +100,95 @@ async def test_only_configured_sites_may_frame_the_chat(node: Node) -> None:
     assert agent.headers["Content-Security-Policy"].endswith("; frame-ancestors 'none'")
     assert missing.status == 404 and (await missing.json())["error"] == "not_found"
     assert script.headers["Content-Type"].startswith("text/javascript")
+
+
+@pytest.fixture
+async def cross_site_node(redis_url: str, site: tuple[web.AppRunner, int]) -> AsyncIterator[Node]:
+    """A node on 127.0.0.1 framed by the airline's pages on localhost: another *site*, as
+    airline.example framing switchboard.example is; ana (booking) takes its chats."""
+    desk = DeskConfig(
+        sites=(
+            ChatSite("airline", (f"http://localhost:{site[1]}",), "a-site-secret", ("booking",)),
+        )
+    )
+    async with running_node(
+        redis_url,
+        desk=desk,
+        users=[("ana", Role.AGENT, "ana-secret-1")],
+        agents=[Agent("ana", "default", {"booking": 4}, ["en"])],
+    ) as node:
+        yield node
+
+
+# Marks, in the chat frame, whether its start form was ever shown (set before the page's
+# own scripts run; a DevTools init script, which the page's policy does not stop).
+START_SHOWN = """
+if (location.pathname === "/chat") {
+  new MutationObserver((changes) => {
+    for (const change of changes) if (change.target.id === "start" && !change.target.hidden) window.startShown = true;
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["hidden"] });
+}
+"""
+
+
+async def test_a_chat_framed_on_another_site_comes_back_after_a_reload(
+    cross_site_node: Node, site: tuple[web.AppRunner, int], browser: Browser
+) -> None:
+    node = cross_site_node
+    runner, port = site
+    script = f"http://127.0.0.1:{node.http_port}/pages/embed.js"
+    runner.app[PAGES]["help"] = (
+        '<!doctype html><html lang="en"><head><title>Help</title></head><body><main>'
+        f'<h1>Airline help</h1><script src="{script}" data-site="airline" async></script>'
+        "</main></body></html>"
+    )
+    desk = await available_at_desk(browser, node)
+    # Playwright's context is a private one: it refuses storage to a third-party frame.
+    context = await browser.new_context(locale="en-GB")
+    await context.add_init_script(START_SHOWN)
+    page = await context.new_page()
+    await page.goto(f"http://localhost:{port}/help")
+    chat = page.frame_locator("iframe[title=Chat]")
+    await chat.locator("#queue").select_option("booking")
+    frame = await (await page.locator("iframe[title=Chat]").element_handle()).content_frame()
+    assert frame is not None
+    refused = "() => { try { localStorage.length; return false; } catch (_) { return true; } }"
+    assert await frame.evaluate(refused), "this Chromium lets the frame keep storage"
+    await chat.locator("#first-message").fill("Hello from the airline site")
+    await chat.locator("#start-chat").click()
+    await desk.locator(".offer .accept").click()
+    panel = desk.locator(".conversation:not([hidden])")
+    await panel.locator("textarea.reply").fill("Hi, how can I help?")
+    await panel.locator("button.send").click()
+    await expect(chat.locator("#messages li.theirs .text")).to_have_text("Hi, how can I help?")
+    (contact_id,) = await node.router.store.live_contacts()
+    # The airline's page keeps it, first party.
+    kept = await page.evaluate("localStorage.getItem('switchboard-chat:airline')")
+    assert kept is not None and contact_id in kept
+
+    await page.reload()
+    chat = page.frame_locator("iframe[title=Chat]")
+    texts = chat.locator("#messages li:not(.notice) .text")
+    await expect(texts).to_have_text(["Hello from the airline site", "Hi, how can I help?"])
+    frame = await (await page.locator("iframe[title=Chat]").element_handle()).content_frame()
+    assert frame is not None and not await frame.evaluate("window.startShown === true")
+    # The same chat, still ana's: no second chat, and what the customer writes reaches her.
+    assert await node.router.store.live_contacts() == {contact_id}
+    contact = await node.router.get_contact(contact_id)
+    assert (contact.state, contact.agent_id) == ("connected", "ana")
+    await chat.locator("#message").fill("Still there?")
+    await chat.locator("#message").press("Enter")
+    await expect(panel.locator(".messages li.theirs .text")).to_have_text(
+        ["Hello from the airline site", "Still there?"]
+    )
+
+    # Only the frame is answered and obeyed: a message the page posts to itself, claiming
+    # to be the frame, forgets nothing (the marker posted after it arrives after it).
+    await page.evaluate(
+        """() => new Promise((done) => {
+          window.addEventListener("message", (e) => { if (e.data === "marker") done(); });
+          window.postMessage({ type: "switchboard-chat", op: "forget", id: "x" }, "*");
+          window.postMessage("marker", "*");
+        })"""
+    )
+    assert contact_id in (await page.evaluate("localStorage.getItem('switchboard-chat:airline')"))

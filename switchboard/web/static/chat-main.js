@@ -1,6 +1,7 @@
 // The customer chat window: choose a topic, write, wait (place in line, estimated
 // wait), talk with the agent in one's own language, rate. A reload or a network drop
-// picks up the same chat (the token is kept in localStorage). Bad input is explained
+// picks up the same chat (the token is kept in localStorage, or by the site's page:
+// chat-saved.js). Bad input is explained
 // on the page and the typed text stays where it was. The live socket stays open after
 // the chat ends, as long as the page is: a case solved later asks here whether the
 // problem is solved (`case_followup`), and the answer closes or reopens the case.
@@ -41,6 +42,9 @@ const startTag = () => (PLAIN_TAG.test(regionalTag()) ? regionalTag() : chat.lan
 let lastTyping = 0;
 
 async function main() {
+  // Asked at once: a site's page that keeps the chat answers while the options load. The
+  // start form stays hidden until the answer (or its bounded wait) is in.
+  const kept = savedChat(site);
   const answer = await chatOptions();
   const choices = answer.ok ? answer.body : { queues: [] };
   if (answer.ok || !chat.speaking) await speak(choices.language);
@@ -52,7 +56,7 @@ async function main() {
   options($("queue"), [["", t("Choose a topic")], ...choices.queues.map((q) => [q, topicName(q, topics, regionalTag())])],
     query.get("queue") || "");
   chat.queues = choices.queues;
-  const saved = savedChat(site);
+  const saved = await kept;
   if (saved && await resume(saved)) return;
   forgetChat(site);
   $("start").hidden = false;
@@ -375,8 +379,8 @@ async function answerFollowUp(solved) {
 $("followup-yes").addEventListener("click", () => answerFollowUp(true));
 $("followup-no").addEventListener("click", () => answerFollowUp(false));
 
-$("new-chat").addEventListener("click", () => {
-  forgetChat(site);
+$("new-chat").addEventListener("click", async () => {
+  await forgetChat(site);  // forgotten before the page asks for it again
   location.reload();
 });
 

@@ -192,8 +192,7 @@ function read(contactId) {
 // where it was, and its recording when the call was recorded on this node.
 async function lookUp(contactId) {
   $("sv-found").hidden = true;
-  $("sv-audio").hidden = true;
-  $("sv-audio").removeAttribute("src");
+  dropRecording();
   const answer = await call("GET", `/api/v1/contacts/${encodeURIComponent(contactId)}`);
   if (!answer.ok) { say(problem(answer)); return; }
   const contact = answer.body;
@@ -206,6 +205,14 @@ async function lookUp(contactId) {
   $("sv-play").dataset.contact = contact.contact_id;
   $("sv-found").hidden = false;
   say("");
+}
+
+// The recording shown goes, and the memory its blob: URL holds (the whole WAV) with it.
+function dropRecording() {
+  const audio = $("sv-audio");
+  audio.hidden = true;
+  if (audio.src.startsWith("blob:")) URL.revokeObjectURL(audio.src);
+  audio.removeAttribute("src");
 }
 
 // The recording comes through the API with the session's token (an audio element cannot
@@ -223,9 +230,10 @@ async function play(contactId) {
     say(problem({ status: response.status, body: await response.json().catch(() => ({})) }));
     return;
   }
+  const blob = await response.blob();
+  dropRecording();
   const audio = $("sv-audio");
-  if (audio.src) URL.revokeObjectURL(audio.src);
-  audio.src = URL.createObjectURL(await response.blob());
+  audio.src = URL.createObjectURL(blob);
   audio.hidden = false;
   audio.play().catch(() => {});  // a browser that blocks autoplay still shows the controls
   say(`playing the recording of ${contactId.slice(0, 8)}`);

@@ -609,19 +609,28 @@ def clean(
     open_mask: BoolArray,
     good: BoolArray,
     width_min: int,
+    where: cycles.Positions | None = None,
 ) -> tuple[FloatArray, BoolArray, list[transients.Run]]:
-    """(the contacts the model learns from, the normal days, the transients): freak
-    intervals capped, transients (`transients`: a run of days far off the level that came
-    back) taken out of the normal days, then freak days clipped."""
+    """(the contacts the model learns from, the normal days, the runs): freak intervals
+    capped, transients (`transients`: a run of days far off the level that came back)
+    taken out of the normal days, then freak days clipped. With the days' places in the
+    calendar cycles (`where`), runs that recur there (`transients.recurring`) are a pattern,
+    not transients: they stay normal days, unclipped, for the cycles to learn."""
     data = cap_freaks(contacts, weekdays, open_mask, good, width_min)
     clipped, runs = clip_and_find(data, weekdays, open_mask, good, width_min)
     if not runs:
         return clipped, good, runs
+    if where is not None:
+        has_calls = contacts.sum(axis=2) > 0
+        runs = transients.recurring(runs, transients.places(where, has_calls), has_calls)
     good = good.copy()
     for run in runs:
-        good[run.queue, run.first : run.last + 1] = False
-    # the weekday factors the other days are judged by, without the transients
-    clipped, _ = clip_and_find(data, weekdays, open_mask, good, width_min, find=False)
+        if not run.recurs:
+            good[run.queue, run.first : run.last + 1] = False
+    # the weekday factors the other days are judged by, without the transients; the runs
+    # that recur passed over as they were in the first pass (they stand, the level kept)
+    over = [run for run in runs if run.recurs]
+    clipped, _ = clip_and_find(data, weekdays, open_mask, good, width_min, find=False, over=over)
     return clipped, good, runs
 
 
@@ -673,10 +682,12 @@ def clip_and_find(
     good: BoolArray,
     width_min: int,
     find: bool = True,
+    over: list[transients.Run] | None = None,
 ) -> tuple[FloatArray, list[transients.Run]]:
     """As `clip_days`, and (with `find`) the transients met on the way: runs of days
     beyond the bound that came back (`transients.came_back`), each with its ratio to the
-    level known before it. Their days are left as they were: the caller leaves them out."""
+    level known before it. Their days are left as they were: the caller leaves them out.
+    The runs `over` are passed over as such runs are: left as they were, the level kept."""
     prepared = prepare(
         contacts, weekdays, open_mask, good, width_min, Params().weekday_half_life_weeks
     )
@@ -691,7 +702,12 @@ def clip_and_find(
         deviation = np.log(z / _level_before(z, alpha))
         sigma = robust_sd(deviation)
         if sigma > 0:
-            taken, found = _clipped(z, alpha, CLIP_SIGMAS * sigma, find)
+            skip = {
+                int(np.searchsorted(days, run.first)): int(np.searchsorted(days, run.last)) + 1
+                for run in over or []
+                if run.queue == q
+            }
+            taken, found = _clipped(z, alpha, CLIP_SIGMAS * sigma, find, skip)
             scale[q, days] = taken / z
             runs += [transients.Run(q, int(days[a]), int(days[b - 1]), r) for a, b, r in found]
     return contacts * scale[:, :, None], runs
@@ -717,14 +733,19 @@ def _level_before(z: FloatArray, alpha: float) -> FloatArray:
 
 
 def _clipped(
-    z: FloatArray, alpha: float, bound: float, find: bool = False
+    z: FloatArray,
+    alpha: float,
+    bound: float,
+    find: bool = False,
+    skip: dict[int, int] | None = None,
 ) -> tuple[FloatArray, list[tuple[int, int, float]]]:
     """Each day of `z` as robust smoothing takes it: within ×e^(±bound) of the level known
     the day before, unless `SHIFT_DAYS` days in a row lie beyond the bound on the same
     side: that is the level moving (a product moved in, a channel out), and those days
     stand as they were, the level restarting from them. With `find`, a run that came
     back (`transients.came_back`) is not the level moving: its days are passed over, the
-    level kept, and the run returned as (first, end exclusive, ratio to the level)."""
+    level kept, and the run returned as (first, end exclusive, ratio to the level). The
+    runs in `skip` (first: end exclusive) are passed over so too, not returned."""
     level = float(np.median(z[:5]))
     taken = z.copy()
     found: list[tuple[int, int, float]] = []
@@ -735,6 +756,9 @@ def _clipped(
         value = float(z[i])
         deviation = float(np.log(value / level))
         side = int(np.sign(deviation)) if abs(deviation) > bound else 0
+        if skip and i in skip:
+            i = skip[i]
+            continue
         if find and side and side != side_before:
             end = transients.came_back(z, i, level, bound, SHIFT_DAYS)
             if end > i:

@@ -134,7 +134,7 @@ def calibrate(
     queue_open = hours.queue_hours(contacts, weekdays, open_mask)
     # transients (a mailing's days that came back) leave the normal days: the model, the
     # baselines and the held-out scores pass over them as over a freak day
-    data, good, runs = estimator.clean(contacts, weekdays, queue_open, good, width_min)
+    data, good, runs = estimator.clean(contacts, weekdays, queue_open, good, width_min, where)
     origins = origins_of(days)
     params = [Params() for _ in range(q_count)]
     holdout: Holdout | None = None

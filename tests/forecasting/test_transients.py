@@ -99,3 +99,56 @@ def test_the_forecast_names_a_transient_to_the_planner(bank: History) -> None:
     named = [note for note in result.notes if "left out as a transient" in note]
     assert len(named) == len(bank.queues)
     assert all(": 2025-10-06..10-08 ran ×" in note for note in named)
+
+
+def _statement_days(history: History) -> list[int]:
+    """The first two days with calls of every month (statement days)."""
+    has_calls = history.contacts.sum(axis=(0, 2)) > 0
+    by_month: dict[tuple[int, int], list[int]] = {}
+    for k in np.flatnonzero(has_calls):
+        day = history.date_of(int(k))
+        by_month.setdefault((day.year, day.month), []).append(int(k))
+    return [k for days in by_month.values() for k in days[:2]]
+
+
+def test_statement_days_that_recur_every_month_are_a_pattern_not_transients(
+    bank: History,
+) -> None:
+    contacts = bank.contacts.copy()
+    statement = _statement_days(bank)
+    contacts[:, statement] *= 1.5
+    monday = (datetime(2025, 9, 29) - bank.first_day).days  # Oct 1-2: the next statement days
+    projection = _week_ahead(bank, contacts, monday)
+    runs = _runs(projection)
+    # left out every month as "transients", the month cycle never saw them (probe fc7)
+    assert not [run for run in runs if not run.recurs and run.first in statement]
+    assert {run.recurs for run in runs if run.first in statement} == {"month"}
+    next_days = [k - monday for k in statement if monday <= k < monday + 5]
+    assert next_days == [2, 3]
+    forecast = projection.mean[:, next_days].sum()
+    actual = contacts[:, [monday + k for k in next_days]].sum()
+    # the old code, which kept them, forecast them at 0.74-0.87 of actual; left out, 0.61-0.68
+    assert forecast / actual > 0.75
+    lines = transients.notes(runs, bank.queues, lambda k: bank.date_of(k))
+    assert not [line for line in lines if "left out as a transient" in line]
+    assert all("recur at the same place of the month" in line for line in lines)
+
+
+def test_a_lasting_step_with_one_low_day_did_not_come_back() -> None:
+    level, bound = 100.0, 0.1
+    step = np.array([100.0, 118.0, 117.0, 119.0, 104.0, 118.0, 116.0, 120.0])  # one dip
+    assert transients.came_back(step, 1, level, bound, 2) == 1
+    mailing = np.array([100.0, 200.0, 190.0, 101.0, 99.0, 100.0])
+    assert transients.came_back(mailing, 1, level, bound, 2) == 3
+
+
+def test_runs_at_the_same_place_of_only_two_of_many_fortnights_stay_transients() -> None:
+    days = 210  # 15 fortnights
+    where = {"month": np.zeros(days), "fortnight": np.arange(days) % 14.0}
+    where["month"] = np.array([float(k % 30) for k in range(days)])
+    has_calls = np.ones((1, days), dtype=bool)
+    at = transients.places(where, has_calls)
+    twice = [transients.Run(0, 35, 37, 0.6), transients.Run(0, 63, 65, 0.6)]  # 4 weeks apart
+    assert [run.recurs for run in transients.recurring(twice, at, has_calls)] == ["", ""]
+    often = [transients.Run(0, 14 * k + 1, 14 * k + 2, 1.5) for k in range(1, 14)]
+    assert {run.recurs for run in transients.recurring(often, at, has_calls)} == {"fortnight"}

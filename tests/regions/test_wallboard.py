@@ -50,7 +50,10 @@ async def next_snapshot(lines: aiohttp.StreamReader) -> dict[str, Any]:
 async def test_page_is_served_without_login(http: aiohttp.ClientSession) -> None:
     response = await http.get("/wallboard")
     assert response.status == 200
-    text = await response.text()
+    assert '<script type="module" src="/pages/wallboard-main.js">' in await response.text()
+    script = await http.get("/pages/wallboard-main.js")  # the page's script, served as it is
+    assert script.status == 200
+    text = await script.text()
     assert "/api/v1/agents/login" in text and "/api/v1/wallboard/events" in text
 
 

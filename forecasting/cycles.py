@@ -18,17 +18,9 @@ Estimated per queue from the weekday-adjusted daily totals of normal days
    τ² / (τ² + its noise variance), τ² the spread of the estimates beyond their noise, the
    noise measured by how the cycles' own estimates disagree (a level that wanders within
    a cycle makes neighbouring days alike, which an estimate from the day-to-day variance
-   would take for a pattern);
-4. kept only where it is **the same in both halves of history** (`_consistent`): the
-   pattern of the earlier half of the cycles must predict each cycle of the later half,
-   and the later half's each of the earlier's (one-sided t-tests over those cycles, 90 %;
-   for the fortnight only what differs between its two weeks, `_beyond_the_week`). A
-   level that wanders by weeks lines its ups and downs up with some 14-day blocks (or
-   months) in any history, and a shock in one phase looks like a pay week; neither
-   repeats in the other half. The cycles, not the days, are the units: the days of one
-   cycle share its wander, and the cycles are nearly independent of each other.
+   would take for a pattern).
 
-Where a cycle helps is not assumed either: `selection` adopts it for a queue only when its
+Where a cycle helps is not assumed: `selection` adopts it for a queue only when its
 held-out forecasts beat the same model without it by more than a standard error.
 """
 
@@ -46,12 +38,6 @@ BANDWIDTH_DAYS = 0.8
 MIN_WINDOW_DAYS = 10  # normal days a centred cycle needs
 MIN_RESIDUALS = 60  # days with a whole cycle around them: about three months of weekdays
 MIN_CYCLE_WEIGHT = 0.5  # one cycle speaks for a position with half a day's weight near it
-MIN_CYCLE_COVER = 0.5  # a cycle counts in the halves' test where it speaks for half its places
-# Student's t, one-sided 90 %, 1 to 15 degrees of freedom (more: the last, a little strict)
-T_90 = (
-    *(3.078, 1.886, 1.638, 1.533, 1.476, 1.440, 1.415, 1.397),
-    *(1.383, 1.372, 1.363, 1.356, 1.350, 1.345, 1.341),
-)
 
 
 def _month_positions(first: date, days: int) -> FloatArray:
@@ -161,88 +147,26 @@ def estimate(cycle: Cycle, z: FloatArray, usable: BoolArray, where: FloatArray) 
         r = ratio[known] - ratio[known].mean()
         kernel = _circular_kernel(cycle, where[known])
         smooth = (kernel @ r) / np.maximum(kernel.sum(axis=1), 1e-12)
-        own = _per_cycle(kernel, r, instance[known])
-        learned = True
-        if not _consistent(_beyond_the_week(cycle, own)):
-            continue  # no effect: what history shows is not a cycle's
-        noise = _noise(own)
+        noise = _noise(kernel, r, instance[known])
         signal = max(0.0, float(np.mean(smooth**2 - noise)))
         shrunk = smooth * signal / (signal + noise)
         log_factor[q] = shrunk - shrunk.mean()
+        learned = True
     return Profile(cycle, log_factor) if learned else None
 
 
-def _per_cycle(kernel: FloatArray, r: FloatArray, instance: np.ndarray) -> FloatArray:
-    """[cycles, len(grid)] each cycle's own smoothed estimate at each position (NaN where
-    it has less than `MIN_CYCLE_WEIGHT` of days near it)."""
+def _noise(kernel: FloatArray, r: FloatArray, instance: np.ndarray) -> FloatArray:
+    """[len(grid)] variance of the pooled estimate at each position, measured as the
+    spread of the cycles' own estimates there over their number."""
     per_cycle = []
     for k in np.unique(instance):
         weights = kernel[:, instance == k]
         total = weights.sum(axis=1)
         estimate = (weights @ r[instance == k]) / np.maximum(total, 1e-12)
         per_cycle.append(np.where(total >= MIN_CYCLE_WEIGHT, estimate, np.nan))
-    return np.array(per_cycle)
-
-
-def _noise(values: FloatArray) -> FloatArray:
-    """[len(grid)] variance of the pooled estimate at each position, measured as the
-    spread of the cycles' own estimates `values` there over their number."""
+    values = np.array(per_cycle)
     seen = (~np.isnan(values)).sum(axis=0)
-    spread = np.full(values.shape[1], np.inf)
+    spread = np.full(kernel.shape[0], np.inf)
     some = seen >= 2
     spread[some] = np.nanvar(values[:, some], axis=0, ddof=1) / seen[some]
     return spread
-
-
-def _beyond_the_week(cycle: Cycle, values: FloatArray) -> FloatArray:
-    """`values` [cycles, grid] less what repeats every week within the cycle (the
-    fortnight's: each weekday's mean over its two weeks). That part is the weekday
-    factors' error, the same in every cycle: the halves would agree on it, and it is no
-    evidence of pay weeks. A cycle that is no whole number of weeks (the month) is
-    returned as it is: its days fall on every weekday in turn."""
-    weeks = round(cycle.length / 7)
-    if weeks < 2 or cycle.grid.size != 7 * weeks:
-        return values
-    folded = values.reshape(len(values), weeks, 7)
-    return (folded - folded.mean(axis=1, keepdims=True)).reshape(len(values), -1)
-
-
-def _consistent(values: FloatArray) -> bool:
-    """Whether the cycles' own estimates `values` [cycles, grid], in time order, show the
-    same pattern in both halves of history: the earlier half's pattern scores above 0 on
-    the later half's cycles, and the later half's on the earlier's, each by a one-sided
-    t-test at 90 % (the scores' spread pooled over both halves: n - 2 degrees of freedom
-    for n cycles). Given one half, the other half's scores of cycles that are only wander
-    are independent with mean 0, so each direction errs one time in ten; both at once
-    about one in fifteen (measured on weekly log-AR(1) wanders). Needs two cycles that
-    speak for half their places in each half."""
-    covered = ~np.isnan(values)
-    whole = values[covered.sum(axis=1) >= MIN_CYCLE_COVER * covered.any(axis=0).sum()]
-    half = len(whole) // 2
-    if half < 2:
-        return False
-    earlier, later = whole[:half], whole[half:]
-    forward, backward = _scores(earlier, later), _scores(later, earlier)
-    squares = sum(float(((s - s.mean()) ** 2).sum()) for s in (forward, backward))
-    freedom = len(whole) - 2
-    spread = np.sqrt(squares / freedom)
-    critical = T_90[min(freedom, len(T_90)) - 1]
-    return spread > 0 and all(
-        float(s.mean()) > critical * spread / np.sqrt(s.size) for s in (forward, backward)
-    )
-
-
-def _scores(source: FloatArray, target: FloatArray) -> FloatArray:
-    """[m] how much each of the cycles `target` [m, grid] follows the mean pattern of the
-    cycles `source` [n, grid]: its mean product with that pattern (centred, scaled to a
-    root mean square of 1) over the positions both have."""
-    has = ~np.isnan(source)
-    count = has.sum(axis=0)
-    total = np.where(has, source, 0.0).sum(axis=0)
-    pattern = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    pattern = pattern - np.nanmean(pattern)
-    pattern = np.where(np.isnan(pattern), 0.0, pattern)
-    pattern = pattern / max(float(np.sqrt(np.mean(pattern[count > 0] ** 2))), 1e-12)
-    both = ~np.isnan(target) & (count > 0)[None, :]
-    products = np.where(both, target * pattern[None, :], 0.0)
-    return products.sum(axis=1) / np.maximum(both.sum(axis=1), 1)

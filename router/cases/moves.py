@@ -81,14 +81,14 @@ class Move:
 
 
 async def move_waiting(
-    router: Router, contact: Contact, queue: str, reason: str, at_ms: int
+    router: Router, contact: Contact, queue: str, reason: str, at_ms: int, kept: str | None
 ) -> Move:
     """Move `contact` (as just read) to `queue` if it still waits for a person, is
-    elsewhere, and someone in `queue` could take it (`unserved`); what was done. Raises
+    elsewhere, and someone in `queue` could take it (`kept`: what `unserved` said, asked
+    once by the caller, whose priority line says it too); what was done. Raises
     RoutingError when it was taken or ended between the read and the move."""
     if not waiting_for_a_person(contact) or contact.queue == queue:
         return Move()
-    kept = await unserved(router, contact, queue)
     if kept is not None:
         return Move(kept=kept)
     await router.move(contact.contact_id, queue, reason, at_ms=at_ms)

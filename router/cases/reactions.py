@@ -217,7 +217,7 @@ class EmotionReactions:
                     done.append(f"priority {contact.priority} -> {priority}")
                     escalated = True
             if target:
-                move = await move_waiting(self.router, contact, target, reason, at_ms)
+                move = await move_waiting(self.router, contact, target, reason, at_ms, kept)
                 if move.moved:
                     done.append(f"moved from {contact.queue} to {target}")
                     escalated = True

@@ -267,7 +267,7 @@ class Cases:
                     line = reason if kept is None else f"{reason}; {kept}"
                     await self.router.set_priority(contact_id, priority, line, at_ms=at_ms)
                 if queue:
-                    await move_waiting(self.router, contact, queue, reason, at_ms)
+                    await move_waiting(self.router, contact, queue, reason, at_ms, kept)
             except RoutingError as failure:  # taken or ended meanwhile: it stays
                 log.info("case %s: contact %s not rerouted: %s", case_id, contact_id, failure)
 

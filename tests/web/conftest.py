@@ -65,18 +65,23 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def available_at_desk(
-    browser: Browser, node: Node, viewport: ViewportSize | None = None
-) -> Page:
-    """ana's desktop in a new browser context: signed in (chat only) and available."""
-    context = await browser.new_context(viewport=viewport)
-    page = await context.new_page()
+async def sign_in_available(page: Page, node: Node) -> None:
+    """ana signs in at her desktop on `page` and goes available."""
     await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
     await page.fill("#agent-id", "ana")
     await page.fill("#password", "ana-secret-1")
     await page.click("#sign-in")
     await page.click("#go-available")
     await expect(page.locator("#state")).to_have_text("Available")
+
+
+async def available_at_desk(
+    browser: Browser, node: Node, viewport: ViewportSize | None = None
+) -> Page:
+    """ana's desktop in a new browser context: signed in (chat only) and available."""
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    await sign_in_available(page, node)
     return page
 
 

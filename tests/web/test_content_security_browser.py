@@ -10,7 +10,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
 from switchboard.node import Node
 from tests.nodes import http_session, login, new_chat
-from tests.web.conftest import needs_chromium
+from tests.web.conftest import needs_chromium, sign_in_available
 
 pytestmark = needs_chromium
 
@@ -68,12 +68,7 @@ async def assert_injection_refused(page: Page, violations: Violations) -> None:
 
 async def test_the_desk_runs_under_its_policy(node: Node, browser: Browser) -> None:
     page, violations = await watched_page(browser)
-    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
-    await page.fill("#agent-id", "ana")
-    await page.fill("#password", "ana-secret-1")
-    await page.click("#sign-in")
-    await page.click("#go-available")
-    await expect(page.locator("#state")).to_have_text("Available")
+    await sign_in_available(page, node)
     async with http_session(node) as http:
         await new_chat(http, queue="booking")
     offer = page.locator(".offer")

@@ -25,7 +25,7 @@ from router.model import Agent, Presence, Role
 from switchboard.http import streams
 from switchboard.node import Node
 from tests.nodes import TEST_AUTH, http_session, new_chat, running_node
-from tests.web.conftest import CHROMIUM, FLAGS, needs_chromium
+from tests.web.conftest import CHROMIUM, FLAGS, needs_chromium, sign_in_available
 
 pytestmark = needs_chromium
 
@@ -76,12 +76,7 @@ async def desk(browser: Browser, node: Node) -> tuple[Page, str]:
     context = await browser.new_context()
     await context.add_init_script(SHOWN)
     page = await context.new_page()
-    await page.goto(f"http://127.0.0.1:{node.http_port}/agent")
-    await page.fill("#agent-id", "ana")
-    await page.fill("#password", "ana-secret-1")
-    await page.click("#sign-in")
-    await page.click("#go-available")
-    await expect(page.locator("#state")).to_have_text("Available")
+    await sign_in_available(page, node)
     token = await page.evaluate("JSON.parse(sessionStorage.getItem('switchboard-desk')).token")
     return page, str(token)
 

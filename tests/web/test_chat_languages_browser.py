@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -62,7 +63,7 @@ async def node(redis_url: str, translator: Translator, desk: DeskConfig) -> Asyn
     """Baggage chats reach Kenji (Japanese first, then English) only through a translation
     pair (no fallback language); booking chats reach Tom (English) through the fallback
     language at once."""
-    changes = {
+    changes: dict[str, dict[str, Any]] = {
         "baggage": {"relax_translation_after_s": 0.0, "fallback_languages": ()},
         "booking": {"relax_language_after_s": 0.0, "wrap_up_s": 0.0},
     }

@@ -4,16 +4,28 @@ and which of its messages a reader of a language tag reads (`Readers`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from switchboard.common.languages import primary
+
+
+def N_(message: str) -> str:
+    """Marks a customer text for the `advisories` gettext catalogs (babel extracts the
+    keyword `N_` from this file, docs/i18n.md); returns it unchanged."""
+    return message
+
 
 FALLBACK_LANGUAGE = "en"
 UNKNOWN_LANGUAGE = "und"  # BCP 47's "undetermined": a passenger with no contact yet
 # The webhook events an advisory writes: its warning, and its all clear when ended early.
 WARNING = "customer.advisory"
 ALL_CLEAR = "customer.advisory_ended"
-# The all clear's text when the one ending it gives none. English: no catalog of the
-# pages or prompts has a text that says this (a chat translates it where it can).
-ALL_CLEAR_TEXT = 'Update: the notice "{title}" has been withdrawn; it no longer applies.'
+# The all clear's text for the languages the one ending it gives none in: the msgid of
+# the `advisories` catalogs (i18n/locales/<lang>/LC_MESSAGES/advisories.po), one per
+# language of the customer pages; "{title}" is the advisory's title as written.
+TITLE = "{title}"
+# i18n: sent by SMS and posted in the chat; keep {title}, the advisory's title as written
+ALL_CLEAR_TEXT = N_('Update: the notice "{title}" has been withdrawn; it no longer applies.')
 
 # The entry of the tags on offer for a reader of a tag (`i18n.language.match_language`),
 # text written in one tag as a reader of another reads it (`i18n.chinese.for_reader`:
@@ -60,6 +72,46 @@ class Readers:
             given = self.match(FALLBACK_LANGUAGE, tags) or tags[0]
         text = self.convert(messages[given], given, reads) if tag else messages[given]
         return Reading(given, reads if text != messages[given] else given, text, fallback)
+
+
+@dataclass(frozen=True)
+class AllClear:
+    """An advisory's all clear: the texts given when ending it (language tag -> text),
+    and the catalog's default (`ALL_CLEAR_TEXT` translated, `TITLE` to fill) for every
+    language they give none in. A language given wins for all its tags: `pt-BR` given,
+    a `pt-PT` reader reads it rather than the catalog's `pt`."""
+
+    given: Mapping[str, str]
+    defaults: Mapping[str, str]  # tag -> the catalog's text, `TITLE` not filled yet
+    title: str
+
+    @classmethod
+    def of(
+        cls, given: Mapping[str, str] | None, catalog: Mapping[str, str], title: str
+    ) -> AllClear:
+        """`given` (possibly none), then `catalog`'s texts of the languages it lacks."""
+        languages = {primary(tag) for tag in given or {}}
+        defaults = {tag: text for tag, text in catalog.items() if primary(tag) not in languages}
+        return cls(dict(given or {}), defaults, title)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """Every text, as sent: the given ones, then the catalog's with the title."""
+        filled = {tag: self._filled(text) for tag, text in self.defaults.items()}
+        return {**self.given, **filled}
+
+    def reading(self, readers: Readers, tag: str) -> Reading:
+        """What a reader of `tag` reads, by the warning's rule (`Readers.reading`). A
+        catalog text is converted to the reader's script before the title is put in, so
+        the title reaches them as the supervisor wrote it."""
+        read = readers.reading({**self.given, **self.defaults}, tag)
+        if read.given in self.given:
+            return read
+        return replace(read, text=self._filled(read.text))
+
+    def _filled(self, text: str) -> str:
+        # `replace`, not `format`: a stray brace in a translation cannot fail the end
+        return text.replace(TITLE, self.title)
 
 
 @dataclass(frozen=True)
@@ -131,6 +183,8 @@ class Advisory:
     # Ended early (DELETE): the all clear, per language, and whom it reached: an event
     # per passenger warned, a notice in each chat told that is still live.
     cleared_messages: dict[str, str] = field(default_factory=dict)
+    # passengers given the all clear in another language than theirs, as `fallbacks`
+    cleared_fallbacks: dict[str, Fallback] = field(default_factory=dict)
     cleared: int = 0
     cleared_in_chat: int = 0
     contacts: int = 0  # contacts boosted so far

@@ -17,7 +17,8 @@ Each passenger and each chat reads the message `Readers` picks for their languag
 in their script. How the webhooks delivered the warnings (delivered, dead-lettered) is
 counted on the advisory as the deliveries end (`delivery`), so its readers see whether
 the passengers were reached. Ended early, it tells the passengers it warned and the chats
-it told that it is withdrawn, once, whoever ends it and however often.
+it told that it is withdrawn, once, whoever ends it and however often: in the texts given,
+else in the `advisories` catalog's text of each reader's language (`TextCatalog`).
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ from typing import Any, Protocol
 
 from router import access
 from router.access import Principal
+from router.advisories.catalog import TextCatalog
 from router.advisories.model import (
     ALL_CLEAR,
     ALL_CLEAR_TEXT,
-    FALLBACK_LANGUAGE,
     UNKNOWN_LANGUAGE,
     WARNING,
     Advisory,
     AdvisoryRequest,
+    AllClear,
     Fallback,
     Readers,
     Reading,
@@ -119,6 +121,7 @@ class Advisories:
         staffing: StaffingModel | None = None,
         audit: Auditor | None = None,
         clock: Callable[[], int] = now_ms,
+        catalog: TextCatalog | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -129,6 +132,7 @@ class Advisories:
         self.staffing_model = staffing
         self.auditor = audit
         self.clock = clock
+        self.catalog = catalog or TextCatalog()  # the all clear's default texts
 
     # -- declaring -------------------------------------------------------------------------
 
@@ -222,11 +226,7 @@ class Advisories:
         fallbacks: dict[str, Fallback] = {}
         for customer_id, tag in tags.items():
             read = self.readers.reading(advisory.messages, tag)
-            if read.fallback:
-                known = fallbacks.get(tag or UNKNOWN_LANGUAGE)
-                fallbacks[tag or UNKNOWN_LANGUAGE] = Fallback(
-                    read.given, (known.passengers if known else 0) + 1
-                )
+            _count_fallback(fallbacks, tag, read)
             data = _passenger_data(advisory, customer_id, tag, read)
             data["until"] = iso_utc(advisory.until_ms)
             events.append({"type": WARNING, "at": iso_utc(now), "data": data})
@@ -321,11 +321,13 @@ class Advisories:
         """End it now: later contacts are no longer boosted, and the passengers it warned
         (one `customer.advisory_ended` event each) and the chats it told that are still
         live hear it is withdrawn: in `messages` (language tag -> text) as `Readers`
-        picks for each, else `ALL_CLEAR_TEXT`. Once: of several calls, even at the same
-        time, the one that ends it tells; the others answer it as it is. It stays
-        readable (with its figures) until its `until`, when it expires. Ending takes the
-        scope declaring it takes (`get`): a region's supervisor does not end another
-        region's advisory, nor one of every region."""
+        picks for each; a language `messages` lacks (all of them without it) reads
+        `ALL_CLEAR_TEXT` from its `advisories` catalog, English where there is none
+        (counted in `cleared_fallbacks`, as the warning's `fallbacks`). Once: of several
+        calls, even at the same time, the one that ends it tells; the others answer it as
+        it is. It stays readable (with its figures) until its `until`, when it expires.
+        Ending takes the scope declaring it takes (`get`): a region's supervisor does
+        not end another region's advisory, nor one of every region."""
         advisory = await self.get(actor, advisory_id)
         if advisory.ended_ms:
             return advisory
@@ -336,11 +338,10 @@ class Advisories:
         if not ended:  # another call ended it meanwhile, and tells
             return await self.get(actor, advisory_id)
         advisory.ended_ms = at
-        advisory.cleared_messages = dict(messages or {}) or {
-            FALLBACK_LANGUAGE: ALL_CLEAR_TEXT.format(title=advisory.title)
-        }
-        advisory.cleared = await self._clear_passengers(advisory, at)
-        advisory.cleared_in_chat = await self._clear_chats(advisory)
+        clear = AllClear.of(messages, self.catalog.texts(ALL_CLEAR_TEXT), advisory.title)
+        advisory.cleared_messages = clear.texts
+        advisory.cleared = await self._clear_passengers(advisory, clear, at)
+        advisory.cleared_in_chat = await self._clear_chats(advisory, clear)
         await self.store.cleared(advisory)
         await self._audit(actor, "advisory.end", advisory, cleared=advisory.cleared)
         await self.events.publish(
@@ -348,25 +349,29 @@ class Advisories:
         )
         return advisory
 
-    async def _clear_passengers(self, advisory: Advisory, at: int) -> int:
+    async def _clear_passengers(self, advisory: Advisory, clear: AllClear, at: int) -> int:
         """One `customer.advisory_ended` event per passenger warned, for the language
-        tag they were warned for; how many were written."""
+        tag they were warned for; how many were written. Those it has no text of their
+        language for are counted by tag (`Advisory.cleared_fallbacks`)."""
         events = []
+        fallbacks: dict[str, Fallback] = {}
         for customer_id, tag in (await self.store.warned(advisory.advisory_id)).items():
-            read = self.readers.reading(advisory.cleared_messages, tag)
+            read = clear.reading(self.readers, tag)
+            _count_fallback(fallbacks, tag, read)
             data = _passenger_data(advisory, customer_id, tag, read)
             data["ended_at"] = iso_utc(at)
             events.append({"type": ALL_CLEAR, "at": iso_utc(at), "data": data})
+        advisory.cleared_fallbacks = fallbacks
         return await self._write(events)
 
-    async def _clear_chats(self, advisory: Advisory) -> int:
+    async def _clear_chats(self, advisory: Advisory, clear: AllClear) -> int:
         """The all clear posted, from the center, into each chat told that is still live."""
         told = 0
         for contact_id in await self.store.told(advisory.advisory_id):
             contact = await self.router.store.get_contact(contact_id)
             if contact is None or contact.channel != Channel.CHAT or contact.state not in LIVE:
                 continue
-            read = self.readers.reading(advisory.cleared_messages, language_of(contact))
+            read = clear.reading(self.readers, language_of(contact))
             try:
                 await self.chats.tell(contact, read.text, read.language)
             except RoutingError:  # it ended meanwhile
@@ -467,6 +472,15 @@ def _shown(at_ms: int) -> str:
         return iso_utc(at_ms)
     except (ValueError, OverflowError, OSError):
         return f"{at_ms} ms"
+
+
+def _count_fallback(fallbacks: dict[str, Fallback], tag: str, read: Reading) -> None:
+    """Count a passenger of `tag` (`""`: not known) who reads another language's text."""
+    if read.fallback:
+        known = fallbacks.get(tag or UNKNOWN_LANGUAGE)
+        fallbacks[tag or UNKNOWN_LANGUAGE] = Fallback(
+            read.given, (known.passengers if known else 0) + 1
+        )
 
 
 def _passenger_data(

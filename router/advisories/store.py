@@ -176,6 +176,7 @@ class AdvisoryStore:
         return await self.update(
             advisory.advisory_id,
             cleared_messages=json.dumps(advisory.cleared_messages, ensure_ascii=False),
+            cleared_fallbacks=_fallbacks_json(advisory.cleared_fallbacks),
             cleared=advisory.cleared,
             cleared_in_chat=advisory.cleared_in_chat,
         )
@@ -299,12 +300,10 @@ def _advisory(fields: dict[str, str], contacts: int) -> Advisory:
         ended_ms=int(fields.get("ended_ms") or 0),
         warned=int(fields.get("warned") or 0),
         in_chat=int(fields.get("in_chat") or 0),
-        fallbacks={
-            tag: Fallback(str(row["sent"]), int(row["passengers"]))
-            for tag, row in json.loads(fields.get("fallbacks") or "{}").items()
-        },
+        fallbacks=_fallbacks(fields.get("fallbacks")),
         deliveries=_deliveries(fields),
         cleared_messages=dict(json.loads(fields.get("cleared_messages") or "{}")),
+        cleared_fallbacks=_fallbacks(fields.get("cleared_fallbacks")),
         cleared=int(fields.get("cleared") or 0),
         cleared_in_chat=int(fields.get("cleared_in_chat") or 0),
         contacts=contacts,
@@ -316,6 +315,13 @@ def _advisory(fields: dict[str, str], contacts: int) -> Advisory:
 
 def _fallbacks_json(fallbacks: dict[str, Fallback]) -> str:
     return json.dumps({tag: asdict(row) for tag, row in fallbacks.items()}, ensure_ascii=False)
+
+
+def _fallbacks(saved: str | None) -> dict[str, Fallback]:
+    return {
+        tag: Fallback(str(row["sent"]), int(row["passengers"]))
+        for tag, row in json.loads(saved or "{}").items()
+    }
 
 
 def _deliveries(fields: dict[str, str]) -> dict[str, dict[str, Outcomes]]:

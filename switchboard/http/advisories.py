@@ -5,6 +5,7 @@ advisory's peak."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from router.advisories.model import (
     WARNING,
     Advisory,
     AdvisoryRequest,
+    Fallback,
     Outcomes,
     Staffing,
 )
@@ -88,7 +90,8 @@ class NewAdvisory(Strict):
 class EndAdvisory(Strict):
     """An advisory ended early: what its passengers and chats are told (optional)."""
 
-    # the all clear, as `messages` of a declaration; none: a short English default
+    # the all clear, as `messages` of a declaration; a language it leaves out: the
+    # catalog's default in the reader's language
     messages: Messages | None = None
 
 
@@ -131,13 +134,10 @@ def _outcomes_json(outcomes: Outcomes) -> dict[str, int]:
     return {"delivered": outcomes.delivered, "failed": outcomes.failed}
 
 
-def fallbacks_json(advisory: Advisory) -> dict[str, Any]:
-    """Passengers warned in another language than theirs: by their tag (`und`: not
+def fallbacks_json(fallbacks: Mapping[str, Fallback]) -> dict[str, Any]:
+    """Passengers told in another language than theirs: by their tag (`und`: not
     known), the tag of the message they were sent and how many."""
-    return {
-        tag: {"sent": row.sent, "passengers": row.passengers}
-        for tag, row in advisory.fallbacks.items()
-    }
+    return {tag: {"sent": row.sent, "passengers": row.passengers} for tag, row in fallbacks.items()}
 
 
 def all_clear_json(advisory: Advisory) -> dict[str, Any] | None:
@@ -148,6 +148,7 @@ def all_clear_json(advisory: Advisory) -> dict[str, Any] | None:
         "messages": advisory.cleared_messages,
         "notified": advisory.cleared,
         "in_chat": advisory.cleared_in_chat,
+        "fallbacks": fallbacks_json(advisory.cleared_fallbacks),
         **deliveries_json(advisory, ALL_CLEAR),
     }
 
@@ -167,7 +168,7 @@ def advisory_json(advisory: Advisory) -> dict[str, Any]:
         "customers": advisory.customers,
         "warned": advisory.warned,
         **deliveries_json(advisory, WARNING),
-        "fallbacks": fallbacks_json(advisory),
+        "fallbacks": fallbacks_json(advisory.fallbacks),
         "in_chat": advisory.in_chat,
         "all_clear": all_clear_json(advisory),
         "contacts": advisory.contacts,
@@ -216,7 +217,7 @@ async def declare(request: web.Request, principal: Principal, body: NewAdvisory)
             "warned": declared.warned,
             "in_chat": declared.in_chat,
             "staffing": staffing_json(declared.advisory.staffing),
-            "fallbacks": fallbacks_json(declared.advisory),
+            "fallbacks": fallbacks_json(declared.advisory.fallbacks),
         },
         status=201,
     )
@@ -255,8 +256,8 @@ async def get_advisory(request: web.Request, principal: Principal) -> web.Respon
     "End an advisory now: later contacts are no longer boosted, and the passengers it "
     "warned (webhook customer.advisory_ended) and the chats it told hear it is withdrawn, "
     "once; an optional JSON body {messages: {language tag: text}} gives the all clear "
-    "(else a short English one) (its queue's supervisors whose scope reaches every region "
-    "it covers, admins)",
+    "(languages it leaves out get the default in each reader's language) (its queue's "
+    "supervisors whose scope reaches every region it covers, admins)",
     auth=Auth.STAFF,
     roles=OVERSEERS,
     responses={

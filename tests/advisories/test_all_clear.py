@@ -1,8 +1,8 @@
 """Ending an advisory early (DELETE) tells those it told: one `customer.advisory_ended`
 event per passenger it warned (a webhook subscribes to it as to `customer.advisory`),
 and a notice in each chat it told that is still live, in their language as the warning
-was, with the text given when ending, else a short English one. Once, however often and
-however concurrently it is ended."""
+was, with the text given when ending, else the catalog's in their language
+(test_all_clear_languages.py). Once, however often and however concurrently it is ended."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ WARNINGS = {
     "zh": "马德里暴风雨：您的航班延误。",
 }
 ALL_CLEAR = {"en": "All clear: your flight leaves on time.", "zh": "警报解除：您的航班准点起飞。"}
+# The `advisories` catalog's Spanish, for the language ALL_CLEAR lacks.
+SPANISH = "Actualización: el aviso «Storm at MAD» se ha retirado; ya no está vigente."
 
 
 @pytest.fixture
@@ -94,8 +96,8 @@ async def test_ending_tells_each_passenger_and_live_chat_once_however_often_it_i
         c: (d["language"], d["customer_language"], d["text"]) for c, d in by_customer.items()
     } == {
         "c-tw": ("zh-TW", "zh-TW", to_script(ALL_CLEAR["zh"], "zh-TW")),
-        "c-gone": ("en", "es", ALL_CLEAR["en"]),  # no Spanish all clear given: English
-        "c-es": ("en", "es-ES", ALL_CLEAR["en"]),
+        "c-gone": ("es", "es", SPANISH),  # no Spanish all clear given: the catalog's
+        "c-es": ("es", "es-ES", SPANISH),
         "c-new": ("en", None, ALL_CLEAR["en"]),
     }
     assert by_customer["c-tw"]["title"] == "Storm at MAD"
@@ -111,14 +113,23 @@ async def test_ending_tells_each_passenger_and_live_chat_once_however_often_it_i
         4,
         1,
     )
-    assert read["all_clear"]["messages"] == ALL_CLEAR
+    assert {tag: read["all_clear"]["messages"][tag] for tag in ALL_CLEAR} == ALL_CLEAR
+    assert read["all_clear"]["messages"]["es"] == SPANISH
     assert read["all_clear"]["delivered"] == 4
     assert read["all_clear"]["deliveries"] == {"sms": {"delivered": 4, "failed": 0}}
+    # c-new's language is not known: told in English, a fallback, as the warning counted it.
+    assert (
+        read["all_clear"]["fallbacks"]
+        == read["fallbacks"]
+        == {"und": {"sent": "en", "passengers": 1}}
+    )
     assert read["delivered"] == 4  # the warnings' own count, apart
     assert len([e for e in received.events if e["type"] == ENDED]) == 4
 
 
-async def test_without_a_text_the_all_clear_is_a_short_english_one(node: Node) -> None:
+async def test_without_a_text_the_all_clear_is_the_catalogs_in_their_language(
+    node: Node,
+) -> None:
     contact, _ = await chat_of(node, "c-es", "es")
     await node.router.abandon(contact.contact_id)
     async with http_session(node) as http:
@@ -128,9 +139,10 @@ async def test_without_a_text_the_all_clear_is_a_short_english_one(node: Node) -
         assert response.status == 200, await response.text()
         ended = await response.json()
     (event,) = [e["data"] for e in await outbox_events(node, ENDED)]
-    assert event["language"] == "en" and event["customer_language"] == "es"
-    assert "Storm at MAD" in event["text"] and "withdrawn" in event["text"]
-    assert ended["all_clear"]["messages"] == {"en": event["text"]}
+    assert event["language"] == "es" and event["customer_language"] == "es"
+    assert event["text"] == SPANISH
+    assert ended["all_clear"]["messages"]["es"] == SPANISH
+    assert "withdrawn" in ended["all_clear"]["messages"]["en"]
     assert ended["all_clear"]["notified"] == 1
 
 

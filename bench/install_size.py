@@ -1,7 +1,7 @@
 """How big Switchboard's install is: the venv on disk, and what a plain index downloads.
 
     .venv/bin/python bench/install_size.py [--dev] [--skip-venv] [--skip-download]
-                                           [--python python3.11]
+                                           [--skip-apertium] [--python python3.11]
 
 venv       a fresh venv in a temporary directory (made with `--python`), `pip install .`
            (the runtime dependencies; `--dev` adds the dev extras), measured with its
@@ -18,6 +18,11 @@ download   what a new user's install fetches from a plain index: the resolution
            Measured once, for `pip install '.[argos]'` (the neural engine), the heavier
            of the two installs: `pip install .` fetches a subset of it (Apertium's
            translation needs nothing from pip), and is not measured apart.
+apertium   the Debian packages of the Apertium engine that scripts/system-deps.sh
+           installs (apertium, cg3 and the pairs: English-Spanish, and French-,
+           Portuguese-, Italian-Spanish that reach English through Spanish), by
+           dpkg's Installed-Size (what they need beyond that, lttoolbox and the like, is
+           not added); a package not installed is listed as missing.
 Targets (issue 20): venv <= 500 MB, download <= 300 MB. The last line is JSON.
 """
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -168,11 +174,40 @@ def plain_download(python: str) -> tuple[float, list[tuple[str, float]]]:
     return sum(size for _, size in files), files
 
 
+# The packages system-deps.sh names, `[apertium-eng-spa]=...`: the script is the one list.
+_DEB = re.compile(r"^\s*\[((?:apertium|cg3)[\w.+-]*)\]=", re.MULTILINE)
+
+
+def apertium_size() -> dict[str, object]:
+    """Installed size (dpkg's Installed-Size, KiB) of the Apertium packages the project's
+    system-deps.sh installs, each and in all."""
+    script = (ROOT / "scripts" / "system-deps.sh").read_text(encoding="utf-8")
+    packages = sorted(set(_DEB.findall(script)))
+    fields = "${Package}\t${Installed-Size}\t${db:Status-Abbrev}\n"
+    listed = subprocess.run(
+        ["dpkg-query", "-W", "-f", fields, *packages],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    sizes = {
+        name: int(kib) * 1024 / MB
+        for name, kib, status in (line.split("\t") for line in listed.splitlines())
+        if status.startswith("ii") and kib
+    }
+    return {
+        "apertium_mb": round(sum(sizes.values()), 1),
+        "apertium_packages_mb": {name: round(size, 1) for name, size in sorted(sizes.items())},
+        "apertium_missing": [name for name in packages if name not in sizes],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev", action="store_true", help="measure the venv with dev extras")
     parser.add_argument("--skip-venv", action="store_true")
     parser.add_argument("--skip-download", action="store_true")
+    parser.add_argument("--skip-apertium", action="store_true")
     parser.add_argument("--python", default="python3.11", help="interpreter of the new venvs")
     args = parser.parse_args()
 
@@ -202,6 +237,14 @@ def main() -> int:
         figures["largest_download"] = files[0][0] if files else None
         figures["download_target_met"] = total <= DOWNLOAD_TARGET_MB
         figures["torch_downloaded"] = any(name.startswith("torch-") for name, _ in files)
+    if not args.skip_apertium:
+        apertium = apertium_size()
+        print(f"Apertium's Debian packages: {apertium['apertium_mb']} MB")
+        for name, size in apertium["apertium_packages_mb"].items():  # type: ignore[attr-defined]
+            print(f"  {size:7.1f} MB  {name}")
+        if apertium["apertium_missing"]:
+            print(f"  not installed: {', '.join(apertium['apertium_missing'])}")  # type: ignore[arg-type]
+        figures.update(apertium)
     print_json_line(figures)
     return 0
 

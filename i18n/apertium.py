@@ -200,6 +200,13 @@ class ApertiumPipeline:
                 process = self._start()
             try:
                 raw = self._exchange(process, data)
+                if text.strip() and not raw.replace(b"\0", b"").strip():
+                    # A program of the mode failed (not installed: apertium-spa-ita runs
+                    # cg-proc without depending on cg3) and the rest flushed nothing, or
+                    # NULs only (each program's flush at its input's end).
+                    raise RuntimeError(
+                        f"apertium {self.mode.name} gave no text: {self._last_error()}"
+                    )
             except BaseException:
                 _stop_running(self._process)
                 raise

@@ -140,6 +140,9 @@ def models(args: argparse.Namespace) -> int:
     modes = installed_modes(apertium_dir) if apertium_dir else []
     direct = translator.direct()
     served = [(pair, direct.get(pair)) for pair in translator.pairs()]
+    # A pivoted pair's language in between: the first hop's target, as `route` picks it.
+    routes = {pair: translator.route(*pair) for pair, engine in served if engine is None}
+    pivots = {pair: hops[0][1] for pair, hops in routes.items() if hops}
     if args.json:
         listing = {
             "engines": list(settings.engines),
@@ -161,7 +164,9 @@ def models(args: argparse.Namespace) -> int:
                 for m in modes
             ],
             "pairs": [
-                {"source": s, "target": t, "engine": engine or "pivot"} for (s, t), engine in served
+                {"source": s, "target": t, "engine": engine or "pivot"}
+                | ({} if engine else {"through": pivots[(s, t)]})
+                for (s, t), engine in served
             ],
             "pivot_pairs": [list(pair) for pair, engine in served if engine is None],
         }
@@ -182,8 +187,8 @@ def models(args: argparse.Namespace) -> int:
     if not served:
         print("  none: install an Argos model or an apertium-xxx-yyy package (docs/i18n.md)")
     for (source, target), engine in served:
-        pinned = "  (pinned)" if settings.pairs.get((source, target)) == engine else ""
-        how = engine or "through a pivot language"
+        pinned = "  (pinned)" if engine and settings.pairs.get((source, target)) == engine else ""
+        how = engine or f"through {pivots[(source, target)]}"
         print(f"  {source}→{target}  {how}{pinned}")
     return 0
 

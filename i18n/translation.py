@@ -137,7 +137,9 @@ class Translator:
         return source == target or (source, target) in set(self.pairs())
 
     def route(self, source: str, target: str) -> list[Hop] | None:
-        """The hops of a translation: one direct, or two through a pivot; None when none."""
+        """The hops of a translation: one direct, or two through a pivot; None when none.
+        Of two possible pivots the code that sorts first is taken (`ca` before `es`), so
+        the route does not depend on the order engines list their pairs in."""
         direct = self.direct()
         if (source, target) in direct:
             return [(source, target, direct[(source, target)])]

@@ -4,7 +4,9 @@
 #   bash scripts/system-deps.sh run   what a running node uses (`make run`): Kamailio (the
 #                                     SIP front door and softphones' registrar), espeak-ng
 #                                     and sox (IVR prompts, hold music), Apertium with its
-#                                     English-Spanish pair (chat translation)
+#                                     English-Spanish pair and the French-, Portuguese- and
+#                                     Italian-Spanish ones (chat translation; fr, pt and it
+#                                     reach English through Spanish, docs/i18n.md)
 #   bash scripts/system-deps.sh       all that, and what the tests drive (`make test`): sipp,
 #                                     Chromium, npm for axe-core, baresip as a second SIP
 #                                     stack for the softphone tests
@@ -18,10 +20,16 @@ declare -A command_of=(
   [espeak-ng]=espeak-ng
   [sox]=sox
   [apertium]=apertium
+  # Constraint Grammar: apertium-spa-ita's it->es mode runs cg-proc, and the package does
+  # not depend on cg3 (Italian came back empty without it).
+  [cg3]=cg-proc
 )
 # Packages without a command of their own, told by a file they install.
 declare -A file_of=(
   [apertium-eng-spa]=/usr/share/apertium/modes/spa-eng.mode
+  [apertium-fr-es]=/usr/share/apertium/modes/fr-es.mode
+  [apertium-es-pt]=/usr/share/apertium/modes/pt-es.mode
+  [apertium-spa-ita]=/usr/share/apertium/modes/ita-spa.mode
 )
 case "${1:-test}" in
   run) ;;

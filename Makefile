@@ -62,8 +62,13 @@ lint:
 format:
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
+# The benches apart: run as `python bench/x.py`, they import their neighbours as top-level
+# modules (`_common`, `_bank`, `research.tours`), as mypy names bench/'s files when given
+# that folder alone; the tests import some of the same files as `bench._bank`, and one run
+# would find those files under two names.
 typecheck:
-	$(BIN)/mypy router forecasting scheduler i18n regions telephony switchboard
+	$(BIN)/mypy router forecasting scheduler i18n regions telephony switchboard tests
+	$(BIN)/mypy bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

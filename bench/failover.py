@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -169,9 +170,18 @@ def arrivals(rng: random.Random, hours: float, base_per_s: float) -> list[tuple[
     return sorted(result)
 
 
+class OverflowDay(TypedDict):
+    """A simulated day's figures per region, and the worst region's service level."""
+
+    service_level: dict[str, float]
+    abandoned: dict[str, int]
+    answered: dict[str, int]
+    worst: float
+
+
 async def overflow_day(
     server_url: str, overflow: bool, seed: int, hours: float, agents_per_region: int
-) -> dict[str, float]:
+) -> OverflowDay:
     client = aioredis.Redis.from_url(server_url, decode_responses=True)
     await client.flushall()
     queue = QueueConfig(
@@ -208,9 +218,10 @@ async def overflow_day(
     async def take_offers(now: int) -> None:
         """Agents answer at once; talk time exponential, mean 180 s."""
         for contact_id in await client.zrange(f"{store.keys.tag}offers", 0, -1):
-            contact = await router.accept(
-                contact_id, (await store.get_contact(contact_id)).agent_id, at_ms=now
-            )
+            assert isinstance(contact_id, str)  # the client decodes: redis's types allow bytes
+            offered = await store.get_contact(contact_id)
+            assert offered is not None
+            contact = await router.accept(contact_id, offered.agent_id, at_ms=now)
             answered[home[contact_id]].append((now - arrived[contact_id]) / 1000)
             heapq.heappush(
                 events, Event(now + int(rng.expovariate(1 / 180) * 1000), "end", contact.contact_id)
@@ -228,8 +239,8 @@ async def overflow_day(
             patience = int(rng.expovariate(1 / 240) * 1000)
             heapq.heappush(events, Event(now + patience, "give_up", contact.contact_id))
         elif event.kind == "give_up":
-            contact = await store.get_contact(event.contact_id)
-            if contact is not None and contact.state.value == "queued":
+            waiting = await store.get_contact(event.contact_id)
+            if waiting is not None and waiting.state.value == "queued":
                 await router.abandon(event.contact_id, at_ms=now)
                 abandoned[home[event.contact_id]] += 1
         elif event.kind == "end":

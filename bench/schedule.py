@@ -48,8 +48,9 @@ from ortools.sat.python import cp_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import planted as planting
-from bench.research.tours import tour_bound
+import planted as planting
+from research.tours import tour_bound
+
 from scheduler.assign import coverage
 from scheduler.checker import check
 from scheduler.csvfiles import read_schedule
@@ -156,7 +157,7 @@ def agents_and_rules(count: int, rng: random.Random) -> tuple[list[Agent], Rules
     return agents, rules
 
 
-SHIFT_LENGTHS = (timedelta(hours=8), timedelta(hours=6))
+SHIFT_LENGTHS: tuple[timedelta, ...] = (timedelta(hours=8), timedelta(hours=6))
 START_EVERY = timedelta(hours=1)
 
 

@@ -41,6 +41,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -328,7 +329,7 @@ class Day:
 
     async def run(self, chats: list[tuple[int, Region, int]], until: int) -> None:
         for when, region, index in chats:
-            self.at(when, lambda t, r=region, i=index: self.arrive(t, r, i))
+            self.at(when, partial(self.arrive, region=region, index=index))
         now = chats[0][0] - chats[0][0] % STEP_MS
         while now <= until or self.events:
             while self.events and self.events[0][0] <= now:

@@ -32,11 +32,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.research.master import MasterCell, TourMaster
 from scheduler.model import Agent, Rules
 from scheduler.patterns import Horizon, Pattern, weekly_bounds, weeks
 from scheduler.pricing import NotPriceable, TourPricer, week_limits
 from scheduler.relaxation import SAFETY
+
+from .master import MasterCell, TourMaster
 
 log = logging.getLogger(__name__)
 

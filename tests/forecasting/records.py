@@ -113,8 +113,8 @@ def generate(first: date, days: int, width_min: int = 30, seed: int = 7) -> Plan
         if local.hour == 7 and local.minute == 0:
             for agent in AGENTS:
                 emit(epoch0, "NONE", "NONE", agent, "AGENTLOGIN", agent)
-                for queue, *_ in QUEUES:
-                    emit(epoch0, "MANAGER", queue, agent, "ADDMEMBER", "")
+                for name, *_ in QUEUES:
+                    emit(epoch0, "MANAGER", name, agent, "ADDMEMBER", "")
                 planted.not_calls += 1 + len(QUEUES)
         if local.hour == 12 and local.minute == 0:
             agent = rng.choice(AGENTS)

@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -403,7 +404,7 @@ def _assert_same_forecast(
         ]
 
 
-def _bank_rows(seed: int, **changes: object) -> list[HistoryRow]:
+def _bank_rows(seed: int, **changes: Any) -> list[HistoryRow]:
     """The generated bank (New York, weekdays 07:00-21:00, US holidays) at 60 minutes."""
     scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=60, **changes)
     return synthetic.generate_scenario(scenario, seed=seed).rows

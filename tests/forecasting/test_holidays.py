@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -16,7 +17,7 @@ from switchboard.common.calendar import HolidayCalendar
 from switchboard.common.errors import InputError
 
 
-def _rows(**changes: object) -> list[HistoryRow]:
+def _rows(**changes: Any) -> list[HistoryRow]:
     """A bank's weekday center (closed on US holidays) at 30 minutes, as rows."""
     scenario = replace(synthetic.SCENARIOS["bank_weekdays_7m"], width_min=30, **changes)
     return synthetic.generate_scenario(scenario, seed=4).rows

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from forecasting import files, service, synthetic, transients
+from forecasting import cycles, files, service, synthetic, transients
 from forecasting.model import History
 
 
@@ -144,7 +144,10 @@ def test_a_lasting_step_with_one_low_day_did_not_come_back() -> None:
 
 def test_runs_at_the_same_place_of_only_two_of_many_fortnights_stay_transients() -> None:
     days = 210  # 15 fortnights
-    where = {"month": np.zeros(days), "fortnight": np.arange(days) % 14.0}
+    where: cycles.Positions = {
+        "month": np.zeros(days),
+        "fortnight": np.arange(days, dtype=np.float64) % 14.0,
+    }
     where["month"] = np.array([float(k % 30) for k in range(days)])
     has_calls = np.ones((1, days), dtype=bool)
     at = transients.places(where, has_calls)

@@ -159,7 +159,7 @@ async def test_an_adoption_tells_the_customer_and_offers_the_chat_on_at_once(
         )
         told = await asyncio.wait_for(customer.receive_json(), 5)
         assert told == {"type": "contact_requeued", "contact_id": chat["contact_id"]}
-        offers = []
+        offers: list[str] = []
         while not offers:
             event = await asyncio.wait_for(desk.receive_json(), 5)
             if event["type"] == "offer":

@@ -146,8 +146,8 @@ async def test_sigkilled_node_is_adopted_without_loss(
             assert ended[cid] == 0
             in_queue = await router.store.queue_position(contact.queue, cid)
             assert (in_queue is not None) == (contact.state.value == "queued")
-    voice = [c for c in states.values() if c.channel == Channel.VOICE]
-    assert [(c.outcome, c.reason) for c in voice] == [("failed", "node_lost")] * 2
+    calls = [c for c in states.values() if c.channel == Channel.VOICE]
+    assert [(c.outcome, c.reason) for c in calls] == [("failed", "node_lost")] * 2
     for contact in held:
         after = states[contact.contact_id]
         assert not after.agent_id.startswith("eu-1") or after.state.value != "connected"

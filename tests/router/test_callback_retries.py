@@ -44,7 +44,9 @@ async def connected_callback(
     call = NewContact(channel=Channel.VOICE, queue=queue, language="en")
     contact = await router.create_contact(call, at_ms=at_ms - 2000)
     await router.request_callback(contact.contact_id, "sip:+15551230000@trunk")
-    await ready(router, make_agent(agent_id, **{skill: 4}), at_ms - 1000)
+    await ready(
+        router, make_agent(agent_id, region="eu", languages=("en",), **{skill: 4}), at_ms - 1000
+    )
     assert (await router.get_contact(contact.contact_id)).agent_id == agent_id
     return await router.accept(contact.contact_id, agent_id, at_ms=at_ms)
 

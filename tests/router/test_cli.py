@@ -58,10 +58,17 @@ def test_agents_import_users_add(tmp_path: Path, redis_url: str) -> None:
 
     result = add_agent_user(config, "a1")
     assert result.returncode == 0, result.stderr
-    assert verify_password("long-enough-secret", client.hget("sb:user:a1", "password"))
-    assert not verify_password("wrong", client.hget("sb:user:a1", "password"))
+    stored = client.hget("sb:user:a1", "password")
+    assert isinstance(stored, str)  # the client decodes: redis's types also allow bytes, None
+    assert verify_password("long-enough-secret", stored)
+    assert not verify_password("wrong", stored)
     # an admin's commands are audited like the admin API's calls, by the OS user
-    entries = [fields for _, fields in client.xrange("sb:audit")]
+    audit = client.xrange("sb:audit")
+    assert audit is not None
+    entries = []
+    for _, fields in audit:
+        assert fields is not None
+        entries.append(fields)
     assert [e["action"] for e in entries] == ["admin.agents.import", "admin.user.put"]
     assert all(e["actor"] == getpass.getuser() for e in entries)
     assert '"agents": 2' in entries[0]["detail"] and '"user_id": "a1"' in entries[1]["detail"]

@@ -487,8 +487,10 @@ async def test_retention_keeps_counts(redis_client: aioredis.Redis) -> None:
     assert await reports_on(redis_client).apply_retention(days=30, at_ms=now) == 2
     assert await redis_client.xlen(f"{tag}records") == 1
     retained = await redis_client.xrange(f"{tag}records:retained")
-    assert [fields["contact_id"] for _, fields in retained] == ["k0", "k1"]
-    assert all(fields["customer_id"] == "" for _, fields in retained)
+    assert retained is not None
+    records = [fields for _, fields in retained if fields is not None]
+    assert [fields["contact_id"] for fields in records] == ["k0", "k1"]
+    assert all(fields["customer_id"] == "" for fields in records)
     assert not await redis_client.exists("sb:chat:k0", "sb:chat:k1", f"{tag}contact:k0")
     assert await redis_client.exists("sb:chat:k2", f"{tag}contact:k2") == 2
 

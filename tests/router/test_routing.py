@@ -472,4 +472,5 @@ async def test_a_ring_out_dates_the_agents_not_ready(router: Router) -> None:
     assert offered.agent_id == "quiet"
     await router.tick(at_ms=T0 + 66_000)  # booking rings 5 s
     agent = await router.store.get_agent("quiet")
+    assert agent is not None
     assert (agent.presence, agent.presence_since_ms) == (Presence.NOT_READY, T0 + 66_000)

@@ -66,10 +66,10 @@ async def test_every_caller_behind_a_busy_agent_is_told_a_wait_at_every_announce
         waits = [place.ewt_s for place in places]
         assert None not in waits, f"no wait told at {(at_ms - T0) // 1000} s: {waits}"
         told.append([wait for wait in waits if wait is not None])
-    for waits in told:
-        assert waits[0] < waits[1] < waits[2]
+    for announced in told:
+        assert announced[0] < announced[1] < announced[2]
     # Nobody moved: each caller was told the same wait at every announcement.
-    assert all(waits == told[0] for waits in told)
+    assert all(announced == told[0] for announced in told)
 
     # The queue's figure for a new caller (position 4) counts the same one agent. No
     # history: the estimates do not depend on the clock the status reads.

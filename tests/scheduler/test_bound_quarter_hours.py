@@ -58,7 +58,7 @@ def hourly_bound(rows: list[Requirement], team: list, plan_rules: Rules, days: i
     """The relaxation summed per hour: the only bound reported before this fix."""
     horizon = Horizon.from_date(START, days, QUARTER)
     patterns = team_patterns(team, plan_rules, horizon)
-    servable = {a.agent_id: ("sales_en",) for a in team}
+    servable: dict[str, tuple[str, ...]] = {a.agent_id: ("sales_en",) for a in team}
     needs = whole_needs(rows, horizon)
     found = lower_bound(
         team, patterns, servable, needs, ["sales_en"], plan_rules, horizon, 30, False, 4

@@ -213,7 +213,7 @@ def test_the_bound_summed_per_hour_stays_below_the_exact_one_and_a_schedule() ->
     result = make_schedule(rows, team, plan_rules, START, 3, OPTIONS)
     horizon = Horizon.from_date(START, 3, QUARTER)
     patterns = team_patterns(team, plan_rules, horizon)
-    servable = {a.agent_id: ("sales_en",) for a in team}
+    servable: dict[str, tuple[str, ...]] = {a.agent_id: ("sales_en",) for a in team}
     args = (team, patterns, servable, whole_needs(rows, horizon), ["sales_en"], plan_rules)
     exact = lower_bound(*args, horizon, 30)
     hourly = lower_bound(*args, horizon, 30, bucket=4)

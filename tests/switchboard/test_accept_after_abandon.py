@@ -142,12 +142,11 @@ async def test_a_transfer_or_end_of_a_chat_that_ended_is_told_it_ended(node: Nod
         )
         assert saved.status == 200, await saved.text()
         late = {
-            (who, act): await http.post(f"/api/v1/contacts/{contact_id}/{act}", **kwargs)
-            for who, headers in (("ana", ana), ("bob", bob))
-            for act, kwargs in (
-                ("transfer", {"json": {"queue": "general"}, "headers": headers}),
-                ("complete", {"headers": headers}),
+            (who, act): await http.post(
+                f"/api/v1/contacts/{contact_id}/{act}", json=body, headers=headers
             )
+            for who, headers in (("ana", ana), ("bob", bob))
+            for act, body in (("transfer", {"queue": "general"}), ("complete", None))
         }
         bodies = {key: await response.json() for key, response in late.items()}
     statuses = {key: response.status for key, response in late.items()}

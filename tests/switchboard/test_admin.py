@@ -58,7 +58,7 @@ async def test_admin_changes_reach_every_node_without_a_restart(redis_url: str) 
         await two.router.fail(chat["contact_id"], "test over")
         socket = await http_two.ws_connect("/api/v1/agents/rita/events", headers=rita)
         assert (await http_one.delete("/api/v1/admin/agents/rita", headers=adm)).status == 200
-        kinds = []
+        kinds: list[aiohttp.WSMsgType] = []
         while aiohttp.WSMsgType.CLOSE not in kinds and len(kinds) < 10:
             kinds.append((await asyncio.wait_for(socket.receive(), 5)).type)
         assert kinds[-1] == aiohttp.WSMsgType.CLOSE  # after the "removed" state events

@@ -75,7 +75,7 @@ async def test_a_chat_whose_node_stops_right_after_creating_it_ends_by_another_n
 
 
 async def test_a_window_whose_node_dies_keeps_the_chat_until_it_runs_out_then_the_grace(
-    redis_url: str,
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The customer's window is open on a node that dies without closing it: the window,
     no longer refreshed, runs out (15 s after its last report), the grace counts from
@@ -89,7 +89,7 @@ async def test_a_window_whose_node_dies_keeps_the_chat_until_it_runs_out_then_th
             async def crashed(*_: Any) -> None:  # the node dies: nobody sees the window close
                 return None
 
-            one.contacts.customer_went = crashed  # type: ignore[method-assign]
+            monkeypatch.setattr(one.contacts, "customer_went", crashed)
             async with http_session(one) as http:
                 socket = await http.ws_connect(
                     f"/api/v1/contacts/{cid}/events",

@@ -82,7 +82,7 @@ def test_no_server_error_and_answers_as_documented(
         case.validate_response(response, checks=_checks())
 
 
-def _checks() -> list[object]:
+def _checks() -> list[schemathesis.CheckFunction]:
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,

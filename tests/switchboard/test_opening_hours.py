@@ -10,6 +10,7 @@ import pytest
 from switchboard.common.hours import OpeningHours
 
 MADRID = ZoneInfo("Europe/Madrid")
+Moment = tuple[int, int, int, int, int]  # year, month, day, hour, minute
 
 
 @pytest.mark.parametrize(
@@ -24,7 +25,7 @@ MADRID = ZoneInfo("Europe/Madrid")
     ],
 )
 def test_the_next_opening_is_the_first_open_moment_from_then(
-    hours: tuple[str, str], at: tuple[int, ...], opens: tuple[int, ...]
+    hours: tuple[str, str], at: Moment, opens: Moment
 ) -> None:
     window = OpeningHours("Europe/Madrid", *hours)
     moment = dt.datetime(*at, tzinfo=MADRID)

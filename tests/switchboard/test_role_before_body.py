@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -87,7 +88,7 @@ def requires_a_field(operation: Operation) -> bool:
 async def call(
     http: aiohttp.ClientSession, operation: Operation, headers: dict[str, str], query: str = ""
 ) -> aiohttp.ClientResponse:
-    body = {"json": {}} if operation.body is not None else {}
+    body: dict[str, Any] = {"json": {}} if operation.body is not None else {}
     return await http.request(operation.method, path_of(operation) + query, headers=headers, **body)
 
 

@@ -27,7 +27,7 @@ from switchboard.node import Node
 from tests.nodes import ROOT, http_session, login, new_chat, running_node
 
 PASSWORD = "a-long-password"
-STAFF = {
+STAFF: dict[str, tuple[Role, dict[str, tuple[str, ...]]]] = {
     "adm": (Role.ADMIN, {}),
     "sup-asia": (Role.SUPERVISOR, {"regions": ("asia-east",)}),
     "sup-book": (Role.SUPERVISOR, {"queues": ("booking",)}),
@@ -274,9 +274,9 @@ async def test_a_region_supervisor_creates_chats_only_in_their_regions(
         anywhere = await made(http, admin, "baggage", "CUST-C1", region="america-east")
         assert (anywhere["queue"], anywhere["region"]) == ("baggage", "america-east")
         # A customer's word is ignored, as before: an anonymous chat at the node's region.
-        customer = await made(http, {}, "booking", "CUST-D1", region="asia-east", priority=9)
-        assert customer["region"] == "europe-west"
-        stored = await node.router.get_contact(customer["contact_id"])
+        anonymous = await made(http, {}, "booking", "CUST-D1", region="asia-east", priority=9)
+        assert anonymous["region"] == "europe-west"
+        stored = await node.router.get_contact(anonymous["contact_id"])
         assert stored.customer_id.startswith("anon-") and stored.priority == 0
 
 

@@ -134,6 +134,7 @@ async def test_signing_out_gives_back_the_offer_and_the_chat_held(redis_url: str
             params={"customer_token": held["customer_token"]},
         )
         assert (await asyncio.wait_for(customer.receive_json(), 5))["type"] == "ready"
+        assert node.hub is not None
         async with node.hub.listen(agent_id="ana") as events:
             assert (await http.post("/api/v1/agents/logout", headers=ana)).status == 200
             seen = await events_until(events, {"offer_revoked", "contact_requeued"})

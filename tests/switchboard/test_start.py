@@ -220,7 +220,12 @@ def test_sigterm_during_start_up_stops_what_the_start_started(tmp_path: Path, wh
     # The previous run's heartbeat, still alive: the start waits for it to expire (up
     # to the TTL), so the node is still starting when the signal comes.
     with EmbeddedRedis(data_dir, die_with_parent=True) as previous:
-        payload = {"node_id": "node-1", "region": "default", "http": "http://x", "run": "old"}
+        payload: dict[str, object] = {
+            "node_id": "node-1",
+            "region": "default",
+            "http": "http://x",
+            "run": "old",
+        }
         payload |= {"started_at": time.time(), "last_seen": time.time(), "load": {}}
         with redis.Redis.from_url(previous.url) as client:
             client.set("sb:node:node-1", json.dumps(payload), px=120_000)

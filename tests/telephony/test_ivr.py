@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -17,7 +19,7 @@ NIGHT = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
 OFFICE = Hours(timezone="Europe/Paris", open="08:00", close="20:00")
 
 
-def keys(actions: list[object]) -> list[str]:
+def keys(actions: Sequence[object]) -> list[str]:
     return [p.key for a in actions if isinstance(a, Play) for p in a.prompts]
 
 
@@ -96,8 +98,9 @@ def test_opening_hours_use_the_regions_time_zone_and_may_cross_midnight() -> Non
 
 def test_flow_for_prefers_the_dialled_number_over_the_catch_all() -> None:
     flows = [flow(number="*"), flow(number="800", default_queue="booking")]
-    assert flow_for(flows, "800").default_queue == "booking"
-    assert flow_for(flows, "123").number == "*"
+    dialled, catch_all = flow_for(flows, "800"), flow_for(flows, "123")
+    assert dialled is not None and dialled.default_queue == "booking"
+    assert catch_all is not None and catch_all.number == "*"
     assert flow_for(flows[1:], "123") is None
 
 
@@ -106,7 +109,12 @@ def test_flow_for_prefers_the_dialled_number_over_the_catch_all() -> None:
 VERBOSE = IvrStyle(greeting="welcome_informal", verbose=True)
 
 
-def prompts_of(actions: list[object]) -> list[Prompt]:
+def same_style(style: IvrStyle, *_: object) -> IvrStyle:
+    """A style resolver that answers `style` whatever it is asked."""
+    return style
+
+
+def prompts_of(actions: Sequence[object]) -> list[Prompt]:
     return [p for a in actions if isinstance(a, Play) for p in a.prompts]
 
 
@@ -149,7 +157,7 @@ def test_closed_says_when_it_opens_again_in_the_callers_local_way() -> None:
     ):
         style = locale_style(region, language)
         session = IvrSession(
-            flow(hours=OFFICE, languages=(language,)), [], NIGHT, lambda _, s=style: s
+            flow(hours=OFFICE, languages=(language,)), [], NIGHT, partial(same_style, style)
         )
         opens = next(p for p in prompts_of(session.start()) if p.key == "ivr.opens_at")
         assert dict(opens.values)["time"] == said

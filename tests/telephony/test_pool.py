@@ -7,7 +7,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,9 @@ def _is_free(port: int) -> bool:
 
 
 @pytest.fixture
-def make_front_door(router: Router, tmp_path: Path, prompt_cache: Path) -> Callable[..., Any]:
+def make_front_door(
+    router: Router, tmp_path: Path, prompt_cache: Path
+) -> Iterator[Callable[..., Any]]:
     async def make(
         workers: int, front_door: str = "kamailio", calls: int = 4, sip: str = "", port: int = 0
     ) -> VoiceFrontDoor:
@@ -227,7 +230,7 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
     assert old_pid is not None
     os.kill(old_pid, signal.SIGKILL)
     for contact_id in contact_ids:
-        contact = await until(lambda cid=contact_id: terminal(router, cid))
+        contact = await until(partial(terminal, router, contact_id))
         assert (contact.state.value, contact.reason) == ("failed", "worker_lost")
     await until(lambda: worker.pid != old_pid and worker.ready.is_set(), timeout=30)
     assert sip_calls(voice, "worker_lost") == 2
@@ -243,6 +246,7 @@ async def test_full_pool_answers_503_and_a_killed_worker_loses_only_its_calls(
 
 
 def sip_calls(voice: VoiceFrontDoor, outcome: str) -> float:
+    assert isinstance(voice.metrics, Metrics)  # the node's, as make_front_door gives it
     value = voice.metrics.registry.get_sample_value(
         "switchboard_sip_calls_total", {"outcome": outcome}
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,7 @@ async def test_callers_who_withhold_their_number_are_each_anonymous(
     for _ in range(2):
         assert await sipp(worker, "peer_withheld.xml", tmp_path) == 0
     assert len(made.contacts) == 2
-    first, second = [await until(lambda c=c: terminal(router, c)) for c in made.contacts]
+    first, second = [await until(partial(terminal, router, c)) for c in made.contacts]
     assert first.customer_id.startswith(ANONYMOUS_PREFIX)
     assert second.customer_id.startswith(ANONYMOUS_PREFIX)
     assert first.customer_id != second.customer_id

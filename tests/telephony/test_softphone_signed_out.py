@@ -50,8 +50,9 @@ async def test_a_signed_out_users_phone_keeps_registering_and_is_called_once_bac
 
     # No call reaches it while ana is signed out (the router here still offers her one).
     await caller_in_queue(voice, parties)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    pool = voice.pool
+    assert pool is not None
+    contact_id = await until(lambda: next(iter(pool.owner), None))
     await offer_ended_unreachable(router, "ana", contact_id)
     assert not [event for event in phone.events if event["type"] == "incoming"]
 

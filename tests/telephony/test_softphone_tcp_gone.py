@@ -53,8 +53,9 @@ async def test_an_offer_to_a_phone_whose_tcp_connection_died_is_unreachable(
         squatter.setblocking(False)
         await add_agent(router, "ana", ana.uri, {"booking": 2})
         await caller_in_queue(voice, parties)
-        assert voice.pool is not None
-        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+        pool = voice.pool
+        assert pool is not None
+        contact_id = await until(lambda: next(iter(pool.owner), None))
 
         await offer_ended_unreachable(router, "ana", contact_id)
         try:

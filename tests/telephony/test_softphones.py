@@ -189,8 +189,9 @@ async def test_an_unregistered_softphone_rings_no_one_and_the_caller_goes_to_the
     await add_agent(router, "ana", ana.uri, {"booking": 2})
 
     await caller_in_queue(voice, parties)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    pool = voice.pool
+    assert pool is not None
+    contact_id = await until(lambda: next(iter(pool.owner), None))
 
     await offer_ended_unreachable(router, "ana", contact_id)
 
@@ -221,8 +222,9 @@ async def test_an_offer_to_a_name_with_no_account_here_is_refused_not_answered_b
     voice = front_door
     await add_agent(router, "zed", f"sip:zed@127.0.0.1:{voice.sip.port}", {"booking": 2})
     await caller_in_queue(voice, parties)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    pool = voice.pool
+    assert pool is not None
+    contact_id = await until(lambda: next(iter(pool.owner), None))
 
     await offer_ended_unreachable(router, "zed", contact_id)
 
@@ -242,8 +244,9 @@ async def test_a_registered_phone_that_answers_nothing_is_unreachable_not_a_ring
     await add_agent(router, "ana", ana.uri, {"booking": 2})
 
     await caller_in_queue(voice, parties)
-    assert voice.pool is not None
-    contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+    pool = voice.pool
+    assert pool is not None
+    contact_id = await until(lambda: next(iter(pool.owner), None))
 
     await offer_ended_unreachable(router, "ana", contact_id)
     assert not [event for event in phone.events if event["type"] == "incoming"]

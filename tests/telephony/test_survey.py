@@ -223,8 +223,9 @@ async def test_a_worker_process_rating_is_stored_by_the_node(
         await caller.wait_for("media", timeout=20)
         caller.send(cmd="dtmf", digits="1")  # one language: booking at once
         await agent.wait_for("answered", timeout=20)
-        assert voice.pool is not None
-        contact_id = await until(lambda: next(iter(voice.pool.owner), None))
+        pool = voice.pool
+        assert pool is not None
+        contact_id = await until(lambda: next(iter(pool.owner), None))
         # Hang up once the router has accepted: before, the hang-up is a declined offer.
         await until(lambda: _in_state(router, contact_id, "connected"))
         agent.send(cmd="hangup")

@@ -127,8 +127,11 @@ async def screenshot(page: Page, tmp_path: Path, name: str) -> None:
     shutil.copy(shot, ARTIFACTS / name)
 
 
-async def serious_violations(page: Page) -> list[dict[str, Any]]:
-    """axe-core's serious and critical violations of the page as it is now."""
+async def serious_violations(
+    page: Page, impacts: tuple[str, ...] = ("serious", "critical")
+) -> list[dict[str, Any]]:
+    """axe-core's violations of the page as it is now, of these impacts (serious and
+    critical unless asked; `MODERATE` adds the moderate ones, landmarks among them)."""
     assert AXE.exists(), f"{AXE} missing: run `make test` or `bash scripts/web-deps.sh`"
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         # Evaluated through the browser's DevTools protocol, which no page policy stops:
@@ -144,5 +147,8 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
             "nodes": [n["target"] for n in v["nodes"]][:5],
         }
         for v in found
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]
+
+
+MODERATE = ("moderate", "serious", "critical")

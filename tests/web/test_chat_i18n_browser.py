@@ -355,5 +355,7 @@ async def test_the_rating_takes_the_focus_and_shows_it(
     await screenshot(customer, tmp_path, "i18n-rating-focus.png")
     await customer.keyboard.press("Enter")
     await expect(customer.locator("#thanks")).to_be_visible()
+    # The form with the focus went: the thanks takes it, and is read there.
+    await expect(customer.locator("#thanks")).to_be_focused()
     await customer.context.close()
     await desk.context.close()

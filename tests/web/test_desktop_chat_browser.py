@@ -180,7 +180,7 @@ async def test_spanish_customer_and_english_agent(
     wrap = panel.locator("form.wrap-up")
     await expect(wrap).to_be_visible()
     await expect(agent.locator("#state")).to_have_text("Wrap-up")
-    await expect(agent.locator("#state-detail")).to_contain_text("left")
+    await expect(agent.locator("#wrap-up-left")).to_contain_text("left")
     await wrap.locator("button.save-wrap-up").click()
     await expect(wrap.locator(".error")).to_contain_text("choose a code")
     await wrap.locator("select.wrap-up-code").select_option("bag_located")

@@ -73,14 +73,15 @@ async def test_one_script_tag_embeds_a_signed_chat(
     )
     page = await (await browser.new_context(locale="en-GB")).new_page()
     await page.goto(f"http://127.0.0.1:{port}/help")
-    frame = page.frame_locator("iframe[title=Chat]")
+    await page.get_by_role("button", name="Chat with us").click()
+    frame = page.frame_locator("iframe[title='Chat with us']")
     # The site offers its own queues only.
     await expect(frame.locator("#queue option")).to_have_count(2)
     await frame.locator("#queue").select_option("booking")
     await frame.locator("#first-message").fill("Hello from the airline site")
     await frame.locator("#start-chat").click()
     await expect(frame.locator("#messages li.mine")).to_contain_text("Hello from the airline")
-    src = await page.locator("iframe[title=Chat]").get_attribute("src")
+    src = await page.locator("iframe").get_attribute("src")
     assert src is not None and "#identity=" in src and "?site=airline" in src
     waiting = await node.router.store.waiting("booking")
     contact = await node.router.get_contact(waiting[0][0])
@@ -148,9 +149,10 @@ async def test_a_chat_framed_on_another_site_comes_back_after_a_reload(
     await context.add_init_script(START_SHOWN)
     page = await context.new_page()
     await page.goto(f"http://localhost:{port}/help")
-    chat = page.frame_locator("iframe[title=Chat]")
+    await page.get_by_role("button", name="Chat with us").click()
+    chat = page.frame_locator("iframe")
     await chat.locator("#queue").select_option("booking")
-    frame = await (await page.locator("iframe[title=Chat]").element_handle()).content_frame()
+    frame = await (await page.locator("iframe").element_handle()).content_frame()
     assert frame is not None
     refused = "() => { try { localStorage.length; return false; } catch (_) { return true; } }"
     assert await frame.evaluate(refused), "this Chromium lets the frame keep storage"
@@ -166,11 +168,12 @@ async def test_a_chat_framed_on_another_site_comes_back_after_a_reload(
     kept = await page.evaluate("localStorage.getItem('switchboard-chat:airline')")
     assert kept is not None and contact_id in kept
 
+    # The window was open: after the reload it is open again, with the same chat.
     await page.reload()
-    chat = page.frame_locator("iframe[title=Chat]")
+    chat = page.frame_locator("iframe")
     texts = chat.locator("#messages li:not(.notice) .text")
     await expect(texts).to_have_text(["Hello from the airline site", "Hi, how can I help?"])
-    frame = await (await page.locator("iframe[title=Chat]").element_handle()).content_frame()
+    frame = await (await page.locator("iframe").element_handle()).content_frame()
     assert frame is not None and not await frame.evaluate("window.startShown === true")
     # The same chat, still ana's: no second chat, and what the customer writes reaches her.
     assert await node.router.store.live_contacts() == {contact_id}

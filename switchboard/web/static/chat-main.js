@@ -8,8 +8,9 @@
 
 import { problem, request, socketUrl } from "./api.js";
 import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
+import { nameWindow } from "./chat-embedded.js";
 import { ChatView } from "./chat-view.js";
-import { $, el, options } from "./dom.js";
+import { $, el, options, setText } from "./dom.js";
 import { loadText, primary, t, wantedLanguage } from "./i18n.js";
 import { checkMessage } from "./message-text.js";
 import { MessageSender } from "./sending.js";
@@ -49,7 +50,7 @@ async function main() {
   const choices = answer.ok ? answer.body : { queues: [] };
   if (answer.ok || !chat.speaking) await speak(choices.language);
   if (!answer.ok) {
-    $("status").textContent = optionsProblem(answer);
+    setText($("status"), optionsProblem(answer));
     return;
   }
   const topics = choices.topics || {};
@@ -76,6 +77,7 @@ async function speak(negotiated) {
     console.warn(`switchboard chat: ?lang=${asked} is no language the API knows; the chat is in ${chat.language}`);
     await loadText(chat.language);
   }
+  nameWindow();
 }
 
 // The browser's first language (what its Accept-Language negotiates, near enough).
@@ -96,11 +98,11 @@ async function chatOptions() {
   for (const delay of RETRY_S) {
     if (answer.ok || !passing(answer)) break;
     if (!chat.speaking) await speak(null);  // the customer's language while it waits
-    $("status").textContent = t("Chat is not available at the moment. Trying again…");
+    setText($("status"), t("Chat is not available at the moment. Trying again…"));
     await new Promise((done) => { setTimeout(done, delay * 1000 * (0.8 + 0.4 * Math.random())); });
     answer = await request("GET", path);
   }
-  if (answer.ok) $("status").textContent = "";
+  if (answer.ok) setText($("status"), "");
   return answer;
 }
 
@@ -131,14 +133,23 @@ function fail(where, text) {
   $(where).textContent = text;
 }
 
+// A field in error says so (aria-invalid; its error is already its description) and
+// takes the focus.
+function invalid(field, text) {
+  $(field).setAttribute("aria-invalid", "true");
+  $(field).focus();
+  fail("start-error", text);
+}
+
 $("start").addEventListener("submit", async (event) => {
   event.preventDefault();
   fail("start-error", "");
+  for (const field of ["queue", "first-message"]) $(field).removeAttribute("aria-invalid");
   const queue = $("queue").value;
   const text = $("first-message").value;
-  if (!chat.queues.includes(queue)) return fail("start-error", t("Please choose a topic from the list."));
+  if (!chat.queues.includes(queue)) return invalid("queue", t("Please choose a topic from the list."));
   const wrong = checkMessage(text);
-  if (wrong) { $("first-message").focus(); return fail("start-error", wrong); }
+  if (wrong) return invalid("first-message", wrong);
   $("start-chat").disabled = true;
   const body = { channel: "chat", queue, language: startTag() };
   if (site) body.site = site;
@@ -186,7 +197,7 @@ function openConversation(contact) {
     socketUrl(`/api/v1/contacts/${chat.id}/events`, { customer_token: chat.token }), {
       onEvent,
       onOpen: refresh,
-      onState: (state) => { if (state === "reconnecting") $("status").textContent = t("Connection lost. Reconnecting…"); },
+      onState: (state) => { if (state === "reconnecting") setText($("status"), t("Connection lost. Reconnecting…")); },
     });
   if (TERMINAL.includes(contact.state)) { refresh(); ended(contact); return; }
   $("message").focus();
@@ -194,7 +205,7 @@ function openConversation(contact) {
 
 function showState(contact) {
   if (contact.state === "connected") chat.view.connected(contact.agent_id);
-  else if (!TERMINAL.includes(contact.state)) chat.view.waiting(null);
+  else if (!TERMINAL.includes(contact.state)) chat.view.stillWaiting();
 }
 
 // After (re)connecting: the contact as it is now and every message, merged by id. The
@@ -344,9 +355,12 @@ $("rating").addEventListener("submit", async (event) => {
     { body: { score: Number(chosen.value) }, customerToken: chat.token });
   if (!answer.ok && answer.status !== 409) return fail("rating-error", forCustomer(answer));
   forgetChat(site);
+  const focused = $("rating").contains(document.activeElement);
   $("rating").hidden = true;
   $("thanks").hidden = false;
   $("new-chat").hidden = false;
+  // The form (and the focus in it) has gone: the thanks is read where the focus lands.
+  if (focused || document.activeElement === document.body) $("thanks").focus();
 });
 
 // The case this chat belongs to was solved: is the problem solved for the customer?

@@ -26,7 +26,7 @@ function ownStorage() {
 
 // The page that framed this window, when embed.js did so and keeps the chat for it: its
 // origin (Chromium and Safari name it in ancestorOrigins, Firefox in the referrer).
-function keeperOrigin() {
+export function keeperOrigin() {
   if (window.parent === window) return null;
   if (new URLSearchParams(location.hash.slice(1)).get("store") !== "parent") return null;
   try {

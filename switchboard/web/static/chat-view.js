@@ -1,7 +1,7 @@
 // What the customer sees of the conversation: the messages in their language, the
 // state of their own (sent, read), the agent typing, the line's status.
 
-import { $, el, stickToBottom } from "./dom.js";
+import { $, el, setText, stickToBottom } from "./dom.js";
 import { languageName, number, primary, roughly, t, time } from "./i18n.js";
 
 export class ChatView {
@@ -24,13 +24,23 @@ export class ChatView {
     const written = primary(message.language);
     const untranslated = !mine && !translated && Boolean(written) && written !== primary(this.language);
     const meta = el("span", { class: "meta" }, time(message.at_ms));
+    // Who wrote it, read before the text (the bubble's side and colour say it to the eye).
+    const who = mine ? t("You said:") : message.sender === "center" ? null : t("{agent} said:", { agent: message.sender });
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
       "data-sender": message.sender },
+    who ? el("span", { class: "visually-hidden sender" }, who, " ") : null,
     el("span", { class: "text", dir: "auto", lang: translated ? this.language : message.language || undefined }, text),
     meta);
     if (untranslated) {
       item.insertBefore(el("span", { class: "untranslated" },
         t("Not translated from {language}", { language: languageName(written) })), meta);
+    }
+    // The router masked a card number the customer typed (`redacted`): said under their
+    // own message, read with it (no live line of its own). The agent's side has its notice
+    // on the desk.
+    if (mine && (message.redacted || []).includes("card_number")) {
+      item.insertBefore(el("span", { class: "redacted-note" },
+        t("For your security, we hid the card number. Please don't send card details in the chat.")), meta);
     }
     if (message.sender === "center") {  // the center's own notice (an advisory), not the agent's
       item.classList.add("center");
@@ -38,6 +48,10 @@ export class ChatView {
     }
     if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
     const known = this.items.get(message.message_id);
+    // Shown already as it is (the answer to the send and its event, a reconnect's read):
+    // left alone, not read out again by the log.
+    if (known && known.dataset.shown === text + String(untranslated)) return;
+    item.dataset.shown = text + String(untranslated);
     stickToBottom($("messages-box"), () => {
       if (known) known.replaceWith(item);
       else this.insertInOrder(item, message.at_ms);
@@ -81,7 +95,7 @@ export class ChatView {
 
   typing(agent) {
     clearTimeout(this.typingTimer);
-    $("typing").textContent = agent ? t("{agent} is typing…", { agent }) : "";
+    setText($("typing"), agent ? t("{agent} is typing…", { agent }) : "");
     if (agent) this.typingTimer = setTimeout(() => this.typing(null), 5000);
   }
 
@@ -92,15 +106,30 @@ export class ChatView {
     const place = position ? number(position) : "";
     if (position && ewtSeconds == null) text = t("You are number {position} in line.", { position: place });
     else if (position) text = t("You are number {position} in line. Estimated wait: {wait}.", { position: place, wait: roughly(ewtSeconds) });
-    $("status").textContent = text;
+    this.waitingText = text;
+    this.say(text);
+  }
+
+  // Still waiting (the contact read again): the place in line known stays said.
+  stillWaiting() {
+    if (this.waitingText) this.say(this.waitingText);
+    else this.waiting(null);
+  }
+
+  // The status line is a live region: written only when its text changes, so that the
+  // same words (the place in line, pushed every few seconds) are not read out again.
+  say(text) {
+    setText($("status"), text);
   }
 
   connected(agent) {
-    $("status").textContent = t("You are chatting with {agent}.", { agent });
+    this.waitingText = null;
+    this.say(t("You are chatting with {agent}.", { agent }));
   }
 
   ended() {
-    $("status").textContent = t("The chat has ended.");
+    this.waitingText = null;
+    this.say(t("The chat has ended."));
     this.typing(null);
   }
 

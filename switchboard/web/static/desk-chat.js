@@ -5,7 +5,7 @@
 import { problem } from "./api.js";
 import { TransferControl } from "./desk-transfer.js";
 import { WrapUpForm } from "./desk-wrapup.js";
-import { el, options, stickToBottom } from "./dom.js";
+import { el, options, setText, stickToBottom } from "./dom.js";
 import { languageName, primary, t, time } from "./i18n.js";
 import { MessageSender } from "./sending.js";
 import { customerLanguage } from "./words.js";
@@ -163,7 +163,7 @@ export class ChatPanel {
     const untranslated = !translations[reader] && primary(message.language) !== primary(reader);
     const meta = el("span", { class: "meta" }, time(message.at_ms));
     const item = el("li", { class: mine ? "mine" : "theirs", "data-id": message.message_id,
-      "data-sender": message.sender }, el("span", { class: "text", dir: "auto",
+      "data-sender": message.sender }, this.who(message), el("span", { class: "text", dir: "auto",
       lang: (mine || !translations[this.language] ? message.language : this.language) || undefined }, shown));
     if (untranslated) {
       item.append(el("span", { class: "untranslated" }, mine
@@ -173,6 +173,11 @@ export class ChatPanel {
     if (message.sender === "center") {  // an advisory posted by the center, not by the agent
       item.classList.add("center");
       item.prepend(el("span", { class: "who" }, t("Notice from the center")));
+    }
+    // The router masked a card number in it (`redacted`), whoever wrote it: the agent
+    // takes the payment another way. Read with the message, not a live line of its own.
+    if ((message.redacted || []).includes("card_number")) {
+      item.append(el("span", { class: "redacted-note" }, t("Card number hidden (PCI)")));
     }
     if (other && other !== shown) {
       const original = el("span", { class: "original", hidden: true, dir: "auto",
@@ -187,6 +192,11 @@ export class ChatPanel {
     item.append(meta);
     if (mine) meta.append(" · ", el("span", { class: "delivery" }, t("Sent")));
     const known = this.items.get(message.message_id);
+    // Shown already as it is (the answer to the send and its event, a reconnect's read):
+    // left alone, not read out again by the log.
+    const shownAs = JSON.stringify([shown, other, untranslated]);
+    if (known && known.dataset.shown === shownAs) return;
+    item.dataset.shown = shownAs;
     stickToBottom(this.box, () => {
       if (known) known.replaceWith(item);
       else this.insertInOrder(item, message.at_ms);
@@ -198,6 +208,16 @@ export class ChatPanel {
       this.typingLine.textContent = "";
       this.unread();
     }
+  }
+
+  // Who wrote a message, read before its text (the bubble's side and colour say it to the
+  // eye); the center's notice says it in sight.
+  who(message) {
+    if (message.sender === "center") return null;
+    const said = message.sender === "customer" ? t("The customer said:")
+      : message.sender === this.desk.agent.agent_id ? t("You said:")
+        : t("{agent} said:", { agent: message.sender });
+    return el("span", { class: "visually-hidden sender" }, said, " ");
   }
 
   message(event) { this.learn([event]); this.show(event); this.acknowledge(); }
@@ -218,7 +238,7 @@ export class ChatPanel {
   typing(event) {
     if (event.by !== "customer") return;
     clearTimeout(this.typingTimer);
-    this.typingLine.textContent = t("The customer is typing…");
+    setText(this.typingLine, t("The customer is typing…"));
     this.typingTimer = setTimeout(() => { this.typingLine.textContent = ""; }, 5000);
   }
 
@@ -245,7 +265,7 @@ export class ChatPanel {
   }
 
   // What the reply box holds, one message at a time; only what was sent leaves the box.
-  send() { return this.sender.send(); }
+  send() { return this.isOver ? null : this.sender.send(); }
 
   async end() {
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/complete`);
@@ -259,10 +279,23 @@ export class ChatPanel {
   async ended(state, reason) {
     if (this.isOver) return;
     this.isOver = true;
-    this.composer.hidden = true;
+    // The agent writing a reply keeps the focus and their draft, which can no longer be
+    // sent (and says so); the wrap-up comes next in the Tab order. Otherwise the reply
+    // box goes, and the focus on it or on its buttons goes on to the wrap-up.
+    const writing = document.activeElement === this.text;
+    const active = document.activeElement;
+    const lost = this.composer.contains(active) || this.transfer.root.contains(active)
+      || ((!active || active === document.body) && !this.root.hidden);
+    if (writing) {
+      this.text.readOnly = true;
+      for (const button of this.composer.querySelectorAll("button")) button.disabled = true;
+      if (this.text.value.trim()) this.error.textContent = t("The chat has ended; your message was not sent.");
+    } else {
+      this.composer.hidden = true;
+    }
     this.transfer.root.hidden = true;
-    this.typingLine.textContent = "";
-    this.wrapUp.show();
+    clearTimeout(this.typingTimer);
+    this.wrapUp.show(lost && !writing);
     if (reason === undefined) {
       const answer = await this.desk.call("GET", `/api/v1/contacts/${this.contact.contact_id}`);
       reason = answer.ok ? answer.body.reason : null;
@@ -270,5 +303,7 @@ export class ChatPanel {
     const left = reason === "customer_left" || state === "abandoned";
     stickToBottom(this.box, () => this.list.append(el("li", { class: "notice" },
       left ? t("The customer left the chat.") : t("The chat has ended."))));
+    // Said (politely) after the end: what comes next, whether or not the focus moved.
+    this.typingLine.textContent = t("Please fill in the wrap-up.");
   }
 }

@@ -9,7 +9,7 @@ import { Conversations } from "./desk-conversations.js";
 import { Offers } from "./desk-offers.js";
 import { hideSoftphone, showSoftphone } from "./desk-softphone.js";
 import { STATE_NAMES } from "./desk-transfer.js";
-import { $, options } from "./dom.js";
+import { $, options, setText } from "./dom.js";
 import { N_, duration, loadText, number, primary, t, wantedLanguage } from "./i18n.js";
 import { LiveSocket } from "./socket.js";
 import { topicName } from "./words.js";
@@ -51,16 +51,25 @@ async function main() {
     if (answer.ok) return start(answer.body);
     sessionStorage.removeItem(KEY);
   }
-  $("sign-in-form").hidden = false;
+  $("sign-in-page").hidden = false;
+}
+
+// The sign-in's fields; one in error says so (aria-invalid, described by the error) and
+// the first of them takes the focus.
+const SIGN_IN_FIELDS = ["agent-id", "password", "sip-uri", "chat-capacity"];
+function signInError(text, fields) {
+  $("sign-in-error").textContent = text;
+  for (const id of fields) $(id).setAttribute("aria-invalid", "true");
+  if (fields.length) $(fields[0]).focus();
 }
 
 $("sign-in-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("sign-in-error").textContent = "";
+  for (const id of SIGN_IN_FIELDS) $(id).removeAttribute("aria-invalid");
   const capacity = Number($("chat-capacity").value);
   if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10) {
-    $("sign-in-error").textContent = t("Chats at once: a whole number from 0 to 10.");
-    return;
+    return signInError(t("Chats at once: a whole number from 0 to 10."), ["chat-capacity"]);
   }
   const body = {
     agent_id: $("agent-id").value.trim(),
@@ -70,18 +79,19 @@ $("sign-in-form").addEventListener("submit", async (event) => {
   const sip = $("sip-uri").value.trim();
   if (sip) body.sip_uri = sip;
   if (!body.agent_id || !body.password) {
-    $("sign-in-error").textContent = t("Please give your agent ID and password.");
-    return;
+    const missing = [...(body.agent_id ? [] : ["agent-id"]), ...(body.password ? [] : ["password"])];
+    return signInError(t("Please give your agent ID and password."), missing);
   }
   $("sign-in").disabled = true;
   const answer = await request("POST", "/api/v1/agents/login", { body });
   $("sign-in").disabled = false;
   if (!answer.ok) {
     const field = answer.body.field;
-    $("sign-in-error").textContent = field === "$.sip_uri"
-      ? t("The SIP URI looks wrong: it starts with sip: like sip:ana@192.0.2.10.")
-      : answer.status === 401 ? t("Wrong agent ID or password.") : problem(answer);
-    return;
+    if (field === "$.sip_uri") {
+      return signInError(t("The SIP URI looks wrong: it starts with sip: like sip:ana@192.0.2.10."), ["sip-uri"]);
+    }
+    if (answer.status === 401) return signInError(t("Wrong agent ID or password."), ["password", "agent-id"]);
+    return signInError(problem(answer), []);
   }
   if (answer.body.role !== "agent" || !answer.body.agent) {
     $("sign-in-error").textContent = t("The desktop is for agents.");
@@ -95,7 +105,7 @@ $("sign-in-form").addEventListener("submit", async (event) => {
 async function start(agent) {
   desk.agent = agent;
   remember();
-  $("sign-in-form").hidden = true;
+  $("sign-in-page").hidden = true;
   $("workspace").hidden = false;
   $("who").textContent = agent.agent_id;
   const [config, topics] = await Promise.all([
@@ -200,13 +210,18 @@ function shownState(agent) {
 function showState(agent) {
   const state = shownState(agent);
   $("state").dataset.state = state;
-  $("state").textContent = t(STATE_NAMES[state] || state);
+  setText($("state"), t(STATE_NAMES[state] || state));
   desk.wrapUpUntil = agent.wrap_up_until ? Date.parse(agent.wrap_up_until) : 0;
   const reason = state === "not_ready" && agent.reason ? `(${t(agent.reason)})` : "";
   const load = agent.load || {};
   const held = agent.state === "busy" || agent.state === "reserved"
     ? t("chats: {chats}, calls: {calls}", { chats: number(load.chat || 0), calls: number(load.voice || 0) }) : "";
-  $("state-detail").textContent = [reason, held].filter(Boolean).join(" ");
+  // The status line is read out at each change: written only when it changes, the state
+  // and its detail apart (a pause for the ear), the wrap-up's countdown beside it.
+  const detail = [reason, held].filter(Boolean).join(" ");
+  setText($("state-detail"), detail);
+  $("state-sep").hidden = !detail;
+  if (state !== "wrap_up") setText($("wrap-up-left"), "");
   tick();
 }
 
@@ -215,7 +230,7 @@ function tick() {
   if ($("state").dataset.state !== "wrap_up" || !desk.wrapUpUntil) return;
   const left = (desk.wrapUpUntil - Date.now()) / 1000;
   if (left <= 0) { desk.wrapUpUntil = 0; refreshAgent(); return; }
-  $("state-detail").textContent = t("{time} left", { time: duration(left) });
+  setText($("wrap-up-left"), t("{time} left", { time: duration(left) }));
 }
 const ticking = setInterval(tick, 1000);
 // A chat another session of the agent transferred away sends this desk no event: read
@@ -267,7 +282,7 @@ function signedOut(message) {
   sessionStorage.removeItem(KEY);
   desk.token = null;
   $("workspace").hidden = true;
-  $("sign-in-form").hidden = false;
+  $("sign-in-page").hidden = false;
   $("sign-in-error").textContent = message;
 }
 

@@ -1,6 +1,8 @@
 // Ringing offers, one card each: channel, queue, language, wait so far, the customer's
 // tier, why it came here, the ring timer; accept or decline. An offer that rang out
 // (RONA), or a call that could not reach the agent's phone, stays on screen as such.
+// The cards are no live region (their timers change every second): each new offer, and
+// each missed one, is said once, in a line of its own (#offer-news, assertive).
 
 import { problem } from "./api.js";
 import { explain } from "./desk-explain.js";
@@ -57,6 +59,8 @@ export class Offers {
       el("button", { type: "button", class: "secondary decline", onclick: () => this.decline(offer) }, t("Decline"))),
     el("p", { class: "error", role: "alert" }));
     $("offers").append(card);
+    this.announce([voice ? t("Incoming call") : t("Incoming chat"), this.desk.queueName(offer.queue),
+      customerLanguage(offer), t("Ringing: {seconds} s left", { seconds: number(Math.ceil(offer.ring_s)) })].join(", "));
     this.changed.set(offer.contact_id, performance.now());
     this.cards.set(offer.contact_id, { card, offer, until: Date.now() + offer.ring_s * 1000, timer, left, waited });
     this.tick();
@@ -80,6 +84,14 @@ export class Offers {
     for (const offer of answer.body.offers) {
       if (!this.cards.has(offer.contact_id) && current(offer.contact_id)) this.add(offer);
     }
+  }
+
+  // One line for assistive technology, said once (the latest few kept: two offers that
+  // come together are both said).
+  announce(text) {
+    const news = $("offer-news");
+    news.append(el("p", {}, text));
+    while (news.children.length > 3) news.firstElementChild.remove();
   }
 
   tick() {
@@ -127,9 +139,11 @@ export class Offers {
     if (!missed) { this.remove(event.contact_id); return; }
     entry.until = 0;
     entry.card.classList.add("missed");
+    const text = t(missed.text, { queue: this.desk.queueName(entry.offer.queue) });
+    this.announce(`${t(missed.title)}. ${text}`);
     entry.card.replaceChildren(
       el("h3", {}, t(missed.title)),
-      el("p", {}, t(missed.text, { queue: this.desk.queueName(entry.offer.queue) })),
+      el("p", {}, text),
       el("button", { type: "button", class: "secondary", onclick: () => this.remove(event.contact_id) }, t("Dismiss")));
   }
 
@@ -142,6 +156,7 @@ export class Offers {
 
   clear() {
     for (const id of [...this.cards.keys()]) this.remove(id);
+    $("offer-news").replaceChildren();
   }
 }
 

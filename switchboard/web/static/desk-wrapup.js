@@ -16,7 +16,8 @@ export class WrapUpForm {
     this.code = el("select", { id: codeId, class: "wrap-up-code", required: this.required });
     options(this.code, [["", this.required ? t("Choose a code") : t("No code")], ...queue.codes.map((c) => [c, codeName(c)])]);
     this.note = el("textarea", { id: noteId, class: "wrap-up-note", rows: 2, maxlength: 2000 });
-    this.error = el("p", { class: "error", role: "alert" });
+    this.error = el("p", { class: "error", role: "alert", id: `wrap-up-error-${contact.contact_id}` });
+    this.code.setAttribute("aria-describedby", this.error.id);
     this.root = el("form", { class: "wrap-up", hidden: true, novalidate: true,
       onsubmit: (event) => { event.preventDefault(); this.send(); } },
     el("h3", {}, t("Wrap-up")),
@@ -25,14 +26,22 @@ export class WrapUpForm {
     el("div", { class: "row" }, el("button", { type: "submit", class: "save-wrap-up" }, t("Save wrap-up"))));
   }
 
-  show() {
+  // Shown when the contact ends; the focus moves here only when `focus` (what had it
+  // went away), never from a reply being written.
+  show(focus = true) {
     this.root.hidden = false;
-    (this.root.contains(this.code) ? this.code : this.note).focus();
+    if (focus) (this.root.contains(this.code) ? this.code : this.note).focus();
   }
 
   async send() {
     this.error.textContent = "";
-    if (this.required && !this.code.value) { this.error.textContent = t("Please choose a code."); return; }
+    this.code.removeAttribute("aria-invalid");
+    if (this.required && !this.code.value) {
+      this.code.setAttribute("aria-invalid", "true");
+      this.code.focus();
+      this.error.textContent = t("Please choose a code.");
+      return;
+    }
     const answer = await this.desk.call("POST", `/api/v1/contacts/${this.contact.contact_id}/wrapup`,
       { code: this.code.value, note: this.note.value });
     if (!answer.ok) { this.error.textContent = problem(answer); return; }

@@ -34,3 +34,9 @@ export function stickToBottom(list, change) {
   change();
   if (atEnd) list.scrollTop = list.scrollHeight;
 }
+
+// Writes a node's text only when it changes: a live region reads out every write, even
+// of the same words.
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}

@@ -1,5 +1,6 @@
-"""What people do with a live voice call: the agent transfers, holds and records it, a supervisor
-listens in, whispers or barges, and plays its recording back.
+"""What people do with a live voice call: the agent transfers, holds and records it (and
+pauses the recording while the caller gives card details), a supervisor listens in,
+whispers or barges, and plays its recording back.
 
 Access is `router.access`'s (through `Contacts.get`, which also audits a playback); the
 call itself is carried out by the node's voice front door (`telephony.service.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from router.access import Act, Actor, Principal
 from router.contacts import Contacts
@@ -41,6 +42,14 @@ class VoicePort(Protocol):
 
     async def record(self, contact_id: str) -> str: ...
 
+    async def pause_recording(self, contact_id: str, by: str) -> dict[str, Any]:
+        """The recording's state after the pause: `file`, `paused_since_ms`,
+        `paused_by`, `pauses` (those ended: `started_ms`, `ended_ms`, `by`, `ended`,
+        `resumed_by`)."""
+        ...
+
+    async def resume_recording(self, contact_id: str, by: str) -> dict[str, Any]: ...
+
     async def hold(self, contact_id: str, on: bool) -> bool: ...
 
     async def monitor(
@@ -63,6 +72,28 @@ class TransferTarget:
     agent: str | None = None
     number: str | None = None
     warm: bool = False
+
+
+@dataclass(frozen=True)
+class RecordingState:
+    """A call's recording as the agent's pause or resume left it: its file, paused since
+    (ms since the epoch, 0 while it records) and by whom, and the pauses that ended."""
+
+    contact_id: str
+    file: str
+    paused_since_ms: int = 0
+    paused_by: str = ""
+    pauses: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, contact_id: str, answer: dict[str, Any]) -> RecordingState:
+        return cls(
+            contact_id,
+            str(answer.get("file", "")),
+            int(answer.get("paused_since_ms") or 0),
+            str(answer.get("paused_by", "")),
+            tuple(dict(p) for p in answer.get("pauses") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +173,30 @@ class LiveCalls:
         configured); the file's name, which the contact's record lists."""
         await self._voice_contact(actor, contact_id, Act.RECORD)
         return await self._voice_call(lambda voice: voice.record(contact_id))
+
+    async def pause_recording(self, actor: Actor, contact_id: str) -> RecordingState:
+        """The agent on the call pauses its recording while the caller gives card details
+        (PCI DSS): the file takes silence until `resume_recording` (or `[recording]
+        pause_max_s`). Who may is who may record (`Act.RECORD`); a call not recorded, or
+        a recording already paused, is a conflict (409) saying so. The worker audits it."""
+        principal = await self._recording_actor(actor, contact_id)
+        answer = await self._voice_call(
+            lambda voice: voice.pause_recording(contact_id, principal.user_id)
+        )
+        return RecordingState.of(contact_id, answer)
+
+    async def resume_recording(self, actor: Actor, contact_id: str) -> RecordingState:
+        """The agent resumes the paused recording (409 when it is not paused)."""
+        principal = await self._recording_actor(actor, contact_id)
+        answer = await self._voice_call(
+            lambda voice: voice.resume_recording(contact_id, principal.user_id)
+        )
+        return RecordingState.of(contact_id, answer)
+
+    async def _recording_actor(self, actor: Actor, contact_id: str) -> Principal:
+        await self._voice_contact(actor, contact_id, Act.RECORD)
+        assert isinstance(actor, Principal)  # customers never have Act.RECORD
+        return actor
 
     # -- the supervisor ---------------------------------------------------------------------
 

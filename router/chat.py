@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple, Protocol
 
 from router.model import Agent, Contact
+from router.redaction import Redactor
 from router.store import RoutingStore
 from switchboard.common.clock import now_ms
 from switchboard.common.languages import primary, script_of
@@ -63,6 +64,8 @@ class Message:
     missing_translation: list[str] = field(default_factory=list)
     # The sender's own id of the message (a retry after a lost answer carries it again).
     client_message_id: str | None = None
+    # What was taken out of the text as written (`card_number`: router/redaction.py).
+    redacted: list[str] = field(default_factory=list)
 
 
 class Posted(NamedTuple):
@@ -121,11 +124,18 @@ def rewritten(source: str, target: str, tags: tuple[str, str]) -> bool:
 
 
 class ChatLog:
-    """Messages of each chat contact, translated on the way in, kept by the routing store."""
+    """Messages of each chat contact, card numbers masked and translated on the way in,
+    kept by the routing store."""
 
-    def __init__(self, store: RoutingStore, translator: TranslatorPort | None) -> None:
+    def __init__(
+        self,
+        store: RoutingStore,
+        translator: TranslatorPort | None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.store = store
         self.translator = translator
+        self.redactor = redactor or Redactor()
         self._pairs: tuple[float, frozenset[tuple[str, str]]] | None = None
 
     async def pairs(self) -> frozenset[tuple[str, str]]:
@@ -188,15 +198,18 @@ class ChatLog:
     ) -> Posted:
         """Keep a message written in `source`, with its translation into `target` (or
         answer the sender's message of the same `client_message_id`); `tags`: the
-        writer's and the reader's own (default: `source`, the customer's for `target`)."""
+        writer's and the reader's own (default: `source`, the customer's for `target`).
+        Card numbers are masked first: no store, engine, desk or export sees them."""
+        redacted = self.redactor.redact(text)
         message = Message(
             message_id=uuid.uuid4().hex,
             contact_id=contact.contact_id,
             sender=sender,
-            text=text,
+            text=redacted.text,
             language=source,
             at_ms=now_ms(),
             client_message_id=client_message_id,
+            redacted=redacted.kinds,
         )
         tags = tags or (source, written_for(contact, target))
         if rewritten(source, target, tags):

@@ -742,7 +742,8 @@ class Contacts:
 
     async def wrap_up(self, actor: Actor, contact_id: str, code: str, note: str) -> dict[str, Any]:
         """The agent's wrap-up of a finished contact: a code from the queue's list (when
-        it has one) and a free note; kept with the contact's record."""
+        it has one) and a free note, card numbers masked as in the chat (`redacted`);
+        kept with the contact's record."""
         contact = await self.get(actor, contact_id, Act.WRAP_UP)
         if not contact.is_terminal:
             raise RoutingError(
@@ -751,7 +752,10 @@ class Contacts:
         rules = self.desk.disposition(contact.queue)
         if code or rules.required:  # no code is a wrap-up too, where none is required
             rules.check(code, "$.code")
-        wrap_up = {"code": code, "note": note, "agent_id": contact.agent_id}
+        kept = self.chat.redactor.redact(note)
+        wrap_up: dict[str, Any] = {"code": code, "note": kept.text, "agent_id": contact.agent_id}
+        if kept.found:  # what was taken out of the note, as a message says
+            wrap_up["redacted"] = kept.kinds
         await self.reports.wrap_up(contact_id, wrap_up)
         await self.router.store.clear_pending_wrap_up(contact.agent_id, contact_id)
         return wrap_up

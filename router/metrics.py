@@ -93,6 +93,21 @@ class Metrics:
             ["outcome"],
             registry=r,
         )
+        self.ivr_calls = CounterMetric(
+            "switchboard_ivr_calls",
+            "Calls this node's IVR answered, by outcome (routed, hung_up, closed, failed) "
+            "and the IVR stage the call left it in (answer, language, reason, "
+            "closed_message, routing).",
+            ["outcome", "stage"],
+            registry=r,
+        )
+        self.redactions = CounterMetric(
+            "switchboard_chat_redactions",
+            "What this node masked in text as it came in (chat messages, wrap-up notes, "
+            "case notes), by kind (card_number: one per card number).",
+            ["kind"],
+            registry=r,
+        )
         self.worker_restarts = CounterMetric(
             "switchboard_worker_restarts",
             "SIP worker processes restarted after they died.",
@@ -118,6 +133,14 @@ class Metrics:
 
     def worker_restarted(self) -> None:
         self.worker_restarts.inc()
+
+    def redacted(self, kind: str) -> None:
+        """Something of `kind` was masked in incoming text (`router.redaction.Redactor`)."""
+        self.redactions.labels(kind).inc()
+
+    def ivr_call(self, outcome: str, stage: str) -> None:
+        """A call left this node's IVR with its one outcome (telephony's pool reports it)."""
+        self.ivr_calls.labels(outcome, stage).inc()
 
     def store_failed(self, where: str, failure: BaseException) -> None:
         """A background loop (routing timers, heartbeat, failover check, events, case
@@ -194,7 +217,8 @@ QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
     (
         "switchboard_queue_abandonment_rate_today",
         "Abandoned over answered plus abandoned, today (UTC), as the report and the "
-        "wallboard count it; every abandon counts, however short.",
+        "wallboard count it; short abandons (switchboard_queue_short_abandoned_today) "
+        "are in neither.",
         lambda s: s.today.abandonment_rate,
     ),
     (
@@ -211,8 +235,15 @@ QUEUE_GAUGES: tuple[tuple[str, str, QueueValue], ...] = (
     ),
     (
         "switchboard_queue_abandoned_today",
-        "Contacts whose customer left before any answer, today (UTC).",
+        "Contacts whose customer left before any answer, today (UTC), having waited at "
+        "least the queue's short_abandon_s.",
         lambda s: s.today.abandoned,
+    ),
+    (
+        "switchboard_queue_short_abandoned_today",
+        "Contacts whose customer left before the queue's short_abandon_s (a misdial, a "
+        "chat opened by mistake), today (UTC): in no other abandon figure, nor any rate.",
+        lambda s: s.today.short_abandoned,
     ),
 )
 

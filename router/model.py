@@ -14,6 +14,9 @@ from typing import Any
 
 # The highest contact priority (0-9): boosts of every kind stop here.
 MAX_PRIORITY = 9
+# The longest short-abandon threshold a queue may set (s): ACDs use 5-10 s; beyond two
+# minutes a customer who left was no misdial.
+MAX_SHORT_ABANDON_S = 120
 
 
 class Channel(StrEnum):
@@ -94,6 +97,9 @@ class QueueConfig:
     # long after the last try.
     callback_attempts: int = 1
     callback_retry_s: float = 300.0
+    # A customer who leaves before this wait (s, from queueing) is a short abandon (a
+    # misdial, a chat opened by mistake): counted apart, in no abandonment rate (0: off).
+    short_abandon_s: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         """Its fields as JSON writes them (the kept definition, the admin API's)."""
@@ -185,6 +191,8 @@ class Contact:
     recordings: list[dict[str, object]] = field(default_factory=list)
     holds: list[dict[str, object]] = field(default_factory=list)
     on_hold_since: int = 0  # ms: the caller is on hold since then (phone or desktop; 0: not)
+    # ms: the call's recording is paused since then (card details, PCI DSS; 0: not)
+    recording_paused_since: int = 0
     rating: int | None = None
     # The customer id was vouched for (a site's signed identity, or the caller's number).
     verified: bool = False

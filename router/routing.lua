@@ -683,7 +683,8 @@ local function record(cid, c)
   for _, f in ipairs({'contact_id', 'channel', 'queue', 'region', 'language', 'customer_id', 'customer_tier',
       'priority', 'agent_id', 'state', 'reason', 'node', 'queued_at', 'offered_at', 'answered_at', 'ended_at',
       'placement', 'arrived_at', 'call_arrived_at', 'ivr_done_at', 'callback_uri', 'holds',
-      'answered_queue', 'answered_agent', 'transferred_to', 'handled_by', 'moved_before_answer'}) do
+      'answered_queue', 'answered_agent', 'transferred_to', 'handled_by', 'moved_before_answer',
+      'short_abandon'}) do
     fields[#fields + 1] = f
     fields[#fields + 1] = c[f] or ''
   end
@@ -951,10 +952,20 @@ local function abandon_contact(cid, c, reason)
     c.agent_id = ''
   end
   local q = qcfg(c.queue) or {}
-  stat(c.queue, now, 'abandoned')
   local wait = now - num(c.queued_at, now)
-  stat(c.queue, now, 'abandon_wait_ms', wait)
-  if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
+  -- A short abandon (left sooner than the queue's short_abandon_s: a misdial, a chat
+  -- opened by mistake) is counted apart, in no abandon figure, rate or patience; the
+  -- record and the contact keep the mark (short_abandon 1), judged by the threshold now,
+  -- so an admin's later change does not rewrite the past.
+  if wait < qnum(q, 'short_abandon_s') * 1000 then
+    c.short_abandon = '1'
+    redis.call('HSET', P .. 'contact:' .. cid, 'short_abandon', '1')
+    stat(c.queue, now, 'short_abandoned')
+  else
+    stat(c.queue, now, 'abandoned')
+    stat(c.queue, now, 'abandon_wait_ms', wait)
+    if wait <= qnum(q, 'answer_within_s') * 1000 then stat(c.queue, now, 'abandoned_in_sl') end
+  end
   finish(cid, c, 'abandoned', reason)
   if aid then try_match_agent(aid) end
 end
@@ -1346,15 +1357,21 @@ end
 -- the contact may move it then), and optionally an agent to offer it to first and
 -- until when (a transfer to a named agent). A connected contact is moved only by its
 -- agent (a transfer): anyone else is refused ('in_conversation'), so that nobody takes
--- a conversation from under its agent.
+-- a conversation from under its agent. With a queue as the last arg, only a contact
+-- still in that queue is moved ('moved_meanwhile' otherwise): a kept escalation moved
+-- later (router/cases/kept.py) leaves alone a contact a supervisor moved since.
 function commands.move(argv)
   local cid, target, reason, aid = argv[3], argv[4], argv[5], argv[6] or ''
   local preferred, prefer_until = argv[7] or '', tonumber(argv[8] or '0') or 0
+  local only_from = argv[9] or ''
   local c = hgetall(P .. 'contact:' .. cid)
   if not c then return reply('unknown_contact') end
   local q = qcfg(target)
   if not q then return reply('unknown_queue') end
   if TERMINAL[c.state] then return reply('already', {state = c.state}) end
+  if only_from ~= '' and c.queue ~= only_from then
+    return reply('moved_meanwhile', {state = c.state, queue = c.queue})
+  end
   if aid ~= '' and c.agent_id ~= aid then return reply('not_yours', {state = c.state}) end
   if aid == '' and c.state == 'connected' then
     return reply('in_conversation', {state = c.state, agent_id = c.agent_id})
@@ -1479,7 +1496,9 @@ end
 -- args: agent, SIP URI, node, voice capacity, chat capacity ('' for the roster's). A
 -- sign-in: where to ring the agent and what it may hold. Its indexes follow the new
 -- capacity at once, and an available agent with more room than before is offered
--- waiting contacts.
+-- waiting contacts. An agent ready already is said to be ready again (`state`): their
+-- new channels may take what waits for them elsewhere (a kept escalation,
+-- router/cases/kept.py).
 function commands.login(argv)
   local aid = argv[3]
   local akey = P .. 'agent:' .. aid
@@ -1494,6 +1513,9 @@ function commands.login(argv)
   local node = desk ~= '' and desk or argv[5]
   redis.call('HSET', akey, 'sip_uri', argv[4], 'node', node, 'cap_voice', voice, 'cap_chat', chat)
   reindex(aid)
+  if a.presence == 'available' then
+    publish({type = 'state', agent_id = aid, presence = 'available', reason = a.reason or ''})
+  end
   local offers = try_match_agent(aid)
   return reply('ok', {offers = #offers})
 end

@@ -31,6 +31,7 @@ from router.model import (
     QueueConfig,
     uncounted,
 )
+from router.reports.ivr import ivr_record
 from router.stats import DEFAULT_AHT_S, QueueFigures, add_buckets, known_wait_s, occupancy
 from router.store import RoutingStore, WaitHistory
 from router.waits import Reach, WaitInputs, choose, encode, predict_all, scores
@@ -49,6 +50,9 @@ CHOICE_FRESH_MS = 300_000
 MAX_TICK_CALLS = 64
 # How far back the departures that measure how fast a queue moves are counted.
 DEPARTURES_MS = 2 * HOUR_MS
+# How a recording's pause ends (telephony's worker says which): an agent resumed it,
+# `[recording] pause_max_s` ran out, or the recording itself ended.
+PAUSE_ENDINGS = ("resumed", "pause_max_s", "recording_ended")
 
 
 class ContactIntake(Protocol):
@@ -366,11 +370,13 @@ class Router:
         *,
         held_by: str = "",
         first_to: str = "",
+        only_from: str = "",
         at_ms: int | None = None,
     ) -> Contact:
         """Move a contact to another queue keeping its place by arrival time; with
         `held_by`, only if that agent holds it (a transfer); with `first_to`, offered to
-        that agent alone for the target queue's ring time before anyone else. A ringing
+        that agent alone for the target queue's ring time before anyone else; with
+        `only_from`, only if it is still in that queue (RoutingError otherwise). A ringing
         offer is revoked (its agent hears `offer_revoked`, reason `moved`); a connected
         contact is moved only by its agent: without `held_by` it is refused
         (RoutingError), as nobody takes a conversation from under its agent."""
@@ -381,8 +387,12 @@ class Router:
             start = now_ms() if at_ms is None else at_ms
             until = start + int(self.queues[queue].ring_s * 1000)
         reply = await self.store.run(
-            "move", contact_id, queue, reason, held_by, first_to, until, at_ms=at_ms
+            "move", contact_id, queue, reason, held_by, first_to, until, only_from, at_ms=at_ms
         )
+        if reply.status == "moved_meanwhile":
+            raise RoutingError(
+                f"cannot move contact {contact_id}: it is in {reply.fields.get('queue', '')} now"
+            )
         if reply.status == "in_conversation":
             raise RoutingError(
                 f"cannot move contact {contact_id}: it is connected to "
@@ -462,6 +472,11 @@ class Router:
         if fields:
             await self.store.set_contact_fields(contact_id, **fields)
 
+    async def note_ivr_outcome(self, outcome: Mapping[str, Any]) -> None:
+        """One answered call's IVR outcome (telephony's worker: routed, hung up in a
+        stage, closed, failed), kept for the IVR report; ValueError naming a bad field."""
+        await self.store.append_ivr_outcome(ivr_record(outcome))
+
     async def note_transfer(self, contact_id: str, transfer: dict[str, object]) -> None:
         """One voice transfer on the contact's record (telephony's worker calls it). A
         blind transfer out of the center that nobody took (`requeued`: busy, declined...)
@@ -504,6 +519,38 @@ class Router:
                 "contact_id": contact.contact_id,
                 "agent_id": contact.agent_id,
                 "on_hold_since": iso_utc(since_ms) if since_ms else None,
+            }
+        )
+
+    async def note_recording_paused(self, contact_id: str, at_ms: int, by: str) -> None:
+        """`by` paused the call's recording at `at_ms` (card details, PCI DSS; telephony's
+        worker): the contact shows it until it ends, and the agent's desktop hears it."""
+        contact = await self.get_contact(contact_id)
+        await self.store.set_recording_paused(contact_id, int(at_ms))
+        await self._recording_changed(contact, int(at_ms), by=by)
+
+    async def note_recording_resumed(self, contact_id: str, ended: str) -> None:
+        """The call's recording pause ended (`ended`: resumed by an agent, `pause_max_s`
+        ran out, or `recording_ended`): the desktop must stop showing it, at once (a
+        desk still saying "paused" while audio is recorded again is the dangerous way
+        round). ValueError for another `ended`."""
+        if ended not in PAUSE_ENDINGS:
+            raise ValueError(f"ended must be one of {', '.join(PAUSE_ENDINGS)}, not {ended!r}")
+        contact = await self.get_contact(contact_id)
+        await self.store.set_recording_paused(contact_id, 0)
+        await self._recording_changed(contact, 0, ended=ended)
+
+    async def _recording_changed(
+        self, contact: Contact, since_ms: int, by: str = "", ended: str = ""
+    ) -> None:
+        await self.store.publish_event(
+            {
+                "type": "recording",
+                "contact_id": contact.contact_id,
+                "agent_id": contact.agent_id,
+                "paused_since": iso_utc(since_ms) if since_ms else None,
+                "paused_by": by or None,
+                "ended": ended or None,
             }
         )
 

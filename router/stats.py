@@ -14,6 +14,12 @@ DEFAULT_AHT_S = 180.0
 
 @dataclass(frozen=True)
 class QueueFigures:
+    """A queue's counters over some buckets. `abandoned` (with `abandoned_in_sl` and
+    `abandon_wait_ms`) counts the customers who left before an answer and waited at least
+    the queue's `short_abandon_s`; those who left sooner (a misdial, a chat opened by
+    mistake) are `short_abandoned` alone, in no rate: they are no demand the queue
+    failed to serve."""
+
     offered: int
     answered: int
     answered_in_sl: int
@@ -26,6 +32,7 @@ class QueueFigures:
     abandon_wait_ms: int = 0
     departures: int = 0  # answered after waiting in the queue
     departure_gap_ms: int = 0  # time the queue took to move for each of them
+    short_abandoned: int = 0  # left before the queue's short_abandon_s (not in abandoned)
 
     @property
     def service_level(self) -> float | None:
@@ -34,12 +41,14 @@ class QueueFigures:
 
     @property
     def service_level_with_abandons(self) -> float | None:
-        """Answered within T over answered plus callers who gave up after T."""
+        """Answered within T over answered plus callers who gave up after T (short
+        abandons are in neither)."""
         denominator = self.answered + self.abandoned - self.abandoned_in_sl
         return self.answered_in_sl / denominator if denominator else None
 
     @property
     def abandonment_rate(self) -> float | None:
+        """Abandoned over answered plus abandoned; short abandons are in neither."""
         ended = self.answered + self.abandoned
         return self.abandoned / ended if ended else None
 
@@ -54,7 +63,8 @@ class QueueFigures:
     @property
     def abandon_rate_per_s(self) -> float | None:
         """Abandonments per second spent waiting (θ of exponential patience, its maximum
-        likelihood estimate: abandons over the total time callers waited)."""
+        likelihood estimate: abandons over the total time callers waited). Short abandons
+        are out, count and wait: a misdial says nothing of how long callers will wait."""
         waited_s = (self.wait_ms + self.abandon_wait_ms) / 1000
         return self.abandoned / waited_s if waited_s > 0 else None
 
@@ -77,6 +87,7 @@ def add_buckets(buckets: Iterable[Mapping[str, int]]) -> QueueFigures:
         abandon_wait_ms=total.get("abandon_wait_ms", 0),
         departures=total.get("departures", 0),
         departure_gap_ms=total.get("departure_gap_ms", 0),
+        short_abandoned=total.get("short_abandoned", 0),
     )
 
 

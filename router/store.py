@@ -95,6 +95,7 @@ _QUEUE_NUMBERS = (
     "min_proficiency",
     "callback_attempts",
     "callback_retry_s",
+    "short_abandon_s",
 )
 _QUEUE_OPTIONAL = (
     "relax_language_after_s",
@@ -125,6 +126,11 @@ class Keys:
         self.anchor = f"{self.tag}anchor"
         self.records = f"{self.tag}records"
         self.retained = f"{self.tag}records:retained"
+        # Each call the IVR answered, its one outcome (a stream, `append_ivr_outcome`):
+        # routed, hung up (in which stage), closed, failed; capped as the records are.
+        # It holds no caller number, so retention leaves it as it leaves the retained
+        # records' counts (router/reports/ivr.py reads it).
+        self.ivr = f"{self.tag}ivr"
         self.events = f"{self.tag}events"
         self.regions = f"{self.tag}regions"
         self.agents = f"{self.tag}agents"
@@ -252,6 +258,8 @@ class Reply:
 
 
 MESSAGE_TTL_S = 30 * 86400
+# The IVR outcomes kept (approximately), as routing.lua caps the records stream.
+IVR_MAX_ENTRIES = 1_000_000
 # How many of the callbacks waiting for their next attempt a queue's status counts.
 CALLBACKS_SCAN = 1000
 # Names in a chat's customer windows that are no window (see `Keys.customer_windows`).
@@ -659,6 +667,11 @@ class RoutingStore:
             self.keys.contact(contact_id), mapping={k: str(v) for k, v in fields.items()}
         )
 
+    async def set_recording_paused(self, contact_id: str, since_ms: int) -> None:
+        """The call's recording is paused since `since_ms` (0: it records), as the contact
+        shows it (`recording_paused_since`)."""
+        await self.set_contact_fields(contact_id, recording_paused_since=int(since_ms))
+
     async def customer_contacts(self, customer_id: str, limit: int = 50) -> list[Contact]:
         """The customer's latest contacts, newest first (one pipeline)."""
         ids = await self.client.zrevrange(self.keys.customer(customer_id), 0, limit - 1)
@@ -1059,6 +1072,12 @@ class RoutingStore:
             keys += [self.keys.chat_reads(cid) for cid in contact_ids]
             await self.client.delete(*keys)
 
+    # -- IVR outcomes -----------------------------------------------------------------
+
+    async def append_ivr_outcome(self, record: dict[str, str]) -> None:
+        """One answered call's IVR outcome (router/reports/ivr.py `ivr_record`)."""
+        await self.client.xadd(self.keys.ivr, record, maxlen=IVR_MAX_ENTRIES, approximate=True)
+
     # -- events -------------------------------------------------------------------
 
     async def publish_event(self, event: dict[str, Any]) -> None:
@@ -1245,6 +1264,7 @@ def _contact(fields: dict[str, str]) -> Contact:
         recordings=list(json.loads(fields.get("recordings") or "[]")),
         holds=list(json.loads(fields.get("holds") or "[]")),
         on_hold_since=_int(fields.get("on_hold_since")),
+        recording_paused_since=_int(fields.get("recording_paused_since")),
         rating=_int(fields.get("rating")) or None,
         verified=fields.get("verified") == "1",
         language_tag=fields.get("language_tag", ""),

@@ -67,6 +67,7 @@ class Casework:
             audit=reports,
             node_id=settings.node_id,
             dispositions=contacts.desk.disposition,  # a case's wrap-up codes, as a contact's
+            redactor=contacts.chat.redactor,  # notes masked and counted as messages are
         )
         emotion = case_settings.emotion
         if emotion is not None:

@@ -32,6 +32,7 @@ from router.definitions import Definitions, Difference
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
 from router.model import Presence
+from router.redaction import Redactor
 from router.reports.privacy import PrivacyConfig, read_privacy
 from switchboard import casework
 from switchboard.common.clock import now_ms
@@ -197,7 +198,7 @@ class Node:
             self.store, observe=self.metrics.observe_event, failed=self.metrics.store_failed
         )
         await self.hub.start()
-        self.chat = ChatLog(self.store, self.translator)
+        self.chat = ChatLog(self.store, self.translator, Redactor(self.metrics.redacted))
         self.membership = MembershipStore(
             self.client, settings.redis.key_prefix, settings.routing.heartbeat_ttl_s
         )

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from regions.model import RegionConfig
-from router.model import QueueConfig, Strategy
+from router.model import MAX_SHORT_ABANDON_S, QueueConfig, Strategy
 from router.sessions import SessionPolicy
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
@@ -353,6 +353,9 @@ def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
         placement_ewt_s=_optional_seconds(section, "placement_ewt_s", None),
         callback_attempts=section.integer("callback_attempts", 1, minimum=1, maximum=10),
         callback_retry_s=section.number("callback_retry_s", 300.0, minimum=1, maximum=86_400),
+        short_abandon_s=section.number(
+            "short_abandon_s", 0.0, minimum=0, maximum=MAX_SHORT_ABANDON_S
+        ),
     )
 
 

@@ -207,6 +207,7 @@ def read_recording(
         consent=section.boolean("consent", default.consent),
         retention_days=section.number("retention_days", retention_days, minimum=0),
         min_free_mb=section.integer("min_free_mb", default.min_free_mb, minimum=0),
+        pause_max_s=section.number("pause_max_s", default.pause_max_s, minimum=0),
     )
 
 

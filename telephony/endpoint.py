@@ -407,6 +407,8 @@ class PjEngine:
         self._players: dict[int, _Player] = {}
         self._leg_players: dict[int, set[int]] = collections.defaultdict(set)
         self._recorders: dict[int, pj.AudioMediaRecorder] = {}
+        self._muted: set[int] = set()  # recorders whose recording is paused
+        self._silence: pj.ToneGenerator | None = None  # what a paused recorder takes
         self._music: pj.AudioMediaPlayer | None = None
         self._music_path = ""
         # (source port, sink port) audio flows, and each port's flows (a hang-up drops
@@ -518,6 +520,13 @@ class PjEngine:
     async def stop_record(self, recorder: int) -> None:
         """Close a recording (pjmedia writes the WAV header as it closes)."""
         await self.run(self._stop_record, recorder)
+
+    async def mute_record(self, recorder: int, muted: bool) -> None:
+        """Silence a recording (the file goes on, as silence) or let it take the call
+        again. The mute is the recorder's own: a source linked to it meanwhile (a
+        transfer's next agent, a leg whose media restarted) is kept silent too, and is
+        heard once it is unmuted."""
+        await self.run(self._mute_record, recorder, muted)
 
     async def loop_file(self, leg: int, path: str) -> int:
         """Play a WAV in a loop to a leg (the ringing tone of a callback; a softphone's
@@ -710,6 +719,8 @@ class PjEngine:
         self._legs.clear()
         self._players.clear()
         self._recorders.clear()
+        self._muted.clear()
+        self._silence = None
         self._music = None
         if self._account is not None:
             try:
@@ -913,6 +924,8 @@ class PjEngine:
             self._players[player_id].startTransmit(leg.audio)
 
     def _transmit(self, source: int, sink: int, on: bool) -> None:
+        if on and sink in self._muted:  # a paused recording: its links wait
+            return
         a, b = self._audio(source), self._audio(sink)
         if a is None or b is None:
             return
@@ -1014,9 +1027,36 @@ class PjEngine:
         return recorder_id
 
     def _stop_record(self, recorder_id: int) -> None:
+        if recorder_id in self._muted:
+            self._mute_record(recorder_id, False)
         for source, sink in list(self._port_links.get(recorder_id, ())):
             self._link(source, sink, False)
         self._recorders.pop(recorder_id, None)  # the last reference: the file is closed
+
+    def _mute_record(self, recorder_id: int, muted: bool) -> None:
+        """A muted recorder's links are kept but not transmitted (`_transmit`), and an idle
+        tone generator is its one source: the bridge writes its zeros to the file, which
+        keeps the call's timeline (a recorder with no source gets no frames at all, and
+        pjsua2 2.12's `adjustTxLevel` does not reach a recorder's file)."""
+        recorder = self._recorders.get(recorder_id)
+        if recorder is None:
+            raise EngineError(f"no recorder {recorder_id}")
+        if muted == (recorder_id in self._muted):
+            return
+        if self._silence is None:
+            self._silence = pj.ToneGenerator()
+            self._silence.createToneGenerator(8000, 1)  # the bridge's clock (medConfig)
+        links = list(self._port_links.get(recorder_id, ()))
+        if muted:
+            for source, sink in links:
+                self._transmit(source, sink, False)
+            self._muted.add(recorder_id)
+            self._silence.startTransmit(recorder)
+        else:
+            self._silence.stopTransmit(recorder)
+            self._muted.discard(recorder_id)
+            for source, sink in links:
+                self._transmit(source, sink, True)
 
     def _loop_file(self, leg_id: int, path: str) -> int:
         leg = self._leg(leg_id)

@@ -51,6 +51,17 @@ class Step(StrEnum):
     DONE = "done"
 
 
+class Stage(StrEnum):
+    """Where a caller is in the IVR, as its outcome record names it (docs/telephony.md,
+    "IVR outcomes"): what a caller who hangs up there left."""
+
+    ANSWER = "answer"  # answered, the ACK or the audio not there yet: no prompt heard
+    LANGUAGE = "language"  # the greeting and the language menu
+    REASON = "reason"  # the reason menu (after the closed-hours message when closed)
+    CLOSED_MESSAGE = "closed_message"  # "we are closed", then the IVR hangs up
+    ROUTING = "routing"  # the IVR chose a queue: the contact is being made
+
+
 def _could_grow(entered: str, options: int) -> bool:
     """Whether more keys after `entered` could still name one of options 1..`options`
     ("1" of 20 may become 10-19; "3" of 20, or any key of a menu of 9, cannot)."""
@@ -88,6 +99,15 @@ class IvrSession:
         self.tries = 0
         self.entered = ""  # the keys of a language choice still being typed ("1" of "12")
         self.outcome: Route | Hangup | None = None
+
+    @property
+    def stage(self) -> Stage:
+        """The stage the caller is in now (the menus' step, or what the IVR decided)."""
+        if isinstance(self.outcome, Hangup):
+            return Stage.CLOSED_MESSAGE
+        if isinstance(self.outcome, Route):
+            return Stage.ROUTING
+        return Stage.LANGUAGE if self.step == Step.LANGUAGE else Stage.REASON
 
     # -- inputs
     @property

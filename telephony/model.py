@@ -82,6 +82,8 @@ class RecordingConfig:
     retention_days: float = 0.0
     # A recording is not started with less free space than this on its disk.
     min_free_mb: int = 100
+    # A recording paused longer than this (s) resumes by itself (0: it stays paused).
+    pause_max_s: float = 180.0
 
 
 # A region's opening hours: the one definition placement, SLAs and the IVR share.

@@ -42,7 +42,10 @@ OPS = frozenset(
         "note_recording",
         "note_hold_started",
         "note_hold",
+        "note_recording_paused",
+        "note_recording_resumed",
         "note_timestamps",
+        "note_ivr_outcome",
         "rate",  # a post-call survey rating: kept by the node's Reports
     }
 )
@@ -56,6 +59,8 @@ COMMANDS = frozenset(
         "complete_transfer",
         "cancel_transfer",
         "record",
+        "recording_pause",
+        "recording_resume",
         "monitor",
         "monitor_mode",
         "monitor_stop",
@@ -214,6 +219,12 @@ class PipeRouting:
     async def note_hold(self, contact_id: str, hold: dict[str, Any]) -> Any:
         return await self._call("note_hold", contact_id=contact_id, hold=hold)
 
+    async def note_recording_paused(self, contact_id: str, at_ms: int, by: str) -> Any:
+        return await self._call("note_recording_paused", contact_id=contact_id, at_ms=at_ms, by=by)
+
+    async def note_recording_resumed(self, contact_id: str, ended: str) -> Any:
+        return await self._call("note_recording_resumed", contact_id=contact_id, ended=ended)
+
     async def note_timestamps(
         self, contact_id: str, call_arrived_at: int | None = None, ivr_done_at: int | None = None
     ) -> Any:
@@ -223,6 +234,9 @@ class PipeRouting:
             call_arrived_at=call_arrived_at,
             ivr_done_at=ivr_done_at,
         )
+
+    async def note_ivr_outcome(self, outcome: dict[str, Any]) -> Any:
+        return await self._call("note_ivr_outcome", outcome=outcome)
 
     async def rate(self, contact_id: str, score: int, channel: str) -> bool:
         result = await self._call("rate", contact_id=contact_id, score=score, channel=channel)

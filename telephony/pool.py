@@ -269,7 +269,14 @@ class WorkerPool:
         if message.get("op") == "create_contact" and isinstance(result, dict):
             # Own the contact before the worker hears back, so an early offer finds it.
             self._own(worker, str(result["contact_id"]))
+        elif message.get("op") == "note_ivr_outcome" and "error" not in reply:
+            self._count_ivr_call(dict((message.get("args") or {}).get("outcome") or {}))
         worker.send(reply)
+
+    def _count_ivr_call(self, outcome: dict[str, Any]) -> None:
+        """An IVR outcome once stored (the router checked it): one per answered call."""
+        if self.metrics is not None:
+            self.metrics.ivr_call(str(outcome["outcome"]), str(outcome["stage"]))
 
     def _own(self, worker: WorkerHandle, contact_id: str) -> None:
         worker.contacts.add(contact_id)

@@ -88,10 +88,23 @@ class RoutingPort(Protocol):
         """Add one hold by the agent's phone to the contact's record: `at_ms`, `held_ms`,
         `agent`."""
 
+    async def note_recording_paused(self, contact_id: str, at_ms: int, by: str) -> Any:
+        """`by` paused the call's recording at `at_ms`: the contact shows it, the agent's
+        desktop hears it, until `note_recording_resumed`."""
+
+    async def note_recording_resumed(self, contact_id: str, ended: str) -> Any:
+        """The pause ended: `ended` is resumed, pause_max_s or recording_ended."""
+
     async def note_timestamps(
         self, contact_id: str, call_arrived_at: int | None = None, ivr_done_at: int | None = None
     ) -> Any:
         """Times only telephony sees (INVITE arrival, end of the IVR), ms since the epoch."""
+
+    async def note_ivr_outcome(self, outcome: dict[str, Any]) -> Any:
+        """An answered call's one IVR outcome (docs/telephony.md, "IVR outcomes"):
+        `outcome` (routed, hung_up, closed or failed), `stage` (telephony.ivr.Stage),
+        `contact_id` when routed, `reason` when failed, `queue`, `region`, `dialled`,
+        `language`, `node`, `answered_at` and `ended_at` (ms)."""
 
 
 class NodeRoutingPort(RoutingPort, Protocol):
@@ -122,3 +135,7 @@ class CallMetrics(Protocol):
         ...
 
     def worker_restarted(self) -> None: ...
+
+    def ivr_call(self, outcome: str, stage: str) -> None:
+        """One answered call left the IVR: routed, hung_up, closed or failed, in `stage`."""
+        ...

@@ -3,8 +3,9 @@ points supervisors and agents reach a live call through.
 
 The node (`switchboard serve`) builds one `VoiceFrontDoor` with its settings, its
 `Router` and its event hub, then awaits `start()` and, at shutdown, `stop()`. The HTTP
-layer calls `transfer`, `complete_transfer`, `cancel_transfer`, `record`, `monitor`,
-`change_monitor`, `end_monitor` and `recording_file`; each is carried out by the worker
+layer calls `transfer`, `complete_transfer`, `cancel_transfer`, `record`,
+`pause_recording`, `resume_recording`, `monitor`, `change_monitor`, `end_monitor` and
+`recording_file`; each is carried out by the worker
 holding the call and raises `CommandRefused` with the reason when it cannot be done.
 """
 
@@ -273,6 +274,16 @@ class VoiceFrontDoor:
         """The agent records this call from now on (after the consent prompt where
         configured); returns the file name that the contact's record will list."""
         return str((await self._command(contact_id, "record"))["file"])
+
+    async def pause_recording(self, contact_id: str, by: str) -> dict[str, Any]:
+        """`by` pauses the call's recording (silence from now on: card details); refused
+        when the call is not recorded or already paused. The recording's state: `file`,
+        `paused_since_ms`, `paused_by`, `pauses` (those ended)."""
+        return dict(await self._command(contact_id, "recording_pause", by=by))
+
+    async def resume_recording(self, contact_id: str, by: str) -> dict[str, Any]:
+        """`by` resumes the call's paused recording; refused when it is not paused."""
+        return dict(await self._command(contact_id, "recording_resume", by=by))
 
     async def monitor(
         self, contact_id: str, supervisor: str, supervisor_uri: str, mode: str = "listen"

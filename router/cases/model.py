@@ -40,6 +40,8 @@ class Note:
     at_ms: int
     author: str
     text: str
+    # What was taken out of the text as written (`card_number`: router/redaction.py).
+    redacted: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

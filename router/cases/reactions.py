@@ -9,7 +9,8 @@ supervisor's move revokes it, rather than left to ring at an agent of the first 
 (were it declined or left to ring out, the customer would wait there, the trigger spent).
 Only when someone there could take it (`moves.unserved`): a senior queue nobody serves
 would keep the customer waiting longer for being upset, so the chat then stays, raised,
-for the agents of its own queue, and the trigger's actions say why.
+for the agents of its own queue, and the trigger's actions say why; it is moved as soon
+as a senior agent who could take it becomes ready (`kept.KeptEscalations`).
 Every trigger is recorded on the contact with the words that fired it; what was
 done is written in the contact's explanation (the routing function's reason line).
 
@@ -24,9 +25,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from router.cases.emotion import Emotions, Reading
+from router.cases.kept import Kept
 from router.cases.model import EmotionSettings
 from router.cases.moves import move_waiting, unserved
 from router.cases.store import CaseStore
@@ -43,6 +46,17 @@ log = logging.getLogger(__name__)
 
 JOINED_WITHIN_MS = 60_000  # a message this soon after the one before continues it
 JOINED_AT_MOST = 20  # messages of one burst looked back at (each within the above)
+
+
+@dataclass
+class Acted:
+    """What a trigger did: its actions in words, whether it escalated (raised or moved),
+    and, when nobody of the target could take the chat, the queue it was kept in."""
+
+    done: list[str] = field(default_factory=list)
+    escalated: bool = False
+    moved: bool = False
+    kept_in: str = ""
 
 
 def fired_by(reading: Reading, threshold: float) -> tuple[str, list[Any]] | None:
@@ -121,9 +135,8 @@ class EmotionReactions:
         quoted = ", ".join(f"'{word}'" for word in words) or "no single word"
         reason = f"emotion {kind} {quoted} ({'/'.join(languages)}; score {reading.score:.2f})"
         earlier = await self.store.triggers(contact.contact_id)
-        actions, escalated = await self._act(
-            contact.contact_id, reason, already=bool(earlier), at_ms=at_ms
-        )
+        acted = await self._act(contact.contact_id, reason, already=bool(earlier), at_ms=at_ms)
+        actions, escalated = acted.done, acted.escalated
         current = await self._current(contact)
         trigger = {
             "at": iso_utc(at_ms),
@@ -134,9 +147,10 @@ class EmotionReactions:
             "score": round(reading.score, 3),
             "actions": actions,
         }
-        await self.store.add_trigger(
+        count = await self.store.add_trigger(
             contact.contact_id, trigger, at_ms if self.settings.flag else None
         )
+        await self._remember(contact, acted, reason, cause, count - 1, at_ms)
         if escalated:
             await self.store.add_records(
                 [
@@ -184,29 +198,51 @@ class EmotionReactions:
         texts = burst(messages, text)
         return unread_before(texts, self.emotions, contact.language, self.settings.threshold)
 
+    async def _remember(
+        self, contact: Contact, acted: Acted, reason: str, cause: str, index: int, at_ms: int
+    ) -> None:
+        """A chat kept for want of a senior agent is moved when one becomes ready
+        (`KeptEscalations`), as this trigger (its `index`th) would have moved it; one
+        moved now has nothing kept any more."""
+        kept = self.cases.kept
+        if acted.moved:
+            await kept.forget(contact.contact_id)
+        elif acted.kept_in and self.settings.move_to:
+            await kept.remember(
+                Kept(
+                    contact.contact_id,
+                    self.settings.move_to,
+                    acted.kept_in,
+                    reason,
+                    "emotion",
+                    at_ms,
+                    cause=cause,
+                    trigger=index,
+                    counted=acted.escalated,
+                )
+            )
+
     async def _current(self, contact: Contact) -> Contact:
         try:
             return await self.router.get_contact(contact.contact_id)
         except RoutingError:
             return contact
 
-    async def _act(
-        self, contact_id: str, reason: str, *, already: bool, at_ms: int
-    ) -> tuple[list[str], bool]:
+    async def _act(self, contact_id: str, reason: str, *, already: bool, at_ms: int) -> Acted:
         """Raise the priority (the first time) and move a chat still waiting for a person
-        to the senior queue (`move_waiting`: a ringing offer is revoked); what was done, in
-        words, and whether it escalated (raised or moved). A chat taken meanwhile is not
-        moved (the move is refused: it is with a person now). Nor is one that nobody of
-        the senior queue could take (`unserved`): it stays for the agents of its own
-        queue, raised, and the priority's line and the actions say why; a later trigger
-        moves it if someone could take it by then."""
-        done: list[str] = []
-        escalated = False
+        to the senior queue (`move_waiting`: a ringing offer is revoked); what was done
+        (`Acted`). A chat taken meanwhile is not moved (the move is refused: it is with a
+        person now). Nor is one that nobody of the senior queue could take (`unserved`):
+        it stays for the agents of its own queue, raised, and the priority's line and the
+        actions say why; it is moved when a senior agent who could take it becomes ready
+        (`KeptEscalations`), or by a later trigger if someone could take it by then."""
+        acted = Acted()
+        done = acted.done
         settings = self.settings
         try:
             contact = await self.router.get_contact(contact_id)
             if contact.is_terminal:
-                return done, False
+                return acted
             target = settings.move_to
             kept = await unserved(self.router, contact, target) if target else None
             if settings.raise_priority and not already:
@@ -215,14 +251,15 @@ class EmotionReactions:
                     line = reason if kept is None else f"{reason}; {kept}"
                     await self.router.set_priority(contact_id, priority, line, at_ms=at_ms)
                     done.append(f"priority {contact.priority} -> {priority}")
-                    escalated = True
+                    acted.escalated = True
             if target:
                 move = await move_waiting(self.router, contact, target, reason, at_ms, kept)
                 if move.moved:
                     done.append(f"moved from {contact.queue} to {target}")
-                    escalated = True
+                    acted.escalated = acted.moved = True
                 elif move.kept:
                     done.append(move.kept)
+                    acted.kept_in = contact.queue
         except RoutingError as failure:  # it ended or was taken meanwhile
             log.info("emotion trigger on %s: %s", contact_id, failure)
-        return done, escalated
+        return acted

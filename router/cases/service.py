@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from router import access
 from router.access import Actor, CaseAct, CaseScope, Customer, Principal
+from router.cases.kept import Kept, KeptEscalations
 from router.cases.lifecycle import (
     SYSTEM,
     Decision,
@@ -67,6 +68,7 @@ from router.model import (
     uncounted,
 )
 from router.ports import Auditor, EventPublisher
+from router.redaction import Redactor
 from router.service import Router
 from switchboard.common.clock import iso_utc, now_ms
 
@@ -164,6 +166,7 @@ class Cases:
         clock: Callable[[], int] = now_ms,
         node_id: str = "",
         dispositions: Callable[[str], Dispositions] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         self.store = store
         self.router = router
@@ -174,9 +177,13 @@ class Cases:
         self.node_id = node_id
         # A queue's wrap-up codes (`[[dispositions]]`): a case's are checked against them.
         self.dispositions = dispositions
+        # Card numbers out of notes, as out of chat messages (counted by the node's).
+        self.redactor = redactor or Redactor()
         self.life = Lifecycle(settings)
         # Reads customers' chat messages for emotion words (when [emotion] is configured).
         self.reactions: EmotionReactions | None = None
+        # Escalations kept for want of anyone to take them, moved once someone could.
+        self.kept = KeptEscalations(store, router, events)
 
     def _now(self, at_ms: int | None) -> int:
         return self.clock() if at_ms is None else at_ms
@@ -255,7 +262,7 @@ class Cases:
         """Raise and move the case's contacts still waiting for a person (queued, or
         ringing: `move_waiting` revokes the offer); one its agent has taken stays, and so
         does one nobody of the target queue could take (`unserved`), raised, its priority's
-        line saying why."""
+        line saying why, until an agent who could take it becomes ready (`KeptEscalations`)."""
         case = await self.store.get(case_id)
         for contact_id in case.contacts if case else []:
             try:
@@ -267,7 +274,11 @@ class Cases:
                     line = reason if kept is None else f"{reason}; {kept}"
                     await self.router.set_priority(contact_id, priority, line, at_ms=at_ms)
                 if queue:
-                    await move_waiting(self.router, contact, queue, reason, at_ms, kept)
+                    move = await move_waiting(self.router, contact, queue, reason, at_ms, kept)
+                    if move.kept:
+                        await self.kept.remember(
+                            Kept(contact_id, queue, contact.queue, reason, "sla", at_ms)
+                        )
             except RoutingError as failure:  # taken or ended meanwhile: it stays
                 log.info("case %s: contact %s not rerouted: %s", case_id, contact_id, failure)
 
@@ -554,7 +565,13 @@ class Cases:
     async def routing_event(self, event: dict[str, Any]) -> None:
         """Routing events of contacts this node created (each node handles its own, so
         each event is handled once): an answered call is a response, an accepted contact
-        gives an unowned case its owner, an ended contact is told to the webhooks."""
+        gives an unowned case its owner, an ended contact is told to the webhooks. And an
+        agent made ready, whom every node hears: the escalations kept for want of anyone
+        to take them that the agent could take are moved (`KeptEscalations`: once, by the
+        node that takes each off the list)."""
+        if event.get("type") == "state" and event.get("presence") == Presence.AVAILABLE.value:
+            await self.kept.agent_ready(str(event.get("agent_id") or ""), self.clock())
+            return
         if event.get("node") != self.node_id or not event.get("contact_id"):
             return
         kind, contact_id = event.get("type"), str(event["contact_id"])
@@ -569,6 +586,7 @@ class Cases:
                 )
         elif kind == "contact_closed":
             await self.store.unflag([contact_id])
+            await self.kept.forget(contact_id)
             if not self.settings.webhooks:
                 return
             contact = await self._contact_or_none(contact_id)
@@ -825,13 +843,16 @@ class Cases:
     async def add_note(
         self, actor: Principal, case_id: str, text: str, at_ms: int | None = None
     ) -> Case:
+        """A note on the case, card numbers masked (`redacted`) before it is kept or sent."""
         at = self._now(at_ms)
         found, audited = await self._changing(actor, case_id)
         _refuse_if_closed(found)
+        kept = self.redactor.redact(text)
+        text = kept.text
 
         def decide(c: Case, d: Decision) -> bool:
             _refuse_if_closed(c)
-            c.notes.append(Note(at, actor.user_id, text))
+            c.notes.append(Note(at, actor.user_id, text, kept.kinds))
             d.store.history.append(HistoryEntry(at, actor.user_id, "note", {"chars": len(text)}))
             d.store.outbox.append(
                 webhook_event(

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from redis.exceptions import ResponseError
+
 from router.cases.lifecycle import Write
 from router.cases.model import Case, CaseSource, CaseStatus, HistoryEntry, Note
 from router.cases.sla import Timer, TimerKind
@@ -91,6 +93,30 @@ end
 return #due
 """
 
+# Kept escalations (an escalation that would have moved a waiting contact where nobody
+# could take it): KEYS[1] the hash contact -> entry (JSON, with its `target` queue),
+# ARGV[1] the contact, ARGV[2] the keys' common prefix; `{prefix}kept:<target>` orders a
+# target's entries by when they were kept. _KEEP adds one (ARGV[3] the entry, ARGV[4]
+# its time) unless the contact has one already (the older stays); _TAKE removes the
+# contact's (only if its target is ARGV[3], when given) and says whether this call did:
+# one caller among racing nodes takes it.
+_KEEP = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 0 then return 0 end
+local target = cjson.decode(ARGV[3])['target']
+redis.call('ZADD', ARGV[2] .. 'kept:' .. target, tonumber(ARGV[4]), ARGV[1])
+return 1
+"""
+
+_TAKE = """
+local entry = redis.call('HGET', KEYS[1], ARGV[1])
+if not entry then return 0 end
+local target = cjson.decode(entry)['target']
+if ARGV[3] ~= '' and target ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', ARGV[2] .. 'kept:' .. target, ARGV[1])
+return 1
+"""
+
 RECORDS_MAX = 1_000_000
 OUTBOX_MAX = 1_000_000
 DEAD_MAX = 10_000
@@ -125,6 +151,7 @@ class CaseKeys:
         self.breached = f"{self.tag}breached"
         self.live = f"{self.tag}live"
         self.closed_at = f"{self.tag}closed_at"  # closed cases by when: retention
+        self.kept = f"{self.tag}kept"  # contact -> its kept escalation (JSON)
 
     def case(self, case_id: str) -> str:
         return f"{self.tag}case:{case_id}"
@@ -143,6 +170,10 @@ class CaseKeys:
 
     def triggers(self, contact_id: str) -> str:
         return f"{self.tag}triggers:{contact_id}"
+
+    def kept_in(self, target: str) -> str:
+        """The contacts kept from moving to `target`, by when they were kept."""
+        return f"{self.tag}kept:{target}"
 
     def cursor(self, webhook: str) -> str:
         return f"{self.tag}webhook:{webhook}:cursor"
@@ -174,6 +205,8 @@ class CaseStore:
         self._indexed = client.register_script(_INDEXED)
         self._scrub = client.register_script(_SCRUB)
         self._redeliver = client.register_script(_REDELIVER)
+        self._keep = client.register_script(_KEEP)
+        self._take = client.register_script(_TAKE)
 
     # -- cases --------------------------------------------------------------------------
 
@@ -349,6 +382,42 @@ class CaseStore:
             json.loads(row)
             for row in await self.client.lrange(self.keys.triggers(contact_id), 0, -1)
         ]
+
+    async def set_trigger(self, contact_id: str, index: int, trigger: dict[str, Any]) -> bool:
+        """Rewrite the contact's `index`th trigger (what was done since: a kept move made
+        later); False when it is gone (its list expired)."""
+        try:
+            await self.client.lset(self.keys.triggers(contact_id), index, json.dumps(trigger))
+        except ResponseError:  # no such list, or no such index in it: nothing to rewrite
+            return False
+        return True
+
+    # -- kept escalations -----------------------------------------------------------------
+
+    async def keep(self, contact_id: str, entry: dict[str, Any], at_ms: int) -> bool:
+        """Remember an escalation kept from moving the contact to `entry["target"]`; False
+        when one is remembered for it already (that one, older, stays)."""
+        args = [contact_id, self.keys.tag, json.dumps(entry), at_ms]
+        return bool(await self._keep(keys=[self.keys.kept], args=args))
+
+    async def kept_for(self, target: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        """The escalations kept from moving to `target`, oldest first (`limit` at most)."""
+        found = await self.client.zrange(self.keys.kept_in(target), 0, limit - 1)
+        contact_ids = [str(contact_id) for contact_id in found]
+        if not contact_ids:
+            return []
+        rows = await self.client.hmget(self.keys.kept, contact_ids)
+        return [
+            (contact_id, json.loads(row))
+            for contact_id, row in zip(contact_ids, rows, strict=True)
+            if row is not None
+        ]
+
+    async def take_kept(self, contact_id: str, target: str = "") -> bool:
+        """Take the contact's kept escalation (to `target`, when given) off the list;
+        True for the one caller that did (racing nodes: one moves it)."""
+        args = [contact_id, self.keys.tag, target]
+        return bool(await self._take(keys=[self.keys.kept], args=args))
 
     async def flagged(self, limit: int = 500, start: int = 0) -> list[tuple[str, int]]:
         """Flagged contacts and when, latest first (`limit` of them from the `start`th)."""

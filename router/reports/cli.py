@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from router.cases.store import CaseStore
 from router.model import Contact, QueueConfig
+from router.reports.ivr import ivr_report, ivr_table
 from router.reports.periods import (
     MAX_REPORT_ROWS,
     Period,
@@ -82,6 +83,12 @@ def register(registry: CommandRegistry) -> None:
         choices=("queue", "policy", "cause"),
         help="SLA figures from the cases instead: FRT and next-response time per queue, "
         "attainment and breaches per policy, or escalations by cause (CSV)",
+    )
+    report.add_argument(
+        "--ivr",
+        action="store_true",
+        help="IVR figures instead: calls the IVR answered, routed, hung up by stage, closed "
+        "and failed (CSV; --by region,interval)",
     )
     add_config_flag(report)
     report.set_defaults(handler=run_report)
@@ -251,17 +258,22 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--contacts: the contact list is CSV only, found --format {args.format}")
     if args.excel and args.format != "csv":
         raise InputError(f"--excel: only with CSV, found --format {args.format}")
+    if args.ivr and (args.format != "csv" or args.contacts or args.sla):
+        raise InputError("--ivr: the IVR figures are CSV, without --contacts or --sla")
     shifts = read_schedule(args.schedule) if args.schedule else None
 
     cases: dict[str, str] = {}
     case_records: list[dict[str, str]] = []
     queues: dict[str, QueueConfig] = {}
     still_open: list[dict[str, str]] = []
+    ivr_records: list[dict[str, str]] = []
 
     async def read() -> ReportInputs:
         async with reports_for_command(settings) as reports:
             queues.update(await live_queues(reports.store.routing, settings))
-            if not (args.sla or args.contacts):
+            if args.ivr:
+                ivr_records.extend(await reports.ivr_outcomes(options.start_ms))
+            elif not (args.sla or args.contacts):
                 still_open.extend(await open_contacts(reports.store.routing))
             inputs = await reports.inputs(options.start_ms)
             store = CaseStore(reports.store.client, settings.redis.key_prefix)
@@ -279,6 +291,7 @@ def run_report(args: argparse.Namespace) -> int:
                 out=str(args.out or "stdout"),
                 contacts=args.contacts,
                 unmasked=args.unmasked,
+                ivr=args.ivr,
             )
             return inputs
 
@@ -287,6 +300,10 @@ def run_report(args: argparse.Namespace) -> int:
         options, answer_within_s={name: q.answer_within_s for name, q in queues.items()}
     )
     records, ratings, first = inputs.records, inputs.ratings, inputs.first_agent_message_ms
+    if args.ivr:
+        table = ivr_csv(ivr_records, options)
+        _write(csv_text(table), args.out, f"{len(table) - 1} IVR rows", args.excel)
+        return 0
     if args.sla:
         table = sla_tables(sla_report(case_records, options.start_ms, options.end_ms))[args.sla]
         _write(csv_text(table), args.out, f"{len(table) - 1} SLA rows by {args.sla}", args.excel)
@@ -321,6 +338,22 @@ def run_report(args: argparse.Namespace) -> int:
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def ivr_csv(records: Sequence[Mapping[str, str]], options: ReportOptions) -> list[list[str]]:
+    """`--ivr`: the IVR's figures of the period, by --by's region and interval."""
+    try:
+        report = ivr_report(
+            records,
+            options.start_ms,
+            options.end_ms,
+            by=options.by,
+            interval_s=options.interval_s,
+            zone=ZoneInfo(options.timezone),
+        )
+    except ValueError as refused:
+        raise InputError(f"--by: {refused}") from None
+    return ivr_table(report)
 
 
 # Cells a spreadsheet would run as a formula (OWASP, CSV injection): =, +, -, @, tab, CR.

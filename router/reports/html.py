@@ -42,7 +42,7 @@ def volume_plot(by_interval: Sequence[ReportRow]) -> str:
     axes.bar(labels, answered, label="answered", color="#3a7d44")
     axes.bar(labels, abandoned, bottom=answered, label="abandoned", color="#d1495b")
     bottoms = [a + b for a, b in zip(answered, abandoned, strict=True)]
-    axes.bar(labels, other, bottom=bottoms, label="failed / unanswered", color="#999999")
+    axes.bar(labels, other, bottom=bottoms, label="failed / short abandons", color="#999999")
     axes.set_ylabel("contacts")
     axes.set_title("Contacts per interval")
     axes.legend(loc="upper right")

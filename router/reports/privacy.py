@@ -1,4 +1,5 @@
-"""Privacy by default: masking of caller numbers and chat text, an audit log, retention.
+"""Privacy by default: masking of caller numbers, card numbers and chat text, an audit
+log, retention.
 
 Masking is pure text work, used by reports and by a logging filter installed in every
 process. The audit log and retention are use cases of `router.reports.service`.
@@ -10,6 +11,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from router.redaction import mask_card_numbers
 from switchboard.common.configfile import ConfigReader
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,9 @@ def mask_chat_text(text: str) -> str:
 
 
 class MaskingFilter(logging.Filter):
-    """Logging filter that masks phone numbers and SIP users in every message.
+    """Logging filter that masks card numbers, phone numbers and SIP users in every
+    message. Card numbers are masked where text comes in (`router.redaction`): this is
+    the second line of defence, for a number that reached a log by another way.
 
     Install once at start-up: `install_log_masking()`; `extra={"chat_text": ...}` on a
     log call is replaced by its masked form.
@@ -62,7 +66,7 @@ class MaskingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        record.msg = mask_phone_numbers(message)
+        record.msg = mask_phone_numbers(mask_card_numbers(message))
         record.args = None
         if hasattr(record, "chat_text"):
             record.chat_text = mask_chat_text(str(record.chat_text))

@@ -8,7 +8,9 @@ report and the day's wallboard agree:
 - volume: contacts that arrived in the period (arrival = queued_at, else arrived_at);
 - open: contacts that arrived in the period and had not ended (no record yet), in no
   other figure;
-- answered: contacts an agent accepted (answered_at set); abandoned and failed by state;
+- answered: contacts an agent accepted (answered_at set); abandoned and failed by state,
+  an abandon the routing function marked short (`short_abandon`: its customer left before
+  the queue's `short_abandon_s`, as it was then) in short_abandoned instead, in no rate;
 - service level: answered within the answering queue's answer_within_s over answered;
 - ASA: mean of answered_at - queued_at over answered contacts;
 - requeue wait: the time answered contacts waited for an agent again after their first
@@ -93,6 +95,7 @@ class ReportRow:
     answered: int = 0
     answered_in_sl: int = 0
     abandoned: int = 0
+    short_abandoned: int = 0  # left before the queue's short_abandon_s: not in abandoned
     failed: int = 0
     moved_in: int = 0  # moved here before their answer from the queue they entered
     moved_out: int = 0  # entered here, moved before their answer to another queue
@@ -117,6 +120,7 @@ class ReportRow:
 
     @property
     def abandonment_rate(self) -> float | None:
+        """Abandoned over answered plus abandoned; short abandons are in neither."""
         ended = self.answered + self.abandoned
         return self.abandoned / ended if ended else None
 
@@ -165,6 +169,7 @@ class ReportRow:
             "volume": self.volume,
             "answered": self.answered,
             "abandoned": self.abandoned,
+            "short_abandoned": self.short_abandoned,
             "failed": self.failed,
             "open": self.open,
             "moved_in": self.moved_in,
@@ -208,6 +213,13 @@ class Report:
 
 def arrival_ms(record: Mapping[str, str]) -> int:
     return record_ms(record.get("queued_at")) or record_ms(record.get("arrived_at"))
+
+
+def short_abandon(record: Mapping[str, str]) -> bool:
+    """Whether the record is a short abandon: its customer left before the queue's
+    `short_abandon_s` (routing.lua `abandon_contact` marks it at the end, by the threshold
+    then). Records written before the mark, or with no threshold set, are not."""
+    return record.get("state") == "abandoned" and record.get("short_abandon") == "1"
 
 
 def known_customer(record: Mapping[str, str]) -> str:
@@ -642,7 +654,9 @@ def _add(
     ended = record_ms(record.get("ended_at"))
     contact_id = record.get("contact_id", "")
     completed = state == "completed" and answered and ended
-    if share.end and state == "abandoned":
+    if share.end and state == "abandoned" and short_abandon(record):
+        row.short_abandoned += 1
+    elif share.end and state == "abandoned":
         row.abandoned += 1
     elif share.end and state == "failed":
         row.failed += 1

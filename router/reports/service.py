@@ -95,6 +95,11 @@ class Reports:
         wrap_ups = await self.store.wrap_ups(ids)
         return ReportInputs(records, ratings, first, wrap_ups)
 
+    async def ivr_outcomes(self, start_ms: int) -> list[dict[str, str]]:
+        """The IVR's outcomes of calls that left it since `start_ms` (router/reports/ivr.py
+        keeps those answered in a period)."""
+        return await self.store.ivr_outcomes_since(start_ms)
+
     # -- privacy ---------------------------------------------------------------------------
 
     async def apply_retention(self, days: float, at_ms: int | None = None, batch: int = 500) -> int:

@@ -98,6 +98,19 @@ class RecordStore:
                 cursor = f"({batch[-1][0]}"
         return records
 
+    async def ivr_outcomes_since(self, start_ms: int) -> list[dict[str, str]]:
+        """IVR outcomes appended since `start_ms` (`Keys.ivr`): an outcome is appended
+        when its call leaves the IVR, never before the call was answered."""
+        stream = self.routing.keys.ivr
+        found: list[dict[str, str]] = []
+        cursor = f"{start_ms}-0"
+        while True:
+            batch = await self.client.xrange(stream, min=cursor, max="+", count=PAGE)
+            found += [fields for _, fields in batch]
+            if len(batch) < PAGE:
+                return found
+            cursor = f"({batch[-1][0]}"
+
     async def records_after(
         self, cursor: str, pages: int = 1000
     ) -> tuple[str, list[dict[str, str]]]:

@@ -191,6 +191,7 @@ async def sip_account(request: web.Request, principal: Principal) -> web.Respons
     "/api/v1/agents/{agent_id}/events",
     "WebSocket of the agent's own events: offer, offer_revoked, message, state, "
     "contact_closed, hold (a call of theirs goes on or off hold: on_hold_since), "
+    "recording (its recording paused or resumed: paused_since, paused_by, ended), "
     "contact_requeued (a chat of theirs went back to its queue when they went offline, "
     "or a callback they took waits for its next attempt: its customer did not pick up); "
     "closed (4001) when the session ends. After a Redis outage the ringing offers come "

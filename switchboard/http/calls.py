@@ -1,12 +1,14 @@
-"""Live calls over HTTP: the agent transfers, holds and records, supervisors listen in and
-play recordings back. Access and the call itself are `router.calls.LiveCalls`'s."""
+"""Live calls over HTTP: the agent transfers, holds, records and pauses the recording,
+supervisors listen in and play recordings back. Access and the call itself are
+`router.calls.LiveCalls`'s."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from router.access import Act, Principal, roles_that_may
-from router.calls import CallState, TransferTarget
+from router.calls import CallState, RecordingState, TransferTarget
+from switchboard.common.clock import iso_utc
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CALLS
 from switchboard.http.contacts import contact_view
@@ -78,6 +80,69 @@ async def record(request: web.Request, principal: Principal) -> web.Response:
     contact_id = request.match_info["contact_id"]
     name = await request.app[CALLS].record(principal, contact_id)
     return web.json_response({"contact_id": contact_id, "file": name}, status=201)
+
+
+def _recording(state: RecordingState) -> web.Response:
+    def at(value: object) -> str | None:
+        return iso_utc(value) if isinstance(value, int) and value > 0 else None
+
+    return web.json_response(
+        {
+            "contact_id": state.contact_id,
+            "file": state.file,
+            "paused": bool(state.paused_since_ms),
+            "paused_since": at(state.paused_since_ms),
+            "paused_by": state.paused_by or None,
+            "pauses": [
+                {
+                    "started_at": at(pause.get("started_ms")),
+                    "ended_at": at(pause.get("ended_ms")),
+                    "by": pause.get("by"),
+                    "ended": pause.get("ended"),
+                    "resumed_by": pause.get("resumed_by") or None,
+                }
+                for pause in state.pauses
+            ],
+        }
+    )
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/recording/pause",
+    "The agent on the call pauses its recording while the caller gives card details "
+    "(PCI DSS): the file takes silence until resumed (or `[recording] pause_max_s`); "
+    "the pause is listed on the contact's recording and audited",
+    auth=Auth.STAFF,
+    roles=roles_that_may(Act.RECORD),
+    responses={
+        200: "the recording, paused",
+        **_REFUSED,
+        409: "the call is not being recorded, its recording is already paused, or it is "
+        "not a live call held on this node",
+    },
+)
+async def pause_recording(request: web.Request, principal: Principal) -> web.Response:
+    contact_id = request.match_info["contact_id"]
+    return _recording(await request.app[CALLS].pause_recording(principal, contact_id))
+
+
+@API.route(
+    "POST",
+    "/api/v1/contacts/{contact_id}/recording/resume",
+    "The agent resumes the call's paused recording (audited)",
+    auth=Auth.STAFF,
+    roles=roles_that_may(Act.RECORD),
+    responses={
+        200: "the recording, recording again, with its pauses so far",
+        **_REFUSED,
+        409: "the recording is not paused, the call is not being recorded, or it is not a "
+        "live call held on this node",
+    },
+)
+async def resume_recording(request: web.Request, principal: Principal) -> web.Response:
+    contact_id = request.match_info["contact_id"]
+    return _recording(await request.app[CALLS].resume_recording(principal, contact_id))
 
 
 @API.route(

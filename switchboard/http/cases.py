@@ -28,12 +28,13 @@ from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases, Lis
 from router.cases.webhooks import WebhookDelivery
 from router.errors import InvalidInput, UnknownAgent, UnknownCase
 from router.model import Role
+from router.reports.ivr import ivr_report
 from router.reports.periods import PeriodRefused, report_period
 from router.reports.sla import sla_report
 from switchboard.common.clock import iso_utc, now_ms
 from switchboard.common.ids import described
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS, ROUTER
+from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER
 from switchboard.http.schemas import Flag, Id, Integer, Name, Prose, Query, Strict
 from switchboard.http.streams import pump
 
@@ -559,11 +560,7 @@ async def sla_figures(
     request: web.Request, principal: Principal, query: ReportPeriod
 ) -> web.Response:
     start, end = _period(query)
-    records = [
-        record
-        for record in await request.app[CASES].records(start)
-        if principal.covers(record.get("queue", ""), record.get("region", ""))
-    ]
+    records = _covered(principal, await request.app[CASES].records(start))
     report = sla_report(records, start, end)
     return web.json_response(
         {
@@ -574,6 +571,38 @@ async def sla_figures(
             "escalations": report.causes,
         }
     )
+
+
+@API.route(
+    "GET",
+    "/api/v1/reports/ivr",
+    "IVR figures of a period (from, to, tz as the SLA report takes them): calls the IVR "
+    "answered in it, routed into queues, hung up by stage, closed (the closed-hours "
+    "message, then hung up on) and failed; routed + hung_up + closed + failed = answered "
+    "(supervisors: the calls of their queues and regions; planners; admins)",
+    auth=Auth.STAFF,
+    roles=(Role.SUPERVISOR, Role.PLANNER, Role.ADMIN),
+    query=ReportPeriod,
+    responses={200: "the figures", **_STAFF, 400: "a bad from, to or tz, named"},
+)
+async def ivr_figures(
+    request: web.Request, principal: Principal, query: ReportPeriod
+) -> web.Response:
+    start, end = _period(query)
+    records = _covered(principal, await request.app[REPORTS].ivr_outcomes(start))
+    report = ivr_report(records, start, end)
+    return web.json_response(
+        {"from": iso_utc(start), "to": iso_utc(end), **report.total.figures(report.stages)}
+    )
+
+
+def _covered(principal: Principal, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of a report `principal` may read: their queue and region in its scope."""
+    return [
+        record
+        for record in records
+        if principal.covers(record.get("queue", ""), record.get("region", ""))
+    ]
 
 
 @API.route(

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from i18n.pages import Page
-from router.model import Presence, Role, Strategy
+from router.model import MAX_SHORT_ABANDON_S, Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
 from switchboard.common.ids import Id, Name, StaffId, Text, described, finite, valid_unicode
 from switchboard.common.languages import canonical, known_to_babel, primary
@@ -317,6 +317,13 @@ class QueueDefinition(Strict):
     placement_ewt_s: Seconds | None = None
     callback_attempts: Integer = Field(default=1, ge=1, le=10)
     callback_retry_s: Number = Field(default=300.0, ge=1, le=86_400)
+    short_abandon_s: Number = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_SHORT_ABANDON_S,
+        description="a customer who leaves before waiting this long (s) is a short abandon "
+        "(a misdial): counted apart, out of the abandonment rate; 0: off",
+    )
 
 
 class AgentDefinition(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -108,6 +109,7 @@ _STAFF_ONLY = (
     "holds",
     "transfers",
     "on_hold_since",
+    "recording_paused_since",
 )
 
 
@@ -142,6 +144,9 @@ def contact_json(
         "holds": [_hold_json(entry) for entry in contact.holds],
         "transfers": [_transfer_json(entry, show_numbers) for entry in contact.transfers],
         "on_hold_since": iso_utc(contact.on_hold_since) if contact.on_hold_since else None,
+        "recording_paused_since": (
+            iso_utc(contact.recording_paused_since) if contact.recording_paused_since else None
+        ),
     }
     if for_customer:
         for name in _STAFF_ONLY:
@@ -177,18 +182,32 @@ def _transfer_json(entry: dict[str, object], show_numbers: bool) -> dict[str, An
 
 def _recording_json(entry: dict[str, object]) -> dict[str, Any]:
     """A call recording on the record: its file (played back through the contact's
-    recording route), when it ran and why (the queue's rule or the agent's click)."""
-
-    def at(key: str) -> str | None:
-        value = entry.get(key)
-        return iso_utc(value) if isinstance(value, int) and value > 0 else None
-
+    recording route), when it ran and why (the queue's rule or the agent's click), and
+    its pauses (silence in the file while card details were given: where QA hears a gap)."""
+    pauses = entry.get("pauses")
     return {
         "file": entry.get("file"),
-        "started_at": at("started_ms"),
-        "ended_at": at("ended_ms"),
+        "started_at": _moment(entry, "started_ms"),
+        "ended_at": _moment(entry, "ended_ms"),
         "reason": entry.get("reason"),
+        "pauses": [
+            {
+                "started_at": _moment(pause, "started_ms"),
+                "ended_at": _moment(pause, "ended_ms"),
+                "by": pause.get("by"),
+                "ended": pause.get("ended"),  # resumed, pause_max_s or recording_ended
+                "resumed_by": pause.get("resumed_by"),
+            }
+            for pause in (pauses if isinstance(pauses, list) else [])
+            if isinstance(pause, dict)
+        ],
     }
+
+
+def _moment(entry: Mapping[str, object], key: str) -> str | None:
+    """`entry[key]`, ms since the epoch, as ISO 8601 UTC; None when unset or not a time."""
+    value = entry.get(key)
+    return iso_utc(value) if isinstance(value, int) and value > 0 else None
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -200,6 +219,8 @@ def _figures(figures: QueueFigures) -> dict[str, Any]:
         "offered": figures.offered,
         "answered": figures.answered,
         "abandoned": figures.abandoned,
+        # left before the queue's short_abandon_s: in no abandon figure nor rate
+        "short_abandoned": figures.short_abandoned,
         "service_level": figures.service_level,
         "service_level_with_abandons": figures.service_level_with_abandons,
         "abandonment_rate": figures.abandonment_rate,

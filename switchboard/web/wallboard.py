@@ -30,7 +30,14 @@ from aiohttp import web
 from router.access import Principal, regions_shown, require_role
 from router.definitions import Definitions, differences
 from router.model import Agent, AgentState, QueueConfig, Role
-from router.reports.report import ReportOptions, ReportRow, arrival_ms, build_report, record_ms
+from router.reports.report import (
+    ReportOptions,
+    ReportRow,
+    arrival_ms,
+    build_report,
+    record_ms,
+    short_abandon,
+)
 from router.service import QueueStatus, Router
 from router.stats import QueueFigures, estimate_wait_s, occupancy
 from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
@@ -203,6 +210,7 @@ FIGURES = (
     "answered",
     "answered_in_sl",
     "abandoned",
+    "short_abandoned",
     "failed",
     "wait_ms",
     "handled",
@@ -246,6 +254,7 @@ def region_queue_figures(
                 "closed": day.volume if day else 0,
                 "answered": day.answered if day else 0,
                 "abandoned": day.abandoned if day else 0,
+                "short_abandoned": day.short_abandoned if day else 0,
                 "abandonment_rate": day.abandonment_rate if day else None,
                 "service_level_today": day.service_level if day else None,
                 "service_level_30_min": last.service_level if last else None,
@@ -264,10 +273,13 @@ def regional_abandons(
 ) -> Abandons:
     """Per queue, of the contacts of `regions` that arrived since `since_ms` (as the
     report counts them) and were abandoned: how many within the queue's answer time, and
-    their total wait in ms (what the per-region report rows do not keep)."""
+    their total wait in ms (what the per-region report rows do not keep). Short abandons
+    are in neither, as in the routing core's counters."""
     found: Abandons = {}
     for record in records:
-        if record.get("state") != "abandoned" or record.get("region") not in regions:
+        if record.get("state") != "abandoned" or short_abandon(record):
+            continue
+        if record.get("region") not in regions:
             continue
         arrived = arrival_ms(record)
         if not arrived or not since_ms <= arrived <= now:
@@ -302,6 +314,7 @@ def regional_figures(
         wait_ms=total.wait_ms,
         handle_ms=total.handle_ms,
         abandon_wait_ms=abandon_wait_ms,
+        short_abandoned=total.short_abandoned,
     )
 
 

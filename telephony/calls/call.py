@@ -116,6 +116,7 @@ class Call:
     customer_answered: bool = True  # False until a called-back customer picks up
     ringback: int | None = None  # the player of the tone the agent hears meanwhile
     ivr: IvrSession | None = None
+    ivr_outcome: str = ""  # the call's one IVR outcome, once recorded (IvrController)
     survey: SurveySession | None = None
     consult: Consult | None = None
     outside_leg: int | None = None

@@ -1,13 +1,15 @@
-"""The IVR driver: runs a caller through `IvrSession` (the pure menus) on a real call."""
+"""The IVR driver: runs a caller through `IvrSession` (the pure menus) on a real call,
+and records the call's one IVR outcome (routed, hung up in a stage, closed, failed)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from telephony.calls.call import Call, CallState
 from telephony.calls.voice import Voice
-from telephony.ivr import IvrSession
+from telephony.ivr import IvrSession, Stage
 from telephony.model import Action, Hangup, Play, Route, WaitDigit
 from telephony.routing import ROUTING_REFUSALS
 
@@ -35,8 +37,17 @@ class IvrController:
         await call.media.wait()
         await call.confirmed.wait()
         if call.flow is None:
+            self.failed(call, "no_flow")
             await voice.hangup(call.leg, 404)
             return
+        try:
+            await self._menus(call)
+        except Exception as error:  # a fault of ours: the call's outcome, then logged
+            self.failed(call, "ivr_error", error)
+            raise
+
+    async def _menus(self, call: Call) -> None:
+        assert call.flow is not None
         languages = list(call.flow.languages)
         # One language: nothing to guess. Else a few tens of µs (metadata loaded at start).
         guessed = guess_languages(call.caller, languages) if len(languages) > 1 else languages
@@ -72,6 +83,7 @@ class IvrController:
                 return []
             elif isinstance(action, Hangup):
                 call.state = CallState.ENDED
+                self._record(call, "closed", Stage.CLOSED_MESSAGE)  # heard it all
                 await self.voice.hangup(call.leg, 200)
                 return []
         return []
@@ -85,4 +97,55 @@ class IvrController:
             log.error("routing leg %d to %s failed: %s", call.leg, route.queue, error)
             if not call.contact_id:
                 call.state = CallState.ENDED
+                self.failed(call, "contact_refused", error)
                 await self.voice.hangup(call.leg, 500)
+
+    # -- the call's one IVR outcome
+    def stage(self, call: Call) -> Stage:
+        """Where the caller is: answered, the menus not begun (no ACK or audio yet), or
+        the session's stage."""
+        return call.ivr.stage if call.ivr is not None else Stage.ANSWER
+
+    def caller_gone(self, call: Call) -> None:
+        """The caller hung up in the IVR. While the contact is being made the making
+        decides (`WaitingController`): `routed` once made (the contact's own outcome is
+        then `abandoned`), `failed` when refused; a call is never counted twice."""
+        stage = self.stage(call)
+        if stage != Stage.ROUTING:
+            self._record(call, "hung_up", stage)
+
+    def routed(self, call: Call) -> None:
+        """The contact was made: the IVR's part of the call is done."""
+        self._record(call, "routed", Stage.ROUTING)
+
+    def failed(self, call: Call, reason: str, error: BaseException | None = None) -> None:
+        if error is not None:
+            log.info("IVR of leg %d failed (%s): %s", call.leg, reason, error)
+        self._record(call, "failed", self.stage(call), reason)
+
+    def _record(self, call: Call, outcome: str, stage: Stage, reason: str = "") -> None:
+        """Record the call's IVR outcome, once: the first to come stands."""
+        if call.ivr_outcome:
+            return
+        call.ivr_outcome = outcome
+        voice = self.voice
+        record: dict[str, Any] = {
+            "outcome": outcome,
+            "stage": stage.value,
+            "reason": reason,
+            "contact_id": call.contact_id if outcome == "routed" else "",
+            "queue": call.queue,
+            "region": call.flow.region if call.flow is not None else "",
+            "dialled": call.dialled,
+            "language": call.language,
+            "node": voice.node_id,
+            "answered_at": call.timestamps.get("arrived") or voice.clock(),
+            "ended_at": voice.clock(),
+        }
+        voice.spawn(self._note(record))
+
+    async def _note(self, record: dict[str, Any]) -> None:
+        try:
+            await self.voice.routing.note_ivr_outcome(record)
+        except ROUTING_REFUSALS as error:  # Redis or the node out of reach: said, not fatal
+            log.warning("IVR outcome %s not recorded: %s", record["outcome"], error)

@@ -261,6 +261,12 @@ class OfferController:
             self._stop_script(call)
         state, call.state = call.state, CallState.ENDED
         call.timestamps.setdefault("ended", voice.clock())
+        if state == CallState.IVR:
+            voice.ivr.caller_gone(call)  # no contact yet: the IVR's outcome says where
+            return
+        # The caller's leaving ends a recording whatever the call was doing: queued or
+        # ringing again after a transfer, held, called back (a completion ended it first).
+        await voice.recording.stop(call)
         if state == CallState.SURVEY:
             # The contact was completed when the agent left; leaving the survey rates nothing.
             self._stop_script(call)

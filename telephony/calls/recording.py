@@ -7,13 +7,25 @@ follows the call through transfers (the new agent's voice joins the same file) a
 with the conversation. A disk that cannot take it never costs the call: with less than
 `min_free_mb` free, or when the file cannot be created, the call goes on unrecorded and
 the worker says why.
+
+The agent pauses a recording while the caller gives card details (PCI DSS) and resumes
+it after. Paused, the file takes silence, not nothing: its timeline stays the call's, so a
+pause listed on the contact (`pauses`, ms since the epoch) is where QA hears the gap. The
+mute is the recorder's own (`PjEngine.mute_record`), so a voice that joins meanwhile (a
+transfer's next agent) stays out of the file too: a transfer keeps the pause. A pause
+longer than `pause_max_s` ends by itself (people forget); each pause and resume is
+audited. While paused, the contact shows it (`recording_paused_since`) and each change,
+however the pause ended, reaches the agent's desktop (the router's `recording` event).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from telephony.calls.call import Call, CallState
 from telephony.calls.voice import Voice
@@ -32,7 +44,15 @@ class RecordingController:
         self.config = config
         self.directory = Path(config.directory)
         self._wanted: set[str] = set()  # contacts whose agent asked for a recording
-        self._started: dict[str, int] = {}  # contact -> when its current recording began
+        # contact -> when its current recording began, and why (`queue`, `agent`)
+        self._started: dict[str, tuple[int, str]] = {}
+        self._pauses: dict[str, Pauses] = {}  # contact -> its current recording's pauses
+        self._showing = asyncio.Lock()  # one pause change told to the router at a time
+
+    def kept(self) -> set[str]:
+        """The contacts this controller keeps anything of (a recording going on, a pause,
+        an agent's request): empty once every call has ended."""
+        return {*self._wanted, *self._started, *self._pauses}
 
     def wanted(self, call: Call) -> bool:
         return call.queue in self.config.queues or call.contact_id in self._wanted
@@ -92,7 +112,9 @@ class RecordingController:
             voice.report({"type": "recording_failed", "contact_id": call.contact_id})
             return
         call.recording = name
-        self._started[call.contact_id] = voice.clock()
+        # Why is fixed now: a transfer to a queue not recorded does not make it the agent's.
+        reason = "queue" if call.queue in self.config.queues else "agent"
+        self._started[call.contact_id] = (voice.clock(), reason)
 
     def _room(self) -> bool:
         try:
@@ -124,10 +146,159 @@ class RecordingController:
             name = f"{call.contact_id}-{n}.wav"
         return name
 
+    # -- pause (card details) ---------------------------------------------------------------
+
+    async def pause(self, call: Call, by: str) -> dict[str, Any]:
+        """`by` (the agent) pauses the call's recording: silence from now on. Refused
+        (RecordingRefused) when the call is not recorded or the recording is paused."""
+        recorder = self._recorder(call, "pause")
+        pauses = self._pauses.setdefault(call.contact_id, Pauses())
+        if pauses.current is not None:
+            raise RecordingRefused(
+                f"cannot pause the recording of contact {call.contact_id}: it is already "
+                f"paused (by {pauses.current.by} since {pauses.current.started_ms})"
+            )
+        voice = self.voice
+        pause = pauses.current = Pause(by=by, started_ms=voice.clock())  # a second waits
+        try:
+            await self._mute(call, recorder, True)
+        except RecordingRefused:
+            pauses.current = None
+            raise
+        if self.config.pause_max_s > 0:
+            pause.expiry = voice.spawn(self._expire(call, pause))
+        self._audit(call, by, "recording_paused")
+        state = self.state(call)
+        await self._show(call, "resumed")
+        return state
+
+    async def resume(self, call: Call, by: str) -> dict[str, Any]:
+        """`by` resumes the call's paused recording. Refused when the call is not
+        recorded or its recording is not paused."""
+        recorder = self._recorder(call, "resume")
+        pauses = self._pauses.get(call.contact_id)
+        if pauses is None or pauses.current is None:
+            raise RecordingRefused(
+                f"cannot resume the recording of contact {call.contact_id}: it is not paused"
+            )
+        self._end_pause(call, pauses, "resumed", by)  # first: a second resume is refused
+        await self._mute(call, recorder, False)
+        self._audit(call, by, "recording_resumed")
+        state = self.state(call)
+        await self._show(call, "resumed")
+        return state
+
+    def state(self, call: Call) -> dict[str, Any]:
+        """The call's recording as the desk sees it: its file, paused since (ms, 0 when
+        recording) and its pauses so far (the ended ones)."""
+        pauses = self._pauses.get(call.contact_id, Pauses())
+        current = pauses.current
+        return {
+            "file": call.recording,
+            "paused_since_ms": current.started_ms if current is not None else 0,
+            "paused_by": current.by if current is not None else "",
+            "pauses": list(pauses.ended),
+        }
+
+    def _recorder(self, call: Call, act: str) -> int:
+        if call.recorder is None:
+            raise RecordingRefused(
+                f"cannot {act} the recording of contact {call.contact_id}: "
+                f"the call is not being recorded"
+            )
+        return call.recorder
+
+    async def _mute(self, call: Call, recorder: int, muted: bool) -> None:
+        try:
+            await self.voice.engine.mute_record(recorder, muted)
+        except EngineError as error:  # the recorder closed meanwhile (the call ended)
+            raise RecordingRefused(
+                f"the recording of contact {call.contact_id} has ended: {error}"
+            ) from None
+
+    async def _expire(self, call: Call, pause: Pause) -> None:
+        """`[recording] pause_max_s` after a pause began: resume it if it is still on."""
+        await asyncio.sleep(self.config.pause_max_s)
+        pauses = self._pauses.get(call.contact_id)
+        if pauses is None or pauses.current is not pause or call.recorder is None:
+            return
+        pause.expiry = None  # this task: not to be cancelled by ending the pause
+        self._end_pause(call, pauses, "pause_max_s", "")
+        try:
+            await self.voice.engine.mute_record(call.recorder, False)
+        except EngineError as error:  # the recording ended meanwhile
+            log.info("pause of %s not ended: %s", call.contact_id, error)
+            await self._show(call, "recording_ended")
+            return
+        log.warning(
+            "recording of %s resumed by itself: paused by %s for %g s ([recording] pause_max_s)",
+            call.contact_id,
+            pause.by,
+            self.config.pause_max_s,
+        )
+        self._audit(call, pause.by, "recording_pause_expired")
+        await self._show(call, "pause_max_s")
+
+    async def _show(self, call: Call, ended: str) -> None:
+        """Tell the router whether the recording is paused now (the contact shows it, the
+        agent's desktop hears it); `ended` says how a pause ended, when none is on. The
+        state now, not the change that asked: notes that cross (a resume told before its
+        pause) still leave the contact as the recorder is."""
+        async with self._showing:
+            pauses = self._pauses.get(call.contact_id)
+            current = pauses.current if pauses is not None else None
+            try:
+                if current is not None:
+                    await self.voice.routing.note_recording_paused(
+                        call.contact_id, current.started_ms, current.by
+                    )
+                else:
+                    await self.voice.routing.note_recording_resumed(call.contact_id, ended)
+            except ROUTING_REFUSALS as error:
+                log.warning("recording pause of %s not shown: %s", call.contact_id, error)
+
+    def _end_pause(self, call: Call, pauses: Pauses, how: str, by: str) -> None:
+        pause, pauses.current = pauses.current, None
+        if pause is None:
+            return
+        if pause.expiry is not None:
+            pause.expiry.cancel()
+        pauses.ended.append(
+            {
+                "started_ms": pause.started_ms,
+                "ended_ms": self.voice.clock(),
+                "by": pause.by,
+                "ended": how,
+                "resumed_by": by,
+            }
+        )
+
+    def _audit(self, call: Call, actor: str, action: str) -> None:
+        self.voice.report(
+            {
+                "type": "audit",
+                "actor": actor,
+                "action": action,
+                "contact_id": call.contact_id,
+                "agent_id": call.agent_id,
+                "file": call.recording,
+                "at_ms": self.voice.clock(),
+            }
+        )
+
+    # -- the end --------------------------------------------------------------------------------
+
     async def stop(self, call: Call) -> None:
-        """The conversation ended: close the file and list it on the contact."""
+        """The conversation ended (completed, or the caller left in any state): close the
+        file and list it on the contact (with its pauses; one still on ends with the
+        recording). A second call for the same recording does nothing."""
         recorder, call.recorder = call.recorder, None
         self._wanted.discard(call.contact_id)
+        pauses = self._pauses.pop(call.contact_id, Pauses())
+        paused = pauses.current is not None
+        self._end_pause(call, pauses, "recording_ended", "")
+        if paused:
+            await self._show(call, "recording_ended")
         if recorder is None:
             return
         voice = self.voice
@@ -135,11 +306,13 @@ class RecordingController:
             await voice.engine.stop_record(recorder)
         except EngineError as error:
             log.warning("closing the recording of %s: %s", call.contact_id, error)
-        entry = {
+        started_ms, reason = self._started.pop(call.contact_id, (0, "agent"))
+        entry: dict[str, Any] = {
             "file": call.recording,
-            "started_ms": self._started.pop(call.contact_id, 0),
+            "started_ms": started_ms,
             "ended_ms": voice.clock(),
-            "reason": "queue" if call.queue in self.config.queues else "agent",
+            "reason": reason,
+            "pauses": pauses.ended,
         }
         try:
             await voice.routing.note_recording(call.contact_id, entry)
@@ -149,3 +322,22 @@ class RecordingController:
 
 class RecordingRefused(ValueError):
     """The call cannot be recorded now; the message says why."""
+
+
+@dataclass
+class Pause:
+    """A pause going on: who paused, since when, and its `pause_max_s` task."""
+
+    by: str
+    started_ms: int
+    expiry: asyncio.Task[None] | None = None
+
+
+@dataclass
+class Pauses:
+    """A recording's pauses: the one going on, and those ended (as noted on the contact:
+    `started_ms`, `ended_ms`, `by`, `ended` — resumed, pause_max_s or recording_ended —
+    and `resumed_by`)."""
+
+    current: Pause | None = None
+    ended: list[dict[str, Any]] = field(default_factory=list)

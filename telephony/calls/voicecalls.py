@@ -259,6 +259,10 @@ class VoiceCalls:
             return {"state": call.state.value}
         if op == "record":
             return {"file": await voice.recording.start_by_agent(call)}
+        if op == "recording_pause":
+            return await voice.recording.pause(call, str(args.get("by", "")))
+        if op == "recording_resume":
+            return await voice.recording.resume(call, str(args.get("by", "")))
         if op == "hold":
             await voice.offers.desk_holds(call, bool(args.get("on")))
             return {"on_hold": call.held_since is not None}

@@ -51,6 +51,7 @@ class WaitingController:
         contact = await self._create(call, new)
         call.contact_id = contact.contact_id
         call.queue = contact.queue
+        voice.ivr.routed(call)
         call.region = contact.region
         call.timestamps["queued"] = voice.clock()
         call.state = CallState.QUEUED
@@ -85,9 +86,13 @@ class WaitingController:
         """The caller hung up while their contact was being made: its one outcome."""
         try:
             contact = await making
-        except ROUTING_REFUSALS:
-            return  # none was made
+        except ROUTING_REFUSALS as error:
+            self.voice.ivr.failed(call, "contact_refused", error)  # none was made
+            return
         call.contact_id = contact.contact_id
+        call.queue = contact.queue
+        # Routed: the IVR's outcome; the caller's hang-up is the contact's (abandoned).
+        self.voice.ivr.routed(call)
         try:
             await self.voice.routing.abandon(contact.contact_id, reason="caller_hangup")
         except ROUTING_REFUSALS as error:

@@ -38,6 +38,13 @@ def test_staff_see_a_hold_under_way_and_the_customer_does_not() -> None:
     assert contact_json(CALL)["on_hold_since"] is None
 
 
+def test_staff_see_a_recording_pause_under_way_and_the_customer_does_not() -> None:
+    contact = replace(CALL, recording_paused_since=1_700_000_000_000)
+    assert contact_json(contact)["recording_paused_since"] == "2023-11-14T22:13:20+00:00"
+    assert "recording_paused_since" not in contact_json(contact, for_customer=True)
+    assert contact_json(CALL)["recording_paused_since"] is None
+
+
 def test_staff_see_each_transfer_with_an_outside_number_masked() -> None:
     contact = replace(
         CALL,

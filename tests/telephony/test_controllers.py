@@ -75,6 +75,7 @@ def voice(routing: FakeRouting | None = None, tmp_path: Path | None = None) -> V
         queues=frozenset({"booking", "baggage"}),
     )
     made.waiting = WaitingController(made)
+    made.recording = RecordingController(made, RecordingConfig())  # records nothing
     return made
 
 

@@ -253,6 +253,7 @@ export class Conversations {
   typing(event) { this.open_.get(event.contact_id)?.panel.typing?.(event); }
   read(event) { this.open_.get(event.contact_id)?.panel.read?.(event); }
   hold(event) { this.open_.get(event.contact_id)?.panel.held?.(event.on_hold_since); }
+  recording(event) { this.open_.get(event.contact_id)?.panel.recordingChanged?.(event); }
 
   // The customer's words triggered (emotion): flag the conversation, now or once open.
   flagged(event) {

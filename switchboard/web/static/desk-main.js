@@ -149,6 +149,7 @@ function onEvent(event) {
     case "typing": conversations.typing(event); break;
     case "read": conversations.read(event); break;
     case "hold": conversations.hold(event); break;
+    case "recording": conversations.recording(event); break;
     case "contact_flagged": conversations.flagged(event); break;
     case "contact_closed": offers.remove(event.contact_id); conversations.closed(event); break;
     // A chat of theirs went back to its queue (they were set offline), or a callback they

@@ -4,7 +4,7 @@
 // Each snapshot is handed on (`wallboard:snapshot`, window.lastSnapshot) to the
 // supervisor's actions (wallboard-actions.js).
 
-import { $, el } from "./dom.js";
+import { $, el, setText } from "./dom.js";
 
 let token = sessionStorage.getItem("wallboard-token");
 let regions = [];
@@ -25,27 +25,74 @@ function levelClass(value, target) {
   return value >= target ? "ok" : value >= target - 0.1 ? "warn" : "bad";
 }
 
+// A service level and, below its target, a mark that says so in more than colour.
+function level(value, target) {
+  const below = levelClass(value, target) === "warn" || levelClass(value, target) === "bad";
+  return [percent(value), below
+    ? el("span", { class: "below" }, el("span", { "aria-hidden": "true" }, " ▼"),
+      el("span", { class: "visually-hidden" }, " below target"))
+    : null];
+}
+
+// The alerts as they stand, each in its place: one already listed is updated there (its
+// wait grows), one that ended goes, a new one is added; each says its level in words, not
+// by colour alone. The list is no live region: a new alert is said once (#alerts-news).
+function renderAlerts(alerts) {
+  const list = $("alerts");
+  // What an alert is about (everything but its words, which change as it goes on).
+  const keyOf = (alert) => JSON.stringify(Object.entries(alert).filter(([name]) => name !== "message").sort());
+  const shown = new Map([...list.children].map((item) => [item.dataset.key, item]));
+  const wanted = new Set(alerts.map(keyOf));
+  for (const [key, item] of shown) if (!wanted.has(key)) { item.remove(); shown.delete(key); }
+  let next = list.firstElementChild;
+  for (const alert of alerts) {
+    const key = keyOf(alert);
+    const known = shown.get(key);
+    if (known) {
+      setText(known.querySelector(".message"), alert.message);
+      next = known.nextElementSibling;
+      continue;
+    }
+    const levelName = alert.level === "critical" ? "critical" : "warning";
+    const item = el("li", { class: alert.level, "data-kind": alert.kind, "data-key": key },
+      el("span", { class: "level" }, levelName), el("span", { class: "message" }, alert.message));
+    list.insertBefore(item, next);
+    shown.set(key, item);
+    const news = $("alerts-news");
+    news.append(el("p", {}, `${levelName}: ${alert.message}`));
+    while (news.children.length > 5) news.firstElementChild.remove();
+  }
+}
+
+// A sign-in refused: said, and the fields it is about marked (aria-invalid, described by
+// the error), the focus on the password to type again.
+function loginError(message, fields) {
+  $("login-error").textContent = message;
+  for (const id of ["user", "password"]) {
+    if (fields) $(id).setAttribute("aria-invalid", "true");
+    else $(id).removeAttribute("aria-invalid");
+  }
+  if (fields) $("password").focus();
+}
+
 $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
-  $("login-error").textContent = "";
+  loginError("", false);
   const response = await fetch("/api/v1/agents/login", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ agent_id: $("user").value, password: $("password").value }),
   });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) { $("login-error").textContent = body.message || "sign-in failed"; return; }
-  if (!["supervisor", "admin"].includes(body.role)) {
-    $("login-error").textContent = "the wallboard is for supervisors";
-    return;
-  }
+  if (!response.ok) return loginError(body.message || "sign-in failed", true);
+  if (!["supervisor", "admin"].includes(body.role)) return loginError("the wallboard is for supervisors", true);
   token = body.token;
   sessionStorage.setItem("wallboard-token", token);
   start();
 });
 
 function start() {
-  $("login").hidden = true;
+  $("login-page").hidden = true;
   $("board").hidden = false;
   if (!clockTimer) clockTimer = setInterval(renderClocks, 1000);
   stream();
@@ -55,8 +102,8 @@ function signOut(message) {
   sessionStorage.removeItem("wallboard-token");
   token = null;
   $("board").hidden = true;
-  $("login").hidden = false;
-  $("login-error").textContent = message;
+  $("login-page").hidden = false;
+  loginError(message, false);
 }
 
 // Server-sent events read with fetch, so the token travels in a header, not the URL.
@@ -109,8 +156,10 @@ function renderClocks() {
       time = region.local_time.slice(11, 19);
     }
     return el("div", { class: "clock", "data-region": region.region },
-      el("span", { class: region.healthy ? "dot" : "dot down" }),
-      `${region.region} `, el("b", {}, time),
+      el("span", { class: region.healthy ? "dot" : "dot down", "aria-hidden": "true" }),
+      `${region.region} `,
+      region.healthy ? el("span", { class: "visually-hidden" }, "up ") : el("span", { class: "down-text" }, "down "),
+      el("b", {}, time),
       el("span", { class: "zone" }, ` ${region.timezone}${region.open ? "" : " · closed"}`));
   }));
 }
@@ -121,6 +170,11 @@ function agentsLine(byState) {
     .map((state) => el("span", { "data-state": state }, `${state.replace("_", "-")} ${byState[state]}`));
 }
 
+// Customers who left before the queue's short_abandon_s: apart, in no rate.
+function shortAbandons(count) {
+  return count ? ` + ${count} short` : "";
+}
+
 function renderRegionTable(rows, queues) {
   const targets = Object.fromEntries(queues.map((q) => [q.queue, q.service_level_target]));
   $("regions-table").tBodies[0].replaceChildren(...rows.map((row) => {
@@ -129,9 +183,9 @@ function renderRegionTable(rows, queues) {
       el("td", {}, row.region), el("td", {}, row.queue),
       el("td", { class: "waiting" }, String(row.waiting)),
       el("td", {}, String(row.closed)), el("td", {}, String(row.answered)),
-      el("td", {}, `${row.abandoned} (${percent(row.abandonment_rate)})`),
-      el("td", { class: levelClass(row.service_level_today, target) }, percent(row.service_level_today)),
-      el("td", { class: levelClass(row.service_level_30_min, target) }, percent(row.service_level_30_min)),
+      el("td", {}, `${row.abandoned} (${percent(row.abandonment_rate)})${shortAbandons(row.short_abandoned)}`),
+      el("td", { class: levelClass(row.service_level_today, target) }, level(row.service_level_today, target)),
+      el("td", { class: levelClass(row.service_level_30_min, target) }, level(row.service_level_30_min, target)),
       el("td", {}, seconds(row.asa_s)));
   }));
 }
@@ -144,8 +198,7 @@ function render(snapshot) {
   renderClocks();
   $("status").textContent = `updated ${new Date(snapshot.generated_at).toLocaleTimeString()}`;
   $("agents-total").replaceChildren(...agentsLine(snapshot.agents.by_state));
-  $("alerts").replaceChildren(...snapshot.alerts.map((alert) =>
-    el("li", { class: alert.level, "data-kind": alert.kind }, alert.message)));
+  renderAlerts(snapshot.alerts);
   $("queues").replaceChildren(...snapshot.queues.map((q) => {
     const target = q.service_level_target;
     const split = Object.entries(q.waiting_by_region).map(([r, n]) => `${r} ${n}`).join(" · ");
@@ -156,20 +209,19 @@ function render(snapshot) {
           String(q.waiting)), el("div", { class: "label" }, "waiting")),
         el("div", {}, el("div", { class: "value" }, seconds(q.longest_wait_s)),
           el("div", { class: "label" }, "longest")),
-        el("div", {}, el("div", { class: "value", title: "no agent serving this queue" },
-          q.serving_agents ? seconds(q.ewt_s) : "–"),
-          el("div", { class: "label" }, "EWT"))),
+        el("div", {}, el("div", { class: "value" }, q.serving_agents ? seconds(q.ewt_s) : "–"),
+          el("div", { class: "label" }, q.serving_agents ? "EWT" : "EWT: no agent serving"))),
       el("div", { class: "row" }, el("span", { class: "label" }, "by region"), split || "–"),
       el("div", { class: "row" }, el("span", { class: "label" }, "SL today / 30 min"),
         el("span", {},
-          el("b", { class: levelClass(q.today.service_level, target) }, percent(q.today.service_level)),
+          el("b", { class: levelClass(q.today.service_level, target) }, level(q.today.service_level, target)),
           " / ",
           el("b", { class: levelClass(q.last_30_min.service_level, target) },
-            percent(q.last_30_min.service_level)))),
+            level(q.last_30_min.service_level, target)))),
       el("div", { class: "row" }, el("span", { class: "label" }, "callbacks due"),
         el("span", { "data-testid": "callbacks-due" }, String(q.callbacks_due))),
       el("div", { class: "row" }, el("span", { class: "label" }, "abandoned today"),
-        `${q.today.abandoned} (${percent(q.today.abandonment_rate)})`),
+        `${q.today.abandoned} (${percent(q.today.abandonment_rate)})${shortAbandons(q.today.short_abandoned)}`),
       el("div", { class: "row" }, el("span", { class: "label" }, "occupancy now"),
         percent(q.occupancy)),
       el("div", { class: "row agents" }, el("span", { class: "label" }, "agents"),

@@ -8,11 +8,11 @@ from aiohttp import web
 
 from router.access import Act, Principal, roles_that_may
 from router.calls import CallState, RecordingState, TransferTarget
-from switchboard.common.clock import iso_utc
 from switchboard.http.api import API, Auth
 from switchboard.http.base import CALLS
 from switchboard.http.contacts import contact_view
 from switchboard.http.schemas import Monitor, Transfer
+from switchboard.http.views import moment, pause_json
 
 _REFUSED = {401: "", 403: "", 404: "", 409: "not a live call held on this node, or refused"}
 
@@ -83,26 +83,14 @@ async def record(request: web.Request, principal: Principal) -> web.Response:
 
 
 def _recording(state: RecordingState) -> web.Response:
-    def at(value: object) -> str | None:
-        return iso_utc(value) if isinstance(value, int) and value > 0 else None
-
     return web.json_response(
         {
             "contact_id": state.contact_id,
             "file": state.file,
             "paused": bool(state.paused_since_ms),
-            "paused_since": at(state.paused_since_ms),
+            "paused_since": moment(state.paused_since_ms),
             "paused_by": state.paused_by or None,
-            "pauses": [
-                {
-                    "started_at": at(pause.get("started_ms")),
-                    "ended_at": at(pause.get("ended_ms")),
-                    "by": pause.get("by"),
-                    "ended": pause.get("ended"),
-                    "resumed_by": pause.get("resumed_by") or None,
-                }
-                for pause in state.pauses
-            ],
+            "pauses": [pause_json(pause) for pause in state.pauses],
         }
     )
 

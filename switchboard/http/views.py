@@ -187,26 +187,31 @@ def _recording_json(entry: dict[str, object]) -> dict[str, Any]:
     pauses = entry.get("pauses")
     return {
         "file": entry.get("file"),
-        "started_at": _moment(entry, "started_ms"),
-        "ended_at": _moment(entry, "ended_ms"),
+        "started_at": moment(entry.get("started_ms")),
+        "ended_at": moment(entry.get("ended_ms")),
         "reason": entry.get("reason"),
         "pauses": [
-            {
-                "started_at": _moment(pause, "started_ms"),
-                "ended_at": _moment(pause, "ended_ms"),
-                "by": pause.get("by"),
-                "ended": pause.get("ended"),  # resumed, pause_max_s or recording_ended
-                "resumed_by": pause.get("resumed_by"),
-            }
+            pause_json(pause)
             for pause in (pauses if isinstance(pauses, list) else [])
             if isinstance(pause, dict)
         ],
     }
 
 
-def _moment(entry: Mapping[str, object], key: str) -> str | None:
-    """`entry[key]`, ms since the epoch, as ISO 8601 UTC; None when unset or not a time."""
-    value = entry.get(key)
+def pause_json(pause: Mapping[str, object]) -> dict[str, Any]:
+    """A recording's pause that ended: when, who paused it, how it ended (resumed,
+    pause_max_s or recording_ended) and who resumed it."""
+    return {
+        "started_at": moment(pause.get("started_ms")),
+        "ended_at": moment(pause.get("ended_ms")),
+        "by": pause.get("by"),
+        "ended": pause.get("ended"),
+        "resumed_by": pause.get("resumed_by") or None,
+    }
+
+
+def moment(value: object) -> str | None:
+    """A time in ms since the epoch as ISO 8601 UTC; None when unset or not a time."""
     return iso_utc(value) if isinstance(value, int) and value > 0 else None
 
 

@@ -39,3 +39,16 @@ async def test_apertium_carries_a_chat_without_a_shared_language(node: Node) -> 
     assert answer["text"] == "Where is my flight?"
     assert "mi vuelo" in answer["translations"]["es"]
     assert question["missing_translation"] == answer["missing_translation"] == []
+
+
+# A card number typed in a chat an engine translates: the engine is given the mask, never
+# the number, and the reader's translation carries the mask as written.
+async def test_the_translation_of_a_card_number_is_of_its_mask(node: Node) -> None:
+    _, question, answer = await spanish_chat_with_tom(
+        node, "Mi tarjeta es 4242 4242 4242 4242, gracias.", "Charged to 5555555555554444."
+    )
+    assert question["text"] == "Mi tarjeta es •••• •••• •••• 4242, gracias."
+    assert question["translations"] == {"en": "My card is •••• •••• •••• 4242, thank you."}
+    assert answer["text"] == "Charged to •••• •••• •••• 4444."
+    assert "•••• •••• •••• 4444" in answer["translations"]["es"]
+    assert question["redacted"] == answer["redacted"] == ["card_number"]

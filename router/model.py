@@ -17,6 +17,9 @@ MAX_PRIORITY = 9
 # The longest short-abandon threshold a queue may set (s): ACDs use 5-10 s; beyond two
 # minutes a customer who left was no misdial.
 MAX_SHORT_ABANDON_S = 120
+# The longest ring an agent may ask for (s): ten times the default 15 s, as WCAG 2.2.1
+# asks of an adjustable time limit, and twice that for room.
+MAX_AGENT_RING_S = 300
 
 
 class Channel(StrEnum):
@@ -130,6 +133,9 @@ class Agent:
     # A required wrap-up code is owed until the agent gives it (or until then at most):
     # the wrap-up lasts while it is.
     code_owed_until_ms: int = 0
+    # The agent's own ring time (s) when longer than a queue's: an agent who needs more
+    # time to answer (a screen reader, a switch device); 0: the queue's.
+    ring_s: int = 0
 
     def owes_code(self, now_ms: int) -> bool:
         return self.code_owed_until_ms > now_ms

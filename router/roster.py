@@ -2,7 +2,8 @@
 
 The agents CSV (see the README): agent_id,region,timezone,skills,languages,min_hours,max_hours;
 skills like `booking:4;baggage:2` (proficiency 1-5, default 3), languages `en;zh` (a
-region tag like `es-MX` counts as its language, `es`).
+region tag like `es-MX` counts as its language, `es`); an optional `ring_s`, the agent's
+own ring time where longer than a queue's (routing only: the scheduler ignores it).
 
 A row is held to the rules the rest holds it to: ids and skill names as the admin API
 takes them, languages babel knows (as the API), a time zone and hours the scheduler
@@ -18,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from router.model import Agent
+from router.model import MAX_AGENT_RING_S, Agent
 from switchboard.common.errors import InputError
 from switchboard.common.hours import check_timezone
 from switchboard.common.ids import NAME_PATTERN, STAFF_ID_PATTERN, STAFF_ID_WORDS
@@ -29,7 +30,7 @@ _ID = re.compile(STAFF_ID_PATTERN)  # as the admin API's path.agent
 _NAME = re.compile(NAME_PATTERN)
 
 REQUIRED_COLUMNS = ("agent_id", "region", "skills", "languages")
-COLUMNS = (*REQUIRED_COLUMNS, "timezone", "min_hours", "max_hours")
+COLUMNS = (*REQUIRED_COLUMNS, "timezone", "min_hours", "max_hours", "ring_s")
 # A week's hours: no agent works more (`max_hours` above it is a typo, or a month's).
 WEEK_HOURS = 168.0
 DEFAULT_PROFICIENCY = 3
@@ -135,6 +136,7 @@ def roster_rows(
             skills=skills,
             languages=languages,
             capacity={"voice": 1, "chat": max_chats},
+            ring_s=_ring_s(row.get("ring_s"), where),
         )
         agents.append((where, agent))
     return agents
@@ -177,6 +179,20 @@ def _check_hours(row: dict[str, str], where: str) -> None:
             f"{where}: field max_hours: expected at least min_hours "
             f"({hours['min_hours']:g}), found {row['max_hours'].strip()!r}"
         )
+
+
+def _ring_s(value: str | None, where: str) -> int:
+    """The agent's own ring time in whole seconds, as the admin API takes it (blank: 0,
+    each queue's)."""
+    text = (value or "").strip()
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_AGENT_RING_S:
+        raise InputError(
+            f"{where}: field ring_s: expected whole seconds from 0 to {MAX_AGENT_RING_S}, "
+            f"found {text!r}"
+        )
+    return int(text)
 
 
 def _check_language(tag: str, where: str) -> None:

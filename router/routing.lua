@@ -380,7 +380,7 @@ local SCAN_FIELDS = {
 
 -- The agent fields a change of load reads: room, indexes, and where to ring it.
 local AGENT_FIELDS = {'presence', 'wrapup_until', 'load_voice', 'load_chat', 'cap_voice', 'cap_chat',
-  'idle_since', 'ix', 'ixk', 'offers', 'sip_uri', 'node', 'code_owed_until'}
+  'idle_since', 'ix', 'ixk', 'offers', 'sip_uri', 'node', 'code_owed_until', 'ring_s'}
 
 -- The candidate's ranking fields and its proficiency in `skill` (0 when it has none).
 local function candidate(id, skill, fields)
@@ -545,9 +545,11 @@ local function change_agent(aid, channel, delta, offer_delta, set, a)
 end
 
 -- The agent's side of an offer: a slot taken, the ring timer started, the contact in
--- the agent's held set, the event out.
+-- the agent's held set, the event out. It rings for the queue's `ring_ms`, or for the
+-- agent's own ring time when that is longer (an agent who needs more time to answer).
 local function hold_agent(cid, c, aid, line, ring_ms, a)
   a = change_agent(aid, c.channel, 1, 1, {last_offer = now}, a) or {}
+  ring_ms = math.max(ring_ms, num(a.ring_s, 0) * 1000)
   redis.call('ZADD', P .. 'offered', now, aid)
   redis.call('ZADD', P .. 'offers', now + ring_ms, cid)
   redis.call('SADD', P .. 'held:' .. aid, cid)

@@ -563,6 +563,8 @@ class RoutingStore:
             agent.capacity.get("voice", 1),
             "roster_chat",
             agent.capacity.get("chat", 3),
+            "ring_s",
+            agent.ring_s,
             at_ms=at_ms,
         )
 
@@ -1221,6 +1223,7 @@ def _agent(agent_id: str, fields: dict[str, str]) -> Agent:
         presence_since_ms=_int(fields.get("presence_since")),
         load_since_ms=_int(fields.get("load_since")),
         code_owed_until_ms=_int(fields.get("code_owed_until")),
+        ring_s=_int(fields.get("ring_s")),
     )
 
 

@@ -118,7 +118,7 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
     "PUT",
     "/api/v1/admin/agents/{agent}",
     "Create or change an agent: region, skills with proficiency, languages, capacity "
-    "(by default 1 voice call and the node's `[routing].max_chats` chats)",
+    "(by default 1 voice call and the node's `[routing].max_chats` chats), own ring time",
     auth=Auth.STAFF,
     roles=ADMINS,
     body=AgentDefinition,
@@ -132,7 +132,12 @@ async def put_agent(
     if body.capacity is not None:
         capacity.update(body.capacity.model_dump(exclude_none=True))
     agent = Agent(
-        request.match_info["agent"], body.region, dict(body.skills), list(body.languages), capacity
+        request.match_info["agent"],
+        body.region,
+        dict(body.skills),
+        list(body.languages),
+        capacity,
+        ring_s=body.ring_s,
     )
     saved = await request.app[ADMIN].put_agent(principal, agent, request.app[REGIONS].names)
     return web.json_response(agent_json(saved))

@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from i18n.pages import Page
-from router.model import MAX_SHORT_ABANDON_S, Presence, Role, Strategy
+from router.model import MAX_AGENT_RING_S, MAX_SHORT_ABANDON_S, Presence, Role, Strategy
 from router.reports.store import AUDIT_ENTRY_ID
 from switchboard.common.ids import Id, Name, StaffId, Text, described, finite, valid_unicode
 from switchboard.common.languages import canonical, known_to_babel, primary
@@ -331,6 +331,13 @@ class AgentDefinition(Strict):
     skills: dict[Name, Annotated[Integer, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
     languages: list[Language] = Field(min_length=1, max_length=30)
     capacity: Channels | None = None
+    ring_s: Integer = Field(
+        default=0,
+        ge=0,
+        le=MAX_AGENT_RING_S,
+        description="the agent's own ring time (s) where it is longer than a queue's: an "
+        "agent who needs more time to answer (WCAG 2.2.1); 0: each queue's",
+    )
 
 
 class QueuePath(Strict):

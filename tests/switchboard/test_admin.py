@@ -107,6 +107,17 @@ async def test_an_admins_agent_and_queue_take_the_nodes_routing_defaults(redis_u
         one_chat = {**agent, "capacity": {"chat": 1}}
         changed = await http.put("/api/v1/admin/agents/rita", json=one_chat, headers=adm)
         assert (await changed.json())["capacity"] == {"voice": 1, "chat": 1}
+        assert (await changed.json())["ring_s"] == 0  # each queue's ring time
+
+        too_long = await http.put(
+            "/api/v1/admin/agents/rita", json={**agent, "ring_s": 301}, headers=adm
+        )
+        assert too_long.status == 400 and (await too_long.json())["field"] == "$.ring_s"
+        slower = await http.put(
+            "/api/v1/admin/agents/rita", json={**agent, "ring_s": 60}, headers=adm
+        )
+        assert (await slower.json())["ring_s"] == 60
+        assert (await node.router.get_agent("rita")).ring_s == 60
 
         queue = {"wrap_up_s": 0}
         assert (await http.put("/api/v1/admin/queues/refunds", json=queue, headers=adm)).ok

@@ -157,9 +157,9 @@ def contact_json(
 
 def _hold_json(entry: dict[str, object]) -> dict[str, Any]:
     """A hold by the agent's phone: when it began, how long the caller heard music, who."""
-    at, held_ms = entry.get("at_ms"), entry.get("held_ms")
+    held_ms = entry.get("held_ms")
     return {
-        "at": iso_utc(at) if isinstance(at, int) else None,
+        "at": moment(entry.get("at_ms")),
         "held_s": held_ms / 1000 if isinstance(held_ms, int) else None,
         "agent_id": entry.get("agent"),
     }
@@ -169,9 +169,9 @@ def _transfer_json(entry: dict[str, object], show_numbers: bool) -> dict[str, An
     """A voice transfer on the record: when, blind or warm, from the desktop or the phone,
     from whom to what (an outside number masked as the customer's is), and for a warm
     one how long the consultation ran and how it ended."""
-    at, consulted_ms, to = entry.get("at_ms"), entry.get("consulted_ms"), str(entry.get("to", ""))
+    consulted_ms, to = entry.get("consulted_ms"), str(entry.get("to", ""))
     return {
-        "at": iso_utc(at) if isinstance(at, int) else None,
+        "at": moment(entry.get("at_ms")),
         "mode": entry.get("mode"),
         "by": entry.get("by"),
         "from_agent": entry.get("from_agent"),

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler import csvfiles, exports, names
 from scheduler.checker import check
-from scheduler.model import Requirement, Rules, ScheduleResult, Segment
+from scheduler.model import ForecastRow, Requirement, Rules, ScheduleResult, Segment
 from scheduler.rules import check_grid, load_rules
 from scheduler.units import format_duration, parse_duration
 from switchboard.cli import CommandRegistry
@@ -50,7 +50,7 @@ def _fraction(flag: str, value: float, low: float, high: float, open_high: bool 
 def _staffing(args: argparse.Namespace) -> int:
     from scheduler.service import make_requirements
 
-    forecast = csvfiles.read_forecast(Path(args.forecast))
+    forecast = csvfiles.read_forecast(Path(args.forecast), args.volume)
     if args.shrinkage != 0:
         _fraction("--shrinkage", args.shrinkage, 0, 1, open_high=True)
     aht = _duration("--aht", args.aht)
@@ -71,6 +71,9 @@ def _staffing(args: argparse.Namespace) -> int:
     )
     csvfiles.write_requirements(Path(args.out), rows)
     model = "Erlang A" if args.patience else "Erlang C"
+    if args.volume != "mean":
+        _say_volume(forecast, csvfiles.VOLUMES[args.volume])
+        model += f", volume {args.volume}"
     if aht:
         filled = sum(1 for row in forecast if row.aht_s <= 0)
         print(
@@ -79,6 +82,18 @@ def _staffing(args: argparse.Namespace) -> int:
         )
     print(f"{len(rows)} requirement rows ({model}) written to {args.out}", file=sys.stderr)
     return 0
+
+
+def _say_volume(forecast: list[ForecastRow], column: str) -> None:
+    """How many rows were staffed for the bound, and how many for the mean (the bound on
+    its far side: an interval of whole contacts has `high` 0 for a mean of 0.32)."""
+    kept = sum(1 for row in forecast if row.volume != column)
+    side = "below" if column == "high" else "above"
+    print(
+        f"--volume {column}: {len(forecast) - kept} rows staffed for {column}, {kept} for "
+        f"contacts (the mean) where {column} is {side} it",
+        file=sys.stderr,
+    )
 
 
 def _rules(path: str | None) -> Rules:
@@ -363,6 +378,13 @@ def register(registry: CommandRegistry) -> None:
     staffing.add_argument(
         "--aht",
         help="handle time in seconds (or 4m, 4m30s) where the forecast has none (aht_s 0 or empty)",
+    )
+    staffing.add_argument(
+        "--volume",
+        choices=tuple(csvfiles.VOLUMES),
+        default="mean",
+        help="contacts to staff for: the forecast's mean (contacts, the default) or a bound "
+        "of its prediction interval (high: the busy side, never below the mean; low)",
     )
     staffing.add_argument("--out", required=True, help="requirements CSV to write")
     staffing.set_defaults(handler=_staffing)

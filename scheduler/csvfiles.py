@@ -38,6 +38,14 @@ T = TypeVar("T")
 MAX_CONTACTS = 1e9
 MAX_AHT_S = 86_400.0
 WEEK_HOURS = 168.0
+# The most agents a requirements file may ask for one queue in one interval: beyond any
+# center (the largest run thousands of seats, not a hundred thousand on one queue at
+# once), so more is a typo (`250000` for `25`, `1e9`). A requirement beyond the roster is
+# no input error: it is understaffing, which `schedule` reports.
+MAX_REQUIRED = 100_000.0
+# `staffing --volume` → the forecast's column it staffs for: the mean or a bound of the
+# prediction interval the forecaster writes (`low`, `high`).
+VOLUMES = {"mean": "contacts", "high": "high", "low": "low"}
 
 FORECAST_COLUMNS = ("interval_start", "queue", "contacts", "aht_s")
 REQUIREMENT_COLUMNS = ("interval_start", "queue", "required")
@@ -85,14 +93,14 @@ class _Row:
         return result
 
 
-def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
+def _rows(path: Path, columns: Iterable[str], why: str = "") -> Iterator[_Row]:
     """Rows of a CSV file after checking its header; row numbers count the header as row 1.
     Column names are matched in any case and order (extra columns are ignored), and the
     fields may be separated by commas, semicolons, tabs or pipes: the separator that splits
     the header into the columns (`switchboard.common.textfiles.split_header`, as the
     forecaster's calls-csv import). Rows of blank fields are skipped; a row with more or
     fewer fields than the header is refused (a stray comma would shift every field after
-    it)."""
+    it). `why` is added to the fault of a missing column (what asked for it)."""
     columns = tuple(columns)
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
@@ -110,7 +118,7 @@ def _rows(path: Path, columns: Iterable[str]) -> Iterator[_Row]:
                 raise InputError(
                     f"{path}: row 1: header: expected columns {','.join(columns)}, "
                     f"missing {','.join(missing)} (found {found}; names in any case and "
-                    "order, separated by commas, semicolons, tabs or pipes)"
+                    f"order, separated by commas, semicolons, tabs or pipes){why}"
                 )
             twice = next((name for name in columns if header.count(name) > 1), None)
             if twice is not None:
@@ -130,32 +138,74 @@ def _read(path: Path, columns: Iterable[str], build: Callable[[_Row], T]) -> lis
 
 
 def _numbered(
-    path: Path, columns: Iterable[str], build: Callable[[_Row], T]
+    path: Path, columns: Iterable[str], build: Callable[[_Row], T], why: str = ""
 ) -> list[tuple[int, T]]:
     """(row number, item) of every row, for the checks across rows."""
-    return [(row.line, build(row)) for row in _rows(path, columns)]
+    return [(row.line, build(row)) for row in _rows(path, columns, why)]
 
 
-def read_forecast(path: Path) -> list[ForecastRow]:
+def _contacts(row: _Row, name: str) -> float:
+    return row.number(name, maximum=MAX_CONTACTS, means=" contacts per interval")
+
+
+def _volume(row: _Row, mean: float, column: str) -> tuple[str, float]:
+    """(column, contacts) to staff for: the interval's bound `column` (`high` or `low`),
+    checked against the other bound when the file has it; the mean where the bound lies on
+    its far side. The forecaster's interval is of whole contacts, nearest its coverage: a
+    mean of 0.32 has `high` 0 (half the rows of a week of the bank's quarter hours), a
+    mean of 0.7 `low` 1; staffing to `high` never staffs below the mean, to `low` never
+    above it."""
+    bound = _contacts(row, column)
+    other = "low" if column == "high" else "high"
+    if row.text(other, allow_empty=True):  # the other bound, when the file has it
+        limit = _contacts(row, other)
+        if (bound < limit) if column == "high" else (bound > limit):
+            side = ">=" if column == "high" else "<="
+            raise row.fail(
+                column,
+                f"a number {side} {other} ({limit:g}) of the same row: the forecast's "
+                "interval is low to high (columns swapped?)",
+                row.text(column),
+            )
+    beyond = bound >= mean if column == "high" else bound <= mean
+    return (column, bound) if beyond else ("contacts", mean)
+
+
+def read_forecast(path: Path, volume: str = "mean") -> list[ForecastRow]:
     """The forecast rows with their row numbers; an empty aht_s (no handle time known) is
-    read as 0, which `service.make_requirements` refuses unless given a handle time."""
-    return _read(
-        path,
-        FORECAST_COLUMNS,
-        lambda row: ForecastRow(
+    read as 0, which `service.make_requirements` refuses unless given a handle time.
+    `volume` (a key of `VOLUMES`): the contacts to staff for, the mean or a bound of the
+    forecast's prediction interval (then its column must be there, a number in every row)."""
+    column = VOLUMES[volume]
+
+    def build(row: _Row) -> ForecastRow:
+        used, contacts = "contacts", _contacts(row, "contacts")
+        if column != "contacts":
+            used, contacts = _volume(row, contacts, column)
+        return ForecastRow(
             interval_start=row.instant("interval_start"),
             queue=row.text("queue"),
-            contacts=row.number("contacts", maximum=MAX_CONTACTS, means=" contacts per interval"),
+            contacts=contacts,
             aht_s=row.number("aht_s", maximum=MAX_AHT_S, means=" seconds (a day)")
             if row.text("aht_s", allow_empty=True)
             else 0.0,
             line=row.line,
-        ),
+            volume=used,
+        )
+
+    columns = FORECAST_COLUMNS if column == "contacts" else (*FORECAST_COLUMNS, column)
+    why = (
+        ""
+        if column == "contacts"
+        else f"; --volume {volume} staffs for column {column}, a bound of the forecaster's "
+        "prediction interval (low, high)"
     )
+    return [item for _, item in _numbered(path, columns, build, why)]
 
 
 def read_requirements(path: Path) -> list[Requirement]:
-    """The requirements, one row per interval and queue: a file without rows is refused
+    """The requirements, one row per interval and queue, each of at most `MAX_REQUIRED`
+    agents: a file without rows is refused
     (it has no grid), and so is a second row for the same pair (two files joined?) rather
     than one of them silently winning, and a row off the file's grid (the width its rows
     agree on, `grid_width`, from its first row's time), which no interval of the schedule
@@ -166,7 +216,11 @@ def read_requirements(path: Path) -> list[Requirement]:
         lambda row: Requirement(
             interval_start=row.instant("interval_start"),
             queue=row.text("queue"),
-            required=row.number("required"),
+            required=row.number(
+                "required",
+                maximum=MAX_REQUIRED,
+                means=" agents for one queue in one interval (beyond any center: a typo?)",
+            ),
         ),
     )
     if not rows:

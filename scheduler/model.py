@@ -17,13 +17,16 @@ BREAK_ACTIVITIES = ("break", "lunch")
 class ForecastRow:
     """One forecast interval of one queue (the forecasting package's output); `aht_s` 0
     when the forecast has no handle time (a history without one), `line` the file's row
-    number when read from a file (0 otherwise), for error messages."""
+    number when read from a file (0 otherwise), for error messages. `contacts` are the
+    volume to staff for; `volume` names the column they came from (`contacts`, the mean,
+    or a bound of the forecast's interval, `high` or `low`), for the same messages."""
 
     interval_start: datetime
     queue: str
     contacts: float
     aht_s: float
     line: int = field(default=0, compare=False)
+    volume: str = field(default="contacts", compare=False)
 
 
 @dataclass(frozen=True)

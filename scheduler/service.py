@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from scheduler import assign, feasibility
+from scheduler.csvfiles import MAX_REQUIRED
 from scheduler.model import (
     Agent,
     ForecastRow,
@@ -105,8 +106,10 @@ def make_requirements(
     spacing is refused). `aht_s` is the handle time
     of rows whose forecast has none (0 or empty); without it such a row with contacts is
     refused. So is a second row for an interval and queue, and one that would need more
-    than `MAX_AGENTS` agents or an Erlang A search beyond `staffing.MAX_UNIFORM_*`. Errors
-    name `source` (the file) and the row.
+    than `MAX_AGENTS` agents or an Erlang A search beyond `staffing.MAX_UNIFORM_*`, or a
+    requirement (after shrinkage) beyond `csvfiles.MAX_REQUIRED`, which `schedule` would
+    refuse to read. Errors name `source` (the file), the row and the column its contacts
+    came from (`ForecastRow.volume`).
     """
     width = _check_forecast(forecast, interval, aht_s, source)
     cache: dict[tuple[float, float], int] = {}
@@ -129,12 +132,19 @@ def make_requirements(
             except BeyondReach as reason:
                 capped = f" with --max-occupancy {max_occupancy:g}" if max_occupancy < 1 else ""
                 raise InputError(
-                    f"{_where(row, source)}: fields contacts and aht_s: {row.contacts:g} "
+                    f"{_where(row, source)}: fields {row.volume} and aht_s: {row.contacts:g} "
                     f"contacts of {handle:g} s in {format_duration(width)}{capped}: {reason}"
                 ) from None
-        rows.append(
-            Requirement(row.interval_start, row.queue, round(cache[key] / (1 - shrinkage), 2))
-        )
+        required = round(cache[key] / (1 - shrinkage), 2)
+        if required > MAX_REQUIRED:
+            grossed = f" ({required:,.2f} with --shrinkage {shrinkage:g})" if shrinkage else ""
+            raise InputError(
+                f"{_where(row, source)}: fields {row.volume} and aht_s: {row.contacts:g} "
+                f"contacts of {handle:g} s in {format_duration(width)} need "
+                f"{cache[key]:,} agents{grossed}: more than {MAX_REQUIRED:,.0f}, the most a "
+                "requirements file may ask for one queue in one interval (beyond any center)"
+            )
+        rows.append(Requirement(row.interval_start, row.queue, required))
     return rows
 
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from router.cases.store import CaseStore
 from router.model import Contact, QueueConfig
-from router.reports.ivr import ivr_report, ivr_table
+from router.reports.ivr import GROUPS as IVR_GROUPS
+from router.reports.ivr import IvrReport, ivr_report, ivr_table
 from router.reports.periods import (
     MAX_REPORT_ROWS,
     Period,
@@ -271,9 +272,9 @@ def run_report(args: argparse.Namespace) -> int:
     async def read() -> ReportInputs:
         async with reports_for_command(settings) as reports:
             queues.update(await live_queues(reports.store.routing, settings))
-            if args.ivr:
+            if args.ivr or args.format == "html":  # the HTML has an IVR section
                 ivr_records.extend(await reports.ivr_outcomes(options.start_ms))
-            elif not (args.sla or args.contacts):
+            if not (args.ivr or args.sla or args.contacts):
                 still_open.extend(await open_contacts(reports.store.routing))
             inputs = await reports.inputs(options.start_ms)
             store = CaseStore(reports.store.client, settings.redis.key_prefix)
@@ -333,7 +334,11 @@ def run_report(args: argparse.Namespace) -> int:
         raise InputError(f"--by {args.by}: {refused}") from None
     table = report_table(report)
     # parse_options bounded the period's intervals: the HTML's plots per interval fit
-    text = csv_text(table) if args.format == "csv" else render(report, inputs, shifts, args, queues)
+    text = (
+        csv_text(table)
+        if args.format == "csv"
+        else render(report, inputs, shifts, args, queues, html_ivr(ivr_records, options))
+    )
     _write(text, args.out, f"{len(table) - 1} report rows", args.excel)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -354,6 +359,19 @@ def ivr_csv(records: Sequence[Mapping[str, str]], options: ReportOptions) -> lis
     except ValueError as refused:
         raise InputError(f"--by: {refused}") from None
     return ivr_table(report)
+
+
+def html_ivr(records: Sequence[Mapping[str, str]], options: ReportOptions) -> IvrReport:
+    """The HTML report's IVR section: the same period, zone and interval, grouped by the
+    report's --by as far as the IVR groups (region, interval; the rest is said there)."""
+    return ivr_report(
+        records,
+        options.start_ms,
+        options.end_ms,
+        by=tuple(name for name in options.by if name in IVR_GROUPS),
+        interval_s=options.interval_s,
+        zone=ZoneInfo(options.timezone),
+    )
 
 
 # Cells a spreadsheet would run as a formula (OWASP, CSV injection): =, +, -, @, tab, CR.
@@ -406,8 +424,10 @@ def render(
     shifts: list[Shift] | None,
     args: argparse.Namespace,
     queues: Mapping[str, QueueConfig],
+    ivr: IvrReport | None = None,
 ) -> str:
-    """The HTML report; its service level plot's target line is the strictest queue's."""
+    """The HTML report; its service level plot's target line is the strictest queue's;
+    `ivr`, the IVR's calls of the period, in a section of their own."""
     from router.reports.html import render_html  # matplotlib only when HTML is asked for
 
     by_interval = build_report(
@@ -420,7 +440,8 @@ def render(
     )
     targets = [queue.service_level_target for queue in queues.values()]
     target = max(targets) if targets else None  # the strictest
-    return render_html(report, by_interval, f"Service report {args.start} to {args.end}", target)
+    title = f"Service report {args.start} to {args.end}"
+    return render_html(report, by_interval, title, target, ivr)
 
 
 # -- privacy ---------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from router.reports.ivr import GROUPS as IVR_GROUPS
+from router.reports.ivr import IvrReport, ivr_table
 from router.reports.report import Report, ReportRow, format_value, report_table
 
 PERCENT_COLUMNS = {"abandonment_rate", "service_level", "fcr", "occupancy", "csat"}
@@ -134,10 +136,67 @@ def _cell(column: str, text: str) -> str:
     return text
 
 
+def _tiles(headline: Sequence[tuple[str, str]]) -> str:
+    return "".join(
+        f'<div class="tile"><div class="value">{html.escape(value or "–")}</div>'
+        f'<div class="label">{html.escape(label)}</div></div>'
+        for label, value in headline
+    )
+
+
+def _table(table: Sequence[Sequence[str]]) -> str:
+    """A figures table: the header line, then one row per line (the last is the total)."""
+    header = "".join(f"<th>{html.escape(name)}</th>" for name in table[0])
+    body = "\n".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(_cell(name, text))}</td>"
+            for name, text in zip(table[0], line, strict=True)
+        )
+        + "</tr>"
+        for line in table[1:]
+    )
+    return f"<table><thead><tr>{header}</tr></thead><tbody>\n{body}\n</tbody></table>"
+
+
+def ivr_section(ivr: IvrReport, by: Sequence[str]) -> str:
+    """The IVR's calls of the same period (`report --ivr`'s figures): tiles of the total,
+    failures by reason, the table by the report's region and interval. The IVR groups by
+    nothing else: a call it did not route has no queue, channel or agent."""
+    total = ivr.total.figures(ivr.stages)
+    tiles = _tiles(
+        [
+            ("Answered by the IVR", str(total["answered"])),
+            ("Routed", str(total["routed"])),
+            ("Hung up in the IVR", str(total["hung_up"])),
+            ("Closed", str(total["closed"])),
+            ("Failed", str(total["failed"])),
+        ]
+    )
+    reasons = ", ".join(f"{reason} {count}" for reason, count in total["failed_by_reason"].items())
+    failed = f"<p>Failed by reason: {html.escape(reasons)}</p>" if reasons else ""
+    others = [name for name in by if name not in IVR_GROUPS]
+    narrowed = (
+        "<p>The IVR's calls are grouped by region and interval only, not by "
+        f"{html.escape(', '.join(others))}: a call the IVR did not route has none.</p>"
+        if others
+        else ""
+    )
+    return (
+        f'<section id="ivr"><h2>IVR</h2><div class="tiles">{tiles}</div>{failed}{narrowed}'
+        f"{_table(ivr_table(ivr))}</section>"
+    )
+
+
 def render_html(
-    report: Report, by_interval: Report, title: str, target: float | None = None
+    report: Report,
+    by_interval: Report,
+    title: str,
+    target: float | None = None,
+    ivr: IvrReport | None = None,
 ) -> str:
-    """The whole report: headline figures, plots, the table, and the notes."""
+    """The whole report: headline figures, plots, the table, the IVR's calls (when
+    given), and the notes."""
     total = report.total
     headline = [
         ("Contacts", format_value(total.volume)),
@@ -159,22 +218,9 @@ def render_html(
     grouped = groups_plot(report)
     if grouped:
         images.append(grouped)
-    table = report_table(report)
-    header = "".join(f"<th>{html.escape(name)}</th>" for name in table[0])
-    body = "\n".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(_cell(name, text))}</td>"
-            for name, text in zip(table[0], line, strict=True)
-        )
-        + "</tr>"
-        for line in table[1:]
-    )
-    tiles = "".join(
-        f'<div class="tile"><div class="value">{html.escape(value or "–")}</div>'
-        f'<div class="label">{html.escape(label)}</div></div>'
-        for label, value in headline
-    )
+    figures = _table(report_table(report))
+    tiles = _tiles(headline)
+    ivr_html = "" if ivr is None else ivr_section(ivr, report.options.by)
     plots = "".join(f'<img alt="plot" src="data:image/png;base64,{png}">' for png in images)
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in report.notes)
     return f"""<!doctype html>
@@ -194,9 +240,8 @@ tr:last-child td {{ font-weight: 600; }}
 <div class="tiles">{tiles}</div>
 {plots}
 <h2>Figures</h2>
-<table><thead><tr>{header}</tr></thead><tbody>
-{body}
-</tbody></table>
+{figures}
+{ivr_html}
 <h2>Notes</h2><ul>{notes}</ul>
 </body></html>
 """

@@ -773,6 +773,7 @@ CONTACT_COLUMNS = (
     "wrap_up_code",
     "wrap_up_note",
     "case_id",
+    "short_abandon",  # appended: a spreadsheet reading columns by position keeps its own
 )
 
 
@@ -787,7 +788,9 @@ def contact_table(
 ) -> list[list[str]]:
     """One line per contact of the period, with its wrap-up and its case when it has one
     (`cases`: contact -> case); customer ids and wrap-up notes masked unless asked
-    otherwise."""
+    otherwise. `short_abandon` is "yes" on the abandons the summary counts in
+    `short_abandoned` (the same `short_abandon` test), so the two reconcile: their
+    state stays `abandoned`."""
     ratings = ratings or {}
     wrap_ups = wrap_ups or {}
     cases = cases or {}
@@ -829,6 +832,7 @@ def contact_table(
                 str(wrap_ups.get(contact_id, {}).get("code") or ""),
                 _note(str(wrap_ups.get(contact_id, {}).get("note") or ""), masked),
                 cases.get(contact_id, ""),
+                "yes" if short_abandon(record) else "",
             ]
         )
     return lines

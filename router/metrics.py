@@ -104,7 +104,8 @@ class Metrics:
         self.redactions = CounterMetric(
             "switchboard_chat_redactions",
             "What this node masked in text as it came in (chat messages, wrap-up notes, "
-            "case notes), by kind (card_number: one per card number).",
+            "case notes and subjects), by kind (card_number: one per card number; "
+            "card_expiry, card_security_code).",
             ["kind"],
             registry=r,
         )

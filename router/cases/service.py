@@ -177,7 +177,7 @@ class Cases:
         self.node_id = node_id
         # A queue's wrap-up codes (`[[dispositions]]`): a case's are checked against them.
         self.dispositions = dispositions
-        # Card numbers out of notes, as out of chat messages (counted by the node's).
+        # Card numbers out of subjects and notes, as out of chat messages (counted by the node's).
         self.redactor = redactor or Redactor()
         self.life = Lifecycle(settings)
         # Reads customers' chat messages for emotion words (when [emotion] is configured).
@@ -355,7 +355,8 @@ class Cases:
                 raise RoutingError(f"contact {contact.contact_id} belongs to a case already")
         if not request.customer_id:
             raise InvalidInput("$.customer.id", "the customer the case is for", None)
-        request = replace(request, queue=queue, owner=owner)
+        subject = self.redactor.redact(request.subject).text  # card numbers, as in a note
+        request = replace(request, queue=queue, owner=owner, subject=subject)
         source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
         wrote = await self._agent_wrote(contact) if contact is not None else ""
         answered = contact is not None and responded(contact, wrote)
@@ -788,9 +789,12 @@ class Cases:
         self, actor: Principal, case_id: str, change: CaseChange, at_ms: int | None = None
     ) -> Case:
         """Change what the case says; a closed case changes no more (409; a change that
-        changes nothing is no change). Moving it asks where the actor may put a case."""
+        changes nothing is no change). Moving it asks where the actor may put a case. A
+        subject's card numbers are masked before it is compared, kept or sent."""
         at = self._now(at_ms)
         case, audited = await self._changing(actor, case_id)
+        if change.subject is not None:  # card numbers masked, as in a note
+            change = replace(change, subject=self.redactor.redact(change.subject).text)
         _refuse_if_closed(case, _changes(case, change))
         if change.queue is not None and change.queue != case.queue:
             if change.queue not in self.router.queues:

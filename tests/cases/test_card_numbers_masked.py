@@ -98,8 +98,8 @@ async def test_a_card_number_is_masked_everywhere_it_could_go(
         said = await http.post(f"{contact_url}/messages", json={"text": typed}, headers=customer)
         assert said.status == 201, await said.text()
         message = await said.json()
-        assert message["text"] == f"my card is •••• •••• •••• 4242 exp 12/27, ticket {TICKET}"
-        assert message["redacted"] == ["card_number"]
+        assert message["text"] == f"my card is •••• •••• •••• 4242 exp ••/••, ticket {TICKET}"
+        assert message["redacted"] == ["card_expiry", "card_number"]
         answered = await http.post(
             f"{contact_url}/messages", json={"text": f"charged {AGENT_CARD}"}, headers=ana
         )
@@ -145,7 +145,11 @@ async def test_a_card_number_is_masked_everywhere_it_could_go(
         "charged •••• •••• •••• 4444",
         "thanks",
     ]
-    assert [m["redacted"] for m in streamed] == [["card_number"], ["card_number"], []]
+    assert [m["redacted"] for m in streamed] == [
+        ["card_expiry", "card_number"],
+        ["card_number"],
+        [],
+    ]
     for transcript in (as_customer, as_agent):
         assert [m["text"] for m in transcript["messages"]] == [m["text"] for m in streamed]
     assert case["notes"][0]["text"] == "refund to •••• •••• •••• 1117"

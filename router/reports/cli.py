@@ -200,6 +200,7 @@ def _as_record(contact: Contact) -> dict[str, str]:
         "channel": contact.channel.value,
         "queue": contact.queue,
         "region": contact.region,
+        "language": contact.language,  # so an open contact counts in its language's row
         "agent_id": contact.agent_id,
         "state": contact.state.value,
         **{name: str(times[name]) for name in ("arrived_at", "queued_at") if times.get(name)},

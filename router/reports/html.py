@@ -162,7 +162,8 @@ def _table(table: Sequence[Sequence[str]]) -> str:
 def ivr_section(ivr: IvrReport, by: Sequence[str]) -> str:
     """The IVR's calls of the same period (`report --ivr`'s figures): tiles of the total,
     failures by reason, the table by the report's region and interval. The IVR groups by
-    nothing else: a call it did not route has no queue, channel or agent."""
+    nothing else: a call it did not route has no queue, channel or agent, and its figures
+    are not split by language."""
     total = ivr.total.figures(ivr.stages)
     tiles = _tiles(
         [
@@ -176,9 +177,14 @@ def ivr_section(ivr: IvrReport, by: Sequence[str]) -> str:
     reasons = ", ".join(f"{reason} {count}" for reason, count in total["failed_by_reason"].items())
     failed = f"<p>Failed by reason: {html.escape(reasons)}</p>" if reasons else ""
     others = [name for name in by if name not in IVR_GROUPS]
+    why = []
+    if set(others) - {"language"}:
+        why.append("a call the IVR did not route has no queue, channel or agent")
+    if "language" in others:
+        why.append("the IVR's figures (report --ivr) are not split by language")
     narrowed = (
         "<p>The IVR's calls are grouped by region and interval only, not by "
-        f"{html.escape(', '.join(others))}: a call the IVR did not route has none.</p>"
+        f"{html.escape(', '.join(others))}: {html.escape('; '.join(why))}.</p>"
         if others
         else ""
     )

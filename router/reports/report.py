@@ -31,6 +31,10 @@ report and the day's wallboard agree:
 - occupancy: handle time over staffed time from a schedule (agent_id,start,end,activity);
 - CSAT: share of 1-5 ratings that are 4 or 5 (top-two-box), with the mean rating.
 
+Grouped by language, a contact counts in the row of its language as routing matched it
+(`record_language`: the primary subtag, `zh` for `zh-TW`), a record without one in
+`(unknown)`; a contact has one language, so its whole share is in that row.
+
 A contact that changed hands is split between rows by queue and agent (`attribution`),
 as the routing core's live counters count it: its answer (answered, ASA, service level)
 where and by whom it was first answered, its offer there and in every queue it was
@@ -60,8 +64,12 @@ from router.reports.periods import (
     local_label,
 )
 from router.reports.privacy import mask_chat_text, mask_identifier
+from switchboard.common.languages import primary
 
-DIMENSIONS = ("region", "queue", "channel", "agent", "interval")
+DIMENSIONS = ("region", "queue", "channel", "language", "agent", "interval")
+# The language row of a record with an empty language: not a language of its own (the
+# API and the IVR give every contact one), so not shown as one.
+UNKNOWN_LANGUAGE = "(unknown)"
 DEFAULT_ANSWER_WITHIN_S = 20.0
 NOT_BREAKS = ("break", "lunch")
 
@@ -213,6 +221,13 @@ class Report:
 
 def arrival_ms(record: Mapping[str, str]) -> int:
     return record_ms(record.get("queued_at")) or record_ms(record.get("arrived_at"))
+
+
+def record_language(record: Mapping[str, str]) -> str:
+    """The contact's language as routing matched it, its primary subtag (`es-MX` is `es`,
+    `iw` is `he`: `primary`, as agents and contacts are matched), so a tag written in
+    full still falls in its language's row; UNKNOWN_LANGUAGE when the record has none."""
+    return primary(record.get("language", "").strip()) or UNKNOWN_LANGUAGE
 
 
 def short_abandon(record: Mapping[str, str]) -> bool:
@@ -531,6 +546,8 @@ def _key(
             key[name] = share.agent or "(none)"
         elif name == "queue":
             key[name] = share.queue or "(none)"
+        elif name == "language":
+            key[name] = record_language(record)
         else:
             key[name] = record.get(name) or "(none)"
     return key

@@ -5,7 +5,8 @@ This module is the one place where access is decided. The people-facing services
 never decide access themselves. The rules, as a table (docs/security.md prints it):
 
 - a **customer** (holding the token their chat was given) reads, watches and writes in
-  their own contact, may leave it while waiting, and rates it once it is done;
+  their own contact, may leave it while waiting, and rates it once it is done; the token
+  opens it until a while after its end (`require_customer_token_open`);
 - an **agent** acts on the contacts offered to or held by them (and the customer
   history of those contacts; transferring and recording the call they hold), on their
   own state and events, nothing else; a contact that ended with them stays theirs while
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from router.errors import Forbidden, InvalidInput, RoutingError
+from router.errors import Forbidden, InvalidInput, RoutingError, Unauthenticated
 from router.model import Agent, Contact, ContactState, Role
 
 
@@ -114,6 +115,32 @@ class Customer:
     """The customer of one contact, known by the token that contact was given."""
 
     contact_id: str
+
+
+def require_customer_token_open(contact: Contact, now_ms: int, after_end_s: float) -> None:
+    """A chat's customer token (already matched) opens its contact while the contact is
+    live and for `after_end_s` after its end (`[chat] customer_token_after_end_s`: time
+    to rate it and answer a case's follow-up), then no more (Unauthenticated, 401), so
+    a token left in a shared browser's storage or a leaked `?customer_token=` URL does
+    not read the transcript until retention deletes it. A contact that ended with no end
+    time is taken as long over."""
+    if not contact.is_terminal:
+        return
+    ended_ms = contact.timestamps.get("ended_at", 0)
+    if not ended_ms or now_ms >= ended_ms + after_end_s * 1000:
+        raise Unauthenticated(
+            f"this chat ended more than {_span(after_end_s)} ago: its customer token no "
+            "longer opens it"
+        )
+
+
+def _span(seconds: float) -> str:
+    """`86400` -> '24 h', `5400` -> '90 min', `45` -> '45 s'."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
 
 
 Actor = Principal | Customer

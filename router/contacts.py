@@ -218,10 +218,16 @@ class Contacts:
 
     async def customer(self, contact_id: str, token: str) -> Customer:
         """The customer of `contact_id`, proven by the token the chat was given. A wrong
-        token and an unknown contact are refused alike, so ids cannot be probed."""
+        token and an unknown contact are refused alike, so ids cannot be probed. The
+        token opens its contact only until `[chat] customer_token_after_end_s` after the
+        contact's end (`access.require_customer_token_open`): then it is refused (401)."""
         stored = await self.router.store.customer_token(contact_id) if token else ""
         if not (token and stored and secrets.compare_digest(token.encode(), stored.encode())):
             raise Unauthenticated("a bearer token or this contact's customer token is required")
+        contact = await self.router.store.get_contact(contact_id)
+        if contact is None:  # removed since the token was read: as an unknown one
+            raise Unauthenticated("a bearer token or this contact's customer token is required")
+        access.require_customer_token_open(contact, now_ms(), self.desk.customer_token_after_end_s)
         return Customer(contact_id)
 
     async def _customer_requested(self, actor: Actor) -> None:

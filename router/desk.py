@@ -71,6 +71,9 @@ class DeskConfig:
     # The customers' side.
     tier_priority: dict[str, int] = field(default_factory=dict)
     abandon_grace_s: float = 60.0
+    # How long after its chat ended a customer token still opens it (`[chat]
+    # customer_token_after_end_s`, access.require_customer_token_open).
+    customer_token_after_end_s: float = 24 * 3600
     public_requests_per_minute: int = 300
     sites: tuple[ChatSite, ...] = ()
     # Queues a chat without a site may not pick (an escalation queue); a site lists its own.
@@ -152,6 +155,9 @@ def read_desk(reader: ConfigReader, queues: Sequence[str]) -> DeskConfig:
         canned=tuple(canned),
         tier_priority=tier_priority,
         abandon_grace_s=chat.number("abandon_grace_s", 60.0, minimum=0),
+        customer_token_after_end_s=chat.number(
+            "customer_token_after_end_s", 24 * 3600.0, minimum=60
+        ),
         public_requests_per_minute=chat.integer("public_requests_per_minute", 300, minimum=1),
         sites=tuple(_site(section, queues) for section in chat.sections("sites")),
         hidden_queues=_known_queues(chat, queues, "hidden_queues"),

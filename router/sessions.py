@@ -14,7 +14,10 @@ the same way (`router.agents.Agents.sign_out_lapsed`).
 
 Password checks run in a thread pool (scrypt at the configured cost takes tens to
 hundreds of milliseconds), unknown users cost the same as known ones, and repeated
-failures per account and per client address are refused for a growing while.
+failures are refused for a growing while: per account and client address together, so
+that whoever knows a user name locks that user out only from their own address (the
+user signs in from theirs), and per client address across accounts, so that one address
+does not try a password on many accounts (`_check_throttle`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ from router.model import Presence, Role
 from router.users_store import UserRecord, UserStore
 
 log = logging.getLogger(__name__)
+# What login failures are counted by (`UserStore.add_failure`'s kinds): an account from
+# one client address, and a client address whatever the account.
+ACCOUNT_AT_ADDRESS = "account_at_address"
+ADDRESS = "address"
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,12 @@ class SessionPolicy:
 
     token_ttl_s: float = 12 * 3600
     idle_timeout_s: float | None = None
-    max_failures: int = 5  # failures allowed before logins are refused for a while
+    # Failures allowed for one account from one client address before that address's
+    # logins to that account are refused for a while.
+    max_failures: int = 5
+    # Failures allowed from one client address, whatever the accounts, before all its
+    # logins are refused for a while (a few colleagues behind one NAT mistyping).
+    address_max_failures: int = 20
     failure_window_s: float = 900.0
     lockout_base_s: float = 2.0  # doubles with every failure past max_failures
     lockout_max_s: float = 900.0
@@ -144,7 +156,7 @@ class Sessions:
         if user is None or not ok or not _known_role(user.role):
             await self._count_failure(user_id, client)
             raise BadCredentials("unknown user or wrong password")
-        await self.users.clear_failures("user", user_id)
+        await self.users.clear_failures(ACCOUNT_AT_ADDRESS, _account_at(user_id, client))
         principal = _principal(user.user_id, user.role, user.queues, user.regions)
         if admit is not None:
             await admit(principal)
@@ -169,11 +181,19 @@ class Sessions:
             raise BadCredentials("the account changed during the login")
 
     async def _check_throttle(self, user_id: str, client: str) -> None:
-        kinds = {"user": user_id, **({"address": client} if client else {})}
+        """TooManyAttempts while the account from this address, or this address whatever
+        the account, failed too often lately. An account's failures from other addresses
+        count for nothing here: a right password from the user's own address signs in
+        while someone elsewhere guesses (each guesser is slowed at their address)."""
+        kinds = {ACCOUNT_AT_ADDRESS: _account_at(user_id, client)}
+        allowed = {ACCOUNT_AT_ADDRESS: self.policy.max_failures}
+        if client:
+            kinds[ADDRESS] = client
+            allowed[ADDRESS] = self.policy.address_max_failures
         counts = await self.users.failures(kinds)
         wait = 0.0
-        for count, ttl_s in counts.values():
-            over = count - self.policy.max_failures
+        for kind, (count, ttl_s) in counts.items():
+            over = count - allowed[kind]
             if over >= 0:
                 lockout = min(self.policy.lockout_base_s * 2**over, self.policy.lockout_max_s)
                 # The count's age tells how long ago the last failure was.
@@ -183,9 +203,10 @@ class Sessions:
             raise TooManyAttempts(wait)
 
     async def _count_failure(self, user_id: str, client: str) -> None:
-        await self.users.add_failure("user", user_id, self.policy.failure_window_s)
+        window_s = self.policy.failure_window_s
+        await self.users.add_failure(ACCOUNT_AT_ADDRESS, _account_at(user_id, client), window_s)
         if client:
-            await self.users.add_failure("address", client, self.policy.failure_window_s)
+            await self.users.add_failure(ADDRESS, client, window_s)
 
     # -- tokens ----------------------------------------------------------------------
 
@@ -251,6 +272,12 @@ class Sessions:
             return
         with contextlib.suppress(UnknownAgent):  # a user who is no agent (a planner...)
             await self.presences.set_presence(user_id, Presence.OFFLINE, reason)
+
+
+def _account_at(user_id: str, client: str) -> str:
+    """The key of an account's failures from one client address: the address first, as
+    it holds no `/` (an IP address) while a user id stored before ids refused it may."""
+    return f"{client}/{user_id}"
 
 
 def token_id(token: str) -> str:

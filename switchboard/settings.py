@@ -309,6 +309,9 @@ def _auth(section: ConfigReader) -> SessionPolicy:
         token_ttl_s=section.number("token_ttl_s", default.token_ttl_s, minimum=60),
         idle_timeout_s=idle,
         max_failures=section.integer("max_failures", default.max_failures, minimum=1),
+        address_max_failures=section.integer(
+            "address_max_failures", default.address_max_failures, minimum=1
+        ),
         failure_window_s=section.number("failure_window_s", default.failure_window_s, minimum=1),
         lockout_base_s=section.number("lockout_base_s", default.lockout_base_s, minimum=0.1),
         lockout_max_s=section.number("lockout_max_s", default.lockout_max_s, minimum=1),

@@ -24,7 +24,7 @@ AGENTS = [
     Agent("ana", "default", {"booking": 3}, ["en"]),
     Agent("bob", "default", {"booking": 3}, ["en"]),
 ]
-# Three failures lock an address (and a user) out for a minute: longer than the test.
+# Three failures lock a user out from an address for a minute: longer than the test.
 QUICK = dataclasses.replace(TEST_AUTH, max_failures=3, lockout_base_s=60.0)
 
 
@@ -116,8 +116,8 @@ async def test_without_a_trusted_proxy_a_forwarded_address_does_not_escape_a_loc
     ):
         codes = [await _login(http, "ana", "wrong-password", "198.51.100.1") for _ in range(3)]
         assert codes == [401, 401, 401]
-        # Another user from "another client": the same peer, so the same locked address.
-        assert await _login(http, "bob", "bob-secret-1", "198.51.100.2") == 429
+        # The same user from "another client": the same peer, so the same locked address.
+        assert await _login(http, "ana", "ana-secret-1", "198.51.100.2") == 429
 
 
 async def test_behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart(
@@ -138,10 +138,10 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_is_throttled_apart(
         codes = [await _login(http, "ana", "wrong-password", "198.51.100.1") for _ in range(3)]
         assert codes == [401, 401, 401]
         assert await _login(http, "bob", "bob-secret-1", "198.51.100.2") == 200
-        # The first client's address is locked, whatever the user, and a forged hop left
-        # of what the proxy added does not get it out.
-        assert await _login(http, "bob", "bob-secret-1", "198.51.100.1") == 429
-        assert await _login(http, "bob", "bob-secret-1", "198.51.100.7, 198.51.100.1") == 429
+        # The first client's address is locked for ana, and a forged hop left of what the
+        # proxy added does not get it out.
+        assert await _login(http, "ana", "ana-secret-1", "198.51.100.1") == 429
+        assert await _login(http, "ana", "ana-secret-1", "198.51.100.7, 198.51.100.1") == 429
 
         async def public(client: str) -> int:
             answer = await http.get("/api/v1/chat/options", headers={"X-Forwarded-For": client})

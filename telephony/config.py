@@ -8,6 +8,7 @@ queues whose callers hear the post-call DTMF survey.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import wave
 from collections.abc import Iterable, Sequence
@@ -16,8 +17,9 @@ from pathlib import Path
 from typing import Protocol
 
 from i18n import locale as locale_profiles
-from i18n.catalogs import catalog_languages
+from i18n.catalogs import catalog_languages, check_catalogs
 from i18n.language import match_language
+from i18n.messages import PROMPTS
 from router.model import QueueConfig
 from router.reports.privacy import read_privacy
 from router.reports.survey import SurveyConfig, read_surveys
@@ -67,6 +69,8 @@ class NodeSettings(Protocol):
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 MAX_PORT = 65535
 _DIGIT = re.compile(r"^[0-9*#]$")
+# How many of a language's untranslated prompts a fault names (`prompts check` has all).
+_GAPS_NAMED = 6
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ def read_sip(reader: ConfigReader) -> SipConfig:
         voice_rate=section.integer("voice_rate", default.voice_rate, minimum=80),
         outside_uri=_outside_uri(section),
         agent_auto_answer=section.boolean("agent_auto_answer", default.agent_auto_answer),
+        trusted_peers=_trusted_peers(section),
         domain=section.string("domain", default.domain),
         secret_file=section.string("secret_file", default.secret_file),
     )
@@ -177,6 +182,24 @@ def _check_port_ranges(section: ConfigReader, sip: SipConfig) -> None:
                 f"(the last is {last})",
                 sip.rtp_port_base,
             )
+
+
+def _trusted_peers(
+    section: ConfigReader,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """`trusted_peers`: IP addresses or CIDR networks (`203.0.113.0/24`, `192.0.2.7`,
+    `2001:db8::/32`), each fault named."""
+    peers = []
+    for value in section.strings("trusted_peers", []) or []:
+        try:
+            peers.append(ipaddress.ip_network(value.strip()))
+        except ValueError:
+            section.fault(
+                "trusted_peers",
+                "IP addresses or CIDR networks without host bits (203.0.113.0/24, 192.0.2.7)",
+                value,
+            )
+    return tuple(peers)
 
 
 def _outside_uri(section: ConfigReader) -> str:
@@ -239,6 +262,7 @@ def read_flows(
     its hours (the file's first region, before, put every node's callers in it)."""
     queue_names = set(queues)
     spoken = catalog_languages()  # the IVR speaks only what its prompt catalogs hold
+    gaps: dict[str, list[str]] = {}  # a flow language's untranslated prompts, read once
     flows = []
     numbers: list[str] = []
     for section in reader.sections("ivr"):
@@ -263,6 +287,14 @@ def read_flows(
             if language not in spoken:
                 section.fault(
                     "languages", f"languages with IVR prompts ({', '.join(spoken)})", language
+                )
+            elif gaps.setdefault(language, untranslated_prompts(language)):
+                section.fault(
+                    "languages",
+                    "languages whose prompts are all translated (translate the rest, then "
+                    f"`switchboard prompts compile`; `switchboard prompts check --languages "
+                    f"{language}` lists them)",
+                    _gaps_said(language, gaps[language]),
                 )
         default_language = _spelled_as(section.string("default_language", languages[0]), languages)
         if default_language not in languages:
@@ -312,6 +344,24 @@ def read_flows(
     if duplicates:
         reader.fault("ivr", "one flow per number", duplicates)
     return flows
+
+
+def untranslated_prompts(language: str) -> list[str]:
+    """The prompts a caller of `language` would hear in English or broken, each as
+    "key (why)": missing, blank or fuzzy in its catalog, a placeholder lost or made up
+    (what `switchboard prompts check` reports of each prompt, though not a stale .mo:
+    the workers compile a .po newer than its .mo themselves)."""
+    problems: dict[str, list[str]] = {}
+    for problem in check_catalogs([language]):
+        if problem.key in PROMPTS:
+            problems.setdefault(problem.key, []).append(problem.message)
+    return [f"{key} ({'; '.join(why)})" for key, why in problems.items()]
+
+
+def _gaps_said(language: str, gaps: list[str]) -> str:
+    named = ", ".join(gaps[:_GAPS_NAMED])
+    more = f" and {len(gaps) - _GAPS_NAMED} more" if len(gaps) > _GAPS_NAMED else ""
+    return f"{language}, with {len(gaps)} prompts untranslated or broken: {named}{more}"
 
 
 def _clock(section: ConfigReader, key: str, default: str) -> str:

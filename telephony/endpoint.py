@@ -31,7 +31,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from telephony.callerid import asserted_user
+from telephony.callerid import Network, asserted_user, sender, trusted
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,11 @@ class EndpointConfig:
     # A Contact for every request and answer instead of pjsua's own: tests stand in with
     # it for a phone behind NAT naming an address nobody can reach.
     contact: str = ""
+    # `[sip] trusted_peers`: the senders whose P-Asserted-Identity names the caller (none:
+    # anyone's); `front_door`: Kamailio's `ip:port` when this endpoint is behind it (an
+    # INVITE from there names its sender, telephony.callerid.sender).
+    trusted_peers: tuple[Network, ...] = ()
+    front_door: str = ""
 
 
 @contextlib.contextmanager
@@ -368,7 +373,7 @@ class _Account(pj.Account):
 
     def onIncomingCall(self, prm: pj.OnIncomingCallParam) -> None:
         try:
-            self.engine._incoming(prm.callId, str(prm.rdata.wholeMsg))
+            self.engine._incoming(prm.callId, str(prm.rdata.wholeMsg), str(prm.rdata.srcAddress))
         except Exception:
             log.exception("onIncomingCall failed")
 
@@ -753,7 +758,7 @@ class PjEngine:
         leg.counted = True  # type: ignore[attr-defined]
         return leg
 
-    def _incoming(self, call_id: int, invite: str) -> None:
+    def _incoming(self, call_id: int, invite: str, source: str = "") -> None:
         cfg = self.config
         leg = _Leg(self, next(self._ids), True, call_id)
         info = leg.getInfo()
@@ -795,6 +800,16 @@ class PjEngine:
                 info.callIdString,
                 "/".join(unheard),
             )
+        asserted = asserted_user(invite)
+        if asserted:
+            peer = sender(invite, source, cfg.front_door)
+            if not trusted(peer, cfg.trusted_peers):
+                log.info(
+                    "call %s: P-Asserted-Identity from %s, not a trusted peer, ignored",
+                    info.callIdString,
+                    peer or source,
+                )
+                asserted = ""
         self._emit(
             {
                 "type": "incoming",
@@ -803,7 +818,7 @@ class PjEngine:
                 "contact": str(info.remoteContact),
                 "to": str(info.localUri),
                 "from_user": uri_user(str(info.remoteUri)),
-                "asserted_user": asserted_user(invite),
+                "asserted_user": asserted,
                 "to_user": uri_user(str(info.localUri)),
             }
         )

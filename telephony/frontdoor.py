@@ -22,7 +22,9 @@ user signed in here (`sipauth`) is relayed to the contact that user's softphone
 registered (`lookup`), or answered 480 "Softphone not registered" (404 for a name with
 no account signed in here);
 a worker's call to the node itself without that header (the loop of a REFER, from
-`switchboard-wN`) goes back to that worker; every other INVITE goes to the workers.
+`switchboard-wN`) goes back to that worker; every other INVITE goes to the workers,
+with its sender's address in `X-Switchboard-Source` (telephony.callerid: whether its
+P-Asserted-Identity is believed, `[sip] trusted_peers`).
 
 It takes SIP over TCP as well as UDP on the same port (`[sip] tcp`); the workers stay on
 UDP and Kamailio bridges the two (`record_route()` puts one Record-Route per socket when
@@ -48,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from telephony.callerid import SOURCE_HEADER
 from telephony.softphones import REGISTERING, SIGNED_IN, KamailioRegistrar
 
 log = logging.getLogger(__name__)
@@ -306,6 +309,11 @@ request_route {{
         $du = "sip:" + $si + ":" + $sp;
         route(RELAY);
     }}
+    # Who sent the INVITE, for the worker (it sees Kamailio's address): `[sip]
+    # trusted_peers` decides by it whether P-Asserted-Identity is believed. The sender's
+    # own header of that name goes first: it cannot name itself a trusted peer.
+    remove_hf("{SOURCE_HEADER}");
+    append_hf("{SOURCE_HEADER}: $si\\r\\n");
     if (!ds_select_dst("1", "10", "{FAILOVER_DESTINATIONS}")) {{
         append_to_reply("Retry-After: {retry_after_s}\\r\\n");
         sl_send_reply("503", "Service Unavailable");

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -46,6 +47,10 @@ class SipConfig:
     # answer-after=0, Alert-Info alert-autoanswer): headset agents on desk phones and
     # softphones set to honour it press nothing for each call (docs/telephony.md).
     agent_auto_answer: bool = False
+    # The senders whose P-Asserted-Identity names the caller (RFC 3325's trust domain: the
+    # carriers' SBCs, a PBX), addresses or CIDR networks; from others From alone does.
+    # Empty: PAI is believed from anyone (telephony.callerid).
+    trusted_peers: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def transports(self) -> tuple[str, ...]:

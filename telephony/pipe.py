@@ -5,7 +5,9 @@ one subscription to routing events, and therefore knows which contacts each work
 holds (so a dead worker's calls can be recorded as `failed`/`worker_lost`).
 
 worker -> node: `{"rpc": n, "op": "accept", "args": {...}}`, `{"report": {...}}`,
-`{"answer": n, "result": ...}` or `{"answer": n, "error": "..."}`
+`{"answer": n, "result": ...}` or `{"answer": n, "error": "..."}`. Reports say what the
+node keeps per worker: contacts opened, closed or released, and the calls in the IVR
+(`{"type": "ivr_call", "call": id, "stage": ...}`) until their `note_ivr_outcome`.
 node -> worker: `{"reply": n, "result": ...}` or `{"reply": n, "error": "..."}`,
 `{"router_event": {...}}`, `{"command": n, "op": "transfer", "args": {...}}` (a desktop's
 or supervisor's request about one call: COMMANDS), `{"stop": true}`

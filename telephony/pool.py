@@ -1,6 +1,14 @@
 """The pool supervisor: starts worker processes, serves their routing requests, and
 restarts a worker that dies after recording its calls as `failed`/`worker_lost`.
 
+A call still in the IVR has no contact yet: the worker tells the pool of it (`ivr_call`
+reports: the call's id, region, dialled number, answer time, then each new stage), so a
+call whose worker dies or is stopped before its IVR outcome is recorded still gets one,
+`failed` with `worker_lost` or `node_stopped`, at the last stage it was told. The
+worker's own outcome (`note_ivr_outcome`, naming the same `call`) takes the call off the
+pool's list as its line is read; one that comes after the pool recorded the call (a
+stop) is answered and dropped, so each call is counted once.
+
 Each worker gets its own SIP port and RTP port range (pjsua2 needs both per process).
 The node's routing events reach the worker that owns the contact; a callback offer
 (whose caller already hung up) goes to the least loaded worker.
@@ -17,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from switchboard.common.clock import now_ms
 from switchboard.common.tasks import cancel_and_wait
 from telephony.model import SipConfig
 from telephony.pipe import COMMANDS, serve_request
@@ -49,6 +58,10 @@ class WorkerHandle:
     rtp_port: int
     process: asyncio.subprocess.Process | None = None
     contacts: set[str] = field(default_factory=set)
+    # Calls in the worker's IVR (no outcome yet): id -> what the worker told of it.
+    ivr: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Calls of this process whose IVR outcome the pool recorded (lost, stopped).
+    ivr_ended: set[str] = field(default_factory=set)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     start_failures: int = 0  # in a row, before it was ever ready
@@ -202,6 +215,7 @@ class WorkerPool:
     async def _supervise(self, worker: WorkerHandle) -> None:
         while not self._stopping:
             worker.ready.clear()
+            worker.ivr_ended.clear()  # a new process: calls of its own
             worker.process = await self._spawn(worker)
             worker.starts += 1
             await self._serve(worker)
@@ -234,6 +248,9 @@ class WorkerPool:
             except ValueError:
                 continue
             if "rpc" in message:
+                if not self._leaves_ivr(worker, message):
+                    worker.send({"reply": message["rpc"], "result": None})
+                    continue
                 task = asyncio.get_running_loop().create_task(self._answer(worker, message))
                 self._notes.add(task)
                 task.add_done_callback(self._notes.discard)
@@ -273,6 +290,21 @@ class WorkerPool:
             self._count_ivr_call(dict((message.get("args") or {}).get("outcome") or {}))
         worker.send(reply)
 
+    @staticmethod
+    def _leaves_ivr(worker: WorkerHandle, message: dict[str, Any]) -> bool:
+        """A request to serve. A worker's IVR outcome takes its call off the worker's
+        open IVR calls as its line is read (a worker that dies the next moment has it
+        recorded once, its own); False for one the pool recorded already (at a stop,
+        before the worker's came): answered, not stored or counted again."""
+        if message.get("op") != "note_ivr_outcome":
+            return True
+        outcome = (message.get("args") or {}).get("outcome") or {}
+        key = str(outcome.get("call") or "") if isinstance(outcome, dict) else ""
+        if key and key in worker.ivr_ended:
+            return False
+        worker.ivr.pop(key, None)
+        return True
+
     def _count_ivr_call(self, outcome: dict[str, Any]) -> None:
         """An IVR outcome once stored (the router checked it): one per answered call."""
         if self.metrics is not None:
@@ -307,11 +339,27 @@ class WorkerPool:
             worker.contacts.discard(contact_id)
             if self.owner.get(contact_id) is worker:
                 del self.owner[contact_id]
+        elif kind == "ivr_call":
+            self._in_ivr(worker, report)
         elif kind == "audit" and self.audit is not None:
             detail = {k: v for k, v in report.items() if k not in ("type", "actor", "action")}
             self._note(self.audit.audit(str(report["actor"]), str(report["action"]), **detail))
         elif kind == "recording_failed":
             log.warning("worker %d could not record %s", worker.index, contact_id)
+
+    @staticmethod
+    def _in_ivr(worker: WorkerHandle, report: dict[str, Any]) -> None:
+        """A call entered the worker's IVR (its first report, at `answer`) or moved on
+        to another stage. A report of a call the pool no longer lists (its outcome
+        recorded meanwhile) changes nothing."""
+        key = str(report.get("call") or "")
+        if not key or key in worker.ivr_ended:
+            return
+        told = {name: report[name] for name in IVR_TOLD if report.get(name) is not None}
+        if key in worker.ivr:
+            worker.ivr[key].update(told)
+        elif report.get("stage") == "answer":
+            worker.ivr[key] = told
 
     def _note(self, coro: Any) -> None:
         """Run a bookkeeping request without holding up the worker's pipe."""
@@ -350,7 +398,10 @@ class WorkerPool:
             future.set_result(message.get("result"))
 
     async def _lost(self, worker: WorkerHandle, reason: str) -> None:
-        """Record every call the worker held as failed (worker_lost, or node_stopped)."""
+        """Record every call the worker held as failed (worker_lost, or node_stopped):
+        its contacts, and the calls still in its IVR (their IVR outcome)."""
+        in_ivr, worker.ivr = worker.ivr, {}
+        worker.ivr_ended.update(in_ivr)  # before any wait: the worker's come too late
         for future in worker.commands.values():
             if not future.done():
                 future.set_exception(CommandRefused(f"worker {worker.index} is gone"))
@@ -369,6 +420,30 @@ class WorkerPool:
                     self.metrics.sip_call(reason)
             except Exception as error:  # already ended, or Redis down: say so, go on
                 log.warning("could not record %s as %s: %s", contact_id, reason, error)
+        for key, told in in_ivr.items():
+            await self._ivr_lost(key, told, reason)
+
+    async def _ivr_lost(self, key: str, told: dict[str, Any], reason: str) -> None:
+        """The IVR outcome of a call its worker did not end: failed, at its last stage."""
+        ended = now_ms()
+        record = {
+            "outcome": "failed",
+            "stage": told.get("stage") or "answer",
+            "reason": reason,
+            "region": told.get("region", ""),
+            "dialled": told.get("dialled", ""),
+            "language": told.get("language", ""),
+            "node": self.node_id,
+            "answered_at": told.get("answered_at") or ended,
+            "ended_at": ended,
+            "call": key,
+        }
+        try:
+            await self.routing.note_ivr_outcome(record)
+        except Exception as error:  # Redis down: said, the other calls go on
+            log.warning("could not record the IVR outcome of %s as %s: %s", key, reason, error)
+            return
+        self._count_ivr_call(record)
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         """Hand a routing event of this node to the worker that should act on it."""
@@ -394,6 +469,10 @@ class WorkerPool:
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self.workers if w.pid is not None]
+
+
+# What the pool keeps of a worker's `ivr_call` reports (router.reports.ivr.FIELDS).
+IVR_TOLD = ("stage", "region", "dialled", "language", "answered_at")
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

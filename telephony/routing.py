@@ -104,7 +104,8 @@ class RoutingPort(Protocol):
         """An answered call's one IVR outcome (docs/telephony.md, "IVR outcomes"):
         `outcome` (routed, hung_up, closed or failed), `stage` (telephony.ivr.Stage),
         `contact_id` when routed, `reason` when failed, `queue`, `region`, `dialled`,
-        `language`, `node`, `answered_at` and `ended_at` (ms)."""
+        `language`, `node`, `answered_at` and `ended_at` (ms), and `call` (the call's
+        id: one outcome per call)."""
 
 
 class NodeRoutingPort(RoutingPort, Protocol):

@@ -232,11 +232,14 @@ class VoiceFrontDoor:
             await asyncio.sleep(PURGE_EVERY_S)
 
     async def stop(self) -> None:
+        """The workers first, then Kamailio: a worker that stops hangs its calls up, and
+        the BYE reaches a caller through Kamailio (it record-routes), so the front door
+        stays up until every worker has ended."""
         self.softphones = None
-        if self.front_door is not None:
-            await self.front_door.stop()
         if self.pool is not None:
             await self.pool.stop()
+        if self.front_door is not None:
+            await self.front_door.stop()
         await cancel_and_wait(task for task in (self._pump, self._purge) if task is not None)
 
     # ------------------------------------------------------------------ live calls

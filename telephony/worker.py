@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import os
 import resource
 import signal
+import socket
 import sys
 import time
 from dataclasses import replace
@@ -29,7 +31,7 @@ from telephony.calls.transfer import node_names
 from telephony.config import read_voice
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.frontdoor import DIAL_HEADER
-from telephony.model import Hours
+from telephony.model import Hours, SipConfig
 from telephony.pipe import PipeRatings, PipeRouting, serve_command
 from telephony.prompts import PromptRenderer, make_music
 from telephony.style import locale_style
@@ -73,6 +75,8 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
         user=f"switchboard-w{args.index}",
         dial_headers=((DIAL_HEADER, "person"),),
         numbers=None if any(f.number == "*" for f in flows) else tuple(f.number for f in flows),
+        trusted_peers=sip.trusted_peers,
+        front_door=_front_door(sip, args.sip_port),
     )
     calls = VoiceCalls(
         engine_factory=lambda on_event: PjEngine(endpoint, on_event),
@@ -137,6 +141,22 @@ async def run(args: argparse.Namespace, out_fd: int) -> int:
     routing.fail_all("worker stopping")
     await calls.stop()
     return 0
+
+
+def _front_door(sip: SipConfig, port: int) -> str:
+    """Kamailio's address as the INVITEs it relays come from (`ip:port`: it sends from its
+    listening socket), or '' for the worker that is the node's SIP port itself."""
+    if port == sip.port:
+        return ""
+    try:
+        address = ipaddress.ip_address(sip.host)
+    except ValueError:  # a host name, as Kamailio resolves it to listen
+        try:
+            address = ipaddress.ip_address(socket.gethostbyname(sip.host))
+        except OSError as error:
+            log.warning("the front door's address (%s) is unknown: %s", sip.host, error)
+            return ""
+    return f"[{address}]:{sip.port}" if address.version == 6 else f"{address}:{sip.port}"
 
 
 def _allow_descriptors(count: int) -> None:

@@ -5,7 +5,10 @@ kept in the `ivr` stream, `router.store.Keys.ivr`): `routed` (a contact was made
 id kept), `hung_up` (the caller left, in `stage`), `closed` (the closed-hours message was
 played and the IVR hung up), `failed` (with `reason`). A caller hung up on before the
 IVR routes the call has no contact, so without these records such a call was nowhere.
-Every answered call has exactly one, so routed + hung_up + closed + failed == answered.
+Every answered call has exactly one, so routed + hung_up + closed + failed == answered:
+a call still in the IVR when its worker dies or its node stops is `failed` (`worker_lost`,
+`node_stopped`), recorded by the node's pool from what the worker told it (`call` names
+the call in both, so the worker's own outcome, if it came first, stands alone).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ FIELDS = (
     "node",
     "answered_at",
     "ended_at",
+    "call",  # the call's id in its worker and pool (opaque), one outcome per id
 )
 GROUPS = ("region", "interval")
 _MAX_TEXT = 128

@@ -9,6 +9,7 @@ a number outside the center), monitors (supervisors listening) and a recorder. T
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -117,6 +118,8 @@ class Call:
     ringback: int | None = None  # the player of the tone the agent hears meanwhile
     ivr: IvrSession | None = None
     ivr_outcome: str = ""  # the call's one IVR outcome, once recorded (IvrController)
+    # The call's id in its IVR outcome and in what the node's pool is told of it (`call`).
+    ivr_key: str = field(default_factory=lambda: uuid.uuid4().hex)
     survey: SurveySession | None = None
     consult: Consult | None = None
     outside_leg: int | None = None

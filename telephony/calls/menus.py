@@ -1,5 +1,10 @@
 """The IVR driver: runs a caller through `IvrSession` (the pure menus) on a real call,
-and records the call's one IVR outcome (routed, hung up in a stage, closed, failed)."""
+and records the call's one IVR outcome (routed, hung up in a stage, closed, failed).
+
+It also tells the node (`ivr_call` reports over the worker's pipe) that the call is in
+the IVR and at which stage, so that the node's pool can record the outcome of a call
+whose worker dies or is stopped before it has one (`failed`: `worker_lost`,
+`node_stopped`; telephony/pool.py)."""
 
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ class IvrController:
         200 OK, and who never acknowledges it, is not taken through them into a queue
         for the 32 s pjsip retransmits the 200 OK before it hangs up."""
         voice = self.voice
+        self._opened(call)
         await call.media.wait()
         await call.confirmed.wait()
         if call.flow is None:
@@ -61,8 +67,10 @@ class IvrController:
         call.ivr = session
         call.language = session.language
         actions = session.start()
+        told = self._tell(call, Stage.ANSWER)
         while actions:
             actions = await self._perform(call, session, actions)
+            told = self._tell(call, told)
 
     async def _perform(
         self, call: Call, session: IvrSession, actions: list[Action]
@@ -99,6 +107,43 @@ class IvrController:
                 call.state = CallState.ENDED
                 self.failed(call, "contact_refused", error)
                 await self.voice.hangup(call.leg, 500)
+
+    # -- what the node is told while the call is in the IVR
+    def _opened(self, call: Call) -> None:
+        """The call is in the IVR: the node's pool keeps what it needs to record the
+        call's outcome should this worker be lost or stopped before it does."""
+        if call.ivr_outcome:
+            return
+        self.voice.report(
+            {
+                "type": "ivr_call",
+                "call": call.ivr_key,
+                "stage": Stage.ANSWER.value,
+                "region": call.flow.region if call.flow is not None else "",
+                "dialled": call.dialled,
+                "language": call.language,
+                "answered_at": call.timestamps.get("arrived") or self.voice.clock(),
+            }
+        )
+
+    def _tell(self, call: Call, told: Stage) -> Stage:
+        """The caller's stage (and language, chosen in the language menu) when it moved
+        on from `told`: the stage a lost call's outcome names. Nothing once the call has
+        its outcome."""
+        if call.ivr_outcome or call.ivr is None:
+            return told
+        stage = call.ivr.stage
+        call.language = call.ivr.language
+        if stage != told:
+            self.voice.report(
+                {
+                    "type": "ivr_call",
+                    "call": call.ivr_key,
+                    "stage": stage.value,
+                    "language": call.language,
+                }
+            )
+        return stage
 
     # -- the call's one IVR outcome
     def stage(self, call: Call) -> Stage:
@@ -141,6 +186,7 @@ class IvrController:
             "node": voice.node_id,
             "answered_at": call.timestamps.get("arrived") or voice.clock(),
             "ended_at": voice.clock(),
+            "call": call.ivr_key,
         }
         voice.spawn(self._note(record))
 

@@ -14,15 +14,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_datetime, format_time, format_timedelta
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_territory_currencies
 
+from i18n.language import SPOKEN_BEFORE_WRITTEN
 from i18n.model import Formality, LocaleSettings, Verbosity
 from switchboard.common.configfile import ConfigReader
-from switchboard.common.languages import canonical, primary
+from switchboard.common.languages import canonical, primary, script_of, subtags
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "locales.toml"
+# CLDR's list styles a short unit list falls back through, pattern by pattern (root's
+# aliases: unit-short → unit → standard). babel's `format_list` takes the first style a
+# locale has at all, whole, so a locale that writes only some of unit-short's patterns
+# lost the two-item one (Arabic wrote "1 س، و30 د، و30 د"; Spanish raised KeyError).
+_UNIT_LIST_STYLES = ("unit-short", "unit", "standard")
 
 
 def language_locale(language: str) -> str:
@@ -87,16 +94,18 @@ class LocaleProfile:
         return format_time(local, format="short", locale=self.locale)
 
     def format_duration(self, seconds: float, spoken: bool = False) -> str:
-        """A wait or handle time. Written: `4 min`; spoken: `4 minutes`, `4 минуты`.
+        """A wait or handle time. Written: `4 min`, `1 hr, 30 min`; spoken: `4 minutes`,
+        `4 минуты`, `1 hour and 30 minutes`.
 
         The spoken form rounds to whole minutes (at least one), so that a caller hears
         "4 minutes", never "3 minutes 47 seconds", and "1 hour and 30 minutes" past an hour.
+        The written form is seconds under a minute, else whole minutes, with the hours
+        apart past an hour: babel's `format_timedelta` says one unit only, and wrote a
+        90-minute wait as "2 hr".
         """
         seconds = max(0.0, float(seconds))
         if not spoken:
-            return format_timedelta(
-                timedelta(seconds=seconds), granularity="second", format="short", locale=self.locale
-            )
+            return self._written_duration(seconds)
         total_minutes = max(1, round(seconds / 60))
         hours, minutes = divmod(total_minutes, 60)
         parts = [
@@ -107,6 +116,38 @@ class LocaleProfile:
             if count
         ]
         return format_list(parts, locale=self.locale)
+
+    def _written_duration(self, seconds: float) -> str:
+        """`45 sec`, `4 min`, `1 hr, 30 min` (en), `1 Std., 30 Min.` (de), `1小时30分钟`
+        (zh): each unit in CLDR's short form (babel's `format_timedelta` of that unit
+        alone, which falls back to the `other` plural where a locale writes no `one`, as
+        `format_unit` does not: es "1 horas"), joined by the locale's short unit list."""
+        if round(seconds) < 60:
+            return format_timedelta(
+                timedelta(seconds=seconds), granularity="second", format="short", locale=self.locale
+            )
+        hours, minutes = divmod(round(seconds / 60), 60)
+        parts = [
+            format_timedelta(
+                timedelta(**{unit: count}), threshold=1, format="short", locale=self.locale
+            )
+            for unit, count in (("hours", hours), ("minutes", minutes))
+            if count
+        ]
+        return _unit_list(parts, self.locale)
+
+
+def _unit_list(parts: list[str], locale: str) -> str:
+    """One or two measures as one (`1 hr, 30 min`, `1 h et 30 min`, `1 س و30 د`): the
+    two-item pattern of CLDR's short unit list, found as CLDR inherits it."""
+    if len(parts) < 2:
+        return "".join(parts)
+    patterns = Locale.parse(locale).list_patterns
+    pattern = next(
+        (found["2"] for style in _UNIT_LIST_STYLES if "2" in (found := patterns.get(style, {}))),
+        "{0}, {1}",  # root's
+    )
+    return str(pattern).format(*parts)
 
 
 def _read_config(path: Path) -> tuple[LocaleSettings, list[LocaleSettings], tuple[str, ...]]:
@@ -185,6 +226,12 @@ def profile_for(region: str, language: str, config: Path | None = None) -> Local
 
     A region row with language `*` sets the region's style (currency, time zone,
     formality, verbosity) for every language spoken there that has no row of its own.
+    A tag that names a script or a region is written as it says (`tag_locale`): a row
+    of its bare language whose locale is of another script or country (`zh` →
+    `zh_Hans_CN`), or none, gives its style, not its locale, to a `zh-TW` customer
+    (`zh_Hant_TW`; and the country the tag names gives its currency, Taiwan's dollar,
+    and its time zone where it has only one, Asia/Taipei). A row for the tag itself
+    (`pt-BR`) is the operator's word, as written.
     """
     defaults, profiles = load_locales(config or DEFAULT_CONFIG)
     lang = canonical(language).replace("-", "_")
@@ -197,16 +244,62 @@ def profile_for(region: str, language: str, config: Path | None = None) -> Local
             (p for p in profiles if p.region == reg and canonical(p.language) == wanted), None
         )
 
+    own = find(region, lang) or find("*", lang)
     exact = find(region, lang) or find(region, base)
     if exact is not None:
-        return LocaleProfile(replace(exact, region=region))
+        return _written_as_tagged(replace(exact, region=region), language, own)
     region_style = find(region, "*")
     language_row = find("*", lang) or find("*", base)
     start = region_style or defaults
-    locale = (
-        language_row.locale if language_row else (lang if "_" in lang else language_locale(base))
-    )
+    # the language's own locale; the tag's script and region are `_written_as_tagged`'s
+    locale = language_row.locale if language_row else language_locale(base)
     chosen = replace(start, region=region, language=base, locale=locale)
     if language_row is not None and region_style is None:
         chosen = replace(language_row, region=region)
-    return LocaleProfile(chosen)
+    return _written_as_tagged(chosen, language, own)
+
+
+def tag_locale(tag: str) -> str | None:
+    """The locale a customer's tag names, when it names a script or a region: `zh-TW` →
+    `zh_Hant_TW`, `zh-Hant` → `zh_Hant`, `pt-BR` → `pt_BR`; a spoken language written in
+    another (`SPOKEN_BEFORE_WRITTEN`: Cantonese) in its likely region when it names none,
+    as its readers read (i18n/pages.py `reading_tag`): `yue` → `yue_Hant_HK`. None for
+    any other bare language (no country is guessed from a language) or one babel does
+    not know."""
+    language, script, region = subtags(tag)
+    if not script and not region and language in SPOKEN_BEFORE_WRITTEN:
+        region = str(get_global("likely_subtags").get(language, "")).split("_")[-1]
+    if not script and not region:
+        return None
+    try:
+        return str(Locale.parse("_".join(part for part in (language, script, region) if part)))
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def _written_as_tagged(
+    chosen: LocaleSettings, tag: str, own: LocaleSettings | None
+) -> LocaleProfile:
+    """`chosen`, in the locale `tag` names where its own is of another script or country,
+    with that country's currency and its time zone if it has one only (CLDR, through
+    babel; a country of many zones keeps the region's). A row for the tag itself (`own`)
+    is kept as is."""
+    named = tag_locale(tag)
+    if own is not None or named is None:
+        return LocaleProfile(chosen)
+    country = Locale.parse(named).territory
+    other_country = country is not None and country != Locale.parse(chosen.locale).territory
+    if script_of(named) == script_of(chosen.locale) and not other_country:
+        return LocaleProfile(chosen)  # `zh-CN` with a `zh_Hans_CN` row: the row's
+    if not other_country or country is None:
+        return LocaleProfile(replace(chosen, locale=named))
+    currencies = get_territory_currencies(country)
+    zones = get_global("territory_zones").get(country, [])
+    return LocaleProfile(
+        replace(
+            chosen,
+            locale=named,
+            currency=currencies[0] if currencies else chosen.currency,
+            timezone=zones[0] if len(zones) == 1 else chosen.timezone,
+        )
+    )

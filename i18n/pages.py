@@ -1,7 +1,8 @@
-"""The text of the pages people use (agent desktop, customer chat, wallboard), from
+"""The text of the pages agents and customers use (agent desktop, customer chat), from
 gettext catalogs like the prompts: i18n/locales/<lang>/LC_MESSAGES/pages.po, whose
 msgids are the English text the pages are written in. A page asks for its language's
-strings once and falls back to the English msgid for anything untranslated.
+strings once and falls back to the English msgid for anything untranslated. The
+supervisors' wallboard is not translated: it is English, its times and numbers too.
 
 Traditional Chinese (`zh-TW`, `zh-HK`, `zh-Hant`) has no catalog of its own: it is
 converted from the Simplified one (`zh`) with OpenCC when first asked for (i18n/chinese.py),
@@ -9,8 +10,8 @@ so every text added to `zh` reads in Traditional too, and nothing is kept to dri
 Cantonese (`yue`) has no catalog either: its readers read written Chinese, in their own
 script and region (`reading_tag`), so a Hong Kong Cantonese browser reads `zh-HK`.
 
-Not every catalog translates every page: the desk languages (`DESK_LANGUAGES`) translate
-every page, the agent desktop too; every other catalog the customer's chat page only
+Not every catalog translates both pages: the desk languages (`DESK_LANGUAGES`) translate
+both, the agent desktop too; every other catalog the customer's chat page only
 (switchboard/web/strings.py keeps them so). So the desk asks for its page (`page="desk"`)
 and is served from the desk languages alone, wholly in one language: a Korean agent's
 desk is English, not English with the few words it shares with the chat page in Korean."""
@@ -33,7 +34,7 @@ from switchboard.common.languages import script_of, subtags
 
 DOMAIN = "pages"
 # The languages the agent desktop is written in: their catalogs translate every text of
-# every page. The other pages catalogs translate the customer's chat page only.
+# the desk and the chat page. The other pages catalogs translate the chat page only.
 DESK_LANGUAGES = ("ar", "en", "es", "he", "ja", "zh")
 # Which page asks: the customer's chat page (any catalog) or the staff's desk (the desk
 # languages only).

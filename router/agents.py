@@ -24,7 +24,9 @@ from router.sessions import Admit, Sessions
 log = logging.getLogger(__name__)
 
 # Reasons the system itself gives (login; an offer's ring-out, busy or unreachable phone:
-# routing.lua's NOT_READY_AFTER); an agent may set them back too.
+# routing.lua's NOT_READY_AFTER); an agent may set them back too. The desk shows them in
+# its language: each is marked N_ in desk-main.js or desk-offers.js, translated in every
+# desk language's pages.po (tests/web/test_system_reasons_translated.py).
 SYSTEM_REASONS = ("logged in", "no answer", "phone busy", "phone unreachable")
 
 

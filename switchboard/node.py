@@ -20,11 +20,14 @@ from typing import Any, NamedTuple
 
 from aiohttp import web
 
+from i18n.catalogs import catalog_languages
+from i18n.locale import enabled_languages
 from regions.service import Regions
 from regions.store import MembershipStore
 from router.admin import Administration
 from router.agents import Agents
 from router.calls import LiveCalls
+from router.cases.config import languages_without_lists
 from router.cases.model import CaseSettings
 from router.chat import ChatLog, TranslatorPort
 from router.contacts import WINDOW_SWEEP_S, Contacts
@@ -97,7 +100,24 @@ def check_configuration(settings: Settings) -> CheckedFile:
         read_survey_config(settings)
     settings.reader.check_unknown_keys()
     settings.reader.faults.raise_if_any()
+    _warn_unread_languages(cases, flows)
     return CheckedFile(privacy, desk, cases, flows)
+
+
+def _warn_unread_languages(cases: CaseSettings, flows: Sequence[IvrFlow]) -> None:
+    """Say which customer languages the node speaks (the IVR's enabled ones and its
+    flows', the chat's: every prompts catalog) have no emotion list: escalation by words
+    is off for them, which nothing else would show (docs/cases.md, "Emotion words")."""
+    offered = {*catalog_languages(), *(language for flow in flows for language in flow.languages)}
+    with contextlib.suppress(ConfigError):  # a broken locales file is the IVR's fault
+        offered.update(enabled_languages())
+    unread = languages_without_lists(cases.emotion, offered)
+    if unread:
+        log.warning(
+            "emotion escalation reads no words in %s: no <language>.toml among the "
+            "[emotion] lists (or left out of [emotion] languages); only anger emoji count",
+            ", ".join(unread),
+        )
 
 
 async def _finish_in_thread(start: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ their own (`config/emotion/<language>.toml`); their faults name those files.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from router.cases.emotion import Lexicon, MatchMode
@@ -27,6 +27,7 @@ from switchboard.common.configfile import ConfigReader
 from switchboard.common.durations import EXPECTED, parse_duration
 from switchboard.common.errors import ConfigError, InputError
 from switchboard.common.hours import OpeningHours
+from switchboard.common.languages import primary
 
 EVENT_FAMILIES = ("contact", "case", "sla", "customer")
 # The shipped lists, found from the installation whatever the working folder.
@@ -193,6 +194,17 @@ def read_lexicons(
     elif faults:
         raise ConfigError("\n".join(faults))
     return tuple(lexicons)
+
+
+def languages_without_lists(emotion: EmotionSettings | None, languages: Iterable[str]) -> list[str]:
+    """Those of `languages` (the customer languages a node enables or offers; their
+    language subtags) that no emotion list reads: a message in them is read for its
+    anger emoji and the `always` languages' words only. Nothing when `[emotion]` is off
+    altogether (an operator's choice, not a gap)."""
+    if emotion is None:
+        return []
+    listed = {lexicon.language for lexicon in emotion.lexicons}
+    return sorted({primary(language) for language in languages} - listed)
 
 
 def _lexicon(file: ConfigReader, path: Path) -> Lexicon:

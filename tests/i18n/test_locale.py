@@ -61,7 +61,7 @@ def test_money_without_minor_unit():
     [
         ("en", 245, "4 minutes", "4 min"),
         ("en", 30, "1 minute", "30 sec"),
-        ("de", 5400, "1 Stunde und 30 Minuten", "2 Std."),
+        ("de", 5400, "1 Stunde und 30 Minuten", "1 Std., 30 Min."),
         ("ru", 120, "2 минуты", "2 мин"),
         ("ru", 300, "5 минут", "5 мин"),
         ("pl", 180, "3 minuty", "3 min"),

@@ -11,7 +11,7 @@ import { forgetChat, saveChat, savedChat } from "./chat-saved.js";
 import { nameWindow } from "./chat-embedded.js";
 import { ChatView } from "./chat-view.js";
 import { $, el, options, setText } from "./dom.js";
-import { loadText, primary, t, wantedLanguage } from "./i18n.js";
+import { loadText, number, primary, t, wantedLanguage } from "./i18n.js";
 import { checkMessage } from "./message-text.js";
 import { MessageSender } from "./sending.js";
 import { LiveSocket } from "./socket.js";
@@ -330,12 +330,17 @@ function ended(contact) {
   else { forgetChat(site); $("new-chat").hidden = false; takeFocus($("new-chat")); }
 }
 
+// The rating's scores. Their numbers in the text are the page's digits, as every number
+// the page writes (number()): "١ من ٥" on an Arabic page, never "1 من 5".
+const SCORES = [1, 2, 3, 4, 5];
+
 function showRating() {
   if (!$("rating").hidden) return;
-  $("stars").replaceChildren(...[1, 2, 3, 4, 5].map((score) => el("label", {},
+  const total = number(SCORES.length);
+  $("stars").replaceChildren(...SCORES.map((score) => el("label", {},
     el("input", { type: "radio", name: "score", value: score, class: "visually-hidden" }),
     el("span", { "aria-hidden": "true" }, "★".repeat(score)),
-    el("span", { class: "visually-hidden" }, t("{score} of 5", { score })))));
+    el("span", { class: "visually-hidden" }, t("{score} of {total}", { score: number(score), total })))));
   $("rating").hidden = false;
   takeFocus($("stars").querySelector("input"));
 }
@@ -350,7 +355,10 @@ function takeFocus(target) {
 $("rating").addEventListener("submit", async (event) => {
   event.preventDefault();
   const chosen = $("rating").querySelector("input[name=score]:checked");
-  if (!chosen) return fail("rating-error", t("Please choose from 1 to 5."));
+  if (!chosen) {
+    const [lowest, highest] = [SCORES[0], SCORES[SCORES.length - 1]].map((n) => number(n));
+    return fail("rating-error", t("Please choose from {lowest} to {highest}.", { lowest, highest }));
+  }
   const answer = await request("POST", `/api/v1/contacts/${chat.id}/rating`,
     { body: { score: Number(chosen.value) }, customerToken: chat.token });
   if (!answer.ok && answer.status !== 409) return fail("rating-error", forCustomer(answer));

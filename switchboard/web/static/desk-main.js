@@ -16,8 +16,10 @@ import { topicName } from "./words.js";
 
 const KEY = "switchboard-desk";
 const SYNC_MS = 10_000;
-// The shipped not-ready reasons ([desk] not_ready_reasons) and the one RONA gives.
-N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work"); N_("no answer");
+// The shipped not-ready reasons ([desk] not_ready_reasons), the one signing in gives and
+// the one RONA gives (router/agents.py SYSTEM_REASONS; desk-offers.js marks the others).
+N_("break"); N_("lunch"); N_("meeting"); N_("training"); N_("after-call work");
+N_("logged in"); N_("no answer");
 // Why a blind transfer to an outside number failed (the transfer_failed event's reason).
 const TRANSFER_FAILURES = {
   busy: N_("the line was busy"), declined: N_("the call was declined"),

@@ -6,6 +6,11 @@
 
 import { $, el, setText } from "./dom.js";
 
+// The wallboard is written in English (docs/desktop.md), and so are its times: one page,
+// one language. The browser's own locale would write them in its digits ("٠٧:٤٢:١٥ م"
+// on an Arabic system) among English words.
+const PAGE_LOCALE = document.documentElement.lang || "en";
+
 let token = sessionStorage.getItem("wallboard-token");
 let regions = [];
 let clockTimer = null;
@@ -149,7 +154,7 @@ function renderClocks() {
   clocks.replaceChildren(...regions.map((region) => {
     let time;
     try {
-      time = new Intl.DateTimeFormat(undefined, {
+      time = new Intl.DateTimeFormat(PAGE_LOCALE, {
         hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: region.timezone,
       }).format(new Date());
     } catch (_) {
@@ -196,7 +201,7 @@ function render(snapshot) {
   regions = snapshot.regions;
   renderRegionTable(snapshot.by_region_and_queue, snapshot.queues);
   renderClocks();
-  $("status").textContent = `updated ${new Date(snapshot.generated_at).toLocaleTimeString()}`;
+  $("status").textContent = `updated ${new Date(snapshot.generated_at).toLocaleTimeString(PAGE_LOCALE)}`;
   $("agents-total").replaceChildren(...agentsLine(snapshot.agents.by_state));
   renderAlerts(snapshot.alerts);
   $("queues").replaceChildren(...snapshot.queues.map((q) => {

@@ -1,7 +1,7 @@
 """`switchboard` subcommands of the i18n package: prompt catalogs and translation models.
 
 switchboard prompts build [--out DIR] [--languages en es ...]
-switchboard prompts check [--languages ...] [--config config/locales.toml]
+switchboard prompts check [--languages ...] [--config config/locales.toml | node.toml]
 switchboard prompts extract | compile [--languages ...]
 switchboard i18n install-model FILE.argosmodel [--packages-dir DIR]
 switchboard i18n models [--packages-dir DIR] [--config FILE] [--json]
@@ -22,14 +22,35 @@ from switchboard.common.errors import InputError
 
 def _languages(args: argparse.Namespace) -> list[str]:
     from i18n import catalogs
-    from i18n.locale import DEFAULT_CONFIG, enabled_languages
+    from i18n.locale import DEFAULT_CONFIG
 
     if args.languages:
         return [code for item in args.languages for code in item.split(",") if code]
     config = Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG
     if config.is_file():
-        return list(enabled_languages(config))
+        return _configured_languages(config, _catalogs_dir(args))
     return catalogs.catalog_languages()
+
+
+def _configured_languages(config: Path, locales_dir: Path) -> list[str]:
+    """A locales file's `enabled_languages`; for a node's file, those of its `[locales]`
+    (else of config/locales.toml) and every language its `[[ivr]]` flows offer, which
+    `enabled_languages` need not list: the prompts a caller hears in each."""
+    from i18n.catalogs import catalog_languages
+    from i18n.language import match_language
+    from i18n.locale import DEFAULT_CONFIG, enabled_languages
+    from switchboard.common.configfile import ConfigReader
+
+    reader = ConfigReader.open(config)
+    languages = list(enabled_languages(config if reader.has("locales") else DEFAULT_CONFIG))
+    spoken = catalog_languages(locales_dir)
+    for flow in reader.sections("ivr"):
+        for tag in flow.strings("languages", ["en"]) or ["en"]:
+            # Spelled as the IVR spells it (`DE` is `de`, telephony.config.read_flows).
+            language = match_language(str(tag), spoken, loose=False) or str(tag)
+            if language not in languages:
+                languages.append(language)
+    return languages
 
 
 def _catalogs_dir(args: argparse.Namespace) -> Path:
@@ -223,10 +244,13 @@ def register(registry: CommandRegistry) -> None:
     build.set_defaults(handler=prompts_build)
 
     check = registry.subcommand(
-        "prompts", "check", "fail when an enabled language lacks a prompt or is broken"
+        "prompts", "check", "fail when an enabled or flow language lacks a prompt or is broken"
     )
     check.add_argument("--languages", nargs="+", help=languages_help)
-    check.add_argument("--config", help="locales file (config/locales.toml)")
+    check.add_argument(
+        "--config",
+        help="locales file (config/locales.toml), or a node's file: its [[ivr]] languages too",
+    )
     check.add_argument("--catalogs", help="catalogs directory (i18n/locales)")
     check.set_defaults(handler=prompts_check)
 

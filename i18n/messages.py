@@ -29,10 +29,18 @@ PROMPTS: dict[str, str | tuple[str, str]] = {
     "reason_baggage": N_("For baggage, press {digit}."),
     "reason_emergency": N_("For an emergency, press {digit}."),
     "reason_general": N_("For anything else, press {digit}."),
+    # i18n: a reason (queue) named other than the four above; {reason} is its name as the
+    # operator wrote it in the configuration, untranslated ("lounge").
+    "reason_option": N_("For {reason}, press {digit}."),
     "menu_repeat_hint": N_("To hear these options again, press star."),
     "invalid_choice": N_("Sorry, that is not a valid choice."),
     "closed": N_("We are closed now. Please call again during our opening hours."),
+    # i18n: said after "closed"; {time} is the time as the caller's region says it
+    # ("8 in the morning", "08:00"), already in your language.
+    "opens_at": N_("We open again at {time}."),
     "queued": N_("Please hold, an agent will be with you shortly."),
+    # Said before the agent answers a call of a recorded queue ([recording] consent).
+    "recording_consent": N_("This call is recorded for quality and training."),
     "queue_position": NP_(
         "You are number {position} in line. The wait is about {minutes} minute.",
         "You are number {position} in line. The wait is about {minutes} minutes.",
@@ -69,6 +77,7 @@ ALIASES: dict[str, str] = {
     "ivr.invalid": "invalid_choice",
     "ivr.no_input": "no_input",
     "ivr.closed": "closed",
+    "ivr.opens_at": "opens_at",
     "ivr.queued": "queued",
     "queue.position": "queue_position",
     "queue.position_no_wait": "queue_position_no_wait",
@@ -76,11 +85,13 @@ ALIASES: dict[str, str] = {
     "queue.callback_confirmed": "callback_confirmed",
     "callback.intro": "callback_intro",
     "callback.connecting": "connecting",
+    "recording.consent": "recording_consent",
 }
 
 
 def resolve_key(key: str, values: dict[str, object]) -> str:
-    """The catalog key for a key or alias; `ivr.reason_option` picks reason_<reason>."""
-    if key == "ivr.reason_option" and str(values.get("reason")) in REASON_KEYS:
-        return REASON_KEYS[str(values["reason"])]
+    """The catalog key for a key or alias; `ivr.reason_option` picks reason_<reason>,
+    or the template `reason_option` that says any other reason by its name."""
+    if key == "ivr.reason_option":
+        return REASON_KEYS.get(str(values.get("reason")), "reason_option")
     return ALIASES.get(key, key)

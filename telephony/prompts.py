@@ -1,9 +1,10 @@
 """Prompt texts and their 8 kHz WAV files, cached by content.
 
-Texts come from the i18n prompt catalog when it knows the key; the few texts below
-are the fallback so a worker can always speak. Rendering goes through
-`i18n.prompts.render_prompt` when it exists, else straight to espeak-ng + sox: one
-function (`render`) so that switching is a one-line change.
+Every text comes from the i18n prompt catalogs (i18n/messages.py, one prompts.po per
+language), so that `switchboard prompts check` and `voice check` see each one a caller
+can hear: a language or key a catalog lacks is said in English and logged there.
+Rendering goes through `i18n.prompts.render_prompt` when it exists, else straight to
+espeak-ng + sox: one function (`render`) so that switching is a one-line change.
 """
 
 from __future__ import annotations
@@ -16,175 +17,11 @@ import wave
 from collections.abc import Iterable
 from pathlib import Path
 
-from i18n.prompts import DEFAULT_RATE
+from i18n.prompts import DEFAULT_RATE, PromptCatalog
 from router.reports.survey import SurveyConfig
 from telephony.model import IvrFlow, Prompt, RecordingConfig
 
 log = logging.getLogger(__name__)
-
-# Keys the IVR uses; `{...}` are filled from Prompt.values.
-FALLBACK_TEXTS: dict[str, dict[str, str]] = {
-    "welcome": {
-        "en": "Welcome.",
-        "fr": "Bienvenue.",
-        "de": "Willkommen.",
-        "es": "Bienvenido.",
-    },
-    "welcome_informal": {
-        "en": "Hi, thanks for calling!",
-        "fr": "Salut, merci de ton appel !",
-        "de": "Hallo, danke für deinen Anruf!",
-        "es": "¡Hola, gracias por llamar!",
-    },
-    "choose_reason": {
-        "en": "Please choose the reason for your call.",
-        "fr": "Veuillez choisir le motif de votre appel.",
-        "de": "Bitte wählen Sie den Grund Ihres Anrufs.",
-        "es": "Por favor, elija el motivo de su llamada.",
-    },
-    "menu_repeat_hint": {
-        "en": "To hear these options again, press star.",
-        "fr": "Pour réécouter ces options, appuyez sur étoile.",
-        "de": "Um diese Optionen erneut zu hören, drücken Sie die Sterntaste.",
-        "es": "Para volver a escuchar estas opciones, pulse asterisco.",
-    },
-    "ivr.opens_at": {
-        "en": "We open again at {time}.",
-        "fr": "Nous rouvrons à {time}.",
-        "de": "Wir sind ab {time} wieder für Sie da.",
-        "es": "Volvemos a abrir a las {time}.",
-        "pt": "Voltamos a abrir às {time}.",
-        "it": "Riapriamo alle {time}.",
-        "nl": "We zijn weer open om {time}.",
-        "ru": "Мы снова открываемся в {time}.",
-        "ar": "سنعاود العمل في الساعة {time}.",
-        "he": "נשוב לפעילות בשעה {time}.",
-        "hi": "हम {time} बजे फिर से खुलेंगे।",
-        "zh": "我们将于{time}重新营业。",
-        "yue": "我哋會喺{time}重新開放。",
-        "ja": "{time} から えいぎょう を さいかい します。",
-        "ko": "{time}에 다시 업무를 시작합니다.",
-        "th": "เราจะเปิดทำการอีกครั้งเวลา {time}",
-        "vi": "Chúng tôi sẽ mở cửa lại lúc {time}.",
-        "id": "Kami buka kembali pukul {time}.",
-        "ms": "Kami akan dibuka semula pada pukul {time}.",
-        "tr": "Saat {time} itibarıyla yeniden hizmetinizdeyiz.",
-        "pl": "Ponownie zapraszamy od godziny {time}.",
-    },
-    "ivr.language_option": {
-        "en": "For English, press {digit}.",
-        "fr": "Pour le français, appuyez sur {digit}.",
-        "de": "Für Deutsch, drücken Sie {digit}.",
-        "es": "Para español, pulse {digit}.",
-    },
-    "ivr.reason_option": {
-        "en": "For {reason}, press {digit}.",
-        "fr": "Pour {reason}, appuyez sur {digit}.",
-        "de": "Für {reason}, drücken Sie {digit}.",
-        "es": "Para {reason}, pulse {digit}.",
-    },
-    "ivr.invalid": {
-        "en": "Sorry, I did not get that.",
-        "fr": "Désolé, je n'ai pas compris.",
-        "de": "Entschuldigung, das habe ich nicht verstanden.",
-        "es": "Lo siento, no le he entendido.",
-    },
-    "ivr.closed": {
-        "en": "We are closed. Please call again during opening hours.",
-        "fr": "Nous sommes fermés. Merci de rappeler pendant nos heures d'ouverture.",
-        "de": "Wir haben geschlossen. Bitte rufen Sie während der Öffnungszeiten an.",
-        "es": "Estamos cerrados. Llame de nuevo en horario de apertura.",
-    },
-    "ivr.queued": {
-        "en": "Please hold, an agent will be with you shortly.",
-        "fr": "Merci de patienter, un conseiller va vous répondre.",
-        "de": "Bitte warten Sie, ein Mitarbeiter ist gleich für Sie da.",
-        "es": "Por favor espere, un agente le atenderá en breve.",
-    },
-    "queue.position": {
-        "en": "You are number {position} in the queue. Estimated wait: {minutes} minutes.",
-        "fr": "Vous êtes numéro {position} dans la file. Attente estimée : {minutes} minutes.",
-        "de": "Sie sind Nummer {position} in der Warteschlange. Wartezeit: {minutes} Minuten.",
-        "es": "Usted es el número {position} en la cola. Espera estimada: {minutes} minutos.",
-    },
-    "queue.position_no_wait": {
-        "en": "You are number {position} in the queue.",
-        "fr": "Vous êtes numéro {position} dans la file.",
-        "de": "Sie sind Nummer {position} in der Warteschlange.",
-        "es": "Usted es el número {position} en la cola.",
-    },
-    "queue.callback_offer": {
-        "en": "To be called back instead, press {digit}.",
-        "fr": "Pour être rappelé, appuyez sur {digit}.",
-        "de": "Für einen Rückruf drücken Sie {digit}.",
-        "es": "Para que le llamemos, pulse {digit}.",
-    },
-    "queue.callback_confirmed": {
-        "en": "Thank you. We will call you back. Goodbye.",
-        "fr": "Merci. Nous vous rappellerons. Au revoir.",
-        "de": "Danke. Wir rufen Sie zurück. Auf Wiederhören.",
-        "es": "Gracias. Le llamaremos. Adiós.",
-    },
-    "callback.intro": {
-        "en": "This is Switchboard Airlines, calling you back as you asked.",
-        "fr": "Ici Switchboard Airlines : nous vous rappelons, comme vous l'avez demandé.",
-        "de": "Hier ist Switchboard Airlines mit dem Rückruf, um den Sie gebeten haben.",
-        "es": "Le llama Switchboard Airlines: le devolvemos la llamada, como nos pidió.",
-    },
-    "callback.connecting": {
-        "en": "Connecting you to an agent now.",
-        "fr": "Nous vous mettons en relation avec un conseiller.",
-        "de": "Wir verbinden Sie jetzt mit einem Mitarbeiter.",
-        "es": "Le estamos conectando con un agente.",
-    },
-    "survey.question": {
-        "en": "How satisfied were you with this call? Press 1 to 5.",
-        "fr": "Êtes-vous satisfait de cet appel ? Tapez de 1 à 5.",
-        "de": "Wie zufrieden waren Sie mit diesem Anruf? Drücken Sie 1 bis 5.",
-        "es": "¿Qué tan satisfecho quedó con esta llamada? Pulse de 1 a 5.",
-    },
-    "survey.invalid": {
-        "en": "Sorry, that is not a valid choice.",
-        "fr": "Désolé, ce choix n'est pas valide.",
-        "de": "Entschuldigung, diese Auswahl ist ungültig.",
-        "es": "Lo siento, esa opción no es válida.",
-    },
-    "survey.thanks": {
-        "en": "Thank you for your feedback.",
-        "fr": "Merci pour votre avis.",
-        "de": "Vielen Dank für Ihre Bewertung.",
-        "es": "Gracias por su opinión.",
-    },
-    "recording.consent": {
-        "en": "This call is recorded for quality and training.",
-        "fr": "Cet appel est enregistré à des fins de qualité et de formation.",
-        "de": "Dieses Gespräch wird zu Qualitäts- und Schulungszwecken aufgezeichnet.",
-        "es": "Esta llamada se graba con fines de calidad y formación.",
-        "pt": "Esta chamada é gravada para fins de qualidade e formação.",
-        "it": "Questa chiamata viene registrata per finalità di qualità e formazione.",
-        "nl": "Dit gesprek wordt opgenomen voor kwaliteits- en trainingsdoeleinden.",
-        "ru": "Этот звонок записывается в целях контроля качества и обучения.",
-        "ar": "يتم تسجيل هذه المكالمة لأغراض الجودة والتدريب.",
-        "he": "שיחה זו מוקלטת לצורכי בקרת איכות והדרכה.",
-        "hi": "गुणवत्ता और प्रशिक्षण के लिए यह कॉल रिकॉर्ड की जा रही है।",
-        "zh": "为了保证服务质量和员工培训，本次通话将被录音。",
-        "yue": "為咗保證服務質素同培訓，今次通話會被錄音。",
-        "ja": "この おでんわ は ひんしつ こうじょう と けんしゅう の ため ろくおん されて います。",
-        "ko": "이 통화는 품질 관리와 교육을 위해 녹음됩니다.",
-        "th": "การสนทนานี้จะถูกบันทึกเพื่อคุณภาพและการฝึกอบรม",
-        "vi": "Cuộc gọi này được ghi âm nhằm mục đích nâng cao chất lượng và đào tạo.",
-        "id": "Panggilan ini direkam untuk keperluan mutu dan pelatihan.",
-        "ms": "Panggilan ini dirakam untuk tujuan kualiti dan latihan.",
-        "tr": "Bu görüşme kalite ve eğitim amacıyla kaydedilmektedir.",
-        "pl": "Ta rozmowa jest nagrywana w celach jakościowych i szkoleniowych.",
-    },
-    "survey.goodbye": {
-        "en": "Goodbye.",
-        "fr": "Au revoir.",
-        "de": "Auf Wiederhören.",
-        "es": "Adiós.",
-    },
-}
 
 # The post-call survey's prompt keys (router.reports.survey.SurveySession) in the i18n catalog.
 CATALOG_KEYS: dict[str, str] = {
@@ -202,18 +39,11 @@ _ESPEAK_VOICE = {"en": "en-us", "fr": "fr-fr", "de": "de", "es": "es", "zh": "cm
 
 
 def prompt_text(prompt: Prompt) -> str:
-    """The prompt's sentence in its language (catalog first, then the fallback, then English)."""
-    values = dict(prompt.values)
-    try:
-        from i18n.prompts import PromptCatalog  # the i18n package's catalogs
-
-        key = CATALOG_KEYS.get(prompt.key, prompt.key)
-        return str(PromptCatalog().text(key, prompt.language, **values))
-    except Exception:  # catalog missing, or key unknown there: use ours
-        pass
-    texts = FALLBACK_TEXTS.get(prompt.key, {})
-    template = texts.get(prompt.language) or texts.get("en") or prompt.key
-    return template.format(**values)
+    """The prompt's sentence in its language, from the catalogs (English, logged, where
+    the language's catalog lacks it). A key no catalog has is a KeyError: a programming
+    error, not a caller's."""
+    key = CATALOG_KEYS.get(prompt.key, prompt.key)
+    return PromptCatalog().text(key, prompt.language, **dict(prompt.values))
 
 
 def render(text: str, language: str, cache_dir: Path, rate: int = DEFAULT_RATE) -> Path:

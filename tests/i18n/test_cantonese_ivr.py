@@ -31,8 +31,11 @@ from telephony.style import locale_style
 from tests.i18n.espeak import phonemes
 
 QUEUES = ["booking", "baggage", "emergency", "general"]
-# Values a caller may hear: two-digit numbers, so each must be said as 十 (sap6).
-VALUES: dict[str, object] = {"digit": 10, "position": 12, "minutes": 15}
+# Values a caller may hear: two-digit numbers, so each must be said as 十 (sap6); the
+# reopening time as the yue clock says it; a reason (queue) as its operator names it.
+VALUES: dict[str, object] = {
+    "digit": 10, "position": 12, "minutes": 15, "time": "上午10點", "reason": "貴賓室",
+}  # fmt: skip
 HONG_KONG, MACAU, BEIJING = "+85221234567", "+85328123456", "+861012345678"
 
 

@@ -196,8 +196,12 @@ def test_espeak_reads_kanji_as_english_which_is_why_japanese_is_kana():
 def test_cjk_prompts_are_read_in_their_own_language(catalog: PromptCatalog, language: str):
     """No switch to the English voice anywhere (kanji in Japanese; pinyin read as English
     by the plain "cmn" voice, or a Latin brand name, in Chinese)."""
+    # A reason (queue) as an operator of the language names it ("lounge").
+    reason = {"ja": "らうんじ", "zh": "贵宾室"}[language]
     for key in catalog:
-        text = catalog.text(key, language, digit=2, position=3, minutes=4)
+        text = catalog.text(
+            key, language, digit=2, position=3, minutes=4, time="8:00", reason=reason
+        )
         assert "(en)" not in phonemes(text, language), (key, text)
 
 
@@ -237,7 +241,7 @@ def test_traditional_chinese_prompt_texts_are_the_simplified_converted() -> None
         "您在隊列中排第4位。預計等待約3分鐘。"
     )
     for key in catalog:
-        values = {"digit": "1", "minutes": 2, "position": 1}
+        values = {"digit": "1", "minutes": 2, "position": 1, "time": "8:00", "reason": "贵宾室"}
         zh = catalog.text(key, "zh", **values)
         assert catalog.text(key, "zh-Hant", **values) == to_script(zh, "zh-Hant"), key
     assert catalog.text("goodbye", "zh-CN") == catalog.text("goodbye", "zh")

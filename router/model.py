@@ -134,8 +134,9 @@ class Agent:
     # the wrap-up lasts while it is.
     code_owed_until_ms: int = 0
     # The agent's own ring time (s) when longer than a queue's: an agent who needs more
-    # time to answer (a screen reader, a switch device); 0: the queue's.
-    ring_s: int = 0
+    # time to answer (a screen reader, a switch device); 0: the queue's. None in an
+    # upsert that does not say (a roster without the column): the stored one is kept.
+    ring_s: int | None = None
 
     def owes_code(self, now_ms: int) -> bool:
         return self.code_owed_until_ms > now_ms

@@ -181,10 +181,13 @@ def _check_hours(row: dict[str, str], where: str) -> None:
         )
 
 
-def _ring_s(value: str | None, where: str) -> int:
+def _ring_s(value: str | None, where: str) -> int | None:
     """The agent's own ring time in whole seconds, as the admin API takes it (blank: 0,
-    each queue's)."""
-    text = (value or "").strip()
+    each queue's); None without the column: a planners' export that does not know it
+    leaves what an admin set."""
+    if value is None:
+        return None
+    text = value.strip()
     if not text:
         return 0
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_AGENT_RING_S:

@@ -550,6 +550,8 @@ class RoutingStore:
     # -- agents -------------------------------------------------------------------
 
     async def upsert_agent(self, agent: Agent, at_ms: int | None = None) -> None:
+        """Create or change an agent; a `ring_s` of None keeps the stored one."""
+        ring = () if agent.ring_s is None else ("ring_s", agent.ring_s)
         await self.run(
             "upsert_agent",
             agent.agent_id,
@@ -563,8 +565,7 @@ class RoutingStore:
             agent.capacity.get("voice", 1),
             "roster_chat",
             agent.capacity.get("chat", 3),
-            "ring_s",
-            agent.ring_s,
+            *ring,
             at_ms=at_ms,
         )
 

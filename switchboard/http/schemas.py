@@ -331,12 +331,13 @@ class AgentDefinition(Strict):
     skills: dict[Name, Annotated[Integer, Field(ge=1, le=5)]] = Field(min_length=1, max_length=50)
     languages: list[Language] = Field(min_length=1, max_length=30)
     capacity: Channels | None = None
-    ring_s: Integer = Field(
-        default=0,
+    ring_s: Integer | None = Field(
+        default=None,
         ge=0,
         le=MAX_AGENT_RING_S,
         description="the agent's own ring time (s) where it is longer than a queue's: an "
-        "agent who needs more time to answer (WCAG 2.2.1); 0: each queue's",
+        "agent who needs more time to answer (WCAG 2.2.1); 0: each queue's; left out: "
+        "unchanged (0 for a new agent)",
     )
 
 

@@ -51,7 +51,7 @@ def agent_json(agent: Agent) -> dict[str, Any]:
         "load": agent.load,
         "sip_uri": agent.sip_uri,
         "node": agent.node,
-        "ring_s": agent.ring_s,
+        "ring_s": agent.ring_s or 0,
         "state_since": _iso_or_none(state_since_ms(agent, now)),
         # Until when the agent is in wrap-up (the desktop's countdown), while they are.
         "wrap_up_until": (

@@ -65,6 +65,19 @@ def test_the_roster_reads_ring_s_and_a_blank_is_each_queues() -> None:
     assert [(agent.agent_id, agent.ring_s) for agent in agents] == [("ana", 45), ("bo", 0)]
 
 
+async def test_a_roster_without_the_column_keeps_each_agents_ring_time(router: Router) -> None:
+    """A planners' export knows nothing of ring times: importing it leaves what an
+    admin set."""
+    (set_by_admin,) = read_roster(ROSTER.format(rows="ana,emea,booking:3,en,200\n"), "a", ["emea"])
+    await router.store.upsert_agent(set_by_admin, at_ms=T0)
+    plain = "agent_id,region,skills,languages\nana,emea,booking:4,en\n"
+    (exported,) = read_roster(plain, "agents.csv", ["emea"])
+    assert exported.ring_s is None
+    await router.store.upsert_agent(exported, at_ms=T0)
+    agent = await router.get_agent("ana")
+    assert agent.ring_s == 200 and agent.skills == {"booking": 4}
+
+
 @pytest.mark.parametrize("value", ["301", "-1", "1.5", "soon", "²"])
 def test_a_bad_ring_s_names_the_row_and_field(value: str) -> None:
     text = ROSTER.format(rows=f"ana,emea,booking:3,en,{value}\n")

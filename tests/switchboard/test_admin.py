@@ -118,6 +118,8 @@ async def test_an_admins_agent_and_queue_take_the_nodes_routing_defaults(redis_u
         )
         assert (await slower.json())["ring_s"] == 60
         assert (await node.router.get_agent("rita")).ring_s == 60
+        kept = await http.put("/api/v1/admin/agents/rita", json=agent, headers=adm)
+        assert (await kept.json())["ring_s"] == 60  # left out: unchanged
 
         queue = {"wrap_up_s": 0}
         assert (await http.put("/api/v1/admin/queues/refunds", json=queue, headers=adm)).ok

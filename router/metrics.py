@@ -9,6 +9,7 @@ benches) never count into each other.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -34,6 +35,11 @@ REDIS_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError
 # Decisions take a few milliseconds; a stall shows in the buckets past 20 ms.
 DECISION_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
 REQUEST_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# A free loop wakes a sleeper within a millisecond; routing timers tick every 250 ms (the
+# default tick_ms), so lags past 0.1 s delay them noticeably, and seconds mean the node
+# is stuck.
+LOOP_LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+LOOP_LAG_EVERY_S = 0.5  # how often the event loop's lag is sampled
 
 
 class Metrics:
@@ -123,6 +129,13 @@ class Metrics:
             buckets=REQUEST_BUCKETS,
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "switchboard_event_loop_lag_seconds",
+            "How late the node's event loop woke a sleep it was due to end (sampled every "
+            "0.5 s): the time something held the loop, delaying routing timers and requests.",
+            buckets=LOOP_LAG_BUCKETS,
+            registry=r,
+        )
 
     def observe_call(self, command: str, seconds: float, outcome: str) -> None:
         self.decisions.labels(command, outcome).inc()
@@ -163,6 +176,17 @@ class Metrics:
             self.contacts.labels(
                 event.get("queue", ""), event.get("channel", ""), event.get("state", "")
             ).inc()
+
+    async def watch_loop_lag(self, stop: asyncio.Event, every_s: float = LOOP_LAG_EVERY_S) -> None:
+        """Sleep `every_s` at a time and observe how much later than due each sleep ends,
+        until `stop`: the one asyncio loop runs every routing timer and request, so a
+        callback that blocks it (a slow computation, a synchronous call) shows here even
+        when no request is slow enough to show it."""
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            due = loop.time() + every_s
+            await asyncio.sleep(every_s)
+            self.loop_lag.observe(max(0.0, loop.time() - due))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

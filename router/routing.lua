@@ -1127,11 +1127,16 @@ function commands.create(argv)
   redis.call('SADD', P .. 'live', cid)
   if c.node and c.node ~= '' then redis.call('SADD', P .. 'live:' .. c.node, cid) end
   if not agent and preferred_of(c) then redis.call('SADD', P .. 'preferred:' .. c.preferred_agent, cid) end
-  -- The customer's contacts, newest last (the agent desktop's customer history).
+  -- The customer's contacts, newest last (the agent desktop's customer history);
+  -- retention removes those it scrubs (router/reports/store.py). An anonymous customer
+  -- (`anon-`, router/identity.py) is their one contact's alone: no later contact reaches
+  -- them, the desk shows the contact itself, so they get no history to outlive it.
   if (c.customer_id or '') ~= '' then
     local history = P .. 'customer:' .. c.customer_id
-    redis.call('ZADD', history, now, cid)
-    redis.call('ZREMRANGEBYRANK', history, 0, -201)
+    if string.sub(c.customer_id, 1, 5) ~= 'anon-' then
+      redis.call('ZADD', history, now, cid)
+      redis.call('ZREMRANGEBYRANK', history, 0, -201)
+    end
   end
   stat(c.queue, now, 'offered')
   if agent then

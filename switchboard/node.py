@@ -34,6 +34,7 @@ from router.contacts import WINDOW_SWEEP_S, Contacts
 from router.definitions import Definitions, Difference
 from router.desk import DeskConfig, read_desk
 from router.events import EventHub
+from router.metrics import LOOP_LAG_EVERY_S
 from router.model import Presence
 from router.redaction import Redactor
 from router.reports.privacy import PrivacyConfig, read_privacy
@@ -170,6 +171,9 @@ class Node:
         self.leaving = asyncio.Event()
         self.stopped = False
         self.tasks: list[asyncio.Task[None]] = []
+        # How often the event loop's lag is sampled (`Metrics.watch_loop_lag`); a test
+        # that blocks the loop for less than LOOP_LAG_EVERY_S samples more often.
+        self.loop_lag_every_s = LOOP_LAG_EVERY_S
         self.runner: web.AppRunner | None = None
         self.http_port = settings.http_port
         self.started_at_ms = now_ms()
@@ -331,6 +335,9 @@ class Node:
             ),
             asyncio.create_task(self._publish_translation_pairs()),
             asyncio.create_task(self._follow_configuration()),
+            asyncio.create_task(
+                self.metrics.watch_loop_lag(self.stop_event, self.loop_lag_every_s)
+            ),
             *map(
                 asyncio.create_task,
                 self.casework.tasks(self.hub, self.stop_event, self.metrics.store_failed),

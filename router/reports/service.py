@@ -106,9 +106,10 @@ class Reports:
         """Delete contact content older than `days`, keeping every record's counts and times.
 
         Records move to the retained stream with customer ids blanked; chat transcripts,
-        wrap-up notes, contact hashes and customer tokens go, and so does what the
-        scrubbers hold of that age (closed cases' subjects and notes). Returns how many
-        contacts were scrubbed.
+        wrap-up notes, contact hashes and customer tokens go, the contacts leave their
+        customer's history (an emptied one goes: no key names the customer), and so does
+        what the scrubbers hold of that age (closed cases' subjects and notes). Returns
+        how many contacts were scrubbed.
         """
         cutoff = (now_ms() if at_ms is None else at_ms) - int(days * DAY_MS)
         for scrubber in self.scrubbers:

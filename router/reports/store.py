@@ -19,18 +19,24 @@ AUDIT_MAX_ENTRIES = 1_000_000
 PAGE = 5000
 
 # Move old records to the retained stream, without personal fields, in one atomic step,
-# and delete the contact hashes they came from. Both streams share the {rt} hash tag.
+# delete the contact hashes they came from and take those contacts out of their
+# customer's history (`Keys.customer`): a history left empty goes with its last entry
+# (Redis deletes an empty sorted set), so no customer id outlives its contacts in a key
+# name, and a returning customer keeps their later contacts. Every key shares the {rt}
+# hash tag.
 _RETAIN_SCRIPT = """
-local records, retained, contact_prefix = KEYS[1], KEYS[2], ARGV[1]
+local records, retained = KEYS[1], KEYS[2]
+local contact_prefix, customer_prefix = ARGV[1], ARGV[4]
 local cutoff, count = ARGV[2], tonumber(ARGV[3])
 local personal = {customer_id = true, callback_uri = true, customer_token = true}
 local batch = redis.call('XRANGE', records, '-', '(' .. cutoff .. '-0', 'COUNT', count)
 local ids = {}
 for _, entry in ipairs(batch) do
-  local id, fields, kept, cid = entry[1], entry[2], {}, ''
+  local id, fields, kept, cid, customer = entry[1], entry[2], {}, '', ''
   for i = 1, #fields, 2 do
     local name, value = fields[i], fields[i + 1]
     if name == 'contact_id' then cid = value end
+    if name == 'customer_id' then customer = value end
     if personal[name] then value = '' end
     kept[#kept + 1] = name
     kept[#kept + 1] = value
@@ -38,6 +44,7 @@ for _, entry in ipairs(batch) do
   redis.call('XADD', retained, id, unpack(kept))
   redis.call('XDEL', records, id)
   if cid ~= '' then redis.call('DEL', contact_prefix .. cid) end
+  if cid ~= '' and customer ~= '' then redis.call('ZREM', customer_prefix .. customer, cid) end
   ids[#ids + 1] = cid
 end
 return ids
@@ -129,11 +136,12 @@ class RecordStore:
 
     async def retain(self, cutoff_ms: int, batch: int) -> list[str]:
         """Move one batch of records older than `cutoff_ms` to the retained stream; the
-        ids of the contacts whose hashes went."""
+        ids of the contacts whose hashes (and places in their customer's history) went."""
         keys = self.routing.keys
         script = self.client.register_script(_RETAIN_SCRIPT)
         ids = await script(
-            keys=[keys.records, keys.retained], args=[keys.contact(""), cutoff_ms, batch]
+            keys=[keys.records, keys.retained],
+            args=[keys.contact(""), cutoff_ms, batch, keys.customer("")],
         )
         return [str(cid) for cid in ids]
 

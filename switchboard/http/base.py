@@ -187,8 +187,15 @@ def bearer_token(request: web.Request) -> str:
     tokens never reach the access log."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return header[7:].strip()
-    return request.query.get("token", "") if _takes_query_token(request) else ""
+        return _token_text(header[7:].strip())
+    return _token_text(request.query.get("token", "")) if _takes_query_token(request) else ""
+
+
+def _token_text(value: str) -> str:
+    """A token as given, or "" (none: 401) when it holds what no token of ours does:
+    a header's bytes beyond ASCII (aiohttp hands them over as surrogates, which no Redis
+    key can be made of)."""
+    return value if value.isascii() else ""
 
 
 def _takes_query_token(request: web.Request) -> bool:
@@ -331,7 +338,9 @@ async def _token_ended(request: web.Request) -> bool:
 
 
 def customer_token(request: web.Request) -> str:
-    return request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
+    return _token_text(
+        request.headers.get("X-Customer-Token") or request.query.get("customer_token", "")
+    )
 
 
 _CODES = {

@@ -176,3 +176,18 @@ def test_a_client_that_hangs_up_mid_body_is_no_incident(node: NodeProcess) -> No
     assert status == 200
     assert 'route="/api/v1/contacts",status="499"' in metrics
     assert 'route="/api/v1/contacts",status="500"' not in metrics
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"Authorization: Bearer \x80\xff", b"X-Customer-Token: \xc3\x28"],
+)
+def test_a_token_of_bytes_beyond_ascii_is_unauthorized_not_an_incident(
+    node: NodeProcess, header: bytes
+) -> None:
+    """No token of ours holds such bytes: 401, as for any unknown token (a fuzzer's
+    header once made a Redis key of them, a 500)."""
+    raw = b"GET /api/v1/contacts/c-1 HTTP/1.1\r\nHost: node\r\n%s\r\nConnection: close\r\n\r\n"
+    status, _, body = asyncio.run(_exchange(node.port, raw % header))
+    assert status == 401, body
+    assert json.loads(body)["error"] == "unauthorized"

@@ -1658,7 +1658,8 @@ function commands.adopt(argv)
         if c.node == dead then
           redis.call('HSET', P .. 'contact:' .. cid, 'node', heir)
           redis.call('SMOVE', P .. 'live:' .. dead, P .. 'live:' .. heir, cid)
-          add_explanation(P .. 'contact:' .. cid, string.format('adopted by %s: node %s lost', heir, dead))
+          add_explanation(P .. 'contact:' .. cid, string.format('adopted by %s: node %s %s', heir, dead,
+            stopped and 'stopped' or 'lost'))
           adopted = adopted + 1
         end
       end

@@ -116,6 +116,7 @@ async def test_a_stopping_node_closes_every_socket_with_1001_and_its_heir_adopts
         # The waiting chat is kept, now the heir's.
         waiting = await heir.router.get_contact(chat["contact_id"])
         assert (waiting.state, waiting.node) == (ContactState.QUEUED, "n2")
+        assert waiting.explanation[-1] == "adopted by n2: node n1 stopped"  # not "lost"
         async with http_session(heir) as at_heir:  # her desk reconnects, as the page does
             again = await at_heir.ws_connect("/api/v1/agents/ana/events", headers=ana)
             await ready(again)

@@ -17,10 +17,10 @@ Arrays are `[queue, day, slot]` on the local grid. For a queue on day d, slot s:
   (where the backtest finds it helping) each slot's share is carried along the line
   through the recent shapes and older ones (`TREND_MEMORY` times the memory) to the week
   ahead: a peak that moves through the season.
-- **Cycle factors** (`cycles`: the month's and the fortnight's rhythm, where history is
-  long enough and the backtest finds them helping): pay, benefit and billing days, the pay
-  week; the level is then smoothed over totals with them divided out, and the forecast
-  day multiplied by them.
+- **Cycle factors** (`cycles`: the month's rhythm by calendar day or by business day,
+  and the fortnight's, where history is long enough and the backtest finds them helping):
+  pay, benefit, statement and billing days, the pay week; the level is then smoothed over
+  totals with them divided out, and the forecast day multiplied by them.
 - **Freak intervals** far beyond Poisson noise are capped before fitting.
 - **AHT** per slot: contact-weighted mean by slot of day, smoothed, shrunk to the
   queue's mean where contacts are few, scaled by a weekday ratio.
@@ -97,6 +97,7 @@ class Fit:
     choice: dict[str, object] = field(default_factory=dict)  # what selection found
     cycle_profiles: dict[str, cycles.Profile] = field(default_factory=dict)  # 0: not adopted
     queue_open: BoolArray | None = None  # [Q, 7, S] each queue's open intervals (`open` if None)
+    open_days: cycles.OpenDays | None = None  # what places days among the month's open days
 
     def predict_model(
         self,
@@ -113,6 +114,8 @@ class Fit:
         level = np.maximum(self.level[:, None] + drift[:, None] * ahead[None, :], 0.0)
         daily = level * self.weekday_factor[:, w]
         if where is not None:
+            if self.open_days is not None:
+                where = cycles.with_business_days(where, self.open_days)
             for name, profile in self.cycle_profiles.items():
                 daily = daily * profile.at(where[name])
         return daily[:, :, None] * self.shape[:, w, :]
@@ -464,8 +467,11 @@ def prepare(
         trended = _extrapolated(shape, older, _mean_age(u, age_days), _mean_age(longer, age_days))
     prepared = Prepared(factor, z, usable, shape, open_mask, u, trended)
     for cycle in cycles.CYCLES:
-        profile = None if where is None else cycles.estimate(cycle, z, usable, where[cycle.name])
-        if profile is not None and where is not None:
+        if where is None or cycle.name not in where:
+            continue  # no places (a business day's need the center's open days)
+        turns = cycles.turns(where, cycle)
+        profile = cycles.estimate(cycle, z, usable, where[cycle.name], turns)
+        if profile is not None:
             prepared.cycle_profiles[cycle.name] = profile
             prepared.cycle_factor[cycle.name] = profile.at(where[cycle.name])
     return prepared

@@ -7,8 +7,9 @@ after it from the days before it only. On those forecasts, per queue:
 1. **The structural model's settings** (`estimator`): every combination of level
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
    error over the open intervals of normal days) and the least error is kept. Then the
-   setting with each calendar cycle in turn (`cycles`: the month's rhythm, then the
-   fortnight's), where history is long enough, and with the shapes carried along their
+   setting with each calendar cycle in turn (`cycles`: the month's rhythm, the
+   fortnight's, then the month's business days in the month's stead), where history is
+   long enough, and with the shapes carried along their
    trend (a peak that moves through the season): each is kept only if it beats the
    setting without it by a standard error of the per-day differences (an extra effect
    must earn its place).
@@ -129,6 +130,12 @@ def calibrate(
     weekdays = np.asarray(weekdays, dtype=int)
     q_count, days, _ = contacts.shape
     good = estimator.good_days(contacts.sum(axis=2), weekdays, use)
+    open_days = None
+    if where is not None and cycles.DAY in where:  # business days: open weekdays, less closures
+        has_calls = contacts.sum(axis=(0, 2)) > 0
+        open_weekdays = np.asarray(open_mask.any(axis=1), dtype=bool)
+        open_days = cycles.open_days_of(where, has_calls, open_weekdays)
+        where = cycles.with_business_days(where, open_days)
     # each queue's own hours (an office in a center open round the clock): its shapes
     # live on them and it is forecast 0 outside them
     queue_open = hours.queue_hours(contacts, weekdays, open_mask)
@@ -155,6 +162,8 @@ def calibrate(
     )
     final.weights = weights
     final.choice = choice
+    if any(cycles.BUSINESS_DAY.name in p.cycles for p in params):
+        final.open_days = open_days
     if holdout is None:
         final.phi = np.full(q_count, DEFAULT_PHI)
         final.nominal = np.full(q_count, 0.8)
@@ -283,8 +292,11 @@ def _choose_model(
     learned = {name for hw in WEEKDAY_GRID for name in prepared[origins[-1], hw].cycle_profiles}
     so_far = per_day_error(params)
     for cycle in cycles.CYCLES:
-        if cycle.name in learned:
-            with_cycle = [replace(p, cycles=(*p.cycles, cycle.name)) for p in params]
+        if cycle.name in learned:  # in the stead of the cycle it replaces, where adopted
+            with_cycle = [
+                replace(p, cycles=(*(n for n in p.cycles if n != cycle.instead_of), cycle.name))
+                for p in params
+            ]
             params, so_far = _adopt_if_clearly_better(with_cycle, params, so_far, per_day_error)
     with_trend = [replace(p, shape_trend=True) for p in params]
     params, _ = _adopt_if_clearly_better(with_trend, params, so_far, per_day_error)

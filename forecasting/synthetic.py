@@ -87,7 +87,8 @@ class Scenario:
     last open day before a closed one `before_holiday` (an eve), and closes on it at
     `eve_closes` if given;
     `month_days` add volume on days of the month (the next open day when closed),
-    `fortnight_days` on days of a two-week cycle (bi-weekly pay); `incident_share` of
+    `business_days` on the month's n-th open days (statement days), `fortnight_days` on
+    days of a two-week cycle (bi-weekly pay); `incident_share` of
     the open days are an outage's or an incident's. The shape may move through the history
     (`shape_drift_h`) and tilt day by day (`tilt_sd`), the week's pattern fade
     (`weekday_flattening`), and the days of a calendar week share a shock (`week_sd`)."""
@@ -116,6 +117,9 @@ class Scenario:
     # (day of the month, extra share): pay and benefit days; on a closed day the extra
     # volume comes on the next open day
     month_days: tuple[tuple[int, float], ...] = ()
+    # (n-th open day of the month: 1 the first, -1 the last; extra share): statement and
+    # billing runs on business days, moved by weekends and closed holidays
+    business_days: tuple[tuple[int, float], ...] = ()
     # (day of the fortnight, extra share; day 0 a Monday, `fortnight_day`): bi-weekly pay
     fortnight_days: tuple[tuple[int, float], ...] = ()
     # share of open days with an incident, center-wide: an outage lets 40-70 % of the
@@ -242,9 +246,17 @@ def _open_beside(
 
 def _calendar_extra(scenario: Scenario, dates: list[date], open_day: np.ndarray) -> FloatArray:
     """[D] extra share of each day from the month's pay and benefit days (a closed day's
-    on the next open day) and the fortnight's pay week."""
+    on the next open day), its business days and the fortnight's pay week."""
     fortnight = dict(scenario.fortnight_days)
     extra = np.array([fortnight.get(fortnight_day(day), 0.0) for day in dates])
+    months = np.array([day.year * 12 + day.month for day in dates])
+    for month in np.unique(months):
+        days = np.flatnonzero(months == month)
+        opened = days[open_day[days]]
+        for n, share in scenario.business_days:
+            whole = dates[days[0]].day == 1 if n > 0 else (dates[days[-1]] + timedelta(1)).day == 1
+            if whole and opened.size >= abs(n):  # the month's start (or end) in history
+                extra[opened[n - 1 if n > 0 else n]] += share
     for d, day in enumerate(dates):
         for dom, share in scenario.month_days:
             if day.day == dom:

@@ -88,16 +88,26 @@ def _two_days(
 
 def test_the_model_takes_the_month_where_the_month_has_a_rhythm() -> None:
     """A bank with pay and benefit days on the 1st-3rd: the backtest adopts the month's
-    cycle for both queues and Wednesday the 1st is forecast above the next Wednesday; the
-    same bank without them forecasts both Wednesdays alike (where the one-standard-error
-    test lets a cycle through, about one queue in six, what noise taught it is next to
-    nothing)."""
+    cycle (by calendar day or by business day) for both queues and Wednesday the 1st is
+    forecast above the next Wednesday; the same bank without them forecasts both
+    Wednesdays alike, within 2 %.
+
+    Not that the plain bank takes no cycle: with three cycles tried at one standard error
+    each, about a third of queues without any take one from noise (this bank's cards
+    queue takes the business days), and a stricter test lost real cycles for no gain
+    where none is (docs/forecasting-experiments.md, "Cycles adopted from noise"). What
+    noise teaches is what must stay small: the month's factors within 1.5 % of each
+    other here; the business days' within 2 %, since their places are not pooled (each
+    learned from about one day a month where the month's smoothing pools about two: √2
+    wider; on 500 histories of 3 % day noise a business-day place left ±2 % in 3 %)."""
     monday = datetime(2025, 9, 29)  # Wednesday is 1 October
     first, adopted = _two_days(_bank("bank_paydays_7m"), monday, 2, 9)
-    assert all("month" in names for names in adopted)
+    assert all({"month", "business-day"} & set(names) for names in adopted)
     assert np.all(first[:, 0] > 1.04 * first[:, 1])
-    plain, _ = _two_days(_bank("bank_weekdays_7m"), monday, 2, 9)
-    assert np.all(np.abs(plain[:, 0] / plain[:, 1] - 1.0) < 0.015)
+    plain, plain_adopted = _two_days(_bank("bank_weekdays_7m"), monday, 2, 9)
+    bound = {True: 0.02, False: 0.015}
+    for row, names in zip(plain, plain_adopted, strict=True):
+        assert abs(row[0] / row[1] - 1.0) < bound["business-day" in names], (row, names)
 
 
 def test_the_model_takes_the_fortnight_where_pay_comes_every_other_week() -> None:

@@ -25,7 +25,8 @@ recall and on the same peaks, of an oracle that knows every interval's rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import Any
 
@@ -388,6 +389,40 @@ def run(
         adopted,
         trended,
     )
+
+
+def merge(reports: Sequence[Report]) -> Report:
+    """One report of the queues of several histories (a center's queues, each group on
+    its own clock, `clocks`): every figure pooled over all their intervals and peaks, the
+    origins those of one clock (each clock had the same weeks), the holidays and closed
+    days of any."""
+    first = reports[0]
+    week, intraday = Scores(), Scores()
+    by_lead = {name: Scores() for name in first.by_lead}
+    for report in reports:
+        _extend(week, report.week)
+        _extend(intraday, report.intraday)
+        for name, scores in report.by_lead.items():
+            _extend(by_lead.setdefault(name, Scores()), scores)
+    calendars = dict.fromkeys(r.holidays for r in reports if r.holidays)
+    return Report(
+        week,
+        intraday,
+        by_lead,
+        max(r.origins for r in reports),
+        max(r.intraday_origins for r in reports),
+        min(r.first_target for r in reports),
+        first.width_min,
+        ", ".join(calendars),
+        max(r.closed_days for r in reports),
+        dict(sorted({q: c for r in reports for q, c in r.cycles.items()}.items())),
+        sorted(q for r in reports for q in r.shape_trend),
+    )
+
+
+def _extend(into: Scores, scores: Scores) -> None:
+    for part in fields(Scores):
+        getattr(into, part.name).extend(getattr(scores, part.name))
 
 
 def _window(

@@ -4,7 +4,7 @@
   [--timezone Area/City] --out history.csv`
 - `forecast --history FILE --start ISO --horizon DURATION [--interval 30m] --out FILE
   [--events FILE] [--region NAME] [--holidays CC[-SUBDIV]|none] [--config FILE]
-  [--peaks p90|CAPACITY] [--peaks-out FILE]`
+  [--timezone ZONE|QUEUE=ZONE,...] [--peaks p90|CAPACITY] [--peaks-out FILE]`
 - `forecast backtest --history FILE [--history FILE ...] [--interval 30m] [--weeks 4]
   [--holidays ...] [--json] [--plot week.png]`
 
@@ -21,11 +21,11 @@ import json
 import math
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from forecasting import asterisk, bank, calls_csv, csvtext, files, service, zones
+from forecasting import asterisk, bank, calls_csv, clocks, csvtext, files, service, zones
 from forecasting.calls import Imported
 from forecasting.model import ALLOWED_WIDTHS, Event, History
 from switchboard.cli import CommandRegistry
@@ -110,8 +110,11 @@ def register(registry: CommandRegistry) -> None:
     )
     fc.add_argument(
         "--timezone",
+        metavar="ZONE|QUEUE=ZONE,...",
         help="the center's IANA zone: history times are read on its clock (an export in "
-        "UTC) and forecast offsets follow it (default: the history's offsets)",
+        "UTC) and forecast offsets follow it; or a zone per queue, with a bare zone for the "
+        "rest (emea_en=Europe/London,americas_es=America/Mexico_City,UTC) (default: the "
+        "history's offsets, or on a UTC export the zones each queue's hours step with)",
     )
     fc.add_argument(
         "--history-timezone",
@@ -241,31 +244,34 @@ def _forecast(args: argparse.Namespace) -> int:
             f"with it, found --region {args.region!r} alone"
         )
     calendar, infer = _holidays(args)
-    given = _zone(args.timezone, "--timezone") if args.timezone else None
-    history = files.read_history(args.history[0], given, _written_on(args))
-    zone: tzinfo = given or history.tz
-    start, start_note = _start(args.start, given, history)
+    spec = clocks.parse(args.timezone)
+    given = spec.default  # the clock of times written without offset (--start, events)
+    parts = files.read_histories(args.history[0], spec, _written_on(args))
+    histories = [history for _, history in parts]
+    start, start_note = _start(args.start, given, histories)
     horizon = _horizon(args.horizon)
-    local_start = start.astimezone(zone).replace(tzinfo=None)
-    if local_start - history.end > MAX_HORIZON:  # the days between are forecast too
-        raise InputError(
-            f"--start: expected at most {MAX_HORIZON.days} days after the history's end "
-            f"({history.end.isoformat(sep=' ')}), found {args.start!r}"
-        )
-    events = files.read_events(args.events, given, zone) if args.events else []
+    for history in histories:
+        local_start = start.astimezone(history.tz).replace(tzinfo=None)
+        if local_start - history.end > MAX_HORIZON:  # the days between are forecast too
+            raise InputError(
+                f"--start: expected at most {MAX_HORIZON.days} days after the history's end "
+                f"({history.end.isoformat(sep=' ')}), found {args.start!r}"
+            )
+    events = files.read_events(args.events, given, UTC) if args.events else []
     _check_event_regions(args, events)
     region_note = _region_note(args, events)
-    switch = None
-    if given is None and isinstance(history.tz, timezone):  # one offset: no zone known
-        since = min(start, history.end.replace(tzinfo=history.tz))  # the weekend between
-        switch = zones.switch_note(history.tz, since, start + horizon)
+    switch_notes = []
+    for group, history in parts:
+        if group.how != clocks.GIVEN and isinstance(history.tz, timezone):  # one offset
+            since = min(start, history.end.replace(tzinfo=history.tz))  # the weekend between
+            switch_notes.append(zones.switch_note(history.tz, since, start + horizon))
     if args.peaks is None and (args.peaks_out or args.alert_probability is not None):
         args.peaks = "p90"  # asking for the peaks' file or their cut asks for peaks
     threshold, percentile = _peaks(args.peaks)
     with _naming(args.history[0]):
-        result = service.forecast(
-            history,
-            local_start,
+        result = service.forecast_on_clocks(
+            histories,
+            start,
             horizon,
             _width(args.interval),
             events,
@@ -277,66 +283,108 @@ def _forecast(args: argparse.Namespace) -> int:
             calendar,
             infer,
         )
-    count = files.write_forecast(args.out, result, zone, history.file_clock)
+    rows = [(row, history.tz, history.file_clock) for row, history in result.rows()]
+    count = files.write_forecast_rows(args.out, rows)
     print(f"{args.out}: {count} rows, {result.width_min}-minute intervals")
     for note in (start_note, region_note):
         if note:
             print(note)
-    if switch:
-        print(switch)
-    for note in result.notes:
+    several = len(parts) > 1
+    notes = [group.note() for group, _ in parts] if several else []
+    notes += [note for note in switch_notes if note]
+    notes += [note for _, part in result.parts for note in part.notes]
+    for note in dict.fromkeys(notes):  # each once: the queues of several clocks share some
         print(note)
-    for day in result.closed_days:
-        why = result.closed_why.get(day, "as the center was on past holidays")
-        print(f"closed {day.isoformat()} (holiday: {why}; an 'open' event opens it)")
-    weights = result.choice.get("weights")
-    adopted = result.choice.get("cycles")
-    trended = result.choice.get("shape_trend")
-    if isinstance(weights, list) and isinstance(adopted, list) and isinstance(trended, list):
-        for queue, (model, four, naive), names, trend in zip(
-            history.queues, weights, adopted, trended, strict=True
-        ):
+    for history, part in result.parts:
+        for day in part.closed_days:
+            why = part.closed_why.get(day, "as the center was on past holidays")
             print(
-                f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
-                f"{naive:.1f} seasonal naive{_model_extras(names, trend)}"
+                f"closed {day.isoformat()}{_of(history, several)} (holiday: {why}; an 'open' "
+                "event opens it)"
             )
-    for kind, factor in sorted(result.uplift.items()):
-        print(f"event {kind}: factor {factor:.2f}")
+    for _, line in sorted(_model_lines(result)) if several else _model_lines(result):
+        print(line)
+    for history, part in result.parts:
+        for kind, factor in sorted(part.uplift.items()):
+            print(f"event {kind}: factor {factor:.2f}{_of(history, several)}")
     if args.peaks is not None:
-        for peak in result.peaks:
+        for peak, history in result.peaks():
             hours = peak.lead.total_seconds() / 3600
             print(
-                f"peak alert {files.stamp(peak.interval_start, zone, history.file_clock)} "
+                f"peak alert {files.stamp(peak.interval_start, history.tz, history.file_clock)} "
                 f"{peak.queue}: "
                 f"forecast {peak.contacts:.1f}, P(> {peak.threshold:.0f}) = "
                 f"{peak.probability:.2f}, lead {hours:.1f} h"
             )
-        print(
-            f"{len(result.peaks)} peak alerts: intervals that may exceed the threshold "
-            f"(alert when P(exceed) >= {result.alert_probability_today:.2f} for the rest "
-            f"of today, >= {result.alert_probability:.2f} for later days)"
-        )
+        for history, part in result.parts:
+            print(
+                f"{len(part.peaks)} peak alerts{_of(history, several)}: intervals that may "
+                f"exceed the threshold (alert when P(exceed) >= "
+                f"{part.alert_probability_today:.2f} for the rest of today, >= "
+                f"{part.alert_probability:.2f} for later days)"
+            )
         if args.peaks_out:
-            files.write_peaks(args.peaks_out, result, zone, history.file_clock)
+            peaks = [(peak, history.tz, history.file_clock) for peak, history in result.peaks()]
+            files.write_peak_rows(args.peaks_out, peaks)
     return 0
 
 
-def _start(text: str, given: tzinfo | None, history: History) -> tuple[datetime, str]:
+def _of(history: History, several: bool) -> str:
+    """ " for queues a, b" when the queues are on several clocks, each forecast apart."""
+    return f" for queues {', '.join(history.queues)}" if several else ""
+
+
+def _model_lines(result: service.OnClocks) -> list[tuple[str, str]]:
+    """(queue, `model choice QUEUE: …`) per queue."""
+    lines = []
+    for history, part in result.parts:
+        weights = part.choice.get("weights")
+        adopted = part.choice.get("cycles")
+        trended = part.choice.get("shape_trend")
+        if isinstance(weights, list) and isinstance(adopted, list) and isinstance(trended, list):
+            for queue, (model, four, naive), names, trend in zip(
+                history.queues, weights, adopted, trended, strict=True
+            ):
+                line = (
+                    f"model choice {queue}: {model:.1f} model + {four:.1f} four-week mean + "
+                    f"{naive:.1f} seasonal naive{_model_extras(names, trend)}"
+                )
+                lines.append((queue, line))
+    return lines
+
+
+def _start(text: str, given: tzinfo | None, histories: list[History]) -> tuple[datetime, str]:
     """`--start`, and a note when it had no offset: on `--timezone`'s clock, else on the
     history's (the zone its offsets name), said, since a planner writing local times for a
     history exported in UTC would be an hour or two off. Not refused: `--start 2025-10-13`
-    is what a planner types, and the forecast says how it read it."""
+    is what a planner types, and the forecast says how it read it; unless the queues are
+    on clocks that no one file's clock holds (zones given per queue)."""
     if given is not None:
         return csvtext.parse_time(text, "--start", given), ""
     try:
         return csvtext.parse_time(text, "--start"), ""
     except InputError:
-        start = csvtext.parse_time(text, "--start", history.tz)
+        start = csvtext.parse_time(text, "--start", _naive_clock(text, histories))
     clock = zones.offset_text(start.utcoffset())
     return start, (
         f"note: --start {text} has no UTC offset: read on the history's clock "
         f"({start.isoformat()}, UTC{clock}); give one, or --timezone, if that is not the "
         "center's"
+    )
+
+
+def _naive_clock(text: str, histories: list[History]) -> tzinfo:
+    """The clock a `--start` without offset is read on: the history's, or, for queues on
+    several clocks, the file's one clock they are written on."""
+    if len(histories) == 1:
+        return histories[0].tz
+    written = {history.file_clock or history.tz for history in histories}
+    if len(written) == 1:
+        return written.pop()
+    shown = ", ".join(sorted(str(clock) for clock in written))
+    raise InputError(
+        f"--start: expected a time with a UTC offset: the queues are on several clocks "
+        f"({shown}), found {text!r}"
     )
 
 
@@ -467,28 +515,37 @@ def _backtest(args: argparse.Namespace) -> int:
         )
     calendar, infer = _holidays(args)
     width = _width(args.interval)
-    zone = _zone(args.timezone, "--timezone") if args.timezone else None
+    spec = clocks.parse(args.timezone)
     summaries: dict[str, dict[str, object]] = {}
     # Every file read first: a bad one is refused before the others' long backtests.
     histories = []
     for path in args.history:
-        history = files.read_history(path, zone, _written_on(args))
-        histories.append((path, history if width is None else service.aggregate(history, width)))
-    for path, history in histories:
-        with _naming(path):
-            report = backtest.run(
-                history, weeks=args.weeks, holidays=calendar, infer_holidays=infer
-            )
+        parts = files.read_histories(path, spec, _written_on(args))
+        if width is not None:
+            parts = [(group, service.aggregate(history, width)) for group, history in parts]
+        histories.append((path, parts))
+    for path, parts in histories:
+        with _naming(path):  # the queues of each clock one after another
+            reports = [
+                backtest.run(history, weeks=args.weeks, holidays=calendar, infer_holidays=infer)
+                for _, history in parts
+            ]
+        report = reports[0] if len(reports) == 1 else backtest.merge(reports)
         if len(args.history) > 1:
             print(f"--- {path}")
+        for group, _ in parts if len(parts) > 1 else []:
+            print(group.note())
         for line in backtest.describe(report):
             print(line)
         summaries[str(path)] = report.summary()
         if args.plot:
             from forecasting import plot
 
+            # the queues of one clock: those with the most contacts
+            _, history = max(parts, key=lambda part: float(part[1].contacts.sum()))
             week = plot.plot_week(history, args.plot, args.plot_week, calendar, infer)
-            print(f"{args.plot}: week of {week}")
+            drawn = f" (queues {', '.join(history.queues)})" if len(parts) > 1 else ""
+            print(f"{args.plot}: week of {week}{drawn}")
     if args.json:
         if len(summaries) == 1:
             print(_json(next(iter(summaries.values()))))

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from forecasting import csvtext, grid
+from forecasting import clocks, csvtext, grid
 from forecasting.csvtext import Codes, parse_number, parse_time
 from forecasting.model import (
     Event,
     FloatArray,
     Forecast,
+    ForecastRow,
     History,
     HistoryRow,
     IntArray,
+    Peak,
 )
 from switchboard.common.errors import InputError
 from switchboard.common.textfiles import writing_csv
@@ -41,9 +43,32 @@ def read_history(
     """The history CSV on the center's wall clock: its rows' own offsets', or `zone`'s
     (every time converted: an export in UTC). Times without offset are on `naive_zone`'s
     clock if given (`--history-timezone`), else on `zone`'s."""
+    unread: list[str] = []
+    history = grid.build(path, *_history_columns(path, unread), zone, naive_zone)
+    return dataclasses.replace(history, unread_columns=tuple(unread))
+
+
+def read_histories(
+    path: Path, spec: clocks.Spec, naive_zone: tzinfo | None = None
+) -> list[tuple[clocks.Group, History]]:
+    """The history CSV as one history per clock its queues are on (`clocks`): the zones
+    `spec` (`--timezone`) gives, else those the rows' offsets or the queues' hours name.
+    One history, as `read_history` reads it, when the queues agree."""
+    unread: list[str] = []
+    parts = grid.build_clocks(path, *_history_columns(path, unread), spec, naive_zone)
+    return [
+        (group, dataclasses.replace(history, unread_columns=tuple(unread)))
+        for group, history in parts
+    ]
+
+
+def _history_columns(
+    path: Path, unread: list[str]
+) -> tuple[IntArray, Codes, IntArray, Codes, IntArray, FloatArray, FloatArray]:
+    """The history CSV's rows, coded for `grid`: row numbers, times (codes and their
+    texts), queues (the same), contacts and AHT; the columns not read added to `unread`."""
     times, queues = Codes(), Codes()
     parts: list[tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]] = []
-    unread: list[str] = []
     chunks = csvtext.column_chunks(path, HISTORY_COLUMNS, HISTORY_COLUMNS[:3], unread)
     for numbers, cols in chunks:
         contacts = csvtext.number_column(cols["contacts"], numbers, "contacts", path)
@@ -58,8 +83,7 @@ def read_history(
     if not parts:
         raise InputError(f"{path}: no data rows")
     rows, tidx, qidx, contacts, aht = (np.concatenate(col) for col in zip(*parts, strict=True))
-    history = grid.build(path, rows, times, tidx, queues, qidx, contacts, aht, zone, naive_zone)
-    return dataclasses.replace(history, unread_columns=tuple(unread))
+    return rows, times, tidx, queues, qidx, contacts, aht
 
 
 def build_history(rows: list[HistoryRow], path: Path | str, zone: tzinfo | None = None) -> History:
@@ -150,9 +174,19 @@ def stamp(local: datetime, zone: tzinfo, written: tzinfo | None) -> str:
 def write_forecast(
     path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
 ) -> int:
+    """The rows of one history's forecast, on its clock `zone`, written on `written`."""
+    return write_forecast_rows(path, ((row, zone, written) for row in forecast.rows))
+
+
+def write_forecast_rows(
+    path: Path, rows: Iterable[tuple[ForecastRow, tzinfo, tzinfo | None]]
+) -> int:
+    """Forecast rows, each with its clock and the clock it is written on (queues on
+    several clocks: `service.OnClocks.rows`)."""
+    count = 0
     with writing_csv(path) as writer:
         writer.writerow(FORECAST_COLUMNS)
-        for row in forecast.rows:
+        for row, zone, written in rows:
             writer.writerow(
                 [
                     stamp(row.interval_start, zone, written),
@@ -163,17 +197,17 @@ def write_forecast(
                     _num(row.high),
                 ]
             )
-    return len(forecast.rows)
+            count += 1
+    return count
 
 
-def write_peaks(
-    path: Path, forecast: Forecast, zone: tzinfo, written: tzinfo | None = None
-) -> None:
+def write_peak_rows(path: Path, peaks: Iterable[tuple[Peak, tzinfo, tzinfo | None]]) -> None:
+    """Peaks, each with its clock and the clock it is written on."""
     with writing_csv(path) as writer:
         writer.writerow(
             ["interval_start", "queue", "contacts", "threshold", "probability", "lead_h"]
         )
-        for peak in forecast.peaks:
+        for peak, zone, written in peaks:
             writer.writerow(
                 [
                     stamp(peak.interval_start, zone, written),

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 import numpy as np
 
-from forecasting import switches, zones
+from forecasting import clocks, switches, zones
 from forecasting.csvtext import Codes, parse_time
 from forecasting.model import (
     ALLOWED_WIDTHS,
@@ -59,26 +60,200 @@ def build(
     in `times` and `queue_names`), on `zone`'s clock if given. Times without offset are
     on `naive_zone`'s clock if given (an export in UTC without offsets), else on `zone`'s;
     without `zone`, the center's is then found as for times with offsets."""
+    rows = _coded(path, numbers, times, tidx, queue_names, raw_q, contacts, aht)
+    moments = _parse(rows, naive_zone or zone)
+    file_clock = None
+    if zone is None:
+        check_offsets(path, moments.epoch, moments.offsets, rows.first_row)
+        if np.unique(moments.offsets).size == 1:  # one offset: a zone's switches may show
+            per_time = _sums(rows.tidx, rows.contacts, len(moments.parsed))
+            busy = per_time > 0
+            offset = int(moments.offsets[0])
+            zone = switches.zone_from_hours(moments.epoch[busy], offset, per_time[busy])
+            file_clock = moments.parsed[0].tzinfo if zone is not None else None
+    return _on_clock(rows, moments, zone, file_clock)
+
+
+def build_clocks(
+    path: Path | str,
+    numbers: IntArray,
+    times: Codes,
+    tidx: IntArray,
+    queue_names: Codes,
+    raw_q: IntArray,
+    contacts: FloatArray,
+    aht: FloatArray,
+    spec: clocks.Spec,
+    naive_zone: tzinfo | None = None,
+) -> list[tuple[clocks.Group, History]]:
+    """The history of coded rows as one history per clock its queues are on (`clocks`):
+    the zones `spec` gives, and for the other queues the rows' offsets, or on a clock of
+    one offset the zones their own hours step with. Queues that all agree are one
+    history, the same as `build` reads."""
+    rows = _coded(path, numbers, times, tidx, queue_names, raw_q, contacts, aht)
+    names = [str(q) for q in rows.queues]
+    groups, rest = clocks.given(spec, names, path)
+    read: list[tuple[clocks.Group, History]] = []
+    for group in groups:
+        sub = _with_contacts(rows.only(group.queues))
+        read.append((group, _on_clock(sub, _parse(sub, naive_zone or group.zone), group.zone)))
+    if rest:
+        sub = _with_contacts(rows.only(tuple(rest)))
+        moments = _parse(sub, naive_zone)
+        check_offsets(path, moments.epoch, moments.offsets, sub.first_row)
+        if np.unique(moments.offsets).size > 1:  # offsets that switch: they name the zone
+            group = clocks.Group(tuple(rest), None, clocks.OFFSETS)
+            read.append((group, _on_clock(sub, moments, None)))
+        else:
+            read += _by_hours(sub, moments)
+    order = {name: k for k, name in enumerate(names)}
+    read.sort(key=lambda part: order[part[0].queues[0]])
+    return read
+
+
+def _by_hours(rows: _Rows, moments: _Moments) -> list[tuple[clocks.Group, History]]:
+    """Rows of one UTC offset, one history per group of queues whose hours step with the
+    same zone's switches (or with none)."""
+    offset = int(moments.offsets[0])
+    count = len(moments.parsed)
+
+    def hours(keep: BoolArray) -> clocks.Hours:
+        per_time = _sums(rows.tidx[keep], rows.contacts[keep], count)
+        busy = per_time > 0
+        return moments.epoch[busy], per_time[busy]
+
+    names = tuple(str(q) for q in rows.queues)
+    every = np.ones(rows.tidx.size, dtype=bool)
+    each = [hours(rows.qidx == q) for q in range(len(names))]
+    read = []
+    for group in clocks.by_hours(names, each, hours(every), offset):
+        sub = _with_contacts(rows.only(group.queues))
+        part = moments.at(sub.times) if sub is not rows else moments
+        file_clock = moments.parsed[0].tzinfo if group.zone is not None else None
+        read.append((group, _on_clock(sub, part, group.zone, file_clock)))
+    return read
+
+
+def _with_contacts(rows: _Rows) -> _Rows:
+    """Rows of queues read on a clock of their own, refused without a contact: no day
+    to read or forecast on it."""
+    if not rows.contacts.any():
+        raise InputError(
+            f"{rows.path}: queues {', '.join(str(q) for q in rows.queues)}: no contacts in "
+            "the history: nothing to forecast on a clock of their own"
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A history's rows, coded: per distinct time its text and the row it first appeared
+    on; per row its number, time and queue (indices), contacts and AHT. `times` are the
+    indices of its distinct times among those of the rows it was taken from (`only`)."""
+
+    path: Path | str
+    numbers: IntArray
+    texts: list[str]
+    first_row: list[int]
+    tidx: IntArray
+    queues: np.ndarray
+    qidx: IntArray
+    contacts: FloatArray
+    aht: FloatArray
+    times: IntArray
+
+    def only(self, names: tuple[str, ...]) -> _Rows:
+        """The rows of the queues `names` (in the rows' order), with the times they hold."""
+        keep = [k for k, name in enumerate(self.queues) if str(name) in names]
+        if len(keep) == len(self.queues):
+            return self
+        mask = np.isin(self.qidx, keep)
+        used, tidx = np.unique(self.tidx[mask], return_inverse=True)
+        numbers = self.numbers[mask]
+        first = np.full(used.size, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, tidx, numbers)
+        remap = np.full(len(self.queues), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        return _Rows(
+            self.path,
+            numbers,
+            [self.texts[int(k)] for k in used],
+            [int(row) for row in first],
+            tidx,
+            self.queues[keep],
+            remap[self.qidx[mask]],
+            self.contacts[mask],
+            self.aht[mask],
+            used,
+        )
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """The distinct times of rows as read: aware, UTC seconds and UTC offset seconds."""
+
+    parsed: list[datetime]
+    epoch: IntArray
+    offsets: IntArray
+
+    def at(self, times: IntArray) -> _Moments:
+        """These of the distinct times `times` (indices)."""
+        return _Moments(
+            [self.parsed[int(k)] for k in times], self.epoch[times], self.offsets[times]
+        )
+
+
+def _coded(
+    path: Path | str,
+    numbers: IntArray,
+    times: Codes,
+    tidx: IntArray,
+    queue_names: Codes,
+    raw_q: IntArray,
+    contacts: FloatArray,
+    aht: FloatArray,
+) -> _Rows:
+    """The rows checked (counts, handle times, queue names), queues sorted."""
     _check_contacts(path, numbers, contacts, aht)
     queues, qidx = _queues(path, queue_names, raw_q)
-    first_row = times.first_row
-    written_on = naive_zone or zone
+    texts = list(times.index)
+    return _Rows(
+        path,
+        np.asarray(numbers),
+        texts,
+        list(times.first_row),
+        tidx,
+        queues,
+        qidx,
+        contacts,
+        aht,
+        np.arange(len(texts)),
+    )
+
+
+def _parse(rows: _Rows, written_on: tzinfo | None) -> _Moments:
+    """The rows' distinct times, those without offset on `written_on`'s clock; a queue's
+    interval given twice is refused."""
+    path = rows.path
     parsed = [
         parse_time(text, f"{path}: row {row}: field interval_start", written_on)
-        for text, row in zip(times.index, first_row, strict=True)
+        for text, row in zip(rows.texts, rows.first_row, strict=True)
     ]
     epoch = np.array([int(p.timestamp()) for p in parsed], dtype=np.int64)
     offsets = np.array([int(p.utcoffset().total_seconds()) for p in parsed])  # type: ignore[union-attr]
-    twice = _passed_twice(times.index, parsed, written_on)[tidx]
-    _check_duplicates(path, numbers, epoch[tidx] * len(queues) + qidx, queues[qidx], twice)
-    file_clock = None
-    if zone is None:
-        check_offsets(path, epoch, offsets, first_row)
-        if np.unique(offsets).size == 1:  # one offset all along: a zone's switches may show
-            per_time = _sums(tidx, contacts, len(parsed))
-            busy = per_time > 0
-            zone = switches.zone_from_hours(epoch[busy], int(offsets[0]), per_time[busy])
-            file_clock = parsed[0].tzinfo if zone is not None else None
+    twice = _passed_twice(rows.texts, parsed, written_on)[rows.tidx]
+    keys = epoch[rows.tidx] * len(rows.queues) + rows.qidx
+    _check_duplicates(path, rows.numbers, keys, rows.queues[rows.qidx], twice)
+    return _Moments(parsed, epoch, offsets)
+
+
+def _on_clock(
+    rows: _Rows, moments: _Moments, zone: tzinfo | None, file_clock: tzinfo | None = None
+) -> History:
+    """The rows on the grid of `zone`'s working days (None: as their offsets say)."""
+    path, tidx, qidx, contacts = rows.path, rows.tidx, rows.qidx, rows.contacts
+    first_row, queues = rows.first_row, rows.queues
+    parsed, epoch, offsets = moments.parsed, moments.epoch, moments.offsets
     if zone is not None:  # every time on the center's clock, whatever offsets the file wrote
         parsed = [moment.astimezone(zone) for moment in parsed]
     local_min = _wall_minutes(path, parsed, first_row)
@@ -101,7 +276,7 @@ def build(
         width,
         _EPOCH + timedelta(minutes=first_min),
         grid,
-        _mean_aht(cell, contacts, aht, shape),
+        _mean_aht(cell, contacts, rows.aht, shape),
         present,
         _EPOCH + timedelta(minutes=int(local_min.max()) + width),
         zone or zones.infer(epoch, offsets),

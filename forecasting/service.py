@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -425,7 +425,7 @@ def forecast(
             f"--start: expected a time on the {width}-minute grid{grid}, found {start}"
         )
     history, as_of = as_of_start(history, start)
-    _check_event_queues(history, events, region, events_path)
+    _check_event_queues(history.queues, events, region, events_path)
     end = start + horizon
     last_day, _ = history.index_of(end - timedelta(minutes=1))
     fit_days, _ = fit_days_of(history)
@@ -483,6 +483,88 @@ def forecast(
     )
 
 
+@dataclass
+class OnClocks:
+    """A forecast of queues on several clocks (`clocks`): per history of the queues of one
+    clock, its forecast, each on its history's clock (`History.tz`, written on
+    `History.file_clock` when set)."""
+
+    parts: list[tuple[History, Forecast]]
+
+    def rows(self) -> list[tuple[ForecastRow, History]]:
+        """Every row with its history, in time order, then by queue (as one history's)."""
+        rows = [(row, history) for history, result in self.parts for row in result.rows]
+        if len(self.parts) > 1:
+            rows.sort(key=lambda r: (zones.instant(r[0].interval_start, r[1].tz), r[0].queue))
+        return rows
+
+    def peaks(self) -> list[tuple[Peak, History]]:
+        """Every peak with its history, in time order, then by queue."""
+        peaks = [(peak, history) for history, result in self.parts for peak in result.peaks]
+        if len(self.parts) > 1:
+            peaks.sort(key=lambda p: (zones.instant(p[0].interval_start, p[1].tz), p[0].queue))
+        return peaks
+
+    @property
+    def width_min(self) -> int:
+        return self.parts[0][1].width_min
+
+
+def forecast_on_clocks(
+    histories: Sequence[History],
+    start: datetime,
+    horizon: timedelta,
+    width_min: int | None = None,
+    events: Sequence[Event] = (),
+    region: str | None = None,
+    peak_threshold: float | None = None,
+    peak_percentile: float | None = None,
+    events_path: str = "events",
+    alert_probability: float | None = None,
+    holidays: HolidayCalendar | None = None,
+    infer_holidays: bool = True,
+) -> OnClocks:
+    """`forecast` of each history (the queues of one clock) from the same instant `start`
+    (aware), one after another; `events` are on UTC's clock (naive), each taken to the
+    clock of the history whose queues it concerns (an event naming a queue none of them
+    holds is refused, as one history's)."""
+    queues = [queue for history in histories for queue in history.queues]
+    _check_event_queues(queues, events, region, events_path)
+    parts = []
+    for history in histories:
+        zone = history.tz
+        mine = [
+            _on_clock(event, zone)
+            for event in events
+            if event.queue is None or event.queue in history.queues
+        ]
+        result = forecast(
+            history,
+            start.astimezone(zone).replace(tzinfo=None),
+            horizon,
+            width_min,
+            mine,
+            region,
+            peak_threshold,
+            peak_percentile,
+            events_path,
+            alert_probability,
+            holidays,
+            infer_holidays,
+        )
+        parts.append((history, result))
+    return OnClocks(parts)
+
+
+def _on_clock(event: Event, zone: tzinfo) -> Event:
+    """An event of UTC times (naive) on `zone`'s wall clock."""
+
+    def local(moment: datetime) -> datetime:
+        return moment.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+
+    return dataclasses.replace(event, start=local(event.start), end=local(event.end))
+
+
 def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
     """The history as known at `start`, and a note when rows after it were left out.
 
@@ -503,18 +585,18 @@ def as_of_start(history: History, start: datetime) -> tuple[History, list[str]]:
 
 
 def _check_event_queues(
-    history: History, events: Sequence[Event], region: str | None, events_path: str
+    queues: Sequence[str], events: Sequence[Event], region: str | None, events_path: str
 ) -> None:
     """An event of this region (or of every region) must name a queue of the history: a
     misspelt queue would otherwise be dropped while the command reports its factor."""
-    known = {queue.lower(): queue for queue in history.queues}
+    known = {queue.lower(): queue for queue in queues}
     for event in events:
         if event.kind == OPEN_KIND and event.queue is not None:
             raise InputError(
                 f"{events_path}: row {event.row}: field queue: an '{OPEN_KIND}' event opens "
                 f"the center on a holiday, every queue: expected none, found {event.queue!r}"
             )
-        if event.queue is None or event.queue in history.queues:
+        if event.queue is None or event.queue in queues:
             continue
         if not applies(event, event.queue, region):
             continue  # another region's event: not this history's business
@@ -522,7 +604,7 @@ def _check_event_queues(
         hint = f"; did you mean {near!r}?" if near else ""
         raise InputError(
             f"{events_path}: row {event.row}: field queue: unknown queue {event.queue!r} "
-            f"(the history's queues: {', '.join(history.queues)}){hint}"
+            f"(the history's queues: {', '.join(queues)}){hint}"
         )
 
 

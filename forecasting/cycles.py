@@ -1,4 +1,4 @@
-"""Calendar cycles longer than the week: the month's rhythm and the fortnight's.
+"""Calendar cycles longer than the week: the month's rhythm, the fortnight's and the year's.
 
 Banks see benefit and pay days (the 1st, the 3rd, the 15th), card issuers and utilities
 their billing cycles, many centers the month's end (`MONTH`); where pay comes every other
@@ -27,6 +27,10 @@ Estimated per queue from the weekday-adjusted daily totals of normal days
    a cycle makes neighbouring days alike, which an estimate from the day-to-day variance
    would take for a pattern).
 
+The year (`YEAR`: a Christmas ramp, a summer peak) is learned the same way from 13 months
+of history on, but a history of 18 months holds each place once or twice: its noise is
+measured from neighbouring days instead (`_estimate_one_turn`).
+
 Where a cycle helps is not assumed: `selection` adopts it for a queue only when its
 held-out forecasts beat the same model without it by more than a standard error (the
 business day: beat the setting with the month, where the month was adopted).
@@ -45,6 +49,7 @@ from forecasting.model import BoolArray, FloatArray, IntArray
 BANDWIDTH_DAYS = 0.8
 MIN_WINDOW_DAYS = 10  # normal days a centred cycle needs
 MIN_RESIDUALS = 60  # days with a whole cycle around them: about three months of weekdays
+YEAR_DAYS = 364  # 52 weeks: a year that keeps the weekday
 MIN_CYCLE_WEIGHT = 0.5  # one cycle speaks for a position with half a day's weight near it
 DAY = "day"  # `Positions` key of each day's date (ordinal): places that need open days
 
@@ -59,6 +64,13 @@ def _month_positions(first: date, days: int) -> FloatArray:
         length = (following - day.replace(day=1)).days
         out[k] = (day.day - 1) / length * MONTH.length
     return out
+
+
+def _year_positions(first: date, days: int) -> FloatArray:
+    """Days since a fixed Monday (1 January 2001) modulo 52 weeks: a day and the day 364
+    days before it share a place and a weekday (the calendar slips 1.25 days a year)."""
+    start = (first - date(2001, 1, 1)).days
+    return ((start + np.arange(days)) % YEAR_DAYS).astype(float)
 
 
 def _fortnight_positions(first: date, days: int) -> FloatArray:
@@ -83,6 +95,8 @@ class Cycle:
     instead_of: str = ""  # the cycle it replaces where adopted (both place the same days)
     bandwidth: float = BANDWIDTH_DAYS  # of the smoothing over positions
     every_place: bool = True  # every turn has every place (False: months of 20 open days)
+    one_turn: bool = False  # learned from one turn: noise from neighbouring days (`YEAR`)
+    min_days: int = 0  # history a profile needs (days before the origin)
 
     @property
     def grid(self) -> FloatArray:
@@ -111,7 +125,21 @@ BUSINESS_DAY = Cycle(
     bandwidth=BANDWIDTH_DAYS / 2,
     every_place=False,
 )
-CYCLES = (MONTH, FORTNIGHT, BUSINESS_DAY)  # the order `selection` tries them in
+# the year, by 52 weeks: each day's ratio to the centred 8 weeks around it, a year later;
+# one turn must do (18 months of history hold one Christmas), so its noise is measured
+# from neighbouring days, not from the turns' disagreement; only with 13 months of history,
+# enough for the week ahead to have its place a year before with its 8 weeks around it
+YEAR = Cycle(
+    "year",
+    float(YEAR_DAYS),
+    28,
+    0,
+    _year_positions,
+    bandwidth=2.0,
+    one_turn=True,
+    min_days=YEAR_DAYS + 31,
+)
+CYCLES = (MONTH, FORTNIGHT, BUSINESS_DAY, YEAR)  # the order `selection` tries them in
 Positions = dict[str, FloatArray]  # cycle name (or `DAY`) -> [D] positions of the days
 
 
@@ -238,6 +266,10 @@ def estimate(
     positions `where` [D], in turns `instance` [D] of the cycle (default: a new turn where
     the positions fall); None when no queue has `MIN_RESIDUALS` days to learn from."""
     q_count = z.shape[0]
+    if z.shape[1] < cycle.min_days:
+        return None
+    if cycle.one_turn:
+        return _estimate_one_turn(cycle, z, usable, where)
     log_factor = np.zeros((q_count, cycle.grid.size))
     if instance is None:
         instance = np.cumsum(np.diff(where, prepend=where[0]) < 0)
@@ -256,6 +288,35 @@ def estimate(
         signal = max(0.0, float(np.mean(smooth[seen] ** 2 - noise[seen]))) if seen.any() else 0.0
         shrunk = smooth * signal / (signal + noise)
         log_factor[q] = shrunk - shrunk.mean()
+        learned = True
+    return Profile(cycle, log_factor) if learned else None
+
+
+def _estimate_one_turn(
+    cycle: Cycle, z: FloatArray, usable: BoolArray, where: FloatArray
+) -> Profile | None:
+    """As `estimate`, for a cycle whose places a history may hold once (the year): each
+    place's noise is the day-to-day noise of the ratios (half the variance of the
+    differences of consecutive days, where a smooth pattern cancels) over the kernel's
+    effective number of days; places no day is near stay at no effect."""
+    q_count = z.shape[0]
+    log_factor = np.zeros((q_count, cycle.grid.size))
+    learned = False
+    for q in range(q_count):
+        ratio, known = _centred_ratios(cycle, z[q], usable[q])
+        if known.sum() < MIN_RESIDUALS:
+            continue
+        r = ratio[known]
+        kernel = _circular_kernel(cycle, where[known])
+        total = kernel.sum(axis=1)
+        smooth = (kernel @ r) / np.maximum(total, 1e-12)
+        follows = np.flatnonzero(np.diff(np.flatnonzero(known)) == 1)
+        day_var = 0.5 * float(np.mean(np.diff(r)[follows] ** 2)) if follows.size else np.inf
+        noise = np.full(cycle.grid.size, np.inf)
+        near = total >= MIN_CYCLE_WEIGHT
+        noise[near] = day_var * (kernel[near] ** 2).sum(axis=1) / total[near] ** 2
+        signal = max(0.0, float(np.mean(smooth[near] ** 2 - noise[near]))) if near.any() else 0.0
+        log_factor[q] = np.where(near, smooth * signal / (signal + noise), 0.0)
         learned = True
     return Profile(cycle, log_factor) if learned else None
 

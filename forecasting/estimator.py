@@ -18,8 +18,9 @@ Arrays are `[queue, day, slot]` on the local grid. For a queue on day d, slot s:
   through the recent shapes and older ones (`TREND_MEMORY` times the memory) to the week
   ahead: a peak that moves through the season.
 - **Cycle factors** (`cycles`: the month's rhythm by calendar day or by business day,
-  and the fortnight's, where history is long enough and the backtest finds them helping):
-  pay, benefit, statement and billing days, the pay week; the level is then smoothed over
+  the fortnight's, and the year's from last year's same weeks, where history is long
+  enough and the backtest finds them helping): pay, benefit, statement and billing days,
+  the pay week, the season; the level is then smoothed over
   totals with them divided out, and the forecast day multiplied by them.
 - **Freak intervals** far beyond Poisson noise are capped before fitting.
 - **AHT** per slot: contact-weighted mean by slot of day, smoothed, shrunk to the

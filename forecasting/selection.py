@@ -8,8 +8,8 @@ after it from the days before it only. On those forecasts, per queue:
    half-life, weekday/shape half-life, smoothing and Theta drift is scored (absolute
    error over the open intervals of normal days) and the least error is kept. Then the
    setting with each calendar cycle in turn (`cycles`: the month's rhythm, the
-   fortnight's, then the month's business days in the month's stead), where history is
-   long enough, and with the shapes carried along their
+   fortnight's, then the month's business days in the month's stead, then the year's),
+   where history is long enough, and with the shapes carried along their
    trend (a peak that moves through the season): each is kept only if it beats the
    setting without it by a standard error of the per-day differences (an extra effect
    must earn its place).

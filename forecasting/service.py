@@ -41,6 +41,7 @@ from switchboard.common.errors import InputError
 
 MIN_FIT_DAYS = 7
 MAX_FIT_DAYS = 364  # 52 weeks
+YEARLY_FIT_DAYS = 728  # 104 weeks: the year's term (cycles.YEAR) needs last year's weeks
 PEAK_PERCENTILE = 90.0
 MIN_PEAK_THRESHOLD = selection.MIN_PEAK_THRESHOLD
 CLOSED_KIND = "closed"  # an event of this kind closes the intervals it covers
@@ -178,8 +179,10 @@ def calibrated_fit(
             f"history: expected at least {MIN_FIT_DAYS} days before the forecast, "
             f"found {max(fit_days, 0)}"
         )
-    # older days weigh next to nothing (half-lives of weeks): a year is plenty
-    first = max(0, fit_days - MAX_FIT_DAYS)
+    # older days weigh next to nothing (half-lives of weeks): a year is plenty, two where
+    # history holds enough for the year's term (last year's same weeks, cycles.YEAR)
+    span = YEARLY_FIT_DAYS if fit_days >= cycles.YEAR.min_days else MAX_FIT_DAYS
+    first = max(0, fit_days - span)
     weekdays = weekdays_of(history, first, fit_days - first)
     contacts = history.contacts[:, first:fit_days]
     present = history.present[first:fit_days]

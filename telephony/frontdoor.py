@@ -36,19 +36,30 @@ peer Kamailio sends only over a connection that is open (`set_forward_no_connect
 a dead one's address is an old ephemeral port, where anything may listen now, so the
 send fails (the worker reads 477 as the phone unreachable). An idle connection lives a
 little longer than the longest registration.
+
+Each call a worker answers (a caller's, once its 200 OK names the worker) or places to a
+softphone is a dialog (module dialog), in the profile WORKER_PROFILE under that worker's
+SIP port. When a worker dies the pool asks `end_calls`: Kamailio sends a BYE both ways
+for each of its answered calls (dlg.end_dlg) and a CANCEL for a phone still ringing
+(tm.cancel), so that its callers and agents are not left in silence, and the caller's
+call-load slot is freed as the caller's own BYE would have freed it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import secrets
+import select
 import shutil
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from telephony.callerid import SOURCE_HEADER
 from telephony.softphones import REGISTERING, SIGNED_IN, KamailioRegistrar
@@ -60,9 +71,13 @@ log = logging.getLogger(__name__)
 # Kamailio out of shared memory under load, and every failure then leaked a
 # call-load slot until the dispatcher's 30 s expiry.
 FAILOVER_DESTINATIONS = 4
-# Shared memory: the base, plus room per worker for its pings and call-load entries.
+# Shared memory: the base, plus room per worker for its pings and call-load entries, and
+# per caller a worker takes for the calls' dialogs (measured: 2.8 KB a held caller's call
+# with its dialog and slot entry, 0.6 KB without; the worker's call to the agent's phone is
+# a dialog too).
 SHM_BASE_MB = 64
 SHM_PER_WORKER_MB = 1
+SHM_PER_CALLER_KB = 8
 
 # What a worker's INVITE to a person carries; Kamailio trusts it only from a worker.
 DIAL_HEADER = "X-Switchboard-Dial"
@@ -98,6 +113,25 @@ DS_LOAD_PARAM = "dsl=1"
 # check runs every 20 s, so an entry lives 64 to 84 s.
 RELAYED = "invites"
 RELAYED_FOR_S = 64
+# The dialog profile of the calls each worker holds through here, valued by the worker's
+# SIP port (every worker listens on the node's host): a caller's call dispatched to it
+# (added at its 200 OK, so after a failover it names the worker that answered) and a call
+# it placed to a softphone. A REFER's loop (the worker to itself) is not tracked.
+WORKER_PROFILE = "worker"
+# A dialog whose BYE never passes (lost) is forgotten after this long; nothing is sent
+# then (no `timeout_bye`): a longer call goes on, it only loses its hang-up should its
+# worker die after that. Kamailio's default is 12 h.
+DIALOG_TIMEOUT_S = 4 * 3600
+# The callers' calls that hold a call-load slot (answered), by Call-ID: the first BYE of
+# the call frees the slot, a caller's or a worker's passing the request route, or one the
+# front door sends itself (a dead worker's call ended by `end_calls`), which does not pass
+# it. Kept as long as the dispatcher keeps a slot without a BYE (its ds_hash_expire).
+SLOTS = "slots"
+SLOT_EXPIRE_S = 7200
+# The dialog module's states (its README, "Dialog states"): not answered yet (a phone
+# ringing), answered (with or without the ACK), and ended.
+DIALOG_RINGING = (1, 2)
+DIALOG_ANSWERED = (3, 4)
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -106,6 +140,54 @@ MODULE_DIRS = (
     "/usr/local/lib64/kamailio/modules",
     "/usr/local/lib/kamailio/modules",
 )
+
+
+def fifo_rpc(fifo: Path, method: str, params: list[Any], wait_s: float = 5.0) -> Any:
+    """One JSON-RPC call over Kamailio's FIFO (jsonrpcs): the answer comes back whole
+    through a FIFO of our own beside it, however long (a datagram's stops at 64 KB, some
+    70 dialogs). Blocking: run it in a thread. OSError when Kamailio does not read its
+    FIFO (ENXIO: not running) or does not answer within `wait_s`; RuntimeError with
+    Kamailio's message for an error answer."""
+    name = f"reply-{secrets.token_hex(8)}"
+    reply = fifo.parent / name
+    os.mkfifo(reply, 0o600)
+    try:
+        # Our end open before the request goes: Kamailio opens it to write the answer.
+        reader = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            request = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+            writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            try:
+                os.write(writer, (json.dumps({**request, "reply_name": name}) + "\n").encode())
+            finally:
+                os.close(writer)
+            answer = json.loads(_read_until_closed(reader, wait_s))
+        finally:
+            os.close(reader)
+    finally:
+        reply.unlink(missing_ok=True)
+    if "error" in answer:
+        raise RuntimeError(f"kamailio {method}: {answer['error'].get('message')}")
+    return answer.get("result")
+
+
+def _read_until_closed(reader: int, wait_s: float) -> bytes:
+    """All a FIFO's writer writes, up to its close. On Linux a FIFO whose writer has not
+    opened it yet polls as neither readable nor hung up: the wait is for Kamailio."""
+    poller = select.poll()
+    poller.register(reader, select.POLLIN)
+    deadline = time.monotonic() + wait_s
+    chunks: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"Kamailio did not answer over its FIFO within {wait_s} s")
+        if not poller.poll(left * 1000):
+            continue
+        data = os.read(reader, 1 << 16)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
 
 
 class FrontDoorFailed(OSError):
@@ -136,6 +218,13 @@ def module_dir() -> str:
     raise FileNotFoundError("Kamailio's dispatcher module (dispatcher.so) was not found")
 
 
+def shm_mb(destinations: list[Destination]) -> int:
+    """Kamailio's shared memory (`-m`, MB) for this pool."""
+    callers = sum(dest.maxload for dest in destinations)
+    per_worker = SHM_PER_WORKER_MB * len(destinations)
+    return SHM_BASE_MB + per_worker + -(-callers * SHM_PER_CALLER_KB // 1024)
+
+
 def dispatcher_list(destinations: list[Destination]) -> str:
     """Set 1 holds every worker; `duid` and `maxload` drive the call-load algorithm."""
     lines = ["# generated by switchboard: one line per telephony worker"]
@@ -153,6 +242,7 @@ def kamailio_cfg(
     retry_after_s: int,
     control: Path,
     rpc: Path,
+    fifo: Path,
     realm: str,
     tcp: bool = True,
     children: int = 2,
@@ -186,19 +276,29 @@ loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "htable.so"
 loadmodule "nathelper.so"
+loadmodule "dialog.so"
 
 modparam("ctl", "binrpc", "unix:{control}")
-modparam("jsonrpcs", "transport", 4)
+# JSON-RPC over a datagram socket, and over a FIFO for an answer too long for a datagram
+# (64 KB: a worker's dialogs, `end_calls`).
+modparam("jsonrpcs", "transport", 6)
 modparam("jsonrpcs", "dgram_socket", "{rpc}")
+modparam("jsonrpcs", "fifo_name", "{fifo}")
+modparam("jsonrpcs", "fifo_reply_dir", "{fifo.parent}/")
 modparam("htable", "htable", "{REGISTERING}=>size=10;")
 modparam("htable", "htable", "{SIGNED_IN}=>size=10;")
 modparam("htable", "htable", "{RELAYED}=>size=12;autoexpire={RELAYED_FOR_S};")
+modparam("htable", "htable", "{SLOTS}=>size=12;autoexpire={SLOT_EXPIRE_S};")
 modparam("usrloc", "db_mode", 0)
 modparam("usrloc", "use_domain", 0)
 modparam("usrloc", "nat_bflag", {NAT_BRANCH_FLAG})
 modparam("registrar", "max_expires", {MAX_EXPIRES_S})
 modparam("registrar", "received_avp", "$avp(RECEIVED)")
 modparam("nathelper", "received_avp", "$avp(RECEIVED)")
+# Each call a worker answered or placed is a dialog, in the profile `{WORKER_PROFILE}`
+# under that worker's SIP port: a dead worker's calls are ended by RPC (end_calls).
+modparam("dialog", "profiles_with_value", "{WORKER_PROFILE}")
+modparam("dialog", "default_timeout", {DIALOG_TIMEOUT_S})
 # One Record-Route per socket when a call crosses from TCP to UDP (the default, said
 # here because the TCP callers and softphones depend on it).
 modparam("rr", "enable_double_rr", 1)
@@ -208,6 +308,7 @@ modparam("dispatcher", "list_file", "{list_file}")
 modparam("dispatcher", "flags", 2)
 modparam("dispatcher", "ds_hash_size", 10)
 modparam("dispatcher", "ds_hash_initexpire", 30)
+modparam("dispatcher", "ds_hash_expire", {SLOT_EXPIRE_S})
 modparam("dispatcher", "ds_hash_check_interval", 5)
 modparam("dispatcher", "ds_ping_interval", 1)
 modparam("dispatcher", "ds_probing_mode", 1)
@@ -232,7 +333,11 @@ request_route {{
     }}
     if (has_totag()) {{
         if (loose_route()) {{
-            if (is_method("BYE") && check_route_param("{DS_LOAD_PARAM}")) {{
+            # Once: the front door may have sent its own BYE for the call already (its
+            # worker died), which freed the slot (event_route[tm:local-request]).
+            if (is_method("BYE") && check_route_param("{DS_LOAD_PARAM}")
+                    && $sht({SLOTS}=>$ci) != $null) {{
+                $sht({SLOTS}=>$ci) = $null;
                 ds_load_update();
             }}
             # Towards a peer on TCP (or behind NAT): the connection its Contact's alias
@@ -320,6 +425,7 @@ request_route {{
         exit;
     }}
     add_rr_param(";{DS_LOAD_PARAM}");
+    dlg_manage();
     t_on_failure("NEXT_WORKER");
     t_on_reply("INVITE_REPLY");
     route(RELAY);
@@ -387,6 +493,8 @@ route[SOFTPHONE] {{
         exit;
     }}
     set_forward_no_connect();
+    dlg_manage();
+    set_dlg_profile("{WORKER_PROFILE}", "$sp");
     t_on_reply("SOFTPHONE_REPLY");
     route(RELAY);
 }}
@@ -399,8 +507,22 @@ onreply_route[SOFTPHONE_REPLY] {{
     }}
 }}
 
+# A caller's call is the answering worker's (after a failover too): its 200 OK says which.
 onreply_route[INVITE_REPLY] {{
     if (status =~ "2[0-9][0-9]") {{
+        ds_load_update();
+        $sht({SLOTS}=>$ci) = 1;
+        if (!is_in_profile("{WORKER_PROFILE}", "$sp")) {{
+            set_dlg_profile("{WORKER_PROFILE}", "$sp");
+        }}
+    }}
+}}
+
+# A BYE of the front door's own (a dead worker's call ended, `end_calls`): one of the two
+# it sends for a caller's call frees the call's slot.
+event_route[tm:local-request] {{
+    if (is_method("BYE") && $sht({SLOTS}=>$ci) != $null) {{
+        $sht({SLOTS}=>$ci) = $null;
         ds_load_update();
     }}
 }}
@@ -475,6 +597,7 @@ class FrontDoor:
 
     def write(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.fifo.parent.mkdir(mode=0o700, exist_ok=True)
         list_file = self.workdir / "dispatcher.list"
         list_file.write_text(dispatcher_list(self.destinations))
         cfg = self.workdir / "kamailio.cfg"
@@ -487,6 +610,7 @@ class FrontDoor:
                 retry_after_s=self.retry_after_s,
                 control=self.control.resolve(),
                 rpc=self.rpc.resolve(),
+                fifo=self.fifo.resolve(),
                 realm=self.realm,
                 tcp=self.tcp,
             )
@@ -502,6 +626,11 @@ class FrontDoor:
     def rpc(self) -> Path:
         """Kamailio's JSON-RPC datagram socket (the softphones' HA1s go in through it)."""
         return self.workdir / "kamailio-rpc.sock"
+
+    @property
+    def fifo(self) -> Path:
+        """Kamailio's JSON-RPC FIFO; the answers come back through FIFOs beside it."""
+        return self.workdir / "rpc" / "kamailio-rpc.fifo"
 
     async def start(self) -> None:
         cfg = self.write()
@@ -530,7 +659,7 @@ class FrontDoor:
             "-Y",
             str(runtime),
             "-m",
-            str(SHM_BASE_MB + SHM_PER_WORKER_MB * len(self.destinations)),
+            str(shm_mb(self.destinations)),
             "-M",
             "8",
             stdout=self.log_file,
@@ -552,6 +681,34 @@ class FrontDoor:
             self.port,
             len(self.destinations),
         )
+
+    async def end_calls(self, worker_port: int) -> int:
+        """Hang up every call of the worker on `worker_port`, which died: Kamailio sends
+        a BYE both ways for each call answered (the caller's, and the worker's own to a
+        softphone; the BYE to the worker goes nowhere, or gets a 481 from its successor)
+        and a CANCEL to a softphone still ringing. Without it the callers and the agents
+        heard silence until they hung up themselves. The number of calls ended; one that
+        ended meanwhile is passed over. OSError when Kamailio does not answer."""
+        listed = await asyncio.to_thread(
+            fifo_rpc, self.fifo, "dlg.profile_list", [WORKER_PROFILE, str(worker_port)]
+        )
+        rpc = KamailioRegistrar(self.rpc)
+        ended = 0
+        for dialog in listed or []:
+            state = int(dialog.get("state", 0))
+            try:
+                if state in DIALOG_ANSWERED:
+                    await rpc.call("dlg.end_dlg", dialog["h_entry"], dialog["h_id"])
+                elif state in DIALOG_RINGING:
+                    caller = dialog.get("caller") or {}
+                    await rpc.call("tm.cancel", dialog["call-id"], str(caller.get("cseq")))
+                else:
+                    continue  # ended already (its BYE passed), forgotten soon
+            except RuntimeError as error:  # ended (or answered) in the meantime
+                log.info("front door: call %s not ended: %s", dialog.get("call-id"), error)
+                continue
+            ended += 1
+        return ended
 
     async def _came_up(self, process: asyncio.subprocess.Process) -> bool:
         """Whether Kamailio came up: it answers on its RPC socket, which it serves only

@@ -9,6 +9,9 @@ worker's own outcome (`note_ivr_outcome`, naming the same `call`) takes the call
 pool's list as its line is read; one that comes after the pool recorded the call (a
 stop) is answered and dropped, so each call is counted once.
 
+Behind Kamailio a dead worker's calls are hung up as well: the front door (`call_ender`)
+sends the BYEs its callers and the agents' softphones would never get from it.
+
 Each worker gets its own SIP port and RTP port range (pjsua2 needs both per process).
 The node's routing events reach the worker that owns the contact; a callback offer
 (whose caller already hung up) goes to the least loaded worker.
@@ -23,7 +26,7 @@ import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from switchboard.common.clock import now_ms
 from switchboard.common.tasks import cancel_and_wait
@@ -40,6 +43,14 @@ START_ATTEMPTS = 3
 START_WAIT_PER_WORKER_S = 1.0
 # A command waits at most this long for its worker (a consent prompt takes a few seconds).
 COMMAND_WAIT_S = 20.0
+
+
+class CallEnder(Protocol):
+    """What hangs up a dead worker's calls on the far side: the front door
+    (telephony.frontdoor.FrontDoor), through which every caller's call and every call a
+    worker placed to a softphone passes. A pool without one (no front door) cannot."""
+
+    async def end_calls(self, worker_port: int) -> int: ...
 
 
 class WorkerStartError(OSError):
@@ -110,6 +121,8 @@ class WorkerPool:
         self.ratings = ratings  # where workers' post-call survey ratings are stored
         self.audit = audit  # where supervisors' monitoring is audited
         self.metrics = metrics  # the node's call outcomes and worker restarts
+        # Hangs up a dead worker's callers and softphones; set once the front door is up.
+        self.call_ender: CallEnder | None = None
         self._command_ids = itertools.count(1)
         self.python = python
         self.log_level = log_level
@@ -220,6 +233,7 @@ class WorkerPool:
             worker.starts += 1
             await self._serve(worker)
             code = await worker.process.wait()
+            await self._hang_up(worker)
             await self._lost(worker, "node_stopped" if self._stopping else "worker_lost")
             if self._stopping:
                 return
@@ -422,6 +436,21 @@ class WorkerPool:
                 log.warning("could not record %s as %s: %s", contact_id, reason, error)
         for key, told in in_ivr.items():
             await self._ivr_lost(key, told, reason)
+
+    async def _hang_up(self, worker: WorkerHandle) -> None:
+        """The worker's process has ended: the front door hangs up the calls it still had
+        (a worker killed, crashed, or stopped without hanging up), the callers and the
+        agents' phones first, before the bookkeeping. A worker that stopped as told hung
+        its calls up itself, and the front door passes those over."""
+        if self.call_ender is None:
+            return
+        try:
+            ended = await self.call_ender.end_calls(worker.sip_port)
+        except Exception as error:  # Kamailio not answering: said, the bookkeeping goes on
+            log.warning("could not hang up worker %d's calls: %s", worker.index, error)
+            return
+        if ended:
+            log.info("hung up %d call(s) of worker %d", ended, worker.index)
 
     async def _ivr_lost(self, key: str, told: dict[str, Any], reason: str) -> None:
         """The IVR outcome of a call its worker did not end: failed, at its last stage."""

@@ -168,6 +168,8 @@ class VoiceFrontDoor:
                 tcp=sip.tcp,
             )
             await self.front_door.start()
+            # A dead worker's calls are hung up through it (their BYEs, both ways).
+            self.pool.call_ender = self.front_door
             if self.users is not None:
                 secret = Path(sip.secret_file or self.workdir / "sip-secret")
                 self.softphones = Softphones(

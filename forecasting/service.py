@@ -244,6 +244,29 @@ def _same_but_case(queues: list[str]) -> list[str]:
     ]
 
 
+def _closed_ahead(
+    history: History, fit_days: int, days: closures.DayPlan, seen_today: bool
+) -> frozenset[int]:
+    """The date ordinals of the days ahead the plan closes (a holiday the center closes
+    on), today apart when it has had contacts."""
+    return frozenset(
+        history.date_of(fit_days + k).toordinal()
+        for k, factor in days.factor.items()
+        if factor == 0.0 and not (k == 0 and seen_today)
+    )
+
+
+def _with_closed_days(fit: estimator.Fit, ahead: frozenset[int]) -> estimator.Fit:
+    """The fit with the closed days ahead among its closed days, so that the month's
+    business days (`cycles.BUSINESS_DAY`) are counted without them: a New Year's Day the
+    center closes on makes the 2nd January's first business day. The fit itself (cached
+    for other forecasts) is left as it is."""
+    if fit.open_days is None or not ahead:
+        return fit
+    open_days = dataclasses.replace(fit.open_days, closed=fit.open_days.closed | ahead)
+    return dataclasses.replace(fit, open_days=open_days)
+
+
 def project(
     history: History,
     last_day: int,
@@ -266,14 +289,17 @@ def project(
     fit = fitted.fit
     count = max(1, last_day - fit_days + 1)
     weekdays = weekdays_of(history, fit_days, count)
-    mean = fit.predict(weekdays, cycle_positions(history, fit_days, count))
+    days = closures.plan(history, fit_days, count, fitted.calendar, fitted.normally_open, reopened)
+    seen_today = partial and fit_days < history.days and history.contacts[:, fit_days].sum() > 0
+    ahead = _closed_ahead(history, fit_days, days, seen_today)
+    mean = _with_closed_days(fit, ahead).predict(
+        weekdays, cycle_positions(history, fit_days, count)
+    )
     aht = fit.predict_aht(weekdays)
     opened = fit.open[weekdays].copy()
     q_count = mean.shape[0]
     assert fit.phi is not None and fit.day_var is not None and fit.intraday_gain is not None
     phi = np.broadcast_to(fit.phi[:, None, None], mean.shape).copy()
-    days = closures.plan(history, fit_days, count, fitted.calendar, fitted.normally_open, reopened)
-    seen_today = partial and fit_days < history.days and history.contacts[:, fit_days].sum() > 0
     for k, factor in days.factor.items():
         if k == 0 and seen_today and factor == 0.0:
             continue  # contacts today: the center is open after all

@@ -91,3 +91,28 @@ def test_a_bank_without_them_does_not_take_the_cycle() -> None:
     """The same bank without statement days: the business-day cycle is not adopted."""
     _, _, adopted = _week(_bank(()), datetime(2025, 11, 3))
     assert not any("business-day" in names for names in adopted)
+
+
+def test_a_holiday_ahead_moves_the_first_business_day_of_the_forecast() -> None:
+    """A forecast made in December: New Year's Day (a Thursday, the center closed on its
+    holidays) is no business day, so Friday the 2nd and Monday the 5th are January's
+    first two and both carry the statement days' rise (counting the 1st, the 5th was
+    taken for the third business day, an ordinary one)."""
+    history = files.build_history(
+        synthetic.generate_scenario(
+            replace(
+                synthetic.SCENARIOS["bank_weekdays_7m"],
+                width_min=30,
+                days=320,
+                business_days=((1, 0.5), (2, 0.5)),
+            ),
+            seed=2,
+        ).rows,
+        "history.csv",
+    )
+    forecast, _, adopted = _week(history, datetime(2025, 12, 29))
+    assert all("business-day" in names for names in adopted)
+    assert np.all(forecast[:, 3] == 0.0)  # New Year's Day, closed
+    # the 2nd and the 5th over the next Friday and Monday (the 9th, the 12th), one level
+    added = forecast[:, [4, 7]] / forecast[:, [11, 14]]
+    assert np.all(added > 1.3), added

@@ -33,8 +33,23 @@ class MembershipStore:
         self.prefix = prefix
         self.ttl_s = ttl_s
 
-    def _key(self, node_id: str) -> str:
+    # Each key of the membership, named once.
+
+    def _heartbeat_key(self, node_id: str) -> str:
+        """A live node's heartbeat (expires with its TTL)."""
         return f"{self.prefix}:node:{node_id}"
+
+    def _nodes_key(self) -> str:
+        """Every node seen (hash: node id -> its last heartbeat), until adopted."""
+        return f"{self.prefix}:nodes"
+
+    def _adoptions_key(self) -> str:
+        """The last 100 adoptions (list, oldest first)."""
+        return f"{self.prefix}:adoptions"
+
+    def _claim_key(self, dead: NodeInfo) -> str:
+        """Who adopts one death of a node (named by its last heartbeat)."""
+        return f"{self.prefix}:adopt:{dead.node_id}:{dead.last_seen!r}"
 
     async def beat(
         self,
@@ -58,19 +73,19 @@ class MembershipStore:
             }
         )
         replaced = await self.client.set(
-            self._key(node_id), payload, px=int(self.ttl_s * 1000), get=True
+            self._heartbeat_key(node_id), payload, px=int(self.ttl_s * 1000), get=True
         )
-        await self.client.hset(f"{self.prefix}:nodes", node_id, payload)
+        await self.client.hset(self._nodes_key(), node_id, payload)
         return NodeInfo(**json.loads(replaced)) if replaced else None
 
     async def heartbeat(self, node_id: str) -> tuple[str, NodeInfo] | None:
         """The node's live heartbeat as stored (to tell a renewal) and read, if any."""
-        raw = await self.client.get(self._key(node_id))
+        raw = await self.client.get(self._heartbeat_key(node_id))
         return (raw, NodeInfo(**json.loads(raw))) if raw else None
 
     async def known(self, node_id: str) -> NodeInfo | None:
         """What the node's last heartbeat said, alive or not, until it is forgotten."""
-        raw = await self.client.hget(f"{self.prefix}:nodes", node_id)
+        raw = await self.client.hget(self._nodes_key(), node_id)
         return NodeInfo(**json.loads(raw)) if raw else None
 
     async def nodes(self) -> list[tuple[NodeInfo, bool]]:
@@ -79,17 +94,17 @@ class MembershipStore:
         node that stops marks its entry before it deletes its heartbeat (`leave`), so
         the entry read after the heartbeat was found gone has the mark, and a clean
         stop is never taken for a death, not even for a moment."""
-        known = sorted((await self.client.hgetall(f"{self.prefix}:nodes")).items())
+        known = sorted((await self.client.hgetall(self._nodes_key())).items())
         if not known:
             return []
         pipe = self.client.pipeline(transaction=False)
         for node_id, _ in known:
-            pipe.exists(self._key(node_id))
+            pipe.exists(self._heartbeat_key(node_id))
         alive = await pipe.execute()
         listed = [(node_id, raw, bool(up)) for (node_id, raw), up in zip(known, alive, strict=True)]
         gone = [node_id for node_id, _, up in listed if not up]
         if gone:
-            again = await self.client.hmget(f"{self.prefix}:nodes", gone)
+            again = await self.client.hmget(self._nodes_key(), gone)
             latest = dict(zip(gone, again, strict=True))
             # One forgotten meanwhile was adopted (and its adoption recorded): left out.
             listed = [(n, latest.get(n, raw), up) for n, raw, up in listed]
@@ -100,24 +115,19 @@ class MembershipStore:
         death is named by the last heartbeat before it, not by the process: a process
         adopted while alive (cut off from Redis for a TTL) that beats again and then dies
         is adopted again, and its restart recovers what it left."""
-        key = f"{self.prefix}:adopt:{dead.node_id}:{dead.last_seen!r}"
-        return bool(await self.client.set(key, heir, nx=True, ex=3600))
+        return bool(await self.client.set(self._claim_key(dead), heir, nx=True, ex=3600))
 
     async def forget(self, dead: NodeInfo) -> None:
         """Drop an adopted node from the membership, unless it beat again since (it was
         alive after all): then it stays, so that its next death is seen."""
-        await self.client.eval(
-            _FORGET, 1, f"{self.prefix}:nodes", dead.node_id, repr(dead.last_seen)
-        )
+        await self.client.eval(_FORGET, 1, self._nodes_key(), dead.node_id, repr(dead.last_seen))
 
     async def record_adoption(self, adoption: dict[str, Any]) -> None:
-        await self.client.rpush(f"{self.prefix}:adoptions", json.dumps(adoption))
-        await self.client.ltrim(f"{self.prefix}:adoptions", -100, -1)
+        await self.client.rpush(self._adoptions_key(), json.dumps(adoption))
+        await self.client.ltrim(self._adoptions_key(), -100, -1)
 
     async def adoptions(self) -> list[dict[str, Any]]:
-        return [
-            json.loads(raw) for raw in await self.client.lrange(f"{self.prefix}:adoptions", 0, -1)
-        ]
+        return [json.loads(raw) for raw in await self.client.lrange(self._adoptions_key(), 0, -1)]
 
     async def leave(self, node_id: str, run: str) -> None:
         """End the heartbeat at once, so that the heir adopts without waiting for the TTL;
@@ -126,12 +136,12 @@ class MembershipStore:
         after: whoever finds the heartbeat gone finds the mark (the heir tells a clean
         stop from a death, the wallboard shows no node down). Two keys, two calls: on
         Redis Cluster they live in different slots."""
-        nodes = f"{self.prefix}:nodes"
+        nodes = self._nodes_key()
         last = await self.client.hget(nodes, node_id)
         if last and json.loads(last).get("run") == run:
             payload = json.dumps({**json.loads(last), "left": True})
             await self.client.eval(_MARK_LEFT, 1, nodes, node_id, last, payload)
-        await self.client.eval(_LEAVE, 1, self._key(node_id), run)
+        await self.client.eval(_LEAVE, 1, self._heartbeat_key(node_id), run)
 
 
 # Delete the heartbeat if the given run wrote it.

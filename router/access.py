@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from router.errors import Forbidden, InvalidInput, RoutingError, Unauthenticated
 from router.model import Agent, Contact, ContactState, Role
@@ -329,6 +329,18 @@ def require(actor: Actor, act: Act, contact: Contact, wrap_up: WrapUp | None = N
     raise Forbidden(f"{describe(actor)} may not {act.value} contact {contact.contact_id}")
 
 
+def ends_as_overseer(actor: Actor) -> bool:
+    """Whether an end the actor may make (`Act.COMPLETE`) is the queue's overseer's (a
+    supervisor's, an admin's: whoever holds the contact), not the holding agent's."""
+    return isinstance(actor, Principal) and actor.role in OVERSEERS
+
+
+def ends_waiting(actor: Actor, contact: Contact) -> bool:
+    """A supervisor ending a contact still waiting, that nobody will take (failed,
+    `ended_by_supervisor`): no agent holds it to end it."""
+    return ends_as_overseer(actor) and contact.state == ContactState.QUEUED
+
+
 # Events that change whom a contact is with: offered, taken, back in a queue (declined,
 # not answered, its agent gone), ended.
 CHANGES_HANDS = frozenset(
@@ -364,6 +376,52 @@ def watch_may_change(actor: Actor, contact_id: str, event: Mapping[str, Any] | N
         mine = event.get("agent_id") == actor.user_id
         return not (mine and event.get("type") in LIVE_WITH_AGENT)
     return bool(actor.queues)
+
+
+# What a customer's chat window hears of its contact: never the routing (an offer names
+# the agent chosen, the candidates and the explanation) nor the agent's other contacts.
+# Each kind they hear, with the fields kept (None: the whole event).
+_CUSTOMER_EVENTS: dict[str, tuple[str, ...] | None] = {
+    "message": None,  # the message as stored, both sides see it
+    "typing": ("type", "contact_id", "by"),
+    "read": ("type", "contact_id", "by", "message_id"),
+    "position": None,
+    "contact_connected": ("type", "contact_id", "agent_id"),
+    "contact_requeued": ("type", "contact_id"),  # its agent left: waiting for another
+    "contact_closed": ("type", "contact_id", "state"),
+    "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
+}
+
+
+def shown_to_customer(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event as the contact's customer may see it, or None when it is not for them."""
+    kind = str(event.get("type", ""))
+    if kind not in _CUSTOMER_EVENTS:
+        return None
+    keep = _CUSTOMER_EVENTS[kind]
+    return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
+
+
+# What of a contact its customer does not see: how it was routed and what the agent did.
+STAFF_ONLY = frozenset(
+    {
+        "explanation",
+        "matched_languages",
+        "placement",
+        "priority",
+        "reason",
+        "recordings",
+        "holds",
+        "transfers",
+        "on_hold_since",
+        "recording_paused_since",
+    }
+)
+
+
+def contact_shown_to_customer(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A contact's fields (as formatted for staff) that its customer may see."""
+    return {name: value for name, value in body.items() if name not in STAFF_ONLY}
 
 
 def audited(actor: Actor, act: Act, contact: Contact) -> bool:
@@ -541,17 +599,37 @@ def require_own_sip_account(principal: Principal, user_id: str) -> None:
 
 def require_may_oversee_queue(principal: Principal, queue: str) -> None:
     """A queue's contacts are listed for its supervisors (and admins) only."""
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN) or (
-        principal.queues and queue not in principal.queues
-    ):
+    if principal.role not in OVERSEERS or (principal.queues and queue not in principal.queues):
         raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
+def require_may_scrape(principal: Principal) -> None:
+    """`/metrics` with a session (not the scraper's host nor its token): a supervisor's
+    or an admin's, who oversee the queues it shows."""
+    if principal.role not in OVERSEERS:
+        raise Forbidden("metrics are for the scraper, supervisors and admins")
+
+
+def may_see_queue(principal: Principal, queue: str) -> bool:
+    """A queue's live figures: every staff member's, but a supervisor's of their queues
+    only (a region's supervisor sees them over their regions: `router.queue_view`)."""
+    return not principal.queues or queue in principal.queues
 
 
 def require_may_see_queue(principal: Principal, queue: str) -> None:
-    """A queue's live figures: every staff member's, but a supervisor's of their queues
-    only (a region's supervisor sees them over their regions: `queue_rows`)."""
-    if principal.queues and queue not in principal.queues:
+    """`may_see_queue`, or Forbidden."""
+    if not may_see_queue(principal, queue):
         raise Forbidden(f"{describe(principal)} does not oversee queue {queue}")
+
+
+def agents_counted(
+    principal: Principal, agents: Iterable[Agent], queue_skills: dict[str, str]
+) -> list[Agent]:
+    """The agents a reader's queue figures count (serving, occupancy, agents by state):
+    a supervisor's scope (their regions, skilled for their queues), everyone else's
+    every agent. Unlike `visible_agents` an agent reading the queues counts their
+    colleagues: the figures name nobody."""
+    return [agent for agent in agents if principal.covers_agent(agent, queue_skills)]
 
 
 def audited_offers(principal: Principal, agent_id: str) -> bool:
@@ -610,6 +688,20 @@ OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
 ACTING_STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 # No staff: the chat's customer's own routes (rating, answering a follow-up).
 CUSTOMERS_ONLY: tuple[Role, ...] = ()
+# Who reads the SLA and IVR reports (`records_shown`: a supervisor, of their scope).
+REPORT_READERS = (Role.SUPERVISOR, Role.PLANNER, Role.ADMIN)
+# A report's record: its `queue` and `region` say whose scope it is in.
+Record = TypeVar("Record", bound=Mapping[str, Any])
+
+
+def records_shown(principal: Principal, records: Iterable[Record]) -> list[Record]:
+    """The report records `principal` may read: those whose queue and region their
+    scope covers (a supervisor's queues and regions; everyone's for an unscoped one)."""
+    return [
+        record
+        for record in records
+        if principal.covers(str(record.get("queue", "")), str(record.get("region", "")))
+    ]
 
 
 def roles_that_may(act: Act) -> tuple[Role, ...]:

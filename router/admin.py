@@ -66,10 +66,10 @@ class Administration:
         await self.router.remove_queue(name)
         await self._changed(actor, "admin.queue.remove", "queues", queue=name)
 
-    async def put_agent(self, actor: Principal, agent: Agent, regions: tuple[str, ...]) -> Agent:
+    async def put_agent(self, actor: Principal, agent: Agent) -> Agent:
+        """Create or change an agent of one of the deployment's regions (400 `$.region`)."""
         access.require_role(actor, Role.ADMIN)
-        if agent.region not in regions:
-            raise InvalidInput("$.region", f"one of {', '.join(regions)}", agent.region)
+        self.router.require_region("$.region", agent.region)
         await self.router.upsert_agent(agent)
         await self._changed(actor, "admin.agent.put", "agents", agent_id=agent.agent_id)
         return await self.router.get_agent(agent.agent_id)
@@ -95,14 +95,15 @@ class Administration:
         *,
         queues: tuple[str, ...] = (),
         regions: tuple[str, ...] = (),
-        known_regions: tuple[str, ...] = (),
     ) -> bool:
         """Create or change a user (its sessions end when it existed); True if it existed.
         A scope names queues and regions that exist (400 naming the first that does not:
-        a typo would leave a supervisor who sees nothing, with no error)."""
+        a typo would leave a supervisor who sees nothing, with no error): the
+        deployment's, the same on every node."""
         access.require_role(actor, Role.ADMIN)
         _require_known("$.queues", queues, tuple(self.router.queues))
-        _require_known("$.regions", regions, known_regions)
+        for index, region in enumerate(regions):
+            self.router.require_region(f"$.regions[{index}]", region)
         existed = await self.sessions.save_user(
             user_id, role, password, queues=queues, regions=regions
         )

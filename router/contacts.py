@@ -12,7 +12,7 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -36,7 +36,6 @@ from router.model import (
     LoopFailed,
     LoopLog,
     NewContact,
-    Role,
     uncounted,
 )
 from router.ports import EventPublisher
@@ -77,6 +76,8 @@ class PlacementDecision(Protocol):
 
 # Chooses the region of a new chat: (queue, language, requested home) -> placement.
 Placer = Callable[[str, str, str | None], Awaitable[PlacementDecision]]
+# Runs work beyond the request that started it (the HTTP app's background tasks).
+Spawner = Callable[[Coroutine[Any, Any, Any]], None]
 
 
 class RedisReach(Protocol):
@@ -288,12 +289,22 @@ class Contacts:
     # -- the customer's chat ------------------------------------------------------------
 
     async def start_chat(
-        self, request: ChatRequest, actor: Principal | None = None
+        self,
+        request: ChatRequest,
+        actor: Principal | None = None,
+        spawn: Spawner | None = None,
     ) -> tuple[Contact, str]:
         """Create a chat contact (placed in a region, routed at once) and the token with
         which its customer reads, writes and rates it. A verified customer's tier gives
         the configured priority boost and their home region is where the chat starts;
-        the request's claims count only from an `actor` who may vouch for customers."""
+        the request's claims count only from an `actor` who may vouch for customers. A
+        queue or a region (claimed, even if not believed) that does not exist is 400
+        naming its field. The customer's own chat (no `actor`) is watched from its start
+        through `spawn`, if given: its window connects within the grace, or they have
+        left (`await_window`; every node's sweep judges it too)."""
+        self._require_queue(request.queue)
+        if request.claims is not None and request.claims.region is not None:
+            self.router.require_region("$.region", request.claims.region)
         site = self._site(request)
         identity = anonymous()
         vouching = actor if actor and access.may_vouch_for_customers(actor) else None
@@ -337,7 +348,10 @@ class Contacts:
             window_grace_s=self.desk.abandon_grace_s if actor is None else None,
         )
         token = secrets.token_urlsafe(24)
-        return await self.router.create_contact(new, customer_token=token), token
+        contact = await self.router.create_contact(new, customer_token=token)
+        if actor is None and spawn is not None:
+            spawn(self.await_window(Customer(contact.contact_id), self.desk.abandon_grace_s))
+        return contact, token
 
     def _priority(self, identity: Identity, claims: CustomerClaims | None) -> int:
         """The priority staff gave, else the verified tier's boost, else none."""
@@ -370,6 +384,26 @@ class Contacts:
         else:
             messages = await self.chat.messages(contact_id)
         return Transcript(messages, await self.chat.reads(contact_id))
+
+    async def position_update(self, actor: Actor, contact_id: str) -> dict[str, Any] | None:
+        """The waiting contact's place and expected wait, as its live stream sends it
+        every tick; None once it waits no more, or when the actor may no longer watch it
+        (the stream's own check then closes it). Not audited again (opening was)."""
+        contact = await self.router.get_contact(contact_id)
+        if contact.state != ContactState.QUEUED:
+            return None
+        if not access.allowed(
+            actor, Act.WATCH, contact, await wrap_up_of(self.router, actor, contact)
+        ):
+            return None
+        place = await self.router.position(contact_id)
+        return {
+            "type": "position",
+            "contact_id": contact_id,
+            "position": place.position,
+            # null while nobody can serve the queue: no wait to promise (router.stats)
+            "ewt_s": None if place.ewt_s is None else round(place.ewt_s),
+        }
 
     async def watch(self, actor: Actor, contact_id: str) -> Contact:
         """May the actor follow the contact live (its WebSocket)? Asked again while they
@@ -668,12 +702,13 @@ class Contacts:
         await self.get(actor, contact_id, Act.ABANDON)
         return await self.router.abandon(contact_id, "customer_left")
 
-    async def rate(self, actor: Actor, contact_id: str, score: int) -> bool:
-        """The customer's 1-5 rating of a finished conversation; False if already rated."""
+    async def rate(self, actor: Actor, contact_id: str, score: int) -> None:
+        """The customer's 1-5 rating of a finished conversation, once: a second is 409."""
         contact = await self.get(actor, contact_id, Act.RATE)
         if contact.state != ContactState.COMPLETED or "answered_at" not in contact.timestamps:
             raise RoutingError(f"contact {contact_id} is not a completed conversation")
-        return await self.reports.rate(contact_id, score, contact.channel.value)
+        if not await self.reports.rate(contact_id, score, contact.channel.value):
+            raise RoutingError(f"contact {contact_id} is already rated")
 
     # -- the agent ------------------------------------------------------------------------
 
@@ -703,8 +738,8 @@ class Contacts:
         and a chat of theirs still waiting that nobody will take (failed,
         `ended_by_supervisor`: a back-office chat, a test)."""
         contact = await self.get(actor, contact_id, Act.COMPLETE)
-        by_supervisor = isinstance(actor, Principal) and actor.role != Role.AGENT
-        if by_supervisor and contact.state == ContactState.QUEUED:
+        by_supervisor = access.ends_as_overseer(actor)
+        if access.ends_waiting(actor, contact):
             assert isinstance(actor, Principal)
             if contact.channel != Channel.CHAT:  # a caller on the line: they hang up
                 raise RoutingError(f"cannot end contact {contact_id}: a waiting call")

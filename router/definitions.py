@@ -1,5 +1,12 @@
-"""What a node's configuration file says about routing (its queues and region names), so
-that nodes started from different files can be told apart and the difference named."""
+"""Routing definitions: a queue or an agent made from the fields a definition gives (the
+node's file, an admin's PUT, a roster), and what a node's configuration file says about
+routing (its queues and region names), so that nodes started from different files can be
+told apart and the difference named.
+
+The fields are validated before they come here (`switchboard.http.schemas.QueueDefinition`,
+for the file and the API alike); the defaults are `QueueConfig`'s, and the two that depend
+on the node are filled in here, once.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.model import QueueConfig
+
+
+def queue_from(name: str, given: Mapping[str, Any], ring_s: float) -> QueueConfig:
+    """The queue `name` from the fields its definition gives, validated: a field left out
+    (or None) takes `QueueConfig`'s default, but for two that depend on where it is
+    defined: `skill` is the queue's name, and `ring_s` the node's
+    `[routing].offer_timeout_s` (`ring_s` here). Fallback languages are kept once each."""
+    fields = dict(given)
+    fields["skill"] = fields.get("skill") or name
+    if fields.get("ring_s") is None:
+        fields["ring_s"] = ring_s
+    if "fallback_languages" in fields:
+        fields["fallback_languages"] = tuple(dict.fromkeys(fields["fallback_languages"]))
+    return QueueConfig(name=name, **fields)
+
+
+def agent_capacity(max_chats: int, given: Mapping[str, int] | None = None) -> dict[str, int]:
+    """An agent's capacity: what `given` says, per channel, and for a channel it does not
+    name 1 voice call and the node's `[routing].max_chats` chats (`max_chats`)."""
+    return {"voice": 1, "chat": max_chats, **(given or {})}
 
 
 @dataclass(frozen=True)

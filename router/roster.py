@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable
 
+from router.definitions import agent_capacity
 from router.model import MAX_AGENT_RING_S, Agent
 from switchboard.common.errors import InputError
 from switchboard.common.hours import check_timezone
@@ -135,7 +136,7 @@ def roster_rows(
             region=region,
             skills=skills,
             languages=languages,
-            capacity={"voice": 1, "chat": max_chats},
+            capacity=agent_capacity(max_chats),
             ring_s=_ring_s(row.get("ring_s"), where),
         )
         agents.append((where, agent))

@@ -13,13 +13,20 @@ import contextlib
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from router.definitions import Definitions, Difference, differences
-from router.errors import RoutingError, UnknownAgent, UnknownContact, UnknownQueue
+from router.errors import (
+    InvalidInput,
+    RoutingError,
+    UnknownAgent,
+    UnknownContact,
+    UnknownQueue,
+)
 from router.model import (
     Agent,
     AgentState,
@@ -50,6 +57,10 @@ CHOICE_FRESH_MS = 300_000
 MAX_TICK_CALLS = 64
 # How far back the departures that measure how fast a queue moves are counted.
 DEPARTURES_MS = 2 * HOUR_MS
+# A queue's "last 30 min" (its status, the wallboard, the queue API).
+RECENT_MS = 1_800_000
+# The states of a serving agent that count as occupied: handling or offered a contact.
+OCCUPIED = frozenset({AgentState.BUSY, AgentState.RESERVED})
 # How a recording's pause ends (telephony's worker says which): an agent resumed it,
 # `[recording] pause_max_s` ran out, or the recording itself ended.
 PAUSE_ENDINGS = ("resumed", "pause_max_s", "recording_ended")
@@ -226,6 +237,12 @@ class Router:
         if stored:
             self.queues = {name: config for name, (config, _) in sorted(stored.items())}
         self.known_regions = tuple(sorted(await self.store.regions()))
+
+    def require_region(self, field: str, name: str) -> None:
+        """`name` is one of the deployment's regions (`known_regions`, the same on every
+        node, unlike a node's file), or InvalidInput naming `field` with the choices."""
+        if name not in self.known_regions:
+            raise InvalidInput(field, f"one of {', '.join(self.known_regions)}", name)
 
     async def publish_file(self, definitions: Definitions, at_ms: int) -> None:
         """Say which definitions this node's file has (the wallboard compares the live
@@ -788,6 +805,31 @@ class Router:
             self._methods[queue] = (now, method)
         return method
 
+    async def waiting_counts(
+        self, queue: str, *fields: str, limit: int | None = None
+    ) -> Counter[tuple[str, ...]]:
+        """The queue's waiting contacts (the first `limit`) counted by the values of some
+        of their fields."""
+        return await self.store.waiting_counts(queue, *fields, limit=limit)
+
+    async def callbacks_due(self, *fields: str) -> Counter[tuple[str, ...]]:
+        """Callbacks waiting for their next attempt, counted by the values of some of
+        their fields: calls owed that no queue's line shows."""
+        return await self.store.callbacks_due(*fields)
+
+    async def new_caller_wait_s(
+        self, name: str, now: int, agents: list[Agent] | None = None, waiting: int | None = None
+    ) -> float:
+        """The wait the queue announces to a new caller now: its chosen method's
+        estimate (`ewt_method`) behind the `waiting` contacts (read when not given), with
+        the agents of its skill signed in and ready (of `agents`, else every agent). One
+        computation for every reader of a queue's EWT, whatever their scope."""
+        if waiting is None:
+            waiting = (await self.store.queue_depths([name]))[name]
+        history = await self.store.wait_history(name, "")
+        inputs = await self.wait_inputs(name, waiting + 1, history, now, agents)
+        return predict_all(inputs)[await self.ewt_method(name, now)]
+
     async def queue_statuses(self, day_start_ms: int) -> list[QueueStatus]:
         """Every queue's status, reading the agents once for all of them."""
         agents = await self.store.list_agents()
@@ -825,25 +867,25 @@ class Router:
         longest = max(
             [(now - c.timestamps.get("queued_at", now)) / 1000 for c in heads], default=0.0
         )
-        serving_states = await self._serving(name, agents)
-        serving = len(serving_states)
-        busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving_states)
-        history = await self.store.wait_history(name, "")
-        inputs = await self.wait_inputs(name, len(waiting) + 1, history, now, agents)
-        ewt = predict_all(inputs)[await self.ewt_method(name, now)]
+        serving = await self._serving(name, agents)
         return QueueStatus(
             name=name,
             waiting=len(waiting),
             longest_wait_s=longest,
-            ewt_s=ewt,
-            serving_agents=serving,
-            occupancy=occupancy(busy, serving),
+            ewt_s=await self.new_caller_wait_s(name, now, agents, len(waiting)),
+            serving_agents=len(serving),
+            occupancy=occupancy_of(serving),
             today=add_buckets(await self.store.stat_buckets(name, day_start_ms, now)),
-            last_30_min=add_buckets(await self.store.stat_buckets(name, now - 1_800_000, now)),
+            last_30_min=add_buckets(await self.store.stat_buckets(name, now - RECENT_MS, now)),
             service_level_target=queue.service_level_target,
             answer_within_s=queue.answer_within_s,
             callbacks_due=callbacks_due,
         )
+
+
+def occupancy_of(serving: Sequence[AgentState]) -> float | None:
+    """Share of the serving agents (their states) handling or offered a contact now."""
+    return occupancy(sum(state in OCCUPIED for state in serving), len(serving))
 
 
 def _handle_s(hour: QueueFigures) -> float:

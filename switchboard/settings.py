@@ -9,16 +9,21 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from pydantic import ValidationError
+
 from regions.model import RegionConfig
-from router.model import MAX_SHORT_ABANDON_S, QueueConfig, Strategy
+from router.definitions import queue_from
+from router.model import QueueConfig
 from router.sessions import SessionPolicy
 from switchboard.common.configfile import ConfigReader
 from switchboard.common.hours import CLOCK_EXPECTED, check_timezone, parse_clock
-from switchboard.common.languages import known_to_babel, primary
+from switchboard.common.ids import first_fault
+from switchboard.http.schemas import QueueDefinition, QueuePath
 
 # The embedded server's AOF fsync policies: once a second, after every write, as the
 # kernel likes.
@@ -324,52 +329,52 @@ def _auth(section: ConfigReader) -> SessionPolicy:
     )
 
 
-def _optional_seconds(section: ConfigReader, key: str, default: float | None) -> float | None:
-    return section.number(key, default, minimum=0) if section.has(key) else default
-
-
 def _queue(section: ConfigReader, ring_s: float) -> QueueConfig:
-    """A `[[queues]]` table; `ring_s` when it sets none (`[routing].offer_timeout_s`)."""
+    """A `[[queues]]` table, validated as the admin API validates a queue
+    (`QueueDefinition`, the same bounds: a queue the file defines is one a PUT takes
+    back); `ring_s` when it sets none (`[routing].offer_timeout_s`)."""
     name = _name(section)
-    strategy = section.string(
-        "strategy", Strategy.LONGEST_IDLE.value, choices=tuple(s.value for s in Strategy)
-    )
-    return QueueConfig(
-        name=name,
-        skill=section.string("skill", name),
-        strategy=Strategy(strategy or Strategy.LONGEST_IDLE.value),
-        priority=section.integer("priority", 1, minimum=0),
-        answer_within_s=section.number("answer_within_s", 20.0, minimum=0),
-        service_level_target=section.number("service_level_target", 0.8, minimum=0, maximum=1),
-        wrap_up_s=section.number("wrap_up_s", 10.0, minimum=0),
-        ring_s=section.number("ring_s", ring_s, minimum=1),
-        min_proficiency=section.integer("min_proficiency", 1, minimum=1),
-        fallback_languages=_languages(section, "fallback_languages", ["en"]),
-        relax_language_after_s=_optional_seconds(section, "relax_language_after_s", 60.0),
-        relax_region_after_s=_optional_seconds(section, "relax_region_after_s", 120.0),
-        relax_proficiency_after_s=_optional_seconds(section, "relax_proficiency_after_s", 180.0),
-        relax_translation_after_s=_optional_seconds(section, "relax_translation_after_s", None),
-        max_wait_s=_optional_seconds(section, "max_wait_s", None),
-        overflow_queue=section.string("overflow_queue", None),
-        priority_weight_s=section.number("priority_weight_s", 60.0, minimum=0),
-        overflow_region_ewt_s=_optional_seconds(section, "overflow_region_ewt_s", None),
-        placement_ewt_s=_optional_seconds(section, "placement_ewt_s", None),
-        callback_attempts=section.integer("callback_attempts", 1, minimum=1, maximum=10),
-        callback_retry_s=section.number("callback_retry_s", 300.0, minimum=1, maximum=86_400),
-        short_abandon_s=section.number(
-            "short_abandon_s", 0.0, minimum=0, maximum=MAX_SHORT_ABANDON_S
-        ),
-    )
+    if isinstance(name, str) and name:
+        try:
+            QueuePath.model_validate({"queue": name})
+        except ValidationError as failure:
+            section.fault("name", first_fault(failure, "").expected, name)
+    given = {key: section.table[key] for key in QueueDefinition.model_fields if section.has(key)}
+    return queue_from(name, _definition(section, given).model_dump(exclude_unset=True), ring_s)
 
 
-def _languages(section: ConfigReader, key: str, default: list[str]) -> tuple[str, ...]:
-    """Language tags babel knows (as the admin API, `agents import` and contacts take
-    them), each as its language subtag, once; an unknown one is a fault naming it."""
-    tags = section.strings(key, default) or []
-    for tag in tags:
-        if not known_to_babel(tag):
-            section.fault(key, "language tags babel knows, like es or pt-BR", tag)
-    return tuple(dict.fromkeys(primary(tag) for tag in tags if known_to_babel(tag)))
+def _definition(section: ConfigReader, given: dict[str, Any]) -> QueueDefinition:
+    """`given` as a `QueueDefinition`: each field it refuses is a fault naming the file's
+    key (`queues[0].priority`), and is then left at its default, so every fault is found."""
+    for _ in range(len(given)):
+        try:
+            return QueueDefinition.model_validate(given)
+        except ValidationError as failure:
+            fault = first_fault(failure, section.prefix.removesuffix("."))
+            key = str(failure.errors(include_url=False)[0]["loc"][0])
+            section.faults.add(fault.path, _expected(key, fault.expected), fault.found)
+            del given[key]
+    return QueueDefinition.model_validate(given)
+
+
+def _expected(key: str, said: str) -> str:
+    """What a queue's field takes, in the file's words: a number with both its bounds
+    (`a number >= 1 and <= 600`, where pydantic names the one broken), a strategy's
+    choices; otherwise what the API says."""
+    field = QueueDefinition.model_json_schema()["properties"][key]
+    for option in field.get("anyOf", [field]):
+        if option.get("type") in ("integer", "number"):
+            words = "an integer" if option["type"] == "integer" else "a number"
+            bounds = [f"{sign} {option[k]}" for sign, keys in _BOUNDS for k in keys if k in option]
+            return f"{words} {' and '.join(bounds)}".strip()
+    choices = QueueDefinition.model_fields[key].annotation
+    if isinstance(choices, type) and issubclass(choices, StrEnum):
+        return f"one of {', '.join(choice.value for choice in choices)}"
+    return said
+
+
+# JSON Schema's words for a bound, and pydantic's where a validator comes first (`Seconds`).
+_BOUNDS = ((">=", ("minimum", "ge")), ("<=", ("maximum", "le")))
 
 
 def _check_references(

@@ -54,7 +54,7 @@ from router.cases.store import CaseStore
 from router.chat import FIRST_MESSAGES, from_an_agent
 from router.contacts import wrap_up_of
 from router.desk import Dispositions
-from router.errors import InvalidInput, RoutingError, UnknownCase
+from router.errors import InvalidInput, RoutingError, UnknownAgent, UnknownCase
 from router.identity import ANONYMOUS_PREFIX
 from router.model import (
     Agent,
@@ -332,6 +332,10 @@ class Cases:
         `access.allowed_to_open_case`: an agent only from a contact they hold or are
         wrapping up."""
         at = self._now(at_ms)
+        if request.region is not None:
+            self.router.require_region("$.region", request.region)
+        if not request.contact_id and not request.customer_id:
+            raise InvalidInput("$.customer.id", "the customer, or the contact_id the case is from")
         contact = None
         if request.contact_id:
             contact = await self.router.get_contact(request.contact_id)
@@ -353,8 +357,6 @@ class Cases:
             request = self._customer_of(actor, contact, request)
             if await self.store.case_of_contact(contact.contact_id):
                 raise RoutingError(f"contact {contact.contact_id} belongs to a case already")
-        if not request.customer_id:
-            raise InvalidInput("$.customer.id", "the customer the case is for", None)
         subject = self.redactor.redact(request.subject).text  # card numbers, as in a note
         request = replace(request, queue=queue, owner=owner, subject=subject)
         source = CaseSource.AGENT if actor.role == Role.AGENT else CaseSource.API
@@ -385,6 +387,8 @@ class Cases:
             )
         if given and not access.may_vouch_for_customers(actor):
             raise InvalidInput("$.customer.id", "none: the contact's customer is unknown", given)
+        if not given:
+            raise InvalidInput("$.customer.id", "the customer the case is for", None)
         return request
 
     def _home_of(self, actor: Principal) -> str:
@@ -397,9 +401,13 @@ class Cases:
     async def _may_name_owner(
         self, actor: Principal, owner_id: str, queue: str, region: str
     ) -> None:
-        """The owner named is an agent (UnknownAgent) the actor may give the case of
-        `queue` in `region` to."""
-        owner = await self.router.get_agent(owner_id)
+        """The owner named is an agent the actor may give the case of `queue` in `region`
+        to. One who is no agent is a bad field of the request (400 `$.owner`), not a
+        missing resource: a 404 on changing a case would read as "the case is gone"."""
+        try:
+            owner = await self.router.get_agent(owner_id)
+        except UnknownAgent:
+            raise InvalidInput("$.owner", "the id of an agent", owner_id) from None
         access.require_may_name_owner(actor, owner, queue, region, self.router.queue_skills)
 
     async def _skilled(self, actor: Principal, queue: str) -> bool:
@@ -701,8 +709,12 @@ class Cases:
         return case
 
     async def history(self, actor: Actor, case_id: str) -> list[HistoryEntry]:
-        await self.get(actor, case_id)
-        return await self.store.history(case_id)
+        return (await self.get_with_history(actor, case_id))[1]
+
+    async def get_with_history(self, actor: Actor, case_id: str) -> tuple[Case, list[HistoryEntry]]:
+        """The case the actor may read (`get`: audited when not theirs) and its history."""
+        case = await self.get(actor, case_id)
+        return case, await self.store.history(case_id)
 
     async def find(self, principal: Principal, wanted: CaseFilter) -> list[Case]:
         """The first page of `find_page`."""
@@ -714,8 +726,14 @@ class Cases:
         `wanted.before` on: up to `limit`, reading at most LIST_SCAN cases (a filter few
         match may answer a short page, even an empty one, with a `next` to go on from).
         Listing cases one neither owns nor serves is audited (`case.list`, with those
-        cases), as reading one is."""
+        cases), as reading one is. A filter on a queue or region that does not exist is a
+        mistake (400 naming it), as opening a case there is."""
         access.require_may_see_cases(principal)
+        if wanted.queue is not None and wanted.queue not in self.router.queues:
+            queues = ", ".join(self.router.queues)
+            raise InvalidInput("query.queue", f"one of {queues}", wanted.queue)
+        if wanted.region is not None:
+            self.router.require_region("query.region", wanted.region)
         page = await self._page(principal, wanted)
         others = [
             case.case_id

@@ -98,6 +98,11 @@ def wanted(patterns: Sequence[str], event_type: str) -> bool:
     return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in patterns)
 
 
+class UnknownWebhook(LookupError):
+    """No webhook of that name in the configuration, or no dead letter of that id in a
+    webhook's list (404): the message says which, with the names given cut short."""
+
+
 class DeliveryObserver(Protocol):
     """Told how each delivery ended: delivered, or dead-lettered (`delivered` False)."""
 
@@ -248,14 +253,17 @@ class WebhookDelivery:
             await self.store.drop_redelivery(hook.name, row)
         return True
 
-    async def redeliver(self, name: str, delivery_id: str) -> bool:
+    async def redeliver(self, name: str, delivery_id: str) -> None:
         """Put a webhook's dead letter back for delivery (after the receiver is fixed);
-        False when it has no dead letter with that id."""
-        return await self.store.redeliver(name, delivery_id)
+        UnknownWebhook when there is no such webhook, or it has no dead letter of that id."""
+        self._require_webhook(name)
+        if not await self.store.redeliver(name, delivery_id):
+            raise UnknownWebhook(f"no dead letter {delivery_id[:64]!r} in {name[:64]!r}")
 
     async def dead_letters(self, name: str, count: int) -> list[dict[str, Any]]:
         """A webhook's dead letters, newest first; `at` as ISO 8601 also for those kept
-        before it was (seconds then)."""
+        before it was (seconds then). UnknownWebhook for a name not configured."""
+        self._require_webhook(name)
         letters = await self.store.dead_letters(name, count)
         for letter in letters:
             if isinstance(letter.get("at"), int | float):
@@ -327,6 +335,10 @@ class WebhookDelivery:
 
     def names(self) -> list[str]:
         return [hook.name for hook in self.webhooks]
+
+    def _require_webhook(self, name: str) -> None:
+        if name not in self.names():
+            raise UnknownWebhook(f"no such webhook {name[:64]!r}")
 
 
 def _failure(response: aiohttp.ClientResponse) -> str:

@@ -39,12 +39,13 @@ from router.reports.report import (
 )
 from router.reports.service import ReportInputs, Reports
 from router.reports.sla import sla_report, sla_tables
-from router.reports.store import AUDIT_ENTRY_ID, AuditPage
+from router.reports.store import AuditPage
 from router.store import RoutingStore
 from switchboard.cli import CommandRegistry, add_config_flag
 from switchboard.common.clock import now_ms
 from switchboard.common.durations import duration_s
 from switchboard.common.errors import InputError
+from switchboard.common.ids import AUDIT_ENTRY_ID
 from switchboard.services import services_for_command
 from switchboard.settings import Settings, load_settings
 

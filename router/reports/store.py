@@ -51,8 +51,6 @@ return ids
 """
 
 
-# An audit entry's id (its Redis stream id), as a page's `before` names it.
-AUDIT_ENTRY_ID = r"^[0-9]{1,15}-[0-9]{1,10}$"
 
 
 @dataclass(frozen=True)

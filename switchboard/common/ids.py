@@ -127,6 +127,8 @@ _STAFF_ID_CHARACTER = (
     _ID_CHARACTER[:-1] + "".join(_escaped(ord(char)) for char in _URL_DELIMITERS) + "]"
 )
 STAFF_ID_PATTERN = f"^{_STAFF_ID_CHARACTER}{{1,128}}$"
+# An audit entry's id (its Redis stream id), as a page's `before` names it.
+AUDIT_ENTRY_ID = r"^[0-9]{1,15}-[0-9]{1,10}$"
 STAFF_ID_WORDS = (
     "an id of printable characters: no spaces, controls, invisible formatting characters "
     "(zero-width, bidi marks) or / ? # % \\ (it goes into URLs)"

@@ -8,9 +8,10 @@ from dataclasses import asdict
 from aiohttp import web
 
 from router.access import ADMINS, Principal
-from router.model import Agent, QueueConfig
+from router.definitions import agent_capacity, queue_from
+from router.model import Agent
 from switchboard.http.api import API, Auth
-from switchboard.http.base import ADMIN, REGIONS, REPORTS
+from switchboard.http.base import ADMIN, REPORTS
 from switchboard.http.schemas import (
     AgentDefinition,
     AgentPath,
@@ -73,13 +74,9 @@ _NEW = {**_ADMIN, 400: "the name in the path breaks the API's id rules"}
 async def put_queue(
     request: web.Request, principal: Principal, body: QueueDefinition
 ) -> web.Response:
-    name = request.match_info["queue"]
-    fields = body.model_dump()
-    fields["skill"] = fields["skill"] or name
-    fields["fallback_languages"] = tuple(fields["fallback_languages"])
-    if fields["ring_s"] is None:
-        fields["ring_s"] = _routing(request).offer_timeout_s
-    queue = await request.app[ADMIN].put_queue(principal, QueueConfig(name=name, **fields))
+    given = body.model_dump(exclude_unset=True)
+    definition = queue_from(request.match_info["queue"], given, _routing(request).offer_timeout_s)
+    queue = await request.app[ADMIN].put_queue(principal, definition)
     return web.json_response({"queue": queue.name, "skill": queue.skill})
 
 
@@ -128,18 +125,16 @@ async def delete_queue(request: web.Request, principal: Principal) -> web.Respon
 async def put_agent(
     request: web.Request, principal: Principal, body: AgentDefinition
 ) -> web.Response:
-    capacity = {"voice": 1, "chat": _routing(request).max_chats}
-    if body.capacity is not None:
-        capacity.update(body.capacity.model_dump(exclude_none=True))
+    given = body.capacity.model_dump(exclude_none=True) if body.capacity is not None else None
     agent = Agent(
         request.match_info["agent"],
         body.region,
         dict(body.skills),
         list(body.languages),
-        capacity,
+        agent_capacity(_routing(request).max_chats, given),
         ring_s=body.ring_s,
     )
-    saved = await request.app[ADMIN].put_agent(principal, agent, request.app[REGIONS].names)
+    saved = await request.app[ADMIN].put_agent(principal, agent)
     return web.json_response(agent_json(saved))
 
 
@@ -181,7 +176,6 @@ async def put_user(
         body.password,
         queues=tuple(body.queues),
         regions=tuple(body.regions),
-        known_regions=tuple(request.app[REGIONS].names),
     )
     return web.json_response({"user_id": user_id, "role": body.role.value, "existed": existed})
 

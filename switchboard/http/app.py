@@ -33,6 +33,8 @@ from switchboard.http import contacts as contacts_api
 from switchboard.http import desk as desk_api
 from switchboard.http import health as health_api
 from switchboard.http import regions as regions_api
+from switchboard.http import reports as reports_api
+from switchboard.http import webhooks as webhooks_api
 from switchboard.http.api import API
 from switchboard.http.base import (
     ADMIN,
@@ -88,7 +90,9 @@ FEATURES = (
     health_api,
     pages_web,
     regions_api,
+    reports_api,
     wallboard_page,
+    webhooks_api,
 )
 
 MAX_BODY_BYTES = 256 * 1024
@@ -200,7 +204,7 @@ def build_app(
     if cases is not None:
         app[cases_api.CASES] = cases
     if webhooks is not None:
-        app[cases_api.WEBHOOKS] = webhooks
+        app[webhooks_api.WEBHOOKS] = webhooks
     if advisories is not None:
         app[advisories_api.ADVISORIES] = advisories
     app.on_response_prepare.append(pages_web.deny_framing)

@@ -27,6 +27,7 @@ from router.access import Principal
 from router.admin import Administration
 from router.agents import Agents
 from router.calls import LiveCalls
+from router.cases.webhooks import UnknownWebhook
 from router.contacts import Contacts
 from router.desk import DeskConfig
 from router.errors import (
@@ -372,6 +373,8 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     ) as failure:
         kind = type(failure).__name__[7:].lower()
         return error(404, "not_found", f"no such {kind}: {failure}")
+    except UnknownWebhook as failure:  # its message names the webhook or dead letter
+        return error(404, "not_found", str(failure))
     except (Unauthenticated, BadCredentials) as failure:
         message = str(failure)
         if isinstance(failure, Unauthenticated) and await _token_ended(request):

@@ -1,12 +1,12 @@
 """Cases over HTTP: open, list, read, change; a contact's case and emotion triggers; the
-customer's follow-up answer; a live stream of case, SLA and emotion events for staff; the
-SLA report; webhooks' backlog and dead letters for admins."""
+customer's follow-up answer; a live stream of case, SLA and emotion events for staff.
+(The SLA report is `reports.py`'s, the webhooks' admin routes `webhooks.py`'s, the
+wallboard's case alerts `switchboard/web/alerts.py`'s.)"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -15,7 +15,6 @@ from pydantic import Field, StringConstraints
 
 from router.access import (
     ACTING_STAFF,
-    ADMINS,
     CUSTOMERS_ONLY,
     Actor,
     Principal,
@@ -25,21 +24,14 @@ from router.access import (
 )
 from router.cases.model import Case, CaseStatus
 from router.cases.service import CaseChange, CaseFilter, CaseRequest, Cases, ListPlace
-from router.cases.webhooks import WebhookDelivery
-from router.errors import InvalidInput, UnknownAgent, UnknownCase
-from router.model import Role
-from router.reports.ivr import ivr_report
-from router.reports.periods import PeriodRefused, report_period
-from router.reports.sla import sla_report
-from switchboard.common.clock import iso_utc, now_ms
+from switchboard.common.clock import iso_utc
 from switchboard.common.ids import described
 from switchboard.http.api import API, Auth
-from switchboard.http.base import HUB, REGIONS, REPORTS, ROUTER
+from switchboard.http.base import HUB
 from switchboard.http.schemas import Flag, Id, Integer, Name, Prose, Query, Strict
 from switchboard.http.streams import pump
 
 CASES = web.AppKey("cases", Cases)
-WEBHOOKS = web.AppKey("webhooks", WebhookDelivery)
 
 CaseId = Annotated[
     str,
@@ -49,6 +41,14 @@ CaseId = Annotated[
         pattern=described(r"^[0-9a-f]+$", "a case id: lowercase hex digits"),
     ),
 ]
+
+
+class CasePath(Strict):
+    """The case a path names: an id as the service makes them (a malformed one: 400)."""
+
+    case: CaseId
+
+
 Subject = Annotated[Prose, StringConstraints(min_length=1, max_length=300)]
 # The live events a case stream carries.
 STREAMED = frozenset(
@@ -92,7 +92,7 @@ class CaseNote(Strict):
     text: Annotated[Prose, StringConstraints(min_length=1, max_length=4000)]
 
 
-class WrapUp(Strict):
+class CaseWrapUp(Strict):
     codes: list[Name] = Field(min_length=1, max_length=20)
 
 
@@ -127,38 +127,6 @@ class CaseQuery(Query):
     customer: Id | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     before: Cursor | None = None
-
-
-class ReportPeriod(Query):
-    """A query string: `from` and `to` as `switchboard report` takes them, a date (a
-    whole day in `tz`, `to` inclusive) or a time with its UTC offset (`to` exclusive);
-    `tz` an IANA zone (in any letter case: `utc`), UTC by default, as `--tz`."""
-
-    start: str | None = Field(default=None, alias="from")  # required: see `_period`
-    end: str | None = Field(default=None, alias="to")
-    tz: str = "UTC"
-
-
-def _echoed(text: str | None) -> str | None:
-    """A refused query value as the answer echoes it: short and printable, else not."""
-    return text if text is None or (len(text) <= 64 and text.isprintable()) else None
-
-
-def _period(query: ReportPeriod) -> tuple[int, int]:
-    """The period a report query asks for, in ms (to: now when not given), as
-    `switchboard report` reads it (`report_period`), or 400 naming the field."""
-    try:
-        period = report_period(query.start, query.end, query.tz, now_ms=now_ms())
-    except PeriodRefused as refused:
-        found = _echoed(refused.found)
-        raise InvalidInput(f"query.{refused.bound}", refused.expected, found) from None
-    return period.start_ms, period.end_ms
-
-
-class DeadLetterQuery(Query):
-    """A query string."""
-
-    last: int = Field(default=100, ge=1, le=10_000)
 
 
 # -- views ---------------------------------------------------------------------------------
@@ -227,50 +195,28 @@ _STAFF = {401: "", 403: ""}
     responses={
         201: "the case",
         **_STAFF,
-        400: "a bad field, or a customer.id that is not the contact's",
-        404: "unknown contact or owner",
+        400: "a bad field (an owner who is no agent, a region the deployment does not "
+        "have), or a customer.id that is not the contact's",
+        404: "unknown contact",
         409: "contact has a case",
     },
 )
 async def create_case(request: web.Request, principal: Principal, body: NewCase) -> web.Response:
     cases = request.app[CASES]
-    if body.contact_id is None and body.customer is None:
-        raise InvalidInput("$.customer", "the customer, or the contact_id the case is from", None)
-    with _owner_named(body.owner):
-        case = await cases.create(
-            principal,
-            CaseRequest(
-                customer_id=body.customer.id if body.customer else "",
-                customer_tier=(body.customer.tier if body.customer else None) or "standard",
-                subject=body.subject,
-                queue=body.queue or "",  # from a contact: the contact's
-                region=_region(request, body.region),
-                priority=body.priority,
-                owner=body.owner or "",
-                contact_id=body.contact_id or "",
-            ),
-        )
+    case = await cases.create(
+        principal,
+        CaseRequest(
+            customer_id=body.customer.id if body.customer else "",
+            customer_tier=(body.customer.tier if body.customer else None) or "standard",
+            subject=body.subject,
+            queue=body.queue or "",  # from a contact: the contact's
+            region=body.region,
+            priority=body.priority,
+            owner=body.owner or "",
+            contact_id=body.contact_id or "",
+        ),
+    )
     return web.json_response(case_json(case, cases), status=201)
-
-
-@contextlib.contextmanager
-def _owner_named(owner: str | None) -> Iterator[None]:
-    """An owner who is no agent is a bad field of the body (400 `$.owner`), not a
-    missing resource: a 404 on `PATCH /cases/{id}` reads as "the case is gone". Checked
-    where the service checks it, after the caller's access to the case."""
-    try:
-        yield
-    except UnknownAgent as failure:
-        if owner and str(failure) == owner:
-            raise InvalidInput("$.owner", "the id of an agent", owner) from None
-        raise
-
-
-def _region(request: web.Request, region: str | None) -> str | None:
-    names = request.app[REGIONS].names
-    if region is not None and region not in names:
-        raise InvalidInput("$.region", f"one of {', '.join(names)}", region)
-    return region
 
 
 @API.route(
@@ -294,8 +240,8 @@ async def list_cases(request: web.Request, principal: Principal, query: CaseQuer
     cases = request.app[CASES]
     wanted = CaseFilter(
         status=query.status,
-        queue=_known_queue(request, query.queue),
-        region=_known_region(request, query.region),
+        queue=query.queue,
+        region=query.region,
         owner=query.owner,
         customer_id=query.customer,
         limit=query.limit,
@@ -309,21 +255,6 @@ async def list_cases(request: web.Request, principal: Principal, query: CaseQuer
             "next": _cursor(page.next),
         }
     )
-
-
-def _known_queue(request: web.Request, queue: str | None) -> str | None:
-    """A filter on a queue that does not exist is a mistake, as opening a case there is."""
-    queues = request.app[ROUTER].queues
-    if queue is not None and queue not in queues:
-        raise InvalidInput("query.queue", f"one of {', '.join(queues)}", queue)
-    return queue
-
-
-def _known_region(request: web.Request, region: str | None) -> str | None:
-    names = request.app[REGIONS].names
-    if region is not None and region not in names:
-        raise InvalidInput("query.region", f"one of {', '.join(names)}", region)
-    return region
 
 
 def _place(cursor: str | None) -> ListPlace | None:
@@ -382,21 +313,13 @@ def _visible(principal: Principal, event: dict[str, Any]) -> bool:
     "/api/v1/cases/{case}",
     "A case: customer, status, priority, owner, contacts, notes, timers and its history",
     auth=Auth.STAFF,
+    path_names=CasePath,
     responses={200: "the case", **_STAFF, 404: ""},
 )
 async def get_case(request: web.Request, principal: Principal) -> web.Response:
     cases = request.app[CASES]
-    case_id = _case_id(request)
-    case = await cases.get(principal, case_id)
-    history = await cases.store.history(case_id)
+    case, history = await cases.get_with_history(principal, request.match_info["case"])
     return web.json_response({**case_json(case, cases), "history": [asdict(h) for h in history]})
-
-
-def _case_id(request: web.Request) -> str:
-    case_id = request.match_info["case"]
-    if len(case_id) > 64 or not all(c in "0123456789abcdef" for c in case_id):
-        raise UnknownCase(case_id[:64])
-    return case_id
 
 
 @API.route(
@@ -405,6 +328,7 @@ def _case_id(request: web.Request) -> str:
     "Change a case: subject, priority, owner, queue (one the caller may put a case in), "
     "status (open, pending_customer, solved, closed); a closed case changes no more",
     auth=Auth.STAFF,
+    path_names=CasePath,
     roles=ACTING_STAFF,
     body=CaseUpdate,
     responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
@@ -418,8 +342,7 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
         queue=body.queue,
         status=body.status,
     )
-    with _owner_named(body.owner):
-        case = await cases.change(principal, _case_id(request), change)
+    case = await cases.change(principal, request.match_info["case"], change)
     return web.json_response(case_json(case, cases))
 
 
@@ -428,6 +351,7 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
     "/api/v1/cases/{case}/notes",
     "Add a note to a case (not to a closed one)",
     auth=Auth.STAFF,
+    path_names=CasePath,
     roles=ACTING_STAFF,
     body=CaseNote,
     idempotent=True,
@@ -435,7 +359,7 @@ async def change_case(request: web.Request, principal: Principal, body: CaseUpda
 )
 async def add_note(request: web.Request, principal: Principal, body: CaseNote) -> web.Response:
     cases = request.app[CASES]
-    case = await cases.add_note(principal, _case_id(request), body.text)
+    case = await cases.add_note(principal, request.match_info["case"], body.text)
     return web.json_response(case_json(case, cases), status=201)
 
 
@@ -444,13 +368,14 @@ async def add_note(request: web.Request, principal: Principal, body: CaseNote) -
     "/api/v1/cases/{case}/wrap-up",
     "Add wrap-up codes to a case: from its queue's list (`[[dispositions]]`) when it has one",
     auth=Auth.STAFF,
+    path_names=CasePath,
     roles=ACTING_STAFF,
-    body=WrapUp,
+    body=CaseWrapUp,
     responses={200: "the case", **_STAFF, 404: "", 409: "the case is closed"},
 )
-async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> web.Response:
+async def wrap_up(request: web.Request, principal: Principal, body: CaseWrapUp) -> web.Response:
     cases = request.app[CASES]
-    case = await cases.add_wrap_up(principal, _case_id(request), body.codes)
+    case = await cases.add_wrap_up(principal, request.match_info["case"], body.codes)
     return web.json_response(case_json(case, cases))
 
 
@@ -459,6 +384,7 @@ async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> w
     "/api/v1/cases/{case}/contacts",
     "Link a contact to a case (any channel, any region)",
     auth=Auth.STAFF,
+    path_names=CasePath,
     roles=ACTING_STAFF,
     body=LinkContact,
     responses={
@@ -472,7 +398,7 @@ async def link_contact(
     request: web.Request, principal: Principal, body: LinkContact
 ) -> web.Response:
     cases = request.app[CASES]
-    case = await cases.link(principal, _case_id(request), body.contact_id)
+    case = await cases.link(principal, request.match_info["case"], body.contact_id)
     return web.json_response(case_json(case, cases))
 
 
@@ -539,186 +465,3 @@ async def confirm(request: web.Request, actor: Actor, body: FollowUpAnswer) -> w
     customer = require_customer(actor)
     case = await request.app[CASES].confirm(customer, request.match_info["contact_id"], body.solved)
     return web.json_response({"case_id": case.case_id, "status": case.status.value})
-
-
-# -- reports and webhooks --------------------------------------------------------------------
-
-
-@API.route(
-    "GET",
-    "/api/v1/reports/sla",
-    "SLA figures of a period (from, to: a date, a whole day in tz, UTC by default, or a "
-    "time with its UTC offset, as switchboard report takes them): FRT and next-response "
-    "time per queue, attainment and breaches per policy, escalations by cause "
-    "(supervisors: their queues; planners; admins)",
-    auth=Auth.STAFF,
-    roles=(Role.SUPERVISOR, Role.PLANNER, Role.ADMIN),
-    query=ReportPeriod,
-    responses={200: "the figures", **_STAFF, 400: "a bad from, to or tz, named"},
-)
-async def sla_figures(
-    request: web.Request, principal: Principal, query: ReportPeriod
-) -> web.Response:
-    start, end = _period(query)
-    records = _covered(principal, await request.app[CASES].records(start))
-    report = sla_report(records, start, end)
-    return web.json_response(
-        {
-            "from": iso_utc(start),
-            "to": iso_utc(end),
-            "queues": [{"queue": row.queue, **row.figures()} for row in report.queues],
-            "policies": [{"policy": row.policy, **row.figures()} for row in report.policies],
-            "escalations": report.causes,
-        }
-    )
-
-
-@API.route(
-    "GET",
-    "/api/v1/reports/ivr",
-    "IVR figures of a period (from, to, tz as the SLA report takes them): calls the IVR "
-    "answered in it, routed into queues, hung up by stage, closed (the closed-hours "
-    "message, then hung up on) and failed; routed + hung_up + closed + failed = answered "
-    "(supervisors: the calls of their queues and regions; planners; admins)",
-    auth=Auth.STAFF,
-    roles=(Role.SUPERVISOR, Role.PLANNER, Role.ADMIN),
-    query=ReportPeriod,
-    responses={200: "the figures", **_STAFF, 400: "a bad from, to or tz, named"},
-)
-async def ivr_figures(
-    request: web.Request, principal: Principal, query: ReportPeriod
-) -> web.Response:
-    start, end = _period(query)
-    records = _covered(principal, await request.app[REPORTS].ivr_outcomes(start))
-    report = ivr_report(records, start, end)
-    return web.json_response(
-        {"from": iso_utc(start), "to": iso_utc(end), **report.total.figures(report.stages)}
-    )
-
-
-def _covered(principal: Principal, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The records of a report `principal` may read: their queue and region in its scope."""
-    return [
-        record
-        for record in records
-        if principal.covers(record.get("queue", ""), record.get("region", ""))
-    ]
-
-
-@API.route(
-    "GET",
-    "/api/v1/webhooks",
-    "Outgoing webhooks: events waiting and dead letters of each (admins)",
-    auth=Auth.STAFF,
-    roles=ADMINS,
-    responses={200: "webhooks", **_STAFF},
-)
-async def list_webhooks(request: web.Request, principal: Principal) -> web.Response:
-    return web.json_response({"webhooks": await request.app[WEBHOOKS].status()})
-
-
-@API.route(
-    "GET",
-    "/api/v1/webhooks/{webhook}/dead-letters",
-    "Events a webhook could not deliver, newest first, with the last answer (admins)",
-    auth=Auth.STAFF,
-    roles=ADMINS,
-    query=DeadLetterQuery,
-    responses={200: "dead letters", **_STAFF, 404: "no such webhook"},
-)
-async def dead_letters(
-    request: web.Request, principal: Principal, query: DeadLetterQuery
-) -> web.Response:
-    delivery, name = _webhook(request)
-    letters = await delivery.dead_letters(name, query.last)
-    return web.json_response({"webhook": name, "dead_letters": letters})
-
-
-@API.route(
-    "POST",
-    "/api/v1/webhooks/{webhook}/dead-letters/{delivery}/redeliver",
-    "Send a dead letter again, with its delivery id, once the receiver is fixed: it "
-    "leaves the list and goes out before the webhook's next event (admins)",
-    auth=Auth.STAFF,
-    roles=ADMINS,
-    responses={202: "put back for delivery", **_STAFF, 404: "no such webhook or dead letter"},
-)
-async def redeliver(request: web.Request, principal: Principal) -> web.Response:
-    delivery, name = _webhook(request)
-    delivery_id = request.match_info["delivery"]
-    if not await delivery.redeliver(name, delivery_id):
-        raise web.HTTPNotFound(reason=f"no dead letter {delivery_id[:64]!r} in {name[:64]!r}")
-    return web.json_response({"webhook": name, "id": delivery_id}, status=202)
-
-
-# -- the wallboard's alerts ------------------------------------------------------------------
-
-BREACHES_SHOWN = 200
-FLAGGED_SHOWN = 100
-
-
-async def case_alerts(request: web.Request, principal: Principal) -> list[dict[str, Any]]:
-    """Alerts for the wallboard: cases whose SLA target passed unanswered, and chats whose
-    customer's words triggered an emotion escalation, in the viewer's scope (the service
-    reads past others' until it has its limit of the viewer's, and says when more are left
-    out: one more alert says so)."""
-    cases = request.app.get(CASES)
-    if cases is None:
-        return []
-    found = []
-    breached = await cases.breached_for(principal, BREACHES_SHOWN)
-    for case in breached.items:
-        late = [t.kind.replace("_", " ") for t in cases.timer_status(case) if t.breached_ms]
-        found.append(
-            {
-                "level": "critical",
-                "kind": "sla_breach",
-                "queue": case.queue,
-                "case_id": case.case_id,
-                "message": f"{case.queue}: case {case.case_id[:8]} passed its "
-                f"{' and '.join(late)} target ({case.region}, priority {case.priority})",
-            }
-        )
-    if breached.truncated:
-        found.append(
-            {
-                "level": "critical",
-                "kind": "sla_breach_more",
-                "message": f"more cases passed their targets than the {len(breached.items)} "
-                "latest listed here",
-            }
-        )
-    upset = await cases.upset_for(principal, FLAGGED_SHOWN)
-    for chat in upset.items:
-        contact = chat.contact
-        words = ", ".join(dict.fromkeys(w for t in chat.triggers for w in t.get("words", [])))
-        found.append(
-            {
-                "level": "warning",
-                "kind": "emotion",
-                "queue": contact.queue,
-                "contact_id": contact.contact_id,
-                "message": f"{contact.queue}: upset customer in chat {contact.contact_id[:8]} "
-                f"({contact.state.value}; {words or 'low sentiment'})",
-            }
-        )
-    if upset.truncated:
-        found.append(
-            {
-                "level": "warning",
-                "kind": "emotion_more",
-                "message": "more customers are upset in live chats than the "
-                f"{len(upset.items)} latest listed here",
-            }
-        )
-    return found
-
-
-def _webhook(request: web.Request) -> tuple[WebhookDelivery, str]:
-    """The delivery and the path's webhook (its routes are for admins: `roles`; 404 for a
-    name the configuration does not have)."""
-    name = request.match_info["webhook"]
-    delivery = request.app[WEBHOOKS]
-    if name not in delivery.names():
-        raise web.HTTPNotFound(reason=f"no such webhook {name[:64]!r}")
-    return delivery, name

@@ -7,16 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
+from router import access
 from router.access import CUSTOMERS_ONLY, Act, Actor, Customer, Principal, roles_that_may
 from router.contacts import WINDOW_LIFE_S, ChatRequest, CustomerClaims
-from router.errors import InvalidInput, RoutingError, Unauthenticated
-from router.model import Contact, ContactState
+from router.errors import Unauthenticated
+from router.model import Contact
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth, optional_principal
-from switchboard.http.base import CONTACTS, DESK, HUB, ROUTER, bearer_token, spawn
+from switchboard.http.base import CONTACTS, DESK, HUB, bearer_token, spawn
 from switchboard.http.schemas import ChatCustomer, Move, NewChat, NewMessage, Rating
 from switchboard.http.streams import not_own_signal, pump
-from switchboard.http.views import contact_json, customer_event_json, message_json
+from switchboard.http.views import contact_json, message_json
 
 _PARTY = {401: "neither a bearer token nor this contact's customer token", 403: ""}
 # The customer's requests keep their chat (`Contacts.customer`, docs/desktop.md).
@@ -47,12 +48,6 @@ _KEEPS = (
     },
 )
 async def create_contact(request: web.Request, body: NewChat) -> web.Response:
-    router = request.app[ROUTER]
-    if body.queue not in router.queues:
-        raise InvalidInput("$.queue", f"one of {', '.join(router.queues)}", body.queue)
-    regions = router.known_regions  # the deployment's, as the queues: every node alike
-    if body.region is not None and body.region not in regions:
-        raise InvalidInput("$.region", f"one of {', '.join(regions)}", body.region)
     actor = await optional_principal(request)
     if actor is None and bearer_token(request):
         raise Unauthenticated("the bearer token is not valid (leave it out for a customer)")
@@ -65,11 +60,9 @@ async def create_contact(request: web.Request, body: NewChat) -> web.Response:
         origin=request.headers.get("Origin", ""),
         claims=CustomerClaims(customer.id, customer.tier, body.region, body.priority),
     )
-    contacts = request.app[CONTACTS]
-    contact, token = await contacts.start_chat(chat, actor)
-    if actor is None:  # the customer's own window: it connects, or they have left
-        grace_s = request.app[DESK].abandon_grace_s
-        spawn(request.app, contacts.await_window(Customer(contact.contact_id), grace_s))
+    contact, token = await request.app[CONTACTS].start_chat(
+        chat, actor, spawn=lambda work: spawn(request.app, work)
+    )
     answer = {"contact_id": contact.contact_id, "customer_token": token}
     return web.json_response({**answer, **contact_json(contact, for_customer=True)}, status=201)
 
@@ -259,7 +252,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
     customer who goes away and does not come back within the grace period has left.
     Whether staff may still watch is asked again (`Contacts.still_watches`) on every
     event that may have changed it and every tick, before anything is sent."""
-    contacts, router = request.app[CONTACTS], request.app[ROUTER]
+    contacts = request.app[CONTACTS]
     contact = await contacts.watch(actor, request.match_info["contact_id"])
     cid = contact.contact_id
     customer = actor if isinstance(actor, Customer) else None
@@ -277,17 +270,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
     async def periodic() -> dict[str, Any] | None:
         if customer is not None:
             await contacts.customer_here(customer, window, PRESENT_FOR_S)
-        current = await router.get_contact(cid)
-        if current.state != ContactState.QUEUED:
-            return None
-        place = await router.position(cid)
-        return {
-            "type": "position",
-            "contact_id": cid,
-            "position": place.position,
-            # null while nobody can serve the queue: no wait to promise (router.stats)
-            "ewt_s": None if place.ewt_s is None else round(place.ewt_s),
-        }
+        return await contacts.position_update(actor, cid)
 
     socket = web.WebSocketResponse(heartbeat=20)
     await socket.prepare(request)
@@ -299,7 +282,7 @@ async def contact_events(request: web.Request, actor: Actor) -> web.WebSocketRes
         mine = own(event)
         if mine is None or principal is not None:
             return mine
-        return customer_event_json(mine)
+        return access.shown_to_customer(mine)
 
     try:
         async with request.app[HUB].listen(contact_id=cid, user_id=user) as events:
@@ -335,8 +318,7 @@ PRESENT_FOR_S = WINDOW_LIFE_S
 )
 async def rate(request: web.Request, actor: Actor, body: Rating) -> web.Response:
     contact_id = request.match_info["contact_id"]
-    if not await request.app[CONTACTS].rate(actor, contact_id, body.score):
-        raise RoutingError(f"contact {contact_id} is already rated")
+    await request.app[CONTACTS].rate(actor, contact_id, body.score)
     return web.json_response({"contact_id": contact_id, "score": body.score}, status=201)
 
 

@@ -11,7 +11,7 @@ from router.reports.privacy import mask_phone_numbers
 from switchboard.common.clock import now_ms
 from switchboard.http.api import API, Auth
 from switchboard.http.base import AGENTS, CONTACTS, DESK, ROUTER
-from switchboard.http.schemas import WrapUp
+from switchboard.http.schemas import ContactWrapUp
 from switchboard.http.views import contact_json
 
 
@@ -73,10 +73,10 @@ async def directory(request: web.Request, principal: Principal) -> web.Response:
     "The agent's wrap-up of a finished contact: a code from the queue's list and a note",
     auth=Auth.STAFF,
     roles=roles_that_may(Act.WRAP_UP),
-    body=WrapUp,
+    body=ContactWrapUp,
     responses={200: "the wrap-up", 401: "", 403: "", 404: "", 409: "not finished yet"},
 )
-async def wrap_up(request: web.Request, principal: Principal, body: WrapUp) -> web.Response:
+async def wrap_up(request: web.Request, principal: Principal, body: ContactWrapUp) -> web.Response:
     saved = await request.app[CONTACTS].wrap_up(
         principal, request.match_info["contact_id"], body.code, body.note
     )

@@ -7,10 +7,10 @@ import secrets
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from router import access
 from router.access import Principal
-from router.errors import Forbidden, Unauthenticated
+from router.errors import Unauthenticated
 from router.metrics import REDIS_OUTAGES
-from router.model import Role
 from switchboard.common.clock import now_ms, utc_day_start_ms
 from switchboard.http import openapi
 from switchboard.http.api import API, Auth, optional_principal
@@ -79,8 +79,7 @@ async def require_scraper(request: web.Request) -> None:
     principal: Principal | None = await optional_principal(request)
     if principal is None:
         raise Unauthenticated("the scrape token or a supervisor's bearer token is required")
-    if principal.role not in (Role.SUPERVISOR, Role.ADMIN):
-        raise Forbidden("metrics are for the scraper, supervisors and admins")
+    access.require_may_scrape(principal)
 
 
 @API.route(

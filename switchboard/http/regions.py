@@ -1,15 +1,26 @@
-"""Regions and queues over HTTP: nodes per region with health, queues with live figures."""
+"""Regions and queues over HTTP: nodes per region with health, queues with live figures
+(`router.queue_view`, as the wallboard's cards show them)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
-from router import access
+from router import access, queue_view
 from router.access import Principal
-from router.errors import UnknownQueue
 from switchboard.http.api import API, Auth
-from switchboard.http.base import REGIONS, ROUTER
-from switchboard.web.wallboard import queue_rows
+from switchboard.http.base import REGIONS, REPORTS, ROUTER
+from switchboard.http.views import queue_json
+
+
+def queue_row_json(row: queue_view.QueueRow) -> dict[str, Any]:
+    """A queue's row as the queue API and the wallboard's cards show it."""
+    return {
+        **queue_json(row.status),
+        "waiting_by_region": row.waiting_by_region,
+        "agents_by_state": row.agents_by_state,
+    }
 
 
 @API.route(
@@ -34,7 +45,8 @@ async def list_regions(request: web.Request, principal: Principal) -> web.Respon
     responses={200: "queues", 401: ""},
 )
 async def list_queues(request: web.Request, principal: Principal) -> web.Response:
-    return web.json_response({"queues": await queue_rows(request, principal)})
+    rows = await queue_view.queue_rows(request.app[ROUTER], request.app[REPORTS], principal)
+    return web.json_response({"queues": [queue_row_json(row) for row in rows]})
 
 
 @API.route(
@@ -46,8 +58,5 @@ async def list_queues(request: web.Request, principal: Principal) -> web.Respons
 )
 async def get_queue(request: web.Request, principal: Principal) -> web.Response:
     name = request.match_info["queue"]
-    if name not in request.app[ROUTER].queues:
-        raise UnknownQueue(name)
-    access.require_may_see_queue(principal, name)
-    rows = await queue_rows(request, principal)
-    return web.json_response(next(row for row in rows if row["queue"] == name))
+    row = await queue_view.queue_row(request.app[ROUTER], request.app[REPORTS], principal, name)
+    return web.json_response(queue_row_json(row))

@@ -30,9 +30,24 @@ from pydantic import (
 )
 
 from i18n.pages import Page
-from router.model import MAX_AGENT_RING_S, MAX_SHORT_ABANDON_S, Presence, Role, Strategy
-from router.reports.store import AUDIT_ENTRY_ID
-from switchboard.common.ids import Id, Name, StaffId, Text, described, finite, valid_unicode
+from router.model import (
+    MAX_AGENT_RING_S,
+    MAX_SHORT_ABANDON_S,
+    Presence,
+    QueueConfig,
+    Role,
+    Strategy,
+)
+from switchboard.common.ids import (
+    AUDIT_ENTRY_ID,
+    Id,
+    Name,
+    StaffId,
+    Text,
+    described,
+    finite,
+    valid_unicode,
+)
 from switchboard.common.languages import canonical, known_to_babel, primary
 from switchboard.common.readable import readable
 
@@ -179,7 +194,7 @@ class NewChat(Strict):
     priority: Integer | None = Field(default=None, ge=0, le=9)
 
 
-class WrapUp(Strict):
+class ContactWrapUp(Strict):
     code: Annotated[str, StringConstraints(max_length=64)] = ""
     note: Annotated[Text, StringConstraints(max_length=2000)] = ""
 
@@ -292,33 +307,42 @@ class AuditQuery(Query):
 
 
 Seconds = Annotated[Number, Field(ge=0, le=86_400)]
+# The defaults a queue's fields take, `QueueConfig`'s: shown here for the OpenAPI document,
+# applied by `router.definitions.queue_from` to the fields a definition leaves out.
+_QUEUE = QueueConfig(name="", skill="")
 
 
 class QueueDefinition(Strict):
-    """A queue as an admin defines it (the fields of `[[queues]]` but its name)."""
+    """A queue as an admin defines it (the fields of `[[queues]]` but its name): the one
+    validator of a queue's fields, for the node's file (`switchboard.settings`) and the
+    admin API alike, so a queue the file defines is one the API takes back."""
 
-    skill: Name | None = None
-    strategy: Strategy = Strategy.LONGEST_IDLE
-    priority: Integer = Field(default=1, ge=0, le=100)
-    answer_within_s: Seconds = 20.0
-    service_level_target: Number = Field(default=0.8, ge=0, le=1)
-    wrap_up_s: Seconds = 10.0
-    ring_s: Number | None = Field(default=None, ge=1, le=600)  # None: [routing]'s
-    min_proficiency: Integer = Field(default=1, ge=1, le=5)
-    fallback_languages: list[Language] = Field(default_factory=lambda: ["en"], max_length=30)
-    relax_language_after_s: Seconds | None = 60.0
-    relax_region_after_s: Seconds | None = 120.0
-    relax_proficiency_after_s: Seconds | None = 180.0
-    relax_translation_after_s: Seconds | None = None
-    max_wait_s: Seconds | None = None
-    overflow_queue: Name | None = None
-    priority_weight_s: Seconds = 60.0
-    overflow_region_ewt_s: Seconds | None = None
-    placement_ewt_s: Seconds | None = None
-    callback_attempts: Integer = Field(default=1, ge=1, le=10)
-    callback_retry_s: Number = Field(default=300.0, ge=1, le=86_400)
+    skill: Name | None = Field(default=None, description="left out: the queue's name")
+    strategy: Strategy = _QUEUE.strategy
+    priority: Integer = Field(default=_QUEUE.priority, ge=0, le=100)
+    answer_within_s: Seconds = _QUEUE.answer_within_s
+    service_level_target: Number = Field(default=_QUEUE.service_level_target, ge=0, le=1)
+    wrap_up_s: Seconds = _QUEUE.wrap_up_s
+    ring_s: Number | None = Field(
+        default=None, ge=1, le=600, description="left out: the node's [routing].offer_timeout_s"
+    )
+    min_proficiency: Integer = Field(default=_QUEUE.min_proficiency, ge=1, le=5)
+    fallback_languages: list[Language] = Field(
+        default_factory=lambda: list(_QUEUE.fallback_languages), max_length=30
+    )
+    relax_language_after_s: Seconds | None = _QUEUE.relax_language_after_s
+    relax_region_after_s: Seconds | None = _QUEUE.relax_region_after_s
+    relax_proficiency_after_s: Seconds | None = _QUEUE.relax_proficiency_after_s
+    relax_translation_after_s: Seconds | None = _QUEUE.relax_translation_after_s
+    max_wait_s: Seconds | None = _QUEUE.max_wait_s
+    overflow_queue: Name | None = _QUEUE.overflow_queue
+    priority_weight_s: Seconds = _QUEUE.priority_weight_s
+    overflow_region_ewt_s: Seconds | None = _QUEUE.overflow_region_ewt_s
+    placement_ewt_s: Seconds | None = _QUEUE.placement_ewt_s
+    callback_attempts: Integer = Field(default=_QUEUE.callback_attempts, ge=1, le=10)
+    callback_retry_s: Number = Field(default=_QUEUE.callback_retry_s, ge=1, le=86_400)
     short_abandon_s: Number = Field(
-        default=0.0,
+        default=_QUEUE.short_abandon_s,
         ge=0,
         le=MAX_SHORT_ABANDON_S,
         description="a customer who leaves before waiting this long (s) is a short abandon "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
+from router import access
 from router.chat import Message
 from router.model import Agent, AgentState, Contact
 from router.reports.privacy import mask_identifier, mask_phone_numbers
@@ -76,50 +77,13 @@ def agent_event_json(event: dict[str, Any], show_caller_number: bool) -> dict[st
     return masked
 
 
-# What a customer's chat window hears of its contact: never the routing (an offer names
-# the agent chosen, the candidates and the explanation) nor the agent's other contacts.
-_CUSTOMER_EVENTS = {
-    "message": None,  # the message as stored, both sides see it
-    "typing": ("type", "contact_id", "by"),
-    "read": ("type", "contact_id", "by", "message_id"),
-    "position": None,
-    "contact_connected": ("type", "contact_id", "agent_id"),
-    "contact_requeued": ("type", "contact_id"),  # its agent left: waiting for another
-    "contact_closed": ("type", "contact_id", "state"),
-    "case_followup": ("type", "contact_id", "case_id", "at"),  # "is it solved for you?"
-}
-
-
-def customer_event_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The event as the customer may see it, or None when it is not for them."""
-    kind = str(event.get("type", ""))
-    if kind not in _CUSTOMER_EVENTS:
-        return None
-    keep = _CUSTOMER_EVENTS[kind]
-    return dict(event) if keep is None else {k: event[k] for k in keep if k in event}
-
-
-# What of a contact its customer does not see: how it was routed and what the agent did.
-_STAFF_ONLY = (
-    "explanation",
-    "matched_languages",
-    "placement",
-    "priority",
-    "reason",
-    "recordings",
-    "holds",
-    "transfers",
-    "on_hold_since",
-    "recording_paused_since",
-)
-
-
 def contact_json(
     contact: Contact, *, for_customer: bool = False, show_numbers: bool = False
 ) -> dict[str, Any]:
-    """The contact; its customer does not see how it was routed nor who else was there,
-    and staff see a customer id that is a phone number (a caller's) masked unless the
-    center shows numbers in clear (`[desk] show_caller_number`)."""
+    """The contact; its customer does not see how it was routed nor who else was there
+    (`access.contact_shown_to_customer`), and staff see a customer id that is a phone
+    number (a caller's) masked unless the center shows numbers in clear
+    (`[desk] show_caller_number`)."""
     customer_id = contact.customer_id
     if not for_customer and not show_numbers:
         customer_id = mask_phone_numbers(customer_id)
@@ -149,10 +113,7 @@ def contact_json(
             iso_utc(contact.recording_paused_since) if contact.recording_paused_since else None
         ),
     }
-    if for_customer:
-        for name in _STAFF_ONLY:
-            body.pop(name)
-    return body
+    return access.contact_shown_to_customer(body) if for_customer else body
 
 
 def _hold_json(entry: dict[str, object]) -> dict[str, Any]:

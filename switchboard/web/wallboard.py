@@ -10,9 +10,9 @@ A snapshot is pushed every few seconds and early after any routing event, so a n
 contact shows within a fraction of a second without flooding a busy center's screens.
 
 A supervisor whose scope names regions sees those regions only: each queue's figures
-are computed over the contacts and agents of their regions (from today's records, as
-the per-region rows are, and the waiting contacts there), and the alerts are those of
-their queues there and of the nodes of their regions.
+are computed over the contacts and agents of their regions (`router/queue_view.py`, as
+`GET /api/v1/queues` shows them), and the alerts are those of their queues there and of
+the nodes of their regions.
 """
 
 from __future__ import annotations
@@ -21,26 +21,16 @@ import asyncio
 import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from router.access import Principal, regions_shown, require_role
+from router import access, queue_view
+from router.access import Principal
 from router.definitions import Definitions, differences
-from router.model import Agent, AgentState, QueueConfig, Role
-from router.reports.report import (
-    ReportOptions,
-    ReportRow,
-    arrival_ms,
-    build_report,
-    record_ms,
-    short_abandon,
-)
-from router.service import QueueStatus, Router
-from router.stats import QueueFigures, estimate_wait_s, occupancy
-from switchboard.common.clock import iso_utc, now_ms, utc_day_start_ms
+from router.queue_view import Rows
+from switchboard.common.clock import iso_utc
 from switchboard.http.advisories import advisory_alerts
 from switchboard.http.api import API, Auth
 from switchboard.http.base import (
@@ -52,10 +42,11 @@ from switchboard.http.base import (
     bearer_token,
     client_address,
 )
-from switchboard.http.cases import case_alerts
+from switchboard.http.regions import queue_row_json
 from switchboard.http.schemas import PageQuery, SnapshotStream
 from switchboard.http.streams import RECHECK_S, ends_session
-from switchboard.http.views import queue_json, state_since_ms
+from switchboard.http.views import state_since_ms
+from switchboard.web.alerts import case_alerts
 from switchboard.web.pages import page_response
 
 PAGE = Path(__file__).parent / "static" / "wallboard.html"
@@ -63,12 +54,11 @@ PUSH_EVERY_S = 2.0
 SETTLE_S = 0.15  # wait after a routing event so a burst gives one snapshot
 POLL_S = 0.5  # how often a waiting stream checks that its screen is still connected
 MAX_STREAM_S = 600.0  # the page reconnects; bounds a forgotten stream's life
-WAITING_SCAN = 500  # contacts per queue read to split the waiting count by region
 RECENT_DEATH_S = 900.0  # how long an adopted node's death stays on the board
 
 
 def require_supervisor(principal: Principal) -> None:
-    require_role(principal, Role.SUPERVISOR, Role.ADMIN)
+    access.require_role(principal, *access.OVERSEERS)
 
 
 # -- snapshot ------------------------------------------------------------------------------
@@ -203,41 +193,6 @@ def _ago(seconds: float) -> str:
     return "just now" if seconds < 60 else f"{seconds / 60:.0f} min ago"
 
 
-Rows = dict[tuple[str, ...], ReportRow]  # (region, queue) -> the report's row
-# The counts of a report row that add up over regions into a queue's figures.
-FIGURES = (
-    "volume",
-    "answered",
-    "answered_in_sl",
-    "abandoned",
-    "short_abandoned",
-    "failed",
-    "wait_ms",
-    "handled",
-    "handle_ms",
-)
-Abandons = dict[str, tuple[int, int]]  # queue -> (abandoned within its answer time, wait ms)
-RECENT_MS = 1_800_000  # the wallboard's "last 30 min"
-
-
-def region_queue_reports(
-    records: Sequence[dict[str, str]],
-    answer_within_s: dict[str, float],
-    day_start: int,
-    now: int,
-) -> tuple[Rows, Rows]:
-    """Per region and queue, the report rows of today and of the last 30 minutes."""
-
-    def rows(start: int) -> Rows:
-        options = ReportOptions(
-            start_ms=start, end_ms=now + 1, by=("region", "queue"), answer_within_s=answer_within_s
-        )
-        report = build_report(records, options)
-        return {tuple(row.key.values()): row for row in report.rows}
-
-    return rows(day_start), rows(max(day_start, now - RECENT_MS))
-
-
 def region_queue_figures(
     today: Rows, recent: Rows, waiting: dict[str, dict[str, int]]
 ) -> list[dict[str, Any]]:
@@ -264,100 +219,6 @@ def region_queue_figures(
     return body
 
 
-def regional_abandons(
-    records: Sequence[dict[str, str]],
-    regions: Collection[str],
-    answer_within_s: Mapping[str, float],
-    since_ms: int,
-    now: int,
-) -> Abandons:
-    """Per queue, of the contacts of `regions` that arrived since `since_ms` (as the
-    report counts them) and were abandoned: how many within the queue's answer time, and
-    their total wait in ms (what the per-region report rows do not keep). Short abandons
-    are in neither, as in the routing core's counters."""
-    found: Abandons = {}
-    for record in records:
-        if record.get("state") != "abandoned" or short_abandon(record):
-            continue
-        if record.get("region") not in regions:
-            continue
-        arrived = arrival_ms(record)
-        if not arrived or not since_ms <= arrived <= now:
-            continue
-        queue = record.get("queue", "")
-        wait = max(record_ms(record.get("ended_at")) - arrived, 0)
-        within = wait <= answer_within_s.get(queue, 0.0) * 1000
-        count, waited = found.get(queue, (0, 0))
-        found[queue] = (count + within, waited + wait)
-    return found
-
-
-def regional_figures(
-    rows: Rows, abandons: Abandons, queue: str, regions: Collection[str]
-) -> QueueFigures:
-    """A queue's figures over some regions: the sum of its per-region report rows, with
-    its abandons within the answer time from `regional_abandons`."""
-    total = ReportRow(key={})
-    for (region, name), row in rows.items():
-        if name == queue and region in regions:
-            for part in FIGURES:
-                setattr(total, part, getattr(total, part) + getattr(row, part))
-    abandoned_in_sl, abandon_wait_ms = abandons.get(queue, (0, 0))
-    return QueueFigures(
-        offered=total.volume,
-        answered=total.answered,
-        answered_in_sl=total.answered_in_sl,
-        abandoned=total.abandoned,
-        abandoned_in_sl=abandoned_in_sl,
-        failed=total.failed,
-        handled=total.handled,
-        wait_ms=total.wait_ms,
-        handle_ms=total.handle_ms,
-        abandon_wait_ms=abandon_wait_ms,
-        short_abandoned=total.short_abandoned,
-    )
-
-
-async def regional_queue(
-    router: Router, config: QueueConfig, regions: Collection[str], scope: Scope
-) -> dict[str, Any]:
-    """A queue's wallboard row over some regions only (a region-scoped supervisor's): its
-    contacts waiting there (of the first `WAITING_SCAN`), the longest wait among them,
-    the agents there serving it (the scope's: those of the regions), a wait estimate for
-    a new contact there (position x handle time / agents serving, as placement predicts
-    a region's), its callbacks owed there, and today's and the last 30 minutes' figures
-    from the records of those regions (`regional_figures`)."""
-    agents, reports, abandons, now = scope.agents, scope.reports, scope.abandons, scope.now
-    name = config.name
-    counts = await router.store.waiting_counts(name, "region", "queued_at", limit=WAITING_SCAN)
-    waiting_by_region: Counter[str] = Counter()
-    oldest = now
-    for (region, queued_at), count in counts.items():
-        if region in regions:
-            waiting_by_region[region] += count
-            oldest = min(oldest, record_ms(queued_at) or now)
-    waiting = sum(waiting_by_region.values())
-    skilled = [agent for agent in agents if config.skill in agent.skills]
-    serving = [agent.state(now) for agent in skilled if agent.serving]
-    busy = sum(s in (AgentState.BUSY, AgentState.RESERVED) for s in serving)
-    status = QueueStatus(
-        name=name,
-        waiting=waiting,
-        longest_wait_s=max(0.0, (now - oldest) / 1000),
-        ewt_s=estimate_wait_s(waiting + 1, len(serving), await router.aht_s(name, now)),
-        serving_agents=len(serving),
-        occupancy=occupancy(busy, len(serving)),
-        today=regional_figures(reports[0], abandons[0], name, regions),
-        last_30_min=regional_figures(reports[1], abandons[1], name, regions),
-        service_level_target=config.service_level_target,
-        answer_within_s=config.answer_within_s,
-        callbacks_due=sum(scope.callbacks[(name, region)] for region in regions),
-    )
-    row = queue_json(status)
-    row["waiting_by_region"] = dict(sorted(waiting_by_region.items()))
-    return row
-
-
 def adoptions_of(
     adoptions: Sequence[dict[str, Any]],
     regions: Collection[str],
@@ -381,105 +242,22 @@ def adoptions_of(
     return found
 
 
-@dataclass(frozen=True)
-class Scope:
-    """What one supervisor's figures are made of, read once: the agents they see (and
-    everyone, for alerts), each one's state, today's per-region report rows and, for a
-    region's supervisor, their regions' abandons."""
-
-    now: int
-    everyone: list[Agent]
-    agents: list[Agent]
-    states: dict[str, str]
-    reports: tuple[Rows, Rows]
-    abandons: tuple[Abandons, Abandons]
-    callbacks: Counter[tuple[str, ...]]  # waiting for their next attempt, by queue and region
-
-
-async def read_scope(request: web.Request, principal: Principal) -> Scope:
-    router = request.app[ROUTER]
-    now = now_ms()
-    queue_skills = router.queue_skills
-    everyone = await router.list_agents()
-    agents = [a for a in everyone if principal.covers_agent(a, queue_skills)]
-    states = {agent.agent_id: agent.state(now).value for agent in agents}
-    start = utc_day_start_ms(now)
-    records = await request.app[REPORTS].records_today(start)
-    answer_within = {name: config.answer_within_s for name, config in router.queues.items()}
-    abandons: tuple[Abandons, Abandons] = ({}, {})
-    if principal.regions:
-        recent = max(start, now - RECENT_MS)
-        abandons = (
-            regional_abandons(records, principal.regions, answer_within, start, now),
-            regional_abandons(records, principal.regions, answer_within, recent, now),
-        )
-    reports = region_queue_reports(records, answer_within, start, now)
-    callbacks = await router.store.callbacks_due("queue", "region")
-    return Scope(now, everyone, agents, states, reports, abandons, callbacks)
-
-
-async def queue_rows(
-    request: web.Request, principal: Principal, scope: Scope | None = None
-) -> list[dict[str, Any]]:
-    """Each queue of the principal's as they see it: a region's supervisor, over their
-    regions only (`regional_queue`); everyone else, the whole queue. The wallboard's
-    rows and `GET /api/v1/queues`."""
-    router = request.app[ROUTER]
-    scope = scope or await read_scope(request, principal)
-    agents = scope.agents
-    queues = []
-    for name, config in router.queues.items():  # the queues as the read began
-        if principal.queues and name not in principal.queues:
-            continue
-        try:
-            status = await _queue_row(router, principal, scope, config)
-        except KeyError:  # an admin removed the queue while its row was read: gone
-            if name in router.queues:
-                raise
-            continue
-        status["agents_by_state"] = dict(
-            Counter(scope.states[a.agent_id] for a in agents if config.skill in a.skills)
-        )
-        queues.append(status)
-    return queues
-
-
-async def _queue_row(
-    router: Router, principal: Principal, scope: Scope, config: QueueConfig
-) -> dict[str, Any]:
-    """One queue's row: over the principal's regions, or whole."""
-    if principal.regions:
-        return await regional_queue(router, config, principal.regions, scope)
-    name = config.name
-    owed = sum(n for (queue, _), n in scope.callbacks.items() if queue == name)
-    day_start = utc_day_start_ms(scope.now)
-    status = queue_json(await router.queue_status(name, day_start, scope.agents, owed, config))
-    counts = await router.store.waiting_counts(name, "region", limit=WAITING_SCAN)
-    status["waiting_by_region"] = {region: n for (region,), n in counts.items()}
-    return status
-
-
 async def snapshot(request: web.Request, principal: Principal) -> dict[str, Any]:
     """Queues, regions, agents and alerts as one supervisor sees them: their queues and
     regions only, when their scope names some (a queue's figures then counting the
     contacts and agents of their regions only)."""
-    router = request.app[ROUTER]
-    scope = await read_scope(request, principal)
+    router, reports = request.app[ROUTER], request.app[REPORTS]
+    scope = await queue_view.read_scope(router, reports, principal)
     now, everyone, agents, states = scope.now, scope.everyone, scope.agents, scope.states
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     for agent in agents:
         by_region[agent.region][states[agent.agent_id]] += 1
-    reports = scope.reports
-    queues = await queue_rows(request, principal, scope)
+    rows = await queue_view.queue_rows(router, reports, principal, scope)
+    queues = [queue_row_json(row) for row in rows]
     overview = await request.app[REGIONS].overview()
-    regions = regions_shown(principal, overview)
-    per_region = [
-        row
-        for row in region_queue_figures(
-            *reports, {queue["queue"]: queue["waiting_by_region"] for queue in queues}
-        )
-        if principal.covers(row["queue"], row["region"])
-    ]
+    regions = access.regions_shown(principal, overview)
+    waiting = {row.status.name: row.waiting_by_region for row in rows}
+    per_region = access.records_shown(principal, region_queue_figures(*scope.reports, waiting))
     adoptions = await request.app[REGIONS].adoptions()
     if principal.regions:
         adoptions = adoptions_of(

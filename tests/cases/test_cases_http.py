@@ -442,7 +442,7 @@ async def test_cases_are_listed_and_filtered_by_what_each_may_see(case_node: Nod
         audit = await (await http.get("/api/v1/audit", headers=admin)).json()
         assert any(e["actor"] == "sup" and e["action"] == "case.read" for e in audit["entries"])
         assert (await http.get("/api/v1/cases/ffff", headers=admin)).status == 404
-        assert (await http.get("/api/v1/cases/not-an-id", headers=admin)).status == 404
+        assert (await http.get("/api/v1/cases/not-an-id", headers=admin)).status == 400
         closed = await http.patch(url, json={"status": "closed"}, headers=ana)
         assert (await closed.json())["status"] == "closed"
         reopen = await http.patch(url, json={"status": "open"}, headers=admin)

@@ -145,3 +145,24 @@ async def test_the_supervisor_of_every_region_keeps_the_whole_queue(node: Node) 
     assert row["longest_wait_s"] >= 60
     assert row["today"]["answered"] == 2 and row["today"]["service_level"] == 0.5
     assert row["serving_agents"] == 2
+
+
+async def test_a_region_scoped_supervisor_is_shown_the_wait_the_queue_announces(
+    node: Node,
+) -> None:
+    """The EWT is the queue's, whatever the reader's regions: the wait its chosen method
+    announces to a new caller (4 waiting, 2 agents serving booking), on the wallboard and
+    in the queue API alike. It was once computed apart for a region's supervisor (their
+    1 waiting x the handle time / their 1 agent), so the card and the customers differed."""
+    await day_in_two_regions(node)
+    found = await boards(node)
+    everyone, asia = queue(found["sup"], "booking"), queue(found["sup-asia"], "booking")
+    assert (asia["waiting"], asia["serving_agents"]) == (1, 1)  # still their regions'
+    assert (everyone["waiting"], everyone["serving_agents"]) == (4, 2)
+    assert asia["ewt_s"] is not None and asia["ewt_s"] == everyone["ewt_s"]
+    async with http_session(node) as http:
+        for user in ("sup", "sup-asia"):
+            headers = await login(http, user, PASSWORD)
+            response = await http.get("/api/v1/queues/booking", headers=headers)
+            assert response.status == 200
+            assert (await response.json())["ewt_s"] == everyone["ewt_s"], user

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from switchboard.common.ids import Text, first_fault
 from switchboard.common.readable import BLANK, readable
-from switchboard.http.schemas import NewChat, NewMessage, QueueDefinition, WrapUp
+from switchboard.http.schemas import ContactWrapUp, NewChat, NewMessage, QueueDefinition
 from tests.nodes import http_session, new_chat, running_node
 
 # Blank to a reader, yet neither a separator (Z) nor a format (Cf) or control (Cc).
@@ -117,7 +117,7 @@ def test_every_length_limit_reads_as_characters() -> None:
     most N characters", whatever pydantic calls it, and what was found: its length when
     too large to echo back."""
     assert _fault(NewMessage, {"text": "x" * 4001}) == ("at most 4000 characters", 4001)
-    assert _fault(WrapUp, {"note": "n" * 2001}) == ("at most 2000 characters", 2001)
+    assert _fault(ContactWrapUp, {"note": "n" * 2001}) == ("at most 2000 characters", 2001)
     assert _fault(_Plain, {"name": "abcdef"}) == ("at most 5 characters", "abcdef")
     assert _fault(_Plain, {"name": "a"}) == ("at least 2 characters", "a")
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as aioredis
 
+from router import queue_view
 from router.model import Agent, Channel, NewContact, Presence, QueueConfig
 from router.reports.report import (
     ReportOptions,
@@ -39,7 +40,6 @@ from router.reports.report import (
     contact_table,
 )
 from router.service import Router
-from switchboard.web import wallboard
 from tests.router.report_records import (
     DAY_END,
     DAY_START,
@@ -160,7 +160,7 @@ async def test_report_region_table_and_live_counters_agree(
     router, _ = day
     records = await records_of(router)
     report = rows_by(records, options(("queue",)))
-    today, _ = wallboard.region_queue_reports(records, ANSWER_WITHIN, DAY_START, DAY_END - 1)
+    today, _ = queue_view.region_queue_reports(records, ANSWER_WITHIN, DAY_START, DAY_END - 1)
     for queue in ANSWER_WITHIN:
         live = await counters(router, queue)
         assert as_counters(report[(queue,)]) == live, queue

@@ -21,12 +21,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from router.model import Agent, Channel, NewContact, Presence, Role
+from router.queue_view import regional_abandons, regional_figures
 from router.reports.report import ReportOptions, build_report
 from router.stats import QueueFigures, add_buckets
 from switchboard.common.clock import now_ms, utc_day_start_ms
 from switchboard.common.errors import ConfigError
 from switchboard.settings import load_settings
-from switchboard.web.wallboard import regional_abandons, regional_figures
 from tests.nodes import ROOT, http_session, login, running_node
 from tests.router.report_cli import config_for, run_cli
 

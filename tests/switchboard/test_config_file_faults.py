@@ -35,8 +35,8 @@ def test_a_fallback_language_babel_does_not_know_is_a_fault(tmp_path: Path) -> N
     path = config(tmp_path, ('fallback_languages = ["en"]', 'fallback_languages = ["en", "xx"]'))
     lines = voice_check(path, tmp_path)
     assert (
-        f"{path}: queues[0].fallback_languages: expected language tags babel knows, like es or "
-        "pt-BR, found 'xx'"
+        f"{path}: queues[0].fallback_languages[1]: expected a language tag babel knows, like es "
+        "or pt-BR, found 'xx'"
     ) in lines
     # a tag babel knows is read as its language, as the admin API reads it
     path = config(tmp_path, ('fallback_languages = ["en"]', 'fallback_languages = ["es-MX"]'))

@@ -29,7 +29,7 @@ USERS = {
 # What each path's names are filled with: nothing that exists but the agent and queue.
 NAMES = {
     "contact_id": "no-such-contact",
-    "case": "no-such-case",
+    "case": "ffff",  # well formed (a malformed id is 400 `path.case`), no case
     "advisory": "no-such-advisory",
     "queue": "booking",
     "agent": "eu_bag",

@@ -51,8 +51,6 @@ return ids
 """
 
 
-
-
 @dataclass(frozen=True)
 class AuditEntry:
     at_ms: int

@@ -52,8 +52,8 @@ def test_the_ivr_says_them_from_the_catalog(language: str) -> None:
         assert text == catalog.text(key, language, **dict(values)), (language, key)
         assert text != prompt_text(Prompt(said_as, "en", values)), (language, key)
     # A reason named other than booking/baggage/emergency/general: the catalog's template.
-    values = (("digit", "3"), ("reason", "lounge"))
-    option = prompt_text(Prompt("ivr.reason_option", language, values))
+    named = (("digit", "3"), ("reason", "lounge"))
+    option = prompt_text(Prompt("ivr.reason_option", language, named))
     assert option == catalog.text(REASON_TEMPLATE, language, reason="lounge", digit="3")
     assert "lounge" in option and "3" in option and option != "For lounge, press 3.", language
 

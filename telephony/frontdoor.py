@@ -129,9 +129,10 @@ DIALOG_TIMEOUT_S = 4 * 3600
 SLOTS = "slots"
 SLOT_EXPIRE_S = 7200
 # The dialog module's states (its README, "Dialog states"): not answered yet (a phone
-# ringing), answered (with or without the ACK), and ended.
+# ringing), answered and acknowledged (what `end_calls` ends with `dlg.end_dlg`; an
+# answer whose ACK has not passed yet, state 3, is a moment's state, left), and ended.
 DIALOG_RINGING = (1, 2)
-DIALOG_ANSWERED = (3, 4)
+DIALOG_ANSWERED = (4,)
 
 MODULE_DIRS = (
     "/usr/lib/x86_64-linux-gnu/kamailio/modules",
@@ -591,6 +592,10 @@ class FrontDoor:
         self.retry_after_s = retry_after_s
         self.process: asyncio.subprocess.Process | None = None
         self.log_file: BinaryIO | None = None
+        # Per worker port, the dialogs (h_entry, h_id) `end_calls` ended that Kamailio
+        # still lists: their BYE to the dead worker gets no answer, so they linger until
+        # it times out, and ending one again is refused (an ERROR line in its log).
+        self._ended: dict[int, set[tuple[str, str]]] = {}
 
     def available(self) -> bool:
         return shutil.which(self.binary) is not None
@@ -694,8 +699,14 @@ class FrontDoor:
         )
         rpc = KamailioRegistrar(self.rpc)
         ended = 0
+        listed_ids = {(str(d.get("h_entry")), str(d.get("h_id"))) for d in listed or []}
+        done = self._ended.setdefault(worker_port, set())
+        done &= listed_ids  # those Kamailio forgot are forgotten here too
         for dialog in listed or []:
             state = int(dialog.get("state", 0))
+            key = (str(dialog.get("h_entry")), str(dialog.get("h_id")))
+            if key in done:
+                continue  # ended before, its BYE to the dead worker still unanswered
             try:
                 if state in DIALOG_ANSWERED:
                     await rpc.call("dlg.end_dlg", dialog["h_entry"], dialog["h_id"])
@@ -707,6 +718,7 @@ class FrontDoor:
             except RuntimeError as error:  # ended (or answered) in the meantime
                 log.info("front door: call %s not ended: %s", dialog.get("call-id"), error)
                 continue
+            done.add(key)
             ended += 1
         return ended
 

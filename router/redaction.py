@@ -220,6 +220,12 @@ def _written_as_one(text: str, groups: Sequence[tuple[int, int]]) -> bool:
     return tight or printed_as_a_card([end - start for start, end in groups])
 
 
+def _cased(char: str) -> bool:
+    """A letter of a script with cases (Latin, Cyrillic, Greek...), whose words are
+    written apart: a number glued to one (`BA117`, `12A`) is no code."""
+    return char.lower() != char.upper()
+
+
 def _pattern(words: Iterable[str]) -> re.Pattern[str]:
     """One pattern for `words`, longest first, without case, an accented letter also as
     its plain one, any space as any spaces. A word of a script that writes spaces
@@ -233,14 +239,11 @@ def _pattern(words: Iterable[str]) -> re.Pattern[str]:
             return f"[{re.escape(char)}{re.escape(parts[0])}]"
         return re.escape(char)
 
-    def cased(char: str) -> bool:
-        return char.lower() != char.upper()
-
     alternatives = []
     for word in sorted(set(words), key=len, reverse=True):
         body = "".join(letter(char) for char in word)
-        before = r"(?<![^\W\d_])" if cased(word[0]) else ""
-        after = r"(?![^\W\d_])" if cased(word[-1]) or word[-1] == "." else ""
+        before = r"(?<![^\W\d_])" if _cased(word[0]) else ""
+        after = r"(?![^\W\d_])" if _cased(word[-1]) or word[-1] == "." else ""
         alternatives.append(f"{before}{body}{after}")
     return re.compile("|".join(alternatives), re.IGNORECASE)
 
@@ -258,7 +261,7 @@ def _number_at(text: str, start: int) -> Span | None:
     if found is None:
         return None
     after = text[found.end() : found.end() + 1]
-    if after and after.isalpha() and after.lower() != after.upper():
+    if after and _cased(after):
         return None
     groups = _GROUP.findall(found[0])
     if len(groups) == 1 and len(groups[0]) in (3, 4):
@@ -287,7 +290,7 @@ def _named(text: str, words: re.Pattern[str], kinds: frozenset[str]) -> list[Spa
         between = gap[0]
         if len(_WORD.findall(between)) > _WORDS_BETWEEN:
             continue
-        if between and between[-1].isalpha() and between[-1].lower() != between[-1].upper():
+        if between and _cased(between[-1]):
             continue
         found = _number_at(text, gap.end())
         if found is None:

@@ -115,16 +115,19 @@ class IvrController:
         if call.ivr_outcome:
             return
         self.voice.report(
-            {
-                "type": "ivr_call",
-                "call": call.ivr_key,
-                "stage": Stage.ANSWER.value,
-                "region": call.flow.region if call.flow is not None else "",
-                "dialled": call.dialled,
-                "language": call.language,
-                "answered_at": call.timestamps.get("arrived") or self.voice.clock(),
-            }
+            {"type": "ivr_call", "call": call.ivr_key, "stage": Stage.ANSWER.value}
+            | self._known(call)
         )
+
+    def _known(self, call: Call) -> dict[str, Any]:
+        """What the call's IVR outcome says of it, known from its answer on: what the
+        pool keeps (`_opened`) and what the outcome records (`_record`)."""
+        return {
+            "region": call.flow.region if call.flow is not None else "",
+            "dialled": call.dialled,
+            "language": call.language,
+            "answered_at": call.timestamps.get("arrived") or self.voice.clock(),
+        }
 
     def _tell(self, call: Call, told: Stage) -> Stage:
         """The caller's stage (and language, chosen in the language menu) when it moved
@@ -180,11 +183,8 @@ class IvrController:
             "reason": reason,
             "contact_id": call.contact_id if outcome == "routed" else "",
             "queue": call.queue,
-            "region": call.flow.region if call.flow is not None else "",
-            "dialled": call.dialled,
-            "language": call.language,
+            **self._known(call),
             "node": voice.node_id,
-            "answered_at": call.timestamps.get("arrived") or voice.clock(),
             "ended_at": voice.clock(),
             "call": call.ivr_key,
         }

@@ -11,7 +11,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -25,6 +25,9 @@ from telephony.capacity import built_max_calls
 from telephony.endpoint import EndpointConfig, PjEngine
 from telephony.model import Hours, IvrFlow, Reason
 from telephony.prompts import PromptRenderer, make_music
+
+if TYPE_CHECKING:
+    from telephony.service import VoiceFrontDoor
 
 HERE = Path(__file__).resolve().parent
 PARTY = HERE / "sip_party.py"
@@ -46,6 +49,29 @@ def port_free(kind: socket.SocketKind, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@contextlib.asynccontextmanager
+async def running_voice(
+    config: Path, router: Router, workdir: Path, **parts: Any
+) -> AsyncIterator[VoiceFrontDoor]:
+    """A node's voice front door from the `config` file on the test's Router, with its
+    event hub (`parts`: the VoiceFrontDoor's ratings, audit, users, metrics...), started
+    and connected; stopped, hub too, on the way out."""
+    from router.events import EventHub
+    from switchboard.settings import load_settings
+    from telephony.service import VoiceFrontDoor
+
+    hub = EventHub(router.store)
+    await hub.start()
+    voice = VoiceFrontDoor(load_settings(config), router, hub, workdir=workdir, **parts)
+    try:
+        await voice.start()
+        await asyncio.wait_for(hub.connected.wait(), 5)
+        yield voice
+    finally:
+        await voice.stop()
+        await hub.stop()
 
 
 def free_sip_port() -> int:
@@ -473,16 +499,14 @@ async def node(
     """Start a node's voice front door (one worker process on the node's SIP port) on the
     test's Router; `await node(extra=TOML, outside_uri=..., sip=LINES)` (`sip`: more
     lines for the [sip] section). Stopped after the test."""
-    from router.events import EventHub
     from router.reports.service import Reports
     from router.reports.store import RecordStore
-    from switchboard.settings import load_settings
-    from telephony.service import VoiceFrontDoor
 
-    started: list[tuple[Any, Any]] = []
+    started = contextlib.AsyncExitStack()
+    count = itertools.count()
 
     async def start(extra: str = "", outside_uri: str = "", sip: str = "") -> VoiceFrontDoor:
-        config = tmp_path / f"node{len(started)}.toml"
+        config = tmp_path / f"node{next(count)}.toml"
         config.write_text(
             NODE_CONFIG.replace("[sip]\n", f"[sip]\n{sip}\n").format(
                 port=free_sip_port(),
@@ -492,26 +516,12 @@ async def node(
             )
             + extra
         )
-        hub = EventHub(router.store)
-        await hub.start()
         reports = Reports(RecordStore(router.store))  # the node's ratings and audit log
-        voice = VoiceFrontDoor(
-            load_settings(config),
-            router,
-            hub,
-            workdir=tmp_path / "voice",
-            ratings=reports,
-            audit=reports,
-        )
-        started.append((voice, hub))
-        await voice.start()
-        await asyncio.wait_for(hub.connected.wait(), 5)
-        return voice
+        voice = running_voice(config, router, tmp_path / "voice", ratings=reports, audit=reports)
+        return await started.enter_async_context(voice)
 
-    yield start
-    for voice, hub in reversed(started):
-        await voice.stop()
-        await hub.stop()
+    async with started:
+        yield start
 
 
 def node_uri(voice: Any, number: str = "1000") -> str:

@@ -20,11 +20,9 @@ from typing import Any
 
 import pytest
 
-from router.events import EventHub
 from router.metrics import Metrics
 from router.service import Router
 from router.users_store import UserRecord, UserStore
-from switchboard.settings import load_settings
 from telephony.frontdoor import WORKER_PROFILE, fifo_rpc
 from telephony.pool import WorkerHandle
 from telephony.service import VoiceFrontDoor
@@ -39,6 +37,7 @@ from .conftest import (
     recorded,
     rtp_block,
     run_sipp,
+    running_voice,
     terminal,
     tone_share,
     until,
@@ -73,23 +72,11 @@ async def voice(
             cache=prompt_cache,
         )
     )
-    hub = EventHub(router.store)
-    await hub.start()
-    node = VoiceFrontDoor(
-        load_settings(config),
-        router,
-        hub,
-        workdir=tmp_path / "v",
-        users=UserStore(router.store.client),
-        metrics=Metrics("node-t"),
-    )
-    try:
-        await node.start()
-        await asyncio.wait_for(hub.connected.wait(), 5)
+    users = UserStore(router.store.client)
+    async with running_voice(
+        config, router, tmp_path / "v", users=users, metrics=Metrics("node-t")
+    ) as node:
         yield node
-    finally:
-        await node.stop()
-        await hub.stop()
 
 
 async def agent_phone(

@@ -12,9 +12,11 @@ IVR until the test acts."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,20 +25,18 @@ from typing import Any
 
 import pytest
 
-from router.events import EventHub
 from router.metrics import Metrics
 from router.model import Role
 from router.reports.service import Reports
 from router.reports.store import RecordStore
 from router.service import Router
-from switchboard.settings import load_settings
 from telephony.pool import WorkerHandle
 from telephony.service import VoiceFrontDoor
 from tests.nodes import http_session, login, running_node
 from tests.router.report_cli import config_for, run_cli
 
-from .conftest import Party, free_sip_port, free_udp_port, node_uri, port_free, until
-from .test_pool import CONFIG
+from .conftest import Party, free_sip_port, node_uri, running_voice, until
+from .test_pool import CONFIG, _free_block
 
 IVR_CALLS = "switchboard_ivr_calls_total"
 StartNode = Callable[..., Awaitable[VoiceFrontDoor]]
@@ -49,10 +49,12 @@ async def start_node(
     """`await start_node(workers, front_door="kamailio")`: a node's voice (Kamailio or
     none, worker processes, the node's metrics) whose IVR waits 60 s for a key; stopped
     after the test."""
-    started: list[tuple[VoiceFrontDoor, EventHub]] = []
+    started = contextlib.AsyncExitStack()
+    count = itertools.count()
 
     async def start(workers: int, front_door: str = "kamailio") -> VoiceFrontDoor:
-        config = tmp_path / f"node{len(started)}.toml"
+        k = next(count)
+        config = tmp_path / f"node{k}.toml"
         config.write_text(
             CONFIG.format(
                 port=free_sip_port(),
@@ -64,37 +66,11 @@ async def start_node(
                 cache=prompt_cache,
             ).replace("digit_timeout_s = 3", "digit_timeout_s = 60")
         )
-        hub = EventHub(router.store)
-        await hub.start()
-        voice = VoiceFrontDoor(
-            load_settings(config),
-            router,
-            hub,
-            workdir=tmp_path / f"voice{len(started)}",
-            metrics=Metrics("node-t"),
-        )
-        started.append((voice, hub))
-        await voice.start()
-        await asyncio.wait_for(hub.connected.wait(), 5)
-        return voice
+        voice = running_voice(config, router, tmp_path / f"voice{k}", metrics=Metrics("node-t"))
+        return await started.enter_async_context(voice)
 
-    yield start
-    for voice, hub in reversed(started):
-        await voice.stop()
-        await hub.stop()
-
-
-def _free_block(count: int) -> int:
-    """A base port with `count` consecutive free UDP ports from it."""
-    import socket
-
-    for _ in range(50):
-        base = free_udp_port()
-        if base + count < 65000 and all(
-            port_free(socket.SOCK_DGRAM, base + i) for i in range(count)
-        ):
-            return base
-    raise RuntimeError("no free port block")
+    async with started:
+        yield start
 
 
 async def in_reason_menu(voice: VoiceFrontDoor, caller: Party) -> WorkerHandle:

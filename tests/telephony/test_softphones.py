@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from router.events import EventHub
 from router.model import Agent, AgentState, Presence, Role
 from router.service import Router
 from router.users_store import UserRecord, UserStore
@@ -35,6 +34,7 @@ from .conftest import (
     node_uri,
     recorded,
     rtp_block,
+    running_voice,
     terminal,
     tone_share,
     until,
@@ -68,17 +68,9 @@ async def front_door(
             cache=prompt_cache,
         ).replace("[sip]\n", f'[sip]\ndomain = "{DOMAIN}"\n')
     )
-    hub = EventHub(router.store)
-    await hub.start()
     users = UserStore(router.store.client)
-    voice = VoiceFrontDoor(load_settings(config), router, hub, workdir=tmp_path / "v", users=users)
-    try:
-        await voice.start()
-        await asyncio.wait_for(hub.connected.wait(), 5)
+    async with running_voice(config, router, tmp_path / "v", users=users) as voice:
         yield voice
-    finally:
-        await voice.stop()
-        await hub.stop()
 
 
 async def staff(voice: VoiceFrontDoor, user_id: str) -> SipAccount:
